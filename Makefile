@@ -1,0 +1,87 @@
+# chainsniff - plain Makefile.  `make`, `make check`, `make demo`,
+# `make check SANITIZE=1` (ASan+UBSan in a separate object directory).
+
+CC      ?= cc
+PKGS    := libpcap libcrypto
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),1)
+B        := build/asan
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined
+else
+B        := build/release
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2
+LDSAN    :=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
+        -Wmissing-prototypes -Wcast-qual -Wformat=2 -Wvla -Wno-sign-conversion
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+            -DCS_VERSION='"$(VERSION)"'
+CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now $(LDSAN)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto)
+CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+SRCS     := $(sort $(wildcard src/*.c))
+LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/obj/%.o)
+TESTSRCS := $(sort $(wildcard tests/unit/test_*.c))
+TESTBINS := $(TESTSRCS:tests/unit/%.c=$(B)/tests/%)
+FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+BIN      := $(B)/chainsniff
+
+.PHONY: all deps check unit e2e fuzz-replay demo bench clean
+all: $(BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(B)/obj/%.o: src/%.c | $(B)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libchainsniff.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(B)/obj/main.o $(B)/libchainsniff.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	ln -sf $(abspath $@) build/chainsniff$(if $(filter 1,$(SANITIZE)),-asan,)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libchainsniff.a | $(B)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LDFLAGS) $(B)/libchainsniff.a $(CMOCKA) $(LDLIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
+
+$(B)/obj $(B)/tests $(B)/fuzz:
+	mkdir -p $@
+
+unit: $(TESTBINS)
+	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+e2e: $(BIN)
+	@tests/e2e/run.sh $(BIN)
+
+fuzz-replay: $(FUZZBINS)
+	@fail=0; for f in $(FUZZBINS); do n=$$(basename $$f); \
+	  $$f tests/fuzz/corpus/$${n#fuzz_} || fail=1; done; exit $$fail
+
+check: deps
+	@$(MAKE) --no-print-directory $(BIN) $(TESTBINS) $(FUZZBINS)
+	@$(MAKE) --no-print-directory unit fuzz-replay e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	$(BIN) -r pcaps/real/zeek__tls__missing-intermediate.pcap -r pcaps/lab/one-intermediate.pcap
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	scripts/bench.sh $(BIN)
+
+clean:
+	rm -rf build
+
+-include $(LIBOBJS:.o=.d) $(B)/obj/main.d

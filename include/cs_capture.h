@@ -1,0 +1,64 @@
+/*
+ * cs_capture.h - packet sources: capture files (our own pcap/pcapng reader,
+ * built on the cursor) and live interfaces (libpcap).  BPF filters are
+ * compiled with libpcap for both: per link type for files (pcapng files may
+ * mix link types, which libpcap 1.10 refuses to read), by libpcap itself
+ * for live capture.
+ */
+#ifndef CS_CAPTURE_H
+#define CS_CAPTURE_H
+
+#include "cs_common.h"
+
+/* One frame handed out by a source; data is valid until the next call. */
+struct cs_frame {
+	int64_t ts_ns;
+	uint32_t caplen;
+	uint32_t wirelen;
+	int linktype;
+	uint64_t number; /* 1-based frame number within this source */
+	const uint8_t *data;
+};
+
+struct cs_capture_opts {
+	const char *filter;   /* BPF expression or NULL */
+	uint32_t snaplen;     /* live only */
+	int buffer_mib;       /* live only, 0 = default */
+	bool promisc;         /* live only */
+};
+
+struct cs_source;
+
+/* Open a capture file ("-" is standard input) or a live interface.
+ * On failure returns non-CS_OK and writes a one-line reason (without the
+ * file/interface name) into err. */
+enum cs_status capture_open_file(const char *path,
+				 const struct cs_capture_opts *opts,
+				 struct cs_source **out, char *err, size_t errlen);
+enum cs_status capture_open_live(const char *iface,
+				 const struct cs_capture_opts *opts,
+				 struct cs_source **out, char *err, size_t errlen);
+
+/* Next frame that passes the filter.
+ * CS_OK: *f is filled.  CS_MORE: live timeout, nothing now (call again).
+ * CS_EOF: clean end.  CS_TRUNC: the file ends inside a record (what came
+ * before is valid).  CS_BAD: corrupt file (reason in err).  CS_IO: read
+ * error.  CS_UNSUPPORTED: a whole-file link type we cannot decode. */
+enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,
+			    char *err, size_t errlen);
+
+/* Make a blocked capture_next() on a live source return soon (signal-safe). */
+void capture_break(struct cs_source *s);
+
+/* "pcap", "pcap-ns", "pcapng" or "live" */
+const char *capture_format(const struct cs_source *s);
+/* Bytes consumed so far and total size (0 when unknown, e.g. a pipe). */
+void capture_progress(const struct cs_source *s, uint64_t *done, uint64_t *total);
+/* Live sources: libpcap's drop counters; false for files. */
+bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped,
+		   uint64_t *if_dropped);
+/* Frames the filter rejected. */
+uint64_t capture_filtered(const struct cs_source *s);
+void capture_close(struct cs_source *s);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * cs_limits.h - every cap and default in one place, each with its reason.
+ * A cap that is hit is counted in the report's "caps" object; none is silent.
+ */
+#ifndef CS_LIMITS_H
+#define CS_LIMITS_H
+
+/* Capture ---------------------------------------------------------------- */
+
+/* libpcap's MAXIMUM_SNAPLEN: whole TSO/GRO loopback segments fit. */
+#define CS_SNAPLEN_DEFAULT 262144u
+/* A file record claiming more than this is corrupt, not a big packet. */
+#define CS_MAX_CAPLEN 262144u
+/* pcapng blocks we do not use (NRB, DSB, custom) are skipped in pieces;
+ * a block longer than this is treated as corruption. */
+#define CS_MAX_PCAPNG_BLOCK (64u * 1024 * 1024)
+/* Interfaces per pcapng section: real files have a handful. */
+#define CS_MAX_PCAPNG_IFACES 256u
+/* Live capture: kernel buffer (MiB) when -B is not given. */
+#define CS_LIVE_BUFFER_MIB_DEFAULT 64
+
+/* Decode ----------------------------------------------------------------- */
+
+/* 802.1Q/802.1ad tags before giving up (QinQ is 2; more is an attack). */
+#define CS_MAX_VLAN_TAGS 8
+#define CS_MAX_MPLS_LABELS 8
+/* IP-in-IP, GRE, VXLAN, Geneve nested this deep at most. */
+#define CS_MAX_TUNNEL_DEPTH 4
+/* IPv6 extension headers followed before giving up. */
+#define CS_MAX_IPV6_EXT_HEADERS 8
+
+/* Flow table ------------------------------------------------------------- */
+
+#define CS_MAX_FLOWS_DEFAULT 131072u
+/* A flow with no packet for this long (capture time) is finished. */
+#define CS_FLOW_IDLE_TIMEOUT_S 120
+
+/* Reassembly and buffers --------------------------------------------------- */
+
+/* Total bytes of handshake buffers across all flows. */
+#define CS_BUFFER_MEMCAP_DEFAULT (256u * 1024 * 1024)
+/* Bytes one direction may buffer: the largest real Certificate message we
+ * know of is 332 KiB (zeek tls-fragmented-handshake); leave room. */
+#define CS_FLOW_DIR_CAP (1024u * 1024)
+/* Out-of-order holes tracked per direction; more means a hostile peer. */
+#define CS_REASM_MAX_RANGES 32
+/* Plaintext before the first TLS record (STARTTLS, MySQL, LDAP preambles). */
+#define CS_PREAMBLE_MAX 16384u
+
+/* TLS ---------------------------------------------------------------------- */
+
+/* RFC 5246 6.2.1: plaintext records are at most 2^14 bytes; compressed and
+ * encrypted ones 2^14 + 2048.  Anything longer is not TLS. */
+#define CS_TLS_MAX_RECORD (16384u + 2048u)
+/* A handshake message longer than this is not buffered (counted). */
+#define CS_TLS_MAX_HS_MSG CS_FLOW_DIR_CAP
+/* Certificates kept from one Certificate message; longer chains are
+ * counted as incomplete (no verdict on a partial chain). */
+#define CS_MAX_CHAIN_CERTS 32
+/* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
+#define CS_MAX_SNI 255
+
+/* Chains and servers ------------------------------------------------------ */
+
+/* Distinct chains kept (DER copies). */
+#define CS_MAX_CHAINS 65536u
+/* Bytes of DER kept across all distinct chains. */
+#define CS_CHAIN_MEMCAP (128u * 1024 * 1024)
+/* (server ip, port, sni) entries in the aggregate. */
+#define CS_MAX_SERVERS 65536u
+/* Distinct chains listed under one server. */
+#define CS_MAX_CHAINS_PER_SERVER 64u
+
+#endif

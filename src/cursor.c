@@ -1,0 +1,220 @@
+/*
+ * cursor.c - the bounds-checked reader declared in cs_cursor.h.
+ * Every other module reads wire and file bytes only through these calls.
+ * Policy: check before reading, fail sticky, zero outputs on failure.
+ */
+#include "cs_cursor.h"
+
+#include <string.h>
+
+void cur_init(struct cs_cursor *c, const uint8_t *p, size_t len)
+{
+	c->p = p;
+	c->len = p ? len : 0;
+	c->off = 0;
+	c->bad = false;
+}
+
+void cur_init_slice(struct cs_cursor *c, struct cs_slice s)
+{
+	cur_init(c, s.p, s.n);
+}
+
+size_t cur_left(const struct cs_cursor *c)
+{
+	return c->bad ? 0 : c->len - c->off;
+}
+
+size_t cur_pos(const struct cs_cursor *c)
+{
+	return c->off;
+}
+
+bool cur_ok(const struct cs_cursor *c)
+{
+	return !c->bad;
+}
+
+bool cur_end(const struct cs_cursor *c)
+{
+	return !c->bad && c->off == c->len;
+}
+
+bool cur_fail(struct cs_cursor *c)
+{
+	c->bad = true;
+	return false;
+}
+
+/* Reserve n bytes: returns their start or NULL (and marks the cursor bad). */
+static const uint8_t *cur_need(struct cs_cursor *c, size_t n)
+{
+	const uint8_t *at;
+
+	if (c->bad || n > c->len - c->off) {
+		c->bad = true;
+		return NULL;
+	}
+	at = c->p + c->off;
+	c->off += n;
+	return at;
+}
+
+bool cur_u8(struct cs_cursor *c, uint8_t *v)
+{
+	const uint8_t *b = cur_need(c, 1);
+
+	*v = b ? b[0] : 0;
+	return b != NULL;
+}
+
+bool cur_u16(struct cs_cursor *c, uint16_t *v)
+{
+	const uint8_t *b = cur_need(c, 2);
+
+	*v = b ? (uint16_t)(b[0] << 8 | b[1]) : 0;
+	return b != NULL;
+}
+
+bool cur_u24(struct cs_cursor *c, uint32_t *v)
+{
+	const uint8_t *b = cur_need(c, 3);
+
+	*v = b ? (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2] : 0;
+	return b != NULL;
+}
+
+bool cur_u32(struct cs_cursor *c, uint32_t *v)
+{
+	const uint8_t *b = cur_need(c, 4);
+
+	*v = b ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			 (uint32_t)b[2] << 8 | b[3]
+	       : 0;
+	return b != NULL;
+}
+
+bool cur_u16le(struct cs_cursor *c, uint16_t *v)
+{
+	const uint8_t *b = cur_need(c, 2);
+
+	*v = b ? (uint16_t)(b[1] << 8 | b[0]) : 0;
+	return b != NULL;
+}
+
+bool cur_u32le(struct cs_cursor *c, uint32_t *v)
+{
+	const uint8_t *b = cur_need(c, 4);
+
+	*v = b ? (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+			 (uint32_t)b[1] << 8 | b[0]
+	       : 0;
+	return b != NULL;
+}
+
+bool cur_u16e(struct cs_cursor *c, bool le, uint16_t *v)
+{
+	return le ? cur_u16le(c, v) : cur_u16(c, v);
+}
+
+bool cur_u32e(struct cs_cursor *c, bool le, uint32_t *v)
+{
+	return le ? cur_u32le(c, v) : cur_u32(c, v);
+}
+
+static const uint8_t *cur_peek(const struct cs_cursor *c, size_t at, size_t n)
+{
+	size_t left = cur_left(c);
+
+	if (at > left || n > left - at)
+		return NULL;
+	return c->p + c->off + at;
+}
+
+bool cur_peek_u8(const struct cs_cursor *c, size_t at, uint8_t *v)
+{
+	const uint8_t *b = cur_peek(c, at, 1);
+
+	*v = b ? b[0] : 0;
+	return b != NULL;
+}
+
+bool cur_peek_u16(const struct cs_cursor *c, size_t at, uint16_t *v)
+{
+	const uint8_t *b = cur_peek(c, at, 2);
+
+	*v = b ? (uint16_t)(b[0] << 8 | b[1]) : 0;
+	return b != NULL;
+}
+
+bool cur_peek_u24(const struct cs_cursor *c, size_t at, uint32_t *v)
+{
+	const uint8_t *b = cur_peek(c, at, 3);
+
+	*v = b ? (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2] : 0;
+	return b != NULL;
+}
+
+bool cur_skip(struct cs_cursor *c, size_t n)
+{
+	return cur_need(c, n) != NULL;
+}
+
+bool cur_take(struct cs_cursor *c, size_t n, struct cs_slice *out)
+{
+	const uint8_t *b = cur_need(c, n);
+
+	out->p = b;
+	out->n = b ? n : 0;
+	return b != NULL;
+}
+
+bool cur_copy(struct cs_cursor *c, void *dst, size_t n)
+{
+	const uint8_t *b = cur_need(c, n);
+
+	if (b)
+		memcpy(dst, b, n);
+	else
+		memset(dst, 0, n);
+	return b != NULL;
+}
+
+bool cur_sub(struct cs_cursor *c, size_t n, struct cs_cursor *out)
+{
+	const uint8_t *b = cur_need(c, n);
+
+	cur_init(out, b, n);
+	if (!b)
+		out->bad = true;
+	return b != NULL;
+}
+
+bool cur_vec(struct cs_cursor *c, unsigned lenbytes, struct cs_cursor *out)
+{
+	size_t save = c->off;
+	uint32_t n = 0;
+	uint8_t b;
+
+	for (unsigned i = 0; lenbytes <= 3 && i < lenbytes; i++) {
+		if (!cur_u8(c, &b))
+			break;
+		n = n << 8 | b;
+	}
+	if (lenbytes >= 1 && lenbytes <= 3 && cur_ok(c) && cur_sub(c, n, out))
+		return true;
+	c->off = save;
+	c->bad = true;
+	cur_init(out, NULL, 0);
+	out->bad = true;
+	return false;
+}
+
+struct cs_slice cur_rest(const struct cs_cursor *c)
+{
+	struct cs_slice s = {c->p + c->off, cur_left(c)};
+
+	if (c->bad)
+		s.p = NULL;
+	return s;
+}
