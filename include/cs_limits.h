@@ -42,8 +42,10 @@
 /* Bytes one direction may buffer: the largest real Certificate message we
  * know of is 332 KiB (zeek tls-fragmented-handshake); leave room. */
 #define CS_FLOW_DIR_CAP (1024u * 1024)
-/* Out-of-order holes tracked per direction; more means a hostile peer. */
-#define CS_REASM_MAX_RANGES 32
+/* Filled ranges tracked per direction (so up to 7 holes): loss and
+ * reordering during one handshake flight rarely make more than two; kept
+ * small because it lives inside every flow. */
+#define CS_REASM_MAX_RANGES 8
 /* Plaintext before the first TLS record (STARTTLS, MySQL, LDAP preambles). */
 #define CS_PREAMBLE_MAX 16384u
 

@@ -1,0 +1,236 @@
+/*
+ * agg.c - the server aggregate (cs_agg.h).
+ * Owns the server entries, their chain lists and the sorted view.  An open
+ * addressing table keyed by a hash of (ip, port, sni) finds entries; the
+ * table never grows past max_servers (agg_add returns CS_LIMIT, counted).
+ */
+#include "cs_agg.h"
+#include "cs_flow.h" /* cs_hash */
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct agg {
+	uint32_t max, count, nslots;
+	struct agg_server **slots;
+	struct agg_server **sorted;
+	bool sorted_valid;
+	uint8_t seed[16];
+	struct agg_stats st;
+	size_t distinct;
+};
+
+struct agg *agg_new(uint32_t max_servers)
+{
+	struct agg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->max = max_servers;
+	a->nslots = 64;
+	while (a->nslots < 2 * max_servers)
+		a->nslots <<= 1;
+	if (getrandom(a->seed, sizeof(a->seed), 0) != (ssize_t)sizeof(a->seed))
+		memset(a->seed, 0x3c, sizeof(a->seed));
+	a->slots = calloc(a->nslots, sizeof(*a->slots));
+	a->sorted = calloc(max_servers ? max_servers : 1, sizeof(*a->sorted));
+	if (!a->slots || !a->sorted) {
+		agg_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void agg_free(struct agg *a)
+{
+	if (!a)
+		return;
+	for (uint32_t i = 0; i < a->nslots; i++)
+		if (a->slots[i]) {
+			free(a->slots[i]->chains);
+			free(a->slots[i]);
+		}
+	free(a->slots);
+	free(a->sorted);
+	free(a);
+}
+
+static bool same_server(const struct agg_server *s, const struct agg_handshake *h)
+{
+	return s->port == h->server_port && memcmp(s->ip.a, h->server_ip->a, 16) == 0 &&
+	       s->has_sni == (h->sni != NULL) &&
+	       (!h->sni || (s->sni_len == h->sni_len && memcmp(s->sni, h->sni, h->sni_len) == 0));
+}
+
+static uint32_t slot_of(const struct agg *a, const struct agg_handshake *h)
+{
+	uint8_t key[16 + 2 + CS_MAX_SNI];
+	size_t n = h->sni ? h->sni_len : 0;
+
+	memcpy(key, h->server_ip->a, 16);
+	key[16] = (uint8_t)(h->server_port >> 8), key[17] = (uint8_t)h->server_port;
+	if (n)
+		memcpy(key + 18, h->sni, n);
+	return (uint32_t)cs_hash(key, 18 + n, a->seed) & (a->nslots - 1);
+}
+
+static struct agg_server *find_or_add(struct agg *a, const struct agg_handshake *h)
+{
+	uint32_t i = slot_of(a, h);
+	struct agg_server *s;
+
+	while (a->slots[i]) {
+		if (same_server(a->slots[i], h))
+			return a->slots[i];
+		i = (i + 1) & (a->nslots - 1);
+	}
+	if (a->count >= a->max) {
+		a->st.servers_cap++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->ip = *h->server_ip;
+	s->port = h->server_port;
+	if (h->sni) {
+		s->has_sni = true;
+		s->sni_len = (uint8_t)(h->sni_len > CS_MAX_SNI ? CS_MAX_SNI : h->sni_len);
+		memcpy(s->sni, h->sni, s->sni_len);
+	}
+	s->first_seen = h->ts;
+	a->slots[i] = s;
+	a->sorted[a->count++] = s;
+	a->sorted_valid = false;
+	return s;
+}
+
+static struct agg_chain *find_chain(struct agg *a, struct agg_server *s,
+				    const struct agg_handshake *h)
+{
+	for (uint32_t i = 0; i < s->nchains; i++)
+		if (s->chains[i].chain == h->chain)
+			return &s->chains[i];
+	if (s->nchains == CS_MAX_CHAINS_PER_SERVER) {
+		a->st.chains_per_server_cap++;
+		return NULL;
+	}
+	if (s->nchains == s->chains_cap) {
+		uint32_t cap = s->chains_cap ? 2 * s->chains_cap : 2;
+		struct agg_chain *n = realloc(s->chains, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->chains = n;
+		s->chains_cap = cap;
+	}
+	s->chains[s->nchains] = (struct agg_chain){
+		.chain = h->chain, .first_input = h->input,
+		.first_frame = h->frame, .first_ts = h->ts,
+	};
+	return &s->chains[s->nchains++];
+}
+
+enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
+{
+	struct agg_server *s = find_or_add(a, h);
+	struct agg_chain *c;
+
+	if (!s)
+		return CS_LIMIT;
+	s->handshakes++;
+	if (h->version >= 0x0300 && h->version <= 0x0303)
+		s->versions[h->version - 0x0300]++;
+	if (h->sni_status == AGG_SNI_NOT_SENT)
+		s->sni_not_sent++;
+	else if (h->sni_status == AGG_SNI_NOT_CAPTURED)
+		s->sni_not_captured++;
+	if (h->ts < s->first_seen)
+		s->first_seen = h->ts;
+	if (h->ts > s->last_seen)
+		s->last_seen = h->ts;
+	c = find_chain(a, s, h);
+	if (!c)
+		return CS_LIMIT;
+	c->handshakes++;
+	return CS_OK;
+}
+
+int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->a, b->a, 16);
+}
+
+static int server_cmp(const void *x, const void *y)
+{
+	const struct agg_server *a = *(const struct agg_server *const *)x;
+	const struct agg_server *b = *(const struct agg_server *const *)y;
+	int c = cs_addr_cmp(&a->ip, &b->ip);
+
+	if (c)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->has_sni != b->has_sni)
+		return a->has_sni ? 1 : -1;
+	c = memcmp(a->sni, b->sni, (a->sni_len < b->sni_len ? a->sni_len : b->sni_len));
+	return c ? c : (a->sni_len > b->sni_len) - (a->sni_len < b->sni_len);
+}
+
+static int chain_cmp(const void *x, const void *y)
+{
+	const struct agg_chain *a = x, *b = y;
+
+	if (a->handshakes != b->handshakes)
+		return a->handshakes > b->handshakes ? -1 : 1;
+	return memcmp(a->chain->sha256, b->chain->sha256, CS_SHA256_LEN);
+}
+
+const struct agg_server *const *agg_sorted(struct agg *a, size_t *n)
+{
+	if (!a->sorted_valid) {
+		qsort(a->sorted, a->count, sizeof(*a->sorted), server_cmp);
+		for (uint32_t i = 0; i < a->count; i++)
+			qsort(a->sorted[i]->chains, a->sorted[i]->nchains,
+			      sizeof(struct agg_chain), chain_cmp);
+		a->sorted_valid = true;
+	}
+	*n = a->count;
+	return (const struct agg_server *const *)a->sorted;
+}
+
+const struct agg_stats *agg_stats(const struct agg *a)
+{
+	return &a->st;
+}
+
+size_t agg_distinct_chains(const struct agg *a, size_t max_id)
+{
+	uint8_t *seen = calloc(max_id / 8 + 1, 1);
+	size_t n = 0;
+
+	if (!seen)
+		return 0;
+	for (uint32_t i = 0; i < a->count; i++)
+		for (uint32_t k = 0; k < a->sorted[i]->nchains; k++) {
+			uint32_t id = a->sorted[i]->chains[k].chain->id;
+
+			if (id < max_id && !(seen[id / 8] & (1u << (id % 8)))) {
+				seen[id / 8] |= (uint8_t)(1u << (id % 8));
+				n++;
+			}
+		}
+	free(seen);
+	return n;
+}
+
+const char *cs_addr_str(const struct cs_addr *a, char *buf, size_t len)
+{
+	if (a->family == 4)
+		return inet_ntop(AF_INET, a->a + 12, buf, (socklen_t)len);
+	return inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
+}

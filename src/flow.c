@@ -1,0 +1,330 @@
+/*
+ * flow.c - the TCP flow table (cs_flow.h).
+ * Owns the flow pool, the hash buckets, the two LRU lists and the pool of
+ * TLS connection objects.  Policy: quiet flows are evicted before active
+ * ones; expiry goes by capture time, never wall-clock time, so a file
+ * replays exactly as it was captured.
+ */
+#include "cs_flow.h"
+#include "cs_limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define NONE UINT32_MAX
+
+struct lru {
+	uint32_t head, tail;
+};
+
+struct tls_slot {
+	struct tls_slot *next;
+};
+
+struct flow_table {
+	struct flow *flows;
+	uint32_t max, count, free_head, nbuckets;
+	uint32_t *buckets;
+	struct lru lru[2];
+	uint64_t evicted;
+	uint8_t seed[16];
+	flow_evict_fn on_evict;
+	void *ctx;
+	struct tls_slot *tls_free;
+	uint32_t tls_out; /* tls_conn objects handed out */
+};
+
+/* ---- SipHash-1-3 (Aumasson & Bernstein), keyed hash for the buckets ---- */
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return x << b | x >> (64 - b);
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                  \
+	do {                                                                      \
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);         \
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                            \
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                            \
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);         \
+	} while (0)
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint64_t cs_hash(const void *data, size_t n, const uint8_t key[16])
+{
+	const uint8_t *p = data;
+	uint64_t k0 = load64(key), k1 = load64(key + 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	uint64_t b = (uint64_t)n << 56, m;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = load64(p + i);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (size_t k = 0; i + k < n; k++)
+		b |= (uint64_t)p[i + k] << (8 * k);
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- table ------------------------------------------------------------------ */
+
+struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, void *ctx)
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+
+	if (!ft)
+		return NULL;
+	ft->max = max_flows;
+	ft->nbuckets = 1024;
+	while (ft->nbuckets < max_flows && ft->nbuckets < (1u << 30))
+		ft->nbuckets <<= 1;
+	ft->flows = calloc(max_flows ? max_flows : 1, sizeof(*ft->flows));
+	ft->buckets = malloc(ft->nbuckets * sizeof(*ft->buckets));
+	if (!ft->flows || !ft->buckets) {
+		flow_table_free(ft);
+		return NULL;
+	}
+	memset(ft->buckets, 0xff, ft->nbuckets * sizeof(*ft->buckets));
+	for (uint32_t i = 0; i < max_flows; i++)
+		ft->flows[i].hnext = i + 1 < max_flows ? i + 1 : NONE;
+	ft->free_head = max_flows ? 0 : NONE;
+	ft->lru[0].head = ft->lru[0].tail = ft->lru[1].head = ft->lru[1].tail = NONE;
+	if (getrandom(ft->seed, sizeof(ft->seed), 0) != (ssize_t)sizeof(ft->seed))
+		memset(ft->seed, 0x5a, sizeof(ft->seed)); /* still correct, only predictable */
+	ft->on_evict = on_evict;
+	ft->ctx = ctx;
+	return ft;
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	while (ft->tls_free) {
+		struct tls_slot *s = ft->tls_free;
+
+		ft->tls_free = s->next;
+		free(s);
+	}
+	free(ft->flows);
+	free(ft->buckets);
+	free(ft);
+}
+
+/* Both directions hash alike: the endpoints are ordered first. */
+static uint32_t bucket_of(const struct flow_table *ft, const struct cs_addr *a, uint16_t pa,
+			  const struct cs_addr *b, uint16_t pb)
+{
+	uint8_t key[36];
+	int swap = memcmp(a->a, b->a, 16);
+
+	if (swap > 0 || (swap == 0 && pa > pb)) {
+		const struct cs_addr *t = a;
+		uint16_t tp = pa;
+
+		a = b, pa = pb, b = t, pb = tp;
+	}
+	memcpy(key, a->a, 16);
+	memcpy(key + 16, b->a, 16);
+	key[32] = (uint8_t)(pa >> 8), key[33] = (uint8_t)pa;
+	key[34] = (uint8_t)(pb >> 8), key[35] = (uint8_t)pb;
+	return (uint32_t)cs_hash(key, sizeof(key), ft->seed) & (ft->nbuckets - 1);
+}
+
+static bool endpoint_eq(const struct flow *f, int i, const struct cs_addr *a, uint16_t p)
+{
+	return f->port[i] == p && memcmp(f->addr[i].a, a->a, 16) == 0;
+}
+
+static void lru_unlink(struct flow_table *ft, uint32_t i)
+{
+	struct flow *f = &ft->flows[i];
+	struct lru *l = &ft->lru[f->list];
+
+	if (f->lru_prev != NONE)
+		ft->flows[f->lru_prev].lru_next = f->lru_next;
+	else
+		l->head = f->lru_next;
+	if (f->lru_next != NONE)
+		ft->flows[f->lru_next].lru_prev = f->lru_prev;
+	else
+		l->tail = f->lru_prev;
+}
+
+static void lru_push(struct flow_table *ft, uint32_t i, enum flow_list list)
+{
+	struct flow *f = &ft->flows[i];
+	struct lru *l = &ft->lru[list];
+
+	f->list = (uint8_t)list;
+	f->lru_prev = NONE;
+	f->lru_next = l->head;
+	if (l->head != NONE)
+		ft->flows[l->head].lru_prev = i;
+	l->head = i;
+	if (l->tail == NONE)
+		l->tail = i;
+}
+
+void flow_touch(struct flow_table *ft, struct flow *f, enum flow_list list)
+{
+	uint32_t i = (uint32_t)(f - ft->flows);
+
+	if (ft->lru[f->list].head == i && f->list == list)
+		return;
+	lru_unlink(ft, i);
+	lru_push(ft, i, list);
+}
+
+static void remove_flow(struct flow_table *ft, uint32_t i, bool capped)
+{
+	struct flow *f = &ft->flows[i];
+	uint32_t *pp = &ft->buckets[bucket_of(ft, &f->addr[0], f->port[0], &f->addr[1], f->port[1])];
+
+	ft->on_evict(ft->ctx, f, capped);
+	while (*pp != i)
+		pp = &ft->flows[*pp].hnext;
+	*pp = f->hnext;
+	lru_unlink(ft, i);
+	memset(f, 0, sizeof(*f));
+	f->hnext = ft->free_head;
+	ft->free_head = i;
+	ft->count--;
+}
+
+static uint32_t take_slot(struct flow_table *ft)
+{
+	uint32_t i = ft->free_head;
+
+	if (i == NONE) {
+		uint32_t victim = ft->lru[FLOW_QUIET].tail;
+
+		if (victim == NONE)
+			victim = ft->lru[FLOW_ACTIVE].tail;
+		if (victim == NONE)
+			return NONE;
+		ft->evicted++;
+		remove_flow(ft, victim, true);
+		i = ft->free_head;
+	}
+	ft->free_head = ft->flows[i].hnext;
+	ft->count++;
+	return i;
+}
+
+struct flow *flow_lookup(struct flow_table *ft, const struct cs_addr *src, uint16_t sport,
+			 const struct cs_addr *dst, uint16_t dport, int64_t now,
+			 int *dir, bool *created)
+{
+	uint32_t b = bucket_of(ft, src, sport, dst, dport), i;
+	struct flow *f;
+
+	*created = false;
+	for (i = ft->buckets[b]; i != NONE; i = ft->flows[i].hnext) {
+		f = &ft->flows[i];
+		if (endpoint_eq(f, 0, src, sport) && endpoint_eq(f, 1, dst, dport)) {
+			*dir = 0;
+			return f;
+		}
+		if (endpoint_eq(f, 1, src, sport) && endpoint_eq(f, 0, dst, dport)) {
+			*dir = 1;
+			return f;
+		}
+	}
+	i = take_slot(ft);
+	if (i == NONE)
+		return NULL;
+	f = &ft->flows[i];
+	f->used = true;
+	f->addr[0] = *src, f->addr[1] = *dst;
+	f->port[0] = sport, f->port[1] = dport;
+	f->synack_dir = -1;
+	f->first_ts = f->last_ts = now;
+	reasm_init(&f->dir[0]);
+	reasm_init(&f->dir[1]);
+	f->hnext = ft->buckets[b];
+	ft->buckets[b] = i;
+	lru_push(ft, i, FLOW_QUIET);
+	*dir = 0;
+	*created = true;
+	return f;
+}
+
+void flow_expire(struct flow_table *ft, int64_t now, unsigned max)
+{
+	int64_t limit = now - (int64_t)CS_FLOW_IDLE_TIMEOUT_S * CS_NS_PER_SEC;
+
+	for (int l = 0; l < 2; l++)
+		for (unsigned k = 0; k < max; k++) {
+			uint32_t t = ft->lru[l].tail;
+
+			if (t == NONE || ft->flows[t].last_ts >= limit)
+				break;
+			remove_flow(ft, t, false);
+		}
+}
+
+void flow_flush(struct flow_table *ft)
+{
+	for (int l = 0; l < 2; l++)
+		while (ft->lru[l].tail != NONE)
+			remove_flow(ft, ft->lru[l].tail, false);
+}
+
+struct tls_conn *flow_tls_get(struct flow_table *ft)
+{
+	struct tls_slot *s = ft->tls_free;
+
+	if (s) {
+		ft->tls_free = s->next;
+	} else {
+		if (ft->tls_out >= ft->max)
+			return NULL;
+		s = malloc(sizeof(struct tls_conn) > sizeof(*s) ? sizeof(struct tls_conn) : sizeof(*s));
+		if (!s)
+			return NULL;
+	}
+	ft->tls_out++;
+	return (struct tls_conn *)(void *)s;
+}
+
+void flow_tls_put(struct flow_table *ft, struct tls_conn *c)
+{
+	struct tls_slot *s = (struct tls_slot *)(void *)c;
+
+	if (!c)
+		return;
+	s->next = ft->tls_free;
+	ft->tls_free = s;
+	ft->tls_out--;
+}
+
+uint32_t flow_table_count(const struct flow_table *ft)
+{
+	return ft->count;
+}
+
+uint64_t flow_table_evicted(const struct flow_table *ft)
+{
+	return ft->evicted;
+}

@@ -1,0 +1,660 @@
+/*
+ * tls.c - TLS record and handshake layers of one connection (cs_tls.h).
+ *
+ *   TCP bytes --hunt--> records (RFC 5246 6.2.1) --> handshake messages
+ *   (RFC 5246 7.4, reassembled across records) --> ClientHello (SNI, session
+ *   id), ServerHello (version, resumption, TLS 1.3), Certificate (chain),
+ *   SKE/CertificateRequest/ServerHelloDone (server side markers), alerts.
+ *
+ * Hunting: until the first record, bytes are skipped one at a time looking
+ * for a plausible handshake record header, which lets TLS start after a
+ * STARTTLS negotiation, a MySQL or LDAP preamble, or in the middle of a
+ * captured stream.  At most CS_PREAMBLE_MAX bytes are skipped per direction.
+ * After ChangeCipherSpec a direction is encrypted and only its record
+ * framing is followed.  Anything that does not parse stops the direction
+ * (counted); a partial chain is never reported.
+ */
+#include "cs_tls.h"
+#include "cs_cursor.h"
+
+#include <string.h>
+
+enum { MODE_HUNT, MODE_RECORDS, MODE_OFF };
+
+enum {
+	CT_CCS = 20,
+	CT_ALERT = 21,
+	CT_HANDSHAKE = 22,
+	CT_APPDATA = 23,
+	CT_HEARTBEAT = 24,
+};
+
+enum {
+	HS_CLIENT_HELLO = 1,
+	HS_SERVER_HELLO = 2,
+	HS_NEW_SESSION_TICKET = 4,
+	HS_CERTIFICATE = 11,
+	HS_SERVER_KEY_EXCHANGE = 12,
+	HS_CERTIFICATE_REQUEST = 13,
+	HS_SERVER_HELLO_DONE = 14,
+	HS_CERTIFICATE_VERIFY = 15,
+	HS_CLIENT_KEY_EXCHANGE = 16,
+};
+
+#define EXT_SERVER_NAME 0
+#define EXT_SUPPORTED_VERSIONS 43
+#define REC_HDR 5
+#define HS_HDR 4
+
+/* Plaintext keywords seen before the first record (STARTTLS classification). */
+enum {
+	KW_STARTTLS = 1,
+	KW_STLS = 2,
+	KW_AUTH_TLS = 4,
+	KW_SMTP_GREETING = 8, /* a direction starts with "220" */
+	KW_IMAP_GREETING = 16, /* a direction starts with "* OK" */
+	KW_PREAMBLE = 32,
+};
+
+void tls_conn_init(struct tls_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->server = -1;
+	c->cert_dir = -1;
+}
+
+void tls_conn_release(struct tls_conn *c, struct cs_bufpool *bp)
+{
+	bufpool_release(bp, &c->d[0].hs);
+	bufpool_release(bp, &c->d[1].hs);
+}
+
+/* A Certificate that waited for its side is settled once the server is known. */
+static void settle_pending_cert(struct tls_conn *c)
+{
+	if (c->cert_dir < 0 || !c->chain || c->server < 0)
+		return;
+	if (c->cert_dir == c->server) {
+		c->chain_new = true;
+		return;
+	}
+	c->client_certs++;
+	c->chain = NULL;
+	c->cert_dir = -1;
+}
+
+static void set_server(struct tls_conn *c, int dir, bool authoritative)
+{
+	if (c->server >= 0 && !authoritative)
+		return;
+	c->server = (int8_t)dir;
+	settle_pending_cert(c);
+}
+
+void tls_set_server(struct tls_conn *c, int dir)
+{
+	set_server(c, dir, false);
+}
+
+static bool is_client(const struct tls_conn *c, int dir)
+{
+	return c->server >= 0 && c->server != dir;
+}
+
+/* ---- preamble keywords ---------------------------------------------------- */
+
+static bool has_word(const uint8_t *p, size_t n, const char *w)
+{
+	size_t wl = strlen(w);
+
+	for (size_t i = 0; i + wl <= n; i++) {
+		size_t k = 0;
+
+		while (k < wl && (p[i + k] & 0xdf) == (uint8_t)w[k])
+			k++;
+		if (k == wl)
+			return true;
+	}
+	return false;
+}
+
+static void scan_preamble(struct tls_conn *c, const struct tls_dir *d,
+			  const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	c->starttls_seen |= KW_PREAMBLE;
+	if (d->skipped == 0 && n >= 3 && memcmp(p, "220", 3) == 0)
+		c->starttls_seen |= KW_SMTP_GREETING;
+	if (d->skipped == 0 && n >= 4 && memcmp(p, "* OK", 4) == 0)
+		c->starttls_seen |= KW_IMAP_GREETING;
+	if (has_word(p, n, "STARTTLS"))
+		c->starttls_seen |= KW_STARTTLS;
+	if (has_word(p, n, "STLS"))
+		c->starttls_seen |= KW_STLS;
+	if (has_word(p, n, "AUTH TLS") || has_word(p, n, "AUTH SSL"))
+		c->starttls_seen |= KW_AUTH_TLS;
+}
+
+static enum tls_starttls classify_preamble(uint8_t kw)
+{
+	if (!(kw & KW_PREAMBLE))
+		return TLS_STARTTLS_NONE;
+	if (kw & KW_AUTH_TLS)
+		return TLS_STARTTLS_FTP;
+	if ((kw & KW_STARTTLS) && (kw & KW_IMAP_GREETING))
+		return TLS_STARTTLS_IMAP;
+	if ((kw & KW_STARTTLS) && (kw & KW_SMTP_GREETING))
+		return TLS_STARTTLS_SMTP;
+	if (kw & KW_STLS)
+		return TLS_STARTTLS_POP3;
+	return TLS_STARTTLS_OTHER;
+}
+
+/* ---- handshake messages --------------------------------------------------- */
+
+/*
+ * RFC 5246 7.4.1.2, RFC 6066 3:
+ *   ProtocolVersion client_version; Random random[32];
+ *   SessionID session_id<0..32>; CipherSuite cipher_suites<2..2^16-2>;
+ *   CompressionMethod compression_methods<1..2^8-1>;
+ *   Extension extensions<0..2^16-1>;  (server_name: ServerNameList<1..2^16-1>
+ *   of { NameType name_type; HostName host_name<1..2^16-1> })
+ */
+static void parse_sni(struct tls_conn *c, struct cs_cursor *ext)
+{
+	struct cs_cursor list, name;
+	uint8_t type;
+
+	if (!cur_vec(ext, 2, &list))
+		return;
+	while (cur_left(&list) > 0) {
+		if (!cur_u8(&list, &type) || !cur_vec(&list, 2, &name))
+			return;
+		if (type != 0 || cur_left(&name) == 0)
+			continue;
+		c->sni_len = (uint8_t)(cur_left(&name) > CS_MAX_SNI ? CS_MAX_SNI : cur_left(&name));
+		cur_copy(&name, c->sni, c->sni_len);
+		c->sni[c->sni_len] = '\0';
+		c->sni_sent = true;
+		return;
+	}
+}
+
+static bool parse_client_hello(struct tls_conn *c, struct cs_cursor *m)
+{
+	struct cs_cursor sid, suites, comp, exts, ext;
+	uint16_t version, type;
+
+	if (!cur_u16(m, &version) || !cur_skip(m, 32) || !cur_vec(m, 1, &sid) ||
+	    cur_left(&sid) > sizeof(c->sid) || !cur_vec(m, 2, &suites) ||
+	    !cur_vec(m, 1, &comp))
+		return false;
+	c->sid_len = (uint8_t)cur_left(&sid);
+	cur_copy(&sid, c->sid, c->sid_len);
+	if (cur_left(m) == 0)
+		return true; /* no extensions (SSL 3.0 era) */
+	if (!cur_vec(m, 2, &exts))
+		return false;
+	while (cur_left(&exts) > 0) {
+		if (!cur_u16(&exts, &type) || !cur_vec(&exts, 2, &ext))
+			return false;
+		if (type == EXT_SERVER_NAME && !c->sni_sent)
+			parse_sni(c, &ext);
+	}
+	return true;
+}
+
+static bool is_tls13_version(uint16_t v)
+{
+	/* 0x0304 final; 0x7fxx IETF drafts; 0x7e0x/0xfb1x: Facebook's experiments */
+	return v == 0x0304 || (v >> 8) == 0x7f || (v >> 8) == 0x7e || (v >> 8) == 0xfb;
+}
+
+/*
+ * RFC 5246 7.4.1.3 / RFC 8446 4.1.3: server_version, random[32],
+ * session_id<0..32>, cipher_suite, compression_method, extensions.
+ * TLS 1.3 drafts before 22 sent the draft version here and had no session
+ * id: they are recognised from the version alone.
+ */
+static bool parse_server_hello(struct tls_conn *c, struct cs_cursor *m)
+{
+	struct cs_cursor sid, exts, ext;
+	uint16_t version, type, cipher, selected;
+	uint8_t comp;
+
+	if (!cur_u16(m, &version))
+		return false;
+	c->version = version;
+	if (is_tls13_version(version)) {
+		c->tls13 = true;
+		return true;
+	}
+	if (!cur_skip(m, 32) || !cur_vec(m, 1, &sid) || cur_left(&sid) > 32 ||
+	    !cur_u16(m, &cipher) || !cur_u8(m, &comp))
+		return false;
+	if (c->sid_len > 0 && cur_left(&sid) == c->sid_len &&
+	    memcmp(cur_rest(&sid).p, c->sid, c->sid_len) == 0)
+		c->resumed = true; /* RFC 5246 7.4.1.3: the server echoes the id it resumes */
+	if (cur_left(m) == 0)
+		return true;
+	if (!cur_vec(m, 2, &exts))
+		return false;
+	while (cur_left(&exts) > 0) {
+		if (!cur_u16(&exts, &type) || !cur_vec(&exts, 2, &ext))
+			return false;
+		if (type == EXT_SUPPORTED_VERSIONS && cur_u16(&ext, &selected)) {
+			c->version = selected;
+			if (is_tls13_version(selected))
+				c->tls13 = true;
+		}
+	}
+	if (c->tls13)
+		c->resumed = false; /* 1.3 middlebox mode echoes the id for every handshake */
+	return true;
+}
+
+/* RFC 5246 7.4.2: ASN.1Cert certificate_list<0..2^24-1>, each <1..2^24-1>. */
+static bool parse_certificate(struct tls_conn *c, const struct tls_env *env,
+			      struct cs_cursor *m, int dir)
+{
+	struct cs_slice der[CS_MAX_CHAIN_CERTS];
+	struct cs_cursor list, entry;
+	const struct cs_chain *chain;
+	size_t n = 0;
+	bool added;
+
+	if (!cur_vec(m, 3, &list) || !cur_end(m))
+		return false;
+	while (cur_left(&list) > 0) {
+		if (!cur_vec(&list, 3, &entry) || cur_left(&entry) == 0)
+			return false;
+		if (n == CS_MAX_CHAIN_CERTS) {
+			env->st->chain_certs_cap++;
+			c->too_long = true;
+			return true;
+		}
+		cur_take(&entry, cur_left(&entry), &der[n++]);
+	}
+	if (is_client(c, dir)) {
+		c->client_certs++;
+		return true;
+	}
+	if (n == 0)
+		return true; /* an empty server Certificate: no chain to judge */
+	switch (chain_store_intern(env->chains, der, n, &chain, &added)) {
+	case CS_OK:
+		break;
+	case CS_LIMIT:
+		env->st->chains_cap++;
+		c->too_long = true;
+		return true;
+	default:
+		c->too_long = true;
+		return true;
+	}
+	c->chain = chain;
+	c->cert_dir = (int8_t)dir;
+	settle_pending_cert(c);
+	return true;
+}
+
+static void client_moved_on(struct tls_conn *c)
+{
+	if (c->server_flight_done || tls_server_chain(c))
+		c->done = true;
+}
+
+static bool handle_message(struct tls_conn *c, const struct tls_env *env, int dir,
+			   uint8_t type, struct cs_cursor *m)
+{
+	bool ok = true;
+
+	c->d[dir].last_hs = type;
+	switch (type) {
+	case HS_CLIENT_HELLO:
+		c->client_hello = true;
+		set_server(c, !dir, false);
+		ok = parse_client_hello(c, m);
+		break;
+	case HS_SERVER_HELLO:
+		c->server_hello = true;
+		set_server(c, dir, true);
+		ok = parse_server_hello(c, m);
+		if (c->tls13 || c->resumed)
+			c->done = true;
+		break;
+	case HS_CERTIFICATE:
+		ok = parse_certificate(c, env, m, dir);
+		break;
+	case HS_SERVER_KEY_EXCHANGE:
+	case HS_CERTIFICATE_REQUEST:
+	case HS_SERVER_HELLO_DONE:
+		set_server(c, dir, false);
+		if (type == HS_SERVER_HELLO_DONE)
+			c->server_flight_done = true;
+		break;
+	case HS_CERTIFICATE_VERIFY:
+	case HS_CLIENT_KEY_EXCHANGE:
+		set_server(c, !dir, false);
+		client_moved_on(c);
+		break;
+	default:
+		break;
+	}
+	return ok;
+}
+
+/* Parse the complete messages in p[0..n); returns the bytes consumed. */
+static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int dir,
+			     const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+
+	while (n - off >= HS_HDR && !c->done) {
+		struct cs_cursor hdr, msg;
+		uint8_t type;
+		uint32_t len;
+
+		cur_init(&hdr, p + off, n - off);
+		cur_u8(&hdr, &type);
+		cur_u24(&hdr, &len);
+		if (len > CS_TLS_MAX_HS_MSG - HS_HDR) {
+			env->st->msg_too_long++;
+			c->too_long = true;
+			c->d[dir].mode = MODE_OFF;
+			return n;
+		}
+		if (!cur_sub(&hdr, len, &msg))
+			break; /* the rest of this message is in a later record */
+		if (!handle_message(c, env, dir, type, &msg)) {
+			env->st->malformed++;
+			c->malformed = true;
+			c->d[dir].mode = MODE_OFF;
+			return n;
+		}
+		off += HS_HDR + len;
+	}
+	return off;
+}
+
+static void handshake_record(struct tls_conn *c, const struct tls_env *env, int dir,
+			     const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+	size_t k;
+
+	if (d->hs.len == 0) { /* the common case: whole messages, no copy */
+		k = parse_messages(c, env, dir, p, n);
+		p += k;
+		n -= k;
+		if (n == 0 || d->mode == MODE_OFF || c->done)
+			return;
+	}
+	if (bufpool_reserve(env->bp, &d->hs, (size_t)d->hs.len + n) != CS_OK) {
+		env->st->memcap++;
+		c->too_long = true;
+		d->mode = MODE_OFF;
+		return;
+	}
+	memcpy(d->hs.p + d->hs.len, p, n);
+	d->hs.len += (uint32_t)n;
+	k = parse_messages(c, env, dir, d->hs.p, d->hs.len);
+	if (d->mode == MODE_OFF)
+		return;
+	memmove(d->hs.p, d->hs.p + k, d->hs.len - k);
+	d->hs.len -= (uint32_t)k;
+}
+
+/* RFC 5246 7.2: struct { AlertLevel level; AlertDescription description; } */
+static void alert_record(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
+{
+	if (n >= 2 && !c->alert_seen) {
+		c->alert_seen = true;
+		c->alert_dir = (uint8_t)dir;
+		c->alert_level = p[0];
+		c->alert_desc = p[1];
+	}
+	if (n >= 1 && p[0] == 2) /* fatal: the connection is over */
+		c->done = true;
+	if (is_client(c, dir))
+		client_moved_on(c);
+}
+
+static void handle_record(struct tls_conn *c, const struct tls_env *env, int dir,
+			  uint8_t type, const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+
+	switch (type) {
+	case CT_CCS:
+		d->ccs = true;
+		if (is_client(c, dir)) {
+			client_moved_on(c);
+		} else if (c->server == dir) {
+			if (c->server_hello && !c->chain)
+				c->resumed = true; /* abbreviated handshake (RFC 5246 7.3) */
+			c->done = true;
+		}
+		break;
+	case CT_ALERT:
+		if (!d->ccs)
+			alert_record(c, dir, p, n);
+		break;
+	case CT_HANDSHAKE:
+		if (!d->ccs)
+			handshake_record(c, env, dir, p, n);
+		break;
+	case CT_APPDATA:
+		c->done = true;
+		break;
+	default: /* heartbeat */
+		break;
+	}
+}
+
+/* RFC 5246 6.2.1: ContentType type; ProtocolVersion version; uint16 length. */
+static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int dir,
+			   const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+
+	while (n - off >= REC_HDR && c->d[dir].mode == MODE_RECORDS && !c->done) {
+		struct cs_cursor r, body;
+		uint8_t type, major, minor;
+		uint16_t len;
+
+		cur_init(&r, p + off, n - off);
+		cur_u8(&r, &type);
+		cur_u8(&r, &major);
+		cur_u8(&r, &minor);
+		cur_u16(&r, &len);
+		if (type < CT_CCS || type > CT_HEARTBEAT || major != 3 ||
+		    len > CS_TLS_MAX_RECORD) {
+			env->st->malformed++;
+			c->malformed = true;
+			c->d[dir].mode = MODE_OFF;
+			return n;
+		}
+		if (!cur_sub(&r, len, &body))
+			break; /* wait for the rest of the record */
+		c->d[dir].saw_record = true;
+		handle_record(c, env, dir, type, body.p, len);
+		off += REC_HDR + len;
+	}
+	return c->d[dir].mode == MODE_OFF || c->done ? n : off;
+}
+
+/* ---- hunting for the first record ------------------------------------------ */
+
+enum { LOOK_NO, LOOK_MORE, LOOK_TLS, LOOK_SSLV2 };
+
+/* Could a handshake record start at p?  Checked as deep as the bytes allow. */
+static int looks_like_record(const uint8_t *p, size_t n)
+{
+	uint32_t reclen, hslen;
+
+	if (p[0] != CT_HANDSHAKE)
+		return (p[0] & 0x80) ? (n < 5 ? LOOK_MORE : LOOK_NO) : LOOK_NO;
+	if (n < 12)
+		return LOOK_MORE;
+	reclen = (uint32_t)p[3] << 8 | p[4];
+	hslen = (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
+	if (p[1] != 3 || p[2] > 4 || reclen < HS_HDR || reclen > CS_TLS_MAX_RECORD)
+		return LOOK_NO;
+	switch (p[5]) {
+	case HS_CLIENT_HELLO:
+	case HS_SERVER_HELLO:
+		return p[9] == 3 || p[9] == 0x7f || p[9] == 0xfb ? LOOK_TLS : LOOK_NO;
+	case HS_CERTIFICATE:
+		return hslen >= 3 &&
+			       ((uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11]) == hslen - 3
+		       ? LOOK_TLS
+		       : LOOK_NO;
+	case HS_SERVER_KEY_EXCHANGE:
+	case HS_CERTIFICATE_REQUEST:
+	case HS_SERVER_HELLO_DONE:
+		return hslen + HS_HDR <= reclen ? LOOK_TLS : LOOK_NO;
+	default:
+		return LOOK_NO;
+	}
+}
+
+/*
+ * SSLv2-compatible ClientHello (RFC 5246 E.2): a 2-byte length with the top
+ * bit set, msg_type 1, version {0,2} or {3,x}.  Skipped whole: it carries no
+ * SNI, and the server's answer is an ordinary TLS record.
+ */
+static int looks_like_sslv2_hello(const uint8_t *p, size_t n)
+{
+	size_t len;
+
+	if (n < 5)
+		return LOOK_MORE;
+	len = (size_t)(p[0] & 0x7f) << 8 | p[1];
+	if (p[2] != 1 || len < 9 || !((p[3] == 0 && p[4] == 2) || (p[3] == 3 && p[4] <= 3)))
+		return LOOK_NO;
+	return LOOK_SSLV2;
+}
+
+static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
+		   const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int look = looks_like_record(p + i, n - i);
+
+		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
+			look = looks_like_sslv2_hello(p + i, n - i);
+		if (look == LOOK_NO)
+			continue;
+		if (look == LOOK_MORE)
+			break;
+		if (look == LOOK_SSLV2) {
+			size_t len = 2 + ((size_t)(p[i] & 0x7f) << 8 | p[i + 1]);
+
+			if (n - i < len)
+				break;
+			env->st->sslv2_client_hellos++;
+			c->client_hello = true;
+			set_server(c, !dir, false);
+			scan_preamble(c, d, p, i);
+			d->mode = MODE_RECORDS;
+			d->saw_record = true;
+			return i + len;
+		}
+		scan_preamble(c, d, p, i);
+		d->skipped += (uint32_t)i;
+		d->mode = MODE_RECORDS;
+		c->starttls = (uint8_t)classify_preamble(c->starttls_seen);
+		return i;
+	}
+	scan_preamble(c, d, p, i);
+	d->skipped += (uint32_t)i;
+	if (d->skipped > CS_PREAMBLE_MAX) {
+		env->st->preamble_cap++;
+		d->mode = MODE_OFF;
+		return n;
+	}
+	return i;
+}
+
+size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct cs_slice data)
+{
+	size_t used = 0;
+
+	c->chain_new = false;
+	if (data.n == 0 || c->done)
+		return c->done ? data.n : 0;
+	if (c->d[dir].mode == MODE_HUNT)
+		used = hunt(c, env, dir, data.p, data.n);
+	if (c->d[dir].mode == MODE_RECORDS)
+		used += walk_records(c, env, dir, data.p + used, data.n - used);
+	else if (c->d[dir].mode == MODE_OFF)
+		used = data.n;
+	return used;
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+bool tls_seen(const struct tls_conn *c)
+{
+	return c->client_hello || c->server_hello || c->chain || c->client_certs;
+}
+
+const struct cs_chain *tls_server_chain(const struct tls_conn *c)
+{
+	return c->chain && c->server >= 0 && c->cert_dir == c->server ? c->chain : NULL;
+}
+
+bool tls_unattributed(const struct tls_conn *c)
+{
+	return c->chain && c->server < 0;
+}
+
+enum tls_outcome tls_outcome(const struct tls_conn *c)
+{
+	if (c->tls13)
+		return TLS_OUT_TLS13;
+	if (tls_server_chain(c))
+		return TLS_OUT_CHAIN;
+	if (c->resumed)
+		return TLS_OUT_RESUMED;
+	if (c->server_flight_done && !c->malformed && !c->too_long)
+		return TLS_OUT_NO_CERT;
+	return TLS_OUT_INCOMPLETE;
+}
+
+const char *tls_version_name(uint16_t v)
+{
+	switch (v) {
+	case 0x0002: return "SSL2.0";
+	case 0x0300: return "SSL3.0";
+	case 0x0301: return "TLS1.0";
+	case 0x0302: return "TLS1.1";
+	case 0x0303: return "TLS1.2";
+	case 0x0304: return "TLS1.3";
+	default: return is_tls13_version(v) ? "TLS1.3-draft" : "unknown";
+	}
+}
+
+const char *tls_incomplete_name(enum tls_incomplete r)
+{
+	static const char *const names[TLS_INC_MAX] = {
+		"no_server_hello", "gap", "capture_ended", "snaplen",
+		"malformed", "too_long", "evicted",
+	};
+
+	return r < TLS_INC_MAX ? names[r] : "unknown";
+}
+
+const char *tls_starttls_name(enum tls_starttls s)
+{
+	static const char *const names[TLS_STARTTLS_MAX] = {
+		"none", "smtp", "imap", "pop3", "ftp", "other",
+	};
+
+	return s < TLS_STARTTLS_MAX ? names[s] : "unknown";
+}
