@@ -1,2 +1,344 @@
-int main(void);
-int main(void) { return 0; }
+/*
+ * main.c - command line, inputs, signals, exit codes; no parsing of
+ * traffic.  Every failure is one line on stderr, "chainsniff: NAME: reason",
+ * and whatever was analysed before it is still reported (docs/exit-codes.md).
+ */
+#include "cs_capture.h"
+#include "cs_engine.h"
+#include "cs_limits.h"
+#include "cs_report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_INPUT = 1,
+	EXIT_USAGE = 2,
+	EXIT_DAMAGED = 3,
+	EXIT_OUTPUT = 4,
+};
+
+#define MAX_FILES CS_MAX_INPUTS
+
+struct options {
+	const char *files[MAX_FILES];
+	size_t nfiles;
+	const char *iface;
+	const char *filter;
+	const char *out_path;
+	const char *dump_dir;
+	bool json;
+	struct cs_capture_opts cap;
+	struct engine_config eng;
+};
+
+static volatile sig_atomic_t stop_requested;
+static struct cs_source *live_source;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	if (live_source)
+		capture_break(live_source);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: chainsniff [-r FILE]... [-i IFACE] [options]\n"
+	      "  -r FILE             read a pcap or pcapng file ('-' = standard input); repeatable\n"
+	      "  -i IFACE            capture live on IFACE (default filter: tcp) until SIGINT/SIGTERM\n"
+	      "  -f FILTER           BPF filter, as in tcpdump\n"
+	      "  -s SNAPLEN          live snapshot length (default 262144)\n"
+	      "  -B MIB              live kernel buffer in MiB (default 64)\n"
+	      "  -p                  do not put the interface in promiscuous mode\n"
+	      "  --format text|json  report format (default text)\n"
+	      "  -o FILE             write the report to FILE instead of standard output\n"
+	      "  --dump-chains DIR   write each distinct server chain as DIR/<sha256>.pem\n"
+	      "  --max-flows N       flow table size (default 131072)\n"
+	      "  --memcap MIB        handshake buffer budget in MiB (default 256)\n"
+	      "  -h, --help          this text;  -V, --version  the version\n"
+	      "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output error.\n",
+	      f);
+}
+
+static void fail_line(const char *name, const char *reason)
+{
+	fprintf(stderr, "chainsniff: %s: %s\n", name, reason);
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' && *out <= max && s[0] != '-';
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP };
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"dump-chains", required_argument, NULL, OPT_DUMP},
+		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+		{"memcap", required_argument, NULL, OPT_MEMCAP},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	unsigned long long v;
+	int c;
+
+	o->cap.snaplen = CS_SNAPLEN_DEFAULT;
+	o->cap.promisc = true;
+	o->eng.max_flows = CS_MAX_FLOWS_DEFAULT;
+	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
+	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (o->nfiles == MAX_FILES)
+				return fail_line("-r", "too many input files"), EXIT_USAGE;
+			o->files[o->nfiles++] = optarg;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'f':
+			o->filter = optarg;
+			break;
+		case 's':
+			if (!parse_uint(optarg, CS_MAX_CAPLEN, &v) || v < 96)
+				return fail_line("-s", "snaplen must be 96..262144"), EXIT_USAGE;
+			o->cap.snaplen = (uint32_t)v;
+			break;
+		case 'B':
+			if (!parse_uint(optarg, 4096, &v) || v == 0)
+				return fail_line("-B", "buffer size must be 1..4096 MiB"), EXIT_USAGE;
+			o->cap.buffer_mib = (int)v;
+			break;
+		case 'p':
+			o->cap.promisc = false;
+			break;
+		case 'o':
+			o->out_path = optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return fail_line("--format", "must be text or json"), EXIT_USAGE;
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case OPT_DUMP:
+			o->dump_dir = optarg;
+			break;
+		case OPT_MAX_FLOWS:
+			if (!parse_uint(optarg, 1u << 26, &v) || v == 0)
+				return fail_line("--max-flows", "must be 1..67108864"), EXIT_USAGE;
+			o->eng.max_flows = (uint32_t)v;
+			break;
+		case OPT_MEMCAP:
+			if (!parse_uint(optarg, 65536, &v) || v == 0)
+				return fail_line("--memcap", "must be 1..65536 MiB"), EXIT_USAGE;
+			o->eng.buffer_memcap = (size_t)v << 20;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case 'V':
+			printf("chainsniff %s\n", CS_VERSION);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return fail_line(argv[optind], "unexpected argument (use -r FILE)"), EXIT_USAGE;
+	if (!o->nfiles && !o->iface) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o->nfiles && o->iface)
+		return fail_line("-i", "cannot be combined with -r"), EXIT_USAGE;
+	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
+	return EXIT_OK;
+}
+
+static int worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Read one source to its end; returns the exit code it deserves. */
+static int run_source(struct engine *e, struct engine_input *in, struct cs_source *src)
+{
+	char err[256];
+	struct cs_frame f;
+	enum cs_status st;
+	bool first = true;
+
+	in->format = capture_format(src);
+	while (!stop_requested) {
+		st = capture_next(src, &f, err, sizeof(err));
+		if (st == CS_MORE)
+			continue;
+		if (st != CS_OK)
+			break;
+		if (first && strcmp(in->format, "pcapng") != 0 &&
+		    !decode_linktype_supported(f.linktype)) {
+			snprintf(err, sizeof(err), "unsupported link type %d", f.linktype);
+			st = CS_UNSUPPORTED;
+			break;
+		}
+		first = false;
+		engine_frame(e, in, &f);
+	}
+	in->filtered = capture_filtered(src);
+	if (in->live)
+		in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
+	if (stop_requested || st == CS_EOF)
+		return EXIT_OK;
+	fail_line(in->name, err);
+	switch (st) {
+	case CS_TRUNC:
+		engine_input_error(in, INPUT_TRUNCATED, "%s", err);
+		return EXIT_DAMAGED;
+	case CS_BAD:
+	case CS_IO:
+		engine_input_error(in, INPUT_DAMAGED, "%s", err);
+		return EXIT_DAMAGED;
+	default:
+		engine_input_error(in, INPUT_ERROR, "%s", err);
+		return EXIT_INPUT;
+	}
+}
+
+static int run_files(struct engine *e, const struct options *o)
+{
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < o->nfiles && !stop_requested; i++) {
+		struct engine_input *in = engine_input_begin(e, o->files[i], false);
+		struct cs_source *src = NULL;
+		char err[256];
+
+		if (capture_open_file(o->files[i], &o->cap, &src, err, sizeof(err)) != CS_OK) {
+			fail_line(o->files[i], err);
+			engine_input_error(in, INPUT_ERROR, "%s", err);
+			rc = worse(rc, EXIT_INPUT);
+			continue;
+		}
+		rc = worse(rc, run_source(e, in, src));
+		capture_close(src);
+	}
+	return rc;
+}
+
+static int run_live(struct engine *e, const struct options *o)
+{
+	struct engine_input *in = engine_input_begin(e, o->iface, true);
+	char err[256];
+	int rc;
+
+	if (capture_open_live(o->iface, &o->cap, &live_source, err, sizeof(err)) != CS_OK) {
+		fail_line(o->iface, err);
+		engine_input_error(in, INPUT_ERROR, "%s", err);
+		return EXIT_INPUT;
+	}
+	rc = run_source(e, in, live_source);
+	capture_close(live_source);
+	live_source = NULL;
+	return rc;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int dump_chains(struct engine *e, const char *dir)
+{
+	struct cs_chain_store *cs = engine_chains(e);
+	const struct agg_server *const *servers;
+	size_t n;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fail_line(dir, strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	(void)cs;
+	servers = agg_sorted(engine_agg(e), &n);
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t k = 0; k < servers[i]->nchains; k++)
+			if (chain_dump_pem(servers[i]->chains[k].chain, dir) != CS_OK) {
+				fail_line(dir, strerror(errno));
+				return EXIT_OUTPUT;
+			}
+	return EXIT_OK;
+}
+
+static int write_report(struct engine *e, const struct options *o)
+{
+	FILE *out = stdout;
+	bool color;
+
+	if (o->out_path && !(out = fopen(o->out_path, "w"))) {
+		fail_line(o->out_path, strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	color = !o->out_path && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	if (o->json)
+		report_json(out, e);
+	else
+		report_text(out, e, color);
+	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
+		fail_line(o->out_path ? o->out_path : "standard output", strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct engine *e;
+	char err[256];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = parse_args(argc, argv, &o);
+	if (rc != EXIT_OK)
+		return rc;
+	if (o.filter && capture_check_filter(o.filter, err, sizeof(err)) != CS_OK) {
+		fail_line("-f", err);
+		return EXIT_USAGE;
+	}
+	e = engine_new(&o.eng);
+	if (!e) {
+		fail_line("chainsniff", "out of memory");
+		return EXIT_INPUT;
+	}
+	install_signals();
+	rc = o.iface ? run_live(e, &o) : run_files(e, &o);
+	engine_finish(e);
+	if (o.dump_dir)
+		rc = worse(rc, dump_chains(e, o.dump_dir));
+	rc = worse(rc, write_report(e, &o));
+	engine_free(e);
+	return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * cs_engine.h - the pipeline of one run: frames in, report data out.
+ *
+ *   frame -> decode -> flow table -> reassembly -> TLS -> chain store
+ *         -> server aggregate (on each finished handshake)
+ *
+ * The engine owns every stage's state and the counters the report prints.
+ * One handshake is counted per TCP connection, when its cleartext part is
+ * over (then the flow is bypassed: one table lookup per later packet) or
+ * when the connection ends, is evicted, or the input ends.
+ */
+#ifndef CS_ENGINE_H
+#define CS_ENGINE_H
+
+#include "cs_agg.h"
+#include "cs_capture.h"
+#include "cs_decode.h"
+#include "cs_reasm.h"
+#include "cs_tls.h"
+
+#define CS_MAX_INPUTS 256
+#define CS_INPUT_LINKTYPES 8
+#define CS_INPUT_ERRORS 4
+
+enum input_status { INPUT_OK, INPUT_TRUNCATED, INPUT_DAMAGED, INPUT_ERROR };
+
+struct engine_input {
+	const char *name;          /* borrowed from argv */
+	bool live;
+	const char *format;        /* static string or NULL */
+	uint64_t packets, bytes, filtered;
+	int linktypes[CS_INPUT_LINKTYPES];
+	unsigned nlinktypes;
+	enum input_status status;
+	unsigned nerrors;
+	char errors[CS_INPUT_ERRORS][256];
+	bool have_drops;
+	uint64_t received, dropped, if_dropped;
+};
+
+struct engine_totals {
+	uint64_t packets, bytes, tcp_packets, tcp_flows;
+	uint64_t tls_handshakes, with_chain, tls13, resumed, incomplete, no_certificate;
+	uint64_t incomplete_reason[TLS_INC_MAX];
+	uint64_t client_certificates, chains_unattributed;
+	uint64_t starttls[TLS_STARTTLS_MAX];
+	uint64_t flows_no_slot;    /* packets dropped: no flow slot at all */
+	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
+	uint64_t servers_cap;
+};
+
+struct engine_config {
+	uint32_t max_flows;
+	size_t buffer_memcap;
+};
+
+struct engine;
+
+struct engine *engine_new(const struct engine_config *cfg);
+void engine_free(struct engine *e);
+
+/* Inputs are reported in the order they are begun. */
+struct engine_input *engine_input_begin(struct engine *e, const char *name, bool live);
+void engine_input_error(struct engine_input *in, enum input_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void engine_frame(struct engine *e, struct engine_input *in, const struct cs_frame *f);
+/* End of all input: finish every open connection (capture_ended). */
+void engine_finish(struct engine *e);
+
+/* Read-only views for the report. */
+const struct engine_totals *engine_totals(const struct engine *e);
+const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
+const struct reasm_stats *engine_reasm_stats(const struct engine *e);
+const struct tls_stats *engine_tls_stats(const struct engine *e);
+uint64_t engine_flows_evicted(const struct engine *e);
+uint64_t engine_buffer_refusals(const struct engine *e);
+size_t engine_ninputs(const struct engine *e);
+const struct engine_input *engine_input(const struct engine *e, size_t i);
+struct agg *engine_agg(struct engine *e);
+struct cs_chain_store *engine_chains(struct engine *e);
+bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * cs_report.h - the report writers: JSON for machines (the contract in
+ * docs/report-format.md) and text for people.  Every string that came
+ * from the wire or a certificate goes through escape.c.
+ */
+#ifndef CS_REPORT_H
+#define CS_REPORT_H
+
+#include <stdio.h>
+
+#include "cs_engine.h"
+
+void report_json(FILE *out, struct engine *e);
+void report_text(FILE *out, struct engine *e, bool color);
+
+/* RFC 3339 UTC with microseconds ("2014-11-26T22:08:23.101516Z"). */
+void fmt_time_ns(int64_t ns, char *buf, size_t len);
+/* RFC 3339 UTC to the second. */
+void fmt_time_s(int64_t s, char *buf, size_t len);
+
+#endif

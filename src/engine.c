@@ -1,0 +1,365 @@
+/*
+ * engine.c - wires the stages together for every frame (cs_engine.h).
+ * Owns the flow table, buffer pool, chain store, aggregate and counters.
+ * Per packet: decode, one flow lookup, and -- only while the handshake is
+ * in progress -- reassembly and TLS parsing.  Handshakes are counted once,
+ * in finish_handshake(), whatever ends them.
+ */
+#include "cs_engine.h"
+#include "cs_flow.h"
+#include "cs_limits.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct engine {
+	struct flow_table *flows;
+	struct cs_bufpool *bp;
+	struct cs_chain_store *chains;
+	struct agg *agg;
+	struct engine_totals t;
+	struct cs_decode_stats dec;
+	struct reasm_stats rs;
+	struct tls_stats ts;
+	struct tls_env env;
+	struct engine_input inputs[CS_MAX_INPUTS];
+	size_t ninputs;
+	bool have_time;
+	int64_t first_ts, last_ts;
+};
+
+static void on_flow_evict(void *ctx, struct flow *f, bool capped);
+
+struct engine *engine_new(const struct engine_config *cfg)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->flows = flow_table_new(cfg->max_flows, on_flow_evict, e);
+	e->bp = bufpool_new(cfg->buffer_memcap);
+	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
+	e->agg = agg_new(CS_MAX_SERVERS);
+	if (!e->flows || !e->bp || !e->chains || !e->agg) {
+		engine_free(e);
+		return NULL;
+	}
+	e->env = (struct tls_env){e->bp, e->chains, &e->ts};
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->flows)
+		flow_flush(e->flows);
+	flow_table_free(e->flows);
+	agg_free(e->agg);
+	chain_store_free(e->chains);
+	bufpool_free(e->bp);
+	free(e);
+}
+
+struct engine_input *engine_input_begin(struct engine *e, const char *name, bool live)
+{
+	struct engine_input *in;
+
+	if (e->ninputs == CS_MAX_INPUTS)
+		return NULL;
+	in = &e->inputs[e->ninputs++];
+	memset(in, 0, sizeof(*in));
+	in->name = name;
+	in->live = live;
+	return in;
+}
+
+void engine_input_error(struct engine_input *in, enum input_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st > in->status)
+		in->status = st;
+	if (in->nerrors == CS_INPUT_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(in->errors[in->nerrors++], sizeof(in->errors[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void note_linktype(struct engine_input *in, int lt)
+{
+	for (unsigned i = 0; i < in->nlinktypes; i++)
+		if (in->linktypes[i] == lt)
+			return;
+	if (in->nlinktypes < CS_INPUT_LINKTYPES)
+		in->linktypes[in->nlinktypes++] = lt;
+}
+
+/* ---- handshake accounting ------------------------------------------------- */
+
+static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
+{
+	const struct tls_conn *c = f->tls;
+	int s = c->server;
+
+	if (evicted)
+		return TLS_INC_EVICTED;
+	if (c->too_long || f->dir[0].limited || f->dir[1].limited)
+		return TLS_INC_TOO_LONG;
+	if (f->snaplen[0] || f->snaplen[1])
+		return TLS_INC_SNAPLEN;
+	for (int d = 0; d < 2; d++)
+		if ((s < 0 || s == d) && (f->dir[d].gap || reasm_has_hole(&f->dir[d])))
+			return TLS_INC_GAP;
+	if (c->malformed)
+		return TLS_INC_MALFORMED;
+	if (!c->server_hello && !c->chain && c->client_hello)
+		return TLS_INC_NO_SERVER_HELLO;
+	return TLS_INC_CAPTURE_ENDED;
+}
+
+static void record_chain(struct engine *e, const struct flow *f, const struct cs_chain *chain)
+{
+	const struct tls_conn *c = f->tls;
+	int s = c->server;
+	struct agg_handshake h = {
+		.server_ip = &f->addr[s],
+		.server_port = f->port[s],
+		.sni = c->sni_sent ? c->sni : NULL,
+		.sni_len = c->sni_len,
+		.sni_status = c->sni_sent ? AGG_SNI_SENT
+			      : c->client_hello ? AGG_SNI_NOT_SENT : AGG_SNI_NOT_CAPTURED,
+		.version = c->version,
+		.chain = chain,
+		.input = f->input,
+		.frame = f->chain_frame,
+		.ts = f->chain_ts,
+	};
+
+	if (agg_add(e->agg, &h) != CS_OK)
+		e->t.servers_cap++;
+}
+
+static void release_flow_buffers(struct engine *e, struct flow *f)
+{
+	reasm_release(&f->dir[0], e->bp);
+	reasm_release(&f->dir[1], e->bp);
+	if (f->tls) {
+		tls_conn_release(f->tls, e->bp);
+		flow_tls_put(e->flows, f->tls);
+		f->tls = NULL;
+	}
+}
+
+static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
+{
+	struct tls_conn *c = f->tls;
+	const struct cs_chain *chain;
+
+	if (f->counted || !c || !tls_seen(c)) {
+		release_flow_buffers(e, f);
+		return;
+	}
+	f->counted = true;
+	e->t.tls_handshakes++;
+	e->t.client_certificates += c->client_certs;
+	e->t.starttls[c->starttls < TLS_STARTTLS_MAX ? c->starttls : 0]++;
+	if (tls_unattributed(c))
+		e->t.chains_unattributed++;
+	switch (tls_outcome(c)) {
+	case TLS_OUT_CHAIN:
+		e->t.with_chain++;
+		chain = tls_server_chain(c);
+		record_chain(e, f, chain);
+		break;
+	case TLS_OUT_TLS13:
+		e->t.tls13++;
+		break;
+	case TLS_OUT_RESUMED:
+		e->t.resumed++;
+		break;
+	case TLS_OUT_NO_CERT:
+		e->t.no_certificate++;
+		break;
+	case TLS_OUT_INCOMPLETE:
+		e->t.incomplete++;
+		e->t.incomplete_reason[incomplete_reason(f, evicted)]++;
+		break;
+	}
+	release_flow_buffers(e, f);
+}
+
+static void on_flow_evict(void *ctx, struct flow *f, bool capped)
+{
+	finish_handshake(ctx, f, capped);
+}
+
+/* ---- per packet ------------------------------------------------------------- */
+
+/* A SYN on a finished or reused 5-tuple starts a new connection. */
+static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, int dir,
+					      const struct cs_pkt *p)
+{
+	bool syn_only = (p->flags & (CS_TCP_SYN | CS_TCP_ACK)) == CS_TCP_SYN;
+
+	if (!syn_only || !(f->closed || (f->syn[dir] && f->isn[dir] != p->seq)))
+		return f;
+	finish_handshake(e, f, false);
+	f->bypass = f->closed = f->counted = false;
+	memset(f->syn, 0, sizeof(f->syn));
+	memset(f->fin, 0, sizeof(f->fin));
+	memset(f->snaplen, 0, sizeof(f->snaplen));
+	f->synack_dir = -1;
+	reasm_init(&f->dir[0]);
+	reasm_init(&f->dir[1]);
+	e->t.tcp_flows++;
+	return f;
+}
+
+static void track_tcp_flags(struct flow *f, int dir, const struct cs_pkt *p)
+{
+	if (p->flags & CS_TCP_SYN) {
+		if (!f->syn[dir]) {
+			f->syn[dir] = true;
+			f->isn[dir] = p->seq;
+			reasm_set_base(&f->dir[dir], p->seq + 1);
+		}
+		if ((p->flags & CS_TCP_ACK) && f->synack_dir < 0) {
+			f->synack_dir = (int8_t)dir;
+			if (f->tls)
+				tls_set_server(f->tls, dir);
+		}
+	}
+	if (p->flags & CS_TCP_FIN && !f->fin[dir]) {
+		f->fin[dir] = true;
+		f->dir[dir].fin = true;
+		f->dir[dir].fin_seq = p->seq + p->payload_len;
+	}
+}
+
+static bool start_tls(struct engine *e, struct flow *f)
+{
+	if (f->tls)
+		return true;
+	f->tls = flow_tls_get(e->flows);
+	if (!f->tls) {
+		e->t.tls_no_slot++;
+		return false;
+	}
+	tls_conn_init(f->tls);
+	if (f->synack_dir >= 0)
+		tls_set_server(f->tls, f->synack_dir);
+	return true;
+}
+
+static void feed_tls(struct engine *e, struct flow *f, int dir,
+		     const struct engine_input *in, const struct cs_frame *fr)
+{
+	struct reasm_dir *r = &f->dir[dir];
+	bool was_hunting = !f->tls->d[dir].saw_record;
+
+	for (;;) {
+		struct cs_slice s = reasm_contiguous(r);
+		size_t used;
+
+		if (s.n == 0)
+			break;
+		used = tls_feed(f->tls, &e->env, dir, s);
+		if (f->tls->chain_new) {
+			f->input = (uint32_t)(in - e->inputs);
+			f->chain_frame = in->live ? 0 : fr->number;
+			f->chain_ts = fr->ts_ns;
+		}
+		if (used == 0)
+			break;
+		reasm_consume(r, used);
+		if (f->tls->done)
+			break;
+	}
+	if (was_hunting && f->tls->d[dir].saw_record && !f->syn[dir])
+		e->ts.midstream_resync++;
+}
+
+static void handle_segment(struct engine *e, struct flow *f, int dir, const struct cs_pkt *p,
+			   const struct engine_input *in, const struct cs_frame *fr)
+{
+	if (p->payload.n > 0 && start_tls(e, f)) {
+		if (p->payload.n < p->payload_len)
+			f->snaplen[dir] = true;
+		reasm_push(&f->dir[dir], e->bp, p->seq, p->payload, &e->rs);
+		feed_tls(e, f, dir, in, fr);
+	}
+	if ((p->flags & CS_TCP_ACK) && reasm_ack(&f->dir[!dir], p->ack))
+		reasm_release(&f->dir[!dir], e->bp); /* a gap: nothing more to deliver */
+	if (f->tls && f->tls->done) {
+		finish_handshake(e, f, false);
+		f->bypass = true;
+	}
+}
+
+void engine_frame(struct engine *e, struct engine_input *in, const struct cs_frame *fr)
+{
+	struct cs_pkt p;
+	struct flow *f;
+	bool created;
+	int dir;
+
+	in->packets++;
+	in->bytes += fr->wirelen;
+	e->t.packets++;
+	e->t.bytes += fr->wirelen;
+	note_linktype(in, fr->linktype);
+	if (!e->have_time || fr->ts_ns < e->first_ts)
+		e->first_ts = fr->ts_ns;
+	if (!e->have_time || fr->ts_ns > e->last_ts)
+		e->last_ts = fr->ts_ns;
+	e->have_time = true;
+	if (decode_packet(fr->linktype, fr->data, fr->caplen, &p, &e->dec) != CS_OK)
+		return;
+	e->t.tcp_packets++;
+	flow_expire(e->flows, fr->ts_ns, 4);
+	f = flow_lookup(e->flows, &p.src, p.sport, &p.dst, p.dport, fr->ts_ns, &dir, &created);
+	if (!f) {
+		e->t.flows_no_slot++;
+		return;
+	}
+	if (created)
+		e->t.tcp_flows++;
+	f = restart_if_new_connection(e, f, dir, &p);
+	if (fr->ts_ns > f->last_ts)
+		f->last_ts = fr->ts_ns;
+	track_tcp_flags(f, dir, &p);
+	if (!f->bypass && !f->closed)
+		handle_segment(e, f, dir, &p, in, fr);
+	if ((p.flags & CS_TCP_RST) || (f->fin[0] && f->fin[1])) {
+		finish_handshake(e, f, false);
+		f->closed = true;
+	}
+	flow_touch(e->flows, f, f->tls && !f->bypass && !f->closed ? FLOW_ACTIVE : FLOW_QUIET);
+}
+
+void engine_finish(struct engine *e)
+{
+	flow_flush(e->flows);
+}
+
+const struct engine_totals *engine_totals(const struct engine *e) { return &e->t; }
+const struct cs_decode_stats *engine_decode_stats(const struct engine *e) { return &e->dec; }
+const struct reasm_stats *engine_reasm_stats(const struct engine *e) { return &e->rs; }
+const struct tls_stats *engine_tls_stats(const struct engine *e) { return &e->ts; }
+uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
+uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
+size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
+const struct engine_input *engine_input(const struct engine *e, size_t i) { return &e->inputs[i]; }
+struct agg *engine_agg(struct engine *e) { return e->agg; }
+struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
+
+bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last)
+{
+	*first = e->first_ts;
+	*last = e->last_ts;
+	return e->have_time;
+}

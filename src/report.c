@@ -1,0 +1,420 @@
+/*
+ * report.c - JSON and text reports of one run (cs_report.h).
+ * Reads the engine's counters, the aggregate and the chain store; owns no
+ * state.  JSON field names are a contract (docs/report-format.md): add,
+ * never rename.  Wire strings are written only through esc_json/esc_term.
+ */
+#include "cs_report.h"
+#include "cs_escape.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+void fmt_time_s(int64_t s, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)s;
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "invalid");
+}
+
+void fmt_time_ns(int64_t ns, char *buf, size_t len)
+{
+	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
+	struct tm tm;
+	time_t t;
+	char day[32];
+
+	if (frac < 0)
+		frac += CS_NS_PER_SEC, s--;
+	t = (time_t)s;
+	if (!gmtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		snprintf(buf, len, "invalid");
+		return;
+	}
+	snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+struct jw {
+	FILE *f;
+	int depth;
+	bool first; /* no comma needed before the next member */
+};
+
+static void jw_sep(struct jw *w)
+{
+	if (!w->first)
+		fputc(',', w->f);
+	w->first = false;
+	fprintf(w->f, "\n%*s", 2 * w->depth, "");
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_sep(w);
+	if (k)
+		fprintf(w->f, "\"%s\": ", k);
+}
+
+static void jw_open(struct jw *w, const char *k, char c)
+{
+	jw_key(w, k);
+	fputc(c, w->f);
+	w->depth++;
+	w->first = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	w->depth--;
+	if (!w->first)
+		fprintf(w->f, "\n%*s", 2 * w->depth, "");
+	fputc(c, w->f);
+	w->first = false;
+}
+
+static void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	jw_key(w, k);
+	fprintf(w->f, "%" PRIu64, v);
+}
+
+static void jw_raw(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	fputs(v, w->f);
+}
+
+/* A string we generated ourselves (still escaped: names come from argv). */
+static void jw_str(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	if (v)
+		esc_json(w->f, v, strlen(v));
+	else
+		fputs("null", w->f);
+}
+
+static void jw_wire(struct jw *w, const char *k, const char *v, size_t n)
+{
+	jw_key(w, k);
+	esc_json(w->f, v, n);
+}
+
+static void jw_time(struct jw *w, const char *k, int64_t ns)
+{
+	char buf[64];
+
+	fmt_time_ns(ns, buf, sizeof(buf));
+	jw_str(w, k, buf);
+}
+
+static void json_input(struct jw *w, const struct engine_input *in)
+{
+	static const char *const status[] = {"ok", "truncated", "damaged", "error"};
+
+	jw_open(w, NULL, '{');
+	jw_str(w, "name", in->name);
+	jw_str(w, "kind", in->live ? "interface" : "file");
+	jw_str(w, "format", in->format);
+	jw_u64(w, "packets", in->packets);
+	jw_u64(w, "bytes", in->bytes);
+	jw_open(w, "link_types", '[');
+	for (unsigned i = 0; i < in->nlinktypes; i++) {
+		const char *name = decode_linktype_name(in->linktypes[i]);
+		char num[32];
+
+		snprintf(num, sizeof(num), "LINKTYPE_%d", in->linktypes[i]);
+		jw_str(w, NULL, name ? name : num);
+	}
+	jw_close(w, ']');
+	jw_str(w, "status", status[in->status]);
+	jw_open(w, "errors", '[');
+	for (unsigned i = 0; i < in->nerrors; i++)
+		jw_str(w, NULL, in->errors[i]);
+	jw_close(w, ']');
+	jw_u64(w, "filtered", in->filtered);
+	if (in->have_drops) {
+		jw_open(w, "drops", '{');
+		jw_u64(w, "received", in->received);
+		jw_u64(w, "dropped", in->dropped);
+		jw_u64(w, "if_dropped", in->if_dropped);
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
+}
+
+static void json_totals(struct jw *w, struct engine *e, size_t nservers)
+{
+	const struct engine_totals *t = engine_totals(e);
+	const struct tls_stats *ts = engine_tls_stats(e);
+
+	jw_open(w, "totals", '{');
+	jw_u64(w, "packets", t->packets);
+	jw_u64(w, "bytes", t->bytes);
+	jw_u64(w, "tcp_packets", t->tcp_packets);
+	jw_u64(w, "tcp_flows", t->tcp_flows);
+	jw_u64(w, "tls_handshakes", t->tls_handshakes);
+	jw_u64(w, "handshakes_with_chain", t->with_chain);
+	jw_u64(w, "tls13", t->tls13);
+	jw_u64(w, "resumed", t->resumed);
+	jw_u64(w, "incomplete", t->incomplete);
+	jw_u64(w, "no_certificate", t->no_certificate);
+	jw_u64(w, "client_certificates", t->client_certificates);
+	jw_u64(w, "chains_unattributed", t->chains_unattributed);
+	jw_u64(w, "sslv2_client_hellos", ts->sslv2_client_hellos);
+	jw_open(w, "starttls", '{');
+	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
+		jw_u64(w, tls_starttls_name((enum tls_starttls)i), t->starttls[i]);
+	jw_close(w, '}');
+	jw_u64(w, "distinct_chains", agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
+	jw_u64(w, "servers", nservers);
+	jw_close(w, '}');
+
+	jw_open(w, "incomplete_reasons", '{');
+	for (int i = 0; i < TLS_INC_MAX; i++)
+		jw_u64(w, tls_incomplete_name((enum tls_incomplete)i), t->incomplete_reason[i]);
+	jw_close(w, '}');
+}
+
+static void json_counters(struct jw *w, struct engine *e)
+{
+	const struct cs_decode_stats *d = engine_decode_stats(e);
+	const struct reasm_stats *r = engine_reasm_stats(e);
+	const struct tls_stats *ts = engine_tls_stats(e);
+	const struct engine_totals *t = engine_totals(e);
+	const struct agg_stats *as = agg_stats(engine_agg(e));
+
+	jw_open(w, "decode", '{');
+	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
+		jw_u64(w, decode_counter_name((enum cs_decode_counter)i), d->n[i]);
+	jw_close(w, '}');
+
+	jw_open(w, "caps", '{');
+	jw_u64(w, "flows_evicted", engine_flows_evicted(e));
+	jw_u64(w, "flow_slots", t->flows_no_slot + t->tls_no_slot);
+	jw_u64(w, "buffer_memcap", engine_buffer_refusals(e));
+	jw_u64(w, "flow_dir_cap", r->dir_cap);
+	jw_u64(w, "reasm_ranges", r->ranges_cap);
+	jw_u64(w, "preamble", ts->preamble_cap);
+	jw_u64(w, "handshake_message", ts->msg_too_long);
+	jw_u64(w, "chain_certs", ts->chain_certs_cap);
+	jw_u64(w, "chains", ts->chains_cap);
+	jw_u64(w, "servers", as->servers_cap);
+	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
+	jw_close(w, '}');
+
+	jw_open(w, "anomalies", '{');
+	jw_u64(w, "overlap_differs", r->overlap_differs);
+	jw_u64(w, "retransmitted_bytes", r->retransmitted_bytes);
+	jw_u64(w, "out_of_order_segments", r->out_of_order_segments);
+	jw_u64(w, "tls_malformed", ts->malformed);
+	jw_u64(w, "midstream_resync", ts->midstream_resync);
+	jw_close(w, '}');
+}
+
+static void json_cert(struct jw *w, const struct cs_cert_info *ci)
+{
+	char hex[2 * CS_SHA256_LEN + 1], t[64];
+
+	jw_open(w, NULL, '{');
+	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	if (ci->parsed) {
+		jw_wire(w, "subject", ci->subject, strlen(ci->subject));
+		jw_wire(w, "issuer", ci->issuer, strlen(ci->issuer));
+		jw_str(w, "serial", ci->serial_hex);
+		fmt_time_s(ci->not_before, t, sizeof(t));
+		jw_str(w, "not_before", t);
+		fmt_time_s(ci->not_after, t, sizeof(t));
+		jw_str(w, "not_after", t);
+	} else {
+		jw_raw(w, "subject", "null");
+		jw_raw(w, "issuer", "null");
+		jw_raw(w, "serial", "null");
+		jw_raw(w, "not_before", "null");
+		jw_raw(w, "not_after", "null");
+	}
+	jw_str(w, "sha256", hex);
+	jw_raw(w, "parsed", ci->parsed ? "true" : "false");
+	jw_close(w, '}');
+}
+
+static void json_chain(struct jw *w, struct engine *e, const struct agg_chain *ac)
+{
+	char hex[2 * CS_SHA256_LEN + 1];
+	const struct engine_input *in = engine_input(e, ac->first_input);
+
+	jw_open(w, NULL, '{');
+	hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
+	jw_str(w, "sha256", hex);
+	jw_u64(w, "handshakes", ac->handshakes);
+	jw_open(w, "first_seen", '{');
+	jw_str(w, "input", in->name);
+	if (in->live)
+		jw_raw(w, "frame", "null");
+	else
+		jw_u64(w, "frame", ac->first_frame);
+	jw_time(w, "time", ac->first_ts);
+	jw_close(w, '}');
+	jw_open(w, "certs", '[');
+	for (size_t i = 0; i < ac->chain->n_certs; i++)
+		json_cert(w, &ac->chain->certs[i]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+static const char *sni_status(const struct agg_server *s)
+{
+	if (s->has_sni)
+		return "sent";
+	if (s->sni_not_sent && s->sni_not_captured)
+		return "mixed";
+	return s->sni_not_sent ? "not_sent" : "not_captured";
+}
+
+static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
+{
+	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
+	char ip[64];
+
+	jw_open(w, NULL, '{');
+	jw_str(w, "server_ip", cs_addr_str(&s->ip, ip, sizeof(ip)));
+	jw_u64(w, "server_port", s->port);
+	if (s->has_sni)
+		jw_wire(w, "sni", s->sni, s->sni_len);
+	else
+		jw_raw(w, "sni", "null");
+	jw_str(w, "sni_status", sni_status(s));
+	jw_u64(w, "handshakes", s->handshakes);
+	jw_time(w, "first_seen", s->first_seen);
+	jw_time(w, "last_seen", s->last_seen);
+	jw_open(w, "tls_versions", '{');
+	for (int i = 0; i < AGG_VERSIONS; i++)
+		if (s->versions[i])
+			jw_u64(w, vnames[i], s->versions[i]);
+	jw_close(w, '}');
+	jw_open(w, "chains", '[');
+	for (uint32_t i = 0; i < s->nchains; i++)
+		json_chain(w, e, &s->chains[i]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
+void report_json(FILE *out, struct engine *e)
+{
+	struct jw w = {out, 0, true};
+	const struct agg_server *const *servers;
+	int64_t first, last;
+	size_t n;
+
+	servers = agg_sorted(engine_agg(e), &n);
+	jw_open(&w, NULL, '{');
+	jw_u64(&w, "report_version", 1);
+	jw_str(&w, "generator", "chainsniff " CS_VERSION);
+	if (engine_time_range(e, &first, &last)) {
+		jw_time(&w, "first_seen", first);
+		jw_time(&w, "last_seen", last);
+	} else {
+		jw_raw(&w, "first_seen", "null");
+		jw_raw(&w, "last_seen", "null");
+	}
+	jw_open(&w, "inputs", '[');
+	for (size_t i = 0; i < engine_ninputs(e); i++)
+		json_input(&w, engine_input(e, i));
+	jw_close(&w, ']');
+	json_totals(&w, e, n);
+	json_counters(&w, e);
+	jw_open(&w, "servers", '[');
+	for (size_t i = 0; i < n; i++)
+		json_server(&w, e, servers[i]);
+	jw_close(&w, ']');
+	jw_close(&w, '}');
+	fputc('\n', out);
+}
+
+/* ---- text -------------------------------------------------------------------- */
+
+static void text_header(FILE *out, struct engine *e)
+{
+	const struct engine_totals *t = engine_totals(e);
+	int64_t first, last;
+	char a[64], b[64];
+
+	fprintf(out, "chainsniff %s · %zu input%s · %" PRIu64 " packets", CS_VERSION,
+		engine_ninputs(e), engine_ninputs(e) == 1 ? "" : "s", t->packets);
+	if (engine_time_range(e, &first, &last)) {
+		fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
+		fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
+		fprintf(out, " · %s → %s", a, b);
+	}
+	fprintf(out, "\nTLS handshakes %" PRIu64 " · chain visible %" PRIu64 " · TLS 1.3 %" PRIu64
+		" · resumed %" PRIu64 " · incomplete %" PRIu64 " · no certificate %" PRIu64 "\n",
+		t->tls_handshakes, t->with_chain, t->tls13, t->resumed, t->incomplete,
+		t->no_certificate);
+	for (size_t i = 0; i < engine_ninputs(e); i++) {
+		const struct engine_input *in = engine_input(e, i);
+
+		for (unsigned k = 0; k < in->nerrors; k++) {
+			fputs("warning: ", out);
+			esc_term(out, in->name, strlen(in->name));
+			fprintf(out, ": %s\n", in->errors[k]);
+		}
+	}
+}
+
+static void text_cert(FILE *out, size_t i, const struct cs_cert_info *ci)
+{
+	char hex[2 * CS_SHA256_LEN + 1], nb[64], na[64];
+
+	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	fprintf(out, "      [%zu] ", i);
+	if (!ci->parsed) {
+		fprintf(out, "(unparseable certificate, %zu bytes) sha256 %.16s\n", ci->der_len, hex);
+		return;
+	}
+	esc_term(out, ci->subject, strlen(ci->subject));
+	fmt_time_s(ci->not_before, nb, sizeof(nb));
+	fmt_time_s(ci->not_after, na, sizeof(na));
+	fputs("\n          issuer ", out);
+	esc_term(out, ci->issuer, strlen(ci->issuer));
+	fprintf(out, "\n          valid %s .. %s  sha256 %.16s\n", nb, na, hex);
+}
+
+void report_text(FILE *out, struct engine *e, bool color)
+{
+	const struct agg_server *const *servers;
+	size_t n;
+	char ip[64], hex[2 * CS_SHA256_LEN + 1];
+	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+
+	servers = agg_sorted(engine_agg(e), &n);
+	text_header(out, e);
+	fprintf(out, "Servers with a visible chain: %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_server *s = servers[i];
+
+		cs_addr_str(&s->ip, ip, sizeof(ip));
+		fprintf(out, "\n%s%s%s%s%s:%u%s  SNI ", bold, s->ip.family == 6 ? "[" : "", ip,
+			s->ip.family == 6 ? "]" : "", "", s->port, reset);
+		if (s->has_sni)
+			esc_term(out, s->sni, s->sni_len);
+		else
+			fprintf(out, "(%s)", sni_status(s));
+		fprintf(out, "  handshakes %" PRIu64 "\n", s->handshakes);
+		for (uint32_t k = 0; k < s->nchains; k++) {
+			const struct agg_chain *ac = &s->chains[k];
+
+			hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
+			fprintf(out, "  chain %.16s  %zu cert%s  %" PRIu64 " handshake%s\n", hex,
+				ac->chain->n_certs, ac->chain->n_certs == 1 ? "" : "s",
+				ac->handshakes, ac->handshakes == 1 ? "" : "s");
+			for (size_t c = 0; c < ac->chain->n_certs; c++)
+				text_cert(out, c, &ac->chain->certs[c]);
+		}
+	}
+}
