@@ -41,7 +41,8 @@ deps:
 	@scripts/deps.sh
 
 $(B)/obj/%.o: src/%.c | $(B)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/libchainsniff.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^

@@ -49,9 +49,31 @@ struct engine_totals {
 	uint64_t servers_cap;
 };
 
+/* One finished TLS handshake, for --events. Pointers live for the call. */
+struct engine_event {
+	int64_t ts;                  /* when the handshake was counted */
+	const struct cs_addr *client_ip, *server_ip; /* NULL when the side is unknown */
+	uint16_t client_port, server_port;
+	const char *sni;             /* NULL when none */
+	size_t sni_len;
+	uint16_t version;
+	enum tls_outcome outcome;
+	enum tls_incomplete reason;  /* when outcome is TLS_OUT_INCOMPLETE */
+	const struct cs_chain *chain; /* server chain or NULL */
+	uint8_t starttls;
+	bool alert;                  /* a cleartext alert was seen */
+	bool alert_from_client;
+	uint8_t alert_level, alert_desc;
+	const struct engine_input *input;
+};
+
+typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);
+
 struct engine_config {
 	uint32_t max_flows;
 	size_t buffer_memcap;
+	engine_event_fn on_event;    /* optional */
+	void *event_ctx;
 };
 
 struct engine;

@@ -31,7 +31,7 @@ struct flow {
 	bool used;
 	/* transport state, owned by the engine */
 	bool bypass, closed, counted;
-	bool syn[2], fin[2], snaplen[2];
+	bool syn[2], fin[2], snaplen[2], payload_seen[2];
 	int8_t synack_dir;                   /* sender of the SYN-ACK, -1 unknown */
 	uint32_t isn[2];
 	int64_t first_ts, last_ts;

@@ -12,6 +12,8 @@
 
 void report_json(FILE *out, struct engine *e);
 void report_text(FILE *out, struct engine *e, bool color);
+/* One NDJSON line per finished handshake (--events). */
+void report_event(FILE *out, const struct engine_event *ev);
 
 /* RFC 3339 UTC with microseconds ("2014-11-26T22:08:23.101516Z"). */
 void fmt_time_ns(int64_t ns, char *buf, size_t len);

@@ -118,6 +118,7 @@ const struct cs_chain *tls_server_chain(const struct tls_conn *c);
 bool tls_unattributed(const struct tls_conn *c);
 
 const char *tls_version_name(uint16_t v);
+const char *tls_outcome_name(enum tls_outcome o);
 const char *tls_incomplete_name(enum tls_incomplete r);
 const char *tls_starttls_name(enum tls_starttls s);
 

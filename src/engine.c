@@ -24,6 +24,9 @@ struct engine {
 	struct reasm_stats rs;
 	struct tls_stats ts;
 	struct tls_env env;
+	engine_event_fn on_event;
+	void *event_ctx;
+	int64_t now;
 	struct engine_input inputs[CS_MAX_INPUTS];
 	size_t ninputs;
 	bool have_time;
@@ -47,6 +50,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 		return NULL;
 	}
 	e->env = (struct tls_env){e->bp, e->chains, &e->ts};
+	e->on_event = cfg->on_event;
+	e->event_ctx = cfg->event_ctx;
 	return e;
 }
 
@@ -116,7 +121,8 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 			return TLS_INC_GAP;
 	if (c->malformed)
 		return TLS_INC_MALFORMED;
-	if (!c->server_hello && !c->chain && c->client_hello)
+	if (!c->server_hello && !c->chain && c->client_hello &&
+	    !(s >= 0 && f->payload_seen[s]))
 		return TLS_INC_NO_SERVER_HELLO;
 	return TLS_INC_CAPTURE_ENDED;
 }
@@ -154,10 +160,41 @@ static void release_flow_buffers(struct engine *e, struct flow *f)
 	}
 }
 
+static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome out,
+		       enum tls_incomplete reason)
+{
+	const struct tls_conn *c = f->tls;
+	int s = c->server;
+	struct engine_event ev = {
+		.ts = e->now,
+		.client_ip = s >= 0 ? &f->addr[!s] : NULL,
+		.server_ip = s >= 0 ? &f->addr[s] : NULL,
+		.client_port = s >= 0 ? f->port[!s] : 0,
+		.server_port = s >= 0 ? f->port[s] : 0,
+		.sni = c->sni_sent ? c->sni : NULL,
+		.sni_len = c->sni_len,
+		.version = c->version,
+		.outcome = out,
+		.reason = reason,
+		.chain = tls_server_chain(c),
+		.starttls = c->starttls,
+		.alert = c->alert_seen,
+		.alert_from_client = s >= 0 && c->alert_dir != s,
+		.alert_level = c->alert_level,
+		.alert_desc = c->alert_desc,
+		.input = &e->inputs[f->input],
+	};
+
+	if (e->on_event)
+		e->on_event(e->event_ctx, &ev);
+}
+
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 {
 	struct tls_conn *c = f->tls;
 	const struct cs_chain *chain;
+	enum tls_outcome out;
+	enum tls_incomplete reason = TLS_INC_MAX;
 
 	if (f->counted || !c || !tls_seen(c)) {
 		release_flow_buffers(e, f);
@@ -169,7 +206,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	e->t.starttls[c->starttls < TLS_STARTTLS_MAX ? c->starttls : 0]++;
 	if (tls_unattributed(c))
 		e->t.chains_unattributed++;
-	switch (tls_outcome(c)) {
+	out = tls_outcome(c);
+	switch (out) {
 	case TLS_OUT_CHAIN:
 		e->t.with_chain++;
 		chain = tls_server_chain(c);
@@ -186,9 +224,11 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	case TLS_OUT_INCOMPLETE:
 		e->t.incomplete++;
-		e->t.incomplete_reason[incomplete_reason(f, evicted)]++;
+		reason = incomplete_reason(f, evicted);
+		e->t.incomplete_reason[reason]++;
 		break;
 	}
+	emit_event(e, f, out, reason);
 	release_flow_buffers(e, f);
 }
 
@@ -212,6 +252,7 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 	memset(f->syn, 0, sizeof(f->syn));
 	memset(f->fin, 0, sizeof(f->fin));
 	memset(f->snaplen, 0, sizeof(f->snaplen));
+	memset(f->payload_seen, 0, sizeof(f->payload_seen));
 	f->synack_dir = -1;
 	reasm_init(&f->dir[0]);
 	reasm_init(&f->dir[1]);
@@ -289,6 +330,7 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
 	if (p->payload.n > 0 && start_tls(e, f)) {
 		if (p->payload.n < p->payload_len)
 			f->snaplen[dir] = true;
+		f->payload_seen[dir] = true;
 		reasm_push(&f->dir[dir], e->bp, p->seq, p->payload, &e->rs);
 		feed_tls(e, f, dir, in, fr);
 	}
@@ -317,6 +359,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	if (!e->have_time || fr->ts_ns > e->last_ts)
 		e->last_ts = fr->ts_ns;
 	e->have_time = true;
+	e->now = fr->ts_ns;
 	if (decode_packet(fr->linktype, fr->data, fr->caplen, &p, &e->dec) != CS_OK)
 		return;
 	e->t.tcp_packets++;
@@ -328,6 +371,8 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	}
 	if (created)
 		e->t.tcp_flows++;
+	if (created)
+		f->input = (uint32_t)(in - e->inputs);
 	f = restart_if_new_connection(e, f, dir, &p);
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;

@@ -35,6 +35,8 @@ struct options {
 	const char *filter;
 	const char *out_path;
 	const char *dump_dir;
+	const char *events_path;
+	FILE *events;
 	bool json;
 	struct cs_capture_opts cap;
 	struct engine_config eng;
@@ -63,6 +65,7 @@ static void usage(FILE *f)
 	      "  --format text|json  report format (default text)\n"
 	      "  -o FILE             write the report to FILE instead of standard output\n"
 	      "  --dump-chains DIR   write each distinct server chain as DIR/<sha256>.pem\n"
+	      "  --events FILE       one NDJSON line per TLS handshake ('-' = standard output)\n"
 	      "  --max-flows N       flow table size (default 131072)\n"
 	      "  --memcap MIB        handshake buffer budget in MiB (default 256)\n"
 	      "  -h, --help          this text;  -V, --version  the version\n"
@@ -86,12 +89,13 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP };
+	enum { OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS };
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"dump-chains", required_argument, NULL, OPT_DUMP},
 		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 		{"memcap", required_argument, NULL, OPT_MEMCAP},
+		{"events", required_argument, NULL, OPT_EVENTS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -137,6 +141,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return fail_line("--format", "must be text or json"), EXIT_USAGE;
 			o->json = strcmp(optarg, "json") == 0;
 			break;
+		case OPT_EVENTS:
+			o->events_path = optarg;
+			break;
 		case OPT_DUMP:
 			o->dump_dir = optarg;
 			break;
@@ -171,6 +178,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return fail_line("-i", "cannot be combined with -r"), EXIT_USAGE;
 	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
 	return EXIT_OK;
+}
+
+static void write_event(void *ctx, const struct engine_event *ev)
+{
+	report_event(ctx, ev);
 }
 
 static int worse(int a, int b)
@@ -328,6 +340,15 @@ int main(int argc, char **argv)
 		fail_line("-f", err);
 		return EXIT_USAGE;
 	}
+	if (o.events_path) {
+		o.events = strcmp(o.events_path, "-") ? fopen(o.events_path, "w") : stdout;
+		if (!o.events) {
+			fail_line(o.events_path, strerror(errno));
+			return EXIT_OUTPUT;
+		}
+		o.eng.on_event = write_event;
+		o.eng.event_ctx = o.events;
+	}
 	e = engine_new(&o.eng);
 	if (!e) {
 		fail_line("chainsniff", "out of memory");
@@ -338,7 +359,14 @@ int main(int argc, char **argv)
 	engine_finish(e);
 	if (o.dump_dir)
 		rc = worse(rc, dump_chains(e, o.dump_dir));
-	rc = worse(rc, write_report(e, &o));
+	if (o.events && (fflush(o.events) != 0 || ferror(o.events))) {
+		fail_line(o.events_path, strerror(errno));
+		rc = worse(rc, EXIT_OUTPUT);
+	}
+	if (o.events && o.events != stdout)
+		fclose(o.events);
+	if (!(o.events == stdout && !o.out_path))
+		rc = worse(rc, write_report(e, &o));
 	engine_free(e);
 	return rc;
 }

@@ -51,7 +51,8 @@ static void jw_sep(struct jw *w)
 	if (!w->first)
 		fputc(',', w->f);
 	w->first = false;
-	fprintf(w->f, "\n%*s", 2 * w->depth, "");
+	if (w->depth >= 0)
+		fprintf(w->f, "\n%*s", 2 * w->depth, "");
 }
 
 static void jw_key(struct jw *w, const char *k)
@@ -72,7 +73,7 @@ static void jw_open(struct jw *w, const char *k, char c)
 static void jw_close(struct jw *w, char c)
 {
 	w->depth--;
-	if (!w->first)
+	if (!w->first && w->depth >= 0)
 		fprintf(w->f, "\n%*s", 2 * w->depth, "");
 	fputc(c, w->f);
 	w->first = false;
@@ -335,6 +336,58 @@ void report_json(FILE *out, struct engine *e)
 	jw_close(&w, ']');
 	jw_close(&w, '}');
 	fputc('\n', out);
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void jw_ip(struct jw *w, const char *k, const struct cs_addr *a)
+{
+	char ip[64];
+
+	if (a)
+		jw_str(w, k, cs_addr_str(a, ip, sizeof(ip)));
+	else
+		jw_raw(w, k, "null");
+}
+
+void report_event(FILE *out, const struct engine_event *ev)
+{
+	struct jw w = {out, 0, true};
+	char hex[2 * CS_SHA256_LEN + 1];
+
+	fputc('{', out);
+	w.depth = -1000; /* one line: jw_sep indents by a negative width, i.e. not */
+	jw_time(&w, "time", ev->ts);
+	jw_str(&w, "input", ev->input->name);
+	jw_ip(&w, "client_ip", ev->client_ip);
+	jw_u64(&w, "client_port", ev->client_port);
+	jw_ip(&w, "server_ip", ev->server_ip);
+	jw_u64(&w, "server_port", ev->server_port);
+	if (ev->sni)
+		jw_wire(&w, "sni", ev->sni, ev->sni_len);
+	else
+		jw_raw(&w, "sni", "null");
+	jw_str(&w, "version", ev->version ? tls_version_name(ev->version) : NULL);
+	jw_str(&w, "outcome", tls_outcome_name(ev->outcome));
+	jw_str(&w, "incomplete_reason",
+	       ev->outcome == TLS_OUT_INCOMPLETE ? tls_incomplete_name(ev->reason) : NULL);
+	if (ev->chain) {
+		hex_lower(ev->chain->sha256, CS_SHA256_LEN, hex);
+		jw_str(&w, "chain_sha256", hex);
+	} else {
+		jw_raw(&w, "chain_sha256", "null");
+	}
+	jw_str(&w, "starttls", ev->starttls ? tls_starttls_name((enum tls_starttls)ev->starttls) : NULL);
+	if (ev->alert) {
+		jw_open(&w, "alert", '{');
+		jw_u64(&w, "level", ev->alert_level);
+		jw_u64(&w, "description", ev->alert_desc);
+		jw_str(&w, "from", ev->alert_from_client ? "client" : "server");
+		jw_close(&w, '}');
+	} else {
+		jw_raw(&w, "alert", "null");
+	}
+	fputs("}\n", out);
 }
 
 /* ---- text -------------------------------------------------------------------- */

@@ -640,6 +640,13 @@ const char *tls_version_name(uint16_t v)
 	}
 }
 
+const char *tls_outcome_name(enum tls_outcome o)
+{
+	static const char *const names[] = {"chain", "tls13", "resumed", "no_certificate", "incomplete"};
+
+	return (size_t)o < CS_ARRAY_LEN(names) ? names[o] : "unknown";
+}
+
 const char *tls_incomplete_name(enum tls_incomplete r)
 {
 	static const char *const names[TLS_INC_MAX] = {
