@@ -28,8 +28,9 @@ struct cs_cert_info {
 	bool parsed;          /* false: libcrypto could not parse this entry */
 	char *subject;        /* "" when not parsed */
 	char *issuer;
-	char *serial_hex;     /* lowercase, no colons, no leading "0x" */
-	int64_t not_before;   /* seconds since the epoch, UTC */
+	char *serial_hex;     /* lowercase, no colons, no leading "0x";
+			       * as BN_bn2hex: "0", or "-" before a negative */
+	int64_t not_before;   /* seconds since the epoch, UTC; 0 when not parsed */
 	int64_t not_after;
 };
 
@@ -43,14 +44,21 @@ struct cs_chain {
 
 struct cs_chain_store;
 
+/* NULL when memory runs out or max_chains > UINT32_MAX / 2.  The hash
+ * table (at most 24 bytes per allowed chain) is allocated here, outside
+ * memcap.  memcap counts each chain's block (struct, facts, DER copy),
+ * checked before copying, plus its parsed strings, charged once known. */
 struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap);
 void chain_store_free(struct cs_chain_store *st);
 
-/* SHA-256 over the concatenation of certs[0..n). */
+/* SHA-256 over the concatenation of certs[0..n); all zeros in the unlikely
+ * case that libcrypto cannot allocate its context. */
 void chain_hash(const struct cs_slice *certs, size_t n, uint8_t out[CS_SHA256_LEN]);
 
 /* Find the chain with this content or add it (copying and parsing once).
- * *added tells which.  CS_LIMIT when a cap refuses a new chain (the caller
+ * *added tells which; *out stays valid until chain_store_free.  An entry
+ * libcrypto rejects, or with bytes after the certificate, is kept with
+ * parsed=false.  CS_LIMIT when a cap refuses a new chain (the caller
  * counts it), CS_NOMEM on allocation failure. */
 enum cs_status chain_store_intern(struct cs_chain_store *st,
 				  const struct cs_slice *certs, size_t n,
@@ -59,8 +67,10 @@ enum cs_status chain_store_intern(struct cs_chain_store *st,
 size_t chain_store_count(const struct cs_chain_store *st);
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id);
 
-/* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists.
- * CS_IO with errno set on failure. */
+/* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists: every
+ * entry as the CERTIFICATE block of its DER exactly as sent (unparsed ones
+ * too), in sent order, mode 0644, via a temporary file and rename(2).
+ * "" means ".".  CS_IO with errno set on failure. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */

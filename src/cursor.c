@@ -72,7 +72,7 @@ bool cur_u16(struct cs_cursor *c, uint16_t *v)
 {
 	const uint8_t *b = cur_need(c, 2);
 
-	*v = b ? (uint16_t)(b[0] << 8 | b[1]) : 0;
+	*v = (uint16_t)(b ? b[0] << 8 | b[1] : 0);
 	return b != NULL;
 }
 
@@ -98,7 +98,7 @@ bool cur_u16le(struct cs_cursor *c, uint16_t *v)
 {
 	const uint8_t *b = cur_need(c, 2);
 
-	*v = b ? (uint16_t)(b[1] << 8 | b[0]) : 0;
+	*v = (uint16_t)(b ? b[1] << 8 | b[0] : 0);
 	return b != NULL;
 }
 
@@ -143,7 +143,7 @@ bool cur_peek_u16(const struct cs_cursor *c, size_t at, uint16_t *v)
 {
 	const uint8_t *b = cur_peek(c, at, 2);
 
-	*v = b ? (uint16_t)(b[0] << 8 | b[1]) : 0;
+	*v = (uint16_t)(b ? b[0] << 8 | b[1] : 0);
 	return b != NULL;
 }
 

@@ -1,0 +1,666 @@
+/*
+ * test_chain.c - the chain store: identity by content, caps, the facts
+ * parsed from certificates, and the PEM dump.  Fixtures come from
+ * scripts/mkfixtures.sh (tests/fixtures/chain/); every expected subject,
+ * serial and date below is one the script sets explicitly, and the
+ * per-cert SHA-256 is the one sha256sum recorded in SHA256SUMS.
+ * Run from the repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cs_chain.h"
+
+#define FIXTURES "tests/fixtures/chain/"
+#define LEAF_LEN 458u  /* wc -c leaf.der */
+#define INTER_LEN 401u
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#endif
+#ifdef TEST_ASAN
+/* from <sanitizer/allocator_interface.h>, which gcc does not always ship */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+struct fixture {
+	uint8_t *p;
+	size_t n;
+};
+
+static struct fixture fx_load(const char *name)
+{
+	char path[256];
+	struct fixture fx = {NULL, 0};
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof path, FIXTURES "%s.der", name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	fx.n = (size_t)len;
+	fx.p = malloc(fx.n);
+	assert_non_null(fx.p);
+	assert_int_equal(fread(fx.p, 1, fx.n, f), fx.n);
+	fclose(f);
+	return fx;
+}
+
+static struct cs_slice fx_slice(struct fixture fx)
+{
+	return (struct cs_slice){fx.p, fx.n};
+}
+
+/* The hex SHA-256 that sha256sum recorded for NAME.der. */
+static void fx_sha256(const char *name, char out[2 * CS_SHA256_LEN + 1])
+{
+	char line[256], file[64];
+	FILE *f = fopen(FIXTURES "SHA256SUMS", "r");
+
+	assert_non_null(f);
+	snprintf(file, sizeof file, "%s.der", name);
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) > 66 && strcmp(line + 66, file) == 0) {
+			memcpy(out, line, 64);
+			out[64] = '\0';
+			fclose(f);
+			return;
+		}
+	}
+	fclose(f);
+	fail_msg("%s not in SHA256SUMS", file);
+}
+
+static void assert_sha(const uint8_t sha[CS_SHA256_LEN], const char *name)
+{
+	char got[2 * CS_SHA256_LEN + 1], want[2 * CS_SHA256_LEN + 1];
+
+	hex_lower(sha, CS_SHA256_LEN, got);
+	fx_sha256(name, want);
+	assert_string_equal(got, want);
+}
+
+/* Intern one chain made of the named fixtures into st. */
+static enum cs_status intern_names(struct cs_chain_store *st, const char *const *names,
+				   size_t n, const struct cs_chain **out, bool *added)
+{
+	struct fixture fx[8];
+	struct cs_slice s[8];
+	enum cs_status rc;
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		fx[i] = fx_load(names[i]);
+		s[i] = fx_slice(fx[i]);
+	}
+	rc = chain_store_intern(st, s, n, out, added);
+	for (size_t i = 0; i < n; i++)
+		free(fx[i].p); /* the store must own its copy */
+	return rc;
+}
+
+static const struct cs_chain *intern_one(struct cs_chain_store *st, const char *name)
+{
+	const struct cs_chain *c;
+	bool added;
+
+	assert_int_equal(intern_names(st, &name, 1, &c, &added), CS_OK);
+	assert_non_null(c);
+	assert_int_equal(c->n_certs, 1);
+	return c;
+}
+
+static void test_hex_lower(void **state)
+{
+	(void)state;
+	static const uint8_t b[] = {0x00, 0x9f, 0xa0, 0xff};
+	char out[9];
+
+	hex_lower(b, sizeof b, out);
+	assert_string_equal(out, "009fa0ff");
+	hex_lower(b, 0, out);
+	assert_string_equal(out, "");
+}
+
+static void test_free_null(void **state)
+{
+	(void)state;
+	chain_store_free(NULL);
+}
+
+static void test_intern_twice(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "inter"};
+	struct cs_chain_store *st = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
+	const struct cs_chain *a, *b;
+	bool added;
+
+	assert_non_null(st);
+	assert_int_equal(intern_names(st, names, 2, &a, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(a->id, 0);
+	assert_int_equal(a->n_certs, 2);
+	assert_int_equal(a->der_bytes, LEAF_LEN + INTER_LEN);
+	assert_int_equal(intern_names(st, names, 2, &b, &added), CS_OK);
+	assert_false(added);
+	assert_ptr_equal(a, b);
+	assert_int_equal(chain_store_count(st), 1);
+	assert_ptr_equal(chain_store_get(st, 0), a);
+	assert_null(chain_store_get(st, 1));
+	chain_store_free(st);
+}
+
+static void test_order_matters(void **state)
+{
+	(void)state;
+	static const char *const fwd[] = {"leaf", "inter"}, *const rev[] = {"inter", "leaf"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *a, *b;
+	bool added;
+
+	assert_int_equal(intern_names(st, fwd, 2, &a, &added), CS_OK);
+	assert_int_equal(intern_names(st, rev, 2, &b, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(b->id, 1);
+	assert_memory_not_equal(a->sha256, b->sha256, CS_SHA256_LEN);
+	assert_sha(b->certs[0].sha256, "inter");
+	assert_sha(b->certs[1].sha256, "leaf");
+	chain_store_free(st);
+}
+
+/* The chain identity is SHA-256 over the concatenated DER, whatever the
+ * split: checked against a one-shot digest of a contiguous copy. */
+static void test_chain_hash(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf"), inter = fx_load("inter");
+	struct cs_slice s[3] = {fx_slice(leaf), fx_slice(inter), {NULL, 0}};
+	uint8_t *cat = malloc(leaf.n + inter.n);
+	uint8_t want[CS_SHA256_LEN], got[CS_SHA256_LEN];
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+
+	memcpy(cat, leaf.p, leaf.n);
+	memcpy(cat + leaf.n, inter.p, inter.n);
+	assert_true(EVP_Digest(cat, leaf.n + inter.n, want, NULL, EVP_sha256(), NULL));
+	chain_hash(s, 2, got);
+	assert_memory_equal(got, want, CS_SHA256_LEN);
+	chain_hash(s, 3, got); /* an empty slice adds nothing */
+	assert_memory_equal(got, want, CS_SHA256_LEN);
+	chain_hash(s, 1, got);
+	assert_sha(got, "leaf");
+	assert_int_equal(chain_store_intern(st, s, 2, &c, &added), CS_OK);
+	assert_memory_equal(c->sha256, want, CS_SHA256_LEN);
+	chain_store_free(st);
+	free(cat);
+	free(leaf.p);
+	free(inter.p);
+}
+
+static void test_leaf_fields(void **state)
+{
+	(void)state;
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_cert_info *ci = &intern_one(st, "leaf")->certs[0];
+
+	assert_true(ci->parsed);
+	/* RFC 2253 order is reversed; ',' and '+' escaped; the e-acute stays UTF-8 */
+	assert_string_equal(ci->subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
+	assert_string_equal(ci->issuer, "CN=Chainsniff Test Intermediate,O=Chainsniff Test");
+	/* 8A0B...: the DER has a 00 sign byte that the hex must not show */
+	assert_string_equal(ci->serial_hex, "8a0b0c0d0e0f101112");
+	assert_int_equal(ci->not_before, 1709294400); /* 2024-03-01 12:00:00Z */
+	assert_int_equal(ci->not_after, 1740830400);  /* 2025-03-01 12:00:00Z */
+	assert_int_equal(ci->der_len, LEAF_LEN);
+	assert_sha(ci->sha256, "leaf");
+	chain_store_free(st);
+}
+
+static void test_ca_fields(void **state)
+{
+	(void)state;
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_cert_info *root = &intern_one(st, "root")->certs[0];
+	const struct cs_cert_info *inter = &intern_one(st, "inter")->certs[0];
+
+	assert_string_equal(root->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
+	assert_string_equal(root->issuer, root->subject);
+	assert_string_equal(root->serial_hex, "01");
+	assert_int_equal(root->not_before, 1577836800); /* 2020-01-01Z */
+	assert_int_equal(root->not_after, 2208988800);  /* 2040-01-01Z */
+	assert_sha(root->sha256, "root");
+	assert_string_equal(inter->issuer, root->subject);
+	assert_string_equal(inter->serial_hex, "1002");
+	assert_int_equal(inter->not_after, 2051222400); /* 2035-01-01Z */
+	assert_sha(inter->sha256, "inter");
+	chain_store_free(st);
+}
+
+static void test_no_cn(void **state)
+{
+	(void)state;
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_cert_info *ci = &intern_one(st, "nocn")->certs[0];
+
+	assert_true(ci->parsed);
+	assert_string_equal(ci->subject, "OU=Ops,O=No CN Org");
+	assert_string_equal(ci->serial_hex, "2a");
+	assert_sha(ci->sha256, "nocn");
+	chain_store_free(st);
+}
+
+/* UTCTime 691231235959Z is one second before the epoch; GeneralizedTime
+ * 20510101000000Z is 81 * 365 + 20 leap days = 29585 days after it. */
+static void test_dates_beyond_utctime(void **state)
+{
+	(void)state;
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_cert_info *ci = &intern_one(st, "long")->certs[0];
+
+	assert_true(ci->parsed);
+	assert_int_equal(ci->not_before, -1);
+	assert_int_equal(ci->not_after, 29585LL * 86400);
+	assert_string_equal(ci->serial_hex, "7fff");
+	chain_store_free(st);
+}
+
+static void assert_unparsed(const struct cs_cert_info *ci)
+{
+	assert_false(ci->parsed);
+	assert_string_equal(ci->subject, "");
+	assert_string_equal(ci->issuer, "");
+	assert_string_equal(ci->serial_hex, "");
+	assert_int_equal(ci->not_before, 0);
+	assert_int_equal(ci->not_after, 0);
+}
+
+static void test_unparseable_entries(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "garbage", "truncated"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+
+	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
+	assert_int_equal(c->n_certs, 3);
+	assert_true(c->certs[0].parsed);
+	assert_unparsed(&c->certs[1]);
+	assert_sha(c->certs[1].sha256, "garbage");
+	assert_memory_equal(c->certs[1].der, "this is not a certificate\n", 26);
+	assert_unparsed(&c->certs[2]);
+	assert_sha(c->certs[2].sha256, "truncated");
+	assert_int_equal(c->certs[2].der_len, 100);
+	chain_store_free(st);
+}
+
+/* A valid certificate followed by one more byte is not what was signed. */
+static void test_trailing_byte(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf");
+	uint8_t *p = malloc(leaf.n + 1);
+	struct cs_slice s = {p, leaf.n + 1};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+
+	memcpy(p, leaf.p, leaf.n);
+	p[leaf.n] = 0;
+	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+	assert_unparsed(&c->certs[0]);
+	chain_store_free(st);
+	free(p);
+	free(leaf.p);
+}
+
+/* A UTF8String that is not UTF-8 (the e-acute replaced by ff fe): libcrypto
+ * rejects it in d2i when it canonicalises the name, so the entry is kept
+ * unparsed.  (The signature no longer matches; the store does not check.) */
+static void test_invalid_utf8_name(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf");
+	uint8_t *at = memmem(leaf.p, leaf.n, "caf\xc3\xa9", 5);
+	struct cs_slice s = fx_slice(leaf);
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+
+	assert_non_null(at);
+	at[3] = 0xff;
+	at[4] = 0xfe;
+	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+	assert_unparsed(&c->certs[0]);
+	chain_store_free(st);
+	free(leaf.p);
+}
+
+/* The NUL-prefix attack ("good.example\0.evil"): OpenSSL writes C0
+ * controls as \XX, so a NUL cannot cut the string short; C1 controls and
+ * bidi overrides stay raw UTF-8, for escape.c to deal with. */
+static void test_name_controls(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cn5, *want;
+	} cases[] = {
+		{"ca\0fe", "CN=ca\\00fe.example,O=Acme\\, Inc.\\+Co,C=FR"},
+		{"c\x1b[2J", "CN=c\\1B[2J.example,O=Acme\\, Inc.\\+Co,C=FR"},
+		{"\xe2\x80\xae" "ab", "CN=\xe2\x80\xae" "ab.example,O=Acme\\, Inc.\\+Co,C=FR"},
+	};
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
+		struct fixture leaf = fx_load("leaf");
+		uint8_t *at = memmem(leaf.p, leaf.n, "caf\xc3\xa9", 5);
+		struct cs_slice s = fx_slice(leaf);
+		struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+		const struct cs_chain *c;
+		bool added;
+
+		assert_non_null(at);
+		memcpy(at, cases[i].cn5, 5);
+		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+		assert_true(c->certs[0].parsed);
+		assert_string_equal(c->certs[0].subject, cases[i].want);
+		chain_store_free(st);
+		free(leaf.p);
+	}
+}
+
+/* Every prefix and every single-byte flip of a certificate: no crash, no
+ * leak, and a prefix never parses. */
+static void test_truncations_and_flips(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf");
+	struct cs_chain_store *st = chain_store_new(2 * leaf.n + 2, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+
+	for (size_t k = 0; k < leaf.n; k++) {
+		struct cs_slice s = {leaf.p, k};
+
+		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+		assert_true(added);
+		assert_false(c->certs[0].parsed);
+	}
+	for (size_t k = 0; k < leaf.n; k++) {
+		struct cs_slice s = fx_slice(leaf);
+
+		leaf.p[k] ^= 0xff;
+		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+		assert_true(added);
+		assert_non_null(c->certs[0].subject);
+		leaf.p[k] ^= 0xff;
+	}
+	assert_int_equal(chain_store_count(st), 2 * leaf.n);
+	chain_store_free(st);
+	free(leaf.p);
+}
+
+/* Heap bytes in use: a refused chain must not change it. */
+static size_t heap_in_use(void)
+{
+#ifdef TEST_ASAN
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	return mallinfo2().uordblks;
+#endif
+}
+
+static void test_cap_max_chains(void **state)
+{
+	(void)state;
+	static const char *const leaf = "leaf", *const inter = "inter";
+	struct fixture fx = fx_load("inter");
+	struct cs_slice s = fx_slice(fx);
+	struct cs_chain_store *st = chain_store_new(1, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c, *first;
+	bool added;
+	size_t before;
+
+	assert_int_equal(intern_names(st, &leaf, 1, &first, &added), CS_OK);
+	before = heap_in_use();
+	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_LIMIT);
+	assert_int_equal(heap_in_use(), before);
+	assert_null(c);
+	assert_false(added);
+	assert_int_equal(chain_store_count(st), 1);
+	assert_int_equal(intern_names(st, &inter, 1, &c, &added), CS_LIMIT);
+	/* a known chain is still found at the cap */
+	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
+	assert_ptr_equal(c, first);
+	chain_store_free(st);
+	free(fx.p);
+
+	st = chain_store_new(0, CS_CHAIN_MEMCAP);
+	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_LIMIT);
+	chain_store_free(st);
+}
+
+/* memcap counts the chain's block (struct, facts, DER) before copying and
+ * its strings once parsed: the leaf alone costs exactly this much. */
+static void test_cap_memcap(void **state)
+{
+	(void)state;
+	static const char *const leaf = "leaf", *const inter = "inter";
+	size_t block = sizeof(struct cs_chain) + sizeof(struct cs_cert_info) + LEAF_LEN;
+	size_t strings = strlen("CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR") +
+			 strlen("CN=Chainsniff Test Intermediate,O=Chainsniff Test") +
+			 strlen("8a0b0c0d0e0f101112") + 3;
+	struct fixture fx = fx_load("leaf");
+	struct cs_slice s = fx_slice(fx);
+	struct cs_chain_store *st = chain_store_new(4, block - 1);
+	const struct cs_chain *c;
+	bool added;
+	size_t before;
+
+	before = heap_in_use();
+	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_LIMIT);
+	assert_int_equal(heap_in_use(), before);
+	assert_int_equal(chain_store_count(st), 0);
+	chain_store_free(st);
+
+	st = chain_store_new(4, block + strings);
+	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
+	assert_int_equal(intern_names(st, &inter, 1, &c, &added), CS_LIMIT);
+	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
+	assert_false(added);
+	chain_store_free(st);
+	free(fx.p);
+}
+
+struct pem_dir {
+	char path[64];
+};
+
+static void pem_dir_make(struct pem_dir *d)
+{
+	snprintf(d->path, sizeof d->path, "/tmp/test_chain.XXXXXX");
+	assert_non_null(mkdtemp(d->path));
+}
+
+static size_t pem_dir_entries(const struct pem_dir *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++; /* temporaries start with '.': count them too */
+	closedir(dir);
+	return n;
+}
+
+static void pem_path(const struct pem_dir *d, const struct cs_chain *c, char *out, size_t n)
+{
+	char hex[2 * CS_SHA256_LEN + 1];
+
+	hex_lower(c->sha256, CS_SHA256_LEN, hex);
+	snprintf(out, n, "%s/%s.pem", d->path, hex);
+}
+
+/* Read back with PEM_read_X509: the same DER, in sent order. */
+static void test_pem_roundtrip(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "inter", "root"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	struct pem_dir d;
+	char path[256];
+	bool added;
+	FILE *f;
+	X509 *x;
+
+	pem_dir_make(&d);
+	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
+	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
+	pem_path(&d, c, path, sizeof path);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (size_t i = 0; i < 3; i++) {
+		unsigned char *der = NULL;
+		int n;
+
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		assert_non_null(x);
+		n = i2d_X509(x, &der);
+		assert_int_equal(n, c->certs[i].der_len);
+		assert_memory_equal(der, c->certs[i].der, c->certs[i].der_len);
+		OPENSSL_free(der);
+		X509_free(x);
+	}
+	assert_null(PEM_read_X509(f, NULL, NULL, NULL));
+	fclose(f);
+	assert_int_equal(pem_dir_entries(&d), 1); /* no temporary left behind */
+
+	/* an existing file is left alone */
+	f = fopen(path, "w");
+	fputs("kept\n", f);
+	fclose(f);
+	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
+	f = fopen(path, "r");
+	assert_non_null(fgets(path, sizeof path, f));
+	assert_string_equal(path, "kept\n");
+	fclose(f);
+	pem_path(&d, c, path, sizeof path);
+	unlink(path);
+	rmdir(d.path);
+	chain_store_free(st);
+}
+
+/* Unparseable entries are written as CERTIFICATE blocks of the bytes sent. */
+static void test_pem_raw_entries(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "garbage", "truncated"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	struct pem_dir d;
+	char path[256];
+	bool added;
+	FILE *f;
+
+	pem_dir_make(&d);
+	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
+	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
+	pem_path(&d, c, path, sizeof path);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (size_t i = 0; i < 3; i++) {
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long n = 0;
+
+		assert_int_equal(PEM_read(f, &name, &header, &data, &n), 1);
+		assert_string_equal(name, "CERTIFICATE");
+		assert_string_equal(header, "");
+		assert_int_equal(n, c->certs[i].der_len);
+		assert_memory_equal(data, c->certs[i].der, c->certs[i].der_len);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+	}
+	fclose(f);
+	unlink(path);
+	rmdir(d.path);
+	chain_store_free(st);
+}
+
+static void test_pem_errors(void **state)
+{
+	(void)state;
+	static const char *const leaf = "leaf";
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	char dir[PATH_MAX + 8];
+	bool added;
+
+	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
+	errno = 0;
+	assert_int_equal(chain_dump_pem(c, "/nonexistent/chainsniff"), CS_IO);
+	assert_int_equal(errno, ENOENT);
+	memset(dir, 'a', sizeof dir - 1);
+	dir[sizeof dir - 1] = '\0';
+	assert_int_equal(chain_dump_pem(c, dir), CS_IO);
+	assert_int_equal(errno, ENAMETOOLONG);
+	chain_store_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_lower),
+		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_intern_twice),
+		cmocka_unit_test(test_order_matters),
+		cmocka_unit_test(test_chain_hash),
+		cmocka_unit_test(test_leaf_fields),
+		cmocka_unit_test(test_ca_fields),
+		cmocka_unit_test(test_no_cn),
+		cmocka_unit_test(test_dates_beyond_utctime),
+		cmocka_unit_test(test_unparseable_entries),
+		cmocka_unit_test(test_trailing_byte),
+		cmocka_unit_test(test_invalid_utf8_name),
+		cmocka_unit_test(test_name_controls),
+		cmocka_unit_test(test_truncations_and_flips),
+		cmocka_unit_test(test_cap_max_chains),
+		cmocka_unit_test(test_cap_memcap),
+		cmocka_unit_test(test_pem_roundtrip),
+		cmocka_unit_test(test_pem_raw_entries),
+		cmocka_unit_test(test_pem_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
