@@ -103,6 +103,12 @@ static bool is_client(const struct tls_conn *c, int dir)
 
 /* ---- preamble keywords ---------------------------------------------------- */
 
+static uint8_t upper(uint8_t c)
+{
+	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
+}
+
+/* Case-insensitive search for an upper-case ASCII word. */
 static bool has_word(const uint8_t *p, size_t n, const char *w)
 {
 	size_t wl = strlen(w);
@@ -110,7 +116,7 @@ static bool has_word(const uint8_t *p, size_t n, const char *w)
 	for (size_t i = 0; i + wl <= n; i++) {
 		size_t k = 0;
 
-		while (k < wl && (p[i + k] & 0xdf) == (uint8_t)w[k])
+		while (k < wl && upper(p[i + k]) == (uint8_t)w[k])
 			k++;
 		if (k == wl)
 			return true;
@@ -594,6 +600,8 @@ size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct c
 		used += walk_records(c, env, dir, data.p + used, data.n - used);
 	else if (c->d[dir].mode == MODE_OFF)
 		used = data.n;
+	if (c->d[0].mode == MODE_OFF && c->d[1].mode == MODE_OFF)
+		c->done = true; /* neither side speaks (cleartext) TLS any more */
 	return used;
 }
 
