@@ -39,16 +39,17 @@ make_bulk() {
 	local f="$OUT/bulk.pcap" pki=pcaps/lab/pki
 	[ -s "$f" ] && return
 	[ "$(id -u)" -eq 0 ] || { echo "bench: not root, skipping the bulk capture" >&2; return; }
-	[ -f "$pki/one.test.crt" ] || { echo "bench: no lab PKI, skipping bulk" >&2; return; }
+	[ -f "$pki/one.pem" ] || { echo "bench: no lab PKI, skipping bulk" >&2; return; }
 	head -c $((256 << 20)) /dev/zero > "$OUT/payload"
 	tcpdump -i lo -s 0 --immediate-mode -B 65536 -w "$f" 'tcp port 14433' 2> "$OUT/tcpdump.err" &
 	local td=$!
 	until grep -q listening "$OUT/tcpdump.err"; do sleep 0.1; done
-	openssl s_server -accept 14433 -cert "$pki/one.test.crt" -key "$pki/one.test.key" \
-		-quiet -naccept 1 > /dev/null 2>&1 &
+	(cd "$OUT" && exec openssl s_server -WWW -accept 14433 -naccept 1 -cert "$OLDPWD/$pki/one.pem" \
+		-key "$OLDPWD/$pki/one.key" -cert_chain "$OLDPWD/$pki/one.chain.pem") > /dev/null 2>&1 &
 	local sv=$!
 	sleep 0.5
-	openssl s_client -connect 127.0.0.1:14433 -quiet < "$OUT/payload" > /dev/null 2>&1 || true
+	printf 'GET /payload HTTP/1.0\r\n\r\n' |
+		openssl s_client -connect 127.0.0.1:14433 -tls1_2 -ign_eof -quiet > /dev/null 2>&1 || true
 	wait $sv 2>/dev/null || true
 	sleep 0.5
 	kill -INT $td

@@ -25,6 +25,7 @@ struct tls_slot {
 struct flow_table {
 	struct flow *flows;
 	uint32_t max, count, free_head, nbuckets;
+	uint32_t fresh; /* slots [fresh, max) were never used: their pages stay untouched */
 	uint32_t *buckets;
 	struct lru lru[2];
 	uint64_t evicted;
@@ -105,9 +106,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 		return NULL;
 	}
 	memset(ft->buckets, 0xff, ft->nbuckets * sizeof(*ft->buckets));
-	for (uint32_t i = 0; i < max_flows; i++)
-		ft->flows[i].hnext = i + 1 < max_flows ? i + 1 : NONE;
-	ft->free_head = max_flows ? 0 : NONE;
+	ft->free_head = NONE;
 	ft->lru[0].head = ft->lru[0].tail = ft->lru[1].head = ft->lru[1].tail = NONE;
 	if (getrandom(ft->seed, sizeof(ft->seed), 0) != (ssize_t)sizeof(ft->seed))
 		memset(ft->seed, 0x5a, sizeof(ft->seed)); /* still correct, only predictable */
@@ -216,6 +215,10 @@ static uint32_t take_slot(struct flow_table *ft)
 {
 	uint32_t i = ft->free_head;
 
+	if (i == NONE && ft->fresh < ft->max) {
+		ft->count++;
+		return ft->fresh++;
+	}
 	if (i == NONE) {
 		uint32_t victim = ft->lru[FLOW_QUIET].tail;
 
