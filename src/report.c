@@ -409,6 +409,17 @@ static void text_header(FILE *out, struct engine *e)
 		" · resumed %" PRIu64 " · incomplete %" PRIu64 " · no certificate %" PRIu64 "\n",
 		t->tls_handshakes, t->with_chain, t->tls13, t->resumed, t->incomplete,
 		t->no_certificate);
+	if (t->incomplete) {
+		const char *sep = "incomplete handshakes:";
+
+		for (int i = 0; i < TLS_INC_MAX; i++)
+			if (t->incomplete_reason[i]) {
+				fprintf(out, "%s %s %" PRIu64, sep,
+					tls_incomplete_name((enum tls_incomplete)i), t->incomplete_reason[i]);
+				sep = ",";
+			}
+		fputc('\n', out);
+	}
 	for (size_t i = 0; i < engine_ninputs(e); i++) {
 		const struct engine_input *in = engine_input(e, i);
 
