@@ -31,7 +31,9 @@ struct cs_source;
 
 /* Open a capture file ("-" is standard input) or a live interface.
  * On failure returns non-CS_OK and writes a one-line reason (without the
- * file/interface name) into err. */
+ * file/interface name) into err.  On success err is empty, or holds a
+ * warning from libpcap (live only, e.g. promiscuous mode not supported).
+ * opts may be NULL (no filter, defaults). */
 enum cs_status capture_open_file(const char *path,
 				 const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen);
@@ -46,6 +48,11 @@ enum cs_status capture_open_live(const char *iface,
  * error.  CS_UNSUPPORTED: a whole-file link type we cannot decode. */
 enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,
 			    char *err, size_t errlen);
+
+/* Compile filter for Ethernet (DLT_EN10MB) only to validate it, so that a
+ * bad expression is rejected before any input is read.  NULL or "" is
+ * valid.  CS_BAD with libpcap's reason in err. */
+enum cs_status capture_check_filter(const char *filter, char *err, size_t errlen);
 
 /* Make a blocked capture_next() on a live source return soon (signal-safe). */
 void capture_break(struct cs_source *s);
