@@ -95,6 +95,7 @@ const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
 const struct reasm_stats *engine_reasm_stats(const struct engine *e);
 const struct tls_stats *engine_tls_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
+uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);
 size_t engine_ninputs(const struct engine *e);
 const struct engine_input *engine_input(const struct engine *e, size_t i);

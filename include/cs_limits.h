@@ -34,6 +34,9 @@
 #define CS_MAX_FLOWS_DEFAULT 131072u
 /* A flow with no packet for this long (capture time) is finished. */
 #define CS_FLOW_IDLE_TIMEOUT_S 120
+/* Consecutive frames further apart than this are a clock jump (bogus
+ * timestamps, the gap between two capture files): no expiry on them. */
+#define CS_CLOCK_JUMP_S 3600
 
 /* Reassembly and buffers --------------------------------------------------- */
 

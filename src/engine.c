@@ -27,6 +27,9 @@ struct engine {
 	engine_event_fn on_event;
 	void *event_ctx;
 	int64_t now;
+	int64_t prev_ts;   /* timestamp of the previous frame */
+	uint64_t clock_jumps;
+	bool jumped;       /* this frame's time jumped: expire nothing */
 	struct engine_input inputs[CS_MAX_INPUTS];
 	size_t ninputs;
 	bool have_time;
@@ -342,6 +345,22 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
 	}
 }
 
+/*
+ * Flows expire by capture time, but a capture's clock can jump (a bogus
+ * timestamp, the next of several files): a frame more than CS_CLOCK_JUMP_S
+ * away from the previous one expires nothing, or one bad timestamp would
+ * end every connection in the table.
+ */
+static void clock_step(struct engine *e, int64_t ts)
+{
+	int64_t d = ts - e->prev_ts;
+
+	e->jumped = e->have_time && (d > (int64_t)CS_CLOCK_JUMP_S * CS_NS_PER_SEC ||
+				     d < -(int64_t)CS_CLOCK_JUMP_S * CS_NS_PER_SEC);
+	e->clock_jumps += e->jumped;
+	e->prev_ts = ts;
+}
+
 void engine_frame(struct engine *e, struct engine_input *in, const struct cs_frame *fr)
 {
 	struct cs_pkt p;
@@ -358,12 +377,14 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 		e->first_ts = fr->ts_ns;
 	if (!e->have_time || fr->ts_ns > e->last_ts)
 		e->last_ts = fr->ts_ns;
+	clock_step(e, fr->ts_ns);
 	e->have_time = true;
 	e->now = fr->ts_ns;
 	if (decode_packet(fr->linktype, fr->data, fr->caplen, &p, &e->dec) != CS_OK)
 		return;
 	e->t.tcp_packets++;
-	flow_expire(e->flows, fr->ts_ns, 4);
+	if (!e->jumped)
+		flow_expire(e->flows, fr->ts_ns, 4);
 	f = flow_lookup(e->flows, &p.src, p.sport, &p.dst, p.dport, fr->ts_ns, &dir, &created);
 	if (!f) {
 		e->t.flows_no_slot++;
@@ -396,6 +417,7 @@ const struct cs_decode_stats *engine_decode_stats(const struct engine *e) { retu
 const struct reasm_stats *engine_reasm_stats(const struct engine *e) { return &e->rs; }
 const struct tls_stats *engine_tls_stats(const struct engine *e) { return &e->ts; }
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
+uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i) { return &e->inputs[i]; }

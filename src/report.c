@@ -216,6 +216,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "out_of_order_segments", r->out_of_order_segments);
 	jw_u64(w, "tls_malformed", ts->malformed);
 	jw_u64(w, "midstream_resync", ts->midstream_resync);
+	jw_u64(w, "clock_jumps", engine_clock_jumps(e));
 	jw_close(w, '}');
 }
 
