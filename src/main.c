@@ -195,7 +195,7 @@ static int run_source(struct engine *e, struct engine_input *in, struct cs_sourc
 {
 	char err[256];
 	struct cs_frame f;
-	enum cs_status st;
+	enum cs_status st = CS_EOF;
 	bool first = true;
 
 	in->format = capture_format(src);

@@ -1,4 +1,0 @@
-build/release/obj/cursor.o: src/cursor.c include/cs_cursor.h \
- include/cs_common.h
-include/cs_cursor.h:
-include/cs_common.h:
