@@ -1,0 +1,325 @@
+#!/bin/bash
+# mkpcaps.sh - record the lab captures: real openssl s_server / s_client
+# sessions on loopback, captured with tcpdump into pcaps/lab/.
+#
+# Needs the PKI from scripts/mkpki.sh, and root (tcpdump on lo, ports < 1024).
+# Debian packages: openssl tcpdump iproute2 (ss) wireshark-common (editcap,
+# for the pcapng file) python3 (/usr/bin/python3, stdlib only: the SMTP
+# server).  Each capture is made by one function named after it:
+#
+#   one-intermediate.pcap   cap_one_intermediate   TLS 1.2, one.test, leaf+int1
+#   leaf-only.pcap          cap_leaf_only          TLS 1.2, alone.test, leaf only
+#   two-intermediates.pcap  cap_two_intermediates  TLS 1.2, two.test, leaf+int2+int1
+#   tls13.pcap              cap_tls13              TLS 1.3 (chain encrypted)
+#   resumption.pcap         cap_resumption         TLS 1.2, -reconnect: 1 full + 5 resumed
+#   multi-record.pcap       cap_multi_record       -max_send_frag 512: Certificate over 6 records
+#   ipv6.pcap               cap_ipv6               [::1]:443, v6.test
+#   any-sll.pcap            cap_any_sll            tcpdump -i any -y LINUX_SLL
+#   any-sll2.pcap           cap_any_sll2           tcpdump -i any (LINUX_SLL2)
+#   pcapng.pcapng           cap_pcapng             editcap -F pcapng of a lo capture
+#   nano.pcap               cap_nano               --time-stamp-precision=nano (pcap-ns)
+#   port-8443.pcap          cap_port_8443          TLS on port 8443
+#   no-sni.pcap             cap_no_sni             s_client -noservername
+#   smtp-starttls.pcap      cap_smtp_starttls      SMTP STARTTLS on port 25
+#   client-auth.pcap        cap_client_auth        -Verify: the client sends a cert too
+#   multi-server.pcap       cap_multi_server       4 connections, 3 servers (sort order)
+#
+# Ground truth for each is in pcaps/README.md.  Re-running re-records every
+# capture (or only the ones named: `scripts/mkpcaps.sh tls13 ipv6`); keys,
+# randoms and times change, certificates do not (mkpki.sh keeps them), so the
+# expectations in tests/e2e/cases/lab-*.expect.json stay valid; frame numbers
+# and times do not.  Run scripts/quirks.sh afterwards: it rewrites some of
+# these files.
+#
+# Pitfalls handled here: tcpdump runs with --immediate-mode -B 4096 and we
+# wait for its "listening on" before connecting; it is stopped with SIGINT and
+# must report "0 packets dropped by kernel".  Loopback TCP checksums are wrong
+# in the files (checksum offload): that is expected.
+set -eu
+
+cd "$(dirname "$0")/.."
+PKI=pcaps/lab/pki
+OUT=pcaps/lab
+export TZ=UTC
+
+[ -s "$PKI/one.pem" ] || { echo "mkpcaps: run scripts/mkpki.sh first" >&2; exit 1; }
+for t in openssl tcpdump ss; do
+	command -v "$t" >/dev/null || { echo "mkpcaps: $t not found" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d)
+TD_PID=""
+SRV_PIDS=""
+cleanup() {
+	local p
+	if [ -n "$TD_PID" ]; then kill -INT "$TD_PID" 2>/dev/null || true; fi
+	for p in $SRV_PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() { echo "mkpcaps: $*" >&2; exit 1; }
+
+# td_start FILE FILTER [tcpdump options...]: capture on lo unless -i is given.
+td_start() {
+	local file=$1 filter=$2
+	shift 2
+	local iface=lo
+	case " $* " in *" -i "*) iface="" ;; esac
+	rm -f "$file"
+	# -Z root: tcpdump would otherwise drop to user tcpdump before opening -w
+	tcpdump ${iface:+-i "$iface"} --immediate-mode -B 4096 -n -Z root "$@" -w "$file" "$filter" \
+		2>"$WORK/td.err" &
+	TD_PID=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$WORK/td.err" && return 0
+		kill -0 "$TD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/td.err" >&2
+	die "tcpdump did not start"
+}
+
+# td_stop: SIGINT, then insist that the kernel dropped nothing.
+td_stop() {
+	sleep 0.5 # let the last FIN/ACK through
+	kill -INT "$TD_PID"
+	wait "$TD_PID" || true
+	TD_PID=""
+	grep -q "^0 packets dropped by kernel" "$WORK/td.err" ||
+		{ cat "$WORK/td.err" >&2; die "tcpdump dropped packets"; }
+	grep "packets captured" "$WORK/td.err" >&2
+}
+
+# wait_listen ADDR PORT: until something listens there.
+wait_listen() {
+	for _ in $(seq 100); do
+		ss -Hltn "( sport = :$2 )" | awk '{print $4}' | grep -qxF "$1:$2" && return 0
+		sleep 0.1
+	done
+	die "nothing listens on $1:$2"
+}
+
+# srv_start ADDR PORT CMD...: run a server in the background until it listens.
+srv_start() {
+	local addr=$1 port=$2
+	shift 2
+	! ss -Hltn "( sport = :$port )" | awk '{print $4}' |
+		grep -qxF -e "$addr:$port" -e "0.0.0.0:$port" -e "*:$port" -e "[::]:$port" ||
+		die "$addr:$port is already in use"
+	"$@" </dev/null >"$WORK/srv.$port.out" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	wait_listen "$addr" "$port"
+}
+
+# srv_wait: servers started with -naccept exit by themselves.
+srv_wait() {
+	local p
+	for p in $SRV_PIDS; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	SRV_PIDS=""
+}
+
+# s_server NAME ADDR PORT [options...]: serve NAME's cert and chain file, one
+# connection (a later -naccept in the options wins); -rev echoes lines reversed,
+# so application data flows both ways after the handshake.
+s_server() {
+	local name=$1 addr=$2 port=$3
+	shift 3
+	local chain=()
+	[ -s "$PKI/$name.chain.pem" ] && chain=(-cert_chain "$PKI/$name.chain.pem")
+	srv_start "$addr" "$port" openssl s_server -accept "$addr:$port" \
+		-cert "$PKI/$name.pem" -key "$PKI/$name.key" "${chain[@]}" -rev -quiet -naccept 1 "$@"
+}
+
+# s_client CONNECT [options...]: one session; sends one line, then closes.
+s_client() {
+	local connect=$1
+	shift
+	echo "hello from chainsniff lab" |
+		openssl s_client -connect "$connect" -CAfile "$PKI/root.pem" "$@" \
+			>"$WORK/cli.out" 2>&1 || { cat "$WORK/cli.out" >&2; die "s_client $connect failed"; }
+	grep -qE "Verify return code: 0 \(ok\)" "$WORK/cli.out" ||
+		{ cat "$WORK/cli.out" >&2; die "s_client $connect: chain did not verify"; }
+}
+
+# simple NAME-OF-FILE CERT SNI [server options] -- [client options]:
+# one TLS session on 127.0.0.1:443 captured on lo.
+simple() {
+	local file=$1 cert=$2 sni=$3
+	shift 3
+	local sopts=() copts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do sopts+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	copts=("$@")
+	td_start "$OUT/$file" "tcp port 443 and host 127.0.0.1"
+	s_server "$cert" 127.0.0.1 443 "${sopts[@]}"
+	s_client 127.0.0.1:443 -servername "$sni" "${copts[@]}"
+	srv_wait
+	td_stop
+}
+
+cap_one_intermediate()  { simple one-intermediate.pcap one one.test -tls1_2; }
+cap_leaf_only()         { simple leaf-only.pcap alone alone.test -tls1_2; }
+cap_two_intermediates() { simple two-intermediates.pcap two two.test -tls1_2; }
+cap_tls13()             { simple tls13.pcap one one.test -tls1_3; }
+cap_multi_record()      { simple multi-record.pcap two two.test -tls1_2 -max_send_frag 512; }
+cap_no_sni() {
+	td_start "$OUT/no-sni.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server one 127.0.0.1 443 -tls1_2
+	s_client 127.0.0.1:443 -noservername
+	srv_wait
+	td_stop
+}
+
+# 1 full handshake, then 5 abbreviated ones on new connections.
+cap_resumption() {
+	td_start "$OUT/resumption.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server one 127.0.0.1 443 -tls1_2 -naccept 6
+	openssl s_client -connect 127.0.0.1:443 -servername one.test -tls1_2 -reconnect \
+		-CAfile "$PKI/root.pem" </dev/null >"$WORK/cli.out" 2>&1 ||
+		{ cat "$WORK/cli.out" >&2; die "s_client -reconnect failed"; }
+	[ "$(grep -c '^Reused, ' "$WORK/cli.out")" -eq 5 ] ||
+		{ cat "$WORK/cli.out" >&2; die "resumption: expected 5 reused sessions"; }
+	srv_wait
+	td_stop
+}
+
+cap_ipv6() {
+	td_start "$OUT/ipv6.pcap" "ip6 and tcp port 443"
+	s_server v6 "[::1]" 443 -6 -tls1_2
+	s_client "[::1]:443" -servername v6.test
+	srv_wait
+	td_stop
+}
+
+cap_any_sll() {
+	td_start "$OUT/any-sll.pcap" "tcp port 443 and host 127.0.0.1" -i any -y LINUX_SLL
+	grep -q "LINUX_SLL " "$WORK/td.err" || die "any-sll: not LINUX_SLL"
+	s_server one 127.0.0.1 443 -tls1_2
+	s_client 127.0.0.1:443 -servername one.test
+	srv_wait
+	td_stop
+}
+
+cap_any_sll2() {
+	td_start "$OUT/any-sll2.pcap" "tcp port 443 and host 127.0.0.1" -i any
+	grep -q "LINUX_SLL2" "$WORK/td.err" || die "any-sll2: not LINUX_SLL2"
+	s_server two 127.0.0.1 443 -tls1_2
+	s_client 127.0.0.1:443 -servername two.test
+	srv_wait
+	td_stop
+}
+
+cap_pcapng() {
+	command -v editcap >/dev/null || die "editcap not found (apt-get install wireshark-common)"
+	simple pcapng.tmp.pcap one one.test -tls1_2
+	editcap -F pcapng "$OUT/pcapng.tmp.pcap" "$OUT/pcapng.pcapng"
+	rm -f "$OUT/pcapng.tmp.pcap"
+}
+
+cap_nano() {
+	td_start "$OUT/nano.pcap" "tcp port 443 and host 127.0.0.1" --time-stamp-precision=nano
+	s_server alone 127.0.0.1 443 -tls1_2
+	s_client 127.0.0.1:443 -servername alone.test
+	srv_wait
+	td_stop
+}
+
+cap_port_8443() {
+	td_start "$OUT/port-8443.pcap" "tcp port 8443 and host 127.0.0.1"
+	s_server one 127.0.0.1 8443 -tls1_2
+	s_client 127.0.0.1:8443 -servername one.test
+	srv_wait
+	td_stop
+}
+
+# The server asks for a client certificate; the client sends client+int1.
+# Only one.test+int1 is a server chain.
+cap_client_auth() {
+	td_start "$OUT/client-auth.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server one 127.0.0.1 443 -tls1_2 -Verify 2 -CAfile "$PKI/root.pem" -verify_return_error
+	s_client 127.0.0.1:443 -servername one.test -cert "$PKI/client.pem" \
+		-key "$PKI/client.key" -cert_chain "$PKI/client.chain.pem"
+	srv_wait
+	td_stop
+}
+
+# Four connections to three (ip, port, sni) servers, in this order:
+# 127.0.0.10:443 one.test, 127.0.0.2:443 two.test, 127.0.0.2:443 no SNI,
+# 127.0.0.10:443 one.test again.  Sorted: .2/null, .2/two.test, .10/one.test.
+cap_multi_server() {
+	td_start "$OUT/multi-server.pcap" "tcp port 443 and net 127.0.0.0/8"
+	s_server one 127.0.0.10 443 -tls1_2 -naccept 2
+	s_server two 127.0.0.2 443 -tls1_2 -naccept 2
+	s_client 127.0.0.10:443 -servername one.test
+	s_client 127.0.0.2:443 -servername two.test
+	s_client 127.0.0.2:443 -noservername
+	s_client 127.0.0.10:443 -servername one.test
+	srv_wait
+	td_stop
+}
+
+# A minimal SMTP server (RFC 3207) in Python's stdlib: greeting, EHLO with
+# STARTTLS, 220, then TLS 1.2 (so the chain is visible) with smtp.test+int1.
+smtp_server() {
+	/usr/bin/python3 - "$PKI/smtp.pem" "$PKI/smtp.key" "$PKI/smtp.chain.pem" <<-'EOF'
+	import os, socket, ssl, sys, tempfile
+	cert, key, chain = sys.argv[1:4]
+	# load_cert_chain wants the leaf followed by the chain in one file
+	full = open(cert).read() + open(chain).read()
+	fd, both = tempfile.mkstemp(suffix=".pem")
+	os.write(fd, full.encode()); os.close(fd)
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+	ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+	ctx.load_cert_chain(both, key)
+	os.unlink(both)
+	ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	ls.bind(("127.0.0.1", 25)); ls.listen(1)
+	s, _ = ls.accept()
+	f = s.makefile("rb")
+	s.sendall(b"220 smtp.test ESMTP chainsniff lab\r\n")
+	while True:
+	    line = f.readline()
+	    if not line:
+	        sys.exit("smtp: client left")
+	    cmd = line.strip().upper()
+	    if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
+	        s.sendall(b"250-smtp.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+	    elif cmd == b"STARTTLS":
+	        s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+	        break
+	    else:
+	        s.sendall(b"502 5.5.2 Error: command not recognized\r\n")
+	t = ctx.wrap_socket(s, server_side=True)
+	t.sendall(b"250 smtp.test says hello over TLS\r\n")
+	try:
+	    while t.recv(4096):
+	        pass
+	except (ssl.SSLError, OSError):
+	    pass
+	t.close()
+	EOF
+}
+
+cap_smtp_starttls() {
+	td_start "$OUT/smtp-starttls.pcap" "tcp port 25 and host 127.0.0.1"
+	srv_start 127.0.0.1 25 smtp_server
+	s_client 127.0.0.1:25 -starttls smtp -servername smtp.test
+	srv_wait
+	td_stop
+}
+
+ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
+any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server"
+if [ $# -gt 0 ]; then
+	ALL=$(echo "$@" | tr - _)
+fi
+for c in $ALL; do
+	echo "mkpcaps: $c" >&2
+	"cap_$c"
+done

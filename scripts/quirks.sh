@@ -1,0 +1,50 @@
+#!/bin/bash
+# quirks.sh - rewrite lab captures into what real stacks rarely produce on
+# loopback, each into its own file under pcaps/lab/ (see pcaps/README.md for
+# the ground truth of each):
+#
+#   quirk-shuffled.pcap    server flight in 8 segments, sent shuffled     (one-intermediate)
+#   quirk-retrans.pcap     duplicate + overlapping retransmissions, one
+#                          with different bytes: the first copy wins      (one-intermediate)
+#   quirk-seg40.pcap       server flight in 40-byte segments              (two-intermediates)
+#   quirk-vlan.pcap        802.1Q tag (VID 100) on every frame            (one-intermediate)
+#   quirk-qinq.pcap        802.1ad VID 200 + 802.1Q VID 100, SLL2 turned
+#                          into Ethernet                                  (any-sll2)
+#   quirk-midstream.pcap   starts after the ClientHello (no SYN)          (one-intermediate)
+#   quirk-gap.pcap         a 300-byte segment inside the Certificate
+#                          message missing: handshake incomplete (gap)    (one-intermediate)
+#   quirk-truncated.pcap   file cut inside a record in the Certificate    (one-intermediate)
+#   quirk-snaplen.pcap     frames cut to 1000 bytes (tcpdump -s 1000)     (one-intermediate)
+#   quirk-seqwrap.pcap     sequence numbers wrap past 2^32 inside the
+#                          Certificate message                            (two-intermediates)
+#
+# Run after scripts/mkpcaps.sh; it only reads pcaps/lab/*.pcap and is
+# deterministic (re-running on the same sources gives the same files).
+# Needs /usr/bin/python3 (Debian python3, standard library only): the work is
+# done by scripts/pcapedit.py.  What each rewrite did (frames, relative
+# sequence numbers) goes to pcaps/lab/quirks.log.
+set -eu
+
+cd "$(dirname "$0")/.."
+LAB=pcaps/lab
+ED=scripts/pcapedit.py
+
+quirk() { # quirk OP SOURCE NAME
+	/usr/bin/python3 "$ED" "$1" "$LAB/$2.pcap" "$LAB/quirk-$3.pcap"
+}
+
+{
+	echo "# made by scripts/quirks.sh (scripts/pcapedit.py); rel. seq = tshark's relative"
+	echo "# sequence numbers of the server's direction (first payload byte = 1)"
+	quirk shuffle   one-intermediate  shuffled
+	quirk retrans   one-intermediate  retrans
+	quirk seg40     two-intermediates seg40
+	quirk vlan      one-intermediate  vlan
+	quirk qinq      any-sll2          qinq
+	quirk midstream one-intermediate  midstream
+	quirk gap       one-intermediate  gap
+	quirk truncate  one-intermediate  truncated
+	quirk snaplen   one-intermediate  snaplen
+	quirk seqwrap   two-intermediates seqwrap
+} >"$LAB/quirks.log"
+cat "$LAB/quirks.log"
