@@ -22,7 +22,7 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPR
 CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(LDSAN)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto) -lm
 CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SRCS     := $(sort $(wildcard src/*.c))

@@ -9,18 +9,39 @@
 #define CS_AGG_H
 
 #include "cs_chain.h"
+#include "cs_clientset.h"
 
 #define AGG_VERSIONS 4 /* SSL3.0, TLS1.0, TLS1.1, TLS1.2 */
 
 struct agg_chain {
 	const struct cs_chain *chain;
 	uint64_t handshakes;
+	uint64_t broken_handshakes;
+	uint32_t problems;    /* union of problem bits over its handshakes */
+	int64_t last_ts;
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
 	int64_t first_ts;
 };
 
 enum agg_sni { AGG_SNI_SENT, AGG_SNI_NOT_SENT, AGG_SNI_NOT_CAPTURED };
+
+#define AGG_MAX_REJECTION_KINDS 8
+#define AGG_MAX_FINGERPRINTS 8
+
+/* Fatal alerts clients sent right after the server's Certificate flight. */
+struct agg_fingerprint {
+	char ja3[33], ja4[37];
+	uint64_t handshakes;
+};
+
+struct agg_rejection {
+	uint8_t alert;        /* TLS AlertDescription */
+	uint64_t handshakes;
+	struct clientset clients;
+	uint32_t nfp;
+	struct agg_fingerprint fp[AGG_MAX_FINGERPRINTS];
+};
 
 struct agg_server {
 	struct cs_addr ip;
@@ -29,7 +50,15 @@ struct agg_server {
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
 	uint64_t sni_not_sent, sni_not_captured;
-	uint64_t handshakes;
+	uint64_t tls_handshakes;   /* every TLS handshake, chain visible or not */
+	uint64_t handshakes;       /* with a visible chain */
+	uint64_t broken_handshakes;
+	struct clientset clients;  /* clients sent a broken chain */
+	struct clientset clients_total;
+	uint32_t problems;
+	uint32_t nrejections;
+	struct agg_rejection *rejections; /* up to AGG_MAX_REJECTION_KINDS */
+	uint64_t rejections_dropped;
 	uint64_t versions[AGG_VERSIONS];
 	int64_t first_seen, last_seen;
 	uint32_t nchains, chains_cap;
@@ -44,7 +73,13 @@ struct agg_handshake {
 	size_t sni_len;
 	enum agg_sni sni_status;
 	uint16_t version;
-	const struct cs_chain *chain;
+	const struct cs_chain *chain;  /* NULL: no visible chain (TLS 1.3, resumed, ...) */
+	const struct cs_addr *client_ip;
+	bool broken;
+	uint32_t problems;
+	bool rejected;                  /* a fatal alert from the client */
+	uint8_t alert;
+	const char *ja3, *ja4;          /* of the client's ClientHello, may be NULL */
 	uint32_t input;
 	uint64_t frame;
 	int64_t ts;

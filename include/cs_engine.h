@@ -47,6 +47,8 @@ struct engine_totals {
 	uint64_t flows_no_slot;    /* packets dropped: no flow slot at all */
 	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
 	uint64_t servers_cap;
+	uint64_t broken_handshakes;
+	uint64_t client_rejections;
 };
 
 /* One finished TLS handshake, for --events. Pointers live for the call. */
@@ -74,6 +76,9 @@ struct engine_config {
 	size_t buffer_memcap;
 	engine_event_fn on_event;    /* optional */
 	void *event_ctx;
+	struct diag *diag;           /* optional: judge every chain */
+	bool have_at;                /* --at: validate at this time (seconds) */
+	int64_t at;
 };
 
 struct engine;
@@ -101,6 +106,9 @@ size_t engine_ninputs(const struct engine *e);
 const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
+struct diag *engine_diag(struct engine *e);
+/* --at time in seconds, if given. */
+bool engine_at(const struct engine *e, int64_t *at);
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);
 
 #endif

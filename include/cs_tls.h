@@ -88,6 +88,8 @@ struct tls_conn {
 	uint8_t sid[32];
 	char sni[CS_MAX_SNI + 1];
 	uint32_t client_certs;       /* Certificate messages from the client */
+	bool fingerprinted;          /* ja3/ja4 of the (first) ClientHello */
+	char ja3[33], ja4[37];
 	bool alert_seen;             /* first cleartext alert, for the diagnosis */
 	uint8_t alert_dir, alert_level, alert_desc;
 	const struct cs_chain *chain; /* the server's chain, or a pending one */
@@ -119,6 +121,7 @@ bool tls_unattributed(const struct tls_conn *c);
 
 const char *tls_version_name(uint16_t v);
 const char *tls_outcome_name(enum tls_outcome o);
+const char *tls_alert_name(uint8_t desc);
 const char *tls_incomplete_name(enum tls_incomplete r);
 const char *tls_starttls_name(enum tls_starttls s);
 

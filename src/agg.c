@@ -8,6 +8,7 @@
 #include "cs_flow.h" /* cs_hash */
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -47,11 +48,19 @@ void agg_free(struct agg *a)
 {
 	if (!a)
 		return;
-	for (uint32_t i = 0; i < a->nslots; i++)
-		if (a->slots[i]) {
-			free(a->slots[i]->chains);
-			free(a->slots[i]);
-		}
+	for (uint32_t i = 0; i < a->nslots; i++) {
+		struct agg_server *s = a->slots[i];
+
+		if (!s)
+			continue;
+		clientset_fini(&s->clients);
+		clientset_fini(&s->clients_total);
+		for (uint32_t k = 0; k < s->nrejections; k++)
+			clientset_fini(&s->rejections[k].clients);
+		free(s->rejections);
+		free(s->chains);
+		free(s);
+	}
 	free(a->slots);
 	free(a->sorted);
 	free(a);
@@ -101,6 +110,8 @@ static struct agg_server *find_or_add(struct agg *a, const struct agg_handshake 
 		memcpy(s->sni, h->sni, s->sni_len);
 	}
 	s->first_seen = h->ts;
+	clientset_init(&s->clients);
+	clientset_init(&s->clients_total);
 	a->slots[i] = s;
 	a->sorted[a->count++] = s;
 	a->sorted_valid = false;
@@ -128,9 +139,52 @@ static struct agg_chain *find_chain(struct agg *a, struct agg_server *s,
 	}
 	s->chains[s->nchains] = (struct agg_chain){
 		.chain = h->chain, .first_input = h->input,
-		.first_frame = h->frame, .first_ts = h->ts,
+		.first_frame = h->frame, .first_ts = h->ts, .last_ts = h->ts,
 	};
 	return &s->chains[s->nchains++];
+}
+
+static void add_fingerprint(struct agg_rejection *r, const struct agg_handshake *h)
+{
+	struct agg_fingerprint *f;
+
+	if (!h->ja3 || !h->ja4)
+		return;
+	for (uint32_t i = 0; i < r->nfp; i++)
+		if (!strcmp(r->fp[i].ja3, h->ja3) && !strcmp(r->fp[i].ja4, h->ja4)) {
+			r->fp[i].handshakes++;
+			return;
+		}
+	if (r->nfp == AGG_MAX_FINGERPRINTS)
+		return;
+	f = &r->fp[r->nfp++];
+	snprintf(f->ja3, sizeof(f->ja3), "%s", h->ja3);
+	snprintf(f->ja4, sizeof(f->ja4), "%s", h->ja4);
+	f->handshakes = 1;
+}
+
+static void add_rejection(struct agg_server *s, const struct agg_handshake *h)
+{
+	struct agg_rejection *r = NULL;
+
+	for (uint32_t i = 0; i < s->nrejections && !r; i++)
+		if (s->rejections[i].alert == h->alert)
+			r = &s->rejections[i];
+	if (!r) {
+		if (!s->rejections)
+			s->rejections = calloc(AGG_MAX_REJECTION_KINDS, sizeof(*s->rejections));
+		if (!s->rejections || s->nrejections == AGG_MAX_REJECTION_KINDS) {
+			s->rejections_dropped++;
+			return;
+		}
+		r = &s->rejections[s->nrejections++];
+		r->alert = h->alert;
+		clientset_init(&r->clients);
+	}
+	r->handshakes++;
+	if (h->client_ip)
+		clientset_add(&r->clients, h->client_ip);
+	add_fingerprint(r, h);
 }
 
 enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
@@ -140,21 +194,38 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 
 	if (!s)
 		return CS_LIMIT;
-	s->handshakes++;
-	if (h->version >= 0x0300 && h->version <= 0x0303)
-		s->versions[h->version - 0x0300]++;
-	if (h->sni_status == AGG_SNI_NOT_SENT)
-		s->sni_not_sent++;
-	else if (h->sni_status == AGG_SNI_NOT_CAPTURED)
-		s->sni_not_captured++;
+	s->tls_handshakes++;
 	if (h->ts < s->first_seen)
 		s->first_seen = h->ts;
 	if (h->ts > s->last_seen)
 		s->last_seen = h->ts;
+	if (h->client_ip)
+		clientset_add(&s->clients_total, h->client_ip);
+	if (h->rejected)
+		add_rejection(s, h);
+	if (h->sni_status == AGG_SNI_NOT_SENT)
+		s->sni_not_sent++;
+	else if (h->sni_status == AGG_SNI_NOT_CAPTURED)
+		s->sni_not_captured++;
+	if (!h->chain)
+		return CS_OK;
+	s->handshakes++;
+	if (h->version >= 0x0300 && h->version <= 0x0303)
+		s->versions[h->version - 0x0300]++;
+	s->problems |= h->problems;
+	if (h->broken) {
+		s->broken_handshakes++;
+		if (h->client_ip)
+			clientset_add(&s->clients, h->client_ip);
+	}
 	c = find_chain(a, s, h);
 	if (!c)
 		return CS_LIMIT;
 	c->handshakes++;
+	c->broken_handshakes += h->broken;
+	c->problems |= h->problems;
+	if (h->ts > c->last_ts)
+		c->last_ts = h->ts;
 	return CS_OK;
 }
 

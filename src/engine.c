@@ -6,6 +6,7 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_diag.h"
 #include "cs_flow.h"
 #include "cs_limits.h"
 
@@ -26,6 +27,9 @@ struct engine {
 	struct tls_env env;
 	engine_event_fn on_event;
 	void *event_ctx;
+	struct diag *diag;
+	bool have_at;
+	int64_t at;
 	int64_t now;
 	int64_t prev_ts;   /* timestamp of the previous frame */
 	uint64_t clock_jumps;
@@ -55,6 +59,9 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->env = (struct tls_env){e->bp, e->chains, &e->ts};
 	e->on_event = cfg->on_event;
 	e->event_ctx = cfg->event_ctx;
+	e->diag = cfg->diag;
+	e->have_at = cfg->have_at;
+	e->at = cfg->at;
 	return e;
 }
 
@@ -130,7 +137,26 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 	return TLS_INC_CAPTURE_ENDED;
 }
 
-static void record_chain(struct engine *e, const struct flow *f, const struct cs_chain *chain)
+/* The chain's verdict for this handshake, at capture time (or --at). */
+static void judge(struct engine *e, const struct flow *f, const struct cs_chain *chain,
+		  struct agg_handshake *h)
+{
+	const struct tls_conn *c = f->tls;
+	char server[64], ip[48];
+	int64_t when = e->have_at ? e->at : f->chain_ts / CS_NS_PER_SEC;
+
+	if (!e->diag)
+		return;
+	cs_addr_str(&f->addr[c->server], ip, sizeof(ip));
+	snprintf(server, sizeof(server), f->addr[c->server].family == 6 ? "[%s]:%u" : "%s:%u", ip,
+		 f->port[c->server]);
+	diag_note_chain(e->diag, chain, server);
+	h->problems = diag_handshake(e->diag, chain, h->sni, h->sni_len, when, &h->broken);
+	if (h->broken)
+		e->t.broken_handshakes++;
+}
+
+static void record_handshake(struct engine *e, const struct flow *f, const struct cs_chain *chain)
 {
 	const struct tls_conn *c = f->tls;
 	int s = c->server;
@@ -143,11 +169,20 @@ static void record_chain(struct engine *e, const struct flow *f, const struct cs
 			      : c->client_hello ? AGG_SNI_NOT_SENT : AGG_SNI_NOT_CAPTURED,
 		.version = c->version,
 		.chain = chain,
+		.client_ip = &f->addr[!s],
+		.rejected = chain && c->alert_seen && c->alert_dir != s && c->alert_level == 2,
+		.alert = c->alert_desc,
+		.ja3 = c->fingerprinted ? c->ja3 : NULL,
+		.ja4 = c->fingerprinted ? c->ja4 : NULL,
 		.input = f->input,
 		.frame = f->chain_frame,
-		.ts = f->chain_ts,
+		.ts = chain ? f->chain_ts : e->now,
 	};
 
+	if (chain)
+		judge(e, f, chain, &h);
+	if (h.rejected)
+		e->t.client_rejections++;
 	if (agg_add(e->agg, &h) != CS_OK)
 		e->t.servers_cap++;
 }
@@ -195,7 +230,7 @@ static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome 
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 {
 	struct tls_conn *c = f->tls;
-	const struct cs_chain *chain;
+	const struct cs_chain *chain = NULL;
 	enum tls_outcome out;
 	enum tls_incomplete reason = TLS_INC_MAX;
 
@@ -214,7 +249,6 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	case TLS_OUT_CHAIN:
 		e->t.with_chain++;
 		chain = tls_server_chain(c);
-		record_chain(e, f, chain);
 		break;
 	case TLS_OUT_TLS13:
 		e->t.tls13++;
@@ -231,6 +265,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		e->t.incomplete_reason[reason]++;
 		break;
 	}
+	if (c->server >= 0)
+		record_handshake(e, f, out == TLS_OUT_CHAIN ? chain : NULL);
 	emit_event(e, f, out, reason);
 	release_flow_buffers(e, f);
 }
@@ -423,6 +459,13 @@ size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i) { return &e->inputs[i]; }
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
+struct diag *engine_diag(struct engine *e) { return e->diag; }
+
+bool engine_at(const struct engine *e, int64_t *at)
+{
+	*at = e->at;
+	return e->have_at;
+}
 
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last)
 {

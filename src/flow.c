@@ -276,9 +276,10 @@ struct flow *flow_lookup(struct flow_table *ft, const struct cs_addr *src, uint1
 void flow_expire(struct flow_table *ft, int64_t now, unsigned max)
 {
 	int64_t limit = now - (int64_t)CS_FLOW_IDLE_TIMEOUT_S * CS_NS_PER_SEC;
+	unsigned k = 0; /* max is for both lists together */
 
 	for (int l = 0; l < 2; l++)
-		for (unsigned k = 0; k < max; k++) {
+		for (; k < max; k++) {
 			uint32_t t = ft->lru[l].tail;
 
 			if (t == NONE || ft->flows[t].last_ts >= limit)

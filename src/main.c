@@ -4,6 +4,7 @@
  * and whatever was analysed before it is still reported (docs/exit-codes.md).
  */
 #include "cs_capture.h"
+#include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_limits.h"
 #include "cs_report.h"
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum exit_code {
@@ -37,6 +39,9 @@ struct options {
 	const char *dump_dir;
 	const char *events_path;
 	FILE *events;
+	struct trust_opts trust;
+	const char *intermediates;
+	int warn_days;
 	bool json;
 	struct cs_capture_opts cap;
 	struct engine_config eng;
@@ -66,6 +71,12 @@ static void usage(FILE *f)
 	      "  -o FILE             write the report to FILE instead of standard output\n"
 	      "  --dump-chains DIR   write each distinct server chain as DIR/<sha256>.pem\n"
 	      "  --events FILE       one NDJSON line per TLS handshake ('-' = standard output)\n"
+	      "  --ca-file FILE      trust these roots instead of the system store (repeatable)\n"
+	      "  --ca-dir DIR        trust the certificates in DIR instead of the system store (repeatable)\n"
+	      "  --add-ca FILE       trust these roots as well (repeatable)\n"
+	      "  --intermediates F   known intermediates, only to explain and fix broken chains\n"
+	      "  --at TIME           validate at TIME (YYYY-MM-DD[THH:MM:SSZ] or @EPOCH), not capture time\n"
+	      "  --warn-days N       warn when a certificate expires within N days (default 30)\n"
 	      "  --max-flows N       flow table size (default 131072)\n"
 	      "  --memcap MIB        handshake buffer budget in MiB (default 256)\n"
 	      "  -h, --help          this text;  -V, --version  the version\n"
@@ -87,15 +98,60 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 	return errno == 0 && end != s && *end == '\0' && *out <= max && s[0] != '-';
 }
 
+static bool add_trust_source(struct trust_opts *t, int kind, const char *path)
+{
+	const char **list = kind == 0 ? t->ca_files : kind == 1 ? t->ca_dirs : t->add_cas;
+	size_t *n = kind == 0 ? &t->n_ca_files : kind == 1 ? &t->n_ca_dirs : &t->n_add_cas;
+
+	if (*n == CS_MAX_TRUST_SOURCES)
+		return false;
+	list[(*n)++] = path;
+	return true;
+}
+
+/* "2021-10-01", "2021-10-01T12:00:00Z" (UTC) or "@1633046400". */
+static bool parse_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	unsigned long long v;
+
+	if (s[0] == '@') {
+		if (!parse_uint(s + 1, (unsigned long long)INT64_MAX, &v))
+			return false;
+		*out = (int64_t)v;
+		return true;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && (*end == 'T' || *end == ' '))
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+	if (end && *end == 'Z')
+		end++;
+	if (!end || *end)
+		return false;
+	*out = (int64_t)timegm(&tm);
+	return true;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS };
+	enum {
+		OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS,
+		OPT_CA_FILE, OPT_CA_DIR, OPT_ADD_CA, OPT_INTERMEDIATES, OPT_AT, OPT_WARN_DAYS,
+	};
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"dump-chains", required_argument, NULL, OPT_DUMP},
 		{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 		{"memcap", required_argument, NULL, OPT_MEMCAP},
 		{"events", required_argument, NULL, OPT_EVENTS},
+		{"ca-file", required_argument, NULL, OPT_CA_FILE},
+		{"ca-dir", required_argument, NULL, OPT_CA_DIR},
+		{"add-ca", required_argument, NULL, OPT_ADD_CA},
+		{"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
+		{"at", required_argument, NULL, OPT_AT},
+		{"warn-days", required_argument, NULL, OPT_WARN_DAYS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -107,6 +163,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->cap.promisc = true;
 	o->eng.max_flows = CS_MAX_FLOWS_DEFAULT;
 	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
+	o->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -143,6 +200,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EVENTS:
 			o->events_path = optarg;
+			break;
+		case OPT_CA_FILE:
+		case OPT_CA_DIR:
+		case OPT_ADD_CA:
+			if (!add_trust_source(&o->trust, c == OPT_CA_FILE ? 0 : c == OPT_CA_DIR ? 1 : 2, optarg))
+				return fail_line(optarg, "too many trust sources"), EXIT_USAGE;
+			break;
+		case OPT_INTERMEDIATES:
+			o->intermediates = optarg;
+			break;
+		case OPT_AT:
+			if (!parse_time(optarg, &o->eng.at))
+				return fail_line("--at", "expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH"), EXIT_USAGE;
+			o->eng.have_at = true;
+			break;
+		case OPT_WARN_DAYS:
+			if (!parse_uint(optarg, 3650, &v))
+				return fail_line("--warn-days", "must be 0..3650"), EXIT_USAGE;
+			o->warn_days = (int)v;
 			break;
 		case OPT_DUMP:
 			o->dump_dir = optarg;
@@ -329,6 +405,9 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct engine *e;
+	struct cs_trust *trust = NULL;
+	struct diag *diag;
+	struct diag_opts dopts;
 	char err[256];
 	int rc;
 
@@ -349,9 +428,24 @@ int main(int argc, char **argv)
 		o.eng.on_event = write_event;
 		o.eng.event_ctx = o.events;
 	}
-	e = engine_new(&o.eng);
+	if (trust_load(&o.trust, &trust, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "chainsniff: trust store: %s\n", err);
+		return EXIT_INPUT;
+	}
+	dopts.warn_days = o.warn_days;
+	o.eng.diag = diag = diag_new(trust, &dopts);
+	if (diag && o.intermediates &&
+	    diag_load_intermediates(diag, o.intermediates, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "chainsniff: --intermediates: %s\n", err);
+		diag_free(diag);
+		trust_free(trust);
+		return EXIT_INPUT;
+	}
+	e = diag ? engine_new(&o.eng) : NULL;
 	if (!e) {
 		fail_line("chainsniff", "out of memory");
+		diag_free(diag);
+		trust_free(trust);
 		return EXIT_INPUT;
 	}
 	install_signals();
@@ -368,5 +462,7 @@ int main(int argc, char **argv)
 	if (!(o.events == stdout && !o.out_path))
 		rc = worse(rc, write_report(e, &o));
 	engine_free(e);
+	diag_free(diag);
+	trust_free(trust);
 	return rc;
 }

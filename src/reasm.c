@@ -142,8 +142,9 @@ void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
 		d->limited = true;
 		return;
 	}
-	if (n > CS_FLOW_DIR_CAP - start) {
+	if (n > CS_FLOW_DIR_CAP - start) { /* the bytes before the cap still count */
 		st->dir_cap++;
+		d->limited = true;
 		n = CS_FLOW_DIR_CAP - start;
 	}
 	end = start + (uint32_t)n;

@@ -5,6 +5,7 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_diag.h"
 #include "cs_escape.h"
 
 #include <arpa/inet.h>
@@ -150,6 +151,39 @@ static void json_input(struct jw *w, const struct engine_input *in)
 	jw_close(w, '}');
 }
 
+static uint64_t servers_broken(struct engine *e)
+{
+	const struct agg_server *const *sv;
+	size_t n;
+	uint64_t k = 0;
+
+	sv = agg_sorted(engine_agg(e), &n);
+	for (size_t i = 0; i < n; i++)
+		k += sv[i]->broken_handshakes > 0;
+	return k;
+}
+
+static void json_trust(struct jw *w, struct engine *e)
+{
+	struct diag *d = engine_diag(e);
+	int64_t at;
+
+	if (!d)
+		return;
+	jw_open(w, "trust_store", '{');
+	jw_str(w, "name", trust_name(diag_trust(d)));
+	jw_str(w, "sha256", trust_digest(diag_trust(d)));
+	jw_u64(w, "anchors", trust_count(diag_trust(d)));
+	jw_close(w, '}');
+	jw_open(w, "validation", '{');
+	if (engine_at(e, &at))
+		jw_time(w, "at", at * CS_NS_PER_SEC);
+	else
+		jw_raw(w, "at", "null");
+	jw_u64(w, "warn_days", (uint64_t)diag_warn_days(d));
+	jw_close(w, '}');
+}
+
 static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 {
 	const struct engine_totals *t = engine_totals(e);
@@ -173,6 +207,9 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
 		jw_u64(w, tls_starttls_name((enum tls_starttls)i), t->starttls[i]);
 	jw_close(w, '}');
+	jw_u64(w, "broken_handshakes", t->broken_handshakes);
+	jw_u64(w, "servers_broken", servers_broken(e));
+	jw_u64(w, "client_rejections", t->client_rejections);
 	jw_u64(w, "distinct_chains", agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
 	jw_u64(w, "servers", nservers);
 	jw_close(w, '}');
@@ -246,15 +283,101 @@ static void json_cert(struct jw *w, const struct cs_cert_info *ci)
 	jw_close(w, '}');
 }
 
-static void json_chain(struct jw *w, struct engine *e, const struct agg_chain *ac)
+static const char *evidence_name(enum diag_evidence ev)
+{
+	static const char *const names[] = {"none", "seen_in_capture", "intermediates_file", "aia"};
+
+	return names[ev];
+}
+
+static void json_problem(struct jw *w, const struct diag_problem *p, const char *chain_hex)
+{
+	char hex[65];
+
+	jw_open(w, NULL, '{');
+	jw_str(w, "code", problem_name(p->code));
+	jw_str(w, "severity", severity_name(p->severity));
+	if (p->cert_index >= 0)
+		jw_u64(w, "cert_index", (uint64_t)p->cert_index);
+	else
+		jw_raw(w, "cert_index", "null");
+	if (p->subject[0])
+		jw_wire(w, "subject", p->subject, strlen(p->subject));
+	else
+		jw_raw(w, "subject", "null");
+	jw_wire(w, "message", p->message, strlen(p->message));
+	jw_wire(w, "fix", p->fix, strlen(p->fix));
+	if (p->code == CS_P_MISSING_INTERMEDIATE) {
+		jw_str(w, "issuer_evidence", evidence_name(p->evidence));
+		if (p->evidence_cert) {
+			hex_lower(p->evidence_sha256, 32, hex);
+			jw_open(w, "evidence", '{');
+			jw_str(w, "sha256", hex);
+			jw_str(w, "source", p->evidence_source);
+			jw_close(w, '}');
+		} else {
+			jw_raw(w, "evidence", "null");
+		}
+		if (p->aia_url[0])
+			jw_wire(w, "aia_url", p->aia_url, strlen(p->aia_url));
+		else
+			jw_raw(w, "aia_url", "null");
+	}
+	if (chain_hex)
+		jw_str(w, "chain", chain_hex);
+	jw_close(w, '}');
+}
+
+/* Problems of one chain as served by s: explained at its last handshake
+ * (or --at), plus any code an earlier handshake had that the last did not. */
+static size_t chain_problems(struct engine *e, const struct agg_server *s,
+			     const struct agg_chain *ac, struct diag_problem *out, size_t max)
+{
+	struct diag *d = engine_diag(e);
+	int64_t when;
+	uint32_t have = 0;
+	size_t n;
+
+	if (!d)
+		return 0;
+	if (!engine_at(e, &when))
+		when = ac->last_ts / CS_NS_PER_SEC;
+	n = diag_explain(d, ac->chain, s->has_sni ? s->sni : NULL, s->sni_len, when, out, max);
+	for (size_t i = 0; i < n; i++)
+		have |= 1u << out[i].code;
+	for (int code = 0; code < CS_P_MAX && n < max; code++) {
+		if (!(ac->problems & (1u << code)) || (have & (1u << code)))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].code = (enum cs_problem)code;
+		out[n].severity = problem_default_severity((enum cs_problem)code);
+		out[n].cert_index = -1;
+		snprintf(out[n].message, sizeof(out[n].message),
+			 "Found on earlier handshakes of this chain; no longer at its last handshake.");
+		snprintf(out[n].fix, sizeof(out[n].fix), "See the verdict of the last handshake.");
+		n++;
+	}
+	return n;
+}
+
+static void json_chain(struct jw *w, struct engine *e, const struct agg_server *s,
+		       const struct agg_chain *ac)
 {
 	char hex[2 * CS_SHA256_LEN + 1];
 	const struct engine_input *in = engine_input(e, ac->first_input);
+	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	size_t np = chain_problems(e, s, ac, probs, CS_DIAG_MAX_PROBLEMS);
 
 	jw_open(w, NULL, '{');
 	hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 	jw_str(w, "sha256", hex);
 	jw_u64(w, "handshakes", ac->handshakes);
+	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
+	jw_str(w, "status", ac->broken_handshakes ? "broken" : "ok");
+	jw_open(w, "problems", '[');
+	for (size_t i = 0; i < np; i++)
+		json_problem(w, &probs[i], NULL);
+	jw_close(w, ']');
 	jw_open(w, "first_seen", '{');
 	jw_str(w, "input", in->name);
 	if (in->live)
@@ -279,6 +402,52 @@ static const char *sni_status(const struct agg_server *s)
 	return s->sni_not_sent ? "not_sent" : "not_captured";
 }
 
+static const char *server_status(const struct agg_server *s)
+{
+	return s->broken_handshakes ? "broken" : s->handshakes ? "ok" : "unknown";
+}
+
+static void json_rejections(struct jw *w, const struct agg_server *s)
+{
+	jw_open(w, "client_rejections", '[');
+	for (uint32_t i = 0; i < s->nrejections; i++) {
+		const struct agg_rejection *r = &s->rejections[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "alert", tls_alert_name(r->alert));
+		jw_u64(w, "alert_code", r->alert);
+		jw_u64(w, "handshakes", r->handshakes);
+		jw_u64(w, "clients", clientset_count(&r->clients));
+		jw_open(w, "fingerprints", '[');
+		for (uint32_t k = 0; k < r->nfp; k++) {
+			jw_open(w, NULL, '{');
+			jw_str(w, "ja3", r->fp[k].ja3);
+			jw_str(w, "ja4", r->fp[k].ja4);
+			jw_u64(w, "handshakes", r->fp[k].handshakes);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void json_server_problems(struct jw *w, struct engine *e, const struct agg_server *s)
+{
+	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	char hex[2 * CS_SHA256_LEN + 1];
+
+	jw_open(w, "problems", '[');
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+
+		hex_lower(s->chains[k].chain->sha256, CS_SHA256_LEN, hex);
+		for (size_t i = 0; i < np; i++)
+			json_problem(w, &probs[i], hex);
+	}
+	jw_close(w, ']');
+}
+
 static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
 {
 	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
@@ -292,7 +461,14 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	else
 		jw_raw(w, "sni", "null");
 	jw_str(w, "sni_status", sni_status(s));
+	jw_str(w, "status", server_status(s));
+	jw_u64(w, "tls_handshakes", s->tls_handshakes);
 	jw_u64(w, "handshakes", s->handshakes);
+	jw_u64(w, "broken_handshakes", s->broken_handshakes);
+	jw_u64(w, "clients", clientset_count(&s->clients));
+	jw_u64(w, "clients_total", clientset_count(&s->clients_total));
+	jw_raw(w, "rejected_but_judged_ok",
+	       s->nrejections && !s->broken_handshakes && s->handshakes ? "true" : "false");
 	jw_time(w, "first_seen", s->first_seen);
 	jw_time(w, "last_seen", s->last_seen);
 	jw_open(w, "tls_versions", '{');
@@ -300,9 +476,11 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 		if (s->versions[i])
 			jw_u64(w, vnames[i], s->versions[i]);
 	jw_close(w, '}');
+	json_server_problems(w, e, s);
+	json_rejections(w, s);
 	jw_open(w, "chains", '[');
 	for (uint32_t i = 0; i < s->nchains; i++)
-		json_chain(w, e, &s->chains[i]);
+		json_chain(w, e, s, &s->chains[i]);
 	jw_close(w, ']');
 	jw_close(w, '}');
 }
@@ -325,6 +503,7 @@ void report_json(FILE *out, struct engine *e)
 		jw_raw(&w, "first_seen", "null");
 		jw_raw(&w, "last_seen", "null");
 	}
+	json_trust(&w, e);
 	jw_open(&w, "inputs", '[');
 	for (size_t i = 0; i < engine_ninputs(e); i++)
 		json_input(&w, engine_input(e, i));

@@ -1,0 +1,34 @@
+/*
+ * cs_clientset.h - a count of distinct client addresses, exact up to
+ * CS_CLIENTSET_EXACT addresses, then a HyperLogLog estimate (2^10 one-byte
+ * registers, standard error about 3.3%).  Two sets merge exactly when both
+ * are exact and small enough, otherwise register by register, so merging
+ * is associative and order-independent.  Memory: 32 address hashes inline (256 bytes), the
+ * registers (1 KiB) allocated only when a set outgrows them.
+ * Reference: Flajolet et al., "HyperLogLog", AofA 2007; redis hyperloglog.c.
+ */
+#ifndef CS_CLIENTSET_H
+#define CS_CLIENTSET_H
+
+#include "cs_common.h"
+
+#define CS_CLIENTSET_EXACT 32
+#define CS_HLL_P 10
+#define CS_HLL_REGISTERS (1u << CS_HLL_P)
+
+struct clientset {
+	uint32_t n;                       /* exact count while regs == NULL */
+	uint64_t h[CS_CLIENTSET_EXACT];   /* 64-bit hashes of the addresses */
+	uint8_t *regs;                    /* HLL registers once exact overflowed */
+};
+
+void clientset_init(struct clientset *s);
+void clientset_fini(struct clientset *s);
+void clientset_add(struct clientset *s, const struct cs_addr *a);
+/* Add a 64-bit hash directly (used when loading saved state). */
+void clientset_add_hash(struct clientset *s, uint64_t h);
+uint64_t clientset_count(const struct clientset *s);
+bool clientset_exact(const struct clientset *s);
+void clientset_merge(struct clientset *dst, const struct clientset *src);
+
+#endif

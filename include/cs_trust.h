@@ -1,0 +1,50 @@
+/*
+ * cs_trust.h - the trust store the diagnosis validates against.
+ *
+ * By default the system bundle (honouring SSL_CERT_FILE and SSL_CERT_DIR,
+ * as OpenSSL and curl do); --ca-file/--ca-dir replace it, --add-ca adds to
+ * it.  The store is a list of trust anchors (any certificate in it is an
+ * anchor, self-signed or not, as in modern clients) with a digest over
+ * their fingerprints so that reports say exactly which store judged them.
+ * OpenSSL objects are visible only to trust.c and diag.c (struct x509_st
+ * is OpenSSL's X509).
+ */
+#ifndef CS_TRUST_H
+#define CS_TRUST_H
+
+#include "cs_common.h"
+
+struct x509_st;
+
+#define CS_MAX_TRUST_ANCHORS 4096u
+#define CS_MAX_TRUST_SOURCES 16
+
+struct trust_opts {
+	const char *ca_files[CS_MAX_TRUST_SOURCES];
+	size_t n_ca_files;
+	const char *ca_dirs[CS_MAX_TRUST_SOURCES];
+	size_t n_ca_dirs;
+	const char *add_cas[CS_MAX_TRUST_SOURCES];
+	size_t n_add_cas;
+};
+
+struct cs_trust;
+
+/* Load the store.  On failure err names the file and the reason. */
+enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
+			  char *err, size_t errlen);
+void trust_free(struct cs_trust *t);
+
+/* "system: /etc/ssl/certs/ca-certificates.crt", "files: a.pem; add: b.pem", ... */
+const char *trust_name(const struct cs_trust *t);
+/* Lowercase hex SHA-256 over the sorted anchor fingerprints. */
+const char *trust_digest(const struct cs_trust *t);
+size_t trust_count(const struct cs_trust *t);
+
+/* Whether this exact certificate (by SHA-256 of its DER) is an anchor. */
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32]);
+/* Anchors that issued cert (name, key identifiers, key usage); up to max. */
+size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert,
+			struct x509_st **out, size_t max);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * clientset.c - distinct-client counting (cs_clientset.h).
+ * Addresses are hashed with a fixed key (not the per-process flow seed) so
+ * that sets saved by different sensors merge; the hash only counts, it
+ * never indexes a table an attacker could flood.
+ */
+#include "cs_clientset.h"
+#include "cs_flow.h" /* cs_hash */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t set_key[16] = "chainsniff-hll-1";
+
+void clientset_init(struct clientset *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void clientset_fini(struct clientset *s)
+{
+	free(s->regs);
+	s->regs = NULL;
+}
+
+static void hll_add(uint8_t *regs, uint64_t h)
+{
+	uint32_t idx = (uint32_t)(h & (CS_HLL_REGISTERS - 1));
+	uint64_t rest = h >> CS_HLL_P | (1ULL << (64 - CS_HLL_P)); /* a stop bit */
+	uint8_t rank = (uint8_t)(__builtin_ctzll(rest) + 1);
+
+	if (rank > regs[idx])
+		regs[idx] = rank;
+}
+
+static bool to_hll(struct clientset *s)
+{
+	s->regs = calloc(CS_HLL_REGISTERS, 1);
+	if (!s->regs)
+		return false;
+	for (uint32_t i = 0; i < s->n; i++)
+		hll_add(s->regs, s->h[i]);
+	return true;
+}
+
+void clientset_add_hash(struct clientset *s, uint64_t h)
+{
+	if (s->regs) {
+		hll_add(s->regs, h);
+		return;
+	}
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->h[i] == h)
+			return;
+	if (s->n < CS_CLIENTSET_EXACT) {
+		s->h[s->n++] = h;
+		return;
+	}
+	if (to_hll(s))
+		hll_add(s->regs, h);
+	/* out of memory: stays at the exact bound, an undercount */
+}
+
+void clientset_add(struct clientset *s, const struct cs_addr *a)
+{
+	clientset_add_hash(s, cs_hash(a->a, sizeof(a->a), set_key));
+}
+
+bool clientset_exact(const struct clientset *s)
+{
+	return s->regs == NULL;
+}
+
+uint64_t clientset_count(const struct clientset *s)
+{
+	double m = CS_HLL_REGISTERS, sum = 0, est;
+	unsigned zeros = 0;
+
+	if (!s->regs)
+		return s->n;
+	for (uint32_t i = 0; i < CS_HLL_REGISTERS; i++) {
+		sum += ldexp(1.0, -s->regs[i]);
+		zeros += s->regs[i] == 0;
+	}
+	est = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	if (est <= 2.5 * m && zeros) /* small range: linear counting */
+		est = m * log(m / zeros);
+	return (uint64_t)(est + 0.5);
+}
+
+void clientset_merge(struct clientset *dst, const struct clientset *src)
+{
+	if (!src->regs) {
+		for (uint32_t i = 0; i < src->n; i++)
+			clientset_add_hash(dst, src->h[i]);
+		return;
+	}
+	if (!dst->regs && !to_hll(dst))
+		return;
+	for (uint32_t i = 0; i < CS_HLL_REGISTERS; i++)
+		if (src->regs[i] > dst->regs[i])
+			dst->regs[i] = src->regs[i];
+}

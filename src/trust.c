@@ -1,0 +1,293 @@
+/*
+ * trust.c - trust anchors loaded from PEM bundles and directories
+ * (cs_trust.h).  Owns the anchors' X509 objects.  Policy: a file that
+ * cannot be read is an error (the operator named it); a PEM block that is
+ * not a certificate is skipped; duplicate anchors count once.
+ */
+#include "cs_trust.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+struct anchor {
+	X509 *cert;
+	uint8_t sha256[32];
+};
+
+struct cs_trust {
+	struct anchor *a;
+	size_t n;
+	char name[1024];
+	char digest[65];
+};
+
+static void name_append(struct cs_trust *t, const char *what, const char *path)
+{
+	size_t len = strlen(t->name);
+
+	snprintf(t->name + len, sizeof(t->name) - len, "%s%s%s", len ? "; " : "", what, path);
+}
+
+static bool cert_sha256(X509 *x, uint8_t out[32])
+{
+	unsigned int n = 0;
+
+	return X509_digest(x, EVP_sha256(), out, &n) == 1 && n == 32;
+}
+
+static bool have_anchor(const struct cs_trust *t, const uint8_t sha[32])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->a[i].sha256, sha, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Takes ownership of x. */
+static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
+{
+	uint8_t sha[32];
+
+	if (!cert_sha256(x, sha) || have_anchor(t, sha)) {
+		X509_free(x);
+		return CS_OK;
+	}
+	if (t->n == CS_MAX_TRUST_ANCHORS) {
+		X509_free(x);
+		return CS_LIMIT;
+	}
+	if (t->n % 64 == 0) {
+		struct anchor *na = realloc(t->a, (t->n + 64) * sizeof(*na));
+
+		if (!na) {
+			X509_free(x);
+			return CS_NOMEM;
+		}
+		t->a = na;
+	}
+	t->a[t->n].cert = x;
+	memcpy(t->a[t->n].sha256, sha, 32);
+	t->n++;
+	return CS_OK;
+}
+
+/* Every certificate of a PEM file (a bundle or a single certificate). */
+static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *added,
+				char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t before = t->n;
+	X509 *x;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CS_IO;
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		enum cs_status st = add_anchor(t, x);
+
+		if (st != CS_OK) {
+			fclose(f);
+			snprintf(err, errlen, "%s: too many trust anchors (cap %u)", path,
+				 CS_MAX_TRUST_ANCHORS);
+			return st;
+		}
+	}
+	ERR_clear_error(); /* the loop ends on "no start line" */
+	fclose(f);
+	*added = t->n - before;
+	return CS_OK;
+}
+
+static bool looks_like_cert_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return false;
+	if (n > 4 && (!strcmp(name + n - 4, ".pem") || !strcmp(name + n - 4, ".crt")))
+		return true;
+	/* OpenSSL's c_rehash links: 8 hex digits, '.', a digit */
+	return n >= 10 && name[8] == '.' && strspn(name, "0123456789abcdef") == 8;
+}
+
+static enum cs_status load_dir(struct cs_trust *t, const char *path, char *err, size_t errlen)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char file[4096];
+	size_t added = 0, n;
+
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CS_IO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		enum cs_status st;
+
+		if (!looks_like_cert_file(de->d_name))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		st = load_file(t, file, &n, err, errlen);
+		if (st == CS_LIMIT || st == CS_NOMEM) {
+			closedir(d);
+			return st;
+		}
+		added += st == CS_OK ? n : 0; /* an unreadable entry in a directory is skipped */
+	}
+	closedir(d);
+	if (added == 0 && t->n == 0) {
+		snprintf(err, errlen, "%s: no certificates found", path);
+		return CS_BAD;
+	}
+	return CS_OK;
+}
+
+static enum cs_status load_system(struct cs_trust *t, char *err, size_t errlen)
+{
+	const char *file = getenv(X509_get_default_cert_file_env());
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	size_t n = 0;
+	enum cs_status st;
+
+	if (!file && !dir)
+		file = X509_get_default_cert_file();
+	if (file) {
+		st = load_file(t, file, &n, err, errlen);
+		if (st != CS_OK && !dir && !getenv(X509_get_default_cert_file_env())) {
+			/* no bundle file: fall back to the hashed directory */
+			dir = X509_get_default_cert_dir();
+		} else if (st != CS_OK) {
+			return st;
+		} else {
+			name_append(t, "system: ", file);
+		}
+	}
+	if (dir) {
+		st = load_dir(t, dir, err, errlen);
+		if (st != CS_OK)
+			return st;
+		name_append(t, "system dir: ", dir);
+	}
+	return CS_OK;
+}
+
+static int anchor_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct anchor *)x)->sha256, ((const struct anchor *)y)->sha256, 32);
+}
+
+static void compute_digest(struct cs_trust *t)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t d[32];
+	unsigned int n = 0;
+
+	qsort(t->a, t->n, sizeof(*t->a), anchor_cmp);
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		EVP_DigestUpdate(ctx, t->a[i].sha256, 32);
+	if (EVP_DigestFinal_ex(ctx, d, &n) == 1)
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(t->digest + 2 * i, 3, "%02x", d[i]);
+	EVP_MD_CTX_free(ctx);
+}
+
+enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
+			  char *err, size_t errlen)
+{
+	struct cs_trust *t = calloc(1, sizeof(*t));
+	enum cs_status st = CS_OK;
+	size_t n;
+
+	*out = NULL;
+	if (!t)
+		return CS_NOMEM;
+	if (o->n_ca_files == 0 && o->n_ca_dirs == 0)
+		st = load_system(t, err, errlen);
+	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++) {
+		st = load_file(t, o->ca_files[i], &n, err, errlen);
+		if (st == CS_OK && n == 0) {
+			snprintf(err, errlen, "%s: no PEM certificates in this file", o->ca_files[i]);
+			st = CS_BAD;
+		}
+		if (st == CS_OK)
+			name_append(t, "file: ", o->ca_files[i]);
+	}
+	for (size_t i = 0; st == CS_OK && i < o->n_ca_dirs; i++) {
+		st = load_dir(t, o->ca_dirs[i], err, errlen);
+		if (st == CS_OK)
+			name_append(t, "dir: ", o->ca_dirs[i]);
+	}
+	for (size_t i = 0; st == CS_OK && i < o->n_add_cas; i++) {
+		st = load_file(t, o->add_cas[i], &n, err, errlen);
+		if (st == CS_OK && n == 0) {
+			snprintf(err, errlen, "%s: no PEM certificates in this file", o->add_cas[i]);
+			st = CS_BAD;
+		}
+		if (st == CS_OK)
+			name_append(t, "add: ", o->add_cas[i]);
+	}
+	if (st != CS_OK) {
+		trust_free(t);
+		return st;
+	}
+	compute_digest(t);
+	*out = t;
+	return CS_OK;
+}
+
+void trust_free(struct cs_trust *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		X509_free(t->a[i].cert);
+	free(t->a);
+	free(t);
+}
+
+const char *trust_name(const struct cs_trust *t)
+{
+	return t->name;
+}
+
+const char *trust_digest(const struct cs_trust *t)
+{
+	return t->digest;
+}
+
+size_t trust_count(const struct cs_trust *t)
+{
+	return t->n;
+}
+
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
+{
+	struct anchor key;
+
+	memcpy(key.sha256, sha256, 32);
+	return bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp) != NULL;
+}
+
+size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, X509 **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n && n < max; i++)
+		if (X509_check_issued(t->a[i].cert, cert) == X509_V_OK)
+			out[n++] = t->a[i].cert;
+	return n;
+}
