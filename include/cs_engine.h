@@ -67,6 +67,8 @@ struct engine_event {
 	bool alert_from_client;
 	uint8_t alert_level, alert_desc;
 	const struct engine_input *input;
+	bool broken;                 /* the chain was judged broken */
+	uint32_t problems;           /* 1u << enum cs_problem */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);

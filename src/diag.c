@@ -574,6 +574,22 @@ static bool sent_is_anchor(const struct ctx *cx, int sent)
 	return sent >= 0 && trust_contains_der(cx->d->trust, cx->c->certs[sent].sha256);
 }
 
+static int sent_index_of(const struct ctx *cx, X509 *x)
+{
+	for (size_t i = 0; i < cx->e->n; i++)
+		if (cx->e->x[i] && same_der(cx->e->x[i], x))
+			return (int)i;
+	return -1;
+}
+
+static bool in_list(X509 *const *list, size_t n, X509 *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_der(list[i], x))
+			return true;
+	return false;
+}
+
 static void consider(struct ctx *cx)
 {
 	struct ctx probe = *cx; /* scoring must not record problems or narrow the window */
@@ -597,7 +613,7 @@ static void search(struct ctx *cx)
 	struct node *top = &cx->cur.n[cx->cur.len - 1];
 	X509 *cand[MAX_CANDIDATES];
 	int cand_sent[MAX_CANDIDATES];
-	size_t nc = 0;
+	size_t nc = 0, nanchors;
 
 	if (cx->explored >= MAX_PATHS)
 		return;
@@ -607,13 +623,13 @@ static void search(struct ctx *cx)
 		consider(cx);
 		return;
 	}
-	nc = trust_issuers_of(cx->d->trust, top->x, cand, MAX_CANDIDATES);
+	nc = nanchors = trust_issuers_of(cx->d->trust, top->x, cand, MAX_CANDIDATES);
 	for (size_t i = 0; i < nc; i++)
-		cand_sent[i] = -1;
+		cand_sent[i] = sent_index_of(cx, cand[i]); /* the server may send the anchor too */
 	for (size_t i = 0; i < cx->e->n && nc < MAX_CANDIDATES; i++) {
 		X509 *x = cx->e->x[i];
 
-		if (x && !on_path(&cx->cur, x) && issued_by(x, top->x)) {
+		if (x && !on_path(&cx->cur, x) && !in_list(cand, nc, x) && issued_by(x, top->x)) {
 			cand_sent[nc] = (int)i;
 			cand[nc++] = x;
 		}
@@ -629,7 +645,7 @@ static void search(struct ctx *cx)
 
 		nd->x = cand[i];
 		nd->sent = cand_sent[i];
-		nd->anchor = cand_sent[i] < 0 || sent_is_anchor(cx, cand_sent[i]);
+		nd->anchor = i < nanchors || sent_is_anchor(cx, cand_sent[i]);
 		search(cx);
 		cx->cur.len--;
 	}

@@ -156,7 +156,8 @@ static void judge(struct engine *e, const struct flow *f, const struct cs_chain 
 		e->t.broken_handshakes++;
 }
 
-static void record_handshake(struct engine *e, const struct flow *f, const struct cs_chain *chain)
+static uint32_t record_handshake(struct engine *e, const struct flow *f, const struct cs_chain *chain,
+				 bool *broken)
 {
 	const struct tls_conn *c = f->tls;
 	int s = c->server;
@@ -185,6 +186,8 @@ static void record_handshake(struct engine *e, const struct flow *f, const struc
 		e->t.client_rejections++;
 	if (agg_add(e->agg, &h) != CS_OK)
 		e->t.servers_cap++;
+	*broken = h.broken;
+	return h.problems;
 }
 
 static void release_flow_buffers(struct engine *e, struct flow *f)
@@ -199,7 +202,7 @@ static void release_flow_buffers(struct engine *e, struct flow *f)
 }
 
 static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome out,
-		       enum tls_incomplete reason)
+		       enum tls_incomplete reason, bool broken, uint32_t problems)
 {
 	const struct tls_conn *c = f->tls;
 	int s = c->server;
@@ -221,6 +224,8 @@ static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome 
 		.alert_level = c->alert_level,
 		.alert_desc = c->alert_desc,
 		.input = &e->inputs[f->input],
+		.broken = broken,
+		.problems = problems,
 	};
 
 	if (e->on_event)
@@ -233,6 +238,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	const struct cs_chain *chain = NULL;
 	enum tls_outcome out;
 	enum tls_incomplete reason = TLS_INC_MAX;
+	bool broken = false;
+	uint32_t problems = 0;
 
 	if (f->counted || !c || !tls_seen(c)) {
 		release_flow_buffers(e, f);
@@ -266,8 +273,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	}
 	if (c->server >= 0)
-		record_handshake(e, f, out == TLS_OUT_CHAIN ? chain : NULL);
-	emit_event(e, f, out, reason);
+		problems = record_handshake(e, f, out == TLS_OUT_CHAIN ? chain : NULL, &broken);
+	emit_event(e, f, out, reason, broken, problems);
 	release_flow_buffers(e, f);
 }
 

@@ -557,6 +557,12 @@ void report_event(FILE *out, const struct engine_event *ev)
 	} else {
 		jw_raw(&w, "chain_sha256", "null");
 	}
+	jw_str(&w, "status", ev->chain ? (ev->broken ? "broken" : "ok") : NULL);
+	jw_open(&w, "problems", '[');
+	for (int i = 0; i < CS_P_MAX; i++)
+		if (ev->problems & (1u << i))
+			jw_str(&w, NULL, problem_name((enum cs_problem)i));
+	jw_close(&w, ']');
 	jw_str(&w, "starttls", ev->starttls ? tls_starttls_name((enum tls_starttls)ev->starttls) : NULL);
 	if (ev->alert) {
 		jw_open(&w, "alert", '{');
