@@ -635,36 +635,92 @@ static void text_cert(FILE *out, size_t i, const struct cs_cert_info *ci)
 	fprintf(out, "\n          valid %s .. %s  sha256 %.16s\n", nb, na, hex);
 }
 
+static void text_problem(FILE *out, const struct diag_problem *p, const char *red,
+			 const char *yellow, const char *reset)
+{
+	fprintf(out, "    %s%-7s%s %s", p->severity == CS_SEV_ERROR ? red : yellow,
+		severity_name(p->severity), reset, problem_name(p->code));
+	if (p->cert_index >= 0)
+		fprintf(out, " (certificate #%d)", p->cert_index);
+	fputs("\n      ", out);
+	esc_term(out, p->message, strlen(p->message));
+	fputs("\n      fix: ", out);
+	esc_term(out, p->fix, strlen(p->fix));
+	fprintf(out, "\n      see docs/problems.md#%s\n", problem_name(p->code));
+}
+
+static void text_rejections(FILE *out, const struct agg_server *s)
+{
+	for (uint32_t i = 0; i < s->nrejections; i++) {
+		const struct agg_rejection *r = &s->rejections[i];
+
+		fprintf(out, "  clients rejected the chain: %" PRIu64 " x alert %s from %" PRIu64
+			" client%s", r->handshakes, tls_alert_name(r->alert),
+			clientset_count(&r->clients), clientset_count(&r->clients) == 1 ? "" : "s");
+		if (r->nfp)
+			fprintf(out, " (JA3 %s, JA4 %s%s)", r->fp[0].ja3, r->fp[0].ja4,
+				r->nfp > 1 ? ", ..." : "");
+		fputc('\n', out);
+	}
+	if (s->nrejections && !s->broken_handshakes && s->handshakes)
+		fputs("  NOTE: real clients rejected a chain judged fine here: check their trust "
+		      "store, their clock, or a middlebox.\n", out);
+}
+
+static void text_server(FILE *out, struct engine *e, const struct agg_server *s, bool color)
+{
+	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+	const char *red = color ? "\033[31m" : "", *yellow = color ? "\033[33m" : "";
+	const char *green = color ? "\033[32m" : "";
+	const char *st = server_status(s);
+	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	char ip[64], hex[2 * CS_SHA256_LEN + 1];
+
+	cs_addr_str(&s->ip, ip, sizeof(ip));
+	fprintf(out, "\n%s%s%s%s:%u%s  SNI ", bold, s->ip.family == 6 ? "[" : "", ip,
+		s->ip.family == 6 ? "]" : "", s->port, reset);
+	if (s->has_sni)
+		esc_term(out, s->sni, s->sni_len);
+	else
+		fprintf(out, "(%s)", sni_status(s));
+	fprintf(out, "  %s%s%s  broken %" PRIu64 "/%" PRIu64 " handshakes (%" PRIu64
+		" TLS in all), clients affected %" PRIu64 "\n",
+		!strcmp(st, "broken") ? red : !strcmp(st, "ok") ? green : "", st, reset,
+		s->broken_handshakes, s->handshakes, s->tls_handshakes, clientset_count(&s->clients));
+	text_rejections(out, s);
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		const struct agg_chain *ac = &s->chains[k];
+		size_t np = chain_problems(e, s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+
+		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
+		fprintf(out, "  chain %.16s  %zu cert%s  %" PRIu64 " handshake%s, %" PRIu64 " broken\n",
+			hex, ac->chain->n_certs, ac->chain->n_certs == 1 ? "" : "s", ac->handshakes,
+			ac->handshakes == 1 ? "" : "s", ac->broken_handshakes);
+		for (size_t c = 0; c < ac->chain->n_certs; c++)
+			text_cert(out, c, &ac->chain->certs[c]);
+		for (size_t i = 0; i < np; i++)
+			text_problem(out, &probs[i], red, yellow, reset);
+	}
+}
+
 void report_text(FILE *out, struct engine *e, bool color)
 {
 	const struct agg_server *const *servers;
-	size_t n;
-	char ip[64], hex[2 * CS_SHA256_LEN + 1];
-	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+	size_t n, visible = 0;
 
 	servers = agg_sorted(engine_agg(e), &n);
 	text_header(out, e);
-	fprintf(out, "Servers with a visible chain: %zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		const struct agg_server *s = servers[i];
-
-		cs_addr_str(&s->ip, ip, sizeof(ip));
-		fprintf(out, "\n%s%s%s%s%s:%u%s  SNI ", bold, s->ip.family == 6 ? "[" : "", ip,
-			s->ip.family == 6 ? "]" : "", "", s->port, reset);
-		if (s->has_sni)
-			esc_term(out, s->sni, s->sni_len);
-		else
-			fprintf(out, "(%s)", sni_status(s));
-		fprintf(out, "  handshakes %" PRIu64 "\n", s->handshakes);
-		for (uint32_t k = 0; k < s->nchains; k++) {
-			const struct agg_chain *ac = &s->chains[k];
-
-			hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
-			fprintf(out, "  chain %.16s  %zu cert%s  %" PRIu64 " handshake%s\n", hex,
-				ac->chain->n_certs, ac->chain->n_certs == 1 ? "" : "s",
-				ac->handshakes, ac->handshakes == 1 ? "" : "s");
-			for (size_t c = 0; c < ac->chain->n_certs; c++)
-				text_cert(out, c, &ac->chain->certs[c]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		visible += servers[i]->handshakes > 0;
+	fprintf(out, "Servers %zu · with a visible chain %zu · broken %" PRIu64
+		" · handshakes with a broken chain %" PRIu64 " · client rejections %" PRIu64 "\n",
+		n, visible, servers_broken(e), engine_totals(e)->broken_handshakes,
+		engine_totals(e)->client_rejections);
+	if (engine_diag(e))
+		fprintf(out, "Trust store: %s (%zu anchors, sha256 %.16s)\n",
+			trust_name(diag_trust(engine_diag(e))), trust_count(diag_trust(engine_diag(e))),
+			trust_digest(diag_trust(engine_diag(e))));
+	for (size_t i = 0; i < n; i++)
+		if (servers[i]->handshakes > 0)
+			text_server(out, e, servers[i], color);
 }
