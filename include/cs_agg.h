@@ -95,7 +95,8 @@ struct agg;
 struct agg *agg_new(uint32_t max_servers);
 void agg_free(struct agg *a);
 enum cs_status agg_add(struct agg *a, const struct agg_handshake *h);
-/* Entries in report order (server IP, port, SNI with none first). The
+/* Entries in rank order: broken handshakes, clients affected, then server
+ * IP, port, SNI (none first) as a fixed tie-break.  The
  * array is owned by the aggregate and valid until the next agg_add. */
 const struct agg_server *const *agg_sorted(struct agg *a, size_t *n);
 const struct agg_stats *agg_stats(const struct agg *a);

@@ -194,6 +194,7 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 
 	if (!s)
 		return CS_LIMIT;
+	a->sorted_valid = false;
 	s->tls_handshakes++;
 	if (h->ts < s->first_seen)
 		s->first_seen = h->ts;
@@ -236,11 +237,20 @@ int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b)
 	return memcmp(a->a, b->a, 16);
 }
 
+/* Rank: broken handshakes, then clients affected, then a fixed key order
+ * (IP, port, SNI) so that any two reports of the same data rank alike. */
 static int server_cmp(const void *x, const void *y)
 {
 	const struct agg_server *a = *(const struct agg_server *const *)x;
 	const struct agg_server *b = *(const struct agg_server *const *)y;
-	int c = cs_addr_cmp(&a->ip, &b->ip);
+	uint64_t ca = clientset_count(&a->clients), cb = clientset_count(&b->clients);
+	int c;
+
+	if (a->broken_handshakes != b->broken_handshakes)
+		return a->broken_handshakes > b->broken_handshakes ? -1 : 1;
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	c = cs_addr_cmp(&a->ip, &b->ip);
 
 	if (c)
 		return c;

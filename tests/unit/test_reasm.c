@@ -1,0 +1,1214 @@
+/*
+ * test_reasm.c - per-direction TCP reassembly (cs_reasm.h): in-order and
+ * out-of-order delivery (every permutation), retransmissions (identical and
+ * differing: the first copy of a byte wins), segments before the base,
+ * 32-bit sequence wrap, the three caps (per-direction bytes, filled ranges,
+ * buffer budget), consumption interleaved with pushes, ACK gap detection,
+ * and two seeded random runs: a byte-level "first copy wins" model, and a
+ * 200 KiB soak whose output must be the original stream exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_reasm.h"
+
+#define BIG_MEMCAP ((size_t)64 * 1024 * 1024)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* xorshift64*: a fixed seed per test, so every run is the same run. */
+static uint64_t rng_state;
+
+static void rng_seed(uint64_t seed)
+{
+	rng_state = seed ? seed : 1;
+}
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static uint32_t rng_below(uint32_t n)
+{
+	return (uint32_t)((rng() >> 32) % n);
+}
+
+/* Bytes with no short period, so a misplaced byte cannot go unnoticed. */
+static void pattern(uint8_t *b, size_t n, uint64_t seed)
+{
+	uint64_t saved = rng_state;
+
+	rng_seed(seed);
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(rng() >> 56);
+	rng_state = saved;
+}
+
+static void push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq, const uint8_t *p,
+		 size_t n, struct reasm_stats *st)
+{
+	struct cs_slice s = {p, n};
+
+	reasm_push(d, bp, seq, s, st);
+}
+
+static void assert_contiguous(const struct reasm_dir *d, const uint8_t *want, size_t n)
+{
+	struct cs_slice s = reasm_contiguous(d);
+
+	assert_int_equal(s.n, n);
+	if (n)
+		assert_memory_equal(s.p, want, n);
+}
+
+/* Release the direction and check the pool got every byte back. */
+static void finish(struct reasm_dir *d, struct cs_bufpool *bp)
+{
+	reasm_release(d, bp);
+	assert_int_equal(bufpool_in_use(bp), 0);
+	bufpool_free(bp);
+}
+
+static bool next_permutation(unsigned *a, unsigned n)
+{
+	unsigned i = n - 1, j = n - 1, t;
+
+	while (i > 0 && a[i - 1] >= a[i])
+		i--;
+	if (i == 0)
+		return false;
+	while (a[j] <= a[i - 1])
+		j--;
+	t = a[i - 1], a[i - 1] = a[j], a[j] = t;
+	for (j = n - 1; i < j; i++, j--)
+		t = a[i], a[i] = a[j], a[j] = t;
+	return true;
+}
+
+/* ---- in order, out of order ---------------------------------------------- */
+
+static void test_in_order_segments_deliver_the_stream(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {1, 99, 1460, 7, 1460, 536, 2, 4000, 13};
+	uint8_t stream[7578];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	size_t at = 0;
+
+	pattern(stream, sizeof stream, 1);
+	reasm_init(&d);
+	assert_contiguous(&d, NULL, 0);
+	reasm_set_base(&d, 1000);
+	reasm_set_base(&d, 5000); /* the first anchor stays */
+	assert_int_equal(d.base_seq, 1000);
+	for (size_t i = 0; i < CS_ARRAY_LEN(sizes); i++) {
+		push(&d, bp, 1000 + (uint32_t)at, stream + at, sizes[i], &st);
+		at += sizes[i];
+		assert_contiguous(&d, stream, at);
+		assert_false(reasm_has_hole(&d));
+	}
+	assert_int_equal(at, sizeof stream);
+	push(&d, bp, 1000 + (uint32_t)at, stream, 0, &st); /* empty: nothing */
+	assert_contiguous(&d, stream, at);
+	assert_int_equal(st.out_of_order_segments, 0);
+	assert_int_equal(st.retransmitted_bytes, 0);
+	assert_int_equal(st.overlap_differs, 0);
+	assert_false(d.limited);
+	assert_false(d.gap);
+	finish(&d, bp);
+}
+
+static void test_first_segment_anchors_a_midstream_direction(void **state)
+{
+	(void)state;
+	uint8_t stream[300];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 2);
+	reasm_init(&d);
+	push(&d, bp, 777777, stream + 100, 100, &st); /* no SYN seen */
+	assert_true(d.have_base);
+	assert_int_equal(d.base_seq, 777777);
+	assert_contiguous(&d, stream + 100, 100);
+	/* what came before the anchor is treated as already consumed */
+	push(&d, bp, 777777 - 100, stream, 100, &st);
+	assert_int_equal(st.retransmitted_bytes, 100);
+	push(&d, bp, 777777 + 100, stream + 200, 100, &st);
+	assert_contiguous(&d, stream + 100, 200);
+	finish(&d, bp);
+}
+
+static void test_every_permutation_of_five_segments_reassembles(void **state)
+{
+	(void)state;
+	static const uint32_t cut[6] = {0, 7, 8, 21, 30, 50}; /* sizes 7,1,13,9,20 */
+	static const uint32_t bases[] = {1, 0xffffffe8u}; /* plain, and across 2^32 */
+	uint8_t stream[50];
+	unsigned perm[5], runs = 0;
+
+	pattern(stream, sizeof stream, 3);
+	for (size_t bi = 0; bi < CS_ARRAY_LEN(bases); bi++) {
+		for (unsigned i = 0; i < 5; i++)
+			perm[i] = i;
+		do {
+			struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+			struct reasm_dir d;
+			struct reasm_stats st = {0};
+			bool have[5] = {false};
+			uint64_t ooo = 0;
+
+			reasm_init(&d);
+			reasm_set_base(&d, bases[bi]);
+			for (unsigned k = 0; k < 5; k++) {
+				unsigned s = perm[k];
+				uint32_t contig = 0;
+
+				for (unsigned j = 0; j < 5 && have[j]; j++)
+					contig = cut[j + 1];
+				if (cut[s] > contig)
+					ooo++;
+				have[s] = true;
+				push(&d, bp, bases[bi] + cut[s], stream + cut[s], cut[s + 1] - cut[s],
+				     &st);
+				contig = 0;
+				for (unsigned j = 0; j < 5 && have[j]; j++)
+					contig = cut[j + 1];
+				assert_contiguous(&d, stream, contig);
+				{
+					bool behind = false; /* a segment past the prefix */
+
+					for (unsigned j = 0; j < 5; j++)
+						behind |= have[j] && cut[j] >= contig;
+					assert_int_equal(reasm_has_hole(&d), behind);
+				}
+			}
+			assert_contiguous(&d, stream, sizeof stream);
+			assert_false(reasm_has_hole(&d));
+			assert_int_equal(d.nranges, 1);
+			assert_int_equal(st.out_of_order_segments, ooo);
+			assert_int_equal(st.retransmitted_bytes, 0);
+			assert_int_equal(st.overlap_differs, 0);
+			finish(&d, bp);
+			runs++;
+		} while (next_permutation(perm, 5));
+	}
+	assert_int_equal(runs, 2 * 120);
+}
+
+/*
+ * Five overlapping segments, each with its own bytes, pushed in all 120
+ * orders.  A byte-level model says what must come out: the first segment
+ * to cover a byte owns it, every later covering byte is retransmitted, and
+ * a differing copy is counted.  D spans B and fills the holes around it.
+ */
+static void test_every_permutation_of_differing_overlaps_keeps_first_copy(void **state)
+{
+	(void)state;
+	static const uint32_t seg[5][2] = {
+		{0, 10}, {14, 18}, {22, 26}, {4, 24}, {24, 30},
+	};
+	uint8_t src[5][30];
+	unsigned perm[5], runs = 0;
+
+	for (unsigned s = 0; s < 5; s++)
+		pattern(src[s], 30, 100 + s); /* src[s][k] is segment s's byte k */
+	for (unsigned i = 0; i < 5; i++)
+		perm[i] = i;
+	do {
+		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+		struct reasm_dir d;
+		struct reasm_stats st = {0};
+		uint8_t model[30];
+		bool covered[30] = {false};
+		uint64_t retrans = 0;
+
+		reasm_init(&d);
+		reasm_set_base(&d, 0xfffffff0u); /* and across the wrap */
+		for (unsigned k = 0; k < 5; k++) {
+			unsigned s = perm[k];
+			uint64_t before = st.overlap_differs;
+			bool differs = false;
+
+			for (uint32_t b = seg[s][0]; b < seg[s][1]; b++) {
+				if (covered[b]) {
+					retrans++;
+					differs |= model[b] != src[s][b];
+				} else {
+					covered[b] = true;
+					model[b] = src[s][b];
+				}
+			}
+			push(&d, bp, 0xfffffff0u + seg[s][0], src[s] + seg[s][0],
+			     seg[s][1] - seg[s][0], &st);
+			assert_int_equal(st.retransmitted_bytes, retrans);
+			assert_int_equal(st.overlap_differs > before, differs);
+		}
+		assert_contiguous(&d, model, 30);
+		assert_false(reasm_has_hole(&d));
+		finish(&d, bp);
+		runs++;
+	} while (next_permutation(perm, 5));
+	assert_int_equal(runs, 120);
+}
+
+static void test_every_permutation_of_identical_overlaps_is_not_differing(void **state)
+{
+	(void)state;
+	static const uint32_t seg[4][2] = {{0, 12}, {8, 20}, {3, 5}, {12, 40}};
+	uint8_t stream[40];
+	unsigned perm[4];
+
+	pattern(stream, sizeof stream, 4);
+	for (unsigned i = 0; i < 4; i++)
+		perm[i] = i;
+	do {
+		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+		struct reasm_dir d;
+		struct reasm_stats st = {0};
+
+		reasm_init(&d);
+		reasm_set_base(&d, 42);
+		for (unsigned k = 0; k < 4; k++) {
+			unsigned s = perm[k];
+
+			push(&d, bp, 42 + seg[s][0], stream + seg[s][0], seg[s][1] - seg[s][0], &st);
+		}
+		assert_contiguous(&d, stream, sizeof stream);
+		assert_int_equal(st.overlap_differs, 0);
+		/* 12+12+2+28 bytes sent for 40: 14 were copies, whatever the order */
+		assert_int_equal(st.retransmitted_bytes, 14);
+		finish(&d, bp);
+	} while (next_permutation(perm, 4));
+}
+
+/* ---- retransmissions -------------------------------------------------------- */
+
+static void test_duplicate_retransmission_counts_bytes_output_unchanged(void **state)
+{
+	(void)state;
+	uint8_t stream[3000];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 5);
+	reasm_init(&d);
+	reasm_set_base(&d, 9);
+	push(&d, bp, 9, stream, 1000, &st);
+	push(&d, bp, 1009, stream + 1000, 1000, &st);
+	push(&d, bp, 2009, stream + 2000, 1000, &st);
+	push(&d, bp, 1009, stream + 1000, 1000, &st); /* the middle one again */
+	assert_int_equal(st.retransmitted_bytes, 1000);
+	assert_int_equal(st.overlap_differs, 0);
+	assert_int_equal(st.out_of_order_segments, 0);
+	assert_contiguous(&d, stream, 3000);
+	push(&d, bp, 9, stream, 3000, &st); /* everything again, as one */
+	assert_int_equal(st.retransmitted_bytes, 4000);
+	assert_contiguous(&d, stream, 3000);
+	assert_int_equal(d.nranges, 1);
+	finish(&d, bp);
+}
+
+static void test_differing_retransmission_keeps_first_copy(void **state)
+{
+	(void)state;
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	const uint8_t *hello = (const uint8_t *)"hello world";
+
+	reasm_init(&d);
+	reasm_set_base(&d, 100);
+	push(&d, bp, 100, hello, 11, &st);
+	push(&d, bp, 100, (const uint8_t *)"HELLO", 5, &st);
+	assert_contiguous(&d, hello, 11);
+	assert_int_equal(st.overlap_differs, 1);
+	assert_int_equal(st.retransmitted_bytes, 5);
+	/* overlapping the tail: "rld" stays, the new "abc" is appended */
+	push(&d, bp, 108, (const uint8_t *)"XYZabc", 6, &st);
+	assert_contiguous(&d, (const uint8_t *)"hello worldabc", 14);
+	assert_int_equal(st.overlap_differs, 2);
+	assert_int_equal(st.retransmitted_bytes, 8);
+	/* a differing copy of one byte in the middle */
+	push(&d, bp, 104, (const uint8_t *)"0", 1, &st);
+	assert_contiguous(&d, (const uint8_t *)"hello worldabc", 14);
+	assert_int_equal(st.overlap_differs, 3);
+	/* an identical copy is a retransmission, not a differing one */
+	push(&d, bp, 101, (const uint8_t *)"ello", 4, &st);
+	assert_int_equal(st.overlap_differs, 3);
+	assert_int_equal(st.retransmitted_bytes, 13);
+	finish(&d, bp);
+}
+
+static void test_overlap_spanning_several_ranges_fills_only_the_holes(void **state)
+{
+	(void)state;
+	uint8_t stream[70], xs[60], want[65];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	const uint32_t base = 0xffffffd0u; /* offset 48 is sequence 0 */
+
+	pattern(stream, sizeof stream, 6);
+	memset(xs, 'X', sizeof xs);
+	reasm_init(&d);
+	reasm_set_base(&d, base);
+	push(&d, bp, base + 10, stream + 10, 10, &st); /* [10,20) */
+	push(&d, bp, base + 30, stream + 30, 10, &st); /* [30,40) */
+	push(&d, bp, base + 50, stream + 50, 10, &st); /* [50,60) */
+	assert_int_equal(d.nranges, 3);
+	assert_int_equal(st.out_of_order_segments, 3);
+	/* [5,65) of different bytes: the three ranges keep theirs, the holes
+	 * [5,10) [20,30) [40,50) [60,65) take the new ones, all in one range */
+	push(&d, bp, base + 5, xs, 60, &st);
+	assert_int_equal(d.nranges, 1);
+	assert_int_equal(d.r[0].start, 5);
+	assert_int_equal(d.r[0].end, 65);
+	assert_int_equal(st.retransmitted_bytes, 30);
+	assert_true(st.overlap_differs >= 1);
+	assert_true(reasm_has_hole(&d));
+	assert_contiguous(&d, NULL, 0);
+	push(&d, bp, base, stream, 5, &st);
+	memcpy(want, stream, 65);
+	memset(want + 5, 'X', 5);
+	memset(want + 20, 'X', 10);
+	memset(want + 40, 'X', 10);
+	memset(want + 60, 'X', 5);
+	assert_contiguous(&d, want, 65);
+	assert_false(reasm_has_hole(&d));
+	finish(&d, bp);
+}
+
+static void test_identical_overlap_spanning_ranges_is_not_differing(void **state)
+{
+	(void)state;
+	uint8_t stream[80];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 7);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	for (uint32_t off = 10; off < 80; off += 20)
+		push(&d, bp, off, stream + off, 10, &st); /* 10,30,50,70 */
+	assert_int_equal(d.nranges, 4);
+	push(&d, bp, 0, stream, 80, &st);
+	assert_contiguous(&d, stream, 80);
+	assert_int_equal(d.nranges, 1);
+	assert_int_equal(st.overlap_differs, 0);
+	assert_int_equal(st.retransmitted_bytes, 40);
+	finish(&d, bp);
+}
+
+static void test_one_byte_segments_in_any_order(void **state)
+{
+	(void)state;
+	uint8_t stream[200];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 8);
+	/* in order */
+	reasm_init(&d);
+	reasm_set_base(&d, 0x7fffff9cu); /* crosses the signed midpoint */
+	for (uint32_t i = 0; i < 200; i++) {
+		push(&d, bp, 0x7fffff9cu + i, stream + i, 1, &st);
+		assert_contiguous(&d, stream, i + 1);
+	}
+	reasm_release(&d, bp);
+	/* backwards: one growing range, nothing delivered until byte 0 */
+	reasm_init(&d);
+	reasm_set_base(&d, 5);
+	for (uint32_t i = 200; i-- > 1;) {
+		push(&d, bp, 5 + i, stream + i, 1, &st);
+		assert_contiguous(&d, NULL, 0);
+		assert_int_equal(d.nranges, 1);
+	}
+	push(&d, bp, 5, stream, 1, &st);
+	assert_contiguous(&d, stream, 200);
+	reasm_release(&d, bp);
+	/* even bytes first (seven holes, eight ranges), then the odd ones */
+	reasm_init(&d);
+	reasm_set_base(&d, 5);
+	for (uint32_t i = 2; i <= 14; i += 2)
+		push(&d, bp, 5 + i, stream + i, 1, &st);
+	assert_int_equal(d.nranges, 7);
+	for (uint32_t i = 1; i <= 13; i += 2)
+		push(&d, bp, 5 + i, stream + i, 1, &st);
+	assert_int_equal(d.nranges, 1);
+	assert_contiguous(&d, NULL, 0);
+	push(&d, bp, 5, stream, 1, &st);
+	push(&d, bp, 5 + 15, stream + 15, 185, &st);
+	assert_contiguous(&d, stream, 200);
+	assert_int_equal(st.ranges_cap, 0);
+	assert_int_equal(st.retransmitted_bytes, 0);
+	finish(&d, bp);
+}
+
+static void test_segment_before_base_is_trimmed_and_counted(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	const uint32_t b = 3;
+	uint8_t seg[20];
+
+	pattern(stream, sizeof stream, 9);
+	reasm_init(&d);
+	reasm_set_base(&d, b);
+	/* 10 bytes from before the base (the SYN side), then stream[0..10) */
+	memset(seg, 0xee, 10);
+	memcpy(seg + 10, stream, 10);
+	push(&d, bp, b - 10, seg, 20, &st); /* b - 10 wraps below zero */
+	assert_int_equal(st.retransmitted_bytes, 10);
+	assert_contiguous(&d, stream, 10);
+	/* wholly before the base: counted, nothing changes */
+	push(&d, bp, b - 30, seg, 10, &st);
+	assert_int_equal(st.retransmitted_bytes, 20);
+	assert_contiguous(&d, stream, 10);
+	/* ending exactly at the base */
+	push(&d, bp, b - 10, seg, 10, &st);
+	assert_int_equal(st.retransmitted_bytes, 30);
+	assert_contiguous(&d, stream, 10);
+	/* after a consume, a copy of consumed and new bytes keeps only the new */
+	reasm_consume(&d, 10);
+	assert_int_equal(d.base_seq, b + 10);
+	push(&d, bp, b, stream, 15, &st);
+	assert_int_equal(st.retransmitted_bytes, 40);
+	assert_contiguous(&d, stream + 10, 5);
+	assert_int_equal(st.overlap_differs, 0);
+	assert_int_equal(st.out_of_order_segments, 0);
+	finish(&d, bp);
+}
+
+/* ---- sequence wrap ---------------------------------------------------------- */
+
+static void test_sequence_wrap_in_and_out_of_order(void **state)
+{
+	(void)state;
+	static const uint32_t isns[] = {0xffffffffu, 0xfffffffeu, 0xfffffff0u, 0xffffff00u};
+	uint8_t stream[512];
+
+	pattern(stream, sizeof stream, 10);
+	for (size_t t = 0; t < CS_ARRAY_LEN(isns); t++) {
+		uint32_t base = isns[t] + 1; /* ISN+1 after the SYN; 0 for the first */
+		unsigned order[64];
+		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+		struct reasm_dir d;
+		struct reasm_stats st = {0};
+
+		/* in order, 8-byte segments */
+		reasm_init(&d);
+		reasm_set_base(&d, base);
+		for (uint32_t off = 0; off < 512; off += 8)
+			push(&d, bp, base + off, stream + off, 8, &st);
+		assert_contiguous(&d, stream, 512);
+		reasm_release(&d, bp);
+		/* shuffled within windows of eight (seeded), so at most five
+		 * ranges; a consume across the wrap on the way */
+		rng_seed(0xc0ffee + t);
+		for (unsigned lo = 0; lo < 64; lo += 8) {
+			for (unsigned i = 0; i < 8; i++)
+				order[lo + i] = lo + i;
+			for (unsigned i = 7; i > 0; i--) {
+				unsigned j = rng_below(i + 1), x = order[lo + i];
+
+				order[lo + i] = order[lo + j], order[lo + j] = x;
+			}
+		}
+		reasm_init(&d);
+		reasm_set_base(&d, base);
+		for (unsigned i = 0; i < 64; i++) {
+			unsigned s = order[i];
+
+			push(&d, bp, base + s * 8, stream + s * 8, 8, &st);
+			if (i == 31) {
+				assert_contiguous(&d, stream, 256);
+				reasm_consume(&d, 200);
+				assert_int_equal(d.base_seq, base + 200);
+			}
+		}
+		assert_contiguous(&d, stream + 200, 312);
+		assert_int_equal(st.ranges_cap, 0);
+		assert_int_equal(st.retransmitted_bytes, 0);
+		finish(&d, bp);
+	}
+}
+
+static void test_data_across_wrap_pushed_before_the_base_segment(void **state)
+{
+	(void)state;
+	uint8_t stream[40];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 11);
+	reasm_init(&d);
+	reasm_set_base(&d, 0xfffffff6u); /* 10 bytes before the wrap */
+	push(&d, bp, 0x0000000au, stream + 20, 20, &st); /* after the wrap */
+	push(&d, bp, 0x00000000u, stream + 10, 10, &st); /* sequence 0 */
+	assert_true(reasm_has_hole(&d));
+	assert_contiguous(&d, NULL, 0);
+	assert_int_equal(st.out_of_order_segments, 2);
+	push(&d, bp, 0xfffffff6u, stream, 10, &st);
+	assert_contiguous(&d, stream, 40);
+	assert_false(reasm_has_hole(&d));
+	/* the ACK for exactly the end (sequence 30) is no gap */
+	assert_false(reasm_ack(&d, 30));
+	assert_true(reasm_ack(&d, 31));
+	finish(&d, bp);
+}
+
+/* ---- caps ---------------------------------------------------------------------- */
+
+static uint8_t big[CS_FLOW_DIR_CAP + 4096];
+
+static void push_prefix(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t base, size_t n,
+			struct reasm_stats *st)
+{
+	for (size_t at = 0; at < n; at += 65536)
+		push(d, bp, base + (uint32_t)at, big + at, n - at < 65536 ? n - at : 65536, st);
+}
+
+static void test_segment_crossing_dir_cap_is_cut_and_limits_the_direction(void **state)
+{
+	(void)state;
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	const uint32_t base = 0xfff00000u; /* the cap falls after the wrap */
+
+	pattern(big, sizeof big, 12);
+	reasm_init(&d);
+	reasm_set_base(&d, base);
+	push_prefix(&d, bp, base, CS_FLOW_DIR_CAP - 100, &st);
+	assert_int_equal(st.dir_cap, 0);
+	assert_false(d.limited);
+	push(&d, bp, base + CS_FLOW_DIR_CAP - 100, big + CS_FLOW_DIR_CAP - 100, 200, &st);
+	assert_int_equal(st.dir_cap, 1);
+	assert_contiguous(&d, big, CS_FLOW_DIR_CAP); /* up to the cap, not beyond */
+	assert_true(d.limited);
+	/* once limited, nothing beyond the cut is ever delivered: not the next
+	 * segment, not a retransmission of the cut bytes, even after the
+	 * consumer made room */
+	reasm_consume(&d, CS_FLOW_DIR_CAP);
+	push(&d, bp, base + CS_FLOW_DIR_CAP + 100, big + CS_FLOW_DIR_CAP + 100, 100, &st);
+	push(&d, bp, base + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 100, &st);
+	assert_contiguous(&d, NULL, 0);
+	assert_false(reasm_has_hole(&d));
+	assert_true(d.limited);
+	assert_int_equal(st.memcap, 0);
+	finish(&d, bp);
+}
+
+static void test_segment_starting_at_dir_cap_limits_the_direction(void **state)
+{
+	(void)state;
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(big, sizeof big, 13);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	push(&d, bp, 0, big, 100, &st);
+	push(&d, bp, CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 10, &st);
+	assert_int_equal(st.dir_cap, 1);
+	assert_true(d.limited);
+	assert_contiguous(&d, big, 100);
+	assert_false(reasm_has_hole(&d));
+	assert_int_equal(bufpool_in_use(bp), 2048); /* nothing was sized by it */
+	/* one byte short of the cap is still buffered (in a fresh direction) */
+	reasm_release(&d, bp);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	push(&d, bp, CS_FLOW_DIR_CAP - 1, big + CS_FLOW_DIR_CAP - 1, 1, &st);
+	assert_false(d.limited);
+	assert_int_equal(st.dir_cap, 1);
+	assert_true(reasm_has_hole(&d));
+	finish(&d, bp);
+}
+
+static void test_exactly_dir_cap_bytes_fit(void **state)
+{
+	(void)state;
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(big, sizeof big, 14);
+	reasm_init(&d);
+	reasm_set_base(&d, 1);
+	push_prefix(&d, bp, 1, CS_FLOW_DIR_CAP, &st);
+	assert_contiguous(&d, big, CS_FLOW_DIR_CAP);
+	assert_int_equal(st.dir_cap, 0);
+	assert_false(d.limited);
+	/* the cap is on bytes held, so consuming makes room again */
+	reasm_consume(&d, 4096);
+	push(&d, bp, 1 + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 4096, &st);
+	assert_contiguous(&d, big + 4096, CS_FLOW_DIR_CAP);
+	assert_int_equal(st.dir_cap, 0);
+	finish(&d, bp);
+}
+
+static void test_too_many_holes_drops_segments_without_corruption(void **state)
+{
+	(void)state;
+	uint8_t stream[200];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 15);
+	reasm_init(&d);
+	reasm_set_base(&d, 1000);
+	/* [5,10) [15,20) ... [75,80): eight ranges, the front missing */
+	for (uint32_t off = 5; off < 80; off += 10)
+		push(&d, bp, 1000 + off, stream + off, 5, &st);
+	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
+	/* a ninth island is dropped whole and counted */
+	push(&d, bp, 1085, stream + 85, 5, &st);
+	assert_int_equal(st.ranges_cap, 1);
+	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
+	assert_int_equal(d.r[7].end, 80);
+	/* a segment touching a range still extends it */
+	push(&d, bp, 1080, stream + 80, 2, &st);
+	assert_int_equal(d.r[7].end, 82);
+	/* and the front fills, merging: still full */
+	push(&d, bp, 1000, stream, 5, &st);
+	assert_contiguous(&d, stream, 10);
+	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
+	push(&d, bp, 1085, stream + 85, 5, &st);
+	assert_int_equal(st.ranges_cap, 2);
+	/* a segment bridging two ranges frees a slot; the island then fits */
+	push(&d, bp, 1010, stream + 10, 5, &st);
+	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES - 1);
+	push(&d, bp, 1085, stream + 85, 5, &st);
+	assert_int_equal(st.ranges_cap, 2);
+	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
+	/* fill everything; the result is the stream, byte for byte */
+	for (uint32_t off = 20; off < 80; off += 10)
+		push(&d, bp, 1000 + off, stream + off, 5, &st);
+	push(&d, bp, 1082, stream + 82, 3, &st);
+	push(&d, bp, 1090, stream + 90, 110, &st);
+	assert_contiguous(&d, stream, 200);
+	assert_false(reasm_has_hole(&d));
+	assert_int_equal(st.ranges_cap, 2);
+	assert_int_equal(st.retransmitted_bytes, 0);
+	assert_false(d.limited);
+	finish(&d, bp);
+}
+
+static void test_tiny_memcap_refuses_and_counts(void **state)
+{
+	(void)state;
+	uint8_t stream[5000];
+	struct cs_bufpool *bp = bufpool_new(1024); /* below the smallest block */
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 16);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	push(&d, bp, 0, stream, 10, &st);
+	assert_int_equal(st.memcap, 1);
+	assert_int_equal(bufpool_refusals(bp), 1);
+	assert_true(d.limited);
+	assert_contiguous(&d, NULL, 0);
+	push(&d, bp, 10, stream + 10, 10, &st); /* limited: not even tried */
+	assert_int_equal(st.memcap, 1);
+	finish(&d, bp);
+
+	/* 6 KiB: 2 KiB then 4 KiB (both held during the copy), not 8 KiB */
+	bp = bufpool_new(6 * 1024);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	memset(&st, 0, sizeof st);
+	push(&d, bp, 0, stream, 2000, &st);
+	push(&d, bp, 2000, stream + 2000, 2000, &st);
+	assert_int_equal(st.memcap, 0);
+	push(&d, bp, 4000, stream + 4000, 1000, &st);
+	assert_int_equal(st.memcap, 1);
+	assert_true(d.limited);
+	assert_contiguous(&d, stream, 4000); /* what was held is intact */
+	reasm_consume(&d, 1000);
+	assert_contiguous(&d, stream + 1000, 3000);
+	finish(&d, bp);
+}
+
+/* ---- consume ----------------------------------------------------------------- */
+
+static void test_consume_in_pieces_interleaved_with_pushes(void **state)
+{
+	(void)state;
+	uint8_t stream[3000], out[3000];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+	size_t got = 0;
+	struct cs_slice s;
+
+	pattern(stream, sizeof stream, 17);
+	reasm_init(&d);
+	reasm_set_base(&d, 0xffffff00u);
+	/* a hand-made case: an out-of-order range shifts with the consume */
+	push(&d, bp, 0xffffff00u, stream, 100, &st);
+	push(&d, bp, 0xffffff00u + 200, stream + 200, 100, &st);
+	reasm_consume(&d, 0); /* nothing */
+	reasm_consume(&d, 101); /* more than there is: nothing */
+	assert_contiguous(&d, stream, 100);
+	reasm_consume(&d, 50);
+	assert_contiguous(&d, stream + 50, 50);
+	assert_true(reasm_has_hole(&d));
+	push(&d, bp, 0xffffff00u + 100, stream + 100, 100, &st);
+	assert_contiguous(&d, stream + 50, 250);
+	reasm_consume(&d, 250);
+	assert_contiguous(&d, NULL, 0);
+	assert_false(reasm_has_hole(&d));
+	assert_int_equal(d.nranges, 0);
+	memcpy(out, stream, 300);
+	got = 300;
+	/* then 100-byte segments, pairs swapped, with uneven consumes between */
+	rng_seed(17);
+	for (uint32_t k = 3; k < 30; k += 2) {
+		uint32_t second = k + 1; /* pushed before k (none after 29) */
+
+		if (second < 30)
+			push(&d, bp, 0xffffff00u + second * 100, stream + second * 100, 100, &st);
+		s = reasm_contiguous(&d);
+		if (s.n) {
+			size_t n = rng_below((uint32_t)s.n + 1);
+
+			memcpy(out + got, s.p, n);
+			got += n;
+			reasm_consume(&d, n);
+		}
+		push(&d, bp, 0xffffff00u + k * 100, stream + k * 100, 100, &st);
+		s = reasm_contiguous(&d);
+		if (s.n) {
+			size_t n = rng_below((uint32_t)s.n + 1);
+
+			memcpy(out + got, s.p, n);
+			got += n;
+			reasm_consume(&d, n);
+		}
+	}
+	s = reasm_contiguous(&d);
+	memcpy(out + got, s.p, s.n);
+	got += s.n;
+	reasm_consume(&d, s.n);
+	assert_int_equal(got, sizeof stream);
+	assert_memory_equal(out, stream, sizeof stream);
+	assert_int_equal(d.base_seq, 0xffffff00u + 3000);
+	assert_int_equal(st.retransmitted_bytes, 0);
+	finish(&d, bp);
+}
+
+/* ---- ACK gap detection -------------------------------------------------------- */
+
+static void test_ack_beyond_a_hole_makes_a_gap(void **state)
+{
+	(void)state;
+	uint8_t stream[300];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 18);
+	reasm_init(&d);
+	reasm_set_base(&d, 500);
+	push(&d, bp, 500, stream, 100, &st);
+	push(&d, bp, 700, stream + 200, 100, &st); /* [100,200) missing */
+	assert_false(reasm_ack(&d, 550)); /* behind the end */
+	assert_false(reasm_ack(&d, 600)); /* exactly the contiguous end */
+	assert_false(d.gap);
+	assert_true(reasm_ack(&d, 650)); /* into the hole: the capture lost it */
+	assert_true(d.gap);
+	assert_false(reasm_ack(&d, 800)); /* already a gap: not "turned" again */
+	/* the bytes before the gap are still there; nothing more is taken */
+	assert_contiguous(&d, stream, 100);
+	push(&d, bp, 600, stream + 100, 100, &st);
+	assert_contiguous(&d, stream, 100);
+	finish(&d, bp);
+}
+
+static void test_ack_beyond_all_data_with_no_hole_is_a_gap(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 19);
+	reasm_init(&d);
+	assert_false(reasm_ack(&d, 12345)); /* no base yet: nothing to judge */
+	reasm_set_base(&d, 0);
+	assert_false(reasm_ack(&d, 0));
+	push(&d, bp, 0, stream, 100, &st);
+	assert_false(reasm_ack(&d, 100));
+	assert_false(reasm_ack(&d, 0xfffffff0u)); /* behind, across the wrap */
+	/* an ACK from far away (another connection, garbage) is ignored */
+	assert_false(reasm_ack(&d, 100 + 4 * CS_FLOW_DIR_CAP + 1));
+	assert_false(d.gap);
+	/* the receiver got a segment we never saw after the last one */
+	assert_true(reasm_ack(&d, 101));
+	assert_true(d.gap);
+	finish(&d, bp);
+}
+
+static void test_ack_covering_only_a_fin_is_not_a_gap(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 20);
+	reasm_init(&d);
+	reasm_set_base(&d, 0xffffffc0u);
+	push(&d, bp, 0xffffffc0u, stream, 100, &st); /* ends at sequence 0x24 */
+	d.fin = true;
+	d.fin_seq = 0x24;
+	assert_false(reasm_ack(&d, 0x25)); /* the FIN's own number */
+	assert_false(d.gap);
+	assert_true(reasm_ack(&d, 0x26)); /* one more: a byte we never saw */
+	finish(&d, bp);
+
+	/* a FIN sent after a hole does not excuse the hole */
+	bp = bufpool_new(BIG_MEMCAP);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	push(&d, bp, 0, stream, 50, &st);
+	push(&d, bp, 60, stream + 60, 40, &st);
+	d.fin = true;
+	d.fin_seq = 100;
+	assert_true(reasm_ack(&d, 101));
+	finish(&d, bp);
+
+	/* without a FIN, the same one-past-the-end ACK is a gap */
+	bp = bufpool_new(BIG_MEMCAP);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	push(&d, bp, 0, stream, 100, &st);
+	assert_true(reasm_ack(&d, 101));
+	finish(&d, bp);
+}
+
+static void test_has_hole_reports_data_waiting_behind_a_hole(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 21);
+	reasm_init(&d);
+	assert_false(reasm_has_hole(&d));
+	reasm_set_base(&d, 0);
+	assert_false(reasm_has_hole(&d));
+	push(&d, bp, 10, stream + 10, 10, &st);
+	assert_true(reasm_has_hole(&d)); /* front missing */
+	push(&d, bp, 0, stream, 10, &st);
+	assert_false(reasm_has_hole(&d));
+	push(&d, bp, 30, stream + 30, 10, &st);
+	assert_true(reasm_has_hole(&d)); /* two ranges */
+	reasm_consume(&d, 20);
+	assert_true(reasm_has_hole(&d)); /* the range after the hole remains */
+	push(&d, bp, 20, stream + 20, 10, &st);
+	assert_false(reasm_has_hole(&d));
+	assert_contiguous(&d, stream + 20, 20);
+	finish(&d, bp);
+}
+
+static void test_release_returns_the_buffer_and_empties_the_direction(void **state)
+{
+	(void)state;
+	uint8_t stream[5000];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 22);
+	reasm_init(&d);
+	reasm_release(&d, bp); /* nothing held: fine */
+	reasm_set_base(&d, 0);
+	push(&d, bp, 0, stream, 3000, &st);
+	push(&d, bp, 4000, stream + 4000, 1000, &st);
+	assert_int_equal(bufpool_in_use(bp), 8192);
+	reasm_release(&d, bp);
+	assert_int_equal(bufpool_in_use(bp), 0);
+	assert_contiguous(&d, NULL, 0);
+	assert_false(reasm_has_hole(&d));
+	reasm_release(&d, bp); /* twice: fine */
+	finish(&d, bp);
+}
+
+/* ---- seeded random runs -------------------------------------------------------- */
+
+/*
+ * Random segments with random bytes over a 400-byte window, random
+ * consumes, ISNs near and away from the wrap.  The model is the contract
+ * byte by byte: the first copy of a byte wins, every later copy is counted
+ * as retransmitted, a segment touching no range while the range list is
+ * full is dropped whole (only its part before the base still counted).
+ */
+#define MODEL_N 400
+
+static void model_runs(const bool *cov, uint32_t from, uint32_t *runs, bool *touch, uint32_t s,
+		       uint32_t e)
+{
+	*runs = 0;
+	*touch = false;
+	for (uint32_t i = from; i < MODEL_N;) {
+		uint32_t a, b;
+
+		if (!cov[i]) {
+			i++;
+			continue;
+		}
+		a = i;
+		while (i < MODEL_N && cov[i])
+			i++;
+		b = i;
+		(*runs)++;
+		if (a <= e && s <= b)
+			*touch = true;
+	}
+}
+
+static void test_random_overlaps_match_first_copy_wins_model(void **state)
+{
+	(void)state;
+	unsigned capped = 0;
+
+	rng_seed(0x5eed0001);
+	for (unsigned round = 0; round < 200; round++) {
+		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+		struct reasm_dir d;
+		struct reasm_stats st = {0};
+		uint8_t val[MODEL_N];
+		bool cov[MODEL_N] = {false};
+		uint32_t consumed = 0;
+		uint32_t isn = round % 3 == 0 ? 0xffffffffu - rng_below(MODEL_N) : (uint32_t)rng();
+
+		reasm_init(&d);
+		reasm_set_base(&d, isn);
+		for (unsigned step = 0; step < 80; step++) {
+			uint32_t s = rng_below(MODEL_N), n = 1 + rng_below(rng_below(4) ? 24 : 120);
+			uint32_t e = s + n > MODEL_N ? MODEL_N : s + n, s2, runs, contig;
+			uint8_t data[120];
+			struct reasm_stats before = st;
+			uint64_t retrans = 0, ooo = 0, rcap = 0;
+			bool differs = false, touch;
+			struct cs_slice sl;
+
+			n = e - s;
+			for (uint32_t i = 0; i < n; i++)
+				data[i] = (uint8_t)rng_below(4); /* small alphabet: some copies agree */
+			s2 = s < consumed ? (e < consumed ? e : consumed) : s;
+			retrans = s2 - s;
+			if (s2 < e) {
+				contig = consumed;
+				while (contig < MODEL_N && cov[contig])
+					contig++;
+				if (s2 - consumed > contig - consumed)
+					ooo = 1;
+				model_runs(cov, consumed, &runs, &touch, s2, e);
+				if (runs == CS_REASM_MAX_RANGES && !touch) {
+					rcap = 1;
+					capped++;
+				} else {
+					for (uint32_t i = s2; i < e; i++) {
+						if (cov[i]) {
+							retrans++;
+							differs |= val[i] != data[i - s];
+						} else {
+							cov[i] = true;
+							val[i] = data[i - s];
+						}
+					}
+				}
+			}
+			push(&d, bp, isn + s, data, n, &st);
+			assert_int_equal(st.retransmitted_bytes - before.retransmitted_bytes, retrans);
+			assert_int_equal(st.ranges_cap - before.ranges_cap, rcap);
+			assert_int_equal(st.out_of_order_segments - before.out_of_order_segments, ooo);
+			assert_int_equal(st.overlap_differs > before.overlap_differs, differs);
+			contig = consumed;
+			while (contig < MODEL_N && cov[contig])
+				contig++;
+			assert_contiguous(&d, val + consumed, contig - consumed);
+			model_runs(cov, consumed, &runs, &touch, 0, 0);
+			assert_int_equal(d.nranges, runs);
+			assert_int_equal(reasm_has_hole(&d), runs > 1 || (runs == 1 && !cov[consumed]));
+			sl = reasm_contiguous(&d);
+			if (sl.n && rng_below(3) == 0) {
+				uint32_t k = 1 + rng_below((uint32_t)sl.n);
+
+				reasm_consume(&d, k);
+				consumed += k;
+				assert_int_equal(d.base_seq, isn + consumed);
+			}
+		}
+		assert_int_equal(st.dir_cap, 0);
+		assert_int_equal(st.memcap, 0);
+		finish(&d, bp);
+	}
+	assert_true(capped > 0); /* the range cap was exercised too */
+}
+
+/*
+ * 200 KiB of random bytes, cut at random (1 byte to ~3 KiB), shuffled in
+ * windows of five segments, with duplicates of earlier segments and
+ * retransmissions spanning several segments, consumed in random pieces.
+ * No cap is hit, so the output must be the input exactly.
+ */
+#define SOAK_N (200u * 1024)
+
+static void test_soak_random_segmentation_reorder_duplication_is_exact(void **state)
+{
+	(void)state;
+	static uint8_t stream[SOAK_N], out[SOAK_N];
+	static uint32_t cuts[SOAK_N + 1];
+	static const uint32_t isns[] = {0x12345678u, 0xffffffffu - SOAK_N / 2, 0xfffffffeu, 0,
+					0x7fffffffu - 1000, 0x9abcdef0u};
+
+	pattern(stream, sizeof stream, 23);
+	rng_seed(0x50a50a50a);
+	for (size_t r = 0; r < CS_ARRAY_LEN(isns); r++) {
+		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+		struct reasm_dir d;
+		struct reasm_stats st = {0};
+		uint32_t base = isns[r] + 1, nseg = 0, got = 0, sent_hi = 0;
+		bool lazy = r == 3; /* this round consumes only at the end */
+
+		cuts[0] = 0;
+		while (cuts[nseg] < SOAK_N) {
+			uint32_t len = rng_below(8) == 0 ? 1 + rng_below(8) : 1 + rng_below(2920);
+
+			cuts[nseg + 1] = cuts[nseg] + len < SOAK_N ? cuts[nseg] + len : SOAK_N;
+			nseg++;
+		}
+		reasm_init(&d);
+		reasm_set_base(&d, base);
+		for (uint32_t blk = 0; blk < nseg; blk += 5) {
+			uint32_t n = nseg - blk < 5 ? nseg - blk : 5, order[5];
+			bool spanned = false;
+
+			for (uint32_t i = 0; i < n; i++)
+				order[i] = blk + i;
+			for (uint32_t i = n - 1; i > 0; i--) {
+				uint32_t j = rng_below(i + 1), x = order[i];
+
+				order[i] = order[j], order[j] = x;
+			}
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t k = order[i];
+				struct cs_slice s;
+
+				push(&d, bp, base + cuts[k], stream + cuts[k], cuts[k + 1] - cuts[k], &st);
+				if (cuts[k + 1] > sent_hi)
+					sent_hi = cuts[k + 1];
+				if (rng_below(8) == 0) { /* a copy of any segment sent */
+					uint32_t j = rng_below(blk + i + 1);
+
+					j = j < blk ? j : order[j - blk];
+					push(&d, bp, base + cuts[j], stream + cuts[j], cuts[j + 1] - cuts[j],
+					     &st);
+				}
+				if (!spanned && rng_below(6) == 0) { /* one spanning copy per window */
+					uint32_t a = sent_hi > 8000 ? sent_hi - 1 - rng_below(8000) : rng_below(sent_hi);
+					uint32_t len = 1 + rng_below(6000);
+					uint32_t b = a + len < sent_hi ? a + len : sent_hi;
+
+					push(&d, bp, base + a, stream + a, b - a, &st);
+					spanned = true;
+				}
+				s = reasm_contiguous(&d);
+				if (!lazy && s.n && rng_below(2) == 0) {
+					uint32_t take = rng_below(3) == 0 ? (uint32_t)s.n
+									  : rng_below((uint32_t)s.n + 1);
+
+					memcpy(out + got, s.p, take);
+					got += take;
+					reasm_consume(&d, take);
+				}
+			}
+		}
+		{
+			struct cs_slice s = reasm_contiguous(&d);
+
+			assert_int_equal(got + s.n, SOAK_N);
+			memcpy(out + got, s.p, s.n);
+			reasm_consume(&d, s.n);
+		}
+		assert_memory_equal(out, stream, SOAK_N);
+		assert_false(reasm_has_hole(&d));
+		assert_int_equal(d.nranges, 0);
+		assert_int_equal(d.base_seq, base + SOAK_N);
+		assert_int_equal(st.ranges_cap, 0);
+		assert_int_equal(st.dir_cap, 0);
+		assert_int_equal(st.memcap, 0);
+		assert_int_equal(st.overlap_differs, 0);
+		assert_false(d.limited);
+		assert_false(d.gap);
+		assert_true(st.retransmitted_bytes > 0);
+		assert_true(st.out_of_order_segments > 0);
+		finish(&d, bp);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order_segments_deliver_the_stream),
+		cmocka_unit_test(test_first_segment_anchors_a_midstream_direction),
+		cmocka_unit_test(test_every_permutation_of_five_segments_reassembles),
+		cmocka_unit_test(test_every_permutation_of_differing_overlaps_keeps_first_copy),
+		cmocka_unit_test(test_every_permutation_of_identical_overlaps_is_not_differing),
+		cmocka_unit_test(test_duplicate_retransmission_counts_bytes_output_unchanged),
+		cmocka_unit_test(test_differing_retransmission_keeps_first_copy),
+		cmocka_unit_test(test_overlap_spanning_several_ranges_fills_only_the_holes),
+		cmocka_unit_test(test_identical_overlap_spanning_ranges_is_not_differing),
+		cmocka_unit_test(test_one_byte_segments_in_any_order),
+		cmocka_unit_test(test_segment_before_base_is_trimmed_and_counted),
+		cmocka_unit_test(test_sequence_wrap_in_and_out_of_order),
+		cmocka_unit_test(test_data_across_wrap_pushed_before_the_base_segment),
+		cmocka_unit_test(test_segment_crossing_dir_cap_is_cut_and_limits_the_direction),
+		cmocka_unit_test(test_segment_starting_at_dir_cap_limits_the_direction),
+		cmocka_unit_test(test_exactly_dir_cap_bytes_fit),
+		cmocka_unit_test(test_too_many_holes_drops_segments_without_corruption),
+		cmocka_unit_test(test_tiny_memcap_refuses_and_counts),
+		cmocka_unit_test(test_consume_in_pieces_interleaved_with_pushes),
+		cmocka_unit_test(test_ack_beyond_a_hole_makes_a_gap),
+		cmocka_unit_test(test_ack_beyond_all_data_with_no_hole_is_a_gap),
+		cmocka_unit_test(test_ack_covering_only_a_fin_is_not_a_gap),
+		cmocka_unit_test(test_has_hole_reports_data_waiting_behind_a_hole),
+		cmocka_unit_test(test_release_returns_the_buffer_and_empties_the_direction),
+		cmocka_unit_test(test_random_overlaps_match_first_copy_wins_model),
+		cmocka_unit_test(test_soak_random_segmentation_reorder_duplication_is_exact),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
