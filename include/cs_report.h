@@ -11,7 +11,17 @@
 #include "cs_engine.h"
 
 void report_json(FILE *out, struct engine *e);
-void report_text(FILE *out, struct engine *e, bool color);
+struct report_opts {
+	bool color;       /* ANSI colours (a terminal, NO_COLOR unset) */
+	unsigned top;     /* servers listed in the text table, 0 = no limit */
+	bool all;         /* list healthy servers too */
+	bool details;     /* every chain and certificate of every server */
+	bool same_day;    /* set by the report: print times without the date */
+};
+
+void report_text(FILE *out, struct engine *e, const struct report_opts *ro);
+/* One CSV row per server (RFC 4180, formula-injection safe). */
+void report_csv(FILE *out, struct engine *e);
 /* One NDJSON line per finished handshake (--events). */
 void report_event(FILE *out, const struct engine_event *ev);
 

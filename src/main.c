@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
+
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_INPUT = 1,
@@ -42,7 +44,8 @@ struct options {
 	struct trust_opts trust;
 	const char *intermediates;
 	int warn_days;
-	bool json;
+	int format; /* FORMAT_* */
+	struct report_opts report;
 	struct cs_capture_opts cap;
 	struct engine_config eng;
 };
@@ -67,7 +70,9 @@ static void usage(FILE *f)
 	      "  -s SNAPLEN          live snapshot length (default 262144)\n"
 	      "  -B MIB              live kernel buffer in MiB (default 64)\n"
 	      "  -p                  do not put the interface in promiscuous mode\n"
-	      "  --format text|json  report format (default text)\n"
+	      "  --format F          text (default), json or csv\n"
+	      "  --top N             servers listed in the text table (default 20, 0: all)\n"
+	      "  --all               list healthy servers too;  --details: every chain and certificate\n"
 	      "  -o FILE             write the report to FILE instead of standard output\n"
 	      "  --dump-chains DIR   write each distinct server chain as DIR/<sha256>.pem\n"
 	      "  --events FILE       one NDJSON line per TLS handshake ('-' = standard output)\n"
@@ -139,6 +144,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum {
 		OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS,
 		OPT_CA_FILE, OPT_CA_DIR, OPT_ADD_CA, OPT_INTERMEDIATES, OPT_AT, OPT_WARN_DAYS,
+		OPT_TOP, OPT_ALL, OPT_DETAILS,
 	};
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
@@ -152,6 +158,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
 		{"at", required_argument, NULL, OPT_AT},
 		{"warn-days", required_argument, NULL, OPT_WARN_DAYS},
+		{"top", required_argument, NULL, OPT_TOP},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"details", no_argument, NULL, OPT_DETAILS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -164,6 +173,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->eng.max_flows = CS_MAX_FLOWS_DEFAULT;
 	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
 	o->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
+	o->report.top = 20;
 	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -194,9 +204,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->out_path = optarg;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return fail_line("--format", "must be text or json"), EXIT_USAGE;
-			o->json = strcmp(optarg, "json") == 0;
+			if (!strcmp(optarg, "json"))
+				o->format = FORMAT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->format = FORMAT_CSV;
+			else if (!strcmp(optarg, "text"))
+				o->format = FORMAT_TEXT;
+			else
+				return fail_line("--format", "must be text, json or csv"), EXIT_USAGE;
+			break;
+		case OPT_TOP:
+			if (!parse_uint(optarg, 1000000, &v))
+				return fail_line("--top", "must be 0..1000000 (0: no limit)"), EXIT_USAGE;
+			o->report.top = (unsigned)v;
+			break;
+		case OPT_ALL:
+			o->report.all = true;
+			break;
+		case OPT_DETAILS:
+			o->report.details = true;
 			break;
 		case OPT_EVENTS:
 			o->events_path = optarg;
@@ -390,10 +416,16 @@ static int write_report(struct engine *e, const struct options *o)
 		return EXIT_OUTPUT;
 	}
 	color = !o->out_path && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	if (o->json)
+	if (o->format == FORMAT_JSON) {
 		report_json(out, e);
-	else
-		report_text(out, e, color);
+	} else if (o->format == FORMAT_CSV) {
+		report_csv(out, e);
+	} else {
+		struct report_opts ro = o->report;
+
+		ro.color = color;
+		report_text(out, e, &ro);
+	}
 	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
 		fail_line(o->out_path ? o->out_path : "standard output", strerror(errno));
 		return EXIT_OUTPUT;

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -578,23 +579,44 @@ void report_event(FILE *out, const struct engine_event *ev)
 
 /* ---- text -------------------------------------------------------------------- */
 
+/* 1234567 -> "1,234,567" */
+static const char *count_str(uint64_t v, char *buf, size_t len)
+{
+	char raw[32];
+	size_t n, o = 0;
+
+	snprintf(raw, sizeof(raw), "%" PRIu64, v);
+	n = strlen(raw);
+	for (size_t i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void text_header(FILE *out, struct engine *e)
 {
 	const struct engine_totals *t = engine_totals(e);
 	int64_t first, last;
-	char a[64], b[64];
+	char a[64], b[64], n1[32], n2[32], n3[32], n4[32], n5[32], n6[32];
+	size_t nin = engine_ninputs(e);
+	bool live = nin && engine_input(e, 0)->live;
 
-	fprintf(out, "chainsniff %s · %zu input%s · %" PRIu64 " packets", CS_VERSION,
-		engine_ninputs(e), engine_ninputs(e) == 1 ? "" : "s", t->packets);
+	fprintf(out, "chainsniff %s · %zu %s%s · %s packets", CS_VERSION, nin,
+		live ? "interface" : "file", nin == 1 ? "" : "s", count_str(t->packets, n1, sizeof(n1)));
 	if (engine_time_range(e, &first, &last)) {
 		fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
 		fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
-		fprintf(out, " · %s → %s", a, b);
+		a[10] = b[10] = ' ', a[19] = b[19] = '\0';
+		fprintf(out, " · %s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
 	}
-	fprintf(out, "\nTLS handshakes %" PRIu64 " · chain visible %" PRIu64 " · TLS 1.3 %" PRIu64
-		" · resumed %" PRIu64 " · incomplete %" PRIu64 " · no certificate %" PRIu64 "\n",
-		t->tls_handshakes, t->with_chain, t->tls13, t->resumed, t->incomplete,
-		t->no_certificate);
+	fprintf(out, "\nTLS handshakes %s · chain visible %s · TLS 1.3 %s · resumed %s · incomplete %s"
+		" · no certificate %s\n", count_str(t->tls_handshakes, n1, sizeof(n1)),
+		count_str(t->with_chain, n2, sizeof(n2)), count_str(t->tls13, n3, sizeof(n3)),
+		count_str(t->resumed, n4, sizeof(n4)), count_str(t->incomplete, n5, sizeof(n5)),
+		count_str(t->no_certificate, n6, sizeof(n6)));
 	if (t->incomplete) {
 		const char *sep = "incomplete handshakes:";
 
@@ -606,7 +628,7 @@ static void text_header(FILE *out, struct engine *e)
 			}
 		fputc('\n', out);
 	}
-	for (size_t i = 0; i < engine_ninputs(e); i++) {
+	for (size_t i = 0; i < nin; i++) {
 		const struct engine_input *in = engine_input(e, i);
 
 		for (unsigned k = 0; k < in->nerrors; k++) {
@@ -614,6 +636,10 @@ static void text_header(FILE *out, struct engine *e)
 			esc_term(out, in->name, strlen(in->name));
 			fprintf(out, ": %s\n", in->errors[k]);
 		}
+		if (in->have_drops && in->dropped)
+			fprintf(out, "warning: %s: the kernel dropped %" PRIu64 " of %" PRIu64
+				" packets: handshakes may be incomplete (raise -B)\n",
+				in->name, in->dropped, in->received);
 	}
 }
 
@@ -703,24 +729,269 @@ static void text_server(FILE *out, struct engine *e, const struct agg_server *s,
 	}
 }
 
-void report_text(FILE *out, struct engine *e, bool color)
+/* Terminal-safe text of a wire string, cut to at most width code points. */
+static void cell(char *dst, size_t len, const char *src, size_t n, size_t width)
+{
+	char *buf = NULL;
+	size_t blen = 0, o = 0, cps = 0;
+	FILE *m = open_memstream(&buf, &blen);
+
+	dst[0] = '\0';
+	if (!m)
+		return;
+	esc_term(m, src, n);
+	fclose(m);
+	for (size_t i = 0; buf && i < blen && o + 4 < len; i++) {
+		bool lead = ((unsigned char)buf[i] & 0xc0) != 0x80;
+
+		if (lead && ++cps > width) {
+			/* replace the last code point by an ellipsis */
+			while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
+				o--;
+			if (o > 0)
+				o--;
+			memcpy(dst + o, "…", 3);
+			o += 3;
+			break;
+		}
+		dst[o++] = buf[i];
+	}
+	dst[o] = '\0';
+	free(buf);
+}
+
+/* printf("%-*s") counts bytes; pad by code points instead. */
+static void put_cell(FILE *out, const char *s, size_t width, bool right)
+{
+	size_t cps = 0;
+
+	for (const char *p = s; *p; p++)
+		cps += ((unsigned char)*p & 0xc0) != 0x80;
+	if (right)
+		for (size_t i = cps; i < width; i++)
+			fputc(' ', out);
+	fputs(s, out);
+	if (!right)
+		for (size_t i = cps; i < width; i++)
+			fputc(' ', out);
+}
+
+static void server_label(const struct agg_server *s, char *buf, size_t len)
+{
+	char ip[64];
+
+	cs_addr_str(&s->ip, ip, sizeof(ip));
+	snprintf(buf, len, s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+}
+
+/* The most important problem: the first error, else the first warning. */
+static bool main_problem(struct engine *e, const struct agg_server *s, struct diag_problem *out)
+{
+	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	bool found = false;
+
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+
+		for (size_t i = 0; i < np; i++)
+			if (!found || (probs[i].severity == CS_SEV_ERROR && out->severity != CS_SEV_ERROR)) {
+				*out = probs[i];
+				found = true;
+			}
+	}
+	return found;
+}
+
+static void text_row(FILE *out, struct engine *e, size_t rank, const struct agg_server *s,
+		     const struct report_opts *ro)
+{
+	char server[64], sni[96], bt[40], clients[24], when[64], problem[32] = "-";
+	struct diag_problem p;
+	uint32_t broken_chains = 0;
+
+	server_label(s, server, sizeof(server));
+	if (strlen(server) > 20)
+		memcpy(server + 17, "…", 4);
+	if (s->has_sni)
+		cell(sni, sizeof(sni), s->sni, s->sni_len, 18);
+	else
+		snprintf(sni, sizeof(sni), "-");
+	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+	count_str(clientset_count(&s->clients), clients, sizeof(clients));
+	if (main_problem(e, s, &p))
+		snprintf(problem, sizeof(problem), "%s", problem_name(p.code));
+	else if (!s->handshakes)
+		snprintf(problem, sizeof(problem), "(no chain visible)");
+	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
+	when[ro->same_day ? 19 : 10] = '\0'; /* HH:MM:SS within one day, else the date */
+	fprintf(out, "%3zu  ", rank);
+	put_cell(out, server, 21, false);
+	put_cell(out, sni, 19, false);
+	put_cell(out, bt, 12, true);
+	put_cell(out, clients, 9, true);
+	fputs("  ", out);
+	put_cell(out, problem, 21, false);
+	fprintf(out, "%s\n", ro->same_day ? when + 11 : when);
+	for (uint32_t k = 0; k < s->nchains; k++)
+		broken_chains += s->chains[k].broken_handshakes > 0;
+	if (broken_chains && broken_chains < s->nchains)
+		fprintf(out, "%46s(%u of %u chains served are broken)\n", "", broken_chains, s->nchains);
+}
+
+/* Word-wrap an escaped paragraph at 100 columns with a hanging indent. */
+static void wrapped(FILE *out, const char *text, int indent)
+{
+	char *buf = NULL;
+	size_t blen = 0, col = (size_t)indent;
+	FILE *m = open_memstream(&buf, &blen);
+	char *word, *save = NULL;
+
+	if (!m)
+		return;
+	esc_term(m, text, strlen(text));
+	fclose(m);
+	for (word = strtok_r(buf, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		size_t w = strlen(word);
+
+		if (col > (size_t)indent && col + 1 + w > 100) {
+			fprintf(out, "\n%*s", indent, "");
+			col = (size_t)indent;
+		} else if (col > (size_t)indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fputs(word, out);
+		col += w;
+	}
+	fputc('\n', out);
+	free(buf);
+}
+
+void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 {
 	const struct agg_server *const *servers;
-	size_t n, visible = 0;
+	const struct engine_totals *t = engine_totals(e);
+	size_t n, listed = 0, rank = 0;
+	uint64_t broken_clients = 0;
+	char n1[32], n2[32], n3[32], n4[32], n5[32];
+	struct report_opts o = *ro;
+	int64_t first, last;
 
 	servers = agg_sorted(engine_agg(e), &n);
+	if (engine_time_range(e, &first, &last))
+		o.same_day = first / (86400 * CS_NS_PER_SEC) == last / (86400 * CS_NS_PER_SEC);
 	text_header(out, e);
 	for (size_t i = 0; i < n; i++)
-		visible += servers[i]->handshakes > 0;
-	fprintf(out, "Servers %zu · with a visible chain %zu · broken %" PRIu64
-		" · handshakes with a broken chain %" PRIu64 " · client rejections %" PRIu64 "\n",
-		n, visible, servers_broken(e), engine_totals(e)->broken_handshakes,
-		engine_totals(e)->client_rejections);
+		if (servers[i]->broken_handshakes)
+			broken_clients += clientset_count(&servers[i]->clients);
+	fprintf(out, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
+		count_str(n, n1, sizeof(n1)), count_str(servers_broken(e), n2, sizeof(n2)),
+		count_str(t->broken_handshakes, n3, sizeof(n3)), count_str(broken_clients, n4, sizeof(n4)),
+		count_str(t->client_rejections, n5, sizeof(n5)));
 	if (engine_diag(e))
 		fprintf(out, "Trust store: %s (%zu anchors, sha256 %.16s)\n",
 			trust_name(diag_trust(engine_diag(e))), trust_count(diag_trust(engine_diag(e))),
 			trust_digest(diag_trust(engine_diag(e))));
 	for (size_t i = 0; i < n; i++)
-		if (servers[i]->handshakes > 0)
-			text_server(out, e, servers[i], color);
+		listed += (servers[i]->broken_handshakes || o.all) && (!o.top || listed < o.top);
+	if (listed == 0) {
+		fprintf(out, "\nNo broken chain seen%s.\n", o.all ? "" : " (--all lists every server)");
+	} else {
+		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
+			"CLIENTS", "PROBLEM", "LAST SEEN");
+		for (size_t i = 0; i < n && rank < listed; i++)
+			if (servers[i]->broken_handshakes || o.all)
+				text_row(out, e, ++rank, servers[i], &o);
+		fputs("\nFixes\n", out);
+		rank = 0;
+		for (size_t i = 0; i < n && rank < listed; i++) {
+			struct diag_problem p;
+			char who[300], msg[3200];
+
+			if (!(servers[i]->broken_handshakes || o.all))
+				continue;
+			rank++;
+			if (!servers[i]->broken_handshakes || !main_problem(e, servers[i], &p))
+				continue;
+			if (servers[i]->has_sni)
+				snprintf(who, sizeof(who), "%.*s", (int)servers[i]->sni_len, servers[i]->sni);
+			else
+				server_label(servers[i], who, sizeof(who));
+			snprintf(msg, sizeof(msg), "%s: %s %s (docs/problems.md#%s)", who, p.message, p.fix,
+				 problem_name(p.code));
+			fprintf(out, "%3zu  ", rank);
+			wrapped(out, msg, 5);
+		}
+	}
+	if (o.details) {
+		fputs("\nDetails\n", out);
+		for (size_t i = 0; i < n; i++)
+			if (servers[i]->handshakes > 0)
+				text_server(out, e, servers[i], o.color);
+	}
+}
+
+/* ---- CSV --------------------------------------------------------------------- */
+
+static void csv_str(FILE *out, const char *s, bool last)
+{
+	esc_csv(out, s, strlen(s));
+	fputc(last ? '\n' : ',', out);
+}
+
+static void csv_u64(FILE *out, uint64_t v)
+{
+	fprintf(out, "%" PRIu64 ",", v);
+}
+
+void report_csv(FILE *out, struct engine *e)
+{
+	const struct agg_server *const *servers;
+	size_t n;
+
+	servers = agg_sorted(engine_agg(e), &n);
+	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
+	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_server *s = servers[i];
+		struct diag_problem probs[CS_DIAG_MAX_PROBLEMS], main_p;
+		char ip[64], codes[1024] = "", t[64];
+		uint64_t rejections = 0;
+
+		for (uint32_t k = 0; k < s->nchains; k++) {
+			size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+
+			for (size_t j = 0; j < np; j++)
+				if (!strstr(codes, problem_name(probs[j].code))) {
+					size_t o = strlen(codes);
+
+					snprintf(codes + o, sizeof(codes) - o, "%s%s", o ? " " : "",
+						 problem_name(probs[j].code));
+				}
+		}
+		for (uint32_t k = 0; k < s->nrejections; k++)
+			rejections += s->rejections[k].handshakes;
+		csv_u64(out, i + 1);
+		csv_str(out, cs_addr_str(&s->ip, ip, sizeof(ip)), false);
+		csv_u64(out, s->port);
+		if (s->has_sni) {
+			esc_csv(out, s->sni, s->sni_len);
+			fputc(',', out);
+		} else {
+			fputc(',', out);
+		}
+		csv_str(out, server_status(s), false);
+		csv_u64(out, s->broken_handshakes);
+		csv_u64(out, s->handshakes);
+		csv_u64(out, s->tls_handshakes);
+		csv_u64(out, clientset_count(&s->clients));
+		csv_u64(out, clientset_count(&s->clients_total));
+		csv_str(out, codes, false);
+		csv_u64(out, rejections);
+		fmt_time_ns(s->first_seen, t, sizeof(t));
+		csv_str(out, t, false);
+		fmt_time_ns(s->last_seen, t, sizeof(t));
+		csv_str(out, t, false);
+		csv_str(out, s->broken_handshakes && main_problem(e, s, &main_p) ? main_p.fix : "", true);
+	}
 }
