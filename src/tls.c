@@ -16,6 +16,7 @@
  */
 #include "cs_tls.h"
 #include "cs_cursor.h"
+#include "cs_fingerprint.h"
 
 #include <string.h>
 
@@ -321,6 +322,16 @@ static bool handle_message(struct tls_conn *c, const struct tls_env *env, int di
 	case HS_CLIENT_HELLO:
 		c->client_hello = true;
 		set_server(c, !dir, false);
+		if (!c->fingerprinted) {
+			struct cs_slice body = cur_rest(m);
+			struct cs_fingerprint fp;
+
+			if (fingerprint_client_hello(body.p, body.n, true, &fp)) {
+				memcpy(c->ja3, fp.ja3, sizeof(c->ja3));
+				memcpy(c->ja4, fp.ja4, sizeof(c->ja4));
+				c->fingerprinted = true;
+			}
+		}
 		ok = parse_client_hello(c, m);
 		break;
 	case HS_SERVER_HELLO:
