@@ -13,6 +13,7 @@
 #define CS_ENGINE_H
 
 #include "cs_agg.h"
+#include "cs_ignore.h"
 #include "cs_capture.h"
 #include "cs_decode.h"
 #include "cs_reasm.h"
@@ -81,6 +82,9 @@ struct engine_config {
 	struct diag *diag;           /* optional: judge every chain */
 	bool have_at;                /* --at: validate at this time (seconds) */
 	int64_t at;
+	const struct cs_cidr *nets;  /* --server-net: report only these servers */
+	size_t nnets;
+	const struct ignore_list *ignore; /* --ignore: known problems left out */
 };
 
 struct engine;
@@ -109,6 +113,12 @@ const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
 struct diag *engine_diag(struct engine *e);
+/* SIGHUP: judge later handshakes with another diagnosis (trust store). */
+void engine_set_diag(struct engine *e, struct diag *d);
+/* The aggregate since the last engine_window_reset (periodic reports). */
+struct agg *engine_window(struct engine *e);
+bool engine_window_reset(struct engine *e);
+const struct ignore_list *engine_ignore(const struct engine *e);
 /* --at time in seconds, if given. */
 bool engine_at(const struct engine *e, int64_t *at);
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);

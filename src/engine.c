@@ -20,6 +20,7 @@ struct engine {
 	struct cs_bufpool *bp;
 	struct cs_chain_store *chains;
 	struct agg *agg;
+	struct agg *window;        /* the same, since the last periodic report */
 	struct engine_totals t;
 	struct cs_decode_stats dec;
 	struct reasm_stats rs;
@@ -30,6 +31,9 @@ struct engine {
 	struct diag *diag;
 	bool have_at;
 	int64_t at;
+	const struct cs_cidr *nets;
+	size_t nnets;
+	const struct ignore_list *ignore;
 	int64_t now;
 	int64_t prev_ts;   /* timestamp of the previous frame */
 	uint64_t clock_jumps;
@@ -52,7 +56,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	if (!e->flows || !e->bp || !e->chains || !e->agg) {
+	e->window = agg_new(CS_MAX_SERVERS);
+	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window) {
 		engine_free(e);
 		return NULL;
 	}
@@ -60,6 +65,9 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->on_event = cfg->on_event;
 	e->event_ctx = cfg->event_ctx;
 	e->diag = cfg->diag;
+	e->nets = cfg->nets;
+	e->nnets = cfg->nnets;
+	e->ignore = cfg->ignore;
 	e->have_at = cfg->have_at;
 	e->at = cfg->at;
 	return e;
@@ -73,6 +81,7 @@ void engine_free(struct engine *e)
 		flow_flush(e->flows);
 	flow_table_free(e->flows);
 	agg_free(e->agg);
+	agg_free(e->window);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
 	free(e);
@@ -156,6 +165,16 @@ static void judge(struct engine *e, const struct flow *f, const struct cs_chain 
 		e->t.broken_handshakes++;
 }
 
+static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
+{
+	if (!e->nnets)
+		return true;
+	for (size_t i = 0; i < e->nnets; i++)
+		if (cidr_contains(&e->nets[i], ip))
+			return true;
+	return false;
+}
+
 static uint32_t record_handshake(struct engine *e, const struct flow *f, const struct cs_chain *chain,
 				 bool *broken)
 {
@@ -184,8 +203,13 @@ static uint32_t record_handshake(struct engine *e, const struct flow *f, const s
 		judge(e, f, chain, &h);
 	if (h.rejected)
 		e->t.client_rejections++;
+	if (!server_wanted(e, h.server_ip))
+		return 0;
+	if (e->ignore)
+		ignore_apply(e->ignore, &h);
 	if (agg_add(e->agg, &h) != CS_OK)
 		e->t.servers_cap++;
+	agg_add(e->window, &h);
 	*broken = h.broken;
 	return h.problems;
 }
@@ -467,6 +491,20 @@ const struct engine_input *engine_input(const struct engine *e, size_t i) { retu
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct diag *engine_diag(struct engine *e) { return e->diag; }
+void engine_set_diag(struct engine *e, struct diag *d) { e->diag = d; }
+struct agg *engine_window(struct engine *e) { return e->window; }
+const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }
+
+bool engine_window_reset(struct engine *e)
+{
+	struct agg *w = agg_new(CS_MAX_SERVERS);
+
+	if (!w)
+		return false;
+	agg_free(e->window);
+	e->window = w;
+	return true;
+}
 
 bool engine_at(const struct engine *e, int64_t *at)
 {
