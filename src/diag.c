@@ -246,8 +246,10 @@ static const char *weak_digest(X509 *x)
 
 	if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk))
 		return NULL;
-	if (md == NID_md5 || md == NID_md2 || md == NID_md4)
+	if (md == NID_md5)
 		return "MD5";
+	if (md == NID_md2 || md == NID_md4)
+		return "MD2/MD4";
 	if (md == NID_sha1)
 		return "SHA-1";
 	return NULL;
@@ -255,7 +257,7 @@ static const char *weak_digest(X509 *x)
 
 static int64_t weak_digest_cutoff(const char *alg)
 {
-	return strcmp(alg, "MD5") == 0 ? CS_MD5_CUTOFF : CS_SHA1_CUTOFF;
+	return strcmp(alg, "SHA-1") == 0 ? CS_SHA1_CUTOFF : CS_MD5_CUTOFF;
 }
 
 static void aia_ca_issuers(X509 *x, char *out, size_t len)
@@ -387,9 +389,14 @@ static struct diag_problem *add_node(struct ctx *cx, enum cs_problem code, enum 
 	return p;
 }
 
+static bool is_root(const struct path *pa, size_t i)
+{
+	return pa->n[i].anchor || (i + 1 == pa->len && i > 0 && self_signed(pa->n[i].x));
+}
+
 static const char *role(const struct path *pa, size_t i)
 {
-	return i == 0 ? "leaf" : pa->n[i].anchor ? "root" : "intermediate";
+	return i == 0 ? "leaf" : is_root(pa, i) ? "root" : "intermediate";
 }
 
 /* ---- problems along a path --------------------------------------------------- */
@@ -418,7 +425,7 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 	}
 	if (at_or_after(cx, na + 1)) {
 		enum cs_problem code = i == 0 ? CS_P_EXPIRED_LEAF
-				       : nd->anchor ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
+				       : is_root(pa, i) ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
 
 		++*errors;
 		if (record && (p = add_node(cx, code, CS_SEV_ERROR, nd))) {
@@ -428,7 +435,7 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 				 "The %s certificate expired on %s, before the handshake.", role(pa, i), when);
 			say(p->fix, sizeof(p->fix), "%s",
 				 i == 0 ? "Renew the server certificate and install the new one."
-				 : nd->anchor ? "The root this chain depends on has expired: re-issue the "
+				 : is_root(pa, i) ? "The root this chain depends on has expired: re-issue the "
 					"certificate from a CA whose root is current (or serve the CA's "
 					"current cross-signed chain)."
 				 : "Replace the expired intermediate with the CA's current one (download "
@@ -442,7 +449,8 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 		say(p->message, sizeof(p->message),
 			 "The %s certificate expires on %s, within %d days of the handshake.",
 			 role(pa, i), when, cx->d->warn_days);
-		say(p->fix, sizeof(p->fix), "Renew it before it expires.");
+		say(p->fix, sizeof(p->fix), "%s", nd->anchor ? "A root of the trust store expires: "
+		    "move to the CA's newer root before it does." : "Renew it before it expires.");
 	}
 }
 
@@ -590,6 +598,35 @@ static bool in_list(X509 *const *list, size_t n, X509 *x)
 	return false;
 }
 
+/*
+ * Of the certificates whose name and key identifiers say "issuer", keep
+ * those whose key verifies the signature when there are any: a forged CA
+ * that copies a trusted root's name (CurveBall) must not turn the real
+ * root into a "bad signature" verdict.  When none verifies, keep them all:
+ * that is a genuinely bad signature.
+ */
+static size_t keep_verified(X509 *sub, X509 **cand, int *sent, size_t n, size_t *nanchors)
+{
+	size_t k = 0, anchors = 0;
+	bool ok[MAX_CANDIDATES];
+
+	for (size_t i = 0; i < n; i++)
+		if ((ok[i] = signed_by(sub, cand[i])))
+			k++;
+	if (k == 0 || k == n)
+		return n;
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		anchors += i < *nanchors;
+		cand[k] = cand[i];
+		sent[k++] = sent[i];
+	}
+	*nanchors = anchors;
+	return k;
+}
+
 static void consider(struct ctx *cx)
 {
 	struct ctx probe = *cx; /* scoring must not record problems or narrow the window */
@@ -634,6 +671,7 @@ static void search(struct ctx *cx)
 			cand[nc++] = x;
 		}
 	}
+	nc = keep_verified(top->x, cand, cand_sent, nc, &nanchors);
 	if (nc == 0) {
 		cx->cur.trusted = false;
 		cx->explored++;
@@ -653,12 +691,25 @@ static void search(struct ctx *cx)
 
 /* ---- the dead end of an untrusted path ------------------------------------------- */
 
-static const struct pooled *pool_issuer_of(const struct diag *d, X509 *x)
+/* A known intermediate that issued x, preferring one a trust anchor issued
+ * (then appending it completes a trusted path). */
+static const struct pooled *pool_issuer_of(const struct diag *d, X509 *x, bool *completes)
 {
-	for (size_t i = 0; i < d->npool; i++)
-		if (issued_by(d->pool[i].x, x) && signed_by(x, d->pool[i].x))
+	const struct pooled *found = NULL;
+	X509 *anchor;
+
+	*completes = false;
+	for (size_t i = 0; i < d->npool; i++) {
+		if (!issued_by(d->pool[i].x, x) || !signed_by(x, d->pool[i].x))
+			continue;
+		if (trust_issuers_of(d->trust, d->pool[i].x, &anchor, 1) == 1) {
+			*completes = true;
 			return &d->pool[i];
-	return NULL;
+		}
+		if (!found)
+			found = &d->pool[i];
+	}
+	return found;
 }
 
 static void missing_intermediate(struct ctx *cx, const struct path *pa)
@@ -667,12 +718,14 @@ static void missing_intermediate(struct ctx *cx, const struct path *pa)
 	struct diag_problem *p = add_node(cx, CS_P_MISSING_INTERMEDIATE, CS_SEV_ERROR, top);
 	const struct pooled *seen;
 	char issuer[512], hex[65];
+	bool completes;
+	const char *after = cx->c->n_certs == 1 ? "the leaf" : "the last certificate of the path";
 
 	if (!p)
 		return;
 	name_of(X509_get_issuer_name(top->x), issuer, sizeof(issuer));
 	aia_ca_issuers(top->x, p->aia_url, sizeof(p->aia_url));
-	seen = pool_issuer_of(cx->d, top->x);
+	seen = pool_issuer_of(cx->d, top->x, &completes);
 	if (seen) {
 		p->evidence = seen->kind;
 		p->evidence_cert = true;
@@ -682,26 +735,29 @@ static void missing_intermediate(struct ctx *cx, const struct path *pa)
 		p->evidence = p->aia_url[0] ? DIAG_EV_AIA : DIAG_EV_NONE;
 	}
 	say(p->message, sizeof(p->message),
-		 "No path to a trusted root: the %s \"%s\" was issued by \"%s\", which the server "
+		 "No path to a trusted root: %s \"%s\" was issued by \"%s\", which the server "
 		 "did not send and the trust store does not hold.",
-		 pa->len == 1 ? "leaf, sent alone," : "last certificate", p->subject, issuer);
+		 cx->c->n_certs == 1 ? "the leaf, sent alone," : pa->len == 1 ? "the leaf" :
+		 "the last certificate of the path", p->subject, issuer);
 	hex_lower(p->evidence_sha256, 32, hex);
 	if (seen)
 		say(p->fix, sizeof(p->fix),
-			 "Append the intermediate \"%s\" after %s (sha256 %s, %s %s).", issuer,
-			 pa->len == 1 ? "the leaf" : "the last certificate", hex,
-			 seen->kind == DIAG_EV_SEEN_IN_CAPTURE ? "sent by" : "found in", seen->source);
+			 "Append the intermediate \"%s\" after %s (sha256 %s, %s %s%s).", issuer,
+			 after, hex,
+			 seen->kind == DIAG_EV_SEEN_IN_CAPTURE ? "sent by" : "found in", seen->source,
+			 completes ? "; with it the chain reaches a trusted root" : "");
 	else if (p->aia_url[0])
 		say(p->fix, sizeof(p->fix),
 			 "Append the intermediate \"%s\" after %s; the certificate names it at %s. "
-			 "Browsers fetch it from there, curl, Java and most devices do not.",
-			 issuer, pa->len == 1 ? "the leaf" : "the last certificate", p->aia_url);
+			 "Browsers fetch it from there, curl, Java and most devices do not. If it is a "
+			 "root rather than an intermediate, that root has left this trust store.",
+			 issuer, after, p->aia_url);
 	else
 		say(p->fix, sizeof(p->fix),
 			 "If \"%s\" is an intermediate, append it after %s. If it is a private CA, "
 			 "clients must be given its root (or use --add-ca here). If it is a public root, "
 			 "it has left this trust store: re-issue from a CA whose root is current.",
-			 issuer, pa->len == 1 ? "the leaf" : "the last certificate");
+			 issuer, after);
 }
 
 static void dead_end(struct ctx *cx, const struct path *pa)
@@ -750,9 +806,17 @@ static void order_problem(struct ctx *cx, const struct path *pa)
 	struct diag_problem *p;
 	size_t off = 0;
 
-	for (size_t i = 0; i < pa->len; i++)
-		if (pa->n[i].sent >= 0 && pa->n[i].sent != (int)i)
+	int prev = -1;
+
+	/* Each certificate must come after the one it certifies; certificates
+	 * not on the path in between are extra_certs, not an order error. */
+	for (size_t i = 0; i < pa->len; i++) {
+		if (pa->n[i].sent < 0)
+			continue;
+		if (pa->n[i].sent < prev)
 			goto wrong;
+		prev = pa->n[i].sent;
+	}
 	return;
 wrong:
 	p = add(cx, CS_P_WRONG_ORDER, CS_SEV_ERROR, -1);
@@ -760,7 +824,7 @@ wrong:
 		return;
 	say(p->message, sizeof(p->message),
 		 "The certificates are not sent leaf first with each followed by its issuer; "
-		 "strict clients (older Java, OpenSSL 1.0, embedded stacks) fail.");
+		 "clients that do not reorder them (some embedded and older TLS stacks) fail.");
 	say(p->fix, sizeof(p->fix), "Serve them in this order:");
 	off = strlen(p->fix);
 	for (size_t i = 0; i < pa->len && off + 1 < sizeof(p->fix); i++) {
@@ -812,7 +876,7 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 	struct diag_problem *p;
 
 	order_problem(cx, pa);
-	if (pa->trusted && last->sent >= 0 && self_signed(last->x) &&
+	if (pa->trusted && pa->len > 1 && last->sent >= 0 && self_signed(last->x) &&
 	    (p = add_node(cx, CS_P_ROOT_INCLUDED, CS_SEV_WARNING, last))) {
 		say(p->message, sizeof(p->message),
 			 "The server sends the root certificate, which clients already have.");
@@ -850,8 +914,8 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 					 "their own path fail on it.", j, p->subject, by,
 					 expired ? "has expired" : "no trusted, current root vouches for");
 				say(p->fix, sizeof(p->fix),
-					 "Drop certificate #%zu (\"%s\" issued by \"%s\"). Only very old clients "
-					 "that lack the newer root (e.g. Android before 7.1) used it.",
+					 "Drop certificate #%zu (\"%s\" issued by \"%s\"). Only old clients that "
+					 "lack the newer root used it, and they fail with it now anyway.",
 					 j, p->subject, by);
 			}
 			continue;
@@ -1025,7 +1089,7 @@ static void pool_add(struct diag *d, X509 *x, enum diag_evidence kind, const cha
 	uint8_t sha[32];
 	unsigned int n = 0;
 
-	if (d->npool == CS_DIAG_POOL_MAX || X509_check_ca(x) == 0 ||
+	if (d->npool == CS_DIAG_POOL_MAX || X509_check_ca(x) == 0 || self_signed(x) ||
 	    X509_digest(x, EVP_sha256(), sha, &n) != 1) {
 		X509_free(x);
 		return;

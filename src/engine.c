@@ -165,6 +165,12 @@ static void judge(struct engine *e, const struct flow *f, const struct cs_chain 
 		e->t.broken_handshakes++;
 }
 
+/* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
+static bool certificate_alert(uint8_t desc)
+{
+	return (desc >= 42 && desc <= 46) || desc == 48;
+}
+
 static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 {
 	if (!e->nnets)
@@ -190,7 +196,8 @@ static uint32_t record_handshake(struct engine *e, const struct flow *f, const s
 		.version = c->version,
 		.chain = chain,
 		.client_ip = &f->addr[!s],
-		.rejected = chain && c->alert_seen && c->alert_dir != s && c->alert_level == 2,
+		.rejected = chain && c->alert_seen && c->alert_dir != s && c->alert_level == 2 &&
+			    certificate_alert(c->alert_desc),
 		.alert = c->alert_desc,
 		.ja3 = c->fingerprinted ? c->ja3 : NULL,
 		.ja4 = c->fingerprinted ? c->ja4 : NULL,

@@ -426,7 +426,8 @@ static void handshake_record(struct tls_conn *c, const struct tls_env *env, int 
 /* RFC 5246 7.2: struct { AlertLevel level; AlertDescription description; } */
 static void alert_record(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
 {
-	if (n >= 2 && !c->alert_seen) {
+	/* keep the first alert, unless a fatal one follows a warning */
+	if (n >= 2 && (!c->alert_seen || (c->alert_level != 2 && p[0] == 2))) {
 		c->alert_seen = true;
 		c->alert_dir = (uint8_t)dir;
 		c->alert_level = p[0];
