@@ -85,6 +85,7 @@ struct engine_config {
 	const struct cs_cidr *nets;  /* --server-net: report only these servers */
 	size_t nnets;
 	const struct ignore_list *ignore; /* --ignore: known problems left out */
+	const char *sensor;          /* --sensor name (borrowed) */
 };
 
 struct engine;
@@ -119,6 +120,9 @@ void engine_set_diag(struct engine *e, struct diag *d);
 struct agg *engine_window(struct engine *e);
 bool engine_window_reset(struct engine *e);
 const struct ignore_list *engine_ignore(const struct engine *e);
+const char *engine_sensor(const struct engine *e);
+/* Capture time of the last frame (ns). */
+int64_t engine_now(const struct engine *e);
 /* --at time in seconds, if given. */
 bool engine_at(const struct engine *e, int64_t *at);
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);

@@ -11,6 +11,20 @@
 #include "cs_engine.h"
 
 void report_json(FILE *out, struct engine *e);
+
+/* A periodic report: the cumulative report plus the window that just
+ * ended (its servers, and which servers became broken or were fixed). */
+struct report_window {
+	const char *kind;       /* "interval", "signal", "final" */
+	int64_t start, end;     /* ns */
+	struct agg *agg;
+	const struct agg_server *const *became_broken;
+	size_t n_broken;
+	const struct agg_server *const *fixed;
+	size_t n_fixed;
+};
+
+void report_json_window(FILE *out, struct engine *e, const struct report_window *win);
 struct report_opts {
 	bool color;       /* ANSI colours (a terminal, NO_COLOR unset) */
 	unsigned top;     /* servers listed in the text table, 0 = no limit */

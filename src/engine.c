@@ -34,6 +34,7 @@ struct engine {
 	const struct cs_cidr *nets;
 	size_t nnets;
 	const struct ignore_list *ignore;
+	const char *sensor;
 	int64_t now;
 	int64_t prev_ts;   /* timestamp of the previous frame */
 	uint64_t clock_jumps;
@@ -68,6 +69,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->nets = cfg->nets;
 	e->nnets = cfg->nnets;
 	e->ignore = cfg->ignore;
+	e->sensor = cfg->sensor ? cfg->sensor : "chainsniff";
 	e->have_at = cfg->have_at;
 	e->at = cfg->at;
 	return e;
@@ -501,6 +503,8 @@ struct diag *engine_diag(struct engine *e) { return e->diag; }
 void engine_set_diag(struct engine *e, struct diag *d) { e->diag = d; }
 struct agg *engine_window(struct engine *e) { return e->window; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }
+const char *engine_sensor(const struct engine *e) { return e->sensor; }
+int64_t engine_now(const struct engine *e) { return e->now; }
 
 bool engine_window_reset(struct engine *e)
 {

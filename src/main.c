@@ -8,9 +8,12 @@
 #include "cs_engine.h"
 #include "cs_limits.h"
 #include "cs_report.h"
+#include "cs_sensor.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@ enum exit_code {
 	EXIT_USAGE = 2,
 	EXIT_DAMAGED = 3,
 	EXIT_OUTPUT = 4,
+	EXIT_BROKEN = 5,
 };
 
 #define MAX_FILES CS_MAX_INPUTS
@@ -44,21 +48,35 @@ struct options {
 	struct trust_opts trust;
 	const char *intermediates;
 	int warn_days;
+	const char *report_dir;
+	int64_t interval;
+	unsigned keep;
+	const char *sensor;
+	char hostname[256];
+	bool fail_on_broken;
+	const char *user;
+	struct cs_cidr nets[CS_MAX_SERVER_NETS];
+	const char *ignore_path;
 	int format; /* FORMAT_* */
 	struct report_opts report;
 	struct cs_capture_opts cap;
 	struct engine_config eng;
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, report_requested, reload_requested;
 static struct cs_source *live_source;
 
-static void on_stop_signal(int sig)
+static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
-	if (live_source)
-		capture_break(live_source);
+	if (sig == SIGUSR1) {
+		report_requested = 1;
+	} else if (sig == SIGHUP) {
+		reload_requested = 1;
+	} else {
+		stop_requested = 1;
+		if (live_source)
+			capture_break(live_source);
+	}
 }
 
 static void usage(FILE *f)
@@ -82,10 +100,20 @@ static void usage(FILE *f)
 	      "  --intermediates F   known intermediates, only to explain and fix broken chains\n"
 	      "  --at TIME           validate at TIME (YYYY-MM-DD[THH:MM:SSZ] or @EPOCH), not capture time\n"
 	      "  --warn-days N       warn when a certificate expires within N days (default 30)\n"
+	      "  --interval D        with --report-dir: a report every D of capture time (15m, 1h, 1d)\n"
+	      "  --report-dir DIR    periodic, SIGUSR1 and final reports go there (JSON and text)\n"
+	      "  --keep N            keep the newest N reports of each kind (default all)\n"
+	      "  --sensor NAME       name in every report (default: the host name)\n"
+	      "  --server-net CIDR   report only servers in CIDR (repeatable)\n"
+	      "  --ignore FILE       known problems to leave out (lines: SERVER SNI CODE)\n"
+	      "  --fail-on broken    exit 5 if any broken chain was seen\n"
+	      "  -Z USER             drop privileges to USER once the capture is open\n"
 	      "  --max-flows N       flow table size (default 131072)\n"
 	      "  --memcap MIB        handshake buffer budget in MiB (default 256)\n"
 	      "  -h, --help          this text;  -V, --version  the version\n"
-	      "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output error.\n",
+	      "Signals: SIGINT/SIGTERM stop and report; SIGUSR1 reports now; SIGHUP reloads the trust store.\n"
+	      "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output error,\n"
+	      "5 broken chains seen (--fail-on broken).\n",
 	      f);
 }
 
@@ -144,7 +172,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum {
 		OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS,
 		OPT_CA_FILE, OPT_CA_DIR, OPT_ADD_CA, OPT_INTERMEDIATES, OPT_AT, OPT_WARN_DAYS,
-		OPT_TOP, OPT_ALL, OPT_DETAILS,
+		OPT_TOP, OPT_ALL, OPT_DETAILS, OPT_INTERVAL, OPT_REPORT_DIR, OPT_KEEP, OPT_SENSOR,
+		OPT_FAIL_ON, OPT_SERVER_NET, OPT_IGNORE,
 	};
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
@@ -161,6 +190,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"top", required_argument, NULL, OPT_TOP},
 		{"all", no_argument, NULL, OPT_ALL},
 		{"details", no_argument, NULL, OPT_DETAILS},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"report-dir", required_argument, NULL, OPT_REPORT_DIR},
+		{"keep", required_argument, NULL, OPT_KEEP},
+		{"sensor", required_argument, NULL, OPT_SENSOR},
+		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+		{"server-net", required_argument, NULL, OPT_SERVER_NET},
+		{"ignore", required_argument, NULL, OPT_IGNORE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -174,7 +210,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
 	o->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
 	o->report.top = 20;
-	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:Z:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nfiles == MAX_FILES)
@@ -223,6 +259,39 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DETAILS:
 			o->report.details = true;
+			break;
+		case OPT_INTERVAL:
+			if (!parse_duration(optarg, &o->interval))
+				return fail_line("--interval", "expects a duration: 90s, 15m, 1h, 1d"), EXIT_USAGE;
+			break;
+		case OPT_REPORT_DIR:
+			o->report_dir = optarg;
+			break;
+		case OPT_KEEP:
+			if (!parse_uint(optarg, 1000000, &v))
+				return fail_line("--keep", "must be 0..1000000 (0: keep all)"), EXIT_USAGE;
+			o->keep = (unsigned)v;
+			break;
+		case OPT_SENSOR:
+			o->sensor = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "broken"))
+				return fail_line("--fail-on", "the only condition is 'broken'"), EXIT_USAGE;
+			o->fail_on_broken = true;
+			break;
+		case OPT_SERVER_NET:
+			if (o->eng.nnets == CS_MAX_SERVER_NETS)
+				return fail_line("--server-net", "too many networks"), EXIT_USAGE;
+			if (!cidr_parse(optarg, &o->nets[o->eng.nnets]))
+				return fail_line(optarg, "not an address or CIDR network"), EXIT_USAGE;
+			o->eng.nnets++;
+			break;
+		case OPT_IGNORE:
+			o->ignore_path = optarg;
+			break;
+		case 'Z':
+			o->user = optarg;
 			break;
 		case OPT_EVENTS:
 			o->events_path = optarg;
@@ -278,6 +347,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->nfiles && o->iface)
 		return fail_line("-i", "cannot be combined with -r"), EXIT_USAGE;
+	if (o->interval && !o->report_dir)
+		return fail_line("--interval", "needs --report-dir"), EXIT_USAGE;
+	o->eng.nets = o->nets;
+	if (!o->sensor) {
+		if (gethostname(o->hostname, sizeof(o->hostname) - 1) != 0)
+			strcpy(o->hostname, "chainsniff");
+		o->sensor = o->hostname;
+	}
+	o->eng.sensor = o->sensor;
 	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
 	return EXIT_OK;
 }
@@ -292,8 +370,128 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
+/* Everything one run holds; main() owns it. */
+struct run {
+	struct options *o;
+	struct engine *e;
+	struct cs_trust *trust;
+	struct diag *diag;
+	struct diag *old_diags[8]; /* replaced on SIGHUP, freed at exit */
+	struct cs_trust *old_trusts[8];
+	size_t nold;
+	struct sensor *sensor;
+	struct ignore_list *ignore;
+	bool dropped_privileges;
+	time_t last_progress;
+};
+
+static int write_report(struct engine *e, const struct options *o);
+
+static int64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * CS_NS_PER_SEC + ts.tv_nsec;
+}
+
+static struct diag *make_diag(struct run *r, struct cs_trust **trust, char *err, size_t errlen)
+{
+	struct diag_opts dopts = {r->o->warn_days};
+	struct diag *d;
+
+	if (trust_load(&r->o->trust, trust, err, errlen) != CS_OK)
+		return NULL;
+	d = diag_new(*trust, &dopts);
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+	} else if (r->o->intermediates &&
+		   diag_load_intermediates(d, r->o->intermediates, err, errlen) != CS_OK) {
+		diag_free(d);
+		d = NULL;
+	}
+	if (!d) {
+		trust_free(*trust);
+		*trust = NULL;
+	}
+	return d;
+}
+
+/* SIGHUP: a new trust store for the handshakes to come. */
+static void reload_trust(struct run *r)
+{
+	struct cs_trust *t = NULL;
+	struct diag *d;
+	char err[256];
+
+	reload_requested = 0;
+	d = make_diag(r, &t, err, sizeof(err));
+	if (!d || r->nold == CS_ARRAY_LEN(r->old_diags)) {
+		fprintf(stderr, "chainsniff: trust store not reloaded: %s\n", d ? "too many reloads" : err);
+		diag_free(d);
+		trust_free(t);
+		return;
+	}
+	r->old_diags[r->nold] = r->diag;
+	r->old_trusts[r->nold++] = r->trust;
+	r->diag = d;
+	r->trust = t;
+	engine_set_diag(r->e, d);
+	fprintf(stderr, "chainsniff: trust store reloaded: %zu anchors\n", trust_count(t));
+}
+
+static void requested_report(struct run *r, int64_t now)
+{
+	report_requested = 0;
+	if (r->o->report_dir) {
+		if (sensor_report(r->sensor, now, "signal") != CS_OK)
+			fail_line(r->o->report_dir, "cannot write the report");
+	} else {
+		write_report(r->e, r->o);
+	}
+}
+
+/* Progress on a terminal only: bytes read of total, handshakes so far. */
+static void progress(struct run *r, struct cs_source *src, bool done)
+{
+	uint64_t now_b, total;
+	time_t now = time(NULL);
+
+	if (!isatty(STDERR_FILENO) || (!done && now == r->last_progress))
+		return;
+	r->last_progress = now;
+	capture_progress(src, &now_b, &total);
+	if (total)
+		fprintf(stderr, "\r%" PRIu64 " of %" PRIu64 " MB (%" PRIu64 "%%), %" PRIu64
+			" TLS handshakes%s", now_b >> 20, total >> 20, now_b * 100 / total,
+			engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
+	else
+		fprintf(stderr, "\r%" PRIu64 " MB, %" PRIu64 " TLS handshakes%s", now_b >> 20,
+			engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
+}
+
+static bool drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		snprintf(err, errlen, "no such user");
+		return false;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot switch to it: %s", strerror(errno));
+		return false;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(err, errlen, "privileges could be regained");
+		return false;
+	}
+	return true;
+}
+
 /* Read one source to its end; returns the exit code it deserves. */
-static int run_source(struct engine *e, struct engine_input *in, struct cs_source *src)
+static int run_source(struct run *r, struct engine_input *in, struct cs_source *src)
 {
 	char err[256];
 	struct cs_frame f;
@@ -301,10 +499,24 @@ static int run_source(struct engine *e, struct engine_input *in, struct cs_sourc
 	bool first = true;
 
 	in->format = capture_format(src);
+	if (r->o->user && !r->dropped_privileges) {
+		if (!drop_privileges(r->o->user, err, sizeof(err))) {
+			fail_line(r->o->user, err);
+			engine_input_error(in, INPUT_ERROR, "-Z %s: %s", r->o->user, err);
+			return EXIT_INPUT;
+		}
+		r->dropped_privileges = true;
+	}
 	while (!stop_requested) {
+		if (reload_requested)
+			reload_trust(r);
+		if (report_requested)
+			requested_report(r, in->live ? wall_clock_ns() : engine_now(r->e));
 		st = capture_next(src, &f, err, sizeof(err));
-		if (st == CS_MORE)
+		if (st == CS_MORE) { /* a quiet interface: the clock still runs */
+			sensor_tick(r->sensor, wall_clock_ns());
 			continue;
+		}
 		if (st != CS_OK)
 			break;
 		if (first && strcmp(in->format, "pcapng") != 0 &&
@@ -314,8 +526,14 @@ static int run_source(struct engine *e, struct engine_input *in, struct cs_sourc
 			break;
 		}
 		first = false;
-		engine_frame(e, in, &f);
+		if (sensor_tick(r->sensor, f.ts_ns) != CS_OK)
+			fail_line(r->o->report_dir, "cannot write the periodic report");
+		engine_frame(r->e, in, &f);
+		if (!in->live && (in->packets & 0xffff) == 0)
+			progress(r, src, false);
 	}
+	if (!in->live)
+		progress(r, src, true);
 	in->filtered = capture_filtered(src);
 	if (in->live)
 		in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
@@ -336,30 +554,36 @@ static int run_source(struct engine *e, struct engine_input *in, struct cs_sourc
 	}
 }
 
-static int run_files(struct engine *e, const struct options *o)
+static int run_files(struct run *r)
 {
+	const struct options *o = r->o;
 	int rc = EXIT_OK;
 
 	for (size_t i = 0; i < o->nfiles && !stop_requested; i++) {
-		struct engine_input *in = engine_input_begin(e, o->files[i], false);
+		struct engine_input *in = engine_input_begin(r->e, o->files[i], false);
 		struct cs_source *src = NULL;
 		char err[256];
 
+		if (!in) {
+			fail_line(o->files[i], "too many inputs");
+			return worse(rc, EXIT_USAGE);
+		}
 		if (capture_open_file(o->files[i], &o->cap, &src, err, sizeof(err)) != CS_OK) {
 			fail_line(o->files[i], err);
 			engine_input_error(in, INPUT_ERROR, "%s", err);
 			rc = worse(rc, EXIT_INPUT);
 			continue;
 		}
-		rc = worse(rc, run_source(e, in, src));
+		rc = worse(rc, run_source(r, in, src));
 		capture_close(src);
 	}
 	return rc;
 }
 
-static int run_live(struct engine *e, const struct options *o)
+static int run_live(struct run *r)
 {
-	struct engine_input *in = engine_input_begin(e, o->iface, true);
+	const struct options *o = r->o;
+	struct engine_input *in = engine_input_begin(r->e, o->iface, true);
 	char err[256];
 	int rc;
 
@@ -368,7 +592,7 @@ static int run_live(struct engine *e, const struct options *o)
 		engine_input_error(in, INPUT_ERROR, "%s", err);
 		return EXIT_INPUT;
 	}
-	rc = run_source(e, in, live_source);
+	rc = run_source(r, in, live_source);
 	capture_close(live_source);
 	live_source = NULL;
 	return rc;
@@ -379,10 +603,12 @@ static void install_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static int dump_chains(struct engine *e, const char *dir)
@@ -433,17 +659,58 @@ static int write_report(struct engine *e, const struct options *o)
 	return EXIT_OK;
 }
 
+/* The latest capture time read (files may come in any order). */
+static int64_t last_time(struct engine *e)
+{
+	int64_t first, last;
+
+	return engine_time_range(e, &first, &last) ? last : 0;
+}
+
+static void run_free(struct run *r)
+{
+	sensor_free(r->sensor);
+	engine_free(r->e);
+	diag_free(r->diag);
+	trust_free(r->trust);
+	for (size_t i = 0; i < r->nold; i++) {
+		diag_free(r->old_diags[i]);
+		trust_free(r->old_trusts[i]);
+	}
+	ignore_free(r->ignore);
+}
+
+static int setup(struct run *r, char *err, size_t errlen)
+{
+	struct options *o = r->o;
+	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report};
+
+	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
+		return EXIT_INPUT;
+	o->eng.ignore = r->ignore;
+	r->diag = make_diag(r, &r->trust, err, errlen);
+	if (!r->diag)
+		return EXIT_INPUT;
+	o->eng.diag = r->diag;
+	r->e = engine_new(&o->eng);
+	if (!r->e) {
+		snprintf(err, errlen, "out of memory");
+		return EXIT_INPUT;
+	}
+	r->sensor = sensor_new(&so, r->e, err, errlen);
+	return r->sensor ? EXIT_OK : EXIT_OUTPUT;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct engine *e;
-	struct cs_trust *trust = NULL;
-	struct diag *diag;
-	struct diag_opts dopts;
+	struct run r;
 	char err[256];
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
 	rc = parse_args(argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;
@@ -457,34 +724,26 @@ int main(int argc, char **argv)
 			fail_line(o.events_path, strerror(errno));
 			return EXIT_OUTPUT;
 		}
+		setvbuf(o.events, NULL, _IOLBF, 0); /* a log shipper sees whole lines */
 		o.eng.on_event = write_event;
 		o.eng.event_ctx = o.events;
 	}
-	if (trust_load(&o.trust, &trust, err, sizeof(err)) != CS_OK) {
-		fprintf(stderr, "chainsniff: trust store: %s\n", err);
-		return EXIT_INPUT;
-	}
-	dopts.warn_days = o.warn_days;
-	o.eng.diag = diag = diag_new(trust, &dopts);
-	if (diag && o.intermediates &&
-	    diag_load_intermediates(diag, o.intermediates, err, sizeof(err)) != CS_OK) {
-		fprintf(stderr, "chainsniff: --intermediates: %s\n", err);
-		diag_free(diag);
-		trust_free(trust);
-		return EXIT_INPUT;
-	}
-	e = diag ? engine_new(&o.eng) : NULL;
-	if (!e) {
-		fail_line("chainsniff", "out of memory");
-		diag_free(diag);
-		trust_free(trust);
-		return EXIT_INPUT;
+	rc = setup(&r, err, sizeof(err));
+	if (rc != EXIT_OK) {
+		fprintf(stderr, "chainsniff: %s\n", err);
+		run_free(&r);
+		return rc;
 	}
 	install_signals();
-	rc = o.iface ? run_live(e, &o) : run_files(e, &o);
-	engine_finish(e);
+	rc = o.iface ? run_live(&r) : run_files(&r);
+	engine_finish(r.e);
+	if (o.report_dir && sensor_report(r.sensor, o.iface ? wall_clock_ns() : last_time(r.e),
+					  "final") != CS_OK) {
+		fail_line(o.report_dir, "cannot write the final report");
+		rc = worse(rc, EXIT_OUTPUT);
+	}
 	if (o.dump_dir)
-		rc = worse(rc, dump_chains(e, o.dump_dir));
+		rc = worse(rc, dump_chains(r.e, o.dump_dir));
 	if (o.events && (fflush(o.events) != 0 || ferror(o.events))) {
 		fail_line(o.events_path, strerror(errno));
 		rc = worse(rc, EXIT_OUTPUT);
@@ -492,9 +751,9 @@ int main(int argc, char **argv)
 	if (o.events && o.events != stdout)
 		fclose(o.events);
 	if (!(o.events == stdout && !o.out_path))
-		rc = worse(rc, write_report(e, &o));
-	engine_free(e);
-	diag_free(diag);
-	trust_free(trust);
+		rc = worse(rc, write_report(r.e, &o));
+	if (rc == EXIT_OK && o.fail_on_broken && engine_totals(r.e)->broken_handshakes)
+		rc = EXIT_BROKEN;
+	run_free(&r);
 	return rc;
 }

@@ -486,7 +486,51 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_close(w, '}');
 }
 
+static void json_server_key(struct jw *w, const struct agg_server *s)
+{
+	char ip[64];
+
+	jw_open(w, NULL, '{');
+	jw_str(w, "server_ip", cs_addr_str(&s->ip, ip, sizeof(ip)));
+	jw_u64(w, "server_port", s->port);
+	if (s->has_sni)
+		jw_wire(w, "sni", s->sni, s->sni_len);
+	else
+		jw_raw(w, "sni", "null");
+	jw_close(w, '}');
+}
+
+static void json_window(struct jw *w, struct engine *e, const struct report_window *win)
+{
+	const struct agg_server *const *servers;
+	size_t n;
+
+	jw_open(w, "window", '{');
+	jw_str(w, "kind", win->kind);
+	jw_time(w, "start", win->start);
+	jw_time(w, "end", win->end);
+	jw_open(w, "became_broken", '[');
+	for (size_t i = 0; i < win->n_broken; i++)
+		json_server_key(w, win->became_broken[i]);
+	jw_close(w, ']');
+	jw_open(w, "fixed", '[');
+	for (size_t i = 0; i < win->n_fixed; i++)
+		json_server_key(w, win->fixed[i]);
+	jw_close(w, ']');
+	servers = agg_sorted(win->agg, &n);
+	jw_open(w, "servers", '[');
+	for (size_t i = 0; i < n; i++)
+		json_server(w, e, servers[i]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
 void report_json(FILE *out, struct engine *e)
+{
+	report_json_window(out, e, NULL);
+}
+
+void report_json_window(FILE *out, struct engine *e, const struct report_window *win)
 {
 	struct jw w = {out, 0, true};
 	const struct agg_server *const *servers;
@@ -497,6 +541,9 @@ void report_json(FILE *out, struct engine *e)
 	jw_open(&w, NULL, '{');
 	jw_u64(&w, "report_version", 1);
 	jw_str(&w, "generator", "chainsniff " CS_VERSION);
+	jw_str(&w, "sensor", engine_sensor(e));
+	if (win)
+		json_window(&w, e, win);
 	if (engine_time_range(e, &first, &last)) {
 		jw_time(&w, "first_seen", first);
 		jw_time(&w, "last_seen", last);
