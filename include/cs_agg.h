@@ -103,6 +103,15 @@ const struct agg_stats *agg_stats(const struct agg *a);
 /* Distinct chains referenced by any server (chain ids are below max_id). */
 size_t agg_distinct_chains(const struct agg *a, size_t max_id);
 
+/* Restoring saved state: find or create an entry / a chain of it, with
+ * zero counts the caller then fills.  NULL at a cap. */
+struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, uint16_t port,
+				      const char *sni, size_t sni_len);
+struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s,
+				    const struct cs_chain *c);
+/* A restored entry's rejections: find or create the one for alert. */
+struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert);
+
 /* Compare addresses as numbers, IPv4 before IPv6. */
 int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b);
 /* Text form (dotted quad or RFC 5952) into buf (INET6_ADDRSTRLEN bytes). */

@@ -25,6 +25,9 @@ struct report_window {
 };
 
 void report_json_window(FILE *out, struct engine *e, const struct report_window *win);
+/* The JSON report plus what a state file and `chainsniff merge` need: each
+ * certificate's DER ("der", base64) and each client set ("*_sketch"). */
+void report_json_state(FILE *out, struct engine *e);
 struct report_opts {
 	bool color;       /* ANSI colours (a terminal, NO_COLOR unset) */
 	unsigned top;     /* servers listed in the text table, 0 = no limit */

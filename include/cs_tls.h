@@ -110,7 +110,8 @@ void tls_set_server(struct tls_conn *c, int dir);
  * Returns how many bytes were consumed (the rest must be offered again with
  * more bytes appended). */
 size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct cs_slice data);
-/* Whether any TLS handshake was seen (this connection counts as one). */
+/* Whether a ClientHello or ServerHello was seen: the connection is a TLS
+ * handshake.  (A lone Certificate message is only counted as unattributed.) */
 bool tls_seen(const struct tls_conn *c);
 /* Classify the connection once it is over. */
 enum tls_outcome tls_outcome(const struct tls_conn *c);

@@ -230,6 +230,42 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 	return CS_OK;
 }
 
+struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, uint16_t port,
+				      const char *sni, size_t sni_len)
+{
+	struct agg_handshake h = {
+		.server_ip = ip, .server_port = port, .sni = sni, .sni_len = sni_len,
+	};
+	struct agg_server *s = find_or_add(a, &h);
+
+	a->sorted_valid = false;
+	return s;
+}
+
+struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s, const struct cs_chain *c)
+{
+	struct agg_handshake h = {.chain = c};
+	struct agg_chain *ac = find_chain(a, s, &h);
+
+	if (ac && ac->handshakes == 0)
+		ac->first_ts = ac->last_ts = 0;
+	return ac;
+}
+
+struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert)
+{
+	for (uint32_t i = 0; i < s->nrejections; i++)
+		if (s->rejections[i].alert == alert)
+			return &s->rejections[i];
+	if (!s->rejections)
+		s->rejections = calloc(AGG_MAX_REJECTION_KINDS, sizeof(*s->rejections));
+	if (!s->rejections || s->nrejections == AGG_MAX_REJECTION_KINDS)
+		return NULL;
+	s->rejections[s->nrejections].alert = alert;
+	clientset_init(&s->rejections[s->nrejections].clients);
+	return &s->rejections[s->nrejections++];
+}
+
 int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b)
 {
 	if (a->family != b->family)

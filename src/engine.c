@@ -275,6 +275,9 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	uint32_t problems = 0;
 
 	if (f->counted || !c || !tls_seen(c)) {
+		if (!f->counted && c && tls_unattributed(c))
+			e->t.chains_unattributed++;
+		f->counted = true;
 		release_flow_buffers(e, f);
 		return;
 	}

@@ -210,6 +210,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
 	o->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
 	o->report.top = 20;
+	opterr = 0; /* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "r:i:f:s:B:po:Z:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -335,7 +336,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			printf("chainsniff %s\n", CS_VERSION);
 			exit(EXIT_OK);
 		default:
-			usage(stderr);
+			if (optopt && strchr("rifsBoZ", optopt))
+				fprintf(stderr, "chainsniff: -%c: needs an argument (see --help)\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "chainsniff: -%c: unknown option (see --help)\n", optopt);
+			else
+				fprintf(stderr, "chainsniff: %s: unknown option or missing argument (see --help)\n",
+					argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

@@ -46,6 +46,7 @@ struct jw {
 	FILE *f;
 	int depth;
 	bool first; /* no comma needed before the next member */
+	bool state; /* also write what --state and merge need (DER, client sketches) */
 };
 
 static void jw_sep(struct jw *w)
@@ -115,6 +116,46 @@ static void jw_time(struct jw *w, const char *k, int64_t ns)
 
 	fmt_time_ns(ns, buf, sizeof(buf));
 	jw_str(w, k, buf);
+}
+
+static void base64(FILE *f, const uint8_t *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	fputc('"', f);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		fputc(t[v >> 18 & 63], f);
+		fputc(t[v >> 12 & 63], f);
+		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+		fputc(i + 2 < n ? t[v & 63] : '=', f);
+	}
+	fputc('"', f);
+}
+
+/* The set itself, so that reports merge: exact hashes or HLL registers. */
+static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
+{
+	if (!w->state)
+		return;
+	jw_open(w, k, '{');
+	if (clientset_exact(cs)) {
+		jw_open(w, "exact", '[');
+		for (uint32_t i = 0; i < cs->n; i++) {
+			char hex[17];
+
+			snprintf(hex, sizeof(hex), "%016" PRIx64, cs->h[i]);
+			jw_str(w, NULL, hex);
+		}
+		jw_close(w, ']');
+	} else {
+		jw_u64(w, "hll_p", CS_HLL_P);
+		jw_key(w, "registers");
+		base64(w->f, cs->regs, CS_HLL_REGISTERS);
+	}
+	jw_close(w, '}');
 }
 
 static void json_input(struct jw *w, const struct engine_input *in)
@@ -281,6 +322,10 @@ static void json_cert(struct jw *w, const struct cs_cert_info *ci)
 	}
 	jw_str(w, "sha256", hex);
 	jw_raw(w, "parsed", ci->parsed ? "true" : "false");
+	if (w->state) {
+		jw_key(w, "der");
+		base64(w->f, ci->der, ci->der_len);
+	}
 	jw_close(w, '}');
 }
 
@@ -375,6 +420,8 @@ static void json_chain(struct jw *w, struct engine *e, const struct agg_server *
 	jw_u64(w, "handshakes", ac->handshakes);
 	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
 	jw_str(w, "status", ac->broken_handshakes ? "broken" : "ok");
+	if (w->state)
+		jw_time(w, "last_seen", ac->last_ts);
 	jw_open(w, "problems", '[');
 	for (size_t i = 0; i < np; i++)
 		json_problem(w, &probs[i], NULL);
@@ -419,6 +466,7 @@ static void json_rejections(struct jw *w, const struct agg_server *s)
 		jw_u64(w, "alert_code", r->alert);
 		jw_u64(w, "handshakes", r->handshakes);
 		jw_u64(w, "clients", clientset_count(&r->clients));
+		json_sketch(w, "clients_sketch", &r->clients);
 		jw_open(w, "fingerprints", '[');
 		for (uint32_t k = 0; k < r->nfp; k++) {
 			jw_open(w, NULL, '{');
@@ -468,6 +516,12 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_u64(w, "broken_handshakes", s->broken_handshakes);
 	jw_u64(w, "clients", clientset_count(&s->clients));
 	jw_u64(w, "clients_total", clientset_count(&s->clients_total));
+	json_sketch(w, "clients_sketch", &s->clients);
+	json_sketch(w, "clients_total_sketch", &s->clients_total);
+	if (w->state) {
+		jw_u64(w, "sni_not_sent", s->sni_not_sent);
+		jw_u64(w, "sni_not_captured", s->sni_not_captured);
+	}
 	jw_raw(w, "rejected_but_judged_ok",
 	       s->nrejections && !s->broken_handshakes && s->handshakes ? "true" : "false");
 	jw_time(w, "first_seen", s->first_seen);
@@ -530,9 +584,21 @@ void report_json(FILE *out, struct engine *e)
 	report_json_window(out, e, NULL);
 }
 
+static void json_document(FILE *out, struct engine *e, const struct report_window *win, bool state);
+
 void report_json_window(FILE *out, struct engine *e, const struct report_window *win)
 {
-	struct jw w = {out, 0, true};
+	json_document(out, e, win, false);
+}
+
+void report_json_state(FILE *out, struct engine *e)
+{
+	json_document(out, e, NULL, true);
+}
+
+static void json_document(FILE *out, struct engine *e, const struct report_window *win, bool state)
+{
+	struct jw w = {out, 0, true, state};
 	const struct agg_server *const *servers;
 	int64_t first, last;
 	size_t n;
@@ -580,7 +646,7 @@ static void jw_ip(struct jw *w, const char *k, const struct cs_addr *a)
 
 void report_event(FILE *out, const struct engine_event *ev)
 {
-	struct jw w = {out, 0, true};
+	struct jw w = {out, 0, true, false};
 	char hex[2 * CS_SHA256_LEN + 1];
 
 	fputc('{', out);

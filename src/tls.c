@@ -621,7 +621,7 @@ size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct c
 
 bool tls_seen(const struct tls_conn *c)
 {
-	return c->client_hello || c->server_hello || c->chain || c->client_certs;
+	return c->client_hello || c->server_hello;
 }
 
 const struct cs_chain *tls_server_chain(const struct tls_conn *c)
