@@ -24,6 +24,35 @@
 #   client-auth.pcap        cap_client_auth        -Verify: the client sends a cert too
 #   multi-server.pcap       cap_multi_server       4 connections, 3 servers (sort order)
 #
+# The chain diagnosis captures (`scripts/mkpcaps.sh diag` records only these),
+# TLS 1.2 on 127.0.0.1:443 unless said otherwise; the client trusts
+# pcaps/lab/pki/trust.pem and the function checks OpenSSL's verify result:
+#   diag-untrusted-root.pcap        cap_diag_untrusted_root        evil, evilint, evilroot
+#   diag-expired-intermediate.pcap  cap_diag_expired_intermediate  underexp, expint (expired 2021)
+#   diag-expired-leaf.pcap          cap_diag_expired_leaf          expired (2021), int1
+#   diag-expired-root.pcap          cap_diag_expired_root          oldleaf alone (its root expired 2022)
+#   diag-cross-sign-stale.pcap      cap_diag_cross_sign_stale      xs, int1, rootxs (expired cross-cert)
+#   diag-weak-signature.pcap        cap_diag_weak_signature        sha1 (SHA-1), int1; SECLEVEL=0
+#   diag-weak-key.pcap              cap_diag_weak_key              rsa1024, int1; SECLEVEL=0
+#   diag-not-ca.pcap                cap_diag_not_ca                undernotca, notca (CA:FALSE)
+#   diag-not-yet-valid.pcap         cap_diag_not_yet_valid         future (from 2030), int1
+#   diag-expiring-soon.pcap         cap_diag_expiring_soon         soon (expires 7 days after mkpki), int1
+#   diag-ecdsa-ok.pcap              cap_diag_ecdsa_ok              ec, ecint (P-256): a good chain
+#   diag-bad-purpose.pcap           cap_diag_bad_purpose           clientonly (EKU clientAuth), int1
+#   diag-self-signed-leaf.pcap      cap_diag_self_signed_leaf      selfsigned alone
+#   diag-hostname-mismatch.pcap     cap_diag_hostname_mismatch     one, int1 for SNI mismatch.test
+#   diag-wrong-order.pcap           cap_diag_wrong_order           order, root, int1
+#   diag-root-included.pcap         cap_diag_root_included         rootinc, int1, root
+#   diag-duplicate-cert.pcap        cap_diag_duplicate_cert        dup, int1, int1
+#   diag-extra-certs.pcap           cap_diag_extra_certs           extra, int1, ecint
+#   diag-missing-seen.pcap          cap_diag_missing_seen          miss alone on :443, then one+int1 on :8443
+#   diag-missing-aia.pcap           cap_diag_missing_aia           aia alone (AIA http://ca.test/int1.crt)
+#   diag-client-rejects.pcap        cap_diag_client_rejects        evil chain; the client trusts only
+#                                                                  root: fatal alert unknown_ca
+#   diag-rejected-ok.pcap           cap_diag_rejected_ok           one, int1; the client trusts only
+#                                                                  evilroot: fatal alert unknown_ca
+# (diag-bad-signature.pcap is made by scripts/quirks.sh.)
+#
 # Ground truth for each is in pcaps/README.md.  Re-running re-records every
 # capture (or only the ones named: `scripts/mkpcaps.sh tls13 ipv6`); keys,
 # randoms and times change, certificates do not (mkpki.sh keeps them), so the
@@ -136,14 +165,33 @@ s_server() {
 }
 
 # s_client CONNECT [options...]: one session; sends one line, then closes.
+# Knobs (environment assignments in front of the call, as in mkpki.sh):
+# CA=root (default; the client trusts $PKI/$CA.pem) and VERIFY=0 (the verify
+# return code the client must end with; the session goes on whatever it is).
 s_client() {
-	local connect=$1
+	local connect=$1 want=${VERIFY:-0}
 	shift
 	echo "hello from chainsniff lab" |
-		openssl s_client -connect "$connect" -CAfile "$PKI/root.pem" "$@" \
+		openssl s_client -connect "$connect" -CAfile "$PKI/${CA:-root}.pem" "$@" \
 			>"$WORK/cli.out" 2>&1 || { cat "$WORK/cli.out" >&2; die "s_client $connect failed"; }
-	grep -qE "Verify return code: 0 \(ok\)" "$WORK/cli.out" ||
-		{ cat "$WORK/cli.out" >&2; die "s_client $connect: chain did not verify"; }
+	grep -qE "Verify return code: $want \(" "$WORK/cli.out" ||
+		{ cat "$WORK/cli.out" >&2; die "s_client $connect: verify return code is not $want"; }
+}
+
+# s_client_rejects CONNECT [options...]: a strict client (-verify_return_error)
+# that must fail verification with error VERIFY and abort the handshake (it
+# sends a fatal alert after the server's flight).  CA as for s_client.
+s_client_rejects() {
+	local connect=$1
+	shift
+	if echo "hello from chainsniff lab" |
+		openssl s_client -connect "$connect" -CAfile "$PKI/${CA:-root}.pem" -verify_return_error \
+			"$@" >"$WORK/cli.out" 2>&1; then
+		cat "$WORK/cli.out" >&2
+		die "s_client $connect: the handshake succeeded"
+	fi
+	grep -q "verify error:num=${VERIFY:?}:" "$WORK/cli.out" ||
+		{ cat "$WORK/cli.out" >&2; die "s_client $connect: no verify error $VERIFY"; }
 }
 
 # simple NAME-OF-FILE CERT SNI [server options] -- [client options]:
@@ -314,10 +362,95 @@ cap_smtp_starttls() {
 	td_stop
 }
 
+# ---- the chain diagnosis (pcaps/README.md, "Diagnosis captures") ----------
+# Each server sends the chain of mkpki.sh's NAME.chain.pem in file order (what
+# tshark shows); the client trusts trust.pem (root, ecroot) and must end with
+# the verify return code VERIFY: 0, or the LAST error s_client's verify
+# callback saw (a leaf alone: 20 then 21, "unable to verify the first
+# certificate"; undernotca: 79 then 32, "key usage does not include
+# certificate signing").  mkpki.sh checks openssl verify's FIRST error.
+# The SHA-1 and RSA-1024 leaves need @SECLEVEL=0 on both sides.
+LOW=(-cipher "DEFAULT@SECLEVEL=0")
+cap_diag_untrusted_root() { CA=trust VERIFY=19 simple diag-untrusted-root.pcap evil evil.test -tls1_2; }
+cap_diag_expired_intermediate() {
+	CA=trust VERIFY=10 simple diag-expired-intermediate.pcap underexp underexp.test -tls1_2
+}
+cap_diag_expired_leaf()     { CA=trust VERIFY=10 simple diag-expired-leaf.pcap expired expired.test -tls1_2; }
+# The client trusts oldroot only: the path oldleaf -> oldroot ends at an
+# expired anchor.
+cap_diag_expired_root()     { CA=oldroot VERIFY=10 simple diag-expired-root.pcap oldleaf oldleaf.test -tls1_2; }
+# OpenSSL (trusted first) stops at the trusted root and never looks at rootxs.
+cap_diag_cross_sign_stale() { CA=trust VERIFY=0 simple diag-cross-sign-stale.pcap xs xs.test -tls1_2; }
+cap_diag_weak_signature() {
+	CA=trust VERIFY=0 simple diag-weak-signature.pcap sha1 sha1.test -tls1_2 "${LOW[@]}" -- -tls1_2 "${LOW[@]}"
+}
+cap_diag_weak_key() {
+	CA=trust VERIFY=0 simple diag-weak-key.pcap rsa1024 rsa1024.test -tls1_2 "${LOW[@]}" -- -tls1_2 "${LOW[@]}"
+}
+cap_diag_not_ca()           { CA=trust VERIFY=32 simple diag-not-ca.pcap undernotca undernotca.test -tls1_2; }
+cap_diag_not_yet_valid()    { CA=trust VERIFY=9 simple diag-not-yet-valid.pcap future future.test -tls1_2; }
+# Only before soon's notAfter (CERTS.txt); after it, the committed file is kept.
+cap_diag_expiring_soon() {
+	if ! openssl x509 -in "$PKI/soon.pem" -noout -checkend 0 >/dev/null; then
+		echo "mkpcaps: soon.pem has expired: diag-expiring-soon.pcap kept as it is" >&2
+		return 0
+	fi
+	CA=trust VERIFY=0 simple diag-expiring-soon.pcap soon soon.test -tls1_2
+}
+cap_diag_ecdsa_ok()         { CA=trust VERIFY=0 simple diag-ecdsa-ok.pcap ec ec.test -tls1_2; }
+cap_diag_bad_purpose()      { CA=trust VERIFY=26 simple diag-bad-purpose.pcap clientonly clientonly.test -tls1_2; }
+cap_diag_self_signed_leaf() { CA=trust VERIFY=18 simple diag-self-signed-leaf.pcap selfsigned selfsigned.test -tls1_2; }
+cap_diag_hostname_mismatch() {
+	CA=trust VERIFY=62 simple diag-hostname-mismatch.pcap one mismatch.test -tls1_2 -- \
+		-verify_hostname mismatch.test
+}
+cap_diag_wrong_order()      { CA=trust VERIFY=0 simple diag-wrong-order.pcap order order.test -tls1_2; }
+cap_diag_root_included()    { CA=trust VERIFY=0 simple diag-root-included.pcap rootinc rootinc.test -tls1_2; }
+cap_diag_duplicate_cert()   { CA=trust VERIFY=0 simple diag-duplicate-cert.pcap dup dup.test -tls1_2; }
+cap_diag_extra_certs()      { CA=trust VERIFY=0 simple diag-extra-certs.pcap extra extra.test -tls1_2; }
+cap_diag_missing_aia()      { CA=trust VERIFY=21 simple diag-missing-aia.pcap aia aia.test -tls1_2; }
+
+# Two servers: miss.test alone on :443 first (its issuer int1 is missing), then
+# one.test with int1 on :8443, which puts int1 in the capture.
+cap_diag_missing_seen() {
+	td_start "$OUT/diag-missing-seen.pcap" "host 127.0.0.1 and (tcp port 443 or tcp port 8443)"
+	s_server miss 127.0.0.1 443 -tls1_2
+	s_server one 127.0.0.1 8443 -tls1_2
+	CA=trust VERIFY=21 s_client 127.0.0.1:443 -servername miss.test
+	CA=trust VERIFY=0 s_client 127.0.0.1:8443 -servername one.test
+	srv_wait
+	td_stop
+}
+
+# Strict clients that reject the chain: a fatal unknown_ca alert (48) in
+# cleartext (TLS 1.2) right after the server's flight.  client-rejects: the
+# evil chain (untrusted root) to a client that trusts root only; rejected-ok:
+# a good chain (one, int1) to a client that trusts evilroot only.
+cap_diag_client_rejects() {
+	td_start "$OUT/diag-client-rejects.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server evil 127.0.0.1 443 -tls1_2
+	CA=root VERIFY=19 s_client_rejects 127.0.0.1:443 -servername evil.test
+	srv_wait
+	td_stop
+}
+cap_diag_rejected_ok() {
+	td_start "$OUT/diag-rejected-ok.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server one 127.0.0.1 443 -tls1_2
+	CA=evilroot VERIFY=20 s_client_rejects 127.0.0.1:443 -servername one.test
+	srv_wait
+	td_stop
+}
+
+DIAG="diag_untrusted_root diag_expired_intermediate diag_expired_leaf diag_expired_root
+diag_cross_sign_stale diag_weak_signature diag_weak_key diag_not_ca diag_not_yet_valid
+diag_expiring_soon diag_ecdsa_ok diag_bad_purpose diag_self_signed_leaf diag_hostname_mismatch
+diag_wrong_order diag_root_included diag_duplicate_cert diag_extra_certs diag_missing_seen
+diag_missing_aia diag_client_rejects diag_rejected_ok"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
-any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server"
+any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG"
 if [ $# -gt 0 ]; then
 	ALL=$(echo "$@" | tr - _)
+	[ "$ALL" = diag ] && ALL=$DIAG
 fi
 for c in $ALL; do
 	echo "mkpcaps: $c" >&2

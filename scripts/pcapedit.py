@@ -27,6 +27,10 @@ OP is one of:
              tcpdump -s 1000: the ClientHello is whole, the flight is not
   seqwrap    the server's sequence numbers (and the client's ACKs) shifted so
              that they wrap past 2^32 inside the Certificate message
+  sigflip    one byte in the middle of the leaf certificate's signature (the
+             BIT STRING that ends the DER) inverted, in place: lengths, records
+             and segments unchanged, the certificate still parses, its
+             signature no longer verifies (bad_signature)
 
 "The server's first flight" is the server payload from its first data segment
 up to the client's next data segment.  Rewritten packets get correct IPv4 and
@@ -35,6 +39,7 @@ What was done (frames, relative sequence numbers) is printed on stdout; quirks.s
 keeps it in pcaps/lab/quirks.log.
 """
 
+import hashlib
 import struct
 import sys
 
@@ -228,6 +233,7 @@ class Flow:
             mtype = hs[m]
             mlen = int.from_bytes(hs[m + 1:m + 4], "big")
             if mtype == 11:
+                self.hs, self.hs_where, self.cert_hs = hs, where, m
                 self.cert = (where[m], where[m + 4 + mlen - 1] + 1)
                 leaf_len = int.from_bytes(hs[m + 7:m + 10], "big")
                 self.leaf = (where[m + 10], where[m + 10 + leaf_len - 1] + 1)
@@ -442,6 +448,59 @@ def op_seqwrap(fl, out):
     return fl.frames(fl.pkts)
 
 
+def der_tlv(b, off):
+    """(tag, content offset, content end) of the DER element at off."""
+    tag, n = b[off], b[off + 1]
+    if n < 0x80:
+        return tag, off + 2, off + 2 + n
+    k = n & 0x7F
+    return tag, off + 2 + k, off + 2 + k + int.from_bytes(b[off + 2:off + 2 + k], "big")
+
+
+def op_sigflip(fl, out):
+    # the certificates of the Certificate message, as handshake offsets
+    m = fl.cert_hs
+    certs, c = [], m + 7
+    while c < m + 4 + int.from_bytes(fl.hs[m + 1:m + 4], "big"):
+        n = int.from_bytes(fl.hs[c:c + 3], "big")
+        certs.append((c + 3, c + 3 + n))
+        c += 3 + n
+    leaf = fl.hs[certs[0][0]:certs[0][1]]
+    # Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+    tag, body, end = der_tlv(leaf, 0)
+    _, _, tbs_end = der_tlv(leaf, body)
+    _, _, alg_end = der_tlv(leaf, tbs_end)
+    tag, bits, bits_end = der_tlv(leaf, alg_end)
+    if tag != 0x03 or bits_end != len(leaf) or leaf[bits] != 0:
+        die("the leaf does not end with a signature BIT STRING")
+    k = bits + 1 + (bits_end - bits - 1) // 2        # middle byte of the signature
+    flight_off = fl.hs_where[certs[0][0] + k]
+    for i in fl.flight_idx:
+        p = fl.pkts[i]
+        o = flight_off - (p.seq - fl.flight_seq)
+        if 0 <= o < len(p.payload):
+            old = p.payload[o]
+            p.payload = p.payload[:o] + bytes([old ^ 0xFF]) + p.payload[o + 1:]
+            break
+    else:
+        die("the signature byte is in no packet")
+    new_leaf = bytearray(leaf)
+    new_leaf[k] ^= 0xFF
+    ders = [bytes(new_leaf)] + [fl.hs[a:b] for a, b in certs[1:]]
+    fl.describe()
+    print("  leaf signature BIT STRING contents: rel. seq [%d,%d) (%d signature bytes after the"
+          " unused-bits byte)" % (fl.rel(fl.hs_where[certs[0][0] + bits]),
+                                  fl.rel(fl.hs_where[certs[0][0] + bits_end - 1]) + 1,
+                                  bits_end - bits - 1))
+    print("  byte at rel. seq %d (leaf DER offset %d, frame %d) %#04x -> %#04x"
+          % (fl.rel(flight_off), k, i + 1, old, old ^ 0xFF))
+    print("  leaf sha256 %s -> %s" % (hashlib.sha256(leaf).hexdigest(),
+                                      hashlib.sha256(new_leaf).hexdigest()))
+    print("  chain sha256 %s (%d certificates)" % (hashlib.sha256(b"".join(ders)).hexdigest(),
+                                                   len(ders)))
+    return fl.frames(fl.pkts)
+
+
 def sack_shift(p, delta):
     """Shift SACK blocks (option 5) of client packets, which acknowledge server bytes."""
     o = 20
@@ -462,7 +521,7 @@ def sack_shift(p, delta):
 
 OPS = {"shuffle": op_shuffle, "retrans": op_retrans, "seg40": op_seg40, "vlan": op_vlan,
        "qinq": op_qinq, "midstream": op_midstream, "gap": op_gap, "truncate": op_truncate,
-       "snaplen": op_snaplen, "seqwrap": op_seqwrap}
+       "snaplen": op_snaplen, "seqwrap": op_seqwrap, "sigflip": op_sigflip}
 
 
 def main():

@@ -18,6 +18,11 @@
 #   quirk-seqwrap.pcap     sequence numbers wrap past 2^32 inside the
 #                          Certificate message                            (two-intermediates)
 #
+# and one capture of the chain diagnosis (log: pcaps/lab/diag-edits.log):
+#
+#   diag-bad-signature.pcap  one byte of the leaf's signature inverted
+#                            (bad_signature)                              (one-intermediate)
+#
 # Run after scripts/mkpcaps.sh; it only reads pcaps/lab/*.pcap and is
 # deterministic (re-running on the same sources gives the same files).
 # Needs /usr/bin/python3 (Debian python3, standard library only): the work is
@@ -31,6 +36,9 @@ ED=scripts/pcapedit.py
 
 quirk() { # quirk OP SOURCE NAME
 	/usr/bin/python3 "$ED" "$1" "$LAB/$2.pcap" "$LAB/quirk-$3.pcap"
+}
+diag() { # diag OP SOURCE NAME
+	/usr/bin/python3 "$ED" "$1" "$LAB/$2.pcap" "$LAB/diag-$3.pcap"
 }
 
 {
@@ -48,3 +56,9 @@ quirk() { # quirk OP SOURCE NAME
 	quirk seqwrap   two-intermediates seqwrap
 } >"$LAB/quirks.log"
 cat "$LAB/quirks.log"
+{
+	echo "# made by scripts/quirks.sh (scripts/pcapedit.py); rel. seq = tshark's relative"
+	echo "# sequence numbers of the server's direction (first payload byte = 1)"
+	diag sigflip one-intermediate bad-signature
+} >"$LAB/diag-edits.log"
+cat "$LAB/diag-edits.log"
