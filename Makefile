@@ -52,10 +52,12 @@ $(BIN): $(B)/obj/main.o $(B)/libchainsniff.a
 	ln -sf $(abspath $@) build/chainsniff$(if $(filter 1,$(SANITIZE)),-asan,)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libchainsniff.a | $(B)/tests
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LDFLAGS) $(B)/libchainsniff.a $(CMOCKA) $(LDLIBS)
+	@echo "  CC  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LDFLAGS) $(B)/libchainsniff.a $(CMOCKA) $(LDLIBS)
 
 $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
+	@echo "  CC  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
 
 $(B)/obj $(B)/tests $(B)/fuzz:
 	mkdir -p $@
@@ -65,6 +67,7 @@ unit: $(TESTBINS)
 
 e2e: $(BIN)
 	@tests/e2e/run.sh $(BIN)
+	@tests/e2e/live.sh $(BIN)
 
 fuzz-replay: $(FUZZBINS)
 	@fail=0; for f in $(FUZZBINS); do n=$$(basename $$f); \

@@ -735,10 +735,10 @@ static void missing_intermediate(struct ctx *cx, const struct path *pa)
 		p->evidence = p->aia_url[0] ? DIAG_EV_AIA : DIAG_EV_NONE;
 	}
 	say(p->message, sizeof(p->message),
-		 "No path to a trusted root: %s \"%s\" was issued by \"%s\", which the server "
-		 "did not send and the trust store does not hold.",
-		 cx->c->n_certs == 1 ? "the leaf, sent alone," : pa->len == 1 ? "the leaf" :
-		 "the last certificate of the path", p->subject, issuer);
+		 "No path to a trusted root: \"%s\" (%s) was issued by \"%s\", which the server "
+		 "did not send and the trust store does not hold.", p->subject,
+		 cx->c->n_certs == 1 ? "the leaf, sent alone" : pa->len == 1 ? "the leaf" :
+		 "the last certificate of the path", issuer);
 	hex_lower(p->evidence_sha256, 32, hex);
 	if (seen)
 		say(p->fix, sizeof(p->fix),
@@ -773,7 +773,7 @@ static void dead_end(struct ctx *cx, const struct path *pa)
 		p = add_node(cx, CS_P_SELF_SIGNED_LEAF, CS_SEV_ERROR, top);
 		if (p) {
 			say(p->message, sizeof(p->message),
-				 "The server sends a self-signed certificate that no trust store holds.");
+				 "The server sends a self-signed certificate that the trust store does not hold.");
 			say(p->fix, sizeof(p->fix),
 				 "Serve a certificate issued by a public CA (or by your private CA, whose "
 				 "root the clients must then trust).");
@@ -830,8 +830,8 @@ wrong:
 	for (size_t i = 0; i < pa->len && off + 1 < sizeof(p->fix); i++) {
 		char s[512];
 
-		if (pa->n[i].sent < 0)
-			break;
+		if (pa->n[i].sent < 0 || (pa->n[i].anchor && i > 0))
+			break; /* the root itself need not be served (see root_included) */
 		cert_subject(cx, &pa->n[i], s, sizeof(s));
 		say(p->fix + off, sizeof(p->fix) - off, "%s %zu. \"%s\" (now #%d)",
 		    i ? ";" : "", i + 1, s, pa->n[i].sent);
@@ -965,10 +965,37 @@ static void clock_problem(struct ctx *cx)
 	}
 }
 
+/* "a.example, *.b.example, ..." from the subjectAltName, or the CN. */
+static void dns_names(X509 *x, char *out, size_t len)
+{
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; san && i < sk_GENERAL_NAME_num(san) && o + 8 < len; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		int n;
+
+		if (g->type != GEN_DNS)
+			continue;
+		n = ASN1_STRING_length(g->d.dNSName);
+		say(out + o, len - o, "%s%.*s", o ? ", " : "", n,
+		    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		o += strlen(out + o);
+	}
+	GENERAL_NAMES_free(san);
+	if (o == 0) {
+		int k = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)len);
+
+		if (k < 0)
+			out[0] = '\0';
+	}
+}
+
 static void hostname_problem(struct ctx *cx, const char *sni, size_t n)
 {
 	struct diag_problem *p;
-	char host[CS_MAX_SNI + 1];
+	char host[CS_MAX_SNI + 1], names[400];
 	X509 *leaf = cx->e->n ? cx->e->x[0] : NULL;
 	int r;
 
@@ -986,10 +1013,12 @@ static void hostname_problem(struct ctx *cx, const char *sni, size_t n)
 	if (r == 1)
 		return;
 	if ((p = add(cx, CS_P_HOSTNAME_MISMATCH, CS_SEV_ERROR, 0))) {
+		dns_names(leaf, names, sizeof(names));
 		say(p->subject, sizeof(p->subject), "%s",
 			 cx->c->certs[0].parsed ? cx->c->certs[0].subject : "");
 		say(p->message, sizeof(p->message),
-			 "The leaf does not cover the name the client asked for (SNI).");
+			 "The leaf does not cover the name the client asked for (SNI \"%s\"); it is valid "
+			 "for: %s.", host, names[0] ? names : "(no DNS names)");
 		say(p->fix, sizeof(p->fix),
 			 "Serve a certificate whose subjectAltName includes the requested name, or route "
 			 "that name to a server that has one.");
