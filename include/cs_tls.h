@@ -68,6 +68,9 @@ struct tls_dir {
 	bool ccs;             /* ChangeCipherSpec sent: later records are encrypted */
 	uint8_t last_hs;      /* type of the last handshake message, 0 = none */
 	uint32_t skipped;     /* plaintext bytes before the first record */
+	uint8_t nhead, ntail; /* the first and the latest plaintext bytes, */
+	uint8_t head[4];      /* so that STARTTLS words are found however */
+	uint8_t tail[7];      /* TCP split them */
 	struct cs_buf hs;     /* a handshake message spanning records */
 };
 

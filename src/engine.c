@@ -284,7 +284,10 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	f->counted = true;
 	e->t.tls_handshakes++;
 	e->t.client_certificates += c->client_certs;
-	e->t.starttls[c->starttls < TLS_STARTTLS_MAX ? c->starttls : 0]++;
+	/* bytes before the first record of a capture that began mid-stream are
+	 * not a STARTTLS negotiation */
+	if (!(c->starttls == TLS_STARTTLS_OTHER && !f->syn[0] && !f->syn[1]))
+		e->t.starttls[c->starttls < TLS_STARTTLS_MAX ? c->starttls : 0]++;
 	if (tls_unattributed(c))
 		e->t.chains_unattributed++;
 	out = tls_outcome(c);

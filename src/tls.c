@@ -125,22 +125,42 @@ static bool has_word(const uint8_t *p, size_t n, const char *w)
 	return false;
 }
 
-static void scan_preamble(struct tls_conn *c, const struct tls_dir *d,
-			  const uint8_t *p, size_t n)
+static void scan_words(struct tls_conn *c, const uint8_t *p, size_t n)
 {
-	if (n == 0)
-		return;
-	c->starttls_seen |= KW_PREAMBLE;
-	if (d->skipped == 0 && n >= 3 && memcmp(p, "220", 3) == 0)
-		c->starttls_seen |= KW_SMTP_GREETING;
-	if (d->skipped == 0 && n >= 4 && memcmp(p, "* OK", 4) == 0)
-		c->starttls_seen |= KW_IMAP_GREETING;
 	if (has_word(p, n, "STARTTLS"))
 		c->starttls_seen |= KW_STARTTLS;
 	if (has_word(p, n, "STLS"))
 		c->starttls_seen |= KW_STLS;
 	if (has_word(p, n, "AUTH TLS") || has_word(p, n, "AUTH SSL"))
 		c->starttls_seen |= KW_AUTH_TLS;
+}
+
+/* Plaintext skipped before the first record, in arrival order. */
+static void scan_preamble(struct tls_conn *c, struct tls_dir *d, const uint8_t *p, size_t n)
+{
+	uint8_t seam[sizeof(d->tail) + sizeof(d->tail)];
+	size_t k = n < sizeof(d->tail) ? n : sizeof(d->tail), keep;
+
+	if (n == 0)
+		return;
+	c->starttls_seen |= KW_PREAMBLE;
+	for (size_t i = 0; i < n && d->nhead < sizeof(d->head); i++)
+		d->head[d->nhead++] = p[i];
+	if (d->nhead >= 3 && memcmp(d->head, "220", 3) == 0)
+		c->starttls_seen |= KW_SMTP_GREETING;
+	if (d->nhead >= 4 && memcmp(d->head, "* OK", 4) == 0)
+		c->starttls_seen |= KW_IMAP_GREETING;
+	scan_words(c, p, n);
+	/* a word cut between two segments: the old tail and the new start */
+	memcpy(seam, d->tail, d->ntail);
+	memcpy(seam + d->ntail, p, k);
+	scan_words(c, seam, d->ntail + k);
+	keep = d->ntail + k < sizeof(d->tail) ? d->ntail + k : sizeof(d->tail);
+	if (n >= sizeof(d->tail))
+		memcpy(d->tail, p + n - sizeof(d->tail), sizeof(d->tail));
+	else
+		memcpy(d->tail, seam + d->ntail + k - keep, keep);
+	d->ntail = (uint8_t)keep;
 }
 
 static enum tls_starttls classify_preamble(uint8_t kw)
@@ -362,6 +382,13 @@ static bool handle_message(struct tls_conn *c, const struct tls_env *env, int di
 	return ok;
 }
 
+/* Nothing more is parsed in this direction: its buffer goes back now. */
+static void stop_dir(struct tls_conn *c, const struct tls_env *env, int dir)
+{
+	c->d[dir].mode = MODE_OFF;
+	bufpool_release(env->bp, &c->d[dir].hs);
+}
+
 /* Parse the complete messages in p[0..n); returns the bytes consumed. */
 static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int dir,
 			     const uint8_t *p, size_t n)
@@ -379,7 +406,7 @@ static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int 
 		if (len > CS_TLS_MAX_HS_MSG - HS_HDR) {
 			env->st->msg_too_long++;
 			c->too_long = true;
-			c->d[dir].mode = MODE_OFF;
+			stop_dir(c, env, dir);
 			return n;
 		}
 		if (!cur_sub(&hdr, len, &msg))
@@ -387,7 +414,7 @@ static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int 
 		if (!handle_message(c, env, dir, type, &msg)) {
 			env->st->malformed++;
 			c->malformed = true;
-			c->d[dir].mode = MODE_OFF;
+			stop_dir(c, env, dir);
 			return n;
 		}
 		off += HS_HDR + len;
@@ -395,32 +422,66 @@ static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int 
 	return off;
 }
 
+static bool hs_append(struct tls_conn *c, const struct tls_env *env, int dir,
+		      const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+
+	if (bufpool_reserve(env->bp, &d->hs, (size_t)d->hs.len + n) != CS_OK) {
+		env->st->memcap++;
+		c->too_long = true;
+		stop_dir(c, env, dir);
+		return false;
+	}
+	memcpy(d->hs.p + d->hs.len, p, n);
+	d->hs.len += (uint32_t)n;
+	return true;
+}
+
+/*
+ * Handshake messages of one record.  Whole messages are parsed in place;
+ * a message continued in later records is copied into the direction's
+ * buffer, never more than that one message (so never more than its cap).
+ */
 static void handshake_record(struct tls_conn *c, const struct tls_env *env, int dir,
 			     const uint8_t *p, size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
-	size_t k;
 
-	if (d->hs.len == 0) { /* the common case: whole messages, no copy */
-		k = parse_messages(c, env, dir, p, n);
-		p += k;
-		n -= k;
-		if (n == 0 || d->mode == MODE_OFF || c->done)
+	while (n > 0 && d->mode != MODE_OFF && !c->done) {
+		size_t k, want;
+		uint32_t len;
+
+		if (d->hs.len == 0) {
+			k = parse_messages(c, env, dir, p, n);
+			if (k < n && d->mode != MODE_OFF && !c->done)
+				hs_append(c, env, dir, p + k, n - k); /* start of a longer message */
 			return;
+		}
+		if (d->hs.len < HS_HDR) { /* even the header was split */
+			k = HS_HDR - d->hs.len < n ? HS_HDR - d->hs.len : n;
+			if (!hs_append(c, env, dir, p, k))
+				return;
+			p += k, n -= k;
+			continue;
+		}
+		len = (uint32_t)d->hs.p[1] << 16 | (uint32_t)d->hs.p[2] << 8 | d->hs.p[3];
+		if (len > CS_TLS_MAX_HS_MSG - HS_HDR) {
+			env->st->msg_too_long++;
+			c->too_long = true;
+			stop_dir(c, env, dir);
+			return;
+		}
+		want = HS_HDR + (size_t)len - d->hs.len;
+		k = want < n ? want : n;
+		if (!hs_append(c, env, dir, p, k))
+			return;
+		p += k, n -= k;
+		if (d->hs.len == HS_HDR + len) {
+			parse_messages(c, env, dir, d->hs.p, d->hs.len);
+			d->hs.len = 0;
+		}
 	}
-	if (bufpool_reserve(env->bp, &d->hs, (size_t)d->hs.len + n) != CS_OK) {
-		env->st->memcap++;
-		c->too_long = true;
-		d->mode = MODE_OFF;
-		return;
-	}
-	memcpy(d->hs.p + d->hs.len, p, n);
-	d->hs.len += (uint32_t)n;
-	k = parse_messages(c, env, dir, d->hs.p, d->hs.len);
-	if (d->mode == MODE_OFF)
-		return;
-	memmove(d->hs.p, d->hs.p + k, d->hs.len - k);
-	d->hs.len -= (uint32_t)k;
 }
 
 /* RFC 5246 7.2: struct { AlertLevel level; AlertDescription description; } */
@@ -508,10 +569,13 @@ static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int di
 enum { LOOK_NO, LOOK_MORE, LOOK_TLS, LOOK_SSLV2 };
 
 /* Could a handshake record start at p?  Checked as deep as the bytes allow. */
-static int looks_like_record(const uint8_t *p, size_t n)
+static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 {
 	uint32_t reclen, hslen;
 
+	if (p[0] == CT_ALERT && at_start) /* a server refusing the ClientHello */
+		return n < 5 ? LOOK_MORE
+		       : p[1] == 3 && p[2] <= 4 && p[3] == 0 && p[4] == 2 ? LOOK_TLS : LOOK_NO;
 	if (p[0] != CT_HANDSHAKE)
 		return (p[0] & 0x80) ? (n < 5 ? LOOK_MORE : LOOK_NO) : LOOK_NO;
 	if (n < 12)
@@ -523,7 +587,7 @@ static int looks_like_record(const uint8_t *p, size_t n)
 	switch (p[5]) {
 	case HS_CLIENT_HELLO:
 	case HS_SERVER_HELLO:
-		return p[9] == 3 || p[9] == 0x7f || p[9] == 0xfb ? LOOK_TLS : LOOK_NO;
+		return p[9] == 3 || p[9] == 0x7f || p[9] == 0x7e || p[9] == 0xfb ? LOOK_TLS : LOOK_NO;
 	case HS_CERTIFICATE:
 		return hslen >= 3 &&
 			       ((uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11]) == hslen - 3
@@ -562,7 +626,7 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int look = looks_like_record(p + i, n - i);
+		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0);
 
 		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
 			look = looks_like_sslv2_hello(p + i, n - i);
@@ -585,9 +649,16 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 		}
 		scan_preamble(c, d, p, i);
 		d->skipped += (uint32_t)i;
+		if (d->skipped > CS_PREAMBLE_MAX)
+			break; /* found, but past the cap: the same verdict however TCP split it */
 		d->mode = MODE_RECORDS;
 		c->starttls = (uint8_t)classify_preamble(c->starttls_seen);
 		return i;
+	}
+	if (i < n && d->skipped > CS_PREAMBLE_MAX) {
+		env->st->preamble_cap++;
+		stop_dir(c, env, dir);
+		return n;
 	}
 	scan_preamble(c, d, p, i);
 	d->skipped += (uint32_t)i;

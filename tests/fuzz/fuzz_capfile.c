@@ -1,0 +1,90 @@
+/*
+ * fuzz_capfile.c - whole capture files: the input is written to a memfd
+ * (a temporary file where memfd_create is missing) and read with
+ * capture_open_file()/capture_next() to the end, every frame decoded with
+ * decode_packet() (Suricata's fuzz_decodepcapfile.c does the same).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cs_capture.h"
+#include "cs_decode.h"
+#include "cs_limits.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
+{
+	int fd = -1;
+
+#ifdef MFD_CLOEXEC
+	fd = memfd_create("fuzz_capfile", MFD_CLOEXEC);
+#endif
+	if (fd >= 0) {
+		snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	} else {
+		snprintf(path, pathlen, "/tmp/fuzz_capfile.XXXXXX");
+		fd = mkstemp(path);
+		if (fd < 0)
+			abort();
+		unlink(path); /* reopened below through /proc, gone when closed */
+		snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	}
+	for (size_t off = 0; off < size;) {
+		ssize_t w = write(fd, data + off, size - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			abort();
+		off += (size_t)w;
+	}
+	return fd;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[64], err[256];
+	struct cs_source *src = NULL;
+	struct cs_decode_stats dst;
+	struct cs_frame f;
+	enum cs_status rc;
+	uint64_t frames = 0, done, total;
+	int fd = make_file(data, size, path, sizeof path);
+
+	memset(&dst, 0, sizeof dst);
+	rc = capture_open_file(path, NULL, &src, err, sizeof err);
+	if (rc != CS_OK) {
+		if (src != NULL || strlen(err) == 0)
+			abort(); /* failures say why and hand out nothing */
+		close(fd);
+		return 0;
+	}
+	while ((rc = capture_next(src, &f, err, sizeof err)) == CS_OK) {
+		struct cs_pkt pkt;
+		volatile uint8_t x = 0;
+
+		if (f.caplen > CS_MAX_CAPLEN || ++frames != f.number)
+			abort();
+		for (uint32_t i = 0; i < f.caplen; i++)
+			x ^= f.data[i];
+		(void)x;
+		decode_packet(f.linktype, f.data, f.caplen, &pkt, &dst);
+	}
+	if (rc == CS_MORE)
+		abort(); /* files never time out */
+	/* failures are sticky */
+	if (rc != CS_EOF && capture_next(src, &f, err, sizeof err) != rc)
+		abort();
+	capture_progress(src, &done, &total);
+	if (strlen(capture_format(src)) == 0 || done > size)
+		abort();
+	capture_close(src);
+	close(fd);
+	return 0;
+}
