@@ -312,8 +312,9 @@ const struct agg_server *const *agg_sorted(struct agg *a, size_t *n)
 	if (!a->sorted_valid) {
 		qsort(a->sorted, a->count, sizeof(*a->sorted), server_cmp);
 		for (uint32_t i = 0; i < a->count; i++)
-			qsort(a->sorted[i]->chains, a->sorted[i]->nchains,
-			      sizeof(struct agg_chain), chain_cmp);
+			if (a->sorted[i]->nchains > 1)
+				qsort(a->sorted[i]->chains, a->sorted[i]->nchains,
+				      sizeof(struct agg_chain), chain_cmp);
 		a->sorted_valid = true;
 	}
 	*n = a->count;

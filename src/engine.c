@@ -43,6 +43,9 @@ struct engine {
 	size_t ninputs;
 	bool have_time;
 	int64_t first_ts, last_ts;
+	struct engine_input *restored; /* inputs of earlier runs (state file) */
+	char **restored_names;         /* owned copies of their names */
+	size_t nrestored;
 };
 
 static void on_flow_evict(void *ctx, struct flow *f, bool capped);
@@ -86,6 +89,10 @@ void engine_free(struct engine *e)
 	agg_free(e->window);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
+	for (size_t i = 0; i < e->nrestored; i++)
+		free(e->restored_names[i]);
+	free(e->restored_names);
+	free(e->restored);
 	free(e);
 }
 
@@ -502,7 +509,14 @@ uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicte
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
-const struct engine_input *engine_input(const struct engine *e, size_t i) { return &e->inputs[i]; }
+const struct engine_input *engine_input(const struct engine *e, size_t i)
+{
+	static const struct engine_input unnamed; /* a restored input without a name */
+
+	if (i < CS_MAX_INPUTS)
+		return &e->inputs[i];
+	return i - CS_MAX_INPUTS < e->nrestored ? &e->restored[i - CS_MAX_INPUTS] : &unnamed;
+}
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct diag *engine_diag(struct engine *e) { return e->diag; }
@@ -534,4 +548,66 @@ bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last)
 	*first = e->first_ts;
 	*last = e->last_ts;
 	return e->have_time;
+}
+
+/* ---- restoring a saved state (state.c) -------------------------------------- */
+
+void engine_restore_totals(struct engine *e, const struct engine_totals *t,
+			   uint64_t sslv2_client_hellos)
+{
+	struct engine_totals *d = &e->t;
+
+	d->packets += t->packets, d->bytes += t->bytes;
+	d->tcp_packets += t->tcp_packets, d->tcp_flows += t->tcp_flows;
+	d->tls_handshakes += t->tls_handshakes, d->with_chain += t->with_chain;
+	d->tls13 += t->tls13, d->resumed += t->resumed;
+	d->incomplete += t->incomplete, d->no_certificate += t->no_certificate;
+	for (int i = 0; i < TLS_INC_MAX; i++)
+		d->incomplete_reason[i] += t->incomplete_reason[i];
+	d->client_certificates += t->client_certificates;
+	d->chains_unattributed += t->chains_unattributed;
+	for (int i = 0; i < TLS_STARTTLS_MAX; i++)
+		d->starttls[i] += t->starttls[i];
+	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;
+	d->servers_cap += t->servers_cap;
+	d->broken_handshakes += t->broken_handshakes;
+	d->client_rejections += t->client_rejections;
+	e->ts.sslv2_client_hellos += sslv2_client_hellos;
+}
+
+void engine_restore_time(struct engine *e, int64_t first, int64_t last)
+{
+	if (!e->have_time || first < e->first_ts)
+		e->first_ts = first;
+	if (!e->have_time || last > e->last_ts)
+		e->last_ts = last;
+	if (!e->have_time)
+		e->prev_ts = e->now = last; /* the next frame's clock step is from here */
+	e->have_time = true;
+}
+
+uint32_t engine_restore_input(struct engine *e, const char *name, bool live)
+{
+	size_t i;
+
+	if (!name)
+		return UINT32_MAX;
+	for (i = 0; i < e->nrestored; i++)
+		if (e->restored[i].live == live && !strcmp(e->restored_names[i], name))
+			return (uint32_t)(CS_MAX_INPUTS + i);
+	if (!e->restored) {
+		e->restored = calloc(CS_MAX_INPUTS, sizeof(*e->restored));
+		e->restored_names = calloc(CS_MAX_INPUTS, sizeof(*e->restored_names));
+		if (!e->restored || !e->restored_names) {
+			free(e->restored), free(e->restored_names);
+			e->restored = NULL, e->restored_names = NULL;
+			return UINT32_MAX;
+		}
+	}
+	if (e->nrestored == CS_MAX_INPUTS || !(e->restored_names[i] = strdup(name)))
+		return UINT32_MAX;
+	e->restored[i].name = e->restored_names[i];
+	e->restored[i].live = live;
+	e->nrestored++;
+	return (uint32_t)(CS_MAX_INPUTS + i);
 }

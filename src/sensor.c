@@ -266,7 +266,8 @@ static void prune(struct sensor *s, const char *ext)
 			break;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), str_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), str_cmp);
 	for (size_t i = 0; i + s->o.keep < n; i++)
 		unlinkat(s->dirfd, names[i], 0);
 	for (size_t i = 0; i < n; i++)

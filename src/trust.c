@@ -192,7 +192,8 @@ static void compute_digest(struct cs_trust *t)
 	uint8_t d[32];
 	unsigned int n = 0;
 
-	qsort(t->a, t->n, sizeof(*t->a), anchor_cmp);
+	if (t->n > 1)
+		qsort(t->a, t->n, sizeof(*t->a), anchor_cmp);
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
 		return;
@@ -278,6 +279,8 @@ bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
 {
 	struct anchor key;
 
+	if (t->n == 0)
+		return false;
 	memcpy(key.sha256, sha256, 32);
 	return bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp) != NULL;
 }

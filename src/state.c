@@ -1,0 +1,1029 @@
+/*
+ * state.c - --state: the aggregate saved and restored (cs_state.h), and the
+ * validating reader that `chainsniff merge` applies report by report.
+ * Owns nothing past a call: what is restored belongs to the engine (the
+ * aggregate, the chain store, the names of earlier inputs).
+ *
+ * Policy: the file is read as hostile.  A value that is missing, of the
+ * wrong type or out of range refuses the whole file with one line naming
+ * the value ("servers[3].chains[0].certs[1].der: not base64"); fields we do
+ * not read are ignored (later versions add fields); derived fields
+ * (status, clients, sni_status, servers_broken, ...) are recomputed.  Lengths
+ * are capped as on the wire before anything is allocated: an SNI as
+ * CS_MAX_SNI, a chain as CS_MAX_CHAIN_CERTS certificates and CS_TLS_MAX_HS_MSG
+ * bytes of DER, a client set as CS_CLIENTSET_EXACT hashes or 2^CS_HLL_P
+ * registers.  Caps of the aggregate and chain store hit while restoring are
+ * counted there, as for live traffic.
+ * JSON parsing is jansson's (as in Suricata): duplicate keys refused, and
+ * NUL allowed inside strings, since esc_json writes an SNI's NUL as \u0000.
+ */
+#include "cs_state.h"
+#include "cs_diag.h"
+#include "cs_problems.h"
+#include "cs_report.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- saving -------------------------------------------------------------------- */
+
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* PATH.tmp beside PATH, then fsync, rename(2) and fsync of the directory:
+ * after a crash at any point PATH is the old file or the new one. */
+enum cs_status state_save(struct engine *e, const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 5), *dir = malloc(n + 2);
+	FILE *f = NULL;
+	int fd = -1, dfd, saved = 0;
+	bool ok = false;
+
+	if (!tmp || !dir) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	snprintf(tmp, n + 5, "%s.tmp", path);
+	dir_of(path, dir, n + 2);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 || !(f = fdopen(fd, "w"))) {
+		saved = errno;
+		goto out;
+	}
+	fd = -1; /* f owns it now */
+	report_json_state(f, e);
+	ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+	saved = errno;
+	ok = fclose(f) == 0 && ok;
+	f = NULL;
+	if (ok && rename(tmp, path) != 0) {
+		saved = errno;
+		ok = false;
+	}
+	if (ok && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd); /* some file systems refuse; the rename is done either way */
+		close(dfd);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (!ok && tmp) {
+		unlink(tmp);
+		if (saved)
+			snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
+		else if (dir)
+			snprintf(err, errlen, "%s: write failed", tmp);
+	}
+	free(tmp);
+	free(dir);
+	return ok ? CS_OK : CS_IO;
+}
+
+/* ---- small strict parsers ------------------------------------------------------ */
+
+static int b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* RFC 4648 4, canonical form only (3.5: pad bits zero). */
+bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t o = 0;
+
+	*outlen = 0;
+	if (n % 4)
+		return false;
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t w = 0;
+		size_t pad = 0;
+
+		for (size_t k = 0; k < 4; k++) {
+			int v;
+
+			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
+				pad++;
+				w <<= 6;
+				continue;
+			}
+			v = b64_val((unsigned char)s[i + k]);
+			if (v < 0 || pad)
+				return false;
+			w = w << 6 | (uint32_t)v;
+		}
+		if ((pad == 2 && (w & 0xffff)) || (pad == 1 && (w & 0xff)) || o + 3 - pad > cap)
+			return false;
+		out[o++] = (uint8_t)(w >> 16);
+		if (pad < 2)
+			out[o++] = (uint8_t)(w >> 8);
+		if (pad < 1)
+			out[o++] = (uint8_t)w;
+	}
+	*outlen = o;
+	return true;
+}
+
+char *state_b64_encode(const uint8_t *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *s, *o;
+
+	if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
+		return NULL;
+	s = o = malloc((n + 2) / 3 * 4 + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		*o++ = t[v >> 18 & 63];
+		*o++ = t[v >> 12 & 63];
+		*o++ = i + 1 < n ? t[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? t[v & 63] : '=';
+	}
+	*o = '\0';
+	return s;
+}
+
+static bool dec(const char *s, size_t n, unsigned *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* fmt_time_ns's output: "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", nothing else. */
+bool state_parse_time(const char *s, size_t n, int64_t *ns)
+{
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, mo, d, h, mi, sec, us;
+	int64_t secs, out;
+	bool leap;
+
+	if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !dec(s, 4, &y) ||
+	    !dec(s + 5, 2, &mo) || !dec(s + 8, 2, &d) || !dec(s + 11, 2, &h) ||
+	    !dec(s + 14, 2, &mi) || !dec(s + 17, 2, &sec) || !dec(s + 20, 6, &us))
+		return false;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return false;
+	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (__builtin_mul_overflow(secs, CS_NS_PER_SEC, &out) ||
+	    __builtin_add_overflow(out, (int64_t)us * 1000, &out))
+		return false;
+	*ns = out;
+	return true;
+}
+
+bool state_parse_addr(const char *s, struct cs_addr *a)
+{
+	uint8_t b[16];
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, b) == 1) {
+		a->family = 4;
+		a->a[10] = a->a[11] = 0xff; /* ::ffff:a.b.c.d, as the decoder keeps it */
+		memcpy(a->a + 12, b, 4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, b) == 1) {
+		a->family = 6;
+		memcpy(a->a, b, 16);
+		return true;
+	}
+	return false;
+}
+
+static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t len)
+{
+	if (n != 2 * len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+
+		if (v == 16)
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return true;
+}
+
+/* ---- reading the file ------------------------------------------------------------ */
+
+json_t *state_read_json(const char *path, bool *missing, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	json_error_t je;
+	json_t *doc = NULL;
+
+	*missing = false;
+	if (!f) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *nb;
+
+			if (cap > CS_STATE_MAX_BYTES) {
+				snprintf(err, errlen, "%s: larger than %u MiB: not a chainsniff state file",
+					 path, CS_STATE_MAX_BYTES >> 20);
+				goto out;
+			}
+			cap = cap ? 2 * cap : 65536;
+			if (cap > CS_STATE_MAX_BYTES + 1)
+				cap = CS_STATE_MAX_BYTES + 1;
+			if (!(nb = realloc(buf, cap + 1))) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (n > CS_STATE_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %u MiB: not a chainsniff state file", path,
+			 CS_STATE_MAX_BYTES >> 20);
+		goto out;
+	}
+	doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	if (!doc)
+		snprintf(err, errlen, "%s: not valid JSON (line %d, column %d: %s)", path, je.line,
+			 je.column, je.text);
+	else if (!json_is_object(doc)) {
+		snprintf(err, errlen, "%s: not a chainsniff report (not a JSON object)", path);
+		json_decref(doc);
+		doc = NULL;
+	}
+out:
+	free(buf);
+	fclose(f);
+	return doc;
+}
+
+/* ---- validating getters ------------------------------------------------------------ */
+
+struct ld {
+	struct engine *e;
+	struct state_apply_opts *o;
+	char *err;
+	size_t errlen;
+	enum cs_status st;
+};
+
+/* "where.key: reason"; always false. */
+static bool bad(struct ld *l, const char *where, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool bad(struct ld *l, const char *where, const char *key, const char *fmt, ...)
+{
+	char msg[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(l->err, l->errlen, "%s%s%s: %s", where, *where && key ? "." : "", key ? key : "",
+		 msg);
+	l->st = CS_BAD;
+	return false;
+}
+
+static bool nomem(struct ld *l)
+{
+	snprintf(l->err, l->errlen, "out of memory");
+	l->st = CS_NOMEM;
+	return false;
+}
+
+static json_t *member(struct ld *l, const char *where, const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		bad(l, where, key, "missing");
+	return v;
+}
+
+static json_t *get_obj(struct ld *l, const char *where, const json_t *o, const char *key)
+{
+	json_t *v = member(l, where, o, key);
+
+	if (v && !json_is_object(v)) {
+		bad(l, where, key, "not an object");
+		return NULL;
+	}
+	return v;
+}
+
+static json_t *get_arr(struct ld *l, const char *where, const json_t *o, const char *key,
+		       size_t max)
+{
+	json_t *v = member(l, where, o, key);
+
+	if (v && !json_is_array(v)) {
+		bad(l, where, key, "not an array");
+		return NULL;
+	}
+	if (v && json_array_size(v) > max) {
+		bad(l, where, key, "more than %zu entries", max);
+		return NULL;
+	}
+	return v;
+}
+
+/* Counters are non-negative JSON integers (jansson refuses > INT64_MAX). */
+static bool get_u64(struct ld *l, const char *where, const json_t *o, const char *key, uint64_t max,
+		    uint64_t *out)
+{
+	json_t *v = member(l, where, o, key);
+	json_int_t i;
+
+	*out = 0;
+	if (!v)
+		return false;
+	if (!json_is_integer(v))
+		return bad(l, where, key, "not an integer");
+	i = json_integer_value(v);
+	if (i < 0 || (uint64_t)i > max)
+		return bad(l, where, key, "%lld is out of range 0..%" PRIu64, (long long)i, max);
+	*out = (uint64_t)i;
+	return true;
+}
+
+/* A string of at most maxlen bytes (*s NULL for JSON null when nullable). */
+static bool get_str(struct ld *l, const char *where, const json_t *o, const char *key,
+		    size_t maxlen, bool nullable, const char **s, size_t *n)
+{
+	json_t *v = member(l, where, o, key);
+
+	*s = NULL, *n = 0;
+	if (!v)
+		return false;
+	if (nullable && json_is_null(v))
+		return true;
+	if (!json_is_string(v))
+		return bad(l, where, key, nullable ? "not a string or null" : "not a string");
+	if (json_string_length(v) > maxlen)
+		return bad(l, where, key, "longer than %zu bytes", maxlen);
+	*s = json_string_value(v);
+	*n = json_string_length(v);
+	return true;
+}
+
+static bool get_time(struct ld *l, const char *where, const json_t *o, const char *key,
+		     bool nullable, bool *have, int64_t *ns)
+{
+	const char *s;
+	size_t n;
+
+	*have = false, *ns = 0;
+	if (!get_str(l, where, o, key, 64, nullable, &s, &n))
+		return false;
+	if (!s)
+		return true;
+	if (!state_parse_time(s, n, ns))
+		return bad(l, where, key, "not a time like 2014-11-26T22:08:23.101516Z");
+	*have = true;
+	return true;
+}
+
+static bool get_sha256(struct ld *l, const char *where, const json_t *o, const char *key,
+		       uint8_t out[CS_SHA256_LEN])
+{
+	const char *s;
+	size_t n;
+
+	if (!get_str(l, where, o, key, 2 * CS_SHA256_LEN, false, &s, &n))
+		return false;
+	if (!hex_bytes(s, n, out, CS_SHA256_LEN))
+		return bad(l, where, key, "not 64 lowercase hex digits");
+	return true;
+}
+
+static bool add(struct ld *l, const char *where, const char *key, uint64_t *dst, uint64_t v)
+{
+	if (__builtin_add_overflow(*dst, v, dst))
+		return bad(l, where, key, "counter overflow");
+	return true;
+}
+
+/* A client set's sketch, merged into dst: {"exact": [16 hex digits...]} or
+ * {"hll_p": 10, "registers": base64 of 2^10 bytes}. */
+static bool get_sketch(struct ld *l, const char *where, const json_t *o, const char *key,
+		       struct clientset *dst)
+{
+	char w[160];
+	json_t *sk = json_object_get(o, key), *ex;
+	uint8_t regs[CS_HLL_REGISTERS];
+	struct clientset tmp;
+	const char *s;
+	size_t n, got;
+	uint64_t p;
+
+	if (!sk)
+		return bad(l, where, key,
+			   "missing: not a state file (write one with --state or --format state)");
+	if (!json_is_object(sk))
+		return bad(l, where, key, "not an object");
+	snprintf(w, sizeof(w), "%s%s%s", where, *where ? "." : "", key);
+	ex = json_object_get(sk, "exact");
+	if (ex) {
+		if (!json_is_array(ex) || json_array_size(ex) > CS_CLIENTSET_EXACT)
+			return bad(l, w, "exact", "not an array of at most %u hashes",
+				   CS_CLIENTSET_EXACT);
+		for (size_t i = 0; i < json_array_size(ex); i++) {
+			json_t *h = json_array_get(ex, i);
+			uint8_t b[8];
+			uint64_t v = 0;
+
+			if (!json_is_string(h) ||
+			    !hex_bytes(json_string_value(h), json_string_length(h), b, 8))
+				return bad(l, w, "exact", "[%zu] is not 16 lowercase hex digits", i);
+			for (int k = 0; k < 8; k++)
+				v = v << 8 | b[k];
+			clientset_add_hash(dst, v);
+		}
+		return true;
+	}
+	if (!get_u64(l, w, sk, "hll_p", 64, &p))
+		return false;
+	if (p != CS_HLL_P)
+		return bad(l, w, "hll_p", "%" PRIu64 ": this chainsniff uses %d", p, CS_HLL_P);
+	if (!get_str(l, w, sk, "registers", (CS_HLL_REGISTERS + 2) / 3 * 4, false, &s, &n))
+		return false;
+	if (!state_b64_decode(s, n, regs, sizeof(regs), &got) || got != sizeof(regs))
+		return bad(l, w, "registers", "not base64 of %u bytes", CS_HLL_REGISTERS);
+	for (size_t i = 0; i < sizeof(regs); i++)
+		if (regs[i] > 64 - CS_HLL_P + 1) /* the largest rank a 64-bit hash gives */
+			return bad(l, w, "registers", "register %zu is %u, above %d", i, regs[i],
+				   64 - CS_HLL_P + 1);
+	clientset_init(&tmp);
+	tmp.regs = regs; /* borrowed for the merge, never freed */
+	clientset_merge(dst, &tmp);
+	return true;
+}
+
+static int problem_code(const char *s, size_t n)
+{
+	for (int i = 0; i < CS_P_MAX; i++)
+		if (strlen(problem_name((enum cs_problem)i)) == n &&
+		    !memcmp(problem_name((enum cs_problem)i), s, n))
+			return i;
+	return -1;
+}
+
+/* A problems[] array: every entry checked, their codes as bits. */
+static bool get_problems(struct ld *l, const char *where, const json_t *o, size_t ncerts,
+			 uint32_t *bits)
+{
+	json_t *arr = get_arr(l, where, o, "problems", (size_t)CS_MAX_CHAINS_PER_SERVER * 64);
+	char w[192];
+
+	*bits = 0;
+	if (!arr)
+		return false;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *p = json_array_get(arr, i), *ci;
+		const char *s;
+		size_t n;
+		int code;
+
+		snprintf(w, sizeof(w), "%s%sproblems[%zu]", where, *where ? "." : "", i);
+		if (!json_is_object(p))
+			return bad(l, w, NULL, "not an object");
+		if (!get_str(l, w, p, "code", 64, false, &s, &n))
+			return false;
+		if ((code = problem_code(s, n)) < 0)
+			return bad(l, w, "code", "unknown problem code (from a newer chainsniff?)");
+		if (!get_str(l, w, p, "severity", 16, false, &s, &n))
+			return false;
+		if (strcmp(s, "error") && strcmp(s, "warning"))
+			return bad(l, w, "severity", "neither error nor warning");
+		ci = member(l, w, p, "cert_index");
+		if (!ci)
+			return false;
+		if (!json_is_null(ci) && ncerts &&
+		    (!json_is_integer(ci) || json_integer_value(ci) < 0 ||
+		     (uint64_t)json_integer_value(ci) >= ncerts))
+			return bad(l, w, "cert_index", "not null or an index into the chain");
+		*bits |= 1u << code;
+	}
+	return true;
+}
+
+/* ---- one chain ------------------------------------------------------------------------ */
+
+/* Input names are compared NULL first, so the tie-break is total. */
+static int name_cmp(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* Decode the certificates' DER and intern the chain; *c NULL at a cap. */
+static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
+			 const uint8_t sha[CS_SHA256_LEN], const struct cs_chain **c)
+{
+	json_t *certs = get_arr(l, where, ch, "certs", CS_MAX_CHAIN_CERTS);
+	struct cs_slice sl[CS_MAX_CHAIN_CERTS];
+	uint8_t want[CS_MAX_CHAIN_CERTS][CS_SHA256_LEN];
+	uint8_t *buf = NULL;
+	size_t n, total = 0, used = 0;
+	char w[192];
+	bool added, ok = false;
+	enum cs_status st;
+
+	*c = NULL;
+	if (!certs)
+		return false;
+	n = json_array_size(certs);
+	if (n == 0)
+		return bad(l, where, "certs", "empty");
+	/* first pass: types and lengths, so that one buffer of a capped size holds all */
+	for (size_t i = 0; i < n; i++) {
+		json_t *ce = json_array_get(certs, i);
+		const char *s;
+		size_t len;
+
+		snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+		if (!json_is_object(ce))
+			return bad(l, w, NULL, "not an object");
+		if (!get_str(l, w, ce, "der", (CS_TLS_MAX_HS_MSG + 2) / 3 * 4, false, &s, &len) ||
+		    !get_sha256(l, w, ce, "sha256", want[i]))
+			return false;
+		total += len / 4 * 3;
+	}
+	if (total > CS_TLS_MAX_HS_MSG)
+		return bad(l, where, "certs", "more than %u bytes of DER", CS_TLS_MAX_HS_MSG);
+	if (!(buf = malloc(total ? total : 1)))
+		return nomem(l);
+	for (size_t i = 0; i < n; i++) {
+		json_t *ce = json_array_get(certs, i);
+		json_t *der = json_object_get(ce, "der");
+		size_t got;
+
+		snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+		if (!state_b64_decode(json_string_value(der), json_string_length(der), buf + used,
+				      total - used, &got) || got == 0) {
+			bad(l, w, "der", "not base64 of a certificate");
+			goto out;
+		}
+		sl[i] = (struct cs_slice){buf + used, got};
+		used += got;
+	}
+	st = chain_store_intern(engine_chains(l->e), sl, n, c, &added);
+	if (st == CS_LIMIT) {
+		l->o->chains_refused++;
+		ok = true;
+		goto out;
+	}
+	if (st != CS_OK) {
+		nomem(l);
+		goto out;
+	}
+	if (memcmp((*c)->sha256, sha, CS_SHA256_LEN) != 0) {
+		bad(l, where, "sha256", "does not match the certificates' DER");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (memcmp((*c)->certs[i].sha256, want[i], CS_SHA256_LEN) != 0) {
+			snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+			bad(l, w, "sha256", "does not match its DER");
+			goto out;
+		}
+	ok = true;
+out:
+	if (!ok)
+		*c = NULL;
+	free(buf);
+	return ok;
+}
+
+static bool restore_chain(struct ld *l, const char *where, struct agg_server *s, json_t *ch,
+			  uint64_t *sum)
+{
+	uint8_t sha[CS_SHA256_LEN];
+	uint64_t hs, broken, frame = 0;
+	int64_t last, first;
+	bool have, live;
+	uint32_t bits;
+	json_t *fs, *certs, *fr;
+	const char *name;
+	size_t nlen;
+	const struct cs_chain *c;
+	struct agg_chain *ac;
+	char w[192];
+
+	if (!json_is_object(ch))
+		return bad(l, where, NULL, "not an object");
+	certs = get_arr(l, where, ch, "certs", CS_MAX_CHAIN_CERTS);
+	if (!certs || !get_sha256(l, where, ch, "sha256", sha) ||
+	    !get_u64(l, where, ch, "handshakes", s->handshakes, &hs) ||
+	    !get_u64(l, where, ch, "broken_handshakes", hs, &broken) ||
+	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
+	    !get_problems(l, where, ch, json_array_size(certs), &bits) ||
+	    !(fs = get_obj(l, where, ch, "first_seen")))
+		return false;
+	snprintf(w, sizeof(w), "%s.first_seen", where);
+	if (!get_str(l, w, fs, "input", 4096, true, &name, &nlen) ||
+	    !get_time(l, w, fs, "time", false, &have, &first) || !(fr = member(l, w, fs, "frame")))
+		return false;
+	if (name && memchr(name, '\0', nlen))
+		return bad(l, w, "input", "holds a NUL");
+	live = json_is_null(fr);
+	if (!live && !get_u64(l, w, fs, "frame", INT64_MAX, &frame))
+		return false;
+	if (hs == 0)
+		return bad(l, where, "handshakes", "0: a chain is listed once it was served");
+	if (first > last)
+		return bad(l, where, "last_seen", "before first_seen");
+	if (__builtin_add_overflow(*sum, hs, sum) || *sum > s->handshakes)
+		return bad(l, where, "handshakes", "the server's chains add up to more than its handshakes");
+	if (!intern_chain(l, where, ch, sha, &c))
+		return false;
+	if (!c || !(ac = agg_restore_chain(engine_agg(l->e), s, c)))
+		return true; /* a cap: counted by the chain store or the aggregate */
+	if (ac->handshakes == 0 || first < ac->first_ts ||
+	    (first == ac->first_ts &&
+	     (name_cmp(name, engine_input(l->e, ac->first_input)->name) < 0 ||
+	      (!name_cmp(name, engine_input(l->e, ac->first_input)->name) &&
+	       frame < ac->first_frame)))) {
+		ac->first_input = engine_restore_input(l->e, name, live);
+		ac->first_frame = frame;
+		ac->first_ts = first;
+	}
+	if (ac->handshakes == 0 || last > ac->last_ts)
+		ac->last_ts = last;
+	if (!add(l, where, "handshakes", &ac->handshakes, hs) ||
+	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken))
+		return false;
+	ac->problems |= bits;
+	s->problems |= bits;
+	if (engine_diag(l->e)) { /* its CA certificates explain other servers' gaps again */
+		char ip[64], label[96];
+
+		cs_addr_str(&s->ip, ip, sizeof(ip));
+		snprintf(label, sizeof(label), s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+		diag_note_chain(engine_diag(l->e), c, label);
+	}
+	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, c, ch))
+		return nomem(l);
+	return true;
+}
+
+/* ---- one server --------------------------------------------------------------------- */
+
+static bool restore_fingerprints(struct ld *l, const char *where, const json_t *rj,
+				 struct agg_rejection *r, uint64_t hs)
+{
+	json_t *fps = get_arr(l, where, rj, "fingerprints", AGG_MAX_FINGERPRINTS);
+	char w[224];
+
+	if (!fps)
+		return false;
+	for (size_t i = 0; i < json_array_size(fps); i++) {
+		json_t *fp = json_array_get(fps, i);
+		const char *ja3, *ja4;
+		size_t n3, n4;
+		uint64_t n;
+		uint32_t k;
+
+		snprintf(w, sizeof(w), "%s.fingerprints[%zu]", where, i);
+		if (!json_is_object(fp))
+			return bad(l, w, NULL, "not an object");
+		if (!get_str(l, w, fp, "ja3", sizeof(r->fp[0].ja3) - 1, false, &ja3, &n3) ||
+		    !get_str(l, w, fp, "ja4", sizeof(r->fp[0].ja4) - 1, false, &ja4, &n4) ||
+		    !get_u64(l, w, fp, "handshakes", hs, &n))
+			return false;
+		for (size_t k2 = 0; k2 < n3 + n4; k2++) {
+			char ch = k2 < n3 ? ja3[k2] : ja4[k2 - n3];
+
+			if (ch < 0x21 || ch > 0x7e)
+				return bad(l, w, k2 < n3 ? "ja3" : "ja4", "not printable ASCII");
+		}
+		if (!r)
+			continue;
+		for (k = 0; k < r->nfp; k++)
+			if (!strcmp(r->fp[k].ja3, ja3) && !strcmp(r->fp[k].ja4, ja4))
+				break;
+		if (k == r->nfp) {
+			if (r->nfp == AGG_MAX_FINGERPRINTS)
+				continue; /* the same cap as live traffic */
+			r->nfp++;
+			memcpy(r->fp[k].ja3, ja3, n3 + 1);
+			memcpy(r->fp[k].ja4, ja4, n4 + 1);
+			r->fp[k].handshakes = 0;
+		}
+		if (!add(l, w, "handshakes", &r->fp[k].handshakes, n))
+			return false;
+	}
+	return true;
+}
+
+static bool restore_rejections(struct ld *l, const char *where, const json_t *sv,
+			       struct agg_server *s, uint64_t tls)
+{
+	json_t *arr = get_arr(l, where, sv, "client_rejections", AGG_MAX_REJECTION_KINDS);
+	char w[192];
+
+	if (!arr)
+		return false;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *rj = json_array_get(arr, i);
+		struct agg_rejection *r;
+		uint64_t alert, hs;
+
+		snprintf(w, sizeof(w), "%s.client_rejections[%zu]", where, i);
+		if (!json_is_object(rj))
+			return bad(l, w, NULL, "not an object");
+		if (!get_u64(l, w, rj, "alert_code", 255, &alert) ||
+		    !get_u64(l, w, rj, "handshakes", tls, &hs))
+			return false;
+		r = agg_restore_rejection(s, (uint8_t)alert);
+		if (r && !add(l, w, "handshakes", &r->handshakes, hs))
+			return false;
+		if (r ? !get_sketch(l, w, rj, "clients_sketch", &r->clients)
+		      : !json_is_object(json_object_get(rj, "clients_sketch")))
+			return r ? false : bad(l, w, "clients_sketch", "missing");
+		if (!restore_fingerprints(l, w, rj, r, hs))
+			return false;
+		if (!r)
+			s->rejections_dropped += hs;
+	}
+	return true;
+}
+
+static bool restore_versions(struct ld *l, const char *where, const json_t *sv,
+			     struct agg_server *s, uint64_t hs)
+{
+	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
+	json_t *vo = get_obj(l, where, sv, "tls_versions"), *v;
+	const char *key;
+	char w[192];
+
+	if (!vo)
+		return false;
+	snprintf(w, sizeof(w), "%s.tls_versions", where);
+	json_object_foreach(vo, key, v) {
+		uint64_t n;
+		int i;
+
+		for (i = 0; i < AGG_VERSIONS && strcmp(key, vnames[i]); i++)
+			;
+		if (i == AGG_VERSIONS)
+			return bad(l, w, key, "not a version chainsniff counts");
+		if (!get_u64(l, w, vo, key, hs, &n) || !add(l, w, key, &s->versions[i], n))
+			return false;
+	}
+	return true;
+}
+
+static bool restore_server(struct ld *l, size_t idx, json_t *sv)
+{
+	char where[48];
+	const char *ip_s, *sni;
+	size_t n, sni_len;
+	uint64_t port, tls, hs, broken, not_sent, not_captured, sum = 0;
+	int64_t first, last;
+	bool have;
+	struct cs_addr ip;
+	struct agg_server *s;
+	uint32_t bits;
+	json_t *chains;
+
+	snprintf(where, sizeof(where), "servers[%zu]", idx);
+	if (!json_is_object(sv))
+		return bad(l, where, NULL, "not an object");
+	if (!get_str(l, where, sv, "server_ip", 63, false, &ip_s, &n) ||
+	    !get_u64(l, where, sv, "server_port", 65535, &port) ||
+	    /* an SNI byte that is not UTF-8 comes back as 2 (esc_json's \u00XX) */
+	    !get_str(l, where, sv, "sni", 2 * CS_MAX_SNI, true, &sni, &sni_len) ||
+	    !get_u64(l, where, sv, "tls_handshakes", INT64_MAX, &tls) ||
+	    !get_u64(l, where, sv, "handshakes", tls, &hs) ||
+	    !get_u64(l, where, sv, "broken_handshakes", hs, &broken) ||
+	    !get_u64(l, where, sv, "sni_not_sent", tls, &not_sent) ||
+	    !get_u64(l, where, sv, "sni_not_captured", tls, &not_captured) ||
+	    !get_time(l, where, sv, "first_seen", false, &have, &first) ||
+	    !get_time(l, where, sv, "last_seen", false, &have, &last) ||
+	    !get_problems(l, where, sv, 0, &bits) ||
+	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
+		return false;
+	if (!state_parse_addr(ip_s, &ip))
+		return bad(l, where, "server_ip", "not an IP address");
+	if (tls == 0)
+		return bad(l, where, "tls_handshakes", "0: a server is listed once it was seen");
+	if (first > last)
+		return bad(l, where, "last_seen", "before first_seen");
+	if (not_sent + not_captured > tls)
+		return bad(l, where, "sni_not_sent", "with sni_not_captured, more than tls_handshakes");
+	while (sni && sni_len > CS_MAX_SNI) /* cut on a character boundary */
+		for (sni_len = CS_MAX_SNI; sni_len > 0 && ((uint8_t)sni[sni_len] & 0xc0) == 0x80;)
+			sni_len--;
+	s = agg_restore_server(engine_agg(l->e), &ip, (uint16_t)port, sni, sni_len);
+	if (!s)
+		return true; /* the server table is full: counted in caps.servers */
+	if (s->tls_handshakes == 0 || first < s->first_seen)
+		s->first_seen = first;
+	if (s->tls_handshakes == 0 || last > s->last_seen)
+		s->last_seen = last;
+	if (!add(l, where, "tls_handshakes", &s->tls_handshakes, tls) ||
+	    !add(l, where, "handshakes", &s->handshakes, hs) ||
+	    !add(l, where, "broken_handshakes", &s->broken_handshakes, broken) ||
+	    !add(l, where, "sni_not_sent", &s->sni_not_sent, not_sent) ||
+	    !add(l, where, "sni_not_captured", &s->sni_not_captured, not_captured))
+		return false;
+	s->problems |= bits;
+	if (!restore_versions(l, where, sv, s, hs) ||
+	    !get_sketch(l, where, sv, "clients_sketch", &s->clients) ||
+	    !get_sketch(l, where, sv, "clients_total_sketch", &s->clients_total) ||
+	    !restore_rejections(l, where, sv, s, tls))
+		return false;
+	for (size_t i = 0; i < json_array_size(chains); i++) {
+		char w[96];
+
+		snprintf(w, sizeof(w), "%s.chains[%zu]", where, i);
+		if (!restore_chain(l, w, s, json_array_get(chains, i), &sum))
+			return false;
+	}
+	return true;
+}
+
+/* ---- totals ------------------------------------------------------------------------- */
+
+static bool restore_totals(struct ld *l, const json_t *doc)
+{
+	struct engine_totals t;
+	const struct {
+		const char *key;
+		uint64_t *v;
+	} f[] = {
+		{"packets", &t.packets}, {"bytes", &t.bytes}, {"tcp_packets", &t.tcp_packets},
+		{"tcp_flows", &t.tcp_flows}, {"tls_handshakes", &t.tls_handshakes},
+		{"handshakes_with_chain", &t.with_chain}, {"tls13", &t.tls13},
+		{"resumed", &t.resumed}, {"incomplete", &t.incomplete},
+		{"no_certificate", &t.no_certificate},
+		{"client_certificates", &t.client_certificates},
+		{"chains_unattributed", &t.chains_unattributed},
+		{"broken_handshakes", &t.broken_handshakes},
+		{"client_rejections", &t.client_rejections},
+	};
+	json_t *tot, *st, *inc;
+	uint64_t sslv2, sum = 0, reasons = 0;
+	int64_t first, last;
+	bool have_first, have_last;
+
+	memset(&t, 0, sizeof(t));
+	if (!(tot = get_obj(l, "", doc, "totals")) || !(inc = get_obj(l, "", doc, "incomplete_reasons")) ||
+	    !(st = get_obj(l, "totals", tot, "starttls")))
+		return false;
+	for (size_t i = 0; i < CS_ARRAY_LEN(f); i++)
+		if (!get_u64(l, "totals", tot, f[i].key, INT64_MAX, f[i].v))
+			return false;
+	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2))
+		return false;
+	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
+		if (!get_u64(l, "totals.starttls", st, tls_starttls_name((enum tls_starttls)i),
+			     INT64_MAX, &t.starttls[i]))
+			return false;
+	for (int i = 0; i < TLS_INC_MAX; i++)
+		if (!get_u64(l, "incomplete_reasons", inc, tls_incomplete_name((enum tls_incomplete)i),
+			     INT64_MAX, &t.incomplete_reason[i]) ||
+		    __builtin_add_overflow(reasons, t.incomplete_reason[i], &reasons))
+			return l->st == CS_BAD ? false : bad(l, "", "incomplete_reasons", "overflow");
+	/* the documented identities (docs/report-format.md, totals) */
+	if (__builtin_add_overflow(t.with_chain, t.tls13, &sum) ||
+	    __builtin_add_overflow(sum, t.resumed, &sum) ||
+	    __builtin_add_overflow(sum, t.incomplete, &sum) ||
+	    __builtin_add_overflow(sum, t.no_certificate, &sum) || sum != t.tls_handshakes)
+		return bad(l, "totals", "tls_handshakes",
+			   "is not handshakes_with_chain + tls13 + resumed + incomplete + no_certificate");
+	if (reasons != t.incomplete)
+		return bad(l, "", "incomplete_reasons", "do not add up to totals.incomplete");
+	if (t.broken_handshakes > t.with_chain)
+		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
+	if (!get_time(l, "", doc, "first_seen", true, &have_first, &first) ||
+	    !get_time(l, "", doc, "last_seen", true, &have_last, &last))
+		return false;
+	if (have_first != have_last || first > last)
+		return bad(l, "", "last_seen", "does not go with first_seen");
+	engine_restore_totals(l->e, &t, sslv2);
+	if (have_first)
+		engine_restore_time(l->e, first, last);
+	return true;
+}
+
+/* ---- the document ------------------------------------------------------------------ */
+
+enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opts *o, char *err,
+			   size_t errlen)
+{
+	struct ld l = {e, o, err, errlen, CS_OK};
+	json_t *servers;
+	uint64_t v;
+
+	if (!json_is_object(doc)) {
+		bad(&l, "", NULL, "not a JSON object");
+		return CS_BAD;
+	}
+	if (!get_u64(&l, "", doc, "report_version", INT64_MAX, &v))
+		return l.st;
+	if (v != CS_STATE_REPORT_VERSION) {
+		bad(&l, "", "report_version", "%" PRIu64 ", but this chainsniff reads version %d", v,
+		    CS_STATE_REPORT_VERSION);
+		return l.st;
+	}
+	if (!(servers = get_arr(&l, "", doc, "servers", SIZE_MAX)))
+		return l.st;
+	if (o->restore_totals && !restore_totals(&l, doc))
+		return l.st;
+	for (size_t i = 0; i < json_array_size(servers); i++)
+		if (!restore_server(&l, i, json_array_get(servers, i)))
+			return l.st;
+	return CS_OK;
+}
+
+enum cs_status state_load(struct engine *e, const char *path, char *err, size_t errlen)
+{
+	struct state_apply_opts o = {.restore_totals = true};
+	char msg[320];
+	bool missing;
+	json_t *doc = state_read_json(path, &missing, err, errlen);
+	enum cs_status st;
+
+	if (!doc)
+		return missing ? CS_EOF : CS_BAD;
+	if (json_object_get(doc, "sensors")) {
+		snprintf(err, errlen, "%s: a merged report, not the state of one sensor", path);
+		json_decref(doc);
+		return CS_BAD;
+	}
+	st = state_apply(e, doc, &o, msg, sizeof(msg));
+	if (st != CS_OK)
+		snprintf(err, errlen, "%s: %s", path, msg);
+	json_decref(doc);
+	return st;
+}
