@@ -497,18 +497,25 @@ static void json_server_problems(struct jw *w, struct engine *e, const struct ag
 	jw_close(w, ']');
 }
 
-static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
+/* server_ip, server_port, sni: what identifies a server entry */
+static void json_server_id(struct jw *w, const struct agg_server *s)
 {
-	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
 	char ip[64];
 
-	jw_open(w, NULL, '{');
 	jw_str(w, "server_ip", cs_addr_str(&s->ip, ip, sizeof(ip)));
 	jw_u64(w, "server_port", s->port);
 	if (s->has_sni)
 		jw_wire(w, "sni", s->sni, s->sni_len);
 	else
 		jw_raw(w, "sni", "null");
+}
+
+static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
+{
+	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
+
+	jw_open(w, NULL, '{');
+	json_server_id(w, s);
 	jw_str(w, "sni_status", sni_status(s));
 	jw_str(w, "status", server_status(s));
 	jw_u64(w, "tls_handshakes", s->tls_handshakes);
@@ -542,15 +549,8 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 
 static void json_server_key(struct jw *w, const struct agg_server *s)
 {
-	char ip[64];
-
 	jw_open(w, NULL, '{');
-	jw_str(w, "server_ip", cs_addr_str(&s->ip, ip, sizeof(ip)));
-	jw_u64(w, "server_port", s->port);
-	if (s->has_sni)
-		jw_wire(w, "sni", s->sni, s->sni_len);
-	else
-		jw_raw(w, "sni", "null");
+	json_server_id(w, s);
 	jw_close(w, '}');
 }
 
