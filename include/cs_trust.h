@@ -43,7 +43,8 @@ size_t trust_count(const struct cs_trust *t);
 
 /* Whether this exact certificate (by SHA-256 of its DER) is an anchor. */
 bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32]);
-/* Anchors that issued cert (name, key identifiers, key usage); up to max. */
+/* Anchors that issued cert (name and key identifiers; an anchor's key usage
+ * is not checked); up to max. */
 size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert,
 			struct x509_st **out, size_t max);
 

@@ -424,8 +424,10 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 		}
 	}
 	if (at_or_after(cx, na + 1)) {
+		/* expired_root is a trust anchor; an untrusted root is already
+		 * untrusted_root, its expiry is reported like an intermediate's */
 		enum cs_problem code = i == 0 ? CS_P_EXPIRED_LEAF
-				       : is_root(pa, i) ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
+				       : nd->anchor ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
 
 		++*errors;
 		if (record && (p = add_node(cx, code, CS_SEV_ERROR, nd))) {
@@ -806,17 +808,11 @@ static void order_problem(struct ctx *cx, const struct path *pa)
 	struct diag_problem *p;
 	size_t off = 0;
 
-	int prev = -1;
-
-	/* Each certificate must come after the one it certifies; certificates
-	 * not on the path in between are extra_certs, not an order error. */
-	for (size_t i = 0; i < pa->len; i++) {
-		if (pa->n[i].sent < 0)
-			continue;
-		if (pa->n[i].sent < prev)
+	/* RFC 5246 7.4.2: the leaf first, each following certificate directly
+	 * certifying the one before it; anything else in between breaks that */
+	for (size_t i = 0; i < pa->len; i++)
+		if (pa->n[i].sent >= 0 && pa->n[i].sent != (int)i)
 			goto wrong;
-		prev = pa->n[i].sent;
-	}
 	return;
 wrong:
 	p = add(cx, CS_P_WRONG_ORDER, CS_SEV_ERROR, -1);

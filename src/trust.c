@@ -289,8 +289,12 @@ size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, X509 **out, size_t
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->n && n < max; i++)
-		if (X509_check_issued(t->a[i].cert, cert) == X509_V_OK)
+	for (size_t i = 0; i < t->n && n < max; i++) {
+		int r = X509_check_issued(t->a[i].cert, cert);
+
+		/* an anchor is trusted as it is: its key usage is not checked */
+		if (r == X509_V_OK || r == X509_V_ERR_KEYUSAGE_NO_CERTSIGN)
 			out[n++] = t->a[i].cert;
+	}
 	return n;
 }
