@@ -53,6 +53,14 @@
 #                                                                  evilroot: fatal alert unknown_ca
 # (diag-bad-signature.pcap is made by scripts/quirks.sh.)
 #
+# The ranking captures (`scripts/mkpcaps.sh freq` records only these):
+#   freq-sessions.pcap              cap_freq_sessions              9 sessions to 3 servers (good, expired
+#                                                                  leaf, missing intermediate), all from
+#                                                                  127.0.0.1; quirks.sh readdresses the
+#                                                                  clients into freq-three-servers.pcap
+#   freq-hostile-sni.pcap           cap_freq_hostile_sni           miss alone, 11 SNIs: formulas, control
+#                                                                  characters, long, UTF-8, not UTF-8
+#
 # Ground truth for each is in pcaps/README.md.  Re-running re-records every
 # capture (or only the ones named: `scripts/mkpcaps.sh tls13 ipv6`); keys,
 # randoms and times change, certificates do not (mkpki.sh keeps them), so the
@@ -441,16 +449,73 @@ cap_diag_rejected_ok() {
 	td_stop
 }
 
+# ---- ranking by frequency (issue 4; pcaps/README.md, "Frequency captures") --
+# freq-sessions.pcap: nine TLS 1.2 sessions, all from 127.0.0.1 (s_client
+# cannot choose its source address), to three servers whose addresses sort
+# opposite to the ranking they must get (so the tie-break cannot pass for it):
+#   127.0.0.11:443 one.test      one, int1: good                 connections 3, 8
+#   127.0.0.12:443 expired.test  expired (2021), int1: broken    connections 4, 7
+#   127.0.0.13:443 miss.test     miss alone: broken (no int1)    connections 1, 2, 5, 6, 9
+# scripts/quirks.sh then gives each connection its own client address and
+# port (pcapedit.py clients): freq-three-servers.pcap.
+cap_freq_sessions() {
+	local c
+	td_start "$OUT/freq-sessions.pcap" "tcp port 443 and net 127.0.0.0/8"
+	s_server one 127.0.0.11 443 -tls1_2 -naccept 2
+	s_server expired 127.0.0.12 443 -tls1_2 -naccept 2
+	s_server miss 127.0.0.13 443 -tls1_2 -naccept 5
+	for c in miss miss one expired miss miss expired one miss; do
+		case $c in
+		one) CA=trust VERIFY=0 s_client 127.0.0.11:443 -servername one.test ;;
+		expired) CA=trust VERIFY=10 s_client 127.0.0.12:443 -servername expired.test ;;
+		miss) CA=trust VERIFY=21 s_client 127.0.0.13:443 -servername miss.test ;;
+		esac
+	done
+	srv_wait
+	td_stop
+}
+
+# freq-hostile-sni.pcap: one server (miss alone, so every entry is broken and
+# listed with its fix) hit once with each of these SNIs, which a report must
+# make safe: spreadsheet formulas (CSV), control characters and escape
+# sequences (terminal; also U+009B, the one-character CSI, in UTF-8), a long
+# name (table width), UTF-8 and bytes that are not UTF-8 (JSON).  s_client sends the bytes as given.
+FREQ_HOSTILE_SNIS=(
+	'=cmd|calc'
+	'+1+1.test'
+	'-1+1.test'
+	'@SUM(1+1)'
+	$'\tab.test'
+	$'\r\nnewline.test'
+	$'\e[31mred\e[0m.test'
+	$'\xc2\x9b31mcsi.test'
+	"$(printf 'a%.0s' {1..60}).$(printf 'b%.0s' {1..60}).test"
+	$'b\xc3\xbccher.test'
+	$'bad\xff\xfe.test'
+)
+cap_freq_hostile_sni() {
+	local sni
+	td_start "$OUT/freq-hostile-sni.pcap" "tcp port 443 and host 127.0.0.1"
+	s_server miss 127.0.0.1 443 -tls1_2 -naccept ${#FREQ_HOSTILE_SNIS[@]}
+	for sni in "${FREQ_HOSTILE_SNIS[@]}"; do
+		CA=trust VERIFY=21 s_client 127.0.0.1:443 -servername "$sni"
+	done
+	srv_wait
+	td_stop
+}
+
+FREQ="freq_sessions freq_hostile_sni"
 DIAG="diag_untrusted_root diag_expired_intermediate diag_expired_leaf diag_expired_root
 diag_cross_sign_stale diag_weak_signature diag_weak_key diag_not_ca diag_not_yet_valid
 diag_expiring_soon diag_ecdsa_ok diag_bad_purpose diag_self_signed_leaf diag_hostname_mismatch
 diag_wrong_order diag_root_included diag_duplicate_cert diag_extra_certs diag_missing_seen
 diag_missing_aia diag_client_rejects diag_rejected_ok"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
-any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG"
+any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ"
 if [ $# -gt 0 ]; then
 	ALL=$(echo "$@" | tr - _)
 	[ "$ALL" = diag ] && ALL=$DIAG
+	[ "$ALL" = freq ] && ALL=$FREQ
 fi
 for c in $ALL; do
 	echo "mkpcaps: $c" >&2

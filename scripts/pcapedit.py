@@ -32,6 +32,16 @@ OP is one of:
              and segments unchanged, the certificate still parses, its
              signature no longer verifies (bad_signature)
 
+and one operation on captures holding several TCP connections (IPv4):
+
+    pcapedit.py clients IN OUT IP:PORT...
+
+  clients    each TCP connection of IN, in the order of their SYNs, gets the
+             client address and port given for it (one IP:PORT per
+             connection, in both directions; the server side is untouched),
+             so that sessions recorded from 127.0.0.1 come from distinct
+             clients; frames and times are kept
+
 "The server's first flight" is the server payload from its first data segment
 up to the client's next data segment.  Rewritten packets get correct IPv4 and
 TCP checksums (the loopback originals carry offloaded, wrong TCP checksums).
@@ -519,12 +529,87 @@ def sack_shift(p, delta):
         o += max(olen, 2)
 
 
+# ---------------------------------------------------------------- several connections
+def connections(pcap):
+    """The frames of a capture as TCP connections, in the order of their SYNs:
+    (packets, [{"client": (ip, port), "server": (ip, port), "frames": [index...]}]).
+    A connection starts with the client's SYN (a repeated SYN before any other
+    packet is a retransmission); every frame must belong to one."""
+    pkts = [Pkt(pcap.linktype, r[3], r[0], r[1]) for r in pcap.records]
+    conns, current = [], {}
+    for i, p in enumerate(pkts):
+        if p.ethertype != 0x0800:
+            die("frame %d: not IPv4" % (i + 1))
+        ends = frozenset((p.key(), (p.dst, p.dport)))
+        if p.flags & 0x12 == 0x02:  # SYN without ACK
+            c = current.get(ends)
+            if not (c is not None and all(pkts[k].flags & 0x12 == 0x02 for k in c["frames"])):
+                current[ends] = c = {"client": p.key(), "server": (p.dst, p.dport), "frames": []}
+                conns.append(c)
+        if ends not in current:
+            die("frame %d: no SYN opened its connection" % (i + 1))
+        current[ends]["frames"].append(i)
+    return pkts, conns
+
+
+def endpoint(text):
+    """'192.0.2.1:50001' -> (4 address bytes, port)."""
+    try:
+        addr, port = text.rsplit(":", 1)
+        b = bytes(int(x) for x in addr.split("."))
+        if len(b) != 4 or not 0 < int(port) < 65536:
+            raise ValueError
+        return b, int(port)
+    except ValueError:
+        die("bad client endpoint %r (want IPv4:PORT)" % text)
+
+
+def show(ep):
+    return "%s:%d" % (".".join(map(str, ep[0])), ep[1])
+
+
+def op_clients(src, out, specs):
+    pcap = Pcap(src)
+    pkts, conns = connections(pcap)
+    if len(specs) != len(conns):
+        die("%s holds %d TCP connections, %d client endpoints given"
+            % (src, len(conns), len(specs)))
+    new = [endpoint(x) for x in specs]
+    tuples = [(n, c["server"]) for n, c in zip(new, conns)]
+    if len(set(tuples)) != len(tuples):
+        die("two connections would get the same client endpoint and server")
+    for k, (c, (ip, port)) in enumerate(zip(conns, new)):
+        for i in c["frames"]:
+            p = pkts[i]
+            if p.key() == c["client"]:
+                p.src, p.sport = ip, port
+                p.ip[12:16] = ip
+                struct.pack_into("!H", p.tcp, 0, port)
+            else:
+                p.dst, p.dport = ip, port
+                p.ip[16:20] = ip
+                struct.pack_into("!H", p.tcp, 2, port)
+        print("  connection %d: frames %d-%d (%d), client %s -> %s, server %s"
+              % (k + 1, c["frames"][0] + 1, c["frames"][-1] + 1, len(c["frames"]),
+                 show(c["client"]), show((ip, port)), show(c["server"])))
+    frames = [(p.sec, p.frac, p.build()) for p in pkts]
+    check_times(frames)
+    write_pcap(out, pcap, pcap.linktype, frames)
+
+
+MULTI_OPS = {"clients": op_clients}
+
 OPS = {"shuffle": op_shuffle, "retrans": op_retrans, "seg40": op_seg40, "vlan": op_vlan,
        "qinq": op_qinq, "midstream": op_midstream, "gap": op_gap, "truncate": op_truncate,
        "snaplen": op_snaplen, "seqwrap": op_seqwrap, "sigflip": op_sigflip}
 
 
 def main():
+    if len(sys.argv) >= 5 and sys.argv[1] in MULTI_OPS:
+        op, src, out = sys.argv[1:4]
+        print("%s: %s from %s" % (out, op, src))
+        MULTI_OPS[op](src, out, sys.argv[4:])
+        return
     if len(sys.argv) != 4 or sys.argv[1] not in OPS:
         sys.exit(__doc__)
     op, src, out = sys.argv[1:]

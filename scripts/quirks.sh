@@ -23,6 +23,13 @@
 #   diag-bad-signature.pcap  one byte of the leaf's signature inverted
 #                            (bad_signature)                              (one-intermediate)
 #
+# and the capture of the ranking by frequency (pcaps/README.md, "Frequency
+# captures"; what was done is printed, not logged: the mapping is in the README):
+#
+#   freq-three-servers.pcap  the nine connections of freq-sessions.pcap
+#                            (all from 127.0.0.1) from three client
+#                            addresses, 192.0.2.1-3 (pcapedit.py clients)
+#
 # Run after scripts/mkpcaps.sh; it only reads pcaps/lab/*.pcap and is
 # deterministic (re-running on the same sources gives the same files).
 # Needs /usr/bin/python3 (Debian python3, standard library only): the work is
@@ -62,3 +69,9 @@ cat "$LAB/quirks.log"
 	diag sigflip one-intermediate bad-signature
 } >"$LAB/diag-edits.log"
 cat "$LAB/diag-edits.log"
+# connection (in SYN order): 1 miss, 2 miss, 3 one, 4 expired, 5 miss, 6 miss,
+# 7 expired, 8 one, 9 miss (cap_freq_sessions).  miss.test: 192.0.2.1, .2, .1,
+# .3, .2 (5 handshakes, 3 clients); expired.test: .3 twice (2, 1); one.test: .1, .2.
+/usr/bin/python3 "$ED" clients "$LAB/freq-sessions.pcap" "$LAB/freq-three-servers.pcap" \
+	192.0.2.1:50001 192.0.2.2:50002 192.0.2.1:50003 192.0.2.3:50004 192.0.2.1:50005 \
+	192.0.2.3:50006 192.0.2.3:50007 192.0.2.2:50008 192.0.2.2:50009

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# daily-summary.sh - an example: a daily chain report from the day's rotated
+# captures, and a fleet-wide one from the daily states of several sensors.
+# See docs/operations.md ("Daily summaries").
+#
+#   daily-summary.sh captures [DAY]        one sensor: the captures of DAY
+#   daily-summary.sh merge [DAY] [STATE...]  several sensors: their DAY states
+#
+# DAY is YYYY-MM-DD (UTC), yesterday by default.  Run from cron or a systemd
+# timer shortly after midnight UTC, e.g.
+#   15 0 * * *  root  /usr/local/bin/daily-summary.sh captures
+#   45 0 * * *  root  /usr/local/bin/daily-summary.sh merge
+#
+# captures: reads the files that PCAP_PATTERN names for DAY, in name order
+# (time order for names made from strftime), as ONE stream so that
+# connections crossing a rotation join up: the first file whole, the others
+# without their 24-byte pcap header (classic pcap only, all with the same
+# header: same link type, snaplen and precision, as one tcpdump -G writes
+# them; otherwise each file is read as its own -r input).  Writes into
+# OUT_DIR, atomically:
+#   chainsniff-daily-SENSOR-YYYYmmdd.state.json  counts, chains and client
+#                                                sketches: what merge reads
+#   chainsniff-daily-SENSOR-YYYYmmdd.json        the report (report-format.md)
+#   chainsniff-daily-SENSOR-YYYYmmdd.txt         the text summary (--top TOP)
+# merge: `chainsniff merge` of the given state files, by default every
+#   MERGE_DIR/chainsniff-daily-*-YYYYmmdd.state.json (copy each sensor's
+#   state file there, e.g. with rsync), into
+#   OUT_DIR/chainsniff-daily-merged-YYYYmmdd.{json,txt}.  Merge counts each
+#   distinct client once across sensors and refuses (exit 6) two files of
+#   the same sensor over overlapping windows.
+#
+# Settings (environment; defaults in brackets):
+#   CHAINSNIFF     the binary [/usr/local/bin/chainsniff]
+#   PCAP_PATTERN   strftime pattern of the day's captures
+#                  [/var/log/pcap/*-%Y%m%d-*.pcap.gz], e.g. for
+#                  tcpdump -G 3600 -z gzip -w /var/log/pcap/gw-%Y%m%d-%H%M%S.pcap
+#   OUT_DIR        where the summaries go [/var/lib/chainsniff/daily]
+#   MERGE_DIR      where the sensors' daily states are collected [$OUT_DIR/incoming]
+#   SENSOR         the sensor name in the report [the host name]
+#   TOP            servers listed in the text summary [20]
+#   CHAINSNIFF_ARGS  more options for the capture run, split at white space
+#                  (e.g. "--ca-file /etc/chainsniff/roots.pem --server-net 192.0.2.0/24")
+# Exit status: chainsniff's (docs/exit-codes.md; 3 when a capture was
+# truncated or damaged: the summary covers what was read), 1 when there is
+# nothing to read, 2 on a usage error.
+set -euo pipefail
+
+CHAINSNIFF=${CHAINSNIFF:-/usr/local/bin/chainsniff}
+PCAP_PATTERN=${PCAP_PATTERN:-/var/log/pcap/*-%Y%m%d-*.pcap.gz}
+OUT_DIR=${OUT_DIR:-/var/lib/chainsniff/daily}
+MERGE_DIR=${MERGE_DIR:-$OUT_DIR/incoming}
+SENSOR=${SENSOR:-$(hostname)}
+TOP=${TOP:-20}
+read -r -a EXTRA <<<"${CHAINSNIFF_ARGS:-}"
+
+usage() {
+	sed -n "6,7p" "$0" | sed 's/^# *//' >&2
+	exit 2
+}
+die() {
+	echo "daily-summary: $*" >&2
+	exit "${2:-1}"
+}
+
+mode=${1:-}
+[ $# -gt 0 ] && shift
+DAY=$(date -u -d yesterday +%F)
+if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
+	DAY=$1
+	shift
+fi
+STAMP=$(date -u -d "$DAY" +%Y%m%d) || die "bad day: $DAY" 2
+# The sensor name goes into a file name: keep it tame (as chainsniff does).
+TAME=$(printf '%s' "$SENSOR" | tr -c 'A-Za-z0-9._-' '_')
+
+mkdir -p "$OUT_DIR"
+TMP=$(mktemp -d "$OUT_DIR/.daily.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# publish FILE: move TMP/FILE into OUT_DIR (rename within one file system).
+publish() {
+	chmod 0640 "$TMP/$1"
+	mv -f "$TMP/$1" "$OUT_DIR/$1"
+}
+
+# header FILE: the first 24 bytes of a (compressed) capture, as hex.
+header() {
+	local h
+	h=$(zcat -f -- "$1" 2>/dev/null | head -c 24 | od -An -tx1 | tr -d ' \n') || true
+	echo "$h"
+}
+
+# stream FILE...: one pcap stream: the first file whole, the others without
+# their global header.
+stream() {
+	zcat -f -- "$1"
+	shift
+	local f
+	for f in "$@"; do
+		zcat -f -- "$f" | tail -c +25
+	done
+}
+
+# The JSON and text reports of state files (a merge of one input is that
+# input's report), published together or not at all.
+reports() { # reports BASE STATE...
+	local base=$1
+	shift
+	"$CHAINSNIFF" merge --format json -o "$TMP/$base.json" "$@" || return $?
+	"$CHAINSNIFF" merge --format text --top "$TOP" -o "$TMP/$base.txt" "$@" || return $?
+	publish "$base.json"
+	publish "$base.txt"
+	return 0
+}
+
+case $mode in
+captures)
+	glob=$(date -u -d "$DAY" +"$PCAP_PATTERN")
+	# the pattern is expanded here: pathname expansion on, word splitting off
+	files=()
+	IFS=
+	# shellcheck disable=SC2086
+	for f in $glob; do
+		[ -f "$f" ] && files+=("$f")
+	done
+	unset IFS
+	[ ${#files[@]} -gt 0 ] || die "no captures for $DAY ($glob)"
+	base=chainsniff-daily-$TAME-$STAMP
+	common=(--sensor "$SENSOR" --format state -o "$TMP/$base.state.json" "${EXTRA[@]}")
+	first=$(header "${files[0]}")
+	same=yes
+	case $first in a1b2c3d4* | d4c3b2a1* | a1b23c4d* | 4d3cb2a1*) ;; *) same=no ;; esac
+	for f in "${files[@]:1}"; do
+		[ "$(header "$f")" = "$first" ] || same=no
+	done
+	rc=0
+	if [ $same = yes ]; then
+		stream "${files[@]}" | "$CHAINSNIFF" -r - "${common[@]}" || rc=$?
+	else
+		# pcapng or mixed headers: each file is its own input (chainsniff
+		# still joins flows across inputs); process substitution keeps
+		# them compressed on disk
+		inputs=()
+		for f in "${files[@]}"; do
+			exec {fd}< <(zcat -f -- "$f")
+			inputs+=(-r "/dev/fd/$fd")
+		done
+		"$CHAINSNIFF" "${inputs[@]}" "${common[@]}" || rc=$?
+	fi
+	[ -s "$TMP/$base.state.json" ] || die "chainsniff wrote no report (exit $rc)" "$((rc ? rc : 1))"
+	publish "$base.state.json"
+	reports "$base" "$OUT_DIR/$base.state.json" || rc=$?
+	echo "daily-summary: $DAY: ${#files[@]} capture(s) -> $OUT_DIR/$base.{txt,json,state.json}" \
+		"(exit $rc)" >&2
+	exit "$rc"
+	;;
+merge)
+	states=("$@")
+	if [ ${#states[@]} -eq 0 ]; then
+		for f in "$MERGE_DIR"/chainsniff-daily-*-"$STAMP".state.json; do
+			[ -f "$f" ] && states+=("$f")
+		done
+	fi
+	[ ${#states[@]} -gt 0 ] || die "no state files for $DAY in $MERGE_DIR"
+	rc=0
+	reports "chainsniff-daily-merged-$STAMP" "${states[@]}" || rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "daily-summary: $DAY: ${#states[@]} sensor state(s) ->" \
+			"$OUT_DIR/chainsniff-daily-merged-$STAMP.{txt,json}" >&2
+	else
+		echo "daily-summary: $DAY: merge failed (exit $rc); nothing replaced" >&2
+	fi
+	exit "$rc"
+	;;
+*)
+	usage
+	;;
+esac
