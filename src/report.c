@@ -692,6 +692,9 @@ void report_event(FILE *out, const struct engine_event *ev)
 
 /* ---- text -------------------------------------------------------------------- */
 
+static void wrapped(FILE *out, const char *text, int indent);
+static void cell(char *dst, size_t len, const char *src, size_t n, size_t width);
+
 /* 1234567 -> "1,234,567" */
 static const char *count_str(uint64_t v, char *buf, size_t len)
 {
@@ -745,9 +748,10 @@ static void text_header(FILE *out, struct engine *e)
 		const struct engine_input *in = engine_input(e, i);
 
 		for (unsigned k = 0; k < in->nerrors; k++) {
-			fputs("warning: ", out);
-			esc_term(out, in->name, strlen(in->name));
-			fprintf(out, ": %s\n", in->errors[k]);
+			char msg[600];
+
+			snprintf(msg, sizeof(msg), "warning: %s: %s", in->name, in->errors[k]);
+			wrapped(out, msg, 4);
 		}
 		if (in->have_drops && in->dropped)
 			fprintf(out, "warning: %s: the kernel dropped %" PRIu64 " of %" PRIu64
@@ -985,7 +989,8 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 	const struct agg_server *const *servers;
 	const struct engine_totals *t = engine_totals(e);
 	size_t n, listed = 0, rank = 0;
-	uint64_t broken_clients = 0;
+	uint64_t broken_clients;
+	struct clientset all;
 	char n1[32], n2[32], n3[32], n4[32], n5[32];
 	struct report_opts o = *ro;
 	int64_t first, last;
@@ -994,17 +999,25 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 	if (engine_time_range(e, &first, &last))
 		o.same_day = first / (86400 * CS_NS_PER_SEC) == last / (86400 * CS_NS_PER_SEC);
 	text_header(out, e);
+	clientset_init(&all);
 	for (size_t i = 0; i < n; i++)
 		if (servers[i]->broken_handshakes)
-			broken_clients += clientset_count(&servers[i]->clients);
+			clientset_merge(&all, &servers[i]->clients); /* a client of two servers counts once */
+	broken_clients = clientset_count(&all);
+	clientset_fini(&all);
 	fprintf(out, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
 		count_str(n, n1, sizeof(n1)), count_str(servers_broken(e), n2, sizeof(n2)),
 		count_str(t->broken_handshakes, n3, sizeof(n3)), count_str(broken_clients, n4, sizeof(n4)),
 		count_str(t->client_rejections, n5, sizeof(n5)));
-	if (engine_diag(e))
-		fprintf(out, "Trust store: %s (%zu anchors, sha256 %.16s)\n",
-			trust_name(diag_trust(engine_diag(e))), trust_count(diag_trust(engine_diag(e))),
-			trust_digest(diag_trust(engine_diag(e))));
+	if (engine_diag(e)) {
+		const struct cs_trust *tr = diag_trust(engine_diag(e));
+		char raw[1200], line[400];
+
+		snprintf(raw, sizeof(raw), "Trust store: %zu anchors (sha256 %.16s), %s", trust_count(tr),
+			 trust_digest(tr), trust_name(tr));
+		cell(line, sizeof(line), raw, strlen(raw), 100);
+		fprintf(out, "%s\n", line);
+	}
 	for (size_t i = 0; i < n; i++)
 		listed += (servers[i]->broken_handshakes || o.all) && (!o.top || listed < o.top);
 	if (listed == 0) {
@@ -1030,6 +1043,8 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 				snprintf(who, sizeof(who), "%.*s", (int)servers[i]->sni_len, servers[i]->sni);
 			else
 				server_label(servers[i], who, sizeof(who));
+			if (strlen(who) > 60) /* wrapped() breaks at spaces only */
+				memcpy(who + 57, "...", 4);
 			snprintf(msg, sizeof(msg), "%s: %s %s (docs/problems.md#%s)", who, p.message, p.fix,
 				 problem_name(p.code));
 			fprintf(out, "%3zu  ", rank);

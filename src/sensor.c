@@ -228,11 +228,12 @@ static void write_text(FILE *f, void *ctx)
 	report_text(f, c->s->e, &ro);
 }
 
-static bool is_report(const char *name, const char *ext)
+/* One of this sensor's reports ("chainsniff-<sensor>-<time><ext>"). */
+static bool is_report(const char *name, const char *prefix, const char *ext)
 {
-	size_t n = strlen(name), e = strlen(ext);
+	size_t n = strlen(name), e = strlen(ext), p = strlen(prefix);
 
-	return n > e && !strncmp(name, "chainsniff-", 11) && !strcmp(name + n - e, ext);
+	return n > p + e && !strncmp(name, prefix, p) && !strcmp(name + n - e, ext);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -240,20 +241,25 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void file_name(struct sensor *s, int64_t end, const char *ext, char *buf, size_t len);
+
 /* Keep the newest o.keep files of one kind (names sort by time). */
 static void prune(struct sensor *s, const char *ext)
 {
 	DIR *d;
 	struct dirent *de;
-	char **names = NULL;
+	char **names = NULL, prefix[128];
 	size_t n = 0, cap = 0;
 	int fd;
+
+	file_name(s, 0, "", prefix, sizeof(prefix));
+	prefix[strlen(prefix) - 16] = '\0'; /* drop the time stamp: "chainsniff-<sensor>-" */
 
 	if (!s->o.keep || (fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    !(d = fdopendir(fd)))
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!is_report(de->d_name, ext))
+		if (!is_report(de->d_name, prefix, ext))
 			continue;
 		if (n == cap) {
 			char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*nn));
