@@ -170,8 +170,6 @@ static void judge(struct engine *e, const struct flow *f, const struct cs_chain 
 		 f->port[c->server]);
 	diag_note_chain(e->diag, chain, server);
 	h->problems = diag_handshake(e->diag, chain, h->sni, h->sni_len, when, &h->broken);
-	if (h->broken)
-		e->t.broken_handshakes++;
 }
 
 /* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
@@ -215,14 +213,14 @@ static uint32_t record_handshake(struct engine *e, const struct flow *f, const s
 		.ts = chain ? f->chain_ts : e->now,
 	};
 
+	if (!server_wanted(e, h.server_ip))
+		return 0; /* --server-net: not one of ours, in no count of the report */
 	if (chain)
 		judge(e, f, chain, &h);
-	if (h.rejected)
-		e->t.client_rejections++;
-	if (!server_wanted(e, h.server_ip))
-		return 0;
 	if (e->ignore)
 		ignore_apply(e->ignore, &h);
+	e->t.broken_handshakes += h.broken;
+	e->t.client_rejections += h.rejected;
 	if (agg_add(e->agg, &h) != CS_OK)
 		e->t.servers_cap++;
 	agg_add(e->window, &h);
