@@ -26,13 +26,12 @@ make_handshakes() {
 	local src=pcaps/real/ndpi__sites.pcapng f="$OUT/handshakes.pcap" parts=() i
 	[ -s "$f" ] && return
 	editcap -F pcap "$src" "$OUT/base.pcap"
-	# spread copies over time so that flows of one copy expire before the next
+	# the copies replay the same connections: each new SYN starts a new one
 	for i in $(seq 0 $((COPIES - 1))); do
-		editcap -t $((i * 200000000)) "$OUT/base.pcap" "$OUT/c$i.pcap"
-		parts+=("$OUT/c$i.pcap")
+		parts+=("$OUT/base.pcap")
 	done
 	mergecap -a -F pcap -w "$f" "${parts[@]}"
-	rm -f "$OUT"/c*.pcap "$OUT/base.pcap"
+	rm -f "$OUT/base.pcap"
 }
 
 make_bulk() {
@@ -62,7 +61,7 @@ measure() {
 	local best="" rss="" i t m
 	for i in 1 2 3; do
 		/usr/bin/time -f "%e %M" -o "$OUT/time" "$@" > /dev/null 2>&1 || true
-		read -r t m < "$OUT/time"
+		read -r t m < <(tail -n 1 "$OUT/time")
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
 	done
 	echo "$best $rss"
@@ -76,7 +75,8 @@ bench_file() {
 	read -r cs cs_rss <<< "$(measure "$BIN" -r "$f" --format json)"
 	read -r td td_rss <<< "$(measure tcpdump -r "$f" -w /dev/null)"
 	read -r ts ts_rss <<< "$(measure tshark -r "$f" -Y 'tls.handshake.type==11')"
-	printf '%s: %d MB, %s frames\n' "$(basename "$f")" $((size >> 20)) "$frames"
+	printf '%s: %d MB, %s frames, %s TLS handshakes\n' "$(basename "$f")" $((size >> 20)) "$frames" \
+		"$("$BIN" -r "$f" --format json 2>/dev/null | jq .totals.tls_handshakes)"
 	printf '  %-28s %8ss %9s KiB peak RSS\n' "chainsniff" "$cs" "$cs_rss" "tcpdump -r -w /dev/null" "$td" "$td_rss" \
 		"tshark -Y Certificate" "$ts" "$ts_rss"
 	awk -v cs="$cs" -v td="$td" -v ts="$ts" -v mb=$((size >> 20)) 'BEGIN {
