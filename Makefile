@@ -2,7 +2,7 @@
 # `make check SANITIZE=1` (ASan+UBSan in a separate object directory).
 
 CC      ?= cc
-PKGS    := libpcap libcrypto
+PKGS    := libpcap libcrypto jansson
 VERSION := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -22,7 +22,7 @@ CPPFLAGS += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPR
 CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(LDSAN)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto -ljansson) -lm
 CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SRCS     := $(sort $(wildcard src/*.c))
@@ -68,6 +68,8 @@ unit: $(TESTBINS)
 e2e: $(BIN)
 	@tests/e2e/run.sh $(BIN)
 	@tests/e2e/live.sh $(BIN)
+	@tests/e2e/state.sh $(BIN)
+	@tests/e2e/merge.sh $(BIN)
 
 fuzz-replay: $(FUZZBINS)
 	@fail=0; for f in $(FUZZBINS); do n=$$(basename $$f); \

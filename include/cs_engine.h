@@ -127,4 +127,17 @@ int64_t engine_now(const struct engine *e);
 bool engine_at(const struct engine *e, int64_t *at);
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);
 
+/* Restoring a saved state (state.c).  engine_restore_totals adds an
+ * earlier run's counters (the caller leaves the ones that do not carry
+ * over at zero); engine_restore_time widens the capture time range.
+ * engine_restore_input names an input of an earlier run, for
+ * agg_chain.first_input: ids from CS_MAX_INPUTS up, which engine_input()
+ * accepts but engine_ninputs() does not count (the report lists this run's
+ * inputs only).  name NULL, or more than CS_MAX_INPUTS distinct names, give
+ * an id whose input has no name.  The engine copies the name. */
+void engine_restore_totals(struct engine *e, const struct engine_totals *t,
+			   uint64_t sslv2_client_hellos);
+void engine_restore_time(struct engine *e, int64_t first, int64_t last);
+uint32_t engine_restore_input(struct engine *e, const char *name, bool live);
+
 #endif

@@ -3,7 +3,7 @@
 # installed.  As root it installs what is missing; otherwise it prints the
 # exact apt-get line and fails.
 set -eu
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev openssl ca-certificates jq tcpdump iproute2"
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

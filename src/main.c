@@ -7,8 +7,10 @@
 #include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_limits.h"
+#include "cs_merge.h"
 #include "cs_report.h"
 #include "cs_sensor.h"
+#include "cs_state.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
+enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_STATE };
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -57,6 +59,7 @@ struct options {
 	const char *user;
 	struct cs_cidr nets[CS_MAX_SERVER_NETS];
 	const char *ignore_path;
+	const char *state_path; /* --state */
 	int format; /* FORMAT_* */
 	struct report_opts report;
 	struct cs_capture_opts cap;
@@ -82,13 +85,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fputs("usage: chainsniff [-r FILE]... [-i IFACE] [options]\n"
+	      "       chainsniff merge [-o FILE] [--format json|text|csv] REPORT.json...\n"
 	      "  -r FILE             read a pcap or pcapng file ('-' = standard input); repeatable\n"
 	      "  -i IFACE            capture live on IFACE (default filter: tcp) until SIGINT/SIGTERM\n"
 	      "  -f FILTER           BPF filter, as in tcpdump\n"
 	      "  -s SNAPLEN          live snapshot length (default 262144)\n"
 	      "  -B MIB              live kernel buffer in MiB (default 64)\n"
 	      "  -p                  do not put the interface in promiscuous mode\n"
-	      "  --format F          text (default), json or csv\n"
+	      "  --format F          text (default), json, csv, or state (JSON that merge reads)\n"
 	      "  --top N             servers listed in the text table (default 20, 0: all)\n"
 	      "  --all               list healthy servers too;  --details: every chain and certificate\n"
 	      "  -o FILE             write the report to FILE instead of standard output\n"
@@ -107,13 +111,15 @@ static void usage(FILE *f)
 	      "  --server-net CIDR   report only servers in CIDR (repeatable)\n"
 	      "  --ignore FILE       known problems to leave out (lines: SERVER SNI CODE)\n"
 	      "  --fail-on broken    exit 5 if any broken chain was seen\n"
+	      "  --state FILE        load the counts from FILE at start, save them there at each\n"
+	      "                      report and at exit (atomically)\n"
 	      "  -Z USER             drop privileges to USER once the capture is open\n"
 	      "  --max-flows N       flow table size (default 131072)\n"
 	      "  --memcap MIB        handshake buffer budget in MiB (default 256)\n"
 	      "  -h, --help          this text;  -V, --version  the version\n"
 	      "Signals: SIGINT/SIGTERM stop and report; SIGUSR1 reports now; SIGHUP reloads the trust store.\n"
 	      "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output error,\n"
-	      "5 broken chains seen (--fail-on broken).\n",
+	      "5 broken chains seen (--fail-on broken), 6 merge refused (a sensor's windows overlap).\n",
 	      f);
 }
 
@@ -173,7 +179,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_FORMAT = 256, OPT_DUMP, OPT_MAX_FLOWS, OPT_MEMCAP, OPT_EVENTS,
 		OPT_CA_FILE, OPT_CA_DIR, OPT_ADD_CA, OPT_INTERMEDIATES, OPT_AT, OPT_WARN_DAYS,
 		OPT_TOP, OPT_ALL, OPT_DETAILS, OPT_INTERVAL, OPT_REPORT_DIR, OPT_KEEP, OPT_SENSOR,
-		OPT_FAIL_ON, OPT_SERVER_NET, OPT_IGNORE,
+		OPT_FAIL_ON, OPT_SERVER_NET, OPT_IGNORE, OPT_STATE,
 	};
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
@@ -197,6 +203,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 		{"server-net", required_argument, NULL, OPT_SERVER_NET},
 		{"ignore", required_argument, NULL, OPT_IGNORE},
+		{"state", required_argument, NULL, OPT_STATE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -247,8 +254,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->format = FORMAT_CSV;
 			else if (!strcmp(optarg, "text"))
 				o->format = FORMAT_TEXT;
+			else if (!strcmp(optarg, "state"))
+				o->format = FORMAT_STATE;
 			else
-				return fail_line("--format", "must be text, json or csv"), EXIT_USAGE;
+				return fail_line("--format", "must be text, json, csv or state"), EXIT_USAGE;
 			break;
 		case OPT_TOP:
 			if (!parse_uint(optarg, 1000000, &v))
@@ -290,6 +299,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_IGNORE:
 			o->ignore_path = optarg;
+			break;
+		case OPT_STATE:
+			o->state_path = optarg;
 			break;
 		case 'Z':
 			o->user = optarg;
@@ -390,6 +402,7 @@ struct run {
 	struct ignore_list *ignore;
 	bool dropped_privileges;
 	time_t last_progress;
+	uint64_t state_reports; /* sensor reports already followed by a state save */
 };
 
 static int write_report(struct engine *e, const struct options *o);
@@ -447,6 +460,47 @@ static void reload_trust(struct run *r)
 	fprintf(stderr, "chainsniff: trust store reloaded: %zu anchors\n", trust_count(t));
 }
 
+/* ---- --state (state.c): loaded at start, saved after every report and at exit ---- */
+
+static int load_state(struct run *r)
+{
+	char err[512];
+	enum cs_status st;
+
+	if (!r->o->state_path)
+		return EXIT_OK;
+	st = state_load(r->e, r->o->state_path, err, sizeof(err));
+	if (st == CS_OK || st == CS_EOF) /* no file yet: a first run */
+		return EXIT_OK;
+	fprintf(stderr, "chainsniff: %s\n", err);
+	return EXIT_INPUT;
+}
+
+static bool save_state(struct run *r)
+{
+	char err[512];
+
+	if (!r->o->state_path)
+		return true;
+	r->state_reports = sensor_reports(r->sensor);
+	if (state_save(r->e, r->o->state_path, err, sizeof(err)) == CS_OK)
+		return true;
+	fprintf(stderr, "chainsniff: %s\n", err);
+	return false;
+}
+
+/* sensor_tick, then a state save if it wrote a periodic report. */
+static enum cs_status tick(struct run *r, int64_t now)
+{
+	enum cs_status st = sensor_tick(r->sensor, now);
+
+	if (r->o->state_path && sensor_reports(r->sensor) != r->state_reports)
+		save_state(r);
+	return st;
+}
+
+/* ---- end of --state ---------------------------------------------------------------- */
+
 static void requested_report(struct run *r, int64_t now)
 {
 	report_requested = 0;
@@ -456,6 +510,7 @@ static void requested_report(struct run *r, int64_t now)
 	} else {
 		write_report(r->e, r->o);
 	}
+	save_state(r);
 }
 
 /* Progress on a terminal only: bytes read of total, handshakes so far. */
@@ -521,7 +576,7 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 			requested_report(r, in->live ? wall_clock_ns() : engine_now(r->e));
 		st = capture_next(src, &f, err, sizeof(err));
 		if (st == CS_MORE) { /* a quiet interface: the clock still runs */
-			sensor_tick(r->sensor, wall_clock_ns());
+			tick(r, wall_clock_ns());
 			continue;
 		}
 		if (st != CS_OK)
@@ -533,7 +588,7 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 			break;
 		}
 		first = false;
-		if (sensor_tick(r->sensor, f.ts_ns) != CS_OK)
+		if (tick(r, f.ts_ns) != CS_OK)
 			fail_line(r->o->report_dir, "cannot write the periodic report");
 		engine_frame(r->e, in, &f);
 		if (!in->live && (in->packets & 0xffff) == 0)
@@ -651,6 +706,8 @@ static int write_report(struct engine *e, const struct options *o)
 	color = !o->out_path && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (o->format == FORMAT_JSON) {
 		report_json(out, e);
+	} else if (o->format == FORMAT_STATE) {
+		report_json_state(out, e);
 	} else if (o->format == FORMAT_CSV) {
 		report_csv(out, e);
 	} else {
@@ -715,6 +772,8 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
@@ -741,6 +800,10 @@ int main(int argc, char **argv)
 		run_free(&r);
 		return rc;
 	}
+	if ((rc = load_state(&r)) != EXIT_OK) {
+		run_free(&r);
+		return rc;
+	}
 	install_signals();
 	rc = o.iface ? run_live(&r) : run_files(&r);
 	engine_finish(r.e);
@@ -749,6 +812,8 @@ int main(int argc, char **argv)
 		fail_line(o.report_dir, "cannot write the final report");
 		rc = worse(rc, EXIT_OUTPUT);
 	}
+	if (!save_state(&r))
+		rc = worse(rc, EXIT_OUTPUT);
 	if (o.dump_dir)
 		rc = worse(rc, dump_chains(r.e, o.dump_dir));
 	if (o.events && (fflush(o.events) != 0 || ferror(o.events))) {

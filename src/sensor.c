@@ -124,7 +124,7 @@ static int u64_cmp(const void *a, const void *b)
 
 static bool was_broken(const struct sensor *s, uint64_t k)
 {
-	return bsearch(&k, s->broken, s->nbroken, sizeof(k), u64_cmp) != NULL;
+	return s->nbroken && bsearch(&k, s->broken, s->nbroken, sizeof(k), u64_cmp) != NULL;
 }
 
 /* Fill the window's change lists; remember the new broken set. */

@@ -351,6 +351,16 @@ static bool bad(struct ld *l, const char *where, const char *key, const char *fm
 	return false;
 }
 
+/* where + ".what[i]" (i < 0: no index), for the messages. */
+static void path_at(char *w, size_t len, const char *where, const char *what, long i)
+{
+	int n = i < 0 ? snprintf(w, len, "%s%s%s", where, *where ? "." : "", what)
+		      : snprintf(w, len, "%s%s%s[%ld]", where, *where ? "." : "", what, i);
+
+	if (n < 0 && len)
+		w[0] = '\0';
+}
+
 static bool nomem(struct ld *l)
 {
 	snprintf(l->err, l->errlen, "out of memory");
@@ -475,7 +485,7 @@ static bool add(struct ld *l, const char *where, const char *key, uint64_t *dst,
 static bool get_sketch(struct ld *l, const char *where, const json_t *o, const char *key,
 		       struct clientset *dst)
 {
-	char w[160];
+	char w[256];
 	json_t *sk = json_object_get(o, key), *ex;
 	uint8_t regs[CS_HLL_REGISTERS];
 	struct clientset tmp;
@@ -488,7 +498,7 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 			   "missing: not a state file (write one with --state or --format state)");
 	if (!json_is_object(sk))
 		return bad(l, where, key, "not an object");
-	snprintf(w, sizeof(w), "%s%s%s", where, *where ? "." : "", key);
+	path_at(w, sizeof(w), where, key, -1);
 	ex = json_object_get(sk, "exact");
 	if (ex) {
 		if (!json_is_array(ex) || json_array_size(ex) > CS_CLIENTSET_EXACT)
@@ -537,10 +547,10 @@ static int problem_code(const char *s, size_t n)
 
 /* A problems[] array: every entry checked, their codes as bits. */
 static bool get_problems(struct ld *l, const char *where, const json_t *o, size_t ncerts,
-			 uint32_t *bits)
+			 size_t max, uint32_t *bits)
 {
-	json_t *arr = get_arr(l, where, o, "problems", (size_t)CS_MAX_CHAINS_PER_SERVER * 64);
-	char w[192];
+	json_t *arr = get_arr(l, where, o, "problems", max);
+	char w[256];
 
 	*bits = 0;
 	if (!arr)
@@ -551,7 +561,7 @@ static bool get_problems(struct ld *l, const char *where, const json_t *o, size_
 		size_t n;
 		int code;
 
-		snprintf(w, sizeof(w), "%s%sproblems[%zu]", where, *where ? "." : "", i);
+		path_at(w, sizeof(w), where, "problems", (long)i);
 		if (!json_is_object(p))
 			return bad(l, w, NULL, "not an object");
 		if (!get_str(l, w, p, "code", 64, false, &s, &n))
@@ -565,9 +575,8 @@ static bool get_problems(struct ld *l, const char *where, const json_t *o, size_
 		ci = member(l, w, p, "cert_index");
 		if (!ci)
 			return false;
-		if (!json_is_null(ci) && ncerts &&
-		    (!json_is_integer(ci) || json_integer_value(ci) < 0 ||
-		     (uint64_t)json_integer_value(ci) >= ncerts))
+		if (!json_is_null(ci) && (!json_is_integer(ci) || json_integer_value(ci) < 0 ||
+					  (uint64_t)json_integer_value(ci) >= ncerts))
 			return bad(l, w, "cert_index", "not null or an index into the chain");
 		*bits |= 1u << code;
 	}
@@ -593,7 +602,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 	uint8_t want[CS_MAX_CHAIN_CERTS][CS_SHA256_LEN];
 	uint8_t *buf = NULL;
 	size_t n, total = 0, used = 0;
-	char w[192];
+	char w[256];
 	bool added, ok = false;
 	enum cs_status st;
 
@@ -609,7 +618,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		const char *s;
 		size_t len;
 
-		snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+		path_at(w, sizeof(w), where, "certs", (long)i);
 		if (!json_is_object(ce))
 			return bad(l, w, NULL, "not an object");
 		if (!get_str(l, w, ce, "der", (CS_TLS_MAX_HS_MSG + 2) / 3 * 4, false, &s, &len) ||
@@ -626,7 +635,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		json_t *der = json_object_get(ce, "der");
 		size_t got;
 
-		snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+		path_at(w, sizeof(w), where, "certs", (long)i);
 		if (!state_b64_decode(json_string_value(der), json_string_length(der), buf + used,
 				      total - used, &got) || got == 0) {
 			bad(l, w, "der", "not base64 of a certificate");
@@ -651,7 +660,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (memcmp((*c)->certs[i].sha256, want[i], CS_SHA256_LEN) != 0) {
-			snprintf(w, sizeof(w), "%s.certs[%zu]", where, i);
+			path_at(w, sizeof(w), where, "certs", (long)i);
 			bad(l, w, "sha256", "does not match its DER");
 			goto out;
 		}
@@ -664,7 +673,7 @@ out:
 }
 
 static bool restore_chain(struct ld *l, const char *where, struct agg_server *s, json_t *ch,
-			  uint64_t *sum)
+			  uint64_t server_hs, uint64_t *sum)
 {
 	uint8_t sha[CS_SHA256_LEN];
 	uint64_t hs, broken, frame = 0;
@@ -676,19 +685,21 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	size_t nlen;
 	const struct cs_chain *c;
 	struct agg_chain *ac;
-	char w[192];
+	char w[256];
 
 	if (!json_is_object(ch))
 		return bad(l, where, NULL, "not an object");
 	certs = get_arr(l, where, ch, "certs", CS_MAX_CHAIN_CERTS);
+	if (certs && json_array_size(certs) == 0)
+		return bad(l, where, "certs", "empty");
 	if (!certs || !get_sha256(l, where, ch, "sha256", sha) ||
-	    !get_u64(l, where, ch, "handshakes", s->handshakes, &hs) ||
+	    !get_u64(l, where, ch, "handshakes", server_hs, &hs) ||
 	    !get_u64(l, where, ch, "broken_handshakes", hs, &broken) ||
 	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
-	    !get_problems(l, where, ch, json_array_size(certs), &bits) ||
+	    !get_problems(l, where, ch, json_array_size(certs), CS_DIAG_MAX_PROBLEMS, &bits) ||
 	    !(fs = get_obj(l, where, ch, "first_seen")))
 		return false;
-	snprintf(w, sizeof(w), "%s.first_seen", where);
+	path_at(w, sizeof(w), where, "first_seen", -1);
 	if (!get_str(l, w, fs, "input", 4096, true, &name, &nlen) ||
 	    !get_time(l, w, fs, "time", false, &have, &first) || !(fr = member(l, w, fs, "frame")))
 		return false;
@@ -701,7 +712,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		return bad(l, where, "handshakes", "0: a chain is listed once it was served");
 	if (first > last)
 		return bad(l, where, "last_seen", "before first_seen");
-	if (__builtin_add_overflow(*sum, hs, sum) || *sum > s->handshakes)
+	if (__builtin_add_overflow(*sum, hs, sum) || *sum > server_hs)
 		return bad(l, where, "handshakes", "the server's chains add up to more than its handshakes");
 	if (!intern_chain(l, where, ch, sha, &c))
 		return false;
@@ -741,7 +752,7 @@ static bool restore_fingerprints(struct ld *l, const char *where, const json_t *
 				 struct agg_rejection *r, uint64_t hs)
 {
 	json_t *fps = get_arr(l, where, rj, "fingerprints", AGG_MAX_FINGERPRINTS);
-	char w[224];
+	char w[256];
 
 	if (!fps)
 		return false;
@@ -752,7 +763,7 @@ static bool restore_fingerprints(struct ld *l, const char *where, const json_t *
 		uint64_t n;
 		uint32_t k;
 
-		snprintf(w, sizeof(w), "%s.fingerprints[%zu]", where, i);
+		path_at(w, sizeof(w), where, "fingerprints", (long)i);
 		if (!json_is_object(fp))
 			return bad(l, w, NULL, "not an object");
 		if (!get_str(l, w, fp, "ja3", sizeof(r->fp[0].ja3) - 1, false, &ja3, &n3) ||
@@ -788,31 +799,35 @@ static bool restore_rejections(struct ld *l, const char *where, const json_t *sv
 			       struct agg_server *s, uint64_t tls)
 {
 	json_t *arr = get_arr(l, where, sv, "client_rejections", AGG_MAX_REJECTION_KINDS);
-	char w[192];
+	char w[256];
 
 	if (!arr)
 		return false;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *rj = json_array_get(arr, i);
 		struct agg_rejection *r;
+		struct clientset clients;
 		uint64_t alert, hs;
+		bool ok;
 
-		snprintf(w, sizeof(w), "%s.client_rejections[%zu]", where, i);
+		path_at(w, sizeof(w), where, "client_rejections", (long)i);
 		if (!json_is_object(rj))
 			return bad(l, w, NULL, "not an object");
 		if (!get_u64(l, w, rj, "alert_code", 255, &alert) ||
 		    !get_u64(l, w, rj, "handshakes", tls, &hs))
 			return false;
-		r = agg_restore_rejection(s, (uint8_t)alert);
-		if (r && !add(l, w, "handshakes", &r->handshakes, hs))
+		clientset_init(&clients);
+		ok = get_sketch(l, w, rj, "clients_sketch", &clients);
+		r = ok ? agg_restore_rejection(s, (uint8_t)alert) : NULL;
+		if (r) {
+			clientset_merge(&r->clients, &clients);
+			ok = add(l, w, "handshakes", &r->handshakes, hs);
+		} else if (ok) {
+			s->rejections_dropped += hs; /* more kinds than the cap, as live */
+		}
+		clientset_fini(&clients);
+		if (!ok || !restore_fingerprints(l, w, rj, r, hs))
 			return false;
-		if (r ? !get_sketch(l, w, rj, "clients_sketch", &r->clients)
-		      : !json_is_object(json_object_get(rj, "clients_sketch")))
-			return r ? false : bad(l, w, "clients_sketch", "missing");
-		if (!restore_fingerprints(l, w, rj, r, hs))
-			return false;
-		if (!r)
-			s->rejections_dropped += hs;
 	}
 	return true;
 }
@@ -823,11 +838,11 @@ static bool restore_versions(struct ld *l, const char *where, const json_t *sv,
 	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
 	json_t *vo = get_obj(l, where, sv, "tls_versions"), *v;
 	const char *key;
-	char w[192];
+	char w[256];
 
 	if (!vo)
 		return false;
-	snprintf(w, sizeof(w), "%s.tls_versions", where);
+	path_at(w, sizeof(w), where, "tls_versions", -1);
 	json_object_foreach(vo, key, v) {
 		uint64_t n;
 		int i;
@@ -853,11 +868,15 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	struct cs_addr ip;
 	struct agg_server *s;
 	uint32_t bits;
-	json_t *chains;
+	json_t *chains, *raw;
+	uint8_t sni_raw[CS_MAX_SNI];
 
 	snprintf(where, sizeof(where), "servers[%zu]", idx);
 	if (!json_is_object(sv))
 		return bad(l, where, NULL, "not an object");
+	if (!json_object_get(sv, "clients_sketch")) /* the first field only a state file has */
+		return bad(l, where, "clients_sketch",
+			   "missing: not a state file (write one with --state or --format state)");
 	if (!get_str(l, where, sv, "server_ip", 63, false, &ip_s, &n) ||
 	    !get_u64(l, where, sv, "server_port", 65535, &port) ||
 	    /* an SNI byte that is not UTF-8 comes back as 2 (esc_json's \u00XX) */
@@ -869,7 +888,8 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !get_u64(l, where, sv, "sni_not_captured", tls, &not_captured) ||
 	    !get_time(l, where, sv, "first_seen", false, &have, &first) ||
 	    !get_time(l, where, sv, "last_seen", false, &have, &last) ||
-	    !get_problems(l, where, sv, 0, &bits) ||
+	    !get_problems(l, where, sv, CS_MAX_CHAIN_CERTS,
+			  (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS, &bits) ||
 	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
 		return false;
 	if (!state_parse_addr(ip_s, &ip))
@@ -880,9 +900,21 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 		return bad(l, where, "last_seen", "before first_seen");
 	if (not_sent + not_captured > tls)
 		return bad(l, where, "sni_not_sent", "with sni_not_captured, more than tls_handshakes");
-	while (sni && sni_len > CS_MAX_SNI) /* cut on a character boundary */
-		for (sni_len = CS_MAX_SNI; sni_len > 0 && ((uint8_t)sni[sni_len] & 0xc0) == 0x80;)
+	if ((raw = json_object_get(sv, "sni_b64"))) {
+		/* the SNI's bytes exactly, where they are not UTF-8 ("sni" shows
+		 * each invalid byte as a character, esc_json's \u00XX) */
+		if (!sni || !json_is_string(raw) ||
+		    !state_b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
+				      sizeof(sni_raw), &sni_len) || sni_len == 0)
+			return bad(l, where, "sni_b64", "not base64 of at most %d bytes beside an sni",
+				   CS_MAX_SNI);
+		sni = (const char *)sni_raw;
+	}
+	if (sni && sni_len > CS_MAX_SNI) { /* cut on a character boundary */
+		sni_len = CS_MAX_SNI;
+		while (sni_len > 0 && ((uint8_t)sni[sni_len] & 0xc0) == 0x80)
 			sni_len--;
+	}
 	s = agg_restore_server(engine_agg(l->e), &ip, (uint16_t)port, sni, sni_len);
 	if (!s)
 		return true; /* the server table is full: counted in caps.servers */
@@ -903,10 +935,10 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !restore_rejections(l, where, sv, s, tls))
 		return false;
 	for (size_t i = 0; i < json_array_size(chains); i++) {
-		char w[96];
+		char w[256];
 
-		snprintf(w, sizeof(w), "%s.chains[%zu]", where, i);
-		if (!restore_chain(l, w, s, json_array_get(chains, i), &sum))
+		path_at(w, sizeof(w), where, "chains", (long)i);
+		if (!restore_chain(l, w, s, json_array_get(chains, i), hs, &sum))
 			return false;
 	}
 	return true;
@@ -949,11 +981,13 @@ static bool restore_totals(struct ld *l, const json_t *doc)
 		if (!get_u64(l, "totals.starttls", st, tls_starttls_name((enum tls_starttls)i),
 			     INT64_MAX, &t.starttls[i]))
 			return false;
-	for (int i = 0; i < TLS_INC_MAX; i++)
+	for (int i = 0; i < TLS_INC_MAX; i++) {
 		if (!get_u64(l, "incomplete_reasons", inc, tls_incomplete_name((enum tls_incomplete)i),
-			     INT64_MAX, &t.incomplete_reason[i]) ||
-		    __builtin_add_overflow(reasons, t.incomplete_reason[i], &reasons))
-			return l->st == CS_BAD ? false : bad(l, "", "incomplete_reasons", "overflow");
+			     INT64_MAX, &t.incomplete_reason[i]))
+			return false;
+		if (__builtin_add_overflow(reasons, t.incomplete_reason[i], &reasons))
+			return bad(l, "", "incomplete_reasons", "counter overflow");
+	}
 	/* the documented identities (docs/report-format.md, totals) */
 	if (__builtin_add_overflow(t.with_chain, t.tls13, &sum) ||
 	    __builtin_add_overflow(sum, t.resumed, &sum) ||

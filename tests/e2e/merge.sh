@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# merge.sh - `chainsniff merge` end to end on state-style reports of three
+# real captures from three sensors: merging is associative and order-
+# independent (merge(A,B,C) = merge(merge(A,B),C) = merge(C,merge(B,A)) =
+# merge(A,merge(C,B)), compared after jq -S), ranks and counts as one run over
+# the three captures does, and its output is valid JSON (jq, python's
+# json.tool), CSV (python's csv) and text.  Refused: a report merged with
+# itself or with a merge that contains it, the same sensor over overlapping
+# windows (exit 6, one line naming both files), a plain report without
+# sketches, a corrupt file (exit 1).  Warned: different trust stores.
+#   tests/e2e/merge.sh BINARY
+set -u
+BIN=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+PY=/usr/bin/python3
+TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
+	--ca-file pcaps/lab/pki/trust.pem)
+A=pcaps/real/zeek__tls__missing-intermediate.pcap
+B=pcaps/lab/multi-server.pcap
+C=pcaps/real/ndpi__sites.pcapng
+D=pcaps/lab/diag-client-rejects.pcap
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { echo "ok merge-$1"; pass=$((pass + 1)); }
+bad() { echo "FAIL merge-$1: $2"; fail=$((fail + 1)); }
+merge() { "$BIN" merge "$@" 2>>"$T/merge.err"; }
+
+# Inputs: two written with --format state, one a --state file.
+"$BIN" -r "$A" "${TRUST[@]}" --sensor sensor-a --format state -o "$T/a.json"
+"$BIN" -r "$B" "${TRUST[@]}" --sensor sensor-b --format state -o "$T/b.json"
+"$BIN" -r "$C" "${TRUST[@]}" --sensor sensor-c --state "$T/c.json" --format json -o /dev/null
+"$BIN" -r "$A" -r "$B" -r "$C" "${TRUST[@]}" --sensor one --format state -o "$T/one.json"
+
+rc=0
+merge "$T/a.json" "$T/b.json" "$T/c.json" -o "$T/abc.json" || rc=$?
+merge "$T/a.json" "$T/b.json" -o "$T/ab.json" || rc=$?
+merge "$T/ab.json" "$T/c.json" -o "$T/ab-c.json" || rc=$?
+merge "$T/b.json" "$T/a.json" -o "$T/ba.json" || rc=$?
+merge "$T/c.json" "$T/ba.json" -o "$T/c-ba.json" || rc=$?
+merge "$T/c.json" "$T/b.json" -o "$T/cb.json" || rc=$?
+merge "$T/a.json" "$T/cb.json" -o "$T/a-cb.json" || rc=$?
+merge "$T/c.json" "$T/a.json" "$T/b.json" -o "$T/cab.json" || rc=$?
+[ $rc = 0 ] && [ ! -s "$T/merge.err" ] && ok runs || bad runs "exit $rc: $(head -3 "$T/merge.err")"
+
+for f in abc ab-c c-ba a-cb cab; do
+	if ! jq -e . "$T/$f.json" >/dev/null 2>&1 || ! $PY -m json.tool "$T/$f.json" >/dev/null 2>&1; then
+		bad "valid-json-$f" "jq or json.tool refused it"
+	fi
+done
+[ $fail = 0 ] && ok valid-json
+
+for f in ab-c c-ba a-cb cab; do
+	if cmp -s <(jq -S . "$T/abc.json") <(jq -S . "$T/$f.json"); then
+		ok "same-as-abc-$f"
+	else
+		bad "same-as-abc-$f" "$(diff <(jq -S . "$T/abc.json") <(jq -S . "$T/$f.json") | head -10)"
+	fi
+done
+
+# The ranking and the counts are those of one run over the three captures
+# (problem texts may differ: a sensor explains with what it saw itself).
+RANK='[.servers[] | [.server_ip, .server_port, .sni, .status, .tls_handshakes, .handshakes,
+	.broken_handshakes, .clients, .clients_total, .first_seen, .last_seen,
+	[.chains[] | [.sha256, .handshakes, .broken_handshakes, .first_seen.time]],
+	([.problems[] | .code] | sort)]]'
+jq -c "$RANK" "$T/abc.json" >"$T/rank-abc" && jq -c "$RANK" "$T/one.json" >"$T/rank-one" || : >"$T/rank-abc"
+if [ -s "$T/rank-abc" ] && cmp -s "$T/rank-abc" "$T/rank-one"; then
+	ok ranking-as-one-run
+else
+	bad ranking-as-one-run "$(diff <(jq -c "$RANK" "$T/abc.json" | tr ']' '\n') \
+		<(jq -c "$RANK" "$T/one.json" | tr ']' '\n') | head -10)"
+fi
+TOT='.totals | del(.servers_broken, .distinct_chains, .servers) as $t | [$t, .servers_broken, .distinct_chains, .servers]'
+jq -c "$TOT" "$T/abc.json" >"$T/tot-abc" && jq -c "$TOT" "$T/one.json" >"$T/tot-one" || : >"$T/tot-abc"
+if [ -s "$T/tot-abc" ] && cmp -s "$T/tot-abc" "$T/tot-one"; then
+	ok totals-as-one-run
+else
+	bad totals-as-one-run "$(jq -c .totals "$T/abc.json") vs $(jq -c .totals "$T/one.json")"
+fi
+if [ "$(jq -c '[.sensors[] | .sensor]' "$T/abc.json")" = '["sensor-a","sensor-b","sensor-c"]' ] &&
+   [ "$(jq -r .sensor "$T/abc.json")" = merged ] &&
+   [ "$(jq '.inputs | length' "$T/abc.json")" = 3 ]; then
+	ok sensors-and-inputs
+else
+	bad sensors-and-inputs "$(jq -c '[.sensor, .sensors, (.inputs | length)]' "$T/abc.json")"
+fi
+
+# CSV and text of the same merge
+if merge "$T/c.json" "$T/a.json" "$T/b.json" --format csv -o "$T/abc.csv" &&
+   $PY - "$T/abc.csv" "$(jq '.servers | length' "$T/abc.json")" <<'EOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline='')))
+assert rows[0][:4] == ['rank', 'server_ip', 'server_port', 'sni'], rows[0]
+assert len(rows) == int(sys.argv[2]) + 1, len(rows)
+assert [r[0] for r in rows[1:]] == [str(i + 1) for i in range(len(rows) - 1)]
+assert all(len(r) == len(rows[0]) for r in rows)
+EOF
+then ok csv; else bad csv "python's csv module refused the CSV"; fi
+# the table and the fixes fit 100 columns
+if merge "$T/a.json" "$T/b.json" "$T/c.json" --format text --all --top 0 -o "$T/abc.txt" &&
+   grep -q '^Servers ' "$T/abc.txt" && [ "$(grep -c '^ *[0-9]*  [0-9]' "$T/abc.txt")" -gt 50 ] &&
+   $PY - "$T/abc.txt" <<'EOF'
+import sys
+lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
+start = next(i for i, l in enumerate(lines) if 'BROKEN/TOTAL' in l)
+assert all(len(l) <= 100 for l in lines[start:]), [l for l in lines[start:] if len(l) > 100]
+EOF
+then
+	ok text
+else
+	bad text "$(head -5 "$T/abc.txt")"
+fi
+
+# Refusals
+refused() { # name, expected exit, pattern, args...
+	local name=$1 want=$2 pat=$3
+	shift 3
+	"$BIN" merge "$@" -o "$T/refused.json" 2>"$T/err"
+	local rc=$?
+	if [ $rc = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -Eq -- "$pat" "$T/err"; then
+		ok "refuses-$name"
+	else
+		bad "refuses-$name" "exit $rc (wanted $want), stderr: $(head -3 "$T/err")"
+	fi
+}
+refused self 6 'a.json, .*a.json: both hold sensor "sensor-a" over overlapping windows' \
+	"$T/a.json" "$T/a.json"
+refused inside-a-merge 6 'ab.json, .*a.json: both hold sensor "sensor-a"' "$T/ab.json" "$T/a.json"
+"$BIN" -r "$A" -r "$D" "${TRUST[@]}" --sensor sensor-a --format state -o "$T/a-again.json"
+refused same-sensor-overlap 6 'sensor-a' "$T/a.json" "$T/a-again.json"
+"$BIN" -r "$A" "${TRUST[@]}" --sensor sensor-a --format json -o "$T/plain.json"
+refused plain-report 1 'not a state file' "$T/b.json" "$T/plain.json"
+head -c 2000 "$T/b.json" >"$T/cut.json"
+refused truncated 1 'cut.json: not valid JSON' "$T/a.json" "$T/cut.json"
+jq '.report_version = 7' "$T/b.json" >"$T/v7.json"
+refused other-version 1 'report_version: 7' "$T/a.json" "$T/v7.json"
+refused missing-file 1 'nope.json: No such file' "$T/a.json" "$T/nope.json"
+"$BIN" merge --format yaml "$T/a.json" 2>/dev/null; [ $? = 2 ] && ok usage || bad usage "--format yaml accepted"
+
+# The same sensor on disjoint windows merges (two days of one sensor).
+"$BIN" -r "$D" "${TRUST[@]}" --sensor sensor-a --format state -o "$T/a-day2.json"
+if merge "$T/a.json" "$T/a-day2.json" -o "$T/days.json" &&
+   [ "$(jq -r .sensor "$T/days.json")" = sensor-a ] &&
+   [ "$(jq '.sensors | length' "$T/days.json")" = 2 ]; then
+	ok same-sensor-disjoint-windows
+else
+	bad same-sensor-disjoint-windows "$(tail -1 "$T/merge.err")"
+fi
+
+# Different trust stores: a warning, not a refusal.
+"$BIN" -r "$D" --ca-file pcaps/lab/pki/trust.pem --sensor sensor-d --format state -o "$T/d.json"
+"$BIN" merge "$T/a.json" "$T/d.json" -o "$T/ad.json" 2>"$T/err"
+rc=$?
+if [ $rc = 0 ] && grep -q 'warning: .*d.json: trust store sha256 .* differs' "$T/err" &&
+   [ "$(jq -r .trust_store.name "$T/ad.json")" = mixed ]; then
+	ok trust-store-warning
+else
+	bad trust-store-warning "exit $rc: $(cat "$T/err")"
+fi
+
+# A merged report is not a sensor's state.
+"$BIN" -r "$D" "${TRUST[@]}" --state "$T/abc.json" -o /dev/null 2>"$T/err"
+[ $? = 1 ] && grep -q 'a merged report' "$T/err" && ok not-a-state || bad not-a-state "$(cat "$T/err")"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,734 @@
+/*
+ * test_state.c - --state files (cs_state.h): save and load round trips on
+ * engines fed real captures, applying a document twice (what merge does),
+ * and a state file read as hostile: truncated at every offset, every byte
+ * flipped, and a table of targeted corruptions (bad base64, DER that does
+ * not hash to its sha256, huge and negative numbers, impossible times,
+ * oversized sets, unknown codes), each refused with a message naming the
+ * value.  Also the strict base64 and time parsers, and the atomic save.
+ * Run from the repository root (the captures are in pcaps/); run under
+ * ASan with `make check SANITIZE=1`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cs_capture.h"
+#include "cs_diag.h"
+#include "cs_engine.h"
+#include "cs_report.h"
+#include "cs_state.h"
+#include "cs_trust.h"
+
+#define TRUST "pcaps/lab/pki/trust.pem"
+
+static const char *const captures[] = {
+	"pcaps/lab/diag-client-rejects.pcap",   /* a rejection with JA3/JA4 */
+	"pcaps/lab/multi-server.pcap",          /* several servers, SNI and none */
+	"pcaps/real/zeek__tls__missing-intermediate.pcap",
+	"pcaps/lab/resumption.pcap",
+	"pcaps/lab/smtp-starttls.pcap",
+	"pcaps/lab/no-sni.pcap",
+};
+
+struct fixture {
+	struct cs_trust *trust;
+	char dir[64];
+	char *small;       /* state text of diag-client-rejects alone */
+	size_t small_len;
+	char *full;        /* state text of every capture */
+	size_t full_len;
+};
+
+static struct fixture fx;
+
+/* Each engine has its own diagnosis: a diag caches verdicts by chain id,
+ * which only means something within one chain store. */
+static struct engine *new_engine(void)
+{
+	struct diag_opts dopts = {CS_DIAG_WARN_DAYS_DEFAULT};
+	struct engine_config cfg = {
+		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit",
+	};
+	struct engine *e;
+
+	cfg.diag = diag_new(fx.trust, &dopts);
+	assert_non_null(cfg.diag);
+	e = engine_new(&cfg);
+	assert_non_null(e);
+	return e;
+}
+
+static void free_engine(struct engine *e)
+{
+	struct diag *d = engine_diag(e);
+
+	engine_free(e);
+	diag_free(d);
+}
+
+static void feed(struct engine *e, const char *path)
+{
+	struct cs_capture_opts co = {0};
+	struct cs_source *src;
+	struct engine_input *in;
+	struct cs_frame f;
+	char err[256];
+
+	assert_int_equal(capture_open_file(path, &co, &src, err, sizeof(err)), CS_OK);
+	in = engine_input_begin(e, path, false);
+	assert_non_null(in);
+	in->format = capture_format(src);
+	while (capture_next(src, &f, err, sizeof(err)) == CS_OK)
+		engine_frame(e, in, &f);
+	capture_close(src);
+}
+
+static char *state_text(struct engine *e, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	assert_non_null(m);
+	report_json_state(m, e);
+	fclose(m);
+	return buf;
+}
+
+static void write_file(const char *path, const char *p, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+	struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
+	struct engine *e;
+	char err[256];
+
+	(void)state;
+	if (trust_load(&to, &fx.trust, err, sizeof(err)) != CS_OK)
+		return -1;
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_state.XXXXXX");
+	if (!mkdtemp(fx.dir))
+		return -1;
+	e = new_engine();
+	feed(e, captures[0]);
+	engine_finish(e);
+	fx.small = state_text(e, &fx.small_len);
+	free_engine(e);
+	e = new_engine();
+	for (size_t i = 0; i < CS_ARRAY_LEN(captures); i++)
+		feed(e, captures[i]);
+	engine_finish(e);
+	fx.full = state_text(e, &fx.full_len);
+	free_engine(e);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	free(fx.small);
+	free(fx.full);
+	trust_free(fx.trust);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* What a restored engine cannot know: this run's inputs and the per-run
+ * decoder, cap and anomaly counters. */
+static json_t *comparable(const char *text)
+{
+	json_error_t je;
+	json_t *doc = json_loads(text, JSON_ALLOW_NUL, &je);
+
+	assert_non_null(doc);
+	json_object_del(doc, "inputs");
+	json_object_del(doc, "decode");
+	json_object_del(doc, "caps");
+	json_object_del(doc, "anomalies");
+	return doc;
+}
+
+/* ---- round trips ------------------------------------------------------------------- */
+
+static void test_round_trip(void **state)
+{
+	char path[128], err[512], *again, *third;
+	size_t alen, tlen;
+	struct engine *a = new_engine(), *b = new_engine(), *c = new_engine();
+	json_t *ja, *jb;
+	struct stat st;
+
+	(void)state;
+	for (size_t i = 0; i < CS_ARRAY_LEN(captures); i++)
+		feed(a, captures[i]);
+	engine_finish(a);
+	snprintf(path, sizeof(path), "%s/rt.state", fx.dir);
+	assert_int_equal(state_save(a, path, err, sizeof(err)), CS_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(err, sizeof(err), "%s/rt.state.tmp", fx.dir);
+	assert_int_not_equal(access(err, F_OK), 0); /* renamed away */
+
+	assert_int_equal(state_load(b, path, err, sizeof(err)), CS_OK);
+	again = state_text(b, &alen);
+	ja = comparable(fx.full);
+	jb = comparable(again);
+	if (!json_equal(ja, jb)) {
+		char *x = json_dumps(ja, JSON_SORT_KEYS), *y = json_dumps(jb, JSON_SORT_KEYS);
+
+		print_error("saved:    %s\nrestored: %s\n", x, y);
+		free(x), free(y);
+		fail();
+	}
+	/* a restored engine saved and restored again is byte for byte the same */
+	assert_int_equal(state_save(b, path, err, sizeof(err)), CS_OK);
+	assert_int_equal(state_load(c, path, err, sizeof(err)), CS_OK);
+	third = state_text(c, &tlen);
+	assert_int_equal(alen, tlen);
+	assert_memory_equal(again, third, alen);
+	/* the chains' first_seen still names the capture they came from */
+	assert_non_null(strstr(again, "\"input\": \"pcaps/lab/multi-server.pcap\""));
+	json_decref(ja);
+	json_decref(jb);
+	free(again);
+	free(third);
+	free_engine(a);
+	free_engine(b);
+	free_engine(c);
+}
+
+/* Restored, then more traffic: the same counts as one engine that saw it all. */
+static void test_continue_after_load(void **state)
+{
+	char path[128], err[512], *one, *two;
+	size_t n1, n2;
+	struct engine *a = new_engine(), *b = new_engine(), *all = new_engine();
+	json_t *j1, *j2;
+
+	(void)state;
+	feed(a, captures[1]);
+	engine_finish(a);
+	snprintf(path, sizeof(path), "%s/cont.state", fx.dir);
+	assert_int_equal(state_save(a, path, err, sizeof(err)), CS_OK);
+	assert_int_equal(state_load(b, path, err, sizeof(err)), CS_OK);
+	feed(b, captures[2]);
+	engine_finish(b);
+	feed(all, captures[1]);
+	feed(all, captures[2]);
+	engine_finish(all);
+	one = state_text(b, &n1);
+	two = state_text(all, &n2);
+	j1 = comparable(one);
+	j2 = comparable(two);
+	json_object_del(j1, "inputs");
+	assert_true(json_equal(json_object_get(j1, "servers"), json_object_get(j2, "servers")));
+	assert_true(json_equal(json_object_get(j1, "totals"), json_object_get(j2, "totals")));
+	assert_true(json_equal(json_object_get(j1, "first_seen"), json_object_get(j2, "first_seen")));
+	assert_true(json_equal(json_object_get(j1, "last_seen"), json_object_get(j2, "last_seen")));
+	json_decref(j1);
+	json_decref(j2);
+	free(one);
+	free(two);
+	free_engine(a);
+	free_engine(b);
+	free_engine(all);
+}
+
+/* Applying one document twice doubles every count; client sets do not grow. */
+static void test_apply_twice(void **state)
+{
+	struct state_apply_opts o = {.restore_totals = true};
+	struct engine *e = new_engine();
+	json_error_t je;
+	json_t *doc = json_loads(fx.full, JSON_ALLOW_NUL, &je), *got, *s1, *s2;
+	char err[512], *text;
+	size_t n;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
+	text = state_text(e, &n);
+	got = json_loads(text, JSON_ALLOW_NUL, &je);
+	assert_non_null(got);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(got, "totals"), "tls_handshakes")),
+			 2 * json_integer_value(json_object_get(json_object_get(doc, "totals"), "tls_handshakes")));
+	assert_int_equal(json_array_size(json_object_get(got, "servers")),
+			 json_array_size(json_object_get(doc, "servers")));
+	for (size_t i = 0; i < json_array_size(json_object_get(doc, "servers")); i++) {
+		s1 = json_array_get(json_object_get(doc, "servers"), i);
+		s2 = json_array_get(json_object_get(got, "servers"), i);
+		assert_int_equal(2 * json_integer_value(json_object_get(s1, "tls_handshakes")),
+				 json_integer_value(json_object_get(s2, "tls_handshakes")));
+		assert_int_equal(json_integer_value(json_object_get(s1, "clients_total")),
+				 json_integer_value(json_object_get(s2, "clients_total")));
+		assert_true(json_equal(json_object_get(s1, "first_seen"), json_object_get(s2, "first_seen")));
+	}
+	json_decref(doc);
+	json_decref(got);
+	free(text);
+	free_engine(e);
+}
+
+static void test_missing_and_unreadable(void **state)
+{
+	struct engine *e = new_engine();
+	char path[128], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/none.state", fx.dir);
+	assert_int_equal(state_load(e, path, err, sizeof(err)), CS_EOF);
+	assert_int_equal(engine_totals(e)->packets, 0);
+	/* a directory is not a state file */
+	assert_int_equal(state_load(e, fx.dir, err, sizeof(err)), CS_BAD);
+	/* an empty file is not one either */
+	snprintf(path, sizeof(path), "%s/empty.state", fx.dir);
+	write_file(path, "", 0);
+	assert_int_equal(state_load(e, path, err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "not valid JSON"));
+	/* saving where no directory exists fails and leaves nothing behind */
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.state", fx.dir);
+	assert_int_equal(state_save(e, path, err, sizeof(err)), CS_IO);
+	assert_non_null(strstr(err, "x.state.tmp"));
+	free_engine(e);
+}
+
+/* ---- hostile files ------------------------------------------------------------------- */
+
+/* Into e, or a fresh engine when e is NULL. */
+static enum cs_status load_into(struct engine *e, const char *p, size_t n, char *err, size_t errlen)
+{
+	char path[128];
+	struct engine *own = e ? NULL : new_engine();
+	enum cs_status st;
+
+	snprintf(path, sizeof(path), "%s/t.state", fx.dir);
+	write_file(path, p, n);
+	st = state_load(e ? e : own, path, err, errlen);
+	if (own)
+		free_engine(own);
+	return st;
+}
+
+static enum cs_status load_text(const char *p, size_t n, char *err, size_t errlen)
+{
+	return load_into(NULL, p, n, err, errlen);
+}
+
+static void test_truncated_everywhere(void **state)
+{
+	char err[512];
+	struct engine *e = new_engine(); /* a cut file never parses: e stays empty */
+
+	(void)state;
+	assert_int_equal(load_text(fx.small, fx.small_len, err, sizeof(err)), CS_OK);
+	/* every proper prefix is refused, except the one that drops the final newline */
+	for (size_t cut = 0; cut + 1 < fx.small_len; cut++) {
+		enum cs_status st = load_into(e, fx.small, cut, err, sizeof(err));
+
+		if (st != CS_BAD)
+			fail_msg("a state file cut at %zu of %zu bytes gave %d", cut, fx.small_len, st);
+		assert_true(strlen(err) > 0 && !strchr(err, '\n'));
+	}
+	assert_int_equal(engine_totals(e)->packets, 0);
+	assert_int_equal(load_into(e, fx.small, fx.small_len - 1, err, sizeof(err)), CS_OK);
+	free_engine(e);
+}
+
+/* Every byte flipped in turn: refused or accepted, never a crash (ASan). */
+static void test_flipped_bytes(void **state)
+{
+	char *copy = malloc(fx.small_len), err[512];
+	struct engine *e = new_engine(); /* shared: only crashes matter here */
+	size_t ok = 0;
+
+	(void)state;
+	assert_non_null(copy);
+	for (size_t i = 0; i < fx.small_len; i++) {
+		json_error_t je;
+		json_t *doc;
+		struct state_apply_opts o = {.restore_totals = true};
+
+		memcpy(copy, fx.small, fx.small_len);
+		copy[i] ^= (char)(i % 3 == 0 ? 0x01 : i % 3 == 1 ? 0x20 : 0x80);
+		doc = json_loadb(copy, fx.small_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+		if (!doc)
+			continue;
+		ok += state_apply(e, doc, &o, err, sizeof(err)) == CS_OK;
+		json_decref(doc);
+	}
+	free_engine(e);
+	/* some flips are harmless (a letter of a message, a digit of a counter) */
+	assert_true(ok > 0);
+	free(copy);
+}
+
+/* A corruption: a path to a value in the small state and what to put there. */
+struct corruption {
+	const char *name;
+	const char *path;      /* dot-separated, numbers index arrays */
+	const char *value;     /* JSON text, or NULL to delete the member */
+	const char *message;   /* must appear in the error */
+};
+
+static const struct corruption corruptions[] = {
+	{"version", "report_version", "2", "report_version: 2"},
+	{"version type", "report_version", "\"1\"", "not an integer"},
+	{"negative counter", "servers.0.tls_handshakes", "-1", "out of range"},
+	{"huge counter", "totals.packets", "9223372036854775807", NULL},
+	{"too huge", "totals.packets", "18446744073709551616", "not valid JSON"},
+	{"real number", "totals.bytes", "1.5", "not an integer"},
+	{"totals identity", "totals.tls13", "5", "tls_handshakes"},
+	{"reasons identity", "incomplete_reasons.gap", "1", "incomplete_reasons"},
+	{"no totals", "totals", NULL, "totals: missing"},
+	{"servers not array", "servers", "{}", "servers: not an array"},
+	{"server not object", "servers.0", "7", "servers[0]: not an object"},
+	{"bad ip", "servers.0.server_ip", "\"300.1.1.1\"", "server_ip: not an IP address"},
+	{"port", "servers.0.server_port", "65536", "server_port"},
+	{"sni type", "servers.0.sni", "5", "sni: not a string or null"},
+	{"sni too long", "servers.0.sni", NULL, NULL}, /* filled in below: 400 bytes */
+	{"broken > handshakes", "servers.0.broken_handshakes", "2", "broken_handshakes"},
+	{"time form", "servers.0.first_seen", "\"2026-11-23 03:00:40\"", "not a time"},
+	{"time Feb 30", "servers.0.last_seen", "\"2026-02-30T03:00:40.449668Z\"", "not a time"},
+	{"time order", "servers.0.first_seen", "\"2099-01-01T00:00:00.000000Z\"", "before first_seen"},
+	{"time overflow", "servers.0.last_seen", "\"9999-12-31T23:59:59.999999Z\"", "not a time"},
+	{"no sketch", "servers.0.clients_sketch", NULL, "not a state file"},
+	{"sketch hash", "servers.0.clients_sketch.exact.0", "\"10B10149D2B010F1\"", "hex"},
+	{"sketch 33 hashes", "servers.0.clients_sketch.exact", NULL, NULL}, /* below */
+	{"hll p", "servers.0.clients_total_sketch", "{\"hll_p\": 12, \"registers\": \"\"}", "hll_p"},
+	{"hll short", "servers.0.clients_total_sketch", "{\"hll_p\": 10, \"registers\": \"AAAA\"}",
+	 "registers"},
+	{"hll rank", "servers.0.clients_total_sketch", NULL, NULL}, /* below: a register of 60 */
+	{"version name", "servers.0.tls_versions", "{\"TLS9.9\": 1}", "TLS9.9"},
+	{"problem code", "servers.0.chains.0.problems.0.code", "\"no_such_problem\"", "unknown problem"},
+	{"problem severity", "servers.0.chains.0.problems.0.severity", "\"fatal\"", "severity"},
+	{"cert index", "servers.0.chains.0.problems.0.cert_index", "9", "cert_index"},
+	{"chain sha", "servers.0.chains.0.sha256", "\"00\"", "64 lowercase hex"},
+	{"chain sha differs", "servers.0.chains.0.sha256",
+	 "\"0000000000000000000000000000000000000000000000000000000000000000\"", "does not match"},
+	{"der base64", "servers.0.chains.0.certs.0.der", "\"MII*\"", "not base64"},
+	{"der pad bits", "servers.0.chains.0.certs.0.der", "\"QR==\"", "not base64"},
+	{"der empty", "servers.0.chains.0.certs.0.der", "\"\"", "not base64"},
+	{"der other", "servers.0.chains.0.certs.0.der", "\"MAA=\"", "does not match"},
+	{"cert sha", "servers.0.chains.0.certs.0.sha256", "\"zz\"", "64 lowercase hex"},
+	{"no certs", "servers.0.chains.0.certs", "[]", "certs: empty"},
+	{"chain zero", "servers.0.chains.0.handshakes", "0", "handshakes"},
+	{"chain > server", "servers.0.chains.0.handshakes", "2", "handshakes"},
+	{"frame", "servers.0.chains.0.first_seen.frame", "\"6\"", "frame"},
+	{"input name", "servers.0.chains.0.first_seen.input", "7", "input"},
+	{"alert code", "servers.0.client_rejections.0.alert_code", "256", "alert_code"},
+	{"ja3", "servers.0.client_rejections.0.fingerprints.0.ja3", "\"a b\"", "printable"},
+	{"ja3 long", "servers.0.client_rejections.0.fingerprints.0.ja3",
+	 "\"0123456789abcdef0123456789abcdef0\"", "longer"},
+	{"rejection sketch", "servers.0.client_rejections.0.clients_sketch", "[]", "not an object"},
+	{"merged report", "sensors", "[]", "merged report"},
+	{"first/last pair", "first_seen", "null", "first_seen"},
+};
+
+/* Walk a dotted path; the parent and the last key (or index) */
+static json_t *walk(json_t *doc, const char *path, char *last, size_t len)
+{
+	char buf[256], *save = NULL, *tok, *next;
+	json_t *cur = doc;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	tok = strtok_r(buf, ".", &save);
+	while (tok && (next = strtok_r(NULL, ".", &save))) {
+		cur = json_is_array(cur) ? json_array_get(cur, strtoul(tok, NULL, 10))
+					 : json_object_get(cur, tok);
+		assert_non_null(cur);
+		tok = next;
+	}
+	snprintf(last, len, "%s", tok);
+	return cur;
+}
+
+static void set_at(json_t *doc, const char *path, json_t *v)
+{
+	char last[64];
+	json_t *parent = walk(doc, path, last, sizeof(last));
+
+	if (json_is_array(parent)) {
+		assert_non_null(v);
+		assert_int_equal(json_array_set_new(parent, strtoul(last, NULL, 10), v), 0);
+	} else if (v) {
+		assert_int_equal(json_object_set_new(parent, last, v), 0);
+	} else {
+		json_object_del(parent, last);
+	}
+}
+
+static void test_corruptions(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < CS_ARRAY_LEN(corruptions); i++) {
+		const struct corruption *c = &corruptions[i];
+		json_error_t je;
+		json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *v = NULL;
+		char err[512] = "", *text;
+		enum cs_status st;
+
+		assert_non_null(doc);
+		if (!strcmp(c->name, "sni too long")) {
+			char sni[401];
+
+			memset(sni, 'a', 400); /* 255..510: cut to 255, as an SNI of escaped bytes */
+			sni[400] = '\0';
+			v = json_string(sni);
+		} else if (!strcmp(c->name, "sketch 33 hashes")) {
+			v = json_array();
+			for (int k = 0; k < 33; k++) {
+				char h[17];
+
+				snprintf(h, sizeof(h), "%016x", k);
+				json_array_append_new(v, json_string(h));
+			}
+		} else if (!strcmp(c->name, "hll rank")) {
+			uint8_t regs[CS_HLL_REGISTERS] = {[7] = 60};
+			char *b = state_b64_encode(regs, sizeof(regs));
+
+			v = json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b);
+			free(b);
+		} else if (c->value) {
+			v = json_loads(c->value, JSON_DECODE_ANY, &je);
+			if (!v) /* JSON jansson itself refuses: splice the text in */
+				v = json_string("@RAW@");
+		}
+		set_at(doc, c->path, v);
+		text = json_dumps(doc, JSON_INDENT(1));
+		assert_non_null(text);
+		if (v && json_is_string(v) && !strcmp(json_string_value(v), "@RAW@")) {
+			char *at = strstr(text, "\"@RAW@\""), *spliced;
+
+			assert_non_null(at);
+			assert_true(asprintf(&spliced, "%.*s%s%s", (int)(at - text), text, c->value,
+					     at + 7) > 0);
+			free(text);
+			text = spliced;
+		}
+		st = load_text(text, strlen(text), err, sizeof(err));
+		if (!strcmp(c->name, "huge counter") || !strcmp(c->name, "sni too long")) {
+			/* in range: accepted (an over-long SNI is cut on a character boundary) */
+			if (st != CS_OK)
+				fail_msg("%s: refused: %s", c->name, err);
+		} else if (st != CS_BAD || (c->message && !strstr(err, c->message))) {
+			fail_msg("%s: status %d, message \"%s\" (wanted \"%s\")", c->name, st, err,
+				 c->message ? c->message : "");
+		}
+		assert_null(strchr(err, '\n'));
+		free(text);
+		json_decref(doc);
+	}
+}
+
+/* The largest counter that parses, applied twice, overflows: refused. */
+static void test_counter_overflow(void **state)
+{
+	struct state_apply_opts o = {0};
+	struct engine *e = new_engine();
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
+	char err[512];
+
+	(void)state;
+	sv = json_array_get(json_object_get(doc, "servers"), 0);
+	json_object_set_new(sv, "tls_handshakes", json_integer(INT64_MAX));
+	json_object_set_new(sv, "sni_not_sent", json_integer(0));
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK); /* 2^64 - 2: fits */
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "counter overflow"));
+	json_decref(doc);
+	free_engine(e);
+}
+
+/* HLL registers restore as registers; the count is the estimate. */
+static void test_hll_sketch(void **state)
+{
+	struct state_apply_opts o = {0};
+	struct engine *e = new_engine();
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
+	struct clientset ref;
+	struct cs_addr a = {.family = 4, .a = {[10] = 0xff, [11] = 0xff, [12] = 10}};
+	const struct agg_server *const *servers;
+	char err[512], *b;
+	size_t n;
+
+	(void)state;
+	clientset_init(&ref);
+	for (int i = 0; i < 500; i++) {
+		a.a[14] = (uint8_t)(i >> 8), a.a[15] = (uint8_t)i;
+		clientset_add(&ref, &a);
+	}
+	assert_false(clientset_exact(&ref));
+	b = state_b64_encode(ref.regs, CS_HLL_REGISTERS);
+	sv = json_array_get(json_object_get(doc, "servers"), 0);
+	json_object_set_new(sv, "clients_total_sketch",
+			    json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b));
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
+	servers = agg_sorted(engine_agg(e), &n);
+	assert_int_equal(n, 1);
+	assert_false(clientset_exact(&servers[0]->clients_total));
+	assert_int_equal(clientset_count(&servers[0]->clients_total), clientset_count(&ref));
+	assert_memory_equal(servers[0]->clients_total.regs, ref.regs, CS_HLL_REGISTERS);
+	free(b);
+	clientset_fini(&ref);
+	json_decref(doc);
+	free_engine(e);
+}
+
+/* An SNI that is not UTF-8 comes back byte for byte from "sni_b64"; "sni"
+ * alone reads each invalid byte back as a character (esc_json's \u00XX). */
+static void test_sni_bytes(void **state)
+{
+	static const char raw[] = "bad\xff\xfe.test";
+	struct state_apply_opts o = {0};
+	struct engine *e = new_engine();
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
+	const struct agg_server *const *servers;
+	char err[512], *b = state_b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
+	size_t n;
+
+	(void)state;
+	sv = json_array_get(json_object_get(doc, "servers"), 0);
+	json_object_set_new(sv, "sni", json_string("bad\u00ff\u00fe.test"));
+	json_object_set_new(sv, "sni_b64", json_string(b));
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
+	servers = agg_sorted(engine_agg(e), &n);
+	assert_int_equal(n, 1);
+	assert_true(servers[0]->has_sni);
+	assert_int_equal(servers[0]->sni_len, sizeof(raw) - 1);
+	assert_memory_equal(servers[0]->sni, raw, sizeof(raw) - 1);
+	free_engine(e);
+	e = new_engine();
+	json_object_set_new(sv, "sni_b64", json_string("!!!!"));
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "sni_b64"));
+	json_object_set_new(sv, "sni_b64", json_string(b));
+	json_object_set_new(sv, "sni", json_null());
+	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "sni_b64"));
+	free(b);
+	json_decref(doc);
+	free_engine(e);
+}
+
+/* ---- parsers ------------------------------------------------------------------------ */
+
+static void test_base64(void **state)
+{
+	uint8_t in[16] = {0}, out[16];
+	size_t n;
+
+	(void)state;
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		char *s;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)(0xa5 ^ (i * 37));
+		s = state_b64_encode(in, len);
+		assert_non_null(s);
+		assert_true(state_b64_decode(s, strlen(s), out, sizeof(out), &n));
+		assert_int_equal(n, len);
+		assert_memory_equal(in, out, len);
+		if (len) /* one byte too small */
+			assert_false(state_b64_decode(s, strlen(s), out, len - 1, &n));
+		free(s);
+	}
+	assert_true(state_b64_decode("TWFu", 4, out, sizeof(out), &n) && n == 3 && !memcmp(out, "Man", 3));
+	assert_true(state_b64_decode("TQ==", 4, out, sizeof(out), &n) && n == 1);
+	assert_false(state_b64_decode("TR==", 4, out, sizeof(out), &n));  /* pad bits set */
+	assert_false(state_b64_decode("TWE=TWE=", 8, out, sizeof(out), &n)); /* pad inside */
+	assert_false(state_b64_decode("T===", 4, out, sizeof(out), &n));
+	assert_false(state_b64_decode("TQ=a", 4, out, sizeof(out), &n));
+	assert_false(state_b64_decode("TWF", 3, out, sizeof(out), &n));
+	assert_false(state_b64_decode("TW u", 4, out, sizeof(out), &n));
+	assert_false(state_b64_decode("TW-_", 4, out, sizeof(out), &n)); /* base64url */
+}
+
+static void test_time(void **state)
+{
+	static const int64_t ns[] = {
+		0, 1000, -1000, 1416953303101516000LL, 951782400000000000LL /* 2000-02-29 */,
+		4102444799999999000LL, -86400000000000LL, INT64_MAX / 1000 * 1000,
+		INT64_MIN / 1000 * 1000 + 1000000000,
+	};
+	int64_t got;
+
+	(void)state;
+	for (size_t i = 0; i < CS_ARRAY_LEN(ns); i++) {
+		char buf[64];
+
+		fmt_time_ns(ns[i], buf, sizeof(buf));
+		if (!state_parse_time(buf, strlen(buf), &got) || got != ns[i])
+			fail_msg("%s did not read back as %lld", buf, (long long)ns[i]);
+	}
+	assert_false(state_parse_time("2023-02-29T00:00:00.000000Z", 27, &got));
+	assert_true(state_parse_time("2024-02-29T00:00:00.000000Z", 27, &got));
+	assert_false(state_parse_time("1900-02-29T00:00:00.000000Z", 27, &got));
+	assert_false(state_parse_time("2024-01-01T24:00:00.000000Z", 27, &got));
+	assert_false(state_parse_time("2024-01-01T00:00:60.000000Z", 27, &got));
+	assert_false(state_parse_time("2024-00-01T00:00:00.000000Z", 27, &got));
+	assert_false(state_parse_time("2024-01-01T00:00:00.00000Z", 26, &got));
+	assert_false(state_parse_time("2024-01-01T00:00:00.000000+", 27, &got));
+	assert_false(state_parse_time("2024-01-01T00:00:00.0000-0Z", 27, &got));
+	assert_false(state_parse_time("2263-01-01T00:00:00.000000Z", 27, &got)); /* past int64 ns */
+	assert_false(state_parse_time("1677-01-01T00:00:00.000000Z", 27, &got));
+}
+
+static void test_addr(void **state)
+{
+	struct cs_addr a;
+	char buf[64];
+
+	(void)state;
+	assert_true(state_parse_addr("192.0.2.1", &a));
+	assert_int_equal(a.family, 4);
+	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "192.0.2.1");
+	assert_true(state_parse_addr("2001:db8::1", &a));
+	assert_int_equal(a.family, 6);
+	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "2001:db8::1");
+	assert_false(state_parse_addr("192.0.2.1:443", &a));
+	assert_false(state_parse_addr("", &a));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_continue_after_load),
+		cmocka_unit_test(test_apply_twice),
+		cmocka_unit_test(test_missing_and_unreadable),
+		cmocka_unit_test(test_truncated_everywhere),
+		cmocka_unit_test(test_flipped_bytes),
+		cmocka_unit_test(test_corruptions),
+		cmocka_unit_test(test_counter_overflow),
+		cmocka_unit_test(test_hll_sketch),
+		cmocka_unit_test(test_sni_bytes),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_addr),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
