@@ -2,6 +2,7 @@
 # `make check SANITIZE=1` (ASan+UBSan in a separate object directory).
 
 CC      ?= cc
+SHELL   := /bin/bash
 PKGS    := libpcap libcrypto jansson
 VERSION := 0.1.0
 
@@ -65,11 +66,14 @@ $(B)/obj $(B)/tests $(B)/fuzz:
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+E2E := run live state merge formats
+
+# every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)
-	@tests/e2e/run.sh $(BIN)
-	@tests/e2e/live.sh $(BIN)
-	@tests/e2e/state.sh $(BIN)
-	@tests/e2e/merge.sh $(BIN)
+	@fail=0; : > $(B)/e2e.log; for t in $(E2E); do \
+	  tests/e2e/$$t.sh $(BIN) | tee -a $(B)/e2e.log; [ $${PIPESTATUS[0]} -eq 0 ] || fail=1; done; \
+	  awk '/^[0-9]+ passed, [0-9]+ failed/ {p += $$1; f += $$3} \
+	       END {printf "e2e: %d passed, %d failed\n", p, f}' $(B)/e2e.log; exit $$fail
 
 fuzz-replay: $(FUZZBINS)
 	@fail=0; for f in $(FUZZBINS); do n=$$(basename $$f); \

@@ -508,6 +508,10 @@ static void json_server_id(struct jw *w, const struct agg_server *s)
 		jw_wire(w, "sni", s->sni, s->sni_len);
 	else
 		jw_raw(w, "sni", "null");
+	if (w->state && s->has_sni) { /* the exact bytes, even when not UTF-8 */
+		jw_key(w, "sni_b64");
+		base64(w->f, (const uint8_t *)s->sni, s->sni_len);
+	}
 }
 
 static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
