@@ -86,6 +86,7 @@ struct agg_handshake {
 };
 
 struct agg_stats {
+	uint64_t servers_evicted; /* healthy servers dropped to make room */
 	uint64_t servers_cap;
 	uint64_t chains_per_server_cap;
 };

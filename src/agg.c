@@ -20,8 +20,19 @@ struct agg {
 	bool sorted_valid;
 	uint8_t seed[16];
 	struct agg_stats st;
-	size_t distinct;
+	uint64_t rng; /* xorshift state for eviction sampling */
 };
+
+static void server_free(struct agg_server *s)
+{
+	clientset_fini(&s->clients);
+	clientset_fini(&s->clients_total);
+	for (uint32_t k = 0; k < s->nrejections; k++)
+		clientset_fini(&s->rejections[k].clients);
+	free(s->rejections);
+	free(s->chains);
+	free(s);
+}
 
 struct agg *agg_new(uint32_t max_servers)
 {
@@ -35,6 +46,8 @@ struct agg *agg_new(uint32_t max_servers)
 		a->nslots <<= 1;
 	if (getrandom(a->seed, sizeof(a->seed), 0) != (ssize_t)sizeof(a->seed))
 		memset(a->seed, 0x3c, sizeof(a->seed));
+	memcpy(&a->rng, a->seed, sizeof(a->rng));
+	a->rng |= 1; /* xorshift must not start at 0 */
 	a->slots = calloc(a->nslots, sizeof(*a->slots));
 	a->sorted = calloc(max_servers ? max_servers : 1, sizeof(*a->sorted));
 	if (!a->slots || !a->sorted) {
@@ -48,19 +61,9 @@ void agg_free(struct agg *a)
 {
 	if (!a)
 		return;
-	for (uint32_t i = 0; i < a->nslots; i++) {
-		struct agg_server *s = a->slots[i];
-
-		if (!s)
-			continue;
-		clientset_fini(&s->clients);
-		clientset_fini(&s->clients_total);
-		for (uint32_t k = 0; k < s->nrejections; k++)
-			clientset_fini(&s->rejections[k].clients);
-		free(s->rejections);
-		free(s->chains);
-		free(s);
-	}
+	for (uint32_t i = 0; i < a->nslots; i++)
+		if (a->slots[i])
+			server_free(a->slots[i]);
 	free(a->slots);
 	free(a->sorted);
 	free(a);
@@ -85,6 +88,63 @@ static uint32_t slot_of(const struct agg *a, const struct agg_handshake *h)
 	return (uint32_t)cs_hash(key, 18 + n, a->seed) & (a->nslots - 1);
 }
 
+static uint32_t server_home(const struct agg *a, const struct agg_server *s)
+{
+	struct agg_handshake h = {
+		.server_ip = &s->ip, .server_port = s->port,
+		.sni = s->has_sni ? s->sni : NULL, .sni_len = s->sni_len,
+	};
+
+	return slot_of(a, &h);
+}
+
+/* Linear probing deletion by backward shift (Knuth 6.4, algorithm R). */
+static void slot_remove(struct agg *a, const struct agg_server *s)
+{
+	uint32_t mask = a->nslots - 1, i = server_home(a, s), j;
+
+	while (a->slots[i] != s)
+		i = (i + 1) & mask;
+	a->slots[i] = NULL;
+	for (j = (i + 1) & mask; a->slots[j]; j = (j + 1) & mask) {
+		uint32_t k = server_home(a, a->slots[j]);
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			a->slots[i] = a->slots[j];
+			a->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/*
+ * At the cap, the least recently seen healthy server among a few sampled
+ * (as redis samples keys) makes room: a flood of new names costs bounded
+ * work and never pushes out a broken server.  Counted (caps.servers_evicted).
+ */
+static bool evict_healthy(struct agg *a)
+{
+	uint32_t victim = UINT32_MAX;
+
+	for (int k = 0; k < 32 && a->count; k++) {
+		uint32_t j;
+
+		a->rng ^= a->rng << 13, a->rng ^= a->rng >> 7, a->rng ^= a->rng << 17;
+		j = (uint32_t)(a->rng % a->count);
+		if (a->sorted[j]->broken_handshakes == 0 &&
+		    (victim == UINT32_MAX || a->sorted[j]->last_seen < a->sorted[victim]->last_seen))
+			victim = j;
+	}
+	if (victim == UINT32_MAX)
+		return false;
+	slot_remove(a, a->sorted[victim]);
+	server_free(a->sorted[victim]);
+	a->sorted[victim] = a->sorted[--a->count];
+	a->sorted_valid = false;
+	a->st.servers_evicted++;
+	return true;
+}
+
 static struct agg_server *find_or_add(struct agg *a, const struct agg_handshake *h)
 {
 	uint32_t i = slot_of(a, h);
@@ -96,8 +156,13 @@ static struct agg_server *find_or_add(struct agg *a, const struct agg_handshake 
 		i = (i + 1) & (a->nslots - 1);
 	}
 	if (a->count >= a->max) {
-		a->st.servers_cap++;
-		return NULL;
+		if (!evict_healthy(a)) {
+			a->st.servers_cap++;
+			return NULL;
+		}
+		i = slot_of(a, h); /* the table moved */
+		while (a->slots[i])
+			i = (i + 1) & (a->nslots - 1);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)

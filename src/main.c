@@ -572,10 +572,14 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 	while (!stop_requested) {
 		if (reload_requested)
 			reload_trust(r);
+		if (in->live && (report_requested || (in->packets & 0xfff) == 0))
+			in->have_drops = capture_stats(src, &in->received, &in->dropped,
+						       &in->if_dropped); /* in every live report */
 		if (report_requested)
 			requested_report(r, in->live ? wall_clock_ns() : engine_now(r->e));
 		st = capture_next(src, &f, err, sizeof(err));
 		if (st == CS_MORE) { /* a quiet interface: the clock still runs */
+			in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
 			tick(r, wall_clock_ns());
 			continue;
 		}

@@ -286,6 +286,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "chain_certs", ts->chain_certs_cap);
 	jw_u64(w, "chains", ts->chains_cap);
 	jw_u64(w, "servers", as->servers_cap);
+	jw_u64(w, "servers_evicted", as->servers_evicted);
 	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
 	jw_close(w, '}');
 

@@ -54,6 +54,7 @@ check signal-broken-server '[.servers[] | select(.server_port == '$BROKEN')][0] 
 check signal-good-server '[.servers[] | select(.server_port == '$GOOD')][0] | .status == "ok" and .handshakes == 1' "$sig"
 check signal-problem '[.servers[] | select(.server_port == '$BROKEN')][0].problems | map(.code) | index("missing_intermediate") != null' "$sig"
 check signal-became-broken '.window.became_broken | length == 1' "$sig"
+check signal-drops '.inputs[0].drops.dropped == 0 and .inputs[0].drops.received > 0' "$sig"
 kill -TERM "$CS"
 wait "$CS"
 rc=$?
