@@ -25,7 +25,12 @@ check() { # name, jq filter that must print true, file
 		echo "FAIL live-$1: $2 on $3"; fail=$((fail + 1))
 	fi
 }
-GOOD=24431 BROKEN=24432
+# ports of our own, so that another run (or service) on this machine cannot interfere
+GOOD=$((20000 + RANDOM % 20000))
+while ss -Htan "( sport = :$GOOD or sport = :$((GOOD + 1)) )" 2>/dev/null | grep -q .; do
+	GOOD=$((20000 + RANDOM % 20000))
+done
+BROKEN=$((GOOD + 1))
 "$BIN" -i lo -f "tcp port $GOOD or tcp port $BROKEN" --ca-file "$PKI/root.pem" \
 	--report-dir "$T/reports" --sensor live-test --format json -o "$T/final.json" \
 	2> "$T/cs.err" &
