@@ -97,7 +97,7 @@ static void usage(FILE *f)
 	      "  --all               list healthy servers too;  --details: every chain and certificate\n"
 	      "  -o FILE             write the report to FILE instead of standard output\n"
 	      "  --dump-chains DIR   write each distinct server chain as DIR/<sha256>.pem\n"
-	      "  --events FILE       one NDJSON line per TLS handshake ('-' = standard output)\n"
+	      "  --events FILE       append one NDJSON line per TLS handshake ('-' = standard output)\n"
 	      "  --ca-file FILE      trust these roots instead of the system store (repeatable)\n"
 	      "  --ca-dir DIR        trust the certificates in DIR instead of the system store (repeatable)\n"
 	      "  --add-ca FILE       trust these roots as well (repeatable)\n"
@@ -789,7 +789,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (o.events_path) {
-		o.events = strcmp(o.events_path, "-") ? fopen(o.events_path, "w") : stdout;
+		o.events = strcmp(o.events_path, "-") ? fopen(o.events_path, "a") : stdout;
 		if (!o.events) {
 			fail_line(o.events_path, strerror(errno));
 			return EXIT_OUTPUT;
