@@ -85,7 +85,8 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	$(BIN) -r pcaps/real/zeek__tls__missing-intermediate.pcap -r pcaps/lab/one-intermediate.pcap
+	$(BIN) -r pcaps/real/zeek__tls__missing-intermediate.pcap -r pcaps/lab/freq-three-servers.pcap \
+		--add-ca pcaps/lab/pki/root.pem --all
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
