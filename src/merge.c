@@ -1014,22 +1014,6 @@ static void write_csv(FILE *f, const json_t *doc)
 	}
 }
 
-/* 1234567 -> "1,234,567" */
-static const char *count_str(uint64_t v, char *buf, size_t len)
-{
-	char raw[32];
-	size_t n, o = 0;
-
-	snprintf(raw, sizeof(raw), "%" PRIu64, v);
-	n = strlen(raw);
-	for (size_t i = 0; i < n && o + 2 < len; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = raw[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 /* Terminal-safe text of s, cut to width code points (the last an
  * ellipsis), padded to width. */
@@ -1098,25 +1082,25 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 
 	fprintf(f, "chainsniff %s · merge of %zu sensor window%s · %s packets", CS_VERSION,
 		json_array_size(sensors), json_array_size(sensors) == 1 ? "" : "s",
-		count_str(num(t, "packets"), a, sizeof(a)));
+		fmt_count(num(t, "packets"), a, sizeof(a)));
 	if (fs && ls && same_day)
 		fprintf(f, " · %.10s %.8s → %.8s UTC", fs, fs + 11, ls + 11);
 	else if (fs && ls)
 		fprintf(f, " · %.10s %.8s → %.10s %.8s UTC", fs, fs + 11, ls, ls + 11);
 	fprintf(f, "\nTLS handshakes %s · chain visible %s · TLS 1.3 %s · resumed %s · incomplete %s"
-		" · no certificate %s\n", count_str(num(t, "tls_handshakes"), a, sizeof(a)),
-		count_str(num(t, "handshakes_with_chain"), b, sizeof(b)),
-		count_str(num(t, "tls13"), c, sizeof(c)), count_str(num(t, "resumed"), d, sizeof(d)),
-		count_str(num(t, "incomplete"), e, sizeof(e)),
-		count_str(num(t, "no_certificate"), g, sizeof(g)));
+		" · no certificate %s\n", fmt_count(num(t, "tls_handshakes"), a, sizeof(a)),
+		fmt_count(num(t, "handshakes_with_chain"), b, sizeof(b)),
+		fmt_count(num(t, "tls13"), c, sizeof(c)), fmt_count(num(t, "resumed"), d, sizeof(d)),
+		fmt_count(num(t, "incomplete"), e, sizeof(e)),
+		fmt_count(num(t, "no_certificate"), g, sizeof(g)));
 	n = json_array_size(servers);
 	for (size_t i = 0; i < n; i++)
 		if (num(json_array_get(servers, i), "broken_handshakes"))
 			clients += num(json_array_get(servers, i), "clients");
 	fprintf(f, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
-		count_str(n, a, sizeof(a)), count_str(num(t, "servers_broken"), b, sizeof(b)),
-		count_str(num(t, "broken_handshakes"), c, sizeof(c)), count_str(clients, d, sizeof(d)),
-		count_str(num(t, "client_rejections"), e, sizeof(e)));
+		fmt_count(n, a, sizeof(a)), fmt_count(num(t, "servers_broken"), b, sizeof(b)),
+		fmt_count(num(t, "broken_handshakes"), c, sizeof(c)), fmt_count(clients, d, sizeof(d)),
+		fmt_count(num(t, "client_rejections"), e, sizeof(e)));
 	if ((v = str(ts, "sha256", &len))) {
 		fputs("Trust store: ", f);
 		v = str(ts, "name", &len);
@@ -1168,7 +1152,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		put_cell(f, v, len, 18, false);
 		fputc(' ', f);
 		put_cell(f, bt, strlen(bt), 12, true);
-		fprintf(f, "%9s  ", count_str(num(s, "clients"), a, sizeof(a)));
+		fprintf(f, "%9s  ", fmt_count(num(s, "clients"), a, sizeof(a)));
 		v = mp ? str(mp, "code", &len) : num(s, "handshakes") ? NULL : "(no chain visible)";
 		put_cell(f, v, v ? strlen(v) : 1, 20, false);
 		v = str(s, "last_seen", &len);

@@ -700,8 +700,7 @@ void report_event(FILE *out, const struct engine_event *ev)
 static void wrapped(FILE *out, const char *text, int indent);
 static void cell(char *dst, size_t len, const char *src, size_t n, size_t width);
 
-/* 1234567 -> "1,234,567" */
-static const char *count_str(uint64_t v, char *buf, size_t len)
+const char *fmt_count(uint64_t v, char *buf, size_t len)
 {
 	char raw[32];
 	size_t n, o = 0;
@@ -726,7 +725,7 @@ static void text_header(FILE *out, struct engine *e)
 	bool live = nin && engine_input(e, 0)->live;
 
 	fprintf(out, "chainsniff %s · %zu %s%s · %s packets", CS_VERSION, nin,
-		live ? "interface" : "file", nin == 1 ? "" : "s", count_str(t->packets, n1, sizeof(n1)));
+		live ? "interface" : "file", nin == 1 ? "" : "s", fmt_count(t->packets, n1, sizeof(n1)));
 	if (engine_time_range(e, &first, &last)) {
 		fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
 		fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
@@ -734,10 +733,10 @@ static void text_header(FILE *out, struct engine *e)
 		fprintf(out, " · %s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
 	}
 	fprintf(out, "\nTLS handshakes %s · chain visible %s · TLS 1.3 %s · resumed %s · incomplete %s"
-		" · no certificate %s\n", count_str(t->tls_handshakes, n1, sizeof(n1)),
-		count_str(t->with_chain, n2, sizeof(n2)), count_str(t->tls13, n3, sizeof(n3)),
-		count_str(t->resumed, n4, sizeof(n4)), count_str(t->incomplete, n5, sizeof(n5)),
-		count_str(t->no_certificate, n6, sizeof(n6)));
+		" · no certificate %s\n", fmt_count(t->tls_handshakes, n1, sizeof(n1)),
+		fmt_count(t->with_chain, n2, sizeof(n2)), fmt_count(t->tls13, n3, sizeof(n3)),
+		fmt_count(t->resumed, n4, sizeof(n4)), fmt_count(t->incomplete, n5, sizeof(n5)),
+		fmt_count(t->no_certificate, n6, sizeof(n6)));
 	if (t->incomplete) {
 		const char *sep = "incomplete handshakes:";
 
@@ -939,7 +938,7 @@ static void text_row(FILE *out, struct engine *e, size_t rank, const struct agg_
 	else
 		snprintf(sni, sizeof(sni), "-");
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
-	count_str(clientset_count(&s->clients), clients, sizeof(clients));
+	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
 	if (main_problem(e, s, &p))
 		snprintf(problem, sizeof(problem), "%s", problem_name(p.code));
 	else if (!s->handshakes)
@@ -1011,9 +1010,9 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 	broken_clients = clientset_count(&all);
 	clientset_fini(&all);
 	fprintf(out, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
-		count_str(n, n1, sizeof(n1)), count_str(servers_broken(e), n2, sizeof(n2)),
-		count_str(t->broken_handshakes, n3, sizeof(n3)), count_str(broken_clients, n4, sizeof(n4)),
-		count_str(t->client_rejections, n5, sizeof(n5)));
+		fmt_count(n, n1, sizeof(n1)), fmt_count(servers_broken(e), n2, sizeof(n2)),
+		fmt_count(t->broken_handshakes, n3, sizeof(n3)), fmt_count(broken_clients, n4, sizeof(n4)),
+		fmt_count(t->client_rejections, n5, sizeof(n5)));
 	if (engine_diag(e)) {
 		const struct cs_trust *tr = diag_trust(engine_diag(e));
 		char raw[1200], line[400];
