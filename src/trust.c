@@ -108,20 +108,42 @@ static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *ad
 	return CS_OK;
 }
 
-static bool looks_like_cert_file(const char *name)
+/* OpenSSL's c_rehash links: 8 hex digits, '.', a digit */
+static bool hash_link(const char *name)
+{
+	return strlen(name) >= 10 && name[8] == '.' && strspn(name, "0123456789abcdef") == 8;
+}
+
+/* A hashed directory (like /etc/ssl/certs) is read through its hash links
+ * only, as OpenSSL looks it up: the *.pem files beside them are the same
+ * certificates and would double the parsing.  Otherwise *.pem and *.crt. */
+static bool looks_like_cert_file(const char *name, bool hashed_dir)
 {
 	size_t n = strlen(name);
 
 	if (name[0] == '.')
 		return false;
-	if (n > 4 && (!strcmp(name + n - 4, ".pem") || !strcmp(name + n - 4, ".crt")))
-		return true;
-	/* OpenSSL's c_rehash links: 8 hex digits, '.', a digit */
-	return n >= 10 && name[8] == '.' && strspn(name, "0123456789abcdef") == 8;
+	if (hashed_dir)
+		return hash_link(name);
+	return n > 4 && (!strcmp(name + n - 4, ".pem") || !strcmp(name + n - 4, ".crt"));
+}
+
+static bool is_hashed_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool hashed = false;
+
+	while (d && !hashed && (de = readdir(d)) != NULL)
+		hashed = hash_link(de->d_name);
+	if (d)
+		closedir(d);
+	return hashed;
 }
 
 static enum cs_status load_dir(struct cs_trust *t, const char *path, char *err, size_t errlen)
 {
+	bool hashed = is_hashed_dir(path);
 	DIR *d = opendir(path);
 	struct dirent *de;
 	char file[4096];
@@ -134,7 +156,7 @@ static enum cs_status load_dir(struct cs_trust *t, const char *path, char *err, 
 	while ((de = readdir(d)) != NULL) {
 		enum cs_status st;
 
-		if (!looks_like_cert_file(de->d_name))
+		if (!looks_like_cert_file(de->d_name, hashed))
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
 		st = load_file(t, file, &n, err, errlen);
