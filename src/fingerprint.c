@@ -14,7 +14,9 @@
 #include "cs_cursor.h"
 
 #include <assert.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* IANA TLS ExtensionType values that feed a fingerprint. */
@@ -329,6 +331,36 @@ static void sb_list(struct strbuf *b, const uint16_t *v, size_t n, char sep,
 	}
 }
 
+/*
+ * Digests fetched once for the process (an implicit fetch per call takes
+ * provider locks: a tenth of the time of a handshake-heavy run).  chainsniff
+ * parses on one thread; the objects are freed at exit.
+ */
+static EVP_MD *fp_md5, *fp_sha256;
+static EVP_MD_CTX *fp_ctx;
+
+static void fp_free(void)
+{
+	EVP_MD_free(fp_md5);
+	EVP_MD_free(fp_sha256);
+	EVP_MD_CTX_free(fp_ctx);
+}
+
+static const EVP_MD *fp_digest(bool md5)
+{
+	static bool fetched;
+
+	if (!fetched) {
+		fetched = true;
+		fp_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+		fp_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+		fp_ctx = EVP_MD_CTX_new();
+		ERR_clear_error();
+		atexit(fp_free);
+	}
+	return md5 ? fp_md5 : fp_sha256;
+}
+
 /* The first hexlen lowercase hex digits of md(s) into out[hexlen + 1];
  * "" when OpenSSL refuses the digest (MD5 under a FIPS-only provider). */
 static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
@@ -338,7 +370,9 @@ static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
 	unsigned int dn = 0;
 
 	out[0] = '\0';
-	if (md == NULL || EVP_Digest(s->p, s->n, d, &dn, md, NULL) != 1 ||
+	if (md == NULL || !fp_ctx || EVP_DigestInit_ex2(fp_ctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(fp_ctx, s->p, s->n) != 1 ||
+	    EVP_DigestFinal_ex(fp_ctx, d, &dn) != 1 ||
 	    (size_t)dn * 2 < hexlen)
 		return false;
 	for (size_t i = 0; i < hexlen; i++)
@@ -364,7 +398,7 @@ static void make_ja3(const struct client_hello *ch, char out[CS_JA3_LEN + 1])
 	sb_putc(&b, ',');
 	sb_list(&b, ch->point_formats, ch->n_point_formats, '-', false);
 	assert(!b.overflow);
-	digest_hex(EVP_md5(), &b, out, CS_JA3_LEN);
+	digest_hex(fp_digest(true), &b, out, CS_JA3_LEN);
 }
 
 /* JA4.md "TLS and DTLS Version": anything else is "00". */
@@ -413,7 +447,7 @@ static bool ja4_hash(const struct strbuf *s, bool empty,
 		out[JA4_HASH_LEN] = '\0';
 		return true;
 	}
-	return digest_hex(EVP_sha256(), s, out, JA4_HASH_LEN);
+	return digest_hex(fp_digest(false), s, out, JA4_HASH_LEN);
 }
 
 static void sb_count2(struct strbuf *b, size_t n)

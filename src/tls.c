@@ -109,30 +109,32 @@ static uint8_t upper(uint8_t c)
 	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
 }
 
-/* Case-insensitive search for an upper-case ASCII word. */
-static bool has_word(const uint8_t *p, size_t n, const char *w)
+/* Whether p[0..n) starts with the upper-case ASCII word w, in any case. */
+static bool word_at(const uint8_t *p, size_t n, const char *w)
 {
-	size_t wl = strlen(w);
+	size_t k = 0;
 
-	for (size_t i = 0; i + wl <= n; i++) {
-		size_t k = 0;
-
-		while (k < wl && upper(p[i + k]) == (uint8_t)w[k])
-			k++;
-		if (k == wl)
-			return true;
-	}
-	return false;
+	while (w[k] && k < n && upper(p[k]) == (uint8_t)w[k])
+		k++;
+	return w[k] == '\0';
 }
 
+/* One pass over plaintext for the STARTTLS commands (S... and A...). */
 static void scan_words(struct tls_conn *c, const uint8_t *p, size_t n)
 {
-	if (has_word(p, n, "STARTTLS"))
-		c->starttls_seen |= KW_STARTTLS;
-	if (has_word(p, n, "STLS"))
-		c->starttls_seen |= KW_STLS;
-	if (has_word(p, n, "AUTH TLS") || has_word(p, n, "AUTH SSL"))
-		c->starttls_seen |= KW_AUTH_TLS;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t u = upper(p[i]);
+
+		if (u == 'S') {
+			if (word_at(p + i, n - i, "STARTTLS"))
+				c->starttls_seen |= KW_STARTTLS;
+			else if (word_at(p + i, n - i, "STLS"))
+				c->starttls_seen |= KW_STLS;
+		} else if (u == 'A' && (word_at(p + i, n - i, "AUTH TLS") ||
+					word_at(p + i, n - i, "AUTH SSL"))) {
+			c->starttls_seen |= KW_AUTH_TLS;
+		}
+	}
 }
 
 /* Plaintext skipped before the first record, in arrival order. */
