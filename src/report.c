@@ -217,6 +217,15 @@ static void json_trust(struct jw *w, struct engine *e)
 	jw_str(w, "sha256", trust_digest(diag_trust(d)));
 	jw_u64(w, "anchors", trust_count(diag_trust(d)));
 	jw_close(w, '}');
+	{
+		uint64_t analyses, hits;
+
+		diag_stats(d, &analyses, &hits);
+		jw_open(w, "diagnosis", '{');
+		jw_u64(w, "analyses", analyses);
+		jw_u64(w, "cache_hits", hits);
+		jw_close(w, '}');
+	}
 	jw_open(w, "validation", '{');
 	if (engine_at(e, &at))
 		jw_time(w, "at", at * CS_NS_PER_SEC);
