@@ -451,6 +451,7 @@ static void handshake_record(struct tls_conn *c, const struct tls_env *env, int 
 	struct tls_dir *d = &c->d[dir];
 
 	while (n > 0 && d->mode != MODE_OFF && !c->done) {
+		struct cs_cursor hdr;
 		size_t k, want;
 		uint32_t len;
 
@@ -467,7 +468,9 @@ static void handshake_record(struct tls_conn *c, const struct tls_env *env, int 
 			p += k, n -= k;
 			continue;
 		}
-		len = (uint32_t)d->hs.p[1] << 16 | (uint32_t)d->hs.p[2] << 8 | d->hs.p[3];
+		cur_init(&hdr, d->hs.p, d->hs.len);
+		cur_skip(&hdr, 1);
+		cur_u24(&hdr, &len);
 		if (len > CS_TLS_MAX_HS_MSG - HS_HDR) {
 			env->st->msg_too_long++;
 			c->too_long = true;
@@ -489,14 +492,19 @@ static void handshake_record(struct tls_conn *c, const struct tls_env *env, int 
 /* RFC 5246 7.2: struct { AlertLevel level; AlertDescription description; } */
 static void alert_record(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
 {
+	struct cs_cursor r;
+	uint8_t level = 0, desc;
+
+	cur_init(&r, p, n);
 	/* keep the first alert, unless a fatal one follows a warning */
-	if (n >= 2 && (!c->alert_seen || (c->alert_level != 2 && p[0] == 2))) {
+	if (cur_u8(&r, &level) && cur_u8(&r, &desc) &&
+	    (!c->alert_seen || (c->alert_level != 2 && level == 2))) {
 		c->alert_seen = true;
 		c->alert_dir = (uint8_t)dir;
-		c->alert_level = p[0];
-		c->alert_desc = p[1];
+		c->alert_level = level;
+		c->alert_desc = desc;
 	}
-	if (n >= 1 && p[0] == 2) /* fatal: the connection is over */
+	if (level == 2) /* fatal: the connection is over */
 		c->done = true;
 	if (is_client(c, dir))
 		client_moved_on(c);
@@ -573,28 +581,39 @@ enum { LOOK_NO, LOOK_MORE, LOOK_TLS, LOOK_SSLV2 };
 /* Could a handshake record start at p?  Checked as deep as the bytes allow. */
 static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 {
-	uint32_t reclen, hslen;
+	struct cs_cursor c;
+	uint8_t type, major, minor, hs, v;
+	uint16_t reclen;
+	uint32_t hslen, list;
 
-	if (p[0] == CT_ALERT && at_start) /* a server refusing the ClientHello */
-		return n < 5 ? LOOK_MORE
-		       : p[1] == 3 && p[2] <= 4 && p[3] == 0 && p[4] == 2 ? LOOK_TLS : LOOK_NO;
-	if (p[0] != CT_HANDSHAKE)
-		return (p[0] & 0x80) ? (n < 5 ? LOOK_MORE : LOOK_NO) : LOOK_NO;
-	if (n < 12)
+	cur_init(&c, p, n);
+	cur_peek_u8(&c, 0, &type);
+	if (type == CT_ALERT && at_start) { /* a server refusing the ClientHello */
+		if (!cur_peek_u16(&c, 3, &reclen))
+			return LOOK_MORE;
+		cur_peek_u8(&c, 1, &major);
+		cur_peek_u8(&c, 2, &minor);
+		return major == 3 && minor <= 4 && reclen == 2 ? LOOK_TLS : LOOK_NO;
+	}
+	if (type != CT_HANDSHAKE)
+		return (type & 0x80) && n < 5 ? LOOK_MORE : LOOK_NO;
+	/* record header (5), handshake header (4), and 3 bytes of the body */
+	if (!cur_peek_u24(&c, 9, &list))
 		return LOOK_MORE;
-	reclen = (uint32_t)p[3] << 8 | p[4];
-	hslen = (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
-	if (p[1] != 3 || p[2] > 4 || reclen < HS_HDR || reclen > CS_TLS_MAX_RECORD)
+	cur_peek_u8(&c, 1, &major);
+	cur_peek_u8(&c, 2, &minor);
+	cur_peek_u16(&c, 3, &reclen);
+	cur_peek_u8(&c, 5, &hs);
+	cur_peek_u24(&c, 6, &hslen);
+	cur_peek_u8(&c, 9, &v);
+	if (major != 3 || minor > 4 || reclen < HS_HDR || reclen > CS_TLS_MAX_RECORD)
 		return LOOK_NO;
-	switch (p[5]) {
+	switch (hs) {
 	case HS_CLIENT_HELLO:
-	case HS_SERVER_HELLO:
-		return p[9] == 3 || p[9] == 0x7f || p[9] == 0x7e || p[9] == 0xfb ? LOOK_TLS : LOOK_NO;
+	case HS_SERVER_HELLO: /* the hello's own version: 3.x, or a 1.3 draft */
+		return v == 3 || v == 0x7f || v == 0x7e || v == 0xfb ? LOOK_TLS : LOOK_NO;
 	case HS_CERTIFICATE:
-		return hslen >= 3 &&
-			       ((uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11]) == hslen - 3
-		       ? LOOK_TLS
-		       : LOOK_NO;
+		return hslen >= 3 && list == hslen - 3 ? LOOK_TLS : LOOK_NO;
 	case HS_SERVER_KEY_EXCHANGE:
 	case HS_CERTIFICATE_REQUEST:
 	case HS_SERVER_HELLO_DONE:
@@ -609,14 +628,17 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
  * bit set, msg_type 1, version {0,2} or {3,x}.  Skipped whole: it carries no
  * SNI, and the server's answer is an ordinary TLS record.
  */
-static int looks_like_sslv2_hello(const uint8_t *p, size_t n)
+static int looks_like_sslv2_hello(const uint8_t *p, size_t n, size_t *len)
 {
-	size_t len;
+	struct cs_cursor c;
+	uint16_t hdr;
+	uint8_t type, major, minor;
 
-	if (n < 5)
+	cur_init(&c, p, n);
+	if (!cur_u16(&c, &hdr) || !cur_u8(&c, &type) || !cur_u8(&c, &major) || !cur_u8(&c, &minor))
 		return LOOK_MORE;
-	len = (size_t)(p[0] & 0x7f) << 8 | p[1];
-	if (p[2] != 1 || len < 9 || !((p[3] == 0 && p[4] == 2) || (p[3] == 3 && p[4] <= 3)))
+	*len = 2 + (size_t)(hdr & 0x7fff);
+	if (type != 1 || *len < 2 + 9 || !((major == 0 && minor == 2) || (major == 3 && minor <= 3)))
 		return LOOK_NO;
 	return LOOK_SSLV2;
 }
@@ -625,19 +647,19 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 		   const uint8_t *p, size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
-	size_t i;
+	size_t i, v2len = 0;
 
 	for (i = 0; i < n; i++) {
 		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0);
 
 		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
-			look = looks_like_sslv2_hello(p + i, n - i);
+			look = looks_like_sslv2_hello(p + i, n - i, &v2len);
 		if (look == LOOK_NO)
 			continue;
 		if (look == LOOK_MORE)
 			break;
 		if (look == LOOK_SSLV2) {
-			size_t len = 2 + ((size_t)(p[i] & 0x7f) << 8 | p[i + 1]);
+			size_t len = v2len;
 
 			if (n - i < len)
 				break;
