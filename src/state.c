@@ -259,6 +259,14 @@ static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t len)
 	return true;
 }
 
+/* Messages quote bytes of the file: keep them one printable line. */
+static void tame(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* ---- reading the file ------------------------------------------------------------ */
 
 json_t *state_read_json(const char *path, bool *missing, char *err, size_t errlen)
@@ -309,9 +317,11 @@ json_t *state_read_json(const char *path, bool *missing, char *err, size_t errle
 		goto out;
 	}
 	doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-	if (!doc)
+	if (!doc) {
 		snprintf(err, errlen, "%s: not valid JSON (line %d, column %d: %s)", path, je.line,
 			 je.column, je.text);
+		tame(err);
+	}
 	else if (!json_is_object(doc)) {
 		snprintf(err, errlen, "%s: not a chainsniff report (not a JSON object)", path);
 		json_decref(doc);
@@ -347,6 +357,7 @@ static bool bad(struct ld *l, const char *where, const char *key, const char *fm
 	va_end(ap);
 	snprintf(l->err, l->errlen, "%s%s%s: %s", where, *where && key ? "." : "", key ? key : "",
 		 msg);
+	tame(l->err);
 	l->st = CS_BAD;
 	return false;
 }
@@ -475,7 +486,8 @@ static bool get_sha256(struct ld *l, const char *where, const json_t *o, const c
 
 static bool add(struct ld *l, const char *where, const char *key, uint64_t *dst, uint64_t v)
 {
-	if (__builtin_add_overflow(*dst, v, dst))
+	/* counters are written as JSON integers, which jansson reads up to 2^63-1 */
+	if (__builtin_add_overflow(*dst, v, dst) || *dst > (uint64_t)INT64_MAX)
 		return bad(l, where, key, "counter overflow");
 	return true;
 }

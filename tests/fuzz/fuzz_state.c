@@ -1,0 +1,169 @@
+/*
+ * fuzz_state.c - --state files read as hostile (cs_state.h).
+ *
+ * Input: a whole state file.  It is written to a memfd (a temporary file
+ * where memfd_create is missing) and restored with state_load() into a
+ * fresh engine, judged by a diagnosis as `chainsniff --state` does (trust
+ * store pcaps/lab/pki/trust.pem, loaded once, when the target runs from the
+ * repository root; without it there is no diagnosis).  A refusal must say
+ * why, on one line.  A file that loads is saved again with
+ * report_json_state(), and what chainsniff saves it must restore: that text
+ * loads into another fresh engine, which saves the same text again (a
+ * restart changes nothing).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cs_diag.h"
+#include "cs_engine.h"
+#include "cs_report.h"
+#include "cs_state.h"
+#include "cs_trust.h"
+
+#define TRUST "pcaps/lab/pki/trust.pem"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct cs_trust *trust;
+static bool trust_tried;
+
+static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
+{
+	int fd = -1;
+
+#ifdef MFD_CLOEXEC
+	fd = memfd_create("fuzz_state", MFD_CLOEXEC);
+#endif
+	if (fd < 0) {
+		char tmp[] = "/tmp/fuzz_state.XXXXXX";
+
+		fd = mkstemp(tmp);
+		if (fd < 0)
+			abort();
+		unlink(tmp); /* read through /proc, gone when closed */
+	}
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	for (size_t off = 0; off < size;) {
+		ssize_t w = write(fd, data + off, size - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			abort();
+		off += (size_t)w;
+	}
+	return fd;
+}
+
+static struct engine *new_engine(void)
+{
+	struct diag_opts dopts = {CS_DIAG_WARN_DAYS_DEFAULT};
+	struct engine_config cfg = {
+		.max_flows = 64, .buffer_memcap = 1u << 20, .sensor = "fuzz",
+	};
+	struct engine *e;
+
+	if (!trust_tried) {
+		struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
+		char err[256];
+
+		trust_tried = true;
+		if (trust_load(&to, &trust, err, sizeof err) != CS_OK)
+			trust = NULL; /* not run from the repository root */
+	}
+	if (trust && !(cfg.diag = diag_new(trust, &dopts)))
+		abort();
+	if (!(e = engine_new(&cfg)))
+		abort();
+	return e;
+}
+
+static void free_engine(struct engine *e)
+{
+	struct diag *d = engine_diag(e);
+
+	engine_free(e);
+	diag_free(d);
+}
+
+/* state_load() of these bytes into e; err must explain any failure.
+ * saved: the bytes are chainsniff's own save, which must load. */
+static enum cs_status load(struct engine *e, const uint8_t *data, size_t size, bool saved)
+{
+	char path[64], err[512];
+	enum cs_status st;
+	int fd = make_file(data, size, path, sizeof path);
+
+	err[0] = '\0';
+	st = state_load(e, path, err, sizeof err);
+	close(fd);
+	if (st == CS_OK)
+		return st;
+	if (saved) {
+		fprintf(stderr, "fuzz_state: a state it saved does not load again: %s\n", err);
+		abort();
+	}
+	/* the file exists: CS_EOF would be a lie; out of memory may happen */
+	if (st != CS_BAD && st != CS_NOMEM)
+		abort();
+	if (strncmp(err, path, strlen(path)) != 0 || strlen(err) <= strlen(path))
+		abort(); /* "PATH: reason" */
+	for (const char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			/* one line, and nothing for a terminal to act on */
+			fprintf(stderr, "fuzz_state: control character 0x%02x in: %s\n",
+				(unsigned char)*c, err);
+			abort();
+		}
+	return st;
+}
+
+static char *save(struct engine *e, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	if (!m)
+		abort();
+	report_json_state(m, e);
+	if (fclose(m) != 0 || !buf)
+		abort();
+	return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct engine *e = new_engine(), *e2;
+	char *t1, *t2;
+	size_t n1, n2;
+
+	if (load(e, data, size, false) != CS_OK) {
+		free_engine(e);
+		return 0;
+	}
+	/* what was restored is saved; that file restores the same engine */
+	t1 = save(e, &n1);
+	free_engine(e);
+	e2 = new_engine();
+	load(e2, (const uint8_t *)t1, n1, true);
+	t2 = save(e2, &n2);
+	free_engine(e2);
+	if (n1 != n2 || memcmp(t1, t2, n1) != 0) {
+		size_t i = 0;
+
+		while (i < n1 && i < n2 && t1[i] == t2[i])
+			i++;
+		i = i > 200 ? i - 200 : 0;
+		fprintf(stderr, "fuzz_state: saved twice, two texts:\n%.400s\n----\n%.400s\n",
+			t1 + i, t2 + i);
+		abort();
+	}
+	free(t1);
+	free(t2);
+	return 0;
+}
