@@ -89,8 +89,8 @@ void judge_poll(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c)
 /* Capture time moved on (seconds): the budget refills, deferred analyses run. */
 void judge_tick(struct judge *j, int64_t now_s);
 /* End of input (or no room to wait): run every deferred analysis now and
- * wait for all answers; then judge_poll reports them. */
-void judge_drain(struct judge *j);
+ * wait for all answers, each reported to fn as judge_poll does. */
+void judge_drain(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx);
 
 /* SIGHUP: load the trust store again (on the analysis thread when there is
  * one); later analyses use it.  The old store is freed once unused. */

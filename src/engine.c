@@ -357,6 +357,8 @@ static bool ask(struct engine *e, const struct hs *h, struct judge_result *r)
 			    source, e->now / CS_NS_PER_SEC, r);
 }
 
+static void chain_ready(void *ctx, const struct cs_chain *c);
+
 /* Judge now, or hold the handshake until its verdict comes. */
 static void judge_or_park(struct engine *e, const struct hs *h)
 {
@@ -373,8 +375,7 @@ static void judge_or_park(struct engine *e, const struct hs *h)
 	if (park(e, h))
 		return;
 	if (!e->live) { /* a file can wait: judge everything deferred now */
-		judge_drain(e->judge);
-		engine_poll(e);
+		judge_drain(e->judge, chain_ready, e);
 		if (ask(e, h, &r)) {
 			account(e, h, &r);
 			return;
@@ -410,7 +411,7 @@ static void chain_ready(void *ctx, const struct cs_chain *c)
 
 void engine_poll(struct engine *e)
 {
-	if (e->judge && e->nparked)
+	if (e->judge)
 		judge_poll(e->judge, chain_ready, e);
 }
 
@@ -674,10 +675,8 @@ void engine_finish(struct engine *e)
 
 void engine_settle(struct engine *e)
 {
-	if (!e->judge)
-		return;
-	judge_drain(e->judge);
-	engine_poll(e);
+	if (e->judge)
+		judge_drain(e->judge, chain_ready, e);
 }
 
 const struct engine_totals *engine_totals(const struct engine *e) { return &e->t; }

@@ -671,18 +671,27 @@ void judge_tick(struct judge *j, int64_t now_s)
 		wake(j); /* once per second of capture time: deferred work may go on */
 }
 
-void judge_drain(struct judge *j)
+void judge_drain(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx)
 {
 	if (!j->threaded) {
 		run_deferred(j, true);
+		judge_poll(j, fn, ctx);
 		return;
 	}
 	atomic_store(&j->draining, true);
 	wake(j);
-	pthread_mutex_lock(&j->mu);
-	while (atomic_load(&j->outstanding) != 0)
-		pthread_cond_wait(&j->done, &j->mu);
-	pthread_mutex_unlock(&j->mu);
+	for (;;) {
+		judge_poll(j, fn, ctx); /* the thread may be waiting for room in the ring */
+		pthread_mutex_lock(&j->mu);
+		if (atomic_load(&j->outstanding) == 0) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		if (atomic_load(&j->ans.head) == atomic_load(&j->ans.tail))
+			pthread_cond_wait(&j->done, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+	}
+	judge_poll(j, fn, ctx);
 	atomic_store(&j->draining, false);
 }
 
