@@ -5,20 +5,19 @@
  * table never grows past max_servers (agg_add returns CS_LIMIT, counted).
  */
 #include "cs_agg.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 struct agg {
 	uint32_t max, count, nslots;
 	struct agg_server **slots;
 	struct agg_server **sorted;
 	bool sorted_valid;
-	uint8_t seed[16];
+	uint8_t seed[CS_HASH_KEY_LEN];
 	struct agg_stats st;
 	uint64_t rng; /* xorshift state for eviction sampling */
 };
@@ -44,8 +43,7 @@ struct agg *agg_new(uint32_t max_servers)
 	a->nslots = 64;
 	while (a->nslots < 2 * max_servers)
 		a->nslots <<= 1;
-	if (getrandom(a->seed, sizeof(a->seed), 0) != (ssize_t)sizeof(a->seed))
-		memset(a->seed, 0x3c, sizeof(a->seed));
+	cs_hash_seed(a->seed);
 	memcpy(&a->rng, a->seed, sizeof(a->rng));
 	a->rng |= 1; /* xorshift must not start at 0 */
 	a->slots = calloc(a->nslots, sizeof(*a->slots));

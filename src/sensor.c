@@ -5,7 +5,7 @@
  * broken and which were fixed).
  */
 #include "cs_sensor.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -32,7 +32,7 @@ struct sensor {
 	uint64_t written;
 };
 
-static const uint8_t key_seed[16] = "chainsniff-key-1";
+static const uint8_t key_seed[CS_HASH_KEY_LEN] = "chainsniff-key-1";
 
 bool parse_duration(const char *s, int64_t *seconds)
 {
