@@ -75,7 +75,5 @@ bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t 
 char *state_b64_encode(const uint8_t *p, size_t n);
 /* The report's capture times, "2014-11-26T22:08:23.101516Z" exactly, to ns. */
 bool state_parse_time(const char *s, size_t n, int64_t *ns);
-/* A report's "server_ip" back to an address. */
-bool state_parse_addr(const char *s, struct cs_addr *a);
 
 #endif

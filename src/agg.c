@@ -5,9 +5,9 @@
  * table never grows past max_servers (agg_add returns CS_LIMIT, counted).
  */
 #include "cs_agg.h"
+#include "cs_addr.h"
 #include "cs_hash.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,13 +329,6 @@ struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert)
 	return &s->rejections[s->nrejections++];
 }
 
-int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->a, b->a, 16);
-}
-
 /* Rank: broken handshakes, then clients affected, then a fixed key order
  * (IP, port, SNI) so that any two reports of the same data rank alike. */
 static int server_cmp(const void *x, const void *y)
@@ -407,11 +400,4 @@ size_t agg_distinct_chains(const struct agg *a, size_t max_id)
 		}
 	free(seen);
 	return n;
-}
-
-const char *cs_addr_str(const struct cs_addr *a, char *buf, size_t len)
-{
-	if (a->family == 4)
-		return inet_ntop(AF_INET, a->a + 12, buf, (socklen_t)len);
-	return inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
 }

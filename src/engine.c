@@ -6,6 +6,7 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_addr.h"
 #include "cs_diag.h"
 #include "cs_flow.h"
 #include "cs_limits.h"
@@ -160,14 +161,12 @@ static void judge(struct engine *e, const struct flow *f, const struct cs_chain 
 		  struct agg_handshake *h)
 {
 	const struct tls_conn *c = f->tls;
-	char server[64], ip[48];
+	char server[CS_ENDPOINT_STRLEN];
 	int64_t when = e->have_at ? e->at : f->chain_ts / CS_NS_PER_SEC;
 
 	if (!e->diag)
 		return;
-	cs_addr_str(&f->addr[c->server], ip, sizeof(ip));
-	snprintf(server, sizeof(server), f->addr[c->server].family == 6 ? "[%s]:%u" : "%s:%u", ip,
-		 f->port[c->server]);
+	cs_endpoint_str(&f->addr[c->server], f->port[c->server], server, sizeof(server));
 	diag_note_chain(e->diag, chain, server);
 	h->problems = diag_handshake(e->diag, chain, h->sni, h->sni_len, when, &h->broken);
 }

@@ -15,6 +15,7 @@
  * depend on the order.
  */
 #include "cs_merge.h"
+#include "cs_addr.h"
 #include "cs_escape.h"
 #include "cs_problems.h"
 #include "cs_report.h"

@@ -5,10 +5,10 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_addr.h"
 #include "cs_diag.h"
 #include "cs_escape.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,10 +908,7 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right)
 
 static void server_label(const struct agg_server *s, char *buf, size_t len)
 {
-	char ip[64];
-
-	cs_addr_str(&s->ip, ip, sizeof(ip));
-	snprintf(buf, len, s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+	cs_endpoint_str(&s->ip, s->port, buf, len);
 }
 
 /* The most important problem: the first error, else the first warning. */

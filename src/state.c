@@ -18,11 +18,11 @@
  * NUL allowed inside strings, since esc_json writes an SNI's NUL as \u0000.
  */
 #include "cs_state.h"
+#include "cs_addr.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
 #include "cs_report.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -219,25 +219,6 @@ bool state_parse_time(const char *s, size_t n, int64_t *ns)
 		return false;
 	*ns = out;
 	return true;
-}
-
-bool state_parse_addr(const char *s, struct cs_addr *a)
-{
-	uint8_t b[16];
-
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, b) == 1) {
-		a->family = 4;
-		a->a[10] = a->a[11] = 0xff; /* ::ffff:a.b.c.d, as the decoder keeps it */
-		memcpy(a->a + 12, b, 4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, b) == 1) {
-		a->family = 6;
-		memcpy(a->a, b, 16);
-		return true;
-	}
-	return false;
 }
 
 static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t len)
@@ -747,10 +728,9 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	ac->problems |= bits;
 	s->problems |= bits;
 	if (engine_diag(l->e)) { /* its CA certificates explain other servers' gaps again */
-		char ip[64], label[96];
+		char label[CS_ENDPOINT_STRLEN];
 
-		cs_addr_str(&s->ip, ip, sizeof(ip));
-		snprintf(label, sizeof(label), s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
 		diag_note_chain(engine_diag(l->e), c, label);
 	}
 	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, c, ch))
@@ -904,7 +884,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 			  (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS, &bits) ||
 	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
 		return false;
-	if (!state_parse_addr(ip_s, &ip))
+	if (!cs_addr_parse(ip_s, &ip))
 		return bad(l, where, "server_ip", "not an IP address");
 	if (tls == 0)
 		return bad(l, where, "tls_handshakes", "0: a server is listed once it was seen");

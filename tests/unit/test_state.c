@@ -697,22 +697,6 @@ static void test_time(void **state)
 	assert_false(state_parse_time("1677-01-01T00:00:00.000000Z", 27, &got));
 }
 
-static void test_addr(void **state)
-{
-	struct cs_addr a;
-	char buf[64];
-
-	(void)state;
-	assert_true(state_parse_addr("192.0.2.1", &a));
-	assert_int_equal(a.family, 4);
-	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "192.0.2.1");
-	assert_true(state_parse_addr("2001:db8::1", &a));
-	assert_int_equal(a.family, 6);
-	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "2001:db8::1");
-	assert_false(state_parse_addr("192.0.2.1:443", &a));
-	assert_false(state_parse_addr("", &a));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,7 +712,6 @@ int main(void)
 		cmocka_unit_test(test_sni_bytes),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
