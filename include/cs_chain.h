@@ -73,7 +73,4 @@ const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t
  * "" means ".".  CS_IO with errno set on failure. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir);
 
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void hex_lower(const uint8_t *b, size_t n, char *out);
-
 #endif

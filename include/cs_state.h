@@ -68,11 +68,6 @@ struct state_apply_opts {
 enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opts *o, char *err,
 			   size_t errlen);
 
-/* Strict RFC 4648 base64 (padding required, no whitespace, zero pad bits):
- * false when malformed or longer than cap bytes. */
-bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen);
-/* Base64 of n bytes, malloc'd and NUL-terminated; NULL when out of memory. */
-char *state_b64_encode(const uint8_t *p, size_t n);
 /* The report's capture times, "2014-11-26T22:08:23.101516Z" exactly, to ns. */
 bool state_parse_time(const char *s, size_t n, int64_t *ns);
 

@@ -10,6 +10,7 @@
  * function frees its own at a single exit label.
  */
 #include "cs_chain.h"
+#include "cs_codec.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -44,17 +45,6 @@ struct cs_chain_store {
 /* The cert facts follow the chain struct in one block, then the DER. */
 _Static_assert(sizeof(struct cs_chain) % _Alignof(struct cs_cert_info) == 0,
 	       "cs_cert_info array must be aligned after struct cs_chain");
-
-void hex_lower(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s,
 		   size_t n, uint8_t out[CS_SHA256_LEN])

@@ -18,6 +18,7 @@
  * which the verdict stays the same, which is what the cache keys on.
  */
 #include "cs_diag.h"
+#include "cs_codec.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -16,6 +16,7 @@
  */
 #include "cs_merge.h"
 #include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_problems.h"
 #include "cs_report.h"
@@ -109,13 +110,9 @@ static json_t *time_json(int64_t ns)
 static bool is_hex64(const json_t *v)
 {
 	const char *s = json_string_value(v);
+	uint8_t b[32];
 
-	if (!s || json_string_length(v) != 64)
-		return false;
-	for (size_t i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return s && hex_parse_lower(s, json_string_length(v), b, sizeof(b));
 }
 
 /* A report time (*have true) or null (*have false); false when neither. */
@@ -462,7 +459,7 @@ static json_t *sketch_json(struct mg *m, const struct clientset *cs)
 		}
 		put(m, o, "exact", a);
 	} else {
-		char *b = state_b64_encode(cs->regs, CS_HLL_REGISTERS);
+		char *b = b64_encode(cs->regs, CS_HLL_REGISTERS);
 
 		put(m, o, "hll_p", json_integer(CS_HLL_P));
 		put(m, o, "registers", b ? json_string(b) : NULL);
@@ -580,7 +577,7 @@ static json_t *cert_json(struct mg *m, const struct cs_cert_info *ci)
 	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
 	put(m, o, "sha256", json_string(hex));
 	put(m, o, "parsed", json_boolean(ci->parsed));
-	der = state_b64_encode(ci->der, ci->der_len);
+	der = b64_encode(ci->der, ci->der_len);
 	put(m, o, "der", der ? json_string(der) : NULL);
 	free(der);
 	return o;
@@ -708,7 +705,7 @@ static json_t *server_json(struct mg *m, const struct agg_server *s)
 	put(m, o, "server_port", json_integer(s->port));
 	put(m, o, "sni", s->has_sni ? json_stringn_nocheck(s->sni, s->sni_len) : json_null());
 	if (s->has_sni && !utf8_valid(s->sni, s->sni_len)) {
-		char *b = state_b64_encode((const uint8_t *)s->sni, s->sni_len);
+		char *b = b64_encode((const uint8_t *)s->sni, s->sni_len);
 
 		put(m, o, "sni_b64", b ? json_string(b) : NULL); /* the bytes, exactly */
 		free(b);

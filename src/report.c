@@ -6,6 +6,7 @@
  */
 #include "cs_report.h"
 #include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_escape.h"
 
@@ -120,18 +121,8 @@ static void jw_time(struct jw *w, const char *k, int64_t ns)
 
 static void base64(FILE *f, const uint8_t *p, size_t n)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 	fputc('"', f);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		fputc(t[v >> 18 & 63], f);
-		fputc(t[v >> 12 & 63], f);
-		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? t[v & 63] : '=', f);
-	}
+	b64_write(f, p, n); /* a write error shows in ferror(f), checked by the caller */
 	fputc('"', f);
 }
 

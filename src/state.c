@@ -19,6 +19,7 @@
  */
 #include "cs_state.h"
 #include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
 #include "cs_report.h"
@@ -99,77 +100,6 @@ out:
 
 /* ---- small strict parsers ------------------------------------------------------ */
 
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* RFC 4648 4, canonical form only (3.5: pad bits zero). */
-bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
-{
-	size_t o = 0;
-
-	*outlen = 0;
-	if (n % 4)
-		return false;
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t w = 0;
-		size_t pad = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			int v;
-
-			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
-				pad++;
-				w <<= 6;
-				continue;
-			}
-			v = b64_val((unsigned char)s[i + k]);
-			if (v < 0 || pad)
-				return false;
-			w = w << 6 | (uint32_t)v;
-		}
-		if ((pad == 2 && (w & 0xffff)) || (pad == 1 && (w & 0xff)) || o + 3 - pad > cap)
-			return false;
-		out[o++] = (uint8_t)(w >> 16);
-		if (pad < 2)
-			out[o++] = (uint8_t)(w >> 8);
-		if (pad < 1)
-			out[o++] = (uint8_t)w;
-	}
-	*outlen = o;
-	return true;
-}
-
-char *state_b64_encode(const uint8_t *p, size_t n)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *s, *o;
-
-	if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	s = o = malloc((n + 2) / 3 * 4 + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		*o++ = t[v >> 18 & 63];
-		*o++ = t[v >> 12 & 63];
-		*o++ = i + 1 < n ? t[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? t[v & 63] : '=';
-	}
-	*o = '\0';
-	return s;
-}
-
 static bool dec(const char *s, size_t n, unsigned *v)
 {
 	*v = 0;
@@ -218,25 +148,6 @@ bool state_parse_time(const char *s, size_t n, int64_t *ns)
 	    __builtin_add_overflow(out, (int64_t)us * 1000, &out))
 		return false;
 	*ns = out;
-	return true;
-}
-
-static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t len)
-{
-	if (n != 2 * len)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
-
-		if (v == 16)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
 	return true;
 }
 
@@ -460,7 +371,7 @@ static bool get_sha256(struct ld *l, const char *where, const json_t *o, const c
 
 	if (!get_str(l, where, o, key, 2 * CS_SHA256_LEN, false, &s, &n))
 		return false;
-	if (!hex_bytes(s, n, out, CS_SHA256_LEN))
+	if (!hex_parse_lower(s, n, out, CS_SHA256_LEN))
 		return bad(l, where, key, "not 64 lowercase hex digits");
 	return true;
 }
@@ -503,7 +414,7 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 			uint64_t v = 0;
 
 			if (!json_is_string(h) ||
-			    !hex_bytes(json_string_value(h), json_string_length(h), b, 8))
+			    !hex_parse_lower(json_string_value(h), json_string_length(h), b, 8))
 				return bad(l, w, "exact", "[%zu] is not 16 lowercase hex digits", i);
 			for (int k = 0; k < 8; k++)
 				v = v << 8 | b[k];
@@ -517,7 +428,7 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 		return bad(l, w, "hll_p", "%" PRIu64 ": this chainsniff uses %d", p, CS_HLL_P);
 	if (!get_str(l, w, sk, "registers", (CS_HLL_REGISTERS + 2) / 3 * 4, false, &s, &n))
 		return false;
-	if (!state_b64_decode(s, n, regs, sizeof(regs), &got) || got != sizeof(regs))
+	if (!b64_decode(s, n, regs, sizeof(regs), &got) || got != sizeof(regs))
 		return bad(l, w, "registers", "not base64 of %u bytes", CS_HLL_REGISTERS);
 	for (size_t i = 0; i < sizeof(regs); i++)
 		if (regs[i] > 64 - CS_HLL_P + 1) /* the largest rank a 64-bit hash gives */
@@ -629,7 +540,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		size_t got;
 
 		path_at(w, sizeof(w), where, "certs", (long)i);
-		if (!state_b64_decode(json_string_value(der), json_string_length(der), buf + used,
+		if (!b64_decode(json_string_value(der), json_string_length(der), buf + used,
 				      total - used, &got) || got == 0) {
 			bad(l, w, "der", "not base64 of a certificate");
 			goto out;
@@ -896,7 +807,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 		/* the SNI's bytes exactly, where they are not UTF-8 ("sni" shows
 		 * each invalid byte as a character, esc_json's \u00XX) */
 		if (!sni || !json_is_string(raw) ||
-		    !state_b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
+		    !b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
 				      sizeof(sni_raw), &sni_len) || sni_len == 0)
 			return bad(l, where, "sni_b64", "not base64 of at most %d bytes beside an sni",
 				   CS_MAX_SNI);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cs_capture.h"
+#include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_report.h"
@@ -504,7 +505,7 @@ static void test_corruptions(void **state)
 			}
 		} else if (!strcmp(c->name, "hll rank")) {
 			uint8_t regs[CS_HLL_REGISTERS] = {[7] = 60};
-			char *b = state_b64_encode(regs, sizeof(regs));
+			char *b = b64_encode(regs, sizeof(regs));
 
 			v = json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b);
 			free(b);
@@ -581,7 +582,7 @@ static void test_hll_sketch(void **state)
 		clientset_add(&ref, &a);
 	}
 	assert_false(clientset_exact(&ref));
-	b = state_b64_encode(ref.regs, CS_HLL_REGISTERS);
+	b = b64_encode(ref.regs, CS_HLL_REGISTERS);
 	sv = json_array_get(json_object_get(doc, "servers"), 0);
 	json_object_set_new(sv, "clients_total_sketch",
 			    json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b));
@@ -607,7 +608,7 @@ static void test_sni_bytes(void **state)
 	json_error_t je;
 	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
 	const struct agg_server *const *servers;
-	char err[512], *b = state_b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
+	char err[512], *b = b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
 	size_t n;
 
 	(void)state;
@@ -635,37 +636,6 @@ static void test_sni_bytes(void **state)
 }
 
 /* ---- parsers ------------------------------------------------------------------------ */
-
-static void test_base64(void **state)
-{
-	uint8_t in[16] = {0}, out[16];
-	size_t n;
-
-	(void)state;
-	for (size_t len = 0; len <= sizeof(in); len++) {
-		char *s;
-
-		for (size_t i = 0; i < len; i++)
-			in[i] = (uint8_t)(0xa5 ^ (i * 37));
-		s = state_b64_encode(in, len);
-		assert_non_null(s);
-		assert_true(state_b64_decode(s, strlen(s), out, sizeof(out), &n));
-		assert_int_equal(n, len);
-		assert_memory_equal(in, out, len);
-		if (len) /* one byte too small */
-			assert_false(state_b64_decode(s, strlen(s), out, len - 1, &n));
-		free(s);
-	}
-	assert_true(state_b64_decode("TWFu", 4, out, sizeof(out), &n) && n == 3 && !memcmp(out, "Man", 3));
-	assert_true(state_b64_decode("TQ==", 4, out, sizeof(out), &n) && n == 1);
-	assert_false(state_b64_decode("TR==", 4, out, sizeof(out), &n));  /* pad bits set */
-	assert_false(state_b64_decode("TWE=TWE=", 8, out, sizeof(out), &n)); /* pad inside */
-	assert_false(state_b64_decode("T===", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TQ=a", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TWF", 3, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TW u", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TW-_", 4, out, sizeof(out), &n)); /* base64url */
-}
 
 static void test_time(void **state)
 {
@@ -710,7 +680,6 @@ int main(void)
 		cmocka_unit_test(test_counter_overflow),
 		cmocka_unit_test(test_hll_sketch),
 		cmocka_unit_test(test_sni_bytes),
-		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_time),
 	};
 
