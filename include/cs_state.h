@@ -68,7 +68,5 @@ struct state_apply_opts {
 enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opts *o, char *err,
 			   size_t errlen);
 
-/* The report's capture times, "2014-11-26T22:08:23.101516Z" exactly, to ns. */
-bool state_parse_time(const char *s, size_t n, int64_t *ns);
 
 #endif

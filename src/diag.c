@@ -19,6 +19,7 @@
  */
 #include "cs_diag.h"
 #include "cs_codec.h"
+#include "cs_timefmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -407,15 +408,12 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 	const struct node *nd = &pa->n[i];
 	int64_t nb = not_before(nd->x), na = not_after(nd->x);
 	struct diag_problem *p;
-	char when[32];
-	struct tm tm;
-	time_t tt;
+	char when[CS_TIME_STRLEN];
 
 	if (!at_or_after(cx, nb)) {
 		++*errors;
 		if (record && (p = add_node(cx, CS_P_NOT_YET_VALID, CS_SEV_ERROR, nd))) {
-			tt = (time_t)nb;
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
+			fmt_time_msg(nb, when, sizeof(when));
 			say(p->message, sizeof(p->message),
 				 "The %s certificate is not valid before %s, after the time of the handshake.",
 				 role(pa, i), when);
@@ -432,8 +430,7 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 
 		++*errors;
 		if (record && (p = add_node(cx, code, CS_SEV_ERROR, nd))) {
-			tt = (time_t)na;
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
+			fmt_time_msg(na, when, sizeof(when));
 			say(p->message, sizeof(p->message),
 				 "The %s certificate expired on %s, before the handshake.", role(pa, i), when);
 			say(p->fix, sizeof(p->fix), "%s",
@@ -447,8 +444,7 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 	} else if (!at_or_after(cx, na - (int64_t)cx->d->warn_days * 86400)) {
 		/* fine, not expiring soon */
 	} else if (record && (p = add_node(cx, CS_P_EXPIRING_SOON, CS_SEV_WARNING, nd))) {
-		tt = (time_t)na;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
+		fmt_time_msg(na, when, sizeof(when));
 		say(p->message, sizeof(p->message),
 			 "The %s certificate expires on %s, within %d days of the handshake.",
 			 role(pa, i), when, cx->d->warn_days);

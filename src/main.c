@@ -11,6 +11,7 @@
 #include "cs_report.h"
 #include "cs_sensor.h"
 #include "cs_state.h"
+#include "cs_timefmt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -145,31 +146,6 @@ static bool add_trust_source(struct trust_opts *t, int kind, const char *path)
 	if (*n == CS_MAX_TRUST_SOURCES)
 		return false;
 	list[(*n)++] = path;
-	return true;
-}
-
-/* "2021-10-01", "2021-10-01T12:00:00Z" (UTC) or "@1633046400". */
-static bool parse_time(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-	unsigned long long v;
-
-	if (s[0] == '@') {
-		if (!parse_uint(s + 1, (unsigned long long)INT64_MAX, &v))
-			return false;
-		*out = (int64_t)v;
-		return true;
-	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end && (*end == 'T' || *end == ' '))
-		end = strptime(end + 1, "%H:%M:%S", &tm);
-	if (end && *end == 'Z')
-		end++;
-	if (!end || *end)
-		return false;
-	*out = (int64_t)timegm(&tm);
 	return true;
 }
 
@@ -319,7 +295,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->intermediates = optarg;
 			break;
 		case OPT_AT:
-			if (!parse_time(optarg, &o->eng.at))
+			if (!parse_time_arg(optarg, &o->eng.at))
 				return fail_line("--at", "expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH"), EXIT_USAGE;
 			o->eng.have_at = true;
 			break;

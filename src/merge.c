@@ -21,6 +21,7 @@
 #include "cs_problems.h"
 #include "cs_report.h"
 #include "cs_state.h"
+#include "cs_timefmt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -121,7 +122,7 @@ static bool time_value(const json_t *v, bool *have, int64_t *ns)
 	*have = false, *ns = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) || !state_parse_time(json_string_value(v), json_string_length(v), ns))
+	if (!json_is_string(v) || !parse_time_ns(json_string_value(v), json_string_length(v), ns))
 		return false;
 	*have = true;
 	return true;

@@ -9,37 +9,11 @@
 #include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_escape.h"
+#include "cs_timefmt.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-void fmt_time_s(int64_t s, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t = (time_t)s;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
-}
-
-void fmt_time_ns(int64_t ns, char *buf, size_t len)
-{
-	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
-	struct tm tm;
-	time_t t;
-	char day[32];
-
-	if (frac < 0)
-		frac += CS_NS_PER_SEC, s--;
-	t = (time_t)s;
-	if (!gmtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);
-}
 
 /* ---- JSON ------------------------------------------------------------------- */
 

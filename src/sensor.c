@@ -6,6 +6,7 @@
  */
 #include "cs_sensor.h"
 #include "cs_hash.h"
+#include "cs_timefmt.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_TRACKED_BROKEN 65536u /* servers remembered as broken between reports */
@@ -33,32 +33,6 @@ struct sensor {
 };
 
 static const uint8_t key_seed[CS_HASH_KEY_LEN] = "chainsniff-key-1";
-
-bool parse_duration(const char *s, int64_t *seconds)
-{
-	char *end;
-	long long v;
-	int64_t unit = 1;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return false;
-	if (*end == 'm')
-		unit = 60;
-	else if (*end == 'h')
-		unit = 3600;
-	else if (*end == 'd')
-		unit = 86400;
-	else if (*end != 's' && *end != '\0')
-		return false;
-	if (*end && end[1])
-		return false;
-	if (v > INT64_MAX / unit / CS_NS_PER_SEC)
-		return false;
-	*seconds = v * unit;
-	return true;
-}
 
 struct sensor *sensor_new(const struct sensor_opts *o, struct engine *e, char *err, size_t errlen)
 {
@@ -284,17 +258,15 @@ static void prune(struct sensor *s, const char *ext)
 
 static void file_name(struct sensor *s, int64_t end, const char *ext, char *buf, size_t len)
 {
-	char stamp[32], name[64];
+	char stamp[CS_TIME_STRLEN], name[64];
 	const char *sn = engine_sensor(s->e);
-	time_t t = (time_t)(end / CS_NS_PER_SEC);
-	struct tm tm;
 	size_t k = 0;
 
 	/* the sensor name goes into a file name: keep it tame */
 	for (size_t i = 0; sn[i] && k + 1 < sizeof(name); i++)
 		name[k++] = (char)(isalnum((unsigned char)sn[i]) || strchr("-_.", sn[i]) ? sn[i] : '_');
 	name[k] = '\0';
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&t, &tm));
+	fmt_time_stamp(end / CS_NS_PER_SEC, stamp, sizeof(stamp));
 	snprintf(buf, len, "chainsniff-%s-%s%s", name, stamp, ext);
 }
 

@@ -23,6 +23,7 @@
 #include "cs_diag.h"
 #include "cs_problems.h"
 #include "cs_report.h"
+#include "cs_timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,57 +100,6 @@ out:
 }
 
 /* ---- small strict parsers ------------------------------------------------------ */
-
-static bool dec(const char *s, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* fmt_time_ns's output: "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", nothing else. */
-bool state_parse_time(const char *s, size_t n, int64_t *ns)
-{
-	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, mo, d, h, mi, sec, us;
-	int64_t secs, out;
-	bool leap;
-
-	if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !dec(s, 4, &y) ||
-	    !dec(s + 5, 2, &mo) || !dec(s + 8, 2, &d) || !dec(s + 11, 2, &h) ||
-	    !dec(s + 14, 2, &mi) || !dec(s + 17, 2, &sec) || !dec(s + 20, 6, &us))
-		return false;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return false;
-	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	if (__builtin_mul_overflow(secs, CS_NS_PER_SEC, &out) ||
-	    __builtin_add_overflow(out, (int64_t)us * 1000, &out))
-		return false;
-	*ns = out;
-	return true;
-}
 
 /* Messages quote bytes of the file: keep them one printable line. */
 static void tame(char *s)
@@ -357,7 +307,7 @@ static bool get_time(struct ld *l, const char *where, const json_t *o, const cha
 		return false;
 	if (!s)
 		return true;
-	if (!state_parse_time(s, n, ns))
+	if (!parse_time_ns(s, n, ns))
 		return bad(l, where, key, "not a time like 2014-11-26T22:08:23.101516Z");
 	*have = true;
 	return true;

@@ -5,7 +5,8 @@
  * flipped, and a table of targeted corruptions (bad base64, DER that does
  * not hash to its sha256, huge and negative numbers, impossible times,
  * oversized sets, unknown codes), each refused with a message naming the
- * value.  Also the strict base64 and time parsers, and the atomic save.
+ * value.  Also the atomic save.  (The strict base64 and time parsers are
+ * tested in test_codec.c and test_timefmt.c.)
  * Run from the repository root (the captures are in pcaps/); run under
  * ASan with `make check SANITIZE=1`.
  */
@@ -635,38 +636,6 @@ static void test_sni_bytes(void **state)
 	free_engine(e);
 }
 
-/* ---- parsers ------------------------------------------------------------------------ */
-
-static void test_time(void **state)
-{
-	static const int64_t ns[] = {
-		0, 1000, -1000, 1416953303101516000LL, 951782400000000000LL /* 2000-02-29 */,
-		4102444799999999000LL, -86400000000000LL, INT64_MAX / 1000 * 1000,
-		INT64_MIN / 1000 * 1000 + 1000000000,
-	};
-	int64_t got;
-
-	(void)state;
-	for (size_t i = 0; i < CS_ARRAY_LEN(ns); i++) {
-		char buf[64];
-
-		fmt_time_ns(ns[i], buf, sizeof(buf));
-		if (!state_parse_time(buf, strlen(buf), &got) || got != ns[i])
-			fail_msg("%s did not read back as %lld", buf, (long long)ns[i]);
-	}
-	assert_false(state_parse_time("2023-02-29T00:00:00.000000Z", 27, &got));
-	assert_true(state_parse_time("2024-02-29T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("1900-02-29T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T24:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:60.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-00-01T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.00000Z", 26, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.000000+", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.0000-0Z", 27, &got));
-	assert_false(state_parse_time("2263-01-01T00:00:00.000000Z", 27, &got)); /* past int64 ns */
-	assert_false(state_parse_time("1677-01-01T00:00:00.000000Z", 27, &got));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,7 +649,6 @@ int main(void)
 		cmocka_unit_test(test_counter_overflow),
 		cmocka_unit_test(test_hll_sketch),
 		cmocka_unit_test(test_sni_bytes),
-		cmocka_unit_test(test_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
