@@ -69,7 +69,7 @@ const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t
 
 /* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists: every
  * entry as the CERTIFICATE block of its DER exactly as sent (unparsed ones
- * too), in sent order, mode 0644, via a temporary file and rename(2).
+ * too), in sent order, mode 0644, with atomic_write (cs_atomicfile.h).
  * "" means ".".  CS_IO with errno set on failure. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir);
 

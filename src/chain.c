@@ -10,15 +10,16 @@
  * function frees its own at a single exit label.
  */
 #include "cs_chain.h"
+#include "cs_atomicfile.h"
 #include "cs_codec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -380,52 +381,33 @@ static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 	return true;
 }
 
-/* Write the chain to fd (a fresh temporary file) and close it; 0 or an errno. */
-static int chain_write_fd(const struct cs_chain *c, int fd)
+static bool fill_pem(FILE *f, void *ctx)
 {
-	FILE *f;
-	int err = 0;
+	const struct cs_chain *const *c = ctx;
 
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		err = errno;
-		close(fd);
-		return err;
-	}
-	errno = 0;
-	if (!chain_write_pem(c, f) || fflush(f) != 0)
-		err = errno ? errno : EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = errno;
-	return err;
+	return chain_write_pem(*c, f);
 }
 
-/* Written to a temporary name in DIR and renamed, so a reader never sees
- * a partial file; rename() replaces a racing identical copy and never
- * follows a symlink planted at the final name. */
+/* Written with atomic_write, so a reader never sees a partial file (and
+ * it is on disk when the run ends); a racing identical copy is replaced,
+ * a symlink planted at the final name is replaced, never followed. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir)
 {
-	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX], tmp[PATH_MAX];
+	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX];
 	struct stat sb;
-	int fd, err;
+	int err;
 
 	if (dir[0] == '\0')
 		dir = "."; /* not "/<hex>.pem" */
 	hex_lower(c->sha256, CS_SHA256_LEN, hex);
-	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path ||
-	    snprintf(tmp, sizeof tmp, "%s/.%s.pem.XXXXXX", dir, hex) >= (int)sizeof tmp) {
+	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return CS_IO;
 	}
 	if (lstat(path, &sb) == 0)
 		return CS_OK;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return CS_IO;
-	err = chain_write_fd(c, fd);
-	if (err == 0 && rename(tmp, path) != 0)
+	if (atomic_write(AT_FDCWD, path, 0644, fill_pem, &c, NULL, 0) != CS_OK) {
 		err = errno;
-	if (err != 0) {
-		unlink(tmp);
 		ERR_clear_error();
 		errno = err;
 		return CS_IO;

@@ -5,6 +5,7 @@
  * broken and which were fixed).
  */
 #include "cs_sensor.h"
+#include "cs_atomicfile.h"
 #include "cs_hash.h"
 #include "cs_timefmt.h"
 
@@ -146,49 +147,22 @@ static void changes(struct sensor *s, struct report_window *w, const struct agg_
 	w->fixed = *pfx = fx;
 }
 
-/* ---- atomic files ------------------------------------------------------------------ */
-
-typedef void (*writer_fn)(FILE *f, void *ctx);
-
-static enum cs_status write_atomic(struct sensor *s, const char *name, writer_fn fn, void *ctx)
-{
-	char tmp[320];
-	FILE *f;
-	int fd, ok;
-
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return CS_IO;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return CS_IO;
-	}
-	fn(f, ctx);
-	ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-		unlinkat(s->dirfd, tmp, 0);
-		return CS_IO;
-	}
-	fsync(s->dirfd);
-	return CS_OK;
-}
+/* ---- report files (written with atomic_write, mode 0644) ------------------------------- */
 
 struct write_ctx {
 	struct sensor *s;
 	struct report_window *w;
 };
 
-static void write_json(FILE *f, void *ctx)
+static bool write_json(FILE *f, void *ctx)
 {
 	struct write_ctx *c = ctx;
 
 	report_json_window(f, c->s->e, c->w);
+	return true;
 }
 
-static void write_text(FILE *f, void *ctx)
+static bool write_text(FILE *f, void *ctx)
 {
 	struct write_ctx *c = ctx;
 	struct report_opts ro = *c->s->o.text;
@@ -200,6 +174,7 @@ static void write_text(FILE *f, void *ctx)
 	fprintf(f, "Window %s → %s (%s): %zu server(s) became broken, %zu fixed\n", a, b,
 		c->w->kind, c->w->n_broken, c->w->n_fixed);
 	report_text(f, c->s->e, &ro);
+	return true;
 }
 
 /* One of this sensor's reports ("chainsniff-<sensor>-<time><ext>"). */
@@ -286,10 +261,10 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 	changes(s, &w, &nb, &fx);
 	if (s->dirfd >= 0) {
 		file_name(s, now, ".json", name, sizeof(name));
-		st = write_atomic(s, name, write_json, &c);
+		st = atomic_write(s->dirfd, name, 0644, write_json, &c, NULL, 0);
 		file_name(s, now, ".txt", name, sizeof(name));
 		if (st == CS_OK)
-			st = write_atomic(s, name, write_text, &c);
+			st = atomic_write(s->dirfd, name, 0644, write_text, &c, NULL, 0);
 		prune(s, ".json");
 		prune(s, ".txt");
 	}

@@ -19,6 +19,7 @@
  */
 #include "cs_state.h"
 #include "cs_addr.h"
+#include "cs_atomicfile.h"
 #include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
@@ -32,74 +33,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- saving -------------------------------------------------------------------- */
 
-static void dir_of(const char *path, char *dir, size_t len)
+static bool fill_state(FILE *f, void *e)
 {
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, len, ".");
-	else if (slash == path)
-		snprintf(dir, len, "/");
-	else
-		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	report_json_state(f, e);
+	return true;
 }
 
-/* PATH.tmp beside PATH, then fsync, rename(2) and fsync of the directory:
- * after a crash at any point PATH is the old file or the new one. */
+/* Mode 0600: the client hashes are personal data (cs_state.h). */
 enum cs_status state_save(struct engine *e, const char *path, char *err, size_t errlen)
 {
-	size_t n = strlen(path);
-	char *tmp = malloc(n + 5), *dir = malloc(n + 2);
-	FILE *f = NULL;
-	int fd = -1, dfd, saved = 0;
-	bool ok = false;
-
-	if (!tmp || !dir) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	snprintf(tmp, n + 5, "%s.tmp", path);
-	dir_of(path, dir, n + 2);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0 || !(f = fdopen(fd, "w"))) {
-		saved = errno;
-		goto out;
-	}
-	fd = -1; /* f owns it now */
-	report_json_state(f, e);
-	ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-	saved = errno;
-	ok = fclose(f) == 0 && ok;
-	f = NULL;
-	if (ok && rename(tmp, path) != 0) {
-		saved = errno;
-		ok = false;
-	}
-	if (ok && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd); /* some file systems refuse; the rename is done either way */
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (!ok && tmp) {
-		unlink(tmp);
-		if (saved)
-			snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
-		else if (dir)
-			snprintf(err, errlen, "%s: write failed", tmp);
-	}
-	free(tmp);
-	free(dir);
-	return ok ? CS_OK : CS_IO;
+	return atomic_write(AT_FDCWD, path, 0600, fill_state, e, err, errlen);
 }
 
-/* ---- small strict parsers ------------------------------------------------------ */
+/* ---- reading the file ------------------------------------------------------------ */
 
 /* Messages quote bytes of the file: keep them one printable line. */
 static void tame(char *s)
@@ -108,8 +57,6 @@ static void tame(char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
 }
-
-/* ---- reading the file ------------------------------------------------------------ */
 
 json_t *state_read_json(const char *path, bool *missing, char *err, size_t errlen)
 {
