@@ -19,7 +19,7 @@
 
 #define CLI_MAX_ROWS 128      /* rows of one table (the getopt_long array) */
 #define CLI_LONG_VAL 256      /* getopt_long's val for row i: CLI_LONG_VAL + i */
-#define CLI_HELP_COLUMN 22    /* where the help text starts in the usage */
+#define CLI_HELP_COLUMN 22    /* characters before the help text in the usage */
 
 bool cli_fail(const char *name, const char *reason)
 {
@@ -125,31 +125,29 @@ static bool store(void *opts, const struct cli_option *row, const char *arg)
 	}
 }
 
-/* One option found by getopt_long: false when the run must stop. */
+/* One option found by getopt_long: false when the command must stop,
+ * with *rc its exit code. */
 static bool apply(const struct cli_spec *spec, const struct cli_option *row, void *opts,
 		  const char *arg, int *rc)
 {
 	char name[64];
 
+	if (row->kind == CLI_HELP || row->kind == CLI_VERSION) {
+		if (row->kind == CLI_HELP)
+			cli_usage(spec, stdout);
+		else
+			printf("chainsniff %s\n", CS_VERSION);
+		*rc = CS_EXIT_OK;
+		return false;
+	}
 	*rc = CS_EXIT_USAGE;
-	if (row->kind == CLI_HELP) {
-		cli_usage(spec, stdout);
-		*rc = CS_EXIT_OK;
+	if (row->kind == CLI_CALL && !row->call(opts, row, arg))
 		return false;
-	}
-	if (row->kind == CLI_VERSION) {
-		printf("chainsniff %s\n", CS_VERSION);
-		*rc = CS_EXIT_OK;
-		return false;
-	}
-	if (row->kind == CLI_CALL) {
-		if (!row->call(opts, row, arg))
-			return false;
-	} else if (!store(opts, row, arg)) {
+	if (row->kind != CLI_CALL && !store(opts, row, arg))
 		return cli_fail(row->name_arg ? arg : row_name(row, name, sizeof(name)), row->error);
-	}
 	if (row->seen)
 		*(bool *)field_of(opts, row->seen - 1) = true;
+	*rc = CS_EXIT_OK;
 	return true;
 }
 
