@@ -20,9 +20,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
         -Wmissing-prototypes -Wcast-qual -Wformat=2 -Wvla -Wno-sign-conversion
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
             -DCS_VERSION='"$(VERSION)"'
-CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
+CFLAGS   += -std=c11 $(OPT) $(WARN) -pthread -fstack-protector-strong -fPIE -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += -pie -Wl,-z,relro,-z,now $(LDSAN)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(LDSAN)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto -ljansson) -lm
 CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 

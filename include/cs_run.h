@@ -9,7 +9,7 @@
  * wait), and everything read so far is reported; SIGUSR1 writes a report
  * now (into --report-dir, else the -o/standard output report) and saves
  * the state; SIGHUP loads the trust store again for the handshakes to come
- * (the old one stays alive for what refers to it, up to 8 reloads).
+ * (judge_reload: on the analysis thread of a live capture).
  * The state is saved after every periodic or SIGUSR1 report and at exit.
  * Privileges are dropped (-Z) once the first source is open.
  */

@@ -282,12 +282,25 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 		if (h->client_ip)
 			clientset_add(&s->clients, h->client_ip);
 	}
+	s->unjudged_handshakes += h->unjudged;
 	c = find_chain(a, s, h);
 	if (!c)
 		return CS_LIMIT;
 	c->handshakes++;
 	c->broken_handshakes += h->broken;
+	c->unjudged_handshakes += h->unjudged;
 	c->problems |= h->problems;
+	/* handshakes may arrive out of order (some wait for their verdict):
+	 * "first" and "latest" go by capture time */
+	if (h->ts < c->first_ts) {
+		c->first_ts = h->ts;
+		c->first_input = h->input;
+		c->first_frame = h->frame;
+	}
+	if (h->ts >= c->last_ts && h->verdict) {
+		c->verdict = h->verdict;
+		c->hostname_mismatch = h->hostname_mismatch;
+	}
 	if (h->ts > c->last_ts)
 		c->last_ts = h->ts;
 	return CS_OK;

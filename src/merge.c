@@ -544,8 +544,9 @@ static json_t *chain_problems(struct mg *m, const struct agg_server *s, const st
 	return out;
 }
 
-static json_t *cert_json(struct mg *m, const struct cs_cert_info *ci)
+static json_t *cert_json(struct mg *m, struct cs_cert *cert)
 {
+	const struct cs_cert_facts *ci = cert_facts(cert);
 	json_t *o = json_object();
 	char hex[2 * CS_SHA256_LEN + 1], t[64], *der;
 
@@ -565,10 +566,10 @@ static json_t *cert_json(struct mg *m, const struct cs_cert_info *ci)
 		put(m, o, "not_before", json_null());
 		put(m, o, "not_after", json_null());
 	}
-	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
 	put(m, o, "sha256", json_string(hex));
 	put(m, o, "parsed", json_boolean(ci->parsed));
-	der = b64_encode(ci->der, ci->der_len);
+	der = b64_encode(cert->der, cert->der_len);
 	put(m, o, "der", der ? json_string(der) : NULL);
 	free(der);
 	return o;
@@ -592,7 +593,7 @@ static json_t *chain_json(struct mg *m, const struct agg_chain *ac, json_t *prob
 	put(m, fs, "time", time_json(ac->first_ts));
 	put(m, o, "first_seen", fs);
 	for (size_t i = 0; i < ac->chain->n_certs; i++)
-		append(m, certs, cert_json(m, &ac->chain->certs[i]));
+		append(m, certs, cert_json(m, ac->chain->certs[i]));
 	put(m, o, "certs", certs);
 	return o;
 }

@@ -9,7 +9,7 @@
  * worst of what happened (docs/exit-codes.md).  No parsing of traffic.
  */
 #include "cs_run.h"
-#include "cs_diag.h"
+#include "cs_judge.h"
 #include "cs_sensor.h"
 #include "cs_state.h"
 
@@ -51,11 +51,7 @@ struct run {
 	struct cs_options *o;
 	FILE *events; /* --events: stdout or a file opened for appending */
 	struct engine *e;
-	struct cs_trust *trust;
-	struct diag *diag;
-	struct diag *old_diags[8]; /* replaced on SIGHUP, freed at exit */
-	struct cs_trust *old_trusts[8];
-	size_t nold;
+	struct judge *judge;
 	struct sensor *sensor;
 	struct ignore_list *ignore;
 	bool dropped_privileges;
@@ -73,49 +69,12 @@ static int64_t wall_clock_ns(void)
 	return (int64_t)ts.tv_sec * CS_NS_PER_SEC + ts.tv_nsec;
 }
 
-static struct diag *make_diag(struct run *r, struct cs_trust **trust, char *err, size_t errlen)
-{
-	struct diag_opts dopts = {r->o->warn_days};
-	struct diag *d;
-
-	if (trust_load(&r->o->trust, trust, err, errlen) != CS_OK)
-		return NULL;
-	d = diag_new(*trust, &dopts);
-	if (!d) {
-		snprintf(err, errlen, "out of memory");
-	} else if (r->o->intermediates &&
-		   diag_load_intermediates(d, r->o->intermediates, err, errlen) != CS_OK) {
-		diag_free(d);
-		d = NULL;
-	}
-	if (!d) {
-		trust_free(*trust);
-		*trust = NULL;
-	}
-	return d;
-}
-
-/* SIGHUP: a new trust store for the handshakes to come. */
+/* SIGHUP: a new trust store for the handshakes to come (loaded on the
+ * analysis thread of a live capture, so capture goes on meanwhile). */
 static void reload_trust(struct run *r)
 {
-	struct cs_trust *t = NULL;
-	struct diag *d;
-	char err[256];
-
 	reload_requested = 0;
-	d = make_diag(r, &t, err, sizeof(err));
-	if (!d || r->nold == CS_ARRAY_LEN(r->old_diags)) {
-		fprintf(stderr, "chainsniff: trust store not reloaded: %s\n", d ? "too many reloads" : err);
-		diag_free(d);
-		trust_free(t);
-		return;
-	}
-	r->old_diags[r->nold] = r->diag;
-	r->old_trusts[r->nold++] = r->trust;
-	r->diag = d;
-	r->trust = t;
-	engine_set_diag(r->e, d);
-	fprintf(stderr, "chainsniff: trust store reloaded: %zu anchors\n", trust_count(t));
+	judge_reload(r->judge);
 }
 
 /* ---- --state (state.c): loaded at start, saved after every report and at exit ---- */
@@ -399,12 +358,7 @@ static void run_free(struct run *r)
 		fclose(r->events);
 	sensor_free(r->sensor);
 	engine_free(r->e);
-	diag_free(r->diag);
-	trust_free(r->trust);
-	for (size_t i = 0; i < r->nold; i++) {
-		diag_free(r->old_diags[i]);
-		trust_free(r->old_trusts[i]);
-	}
+	judge_free(r->judge);
 	ignore_free(r->ignore);
 }
 
@@ -412,14 +366,17 @@ static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
 	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report};
+	struct judge_opts jo = {&o->trust, o->warn_days, o->intermediates, o->iface != NULL,
+				0, 0, 0, 0};
 
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;
 	o->eng.ignore = r->ignore;
-	r->diag = make_diag(r, &r->trust, err, errlen);
-	if (!r->diag)
+	r->judge = judge_new(&jo, err, errlen);
+	if (!r->judge)
 		return CS_EXIT_INPUT;
-	o->eng.diag = r->diag;
+	o->eng.judge = r->judge;
+	o->eng.live = o->iface != NULL;
 	r->e = engine_new(&o->eng);
 	if (!r->e) {
 		snprintf(err, errlen, "out of memory");
@@ -495,6 +452,11 @@ int run_main(struct cs_options *o)
 	if ((rc = load_state(&r)) != CS_EXIT_OK) {
 		run_free(&r);
 		return rc;
+	}
+	if (!judge_start(r.judge, err, sizeof(err))) {
+		fprintf(stderr, "chainsniff: %s\n", err);
+		run_free(&r);
+		return CS_EXIT_INPUT;
 	}
 	install_signals();
 	rc = o->iface ? run_live(&r) : run_files(&r);

@@ -21,7 +21,7 @@
 #include "cs_addr.h"
 #include "cs_atomicfile.h"
 #include "cs_codec.h"
-#include "cs_diag.h"
+#include "cs_judge.h"
 #include "cs_problems.h"
 #include "cs_report.h"
 #include "cs_timefmt.h"
@@ -460,7 +460,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (memcmp((*c)->certs[i].sha256, want[i], CS_SHA256_LEN) != 0) {
+		if (memcmp((*c)->certs[i]->sha256, want[i], CS_SHA256_LEN) != 0) {
 			path_at(w, sizeof(w), where, "certs", (long)i);
 			bad(l, w, "sha256", "does not match its DER");
 			goto out;
@@ -535,11 +535,19 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		return false;
 	ac->problems |= bits;
 	s->problems |= bits;
-	if (engine_diag(l->e)) { /* its CA certificates explain other servers' gaps again */
+	if (engine_judge(l->e)) { /* its problems again; its CA certificates explain others' gaps */
 		char label[CS_ENDPOINT_STRLEN];
+		struct judge_result r;
+		int64_t when;
 
 		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
-		diag_note_chain(engine_diag(l->e), c, label);
+		if (!engine_at(l->e, &when))
+			when = ac->last_ts / CS_NS_PER_SEC;
+		if (judge_lookup(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
+				 label, when, &r)) {
+			ac->verdict = r.v;
+			ac->hostname_mismatch = !r.hostname_ok;
+		}
 	}
 	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, c, ch))
 		return nomem(l);
