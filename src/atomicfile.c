@@ -34,7 +34,8 @@ static void random_suffix(char out[TMP_SUFFIX_LEN + 1])
 		uint64_t x;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		x = (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32 ^ ++counter * 0x9e3779b97f4a7c15ULL;
+		x = (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32 ^
+		    ++counter * 0x9e3779b97f4a7c15ULL;
 		for (size_t i = 0; i < sizeof(r); i++, x >>= 8)
 			r[i] = (uint8_t)x;
 	}
@@ -59,7 +60,8 @@ static bool split_path(const char *path, char *tmp, size_t tmplen, char *dir, si
 		n = snprintf(dir, dirlen, "%.*s", dn, path);
 	if (n < 0 || (size_t)n >= dirlen)
 		return false;
-	n = snprintf(tmp, tmplen, "%.*s.%s.tmp.", slash ? dn + 1 : 0, path, slash ? slash + 1 : path);
+	n = snprintf(tmp, tmplen, "%.*s.%s.tmp.", slash ? dn + 1 : 0, path,
+		     slash ? slash + 1 : path);
 	return n >= 0 && (size_t)n + TMP_SUFFIX_LEN < tmplen;
 }
 

@@ -114,7 +114,7 @@ static bool store(void *opts, const struct cli_option *row, const char *arg)
 		return store_choice(opts, row, arg);
 	case CLI_DURATION:
 	case CLI_TIME:
-		if (!(row->kind == CLI_DURATION ? parse_duration(arg, &v) : parse_time_arg(arg, &v)))
+		if (row->kind == CLI_DURATION ? !parse_duration(arg, &v) : !parse_time_arg(arg, &v))
 			return false;
 		memcpy(field_of(opts, row->field), &v, sizeof(v));
 		return true;
@@ -144,7 +144,8 @@ static bool apply(const struct cli_spec *spec, const struct cli_option *row, voi
 	if (row->kind == CLI_CALL && !row->call(opts, row, arg))
 		return false;
 	if (row->kind != CLI_CALL && !store(opts, row, arg))
-		return cli_fail(row->name_arg ? arg : row_name(row, name, sizeof(name)), row->error);
+		return cli_fail(row->name_arg ? arg : row_name(row, name, sizeof(name)),
+				row->error);
 	if (row->seen)
 		*(bool *)field_of(opts, row->seen - 1) = true;
 	*rc = CS_EXIT_OK;
@@ -203,8 +204,9 @@ bool cli_parse(const struct cli_spec *spec, int argc, char **argv, void *opts, i
 		const struct cli_option *row = &spec->rows[i];
 
 		if (row->name)
-			longopts[nl++] = (struct option){row->name, row->arg ? required_argument : no_argument,
-							 NULL, CLI_LONG_VAL + (int)i};
+			longopts[nl++] = (struct option){
+				row->name, row->arg ? required_argument : no_argument, NULL,
+				CLI_LONG_VAL + (int)i};
 		if (row->short_name) {
 			shortopts[ns++] = row->short_name;
 			if (row->arg)
@@ -254,8 +256,11 @@ void cli_usage(const struct cli_spec *spec, FILE *f)
 			snprintf(names, sizeof(names), "-%c", row->short_name);
 		else
 			snprintf(names, sizeof(names), "--%s", row->name);
-		if (row->arg)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s", row->arg);
+		if (row->arg) {
+			size_t n = strlen(names);
+
+			snprintf(names + n, sizeof(names) - n, " %s", row->arg);
+		}
 		fprintf(f, "  %-*s", CLI_HELP_COLUMN - 3, names);
 		while ((nl = strchr(h, '\n')) != NULL) {
 			fprintf(f, " %.*s\n%*s", (int)(nl - h), h, CLI_HELP_COLUMN - 1, "");
@@ -308,7 +313,8 @@ static const struct cli_option rows[] = {
 	 .help = "live kernel buffer in MiB (default 64)"},
 	{.short_name = 'p', .kind = CLI_CLEAR, .field = O(cap.promisc),
 	 .help = "do not put the interface in promiscuous mode"},
-	CLI_ROW_FORMAT(O(format), formats, "text (default), json, csv, or state (JSON that merge reads)",
+	CLI_ROW_FORMAT(O(format), formats,
+		       "text (default), json, csv, or state (JSON that merge reads)",
 		       "must be text, json, csv or state"),
 	CLI_ROW_TOP(O(report.top)),
 	CLI_ROW_ALL(O(report.all)),
@@ -336,8 +342,8 @@ static const struct cli_option rows[] = {
 	 .seen = CLI_SEEN(struct cs_options, eng.have_at),
 	 .error = "expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH",
 	 .help = "validate at TIME (YYYY-MM-DD[THH:MM:SSZ] or @EPOCH), not capture time"},
-	{.name = "warn-days", .arg = "N", .kind = CLI_UINT, .field = O(warn_days), .size = sizeof(int),
-	 .max = 3650, .error = "must be 0..3650",
+	{.name = "warn-days", .arg = "N", .kind = CLI_UINT, .field = O(warn_days),
+	 .size = sizeof(int), .max = 3650, .error = "must be 0..3650",
 	 .help = "warn when a certificate expires within N days (default 30)"},
 	{.name = "interval", .arg = "D", .kind = CLI_DURATION, .field = O(interval),
 	 .error = "expects a duration: 90s, 15m, 1h, 1d",
@@ -365,8 +371,8 @@ static const struct cli_option rows[] = {
 	 .size = sizeof(uint32_t), .min = 1, .max = 1u << 26, .error = "must be 1..67108864",
 	 .help = "flow table size (default 131072)"},
 	{.name = "memcap", .arg = "MIB", .kind = CLI_UINT, .field = O(eng.buffer_memcap),
-	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20, .error = "must be 1..65536 MiB",
-	 .help = "handshake buffer budget in MiB (default 256)"},
+	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20,
+	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 256)"},
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
 	{.name = "version", .short_name = 'V', .kind = CLI_VERSION, .help = "the version"},
 };

@@ -15,48 +15,57 @@
 #include <string.h>
 #include <time.h>
 
-/* The broken-down UTC time of s; false when gmtime cannot represent it
- * (the writers then write "invalid"). */
-static bool utc(int64_t s, struct tm *tm)
-{
-	time_t t = (time_t)s;
+enum style { RFC3339_S, RFC3339_DAY_CLOCK, MSG, STAMP };
 
-	return gmtime_r(&t, tm) != NULL;
+static const char *const styles[] = {
+	[RFC3339_S] = "%Y-%m-%dT%H:%M:%SZ",
+	[RFC3339_DAY_CLOCK] = "%Y-%m-%dT%H:%M:%S",
+	[MSG] = "%Y-%m-%d %H:%M:%SZ",
+	[STAMP] = "%Y%m%dT%H%M%SZ",
+};
+
+/* s in a style, or "invalid" when gmtime cannot represent it. */
+static void utc(int64_t s, enum style style, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)s;
+	size_t n = 0;
+
+	/* the format is one of the literals above, which the compiler cannot
+	 * see through the table */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (gmtime_r(&t, &tm))
+		n = strftime(buf, len, styles[style], &tm);
+#pragma GCC diagnostic pop
+	if (n == 0)
+		snprintf(buf, len, "invalid");
 }
 
 void fmt_time_s(int64_t s, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (!utc(s, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
+	utc(s, RFC3339_S, buf, len);
 }
 
 void fmt_time_msg(int64_t s, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (!utc(s, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
+	utc(s, MSG, buf, len);
 }
 
 void fmt_time_stamp(int64_t s, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (!utc(s, &tm) || strftime(buf, len, "%Y%m%dT%H%M%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
+	utc(s, STAMP, buf, len);
 }
 
 void fmt_time_ns(int64_t ns, char *buf, size_t len)
 {
 	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
-	struct tm tm;
 	char day[CS_TIME_STRLEN];
 
 	if (frac < 0)
 		frac += CS_NS_PER_SEC, s--;
-	if (!utc(s, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	utc(s, RFC3339_DAY_CLOCK, day, sizeof(day));
+	if (!strcmp(day, "invalid"))
 		snprintf(buf, len, "invalid");
 	else
 		snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);

@@ -63,6 +63,28 @@ static int make_argv(char **argv, size_t cap, const char *first, va_list ap)
 	return n;
 }
 
+/* An argv (up to four words after the ones the parser adds) that must be
+ * refused with exactly this line. */
+struct refusal {
+	const char *argv[4];
+	const char *line;
+};
+
+typedef bool (*parse4_fn)(struct captured *cap, const char *const a[4], int *rc);
+
+static void check_refusals(parse4_fn parse, const struct refusal *cases, size_t n)
+{
+	struct captured cap;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (parse(&cap, cases[i].argv, &rc))
+			fail_msg("case %zu (%s) was accepted", i, cases[i].argv[0]);
+		if (rc != CS_EXIT_USAGE || strcmp(cap.err, cases[i].line))
+			fail_msg("case %zu: rc %d, stderr \"%s\"", i, rc, cap.err);
+	}
+}
+
 /* ---- a table of every kind -------------------------------------------------------- */
 
 struct topts {
@@ -139,6 +161,14 @@ static bool tparse(struct captured *cap, struct topts *t, int *operands, int *rc
 	return go;
 }
 
+static bool tparse4(struct captured *cap, const char *const a[4], int *rc)
+{
+	struct topts t;
+	int ops;
+
+	return tparse(cap, &t, &ops, rc, "test", a[0], a[1], a[2], a[3], NULL);
+}
+
 static void test_every_kind_lands_in_its_field(void **state)
 {
 	struct captured cap;
@@ -194,10 +224,7 @@ static void test_later_wins_abbreviations_and_bounds(void **state)
  * reason; the command name and its help hint appear in getopt's refusals. */
 static void test_refusals_are_one_line(void **state)
 {
-	static const struct {
-		const char *argv[4];
-		const char *line;
-	} cases[] = {
+	static const struct refusal cases[] = {
 		{{"-u", "11"}, "chainsniff: -u: must be 2..10\n"},
 		{{"--mib", "0"}, "chainsniff: --mib: must be 1..4096 MiB\n"},
 		{{"--colour", "blue"}, "chainsniff: --colour: red or green\n"},
@@ -218,14 +245,7 @@ static void test_refusals_are_one_line(void **state)
 	int ops, rc;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *const *a = cases[i].argv;
-
-		if (tparse(&cap, &t, &ops, &rc, "test", a[0], a[1], a[2], a[3], NULL))
-			fail_msg("case %zu was accepted", i);
-		if (rc != CS_EXIT_USAGE || strcmp(cap.err, cases[i].line))
-			fail_msg("case %zu: rc %d, stderr \"%s\"", i, rc, cap.err);
-	}
+	check_refusals(tparse4, cases, sizeof(cases) / sizeof(cases[0]));
 	/* the list's cap: the third entry is refused, naming it */
 	assert_false(tparse(&cap, &t, &ops, &rc, "test", "-l", "a", "-l", "b", "-l", "c", NULL));
 	assert_string_equal(cap.err, "chainsniff: c: too many\n");
@@ -277,6 +297,13 @@ static bool mparse(struct captured *cap, struct cs_options *o, int *rc, const ch
 	va_end(ap);
 	CAPTURE(cap, go = cli_parse_args(argc, argv, o, rc));
 	return go;
+}
+
+static bool mparse4(struct captured *cap, const char *const a[4], int *rc)
+{
+	struct cs_options o;
+
+	return mparse(cap, &o, rc, "chainsniff", "-r", "a.pcap", a[0], a[1], a[2], a[3], NULL);
 }
 
 static void test_main_defaults(void **state)
@@ -367,10 +394,7 @@ static void test_main_every_option(void **state)
 /* The lines docs, scripts and the e2e cases know, word for word. */
 static void test_main_refusals(void **state)
 {
-	static const struct {
-		const char *argv[4];
-		const char *line;
-	} cases[] = {
+	static const struct refusal cases[] = {
 		{{"-s", "95"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-s", "262145"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-B", "0"}, "chainsniff: -B: buffer size must be 1..4096 MiB\n"},
@@ -398,14 +422,7 @@ static void test_main_refusals(void **state)
 	int rc;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *const *a = cases[i].argv;
-
-		if (mparse(&cap, &o, &rc, "chainsniff", "-r", "a.pcap", a[0], a[1], a[2], a[3], NULL))
-			fail_msg("case %zu (%s) was accepted", i, a[0]);
-		if (rc != CS_EXIT_USAGE || strcmp(cap.err, cases[i].line))
-			fail_msg("case %zu: rc %d, stderr \"%s\"", i, rc, cap.err);
-	}
+	check_refusals(mparse4, cases, sizeof(cases) / sizeof(cases[0]));
 	/* a filter that does not compile: the one line is libpcap's reason */
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "-f", "tcp port", NULL));
 	assert_int_equal(rc, CS_EXIT_USAGE);

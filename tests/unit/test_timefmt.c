@@ -80,12 +80,30 @@ static void test_ns_round_trip_and_strictness(void **state)
 	assert_false(parse_time_ns("1677-01-01T00:00:00.000000Z", 27, &got));
 }
 
+struct want {
+	const char *s;
+	int64_t secs;
+};
+
+/* Each good string reads as its value, no bad one reads at all. */
+static void check_parser(bool (*parse)(const char *, int64_t *), const struct want *good,
+			 size_t ngood, const char *const *bad, size_t nbad)
+{
+	int64_t v;
+
+	for (size_t i = 0; i < ngood; i++) {
+		v = 42;
+		if (!parse(good[i].s, &v) || v != good[i].secs)
+			fail_msg("%s: %lld", good[i].s, (long long)v);
+	}
+	for (size_t i = 0; i < nbad; i++)
+		if (parse(bad[i], &v))
+			fail_msg("\"%s\" was read", bad[i]);
+}
+
 static void test_arg_forms(void **state)
 {
-	static const struct {
-		const char *s;
-		int64_t secs;
-	} good[] = {
+	static const struct want good[] = {
 		{"2021-10-01", 1633046400}, {"2021-10-01T12:00:00Z", 1633089600},
 		{"2021-10-01T12:00:00", 1633089600}, {"2021-10-01 12:00:00Z", 1633089600},
 		{"@1633046400", 1633046400}, {"@0", 0}, {"@9223372036854775807", INT64_MAX},
@@ -95,25 +113,15 @@ static void test_arg_forms(void **state)
 		"", "@", "@-1", "@1x", "@9223372036854775808", "2021-13-01", "2021-10-01T25:00:00",
 		"2021-10-01T12:00", "2021-10-01T12:00:00+01:00", "yesterday", "2021-10-01T",
 	};
-	int64_t v;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		v = 42;
-		if (!parse_time_arg(good[i].s, &v) || v != good[i].secs)
-			fail_msg("%s: %lld", good[i].s, (long long)v);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (parse_time_arg(bad[i], &v))
-			fail_msg("\"%s\" was read as a time", bad[i]);
+	check_parser(parse_time_arg, good, sizeof(good) / sizeof(good[0]), bad,
+		     sizeof(bad) / sizeof(bad[0]));
 }
 
 static void test_durations(void **state)
 {
-	static const struct {
-		const char *s;
-		int64_t secs;
-	} good[] = {
+	static const struct want good[] = {
 		{"90", 90}, {"90s", 90}, {"15m", 900}, {"1h", 3600}, {"1d", 86400},
 		{"106751d", 106751LL * 86400}, {"2562047h", 2562047LL * 3600},
 		{"9223372036", 9223372036LL},
@@ -122,17 +130,10 @@ static void test_durations(void **state)
 		"", "0", "0s", "-5", "5x", "5mm", "m", "1w", "1.5h", "106752d", "2562048h",
 		"9223372037", "99999999999999999999",
 	};
-	int64_t v;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		v = 0;
-		if (!parse_duration(good[i].s, &v) || v != good[i].secs)
-			fail_msg("%s: %lld", good[i].s, (long long)v);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (parse_duration(bad[i], &v))
-			fail_msg("\"%s\" was read as a duration", bad[i]);
+	check_parser(parse_duration, good, sizeof(good) / sizeof(good[0]), bad,
+		     sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)
