@@ -96,6 +96,9 @@ uint64_t chain_store_hint_hits(const struct cs_chain_store *st);
  * rejects, or with bytes after the certificate, has parsed=false.  Never
  * NULL: when memory runs out, an empty unparsed record that is not kept. */
 const struct cs_cert_facts *cert_facts(struct cs_cert *c);
+/* The same, from x: the caller's parse of exactly c->der (saves one). */
+struct x509_st;
+const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x);
 
 /* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists: every
  * entry as the CERTIFICATE block of its DER exactly as sent (unparsed ones

@@ -91,8 +91,9 @@
  * that exhausts either is judged unknown (analysis_budget). */
 #define CS_DIAG_MAX_CHECKS 256u
 #define CS_DIAG_MAX_COST_US 100000u /* 100 ms: about 150 P-384 verifications */
-/* Parsed certificates kept between analyses (about 4 KiB each). */
-#define CS_DIAG_X509_CACHE 4096u
+/* Parsed certificates kept between analyses (about 5 KiB each): the CA
+ * certificates many chains share stay; leaves are parsed once anyway. */
+#define CS_DIAG_X509_CACHE 1024u
 /* Remembered signature checks (40 bytes each): 10 MiB. */
 #define CS_DIAG_MEMO_ENTRIES 262144u
 /* Intermediates remembered from other servers to explain missing ones, and

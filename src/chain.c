@@ -462,19 +462,16 @@ static bool time_epoch(const ASN1_TIME *t, int64_t *out)
 	return true;
 }
 
-/* Parse der into a new facts record; NULL only when memory ran out. */
-static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
+/* Facts from x, parsed from der (NULL: libcrypto refused it); NULL only
+ * when memory ran out. */
+static struct cs_cert_facts *facts_of(X509 *x, const uint8_t *der, const uint8_t *end)
 {
 	struct cs_cert_facts *f = calloc(1, sizeof *f);
 	BIO *bio = BIO_new(BIO_s_mem());
-	const unsigned char *p = der;
-	X509 *x = NULL;
 
 	if (f == NULL || bio == NULL)
 		goto fail;
-	if (len <= LONG_MAX)
-		x = d2i_X509(NULL, &p, (long)len);
-	if (x != NULL && p == der + len && time_epoch(X509_get0_notBefore(x), &f->not_before) &&
+	if (x != NULL && der == end && time_epoch(X509_get0_notBefore(x), &f->not_before) &&
 	    time_epoch(X509_get0_notAfter(x), &f->not_after)) {
 		f->parsed = true;
 		f->subject = name_string(bio, X509_get_subject_name(x));
@@ -489,14 +486,22 @@ static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 	}
 	if (!f->subject || !f->issuer || !f->serial_hex)
 		goto fail;
-	X509_free(x);
 	BIO_free(bio);
 	return f;
 fail:
-	X509_free(x);
 	BIO_free(bio);
 	facts_free(f);
 	return NULL;
+}
+
+static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+	struct cs_cert_facts *f = facts_of(x, p, der + len);
+
+	X509_free(x);
+	return f;
 }
 
 static size_t facts_size(const struct cs_cert_facts *f)
@@ -504,23 +509,36 @@ static size_t facts_size(const struct cs_cert_facts *f)
 	return sizeof *f + strlen(f->subject) + strlen(f->issuer) + strlen(f->serial_hex) + 3;
 }
 
-const struct cs_cert_facts *cert_facts(struct cs_cert *c)
-{
-	static const struct cs_cert_facts none = {false, "", "", "", 0, 0};
-	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire), *expected = NULL;
+static const struct cs_cert_facts no_facts = {false, "", "", "", 0, 0};
 
-	if (f != NULL)
-		return f;
-	f = facts_parse(c->der, c->der_len);
+/* Keep f as c's facts unless another thread was first. */
+static const struct cs_cert_facts *facts_publish(struct cs_cert *c, struct cs_cert_facts *f)
+{
+	struct cs_cert_facts *expected = NULL;
+
 	if (f == NULL)
-		return &none;
+		return &no_facts;
 	if (!atomic_compare_exchange_strong_explicit(&c->facts, &expected, f, memory_order_acq_rel,
 						     memory_order_acquire)) {
-		facts_free(f); /* another thread was first */
+		facts_free(f);
 		return expected;
 	}
 	atomic_fetch_add_explicit(&facts_bytes, facts_size(f), memory_order_relaxed);
 	return f;
+}
+
+const struct cs_cert_facts *cert_facts(struct cs_cert *c)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_parse(c->der, c->der_len));
+}
+
+const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_of(x, c->der + c->der_len, c->der + c->der_len));
 }
 
 /* ---- PEM dump -------------------------------------------------------------- */

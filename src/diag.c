@@ -931,6 +931,7 @@ static struct diag_verdict *verdict_make(const struct ctx *cx)
 	v->broken = cx->broken;
 	v->checks = cx->checks;
 	v->cost = cx->cost;
+	v->spent = cx->real_cost;
 	v->status = cx->exhausted && !cx->broken ? DIAG_UNKNOWN : cx->broken ? DIAG_BROKEN : DIAG_OK;
 	v->unknown_reason = v->status == DIAG_UNKNOWN ? DIAG_UNK_BUDGET : DIAG_UNK_NONE;
 	v->nproblems = cx->nout;
@@ -1240,8 +1241,13 @@ struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int6
 	cx->c = c;
 	cx->t = when;
 	cx->n = c->n_certs < CS_MAX_CHAIN_CERTS ? c->n_certs : CS_MAX_CHAIN_CERTS;
-	for (size_t i = 0; i < cx->n; i++) /* the report's facts are parsed here, once */
-		cx->sent[i] = cert_facts(c->certs[i])->parsed ? certcache_get(d->cc, c->certs[i]) : NULL;
+	for (size_t i = 0; i < cx->n; i++) { /* the report's facts come from this parse too */
+		const struct cs_x509 *x = certcache_get(d->cc, c->certs[i]);
+		const struct cs_cert_facts *f = x ? cert_facts_from(c->certs[i], x->x)
+					       : cert_facts(c->certs[i]);
+
+		cx->sent[i] = f->parsed ? x : NULL;
+	}
 	analyze(cx);
 	v = verdict_make(cx);
 	d->st.analyses++;

@@ -69,8 +69,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	e->window = agg_new(CS_MAX_SERVERS);
-	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window) {
+	e->window = cfg->windows ? agg_new(CS_MAX_SERVERS) : NULL;
+	if (!e->flows || !e->bp || !e->chains || !e->agg || (cfg->windows && !e->window)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -297,7 +297,8 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
-	agg_add(e->window, &a);
+	if (e->window)
+		agg_add(e->window, &a);
 	emit_event(e, h, a.broken, a.problems);
 }
 
@@ -704,7 +705,11 @@ int64_t engine_now(const struct engine *e) { return e->now; }
 
 bool engine_window_reset(struct engine *e)
 {
-	struct agg *w = agg_new(CS_MAX_SERVERS);
+	struct agg *w;
+
+	if (!e->window)
+		return true; /* no periodic reports: no windows */
+	w = agg_new(CS_MAX_SERVERS);
 
 	if (!w)
 		return false;

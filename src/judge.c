@@ -365,7 +365,7 @@ static void analyse(struct judge *j, struct jchain *jc, const struct request *q)
 
 	if (v) {
 		v->epoch = atomic_load_explicit(&j->epoch, memory_order_relaxed);
-		j->tokens -= (int64_t)v->cost;
+		j->tokens -= (int64_t)v->spent; /* the CPU really spent, memo hits free */
 		publish(jc, v);
 	}
 	diag_get_stats(j->diag, &ds);

@@ -440,7 +440,8 @@ static json_t *sketch_json(struct mg *m, const struct clientset *cs)
 		uint64_t h[CS_CLIENTSET_EXACT];
 		json_t *a = json_array();
 
-		memcpy(h, cs->h, cs->n * sizeof(h[0]));
+		for (uint32_t i = 0; i < cs->n; i++)
+			h[i] = clientset_hash(cs, i);
 		qsort(h, cs->n, sizeof(h[0]), u64_cmp);
 		for (uint32_t i = 0; i < cs->n; i++) {
 			char hex[17];

@@ -111,7 +111,7 @@ static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 		for (uint32_t i = 0; i < cs->n; i++) {
 			char hex[17];
 
-			snprintf(hex, sizeof(hex), "%016" PRIx64, cs->h[i]);
+			snprintf(hex, sizeof(hex), "%016" PRIx64, clientset_hash(cs, i));
 			jw_str(w, NULL, hex);
 		}
 		jw_close(w, ']');

@@ -377,6 +377,7 @@ static int setup(struct run *r, char *err, size_t errlen)
 		return CS_EXIT_INPUT;
 	o->eng.judge = r->judge;
 	o->eng.live = o->iface != NULL;
+	o->eng.windows = o->report_dir != NULL;
 	r->e = engine_new(&o->eng);
 	if (!r->e) {
 		snprintf(err, errlen, "out of memory");
