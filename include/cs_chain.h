@@ -102,11 +102,8 @@ const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x
 
 /* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists: every
  * entry as the CERTIFICATE block of its DER exactly as sent (unparsed ones
- * too), in sent order, mode 0644, via a temporary file and rename(2).
+ * too), in sent order, mode 0644, with atomic_write (cs_atomicfile.h).
  * "" means ".".  CS_IO with errno set on failure. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir);
-
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void hex_lower(const uint8_t *b, size_t n, char *out);
 
 #endif

@@ -8,12 +8,11 @@
  * trusted key's point (CVE-2020-0601) is another key here.
  */
 #include "cs_certcache.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -45,7 +44,7 @@ struct certcache {
 	struct memo_way *memo;   /* nsets * MEMO_WAYS */
 	size_t set_mask;
 	uint32_t clock;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct certcache_stats st;
 };
 
@@ -62,8 +61,7 @@ struct certcache *certcache_new(size_t max_x509, size_t memo_entries)
 	cc->set_mask = sets - 1;
 	cc->max_x509 = max_x509 ? max_x509 : 1;
 	cc->head = cc->tail = cc->free_head = NONE;
-	if (getrandom(cc->key, sizeof(cc->key), 0) != (ssize_t)sizeof(cc->key))
-		memset(cc->key, 0x69, sizeof(cc->key)); /* still correct, only predictable */
+	cs_hash_seed(cc->key);
 	if (!cc->memo) {
 		certcache_free(cc);
 		return NULL;

@@ -12,17 +12,18 @@
  * never leave this file; each function frees its own at a single exit.
  */
 #include "cs_chain.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_atomicfile.h"
+#include "cs_codec.h"
+#include "cs_hash.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -52,23 +53,12 @@ struct cs_chain_store {
 	uint32_t *cslots;         /* cert id + 1; load <= 1/2; grows */
 	size_t cmask;
 	uint32_t hints[1u << CHAIN_HINT_BITS]; /* chain id + 1 */
-	uint8_t hint_key[16];
+	uint8_t hint_key[CS_HASH_KEY_LEN];
 	uint64_t hint_hits;
 	size_t used, memcap;      /* bytes charged */
 	EVP_MD *sha256;           /* fetched once */
 	EVP_MD_CTX *md;           /* reused for every digest */
 };
-
-void hex_lower(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s,
 		   size_t n, uint8_t out[CS_SHA256_LEN])
@@ -118,8 +108,7 @@ struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
 	st->mask = nslots - 1;
 	st->max_chains = max_chains;
 	st->memcap = memcap;
-	if (getrandom(st->hint_key, sizeof st->hint_key, 0) != (ssize_t)sizeof st->hint_key)
-		memset(st->hint_key, 0x3c, sizeof st->hint_key); /* still correct, only predictable */
+	cs_hash_seed(st->hint_key);
 	/* Initialising the context now allocates libcrypto's digest state, so
 	 * that no intern call refused by a cap ever allocates. */
 	if (st->chains == NULL || st->slots == NULL || st->cslots == NULL || st->sha256 == NULL ||
@@ -567,52 +556,33 @@ static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 	return true;
 }
 
-/* Write the chain to fd (a fresh temporary file) and close it; 0 or an errno. */
-static int chain_write_fd(const struct cs_chain *c, int fd)
+static bool fill_pem(FILE *f, void *ctx)
 {
-	FILE *f;
-	int err = 0;
+	const struct cs_chain *const *c = ctx;
 
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		err = errno;
-		close(fd);
-		return err;
-	}
-	errno = 0;
-	if (!chain_write_pem(c, f) || fflush(f) != 0)
-		err = errno ? errno : EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = errno;
-	return err;
+	return chain_write_pem(*c, f);
 }
 
-/* Written to a temporary name in DIR and renamed, so a reader never sees
- * a partial file; rename() replaces a racing identical copy and never
- * follows a symlink planted at the final name. */
+/* Written with atomic_write, so a reader never sees a partial file (and
+ * it is on disk when the run ends); a racing identical copy is replaced,
+ * a symlink planted at the final name is replaced, never followed. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir)
 {
-	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX], tmp[PATH_MAX];
+	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX];
 	struct stat sb;
-	int fd, err;
+	int err;
 
 	if (dir[0] == '\0')
 		dir = "."; /* not "/<hex>.pem" */
 	hex_lower(c->sha256, CS_SHA256_LEN, hex);
-	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path ||
-	    snprintf(tmp, sizeof tmp, "%s/.%s.pem.XXXXXX", dir, hex) >= (int)sizeof tmp) {
+	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return CS_IO;
 	}
 	if (lstat(path, &sb) == 0)
 		return CS_OK;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return CS_IO;
-	err = chain_write_fd(c, fd);
-	if (err == 0 && rename(tmp, path) != 0)
+	if (atomic_write(AT_FDCWD, path, 0644, fill_pem, &c, NULL, 0) != CS_OK) {
 		err = errno;
-	if (err != 0) {
-		unlink(tmp);
 		ERR_clear_error();
 		errno = err;
 		return CS_IO;

@@ -5,13 +5,13 @@
  * never indexes a table an attacker could flood.
  */
 #include "cs_clientset.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t set_key[16] = "chainsniff-hll-1";
+static const uint8_t set_key[CS_HASH_KEY_LEN] = "chainsniff-hll-1";
 
 void clientset_init(struct clientset *s)
 {

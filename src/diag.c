@@ -23,13 +23,12 @@
  */
 #include "cs_diag.h"
 #include "cs_certcache.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -92,7 +91,7 @@ struct diag {
 	uint32_t want_bucket[BUCKETS];
 	uint32_t *want_of_chain;     /* chain id -> want index + 1 */
 	size_t nwant_of_chain;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct diag_stats st;
 };
 
@@ -121,8 +120,7 @@ struct diag *diag_new(const struct diag_opts *o)
 	d->sources = calloc(2 * CS_DIAG_POOL_MAX, sizeof(*d->sources));
 	for (size_t i = 0; i < BUCKETS; i++)
 		d->pool_bucket[i] = d->want_bucket[i] = NONE;
-	if (getrandom(d->key, sizeof(d->key), 0) != (ssize_t)sizeof(d->key))
-		memset(d->key, 0x17, sizeof(d->key));
+	cs_hash_seed(d->key);
 	if (!d->cc || !d->pool || !d->sources) {
 		diag_free(d);
 		return NULL;

@@ -6,6 +6,7 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_addr.h"
 #include "cs_flow.h"
 #include "cs_judge.h"
 #include "cs_limits.h"
@@ -225,10 +226,7 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 
 static void server_label(const struct hs *h, char *buf, size_t len)
 {
-	char ip[48];
-
-	cs_addr_str(&h->server_ip, ip, sizeof(ip));
-	snprintf(buf, len, h->server_ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, h->server_port);
+	cs_endpoint_str(&h->server_ip, h->server_port, buf, len);
 }
 
 static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32_t problems)

@@ -11,6 +11,7 @@
  */
 #include "cs_fingerprint.h"
 
+#include "cs_codec.h"
 #include "cs_cursor.h"
 
 #include <assert.h>
@@ -360,8 +361,9 @@ static const EVP_MD *fp_digest(bool md5)
 	return md5 ? fp_md5 : fp_sha256;
 }
 
-/* The first hexlen lowercase hex digits of md(s) into out[hexlen + 1];
- * "" when OpenSSL refuses the digest (MD5 under a FIPS-only provider). */
+/* The first hexlen (even) lowercase hex digits of md(s) into
+ * out[hexlen + 1]; "" when OpenSSL refuses the digest (MD5 under a
+ * FIPS-only provider). */
 static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
 		       size_t hexlen)
 {
@@ -374,9 +376,7 @@ static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
 	    EVP_DigestFinal_ex(fp_ctx, d, &dn) != 1 ||
 	    (size_t)dn * 2 < hexlen)
 		return false;
-	for (size_t i = 0; i < hexlen; i++)
-		out[i] = hexdig[i % 2 ? d[i / 2] & 0xfu : d[i / 2] >> 4];
-	out[hexlen] = '\0';
+	hex_lower(d, hexlen / 2, out);
 	return true;
 }
 

@@ -17,14 +17,13 @@
  * In synchronous mode the engine's thread plays both parts.
  */
 #include "cs_judge.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define PAGE_BITS 10
@@ -75,7 +74,7 @@ struct judge {
 	bool want_thread;           /* judge_opts.threaded */
 	bool threaded;              /* judge_start ran: the thread answers */
 	uint64_t rate_us, burst_us;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct jchain *_Atomic pages[NPAGES];
 	_Atomic uint32_t epoch;
 	struct req_ring req;
@@ -494,8 +493,7 @@ struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 	j->want_thread = o->threaded;
 	j->rate_us = o->rate_us ? o->rate_us : CS_JUDGE_RATE_US;
 	j->burst_us = o->burst_us ? o->burst_us : CS_JUDGE_BURST_US;
-	if (getrandom(j->key, sizeof(j->key), 0) != (ssize_t)sizeof(j->key))
-		memset(j->key, 0x4b, sizeof(j->key));
+	cs_hash_seed(j->key);
 	if (!rings_init(j) || !(j->diag = diag_new(&dopts))) {
 		snprintf(err, errlen, "out of memory");
 		judge_free(j);

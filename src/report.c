@@ -5,40 +5,15 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_judge.h"
+#include "cs_timefmt.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-void fmt_time_s(int64_t s, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t = (time_t)s;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
-}
-
-void fmt_time_ns(int64_t ns, char *buf, size_t len)
-{
-	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
-	struct tm tm;
-	time_t t;
-	char day[32];
-
-	if (frac < 0)
-		frac += CS_NS_PER_SEC, s--;
-	t = (time_t)s;
-	if (!gmtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);
-}
 
 /* ---- JSON ------------------------------------------------------------------- */
 
@@ -120,18 +95,8 @@ static void jw_time(struct jw *w, const char *k, int64_t ns)
 
 static void base64(FILE *f, const uint8_t *p, size_t n)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 	fputc('"', f);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		fputc(t[v >> 18 & 63], f);
-		fputc(t[v >> 12 & 63], f);
-		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? t[v & 63] : '=', f);
-	}
+	b64_write(f, p, n); /* a write error shows in ferror(f), checked by the caller */
 	fputc('"', f);
 }
 
@@ -1013,10 +978,7 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right)
 
 static void server_label(const struct agg_server *s, char *buf, size_t len)
 {
-	char ip[64];
-
-	cs_addr_str(&s->ip, ip, sizeof(ip));
-	snprintf(buf, len, s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+	cs_endpoint_str(&s->ip, s->port, buf, len);
 }
 
 /* The most important problem: the first error, else the first warning;
