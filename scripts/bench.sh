@@ -8,7 +8,7 @@
 #   scripts/bench.sh [--bin BIN] [--profiles a,b] [--runs N] [--quick]
 #                    [--scale F] [--seed N] [--bench-dir DIR] [--timeout S]
 #                    [--live [--live-capture FILE] [--live-buffer MIB]]
-#                    [--check-workloads]
+#                    [--check-workloads] [--generate]
 #
 # Workloads (build/bench/benchgen, scripts/benchgen.c) are generated under
 # BENCH_DIR (default /var/tmp/chainsniff-bench, outside the repository: the
@@ -68,6 +68,8 @@
 # agrees with the intended verdict of up to 3 chains of each kind; tshark
 # extracts exactly the ground truth's Certificate messages) and exits.
 #
+# --generate: only generate (or reuse) the workloads and their slices.
+#
 # The machine is shared during development: figures are only meaningful on
 # an otherwise idle machine.
 set -uo pipefail
@@ -86,6 +88,7 @@ LIVE=0
 LIVE_CAPTURE=
 LIVE_BUF_MIB=64
 CHECK_WORKLOADS=0
+GENERATE_ONLY=0
 SLICE_MIB=100
 GEN=build/bench/benchgen
 LOOP=build/bench/pcaploop
@@ -110,6 +113,7 @@ while [ $# -gt 0 ]; do
 	--live-capture) LIVE_CAPTURE=$2; shift ;;
 	--live-buffer) LIVE_BUF_MIB=$2; shift ;;
 	--check-workloads) CHECK_WORKLOADS=1 ;;
+	--generate) GENERATE_ONLY=1 ;;
 	-h | --help) usage ;;
 	*) echo "bench: unknown option $1" >&2; usage ;;
 	esac
@@ -133,7 +137,10 @@ mkdir -p "$BENCH_DIR/keys" "$BENCH_DIR/results" || die "cannot create $BENCH_DIR
 RES=$BENCH_DIR/results
 TMP=$(mktemp -d) || die "mktemp failed"
 NS=
+PIDS=()
 cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2> /dev/null; done
 	[ -n "$NS" ] && ip netns del "$NS" 2> /dev/null
 	rm -rf "$TMP"
 }
@@ -196,7 +203,7 @@ run_one() {
 	local tag=$1 out=$2 t0 t1 rc kib
 	shift 2
 	t0=$EPOCHREALTIME
-	/usr/bin/time -f %M -o "$TMP/rss" timeout "$TIMEOUT" "$@" > "$out" 2> "$RES/$tag.err"
+	timeout "$TIMEOUT" /usr/bin/time -f %M -o "$TMP/rss" "$@" > "$out" 2> "$RES/$tag.err"
 	rc=$?
 	t1=$EPOCHREALTIME
 	kib=$(tail -n 1 "$TMP/rss" 2> /dev/null)
@@ -211,11 +218,14 @@ stats() {
 		      printf "%.4f %d %d\n", med, m, rc }'
 }
 
-tshark_pinned() {
-	local home=$TMP/tshark-home
-	rm -rf "$home" && mkdir -p "$home/.config"
-	env -u WIRESHARK_CONFIG_DIR HOME="$home" XDG_CONFIG_HOME="$home/.config" \
-		tshark -r "$1" -Y 'tls.handshake.type == 11' -T fields -e tls.handshake.certificate
+# the pinned tshark command line, with default preferences: a fresh empty
+# HOME and XDG_CONFIG_HOME, so no user profile or preference applies
+TSHARK_HOME=
+tshark_cmd() {
+	TSHARK_HOME=$TMP/tshark-home
+	rm -rf "$TSHARK_HOME" && mkdir -p "$TSHARK_HOME/.config"
+	TSHARK=(env -u WIRESHARK_CONFIG_DIR HOME="$TSHARK_HOME" XDG_CONFIG_HOME="$TSHARK_HOME/.config"
+		tshark -r "$1" -Y 'tls.handshake.type == 11' -T fields -e tls.handshake.certificate)
 }
 
 # check_truth NAME REPORT TRUTH: every difference, one line each
@@ -274,7 +284,8 @@ bench_profile() {
 	for r in $(seq 1 "$RUNS"); do
 		run_one "$name-bare" "$RES/$name-bare.out" "$LOOP" "$PCAP"
 		run_one "$name-tcpdump" /dev/null tcpdump -r "$PCAP" -w /dev/null
-		run_one "$name-tshark" "$RES/$name-tshark.out" tshark_pinned "$SLICE"
+		tshark_cmd "$SLICE"
+		run_one "$name-tshark" "$RES/$name-tshark.out" "${TSHARK[@]}"
 		run_one "$name-chainsniff" "$RES/$name-chainsniff-$r.json" "$BIN" --format json -r "$PCAP" --ca-file "$ROOTS"
 		echo "   round $r/$RUNS: $(for tool in bare tcpdump tshark chainsniff; do printf '%s %ss  ' "$tool" "$(tail -n 1 "$RES/$name-$tool.runs" | cut -d' ' -f1)"; done)"
 	done
@@ -320,7 +331,7 @@ bench_profile() {
 	}'
 	ROW[$name]=$(awk -v size="$size" -v ssize="$slice_size" -v hs="$hs" -v b="${stats_bare[0]}" \
 		-v d="${stats_td[0]}" -v s="${stats_ts[0]}" -v c="${stats_cs[0]}" -v cm="${stats_cs[1]}" \
-		-v pk="$(jq .packets "$TRUTH")" -v ch="$(jq .distinct_chains "$TRUTH")" -v mm="$MISMATCHES" \
+		-v pk="$(jq .packets "$TRUTH")" -v ch="$(jq .distinct_chains "$TRUTH")" \
 		-v name="$name" 'function cell(t, bytes) { return sprintf("%.2f s, %.0f MB/s", t, bytes / 1e6 / t) }
 		BEGIN { printf "| %s | %.0f MB, %.2f M packets, %d handshakes, %d chains | %s | %s | %s | %s | %.3fx | %.1fx | %.0f MB |\n",
 			name, size / 1e6, pk / 1e6, hs, ch, cell(c, size), cell(b, size), cell(d, size), cell(s, ssize),
@@ -367,6 +378,7 @@ live_mode() {
 		ip netns exec "$NS" tcpdump -i csb-capture -s 262144 -B $((LIVE_BUF_MIB * 1024)) -w /dev/null tcp \
 			2> "$TMP/tcpdump.err" &
 		pid=$!
+		PIDS=("$pid")
 		for i in $(seq 100); do grep -q "listening on" "$TMP/tcpdump.err" && break; sleep 0.1; done
 		read -r -a replay <<< "$(tcpreplay_run "$cap")"
 		sleep 1
@@ -379,6 +391,7 @@ live_mode() {
 		ip netns exec "$NS" "$BIN" -i csb-capture -B "$LIVE_BUF_MIB" --format json ${roots:+--ca-file "$roots"} \
 			-o "$RES/live-chainsniff-$r.json" 2> "$TMP/cs.err" &
 		pid=$!
+		PIDS=("$pid")
 		sleep 2 # libpcap activated (chainsniff prints nothing when ready)
 		read -r -a replay <<< "$(tcpreplay_run "$cap")"
 		sleep 1
@@ -387,10 +400,11 @@ live_mode() {
 			"$RES/live-chainsniff-$r.json" 2> /dev/null) || rep="? ? ? ? ?"
 		read -r rcv drop ifdrop chains distinct <<< "$rep"
 		echo "   round $r chainsniff: replay ${replay[0]} Mbit/s ${replay[1]} pps, ${replay[2]} sent; received $rcv, kernel drops $drop (interface $ifdrop); chains seen $chains${truth_chains:+ of $truth_chains}, distinct $distinct${truth_distinct:+ of $truth_distinct}"
-		if [ -n "$truth_chains" ] && [ "$chains" != "$truth_chains" ]; then
-			echo "   (chainsniff saw $chains of the $truth_chains chains sent: see kernel drops)"
+		if [ -n "$truth_chains" ] && { [ "$chains" != "$truth_chains" ] || [ "$distinct" != "$truth_distinct" ]; }; then
+			echo "   !!! chainsniff saw $chains of the $truth_chains Certificate messages sent ($distinct of $truth_distinct distinct chains)"
 		fi
 		LIVE_ROWS+=("| chainsniff -i | ${replay[0]} Mbit/s, ${replay[1]} pps | ${replay[2]} | $rcv | $drop | $chains${truth_chains:+ of $truth_chains} |")
+		PIDS=()
 	done
 	ip netns del "$NS"
 	NS=
@@ -415,7 +429,8 @@ check_workloads() {
 		else
 			echo "   tshark expert info, first $n packets: no errors or warnings ($(grep -E '^(Notes|Chats) \(' "$TMP/expert" | tr '\n' ' '))"
 		fi
-		n=$(tshark_pinned "$TMP/sample.pcap" 2> /dev/null | wc -l)
+		tshark_cmd "$TMP/sample.pcap"
+		n=$("${TSHARK[@]}" 2> /dev/null | wc -l)
 		echo "   tshark extracted $n Certificate messages from the sample"
 		# openssl verify on up to 3 chains of each kind (a small generation with --dump-chains)
 		dir=$TMP/chains-$name
@@ -456,6 +471,13 @@ check_workloads() {
 # main ---------------------------------------------------------------------------
 
 machine
+if [ "$GENERATE_ONLY" -eq 1 ]; then
+	for p in ${PROFILES//,/ }; do
+		gen_profile "$p"
+		echo "   $(jq -c '{file_bytes, packets, tls_handshakes, handshakes_with_chain, distinct_chains, distinct_servers, generation_seconds}' "$TRUTH")"
+	done
+	exit 0
+fi
 if [ "$CHECK_WORKLOADS" -eq 1 ]; then
 	check_workloads
 	echo
@@ -491,4 +513,4 @@ if [ "$MISMATCHES" -ne 0 ]; then
 	echo "!!! $MISMATCHES MISMATCH(ES) against the ground truth or between runs: the figures above measure wrong answers"
 	exit 1
 fi
-echo "All reports match the ground truth."
+[ "$LIVE" -eq 1 ] || echo "All reports match the ground truth."

@@ -540,6 +540,54 @@ static void cert_extensions(X509 *x, const struct certspec *s)
 		cert_ext(x, &ctx, NID_certificate_policies, s->ca ? "2.5.29.32.0" : "2.23.140.1.2.1");
 }
 
+/* X509_set_pubkey re-encodes the key through OpenSSL 3's provider encoders
+ * and decoders on every call (~200 us, most of a leaf's cost); the keys are
+ * few, so each is encoded once and its algorithm and bit string are copied
+ * into every certificate that carries it. */
+static struct {
+	EVP_PKEY *key;
+	X509_PUBKEY *pub;
+} pubkey_cache[64];
+
+static void cert_set_pubkey(X509 *x, EVP_PKEY *k)
+{
+	const ASN1_OBJECT *alg_obj;
+	ASN1_OBJECT *key_obj;
+	const unsigned char *bits;
+	const void *param;
+	X509_ALGOR *alg;
+	X509_PUBKEY *src = NULL, *dst = X509_get_X509_PUBKEY(x);
+	int nbits, ptype;
+	unsigned char *copy;
+	void *pval = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof pubkey_cache / sizeof *pubkey_cache && pubkey_cache[i].key; i++)
+		if (pubkey_cache[i].key == k)
+			src = pubkey_cache[i].pub;
+	if (!src && i < sizeof pubkey_cache / sizeof *pubkey_cache) {
+		if (!X509_PUBKEY_set(&pubkey_cache[i].pub, k))
+			die("X509_PUBKEY_set");
+		pubkey_cache[i].key = k;
+		src = pubkey_cache[i].pub;
+	}
+	if (!src || !dst) { /* cache full (fresh hostile keys): the slow way */
+		if (!X509_set_pubkey(x, k))
+			die("public key");
+		return;
+	}
+	if (!X509_PUBKEY_get0_param(&key_obj, &bits, &nbits, &alg, src))
+		die("X509_PUBKEY_get0_param");
+	X509_ALGOR_get0(&alg_obj, &ptype, &param, alg);
+	if (ptype == V_ASN1_OBJECT)
+		pval = OBJ_dup(param);
+	else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+		pval = ASN1_STRING_dup(param);
+	copy = OPENSSL_memdup(bits, (size_t)nbits);
+	if (!copy || !X509_PUBKEY_set0_param(dst, OBJ_dup(alg_obj), ptype, pval, copy, nbits))
+		die("X509_PUBKEY_set0_param");
+}
+
 static X509 *cert_make(const struct certspec *s)
 {
 	X509 *x = X509_new();
@@ -555,8 +603,7 @@ static X509 *cert_make(const struct certspec *s)
 	if (!ASN1_TIME_set(X509_getm_notBefore(x), (time_t)s->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)s->not_after))
 		die("validity");
-	if (!X509_set_pubkey(x, s->key))
-		die("public key");
+	cert_set_pubkey(x, s->key);
 	cert_extensions(x, s);
 	/* SHA-384 under P-384 and RSA-4096 issuers, as their CAs sign */
 	md = key_type_of(s->issuer_key) == KT_P384 || key_type_of(s->issuer_key) == KT_RSA4096
