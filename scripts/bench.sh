@@ -180,8 +180,10 @@ gen_profile() {
 	fi
 	if [ ! -s "$SLICE" ] || [ "$PCAP" -nt "$SLICE" ]; then
 		n=$(jq .slice.packets "$TRUTH")
-		editcap -r "$PCAP" "$SLICE" "1-$n" || die "editcap could not cut $PCAP"
+		editcap -F pcap -r "$PCAP" "$SLICE" "1-$n" || die "editcap could not cut $PCAP"
 	fi
+	[ "$(stat -c %s "$SLICE")" -eq "$(jq .slice.file_bytes "$TRUTH")" ] ||
+		die "$SLICE: $(stat -c %s "$SLICE") bytes, the ground truth's slice has $(jq .slice.file_bytes "$TRUTH")"
 }
 
 machine() {
@@ -421,7 +423,7 @@ check_workloads() {
 		# tshark's expert info on the first 20 MiB
 		n=$(awk -v lim=$((20 << 20)) -v fb="$(jq .file_bytes "$TRUTH")" -v p="$(jq .packets "$TRUTH")" \
 			'BEGIN { x = p * lim / fb; if (x > p) x = p; printf "%d", x < 1 ? 1 : x }')
-		editcap -r "$PCAP" "$TMP/sample.pcap" "1-$n"
+		editcap -F pcap -r "$PCAP" "$TMP/sample.pcap" "1-$n"
 		tshark -r "$TMP/sample.pcap" -q -z expert 2> /dev/null > "$TMP/expert"
 		if grep -q -E '^(Errors|Warnings) \(' "$TMP/expert"; then
 			mismatch "$name: tshark expert info on the first $n packets:"

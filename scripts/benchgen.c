@@ -588,6 +588,22 @@ static void cert_set_pubkey(X509 *x, EVP_PKEY *k)
 		die("X509_PUBKEY_set0_param");
 }
 
+/* Before a key is freed: its address may come back for another key. */
+static void pubkey_cache_forget(EVP_PKEY *k)
+{
+	size_t n = sizeof pubkey_cache / sizeof *pubkey_cache, i = 0;
+
+	while (i < n && pubkey_cache[i].key && pubkey_cache[i].key != k)
+		i++;
+	if (i == n || !pubkey_cache[i].key)
+		return;
+	X509_PUBKEY_free(pubkey_cache[i].pub);
+	for (; i + 1 < n && pubkey_cache[i + 1].key; i++)
+		pubkey_cache[i] = pubkey_cache[i + 1];
+	pubkey_cache[i].key = NULL;
+	pubkey_cache[i].pub = NULL;
+}
+
 static X509 *cert_make(const struct certspec *s)
 {
 	X509 *x = X509_new();
@@ -1223,13 +1239,12 @@ static void sc_ctl(struct conn *c, uint8_t dir, uint64_t delay, uint8_t flags)
 
 /* `len` bytes from `dir`, `delay` after the last packet, cut into MSS-sized
  * segments `gap` microseconds apart; the receiver ACKs every second one.
- * `fin` sets FIN on the last segment.  Returns the index of the last one. */
-static size_t sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len,
+ * `fin` sets FIN on the last segment. */
+static void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len,
 		      uint32_t gap, bool fin)
 {
 	uint32_t off = 0, done = 0, seg = c->udp ? len : MSS;
 	uint16_t fl;
-	size_t last = 0;
 	uint32_t pool_off = 0;
 
 	if (src == FL_BUF) {
@@ -1261,7 +1276,6 @@ static size_t sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, 
 			}
 		}
 		conn_add_pkt(c, &d);
-		last = c->npk - 1;
 		if (k % 2 == 1 && !c->udp && done < len) {
 			struct pdesc a = {0};
 
@@ -1274,7 +1288,6 @@ static size_t sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, 
 		if (done == len)
 			c->clock = d.t;
 	}
-	return last;
 }
 
 static int pdesc_cmp(const void *a, const void *b)
@@ -1313,6 +1326,20 @@ static void conn_finish_script(struct conn *c)
 		if (d->dir == 1 && pdesc_end(d) > server_end)
 			server_end = pdesc_end(d);
 	}
+}
+
+/* Marks the segment of the last flight that carries its byte `off`: the
+ * ground truth of the slice counts a handshake when that packet is in it. */
+static void mark_byte(struct conn *c, uint32_t off, uint8_t mark)
+{
+	uint16_t fl = (uint16_t)(c->nfl - 1);
+
+	for (size_t i = c->npk; i-- > 0;)
+		if (c->pk[i].flight == fl && c->pk[i].len && c->pk[i].foff <= off && off < c->pk[i].foff + c->pk[i].len) {
+			c->pk[i].mark = mark;
+			return;
+		}
+	die("mark_byte: offset %u not in the last flight", off);
 }
 
 /* --- TLS messages (shapes of OpenSSL 3.0, see the file comment) ----------------- */
@@ -1737,23 +1764,24 @@ static void script_tls(struct gen *g, struct conn *c, const struct spec *sp, enu
 	uint32_t gap = gap_for_rate(rng_lognormal(r, 200, 0.7));
 	uint32_t proc = rng_range(r, 150, 2500); /* server: signing, lookups */
 	uint8_t sid[32];
-	size_t at;
+	uint32_t cert_end;
 
 	c->mode = (uint8_t)mode;
 	sc_tcp_open(c);
 	tls_client_hello(&b, r, sv->sni, mode == M_RESUMED12);
 	memcpy(sid, b.p + 5 + 4 + 2 + 32 + 1, 32);
-	at = sc_data(c, 0, rng_range(r, 50, 600), FL_BUF, b.p, (uint32_t)b.len, 0, false);
-	c->pk[at].mark = PM_CLIENT_HELLO;
+	sc_data(c, 0, rng_range(r, 50, 600), FL_BUF, b.p, (uint32_t)b.len, 0, false);
+	mark_byte(c, 0, PM_CLIENT_HELLO);
 	b.len = 0;
 	switch (mode) {
 	case M_FULL12:
 		tls12_server_hello(&b, r, ch->leaf_kt, NULL);
 		tls12_certificate(&b, ch);
+		cert_end = (uint32_t)b.len;
 		tls12_server_key_exchange(&b, r, ch->leaf_kt);
 		tls12_server_hello_done(&b);
-		at = sc_data(c, 1, c->rtt + proc, FL_BUF, b.p, (uint32_t)b.len, gap, false);
-		c->pk[at].mark = PM_CERT_DONE; /* the Certificate ends in the last segment or before */
+		sc_data(c, 1, c->rtt + proc, FL_BUF, b.p, (uint32_t)b.len, gap, false);
+		mark_byte(c, cert_end - 1, PM_CERT_DONE);
 		c->chain = (int32_t)sv->chain;
 		b.len = 0;
 		tls12_client_finish(&b, r, true);
@@ -2650,10 +2678,11 @@ static void profile_hostile(struct gen *g)
 		c->leaf_kt = KT_P256;
 		chain_set(c, 0, leaf_make(g, &l), false);
 		for (int j = 0; j < 31; j++)
-			chain_set(c, (uint32_t)j + 1, fresh ? fresh_cas[j] : shared[j], !fresh);
+			chain_set(c, (uint32_t)j + 1, fresh ? fresh_cas[j] : shared[j], !fresh && s > 0); /* the first chain owns the shared DER */
 		chain_seal(c);
 		if (fresh) {
 			X509_free(issuer);
+			pubkey_cache_forget(key);
 			EVP_PKEY_free(key);
 		}
 	}
@@ -2679,6 +2708,7 @@ static void profile_hostile(struct gen *g)
 	clients_init(g, 2);
 	w.n = n + 1;
 	run_traffic(g, hostile_next, &w);
+	EVP_PKEY_free(shared_key);
 }
 
 /* --- outputs ------------------------------------------------------------------------ */
@@ -2829,6 +2859,48 @@ static void chains_dump(const struct gen *g)
 	}
 }
 
+static void ca_free(struct ca *ca)
+{
+	X509_free(ca->x);
+	EVP_PKEY_free(ca->key);
+	free(ca->der.p);
+}
+
+/* Everything, so that leak checkers show only what matters. */
+static void gen_free(struct gen *g)
+{
+	struct pki *p = &g->pki;
+
+	for (uint32_t i = 0; i < g->nchains; i++) {
+		for (uint32_t j = 0; j < g->chains[i].ncerts; j++)
+			if (!g->chains[i].shared[j])
+				free(g->chains[i].certs[j].p);
+		free(g->chains[i].certs);
+		free(g->chains[i].shared);
+	}
+	free(g->chains);
+	free(g->servers);
+	free(g->popularity.cdf);
+	free(g->client_port);
+	free(g->pool);
+	for (int i = 0; i < 7; i++)
+		ca_free(&p->roots[i]);
+	for (int i = 0; i < 14; i++)
+		ca_free(&p->inter1[i]);
+	for (int i = 0; i < 4; i++) {
+		ca_free(&p->inter2[i]);
+		ca_free(&p->many_inter[i]);
+	}
+	ca_free(&p->untrusted_root);
+	ca_free(&p->untrusted_inter);
+	ca_free(&p->many_root);
+	for (int t = 0; t < KT_N; t++)
+		for (unsigned i = 0; i < p->nleaf_keys[t]; i++)
+			EVP_PKEY_free(p->leaf_keys[t][i]);
+	for (size_t i = 0; i < sizeof pubkey_cache / sizeof *pubkey_cache; i++)
+		X509_PUBKEY_free(pubkey_cache[i].pub);
+}
+
 static void usage(void)
 {
 	fputs("usage: benchgen -p PROFILE -o PREFIX [-s SEED] [--scale F | -n CONNECTIONS]\n"
@@ -2927,5 +2999,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "benchgen: %s: %llu packets, %llu bytes, %llu TLS handshakes, %llu with a chain\n", g.profile,
 		(unsigned long long)g.packets, (unsigned long long)g.file_bytes, (unsigned long long)g.tls_hs,
 		(unsigned long long)g.chain_hs);
+	gen_free(&g);
 	return 0;
 }
