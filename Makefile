@@ -92,14 +92,15 @@ demo: deps
 # bare libpcap read loop, with the project's warnings, always optimised.
 BENCHB     := build/bench
 BENCHTOOLS := $(BENCHB)/benchgen $(BENCHB)/pcaploop
-BENCHFLAGS := -std=c11 -O2 -g $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
+BENCHFLAGS := -std=c11 -O2 -g $(WARN) -fstack-protector-strong -fPIE \
               -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+BENCHGEN   := scripts/benchgen.c $(sort $(wildcard scripts/benchgen/*.c))
 
 bench-tools: $(BENCHTOOLS)
 
-$(BENCHB)/benchgen: scripts/benchgen.c | $(BENCHB)
+$(BENCHB)/benchgen: $(BENCHGEN) scripts/benchgen/benchgen.h | $(BENCHB)
 	@echo "  CC  $@"
-	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -o $@ $< \
+	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -o $@ $(BENCHGEN) \
 		-pie -Wl,-z,relro,-z,now $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -lm
 
 $(BENCHB)/pcaploop: scripts/pcaploop.c | $(BENCHB)
@@ -119,4 +120,4 @@ bench: deps
 clean:
 	rm -rf build
 
--include $(LIBOBJS:.o=.d) $(B)/obj/main.d $(BENCHTOOLS:=.d)
+-include $(LIBOBJS:.o=.d) $(B)/obj/main.d

@@ -10,7 +10,8 @@
 #                    [--live [--live-capture FILE] [--live-buffer MIB]]
 #                    [--check-workloads] [--generate]
 #
-# Workloads (build/bench/benchgen, scripts/benchgen.c) are generated under
+# Workloads (build/bench/benchgen: scripts/benchgen.c and scripts/benchgen/)
+# are generated under
 # BENCH_DIR (default /var/tmp/chainsniff-bench, outside the repository: the
 # full set is ~4 GB) and reused while the generator's source, the seed and
 # the scale are unchanged (PROFILE.stamp).  Each comes with PROFILE.roots.pem
@@ -21,7 +22,7 @@
 #  handshake   300,000 TLS connections to 2,000 Zipf-popular servers, 312
 #              distinct chains (RSA-2048/4096, P-256/P-384 at every level),
 #              resumed and TLS 1.3 connections mixed in, 5 kinds of broken
-#              chains on 20 servers (~1.4 GB, ~3.9 M packets).
+#              chains on 20 servers (~1.4 GB, ~4.0 M packets).
 #  gateway     50,000 flows (~2 GiB, ~2.3 M packets): 20,000 TLS, ~80% of the
 #              bytes bulk application data in full-MSS segments, ~10% non-TLS
 #              noise (HTTP, SSH-like TCP, DNS over UDP).
@@ -130,9 +131,7 @@ for t in tcpdump tshark editcap capinfos jq openssl /usr/bin/time timeout; do
 done
 [ "$LIVE" -eq 0 ] || command -v tcpreplay > /dev/null || die "tcpreplay missing: run scripts/deps.sh --bench"
 [ -x "$BIN" ] || die "$BIN: not built (make)"
-if [ ! -x "$GEN" ] || [ ! -x "$LOOP" ] || [ scripts/benchgen.c -nt "$GEN" ] || [ scripts/pcaploop.c -nt "$LOOP" ]; then
-	make --no-print-directory bench-tools > /dev/null || die "make bench-tools failed"
-fi
+make --no-print-directory bench-tools > /dev/null || die "make bench-tools failed"
 mkdir -p "$BENCH_DIR/keys" "$BENCH_DIR/results" || die "cannot create $BENCH_DIR"
 RES=$BENCH_DIR/results
 TMP=$(mktemp -d) || die "mktemp failed"
@@ -167,7 +166,7 @@ gen_profile() {
 	[ "$scale" = 1 ] || prefix=$prefix-x$scale
 	[ "$SEED" = 1 ] || prefix=$prefix-s$SEED
 	PCAP=$prefix.pcap ROOTS=$prefix.roots.pem TRUTH=$prefix.truth.json SLICE=$prefix.slice.pcap
-	want="benchgen $(sha256sum scripts/benchgen.c | cut -c1-16) profile $name seed $SEED scale $scale slice $SLICE_MIB"
+	want="benchgen $(cat scripts/benchgen.c scripts/benchgen/* | sha256sum | cut -c1-16) profile $name seed $SEED scale $scale slice $SLICE_MIB"
 	stamp=$prefix.stamp
 	if [ -s "$PCAP" ] && [ -s "$ROOTS" ] && [ -s "$TRUTH" ] && [ "$(cat "$stamp" 2> /dev/null)" = "$want" ]; then
 		echo "workload $name: reusing $PCAP"
