@@ -7,14 +7,15 @@
 #
 #   scripts/bench.sh [--bin BIN] [--profiles a,b] [--runs N] [--quick]
 #                    [--scale F] [--seed N] [--bench-dir DIR] [--timeout S]
-#                    [--live [--live-capture FILE] [--live-buffer MIB]]
+#                    [--live [--live-capture FILE [--live-roots PEM]]
+#                           [--live-buffer MIB]]
 #                    [--check-workloads] [--generate]
 #
-# Workloads (build/bench/benchgen: scripts/benchgen.c and scripts/benchgen/)
-# are generated under
-# BENCH_DIR (default /var/tmp/chainsniff-bench, outside the repository: the
-# full set is ~4 GB) and reused while the generator's source, the seed and
-# the scale are unchanged (PROFILE.stamp).  Each comes with PROFILE.roots.pem
+# Workloads (build/bench/benchgen, from scripts/benchgen.c and
+# scripts/benchgen/) are generated under BENCH_DIR (default
+# /var/tmp/chainsniff-bench, outside the repository: the full set is ~4 GB)
+# and reused while the generator's source, the seed and the scale are
+# unchanged (PROFILE.stamp).  Each comes with PROFILE.roots.pem
 # (its trust anchors) and PROFILE.truth.json (its ground truth).  Shapes are
 # deterministic from the seed; keys and ECDSA signatures come from libcrypto's
 # RNG (kept in BENCH_DIR/keys), so chain hashes may differ between
@@ -60,14 +61,17 @@
 # on the other, alternately, with the same libpcap settings (snaplen 262144,
 # promiscuous, kernel buffer --live-buffer MiB, default chainsniff's 64).
 # Reported: replay rate, packets received, kernel drops (tcpdump's summary,
-# chainsniff's inputs[].drops) and chains seen against the ground truth.
+# chainsniff's inputs[].drops) and chains seen against the ground truth (for
+# a capture of your own, --live-roots gives its trust anchors; there is no
+# ground truth then).
 #
 # --quick: scaled-down workloads (handshake 1,500 connections, gateway ~21 MB,
 # manychains 1,200, hostile 11+1 handshakes) and one run: a smoke test.
-# --check-workloads: checks the workloads themselves (tshark's expert info
-# on each profile's first 20 MiB shows no warning or error; `openssl verify`
-# agrees with the intended verdict of up to 3 chains of each kind; tshark
-# extracts exactly the ground truth's Certificate messages) and exits.
+# --check-workloads: checks the workloads themselves and exits: tshark's
+# expert info on each profile's first 20 MiB shows no warning or error;
+# tshark extracts exactly the ground truth's Certificate messages from the
+# slice; `openssl verify` agrees with the intended verdict of up to 3 chains
+# of each kind (of a small generation with benchgen --dump-chains).
 #
 # --generate: only generate (or reuse) the workloads and their slices.
 #
@@ -75,7 +79,6 @@
 # an otherwise idle machine.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-ROOT=$PWD
 
 BIN=build/release/chainsniff
 BENCH_DIR=${BENCH_DIR:-/var/tmp/chainsniff-bench}
@@ -87,6 +90,7 @@ SEED=1
 TIMEOUT=${BENCH_TIMEOUT:-3600}
 LIVE=0
 LIVE_CAPTURE=
+LIVE_ROOTS=
 LIVE_BUF_MIB=64
 CHECK_WORKLOADS=0
 GENERATE_ONLY=0
@@ -112,6 +116,7 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift ;;
 	--live) LIVE=1 ;;
 	--live-capture) LIVE_CAPTURE=$2; shift ;;
+	--live-roots) LIVE_ROOTS=$2; shift ;;
 	--live-buffer) LIVE_BUF_MIB=$2; shift ;;
 	--check-workloads) CHECK_WORKLOADS=1 ;;
 	--generate) GENERATE_ONLY=1 ;;
@@ -368,7 +373,7 @@ live_mode() {
 		truth_distinct=$(jq .slice.distinct_chains "$TRUTH")
 		# a quick workload is smaller than the slice: it is the whole file
 	else
-		roots=${LIVE_ROOTS:-}
+		roots=$LIVE_ROOTS
 	fi
 	live_setup
 	echo
@@ -430,9 +435,13 @@ check_workloads() {
 		else
 			echo "   tshark expert info, first $n packets: no errors or warnings ($(grep -E '^(Notes|Chats) \(' "$TMP/expert" | tr '\n' ' '))"
 		fi
-		tshark_cmd "$TMP/sample.pcap"
+		tshark_cmd "$SLICE"
 		n=$("${TSHARK[@]}" 2> /dev/null | wc -l)
-		echo "   tshark extracted $n Certificate messages from the sample"
+		if [ "$n" -eq "$(jq .slice.certificate_messages "$TRUTH")" ]; then
+			echo "   tshark extracted $n Certificate messages from the slice, as the ground truth says"
+		else
+			mismatch "$name: tshark extracted $n Certificate messages from the slice, ground truth $(jq .slice.certificate_messages "$TRUTH")"
+		fi
 		# openssl verify on up to 3 chains of each kind (a small generation with --dump-chains)
 		dir=$TMP/chains-$name
 		prefix=$TMP/$name-small
