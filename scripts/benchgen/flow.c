@@ -81,7 +81,7 @@ static void sc_tcp_close(struct conn *c, const struct buf *client_last, const st
  * transfers stream from the pool, short responses are written out. */
 static void sc_tls_response(struct gen *g, struct conn *c, uint64_t delay, uint64_t bytes, uint32_t gap)
 {
-	struct rng *r = &g->r_traffic;
+	struct rng *rb = &g->r_payload;
 
 	if (c->bulk) {
 		uint64_t len = bytes;
@@ -101,7 +101,7 @@ static void sc_tls_response(struct gen *g, struct conn *c, uint64_t delay, uint6
 		while (left > 0) {
 			size_t n = left > TLS_REC_MAX ? TLS_REC_MAX : (size_t)left;
 
-			tls_record_rand(&b, 23, n + 24, r);
+			tls_record_rand(&b, 23, n + 24, rb);
 			left -= n;
 		}
 		sc_data(c, 1, delay, FL_BUF, b.p, (uint32_t)b.len, gap, false);
@@ -109,10 +109,13 @@ static void sc_tls_response(struct gen *g, struct conn *c, uint64_t delay, uint6
 	}
 }
 
-/* One TLS connection of the given mode to server s. */
+/* One TLS connection of the given mode to server s.  Choices (sizes,
+ * delays) come from the traffic PRNG, message bytes from the payload one:
+ * the number of bytes drawn depends on certificate lengths, which vary
+ * with ECDSA signatures, and must not shift the choices that follow. */
 static void script_tls(struct gen *g, struct conn *c, const struct spec *sp, enum tls_mode mode)
 {
-	struct rng *r = &g->r_traffic;
+	struct rng *r = &g->r_traffic, *rb = &g->r_payload;
 	struct server *sv = &g->servers[sp->server];
 	const struct chain *ch = &g->chains[sv->chain];
 	struct buf b = {0}, cl = {0}, sl = {0};
@@ -123,57 +126,57 @@ static void script_tls(struct gen *g, struct conn *c, const struct spec *sp, enu
 
 	c->mode = (uint8_t)mode;
 	sc_tcp_open(c);
-	tls_client_hello(&b, r, sv->sni, mode == M_RESUMED12);
+	tls_client_hello(&b, rb, sv->sni, mode == M_RESUMED12);
 	memcpy(sid, b.p + 5 + 4 + 2 + 32 + 1, 32);
 	sc_data(c, 0, rng_range(r, 50, 600), FL_BUF, b.p, (uint32_t)b.len, 0, false);
 	mark_byte(c, 0, PM_CLIENT_HELLO);
 	b.len = 0;
 	switch (mode) {
 	case M_FULL12:
-		tls12_server_hello(&b, r, ch->leaf_kt, NULL);
+		tls12_server_hello(&b, rb, ch->leaf_kt, NULL);
 		tls12_certificate(&b, ch);
 		cert_end = (uint32_t)b.len;
-		tls12_server_key_exchange(&b, r, ch->leaf_kt);
+		tls12_server_key_exchange(&b, rb, ch->leaf_kt);
 		tls12_server_hello_done(&b);
 		sc_data(c, 1, c->rtt + proc, FL_BUF, b.p, (uint32_t)b.len, gap, false);
 		mark_byte(c, cert_end - 1, PM_CERT_DONE);
 		c->chain = (int32_t)sv->chain;
 		b.len = 0;
-		tls12_client_finish(&b, r, true);
+		tls12_client_finish(&b, rb, true);
 		sc_data(c, 0, rng_range(r, 100, 1500), FL_BUF, b.p, (uint32_t)b.len, 0, false);
 		b.len = 0;
-		tls12_server_finish(&b, r, true);
+		tls12_server_finish(&b, rb, true);
 		sc_data(c, 1, c->rtt + 100, FL_BUF, b.p, (uint32_t)b.len, 0, false);
 		break;
 	case M_RESUMED12:
-		tls12_server_hello(&b, r, ch->leaf_kt, sid);
-		tls12_server_finish(&b, r, false);
+		tls12_server_hello(&b, rb, ch->leaf_kt, sid);
+		tls12_server_finish(&b, rb, false);
 		sc_data(c, 1, c->rtt + proc / 4, FL_BUF, b.p, (uint32_t)b.len, gap, false);
 		b.len = 0;
-		tls12_client_finish(&b, r, false);
+		tls12_client_finish(&b, rb, false);
 		sc_data(c, 0, rng_range(r, 50, 400), FL_BUF, b.p, (uint32_t)b.len, 0, false);
 		break;
 	case M_TLS13:
-		tls13_server_flight(&b, r, sid, ch);
+		tls13_server_flight(&b, rb, sid, ch);
 		sc_data(c, 1, c->rtt + proc, FL_BUF, b.p, (uint32_t)b.len, gap, false);
 		b.len = 0;
 		tls_ccs(&b);
-		tls_record_rand(&b, 23, 53, r); /* client Finished */
+		tls_record_rand(&b, 23, 53, rb); /* client Finished */
 		sc_data(c, 0, rng_range(r, 100, 1500), FL_BUF, b.p, (uint32_t)b.len, 0, false);
 		b.len = 0;
-		tls_record_rand(&b, 23, 250, r); /* two NewSessionTickets */
-		tls_record_rand(&b, 23, 250, r);
+		tls_record_rand(&b, 23, 250, rb); /* two NewSessionTickets */
+		tls_record_rand(&b, 23, 250, rb);
 		sc_data(c, 1, c->rtt + 100, FL_BUF, b.p, (uint32_t)b.len, 0, false);
 		break;
 	}
 	/* request, response, close_notify both ways */
 	b.len = 0;
-	tls_record_rand(&b, 23, rng_range(r, 60, 450) + 24, r);
+	tls_record_rand(&b, 23, rng_range(r, 60, 450) + 24, rb);
 	sc_data(c, 0, rng_range(r, 20, 300), FL_BUF, b.p, (uint32_t)b.len, 0, false);
 	sc_tls_response(g, c, c->rtt + rng_range(r, 100, 5000), sp->resp_bytes,
 			c->bulk ? gap_for_rate(rng_range(r, 20, 400)) : gap);
-	tls_record_rand(&cl, 21, 26, r);
-	tls_record_rand(&sl, 21, 26, r);
+	tls_record_rand(&cl, 21, 26, rb);
+	tls_record_rand(&sl, 21, 26, rb);
 	sc_tcp_close(c, &cl, &sl);
 	buf_free(&b);
 	buf_free(&cl);
