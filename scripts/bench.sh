@@ -66,7 +66,8 @@
 # ground truth then).
 #
 # --quick: scaled-down workloads (handshake 1,500 connections, gateway ~21 MB,
-# manychains 1,200, hostile 11+1 handshakes) and one run: a smoke test.
+# manychains 1,200, hostile 11+1 handshakes) and one run (unless --runs): a
+# smoke test.
 # --check-workloads: checks the workloads themselves and exits: tshark's
 # expert info on each profile's first 20 MiB shows no warning or error;
 # tshark extracts exactly the ground truth's Certificate messages from the
@@ -83,7 +84,7 @@ cd "$(dirname "$0")/.." || exit 2
 BIN=build/release/chainsniff
 BENCH_DIR=${BENCH_DIR:-/var/tmp/chainsniff-bench}
 PROFILES=handshake,gateway,manychains,hostile
-RUNS=3
+RUNS=
 QUICK=0
 SCALE=
 SEED=1
@@ -125,7 +126,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ "$QUICK" -eq 1 ] && RUNS=1
+[ -n "$RUNS" ] || { [ "$QUICK" -eq 1 ] && RUNS=1 || RUNS=3; }
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: --runs needs a positive number" >&2; exit 2 ;; esac
 
 die() { echo "bench: $*" >&2; exit 1; }
