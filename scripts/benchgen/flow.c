@@ -27,6 +27,21 @@ static uint32_t gap_for_rate(double mbit)
 	return (uint32_t)((1514.0 * 8) / mbit) + 1;
 }
 
+/* Ephemeral ports (Linux: 32768-60999) are used in turn, except the few that
+ * Wireshark 4.0 gives a dissector of their own (IRC on 57000, ...): tshark
+ * tries a registered port before its TLS heuristics, so a connection to a
+ * server on 8443 from one of them would be dissected as that protocol and
+ * its Certificate not extracted. */
+static uint16_t client_port_usable(uint16_t p)
+{
+	static const uint16_t taken[] = {34980, 44321, 44322, 44818, 48049, 48898, 57000};
+
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+		if (p == taken[i])
+			return (uint16_t)(p + 1);
+	return p;
+}
+
 static struct conn *conn_new(struct gen *g, const struct spec *sp, uint32_t server_ip, uint16_t server_port)
 {
 	struct rng *r = &g->r_traffic;
@@ -37,8 +52,8 @@ static struct conn *conn_new(struct gen *g, const struct spec *sp, uint32_t serv
 	c->udp = sp->kind == K_DNS;
 	c->ip[0] = ip4(100, 64, 0, 0) + 1 + sp->client + sp->client / 250 * 6;
 	c->ip[1] = server_ip;
-	c->port[0] = g->client_port[sp->client];
-	g->client_port[sp->client] = (uint16_t)(c->port[0] >= 60999 ? 32768 : c->port[0] + 1);
+	c->port[0] = client_port_usable(g->client_port[sp->client]);
+	g->client_port[sp->client] = client_port_usable((uint16_t)(c->port[0] >= 60999 ? 32768 : c->port[0] + 1));
 	c->port[1] = server_port;
 	for (int d = 0; d < 2; d++) {
 		c->isn[d] = (uint32_t)rng_u64(r);
