@@ -24,7 +24,7 @@
 #              distinct chains (RSA-2048/4096, P-256/P-384 at every level),
 #              resumed and TLS 1.3 connections mixed in, 5 kinds of broken
 #              chains on 20 servers (~1.4 GB, ~4.0 M packets).
-#  gateway     50,000 flows (~2 GiB, ~2.3 M packets): 20,000 TLS, ~80% of the
+#  gateway     50,000 flows (~2.2 GB, ~2.4 M packets): 20,000 TLS, ~80% of the
 #              bytes bulk application data in full-MSS segments, ~10% non-TLS
 #              noise (HTTP, SSH-like TCP, DNS over UDP).
 #  manychains  60,000 handshakes, each with its own P-256 chain, to 60,000

@@ -57,7 +57,8 @@
  * connections, handshakes, chains and verdicts.  Key pairs and ECDSA
  * signatures come from libcrypto's RNG: certificate bytes, chain SHA-256s
  * and, through the 1-2 byte length jitter of ECDSA signatures, a few frame
- * lengths differ between generations.  --key-dir DIR keeps the key pairs
+ * lengths (and, where a server flight crosses a segment boundary, a few
+ * hundredths of a percent of the packets) differ between generations.  --key-dir DIR keeps the key pairs
  * between runs (RSA-4096 generation takes seconds); it is a cache, not a
  * secret.
  *

@@ -61,8 +61,8 @@ void sc_ctl(struct conn *c, uint8_t dir, uint64_t delay, uint8_t flags)
 /* `len` bytes from `dir`, `delay` after the last packet, cut into MSS-sized
  * segments `gap` microseconds apart; the receiver ACKs every second one.
  * `fin` sets FIN on the last segment. */
-void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len,
-		      uint32_t gap, bool fin)
+void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len, uint32_t gap,
+	     bool fin)
 {
 	uint32_t off = 0, done = 0, seg = c->udp ? len : MSS;
 	uint16_t fl;
@@ -120,13 +120,14 @@ static int pdesc_cmp(const void *a, const void *b)
 	return x->ord < y->ord ? -1 : x->ord > y->ord;
 }
 
-/* Time order, then acknowledgement numbers: the client acknowledges what it
- * has seen of the server; the server what the client sent one RTT ago. */
+/* The sequence number after the packet (SYN and FIN count one). */
 static uint32_t pdesc_end(const struct pdesc *d)
 {
 	return d->seq + d->len + ((d->flags & (TH_SYN | TH_FIN)) ? 1u : 0u);
 }
 
+/* Time order, then acknowledgement numbers: the client acknowledges what it
+ * has seen of the server; the server what the client sent one RTT ago. */
 void conn_finish_script(struct conn *c)
 {
 	uint32_t client_end = 0, server_end = 0;
