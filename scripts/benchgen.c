@@ -98,11 +98,28 @@ static void clients_init(struct gen *g, uint32_t n)
 		g->client_port[i] = (uint16_t)rng_range(&g->r_traffic, 32768, 60999);
 }
 
-/* Poisson arrivals of TLS connections to Zipf-popular web servers. */
-struct web_state {
-	uint32_t left;
+/* n connections arriving as a Poisson process (mean gap in microseconds). */
+struct arrivals {
+	uint32_t n, i; /* i: the arrival being drawn */
 	double mean_gap_us;
 	uint64_t t;
+};
+
+/* The next arrival's time in a cleared spec, or false when all have come;
+ * the caller fills in the rest and counts it (a->i++). */
+static bool arrival_next(struct gen *g, struct arrivals *a, struct spec *sp)
+{
+	if (a->i == a->n)
+		return false;
+	a->t += (uint64_t)rng_exp(&g->r_traffic, a->mean_gap_us);
+	memset(sp, 0, sizeof *sp);
+	sp->t = a->t;
+	return true;
+}
+
+/* Poisson arrivals of TLS connections to Zipf-popular web servers. */
+struct web_state {
+	struct arrivals a;
 	double resp_median;
 };
 
@@ -112,12 +129,9 @@ static bool web_next(struct gen *g, void *state, struct spec *sp)
 	struct rng *r = &g->r_traffic;
 	double resp;
 
-	if (!w->left)
+	if (!arrival_next(g, &w->a, sp))
 		return false;
-	w->left--;
-	w->t += (uint64_t)rng_exp(r, w->mean_gap_us);
-	memset(sp, 0, sizeof *sp);
-	sp->t = w->t;
+	w->a.i++;
 	sp->kind = K_TLS;
 	sp->server = (int32_t)zipf_draw(&g->popularity, r);
 	sp->client = rng_below(r, g->nclients);
@@ -136,9 +150,9 @@ static void profile_handshake(struct gen *g)
 	pki_build_web(g);
 	servers_build_web(g, scaled(g, 2000, 30), scaled(g, 292, 8), scaled(g, 4, 1), ip4(10, 16, 0, 0));
 	clients_init(g, scaled(g, 20000, 20));
-	w.left = conns;
+	w.a.n = conns;
 	g->duration_us = (uint64_t)(600.0 * USEC * (conns / 300000.0 < 0.05 ? 0.05 : conns / 300000.0));
-	w.mean_gap_us = (double)g->duration_us / conns;
+	w.a.mean_gap_us = (double)g->duration_us / conns;
 	w.resp_median = 300;
 	run_traffic(g, web_next, &w);
 }
@@ -146,12 +160,10 @@ static void profile_handshake(struct gen *g)
 /* The gateway mix: flows of each kind in a shuffled order, bulk sizes drawn
  * from a Pareto law and scaled so that they make up the byte budget. */
 struct gw_state {
+	struct arrivals a;
 	uint8_t *kinds;
 	uint64_t *bytes;
 	bool *bulk;
-	uint32_t n, i;
-	double mean_gap_us;
-	uint64_t t;
 	uint32_t http_servers, ssh_servers;
 };
 
@@ -190,23 +202,21 @@ static bool gw_next(struct gen *g, void *state, struct spec *sp)
 {
 	struct gw_state *w = state;
 	struct rng *r = &g->r_traffic;
+	uint32_t i = w->a.i;
 
-	if (w->i == w->n)
+	if (!arrival_next(g, &w->a, sp))
 		return false;
-	w->t += (uint64_t)rng_exp(r, w->mean_gap_us);
-	memset(sp, 0, sizeof *sp);
-	sp->t = w->t;
-	sp->kind = w->kinds[w->i];
+	w->a.i++;
+	sp->kind = w->kinds[i];
 	sp->client = rng_below(r, g->nclients);
-	sp->resp_bytes = w->bytes[w->i];
-	sp->bulk = w->bulk[w->i];
+	sp->resp_bytes = w->bytes[i];
+	sp->bulk = w->bulk[i];
 	switch (sp->kind) {
 	case K_TLS: sp->server = (int32_t)zipf_draw(&g->popularity, r); break;
 	case K_HTTP: sp->server = (int32_t)rng_below(r, w->http_servers); break;
 	case K_SSH: sp->server = (int32_t)rng_below(r, w->ssh_servers); break;
 	default: sp->server = (int32_t)rng_below(r, 4); break;
 	}
-	w->i++;
 	return true;
 }
 
@@ -226,17 +236,17 @@ static void profile_gateway(struct gen *g)
 	pki_build_web(g);
 	servers_build_web(g, scaled(g, 1000, 20), scaled(g, 150, 6), scaled(g, 2, 1), ip4(10, 32, 0, 0));
 	clients_init(g, scaled(g, 5000, 10));
-	w.n = ntls + nhttp + nssh + ndns;
-	w.kinds = xmalloc(w.n);
-	w.bytes = xcalloc(w.n, sizeof *w.bytes);
-	w.bulk = xcalloc(w.n, sizeof *w.bulk);
+	w.a.n = ntls + nhttp + nssh + ndns;
+	w.kinds = xmalloc(w.a.n);
+	w.bytes = xcalloc(w.a.n, sizeof *w.bytes);
+	w.bulk = xcalloc(w.a.n, sizeof *w.bulk);
 	w.http_servers = scaled(g, 300, 2);
 	w.ssh_servers = scaled(g, 100, 2);
 	memset(w.kinds, K_TLS, ntls);
 	memset(w.kinds + ntls, K_HTTP, nhttp);
 	memset(w.kinds + ntls + nhttp, K_SSH, nssh);
 	memset(w.kinds + ntls + nhttp + nssh, K_DNS, ndns);
-	shuffle_u8(r, w.kinds, w.n);
+	shuffle_u8(r, w.kinds, w.a.n);
 	/* 74% of the bytes as TLS bulk payload (frames add ~8% headers and
 	 * ACKs: ~80% of the file), 9% as HTTP bodies and SSH transfers */
 	tmp = xmalloc((nbulk + nhttp_bulk + nssh_bulk) * sizeof *tmp);
@@ -249,7 +259,7 @@ static void profile_gateway(struct gen *g)
 	{
 		uint32_t seen[4] = {0};
 
-		for (uint32_t i = 0; i < w.n; i++) {
+		for (uint32_t i = 0; i < w.a.n; i++) {
 			uint8_t kd = w.kinds[i];
 			uint32_t nth = seen[kd]++;
 
@@ -271,7 +281,7 @@ static void profile_gateway(struct gen *g)
 	}
 	free(tmp);
 	g->duration_us = (uint64_t)(180.0 * USEC * (g->scale < 0.05 ? 0.05 : g->scale));
-	w.mean_gap_us = (double)g->duration_us / w.n;
+	w.a.mean_gap_us = (double)g->duration_us / w.a.n;
 	run_traffic(g, gw_next, &w);
 	free(w.kinds);
 	free(w.bytes);
@@ -279,22 +289,13 @@ static void profile_gateway(struct gen *g)
 }
 
 /* manychains: one server per chain, each visited once, TLS 1.2 only. */
-struct many_state {
-	uint32_t n, i;
-	double mean_gap_us;
-	uint64_t t;
-};
-
 static bool many_next(struct gen *g, void *state, struct spec *sp)
 {
-	struct many_state *w = state;
+	struct arrivals *w = state;
 	struct rng *r = &g->r_traffic;
 
-	if (w->i == w->n)
+	if (!arrival_next(g, w, sp))
 		return false;
-	w->t += (uint64_t)rng_exp(r, w->mean_gap_us);
-	memset(sp, 0, sizeof *sp);
-	sp->t = w->t;
 	sp->kind = K_TLS;
 	sp->server = (int32_t)w->i++;
 	sp->client = rng_below(r, g->nclients);
@@ -305,7 +306,7 @@ static bool many_next(struct gen *g, void *state, struct spec *sp)
 static void profile_manychains(struct gen *g)
 {
 	struct pki *p = &g->pki;
-	struct many_state w = {0};
+	struct arrivals w = {0};
 	uint32_t n = scaled(g, 60000, 10);
 
 	pki_build_many(g);
@@ -340,14 +341,10 @@ static void profile_manychains(struct gen *g)
 	run_traffic(g, many_next, &w);
 }
 
-struct hostile_state {
-	uint32_t n, i;
-	uint64_t t;
-};
-
+/* hostile: a fixed rhythm rather than Poisson arrivals. */
 static bool hostile_next(struct gen *g, void *state, struct spec *sp)
 {
-	struct hostile_state *w = state;
+	struct arrivals *w = state;
 
 	(void)g;
 	if (w->i == w->n)
@@ -372,7 +369,7 @@ static void profile_hostile(struct gen *g)
 	struct der shared[31];
 	X509 *shared_issuer;
 	EVP_PKEY *shared_key = key_get(g->key_dir, "hostile", KT_P384, 0);
-	struct hostile_state w = {0};
+	struct arrivals w = {0};
 
 	g->tls13_share = 0;
 	g->resume_p = 0;

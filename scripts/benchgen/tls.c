@@ -29,6 +29,14 @@ static void tls_ext_begin(struct buf *b, unsigned type, size_t *at)
 	*at = buf_open(b, 2);
 }
 
+/* An extension with a fixed body. */
+static void tls_ext(struct buf *b, unsigned type, const void *body, size_t n)
+{
+	buf_u16(b, type);
+	buf_u16(b, (unsigned)n);
+	buf_put(b, body, n);
+}
+
 /* Writes one handshake message (type, body) as records of at most 2^14. */
 static void tls_hs_records(struct buf *out, unsigned type, const struct buf *body, unsigned rec_version)
 {
@@ -87,12 +95,7 @@ void tls_client_hello(struct buf *out, struct rng *r, const char *sni, bool tick
 	buf_u16(&b, (unsigned)sl);
 	buf_put(&b, sni, sl);
 	buf_close(&b, at, 2);
-	tls_ext_begin(&b, 11, &at); /* ec_point_formats */
-	buf_u8(&b, 3);
-	buf_u8(&b, 0);
-	buf_u8(&b, 1);
-	buf_u8(&b, 2);
-	buf_close(&b, at, 2);
+	tls_ext(&b, 11, "\x03\x00\x01\x02", 4); /* ec_point_formats */
 	tls_ext_begin(&b, 10, &at); /* supported_groups */
 	buf_u16(&b, sizeof client_groups);
 	buf_put(&b, client_groups, sizeof client_groups);
@@ -101,25 +104,14 @@ void tls_client_hello(struct buf *out, struct rng *r, const char *sni, bool tick
 	if (ticket)
 		buf_rand(&b, r, 176);
 	buf_close(&b, at, 2);
-	tls_ext_begin(&b, 22, &at); /* encrypt_then_mac */
-	buf_close(&b, at, 2);
-	tls_ext_begin(&b, 23, &at); /* extended_master_secret */
-	buf_close(&b, at, 2);
+	tls_ext(&b, 22, NULL, 0); /* encrypt_then_mac */
+	tls_ext(&b, 23, NULL, 0); /* extended_master_secret */
 	tls_ext_begin(&b, 13, &at); /* signature_algorithms */
 	buf_u16(&b, sizeof client_sigalgs);
 	buf_put(&b, client_sigalgs, sizeof client_sigalgs);
 	buf_close(&b, at, 2);
-	tls_ext_begin(&b, 43, &at); /* supported_versions */
-	buf_u8(&b, 8);
-	buf_u16(&b, 0x0304);
-	buf_u16(&b, 0x0303);
-	buf_u16(&b, 0x0302);
-	buf_u16(&b, 0x0301);
-	buf_close(&b, at, 2);
-	tls_ext_begin(&b, 45, &at); /* psk_key_exchange_modes */
-	buf_u8(&b, 1);
-	buf_u8(&b, 1);
-	buf_close(&b, at, 2);
+	tls_ext(&b, 43, "\x08\x03\x04\x03\x03\x03\x02\x03\x01", 9); /* supported_versions */
+	tls_ext(&b, 45, "\x01\x01", 2); /* psk_key_exchange_modes: psk_dhe_ke */
 	tls_ext_begin(&b, 51, &at); /* key_share: x25519 */
 	at2 = buf_open(&b, 2);
 	buf_u16(&b, 0x001d);
@@ -151,21 +143,12 @@ void tls12_server_hello(struct buf *out, struct rng *r, enum kt leaf_kt, const u
 	buf_u16(&b, ec ? 0xc02c : 0xc030);
 	buf_u8(&b, 0);
 	exts = buf_open(&b, 2);
-	buf_u16(&b, 0xff01); /* renegotiation_info */
-	buf_u16(&b, 1);
-	buf_u8(&b, 0);
+	tls_ext(&b, 0xff01, "", 1); /* renegotiation_info, empty */
 	if (!resume_sid) {
-		buf_u16(&b, 11); /* ec_point_formats */
-		buf_u16(&b, 4);
-		buf_u8(&b, 3);
-		buf_u8(&b, 0);
-		buf_u8(&b, 1);
-		buf_u8(&b, 2);
-		buf_u16(&b, 35); /* session_ticket: one will be issued */
-		buf_u16(&b, 0);
+		tls_ext(&b, 11, "\x03\x00\x01\x02", 4); /* ec_point_formats */
+		tls_ext(&b, 35, NULL, 0); /* session_ticket: one will be issued */
 	}
-	buf_u16(&b, 23); /* extended_master_secret */
-	buf_u16(&b, 0);
+	tls_ext(&b, 23, NULL, 0); /* extended_master_secret */
 	buf_close(&b, exts, 2);
 	tls_hs_records(out, 2, &b, 0x0303);
 	buf_free(&b);
@@ -296,10 +279,8 @@ void tls13_server_flight(struct buf *out, struct rng *r, const uint8_t *sid, con
 	buf_u16(&b, 0x1302);
 	buf_u8(&b, 0);
 	exts = buf_open(&b, 2);
-	buf_u16(&b, 43);
-	buf_u16(&b, 2);
-	buf_u16(&b, 0x0304);
-	buf_u16(&b, 51);
+	tls_ext(&b, 43, "\x03\x04", 2); /* supported_versions: TLS 1.3 */
+	buf_u16(&b, 51); /* key_share: x25519 */
 	buf_u16(&b, 36);
 	buf_u16(&b, 0x001d);
 	buf_u16(&b, 32);
