@@ -132,7 +132,7 @@ case $RUNS in '' | *[!0-9]* | 0) echo "bench: --runs needs a positive number" >&
 die() { echo "bench: $*" >&2; exit 1; }
 mismatch() { echo "!!! MISMATCH $*"; MISMATCHES=$((MISMATCHES + 1)); }
 
-for t in tcpdump tshark editcap capinfos jq openssl /usr/bin/time timeout; do
+for t in tcpdump tshark editcap jq openssl /usr/bin/time timeout; do
 	command -v "$t" > /dev/null || die "$t missing: run scripts/deps.sh --bench (as root)"
 done
 [ "$LIVE" -eq 0 ] || command -v tcpreplay > /dev/null || die "tcpreplay missing: run scripts/deps.sh --bench"
@@ -311,6 +311,7 @@ bench_profile() {
 		for r in $(seq 2 "$RUNS"); do
 			cmp -s "$report" "$RES/$name-chainsniff-$r.json" ||
 				mismatch "$name: the report of run $r differs from run 1 (-r reports must be identical)"
+			rm -f "$RES/$name-chainsniff-$r.json"
 		done
 	else
 		mismatch "$name: chainsniff wrote no report"
@@ -356,26 +357,31 @@ live_setup() {
 	ip -n "$NS" link set csb-replay up && ip -n "$NS" link set csb-capture up || die "cannot bring the veth pair up"
 }
 
-# prints "rate_mbps pps packets_sent"
+# sets REPLAY to (rate_mbps pps packets_sent)
 tcpreplay_run() {
 	ip netns exec "$NS" tcpreplay --topspeed -i csb-replay "$1" > "$TMP/replay.out" 2>&1 ||
 		{ cat "$TMP/replay.out" >&2; die "tcpreplay failed"; }
-	awk '/Actual:/ { sent = $2 } /Rated:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^Mbps/) mbps = $(i - 1); if ($i ~ /^pps/) pps = $(i - 1) } }
-		END { gsub(",", "", mbps); gsub(",", "", pps); printf "%s %s %s\n", mbps, pps, sent }' "$TMP/replay.out"
+	read -r -a REPLAY <<< "$(awk '/Actual:/ { sent = $2 }
+		/Rated:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^Mbps/) mbps = $(i - 1); if ($i ~ /^pps/) pps = $(i - 1) } }
+		END { gsub(",", "", mbps); gsub(",", "", pps); printf "%s %s %s\n", mbps, pps, sent }' "$TMP/replay.out")"
+	[ -n "${REPLAY[2]:-}" ] || { cat "$TMP/replay.out" >&2; die "tcpreplay sent nothing from $1"; }
 }
 
 live_mode() {
 	local cap=$LIVE_CAPTURE roots truth_chains="" truth_distinct="" r rep pid i
-	local -a replay
+	local -a at=()
 	if [ -z "$cap" ]; then
 		gen_profile handshake
 		cap=$SLICE roots=$ROOTS
 		truth_chains=$(jq .slice.certificate_messages "$TRUTH")
 		truth_distinct=$(jq .slice.distinct_chains "$TRUTH")
-		# a quick workload is smaller than the slice: it is the whole file
+		# live packets carry today's time: judge at the workload's capture
+		# date, as the file benchmark does, or every chain would be expired
+		at=(--at "@$(date -d "$(jq -r .capture_start "$TRUTH")" +%s)")
 	else
 		roots=$LIVE_ROOTS
 	fi
+	[ -s "$cap" ] || die "$cap: no such capture"
 	live_setup
 	echo
 	echo "== live: tcpreplay --topspeed of $cap ($(($(stat -c %s "$cap") / 1000000)) MB) into a veth pair in netns $NS"
@@ -387,30 +393,31 @@ live_mode() {
 		pid=$!
 		PIDS=("$pid")
 		for i in $(seq 100); do grep -q "listening on" "$TMP/tcpdump.err" && break; sleep 0.1; done
-		read -r -a replay <<< "$(tcpreplay_run "$cap")"
+		tcpreplay_run "$cap"
 		sleep 1
 		kill -INT "$pid"; wait "$pid" 2> /dev/null
 		rep=$(awk '/packets received by filter/ { r = $1 } /packets dropped by kernel/ { d = $1 } END { printf "%s %s", r, d }' "$TMP/tcpdump.err")
 		read -r rcv drop <<< "$rep"
-		echo "   round $r tcpdump:    replay ${replay[0]} Mbit/s ${replay[1]} pps, ${replay[2]} sent; received $rcv, kernel drops $drop"
-		LIVE_ROWS+=("| tcpdump -w /dev/null | ${replay[0]} Mbit/s, ${replay[1]} pps | ${replay[2]} | $rcv | $drop | - |")
+		echo "   round $r tcpdump:    replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop"
+		LIVE_ROWS+=("| tcpdump -w /dev/null | ${REPLAY[0]} Mbit/s, ${REPLAY[1]} pps | ${REPLAY[2]} | $rcv | $drop | - |")
 		# chainsniff
 		ip netns exec "$NS" "$BIN" -i csb-capture -B "$LIVE_BUF_MIB" --format json ${roots:+--ca-file "$roots"} \
-			-o "$RES/live-chainsniff-$r.json" 2> "$TMP/cs.err" &
+			"${at[@]}" -o "$RES/live-chainsniff-$r.json" 2> "$TMP/cs.err" &
 		pid=$!
 		PIDS=("$pid")
 		sleep 2 # libpcap activated (chainsniff prints nothing when ready)
-		read -r -a replay <<< "$(tcpreplay_run "$cap")"
+		tcpreplay_run "$cap"
 		sleep 1
 		kill -TERM "$pid"; wait "$pid" 2> /dev/null
-		rep=$(jq -r '"\(.inputs[0].drops.received) \(.inputs[0].drops.dropped) \(.inputs[0].drops.if_dropped) \(.totals.handshakes_with_chain) \(.totals.distinct_chains)"' \
-			"$RES/live-chainsniff-$r.json" 2> /dev/null) || rep="? ? ? ? ?"
-		read -r rcv drop ifdrop chains distinct <<< "$rep"
-		echo "   round $r chainsniff: replay ${replay[0]} Mbit/s ${replay[1]} pps, ${replay[2]} sent; received $rcv, kernel drops $drop (interface $ifdrop); chains seen $chains${truth_chains:+ of $truth_chains}, distinct $distinct${truth_distinct:+ of $truth_distinct}"
+		rep=$(jq -r '"\(.inputs[0].drops.received) \(.inputs[0].drops.dropped) \(.inputs[0].drops.if_dropped) \(.totals.handshakes_with_chain) \(.totals.distinct_chains) \(.totals.servers_broken)"' \
+			"$RES/live-chainsniff-$r.json" 2> /dev/null) || rep="? ? ? ? ? ?"
+		read -r rcv drop ifdrop chains distinct broken <<< "$rep"
+		echo "   round $r chainsniff: replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop (interface $ifdrop); chains seen $chains${truth_chains:+ of $truth_chains}, distinct $distinct${truth_distinct:+ of $truth_distinct}; broken servers $broken"
+		echo "   diagnosis: $(jq -c .diagnosis "$RES/live-chainsniff-$r.json" 2> /dev/null)  caps: $(jq -c .caps "$RES/live-chainsniff-$r.json" 2> /dev/null)"
 		if [ -n "$truth_chains" ] && { [ "$chains" != "$truth_chains" ] || [ "$distinct" != "$truth_distinct" ]; }; then
 			echo "   !!! chainsniff saw $chains of the $truth_chains Certificate messages sent ($distinct of $truth_distinct distinct chains)"
 		fi
-		LIVE_ROWS+=("| chainsniff -i | ${replay[0]} Mbit/s, ${replay[1]} pps | ${replay[2]} | $rcv | $drop | $chains${truth_chains:+ of $truth_chains} |")
+		LIVE_ROWS+=("| chainsniff -i | ${REPLAY[0]} Mbit/s, ${REPLAY[1]} pps | ${REPLAY[2]} | $rcv | $drop | $chains${truth_chains:+ of $truth_chains} |")
 		PIDS=()
 	done
 	ip netns del "$NS"
