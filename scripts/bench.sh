@@ -59,7 +59,9 @@
 # of the handshake profile) with `tcpreplay --topspeed` into one end while
 # tcpdump (-w /dev/null) or chainsniff (-i, JSON report at SIGTERM) captures
 # on the other, alternately, with the same libpcap settings (snaplen 262144,
-# promiscuous, kernel buffer --live-buffer MiB, default chainsniff's 64).
+# promiscuous, kernel buffer --live-buffer MiB, default chainsniff's 64);
+# chainsniff judges at the workload's capture date (--at), as live packets
+# carry today's time.
 # Reported: replay rate, packets received, kernel drops (tcpdump's summary,
 # chainsniff's inputs[].drops) and chains seen against the ground truth (for
 # a capture of your own, --live-roots gives its trust anchors; there is no
