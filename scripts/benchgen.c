@@ -12,6 +12,19 @@
  * problem codes, and the same counts for the first --slice-mib MiB, which
  * bench.sh cuts for tshark and for the live replay).
  *
+ * PREFIX.truth.json: file_bytes, packets, wire_bytes; flows {total, tcp,
+ * udp, tls, http, ssh, dns}; tls_handshakes, handshakes_with_chain, tls13,
+ * resumed (chainsniff's totals of the same names); distinct_chains and
+ * distinct_servers (IP, port, SNI) among those with a handshake;
+ * broken_handshakes and servers_broken, the deliberately broken ones;
+ * broken_servers[] {server_ip, server_port, sni, kind, codes (the error
+ * codes a correct verdict has, exactly), handshakes, chain (SHA-256)};
+ * hostile_servers_list[] (same fields, codes null: broken or unknown are
+ * both honest, ok is not); slice {limit_bytes, file_bytes, packets,
+ * tls_handshakes (ClientHellos inside), certificate_messages (completed
+ * inside), distinct_chains}; bulk_payload_bytes, bulk_frame_bytes,
+ * noise_frame_bytes; capture_start, capture_end; generation_seconds.
+ *
  * Profiles (issue 9; the numbers are the defaults, --scale multiplies them):
  *  handshake   300,000 TLS connections to 2,000 servers of Zipf popularity,
  *              312 distinct chains, resumed and TLS 1.3 connections mixed in.
