@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#define MEMO_WAYS 4
+#define MEMO_WAYS 8
 #define NONE UINT32_MAX
 #define PAGE_BITS 8 /* entries come in pages that never move: callers hold pointers */
 
@@ -204,11 +204,16 @@ static uint32_t entry_alloc(struct certcache *cc)
 	return cc->ne++;
 }
 
-/* The DER as one X509, or NULL (also when bytes follow the certificate). */
-static X509 *parse_der(const struct cs_cert *c)
+/* The DER as one X509, or NULL (also when bytes follow the certificate);
+ * parsed ahead by the reader of a file when it could. */
+static X509 *parse_der(struct cs_cert *c)
 {
 	const unsigned char *p = c->der;
-	X509 *x = c->der_len <= LONG_MAX ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
+	X509 *x = cert_take_parsed(c);
+
+	if (x)
+		return x;
+	x = c->der_len <= LONG_MAX ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
 
 	if (x && p != c->der + c->der_len) {
 		X509_free(x);

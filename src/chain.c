@@ -137,6 +137,7 @@ void chain_store_free(struct cs_chain_store *st)
 		free(st->chains[i]);
 	for (size_t i = 0; i < st->ncerts; i++) {
 		facts_free(atomic_load_explicit(&st->certs[i]->facts, memory_order_acquire));
+		X509_free(atomic_load_explicit(&st->certs[i]->parsed, memory_order_acquire));
 		free(st->certs[i]);
 	}
 	free(st->chains);
@@ -293,6 +294,7 @@ static struct cs_cert *cert_intern(struct cs_chain_store *st, const uint8_t sha[
 	c->der_len = der.n;
 	c->id = (uint32_t)st->ncerts;
 	atomic_init(&c->facts, NULL);
+	atomic_init(&c->parsed, NULL);
 	st->certs[st->ncerts++] = c;
 	st->cslots[slot] = c->id + 1;
 	st->used += sizeof *c + der.n;
@@ -532,6 +534,27 @@ const struct cs_cert_facts *cert_facts(struct cs_cert *c)
 	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
 
 	return f ? f : facts_publish(c, facts_parse(c->der, c->der_len));
+}
+
+void cert_preparse(struct cs_cert *c)
+{
+	const unsigned char *p = c->der;
+	X509 *x, *expected = NULL;
+
+	if (atomic_load_explicit(&c->facts, memory_order_acquire) ||
+	    atomic_load_explicit(&c->parsed, memory_order_acquire) || c->der_len > LONG_MAX)
+		return; /* analysed before, or parsed already */
+	x = d2i_X509(NULL, &p, (long)c->der_len);
+	ERR_clear_error();
+	if (x && (p != c->der + c->der_len ||
+		  !atomic_compare_exchange_strong_explicit(&c->parsed, &expected, x,
+							   memory_order_acq_rel, memory_order_acquire)))
+		X509_free(x);
+}
+
+struct x509_st *cert_take_parsed(struct cs_cert *c)
+{
+	return atomic_exchange_explicit(&c->parsed, NULL, memory_order_acq_rel);
 }
 
 const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x)

@@ -366,8 +366,16 @@ static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
 	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report};
-	struct judge_opts jo = {&o->trust, o->warn_days, o->intermediates, o->iface != NULL,
-				0, 0, 0, 0};
+	struct judge_opts jo = {
+		.trust = &o->trust,
+		.warn_days = o->warn_days,
+		.intermediates = o->intermediates,
+		/* live: analyses on their own thread, within the per-second budget;
+		 * files: analyses may wait, so nothing is deferred */
+		.threaded = true,
+		.budget = o->iface != NULL,
+		.preparse = o->iface == NULL,
+	};
 
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;

@@ -543,8 +543,8 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
 		if (!engine_at(l->e, &when))
 			when = ac->last_ts / CS_NS_PER_SEC;
-		if (judge_lookup(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
-				 label, when, &r)) {
+		if (judge_now(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
+			      label, &r)) {
 			ac->verdict = r.v;
 			ac->hostname_mismatch = !r.hostname_ok;
 		}

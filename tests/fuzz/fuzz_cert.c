@@ -31,9 +31,11 @@ static void check_chain(const struct cs_chain *ch, const struct cs_slice *certs,
 	if (memcmp(sha, ch->sha256, sizeof sha) != 0)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		const struct cs_cert_info *ci = &ch->certs[i];
+		const struct cs_cert_facts *ci = cert_facts(ch->certs[i]);
 
-		if (ci->der_len != certs[i].n || memcmp(ci->der, certs[i].p, certs[i].n) != 0)
+		if (ch->certs[i]->der_len != certs[i].n ||
+		    memcmp(ch->certs[i]->der, certs[i].p, certs[i].n) != 0 ||
+		    cert_facts(ch->certs[i]) != ci) /* parsed once, kept */
 			abort();
 		if (!ci->subject || !ci->issuer || !ci->serial_hex)
 			abort();

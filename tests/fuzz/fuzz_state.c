@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cs_diag.h"
+#include "cs_judge.h"
 #include "cs_engine.h"
 #include "cs_report.h"
 #include "cs_state.h"
@@ -29,8 +29,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct cs_trust *trust;
-static bool trust_tried;
+static bool trust_tried, have_trust;
 
 static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
 {
@@ -62,21 +61,22 @@ static int make_file(const uint8_t *data, size_t size, char *path, size_t pathle
 
 static struct engine *new_engine(void)
 {
-	struct diag_opts dopts = {CS_DIAG_WARN_DAYS_DEFAULT};
+	static const struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
+	struct judge_opts jo = {.trust = &to, .warn_days = -1};
 	struct engine_config cfg = {
 		.max_flows = 64, .buffer_memcap = 1u << 20, .sensor = "fuzz",
 	};
 	struct engine *e;
+	char err[256];
 
-	if (!trust_tried) {
-		struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
-		char err[256];
+	if (!trust_tried) { /* a store is there when run from the repository root */
+		struct cs_trust *t = NULL;
 
 		trust_tried = true;
-		if (trust_load(&to, &trust, err, sizeof err) != CS_OK)
-			trust = NULL; /* not run from the repository root */
+		have_trust = trust_load(&to, &t, err, sizeof err) == CS_OK;
+		trust_free(t);
 	}
-	if (trust && !(cfg.diag = diag_new(trust, &dopts)))
+	if (have_trust && !(cfg.judge = judge_new(&jo, err, sizeof err)))
 		abort();
 	if (!(e = engine_new(&cfg)))
 		abort();
@@ -85,10 +85,10 @@ static struct engine *new_engine(void)
 
 static void free_engine(struct engine *e)
 {
-	struct diag *d = engine_diag(e);
+	struct judge *j = engine_judge(e);
 
 	engine_free(e);
-	diag_free(d);
+	judge_free(j);
 }
 
 /* state_load() of these bytes into e; err must explain any failure.
