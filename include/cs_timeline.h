@@ -46,6 +46,8 @@ struct timeline_root {
 	struct cs_slice subject_der;   /* DER Name */
 	const char *subject;           /* RFC 4514, UTF-8 */
 	const char *label;             /* Mozilla's nickname (CKA_LABEL), UTF-8 */
+	int64_t not_before;            /* the certificate's validity, for an anchor */
+	int64_t not_after;             /* built from spki and subject_der */
 	const struct timeline_interval *intervals; /* sorted, disjoint, at least one */
 	size_t n_intervals;
 	/* CKA_NSS_SERVER_DISTRUST_AFTER: server certificates issued (notBefore)

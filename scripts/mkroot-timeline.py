@@ -107,6 +107,20 @@ def cert_fields(der):
     return get(subject), get(spki), get(serial)
 
 
+def cert_validity(der):
+    """notBefore and notAfter of a certificate, "YYYY-MM-DDTHH:MM:SSZ"."""
+    tbs = der_children(der, 0)[0]
+    kids = der_children(der, tbs[1])
+    if kids[0][0] == 0xa0:
+        kids = kids[1:]
+    out = []
+    for tag, off, n in der_children(der, kids[3][1]):
+        _, h, _ = der_tlv(der, off)
+        t = der[off + h:off + n]
+        out.append(utctime(t) if tag == 0x17 else utctime(t, generalized=True))
+    return out
+
+
 def rfc4514(der):
     r = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject",
                         "-nameopt", "RFC2253,-esc_msb"], input=der, capture_output=True)
@@ -185,9 +199,9 @@ def parse_certdata(text):
     return roots
 
 
-def utctime(b):
+def utctime(b, generalized=False):
     s = b.decode("ascii")
-    if re.fullmatch(r"\d{12}Z", s):
+    if not generalized and re.fullmatch(r"\d{12}Z", s):
         yy = int(s[:2])
         s = ("19" if yy >= 50 else "20") + s        # RFC 5280 4.1.2.5.1
     if not re.fullmatch(r"\d{14}Z", s):
@@ -304,6 +318,7 @@ def build(nss_repo):
             continue
         der = info[h]["der"]
         subject, spki, _ = cert_fields(der)
+        not_before, not_after = cert_validity(der)
         roots.append({
             "label": info[h]["label"],
             "subject": rfc4514(der),
@@ -311,6 +326,8 @@ def build(nss_repo):
             "spki_sha256": hashlib.sha256(spki).hexdigest(),
             "intervals": ivs,
             "server_distrust_after": distrust,
+            "not_before": not_before,
+            "not_after": not_after,
             "spki": base64.b64encode(spki).decode(),
             "subject_der": base64.b64encode(subject).decode(),
         })
@@ -543,9 +560,13 @@ def main():
                             "last_commit_date": day(head[1]), "versions_read": len(certifi)}
     if a.debian_changelog:
         debian = debian_changes(a.debian_changelog)
-        cross["debian"] = {"file": "ca-certificates debian/changelog",
-                           "sha256": hashlib.sha256(open(a.debian_changelog, "rb").read())
-                           .hexdigest(), "labels": len(debian)}
+        raw = open(a.debian_changelog, "rb").read()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode(errors="replace")
+        top = re.search(r"^ca-certificates \(([^)]+)\)", text, re.M)
+        cross["debian"] = {"file": "debian/changelog of the ca-certificates source package",
+                           "version": top.group(1) if top else None,
+                           "sha256": hashlib.sha256(raw).hexdigest(),
+                           "labels_changed": len(debian)}
     write_json(roots, prov, cross, a.out)
     if a.report:
         with open(a.report, "w", encoding="utf-8") as f:

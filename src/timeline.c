@@ -423,8 +423,12 @@ static enum cs_status get_root(struct ld *l, json_t *o, size_t i, struct timelin
 	    (st = get_der(l, o, "spki", w, CS_TIMELINE_MAX_SPKI, spki_ok, &r->spki)) ||
 	    (st = get_der(l, o, "subject_der", w, CS_TIMELINE_MAX_NAME, name_ok,
 			  &r->subject_der)) ||
+	    (st = get_date(l, o, "not_before", w, true, false, &r->not_before)) ||
+	    (st = get_date(l, o, "not_after", w, true, false, &r->not_after)) ||
 	    (st = get_intervals(l, o, w, r)) || (st = get_distrust(l, o, w, r)))
 		return st;
+	if (r->not_after < r->not_before)
+		return fail(l, CS_BAD, w, "not_after: before not_before");
 	chain_hash(&r->spki, 1, sha);
 	if (memcmp(sha, r->spki_sha256, 32) != 0)
 		return fail(l, CS_BAD, w, "spki_sha256: not the SHA-256 of spki");

@@ -221,11 +221,14 @@ static void test_expired_roots_left(void **state)
 
 	/* DST Root CA X3 expired 2021-09-30; NSS 3.74 removed it */
 	assert_non_null(dst);
+	assert_int_equal(dst->not_after, day(2021, 9, 30) + 14 * 3600 + 60 + 15);
+	assert_int_equal(dst->not_before, day(2000, 9, 30) + 21 * 3600 + 12 * 60 + 19);
 	assert_true(timeline_in_store(dst, day(2021, 9, 30)));
 	assert_true(timeline_left(dst, &left, NULL));
 	assert_int_equal(left, day(2022, 1, 6));
 	/* AddTrust External CA Root expired 2020-05-30; NSS 3.54 removed it */
 	assert_non_null(add);
+	assert_int_equal(add->not_after, day(2020, 5, 30) + 10 * 3600 + 48 * 60 + 38);
 	assert_true(timeline_in_store(add, day(2020, 5, 30)));
 	assert_true(timeline_left(add, &left, NULL));
 	assert_int_equal(left, day(2020, 6, 26));
@@ -397,21 +400,23 @@ static const char small[] =
 	"b6c0a550986d76e3ba005667c442c9762b4fbb773de228c\",\"spki_sha256\":\"08b3a633"
 	"5fce5ef48f8f0e543986c07fd18a3b1226129f61864bbd5bdd1f1cc9\",\"intervals\":[{"
 	"\"from\":\"2014-12-01\",\"from_release\":\"NSS 3.17.3\",\"until\":\"2022-01-"
-	"06\",\"until_release\":\"NSS 3.74\"}],\"server_distrust_after\":null,\"spki"
-	"\":\"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuMZ5049sJQ6fLjkZHAOkrprlOQcJFspjsbm"
-	"G+IpXwVfOQvpzofdlQv8ewQCybnMO/8ch5RikqtlxP6jUuc6MHQ==\",\"subject_der\":\"MF"
-	"AxJDAiBgNVBAsTG0dsb2JhbFNpZ24gRUNDIFJvb3QgQ0EgLSBSNDETMBEGA1UEChMKR2xvYmFsU2"
-	"lnbjETMBEGA1UEAxMKR2xvYmFsU2lnbg==\"},\n"
+	"06\",\"until_release\":\"NSS 3.74\"}],\"server_distrust_after\":null,\"not_b"
+	"efore\":\"2012-11-13T00:00:00Z\",\"not_after\":\"2038-01-19T03:14:07Z\",\"sp"
+	"ki\":\"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuMZ5049sJQ6fLjkZHAOkrprlOQcJFspjs"
+	"bmG+IpXwVfOQvpzofdlQv8ewQCybnMO/8ch5RikqtlxP6jUuc6MHQ==\",\"subject_der\":\""
+	"MFAxJDAiBgNVBAsTG0dsb2JhbFNpZ24gRUNDIFJvb3QgQ0EgLSBSNDETMBEGA1UEChMKR2xvYmFs"
+	"U2lnbjETMBEGA1UEAxMKR2xvYmFsU2lnbg==\"},\n"
 	"{\"label\":\"GlobalSign ECC Root CA - R4\",\"subject\":\"CN=GlobalSign,O=Glo"
 	"balSign,OU=GlobalSign ECC Root CA - R4\",\"cert_sha256\":\"b085d70b964f191a7"
 	"3e4af0d54ae7a0e07aafdaf9b71dd0862138ab7325a24a2\",\"spki_sha256\":\"08b3a633"
 	"5fce5ef48f8f0e543986c07fd18a3b1226129f61864bbd5bdd1f1cc9\",\"intervals\":[{"
 	"\"from\":\"2022-01-06\",\"from_release\":\"NSS 3.74\",\"until\":null,\"until"
-	"_release\":null}],\"server_distrust_after\":null,\"spki\":\"MFkwEwYHKoZIzj0C"
-	"AQYIKoZIzj0DAQcDQgAEuMZ5049sJQ6fLjkZHAOkrprlOQcJFspjsbmG+IpXwVfOQvpzofdlQv8e"
-	"wQCybnMO/8ch5RikqtlxP6jUuc6MHQ==\",\"subject_der\":\"MFAxJDAiBgNVBAsTG0dsb2J"
-	"hbFNpZ24gRUNDIFJvb3QgQ0EgLSBSNDETMBEGA1UEChMKR2xvYmFsU2lnbjETMBEGA1UEAxMKR2x"
-	"vYmFsU2lnbg==\"},\n"
+	"_release\":null}],\"server_distrust_after\":null,\"not_before\":\"2012-11-13"
+	"T00:00:00Z\",\"not_after\":\"2038-01-19T03:14:07Z\",\"spki\":\"MFkwEwYHKoZIz"
+	"j0CAQYIKoZIzj0DAQcDQgAEuMZ5049sJQ6fLjkZHAOkrprlOQcJFspjsbmG+IpXwVfOQvpzofdlQ"
+	"v8ewQCybnMO/8ch5RikqtlxP6jUuc6MHQ==\",\"subject_der\":\"MFAxJDAiBgNVBAsTG0ds"
+	"b2JhbFNpZ24gRUNDIFJvb3QgQ0EgLSBSNDETMBEGA1UEChMKR2xvYmFsU2lnbjETMBEGA1UEAxMK"
+	"R2xvYmFsU2lnbg==\"},\n"
 	"{\"label\":\"GTS Root R4 (test: re-added, distrusted)\",\"subject\":\"CN=GTS"
 	" Root R4,O=Google Trust Services LLC,C=US\",\"cert_sha256\":\"71cca5391f9e79"
 	"4b04802530b363e121da8a3043bb26662fea4dca7fc951a4bd\",\"spki_sha256\":\"9847e"
@@ -420,11 +425,12 @@ static const char small[] =
 	"01\",\"until_release\":\"NSS 3.44\"},{\"from\":\"2020-01-01\",\"from_release"
 	"\":\"NSS 3.49\",\"until\":null,\"until_release\":null}],\"server_distrust_af"
 	"ter\":{\"after\":\"2021-01-01T00:00:00Z\",\"since\":\"2021-03-01\",\"since_r"
-	"elease\":\"NSS 3.62\"},\"spki\":\"MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE83Rzp2iLYK"
-	"5DuDXFgTB7S0md+8FhzubeRr1r1WEYNa5A3XP3iZEwWus87oV8okB2O6nGuEfYKueSkWpz6bFyOZ"
-	"8pn6KY019eWIZlD6GEZQbR3IvJx3PIjGov5cSr0R2K\",\"subject_der\":\"MEcxCzAJBgNVB"
-	"AYTAlVTMSIwIAYDVQQKExlHb29nbGUgVHJ1c3QgU2VydmljZXMgTExDMRQwEgYDVQQDEwtHVFMgU"
-	"m9vdCBSNA==\"}\n"
+	"elease\":\"NSS 3.62\"},\"not_before\":\"2016-06-22T00:00:00Z\",\"not_after\""
+	":\"2036-06-22T00:00:00Z\",\"spki\":\"MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE83Rzp2i"
+	"LYK5DuDXFgTB7S0md+8FhzubeRr1r1WEYNa5A3XP3iZEwWus87oV8okB2O6nGuEfYKueSkWpz6bF"
+	"yOZ8pn6KY019eWIZlD6GEZQbR3IvJx3PIjGov5cSr0R2K\",\"subject_der\":\"MEcxCzAJBg"
+	"NVBAYTAlVTMSIwIAYDVQQKExlHb29nbGUgVHJ1c3QgU2VydmljZXMgTExDMRQwEgYDVQQDEwtHVF"
+	"MgUm9vdCBSNA==\"}\n"
 	"]}\n";
 
 static struct cs_timeline *parse(const char *s, size_t n, enum cs_status want, char *err,
@@ -484,6 +490,8 @@ static void test_small_parsed_exactly(void **state)
 	assert_int_equal(b->intervals[0].until, TIMELINE_OPEN);
 	assert_false(a->has_distrust_after);
 	assert_null(a->distrust_since_release);
+	assert_int_equal(a->not_before, day(2012, 11, 13));
+	assert_int_equal(a->not_after, day(2038, 1, 19) + 3 * 3600 + 14 * 60 + 7);
 
 	assert_int_equal(c->n_intervals, 2);
 	assert_true(timeline_in_store(c, day(2019, 1, 1)));
@@ -539,6 +547,8 @@ static void assert_same_timeline(const struct cs_timeline *x, const struct cs_ti
 		assert_int_equal(a->has_distrust_after, b->has_distrust_after);
 		assert_int_equal(a->distrust_after, b->distrust_after);
 		assert_int_equal(a->distrust_since, b->distrust_since);
+		assert_int_equal(a->not_before, b->not_before);
+		assert_int_equal(a->not_after, b->not_after);
 	}
 }
 
@@ -678,6 +688,12 @@ static void test_small_corruptions(void **state)
 		 "roots[2].server_distrust_after: since: not a date (YYYY-MM-DD)"},
 		{"\"server_distrust_after\":null", "\"server_distrust_after\":false", CS_BAD,
 		 "roots[0].server_distrust_after: missing or not an object or null"},
+		{"\"not_after\":\"2038-01-19T03:14:07Z\"", "\"not_after\":\"2012-11-12T23:59:59Z\"",
+		 CS_BAD, "roots[0]: not_after: before not_before"},
+		{"\"not_before\":\"2012-11-13T00:00:00Z\"", "\"x\":0", CS_BAD,
+		 "roots[0]: not_before: not a time (YYYY-MM-DDTHH:MM:SSZ)"},
+		{"\"not_after\":\"2038-01-19T03:14:07Z\"", "\"not_after\":\"2038-01-19T24:00:00Z\"",
+		 CS_BAD, "roots[0]: not_after: not a time (YYYY-MM-DDTHH:MM:SSZ)"},
 		{"\"roots\":[", "\"roots\":[1,", CS_BAD, "roots[0]: not an object"},
 		{"\"roots\":[", "\"roots\":[],\"x\":[", CS_BAD,
 		 "roots: missing or not a non-empty array"},
