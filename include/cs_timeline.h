@@ -80,8 +80,11 @@ const char *timeline_name(const struct cs_timeline *t);
 const char *timeline_source(const struct cs_timeline *t);
 /* Lowercase hex SHA-256 of the file's bytes (which timeline judged). */
 const char *timeline_digest(const struct cs_timeline *t);
-/* The latest date the data knows of (its last interval boundary or
- * distrust date): answers for later times are "as of" this date. */
+/* The dates the data covers: from the first root's entry (NSS 3.1,
+ * 2000-10-13, in the built-in data) to the latest store change or the
+ * provenance's last commit.  Before the start the timeline knows no store
+ * (a capture with a wrong clock); after the end, answers are "as of" it. */
+int64_t timeline_start(const struct cs_timeline *t);
 int64_t timeline_end(const struct cs_timeline *t);
 
 size_t timeline_count(const struct cs_timeline *t);

@@ -3,18 +3,20 @@
 root store for server authentication, from local clones only (no network).
 
 Source of truth: NSS's lib/ckfw/builtins/certdata.txt (security/nss/... before
-2013) over the first-parent history of a local NSS clone.  A root is "in the
-store" while a CKO_CERTIFICATE object is present and its trust object gives
+2013) as shipped in NSS releases.  A root is "in the store" while a
+CKO_CERTIFICATE object is present and its trust object gives
 CKA_TRUST_SERVER_AUTH = CK*_TRUSTED_DELEGATOR; a root whose server-auth bit was
 turned off counts as having left the store, since that is what a TLS client
-sees.
+sees.  Every root shipped that way since NSS 3.1 (2000) is listed.
 
-Dates: every change found on NSS trunk is dated by the first NSS release (RTM
-tag) after it whose certdata.txt agrees with the change for that root, at the
-date of the tagged commit; Firefox shipped each NSS release within weeks, so
-the dates are accurate to about one release.  A change no release has shipped
-yet is dated by its trunk commit.  CKA_NSS_SERVER_DISTRUST_AFTER is read from
-the certificate object, with the release date from which it is set.
+Dates: the store is read at every main-line NSS release (RTM tags in date
+order, skipping a release whose version is below one already out: ESR and
+older-branch point releases carry an older store), dated by its tagged
+commit; trunk commits after the last release follow, dated by their commit.
+A root's intervals are the runs of releases that carry it.  Firefox shipped
+each NSS release within weeks, so dates are accurate to about one release.
+CKA_NSS_SERVER_DISTRUST_AFTER is read from the certificate object, with the
+release from which it is set.
 
 Cross-checks (optional): certifi's cacert.pem and weak.pem history (a local
 clone of certifi/python-certifi) and Debian's ca-certificates changelog
@@ -42,7 +44,6 @@ import sys
 
 CERTDATA_PATHS = ("lib/ckfw/builtins/certdata.txt",
                   "security/nss/lib/ckfw/builtins/certdata.txt")
-SINCE = "2010-01-01"           # roots held at any time since this date are listed
 RELEASE_TAG = re.compile(r"^NSS_3_(\d+)(?:_(\d+))?(?:_(\d+))?_RTM$")
 # A release tagged a little before a trunk commit can still carry the change
 # (CVS-era changes landed on a release branch and trunk separately).
@@ -314,8 +315,6 @@ def build(nss_repo):
     roots = []
     for h in info:
         ivs, distrust = root_history(nss, points, h)
-        if ivs[-1]["until"] is not None and ivs[-1]["until"] < SINCE:
-            continue
         der = info[h]["der"]
         subject, spki, _ = cert_fields(der)
         not_before, not_after = cert_validity(der)
@@ -495,9 +494,9 @@ def report(roots, prov, certifi, weak, debian, f):
       (prov["first_commit"][:12], prov["first_commit_date"], prov["last_commit"][:12],
        prov["last_commit_date"], prov["trunk_commits"], prov["store_points"],
        prov["first_release"], prov["last_point"]))
-    p("Roots listed (server-auth trust bit at some time since %s): %d; in the store at"
+    p("Roots listed (server-auth trust bit in some release): %d; in the store at"
       " the end: %d; re-added after a removal: %d; with a distrust-after date: %d." %
-      (SINCE, len(roots), sum(1 for r in roots if r["intervals"][-1]["until"] is None),
+      (len(roots), sum(1 for r in roots if r["intervals"][-1]["until"] is None),
        sum(1 for r in roots if len(r["intervals"]) > 1),
        sum(1 for r in roots if r["server_distrust_after"])))
     p()
@@ -522,8 +521,9 @@ def write_json(roots, prov, cross, out):
         "format": "chainsniff-root-timeline",
         "version": 1,
         "generated_by": "scripts/mkroot-timeline.py",
-        "description": ("Roots Mozilla's store has held with the server-auth trust bit since "
-                        + SINCE + ": intervals [from, until) in the store (UTC dates; until null:"
+        "description": ("Every root Mozilla's store (NSS) has shipped with the server-auth trust"
+                        " bit since NSS 3.1 (2000): intervals [from, until) in the store (UTC"
+                        " dates; until null:"
                         " still in), dated by the first NSS release that shipped each change"
                         " (accurate to about one release), and CKA_NSS_SERVER_DISTRUST_AFTER."),
         "provenance": {"nss": prov, "cross_checks": cross},

@@ -86,7 +86,7 @@ struct cs_timeline {
 	const struct timeline_root **by_spki; /* sorted by key hash, then first stay */
 	int64_t *bounds;                      /* every date the store changed, sorted, unique */
 	size_t n_bounds;
-	int64_t end;
+	int64_t start, end;
 	const char *name;
 	const char *source;
 	char digest[65];
@@ -503,7 +503,9 @@ static enum cs_status index_roots(struct ld *l)
 	for (size_t i = 0; i < nb; i++)
 		if (t->n_bounds == 0 || t->bounds[t->n_bounds - 1] != t->bounds[i])
 			t->bounds[t->n_bounds++] = t->bounds[i];
-	if (t->n_bounds && t->bounds[t->n_bounds - 1] > t->end)
+	/* bounds holds at least each root's first entry */
+	t->start = t->bounds[0];
+	if (t->bounds[t->n_bounds - 1] > t->end)
 		t->end = t->bounds[t->n_bounds - 1];
 	return CS_OK;
 }
@@ -669,6 +671,11 @@ const char *timeline_source(const struct cs_timeline *t)
 const char *timeline_digest(const struct cs_timeline *t)
 {
 	return t->digest;
+}
+
+int64_t timeline_start(const struct cs_timeline *t)
+{
+	return t->start;
 }
 
 int64_t timeline_end(const struct cs_timeline *t)

@@ -70,6 +70,7 @@ static struct cs_timeline *builtin(void)
 #define R4_OLD "bec94911c2955676db6c0a550986d76e3ba005667c442c9762b4fbb773de228c"
 #define R4_NEW "b085d70b964f191a73e4af0d54ae7a0e07aafdaf9b71dd0862138ab7325a24a2"
 #define R4_SPKI "08b3a6335fce5ef48f8f0e543986c07fd18a3b1226129f61864bbd5bdd1f1cc9"
+#define VERISIGN_PCA3 "e7685634efacf69ace939a6b255b7b4fabef42935b50a265acb5cb6027e44e70"
 #define GTS_R4_OLD "71cca5391f9e794b04802530b363e121da8a3043bb26662fea4dca7fc951a4bd"
 
 /* ---- the built-in data ---------------------------------------------------------- */
@@ -84,6 +85,7 @@ static void test_builtin_loads(void **state)
 	assert_int_equal(strlen(timeline_digest(t)), 64);
 	assert_true(timeline_count(t) > 300 && timeline_count(t) < CS_TIMELINE_MAX_ROOTS);
 	assert_true(timeline_end(t) >= day(2026, 4, 9));
+	assert_int_equal(timeline_start(t), day(2000, 10, 13)); /* NSS 3.1 */
 	assert_null(timeline_root(t, timeline_count(t)));
 	for (size_t i = 0; i < timeline_count(t); i++) {
 		const struct timeline_root *r = timeline_root(t, i);
@@ -98,8 +100,8 @@ static void test_builtin_loads(void **state)
 		for (size_t k = 0; k < n; k++)
 			found |= same[k] == r;
 		assert_true(found);
-		/* held with the server-auth bit at some time since 2010 */
-		assert_true(r->intervals[r->n_intervals - 1].until > day(2010, 1, 1));
+		assert_true(r->intervals[0].from >= timeline_start(t));
+		assert_true(r->not_before < r->not_after);
 	}
 	timeline_free(t);
 }
@@ -315,7 +317,7 @@ static void test_store_at(void **state)
 	int64_t when = day(2019, 5, 3);
 	const struct timeline_root *r;
 	size_t pos = 0, n = 0;
-	bool saw_g5 = false, saw_r3 = false, saw_isrg = false, saw_equifax = false;
+	bool saw_g5 = false, saw_r3 = false, saw_isrg = false, saw_equifax = false, saw_pca3 = false;
 
 	while ((r = timeline_next_in_store(t, when, &pos))) {
 		assert_true(timeline_in_store(r, when));
@@ -330,6 +332,11 @@ static void test_store_at(void **state)
 	assert_true(saw_g5 && saw_r3 && saw_isrg);
 	assert_false(saw_equifax);
 	assert_null(timeline_next_in_store(t, when, &pos)); /* stays at the end */
+	/* a 2007 capture (zeek ssl.v3.pcap): the 1996 VeriSign class 3 root */
+	pos = 0;
+	while ((r = timeline_next_in_store(t, day(2007, 2, 5), &pos)))
+		saw_pca3 |= r == by_cert(t, VERISIGN_PCA3);
+	assert_true(saw_pca3);
 	pos = 0;
 	assert_null(timeline_next_in_store(t, day(1990, 1, 1), &pos));
 	timeline_free(t);
@@ -517,6 +524,7 @@ static void test_small_parsed_exactly(void **state)
 	assert_int_equal(from, INT64_MIN);
 	assert_int_equal(until, day(2014, 12, 1));
 	assert_int_equal(timeline_end(t), day(2026, 4, 9));
+	assert_int_equal(timeline_start(t), day(2014, 12, 1));
 
 	assert_ptr_equal(timeline_next_in_store(t, day(2019, 1, 1), &pos), a);
 	assert_ptr_equal(timeline_next_in_store(t, day(2019, 1, 1), &pos), c);
