@@ -393,9 +393,14 @@ def debian_changes(path):
         if m:
             version, pending = m.group(1), []
             continue
-        m = re.match(r'^\s+([+-])\s+"(.*)"\s*$', line)
+        # '+ "Label"', '- "Label" (expired)', '+ Label' (before 2012), and
+        # 'Blacklist expired root certificate "Label"' (DST Root CA X3, 2021)
+        m = re.match(r'^\s+([+-])\s+"([^"]+)"(\s*\(.*\))?\s*$', line) or \
+            re.match(r'^\s+([+-])\s+([^"\s].*?)\s*$', line) or \
+            re.match(r'^\s+\*\s+Blacklist\b.*"([^"]+)"', line)
         if m:
-            pending.append((m.group(1), m.group(2)))
+            pending.append(("-", m.group(1)) if len(m.groups()) == 1 else
+                           (m.group(1), m.group(2)))
             continue
         m = re.match(r"^ -- .*>\s+(.*)$", line)
         if m:
