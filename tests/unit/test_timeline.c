@@ -73,6 +73,20 @@ static struct cs_timeline *builtin(void)
 #define VERISIGN_PCA3 "e7685634efacf69ace939a6b255b7b4fabef42935b50a265acb5cb6027e44e70"
 #define GTS_R4_OLD "71cca5391f9e794b04802530b363e121da8a3043bb26662fea4dca7fc951a4bd"
 
+/* The store's window around when (the root's own when r is given). */
+static void assert_window(const struct cs_timeline *t, const struct timeline_root *r,
+			  int64_t when, int64_t want_from, int64_t want_until)
+{
+	int64_t from, until;
+
+	if (r)
+		timeline_root_window(r, when, &from, &until);
+	else
+		timeline_window(t, when, &from, &until);
+	assert_int_equal(from, want_from);
+	assert_int_equal(until, want_until);
+}
+
 /* ---- the built-in data ---------------------------------------------------------- */
 
 static void test_builtin_loads(void **state)
@@ -181,7 +195,7 @@ static void test_removed_and_readded(void **state)
 	struct cs_timeline *t = builtin();
 	const struct timeline_root *r = by_cert(t, EQUIFAX);
 	const struct timeline_interval *iv;
-	int64_t left, from, until;
+	int64_t left;
 
 	assert_non_null(r);
 	assert_int_equal(r->n_intervals, 2);
@@ -202,15 +216,9 @@ static void test_removed_and_readded(void **state)
 	assert_false(timeline_distrusts(r, day(2015, 6, 1), day(2015, 6, 1)));
 
 	/* the root's own window: in the gap, between its two stays */
-	timeline_root_window(r, day(2015, 4, 1), &from, &until);
-	assert_int_equal(from, day(2015, 3, 16));
-	assert_int_equal(until, day(2015, 4, 20));
-	timeline_root_window(r, day(2030, 1, 1), &from, &until);
-	assert_int_equal(from, day(2015, 11, 9));
-	assert_int_equal(until, INT64_MAX);
-	timeline_root_window(r, day(1990, 1, 1), &from, &until);
-	assert_int_equal(from, INT64_MIN);
-	assert_int_equal(until, r->intervals[0].from);
+	assert_window(t, r, day(2015, 4, 1), day(2015, 3, 16), day(2015, 4, 20));
+	assert_window(t, r, day(2030, 1, 1), day(2015, 11, 9), INT64_MAX);
+	assert_window(t, r, day(1990, 1, 1), INT64_MIN, r->intervals[0].from);
 	timeline_free(t);
 }
 
@@ -468,7 +476,6 @@ static void test_small_parsed_exactly(void **state)
 	struct cs_timeline *t = parse(small, sizeof(small) - 1, CS_OK, err, sizeof(err));
 	const struct timeline_root *a, *b, *c, *out[3];
 	uint8_t spki[32];
-	int64_t from, until;
 	size_t pos = 0;
 
 	assert_int_equal(timeline_count(t), 3);
@@ -511,18 +518,14 @@ static void test_small_parsed_exactly(void **state)
 	assert_false(timeline_distrusts(c, day(2021, 1, 1), day(2022, 1, 1)));
 
 	/* every date the store changed, and nothing else, bounds a window */
-	timeline_window(t, day(2020, 6, 1), &from, &until);
-	assert_int_equal(from, day(2020, 1, 1));
-	assert_int_equal(until, day(2021, 3, 1)); /* the distrust date takes effect */
-	timeline_window(t, day(2021, 3, 1), &from, &until);
-	assert_int_equal(from, day(2021, 3, 1));
-	assert_int_equal(until, day(2022, 1, 6));
-	timeline_window(t, day(2022, 1, 6), &from, &until);
-	assert_int_equal(from, day(2022, 1, 6));
-	assert_int_equal(until, INT64_MAX);
-	timeline_window(t, day(2010, 1, 1), &from, &until);
-	assert_int_equal(from, INT64_MIN);
-	assert_int_equal(until, day(2014, 12, 1));
+	/* the distrust date takes effect on 2021-03-01 */
+	assert_window(t, NULL, day(2020, 6, 1), day(2020, 1, 1), day(2021, 3, 1));
+	assert_window(t, NULL, day(2021, 3, 1), day(2021, 3, 1), day(2022, 1, 6));
+	assert_window(t, NULL, day(2022, 1, 6), day(2022, 1, 6), INT64_MAX);
+	assert_window(t, NULL, day(2010, 1, 1), INT64_MIN, day(2014, 12, 1));
+	/* c's own: its second stay, until the distrust date */
+	assert_window(t, c, day(2020, 6, 1), day(2020, 1, 1), day(2021, 3, 1));
+	assert_window(t, a, day(2020, 6, 1), day(2014, 12, 1), day(2022, 1, 6));
 	assert_int_equal(timeline_end(t), day(2026, 4, 9));
 	assert_int_equal(timeline_start(t), day(2014, 12, 1));
 
