@@ -65,17 +65,6 @@
 /* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
 #define CS_MAX_SNI 255
 
-/* Chains and servers ------------------------------------------------------ */
-
-/* Distinct chains kept (DER copies). */
-#define CS_MAX_CHAINS 65536u
-/* Bytes of DER kept across all distinct chains. */
-#define CS_CHAIN_MEMCAP (128u * 1024 * 1024)
-/* (server ip, port, sni) entries in the aggregate. */
-#define CS_MAX_SERVERS 65536u
-/* Distinct chains listed under one server. */
-#define CS_MAX_CHAINS_PER_SERVER 64u
-
 /* Root-store timeline (--trust-at; data/root-timeline.json) --------------- */
 
 /* A timeline file: the built-in one is 420 KB; ten times that is not one. */
@@ -93,5 +82,16 @@
 /* Labels ("VeriSign Class 3 Public Primary Certification Authority - G5")
  * and release names ("NSS trunk b646e2b0089f"). */
 #define CS_TIMELINE_MAX_LABEL 256u
+
+/* Chains and servers ------------------------------------------------------ */
+
+/* Distinct chains kept (DER copies). */
+#define CS_MAX_CHAINS 65536u
+/* Bytes of DER kept across all distinct chains. */
+#define CS_CHAIN_MEMCAP (128u * 1024 * 1024)
+/* (server ip, port, sni) entries in the aggregate. */
+#define CS_MAX_SERVERS 65536u
+/* Distinct chains listed under one server. */
+#define CS_MAX_CHAINS_PER_SERVER 64u
 
 #endif
