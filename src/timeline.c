@@ -130,8 +130,11 @@ __attribute__((format(printf, 4, 5))) static enum cs_status
 fail(struct ld *l, enum cs_status st, const char *where, const char *fmt, ...)
 {
 	va_list ap;
-	int k = snprintf(l->err, l->errlen, "%s: %s%s", l->t->name, where, *where ? ": " : "");
+	int k;
 
+	if (l->errlen == 0)
+		return st;
+	k = snprintf(l->err, l->errlen, "%s: %s%s", l->t->name, where, *where ? ": " : "");
 	if (k >= 0 && (size_t)k < l->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(l->err + k, l->errlen - (size_t)k, fmt, ap);
