@@ -11,6 +11,7 @@ the whole corpus under 1 MiB.  Only files whose names this script makes are
 written; regression inputs (named after their bug) are never touched.
 Python 3 standard library only.
 """
+import json
 import os
 import struct
 import sys
@@ -562,7 +563,6 @@ def timeline_seeds():
     """A few real roots of data/root-timeline.json (removed and re-added, with
     a distrust-after date, two certificates of one key, still in the store)
     as a small valid file, and variants the parser must refuse."""
-    import json
     with open(os.path.join(ROOT, "data", "root-timeline.json")) as f:
         doc = json.load(f)
     want = {"08297a4047dba23680c731db6e317653ca7848e1bebd3a0b0179a707f92cf178",  # Equifax
