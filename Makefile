@@ -28,7 +28,9 @@ CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SRCS     := $(sort $(wildcard src/*.c))
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))
-LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/obj/%.o)
+# data compiled in: the root-store timeline (src/timeline.c)
+GENOBJS  := $(B)/obj/timeline_data.o
+LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/obj/%.o) $(GENOBJS)
 TESTSRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTBINS := $(TESTSRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -42,6 +44,14 @@ deps:
 	@scripts/deps.sh
 
 $(B)/obj/%.o: src/%.c | $(B)/obj
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/timeline_data.c: data/root-timeline.json scripts/embed.sh | $(B)/gen
+	@echo "  GEN $@"
+	@scripts/embed.sh timeline_builtin $< > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: $(B)/gen/%.c | $(B)/obj
 	@echo "  CC  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -60,7 +70,7 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
 	@echo "  CC  $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
 
-$(B)/obj $(B)/tests $(B)/fuzz:
+$(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 	mkdir -p $@
 
 unit: $(TESTBINS)
