@@ -18,7 +18,8 @@
 #include "cs_chain.h"
 #include "cs_cursor.h"
 #include "cs_limits.h"
-#include "cs_state.h"
+#include "cs_codec.h"
+#include "cs_timefmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -212,7 +213,7 @@ static bool parse_date(const char *s, size_t n, bool clock, int64_t *secs)
 		snprintf(full, sizeof(full), "%.19s.000000Z", s);
 	else
 		snprintf(full, sizeof(full), "%.10sT00:00:00.000000Z", s);
-	if (!state_parse_time(full, 27, &ns) || ns < 0)
+	if (!parse_time_ns(full, 27, &ns) || ns < 0)
 		return false;
 	*secs = ns / CS_NS_PER_SEC;
 	return true;
@@ -303,7 +304,7 @@ static bool name_ok(struct cs_slice s)
 }
 
 /* Bytes a base64 string would decode to, were it well formed. */
-static size_t b64_len(json_t *v)
+static size_t b64_decoded_len(json_t *v)
 {
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v), pad = 0;
@@ -324,8 +325,8 @@ static enum cs_status get_der(struct ld *l, json_t *obj, const char *key, const 
 
 	if (!json_is_string(v))
 		return fail(l, CS_BAD, where, "%s: missing or not a string", key);
-	if (!state_b64_decode(json_string_value(v), json_string_length(v), buf, max, &n))
-		return fail(l, b64_len(v) > max ? CS_LIMIT : CS_BAD, where,
+	if (!b64_decode(json_string_value(v), json_string_length(v), buf, max, &n))
+		return fail(l, b64_decoded_len(v) > max ? CS_LIMIT : CS_BAD, where,
 			    "%s: not base64 of at most %zu bytes", key, max);
 	if (!valid((struct cs_slice){buf, n}))
 		return fail(l, CS_BAD, where, "%s: not DER of a %s", key,
