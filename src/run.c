@@ -10,6 +10,7 @@
  */
 #include "cs_run.h"
 #include "cs_judge.h"
+#include "cs_logfile.h"
 #include "cs_sensor.h"
 #include "cs_state.h"
 
@@ -41,15 +42,19 @@ static void on_signal(int sig)
 	}
 }
 
+/* One --events line; a failed write is said once (logfile_check). */
 static void write_event(void *ctx, const struct engine_event *ev)
 {
-	report_event(ctx, ev);
+	struct logfile *lf = ctx;
+
+	report_event(logfile_stream(lf), ev);
+	logfile_check(lf);
 }
 
 /* Everything one run holds; run_main() owns it. */
 struct run {
 	struct cs_options *o;
-	FILE *events; /* --events: stdout or a file opened for appending */
+	struct logfile *events; /* --events: standard output or a file appended to */
 	struct engine *e;
 	struct judge *judge;
 	struct sensor *sensor;
@@ -69,11 +74,14 @@ static int64_t wall_clock_ns(void)
 	return (int64_t)ts.tv_sec * CS_NS_PER_SEC + ts.tv_nsec;
 }
 
-/* SIGHUP: a new trust store for the handshakes to come (loaded on the
- * analysis thread of a live capture, so capture goes on meanwhile). */
-static void reload_trust(struct run *r)
+/* SIGHUP: the log files reopened (logrotate moved them away), and a new
+ * trust store for the handshakes to come (loaded on the analysis thread of
+ * a live capture, so capture goes on meanwhile). */
+static void reload(struct run *r)
 {
 	reload_requested = 0;
+	if (r->events)
+		logfile_reopen(r->events);
 	judge_reload(r->judge);
 }
 
@@ -188,7 +196,7 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 	}
 	while (!stop_requested) {
 		if (reload_requested)
-			reload_trust(r);
+			reload(r);
 		if (in->live && (report_requested || (in->packets & 0xfff) == 0))
 			in->have_drops = capture_stats(src, &in->received, &in->dropped,
 						       &in->if_dropped); /* in every live report */
@@ -354,8 +362,7 @@ static int64_t last_time(struct engine *e)
 
 static void run_free(struct run *r)
 {
-	if (r->events && r->events != stdout)
-		fclose(r->events);
+	logfile_close(r->events);
 	sensor_free(r->sensor);
 	engine_free(r->e);
 	judge_free(r->judge);
@@ -395,21 +402,38 @@ static int setup(struct run *r, char *err, size_t errlen)
 	return r->sensor ? CS_EXIT_OK : CS_EXIT_OUTPUT;
 }
 
-/* --events: opened before anything is read, line-buffered. */
+/* --events: opened before anything is read (cs_logfile.h). */
 static int open_events(struct run *r)
 {
 	const char *path = r->o->events_path;
+	char err[512];
 
 	if (!path)
 		return CS_EXIT_OK;
-	r->events = strcmp(path, "-") ? fopen(path, "a") : stdout;
-	if (!r->events) {
-		cli_fail(path, strerror(errno));
+	if (!(r->events = logfile_open(path, err, sizeof(err)))) {
+		fprintf(stderr, "chainsniff: %s\n", err);
 		return CS_EXIT_OUTPUT;
 	}
-	setvbuf(r->events, NULL, _IOLBF, 0); /* a log shipper sees whole lines */
 	r->o->eng.on_event = write_event;
 	r->o->eng.event_ctx = r->events;
+	return CS_EXIT_OK;
+}
+
+/* Exit 4 when any event line was lost, during the run or now. */
+static int close_events(struct run *r)
+{
+	uint64_t lost, reopens;
+
+	logfile_failures(r->events, &lost, &reopens);
+	if (!logfile_close(r->events)) {
+		cli_fail(r->o->events_path, strerror(errno));
+		return CS_EXIT_OUTPUT;
+	}
+	if (lost) {
+		fprintf(stderr, "chainsniff: %s: %" PRIu64 " event line(s) could not be written\n",
+			r->o->events_path, lost);
+		return CS_EXIT_OUTPUT;
+	}
 	return CS_EXIT_OK;
 }
 
@@ -419,7 +443,7 @@ static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
-	bool events_on_stdout = r->events == stdout;
+	bool events_on_stdout = o->events_path && !strcmp(o->events_path, "-");
 
 	if (o->report_dir && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
 					   "final") != CS_OK) {
@@ -430,12 +454,8 @@ static int finish(struct run *r)
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	if (o->dump_dir)
 		rc = cs_exit_worse(rc, dump_chains(r->e, o->dump_dir));
-	if (r->events && (fflush(r->events) != 0 || ferror(r->events))) {
-		cli_fail(o->events_path, strerror(errno));
-		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
-	}
-	if (r->events && !events_on_stdout)
-		fclose(r->events);
+	if (r->events)
+		rc = cs_exit_worse(rc, close_events(r));
 	r->events = NULL;
 	if (!(events_on_stdout && !o->out_path)) /* the events are the report */
 		rc = cs_exit_worse(rc, write_report(r->e, o));
