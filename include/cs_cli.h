@@ -117,6 +117,7 @@ struct cs_options {
 	struct report_opts report; /* --top, --all, --details */
 	const char *dump_dir;      /* --dump-chains */
 	const char *events_path;   /* --events */
+	unsigned community_seed;   /* --community-id-seed (0..65535) */
 	struct trust_opts trust;   /* --ca-file, --ca-dir, --add-ca */
 	const char *intermediates; /* --intermediates */
 	int warn_days;             /* --warn-days */

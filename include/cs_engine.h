@@ -16,6 +16,7 @@
 #include "cs_ignore.h"
 #include "cs_capture.h"
 #include "cs_decode.h"
+#include "cs_diag.h"
 #include "cs_reasm.h"
 #include "cs_tls.h"
 
@@ -54,12 +55,19 @@ struct engine_totals {
 	uint64_t parked_cap;       /* live: no room to hold a handshake for its verdict */
 };
 
-/* One finished TLS handshake, for --events, written once its verdict is
- * known (it may wait for the chain's analysis). Pointers live for the call. */
+/* One finished TLS handshake, for --events and --notices, written once its
+ * verdict is known (it may wait for the chain's analysis).  Pointers live
+ * for the call. */
 struct engine_event {
-	int64_t ts;                  /* when the handshake was counted */
+	int64_t ts;                  /* the server's Certificate message (the time the
+				      * verdict used); without a chain, the handshake's
+				      * last packet */
+	int64_t start_ts;            /* the connection's first packet */
+	const char *sensor;
 	const struct cs_addr *client_ip, *server_ip; /* NULL when the side is unknown */
 	uint16_t client_port, server_port;
+	const struct cs_addr *ends[2]; /* the connection's endpoints, sides known or not */
+	uint16_t end_ports[2];
 	const char *sni;             /* NULL when none */
 	size_t sni_len;
 	uint16_t version;
@@ -70,9 +78,12 @@ struct engine_event {
 	bool alert;                  /* a cleartext alert was seen */
 	bool alert_from_client;
 	uint8_t alert_level, alert_desc;
+	const char *ja3, *ja4;       /* the client's fingerprints, NULL when none */
 	const struct engine_input *input;
-	bool broken;                 /* the chain was judged broken */
-	uint32_t problems;           /* 1u << enum cs_problem */
+	const struct diag_verdict *verdict; /* NULL when the chain was not judged */
+	bool reported;               /* counted in the report (not left out by --server-net) */
+	bool broken;                 /* the chain was judged broken (after --ignore) */
+	uint32_t problems;           /* 1u << enum cs_problem (after --ignore) */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);

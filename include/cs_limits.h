@@ -64,6 +64,10 @@
 #define CS_MAX_CHAIN_CERTS 32
 /* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
 #define CS_MAX_SNI 255
+/* subjectAltName DNS names kept per certificate (events, notices): Let's
+ * Encrypt issues at most 100 names per certificate, most leaves carry a
+ * handful; the count of all of them is kept too. */
+#define CS_CERT_MAX_SAN_DNS 32u
 
 /* Root-store timeline (--trust-at; data/root-timeline.json) --------------- */
 

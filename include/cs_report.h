@@ -39,8 +39,6 @@ struct report_opts {
 void report_text(FILE *out, struct engine *e, const struct report_opts *ro);
 /* One CSV row per server (RFC 4180, formula-injection safe). */
 void report_csv(FILE *out, struct engine *e);
-/* One NDJSON line per finished handshake (--events). */
-void report_event(FILE *out, const struct engine_event *ev);
 
 /* 1234567 -> "1,234,567" (into buf, returned). */
 const char *fmt_count(uint64_t v, char *buf, size_t len);

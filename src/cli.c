@@ -325,6 +325,10 @@ static const struct cli_option rows[] = {
 	 .help = "write each distinct server chain as DIR/<sha256>.pem"},
 	{.name = "events", .arg = "FILE", .kind = CLI_STRING, .field = O(events_path),
 	 .help = "append one NDJSON line per TLS handshake ('-' = standard output)"},
+	/* SIEM outputs, evidence and client privacy (issue 12) */
+	{.name = "community-id-seed", .arg = "N", .kind = CLI_UINT, .field = O(community_seed),
+	 .size = sizeof(unsigned), .max = 65535, .error = "must be 0..65535",
+	 .help = "seed of the events' Community ID, as Zeek's and Suricata's (default 0)"},
 	{.name = "ca-file", .arg = "FILE", .kind = CLI_LIST, .field = O(trust.ca_files),
 	 .count = O(trust.n_ca_files), .cap = CS_MAX_TRUST_SOURCES, .name_arg = true,
 	 .error = "too many trust sources",

@@ -205,6 +205,7 @@ struct hs {
 	uint64_t frame;
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
+	int64_t start_ts, end_ts;      /* the connection's first packet, the handshake's last */
 	/* while it waits for its verdict (engine slots) */
 	bool ready, have_result;
 	struct judge_result r;
@@ -229,14 +230,19 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 	return false;
 }
 
-static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32_t problems)
+static void emit_event(struct engine *e, const struct hs *h, const struct judge_result *r,
+		       bool reported, bool broken, uint32_t problems)
 {
 	struct engine_event ev = {
-		.ts = h->counted_ts,
+		.ts = h->chain ? h->chain_ts : h->end_ts,
+		.start_ts = h->start_ts,
+		.sensor = e->sensor,
 		.client_ip = h->have_server ? &h->client_ip : NULL,
 		.server_ip = h->have_server ? &h->server_ip : NULL,
-		.client_port = h->client_port,
-		.server_port = h->server_port,
+		.client_port = h->have_server ? h->client_port : 0,
+		.server_port = h->have_server ? h->server_port : 0,
+		.ends = {&h->client_ip, &h->server_ip},
+		.end_ports = {h->client_port, h->server_port},
 		.sni = h->sni_sent ? h->sni : NULL,
 		.sni_len = h->sni_len,
 		.version = h->version,
@@ -248,7 +254,11 @@ static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32
 		.alert_from_client = h->alert_from_client,
 		.alert_level = h->alert_level,
 		.alert_desc = h->alert_desc,
+		.ja3 = h->fingerprinted ? h->ja3 : NULL,
+		.ja4 = h->fingerprinted ? h->ja4 : NULL,
 		.input = engine_input(e, h->input),
+		.verdict = r ? r->v : NULL,
+		.reported = reported,
 		.broken = broken,
 		.problems = problems,
 	};
@@ -287,7 +297,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		a.problems = r->mask;
 	}
 	if (!h->have_server || !server_wanted(e, a.server_ip)) {
-		emit_event(e, h, false, 0); /* --server-net: in no count of the report */
+		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
 		return;
 	}
 	if (e->ignore)
@@ -299,7 +309,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		e->t.servers_cap++;
 	if (e->window)
 		agg_add(e->window, &a);
-	emit_event(e, h, a.broken, a.problems);
+	emit_event(e, h, r, true, a.broken, a.problems);
 }
 
 /* ---- handshakes waiting for their verdict ------------------------------------ */
@@ -487,12 +497,11 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	}
 	h.have_server = s >= 0;
-	if (h.have_server) {
-		h.server_ip = f->addr[s];
-		h.client_ip = f->addr[!s];
-		h.server_port = f->port[s];
-		h.client_port = f->port[!s];
-	}
+	/* sides unknown: the endpoints still name the connection (community_id) */
+	h.server_ip = f->addr[s >= 0 ? s : 1];
+	h.client_ip = f->addr[s >= 0 ? !s : 0];
+	h.server_port = f->port[s >= 0 ? s : 1];
+	h.client_port = f->port[s >= 0 ? !s : 0];
 	h.sni_sent = c->sni_sent;
 	h.sni_status = c->sni_sent ? AGG_SNI_SENT : c->client_hello ? AGG_SNI_NOT_SENT
 			: AGG_SNI_NOT_CAPTURED;
@@ -511,6 +520,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.frame = f->chain_frame;
 	h.chain_ts = f->chain_ts;
 	h.counted_ts = e->now;
+	h.start_ts = f->first_ts;
+	h.end_ts = f->last_ts;
 	release_flow_buffers(e, f);
 	judge_or_hold(e, &h);
 }
@@ -524,7 +535,7 @@ static void on_flow_evict(void *ctx, struct flow *f, bool capped)
 
 /* A SYN on a finished or reused 5-tuple starts a new connection. */
 static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, int dir,
-					      const struct cs_pkt *p)
+					      const struct cs_pkt *p, int64_t ts)
 {
 	bool syn_only = (p->flags & (CS_TCP_SYN | CS_TCP_ACK)) == CS_TCP_SYN;
 
@@ -532,6 +543,7 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 		return f;
 	finish_handshake(e, f, false);
 	f->bypass = f->closed = f->counted = false;
+	f->first_ts = f->last_ts = ts;
 	memset(f->syn, 0, sizeof(f->syn));
 	memset(f->fin, 0, sizeof(f->fin));
 	memset(f->snaplen, 0, sizeof(f->snaplen));
@@ -679,7 +691,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 		e->t.tcp_flows++;
 	if (created)
 		f->input = (uint32_t)(in - e->inputs);
-	f = restart_if_new_connection(e, f, dir, &p);
+	f = restart_if_new_connection(e, f, dir, &p, fr->ts_ns);
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;
 	track_tcp_flags(f, dir, &p);

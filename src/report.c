@@ -381,13 +381,7 @@ static const char *chain_status(const struct agg_chain *ac)
 
 static const char *unknown_reason_name(const struct agg_chain *ac)
 {
-	static const char *const names[DIAG_UNK_MAX] = {
-		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
-		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
-	};
-	unsigned r = ac->verdict ? ac->verdict->unknown_reason : DIAG_UNK_NONE;
-
-	return r < DIAG_UNK_MAX ? names[r] : names[0];
+	return diag_unknown_name(ac->verdict ? ac->verdict->unknown_reason : DIAG_UNK_NONE);
 }
 
 static void json_chain(struct jw *w, struct engine *e, const struct agg_server *s,
@@ -622,64 +616,6 @@ static void json_document(FILE *out, struct engine *e, const struct report_windo
 	jw_close(&w, ']');
 	jw_close(&w, '}');
 	fputc('\n', out);
-}
-
-/* ---- events ------------------------------------------------------------------ */
-
-static void jw_ip(struct jw *w, const char *k, const struct cs_addr *a)
-{
-	char ip[64];
-
-	if (a)
-		jw_str(w, k, cs_addr_str(a, ip, sizeof(ip)));
-	else
-		jw_raw(w, k, "null");
-}
-
-void report_event(FILE *out, const struct engine_event *ev)
-{
-	struct jw w;
-	char hex[2 * CS_SHA256_LEN + 1];
-
-	jw_init(&w, out, true);
-	fputc('{', out);
-	jw_time(&w, "time", ev->ts);
-	jw_str(&w, "input", ev->input->name);
-	jw_ip(&w, "client_ip", ev->client_ip);
-	jw_u64(&w, "client_port", ev->client_port);
-	jw_ip(&w, "server_ip", ev->server_ip);
-	jw_u64(&w, "server_port", ev->server_port);
-	if (ev->sni)
-		jw_wire(&w, "sni", ev->sni, ev->sni_len);
-	else
-		jw_raw(&w, "sni", "null");
-	jw_str(&w, "version", ev->version ? tls_version_name(ev->version) : NULL);
-	jw_str(&w, "outcome", tls_outcome_name(ev->outcome));
-	jw_str(&w, "incomplete_reason",
-	       ev->outcome == TLS_OUT_INCOMPLETE ? tls_incomplete_name(ev->reason) : NULL);
-	if (ev->chain) {
-		hex_lower(ev->chain->sha256, CS_SHA256_LEN, hex);
-		jw_str(&w, "chain_sha256", hex);
-	} else {
-		jw_raw(&w, "chain_sha256", "null");
-	}
-	jw_str(&w, "status", ev->chain ? (ev->broken ? "broken" : "ok") : NULL);
-	jw_open(&w, "problems", '[');
-	for (int i = 0; i < CS_P_MAX; i++)
-		if (ev->problems & (1u << i))
-			jw_str(&w, NULL, problem_name((enum cs_problem)i));
-	jw_close(&w, ']');
-	jw_str(&w, "starttls", ev->starttls ? tls_starttls_name((enum tls_starttls)ev->starttls) : NULL);
-	if (ev->alert) {
-		jw_open(&w, "alert", '{');
-		jw_u64(&w, "level", ev->alert_level);
-		jw_u64(&w, "description", ev->alert_desc);
-		jw_str(&w, "from", ev->alert_from_client ? "client" : "server");
-		jw_close(&w, '}');
-	} else {
-		jw_raw(&w, "alert", "null");
-	}
-	fputs("}\n", out);
 }
 
 /* ---- text -------------------------------------------------------------------- */

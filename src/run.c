@@ -9,6 +9,7 @@
  * worst of what happened (docs/exit-codes.md).  No parsing of traffic.
  */
 #include "cs_run.h"
+#include "cs_events.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
 #include "cs_sensor.h"
@@ -42,15 +43,6 @@ static void on_signal(int sig)
 	}
 }
 
-/* One --events line; a failed write is said once (logfile_check). */
-static void write_event(void *ctx, const struct engine_event *ev)
-{
-	struct logfile *lf = ctx;
-
-	report_event(logfile_stream(lf), ev);
-	logfile_check(lf);
-}
-
 /* Everything one run holds; run_main() owns it. */
 struct run {
 	struct cs_options *o;
@@ -63,6 +55,17 @@ struct run {
 	time_t last_progress;
 	uint64_t state_reports; /* sensor reports already followed by a state save */
 };
+
+/* One --events line; a failed write is said once (logfile_check). */
+static void on_handshake(void *ctx, const struct engine_event *ev)
+{
+	struct run *r = ctx;
+
+	if (r->events) {
+		events_write(logfile_stream(r->events), ev, (uint16_t)r->o->community_seed);
+		logfile_check(r->events);
+	}
+}
 
 static int write_report(struct engine *e, const struct cs_options *o);
 
@@ -414,8 +417,8 @@ static int open_events(struct run *r)
 		fprintf(stderr, "chainsniff: %s\n", err);
 		return CS_EXIT_OUTPUT;
 	}
-	r->o->eng.on_event = write_event;
-	r->o->eng.event_ctx = r->events;
+	r->o->eng.on_event = on_handshake;
+	r->o->eng.event_ctx = r;
 	return CS_EXIT_OK;
 }
 
