@@ -131,6 +131,7 @@ struct cs_options {
 	struct cs_cidr nets[CS_MAX_SERVER_NETS]; /* --server-net */
 	const char *ignore_path;   /* --ignore */
 	const char *state_path;    /* --state */
+	const char *client_key_path; /* --client-key */
 	struct cs_capture_opts cap; /* -s, -B, -p; filter: -f or the default */
 	struct engine_config eng;  /* --at, --max-flows, --memcap, nets, sensor */
 };

@@ -329,6 +329,9 @@ static const struct cli_option rows[] = {
 	{.name = "community-id-seed", .arg = "N", .kind = CLI_UINT, .field = O(community_seed),
 	 .size = sizeof(unsigned), .max = 65535, .error = "must be 0..65535",
 	 .help = "seed of the events' Community ID, as Zeek's and Suricata's (default 0)"},
+	{.name = "client-key", .arg = "FILE", .kind = CLI_STRING, .field = O(client_key_path),
+	 .help = "hash client addresses with the key in FILE (created 0600 if missing;\n"
+		 "default with --state: client.key beside the state file)"},
 	{.name = "ca-file", .arg = "FILE", .kind = CLI_LIST, .field = O(trust.ca_files),
 	 .count = O(trust.n_ca_files), .cap = CS_MAX_TRUST_SOURCES, .name_arg = true,
 	 .error = "too many trust sources",
@@ -389,7 +392,7 @@ static const struct cli_spec spec = {
 		  "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output "
 		  "error,\n"
 		  "5 broken chains seen (--fail-on broken), 6 merge refused (a sensor's windows "
-		  "overlap).\n",
+		  "overlap,\nor different client keys).\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),
 };

@@ -17,6 +17,7 @@
 #include "cs_merge.h"
 #include "cs_addr.h"
 #include "cs_cli.h"
+#include "cs_clientkey.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_problems.h"
@@ -61,6 +62,9 @@ struct mg {
 	json_t *validation;
 	bool validation_mixed;
 	uint64_t chains_refused; /* chains the chain store had no room for */
+	char key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of the client hashes */
+	size_t key_file;   /* the first file that held client hashes */
+	char first_key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of file 0 */
 	bool oom;
 };
 
@@ -396,6 +400,34 @@ static bool keep_problems(void *ctx, const struct agg_server *s, const struct cs
 	return true;
 }
 
+/* Client hashes merge only under one key (cs_clientkey.h): every file that
+ * holds some must carry the same client_key_id as the first that did
+ * (none: CS_CLIENT_KEY_LEGACY). */
+static int merge_key_id(struct mg *m, size_t file, const json_t *doc)
+{
+	const char *id = state_key_id(doc);
+
+	if (!id)
+		return input_fail(m->files[file], "client_key_id: not a client key id");
+	if (file == 0)
+		snprintf(m->first_key_id, sizeof(m->first_key_id), "%s", id);
+	if (!state_holds_client_hashes(doc))
+		return CS_EXIT_OK;
+	if (!m->key_id[0]) {
+		snprintf(m->key_id, sizeof(m->key_id), "%s", id);
+		m->key_file = file;
+		return CS_EXIT_OK;
+	}
+	if (strcmp(id, m->key_id)) {
+		fprintf(stderr,
+			"chainsniff: %s: client_key_id %s, but %s has %s: client hashes made with "
+			"different keys cannot be merged (merged sensors share one --client-key file)\n",
+			m->files[file], id, m->files[m->key_file], m->key_id);
+		return CS_EXIT_OVERLAP;
+	}
+	return CS_EXIT_OK;
+}
+
 static int merge_file(struct mg *m, size_t file)
 {
 	const char *path = m->files[file];
@@ -415,7 +447,7 @@ static int merge_file(struct mg *m, size_t file)
 	    (rc = merge_validation(m, file, doc)) == CS_EXIT_OK) {
 		if (state_apply(m->e, doc, &ao, err, sizeof(err)) != CS_OK)
 			rc = input_fail(path, "%s", err);
-		else
+		else if ((rc = merge_key_id(m, file, doc)) == CS_EXIT_OK)
 			rc = merge_counters(m, file, doc);
 	}
 	m->chains_refused += ao.chains_refused;
@@ -840,6 +872,7 @@ static json_t *build(struct mg *m)
 	put(m, doc, "report_version", json_integer(CS_STATE_REPORT_VERSION));
 	put(m, doc, "generator", json_string("chainsniff " CS_VERSION));
 	put(m, doc, "sensor", json_string(one_name && m->nwins ? m->wins[0].name : "merged"));
+	put(m, doc, "client_key_id", json_string(m->key_id[0] ? m->key_id : m->first_key_id));
 	put(m, doc, "sensors", sensors);
 	if (engine_time_range(m->e, &first, &last)) {
 		put(m, doc, "first_seen", time_json(first));
@@ -1212,7 +1245,8 @@ static const struct cli_spec spec = {
 		    "REPORT.json...\n"
 		    "  Combines state-style reports (--state files, --format state, earlier merges) of\n"
 		    "  several sensors or days into one, ranked as chainsniff ranks.  Refuses (exit 6)\n"
-		    "  two reports holding the same sensor over overlapping time windows.\n",
+		    "  two reports holding the same sensor over overlapping time windows, and\n"
+		    "  reports whose client hashes were made with different client keys.\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),
 };

@@ -594,6 +594,8 @@ static void json_document(FILE *out, struct engine *e, const struct report_windo
 	jw_u64(&w, "report_version", 1);
 	jw_str(&w, "generator", "chainsniff " CS_VERSION);
 	jw_str(&w, "sensor", engine_sensor(e));
+	if (state) /* which key made the client hashes below (cs_clientkey.h) */
+		jw_str(&w, "client_key_id", clientset_key_id());
 	if (win)
 		json_window(&w, e, win);
 	if (engine_time_range(e, &first, &last)) {

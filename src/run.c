@@ -9,6 +9,7 @@
  * worst of what happened (docs/exit-codes.md).  No parsing of traffic.
  */
 #include "cs_run.h"
+#include "cs_clientkey.h"
 #include "cs_events.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
@@ -372,6 +373,39 @@ static void run_free(struct run *r)
 	ignore_free(r->ignore);
 }
 
+/* The key client addresses are hashed with (cs_clientkey.h): --client-key,
+ * else client.key beside --state; without either nothing keyed is kept
+ * across runs and the key of this process serves. */
+static int setup_client_key(const struct cs_options *o, char *err, size_t errlen)
+{
+	char def[4096];
+	const char *path = o->client_key_path;
+	uint8_t key[CS_CLIENT_KEY_LEN];
+	bool created;
+
+	if (!path && o->state_path) {
+		if (!clientkey_default_path(o->state_path, def, sizeof(def))) {
+			snprintf(err, errlen, "%s: path too long", o->state_path);
+			return CS_EXIT_INPUT;
+		}
+		path = def;
+	}
+	if (!path) {
+		if (o->format == CS_FORMAT_STATE)
+			fprintf(stderr, "chainsniff: note: no --client-key: this report's client hashes "
+				"use a key of this run only, so merge will not combine it with others\n");
+		return CS_EXIT_OK;
+	}
+	if (clientkey_load(path, key, &created, err, errlen) != CS_OK)
+		return CS_EXIT_INPUT;
+	clientset_set_key(key);
+	explicit_bzero(key, sizeof(key));
+	if (created)
+		fprintf(stderr, "chainsniff: %s: new client key (id %s); sensors whose reports are "
+			"merged need a copy of this file\n", path, clientset_key_id());
+	return CS_EXIT_OK;
+}
+
 static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
@@ -386,7 +420,10 @@ static int setup(struct run *r, char *err, size_t errlen)
 		.budget = o->iface != NULL,
 		.preparse = o->iface == NULL,
 	};
+	int rc = setup_client_key(o, err, errlen);
 
+	if (rc != CS_EXIT_OK)
+		return rc;
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;
 	o->eng.ignore = r->ignore;

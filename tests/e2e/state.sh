@@ -5,7 +5,8 @@
 # a first run; a corrupt one, one of another report_version and a merged
 # report are refused with one line (exit 1); and a run killed with SIGKILL
 # while it saves its state at every periodic report leaves a state file that
-# is whole JSON and loads.
+# is whole JSON and loads.  The client key beside the state: created 0600,
+# its id in the state, never the key; other keys and pre-key states refused.
 #   tests/e2e/state.sh BINARY
 set -u
 BIN=$(realpath "$1")
@@ -85,6 +86,34 @@ jq '.sensors = []' "$T/s.state" >"$T/merged.state"
 refused merged-report "$T/merged.state" "a merged report"
 "$BIN" -r "$A" "${TRUST[@]}" --format json -o "$T/plain.json"
 refused plain-report "$T/plain.json" "not a state file"
+
+# -- the client key (docs/operations.md, "Client key"): created beside the
+# state on the first run, mode 0600, 32 hex digits; the state carries its
+# id (first 8 bytes of SHA-256("chainsniff key id" || key), computed here
+# with openssl) and never the key; a state of another key, or of the fixed
+# pre-key hash (no client_key_id), and a key file open to others, refused
+K=$T/client.key
+key=$(cat "$K" 2>/dev/null)
+want=$( { printf 'chainsniff key id'; printf '%s' "$key" | xxd -r -p; } | openssl dgst -sha256 -r |
+	cut -c1-16)
+if [ "$(stat -c %a "$K" 2>/dev/null)" = 600 ] && [[ $key =~ ^[0-9a-f]{32}$ ]] &&
+   [ "$(wc -c <"$K")" = 33 ]; then
+	ok key-file-0600
+else
+	bad key-file-0600 "mode $(stat -c %a "$K" 2>&1), content ${key:0:40}"
+fi
+[ "$(jq -r .client_key_id "$T/s.state")" = "$want" ] && ok key-id || bad key-id \
+	"$(jq -r .client_key_id "$T/s.state"), openssl says $want"
+grep -qF "$key" "$T/s.state" && bad key-not-in-state "the key is in the state file" || ok key-not-in-state
+jq 'del(.client_key_id)' "$T/s.state" >"$T/legacy.state"
+refused legacy-fixed-key "$T/legacy.state" \
+	"legacy.state: written by an earlier chainsniff with the fixed client key .*move it aside"
+mkdir -p "$T/k" && cp "$T/s.state" "$T/k/other.state"
+"$BIN" -r "$A" --client-key "$T/k/client.key" -o /dev/null 2>/dev/null # another key, made first
+refused other-key "$T/k/other.state" "other.state: client_key_id $want, but this run's client key is"
+chmod 644 "$K"
+refused key-open-to-others "$T/s.state" "client.key: the client key is open to others \(mode 0644\): chmod 600"
+chmod 600 "$K"
 
 # -- a missing state file is a first run
 "$BIN" -r "$A" "${TRUST[@]}" --state "$T/first.state" --format json -o /dev/null 2>"$T/err"
