@@ -37,6 +37,9 @@
 #   OUT_DIR        where the summaries go [/var/lib/chainsniff/daily]
 #   MERGE_DIR      where the sensors' daily states are collected [$OUT_DIR/incoming]
 #   SENSOR         the sensor name in the report [the host name]
+#   CLIENT_KEY     the client key file, shared by every sensor whose daily
+#                  states are merged (docs/operations.md, "The client key")
+#                  [/var/lib/chainsniff/client.key]
 #   TOP            servers listed in the text summary [20]
 #   CHAINSNIFF_ARGS  more options for the capture run, split at white space
 #                  (e.g. "--ca-file /etc/chainsniff/roots.pem --server-net 192.0.2.0/24")
@@ -50,6 +53,7 @@ PCAP_PATTERN=${PCAP_PATTERN:-/var/log/pcap/*-%Y%m%d-*.pcap.gz}
 OUT_DIR=${OUT_DIR:-/var/lib/chainsniff/daily}
 MERGE_DIR=${MERGE_DIR:-$OUT_DIR/incoming}
 SENSOR=${SENSOR:-$(hostname)}
+CLIENT_KEY=${CLIENT_KEY:-/var/lib/chainsniff/client.key}
 TOP=${TOP:-20}
 read -r -a EXTRA <<<"${CHAINSNIFF_ARGS:-}"
 
@@ -126,7 +130,8 @@ captures)
 	unset IFS
 	[ ${#files[@]} -gt 0 ] || die "no captures for $DAY ($glob)"
 	base=chainsniff-daily-$TAME-$STAMP
-	common=(--sensor "$SENSOR" --format state -o "$TMP/$base.state.json" "${EXTRA[@]}")
+	common=(--sensor "$SENSOR" --client-key "$CLIENT_KEY" --format state
+		-o "$TMP/$base.state.json" "${EXTRA[@]}")
 	first=$(header "${files[0]}")
 	same=yes
 	case $first in a1b2c3d4* | d4c3b2a1* | a1b23c4d* | 4d3cb2a1*) ;; *) same=no ;; esac
