@@ -118,6 +118,7 @@ struct cs_options {
 	const char *dump_dir;      /* --dump-chains */
 	const char *events_path;   /* --events */
 	unsigned community_seed;   /* --community-id-seed (0..65535) */
+	const char *notices_path;  /* --notices */
 	struct trust_opts trust;   /* --ca-file, --ca-dir, --add-ca */
 	const char *intermediates; /* --intermediates */
 	int warn_days;             /* --warn-days */

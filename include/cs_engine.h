@@ -102,6 +102,7 @@ struct engine_config {
 	size_t nnets;
 	const struct ignore_list *ignore; /* --ignore: known problems left out */
 	const char *sensor;          /* --sensor name (borrowed) */
+	struct notices *notices;     /* optional: --notices (cs_notices.h), told every event */
 };
 
 struct engine;
@@ -138,6 +139,7 @@ const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
 struct judge *engine_judge(struct engine *e);
+struct notices *engine_notices(struct engine *e);
 /* The aggregate since the last engine_window_reset (periodic reports);
  * NULL unless engine_config.windows. */
 struct agg *engine_window(struct engine *e);

@@ -145,4 +145,17 @@
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
 
+/* SIEM outputs and evidence (--notices, --write-broken) ------------------- */
+
+/* Servers whose previous state --notices remembers (88 bytes a slot, twice
+ * this many slots: 11.5 MiB, allocated at start, touched as used): as many
+ * as the report's aggregate holds (CS_MAX_SERVERS). */
+#define CS_NOTICE_MAX_SERVERS 65536u
+/* Recent chains per server: a chain among them is no "chain_changed"
+ * (load balancers serve two or three certificates at once). */
+#define CS_NOTICE_CHAINS 4
+/* Deduplication window of --notices without --interval: one notice of a
+ * kind per server per hour of capture time. */
+#define CS_NOTICE_WINDOW_S 3600
+
 #endif

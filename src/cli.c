@@ -329,6 +329,9 @@ static const struct cli_option rows[] = {
 	{.name = "community-id-seed", .arg = "N", .kind = CLI_UINT, .field = O(community_seed),
 	 .size = sizeof(unsigned), .max = 65535, .error = "must be 0..65535",
 	 .help = "seed of the events' Community ID, as Zeek's and Suricata's (default 0)"},
+	{.name = "notices", .arg = "FILE", .kind = CLI_STRING, .field = O(notices_path),
+	 .help = "append one NDJSON line per change of a server's state (broken, fixed,\n"
+		 "chain changed, possible interception), one per kind per server and window"},
 	{.name = "client-key", .arg = "FILE", .kind = CLI_STRING, .field = O(client_key_path),
 	 .help = "hash client addresses with the key in FILE (created 0600 if missing;\n"
 		 "default with --state: client.key beside the state file)"},

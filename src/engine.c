@@ -10,6 +10,7 @@
 #include "cs_flow.h"
 #include "cs_judge.h"
 #include "cs_limits.h"
+#include "cs_notices.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ struct engine {
 	engine_event_fn on_event;
 	void *event_ctx;
 	struct judge *judge;
+	struct notices *notices;
 	bool live;
 	bool ordered;              /* files: count handshakes in the order they ended */
 	struct hs *parked;         /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
@@ -79,6 +81,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->on_event = cfg->on_event;
 	e->event_ctx = cfg->event_ctx;
 	e->judge = cfg->judge;
+	e->notices = cfg->notices;
 	e->live = cfg->live;
 	e->ordered = !cfg->live;
 	e->nets = cfg->nets;
@@ -265,6 +268,8 @@ static void emit_event(struct engine *e, const struct hs *h, const struct judge_
 
 	if (e->on_event)
 		e->on_event(e->event_ctx, &ev);
+	if (e->notices)
+		notices_handshake(e->notices, &ev);
 }
 
 /* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
@@ -735,6 +740,7 @@ const struct engine_input *engine_input(const struct engine *e, size_t i)
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct judge *engine_judge(struct engine *e) { return e->judge; }
+struct notices *engine_notices(struct engine *e) { return e->notices; }
 uint32_t engine_parked(const struct engine *e) { return e->nparked; }
 struct agg *engine_window(struct engine *e) { return e->window; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }

@@ -10,6 +10,7 @@
 #include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_judge.h"
+#include "cs_notices.h"
 #include "cs_timefmt.h"
 
 #include <inttypes.h>
@@ -188,6 +189,16 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 	jw_close(w, '}');
 }
 
+/* Caps of the outputs beside the report (--notices), 0 when not in use. */
+static void json_output_caps(struct jw *w, struct engine *e)
+{
+	struct notices_stats ns = {0};
+
+	if (engine_notices(e))
+		notices_get_stats(engine_notices(e), &ns);
+	jw_u64(w, "notice_servers", ns.servers_cap);
+}
+
 static void json_counters(struct jw *w, struct engine *e)
 {
 	const struct cs_decode_stats *d = engine_decode_stats(e);
@@ -222,6 +233,7 @@ static void json_counters(struct jw *w, struct engine *e)
 		jw_u64(w, "intermediates_pool", js.diag.pool_refused + js.diag.pool_evicted);
 		jw_u64(w, "missing_issuer_watch", js.diag.wants_refused);
 	}
+	json_output_caps(w, e);
 	jw_close(w, '}');
 
 	jw_open(w, "anomalies", '{');

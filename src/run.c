@@ -13,6 +13,7 @@
 #include "cs_events.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
+#include "cs_notices.h"
 #include "cs_sensor.h"
 #include "cs_state.h"
 
@@ -48,6 +49,8 @@ static void on_signal(int sig)
 struct run {
 	struct cs_options *o;
 	struct logfile *events; /* --events: standard output or a file appended to */
+	struct logfile *notices_log; /* --notices: the same */
+	struct notices *notices;
 	struct engine *e;
 	struct judge *judge;
 	struct sensor *sensor;
@@ -86,6 +89,8 @@ static void reload(struct run *r)
 	reload_requested = 0;
 	if (r->events)
 		logfile_reopen(r->events);
+	if (r->notices_log)
+		logfile_reopen(r->notices_log);
 	judge_reload(r->judge);
 }
 
@@ -366,11 +371,13 @@ static int64_t last_time(struct engine *e)
 
 static void run_free(struct run *r)
 {
-	logfile_close(r->events);
 	sensor_free(r->sensor);
-	engine_free(r->e);
+	engine_free(r->e); /* may still tell the notices and events of flows it ends */
 	judge_free(r->judge);
 	ignore_free(r->ignore);
+	notices_free(r->notices);
+	logfile_close(r->notices_log);
+	logfile_close(r->events);
 }
 
 /* The key client addresses are hashed with (cs_clientkey.h): --client-key,
@@ -442,36 +449,65 @@ static int setup(struct run *r, char *err, size_t errlen)
 	return r->sensor ? CS_EXIT_OK : CS_EXIT_OUTPUT;
 }
 
-/* --events: opened before anything is read (cs_logfile.h). */
-static int open_events(struct run *r)
+/* A log opened before anything is read (cs_logfile.h); path NULL: none. */
+static int open_log(const char *path, struct logfile **out)
 {
-	const char *path = r->o->events_path;
 	char err[512];
 
 	if (!path)
 		return CS_EXIT_OK;
-	if (!(r->events = logfile_open(path, err, sizeof(err)))) {
+	if (!(*out = logfile_open(path, err, sizeof(err)))) {
 		fprintf(stderr, "chainsniff: %s\n", err);
 		return CS_EXIT_OUTPUT;
 	}
-	r->o->eng.on_event = on_handshake;
-	r->o->eng.event_ctx = r;
 	return CS_EXIT_OK;
 }
 
-/* Exit 4 when any event line was lost, during the run or now. */
-static int close_events(struct run *r)
+/* --events and --notices, before the engine is made (it is told of both). */
+static int open_logs(struct run *r)
+{
+	struct cs_options *o = r->o;
+	int rc = open_log(o->events_path, &r->events);
+
+	if (rc == CS_EXIT_OK)
+		rc = open_log(o->notices_path, &r->notices_log);
+	if (rc != CS_EXIT_OK)
+		return rc;
+	if (r->events) {
+		o->eng.on_event = on_handshake;
+		o->eng.event_ctx = r;
+	}
+	if (r->notices_log) {
+		struct notices_opts no = {
+			.out = r->notices_log,
+			.window_s = o->interval ? o->interval : CS_NOTICE_WINDOW_S,
+			.community_seed = (uint16_t)o->community_seed,
+		};
+
+		if (!(r->notices = notices_new(&no))) {
+			cli_fail(o->notices_path, "out of memory");
+			return CS_EXIT_OUTPUT;
+		}
+		o->eng.notices = r->notices;
+	}
+	return CS_EXIT_OK;
+}
+
+/* Exit 4 when any line of a log was lost, during the run or now. */
+static int close_log(struct logfile *lf, const char *path, const char *what)
 {
 	uint64_t lost, reopens;
 
-	logfile_failures(r->events, &lost, &reopens);
-	if (!logfile_close(r->events)) {
-		cli_fail(r->o->events_path, strerror(errno));
+	if (!lf)
+		return CS_EXIT_OK;
+	logfile_failures(lf, &lost, &reopens);
+	if (!logfile_close(lf)) {
+		cli_fail(path, strerror(errno));
 		return CS_EXIT_OUTPUT;
 	}
 	if (lost) {
-		fprintf(stderr, "chainsniff: %s: %" PRIu64 " event line(s) could not be written\n",
-			r->o->events_path, lost);
+		fprintf(stderr, "chainsniff: %s: %" PRIu64 " %s line(s) could not be written\n", path,
+			lost, what);
 		return CS_EXIT_OUTPUT;
 	}
 	return CS_EXIT_OK;
@@ -483,7 +519,8 @@ static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
-	bool events_on_stdout = o->events_path && !strcmp(o->events_path, "-");
+	bool events_on_stdout = (o->events_path && !strcmp(o->events_path, "-")) ||
+				(o->notices_path && !strcmp(o->notices_path, "-"));
 
 	if (o->report_dir && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
 					   "final") != CS_OK) {
@@ -494,10 +531,11 @@ static int finish(struct run *r)
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	if (o->dump_dir)
 		rc = cs_exit_worse(rc, dump_chains(r->e, o->dump_dir));
-	if (r->events)
-		rc = cs_exit_worse(rc, close_events(r));
+	rc = cs_exit_worse(rc, close_log(r->events, o->events_path, "event"));
 	r->events = NULL;
-	if (!(events_on_stdout && !o->out_path)) /* the events are the report */
+	rc = cs_exit_worse(rc, close_log(r->notices_log, o->notices_path, "notice"));
+	r->notices_log = NULL;
+	if (!(events_on_stdout && !o->out_path)) /* the lines are the report */
 		rc = cs_exit_worse(rc, write_report(r->e, o));
 	return rc;
 }
@@ -510,8 +548,10 @@ int run_main(struct cs_options *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	if ((rc = open_events(&r)) != CS_EXIT_OK)
+	if ((rc = open_logs(&r)) != CS_EXIT_OK) {
+		run_free(&r);
 		return rc;
+	}
 	rc = setup(&r, err, sizeof(err));
 	if (rc != CS_EXIT_OK) {
 		fprintf(stderr, "chainsniff: %s\n", err);
