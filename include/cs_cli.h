@@ -119,6 +119,7 @@ struct cs_options {
 	const char *events_path;   /* --events */
 	unsigned community_seed;   /* --community-id-seed (0..65535) */
 	const char *notices_path;  /* --notices */
+	const char *broken_pcap;   /* --write-broken */
 	struct trust_opts trust;   /* --ca-file, --ca-dir, --add-ca */
 	const char *intermediates; /* --intermediates */
 	int warn_days;             /* --warn-days */

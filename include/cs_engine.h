@@ -103,6 +103,7 @@ struct engine_config {
 	const struct ignore_list *ignore; /* --ignore: known problems left out */
 	const char *sensor;          /* --sensor name (borrowed) */
 	struct notices *notices;     /* optional: --notices (cs_notices.h), told every event */
+	struct evidence *evidence;   /* optional: --write-broken (cs_evidence.h) */
 };
 
 struct engine;
@@ -140,6 +141,7 @@ struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
 struct judge *engine_judge(struct engine *e);
 struct notices *engine_notices(struct engine *e);
+struct evidence *engine_evidence(struct engine *e);
 /* The aggregate since the last engine_window_reset (periodic reports);
  * NULL unless engine_config.windows. */
 struct agg *engine_window(struct engine *e);

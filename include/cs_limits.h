@@ -157,5 +157,18 @@
 /* Deduplication window of --notices without --interval: one notice of a
  * kind per server per hour of capture time. */
 #define CS_NOTICE_WINDOW_S 3600
+/* --write-broken: packets of handshakes in progress, held until their
+ * verdict says whether they are evidence.  The pool is reserved at start
+ * (pages touched as used) in chunks, so holding a packet never allocates;
+ * a handshake is a few KiB (10,000 at once fit), the largest real one
+ * (332 KiB certificate) about 360 KiB. */
+#define CS_EVIDENCE_MEMCAP (64u * 1024 * 1024)
+#define CS_EVIDENCE_CHUNK 256u
+/* Bytes held for one connection: both directions of a handshake at their
+ * reassembly caps (CS_FLOW_DIR_CAP) plus headers and ACKs; beyond it the
+ * rest of the connection is not kept (counted: caps.evidence_flow_cap). */
+#define CS_EVIDENCE_FLOW_CAP (2u * CS_FLOW_DIR_CAP + 512u * 1024)
+/* Link types of one run written to evidence files (one file each). */
+#define CS_EVIDENCE_LINKTYPES 8
 
 #endif

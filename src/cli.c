@@ -332,6 +332,9 @@ static const struct cli_option rows[] = {
 	{.name = "notices", .arg = "FILE", .kind = CLI_STRING, .field = O(notices_path),
 	 .help = "append one NDJSON line per change of a server's state (broken, fixed,\n"
 		 "chain changed, possible interception), one per kind per server and window"},
+	{.name = "write-broken", .arg = "FILE", .kind = CLI_STRING, .field = O(broken_pcap),
+	 .help = "write the packets of every handshake whose chain is broken to the\n"
+		 "pcap FILE (created 0640, replaced)"},
 	{.name = "client-key", .arg = "FILE", .kind = CLI_STRING, .field = O(client_key_path),
 	 .help = "hash client addresses with the key in FILE (created 0600 if missing;\n"
 		 "default with --state: client.key beside the state file)"},

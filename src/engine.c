@@ -34,6 +34,7 @@ struct engine {
 	void *event_ctx;
 	struct judge *judge;
 	struct notices *notices;
+	struct evidence *evidence;
 	bool live;
 	bool ordered;              /* files: count handshakes in the order they ended */
 	struct hs *parked;         /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
@@ -82,6 +83,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->event_ctx = cfg->event_ctx;
 	e->judge = cfg->judge;
 	e->notices = cfg->notices;
+	e->evidence = cfg->evidence;
 	e->live = cfg->live;
 	e->ordered = !cfg->live;
 	e->nets = cfg->nets;
@@ -209,6 +211,7 @@ struct hs {
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
 	int64_t start_ts, end_ts;      /* the connection's first packet, the handshake's last */
+	struct evidence_buf evidence;  /* its packets (--write-broken), until the verdict */
 	/* while it waits for its verdict (engine slots) */
 	bool ready, have_result;
 	struct judge_result r;
@@ -272,8 +275,20 @@ static void emit_event(struct engine *e, const struct hs *h, const struct judge_
 		notices_handshake(e->notices, &ev);
 }
 
+/* --write-broken: a broken handshake's packets are evidence; others are
+ * given back. */
+static void settle_evidence(struct engine *e, struct hs *h, bool broken)
+{
+	if (!e->evidence)
+		return;
+	if (broken)
+		evidence_write(e->evidence, &h->evidence);
+	else
+		evidence_release(e->evidence, &h->evidence);
+}
+
 /* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
-static void account(struct engine *e, const struct hs *h, const struct judge_result *r)
+static void account(struct engine *e, struct hs *h, const struct judge_result *r)
 {
 	struct agg_handshake a = {
 		.server_ip = &h->server_ip,
@@ -303,6 +318,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 	}
 	if (!h->have_server || !server_wanted(e, a.server_ip)) {
 		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
+		settle_evidence(e, h, false);
 		return;
 	}
 	if (e->ignore)
@@ -315,6 +331,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 	if (e->window)
 		agg_add(e->window, &a);
 	emit_event(e, h, r, true, a.broken, a.problems);
+	settle_evidence(e, h, a.broken);
 }
 
 /* ---- handshakes waiting for their verdict ------------------------------------ */
@@ -424,7 +441,7 @@ static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */
-static void judge_or_hold(struct engine *e, const struct hs *h)
+static void judge_or_hold(struct engine *e, struct hs *h)
 {
 	struct judge_result r, *rp = NULL;
 	uint32_t i = PARK_NONE;
@@ -466,6 +483,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 			e->t.chains_unattributed++;
 		f->counted = true;
 		release_flow_buffers(e, f);
+		if (e->evidence) /* no TLS handshake: nothing to judge */
+			evidence_release(e->evidence, &f->evidence);
 		return;
 	}
 	f->counted = true;
@@ -527,6 +546,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.counted_ts = e->now;
 	h.start_ts = f->first_ts;
 	h.end_ts = f->last_ts;
+	h.evidence = f->evidence; /* moves with the handshake */
+	memset(&f->evidence, 0, sizeof(f->evidence));
 	release_flow_buffers(e, f);
 	judge_or_hold(e, &h);
 }
@@ -700,6 +721,8 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;
 	track_tcp_flags(f, dir, &p);
+	if (e->evidence && !f->bypass && !f->closed)
+		evidence_hold(e->evidence, &f->evidence, fr); /* before the segment may end the handshake */
 	if (!f->bypass && !f->closed)
 		handle_segment(e, f, dir, &p, in, fr);
 	if ((p.flags & CS_TCP_RST) || (f->fin[0] && f->fin[1])) {
@@ -741,6 +764,7 @@ struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct judge *engine_judge(struct engine *e) { return e->judge; }
 struct notices *engine_notices(struct engine *e) { return e->notices; }
+struct evidence *engine_evidence(struct engine *e) { return e->evidence; }
 uint32_t engine_parked(const struct engine *e) { return e->nparked; }
 struct agg *engine_window(struct engine *e) { return e->window; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }

@@ -9,6 +9,7 @@
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
+#include "cs_evidence.h"
 #include "cs_judge.h"
 #include "cs_notices.h"
 #include "cs_timefmt.h"
@@ -189,14 +190,20 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 	jw_close(w, '}');
 }
 
-/* Caps of the outputs beside the report (--notices), 0 when not in use. */
+/* Caps of the outputs beside the report (--notices, --write-broken), 0
+ * when not in use. */
 static void json_output_caps(struct jw *w, struct engine *e)
 {
 	struct notices_stats ns = {0};
+	struct evidence_stats es = {0};
 
 	if (engine_notices(e))
 		notices_get_stats(engine_notices(e), &ns);
+	if (engine_evidence(e))
+		evidence_get_stats(engine_evidence(e), &es);
 	jw_u64(w, "notice_servers", ns.servers_cap);
+	jw_u64(w, "evidence_memcap", es.memcap);
+	jw_u64(w, "evidence_flow_cap", es.flow_cap);
 }
 
 static void json_counters(struct jw *w, struct engine *e)
@@ -505,6 +512,23 @@ static void json_server_id(struct jw *w, const struct agg_server *s)
 	}
 }
 
+/* A broken server's handshakes found again: tcpdump's and tshark's filters. */
+static void json_evidence_filter(struct jw *w, const struct agg_server *s)
+{
+	char bpf[CS_EVIDENCE_FILTER_LEN], tshark[CS_EVIDENCE_FILTER_LEN];
+
+	if (!s->broken_handshakes) {
+		jw_null(w, "evidence_filter");
+		return;
+	}
+	evidence_filters(&s->ip, s->port, s->has_sni ? s->sni : NULL, s->sni_len, bpf, sizeof(bpf),
+			 tshark, sizeof(tshark));
+	jw_open(w, "evidence_filter", '{');
+	jw_str(w, "bpf", bpf);
+	jw_str(w, "tshark", tshark);
+	jw_close(w, '}');
+}
+
 static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
 {
 	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
@@ -536,6 +560,7 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_close(w, '}');
 	json_server_problems(w, e, s);
 	json_rejections(w, s);
+	json_evidence_filter(w, s);
 	jw_open(w, "chains", '[');
 	for (uint32_t i = 0; i < s->nchains; i++)
 		json_chain(w, e, s, &s->chains[i]);

@@ -11,6 +11,7 @@
 #include "cs_run.h"
 #include "cs_clientkey.h"
 #include "cs_events.h"
+#include "cs_evidence.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
 #include "cs_notices.h"
@@ -51,6 +52,7 @@ struct run {
 	struct logfile *events; /* --events: standard output or a file appended to */
 	struct logfile *notices_log; /* --notices: the same */
 	struct notices *notices;
+	struct evidence *evidence; /* --write-broken */
 	struct engine *e;
 	struct judge *judge;
 	struct sensor *sensor;
@@ -376,6 +378,7 @@ static void run_free(struct run *r)
 	judge_free(r->judge);
 	ignore_free(r->ignore);
 	notices_free(r->notices);
+	evidence_free(r->evidence);
 	logfile_close(r->notices_log);
 	logfile_close(r->events);
 }
@@ -463,7 +466,8 @@ static int open_log(const char *path, struct logfile **out)
 	return CS_EXIT_OK;
 }
 
-/* --events and --notices, before the engine is made (it is told of both). */
+/* --events, --notices and --write-broken, before the engine is made (it is
+ * told of them) and before privileges are dropped. */
 static int open_logs(struct run *r)
 {
 	struct cs_options *o = r->o;
@@ -490,7 +494,28 @@ static int open_logs(struct run *r)
 		}
 		o->eng.notices = r->notices;
 	}
+	if (o->broken_pcap) {
+		char err[512];
+
+		if (!(r->evidence = evidence_new(o->broken_pcap, err, sizeof(err)))) {
+			fprintf(stderr, "chainsniff: %s\n", err);
+			return CS_EXIT_OUTPUT;
+		}
+		o->eng.evidence = r->evidence;
+	}
 	return CS_EXIT_OK;
+}
+
+/* --write-broken: the files closed; a run without a broken handshake still
+ * leaves a valid pcap, of the first input's link type. */
+static int close_evidence(struct run *r)
+{
+	const struct engine_input *in = engine_ninputs(r->e) ? engine_input(r->e, 0) : NULL;
+	int lt = in && in->nlinktypes ? in->linktypes[0] : CS_LINKTYPE_ETHERNET;
+
+	if (!r->evidence || evidence_close(r->evidence, lt))
+		return CS_EXIT_OK;
+	return CS_EXIT_OUTPUT;
 }
 
 /* Exit 4 when any line of a log was lost, during the run or now. */
@@ -514,7 +539,8 @@ static int close_log(struct logfile *lf, const char *path, const char *what)
 }
 
 /* After the last frame, in this order: the final periodic report, the
- * state, the chain dump, the events file, the report. */
+ * state, the chain dump, the events and notices files, the evidence, the
+ * report. */
 static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
@@ -535,6 +561,7 @@ static int finish(struct run *r)
 	r->events = NULL;
 	rc = cs_exit_worse(rc, close_log(r->notices_log, o->notices_path, "notice"));
 	r->notices_log = NULL;
+	rc = cs_exit_worse(rc, close_evidence(r));
 	if (!(events_on_stdout && !o->out_path)) /* the lines are the report */
 		rc = cs_exit_worse(rc, write_report(r->e, o));
 	return rc;
