@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "cs_capture.h"
-#include "cs_diag.h"
 #include "cs_engine.h"
+#include "cs_judge.h"
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_trust.h"
@@ -41,7 +41,7 @@ static const char *const captures[] = {
 };
 
 struct fixture {
-	struct cs_trust *trust;
+	struct trust_opts trust;
 	char dir[64];
 	char *small;       /* state text of diag-client-rejects alone */
 	size_t small_len;
@@ -51,18 +51,20 @@ struct fixture {
 
 static struct fixture fx;
 
-/* Each engine has its own diagnosis: a diag caches verdicts by chain id,
- * which only means something within one chain store. */
+/* Each engine has its own judge (synchronous, as for files): verdicts are
+ * cached by chain id, which only means something within one chain store. */
 static struct engine *new_engine(void)
 {
-	struct diag_opts dopts = {CS_DIAG_WARN_DAYS_DEFAULT};
+	struct judge_opts jo = {.trust = &fx.trust, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
 	struct engine_config cfg = {
 		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit",
 	};
 	struct engine *e;
+	char err[256];
 
-	cfg.diag = diag_new(fx.trust, &dopts);
-	assert_non_null(cfg.diag);
+	cfg.judge = judge_new(&jo, err, sizeof(err));
+	if (!cfg.judge)
+		fail_msg("judge_new: %s", err);
 	e = engine_new(&cfg);
 	assert_non_null(e);
 	return e;
@@ -70,10 +72,10 @@ static struct engine *new_engine(void)
 
 static void free_engine(struct engine *e)
 {
-	struct diag *d = engine_diag(e);
+	struct judge *j = engine_judge(e);
 
 	engine_free(e);
-	diag_free(d);
+	judge_free(j);
 }
 
 static void feed(struct engine *e, const char *path)
@@ -115,13 +117,10 @@ static void write_file(const char *path, const char *p, size_t n)
 
 static int setup(void **state)
 {
-	struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
 	struct engine *e;
-	char err[256];
 
 	(void)state;
-	if (trust_load(&to, &fx.trust, err, sizeof(err)) != CS_OK)
-		return -1;
+	fx.trust = (struct trust_opts){.ca_files = {TRUST}, .n_ca_files = 1};
 	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_state.XXXXXX");
 	if (!mkdtemp(fx.dir))
 		return -1;
@@ -146,7 +145,6 @@ static int teardown(void **state)
 	(void)state;
 	free(fx.small);
 	free(fx.full);
-	trust_free(fx.trust);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
 	return system(cmd) == 0 ? 0 : -1;
 }

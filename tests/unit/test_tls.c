@@ -582,12 +582,12 @@ static void test_full_tls12(void **state)
 	assert_non_null(ch);
 	assert_int_equal(ch->n_certs, 3);
 	for (size_t i = 0; i < 3; i++) {
-		assert_true(ch->certs[i].parsed);
-		assert_int_equal(ch->certs[i].der_len, certs[i].n);
-		assert_memory_equal(ch->certs[i].der, certs[i].p, certs[i].n);
+		assert_true(cert_facts(ch->certs[i])->parsed);
+		assert_int_equal(ch->certs[i]->der_len, certs[i].n);
+		assert_memory_equal(ch->certs[i]->der, certs[i].p, certs[i].n);
 	}
-	assert_string_equal(ch->certs[0].subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
-	assert_string_equal(ch->certs[2].subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
+	assert_string_equal(cert_facts(ch->certs[0])->subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
+	assert_string_equal(cert_facts(ch->certs[2])->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 
 	h_feed(h, CLI, client_finish());
@@ -613,8 +613,8 @@ static void test_full_conversation(void **state)
 	const struct cs_chain *ch = tls_server_chain(&h->c);
 
 	assert_tls12_chain(h, 3);
-	assert_false(ch->certs[0].parsed);
-	assert_memory_equal(ch->certs[1].der, synth_certs[1].p, synth_certs[1].n);
+	assert_false(cert_facts(ch->certs[0])->parsed);
+	assert_memory_equal(ch->certs[1]->der, synth_certs[1].p, synth_certs[1].n);
 	for (int d = 0; d < 2; d++)
 		assert_int_equal(h->npend[d], 0);
 }

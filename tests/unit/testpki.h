@@ -155,24 +155,31 @@ static inline uint8_t *tp_der(X509 *x, size_t *len)
 	return out;
 }
 
-/* Intern the chain of n certificates into st (the store copies them). */
-static inline const struct cs_chain *tp_intern(struct cs_chain_store *st, X509 *const *xs, size_t n)
+/* Intern the chain of the n malloc'd DER entries in s into st, and free
+ * them (the store keeps its own copy). */
+static inline const struct cs_chain *tp_intern_der(struct cs_chain_store *st, struct cs_slice *s,
+						   size_t n)
 {
-	struct cs_slice s[CS_MAX_CHAIN_CERTS];
-	uint8_t *der[CS_MAX_CHAIN_CERTS];
 	const struct cs_chain *c = NULL;
 	bool added;
 
-	assert_true(n <= CS_MAX_CHAIN_CERTS);
-	for (size_t i = 0; i < n; i++) {
-		der[i] = tp_der(xs[i], &s[i].n);
-		s[i].p = der[i];
-	}
 	assert_int_equal(chain_store_intern(st, s, n, &c, &added), CS_OK);
 	for (size_t i = 0; i < n; i++)
-		free(der[i]);
+		free((void *)(uintptr_t)s[i].p);
 	assert_non_null(c);
+	assert_int_equal(c->n_certs, n);
 	return c;
+}
+
+/* Intern the chain of n certificates into st. */
+static inline const struct cs_chain *tp_intern(struct cs_chain_store *st, X509 *const *xs, size_t n)
+{
+	struct cs_slice s[CS_MAX_CHAIN_CERTS];
+
+	assert_true(n <= CS_MAX_CHAIN_CERTS);
+	for (size_t i = 0; i < n; i++)
+		s[i].p = tp_der(xs[i], &s[i].n);
+	return tp_intern_der(st, s, n);
 }
 
 /* SHA-256 of n bytes. */
