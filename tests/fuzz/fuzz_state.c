@@ -3,9 +3,9 @@
  *
  * Input: a whole state file.  It is written to a memfd (a temporary file
  * where memfd_create is missing) and restored with state_load() into a
- * fresh engine, judged by a diagnosis as `chainsniff --state` does (trust
- * store pcaps/lab/pki/trust.pem, loaded once, when the target runs from the
- * repository root; without it there is no diagnosis).  A refusal must say
+ * fresh engine, judged as `chainsniff --state` does (a synchronous judge
+ * with the trust store pcaps/lab/pki/trust.pem when the target runs from
+ * the repository root; without it there is no judge).  A refusal must say
  * why, on one line.  A file that loads is saved again with
  * report_json_state(), and what chainsniff saves it must restore: that text
  * loads into another fresh engine, which saves the same text again (a
@@ -19,18 +19,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cs_diag.h"
 #include "cs_engine.h"
+#include "cs_judge.h"
 #include "cs_report.h"
 #include "cs_state.h"
-#include "cs_trust.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct cs_trust *trust;
-static bool trust_tried;
+static bool have_trust, trust_tried;
 
 static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
 {
@@ -62,22 +60,22 @@ static int make_file(const uint8_t *data, size_t size, char *path, size_t pathle
 
 static struct engine *new_engine(void)
 {
-	struct diag_opts dopts = {CS_DIAG_WARN_DAYS_DEFAULT};
+	static const struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
+	struct judge_opts jo = {.trust = &to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
 	struct engine_config cfg = {
 		.max_flows = 64, .buffer_memcap = 1u << 20, .sensor = "fuzz",
 	};
 	struct engine *e;
+	char err[256];
 
 	if (!trust_tried) {
-		struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
-		char err[256];
-
 		trust_tried = true;
-		if (trust_load(&to, &trust, err, sizeof err) != CS_OK)
-			trust = NULL; /* not run from the repository root */
+		have_trust = access(TRUST, R_OK) == 0; /* not run from the repository root */
 	}
-	if (trust && !(cfg.diag = diag_new(trust, &dopts)))
+	if (have_trust && !(cfg.judge = judge_new(&jo, err, sizeof err))) {
+		fprintf(stderr, "fuzz_state: judge_new: %s\n", err);
 		abort();
+	}
 	if (!(e = engine_new(&cfg)))
 		abort();
 	return e;
@@ -85,10 +83,10 @@ static struct engine *new_engine(void)
 
 static void free_engine(struct engine *e)
 {
-	struct diag *d = engine_diag(e);
+	struct judge *j = engine_judge(e);
 
 	engine_free(e);
-	diag_free(d);
+	judge_free(j);
 }
 
 /* state_load() of these bytes into e; err must explain any failure.

@@ -66,9 +66,12 @@ static void check_results(const struct tls_conn *c)
 	if (ch) {
 		if (ch->n_certs == 0 || ch->n_certs > CS_MAX_CHAIN_CERTS || c->server < 0)
 			abort();
-		for (size_t i = 0; i < ch->n_certs; i++)
-			sink += ch->certs[i].der[ch->certs[i].der_len - 1] +
-				strlen(ch->certs[i].subject) + strlen(ch->certs[i].issuer);
+		for (size_t i = 0; i < ch->n_certs; i++) {
+			const struct cs_cert_facts *f = cert_facts(ch->certs[i]);
+
+			sink += ch->certs[i]->der[ch->certs[i]->der_len - 1] + strlen(f->subject) +
+				strlen(f->issuer);
+		}
 	}
 	if (c->sni[c->sni_len] != '\0')
 		abort(); /* the name may hold NULs: sni_len counts */
