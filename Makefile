@@ -28,20 +28,30 @@ CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SRCS     := $(sort $(wildcard src/*.c))
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))
-LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/obj/%.o)
+# data compiled in: the root-store timeline (src/timeline.c)
+GENOBJS  := $(B)/obj/timeline_data.o
+LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/obj/%.o) $(GENOBJS)
 TESTSRCS := $(sort $(wildcard tests/unit/test_*.c))
 TESTBINS := $(TESTSRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BIN      := $(B)/chainsniff
 
-.PHONY: all deps check unit e2e fuzz-replay demo bench clean
+.PHONY: all deps check unit e2e fuzz-replay demo bench bench-tools clean
 all: $(BIN)
 
 deps:
 	@scripts/deps.sh
 
 $(B)/obj/%.o: src/%.c | $(B)/obj
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/timeline_data.c: data/root-timeline.json scripts/embed.sh | $(B)/gen
+	@echo "  GEN $@"
+	@scripts/embed.sh timeline_builtin $< > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: $(B)/gen/%.c | $(B)/obj
 	@echo "  CC  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -60,7 +70,7 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
 	@echo "  CC  $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
 
-$(B)/obj $(B)/tests $(B)/fuzz:
+$(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 	mkdir -p $@
 
 unit: $(TESTBINS)
@@ -88,9 +98,34 @@ demo: deps
 	$(BIN) -r pcaps/real/zeek__tls__missing-intermediate.pcap -r pcaps/lab/freq-three-servers.pcap \
 		--add-ca pcaps/lab/pki/root.pem --all
 
+# Benchmark tools (not part of chainsniff): the workload generator and the
+# bare libpcap read loop, with the project's warnings, always optimised.
+BENCHB     := build/bench
+BENCHTOOLS := $(BENCHB)/benchgen $(BENCHB)/pcaploop
+BENCHFLAGS := -std=c11 -O2 -g $(WARN) -fstack-protector-strong -fPIE \
+              -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+BENCHGEN   := scripts/benchgen.c $(sort $(wildcard scripts/benchgen/*.c))
+
+bench-tools: $(BENCHTOOLS)
+
+$(BENCHB)/benchgen: $(BENCHGEN) scripts/benchgen/benchgen.h | $(BENCHB)
+	@echo "  CC  $@"
+	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -o $@ $(BENCHGEN) \
+		-pie -Wl,-z,relro,-z,now $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -lm
+
+$(BENCHB)/pcaploop: scripts/pcaploop.c | $(BENCHB)
+	@echo "  CC  $@"
+	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ $< \
+		-pie -Wl,-z,relro,-z,now $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+
+$(BENCHB):
+	mkdir -p $@
+
+# BENCH_ARGS: options of scripts/bench.sh (--quick, --profiles a,b, --live, ...)
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN)
-	scripts/bench.sh $(BIN)
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(BIN) bench-tools
+	scripts/bench.sh --bin $(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf build

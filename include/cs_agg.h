@@ -122,9 +122,4 @@ struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s,
 /* A restored entry's rejections: find or create the one for alert. */
 struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert);
 
-/* Compare addresses as numbers, IPv4 before IPv6. */
-int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b);
-/* Text form (dotted quad or RFC 5952) into buf (INET6_ADDRSTRLEN bytes). */
-const char *cs_addr_str(const struct cs_addr *a, char *buf, size_t len);
-
 #endif

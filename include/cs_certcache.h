@@ -8,7 +8,7 @@
  * judged.  A signature check is remembered by (SHA-256 of the signed
  * certificate, SHA-256 of the issuer's SubjectPublicKeyInfo): verified once
  * whatever chain, trust store or report asks again.  The memo is a
- * 4-way set-associative table; a full set forgets its oldest entry
+ * 8-way set-associative table; a full set forgets its oldest entry
  * (counted), which only costs a verification later.
  *
  * Each key carries an estimated cost of one verification in microseconds

@@ -29,6 +29,8 @@
 
 #define CS_SHA256_LEN 32
 
+struct x509_st;
+
 /* Facts about one certificate.  Strings are NUL-terminated and NOT
  * escaped: subject/issuer are RFC 4514 strings as OpenSSL prints them
  * (UTF-8 kept), which may hold any byte the certificate carried; the
@@ -50,6 +52,7 @@ struct cs_cert {
 	size_t der_len;
 	uint32_t id;          /* dense index among certificates, 0-based */
 	struct cs_cert_facts *_Atomic facts; /* see cert_facts() */
+	struct x509_st *_Atomic parsed; /* cert_preparse(): taken by cert_take_parsed() */
 };
 
 struct cs_chain {
@@ -96,14 +99,20 @@ uint64_t chain_store_hint_hits(const struct cs_chain_store *st);
  * rejects, or with bytes after the certificate, has parsed=false.  Never
  * NULL: when memory runs out, an empty unparsed record that is not kept. */
 const struct cs_cert_facts *cert_facts(struct cs_cert *c);
+/* The same, from x: the caller's parse of exactly c->der (saves one). */
+const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x);
+
+/* Parse c once ahead of its analysis, on another thread than the
+ * analysis's (a file's reader has time to spare; a live capture does not
+ * call this).  cert_take_parsed() hands the object over (NULL if none, or
+ * not parseable: the taker parses itself). */
+void cert_preparse(struct cs_cert *c);
+struct x509_st *cert_take_parsed(struct cs_cert *c);
 
 /* Write the chain as PEM to DIR/<sha256hex>.pem unless it exists: every
  * entry as the CERTIFICATE block of its DER exactly as sent (unparsed ones
- * too), in sent order, mode 0644, via a temporary file and rename(2).
+ * too), in sent order, mode 0644, with atomic_write (cs_atomicfile.h).
  * "" means ".".  CS_IO with errno set on failure. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir);
-
-/* Lowercase hex of n bytes into out (2n+1 bytes). */
-void hex_lower(const uint8_t *b, size_t n, char *out);
 
 #endif

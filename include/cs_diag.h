@@ -61,7 +61,8 @@ struct diag_verdict {
 	uint8_t unknown_reason;     /* enum diag_unknown */
 	uint32_t epoch;             /* the trust store it was made against (judge.c) */
 	uint32_t checks;            /* signature checks made, memo answers included */
-	uint64_t cost;              /* their estimated microseconds */
+	uint64_t cost;              /* their estimated microseconds (the budget's measure) */
+	uint64_t spent;             /* estimated microseconds of the verifications really made */
 	const char *leaf_names;     /* the leaf's DNS names, for hostname_mismatch */
 	struct diag_verdict *older; /* judge.c: the chain's verdicts of other windows */
 	size_t nproblems;

@@ -84,6 +84,7 @@ struct engine_config {
 	void *event_ctx;
 	struct judge *judge;         /* optional: judge every chain (cs_judge.h) */
 	bool live;                   /* a live capture: never wait for a verdict */
+	bool windows;                /* keep the window aggregate (periodic reports) */
 	bool have_at;                /* --at: validate at this time (seconds) */
 	int64_t at;
 	const struct cs_cidr *nets;  /* --server-net: report only these servers */
@@ -126,7 +127,8 @@ const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
 struct judge *engine_judge(struct engine *e);
-/* The aggregate since the last engine_window_reset (periodic reports). */
+/* The aggregate since the last engine_window_reset (periodic reports);
+ * NULL unless engine_config.windows. */
 struct agg *engine_window(struct engine *e);
 bool engine_window_reset(struct engine *e);
 const struct ignore_list *engine_ignore(const struct engine *e);

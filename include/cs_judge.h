@@ -34,7 +34,11 @@ struct judge_opts {
 	const struct trust_opts *trust; /* what to load, and reload on SIGHUP */
 	int warn_days;                  /* < 0: default */
 	const char *intermediates;      /* --intermediates, or NULL */
-	bool threaded;
+	bool threaded;                  /* analyses on a thread of their own (judge_start) */
+	bool budget;                    /* defer analyses past the per-second rate (live) */
+	bool preparse;                  /* threaded: the caller parses a new chain's
+					 * certificates before asking (files) */
+	uint32_t max_tokens;            /* handshakes the caller may hold; 0: CS_ENGINE_MAX_PARKED */
 	uint64_t rate_us;               /* 0: CS_JUDGE_RATE_US */
 	uint64_t burst_us;              /* 0: CS_JUDGE_BURST_US */
 	uint32_t max_checks;            /* per analysis; 0: default */
@@ -57,7 +61,7 @@ struct judge_store {
 };
 
 struct judge_stats {
-	uint64_t lookups, cache_hits, analyses, hostname_checks;
+	uint64_t cache_hits, analyses, hostname_checks;
 	uint64_t budget_exhausted;      /* analyses judged unknown: analysis_budget */
 	uint64_t deferred;              /* analyses deferred by the per-second budget */
 	uint64_t deferred_overflow;     /* chains answered unknown: deferral queue full */
@@ -77,20 +81,35 @@ bool judge_start(struct judge *j, char *err, size_t errlen);
 /* Waits for the analysis thread. */
 void judge_free(struct judge *j);
 
+enum judge_ask {
+	JUDGE_READY,  /* *r holds the verdict */
+	JUDGE_WAIT,   /* it comes later, through judge_poll, with the caller's token */
+	JUDGE_FULL,   /* threaded: no room for the request; nothing was asked */
+};
+
 /* The verdict on c at when (seconds) for a client that asked for sni
- * (NULL: none): true with *r filled, or false when it will come (the chain
- * is then reported by judge_poll).  source names the server that sent c. */
-bool judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-		  size_t sni_len, const char *source, int64_t now_s, struct judge_result *r);
+ * (NULL: none).  source names the server that sent c; now_s is the
+ * capture time; token is the caller's name for this handshake, unique
+ * among those it holds (at most judge_opts.max_tokens). */
+enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
+			    const char *sni, size_t sni_len, const char *source, int64_t now_s,
+			    uint32_t token, struct judge_result *r);
+/* Before judge_start only (restoring a state): the verdict now, whatever
+ * the budget.  false when threaded or out of memory. */
+bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
+	       size_t sni_len, const char *source, struct judge_result *r);
 /* The verdict answered to handshakes that could not be held for theirs. */
 const struct diag_verdict *judge_unknown(enum diag_unknown why);
-/* Chains with news since the last call: fn(ctx, c) for each. */
-void judge_poll(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx);
+
+typedef void (*judge_answer_fn)(void *ctx, uint32_t token, const struct judge_result *r);
+/* Answers that came since the last call: fn(ctx, token, result) each. */
+void judge_poll(struct judge *j, judge_answer_fn fn, void *ctx);
+/* judge_poll, waiting for at least one answer if one is owed. */
+void judge_wait(struct judge *j, judge_answer_fn fn, void *ctx);
 /* Capture time moved on (seconds): the budget refills, deferred analyses run. */
 void judge_tick(struct judge *j, int64_t now_s);
-/* End of input (or no room to wait): run every deferred analysis now and
- * wait for all answers; then judge_poll reports them. */
-void judge_drain(struct judge *j);
+/* End of input: run every deferred analysis now and take every answer. */
+void judge_drain(struct judge *j, judge_answer_fn fn, void *ctx);
 
 /* SIGHUP: load the trust store again (on the analysis thread when there is
  * one); later analyses use it.  The old store is freed once unused. */

@@ -65,6 +65,24 @@
 /* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
 #define CS_MAX_SNI 255
 
+/* Root-store timeline (--trust-at; data/root-timeline.json) --------------- */
+
+/* A timeline file: the built-in one is 420 KB; ten times that is not one. */
+#define CS_TIMELINE_MAX_BYTES (4u * 1024 * 1024)
+/* Roots: Mozilla's store has held 369 for server auth since 2000. */
+#define CS_TIMELINE_MAX_ROOTS 4096u
+/* Stays in the store per root: the most any root has had is 2. */
+#define CS_TIMELINE_MAX_INTERVALS 16u
+/* DER SubjectPublicKeyInfo: an RSA-16384 key is about 2 KiB (the largest
+ * root key so far is RSA-4096, 550 bytes). */
+#define CS_TIMELINE_MAX_SPKI 4096u
+/* DER subject and its RFC 4514 text: the longest root subject is 303
+ * bytes of DER and 253 of text. */
+#define CS_TIMELINE_MAX_NAME 2048u
+/* Labels ("VeriSign Class 3 Public Primary Certification Authority - G5")
+ * and release names ("NSS trunk b646e2b0089f"). */
+#define CS_TIMELINE_MAX_LABEL 256u
+
 /* Chains and servers ------------------------------------------------------ */
 
 /* Distinct chains kept (DER copies). */
@@ -91,8 +109,9 @@
  * that exhausts either is judged unknown (analysis_budget). */
 #define CS_DIAG_MAX_CHECKS 256u
 #define CS_DIAG_MAX_COST_US 100000u /* 100 ms: about 150 P-384 verifications */
-/* Parsed certificates kept between analyses (about 4 KiB each). */
-#define CS_DIAG_X509_CACHE 4096u
+/* Parsed certificates kept between analyses (about 5 KiB each): the CA
+ * certificates many chains share stay; leaves are parsed once anyway. */
+#define CS_DIAG_X509_CACHE 1024u
 /* Remembered signature checks (40 bytes each): 10 MiB. */
 #define CS_DIAG_MEMO_ENTRIES 262144u
 /* Intermediates remembered from other servers to explain missing ones, and

@@ -8,19 +8,19 @@
  * trusted key's point (CVE-2020-0601) is another key here.
  */
 #include "cs_certcache.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#define MEMO_WAYS 4
+#define MEMO_WAYS 8
 #define NONE UINT32_MAX
+#define PAGE_BITS 8 /* entries come in pages that never move: callers hold pointers */
 
 struct entry {
 	struct cs_x509 id;       /* id.x NULL: the DER does not parse */
@@ -35,8 +35,8 @@ struct memo_way {
 };
 
 struct certcache {
-	struct entry *e;
-	uint32_t ne, cap_e, free_head;
+	struct entry **pages;
+	uint32_t ne, npages, free_head;
 	uint32_t head, tail, live;
 	uint32_t *by_cert;       /* cert id -> entry index + 1 */
 	size_t nby_cert;
@@ -44,7 +44,7 @@ struct certcache {
 	struct memo_way *memo;   /* nsets * MEMO_WAYS */
 	size_t set_mask;
 	uint32_t clock;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct certcache_stats st;
 };
 
@@ -61,8 +61,7 @@ struct certcache *certcache_new(size_t max_x509, size_t memo_entries)
 	cc->set_mask = sets - 1;
 	cc->max_x509 = max_x509 ? max_x509 : 1;
 	cc->head = cc->tail = cc->free_head = NONE;
-	if (getrandom(cc->key, sizeof(cc->key), 0) != (ssize_t)sizeof(cc->key))
-		memset(cc->key, 0x69, sizeof(cc->key)); /* still correct, only predictable */
+	cs_hash_seed(cc->key);
 	if (!cc->memo) {
 		certcache_free(cc);
 		return NULL;
@@ -70,13 +69,20 @@ struct certcache *certcache_new(size_t max_x509, size_t memo_entries)
 	return cc;
 }
 
+static struct entry *E(const struct certcache *cc, uint32_t i)
+{
+	return &cc->pages[i >> PAGE_BITS][i & ((1u << PAGE_BITS) - 1)];
+}
+
 void certcache_free(struct certcache *cc)
 {
 	if (!cc)
 		return;
-	for (uint32_t i = cc->head; i != NONE; i = cc->e[i].next)
-		X509_free(cc->e[i].id.x);
-	free(cc->e);
+	for (uint32_t i = cc->head; i != NONE; i = E(cc, i)->next)
+		X509_free(E(cc, i)->id.x);
+	for (uint32_t p = 0; p < cc->npages; p++)
+		free(cc->pages[p]);
+	free(cc->pages);
 	free(cc->by_cert);
 	free(cc->memo);
 	free(cc);
@@ -136,24 +142,24 @@ bool x509_identify(X509 *x, struct cs_x509 *id)
 
 static void lru_unlink(struct certcache *cc, uint32_t i)
 {
-	struct entry *e = &cc->e[i];
+	struct entry *e = E(cc, i);
 
 	if (e->prev != NONE)
-		cc->e[e->prev].next = e->next;
+		E(cc, e->prev)->next = e->next;
 	else
 		cc->head = e->next;
 	if (e->next != NONE)
-		cc->e[e->next].prev = e->prev;
+		E(cc, e->next)->prev = e->prev;
 	else
 		cc->tail = e->prev;
 }
 
 static void lru_push_front(struct certcache *cc, uint32_t i)
 {
-	cc->e[i].prev = NONE;
-	cc->e[i].next = cc->head;
+	E(cc, i)->prev = NONE;
+	E(cc, i)->next = cc->head;
 	if (cc->head != NONE)
-		cc->e[cc->head].prev = i;
+		E(cc, cc->head)->prev = i;
 	cc->head = i;
 	if (cc->tail == NONE)
 		cc->tail = i;
@@ -182,26 +188,32 @@ static uint32_t entry_alloc(struct certcache *cc)
 	uint32_t i = cc->free_head;
 
 	if (i != NONE) {
-		cc->free_head = cc->e[i].next;
+		cc->free_head = E(cc, i)->next;
 		return i;
 	}
-	if (cc->ne == cc->cap_e) {
-		uint32_t cap = cc->cap_e ? 2 * cc->cap_e : 64;
-		struct entry *ne = realloc(cc->e, cap * sizeof(*ne));
+	if ((cc->ne >> PAGE_BITS) == cc->npages) {
+		struct entry **np = realloc(cc->pages, (cc->npages + 1) * sizeof(*np));
 
-		if (!ne)
+		if (!np)
 			return NONE;
-		cc->e = ne;
-		cc->cap_e = cap;
+		cc->pages = np;
+		if (!(np[cc->npages] = calloc(1u << PAGE_BITS, sizeof(**np))))
+			return NONE;
+		cc->npages++;
 	}
 	return cc->ne++;
 }
 
-/* The DER as one X509, or NULL (also when bytes follow the certificate). */
-static X509 *parse_der(const struct cs_cert *c)
+/* The DER as one X509, or NULL (also when bytes follow the certificate);
+ * parsed ahead by the reader of a file when it could. */
+static X509 *parse_der(struct cs_cert *c)
 {
 	const unsigned char *p = c->der;
-	X509 *x = c->der_len <= LONG_MAX ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
+	X509 *x = cert_take_parsed(c);
+
+	if (x)
+		return x;
+	x = c->der_len <= LONG_MAX ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
 
 	if (x && p != c->der + c->der_len) {
 		X509_free(x);
@@ -213,6 +225,7 @@ static X509 *parse_der(const struct cs_cert *c)
 
 const struct cs_x509 *certcache_get(struct certcache *cc, struct cs_cert *c)
 {
+	struct entry *e;
 	uint32_t i;
 	X509 *x;
 
@@ -222,34 +235,36 @@ const struct cs_x509 *certcache_get(struct certcache *cc, struct cs_cert *c)
 		i = cc->by_cert[c->id] - 1;
 		lru_unlink(cc, i);
 		lru_push_front(cc, i);
-		return cc->e[i].id.x ? &cc->e[i].id : NULL;
+		return E(cc, i)->id.x ? &E(cc, i)->id : NULL;
 	}
 	if ((i = entry_alloc(cc)) == NONE)
 		return NULL;
+	e = E(cc, i);
 	x = parse_der(c);
 	cc->st.parsed += x != NULL;
-	if (!x || !x509_identify(x, &cc->e[i].id)) {
+	if (!x || !x509_identify(x, &e->id)) {
 		X509_free(x);
-		memset(&cc->e[i].id, 0, sizeof(cc->e[i].id)); /* remembered as unparseable */
+		memset(&e->id, 0, sizeof(e->id)); /* remembered as unparseable */
 	}
-	memcpy(cc->e[i].id.sha256, c->sha256, CS_SHA256_LEN);
-	cc->e[i].cert_id = c->id;
+	memcpy(e->id.sha256, c->sha256, CS_SHA256_LEN);
+	e->cert_id = c->id;
 	cc->by_cert[c->id] = i + 1;
 	lru_push_front(cc, i);
 	cc->live++;
-	return cc->e[i].id.x ? &cc->e[i].id : NULL;
+	return e->id.x ? &e->id : NULL;
 }
 
 void certcache_trim(struct certcache *cc)
 {
 	while (cc->live > cc->max_x509 && cc->tail != NONE) {
 		uint32_t i = cc->tail;
+		struct entry *e = E(cc, i);
 
 		lru_unlink(cc, i);
-		X509_free(cc->e[i].id.x);
-		cc->e[i].id.x = NULL;
-		cc->by_cert[cc->e[i].cert_id] = 0;
-		cc->e[i].next = cc->free_head;
+		X509_free(e->id.x);
+		e->id.x = NULL;
+		cc->by_cert[e->cert_id] = 0;
+		e->next = cc->free_head;
 		cc->free_head = i;
 		cc->live--;
 		cc->st.x509_evicted++;

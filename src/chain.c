@@ -12,17 +12,18 @@
  * never leave this file; each function frees its own at a single exit.
  */
 #include "cs_chain.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_atomicfile.h"
+#include "cs_codec.h"
+#include "cs_hash.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -52,23 +53,12 @@ struct cs_chain_store {
 	uint32_t *cslots;         /* cert id + 1; load <= 1/2; grows */
 	size_t cmask;
 	uint32_t hints[1u << CHAIN_HINT_BITS]; /* chain id + 1 */
-	uint8_t hint_key[16];
+	uint8_t hint_key[CS_HASH_KEY_LEN];
 	uint64_t hint_hits;
 	size_t used, memcap;      /* bytes charged */
 	EVP_MD *sha256;           /* fetched once */
 	EVP_MD_CTX *md;           /* reused for every digest */
 };
-
-void hex_lower(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s,
 		   size_t n, uint8_t out[CS_SHA256_LEN])
@@ -118,8 +108,7 @@ struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
 	st->mask = nslots - 1;
 	st->max_chains = max_chains;
 	st->memcap = memcap;
-	if (getrandom(st->hint_key, sizeof st->hint_key, 0) != (ssize_t)sizeof st->hint_key)
-		memset(st->hint_key, 0x3c, sizeof st->hint_key); /* still correct, only predictable */
+	cs_hash_seed(st->hint_key);
 	/* Initialising the context now allocates libcrypto's digest state, so
 	 * that no intern call refused by a cap ever allocates. */
 	if (st->chains == NULL || st->slots == NULL || st->cslots == NULL || st->sha256 == NULL ||
@@ -148,6 +137,7 @@ void chain_store_free(struct cs_chain_store *st)
 		free(st->chains[i]);
 	for (size_t i = 0; i < st->ncerts; i++) {
 		facts_free(atomic_load_explicit(&st->certs[i]->facts, memory_order_acquire));
+		X509_free(atomic_load_explicit(&st->certs[i]->parsed, memory_order_acquire));
 		free(st->certs[i]);
 	}
 	free(st->chains);
@@ -304,6 +294,7 @@ static struct cs_cert *cert_intern(struct cs_chain_store *st, const uint8_t sha[
 	c->der_len = der.n;
 	c->id = (uint32_t)st->ncerts;
 	atomic_init(&c->facts, NULL);
+	atomic_init(&c->parsed, NULL);
 	st->certs[st->ncerts++] = c;
 	st->cslots[slot] = c->id + 1;
 	st->used += sizeof *c + der.n;
@@ -473,19 +464,16 @@ static bool time_epoch(const ASN1_TIME *t, int64_t *out)
 	return true;
 }
 
-/* Parse der into a new facts record; NULL only when memory ran out. */
-static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
+/* Facts from x, parsed from der (NULL: libcrypto refused it); NULL only
+ * when memory ran out. */
+static struct cs_cert_facts *facts_of(X509 *x, const uint8_t *der, const uint8_t *end)
 {
 	struct cs_cert_facts *f = calloc(1, sizeof *f);
 	BIO *bio = BIO_new(BIO_s_mem());
-	const unsigned char *p = der;
-	X509 *x = NULL;
 
 	if (f == NULL || bio == NULL)
 		goto fail;
-	if (len <= LONG_MAX)
-		x = d2i_X509(NULL, &p, (long)len);
-	if (x != NULL && p == der + len && time_epoch(X509_get0_notBefore(x), &f->not_before) &&
+	if (x != NULL && der == end && time_epoch(X509_get0_notBefore(x), &f->not_before) &&
 	    time_epoch(X509_get0_notAfter(x), &f->not_after)) {
 		f->parsed = true;
 		f->subject = name_string(bio, X509_get_subject_name(x));
@@ -500,14 +488,22 @@ static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 	}
 	if (!f->subject || !f->issuer || !f->serial_hex)
 		goto fail;
-	X509_free(x);
 	BIO_free(bio);
 	return f;
 fail:
-	X509_free(x);
 	BIO_free(bio);
 	facts_free(f);
 	return NULL;
+}
+
+static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+	struct cs_cert_facts *f = facts_of(x, p, der + len);
+
+	X509_free(x);
+	return f;
 }
 
 static size_t facts_size(const struct cs_cert_facts *f)
@@ -515,23 +511,57 @@ static size_t facts_size(const struct cs_cert_facts *f)
 	return sizeof *f + strlen(f->subject) + strlen(f->issuer) + strlen(f->serial_hex) + 3;
 }
 
-const struct cs_cert_facts *cert_facts(struct cs_cert *c)
-{
-	static const struct cs_cert_facts none = {false, "", "", "", 0, 0};
-	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire), *expected = NULL;
+static const struct cs_cert_facts no_facts = {false, "", "", "", 0, 0};
 
-	if (f != NULL)
-		return f;
-	f = facts_parse(c->der, c->der_len);
+/* Keep f as c's facts unless another thread was first. */
+static const struct cs_cert_facts *facts_publish(struct cs_cert *c, struct cs_cert_facts *f)
+{
+	struct cs_cert_facts *expected = NULL;
+
 	if (f == NULL)
-		return &none;
+		return &no_facts;
 	if (!atomic_compare_exchange_strong_explicit(&c->facts, &expected, f, memory_order_acq_rel,
 						     memory_order_acquire)) {
-		facts_free(f); /* another thread was first */
+		facts_free(f);
 		return expected;
 	}
 	atomic_fetch_add_explicit(&facts_bytes, facts_size(f), memory_order_relaxed);
 	return f;
+}
+
+const struct cs_cert_facts *cert_facts(struct cs_cert *c)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_parse(c->der, c->der_len));
+}
+
+void cert_preparse(struct cs_cert *c)
+{
+	const unsigned char *p = c->der;
+	X509 *x, *expected = NULL;
+
+	if (atomic_load_explicit(&c->facts, memory_order_acquire) ||
+	    atomic_load_explicit(&c->parsed, memory_order_acquire) || c->der_len > LONG_MAX)
+		return; /* analysed before, or parsed already */
+	x = d2i_X509(NULL, &p, (long)c->der_len);
+	ERR_clear_error();
+	if (x && (p != c->der + c->der_len ||
+		  !atomic_compare_exchange_strong_explicit(&c->parsed, &expected, x,
+							   memory_order_acq_rel, memory_order_acquire)))
+		X509_free(x);
+}
+
+struct x509_st *cert_take_parsed(struct cs_cert *c)
+{
+	return atomic_exchange_explicit(&c->parsed, NULL, memory_order_acq_rel);
+}
+
+const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_of(x, c->der + c->der_len, c->der + c->der_len));
 }
 
 /* ---- PEM dump -------------------------------------------------------------- */
@@ -549,52 +579,33 @@ static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 	return true;
 }
 
-/* Write the chain to fd (a fresh temporary file) and close it; 0 or an errno. */
-static int chain_write_fd(const struct cs_chain *c, int fd)
+static bool fill_pem(FILE *f, void *ctx)
 {
-	FILE *f;
-	int err = 0;
+	const struct cs_chain *const *c = ctx;
 
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		err = errno;
-		close(fd);
-		return err;
-	}
-	errno = 0;
-	if (!chain_write_pem(c, f) || fflush(f) != 0)
-		err = errno ? errno : EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = errno;
-	return err;
+	return chain_write_pem(*c, f);
 }
 
-/* Written to a temporary name in DIR and renamed, so a reader never sees
- * a partial file; rename() replaces a racing identical copy and never
- * follows a symlink planted at the final name. */
+/* Written with atomic_write, so a reader never sees a partial file (and
+ * it is on disk when the run ends); a racing identical copy is replaced,
+ * a symlink planted at the final name is replaced, never followed. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir)
 {
-	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX], tmp[PATH_MAX];
+	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX];
 	struct stat sb;
-	int fd, err;
+	int err;
 
 	if (dir[0] == '\0')
 		dir = "."; /* not "/<hex>.pem" */
 	hex_lower(c->sha256, CS_SHA256_LEN, hex);
-	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path ||
-	    snprintf(tmp, sizeof tmp, "%s/.%s.pem.XXXXXX", dir, hex) >= (int)sizeof tmp) {
+	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return CS_IO;
 	}
 	if (lstat(path, &sb) == 0)
 		return CS_OK;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return CS_IO;
-	err = chain_write_fd(c, fd);
-	if (err == 0 && rename(tmp, path) != 0)
+	if (atomic_write(AT_FDCWD, path, 0644, fill_pem, &c, NULL, 0) != CS_OK) {
 		err = errno;
-	if (err != 0) {
-		unlink(tmp);
 		ERR_clear_error();
 		errno = err;
 		return CS_IO;

@@ -23,13 +23,12 @@
  */
 #include "cs_diag.h"
 #include "cs_certcache.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -92,7 +91,7 @@ struct diag {
 	uint32_t want_bucket[BUCKETS];
 	uint32_t *want_of_chain;     /* chain id -> want index + 1 */
 	size_t nwant_of_chain;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct diag_stats st;
 };
 
@@ -121,8 +120,7 @@ struct diag *diag_new(const struct diag_opts *o)
 	d->sources = calloc(2 * CS_DIAG_POOL_MAX, sizeof(*d->sources));
 	for (size_t i = 0; i < BUCKETS; i++)
 		d->pool_bucket[i] = d->want_bucket[i] = NONE;
-	if (getrandom(d->key, sizeof(d->key), 0) != (ssize_t)sizeof(d->key))
-		memset(d->key, 0x17, sizeof(d->key));
+	cs_hash_seed(d->key);
 	if (!d->cc || !d->pool || !d->sources) {
 		diag_free(d);
 		return NULL;
@@ -933,6 +931,7 @@ static struct diag_verdict *verdict_make(const struct ctx *cx)
 	v->broken = cx->broken;
 	v->checks = cx->checks;
 	v->cost = cx->cost;
+	v->spent = cx->real_cost;
 	v->status = cx->exhausted && !cx->broken ? DIAG_UNKNOWN : cx->broken ? DIAG_BROKEN : DIAG_OK;
 	v->unknown_reason = v->status == DIAG_UNKNOWN ? DIAG_UNK_BUDGET : DIAG_UNK_NONE;
 	v->nproblems = cx->nout;
@@ -1242,8 +1241,13 @@ struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int6
 	cx->c = c;
 	cx->t = when;
 	cx->n = c->n_certs < CS_MAX_CHAIN_CERTS ? c->n_certs : CS_MAX_CHAIN_CERTS;
-	for (size_t i = 0; i < cx->n; i++) /* the report's facts are parsed here, once */
-		cx->sent[i] = cert_facts(c->certs[i])->parsed ? certcache_get(d->cc, c->certs[i]) : NULL;
+	for (size_t i = 0; i < cx->n; i++) { /* the report's facts come from this parse too */
+		const struct cs_x509 *x = certcache_get(d->cc, c->certs[i]);
+		const struct cs_cert_facts *f = x ? cert_facts_from(c->certs[i], x->x)
+					       : cert_facts(c->certs[i]);
+
+		cx->sent[i] = f->parsed ? x : NULL;
+	}
 	analyze(cx);
 	v = verdict_make(cx);
 	d->st.analyses++;

@@ -6,6 +6,7 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_addr.h"
 #include "cs_flow.h"
 #include "cs_judge.h"
 #include "cs_limits.h"
@@ -32,10 +33,11 @@ struct engine {
 	void *event_ctx;
 	struct judge *judge;
 	bool live;
-	struct hs *parked;         /* CS_ENGINE_MAX_PARKED, allocated on first use */
+	bool ordered;              /* files: count handshakes in the order they ended */
+	struct hs *parked;         /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
 	uint32_t park_free, nparked;
-	uint32_t *park_head;       /* chain id -> first parked handshake */
-	size_t npark_head;
+	uint32_t *order;           /* ordered: slots in the order their handshakes ended */
+	uint32_t ohead, ocount;
 	int64_t ticked_s;          /* capture second last told to the judge */
 	bool have_at;
 	int64_t at;
@@ -68,8 +70,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	e->window = agg_new(CS_MAX_SERVERS);
-	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window) {
+	e->window = cfg->windows ? agg_new(CS_MAX_SERVERS) : NULL;
+	if (!e->flows || !e->bp || !e->chains || !e->agg || (cfg->windows && !e->window)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -78,6 +80,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->event_ctx = cfg->event_ctx;
 	e->judge = cfg->judge;
 	e->live = cfg->live;
+	e->ordered = !cfg->live;
 	e->nets = cfg->nets;
 	e->nnets = cfg->nnets;
 	e->ignore = cfg->ignore;
@@ -99,7 +102,7 @@ void engine_free(struct engine *e)
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
 	free(e->parked);
-	free(e->park_head);
+	free(e->order);
 	for (size_t i = 0; i < e->nrestored; i++)
 		free(e->restored_names[i]);
 	free(e->restored_names);
@@ -202,7 +205,10 @@ struct hs {
 	uint64_t frame;
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
-	uint32_t next;                 /* parked list */
+	/* while it waits for its verdict (engine slots) */
+	bool ready, have_result;
+	struct judge_result r;
+	uint32_t next;                 /* free list */
 };
 
 #define PARK_NONE UINT32_MAX
@@ -221,14 +227,6 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 		if (cidr_contains(&e->nets[i], ip))
 			return true;
 	return false;
-}
-
-static void server_label(const struct hs *h, char *buf, size_t len)
-{
-	char ip[48];
-
-	cs_addr_str(&h->server_ip, ip, sizeof(ip));
-	snprintf(buf, len, h->server_ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, h->server_port);
 }
 
 static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32_t problems)
@@ -299,118 +297,147 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
-	agg_add(e->window, &a);
+	if (e->window)
+		agg_add(e->window, &a);
 	emit_event(e, h, a.broken, a.problems);
 }
 
 /* ---- handshakes waiting for their verdict ------------------------------------ */
 
-static bool park_reserve(struct engine *e, uint32_t chain_id)
+/*
+ * A handshake whose verdict is not cached waits in a slot (its token for the
+ * judge) until the answer comes.  From a file, handshakes are counted in
+ * the order they ended (a slot also holds a ready one behind a waiting one),
+ * so that a run's report and events do not depend on the analysis thread's
+ * timing; live, each is counted as soon as its verdict is known.
+ */
+static bool slots_ready(struct engine *e)
 {
-	if (chain_id >= e->npark_head) {
-		size_t n = e->npark_head ? e->npark_head : 256;
-		uint32_t *nh;
-
-		while (n <= chain_id)
-			n *= 2;
-		if (!(nh = realloc(e->park_head, n * sizeof(*nh))))
-			return false;
-		for (size_t i = e->npark_head; i < n; i++)
-			nh[i] = PARK_NONE;
-		e->park_head = nh;
-		e->npark_head = n;
-	}
-	if (!e->parked) {
-		e->parked = calloc(CS_ENGINE_MAX_PARKED, sizeof(*e->parked));
-		if (!e->parked)
-			return false;
-		for (uint32_t i = 0; i < CS_ENGINE_MAX_PARKED; i++)
-			e->parked[i].next = i + 1 < CS_ENGINE_MAX_PARKED ? i + 1 : PARK_NONE;
-		e->park_free = 0;
-	}
-	return e->park_free != PARK_NONE;
-}
-
-static bool park(struct engine *e, const struct hs *h)
-{
-	uint32_t i;
-
-	if (!park_reserve(e, h->chain->id))
+	if (e->parked)
+		return true;
+	e->parked = calloc(CS_ENGINE_MAX_PARKED, sizeof(*e->parked));
+	e->order = calloc(CS_ENGINE_MAX_PARKED, sizeof(*e->order));
+	if (!e->parked || !e->order) {
+		free(e->parked), free(e->order);
+		e->parked = NULL, e->order = NULL;
 		return false;
-	i = e->park_free;
-	e->park_free = e->parked[i].next;
-	e->parked[i] = *h;
-	e->parked[i].next = e->park_head[h->chain->id];
-	e->park_head[h->chain->id] = i;
-	e->nparked++;
+	}
+	for (uint32_t i = 0; i < CS_ENGINE_MAX_PARKED; i++)
+		e->parked[i].next = i + 1 < CS_ENGINE_MAX_PARKED ? i + 1 : PARK_NONE;
+	e->park_free = 0;
 	return true;
 }
 
-static bool ask(struct engine *e, const struct hs *h, struct judge_result *r)
+static void slot_free(struct engine *e, uint32_t i)
 {
-	char source[64];
-	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
-
-	server_label(h, source, sizeof(source));
-	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
-			    source, e->now / CS_NS_PER_SEC, r);
+	e->parked[i].next = e->park_free;
+	e->park_free = i;
+	e->nparked--;
 }
 
-/* Judge now, or hold the handshake until its verdict comes. */
-static void judge_or_park(struct engine *e, const struct hs *h)
+/* Count the handshakes at the head of the order that have their verdict. */
+static void flush_order(struct engine *e)
 {
-	struct judge_result r;
+	while (e->ocount && e->parked[e->order[e->ohead]].ready) {
+		uint32_t i = e->order[e->ohead];
 
-	if (!e->judge || !h->chain || !h->have_server) {
-		account(e, h, NULL);
-		return;
+		e->ohead = (e->ohead + 1) % CS_ENGINE_MAX_PARKED;
+		e->ocount--;
+		account(e, &e->parked[i], e->parked[i].have_result ? &e->parked[i].r : NULL);
+		slot_free(e, i);
 	}
-	if (ask(e, h, &r)) {
-		account(e, h, &r);
-		return;
-	}
-	if (park(e, h))
-		return;
-	if (!e->live) { /* a file can wait: judge everything deferred now */
-		judge_drain(e->judge);
-		engine_poll(e);
-		if (ask(e, h, &r)) {
-			account(e, h, &r);
-			return;
-		}
-	}
-	e->t.parked_cap++;
-	r = (struct judge_result){judge_unknown(DIAG_UNK_PENDING), true, false, 0};
-	account(e, h, &r);
 }
 
-/* The verdict on a chain came: its parked handshakes are counted (or asked
- * again, when they need another window or host name). */
-static void chain_ready(void *ctx, const struct cs_chain *c)
+static void on_answer(void *ctx, uint32_t token, const struct judge_result *r)
 {
 	struct engine *e = ctx;
-	uint32_t i;
+	struct hs *h = &e->parked[token];
 
-	if (c->id >= e->npark_head)
-		return;
-	i = e->park_head[c->id];
-	e->park_head[c->id] = PARK_NONE;
-	while (i != PARK_NONE) {
-		uint32_t next = e->parked[i].next;
-		struct hs h = e->parked[i];
-
-		e->parked[i].next = e->park_free;
-		e->park_free = i;
-		e->nparked--;
-		judge_or_park(e, &h);
-		i = next;
+	h->r = *r;
+	h->have_result = true;
+	h->ready = true;
+	if (e->ordered) {
+		flush_order(e);
+	} else {
+		account(e, h, r);
+		slot_free(e, token);
 	}
 }
 
 void engine_poll(struct engine *e)
 {
 	if (e->judge && e->nparked)
-		judge_poll(e->judge, chain_ready, e);
+		judge_poll(e->judge, on_answer, e);
+}
+
+/* A free slot; a file waits for one (answers free them), live does not. */
+static uint32_t slot_get(struct engine *e)
+{
+	if (!slots_ready(e))
+		return PARK_NONE;
+	while (e->park_free == PARK_NONE && !e->live)
+		judge_wait(e->judge, on_answer, e);
+	return e->park_free;
+}
+
+/* Hold h in slot i (from slot_get); ready: with its verdict (r or none). */
+static void slot_hold(struct engine *e, uint32_t i, const struct hs *h, bool ready,
+		      const struct judge_result *r)
+{
+	e->park_free = e->parked[i].next;
+	e->nparked++;
+	e->parked[i] = *h;
+	e->parked[i].ready = ready;
+	e->parked[i].have_result = r != NULL;
+	if (r)
+		e->parked[i].r = *r;
+	if (e->ordered) {
+		e->order[(e->ohead + e->ocount) % CS_ENGINE_MAX_PARKED] = i;
+		e->ocount++;
+	}
+}
+
+static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
+			  struct judge_result *r)
+{
+	char source[CS_ENDPOINT_STRLEN];
+	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
+
+	cs_endpoint_str(&h->server_ip, h->server_port, source, sizeof(source));
+	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
+			    source, e->now / CS_NS_PER_SEC, token, r);
+}
+
+/* Judge h now, or hold it until its verdict comes; count it in order. */
+static void judge_or_hold(struct engine *e, const struct hs *h)
+{
+	struct judge_result r, *rp = NULL;
+	uint32_t i = PARK_NONE;
+
+	if (e->judge && h->chain && h->have_server) {
+		enum judge_ask a = JUDGE_FULL;
+
+		if ((i = slot_get(e)) != PARK_NONE) {
+			while ((a = ask(e, h, i, &r)) == JUDGE_FULL && !e->live)
+				judge_wait(e->judge, on_answer, e); /* a file waits for room */
+			if (a == JUDGE_WAIT) {
+				slot_hold(e, i, h, false, NULL);
+				return;
+			}
+		}
+		if (a != JUDGE_READY) { /* live, and no room to wait */
+			e->t.parked_cap++;
+			r = (struct judge_result){judge_unknown(DIAG_UNK_PENDING), true, false, 0};
+		}
+		rp = &r;
+	}
+	if (e->ordered && e->ocount) { /* behind handshakes still waiting */
+		if ((i = slot_get(e)) != PARK_NONE) {
+			slot_hold(e, i, h, true, rp);
+			return;
+		}
+	}
+	account(e, h, rp);
 }
 
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
@@ -485,7 +512,7 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.chain_ts = f->chain_ts;
 	h.counted_ts = e->now;
 	release_flow_buffers(e, f);
-	judge_or_park(e, &h);
+	judge_or_hold(e, &h);
 }
 
 static void on_flow_evict(void *ctx, struct flow *f, bool capped)
@@ -673,10 +700,8 @@ void engine_finish(struct engine *e)
 
 void engine_settle(struct engine *e)
 {
-	if (!e->judge)
-		return;
-	judge_drain(e->judge);
-	engine_poll(e);
+	if (e->judge)
+		judge_drain(e->judge, on_answer, e);
 }
 
 const struct engine_totals *engine_totals(const struct engine *e) { return &e->t; }
@@ -706,7 +731,11 @@ int64_t engine_now(const struct engine *e) { return e->now; }
 
 bool engine_window_reset(struct engine *e)
 {
-	struct agg *w = agg_new(CS_MAX_SERVERS);
+	struct agg *w;
+
+	if (!e->window)
+		return true; /* no periodic reports: no windows */
+	w = agg_new(CS_MAX_SERVERS);
 
 	if (!w)
 		return false;

@@ -10,21 +10,28 @@
  *   per-chain pages          allocated by the engine before its first request
  *   verdict list, evidence,  written by the analysis thread, published with
  *   hostname cache, retry    release stores; the engine reads them (acquire)
- *   requests                 engine -> thread, single-producer ring
- *   answers (chain ids)      thread -> engine, single-producer ring
+ *   requests                 engine -> thread, single-producer ring, FIFO
+ *   answers (token, verdict) thread -> engine, single-producer ring, as
+ *                            large as the tokens the engine may hold, so the
+ *                            thread never waits for room
  *   epoch                    the trust store's generation, bumped on reload
  *   stats, store history     under the mutex
  * In synchronous mode the engine's thread plays both parts.
+ *
+ * Determinism (files): the thread takes requests in the engine's order and
+ * its state (verdicts, memo, pool, evidence) changes only on analyses; a
+ * request the engine answered from the cache would have been a cache hit
+ * here too (verdicts are never dropped), so a run's verdicts, evidence and
+ * analysis counts do not depend on timing.
  */
 #include "cs_judge.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define PAGE_BITS 10
@@ -38,16 +45,22 @@ struct jchain {
 	_Atomic uint64_t sni[CS_JUDGE_SNI_WAYS];  /* hash with the low bit = ok; 0 empty */
 	_Atomic int64_t retry_until;              /* answered unknown (deferred) before this */
 	unsigned sni_next;                        /* thread: next way to replace */
-	bool requested;                           /* engine: a request is in flight */
 };
 
 struct request {
 	const struct cs_chain *c;
+	uint32_t token;
 	int64_t when, now;
 	bool has_sni;
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
 	char source[64];
+};
+
+struct answer {
+	uint32_t token;
+	const struct diag_verdict *v;
+	bool hostname_ok;
 };
 
 struct req_ring {
@@ -56,8 +69,8 @@ struct req_ring {
 	_Atomic size_t head, tail;
 };
 
-struct chain_ring {
-	const struct cs_chain **buf;
+struct ans_ring {
+	struct answer *buf;
 	size_t mask;
 	_Atomic size_t head, tail;
 };
@@ -74,12 +87,14 @@ struct judge {
 	const struct trust_opts *trust_opts;
 	bool want_thread;           /* judge_opts.threaded */
 	bool threaded;              /* judge_start ran: the thread answers */
+	bool budget;                /* judge_opts.budget: defer past the rate */
+	bool preparse;              /* judge_opts.preparse */
 	uint64_t rate_us, burst_us;
-	uint8_t key[16];
+	uint8_t key[CS_HASH_KEY_LEN];
 	struct jchain *_Atomic pages[NPAGES];
 	_Atomic uint32_t epoch;
 	struct req_ring req;
-	struct chain_ring ans;
+	struct ans_ring ans;
 	/* analysis side */
 	struct request *deferred;   /* circular, CS_JUDGE_MAX_DEFERRED */
 	size_t dhead, dcount;
@@ -88,7 +103,10 @@ struct judge {
 	_Atomic int64_t capture_now;
 	_Atomic bool reload_wanted, stop, draining;
 	_Atomic size_t outstanding; /* requests not yet answered, deferred included */
-	const struct cs_chain *inline_chain; /* sync: judge_lookup reads this answer itself */
+	bool inline_active;         /* sync: judge_lookup takes this token's answer itself */
+	uint32_t inline_token;
+	struct answer inline_ans;
+	bool inline_done;
 	struct ev_node *evidence;
 	/* thread */
 	pthread_t thread;
@@ -100,7 +118,7 @@ struct judge {
 	struct judge_store stores[MAX_STORES];
 	size_t nstores;
 	/* engine side */
-	uint64_t lookups, hits, queue_full;
+	uint64_t hits, queue_full;
 };
 
 /* ---- small helpers ----------------------------------------------------------- */
@@ -183,58 +201,51 @@ const struct diag_verdict *judge_unknown(enum diag_unknown why)
 
 /* ---- rings (single producer, single consumer) ------------------------------------ */
 
-static bool req_push(struct req_ring *r, const struct request *q)
+#define RING_PUSH(name, ring_t, elem_t)                                                   \
+	static bool name(ring_t *r, const elem_t *e)                                       \
+	{                                                                                   \
+		size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);            \
+                                                                                            \
+		if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)     \
+			return false;                                                       \
+		r->buf[t & r->mask] = *e;                                                   \
+		atomic_store_explicit(&r->tail, t + 1, memory_order_release);               \
+		return true;                                                                \
+	}
+#define RING_POP(name, ring_t, elem_t)                                                    \
+	static bool name(ring_t *r, elem_t *e)                                             \
+	{                                                                                   \
+		size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);            \
+                                                                                            \
+		if (h == atomic_load_explicit(&r->tail, memory_order_acquire))              \
+			return false;                                                       \
+		*e = r->buf[h & r->mask];                                                   \
+		atomic_store_explicit(&r->head, h + 1, memory_order_release);               \
+		return true;                                                                \
+	}
+
+RING_PUSH(req_push, struct req_ring, struct request)
+RING_POP(req_pop, struct req_ring, struct request)
+RING_PUSH(ans_push, struct ans_ring, struct answer)
+RING_POP(ans_pop, struct ans_ring, struct answer)
+
+static bool rings_init(struct judge *j, uint32_t max_tokens)
 {
-	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t n = 64;
 
-	if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)
-		return false;
-	r->buf[t & r->mask] = *q;
-	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
-	return true;
-}
-
-static bool req_pop(struct req_ring *r, struct request *q)
-{
-	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-
-	if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
-		return false;
-	*q = r->buf[h & r->mask];
-	atomic_store_explicit(&r->head, h + 1, memory_order_release);
-	return true;
-}
-
-static bool chain_push(struct chain_ring *r, const struct cs_chain *c)
-{
-	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-
-	if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)
-		return false;
-	r->buf[t & r->mask] = c;
-	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
-	return true;
-}
-
-static bool chain_pop(struct chain_ring *r, const struct cs_chain **c)
-{
-	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-
-	if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
-		return false;
-	*c = r->buf[h & r->mask];
-	atomic_store_explicit(&r->head, h + 1, memory_order_release);
-	return true;
-}
-
-static bool rings_init(struct judge *j)
-{
+	while (n < max_tokens)
+		n *= 2;
 	j->req.buf = calloc(CS_JUDGE_QUEUE, sizeof(*j->req.buf));
 	j->req.mask = CS_JUDGE_QUEUE - 1;
-	j->ans.buf = calloc(CS_JUDGE_QUEUE, sizeof(*j->ans.buf));
-	j->ans.mask = CS_JUDGE_QUEUE - 1;
+	j->ans.buf = calloc(n, sizeof(*j->ans.buf));
+	j->ans.mask = n - 1;
 	j->deferred = calloc(CS_JUDGE_MAX_DEFERRED, sizeof(*j->deferred));
 	return j->req.buf && j->ans.buf && j->deferred;
+}
+
+static bool ring_empty(struct req_ring *r)
+{
+	return atomic_load(&r->head) == atomic_load(&r->tail);
 }
 
 /* ---- the analysis side -------------------------------------------------------------- */
@@ -321,16 +332,20 @@ static void refill(struct judge *j, int64_t now)
 	j->refilled_at = now;
 }
 
-static void answer(struct judge *j, const struct cs_chain *c)
+/* The answer to one request: its verdict and hostname result. */
+static void answer(struct judge *j, const struct request *q, const struct diag_verdict *v,
+		   bool hostname_ok)
 {
-	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
-	if (c == j->inline_chain)
-		return; /* judge_lookup reads the cache itself */
-	while (!chain_push(&j->ans, c)) { /* the engine drains it between packets */
-		struct timespec ts = {0, 100000};
+	struct answer a = {q->token, v, hostname_ok};
 
-		nanosleep(&ts, NULL);
+	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
+	if (j->inline_active && q->token == j->inline_token) {
+		j->inline_ans = a;
+		j->inline_done = true;
+		return;
 	}
+	/* never full: it holds as many answers as the engine has tokens */
+	ans_push(&j->ans, &a);
 	if (j->threaded) {
 		pthread_mutex_lock(&j->mu);
 		pthread_cond_broadcast(&j->done);
@@ -344,29 +359,31 @@ static void publish(struct jchain *jc, struct diag_verdict *v)
 	atomic_store_explicit(&jc->latest, v, memory_order_release);
 }
 
-static void hostname(struct judge *j, struct jchain *jc, const struct request *q)
+static bool hostname(struct judge *j, struct jchain *jc, const struct request *q)
 {
 	uint64_t key = sni_key(j, q->sni, q->sni_len);
-	bool ok;
+	bool ok = true;
 
 	if (!q->has_sni || sni_cached(jc, key, &ok))
-		return;
+		return ok;
 	ok = diag_hostname_ok(j->diag, q->c, q->sni, q->sni_len);
 	atomic_store_explicit(&jc->sni[jc->sni_next++ % CS_JUDGE_SNI_WAYS], key | ok,
 			      memory_order_release);
 	pthread_mutex_lock(&j->mu);
 	j->st.hostname_checks++;
 	pthread_mutex_unlock(&j->mu);
+	return ok;
 }
 
-static void analyse(struct judge *j, struct jchain *jc, const struct request *q)
+static const struct diag_verdict *analyse(struct judge *j, struct jchain *jc,
+					  const struct request *q)
 {
 	struct diag_verdict *v = diag_analyze(j->diag, q->c, q->when, q->source);
 	struct diag_stats ds;
 
 	if (v) {
 		v->epoch = atomic_load_explicit(&j->epoch, memory_order_relaxed);
-		j->tokens -= (int64_t)v->cost;
+		j->tokens -= (int64_t)v->spent; /* the CPU really spent, memo hits free */
 		publish(jc, v);
 	}
 	diag_get_stats(j->diag, &ds);
@@ -377,21 +394,22 @@ static void analyse(struct judge *j, struct jchain *jc, const struct request *q)
 	j->st.max_cost = ds.max_cost;
 	j->st.diag = ds;
 	pthread_mutex_unlock(&j->mu);
+	return v ? v : judge_unknown(DIAG_UNK_PENDING);
 }
 
-/* Everything a request needs, or false when it must wait for budget. */
+/* Answer q, or false when its analysis must wait for budget. */
 static bool serve(struct judge *j, const struct request *q, bool forced)
 {
 	struct jchain *jc = jchain_of(j, q->c->id);
+	const struct diag_verdict *v = verdict_at(j, jc, q->when);
 
-	if (!verdict_at(j, jc, q->when)) {
+	if (!v) {
 		refill(j, q->now);
-		if (!forced && j->tokens <= 0)
+		if (j->budget && !forced && j->tokens <= 0)
 			return false;
-		analyse(j, jc, q);
+		v = analyse(j, jc, q);
 	}
-	hostname(j, jc, q);
-	answer(j, q->c);
+	answer(j, q, v, hostname(j, jc, q));
 	return true;
 }
 
@@ -405,7 +423,7 @@ static void defer(struct judge *j, const struct request *q)
 		pthread_mutex_lock(&j->mu);
 		j->st.deferred_overflow++;
 		pthread_mutex_unlock(&j->mu);
-		answer(j, q->c);
+		answer(j, q, judge_unknown(DIAG_UNK_DEFERRED), true);
 		return;
 	}
 	j->deferred[(j->dhead + j->dcount++) % CS_JUDGE_MAX_DEFERRED] = *q;
@@ -454,8 +472,8 @@ static void *thread_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
-		while (atomic_load(&j->req.head) == atomic_load(&j->req.tail) &&
-		       !atomic_load(&j->stop) && !atomic_load(&j->reload_wanted) && !deferred_ready(j))
+		while (ring_empty(&j->req) && !atomic_load(&j->stop) &&
+		       !atomic_load(&j->reload_wanted) && !deferred_ready(j))
 			pthread_cond_wait(&j->work, &j->mu);
 		pthread_mutex_unlock(&j->mu);
 		if (atomic_load(&j->reload_wanted))
@@ -463,7 +481,7 @@ static void *thread_main(void *arg)
 		while (req_pop(&j->req, &q))
 			take(j, &q);
 		run_deferred(j, atomic_load(&j->draining) || atomic_load(&j->stop));
-		if (atomic_load(&j->stop) && atomic_load(&j->req.head) == atomic_load(&j->req.tail))
+		if (atomic_load(&j->stop) && ring_empty(&j->req))
 			break;
 	}
 	return NULL;
@@ -492,11 +510,13 @@ struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 	pthread_cond_init(&j->done, NULL);
 	j->trust_opts = o->trust;
 	j->want_thread = o->threaded;
+	j->budget = o->budget;
+	j->preparse = o->preparse;
 	j->rate_us = o->rate_us ? o->rate_us : CS_JUDGE_RATE_US;
 	j->burst_us = o->burst_us ? o->burst_us : CS_JUDGE_BURST_US;
-	if (getrandom(j->key, sizeof(j->key), 0) != (ssize_t)sizeof(j->key))
-		memset(j->key, 0x4b, sizeof(j->key));
-	if (!rings_init(j) || !(j->diag = diag_new(&dopts))) {
+	cs_hash_seed(j->key);
+	if (!rings_init(j, o->max_tokens ? o->max_tokens : CS_ENGINE_MAX_PARKED) ||
+	    !(j->diag = diag_new(&dopts))) {
 		snprintf(err, errlen, "out of memory");
 		judge_free(j);
 		return NULL;
@@ -597,67 +617,108 @@ static bool cached(struct judge *j, struct jchain *jc, int64_t when, const char 
 	return true;
 }
 
-bool judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-		  size_t sni_len, const char *source, int64_t now_s, struct judge_result *r)
+static void request_of(struct request *q, const struct cs_chain *c, uint32_t token, int64_t when,
+		       const char *sni, size_t sni_len, const char *source, int64_t now_s)
+{
+	memset(q, 0, offsetof(struct request, sni));
+	q->c = c;
+	q->token = token;
+	q->when = when;
+	q->now = now_s;
+	q->has_sni = sni != NULL;
+	q->sni_len = (uint8_t)sni_len;
+	if (sni)
+		memcpy(q->sni, sni, sni_len);
+	snprintf(q->source, sizeof(q->source), "%s", source ? source : "");
+}
+
+enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
+			    const char *sni, size_t sni_len, const char *source, int64_t now_s,
+			    uint32_t token, struct judge_result *r)
 {
 	struct jchain *jc = jchain_make(j, c->id);
 	struct request q;
 
-	j->lookups++;
 	if (sni && sni_len > CS_MAX_SNI)
 		sni = NULL; /* cannot be a host name: no hostname check */
 	if (!jc) {
 		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
-		return true;
+		return JUDGE_READY;
 	}
 	if (cached(j, jc, when, sni, sni_len, now_s, r)) {
 		j->hits++;
-		return true;
+		return JUDGE_READY;
 	}
-	if (jc->requested)
-		return false;
-	memset(&q, 0, sizeof(q));
-	q.c = c;
-	q.when = when;
-	q.now = now_s;
-	q.has_sni = sni != NULL;
-	if (sni) {
-		q.sni_len = (uint8_t)sni_len;
-		memcpy(q.sni, sni, sni_len);
-	}
-	snprintf(q.source, sizeof(q.source), "%s", source ? source : "");
+	request_of(&q, c, token, when, sni, sni_len, source, now_s);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (!j->threaded) {
-		j->inline_chain = c;
-		take(j, &q);
-		j->inline_chain = NULL;
-		if (cached(j, jc, when, sni, sni_len, now_s, r))
-			return true;
-		jc->requested = true; /* deferred: judge_poll will tell */
-		return false;
+		j->inline_active = true;
+		j->inline_token = token;
+		j->inline_done = false;
+		take(j, &q); /* answered at once unless deferred */
+		j->inline_active = false;
+		if (j->inline_done) {
+			result_of(j->inline_ans.v, j->inline_ans.hostname_ok, r);
+			return JUDGE_READY;
+		}
+		return JUDGE_WAIT;
 	}
-	if (!req_push(&j->req, &q)) {
-		atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
-		j->queue_full++;
-		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
-		return true;
+	if (j->preparse) /* a file's reader parses what the thread will need */
+		for (size_t i = 0; i < c->n_certs; i++)
+			cert_preparse(c->certs[i]);
+	if (req_push(&j->req, &q)) {
+		wake(j);
+		return JUDGE_WAIT;
 	}
-	jc->requested = true;
-	wake(j);
-	return false;
+	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
+	return JUDGE_FULL;
 }
 
-void judge_poll(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx)
+bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
+	       size_t sni_len, const char *source, struct judge_result *r)
 {
-	const struct cs_chain *c;
+	struct jchain *jc = jchain_make(j, c->id);
+	struct request q;
 
-	while (chain_pop(&j->ans, &c)) {
-		struct jchain *jc = jchain_of(j, c->id);
+	if (j->threaded || !jc)
+		return false;
+	if (sni && sni_len > CS_MAX_SNI)
+		sni = NULL;
+	if (cached(j, jc, when, sni, sni_len, INT64_MIN, r))
+		return true;
+	request_of(&q, c, 0, when, sni, sni_len, source, when);
+	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
+	j->inline_active = true;
+	j->inline_token = 0;
+	j->inline_done = false;
+	serve(j, &q, true); /* forced: no budget, no deferral */
+	j->inline_active = false;
+	result_of(j->inline_ans.v, j->inline_ans.hostname_ok, r);
+	return true;
+}
 
-		if (jc)
-			jc->requested = false;
-		fn(ctx, c);
+void judge_poll(struct judge *j, judge_answer_fn fn, void *ctx)
+{
+	struct answer a;
+	struct judge_result r;
+
+	while (ans_pop(&j->ans, &a)) {
+		result_of(a.v, a.hostname_ok, &r);
+		fn(ctx, a.token, &r);
 	}
+}
+
+void judge_wait(struct judge *j, judge_answer_fn fn, void *ctx)
+{
+	judge_poll(j, fn, ctx);
+	if (!j->threaded)
+		return;
+	pthread_mutex_lock(&j->mu);
+	if (atomic_load(&j->outstanding) != 0 &&
+	    atomic_load(&j->ans.head) == atomic_load(&j->ans.tail))
+		pthread_cond_wait(&j->done, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+	judge_poll(j, fn, ctx);
 }
 
 void judge_tick(struct judge *j, int64_t now_s)
@@ -667,22 +728,22 @@ void judge_tick(struct judge *j, int64_t now_s)
 	atomic_store_explicit(&j->capture_now, now_s, memory_order_relaxed);
 	if (!j->threaded)
 		run_deferred(j, false);
-	else
+	else if (j->budget)
 		wake(j); /* once per second of capture time: deferred work may go on */
 }
 
-void judge_drain(struct judge *j)
+void judge_drain(struct judge *j, judge_answer_fn fn, void *ctx)
 {
 	if (!j->threaded) {
 		run_deferred(j, true);
+		judge_poll(j, fn, ctx);
 		return;
 	}
 	atomic_store(&j->draining, true);
 	wake(j);
-	pthread_mutex_lock(&j->mu);
 	while (atomic_load(&j->outstanding) != 0)
-		pthread_cond_wait(&j->done, &j->mu);
-	pthread_mutex_unlock(&j->mu);
+		judge_wait(j, fn, ctx);
+	judge_poll(j, fn, ctx);
 	atomic_store(&j->draining, false);
 }
 
@@ -719,7 +780,6 @@ void judge_get_stats(struct judge *j, struct judge_stats *out)
 	pthread_mutex_lock(&j->mu);
 	*out = j->st;
 	pthread_mutex_unlock(&j->mu);
-	out->lookups = j->lookups;
 	out->cache_hits = j->hits;
 	out->queue_full = j->queue_full;
 }

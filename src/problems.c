@@ -11,11 +11,12 @@
  */
 #include "cs_problems.h"
 #include "cs_chain.h"
+#include "cs_codec.h"
+#include "cs_timefmt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 struct wording {
 	const char *message, *fix;
@@ -238,13 +239,10 @@ static void put_int(struct out *w, long long v)
 
 static void put_date(struct out *w, int64_t s)
 {
-	char b[32];
-	struct tm tm;
-	time_t t = (time_t)s;
+	char b[CS_TIME_STRLEN];
 
-	if (!gmtime_r(&t, &tm) || strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(b, sizeof(b), "(invalid date)");
-	puts_(w, b);
+	fmt_time_msg(s, b, sizeof(b));
+	puts_(w, strcmp(b, "invalid") ? b : "(invalid date)");
 }
 
 static const char *role_name(uint8_t r)

@@ -5,40 +5,15 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_judge.h"
+#include "cs_timefmt.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-void fmt_time_s(int64_t s, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t = (time_t)s;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
-}
-
-void fmt_time_ns(int64_t ns, char *buf, size_t len)
-{
-	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
-	struct tm tm;
-	time_t t;
-	char day[32];
-
-	if (frac < 0)
-		frac += CS_NS_PER_SEC, s--;
-	t = (time_t)s;
-	if (!gmtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);
-}
 
 /* ---- JSON ------------------------------------------------------------------- */
 
@@ -120,18 +95,8 @@ static void jw_time(struct jw *w, const char *k, int64_t ns)
 
 static void base64(FILE *f, const uint8_t *p, size_t n)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 	fputc('"', f);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		fputc(t[v >> 18 & 63], f);
-		fputc(t[v >> 12 & 63], f);
-		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? t[v & 63] : '=', f);
-	}
+	b64_write(f, p, n); /* a write error shows in ferror(f), checked by the caller */
 	fputc('"', f);
 }
 
@@ -146,7 +111,7 @@ static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 		for (uint32_t i = 0; i < cs->n; i++) {
 			char hex[17];
 
-			snprintf(hex, sizeof(hex), "%016" PRIx64, cs->h[i]);
+			snprintf(hex, sizeof(hex), "%016" PRIx64, clientset_hash(cs, i));
 			jw_str(w, NULL, hex);
 		}
 		jw_close(w, ']');
@@ -216,25 +181,23 @@ static void json_earlier_store(struct jw *w, const struct judge_store *st, int64
 	jw_close(w, '}');
 }
 
+/* Counters that do not depend on the analysis thread's timing: a run's
+ * report is the same every time. */
 static void json_diagnosis(struct jw *w, const struct judge_stats *js, const struct engine_totals *t)
 {
 	jw_open(w, "diagnosis", '{');
 	jw_u64(w, "analyses", js->analyses);
-	jw_u64(w, "cache_hits", js->cache_hits);
-	jw_u64(w, "lookups", js->lookups);
-	jw_u64(w, "hostname_checks", js->hostname_checks);
+	jw_u64(w, "cache_hits", t->with_chain > js->analyses ? t->with_chain - js->analyses : 0);
 	jw_u64(w, "signature_checks", js->diag.signature_checks);
 	jw_u64(w, "signature_verifications", js->diag.signature_verifications);
 	jw_u64(w, "verification_us", js->diag.verify_cost);
 	jw_u64(w, "max_checks", js->max_checks);
 	jw_u64(w, "max_cost_us", js->max_cost);
-	jw_u64(w, "certificates_parsed", js->diag.x509_parsed);
 	jw_u64(w, "intermediates_pool", js->diag.pool_size);
 	jw_open(w, "budget", '{');
 	jw_u64(w, "analysis_budget", js->budget_exhausted);
 	jw_u64(w, "deferred", js->deferred);
 	jw_u64(w, "deferred_overflow", js->deferred_overflow);
-	jw_u64(w, "queue_full", js->queue_full);
 	jw_u64(w, "parked_cap", t->parked_cap);
 	jw_close(w, '}');
 	jw_close(w, '}');
@@ -339,7 +302,6 @@ static void json_counters(struct jw *w, struct engine *e)
 
 		judge_get_stats(engine_judge(e), &js);
 		jw_u64(w, "signature_memo", js.diag.signature_memo_evicted);
-		jw_u64(w, "certificate_cache", js.diag.x509_evicted);
 		jw_u64(w, "intermediates_pool", js.diag.pool_refused + js.diag.pool_evicted);
 		jw_u64(w, "missing_issuer_watch", js.diag.wants_refused);
 	}
@@ -1013,10 +975,7 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right)
 
 static void server_label(const struct agg_server *s, char *buf, size_t len)
 {
-	char ip[64];
-
-	cs_addr_str(&s->ip, ip, sizeof(ip));
-	snprintf(buf, len, s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+	cs_endpoint_str(&s->ip, s->port, buf, len);
 }
 
 /* The most important problem: the first error, else the first warning;

@@ -6,6 +6,7 @@
  */
 #include "cs_trust.h"
 #include "cs_certcache.h"
+#include "cs_codec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -251,8 +252,7 @@ static void compute_digest(struct cs_trust *t)
 	for (size_t i = 0; i < t->n; i++)
 		EVP_DigestUpdate(ctx, t->a[i].id.sha256, 32);
 	if (EVP_DigestFinal_ex(ctx, d, &n) == 1)
-		for (unsigned i = 0; i < 32; i++)
-			snprintf(t->digest + 2 * i, 3, "%02x", d[i]);
+		hex_lower(d, 32, t->digest);
 	EVP_MD_CTX_free(ctx);
 }
 

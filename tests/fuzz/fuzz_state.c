@@ -3,9 +3,9 @@
  *
  * Input: a whole state file.  It is written to a memfd (a temporary file
  * where memfd_create is missing) and restored with state_load() into a
- * fresh engine, judged as `chainsniff --state` does (a synchronous judge
- * with the trust store pcaps/lab/pki/trust.pem when the target runs from
- * the repository root; without it there is no judge).  A refusal must say
+ * fresh engine, judged by a diagnosis as `chainsniff --state` does (trust
+ * store pcaps/lab/pki/trust.pem, loaded once, when the target runs from the
+ * repository root; without it there is no diagnosis).  A refusal must say
  * why, on one line.  A file that loads is saved again with
  * report_json_state(), and what chainsniff saves it must restore: that text
  * loads into another fresh engine, which saves the same text again (a
@@ -19,16 +19,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cs_engine.h"
 #include "cs_judge.h"
+#include "cs_engine.h"
 #include "cs_report.h"
 #include "cs_state.h"
+#include "cs_trust.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool have_trust, trust_tried;
+static bool trust_tried, have_trust;
 
 static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
 {
@@ -61,21 +62,22 @@ static int make_file(const uint8_t *data, size_t size, char *path, size_t pathle
 static struct engine *new_engine(void)
 {
 	static const struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
-	struct judge_opts jo = {.trust = &to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
+	struct judge_opts jo = {.trust = &to, .warn_days = -1};
 	struct engine_config cfg = {
 		.max_flows = 64, .buffer_memcap = 1u << 20, .sensor = "fuzz",
 	};
 	struct engine *e;
 	char err[256];
 
-	if (!trust_tried) {
+	if (!trust_tried) { /* a store is there when run from the repository root */
+		struct cs_trust *t = NULL;
+
 		trust_tried = true;
-		have_trust = access(TRUST, R_OK) == 0; /* not run from the repository root */
+		have_trust = trust_load(&to, &t, err, sizeof err) == CS_OK;
+		trust_free(t);
 	}
-	if (have_trust && !(cfg.judge = judge_new(&jo, err, sizeof err))) {
-		fprintf(stderr, "fuzz_state: judge_new: %s\n", err);
+	if (have_trust && !(cfg.judge = judge_new(&jo, err, sizeof err)))
 		abort();
-	}
 	if (!(e = engine_new(&cfg)))
 		abort();
 	return e;

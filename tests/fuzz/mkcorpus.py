@@ -11,6 +11,7 @@ the whole corpus under 1 MiB.  Only files whose names this script makes are
 written; regression inputs (named after their bug) are never touched.
 Python 3 standard library only.
 """
+import json
 import os
 import struct
 import sys
@@ -556,12 +557,55 @@ def real_tls(pcaps_used):
     return msgs
 
 
+# ---- root-store timeline files --------------------------------------------------
+
+def timeline_seeds():
+    """A few real roots of data/root-timeline.json (removed and re-added, with
+    a distrust-after date, two certificates of one key, still in the store)
+    as a small valid file, and variants the parser must refuse."""
+    with open(os.path.join(ROOT, "data", "root-timeline.json")) as f:
+        doc = json.load(f)
+    want = {"08297a4047dba23680c731db6e317653ca7848e1bebd3a0b0179a707f92cf178",  # Equifax
+            "9acfab7e43c8d880d06b262a94deeee4b4659989c3d0caf19baf6405e41ab7df",  # G5
+            "bec94911c2955676db6c0a550986d76e3ba005667c442c9762b4fbb773de228c",  # R4 old
+            "b085d70b964f191a73e4af0d54ae7a0e07aafdaf9b71dd0862138ab7325a24a2",  # R4 new
+            "96bcec06264976f37460779acf28c5a7cfe8a3c0aae11a8ffcee05c0bddf08c6"}  # ISRG X1
+    roots = [r for r in doc["roots"] if r["cert_sha256"] in want]
+    head = {k: doc[k] for k in ("format", "version", "provenance")}
+
+    def dump(rs, **over):
+        d = dict(head, **over)
+        d["roots"] = rs
+        return json.dumps(d, separators=(",", ":")).encode()
+
+    ok = dump(roots)
+    put("timeline", "small", ok)
+    put("timeline", "one-root", dump(roots[:1]))
+    put("timeline", "truncated", ok[:len(ok) // 2])
+    put("timeline", "version-2", dump(roots, version=2))
+    put("timeline", "no-roots", dump([]))
+    put("timeline", "duplicate-root", dump(roots + roots[:1]))
+    bad = [dict(r) for r in roots]
+    bad[0]["spki_sha256"] = "00" * 32
+    put("timeline", "spki-hash-mismatch", dump(bad))
+    bad = [dict(r) for r in roots]
+    bad[0]["intervals"] = [dict(iv) for iv in bad[0]["intervals"]]
+    bad[0]["intervals"][1]["from"] = bad[0]["intervals"][0]["from"]
+    put("timeline", "overlapping-stays", dump(bad))
+    bad = [dict(r) for r in roots]
+    bad[1]["server_distrust_after"] = {"after": "2019-02-29T00:00:00Z", "since": "2020-05-29",
+                                      "since_release": "NSS 3.53"}
+    put("timeline", "impossible-date", dump(bad))
+    put("timeline", "not-json", b"certdata.txt\n")
+
+
 def main():
     tls_seeds()
     msgs = real_tls(None)
     cert_seeds(msgs)
     tcp4 = frame_seeds(None)
     capfile_seeds(tcp4)
+    timeline_seeds()
     total = 0
     for t in sorted({t for t, _ in written}):
         d = os.path.join(CORPUS, t)

@@ -479,38 +479,41 @@ static void test_get_valid_until_trim(void **state)
 	env_free(&e);
 }
 
-/* The memo's 4-way sets forget their oldest entry when full (counted); a
- * forgotten pair is verified again, with the same answer. */
+/* The memo's sets (MEMO_WAYS ways each, cs_certcache.h) forget their
+ * oldest entry when full (counted); a forgotten pair is verified again,
+ * with the same answer. */
+#define MEMO_WAYS 8
 static void test_memo_eviction(void **state)
 {
 	(void)state;
-	struct env e = env_new(64, 4); /* one set of 4 ways */
+	enum { N = MEMO_WAYS + 2 };
+	struct env e = env_new(64, MEMO_WAYS); /* one set */
 	const struct certcache_stats *s = certcache_stats(e.cc);
 	struct batch b;
-	const struct cs_x509 *ca, *leaf[6];
+	const struct cs_x509 *ca, *leaf[N];
 	uint64_t cost = 0;
 	bool verified;
 
-	batch_make(&b, 6);
+	batch_make(&b, N);
 	ca = certcache_get(e.cc, cert_of(&e, b.ca));
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < N; i++)
 		leaf[i] = certcache_get(e.cc, cert_of(&e, b.leaf[i]));
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < N; i++) {
 		assert_non_null(leaf[i]);
 		assert_true(certcache_signed_by(e.cc, leaf[i], ca, &verified, &cost));
 		assert_true(verified);
 	}
 	assert_int_equal(s->memo_evicted, 2);
-	/* the last four are remembered, the first two were forgotten */
-	for (size_t i = 2; i < 6; i++) {
+	/* the last MEMO_WAYS are remembered, the first two were forgotten */
+	for (size_t i = 2; i < N; i++) {
 		assert_true(certcache_signed_by(e.cc, leaf[i], ca, &verified, &cost));
 		assert_false(verified);
 	}
 	assert_true(certcache_signed_by(e.cc, leaf[0], ca, &verified, &cost));
 	assert_true(verified);
-	assert_int_equal(s->verifications, 7);
-	assert_int_equal(s->checks, 11);
-	assert_int_equal(s->verify_cost, 7 * (uint64_t)ca->verify_cost);
+	assert_int_equal(s->verifications, N + 1);
+	assert_int_equal(s->checks, N + MEMO_WAYS + 1);
+	assert_int_equal(s->verify_cost, (N + 1) * (uint64_t)ca->verify_cost);
 	batch_free(&b);
 	env_free(&e);
 }

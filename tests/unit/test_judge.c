@@ -1,9 +1,11 @@
 /*
  * test_judge.c - the chain analysis as a service (cs_judge.h): verdicts
- * cached per chain and window, hostname results per (chain, SNI), the
- * budget per second of capture time with deferral (judge_tick,
- * judge_drain, judge_poll), the deferral queue's overflow, the analysis
- * thread, trust-store reloads and the evidence kept per chain.
+ * cached per chain and window, hostname results per (chain, SNI), one
+ * answer per request (token) through judge_poll/judge_wait/judge_drain,
+ * the budget per second of capture time with deferral (live only),
+ * judge_tick, the deferral queue's overflow, judge_now for a state
+ * restore, the analysis thread (with and without preparsing),
+ * trust-store reloads and the evidence kept per chain.
  * Trust store: pcaps/lab/pki/trust.pem (root + ecroot); chains from the
  * lab PKI (CERTS.txt) and a few made in memory.  No test waits on a clock:
  * the threaded ones synchronise through judge_drain.
@@ -29,6 +31,7 @@ struct env {
 	struct trust_opts to;
 	struct judge *j;
 	struct cs_chain_store *st;
+	uint32_t next_token;
 	char err[512];
 };
 
@@ -42,6 +45,7 @@ static void env_init(struct env *e, struct judge_opts o)
 		fail_msg("judge_new: %s", e->err);
 	e->st = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	assert_non_null(e->st);
+	e->next_token = 1;
 }
 
 static void env_fini(struct env *e)
@@ -93,36 +97,71 @@ static struct judge_stats stats(struct env *e)
 	return s;
 }
 
-static bool lookup(struct env *e, const struct cs_chain *c, int64_t when, const char *sni,
-		   int64_t now, struct judge_result *r)
+/* Ask for the verdict of one handshake (a fresh token), from the server
+ * 192.0.2.10:443 at capture time now; *token says which it was. */
+static enum judge_ask ask_tok(struct env *e, const struct cs_chain *c, int64_t when,
+			      const char *sni, int64_t now, struct judge_result *r, uint32_t *token)
 {
+	*token = e->next_token++;
 	memset(r, 0, sizeof *r);
-	return judge_lookup(e->j, c, when, sni, sni ? strlen(sni) : 0, "192.0.2.10:443", now, r);
+	return judge_lookup(e->j, c, when, sni, sni ? strlen(sni) : 0, "192.0.2.10:443", now, *token,
+			    r);
 }
 
-/* What one judge_poll reported (static: it may be thousands). */
-struct polled {
+static enum judge_ask ask(struct env *e, const struct cs_chain *c, int64_t when, const char *sni,
+			  int64_t now, struct judge_result *r)
+{
+	uint32_t token;
+
+	return ask_tok(e, c, when, sni, now, r, &token);
+}
+
+/* Answers taken by judge_poll, judge_wait or judge_drain (static: there
+ * may be thousands). */
+struct answers {
 	size_t n;
-	const struct cs_chain *c[2 * CS_JUDGE_MAX_DEFERRED];
+	uint32_t token[2 * CS_JUDGE_MAX_DEFERRED];
+	struct judge_result r[2 * CS_JUDGE_MAX_DEFERRED];
 };
 
-static void on_poll(void *ctx, const struct cs_chain *c)
+static void on_answer(void *ctx, uint32_t token, const struct judge_result *r)
 {
-	struct polled *p = ctx;
+	struct answers *a = ctx;
 
-	if (p->n < CS_ARRAY_LEN(p->c))
-		p->c[p->n] = c;
-	p->n++;
+	assert_true(a->n < CS_ARRAY_LEN(a->token));
+	assert_non_null(r->v);
+	a->token[a->n] = token;
+	a->r[a->n] = *r;
+	a->n++;
 }
 
-static const struct polled *poll_all(struct env *e)
-{
-	static struct polled p;
+static struct answers answers;
 
-	p.n = 0;
-	judge_poll(e->j, on_poll, &p);
-	assert_true(p.n <= CS_ARRAY_LEN(p.c));
-	return &p;
+static const struct answers *poll_all(struct env *e)
+{
+	answers.n = 0;
+	judge_poll(e->j, on_answer, &answers);
+	return &answers;
+}
+
+static const struct answers *drain_all(struct env *e)
+{
+	answers.n = 0;
+	judge_drain(e->j, on_answer, &answers);
+	return &answers;
+}
+
+/* The answer for token in a, NULL if none. */
+static const struct judge_result *answer_for(const struct answers *a, uint32_t token)
+{
+	const struct judge_result *found = NULL;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->token[i] == token) {
+			assert_null(found); /* one answer per request */
+			found = &a->r[i];
+		}
+	return found;
 }
 
 /* ---- life cycle ------------------------------------------------------------------- */
@@ -195,7 +234,7 @@ static void test_sync_lookup_and_cache(void **state)
 
 	env_init(&e, sync_opts());
 	one = CHAIN(&e, "one", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_non_null(r.v);
 	v = r.v;
 	assert_int_equal(v->status, DIAG_OK);
@@ -204,19 +243,18 @@ static void test_sync_lookup_and_cache(void **state)
 	assert_int_equal(r.mask, 0);
 	assert_true(v->from <= T_CAPTURE && T_CAPTURE < v->until);
 	s = stats(&e);
-	assert_int_equal(s.lookups, 1);
 	assert_int_equal(s.analyses, 1);
 	assert_int_equal(s.cache_hits, 0);
 	assert_int_equal(s.hostname_checks, 1);
 	/* a day later, the same SNI: a cache hit, the same verdict object */
-	assert_true(lookup(&e, one, T_CAPTURE + DAY, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE + DAY, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
 	s = stats(&e);
 	assert_int_equal(s.cache_hits, 1);
 	assert_int_equal(s.analyses, 1);
 	assert_int_equal(s.hostname_checks, 1);
 	/* another SNI: a hostname check, no analysis */
-	assert_true(lookup(&e, one, T_CAPTURE, "mismatch.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
@@ -225,30 +263,29 @@ static void test_sync_lookup_and_cache(void **state)
 	assert_int_equal(s.analyses, 1);
 	assert_int_equal(s.hostname_checks, 2);
 	/* both names are now cached, and no SNI needs no check */
-	assert_true(lookup(&e, one, T_CAPTURE, "mismatch.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
-	assert_true(lookup(&e, one, T_CAPTURE, "www.one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "www.one.test", NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
-	assert_true(lookup(&e, one, T_CAPTURE, NULL, NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
 	assert_false(r.broken);
 	s = stats(&e);
 	assert_int_equal(s.hostname_checks, 3);
 	assert_int_equal(s.analyses, 1);
 	assert_int_equal(s.cache_hits, 4);
-	assert_int_equal(s.lookups, 7);
 	/* outside the window: a new analysis, another verdict ... */
-	assert_true(lookup(&e, one, T_2034_12_15, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_2034_12_15, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_not_equal(r.v, v);
 	assert_int_equal(r.mask, B(EXPIRING_SOON));
 	assert_int_equal(stats(&e).analyses, 2);
 	/* ... and the first window is still cached */
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
 	assert_int_equal(stats(&e).analyses, 2);
-	/* nothing was deferred: nothing to poll */
+	/* everything was answered inline: nothing to poll */
 	assert_int_equal(poll_all(&e)->n, 0);
 	env_fini(&e);
 }
@@ -266,11 +303,11 @@ static void test_sync_hostname_per_chain(void **state)
 	env_init(&e, sync_opts());
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, "two.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
-	assert_true(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
+	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
-	assert_true(lookup(&e, one, T_CAPTURE, "two.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
 	/* more names than ways: each still answered right */
 	for (int round = 0; round < 2; round++) {
@@ -278,14 +315,14 @@ static void test_sync_hostname_per_chain(void **state)
 						    "www.one.test", "d.test"};
 
 		for (size_t i = 0; i < CS_ARRAY_LEN(names); i++) {
-			assert_true(lookup(&e, one, T_CAPTURE, names[i], NOW, &r));
+			assert_int_equal(ask(&e, one, T_CAPTURE, names[i], NOW, &r), JUDGE_READY);
 			assert_int_equal(r.hostname_ok, strstr(names[i], "one.test") != NULL);
 		}
 	}
 	/* a name longer than an SNI can be is no SNI: not checked */
 	memset(sni, 'a', sizeof sni - 1);
 	sni[sizeof sni - 1] = '\0';
-	assert_true(lookup(&e, one, T_CAPTURE, sni, NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, sni, NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
 	assert_int_equal(stats(&e).analyses, 2);
 	env_fini(&e);
@@ -305,7 +342,7 @@ static void test_sync_analysis_budget(void **state)
 	o.max_checks = 1;
 	env_init(&e, o);
 	two = CHAIN(&e, "two", "int2", "int1");
-	assert_true(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
+	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_UNKNOWN);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_BUDGET);
 	assert_false(r.v->broken);
@@ -319,13 +356,32 @@ static void test_sync_analysis_budget(void **state)
 /* ---- the budget per second of capture time --------------------------------------------- */
 
 /* rate and burst of 1 us: the first analysis empties the bucket. */
-static struct judge_opts tiny_budget(void)
+static struct judge_opts tiny_budget(bool budget)
 {
 	struct judge_opts o = sync_opts();
 
+	o.budget = budget;
 	o.rate_us = 1;
 	o.burst_us = 1;
 	return o;
+}
+
+/* Without judge_opts.budget (files) nothing waits, whatever the rate. */
+static void test_sync_no_budget_no_deferral(void **state)
+{
+	(void)state;
+	struct env e;
+	struct judge_result r;
+
+	env_init(&e, tiny_budget(false));
+	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, NULL, NOW, &r),
+			 JUDGE_READY);
+	assert_int_equal(ask(&e, CHAIN(&e, "ec", "ecint"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(r.v->status, DIAG_OK);
+	assert_int_equal(stats(&e).deferred, 0);
+	assert_int_equal(stats(&e).analyses, 3);
+	env_fini(&e);
 }
 
 static void test_sync_deferral(void **state)
@@ -335,82 +391,81 @@ static void test_sync_deferral(void **state)
 	const struct cs_chain *one, *two, *ec;
 	struct judge_result r;
 	struct judge_stats s;
-	const struct polled *p;
+	const struct answers *a;
+	uint32_t t2, t3, t4;
 
-	env_init(&e, tiny_budget());
+	env_init(&e, tiny_budget(true));
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
 	ec = CHAIN(&e, "ec", "ecint");
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	assert_true(r.v->cost > 1);
+	assert_true(r.v->spent > 1);
 	/* the bucket is empty: the next new chain waits */
-	assert_false(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
+	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "two.test", NOW, &r, &t2), JUDGE_WAIT);
 	s = stats(&e);
 	assert_int_equal(s.deferred, 1);
 	assert_int_equal(s.analyses, 1);
-	/* asked again while it waits: no second request */
-	assert_false(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
-	assert_int_equal(stats(&e).deferred, 1);
+	/* another handshake of it: its own request, waiting too */
+	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "www.two.test", NOW, &r, &t3), JUDGE_WAIT);
+	assert_int_equal(stats(&e).deferred, 2);
 	/* a known chain is still answered */
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(poll_all(&e)->n, 0);
 	/* the same second again, then one more: 1 us refilled is not enough */
 	judge_tick(e.j, NOW);
 	judge_tick(e.j, NOW + 1);
 	assert_int_equal(poll_all(&e)->n, 0);
 	assert_int_equal(stats(&e).analyses, 1);
-	/* much later: the bucket is full again, the deferred chain is judged */
+	/* much later: the bucket is full again, both handshakes answered, one
+	 * analysis for the two */
 	judge_tick(e.j, NOW + 100);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 1);
-	assert_ptr_equal(p->c[0], two);
+	a = poll_all(&e);
+	assert_int_equal(a->n, 2);
+	assert_int_equal(a->token[0], t2); /* in arrival order */
+	assert_int_equal(a->token[1], t3);
+	assert_int_equal(a->r[0].v->status, DIAG_OK);
+	assert_true(a->r[0].hostname_ok);
+	assert_ptr_equal(a->r[1].v, a->r[0].v);
 	assert_int_equal(stats(&e).analyses, 2);
-	assert_true(lookup(&e, two, T_CAPTURE, "two.test", NOW + 100, &r));
-	assert_int_equal(r.v->status, DIAG_OK);
-	assert_true(r.hostname_ok);
+	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW + 100, &r), JUDGE_READY);
 	/* another new chain waits; the end of input judges it */
-	assert_false(lookup(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r));
+	assert_int_equal(ask_tok(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r, &t4), JUDGE_WAIT);
 	assert_int_equal(poll_all(&e)->n, 0);
-	judge_drain(e.j);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 1);
-	assert_ptr_equal(p->c[0], ec);
-	assert_true(lookup(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r));
-	assert_int_equal(r.v->status, DIAG_OK);
-	assert_int_equal(poll_all(&e)->n, 0); /* reported once */
+	a = drain_all(&e);
+	assert_int_equal(a->n, 1);
+	assert_int_equal(a->token[0], t4);
+	assert_int_equal(a->r[0].v->status, DIAG_OK);
+	assert_true(a->r[0].hostname_ok);
+	assert_int_equal(ask(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r), JUDGE_READY);
+	assert_int_equal(poll_all(&e)->n, 0); /* answered once */
 	s = stats(&e);
-	assert_int_equal(s.deferred, 2);
+	assert_int_equal(s.deferred, 3);
 	assert_int_equal(s.deferred_overflow, 0);
 	assert_int_equal(s.analyses, 3);
 	env_fini(&e);
 }
 
-/* Deferred chains are judged in arrival order, as far as the budget goes. */
+/* Deferred chains are judged in arrival order. */
 static void test_sync_deferral_order(void **state)
 {
 	(void)state;
 	struct env e;
-	const struct cs_chain *c[6];
+	uint32_t tok[6];
 	struct judge_result r;
-	const struct polled *p;
+	const struct answers *a;
 
-	env_init(&e, tiny_budget());
-	c[0] = CHAIN(&e, "one", "int1");
-	assert_true(lookup(&e, c[0], T_CAPTURE, NULL, NOW, &r));
-	for (unsigned k = 1; k < 6; k++) {
-		c[k] = junk_chain(&e, k);
-		assert_false(lookup(&e, c[k], T_CAPTURE, NULL, NOW, &r));
-	}
-	judge_drain(e.j);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 5);
+	env_init(&e, tiny_budget(true));
+	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	for (unsigned k = 1; k < 6; k++)
-		assert_ptr_equal(p->c[k - 1], c[k]);
+		assert_int_equal(ask_tok(&e, junk_chain(&e, k), T_CAPTURE, NULL, NOW, &r, &tok[k]),
+				 JUDGE_WAIT);
+	a = drain_all(&e);
+	assert_int_equal(a->n, 5);
 	for (unsigned k = 1; k < 6; k++) {
-		assert_true(lookup(&e, c[k], T_CAPTURE, NULL, NOW, &r));
-		assert_true(r.broken); /* malformed_cert */
-		assert_true(r.mask & B(MALFORMED_CERT));
+		assert_int_equal(a->token[k - 1], tok[k]);
+		assert_true(a->r[k - 1].broken); /* malformed_cert */
+		assert_true(a->r[k - 1].mask & B(MALFORMED_CERT));
 	}
 	env_fini(&e);
 }
@@ -422,19 +477,19 @@ static void test_sync_hostname_not_deferred(void **state)
 {
 	(void)state;
 	struct env e;
-	const struct cs_chain *one, *two;
+	const struct cs_chain *one;
 	struct judge_result r;
 
-	env_init(&e, tiny_budget());
+	env_init(&e, tiny_budget(true));
 	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
-	assert_false(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r)); /* deferred */
-	assert_true(lookup(&e, one, T_CAPTURE, "www.one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r),
+			 JUDGE_WAIT);
+	assert_int_equal(ask(&e, one, T_CAPTURE, "www.one.test", NOW, &r), JUDGE_READY);
 	assert_true(r.hostname_ok);
-	assert_true(lookup(&e, one, T_CAPTURE, "mismatch.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
-	judge_drain(e.j);
+	(void)drain_all(&e);
 	env_fini(&e);
 }
 
@@ -445,18 +500,17 @@ static void test_sync_deferral_overflow(void **state)
 {
 	(void)state;
 	struct env e;
-	const struct cs_chain *one, *late;
+	const struct cs_chain *late;
 	struct judge_result r;
 	struct judge_stats s;
-	size_t polled = 0;
+	const struct answers *a;
 
-	env_init(&e, tiny_budget());
-	one = CHAIN(&e, "one", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, NULL, NOW, &r));
+	env_init(&e, tiny_budget(true));
+	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	for (unsigned k = 0; k < CS_JUDGE_MAX_DEFERRED; k++)
-		assert_false(lookup(&e, junk_chain(&e, k), T_CAPTURE, NULL, NOW, &r));
+		assert_int_equal(ask(&e, junk_chain(&e, k), T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
 	late = junk_chain(&e, CS_JUDGE_MAX_DEFERRED);
-	assert_true(lookup(&e, late, T_CAPTURE, NULL, NOW, &r));
+	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_UNKNOWN);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_DEFERRED);
 	assert_false(r.broken);
@@ -464,20 +518,54 @@ static void test_sync_deferral_overflow(void **state)
 	assert_int_equal(s.deferred, CS_JUDGE_MAX_DEFERRED);
 	assert_int_equal(s.deferred_overflow, 1);
 	/* still unknown within the retry period, without a new request */
-	assert_true(lookup(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r));
+	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r), JUDGE_READY);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_DEFERRED);
 	assert_int_equal(stats(&e).deferred_overflow, 1);
-	/* the end of input: every deferred chain judged and reported once */
-	judge_drain(e.j);
-	for (const struct polled *p = poll_all(&e); p->n; p = poll_all(&e))
-		polled += p->n;
-	assert_int_equal(polled, CS_JUDGE_MAX_DEFERRED);
+	/* the end of input: every deferred handshake answered, once */
+	a = drain_all(&e);
+	assert_int_equal(a->n, CS_JUDGE_MAX_DEFERRED);
+	for (size_t i = 0; i < a->n; i++)
+		assert_int_equal(a->token[i], 2 + i);
 	assert_int_equal(stats(&e).analyses, 1 + CS_JUDGE_MAX_DEFERRED);
 	/* after the retry period the late chain is asked about again (and,
 	 * the bucket refilled by then, judged at once) */
-	assert_true(lookup(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S + 100, &r));
+	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S + 100, &r),
+			 JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_BROKEN);
 	assert_true(r.mask & B(MALFORMED_CERT));
+	env_fini(&e);
+}
+
+/* judge_now (restoring a state, before judge_start): the verdict of a
+ * chain never judged before, analysed now whatever the budget. */
+static void test_judge_now(void **state)
+{
+	(void)state;
+	struct env e;
+	const struct cs_chain *one, *two, *miss;
+	struct judge_result r;
+
+	env_init(&e, tiny_budget(true));
+	one = CHAIN(&e, "one", "int1");
+	two = CHAIN(&e, "two", "int2", "int1");
+	miss = CHAIN(&e, "miss");
+	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_int_equal(r.v->status, DIAG_OK);
+	assert_true(r.hostname_ok);
+	assert_int_equal(stats(&e).analyses, 1);
+	/* the bucket is empty now: still analysed */
+	assert_true(judge_now(e.j, two, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_int_equal(r.v->status, DIAG_OK);
+	assert_false(r.hostname_ok);
+	assert_true(r.broken);
+	assert_true(judge_now(e.j, miss, T_CAPTURE, NULL, 0, "192.0.2.11:443", &r));
+	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
+	assert_int_equal(stats(&e).analyses, 3);
+	assert_int_equal(stats(&e).deferred, 0);
+	/* known now: a cache hit */
+	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_int_equal(stats(&e).analyses, 3);
+	assert_int_equal(poll_all(&e)->n, 0);
 	env_fini(&e);
 }
 
@@ -495,7 +583,7 @@ static void test_sync_reload(void **state)
 
 	env_init(&e, sync_opts());
 	one = CHAIN(&e, "one", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	v = r.v;
 	assert_int_equal(stats(&e).analyses, 1);
 	judge_reload(e.j);
@@ -506,7 +594,7 @@ static void test_sync_reload(void **state)
 	assert_int_equal(st.reloads, 1);
 	assert_int_equal(st.reload_failures, 0);
 	/* verdicts of the old store are not answers any more */
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_not_equal(r.v, v);
 	assert_true(r.v->epoch != v->epoch);
 	assert_int_equal(r.mask, 0);
@@ -519,7 +607,7 @@ static void test_sync_reload(void **state)
 	assert_int_equal(st.reloads, 1);
 	assert_int_equal(st.reload_failures, 1);
 	assert_int_equal(judge_stores(e.j, s, 4), 2);
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
 	assert_int_equal(stats(&e).analyses, 2);
 	/* another store: the chain is judged against it */
@@ -528,7 +616,7 @@ static void test_sync_reload(void **state)
 	assert_int_equal(judge_stores(e.j, s, 4), 3);
 	assert_string_not_equal(s[2].sha256, s[1].sha256);
 	assert_int_equal(s[2].anchors, 1);
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_true(r.mask & B(MISSING_INTERMEDIATE));
 	assert_int_equal(stats(&e).analyses, 3);
 	/* judge_stores keeps the latest when asked for fewer */
@@ -562,12 +650,13 @@ static void test_evidence(void **state)
 	miss = CHAIN(&e, "miss");
 	one = CHAIN(&e, "one", "int1");
 	assert_null(judge_evidence(e.j, miss));
-	assert_true(lookup(&e, miss, T_CAPTURE, "miss.test", NOW, &r));
+	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
 	first = judge_evidence(e.j, miss);
 	assert_non_null(first);
 	assert_int_equal(first->kind, DIAG_EV_NONE);
-	assert_true(judge_lookup(e.j, one, T_CAPTURE, "one.test", 8, "198.51.100.9:443", NOW, &r));
+	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, "one.test", 8, "198.51.100.9:443", NOW,
+				      99, &r), JUDGE_READY);
 	assert_null(judge_evidence(e.j, one));
 	ev = judge_evidence(e.j, miss);
 	assert_non_null(ev);
@@ -597,7 +686,7 @@ static void test_evidence_intermediates(void **state)
 	o.intermediates = TP_PKI "extra.chain.pem";
 	env_init(&e, o);
 	miss = CHAIN(&e, "miss");
-	assert_true(lookup(&e, miss, T_CAPTURE, "miss.test", NOW, &r));
+	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
 	ev = judge_evidence(e.j, miss);
 	assert_non_null(ev);
 	assert_int_equal(ev->kind, DIAG_EV_INTERMEDIATES_FILE);
@@ -608,132 +697,186 @@ static void test_evidence_intermediates(void **state)
 
 /* ---- the analysis thread ------------------------------------------------------------------ */
 
+static struct judge_opts threaded_opts(void)
+{
+	struct judge_opts o = sync_opts();
+
+	o.threaded = true;
+	return o;
+}
+
 static void test_threaded(void **state)
 {
 	(void)state;
 	struct env e;
-	struct judge_opts o = sync_opts();
 	const struct cs_chain *one, *two, *miss;
 	struct judge_result r;
-	const struct polled *p;
+	const struct answers *a;
+	uint32_t t[5];
+	enum judge_ask second;
 	struct judge_stats s;
-	bool seen[3] = {false, false, false};
 
-	o.threaded = true;
-	env_init(&e, o);
+	env_init(&e, threaded_opts());
 	assert_true(judge_start(e.j, e.err, sizeof e.err));
 	assert_true(judge_start(e.j, e.err, sizeof e.err)); /* once only */
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
 	miss = CHAIN(&e, "miss");
 	/* a miss is never answered inline: the capture loop does not wait */
-	assert_false(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
-	/* asked again: answered if the thread is done already, else still in
-	 * flight; either way no second request (one analysis, one report) */
-	(void)lookup(&e, one, T_CAPTURE, "one.test", NOW, &r);
-	assert_false(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
-	assert_false(lookup(&e, miss, T_CAPTURE, "miss.test", NOW, &r));
-	judge_drain(e.j);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 3);
-	for (size_t i = 0; i < p->n; i++) {
-		seen[0] |= p->c[i] == one;
-		seen[1] |= p->c[i] == two;
-		seen[2] |= p->c[i] == miss;
-	}
-	assert_true(seen[0] && seen[1] && seen[2]);
+	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t[0]), JUDGE_WAIT);
+	/* asked again: answered at once if the thread is done already, else
+	 * a request of its own; never a second analysis */
+	second = ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t[1]);
+	assert_true(second == JUDGE_WAIT || second == JUDGE_READY);
+	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "two.test", NOW, &r, &t[2]), JUDGE_WAIT);
+	assert_int_equal(ask_tok(&e, miss, T_CAPTURE, "miss.test", NOW, &r, &t[3]), JUDGE_WAIT);
+	/* a judged chain, a new SNI: the check is the thread's too */
+	a = drain_all(&e);
+	assert_int_equal(a->n, second == JUDGE_WAIT ? 4 : 3);
+	assert_int_equal(answer_for(a, t[0])->v->status, DIAG_OK);
+	assert_true(answer_for(a, t[0])->hostname_ok);
+	if (second == JUDGE_WAIT)
+		assert_ptr_equal(answer_for(a, t[1])->v, answer_for(a, t[0])->v);
+	assert_int_equal(answer_for(a, t[2])->mask, 0);
+	assert_int_equal(answer_for(a, t[3])->mask, B(MISSING_INTERMEDIATE));
 	assert_int_equal(poll_all(&e)->n, 0);
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	assert_true(r.hostname_ok);
-	assert_true(lookup(&e, two, T_CAPTURE, "two.test", NOW, &r));
-	assert_int_equal(r.mask, 0);
-	assert_true(lookup(&e, miss, T_CAPTURE, "miss.test", NOW, &r));
+	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
-	/* a new SNI for a known chain goes to the thread too */
-	assert_false(lookup(&e, one, T_CAPTURE, "mismatch.test", NOW, &r));
-	judge_drain(e.j);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 1);
-	assert_ptr_equal(p->c[0], one);
-	assert_true(lookup(&e, one, T_CAPTURE, "mismatch.test", NOW, &r));
+	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "mismatch.test", NOW, &r, &t[4]), JUDGE_WAIT);
+	a = drain_all(&e);
+	assert_int_equal(a->n, 1);
+	assert_false(answer_for(a, t[4])->hostname_ok);
+	assert_true(answer_for(a, t[4])->broken);
+	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
 	s = stats(&e);
 	assert_int_equal(s.analyses, 3);
 	assert_int_equal(s.hostname_checks, 4);
-	assert_int_equal(s.queue_full, 0);
+	/* judge_now is for before the thread */
+	assert_false(judge_now(e.j, two, T_CAPTURE, NULL, 0, "192.0.2.10:443", &r));
 	env_fini(&e);
 }
 
-/* Many requests through the thread: every miss is reported once after
- * judge_drain, whatever the interleaving. */
+/* judge_wait returns once an owed answer came. */
+static void test_threaded_wait(void **state)
+{
+	(void)state;
+	struct env e;
+	struct judge_result r;
+	uint32_t t;
+
+	env_init(&e, threaded_opts());
+	assert_true(judge_start(e.j, e.err, sizeof e.err));
+	assert_int_equal(ask_tok(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW,
+				 &r, &t), JUDGE_WAIT);
+	answers.n = 0;
+	while (answers.n == 0)
+		judge_wait(e.j, on_answer, &answers);
+	assert_int_equal(answers.n, 1);
+	assert_int_equal(answers.token[0], t);
+	assert_int_equal(answers.r[0].v->status, DIAG_OK);
+	/* nothing owed: judge_wait returns at once */
+	answers.n = 0;
+	judge_wait(e.j, on_answer, &answers);
+	assert_int_equal(answers.n, 0);
+	env_fini(&e);
+}
+
+/* Many requests through the thread: every request answered exactly once
+ * by judge_drain, whatever the interleaving. */
 static void test_threaded_many(void **state)
 {
 	(void)state;
 	struct env e;
-	struct judge_opts o = sync_opts();
-	enum { N = 2000 };
-	static bool reported[N];
+	enum { N = 2000, ROUNDS = 4 };
 	const struct cs_chain *c[N];
+	uint32_t tok[N];
 	struct judge_result r;
-	size_t total = 0;
 
-	o.threaded = true;
-	env_init(&e, o);
+	env_init(&e, threaded_opts());
 	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	memset(reported, 0, sizeof reported);
-	for (unsigned round = 0; round < 4; round++) {
-		for (unsigned k = round * (N / 4); k < (round + 1) * (N / 4); k++) {
-			c[k] = junk_chain(&e, k);
-			assert_false(lookup(&e, c[k], T_CAPTURE, NULL, NOW, &r));
-		}
-		judge_drain(e.j);
-		for (const struct polled *p = poll_all(&e); p->n; p = poll_all(&e)) {
-			for (size_t i = 0; i < p->n; i++) {
-				uint32_t id = p->c[i]->id;
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		unsigned lo = round * (N / ROUNDS), hi = lo + N / ROUNDS;
+		const struct answers *a;
 
-				assert_false(reported[id]);
-				reported[id] = true;
-			}
-			total += p->n;
+		for (unsigned k = lo; k < hi; k++) {
+			c[k] = junk_chain(&e, k);
+			assert_int_equal(ask_tok(&e, c[k], T_CAPTURE, NULL, NOW, &r, &tok[k]),
+					 JUDGE_WAIT);
 		}
-		if (total != (round + 1) * (size_t)(N / 4))
-			fail_msg("round %u: %zu of %u chains reported after judge_drain", round, total,
-				 (round + 1) * (N / 4));
+		a = drain_all(&e);
+		if (a->n != N / ROUNDS)
+			fail_msg("round %u: %zu of %u requests answered by judge_drain", round, a->n,
+				 N / ROUNDS);
+		for (unsigned k = lo; k < hi; k++) {
+			const struct judge_result *ar = answer_for(a, tok[k]);
+
+			assert_non_null(ar);
+			assert_true(ar->mask & B(MALFORMED_CERT));
+		}
 	}
 	for (unsigned k = 0; k < N; k++) {
-		assert_true(reported[c[k]->id]);
-		assert_true(lookup(&e, c[k], T_CAPTURE, NULL, NOW, &r));
+		assert_int_equal(ask(&e, c[k], T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 		assert_true(r.mask & B(MALFORMED_CERT));
 	}
+	assert_int_equal(stats(&e).analyses, N);
 	env_fini(&e);
 }
 
-/* Threaded mode with deferral: the thread judges deferred chains when
+/* Threaded mode with deferral (live): deferred chains are judged when
  * capture time refills the bucket, or at judge_drain. */
 static void test_threaded_deferral(void **state)
 {
 	(void)state;
 	struct env e;
-	struct judge_opts o = tiny_budget();
+	struct judge_opts o = tiny_budget(true);
 	const struct cs_chain *one, *two;
 	struct judge_result r;
-	const struct polled *p;
+	const struct answers *a;
 
 	o.threaded = true;
 	env_init(&e, o);
 	assert_true(judge_start(e.j, e.err, sizeof e.err));
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
-	assert_false(lookup(&e, one, T_CAPTURE, NULL, NOW, &r));
-	assert_false(lookup(&e, two, T_CAPTURE, NULL, NOW, &r));
-	judge_drain(e.j);
-	p = poll_all(&e);
-	assert_int_equal(p->n, 2);
-	assert_true(lookup(&e, one, T_CAPTURE, NULL, NOW, &r));
-	assert_true(lookup(&e, two, T_CAPTURE, NULL, NOW, &r));
+	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
+	assert_int_equal(ask(&e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
+	a = drain_all(&e);
+	assert_int_equal(a->n, 2);
+	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(&e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_int_equal(stats(&e).analyses, 2);
+	env_fini(&e);
+}
+
+/* preparse (files): the caller parses a new chain's certificates before
+ * the thread analyses it; the verdicts and facts are the same. */
+static void test_threaded_preparse(void **state)
+{
+	(void)state;
+	struct env e;
+	struct judge_opts o = threaded_opts();
+	const struct cs_chain *one, *miss;
+	struct judge_result r;
+	const struct answers *a;
+	uint32_t t1, t2;
+
+	o.preparse = true;
+	env_init(&e, o);
+	assert_true(judge_start(e.j, e.err, sizeof e.err));
+	one = CHAIN(&e, "one", "int1");
+	miss = CHAIN(&e, "miss");
+	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t1), JUDGE_WAIT);
+	assert_int_equal(ask_tok(&e, miss, T_CAPTURE, "miss.test", NOW, &r, &t2), JUDGE_WAIT);
+	a = drain_all(&e);
+	assert_int_equal(a->n, 2);
+	assert_int_equal(answer_for(a, t1)->v->status, DIAG_OK);
+	assert_int_equal(answer_for(a, t2)->mask, B(MISSING_INTERMEDIATE));
+	assert_string_equal(cert_facts(one->certs[0])->subject, "CN=one.test,O=chainsniff lab");
+	assert_string_equal(cert_facts(miss->certs[0])->subject, "CN=miss.test,O=chainsniff lab");
 	env_fini(&e);
 }
 
@@ -742,13 +885,12 @@ static void test_start_sync_is_noop(void **state)
 {
 	(void)state;
 	struct env e;
-	const struct cs_chain *one;
 	struct judge_result r;
 
 	env_init(&e, sync_opts());
 	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	one = CHAIN(&e, "one", "int1");
-	assert_true(lookup(&e, one, T_CAPTURE, "one.test", NOW, &r));
+	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, "one.test", NOW, &r),
+			 JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
 	env_fini(&e);
 }
@@ -762,16 +904,20 @@ int main(void)
 		cmocka_unit_test(test_sync_lookup_and_cache),
 		cmocka_unit_test(test_sync_hostname_per_chain),
 		cmocka_unit_test(test_sync_analysis_budget),
+		cmocka_unit_test(test_sync_no_budget_no_deferral),
 		cmocka_unit_test(test_sync_deferral),
 		cmocka_unit_test(test_sync_deferral_order),
 		cmocka_unit_test(test_sync_hostname_not_deferred),
 		cmocka_unit_test(test_sync_deferral_overflow),
+		cmocka_unit_test(test_judge_now),
 		cmocka_unit_test(test_sync_reload),
 		cmocka_unit_test(test_evidence),
 		cmocka_unit_test(test_evidence_intermediates),
 		cmocka_unit_test(test_threaded),
+		cmocka_unit_test(test_threaded_wait),
 		cmocka_unit_test(test_threaded_many),
 		cmocka_unit_test(test_threaded_deferral),
+		cmocka_unit_test(test_threaded_preparse),
 		cmocka_unit_test(test_start_sync_is_noop),
 	};
 

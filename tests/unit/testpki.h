@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "cs_chain.h"
+#include "cs_codec.h"
 
 #define TP_PKI "pcaps/lab/pki/"
 #define TP_2025 1735689600LL /* 2025-01-01T00:00:00Z */
