@@ -367,23 +367,6 @@ static void pki_path(const char *name, const char *ext, char *out, size_t len)
 		snprintf(out, len, PKI "%s%s", name, ext);
 }
 
-static X509 *pem_cert(const char *name)
-{
-	char path[256];
-	FILE *f;
-	X509 *x;
-
-	pki_path(name, ".pem", path, sizeof path);
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!x)
-		fail_msg("%s: no certificate", path);
-	return x;
-}
-
 static EVP_PKEY *pem_key(const char *name)
 {
 	char path[256];
@@ -473,7 +456,7 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		*signer++ = '\0';
 	if ((ops = strchr(buf, '+')) != NULL)
 		*ops++ = '\0';
-	x = pem_cert(buf);
+	x = tp_pem(buf);
 	for (char *op = ops ? strtok_r(ops, "+", &save) : NULL; op; op = strtok_r(NULL, "+", &save)) {
 		if (strcmp(op, "old") == 0) {
 			ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)T_2005);
@@ -486,7 +469,7 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		} else if (strcmp(op, "sha1") == 0) {
 			md = EVP_sha1();
 		} else if (strcmp(op, "key1024") == 0) {
-			X509 *weak = pem_cert("rsa1024");
+			X509 *weak = tp_pem("rsa1024");
 
 			assert_int_equal(X509_set_pubkey(x, X509_get0_pubkey(weak)), 1);
 			X509_free(weak);
@@ -1732,7 +1715,7 @@ static void test_pool_per_source(void **state)
 
 	assert_true(CS_DIAG_POOL_PER_SOURCE + extra + 1 <= CS_MAX_CHAIN_CERTS);
 	pool_cas_make(&p, CS_DIAG_POOL_PER_SOURCE + extra, 100);
-	xs[0] = pem_cert("one");
+	xs[0] = tp_pem("one");
 	for (size_t i = 0; i < p.n; i++)
 		xs[i + 1] = p.ca[i];
 	c = tp_intern(e->st, xs, p.n + 1);
@@ -2071,7 +2054,7 @@ static void test_many_certificates(void **state)
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
 	EVP_PKEY *ik = pem_key("int1"), *lk = tp_ec_key("P-256");
-	X509 *int1 = pem_cert("int1"), *alone = pem_cert("alone");
+	X509 *int1 = tp_pem("int1"), *alone = tp_pem("alone");
 	const struct cs_chain *c = tp_intern(e->st, &alone, 1);
 	struct diag_verdict *v = diag_analyze(e->d, c, T_CAPTURE, NULL);
 
