@@ -135,8 +135,8 @@
 /* Requests and answers in flight between the engine and the analysis
  * thread (a chain has at most one request in flight). */
 #define CS_JUDGE_QUEUE 8192u
-/* Hostname results cached per chain (SNI hash, verdict). */
-#define CS_JUDGE_SNI_WAYS 4
+/* Hostname results cached for (chain, SNI) pairs (8 bytes each): 1 MiB. */
+#define CS_JUDGE_HOSTNAMES 131072u
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
