@@ -710,7 +710,7 @@ bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const ch
 		return false;
 	if (sni && sni_len > CS_MAX_SNI)
 		sni = NULL;
-	if (cached(j, c, jc, when, sni, sni_len, INT64_MIN, r))
+	if (cached(j, c, jc, when, sni, sni_len, INT64_MAX, r)) /* never in a retry window */
 		return true;
 	request_of(&q, c, 0, when, sni, sni_len, source, when);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
