@@ -37,7 +37,7 @@ FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BIN      := $(B)/chainsniff
 
-.PHONY: all deps check unit e2e fuzz-replay demo bench bench-tools clean
+.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean
 all: $(BIN)
 
 deps:
@@ -76,7 +76,7 @@ $(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live state merge formats
+E2E := run live state merge formats analysis
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)
@@ -88,6 +88,29 @@ e2e: $(BIN)
 fuzz-replay: $(FUZZBINS)
 	@fail=0; for f in $(FUZZBINS); do n=$$(basename $$f); \
 	  $$f tests/fuzz/corpus/$${n#fuzz_} || fail=1; done; exit $$fail
+
+# libFuzzer (clang, outside `make check`): `make fuzz` builds every target in
+# build/libfuzzer/; `make fuzz RUN=diag SECONDS=1800` then runs one from the
+# repository root on a copy of its corpus (new inputs land in the copy).
+FUZZ_CC    ?= clang
+FUZZB      := build/libfuzzer
+FUZZFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+LIBFUZZERS := $(FUZZSRCS:tests/fuzz/%.c=$(FUZZB)/%)
+SECONDS    ?= 60
+
+$(FUZZB)/%: tests/fuzz/%.c $(LIBSRCS) $(B)/gen/timeline_data.c | $(FUZZB)
+	@echo "  FUZZ $@"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		-o $@ $< $(LIBSRCS) $(B)/gen/timeline_data.c $(LDLIBS) -pthread
+
+$(FUZZB):
+	mkdir -p $@
+
+fuzz: $(LIBFUZZERS)
+	@if [ -n "$(RUN)" ]; then mkdir -p $(FUZZB)/corpus-$(RUN) && \
+	  cp -n tests/fuzz/corpus/$(RUN)/* $(FUZZB)/corpus-$(RUN)/ && \
+	  $(FUZZB)/fuzz_$(RUN) -max_total_time=$(SECONDS) -max_len=65536 -print_final_stats=1 \
+		$(FUZZB)/corpus-$(RUN); fi
 
 check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTBINS) $(FUZZBINS)

@@ -372,7 +372,7 @@ static const struct cli_option rows[] = {
 	 .help = "flow table size (default 131072)"},
 	{.name = "memcap", .arg = "MIB", .kind = CLI_UINT, .field = O(eng.buffer_memcap),
 	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20,
-	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 256)"},
+	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 64)"},
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
 	{.name = "version", .short_name = 'V', .kind = CLI_VERSION, .help = "the version"},
 };

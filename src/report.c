@@ -5,6 +5,7 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_jsonw.h"
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
@@ -16,89 +17,6 @@
 #include <string.h>
 
 /* ---- JSON ------------------------------------------------------------------- */
-
-struct jw {
-	FILE *f;
-	int depth;
-	bool first; /* no comma needed before the next member */
-	bool state; /* also write what --state and merge need (DER, client sketches) */
-};
-
-static void jw_sep(struct jw *w)
-{
-	if (!w->first)
-		fputc(',', w->f);
-	w->first = false;
-	if (w->depth >= 0)
-		fprintf(w->f, "\n%*s", 2 * w->depth, "");
-}
-
-static void jw_key(struct jw *w, const char *k)
-{
-	jw_sep(w);
-	if (k)
-		fprintf(w->f, "\"%s\": ", k);
-}
-
-static void jw_open(struct jw *w, const char *k, char c)
-{
-	jw_key(w, k);
-	fputc(c, w->f);
-	w->depth++;
-	w->first = true;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	w->depth--;
-	if (!w->first && w->depth >= 0)
-		fprintf(w->f, "\n%*s", 2 * w->depth, "");
-	fputc(c, w->f);
-	w->first = false;
-}
-
-static void jw_u64(struct jw *w, const char *k, uint64_t v)
-{
-	jw_key(w, k);
-	fprintf(w->f, "%" PRIu64, v);
-}
-
-static void jw_raw(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k);
-	fputs(v, w->f);
-}
-
-/* A string we generated ourselves (still escaped: names come from argv). */
-static void jw_str(struct jw *w, const char *k, const char *v)
-{
-	jw_key(w, k);
-	if (v)
-		esc_json(w->f, v, strlen(v));
-	else
-		fputs("null", w->f);
-}
-
-static void jw_wire(struct jw *w, const char *k, const char *v, size_t n)
-{
-	jw_key(w, k);
-	esc_json(w->f, v, n);
-}
-
-static void jw_time(struct jw *w, const char *k, int64_t ns)
-{
-	char buf[64];
-
-	fmt_time_ns(ns, buf, sizeof(buf));
-	jw_str(w, k, buf);
-}
-
-static void base64(FILE *f, const uint8_t *p, size_t n)
-{
-	fputc('"', f);
-	b64_write(f, p, n); /* a write error shows in ferror(f), checked by the caller */
-	fputc('"', f);
-}
 
 /* The set itself, so that reports merge: exact hashes or HLL registers. */
 static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
@@ -117,8 +35,7 @@ static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 		jw_close(w, ']');
 	} else {
 		jw_u64(w, "hll_p", CS_HLL_P);
-		jw_key(w, "registers");
-		base64(w->f, cs->regs, CS_HLL_REGISTERS);
+		jw_b64(w, "registers", cs->regs, CS_HLL_REGISTERS);
 	}
 	jw_close(w, '}');
 }
@@ -342,8 +259,7 @@ static void json_cert(struct jw *w, struct cs_cert *cert)
 	jw_str(w, "sha256", hex);
 	jw_raw(w, "parsed", ci->parsed ? "true" : "false");
 	if (w->state) {
-		jw_key(w, "der");
-		base64(w->f, cert->der, cert->der_len);
+		jw_b64(w, "der", cert->der, cert->der_len);
 	}
 	jw_close(w, '}');
 }
@@ -579,8 +495,7 @@ static void json_server_id(struct jw *w, const struct agg_server *s)
 	else
 		jw_raw(w, "sni", "null");
 	if (w->state && s->has_sni) { /* the exact bytes, even when not UTF-8 */
-		jw_key(w, "sni_b64");
-		base64(w->f, (const uint8_t *)s->sni, s->sni_len);
+		jw_b64(w, "sni_b64", (const uint8_t *)s->sni, s->sni_len);
 	}
 }
 
@@ -673,11 +588,13 @@ void report_json_state(FILE *out, struct engine *e)
 
 static void json_document(FILE *out, struct engine *e, const struct report_window *win, bool state)
 {
-	struct jw w = {out, 0, true, state};
+	struct jw w;
 	const struct agg_server *const *servers;
 	int64_t first, last;
 	size_t n;
 
+	jw_init(&w, out, false);
+	w.state = state;
 	servers = agg_sorted(engine_agg(e), &n);
 	jw_open(&w, NULL, '{');
 	jw_u64(&w, "report_version", 1);
@@ -721,11 +638,11 @@ static void jw_ip(struct jw *w, const char *k, const struct cs_addr *a)
 
 void report_event(FILE *out, const struct engine_event *ev)
 {
-	struct jw w = {out, 0, true, false};
+	struct jw w;
 	char hex[2 * CS_SHA256_LEN + 1];
 
+	jw_init(&w, out, true);
 	fputc('{', out);
-	w.depth = -1000; /* one line: jw_sep indents by a negative width, i.e. not */
 	jw_time(&w, "time", ev->ts);
 	jw_str(&w, "input", ev->input->name);
 	jw_ip(&w, "client_ip", ev->client_ip);

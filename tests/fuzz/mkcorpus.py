@@ -599,6 +599,59 @@ def timeline_seeds():
     put("timeline", "not-json", b"certdata.txt\n")
 
 
+# ---- the chain analysis and the whole engine ---------------------------------
+
+T_1990 = 631152000
+
+
+def pki(name):
+    with open(os.path.join(ROOT, "pcaps", "lab", "pki", name + ".der"), "rb") as f:
+        return f.read()
+
+
+def der_list(names):
+    return b"".join(u24(len(pki(n))) + pki(n) for n in names) + u24(0)
+
+
+def diag_seed(flags, when, sni, others, chain):
+    return (u8(flags) + struct.pack(">I", when - T_1990) + vec(1, sni.encode()) +
+            der_list(others) + der_list(chain))
+
+
+def diag_seeds():
+    t = 1795403299  # 2026-11-23, the lab captures' day
+    cases = {
+        "one-ok": (0, t, "one.test", [], ["one", "int1"]),
+        "two-ok": (0, t, "two.test", [], ["two", "int2", "int1"]),
+        "missing-seen": (0, t, "miss.test", ["one", "int1"], ["miss"]),
+        "missing-aia": (0, t, "aia.test", [], ["aia"]),
+        "wrong-order": (0, t, "order.test", [], ["order", "int2", "int1"][:1] + ["int1"]),
+        "untrusted": (0, t, "evil.test", [], ["evil", "evilint", "evilroot"]),
+        "cross-sign": (0, t, "xs.test", [], ["xs", "int1", "rootxs"]),
+        "expired-2021": (0, t, "expired.test", [], ["expired", "int1"]),
+        "ecdsa": (0, t, "ec.test", [], ["ec", "ecint"]),
+        "hostname": (0, t, "other.test", [], ["one", "int1"]),
+        "duplicate": (0, t, "dup.test", [], ["dup", "int1", "int1"]),
+        "repeated-cas-small-budget": (2, t, "one.test", [], ["one"] + ["int1", "int2"] * 8),
+        "debian-store": (1, t, "one.test", [], ["one", "int1", "root"]),
+        "year-2000": (0, 946684800, "one.test", [], ["one", "int1"]),
+    }
+    for name, (flags, when, sni, others, chain) in cases.items():
+        put("diag", name, diag_seed(flags, when, sni, others, chain))
+
+
+def engine_seeds():
+    for rel in ("lab/one-intermediate.pcap", "lab/leaf-only.pcap", "lab/diag-missing-seen.pcap",
+                "lab/diag-wrong-order.pcap", "lab/diag-client-rejects.pcap",
+                "lab/quirk-shuffled.pcap", "lab/quirk-seg40.pcap", "lab/quirk-gap.pcap",
+                "lab/smtp-starttls.pcap", "lab/resumption.pcap", "lab/tls13.pcap",
+                "lab/quirk-qinq.pcap", "lab/ipv6.pcap", "lab/freq-hostile-sni.pcap"):
+        path = os.path.join(ROOT, "pcaps", rel)
+        if os.path.exists(path) and os.path.getsize(path) <= MAX_SEED:
+            with open(path, "rb") as f:
+                put("engine", os.path.basename(rel).replace(".", "-"), f.read())
+
+
 def main():
     tls_seeds()
     msgs = real_tls(None)
@@ -606,6 +659,8 @@ def main():
     tcp4 = frame_seeds(None)
     capfile_seeds(tcp4)
     timeline_seeds()
+    diag_seeds()
+    engine_seeds()
     total = 0
     for t in sorted({t for t, _ in written}):
         d = os.path.join(CORPUS, t)
