@@ -290,8 +290,8 @@ static void test_sync_lookup_and_cache(void **state)
 	env_fini(&e);
 }
 
-/* Hostname results are per chain: one chain's answer for a name is not
- * another's, and the names cached per chain may be replaced. */
+/* Hostname results are per (chain, name): one chain's answer for a name is
+ * not another's, and many names for one chain are each answered right. */
 static void test_sync_hostname_per_chain(void **state)
 {
 	(void)state;
