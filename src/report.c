@@ -1033,7 +1033,7 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 		for (size_t i = 0; i < n && rank < listed; i++) {
 			struct rproblem p;
 			const struct agg_chain *where;
-			char who[300], msg[3200], text[1024], fix[2048];
+			char who[300], msg[3400], text[1024], fix[2048]; /* msg holds them all */
 
 			if (!(servers[i]->broken_handshakes || o.all))
 				continue;
