@@ -28,6 +28,13 @@
 #define CS_MAX_TUNNEL_DEPTH 4
 /* IPv6 extension headers followed before giving up. */
 #define CS_MAX_IPV6_EXT_HEADERS 8
+/* GTP-U extension headers: real ones carry one or two; more is malformed. */
+#define CS_MAX_GTP_EXT_HEADERS 8
+/* Radiotap presence words (bit 31 chains them): one per namespace and
+ * antenna; real drivers use up to 4 or 5. */
+#define CS_MAX_RADIOTAP_PRESENT 16
+/* NFLOG TLVs walked to find the payload: the kernel sends about a dozen. */
+#define CS_MAX_NFLOG_TLVS 32
 
 /* Flow table ------------------------------------------------------------- */
 
