@@ -106,6 +106,8 @@ const struct engine_totals *engine_totals(const struct engine *e);
 const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
 const struct reasm_stats *engine_reasm_stats(const struct engine *e);
 const struct tls_stats *engine_tls_stats(const struct engine *e);
+struct defrag_stats;
+const struct defrag_stats *engine_defrag_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);

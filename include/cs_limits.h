@@ -36,6 +36,23 @@
 /* NFLOG TLVs walked to find the payload: the kernel sends about a dozen. */
 #define CS_MAX_NFLOG_TLVS 32
 
+/* IP fragment reassembly --------------------------------------------------- */
+
+/* Datagrams in progress at once: a loaded gateway sees a few hundred
+ * (fragmented DNS, tunnels with a small MTU); a new one evicts the oldest. */
+#define CS_DEFRAG_MAX_DATAGRAMS 4096u
+/* Bytes held by datagrams in progress (their own pool, so that a fragment
+ * flood cannot take the budget of TCP handshakes). */
+#define CS_DEFRAG_MEMCAP (32u * 1024 * 1024)
+/* Filled ranges per datagram: in-order fragments make one, each lost or
+ * reordered one at most one more. */
+#define CS_DEFRAG_MAX_RANGES 16
+/* Capture time from a datagram's first fragment until it is given up:
+ * Linux waits 30 s (ipfrag_time), RFC 791 suggests 15 s at least. */
+#define CS_DEFRAG_TIMEOUT_S 30
+/* IPv4 total length and IPv6 payload length are 16-bit. */
+#define CS_DEFRAG_MAX_DATAGRAM 65535u
+
 /* Flow table ------------------------------------------------------------- */
 
 #define CS_MAX_FLOWS_DEFAULT 131072u

@@ -6,6 +6,7 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_defrag.h"
 #include "cs_diag.h"
 #include "cs_flow.h"
 #include "cs_limits.h"
@@ -23,6 +24,8 @@ struct engine {
 	struct agg *window;        /* the same, since the last periodic report */
 	struct engine_totals t;
 	struct cs_decode_stats dec;
+	struct defrag *defrag;
+	struct defrag_stats dfs;
 	struct reasm_stats rs;
 	struct tls_stats ts;
 	struct tls_env env;
@@ -61,7 +64,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
 	e->window = agg_new(CS_MAX_SERVERS);
-	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window) {
+	e->defrag = defrag_new(CS_DEFRAG_MAX_DATAGRAMS, CS_DEFRAG_MEMCAP);
+	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window || !e->defrag) {
 		engine_free(e);
 		return NULL;
 	}
@@ -85,6 +89,7 @@ void engine_free(struct engine *e)
 	if (e->flows)
 		flow_flush(e->flows);
 	flow_table_free(e->flows);
+	defrag_free(e->defrag);
 	agg_free(e->agg);
 	agg_free(e->window);
 	chain_store_free(e->chains);
@@ -433,6 +438,34 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
 }
 
 /*
+ * Decode a frame into a TCP segment, through the defragmenter when it is an
+ * IP fragment: a datagram it completes is decoded on from where the
+ * fragment left off, and may hold (inside a tunnel) a fragment again,
+ * at most once per tunnel level.  The segment's payload may then borrow the
+ * defragmenter's buffer, valid until its next call.
+ */
+static enum cs_status decode_frame(struct engine *e, const struct cs_frame *fr, struct cs_pkt *p)
+{
+	enum cs_status rc = decode_packet(fr->linktype, fr->data, fr->caplen, p, &e->dec);
+
+	if (!e->jumped)
+		defrag_expire(e->defrag, fr->ts_ns, &e->dfs);
+	for (int level = 0; rc == CS_MORE; level++) {
+		struct cs_slice whole;
+
+		if (level > CS_MAX_TUNNEL_DEPTH) {
+			e->dec.n[CS_DEC_TUNNEL_TOO_DEEP]++; /* fragments in fragments */
+			return CS_LIMIT;
+		}
+		whole = defrag_add(e->defrag, p, fr->ts_ns, &e->dfs);
+		if (!whole.p)
+			return CS_MORE;
+		rc = decode_datagram(p, whole, p, &e->dec);
+	}
+	return rc;
+}
+
+/*
  * Flows expire by capture time, but a capture's clock can jump (a bogus
  * timestamp, the next of several files): a frame more than CS_CLOCK_JUMP_S
  * away from the previous one expires nothing, or one bad timestamp would
@@ -467,7 +500,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	clock_step(e, fr->ts_ns);
 	e->have_time = true;
 	e->now = fr->ts_ns;
-	if (decode_packet(fr->linktype, fr->data, fr->caplen, &p, &e->dec) != CS_OK)
+	if (decode_frame(e, fr, &p) != CS_OK)
 		return;
 	e->t.tcp_packets++;
 	if (!e->jumped)
@@ -497,12 +530,14 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 void engine_finish(struct engine *e)
 {
 	flow_flush(e->flows);
+	defrag_flush(e->defrag, &e->dfs);
 }
 
 const struct engine_totals *engine_totals(const struct engine *e) { return &e->t; }
 const struct cs_decode_stats *engine_decode_stats(const struct engine *e) { return &e->dec; }
 const struct reasm_stats *engine_reasm_stats(const struct engine *e) { return &e->rs; }
 const struct tls_stats *engine_tls_stats(const struct engine *e) { return &e->ts; }
+const struct defrag_stats *engine_defrag_stats(const struct engine *e) { return &e->dfs; }
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }

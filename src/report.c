@@ -5,6 +5,7 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_defrag.h"
 #include "cs_diag.h"
 #include "cs_escape.h"
 
@@ -278,6 +279,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	const struct tls_stats *ts = engine_tls_stats(e);
 	const struct engine_totals *t = engine_totals(e);
 	const struct agg_stats *as = agg_stats(engine_agg(e));
+	const struct defrag_stats *df = engine_defrag_stats(e);
 
 	jw_open(w, "decode", '{');
 	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
@@ -297,6 +299,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "servers", as->servers_cap);
 	jw_u64(w, "servers_evicted", as->servers_evicted);
 	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
+	jw_u64(w, "defrag", df->cap);
 	jw_close(w, '}');
 
 	jw_open(w, "anomalies", '{');
@@ -306,6 +309,9 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "tls_malformed", ts->malformed);
 	jw_u64(w, "midstream_resync", ts->midstream_resync);
 	jw_u64(w, "clock_jumps", engine_clock_jumps(e));
+	jw_u64(w, "fragment_overlaps", df->overlaps);
+	jw_u64(w, "fragments_malformed", df->malformed);
+	jw_u64(w, "datagrams_incomplete", df->incomplete);
 	jw_close(w, '}');
 }
 
