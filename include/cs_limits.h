@@ -58,6 +58,10 @@
 #define CS_MAX_FLOWS_DEFAULT 131072u
 /* A flow with no packet for this long (capture time) is finished. */
 #define CS_FLOW_IDLE_TIMEOUT_S 120
+/* After an RST, the peer's segments already in flight still arrive: they
+ * are read for this long (capture time).  Round trips are well below it,
+ * even over satellite links. */
+#define CS_RST_LINGER_S 2
 /* Consecutive frames further apart than this are a clock jump (bogus
  * timestamps, the gap between two capture files): no expiry on them. */
 #define CS_CLOCK_JUMP_S 3600
@@ -73,6 +77,10 @@
  * reordering during one handshake flight rarely make more than two; kept
  * small because it lives inside every flow. */
 #define CS_REASM_MAX_RANGES 8
+/* Other initial sequence numbers remembered per direction when SYN-ACKs
+ * repeat with different ones (nDPI tls_multiple_synack_different_seq has 3
+ * SYN-ACKs, 2 ISNs). */
+#define CS_REASM_MAX_ISNS 4
 /* Plaintext before the first TLS record (STARTTLS, MySQL, LDAP preambles). */
 #define CS_PREAMBLE_MAX 16384u
 

@@ -37,6 +37,12 @@ enum tls_incomplete {
 	TLS_INC_MALFORMED,
 	TLS_INC_TOO_LONG,
 	TLS_INC_EVICTED,
+	TLS_INC_CLIENT_RESET,  /* the client sent an RST before the chain was whole */
+	TLS_INC_SERVER_RESET,
+	TLS_INC_CLIENT_ALERT,  /* a fatal alert ended the handshake first */
+	TLS_INC_SERVER_ALERT,
+	TLS_INC_CLIENT_CLOSED, /* a FIN, and the server's flight never completed */
+	TLS_INC_SERVER_CLOSED,
 	TLS_INC_MAX
 };
 
@@ -122,6 +128,12 @@ enum tls_outcome tls_outcome(const struct tls_conn *c);
 const struct cs_chain *tls_server_chain(const struct tls_conn *c);
 /* A Certificate message whose side could not be told. */
 bool tls_unattributed(const struct tls_conn *c);
+/* Direction dir is still looking for its first record (plaintext so far). */
+bool tls_hunting(const struct tls_conn *c, int dir);
+/* n bytes of direction dir were lost before its first record (a gap the
+ * engine skipped): they count as skipped plaintext, and the bytes on either
+ * side of the hole are not one text. */
+void tls_skip_gap(struct tls_conn *c, int dir, uint32_t n);
 
 const char *tls_version_name(uint16_t v);
 const char *tls_outcome_name(enum tls_outcome o);

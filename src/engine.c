@@ -138,12 +138,20 @@ static void note_linktype(struct engine_input *in, int lt)
 
 /* ---- handshake accounting ------------------------------------------------- */
 
+/* Who ended the connection first (RST, else FIN): 1 server, 0 client, -1 nobody. */
+static int ended_by_server(int8_t first, int s)
+{
+	return first < 0 || s < 0 ? -1 : first == s;
+}
+
+/* Why a handshake is incomplete, most specific first: a cap or a loss in
+ * the capture, bytes that do not parse, then what the endpoints did. */
 static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 {
 	const struct tls_conn *c = f->tls;
-	int s = c->server;
+	int s = c->server, by;
 
-	if (evicted)
+	if (evicted && f->first_rst < 0)
 		return TLS_INC_EVICTED;
 	if (c->too_long || f->dir[0].limited || f->dir[1].limited)
 		return TLS_INC_TOO_LONG;
@@ -154,9 +162,15 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 			return TLS_INC_GAP;
 	if (c->malformed)
 		return TLS_INC_MALFORMED;
+	if (c->alert_seen && c->alert_level == 2 && s >= 0)
+		return c->alert_dir == s ? TLS_INC_SERVER_ALERT : TLS_INC_CLIENT_ALERT;
+	if ((by = ended_by_server(f->first_rst, s)) >= 0)
+		return by ? TLS_INC_SERVER_RESET : TLS_INC_CLIENT_RESET;
 	if (!c->server_hello && !c->chain && c->client_hello &&
 	    !(s >= 0 && f->payload_seen[s]))
 		return TLS_INC_NO_SERVER_HELLO;
+	if ((by = ended_by_server(f->first_fin, s)) >= 0)
+		return by ? TLS_INC_SERVER_CLOSED : TLS_INC_CLIENT_CLOSED;
 	return TLS_INC_CAPTURE_ENDED;
 }
 
@@ -346,6 +360,8 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 	f->bypass = f->closed = f->counted = false;
 	memset(f->syn, 0, sizeof(f->syn));
 	memset(f->fin, 0, sizeof(f->fin));
+	memset(f->rst, 0, sizeof(f->rst));
+	f->first_fin = f->first_rst = -1;
 	memset(f->snaplen, 0, sizeof(f->snaplen));
 	memset(f->payload_seen, 0, sizeof(f->payload_seen));
 	f->synack_dir = -1;
@@ -355,13 +371,15 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 	return f;
 }
 
-static void track_tcp_flags(struct flow *f, int dir, const struct cs_pkt *p)
+static void track_tcp_flags(struct engine *e, struct flow *f, int dir, const struct cs_pkt *p)
 {
 	if (p->flags & CS_TCP_SYN) {
 		if (!f->syn[dir]) {
 			f->syn[dir] = true;
 			f->isn[dir] = p->seq;
 			reasm_set_base(&f->dir[dir], p->seq + 1);
+		} else if (p->seq != f->isn[dir]) { /* a SYN-ACK with another ISN */
+			reasm_alt_base(&f->dir[dir], p->seq + 1);
 		}
 		if ((p->flags & CS_TCP_ACK) && f->synack_dir < 0) {
 			f->synack_dir = (int8_t)dir;
@@ -373,7 +391,38 @@ static void track_tcp_flags(struct flow *f, int dir, const struct cs_pkt *p)
 		f->fin[dir] = true;
 		f->dir[dir].fin = true;
 		f->dir[dir].fin_seq = p->seq + p->payload_len;
+		if (f->first_fin < 0)
+			f->first_fin = (int8_t)dir;
 	}
+	if (p->flags & CS_TCP_RST && !f->rst[dir]) {
+		f->rst[dir] = true;
+		if (f->first_rst < 0) {
+			f->first_rst = (int8_t)dir;
+			f->rst_ts = e->now;
+		}
+	}
+}
+
+/*
+ * A FIN ends one direction only: the other goes on.  An RST ends the
+ * connection for its sender at once, but what the peer had already sent
+ * (in flight when the RST crossed it) still arrives: the peer is read for
+ * CS_RST_LINGER_S more of capture time.
+ */
+static bool linger_over(const struct engine *e, const struct flow *f)
+{
+	return f->first_rst >= 0 && e->now - f->rst_ts > (int64_t)CS_RST_LINGER_S * CS_NS_PER_SEC;
+}
+
+static bool connection_over(const struct flow *f)
+{
+	return (f->fin[0] && f->fin[1]) || (f->rst[0] && f->rst[1]);
+}
+
+static void close_connection(struct engine *e, struct flow *f)
+{
+	finish_handshake(e, f, false);
+	f->closed = true;
 }
 
 static bool start_tls(struct engine *e, struct flow *f)
@@ -419,6 +468,23 @@ static void feed_tls(struct engine *e, struct flow *f, int dir,
 		e->ts.midstream_resync++;
 }
 
+/*
+ * The receiver acknowledged bytes the capture never had.  Before TLS began
+ * in that direction they were plaintext (a proxy's reply, a banner): skip
+ * them and hunt for the first record after the hole, as for a capture that
+ * starts mid-stream.  Inside TLS nothing more can be delivered.
+ */
+static void gap_found(struct engine *e, struct flow *f, int dir, uint32_t ack,
+		      const struct engine_input *in, const struct cs_frame *fr)
+{
+	if ((!f->tls || tls_hunting(f->tls, dir)) && start_tls(e, f)) {
+		tls_skip_gap(f->tls, dir, reasm_skip_hole(&f->dir[dir], ack, &e->rs));
+		feed_tls(e, f, dir, in, fr);
+		return;
+	}
+	reasm_release(&f->dir[dir], e->bp);
+}
+
 static void handle_segment(struct engine *e, struct flow *f, int dir, const struct cs_pkt *p,
 			   const struct engine_input *in, const struct cs_frame *fr)
 {
@@ -429,8 +495,8 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
 		reasm_push(&f->dir[dir], e->bp, p->seq, p->payload, &e->rs);
 		feed_tls(e, f, dir, in, fr);
 	}
-	if ((p->flags & CS_TCP_ACK) && reasm_ack(&f->dir[!dir], p->ack))
-		reasm_release(&f->dir[!dir], e->bp); /* a gap: nothing more to deliver */
+	if ((p->flags & CS_TCP_ACK) && reasm_ack(&f->dir[!dir], p->ack, &e->rs))
+		gap_found(e, f, !dir, p->ack, in, fr);
 	if (f->tls && f->tls->done) {
 		finish_handshake(e, f, false);
 		f->bypass = true;
@@ -517,13 +583,13 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	f = restart_if_new_connection(e, f, dir, &p);
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;
-	track_tcp_flags(f, dir, &p);
-	if (!f->bypass && !f->closed)
+	track_tcp_flags(e, f, dir, &p);
+	if (!f->closed && linger_over(e, f))
+		close_connection(e, f);
+	if (!f->bypass && !f->closed && !f->rst[dir]) /* nothing after its own RST */
 		handle_segment(e, f, dir, &p, in, fr);
-	if ((p.flags & CS_TCP_RST) || (f->fin[0] && f->fin[1])) {
-		finish_handshake(e, f, false);
-		f->closed = true;
-	}
+	if (!f->closed && connection_over(f))
+		close_connection(e, f);
 	flow_touch(e->flows, f, f->tls && !f->bypass && !f->closed ? FLOW_ACTIVE : FLOW_QUIET);
 }
 

@@ -309,6 +309,8 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "tls_malformed", ts->malformed);
 	jw_u64(w, "midstream_resync", ts->midstream_resync);
 	jw_u64(w, "clock_jumps", engine_clock_jumps(e));
+	jw_u64(w, "synack_switches", r->synack_switches);
+	jw_u64(w, "preamble_gaps_skipped", r->holes_skipped);
 	jw_u64(w, "fragment_overlaps", df->overlaps);
 	jw_u64(w, "fragments_malformed", df->malformed);
 	jw_u64(w, "datagrams_incomplete", df->incomplete);

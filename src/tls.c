@@ -729,6 +729,19 @@ bool tls_unattributed(const struct tls_conn *c)
 	return c->chain && c->server < 0;
 }
 
+bool tls_hunting(const struct tls_conn *c, int dir)
+{
+	return c->d[dir].mode == MODE_HUNT && !c->done;
+}
+
+void tls_skip_gap(struct tls_conn *c, int dir, uint32_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+
+	d->skipped = n > UINT32_MAX - d->skipped ? UINT32_MAX : d->skipped + n;
+	d->ntail = 0; /* no word is split across the hole */
+}
+
 enum tls_outcome tls_outcome(const struct tls_conn *c)
 {
 	if (c->tls13)
@@ -806,7 +819,9 @@ const char *tls_incomplete_name(enum tls_incomplete r)
 {
 	static const char *const names[TLS_INC_MAX] = {
 		"no_server_hello", "gap", "capture_ended", "snaplen",
-		"malformed", "too_long", "evicted",
+		"malformed", "too_long", "evicted", "client_reset",
+		"server_reset", "client_alert", "server_alert", "client_closed",
+		"server_closed",
 	};
 
 	return r < TLS_INC_MAX ? names[r] : "unknown";
