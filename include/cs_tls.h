@@ -19,6 +19,7 @@
 #include "cs_bufpool.h"
 #include "cs_chain.h"
 #include "cs_limits.h"
+#include "cs_starttls.h"
 
 enum tls_outcome {
 	TLS_OUT_CHAIN,
@@ -46,15 +47,6 @@ enum tls_incomplete {
 	TLS_INC_MAX
 };
 
-enum tls_starttls {
-	TLS_STARTTLS_NONE,
-	TLS_STARTTLS_SMTP,
-	TLS_STARTTLS_IMAP,
-	TLS_STARTTLS_POP3,
-	TLS_STARTTLS_FTP,
-	TLS_STARTTLS_OTHER,
-	TLS_STARTTLS_MAX
-};
 
 struct tls_stats {
 	uint64_t malformed;       /* records or messages that did not parse */
@@ -74,9 +66,6 @@ struct tls_dir {
 	bool ccs;             /* ChangeCipherSpec sent: later records are encrypted */
 	uint8_t last_hs;      /* type of the last handshake message, 0 = none */
 	uint32_t skipped;     /* plaintext bytes before the first record */
-	uint8_t nhead, ntail; /* the first and the latest plaintext bytes, */
-	uint8_t head[4];      /* so that STARTTLS words are found however */
-	uint8_t tail[7];      /* TCP split them */
 	struct cs_buf hs;     /* a handshake message spanning records */
 };
 
@@ -89,7 +78,7 @@ struct tls_conn {
 	bool done;                   /* cleartext handshake over */
 	bool malformed, too_long;
 	uint8_t starttls;            /* enum tls_starttls */
-	uint8_t starttls_seen;       /* keyword bits, tls.c */
+	struct starttls preamble;    /* what the skipped plaintext said (starttls.c) */
 	uint16_t version;            /* negotiated (ServerHello), 0 if unknown */
 	bool sni_sent;
 	uint8_t sni_len;
@@ -139,6 +128,5 @@ const char *tls_version_name(uint16_t v);
 const char *tls_outcome_name(enum tls_outcome o);
 const char *tls_alert_name(uint8_t desc);
 const char *tls_incomplete_name(enum tls_incomplete r);
-const char *tls_starttls_name(enum tls_starttls s);
 
 #endif

@@ -9,7 +9,8 @@
  * Hunting: until the first record, bytes are skipped one at a time looking
  * for a plausible handshake record header, which lets TLS start after a
  * STARTTLS negotiation, a MySQL or LDAP preamble, or in the middle of a
- * captured stream.  At most CS_PREAMBLE_MAX bytes are skipped per direction.
+ * captured stream.  At most CS_PREAMBLE_MAX bytes are skipped per direction;
+ * starttls.c tells what they were.
  * After ChangeCipherSpec a direction is encrypted and only its record
  * framing is followed.  Anything that does not parse stops the direction
  * (counted); a partial chain is never reported.
@@ -46,16 +47,6 @@ enum {
 #define EXT_SUPPORTED_VERSIONS 43
 #define REC_HDR 5
 #define HS_HDR 4
-
-/* Plaintext keywords seen before the first record (STARTTLS classification). */
-enum {
-	KW_STARTTLS = 1,
-	KW_STLS = 2,
-	KW_AUTH_TLS = 4,
-	KW_SMTP_GREETING = 8, /* a direction starts with "220" */
-	KW_IMAP_GREETING = 16, /* a direction starts with "* OK" */
-	KW_PREAMBLE = 32,
-};
 
 void tls_conn_init(struct tls_conn *c)
 {
@@ -100,84 +91,6 @@ void tls_set_server(struct tls_conn *c, int dir)
 static bool is_client(const struct tls_conn *c, int dir)
 {
 	return c->server >= 0 && c->server != dir;
-}
-
-/* ---- preamble keywords ---------------------------------------------------- */
-
-static uint8_t upper(uint8_t c)
-{
-	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
-
-/* Whether p[0..n) starts with the upper-case ASCII word w, in any case. */
-static bool word_at(const uint8_t *p, size_t n, const char *w)
-{
-	size_t k = 0;
-
-	while (w[k] && k < n && upper(p[k]) == (uint8_t)w[k])
-		k++;
-	return w[k] == '\0';
-}
-
-/* One pass over plaintext for the STARTTLS commands (S... and A...). */
-static void scan_words(struct tls_conn *c, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t u = upper(p[i]);
-
-		if (u == 'S') {
-			if (word_at(p + i, n - i, "STARTTLS"))
-				c->starttls_seen |= KW_STARTTLS;
-			else if (word_at(p + i, n - i, "STLS"))
-				c->starttls_seen |= KW_STLS;
-		} else if (u == 'A' && (word_at(p + i, n - i, "AUTH TLS") ||
-					word_at(p + i, n - i, "AUTH SSL"))) {
-			c->starttls_seen |= KW_AUTH_TLS;
-		}
-	}
-}
-
-/* Plaintext skipped before the first record, in arrival order. */
-static void scan_preamble(struct tls_conn *c, struct tls_dir *d, const uint8_t *p, size_t n)
-{
-	uint8_t seam[sizeof(d->tail) + sizeof(d->tail)];
-	size_t k = n < sizeof(d->tail) ? n : sizeof(d->tail), keep;
-
-	if (n == 0)
-		return;
-	c->starttls_seen |= KW_PREAMBLE;
-	for (size_t i = 0; i < n && d->nhead < sizeof(d->head); i++)
-		d->head[d->nhead++] = p[i];
-	if (d->nhead >= 3 && memcmp(d->head, "220", 3) == 0)
-		c->starttls_seen |= KW_SMTP_GREETING;
-	if (d->nhead >= 4 && memcmp(d->head, "* OK", 4) == 0)
-		c->starttls_seen |= KW_IMAP_GREETING;
-	scan_words(c, p, n);
-	/* a word cut between two segments: the old tail and the new start */
-	memcpy(seam, d->tail, d->ntail);
-	memcpy(seam + d->ntail, p, k);
-	scan_words(c, seam, d->ntail + k);
-	keep = d->ntail + k < sizeof(d->tail) ? d->ntail + k : sizeof(d->tail);
-	if (n >= sizeof(d->tail))
-		memcpy(d->tail, p + n - sizeof(d->tail), sizeof(d->tail));
-	else
-		memcpy(d->tail, seam + d->ntail + k - keep, keep);
-	d->ntail = (uint8_t)keep;
-}
-
-static enum tls_starttls classify_preamble(uint8_t kw)
-{
-	if (!(kw & KW_PREAMBLE))
-		return TLS_STARTTLS_NONE;
-	if (kw & KW_AUTH_TLS)
-		return TLS_STARTTLS_FTP;
-	if ((kw & KW_STARTTLS) && (kw & KW_IMAP_GREETING))
-		return TLS_STARTTLS_IMAP;
-	if ((kw & KW_STARTTLS) && (kw & KW_SMTP_GREETING))
-		return TLS_STARTTLS_SMTP;
-	if (kw & KW_STLS)
-		return TLS_STARTTLS_POP3;
-	return TLS_STARTTLS_OTHER;
 }
 
 /* ---- handshake messages --------------------------------------------------- */
@@ -666,17 +579,17 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 			env->st->sslv2_client_hellos++;
 			c->client_hello = true;
 			set_server(c, !dir, false);
-			scan_preamble(c, d, p, i);
+			starttls_scan(&c->preamble, dir, p, i);
 			d->mode = MODE_RECORDS;
 			d->saw_record = true;
 			return i + len;
 		}
-		scan_preamble(c, d, p, i);
+		starttls_scan(&c->preamble, dir, p, i);
 		d->skipped += (uint32_t)i;
 		if (d->skipped > CS_PREAMBLE_MAX)
 			break; /* found, but past the cap: the same verdict however TCP split it */
 		d->mode = MODE_RECORDS;
-		c->starttls = (uint8_t)classify_preamble(c->starttls_seen);
+		c->starttls = (uint8_t)starttls_classify(&c->preamble, c->server);
 		return i;
 	}
 	if (i < n && d->skipped > CS_PREAMBLE_MAX) {
@@ -684,7 +597,7 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 		stop_dir(c, env, dir);
 		return n;
 	}
-	scan_preamble(c, d, p, i);
+	starttls_scan(&c->preamble, dir, p, i);
 	d->skipped += (uint32_t)i;
 	if (d->skipped > CS_PREAMBLE_MAX) {
 		env->st->preamble_cap++;
@@ -739,7 +652,7 @@ void tls_skip_gap(struct tls_conn *c, int dir, uint32_t n)
 	struct tls_dir *d = &c->d[dir];
 
 	d->skipped = n > UINT32_MAX - d->skipped ? UINT32_MAX : d->skipped + n;
-	d->ntail = 0; /* no word is split across the hole */
+	starttls_gap(&c->preamble, dir);
 }
 
 enum tls_outcome tls_outcome(const struct tls_conn *c)
@@ -825,13 +738,4 @@ const char *tls_incomplete_name(enum tls_incomplete r)
 	};
 
 	return r < TLS_INC_MAX ? names[r] : "unknown";
-}
-
-const char *tls_starttls_name(enum tls_starttls s)
-{
-	static const char *const names[TLS_STARTTLS_MAX] = {
-		"none", "smtp", "imap", "pop3", "ftp", "other",
-	};
-
-	return s < TLS_STARTTLS_MAX ? names[s] : "unknown";
 }

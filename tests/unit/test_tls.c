@@ -1226,10 +1226,22 @@ static void test_starttls_ftp(void **state)
 	check_starttls(conv_ftp(), TLS_STARTTLS_FTP);
 }
 
+static void test_starttls_mysql(void **state)
+{
+	(void)state;
+	check_starttls(conv_mysql(), TLS_STARTTLS_MYSQL);
+}
+
+/* A preamble nothing recognises (a banner-less binary login, say). */
 static void test_starttls_other(void **state)
 {
 	(void)state;
-	check_starttls(conv_mysql(), TLS_STARTTLS_OTHER);
+	struct conv cv = {.n = 0};
+
+	add_str(&cv, CLI, "HELLO-V2 please\r\n");
+	add_str(&cv, SRV, "OKAY\r\n");
+	add_tls(&cv, "odd.example.com");
+	check_starttls(cv, TLS_STARTTLS_OTHER);
 }
 
 static void test_no_preamble_is_none(void **state)
@@ -1998,6 +2010,7 @@ int main(void)
 		T(test_starttls_imap),
 		T(test_starttls_pop3),
 		T(test_starttls_ftp),
+		T(test_starttls_mysql),
 		T(test_starttls_other),
 		T(test_no_preamble_is_none),
 		T(test_starttls_every_split),
