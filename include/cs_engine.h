@@ -44,6 +44,8 @@ struct engine_totals {
 	uint64_t tls_handshakes, with_chain, tls13, resumed, incomplete, no_certificate;
 	uint64_t incomplete_reason[TLS_INC_MAX];
 	uint64_t client_certificates, chains_unattributed;
+	uint64_t chains_unparsed;  /* hunted chains whose certificates do not parse */
+	uint64_t openvpn;          /* connections whose TLS ran inside OpenVPN's control channel */
 	uint64_t starttls[TLS_STARTTLS_MAX];
 	uint64_t flows_no_slot;    /* packets dropped: no flow slot at all */
 	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
@@ -108,6 +110,7 @@ const struct reasm_stats *engine_reasm_stats(const struct engine *e);
 const struct tls_stats *engine_tls_stats(const struct engine *e);
 struct defrag_stats;
 const struct defrag_stats *engine_defrag_stats(const struct engine *e);
+const struct ovpn_stats *engine_ovpn_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);

@@ -84,6 +84,16 @@
 /* Plaintext before the first TLS record (STARTTLS, MySQL, LDAP preambles). */
 #define CS_PREAMBLE_MAX 16384u
 
+/* OpenVPN framing ----------------------------------------------------------- */
+
+/* Packet ids an OpenVPN packet may acknowledge (RELIABLE_ACK_SIZE). */
+#define CS_OVPN_MAX_ACKS 8
+/* A direction's first packet, a hard reset, is short (about 14 to 100
+ * bytes); a longer one is not taken for OpenVPN. */
+#define CS_OVPN_MAX_FIRST_PACKET 512
+/* Payload of a hard reset: empty, or early-negotiation TLVs (2.6). */
+#define CS_OVPN_MAX_RESET_PAYLOAD 64
+
 /* TLS ---------------------------------------------------------------------- */
 
 /* RFC 5246 6.2.1: plaintext records are at most 2^14 bytes; compressed and

@@ -19,6 +19,7 @@
 #include "cs_bufpool.h"
 #include "cs_chain.h"
 #include "cs_limits.h"
+#include "cs_openvpn.h"
 #include "cs_starttls.h"
 
 enum tls_outcome {
@@ -92,6 +93,7 @@ struct tls_conn {
 	uint8_t alert_dir, alert_level, alert_desc;
 	const struct cs_chain *chain; /* the server's chain, or a pending one */
 	bool chain_new;              /* set when chain was completed by this feed */
+	struct ovpn framing;         /* OpenVPN below TLS: driven by the engine */
 };
 
 struct tls_env {

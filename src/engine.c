@@ -26,6 +26,7 @@ struct engine {
 	struct cs_decode_stats dec;
 	struct defrag *defrag;
 	struct defrag_stats dfs;
+	struct ovpn_stats ovs;
 	struct reasm_stats rs;
 	struct tls_stats ts;
 	struct tls_env env;
@@ -259,7 +260,8 @@ static void release_flow_buffers(struct engine *e, struct flow *f)
 }
 
 static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome out,
-		       enum tls_incomplete reason, bool broken, uint32_t problems)
+		       enum tls_incomplete reason, const struct cs_chain *chain, bool broken,
+		       uint32_t problems)
 {
 	const struct tls_conn *c = f->tls;
 	int s = c->server;
@@ -274,7 +276,7 @@ static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome 
 		.version = c->version,
 		.outcome = out,
 		.reason = reason,
-		.chain = tls_server_chain(c),
+		.chain = chain,
 		.starttls = c->starttls,
 		.alert = c->alert_seen,
 		.alert_from_client = s >= 0 && c->alert_dir != s,
@@ -289,13 +291,37 @@ static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome 
 		e->on_event(e->event_ctx, &ev);
 }
 
+/*
+ * A chain found by hunting (the capture began mid-stream, or TLS began
+ * after a gap or after plaintext nothing recognised), or one without a
+ * ServerHello, is believed only when every certificate parses: framing
+ * chainsniff does not know can glue pieces of several packets into what
+ * looks like a Certificate message, and a false alarm is worse than
+ * silence.  A flight seen from the start of the stream with its ServerHello
+ * keeps its malformed certificates (real servers send those).
+ */
+static bool chain_believed(const struct flow *f, const struct cs_chain *chain)
+{
+	const struct tls_conn *c = f->tls;
+	int s = c->server;
+	bool hunted = !f->syn[s] || (c->d[s].skipped > 0 && (c->starttls == TLS_STARTTLS_NONE ||
+							      c->starttls == TLS_STARTTLS_OTHER));
+
+	if (c->server_hello && !hunted)
+		return true;
+	for (size_t i = 0; i < chain->n_certs; i++)
+		if (!chain->certs[i].parsed)
+			return false;
+	return true;
+}
+
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 {
 	struct tls_conn *c = f->tls;
 	const struct cs_chain *chain = NULL;
 	enum tls_outcome out;
 	enum tls_incomplete reason = TLS_INC_MAX;
-	bool broken = false;
+	bool broken = false, unparsed = false;
 	uint32_t problems = 0;
 
 	if (f->counted || !c || !tls_seen(c)) {
@@ -315,6 +341,11 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	if (tls_unattributed(c))
 		e->t.chains_unattributed++;
 	out = tls_outcome(c);
+	if (out == TLS_OUT_CHAIN && !chain_believed(f, tls_server_chain(c))) {
+		e->t.chains_unparsed++; /* no server entry: nobody is ranked on it */
+		unparsed = true;
+		out = TLS_OUT_INCOMPLETE;
+	}
 	switch (out) {
 	case TLS_OUT_CHAIN:
 		e->t.with_chain++;
@@ -331,13 +362,13 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	case TLS_OUT_INCOMPLETE:
 		e->t.incomplete++;
-		reason = incomplete_reason(f, evicted);
+		reason = unparsed ? TLS_INC_MALFORMED : incomplete_reason(f, evicted);
 		e->t.incomplete_reason[reason]++;
 		break;
 	}
-	if (c->server >= 0)
+	if (c->server >= 0 && !unparsed)
 		problems = record_handshake(e, f, out == TLS_OUT_CHAIN ? chain : NULL, &broken);
-	emit_event(e, f, out, reason, broken, problems);
+	emit_event(e, f, out, reason, chain, broken, problems);
 	release_flow_buffers(e, f);
 }
 
@@ -440,10 +471,65 @@ static bool start_tls(struct engine *e, struct flow *f)
 	return true;
 }
 
+/* Hand bytes to the TLS layer; returns how many it consumed. */
+static size_t feed_bytes(struct engine *e, struct flow *f, int dir, struct cs_slice s,
+			 const struct engine_input *in, const struct cs_frame *fr)
+{
+	size_t used;
+
+	if (s.n == 0)
+		return 0;
+	used = tls_feed(f->tls, &e->env, dir, s);
+	if (f->tls->chain_new) {
+		f->input = (uint32_t)(in - e->inputs);
+		f->chain_frame = in->live ? 0 : fr->number;
+		f->chain_ts = fr->ts_ns;
+	}
+	return used;
+}
+
+/*
+ * What frames the TLS bytes of this direction: OpenVPN's TCP framing is
+ * looked for in the first packet of a direction seen from its SYN, before
+ * anything was skipped; false while that packet is incomplete.
+ */
+static bool choose_framing(struct engine *e, struct flow *f, int dir, struct cs_slice s)
+{
+	struct ovpn *o = &f->tls->framing;
+	bool first = o->hmac < 0;
+
+	if (!f->syn[dir] || f->dir[dir].delivered || f->tls->d[dir].skipped > 0 ||
+	    !tls_hunting(f->tls, dir)) {
+		ovpn_plain(o, dir);
+		return true;
+	}
+	switch (ovpn_detect(o, dir, s)) {
+	case CS_MORE:
+		return false;
+	case CS_OK:
+		e->t.openvpn += first;
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* OpenVPN: unwrap the control packets, feed the TLS bytes they carry. */
+static size_t feed_openvpn(struct engine *e, struct flow *f, int dir, struct cs_slice s,
+			   const struct engine_input *in, const struct cs_frame *fr)
+{
+	struct ovpn *o = &f->tls->framing;
+	size_t used = ovpn_unwrap(o, e->bp, dir, s, &e->ovs);
+
+	ovpn_consume(o, dir, feed_bytes(e, f, dir, ovpn_pending(o, dir), in, fr));
+	return used;
+}
+
 static void feed_tls(struct engine *e, struct flow *f, int dir,
 		     const struct engine_input *in, const struct cs_frame *fr)
 {
 	struct reasm_dir *r = &f->dir[dir];
+	struct ovpn *o = &f->tls->framing;
 	bool was_hunting = !f->tls->d[dir].saw_record;
 
 	for (;;) {
@@ -452,12 +538,12 @@ static void feed_tls(struct engine *e, struct flow *f, int dir,
 
 		if (s.n == 0)
 			break;
-		used = tls_feed(f->tls, &e->env, dir, s);
-		if (f->tls->chain_new) {
-			f->input = (uint32_t)(in - e->inputs);
-			f->chain_frame = in->live ? 0 : fr->number;
-			f->chain_ts = fr->ts_ns;
-		}
+		if (o->d[dir].state == OVPN_UNKNOWN && !choose_framing(e, f, dir, s))
+			break; /* the first packet is not whole yet */
+		if (o->d[dir].state == OVPN_YES || o->d[dir].state == OVPN_DONE)
+			used = feed_openvpn(e, f, dir, s, in, fr);
+		else
+			used = feed_bytes(e, f, dir, s, in, fr);
 		if (used == 0)
 			break;
 		reasm_consume(r, used);
@@ -604,6 +690,7 @@ const struct cs_decode_stats *engine_decode_stats(const struct engine *e) { retu
 const struct reasm_stats *engine_reasm_stats(const struct engine *e) { return &e->rs; }
 const struct tls_stats *engine_tls_stats(const struct engine *e) { return &e->ts; }
 const struct defrag_stats *engine_defrag_stats(const struct engine *e) { return &e->dfs; }
+const struct ovpn_stats *engine_ovpn_stats(const struct engine *e) { return &e->ovs; }
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
@@ -665,6 +752,8 @@ void engine_restore_totals(struct engine *e, const struct engine_totals *t,
 		d->incomplete_reason[i] += t->incomplete_reason[i];
 	d->client_certificates += t->client_certificates;
 	d->chains_unattributed += t->chains_unattributed;
+	d->chains_unparsed += t->chains_unparsed;
+	d->openvpn += t->openvpn;
 	for (int i = 0; i < TLS_STARTTLS_MAX; i++)
 		d->starttls[i] += t->starttls[i];
 	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;

@@ -254,6 +254,8 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 	jw_u64(w, "no_certificate", t->no_certificate);
 	jw_u64(w, "client_certificates", t->client_certificates);
 	jw_u64(w, "chains_unattributed", t->chains_unattributed);
+	jw_u64(w, "chains_unparsed", t->chains_unparsed);
+	jw_u64(w, "openvpn", t->openvpn);
 	jw_u64(w, "sslv2_client_hellos", ts->sslv2_client_hellos);
 	jw_open(w, "starttls", '{');
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
@@ -280,6 +282,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	const struct engine_totals *t = engine_totals(e);
 	const struct agg_stats *as = agg_stats(engine_agg(e));
 	const struct defrag_stats *df = engine_defrag_stats(e);
+	const struct ovpn_stats *ov = engine_ovpn_stats(e);
 
 	jw_open(w, "decode", '{');
 	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
@@ -314,6 +317,7 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "fragment_overlaps", df->overlaps);
 	jw_u64(w, "fragments_malformed", df->malformed);
 	jw_u64(w, "datagrams_incomplete", df->incomplete);
+	jw_u64(w, "openvpn_stopped", ov->malformed + ov->out_of_order);
 	jw_close(w, '}');
 }
 

@@ -996,7 +996,9 @@ static bool restore_totals(struct ld *l, const json_t *doc)
 	for (size_t i = 0; i < CS_ARRAY_LEN(f); i++)
 		if (!get_u64(l, "totals", tot, f[i].key, INT64_MAX, f[i].v))
 			return false;
-	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2))
+	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2) ||
+	    !get_u64_added(l, "totals", tot, "chains_unparsed", INT64_MAX, &t.chains_unparsed) ||
+	    !get_u64_added(l, "totals", tot, "openvpn", INT64_MAX, &t.openvpn))
 		return false;
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
 		if (!(i <= TLS_STARTTLS_OTHER ? get_u64 : get_u64_added)(

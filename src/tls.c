@@ -41,6 +41,7 @@ enum {
 	HS_SERVER_HELLO_DONE = 14,
 	HS_CERTIFICATE_VERIFY = 15,
 	HS_CLIENT_KEY_EXCHANGE = 16,
+	HS_CERTIFICATE_STATUS = 22,
 };
 
 #define EXT_SERVER_NAME 0
@@ -53,12 +54,14 @@ void tls_conn_init(struct tls_conn *c)
 	memset(c, 0, sizeof(*c));
 	c->server = -1;
 	c->cert_dir = -1;
+	ovpn_init(&c->framing);
 }
 
 void tls_conn_release(struct tls_conn *c, struct cs_bufpool *bp)
 {
 	bufpool_release(bp, &c->d[0].hs);
 	bufpool_release(bp, &c->d[1].hs);
+	ovpn_release(&c->framing, bp);
 }
 
 /* A Certificate that waited for its side is settled once the server is known. */
@@ -491,13 +494,125 @@ static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int di
 
 enum { LOOK_NO, LOOK_MORE, LOOK_TLS, LOOK_SSLV2 };
 
-/* Could a handshake record start at p?  Checked as deep as the bytes allow. */
+/* RFC 5246 7.4.1.4: Extension extensions<0..2^16-1>, if present, to the end. */
+static bool extensions_shape(struct cs_cursor *m)
+{
+	struct cs_cursor exts, ext;
+	uint16_t type;
+
+	if (cur_left(m) == 0)
+		return true;
+	if (!cur_vec(m, 2, &exts) || !cur_end(m))
+		return false;
+	while (cur_left(&exts) > 0)
+		if (!cur_u16(&exts, &type) || !cur_vec(&exts, 2, &ext))
+			return false;
+	return true;
+}
+
+/* The layout of a hello (RFC 5246 7.4.1.2-3), checked to its last byte. */
+static bool hello_shape(uint8_t type, struct cs_cursor *m)
+{
+	struct cs_cursor sid, suites, comp;
+	uint16_t version;
+
+	if (!cur_u16(m, &version) || version >> 8 != 3)
+		return type == HS_SERVER_HELLO && is_tls13_version(version); /* early 1.3 drafts */
+	if (!cur_skip(m, 32) || !cur_vec(m, 1, &sid) || cur_left(&sid) > 32)
+		return false;
+	if (type == HS_SERVER_HELLO)
+		return cur_skip(m, 3) && extensions_shape(m); /* cipher suite, compression */
+	return cur_vec(m, 2, &suites) && cur_left(&suites) >= 2 && cur_left(&suites) % 2 == 0 &&
+	       cur_vec(m, 1, &comp) && cur_left(&comp) >= 1 && extensions_shape(m);
+}
+
+/* certificate_list<0..2^24-1> of non-empty ASN.1Cert<1..2^24-1>; m holds
+ * the message after its header, or (when it goes on in a later record)
+ * what of it this record holds: only that is walked. */
+static bool certificate_shape(struct cs_cursor *m, uint32_t len)
+{
+	bool whole = cur_left(m) == len;
+	uint32_t list, n;
+
+	if (!cur_u24(m, &list) || list != len - 3)
+		return false;
+	while (cur_left(m) >= 3) {
+		cur_u24(m, &n);
+		if (n == 0 || n > list)
+			return false;
+		if (n > cur_left(m))
+			return !whole; /* the entry goes on in the next record */
+		cur_skip(m, n);
+	}
+	return !whole || cur_left(m) == 0;
+}
+
+static bool message_shape(uint8_t type, struct cs_cursor *m, uint32_t len)
+{
+	switch (type) {
+	case HS_CLIENT_HELLO:
+	case HS_SERVER_HELLO:
+		return hello_shape(type, m);
+	case HS_CERTIFICATE:
+		return certificate_shape(m, len);
+	case HS_SERVER_HELLO_DONE:
+		return len == 0;
+	case HS_NEW_SESSION_TICKET:
+	case HS_SERVER_KEY_EXCHANGE:
+	case HS_CERTIFICATE_REQUEST:
+	case HS_CERTIFICATE_VERIFY:
+	case HS_CLIENT_KEY_EXCHANGE:
+	case HS_CERTIFICATE_STATUS:
+		return len > 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Hunting past the start of a stream (after plaintext, mid-stream, after a
+ * gap): a candidate is taken only when its whole record is there and its
+ * handshake messages fit it and themselves: each but the last lies inside
+ * the record, the last may run on into the next record only if it is a
+ * Certificate; hellos parse to their last byte; certificate entries fill
+ * their list.  Pieces of a framing chainsniff does not know, glued
+ * together, rarely pass all of that.
+ */
+static int record_coherent(const uint8_t *p, size_t n)
+{
+	struct cs_cursor c, rec, msg;
+	uint16_t reclen;
+	uint32_t len;
+	uint8_t type;
+
+	cur_init(&c, p, n);
+	cur_skip(&c, 3);
+	cur_u16(&c, &reclen);
+	if (!cur_sub(&c, reclen, &rec))
+		return LOOK_MORE;
+	while (cur_left(&rec) > 0) {
+		if (!cur_u8(&rec, &type) || !cur_u24(&rec, &len))
+			return LOOK_NO;
+		if (len > cur_left(&rec)) {
+			msg = rec;
+			return type == HS_CERTIFICATE && certificate_shape(&msg, len) ? LOOK_TLS : LOOK_NO;
+		}
+		cur_sub(&rec, len, &msg);
+		if (!message_shape(type, &msg, len))
+			return LOOK_NO;
+	}
+	return LOOK_TLS;
+}
+
+/* Could a handshake record start at p?  Checked as deep as the bytes allow;
+ * past the start of the stream, the whole record must be coherent. */
 static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 {
 	struct cs_cursor c;
 	uint8_t type, major, minor, hs, v;
 	uint16_t reclen;
 	uint32_t hslen, list;
+	bool plausible;
 
 	cur_init(&c, p, n);
 	cur_peek_u8(&c, 0, &type);
@@ -524,16 +639,23 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 	switch (hs) {
 	case HS_CLIENT_HELLO:
 	case HS_SERVER_HELLO: /* the hello's own version: 3.x, or a 1.3 draft */
-		return v == 3 || v == 0x7f || v == 0x7e || v == 0xfb ? LOOK_TLS : LOOK_NO;
+		plausible = v == 3 || v == 0x7f || v == 0x7e || v == 0xfb;
+		break;
 	case HS_CERTIFICATE:
-		return hslen >= 3 && list == hslen - 3 ? LOOK_TLS : LOOK_NO;
+		plausible = hslen >= 3 && list == hslen - 3;
+		break;
 	case HS_SERVER_KEY_EXCHANGE:
 	case HS_CERTIFICATE_REQUEST:
 	case HS_SERVER_HELLO_DONE:
-		return hslen + HS_HDR <= reclen ? LOOK_TLS : LOOK_NO;
+		plausible = hslen + HS_HDR <= reclen;
+		break;
 	default:
-		return LOOK_NO;
+		plausible = false;
+		break;
 	}
+	if (!plausible)
+		return LOOK_NO;
+	return at_start ? LOOK_TLS : record_coherent(p, n);
 }
 
 /*

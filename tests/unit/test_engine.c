@@ -2,7 +2,8 @@
  * test_engine.c - how the engine ends and labels a handshake: repeated
  * SYN-ACKs with different initial sequence numbers, half-closes, resets with
  * data still in flight, alerts, and gaps in a plaintext preamble (issue 10,
- * items 1-3).  Each test plays one TCP connection as raw IPv4 frames
+ * items 1-3), and unknown framing (item 4: OpenVPN's control channel, and
+ * hunted chains whose certificates do not parse).  Each test plays one TCP connection as raw IPv4 frames
  * (LINKTYPE_RAW) carrying a TLS 1.2 handshake built byte by byte, with the
  * real certificates of tests/fixtures/chain/ (run from the repository
  * root), and checks the totals the report prints.
@@ -479,6 +480,148 @@ static void test_gap_inside_the_flight_stays_a_gap(void **state)
 	expect_incomplete(&c, TLS_INC_GAP);
 }
 
+/* ---- item 4: unknown framing, OpenVPN ---------------------------------------- */
+
+static size_t servers(struct engine *e)
+{
+	size_t n;
+
+	agg_sorted(engine_agg(e), &n);
+	return n;
+}
+
+/* One OpenVPN packet (TCP length first), tls-auth with a SHA-1 HMAC. */
+static void ovpn_packet(struct bytes *o, unsigned op, uint32_t sid, unsigned nacks,
+			uint32_t replay, bool has_id, uint32_t id, const uint8_t *p, size_t n)
+{
+	size_t at = begin_len(o, 2);
+
+	put_num(o, 1, op << 3);
+	put_num(o, 4, 0x01020304);
+	put_num(o, 4, sid);
+	for (int i = 0; i < 20; i++)
+		put_num(o, 1, 0xa0u + (unsigned)i);
+	put_num(o, 4, replay);
+	put_num(o, 4, 0x5e3e7c58);
+	put_num(o, 1, nacks);
+	for (unsigned i = 0; i < nacks; i++)
+		put_num(o, 4, i);
+	if (nacks)
+		put_num(o, 4, 0x0a0b0c0d), put_num(o, 4, 0x0e0f1011);
+	if (has_id)
+		put_num(o, 4, id);
+	if (n)
+		put(o, p, n);
+	end_len(o, at, 2);
+}
+
+/* The TLS bytes t cut into control messages of at most 300 bytes, so that
+ * records span OpenVPN packets (443-opvn.pcap). */
+static void ovpn_control(struct bytes *o, uint32_t sid, uint32_t *id, uint32_t *replay,
+			 const struct bytes *t)
+{
+	for (size_t off = 0; off < t->n; off += 300) {
+		size_t k = t->n - off > 300 ? 300 : t->n - off;
+
+		ovpn_packet(o, 4, sid, 0, (*replay)++, true, (*id)++, t->b + off, k);
+	}
+}
+
+/* OpenVPN over TCP with tls-auth: the TLS inside its control channel is read. */
+static void test_openvpn_control_channel(void **state)
+{
+	(void)state;
+	struct conn c;
+	struct bytes cli = {.n = 0}, srv = {.n = 0}, ch = {.n = 0}, fl = {.n = 0};
+	uint32_t cid = 1, sid = 1, creplay = 2, sreplay = 2;
+
+	open_conn(&c);
+	send(&c, CLI, SYN, NULL);
+	send(&c, SRV, SYN | ACK, NULL);
+	send(&c, CLI, ACK, NULL);
+	ovpn_packet(&cli, 7, 0xc1, 0, 1, true, 0, NULL, 0); /* hard reset client v2 */
+	send(&c, CLI, ACK, &cli);
+	ovpn_packet(&srv, 8, 0x51, 1, 1, true, 0, NULL, 0); /* hard reset server v2 */
+	send(&c, SRV, ACK, &srv);
+	cli.n = srv.n = 0;
+	record(&ch, 22, client_hello);
+	ovpn_control(&cli, 0xc1, &cid, &creplay, &ch);
+	send(&c, CLI, ACK, &cli);
+	server_flight(&fl);
+	ovpn_control(&srv, 0x51, &sid, &sreplay, &fl);
+	send(&c, SRV, ACK, &srv);
+	expect_chain(&c);
+	assert_int_equal(engine_totals(c.e)->openvpn, 1);
+	assert_int_equal(servers(c.e), 1);
+	engine_free(c.e);
+}
+
+/* A server flight whose Certificate holds one entry of 4 bytes of fake DER:
+ * after 37 bytes of noise and without a ServerHello (hunted), or from the
+ * start of the stream after a ServerHello. */
+static void fake_der_flight(struct bytes *fl, bool anchored)
+{
+	static const uint8_t fake_der[] = {0x30, 0x82, 0xff, 0xff};
+	size_t rec, m;
+
+	if (anchored)
+		record(fl, 22, server_hello);
+	else
+		for (int i = 0; i < 37; i++)
+			put_num(fl, 1, (uint32_t)(i * 89 + 7) & 0x7f);
+	put_num(fl, 1, 22);
+	put_num(fl, 2, 0x0303);
+	rec = begin_len(fl, 2);
+	put_num(fl, 1, 11);
+	m = begin_len(fl, 3);
+	put_num(fl, 3, 3 + sizeof fake_der);
+	put_num(fl, 3, sizeof fake_der);
+	put(fl, fake_der, sizeof fake_der);
+	end_len(fl, m, 3);
+	if (anchored) {
+		put_num(fl, 1, 14); /* ServerHelloDone */
+		put_num(fl, 3, 0);
+	}
+	end_len(fl, rec, 2);
+}
+
+/* The hunted one is counted in chains_unparsed and makes no server entry,
+ * so no server is ranked broken for it. */
+static void test_unparsed_hunted_chain_makes_no_server(void **state)
+{
+	(void)state;
+	struct conn c;
+	struct bytes fl = {.n = 0};
+
+	open_conn(&c);
+	handshake_start(&c);
+	fake_der_flight(&fl, false);
+	send(&c, SRV, ACK, &fl);
+	close_conn(&c);
+	assert_int_equal(engine_totals(c.e)->chains_unparsed, 1);
+	assert_int_equal(engine_totals(c.e)->incomplete_reason[TLS_INC_MALFORMED], 1);
+	assert_int_equal(servers(c.e), 0);
+	engine_free(c.e);
+}
+
+/* From the start of the stream, with its ServerHello, a certificate that
+ * does not parse is the server's own doing: kept (malformed_cert). */
+static void test_anchored_malformed_certificate_kept(void **state)
+{
+	(void)state;
+	struct conn c;
+	struct bytes fl = {.n = 0};
+
+	open_conn(&c);
+	handshake_start(&c);
+	fake_der_flight(&fl, true);
+	send(&c, SRV, ACK, &fl);
+	expect_chain(&c);
+	assert_int_equal(engine_totals(c.e)->chains_unparsed, 0);
+	assert_int_equal(servers(c.e), 1);
+	engine_free(c.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +634,9 @@ int main(void)
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_gap_in_preamble_resynchronises),
 		cmocka_unit_test(test_gap_inside_the_flight_stays_a_gap),
+		cmocka_unit_test(test_openvpn_control_channel),
+		cmocka_unit_test(test_unparsed_hunted_chain_makes_no_server),
+		cmocka_unit_test(test_anchored_malformed_certificate_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
