@@ -37,6 +37,8 @@ struct engine_input {
 	char errors[CS_INPUT_ERRORS][256];
 	bool have_drops;
 	uint64_t received, dropped, if_dropped;
+	uint64_t reached_ip;       /* frames decoded down to an IP header */
+	uint64_t skipped[CS_DEC_COUNTER_MAX]; /* why frames of this input were skipped */
 };
 
 struct engine_totals {
@@ -100,6 +102,10 @@ struct engine_input *engine_input_begin(struct engine *e, const char *name, bool
 void engine_input_error(struct engine_input *in, enum input_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void engine_frame(struct engine *e, struct engine_input *in, const struct cs_frame *f);
+/* An input whose frames the decoder never took down to IP (only ARP,
+ * encrypted 802.11, link-layer garbage, ...): false when it is fine, else
+ * true with why, a one-line reason naming the main causes, in buf. */
+bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t len);
 /* End of all input: finish every open connection (capture_ended). */
 void engine_finish(struct engine *e);
 

@@ -11,6 +11,7 @@
 #include "cs_flow.h"
 #include "cs_limits.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,9 +597,29 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
  * at most once per tunnel level.  The segment's payload may then borrow the
  * defragmenter's buffer, valid until its next call.
  */
-static enum cs_status decode_frame(struct engine *e, const struct cs_frame *fr, struct cs_pkt *p)
+/* Counted per input too: an input that is all link-layer refusals is refused. */
+static void count_decode(struct engine *e, struct engine_input *in, const struct cs_decode_stats *d,
+			 enum cs_status rc)
 {
-	enum cs_status rc = decode_packet(fr->linktype, fr->data, fr->caplen, p, &e->dec);
+	bool ip = rc == CS_OK || rc == CS_MORE;
+
+	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
+		e->dec.n[i] += d->n[i];
+		in->skipped[i] += d->n[i];
+		ip |= d->n[i] && (i == CS_DEC_NOT_TCP || i == CS_DEC_MALFORMED_IP ||
+				  i == CS_DEC_MALFORMED_TCP || i == CS_DEC_TUNNEL_TOO_DEEP ||
+				  i == CS_DEC_IPV6_EXT_TOO_DEEP);
+	}
+	in->reached_ip += ip;
+}
+
+static enum cs_status decode_frame(struct engine *e, struct engine_input *in,
+				   const struct cs_frame *fr, struct cs_pkt *p)
+{
+	struct cs_decode_stats d = {{0}};
+	enum cs_status rc = decode_packet(fr->linktype, fr->data, fr->caplen, p, &d);
+
+	count_decode(e, in, &d, rc);
 
 	if (!e->jumped)
 		defrag_expire(e->defrag, fr->ts_ns, &e->dfs);
@@ -652,7 +673,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	clock_step(e, fr->ts_ns);
 	e->have_time = true;
 	e->now = fr->ts_ns;
-	if (decode_frame(e, fr, &p) != CS_OK)
+	if (decode_frame(e, in, fr, &p) != CS_OK)
 		return;
 	e->t.tcp_packets++;
 	if (!e->jumped)
@@ -677,6 +698,30 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	if (!f->closed && connection_over(f))
 		close_connection(e, f);
 	flow_touch(e->flows, f, f->tls && !f->bypass && !f->closed ? FLOW_ACTIVE : FLOW_QUIET);
+}
+
+bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t len)
+{
+	int top[2] = {-1, -1};
+	int n;
+
+	if (in->packets == 0 || in->reached_ip > 0)
+		return false;
+	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
+		if (in->skipped[i] == 0)
+			continue;
+		if (top[0] < 0 || in->skipped[i] > in->skipped[top[0]])
+			top[1] = top[0], top[0] = i;
+		else if (top[1] < 0 || in->skipped[i] > in->skipped[top[1]])
+			top[1] = i;
+	}
+	n = snprintf(buf, len, "nothing to decode in %" PRIu64 " frames", in->packets);
+	for (int k = 0; k < 2 && top[k] >= 0 && n >= 0 && (size_t)n < len; k++)
+		n += snprintf(buf + n, len - (size_t)n, "%s %" PRIu64 " %s", k ? "," : ":",
+			      in->skipped[top[k]], decode_counter_name((enum cs_decode_counter)top[k]));
+	if (top[0] == CS_DEC_ENCRYPTED && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (802.11 WEP/WPA: decrypt the capture first)");
+	return true;
 }
 
 void engine_finish(struct engine *e)

@@ -87,7 +87,8 @@ static void usage(FILE *f)
 	fputs("usage: chainsniff [-r FILE]... [-i IFACE] [options]\n"
 	      "       chainsniff merge [-o FILE] [--format json|text|csv] REPORT.json...\n"
 	      "  -r FILE             read a pcap or pcapng file ('-' = standard input); repeatable\n"
-	      "  -i IFACE            capture live on IFACE (default filter: tcp) until SIGINT/SIGTERM\n"
+	      "  -i IFACE            capture live on IFACE until SIGINT/SIGTERM (default filter:\n"
+	      "                      TCP, IP fragments and tunnels, under any VLAN tags)\n"
 	      "  -f FILTER           BPF filter, as in tcpdump\n"
 	      "  -s SNAPLEN          live snapshot length (default 262144)\n"
 	      "  -B MIB              live kernel buffer in MiB (default 64)\n"
@@ -375,7 +376,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		o->sensor = o->hostname;
 	}
 	o->eng.sensor = o->sensor;
-	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
+	o->cap.filter = o->filter; /* none on a live interface: capture.c's default */
 	return EXIT_OK;
 }
 
@@ -603,8 +604,11 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 	in->filtered = capture_filtered(src);
 	if (in->live)
 		in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
-	if (stop_requested || st == CS_EOF)
+	if (st == CS_EOF && engine_input_undecodable(in, err, sizeof(err))) {
+		st = CS_UNSUPPORTED; /* refused: one line, status error, exit 1 */
+	} else if (stop_requested || st == CS_EOF) {
 		return EXIT_OK;
+	}
 	fail_line(in->name, err);
 	switch (st) {
 	case CS_TRUNC:
