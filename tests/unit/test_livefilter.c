@@ -108,6 +108,8 @@ static bool passes(int linktype, const struct frame *f)
 	struct pcap_pkthdr h = {.caplen = (bpf_u_int32)f->n, .len = (bpf_u_int32)f->n};
 	bool ok;
 
+	if (linktype == 101) /* LINKTYPE_RAW in files: DLT_RAW live */
+		linktype = DLT_RAW;
 	assert_non_null(livefilter_default(linktype, expr, sizeof expr));
 	dead = pcap_open_dead(linktype, 262144);
 	assert_non_null(dead);
