@@ -513,7 +513,11 @@ def frame_seeds(pcaps):
 def capfile_seeds(tcp4):
     for rel in ("lab/quirk-truncated.pcap", "lab/pcapng.pcapng", "lab/any-sll2.pcap",
                 "real/arkime__tls13.pcap", "real/ndpi__tls_port_80.pcapng",
-                "real/arkime__mysql-tls.pcap", "real/arkime__tls-alpn-h2.pcap"):
+                "real/arkime__mysql-tls.pcap", "real/arkime__tls-alpn-h2.pcap",
+                "lab/link-ppp.pcap", "lab/link-chdlc.pcap", "lab/link-wlan.pcap",
+                "lab/link-nflog.pcap", "lab/tunnel-gtpu.pcap", "lab/frag-ipv4.pcap",
+                "lab/frag-ipv6.pcap", "lab/frag-router.pcap",
+                "real/ndpi__ja3_lots_of_cipher_suites_2_anon.pcap"):
         path = os.path.join(ROOT, "pcaps", rel)
         if os.path.exists(path) and os.path.getsize(path) <= MAX_SEED:
             with open(path, "rb") as f:
@@ -560,6 +564,21 @@ def real_tls(pcaps_used):
     """fuzz_tls seeds from TCP streams of real and lab captures, and the
     Certificate messages they carry (for the cert corpus)."""
     msgs = []
+    for rel, port, mode in (
+            ("lab/xmpp-starttls.pcap", None, 0), ("lab/postgres-starttls.pcap", None, 0),
+            ("lab/ldap-starttls.pcap", None, 0), ("lab/rdp-tls.pcap", None, 0),
+            ("lab/mysql-starttls.pcap", None, 0), ("lab/http-connect.pcap", None, 0),
+            ("lab/sieve-starttls.pcap", None, 0),
+            ("real/ndpi__443-opvn.pcap", None, 32),  # OpenVPN framing (fuzz_tls bit 5)
+            ("real/suricata-verify__bug-2512__sample.pcap", None, 0)):
+        path = os.path.join(ROOT, "pcaps", rel)
+        segs = tcp_stream(path, port) if os.path.exists(path) else []
+        if segs:
+            data = conv_bytes(segs, mode)
+            while len(data) > MAX_SEED:
+                segs = segs[:-1]
+                data = conv_bytes(segs, mode)
+            put("tls", "stream-" + os.path.basename(rel).split(".")[0], data)
     for rel, port in (("lab/one-intermediate.pcap", None), ("lab/client-auth.pcap", None),
                       ("lab/tls13.pcap", None), ("lab/smtp-starttls.pcap", None),
                       ("real/zeek__tls__ecdsa-cert.pcap", None),
