@@ -20,7 +20,7 @@
 #   nano.pcap               cap_nano               --time-stamp-precision=nano (pcap-ns)
 #   port-8443.pcap          cap_port_8443          TLS on port 8443
 #   no-sni.pcap             cap_no_sni             s_client -noservername
-#   smtp-starttls.pcap      cap_smtp_starttls      SMTP STARTTLS on port 25
+#   smtp-starttls.pcap      cap_smtp_starttls      SMTP STARTTLS on port 25 (scripts/starttls-server.py)
 #   client-auth.pcap        cap_client_auth        -Verify: the client sends a cert too
 #   multi-server.pcap       cap_multi_server       4 connections, 3 servers (sort order)
 #
@@ -341,52 +341,12 @@ cap_multi_server() {
 	td_stop
 }
 
-# A minimal SMTP server (RFC 3207) in Python's stdlib: greeting, EHLO with
+# SMTP (RFC 3207) from scripts/starttls-server.py: greeting, EHLO with
 # STARTTLS, 220, then TLS 1.2 (so the chain is visible) with smtp.test+int1.
-smtp_server() {
-	/usr/bin/python3 - "$PKI/smtp.pem" "$PKI/smtp.key" "$PKI/smtp.chain.pem" <<-'EOF'
-	import os, socket, ssl, sys, tempfile
-	cert, key, chain = sys.argv[1:4]
-	# load_cert_chain wants the leaf followed by the chain in one file
-	full = open(cert).read() + open(chain).read()
-	fd, both = tempfile.mkstemp(suffix=".pem")
-	os.write(fd, full.encode()); os.close(fd)
-	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-	ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-	ctx.load_cert_chain(both, key)
-	os.unlink(both)
-	ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	ls.bind(("127.0.0.1", 25)); ls.listen(1)
-	s, _ = ls.accept()
-	f = s.makefile("rb")
-	s.sendall(b"220 smtp.test ESMTP chainsniff lab\r\n")
-	while True:
-	    line = f.readline()
-	    if not line:
-	        sys.exit("smtp: client left")
-	    cmd = line.strip().upper()
-	    if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
-	        s.sendall(b"250-smtp.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
-	    elif cmd == b"STARTTLS":
-	        s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-	        break
-	    else:
-	        s.sendall(b"502 5.5.2 Error: command not recognized\r\n")
-	t = ctx.wrap_socket(s, server_side=True)
-	t.sendall(b"250 smtp.test says hello over TLS\r\n")
-	try:
-	    while t.recv(4096):
-	        pass
-	except (ssl.SSLError, OSError):
-	    pass
-	t.close()
-	EOF
-}
-
 cap_smtp_starttls() {
 	td_start "$OUT/smtp-starttls.pcap" "tcp port 25 and host 127.0.0.1"
-	srv_start 127.0.0.1 25 smtp_server
+	srv_start 127.0.0.1 25 /usr/bin/python3 scripts/starttls-server.py smtp 127.0.0.1 25 \
+		"$PKI/smtp.pem" "$PKI/smtp.key" "$PKI/smtp.chain.pem"
 	s_client 127.0.0.1:25 -starttls smtp -servername smtp.test
 	srv_wait
 	td_stop

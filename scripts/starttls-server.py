@@ -9,6 +9,7 @@ scripts/mkpcaps.sh to record STARTTLS and other preambles with real clients
     starttls-server.py rdp-client ADDR PORT SNI CAFILE
 
 PROTOCOL is one of:
+  smtp      RFC 3207: greeting 220, EHLO with 250-STARTTLS, STARTTLS, 220
   xmpp      RFC 6120 5.4: stream header, features with <starttls/>, <proceed/>
   postgres  SSLRequest (8 bytes) answered with 'S'
   ldap      RFC 4511 4.14: StartTLS extended request, extendedResp success
@@ -81,6 +82,19 @@ def line(f):
     if not ln:
         die("client left")
     return ln.strip()
+
+
+def smtp(s, f):
+    s.sendall(b"220 smtp.test ESMTP chainsniff lab\r\n")
+    while True:
+        cmd = line(f).upper()
+        if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
+            s.sendall(b"250-smtp.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+        elif cmd == b"STARTTLS":
+            s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+            return
+        else:
+            s.sendall(b"502 5.5.2 Error: command not recognized\r\n")
 
 
 def xmpp(s, f):
@@ -164,7 +178,7 @@ def rdp(s, f):
     s.sendall(bytes.fromhex("030000130ed000001234000200080001000000"))
 
 
-PROTOCOLS = {"xmpp": xmpp, "postgres": postgres, "ldap": ldap, "irc": irc, "nntp": nntp,
+PROTOCOLS = {"smtp": smtp, "xmpp": xmpp, "postgres": postgres, "ldap": ldap, "irc": irc, "nntp": nntp,
              "sieve": sieve, "mysql": mysql, "connect": connect, "rdp": rdp}
 
 

@@ -20,6 +20,7 @@
 
 #include "cs_engine.h"
 #include "cs_limits.h"
+#include "test_bytes.h"
 
 #define FIXTURES "tests/fixtures/chain/"
 #define MS (CS_NS_PER_SEC / 1000)
@@ -27,42 +28,6 @@
 enum { CLI = 0, SRV = 1 };
 
 /* ---- bytes ------------------------------------------------------------------ */
-
-struct bytes {
-	uint8_t b[16384];
-	size_t n;
-};
-
-static void put(struct bytes *o, const void *p, size_t n)
-{
-	assert_true(o->n + n <= sizeof o->b);
-	memcpy(o->b + o->n, p, n);
-	o->n += n;
-}
-
-static void put_num(struct bytes *o, unsigned len, uint32_t v)
-{
-	for (unsigned i = len; i-- > 0;) {
-		uint8_t b = (uint8_t)(v >> (8 * i));
-
-		put(o, &b, 1);
-	}
-}
-
-/* Append a header of `len` bytes whose value is filled in by end_len(). */
-static size_t begin_len(struct bytes *o, unsigned len)
-{
-	put_num(o, len, 0);
-	return o->n;
-}
-
-static void end_len(struct bytes *o, size_t at, unsigned len)
-{
-	size_t v = o->n - at;
-
-	for (unsigned i = 0; i < len; i++)
-		o->b[at - len + i] = (uint8_t)(v >> (8 * (len - 1 - i)));
-}
 
 static void load(struct bytes *o, const char *name)
 {
@@ -210,7 +175,8 @@ static void send_at(struct conn *c, int from, uint8_t flags, uint32_t seq, uint3
 	f[32] = 0x50;
 	f[33] = flags;
 	f[34] = 0xff, f[35] = 0xff;
-	memcpy(f + 40, data, n);
+	if (n)
+		memcpy(f + 40, data, n);
 	c->t += MS;
 	fr = (struct cs_frame){.ts_ns = c->t, .caplen = (uint32_t)len, .wirelen = (uint32_t)len,
 			       .linktype = 101, .number = ++c->frames, .data = f};

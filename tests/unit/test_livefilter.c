@@ -20,40 +20,20 @@
 #include "cs_decode.h"
 #include "cs_limits.h"
 #include "cs_livefilter.h"
+#include "test_bytes.h"
 
-struct frame {
-	uint8_t b[512];
-	size_t n;
-};
-
-static void put(struct frame *f, const void *p, size_t n)
+static void put8(struct bytes *f, unsigned v)
 {
-	assert_true(f->n + n <= sizeof f->b);
-	memcpy(f->b + f->n, p, n);
-	f->n += n;
+	put_num(f, 1, v);
 }
 
-static void put8(struct frame *f, unsigned v)
+static void put16(struct bytes *f, unsigned v)
 {
-	uint8_t b = (uint8_t)v;
-
-	put(f, &b, 1);
-}
-
-static void put16(struct frame *f, unsigned v)
-{
-	put8(f, v >> 8);
-	put8(f, v & 0xff);
-}
-
-static void fill(struct frame *f, unsigned v, size_t n)
-{
-	while (n--)
-		put8(f, v);
+	put_num(f, 2, v);
 }
 
 /* An IPv4 header (ihl words) for protocol proto, fragment field frag. */
-static void ip4(struct frame *f, unsigned proto, unsigned frag, unsigned ihl)
+static void ip4(struct bytes *f, unsigned proto, unsigned frag, unsigned ihl)
 {
 	put8(f, 0x40 | ihl);
 	put8(f, 0);
@@ -67,7 +47,7 @@ static void ip4(struct frame *f, unsigned proto, unsigned frag, unsigned ihl)
 	fill(f, 1, (ihl - 5) * 4u);
 }
 
-static void ip6(struct frame *f, unsigned next)
+static void ip6(struct bytes *f, unsigned next)
 {
 	put16(f, 0x6000);
 	put16(f, 0);
@@ -78,7 +58,7 @@ static void ip6(struct frame *f, unsigned next)
 }
 
 /* A transport header: TCP, or UDP to dport. */
-static void l4(struct frame *f, bool tcp, unsigned dport)
+static void l4(struct bytes *f, bool tcp, unsigned dport)
 {
 	put16(f, 40000);
 	put16(f, dport);
@@ -86,7 +66,7 @@ static void l4(struct frame *f, bool tcp, unsigned dport)
 	fill(f, 0x42, 40);
 }
 
-static void eth_tags(struct frame *f, unsigned tags, unsigned type)
+static void eth_tags(struct bytes *f, unsigned tags, unsigned type)
 {
 	static const unsigned tag_types[] = {0x88a8, 0x8100, 0x9100};
 
@@ -101,7 +81,7 @@ static void eth_tags(struct frame *f, unsigned tags, unsigned type)
 
 static pcap_t *dead;
 
-static bool passes(int linktype, const struct frame *f)
+static bool passes(int linktype, const struct bytes *f)
 {
 	char expr[16384];
 	struct bpf_program prog;
@@ -126,7 +106,7 @@ static bool passes(int linktype, const struct frame *f)
 static void test_ethernet(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	for (unsigned tags = 0; tags <= CS_MAX_VLAN_TAGS + 1; tags++) {
 		bool in_cap = tags <= CS_MAX_VLAN_TAGS;
@@ -209,7 +189,7 @@ static void test_ethernet(void **state)
 static void test_cooked_and_raw(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	for (int v = 1; v <= 2; v++) {
 		int lt = v == 1 ? DLT_LINUX_SLL : DLT_LINUX_SLL2;
@@ -286,7 +266,7 @@ static void test_real_captures(void **state)
 		while (capture_next(src, &fr, err, sizeof err) == CS_OK) {
 			struct cs_decode_stats st = {{0}};
 			struct cs_pkt p;
-			struct frame f = {.n = 0};
+			struct bytes f = {.n = 0};
 			enum cs_status rc = decode_packet(fr.linktype, fr.data, fr.caplen, &p, &st);
 
 			if (rc != CS_OK && rc != CS_MORE)

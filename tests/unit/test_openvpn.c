@@ -17,29 +17,9 @@
 
 #include "cs_limits.h"
 #include "cs_openvpn.h"
+#include "test_bytes.h"
 
 enum { CLI = 0, SRV = 1 };
-
-struct bytes {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void put(struct bytes *o, const void *p, size_t n)
-{
-	assert_true(o->n + n <= sizeof o->b);
-	memcpy(o->b + o->n, p, n);
-	o->n += n;
-}
-
-static void put_num(struct bytes *o, unsigned len, uint32_t v)
-{
-	for (unsigned i = len; i-- > 0;) {
-		uint8_t b = (uint8_t)(v >> (8 * i));
-
-		put(o, &b, 1);
-	}
-}
 
 struct pkt {
 	unsigned op, key;
