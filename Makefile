@@ -20,9 +20,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes \
         -Wmissing-prototypes -Wcast-qual -Wformat=2 -Wvla -Wno-sign-conversion
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
             -DCS_VERSION='"$(VERSION)"'
-CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -MMD -MP \
+CFLAGS   += -std=c11 $(OPT) $(WARN) -pthread -fstack-protector-strong -fPIE -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += -pie -Wl,-z,relro,-z,now $(LDSAN)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(LDSAN)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpcap -lcrypto -ljansson) -lm
 CMOCKA   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -35,7 +35,7 @@ FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BIN      := $(B)/chainsniff
 
-.PHONY: all deps check unit e2e fuzz-replay demo bench clean
+.PHONY: all deps check unit e2e fuzz-replay demo bench bench-tools clean
 all: $(BIN)
 
 deps:
@@ -88,9 +88,34 @@ demo: deps
 	$(BIN) -r pcaps/real/zeek__tls__missing-intermediate.pcap -r pcaps/lab/freq-three-servers.pcap \
 		--add-ca pcaps/lab/pki/root.pem --all
 
+# Benchmark tools (not part of chainsniff): the workload generator and the
+# bare libpcap read loop, with the project's warnings, always optimised.
+BENCHB     := build/bench
+BENCHTOOLS := $(BENCHB)/benchgen $(BENCHB)/pcaploop
+BENCHFLAGS := -std=c11 -O2 -g $(WARN) -fstack-protector-strong -fPIE \
+              -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+BENCHGEN   := scripts/benchgen.c $(sort $(wildcard scripts/benchgen/*.c))
+
+bench-tools: $(BENCHTOOLS)
+
+$(BENCHB)/benchgen: $(BENCHGEN) scripts/benchgen/benchgen.h | $(BENCHB)
+	@echo "  CC  $@"
+	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -o $@ $(BENCHGEN) \
+		-pie -Wl,-z,relro,-z,now $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -lm
+
+$(BENCHB)/pcaploop: scripts/pcaploop.c | $(BENCHB)
+	@echo "  CC  $@"
+	@$(CC) $(BENCHFLAGS) $(shell pkg-config --cflags libpcap 2>/dev/null) -o $@ $< \
+		-pie -Wl,-z,relro,-z,now $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+
+$(BENCHB):
+	mkdir -p $@
+
+# BENCH_ARGS: options of scripts/bench.sh (--quick, --profiles a,b, --live, ...)
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN)
-	scripts/bench.sh $(BIN)
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(BIN) bench-tools
+	scripts/bench.sh --bin $(BIN) $(BENCH_ARGS)
 
 clean:
 	rm -rf build

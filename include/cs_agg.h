@@ -13,11 +13,16 @@
 
 #define AGG_VERSIONS 4 /* SSL3.0, TLS1.0, TLS1.1, TLS1.2 */
 
+struct diag_verdict;
+
 struct agg_chain {
 	const struct cs_chain *chain;
 	uint64_t handshakes;
 	uint64_t broken_handshakes;
+	uint64_t unjudged_handshakes; /* judged "unknown" (budget, no room to wait) */
 	uint32_t problems;    /* union of problem bits over its handshakes */
+	const struct diag_verdict *verdict; /* of its latest handshake (owned by judge.c) */
+	bool hostname_mismatch;             /* at its latest handshake */
 	int64_t last_ts;
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
@@ -53,6 +58,7 @@ struct agg_server {
 	uint64_t tls_handshakes;   /* every TLS handshake, chain visible or not */
 	uint64_t handshakes;       /* with a visible chain */
 	uint64_t broken_handshakes;
+	uint64_t unjudged_handshakes;
 	struct clientset clients;  /* clients sent a broken chain */
 	struct clientset clients_total;
 	uint32_t problems;
@@ -77,6 +83,9 @@ struct agg_handshake {
 	const struct cs_addr *client_ip;
 	bool broken;
 	uint32_t problems;
+	const struct diag_verdict *verdict; /* NULL: not judged */
+	bool unjudged;                      /* the verdict is "unknown" */
+	bool hostname_mismatch;
 	bool rejected;                  /* a fatal alert from the client */
 	uint8_t alert;
 	const char *ja3, *ja4;          /* of the client's ClientHello, may be NULL */
@@ -112,10 +121,5 @@ struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s,
 				    const struct cs_chain *c);
 /* A restored entry's rejections: find or create the one for alert. */
 struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert);
-
-/* Compare addresses as numbers, IPv4 before IPv6. */
-int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b);
-/* Text form (dotted quad or RFC 5952) into buf (INET6_ADDRSTRLEN bytes). */
-const char *cs_addr_str(const struct cs_addr *a, char *buf, size_t len);
 
 #endif

@@ -1,21 +1,28 @@
 /*
  * cs_diag.h - what a strict client would conclude about a chain, at the
- * time of the capture, and how to fix it.
+ * time of the capture, as data (cs_problems.h).
  *
  * The path is built the way modern clients build it: from the leaf, through
  * the certificates as sent in any order plus the trust anchors (anchors
  * tried first, every alternative issuer considered), so that a chain with a
  * valid path is not called broken because of a stale cross-certificate it
- * also carries.  Problems are then reported against the chain as sent
- * (cs_problems.h).  Issuers are matched by name and key identifiers and
- * confirmed by signature; certificates are identified by SHA-256, never by
- * name.  Intermediates seen from other servers and --intermediates only
- * explain a broken chain, they never make it valid.
+ * also carries.  Problems are then reported against the chain as sent.
+ * Issuers are matched by name and key identifiers and confirmed by
+ * signature; certificates are identified by SHA-256, never by name.
+ * Intermediates seen from other servers and --intermediates only explain a
+ * broken chain, they never make it valid.
  *
- * Cost: each distinct chain is parsed once; its verdict is cached until the
- * capture time crosses a validity boundary (a notBefore/notAfter, an
- * expiring-soon threshold, a weak-algorithm cut-off).  The hostname is
- * checked per (chain, SNI).
+ * Cost: certificates are parsed once (cs_certcache.h), a signature is
+ * verified once per (certificate, issuer key), and one analysis gives a
+ * verdict for a window of validation times (it stays the same until the
+ * time crosses a notBefore/notAfter, an expiring-soon threshold or a
+ * weak-algorithm cut-off).  Each analysis has a budget of signature checks
+ * and of their estimated cost, counted whether the memo answers or not (so
+ * a verdict depends on the chain and the time only): a chain that exhausts
+ * it is judged "unknown" (analysis_budget) from what was established, never
+ * "ok".  A path that is trusted and has no error ends the search at once.
+ *
+ * Threads: a struct diag belongs to one thread (the analysis thread).
  */
 #ifndef CS_DIAG_H
 #define CS_DIAG_H
@@ -26,8 +33,6 @@
 
 #define CS_DIAG_MAX_PROBLEMS 32
 #define CS_DIAG_WARN_DAYS_DEFAULT 30
-/* Intermediates remembered from other servers to explain missing ones. */
-#define CS_DIAG_POOL_MAX 4096u
 
 /* Dates from which clients refused weak algorithms (docs/problems.md). */
 #define CS_MD5_CUTOFF 1230768000LL   /* 2009-01-01: rogue CA from MD5 collisions (2008) */
@@ -35,51 +40,84 @@
 #define CS_SHA1_CUTOFF 1483228800LL  /* 2017-01-01: Chrome 56 / Firefox 51 reject SHA-1 */
 #define CS_CLOCK_SANE_FROM 946684800LL /* 2000-01-01: earlier capture clocks are wrong */
 
-enum diag_evidence {
-	DIAG_EV_NONE,
-	DIAG_EV_SEEN_IN_CAPTURE,
-	DIAG_EV_INTERMEDIATES_FILE,
-	DIAG_EV_AIA,
+enum diag_status { DIAG_OK, DIAG_BROKEN, DIAG_UNKNOWN };
+
+/* Why a verdict is unknown; names are a JSON contract (unknown_reason). */
+enum diag_unknown {
+	DIAG_UNK_NONE,
+	DIAG_UNK_BUDGET,    /* the analysis exhausted its budget */
+	DIAG_UNK_DEFERRED,  /* live: over the per-second budget, and the deferral queue was full */
+	DIAG_UNK_PENDING,   /* live: no room to hold the handshake until its verdict */
+	DIAG_UNK_MAX
 };
 
-struct diag_problem {
-	enum cs_problem code;
-	enum cs_severity severity;
-	int cert_index;           /* in the chain as sent; -1: none (JSON null) */
-	char subject[512];        /* the certificate concerned (RFC 4514), "" if none */
-	char message[768];
-	char fix[1024];
-	enum diag_evidence evidence; /* missing_intermediate only */
-	bool evidence_cert;          /* the missing issuer was seen: */
-	uint8_t evidence_sha256[32];
-	char evidence_source[96];    /* "198.51.100.9:443" or the --intermediates file */
-	char aia_url[256];
+/* The verdict on one chain for validation times in [from, until).
+ * Immutable once made; one allocation (free() it), strings inside. */
+struct diag_verdict {
+	int64_t from, until;
+	uint32_t mask;              /* 1u << code; hostname_mismatch is per handshake */
+	bool broken;                /* an error-severity problem */
+	uint8_t status;             /* enum diag_status */
+	uint8_t unknown_reason;     /* enum diag_unknown */
+	uint32_t epoch;             /* the trust store it was made against (judge.c) */
+	uint32_t checks;            /* signature checks made, memo answers included */
+	uint64_t cost;              /* their estimated microseconds (the budget's measure) */
+	uint64_t spent;             /* estimated microseconds of the verifications really made */
+	const char *leaf_names;     /* the leaf's DNS names, for hostname_mismatch */
+	struct diag_verdict *older; /* judge.c: the chain's verdicts of other windows */
+	size_t nproblems;
+	struct diag_problem problems[];
 };
+
+/* Called when the evidence for a broken chain's missing intermediate is
+ * found or changes (an intermediate seen later still names it). */
+typedef void (*diag_evidence_fn)(void *ctx, const struct cs_chain *c,
+				 const struct diag_evidence_rec *ev);
 
 struct diag_opts {
-	int warn_days;
+	int warn_days;                 /* < 0: the default */
+	uint32_t max_checks;           /* 0: CS_DIAG_MAX_CHECKS */
+	uint64_t max_cost;             /* 0: CS_DIAG_MAX_COST_US */
+	diag_evidence_fn on_evidence;  /* optional */
+	void *ctx;
+};
+
+struct diag_stats {
+	uint64_t analyses;
+	uint64_t budget_exhausted;     /* analyses stopped by their budget */
+	uint64_t max_checks;           /* the most checks a finished analysis needed */
+	uint64_t max_cost;             /* the most estimated microseconds one needed */
+	uint64_t hostname_checks;
+	uint64_t x509_parsed, x509_evicted;
+	uint64_t signature_checks, signature_verifications, signature_memo_evicted;
+	uint64_t verify_cost;          /* estimated microseconds of real verifications */
+	uint64_t pool_size, pool_refused, pool_evicted, wants_refused;
 };
 
 struct diag;
 
-struct diag *diag_new(const struct cs_trust *t, const struct diag_opts *o);
+struct diag *diag_new(const struct diag_opts *o);
 void diag_free(struct diag *d);
+
+/* Judge against t from now on (the caller keeps t alive until it is
+ * replaced or the diag is freed).  The certificate cache, the signature
+ * memo and the pool of intermediates stay; evidence is resolved again. */
+void diag_set_trust(struct diag *d, const struct cs_trust *t);
+const struct cs_trust *diag_trust(const struct diag *d);
+int diag_warn_days(const struct diag *d);
 
 /* Known intermediates from a PEM bundle (--intermediates). */
 enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *err, size_t errlen);
-/* Remember the CA certificates a server sent (explains other servers' gaps). */
-void diag_note_chain(struct diag *d, const struct cs_chain *c, const char *server);
 
-/* Verdict for one handshake: a bit per problem code (1u << code) and
- * whether any is an error.  Cached per chain; cheap. */
-uint32_t diag_handshake(struct diag *d, const struct cs_chain *c, const char *sni,
-			size_t sni_len, int64_t when, bool *broken);
-/* Every problem with its message and fix, at time when (seconds). */
-size_t diag_explain(struct diag *d, const struct cs_chain *c, const char *sni, size_t sni_len,
-		    int64_t when, struct diag_problem *out, size_t max);
-const struct cs_trust *diag_trust(const struct diag *d);
-int diag_warn_days(const struct diag *d);
-/* Count of cache hits and full analyses (for the report and the bench). */
-void diag_stats(const struct diag *d, uint64_t *analyses, uint64_t *cache_hits);
+/* The verdict on c at time when (seconds), NULL when memory ran out.
+ * source names the server that sent c ("198.51.100.9:443"): its CA
+ * certificates join the pool that explains other servers' gaps. */
+struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int64_t when,
+				  const char *source);
+/* Whether the leaf of c covers the name the client asked for (as OpenSSL's
+ * X509_check_host without partial wildcards, or an IP address). */
+bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni, size_t sni_len);
+
+void diag_get_stats(const struct diag *d, struct diag_stats *out);
 
 #endif

@@ -53,10 +53,13 @@ struct engine_totals {
 	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
 	uint64_t servers_cap;
 	uint64_t broken_handshakes;
+	uint64_t unjudged_handshakes; /* the verdict was "unknown" */
 	uint64_t client_rejections;
+	uint64_t parked_cap;       /* live: no room to hold a handshake for its verdict */
 };
 
-/* One finished TLS handshake, for --events. Pointers live for the call. */
+/* One finished TLS handshake, for --events, written once its verdict is
+ * known (it may wait for the chain's analysis). Pointers live for the call. */
 struct engine_event {
 	int64_t ts;                  /* when the handshake was counted */
 	const struct cs_addr *client_ip, *server_ip; /* NULL when the side is unknown */
@@ -83,7 +86,9 @@ struct engine_config {
 	size_t buffer_memcap;
 	engine_event_fn on_event;    /* optional */
 	void *event_ctx;
-	struct diag *diag;           /* optional: judge every chain */
+	struct judge *judge;         /* optional: judge every chain (cs_judge.h) */
+	bool live;                   /* a live capture: never wait for a verdict */
+	bool windows;                /* keep the window aggregate (periodic reports) */
 	bool have_at;                /* --at: validate at this time (seconds) */
 	int64_t at;
 	const struct cs_cidr *nets;  /* --server-net: report only these servers */
@@ -106,8 +111,16 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
  * encrypted 802.11, link-layer garbage, ...): false when it is fine, else
  * true with why, a one-line reason naming the main causes, in buf. */
 bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t len);
-/* End of all input: finish every open connection (capture_ended). */
+/* End of all input: finish every open connection (capture_ended), then
+ * wait for every verdict (engine_settle). */
 void engine_finish(struct engine *e);
+/* Count every handshake still waiting for its verdict (waiting for the
+ * analyses); before a report that must hold them. */
+void engine_settle(struct engine *e);
+/* Count the handshakes whose verdicts came (called between frames). */
+void engine_poll(struct engine *e);
+/* Handshakes waiting for their verdict. */
+uint32_t engine_parked(const struct engine *e);
 
 /* Read-only views for the report. */
 const struct engine_totals *engine_totals(const struct engine *e);
@@ -124,10 +137,9 @@ size_t engine_ninputs(const struct engine *e);
 const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
-struct diag *engine_diag(struct engine *e);
-/* SIGHUP: judge later handshakes with another diagnosis (trust store). */
-void engine_set_diag(struct engine *e, struct diag *d);
-/* The aggregate since the last engine_window_reset (periodic reports). */
+struct judge *engine_judge(struct engine *e);
+/* The aggregate since the last engine_window_reset (periodic reports);
+ * NULL unless engine_config.windows. */
 struct agg *engine_window(struct engine *e);
 bool engine_window_reset(struct engine *e);
 const struct ignore_list *engine_ignore(const struct engine *e);

@@ -71,7 +71,4 @@ void flow_tls_put(struct flow_table *ft, struct tls_conn *c);
 uint32_t flow_table_count(const struct flow_table *ft);
 uint64_t flow_table_evicted(const struct flow_table *ft);
 
-/* Keyed 64-bit hash (SipHash-1-3) with the table's process-wide seed. */
-uint64_t cs_hash(const void *data, size_t n, const uint8_t key[16]);
-
 #endif

@@ -118,4 +118,51 @@
 /* Distinct chains listed under one server. */
 #define CS_MAX_CHAINS_PER_SERVER 64u
 
+/* Chain analysis ------------------------------------------------------------ */
+
+/* Paths are not built deeper than this (RFC 5280 sets no limit; clients do:
+ * OpenSSL 100, Chrome and Go about 10 intermediates in practice). */
+#define CS_DIAG_MAX_DEPTH 10
+/* Complete paths scored per analysis, and issuers tried per certificate. */
+#define CS_DIAG_MAX_PATHS 64
+#define CS_DIAG_MAX_CANDIDATES 8
+/* Signature checks per analysis, memo answers included, and their estimated
+ * cost: Go's verifier stops at 100 checks, LibreSSL's at 256.  The largest
+ * non-hostile chain we know needs far fewer (see README, memory budget); a
+ * 32-certificate chain of same-name CA certificates needs thousands.  A chain
+ * that exhausts either is judged unknown (analysis_budget). */
+#define CS_DIAG_MAX_CHECKS 256u
+#define CS_DIAG_MAX_COST_US 100000u /* 100 ms: about 150 P-384 verifications */
+/* Parsed certificates kept between analyses (about 5 KiB each): the CA
+ * certificates many chains share stay; leaves are parsed once anyway. */
+#define CS_DIAG_X509_CACHE 1024u
+/* Remembered signature checks (40 bytes each): 10 MiB. */
+#define CS_DIAG_MEMO_ENTRIES 262144u
+/* Intermediates remembered from other servers to explain missing ones, and
+ * at most this many from one server, so that none can crowd out the rest. */
+#define CS_DIAG_POOL_MAX 4096u
+#define CS_DIAG_POOL_PER_SOURCE 8u
+/* Broken chains waiting for an intermediate to explain them. */
+#define CS_DIAG_WANTS_MAX 65536u
+
+/* The analysis budget per second of capture time, in estimated microseconds
+ * of signature verification: half a core, with ten seconds' worth of burst
+ * for a cold start.  Beyond it analyses wait (in arrival order) for capture
+ * time to refill it; a live sensor thus never spends more than its second
+ * core's share on chains, however many fresh ones a peer sends. */
+#define CS_JUDGE_RATE_US 500000u
+#define CS_JUDGE_BURST_US 10000000u
+/* Chains waiting for budget; when full, a chain is judged unknown
+ * (deferred) and asked about again after CS_JUDGE_RETRY_S of capture time. */
+#define CS_JUDGE_MAX_DEFERRED 4096u
+#define CS_JUDGE_RETRY_S 60
+/* Requests and answers in flight between the engine and the analysis
+ * thread (a chain has at most one request in flight). */
+#define CS_JUDGE_QUEUE 8192u
+/* Hostname results cached per chain (SNI hash, verdict). */
+#define CS_JUDGE_SNI_WAYS 4
+/* Handshakes held by the engine until their verdict comes (about 450
+ * bytes each). */
+#define CS_ENGINE_MAX_PARKED 16384u
+
 #endif

@@ -1,12 +1,22 @@
 /*
- * cs_problems.h - the problem-code vocabulary of the chain diagnosis.
+ * cs_problems.h - the problems a chain diagnosis finds, as data, and the
+ * one catalogue that words them.
+ *
+ * The rules (diag.c) fill a struct diag_problem: the code, the severity,
+ * the certificate concerned and typed parameters (a date, a key size, a
+ * name, the order to serve ...), never prose.  The catalogue (problems.c)
+ * holds, per code, its name, its default severity, a one-line summary for
+ * docs/problems.md and the message and fix templates of each variant;
+ * problem_render() turns a record into text for every report format.
  * Codes and their names are a stable contract (docs/problems.md): add at
- * the end, never rename or renumber.
+ * the end with an explicit severity, never rename or renumber.
  */
 #ifndef CS_PROBLEMS_H
 #define CS_PROBLEMS_H
 
 #include "cs_common.h"
+
+struct cs_chain;
 
 enum cs_problem {
 	/* errors: any one makes the chain broken */
@@ -37,9 +47,80 @@ enum cs_problem {
 
 enum cs_severity { CS_SEV_ERROR, CS_SEV_WARNING };
 
+/* Where the certificate concerned sits on the path. */
+enum cs_role { CS_ROLE_NONE, CS_ROLE_LEAF, CS_ROLE_INTERMEDIATE, CS_ROLE_ROOT };
+
+/* Variants, where a code has several wordings. */
+enum {
+	CS_V_EXPIRED_INTERMEDIATE = 0, CS_V_EXPIRED_ROOT_LIKE = 1,     /* expired_* fix */
+	CS_V_SOON = 0, CS_V_SOON_ANCHOR = 1,                           /* expiring_soon */
+	CS_V_NOT_CA = 0, CS_V_PATHLEN = 1,                             /* not_ca */
+	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1,             /* cross_sign_stale */
+	CS_V_UNPARSEABLE = 0, CS_V_EXPLICIT_CURVE = 1, CS_V_UNSUPPORTED_KEY = 2, /* malformed */
+};
+
+#define CS_PROBLEM_MAX_ORDER 10 /* the deepest path the diagnosis builds */
+
+/* One problem, as data.  Strings belong to whoever holds the record (a
+ * verdict of diag.c, a report read back by merge.c). */
+struct diag_problem {
+	enum cs_problem code;
+	enum cs_severity severity;
+	uint8_t variant;
+	uint8_t role;            /* enum cs_role */
+	int cert_index;          /* in the chain as sent; -1: none (JSON null) */
+	int num;                 /* a key size, a path length */
+	int count;               /* how many (certificates below a path length limit) */
+	int64_t date;            /* a validity date (seconds) */
+	uint8_t norder;          /* wrong_order: sent indexes in path order */
+	uint8_t order[CS_PROBLEM_MAX_ORDER];
+	const char *subject;     /* the certificate concerned, "" if none */
+	const char *name;        /* a second name (an issuer), "" if none */
+	const char *text;        /* an algorithm, an AIA URL, "" if none */
+};
+
+/* The evidence of a missing intermediate: where the issuer was seen. */
+enum diag_evidence {
+	DIAG_EV_NONE,
+	DIAG_EV_SEEN_IN_CAPTURE,
+	DIAG_EV_INTERMEDIATES_FILE,
+	DIAG_EV_AIA,
+};
+
+struct diag_evidence_rec {
+	enum diag_evidence kind;
+	bool have_cert;                  /* the issuer certificate was found */
+	bool completes;                  /* appending it reaches a trusted root */
+	uint8_t sha256[32];
+	char source[96];                 /* "198.51.100.9:443" or the file */
+};
+
+/* What the wording needs beyond the record. */
+struct problem_ctx {
+	const struct cs_chain *chain;    /* subjects for the order list; may be NULL */
+	const char *sni;                 /* hostname_mismatch */
+	size_t sni_len;
+	const char *leaf_names;          /* hostname_mismatch: "a.example, *.b.example" */
+	const struct diag_evidence_rec *evidence; /* missing_intermediate, may be NULL */
+	int warn_days;
+};
+
 const char *problem_name(enum cs_problem p);
-/* The usual severity; weak_signature and weak_key depend on the date. */
+/* The code of a name, CS_P_MAX when unknown. */
+enum cs_problem problem_by_name(const char *name);
+/* The catalogue's severity (weak_signature and weak_key may be warnings
+ * before their cut-off date). */
 enum cs_severity problem_default_severity(enum cs_problem p);
 const char *severity_name(enum cs_severity s);
+/* One line about the code, for docs/problems.md's table. */
+const char *problem_summary(enum cs_problem p);
+const char *evidence_name(enum diag_evidence ev);
+
+/* The message and the fix of a record, NUL-terminated (cut at len). */
+void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,
+		     size_t len);
+void problem_fix(const struct diag_problem *p, const struct problem_ctx *c, char *out, size_t len);
+/* The wording of a code seen on earlier handshakes of a chain only. */
+void problem_earlier(char *message, size_t mlen, char *fix, size_t flen);
 
 #endif

@@ -42,11 +42,7 @@ void report_csv(FILE *out, struct engine *e);
 /* One NDJSON line per finished handshake (--events). */
 void report_event(FILE *out, const struct engine_event *ev);
 
-/* RFC 3339 UTC with microseconds ("2014-11-26T22:08:23.101516Z"). */
-void fmt_time_ns(int64_t ns, char *buf, size_t len);
 /* 1234567 -> "1,234,567" (into buf, returned). */
 const char *fmt_count(uint64_t v, char *buf, size_t len);
-/* RFC 3339 UTC to the second. */
-void fmt_time_s(int64_t s, char *buf, size_t len);
 
 #endif

@@ -37,7 +37,4 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind);
 /* Reports written so far. */
 uint64_t sensor_reports(const struct sensor *s);
 
-/* "90", "90s", "15m", "1h", "1d" -> seconds; false if malformed. */
-bool parse_duration(const char *s, int64_t *seconds);
-
 #endif

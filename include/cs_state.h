@@ -6,9 +6,10 @@
  * report of docs/report-format.md plus what counting needs to go on --
  * each certificate's DER, each client set's sketch (exact hashes or HLL
  * registers), per-server sni_not_sent/sni_not_captured and per-chain
- * last_seen.  It is written atomically (PATH.tmp in the same directory,
- * fsync, rename, fsync of the directory), so a crash at any moment leaves
- * either the previous file or the new one, never half of one.
+ * last_seen.  It is written with atomic_write (cs_atomicfile.h: a temporary
+ * file in the same directory, fsync, rename, fsync of the directory), so a
+ * crash at any moment leaves either the previous file or the new one, never
+ * half of one.
  *
  * Reading trusts nothing: the file may be truncated, corrupt or hostile.
  * Every value is checked for type and range, lengths are capped as on the
@@ -32,8 +33,8 @@
 #define CS_STATE_REPORT_VERSION 1
 
 /* Write report_json_state(e) to path atomically, mode 0600 (the client
- * hashes are personal data).  CS_IO with err ("PATH: reason") on failure;
- * the previous file is then untouched. */
+ * hashes are personal data).  CS_IO with err ("TEMPORARY-FILE: reason") on
+ * failure; the previous file is then untouched. */
 enum cs_status state_save(struct engine *e, const char *path, char *err, size_t errlen);
 
 /* Restore a state file into e (normally a fresh engine, after setup and
@@ -68,14 +69,5 @@ struct state_apply_opts {
 enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opts *o, char *err,
 			   size_t errlen);
 
-/* Strict RFC 4648 base64 (padding required, no whitespace, zero pad bits):
- * false when malformed or longer than cap bytes. */
-bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen);
-/* Base64 of n bytes, malloc'd and NUL-terminated; NULL when out of memory. */
-char *state_b64_encode(const uint8_t *p, size_t n);
-/* The report's capture times, "2014-11-26T22:08:23.101516Z" exactly, to ns. */
-bool state_parse_time(const char *s, size_t n, int64_t *ns);
-/* A report's "server_ip" back to an address. */
-bool state_parse_addr(const char *s, struct cs_addr *a);
 
 #endif

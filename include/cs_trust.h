@@ -41,11 +41,16 @@ const char *trust_name(const struct cs_trust *t);
 const char *trust_digest(const struct cs_trust *t);
 size_t trust_count(const struct cs_trust *t);
 
+struct cs_x509;
+
 /* Whether this exact certificate (by SHA-256 of its DER) is an anchor. */
 bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32]);
+/* The anchor with this SHA-256, or NULL. */
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[32]);
 /* Anchors that issued cert (name and key identifiers; an anchor's key usage
- * is not checked); up to max. */
+ * is not checked); up to max.  Found through an index of subject names:
+ * the cost does not grow with the size of the store. */
 size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert,
-			struct x509_st **out, size_t max);
+			const struct cs_x509 **out, size_t max);
 
 #endif

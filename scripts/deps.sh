@@ -2,8 +2,18 @@
 # deps.sh - make sure the Debian packages chainsniff builds and tests with are
 # installed.  As root it installs what is missing; otherwise it prints the
 # exact apt-get line and fails.
+#
+#   scripts/deps.sh          what `make` and `make check` need
+#   scripts/deps.sh --bench  that, plus the reference tools of scripts/bench.sh
+#                            (tshark and editcap/capinfos, tcpreplay, GNU time);
+#                            `make check` never needs them
 set -eu
 PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2"
+case "${1:-}" in
+--bench) PKGS="$PKGS tshark wireshark-common tcpreplay time" ;;
+"") ;;
+*) echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -17,5 +27,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "chainsniff: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture: keep Debian's default (no)
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

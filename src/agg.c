@@ -5,20 +5,19 @@
  * table never grows past max_servers (agg_add returns CS_LIMIT, counted).
  */
 #include "cs_agg.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_addr.h"
+#include "cs_hash.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 struct agg {
 	uint32_t max, count, nslots;
 	struct agg_server **slots;
 	struct agg_server **sorted;
 	bool sorted_valid;
-	uint8_t seed[16];
+	uint8_t seed[CS_HASH_KEY_LEN];
 	struct agg_stats st;
 	uint64_t rng; /* xorshift state for eviction sampling */
 };
@@ -44,8 +43,7 @@ struct agg *agg_new(uint32_t max_servers)
 	a->nslots = 64;
 	while (a->nslots < 2 * max_servers)
 		a->nslots <<= 1;
-	if (getrandom(a->seed, sizeof(a->seed), 0) != (ssize_t)sizeof(a->seed))
-		memset(a->seed, 0x3c, sizeof(a->seed));
+	cs_hash_seed(a->seed);
 	memcpy(&a->rng, a->seed, sizeof(a->rng));
 	a->rng |= 1; /* xorshift must not start at 0 */
 	a->slots = calloc(a->nslots, sizeof(*a->slots));
@@ -284,12 +282,25 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 		if (h->client_ip)
 			clientset_add(&s->clients, h->client_ip);
 	}
+	s->unjudged_handshakes += h->unjudged;
 	c = find_chain(a, s, h);
 	if (!c)
 		return CS_LIMIT;
 	c->handshakes++;
 	c->broken_handshakes += h->broken;
+	c->unjudged_handshakes += h->unjudged;
 	c->problems |= h->problems;
+	/* handshakes may arrive out of order (some wait for their verdict):
+	 * "first" and "latest" go by capture time */
+	if (h->ts < c->first_ts) {
+		c->first_ts = h->ts;
+		c->first_input = h->input;
+		c->first_frame = h->frame;
+	}
+	if (h->ts >= c->last_ts && h->verdict) {
+		c->verdict = h->verdict;
+		c->hostname_mismatch = h->hostname_mismatch;
+	}
 	if (h->ts > c->last_ts)
 		c->last_ts = h->ts;
 	return CS_OK;
@@ -329,13 +340,6 @@ struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert)
 	s->rejections[s->nrejections].alert = alert;
 	clientset_init(&s->rejections[s->nrejections].clients);
 	return &s->rejections[s->nrejections++];
-}
-
-int cs_addr_cmp(const struct cs_addr *a, const struct cs_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->a, b->a, 16);
 }
 
 /* Rank: broken handshakes, then clients affected, then a fixed key order
@@ -409,11 +413,4 @@ size_t agg_distinct_chains(const struct agg *a, size_t max_id)
 		}
 	free(seen);
 	return n;
-}
-
-const char *cs_addr_str(const struct cs_addr *a, char *buf, size_t len)
-{
-	if (a->family == 4)
-		return inet_ntop(AF_INET, a->a + 12, buf, (socklen_t)len);
-	return inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);
 }

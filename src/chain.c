@@ -1,23 +1,29 @@
 /*
- * chain.c - the store of distinct certificate chains (cs_chain.h).
- * Owns one block per chain (struct, cert facts, DER copy), the strings
- * parsed from it, and an open-addressing table keyed by the chain SHA-256.
- * Policy: hash the borrowed slices first; a known chain costs one lookup.
- * A new one is checked against max_chains and memcap before anything is
- * allocated, then copied and parsed by libcrypto exactly once.  An entry
- * libcrypto rejects (or that has trailing bytes) is kept, hashed and dumped
- * as sent, with parsed=false.  OpenSSL objects never leave this file; each
- * function frees its own at a single exit label.
+ * chain.c - the store of distinct certificates and chains (cs_chain.h).
+ * Owns one block per chain (struct and certificate pointers), one block per
+ * distinct certificate (struct and DER copy), the facts parsed from it,
+ * and three tables: chains by SHA-256, certificates by SHA-256, and the
+ * direct-mapped lookup hints.
+ * Policy: a chain seen before costs a short keyed hash and a byte compare
+ * (the hint); a miss hashes the message with SHA-256 and looks it up; a new
+ * chain is checked against max_chains and memcap before anything is
+ * allocated, then its new certificates are copied.  libcrypto parses a
+ * certificate once, when its facts are first asked for.  OpenSSL objects
+ * never leave this file; each function frees its own at a single exit.
  */
 #include "cs_chain.h"
+#include "cs_atomicfile.h"
+#include "cs_codec.h"
+#include "cs_hash.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -31,30 +37,28 @@
  * output is escape.c's job, and \XX escapes would hide what was sent. */
 #define CHAIN_NAME_FLAGS (XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB)
 
+/* Direct-mapped hints: a slot remembers the last chain whose hint hashed
+ * there.  A collision only costs a SHA-256 (the slow path), never a wrong
+ * answer: the bytes are always compared. */
+#define CHAIN_HINT_BITS 16
+#define CHAIN_HINT_TAIL 16 /* last bytes of each certificate: its signature */
+
 struct cs_chain_store {
 	struct cs_chain **chains; /* by id, max_chains long */
 	uint32_t *slots;          /* id + 1; 0 = empty; load <= 1/2 */
 	size_t mask;
 	size_t count, max_chains;
-	size_t used, memcap;      /* bytes charged, see chain_cost() */
+	struct cs_cert **certs;   /* by id */
+	size_t ncerts, certs_cap;
+	uint32_t *cslots;         /* cert id + 1; load <= 1/2; grows */
+	size_t cmask;
+	uint32_t hints[1u << CHAIN_HINT_BITS]; /* chain id + 1 */
+	uint8_t hint_key[CS_HASH_KEY_LEN];
+	uint64_t hint_hits;
+	size_t used, memcap;      /* bytes charged */
 	EVP_MD *sha256;           /* fetched once */
 	EVP_MD_CTX *md;           /* reused for every digest */
 };
-
-/* The cert facts follow the chain struct in one block, then the DER. */
-_Static_assert(sizeof(struct cs_chain) % _Alignof(struct cs_cert_info) == 0,
-	       "cs_cert_info array must be aligned after struct cs_chain");
-
-void hex_lower(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s,
 		   size_t n, uint8_t out[CS_SHA256_LEN])
@@ -78,6 +82,9 @@ void chain_hash(const struct cs_slice *certs, size_t n, uint8_t out[CS_SHA256_LE
 	EVP_MD_CTX_free(ctx);
 }
 
+/* Bytes of parsed facts, process-wide (a certificate does not know its store). */
+static atomic_size_t facts_bytes;
+
 /* ---- store --------------------------------------------------------------- */
 
 struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
@@ -94,31 +101,32 @@ struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
 		return NULL;
 	st->chains = calloc(max_chains ? max_chains : 1, sizeof *st->chains);
 	st->slots = calloc(nslots, sizeof *st->slots);
+	st->cslots = calloc(64, sizeof *st->cslots);
+	st->cmask = 63;
 	st->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	st->md = EVP_MD_CTX_new();
 	st->mask = nslots - 1;
 	st->max_chains = max_chains;
 	st->memcap = memcap;
+	cs_hash_seed(st->hint_key);
 	/* Initialising the context now allocates libcrypto's digest state, so
 	 * that no intern call refused by a cap ever allocates. */
-	if (st->chains == NULL || st->slots == NULL || st->sha256 == NULL || st->md == NULL ||
-	    !EVP_DigestInit_ex2(st->md, st->sha256, NULL)) {
+	if (st->chains == NULL || st->slots == NULL || st->cslots == NULL || st->sha256 == NULL ||
+	    st->md == NULL || !EVP_DigestInit_ex2(st->md, st->sha256, NULL)) {
 		chain_store_free(st);
 		return NULL;
 	}
 	return st;
 }
 
-static void chain_destroy(struct cs_chain *c)
+static void facts_free(struct cs_cert_facts *f)
 {
-	if (c == NULL)
+	if (f == NULL)
 		return;
-	for (size_t i = 0; i < c->n_certs; i++) {
-		free(c->certs[i].subject);
-		free(c->certs[i].issuer);
-		free(c->certs[i].serial_hex);
-	}
-	free(c);
+	free(f->subject);
+	free(f->issuer);
+	free(f->serial_hex);
+	free(f);
 }
 
 void chain_store_free(struct cs_chain_store *st)
@@ -126,9 +134,15 @@ void chain_store_free(struct cs_chain_store *st)
 	if (st == NULL)
 		return;
 	for (size_t i = 0; i < st->count; i++)
-		chain_destroy(st->chains[i]);
+		free(st->chains[i]);
+	for (size_t i = 0; i < st->ncerts; i++) {
+		facts_free(atomic_load_explicit(&st->certs[i]->facts, memory_order_acquire));
+		free(st->certs[i]);
+	}
 	free(st->chains);
 	free(st->slots);
+	free(st->certs);
+	free(st->cslots);
 	EVP_MD_CTX_free(st->md);
 	EVP_MD_free(st->sha256);
 	free(st);
@@ -144,36 +158,235 @@ const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t
 	return id < st->count ? st->chains[id] : NULL;
 }
 
-/* The SHA-256 is already uniform: its first bytes are the table index. */
-static size_t slot_of(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
+size_t chain_store_certs(const struct cs_chain_store *st)
+{
+	return st->ncerts;
+}
+
+size_t chain_store_bytes(const struct cs_chain_store *st)
+{
+	return st->used + atomic_load_explicit(&facts_bytes, memory_order_relaxed);
+}
+
+uint64_t chain_store_hint_hits(const struct cs_chain_store *st)
+{
+	return st->hint_hits;
+}
+
+/* A SHA-256 is already uniform: its first bytes are a table index. */
+static size_t sha_index(const uint8_t sha[CS_SHA256_LEN], size_t mask)
 {
 	size_t h = 0;
 
 	for (size_t i = 0; i < sizeof h; i++)
 		h = h << 8 | sha[i];
-	h &= st->mask;
+	return h & mask;
+}
+
+static size_t chain_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
+{
+	size_t h = sha_index(sha, st->mask);
+
 	while (st->slots[h] != 0 &&
 	       memcmp(st->chains[st->slots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
 		h = (h + 1) & st->mask;
 	return h;
 }
 
-/* Bytes of the single block holding a chain of n entries and der_bytes of
- * DER; false on overflow.  Strings are charged once parsed (see below). */
-static bool chain_cost(size_t n, size_t der_bytes, size_t *cost)
+static size_t cert_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
 {
-	size_t fixed = sizeof(struct cs_chain);
+	size_t h = sha_index(sha, st->cmask);
 
-	if (n > (SIZE_MAX - fixed) / sizeof(struct cs_cert_info))
+	while (st->cslots[h] != 0 &&
+	       memcmp(st->certs[st->cslots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
+		h = (h + 1) & st->cmask;
+	return h;
+}
+
+/* ---- the hint: a known chain without SHA-256 ------------------------------- */
+
+/* Keyed hash of the certificates' lengths and last bytes (the end of a
+ * certificate is its signature, different for every certificate). */
+static size_t hint_index(const struct cs_chain_store *st, const struct cs_slice *certs, size_t n)
+{
+	uint8_t buf[CS_MAX_CHAIN_CERTS * (4 + CHAIN_HINT_TAIL)];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < CS_MAX_CHAIN_CERTS; i++) {
+		size_t tail = certs[i].n < CHAIN_HINT_TAIL ? certs[i].n : CHAIN_HINT_TAIL;
+
+		buf[o++] = (uint8_t)(certs[i].n >> 24);
+		buf[o++] = (uint8_t)(certs[i].n >> 16);
+		buf[o++] = (uint8_t)(certs[i].n >> 8);
+		buf[o++] = (uint8_t)certs[i].n;
+		if (tail)
+			memcpy(buf + o, certs[i].p + certs[i].n - tail, tail);
+		o += tail;
+	}
+	return (size_t)cs_hash(buf, o, st->hint_key) & ((1u << CHAIN_HINT_BITS) - 1);
+}
+
+static bool same_content(const struct cs_chain *c, const struct cs_slice *certs, size_t n)
+{
+	if (c->n_certs != n)
 		return false;
-	fixed += n * sizeof(struct cs_cert_info);
-	if (der_bytes > SIZE_MAX - fixed)
-		return false;
-	*cost = fixed + der_bytes;
+	for (size_t i = 0; i < n; i++)
+		if (c->certs[i]->der_len != certs[i].n ||
+		    (certs[i].n && memcmp(c->certs[i]->der, certs[i].p, certs[i].n) != 0))
+			return false;
 	return true;
 }
 
-/* ---- parsing one certificate ------------------------------------------- */
+/* ---- adding a chain ---------------------------------------------------------- */
+
+static bool add_cost(size_t *total, size_t more)
+{
+	if (more > SIZE_MAX - *total)
+		return false;
+	*total += more;
+	return true;
+}
+
+/* Room for one more certificate in the id array and the table. */
+static bool certs_reserve(struct cs_chain_store *st)
+{
+	if (st->ncerts == st->certs_cap) {
+		size_t cap = st->certs_cap ? 2 * st->certs_cap : 64;
+		struct cs_cert **nc = realloc(st->certs, cap * sizeof *nc);
+
+		if (nc == NULL)
+			return false;
+		st->certs = nc;
+		st->certs_cap = cap;
+	}
+	if (2 * (st->ncerts + 1) > st->cmask + 1) {
+		size_t size = 2 * (st->cmask + 1);
+		uint32_t *ns = calloc(size, sizeof *ns), *old = st->cslots;
+
+		if (ns == NULL)
+			return false;
+		st->cslots = ns;
+		st->cmask = size - 1;
+		for (size_t i = 0; i < st->ncerts; i++)
+			st->cslots[cert_slot(st, st->certs[i]->sha256)] = (uint32_t)i + 1;
+		free(old);
+	}
+	return true;
+}
+
+/* The stored certificate with this SHA-256, or a new copy of der. */
+static struct cs_cert *cert_intern(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
+				   struct cs_slice der)
+{
+	size_t slot = cert_slot(st, sha);
+	struct cs_cert *c;
+
+	if (st->cslots[slot] != 0)
+		return st->certs[st->cslots[slot] - 1];
+	if (!certs_reserve(st) || (c = calloc(1, sizeof *c + der.n)) == NULL)
+		return NULL;
+	slot = cert_slot(st, sha); /* the table may have grown */
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	if (der.n)
+		memcpy(c + 1, der.p, der.n);
+	c->der = (const uint8_t *)(c + 1);
+	c->der_len = der.n;
+	c->id = (uint32_t)st->ncerts;
+	atomic_init(&c->facts, NULL);
+	st->certs[st->ncerts++] = c;
+	st->cslots[slot] = c->id + 1;
+	st->used += sizeof *c + der.n;
+	return c;
+}
+
+/* Bytes a new chain costs: its block, and each certificate not stored yet. */
+static bool chain_cost(const struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
+		       uint8_t (*sha)[CS_SHA256_LEN], size_t *cost)
+{
+	*cost = 0;
+	if (!add_cost(cost, sizeof(struct cs_chain)) ||
+	    n > (SIZE_MAX - *cost) / sizeof(struct cs_cert *) ||
+	    !add_cost(cost, n * sizeof(struct cs_cert *)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (st->cslots[cert_slot(st, sha[i])] == 0 &&
+		    (!add_cost(cost, sizeof(struct cs_cert)) || !add_cost(cost, certs[i].n)))
+			return false;
+	return true;
+}
+
+static enum cs_status chain_add(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
+				const uint8_t sha[CS_SHA256_LEN], size_t slot,
+				const struct cs_chain **out)
+{
+	uint8_t csha[CS_MAX_CHAIN_CERTS][CS_SHA256_LEN];
+	size_t cost, der_bytes = 0;
+	struct cs_chain *c;
+
+	if (n > CS_MAX_CHAIN_CERTS || st->count >= st->max_chains)
+		return CS_LIMIT;
+	for (size_t i = 0; i < n; i++) {
+		if (!digest(st->md, st->sha256, &certs[i], 1, csha[i]))
+			return CS_NOMEM;
+		der_bytes += certs[i].n;
+	}
+	/* Caps before any allocation: a flood of distinct chains past the cap
+	 * costs hashes only. */
+	if (!chain_cost(st, certs, n, csha, &cost) || cost > st->memcap ||
+	    st->used > st->memcap - cost)
+		return CS_LIMIT;
+	c = calloc(1, sizeof *c + n * sizeof *c->certs);
+	if (c == NULL)
+		return CS_NOMEM;
+	c->certs = (struct cs_cert **)(c + 1);
+	for (size_t i = 0; i < n; i++)
+		if ((c->certs[i] = cert_intern(st, csha[i], certs[i])) == NULL) {
+			free(c); /* certificates already stored stay, charged */
+			return CS_NOMEM;
+		}
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	c->n_certs = n;
+	c->der_bytes = der_bytes;
+	c->id = (uint32_t)st->count;
+	st->used += sizeof *c + n * sizeof *c->certs;
+	st->chains[st->count++] = c;
+	st->slots[slot] = c->id + 1;
+	*out = c;
+	return CS_OK;
+}
+
+enum cs_status chain_store_intern(struct cs_chain_store *st,
+				  const struct cs_slice *certs, size_t n,
+				  const struct cs_chain **out, bool *added)
+{
+	size_t hint = hint_index(st, certs, n), slot;
+	uint8_t sha[CS_SHA256_LEN];
+	enum cs_status rc;
+
+	*out = NULL;
+	*added = false;
+	if (st->hints[hint] != 0 && same_content(st->chains[st->hints[hint] - 1], certs, n)) {
+		st->hint_hits++;
+		*out = st->chains[st->hints[hint] - 1];
+		return CS_OK;
+	}
+	if (!digest(st->md, st->sha256, certs, n, sha))
+		return CS_NOMEM;
+	slot = chain_slot(st, sha);
+	if (st->slots[slot] != 0) {
+		*out = st->chains[st->slots[slot] - 1];
+		st->hints[hint] = st->slots[slot];
+		return CS_OK;
+	}
+	rc = chain_add(st, certs, n, sha, slot, out);
+	if (rc == CS_OK) {
+		*added = true;
+		st->hints[hint] = (*out)->id + 1;
+	}
+	return rc;
+}
+
+/* ---- facts, parsed on first use ------------------------------------------------ */
 
 static char *dup_mem(const char *p, size_t n)
 {
@@ -249,130 +462,83 @@ static bool time_epoch(const ASN1_TIME *t, int64_t *out)
 	return true;
 }
 
-/* Empty facts for an entry libcrypto could not parse. */
-static bool cert_unparsed(struct cs_cert_info *ci)
+/* Facts from x, parsed from der (NULL: libcrypto refused it); NULL only
+ * when memory ran out. */
+static struct cs_cert_facts *facts_of(X509 *x, const uint8_t *der, const uint8_t *end)
 {
-	ci->parsed = false;
-	ci->subject = dup_mem("", 0);
-	ci->issuer = dup_mem("", 0);
-	ci->serial_hex = dup_mem("", 0);
-	ci->not_before = ci->not_after = 0;
-	return ci->subject && ci->issuer && ci->serial_hex;
-}
-
-/* Fill ci from its DER (der, der_len, sha256 already set).  false only
- * when memory ran out; unparseable input is a finding, not a failure. */
-static bool cert_parse(struct cs_cert_info *ci, BIO *bio)
-{
-	const unsigned char *p = ci->der;
-	X509 *x = NULL;
-	bool ok;
-
-	if (ci->der_len <= LONG_MAX)
-		x = d2i_X509(NULL, &p, (long)ci->der_len);
-	if (x == NULL || p != ci->der + ci->der_len ||
-	    !time_epoch(X509_get0_notBefore(x), &ci->not_before) ||
-	    !time_epoch(X509_get0_notAfter(x), &ci->not_after)) {
-		ERR_clear_error(); /* the rejection is data, not an error to leak */
-		ok = cert_unparsed(ci);
-		goto out;
-	}
-	ci->parsed = true;
-	ci->subject = name_string(bio, X509_get_subject_name(x));
-	ci->issuer = name_string(bio, X509_get_issuer_name(x));
-	ci->serial_hex = serial_string(x);
-	ok = ci->subject && ci->issuer && ci->serial_hex;
-out:
-	X509_free(x);
-	return ok;
-}
-
-/* The parsed strings, charged to the memcap once known: they are bounded
- * by a small multiple of the names' DER, which the cap already counted. */
-static size_t chain_string_bytes(const struct cs_chain *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->n_certs; i++) {
-		const struct cs_cert_info *ci = &c->certs[i];
-
-		n += strlen(ci->subject) + strlen(ci->issuer) + strlen(ci->serial_hex) + 3;
-	}
-	return n;
-}
-
-/* Copy and parse a new chain into one block; NULL when memory ran out. */
-static struct cs_chain *chain_build(struct cs_chain_store *st, const struct cs_slice *certs,
-				    size_t n, size_t cost, size_t der_bytes)
-{
-	struct cs_chain *c = calloc(1, cost);
+	struct cs_cert_facts *f = calloc(1, sizeof *f);
 	BIO *bio = BIO_new(BIO_s_mem());
-	uint8_t *der;
-	bool ok = c != NULL && bio != NULL;
 
-	if (!ok)
-		goto out;
-	c->certs = (struct cs_cert_info *)(c + 1);
-	c->der_bytes = der_bytes;
-	der = (uint8_t *)(c->certs + n);
-	for (size_t i = 0; i < n && ok; i++) {
-		struct cs_cert_info *ci = &c->certs[i];
-
-		if (certs[i].n > 0)
-			memcpy(der, certs[i].p, certs[i].n);
-		ci->der = der;
-		ci->der_len = certs[i].n;
-		der += certs[i].n;
-		c->n_certs = i + 1; /* chain_destroy frees what was filled */
-		ok = digest(st->md, st->sha256, &certs[i], 1, ci->sha256) && cert_parse(ci, bio);
+	if (f == NULL || bio == NULL)
+		goto fail;
+	if (x != NULL && der == end && time_epoch(X509_get0_notBefore(x), &f->not_before) &&
+	    time_epoch(X509_get0_notAfter(x), &f->not_after)) {
+		f->parsed = true;
+		f->subject = name_string(bio, X509_get_subject_name(x));
+		f->issuer = name_string(bio, X509_get_issuer_name(x));
+		f->serial_hex = serial_string(x);
+	} else {
+		ERR_clear_error(); /* the rejection is data, not an error to leak */
+		f->not_before = f->not_after = 0;
+		f->subject = dup_mem("", 0);
+		f->issuer = dup_mem("", 0);
+		f->serial_hex = dup_mem("", 0);
 	}
-out:
+	if (!f->subject || !f->issuer || !f->serial_hex)
+		goto fail;
 	BIO_free(bio);
-	if (!ok) {
-		chain_destroy(c);
-		return NULL;
-	}
-	return c;
+	return f;
+fail:
+	BIO_free(bio);
+	facts_free(f);
+	return NULL;
 }
 
-enum cs_status chain_store_intern(struct cs_chain_store *st,
-				  const struct cs_slice *certs, size_t n,
-				  const struct cs_chain **out, bool *added)
+static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 {
-	uint8_t sha[CS_SHA256_LEN];
-	size_t slot, der_bytes = 0, cost;
-	struct cs_chain *c;
+	const unsigned char *p = der;
+	X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+	struct cs_cert_facts *f = facts_of(x, p, der + len);
 
-	*out = NULL;
-	*added = false;
-	if (!digest(st->md, st->sha256, certs, n, sha))
-		return CS_NOMEM;
-	slot = slot_of(st, sha);
-	if (st->slots[slot] != 0) {
-		*out = st->chains[st->slots[slot] - 1];
-		return CS_OK;
+	X509_free(x);
+	return f;
+}
+
+static size_t facts_size(const struct cs_cert_facts *f)
+{
+	return sizeof *f + strlen(f->subject) + strlen(f->issuer) + strlen(f->serial_hex) + 3;
+}
+
+static const struct cs_cert_facts no_facts = {false, "", "", "", 0, 0};
+
+/* Keep f as c's facts unless another thread was first. */
+static const struct cs_cert_facts *facts_publish(struct cs_cert *c, struct cs_cert_facts *f)
+{
+	struct cs_cert_facts *expected = NULL;
+
+	if (f == NULL)
+		return &no_facts;
+	if (!atomic_compare_exchange_strong_explicit(&c->facts, &expected, f, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		facts_free(f);
+		return expected;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (certs[i].n > SIZE_MAX - der_bytes)
-			return CS_LIMIT;
-		der_bytes += certs[i].n;
-	}
-	/* Caps before any allocation or parsing: a flood of distinct chains
-	 * past the cap costs a hash each, never libcrypto. */
-	if (st->count >= st->max_chains || !chain_cost(n, der_bytes, &cost) ||
-	    cost > st->memcap || st->used > st->memcap - cost)
-		return CS_LIMIT;
-	c = chain_build(st, certs, n, cost, der_bytes);
-	if (c == NULL)
-		return CS_NOMEM;
-	st->used += cost + chain_string_bytes(c);
-	memcpy(c->sha256, sha, CS_SHA256_LEN);
-	c->id = (uint32_t)st->count;
-	st->chains[st->count++] = c;
-	st->slots[slot] = c->id + 1;
-	*out = c;
-	*added = true;
-	return CS_OK;
+	atomic_fetch_add_explicit(&facts_bytes, facts_size(f), memory_order_relaxed);
+	return f;
+}
+
+const struct cs_cert_facts *cert_facts(struct cs_cert *c)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_parse(c->der, c->der_len));
+}
+
+const struct cs_cert_facts *cert_facts_from(struct cs_cert *c, struct x509_st *x)
+{
+	struct cs_cert_facts *f = atomic_load_explicit(&c->facts, memory_order_acquire);
+
+	return f ? f : facts_publish(c, facts_of(x, c->der + c->der_len, c->der + c->der_len));
 }
 
 /* ---- PEM dump -------------------------------------------------------------- */
@@ -381,7 +547,7 @@ enum cs_status chain_store_intern(struct cs_chain_store *st,
 static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 {
 	for (size_t i = 0; i < c->n_certs; i++) {
-		const struct cs_cert_info *ci = &c->certs[i];
+		const struct cs_cert *ci = c->certs[i];
 
 		if (ci->der_len > LONG_MAX ||
 		    !PEM_write(f, PEM_STRING_X509, "", ci->der, (long)ci->der_len))
@@ -390,52 +556,33 @@ static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 	return true;
 }
 
-/* Write the chain to fd (a fresh temporary file) and close it; 0 or an errno. */
-static int chain_write_fd(const struct cs_chain *c, int fd)
+static bool fill_pem(FILE *f, void *ctx)
 {
-	FILE *f;
-	int err = 0;
+	const struct cs_chain *const *c = ctx;
 
-	if (fchmod(fd, 0644) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		err = errno;
-		close(fd);
-		return err;
-	}
-	errno = 0;
-	if (!chain_write_pem(c, f) || fflush(f) != 0)
-		err = errno ? errno : EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = errno;
-	return err;
+	return chain_write_pem(*c, f);
 }
 
-/* Written to a temporary name in DIR and renamed, so a reader never sees
- * a partial file; rename() replaces a racing identical copy and never
- * follows a symlink planted at the final name. */
+/* Written with atomic_write, so a reader never sees a partial file (and
+ * it is on disk when the run ends); a racing identical copy is replaced,
+ * a symlink planted at the final name is replaced, never followed. */
 enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir)
 {
-	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX], tmp[PATH_MAX];
+	char hex[2 * CS_SHA256_LEN + 1], path[PATH_MAX];
 	struct stat sb;
-	int fd, err;
+	int err;
 
 	if (dir[0] == '\0')
 		dir = "."; /* not "/<hex>.pem" */
 	hex_lower(c->sha256, CS_SHA256_LEN, hex);
-	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path ||
-	    snprintf(tmp, sizeof tmp, "%s/.%s.pem.XXXXXX", dir, hex) >= (int)sizeof tmp) {
+	if (snprintf(path, sizeof path, "%s/%s.pem", dir, hex) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return CS_IO;
 	}
 	if (lstat(path, &sb) == 0)
 		return CS_OK;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return CS_IO;
-	err = chain_write_fd(c, fd);
-	if (err == 0 && rename(tmp, path) != 0)
+	if (atomic_write(AT_FDCWD, path, 0644, fill_pem, &c, NULL, 0) != CS_OK) {
 		err = errno;
-	if (err != 0) {
-		unlink(tmp);
 		ERR_clear_error();
 		errno = err;
 		return CS_IO;

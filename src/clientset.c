@@ -5,13 +5,13 @@
  * never indexes a table an attacker could flood.
  */
 #include "cs_clientset.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_hash.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t set_key[16] = "chainsniff-hll-1";
+static const uint8_t set_key[CS_HASH_KEY_LEN] = "chainsniff-hll-1";
 
 void clientset_init(struct clientset *s)
 {
@@ -20,8 +20,15 @@ void clientset_init(struct clientset *s)
 
 void clientset_fini(struct clientset *s)
 {
+	free(s->more);
 	free(s->regs);
+	s->more = NULL;
 	s->regs = NULL;
+}
+
+uint64_t clientset_hash(const struct clientset *s, uint32_t i)
+{
+	return i < CS_CLIENTSET_INLINE ? s->inl[i] : s->more[i - CS_CLIENTSET_INLINE];
 }
 
 static void hll_add(uint8_t *regs, uint64_t h)
@@ -40,8 +47,22 @@ static bool to_hll(struct clientset *s)
 	if (!s->regs)
 		return false;
 	for (uint32_t i = 0; i < s->n; i++)
-		hll_add(s->regs, s->h[i]);
+		hll_add(s->regs, clientset_hash(s, i));
+	free(s->more);
+	s->more = NULL;
 	return true;
+}
+
+/* Room for one more exact hash; false when it must become a sketch. */
+static bool exact_room(struct clientset *s)
+{
+	if (s->n < CS_CLIENTSET_INLINE)
+		return true;
+	if (s->n >= CS_CLIENTSET_EXACT)
+		return false;
+	if (!s->more)
+		s->more = malloc((CS_CLIENTSET_EXACT - CS_CLIENTSET_INLINE) * sizeof(*s->more));
+	return s->more != NULL;
 }
 
 void clientset_add_hash(struct clientset *s, uint64_t h)
@@ -51,15 +72,18 @@ void clientset_add_hash(struct clientset *s, uint64_t h)
 		return;
 	}
 	for (uint32_t i = 0; i < s->n; i++)
-		if (s->h[i] == h)
+		if (clientset_hash(s, i) == h)
 			return;
-	if (s->n < CS_CLIENTSET_EXACT) {
-		s->h[s->n++] = h;
+	if (exact_room(s)) {
+		if (s->n < CS_CLIENTSET_INLINE)
+			s->inl[s->n++] = h;
+		else
+			s->more[s->n++ - CS_CLIENTSET_INLINE] = h;
 		return;
 	}
-	if (to_hll(s))
+	if (s->n >= CS_CLIENTSET_EXACT && to_hll(s))
 		hll_add(s->regs, h);
-	/* out of memory: stays at the exact bound, an undercount */
+	/* out of memory: stays where it is, an undercount */
 }
 
 void clientset_add(struct clientset *s, const struct cs_addr *a)
@@ -93,7 +117,7 @@ void clientset_merge(struct clientset *dst, const struct clientset *src)
 {
 	if (!src->regs) {
 		for (uint32_t i = 0; i < src->n; i++)
-			clientset_add_hash(dst, src->h[i]);
+			clientset_add_hash(dst, clientset_hash(src, i));
 		return;
 	}
 	if (!dst->regs && !to_hll(dst))

@@ -1,8 +1,8 @@
 /*
  * defrag.c - IPv4 and IPv6 fragment reassembly (cs_defrag.h).
  * Owns the datagrams in progress: a preallocated table found through a
- * keyed hash (the flow table's SipHash, seeded from getrandom(), so that a
- * sender cannot aim collisions), kept in arrival order for the timeout and
+ * keyed hash (cs_hash.h, a random key per process, so that a sender cannot
+ * aim collisions), kept in arrival order for the timeout and
  * for eviction, and a buffer pool of their own (so fragments can never eat
  * the budget of TCP handshakes).  Feeds whole datagrams to decode_datagram().
  * Policy: bytes are placed by offset with a short sorted list of filled
@@ -13,12 +13,12 @@
  */
 #include "cs_defrag.h"
 #include "cs_bufpool.h"
-#include "cs_flow.h"
+#include "cs_hash.h"
 #include "cs_limits.h"
+#include "cs_reasm.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define NONE UINT32_MAX
 
@@ -47,7 +47,7 @@ struct defrag {
 	uint32_t oldest, newest;
 	struct cs_bufpool *bp;
 	struct cs_buf done; /* the datagram handed out last */
-	uint8_t seed[16];
+	uint8_t seed[CS_HASH_KEY_LEN];
 };
 
 struct defrag *defrag_new(uint32_t max_datagrams, size_t memcap)
@@ -72,8 +72,7 @@ struct defrag *defrag_new(uint32_t max_datagrams, size_t memcap)
 		df->d[i].hnext = i + 1 < max_datagrams ? i + 1 : NONE;
 	df->free_head = 0;
 	df->oldest = df->newest = NONE;
-	if (getrandom(df->seed, sizeof(df->seed), 0) != (ssize_t)sizeof(df->seed))
-		memset(df->seed, 0x3c, sizeof(df->seed)); /* still correct, only predictable */
+	cs_hash_seed(df->seed);
 	return df;
 }
 

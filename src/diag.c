@@ -1,29 +1,34 @@
 /*
  * diag.c - chain diagnosis on libcrypto primitives (cs_diag.h).
  *
- * Owns the X509 objects of every diagnosed chain (parsed once, freed with
- * the diag), the verdict cache and the pool of intermediates seen.
+ * Owns the certificate cache and signature memo (certcache.c), the pool of
+ * intermediates seen, and the broken chains still waiting for their
+ * missing issuer ("wants").  Holds no per-chain verdicts: those go to the
+ * caller (judge.c), which caches them.
  *
- *   analyze():  parse the chain as sent
+ *   diag_analyze():  the sent certificates, parsed through the cache
  *            -> search(): depth-first over issuers (anchors first, then the
  *               sent certificates in any order), every complete path scored
- *               by trust and error count, the best one kept
+ *               by trust and error count, the best one kept; a trusted path
+ *               without error ends the search; the budget may end it too
  *            -> the chosen path's problems (time, signature, CA, weak
  *               algorithms, purpose), then the dead end if untrusted
  *               (self-signed leaf, untrusted root, missing intermediate),
  *               then the shape of the chain as sent (order, extras,
  *               duplicates, root included, stale cross-signs)
+ *            -> one verdict block: typed problems, strings inside
  *
  * Every comparison of the validation time with a date narrows the window in
  * which the verdict stays the same, which is what the cache keys on.
  */
 #include "cs_diag.h"
+#include "cs_certcache.h"
+#include "cs_hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -33,51 +38,93 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define MAX_DEPTH 10        /* longer paths are not built (RFC 5280 has no limit; clients do) */
-#define MAX_PATHS 64        /* complete paths scored per chain */
-#define MAX_CANDIDATES 8    /* issuers tried per certificate */
+#define NONE UINT32_MAX
+#define BUCKETS 4096u            /* pool and wants, by name hash */
+#define SCRATCH_BYTES 32768u     /* strings of one analysis's problems */
 
-/* ---- per-chain cache ------------------------------------------------------ */
-
-struct entry {
-	bool parsed;               /* x[] filled */
-	X509 **x;                  /* presented certs, NULL where unparseable */
-	size_t n;
-	bool cached;
-	int64_t from, until;       /* [from, until): the cached verdict holds */
-	uint32_t mask;             /* problems except hostname */
-	bool broken;
-	bool sni_cached;           /* hostname check for the last SNI */
-	bool sni_ok;
-	uint8_t sni_len;
-	char sni[CS_MAX_SNI + 1];
-};
+/* ---- state ------------------------------------------------------------------- */
 
 struct pooled {
-	X509 *x;
-	uint8_t sha256[32];
+	uint8_t sha256[CS_SHA256_LEN];
+	struct cs_cert *cert;        /* seen in the capture (parsed through the cache) */
+	struct cs_x509 own;          /* from --intermediates: own.x owned */
+	unsigned long subject_hash;
 	enum diag_evidence kind;
 	char source[96];
+	uint64_t source_hash;
+	uint64_t uses;               /* times named as evidence: eviction keeps these */
+	uint64_t added;              /* order of arrival, for ties */
+	uint32_t next;               /* bucket chain */
+};
+
+/* A broken chain whose missing issuer may be seen later. */
+struct want {
+	const struct cs_chain *c;
+	struct cs_cert *top;         /* the certificate whose issuer is missing */
+	unsigned long issuer_hash;
+	bool linked;                 /* in want_bucket[issuer_hash % BUCKETS] */
+	bool aia;                    /* top names its issuer's URL */
+	struct diag_evidence_rec ev;
+	uint32_t next;
+};
+
+struct source_count {
+	uint64_t hash;               /* 0: empty */
+	uint32_t n;
 };
 
 struct diag {
 	const struct cs_trust *trust;
+	struct certcache *cc;
 	int warn_days;
-	struct entry *entries;     /* indexed by chain id */
-	size_t nentries;
-	struct pooled *pool;
-	size_t npool;
-	uint64_t analyses, hits;
+	uint32_t max_checks;
+	uint64_t max_cost;
+	diag_evidence_fn on_evidence;
+	void *ctx;
+	struct pooled *pool;         /* CS_DIAG_POOL_MAX */
+	uint32_t npool;
+	uint32_t pool_bucket[BUCKETS];
+	uint64_t pool_clock;
+	struct source_count *sources; /* 2 * CS_DIAG_POOL_MAX, open addressing */
+	struct want *wants;
+	uint32_t nwants, wants_cap;
+	uint32_t want_bucket[BUCKETS];
+	uint32_t *want_of_chain;     /* chain id -> want index + 1 */
+	size_t nwant_of_chain;
+	uint8_t key[CS_HASH_KEY_LEN];
+	struct diag_stats st;
 };
 
-struct diag *diag_new(const struct cs_trust *t, const struct diag_opts *o)
+static unsigned long name_hash(const X509_NAME *n)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(n, NULL, NULL, &ok);
+
+	ERR_clear_error();
+	return ok ? h : 0;
+}
+
+struct diag *diag_new(const struct diag_opts *o)
 {
 	struct diag *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
-	d->trust = t;
 	d->warn_days = o && o->warn_days >= 0 ? o->warn_days : CS_DIAG_WARN_DAYS_DEFAULT;
+	d->max_checks = o && o->max_checks ? o->max_checks : CS_DIAG_MAX_CHECKS;
+	d->max_cost = o && o->max_cost ? o->max_cost : CS_DIAG_MAX_COST_US;
+	d->on_evidence = o ? o->on_evidence : NULL;
+	d->ctx = o ? o->ctx : NULL;
+	d->cc = certcache_new(CS_DIAG_X509_CACHE, CS_DIAG_MEMO_ENTRIES);
+	d->pool = calloc(CS_DIAG_POOL_MAX, sizeof(*d->pool));
+	d->sources = calloc(2 * CS_DIAG_POOL_MAX, sizeof(*d->sources));
+	for (size_t i = 0; i < BUCKETS; i++)
+		d->pool_bucket[i] = d->want_bucket[i] = NONE;
+	cs_hash_seed(d->key);
+	if (!d->cc || !d->pool || !d->sources) {
+		diag_free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -85,15 +132,13 @@ void diag_free(struct diag *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nentries; i++) {
-		for (size_t k = 0; k < d->entries[i].n; k++)
-			X509_free(d->entries[i].x ? d->entries[i].x[k] : NULL);
-		free(d->entries[i].x);
-	}
-	for (size_t i = 0; i < d->npool; i++)
-		X509_free(d->pool[i].x);
-	free(d->entries);
+	for (uint32_t i = 0; d->pool && i < d->npool; i++)
+		X509_free(d->pool[i].own.x);
+	certcache_free(d->cc);
 	free(d->pool);
+	free(d->sources);
+	free(d->wants);
+	free(d->want_of_chain);
 	free(d);
 }
 
@@ -107,57 +152,21 @@ int diag_warn_days(const struct diag *d)
 	return d->warn_days;
 }
 
-void diag_stats(const struct diag *d, uint64_t *analyses, uint64_t *cache_hits)
+void diag_get_stats(const struct diag *d, struct diag_stats *out)
 {
-	*analyses = d->analyses;
-	*cache_hits = d->hits;
-}
+	const struct certcache_stats *cs = certcache_stats(d->cc);
 
-static struct entry *entry_for(struct diag *d, const struct cs_chain *c)
-{
-	struct entry *e;
-
-	if (c->id >= d->nentries) {
-		size_t n = d->nentries ? d->nentries : 64;
-		struct entry *ne;
-
-		while (n <= c->id)
-			n *= 2;
-		ne = realloc(d->entries, n * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		memset(ne + d->nentries, 0, (n - d->nentries) * sizeof(*ne));
-		d->entries = ne;
-		d->nentries = n;
-	}
-	e = &d->entries[c->id];
-	if (!e->parsed) {
-		e->x = calloc(c->n_certs ? c->n_certs : 1, sizeof(*e->x));
-		if (!e->x)
-			return NULL;
-		e->n = c->n_certs;
-		for (size_t i = 0; i < c->n_certs; i++) {
-			const unsigned char *p = c->certs[i].der;
-
-			if (c->certs[i].parsed)
-				e->x[i] = d2i_X509(NULL, &p, (long)c->certs[i].der_len);
-		}
-		ERR_clear_error();
-		e->parsed = true;
-	}
-	return e;
+	*out = d->st;
+	out->x509_parsed = cs->parsed;
+	out->x509_evicted = cs->x509_evicted;
+	out->signature_checks = cs->checks;
+	out->signature_verifications = cs->verifications;
+	out->signature_memo_evicted = cs->memo_evicted;
+	out->verify_cost = cs->verify_cost;
+	out->pool_size = d->npool;
 }
 
 /* ---- certificate facts ----------------------------------------------------- */
-
-static int64_t asn1_epoch(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
-}
 
 static void name_of(const X509_NAME *n, char *buf, size_t len)
 {
@@ -187,25 +196,6 @@ static bool issued_by(X509 *issuer, X509 *subject)
 	int r = X509_check_issued(issuer, subject);
 
 	return r == X509_V_OK || r == X509_V_ERR_KEYUSAGE_NO_CERTSIGN;
-}
-
-static bool signed_by(X509 *subject, X509 *issuer)
-{
-	EVP_PKEY *k = X509_get0_pubkey(issuer);
-	int r = k ? X509_verify(subject, k) : -1;
-
-	ERR_clear_error();
-	return r == 1;
-}
-
-static bool self_signed(X509 *x)
-{
-	return issued_by(x, x) && signed_by(x, x);
-}
-
-static bool same_der(X509 *a, X509 *b)
-{
-	return X509_cmp(a, b) == 0; /* compares the SHA-1 hash of the DER, then the DER */
 }
 
 static bool explicit_ec_params(X509 *x)
@@ -239,7 +229,7 @@ static bool weak_key(X509 *x, int *bits)
 	return false;
 }
 
-/* The digest of the certificate's signature: "MD5", "SHA1" or NULL. */
+/* The digest of the certificate's signature: "MD5", "SHA-1" or NULL. */
 static const char *weak_digest(X509 *x)
 {
 	int md = NID_undef, pk = NID_undef;
@@ -279,30 +269,47 @@ static void aia_ca_issuers(X509 *x, char *out, size_t len)
 		}
 	}
 	AUTHORITY_INFO_ACCESS_free(aia);
+	ERR_clear_error();
 }
 
-/* Messages may be cut at their buffer's end; that is by design. */
-static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *buf, size_t len, const char *fmt, ...)
+/* "a.example, *.b.example, ..." from the subjectAltName, or the CN. */
+static void dns_names(X509 *x, char *out, size_t len)
 {
-	va_list ap;
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t o = 0;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
+	out[0] = '\0';
+	for (int i = 0; san && i < sk_GENERAL_NAME_num(san) && o + 8 < len; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		int n;
+
+		if (g->type != GEN_DNS)
+			continue;
+		n = ASN1_STRING_length(g->d.dNSName);
+		snprintf(out + o, len - o, "%s%.*s", o ? ", " : "", n,
+			 (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		o += strlen(out + o);
+	}
+	GENERAL_NAMES_free(san);
+	ERR_clear_error();
+	if (o == 0) {
+		int k = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)len);
+
+		if (k < 0)
+			out[0] = '\0';
+	}
 }
 
 /* ---- analysis context ------------------------------------------------------- */
 
 struct node {
-	X509 *x;
+	const struct cs_x509 *id;
 	int sent;    /* index in the chain as sent, -1 for a certificate from the store */
 	bool anchor; /* a trust anchor (from the store, or sent and in the store) */
 };
 
 struct path {
-	struct node n[MAX_DEPTH];
+	struct node n[CS_DIAG_MAX_DEPTH];
 	size_t len;
 	bool trusted;
 	int score;
@@ -311,17 +318,29 @@ struct path {
 struct ctx {
 	struct diag *d;
 	const struct cs_chain *c;
-	struct entry *e;
+	const struct cs_x509 *sent[CS_MAX_CHAIN_CERTS]; /* NULL where unparseable */
+	size_t n;
 	int64_t t;               /* validation time, seconds */
 	int64_t from, until;     /* window in which every comparison holds */
-	bool explain;
-	struct diag_problem *out;
-	size_t max, n;
+	bool record;             /* keep problems (false while scoring paths) */
+	struct diag_problem out[CS_DIAG_MAX_PROBLEMS];
+	size_t nout;
+	char scratch[SCRATCH_BYTES];
+	size_t nscratch;
 	uint32_t mask;
 	bool broken;             /* an error-severity problem was found */
 	struct path cur, best;
 	bool have_best;
 	unsigned explored;
+	uint32_t checks;         /* budget: signature checks, memo answers included */
+	uint64_t cost;           /* budget: their estimated microseconds */
+	uint64_t real_cost;      /* microseconds of real verifications (not budgeted here) */
+	bool budgeted;           /* the search is on: checks are within the budget */
+	bool exhausted;          /* the budget ended the search */
+	char leaf_names[400];
+	char aia[256];           /* of the top of an untrusted path */
+	unsigned long want_hash; /* its issuer's name hash, for the wants */
+	int want_index;          /* its index as sent, -1: no missing intermediate */
 };
 
 /* t >= b, narrowing the window to the side t is on. */
@@ -337,6 +356,15 @@ static bool at_or_after(struct ctx *cx, int64_t b)
 	return false;
 }
 
+static int64_t asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
 static int64_t not_before(X509 *x)
 {
 	return asn1_epoch(X509_get0_notBefore(x));
@@ -347,81 +375,119 @@ static int64_t not_after(X509 *x)
 	return asn1_epoch(X509_get0_notAfter(x));
 }
 
-static void cert_subject(const struct ctx *cx, const struct node *nd, char *buf, size_t len)
+/* A signature check within the budget: every check counts, whether the
+ * memo answers or libcrypto verifies, so the verdict does not depend on
+ * what earlier analyses left in the memo. */
+static bool signed_by(struct ctx *cx, const struct cs_x509 *sub, const struct cs_x509 *iss)
 {
-	if (nd->sent >= 0 && cx->c->certs[nd->sent].parsed)
-		snprintf(buf, len, "%s", cx->c->certs[nd->sent].subject);
-	else
-		name_of(X509_get_subject_name(nd->x), buf, len);
+	bool verified;
+
+	if (cx->budgeted && (cx->checks >= cx->d->max_checks || cx->cost >= cx->d->max_cost)) {
+		cx->exhausted = true;
+		return false;
+	}
+	cx->checks++;
+	cx->cost += iss->verify_cost;
+	return certcache_signed_by(cx->d->cc, sub, iss, &verified, &cx->real_cost);
 }
 
-static enum cs_severity weak_severity(struct ctx *cx, int64_t cutoff)
+static bool self_signed(struct ctx *cx, const struct cs_x509 *x)
 {
-	return at_or_after(cx, cutoff) ? CS_SEV_ERROR : CS_SEV_WARNING;
+	return issued_by(x->x, x->x) && signed_by(cx, x, x);
 }
 
-/* Record a problem; with explain off only the mask is kept.  Returns the
- * problem to fill in (or NULL when not explaining or full). */
+/* A copy of s in the analysis's scratch space ("" when full). */
+static const char *keep(struct ctx *cx, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n > sizeof(cx->scratch) - cx->nscratch)
+		return "";
+	p = cx->scratch + cx->nscratch;
+	memcpy(p, s, n);
+	cx->nscratch += n;
+	return p;
+}
+
+static const char *subject_of(struct ctx *cx, const struct node *nd)
+{
+	char buf[512];
+
+	if (nd->sent >= 0)
+		return keep(cx, cert_facts(cx->c->certs[nd->sent])->subject);
+	name_of(X509_get_subject_name(nd->id->x), buf, sizeof(buf));
+	return keep(cx, buf);
+}
+
+/* Record a problem (only when recording); returns it to fill in, or NULL. */
 static struct diag_problem *add(struct ctx *cx, enum cs_problem code, enum cs_severity sev,
 				int sent_index)
 {
 	struct diag_problem *p;
 
+	if (!cx->record)
+		return NULL;
 	cx->mask |= 1u << code;
 	cx->broken |= sev == CS_SEV_ERROR;
-	if (!cx->explain || cx->n == cx->max)
+	if (cx->nout == CS_DIAG_MAX_PROBLEMS)
 		return NULL;
-	p = &cx->out[cx->n++];
+	p = &cx->out[cx->nout++];
 	memset(p, 0, sizeof(*p));
 	p->code = code;
 	p->severity = sev;
 	p->cert_index = sent_index;
+	p->subject = p->name = p->text = "";
 	return p;
 }
 
 static struct diag_problem *add_node(struct ctx *cx, enum cs_problem code, enum cs_severity sev,
-				     const struct node *nd)
+				     const struct node *nd, uint8_t role)
 {
 	struct diag_problem *p = add(cx, code, sev, nd->sent);
 
-	if (p)
-		cert_subject(cx, nd, p->subject, sizeof(p->subject));
+	if (p) {
+		p->subject = subject_of(cx, nd);
+		p->role = role;
+	}
 	return p;
 }
 
-static bool is_root(const struct path *pa, size_t i)
+static bool is_root(struct ctx *cx, const struct path *pa, size_t i);
+static uint8_t role(struct ctx *cx, const struct path *pa, size_t i);
+
+/* A problem of the certificate at pa->n[i]; its role is worked out only
+ * when recording (it may cost a signature check). */
+static struct diag_problem *add_path(struct ctx *cx, enum cs_problem code, enum cs_severity sev,
+				     const struct path *pa, size_t i)
 {
-	return pa->n[i].anchor || (i + 1 == pa->len && i > 0 && self_signed(pa->n[i].x));
+	if (!cx->record)
+		return NULL;
+	return add_node(cx, code, sev, &pa->n[i], role(cx, pa, i));
 }
 
-static const char *role(const struct path *pa, size_t i)
+static bool is_root(struct ctx *cx, const struct path *pa, size_t i)
 {
-	return i == 0 ? "leaf" : is_root(pa, i) ? "root" : "intermediate";
+	return pa->n[i].anchor || (i + 1 == pa->len && i > 0 && self_signed(cx, pa->n[i].id));
+}
+
+static uint8_t role(struct ctx *cx, const struct path *pa, size_t i)
+{
+	return i == 0 ? CS_ROLE_LEAF : is_root(cx, pa, i) ? CS_ROLE_ROOT : CS_ROLE_INTERMEDIATE;
 }
 
 /* ---- problems along a path --------------------------------------------------- */
 
-static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool record, int *errors)
+static void time_problems(struct ctx *cx, const struct path *pa, size_t i, int *errors)
 {
 	const struct node *nd = &pa->n[i];
-	int64_t nb = not_before(nd->x), na = not_after(nd->x);
+	int64_t nb = not_before(nd->id->x), na = not_after(nd->id->x);
 	struct diag_problem *p;
-	char when[32];
-	struct tm tm;
-	time_t tt;
 
 	if (!at_or_after(cx, nb)) {
 		++*errors;
-		if (record && (p = add_node(cx, CS_P_NOT_YET_VALID, CS_SEV_ERROR, nd))) {
-			tt = (time_t)nb;
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
-			say(p->message, sizeof(p->message),
-				 "The %s certificate is not valid before %s, after the time of the handshake.",
-				 role(pa, i), when);
-			say(p->fix, sizeof(p->fix),
-				 "Check the capture's clock first; if it is right, the certificate was deployed "
-				 "before its validity began: serve one that is valid now.");
-		}
+		if ((p = add_path(cx, CS_P_NOT_YET_VALID, CS_SEV_ERROR, pa, i)))
+			p->date = nb;
 	}
 	if (at_or_after(cx, na + 1)) {
 		/* expired_root is a trust anchor; an untrusted root is already
@@ -430,83 +496,52 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, bool 
 				       : nd->anchor ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
 
 		++*errors;
-		if (record && (p = add_node(cx, code, CS_SEV_ERROR, nd))) {
-			tt = (time_t)na;
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
-			say(p->message, sizeof(p->message),
-				 "The %s certificate expired on %s, before the handshake.", role(pa, i), when);
-			say(p->fix, sizeof(p->fix), "%s",
-				 i == 0 ? "Renew the server certificate and install the new one."
-				 : is_root(pa, i) ? "The root this chain depends on has expired: re-issue the "
-					"certificate from a CA whose root is current (or serve the CA's "
-					"current cross-signed chain)."
-				 : "Replace the expired intermediate with the CA's current one (download "
-				   "it from the CA) and serve that after the leaf.");
+		if ((p = add_path(cx, code, CS_SEV_ERROR, pa, i))) {
+			p->date = na;
+			p->variant = p->role == CS_ROLE_ROOT ? CS_V_EXPIRED_ROOT_LIKE
+							     : CS_V_EXPIRED_INTERMEDIATE;
 		}
 	} else if (!at_or_after(cx, na - (int64_t)cx->d->warn_days * 86400)) {
 		/* fine, not expiring soon */
-	} else if (record && (p = add_node(cx, CS_P_EXPIRING_SOON, CS_SEV_WARNING, nd))) {
-		tt = (time_t)na;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&tt, &tm));
-		say(p->message, sizeof(p->message),
-			 "The %s certificate expires on %s, within %d days of the handshake.",
-			 role(pa, i), when, cx->d->warn_days);
-		say(p->fix, sizeof(p->fix), "%s", nd->anchor ? "A root of the trust store expires: "
-		    "move to the CA's newer root before it does." : "Renew it before it expires.");
+	} else if ((p = add_path(cx, CS_P_EXPIRING_SOON, CS_SEV_WARNING, pa, i))) {
+		p->date = na;
+		p->variant = nd->anchor ? CS_V_SOON_ANCHOR : CS_V_SOON;
 	}
 }
 
-static void link_problems(struct ctx *cx, const struct path *pa, size_t i, bool record, int *errors)
+static void link_problems(struct ctx *cx, const struct path *pa, size_t i, int *errors)
 {
 	const struct node *sub = &pa->n[i], *iss = &pa->n[i + 1];
 	struct diag_problem *p;
 	int pathlen;
 
-	if (!signed_by(sub->x, iss->x)) {
+	if (!signed_by(cx, sub->id, iss->id)) {
 		++*errors;
-		if (record && (p = add_node(cx, CS_P_BAD_SIGNATURE, CS_SEV_ERROR, sub))) {
-			char is[512];
-
-			cert_subject(cx, iss, is, sizeof(is));
-			say(p->message, sizeof(p->message),
-				 "The signature on the %s certificate does not verify with the key of its "
-				 "issuer \"%s\": it was altered or signed by another key.", role(pa, i), is);
-			say(p->fix, sizeof(p->fix),
-				 "Download the certificate again from the CA and serve it unmodified; if "
-				 "the issuer was re-keyed, serve the issuer certificate that matches.");
-		}
+		if ((p = add_path(cx, CS_P_BAD_SIGNATURE, CS_SEV_ERROR, pa, i)))
+			p->name = subject_of(cx, iss);
 	}
 	if (iss->anchor)
 		return;
-	if (X509_check_ca(iss->x) == 0 || !(X509_get_key_usage(iss->x) & KU_KEY_CERT_SIGN)) {
+	if (X509_check_ca(iss->id->x) == 0 || !(X509_get_key_usage(iss->id->x) & KU_KEY_CERT_SIGN)) {
 		++*errors;
-		if (record && (p = add_node(cx, CS_P_NOT_CA, CS_SEV_ERROR, iss))) {
-			say(p->message, sizeof(p->message),
-				 "A certificate used as an issuer is not a CA certificate (no basicConstraints "
-				 "CA:TRUE or no keyCertSign): clients refuse what it signed.");
-			say(p->fix, sizeof(p->fix),
-				 "Serve the CA's real intermediate certificate; a leaf or end-entity "
-				 "certificate cannot issue others.");
-		}
+		if ((p = add_path(cx, CS_P_NOT_CA, CS_SEV_ERROR, pa, i + 1)))
+			p->variant = CS_V_NOT_CA;
 	}
-	pathlen = (int)X509_get_pathlen(iss->x);
+	pathlen = (int)X509_get_pathlen(iss->id->x);
 	if (pathlen >= 0 && (int)i > pathlen) {
 		++*errors;
-		if (record && (p = add_node(cx, CS_P_NOT_CA, CS_SEV_ERROR, iss))) {
-			say(p->message, sizeof(p->message),
-				 "The path length constraint (%d) of this CA is exceeded by the %zu "
-				 "intermediate certificate(s) below it.", pathlen, i);
-			say(p->fix, sizeof(p->fix),
-				 "Serve the chain the CA publishes; the path found has too many levels.");
+		if ((p = add_path(cx, CS_P_NOT_CA, CS_SEV_ERROR, pa, i + 1))) {
+			p->variant = CS_V_PATHLEN;
+			p->num = pathlen;
+			p->count = (int)i;
 		}
 	}
 }
 
-static void algorithm_problems(struct ctx *cx, const struct path *pa, size_t i, bool record,
-			       int *errors)
+static void algorithm_problems(struct ctx *cx, const struct path *pa, size_t i, int *errors)
 {
 	const struct node *nd = &pa->n[i];
-	const char *alg = weak_digest(nd->x);
+	const char *alg = weak_digest(nd->id->x);
 	struct diag_problem *p;
 	enum cs_severity sev;
 	int bits;
@@ -514,88 +549,72 @@ static void algorithm_problems(struct ctx *cx, const struct path *pa, size_t i, 
 	if (nd->anchor)
 		return; /* a trust anchor's own signature is never checked by clients */
 	if (alg) {
-		sev = weak_severity(cx, weak_digest_cutoff(alg));
+		sev = at_or_after(cx, weak_digest_cutoff(alg)) ? CS_SEV_ERROR : CS_SEV_WARNING;
 		*errors += sev == CS_SEV_ERROR;
-		if (record && (p = add_node(cx, CS_P_WEAK_SIGNATURE, sev, nd))) {
-			say(p->message, sizeof(p->message),
-				 "The %s certificate is signed with %s, which clients %s.", role(pa, i), alg,
-				 sev == CS_SEV_ERROR ? "reject" : "are about to reject");
-			say(p->fix, sizeof(p->fix),
-				 "Re-issue it with a SHA-256 (or stronger) signature.");
-		}
+		if ((p = add_path(cx, CS_P_WEAK_SIGNATURE, sev, pa, i)))
+			p->text = alg;
 	}
-	if (weak_key(nd->x, &bits)) {
-		sev = weak_severity(cx, CS_RSA1024_CUTOFF);
+	if (weak_key(nd->id->x, &bits)) {
+		sev = at_or_after(cx, CS_RSA1024_CUTOFF) ? CS_SEV_ERROR : CS_SEV_WARNING;
 		*errors += sev == CS_SEV_ERROR;
-		if (record && (p = add_node(cx, CS_P_WEAK_KEY, sev, nd))) {
-			say(p->message, sizeof(p->message),
-				 "The %s certificate has a %d-bit key, below what clients accept.",
-				 role(pa, i), bits);
-			say(p->fix, sizeof(p->fix),
-				 "Re-issue it with an RSA key of at least 2048 bits or an EC key (P-256).");
-		}
+		if ((p = add_path(cx, CS_P_WEAK_KEY, sev, pa, i)))
+			p->num = bits;
 	}
 }
 
-static void purpose_problem(struct ctx *cx, const struct path *pa, bool record, int *errors)
+static void purpose_problem(struct ctx *cx, const struct path *pa, int *errors)
 {
-	X509 *leaf = pa->n[0].x;
+	X509 *leaf = pa->n[0].id->x;
 	uint32_t eku = X509_get_extended_key_usage(leaf);
-	struct diag_problem *p;
 
 	if (!(X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) || (eku & (XKU_SSL_SERVER | XKU_ANYEKU)))
 		return;
 	++*errors;
-	if (record && (p = add_node(cx, CS_P_BAD_PURPOSE, CS_SEV_ERROR, &pa->n[0]))) {
-		say(p->message, sizeof(p->message),
-			 "The leaf's extended key usage does not include TLS server authentication.");
-		say(p->fix, sizeof(p->fix),
-			 "Request a certificate whose extended key usage includes serverAuth.");
-	}
+	add_path(cx, CS_P_BAD_PURPOSE, CS_SEV_ERROR, pa, 0);
 }
 
-/* Errors of a path; with record set, also its problems. */
-static int path_problems(struct ctx *cx, const struct path *pa, bool record)
+/* Errors of a path; when recording, also its problems. */
+static int path_problems(struct ctx *cx, const struct path *pa)
 {
 	int errors = 0;
 
 	for (size_t i = 0; i < pa->len; i++) {
-		time_problems(cx, pa, i, record, &errors);
+		time_problems(cx, pa, i, &errors);
 		if (i + 1 < pa->len)
-			link_problems(cx, pa, i, record, &errors);
-		algorithm_problems(cx, pa, i, record, &errors);
+			link_problems(cx, pa, i, &errors);
+		algorithm_problems(cx, pa, i, &errors);
 	}
-	purpose_problem(cx, pa, record, &errors);
+	purpose_problem(cx, pa, &errors);
 	return errors;
 }
 
 /* ---- path search ---------------------------------------------------------- */
 
-static bool on_path(const struct path *pa, X509 *x)
+static bool on_path(const struct path *pa, const struct cs_x509 *x)
 {
 	for (size_t i = 0; i < pa->len; i++)
-		if (pa->n[i].x == x || same_der(pa->n[i].x, x))
+		if (memcmp(pa->n[i].id->sha256, x->sha256, CS_SHA256_LEN) == 0)
 			return true;
 	return false;
 }
 
 static bool sent_is_anchor(const struct ctx *cx, int sent)
 {
-	return sent >= 0 && trust_contains_der(cx->d->trust, cx->c->certs[sent].sha256);
+	return sent >= 0 && trust_contains_der(cx->d->trust, cx->c->certs[sent]->sha256);
 }
 
-static int sent_index_of(const struct ctx *cx, X509 *x)
+static int sent_index_of(const struct ctx *cx, const struct cs_x509 *x)
 {
-	for (size_t i = 0; i < cx->e->n; i++)
-		if (cx->e->x[i] && same_der(cx->e->x[i], x))
+	for (size_t i = 0; i < cx->n; i++)
+		if (cx->sent[i] && memcmp(cx->sent[i]->sha256, x->sha256, CS_SHA256_LEN) == 0)
 			return (int)i;
 	return -1;
 }
 
-static bool in_list(X509 *const *list, size_t n, X509 *x)
+static bool in_list(const struct cs_x509 *const *list, size_t n, const struct cs_x509 *x)
 {
 	for (size_t i = 0; i < n; i++)
-		if (same_der(list[i], x))
+		if (memcmp(list[i]->sha256, x->sha256, CS_SHA256_LEN) == 0)
 			return true;
 	return false;
 }
@@ -607,13 +626,14 @@ static bool in_list(X509 *const *list, size_t n, X509 *x)
  * root into a "bad signature" verdict.  When none verifies, keep them all:
  * that is a genuinely bad signature.
  */
-static size_t keep_verified(X509 *sub, X509 **cand, int *sent, size_t n, size_t *nanchors)
+static size_t keep_verified(struct ctx *cx, const struct cs_x509 *sub, const struct cs_x509 **cand,
+			    int *sent, size_t n, size_t *nanchors)
 {
 	size_t k = 0, anchors = 0;
-	bool ok[MAX_CANDIDATES];
+	bool ok[CS_DIAG_MAX_CANDIDATES];
 
 	for (size_t i = 0; i < n; i++)
-		if ((ok[i] = signed_by(sub, cand[i])))
+		if ((ok[i] = signed_by(cx, sub, cand[i])))
 			k++;
 	if (k == 0 || k == n)
 		return n;
@@ -631,14 +651,12 @@ static size_t keep_verified(X509 *sub, X509 **cand, int *sent, size_t n, size_t 
 
 static void consider(struct ctx *cx)
 {
-	struct ctx probe = *cx; /* scoring must not record problems or narrow the window */
+	bool record = cx->record;
 	int errors;
 
-	probe.explain = false;
-	errors = path_problems(&probe, &cx->cur, false);
-	/* the choice of path depends on those dates too */
-	cx->from = probe.from > cx->from ? probe.from : cx->from;
-	cx->until = probe.until < cx->until ? probe.until : cx->until;
+	cx->record = false; /* scoring records nothing; its dates narrow the window too */
+	errors = path_problems(cx, &cx->cur);
+	cx->record = record;
 	cx->cur.score = (cx->cur.trusted ? 0 : 100000) + errors * 100 -
 			(cx->cur.trusted ? 0 : (int)cx->cur.len);
 	if (!cx->have_best || cx->cur.score < cx->best.score) {
@@ -647,43 +665,54 @@ static void consider(struct ctx *cx)
 	}
 }
 
+/* The search ends at a trusted path without error (none is better), or
+ * when its budget is spent (paths scored count too). */
+static bool search_over(struct ctx *cx)
+{
+	if (cx->have_best && cx->best.trusted && cx->best.score == 0)
+		return true;
+	if (cx->explored >= CS_DIAG_MAX_PATHS)
+		cx->exhausted = true;
+	return cx->exhausted;
+}
+
 static void search(struct ctx *cx)
 {
 	struct node *top = &cx->cur.n[cx->cur.len - 1];
-	X509 *cand[MAX_CANDIDATES];
-	int cand_sent[MAX_CANDIDATES];
+	const struct cs_x509 *cand[CS_DIAG_MAX_CANDIDATES];
+	int cand_sent[CS_DIAG_MAX_CANDIDATES];
 	size_t nc = 0, nanchors;
 
-	if (cx->explored >= MAX_PATHS)
+	if (search_over(cx))
 		return;
-	if (top->anchor || cx->cur.len == MAX_DEPTH || self_signed(top->x)) {
+	if (top->anchor || cx->cur.len == CS_DIAG_MAX_DEPTH || self_signed(cx, top->id)) {
 		cx->cur.trusted = top->anchor;
 		cx->explored++;
 		consider(cx);
 		return;
 	}
-	nc = nanchors = trust_issuers_of(cx->d->trust, top->x, cand, MAX_CANDIDATES);
+	nc = nanchors = trust_issuers_of(cx->d->trust, top->id->x, cand, CS_DIAG_MAX_CANDIDATES);
 	for (size_t i = 0; i < nc; i++)
 		cand_sent[i] = sent_index_of(cx, cand[i]); /* the server may send the anchor too */
-	for (size_t i = 0; i < cx->e->n && nc < MAX_CANDIDATES; i++) {
-		X509 *x = cx->e->x[i];
+	for (size_t i = 0; i < cx->n && nc < CS_DIAG_MAX_CANDIDATES; i++) {
+		const struct cs_x509 *x = cx->sent[i];
 
-		if (x && !on_path(&cx->cur, x) && !in_list(cand, nc, x) && issued_by(x, top->x)) {
+		if (x && !on_path(&cx->cur, x) && !in_list(cand, nc, x) && issued_by(x->x, top->id->x)) {
 			cand_sent[nc] = (int)i;
 			cand[nc++] = x;
 		}
 	}
-	nc = keep_verified(top->x, cand, cand_sent, nc, &nanchors);
+	nc = keep_verified(cx, top->id, cand, cand_sent, nc, &nanchors);
 	if (nc == 0) {
 		cx->cur.trusted = false;
 		cx->explored++;
 		consider(cx);
 		return;
 	}
-	for (size_t i = 0; i < nc; i++) {
+	for (size_t i = 0; i < nc && !search_over(cx); i++) {
 		struct node *nd = &cx->cur.n[cx->cur.len++];
 
-		nd->x = cand[i];
+		nd->id = cand[i];
 		nd->sent = cand_sent[i];
 		nd->anchor = i < nanchors || sent_is_anchor(cx, cand_sent[i]);
 		search(cx);
@@ -693,104 +722,36 @@ static void search(struct ctx *cx)
 
 /* ---- the dead end of an untrusted path ------------------------------------------- */
 
-/* A known intermediate that issued x, preferring one a trust anchor issued
- * (then appending it completes a trusted path). */
-static const struct pooled *pool_issuer_of(const struct diag *d, X509 *x, bool *completes)
-{
-	const struct pooled *found = NULL;
-	X509 *anchor;
-
-	*completes = false;
-	for (size_t i = 0; i < d->npool; i++) {
-		if (!issued_by(d->pool[i].x, x) || !signed_by(x, d->pool[i].x))
-			continue;
-		if (trust_issuers_of(d->trust, d->pool[i].x, &anchor, 1) == 1) {
-			*completes = true;
-			return &d->pool[i];
-		}
-		if (!found)
-			found = &d->pool[i];
-	}
-	return found;
-}
-
 static void missing_intermediate(struct ctx *cx, const struct path *pa)
 {
 	const struct node *top = &pa->n[pa->len - 1];
-	struct diag_problem *p = add_node(cx, CS_P_MISSING_INTERMEDIATE, CS_SEV_ERROR, top);
-	const struct pooled *seen;
-	char issuer[512], hex[65];
-	bool completes;
-	const char *after = cx->c->n_certs == 1 ? "the leaf" : "the last certificate of the path";
+	struct diag_problem *p = add_node(cx, CS_P_MISSING_INTERMEDIATE, CS_SEV_ERROR, top,
+					  pa->len == 1 ? CS_ROLE_LEAF : CS_ROLE_INTERMEDIATE);
+	char issuer[512];
 
 	if (!p)
 		return;
-	name_of(X509_get_issuer_name(top->x), issuer, sizeof(issuer));
-	aia_ca_issuers(top->x, p->aia_url, sizeof(p->aia_url));
-	seen = pool_issuer_of(cx->d, top->x, &completes);
-	if (seen) {
-		p->evidence = seen->kind;
-		p->evidence_cert = true;
-		memcpy(p->evidence_sha256, seen->sha256, 32);
-		say(p->evidence_source, sizeof(p->evidence_source), "%s", seen->source);
-	} else {
-		p->evidence = p->aia_url[0] ? DIAG_EV_AIA : DIAG_EV_NONE;
-	}
-	say(p->message, sizeof(p->message),
-		 "No path to a trusted root: \"%s\" (%s) was issued by \"%s\", which the server "
-		 "did not send and the trust store does not hold.", p->subject,
-		 cx->c->n_certs == 1 ? "the leaf, sent alone" : pa->len == 1 ? "the leaf" :
-		 "the last certificate of the path", issuer);
-	hex_lower(p->evidence_sha256, 32, hex);
-	if (seen)
-		say(p->fix, sizeof(p->fix),
-			 "Append the intermediate \"%s\" after %s (sha256 %s, %s %s%s).", issuer,
-			 after, hex,
-			 seen->kind == DIAG_EV_SEEN_IN_CAPTURE ? "sent by" : "found in", seen->source,
-			 completes ? "; with it the chain reaches a trusted root" : "");
-	else if (p->aia_url[0])
-		say(p->fix, sizeof(p->fix),
-			 "Append the intermediate \"%s\" after %s; the certificate names it at %s. "
-			 "Browsers fetch it from there, curl, Java and most devices do not. If it is a "
-			 "root rather than an intermediate, that root has left this trust store.",
-			 issuer, after, p->aia_url);
-	else
-		say(p->fix, sizeof(p->fix),
-			 "If \"%s\" is an intermediate, append it after %s. If it is a private CA, "
-			 "clients must be given its root (or use --add-ca here). If it is a public root, "
-			 "it has left this trust store: re-issue from a CA whose root is current.",
-			 issuer, after);
+	name_of(X509_get_issuer_name(top->id->x), issuer, sizeof(issuer));
+	aia_ca_issuers(top->id->x, cx->aia, sizeof(cx->aia));
+	p->name = keep(cx, issuer);
+	p->text = keep(cx, cx->aia);
+	cx->want_index = top->sent;
+	cx->want_hash = name_hash(X509_get_issuer_name(top->id->x));
 }
 
 static void dead_end(struct ctx *cx, const struct path *pa)
 {
 	const struct node *top = &pa->n[pa->len - 1];
-	struct diag_problem *p;
 
-	if (!self_signed(top->x)) {
+	if (!self_signed(cx, top->id)) {
 		missing_intermediate(cx, pa);
 		return;
 	}
 	if (pa->len == 1) {
-		p = add_node(cx, CS_P_SELF_SIGNED_LEAF, CS_SEV_ERROR, top);
-		if (p) {
-			say(p->message, sizeof(p->message),
-				 "The server sends a self-signed certificate that the trust store does not hold.");
-			say(p->fix, sizeof(p->fix),
-				 "Serve a certificate issued by a public CA (or by your private CA, whose "
-				 "root the clients must then trust).");
-		}
+		add_node(cx, CS_P_SELF_SIGNED_LEAF, CS_SEV_ERROR, top, CS_ROLE_LEAF);
 		return;
 	}
-	p = add_node(cx, CS_P_UNTRUSTED_ROOT, CS_SEV_ERROR, top);
-	if (p) {
-		say(p->message, sizeof(p->message),
-			 "The chain ends at the self-signed root \"%s\", which is not in the trust store.",
-			 p->subject);
-		say(p->fix, sizeof(p->fix),
-			 "Re-issue the certificate from a CA trusted by your clients, or distribute this "
-			 "root to them (test here with --add-ca).");
-	}
+	add_node(cx, CS_P_UNTRUSTED_ROOT, CS_SEV_ERROR, top, CS_ROLE_ROOT);
 }
 
 /* ---- the chain as sent --------------------------------------------------------- */
@@ -806,7 +767,6 @@ static int path_position(const struct path *pa, int sent)
 static void order_problem(struct ctx *cx, const struct path *pa)
 {
 	struct diag_problem *p;
-	size_t off = 0;
 
 	/* RFC 5246 7.4.2: the leaf first, each following certificate directly
 	 * certifying the one before it; anything else in between breaks that */
@@ -815,338 +775,300 @@ static void order_problem(struct ctx *cx, const struct path *pa)
 			goto wrong;
 	return;
 wrong:
-	p = add(cx, CS_P_WRONG_ORDER, CS_SEV_ERROR, -1);
-	if (!p)
+	if (!(p = add(cx, CS_P_WRONG_ORDER, CS_SEV_ERROR, -1)))
 		return;
-	say(p->message, sizeof(p->message),
-		 "The certificates are not sent leaf first with each followed by its issuer; "
-		 "clients that do not reorder them (some embedded and older TLS stacks) fail.");
-	say(p->fix, sizeof(p->fix), "Serve them in this order:");
-	off = strlen(p->fix);
-	for (size_t i = 0; i < pa->len && off + 1 < sizeof(p->fix); i++) {
-		char s[512];
-
+	for (size_t i = 0; i < pa->len && p->norder < CS_PROBLEM_MAX_ORDER; i++) {
 		if (pa->n[i].sent < 0 || (pa->n[i].anchor && i > 0))
 			break; /* the root itself need not be served (see root_included) */
-		cert_subject(cx, &pa->n[i], s, sizeof(s));
-		say(p->fix + off, sizeof(p->fix) - off, "%s %zu. \"%s\" (now #%d)",
-		    i ? ";" : "", i + 1, s, pa->n[i].sent);
-		off += strlen(p->fix + off);
+		p->order[p->norder++] = (uint8_t)pa->n[i].sent;
 	}
 }
 
 static bool is_duplicate(const struct ctx *cx, size_t j)
 {
 	for (size_t k = 0; k < j; k++)
-		if (cx->c->certs[k].der_len == cx->c->certs[j].der_len &&
-		    memcmp(cx->c->certs[k].sha256, cx->c->certs[j].sha256, 32) == 0)
+		if (cx->c->certs[k] == cx->c->certs[j])
 			return true;
 	return false;
 }
 
 /* A sent certificate with the same subject and key as one on the path. */
-static const struct node *alternative_of(const struct path *pa, X509 *x)
+static const struct node *alternative_of(const struct path *pa, const struct cs_x509 *x)
 {
 	for (size_t i = 0; i < pa->len; i++)
-		if (X509_NAME_cmp(X509_get_subject_name(pa->n[i].x), X509_get_subject_name(x)) == 0 &&
-		    EVP_PKEY_eq(X509_get0_pubkey(pa->n[i].x), X509_get0_pubkey(x)) == 1)
+		if (X509_NAME_cmp(X509_get_subject_name(pa->n[i].id->x), X509_get_subject_name(x->x)) == 0 &&
+		    memcmp(pa->n[i].id->spki, x->spki, CS_SHA256_LEN) == 0)
 			return &pa->n[i];
 	return NULL;
 }
 
 /* Whether some anchor valid at the time issued x. */
-static bool anchored_now(struct ctx *cx, X509 *x)
+static bool anchored_now(struct ctx *cx, const struct cs_x509 *x)
 {
-	X509 *cand[MAX_CANDIDATES];
-	size_t n = trust_issuers_of(cx->d->trust, x, cand, MAX_CANDIDATES);
+	const struct cs_x509 *cand[CS_DIAG_MAX_CANDIDATES];
+	size_t n = trust_issuers_of(cx->d->trust, x->x, cand, CS_DIAG_MAX_CANDIDATES);
 
 	for (size_t i = 0; i < n; i++)
-		if (at_or_after(cx, not_before(cand[i])) && !at_or_after(cx, not_after(cand[i]) + 1))
+		if (at_or_after(cx, not_before(cand[i]->x)) && !at_or_after(cx, not_after(cand[i]->x) + 1))
 			return true;
 	return false;
+}
+
+static void cross_sign(struct ctx *cx, const struct node *nd)
+{
+	bool expired = at_or_after(cx, not_after(nd->id->x) + 1);
+	struct diag_problem *p;
+	char by[512];
+
+	if (!expired && anchored_now(cx, nd->id))
+		return; /* a valid alternative path: useful to old clients */
+	if (!(p = add_node(cx, CS_P_CROSS_SIGN_STALE, CS_SEV_WARNING, nd, CS_ROLE_INTERMEDIATE)))
+		return;
+	name_of(X509_get_issuer_name(nd->id->x), by, sizeof(by));
+	p->name = keep(cx, by);
+	p->variant = expired ? CS_V_CROSS_EXPIRED : CS_V_CROSS_UNANCHORED;
 }
 
 static void shape_problems(struct ctx *cx, const struct path *pa, int path_errors)
 {
 	const struct node *last = &pa->n[pa->len - 1];
-	struct diag_problem *p;
 
 	order_problem(cx, pa);
-	if (pa->trusted && pa->len > 1 && last->sent >= 0 && self_signed(last->x) &&
-	    (p = add_node(cx, CS_P_ROOT_INCLUDED, CS_SEV_WARNING, last))) {
-		say(p->message, sizeof(p->message),
-			 "The server sends the root certificate, which clients already have.");
-		say(p->fix, sizeof(p->fix), "Drop \"%s\" from the served chain (wasted bytes).",
-			 p->subject);
-	}
-	for (size_t j = 1; j < cx->e->n; j++) {
-		struct node nd = {cx->e->x[j], (int)j, false};
-		const struct node *alt;
+	if (pa->trusted && pa->len > 1 && last->sent >= 0 && self_signed(cx, last->id))
+		add_node(cx, CS_P_ROOT_INCLUDED, CS_SEV_WARNING, last, CS_ROLE_ROOT);
+	for (size_t j = 1; j < cx->n; j++) {
+		struct node nd = {cx->sent[j], (int)j, false};
 
-		if (!nd.x || path_position(pa, (int)j) >= 0)
+		if (!nd.id || path_position(pa, (int)j) >= 0)
 			continue;
 		if (is_duplicate(cx, j)) {
-			if ((p = add_node(cx, CS_P_DUPLICATE_CERT, CS_SEV_WARNING, &nd))) {
-				say(p->message, sizeof(p->message),
-					 "Certificate #%zu is sent twice.", j);
-				say(p->fix, sizeof(p->fix), "Remove the second copy of \"%s\".",
-					 p->subject);
-			}
+			add_node(cx, CS_P_DUPLICATE_CERT, CS_SEV_WARNING, &nd, CS_ROLE_NONE);
 			continue;
 		}
-		alt = alternative_of(pa, nd.x);
-		if (alt && pa->trusted && path_errors == 0) {
-			bool expired = at_or_after(cx, not_after(nd.x) + 1);
-
-			if (!expired && anchored_now(cx, nd.x))
-				continue; /* a valid alternative path: useful to old clients */
-			if ((p = add_node(cx, CS_P_CROSS_SIGN_STALE, CS_SEV_WARNING, &nd))) {
-				char by[512];
-
-				name_of(X509_get_issuer_name(nd.x), by, sizeof(by));
-				say(p->message, sizeof(p->message),
-					 "Certificate #%zu is a cross-signed copy of \"%s\" issued by \"%s\", "
-					 "which %s; clients that follow the chain as sent instead of building "
-					 "their own path fail on it.", j, p->subject, by,
-					 expired ? "has expired" : "no trusted, current root vouches for");
-				say(p->fix, sizeof(p->fix),
-					 "Drop certificate #%zu (\"%s\" issued by \"%s\"). Only old clients that "
-					 "lack the newer root used it, and they fail with it now anyway.",
-					 j, p->subject, by);
-			}
+		if (alternative_of(pa, nd.id) && pa->trusted && path_errors == 0) {
+			cross_sign(cx, &nd);
 			continue;
 		}
-		if ((p = add_node(cx, CS_P_EXTRA_CERTS, CS_SEV_WARNING, &nd))) {
-			say(p->message, sizeof(p->message),
-				 "Certificate #%zu is not on the path to the trusted root.", j);
-			say(p->fix, sizeof(p->fix), "Remove \"%s\" from the served chain.", p->subject);
-		}
+		add_node(cx, CS_P_EXTRA_CERTS, CS_SEV_WARNING, &nd, CS_ROLE_NONE);
 	}
 }
 
 static void malformed_problems(struct ctx *cx)
 {
-	for (size_t i = 0; i < cx->e->n; i++) {
+	for (size_t i = 0; i < cx->n; i++) {
+		const struct cs_x509 *x = cx->sent[i];
+		bool explicit = x && explicit_ec_params(x->x);
 		struct diag_problem *p;
-		bool bad = !cx->e->x[i], explicit = !bad && explicit_ec_params(cx->e->x[i]);
 
-		if (!bad && !explicit && X509_get0_pubkey(cx->e->x[i]))
+		if (x && !explicit && x->has_key)
 			continue;
 		if ((p = add(cx, CS_P_MALFORMED_CERT, CS_SEV_ERROR, (int)i))) {
-			if (!bad)
-				say(p->subject, sizeof(p->subject), "%s", cx->c->certs[i].subject);
-			say(p->message, sizeof(p->message), "Certificate #%zu %s.", i,
-				 bad ? "cannot be parsed (not valid DER X.509)"
-				 : explicit ? "uses explicit elliptic-curve parameters, which clients refuse "
-					      "(the CurveBall spoof, CVE-2020-0601, relies on them)"
-				 : "has a public key algorithm that is not supported");
-			say(p->fix, sizeof(p->fix),
-				 "Serve the CA's genuine certificate; a named curve (P-256, P-384) is required.");
+			if (x)
+				p->subject = keep(cx, cert_facts(cx->c->certs[i])->subject);
+			p->variant = !x ? CS_V_UNPARSEABLE : explicit ? CS_V_EXPLICIT_CURVE
+				     : CS_V_UNSUPPORTED_KEY;
 		}
 	}
 }
 
 static void clock_problem(struct ctx *cx)
 {
-	struct diag_problem *p;
-
-	if (at_or_after(cx, CS_CLOCK_SANE_FROM))
-		return;
-	if ((p = add(cx, CS_P_CLOCK_IMPLAUSIBLE, CS_SEV_WARNING, -1))) {
-		say(p->message, sizeof(p->message),
-			 "The capture's clock says the handshake happened before 2000: the verdict on "
-			 "validity dates is doubtful.");
-		say(p->fix, sizeof(p->fix),
-			 "Re-run with --at set to when the capture was really made.");
-	}
-}
-
-/* "a.example, *.b.example, ..." from the subjectAltName, or the CN. */
-static void dns_names(X509 *x, char *out, size_t len)
-{
-	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (int i = 0; san && i < sk_GENERAL_NAME_num(san) && o + 8 < len; i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
-		int n;
-
-		if (g->type != GEN_DNS)
-			continue;
-		n = ASN1_STRING_length(g->d.dNSName);
-		say(out + o, len - o, "%s%.*s", o ? ", " : "", n,
-		    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
-		o += strlen(out + o);
-	}
-	GENERAL_NAMES_free(san);
-	if (o == 0) {
-		int k = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)len);
-
-		if (k < 0)
-			out[0] = '\0';
-	}
-}
-
-static void hostname_problem(struct ctx *cx, const char *sni, size_t n)
-{
-	struct diag_problem *p;
-	char host[CS_MAX_SNI + 1], names[400];
-	X509 *leaf = cx->e->n ? cx->e->x[0] : NULL;
-	int r;
-
-	if (!sni || !leaf)
-		return;
-	memcpy(host, sni, n);
-	host[n] = '\0';
-	if (memchr(sni, '\0', n))
-		r = 0;
-	else if (X509_check_ip_asc(leaf, host, 0) == 1)
-		r = 1;
-	else
-		r = X509_check_host(leaf, sni, n, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
-	ERR_clear_error();
-	if (r == 1)
-		return;
-	if ((p = add(cx, CS_P_HOSTNAME_MISMATCH, CS_SEV_ERROR, 0))) {
-		dns_names(leaf, names, sizeof(names));
-		say(p->subject, sizeof(p->subject), "%s",
-			 cx->c->certs[0].parsed ? cx->c->certs[0].subject : "");
-		say(p->message, sizeof(p->message),
-			 "The leaf does not cover the name the client asked for (SNI \"%s\"); it is valid "
-			 "for: %s.", host, names[0] ? names : "(no DNS names)");
-		say(p->fix, sizeof(p->fix),
-			 "Serve a certificate whose subjectAltName includes the requested name, or route "
-			 "that name to a server that has one.");
-	}
+	if (!at_or_after(cx, CS_CLOCK_SANE_FROM))
+		add(cx, CS_P_CLOCK_IMPLAUSIBLE, CS_SEV_WARNING, -1);
 }
 
 static void analyze(struct ctx *cx)
 {
+	int errors;
+
 	cx->from = INT64_MIN;
 	cx->until = INT64_MAX;
+	cx->record = true;
+	cx->want_index = -1;
 	clock_problem(cx);
 	malformed_problems(cx);
-	if (cx->e->n == 0 || !cx->e->x[0])
+	if (cx->n == 0 || !cx->sent[0])
 		return;
+	dns_names(cx->sent[0]->x, cx->leaf_names, sizeof(cx->leaf_names));
 	cx->cur.len = 1;
-	cx->cur.n[0] = (struct node){cx->e->x[0], 0, sent_is_anchor(cx, 0)};
+	cx->cur.n[0] = (struct node){cx->sent[0], 0, sent_is_anchor(cx, 0)};
+	cx->budgeted = true;
 	search(cx);
-	if (!cx->have_best)
-		return;
-	{
-		int errors = path_problems(cx, &cx->best, true);
-
-		if (!cx->best.trusted)
-			dead_end(cx, &cx->best);
-		shape_problems(cx, &cx->best, errors);
-	}
+	cx->budgeted = false;
+	if (!cx->have_best || cx->exhausted)
+		return; /* what was established so far: clock and malformed certificates */
+	errors = path_problems(cx, &cx->best);
+	if (!cx->best.trusted)
+		dead_end(cx, &cx->best);
+	shape_problems(cx, &cx->best, errors);
 }
 
-/* ---- public entry points -------------------------------------------------------- */
+/* ---- the verdict block ------------------------------------------------------------ */
 
-uint32_t diag_handshake(struct diag *d, const struct cs_chain *c, const char *sni,
-			size_t sni_len, int64_t when, bool *broken)
+static const char *rebase(const char *s, const struct ctx *cx, char *to)
 {
-	struct entry *e = entry_for(d, c);
-	struct ctx cx;
-	uint32_t mask;
-
-	*broken = false;
-	if (!e)
-		return 0;
-	if (e->cached && when >= e->from && when < e->until) {
-		d->hits++;
-	} else {
-		memset(&cx, 0, sizeof(cx));
-		cx.d = d, cx.c = c, cx.e = e, cx.t = when;
-		analyze(&cx);
-		e->cached = true;
-		e->from = cx.from;
-		e->until = cx.until;
-		e->mask = cx.mask;
-		e->broken = cx.broken;
-		d->analyses++;
-	}
-	mask = e->mask;
-	*broken = e->broken;
-	if (!sni || sni_len > CS_MAX_SNI)
-		return mask;
-	if (!e->sni_cached || e->sni_len != sni_len || memcmp(e->sni, sni, sni_len) != 0) {
-		memset(&cx, 0, sizeof(cx));
-		cx.d = d, cx.c = c, cx.e = e, cx.t = when;
-		hostname_problem(&cx, sni, sni_len);
-		e->sni_ok = cx.mask == 0;
-		e->sni_cached = true;
-		e->sni_len = (uint8_t)sni_len;
-		memcpy(e->sni, sni, sni_len);
-	}
-	if (!e->sni_ok) {
-		mask |= 1u << CS_P_HOSTNAME_MISMATCH;
-		*broken = true;
-	}
-	return mask;
+	if (s >= cx->scratch && s < cx->scratch + sizeof(cx->scratch))
+		return to + (s - cx->scratch);
+	return s; /* a string literal */
 }
 
-size_t diag_explain(struct diag *d, const struct cs_chain *c, const char *sni, size_t sni_len,
-		    int64_t when, struct diag_problem *out, size_t max)
+static struct diag_verdict *verdict_make(const struct ctx *cx)
 {
-	struct entry *e = entry_for(d, c);
-	struct ctx cx;
+	size_t names = strlen(cx->leaf_names) + 1;
+	size_t size = sizeof(struct diag_verdict) + cx->nout * sizeof(struct diag_problem);
+	struct diag_verdict *v = calloc(1, size + cx->nscratch + names);
+	char *strings;
 
-	if (!e)
-		return 0;
-	memset(&cx, 0, sizeof(cx));
-	cx.d = d, cx.c = c, cx.e = e, cx.t = when;
-	cx.explain = true;
-	cx.out = out;
-	cx.max = max;
-	analyze(&cx);
-	if (sni && sni_len <= CS_MAX_SNI)
-		hostname_problem(&cx, sni, sni_len);
-	return cx.n;
+	if (!v)
+		return NULL;
+	strings = (char *)v + size;
+	memcpy(strings, cx->scratch, cx->nscratch);
+	memcpy(strings + cx->nscratch, cx->leaf_names, names);
+	v->leaf_names = strings + cx->nscratch;
+	v->from = cx->from;
+	v->until = cx->until;
+	v->mask = cx->mask;
+	v->broken = cx->broken;
+	v->checks = cx->checks;
+	v->cost = cx->cost;
+	v->spent = cx->real_cost;
+	v->status = cx->exhausted && !cx->broken ? DIAG_UNKNOWN : cx->broken ? DIAG_BROKEN : DIAG_OK;
+	v->unknown_reason = v->status == DIAG_UNKNOWN ? DIAG_UNK_BUDGET : DIAG_UNK_NONE;
+	v->nproblems = cx->nout;
+	for (size_t i = 0; i < cx->nout; i++) {
+		v->problems[i] = cx->out[i];
+		v->problems[i].subject = rebase(cx->out[i].subject, cx, strings);
+		v->problems[i].name = rebase(cx->out[i].name, cx, strings);
+		v->problems[i].text = rebase(cx->out[i].text, cx, strings);
+	}
+	return v;
 }
 
 /* ---- the pool of known intermediates ---------------------------------------------- */
 
-static void pool_add(struct diag *d, X509 *x, enum diag_evidence kind, const char *source)
+/* Outside any analysis's budget: the pool and the evidence never change a
+ * verdict; their checks are memoised like all, once per pair. */
+static bool evidence_signed_by(struct diag *d, const struct cs_x509 *sub, const struct cs_x509 *iss)
 {
-	uint8_t sha[32];
-	unsigned int n = 0;
+	bool verified;
+	uint64_t cost = 0;
 
-	if (d->npool == CS_DIAG_POOL_MAX || X509_check_ca(x) == 0 || self_signed(x) ||
-	    X509_digest(x, EVP_sha256(), sha, &n) != 1) {
-		X509_free(x);
-		return;
-	}
-	for (size_t i = 0; i < d->npool; i++)
-		if (memcmp(d->pool[i].sha256, sha, 32) == 0) {
-			X509_free(x);
-			return;
-		}
-	if (d->npool % 64 == 0) {
-		struct pooled *np = realloc(d->pool, (d->npool + 64) * sizeof(*np));
-
-		if (!np) {
-			X509_free(x);
-			return;
-		}
-		d->pool = np;
-	}
-	d->pool[d->npool].x = x;
-	memcpy(d->pool[d->npool].sha256, sha, 32);
-	d->pool[d->npool].kind = kind;
-	snprintf(d->pool[d->npool].source, sizeof(d->pool[0].source), "%s", source);
-	d->npool++;
+	return certcache_signed_by(d->cc, sub, iss, &verified, &cost);
 }
 
-void diag_note_chain(struct diag *d, const struct cs_chain *c, const char *server)
+static uint32_t *source_count(struct diag *d, uint64_t h)
 {
-	struct entry *e = entry_for(d, c);
+	size_t mask = 2 * CS_DIAG_POOL_MAX - 1, i = h & mask;
 
-	for (size_t i = 1; e && i < e->n; i++)
-		if (e->x[i] && X509_up_ref(e->x[i]) == 1)
-			pool_add(d, e->x[i], DIAG_EV_SEEN_IN_CAPTURE, server);
+	h |= 1; /* 0 marks an empty slot */
+	while (d->sources[i].hash != 0 && d->sources[i].hash != h)
+		i = (i + 1) & mask;
+	d->sources[i].hash = h;
+	return &d->sources[i].n;
+}
+
+static const struct cs_x509 *pooled_x509(struct diag *d, struct pooled *e)
+{
+	return e->cert ? certcache_get(d->cc, e->cert) : &e->own;
+}
+
+static void pool_unlink(struct diag *d, uint32_t i)
+{
+	uint32_t *link = &d->pool_bucket[d->pool[i].subject_hash % BUCKETS];
+
+	while (*link != NONE && *link != i)
+		link = &d->pool[*link].next;
+	if (*link == i)
+		*link = d->pool[i].next;
+}
+
+/* The least useful entry (fewest uses, then the oldest), to make room. */
+static uint32_t pool_victim(const struct diag *d)
+{
+	uint32_t v = 0;
+
+	for (uint32_t i = 1; i < d->npool; i++)
+		if (d->pool[i].uses < d->pool[v].uses ||
+		    (d->pool[i].uses == d->pool[v].uses && d->pool[i].added < d->pool[v].added))
+			v = i;
+	return v;
+}
+
+static void resolve_wants_for(struct diag *d, uint32_t pooled_index);
+
+static bool pool_has(const struct diag *d, unsigned long subject_hash,
+		     const uint8_t sha[CS_SHA256_LEN])
+{
+	for (uint32_t i = d->pool_bucket[subject_hash % BUCKETS]; i != NONE; i = d->pool[i].next)
+		if (memcmp(d->pool[i].sha256, sha, CS_SHA256_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* A CA certificate that is not self-signed (a root is no intermediate). */
+static bool poolable(struct diag *d, const struct cs_x509 *x)
+{
+	return X509_check_ca(x->x) != 0 &&
+	       !(issued_by(x->x, x->x) && evidence_signed_by(d, x, x));
+}
+
+/* Take slot i (new, or the least useful one's) for a new entry. */
+static uint32_t pool_slot(struct diag *d)
+{
+	uint32_t i;
+
+	if (d->npool < CS_DIAG_POOL_MAX)
+		return d->npool++;
+	i = pool_victim(d);
+	pool_unlink(d, i);
+	(*source_count(d, d->pool[i].source_hash))--;
+	X509_free(d->pool[i].own.x);
+	d->st.pool_evicted++;
+	return i;
+}
+
+/* Remember a CA certificate; own (from a file) is taken, else cert is the
+ * store's.  At most CS_DIAG_POOL_PER_SOURCE from one source. */
+static void pool_add(struct diag *d, struct cs_cert *cert, X509 *own, enum diag_evidence kind,
+		     const char *source)
+{
+	struct cs_x509 oid;
+	const struct cs_x509 *x = &oid;
+	uint64_t sh = cs_hash(source, strlen(source), d->key);
+	uint32_t *per_source, i;
+	unsigned long subject;
+	struct pooled *e;
+
+	if (own ? !x509_identify(own, &oid) : !(x = certcache_get(d->cc, cert)))
+		goto done;
+	subject = name_hash(X509_get_subject_name(x->x));
+	if (pool_has(d, subject, x->sha256) || !poolable(d, x))
+		goto done;
+	per_source = source_count(d, sh);
+	if (*per_source >= CS_DIAG_POOL_PER_SOURCE) {
+		d->st.pool_refused++;
+		goto done;
+	}
+	i = pool_slot(d);
+	e = &d->pool[i];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->sha256, x->sha256, CS_SHA256_LEN);
+	e->cert = own ? NULL : cert;
+	if (own) {
+		e->own = oid;
+		own = NULL; /* the pool's now */
+	}
+	e->subject_hash = subject;
+	e->kind = kind;
+	snprintf(e->source, sizeof(e->source), "%s", source);
+	e->source_hash = sh;
+	e->added = ++d->pool_clock;
+	e->next = d->pool_bucket[subject % BUCKETS];
+	d->pool_bucket[subject % BUCKETS] = i;
+	(*source_count(d, sh))++;
+	resolve_wants_for(d, i);
+done:
+	X509_free(own);
 }
 
 enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *err, size_t errlen)
@@ -1160,7 +1082,7 @@ enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *e
 		return CS_IO;
 	}
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		pool_add(d, x, DIAG_EV_INTERMEDIATES_FILE, path);
+		pool_add(d, NULL, x, DIAG_EV_INTERMEDIATES_FILE, path);
 		n++;
 	}
 	ERR_clear_error();
@@ -1170,4 +1092,200 @@ enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *e
 		return CS_BAD;
 	}
 	return CS_OK;
+}
+
+/* ---- evidence: which known intermediate would fix a broken chain ----------------- */
+
+/* Try one pooled certificate as the missing issuer of w. */
+static bool try_evidence(struct diag *d, struct want *w, uint32_t pi)
+{
+	struct pooled *e = &d->pool[pi];
+	const struct cs_x509 *top = certcache_get(d->cc, w->top), *cand = pooled_x509(d, e);
+	const struct cs_x509 *anchor;
+	bool completes;
+
+	if (!top || !cand || (w->ev.have_cert && w->ev.completes) || !issued_by(cand->x, top->x) ||
+	    !evidence_signed_by(d, top, cand))
+		return false;
+	completes = trust_issuers_of(d->trust, cand->x, &anchor, 1) == 1;
+	if (w->ev.have_cert && !completes)
+		return false; /* keep the first one found unless this one completes the path */
+	w->ev.kind = e->kind;
+	w->ev.have_cert = true;
+	w->ev.completes = completes;
+	memcpy(w->ev.sha256, cand->sha256, CS_SHA256_LEN);
+	snprintf(w->ev.source, sizeof(w->ev.source), "%s", e->source);
+	e->uses++;
+	return true;
+}
+
+static void announce(struct diag *d, const struct want *w)
+{
+	if (d->on_evidence)
+		d->on_evidence(d->ctx, w->c, &w->ev);
+}
+
+static void resolve_want(struct diag *d, struct want *w)
+{
+	memset(&w->ev, 0, sizeof(w->ev));
+	for (uint32_t i = d->pool_bucket[w->issuer_hash % BUCKETS]; i != NONE; i = d->pool[i].next)
+		if (d->pool[i].subject_hash == w->issuer_hash)
+			try_evidence(d, w, i);
+	if (!w->ev.have_cert)
+		w->ev.kind = w->aia ? DIAG_EV_AIA : DIAG_EV_NONE;
+}
+
+static void resolve_wants_for(struct diag *d, uint32_t pi)
+{
+	for (uint32_t i = d->want_bucket[d->pool[pi].subject_hash % BUCKETS]; i != NONE;
+	     i = d->wants[i].next)
+		if (d->wants[i].issuer_hash == d->pool[pi].subject_hash && try_evidence(d, &d->wants[i], pi))
+			announce(d, &d->wants[i]);
+}
+
+static struct want *want_for(struct diag *d, const struct cs_chain *c)
+{
+	struct want *w;
+	uint32_t i;
+
+	if (c->id >= d->nwant_of_chain) {
+		size_t n = d->nwant_of_chain ? d->nwant_of_chain : 256;
+		uint32_t *nw;
+
+		while (n <= c->id)
+			n *= 2;
+		if (!(nw = realloc(d->want_of_chain, n * sizeof(*nw))))
+			return NULL;
+		memset(nw + d->nwant_of_chain, 0, (n - d->nwant_of_chain) * sizeof(*nw));
+		d->want_of_chain = nw;
+		d->nwant_of_chain = n;
+	}
+	if (d->want_of_chain[c->id])
+		return &d->wants[d->want_of_chain[c->id] - 1];
+	if (d->nwants == CS_DIAG_WANTS_MAX) {
+		d->st.wants_refused++;
+		return NULL;
+	}
+	if (d->nwants == d->wants_cap) {
+		uint32_t cap = d->wants_cap ? 2 * d->wants_cap : 64;
+		struct want *nw = realloc(d->wants, cap * sizeof(*nw));
+
+		if (!nw)
+			return NULL;
+		d->wants = nw;
+		d->wants_cap = cap;
+	}
+	i = d->nwants++;
+	w = &d->wants[i];
+	memset(w, 0, sizeof(*w));
+	w->c = c;
+	w->next = NONE;
+	d->want_of_chain[c->id] = i + 1;
+	return w;
+}
+
+static void want_link(struct diag *d, struct want *w, unsigned long hash)
+{
+	uint32_t i = (uint32_t)(w - d->wants), *link;
+
+	if (w->linked && w->issuer_hash == hash)
+		return;
+	for (link = &d->want_bucket[w->issuer_hash % BUCKETS]; w->linked && *link != NONE;
+	     link = &d->wants[*link].next)
+		if (*link == i) {
+			*link = w->next;
+			break;
+		}
+	w->issuer_hash = hash;
+	w->next = d->want_bucket[hash % BUCKETS];
+	d->want_bucket[hash % BUCKETS] = i;
+	w->linked = true;
+}
+
+/* After an analysis that found a missing intermediate: the evidence now,
+ * and a want so that an intermediate seen later still names it. */
+static void evidence_for(struct diag *d, const struct ctx *cx)
+{
+	struct want *w;
+
+	if (cx->want_index < 0 || !(w = want_for(d, cx->c)))
+		return;
+	want_link(d, w, cx->want_hash);
+	w->top = cx->c->certs[cx->want_index];
+	w->aia = cx->aia[0] != '\0';
+	resolve_want(d, w);
+	announce(d, w);
+}
+
+void diag_set_trust(struct diag *d, const struct cs_trust *t)
+{
+	d->trust = t;
+	for (uint32_t i = 0; i < d->nwants; i++)
+		if (d->wants[i].top) {
+			resolve_want(d, &d->wants[i]);
+			announce(d, &d->wants[i]);
+		}
+}
+
+/* ---- public entry points -------------------------------------------------------- */
+
+struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int64_t when,
+				  const char *source)
+{
+	struct ctx *cx = calloc(1, sizeof(*cx));
+	struct diag_verdict *v;
+
+	if (!cx)
+		return NULL;
+	cx->d = d;
+	cx->c = c;
+	cx->t = when;
+	cx->n = c->n_certs < CS_MAX_CHAIN_CERTS ? c->n_certs : CS_MAX_CHAIN_CERTS;
+	for (size_t i = 0; i < cx->n; i++) { /* the report's facts come from this parse too */
+		const struct cs_x509 *x = certcache_get(d->cc, c->certs[i]);
+		const struct cs_cert_facts *f = x ? cert_facts_from(c->certs[i], x->x)
+					       : cert_facts(c->certs[i]);
+
+		cx->sent[i] = f->parsed ? x : NULL;
+	}
+	analyze(cx);
+	v = verdict_make(cx);
+	d->st.analyses++;
+	if (cx->exhausted)
+		d->st.budget_exhausted++;
+	else {
+		if (cx->checks > d->st.max_checks)
+			d->st.max_checks = cx->checks;
+		if (cx->cost > d->st.max_cost)
+			d->st.max_cost = cx->cost;
+	}
+	evidence_for(d, cx);
+	for (size_t i = 1; source && i < cx->n; i++)
+		if (cx->sent[i])
+			pool_add(d, c->certs[i], NULL, DIAG_EV_SEEN_IN_CAPTURE, source);
+	certcache_trim(d->cc);
+	free(cx);
+	return v;
+}
+
+bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni, size_t n)
+{
+	const struct cs_x509 *leaf = c->n_certs ? certcache_get(d->cc, c->certs[0]) : NULL;
+	char host[CS_MAX_SNI + 1];
+	int r;
+
+	d->st.hostname_checks++;
+	if (!leaf || n > CS_MAX_SNI)
+		return true; /* nothing to check it against: malformed_cert says why */
+	if (memchr(sni, '\0', n))
+		return false;
+	memcpy(host, sni, n);
+	host[n] = '\0';
+	if (X509_check_ip_asc(leaf->x, host, 0) == 1)
+		r = 1;
+	else
+		r = X509_check_host(leaf->x, sni, n, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+	ERR_clear_error();
+	certcache_trim(d->cc);
+	return r == 1;
 }

@@ -7,8 +7,9 @@
  */
 #include "cs_engine.h"
 #include "cs_defrag.h"
-#include "cs_diag.h"
+#include "cs_addr.h"
 #include "cs_flow.h"
+#include "cs_judge.h"
 #include "cs_limits.h"
 
 #include <inttypes.h>
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct hs;
 
 struct engine {
 	struct flow_table *flows;
@@ -33,7 +36,13 @@ struct engine {
 	struct tls_env env;
 	engine_event_fn on_event;
 	void *event_ctx;
-	struct diag *diag;
+	struct judge *judge;
+	bool live;
+	struct hs *parked;         /* CS_ENGINE_MAX_PARKED, allocated on first use */
+	uint32_t park_free, nparked;
+	uint32_t *park_head;       /* chain id -> first parked handshake */
+	size_t npark_head;
+	int64_t ticked_s;          /* capture second last told to the judge */
 	bool have_at;
 	int64_t at;
 	const struct cs_cidr *nets;
@@ -65,16 +74,18 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	e->window = agg_new(CS_MAX_SERVERS);
+	e->window = cfg->windows ? agg_new(CS_MAX_SERVERS) : NULL;
 	e->defrag = defrag_new(CS_DEFRAG_MAX_DATAGRAMS, CS_DEFRAG_MEMCAP);
-	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->window || !e->defrag) {
+	if (!e->flows || !e->bp || !e->chains || !e->agg || (cfg->windows && !e->window) ||
+	    !e->defrag) {
 		engine_free(e);
 		return NULL;
 	}
 	e->env = (struct tls_env){e->bp, e->chains, &e->ts};
 	e->on_event = cfg->on_event;
 	e->event_ctx = cfg->event_ctx;
-	e->diag = cfg->diag;
+	e->judge = cfg->judge;
+	e->live = cfg->live;
 	e->nets = cfg->nets;
 	e->nnets = cfg->nnets;
 	e->ignore = cfg->ignore;
@@ -96,6 +107,8 @@ void engine_free(struct engine *e)
 	agg_free(e->window);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
+	free(e->parked);
+	free(e->park_head);
 	for (size_t i = 0; i < e->nrestored; i++)
 		free(e->restored_names[i]);
 	free(e->restored_names);
@@ -176,22 +189,47 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 	return TLS_INC_CAPTURE_ENDED;
 }
 
-/* The chain's verdict for this handshake, at capture time (or --at). */
-static void judge(struct engine *e, const struct flow *f, const struct cs_chain *chain,
-		  struct agg_handshake *h)
+static void release_flow_buffers(struct engine *e, struct flow *f)
 {
-	const struct tls_conn *c = f->tls;
-	char server[64], ip[48];
-	int64_t when = e->have_at ? e->at : f->chain_ts / CS_NS_PER_SEC;
-
-	if (!e->diag)
-		return;
-	cs_addr_str(&f->addr[c->server], ip, sizeof(ip));
-	snprintf(server, sizeof(server), f->addr[c->server].family == 6 ? "[%s]:%u" : "%s:%u", ip,
-		 f->port[c->server]);
-	diag_note_chain(e->diag, chain, server);
-	h->problems = diag_handshake(e->diag, chain, h->sni, h->sni_len, when, &h->broken);
+	reasm_release(&f->dir[0], e->bp);
+	reasm_release(&f->dir[1], e->bp);
+	if (f->tls) {
+		tls_conn_release(f->tls, e->bp);
+		flow_tls_put(e->flows, f->tls);
+		f->tls = NULL;
+	}
 }
+
+/*
+ * A finished handshake, copied out of its flow, so that it can wait for the
+ * verdict on its chain (judge.c) after the flow is gone.
+ */
+struct hs {
+	bool have_server;              /* the server side is known */
+	struct cs_addr server_ip, client_ip;
+	uint16_t server_port, client_port;
+	bool sni_sent;
+	enum agg_sni sni_status;
+	uint8_t sni_len;
+	char sni[CS_MAX_SNI + 1];
+	uint16_t version;
+	enum tls_outcome outcome;
+	enum tls_incomplete reason;
+	const struct cs_chain *chain;  /* the server chain, when outcome is TLS_OUT_CHAIN */
+	uint8_t starttls;
+	bool alert, alert_from_client;
+	uint8_t alert_level, alert_desc;
+	bool fingerprinted;
+	char ja3[33], ja4[37];
+	uint32_t input;
+	uint64_t frame;
+	int64_t chain_ts;              /* when the Certificate message completed */
+	int64_t counted_ts;            /* when the handshake was over */
+	bool no_entry;                 /* an unbelieved chain: in no server entry */
+	uint32_t next;                 /* parked list */
+};
+
+#define PARK_NONE UINT32_MAX
 
 /* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
 static bool certificate_alert(uint8_t desc)
@@ -209,87 +247,193 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 	return false;
 }
 
-static uint32_t record_handshake(struct engine *e, const struct flow *f, const struct cs_chain *chain,
-				 bool *broken)
+static void server_label(const struct hs *h, char *buf, size_t len)
 {
-	const struct tls_conn *c = f->tls;
-	int s = c->server;
-	struct agg_handshake h = {
-		.server_ip = &f->addr[s],
-		.server_port = f->port[s],
-		.sni = c->sni_sent ? c->sni : NULL,
-		.sni_len = c->sni_len,
-		.sni_status = c->sni_sent ? AGG_SNI_SENT
-			      : c->client_hello ? AGG_SNI_NOT_SENT : AGG_SNI_NOT_CAPTURED,
-		.version = c->version,
-		.chain = chain,
-		.client_ip = &f->addr[!s],
-		.rejected = chain && c->alert_seen && c->alert_dir != s && c->alert_level == 2 &&
-			    certificate_alert(c->alert_desc),
-		.alert = c->alert_desc,
-		.ja3 = c->fingerprinted ? c->ja3 : NULL,
-		.ja4 = c->fingerprinted ? c->ja4 : NULL,
-		.input = f->input,
-		.frame = f->chain_frame,
-		.ts = chain ? f->chain_ts : e->now,
-	};
-
-	if (!server_wanted(e, h.server_ip))
-		return 0; /* --server-net: not one of ours, in no count of the report */
-	if (chain)
-		judge(e, f, chain, &h);
-	if (e->ignore)
-		ignore_apply(e->ignore, &h);
-	e->t.broken_handshakes += h.broken;
-	e->t.client_rejections += h.rejected;
-	if (agg_add(e->agg, &h) != CS_OK)
-		e->t.servers_cap++;
-	agg_add(e->window, &h);
-	*broken = h.broken;
-	return h.problems;
+	cs_endpoint_str(&h->server_ip, h->server_port, buf, len);
 }
 
-static void release_flow_buffers(struct engine *e, struct flow *f)
+static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32_t problems)
 {
-	reasm_release(&f->dir[0], e->bp);
-	reasm_release(&f->dir[1], e->bp);
-	if (f->tls) {
-		tls_conn_release(f->tls, e->bp);
-		flow_tls_put(e->flows, f->tls);
-		f->tls = NULL;
-	}
-}
-
-static void emit_event(struct engine *e, const struct flow *f, enum tls_outcome out,
-		       enum tls_incomplete reason, const struct cs_chain *chain, bool broken,
-		       uint32_t problems)
-{
-	const struct tls_conn *c = f->tls;
-	int s = c->server;
 	struct engine_event ev = {
-		.ts = e->now,
-		.client_ip = s >= 0 ? &f->addr[!s] : NULL,
-		.server_ip = s >= 0 ? &f->addr[s] : NULL,
-		.client_port = s >= 0 ? f->port[!s] : 0,
-		.server_port = s >= 0 ? f->port[s] : 0,
-		.sni = c->sni_sent ? c->sni : NULL,
-		.sni_len = c->sni_len,
-		.version = c->version,
-		.outcome = out,
-		.reason = reason,
-		.chain = chain,
-		.starttls = c->starttls,
-		.alert = c->alert_seen,
-		.alert_from_client = s >= 0 && c->alert_dir != s,
-		.alert_level = c->alert_level,
-		.alert_desc = c->alert_desc,
-		.input = &e->inputs[f->input],
+		.ts = h->counted_ts,
+		.client_ip = h->have_server ? &h->client_ip : NULL,
+		.server_ip = h->have_server ? &h->server_ip : NULL,
+		.client_port = h->client_port,
+		.server_port = h->server_port,
+		.sni = h->sni_sent ? h->sni : NULL,
+		.sni_len = h->sni_len,
+		.version = h->version,
+		.outcome = h->outcome,
+		.reason = h->reason,
+		.chain = h->chain,
+		.starttls = h->starttls,
+		.alert = h->alert,
+		.alert_from_client = h->alert_from_client,
+		.alert_level = h->alert_level,
+		.alert_desc = h->alert_desc,
+		.input = engine_input(e, h->input),
 		.broken = broken,
 		.problems = problems,
 	};
 
 	if (e->on_event)
 		e->on_event(e->event_ctx, &ev);
+}
+
+/* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
+static void account(struct engine *e, const struct hs *h, const struct judge_result *r)
+{
+	struct agg_handshake a = {
+		.server_ip = &h->server_ip,
+		.server_port = h->server_port,
+		.sni = h->sni_sent ? h->sni : NULL,
+		.sni_len = h->sni_len,
+		.sni_status = h->sni_status,
+		.version = h->version,
+		.chain = h->chain,
+		.client_ip = &h->client_ip,
+		.rejected = h->chain && h->alert && h->alert_from_client && h->alert_level == 2 &&
+			    certificate_alert(h->alert_desc),
+		.alert = h->alert_desc,
+		.ja3 = h->fingerprinted ? h->ja3 : NULL,
+		.ja4 = h->fingerprinted ? h->ja4 : NULL,
+		.input = h->input,
+		.frame = h->frame,
+		.ts = h->chain ? h->chain_ts : h->counted_ts,
+	};
+
+	if (r) {
+		a.verdict = r->v;
+		a.unjudged = r->v->status == DIAG_UNKNOWN;
+		a.hostname_mismatch = !r->hostname_ok;
+		a.broken = r->broken;
+		a.problems = r->mask;
+	}
+	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
+		emit_event(e, h, false, 0); /* --server-net: in no count of the report */
+		return;
+	}
+	if (e->ignore)
+		ignore_apply(e->ignore, &a);
+	e->t.broken_handshakes += a.broken;
+	e->t.unjudged_handshakes += a.unjudged;
+	e->t.client_rejections += a.rejected;
+	if (agg_add(e->agg, &a) != CS_OK)
+		e->t.servers_cap++;
+	if (e->window)
+		agg_add(e->window, &a);
+	emit_event(e, h, a.broken, a.problems);
+}
+
+/* ---- handshakes waiting for their verdict ------------------------------------ */
+
+static bool park_reserve(struct engine *e, uint32_t chain_id)
+{
+	if (chain_id >= e->npark_head) {
+		size_t n = e->npark_head ? e->npark_head : 256;
+		uint32_t *nh;
+
+		while (n <= chain_id)
+			n *= 2;
+		if (!(nh = realloc(e->park_head, n * sizeof(*nh))))
+			return false;
+		for (size_t i = e->npark_head; i < n; i++)
+			nh[i] = PARK_NONE;
+		e->park_head = nh;
+		e->npark_head = n;
+	}
+	if (!e->parked) {
+		e->parked = calloc(CS_ENGINE_MAX_PARKED, sizeof(*e->parked));
+		if (!e->parked)
+			return false;
+		for (uint32_t i = 0; i < CS_ENGINE_MAX_PARKED; i++)
+			e->parked[i].next = i + 1 < CS_ENGINE_MAX_PARKED ? i + 1 : PARK_NONE;
+		e->park_free = 0;
+	}
+	return e->park_free != PARK_NONE;
+}
+
+static bool park(struct engine *e, const struct hs *h)
+{
+	uint32_t i;
+
+	if (!park_reserve(e, h->chain->id))
+		return false;
+	i = e->park_free;
+	e->park_free = e->parked[i].next;
+	e->parked[i] = *h;
+	e->parked[i].next = e->park_head[h->chain->id];
+	e->park_head[h->chain->id] = i;
+	e->nparked++;
+	return true;
+}
+
+static bool ask(struct engine *e, const struct hs *h, struct judge_result *r)
+{
+	char source[64];
+	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
+
+	server_label(h, source, sizeof(source));
+	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
+			    source, e->now / CS_NS_PER_SEC, r);
+}
+
+static void chain_ready(void *ctx, const struct cs_chain *c);
+
+/* Judge now, or hold the handshake until its verdict comes. */
+static void judge_or_park(struct engine *e, const struct hs *h)
+{
+	struct judge_result r;
+
+	if (!e->judge || !h->chain || !h->have_server) {
+		account(e, h, NULL);
+		return;
+	}
+	if (ask(e, h, &r)) {
+		account(e, h, &r);
+		return;
+	}
+	if (park(e, h))
+		return;
+	if (!e->live) { /* a file can wait: judge everything deferred now */
+		judge_drain(e->judge, chain_ready, e);
+		if (ask(e, h, &r)) {
+			account(e, h, &r);
+			return;
+		}
+	}
+	e->t.parked_cap++;
+	r = (struct judge_result){judge_unknown(DIAG_UNK_PENDING), true, false, 0};
+	account(e, h, &r);
+}
+
+/* The verdict on a chain came: its parked handshakes are counted (or asked
+ * again, when they need another window or host name). */
+static void chain_ready(void *ctx, const struct cs_chain *c)
+{
+	struct engine *e = ctx;
+	uint32_t i;
+
+	if (c->id >= e->npark_head)
+		return;
+	i = e->park_head[c->id];
+	e->park_head[c->id] = PARK_NONE;
+	while (i != PARK_NONE) {
+		uint32_t next = e->parked[i].next;
+		struct hs h = e->parked[i];
+
+		e->parked[i].next = e->park_free;
+		e->park_free = i;
+		e->nparked--;
+		judge_or_park(e, &h);
+		i = next;
+	}
+}
+
+void engine_poll(struct engine *e)
+{
+	if (e->judge)
+		judge_poll(e->judge, chain_ready, e);
 }
 
 /*
@@ -310,8 +454,8 @@ static bool chain_believed(const struct flow *f, const struct cs_chain *chain)
 
 	if (c->server_hello && !hunted)
 		return true;
-	for (size_t i = 0; i < chain->n_certs; i++)
-		if (!chain->certs[i].parsed)
+	for (size_t i = 0; i < chain->n_certs; i++) /* parsed once, kept (chain.c) */
+		if (!cert_facts(chain->certs[i])->parsed)
 			return false;
 	return true;
 }
@@ -319,11 +463,8 @@ static bool chain_believed(const struct flow *f, const struct cs_chain *chain)
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 {
 	struct tls_conn *c = f->tls;
-	const struct cs_chain *chain = NULL;
-	enum tls_outcome out;
-	enum tls_incomplete reason = TLS_INC_MAX;
-	bool broken = false, unparsed = false;
-	uint32_t problems = 0;
+	struct hs h;
+	int s;
 
 	if (f->counted || !c || !tls_seen(c)) {
 		if (!f->counted && c && tls_unattributed(c))
@@ -333,6 +474,7 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		return;
 	}
 	f->counted = true;
+	s = c->server;
 	e->t.tls_handshakes++;
 	e->t.client_certificates += c->client_certs;
 	/* bytes before the first record of a capture that began mid-stream are
@@ -341,16 +483,18 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		e->t.starttls[c->starttls < TLS_STARTTLS_MAX ? c->starttls : 0]++;
 	if (tls_unattributed(c))
 		e->t.chains_unattributed++;
-	out = tls_outcome(c);
-	if (out == TLS_OUT_CHAIN && !chain_believed(f, tls_server_chain(c))) {
+	memset(&h, 0, sizeof(h));
+	h.outcome = tls_outcome(c);
+	h.reason = TLS_INC_MAX;
+	if (h.outcome == TLS_OUT_CHAIN && !chain_believed(f, tls_server_chain(c))) {
 		e->t.chains_unparsed++; /* no server entry: nobody is ranked on it */
-		unparsed = true;
-		out = TLS_OUT_INCOMPLETE;
+		h.no_entry = true;
+		h.outcome = TLS_OUT_INCOMPLETE;
 	}
-	switch (out) {
+	switch (h.outcome) {
 	case TLS_OUT_CHAIN:
 		e->t.with_chain++;
-		chain = tls_server_chain(c);
+		h.chain = tls_server_chain(c);
 		break;
 	case TLS_OUT_TLS13:
 		e->t.tls13++;
@@ -363,14 +507,37 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	case TLS_OUT_INCOMPLETE:
 		e->t.incomplete++;
-		reason = unparsed ? TLS_INC_MALFORMED : incomplete_reason(f, evicted);
-		e->t.incomplete_reason[reason]++;
+		h.reason = h.no_entry ? TLS_INC_MALFORMED : incomplete_reason(f, evicted);
+		e->t.incomplete_reason[h.reason]++;
 		break;
 	}
-	if (c->server >= 0 && !unparsed)
-		problems = record_handshake(e, f, out == TLS_OUT_CHAIN ? chain : NULL, &broken);
-	emit_event(e, f, out, reason, chain, broken, problems);
+	h.have_server = s >= 0;
+	if (h.have_server) {
+		h.server_ip = f->addr[s];
+		h.client_ip = f->addr[!s];
+		h.server_port = f->port[s];
+		h.client_port = f->port[!s];
+	}
+	h.sni_sent = c->sni_sent;
+	h.sni_status = c->sni_sent ? AGG_SNI_SENT : c->client_hello ? AGG_SNI_NOT_SENT
+			: AGG_SNI_NOT_CAPTURED;
+	h.sni_len = c->sni_len;
+	memcpy(h.sni, c->sni, c->sni_len);
+	h.version = c->version;
+	h.starttls = c->starttls;
+	h.alert = c->alert_seen;
+	h.alert_from_client = s >= 0 && c->alert_dir != s;
+	h.alert_level = c->alert_level;
+	h.alert_desc = c->alert_desc;
+	h.fingerprinted = c->fingerprinted;
+	memcpy(h.ja3, c->ja3, sizeof(h.ja3));
+	memcpy(h.ja4, c->ja4, sizeof(h.ja4));
+	h.input = f->input;
+	h.frame = f->chain_frame;
+	h.chain_ts = f->chain_ts;
+	h.counted_ts = e->now;
 	release_flow_buffers(e, f);
+	judge_or_park(e, &h);
 }
 
 static void on_flow_evict(void *ctx, struct flow *f, bool capped)
@@ -673,6 +840,11 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	clock_step(e, fr->ts_ns);
 	e->have_time = true;
 	e->now = fr->ts_ns;
+	if (e->judge && fr->ts_ns / CS_NS_PER_SEC != e->ticked_s) {
+		e->ticked_s = fr->ts_ns / CS_NS_PER_SEC;
+		judge_tick(e->judge, e->ticked_s);
+	}
+	engine_poll(e);
 	if (decode_frame(e, in, fr, &p) != CS_OK)
 		return;
 	e->t.tcp_packets++;
@@ -728,6 +900,13 @@ void engine_finish(struct engine *e)
 {
 	flow_flush(e->flows);
 	defrag_flush(e->defrag, &e->dfs);
+	engine_settle(e);
+}
+
+void engine_settle(struct engine *e)
+{
+	if (e->judge)
+		judge_drain(e->judge, chain_ready, e);
 }
 
 const struct engine_totals *engine_totals(const struct engine *e) { return &e->t; }
@@ -750,8 +929,8 @@ const struct engine_input *engine_input(const struct engine *e, size_t i)
 }
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
-struct diag *engine_diag(struct engine *e) { return e->diag; }
-void engine_set_diag(struct engine *e, struct diag *d) { e->diag = d; }
+struct judge *engine_judge(struct engine *e) { return e->judge; }
+uint32_t engine_parked(const struct engine *e) { return e->nparked; }
 struct agg *engine_window(struct engine *e) { return e->window; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }
 const char *engine_sensor(const struct engine *e) { return e->sensor; }
@@ -759,7 +938,11 @@ int64_t engine_now(const struct engine *e) { return e->now; }
 
 bool engine_window_reset(struct engine *e)
 {
-	struct agg *w = agg_new(CS_MAX_SERVERS);
+	struct agg *w;
+
+	if (!e->window)
+		return true; /* no periodic reports: no windows */
+	w = agg_new(CS_MAX_SERVERS);
 
 	if (!w)
 		return false;
@@ -804,7 +987,9 @@ void engine_restore_totals(struct engine *e, const struct engine_totals *t,
 	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;
 	d->servers_cap += t->servers_cap;
 	d->broken_handshakes += t->broken_handshakes;
+	d->unjudged_handshakes += t->unjudged_handshakes;
 	d->client_rejections += t->client_rejections;
+	d->parked_cap += t->parked_cap;
 	e->ts.sslv2_client_hellos += sslv2_client_hellos;
 }
 

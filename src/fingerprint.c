@@ -11,12 +11,12 @@
  */
 #include "cs_fingerprint.h"
 
+#include "cs_codec.h"
 #include "cs_cursor.h"
 
 #include <assert.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* IANA TLS ExtensionType values that feed a fingerprint. */
@@ -361,8 +361,9 @@ static const EVP_MD *fp_digest(bool md5)
 	return md5 ? fp_md5 : fp_sha256;
 }
 
-/* The first hexlen lowercase hex digits of md(s) into out[hexlen + 1];
- * "" when OpenSSL refuses the digest (MD5 under a FIPS-only provider). */
+/* The first hexlen (even) lowercase hex digits of md(s) into
+ * out[hexlen + 1]; "" when OpenSSL refuses the digest (MD5 under a
+ * FIPS-only provider). */
 static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
 		       size_t hexlen)
 {
@@ -375,9 +376,7 @@ static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
 	    EVP_DigestFinal_ex(fp_ctx, d, &dn) != 1 ||
 	    (size_t)dn * 2 < hexlen)
 		return false;
-	for (size_t i = 0; i < hexlen; i++)
-		out[i] = hexdig[i % 2 ? d[i / 2] & 0xfu : d[i / 2] >> 4];
-	out[hexlen] = '\0';
+	hex_lower(d, hexlen / 2, out);
 	return true;
 }
 
@@ -527,19 +526,87 @@ static void make_ja4(const struct client_hello *ch, bool over_tcp,
 	assert(!a.overflow && a.n == CS_JA4_LEN);
 }
 
+/*
+ * Fingerprints are the same for every ClientHello a client stack sends
+ * (the SNI name, random and session id do not enter them), so the strings
+ * and digests are made once per distinct input and remembered: the parsed
+ * fields, serialised, are compared byte for byte (no hash decides), in a
+ * small direct-mapped table per thread.
+ */
+#define FP_MEMO_SLOTS 256
+#define FP_MEMO_KEY 640 /* longer inputs (scanners' cipher lists) are not memoised */
+
+struct fp_memo {
+	uint16_t klen;
+	uint8_t key[FP_MEMO_KEY];
+	struct cs_fingerprint fp;
+};
+
+static _Thread_local struct fp_memo fp_memo[FP_MEMO_SLOTS]; /* 160 KiB per thread, in TLS */
+
+static bool put_list(uint8_t *k, size_t *o, const uint16_t *v, size_t n)
+{
+	if (*o + 2 + 2 * n > FP_MEMO_KEY)
+		return false;
+	k[(*o)++] = (uint8_t)n;
+	k[(*o)++] = (uint8_t)(n >> 8);
+	memcpy(k + *o, v, 2 * n);
+	*o += 2 * n;
+	return true;
+}
+
+/* Everything the fingerprints are made of, as bytes; false when too long. */
+static bool memo_key(const struct client_hello *ch, bool over_tcp, uint8_t *k, size_t *len)
+{
+	size_t o = 0;
+	uint16_t head[8] = {ch->legacy_version, ch->max_version, (uint16_t)ch->total_ciphers,
+			    (uint16_t)ch->total_exts, ch->alpn_first, ch->alpn_last,
+			    (uint16_t)(ch->have_version | ch->sni << 1 | ch->alpn << 2 |
+				       ch->capped << 3 | over_tcp << 4), 0};
+
+	return put_list(k, &o, head, 8) && put_list(k, &o, ch->ciphers, ch->n_ciphers) &&
+	       put_list(k, &o, ch->exts, ch->n_exts) && put_list(k, &o, ch->groups, ch->n_groups) &&
+	       put_list(k, &o, ch->sigalgs, ch->n_sigalgs) &&
+	       put_list(k, &o, ch->point_formats, ch->n_point_formats) && (*len = o, true);
+}
+
+static size_t memo_slot(const uint8_t *k, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: a slot index only, the key is compared */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h % FP_MEMO_SLOTS;
+}
+
 bool fingerprint_client_hello(const uint8_t *body, size_t len, bool over_tcp,
 			      struct cs_fingerprint *out)
 {
 	struct client_hello ch;
 	struct cs_cursor msg;
+	uint8_t key[FP_MEMO_KEY];
+	size_t klen = 0;
+	struct fp_memo *m = NULL;
 
 	memset(out, 0, sizeof *out);
 	memset(&ch, 0, sizeof ch);
 	cur_init(&msg, body, len);
 	if (!read_client_hello(&msg, &ch))
 		return false;
+	if (memo_key(&ch, over_tcp, key, &klen)) {
+		m = &fp_memo[memo_slot(key, klen)];
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0) {
+			*out = m->fp;
+			return true;
+		}
+	}
 	make_ja3(&ch, out->ja3);
 	make_ja4(&ch, over_tcp, out->ja4);
 	out->capped = ch.capped;
+	if (m && out->ja3[0] && out->ja4[0]) {
+		m->klen = (uint16_t)klen;
+		memcpy(m->key, key, klen);
+		m->fp = *out;
+	}
 	return true;
 }

@@ -6,11 +6,11 @@
  * replays exactly as it was captured.
  */
 #include "cs_flow.h"
+#include "cs_hash.h"
 #include "cs_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define NONE UINT32_MAX
 
@@ -29,63 +29,12 @@ struct flow_table {
 	uint32_t *buckets;
 	struct lru lru[2];
 	uint64_t evicted;
-	uint8_t seed[16];
+	uint8_t seed[CS_HASH_KEY_LEN];
 	flow_evict_fn on_evict;
 	void *ctx;
 	struct tls_slot *tls_free;
 	uint32_t tls_out; /* tls_conn objects handed out */
 };
-
-/* ---- SipHash-1-3 (Aumasson & Bernstein), keyed hash for the buckets ---- */
-
-static uint64_t rotl(uint64_t x, int b)
-{
-	return x << b | x >> (64 - b);
-}
-
-#define SIPROUND(v0, v1, v2, v3)                                                  \
-	do {                                                                      \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);         \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                            \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                            \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);         \
-	} while (0)
-
-static uint64_t load64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-uint64_t cs_hash(const void *data, size_t n, const uint8_t key[16])
-{
-	const uint8_t *p = data;
-	uint64_t k0 = load64(key), k1 = load64(key + 8);
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	uint64_t b = (uint64_t)n << 56, m;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		m = load64(p + i);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (size_t k = 0; i + k < n; k++)
-		b |= (uint64_t)p[i + k] << (8 * k);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
 
 /* ---- table ------------------------------------------------------------------ */
 
@@ -108,8 +57,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 	memset(ft->buckets, 0xff, ft->nbuckets * sizeof(*ft->buckets));
 	ft->free_head = NONE;
 	ft->lru[0].head = ft->lru[0].tail = ft->lru[1].head = ft->lru[1].tail = NONE;
-	if (getrandom(ft->seed, sizeof(ft->seed), 0) != (ssize_t)sizeof(ft->seed))
-		memset(ft->seed, 0x5a, sizeof(ft->seed)); /* still correct, only predictable */
+	cs_hash_seed(ft->seed);
 	ft->on_evict = on_evict;
 	ft->ctx = ctx;
 	return ft;

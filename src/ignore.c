@@ -4,9 +4,9 @@
  * with bounds: long lines and too many rules are errors, not truncations.
  */
 #include "cs_ignore.h"
+#include "cs_addr.h"
 #include "cs_problems.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +24,6 @@ struct ignore_list {
 	size_t n;
 };
 
-static bool parse_addr(const char *s, struct cs_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, a->a + 12) == 1) {
-		a->family = 4;
-		a->a[10] = a->a[11] = 0xff;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, a->a) == 1) {
-		a->family = 6;
-		return true;
-	}
-	return false;
-}
-
 bool cidr_parse(const char *s, struct cs_cidr *out)
 {
 	char buf[64];
@@ -51,7 +36,7 @@ bool cidr_parse(const char *s, struct cs_cidr *out)
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash = '\0';
-	if (!parse_addr(buf, &out->net))
+	if (!cs_addr_parse(buf, &out->net))
 		return false;
 	if (!slash) {
 		out->prefix = 128;
@@ -92,7 +77,7 @@ static bool parse_server(char *s, struct rule *r)
 	} else if (strchr(s, '.') && (port = strchr(s, ':')) != NULL) {
 		*port++ = '\0';
 	}
-	if (!parse_addr(s, &r->ip))
+	if (!cs_addr_parse(s, &r->ip))
 		return false;
 	r->any_port = port == NULL;
 	if (port) {

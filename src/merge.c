@@ -15,29 +15,22 @@
  * depend on the order.
  */
 #include "cs_merge.h"
+#include "cs_addr.h"
+#include "cs_cli.h"
+#include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_problems.h"
 #include "cs_report.h"
 #include "cs_state.h"
+#include "cs_timefmt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-enum {
-	MERGE_OK = 0,
-	MERGE_INPUT = 1,   /* a report could not be read or is not valid */
-	MERGE_USAGE = 2,
-	MERGE_OUTPUT = 4,  /* the merged report could not be written */
-	MERGE_OVERLAP = 6, /* two reports hold the same sensor over overlapping windows */
-};
-
-enum { OUT_JSON, OUT_TEXT, OUT_CSV };
 
 #define MAX_SENSOR_NAME 1024
 
@@ -82,7 +75,7 @@ static int input_fail(const char *path, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return MERGE_INPUT;
+	return CS_EXIT_INPUT;
 }
 
 static void put(struct mg *m, json_t *o, const char *k, json_t *v)
@@ -108,13 +101,9 @@ static json_t *time_json(int64_t ns)
 static bool is_hex64(const json_t *v)
 {
 	const char *s = json_string_value(v);
+	uint8_t b[32];
 
-	if (!s || json_string_length(v) != 64)
-		return false;
-	for (size_t i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return s && hex_parse_lower(s, json_string_length(v), b, sizeof(b));
 }
 
 /* A report time (*have true) or null (*have false); false when neither. */
@@ -123,7 +112,7 @@ static bool time_value(const json_t *v, bool *have, int64_t *ns)
 	*have = false, *ns = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) || !state_parse_time(json_string_value(v), json_string_length(v), ns))
+	if (!json_is_string(v) || !parse_time_ns(json_string_value(v), json_string_length(v), ns))
 		return false;
 	*have = true;
 	return true;
@@ -153,7 +142,7 @@ static int add_window(struct mg *m, const char *path, size_t file, json_t *name,
 
 		if (!m->wins[i].have && !strcmp(m->wins[i].name, json_string_value(name)) &&
 		    (sha ? json_equal(sha, t) : json_is_null(t)))
-			return MERGE_OK; /* a report without packets, listed once */
+			return CS_EXIT_OK; /* a report without packets, listed once */
 	}
 	w.obj = json_object();
 	put(m, w.obj, "sensor", json_string(json_string_value(name)));
@@ -175,7 +164,7 @@ static int add_window(struct mg *m, const char *path, size_t file, json_t *name,
 		m->capwins = cap;
 	}
 	m->wins[m->nwins++] = w;
-	return MERGE_OK;
+	return CS_EXIT_OK;
 }
 
 /* The windows a report holds: its "sensors" when it is itself a merge, else
@@ -197,10 +186,10 @@ static int report_windows(struct mg *m, size_t file, const json_t *doc)
 			rc = add_window(m, path, file, json_object_get(s, "sensor"),
 					json_object_get(s, "first_seen"), json_object_get(s, "last_seen"),
 					json_object_get(s, "trust_store_sha256"));
-			if (rc != MERGE_OK)
+			if (rc != CS_EXIT_OK)
 				return rc;
 		}
-		return MERGE_OK;
+		return CS_EXIT_OK;
 	}
 	ts = json_object_get(doc, "trust_store");
 	return add_window(m, path, file, json_object_get(doc, "sensor"),
@@ -228,9 +217,9 @@ static int check_overlap(struct mg *m, size_t from)
 			esc_term(stderr, a->name, strlen(a->name));
 			fprintf(stderr, "\" over overlapping windows (%s to %s, %s to %s): merging them "
 				"would count the same handshakes twice\n", a1, a2, b1, b2);
-			return MERGE_OVERLAP;
+			return CS_EXIT_OVERLAP;
 		}
-	return MERGE_OK;
+	return CS_EXIT_OK;
 }
 
 /* ---- trust store and validation settings ----------------------------------------------- */
@@ -260,7 +249,7 @@ static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 		m->trust_mixed = !s;
 		if (!t || (s && !m->trust_sha))
 			m->oom = true;
-		return MERGE_OK;
+		return CS_EXIT_OK;
 	}
 	if (!s || !m->trust_sha || strcmp(s, m->trust_sha)) {
 		fprintf(stderr, "chainsniff: warning: %s: trust store sha256 %.16s differs from %s's "
@@ -272,7 +261,7 @@ static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 			  json_string_value(json_object_get(m->trust, "name"))) < 0) {
 		put(m, m->trust, "name", json_incref(name)); /* the same roots: the least name */
 	}
-	return MERGE_OK;
+	return CS_EXIT_OK;
 }
 
 static int merge_validation(struct mg *m, size_t file, const json_t *doc)
@@ -286,7 +275,7 @@ static int merge_validation(struct mg *m, size_t file, const json_t *doc)
 	if (!m->validation) {
 		if (!(m->validation = json_deep_copy(v)))
 			m->oom = true;
-		return MERGE_OK;
+		return CS_EXIT_OK;
 	}
 	if (!json_equal(m->validation, v) && !m->validation_mixed) {
 		fprintf(stderr, "chainsniff: warning: %s: validated with other settings (--at, "
@@ -296,7 +285,7 @@ static int merge_validation(struct mg *m, size_t file, const json_t *doc)
 	json_object_foreach_safe(m->validation, next, k, x) /* a setting that differs: null */
 		if (!json_equal(x, json_object_get(v, k)))
 			put(m, m->validation, k, json_null());
-	return MERGE_OK;
+	return CS_EXIT_OK;
 }
 
 /* ---- counters ------------------------------------------------------------------------- */
@@ -339,8 +328,8 @@ static int sum_into(struct mg *m, const char *path, const char *where, json_t *d
 			snprintf(w, sizeof(w), "%s.%s", where, key);
 			if (!json_is_object(d))
 				return input_fail(path, "%s: an object here, a counter elsewhere", w);
-			if (sum_into(m, path, w, d, v, depth + 1) != MERGE_OK)
-				return MERGE_INPUT;
+			if (sum_into(m, path, w, d, v, depth + 1) != CS_EXIT_OK)
+				return CS_EXIT_INPUT;
 			continue;
 		}
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -356,7 +345,7 @@ static int sum_into(struct mg *m, const char *path, const char *where, json_t *d
 			json_integer_set(d, sum);
 		}
 	}
-	return m->oom ? input_fail(path, "out of memory") : MERGE_OK;
+	return m->oom ? input_fail(path, "out of memory") : CS_EXIT_OK;
 }
 
 static int merge_counters(struct mg *m, size_t file, json_t *doc)
@@ -373,8 +362,8 @@ static int merge_counters(struct mg *m, size_t file, json_t *doc)
 			put(m, m->sums, sum_objects[i], json_object());
 			dst = json_object_get(m->sums, sum_objects[i]);
 		}
-		if (!dst || sum_into(m, path, sum_objects[i], dst, src, 0) != MERGE_OK)
-			return m->oom ? input_fail(path, "out of memory") : MERGE_INPUT;
+		if (!dst || sum_into(m, path, sum_objects[i], dst, src, 0) != CS_EXIT_OK)
+			return m->oom ? input_fail(path, "out of memory") : CS_EXIT_INPUT;
 	}
 	if (!json_is_array(in))
 		return input_fail(path, "inputs: not an array");
@@ -383,7 +372,7 @@ static int merge_counters(struct mg *m, size_t file, json_t *doc)
 			return input_fail(path, "inputs[%zu]: not an object", i);
 		append(m, m->inputs, json_incref(json_array_get(in, i)));
 	}
-	return MERGE_OK;
+	return CS_EXIT_OK;
 }
 
 /* state_apply's hook: keep the problem objects of each (server, chain). */
@@ -419,11 +408,11 @@ static int merge_file(struct mg *m, size_t file)
 
 	if (!doc) {
 		fprintf(stderr, "chainsniff: %s\n", err);
-		return MERGE_INPUT;
+		return CS_EXIT_INPUT;
 	}
-	if ((rc = report_windows(m, file, doc)) == MERGE_OK && (rc = check_overlap(m, from)) == MERGE_OK &&
-	    (rc = merge_trust(m, file, doc)) == MERGE_OK &&
-	    (rc = merge_validation(m, file, doc)) == MERGE_OK) {
+	if ((rc = report_windows(m, file, doc)) == CS_EXIT_OK && (rc = check_overlap(m, from)) == CS_EXIT_OK &&
+	    (rc = merge_trust(m, file, doc)) == CS_EXIT_OK &&
+	    (rc = merge_validation(m, file, doc)) == CS_EXIT_OK) {
 		if (state_apply(m->e, doc, &ao, err, sizeof(err)) != CS_OK)
 			rc = input_fail(path, "%s", err);
 		else
@@ -451,7 +440,8 @@ static json_t *sketch_json(struct mg *m, const struct clientset *cs)
 		uint64_t h[CS_CLIENTSET_EXACT];
 		json_t *a = json_array();
 
-		memcpy(h, cs->h, cs->n * sizeof(h[0]));
+		for (uint32_t i = 0; i < cs->n; i++)
+			h[i] = clientset_hash(cs, i);
 		qsort(h, cs->n, sizeof(h[0]), u64_cmp);
 		for (uint32_t i = 0; i < cs->n; i++) {
 			char hex[17];
@@ -461,7 +451,7 @@ static json_t *sketch_json(struct mg *m, const struct clientset *cs)
 		}
 		put(m, o, "exact", a);
 	} else {
-		char *b = state_b64_encode(cs->regs, CS_HLL_REGISTERS);
+		char *b = b64_encode(cs->regs, CS_HLL_REGISTERS);
 
 		put(m, o, "hll_p", json_integer(CS_HLL_P));
 		put(m, o, "registers", b ? json_string(b) : NULL);
@@ -555,8 +545,9 @@ static json_t *chain_problems(struct mg *m, const struct agg_server *s, const st
 	return out;
 }
 
-static json_t *cert_json(struct mg *m, const struct cs_cert_info *ci)
+static json_t *cert_json(struct mg *m, struct cs_cert *cert)
 {
+	const struct cs_cert_facts *ci = cert_facts(cert);
 	json_t *o = json_object();
 	char hex[2 * CS_SHA256_LEN + 1], t[64], *der;
 
@@ -576,10 +567,10 @@ static json_t *cert_json(struct mg *m, const struct cs_cert_info *ci)
 		put(m, o, "not_before", json_null());
 		put(m, o, "not_after", json_null());
 	}
-	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
 	put(m, o, "sha256", json_string(hex));
 	put(m, o, "parsed", json_boolean(ci->parsed));
-	der = state_b64_encode(ci->der, ci->der_len);
+	der = b64_encode(cert->der, cert->der_len);
 	put(m, o, "der", der ? json_string(der) : NULL);
 	free(der);
 	return o;
@@ -603,7 +594,7 @@ static json_t *chain_json(struct mg *m, const struct agg_chain *ac, json_t *prob
 	put(m, fs, "time", time_json(ac->first_ts));
 	put(m, o, "first_seen", fs);
 	for (size_t i = 0; i < ac->chain->n_certs; i++)
-		append(m, certs, cert_json(m, &ac->chain->certs[i]));
+		append(m, certs, cert_json(m, ac->chain->certs[i]));
 	put(m, o, "certs", certs);
 	return o;
 }
@@ -707,7 +698,7 @@ static json_t *server_json(struct mg *m, const struct agg_server *s)
 	put(m, o, "server_port", json_integer(s->port));
 	put(m, o, "sni", s->has_sni ? json_stringn_nocheck(s->sni, s->sni_len) : json_null());
 	if (s->has_sni && !utf8_valid(s->sni, s->sni_len)) {
-		char *b = state_b64_encode((const uint8_t *)s->sni, s->sni_len);
+		char *b = b64_encode((const uint8_t *)s->sni, s->sni_len);
 
 		put(m, o, "sni_b64", b ? json_string(b) : NULL); /* the bytes, exactly */
 		free(b);
@@ -1194,14 +1185,37 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static void usage(FILE *f)
-{
-	fputs("usage: chainsniff merge [-o FILE] [--format json|text|csv] [--top N] [--all] "
-	      "REPORT.json...\n"
-	      "  Combines state-style reports (--state files, --format state, earlier merges) of\n"
-	      "  several sensors or days into one, ranked as chainsniff ranks.  Refuses (exit 6)\n"
-	      "  two reports holding the same sensor over overlapping time windows.\n", f);
-}
+struct merge_opts {
+	const char *out_path; /* -o */
+	int format;           /* enum cs_format: json, text or csv */
+	unsigned top;         /* --top, text only */
+	bool all;             /* --all, text only */
+};
+
+static const struct cli_choice formats[] = {
+	{"json", CS_FORMAT_JSON}, {"text", CS_FORMAT_TEXT}, {"csv", CS_FORMAT_CSV}, {NULL, 0},
+};
+
+#define O(member) offsetof(struct merge_opts, member)
+
+static const struct cli_option rows[] = {
+	CLI_ROW_OUTPUT(O(out_path)),
+	CLI_ROW_FORMAT(O(format), formats, "json (default), text or csv", "merge writes json, text or csv"),
+	CLI_ROW_TOP(O(top)),
+	CLI_ROW_ALL(O(all)),
+	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
+};
+
+static const struct cli_spec spec = {
+	.command = "merge",
+	.synopsis = "usage: chainsniff merge [-o FILE] [--format json|text|csv] [--top N] [--all] "
+		    "REPORT.json...\n"
+		    "  Combines state-style reports (--state files, --format state, earlier merges) of\n"
+		    "  several sensors or days into one, ranked as chainsniff ranks.  Refuses (exit 6)\n"
+		    "  two reports holding the same sensor over overlapping time windows.\n",
+	.rows = rows,
+	.nrows = CS_ARRAY_LEN(rows),
+};
 
 static void mg_free(struct mg *m)
 {
@@ -1219,69 +1233,20 @@ static void mg_free(struct mg *m)
 
 int merge_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'F'},
-		{"top", required_argument, NULL, 'T'},
-		{"all", no_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct engine_config cfg = {.max_flows = 16, .buffer_memcap = 1 << 20, .sensor = "merged"};
+	struct merge_opts mo = {.format = CS_FORMAT_JSON, .top = 20};
 	struct mg m = {0};
-	const char *out_path = NULL;
-	int format = OUT_JSON, c, rc = MERGE_OK;
-	unsigned top = 20;
-	bool all = false;
+	int operands, rc = CS_EXIT_OK;
 	json_t *doc = NULL;
 	FILE *out = stdout;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		char *end;
-		unsigned long v;
-
-		switch (c) {
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'F':
-			if (!strcmp(optarg, "json"))
-				format = OUT_JSON;
-			else if (!strcmp(optarg, "text"))
-				format = OUT_TEXT;
-			else if (!strcmp(optarg, "csv"))
-				format = OUT_CSV;
-			else {
-				fprintf(stderr, "chainsniff: --format: merge writes json, text or csv\n");
-				return MERGE_USAGE;
-			}
-			break;
-		case 'T':
-			v = strtoul(optarg, &end, 10);
-			if (*optarg < '0' || *optarg > '9' || *end || v > 1000000) {
-				fprintf(stderr, "chainsniff: --top: must be 0..1000000 (0: no limit)\n");
-				return MERGE_USAGE;
-			}
-			top = (unsigned)v;
-			break;
-		case 'A':
-			all = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MERGE_OK;
-		default:
-			fprintf(stderr, "chainsniff: merge: %s: unknown option or missing argument "
-				"(see chainsniff merge --help)\n", argv[optind - 1]);
-			return MERGE_USAGE;
-		}
+	if (!cli_parse(&spec, argc, argv, &mo, &operands, &rc))
+		return rc;
+	if (operands >= argc) {
+		cli_usage(&spec, stderr);
+		return CS_EXIT_USAGE;
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return MERGE_USAGE;
-	}
-	m.files = argv + optind;
+	m.files = argv + operands;
 	m.e = engine_new(&cfg);
 	m.problems = json_object();
 	m.sums = json_object();
@@ -1289,34 +1254,34 @@ int merge_main(int argc, char **argv)
 	if (!m.e || !m.problems || !m.sums || !m.inputs) {
 		fprintf(stderr, "chainsniff: merge: out of memory\n");
 		mg_free(&m);
-		return MERGE_INPUT;
+		return CS_EXIT_INPUT;
 	}
-	for (size_t i = 0; rc == MERGE_OK && i < (size_t)(argc - optind); i++)
+	for (size_t i = 0; rc == CS_EXIT_OK && i < (size_t)(argc - operands); i++)
 		rc = merge_file(&m, i);
-	if (rc == MERGE_OK) {
+	if (rc == CS_EXIT_OK) {
 		doc = build(&m);
 		if (!doc || m.oom) {
 			fprintf(stderr, "chainsniff: merge: out of memory\n");
-			rc = MERGE_INPUT;
+			rc = CS_EXIT_INPUT;
 		}
 	}
-	if (rc == MERGE_OK && out_path && !(out = fopen(out_path, "w"))) {
-		fprintf(stderr, "chainsniff: %s: %s\n", out_path, strerror(errno));
-		rc = MERGE_OUTPUT;
+	if (rc == CS_EXIT_OK && mo.out_path && !(out = fopen(mo.out_path, "w"))) {
+		fprintf(stderr, "chainsniff: %s: %s\n", mo.out_path, strerror(errno));
+		rc = CS_EXIT_OUTPUT;
 	}
-	if (rc == MERGE_OK) {
-		if (format == OUT_JSON) {
+	if (rc == CS_EXIT_OK) {
+		if (mo.format == CS_FORMAT_JSON) {
 			dump(out, doc, 0);
 			fputc('\n', out);
-		} else if (format == OUT_CSV) {
+		} else if (mo.format == CS_FORMAT_CSV) {
 			write_csv(out, doc);
 		} else {
-			write_text(out, doc, top, all);
+			write_text(out, doc, mo.top, mo.all);
 		}
 		if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
-			fprintf(stderr, "chainsniff: %s: %s\n", out_path ? out_path : "standard output",
+			fprintf(stderr, "chainsniff: %s: %s\n", mo.out_path ? mo.out_path : "standard output",
 				strerror(errno));
-			rc = MERGE_OUTPUT;
+			rc = CS_EXIT_OUTPUT;
 		}
 	}
 	json_decref(doc);

@@ -1,44 +1,382 @@
 /*
- * problems.c - names of the problem codes (cs_problems.h), the contract
- * documented in docs/problems.md.
+ * problems.c - the catalogue of problem codes (cs_problems.h): names,
+ * severities, summaries and the wording of every variant, and the one
+ * function that turns a typed record into a message and a fix.
+ *
+ * Templates name their parameters in braces: {role} {subject} {name}
+ * {text} {date} {num} {count} {index} {sni} {names} {days} {order} {position}
+ * {after} {ev_sha} {ev_how} {ev_source} {ev_completes}.  Wire strings are
+ * inserted as they are; escaping for the output format happens when the
+ * text is written (escape.c).
  */
 #include "cs_problems.h"
+#include "cs_chain.h"
+#include "cs_codec.h"
+#include "cs_timefmt.h"
 
-static const char *const names[CS_P_MAX] = {
-	[CS_P_MISSING_INTERMEDIATE] = "missing_intermediate",
-	[CS_P_WRONG_ORDER] = "wrong_order",
-	[CS_P_UNTRUSTED_ROOT] = "untrusted_root",
-	[CS_P_SELF_SIGNED_LEAF] = "self_signed_leaf",
-	[CS_P_EXPIRED_LEAF] = "expired_leaf",
-	[CS_P_EXPIRED_INTERMEDIATE] = "expired_intermediate",
-	[CS_P_EXPIRED_ROOT] = "expired_root",
-	[CS_P_NOT_YET_VALID] = "not_yet_valid",
-	[CS_P_HOSTNAME_MISMATCH] = "hostname_mismatch",
-	[CS_P_BAD_SIGNATURE] = "bad_signature",
-	[CS_P_WEAK_SIGNATURE] = "weak_signature",
-	[CS_P_WEAK_KEY] = "weak_key",
-	[CS_P_MALFORMED_CERT] = "malformed_cert",
-	[CS_P_NOT_CA] = "not_ca",
-	[CS_P_BAD_PURPOSE] = "bad_purpose",
-	[CS_P_ROOT_INCLUDED] = "root_included",
-	[CS_P_EXTRA_CERTS] = "extra_certs",
-	[CS_P_DUPLICATE_CERT] = "duplicate_cert",
-	[CS_P_EXPIRING_SOON] = "expiring_soon",
-	[CS_P_CLOCK_IMPLAUSIBLE] = "clock_implausible",
-	[CS_P_CROSS_SIGN_STALE] = "cross_sign_stale",
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct wording {
+	const char *message, *fix;
+};
+
+struct problem_def {
+	const char *name;
+	enum cs_severity severity;
+	const char *summary;
+	struct wording w[3];
+};
+
+static const struct problem_def defs[CS_P_MAX] = {
+	[CS_P_MISSING_INTERMEDIATE] = {"missing_intermediate", CS_SEV_ERROR,
+		"The chain does not reach a trusted root: an intermediate was not sent.", {
+		/* evidence: the issuer was seen (in the capture or --intermediates) */
+		{"No path to a trusted root: \"{subject}\" ({position}) was issued by \"{name}\", which "
+		 "the server did not send and the trust store does not hold.",
+		 "Append the intermediate \"{name}\" after {after} (sha256 {ev_sha}, {ev_how} "
+		 "{ev_source}{ev_completes})."},
+		/* evidence: an AIA caIssuers URL only */
+		{"No path to a trusted root: \"{subject}\" ({position}) was issued by \"{name}\", which "
+		 "the server did not send and the trust store does not hold.",
+		 "Append the intermediate \"{name}\" after {after}; the certificate names it at {text}. "
+		 "Browsers fetch it from there, curl, Java and most devices do not. If it is a root "
+		 "rather than an intermediate, that root has left this trust store."},
+		/* no evidence */
+		{"No path to a trusted root: \"{subject}\" ({position}) was issued by \"{name}\", which "
+		 "the server did not send and the trust store does not hold.",
+		 "If \"{name}\" is an intermediate, append it after {after}. If it is a private CA, "
+		 "clients must be given its root (or use --add-ca here). If it is a public root, it has "
+		 "left this trust store: re-issue from a CA whose root is current."}}},
+	[CS_P_WRONG_ORDER] = {"wrong_order", CS_SEV_ERROR,
+		"The certificates are not sent leaf first, each followed by its issuer.", {
+		{"The certificates are not sent leaf first with each followed by its issuer; clients "
+		 "that do not reorder them (some embedded and older TLS stacks) fail.",
+		 "Serve them in this order:{order}"}}},
+	[CS_P_UNTRUSTED_ROOT] = {"untrusted_root", CS_SEV_ERROR,
+		"The chain ends at a self-signed root the trust store does not hold.", {
+		{"The chain ends at the self-signed root \"{subject}\", which is not in the trust store.",
+		 "Re-issue the certificate from a CA trusted by your clients, or distribute this root to "
+		 "them (test here with --add-ca)."}}},
+	[CS_P_SELF_SIGNED_LEAF] = {"self_signed_leaf", CS_SEV_ERROR,
+		"The server sends a self-signed certificate the trust store does not hold.", {
+		{"The server sends a self-signed certificate that the trust store does not hold.",
+		 "Serve a certificate issued by a public CA (or by your private CA, whose root the "
+		 "clients must then trust)."}}},
+	[CS_P_EXPIRED_LEAF] = {"expired_leaf", CS_SEV_ERROR,
+		"The server's certificate had expired at the time of the handshake.", {
+		{"The {role} certificate expired on {date}, before the handshake.",
+		 "Renew the server certificate and install the new one."}}},
+	[CS_P_EXPIRED_INTERMEDIATE] = {"expired_intermediate", CS_SEV_ERROR,
+		"A CA certificate on the path (not a trust anchor) had expired.", {
+		{"The {role} certificate expired on {date}, before the handshake.",
+		 "Replace the expired intermediate with the CA's current one (download it from the CA) "
+		 "and serve that after the leaf."},
+		{"The {role} certificate expired on {date}, before the handshake.",
+		 "The root this chain depends on has expired: re-issue the certificate from a CA whose "
+		 "root is current (or serve the CA's current cross-signed chain)."}}},
+	[CS_P_EXPIRED_ROOT] = {"expired_root", CS_SEV_ERROR,
+		"The trust anchor the chain leads to had expired.", {
+		{"The {role} certificate expired on {date}, before the handshake.",
+		 "The root this chain depends on has expired: re-issue the certificate from a CA whose "
+		 "root is current (or serve the CA's current cross-signed chain)."}}},
+	[CS_P_NOT_YET_VALID] = {"not_yet_valid", CS_SEV_ERROR,
+		"A certificate on the path was not valid yet at the time of the handshake.", {
+		{"The {role} certificate is not valid before {date}, after the time of the handshake.",
+		 "Check the capture's clock first; if it is right, the certificate was deployed before "
+		 "its validity began: serve one that is valid now."}}},
+	[CS_P_HOSTNAME_MISMATCH] = {"hostname_mismatch", CS_SEV_ERROR,
+		"The leaf does not cover the name the client asked for (SNI).", {
+		{"The leaf does not cover the name the client asked for (SNI \"{sni}\"); it is valid "
+		 "for: {names}.",
+		 "Serve a certificate whose subjectAltName includes the requested name, or route that "
+		 "name to a server that has one."}}},
+	[CS_P_BAD_SIGNATURE] = {"bad_signature", CS_SEV_ERROR,
+		"A signature on the path does not verify with its issuer's key.", {
+		{"The signature on the {role} certificate does not verify with the key of its issuer "
+		 "\"{name}\": it was altered or signed by another key.",
+		 "Download the certificate again from the CA and serve it unmodified; if the issuer was "
+		 "re-keyed, serve the issuer certificate that matches."}}},
+	[CS_P_WEAK_SIGNATURE] = {"weak_signature", CS_SEV_ERROR,
+		"A certificate is signed with MD5 or SHA-1 (an error after the date clients refused it).", {
+		{"The {role} certificate is signed with {text}, which clients reject.",
+		 "Re-issue it with a SHA-256 (or stronger) signature."},
+		{"The {role} certificate is signed with {text}, which clients are about to reject.",
+		 "Re-issue it with a SHA-256 (or stronger) signature."}}},
+	[CS_P_WEAK_KEY] = {"weak_key", CS_SEV_ERROR,
+		"A key is too short (RSA/DSA under 2048 bits, EC under 224).", {
+		{"The {role} certificate has a {num}-bit key, below what clients accept.",
+		 "Re-issue it with an RSA key of at least 2048 bits or an EC key (P-256)."},
+		{"The {role} certificate has a {num}-bit key, which clients are about to reject.",
+		 "Re-issue it with an RSA key of at least 2048 bits or an EC key (P-256)."}}},
+	[CS_P_MALFORMED_CERT] = {"malformed_cert", CS_SEV_ERROR,
+		"A certificate cannot be parsed or uses a key clients refuse.", {
+		{"Certificate #{index} cannot be parsed (not valid DER X.509).",
+		 "Serve the certificate exactly as the CA issued it: this one was damaged (a bad "
+		 "PEM/DER conversion, a truncated file) or is not a certificate at all."},
+		{"Certificate #{index} uses explicit elliptic-curve parameters, which clients refuse (the "
+		 "CurveBall spoof, CVE-2020-0601, relies on them).",
+		 "Serve the CA's genuine certificate; its key must name its curve (P-256, P-384)."},
+		{"Certificate #{index} has a public key algorithm that is not supported.",
+		 "Re-issue it with an RSA (2048 bits or more) or ECDSA P-256/P-384 key, which every "
+		 "client supports."}}},
+	[CS_P_NOT_CA] = {"not_ca", CS_SEV_ERROR,
+		"A certificate used as an issuer is not a CA, or a path length limit is exceeded.", {
+		{"A certificate used as an issuer is not a CA certificate (no basicConstraints CA:TRUE "
+		 "or no keyCertSign): clients refuse what it signed.",
+		 "Serve the CA's real intermediate certificate; a leaf or end-entity certificate cannot "
+		 "issue others."},
+		{"The path length constraint ({num}) of this CA is exceeded by the {count} intermediate "
+		 "certificate(s) below it.",
+		 "Serve the chain the CA publishes; the path found has too many levels."}}},
+	[CS_P_BAD_PURPOSE] = {"bad_purpose", CS_SEV_ERROR,
+		"The leaf is not for TLS server authentication.", {
+		{"The leaf's extended key usage does not include TLS server authentication.",
+		 "Request a certificate whose extended key usage includes serverAuth."}}},
+	[CS_P_ROOT_INCLUDED] = {"root_included", CS_SEV_WARNING,
+		"The server sends the root certificate too.", {
+		{"The server sends the root certificate, which clients already have.",
+		 "Drop \"{subject}\" from the served chain (wasted bytes)."}}},
+	[CS_P_EXTRA_CERTS] = {"extra_certs", CS_SEV_WARNING,
+		"A certificate sent is not on the path to the trusted root.", {
+		{"Certificate #{index} is not on the path to the trusted root.",
+		 "Remove \"{subject}\" from the served chain."}}},
+	[CS_P_DUPLICATE_CERT] = {"duplicate_cert", CS_SEV_WARNING,
+		"A certificate is sent twice.", {
+		{"Certificate #{index} is sent twice.",
+		 "Remove the second copy of \"{subject}\"."}}},
+	[CS_P_EXPIRING_SOON] = {"expiring_soon", CS_SEV_WARNING,
+		"A certificate on the path expires within --warn-days of the handshake.", {
+		{"The {role} certificate expires on {date}, within {days} days of the handshake.",
+		 "Renew it before it expires."},
+		{"The {role} certificate expires on {date}, within {days} days of the handshake.",
+		 "A root of the trust store expires: move to the CA's newer root before it does."}}},
+	[CS_P_CLOCK_IMPLAUSIBLE] = {"clock_implausible", CS_SEV_WARNING,
+		"The capture's clock is implausible: validity verdicts are doubtful.", {
+		{"The capture's clock says the handshake happened before 2000: the verdict on "
+		 "validity dates is doubtful.",
+		 "Re-run with --at set to when the capture was really made."}}},
+	[CS_P_CROSS_SIGN_STALE] = {"cross_sign_stale", CS_SEV_WARNING,
+		"A cross-signed copy of a path certificate leads to an expired or untrusted root.", {
+		{"Certificate #{index} is a cross-signed copy of \"{subject}\" issued by \"{name}\", "
+		 "which has expired; clients that follow the chain as sent instead of building their "
+		 "own path fail on it.",
+		 "Drop certificate #{index} (\"{subject}\" issued by \"{name}\"). Only old clients that "
+		 "lack the newer root used it, and they fail with it now anyway."},
+		{"Certificate #{index} is a cross-signed copy of \"{subject}\" issued by \"{name}\", "
+		 "which no trusted, current root vouches for; clients that follow the chain as sent "
+		 "instead of building their own path fail on it.",
+		 "Drop certificate #{index} (\"{subject}\" issued by \"{name}\"). Only old clients that "
+		 "lack the newer root used it, and they fail with it now anyway."}}},
 };
 
 const char *problem_name(enum cs_problem p)
 {
-	return (unsigned)p < CS_P_MAX ? names[p] : "unknown";
+	return (unsigned)p < CS_P_MAX ? defs[p].name : "unknown";
+}
+
+enum cs_problem problem_by_name(const char *name)
+{
+	for (int i = 0; i < CS_P_MAX; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return (enum cs_problem)i;
+	return CS_P_MAX;
 }
 
 enum cs_severity problem_default_severity(enum cs_problem p)
 {
-	return p >= CS_P_ROOT_INCLUDED ? CS_SEV_WARNING : CS_SEV_ERROR;
+	return (unsigned)p < CS_P_MAX ? defs[p].severity : CS_SEV_WARNING;
 }
 
 const char *severity_name(enum cs_severity s)
 {
 	return s == CS_SEV_ERROR ? "error" : "warning";
+}
+
+const char *problem_summary(enum cs_problem p)
+{
+	return (unsigned)p < CS_P_MAX ? defs[p].summary : "";
+}
+
+const char *evidence_name(enum diag_evidence ev)
+{
+	static const char *const names[] = {"none", "seen_in_capture", "intermediates_file", "aia"};
+
+	return (unsigned)ev < CS_ARRAY_LEN(names) ? names[ev] : "none";
+}
+
+/* ---- rendering ------------------------------------------------------------- */
+
+struct out {
+	char *p;
+	size_t len, o;
+};
+
+static void put(struct out *w, const char *s, size_t n)
+{
+	size_t room = w->len - 1 - w->o;
+
+	if (n > room)
+		n = room;
+	memcpy(w->p + w->o, s, n);
+	w->o += n;
+	w->p[w->o] = '\0';
+}
+
+static void puts_(struct out *w, const char *s)
+{
+	put(w, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void put_int(struct out *w, long long v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%lld", v);
+	puts_(w, b);
+}
+
+static void put_date(struct out *w, int64_t s)
+{
+	char b[CS_TIME_STRLEN];
+
+	fmt_time_msg(s, b, sizeof(b));
+	puts_(w, strcmp(b, "invalid") ? b : "(invalid date)");
+}
+
+static const char *role_name(uint8_t r)
+{
+	static const char *const names[] = {"", "leaf", "intermediate", "root"};
+
+	return r < CS_ARRAY_LEN(names) ? names[r] : "";
+}
+
+static const char *subject_at(const struct problem_ctx *c, int i)
+{
+	if (!c->chain || i < 0 || (size_t)i >= c->chain->n_certs)
+		return "";
+	return cert_facts(c->chain->certs[i])->subject;
+}
+
+/* wrong_order's list: " 1. "leaf" (now #0); 2. ..." */
+static void put_order(struct out *w, const struct diag_problem *p, const struct problem_ctx *c)
+{
+	for (unsigned i = 0; i < p->norder; i++) {
+		puts_(w, i ? "; " : " ");
+		put_int(w, (long long)i + 1);
+		puts_(w, ". \"");
+		puts_(w, subject_at(c, p->order[i]));
+		puts_(w, "\" (now #");
+		put_int(w, p->order[i]);
+		puts_(w, ")");
+	}
+}
+
+static bool single_cert(const struct problem_ctx *c)
+{
+	return c->chain && c->chain->n_certs == 1;
+}
+
+static void put_param(struct out *w, const char *k, size_t kn, const struct diag_problem *p,
+		      const struct problem_ctx *c)
+{
+	const struct diag_evidence_rec *ev = c->evidence;
+	char hex[65];
+
+#define IS(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
+	if (IS("role"))
+		puts_(w, role_name(p->role));
+	else if (IS("subject"))
+		puts_(w, p->subject);
+	else if (IS("name"))
+		puts_(w, p->name);
+	else if (IS("text"))
+		puts_(w, p->text);
+	else if (IS("date"))
+		put_date(w, p->date);
+	else if (IS("num"))
+		put_int(w, p->num);
+	else if (IS("count"))
+		put_int(w, p->count);
+	else if (IS("index"))
+		put_int(w, p->cert_index);
+	else if (IS("days"))
+		put_int(w, c->warn_days);
+	else if (IS("sni"))
+		put(w, c->sni ? c->sni : "", c->sni ? c->sni_len : 0);
+	else if (IS("names"))
+		puts_(w, c->leaf_names && c->leaf_names[0] ? c->leaf_names : "(no DNS names)");
+	else if (IS("order"))
+		put_order(w, p, c);
+	else if (IS("position"))
+		puts_(w, single_cert(c) ? "the leaf, sent alone" : p->cert_index == 0 ? "the leaf"
+		      : "the last certificate of the path");
+	else if (IS("after"))
+		puts_(w, single_cert(c) ? "the leaf" : "the last certificate of the path");
+	else if (IS("ev_sha") && ev) {
+		hex_lower(ev->sha256, 32, hex);
+		puts_(w, hex);
+	} else if (IS("ev_how") && ev)
+		puts_(w, ev->kind == DIAG_EV_SEEN_IN_CAPTURE ? "sent by" : "found in");
+	else if (IS("ev_source") && ev)
+		puts_(w, ev->source);
+	else if (IS("ev_completes") && ev)
+		puts_(w, ev->completes ? "; with it the chain reaches a trusted root" : "");
+#undef IS
+}
+
+static void render(const char *tmpl, const struct diag_problem *p, const struct problem_ctx *c,
+		   char *buf, size_t len)
+{
+	struct out w = {buf, len, 0};
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	while (*tmpl) {
+		const char *open = strchr(tmpl, '{'), *close;
+
+		if (!open || !(close = strchr(open, '}'))) {
+			puts_(&w, tmpl);
+			return;
+		}
+		put(&w, tmpl, (size_t)(open - tmpl));
+		put_param(&w, open + 1, (size_t)(close - open - 1), p, c);
+		tmpl = close + 1;
+	}
+}
+
+/* The wording of a record: missing_intermediate's by its evidence,
+ * weak_signature's and weak_key's by severity, the others by variant. */
+static const struct wording *wording_of(const struct diag_problem *p, const struct problem_ctx *c)
+{
+	const struct problem_def *d = &defs[p->code < CS_P_MAX ? p->code : 0];
+	unsigned v = p->variant;
+
+	if (p->code == CS_P_MISSING_INTERMEDIATE)
+		v = c->evidence && c->evidence->have_cert ? 0 : p->text && p->text[0] ? 1 : 2;
+	else if (p->code == CS_P_WEAK_SIGNATURE || p->code == CS_P_WEAK_KEY)
+		v = p->severity == CS_SEV_ERROR ? 0 : 1;
+	if (v >= CS_ARRAY_LEN(d->w) || !d->w[v].message)
+		v = 0;
+	return &d->w[v];
+}
+
+void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,
+		     size_t len)
+{
+	render(wording_of(p, c)->message, p, c, out, len);
+}
+
+void problem_fix(const struct diag_problem *p, const struct problem_ctx *c, char *out, size_t len)
+{
+	render(wording_of(p, c)->fix, p, c, out, len);
+}
+
+void problem_earlier(char *message, size_t mlen, char *fix, size_t flen)
+{
+	snprintf(message, mlen, "Found on earlier handshakes of this chain; no longer at its last "
+		 "handshake.");
+	snprintf(fix, flen, "See the verdict of the last handshake.");
 }

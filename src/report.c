@@ -5,41 +5,16 @@
  * never rename.  Wire strings are written only through esc_json/esc_term.
  */
 #include "cs_report.h"
+#include "cs_addr.h"
+#include "cs_codec.h"
 #include "cs_defrag.h"
-#include "cs_diag.h"
 #include "cs_escape.h"
+#include "cs_judge.h"
+#include "cs_timefmt.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-void fmt_time_s(int64_t s, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t = (time_t)s;
-
-	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "invalid");
-}
-
-void fmt_time_ns(int64_t ns, char *buf, size_t len)
-{
-	int64_t s = ns / CS_NS_PER_SEC, frac = ns % CS_NS_PER_SEC;
-	struct tm tm;
-	time_t t;
-	char day[32];
-
-	if (frac < 0)
-		frac += CS_NS_PER_SEC, s--;
-	t = (time_t)s;
-	if (!gmtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%s.%06" PRId64 "Z", day, frac / 1000);
-}
 
 /* ---- JSON ------------------------------------------------------------------- */
 
@@ -121,18 +96,8 @@ static void jw_time(struct jw *w, const char *k, int64_t ns)
 
 static void base64(FILE *f, const uint8_t *p, size_t n)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 	fputc('"', f);
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		fputc(t[v >> 18 & 63], f);
-		fputc(t[v >> 12 & 63], f);
-		fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? t[v & 63] : '=', f);
-	}
+	b64_write(f, p, n); /* a write error shows in ferror(f), checked by the caller */
 	fputc('"', f);
 }
 
@@ -147,7 +112,7 @@ static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 		for (uint32_t i = 0; i < cs->n; i++) {
 			char hex[17];
 
-			snprintf(hex, sizeof(hex), "%016" PRIx64, cs->h[i]);
+			snprintf(hex, sizeof(hex), "%016" PRIx64, clientset_hash(cs, i));
 			jw_str(w, NULL, hex);
 		}
 		jw_close(w, ']');
@@ -206,33 +171,69 @@ static uint64_t servers_broken(struct engine *e)
 	return k;
 }
 
+/* A store replaced by a SIGHUP reload: verdicts before then used it. */
+static void json_earlier_store(struct jw *w, const struct judge_store *st, int64_t replaced_ns)
+{
+	jw_open(w, NULL, '{');
+	jw_str(w, "name", st->name);
+	jw_str(w, "sha256", st->sha256);
+	jw_u64(w, "anchors", st->anchors);
+	jw_time(w, "replaced_at", replaced_ns);
+	jw_close(w, '}');
+}
+
+static void json_diagnosis(struct jw *w, const struct judge_stats *js, const struct engine_totals *t)
+{
+	jw_open(w, "diagnosis", '{');
+	jw_u64(w, "analyses", js->analyses);
+	jw_u64(w, "cache_hits", js->cache_hits);
+	jw_u64(w, "lookups", js->lookups);
+	jw_u64(w, "hostname_checks", js->hostname_checks);
+	jw_u64(w, "signature_checks", js->diag.signature_checks);
+	jw_u64(w, "signature_verifications", js->diag.signature_verifications);
+	jw_u64(w, "verification_us", js->diag.verify_cost);
+	jw_u64(w, "max_checks", js->max_checks);
+	jw_u64(w, "max_cost_us", js->max_cost);
+	jw_u64(w, "certificates_parsed", js->diag.x509_parsed);
+	jw_u64(w, "intermediates_pool", js->diag.pool_size);
+	jw_open(w, "budget", '{');
+	jw_u64(w, "analysis_budget", js->budget_exhausted);
+	jw_u64(w, "deferred", js->deferred);
+	jw_u64(w, "deferred_overflow", js->deferred_overflow);
+	jw_u64(w, "queue_full", js->queue_full);
+	jw_u64(w, "parked_cap", t->parked_cap);
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
 static void json_trust(struct jw *w, struct engine *e)
 {
-	struct diag *d = engine_diag(e);
+	struct judge *j = engine_judge(e);
+	struct judge_store stores[64];
+	struct judge_stats js;
+	size_t ns;
 	int64_t at;
 
-	if (!d)
+	if (!j)
 		return;
+	ns = judge_stores(j, stores, CS_ARRAY_LEN(stores));
 	jw_open(w, "trust_store", '{');
-	jw_str(w, "name", trust_name(diag_trust(d)));
-	jw_str(w, "sha256", trust_digest(diag_trust(d)));
-	jw_u64(w, "anchors", trust_count(diag_trust(d)));
+	jw_str(w, "name", stores[ns - 1].name);
+	jw_str(w, "sha256", stores[ns - 1].sha256);
+	jw_u64(w, "anchors", stores[ns - 1].anchors);
+	jw_open(w, "earlier", '[');
+	for (size_t i = 0; i + 1 < ns; i++)
+		json_earlier_store(w, &stores[i], stores[i + 1].loaded_ns);
+	jw_close(w, ']');
 	jw_close(w, '}');
-	{
-		uint64_t analyses, hits;
-
-		diag_stats(d, &analyses, &hits);
-		jw_open(w, "diagnosis", '{');
-		jw_u64(w, "analyses", analyses);
-		jw_u64(w, "cache_hits", hits);
-		jw_close(w, '}');
-	}
+	judge_get_stats(j, &js);
+	json_diagnosis(w, &js, engine_totals(e));
 	jw_open(w, "validation", '{');
 	if (engine_at(e, &at))
 		jw_time(w, "at", at * CS_NS_PER_SEC);
 	else
 		jw_raw(w, "at", "null");
-	jw_u64(w, "warn_days", (uint64_t)diag_warn_days(d));
+	jw_u64(w, "warn_days", (uint64_t)judge_warn_days(j));
 	jw_close(w, '}');
 }
 
@@ -262,6 +263,7 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 		jw_u64(w, tls_starttls_name((enum tls_starttls)i), t->starttls[i]);
 	jw_close(w, '}');
 	jw_u64(w, "broken_handshakes", t->broken_handshakes);
+	jw_u64(w, "unjudged_handshakes", t->unjudged_handshakes);
 	jw_u64(w, "servers_broken", servers_broken(e));
 	jw_u64(w, "client_rejections", t->client_rejections);
 	jw_u64(w, "distinct_chains", agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
@@ -303,6 +305,15 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "servers_evicted", as->servers_evicted);
 	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
 	jw_u64(w, "defrag", df->cap);
+	if (engine_judge(e)) {
+		struct judge_stats js;
+
+		judge_get_stats(engine_judge(e), &js);
+		jw_u64(w, "signature_memo", js.diag.signature_memo_evicted);
+		jw_u64(w, "certificate_cache", js.diag.x509_evicted);
+		jw_u64(w, "intermediates_pool", js.diag.pool_refused + js.diag.pool_evicted);
+		jw_u64(w, "missing_issuer_watch", js.diag.wants_refused);
+	}
 	jw_close(w, '}');
 
 	jw_open(w, "anomalies", '{');
@@ -321,12 +332,13 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_close(w, '}');
 }
 
-static void json_cert(struct jw *w, const struct cs_cert_info *ci)
+static void json_cert(struct jw *w, struct cs_cert *cert)
 {
+	const struct cs_cert_facts *ci = cert_facts(cert);
 	char hex[2 * CS_SHA256_LEN + 1], t[64];
 
 	jw_open(w, NULL, '{');
-	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
 	if (ci->parsed) {
 		jw_wire(w, "subject", ci->subject, strlen(ci->subject));
 		jw_wire(w, "issuer", ci->issuer, strlen(ci->issuer));
@@ -346,22 +358,83 @@ static void json_cert(struct jw *w, const struct cs_cert_info *ci)
 	jw_raw(w, "parsed", ci->parsed ? "true" : "false");
 	if (w->state) {
 		jw_key(w, "der");
-		base64(w->f, ci->der, ci->der_len);
+		base64(w->f, cert->der, cert->der_len);
 	}
 	jw_close(w, '}');
 }
 
-static const char *evidence_name(enum diag_evidence ev)
-{
-	static const char *const names[] = {"none", "seen_in_capture", "intermediates_file", "aia"};
+/* A problem as the report shows it: the verdict's record, or one seen on
+ * earlier handshakes of the chain only. */
+struct rproblem {
+	struct diag_problem p;
+	bool earlier;
+};
 
-	return names[ev];
+/* Problems of one chain as served by s: the verdict of its last handshake
+ * (or --at), its hostname check, then any code an earlier handshake had
+ * that the last did not.  Cached at judging time: no analysis here. */
+static size_t chain_problems(const struct agg_server *s, const struct agg_chain *ac,
+			     struct rproblem *out, size_t max)
+{
+	const struct diag_verdict *v = ac->verdict;
+	uint32_t have = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < v->nproblems && n < max; i++, n++) {
+		out[n] = (struct rproblem){v->problems[i], false};
+		have |= 1u << v->problems[i].code;
+	}
+	if (ac->hostname_mismatch && s->has_sni && n < max) {
+		const struct cs_cert_facts *leaf = cert_facts(ac->chain->certs[0]);
+
+		out[n] = (struct rproblem){{.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR,
+					    .cert_index = 0, .role = CS_ROLE_LEAF,
+					    .subject = leaf->parsed ? leaf->subject : "", .name = "",
+					    .text = ""}, false};
+		have |= 1u << CS_P_HOSTNAME_MISMATCH;
+		n++;
+	}
+	for (int code = 0; code < CS_P_MAX && n < max; code++) {
+		if (!(ac->problems & (1u << code)) || (have & (1u << code)))
+			continue;
+		out[n++] = (struct rproblem){{.code = (enum cs_problem)code,
+					      .severity = problem_default_severity((enum cs_problem)code),
+					      .cert_index = -1, .subject = "", .name = "", .text = ""},
+					     true};
+	}
+	return n;
 }
 
-static void json_problem(struct jw *w, const struct diag_problem *p, const char *chain_hex)
+/* The message and the fix of a problem, worded by the catalogue. */
+static void words(struct engine *e, const struct agg_server *s, const struct agg_chain *ac,
+		  const struct rproblem *rp, char *msg, size_t mlen, char *fix, size_t flen)
 {
-	char hex[65];
+	struct judge *j = engine_judge(e);
+	struct problem_ctx c = {
+		.chain = ac->chain,
+		.sni = s->has_sni ? s->sni : NULL,
+		.sni_len = s->sni_len,
+		.leaf_names = ac->verdict ? ac->verdict->leaf_names : "",
+		.evidence = j ? judge_evidence(j, ac->chain) : NULL,
+		.warn_days = j ? judge_warn_days(j) : CS_DIAG_WARN_DAYS_DEFAULT,
+	};
 
+	if (rp->earlier) {
+		problem_earlier(msg, mlen, fix, flen);
+		return;
+	}
+	problem_message(&rp->p, &c, msg, mlen);
+	problem_fix(&rp->p, &c, fix, flen);
+}
+
+static void json_problem(struct jw *w, struct engine *e, const struct agg_server *s,
+			 const struct agg_chain *ac, const struct rproblem *rp, bool with_chain)
+{
+	const struct diag_problem *p = &rp->p;
+	const struct diag_evidence_rec *ev;
+	char hex[65], msg[1024], fix[2048];
+
+	words(e, s, ac, rp, msg, sizeof(msg), fix, sizeof(fix));
 	jw_open(w, NULL, '{');
 	jw_str(w, "code", problem_name(p->code));
 	jw_str(w, "severity", severity_name(p->severity));
@@ -373,59 +446,47 @@ static void json_problem(struct jw *w, const struct diag_problem *p, const char 
 		jw_wire(w, "subject", p->subject, strlen(p->subject));
 	else
 		jw_raw(w, "subject", "null");
-	jw_wire(w, "message", p->message, strlen(p->message));
-	jw_wire(w, "fix", p->fix, strlen(p->fix));
+	jw_wire(w, "message", msg, strlen(msg));
+	jw_wire(w, "fix", fix, strlen(fix));
 	if (p->code == CS_P_MISSING_INTERMEDIATE) {
-		jw_str(w, "issuer_evidence", evidence_name(p->evidence));
-		if (p->evidence_cert) {
-			hex_lower(p->evidence_sha256, 32, hex);
+		ev = !rp->earlier && engine_judge(e) ? judge_evidence(engine_judge(e), ac->chain) : NULL;
+		jw_str(w, "issuer_evidence", evidence_name(ev ? ev->kind : DIAG_EV_NONE));
+		if (ev && ev->have_cert) {
+			hex_lower(ev->sha256, 32, hex);
 			jw_open(w, "evidence", '{');
 			jw_str(w, "sha256", hex);
-			jw_str(w, "source", p->evidence_source);
+			jw_str(w, "source", ev->source);
 			jw_close(w, '}');
 		} else {
 			jw_raw(w, "evidence", "null");
 		}
-		if (p->aia_url[0])
-			jw_wire(w, "aia_url", p->aia_url, strlen(p->aia_url));
+		if (p->text[0])
+			jw_wire(w, "aia_url", p->text, strlen(p->text));
 		else
 			jw_raw(w, "aia_url", "null");
 	}
-	if (chain_hex)
-		jw_str(w, "chain", chain_hex);
+	if (with_chain) {
+		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
+		jw_str(w, "chain", hex);
+	}
 	jw_close(w, '}');
 }
 
-/* Problems of one chain as served by s: explained at its last handshake
- * (or --at), plus any code an earlier handshake had that the last did not. */
-static size_t chain_problems(struct engine *e, const struct agg_server *s,
-			     const struct agg_chain *ac, struct diag_problem *out, size_t max)
+static const char *chain_status(const struct agg_chain *ac)
 {
-	struct diag *d = engine_diag(e);
-	int64_t when;
-	uint32_t have = 0;
-	size_t n;
+	return ac->broken_handshakes ? "broken"
+	       : ac->unjudged_handshakes == ac->handshakes ? "unknown" : "ok";
+}
 
-	if (!d)
-		return 0;
-	if (!engine_at(e, &when))
-		when = ac->last_ts / CS_NS_PER_SEC;
-	n = diag_explain(d, ac->chain, s->has_sni ? s->sni : NULL, s->sni_len, when, out, max);
-	for (size_t i = 0; i < n; i++)
-		have |= 1u << out[i].code;
-	for (int code = 0; code < CS_P_MAX && n < max; code++) {
-		if (!(ac->problems & (1u << code)) || (have & (1u << code)))
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].code = (enum cs_problem)code;
-		out[n].severity = problem_default_severity((enum cs_problem)code);
-		out[n].cert_index = -1;
-		snprintf(out[n].message, sizeof(out[n].message),
-			 "Found on earlier handshakes of this chain; no longer at its last handshake.");
-		snprintf(out[n].fix, sizeof(out[n].fix), "See the verdict of the last handshake.");
-		n++;
-	}
-	return n;
+static const char *unknown_reason_name(const struct agg_chain *ac)
+{
+	static const char *const names[DIAG_UNK_MAX] = {
+		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+	};
+	unsigned r = ac->verdict ? ac->verdict->unknown_reason : DIAG_UNK_NONE;
+
+	return r < DIAG_UNK_MAX ? names[r] : names[0];
 }
 
 static void json_chain(struct jw *w, struct engine *e, const struct agg_server *s,
@@ -433,20 +494,23 @@ static void json_chain(struct jw *w, struct engine *e, const struct agg_server *
 {
 	char hex[2 * CS_SHA256_LEN + 1];
 	const struct engine_input *in = engine_input(e, ac->first_input);
-	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
-	size_t np = chain_problems(e, s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
+	size_t np = chain_problems(s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+	const char *st = chain_status(ac);
 
 	jw_open(w, NULL, '{');
 	hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 	jw_str(w, "sha256", hex);
 	jw_u64(w, "handshakes", ac->handshakes);
 	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
-	jw_str(w, "status", ac->broken_handshakes ? "broken" : "ok");
+	jw_u64(w, "unjudged_handshakes", ac->unjudged_handshakes);
+	jw_str(w, "status", st);
+	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : unknown_reason_name(ac));
 	if (w->state)
 		jw_time(w, "last_seen", ac->last_ts);
 	jw_open(w, "problems", '[');
 	for (size_t i = 0; i < np; i++)
-		json_problem(w, &probs[i], NULL);
+		json_problem(w, e, s, ac, &probs[i], false);
 	jw_close(w, ']');
 	jw_open(w, "first_seen", '{');
 	jw_str(w, "input", in->name);
@@ -458,7 +522,7 @@ static void json_chain(struct jw *w, struct engine *e, const struct agg_server *
 	jw_close(w, '}');
 	jw_open(w, "certs", '[');
 	for (size_t i = 0; i < ac->chain->n_certs; i++)
-		json_cert(w, &ac->chain->certs[i]);
+		json_cert(w, ac->chain->certs[i]);
 	jw_close(w, ']');
 	jw_close(w, '}');
 }
@@ -474,7 +538,8 @@ static const char *sni_status(const struct agg_server *s)
 
 static const char *server_status(const struct agg_server *s)
 {
-	return s->broken_handshakes ? "broken" : s->handshakes ? "ok" : "unknown";
+	return s->broken_handshakes ? "broken"
+	       : s->handshakes > s->unjudged_handshakes ? "ok" : "unknown";
 }
 
 static void json_rejections(struct jw *w, const struct agg_server *s)
@@ -505,16 +570,14 @@ static void json_rejections(struct jw *w, const struct agg_server *s)
 
 static void json_server_problems(struct jw *w, struct engine *e, const struct agg_server *s)
 {
-	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
-	char hex[2 * CS_SHA256_LEN + 1];
+	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
 
 	jw_open(w, "problems", '[');
 	for (uint32_t k = 0; k < s->nchains; k++) {
-		size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+		size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
 
-		hex_lower(s->chains[k].chain->sha256, CS_SHA256_LEN, hex);
 		for (size_t i = 0; i < np; i++)
-			json_problem(w, &probs[i], hex);
+			json_problem(w, e, s, &s->chains[k], &probs[i], true);
 	}
 	jw_close(w, ']');
 }
@@ -547,6 +610,7 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_u64(w, "tls_handshakes", s->tls_handshakes);
 	jw_u64(w, "handshakes", s->handshakes);
 	jw_u64(w, "broken_handshakes", s->broken_handshakes);
+	jw_u64(w, "unjudged_handshakes", s->unjudged_handshakes);
 	jw_u64(w, "clients", clientset_count(&s->clients));
 	jw_u64(w, "clients_total", clientset_count(&s->clients_total));
 	json_sketch(w, "clients_sketch", &s->clients);
@@ -785,14 +849,15 @@ static void text_header(FILE *out, struct engine *e)
 	}
 }
 
-static void text_cert(FILE *out, size_t i, const struct cs_cert_info *ci)
+static void text_cert(FILE *out, size_t i, struct cs_cert *cert)
 {
+	const struct cs_cert_facts *ci = cert_facts(cert);
 	char hex[2 * CS_SHA256_LEN + 1], nb[64], na[64];
 
-	hex_lower(ci->sha256, CS_SHA256_LEN, hex);
+	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
 	fprintf(out, "      [%zu] ", i);
 	if (!ci->parsed) {
-		fprintf(out, "(unparseable certificate, %zu bytes) sha256 %.16s\n", ci->der_len, hex);
+		fprintf(out, "(unparseable certificate, %zu bytes) sha256 %.16s\n", cert->der_len, hex);
 		return;
 	}
 	esc_term(out, ci->subject, strlen(ci->subject));
@@ -803,17 +868,22 @@ static void text_cert(FILE *out, size_t i, const struct cs_cert_info *ci)
 	fprintf(out, "\n          valid %s .. %s  sha256 %.16s\n", nb, na, hex);
 }
 
-static void text_problem(FILE *out, const struct diag_problem *p, const char *red,
+static void text_problem(FILE *out, struct engine *e, const struct agg_server *s,
+			 const struct agg_chain *ac, const struct rproblem *rp, const char *red,
 			 const char *yellow, const char *reset)
 {
+	const struct diag_problem *p = &rp->p;
+	char msg[1024], fix[2048];
+
+	words(e, s, ac, rp, msg, sizeof(msg), fix, sizeof(fix));
 	fprintf(out, "    %s%-7s%s %s", p->severity == CS_SEV_ERROR ? red : yellow,
 		severity_name(p->severity), reset, problem_name(p->code));
 	if (p->cert_index >= 0)
 		fprintf(out, " (certificate #%d)", p->cert_index);
 	fputs("\n      ", out);
-	esc_term(out, p->message, strlen(p->message));
+	esc_term(out, msg, strlen(msg));
 	fputs("\n      fix: ", out);
-	esc_term(out, p->fix, strlen(p->fix));
+	esc_term(out, fix, strlen(fix));
 	fprintf(out, "\n      see docs/problems.md#%s\n", problem_name(p->code));
 }
 
@@ -841,7 +911,7 @@ static void text_server(FILE *out, struct engine *e, const struct agg_server *s,
 	const char *red = color ? "\033[31m" : "", *yellow = color ? "\033[33m" : "";
 	const char *green = color ? "\033[32m" : "";
 	const char *st = server_status(s);
-	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
 	char ip[64], hex[2 * CS_SHA256_LEN + 1];
 
 	cs_addr_str(&s->ip, ip, sizeof(ip));
@@ -858,16 +928,16 @@ static void text_server(FILE *out, struct engine *e, const struct agg_server *s,
 	text_rejections(out, s);
 	for (uint32_t k = 0; k < s->nchains; k++) {
 		const struct agg_chain *ac = &s->chains[k];
-		size_t np = chain_problems(e, s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+		size_t np = chain_problems(s, ac, probs, CS_DIAG_MAX_PROBLEMS);
 
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 		fprintf(out, "  chain %.16s  %zu cert%s  %" PRIu64 " handshake%s, %" PRIu64 " broken\n",
 			hex, ac->chain->n_certs, ac->chain->n_certs == 1 ? "" : "s", ac->handshakes,
 			ac->handshakes == 1 ? "" : "s", ac->broken_handshakes);
 		for (size_t c = 0; c < ac->chain->n_certs; c++)
-			text_cert(out, c, &ac->chain->certs[c]);
+			text_cert(out, c, ac->chain->certs[c]);
 		for (size_t i = 0; i < np; i++)
-			text_problem(out, &probs[i], red, yellow, reset);
+			text_problem(out, e, s, ac, &probs[i], red, yellow, reset);
 	}
 }
 
@@ -920,35 +990,37 @@ static void put_cell(FILE *out, const char *s, size_t width, bool right)
 
 static void server_label(const struct agg_server *s, char *buf, size_t len)
 {
-	char ip[64];
-
-	cs_addr_str(&s->ip, ip, sizeof(ip));
-	snprintf(buf, len, s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
+	cs_endpoint_str(&s->ip, s->port, buf, len);
 }
 
-/* The most important problem: the first error, else the first warning. */
-static bool main_problem(struct engine *e, const struct agg_server *s, struct diag_problem *out)
+/* The most important problem: the first error, else the first warning;
+ * *where is the chain it belongs to. */
+static bool main_problem(const struct agg_server *s, struct rproblem *out,
+			 const struct agg_chain **where)
 {
-	struct diag_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
 	bool found = false;
 
 	for (uint32_t k = 0; k < s->nchains; k++) {
-		size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+		size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
 
 		for (size_t i = 0; i < np; i++)
-			if (!found || (probs[i].severity == CS_SEV_ERROR && out->severity != CS_SEV_ERROR)) {
+			if (!found || (probs[i].p.severity == CS_SEV_ERROR &&
+				       out->p.severity != CS_SEV_ERROR)) {
 				*out = probs[i];
+				*where = &s->chains[k];
 				found = true;
 			}
 	}
 	return found;
 }
 
-static void text_row(FILE *out, struct engine *e, size_t rank, const struct agg_server *s,
+static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 		     const struct report_opts *ro)
 {
 	char server[64], sni[96], bt[40], clients[24], when[64], problem[32] = "-";
-	struct diag_problem p;
+	struct rproblem p;
+	const struct agg_chain *where;
 	uint32_t broken_chains = 0;
 
 	server_label(s, server, sizeof(server));
@@ -960,8 +1032,8 @@ static void text_row(FILE *out, struct engine *e, size_t rank, const struct agg_
 		snprintf(sni, sizeof(sni), "-");
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
 	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
-	if (main_problem(e, s, &p))
-		snprintf(problem, sizeof(problem), "%s", problem_name(p.code));
+	if (main_problem(s, &p, &where))
+		snprintf(problem, sizeof(problem), "%s", problem_name(p.p.code));
 	else if (!s->handshakes)
 		snprintf(problem, sizeof(problem), "(no chain visible)");
 	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
@@ -1034,12 +1106,13 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 		fmt_count(n, n1, sizeof(n1)), fmt_count(servers_broken(e), n2, sizeof(n2)),
 		fmt_count(t->broken_handshakes, n3, sizeof(n3)), fmt_count(broken_clients, n4, sizeof(n4)),
 		fmt_count(t->client_rejections, n5, sizeof(n5)));
-	if (engine_diag(e)) {
-		const struct cs_trust *tr = diag_trust(engine_diag(e));
+	if (engine_judge(e)) {
+		struct judge_store st[64];
+		size_t ns = judge_stores(engine_judge(e), st, CS_ARRAY_LEN(st));
 		char raw[1200], line[400];
 
-		snprintf(raw, sizeof(raw), "Trust store: %zu anchors (sha256 %.16s), %s", trust_count(tr),
-			 trust_digest(tr), trust_name(tr));
+		snprintf(raw, sizeof(raw), "Trust store: %zu anchors (sha256 %.16s), %s",
+			 st[ns - 1].anchors, st[ns - 1].sha256, st[ns - 1].name);
 		cell(line, sizeof(line), raw, strlen(raw), 100);
 		fprintf(out, "%s\n", line);
 	}
@@ -1052,26 +1125,28 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 			"CLIENTS", "PROBLEM", "LAST SEEN");
 		for (size_t i = 0; i < n && rank < listed; i++)
 			if (servers[i]->broken_handshakes || o.all)
-				text_row(out, e, ++rank, servers[i], &o);
+				text_row(out, ++rank, servers[i], &o);
 		fputs("\nFixes\n", out);
 		rank = 0;
 		for (size_t i = 0; i < n && rank < listed; i++) {
-			struct diag_problem p;
-			char who[300], msg[3200];
+			struct rproblem p;
+			const struct agg_chain *where;
+			char who[300], msg[3200], text[1024], fix[2048];
 
 			if (!(servers[i]->broken_handshakes || o.all))
 				continue;
 			rank++;
-			if (!servers[i]->broken_handshakes || !main_problem(e, servers[i], &p))
+			if (!servers[i]->broken_handshakes || !main_problem(servers[i], &p, &where))
 				continue;
+			words(e, servers[i], where, &p, text, sizeof(text), fix, sizeof(fix));
 			if (servers[i]->has_sni)
 				snprintf(who, sizeof(who), "%.*s", (int)servers[i]->sni_len, servers[i]->sni);
 			else
 				server_label(servers[i], who, sizeof(who));
 			if (strlen(who) > 60) /* wrapped() breaks at spaces only */
 				memcpy(who + 57, "...", 4);
-			snprintf(msg, sizeof(msg), "%s: %s %s (docs/problems.md#%s)", who, p.message, p.fix,
-				 problem_name(p.code));
+			snprintf(msg, sizeof(msg), "%s: %s %s (docs/problems.md#%s)", who, text, fix,
+				 problem_name(p.p.code));
 			fprintf(out, "%3zu  ", rank);
 			wrapped(out, msg, 5);
 		}
@@ -1107,19 +1182,20 @@ void report_csv(FILE *out, struct engine *e)
 	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", out);
 	for (size_t i = 0; i < n; i++) {
 		const struct agg_server *s = servers[i];
-		struct diag_problem probs[CS_DIAG_MAX_PROBLEMS], main_p;
-		char ip[64], codes[1024] = "", t[64];
+		struct rproblem probs[CS_DIAG_MAX_PROBLEMS], main_p;
+		const struct agg_chain *where;
+		char ip[64], codes[1024] = "", t[64], msg[1024], fix[2048] = "";
 		uint64_t rejections = 0;
 
 		for (uint32_t k = 0; k < s->nchains; k++) {
-			size_t np = chain_problems(e, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+			size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
 
 			for (size_t j = 0; j < np; j++)
-				if (!strstr(codes, problem_name(probs[j].code))) {
+				if (!strstr(codes, problem_name(probs[j].p.code))) {
 					size_t o = strlen(codes);
 
 					snprintf(codes + o, sizeof(codes) - o, "%s%s", o ? " " : "",
-						 problem_name(probs[j].code));
+						 problem_name(probs[j].p.code));
 				}
 		}
 		for (uint32_t k = 0; k < s->nrejections; k++)
@@ -1145,6 +1221,8 @@ void report_csv(FILE *out, struct engine *e)
 		csv_str(out, t, false);
 		fmt_time_ns(s->last_seen, t, sizeof(t));
 		csv_str(out, t, false);
-		csv_str(out, s->broken_handshakes && main_problem(e, s, &main_p) ? main_p.fix : "", true);
+		if (s->broken_handshakes && main_problem(s, &main_p, &where))
+			words(e, s, where, &main_p, msg, sizeof(msg), fix, sizeof(fix));
+		csv_str(out, fix, true);
 	}
 }

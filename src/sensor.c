@@ -5,7 +5,9 @@
  * broken and which were fixed).
  */
 #include "cs_sensor.h"
-#include "cs_flow.h" /* cs_hash */
+#include "cs_atomicfile.h"
+#include "cs_hash.h"
+#include "cs_timefmt.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_TRACKED_BROKEN 65536u /* servers remembered as broken between reports */
@@ -32,33 +33,7 @@ struct sensor {
 	uint64_t written;
 };
 
-static const uint8_t key_seed[16] = "chainsniff-key-1";
-
-bool parse_duration(const char *s, int64_t *seconds)
-{
-	char *end;
-	long long v;
-	int64_t unit = 1;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return false;
-	if (*end == 'm')
-		unit = 60;
-	else if (*end == 'h')
-		unit = 3600;
-	else if (*end == 'd')
-		unit = 86400;
-	else if (*end != 's' && *end != '\0')
-		return false;
-	if (*end && end[1])
-		return false;
-	if (v > INT64_MAX / unit / CS_NS_PER_SEC)
-		return false;
-	*seconds = v * unit;
-	return true;
-}
+static const uint8_t key_seed[CS_HASH_KEY_LEN] = "chainsniff-key-1";
 
 struct sensor *sensor_new(const struct sensor_opts *o, struct engine *e, char *err, size_t errlen)
 {
@@ -172,49 +147,22 @@ static void changes(struct sensor *s, struct report_window *w, const struct agg_
 	w->fixed = *pfx = fx;
 }
 
-/* ---- atomic files ------------------------------------------------------------------ */
-
-typedef void (*writer_fn)(FILE *f, void *ctx);
-
-static enum cs_status write_atomic(struct sensor *s, const char *name, writer_fn fn, void *ctx)
-{
-	char tmp[320];
-	FILE *f;
-	int fd, ok;
-
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return CS_IO;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return CS_IO;
-	}
-	fn(f, ctx);
-	ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-		unlinkat(s->dirfd, tmp, 0);
-		return CS_IO;
-	}
-	fsync(s->dirfd);
-	return CS_OK;
-}
+/* ---- report files (written with atomic_write, mode 0644) ------------------------------- */
 
 struct write_ctx {
 	struct sensor *s;
 	struct report_window *w;
 };
 
-static void write_json(FILE *f, void *ctx)
+static bool write_json(FILE *f, void *ctx)
 {
 	struct write_ctx *c = ctx;
 
 	report_json_window(f, c->s->e, c->w);
+	return true;
 }
 
-static void write_text(FILE *f, void *ctx)
+static bool write_text(FILE *f, void *ctx)
 {
 	struct write_ctx *c = ctx;
 	struct report_opts ro = *c->s->o.text;
@@ -226,6 +174,7 @@ static void write_text(FILE *f, void *ctx)
 	fprintf(f, "Window %s → %s (%s): %zu server(s) became broken, %zu fixed\n", a, b,
 		c->w->kind, c->w->n_broken, c->w->n_fixed);
 	report_text(f, c->s->e, &ro);
+	return true;
 }
 
 /* One of this sensor's reports ("chainsniff-<sensor>-<time><ext>"). */
@@ -284,17 +233,15 @@ static void prune(struct sensor *s, const char *ext)
 
 static void file_name(struct sensor *s, int64_t end, const char *ext, char *buf, size_t len)
 {
-	char stamp[32], name[64];
+	char stamp[CS_TIME_STRLEN], name[64];
 	const char *sn = engine_sensor(s->e);
-	time_t t = (time_t)(end / CS_NS_PER_SEC);
-	struct tm tm;
 	size_t k = 0;
 
 	/* the sensor name goes into a file name: keep it tame */
 	for (size_t i = 0; sn[i] && k + 1 < sizeof(name); i++)
 		name[k++] = (char)(isalnum((unsigned char)sn[i]) || strchr("-_.", sn[i]) ? sn[i] : '_');
 	name[k] = '\0';
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&t, &tm));
+	fmt_time_stamp(end / CS_NS_PER_SEC, stamp, sizeof(stamp));
 	snprintf(buf, len, "chainsniff-%s-%s%s", name, stamp, ext);
 }
 
@@ -314,10 +261,10 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 	changes(s, &w, &nb, &fx);
 	if (s->dirfd >= 0) {
 		file_name(s, now, ".json", name, sizeof(name));
-		st = write_atomic(s, name, write_json, &c);
+		st = atomic_write(s->dirfd, name, 0644, write_json, &c, NULL, 0);
 		file_name(s, now, ".txt", name, sizeof(name));
 		if (st == CS_OK)
-			st = write_atomic(s, name, write_text, &c);
+			st = atomic_write(s->dirfd, name, 0644, write_text, &c, NULL, 0);
 		prune(s, ".json");
 		prune(s, ".txt");
 	}

@@ -18,11 +18,14 @@
  * NUL allowed inside strings, since esc_json writes an SNI's NUL as \u0000.
  */
 #include "cs_state.h"
-#include "cs_diag.h"
+#include "cs_addr.h"
+#include "cs_atomicfile.h"
+#include "cs_codec.h"
+#include "cs_judge.h"
 #include "cs_problems.h"
 #include "cs_report.h"
+#include "cs_timefmt.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,234 +33,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- saving -------------------------------------------------------------------- */
 
-static void dir_of(const char *path, char *dir, size_t len)
+static bool fill_state(FILE *f, void *e)
 {
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, len, ".");
-	else if (slash == path)
-		snprintf(dir, len, "/");
-	else
-		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	report_json_state(f, e);
+	return true;
 }
 
-/* PATH.tmp beside PATH, then fsync, rename(2) and fsync of the directory:
- * after a crash at any point PATH is the old file or the new one. */
+/* Mode 0600: the client hashes are personal data (cs_state.h). */
 enum cs_status state_save(struct engine *e, const char *path, char *err, size_t errlen)
 {
-	size_t n = strlen(path);
-	char *tmp = malloc(n + 5), *dir = malloc(n + 2);
-	FILE *f = NULL;
-	int fd = -1, dfd, saved = 0;
-	bool ok = false;
-
-	if (!tmp || !dir) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	snprintf(tmp, n + 5, "%s.tmp", path);
-	dir_of(path, dir, n + 2);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0 || !(f = fdopen(fd, "w"))) {
-		saved = errno;
-		goto out;
-	}
-	fd = -1; /* f owns it now */
-	report_json_state(f, e);
-	ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-	saved = errno;
-	ok = fclose(f) == 0 && ok;
-	f = NULL;
-	if (ok && rename(tmp, path) != 0) {
-		saved = errno;
-		ok = false;
-	}
-	if (ok && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd); /* some file systems refuse; the rename is done either way */
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (!ok && tmp) {
-		unlink(tmp);
-		if (saved)
-			snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
-		else if (dir)
-			snprintf(err, errlen, "%s: write failed", tmp);
-	}
-	free(tmp);
-	free(dir);
-	return ok ? CS_OK : CS_IO;
+	return atomic_write(AT_FDCWD, path, 0600, fill_state, e, err, errlen);
 }
 
-/* ---- small strict parsers ------------------------------------------------------ */
-
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* RFC 4648 4, canonical form only (3.5: pad bits zero). */
-bool state_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
-{
-	size_t o = 0;
-
-	*outlen = 0;
-	if (n % 4)
-		return false;
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t w = 0;
-		size_t pad = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			int v;
-
-			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
-				pad++;
-				w <<= 6;
-				continue;
-			}
-			v = b64_val((unsigned char)s[i + k]);
-			if (v < 0 || pad)
-				return false;
-			w = w << 6 | (uint32_t)v;
-		}
-		if ((pad == 2 && (w & 0xffff)) || (pad == 1 && (w & 0xff)) || o + 3 - pad > cap)
-			return false;
-		out[o++] = (uint8_t)(w >> 16);
-		if (pad < 2)
-			out[o++] = (uint8_t)(w >> 8);
-		if (pad < 1)
-			out[o++] = (uint8_t)w;
-	}
-	*outlen = o;
-	return true;
-}
-
-char *state_b64_encode(const uint8_t *p, size_t n)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *s, *o;
-
-	if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	s = o = malloc((n + 2) / 3 * 4 + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		*o++ = t[v >> 18 & 63];
-		*o++ = t[v >> 12 & 63];
-		*o++ = i + 1 < n ? t[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? t[v & 63] : '=';
-	}
-	*o = '\0';
-	return s;
-}
-
-static bool dec(const char *s, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* fmt_time_ns's output: "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", nothing else. */
-bool state_parse_time(const char *s, size_t n, int64_t *ns)
-{
-	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, mo, d, h, mi, sec, us;
-	int64_t secs, out;
-	bool leap;
-
-	if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !dec(s, 4, &y) ||
-	    !dec(s + 5, 2, &mo) || !dec(s + 8, 2, &d) || !dec(s + 11, 2, &h) ||
-	    !dec(s + 14, 2, &mi) || !dec(s + 17, 2, &sec) || !dec(s + 20, 6, &us))
-		return false;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return false;
-	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	if (__builtin_mul_overflow(secs, CS_NS_PER_SEC, &out) ||
-	    __builtin_add_overflow(out, (int64_t)us * 1000, &out))
-		return false;
-	*ns = out;
-	return true;
-}
-
-bool state_parse_addr(const char *s, struct cs_addr *a)
-{
-	uint8_t b[16];
-
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, b) == 1) {
-		a->family = 4;
-		a->a[10] = a->a[11] = 0xff; /* ::ffff:a.b.c.d, as the decoder keeps it */
-		memcpy(a->a + 12, b, 4);
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, b) == 1) {
-		a->family = 6;
-		memcpy(a->a, b, 16);
-		return true;
-	}
-	return false;
-}
-
-static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t len)
-{
-	if (n != 2 * len)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
-
-		if (v == 16)
-			return false;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return true;
-}
+/* ---- reading the file ------------------------------------------------------------ */
 
 /* Messages quote bytes of the file: keep them one printable line. */
 static void tame(char *s)
@@ -266,8 +57,6 @@ static void tame(char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
 }
-
-/* ---- reading the file ------------------------------------------------------------ */
 
 json_t *state_read_json(const char *path, bool *missing, char *err, size_t errlen)
 {
@@ -465,7 +254,7 @@ static bool get_time(struct ld *l, const char *where, const json_t *o, const cha
 		return false;
 	if (!s)
 		return true;
-	if (!state_parse_time(s, n, ns))
+	if (!parse_time_ns(s, n, ns))
 		return bad(l, where, key, "not a time like 2014-11-26T22:08:23.101516Z");
 	*have = true;
 	return true;
@@ -479,7 +268,7 @@ static bool get_sha256(struct ld *l, const char *where, const json_t *o, const c
 
 	if (!get_str(l, where, o, key, 2 * CS_SHA256_LEN, false, &s, &n))
 		return false;
-	if (!hex_bytes(s, n, out, CS_SHA256_LEN))
+	if (!hex_parse_lower(s, n, out, CS_SHA256_LEN))
 		return bad(l, where, key, "not 64 lowercase hex digits");
 	return true;
 }
@@ -522,7 +311,7 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 			uint64_t v = 0;
 
 			if (!json_is_string(h) ||
-			    !hex_bytes(json_string_value(h), json_string_length(h), b, 8))
+			    !hex_parse_lower(json_string_value(h), json_string_length(h), b, 8))
 				return bad(l, w, "exact", "[%zu] is not 16 lowercase hex digits", i);
 			for (int k = 0; k < 8; k++)
 				v = v << 8 | b[k];
@@ -536,7 +325,7 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 		return bad(l, w, "hll_p", "%" PRIu64 ": this chainsniff uses %d", p, CS_HLL_P);
 	if (!get_str(l, w, sk, "registers", (CS_HLL_REGISTERS + 2) / 3 * 4, false, &s, &n))
 		return false;
-	if (!state_b64_decode(s, n, regs, sizeof(regs), &got) || got != sizeof(regs))
+	if (!b64_decode(s, n, regs, sizeof(regs), &got) || got != sizeof(regs))
 		return bad(l, w, "registers", "not base64 of %u bytes", CS_HLL_REGISTERS);
 	for (size_t i = 0; i < sizeof(regs); i++)
 		if (regs[i] > 64 - CS_HLL_P + 1) /* the largest rank a 64-bit hash gives */
@@ -648,7 +437,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		size_t got;
 
 		path_at(w, sizeof(w), where, "certs", (long)i);
-		if (!state_b64_decode(json_string_value(der), json_string_length(der), buf + used,
+		if (!b64_decode(json_string_value(der), json_string_length(der), buf + used,
 				      total - used, &got) || got == 0) {
 			bad(l, w, "der", "not base64 of a certificate");
 			goto out;
@@ -671,7 +460,7 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (memcmp((*c)->certs[i].sha256, want[i], CS_SHA256_LEN) != 0) {
+		if (memcmp((*c)->certs[i]->sha256, want[i], CS_SHA256_LEN) != 0) {
 			path_at(w, sizeof(w), where, "certs", (long)i);
 			bad(l, w, "sha256", "does not match its DER");
 			goto out;
@@ -746,12 +535,19 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		return false;
 	ac->problems |= bits;
 	s->problems |= bits;
-	if (engine_diag(l->e)) { /* its CA certificates explain other servers' gaps again */
-		char ip[64], label[96];
+	if (engine_judge(l->e)) { /* its problems again; its CA certificates explain others' gaps */
+		char label[CS_ENDPOINT_STRLEN];
+		struct judge_result r;
+		int64_t when;
 
-		cs_addr_str(&s->ip, ip, sizeof(ip));
-		snprintf(label, sizeof(label), s->ip.family == 6 ? "[%s]:%u" : "%s:%u", ip, s->port);
-		diag_note_chain(engine_diag(l->e), c, label);
+		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
+		if (!engine_at(l->e, &when))
+			when = ac->last_ts / CS_NS_PER_SEC;
+		if (judge_lookup(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
+				 label, when, &r)) {
+			ac->verdict = r.v;
+			ac->hostname_mismatch = !r.hostname_ok;
+		}
 	}
 	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, c, ch))
 		return nomem(l);
@@ -904,7 +700,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 			  (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS, &bits) ||
 	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
 		return false;
-	if (!state_parse_addr(ip_s, &ip))
+	if (!cs_addr_parse(ip_s, &ip))
 		return bad(l, where, "server_ip", "not an IP address");
 	if (tls == 0)
 		return bad(l, where, "tls_handshakes", "0: a server is listed once it was seen");
@@ -916,7 +712,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 		/* the SNI's bytes exactly, where they are not UTF-8 ("sni" shows
 		 * each invalid byte as a character, esc_json's \u00XX) */
 		if (!sni || !json_is_string(raw) ||
-		    !state_b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
+		    !b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
 				      sizeof(sni_raw), &sni_len) || sni_len == 0)
 			return bad(l, where, "sni_b64", "not base64 of at most %d bytes beside an sni",
 				   CS_MAX_SNI);

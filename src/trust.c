@@ -5,6 +5,8 @@
  * not a certificate is skipped; duplicate anchors count once.
  */
 #include "cs_trust.h"
+#include "cs_certcache.h"
+#include "cs_codec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,13 +21,14 @@
 #include <openssl/x509v3.h>
 
 struct anchor {
-	X509 *cert;
-	uint8_t sha256[32];
+	struct cs_x509 id;     /* id.x owned */
+	unsigned long name_hash; /* of the subject, as OpenSSL's hashed directories */
 };
 
 struct cs_trust {
-	struct anchor *a;
+	struct anchor *a;      /* sorted by SHA-256 once loaded */
 	size_t n;
+	uint32_t *by_name;     /* anchor indexes sorted by name_hash */
 	char name[1024];
 	char digest[65];
 };
@@ -37,27 +40,29 @@ static void name_append(struct cs_trust *t, const char *what, const char *path)
 	snprintf(t->name + len, sizeof(t->name) - len, "%s%s%s", len ? "; " : "", what, path);
 }
 
-static bool cert_sha256(X509 *x, uint8_t out[32])
-{
-	unsigned int n = 0;
-
-	return X509_digest(x, EVP_sha256(), out, &n) == 1 && n == 32;
-}
-
 static bool have_anchor(const struct cs_trust *t, const uint8_t sha[32])
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->a[i].sha256, sha, 32) == 0)
+		if (memcmp(t->a[i].id.sha256, sha, 32) == 0)
 			return true;
 	return false;
+}
+
+static unsigned long subject_hash(X509 *x)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, &ok);
+
+	ERR_clear_error();
+	return ok ? h : 0;
 }
 
 /* Takes ownership of x. */
 static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 {
-	uint8_t sha[32];
+	struct cs_x509 id;
 
-	if (!cert_sha256(x, sha) || have_anchor(t, sha)) {
+	if (!x509_identify(x, &id) || have_anchor(t, id.sha256)) {
 		X509_free(x);
 		return CS_OK;
 	}
@@ -74,8 +79,8 @@ static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 		}
 		t->a = na;
 	}
-	t->a[t->n].cert = x;
-	memcpy(t->a[t->n].sha256, sha, 32);
+	t->a[t->n].id = id;
+	t->a[t->n].name_hash = subject_hash(x);
 	t->n++;
 	return CS_OK;
 }
@@ -205,7 +210,31 @@ static enum cs_status load_system(struct cs_trust *t, char *err, size_t errlen)
 
 static int anchor_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct anchor *)x)->sha256, ((const struct anchor *)y)->sha256, 32);
+	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, 32);
+}
+
+static const struct cs_trust *sort_trust; /* qsort has no context argument */
+
+static int by_name_cmp(const void *x, const void *y)
+{
+	unsigned long a = sort_trust->a[*(const uint32_t *)x].name_hash;
+	unsigned long b = sort_trust->a[*(const uint32_t *)y].name_hash;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The index of anchors by subject name hash, for issuer lookups. */
+static bool index_names(struct cs_trust *t)
+{
+	t->by_name = malloc((t->n ? t->n : 1) * sizeof(*t->by_name));
+	if (!t->by_name)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		t->by_name[i] = (uint32_t)i;
+	sort_trust = t;
+	qsort(t->by_name, t->n, sizeof(*t->by_name), by_name_cmp);
+	sort_trust = NULL;
+	return true;
 }
 
 static void compute_digest(struct cs_trust *t)
@@ -221,10 +250,9 @@ static void compute_digest(struct cs_trust *t)
 		return;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		EVP_DigestUpdate(ctx, t->a[i].sha256, 32);
+		EVP_DigestUpdate(ctx, t->a[i].id.sha256, 32);
 	if (EVP_DigestFinal_ex(ctx, d, &n) == 1)
-		for (unsigned i = 0; i < 32; i++)
-			snprintf(t->digest + 2 * i, 3, "%02x", d[i]);
+		hex_lower(d, 32, t->digest);
 	EVP_MD_CTX_free(ctx);
 }
 
@@ -268,6 +296,10 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 		return st;
 	}
 	compute_digest(t);
+	if (!index_names(t)) {
+		trust_free(t);
+		return CS_NOMEM;
+	}
 	*out = t;
 	return CS_OK;
 }
@@ -277,8 +309,9 @@ void trust_free(struct cs_trust *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		X509_free(t->a[i].cert);
+		X509_free(t->a[i].id.x);
 	free(t->a);
+	free(t->by_name);
 	free(t);
 }
 
@@ -297,26 +330,49 @@ size_t trust_count(const struct cs_trust *t)
 	return t->n;
 }
 
-bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[32])
 {
 	struct anchor key;
+	const struct anchor *a;
 
 	if (t->n == 0)
-		return false;
-	memcpy(key.sha256, sha256, 32);
-	return bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp) != NULL;
+		return NULL;
+	memcpy(key.id.sha256, sha256, 32);
+	a = bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp);
+	return a ? &a->id : NULL;
 }
 
-size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, X509 **out, size_t max)
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
 {
-	size_t n = 0;
+	return trust_anchor_by_der(t, sha256) != NULL;
+}
 
-	for (size_t i = 0; i < t->n && n < max; i++) {
-		int r = X509_check_issued(t->a[i].cert, cert);
+size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, const struct cs_x509 **out,
+			size_t max)
+{
+	int ok = 0;
+	unsigned long h = X509_NAME_hash_ex(X509_get_issuer_name(cert), NULL, NULL, &ok);
+	size_t lo = 0, hi = t->n, n = 0;
+
+	ERR_clear_error();
+	if (!ok)
+		return 0;
+	while (lo < hi) { /* the first anchor whose subject hashes to h */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->a[t->by_name[mid]].name_hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < t->n && n < max && t->a[t->by_name[i]].name_hash == h; i++) {
+		const struct anchor *a = &t->a[t->by_name[i]];
+		int r = X509_check_issued(a->id.x, cert);
 
 		/* an anchor is trusted as it is: its key usage is not checked */
 		if (r == X509_V_OK || r == X509_V_ERR_KEYUSAGE_NO_CERTSIGN)
-			out[n++] = t->a[i].cert;
+			out[n++] = &a->id;
 	}
+	ERR_clear_error();
 	return n;
 }

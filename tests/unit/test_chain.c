@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "cs_chain.h"
+#include "cs_codec.h"
 
 #define FIXTURES "tests/fixtures/chain/"
 #define LEAF_LEN 458u  /* wc -c leaf.der */
@@ -133,18 +134,6 @@ static const struct cs_chain *intern_one(struct cs_chain_store *st, const char *
 	assert_non_null(c);
 	assert_int_equal(c->n_certs, 1);
 	return c;
-}
-
-static void test_hex_lower(void **state)
-{
-	(void)state;
-	static const uint8_t b[] = {0x00, 0x9f, 0xa0, 0xff};
-	char out[9];
-
-	hex_lower(b, sizeof b, out);
-	assert_string_equal(out, "009fa0ff");
-	hex_lower(b, 0, out);
-	assert_string_equal(out, "");
 }
 
 static void test_free_null(void **state)
@@ -641,7 +630,6 @@ static void test_pem_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hex_lower),
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_intern_twice),
 		cmocka_unit_test(test_order_matters),

@@ -45,6 +45,7 @@
 #include <openssl/x509v3.h>
 
 #include "cs_chain.h"
+#include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
 #include "cs_trust.h"

@@ -3,8 +3,8 @@
  * IPv4 and IPv6 keys, many flows that differ only in ports, eviction when
  * full (quiet before active, LRU within a list, counted, callback told
  * "capped"), idle expiry by capture time, flush, the pooled and capped TLS
- * objects, the SipHash-1-3 keyed hash, and a seeded random run checked
- * against a model of the two LRU lists.
+ * objects, and a seeded random run checked against a model of the two
+ * LRU lists.  (The keyed hash is tested in test_hash.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -489,44 +489,6 @@ static void test_tls_pool_is_capped_at_max_flows_and_reuses_objects(void **state
 	flow_table_free(ft); /* frees the pooled objects (valgrind: no leak) */
 }
 
-/* ---- hash ---------------------------------------------------------------------- */
-
-static void test_cs_hash_is_siphash13_and_depends_on_key(void **state)
-{
-	(void)state;
-	/* SipHash-1-3, key 00..0f, message 00 01 02 ...: computed with an
-	 * independent implementation checked against the SipHash-2-4
-	 * reference vectors (the empty-message value is also the first entry
-	 * of Rust's SipHasher13 test table). */
-	static const struct {
-		size_t n;
-		uint64_t h;
-	} ref[] = {
-		{0, 0xabac0158050fc4dcULL},  {1, 0xc9f49bf37d57ca93ULL},
-		{7, 0xd3927d989bb11140ULL},  {8, 0x369095118d299a8eULL},
-		{15, 0xd320d86d2a519956ULL}, {36, 0x2cf508d3ada26206ULL},
-		{63, 0x9d199062b7bbb3a8ULL},
-	};
-	uint8_t key[16], key2[16], msg[64];
-
-	for (int i = 0; i < 16; i++)
-		key[i] = (uint8_t)i;
-	for (int i = 0; i < 64; i++)
-		msg[i] = (uint8_t)i;
-	memcpy(key2, key, 16);
-	key2[15] ^= 0x80;
-	for (size_t i = 0; i < CS_ARRAY_LEN(ref); i++) {
-		uint64_t h = cs_hash(msg, ref[i].n, key);
-
-		assert_int_equal(h, ref[i].h);
-		assert_int_equal(cs_hash(msg, ref[i].n, key), h); /* stable */
-		assert_int_not_equal(cs_hash(msg, ref[i].n, key2), h); /* keyed */
-	}
-	/* one flipped input bit changes the value */
-	msg[35] ^= 1;
-	assert_int_not_equal(cs_hash(msg, 36, key), ref[5].h);
-}
-
 /* ---- random run against a model ---------------------------------------------- */
 
 /*
@@ -705,7 +667,6 @@ int main(void)
 		cmocka_unit_test(test_expire_removes_at_most_max_flows),
 		cmocka_unit_test(test_flush_calls_the_callback_for_every_flow),
 		cmocka_unit_test(test_tls_pool_is_capped_at_max_flows_and_reuses_objects),
-		cmocka_unit_test(test_cs_hash_is_siphash13_and_depends_on_key),
 		cmocka_unit_test(test_random_packets_match_lru_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

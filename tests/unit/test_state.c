@@ -5,7 +5,8 @@
  * flipped, and a table of targeted corruptions (bad base64, DER that does
  * not hash to its sha256, huge and negative numbers, impossible times,
  * oversized sets, unknown codes), each refused with a message naming the
- * value.  Also the strict base64 and time parsers, and the atomic save.
+ * value.  Also the atomic save.  (The strict base64 and time parsers are
+ * tested in test_codec.c and test_timefmt.c.)
  * Run from the repository root (the captures are in pcaps/); run under
  * ASan with `make check SANITIZE=1`.
  */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "cs_capture.h"
+#include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_report.h"
@@ -504,7 +506,7 @@ static void test_corruptions(void **state)
 			}
 		} else if (!strcmp(c->name, "hll rank")) {
 			uint8_t regs[CS_HLL_REGISTERS] = {[7] = 60};
-			char *b = state_b64_encode(regs, sizeof(regs));
+			char *b = b64_encode(regs, sizeof(regs));
 
 			v = json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b);
 			free(b);
@@ -617,7 +619,7 @@ static void test_hll_sketch(void **state)
 		clientset_add(&ref, &a);
 	}
 	assert_false(clientset_exact(&ref));
-	b = state_b64_encode(ref.regs, CS_HLL_REGISTERS);
+	b = b64_encode(ref.regs, CS_HLL_REGISTERS);
 	sv = json_array_get(json_object_get(doc, "servers"), 0);
 	json_object_set_new(sv, "clients_total_sketch",
 			    json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b));
@@ -643,7 +645,7 @@ static void test_sni_bytes(void **state)
 	json_error_t je;
 	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
 	const struct agg_server *const *servers;
-	char err[512], *b = state_b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
+	char err[512], *b = b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
 	size_t n;
 
 	(void)state;
@@ -670,85 +672,6 @@ static void test_sni_bytes(void **state)
 	free_engine(e);
 }
 
-/* ---- parsers ------------------------------------------------------------------------ */
-
-static void test_base64(void **state)
-{
-	uint8_t in[16] = {0}, out[16];
-	size_t n;
-
-	(void)state;
-	for (size_t len = 0; len <= sizeof(in); len++) {
-		char *s;
-
-		for (size_t i = 0; i < len; i++)
-			in[i] = (uint8_t)(0xa5 ^ (i * 37));
-		s = state_b64_encode(in, len);
-		assert_non_null(s);
-		assert_true(state_b64_decode(s, strlen(s), out, sizeof(out), &n));
-		assert_int_equal(n, len);
-		assert_memory_equal(in, out, len);
-		if (len) /* one byte too small */
-			assert_false(state_b64_decode(s, strlen(s), out, len - 1, &n));
-		free(s);
-	}
-	assert_true(state_b64_decode("TWFu", 4, out, sizeof(out), &n) && n == 3 && !memcmp(out, "Man", 3));
-	assert_true(state_b64_decode("TQ==", 4, out, sizeof(out), &n) && n == 1);
-	assert_false(state_b64_decode("TR==", 4, out, sizeof(out), &n));  /* pad bits set */
-	assert_false(state_b64_decode("TWE=TWE=", 8, out, sizeof(out), &n)); /* pad inside */
-	assert_false(state_b64_decode("T===", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TQ=a", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TWF", 3, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TW u", 4, out, sizeof(out), &n));
-	assert_false(state_b64_decode("TW-_", 4, out, sizeof(out), &n)); /* base64url */
-}
-
-static void test_time(void **state)
-{
-	static const int64_t ns[] = {
-		0, 1000, -1000, 1416953303101516000LL, 951782400000000000LL /* 2000-02-29 */,
-		4102444799999999000LL, -86400000000000LL, INT64_MAX / 1000 * 1000,
-		INT64_MIN / 1000 * 1000 + 1000000000,
-	};
-	int64_t got;
-
-	(void)state;
-	for (size_t i = 0; i < CS_ARRAY_LEN(ns); i++) {
-		char buf[64];
-
-		fmt_time_ns(ns[i], buf, sizeof(buf));
-		if (!state_parse_time(buf, strlen(buf), &got) || got != ns[i])
-			fail_msg("%s did not read back as %lld", buf, (long long)ns[i]);
-	}
-	assert_false(state_parse_time("2023-02-29T00:00:00.000000Z", 27, &got));
-	assert_true(state_parse_time("2024-02-29T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("1900-02-29T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T24:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:60.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-00-01T00:00:00.000000Z", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.00000Z", 26, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.000000+", 27, &got));
-	assert_false(state_parse_time("2024-01-01T00:00:00.0000-0Z", 27, &got));
-	assert_false(state_parse_time("2263-01-01T00:00:00.000000Z", 27, &got)); /* past int64 ns */
-	assert_false(state_parse_time("1677-01-01T00:00:00.000000Z", 27, &got));
-}
-
-static void test_addr(void **state)
-{
-	struct cs_addr a;
-	char buf[64];
-
-	(void)state;
-	assert_true(state_parse_addr("192.0.2.1", &a));
-	assert_int_equal(a.family, 4);
-	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "192.0.2.1");
-	assert_true(state_parse_addr("2001:db8::1", &a));
-	assert_int_equal(a.family, 6);
-	assert_string_equal(cs_addr_str(&a, buf, sizeof(buf)), "2001:db8::1");
-	assert_false(state_parse_addr("192.0.2.1:443", &a));
-	assert_false(state_parse_addr("", &a));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,9 +686,6 @@ int main(void)
 		cmocka_unit_test(test_counter_overflow),
 		cmocka_unit_test(test_hll_sketch),
 		cmocka_unit_test(test_sni_bytes),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,106 @@
+/*
+ * cs_judge.h - verdicts for handshakes: the chain analysis as a service
+ * with a cache, a budget and, on a live sensor, a thread of its own.
+ *
+ * The engine asks judge_lookup() for the verdict on (chain, validation
+ * time, SNI).  Verdicts are cached per chain and window of validation time
+ * (cs_diag.h), hostname results per (chain, SNI); a hit is answered at
+ * once, without libcrypto.  A miss becomes a request; the engine parks the
+ * handshake and learns through judge_poll() that the chain has news, then
+ * asks again.
+ *
+ * Modes: synchronous (files: a miss is analysed inside judge_lookup, so a
+ * run is deterministic) or threaded (live: an analysis thread takes the
+ * requests, so the capture loop never waits for libcrypto, and a SIGHUP
+ * reload of the trust store happens on that thread too).
+ *
+ * Budget: analyses spend estimated verification microseconds
+ * (cs_certcache.h) from a bucket refilled by capture time (rate per second,
+ * burst).  An empty bucket defers analyses, in arrival order, until capture
+ * time refills it; at the end of input every deferred analysis runs
+ * (judge_drain).  When the deferral queue is full, a chain is answered
+ * "unknown" (deferred) for CS_JUDGE_RETRY_S of capture time, counted.
+ *
+ * Threads: every function is for the engine's thread; the analysis thread
+ * is internal.  Verdicts and evidence records are immutable and live until
+ * judge_free, so the engine and the report may keep pointers to them.
+ */
+#ifndef CS_JUDGE_H
+#define CS_JUDGE_H
+
+#include "cs_diag.h"
+
+struct judge_opts {
+	const struct trust_opts *trust; /* what to load, and reload on SIGHUP */
+	int warn_days;                  /* < 0: default */
+	const char *intermediates;      /* --intermediates, or NULL */
+	bool threaded;
+	uint64_t rate_us;               /* 0: CS_JUDGE_RATE_US */
+	uint64_t burst_us;              /* 0: CS_JUDGE_BURST_US */
+	uint32_t max_checks;            /* per analysis; 0: default */
+	uint64_t max_cost;              /* per analysis; 0: default */
+};
+
+struct judge_result {
+	const struct diag_verdict *v;   /* never NULL when judge_lookup returns true */
+	bool hostname_ok;
+	bool broken;                    /* v->broken or a hostname mismatch */
+	uint32_t mask;                  /* v->mask, plus hostname_mismatch */
+};
+
+/* A trust store the run has judged against. */
+struct judge_store {
+	char name[1024];
+	char sha256[65];
+	size_t anchors;
+	int64_t loaded_ns;              /* wall clock */
+};
+
+struct judge_stats {
+	uint64_t lookups, cache_hits, analyses, hostname_checks;
+	uint64_t budget_exhausted;      /* analyses judged unknown: analysis_budget */
+	uint64_t deferred;              /* analyses deferred by the per-second budget */
+	uint64_t deferred_overflow;     /* chains answered unknown: deferral queue full */
+	uint64_t queue_full;            /* threaded: requests refused, answered unknown */
+	uint64_t max_checks, max_cost;  /* the most one finished analysis needed */
+	uint64_t reloads, reload_failures;
+	struct diag_stats diag;
+};
+
+struct judge;
+
+/* Loads the trust store (and --intermediates).  NULL with err set. */
+struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen);
+/* Threaded mode: start the analysis thread (after any state was restored
+ * synchronously).  false with err set when it cannot start. */
+bool judge_start(struct judge *j, char *err, size_t errlen);
+/* Waits for the analysis thread. */
+void judge_free(struct judge *j);
+
+/* The verdict on c at when (seconds) for a client that asked for sni
+ * (NULL: none): true with *r filled, or false when it will come (the chain
+ * is then reported by judge_poll).  source names the server that sent c. */
+bool judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
+		  size_t sni_len, const char *source, int64_t now_s, struct judge_result *r);
+/* The verdict answered to handshakes that could not be held for theirs. */
+const struct diag_verdict *judge_unknown(enum diag_unknown why);
+/* Chains with news since the last call: fn(ctx, c) for each. */
+void judge_poll(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx);
+/* Capture time moved on (seconds): the budget refills, deferred analyses run. */
+void judge_tick(struct judge *j, int64_t now_s);
+/* End of input (or no room to wait): run every deferred analysis now and
+ * wait for all answers, each reported to fn as judge_poll does. */
+void judge_drain(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx);
+
+/* SIGHUP: load the trust store again (on the analysis thread when there is
+ * one); later analyses use it.  The old store is freed once unused. */
+void judge_reload(struct judge *j);
+
+/* The current evidence for c's missing intermediate, NULL if none. */
+const struct diag_evidence_rec *judge_evidence(struct judge *j, const struct cs_chain *c);
+/* The stores judged against, oldest first; the last is the current one. */
+size_t judge_stores(struct judge *j, struct judge_store *out, size_t max);
+void judge_get_stats(struct judge *j, struct judge_stats *out);
+int judge_warn_days(const struct judge *j);
+
+#endif

@@ -1,0 +1,737 @@
+/*
+ * judge.c - the chain analysis as a service (cs_judge.h).
+ *
+ * Owns the diag (certificate cache, signature memo, pool of intermediates),
+ * the trust stores, every verdict and evidence record (kept until
+ * judge_free), the per-chain verdict lists and hostname caches, the request
+ * and answer rings, the deferral queue and the budget bucket.
+ *
+ * Shared state and who writes it (threaded mode):
+ *   per-chain pages          allocated by the engine before its first request
+ *   verdict list, evidence,  written by the analysis thread, published with
+ *   hostname cache, retry    release stores; the engine reads them (acquire)
+ *   requests                 engine -> thread, single-producer ring
+ *   answers (chain ids)      thread -> engine, single-producer ring
+ *   epoch                    the trust store's generation, bumped on reload
+ *   stats, store history     under the mutex
+ * In synchronous mode the engine's thread plays both parts.
+ */
+#include "cs_judge.h"
+#include "cs_hash.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_BITS 10
+#define PAGE (1u << PAGE_BITS)
+#define NPAGES ((CS_MAX_CHAINS + PAGE - 1) / PAGE)
+#define MAX_STORES 64           /* store history kept (the first and the latest 63) */
+
+struct jchain {
+	struct diag_verdict *_Atomic latest;      /* newest first, ->older */
+	const struct diag_evidence_rec *_Atomic evidence;
+	_Atomic uint64_t sni[CS_JUDGE_SNI_WAYS];  /* hash with the low bit = ok; 0 empty */
+	_Atomic int64_t retry_until;              /* answered unknown (deferred) before this */
+	unsigned sni_next;                        /* thread: next way to replace */
+	bool requested;                           /* engine: a request is in flight */
+};
+
+struct request {
+	const struct cs_chain *c;
+	int64_t when, now;
+	bool has_sni;
+	uint8_t sni_len;
+	char sni[CS_MAX_SNI + 1];
+	char source[64];
+};
+
+struct req_ring {
+	struct request *buf;
+	size_t mask;
+	_Atomic size_t head, tail;
+};
+
+struct chain_ring {
+	const struct cs_chain **buf;
+	size_t mask;
+	_Atomic size_t head, tail;
+};
+
+/* An evidence record, kept until judge_free (the report may hold it). */
+struct ev_node {
+	struct diag_evidence_rec ev;
+	struct ev_node *next;
+};
+
+struct judge {
+	struct diag *diag;
+	struct cs_trust *trust;
+	const struct trust_opts *trust_opts;
+	bool want_thread;           /* judge_opts.threaded */
+	bool threaded;              /* judge_start ran: the thread answers */
+	uint64_t rate_us, burst_us;
+	uint8_t key[CS_HASH_KEY_LEN];
+	struct jchain *_Atomic pages[NPAGES];
+	_Atomic uint32_t epoch;
+	struct req_ring req;
+	struct chain_ring ans;
+	/* analysis side */
+	struct request *deferred;   /* circular, CS_JUDGE_MAX_DEFERRED */
+	size_t dhead, dcount;
+	int64_t tokens, refilled_at;
+	bool have_refill;
+	_Atomic int64_t capture_now;
+	_Atomic bool reload_wanted, stop, draining;
+	_Atomic size_t outstanding; /* requests not yet answered, deferred included */
+	const struct cs_chain *inline_chain; /* sync: judge_lookup reads this answer itself */
+	struct ev_node *evidence;
+	/* thread */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	/* under mu */
+	struct judge_stats st;
+	struct judge_store stores[MAX_STORES];
+	size_t nstores;
+	/* engine side */
+	uint64_t lookups, hits, queue_full;
+};
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * CS_NS_PER_SEC + ts.tv_nsec;
+}
+
+static struct jchain *jchain_of(struct judge *j, uint32_t id)
+{
+	struct jchain *p = atomic_load_explicit(&j->pages[id >> PAGE_BITS], memory_order_acquire);
+
+	return p ? &p[id & (PAGE - 1)] : NULL;
+}
+
+/* Engine side: make sure the chain's page exists before a request. */
+static struct jchain *jchain_make(struct judge *j, uint32_t id)
+{
+	struct jchain *p;
+
+	if (id >= NPAGES * PAGE)
+		return NULL;
+	if ((p = jchain_of(j, id)))
+		return p;
+	p = calloc(PAGE, sizeof(*p));
+	if (!p)
+		return NULL;
+	atomic_store_explicit(&j->pages[id >> PAGE_BITS], p, memory_order_release);
+	return &p[id & (PAGE - 1)];
+}
+
+static uint64_t sni_key(const struct judge *j, const char *sni, size_t n)
+{
+	return (cs_hash(sni, n, j->key) | 2) & ~(uint64_t)1; /* never 0, low bit free */
+}
+
+static bool sni_cached(struct jchain *jc, uint64_t key, bool *ok)
+{
+	for (int w = 0; w < CS_JUDGE_SNI_WAYS; w++) {
+		uint64_t v = atomic_load_explicit(&jc->sni[w], memory_order_acquire);
+
+		if (v && (v & ~(uint64_t)1) == key) {
+			*ok = v & 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc, int64_t when)
+{
+	uint32_t epoch = atomic_load_explicit(&j->epoch, memory_order_acquire);
+
+	for (const struct diag_verdict *v = atomic_load_explicit(&jc->latest, memory_order_acquire); v;
+	     v = v->older)
+		if (v->epoch == epoch && when >= v->from && when < v->until)
+			return v;
+	return NULL;
+}
+
+static const struct diag_verdict unknown_verdicts[DIAG_UNK_MAX] = {
+	[DIAG_UNK_NONE] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_NONE,
+			   .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
+	[DIAG_UNK_BUDGET] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_BUDGET,
+			     .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
+	[DIAG_UNK_DEFERRED] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_DEFERRED,
+			       .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
+	[DIAG_UNK_PENDING] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_PENDING,
+			      .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
+};
+
+const struct diag_verdict *judge_unknown(enum diag_unknown why)
+{
+	return &unknown_verdicts[(unsigned)why < DIAG_UNK_MAX ? why : DIAG_UNK_NONE];
+}
+
+/* ---- rings (single producer, single consumer) ------------------------------------ */
+
+static bool req_push(struct req_ring *r, const struct request *q)
+{
+	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)
+		return false;
+	r->buf[t & r->mask] = *q;
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	return true;
+}
+
+static bool req_pop(struct req_ring *r, struct request *q)
+{
+	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
+		return false;
+	*q = r->buf[h & r->mask];
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return true;
+}
+
+static bool chain_push(struct chain_ring *r, const struct cs_chain *c)
+{
+	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)
+		return false;
+	r->buf[t & r->mask] = c;
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	return true;
+}
+
+static bool chain_pop(struct chain_ring *r, const struct cs_chain **c)
+{
+	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
+		return false;
+	*c = r->buf[h & r->mask];
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return true;
+}
+
+static bool rings_init(struct judge *j)
+{
+	j->req.buf = calloc(CS_JUDGE_QUEUE, sizeof(*j->req.buf));
+	j->req.mask = CS_JUDGE_QUEUE - 1;
+	j->ans.buf = calloc(CS_JUDGE_QUEUE, sizeof(*j->ans.buf));
+	j->ans.mask = CS_JUDGE_QUEUE - 1;
+	j->deferred = calloc(CS_JUDGE_MAX_DEFERRED, sizeof(*j->deferred));
+	return j->req.buf && j->ans.buf && j->deferred;
+}
+
+/* ---- the analysis side -------------------------------------------------------------- */
+
+static void on_evidence(void *ctx, const struct cs_chain *c, const struct diag_evidence_rec *ev)
+{
+	struct judge *j = ctx;
+	struct jchain *jc = jchain_of(j, c->id);
+	const struct diag_evidence_rec *cur;
+	struct ev_node *n;
+
+	if (!jc)
+		return;
+	cur = atomic_load_explicit(&jc->evidence, memory_order_acquire);
+	if (cur && memcmp(cur, ev, sizeof(*ev)) == 0)
+		return; /* unchanged: no new record */
+	if (!(n = malloc(sizeof(*n))))
+		return;
+	n->ev = *ev;
+	n->next = j->evidence;
+	j->evidence = n;
+	atomic_store_explicit(&jc->evidence, &n->ev, memory_order_release);
+}
+
+static void store_record(struct judge *j, const struct cs_trust *t)
+{
+	struct judge_store *s;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->nstores == MAX_STORES) { /* keep the first */
+		memmove(&j->stores[1], &j->stores[2], (MAX_STORES - 2) * sizeof(j->stores[0]));
+		j->nstores--;
+	}
+	s = &j->stores[j->nstores++];
+	snprintf(s->name, sizeof(s->name), "%s", trust_name(t));
+	snprintf(s->sha256, sizeof(s->sha256), "%s", trust_digest(t));
+	s->anchors = trust_count(t);
+	s->loaded_ns = wall_ns();
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Analysis thread (or the engine in sync mode): a new store for later
+ * analyses; earlier verdicts keep the epoch they were made in. */
+static void do_reload(struct judge *j)
+{
+	struct cs_trust *t = NULL;
+	char err[256];
+
+	atomic_store_explicit(&j->reload_wanted, false, memory_order_relaxed);
+	if (trust_load(j->trust_opts, &t, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "chainsniff: trust store not reloaded: %s\n", err);
+		pthread_mutex_lock(&j->mu);
+		j->st.reload_failures++;
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	diag_set_trust(j->diag, t);
+	trust_free(j->trust); /* analyses run on this thread only: nothing uses it now */
+	j->trust = t;
+	atomic_fetch_add_explicit(&j->epoch, 1, memory_order_acq_rel);
+	store_record(j, t);
+	pthread_mutex_lock(&j->mu);
+	j->st.reloads++;
+	pthread_mutex_unlock(&j->mu);
+	fprintf(stderr, "chainsniff: trust store reloaded: %zu anchors\n", trust_count(t));
+}
+
+static void refill(struct judge *j, int64_t now)
+{
+	if (!j->have_refill) {
+		j->tokens = (int64_t)j->burst_us;
+		j->refilled_at = now;
+		j->have_refill = true;
+		return;
+	}
+	if (now <= j->refilled_at)
+		return;
+	if ((uint64_t)(now - j->refilled_at) > j->burst_us / (j->rate_us ? j->rate_us : 1) + 1)
+		j->tokens = (int64_t)j->burst_us;
+	else
+		j->tokens += (now - j->refilled_at) * (int64_t)j->rate_us;
+	if (j->tokens > (int64_t)j->burst_us)
+		j->tokens = (int64_t)j->burst_us;
+	j->refilled_at = now;
+}
+
+static void answer(struct judge *j, const struct cs_chain *c)
+{
+	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
+	if (c == j->inline_chain)
+		return; /* judge_lookup reads the cache itself */
+	while (!chain_push(&j->ans, c)) { /* the engine drains it between packets */
+		struct timespec ts = {0, 100000};
+
+		nanosleep(&ts, NULL);
+	}
+	if (j->threaded) {
+		pthread_mutex_lock(&j->mu);
+		pthread_cond_broadcast(&j->done);
+		pthread_mutex_unlock(&j->mu);
+	}
+}
+
+static void publish(struct jchain *jc, struct diag_verdict *v)
+{
+	v->older = atomic_load_explicit(&jc->latest, memory_order_relaxed);
+	atomic_store_explicit(&jc->latest, v, memory_order_release);
+}
+
+static void hostname(struct judge *j, struct jchain *jc, const struct request *q)
+{
+	uint64_t key = sni_key(j, q->sni, q->sni_len);
+	bool ok;
+
+	if (!q->has_sni || sni_cached(jc, key, &ok))
+		return;
+	ok = diag_hostname_ok(j->diag, q->c, q->sni, q->sni_len);
+	atomic_store_explicit(&jc->sni[jc->sni_next++ % CS_JUDGE_SNI_WAYS], key | ok,
+			      memory_order_release);
+	pthread_mutex_lock(&j->mu);
+	j->st.hostname_checks++;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void analyse(struct judge *j, struct jchain *jc, const struct request *q)
+{
+	struct diag_verdict *v = diag_analyze(j->diag, q->c, q->when, q->source);
+	struct diag_stats ds;
+
+	if (v) {
+		v->epoch = atomic_load_explicit(&j->epoch, memory_order_relaxed);
+		j->tokens -= (int64_t)v->spent; /* the CPU really spent, memo hits free */
+		publish(jc, v);
+	}
+	diag_get_stats(j->diag, &ds);
+	pthread_mutex_lock(&j->mu);
+	j->st.analyses = ds.analyses;
+	j->st.budget_exhausted = ds.budget_exhausted;
+	j->st.max_checks = ds.max_checks;
+	j->st.max_cost = ds.max_cost;
+	j->st.diag = ds;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Everything a request needs, or false when it must wait for budget. */
+static bool serve(struct judge *j, const struct request *q, bool forced)
+{
+	struct jchain *jc = jchain_of(j, q->c->id);
+
+	if (!verdict_at(j, jc, q->when)) {
+		refill(j, q->now);
+		if (!forced && j->tokens <= 0)
+			return false;
+		analyse(j, jc, q);
+	}
+	hostname(j, jc, q);
+	answer(j, q->c);
+	return true;
+}
+
+static void defer(struct judge *j, const struct request *q)
+{
+	struct jchain *jc = jchain_of(j, q->c->id);
+
+	if (j->dcount == CS_JUDGE_MAX_DEFERRED) {
+		/* no room to wait: unknown for a while, then asked again */
+		atomic_store_explicit(&jc->retry_until, q->now + CS_JUDGE_RETRY_S, memory_order_release);
+		pthread_mutex_lock(&j->mu);
+		j->st.deferred_overflow++;
+		pthread_mutex_unlock(&j->mu);
+		answer(j, q->c);
+		return;
+	}
+	j->deferred[(j->dhead + j->dcount++) % CS_JUDGE_MAX_DEFERRED] = *q;
+	pthread_mutex_lock(&j->mu);
+	j->st.deferred++;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Deferred analyses, oldest first, while the budget allows (or all). */
+static void run_deferred(struct judge *j, bool forced)
+{
+	while (j->dcount) {
+		struct request *q = &j->deferred[j->dhead];
+
+		refill(j, atomic_load_explicit(&j->capture_now, memory_order_relaxed));
+		if (!serve(j, q, forced))
+			return;
+		j->dhead = (j->dhead + 1) % CS_JUDGE_MAX_DEFERRED;
+		j->dcount--;
+	}
+}
+
+static void take(struct judge *j, const struct request *q)
+{
+	if (j->dcount)
+		run_deferred(j, false);
+	if (j->dcount || !serve(j, q, false)) /* later ones queue behind deferred ones */
+		defer(j, q);
+}
+
+/* Deferred work the thread can do now. */
+static bool deferred_ready(struct judge *j)
+{
+	if (!j->dcount)
+		return false;
+	if (atomic_load(&j->draining) || atomic_load(&j->stop))
+		return true;
+	refill(j, atomic_load_explicit(&j->capture_now, memory_order_relaxed));
+	return j->tokens > 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct judge *j = arg;
+	struct request q;
+
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		while (atomic_load(&j->req.head) == atomic_load(&j->req.tail) &&
+		       !atomic_load(&j->stop) && !atomic_load(&j->reload_wanted) && !deferred_ready(j))
+			pthread_cond_wait(&j->work, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+		if (atomic_load(&j->reload_wanted))
+			do_reload(j);
+		while (req_pop(&j->req, &q))
+			take(j, &q);
+		run_deferred(j, atomic_load(&j->draining) || atomic_load(&j->stop));
+		if (atomic_load(&j->stop) && atomic_load(&j->req.head) == atomic_load(&j->req.tail))
+			break;
+	}
+	return NULL;
+}
+
+static void wake(struct judge *j)
+{
+	pthread_mutex_lock(&j->mu);
+	pthread_cond_signal(&j->work);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* ---- life cycle ----------------------------------------------------------------------- */
+
+struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
+{
+	struct judge *j = calloc(1, sizeof(*j));
+	struct diag_opts dopts = {o->warn_days, o->max_checks, o->max_cost, on_evidence, j};
+
+	if (!j) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->work, NULL);
+	pthread_cond_init(&j->done, NULL);
+	j->trust_opts = o->trust;
+	j->want_thread = o->threaded;
+	j->rate_us = o->rate_us ? o->rate_us : CS_JUDGE_RATE_US;
+	j->burst_us = o->burst_us ? o->burst_us : CS_JUDGE_BURST_US;
+	cs_hash_seed(j->key);
+	if (!rings_init(j) || !(j->diag = diag_new(&dopts))) {
+		snprintf(err, errlen, "out of memory");
+		judge_free(j);
+		return NULL;
+	}
+	if (trust_load(o->trust, &j->trust, err, errlen) != CS_OK) {
+		judge_free(j);
+		return NULL;
+	}
+	diag_set_trust(j->diag, j->trust);
+	store_record(j, j->trust);
+	if (o->intermediates && diag_load_intermediates(j->diag, o->intermediates, err, errlen) != CS_OK) {
+		judge_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+bool judge_start(struct judge *j, char *err, size_t errlen)
+{
+	if (!j->want_thread || j->started)
+		return true;
+	j->threaded = true;
+	if (pthread_create(&j->thread, NULL, thread_main, j) != 0) {
+		j->threaded = false;
+		snprintf(err, errlen, "cannot start the analysis thread");
+		return false;
+	}
+	j->started = true;
+	return true;
+}
+
+void judge_free(struct judge *j)
+{
+	if (!j)
+		return;
+	if (j->started) {
+		atomic_store(&j->stop, true);
+		wake(j);
+		pthread_join(j->thread, NULL);
+	}
+	for (size_t p = 0; p < NPAGES; p++) {
+		struct jchain *pg = atomic_load(&j->pages[p]);
+
+		for (size_t i = 0; pg && i < PAGE; i++) {
+			struct diag_verdict *v = atomic_load(&pg[i].latest);
+
+			while (v) {
+				struct diag_verdict *older = v->older;
+
+				free(v);
+				v = older;
+			}
+		}
+		free(pg);
+	}
+	while (j->evidence) {
+		struct ev_node *n = j->evidence->next;
+
+		free(j->evidence);
+		j->evidence = n;
+	}
+	diag_free(j->diag);
+	trust_free(j->trust);
+	free(j->req.buf);
+	free(j->ans.buf);
+	free(j->deferred);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->work);
+	pthread_cond_destroy(&j->done);
+	free(j);
+}
+
+/* ---- the engine side ---------------------------------------------------------------------- */
+
+static void result_of(const struct diag_verdict *v, bool hostname_ok, struct judge_result *r)
+{
+	r->v = v;
+	r->hostname_ok = hostname_ok;
+	r->broken = v->broken || !hostname_ok;
+	r->mask = v->mask | (hostname_ok ? 0 : 1u << CS_P_HOSTNAME_MISMATCH);
+}
+
+/* The cached answer, if there is one. */
+static bool cached(struct judge *j, struct jchain *jc, int64_t when, const char *sni,
+		   size_t sni_len, int64_t now_s, struct judge_result *r)
+{
+	const struct diag_verdict *v = verdict_at(j, jc, when);
+	bool ok = true;
+
+	if (!v) {
+		if (now_s >= atomic_load_explicit(&jc->retry_until, memory_order_acquire))
+			return false;
+		v = judge_unknown(DIAG_UNK_DEFERRED);
+	} else if (sni && !sni_cached(jc, sni_key(j, sni, sni_len), &ok)) {
+		return false;
+	}
+	result_of(v, ok, r);
+	return true;
+}
+
+bool judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
+		  size_t sni_len, const char *source, int64_t now_s, struct judge_result *r)
+{
+	struct jchain *jc = jchain_make(j, c->id);
+	struct request q;
+
+	j->lookups++;
+	if (sni && sni_len > CS_MAX_SNI)
+		sni = NULL; /* cannot be a host name: no hostname check */
+	if (!jc) {
+		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
+		return true;
+	}
+	if (cached(j, jc, when, sni, sni_len, now_s, r)) {
+		j->hits++;
+		return true;
+	}
+	if (jc->requested)
+		return false;
+	memset(&q, 0, sizeof(q));
+	q.c = c;
+	q.when = when;
+	q.now = now_s;
+	q.has_sni = sni != NULL;
+	if (sni) {
+		q.sni_len = (uint8_t)sni_len;
+		memcpy(q.sni, sni, sni_len);
+	}
+	snprintf(q.source, sizeof(q.source), "%s", source ? source : "");
+	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
+	if (!j->threaded) {
+		j->inline_chain = c;
+		take(j, &q);
+		j->inline_chain = NULL;
+		if (cached(j, jc, when, sni, sni_len, now_s, r))
+			return true;
+		jc->requested = true; /* deferred: judge_poll will tell */
+		return false;
+	}
+	if (!req_push(&j->req, &q)) {
+		atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
+		j->queue_full++;
+		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
+		return true;
+	}
+	jc->requested = true;
+	wake(j);
+	return false;
+}
+
+void judge_poll(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx)
+{
+	const struct cs_chain *c;
+
+	while (chain_pop(&j->ans, &c)) {
+		struct jchain *jc = jchain_of(j, c->id);
+
+		if (jc)
+			jc->requested = false;
+		fn(ctx, c);
+	}
+}
+
+void judge_tick(struct judge *j, int64_t now_s)
+{
+	if (now_s <= atomic_load_explicit(&j->capture_now, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&j->capture_now, now_s, memory_order_relaxed);
+	if (!j->threaded)
+		run_deferred(j, false);
+	else
+		wake(j); /* once per second of capture time: deferred work may go on */
+}
+
+void judge_drain(struct judge *j, void (*fn)(void *ctx, const struct cs_chain *c), void *ctx)
+{
+	if (!j->threaded) {
+		run_deferred(j, true);
+		judge_poll(j, fn, ctx);
+		return;
+	}
+	atomic_store(&j->draining, true);
+	wake(j);
+	for (;;) {
+		judge_poll(j, fn, ctx); /* the thread may be waiting for room in the ring */
+		pthread_mutex_lock(&j->mu);
+		if (atomic_load(&j->outstanding) == 0) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		if (atomic_load(&j->ans.head) == atomic_load(&j->ans.tail))
+			pthread_cond_wait(&j->done, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+	}
+	judge_poll(j, fn, ctx);
+	atomic_store(&j->draining, false);
+}
+
+void judge_reload(struct judge *j)
+{
+	if (!j->threaded) {
+		do_reload(j);
+		return;
+	}
+	atomic_store(&j->reload_wanted, true);
+	wake(j);
+}
+
+const struct diag_evidence_rec *judge_evidence(struct judge *j, const struct cs_chain *c)
+{
+	struct jchain *jc = jchain_of(j, c->id);
+
+	return jc ? atomic_load_explicit(&jc->evidence, memory_order_acquire) : NULL;
+}
+
+size_t judge_stores(struct judge *j, struct judge_store *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->mu);
+	n = j->nstores < max ? j->nstores : max;
+	memcpy(out, j->stores + (j->nstores - n), n * sizeof(*out));
+	pthread_mutex_unlock(&j->mu);
+	return n;
+}
+
+void judge_get_stats(struct judge *j, struct judge_stats *out)
+{
+	pthread_mutex_lock(&j->mu);
+	*out = j->st;
+	pthread_mutex_unlock(&j->mu);
+	out->lookups = j->lookups;
+	out->cache_hits = j->hits;
+	out->queue_full = j->queue_full;
+}
+
+int judge_warn_days(const struct judge *j)
+{
+	return diag_warn_days(j->diag);
+}
