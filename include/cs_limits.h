@@ -96,6 +96,13 @@
 
 /* TLS ---------------------------------------------------------------------- */
 
+/* Hunting past the start of a stream walks a whole candidate record before
+ * taking it (tls.c, record_coherent): a direction whose plaintext offers more
+ * plausible-looking record headers than this, each refused, is not TLS (the
+ * walks are bounded work an attacker could otherwise multiply; counted in
+ * caps.preamble).  Real preambles hold none or one or two. */
+#define CS_HUNT_MAX_INCOHERENT 64
+
 /* RFC 5246 6.2.1: plaintext records are at most 2^14 bytes; compressed and
  * encrypted ones 2^14 + 2048.  Anything longer is not TLS. */
 #define CS_TLS_MAX_RECORD (16384u + 2048u)

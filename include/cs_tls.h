@@ -67,6 +67,7 @@ struct tls_dir {
 	bool ccs;             /* ChangeCipherSpec sent: later records are encrypted */
 	uint8_t last_hs;      /* type of the last handshake message, 0 = none */
 	uint32_t skipped;     /* plaintext bytes before the first record */
+	uint8_t incoherent;   /* hunted candidates walked and refused */
 	struct cs_buf hs;     /* a handshake message spanning records */
 };
 

@@ -605,14 +605,16 @@ static int record_coherent(const uint8_t *p, size_t n)
 }
 
 /* Could a handshake record start at p?  Checked as deep as the bytes allow;
- * past the start of the stream, the whole record must be coherent. */
-static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
+ * past the start of the stream, the whole record must be coherent (*walked
+ * says a whole record was walked for it). */
+static int looks_like_record(const uint8_t *p, size_t n, bool at_start, bool *walked)
 {
 	struct cs_cursor c;
 	uint8_t type, major, minor, hs, v;
 	uint16_t reclen;
 	uint32_t hslen, list;
 	bool plausible;
+	int look;
 
 	cur_init(&c, p, n);
 	cur_peek_u8(&c, 0, &type);
@@ -655,7 +657,11 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 	}
 	if (!plausible)
 		return LOOK_NO;
-	return at_start ? LOOK_TLS : record_coherent(p, n);
+	if (at_start)
+		return LOOK_TLS;
+	look = record_coherent(p, n);
+	*walked = look != LOOK_MORE;
+	return look;
 }
 
 /*
@@ -685,8 +691,14 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 	size_t i, v2len = 0;
 
 	for (i = 0; i < n; i++) {
-		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0);
+		bool walked = false;
+		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0, &walked);
 
+		if (look == LOOK_NO && walked && ++d->incoherent > CS_HUNT_MAX_INCOHERENT) {
+			env->st->preamble_cap++; /* CPU: whole records walked for nothing */
+			stop_dir(c, env, dir);
+			return n;
+		}
 		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
 			look = looks_like_sslv2_hello(p + i, n - i, &v2len);
 		if (look == LOOK_NO)
