@@ -540,6 +540,42 @@ static void test_corruptions(void **state)
 	}
 }
 
+/* Counters added to report_version 1 later (incomplete reasons, STARTTLS
+ * protocols, chains_unparsed, openvpn) may be missing from an older file:
+ * they read as 0; when present they are checked like the others. */
+static void test_added_counters_optional(void **state)
+{
+	(void)state;
+	static const char *const added[] = {
+		"incomplete_reasons.client_reset", "incomplete_reasons.server_closed",
+		"totals.starttls.xmpp", "totals.starttls.http_connect", "totals.chains_unparsed",
+		"totals.openvpn",
+	};
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je);
+	char err[512] = "", *text;
+
+	assert_non_null(doc);
+	for (size_t i = 0; i < CS_ARRAY_LEN(added); i++)
+		set_at(doc, added[i], NULL);
+	text = json_dumps(doc, JSON_INDENT(1));
+	if (load_text(text, strlen(text), err, sizeof(err)) != CS_OK)
+		fail_msg("an older state file is refused: %s", err);
+	free(text);
+	set_at(doc, "totals.openvpn", json_integer(-1));
+	text = json_dumps(doc, JSON_INDENT(1));
+	assert_int_equal(load_text(text, strlen(text), err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "openvpn"));
+	free(text);
+	set_at(doc, "totals.openvpn", NULL);
+	set_at(doc, "incomplete_reasons.gap", NULL); /* an original one stays required */
+	text = json_dumps(doc, JSON_INDENT(1));
+	assert_int_equal(load_text(text, strlen(text), err, sizeof(err)), CS_BAD);
+	assert_non_null(strstr(err, "gap"));
+	free(text);
+	json_decref(doc);
+}
+
 /* The largest counter that parses, applied twice, would no longer be a JSON
  * integer jansson reads back (2^63-1 at most): refused. */
 static void test_counter_overflow(void **state)
@@ -644,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_flipped_bytes),
 		cmocka_unit_test(test_corruptions),
+		cmocka_unit_test(test_added_counters_optional),
 		cmocka_unit_test(test_counter_overflow),
 		cmocka_unit_test(test_hll_sketch),
 		cmocka_unit_test(test_sni_bytes),
