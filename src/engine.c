@@ -556,6 +556,10 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.alert_from_client = s >= 0 && c->alert_dir != s;
 	h.alert_level = c->alert_level;
 	h.alert_desc = c->alert_desc;
+	/* fingerprints for the events, and for clients that sent a fatal
+	 * alert (a rejection is counted with them) */
+	if (e->on_event || (c->alert_seen && h.alert_from_client && c->alert_level == 2))
+		tls_fingerprint(c, e->bp);
 	h.fingerprinted = c->fingerprinted;
 	memcpy(h.ja3, c->ja3, sizeof(h.ja3));
 	memcpy(h.ja4, c->ja4, sizeof(h.ja4));
