@@ -18,6 +18,8 @@
 #                          equals `openssl x509 -ext subjectAltName` of the DER
 #   events-alert-name      alert 48 from the client is named unknown_ca
 #   events-status          status/problems of each chain event equal the report's
+#   events-unknown-reason  an analysis that ran out of budget: status unknown,
+#                          unknown_reason as the report's chain says
 #   events-seed            --community-id-seed 1 gives tshark's seed-1 value
 #   events-mode-0640, events-appended, events-mode-kept
 #
@@ -172,6 +174,21 @@ done
 got=$(jq -c 'select(.alert) | .alert' "$T/diag-client-rejects.ndjson")
 [ "$got" = '{"level":2,"description":48,"name":"unknown_ca","from":"client"}' ] &&
 	ok alert-name || bad alert-name "$got"
+
+# -- unknown verdicts: status unknown with the report's unknown_reason
+# (pcaps/README.md, "Analysis budget capture": eight chains exhaust the
+# analysis budget, the ninth is judged)
+H=pcaps/lab/hostile-chains.pcap
+"$BIN" -r "$H" --ca-file pcaps/lab/hostile-chains.roots.pem --events "$T/h.ndjson" --format json \
+	-o "$T/h.json" 2>/dev/null
+want=$(jq -r '.servers[] | .chains[] | [.sha256, .status, (.unknown_reason // "-")] | @tsv' \
+	"$T/h.json" | sort -u)
+got=$(jq -r '[.chain_sha256, .status, (.unknown_reason // "-")] | @tsv' "$T/h.ndjson" | sort -u)
+if [ -n "$got" ] && [ "$got" = "$want" ] && grep -q "unknown	analysis_budget" <<<"$got"; then
+	ok unknown-reason
+else
+	bad unknown-reason "$(diff <(echo "$want") <(echo "$got") | head -4)"
+fi
 
 # -- --community-id-seed: tshark's communityid.seed
 A=pcaps/real/zeek__tls__missing-intermediate.pcap
