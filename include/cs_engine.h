@@ -120,6 +120,15 @@ const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
 const struct reasm_stats *engine_reasm_stats(const struct engine *e);
 const struct tls_stats *engine_tls_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
+/* A named counter (the report's "caps", the metrics' cap label). */
+struct cs_count {
+	const char *name;
+	uint64_t n;
+};
+#define CS_ENGINE_CAPS 16 /* room for every cap engine_caps lists */
+/* Every cap of every stage, in the report's order: fills out (at least
+ * CS_ENGINE_CAPS entries), returns how many. */
+size_t engine_caps(struct engine *e, struct cs_count *out);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);
 size_t engine_ninputs(const struct engine *e);
