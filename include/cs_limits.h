@@ -44,8 +44,10 @@
 
 /* Reassembly and buffers --------------------------------------------------- */
 
-/* Total bytes of handshake buffers across all flows. */
-#define CS_BUFFER_MEMCAP_DEFAULT (256u * 1024 * 1024)
+/* Total bytes of handshake buffers across all flows: thousands of
+ * handshakes in flight at once (a few KiB each), or 64 of the largest
+ * Certificate messages; kept within the 200 MB memory budget (README). */
+#define CS_BUFFER_MEMCAP_DEFAULT (64u * 1024 * 1024)
 /* Bytes one direction may buffer: the largest real Certificate message we
  * know of is 332 KiB (zeek tls-fragmented-handshake); leave room. */
 #define CS_FLOW_DIR_CAP (1024u * 1024)
@@ -91,8 +93,10 @@
 
 /* Distinct chains kept (DER copies). */
 #define CS_MAX_CHAINS 65536u
-/* Bytes of DER kept across all distinct chains. */
-#define CS_CHAIN_MEMCAP (128u * 1024 * 1024)
+/* Bytes of DER (and the structures holding it) kept across all distinct
+ * chains: 65,536 chains of 1 KiB of new certificates each; within the
+ * memory budget (README) with the facts and verdicts that go with them. */
+#define CS_CHAIN_MEMCAP (64u * 1024 * 1024)
 /* (server ip, port, sni) entries in the aggregate. */
 #define CS_MAX_SERVERS 65536u
 /* Distinct chains listed under one server. */
@@ -139,8 +143,8 @@
 /* Requests and answers in flight between the engine and the analysis
  * thread (a chain has at most one request in flight). */
 #define CS_JUDGE_QUEUE 8192u
-/* Hostname results cached per chain (SNI hash, verdict). */
-#define CS_JUDGE_SNI_WAYS 4
+/* Hostname results cached for (chain, SNI) pairs (8 bytes each): 1 MiB. */
+#define CS_JUDGE_HOSTNAMES 131072u
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u

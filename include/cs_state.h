@@ -26,7 +26,7 @@
 #include "cs_engine.h"
 
 /* The chain store holds at most CS_CHAIN_MEMCAP (128 MiB) of DER, which is
- * 171 MiB as base64; counts and names are small next to it. */
+ * 86 MiB as base64; counts and names are small next to it. */
 #define CS_STATE_MAX_BYTES (256u * 1024 * 1024)
 
 /* The report_version this chainsniff reads and writes. */

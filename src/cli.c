@@ -527,7 +527,7 @@ static const struct cli_option rows[] = {
 	 .help = "flow table size (default 131072)"},
 	{.name = "memcap", .arg = "MIB", .kind = CLI_UINT, .field = O(eng.buffer_memcap),
 	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20,
-	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 256)"},
+	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 64)"},
 	/* operations: metrics, input selection, checks */
 	{.name = "metrics", .arg = "FILE", .kind = CLI_STRING, .field = O(metrics_path),
 	 .help = "Prometheus metrics into FILE (atomically) every stats interval\n"

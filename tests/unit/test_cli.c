@@ -325,7 +325,7 @@ static void test_main_defaults(void **state)
 	assert_int_equal(o.cap.buffer_mib, 0);
 	assert_null(o.cap.filter); /* a file: no default filter */
 	assert_int_equal(o.eng.max_flows, 131072);
-	assert_int_equal(o.eng.buffer_memcap, (size_t)256 << 20);
+	assert_int_equal(o.eng.buffer_memcap, (size_t)64 << 20);
 	assert_int_equal(o.warn_days, 30);
 	assert_false(o.eng.have_at);
 	assert_int_equal(o.fail_on, CS_FAIL_NEVER);
