@@ -8,7 +8,7 @@
 #                            (tshark and editcap/capinfos, tcpreplay, GNU time);
 #                            `make check` never needs them
 set -eu
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2"
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 logrotate python3-prometheus-client groff-base"
 case "${1:-}" in
 --bench) PKGS="$PKGS tshark wireshark-common tcpreplay time" ;;
 "") ;;

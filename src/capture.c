@@ -454,7 +454,10 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
 		if (srcs[i]->stop)
 			return CS_EOF;
 	for (int round = 0; round < 2; round++) {
-		if ((st = capture_fill(srcs, n, which, err, errlen)) != CS_OK)
+		/* twice: a source found empty before another one's frame was
+		 * read may have received an older frame meanwhile */
+		if ((st = capture_fill(srcs, n, which, err, errlen)) != CS_OK ||
+		    (n > 1 && (st = capture_fill(srcs, n, which, err, errlen)) != CS_OK))
 			return st;
 		if (capture_take_oldest(srcs, n, which, f))
 			return CS_OK;

@@ -518,6 +518,17 @@ static void close_live(struct run *r)
 	r->nlive = 0;
 }
 
+/* As tcpdump says it: from now on packets are read. */
+static void listening(const struct run *r)
+{
+	fputs("chainsniff: listening on ", stderr);
+	for (size_t i = 0; i < r->nlive; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", r->live_in[i]->name);
+	if (r->o->user)
+		fprintf(stderr, " as %s", r->o->user);
+	fputc('\n', stderr);
+}
+
 /* Every interface must open: a tap with one port missing would see half of
  * each connection. */
 static int run_live(struct run *r)
@@ -526,6 +537,7 @@ static int run_live(struct run *r)
 
 	if (rc != CS_EXIT_OK || start_reading(r) != CS_EXIT_OK || r->o->check)
 		return rc;
+	listening(r);
 	return read_live(r);
 }
 
@@ -716,9 +728,9 @@ static int run_check(struct run *r)
 	rc = cs_exit_worse(rc, r->fatal);
 	judge_stores(r->judge, &st, 1);
 	if (rc == CS_EXIT_OK)
-		fprintf(stderr, "chainsniff: check passed: %zu input(s), trust store %s (%zu anchors)%s%s\n",
-			o->iface ? o->nifaces : o->nfiles, st.name, st.anchors,
-			o->user ? ", outputs writable as " : "", o->user ? o->user : "");
+		fprintf(stderr, "chainsniff: check passed: %zu input(s), %zu trust anchors, outputs "
+			"writable%s%s\n", o->iface ? o->nifaces : o->nfiles, st.anchors,
+			o->user ? " as " : "", o->user ? o->user : "");
 	run_free(r);
 	return rc;
 }
