@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# ops.sh - chainsniff run as a daemon (issue 12): -T/--check, --since/--until,
+# the stats line and --metrics (checked by Prometheus' own text parser),
+# start-up checks of the output paths after -Z, periodic write failures
+# said once per errno, log rotation with the real logrotate (create,
+# copytruncate, a failed reopen), 20 SIGHUPs (history, evidence kept),
+# taps (-i twice, two veth pairs in a network namespace of its own),
+# make install, the man page, --version, the progress line and
+# daily-summary.sh.  Live parts capture on lo with ports picked at run
+# time, or in a namespace this script creates and deletes.  Needs root
+# (capture, -Z nobody); otherwise it says it was skipped.
+#   tests/e2e/ops.sh BINARY
+set -u
+BIN=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+PKI=pcaps/lab/pki
+PY=/usr/bin/python3
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped ops: needs root (live capture, -Z nobody)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+T=$(mktemp -d)
+chmod 0755 "$T" # -Z nobody must reach the directories below
+NS=cs12-$$
+pids=()
+cleanup() {
+	kill "${pids[@]}" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { echo "ok ops-$1"; pass=$((pass + 1)); }
+bad() { echo "FAIL ops-$1: $2"; fail=$((fail + 1)); }
+# expect NAME CONDITION-COMMAND... : ok when the command succeeds
+expect() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
+}
+# jqt NAME FILTER FILE: the jq filter prints true
+jqt() {
+	if [ "$(jq -r "$2" "$3" 2>/dev/null)" = true ]; then ok "$1"; else bad "$1" "$2 on $3"; fi
+}
+# wait_for COMMAND...: until it succeeds, at most 20 s (an event, not a time)
+wait_for() {
+	for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
+# a free TCP port pair on lo
+free_ports() {
+	local p
+	p=$((20000 + RANDOM % 20000))
+	while ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null | grep -q .; do
+		p=$((20000 + RANDOM % 20000))
+	done
+	echo "$p"
+}
+# frames of a classic pcap with capture time in [since, until) (seconds), from the file itself
+frames_in() {
+	"$PY" - "$@" <<'PY'
+import struct, sys
+path, lo, hi = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+d = open(path, "rb").read()
+magic = struct.unpack("<I", d[:4])[0]
+div = 1e9 if magic == 0xA1B23C4D else 1e6
+o, n = 24, 0
+while o + 16 <= len(d):
+    s, f, cl, _ = struct.unpack("<IIII", d[o:o + 16])
+    n += lo <= s + f / div < hi
+    o += 16 + cl
+print(n)
+PY
+}
+
+########## -T / --check ##########
+ONE=pcaps/lab/one-intermediate.pcap
+mkdir -p "$T/rootonly" "$T/nobodys"
+chown nobody "$T/nobodys"
+printf 'not json\n' > "$T/bad-state.json"
+check_case() { # name, expected exit, stderr regex, args...
+	local name=$1 want=$2 re=$3
+	shift 3
+	"$BIN" -T "$@" > "$T/out" 2> "$T/err"
+	local rc=$?
+	if [ $rc -eq "$want" ] && grep -Eq -- "$re" "$T/err" && [ ! -s "$T/out" ]; then
+		ok "check-$name"
+	else
+		bad "check-$name" "exit $rc (want $want), stderr: $(head -3 "$T/err")"
+	fi
+}
+check_case ok 0 '^chainsniff: check passed: 1 input\(s\)' -r "$ONE"
+check_case ok-as-nobody 0 'outputs writable as nobody$' -r "$ONE" --report-dir "$T/nobodys" \
+	--state "$T/nobodys/state.json" --metrics "$T/nobodys/m.prom" -Z nobody
+check_case missing-input 1 "^chainsniff: $T/none.pcap: No such file" -r "$T/none.pcap"
+check_case bad-trust 1 "$T/none.pem" -r "$ONE" --ca-file "$T/none.pem"
+check_case bad-state 1 "bad-state.json" -r "$ONE" --state "$T/bad-state.json"
+check_case report-dir-not-writable 4 "^chainsniff: $T/rootonly: cannot write there as nobody: Permission denied$" \
+	-r "$ONE" --report-dir "$T/rootonly" -Z nobody
+check_case state-dir-not-writable 4 "^chainsniff: $T/rootonly: cannot write there as nobody" \
+	-r "$ONE" --state "$T/rootonly/state.json" -Z nobody
+check_case metrics-dir-not-writable 4 "^chainsniff: $T/rootonly: cannot write there as nobody" \
+	-r "$ONE" --metrics "$T/rootonly/m.prom" -Z nobody
+check_case events-not-writable 4 "^chainsniff: $T/rootonly/events.ndjson: Permission denied" \
+	-r "$ONE" --events "$T/rootonly/events.ndjson" -Z nobody
+check_case no-such-user 1 '^chainsniff: -Z nosuchuser12: no such user$' -r "$ONE" -Z nosuchuser12
+check_case bad-filter 2 '^chainsniff: -f: invalid filter' -r "$ONE" -f 'tcp port'
+check_case no-such-interface 1 '^chainsniff: nosuchif12: no such interface' -i nosuchif12
+check_case until-before-since 2 '^chainsniff: --until: must be later than --since$' -r "$ONE" \
+	--since 2026-11-24 --until 2026-11-23
+# a real run with an output it cannot write stops before reading: one line, exit 4, no report
+"$BIN" -r "$ONE" --report-dir "$T/rootonly" -Z nobody --format json > "$T/out" 2> "$T/err"
+rc=$?
+expect start-unwritable-exit-4 [ $rc -eq 4 ]
+expect start-unwritable-one-line [ "$(lines "$T/err")" -eq 1 ]
+expect start-unwritable-no-report [ ! -s "$T/out" ]
+expect start-unwritable-nothing-written [ -z "$(ls -A "$T/rootonly")" ]
+
+########## --since / --until ##########
+LEAF=pcaps/lab/leaf-only.pcap MULTI=pcaps/lab/multi-server.pcap FREQ=pcaps/lab/freq-three-servers.pcap
+S=$(date -u -d 2026-11-23T02:36:46Z +%s) U=$(date -u -d 2026-11-23T02:37:00Z +%s)
+"$BIN" -r "$ONE" -r "$LEAF" -r "$MULTI" -r "$FREQ" --since 2026-11-23T02:36:46Z \
+	--until 2026-11-23T02:37:00Z --format json -o "$T/range.json" 2> "$T/err"
+expect range-exit-0 [ $? -eq 0 ]
+want_in=0
+i=0
+for f in "$ONE" "$LEAF" "$MULTI" "$FREQ"; do
+	in=$(frames_in "$f" "$S" "$U")
+	all=$(frames_in "$f" 0 1e12)
+	want_in=$((want_in + in))
+	jqt "range-input-$i" ".inputs[$i].packets == $in and .inputs[$i].filtered == $((all - in))" "$T/range.json"
+	i=$((i + 1))
+done
+jqt range-packets ".totals.packets == $want_in" "$T/range.json"
+# leaf-only (1 handshake) and multi-server (4) lie inside; the others outside
+jqt range-handshakes '.totals.tls_handshakes == 5' "$T/range.json"
+"$BIN" -r "$ONE" --since 2026-11-24 --format json -o "$T/none.json" 2> "$T/err"
+jqt range-all-outside '.totals.packets == 0 and .inputs[0].filtered == 16 and .totals.tls_handshakes == 0' "$T/none.json"
+
+########## stats line and --metrics (a file run) ##########
+"$BIN" -r "$ONE" -r "$FREQ" --ca-file "$PKI/trust.pem" --stats-interval 1s --metrics "$T/m.prom" \
+	--format json -o "$T/m.json" 2> "$T/stats.err"
+expect metrics-run-exit-0 [ $? -eq 0 ]
+STATS_RE='^chainsniff: stats [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \(1s\): packets [0-9]+, kernel drops 0, handshakes [0-9]+, broken [0-9]+, evictions 0, cap hits 0$'
+expect stats-lines [ "$(grep -Ec "$STATS_RE" "$T/stats.err")" -ge 1 ]
+expect stats-nothing-else [ "$(grep -Evc "$STATS_RE" "$T/stats.err")" -eq 0 ]
+# the per-interval figures add up to at most the totals (the last interval ends at exit)
+sum=$(sed -nE 's/.*: packets ([0-9]+),.*/\1/p' "$T/stats.err" | awk '{s += $1} END {print s + 0}')
+jqt stats-sum ".totals.packets >= $sum" "$T/m.json"
+frames=$(( $(frames_in "$ONE" 0 1e12) + $(frames_in "$FREQ" 0 1e12) ))
+v() { jq -r "$1" "$T/m.json"; }
+if "$PY" tests/e2e/promcheck.py "$T/m.prom" "chainsniff_packets_total=$frames" \
+	"chainsniff_tls_handshakes_total=$(v .totals.tls_handshakes)" \
+	"chainsniff_broken_handshakes_total=$(v .totals.broken_handshakes)" \
+	"chainsniff_servers=$(v .totals.servers)" \
+	"chainsniff_servers_broken=$(v .totals.servers_broken)" \
+	"chainsniff_distinct_chains=$(v .totals.distinct_chains)" \
+	"chainsniff_analyses_total=$(v .diagnosis.analyses)" \
+	"chainsniff_cap_hits_total{cap=\"flows_evicted\"}=$(v .caps.flows_evicted)" \
+	"chainsniff_input_packets_total{input=\"$FREQ\"}=$(frames_in "$FREQ" 0 1e12)" \
+	"chainsniff_tls_handshake_outcomes_total{outcome=\"with_chain\"}=$(v .totals.handshakes_with_chain)" \
+	"chainsniff_output_errors_total{output=\"metrics\"}=0" > "$T/pc" 2>&1; then
+	ok metrics-parsed-and-equal
+else
+	bad metrics-parsed-and-equal "$(head -5 "$T/pc")"
+fi
+# every cap of the report is a series, and no other
+jq -r '.caps | keys[]' "$T/m.json" | sort > "$T/caps.json.txt"
+sed -nE 's/^chainsniff_cap_hits_total\{cap="([a-z_]+)"\} [0-9]+$/\1/p' "$T/m.prom" | sort > "$T/caps.prom.txt"
+expect metrics-caps-match-report cmp -s "$T/caps.json.txt" "$T/caps.prom.txt"
+# the checker itself refuses a broken file
+printf '# HELP chainsniff_x x\n# TYPE chainsniff_x counter\nchainsniff_x 1\n' > "$T/bad.prom"
+expect promcheck-can-fail bash -c "! '$PY' tests/e2e/promcheck.py '$T/bad.prom' > /dev/null"
+echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]
