@@ -175,4 +175,77 @@ expect metrics-caps-match-report cmp -s "$T/caps.json.txt" "$T/caps.prom.txt"
 # the checker itself refuses a broken file
 printf '# HELP chainsniff_x x\n# TYPE chainsniff_x counter\nchainsniff_x 1\n' > "$T/bad.prom"
 expect promcheck-can-fail bash -c "! '$PY' tests/e2e/promcheck.py '$T/bad.prom' > /dev/null"
-echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]
+
+########## periodic write failures: said once per errno, and the recovery ##########
+# A capture fed through a FIFO: one TLS session replayed every 70 s of
+# capture time (--interval 1m: each replay closes a window), in three
+# phases; between them the report directory is made unwritable, then
+# writable again.  Each phase waits for what chainsniff wrote, not for time.
+mkfifo "$T/feed.pcap"
+mkdir -p "$T/prep"
+chown nobody "$T/prep"
+"$PY" - "$ONE" "$T/feed.pcap" "$T" <<'PY' &
+import os, struct, sys, time
+src, fifo, tdir = sys.argv[1:4]
+d = open(src, "rb").read()
+frames, o = [], 24
+while o + 16 <= len(d):
+    s, f, cl, wl = struct.unpack("<IIII", d[o:o + 16])
+    frames.append((s, f, wl, bytearray(d[o + 16:o + 16 + cl])))
+    o += 16 + cl
+def replay(out, j):
+    for s, f, wl, b in frames:
+        b = bytearray(b)
+        tcp = 14 + (b[14] & 15) * 4
+        sport, = struct.unpack(">H", b[tcp:tcp + 2])
+        at = tcp + 2 if sport == 443 else tcp  # the client's port: a new connection each time
+        b[at:at + 2] = struct.pack(">H", 40000 + j)
+        out.write(struct.pack("<IIII", s + 70 * j, f, len(b), wl) + bytes(b))
+    out.flush()
+def wait(name):
+    for _ in range(200):
+        if os.path.exists(os.path.join(tdir, name)):
+            return
+        time.sleep(0.1)
+with open(fifo, "wb") as out:
+    out.write(d[:24])
+    for j in (0, 1):
+        replay(out, j)
+    wait("go1")
+    for j in (2, 3, 4):
+        replay(out, j)
+    wait("go2")
+    for j in (5, 6):
+        replay(out, j)
+PY
+feeder=$!
+pids+=("$feeder")
+"$BIN" -r "$T/feed.pcap" --interval 1m --report-dir "$T/prep" -Z nobody --metrics "$T/nobodys/feed.prom" \
+	--format json -o "$T/nobodys/feed.json" 2> "$T/feed.err" &
+cs=$!
+pids+=("$cs")
+wait_for bash -c "ls '$T'/prep/*.json > /dev/null 2>&1"
+chmod 0555 "$T/prep"
+touch "$T/go1"
+# three windows end while it cannot write: the metrics say when all three failed
+wait_for grep -q 'chainsniff_output_errors_total{output="report"} 3' "$T/nobodys/feed.prom"
+chmod 0755 "$T/prep"
+touch "$T/go2"
+wait "$cs"
+rc=$?
+wait "$feeder"
+expect periodic-fail-exit-0 [ $rc -eq 0 ]
+expect periodic-fail-said-once [ "$(count "^chainsniff: $T/prep: cannot write the periodic report: Permission denied$" "$T/feed.err")" -eq 1 ]
+expect periodic-recovery-said-once [ "$(count "^chainsniff: $T/prep: periodic reports written again$" "$T/feed.err")" -eq 1 ]
+# besides, one stats line per window (--stats-interval defaults to --interval)
+STATS60='^chainsniff: stats [0-9T:-]+Z \(60s\): packets 16, kernel drops 0, handshakes 1, broken [0-9]+, evictions 0, cap hits 0$'
+expect periodic-fail-nothing-else [ "$(grep -Evc "$STATS60" "$T/feed.err")" -eq 2 ]
+expect periodic-fail-stats-lines [ "$(grep -Ec "$STATS60" "$T/feed.err")" -eq 6 ]
+expect periodic-fail-metrics "$PY" tests/e2e/promcheck.py "$T/nobodys/feed.prom" \
+	'chainsniff_output_errors_total{output="report"}=3' chainsniff_tls_handshakes_total=7 > /dev/null
+# windows 1 (written), 2-4 (refused), 5-6 and the final one (written)
+expect periodic-fail-reports [ "$(ls "$T"/prep/*.json | wc -l)" -eq 4 ]
+jqt periodic-fail-final-report '.totals.tls_handshakes == 7' "$T/nobodys/feed.json"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
