@@ -28,7 +28,7 @@ pids=()
 cleanup() {
 	kill "${pids[@]}" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
+	if [ -n "${OPS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 pass=0 fail=0
@@ -246,6 +246,101 @@ expect periodic-fail-metrics "$PY" tests/e2e/promcheck.py "$T/nobodys/feed.prom"
 # windows 1 (written), 2-4 (refused), 5-6 and the final one (written)
 expect periodic-fail-reports [ "$(ls "$T"/prep/*.json | wc -l)" -eq 4 ]
 jqt periodic-fail-final-report '.totals.tls_handshakes == 7' "$T/nobodys/feed.json"
+
+########## live on lo: logrotate (create, copytruncate, failed reopen), 20 SIGHUPs ##########
+GOOD=$(free_ports)
+BROKEN=$((GOOD + 1))
+# the good server sends its intermediate; the broken one only its leaf,
+# issued by that same intermediate (pcaps/lab/pki/CERTS.txt)
+openssl s_server -accept $GOOD -cert "$PKI/one.pem" -key "$PKI/one.key" \
+	-cert_chain "$PKI/one.chain.pem" -naccept 2 -quiet -rev < /dev/null > /dev/null 2>&1 &
+pids+=($!)
+openssl s_server -accept $BROKEN -cert "$PKI/miss.pem" -key "$PKI/miss.key" \
+	-naccept 2 -quiet -rev < /dev/null > /dev/null 2>&1 &
+pids+=($!)
+listens() { ss -Htln "( sport = :$GOOD or sport = :$BROKEN )" | grep -c . | grep -qx 2; }
+wait_for listens
+connect() { echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" \
+	-tls1_2 -ign_eof > /dev/null 2>&1; }
+mkdir -p "$T/log" "$T/lrep"
+chown nobody "$T/log" "$T/lrep"
+EV=$T/log/events.ndjson
+"$BIN" -i lo -f "tcp port $GOOD or tcp port $BROKEN" --ca-file "$PKI/root.pem" \
+	--report-dir "$T/lrep" --events "$EV" --metrics "$T/lrep/m.prom" -Z nobody \
+	--sensor ops-test --format json -o "$T/lrep/final.json" 2> "$T/live.err" &
+CS=$!
+pids+=("$CS")
+wait_for grep -q '^chainsniff: listening on lo as nobody$' "$T/live.err"
+reloads() { count '^chainsniff: trust store reloaded: ' "$T/live.err"; }
+# logrotate configurations made from the shipped file: only paths, owner
+# and the postrotate command differ
+sed -e "s#/var/log/chainsniff#$T/log#" -e 's#create 0640 chainsniff adm#create 0640 nobody nogroup#' \
+	-e "s#systemctl reload chainsniff.service >/dev/null 2>\&1 || true#kill -HUP $CS#" \
+	scripts/chainsniff.logrotate > "$T/lr-create.conf"
+expect logrotate-conf-made bash -c "grep -q '^$T/log/\\*.ndjson {' '$T/lr-create.conf' &&
+	grep -q 'create 0640 nobody nogroup' '$T/lr-create.conf' && grep -q 'kill -HUP $CS' '$T/lr-create.conf'"
+sed -e 's/^\tcreate .*/\tcopytruncate/' -e '/sharedscripts/d' -e '/^\tpostrotate$/,/^\tendscript$/d' \
+	"$T/lr-create.conf" > "$T/lr-copytruncate.conf"
+sed -e 's/^\tcreate .*/\tnocreate/' "$T/lr-create.conf" > "$T/lr-nocreate.conf"
+rotate() { logrotate -f -s "$T/lr.state" "$T/lr-$1.conf" 2>> "$T/logrotate.err"; }
+
+connect $GOOD one.test
+wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ]"
+rotate create
+wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 1 ]"
+expect create-rotated [ "$(lines "$EV.1")" -eq 1 ]
+expect create-new-file bash -c "[ \"\$(stat -c '%U %a %s' '$EV')\" = 'nobody 640 0' ]"
+for i in $(seq 2 20); do
+	kill -HUP "$CS"
+	wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq $i ]"
+done
+expect sighup-20-reloads [ "$(reloads)" -eq 20 ]
+connect $BROKEN miss.test
+wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ] 2>/dev/null"
+jqt create-old-file-has-first '.sni == "one.test"' "$EV.1"
+jqt create-new-file-has-next '.sni == "miss.test" and .status == "broken"' "$EV"
+kill -USR1 "$CS"
+wait_for bash -c "ls '$T'/lrep/chainsniff-*.json > /dev/null 2>&1"
+sig=$(ls "$T"/lrep/chainsniff-*.json | head -1)
+jqt sighup-history-20 '.trust_store.earlier | length == 20' "$sig"
+jqt sighup-history-times '[.trust_store.earlier[].replaced_at | test("^[0-9]{4}-.*Z$")] | all' "$sig"
+jqt sighup-history-ordered '[.trust_store.earlier[].replaced_at] | . == sort' "$sig"
+jqt sighup-verdict-good "[.servers[] | select(.server_port == $GOOD)][0].status == \"ok\"" "$sig"
+# what traffic taught survives the reloads: the intermediate seen from the
+# good server before them is named as the fix for the broken one after them
+INT1=$(openssl x509 -in "$PKI/one.chain.pem" -outform DER | sha256sum | cut -d' ' -f1)
+jqt sighup-evidence-kept "[.servers[] | select(.server_port == $BROKEN)][0].problems[] |
+	select(.code == \"missing_intermediate\") | .evidence == {\"sha256\": \"$INT1\", \"source\": \"127.0.0.1:$GOOD\"}" "$sig"
+wait_for grep -q 'chainsniff_trust_store_reloads_total 20' "$T/lrep/m.prom"
+expect live-metrics "$PY" tests/e2e/promcheck.py "$T/lrep/m.prom" chainsniff_trust_store_reloads_total=20 \
+	'chainsniff_kernel_drops_total{interface="lo"}=0' chainsniff_tls_handshakes_total=2 > /dev/null
+
+rotate copytruncate
+expect copytruncate-truncated [ "$(stat -c %s "$EV")" -eq 0 ]
+jqt copytruncate-copied '.sni == "miss.test"' "$EV.1"
+connect $GOOD one.test
+wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ] 2>/dev/null"
+# appended at offset 0: no hole of NULs before the line
+expect copytruncate-no-hole bash -c "[ \"\$(head -c 1 '$EV')\" = '{' ] &&
+	[ \$(tr -d '\\000' < '$EV' | wc -c) -eq \$(stat -c %s '$EV') ]"
+jqt copytruncate-line '.sni == "one.test"' "$EV"
+
+# the directory no longer lets nobody create the file: the reopen fails,
+# said once; lines go on into the old (renamed) file
+chown root "$T/log"
+rotate nocreate
+wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 21 ]"
+kill -HUP "$CS"
+wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 22 ]"
+expect reopen-failed-said-once [ "$(count "^chainsniff: $EV: cannot reopen (still writing to the old file): Permission denied$" "$T/live.err")" -eq 1 ]
+connect $BROKEN miss.test
+wait_for bash -c "[ \$(wc -l < '$EV.1') -eq 2 ]"
+expect reopen-failed-old-file [ "$(lines "$EV.1")" -eq 2 ] && [ ! -e "$EV" ]
+expect logrotate-quiet [ ! -s "$T/logrotate.err" ]
+kill -TERM "$CS"
+wait "$CS"
+expect live-exit-0 [ $? -eq 0 ]
+jqt live-final '.totals.tls_handshakes == 4 and (.inputs[0].drops | .dropped == 0)' "$T/lrep/final.json"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
