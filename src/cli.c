@@ -456,8 +456,9 @@ static const struct cli_option rows[] = {
 	 .help = "read a pcap or pcapng file ('-' = standard input); repeatable"},
 	{.short_name = 'i', .arg = "IFACE", .kind = CLI_LIST, .field = O(ifaces), .count = O(nifaces),
 	 .cap = CS_MAX_IFACES, .error = "at most 16 interfaces",
-	 .help = "capture live on IFACE (default filter: tcp) until SIGINT/SIGTERM;\n"
-		 "repeatable: all feed one flow table (the two ports of a tap)"},
+	 .help = "capture live on IFACE until SIGINT/SIGTERM (default filter: TCP, IP fragments\n"
+		 "and tunnels, under any VLAN tags); repeatable: all feed one flow table\n"
+		 "(the two ports of a tap)"},
 	{.short_name = 'f', .arg = "FILTER", .kind = CLI_STRING, .field = O(filter),
 	 .help = "BPF filter, as in tcpdump"},
 	{.short_name = 's', .arg = "SNAPLEN", .kind = CLI_UINT, .field = O(cap.snaplen),
@@ -671,7 +672,7 @@ static int check(int argc, char **argv, int operands, struct cs_options *o)
 		o->sensor = o->hostname;
 	}
 	o->eng.sensor = o->sensor;
-	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
+	o->cap.filter = o->filter; /* none on a live interface: capture.c's default */
 	if (o->filter && capture_check_filter(o->filter, err, sizeof(err)) != CS_OK)
 		return cli_fail("-f", err), CS_EXIT_USAGE;
 	return CS_EXIT_OK;

@@ -351,14 +351,15 @@ static void answer(struct judge *j, const struct request *q, const struct diag_v
 {
 	struct answer a = {q->token, v, hostname_ok};
 
-	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (j->inline_active && q->token == j->inline_token) {
 		j->inline_ans = a;
 		j->inline_done = true;
-		return;
+	} else {
+		/* never full: it holds as many answers as the engine has tokens */
+		ans_push(&j->ans, &a);
 	}
-	/* never full: it holds as many answers as the engine has tokens */
-	ans_push(&j->ans, &a);
+	/* after the push: judge_drain stops when nothing is outstanding */
+	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (j->threaded) {
 		pthread_mutex_lock(&j->mu);
 		pthread_cond_broadcast(&j->done);
@@ -466,7 +467,9 @@ static void take(struct judge *j, const struct request *q)
 {
 	if (j->dcount)
 		run_deferred(j, false);
-	if (j->dcount || !serve(j, q, false)) /* later ones queue behind deferred ones */
+	/* a request that needs an analysis queues behind deferred ones; one
+	 * whose verdict is cached (a new host name only) is served now */
+	if ((j->dcount && !verdict_at(j, jchain_of(j, q->c->id), q->when)) || !serve(j, q, false))
 		defer(j, q);
 }
 

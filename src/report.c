@@ -8,6 +8,7 @@
 #include "cs_jsonw.h"
 #include "cs_addr.h"
 #include "cs_codec.h"
+#include "cs_defrag.h"
 #include "cs_escape.h"
 #include "cs_judge.h"
 #include "cs_timefmt.h"
@@ -169,6 +170,8 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 	jw_u64(w, "no_certificate", t->no_certificate);
 	jw_u64(w, "client_certificates", t->client_certificates);
 	jw_u64(w, "chains_unattributed", t->chains_unattributed);
+	jw_u64(w, "chains_unparsed", t->chains_unparsed);
+	jw_u64(w, "openvpn", t->openvpn);
 	jw_u64(w, "sslv2_client_hellos", ts->sslv2_client_hellos);
 	jw_open(w, "starttls", '{');
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
@@ -193,6 +196,8 @@ static void json_counters(struct jw *w, struct engine *e)
 	const struct cs_decode_stats *d = engine_decode_stats(e);
 	const struct reasm_stats *r = engine_reasm_stats(e);
 	const struct tls_stats *ts = engine_tls_stats(e);
+	const struct defrag_stats *df = engine_defrag_stats(e);
+	const struct ovpn_stats *ov = engine_ovpn_stats(e);
 	struct cs_count caps[CS_ENGINE_CAPS];
 	size_t ncaps;
 
@@ -214,6 +219,12 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_u64(w, "tls_malformed", ts->malformed);
 	jw_u64(w, "midstream_resync", ts->midstream_resync);
 	jw_u64(w, "clock_jumps", engine_clock_jumps(e));
+	jw_u64(w, "synack_switches", r->synack_switches);
+	jw_u64(w, "preamble_gaps_skipped", r->holes_skipped);
+	jw_u64(w, "fragment_overlaps", df->overlaps);
+	jw_u64(w, "fragments_malformed", df->malformed);
+	jw_u64(w, "datagrams_incomplete", df->incomplete);
+	jw_u64(w, "openvpn_stopped", ov->malformed + ov->out_of_order);
 	jw_close(w, '}');
 }
 
@@ -1016,7 +1027,7 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 		for (size_t i = 0; i < n && rank < listed; i++) {
 			struct rproblem p;
 			const struct agg_chain *where;
-			char who[300], msg[3200], text[1024], fix[2048];
+			char who[300], msg[3400], text[1024], fix[2048]; /* msg holds them all */
 
 			if (!(servers[i]->broken_handshakes || o.all))
 				continue;

@@ -333,11 +333,13 @@ static bool live_until_reached(const struct cs_options *o)
 	return o->have_until && wall_clock_ns() >= o->until * CS_NS_PER_SEC;
 }
 
-/* A source's end: the exit code it deserves, its error on its input. */
-static int source_end(struct run *r, struct engine_input *in, enum cs_status st, const char *err)
+/* A source's end: the exit code it deserves, its error on its input (err
+ * is the reader's, or gets the reason nothing in it could be decoded). */
+static int source_end(struct engine_input *in, enum cs_status st, char *err, size_t errlen)
 {
-	(void)r;
-	if (stop_requested || st == CS_EOF)
+	if (st == CS_EOF && engine_input_undecodable(in, err, errlen))
+		st = CS_UNSUPPORTED; /* refused: one line, status error, exit 1 */
+	else if (stop_requested || st == CS_EOF)
 		return CS_EXIT_OK;
 	cli_fail(in->name, err);
 	switch (st) {
@@ -403,7 +405,7 @@ static int read_file(struct run *r, struct engine_input *in, struct cs_source *s
 	}
 	progress(r, src, in->name, true);
 	in->filtered = capture_filtered(src) + r->outside;
-	return source_end(r, in, st, err);
+	return source_end(in, st, err, sizeof(err));
 }
 
 /* Read every live source until a signal, --until or an error. */
@@ -413,6 +415,7 @@ static int read_live(struct run *r)
 	struct cs_frame f;
 	enum cs_status st = CS_EOF;
 	size_t k = 0;
+	int rc = CS_EXIT_OK;
 
 	while (!stop_requested) {
 		struct engine_input *in;
@@ -445,7 +448,11 @@ static int read_live(struct run *r)
 		engine_frame(r->e, in, &f);
 	}
 	refresh_drops(r);
-	return st == CS_MORE ? CS_EXIT_OK : source_end(r, r->live_in[k], st, err);
+	if (st != CS_EOF && st != CS_MORE) /* CS_MORE: --until reached */
+		return source_end(r->live_in[k], st, err, sizeof(err));
+	for (size_t i = 0; i < r->nlive; i++) /* each interface said whether it decoded anything */
+		rc = cs_exit_worse(rc, source_end(r->live_in[i], CS_EOF, err, sizeof(err)));
+	return rc;
 }
 
 static int run_files(struct run *r)

@@ -754,6 +754,15 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 
 /* ---- totals ------------------------------------------------------------------------- */
 
+/* A counter added to report_version 1 after its first release: files
+ * written before it do not have it, which reads as 0. */
+static bool get_u64_added(struct ld *l, const char *where, const json_t *o, const char *key,
+			  uint64_t max, uint64_t *out)
+{
+	*out = 0;
+	return !json_object_get(o, key) || get_u64(l, where, o, key, max, out);
+}
+
 static bool restore_totals(struct ld *l, const json_t *doc)
 {
 	struct engine_totals t;
@@ -783,15 +792,19 @@ static bool restore_totals(struct ld *l, const json_t *doc)
 	for (size_t i = 0; i < CS_ARRAY_LEN(f); i++)
 		if (!get_u64(l, "totals", tot, f[i].key, INT64_MAX, f[i].v))
 			return false;
-	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2))
+	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2) ||
+	    !get_u64_added(l, "totals", tot, "chains_unparsed", INT64_MAX, &t.chains_unparsed) ||
+	    !get_u64_added(l, "totals", tot, "openvpn", INT64_MAX, &t.openvpn))
 		return false;
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
-		if (!get_u64(l, "totals.starttls", st, tls_starttls_name((enum tls_starttls)i),
-			     INT64_MAX, &t.starttls[i]))
+		if (!(i <= TLS_STARTTLS_OTHER ? get_u64 : get_u64_added)(
+			    l, "totals.starttls", st, tls_starttls_name((enum tls_starttls)i), INT64_MAX,
+			    &t.starttls[i]))
 			return false;
 	for (int i = 0; i < TLS_INC_MAX; i++) {
-		if (!get_u64(l, "incomplete_reasons", inc, tls_incomplete_name((enum tls_incomplete)i),
-			     INT64_MAX, &t.incomplete_reason[i]))
+		if (!(i <= TLS_INC_EVICTED ? get_u64 : get_u64_added)(
+			    l, "incomplete_reasons", inc, tls_incomplete_name((enum tls_incomplete)i),
+			    INT64_MAX, &t.incomplete_reason[i]))
 			return false;
 		if (__builtin_add_overflow(reasons, t.incomplete_reason[i], &reasons))
 			return bad(l, "", "incomplete_reasons", "counter overflow");

@@ -88,7 +88,7 @@ static char *render(struct engine *e, int kind, size_t *len)
 static void check_json(const char *buf, size_t len, const struct engine *e)
 {
 	json_error_t jerr;
-	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	json_t *t, *servers;
 	uint64_t hs = 0, broken = 0;
 

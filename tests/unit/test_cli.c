@@ -333,9 +333,11 @@ static void test_main_defaults(void **state)
 	assert_string_equal(o.sensor, host);
 	assert_ptr_equal(o.eng.sensor, o.sensor);
 	assert_ptr_equal(o.eng.nets, o.nets);
-	/* live: "tcp" unless -f says otherwise */
+	/* live: no -f leaves the filter to capture.c's default (livefilter.c) */
 	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", NULL));
-	assert_string_equal(o.cap.filter, "tcp");
+	assert_null(o.cap.filter);
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", "-f", "", NULL));
+	assert_string_equal(o.cap.filter, ""); /* none at all */
 	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", "-f", "tcp port 443", NULL));
 	assert_string_equal(o.cap.filter, "tcp port 443");
 }
