@@ -350,6 +350,9 @@ jqt live-final '.totals.tls_handshakes == 4 and (.inputs[0].drops | .dropped == 
 # lab capture) sent into a0 (captured on a1) and the server's into b0
 # (captured on b1), in their original order.
 ip netns add "$NS"
+# no IPv6 on the links: their own MLD and router solicitations would be
+# counted beside the session's frames
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 for p in a b; do
 	ip -n "$NS" link add ${p}0 mtu 9000 type veth peer name ${p}1 mtu 9000 # frames of lo
 	ip -n "$NS" link set ${p}0 up
