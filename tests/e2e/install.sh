@@ -36,7 +36,7 @@ expect logrotate [ "$(mode "$D/etc/logrotate.d/chainsniff")" = 644 ]
 U=$D/usr/lib/systemd/system/chainsniff.service
 expect unit [ "$(mode "$U")" = 644 ]
 expect unit-execstart grep -q '^ExecStart=/usr/bin/chainsniff ' "$U"
-expect unit-no-local [ "$(grep -c /usr/local "$U")" -eq 0 ]
+expect unit-no-local [ "$(grep -v '^#' "$U" | grep -c /usr/local)" -eq 0 ]
 expect installed-binary-runs bash -c "'$D/usr/bin/chainsniff' --version | head -1 | grep -qx 'chainsniff [0-9.]*'"
 make --no-print-directory SANITIZE=$SAN uninstall DESTDIR="$D" PREFIX=/usr > "$T/make.out" 2>&1
 expect uninstall [ -z "$(find "$D" -type f)" ]
