@@ -801,6 +801,16 @@ static void count_decode(struct engine *e, struct engine_input *in, const struct
 {
 	bool ip = rc == CS_OK || rc == CS_MORE;
 
+	if (rc == CS_OK) { /* the common case: only the informative counters can move */
+		static const int extra[] = {CS_DEC_TUNNELED, CS_DEC_PAYLOAD_TRUNCATED};
+
+		for (size_t k = 0; k < CS_ARRAY_LEN(extra); k++) {
+			e->dec.n[extra[k]] += d->n[extra[k]];
+			in->skipped[extra[k]] += d->n[extra[k]];
+		}
+		in->reached_ip++;
+		return;
+	}
 	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
 		e->dec.n[i] += d->n[i];
 		in->skipped[i] += d->n[i];

@@ -27,27 +27,9 @@
 #include "cs_engine.h"
 #include "cs_judge.h"
 #include "cs_report.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-	int fd = memfd_create("fuzz_engine", MFD_CLOEXEC);
-
-	if (fd < 0)
-		abort();
-	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	for (size_t off = 0; off < size;) {
-		ssize_t w = write(fd, data + off, size - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			abort();
-		off += (size_t)w;
-	}
-	return fd;
-}
 
 static struct judge *new_judge(void)
 {
@@ -124,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct engine *e = engine_new(&cfg);
 	struct engine_input *in;
 	struct cs_frame f;
-	int fd = make_file(data, size, path, sizeof path);
+	int fd = fuzz_file(data, size, path, sizeof path);
 
 	if (!e)
 		abort();
