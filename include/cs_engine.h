@@ -144,6 +144,15 @@ struct defrag_stats;
 const struct defrag_stats *engine_defrag_stats(const struct engine *e);
 const struct ovpn_stats *engine_ovpn_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
+/* A named counter (the report's "caps", the metrics' cap label). */
+struct cs_count {
+	const char *name;
+	uint64_t n;
+};
+#define CS_ENGINE_CAPS 24 /* room for every cap engine_caps lists (16 now) */
+/* Every cap of every stage, in the report's order: fills out (at least
+ * CS_ENGINE_CAPS entries), returns how many. */
+size_t engine_caps(struct engine *e, struct cs_count *out);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);
 size_t engine_ninputs(const struct engine *e);

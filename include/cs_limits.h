@@ -16,6 +16,10 @@
 #define CS_MAX_PCAPNG_BLOCK (64u * 1024 * 1024)
 /* Interfaces per pcapng section: real files have a handful. */
 #define CS_MAX_PCAPNG_IFACES 256u
+/* -i given more than once: the ports of a tap (one per direction), the
+ * members of a bond or a few mirror ports feed one engine; each is a
+ * capture socket polled in the loop, so a few is the point, not hundreds. */
+#define CS_MAX_IFACES 16
 /* Live capture: kernel buffer (MiB) when -B is not given. */
 #define CS_LIVE_BUFFER_MIB_DEFAULT 64
 

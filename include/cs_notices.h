@@ -41,7 +41,7 @@
 #include "cs_logfile.h"
 
 struct notices_opts {
-	struct logfile *out;     /* where lines go (borrowed) */
+	struct logfile *out;     /* where lines go (borrowed), or NULL (notices_set_output) */
 	int64_t window_s;        /* deduplication window, seconds (> 0) */
 	uint16_t community_seed; /* as for --events */
 };
@@ -57,6 +57,9 @@ struct notices;
 
 /* NULL when memory runs out. */
 struct notices *notices_new(const struct notices_opts *o);
+/* Where lines go from now on (the file is opened after -Z, once the
+ * tracker exists); NULL: nowhere yet. */
+void notices_set_output(struct notices *n, struct logfile *out);
 void notices_free(struct notices *n);
 /* A finished handshake (engine.c, once its verdict is known). */
 void notices_handshake(struct notices *n, const struct engine_event *ev);

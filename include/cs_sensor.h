@@ -30,7 +30,8 @@ struct sensor;
 struct sensor *sensor_new(const struct sensor_opts *o, struct engine *e, char *err, size_t errlen);
 void sensor_free(struct sensor *s);
 
-/* Capture time moved to now: write the report of a window that ended. */
+/* Capture time moved to now: write the report of a window that ended.
+ * Both writers: on failure (CS_IO) errno says why. */
 enum cs_status sensor_tick(struct sensor *s, int64_t now);
 /* Write a report now ("signal" on SIGUSR1, "final" at exit). */
 enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind);

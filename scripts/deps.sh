@@ -10,7 +10,7 @@
 set -eu
 # tshark: the reference the events and evidence tests check against
 # (Community ID, Certificate frame times, reading --write-broken files)
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common"
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base"
 case "${1:-}" in
 --bench) PKGS="$PKGS tcpreplay time" ;;
 "") ;;

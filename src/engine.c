@@ -999,6 +999,51 @@ const struct ovpn_stats *engine_ovpn_stats(const struct engine *e) { return &e->
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
+
+size_t engine_caps(struct engine *e, struct cs_count *out)
+{
+	const struct reasm_stats *r = engine_reasm_stats(e);
+	const struct tls_stats *ts = engine_tls_stats(e);
+	const struct engine_totals *t = engine_totals(e);
+	const struct agg_stats *as = agg_stats(engine_agg(e));
+	size_t n = 0;
+
+	out[n++] = (struct cs_count){"flows_evicted", engine_flows_evicted(e)};
+	out[n++] = (struct cs_count){"flow_slots", t->flows_no_slot + t->tls_no_slot};
+	out[n++] = (struct cs_count){"buffer_memcap", engine_buffer_refusals(e)};
+	out[n++] = (struct cs_count){"flow_dir_cap", r->dir_cap};
+	out[n++] = (struct cs_count){"reasm_ranges", r->ranges_cap};
+	out[n++] = (struct cs_count){"preamble", ts->preamble_cap};
+	out[n++] = (struct cs_count){"handshake_message", ts->msg_too_long};
+	out[n++] = (struct cs_count){"chain_certs", ts->chain_certs_cap};
+	out[n++] = (struct cs_count){"chains", ts->chains_cap};
+	out[n++] = (struct cs_count){"servers", as->servers_cap};
+	out[n++] = (struct cs_count){"servers_evicted", as->servers_evicted};
+	out[n++] = (struct cs_count){"chains_per_server", as->chains_per_server_cap};
+	out[n++] = (struct cs_count){"defrag", engine_defrag_stats(e)->cap};
+	if (e->judge) {
+		struct judge_stats js;
+
+		judge_get_stats(e->judge, &js);
+		out[n++] = (struct cs_count){"signature_memo", js.diag.signature_memo_evicted};
+		out[n++] = (struct cs_count){"intermediates_pool",
+					     js.diag.pool_refused + js.diag.pool_evicted};
+		out[n++] = (struct cs_count){"missing_issuer_watch", js.diag.wants_refused};
+	}
+	{ /* the outputs' own caps (--notices, --write-broken), 0 without them */
+		struct notices_stats ns = {0};
+		struct evidence_stats es = {0};
+
+		if (e->notices)
+			notices_get_stats(e->notices, &ns);
+		if (e->evidence)
+			evidence_get_stats(e->evidence, &es);
+		out[n++] = (struct cs_count){"notice_servers", ns.servers_cap};
+		out[n++] = (struct cs_count){"evidence_memcap", es.memcap};
+		out[n++] = (struct cs_count){"evidence_flow_cap", es.flow_cap};
+	}
+	return n;
+}
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i)
 {

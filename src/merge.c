@@ -1251,6 +1251,11 @@ static const struct cli_spec spec = {
 	.nrows = CS_ARRAY_LEN(rows),
 };
 
+const struct cli_spec *merge_cli_spec(void)
+{
+	return &spec;
+}
+
 static void mg_free(struct mg *m)
 {
 	for (size_t i = 0; i < m->nwins; i++)

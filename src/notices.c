@@ -46,6 +46,11 @@ struct notices {
 	struct notices_stats st;
 };
 
+void notices_set_output(struct notices *n, struct logfile *out)
+{
+	n->o.out = out;
+}
+
 struct notices *notices_new(const struct notices_opts *o)
 {
 	struct notices *n = calloc(1, sizeof(*n));
@@ -152,6 +157,8 @@ static bool notice(struct notices *n, struct nserver *s, const struct engine_eve
 		return false;
 	}
 	s->sent_window[k] = window + 1;
+	if (!n->o.out)
+		return false; /* no file yet (opened once privileges are dropped) */
 	f = logfile_stream(n->o.out);
 	jw_init(&w, f, true);
 	jw_open(&w, NULL, '{');

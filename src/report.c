@@ -195,29 +195,15 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 
 /* Caps of the outputs beside the report (--notices, --write-broken), 0
  * when not in use. */
-static void json_output_caps(struct jw *w, struct engine *e)
-{
-	struct notices_stats ns = {0};
-	struct evidence_stats es = {0};
-
-	if (engine_notices(e))
-		notices_get_stats(engine_notices(e), &ns);
-	if (engine_evidence(e))
-		evidence_get_stats(engine_evidence(e), &es);
-	jw_u64(w, "notice_servers", ns.servers_cap);
-	jw_u64(w, "evidence_memcap", es.memcap);
-	jw_u64(w, "evidence_flow_cap", es.flow_cap);
-}
-
 static void json_counters(struct jw *w, struct engine *e)
 {
 	const struct cs_decode_stats *d = engine_decode_stats(e);
 	const struct reasm_stats *r = engine_reasm_stats(e);
 	const struct tls_stats *ts = engine_tls_stats(e);
-	const struct engine_totals *t = engine_totals(e);
-	const struct agg_stats *as = agg_stats(engine_agg(e));
 	const struct defrag_stats *df = engine_defrag_stats(e);
 	const struct ovpn_stats *ov = engine_ovpn_stats(e);
+	struct cs_count caps[CS_ENGINE_CAPS];
+	size_t ncaps;
 
 	jw_open(w, "decode", '{');
 	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
@@ -225,28 +211,9 @@ static void json_counters(struct jw *w, struct engine *e)
 	jw_close(w, '}');
 
 	jw_open(w, "caps", '{');
-	jw_u64(w, "flows_evicted", engine_flows_evicted(e));
-	jw_u64(w, "flow_slots", t->flows_no_slot + t->tls_no_slot);
-	jw_u64(w, "buffer_memcap", engine_buffer_refusals(e));
-	jw_u64(w, "flow_dir_cap", r->dir_cap);
-	jw_u64(w, "reasm_ranges", r->ranges_cap);
-	jw_u64(w, "preamble", ts->preamble_cap);
-	jw_u64(w, "handshake_message", ts->msg_too_long);
-	jw_u64(w, "chain_certs", ts->chain_certs_cap);
-	jw_u64(w, "chains", ts->chains_cap);
-	jw_u64(w, "servers", as->servers_cap);
-	jw_u64(w, "servers_evicted", as->servers_evicted);
-	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
-	jw_u64(w, "defrag", df->cap);
-	if (engine_judge(e)) {
-		struct judge_stats js;
-
-		judge_get_stats(engine_judge(e), &js);
-		jw_u64(w, "signature_memo", js.diag.signature_memo_evicted);
-		jw_u64(w, "intermediates_pool", js.diag.pool_refused + js.diag.pool_evicted);
-		jw_u64(w, "missing_issuer_watch", js.diag.wants_refused);
-	}
-	json_output_caps(w, e);
+	ncaps = engine_caps(e, caps);
+	for (size_t i = 0; i < ncaps; i++)
+		jw_u64(w, caps[i].name, caps[i].n);
 	jw_close(w, '}');
 
 	jw_open(w, "anomalies", '{');

@@ -257,6 +257,7 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 	enum cs_status st = CS_OK;
 	const struct agg_server **nb = NULL, **fx = NULL;
 	char name[256];
+	int write_errno = 0;
 
 	changes(s, &w, &nb, &fx);
 	if (s->dirfd >= 0) {
@@ -265,6 +266,7 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 		file_name(s, now, ".txt", name, sizeof(name));
 		if (st == CS_OK)
 			st = atomic_write(s->dirfd, name, 0644, write_text, &c, NULL, 0);
+		write_errno = errno; /* the reason, whatever pruning does to errno */
 		prune(s, ".json");
 		prune(s, ".txt");
 	}
@@ -275,6 +277,8 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 	engine_window_reset(s->e);
 	s->window_start = now;
 	s->packets_at_start = engine_totals(s->e)->packets;
+	if (st != CS_OK)
+		errno = write_errno;
 	return st;
 }
 

@@ -182,7 +182,11 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped state-live: capturing on lo needs root"
 else
-	PKI=pcaps/lab/pki PORT=24437
+	# a port of our own: the same test may run at the same time elsewhere on this machine
+	PKI=pcaps/lab/pki PORT=$((20000 + RANDOM % 20000))
+	while ss -Htan "( sport = :$PORT )" 2>/dev/null | grep -q .; do
+		PORT=$((20000 + RANDOM % 20000))
+	done
 	openssl s_server -accept $PORT -cert "$PKI/two.pem" -key "$PKI/two.key" -naccept 2 \
 		-quiet -rev </dev/null >/dev/null 2>&1 &
 	pids+=($!)
