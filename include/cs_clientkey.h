@@ -40,6 +40,9 @@
  * "PATH: reason" (unreadable, others may read it, not a key). */
 enum cs_status clientkey_load(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], bool *created,
 			      char *err, size_t errlen);
+/* Read path's key (no creation).  CS_OK, or CS_IO/CS_BAD with err. */
+enum cs_status clientkey_read(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], char *err,
+			      size_t errlen);
 /* A random key that is never saved (runs that save no client hashes).
  * false when the kernel gives no randomness. */
 bool clientkey_random(uint8_t key[CS_CLIENT_KEY_LEN]);

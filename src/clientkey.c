@@ -160,6 +160,21 @@ static enum cs_status create_key(const char *path, uint8_t key[CS_CLIENT_KEY_LEN
 	return st;
 }
 
+enum cs_status clientkey_read(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], char *err,
+			      size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	enum cs_status st;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CS_IO;
+	}
+	st = read_key(fd, path, key, err, errlen);
+	close(fd);
+	return st;
+}
+
 enum cs_status clientkey_load(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], bool *created,
 			      char *err, size_t errlen)
 {

@@ -71,6 +71,8 @@ struct run {
 	time_t last_progress;
 	uint64_t state_reports; /* sensor reports already followed by a state save */
 	struct err_once report_err, state_err; /* periodic writes: said once per errno */
+	char client_key[4096];  /* the key file's path */
+	bool client_key_pending; /* it does not exist yet: client_key_create() */
 };
 
 /* One --events line; a failed write is said once (logfile_check). */
@@ -320,6 +322,8 @@ static int check_outputs(struct run *r)
 	return ok ? CS_EXIT_OK : CS_EXIT_OUTPUT;
 }
 
+static int client_key_create(struct run *r);
+
 /* Once the first input is open: -Z, then the outputs.  A failure stops the
  * run before anything is read (r->fatal): 1 for -Z, 4 for an output. */
 static int start_reading(struct run *r)
@@ -333,7 +337,9 @@ static int start_reading(struct run *r)
 		fprintf(stderr, "chainsniff: -Z %s: %s\n", r->o->user, err);
 		return r->fatal = CS_EXIT_INPUT;
 	}
-	return r->fatal = check_outputs(r);
+	if ((r->fatal = check_outputs(r)) != CS_EXIT_OK)
+		return r->fatal;
+	return r->fatal = client_key_create(r);
 }
 
 /* ---- reading ---------------------------------------------------------------------- */
@@ -653,20 +659,22 @@ static void run_free(struct run *r)
 
 /* The key client addresses are hashed with (cs_clientkey.h): --client-key,
  * else client.key beside --state; without either nothing keyed is kept
- * across runs and the key of this process serves. */
-static int setup_client_key(const struct cs_options *o, char *err, size_t errlen)
+ * across runs and the key of this process serves.  A key file that does
+ * not exist yet is created by client_key_create() once privileges are
+ * dropped and the outputs checked, so that a run refused at start writes
+ * nothing, and the file belongs to the user the sensor runs as. */
+static int setup_client_key(struct run *r, char *err, size_t errlen)
 {
-	char def[4096];
+	const struct cs_options *o = r->o;
 	const char *path = o->client_key_path;
 	uint8_t key[CS_CLIENT_KEY_LEN];
-	bool created;
 
 	if (!path && o->state_path) {
-		if (!clientkey_default_path(o->state_path, def, sizeof(def))) {
+		if (!clientkey_default_path(o->state_path, r->client_key, sizeof(r->client_key))) {
 			snprintf(err, errlen, "%s: path too long", o->state_path);
 			return CS_EXIT_INPUT;
 		}
-		path = def;
+		path = r->client_key;
 	}
 	if (!path) {
 		if (o->format == CS_FORMAT_STATE)
@@ -674,13 +682,38 @@ static int setup_client_key(const struct cs_options *o, char *err, size_t errlen
 				"use a key of this run only, so merge will not combine it with others\n");
 		return CS_EXIT_OK;
 	}
-	if (clientkey_load(path, key, &created, err, errlen) != CS_OK)
+	if (path != r->client_key)
+		snprintf(r->client_key, sizeof(r->client_key), "%s", path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		r->client_key_pending = true; /* a new installation: created at start */
+		return CS_EXIT_OK;
+	}
+	if (clientkey_read(path, key, err, errlen) != CS_OK)
 		return CS_EXIT_INPUT;
+	clientset_set_key(key);
+	explicit_bzero(key, sizeof(key));
+	return CS_EXIT_OK;
+}
+
+/* The key file of a new installation, before the first packet. */
+static int client_key_create(struct run *r)
+{
+	uint8_t key[CS_CLIENT_KEY_LEN];
+	char err[512];
+	bool created;
+
+	if (!r->client_key_pending || r->o->check)
+		return CS_EXIT_OK;
+	r->client_key_pending = false;
+	if (clientkey_load(r->client_key, key, &created, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "chainsniff: %s\n", err);
+		return CS_EXIT_OUTPUT;
+	}
 	clientset_set_key(key);
 	explicit_bzero(key, sizeof(key));
 	if (created)
 		fprintf(stderr, "chainsniff: %s: new client key (id %s); sensors whose reports are "
-			"merged need a copy of this file\n", path, clientset_key_id());
+			"merged need a copy of this file\n", r->client_key, clientset_key_id());
 	return CS_EXIT_OK;
 }
 
@@ -732,7 +765,7 @@ static int setup(struct run *r, char *err, size_t errlen)
 		.budget = o->iface != NULL,
 		.preparse = o->iface == NULL,
 	};
-	int rc = setup_client_key(o, err, errlen);
+	int rc = setup_client_key(r, err, errlen);
 
 	if (rc != CS_EXIT_OK)
 		return rc;

@@ -78,6 +78,7 @@ mkdir -p "$T/pcap"
 cp pcaps/lab/leaf-only.pcap "$T/pcap/gw-20261205-000000.pcap" # holds 2026-11-23 traffic
 run_daily() {
 	CHAINSNIFF=$BIN PCAP_PATTERN="$T/pcap/gw-%Y%m%d-*.pcap" OUT_DIR=$T/daily SENSOR=gw1 \
+		CLIENT_KEY=$T/client.key \
 		scripts/daily-summary.sh captures "$1" > "$T/daily.out" 2> "$T/daily.err"
 }
 run_daily 2026-12-05
