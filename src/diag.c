@@ -696,13 +696,15 @@ static void names_of(struct ncinfo *e)
  * subtree, and refuses more than 2^20 comparisons (NAME_CHECK_MAX). */
 static bool nc_budget(struct ctx *cx, uint64_t names, uint64_t subtrees)
 {
-	uint64_t work = names * subtrees, us;
+	uint64_t work = names * subtrees;
+	uint64_t us = 1 + (work > (1u << 20) ? 0 : work / CS_DIAG_NC_COMPARISONS_PER_US);
 
-	if (cx->budgeted && cx->cost >= cx->d->max_cost) {
+	/* a check that would overrun the budget is not begun: one can cost
+	 * up to 65 ms */
+	if (cx->budgeted && cx->cost + us > cx->d->max_cost) {
 		cx->exhausted = true;
 		return false;
 	}
-	us = 1 + (work > (1u << 20) ? 0 : work / CS_DIAG_NC_COMPARISONS_PER_US);
 	cx->cost += us;
 	cx->real_cost += us;
 	return true;

@@ -197,9 +197,9 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "violation).",
 		 "Serve a certificate without names that \"{name}\" may not issue for, or get one "
 		 "from a CA without that constraint."},
-		{"The name constraints of \"{name}\" cannot be applied to the {role} certificate "
-		 "(OpenSSL error {num}: a constraint or name form it does not support, or too many "
-		 "names to check): clients refuse it.",
+		{"The name constraints of \"{name}\" cannot be applied to the {role} certificate's "
+		 "name {text} (OpenSSL error {num}: a constraint or name form it does not support, or "
+		 "too many names to check): clients refuse it.",
 		 "Re-issue the certificate (or the constrained CA) without the name forms or "
 		 "constraints that clients cannot check."}}},
 	[CS_P_UNHANDLED_CRITICAL_EXTENSION] = {"unhandled_critical_extension", CS_SEV_ERROR,
