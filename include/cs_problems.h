@@ -60,7 +60,7 @@ enum {
 	CS_V_EXPIRED_INTERMEDIATE = 0, CS_V_EXPIRED_ROOT_LIKE = 1,     /* expired_* fix */
 	CS_V_SOON = 0, CS_V_SOON_ANCHOR = 1,                           /* expiring_soon */
 	CS_V_NOT_CA = 0, CS_V_PATHLEN = 1,                             /* not_ca */
-	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1,             /* cross_sign_stale */
+	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1, CS_V_CROSS_REISSUE = 2, /* cross_sign */
 	CS_V_UNPARSEABLE = 0, CS_V_EXPLICIT_CURVE = 1, CS_V_UNSUPPORTED_KEY = 2, /* malformed */
 	CS_V_PURPOSE_EKU = 0, CS_V_PURPOSE_KU = 1,                     /* bad_purpose */
 	CS_V_CLOCK_BEFORE_2001 = 0, CS_V_CLOCK_GPS = 1, CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */

@@ -1085,7 +1085,10 @@ static bool anchored_now(struct ctx *cx, const struct cs_x509 *x)
 	return false;
 }
 
-static void cross_sign(struct ctx *cx, const struct node *nd)
+/* nd is an alternative issuance of the path certificate alt; an expired
+ * one by the same issuer is an earlier issuance (a reissue), not a
+ * cross-certificate, and is worded so. */
+static void cross_sign(struct ctx *cx, const struct node *nd, const struct node *alt)
 {
 	bool expired = at_or_after(cx, not_after(nd->id->x) + 1);
 	struct diag_problem *p;
@@ -1097,7 +1100,10 @@ static void cross_sign(struct ctx *cx, const struct node *nd)
 		return;
 	name_of(X509_get_issuer_name(nd->id->x), by, sizeof(by));
 	p->name = keep(cx, by);
-	p->variant = expired ? CS_V_CROSS_EXPIRED : CS_V_CROSS_UNANCHORED;
+	p->variant = !expired ? CS_V_CROSS_UNANCHORED
+		     : X509_NAME_cmp(X509_get_issuer_name(nd->id->x),
+				     X509_get_issuer_name(alt->id->x)) == 0 ? CS_V_CROSS_REISSUE
+		     : CS_V_CROSS_EXPIRED;
 }
 
 static void shape_problems(struct ctx *cx, const struct path *pa, int path_errors)
@@ -1109,6 +1115,7 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 		add_node(cx, CS_P_ROOT_INCLUDED, CS_SEV_WARNING, last, CS_ROLE_ROOT);
 	for (size_t j = 1; j < cx->n; j++) {
 		struct node nd = {cx->sent[j], (int)j, false};
+		const struct node *alt;
 
 		if (!nd.id || path_position(pa, (int)j) >= 0)
 			continue;
@@ -1116,8 +1123,8 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 			add_node(cx, CS_P_DUPLICATE_CERT, CS_SEV_WARNING, &nd, CS_ROLE_NONE);
 			continue;
 		}
-		if (alternative_of(pa, nd.id) && pa->trusted && path_errors == 0) {
-			cross_sign(cx, &nd);
+		if ((alt = alternative_of(pa, nd.id)) && pa->trusted && path_errors == 0) {
+			cross_sign(cx, &nd, alt);
 			continue;
 		}
 		add_node(cx, CS_P_EXTRA_CERTS, CS_SEV_WARNING, &nd, CS_ROLE_NONE);

@@ -184,7 +184,12 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "which no trusted, current root vouches for; clients that follow the chain as sent "
 		 "instead of building their own path fail on it.",
 		 "Drop certificate #{index} (\"{subject}\" issued by \"{name}\"). Only old clients that "
-		 "lack the newer root used it, and they fail with it now anyway."}}},
+		 "lack the newer root used it, and they fail with it now anyway."},
+		{"Certificate #{index} is an earlier issuance of \"{subject}\" by the same CA "
+		 "(\"{name}\"), which has expired; clients that follow the chain as sent instead of "
+		 "building their own path fail on it.",
+		 "Drop certificate #{index}, the expired copy of \"{subject}\": the current one is "
+		 "served too."}}},
 	[CS_P_NAME_CONSTRAINT_VIOLATION] = {"name_constraint_violation", CS_SEV_ERROR,
 		"A certificate has a name that the name constraints of a CA above it forbid.", {
 		{"The {role} certificate's name {text} is outside the permitted subtrees of the name "

@@ -966,7 +966,7 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 	put_cell(out, bt, 12, true);
 	put_cell(out, clients, 9, true);
 	fputs("  ", out);
-	put_cell(out, problem, 21, false);
+	put_cell(out, problem, 29, false); /* the longest code, 28, and a space */
 	fprintf(out, "%s\n", ro->same_day ? when + 11 : when);
 	for (uint32_t k = 0; k < s->nchains; k++)
 		broken_chains += s->chains[k].broken_handshakes > 0;
@@ -1043,7 +1043,7 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 	if (listed == 0) {
 		fprintf(out, "\nNo broken chain seen%s.\n", o.all ? "" : " (--all lists every server)");
 	} else {
-		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
+		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-29s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
 			"CLIENTS", "PROBLEM", "LAST SEEN");
 		for (size_t i = 0; i < n && rank < listed; i++)
 			if (servers[i]->broken_handshakes || o.all)

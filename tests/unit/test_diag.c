@@ -80,6 +80,8 @@
 #define T_1970 86400LL          /* 1970-01-02: a device whose clock was reset */
 #define T_2005 1104537600LL     /* 2005-01-01: notBefore of the "+old" variants */
 #define T_2000 946688400LL      /* 2000-01-01T01:00:00Z: the commonest reset value */
+#define T_2015 1420070400LL     /* 2015-01-01: notBefore of the "+exp2020" variants */
+#define T_2020 1577836800LL     /* 2020-01-01: their notAfter */
 #define T_GPS 316828800LL       /* 1980-01-16: ten days after the GPS epoch */
 #define DAY 86400LL
 
@@ -230,6 +232,15 @@ static struct row rows[] = {
 	 * wrong_order too. */
 	{"wrong_order_duplicate_before_last", TRUST, {"two", "int2", "int2", "int1"}, "two.test",
 	 T_CAPTURE, {W(WRONG_ORDER, -1), W(DUPLICATE_CERT, 2)}, B(EXTRA_CERTS), false, true},
+	/* issue 17: an expired earlier issuance of int1 (same name and key, by
+	 * root) sent before the current int1.  Clients that build their own
+	 * path take the valid one (OpenSSL prefers the issuer valid now, Go and
+	 * NSS try every candidate); clients that take the certificates in the
+	 * order sent meet the expired copy: wrong_order; the copy itself is an
+	 * alternative issuance of a path certificate that has expired:
+	 * cross_sign_stale, never expired_intermediate (not on the path) */
+	{"wrong_order_expired_reissue_first", TRUST, {"one", "int1+serial77+exp2020@root", "int1"},
+	 "one.test", T_CAPTURE, {W(WRONG_ORDER, -1), W(CROSS_SIGN_STALE, 1)}, 0, false, true},
 	/* the first certificate is the leaf whatever it is: no wrong_order */
 	/* (int1 as a leaf: its keyUsage keyCertSign, cRLSign cannot serve TLS,
 	 * OpenSSL error 26) */
@@ -658,7 +669,8 @@ static const uint8_t garbage[] = {
  *   garbage              bytes that are no certificate
  *   NAME+op+op...@SIGNER the certificate changed by the ops, then re-signed
  *                        with pcaps/lab/pki/SIGNER.key
- * ops before signing: old (notBefore 2005-01-01), md5 / sha1 (the digest
+ * ops before signing: old (notBefore 2005-01-01), exp2020 (valid 2015-01-01
+ * to 2020-01-01), md5 / sha1 (the digest
  * of the re-signature; SHA-256 otherwise), key1024 (rsa1024's public key),
  * explicit (a new P-256 key with explicit parameters), forger (the
  * forger's explicit-parameter key, see forger_key(); "@forger" signs with
@@ -703,6 +715,15 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			assert_non_null(t);
 			assert_int_equal(X509_set1_notBefore(x, t), 1);
 			ASN1_TIME_free(t);
+		} else if (strcmp(op, "exp2020") == 0) {
+			ASN1_TIME *nb = ASN1_TIME_set(NULL, (time_t)T_2015);
+			ASN1_TIME *na = ASN1_TIME_set(NULL, (time_t)T_2020);
+
+			assert_true(nb && na);
+			assert_int_equal(X509_set1_notBefore(x, nb), 1);
+			assert_int_equal(X509_set1_notAfter(x, na), 1);
+			ASN1_TIME_free(nb);
+			ASN1_TIME_free(na);
 		} else if (strcmp(op, "md5") == 0) {
 			md = EVP_md5();
 		} else if (strcmp(op, "sha1") == 0) {
@@ -2271,6 +2292,27 @@ static void test_clock_rules(void **state)
 	env_free(e);
 }
 
+/* An expired earlier issuance sent with the current one is worded as a
+ * reissue, a cross-certificate as a cross-certificate. */
+static void test_expired_reissue(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	struct env *e = env_new(trust, 1, -1);
+	struct judged *j = judge(e, CHAIN(e, "one", "int1+serial77+exp2020@root", "int1"), "one.test",
+				 T_CAPTURE, "reissue");
+	const struct diag_problem *p = only(j, CS_P_CROSS_SIGN_STALE, 1);
+
+	assert_int_equal(p->variant, CS_V_CROSS_REISSUE);
+	assert_non_null(strstr(msg_of(j, p), "is an earlier issuance of"));
+	judged_free(j);
+	j = judge(e, CHAIN(e, "xs", "int1", "rootxs"), "xs.test", T_CAPTURE, "cross-sign");
+	p = only(j, CS_P_CROSS_SIGN_STALE, 2);
+	assert_int_equal(p->variant, CS_V_CROSS_EXPIRED);
+	judged_free(j);
+	env_free(e);
+}
+
 /* key_usage_mismatch comes from the verdict's keyUsage bits, per handshake. */
 static void test_key_usage_per_handshake(void **state)
 {
@@ -2776,6 +2818,7 @@ int main(void)
 		cmocka_unit_test(test_critical_extension_records),
 		cmocka_unit_test(test_clock_rules),
 		cmocka_unit_test(test_key_usage_per_handshake),
+		cmocka_unit_test(test_expired_reissue),
 		cmocka_unit_test(test_budget_name_constraints),
 		cmocka_unit_test(test_budget_hostile_chain),
 		cmocka_unit_test(test_budget_hostile_chain_full),
