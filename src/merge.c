@@ -1122,7 +1122,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		fprintf(f, "\nNo broken chain seen%s.\n", all ? "" : " (--all lists every server)");
 		return;
 	}
-	fprintf(f, "\n  #  %-21s%-19s%12s%9s  %-29s%s\n", "SERVER", "SNI", "BROKEN/TOTAL", "CLIENTS",
+	fprintf(f, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL", "CLIENTS",
 		"PROBLEM", "LAST SEEN");
 	for (size_t i = 0; i < n && rank < listed; i++) {
 		json_t *s = json_array_get(servers, i), *mp = main_problem(s);
@@ -1144,7 +1144,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		put_cell(f, bt, strlen(bt), 12, true);
 		fprintf(f, "%9s  ", fmt_count(num(s, "clients"), a, sizeof(a)));
 		v = mp ? str(mp, "code", &len) : num(s, "handshakes") ? NULL : "(no chain visible)";
-		put_cell(f, v, v ? strlen(v) : 1, 28, false); /* the longest code */
+		put_cell(f, v, v ? strlen(v) : 1, 20, false);
 		v = str(s, "last_seen", &len);
 		fprintf(f, " %.*s\n", same_day ? 8 : 10, v ? (same_day ? v + 11 : v) : "");
 	}

@@ -954,8 +954,9 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 		snprintf(sni, sizeof(sni), "-");
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
 	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
-	if (main_problem(s, &p, &where))
-		snprintf(problem, sizeof(problem), "%s", problem_name(p.p.code));
+	if (main_problem(s, &p, &where)) /* a long code is cut: the table is 100 wide */
+		cell(problem, sizeof(problem), problem_name(p.p.code), strlen(problem_name(p.p.code)),
+		     20);
 	else if (!s->handshakes)
 		snprintf(problem, sizeof(problem), "(no chain visible)");
 	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
@@ -966,7 +967,7 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 	put_cell(out, bt, 12, true);
 	put_cell(out, clients, 9, true);
 	fputs("  ", out);
-	put_cell(out, problem, 29, false); /* the longest code, 28, and a space */
+	put_cell(out, problem, 21, false);
 	fprintf(out, "%s\n", ro->same_day ? when + 11 : when);
 	for (uint32_t k = 0; k < s->nchains; k++)
 		broken_chains += s->chains[k].broken_handshakes > 0;
@@ -1043,7 +1044,7 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 	if (listed == 0) {
 		fprintf(out, "\nNo broken chain seen%s.\n", o.all ? "" : " (--all lists every server)");
 	} else {
-		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-29s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
+		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
 			"CLIENTS", "PROBLEM", "LAST SEEN");
 		for (size_t i = 0; i < n && rank < listed; i++)
 			if (servers[i]->broken_handshakes || o.all)
