@@ -1429,14 +1429,20 @@ static void test_sslv2_client_hello(void **state)
 
 /* ---- alerts ---------------------------------------------------------------------- */
 
+/* A ClientHello, then the server's whole flight with certs. */
+static void after_flight(struct h *h, const struct cs_slice *certs)
+{
+	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
+	h_feed(h, SRV, server_flight(certs, 3));
+}
+
 static void test_alert_from_client_after_server_flight(void **state)
 {
 	(void)state;
 	const struct cs_slice *certs = synthetic_chain();
 	struct h *h = h_new();
 
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	assert_false(h->c.done);
 	h_feed(h, CLI, alert(2, 48)); /* unknown_ca */
 	assert_true(h->c.alert_seen);
@@ -1449,8 +1455,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	/* a warning-level alert from the client after the flight also ends it;
 	 * only the first alert is kept */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	h_feed(h, CLI, JOIN(alert(1, 0), alert(2, 42)));
 	assert_true(h->c.done);
 	assert_int_equal(h->c.alert_level, 1);
@@ -1466,8 +1471,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	/* the window is "before the client's own ChangeCipherSpec": a fatal
 	 * alert after its ClientKeyExchange is still seen */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	h_feed(h, CLI, hsrec(cke()));
 	assert_false(h->c.done);
 	h_feed(h, CLI, alert(2, 51)); /* decrypt_error */
@@ -1478,8 +1482,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 	/* ... and its ChangeCipherSpec ends the cleartext handshake */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	h_feed(h, CLI, JOIN(hsrec(cke()), ccs()));
 	assert_true(h->c.done);
 	assert_false(h->c.alert_seen);
