@@ -204,7 +204,7 @@ uint32_t ignore_mask(const struct ignore_list *l, const struct cs_addr *ip, uint
 void ignore_apply(const struct ignore_list *l, struct agg_handshake *h)
 {
 	uint32_t m = ignore_mask(l, h->server_ip, h->server_port, h->sni, h->sni_len);
-	uint32_t errors = (1u << CS_P_ROOT_INCLUDED) - 1; /* codes before the warnings */
+	uint32_t errors = problem_error_mask();
 
 	if (!m)
 		return;

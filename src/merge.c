@@ -746,8 +746,7 @@ static json_t *server_json(struct mg *m, const struct agg_server *s)
 	put(m, o, "clients_total_sketch", sketch_json(m, &s->clients_total));
 	put(m, o, "sni_not_sent", json_integer((json_int_t)s->sni_not_sent));
 	put(m, o, "sni_not_captured", json_integer((json_int_t)s->sni_not_captured));
-	put(m, o, "rejected_but_judged_ok",
-	    json_boolean(s->nrejections && !s->broken_handshakes && s->handshakes));
+	put(m, o, "rejected_but_judged_ok", json_boolean(agg_rejected_but_judged_ok(s)));
 	put(m, o, "first_seen", time_json(s->first_seen));
 	put(m, o, "last_seen", time_json(s->last_seen));
 	for (int i = 0; i < AGG_VERSIONS; i++)

@@ -270,8 +270,9 @@ struct rproblem {
 };
 
 /* Problems of one chain as served by s: the verdict of its last handshake
- * (or --at), its hostname check, then any code an earlier handshake had
- * that the last did not.  Cached at judging time: no analysis here. */
+ * (or --at), its hostname and key usage checks, then any code an earlier
+ * handshake had that the last did not.  Cached at judging time: no
+ * analysis here. */
 static size_t chain_problems(const struct agg_server *s, const struct agg_chain *ac,
 			     struct rproblem *out, size_t max)
 {
@@ -292,6 +293,14 @@ static size_t chain_problems(const struct agg_server *s, const struct agg_chain 
 					    .text = ""}, false};
 		have |= 1u << CS_P_HOSTNAME_MISMATCH;
 		n++;
+	}
+	if (ac->key_usage_suite && n < max &&
+	    diag_key_usage_problem(v, ac->key_usage_suite, &out[n].p)) {
+		const struct cs_cert_facts *leaf = cert_facts(ac->chain->certs[0]);
+
+		out[n].p.subject = leaf->parsed ? leaf->subject : "";
+		out[n++].earlier = false;
+		have |= 1u << CS_P_KEY_USAGE_MISMATCH;
 	}
 	for (int code = 0; code < CS_P_MAX && n < max; code++) {
 		if (!(ac->problems & (1u << code)) || (have & (1u << code)))
@@ -528,8 +537,7 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 		jw_u64(w, "sni_not_sent", s->sni_not_sent);
 		jw_u64(w, "sni_not_captured", s->sni_not_captured);
 	}
-	jw_raw(w, "rejected_but_judged_ok",
-	       s->nrejections && !s->broken_handshakes && s->handshakes ? "true" : "false");
+	jw_raw(w, "rejected_but_judged_ok", agg_rejected_but_judged_ok(s) ? "true" : "false");
 	jw_time(w, "first_seen", s->first_seen);
 	jw_time(w, "last_seen", s->last_seen);
 	jw_open(w, "tls_versions", '{');
@@ -756,7 +764,7 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 				r->nfp > 1 ? ", ..." : "");
 		fputc('\n', out);
 	}
-	if (s->nrejections && !s->broken_handshakes && s->handshakes)
+	if (agg_rejected_but_judged_ok(s))
 		fputs("  NOTE: real clients rejected a chain judged fine here: check their trust "
 		      "store, their clock, or a middlebox.\n", out);
 }
@@ -888,8 +896,9 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 		snprintf(sni, sizeof(sni), "-");
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
 	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
-	if (main_problem(s, &p, &where))
-		snprintf(problem, sizeof(problem), "%s", problem_name(p.p.code));
+	if (main_problem(s, &p, &where)) /* a long code is cut: the table is 100 wide */
+		cell(problem, sizeof(problem), problem_name(p.p.code), strlen(problem_name(p.p.code)),
+		     20);
 	else if (!s->handshakes)
 		snprintf(problem, sizeof(problem), "(no chain visible)");
 	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
