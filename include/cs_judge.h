@@ -36,8 +36,9 @@ struct judge_opts {
 	const char *intermediates;      /* --intermediates, or NULL */
 	bool threaded;                  /* analyses on a thread of their own (judge_start) */
 	bool budget;                    /* defer analyses past the per-second rate (live) */
-	bool preparse;                  /* threaded: the caller parses a new chain's
-					 * certificates before asking (files) */
+	bool preparse;                  /* threaded: while the thread is behind, the
+					 * caller parses a new chain's certificates
+					 * before asking (files) */
 	uint32_t max_tokens;            /* handshakes the caller may hold; 0: CS_ENGINE_MAX_PARKED */
 	uint64_t rate_us;               /* 0: CS_JUDGE_RATE_US */
 	uint64_t burst_us;              /* 0: CS_JUDGE_BURST_US */
@@ -88,16 +89,18 @@ enum judge_ask {
 };
 
 /* The verdict on c at when (seconds) for a client that asked for sni
- * (NULL: none).  source names the server that sent c; now_s is the
- * capture time; token is the caller's name for this handshake, unique
- * among those it holds (at most judge_opts.max_tokens). */
+ * (NULL: none).  server and port name the server that sent c (formatted
+ * only for an analysis, not on a cache hit); now_s is the capture time;
+ * token is the caller's name for this handshake, unique among those it
+ * holds (at most judge_opts.max_tokens). */
 enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
-			    const char *sni, size_t sni_len, const char *source, int64_t now_s,
-			    uint32_t token, struct judge_result *r);
+			    const char *sni, size_t sni_len, const struct cs_addr *server,
+			    uint16_t port, int64_t now_s, uint32_t token, struct judge_result *r);
 /* Before judge_start only (restoring a state): the verdict now, whatever
  * the budget.  false when threaded or out of memory. */
 bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-	       size_t sni_len, const char *source, struct judge_result *r);
+	       size_t sni_len, const struct cs_addr *server, uint16_t port,
+	       struct judge_result *r);
 /* The verdict answered to handshakes that could not be held for theirs. */
 const struct diag_verdict *judge_unknown(enum diag_unknown why);
 

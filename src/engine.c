@@ -457,12 +457,10 @@ static void slot_hold(struct engine *e, uint32_t i, const struct hs *h, bool rea
 static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 			  struct judge_result *r)
 {
-	char source[CS_ENDPOINT_STRLEN];
 	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
 
-	cs_endpoint_str(&h->server_ip, h->server_port, source, sizeof(source));
 	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
-			    source, e->now / CS_NS_PER_SEC, token, r);
+			    &h->server_ip, h->server_port, e->now / CS_NS_PER_SEC, token, r);
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */

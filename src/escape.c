@@ -117,18 +117,23 @@ void esc_json(FILE *f, const char *s, size_t n)
 	uint32_t cp;
 	size_t len;
 
+	size_t run = 0; /* start of the bytes that go out as they are */
+
 	fputc('"', f);
 	for (size_t i = 0; i < n; i += len) {
 		len = utf8_next(p + i, n - i, &cp);
+		if (len != 0 && !is_control(cp) && !is_spoof(cp) && cp != '"' && cp != '\\')
+			continue;
+		fwrite(p + run, 1, i - run, f);
 		if (len == 0) {
 			json_u(f, p[i]); /* invalid byte: read back as U+00XX */
 			len = 1;
-		} else if (is_control(cp) || is_spoof(cp) || cp == '"' || cp == '\\') {
-			json_char(f, cp);
 		} else {
-			fwrite(p + i, 1, len, f);
+			json_char(f, cp);
 		}
+		run = i + len;
 	}
+	fwrite(p + run, 1, n - run, f);
 	fputc('"', f);
 }
 

@@ -25,6 +25,7 @@
  * analysis counts do not depend on timing.
  */
 #include "cs_judge.h"
+#include "cs_addr.h"
 #include "cs_hash.h"
 
 #include <pthread.h>
@@ -52,7 +53,7 @@ struct request {
 	bool has_sni;
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
-	char source[64];
+	char source[CS_ENDPOINT_STRLEN];
 };
 
 struct answer {
@@ -647,7 +648,8 @@ static bool cached(struct judge *j, const struct cs_chain *c, struct jchain *jc,
 }
 
 static void request_of(struct request *q, const struct cs_chain *c, uint32_t token, int64_t when,
-		       const char *sni, size_t sni_len, const char *source, int64_t now_s)
+		       const char *sni, size_t sni_len, const struct cs_addr *server,
+		       uint16_t port, int64_t now_s)
 {
 	memset(q, 0, offsetof(struct request, sni));
 	q->c = c;
@@ -658,12 +660,12 @@ static void request_of(struct request *q, const struct cs_chain *c, uint32_t tok
 	q->sni_len = (uint8_t)sni_len;
 	if (sni)
 		memcpy(q->sni, sni, sni_len);
-	snprintf(q->source, sizeof(q->source), "%s", source ? source : "");
+	cs_endpoint_str(server, port, q->source, sizeof(q->source));
 }
 
 enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
-			    const char *sni, size_t sni_len, const char *source, int64_t now_s,
-			    uint32_t token, struct judge_result *r)
+			    const char *sni, size_t sni_len, const struct cs_addr *server,
+			    uint16_t port, int64_t now_s, uint32_t token, struct judge_result *r)
 {
 	struct jchain *jc = jchain_make(j, c->id);
 	struct request q;
@@ -678,7 +680,13 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 		j->hits++;
 		return JUDGE_READY;
 	}
-	request_of(&q, c, token, when, sni, sni_len, source, now_s);
+	request_of(&q, c, token, when, sni, sni_len, server, port, now_s);
+	/* a file's reader parses what the thread will need, while the thread
+	 * is behind (else the reader, the slower of the two, would pay for it) */
+	if (j->threaded && j->preparse &&
+	    atomic_load_explicit(&j->outstanding, memory_order_acquire) > 0)
+		for (size_t i = 0; i < c->n_certs; i++)
+			cert_preparse(c->certs[i]);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (!j->threaded) {
 		j->inline_active = true;
@@ -692,9 +700,6 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 		}
 		return JUDGE_WAIT;
 	}
-	if (j->preparse) /* a file's reader parses what the thread will need */
-		for (size_t i = 0; i < c->n_certs; i++)
-			cert_preparse(c->certs[i]);
 	if (req_push(&j->req, &q)) {
 		wake(j);
 		return JUDGE_WAIT;
@@ -704,7 +709,8 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 }
 
 bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-	       size_t sni_len, const char *source, struct judge_result *r)
+	       size_t sni_len, const struct cs_addr *server, uint16_t port,
+	       struct judge_result *r)
 {
 	struct jchain *jc = jchain_make(j, c->id);
 	struct request q;
@@ -715,7 +721,7 @@ bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const ch
 		sni = NULL;
 	if (cached(j, c, jc, when, sni, sni_len, INT64_MAX, r)) /* never in a retry window */
 		return true;
-	request_of(&q, c, 0, when, sni, sni_len, source, when);
+	request_of(&q, c, 0, when, sni, sni_len, server, port, when);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	j->inline_active = true;
 	j->inline_token = 0;

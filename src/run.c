@@ -664,18 +664,27 @@ static void run_free(struct run *r)
  * time (HyperLogLog estimates depend on the hashes): the key is derived
  * from the first 64 KiB of the first capture file, which hold client
  * addresses anyway, so it is secret from whoever does not have the
- * capture.  Live, and from standard input, the process's random key stays.
+ * capture.  Live, from standard input or a FIFO, the process's random key
+ * stays.
  */
 static bool key_from_capture(const struct cs_options *o)
 {
 	static const char domain[] = "chainsniff client key of a capture, v1";
 	uint8_t buf[65536], md[CS_SHA256_LEN];
+	struct stat st;
 	ssize_t got;
 	int fd;
 
-	if (o->nifaces || !o->nfiles || !strcmp(o->files[0], "-") ||
-	    (fd = open(o->files[0], O_RDONLY | O_CLOEXEC)) < 0)
+	/* a regular file only (not even opened otherwise): a FIFO's bytes are
+	 * the capture's, and its writer must not see a reader come and go */
+	if (o->nifaces || !o->nfiles || !strcmp(o->files[0], "-") || stat(o->files[0], &st) != 0 ||
+	    !S_ISREG(st.st_mode) ||
+	    (fd = open(o->files[0], O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	got = read(fd, buf, sizeof(buf)); /* a short read still gives a fixed key */
 	close(fd);
 	if (got < 0)

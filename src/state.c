@@ -537,15 +537,13 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	ac->problems |= bits;
 	s->problems |= bits;
 	if (engine_judge(l->e)) { /* its problems again; its CA certificates explain others' gaps */
-		char label[CS_ENDPOINT_STRLEN];
 		struct judge_result r;
 		int64_t when;
 
-		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
 		if (!engine_at(l->e, &when))
 			when = ac->last_ts / CS_NS_PER_SEC;
 		if (judge_now(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
-			      label, &r)) {
+			      &s->ip, s->port, &r)) {
 			ac->verdict = r.v;
 			ac->hostname_mismatch = !r.hostname_ok;
 		}
