@@ -27,6 +27,8 @@ struct agg_chain {
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
 	int64_t first_ts;
+	void *notes;          /* a producer's notes (merge: what the reports said of
+			       * the chain); NULL on a sensor, never freed here */
 };
 
 enum agg_sni { AGG_SNI_SENT, AGG_SNI_NOT_SENT, AGG_SNI_NOT_CAPTURED };

@@ -115,6 +115,12 @@ const char *severity_name(enum cs_severity s);
 /* One line about the code, for docs/problems.md's table. */
 const char *problem_summary(enum cs_problem p);
 const char *evidence_name(enum diag_evidence ev);
+/* The inverse of evidence_name, -1 for another name. */
+int evidence_by_name(const char *s);
+/* "leaf", "intermediate", "root"; "" for CS_ROLE_NONE.  And its inverse
+ * (-1 for another name). */
+const char *problem_role_name(enum cs_role r);
+int problem_role_by_name(const char *s);
 
 /* The message and the fix of a record, NUL-terminated (cut at len). */
 void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,

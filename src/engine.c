@@ -23,8 +23,10 @@ struct engine {
 	struct cs_bufpool *bp;
 	struct cs_chain_store *chains;
 	struct agg *agg;
-	struct agg *window;        /* the same, since the last periodic report */
+	engine_account_fn on_account; /* periodic reports: the window of each handshake */
+	void *account_ctx;
 	struct engine_totals t;
+	struct ctr_values carried; /* counted elsewhere: a restored state, merged reports */
 	struct cs_decode_stats dec;
 	struct reasm_stats rs;
 	struct tls_stats ts;
@@ -70,8 +72,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	e->window = cfg->windows ? agg_new(CS_MAX_SERVERS) : NULL;
-	if (!e->flows || !e->bp || !e->chains || !e->agg || (cfg->windows && !e->window)) {
+	if (!e->flows || !e->bp || !e->chains || !e->agg) {
 		engine_free(e);
 		return NULL;
 	}
@@ -98,7 +99,6 @@ void engine_free(struct engine *e)
 		flow_flush(e->flows);
 	flow_table_free(e->flows);
 	agg_free(e->agg);
-	agg_free(e->window);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
 	free(e->parked);
@@ -206,12 +206,19 @@ struct hs {
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
 	/* while it waits for its verdict (engine slots) */
-	bool ready, have_result;
+	bool held, ready, have_result;
 	struct judge_result r;
 	uint32_t next;                 /* free list */
 };
 
 #define PARK_NONE UINT32_MAX
+
+/* The timestamp of a handshake in the reports (agg_handshake.ts): when its
+ * Certificate message completed, else when the handshake was over. */
+static int64_t hs_ts(const struct hs *h)
+{
+	return h->chain ? h->chain_ts : h->counted_ts;
+}
 
 /* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
 static bool certificate_alert(uint8_t desc)
@@ -276,7 +283,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		.ja4 = h->fingerprinted ? h->ja4 : NULL,
 		.input = h->input,
 		.frame = h->frame,
-		.ts = h->chain ? h->chain_ts : h->counted_ts,
+		.ts = hs_ts(h),
 	};
 
 	if (r) {
@@ -297,8 +304,8 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
-	if (e->window)
-		agg_add(e->window, &a);
+	if (e->on_account)
+		e->on_account(e->account_ctx, &a);
 	emit_event(e, h, a.broken, a.problems);
 }
 
@@ -330,6 +337,7 @@ static bool slots_ready(struct engine *e)
 
 static void slot_free(struct engine *e, uint32_t i)
 {
+	e->parked[i].held = false;
 	e->parked[i].next = e->park_free;
 	e->park_free = i;
 	e->nparked--;
@@ -387,6 +395,7 @@ static void slot_hold(struct engine *e, uint32_t i, const struct hs *h, bool rea
 	e->park_free = e->parked[i].next;
 	e->nparked++;
 	e->parked[i] = *h;
+	e->parked[i].held = true;
 	e->parked[i].ready = ready;
 	e->parked[i].have_result = r != NULL;
 	if (r)
@@ -724,24 +733,23 @@ struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct judge *engine_judge(struct engine *e) { return e->judge; }
 uint32_t engine_parked(const struct engine *e) { return e->nparked; }
-struct agg *engine_window(struct engine *e) { return e->window; }
+struct ctr_values *engine_carried(struct engine *e) { return &e->carried; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }
 const char *engine_sensor(const struct engine *e) { return e->sensor; }
 int64_t engine_now(const struct engine *e) { return e->now; }
 
-bool engine_window_reset(struct engine *e)
+void engine_on_account(struct engine *e, engine_account_fn fn, void *ctx)
 {
-	struct agg *w;
+	e->on_account = fn;
+	e->account_ctx = ctx;
+}
 
-	if (!e->window)
-		return true; /* no periodic reports: no windows */
-	w = agg_new(CS_MAX_SERVERS);
-
-	if (!w)
-		return false;
-	agg_free(e->window);
-	e->window = w;
-	return true;
+bool engine_waiting_before(const struct engine *e, int64_t ts)
+{
+	for (uint32_t i = 0; e->nparked && i < CS_ENGINE_MAX_PARKED; i++)
+		if (e->parked[i].held && hs_ts(&e->parked[i]) < ts)
+			return true;
+	return false;
 }
 
 bool engine_at(const struct engine *e, int64_t *at)
@@ -758,31 +766,6 @@ bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last)
 }
 
 /* ---- restoring a saved state (state.c) -------------------------------------- */
-
-void engine_restore_totals(struct engine *e, const struct engine_totals *t,
-			   uint64_t sslv2_client_hellos)
-{
-	struct engine_totals *d = &e->t;
-
-	d->packets += t->packets, d->bytes += t->bytes;
-	d->tcp_packets += t->tcp_packets, d->tcp_flows += t->tcp_flows;
-	d->tls_handshakes += t->tls_handshakes, d->with_chain += t->with_chain;
-	d->tls13 += t->tls13, d->resumed += t->resumed;
-	d->incomplete += t->incomplete, d->no_certificate += t->no_certificate;
-	for (int i = 0; i < TLS_INC_MAX; i++)
-		d->incomplete_reason[i] += t->incomplete_reason[i];
-	d->client_certificates += t->client_certificates;
-	d->chains_unattributed += t->chains_unattributed;
-	for (int i = 0; i < TLS_STARTTLS_MAX; i++)
-		d->starttls[i] += t->starttls[i];
-	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;
-	d->servers_cap += t->servers_cap;
-	d->broken_handshakes += t->broken_handshakes;
-	d->unjudged_handshakes += t->unjudged_handshakes;
-	d->client_rejections += t->client_rejections;
-	d->parked_cap += t->parked_cap;
-	e->ts.sslv2_client_hellos += sslv2_client_hellos;
-}
 
 void engine_restore_time(struct engine *e, int64_t first, int64_t last)
 {

@@ -199,11 +199,20 @@ const char *problem_summary(enum cs_problem p)
 	return (unsigned)p < CS_P_MAX ? defs[p].summary : "";
 }
 
+static const char *const evidence_names[] = {"none", "seen_in_capture", "intermediates_file",
+					     "aia"};
+
 const char *evidence_name(enum diag_evidence ev)
 {
-	static const char *const names[] = {"none", "seen_in_capture", "intermediates_file", "aia"};
+	return (unsigned)ev < CS_ARRAY_LEN(evidence_names) ? evidence_names[ev] : "none";
+}
 
-	return (unsigned)ev < CS_ARRAY_LEN(names) ? names[ev] : "none";
+int evidence_by_name(const char *s)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(evidence_names); i++)
+		if (!strcmp(s, evidence_names[i]))
+			return (int)i;
+	return -1;
 }
 
 /* ---- rendering ------------------------------------------------------------- */
@@ -245,11 +254,24 @@ static void put_date(struct out *w, int64_t s)
 	puts_(w, strcmp(b, "invalid") ? b : "(invalid date)");
 }
 
+static const char *const role_names[] = {"", "leaf", "intermediate", "root"};
+
 static const char *role_name(uint8_t r)
 {
-	static const char *const names[] = {"", "leaf", "intermediate", "root"};
+	return r < CS_ARRAY_LEN(role_names) ? role_names[r] : "";
+}
 
-	return r < CS_ARRAY_LEN(names) ? names[r] : "";
+const char *problem_role_name(enum cs_role r)
+{
+	return role_name((uint8_t)r);
+}
+
+int problem_role_by_name(const char *s)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(role_names); i++)
+		if (!strcmp(s, role_names[i]))
+			return (int)i;
+	return -1;
 }
 
 static const char *subject_at(const struct problem_ctx *c, int i)

@@ -1,28 +1,122 @@
 /*
- * report.c - JSON and text reports of one run (cs_report.h).
- * Reads the engine's counters, the aggregate and the chain store; owns no
- * state.  JSON field names are a contract (docs/report-format.md): add,
- * never rename.  Wire strings are written only through esc_json/esc_term.
+ * report.c - the one renderer of reports (cs_report.h): JSON, text and CSV
+ * of a report view (cs_view.h), whoever filled it.  Owns no state.
+ * JSON field names are a contract (docs/report-format.md): add, never
+ * rename.  Wire strings are written only through esc_json/esc_term/esc_csv.
+ * Problems are worded here, from their typed records, by the catalogue
+ * (problems.c): nothing is analysed.
  */
 #include "cs_report.h"
-#include "cs_jsonw.h"
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
-#include "cs_judge.h"
+#include "cs_jsonw.h"
 #include "cs_timefmt.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-/* ---- JSON ------------------------------------------------------------------- */
+#define MSG_LEN 1024
+#define FIX_LEN 2048
+
+/* ---- shared ---------------------------------------------------------------------- */
+
+static uint64_t ctr(const struct ctr_values *c, const char *group, const char *key)
+{
+	size_t id = counter_find(group, key, strlen(key));
+
+	return id == SIZE_MAX ? 0 : c->v[id];
+}
+
+/* The message and the fix of a problem: as read, or worded by the catalogue. */
+static void words(const struct agg_server *s, const struct agg_chain *ac,
+		  const struct view_problem *vp, const struct view_chain *vc, char *msg, size_t mlen,
+		  char *fix, size_t flen)
+{
+	struct problem_ctx c = {
+		.chain = ac->chain,
+		.sni = s->has_sni ? s->sni : NULL,
+		.sni_len = s->sni_len,
+		.leaf_names = vc->leaf_names,
+		.evidence = vc->evidence,
+		.warn_days = vp->warn_days,
+	};
+
+	if (vp->message) {
+		snprintf(msg, mlen, "%s", vp->message);
+		snprintf(fix, flen, "%s", vp->fix ? vp->fix : "");
+	} else if (vp->earlier) {
+		problem_earlier(msg, mlen, fix, flen);
+	} else {
+		problem_message(&vp->p, &c, msg, mlen);
+		problem_fix(&vp->p, &c, fix, flen);
+	}
+}
+
+static const char *chain_status(const struct agg_chain *ac)
+{
+	return ac->broken_handshakes ? "broken"
+	       : ac->unjudged_handshakes == ac->handshakes ? "unknown" : "ok";
+}
+
+static const char *server_status(const struct agg_server *s)
+{
+	return s->broken_handshakes ? "broken"
+	       : s->handshakes > s->unjudged_handshakes ? "ok" : "unknown";
+}
+
+static const char *sni_status(const struct agg_server *s)
+{
+	if (s->has_sni)
+		return "sent";
+	if (s->sni_not_sent && s->sni_not_captured)
+		return "mixed";
+	return s->sni_not_sent ? "not_sent" : "not_captured";
+}
+
+static const char *unknown_reason_name(uint8_t r)
+{
+	static const char *const names[DIAG_UNK_MAX] = {
+		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+	};
+
+	return r < DIAG_UNK_MAX ? names[r] : names[0];
+}
+
+/* The most important problem of a server: the first error, else the first
+ * warning, in chain order; *where is its chain. */
+static bool main_problem(const struct report_view *v, const struct agg_server *s,
+			 struct view_problem *out, struct view_chain *vc,
+			 const struct agg_chain **where)
+{
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain c;
+	bool found = false;
+
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		size_t np = v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &c);
+
+		for (size_t i = 0; i < np; i++)
+			if (!found || (probs[i].p.severity == CS_SEV_ERROR &&
+				       out->p.severity != CS_SEV_ERROR)) {
+				*out = probs[i];
+				*vc = c;
+				*where = &s->chains[k];
+				found = true;
+			}
+	}
+	return found;
+}
+
+/* ---- JSON -------------------------------------------------------------------------- */
 
 /* The set itself, so that reports merge: exact hashes or HLL registers. */
 static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 {
-	if (!w->state)
-		return;
 	jw_open(w, k, '{');
 	if (clientset_exact(cs)) {
 		jw_open(w, "exact", '[');
@@ -75,166 +169,111 @@ static void json_input(struct jw *w, const struct engine_input *in)
 	jw_close(w, '}');
 }
 
-static uint64_t servers_broken(struct engine *e)
+static void json_extra(struct jw *w, const struct report_view *v, const char *group)
 {
-	const struct agg_server *const *sv;
-	size_t n;
-	uint64_t k = 0;
-
-	sv = agg_sorted(engine_agg(e), &n);
-	for (size_t i = 0; i < n; i++)
-		k += sv[i]->broken_handshakes > 0;
-	return k;
+	for (size_t i = 0; i < v->nextra; i++)
+		if (!strcmp(v->extra[i].group, group))
+			jw_u64(w, v->extra[i].key, v->extra[i].v);
 }
 
-/* A store replaced by a SIGHUP reload: verdicts before then used it. */
-static void json_earlier_store(struct jw *w, const struct judge_store *st, int64_t replaced_ns)
+/* Whether group g is top or nested in it ("totals.starttls" in "totals"). */
+static bool in_group(const char *g, const char *top)
 {
-	jw_open(w, NULL, '{');
-	jw_str(w, "name", st->name);
-	jw_str(w, "sha256", st->sha256);
-	jw_u64(w, "anchors", st->anchors);
-	jw_time(w, "replaced_at", replaced_ns);
-	jw_close(w, '}');
+	size_t n = strlen(top);
+
+	return !strncmp(g, top, n) && (g[n] == '\0' || g[n] == '.');
 }
 
-/* Counters that do not depend on the analysis thread's timing: a run's
- * report is the same every time. */
-static void json_diagnosis(struct jw *w, const struct judge_stats *js, const struct engine_totals *t)
+/* One counter group, the table's rows in order, nested groups where their
+ * rows sit, then the counters of newer sensors (merge) at the end of each. */
+static void json_group(struct jw *w, const struct report_view *v, const struct ctr_values *c,
+		       const char *top)
 {
-	jw_open(w, "diagnosis", '{');
-	jw_u64(w, "analyses", js->analyses);
-	jw_u64(w, "cache_hits", t->with_chain > js->analyses ? t->with_chain - js->analyses : 0);
-	jw_u64(w, "signature_checks", js->diag.signature_checks);
-	jw_u64(w, "signature_verifications", js->diag.signature_verifications);
-	jw_u64(w, "verification_us", js->diag.verify_cost);
-	jw_u64(w, "max_checks", js->max_checks);
-	jw_u64(w, "max_cost_us", js->max_cost);
-	jw_u64(w, "intermediates_pool", js->diag.pool_size);
-	jw_open(w, "budget", '{');
-	jw_u64(w, "analysis_budget", js->budget_exhausted);
-	jw_u64(w, "deferred", js->deferred);
-	jw_u64(w, "deferred_overflow", js->deferred_overflow);
-	jw_u64(w, "parked_cap", t->parked_cap);
-	jw_close(w, '}');
-	jw_close(w, '}');
-}
+	const char *open = NULL;
+	size_t n = counters_count();
 
-static void json_trust(struct jw *w, struct engine *e)
-{
-	struct judge *j = engine_judge(e);
-	struct judge_store stores[64];
-	struct judge_stats js;
-	size_t ns;
-	int64_t at;
+	jw_open(w, top, '{');
+	for (size_t id = 0; id < n; id++) {
+		const char *g = counter_group(id);
 
-	if (!j)
-		return;
-	ns = judge_stores(j, stores, CS_ARRAY_LEN(stores));
-	jw_open(w, "trust_store", '{');
-	jw_str(w, "name", stores[ns - 1].name);
-	jw_str(w, "sha256", stores[ns - 1].sha256);
-	jw_u64(w, "anchors", stores[ns - 1].anchors);
-	jw_open(w, "earlier", '[');
-	for (size_t i = 0; i + 1 < ns; i++)
-		json_earlier_store(w, &stores[i], stores[i + 1].loaded_ns);
-	jw_close(w, ']');
-	jw_close(w, '}');
-	judge_get_stats(j, &js);
-	json_diagnosis(w, &js, engine_totals(e));
-	jw_open(w, "validation", '{');
-	if (engine_at(e, &at))
-		jw_time(w, "at", at * CS_NS_PER_SEC);
-	else
-		jw_raw(w, "at", "null");
-	jw_u64(w, "warn_days", (uint64_t)judge_warn_days(j));
-	jw_close(w, '}');
-}
+		if (!in_group(g, top) || (counter_judged(id) && !v->have_trust))
+			continue;
+		if (open && strcmp(open, g)) {
+			json_extra(w, v, open);
+			jw_close(w, '}');
+			open = NULL;
+		}
+		if (strcmp(g, top) && !open) {
+			open = g;
+			jw_open(w, g + strlen(top) + 1, '{');
+		}
+		jw_u64(w, counter_key(id), c->v[id]);
+	}
+	if (open) {
+		json_extra(w, v, open);
+		jw_close(w, '}');
+	}
+	json_extra(w, v, top);
+	for (size_t i = 0; i < v->nextra; i++) { /* nested groups this chainsniff lacks */
+		const char *g = v->extra[i].group;
 
-static void json_totals(struct jw *w, struct engine *e, size_t nservers)
-{
-	const struct engine_totals *t = engine_totals(e);
-	const struct tls_stats *ts = engine_tls_stats(e);
-
-	jw_open(w, "totals", '{');
-	jw_u64(w, "packets", t->packets);
-	jw_u64(w, "bytes", t->bytes);
-	jw_u64(w, "tcp_packets", t->tcp_packets);
-	jw_u64(w, "tcp_flows", t->tcp_flows);
-	jw_u64(w, "tls_handshakes", t->tls_handshakes);
-	jw_u64(w, "handshakes_with_chain", t->with_chain);
-	jw_u64(w, "tls13", t->tls13);
-	jw_u64(w, "resumed", t->resumed);
-	jw_u64(w, "incomplete", t->incomplete);
-	jw_u64(w, "no_certificate", t->no_certificate);
-	jw_u64(w, "client_certificates", t->client_certificates);
-	jw_u64(w, "chains_unattributed", t->chains_unattributed);
-	jw_u64(w, "sslv2_client_hellos", ts->sslv2_client_hellos);
-	jw_open(w, "starttls", '{');
-	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
-		jw_u64(w, tls_starttls_name((enum tls_starttls)i), t->starttls[i]);
-	jw_close(w, '}');
-	jw_u64(w, "broken_handshakes", t->broken_handshakes);
-	jw_u64(w, "unjudged_handshakes", t->unjudged_handshakes);
-	jw_u64(w, "servers_broken", servers_broken(e));
-	jw_u64(w, "client_rejections", t->client_rejections);
-	jw_u64(w, "distinct_chains", agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
-	jw_u64(w, "servers", nservers);
-	jw_close(w, '}');
-
-	jw_open(w, "incomplete_reasons", '{');
-	for (int i = 0; i < TLS_INC_MAX; i++)
-		jw_u64(w, tls_incomplete_name((enum tls_incomplete)i), t->incomplete_reason[i]);
-	jw_close(w, '}');
-}
-
-static void json_counters(struct jw *w, struct engine *e)
-{
-	const struct cs_decode_stats *d = engine_decode_stats(e);
-	const struct reasm_stats *r = engine_reasm_stats(e);
-	const struct tls_stats *ts = engine_tls_stats(e);
-	const struct engine_totals *t = engine_totals(e);
-	const struct agg_stats *as = agg_stats(engine_agg(e));
-
-	jw_open(w, "decode", '{');
-	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
-		jw_u64(w, decode_counter_name((enum cs_decode_counter)i), d->n[i]);
-	jw_close(w, '}');
-
-	jw_open(w, "caps", '{');
-	jw_u64(w, "flows_evicted", engine_flows_evicted(e));
-	jw_u64(w, "flow_slots", t->flows_no_slot + t->tls_no_slot);
-	jw_u64(w, "buffer_memcap", engine_buffer_refusals(e));
-	jw_u64(w, "flow_dir_cap", r->dir_cap);
-	jw_u64(w, "reasm_ranges", r->ranges_cap);
-	jw_u64(w, "preamble", ts->preamble_cap);
-	jw_u64(w, "handshake_message", ts->msg_too_long);
-	jw_u64(w, "chain_certs", ts->chain_certs_cap);
-	jw_u64(w, "chains", ts->chains_cap);
-	jw_u64(w, "servers", as->servers_cap);
-	jw_u64(w, "servers_evicted", as->servers_evicted);
-	jw_u64(w, "chains_per_server", as->chains_per_server_cap);
-	if (engine_judge(e)) {
-		struct judge_stats js;
-
-		judge_get_stats(engine_judge(e), &js);
-		jw_u64(w, "signature_memo", js.diag.signature_memo_evicted);
-		jw_u64(w, "intermediates_pool", js.diag.pool_refused + js.diag.pool_evicted);
-		jw_u64(w, "missing_issuer_watch", js.diag.wants_refused);
+		if (!in_group(g, top) || !strcmp(g, top) || counter_group_known(g) ||
+		    (i > 0 && !strcmp(v->extra[i - 1].group, g)))
+			continue;
+		jw_open(w, g + strlen(top) + 1, '{');
+		json_extra(w, v, g);
+		jw_close(w, '}');
 	}
 	jw_close(w, '}');
+}
 
-	jw_open(w, "anomalies", '{');
-	jw_u64(w, "overlap_differs", r->overlap_differs);
-	jw_u64(w, "retransmitted_bytes", r->retransmitted_bytes);
-	jw_u64(w, "out_of_order_segments", r->out_of_order_segments);
-	jw_u64(w, "tls_malformed", ts->malformed);
-	jw_u64(w, "midstream_resync", ts->midstream_resync);
-	jw_u64(w, "clock_jumps", engine_clock_jumps(e));
+static void json_store(struct jw *w, const char *k, const struct view_store *st, bool earlier)
+{
+	jw_open(w, k, '{');
+	jw_str(w, "name", st->name);
+	jw_str(w, "sha256", st->sha256);
+	if (st->sha256)
+		jw_u64(w, "anchors", st->anchors);
+	else
+		jw_null(w, "anchors");
+	if (earlier)
+		jw_time(w, "replaced_at", st->replaced_at);
+}
+
+static void json_trust(struct jw *w, const struct report_view *v, const struct ctr_values *c)
+{
+	if (!v->have_trust)
+		return;
+	json_store(w, "trust_store", &v->trust, false);
+	jw_open(w, "earlier", '[');
+	for (size_t i = 0; i < v->nearlier; i++) {
+		json_store(w, NULL, &v->earlier[i], true);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+	json_group(w, v, c, "diagnosis");
+	jw_open(w, "validation", '{');
+	if (v->have_at)
+		jw_time(w, "at", v->at * CS_NS_PER_SEC);
+	else
+		jw_null(w, "at");
+	if (v->warn_days_null)
+		jw_null(w, "warn_days");
+	else
+		jw_u64(w, "warn_days", (uint64_t)v->warn_days);
 	jw_close(w, '}');
 }
 
-static void json_cert(struct jw *w, struct cs_cert *cert)
+static void json_time_or_null(struct jw *w, const char *k, bool have, int64_t ns)
+{
+	if (have)
+		jw_time(w, k, ns);
+	else
+		jw_null(w, k);
+}
+
+static void json_cert(struct jw *w, struct cs_cert *cert, bool state)
 {
 	const struct cs_cert_facts *ci = cert_facts(cert);
 	char hex[2 * CS_SHA256_LEN + 1], t[64];
@@ -250,122 +289,105 @@ static void json_cert(struct jw *w, struct cs_cert *cert)
 		fmt_time_s(ci->not_after, t, sizeof(t));
 		jw_str(w, "not_after", t);
 	} else {
-		jw_raw(w, "subject", "null");
-		jw_raw(w, "issuer", "null");
-		jw_raw(w, "serial", "null");
-		jw_raw(w, "not_before", "null");
-		jw_raw(w, "not_after", "null");
+		jw_null(w, "subject");
+		jw_null(w, "issuer");
+		jw_null(w, "serial");
+		jw_null(w, "not_before");
+		jw_null(w, "not_after");
 	}
 	jw_str(w, "sha256", hex);
-	jw_raw(w, "parsed", ci->parsed ? "true" : "false");
-	if (w->state) {
+	jw_bool(w, "parsed", ci->parsed);
+	if (state && cert->der)
 		jw_b64(w, "der", cert->der, cert->der_len);
-	}
 	jw_close(w, '}');
 }
 
-/* A problem as the report shows it: the verdict's record, or one seen on
- * earlier handshakes of the chain only. */
-struct rproblem {
-	struct diag_problem p;
-	bool earlier;
-};
-
-/* Problems of one chain as served by s: the verdict of its last handshake
- * (or --at), its hostname check, then any code an earlier handshake had
- * that the last did not.  Cached at judging time: no analysis here. */
-static size_t chain_problems(const struct agg_server *s, const struct agg_chain *ac,
-			     struct rproblem *out, size_t max)
+static void json_int(struct jw *w, const char *k, long long v)
 {
-	const struct diag_verdict *v = ac->verdict;
-	uint32_t have = 0;
-	size_t n = 0;
+	char b[32];
 
-	for (size_t i = 0; v && i < v->nproblems && n < max; i++, n++) {
-		out[n] = (struct rproblem){v->problems[i], false};
-		have |= 1u << v->problems[i].code;
-	}
-	if (ac->hostname_mismatch && s->has_sni && n < max) {
-		const struct cs_cert_facts *leaf = cert_facts(ac->chain->certs[0]);
-
-		out[n] = (struct rproblem){{.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR,
-					    .cert_index = 0, .role = CS_ROLE_LEAF,
-					    .subject = leaf->parsed ? leaf->subject : "", .name = "",
-					    .text = ""}, false};
-		have |= 1u << CS_P_HOSTNAME_MISMATCH;
-		n++;
-	}
-	for (int code = 0; code < CS_P_MAX && n < max; code++) {
-		if (!(ac->problems & (1u << code)) || (have & (1u << code)))
-			continue;
-		out[n++] = (struct rproblem){{.code = (enum cs_problem)code,
-					      .severity = problem_default_severity((enum cs_problem)code),
-					      .cert_index = -1, .subject = "", .name = "", .text = ""},
-					     true};
-	}
-	return n;
+	snprintf(b, sizeof(b), "%lld", v);
+	jw_raw(w, k, b);
 }
 
-/* The message and the fix of a problem, worded by the catalogue. */
-static void words(struct engine *e, const struct agg_server *s, const struct agg_chain *ac,
-		  const struct rproblem *rp, char *msg, size_t mlen, char *fix, size_t flen)
+/* The record's typed parameters, from which a merge words it again. */
+static void json_params(struct jw *w, const struct view_problem *vp, const struct view_chain *vc)
 {
-	struct judge *j = engine_judge(e);
-	struct problem_ctx c = {
-		.chain = ac->chain,
-		.sni = s->has_sni ? s->sni : NULL,
-		.sni_len = s->sni_len,
-		.leaf_names = ac->verdict ? ac->verdict->leaf_names : "",
-		.evidence = j ? judge_evidence(j, ac->chain) : NULL,
-		.warn_days = j ? judge_warn_days(j) : CS_DIAG_WARN_DAYS_DEFAULT,
-	};
+	const struct diag_problem *p = &vp->p;
+	const char *role = problem_role_name((enum cs_role)p->role);
+	char t[CS_TIME_STRLEN];
 
-	if (rp->earlier) {
-		problem_earlier(msg, mlen, fix, flen);
-		return;
+	jw_open(w, "params", '{');
+	jw_u64(w, "variant", p->variant);
+	jw_str(w, "role", role[0] ? role : NULL);
+	json_int(w, "num", p->num);
+	json_int(w, "count", p->count);
+	if (p->date) {
+		fmt_time_s(p->date, t, sizeof(t));
+		jw_str(w, "date", t);
+	} else {
+		jw_null(w, "date");
 	}
-	problem_message(&rp->p, &c, msg, mlen);
-	problem_fix(&rp->p, &c, fix, flen);
+	jw_open(w, "order", '[');
+	for (unsigned i = 0; i < p->norder && i < CS_PROBLEM_MAX_ORDER; i++)
+		jw_u64(w, NULL, p->order[i]);
+	jw_close(w, ']');
+	jw_wire(w, "name", p->name, strlen(p->name));
+	jw_wire(w, "text", p->text, strlen(p->text));
+	if (p->code == CS_P_HOSTNAME_MISMATCH)
+		jw_wire(w, "names", vc->leaf_names, strlen(vc->leaf_names));
+	if (p->code == CS_P_EXPIRING_SOON)
+		json_int(w, "days", vp->warn_days);
+	jw_bool(w, "earlier", vp->earlier);
+	jw_close(w, '}');
 }
 
-static void json_problem(struct jw *w, struct engine *e, const struct agg_server *s,
-			 const struct agg_chain *ac, const struct rproblem *rp, bool with_chain)
+static void json_evidence(struct jw *w, const struct diag_problem *p,
+			  const struct diag_evidence_rec *ev)
 {
-	const struct diag_problem *p = &rp->p;
-	const struct diag_evidence_rec *ev;
-	char hex[65], msg[1024], fix[2048];
+	char hex[2 * CS_SHA256_LEN + 1];
 
-	words(e, s, ac, rp, msg, sizeof(msg), fix, sizeof(fix));
+	jw_str(w, "issuer_evidence", evidence_name(ev ? ev->kind : DIAG_EV_NONE));
+	if (ev && ev->have_cert) {
+		hex_lower(ev->sha256, 32, hex);
+		jw_open(w, "evidence", '{');
+		jw_str(w, "sha256", hex);
+		jw_wire(w, "source", ev->source, strnlen(ev->source, sizeof(ev->source)));
+		jw_bool(w, "completes", ev->completes);
+		jw_close(w, '}');
+	} else {
+		jw_null(w, "evidence");
+	}
+	if (p->text[0])
+		jw_wire(w, "aia_url", p->text, strlen(p->text));
+	else
+		jw_null(w, "aia_url");
+}
+
+static void json_problem(struct jw *w, const struct agg_server *s, const struct agg_chain *ac,
+			 const struct view_problem *vp, const struct view_chain *vc, bool with_chain)
+{
+	const struct diag_problem *p = &vp->p;
+	char hex[2 * CS_SHA256_LEN + 1], msg[MSG_LEN], fix[FIX_LEN];
+
+	words(s, ac, vp, vc, msg, sizeof(msg), fix, sizeof(fix));
 	jw_open(w, NULL, '{');
-	jw_str(w, "code", problem_name(p->code));
+	jw_str(w, "code", vp->code);
 	jw_str(w, "severity", severity_name(p->severity));
 	if (p->cert_index >= 0)
 		jw_u64(w, "cert_index", (uint64_t)p->cert_index);
 	else
-		jw_raw(w, "cert_index", "null");
+		jw_null(w, "cert_index");
 	if (p->subject[0])
 		jw_wire(w, "subject", p->subject, strlen(p->subject));
 	else
-		jw_raw(w, "subject", "null");
+		jw_null(w, "subject");
 	jw_wire(w, "message", msg, strlen(msg));
 	jw_wire(w, "fix", fix, strlen(fix));
-	if (p->code == CS_P_MISSING_INTERMEDIATE) {
-		ev = !rp->earlier && engine_judge(e) ? judge_evidence(engine_judge(e), ac->chain) : NULL;
-		jw_str(w, "issuer_evidence", evidence_name(ev ? ev->kind : DIAG_EV_NONE));
-		if (ev && ev->have_cert) {
-			hex_lower(ev->sha256, 32, hex);
-			jw_open(w, "evidence", '{');
-			jw_str(w, "sha256", hex);
-			jw_str(w, "source", ev->source);
-			jw_close(w, '}');
-		} else {
-			jw_raw(w, "evidence", "null");
-		}
-		if (p->text[0])
-			jw_wire(w, "aia_url", p->text, strlen(p->text));
-		else
-			jw_raw(w, "aia_url", "null");
-	}
+	if (p->code == CS_P_MISSING_INTERMEDIATE)
+		json_evidence(w, p, vp->earlier ? NULL : vc->evidence);
+	if (p->code != CS_P_MAX && !vp->message)
+		json_params(w, vp, vc);
 	if (with_chain) {
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 		jw_str(w, "chain", hex);
@@ -373,30 +395,14 @@ static void json_problem(struct jw *w, struct engine *e, const struct agg_server
 	jw_close(w, '}');
 }
 
-static const char *chain_status(const struct agg_chain *ac)
-{
-	return ac->broken_handshakes ? "broken"
-	       : ac->unjudged_handshakes == ac->handshakes ? "unknown" : "ok";
-}
-
-static const char *unknown_reason_name(const struct agg_chain *ac)
-{
-	static const char *const names[DIAG_UNK_MAX] = {
-		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
-		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
-	};
-	unsigned r = ac->verdict ? ac->verdict->unknown_reason : DIAG_UNK_NONE;
-
-	return r < DIAG_UNK_MAX ? names[r] : names[0];
-}
-
-static void json_chain(struct jw *w, struct engine *e, const struct agg_server *s,
-		       const struct agg_chain *ac)
+static void json_chain(struct jw *w, const struct report_view *v, const struct agg_server *s,
+		       const struct agg_chain *ac, bool state)
 {
 	char hex[2 * CS_SHA256_LEN + 1];
-	const struct engine_input *in = engine_input(e, ac->first_input);
-	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
-	size_t np = chain_problems(s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+	const struct engine_input *in = engine_input(v->names, ac->first_input);
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
+	size_t np = v->problems(v, s, ac, probs, CS_DIAG_MAX_PROBLEMS, &vc);
 	const char *st = chain_status(ac);
 
 	jw_open(w, NULL, '{');
@@ -406,41 +412,25 @@ static void json_chain(struct jw *w, struct engine *e, const struct agg_server *
 	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
 	jw_u64(w, "unjudged_handshakes", ac->unjudged_handshakes);
 	jw_str(w, "status", st);
-	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : unknown_reason_name(ac));
-	if (w->state)
-		jw_time(w, "last_seen", ac->last_ts);
+	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : unknown_reason_name(vc.unknown_reason));
+	jw_time(w, "last_seen", ac->last_ts);
 	jw_open(w, "problems", '[');
 	for (size_t i = 0; i < np; i++)
-		json_problem(w, e, s, ac, &probs[i], false);
+		json_problem(w, s, ac, &probs[i], &vc, false);
 	jw_close(w, ']');
 	jw_open(w, "first_seen", '{');
 	jw_str(w, "input", in->name);
 	if (in->live)
-		jw_raw(w, "frame", "null");
+		jw_null(w, "frame");
 	else
 		jw_u64(w, "frame", ac->first_frame);
 	jw_time(w, "time", ac->first_ts);
 	jw_close(w, '}');
 	jw_open(w, "certs", '[');
 	for (size_t i = 0; i < ac->chain->n_certs; i++)
-		json_cert(w, ac->chain->certs[i]);
+		json_cert(w, ac->chain->certs[i], state);
 	jw_close(w, ']');
 	jw_close(w, '}');
-}
-
-static const char *sni_status(const struct agg_server *s)
-{
-	if (s->has_sni)
-		return "sent";
-	if (s->sni_not_sent && s->sni_not_captured)
-		return "mixed";
-	return s->sni_not_sent ? "not_sent" : "not_captured";
-}
-
-static const char *server_status(const struct agg_server *s)
-{
-	return s->broken_handshakes ? "broken"
-	       : s->handshakes > s->unjudged_handshakes ? "ok" : "unknown";
 }
 
 static void json_rejections(struct jw *w, const struct agg_server *s)
@@ -469,42 +459,46 @@ static void json_rejections(struct jw *w, const struct agg_server *s)
 	jw_close(w, ']');
 }
 
-static void json_server_problems(struct jw *w, struct engine *e, const struct agg_server *s)
+/* server_ip, server_port, sni (and sni_b64 where it is not UTF-8, so that
+ * a merge gets the exact bytes back): what identifies a server entry */
+static void json_server_id(struct jw *w, const struct cs_addr *ip, uint16_t port, bool has_sni,
+			   const char *sni, size_t sni_len)
 {
-	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
+	char buf[64];
+
+	jw_str(w, "server_ip", cs_addr_str(ip, buf, sizeof(buf)));
+	jw_u64(w, "server_port", port);
+	if (has_sni)
+		jw_wire(w, "sni", sni, sni_len);
+	else
+		jw_null(w, "sni");
+	if (has_sni && !esc_utf8_valid(sni, sni_len))
+		jw_b64(w, "sni_b64", (const uint8_t *)sni, sni_len);
+}
+
+static void json_server_problems(struct jw *w, const struct report_view *v,
+				 const struct agg_server *s)
+{
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
 
 	jw_open(w, "problems", '[');
 	for (uint32_t k = 0; k < s->nchains; k++) {
-		size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
+		size_t np = v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &vc);
 
 		for (size_t i = 0; i < np; i++)
-			json_problem(w, e, s, &s->chains[k], &probs[i], true);
+			json_problem(w, s, &s->chains[k], &probs[i], &vc, true);
 	}
 	jw_close(w, ']');
 }
 
-/* server_ip, server_port, sni: what identifies a server entry */
-static void json_server_id(struct jw *w, const struct agg_server *s)
-{
-	char ip[64];
-
-	jw_str(w, "server_ip", cs_addr_str(&s->ip, ip, sizeof(ip)));
-	jw_u64(w, "server_port", s->port);
-	if (s->has_sni)
-		jw_wire(w, "sni", s->sni, s->sni_len);
-	else
-		jw_raw(w, "sni", "null");
-	if (w->state && s->has_sni) { /* the exact bytes, even when not UTF-8 */
-		jw_b64(w, "sni_b64", (const uint8_t *)s->sni, s->sni_len);
-	}
-}
-
-static void json_server(struct jw *w, struct engine *e, const struct agg_server *s)
+static void json_server(struct jw *w, const struct report_view *v, const struct agg_server *s,
+			bool state)
 {
 	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
 
 	jw_open(w, NULL, '{');
-	json_server_id(w, s);
+	json_server_id(w, &s->ip, s->port, s->has_sni, s->sni, s->sni_len);
 	jw_str(w, "sni_status", sni_status(s));
 	jw_str(w, "status", server_status(s));
 	jw_u64(w, "tls_handshakes", s->tls_handshakes);
@@ -515,12 +509,9 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_u64(w, "clients_total", clientset_count(&s->clients_total));
 	json_sketch(w, "clients_sketch", &s->clients);
 	json_sketch(w, "clients_total_sketch", &s->clients_total);
-	if (w->state) {
-		jw_u64(w, "sni_not_sent", s->sni_not_sent);
-		jw_u64(w, "sni_not_captured", s->sni_not_captured);
-	}
-	jw_raw(w, "rejected_but_judged_ok",
-	       s->nrejections && !s->broken_handshakes && s->handshakes ? "true" : "false");
+	jw_u64(w, "sni_not_sent", s->sni_not_sent);
+	jw_u64(w, "sni_not_captured", s->sni_not_captured);
+	jw_bool(w, "rejected_but_judged_ok", s->nrejections && !s->broken_handshakes && s->handshakes);
 	jw_time(w, "first_seen", s->first_seen);
 	jw_time(w, "last_seen", s->last_seen);
 	jw_open(w, "tls_versions", '{');
@@ -528,98 +519,136 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 		if (s->versions[i])
 			jw_u64(w, vnames[i], s->versions[i]);
 	jw_close(w, '}');
-	json_server_problems(w, e, s);
+	json_server_problems(w, v, s);
 	json_rejections(w, s);
 	jw_open(w, "chains", '[');
 	for (uint32_t i = 0; i < s->nchains; i++)
-		json_chain(w, e, s, &s->chains[i]);
+		json_chain(w, v, s, &s->chains[i], state);
 	jw_close(w, ']');
 	jw_close(w, '}');
 }
 
-static void json_server_key(struct jw *w, const struct agg_server *s)
+static void json_keys(struct jw *w, const char *k, const struct view_key *keys, size_t n)
 {
-	jw_open(w, NULL, '{');
-	json_server_id(w, s);
-	jw_close(w, '}');
+	jw_open(w, k, '[');
+	for (size_t i = 0; i < n; i++) {
+		jw_open(w, NULL, '{');
+		json_server_id(w, &keys[i].ip, keys[i].port, keys[i].has_sni, keys[i].sni,
+			       keys[i].sni_len);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
-static void json_window(struct jw *w, struct engine *e, const struct report_window *win)
+static void json_counter_groups(struct jw *w, const struct report_view *v)
 {
-	const struct agg_server *const *servers;
-	size_t n;
+	json_group(w, v, &v->counters, "totals");
+	json_group(w, v, &v->counters, "incomplete_reasons");
+	json_group(w, v, &v->counters, "decode");
+	json_group(w, v, &v->counters, "caps");
+	json_group(w, v, &v->counters, "anomalies");
+}
+
+static void json_servers(struct jw *w, const struct report_view *v, bool state)
+{
+	jw_open(w, "servers", '[');
+	for (size_t i = 0; i < v->nservers; i++)
+		json_server(w, v, v->servers[i], state);
+	jw_close(w, ']');
+}
+
+/* A periodic report's window: its own report (counters and servers since
+ * the previous one), mergeable as a report of its own; or a merged
+ * report's comparison of its last window with its first. */
+static void json_window(struct jw *w, const struct report_view *v, bool state)
+{
+	const struct view_window *win = v->window;
+	const struct report_view *own = win->own;
 
 	jw_open(w, "window", '{');
 	jw_str(w, "kind", win->kind);
 	jw_time(w, "start", win->start);
 	jw_time(w, "end", win->end);
-	jw_open(w, "became_broken", '[');
-	for (size_t i = 0; i < win->n_broken; i++)
-		json_server_key(w, win->became_broken[i]);
-	jw_close(w, ']');
-	jw_open(w, "fixed", '[');
-	for (size_t i = 0; i < win->n_fixed; i++)
-		json_server_key(w, win->fixed[i]);
-	jw_close(w, ']');
-	servers = agg_sorted(win->agg, &n);
-	jw_open(w, "servers", '[');
-	for (size_t i = 0; i < n; i++)
-		json_server(w, e, servers[i]);
-	jw_close(w, ']');
+	if (own) {
+		jw_u64(w, "seq", win->seq);
+		json_time_or_null(w, "first_seen", own->have_time, own->first);
+		json_time_or_null(w, "last_seen", own->have_time, own->last);
+		jw_u64(w, "late_handshakes", win->late_handshakes);
+	}
+	json_keys(w, "became_broken", win->became_broken, win->n_broken);
+	json_keys(w, "fixed", win->fixed, win->n_fixed);
+	if (own) {
+		json_counter_groups(w, own);
+		if (own->have_trust)
+			json_group(w, own, &own->counters, "diagnosis");
+		json_servers(w, own, state);
+	}
 	jw_close(w, '}');
 }
 
-void report_json(FILE *out, struct engine *e)
+static void json_sensors(struct jw *w, const struct report_view *v)
 {
-	report_json_window(out, e, NULL);
+	jw_open(w, "sensors", '[');
+	for (size_t i = 0; i < v->nsensors; i++) {
+		const struct view_sensor *s = &v->sensors[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "sensor", s->sensor);
+		json_time_or_null(w, "first_seen", s->have, s->first);
+		json_time_or_null(w, "last_seen", s->have, s->last);
+		jw_str(w, "trust_store_sha256", s->trust_sha256);
+		jw_str(w, "run_id", s->run_id);
+		if (s->window)
+			jw_u64(w, "window", s->window);
+		else
+			jw_null(w, "window");
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	if (!v->windows)
+		return;
+	jw_open(w, "windows", '[');
+	for (size_t i = 0; i < v->nwindows; i++) {
+		const struct view_series *s = &v->windows[i];
+
+		jw_open(w, NULL, '{');
+		jw_str(w, "sensor", s->sensor);
+		jw_str(w, "kind", s->kind);
+		jw_time(w, "start", s->start);
+		jw_time(w, "end", s->end);
+		jw_u64(w, "handshakes", s->handshakes);
+		jw_u64(w, "broken_handshakes", s->broken_handshakes);
+		jw_u64(w, "servers_broken", s->servers_broken);
+		json_keys(w, "broken", s->broken, s->nbroken);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 }
 
-static void json_document(FILE *out, struct engine *e, const struct report_window *win, bool state);
-
-void report_json_window(FILE *out, struct engine *e, const struct report_window *win)
-{
-	json_document(out, e, win, false);
-}
-
-void report_json_state(FILE *out, struct engine *e)
-{
-	json_document(out, e, NULL, true);
-}
-
-static void json_document(FILE *out, struct engine *e, const struct report_window *win, bool state)
+void report_view_json(FILE *out, const struct report_view *v, bool state)
 {
 	struct jw w;
-	const struct agg_server *const *servers;
-	int64_t first, last;
-	size_t n;
 
 	jw_init(&w, out, false);
-	w.state = state;
-	servers = agg_sorted(engine_agg(e), &n);
 	jw_open(&w, NULL, '{');
 	jw_u64(&w, "report_version", 1);
 	jw_str(&w, "generator", "chainsniff " CS_VERSION);
-	jw_str(&w, "sensor", engine_sensor(e));
-	if (win)
-		json_window(&w, e, win);
-	if (engine_time_range(e, &first, &last)) {
-		jw_time(&w, "first_seen", first);
-		jw_time(&w, "last_seen", last);
-	} else {
-		jw_raw(&w, "first_seen", "null");
-		jw_raw(&w, "last_seen", "null");
-	}
-	json_trust(&w, e);
+	jw_str(&w, "sensor", v->sensor);
+	if (v->run_id)
+		jw_str(&w, "run_id", v->run_id);
+	if (v->sensors)
+		json_sensors(&w, v);
+	if (v->window)
+		json_window(&w, v, state);
+	json_time_or_null(&w, "first_seen", v->have_time, v->first);
+	json_time_or_null(&w, "last_seen", v->have_time, v->last);
+	json_trust(&w, v, &v->counters);
 	jw_open(&w, "inputs", '[');
-	for (size_t i = 0; i < engine_ninputs(e); i++)
-		json_input(&w, engine_input(e, i));
+	for (size_t i = 0; i < v->ninputs; i++)
+		json_input(&w, &v->inputs[i]);
 	jw_close(&w, ']');
-	json_totals(&w, e, n);
-	json_counters(&w, e);
-	jw_open(&w, "servers", '[');
-	for (size_t i = 0; i < n; i++)
-		json_server(&w, e, servers[i]);
-	jw_close(&w, ']');
+	json_counter_groups(&w, v);
+	json_servers(&w, v, state);
 	jw_close(&w, '}');
 	fputc('\n', out);
 }
@@ -682,10 +711,7 @@ void report_event(FILE *out, const struct engine_event *ev)
 	fputs("}\n", out);
 }
 
-/* ---- text -------------------------------------------------------------------- */
-
-static void wrapped(FILE *out, const char *text, int indent);
-static void cell(char *dst, size_t len, const char *src, size_t n, size_t width);
+/* ---- text: escaping, widths, wrapping ---------------------------------------------- */
 
 const char *fmt_count(uint64_t v, char *buf, size_t len)
 {
@@ -703,52 +729,477 @@ const char *fmt_count(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-static void text_header(FILE *out, struct engine *e)
+/* "1 client", "2 clients": n formatted, then the word that fits it. */
+static const char *count_of(uint64_t n, const char *one, const char *many, char *buf, size_t len)
 {
-	const struct engine_totals *t = engine_totals(e);
-	int64_t first, last;
-	char a[64], b[64], n1[32], n2[32], n3[32], n4[32], n5[32], n6[32];
-	size_t nin = engine_ninputs(e);
-	bool live = nin && engine_input(e, 0)->live;
+	char num[32];
 
-	fprintf(out, "chainsniff %s · %zu %s%s · %s packets", CS_VERSION, nin,
-		live ? "interface" : "file", nin == 1 ? "" : "s", fmt_count(t->packets, n1, sizeof(n1)));
-	if (engine_time_range(e, &first, &last)) {
-		fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
-		fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
-		a[10] = b[10] = ' ', a[19] = b[19] = '\0';
-		fprintf(out, " · %s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
+	snprintf(buf, len, "%s %s", fmt_count(n, num, sizeof(num)), n == 1 ? one : many);
+	return buf;
+}
+
+unsigned report_width(int fd)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+	long n = 0;
+
+	if (!isatty(fd))
+		return 100;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		n = ws.ws_col;
+	else if (cols)
+		n = strtol(cols, NULL, 10);
+	if (n <= 0)
+		return 100;
+	return n < 60 ? 60 : n > 1000 ? 1000 : (unsigned)n;
+}
+
+static unsigned width_of(const struct report_opts *ro)
+{
+	return ro->width ? ro->width : 100;
+}
+
+/* The terminal form of n wire bytes, NUL-terminated (free() it); NULL
+ * when memory runs out. */
+static char *term_text(const char *s, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	esc_term(m, s, n);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
 	}
-	fprintf(out, "\nTLS handshakes %s · chain visible %s · TLS 1.3 %s · resumed %s · incomplete %s"
-		" · no certificate %s\n", fmt_count(t->tls_handshakes, n1, sizeof(n1)),
-		fmt_count(t->with_chain, n2, sizeof(n2)), fmt_count(t->tls13, n3, sizeof(n3)),
-		fmt_count(t->resumed, n4, sizeof(n4)), fmt_count(t->incomplete, n5, sizeof(n5)),
-		fmt_count(t->no_certificate, n6, sizeof(n6)));
-	if (t->incomplete) {
-		const char *sep = "incomplete handshakes:";
+	return buf;
+}
 
-		for (int i = 0; i < TLS_INC_MAX; i++)
-			if (t->incomplete_reason[i]) {
-				fprintf(out, "%s %s %" PRIu64, sep,
-					tls_incomplete_name((enum tls_incomplete)i), t->incomplete_reason[i]);
-				sep = ",";
-			}
-		fputc('\n', out);
+static size_t code_points(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+/* Bytes of the first k code points of s. */
+static size_t cp_bytes(const char *s, size_t k)
+{
+	size_t i = 0;
+
+	while (s[i] && k) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		k--;
 	}
-	for (size_t i = 0; i < nin; i++) {
-		const struct engine_input *in = engine_input(e, i);
+	return i;
+}
 
+static void pad(FILE *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc(' ', out);
+}
+
+/* An escaped paragraph (in text, NUL-terminated) word-wrapped at width
+ * with a hanging indent; a word longer than a line is broken. */
+static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t indent,
+			 size_t width)
+{
+	size_t col = first_col, room = width > indent + 10 ? width - indent : 10;
+	const char *p = text;
+
+	while (*p) {
+		size_t wlen = strcspn(p, " "), wcp = code_points(p, wlen);
+
+		if (wlen == 0) {
+			p++;
+			continue;
+		}
+		if (col > indent && col + 1 + wcp > width) {
+			fprintf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		while (wcp > room && col == indent) { /* longer than a line: broken */
+			size_t b = cp_bytes(p, room);
+
+			fwrite(p, 1, b, out);
+			fprintf(out, "\n%*s", (int)indent, "");
+			p += b, wlen -= b, wcp -= room;
+		}
+		fwrite(p, 1, wlen, out);
+		col += wcp;
+		p += wlen;
+	}
+	fputc('\n', out);
+}
+
+/* wrap_escaped of wire-or-mixed text, escaped here. */
+static void wrapped(FILE *out, const char *text, size_t first_col, size_t indent, size_t width)
+{
+	char *t = term_text(text, strlen(text));
+
+	if (t)
+		wrap_escaped(out, t, first_col, indent, width);
+	free(t);
+}
+
+/* Items joined by " · ", wrapped at width before an item that does not
+ * fit (continued two columns in). */
+static void dotted(FILE *out, const char *const *items, size_t n, size_t width)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = code_points(items[i], strlen(items[i]));
+
+		if (i && col + 3 + len > width) {
+			fputs("\n  ", out);
+			col = 2;
+		} else if (i) {
+			fputs(" · ", out);
+			col += 3;
+		}
+		fputs(items[i], out);
+		col += len;
+	}
+	fputc('\n', out);
+}
+
+/* ---- text: the report ------------------------------------------------------------- */
+
+static void text_time_range(const struct report_view *v, char *buf, size_t len)
+{
+	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
+
+	buf[0] = '\0';
+	if (!v->have_time)
+		return;
+	fmt_time_s(v->first / CS_NS_PER_SEC, a, sizeof(a));
+	fmt_time_s(v->last / CS_NS_PER_SEC, b, sizeof(b));
+	a[10] = b[10] = ' ', a[19] = b[19] = '\0';
+	snprintf(buf, len, "%s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
+}
+
+static void text_inputs(FILE *out, const struct report_view *v, size_t width)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < v->ninputs; i++) {
+		const struct engine_input *in = &v->inputs[i];
+
+		failed += in->status != INPUT_OK;
 		for (unsigned k = 0; k < in->nerrors; k++) {
 			char msg[600];
 
-			snprintf(msg, sizeof(msg), "warning: %s: %s", in->name, in->errors[k]);
-			wrapped(out, msg, 4);
+			snprintf(msg, sizeof(msg), "warning: %s: %s", in->name ? in->name : "-",
+				 in->errors[k]);
+			wrapped(out, msg, 0, 4, width);
 		}
 		if (in->have_drops && in->dropped)
 			fprintf(out, "warning: %s: the kernel dropped %" PRIu64 " of %" PRIu64
 				" packets: handshakes may be incomplete (raise -B)\n",
 				in->name, in->dropped, in->received);
 	}
+	if (failed) {
+		char msg[200], a[48], b[48];
+
+		snprintf(msg, sizeof(msg), "%s of %s could not be read to the end: this report "
+			 "covers what was read before the failure.", fmt_count(failed, a, sizeof(a)),
+			 count_of(v->ninputs, "input", "inputs", b, sizeof(b)));
+		wrapped(out, msg, 0, 4, width);
+	}
+}
+
+static void text_header(FILE *out, const struct report_view *v, size_t width)
+{
+	const struct ctr_values *c = &v->counters;
+	char what[64], pk[96], range[96], n[6][48];
+	const char *line[8];
+	size_t k = 0;
+	uint64_t filtered = 0;
+	bool live = v->ninputs && v->inputs[0].live;
+
+	for (size_t i = 0; i < v->ninputs; i++)
+		filtered += v->inputs[i].filtered;
+	snprintf(n[0], sizeof(n[0]), "chainsniff %s", CS_VERSION);
+	line[k++] = n[0];
+	if (v->ninputs || !v->nsensors)
+		line[k++] = count_of(v->ninputs, live ? "interface" : "file",
+				     live ? "interfaces" : "files", what, sizeof(what));
+	else
+		line[k++] = count_of(v->nsensors, "sensor window", "sensor windows", what, sizeof(what));
+	count_of(ctr(c, "totals", "packets"), "packet", "packets", pk, sizeof(pk));
+	if (filtered) {
+		size_t o = strlen(pk);
+
+		snprintf(pk + o, sizeof(pk) - o, " (%s removed by the filter -f)",
+			 fmt_count(filtered, n[1], sizeof(n[1])));
+	}
+	line[k++] = pk;
+	text_time_range(v, range, sizeof(range));
+	if (range[0])
+		line[k++] = range;
+	dotted(out, line, k, width);
+
+	k = 0;
+	snprintf(n[0], sizeof(n[0]), "TLS handshakes %s",
+		 fmt_count(ctr(c, "totals", "tls_handshakes"), n[5], sizeof(n[5])));
+	line[k++] = n[0];
+	snprintf(n[1], sizeof(n[1]), "chain visible %s",
+		 fmt_count(ctr(c, "totals", "handshakes_with_chain"), n[5], sizeof(n[5])));
+	line[k++] = n[1];
+	snprintf(n[2], sizeof(n[2]), "TLS 1.3 %s", fmt_count(ctr(c, "totals", "tls13"), n[5], sizeof(n[5])));
+	line[k++] = n[2];
+	snprintf(n[3], sizeof(n[3]), "resumed %s", fmt_count(ctr(c, "totals", "resumed"), n[5], sizeof(n[5])));
+	line[k++] = n[3];
+	snprintf(n[4], sizeof(n[4]), "incomplete %s",
+		 fmt_count(ctr(c, "totals", "incomplete"), n[5], sizeof(n[5])));
+	line[k++] = n[4];
+	snprintf(what, sizeof(what), "no certificate %s",
+		 fmt_count(ctr(c, "totals", "no_certificate"), n[5], sizeof(n[5])));
+	line[k++] = what;
+	dotted(out, line, k, width);
+	if (ctr(c, "totals", "incomplete")) {
+		char *buf = NULL;
+		size_t blen = 0, nc = counters_count();
+		const char *sep = "incomplete handshakes:";
+		FILE *m = open_memstream(&buf, &blen);
+
+		for (size_t id = 0; m && id < nc; id++)
+			if (!strcmp(counter_group(id), "incomplete_reasons") && c->v[id]) {
+				fprintf(m, "%s %s %" PRIu64, sep, counter_key(id), c->v[id]);
+				sep = ",";
+			}
+		if (m && fclose(m) == 0 && buf)
+			wrap_escaped(out, buf, 0, 2, width);
+		free(buf);
+	}
+	text_inputs(out, v, width);
+}
+
+/* Distinct clients sent a broken chain, over every broken server (a client
+ * of two servers counts once). */
+static uint64_t broken_clients(const struct report_view *v)
+{
+	struct clientset all;
+	uint64_t n;
+
+	clientset_init(&all);
+	for (size_t i = 0; i < v->nservers; i++)
+		if (v->servers[i]->broken_handshakes)
+			clientset_merge(&all, &v->servers[i]->clients);
+	n = clientset_count(&all);
+	clientset_fini(&all);
+	return n;
+}
+
+static void text_summary(FILE *out, const struct report_view *v, size_t width)
+{
+	const struct ctr_values *c = &v->counters;
+	char a[64], b[48], d[64], e[64], line[400];
+
+	snprintf(line, sizeof(line), "Servers %s · broken %s (%s, %s) · clients rejecting chains %s",
+		 fmt_count(v->nservers, a, sizeof(a)),
+		 fmt_count(ctr(c, "totals", "servers_broken"), b, sizeof(b)),
+		 count_of(ctr(c, "totals", "broken_handshakes"), "handshake", "handshakes", d, sizeof(d)),
+		 count_of(broken_clients(v), "client", "clients", e, sizeof(e)),
+		 fmt_count(ctr(c, "totals", "client_rejections"), a, sizeof(a)));
+	wrap_escaped(out, line, 0, 2, width);
+	if (v->have_trust && v->trust.sha256) {
+		char raw[1400];
+
+		snprintf(raw, sizeof(raw), "Trust store: %s (sha256 %.16s), %s",
+			 count_of(v->trust.anchors, "anchor", "anchors", a, sizeof(a)), v->trust.sha256,
+			 v->trust.name);
+		wrapped(out, raw, 0, 2, width);
+	} else if (v->have_trust) {
+		fputs("Trust store: differs between the reports merged (see \"sensors\" in the JSON)\n",
+		      out);
+	}
+	for (size_t i = 0; i < v->nsensors && i < 10; i++) {
+		const struct view_sensor *s = &v->sensors[i];
+		char f[CS_TIME_STRLEN], l[CS_TIME_STRLEN];
+
+		fputs(i ? "         " : "Sensors: ", out);
+		esc_term(out, s->sensor, strlen(s->sensor));
+		if (s->have) {
+			fmt_time_s(s->first / CS_NS_PER_SEC, f, sizeof(f));
+			fmt_time_s(s->last / CS_NS_PER_SEC, l, sizeof(l));
+			f[10] = l[10] = ' ', f[19] = l[19] = '\0';
+			fprintf(out, "  %s → %s", f, l);
+		}
+		fputc('\n', out);
+	}
+	if (v->nsensors > 10)
+		fprintf(out, "         and %zu more\n", v->nsensors - 10);
+}
+
+static void key_label(const struct view_key *k, char *buf, size_t len)
+{
+	char ep[CS_ENDPOINT_STRLEN];
+	char *sni = k->has_sni ? term_text(k->sni, k->sni_len) : NULL;
+
+	cs_endpoint_str(&k->ip, k->port, ep, sizeof(ep));
+	if (sni)
+		snprintf(buf, len, "%s (%s)", sni, ep);
+	else
+		snprintf(buf, len, "%s", ep);
+	free(sni);
+}
+
+static void text_key_list(FILE *out, const char *what, const struct view_key *keys, size_t n,
+			  size_t width)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *m;
+
+	if (!n || !(m = open_memstream(&buf, &blen)))
+		return;
+	fprintf(m, "  %s:", what);
+	for (size_t i = 0; i < n; i++) {
+		char label[1200];
+
+		key_label(&keys[i], label, sizeof(label));
+		fprintf(m, " %s%s", label, i + 1 < n ? "," : "");
+	}
+	if (fclose(m) == 0 && buf)
+		wrap_escaped(out, buf, 0, 4, width);
+	free(buf);
+}
+
+static void text_window(FILE *out, const struct view_window *w, size_t width)
+{
+	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN], nb[64], line[300];
+
+	fmt_time_ns(w->start, a, sizeof(a));
+	fmt_time_ns(w->end, b, sizeof(b));
+	snprintf(line, sizeof(line), "Window %s → %s (%s): %s became broken, %zu fixed", a, b, w->kind,
+		 count_of(w->n_broken, "server", "servers", nb, sizeof(nb)), w->n_fixed);
+	wrap_escaped(out, line, 0, 2, width);
+	text_key_list(out, "became broken", w->became_broken, w->n_broken, width);
+	text_key_list(out, "fixed", w->fixed, w->n_fixed, width);
+}
+
+/* Column widths of the server table. */
+struct cols {
+	size_t server, sni, bt, clients, problem;
+	bool same_day;
+};
+
+static void server_label(const struct agg_server *s, char *buf, size_t len)
+{
+	cs_endpoint_str(&s->ip, s->port, buf, len);
+}
+
+static bool listed(const struct agg_server *s, const struct report_opts *ro)
+{
+	return s->broken_handshakes || ro->all;
+}
+
+/* One table row: a long SNI continues on the next lines of its column. */
+static void text_row(FILE *out, const struct report_view *v, size_t rank,
+		     const struct agg_server *s, const struct cols *c)
+{
+	struct view_problem p;
+	struct view_chain vc;
+	const struct agg_chain *where;
+	char server[CS_ENDPOINT_STRLEN], bt[48], clients[32], when[CS_TIME_STRLEN];
+	const char *problem = "-";
+	char *sni = s->has_sni ? term_text(s->sni, s->sni_len) : NULL;
+	const char *rest = sni ? sni : "-";
+	uint32_t broken_chains = 0;
+	bool first = true;
+
+	server_label(s, server, sizeof(server));
+	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
+	if (main_problem(v, s, &p, &vc, &where))
+		problem = p.code;
+	else if (!s->handshakes)
+		problem = "(no chain visible)";
+	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
+	when[c->same_day ? 19 : 10] = '\0'; /* HH:MM:SS within one day, else the date */
+	do {
+		size_t cp = code_points(rest, strlen(rest)), take = strlen(rest);
+
+		if (cp > c->sni) { /* break after a dot or a dash if one is near the end */
+			size_t b = cp_bytes(rest, c->sni), k = b;
+
+			while (k > b / 2 && rest[k - 1] != '.' && rest[k - 1] != '-')
+				k--;
+			take = k > b / 2 ? k : b;
+		}
+		if (first) {
+			fprintf(out, "%3zu  %-*s ", rank, (int)c->server, server);
+		} else {
+			pad(out, 5 + c->server + 1);
+		}
+		fwrite(rest, 1, take, out);
+		if (first) {
+			pad(out, c->sni + 1 - code_points(rest, take));
+			fprintf(out, "%*s  %*s  %-*s %s", (int)c->bt, bt, (int)c->clients, clients,
+				(int)c->problem, problem, c->same_day ? when + 11 : when);
+		}
+		fputc('\n', out);
+		rest += take;
+		first = false;
+	} while (*rest);
+	free(sni);
+	for (uint32_t k = 0; k < s->nchains; k++)
+		broken_chains += s->chains[k].broken_handshakes > 0;
+	if (broken_chains && broken_chains < s->nchains)
+		fprintf(out, "     (%u of %u chains served are broken)\n", broken_chains, s->nchains);
+}
+
+static void table_widths(const struct report_view *v, const struct report_opts *ro, size_t rows,
+			 size_t width, struct cols *c)
+{
+	size_t fixed, longest_sni = 3, k = 0;
+
+	c->server = strlen("SERVER"), c->bt = strlen("BROKEN/TOTAL"), c->clients = strlen("CLIENTS");
+	c->problem = strlen("(no chain visible)");
+	for (size_t i = 0; i < v->nservers && k < rows; i++) {
+		const struct agg_server *s = v->servers[i];
+		struct view_problem p;
+		struct view_chain vc;
+		const struct agg_chain *where;
+		char buf[CS_ENDPOINT_STRLEN];
+
+		if (!listed(s, ro))
+			continue;
+		k++;
+		server_label(s, buf, sizeof(buf));
+		if (strlen(buf) > c->server)
+			c->server = strlen(buf);
+		snprintf(buf, sizeof(buf), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+		if (strlen(buf) > c->bt)
+			c->bt = strlen(buf);
+		if (main_problem(v, s, &p, &vc, &where) && strlen(p.code) > c->problem)
+			c->problem = strlen(p.code);
+		if (s->has_sni) {
+			char *t = term_text(s->sni, s->sni_len);
+
+			if (t && code_points(t, strlen(t)) > longest_sni)
+				longest_sni = code_points(t, strlen(t));
+			free(t);
+		}
+	}
+	/* "  #  " server " " SNI " " bt "  " clients "  " problem " " last seen */
+	fixed = 5 + c->server + 1 + 1 + c->bt + 2 + c->clients + 2 + c->problem + 1 + 10;
+	c->sni = width > fixed + 12 ? width - fixed : 12;
+	if (c->sni > longest_sni)
+		c->sni = longest_sni;
 }
 
 static void text_cert(FILE *out, size_t i, struct cs_cert *cert)
@@ -770,33 +1221,39 @@ static void text_cert(FILE *out, size_t i, struct cs_cert *cert)
 	fprintf(out, "\n          valid %s .. %s  sha256 %.16s\n", nb, na, hex);
 }
 
-static void text_problem(FILE *out, struct engine *e, const struct agg_server *s,
-			 const struct agg_chain *ac, const struct rproblem *rp, const char *red,
-			 const char *yellow, const char *reset)
-{
-	const struct diag_problem *p = &rp->p;
-	char msg[1024], fix[2048];
+struct colors {
+	const char *bold, *reset, *red, *yellow, *green;
+};
 
-	words(e, s, ac, rp, msg, sizeof(msg), fix, sizeof(fix));
-	fprintf(out, "    %s%-7s%s %s", p->severity == CS_SEV_ERROR ? red : yellow,
-		severity_name(p->severity), reset, problem_name(p->code));
+static void text_problem(FILE *out, const struct agg_server *s, const struct agg_chain *ac,
+			 const struct view_problem *vp, const struct view_chain *vc,
+			 const struct colors *k, size_t width)
+{
+	const struct diag_problem *p = &vp->p;
+	char msg[MSG_LEN], fix[FIX_LEN], line[FIX_LEN + 16];
+
+	words(s, ac, vp, vc, msg, sizeof(msg), fix, sizeof(fix));
+	fprintf(out, "    %s%-7s%s %s", p->severity == CS_SEV_ERROR ? k->red : k->yellow,
+		severity_name(p->severity), k->reset, vp->code);
 	if (p->cert_index >= 0)
 		fprintf(out, " (certificate #%d)", p->cert_index);
 	fputs("\n      ", out);
-	esc_term(out, msg, strlen(msg));
-	fputs("\n      fix: ", out);
-	esc_term(out, fix, strlen(fix));
-	fprintf(out, "\n      see docs/problems.md#%s\n", problem_name(p->code));
+	wrapped(out, msg, 6, 6, width);
+	snprintf(line, sizeof(line), "fix: %s", fix);
+	fputs("      ", out);
+	wrapped(out, line, 6, 8, width);
+	fprintf(out, "      see docs/problems.md#%s\n", vp->code);
 }
 
 static void text_rejections(FILE *out, const struct agg_server *s)
 {
 	for (uint32_t i = 0; i < s->nrejections; i++) {
 		const struct agg_rejection *r = &s->rejections[i];
+		char a[48], b[48];
 
-		fprintf(out, "  clients rejected the chain: %" PRIu64 " x alert %s from %" PRIu64
-			" client%s", r->handshakes, tls_alert_name(r->alert),
-			clientset_count(&r->clients), clientset_count(&r->clients) == 1 ? "" : "s");
+		fprintf(out, "  clients rejected the chain: %s x alert %s from %s",
+			fmt_count(r->handshakes, a, sizeof(a)), tls_alert_name(r->alert),
+			count_of(clientset_count(&r->clients), "client", "clients", b, sizeof(b)));
 		if (r->nfp)
 			fprintf(out, " (JA3 %s, JA4 %s%s)", r->fp[0].ja3, r->fp[0].ja4,
 				r->nfp > 1 ? ", ..." : "");
@@ -807,265 +1264,122 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 		      "store, their clock, or a middlebox.\n", out);
 }
 
-static void text_server(FILE *out, struct engine *e, const struct agg_server *s, bool color)
+static void text_server(FILE *out, const struct report_view *v, const struct agg_server *s,
+			const struct colors *k, size_t width)
 {
-	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
-	const char *red = color ? "\033[31m" : "", *yellow = color ? "\033[33m" : "";
-	const char *green = color ? "\033[32m" : "";
 	const char *st = server_status(s);
-	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
-	char ip[64], hex[2 * CS_SHA256_LEN + 1];
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
+	char ep[CS_ENDPOINT_STRLEN], hex[2 * CS_SHA256_LEN + 1], a[48], b[48], c[48];
 
-	cs_addr_str(&s->ip, ip, sizeof(ip));
-	fprintf(out, "\n%s%s%s%s:%u%s  SNI ", bold, s->ip.family == 6 ? "[" : "", ip,
-		s->ip.family == 6 ? "]" : "", s->port, reset);
+	server_label(s, ep, sizeof(ep));
+	fprintf(out, "\n%s%s%s  SNI ", k->bold, ep, k->reset);
 	if (s->has_sni)
-		esc_term(out, s->sni, s->sni_len);
+		esc_term(out, s->sni, s->sni_len); /* whole, however long */
 	else
 		fprintf(out, "(%s)", sni_status(s));
-	fprintf(out, "  %s%s%s  broken %" PRIu64 "/%" PRIu64 " handshakes (%" PRIu64
-		" TLS in all), clients affected %" PRIu64 "\n",
-		!strcmp(st, "broken") ? red : !strcmp(st, "ok") ? green : "", st, reset,
-		s->broken_handshakes, s->handshakes, s->tls_handshakes, clientset_count(&s->clients));
+	fprintf(out, "\n  %s%s%s  broken %" PRIu64 "/%s (%s in all), clients affected %s\n",
+		!strcmp(st, "broken") ? k->red : !strcmp(st, "ok") ? k->green : "", st, k->reset,
+		s->broken_handshakes, count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
+		count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b, sizeof(b)),
+		fmt_count(clientset_count(&s->clients), c, sizeof(c)));
 	text_rejections(out, s);
-	for (uint32_t k = 0; k < s->nchains; k++) {
-		const struct agg_chain *ac = &s->chains[k];
-		size_t np = chain_problems(s, ac, probs, CS_DIAG_MAX_PROBLEMS);
+	for (uint32_t i = 0; i < s->nchains; i++) {
+		const struct agg_chain *ac = &s->chains[i];
+		size_t np = v->problems(v, s, ac, probs, CS_DIAG_MAX_PROBLEMS, &vc);
 
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
-		fprintf(out, "  chain %.16s  %zu cert%s  %" PRIu64 " handshake%s, %" PRIu64 " broken\n",
-			hex, ac->chain->n_certs, ac->chain->n_certs == 1 ? "" : "s", ac->handshakes,
-			ac->handshakes == 1 ? "" : "s", ac->broken_handshakes);
-		for (size_t c = 0; c < ac->chain->n_certs; c++)
-			text_cert(out, c, ac->chain->certs[c]);
-		for (size_t i = 0; i < np; i++)
-			text_problem(out, e, s, ac, &probs[i], red, yellow, reset);
+		fprintf(out, "  chain %.16s  %s  %s, %" PRIu64 " broken\n", hex,
+			count_of(ac->chain->n_certs, "cert", "certs", a, sizeof(a)),
+			count_of(ac->handshakes, "handshake", "handshakes", b, sizeof(b)),
+			ac->broken_handshakes);
+		for (size_t n = 0; n < ac->chain->n_certs; n++)
+			text_cert(out, n, ac->chain->certs[n]);
+		for (size_t n = 0; n < np; n++)
+			text_problem(out, s, ac, &probs[n], &vc, k, width);
 	}
 }
 
-/* Terminal-safe text of a wire string, cut to at most width code points. */
-static void cell(char *dst, size_t len, const char *src, size_t n, size_t width)
+static void text_fixes(FILE *out, const struct report_view *v, const struct report_opts *ro,
+		       size_t rows, size_t width)
 {
-	char *buf = NULL;
-	size_t blen = 0, o = 0, cps = 0;
-	FILE *m = open_memstream(&buf, &blen);
+	size_t rank = 0;
 
-	dst[0] = '\0';
-	if (!m)
-		return;
-	esc_term(m, src, n);
-	fclose(m);
-	for (size_t i = 0; buf && i < blen && o + 4 < len; i++) {
-		bool lead = ((unsigned char)buf[i] & 0xc0) != 0x80;
+	fputs("\nFixes\n", out);
+	for (size_t i = 0; i < v->nservers && rank < rows; i++) {
+		const struct agg_server *s = v->servers[i];
+		struct view_problem p;
+		struct view_chain vc;
+		const struct agg_chain *where;
+		char who[CS_ENDPOINT_STRLEN + 4], text[MSG_LEN], fix[FIX_LEN];
+		char *sni, *msg = NULL;
+		size_t mlen = 0;
+		FILE *m;
 
-		if (lead && ++cps > width) {
-			/* replace the last code point by an ellipsis */
-			while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
-				o--;
-			if (o > 0)
-				o--;
-			memcpy(dst + o, "…", 3);
-			o += 3;
-			break;
-		}
-		dst[o++] = buf[i];
-	}
-	dst[o] = '\0';
-	free(buf);
-}
-
-/* printf("%-*s") counts bytes; pad by code points instead. */
-static void put_cell(FILE *out, const char *s, size_t width, bool right)
-{
-	size_t cps = 0;
-
-	for (const char *p = s; *p; p++)
-		cps += ((unsigned char)*p & 0xc0) != 0x80;
-	if (right)
-		for (size_t i = cps; i < width; i++)
-			fputc(' ', out);
-	fputs(s, out);
-	if (!right)
-		for (size_t i = cps; i < width; i++)
-			fputc(' ', out);
-}
-
-static void server_label(const struct agg_server *s, char *buf, size_t len)
-{
-	cs_endpoint_str(&s->ip, s->port, buf, len);
-}
-
-/* The most important problem: the first error, else the first warning;
- * *where is the chain it belongs to. */
-static bool main_problem(const struct agg_server *s, struct rproblem *out,
-			 const struct agg_chain **where)
-{
-	struct rproblem probs[CS_DIAG_MAX_PROBLEMS];
-	bool found = false;
-
-	for (uint32_t k = 0; k < s->nchains; k++) {
-		size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
-
-		for (size_t i = 0; i < np; i++)
-			if (!found || (probs[i].p.severity == CS_SEV_ERROR &&
-				       out->p.severity != CS_SEV_ERROR)) {
-				*out = probs[i];
-				*where = &s->chains[k];
-				found = true;
-			}
-	}
-	return found;
-}
-
-static void text_row(FILE *out, size_t rank, const struct agg_server *s,
-		     const struct report_opts *ro)
-{
-	char server[64], sni[96], bt[40], clients[24], when[64], problem[32] = "-";
-	struct rproblem p;
-	const struct agg_chain *where;
-	uint32_t broken_chains = 0;
-
-	server_label(s, server, sizeof(server));
-	if (strlen(server) > 20)
-		memcpy(server + 17, "…", 4);
-	if (s->has_sni)
-		cell(sni, sizeof(sni), s->sni, s->sni_len, 18);
-	else
-		snprintf(sni, sizeof(sni), "-");
-	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
-	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
-	if (main_problem(s, &p, &where))
-		snprintf(problem, sizeof(problem), "%s", problem_name(p.p.code));
-	else if (!s->handshakes)
-		snprintf(problem, sizeof(problem), "(no chain visible)");
-	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
-	when[ro->same_day ? 19 : 10] = '\0'; /* HH:MM:SS within one day, else the date */
-	fprintf(out, "%3zu  ", rank);
-	put_cell(out, server, 21, false);
-	put_cell(out, sni, 19, false);
-	put_cell(out, bt, 12, true);
-	put_cell(out, clients, 9, true);
-	fputs("  ", out);
-	put_cell(out, problem, 21, false);
-	fprintf(out, "%s\n", ro->same_day ? when + 11 : when);
-	for (uint32_t k = 0; k < s->nchains; k++)
-		broken_chains += s->chains[k].broken_handshakes > 0;
-	if (broken_chains && broken_chains < s->nchains)
-		fprintf(out, "%46s(%u of %u chains served are broken)\n", "", broken_chains, s->nchains);
-}
-
-/* Word-wrap an escaped paragraph at 100 columns with a hanging indent. */
-static void wrapped(FILE *out, const char *text, int indent)
-{
-	char *buf = NULL;
-	size_t blen = 0, col = (size_t)indent;
-	FILE *m = open_memstream(&buf, &blen);
-	char *word, *save = NULL;
-
-	if (!m)
-		return;
-	esc_term(m, text, strlen(text));
-	fclose(m);
-	for (word = strtok_r(buf, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
-		size_t w = strlen(word);
-
-		if (col > (size_t)indent && col + 1 + w > 100) {
-			fprintf(out, "\n%*s", indent, "");
-			col = (size_t)indent;
-		} else if (col > (size_t)indent) {
-			fputc(' ', out);
-			col++;
-		}
-		fputs(word, out);
-		col += w;
-	}
-	fputc('\n', out);
-	free(buf);
-}
-
-void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
-{
-	const struct agg_server *const *servers;
-	const struct engine_totals *t = engine_totals(e);
-	size_t n, listed = 0, rank = 0;
-	uint64_t broken_clients;
-	struct clientset all;
-	char n1[32], n2[32], n3[32], n4[32], n5[32];
-	struct report_opts o = *ro;
-	int64_t first, last;
-
-	servers = agg_sorted(engine_agg(e), &n);
-	if (engine_time_range(e, &first, &last))
-		o.same_day = first / (86400 * CS_NS_PER_SEC) == last / (86400 * CS_NS_PER_SEC);
-	text_header(out, e);
-	clientset_init(&all);
-	for (size_t i = 0; i < n; i++)
-		if (servers[i]->broken_handshakes)
-			clientset_merge(&all, &servers[i]->clients); /* a client of two servers counts once */
-	broken_clients = clientset_count(&all);
-	clientset_fini(&all);
-	fprintf(out, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
-		fmt_count(n, n1, sizeof(n1)), fmt_count(servers_broken(e), n2, sizeof(n2)),
-		fmt_count(t->broken_handshakes, n3, sizeof(n3)), fmt_count(broken_clients, n4, sizeof(n4)),
-		fmt_count(t->client_rejections, n5, sizeof(n5)));
-	if (engine_judge(e)) {
-		struct judge_store st[64];
-		size_t ns = judge_stores(engine_judge(e), st, CS_ARRAY_LEN(st));
-		char raw[1200], line[400];
-
-		snprintf(raw, sizeof(raw), "Trust store: %zu anchors (sha256 %.16s), %s",
-			 st[ns - 1].anchors, st[ns - 1].sha256, st[ns - 1].name);
-		cell(line, sizeof(line), raw, strlen(raw), 100);
-		fprintf(out, "%s\n", line);
-	}
-	for (size_t i = 0; i < n; i++)
-		listed += (servers[i]->broken_handshakes || o.all) && (!o.top || listed < o.top);
-	if (listed == 0) {
-		fprintf(out, "\nNo broken chain seen%s.\n", o.all ? "" : " (--all lists every server)");
-	} else {
-		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
-			"CLIENTS", "PROBLEM", "LAST SEEN");
-		for (size_t i = 0; i < n && rank < listed; i++)
-			if (servers[i]->broken_handshakes || o.all)
-				text_row(out, ++rank, servers[i], &o);
-		fputs("\nFixes\n", out);
-		rank = 0;
-		for (size_t i = 0; i < n && rank < listed; i++) {
-			struct rproblem p;
-			const struct agg_chain *where;
-			char who[300], msg[3200], text[1024], fix[2048];
-
-			if (!(servers[i]->broken_handshakes || o.all))
-				continue;
-			rank++;
-			if (!servers[i]->broken_handshakes || !main_problem(servers[i], &p, &where))
-				continue;
-			words(e, servers[i], where, &p, text, sizeof(text), fix, sizeof(fix));
-			if (servers[i]->has_sni)
-				snprintf(who, sizeof(who), "%.*s", (int)servers[i]->sni_len, servers[i]->sni);
-			else
-				server_label(servers[i], who, sizeof(who));
-			if (strlen(who) > 60) /* wrapped() breaks at spaces only */
-				memcpy(who + 57, "...", 4);
-			snprintf(msg, sizeof(msg), "%s: %s %s (docs/problems.md#%s)", who, text, fix,
-				 problem_name(p.p.code));
+		if (!listed(s, ro))
+			continue;
+		rank++;
+		if (!s->broken_handshakes || !main_problem(v, s, &p, &vc, &where))
+			continue;
+		words(s, where, &p, &vc, text, sizeof(text), fix, sizeof(fix));
+		if (!(m = open_memstream(&msg, &mlen)))
+			return;
+		server_label(s, who, sizeof(who));
+		sni = s->has_sni ? term_text(s->sni, s->sni_len) : NULL;
+		fprintf(m, "%s: ", sni ? sni : who);
+		free(sni);
+		esc_term(m, text, strlen(text));
+		fputc(' ', m);
+		esc_term(m, fix, strlen(fix));
+		fprintf(m, " (docs/problems.md#%s)", p.code);
+		if (fclose(m) == 0 && msg) {
 			fprintf(out, "%3zu  ", rank);
-			wrapped(out, msg, 5);
+			wrap_escaped(out, msg, 5, 5, width);
 		}
-	}
-	if (o.details) {
-		fputs("\nDetails\n", out);
-		for (size_t i = 0; i < n; i++)
-			if (servers[i]->handshakes > 0)
-				text_server(out, e, servers[i], o.color);
+		free(msg);
 	}
 }
 
-/* ---- CSV --------------------------------------------------------------------- */
-
-static void csv_str(FILE *out, const char *s, bool last)
+void report_view_text(FILE *out, const struct report_view *v, const struct report_opts *ro)
 {
-	esc_csv(out, s, strlen(s));
+	static const struct colors plain = {"", "", "", "", ""};
+	static const struct colors ansi = {"\033[1m", "\033[0m", "\033[31m", "\033[33m", "\033[32m"};
+	size_t width = width_of(ro), rows = 0, rank = 0;
+	struct cols c;
+
+	if (v->window)
+		text_window(out, v->window, width);
+	text_header(out, v, width);
+	text_summary(out, v, width);
+	for (size_t i = 0; i < v->nservers; i++)
+		rows += listed(v->servers[i], ro) && (!ro->top || rows < ro->top);
+	if (rows == 0) {
+		fprintf(out, "\nNo broken chain seen%s.\n", ro->all ? "" : " (--all lists every server)");
+	} else {
+		table_widths(v, ro, rows, width, &c);
+		c.same_day = v->have_time && v->first / (86400 * CS_NS_PER_SEC) ==
+						     v->last / (86400 * CS_NS_PER_SEC);
+		fprintf(out, "\n  #  %-*s %-*s %*s  %*s  %-*s %s\n", (int)c.server, "SERVER", (int)c.sni,
+			"SNI", (int)c.bt, "BROKEN/TOTAL", (int)c.clients, "CLIENTS", (int)c.problem,
+			"PROBLEM", "LAST SEEN");
+		for (size_t i = 0; i < v->nservers && rank < rows; i++)
+			if (listed(v->servers[i], ro))
+				text_row(out, v, ++rank, v->servers[i], &c);
+		text_fixes(out, v, ro, rows, width);
+	}
+	if (ro->details) {
+		fputs("\nDetails\n", out);
+		for (size_t i = 0; i < v->nservers; i++)
+			if (v->servers[i]->handshakes > 0)
+				text_server(out, v, v->servers[i], ro->color ? &ansi : &plain, width);
+	}
+}
+
+/* ---- CSV ----------------------------------------------------------------------------- */
+
+static void csv_str(FILE *out, const char *s, size_t n, bool last)
+{
+	esc_csv(out, s, n);
 	fputc(last ? '\n' : ',', out);
 }
 
@@ -1074,57 +1388,100 @@ static void csv_u64(FILE *out, uint64_t v)
 	fprintf(out, "%" PRIu64 ",", v);
 }
 
-void report_csv(FILE *out, struct engine *e)
+/* The codes of every chain of s, each once, space-separated. */
+static void csv_codes(const struct report_view *v, const struct agg_server *s, char *codes,
+		      size_t len)
 {
-	const struct agg_server *const *servers;
-	size_t n;
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
 
-	servers = agg_sorted(engine_agg(e), &n);
+	codes[0] = '\0';
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		size_t np = v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &vc);
+
+		for (size_t j = 0; j < np; j++) {
+			size_t cl = strlen(probs[j].code), o = strlen(codes);
+			bool seen = false;
+
+			for (const char *q = codes; *q && !seen; q += strcspn(q, " "), q += *q == ' ')
+				seen = strcspn(q, " ") == cl && !strncmp(q, probs[j].code, cl);
+			if (!seen)
+				snprintf(codes + o, len - o, "%s%s", o ? " " : "", probs[j].code);
+		}
+	}
+}
+
+void report_view_csv(FILE *out, const struct report_view *v)
+{
 	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
 	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", out);
-	for (size_t i = 0; i < n; i++) {
-		const struct agg_server *s = servers[i];
-		struct rproblem probs[CS_DIAG_MAX_PROBLEMS], main_p;
+	for (size_t i = 0; i < v->nservers; i++) {
+		const struct agg_server *s = v->servers[i];
+		struct view_problem mp;
+		struct view_chain vc;
 		const struct agg_chain *where;
-		char ip[64], codes[1024] = "", t[64], msg[1024], fix[2048] = "";
+		char ip[64], codes[1024], t[64], msg[MSG_LEN], fix[FIX_LEN] = "";
 		uint64_t rejections = 0;
 
-		for (uint32_t k = 0; k < s->nchains; k++) {
-			size_t np = chain_problems(s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS);
-
-			for (size_t j = 0; j < np; j++)
-				if (!strstr(codes, problem_name(probs[j].p.code))) {
-					size_t o = strlen(codes);
-
-					snprintf(codes + o, sizeof(codes) - o, "%s%s", o ? " " : "",
-						 problem_name(probs[j].p.code));
-				}
-		}
+		csv_codes(v, s, codes, sizeof(codes));
 		for (uint32_t k = 0; k < s->nrejections; k++)
 			rejections += s->rejections[k].handshakes;
 		csv_u64(out, i + 1);
-		csv_str(out, cs_addr_str(&s->ip, ip, sizeof(ip)), false);
+		cs_addr_str(&s->ip, ip, sizeof(ip));
+		csv_str(out, ip, strlen(ip), false);
 		csv_u64(out, s->port);
-		if (s->has_sni) {
-			esc_csv(out, s->sni, s->sni_len);
+		if (s->has_sni)
+			csv_str(out, s->sni, s->sni_len, false);
+		else
 			fputc(',', out);
-		} else {
-			fputc(',', out);
-		}
-		csv_str(out, server_status(s), false);
+		csv_str(out, server_status(s), strlen(server_status(s)), false);
 		csv_u64(out, s->broken_handshakes);
 		csv_u64(out, s->handshakes);
 		csv_u64(out, s->tls_handshakes);
 		csv_u64(out, clientset_count(&s->clients));
 		csv_u64(out, clientset_count(&s->clients_total));
-		csv_str(out, codes, false);
+		csv_str(out, codes, strlen(codes), false);
 		csv_u64(out, rejections);
 		fmt_time_ns(s->first_seen, t, sizeof(t));
-		csv_str(out, t, false);
+		csv_str(out, t, strlen(t), false);
 		fmt_time_ns(s->last_seen, t, sizeof(t));
-		csv_str(out, t, false);
-		if (s->broken_handshakes && main_problem(s, &main_p, &where))
-			words(e, s, where, &main_p, msg, sizeof(msg), fix, sizeof(fix));
-		csv_str(out, fix, true);
+		csv_str(out, t, strlen(t), false);
+		if (s->broken_handshakes && main_problem(v, s, &mp, &vc, &where))
+			words(s, where, &mp, &vc, msg, sizeof(msg), fix, sizeof(fix));
+		csv_str(out, fix, strlen(fix), true);
 	}
+}
+
+/* ---- an engine's cumulative report ------------------------------------------------------ */
+
+void report_json(FILE *out, struct engine *e)
+{
+	struct engine_view ev;
+
+	view_of_engine(&ev, e);
+	report_view_json(out, &ev.v, false);
+}
+
+void report_json_state(FILE *out, struct engine *e)
+{
+	struct engine_view ev;
+
+	view_of_engine(&ev, e);
+	report_view_json(out, &ev.v, true);
+}
+
+void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
+{
+	struct engine_view ev;
+
+	view_of_engine(&ev, e);
+	report_view_text(out, &ev.v, ro);
+}
+
+void report_csv(FILE *out, struct engine *e)
+{
+	struct engine_view ev;
+
+	view_of_engine(&ev, e);
+	report_view_csv(out, &ev.v);
 }

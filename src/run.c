@@ -209,9 +209,9 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 			break;
 		}
 		first = false;
+		engine_frame(r->e, in, &f);
 		if (tick(r, f.ts_ns) != CS_OK)
 			cli_fail(r->o->report_dir, "cannot write the periodic report");
-		engine_frame(r->e, in, &f);
 		if (!in->live && (in->packets & 0xffff) == 0)
 			progress(r, src, false);
 	}
@@ -325,6 +325,7 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		return CS_EXIT_OUTPUT;
 	}
 	color = !o->out_path && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	/* the width of the terminal it is read on; 100 in a file or a pipe */
 	if (o->format == CS_FORMAT_JSON) {
 		report_json(out, e);
 	} else if (o->format == CS_FORMAT_STATE) {
@@ -335,6 +336,7 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		struct report_opts ro = o->report;
 
 		ro.color = color;
+		ro.width = report_width(fileno(out));
 		report_text(out, e, &ro);
 	}
 	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
@@ -365,7 +367,7 @@ static void run_free(struct run *r)
 static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
-	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report};
+	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report, o->iface != NULL};
 	struct judge_opts jo = {
 		.trust = &o->trust,
 		.warn_days = o->warn_days,
@@ -385,7 +387,6 @@ static int setup(struct run *r, char *err, size_t errlen)
 		return CS_EXIT_INPUT;
 	o->eng.judge = r->judge;
 	o->eng.live = o->iface != NULL;
-	o->eng.windows = o->report_dir != NULL;
 	r->e = engine_new(&o->eng);
 	if (!r->e) {
 		snprintf(err, errlen, "out of memory");
@@ -413,14 +414,31 @@ static int open_events(struct run *r)
 	return CS_EXIT_OK;
 }
 
+/* Every input failed (missing, not a capture, no such interface): there
+ * is nothing to report, and a report of nothing would mislead. */
+static bool nothing_read(struct engine *e)
+{
+	for (size_t i = 0; i < engine_ninputs(e); i++)
+		if (engine_input(e, i)->status != INPUT_ERROR)
+			return false;
+	return true;
+}
+
 /* After the last frame, in this order: the final periodic report, the
- * state, the chain dump, the events file, the report. */
+ * state, the chain dump, the events file, the report.  When every input
+ * failed, none of them: the errors said why. */
 static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
 	bool events_on_stdout = r->events == stdout;
 
+	if (nothing_read(r->e)) {
+		if (r->events && !events_on_stdout)
+			fclose(r->events);
+		r->events = NULL;
+		return CS_EXIT_OK;
+	}
 	if (o->report_dir && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
 					   "final") != CS_OK) {
 		cli_fail(o->report_dir, "cannot write the final report");
