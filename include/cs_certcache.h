@@ -13,7 +13,8 @@
  *
  * Each key carries an estimated cost of one verification in microseconds
  * (OpenSSL 3.0 on one x86-64 core: RSA-2048 20, RSA-4096 76, P-256 81,
- * P-384 650; see CS_VERIFY_COST_*), which the analysis budgets count.
+ * P-384 650, counted as 700 for the slower curves), which the analysis
+ * budgets count (verify_cost() in certcache.c).
  *
  * Single-threaded: one analysis thread owns the cache.  OpenSSL objects
  * are visible only to diag.c, trust.c and certcache.c.

@@ -106,7 +106,8 @@ size_t chain_store_count(const struct cs_chain_store *st);
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id);
 /* Distinct certificates held. */
 size_t chain_store_certs(const struct cs_chain_store *st);
-/* Bytes charged to the memcap, and bytes of parsed facts. */
+/* Bytes charged to the memcap (parsed facts, a small multiple of the
+ * names' DER, come on top). */
 size_t chain_store_bytes(const struct cs_chain_store *st);
 /* Handshakes whose chain was found by the hint, without SHA-256. */
 uint64_t chain_store_hint_hits(const struct cs_chain_store *st);

@@ -1,5 +1,6 @@
 /*
- * cs_decode_int.h - private to decode_link.c and decode_ip.c.
+ * cs_decode_int.h - private to the decoders (decode_link.c, decode_ip.c,
+ * decode_ppp.c, decode_wlan.c, decode_nflog.c).
  *
  * The parsers return the reason a frame is skipped (a cs_decode_counter) or
  * DEC_OK; only decode_packet() touches the stats, so a skipped frame is
@@ -34,6 +35,7 @@
 #define CS_ETH_PPPOE 0x8864     /* PPPoE session stage (RFC 2516) */
 #define CS_ETH_MPLS_UC 0x8847
 #define CS_ETH_MPLS_MC 0x8848
+#define CS_ETH_CMD 0x8909       /* Cisco MetaData (the SGT of TrustSec) */
 
 struct dec {
 	struct cs_pkt *out;
@@ -97,5 +99,20 @@ enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c,
 enum cs_decode_counter dec_ip(struct dec *d, struct cs_cursor *c);
 enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c);
 enum cs_decode_counter dec_ipv6(struct dec *d, struct cs_cursor *c);
+/* The rest of a reassembled datagram (decode_datagram()). */
+enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c,
+				    uint8_t version, uint8_t proto);
+
+/* decode_ppp.c: PPP and Cisco HDLC link types, and PPPoE sessions */
+enum cs_decode_counter dec_pppoe(struct dec *d, struct cs_cursor *c);
+enum cs_decode_counter dec_ppp_link(struct dec *d, struct cs_cursor *c,
+				    int linktype);
+
+/* decode_wlan.c: 802.11, radiotap and PPI */
+enum cs_decode_counter dec_wlan_link(struct dec *d, struct cs_cursor *c,
+				     int linktype);
+
+/* decode_nflog.c: Linux NFLOG */
+enum cs_decode_counter dec_nflog(struct dec *d, struct cs_cursor *c);
 
 #endif

@@ -109,7 +109,8 @@ int diag_warn_days(const struct diag *d);
 /* Known intermediates from a PEM bundle (--intermediates). */
 enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *err, size_t errlen);
 
-/* The verdict on c at time when (seconds), NULL when memory ran out.
+/* The verdict on c at time when (seconds), NULL when memory ran out; a
+ * trust store must have been set (diag_set_trust).
  * source names the server that sent c ("198.51.100.9:443"): its CA
  * certificates join the pool that explains other servers' gaps. */
 struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int64_t when,

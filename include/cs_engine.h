@@ -38,6 +38,8 @@ struct engine_input {
 	char errors[CS_INPUT_ERRORS][256];
 	bool have_drops;
 	uint64_t received, dropped, if_dropped;
+	uint64_t reached_ip;       /* frames decoded down to an IP header */
+	uint64_t skipped[CS_DEC_COUNTER_MAX]; /* why frames of this input were skipped */
 };
 
 struct engine_totals {
@@ -45,6 +47,8 @@ struct engine_totals {
 	uint64_t tls_handshakes, with_chain, tls13, resumed, incomplete, no_certificate;
 	uint64_t incomplete_reason[TLS_INC_MAX];
 	uint64_t client_certificates, chains_unattributed;
+	uint64_t chains_unparsed;  /* hunted chains whose certificates do not parse */
+	uint64_t openvpn;          /* connections whose TLS ran inside OpenVPN's control channel */
 	uint64_t starttls[TLS_STARTTLS_MAX];
 	uint64_t flows_no_slot;    /* packets dropped: no flow slot at all */
 	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
@@ -103,6 +107,10 @@ struct engine_input *engine_input_begin(struct engine *e, const char *name, bool
 void engine_input_error(struct engine_input *in, enum input_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void engine_frame(struct engine *e, struct engine_input *in, const struct cs_frame *f);
+/* An input whose frames the decoder never took down to IP (only ARP,
+ * encrypted 802.11, link-layer garbage, ...): false when it is fine, else
+ * true with why, a one-line reason naming the main causes, in buf. */
+bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t len);
 /* End of all input: finish every open connection (capture_ended), then
  * wait for every verdict (engine_settle). */
 void engine_finish(struct engine *e);
@@ -119,6 +127,9 @@ const struct engine_totals *engine_totals(const struct engine *e);
 const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
 const struct reasm_stats *engine_reasm_stats(const struct engine *e);
 const struct tls_stats *engine_tls_stats(const struct engine *e);
+struct defrag_stats;
+const struct defrag_stats *engine_defrag_stats(const struct engine *e);
+const struct ovpn_stats *engine_ovpn_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);

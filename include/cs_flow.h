@@ -31,8 +31,10 @@ struct flow {
 	bool used;
 	/* transport state, owned by the engine */
 	bool bypass, closed, counted;
-	bool syn[2], fin[2], snaplen[2], payload_seen[2];
+	bool syn[2], fin[2], rst[2], snaplen[2], payload_seen[2];
 	int8_t synack_dir;                   /* sender of the SYN-ACK, -1 unknown */
+	int8_t first_fin, first_rst;         /* who closed or reset first, -1 none */
+	int64_t rst_ts;                      /* capture time of the first RST */
 	uint32_t isn[2];
 	int64_t first_ts, last_ts;
 	uint32_t input;                      /* where the chain was completed */

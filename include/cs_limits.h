@@ -28,20 +28,50 @@
 #define CS_MAX_TUNNEL_DEPTH 4
 /* IPv6 extension headers followed before giving up. */
 #define CS_MAX_IPV6_EXT_HEADERS 8
+/* GTP-U extension headers: real ones carry one or two; more is malformed. */
+#define CS_MAX_GTP_EXT_HEADERS 8
+/* Radiotap presence words (bit 31 chains them): one per namespace and
+ * antenna; real drivers use up to 4 or 5. */
+#define CS_MAX_RADIOTAP_PRESENT 16
+/* NFLOG TLVs walked to find the payload: the kernel sends about a dozen. */
+#define CS_MAX_NFLOG_TLVS 32
+
+/* IP fragment reassembly --------------------------------------------------- */
+
+/* Datagrams in progress at once: a loaded gateway sees a few hundred
+ * (fragmented DNS, tunnels with a small MTU); a new one evicts the oldest. */
+#define CS_DEFRAG_MAX_DATAGRAMS 4096u
+/* Bytes held by datagrams in progress (their own pool, so that a fragment
+ * flood cannot take the budget of TCP handshakes). */
+#define CS_DEFRAG_MEMCAP (32u * 1024 * 1024)
+/* Filled ranges per datagram: in-order fragments make one, each lost or
+ * reordered one at most one more. */
+#define CS_DEFRAG_MAX_RANGES 16
+/* Capture time from a datagram's first fragment until it is given up:
+ * Linux waits 30 s (ipfrag_time), RFC 791 suggests 15 s at least. */
+#define CS_DEFRAG_TIMEOUT_S 30
+/* IPv4 total length and IPv6 payload length are 16-bit. */
+#define CS_DEFRAG_MAX_DATAGRAM 65535u
 
 /* Flow table ------------------------------------------------------------- */
 
 #define CS_MAX_FLOWS_DEFAULT 131072u
 /* A flow with no packet for this long (capture time) is finished. */
 #define CS_FLOW_IDLE_TIMEOUT_S 120
+/* After an RST, the peer's segments already in flight still arrive: they
+ * are read for this long (capture time).  Round trips are well below it,
+ * even over satellite links. */
+#define CS_RST_LINGER_S 2
 /* Consecutive frames further apart than this are a clock jump (bogus
  * timestamps, the gap between two capture files): no expiry on them. */
 #define CS_CLOCK_JUMP_S 3600
 
 /* Reassembly and buffers --------------------------------------------------- */
 
-/* Total bytes of handshake buffers across all flows. */
-#define CS_BUFFER_MEMCAP_DEFAULT (256u * 1024 * 1024)
+/* Total bytes of handshake buffers across all flows: thousands of
+ * handshakes in flight at once (a few KiB each), or 64 of the largest
+ * Certificate messages; kept within the 200 MB memory budget (README). */
+#define CS_BUFFER_MEMCAP_DEFAULT (64u * 1024 * 1024)
 /* Bytes one direction may buffer: the largest real Certificate message we
  * know of is 332 KiB (zeek tls-fragmented-handshake); leave room. */
 #define CS_FLOW_DIR_CAP (1024u * 1024)
@@ -49,10 +79,31 @@
  * reordering during one handshake flight rarely make more than two; kept
  * small because it lives inside every flow. */
 #define CS_REASM_MAX_RANGES 8
+/* Other initial sequence numbers remembered per direction when SYN-ACKs
+ * repeat with different ones (nDPI tls_multiple_synack_different_seq has 3
+ * SYN-ACKs, 2 ISNs). */
+#define CS_REASM_MAX_ISNS 4
 /* Plaintext before the first TLS record (STARTTLS, MySQL, LDAP preambles). */
 #define CS_PREAMBLE_MAX 16384u
 
+/* OpenVPN framing ----------------------------------------------------------- */
+
+/* Packet ids an OpenVPN packet may acknowledge (RELIABLE_ACK_SIZE). */
+#define CS_OVPN_MAX_ACKS 8
+/* A direction's first packet, a hard reset, is short (about 14 to 100
+ * bytes); a longer one is not taken for OpenVPN. */
+#define CS_OVPN_MAX_FIRST_PACKET 512
+/* Payload of a hard reset: empty, or early-negotiation TLVs (2.6). */
+#define CS_OVPN_MAX_RESET_PAYLOAD 64
+
 /* TLS ---------------------------------------------------------------------- */
+
+/* Hunting past the start of a stream walks a whole candidate record before
+ * taking it (tls.c, record_coherent): a direction whose plaintext offers more
+ * plausible-looking record headers than this, each refused, is not TLS (the
+ * walks are bounded work an attacker could otherwise multiply; counted in
+ * caps.preamble).  Real preambles hold none or one or two. */
+#define CS_HUNT_MAX_INCOHERENT 64
 
 /* RFC 5246 6.2.1: plaintext records are at most 2^14 bytes; compressed and
  * encrypted ones 2^14 + 2048.  Anything longer is not TLS. */
@@ -87,8 +138,10 @@
 
 /* Distinct chains kept (DER copies). */
 #define CS_MAX_CHAINS 65536u
-/* Bytes of DER kept across all distinct chains. */
-#define CS_CHAIN_MEMCAP (128u * 1024 * 1024)
+/* Bytes of DER (and the structures holding it) kept across all distinct
+ * chains: 65,536 chains of 1 KiB of new certificates each; within the
+ * memory budget (README) with the facts and verdicts that go with them. */
+#define CS_CHAIN_MEMCAP (64u * 1024 * 1024)
 /* (server ip, port, sni) entries in the aggregate. */
 #define CS_MAX_SERVERS 65536u
 /* Distinct chains listed under one server. */
@@ -135,8 +188,8 @@
 /* Requests and answers in flight between the engine and the analysis
  * thread (a chain has at most one request in flight). */
 #define CS_JUDGE_QUEUE 8192u
-/* Hostname results cached per chain (SNI hash, verdict). */
-#define CS_JUDGE_SNI_WAYS 4
+/* Hostname results cached for (chain, SNI) pairs (8 bytes each): 1 MiB. */
+#define CS_JUDGE_HOSTNAMES 131072u
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u

@@ -30,7 +30,7 @@
 #include "cs_view.h"
 
 /* The chain store holds at most CS_CHAIN_MEMCAP (128 MiB) of DER, which is
- * 171 MiB as base64; counts and names are small next to it. */
+ * 86 MiB as base64; counts and names are small next to it. */
 #define CS_STATE_MAX_BYTES (256u * 1024 * 1024)
 
 /* The longest problem text read (a subject, a message, a fix, a name):

@@ -19,6 +19,8 @@
 #include "cs_bufpool.h"
 #include "cs_chain.h"
 #include "cs_limits.h"
+#include "cs_openvpn.h"
+#include "cs_starttls.h"
 
 enum tls_outcome {
 	TLS_OUT_CHAIN,
@@ -37,18 +39,15 @@ enum tls_incomplete {
 	TLS_INC_MALFORMED,
 	TLS_INC_TOO_LONG,
 	TLS_INC_EVICTED,
+	TLS_INC_CLIENT_RESET,  /* the client sent an RST before the chain was whole */
+	TLS_INC_SERVER_RESET,
+	TLS_INC_CLIENT_ALERT,  /* a fatal alert ended the handshake first */
+	TLS_INC_SERVER_ALERT,
+	TLS_INC_CLIENT_CLOSED, /* a FIN, and the server's flight never completed */
+	TLS_INC_SERVER_CLOSED,
 	TLS_INC_MAX
 };
 
-enum tls_starttls {
-	TLS_STARTTLS_NONE,
-	TLS_STARTTLS_SMTP,
-	TLS_STARTTLS_IMAP,
-	TLS_STARTTLS_POP3,
-	TLS_STARTTLS_FTP,
-	TLS_STARTTLS_OTHER,
-	TLS_STARTTLS_MAX
-};
 
 struct tls_stats {
 	uint64_t malformed;       /* records or messages that did not parse */
@@ -68,9 +67,7 @@ struct tls_dir {
 	bool ccs;             /* ChangeCipherSpec sent: later records are encrypted */
 	uint8_t last_hs;      /* type of the last handshake message, 0 = none */
 	uint32_t skipped;     /* plaintext bytes before the first record */
-	uint8_t nhead, ntail; /* the first and the latest plaintext bytes, */
-	uint8_t head[4];      /* so that STARTTLS words are found however */
-	uint8_t tail[7];      /* TCP split them */
+	uint8_t incoherent;   /* hunted candidates walked and refused */
 	struct cs_buf hs;     /* a handshake message spanning records */
 };
 
@@ -83,7 +80,7 @@ struct tls_conn {
 	bool done;                   /* cleartext handshake over */
 	bool malformed, too_long;
 	uint8_t starttls;            /* enum tls_starttls */
-	uint8_t starttls_seen;       /* keyword bits, tls.c */
+	struct starttls preamble;    /* what the skipped plaintext said (starttls.c) */
 	uint16_t version;            /* negotiated (ServerHello), 0 if unknown */
 	bool sni_sent;
 	uint8_t sni_len;
@@ -97,6 +94,7 @@ struct tls_conn {
 	uint8_t alert_dir, alert_level, alert_desc;
 	const struct cs_chain *chain; /* the server's chain, or a pending one */
 	bool chain_new;              /* set when chain was completed by this feed */
+	struct ovpn framing;         /* OpenVPN below TLS: driven by the engine */
 };
 
 struct tls_env {
@@ -122,11 +120,16 @@ enum tls_outcome tls_outcome(const struct tls_conn *c);
 const struct cs_chain *tls_server_chain(const struct tls_conn *c);
 /* A Certificate message whose side could not be told. */
 bool tls_unattributed(const struct tls_conn *c);
+/* Direction dir is still looking for its first record (plaintext so far). */
+bool tls_hunting(const struct tls_conn *c, int dir);
+/* n bytes of direction dir were lost before its first record (a gap the
+ * engine skipped): they count as skipped plaintext, and the bytes on either
+ * side of the hole are not one text. */
+void tls_skip_gap(struct tls_conn *c, int dir, uint32_t n);
 
 const char *tls_version_name(uint16_t v);
 const char *tls_outcome_name(enum tls_outcome o);
 const char *tls_alert_name(uint8_t desc);
 const char *tls_incomplete_name(enum tls_incomplete r);
-const char *tls_starttls_name(enum tls_starttls s);
 
 #endif

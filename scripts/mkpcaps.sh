@@ -20,9 +20,31 @@
 #   nano.pcap               cap_nano               --time-stamp-precision=nano (pcap-ns)
 #   port-8443.pcap          cap_port_8443          TLS on port 8443
 #   no-sni.pcap             cap_no_sni             s_client -noservername
-#   smtp-starttls.pcap      cap_smtp_starttls      SMTP STARTTLS on port 25
+#   smtp-starttls.pcap      cap_smtp_starttls      SMTP STARTTLS on port 25 (scripts/starttls-server.py)
 #   client-auth.pcap        cap_client_auth        -Verify: the client sends a cert too
 #   multi-server.pcap       cap_multi_server       4 connections, 3 servers (sort order)
+#
+# STARTTLS and other preambles (`scripts/mkpcaps.sh preambles` records only
+# these): scripts/starttls-server.py speaks the protocol's plaintext part on
+# 127.0.0.1, then TLS 1.2 with one.test+int1 (Python's ssl module, OpenSSL);
+# the client is openssl s_client (-starttls PROTO, -proxy), SNI one.test:
+#   xmpp-starttls.pcap      cap_xmpp_starttls      -starttls xmpp on 5222
+#   postgres-starttls.pcap  cap_postgres_starttls  -starttls postgres (SSLRequest) on 5432
+#   ldap-starttls.pcap      cap_ldap_starttls      -starttls ldap (StartTLS extended op) on 389
+#   irc-starttls.pcap       cap_irc_starttls       -starttls irc (670) on 6667
+#   nntp-starttls.pcap      cap_nntp_starttls      -starttls nntp (CAPABILITIES, 382) on 119
+#   sieve-starttls.pcap     cap_sieve_starttls     -starttls sieve (ManageSieve) on 4190
+#   mysql-starttls.pcap     cap_mysql_starttls     -starttls mysql (SSLRequest) on 3306
+#   http-connect.pcap       cap_http_connect       -proxy 127.0.0.1:3128 (CONNECT one.test:443)
+#   rdp-tls.pcap            cap_rdp_tls            X.224 negotiation, then TLS, on 3389 (both
+#                                                  sides starttls-server.py: s_client has no RDP)
+#
+# IP fragments from a real router (`scripts/mkpcaps.sh frag`): client, router
+# and server network namespaces joined by veth pairs; the server does not
+# set DF (net.ipv4.ip_no_pmtu_disc=1), the router's link towards the client
+# has an MTU of 576, the client advertises MSS 1460: the router fragments the
+# server's segments.  Captured on the client's interface.
+#   frag-router.pcap        cap_frag_router        TLS 1.2, one.test+int1, 198.51.100.1:443
 #
 # The chain diagnosis captures (`scripts/mkpcaps.sh diag` records only these),
 # TLS 1.2 on 127.0.0.1:443 unless said otherwise; the client trusts
@@ -319,55 +341,99 @@ cap_multi_server() {
 	td_stop
 }
 
-# A minimal SMTP server (RFC 3207) in Python's stdlib: greeting, EHLO with
+# SMTP (RFC 3207) from scripts/starttls-server.py: greeting, EHLO with
 # STARTTLS, 220, then TLS 1.2 (so the chain is visible) with smtp.test+int1.
-smtp_server() {
-	/usr/bin/python3 - "$PKI/smtp.pem" "$PKI/smtp.key" "$PKI/smtp.chain.pem" <<-'EOF'
-	import os, socket, ssl, sys, tempfile
-	cert, key, chain = sys.argv[1:4]
-	# load_cert_chain wants the leaf followed by the chain in one file
-	full = open(cert).read() + open(chain).read()
-	fd, both = tempfile.mkstemp(suffix=".pem")
-	os.write(fd, full.encode()); os.close(fd)
-	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-	ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-	ctx.load_cert_chain(both, key)
-	os.unlink(both)
-	ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	ls.bind(("127.0.0.1", 25)); ls.listen(1)
-	s, _ = ls.accept()
-	f = s.makefile("rb")
-	s.sendall(b"220 smtp.test ESMTP chainsniff lab\r\n")
-	while True:
-	    line = f.readline()
-	    if not line:
-	        sys.exit("smtp: client left")
-	    cmd = line.strip().upper()
-	    if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
-	        s.sendall(b"250-smtp.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
-	    elif cmd == b"STARTTLS":
-	        s.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-	        break
-	    else:
-	        s.sendall(b"502 5.5.2 Error: command not recognized\r\n")
-	t = ctx.wrap_socket(s, server_side=True)
-	t.sendall(b"250 smtp.test says hello over TLS\r\n")
-	try:
-	    while t.recv(4096):
-	        pass
-	except (ssl.SSLError, OSError):
-	    pass
-	t.close()
-	EOF
-}
-
 cap_smtp_starttls() {
 	td_start "$OUT/smtp-starttls.pcap" "tcp port 25 and host 127.0.0.1"
-	srv_start 127.0.0.1 25 smtp_server
+	srv_start 127.0.0.1 25 /usr/bin/python3 scripts/starttls-server.py smtp 127.0.0.1 25 \
+		"$PKI/smtp.pem" "$PKI/smtp.key" "$PKI/smtp.chain.pem"
 	s_client 127.0.0.1:25 -starttls smtp -servername smtp.test
 	srv_wait
 	td_stop
+}
+
+# ---- STARTTLS and other preambles (pcaps/README.md, "Preamble captures") --
+
+preamble_server() { # PROTOCOL PORT
+	srv_start 127.0.0.1 "$2" /usr/bin/python3 scripts/starttls-server.py "$1" 127.0.0.1 "$2" \
+		"$PKI/one.pem" "$PKI/one.key" "$PKI/one.chain.pem"
+}
+
+preamble() { # FILE PROTOCOL PORT s_client options...
+	local file=$1 proto=$2 port=$3
+	shift 3
+	td_start "$OUT/$file" "tcp port $port and host 127.0.0.1"
+	preamble_server "$proto" "$port"
+	s_client "127.0.0.1:$port" -servername one.test -tls1_2 "$@"
+	srv_wait
+	td_stop
+}
+
+cap_xmpp_starttls()     { preamble xmpp-starttls.pcap xmpp 5222 -starttls xmpp -xmpphost one.test; }
+cap_postgres_starttls() { preamble postgres-starttls.pcap postgres 5432 -starttls postgres; }
+cap_ldap_starttls()     { preamble ldap-starttls.pcap ldap 389 -starttls ldap; }
+cap_irc_starttls()      { preamble irc-starttls.pcap irc 6667 -starttls irc; }
+cap_nntp_starttls()     { preamble nntp-starttls.pcap nntp 119 -starttls nntp; }
+cap_sieve_starttls()    { preamble sieve-starttls.pcap sieve 4190 -starttls sieve; }
+cap_mysql_starttls()    { preamble mysql-starttls.pcap mysql 3306 -starttls mysql; }
+
+cap_http_connect() {
+	td_start "$OUT/http-connect.pcap" "tcp port 3128 and host 127.0.0.1"
+	preamble_server connect 3128
+	s_client one.test:443 -proxy 127.0.0.1:3128 -servername one.test -tls1_2
+	srv_wait
+	td_stop
+}
+
+cap_rdp_tls() {
+	td_start "$OUT/rdp-tls.pcap" "tcp port 3389 and host 127.0.0.1"
+	preamble_server rdp 3389
+	/usr/bin/python3 scripts/starttls-server.py rdp-client 127.0.0.1 3389 one.test "$PKI/root.pem" ||
+		die "the RDP client failed"
+	srv_wait
+	td_stop
+}
+
+# ---- IP fragments from a real router ----------------------------------------
+
+cap_frag_router() {
+	local ns=csfrag$$ n
+	netns_cleanup() { for n in c r s; do ip netns del "$ns$n" 2>/dev/null || true; done; }
+	trap 'netns_cleanup; cleanup' EXIT
+	for n in c r s; do ip netns add "$ns$n"; ip -n "$ns$n" link set lo up; done
+	ip link add c0 netns "${ns}c" type veth peer name r0 netns "${ns}r"
+	ip link add s0 netns "${ns}s" type veth peer name r1 netns "${ns}r"
+	ip -n "${ns}c" addr add 192.0.2.1/24 dev c0
+	ip -n "${ns}r" addr add 192.0.2.254/24 dev r0
+	ip -n "${ns}r" addr add 198.51.100.254/24 dev r1
+	ip -n "${ns}s" addr add 198.51.100.1/24 dev s0
+	ip -n "${ns}r" link set r0 mtu 576
+	for n in "c c0" "r r0" "r r1" "s s0"; do set -- $n; ip -n "$ns$1" link set "$2" up; done
+	ip -n "${ns}c" route add default via 192.0.2.254
+	ip -n "${ns}s" route add default via 198.51.100.254
+	ip netns exec "${ns}r" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "${ns}s" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+	rm -f "$OUT/frag-router.pcap"
+	ip netns exec "${ns}c" tcpdump -i c0 --immediate-mode -B 4096 -n -Z root \
+		-w "$OUT/frag-router.pcap" "host 198.51.100.1" 2>"$WORK/td.err" &
+	TD_PID=$!
+	for _ in $(seq 100); do grep -q "listening on" "$WORK/td.err" && break; sleep 0.1; done
+	ip netns exec "${ns}s" openssl s_server -accept 198.51.100.1:443 -cert "$PKI/one.pem" \
+		-key "$PKI/one.key" -cert_chain "$PKI/one.chain.pem" -rev -quiet -naccept 1 \
+		</dev/null >"$WORK/srv.out" 2>&1 &
+	SRV_PIDS="$SRV_PIDS $!"
+	for _ in $(seq 100); do
+		ip netns exec "${ns}s" ss -Hltn | grep -q 198.51.100.1:443 && break
+		sleep 0.1
+	done
+	echo "hello from chainsniff lab" | ip netns exec "${ns}c" openssl s_client \
+		-connect 198.51.100.1:443 -servername one.test -tls1_2 -CAfile "$PKI/root.pem" \
+		>"$WORK/cli.out" 2>&1 || { cat "$WORK/cli.out" >&2; die "s_client failed"; }
+	grep -q "Verify return code: 0 (" "$WORK/cli.out" || die "s_client: verification failed"
+	srv_wait
+	td_stop
+	netns_cleanup
+	trap cleanup EXIT
 }
 
 # ---- the chain diagnosis (pcaps/README.md, "Diagnosis captures") ----------
@@ -505,17 +571,22 @@ cap_freq_hostile_sni() {
 }
 
 FREQ="freq_sessions freq_hostile_sni"
+PREAMBLES="xmpp_starttls postgres_starttls ldap_starttls irc_starttls nntp_starttls sieve_starttls
+mysql_starttls http_connect rdp_tls"
 DIAG="diag_untrusted_root diag_expired_intermediate diag_expired_leaf diag_expired_root
 diag_cross_sign_stale diag_weak_signature diag_weak_key diag_not_ca diag_not_yet_valid
 diag_expiring_soon diag_ecdsa_ok diag_bad_purpose diag_self_signed_leaf diag_hostname_mismatch
 diag_wrong_order diag_root_included diag_duplicate_cert diag_extra_certs diag_missing_seen
 diag_missing_aia diag_client_rejects diag_rejected_ok"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
-any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ"
+any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ
+$PREAMBLES frag_router"
 if [ $# -gt 0 ]; then
 	ALL=$(echo "$@" | tr - _)
 	[ "$ALL" = diag ] && ALL=$DIAG
 	[ "$ALL" = freq ] && ALL=$FREQ
+	[ "$ALL" = preambles ] && ALL=$PREAMBLES
+	[ "$ALL" = frag ] && ALL=frag_router
 fi
 for c in $ALL; do
 	echo "mkpcaps: $c" >&2

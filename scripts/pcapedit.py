@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""pcapedit.py - rewrite a lab capture into a quirky one (used by quirks.sh).
+"""pcapedit.py - rewrite a lab capture into a quirky one (used by quirks.sh
+and linktypes.sh).
 
 Python 3 standard library only (no scapy).  Reads a classic pcap (micro- or
 nanosecond; link types EN10MB, LINUX_SLL, LINUX_SLL2, NULL, RAW) holding ONE
@@ -32,6 +33,34 @@ OP is one of:
              and segments unchanged, the certificate still parses, its
              signature no longer verifies (bad_signature)
 
+and the same session in the link types and encapsulations no real stack on
+this machine produces (each frame's IP packet, checksums recomputed, behind
+another header):
+
+  ppp        DLT_PPP: HDLC-like framing ff 03, protocol 0x0021 / 0x0057
+  chdlc      DLT_C_HDLC: Cisco HDLC 0f 00 + ethertype
+  wlan       DLT_IEEE802_11_RADIO: a radiotap header (Flags: FCS at end),
+             802.11 QoS data frames to/from the AP with LLC/SNAP and an FCS;
+             a beacon first and one Protected (encrypted) data frame in the
+             middle, which must be skipped and counted
+  nflog      DLT_NFLOG: family, version 0, group 5, then little-endian TLVs
+             packet header, prefix "chainsniff", payload (as an x86 host
+             writes them)
+  gtpu       Ethernet, an outer IPv4 10.200.0.1 <-> 10.200.0.2, UDP 2152 and a
+             GTPv1-U G-PDU header (TEID per direction) around every packet
+  frag4      Ethernet/IPv4 (DF cleared): the server's flight cut into segments
+             of 1200 bytes, every server packet longer than 600 bytes split
+             into IP fragments of 512 bytes, sent last first; the
+             middle fragment of the first one sent again with other bytes
+             before its first fragment (an overlap: the first copy must win)
+  frag6      Ethernet/IPv6: the server's flight cut into segments of 800
+             bytes, every server packet longer than 600 bytes split into
+             fragments of 512 bytes behind a Fragment header, in order but
+             the second datagram's fragments interleaved with the third's
+  fakeder    the server's flight replaced by 37 bytes of noise and a
+             Certificate message whose one entry is 4 bytes of fake DER
+             (30 82 ff ff), no ServerHello; the capture ends there
+
 and one operation on captures holding several TCP connections (IPv4):
 
     pcapedit.py clients IN OUT IP:PORT...
@@ -52,8 +81,10 @@ keeps it in pcaps/lab/quirks.log.
 import hashlib
 import struct
 import sys
+import zlib
 
 LINK_NULL, LINK_EN10MB, LINK_RAW, LINK_SLL, LINK_SLL2 = 0, 1, 101, 113, 276
+LINK_PPP, LINK_C_HDLC, LINK_RADIOTAP, LINK_NFLOG = 9, 104, 127, 239
 MAGIC_US, MAGIC_NS = 0xA1B2C3D4, 0xA1B23C4D
 
 
@@ -597,11 +628,212 @@ def op_clients(src, out, specs):
     write_pcap(out, pcap, pcap.linktype, frames)
 
 
+# ---------------------------------------------------------------- link types, tunnels
+def ip_packet(p):
+    """The frame's IP packet (header, TCP, payload), checksums recomputed."""
+    return p.build(b"")
+
+
+def rewrapped(fl, name, hdr):
+    frames = [(p.sec, p.frac, hdr(p, ip_packet(p))) for p in fl.pkts]
+    print("  %d frames rewritten as %s" % (len(frames), name))
+    return frames
+
+
+def op_ppp(fl, out):
+    return rewrapped(fl, "PPP (ff 03, protocol field)", lambda p, ip: b"\xff\x03" + (
+        b"\x00\x21" if p.ethertype == 0x0800 else b"\x00\x57") + ip), LINK_PPP
+
+
+def op_chdlc(fl, out):
+    return rewrapped(fl, "Cisco HDLC (0f 00 + ethertype)",
+                     lambda p, ip: b"\x0f\x00" + struct.pack("!H", p.ethertype) + ip), LINK_C_HDLC
+
+
+WLAN_AP, WLAN_STA, WLAN_GW = (bytes.fromhex(x) for x in ("0200000000aa", "020000000001",
+                                                         "020000000002"))
+
+
+def radiotap(fcs):
+    """version 0, length 14, present: Flags, Rate, Channel (2437 MHz, 2.4 GHz OFDM)."""
+    return struct.pack("<BBHIBBHH", 0, 0, 14, 0x0000000E, 0x10 if fcs else 0, 108, 2437, 0x00C0)
+
+
+def wlan_fcs(frame):
+    return frame + struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+
+
+def op_wlan(fl, out):
+    frames, seq = [], 0
+    first = fl.pkts[0]
+    ssid = b"chainsniff-lab"
+    beacon = (struct.pack("<HH", 0x0080, 0) + b"\xff" * 6 + WLAN_AP + WLAN_AP +
+              struct.pack("<H", 0) + b"\0" * 8 + struct.pack("<HH", 100, 0x0401) +
+              bytes([0, len(ssid)]) + ssid)
+    frames.append((first.sec, first.frac, radiotap(True) + wlan_fcs(beacon)))
+    for i, p in enumerate(fl.pkts):
+        to_ap = p.key() != fl.server
+        # QoS data; To DS from the station, From DS towards it
+        addrs = (WLAN_AP + WLAN_STA + WLAN_GW) if to_ap else (WLAN_STA + WLAN_AP + WLAN_GW)
+        hdr = struct.pack("<BBH", 0x88, 0x01 if to_ap else 0x02, 44) + addrs + \
+            struct.pack("<HH", seq << 4, 0)
+        seq = (seq + 1) & 0xFFF
+        body = b"\xaa\xaa\x03\x00\x00\x00" + struct.pack("!H", p.ethertype) + ip_packet(p)
+        frames.append((p.sec, p.frac, radiotap(True) + wlan_fcs(hdr + body)))
+        if i == len(fl.pkts) // 2:  # a station of another, WPA2 network
+            prot = struct.pack("<BBH", 0x88, 0x41, 44) + WLAN_AP + b"\x02\x00\x00\x00\x00\xbb" + \
+                WLAN_GW + struct.pack("<HH", 7 << 4, 0)
+            frames.append((p.sec, p.frac, radiotap(True) + wlan_fcs(
+                prot + hashlib.sha256(b"ccmp").digest() * 3)))
+    print("  %d frames: a beacon, %d 802.11 QoS data frames (radiotap, FCS) with LLC/SNAP,"
+          " one Protected data frame after frame %d" % (len(frames), len(fl.pkts),
+                                                         len(fl.pkts) // 2 + 2))
+    return frames, LINK_RADIOTAP
+
+
+def nflog_tlv(t, value):
+    pad = b"\0" * (-len(value) % 4)
+    return struct.pack("<HH", 4 + len(value), t) + value + pad
+
+
+def op_nflog(fl, out):
+    def hdr(p, ip):
+        fam = 2 if p.ethertype == 0x0800 else 10
+        return (struct.pack("!BBH", fam, 0, 5) +
+                nflog_tlv(1, struct.pack("!HBB", p.ethertype, 3, 0)) +
+                nflog_tlv(10, b"chainsniff\0") + nflog_tlv(9, ip))
+    return rewrapped(fl, "NFLOG group 5 (little-endian TLVs)", hdr), LINK_NFLOG
+
+
+def op_gtpu(fl, out):
+    ident = [0]
+
+    def hdr(p, ip):
+        up = p.key() != fl.server
+        src, dst = (bytes([10, 200, 0, 1]), bytes([10, 200, 0, 2]))
+        if not up:
+            src, dst = dst, src
+        gtp = struct.pack("!BBHI", 0x30, 0xFF, len(ip), 0x1000 if up else 0x2000)
+        udp = struct.pack("!HHHH", 2152, 2152, 8 + len(gtp) + len(ip), 0)
+        ident[0] += 1
+        outer = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) + len(gtp) + len(ip),
+                                      ident[0], 0x4000, 64, 17, 0, src, dst))
+        struct.pack_into("!H", outer, 10, csum(bytes(outer)))
+        macs = (bytes.fromhex("020000000001") + bytes.fromhex("020000000002")) if up else \
+            (bytes.fromhex("020000000002") + bytes.fromhex("020000000001"))
+        return macs + b"\x08\x00" + bytes(outer) + udp + gtp + ip
+    return rewrapped(fl, "GTP-U over UDP 2152 over IPv4 over Ethernet", hdr), LINK_EN10MB
+
+
+def eth_hdr(fl, p):
+    cli, srv = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+    macs = (cli + srv) if p.key() != fl.server else (srv + cli)
+    return macs + struct.pack("!H", p.ethertype)
+
+
+def ipv4_fragments(ip, size, ident):
+    """The IPv4 packet cut into fragments of size payload bytes (DF cleared)."""
+    ihl = (ip[0] & 15) * 4
+    hdr, data, out = bytearray(ip[:ihl]), ip[ihl:], []
+    for off in range(0, len(data), size):
+        piece = data[off:off + size]
+        h = bytearray(hdr)
+        more = off + size < len(data)
+        struct.pack_into("!HHH", h, 2, ihl + len(piece), ident, (off // 8) | (0x2000 if more else 0))
+        h[10:12] = b"\0\0"
+        struct.pack_into("!H", h, 10, csum(bytes(h)))
+        out.append(bytes(h) + piece)
+    return out
+
+
+def op_frag4(fl, out):
+    frames, ident, overlapped = [], 0x4200, False
+    fl.describe()
+    print("  flight cut into segments of 1200 bytes first")
+    for p in fl.with_flight(fl.cut(1200)):
+        ip = ip_packet(p)
+        if p.key() != fl.server or len(ip) <= 600:
+            frames.append((p.sec, p.frac, eth_hdr(fl, p) + ip))
+            continue
+        ident += 1
+        frags = ipv4_fragments(ip, 512, ident)
+        sent = list(reversed(frags))
+        if not overlapped and len(frags) >= 3:  # a second copy of the middle one, other bytes,
+            mid = bytearray(frags[len(frags) // 2])  # before the datagram is complete
+            for k in range(20 + 100, 20 + 116):
+                mid[k] ^= 0x5A
+            sent.insert(len(sent) - 1, bytes(mid))
+            overlapped = True
+        for f in sent:
+            frames.append((p.sec, p.frac, eth_hdr(fl, p) + f))
+        print("  packet at seq %#010x: %d bytes -> %d fragments (id %#06x), sent last first%s"
+              % (p.seq, len(ip), len(frags), ident,
+                 ", the middle one again with 16 other bytes" if len(sent) > len(frags) else ""))
+    return frames, LINK_EN10MB
+
+
+def op_frag6(fl, out):
+    frames, ident, held = [], 0x6000000, None
+    fl.describe()
+    print("  flight cut into segments of 800 bytes first")
+    for p in fl.with_flight(fl.cut(800)):
+        ip = ip_packet(p)
+        if p.ethertype != 0x86DD:
+            die("frag6 needs an IPv6 capture")
+        if p.key() != fl.server or len(ip) <= 600:
+            frames.append((p.sec, p.frac, eth_hdr(fl, p) + ip))
+            continue
+        ident += 1
+        hdr, data = bytearray(ip[:40]), ip[40:]
+        frags = []
+        for off in range(0, len(data), 512):
+            piece = data[off:off + 512]
+            more = off + 512 < len(data)
+            h = bytearray(hdr)
+            h[6] = 44
+            struct.pack_into("!H", h, 4, 8 + len(piece))
+            fh = struct.pack("!BBHI", hdr[6], 0, off | (1 if more else 0), ident)
+            frags.append((p.sec, p.frac, eth_hdr(fl, p) + bytes(h) + fh + piece))
+        print("  packet at seq %#010x: %d bytes -> %d fragments (id %#x)"
+              % (p.seq, len(ip), len(frags), ident))
+        if ident == 0x6000002:  # hold the second datagram, interleave with the third
+            held = frags
+            continue
+        if held:
+            mixed = [f for pair in zip(held, frags) for f in pair]
+            mixed += held[len(frags):] + frags[len(held):]
+            frames += [(p.sec, p.frac, f) for _, _, f in mixed]
+            held = None
+            print("  the fragments of ids %#x and %#x interleaved" % (ident - 1, ident))
+            continue
+        frames += frags
+    if held:
+        frames += held
+    return frames, LINK_EN10MB
+
+
+def op_fakeder(fl, out):
+    noise = hashlib.sha256(b"chainsniff fakeder").digest() + hashlib.sha256(b"2").digest()[:5]
+    cert = bytes.fromhex("3082ffff")
+    body = struct.pack("!I", len(cert) + 3)[1:] + struct.pack("!I", len(cert))[1:] + cert
+    msg = b"\x0b" + struct.pack("!I", len(body))[1:] + body
+    fake = noise + b"\x16\x03\x03" + struct.pack("!H", len(msg)) + msg
+    seg = fl.piece(0, len(fake), data=fake)
+    first = fl.flight_idx[0]
+    pkts = fl.pkts[:first] + [seg]
+    print("  frames 1-%d kept, then one server segment: %d bytes of noise and a Certificate"
+          " record (%d bytes) with one 4-byte entry 30 82 ff ff; nothing after it"
+          % (first, len(noise), 5 + len(msg)))
+    return fl.frames(pkts), fl.pcap.linktype
+
+
 MULTI_OPS = {"clients": op_clients}
 
 OPS = {"shuffle": op_shuffle, "retrans": op_retrans, "seg40": op_seg40, "vlan": op_vlan,
        "qinq": op_qinq, "midstream": op_midstream, "gap": op_gap, "truncate": op_truncate,
-       "snaplen": op_snaplen, "seqwrap": op_seqwrap, "sigflip": op_sigflip}
+       "snaplen": op_snaplen, "seqwrap": op_seqwrap, "sigflip": op_sigflip, "ppp": op_ppp,
+       "chdlc": op_chdlc, "wlan": op_wlan, "nflog": op_nflog, "gtpu": op_gtpu, "frag4": op_frag4,
+       "frag6": op_frag6, "fakeder": op_fakeder}
 
 
 def main():
@@ -618,8 +850,10 @@ def main():
     frames = OPS[op](fl, out)
     if frames is None:
         return
-    check_times(frames)
     link = LINK_EN10MB if op in ("vlan", "qinq") else fl.pcap.linktype
+    if isinstance(frames, tuple):
+        frames, link = frames
+    check_times(frames)
     write_pcap(out, fl.pcap, link, frames)
 
 

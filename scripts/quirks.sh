@@ -18,6 +18,22 @@
 #   quirk-seqwrap.pcap     sequence numbers wrap past 2^32 inside the
 #                          Certificate message                            (two-intermediates)
 #
+# and the same session in link types and encapsulations no stack on this
+# machine produces, IP fragments, and unknown framing (log: pcaps/lab/links.log):
+#
+#   link-ppp.pcap          DLT_PPP, HDLC-like framing                     (one-intermediate)
+#   link-chdlc.pcap        Cisco HDLC                                     (one-intermediate)
+#   link-wlan.pcap         radiotap + 802.11 QoS data + LLC/SNAP, a beacon
+#                          and a Protected frame among them               (one-intermediate)
+#   link-nflog.pcap        NFLOG group 5, little-endian TLVs              (one-intermediate)
+#   tunnel-gtpu.pcap       GTP-U over UDP 2152 over IPv4                  (one-intermediate)
+#   frag-ipv4.pcap         server packets in IPv4 fragments sent last
+#                          first, one overlapping copy with other bytes   (one-intermediate)
+#   frag-ipv6.pcap         server packets in IPv6 fragments, two
+#                          datagrams interleaved                          (ipv6)
+#   quirk-fakeder.pcap     noise and a Certificate with 4 bytes of fake
+#                          DER instead of the server's flight             (one-intermediate)
+#
 # and one capture of the chain diagnosis (log: pcaps/lab/diag-edits.log):
 #
 #   diag-bad-signature.pcap  one byte of the leaf's signature inverted
@@ -63,6 +79,20 @@ diag() { # diag OP SOURCE NAME
 	quirk seqwrap   two-intermediates seqwrap
 } >"$LAB/quirks.log"
 cat "$LAB/quirks.log"
+{
+	echo "# made by scripts/quirks.sh (scripts/pcapedit.py); rel. seq = tshark's relative"
+	echo "# sequence numbers of the server's direction (first payload byte = 1)"
+	ED_ONE() { /usr/bin/python3 "$ED" "$1" "$LAB/$2.pcap" "$LAB/$3.pcap"; }
+	ED_ONE ppp     one-intermediate link-ppp
+	ED_ONE chdlc   one-intermediate link-chdlc
+	ED_ONE wlan    one-intermediate link-wlan
+	ED_ONE nflog   one-intermediate link-nflog
+	ED_ONE gtpu    one-intermediate tunnel-gtpu
+	ED_ONE frag4   one-intermediate frag-ipv4
+	ED_ONE frag6   ipv6             frag-ipv6
+	ED_ONE fakeder one-intermediate quirk-fakeder
+} >"$LAB/links.log"
+cat "$LAB/links.log"
 {
 	echo "# made by scripts/quirks.sh (scripts/pcapedit.py); rel. seq = tshark's relative"
 	echo "# sequence numbers of the server's direction (first payload byte = 1)"

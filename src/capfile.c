@@ -130,7 +130,7 @@ static void unit(struct capfile *cf, const char *what)
 /* Read exactly n bytes.  CS_EOF only if eof_ok and not one byte came. */
 static enum cs_status io_read(struct capfile *cf, void *dst, size_t n, bool eof_ok)
 {
-	size_t got = fread_unlocked(dst, 1, n, cf->fp); /* one thread reads a file */
+	size_t got = (fread_unlocked)(dst, 1, n, cf->fp); /* one thread reads a file; the function, not glibc's macro */
 
 	cf->off += got;
 	if (got == n)
@@ -665,7 +665,7 @@ static enum cs_status capfile_sniff(struct capfile *cf)
 	uint8_t h[8];
 	struct cs_cursor c;
 	uint32_t be, le;
-	size_t got = fread_unlocked(h, 1, 4, cf->fp);
+	size_t got = (fread_unlocked)(h, 1, 4, cf->fp);
 
 	cf->off = got;
 	if (ferror(cf->fp))

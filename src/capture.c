@@ -11,6 +11,7 @@
  * finds the frame there); live sources number the frames delivered.
  */
 #include "cs_capture.h"
+#include "cs_livefilter.h"
 
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -242,6 +243,17 @@ static enum cs_status capture_set_filter(struct cs_source *s, const char *filter
 	return CS_OK;
 }
 
+/* No -f: the kernel drops what the decoder could never use (livefilter.c).
+ * Should libpcap refuse the expression, every frame goes up instead: the
+ * decoder drops and counts the same frames, only later. */
+static void capture_set_default_filter(struct cs_source *s)
+{
+	char expr[16384], ignored[256];
+
+	if (livefilter_default(s->live_linktype, expr, sizeof(expr)))
+		capture_set_filter(s, expr, ignored, sizeof(ignored));
+}
+
 /* pcap_create, set options, pcap_activate; libpcap's warnings go to err. */
 static enum cs_status capture_activate(struct cs_source *s, const char *iface,
 				       const struct cs_capture_opts *opts,
@@ -302,6 +314,8 @@ enum cs_status capture_open_live(const char *iface,
 	st = capture_activate(s, iface, opts, err, errlen);
 	if (st == CS_OK && opts && opts->filter && opts->filter[0])
 		st = capture_set_filter(s, opts->filter, err, errlen);
+	else if (st == CS_OK && !(opts && opts->filter))
+		capture_set_default_filter(s);
 	if (st != CS_OK) {
 		capture_close(s);
 		return st;

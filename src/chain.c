@@ -82,9 +82,6 @@ void chain_hash(const struct cs_slice *certs, size_t n, uint8_t out[CS_SHA256_LE
 	EVP_MD_CTX_free(ctx);
 }
 
-/* Bytes of parsed facts, process-wide (a certificate does not know its store). */
-static atomic_size_t facts_bytes;
-
 /* ---- store --------------------------------------------------------------- */
 
 struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
@@ -166,7 +163,7 @@ size_t chain_store_certs(const struct cs_chain_store *st)
 
 size_t chain_store_bytes(const struct cs_chain_store *st)
 {
-	return st->used + atomic_load_explicit(&facts_bytes, memory_order_relaxed);
+	return st->used;
 }
 
 uint64_t chain_store_hint_hits(const struct cs_chain_store *st)
@@ -310,10 +307,15 @@ static bool chain_cost(const struct cs_chain_store *st, const struct cs_slice *c
 	    n > (SIZE_MAX - *cost) / sizeof(struct cs_cert *) ||
 	    !add_cost(cost, n * sizeof(struct cs_cert *)))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (st->cslots[cert_slot(st, sha[i])] == 0 &&
+	for (size_t i = 0; i < n; i++) {
+		bool again = false;
+
+		for (size_t k = 0; k < i && !again; k++)
+			again = memcmp(sha[k], sha[i], CS_SHA256_LEN) == 0; /* stored once */
+		if (!again && st->cslots[cert_slot(st, sha[i])] == 0 &&
 		    (!add_cost(cost, sizeof(struct cs_cert)) || !add_cost(cost, certs[i].n)))
 			return false;
+	}
 	return true;
 }
 
@@ -391,7 +393,6 @@ enum cs_status chain_store_intern(struct cs_chain_store *st,
 /* ---- chains known by their facts only (reports read back without DER) -------------- */
 
 static char *dup_mem(const char *p, size_t n);
-static size_t facts_size(const struct cs_cert_facts *f);
 
 static size_t given_size(const struct cs_cert_given *f)
 {
@@ -442,7 +443,7 @@ static struct cs_cert *cert_intern_facts(struct cs_chain_store *st,
 	atomic_init(&c->parsed, NULL);
 	st->certs[st->ncerts++] = c;
 	st->cslots[slot] = c->id + 1;
-	st->used += sizeof *c + facts_size(copy);
+	st->used += sizeof *c + given_size(f);
 	return c;
 }
 
@@ -602,11 +603,6 @@ static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 	return f;
 }
 
-static size_t facts_size(const struct cs_cert_facts *f)
-{
-	return sizeof *f + strlen(f->subject) + strlen(f->issuer) + strlen(f->serial_hex) + 3;
-}
-
 static const struct cs_cert_facts no_facts = {false, "", "", "", 0, 0};
 
 /* Keep f as c's facts unless another thread was first. */
@@ -621,7 +617,6 @@ static const struct cs_cert_facts *facts_publish(struct cs_cert *c, struct cs_ce
 		facts_free(f);
 		return expected;
 	}
-	atomic_fetch_add_explicit(&facts_bytes, facts_size(f), memory_order_relaxed);
 	return f;
 }
 

@@ -302,7 +302,8 @@ static const struct cli_option rows[] = {
 	 .cap = CS_MAX_INPUTS, .error = "too many input files",
 	 .help = "read a pcap or pcapng file ('-' = standard input); repeatable"},
 	{.short_name = 'i', .arg = "IFACE", .kind = CLI_STRING, .field = O(iface),
-	 .help = "capture live on IFACE (default filter: tcp) until SIGINT/SIGTERM"},
+	 .help = "capture live on IFACE until SIGINT/SIGTERM (default filter: TCP, IP fragments\n"
+		 "and tunnels, under any VLAN tags)"},
 	{.short_name = 'f', .arg = "FILTER", .kind = CLI_STRING, .field = O(filter),
 	 .help = "BPF filter, as in tcpdump"},
 	{.short_name = 's', .arg = "SNAPLEN", .kind = CLI_UINT, .field = O(cap.snaplen),
@@ -372,7 +373,7 @@ static const struct cli_option rows[] = {
 	 .help = "flow table size (default 131072)"},
 	{.name = "memcap", .arg = "MIB", .kind = CLI_UINT, .field = O(eng.buffer_memcap),
 	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20,
-	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 256)"},
+	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 64)"},
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
 	{.name = "version", .short_name = 'V', .kind = CLI_VERSION, .help = "the version"},
 };
@@ -430,7 +431,7 @@ static int check(int argc, char **argv, int operands, struct cs_options *o)
 		o->sensor = o->hostname;
 	}
 	o->eng.sensor = o->sensor;
-	o->cap.filter = o->filter ? o->filter : (o->iface ? "tcp" : NULL);
+	o->cap.filter = o->filter; /* none on a live interface: capture.c's default */
 	if (o->filter && capture_check_filter(o->filter, err, sizeof(err)) != CS_OK)
 		return cli_fail("-f", err), CS_EXIT_USAGE;
 	return CS_EXIT_OK;

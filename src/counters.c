@@ -8,7 +8,9 @@
  */
 #include "cs_counters.h"
 #include "cs_engine.h"
+#include "cs_defrag.h"
 #include "cs_judge.h"
+#include "cs_openvpn.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -21,11 +23,13 @@ struct ctr_src {
 	const struct reasm_stats *rs;
 	const struct cs_decode_stats *dec;
 	const struct agg_stats *as;
+	const struct defrag_stats *df;
+	const struct ovpn_stats *ov;
 	bool judged;
 	struct judge_stats js;
 };
 
-enum ctr_from { F_TOTALS, F_TLS, F_REASM, F_DECODE, F_AGG, F_JUDGE, F_DIAG, F_FN };
+enum ctr_from { F_TOTALS, F_TLS, F_REASM, F_DECODE, F_AGG, F_DEFRAG, F_JUDGE, F_DIAG, F_FN };
 
 struct ctr_row {
 	const char *group;
@@ -52,6 +56,11 @@ static uint64_t derived_zero(const struct ctr_src *s) { (void)s; return 0; }
 static uint64_t flow_slots(const struct ctr_src *s)
 {
 	return s->t->flows_no_slot + s->t->tls_no_slot;
+}
+
+static uint64_t openvpn_stopped(const struct ctr_src *s)
+{
+	return s->ov->malformed + s->ov->out_of_order;
 }
 
 static uint64_t pool_dropped(const struct ctr_src *s)
@@ -86,6 +95,8 @@ static const struct ctr_row rows[] = {
 	T("totals", "no_certificate", no_certificate),
 	T("totals", "client_certificates", client_certificates),
 	T("totals", "chains_unattributed", chains_unattributed),
+	T("totals", "chains_unparsed", chains_unparsed),
+	T("totals", "openvpn", openvpn),
 	S("totals", "sslv2_client_hellos", F_TLS, struct tls_stats, sslv2_client_hellos, R_RESTORED),
 	{"totals.starttls", NULL, starttls_name, TLS_STARTTLS_SMTP,
 	 TLS_STARTTLS_MAX - TLS_STARTTLS_SMTP, F_TOTALS, offsetof(struct engine_totals, starttls),
@@ -115,6 +126,7 @@ static const struct ctr_row rows[] = {
 	S("caps", "servers", F_AGG, struct agg_stats, servers_cap, 0),
 	S("caps", "servers_evicted", F_AGG, struct agg_stats, servers_evicted, 0),
 	S("caps", "chains_per_server", F_AGG, struct agg_stats, chains_per_server_cap, 0),
+	S("caps", "defrag", F_DEFRAG, struct defrag_stats, cap, 0),
 	S("caps", "signature_memo", F_DIAG, struct diag_stats, signature_memo_evicted, R_JUDGED),
 	FN("caps", "intermediates_pool", pool_dropped, CTR_SUM, R_JUDGED),
 	S("caps", "missing_issuer_watch", F_DIAG, struct diag_stats, wants_refused, R_JUDGED),
@@ -125,6 +137,12 @@ static const struct ctr_row rows[] = {
 	S("anomalies", "tls_malformed", F_TLS, struct tls_stats, malformed, 0),
 	S("anomalies", "midstream_resync", F_TLS, struct tls_stats, midstream_resync, 0),
 	FN("anomalies", "clock_jumps", clock_jumps, CTR_SUM, 0),
+	S("anomalies", "synack_switches", F_REASM, struct reasm_stats, synack_switches, 0),
+	S("anomalies", "preamble_gaps_skipped", F_REASM, struct reasm_stats, holes_skipped, 0),
+	S("anomalies", "fragment_overlaps", F_DEFRAG, struct defrag_stats, overlaps, 0),
+	S("anomalies", "fragments_malformed", F_DEFRAG, struct defrag_stats, malformed, 0),
+	S("anomalies", "datagrams_incomplete", F_DEFRAG, struct defrag_stats, incomplete, 0),
+	FN("anomalies", "openvpn_stopped", openvpn_stopped, CTR_SUM, 0),
 
 	/* counters that do not depend on the analysis thread's timing: a run's
 	 * report is the same every time */
@@ -255,6 +273,7 @@ static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsi
 	case F_REASM: base = s->rs; break;
 	case F_DECODE: base = s->dec; break;
 	case F_AGG: base = s->as; break;
+	case F_DEFRAG: base = s->df; break;
 	case F_JUDGE: base = s->judged ? &s->js : NULL; break;
 	case F_DIAG: base = s->judged ? &s->js.diag : NULL; break;
 	case F_FN: return r->kind == CTR_DERIVED || !(r->flags & R_JUDGED) || s->judged ? r->fn(s) : 0;
@@ -270,7 +289,8 @@ void counters_of_engine(struct engine *e, struct ctr_values *out)
 	struct ctr_src s = {
 		.e = e, .t = engine_totals(e), .tls = engine_tls_stats(e),
 		.rs = engine_reasm_stats(e), .dec = engine_decode_stats(e),
-		.as = agg_stats(engine_agg(e)), .judged = engine_judge(e) != NULL,
+		.as = agg_stats(engine_agg(e)), .df = engine_defrag_stats(e),
+		.ov = engine_ovpn_stats(e), .judged = engine_judge(e) != NULL,
 	};
 	const struct ctr_values *carried = engine_carried(e);
 	size_t id = 0;

@@ -1,16 +1,18 @@
 /*
  * decode_ip.c - IPv4, IPv6, the tunnels gateways carry, and TCP.
  * Owns the IPv4 header and options, IPv6 extension headers, IP-in-IP
- * (protocols 4 and 41), GRE, VXLAN, Geneve and the TCP header; fills the
- * cs_pkt.  Tunnelled Ethernet goes back to decode_link.c.
+ * (protocols 4 and 41), GRE, VXLAN, Geneve, GTP-U and the TCP header; fills
+ * the cs_pkt.  Tunnelled Ethernet goes back to decode_link.c.
  * Policy: an IP length bounds everything inside it (link padding is
- * dropped, a snaplen cut is remembered: see cs_decode_int.h); fragments
- * are skipped; checksums are never verified (offload makes loopback ones
- * wrong); the innermost IP header gives the addresses.  Tunnels nest at
- * most CS_MAX_TUNNEL_DEPTH deep, IPv6 extension headers at most
- * CS_MAX_IPV6_EXT_HEADERS: both are counted when exceeded.
+ * dropped, a snaplen cut is remembered: see cs_decode_int.h); a fragment
+ * is described in cs_pkt.frag for the defragmenter (defrag.c), and the
+ * datagram it rebuilds comes back through dec_datagram(); checksums are
+ * never verified (offload makes loopback ones wrong); the innermost IP
+ * header gives the addresses.  Tunnels nest at most CS_MAX_TUNNEL_DEPTH
+ * deep, IPv6 extension headers at most CS_MAX_IPV6_EXT_HEADERS: both are
+ * counted when exceeded.
  * References: RFC 791, 8200, 2675, 6946, 4302, 2784, 2890, 768, 7348,
- * 8926, 9293.
+ * 8926, 9293; 3GPP TS 29.281 (GTP-U).
  */
 #include "cs_decode_int.h"
 #include "cs_limits.h"
@@ -41,6 +43,13 @@
 
 #define CS_UDP_PORT_VXLAN 4789
 #define CS_UDP_PORT_GENEVE 6081
+#define CS_UDP_PORT_GTPU 2152
+
+#define CS_GTP_VERSION_PT 0xf0u /* version 1, protocol type GTP (not GTP') */
+#define CS_GTP_V1 0x30u
+#define CS_GTP_OPTIONAL 0x07u   /* E, S, PN: the 4 optional bytes follow */
+#define CS_GTP_E 0x04u
+#define CS_GTP_GPDU 0xff        /* message type: a user datagram (T-PDU) */
 
 /*
  * TCP, RFC 9293 section 3.1:
@@ -90,6 +99,15 @@ static enum cs_decode_counter tunnel_payload(struct dec *d,
 		return CS_DEC_TUNNEL_TOO_DEEP;
 	d->depth++;
 	return type == CS_ETH_TEB ? dec_ether(d, c) : dec_ethertype(d, c, type);
+}
+
+/* Enter a tunnel that carries IPv4 or IPv6, told by the version nibble. */
+static enum cs_decode_counter tunnel_ip(struct dec *d, struct cs_cursor *c)
+{
+	if (d->depth == CS_MAX_TUNNEL_DEPTH)
+		return CS_DEC_TUNNEL_TOO_DEEP;
+	d->depth++;
+	return dec_ip(d, c);
 }
 
 /*
@@ -162,6 +180,73 @@ static enum cs_decode_counter geneve(struct dec *d, struct cs_cursor *c)
 }
 
 /*
+ * GTP-U extension headers, 3GPP TS 29.281 section 5.2: after the optional
+ * fields, each header is
+ *   | Length (4-byte units) | Content (4n - 2 bytes) | Next Extension Header Type |
+ * and a next type of 0 ends the chain.  Real packets carry one or two (PDU
+ * session container, PDCP number); a longer chain is taken as malformed.
+ */
+static enum cs_decode_counter gtp_extensions(struct dec *d, struct cs_cursor *c,
+					     uint8_t next)
+{
+	uint8_t units;
+	enum cs_decode_counter r;
+
+	for (unsigned n = 0; next != 0; n++) {
+		if (n == CS_MAX_GTP_EXT_HEADERS)
+			return CS_DEC_MALFORMED_IP;
+		if ((r = dec_need(d, c, 1, CS_DEC_MALFORMED_IP)) != DEC_OK)
+			return r;
+		cur_peek_u8(c, 0, &units);
+		if (units == 0)
+			return CS_DEC_MALFORMED_IP;
+		if ((r = dec_need(d, c, units * 4u, CS_DEC_MALFORMED_IP)) != DEC_OK)
+			return r;
+		cur_skip(c, units * 4u - 1);
+		cur_u8(c, &next);
+	}
+	return DEC_OK;
+}
+
+/*
+ * GTPv1-U, 3GPP TS 29.281 section 5.1 (the user plane of mobile cores):
+ *   | Ver=1 |PT=1|*| E | S |PN|  Message Type |            Length             |
+ *   |                 Tunnel Endpoint Identifier (TEID)                      |
+ *   |        Sequence Number        | N-PDU Number  | Next Ext. Header Type | (if E, S or PN)
+ * Length counts what follows the first 8 bytes.  Only a G-PDU (type 255)
+ * carries a user datagram, IPv4 or IPv6; echo, error indication and end
+ * marker messages are not IP.
+ */
+static enum cs_decode_counter gtpu(struct dec *d, struct cs_cursor *c)
+{
+	uint8_t flags, type, next = 0;
+	uint16_t len;
+	enum cs_decode_counter r;
+
+	if ((r = dec_need(d, c, 8, CS_DEC_MALFORMED_IP)) != DEC_OK)
+		return r;
+	cur_u8(c, &flags);
+	cur_u8(c, &type);
+	cur_u16(c, &len);
+	cur_skip(c, 4);
+	if ((flags & CS_GTP_VERSION_PT) != CS_GTP_V1 || type != CS_GTP_GPDU)
+		return CS_DEC_NOT_IP;
+	if ((r = dec_bound(d, c, len, CS_DEC_MALFORMED_IP)) != DEC_OK)
+		return r;
+	if (flags & CS_GTP_OPTIONAL) {
+		if ((r = dec_need(d, c, 4, CS_DEC_MALFORMED_IP)) != DEC_OK)
+			return r;
+		cur_skip(c, 3);
+		cur_u8(c, &next);
+		if (!(flags & CS_GTP_E))
+			next = 0; /* the field is there but means nothing */
+	}
+	if ((r = gtp_extensions(d, c, next)) != DEC_OK)
+		return r;
+	return tunnel_ip(d, c);
+}
+
+/*
  * UDP, RFC 768:
  *   |          Source Port          |       Destination Port        |
  *   |            Length             |           Checksum            |
@@ -178,13 +263,21 @@ static enum cs_decode_counter udp(struct dec *d, struct cs_cursor *c)
 	cur_u16(c, &dport);
 	cur_u16(c, &len);
 	cur_skip(c, 2);
-	if (dport != CS_UDP_PORT_VXLAN && dport != CS_UDP_PORT_GENEVE)
+	if (dport != CS_UDP_PORT_VXLAN && dport != CS_UDP_PORT_GENEVE &&
+	    dport != CS_UDP_PORT_GTPU)
 		return CS_DEC_NOT_TCP;
 	if (len < 8)
 		return CS_DEC_MALFORMED_IP;
 	if ((r = dec_bound(d, c, len - 8u, CS_DEC_MALFORMED_IP)) != DEC_OK)
 		return r;
-	return dport == CS_UDP_PORT_VXLAN ? vxlan(d, c) : geneve(d, c);
+	switch (dport) {
+	case CS_UDP_PORT_VXLAN:
+		return vxlan(d, c);
+	case CS_UDP_PORT_GENEVE:
+		return geneve(d, c);
+	default:
+		return gtpu(d, c);
+	}
 }
 
 /* What an IPv4 Protocol or the last IPv6 Next Header announces. */
@@ -205,6 +298,24 @@ static enum cs_decode_counter transport(struct dec *d, struct cs_cursor *c,
 	default:
 		return CS_DEC_NOT_TCP; /* ICMP, ESP, no next header (59), ... */
 	}
+}
+
+/* A fragment: the rest of c is its payload, handed to the defragmenter. */
+static enum cs_decode_counter fragment(struct dec *d, const struct cs_cursor *c,
+				       uint8_t version, uint8_t proto, uint32_t id,
+				       uint32_t offset, bool more)
+{
+	struct cs_frag *f = &d->out->frag;
+
+	f->version = version;
+	f->proto = proto;
+	f->depth = (uint8_t)d->depth;
+	f->more = more;
+	f->id = id;
+	f->offset = offset;
+	f->data = cur_rest(c);
+	f->data_len = (uint32_t)(cur_left(c) + d->lost); /* finite: IP bounded it */
+	return CS_DEC_IP_FRAGMENT;
 }
 
 /* IPv4 addresses are kept as ::ffff:a.b.c.d (cs_common.h). */
@@ -235,7 +346,7 @@ static void addr_v6(struct cs_cursor *c, struct cs_addr *a)
 enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c)
 {
 	uint8_t ver_ihl, proto;
-	uint16_t total, frag;
+	uint16_t total, id, frag;
 	size_t hlen;
 	enum cs_decode_counter r;
 
@@ -244,7 +355,7 @@ enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c)
 	cur_u8(c, &ver_ihl);
 	cur_skip(c, 1);
 	cur_u16(c, &total);
-	cur_skip(c, 2);
+	cur_u16(c, &id);
 	cur_u16(c, &frag);
 	cur_skip(c, 1);
 	cur_u8(c, &proto);
@@ -254,12 +365,12 @@ enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c)
 	hlen = (ver_ihl & 0x0fu) * 4u;
 	if (ver_ihl >> 4 != 4 || hlen < 20 || total < hlen)
 		return CS_DEC_MALFORMED_IP;
-	if ((r = dec_bound(d, c, total - 20u, CS_DEC_MALFORMED_IP)) != DEC_OK)
+	if ((r = dec_bound(d, c, total - 20u, CS_DEC_MALFORMED_IP)) != DEC_OK ||
+	    (r = dec_skip(d, c, hlen - 20, CS_DEC_MALFORMED_IP)) != DEC_OK)
 		return r;
 	if (frag & (CS_IPV4_MF | CS_IPV4_OFFSET))
-		return CS_DEC_IP_FRAGMENT;
-	if ((r = dec_skip(d, c, hlen - 20, CS_DEC_MALFORMED_IP)) != DEC_OK)
-		return r;
+		return fragment(d, c, 4, proto, id, (frag & CS_IPV4_OFFSET) * 8u,
+				frag & CS_IPV4_MF);
 	return transport(d, c, proto);
 }
 
@@ -277,14 +388,16 @@ static bool is_ipv6_ext(uint8_t next)
  * destination options), or 4-byte units minus 2 (AH).  The fragment
  * header is 8 bytes:
  *   |  Next Header  |   Reserved    |      Fragment Offset    |Res|M|
+ *   |                         Identification                        |
  * Offset 0 with M clear is an atomic fragment (RFC 6946): a whole packet.
  */
 static enum cs_decode_counter ipv6_ext_headers(struct dec *d,
 					       struct cs_cursor *c,
 					       uint8_t *next)
 {
-	uint8_t len;
+	uint8_t len, proto;
 	uint16_t frag;
+	uint32_t id;
 	size_t hlen;
 	enum cs_decode_counter r;
 
@@ -296,8 +409,12 @@ static enum cs_decode_counter ipv6_ext_headers(struct dec *d,
 		cur_peek_u8(c, 1, &len);
 		cur_peek_u16(c, 2, &frag);
 		if (*next == CS_IPPROTO_FRAGMENT) {
-			if (frag & CS_IPV6_FRAG_OFFSET_M)
-				return CS_DEC_IP_FRAGMENT;
+			if (frag & CS_IPV6_FRAG_OFFSET_M) {
+				cur_u8(c, &proto);
+				cur_skip(c, 3);
+				cur_u32(c, &id);
+				return fragment(d, c, 6, proto, id, frag & 0xfff8u, frag & 1u);
+			}
 			hlen = 8;
 		} else if (*next == CS_IPPROTO_AH) {
 			hlen = (len + 2u) * 4u;
@@ -343,6 +460,16 @@ enum cs_decode_counter dec_ipv6(struct dec *d, struct cs_cursor *c)
 	    (r = ipv6_ext_headers(d, c, &next)) != DEC_OK)
 		return r;
 	return transport(d, c, next);
+}
+
+enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c,
+				    uint8_t version, uint8_t proto)
+{
+	enum cs_decode_counter r;
+
+	if (version == 6 && (r = ipv6_ext_headers(d, c, &proto)) != DEC_OK)
+		return r;
+	return transport(d, c, proto);
 }
 
 /* IPv4 or IPv6 by the version nibble (raw IP link types, MPLS). */

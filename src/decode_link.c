@@ -1,14 +1,17 @@
 /*
  * decode_link.c - the decoder's entry point and everything below IP.
- * Owns the link types (Ethernet, Linux cooked v1/v2, BSD NULL/LOOP, raw IP)
- * and the shims between Ethernet and IP: 802.1Q/802.1ad tags, PPPoE
- * sessions and MPLS label stacks.  Hands IP to decode_ip.c, which hands
- * tunnelled frames back to dec_ether()/dec_ethertype().
+ * Owns the link types (Ethernet, Linux cooked v1/v2, BSD NULL/LOOP, raw IP;
+ * PPP, Cisco HDLC, 802.11 and NFLOG are dispatched to their own files) and
+ * the shims between Ethernet and IP: 802.1Q/802.1ad tags, Cisco MetaData,
+ * PPPoE sessions (decode_ppp.c) and MPLS label stacks.  Hands IP to
+ * decode_ip.c, which hands tunnelled frames back to dec_ether() and
+ * dec_ethertype().
  * Policy: every byte through the cursor; tag and label stacks are loops
  * capped by cs_limits.h; decode_packet() alone counts, once per skipped
  * frame.  Anything that is not IPv4 or IPv6 is not_ip, never an error.
  * References: IEEE 802.1Q, RFC 2516, RFC 3032, tcpdump print-sll.c and
- * print-null.c, https://www.tcpdump.org/linktypes.html.
+ * print-null.c, Wireshark packet-cisco-metadata.c,
+ * https://www.tcpdump.org/linktypes.html.
  */
 #include "cs_decode_int.h"
 #include "cs_limits.h"
@@ -23,9 +26,6 @@
 /* nlmon captures: the protocol field holds a netlink family. */
 #define CS_ARPHRD_NETLINK 824
 
-#define CS_PPP_IPV4 0x0021
-#define CS_PPP_IPV6 0x0057
-
 #define CS_MPLS_BOS 0x100u /* bottom-of-stack bit of a label stack entry */
 
 static bool is_vlan_tag(uint16_t type)
@@ -35,39 +35,17 @@ static bool is_vlan_tag(uint16_t type)
 }
 
 /*
- * PPPoE session stage, RFC 2516 section 4, then the PPP protocol field
- * (RFC 1661 section 2):
- *   | VER=1 | TYPE=1|  CODE = 0x00  |          SESSION_ID           |
- *   |            LENGTH             |         PPP protocol          |
- * LENGTH counts the PPP frame (protocol field included).  Protocol field
- * compression is NOT RECOMMENDED on PPPoE (RFC 2516 section 7): not handled.
+ * The shims that sit between an ethertype and the next one: 802.1Q/802.1ad
+ * tags and Cisco MetaData (TrustSec SGT), as Wireshark reads it:
+ *   tag: | PCP(3) DEI(1) VID(12) | next type |
+ *   CMD: | version | length | option (length, type) | SGT | next type |
+ * Returns the bytes to skip before the next type, 0 when type is no shim.
  */
-static enum cs_decode_counter pppoe(struct dec *d, struct cs_cursor *c)
+static size_t shim_len(uint16_t type)
 {
-	uint8_t ver_type, code;
-	uint16_t len, proto;
-	enum cs_decode_counter r;
-
-	if ((r = dec_need(d, c, 6, CS_DEC_MALFORMED_LINK)) != DEC_OK)
-		return r;
-	cur_u8(c, &ver_type);
-	cur_u8(c, &code);
-	cur_skip(c, 2);
-	cur_u16(c, &len);
-	if (ver_type != 0x11 || code != 0 || len < 2)
-		return CS_DEC_MALFORMED_LINK;
-	if ((r = dec_bound(d, c, len, CS_DEC_MALFORMED_LINK)) != DEC_OK ||
-	    (r = dec_need(d, c, 2, CS_DEC_MALFORMED_LINK)) != DEC_OK)
-		return r;
-	cur_u16(c, &proto);
-	switch (proto) {
-	case CS_PPP_IPV4:
-		return dec_ipv4(d, c);
-	case CS_PPP_IPV6:
-		return dec_ipv6(d, c);
-	default:
-		return CS_DEC_NOT_IP; /* LCP, IPCP, ... */
-	}
+	if (is_vlan_tag(type))
+		return 2;
+	return type == CS_ETH_CMD ? 6 : 0;
 }
 
 /*
@@ -93,21 +71,22 @@ static enum cs_decode_counter mpls(struct dec *d, struct cs_cursor *c)
 }
 
 /*
- * What follows an ethertype: any stack of 802.1Q / 802.1ad tags
- *   | type | PCP(3) DEI(1) VID(12) | next type |
- * then IPv4, IPv6, a PPPoE session or MPLS.
+ * What follows an ethertype: any stack of 802.1Q / 802.1ad tags and Cisco
+ * MetaData headers (counted together against CS_MAX_VLAN_TAGS), then IPv4,
+ * IPv6, a PPPoE session or MPLS.
  */
 enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c,
 				     uint16_t type)
 {
 	enum cs_decode_counter r;
+	size_t len;
 
-	for (unsigned tags = 0; is_vlan_tag(type); tags++) {
+	for (unsigned tags = 0; (len = shim_len(type)) > 0; tags++) {
 		if (tags == CS_MAX_VLAN_TAGS)
 			return CS_DEC_VLAN_TOO_DEEP;
-		if ((r = dec_need(d, c, 4, CS_DEC_MALFORMED_LINK)) != DEC_OK)
+		if ((r = dec_need(d, c, len + 2, CS_DEC_MALFORMED_LINK)) != DEC_OK)
 			return r;
-		cur_skip(c, 2);
+		cur_skip(c, len);
 		cur_u16(c, &type);
 	}
 	switch (type) {
@@ -116,7 +95,7 @@ enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c,
 	case CS_ETH_IPV6:
 		return dec_ipv6(d, c);
 	case CS_ETH_PPPOE:
-		return pppoe(d, c);
+		return dec_pppoe(d, c);
 	case CS_ETH_MPLS_UC:
 	case CS_ETH_MPLS_MC:
 		return mpls(d, c);
@@ -244,6 +223,20 @@ static enum cs_decode_counter link_layer(struct dec *d, struct cs_cursor *c,
 		return dec_ipv4(d, c);
 	case CS_LINKTYPE_IPV6:
 		return dec_ipv6(d, c);
+	case CS_LINKTYPE_PPP:
+	case CS_LINKTYPE_PPP_HDLC:
+	case CS_LINKTYPE_PPP_ETHER:
+	case CS_LINKTYPE_PPP_PPPD:
+	case CS_LINKTYPE_PPP_WITH_DIR:
+	case CS_LINKTYPE_C_HDLC:
+	case CS_LINKTYPE_C_HDLC_WITH_DIR:
+		return dec_ppp_link(d, c, linktype);
+	case CS_LINKTYPE_IEEE802_11:
+	case CS_LINKTYPE_IEEE802_11_RADIOTAP:
+	case CS_LINKTYPE_PPI:
+		return dec_wlan_link(d, c, linktype);
+	case CS_LINKTYPE_NFLOG:
+		return dec_nflog(d, c);
 	default:
 		return CS_DEC_UNSUPPORTED_LINK;
 	}
@@ -252,6 +245,8 @@ static enum cs_decode_counter link_layer(struct dec *d, struct cs_cursor *c,
 static enum cs_status skip_status(enum cs_decode_counter why)
 {
 	switch (why) {
+	case CS_DEC_IP_FRAGMENT:
+		return CS_MORE; /* out->frag says what the defragmenter needs */
 	case CS_DEC_TRUNCATED:
 		return CS_TRUNC;
 	case CS_DEC_MALFORMED_LINK:
@@ -264,8 +259,26 @@ static enum cs_status skip_status(enum cs_decode_counter why)
 	case CS_DEC_IPV6_EXT_TOO_DEEP:
 		return CS_LIMIT;
 	default:
-		return CS_UNSUPPORTED; /* not IP/TCP, fragment, link type */
+		return CS_UNSUPPORTED; /* not IP/TCP, encrypted, link type */
 	}
+}
+
+/* The one place that counts: why a unit was skipped, or the segment's flags. */
+static enum cs_status finish(const struct dec *d, enum cs_decode_counter why,
+			     struct cs_decode_stats *st)
+{
+	struct cs_pkt *out = d->out;
+
+	if (why != DEC_OK) {
+		st->n[why]++;
+		return skip_status(why);
+	}
+	out->tunnel_depth = (uint8_t)d->depth;
+	if (d->depth > 0)
+		st->n[CS_DEC_TUNNELED]++;
+	if (out->payload.n < out->payload_len)
+		st->n[CS_DEC_PAYLOAD_TRUNCATED]++;
+	return CS_OK;
 }
 
 enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen,
@@ -273,21 +286,24 @@ enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen,
 {
 	struct dec d = {.out = out, .lost = SIZE_MAX, .depth = 0};
 	struct cs_cursor c;
-	enum cs_decode_counter why;
 
 	*out = (struct cs_pkt){0};
 	cur_init(&c, frame, caplen);
-	why = link_layer(&d, &c, linktype);
-	if (why != DEC_OK) {
-		st->n[why]++;
-		return skip_status(why);
-	}
-	out->tunnel_depth = (uint8_t)d.depth;
-	if (d.depth > 0)
-		st->n[CS_DEC_TUNNELED]++;
-	if (out->payload.n < out->payload_len)
-		st->n[CS_DEC_PAYLOAD_TRUNCATED]++;
-	return CS_OK;
+	return finish(&d, link_layer(&d, &c, linktype), st);
+}
+
+enum cs_status decode_datagram(const struct cs_pkt *frag, struct cs_slice payload,
+			       struct cs_pkt *out, struct cs_decode_stats *st)
+{
+	struct cs_frag f = frag->frag;
+	struct cs_addr src = frag->src, dst = frag->dst;
+	struct dec d = {.out = out, .lost = 0, .depth = f.depth};
+	struct cs_cursor c;
+
+	*out = (struct cs_pkt){.src = src, .dst = dst};
+	st->n[CS_DEC_IP_REASSEMBLED]++;
+	cur_init_slice(&c, payload);
+	return finish(&d, dec_datagram(&d, &c, f.version, f.proto), st);
 }
 
 static const struct {
@@ -304,6 +320,17 @@ static const struct {
 	{CS_LINKTYPE_IPV4, "IPV4"},
 	{CS_LINKTYPE_IPV6, "IPV6"},
 	{CS_LINKTYPE_LINUX_SLL2, "LINUX_SLL2"},
+	{CS_LINKTYPE_PPP, "PPP"},
+	{CS_LINKTYPE_PPP_HDLC, "PPP_SERIAL"},
+	{CS_LINKTYPE_PPP_ETHER, "PPP_ETHER"},
+	{CS_LINKTYPE_C_HDLC, "C_HDLC"},
+	{CS_LINKTYPE_IEEE802_11, "IEEE802_11"},
+	{CS_LINKTYPE_IEEE802_11_RADIOTAP, "IEEE802_11_RADIO"},
+	{CS_LINKTYPE_PPP_PPPD, "PPP_PPPD"},
+	{CS_LINKTYPE_PPI, "PPI"},
+	{CS_LINKTYPE_PPP_WITH_DIR, "PPP_WITH_DIR"},
+	{CS_LINKTYPE_C_HDLC_WITH_DIR, "C_HDLC_WITH_DIR"},
+	{CS_LINKTYPE_NFLOG, "NFLOG"},
 };
 
 const char *decode_linktype_name(int linktype)
@@ -335,6 +362,8 @@ static const char *const counter_names[CS_DEC_COUNTER_MAX] = {
 	[CS_DEC_IPV6_EXT_TOO_DEEP] = "ipv6_ext_too_deep",
 	[CS_DEC_TUNNELED] = "tunneled",
 	[CS_DEC_PAYLOAD_TRUNCATED] = "payload_truncated",
+	[CS_DEC_ENCRYPTED] = "encrypted",
+	[CS_DEC_IP_REASSEMBLED] = "ip_reassembled",
 };
 
 const char *decode_counter_name(enum cs_decode_counter c)

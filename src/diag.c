@@ -68,11 +68,6 @@ struct want {
 	uint32_t next;
 };
 
-struct source_count {
-	uint64_t hash;               /* 0: empty */
-	uint32_t n;
-};
-
 struct diag {
 	const struct cs_trust *trust;
 	struct certcache *cc;
@@ -85,7 +80,6 @@ struct diag {
 	uint32_t npool;
 	uint32_t pool_bucket[BUCKETS];
 	uint64_t pool_clock;
-	struct source_count *sources; /* 2 * CS_DIAG_POOL_MAX, open addressing */
 	struct want *wants;
 	uint32_t nwants, wants_cap;
 	uint32_t want_bucket[BUCKETS];
@@ -117,11 +111,10 @@ struct diag *diag_new(const struct diag_opts *o)
 	d->ctx = o ? o->ctx : NULL;
 	d->cc = certcache_new(CS_DIAG_X509_CACHE, CS_DIAG_MEMO_ENTRIES);
 	d->pool = calloc(CS_DIAG_POOL_MAX, sizeof(*d->pool));
-	d->sources = calloc(2 * CS_DIAG_POOL_MAX, sizeof(*d->sources));
 	for (size_t i = 0; i < BUCKETS; i++)
 		d->pool_bucket[i] = d->want_bucket[i] = NONE;
 	cs_hash_seed(d->key);
-	if (!d->cc || !d->pool || !d->sources) {
+	if (!d->cc || !d->pool) {
 		diag_free(d);
 		return NULL;
 	}
@@ -136,7 +129,6 @@ void diag_free(struct diag *d)
 		X509_free(d->pool[i].own.x);
 	certcache_free(d->cc);
 	free(d->pool);
-	free(d->sources);
 	free(d->wants);
 	free(d->want_of_chain);
 	free(d);
@@ -956,15 +948,15 @@ static bool evidence_signed_by(struct diag *d, const struct cs_x509 *sub, const 
 	return certcache_signed_by(d->cc, sub, iss, &verified, &cost);
 }
 
-static uint32_t *source_count(struct diag *d, uint64_t h)
+/* Entries from one source (a bounded scan: the pool is small, and this
+ * runs once per new CA certificate, not per handshake). */
+static uint32_t from_source(const struct diag *d, uint64_t h)
 {
-	size_t mask = 2 * CS_DIAG_POOL_MAX - 1, i = h & mask;
+	uint32_t n = 0;
 
-	h |= 1; /* 0 marks an empty slot */
-	while (d->sources[i].hash != 0 && d->sources[i].hash != h)
-		i = (i + 1) & mask;
-	d->sources[i].hash = h;
-	return &d->sources[i].n;
+	for (uint32_t i = 0; i < d->npool; i++)
+		n += d->pool[i].source_hash == h;
+	return n;
 }
 
 static const struct cs_x509 *pooled_x509(struct diag *d, struct pooled *e)
@@ -1021,7 +1013,6 @@ static uint32_t pool_slot(struct diag *d)
 		return d->npool++;
 	i = pool_victim(d);
 	pool_unlink(d, i);
-	(*source_count(d, d->pool[i].source_hash))--;
 	X509_free(d->pool[i].own.x);
 	d->st.pool_evicted++;
 	return i;
@@ -1035,7 +1026,7 @@ static void pool_add(struct diag *d, struct cs_cert *cert, X509 *own, enum diag_
 	struct cs_x509 oid;
 	const struct cs_x509 *x = &oid;
 	uint64_t sh = cs_hash(source, strlen(source), d->key);
-	uint32_t *per_source, i;
+	uint32_t i;
 	unsigned long subject;
 	struct pooled *e;
 
@@ -1044,8 +1035,9 @@ static void pool_add(struct diag *d, struct cs_cert *cert, X509 *own, enum diag_
 	subject = name_hash(X509_get_subject_name(x->x));
 	if (pool_has(d, subject, x->sha256) || !poolable(d, x))
 		goto done;
-	per_source = source_count(d, sh);
-	if (*per_source >= CS_DIAG_POOL_PER_SOURCE) {
+	/* one server cannot crowd out the others; the operator's own
+	 * --intermediates bundle is not a server */
+	if (kind == DIAG_EV_SEEN_IN_CAPTURE && from_source(d, sh) >= CS_DIAG_POOL_PER_SOURCE) {
 		d->st.pool_refused++;
 		goto done;
 	}
@@ -1065,7 +1057,6 @@ static void pool_add(struct diag *d, struct cs_cert *cert, X509 *own, enum diag_
 	e->added = ++d->pool_clock;
 	e->next = d->pool_bucket[subject % BUCKETS];
 	d->pool_bucket[subject % BUCKETS] = i;
-	(*source_count(d, sh))++;
 	resolve_wants_for(d, i);
 done:
 	X509_free(own);
@@ -1277,8 +1268,8 @@ bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni,
 	d->st.hostname_checks++;
 	if (!leaf || n > CS_MAX_SNI)
 		return true; /* nothing to check it against: malformed_cert says why */
-	if (memchr(sni, '\0', n))
-		return false;
+	if (n == 0 || memchr(sni, '\0', n))
+		return false; /* no name matches (X509_check_host would take 0 as "use strlen") */
 	memcpy(host, sni, n);
 	host[n] = '\0';
 	if (X509_check_ip_asc(leaf->x, host, 0) == 1)

@@ -6,11 +6,13 @@
  * in finish_handshake(), whatever ends them.
  */
 #include "cs_engine.h"
+#include "cs_defrag.h"
 #include "cs_addr.h"
 #include "cs_flow.h"
 #include "cs_judge.h"
 #include "cs_limits.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,9 @@ struct engine {
 	struct engine_totals t;
 	struct ctr_values carried; /* counted elsewhere: a restored state, merged reports */
 	struct cs_decode_stats dec;
+	struct defrag *defrag;
+	struct defrag_stats dfs;
+	struct ovpn_stats ovs;
 	struct reasm_stats rs;
 	struct tls_stats ts;
 	struct tls_env env;
@@ -72,7 +77,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	if (!e->flows || !e->bp || !e->chains || !e->agg) {
+	e->defrag = defrag_new(CS_DEFRAG_MAX_DATAGRAMS, CS_DEFRAG_MEMCAP);
+	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->defrag) {
 		engine_free(e);
 		return NULL;
 	}
@@ -98,6 +104,7 @@ void engine_free(struct engine *e)
 	if (e->flows)
 		flow_flush(e->flows);
 	flow_table_free(e->flows);
+	defrag_free(e->defrag);
 	agg_free(e->agg);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
@@ -147,12 +154,20 @@ static void note_linktype(struct engine_input *in, int lt)
 
 /* ---- handshake accounting ------------------------------------------------- */
 
+/* Who ended the connection first (RST, else FIN): 1 server, 0 client, -1 nobody. */
+static int ended_by_server(int8_t first, int s)
+{
+	return first < 0 || s < 0 ? -1 : first == s;
+}
+
+/* Why a handshake is incomplete, most specific first: a cap or a loss in
+ * the capture, bytes that do not parse, then what the endpoints did. */
 static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 {
 	const struct tls_conn *c = f->tls;
-	int s = c->server;
+	int s = c->server, by;
 
-	if (evicted)
+	if (evicted && f->first_rst < 0)
 		return TLS_INC_EVICTED;
 	if (c->too_long || f->dir[0].limited || f->dir[1].limited)
 		return TLS_INC_TOO_LONG;
@@ -163,9 +178,15 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 			return TLS_INC_GAP;
 	if (c->malformed)
 		return TLS_INC_MALFORMED;
+	if (c->alert_seen && c->alert_level == 2 && s >= 0)
+		return c->alert_dir == s ? TLS_INC_SERVER_ALERT : TLS_INC_CLIENT_ALERT;
+	if ((by = ended_by_server(f->first_rst, s)) >= 0)
+		return by ? TLS_INC_SERVER_RESET : TLS_INC_CLIENT_RESET;
 	if (!c->server_hello && !c->chain && c->client_hello &&
 	    !(s >= 0 && f->payload_seen[s]))
 		return TLS_INC_NO_SERVER_HELLO;
+	if ((by = ended_by_server(f->first_fin, s)) >= 0)
+		return by ? TLS_INC_SERVER_CLOSED : TLS_INC_CLIENT_CLOSED;
 	return TLS_INC_CAPTURE_ENDED;
 }
 
@@ -205,6 +226,7 @@ struct hs {
 	uint64_t frame;
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
+	bool no_entry;                 /* an unbelieved chain: in no server entry */
 	/* while it waits for its verdict (engine slots) */
 	bool held, ready, have_result;
 	struct judge_result r;
@@ -293,7 +315,7 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		a.broken = r->broken;
 		a.problems = r->mask;
 	}
-	if (!h->have_server || !server_wanted(e, a.server_ip)) {
+	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
 		emit_event(e, h, false, 0); /* --server-net: in no count of the report */
 		return;
 	}
@@ -449,6 +471,30 @@ static void judge_or_hold(struct engine *e, const struct hs *h)
 	account(e, h, rp);
 }
 
+/*
+ * A chain found by hunting (the capture began mid-stream, or TLS began
+ * after a gap or after plaintext nothing recognised), or one without a
+ * ServerHello, is believed only when every certificate parses: framing
+ * chainsniff does not know can glue pieces of several packets into what
+ * looks like a Certificate message, and a false alarm is worse than
+ * silence.  A flight seen from the start of the stream with its ServerHello
+ * keeps its malformed certificates (real servers send those).
+ */
+static bool chain_believed(const struct flow *f, const struct cs_chain *chain)
+{
+	const struct tls_conn *c = f->tls;
+	int s = c->server;
+	bool hunted = !f->syn[s] || (c->d[s].skipped > 0 && (c->starttls == TLS_STARTTLS_NONE ||
+							      c->starttls == TLS_STARTTLS_OTHER));
+
+	if (c->server_hello && !hunted)
+		return true;
+	for (size_t i = 0; i < chain->n_certs; i++) /* parsed once, kept (chain.c) */
+		if (!cert_facts(chain->certs[i])->parsed)
+			return false;
+	return true;
+}
+
 static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 {
 	struct tls_conn *c = f->tls;
@@ -475,6 +521,11 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	memset(&h, 0, sizeof(h));
 	h.outcome = tls_outcome(c);
 	h.reason = TLS_INC_MAX;
+	if (h.outcome == TLS_OUT_CHAIN && !chain_believed(f, tls_server_chain(c))) {
+		e->t.chains_unparsed++; /* no server entry: nobody is ranked on it */
+		h.no_entry = true;
+		h.outcome = TLS_OUT_INCOMPLETE;
+	}
 	switch (h.outcome) {
 	case TLS_OUT_CHAIN:
 		e->t.with_chain++;
@@ -491,7 +542,7 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	case TLS_OUT_INCOMPLETE:
 		e->t.incomplete++;
-		h.reason = incomplete_reason(f, evicted);
+		h.reason = h.no_entry ? TLS_INC_MALFORMED : incomplete_reason(f, evicted);
 		e->t.incomplete_reason[h.reason]++;
 		break;
 	}
@@ -543,6 +594,8 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 	f->bypass = f->closed = f->counted = false;
 	memset(f->syn, 0, sizeof(f->syn));
 	memset(f->fin, 0, sizeof(f->fin));
+	memset(f->rst, 0, sizeof(f->rst));
+	f->first_fin = f->first_rst = -1;
 	memset(f->snaplen, 0, sizeof(f->snaplen));
 	memset(f->payload_seen, 0, sizeof(f->payload_seen));
 	f->synack_dir = -1;
@@ -552,13 +605,15 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 	return f;
 }
 
-static void track_tcp_flags(struct flow *f, int dir, const struct cs_pkt *p)
+static void track_tcp_flags(struct engine *e, struct flow *f, int dir, const struct cs_pkt *p)
 {
 	if (p->flags & CS_TCP_SYN) {
 		if (!f->syn[dir]) {
 			f->syn[dir] = true;
 			f->isn[dir] = p->seq;
 			reasm_set_base(&f->dir[dir], p->seq + 1);
+		} else if (p->seq != f->isn[dir]) { /* a SYN-ACK with another ISN */
+			reasm_alt_base(&f->dir[dir], p->seq + 1);
 		}
 		if ((p->flags & CS_TCP_ACK) && f->synack_dir < 0) {
 			f->synack_dir = (int8_t)dir;
@@ -570,7 +625,38 @@ static void track_tcp_flags(struct flow *f, int dir, const struct cs_pkt *p)
 		f->fin[dir] = true;
 		f->dir[dir].fin = true;
 		f->dir[dir].fin_seq = p->seq + p->payload_len;
+		if (f->first_fin < 0)
+			f->first_fin = (int8_t)dir;
 	}
+	if (p->flags & CS_TCP_RST && !f->rst[dir]) {
+		f->rst[dir] = true;
+		if (f->first_rst < 0) {
+			f->first_rst = (int8_t)dir;
+			f->rst_ts = e->now;
+		}
+	}
+}
+
+/*
+ * A FIN ends one direction only: the other goes on.  An RST ends the
+ * connection for its sender at once, but what the peer had already sent
+ * (in flight when the RST crossed it) still arrives: the peer is read for
+ * CS_RST_LINGER_S more of capture time.
+ */
+static bool linger_over(const struct engine *e, const struct flow *f)
+{
+	return f->first_rst >= 0 && e->now - f->rst_ts > (int64_t)CS_RST_LINGER_S * CS_NS_PER_SEC;
+}
+
+static bool connection_over(const struct flow *f)
+{
+	return (f->fin[0] && f->fin[1]) || (f->rst[0] && f->rst[1]);
+}
+
+static void close_connection(struct engine *e, struct flow *f)
+{
+	finish_handshake(e, f, false);
+	f->closed = true;
 }
 
 static bool start_tls(struct engine *e, struct flow *f)
@@ -588,10 +674,65 @@ static bool start_tls(struct engine *e, struct flow *f)
 	return true;
 }
 
+/* Hand bytes to the TLS layer; returns how many it consumed. */
+static size_t feed_bytes(struct engine *e, struct flow *f, int dir, struct cs_slice s,
+			 const struct engine_input *in, const struct cs_frame *fr)
+{
+	size_t used;
+
+	if (s.n == 0)
+		return 0;
+	used = tls_feed(f->tls, &e->env, dir, s);
+	if (f->tls->chain_new) {
+		f->input = (uint32_t)(in - e->inputs);
+		f->chain_frame = in->live ? 0 : fr->number;
+		f->chain_ts = fr->ts_ns;
+	}
+	return used;
+}
+
+/*
+ * What frames the TLS bytes of this direction: OpenVPN's TCP framing is
+ * looked for in the first packet of a direction seen from its SYN, before
+ * anything was skipped; false while that packet is incomplete.
+ */
+static bool choose_framing(struct engine *e, struct flow *f, int dir, struct cs_slice s)
+{
+	struct ovpn *o = &f->tls->framing;
+	bool first = o->hmac < 0;
+
+	if (!f->syn[dir] || f->dir[dir].delivered || f->tls->d[dir].skipped > 0 ||
+	    !tls_hunting(f->tls, dir)) {
+		ovpn_plain(o, dir);
+		return true;
+	}
+	switch (ovpn_detect(o, dir, s)) {
+	case CS_MORE:
+		return false;
+	case CS_OK:
+		e->t.openvpn += first;
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* OpenVPN: unwrap the control packets, feed the TLS bytes they carry. */
+static size_t feed_openvpn(struct engine *e, struct flow *f, int dir, struct cs_slice s,
+			   const struct engine_input *in, const struct cs_frame *fr)
+{
+	struct ovpn *o = &f->tls->framing;
+	size_t used = ovpn_unwrap(o, e->bp, dir, s, &e->ovs);
+
+	ovpn_consume(o, dir, feed_bytes(e, f, dir, ovpn_pending(o, dir), in, fr));
+	return used;
+}
+
 static void feed_tls(struct engine *e, struct flow *f, int dir,
 		     const struct engine_input *in, const struct cs_frame *fr)
 {
 	struct reasm_dir *r = &f->dir[dir];
+	struct ovpn *o = &f->tls->framing;
 	bool was_hunting = !f->tls->d[dir].saw_record;
 
 	for (;;) {
@@ -600,12 +741,12 @@ static void feed_tls(struct engine *e, struct flow *f, int dir,
 
 		if (s.n == 0)
 			break;
-		used = tls_feed(f->tls, &e->env, dir, s);
-		if (f->tls->chain_new) {
-			f->input = (uint32_t)(in - e->inputs);
-			f->chain_frame = in->live ? 0 : fr->number;
-			f->chain_ts = fr->ts_ns;
-		}
+		if (o->d[dir].state == OVPN_UNKNOWN && !choose_framing(e, f, dir, s))
+			break; /* the first packet is not whole yet */
+		if (o->d[dir].state == OVPN_YES || o->d[dir].state == OVPN_DONE)
+			used = feed_openvpn(e, f, dir, s, in, fr);
+		else
+			used = feed_bytes(e, f, dir, s, in, fr);
 		if (used == 0)
 			break;
 		reasm_consume(r, used);
@@ -614,6 +755,23 @@ static void feed_tls(struct engine *e, struct flow *f, int dir,
 	}
 	if (was_hunting && f->tls->d[dir].saw_record && !f->syn[dir])
 		e->ts.midstream_resync++;
+}
+
+/*
+ * The receiver acknowledged bytes the capture never had.  Before TLS began
+ * in that direction they were plaintext (a proxy's reply, a banner): skip
+ * them and hunt for the first record after the hole, as for a capture that
+ * starts mid-stream.  Inside TLS nothing more can be delivered.
+ */
+static void gap_found(struct engine *e, struct flow *f, int dir, uint32_t ack,
+		      const struct engine_input *in, const struct cs_frame *fr)
+{
+	if ((!f->tls || tls_hunting(f->tls, dir)) && start_tls(e, f)) {
+		tls_skip_gap(f->tls, dir, reasm_skip_hole(&f->dir[dir], ack, &e->rs));
+		feed_tls(e, f, dir, in, fr);
+		return;
+	}
+	reasm_release(&f->dir[dir], e->bp);
 }
 
 static void handle_segment(struct engine *e, struct flow *f, int dir, const struct cs_pkt *p,
@@ -626,12 +784,60 @@ static void handle_segment(struct engine *e, struct flow *f, int dir, const stru
 		reasm_push(&f->dir[dir], e->bp, p->seq, p->payload, &e->rs);
 		feed_tls(e, f, dir, in, fr);
 	}
-	if ((p->flags & CS_TCP_ACK) && reasm_ack(&f->dir[!dir], p->ack))
-		reasm_release(&f->dir[!dir], e->bp); /* a gap: nothing more to deliver */
+	if ((p->flags & CS_TCP_ACK) && reasm_ack(&f->dir[!dir], p->ack, &e->rs))
+		gap_found(e, f, !dir, p->ack, in, fr);
 	if (f->tls && f->tls->done) {
 		finish_handshake(e, f, false);
 		f->bypass = true;
 	}
+}
+
+/*
+ * Decode a frame into a TCP segment, through the defragmenter when it is an
+ * IP fragment: a datagram it completes is decoded on from where the
+ * fragment left off, and may hold (inside a tunnel) a fragment again,
+ * at most once per tunnel level.  The segment's payload may then borrow the
+ * defragmenter's buffer, valid until its next call.
+ */
+/* Counted per input too: an input that is all link-layer refusals is refused. */
+static void count_decode(struct engine *e, struct engine_input *in, const struct cs_decode_stats *d,
+			 enum cs_status rc)
+{
+	bool ip = rc == CS_OK || rc == CS_MORE;
+
+	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
+		e->dec.n[i] += d->n[i];
+		in->skipped[i] += d->n[i];
+		ip |= d->n[i] && (i == CS_DEC_NOT_TCP || i == CS_DEC_MALFORMED_IP ||
+				  i == CS_DEC_MALFORMED_TCP || i == CS_DEC_TUNNEL_TOO_DEEP ||
+				  i == CS_DEC_IPV6_EXT_TOO_DEEP);
+	}
+	in->reached_ip += ip;
+}
+
+static enum cs_status decode_frame(struct engine *e, struct engine_input *in,
+				   const struct cs_frame *fr, struct cs_pkt *p)
+{
+	struct cs_decode_stats d = {{0}};
+	enum cs_status rc = decode_packet(fr->linktype, fr->data, fr->caplen, p, &d);
+
+	count_decode(e, in, &d, rc);
+
+	if (!e->jumped)
+		defrag_expire(e->defrag, fr->ts_ns, &e->dfs);
+	for (int level = 0; rc == CS_MORE; level++) {
+		struct cs_slice whole;
+
+		if (level > CS_MAX_TUNNEL_DEPTH) {
+			e->dec.n[CS_DEC_TUNNEL_TOO_DEEP]++; /* fragments in fragments */
+			return CS_LIMIT;
+		}
+		whole = defrag_add(e->defrag, p, fr->ts_ns, &e->dfs);
+		if (!whole.p)
+			return CS_MORE;
+		rc = decode_datagram(p, whole, p, &e->dec);
+	}
+	return rc;
 }
 
 /*
@@ -674,7 +880,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 		judge_tick(e->judge, e->ticked_s);
 	}
 	engine_poll(e);
-	if (decode_packet(fr->linktype, fr->data, fr->caplen, &p, &e->dec) != CS_OK)
+	if (decode_frame(e, in, fr, &p) != CS_OK)
 		return;
 	e->t.tcp_packets++;
 	if (!e->jumped)
@@ -691,19 +897,44 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	f = restart_if_new_connection(e, f, dir, &p);
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;
-	track_tcp_flags(f, dir, &p);
-	if (!f->bypass && !f->closed)
+	track_tcp_flags(e, f, dir, &p);
+	if (!f->closed && linger_over(e, f))
+		close_connection(e, f);
+	if (!f->bypass && !f->closed && !f->rst[dir]) /* nothing after its own RST */
 		handle_segment(e, f, dir, &p, in, fr);
-	if ((p.flags & CS_TCP_RST) || (f->fin[0] && f->fin[1])) {
-		finish_handshake(e, f, false);
-		f->closed = true;
-	}
+	if (!f->closed && connection_over(f))
+		close_connection(e, f);
 	flow_touch(e->flows, f, f->tls && !f->bypass && !f->closed ? FLOW_ACTIVE : FLOW_QUIET);
+}
+
+bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t len)
+{
+	int top[2] = {-1, -1};
+	int n;
+
+	if (in->packets == 0 || in->reached_ip > 0)
+		return false;
+	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
+		if (in->skipped[i] == 0)
+			continue;
+		if (top[0] < 0 || in->skipped[i] > in->skipped[top[0]])
+			top[1] = top[0], top[0] = i;
+		else if (top[1] < 0 || in->skipped[i] > in->skipped[top[1]])
+			top[1] = i;
+	}
+	n = snprintf(buf, len, "nothing to decode in %" PRIu64 " frames", in->packets);
+	for (int k = 0; k < 2 && top[k] >= 0 && n >= 0 && (size_t)n < len; k++)
+		n += snprintf(buf + n, len - (size_t)n, "%s %" PRIu64 " %s", k ? "," : ":",
+			      in->skipped[top[k]], decode_counter_name((enum cs_decode_counter)top[k]));
+	if (top[0] == CS_DEC_ENCRYPTED && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (802.11 WEP/WPA: decrypt the capture first)");
+	return true;
 }
 
 void engine_finish(struct engine *e)
 {
 	flow_flush(e->flows);
+	defrag_flush(e->defrag, &e->dfs);
 	engine_settle(e);
 }
 
@@ -717,6 +948,8 @@ const struct engine_totals *engine_totals(const struct engine *e) { return &e->t
 const struct cs_decode_stats *engine_decode_stats(const struct engine *e) { return &e->dec; }
 const struct reasm_stats *engine_reasm_stats(const struct engine *e) { return &e->rs; }
 const struct tls_stats *engine_tls_stats(const struct engine *e) { return &e->ts; }
+const struct defrag_stats *engine_defrag_stats(const struct engine *e) { return &e->dfs; }
+const struct ovpn_stats *engine_ovpn_stats(const struct engine *e) { return &e->ovs; }
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }

@@ -210,6 +210,7 @@ struct flow *flow_lookup(struct flow_table *ft, const struct cs_addr *src, uint1
 	f->addr[0] = *src, f->addr[1] = *dst;
 	f->port[0] = sport, f->port[1] = dport;
 	f->synack_dir = -1;
+	f->first_fin = f->first_rst = -1;
 	f->first_ts = f->last_ts = now;
 	reasm_init(&f->dir[0]);
 	reasm_init(&f->dir[1]);

@@ -42,9 +42,7 @@
 struct jchain {
 	struct diag_verdict *_Atomic latest;      /* newest first, ->older */
 	const struct diag_evidence_rec *_Atomic evidence;
-	_Atomic uint64_t sni[CS_JUDGE_SNI_WAYS];  /* hash with the low bit = ok; 0 empty */
 	_Atomic int64_t retry_until;              /* answered unknown (deferred) before this */
-	unsigned sni_next;                        /* thread: next way to replace */
 };
 
 struct request {
@@ -92,6 +90,7 @@ struct judge {
 	uint64_t rate_us, burst_us;
 	uint8_t key[CS_HASH_KEY_LEN];
 	struct jchain *_Atomic pages[NPAGES];
+	_Atomic uint64_t *hostnames; /* CS_JUDGE_HOSTNAMES slots, see sni_key() */
 	_Atomic uint32_t epoch;
 	struct req_ring req;
 	struct ans_ring ans;
@@ -102,6 +101,7 @@ struct judge {
 	bool have_refill;
 	_Atomic int64_t capture_now;
 	_Atomic bool reload_wanted, stop, draining;
+	_Atomic bool sleeping;      /* the thread waits for work: wake() must signal */
 	_Atomic size_t outstanding; /* requests not yet answered, deferred included */
 	bool inline_active;         /* sync: judge_lookup takes this token's answer itself */
 	uint32_t inline_token;
@@ -154,22 +154,35 @@ static struct jchain *jchain_make(struct judge *j, uint32_t id)
 	return &p[id & (PAGE - 1)];
 }
 
-static uint64_t sni_key(const struct judge *j, const char *sni, size_t n)
+/*
+ * Hostname results, one table for all chains: a slot holds a keyed 64-bit
+ * hash of (chain, SNI) with its low bit replaced by the answer.  A wildcard
+ * certificate serving a thousand names fills many slots, not one chain's
+ * few; a collision only costs a check again (the key is random, so a peer
+ * cannot aim at one).
+ */
+static uint64_t sni_key(const struct judge *j, const struct cs_chain *c, const char *sni, size_t n)
 {
-	return (cs_hash(sni, n, j->key) | 2) & ~(uint64_t)1; /* never 0, low bit free */
+	uint8_t buf[4 + CS_MAX_SNI];
+
+	memcpy(buf, &c->id, 4);
+	memcpy(buf + 4, sni, n);
+	return cs_hash(buf, 4 + n, j->key) | 2; /* never 0 */
 }
 
-static bool sni_cached(struct jchain *jc, uint64_t key, bool *ok)
+static _Atomic uint64_t *sni_slot(struct judge *j, uint64_t key)
 {
-	for (int w = 0; w < CS_JUDGE_SNI_WAYS; w++) {
-		uint64_t v = atomic_load_explicit(&jc->sni[w], memory_order_acquire);
+	return &j->hostnames[(key >> 1) & (CS_JUDGE_HOSTNAMES - 1)];
+}
 
-		if (v && (v & ~(uint64_t)1) == key) {
-			*ok = v & 1;
-			return true;
-		}
-	}
-	return false;
+static bool sni_cached(struct judge *j, uint64_t key, bool *ok)
+{
+	uint64_t v = atomic_load_explicit(sni_slot(j, key), memory_order_acquire);
+
+	if ((v | 1) != (key | 1))
+		return false;
+	*ok = v & 1;
+	return true;
 }
 
 static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc, int64_t when)
@@ -338,14 +351,15 @@ static void answer(struct judge *j, const struct request *q, const struct diag_v
 {
 	struct answer a = {q->token, v, hostname_ok};
 
-	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (j->inline_active && q->token == j->inline_token) {
 		j->inline_ans = a;
 		j->inline_done = true;
-		return;
+	} else {
+		/* never full: it holds as many answers as the engine has tokens */
+		ans_push(&j->ans, &a);
 	}
-	/* never full: it holds as many answers as the engine has tokens */
-	ans_push(&j->ans, &a);
+	/* after the push: judge_drain stops when nothing is outstanding */
+	atomic_fetch_sub_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	if (j->threaded) {
 		pthread_mutex_lock(&j->mu);
 		pthread_cond_broadcast(&j->done);
@@ -361,14 +375,17 @@ static void publish(struct jchain *jc, struct diag_verdict *v)
 
 static bool hostname(struct judge *j, struct jchain *jc, const struct request *q)
 {
-	uint64_t key = sni_key(j, q->sni, q->sni_len);
+	uint64_t key;
 	bool ok = true;
 
-	if (!q->has_sni || sni_cached(jc, key, &ok))
+	(void)jc;
+	if (!q->has_sni)
+		return ok;
+	key = sni_key(j, q->c, q->sni, q->sni_len);
+	if (sni_cached(j, key, &ok))
 		return ok;
 	ok = diag_hostname_ok(j->diag, q->c, q->sni, q->sni_len);
-	atomic_store_explicit(&jc->sni[jc->sni_next++ % CS_JUDGE_SNI_WAYS], key | ok,
-			      memory_order_release);
+	atomic_store_explicit(sni_slot(j, key), (key & ~(uint64_t)1) | ok, memory_order_release);
 	pthread_mutex_lock(&j->mu);
 	j->st.hostname_checks++;
 	pthread_mutex_unlock(&j->mu);
@@ -450,7 +467,9 @@ static void take(struct judge *j, const struct request *q)
 {
 	if (j->dcount)
 		run_deferred(j, false);
-	if (j->dcount || !serve(j, q, false)) /* later ones queue behind deferred ones */
+	/* a request that needs an analysis queues behind deferred ones; one
+	 * whose verdict is cached (a new host name only) is served now */
+	if ((j->dcount && !verdict_at(j, jchain_of(j, q->c->id), q->when)) || !serve(j, q, false))
 		defer(j, q);
 }
 
@@ -472,9 +491,11 @@ static void *thread_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
+		atomic_store(&j->sleeping, true); /* before the checks: wake() sees it */
 		while (ring_empty(&j->req) && !atomic_load(&j->stop) &&
 		       !atomic_load(&j->reload_wanted) && !deferred_ready(j))
 			pthread_cond_wait(&j->work, &j->mu);
+		atomic_store(&j->sleeping, false);
 		pthread_mutex_unlock(&j->mu);
 		if (atomic_load(&j->reload_wanted))
 			do_reload(j);
@@ -487,8 +508,14 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* The thread sets `sleeping` under the mutex before it checks for work, so
+ * a request pushed before that check is seen, and one pushed after it finds
+ * `sleeping` set: no wake-up is lost, and a busy thread costs no syscall. */
 static void wake(struct judge *j)
 {
+	atomic_thread_fence(memory_order_seq_cst); /* the push before, the load after */
+	if (!atomic_load(&j->sleeping))
+		return;
 	pthread_mutex_lock(&j->mu);
 	pthread_cond_signal(&j->work);
 	pthread_mutex_unlock(&j->mu);
@@ -515,7 +542,8 @@ struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 	j->rate_us = o->rate_us ? o->rate_us : CS_JUDGE_RATE_US;
 	j->burst_us = o->burst_us ? o->burst_us : CS_JUDGE_BURST_US;
 	cs_hash_seed(j->key);
-	if (!rings_init(j, o->max_tokens ? o->max_tokens : CS_ENGINE_MAX_PARKED) ||
+	j->hostnames = calloc(CS_JUDGE_HOSTNAMES, sizeof(*j->hostnames));
+	if (!j->hostnames || !rings_init(j, o->max_tokens ? o->max_tokens : CS_ENGINE_MAX_PARKED) ||
 	    !(j->diag = diag_new(&dopts))) {
 		snprintf(err, errlen, "out of memory");
 		judge_free(j);
@@ -580,6 +608,7 @@ void judge_free(struct judge *j)
 	}
 	diag_free(j->diag);
 	trust_free(j->trust);
+	free(j->hostnames);
 	free(j->req.buf);
 	free(j->ans.buf);
 	free(j->deferred);
@@ -600,8 +629,8 @@ static void result_of(const struct diag_verdict *v, bool hostname_ok, struct jud
 }
 
 /* The cached answer, if there is one. */
-static bool cached(struct judge *j, struct jchain *jc, int64_t when, const char *sni,
-		   size_t sni_len, int64_t now_s, struct judge_result *r)
+static bool cached(struct judge *j, const struct cs_chain *c, struct jchain *jc, int64_t when,
+		   const char *sni, size_t sni_len, int64_t now_s, struct judge_result *r)
 {
 	const struct diag_verdict *v = verdict_at(j, jc, when);
 	bool ok = true;
@@ -610,7 +639,7 @@ static bool cached(struct judge *j, struct jchain *jc, int64_t when, const char 
 		if (now_s >= atomic_load_explicit(&jc->retry_until, memory_order_acquire))
 			return false;
 		v = judge_unknown(DIAG_UNK_DEFERRED);
-	} else if (sni && !sni_cached(jc, sni_key(j, sni, sni_len), &ok)) {
+	} else if (sni && !sni_cached(j, sni_key(j, c, sni, sni_len), &ok)) {
 		return false;
 	}
 	result_of(v, ok, r);
@@ -645,7 +674,7 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
 		return JUDGE_READY;
 	}
-	if (cached(j, jc, when, sni, sni_len, now_s, r)) {
+	if (cached(j, c, jc, when, sni, sni_len, now_s, r)) {
 		j->hits++;
 		return JUDGE_READY;
 	}
@@ -684,7 +713,7 @@ bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const ch
 		return false;
 	if (sni && sni_len > CS_MAX_SNI)
 		sni = NULL;
-	if (cached(j, jc, when, sni, sni_len, INT64_MIN, r))
+	if (cached(j, c, jc, when, sni, sni_len, INT64_MAX, r)) /* never in a retry window */
 		return true;
 	request_of(&q, c, 0, when, sni, sni_len, source, when);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);

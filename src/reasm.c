@@ -4,6 +4,8 @@
  * Feeds contiguous bytes to the TLS layer; stops at a cap or at a gap.
  * Overlaps: the first copy of a byte wins; a differing retransmission is
  * counted (an attacker or a broken middlebox rewriting the handshake).
+ * Repeated SYN-ACKs: until a byte is delivered, data or an ACK that fits a
+ * later SYN-ACK's sequence space (and not the first's) switches to it.
  */
 #include "cs_reasm.h"
 
@@ -26,6 +28,51 @@ void reasm_set_base(struct reasm_dir *d, uint32_t seq)
 		return;
 	d->base_seq = seq;
 	d->have_base = true;
+}
+
+void reasm_alt_base(struct reasm_dir *d, uint32_t seq)
+{
+	if (!d->have_base || d->delivered || seq == d->base_seq)
+		return;
+	for (unsigned i = 0; i < d->nalt; i++)
+		if (d->alt_base[i] == seq)
+			return;
+	if (d->nalt < CS_REASM_MAX_ISNS) /* more are not remembered */
+		d->alt_base[d->nalt++] = seq;
+}
+
+/* Whether seq lies where a stream based at base could still put bytes. */
+static bool in_window(uint32_t base, uint32_t seq)
+{
+	int32_t rel = seq_diff(seq, base);
+
+	return rel >= 0 && (uint32_t)rel <= CS_FLOW_DIR_CAP;
+}
+
+/*
+ * seq (of data, or the peer's ack) does not fit the base but fits a later
+ * SYN-ACK's: follow that one.  What was placed under the old base, and the
+ * verdicts judged against it (a gap, a cap), go; the old base becomes a
+ * candidate in its turn.
+ */
+static bool follow_candidate(struct reasm_dir *d, uint32_t seq, struct reasm_stats *st)
+{
+	if (d->delivered || d->nalt == 0 || in_window(d->base_seq, seq))
+		return false;
+	for (unsigned i = 0; i < d->nalt; i++) {
+		uint32_t old = d->base_seq;
+
+		if (!in_window(d->alt_base[i], seq))
+			continue;
+		d->base_seq = d->alt_base[i];
+		d->alt_base[i] = old;
+		d->nranges = 0;
+		d->buf.len = 0;
+		d->gap = d->limited = false;
+		st->synack_switches++;
+		return true;
+	}
+	return false;
 }
 
 static uint32_t contiguous_len(const struct reasm_dir *d)
@@ -119,10 +166,14 @@ void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
 	const uint8_t *src = data.p;
 	size_t n = data.n;
 
-	if (n == 0 || d->gap || d->limited)
+	if (n == 0)
 		return;
 	if (!d->have_base)
 		reasm_set_base(d, seq);
+	else
+		follow_candidate(d, seq, st);
+	if (d->gap || d->limited)
+		return;
 	rel = seq_diff(seq, d->base_seq);
 	if (rel < 0) { /* starts before what was consumed: a retransmission */
 		size_t old = (size_t)-(int64_t)rel;
@@ -167,32 +218,62 @@ void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
 		d->buf.len = end;
 }
 
-void reasm_consume(struct reasm_dir *d, size_t n)
+/* Forget the first k stream bytes (buffered or not): the base moves on. */
+static void drop_front(struct reasm_dir *d, uint32_t k)
 {
-	uint32_t k = (uint32_t)n;
-	unsigned i;
+	unsigned keep = 0;
 
-	if (n == 0 || n > contiguous_len(d))
-		return;
-	memmove(d->buf.p, d->buf.p + k, d->buf.len - k);
-	d->buf.len -= k;
+	if (k < d->buf.len) {
+		memmove(d->buf.p, d->buf.p + k, d->buf.len - k);
+		d->buf.len -= k;
+	} else {
+		d->buf.len = 0;
+	}
 	d->base_seq += k;
-	for (i = 0; i < d->nranges; i++) {
-		d->r[i].start = d->r[i].start > k ? d->r[i].start - k : 0;
-		d->r[i].end -= k;
+	for (unsigned i = 0; i < d->nranges; i++) {
+		if (d->r[i].end <= k)
+			continue;
+		d->r[keep].start = d->r[i].start > k ? d->r[i].start - k : 0;
+		d->r[keep].end = d->r[i].end - k;
+		keep++;
 	}
-	if (d->r[0].start == d->r[0].end) {
-		memmove(&d->r[0], &d->r[1], (size_t)(d->nranges - 1) * sizeof(d->r[0]));
-		d->nranges--;
-	}
+	d->nranges = (uint8_t)keep;
 }
 
-bool reasm_ack(struct reasm_dir *d, uint32_t ack)
+void reasm_consume(struct reasm_dir *d, size_t n)
+{
+	if (n == 0 || n > contiguous_len(d))
+		return;
+	drop_front(d, (uint32_t)n);
+	d->delivered = true;
+	d->nalt = 0;
+}
+
+uint32_t reasm_skip_hole(struct reasm_dir *d, uint32_t ack, struct reasm_stats *st)
+{
+	uint32_t hole = contiguous_len(d), skip = 0;
+	int32_t acked = seq_diff(ack, d->base_seq);
+
+	if (!d->gap)
+		return 0;
+	for (unsigned i = 0; i < d->nranges && !skip; i++)
+		if (d->r[i].start > hole)
+			skip = d->r[i].start; /* the bytes after the hole go on */
+	if (!skip) /* nothing after it yet: what the receiver expects next */
+		skip = acked > (int32_t)hole ? (uint32_t)acked : hole;
+	drop_front(d, skip);
+	d->gap = false;
+	d->nalt = 0;
+	st->holes_skipped++;
+	return skip;
+}
+
+bool reasm_ack(struct reasm_dir *d, uint32_t ack, struct reasm_stats *st)
 {
 	uint32_t next;
 	int32_t ahead;
 
-	if (!d->have_base || d->gap)
+	if (!d->have_base || follow_candidate(d, ack, st) || d->gap)
 		return false;
 	next = d->base_seq + contiguous_len(d);
 	ahead = seq_diff(ack, next);

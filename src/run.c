@@ -220,7 +220,9 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 	in->filtered = capture_filtered(src);
 	if (in->live)
 		in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
-	if (stop_requested || st == CS_EOF)
+	if (st == CS_EOF && engine_input_undecodable(in, err, sizeof(err)))
+		st = CS_UNSUPPORTED; /* refused: one line, status error, exit 1 */
+	else if (stop_requested || st == CS_EOF)
 		return CS_EXIT_OK;
 	cli_fail(in->name, err);
 	switch (st) {

@@ -9,7 +9,8 @@
  * Hunting: until the first record, bytes are skipped one at a time looking
  * for a plausible handshake record header, which lets TLS start after a
  * STARTTLS negotiation, a MySQL or LDAP preamble, or in the middle of a
- * captured stream.  At most CS_PREAMBLE_MAX bytes are skipped per direction.
+ * captured stream.  At most CS_PREAMBLE_MAX bytes are skipped per direction;
+ * starttls.c tells what they were.
  * After ChangeCipherSpec a direction is encrypted and only its record
  * framing is followed.  Anything that does not parse stops the direction
  * (counted); a partial chain is never reported.
@@ -40,6 +41,7 @@ enum {
 	HS_SERVER_HELLO_DONE = 14,
 	HS_CERTIFICATE_VERIFY = 15,
 	HS_CLIENT_KEY_EXCHANGE = 16,
+	HS_CERTIFICATE_STATUS = 22,
 };
 
 #define EXT_SERVER_NAME 0
@@ -47,27 +49,19 @@ enum {
 #define REC_HDR 5
 #define HS_HDR 4
 
-/* Plaintext keywords seen before the first record (STARTTLS classification). */
-enum {
-	KW_STARTTLS = 1,
-	KW_STLS = 2,
-	KW_AUTH_TLS = 4,
-	KW_SMTP_GREETING = 8, /* a direction starts with "220" */
-	KW_IMAP_GREETING = 16, /* a direction starts with "* OK" */
-	KW_PREAMBLE = 32,
-};
-
 void tls_conn_init(struct tls_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->server = -1;
 	c->cert_dir = -1;
+	ovpn_init(&c->framing);
 }
 
 void tls_conn_release(struct tls_conn *c, struct cs_bufpool *bp)
 {
 	bufpool_release(bp, &c->d[0].hs);
 	bufpool_release(bp, &c->d[1].hs);
+	ovpn_release(&c->framing, bp);
 }
 
 /* A Certificate that waited for its side is settled once the server is known. */
@@ -100,84 +94,6 @@ void tls_set_server(struct tls_conn *c, int dir)
 static bool is_client(const struct tls_conn *c, int dir)
 {
 	return c->server >= 0 && c->server != dir;
-}
-
-/* ---- preamble keywords ---------------------------------------------------- */
-
-static uint8_t upper(uint8_t c)
-{
-	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
-
-/* Whether p[0..n) starts with the upper-case ASCII word w, in any case. */
-static bool word_at(const uint8_t *p, size_t n, const char *w)
-{
-	size_t k = 0;
-
-	while (w[k] && k < n && upper(p[k]) == (uint8_t)w[k])
-		k++;
-	return w[k] == '\0';
-}
-
-/* One pass over plaintext for the STARTTLS commands (S... and A...). */
-static void scan_words(struct tls_conn *c, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t u = upper(p[i]);
-
-		if (u == 'S') {
-			if (word_at(p + i, n - i, "STARTTLS"))
-				c->starttls_seen |= KW_STARTTLS;
-			else if (word_at(p + i, n - i, "STLS"))
-				c->starttls_seen |= KW_STLS;
-		} else if (u == 'A' && (word_at(p + i, n - i, "AUTH TLS") ||
-					word_at(p + i, n - i, "AUTH SSL"))) {
-			c->starttls_seen |= KW_AUTH_TLS;
-		}
-	}
-}
-
-/* Plaintext skipped before the first record, in arrival order. */
-static void scan_preamble(struct tls_conn *c, struct tls_dir *d, const uint8_t *p, size_t n)
-{
-	uint8_t seam[sizeof(d->tail) + sizeof(d->tail)];
-	size_t k = n < sizeof(d->tail) ? n : sizeof(d->tail), keep;
-
-	if (n == 0)
-		return;
-	c->starttls_seen |= KW_PREAMBLE;
-	for (size_t i = 0; i < n && d->nhead < sizeof(d->head); i++)
-		d->head[d->nhead++] = p[i];
-	if (d->nhead >= 3 && memcmp(d->head, "220", 3) == 0)
-		c->starttls_seen |= KW_SMTP_GREETING;
-	if (d->nhead >= 4 && memcmp(d->head, "* OK", 4) == 0)
-		c->starttls_seen |= KW_IMAP_GREETING;
-	scan_words(c, p, n);
-	/* a word cut between two segments: the old tail and the new start */
-	memcpy(seam, d->tail, d->ntail);
-	memcpy(seam + d->ntail, p, k);
-	scan_words(c, seam, d->ntail + k);
-	keep = d->ntail + k < sizeof(d->tail) ? d->ntail + k : sizeof(d->tail);
-	if (n >= sizeof(d->tail))
-		memcpy(d->tail, p + n - sizeof(d->tail), sizeof(d->tail));
-	else
-		memcpy(d->tail, seam + d->ntail + k - keep, keep);
-	d->ntail = (uint8_t)keep;
-}
-
-static enum tls_starttls classify_preamble(uint8_t kw)
-{
-	if (!(kw & KW_PREAMBLE))
-		return TLS_STARTTLS_NONE;
-	if (kw & KW_AUTH_TLS)
-		return TLS_STARTTLS_FTP;
-	if ((kw & KW_STARTTLS) && (kw & KW_IMAP_GREETING))
-		return TLS_STARTTLS_IMAP;
-	if ((kw & KW_STARTTLS) && (kw & KW_SMTP_GREETING))
-		return TLS_STARTTLS_SMTP;
-	if (kw & KW_STLS)
-		return TLS_STARTTLS_POP3;
-	return TLS_STARTTLS_OTHER;
 }
 
 /* ---- handshake messages --------------------------------------------------- */
@@ -578,13 +494,127 @@ static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int di
 
 enum { LOOK_NO, LOOK_MORE, LOOK_TLS, LOOK_SSLV2 };
 
-/* Could a handshake record start at p?  Checked as deep as the bytes allow. */
-static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
+/* RFC 5246 7.4.1.4: Extension extensions<0..2^16-1>, if present, to the end. */
+static bool extensions_shape(struct cs_cursor *m)
+{
+	struct cs_cursor exts, ext;
+	uint16_t type;
+
+	if (cur_left(m) == 0)
+		return true;
+	if (!cur_vec(m, 2, &exts) || !cur_end(m))
+		return false;
+	while (cur_left(&exts) > 0)
+		if (!cur_u16(&exts, &type) || !cur_vec(&exts, 2, &ext))
+			return false;
+	return true;
+}
+
+/* The layout of a hello (RFC 5246 7.4.1.2-3), checked to its last byte. */
+static bool hello_shape(uint8_t type, struct cs_cursor *m)
+{
+	struct cs_cursor sid, suites, comp;
+	uint16_t version;
+
+	if (!cur_u16(m, &version) || version >> 8 != 3)
+		return type == HS_SERVER_HELLO && is_tls13_version(version); /* early 1.3 drafts */
+	if (!cur_skip(m, 32) || !cur_vec(m, 1, &sid) || cur_left(&sid) > 32)
+		return false;
+	if (type == HS_SERVER_HELLO)
+		return cur_skip(m, 3) && extensions_shape(m); /* cipher suite, compression */
+	return cur_vec(m, 2, &suites) && cur_left(&suites) >= 2 && cur_left(&suites) % 2 == 0 &&
+	       cur_vec(m, 1, &comp) && cur_left(&comp) >= 1 && extensions_shape(m);
+}
+
+/* certificate_list<0..2^24-1> of non-empty ASN.1Cert<1..2^24-1>; m holds
+ * the message after its header, or (when it goes on in a later record)
+ * what of it this record holds: only that is walked. */
+static bool certificate_shape(struct cs_cursor *m, uint32_t len)
+{
+	bool whole = cur_left(m) == len;
+	uint32_t list, n;
+
+	if (!cur_u24(m, &list) || list != len - 3)
+		return false;
+	while (cur_left(m) >= 3) {
+		cur_u24(m, &n);
+		if (n == 0 || n > list)
+			return false;
+		if (n > cur_left(m))
+			return !whole; /* the entry goes on in the next record */
+		cur_skip(m, n);
+	}
+	return !whole || cur_left(m) == 0;
+}
+
+static bool message_shape(uint8_t type, struct cs_cursor *m, uint32_t len)
+{
+	switch (type) {
+	case HS_CLIENT_HELLO:
+	case HS_SERVER_HELLO:
+		return hello_shape(type, m);
+	case HS_CERTIFICATE:
+		return certificate_shape(m, len);
+	case HS_SERVER_HELLO_DONE:
+		return len == 0;
+	case HS_NEW_SESSION_TICKET:
+	case HS_SERVER_KEY_EXCHANGE:
+	case HS_CERTIFICATE_REQUEST:
+	case HS_CERTIFICATE_VERIFY:
+	case HS_CLIENT_KEY_EXCHANGE:
+	case HS_CERTIFICATE_STATUS:
+		return len > 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Hunting past the start of a stream (after plaintext, mid-stream, after a
+ * gap): a candidate is taken only when its whole record is there and its
+ * handshake messages fit it and themselves: each but the last lies inside
+ * the record, the last may run on into the next record only if it is a
+ * Certificate; hellos parse to their last byte; certificate entries fill
+ * their list.  Pieces of a framing chainsniff does not know, glued
+ * together, rarely pass all of that.
+ */
+static int record_coherent(const uint8_t *p, size_t n)
+{
+	struct cs_cursor c, rec, msg;
+	uint16_t reclen;
+	uint32_t len;
+	uint8_t type;
+
+	cur_init(&c, p, n);
+	cur_skip(&c, 3);
+	cur_u16(&c, &reclen);
+	if (!cur_sub(&c, reclen, &rec))
+		return LOOK_MORE;
+	while (cur_left(&rec) > 0) {
+		if (!cur_u8(&rec, &type) || !cur_u24(&rec, &len))
+			return LOOK_NO;
+		if (len > cur_left(&rec)) {
+			msg = rec;
+			return type == HS_CERTIFICATE && certificate_shape(&msg, len) ? LOOK_TLS : LOOK_NO;
+		}
+		cur_sub(&rec, len, &msg);
+		if (!message_shape(type, &msg, len))
+			return LOOK_NO;
+	}
+	return LOOK_TLS;
+}
+
+/* Could a handshake record start at p?  Checked as deep as the bytes allow;
+ * past the start of the stream, the whole record must be coherent (*walked
+ * says a whole record was walked for it). */
+static int looks_like_record(const uint8_t *p, size_t n, bool at_start, bool *walked)
 {
 	struct cs_cursor c;
 	uint8_t type, major, minor, hs, v;
 	uint16_t reclen;
 	uint32_t hslen, list;
+	bool plausible;
+	int look;
 
 	cur_init(&c, p, n);
 	cur_peek_u8(&c, 0, &type);
@@ -611,16 +641,27 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start)
 	switch (hs) {
 	case HS_CLIENT_HELLO:
 	case HS_SERVER_HELLO: /* the hello's own version: 3.x, or a 1.3 draft */
-		return v == 3 || v == 0x7f || v == 0x7e || v == 0xfb ? LOOK_TLS : LOOK_NO;
+		plausible = v == 3 || v == 0x7f || v == 0x7e || v == 0xfb;
+		break;
 	case HS_CERTIFICATE:
-		return hslen >= 3 && list == hslen - 3 ? LOOK_TLS : LOOK_NO;
+		plausible = hslen >= 3 && list == hslen - 3;
+		break;
 	case HS_SERVER_KEY_EXCHANGE:
 	case HS_CERTIFICATE_REQUEST:
 	case HS_SERVER_HELLO_DONE:
-		return hslen + HS_HDR <= reclen ? LOOK_TLS : LOOK_NO;
+		plausible = hslen + HS_HDR <= reclen;
+		break;
 	default:
-		return LOOK_NO;
+		plausible = false;
+		break;
 	}
+	if (!plausible)
+		return LOOK_NO;
+	if (at_start)
+		return LOOK_TLS;
+	look = record_coherent(p, n);
+	*walked = look != LOOK_MORE;
+	return look;
 }
 
 /*
@@ -650,8 +691,14 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 	size_t i, v2len = 0;
 
 	for (i = 0; i < n; i++) {
-		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0);
+		bool walked = false;
+		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0, &walked);
 
+		if (look == LOOK_NO && walked && ++d->incoherent > CS_HUNT_MAX_INCOHERENT) {
+			env->st->preamble_cap++; /* CPU: whole records walked for nothing */
+			stop_dir(c, env, dir);
+			return n;
+		}
 		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
 			look = looks_like_sslv2_hello(p + i, n - i, &v2len);
 		if (look == LOOK_NO)
@@ -666,17 +713,17 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 			env->st->sslv2_client_hellos++;
 			c->client_hello = true;
 			set_server(c, !dir, false);
-			scan_preamble(c, d, p, i);
+			starttls_scan(&c->preamble, dir, p, i);
 			d->mode = MODE_RECORDS;
 			d->saw_record = true;
 			return i + len;
 		}
-		scan_preamble(c, d, p, i);
+		starttls_scan(&c->preamble, dir, p, i);
 		d->skipped += (uint32_t)i;
 		if (d->skipped > CS_PREAMBLE_MAX)
 			break; /* found, but past the cap: the same verdict however TCP split it */
 		d->mode = MODE_RECORDS;
-		c->starttls = (uint8_t)classify_preamble(c->starttls_seen);
+		c->starttls = (uint8_t)starttls_classify(&c->preamble, c->server);
 		return i;
 	}
 	if (i < n && d->skipped > CS_PREAMBLE_MAX) {
@@ -684,7 +731,7 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 		stop_dir(c, env, dir);
 		return n;
 	}
-	scan_preamble(c, d, p, i);
+	starttls_scan(&c->preamble, dir, p, i);
 	d->skipped += (uint32_t)i;
 	if (d->skipped > CS_PREAMBLE_MAX) {
 		env->st->preamble_cap++;
@@ -727,6 +774,19 @@ const struct cs_chain *tls_server_chain(const struct tls_conn *c)
 bool tls_unattributed(const struct tls_conn *c)
 {
 	return c->chain && c->server < 0;
+}
+
+bool tls_hunting(const struct tls_conn *c, int dir)
+{
+	return c->d[dir].mode == MODE_HUNT && !c->done;
+}
+
+void tls_skip_gap(struct tls_conn *c, int dir, uint32_t n)
+{
+	struct tls_dir *d = &c->d[dir];
+
+	d->skipped = n > UINT32_MAX - d->skipped ? UINT32_MAX : d->skipped + n;
+	starttls_gap(&c->preamble, dir);
 }
 
 enum tls_outcome tls_outcome(const struct tls_conn *c)
@@ -806,17 +866,10 @@ const char *tls_incomplete_name(enum tls_incomplete r)
 {
 	static const char *const names[TLS_INC_MAX] = {
 		"no_server_hello", "gap", "capture_ended", "snaplen",
-		"malformed", "too_long", "evicted",
+		"malformed", "too_long", "evicted", "client_reset",
+		"server_reset", "client_alert", "server_alert", "client_closed",
+		"server_closed",
 	};
 
 	return r < TLS_INC_MAX ? names[r] : "unknown";
-}
-
-const char *tls_starttls_name(enum tls_starttls s)
-{
-	static const char *const names[TLS_STARTTLS_MAX] = {
-		"none", "smtp", "imap", "pop3", "ftp", "other",
-	};
-
-	return s < TLS_STARTTLS_MAX ? names[s] : "unknown";
 }

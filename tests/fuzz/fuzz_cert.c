@@ -4,8 +4,9 @@
  * Input: a TLS Certificate message body (RFC 5246 7.4.2: a u24 list length,
  * then u24-prefixed DER entries; the list length is not trusted, entries
  * are read while they fit).  The entries are interned in a chain store
- * with chain_store_intern() (libcrypto parses each), interned again (must
- * be found, same chain), and every fact is read back.  The same bytes are
+ * with chain_store_intern(), interned again (must be found, same chain),
+ * every fact is parsed (cert_facts, once) and read back, and a certificate
+ * sent twice must be one stored entry.  The same bytes are
  * also fed to tls_feed() as the Certificate message of a known server, in
  * one record or, when it does not fit, across records.
  */
@@ -31,17 +32,21 @@ static void check_chain(const struct cs_chain *ch, const struct cs_slice *certs,
 	if (memcmp(sha, ch->sha256, sizeof sha) != 0)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		const struct cs_cert_facts *ci = cert_facts(ch->certs[i]);
+		struct cs_cert *c = ch->certs[i];
+		const struct cs_cert_facts *ci = cert_facts(c);
 
-		if (ch->certs[i]->der_len != certs[i].n ||
-		    memcmp(ch->certs[i]->der, certs[i].p, certs[i].n) != 0 ||
-		    cert_facts(ch->certs[i]) != ci) /* parsed once, kept */
+		if (c->der_len != certs[i].n || memcmp(c->der, certs[i].p, certs[i].n) != 0)
 			abort();
-		if (!ci->subject || !ci->issuer || !ci->serial_hex)
+		if (!ci->subject || !ci->issuer || !ci->serial_hex || cert_facts(c) != ci)
 			abort();
 		sink += strlen(ci->subject) + strlen(ci->issuer) + strlen(ci->serial_hex);
 		if (!ci->parsed && (ci->subject[0] || ci->not_before || ci->not_after))
 			abort();
+		/* a certificate sent twice is one entry; distinct ones are not */
+		for (size_t k = 0; k < i; k++)
+			if ((ch->certs[k] == c) != (certs[k].n == certs[i].n &&
+						    memcmp(certs[k].p, certs[i].p, certs[i].n) == 0))
+				abort();
 	}
 	(void)sink;
 }

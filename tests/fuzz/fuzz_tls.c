@@ -7,7 +7,10 @@
  *                        but only after the first chunk;
  *              bit 2:    feed each chunk one byte at a time;
  *              bit 3:    a buffer pool of 4 KiB (larger messages refused);
- *              bit 4:    a chain store that refuses every chain.
+ *              bit 4:    a chain store that refuses every chain;
+ *              bit 5:    both directions go through OpenVPN's TCP framing
+ *                        first (openvpn.c), as the engine drives it for a
+ *                        stream seen from its SYN.
  *   then chunks: a big-endian u16 whose bit 15 is the direction and bits
  *   0-14 the length, then that many bytes (cut to what is left).
  * Each direction keeps the bytes tls_feed() did not consume and offers them
@@ -21,6 +24,7 @@
 #include "cs_bufpool.h"
 #include "cs_chain.h"
 #include "cs_limits.h"
+#include "cs_openvpn.h"
 #include "cs_tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,8 +34,37 @@ struct pending {
 	size_t n;
 };
 
+/* Offer bytes to tls_feed(); returns how many it took. */
+static size_t offer(struct tls_conn *c, const struct tls_env *env, int dir, struct cs_slice s)
+{
+	size_t used = s.n ? tls_feed(c, env, dir, s) : 0;
+
+	if (used > s.n)
+		abort(); /* consumed more than offered */
+	return used;
+}
+
+/* OpenVPN framing below TLS, as engine.c feed_tls() drives it. */
+static size_t offer_framed(struct tls_conn *c, const struct tls_env *env, int dir,
+			   struct cs_slice s)
+{
+	struct ovpn *o = &c->framing;
+	struct ovpn_stats ost = {0, 0};
+	size_t used;
+
+	if (o->d[dir].state == OVPN_UNKNOWN && ovpn_detect(o, dir, s) == CS_MORE)
+		return 0;
+	if (o->d[dir].state != OVPN_YES && o->d[dir].state != OVPN_DONE)
+		return offer(c, env, dir, s);
+	used = ovpn_unwrap(o, env->bp, dir, s, &ost);
+	if (used > s.n || ovpn_pending(o, dir).n > CS_FLOW_DIR_CAP)
+		abort();
+	ovpn_consume(o, dir, offer(c, env, dir, ovpn_pending(o, dir)));
+	return used;
+}
+
 static void feed(struct tls_conn *c, const struct tls_env *env, struct pending *pd, int dir,
-		 const uint8_t *p, size_t n)
+		 const uint8_t *p, size_t n, bool framed)
 {
 	uint8_t *np;
 
@@ -45,10 +78,9 @@ static void feed(struct tls_conn *c, const struct tls_env *env, struct pending *
 		memcpy(pd->p + pd->n, p, n);
 	pd->n += n;
 	while (pd->n > 0) {
-		size_t used = tls_feed(c, env, dir, (struct cs_slice){pd->p, pd->n});
+		struct cs_slice s = {pd->p, pd->n};
+		size_t used = framed ? offer_framed(c, env, dir, s) : offer(c, env, dir, s);
 
-		if (used > pd->n)
-			abort(); /* consumed more than offered */
 		if (used == 0)
 			break;
 		memmove(pd->p, pd->p + used, pd->n - used);
@@ -121,9 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		if (mode & 4) {
 			for (size_t i = 0; i < len; i++)
-				feed(&c, &env, &pd[dir], dir, data + off + i, 1);
+				feed(&c, &env, &pd[dir], dir, data + off + i, 1, mode & 32);
 		} else {
-			feed(&c, &env, &pd[dir], dir, data + off, len);
+			feed(&c, &env, &pd[dir], dir, data + off, len, mode & 32);
 		}
 		off += len;
 		if (++chunks == 1 && (mode & 3) == 3)

@@ -377,7 +377,9 @@ def certificate_messages(segs):
     return out
 
 
-LINK_INDEX = {1: 0, 113: 1, 276: 2, 101: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9}
+LINK_INDEX = {1: 0, 113: 1, 276: 2, 101: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9,
+              9: 11, 50: 12, 51: 13, 104: 14, 105: 15, 127: 16, 166: 17, 192: 18, 204: 19,
+              205: 20, 239: 21}
 
 
 def pcap_file(frames, lt=1, e="<", nsec=False, snap=262144):
@@ -473,6 +475,36 @@ def frame_seeds(pcaps):
         "truncated-ip": (3, ip[:12]),
         "unsupported-linktype": (10, ip),
         "empty-frame": (0, b""),
+        "ipv6-fragment": (7, bytes.fromhex("60000000") + struct.pack(">H", len(tcp) + 8) +
+                          b"\x2c\x40" + b"\x20\x01\x0d\xb8" + b"\x00" * 11 + b"\x01" +
+                          b"\x20\x01\x0d\xb8" + b"\x00" * 11 + b"\x02" +
+                          b"\x06\x00\x00\x01\x12\x34\x56\x78" + tcp),
+        "cisco-metadata": (0, b"\x02" * 6 + b"\x04" * 6 + b"\x89\x09" +
+                           b"\x01\x01\x00\x01\x00\x02\x08\x00" + ip),
+        "gtpu": (3, bytes([0x45, 0]) + struct.pack(">H", 20 + 8 + 8 + len(ip)) + ip[4:9] +
+                 b"\x11" + ip[10:20] + struct.pack(">HHHH", 2152, 2152, 8 + 8 + len(ip), 0) +
+                 b"\x30\xff" + struct.pack(">H", len(ip)) + b"\x00\x00\x00\x01" + ip),
+        "ppp-hdlc": (11, b"\xff\x03\x00\x21" + ip),
+        "ppp-pfc": (11, b"\x21" + ip),
+        "ppp-serial-cisco": (12, b"\x0f\x00\x08\x00" + ip),
+        "ppp-ether": (13, b"\x11\x00\x00\x01" + struct.pack(">H", len(ip) + 2) +
+                      b"\x00\x21" + ip),
+        "c-hdlc": (14, b"\x8f\x00\x08\x00" + ip),
+        "wlan-data": (15, b"\x08\x01\x2c\x00" + b"\x02" * 18 + b"\x10\x00" +
+                      b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + ip),
+        "wlan-protected": (15, b"\x08\x41\x2c\x00" + b"\x02" * 18 + b"\x10\x00" + ip),
+        "radiotap-qos-pad": (16, b"\x00\x00\x19\x00\x03\x00\x00\x80" + b"\x00" * 8 +
+                             b"\x11" * 8 + b"\x20" + b"\x88\x01\x2c\x00" + b"\x02" * 18 +
+                             b"\x10\x00\x05\x00\x00\x00" +
+                             b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + ip),
+        "ppp-pppd": (17, b"\x01\x03\x00\x21" + ip),
+        "ppi-wlan": (18, b"\x00\x00\x08\x00\x69\x00\x00\x00" + b"\x08\x01\x2c\x00" +
+                     b"\x02" * 18 + b"\x10\x00" + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + ip),
+        "ppp-with-dir": (19, b"\x00\xff\x03\x00\x21" + ip),
+        "c-hdlc-with-dir": (20, b"\x01\x0f\x00\x08\x00" + ip),
+        "nflog-le": (21, b"\x02\x00\x00\x01" + b"\x08\x00\x01\x00\x08\x00\x03\x00" +
+                     struct.pack("<HH", 4 + len(ip), 9) + ip),
+        "nflog-be": (21, b"\x02\x00\x00\x01" + struct.pack(">HH", 4 + len(ip), 9) + ip),
     }
     for name, (idx, fr) in crafted.items():
         put("decode", name, bytes([idx]) + fr)
@@ -482,7 +514,11 @@ def frame_seeds(pcaps):
 def capfile_seeds(tcp4):
     for rel in ("lab/quirk-truncated.pcap", "lab/pcapng.pcapng", "lab/any-sll2.pcap",
                 "real/arkime__tls13.pcap", "real/ndpi__tls_port_80.pcapng",
-                "real/arkime__mysql-tls.pcap", "real/arkime__tls-alpn-h2.pcap"):
+                "real/arkime__mysql-tls.pcap", "real/arkime__tls-alpn-h2.pcap",
+                "lab/link-ppp.pcap", "lab/link-chdlc.pcap", "lab/link-wlan.pcap",
+                "lab/link-nflog.pcap", "lab/tunnel-gtpu.pcap", "lab/frag-ipv4.pcap",
+                "lab/frag-ipv6.pcap", "lab/frag-router.pcap",
+                "real/ndpi__ja3_lots_of_cipher_suites_2_anon.pcap"):
         path = os.path.join(ROOT, "pcaps", rel)
         if os.path.exists(path) and os.path.getsize(path) <= MAX_SEED:
             with open(path, "rb") as f:
@@ -529,6 +565,21 @@ def real_tls(pcaps_used):
     """fuzz_tls seeds from TCP streams of real and lab captures, and the
     Certificate messages they carry (for the cert corpus)."""
     msgs = []
+    for rel, port, mode in (
+            ("lab/xmpp-starttls.pcap", None, 0), ("lab/postgres-starttls.pcap", None, 0),
+            ("lab/ldap-starttls.pcap", None, 0), ("lab/rdp-tls.pcap", None, 0),
+            ("lab/mysql-starttls.pcap", None, 0), ("lab/http-connect.pcap", None, 0),
+            ("lab/sieve-starttls.pcap", None, 0),
+            ("real/ndpi__443-opvn.pcap", None, 32),  # OpenVPN framing (fuzz_tls bit 5)
+            ("real/suricata-verify__bug-2512__sample.pcap", None, 0)):
+        path = os.path.join(ROOT, "pcaps", rel)
+        segs = tcp_stream(path, port) if os.path.exists(path) else []
+        if segs:
+            data = conv_bytes(segs, mode)
+            while len(data) > MAX_SEED:
+                segs = segs[:-1]
+                data = conv_bytes(segs, mode)
+            put("tls", "stream-" + os.path.basename(rel).split(".")[0], data)
     for rel, port in (("lab/one-intermediate.pcap", None), ("lab/client-auth.pcap", None),
                       ("lab/tls13.pcap", None), ("lab/smtp-starttls.pcap", None),
                       ("real/zeek__tls__ecdsa-cert.pcap", None),

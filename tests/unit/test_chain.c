@@ -1,6 +1,7 @@
 /*
- * test_chain.c - the chain store: identity by content, caps, the facts
- * parsed from certificates, and the PEM dump.  Fixtures come from
+ * test_chain.c - the chain store: identity by content, certificates
+ * stored once across chains, the lookup hint, caps, the facts parsed
+ * lazily from certificates (cert_facts), and the PEM dump.  Fixtures come from
  * scripts/mkfixtures.sh (tests/fixtures/chain/); every expected subject,
  * serial and date below is one the script sets explicitly, and the
  * per-cert SHA-256 is the one sha256sum recorded in SHA256SUMS.
@@ -178,8 +179,12 @@ static void test_order_matters(void **state)
 	assert_true(added);
 	assert_int_equal(b->id, 1);
 	assert_memory_not_equal(a->sha256, b->sha256, CS_SHA256_LEN);
-	assert_sha(b->certs[0].sha256, "inter");
-	assert_sha(b->certs[1].sha256, "leaf");
+	assert_sha(b->certs[0]->sha256, "inter");
+	assert_sha(b->certs[1]->sha256, "leaf");
+	/* the same two certificates, stored once for both chains */
+	assert_ptr_equal(b->certs[0], a->certs[1]);
+	assert_ptr_equal(b->certs[1], a->certs[0]);
+	assert_int_equal(chain_store_certs(st), 2);
 	chain_store_free(st);
 }
 
@@ -217,7 +222,8 @@ static void test_leaf_fields(void **state)
 {
 	(void)state;
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_cert_info *ci = &intern_one(st, "leaf")->certs[0];
+	struct cs_cert *cert = intern_one(st, "leaf")->certs[0];
+	const struct cs_cert_facts *ci = cert_facts(cert);
 
 	assert_true(ci->parsed);
 	/* RFC 2253 order is reversed; ',' and '+' escaped; the e-acute stays UTF-8 */
@@ -227,8 +233,8 @@ static void test_leaf_fields(void **state)
 	assert_string_equal(ci->serial_hex, "8a0b0c0d0e0f101112");
 	assert_int_equal(ci->not_before, 1709294400); /* 2024-03-01 12:00:00Z */
 	assert_int_equal(ci->not_after, 1740830400);  /* 2025-03-01 12:00:00Z */
-	assert_int_equal(ci->der_len, LEAF_LEN);
-	assert_sha(ci->sha256, "leaf");
+	assert_int_equal(cert->der_len, LEAF_LEN);
+	assert_sha(cert->sha256, "leaf");
 	chain_store_free(st);
 }
 
@@ -236,19 +242,20 @@ static void test_ca_fields(void **state)
 {
 	(void)state;
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_cert_info *root = &intern_one(st, "root")->certs[0];
-	const struct cs_cert_info *inter = &intern_one(st, "inter")->certs[0];
+	struct cs_cert *rootc = intern_one(st, "root")->certs[0];
+	struct cs_cert *interc = intern_one(st, "inter")->certs[0];
+	const struct cs_cert_facts *root = cert_facts(rootc), *inter = cert_facts(interc);
 
 	assert_string_equal(root->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
 	assert_string_equal(root->issuer, root->subject);
 	assert_string_equal(root->serial_hex, "01");
 	assert_int_equal(root->not_before, 1577836800); /* 2020-01-01Z */
 	assert_int_equal(root->not_after, 2208988800);  /* 2040-01-01Z */
-	assert_sha(root->sha256, "root");
+	assert_sha(rootc->sha256, "root");
 	assert_string_equal(inter->issuer, root->subject);
 	assert_string_equal(inter->serial_hex, "1002");
 	assert_int_equal(inter->not_after, 2051222400); /* 2035-01-01Z */
-	assert_sha(inter->sha256, "inter");
+	assert_sha(interc->sha256, "inter");
 	chain_store_free(st);
 }
 
@@ -256,12 +263,13 @@ static void test_no_cn(void **state)
 {
 	(void)state;
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_cert_info *ci = &intern_one(st, "nocn")->certs[0];
+	struct cs_cert *cert = intern_one(st, "nocn")->certs[0];
+	const struct cs_cert_facts *ci = cert_facts(cert);
 
 	assert_true(ci->parsed);
 	assert_string_equal(ci->subject, "OU=Ops,O=No CN Org");
 	assert_string_equal(ci->serial_hex, "2a");
-	assert_sha(ci->sha256, "nocn");
+	assert_sha(cert->sha256, "nocn");
 	chain_store_free(st);
 }
 
@@ -271,7 +279,7 @@ static void test_dates_beyond_utctime(void **state)
 {
 	(void)state;
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_cert_info *ci = &intern_one(st, "long")->certs[0];
+	const struct cs_cert_facts *ci = cert_facts(intern_one(st, "long")->certs[0]);
 
 	assert_true(ci->parsed);
 	assert_int_equal(ci->not_before, -1);
@@ -280,8 +288,10 @@ static void test_dates_beyond_utctime(void **state)
 	chain_store_free(st);
 }
 
-static void assert_unparsed(const struct cs_cert_info *ci)
+static void assert_unparsed(struct cs_cert *cert)
 {
+	const struct cs_cert_facts *ci = cert_facts(cert);
+
 	assert_false(ci->parsed);
 	assert_string_equal(ci->subject, "");
 	assert_string_equal(ci->issuer, "");
@@ -300,13 +310,13 @@ static void test_unparseable_entries(void **state)
 
 	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
 	assert_int_equal(c->n_certs, 3);
-	assert_true(c->certs[0].parsed);
-	assert_unparsed(&c->certs[1]);
-	assert_sha(c->certs[1].sha256, "garbage");
-	assert_memory_equal(c->certs[1].der, "this is not a certificate\n", 26);
-	assert_unparsed(&c->certs[2]);
-	assert_sha(c->certs[2].sha256, "truncated");
-	assert_int_equal(c->certs[2].der_len, 100);
+	assert_true(cert_facts(c->certs[0])->parsed);
+	assert_unparsed(c->certs[1]);
+	assert_sha(c->certs[1]->sha256, "garbage");
+	assert_memory_equal(c->certs[1]->der, "this is not a certificate\n", 26);
+	assert_unparsed(c->certs[2]);
+	assert_sha(c->certs[2]->sha256, "truncated");
+	assert_int_equal(c->certs[2]->der_len, 100);
 	chain_store_free(st);
 }
 
@@ -324,7 +334,7 @@ static void test_trailing_byte(void **state)
 	memcpy(p, leaf.p, leaf.n);
 	p[leaf.n] = 0;
 	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
-	assert_unparsed(&c->certs[0]);
+	assert_unparsed(c->certs[0]);
 	chain_store_free(st);
 	free(p);
 	free(leaf.p);
@@ -347,7 +357,7 @@ static void test_invalid_utf8_name(void **state)
 	at[3] = 0xff;
 	at[4] = 0xfe;
 	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
-	assert_unparsed(&c->certs[0]);
+	assert_unparsed(c->certs[0]);
 	chain_store_free(st);
 	free(leaf.p);
 }
@@ -377,8 +387,8 @@ static void test_name_controls(void **state)
 		assert_non_null(at);
 		memcpy(at, cases[i].cn5, 5);
 		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
-		assert_true(c->certs[0].parsed);
-		assert_string_equal(c->certs[0].subject, cases[i].want);
+		assert_true(cert_facts(c->certs[0])->parsed);
+		assert_string_equal(cert_facts(c->certs[0])->subject, cases[i].want);
 		chain_store_free(st);
 		free(leaf.p);
 	}
@@ -399,7 +409,7 @@ static void test_truncations_and_flips(void **state)
 
 		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
 		assert_true(added);
-		assert_false(c->certs[0].parsed);
+		assert_false(cert_facts(c->certs[0])->parsed);
 	}
 	for (size_t k = 0; k < leaf.n; k++) {
 		struct cs_slice s = fx_slice(leaf);
@@ -407,7 +417,7 @@ static void test_truncations_and_flips(void **state)
 		leaf.p[k] ^= 0xff;
 		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
 		assert_true(added);
-		assert_non_null(c->certs[0].subject);
+		assert_non_null(cert_facts(c->certs[0])->subject);
 		leaf.p[k] ^= 0xff;
 	}
 	assert_int_equal(chain_store_count(st), 2 * leaf.n);
@@ -455,19 +465,21 @@ static void test_cap_max_chains(void **state)
 	chain_store_free(st);
 }
 
-/* memcap counts the chain's block (struct, facts, DER) before copying and
- * its strings once parsed: the leaf alone costs exactly this much. */
+/* What the store charges to memcap, checked before copying: a chain's
+ * block (struct and certificate pointers) and each certificate it does
+ * not hold yet (struct and DER).  Parsed facts are not charged. */
+#define CHAIN_COST(n) (sizeof(struct cs_chain) + (n) * sizeof(struct cs_cert *))
+#define CERT_COST(len) (sizeof(struct cs_cert) + (len))
+
+/* The leaf alone costs exactly CHAIN_COST(1) + CERT_COST(LEAF_LEN). */
 static void test_cap_memcap(void **state)
 {
 	(void)state;
 	static const char *const leaf = "leaf", *const inter = "inter";
-	size_t block = sizeof(struct cs_chain) + sizeof(struct cs_cert_info) + LEAF_LEN;
-	size_t strings = strlen("CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR") +
-			 strlen("CN=Chainsniff Test Intermediate,O=Chainsniff Test") +
-			 strlen("8a0b0c0d0e0f101112") + 3;
+	const size_t cost = CHAIN_COST(1) + CERT_COST(LEAF_LEN);
 	struct fixture fx = fx_load("leaf");
 	struct cs_slice s = fx_slice(fx);
-	struct cs_chain_store *st = chain_store_new(4, block - 1);
+	struct cs_chain_store *st = chain_store_new(4, cost - 1);
 	const struct cs_chain *c;
 	bool added;
 	size_t before;
@@ -476,15 +488,293 @@ static void test_cap_memcap(void **state)
 	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_LIMIT);
 	assert_int_equal(heap_in_use(), before);
 	assert_int_equal(chain_store_count(st), 0);
+	assert_int_equal(chain_store_certs(st), 0);
 	chain_store_free(st);
 
-	st = chain_store_new(4, block + strings);
+	st = chain_store_new(4, cost);
 	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
+	/* parsing the facts charges nothing: the next chain is refused for
+	 * its own bytes only */
+	assert_true(cert_facts(c->certs[0])->parsed);
 	assert_int_equal(intern_names(st, &inter, 1, &c, &added), CS_LIMIT);
 	assert_int_equal(intern_names(st, &leaf, 1, &c, &added), CS_OK);
 	assert_false(added);
 	chain_store_free(st);
 	free(fx.p);
+}
+
+/* A certificate shared by two chains is charged once: [leaf, inter] then
+ * [nocn, inter] fit in exactly two chain blocks and three certificates,
+ * and one byte less refuses the second chain (before allocating). */
+static void test_cap_memcap_shared_cert(void **state)
+{
+	(void)state;
+	static const char *const a[] = {"leaf", "inter"}, *const b[] = {"nocn", "inter"};
+	struct fixture nocn = fx_load("nocn");
+	const size_t first = CHAIN_COST(2) + CERT_COST(LEAF_LEN) + CERT_COST(INTER_LEN);
+	const size_t second = CHAIN_COST(2) + CERT_COST(nocn.n); /* inter is held already */
+	const struct cs_chain *c1, *c2;
+	struct cs_chain_store *st;
+	bool added;
+	size_t before;
+
+	st = chain_store_new(4, first + second);
+	assert_int_equal(intern_names(st, a, 2, &c1, &added), CS_OK);
+	assert_int_equal(intern_names(st, b, 2, &c2, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(chain_store_certs(st), 3);
+	assert_ptr_equal(c1->certs[1], c2->certs[1]);
+	chain_store_free(st);
+
+	st = chain_store_new(4, first + second - 1);
+	assert_int_equal(intern_names(st, a, 2, &c1, &added), CS_OK);
+	{
+		struct fixture fa = fx_load("nocn"), fb = fx_load("inter");
+		struct cs_slice sl[2] = {fx_slice(fa), fx_slice(fb)};
+
+		before = heap_in_use();
+		assert_int_equal(chain_store_intern(st, sl, 2, &c2, &added), CS_LIMIT);
+		assert_int_equal(heap_in_use(), before);
+		free(fa.p);
+		free(fb.p);
+	}
+	assert_null(c2);
+	assert_int_equal(chain_store_count(st), 1);
+	assert_int_equal(chain_store_certs(st), 2);
+	chain_store_free(st);
+	free(nocn.p);
+}
+
+/* A certificate sent twice in one chain is one new certificate: the chain
+ * [leaf, leaf] fits in one chain block of two pointers and one copy of
+ * the leaf (cs_chain.h: memcap counts "each new certificate"). */
+static void test_cap_memcap_duplicate_in_chain(void **state)
+{
+	(void)state;
+	static const char *const dup[] = {"leaf", "leaf"};
+	struct cs_chain_store *st = chain_store_new(4, CHAIN_COST(2) + CERT_COST(LEAF_LEN));
+	const struct cs_chain *c;
+	bool added;
+
+	assert_int_equal(intern_names(st, dup, 2, &c, &added), CS_OK);
+	assert_non_null(c);
+	assert_ptr_equal(c->certs[0], c->certs[1]);
+	assert_int_equal(chain_store_certs(st), 1);
+	assert_int_equal(chain_store_bytes(st), CHAIN_COST(2) + CERT_COST(LEAF_LEN));
+	chain_store_free(st);
+}
+
+/* chain_store_bytes is this store's: what it charged to memcap, plus the
+ * facts parsed from its certificates, and nothing of another store. */
+static void test_store_bytes(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "inter"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP), *other;
+	const size_t charged = CHAIN_COST(2) + CERT_COST(LEAF_LEN) + CERT_COST(INTER_LEN);
+	const struct cs_chain *c;
+	const struct cs_cert_facts *f;
+	bool added;
+
+	assert_int_equal(intern_names(st, names, 2, &c, &added), CS_OK);
+	assert_int_equal(chain_store_bytes(st), charged);
+	f = cert_facts(c->certs[0]);
+	/* facts come on top of what is charged (cs_chain.h): parsing them
+	 * changes nothing here, in this store or another */
+	assert_int_equal(chain_store_bytes(st), charged);
+	assert_ptr_equal(cert_facts(c->certs[0]), f); /* parsed once */
+	other = chain_store_new(4, CS_CHAIN_MEMCAP);
+	assert_int_equal(chain_store_bytes(other), 0);
+	chain_store_free(st);
+	chain_store_free(other);
+	other = chain_store_new(4, CS_CHAIN_MEMCAP);
+	assert_int_equal(chain_store_bytes(other), 0);
+	chain_store_free(other);
+}
+
+/* A chain longer than CS_MAX_CHAIN_CERTS is refused before anything is
+ * allocated (the TLS layer stops at that many). */
+static void test_cap_chain_length(void **state)
+{
+	(void)state;
+	struct fixture fx = fx_load("leaf");
+	struct cs_slice s[CS_MAX_CHAIN_CERTS + 1];
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	bool added;
+	size_t before;
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(s); i++)
+		s[i] = fx_slice(fx);
+	before = heap_in_use();
+	assert_int_equal(chain_store_intern(st, s, CS_ARRAY_LEN(s), &c, &added), CS_LIMIT);
+	assert_int_equal(heap_in_use(), before);
+	assert_null(c);
+	assert_int_equal(chain_store_count(st), 0);
+	assert_int_equal(chain_store_certs(st), 0);
+	/* exactly the maximum is a chain (of one distinct certificate) */
+	assert_int_equal(chain_store_intern(st, s, CS_MAX_CHAIN_CERTS, &c, &added), CS_OK);
+	assert_int_equal(c->n_certs, CS_MAX_CHAIN_CERTS);
+	assert_int_equal(chain_store_certs(st), 1);
+	chain_store_free(st);
+	free(fx.p);
+}
+
+/* ---- certificates stored once ------------------------------------------------ */
+
+/* Two chains sharing their intermediate hold the same struct cs_cert;
+ * certificate ids are dense in order of arrival. */
+static void test_shared_cert_stored_once(void **state)
+{
+	(void)state;
+	static const char *const a[] = {"leaf", "inter", "root"}, *const b[] = {"nocn", "inter"},
+			  *const d[] = {"inter", "inter"};
+	struct cs_chain_store *st = chain_store_new(8, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c1, *c2, *c3;
+	bool added;
+
+	assert_int_equal(chain_store_certs(st), 0);
+	assert_int_equal(intern_names(st, a, 3, &c1, &added), CS_OK);
+	assert_int_equal(chain_store_certs(st), 3);
+	assert_int_equal(intern_names(st, b, 2, &c2, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(chain_store_count(st), 2);
+	assert_int_equal(chain_store_certs(st), 4); /* nocn only is new */
+	assert_ptr_equal(c2->certs[1], c1->certs[1]);
+	assert_ptr_not_equal(c2->certs[0], c1->certs[0]);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(c1->certs[i]->id, i);
+	assert_int_equal(c2->certs[0]->id, 3);
+	assert_int_equal(c2->certs[1]->id, 1);
+	assert_sha(c2->certs[1]->sha256, "inter");
+	/* a certificate sent twice in one chain is one entry too */
+	assert_int_equal(intern_names(st, d, 2, &c3, &added), CS_OK);
+	assert_ptr_equal(c3->certs[0], c3->certs[1]);
+	assert_ptr_equal(c3->certs[0], c1->certs[1]);
+	assert_int_equal(chain_store_certs(st), 4);
+	/* the facts of the shared certificate are one record */
+	assert_ptr_equal(cert_facts(c1->certs[1]), cert_facts(c2->certs[1]));
+	chain_store_free(st);
+}
+
+/* cert_facts parses once and keeps the record: the same pointer every
+ * time, for a parsed and an unparsed entry alike. */
+static void test_cert_facts_idempotent(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"leaf", "garbage"};
+	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	const struct cs_chain *c;
+	const struct cs_cert_facts *f, *g;
+	bool added;
+
+	assert_int_equal(intern_names(st, names, 2, &c, &added), CS_OK);
+	f = cert_facts(c->certs[0]);
+	g = cert_facts(c->certs[1]);
+	assert_true(f->parsed);
+	assert_false(g->parsed);
+	assert_ptr_equal(cert_facts(c->certs[0]), f);
+	assert_ptr_equal(cert_facts(c->certs[1]), g);
+	assert_ptr_equal(cert_facts(c->certs[0])->subject, f->subject);
+	chain_store_free(st);
+}
+
+/* ---- the lookup hint ---------------------------------------------------------- */
+
+/* A known chain is found by the hint (no SHA-256) when the same bytes come
+ * again from another buffer; a chain with the same lengths and the same
+ * last 16 bytes of every certificate, but one byte changed in the middle,
+ * is a new chain: its hint collides, the byte comparison tells them apart. */
+static void test_hint(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf"), inter = fx_load("inter");
+	struct fixture leaf2 = fx_load("leaf"), inter2 = fx_load("inter");
+	struct cs_slice s1[2] = {fx_slice(leaf), fx_slice(inter)};
+	struct cs_slice s2[2] = {fx_slice(leaf2), fx_slice(inter2)};
+	struct cs_chain_store *st = chain_store_new(8, CS_CHAIN_MEMCAP);
+	const struct cs_chain *a, *b, *x;
+	bool added;
+
+	assert_int_equal(chain_store_hint_hits(st), 0);
+	assert_int_equal(chain_store_intern(st, s1, 2, &a, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(chain_store_hint_hits(st), 0);
+	/* the same content from other buffers: a hint hit */
+	assert_int_equal(chain_store_intern(st, s2, 2, &x, &added), CS_OK);
+	assert_false(added);
+	assert_ptr_equal(x, a);
+	assert_int_equal(chain_store_hint_hits(st), 1);
+
+	/* one byte in the middle of the leaf (its subject) changed: same
+	 * lengths, same tails, another chain */
+	leaf2.p[leaf2.n / 2] ^= 0x01;
+	assert_memory_equal(leaf2.p + leaf2.n - 16, leaf.p + leaf.n - 16, 16);
+	assert_int_equal(chain_store_intern(st, s2, 2, &b, &added), CS_OK);
+	assert_true(added);
+	assert_ptr_not_equal(b, a);
+	assert_int_equal(b->id, 1);
+	assert_memory_not_equal(b->sha256, a->sha256, CS_SHA256_LEN);
+	assert_ptr_not_equal(b->certs[0], a->certs[0]);
+	assert_ptr_equal(b->certs[1], a->certs[1]);
+	assert_int_equal(chain_store_hint_hits(st), 1);
+	{
+		uint8_t want[CS_SHA256_LEN];
+
+		chain_hash(s2, 2, want);
+		assert_memory_equal(b->sha256, want, CS_SHA256_LEN);
+	}
+	assert_int_equal(chain_store_count(st), 2);
+
+	/* both are still found, whichever the hint slot points to */
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(chain_store_intern(st, s1, 2, &x, &added), CS_OK);
+		assert_false(added);
+		assert_ptr_equal(x, a);
+		assert_int_equal(chain_store_intern(st, s2, 2, &x, &added), CS_OK);
+		assert_false(added);
+		assert_ptr_equal(x, b);
+	}
+	assert_int_equal(chain_store_count(st), 2);
+	/* a repeat of the last one is a hint hit again */
+	{
+		uint64_t hits = chain_store_hint_hits(st);
+
+		assert_int_equal(chain_store_intern(st, s2, 2, &x, &added), CS_OK);
+		assert_ptr_equal(x, b);
+		assert_int_equal(chain_store_hint_hits(st), hits + 1);
+	}
+	chain_store_free(st);
+	free(leaf.p);
+	free(inter.p);
+	free(leaf2.p);
+	free(inter2.p);
+}
+
+/* The hint compares every byte: a prefix of a known chain (same count,
+ * shorter last certificate) and the empty chain are chains of their own. */
+static void test_hint_lengths(void **state)
+{
+	(void)state;
+	struct fixture leaf = fx_load("leaf");
+	struct cs_slice full = fx_slice(leaf), cut = {leaf.p, leaf.n - 1};
+	struct cs_chain_store *st = chain_store_new(8, CS_CHAIN_MEMCAP);
+	const struct cs_chain *a, *b, *e, *x;
+	bool added;
+
+	assert_int_equal(chain_store_intern(st, &full, 1, &a, &added), CS_OK);
+	assert_int_equal(chain_store_intern(st, &cut, 1, &b, &added), CS_OK);
+	assert_true(added);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(chain_store_intern(st, NULL, 0, &e, &added), CS_OK);
+	assert_true(added);
+	assert_int_equal(e->n_certs, 0);
+	assert_int_equal(chain_store_intern(st, NULL, 0, &x, &added), CS_OK);
+	assert_false(added);
+	assert_ptr_equal(x, e);
+	assert_int_equal(chain_store_count(st), 3);
+	chain_store_free(st);
+	free(leaf.p);
 }
 
 struct pem_dir {
@@ -545,8 +835,8 @@ static void test_pem_roundtrip(void **state)
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		assert_non_null(x);
 		n = i2d_X509(x, &der);
-		assert_int_equal(n, c->certs[i].der_len);
-		assert_memory_equal(der, c->certs[i].der, c->certs[i].der_len);
+		assert_int_equal(n, c->certs[i]->der_len);
+		assert_memory_equal(der, c->certs[i]->der, c->certs[i]->der_len);
 		OPENSSL_free(der);
 		X509_free(x);
 	}
@@ -595,8 +885,8 @@ static void test_pem_raw_entries(void **state)
 		assert_int_equal(PEM_read(f, &name, &header, &data, &n), 1);
 		assert_string_equal(name, "CERTIFICATE");
 		assert_string_equal(header, "");
-		assert_int_equal(n, c->certs[i].der_len);
-		assert_memory_equal(data, c->certs[i].der, c->certs[i].der_len);
+		assert_int_equal(n, c->certs[i]->der_len);
+		assert_memory_equal(data, c->certs[i]->der, c->certs[i]->der_len);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(data);
@@ -645,6 +935,14 @@ int main(void)
 		cmocka_unit_test(test_truncations_and_flips),
 		cmocka_unit_test(test_cap_max_chains),
 		cmocka_unit_test(test_cap_memcap),
+		cmocka_unit_test(test_cap_memcap_shared_cert),
+		cmocka_unit_test(test_cap_memcap_duplicate_in_chain),
+		cmocka_unit_test(test_store_bytes),
+		cmocka_unit_test(test_cap_chain_length),
+		cmocka_unit_test(test_shared_cert_stored_once),
+		cmocka_unit_test(test_cert_facts_idempotent),
+		cmocka_unit_test(test_hint),
+		cmocka_unit_test(test_hint_lengths),
 		cmocka_unit_test(test_pem_roundtrip),
 		cmocka_unit_test(test_pem_raw_entries),
 		cmocka_unit_test(test_pem_errors),

@@ -325,7 +325,7 @@ static void test_main_defaults(void **state)
 	assert_int_equal(o.cap.buffer_mib, 0);
 	assert_null(o.cap.filter); /* a file: no default filter */
 	assert_int_equal(o.eng.max_flows, 131072);
-	assert_int_equal(o.eng.buffer_memcap, (size_t)256 << 20);
+	assert_int_equal(o.eng.buffer_memcap, (size_t)64 << 20);
 	assert_int_equal(o.warn_days, 30);
 	assert_false(o.eng.have_at);
 	assert_int_equal(o.fail_on, CS_FAIL_NEVER);
@@ -333,9 +333,11 @@ static void test_main_defaults(void **state)
 	assert_string_equal(o.sensor, host);
 	assert_ptr_equal(o.eng.sensor, o.sensor);
 	assert_ptr_equal(o.eng.nets, o.nets);
-	/* live: "tcp" unless -f says otherwise */
+	/* live: no -f leaves the filter to capture.c's default (livefilter.c) */
 	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", NULL));
-	assert_string_equal(o.cap.filter, "tcp");
+	assert_null(o.cap.filter);
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", "-f", "", NULL));
+	assert_string_equal(o.cap.filter, ""); /* none at all */
 	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-i", "eth9", "-f", "tcp port 443", NULL));
 	assert_string_equal(o.cap.filter, "tcp port 443");
 }

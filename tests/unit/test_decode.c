@@ -23,7 +23,8 @@ struct frame {
 	uint8_t b[2048];
 	size_t n;
 	struct {
-		size_t at, from;
+		size_t at, from, plus;
+		bool le;
 	} fix[32];
 	size_t nfix;
 };
@@ -60,23 +61,32 @@ static void put_fill(struct frame *f, unsigned byte, size_t n)
 		put8(f, byte);
 }
 
-/* A 16-bit length, patched by frame_end(): the bytes from `from` to the end. */
-static void put_len(struct frame *f, size_t from)
+/* A 16-bit length, patched by frame_end(): the bytes from `from` to the
+ * end, plus `plus`, big- or little-endian. */
+static void put_len_at(struct frame *f, size_t from, size_t plus, bool le)
 {
 	assert_true(f->nfix < CS_ARRAY_LEN(f->fix));
 	f->fix[f->nfix].at = f->n;
 	f->fix[f->nfix].from = from;
+	f->fix[f->nfix].plus = plus;
+	f->fix[f->nfix].le = le;
 	f->nfix++;
 	put16(f, 0);
+}
+
+static void put_len(struct frame *f, size_t from)
+{
+	put_len_at(f, from, 0, false);
 }
 
 static void frame_end(struct frame *f)
 {
 	for (size_t i = 0; i < f->nfix; i++) {
-		size_t len = f->n - f->fix[i].from;
+		size_t len = f->n - f->fix[i].from + f->fix[i].plus;
+		size_t hi = f->fix[i].le ? 1 : 0;
 
-		f->b[f->fix[i].at] = (uint8_t)(len >> 8);
-		f->b[f->fix[i].at + 1] = (uint8_t)len;
+		f->b[f->fix[i].at + hi] = (uint8_t)(len >> 8);
+		f->b[f->fix[i].at + 1 - hi] = (uint8_t)len;
 	}
 	f->nfix = 0;
 }
@@ -245,6 +255,72 @@ static void geneve(struct frame *f, unsigned type, unsigned opt_words)
 	}
 }
 
+/* Cisco MetaData: version 1, length 1, one SGT option, SGT 2. */
+static void cmd(struct frame *f, unsigned next)
+{
+	put8(f, 1);
+	put8(f, 1);
+	put16(f, 0x0001);
+	put16(f, 2);
+	put16(f, next);
+}
+
+/* GTPv1-U G-PDU; with ext, a sequence number and one PDU session
+ * container extension header (2 units). */
+static void gtpu(struct frame *f, bool ext)
+{
+	put8(f, ext ? 0x36 : 0x30); /* version 1, PT, E and S when ext */
+	put8(f, 0xff);
+	put_len_at(f, f->n + 6, 0, false);
+	put32(f, 0x01020304);
+	if (ext) {
+		put16(f, 77);
+		put8(f, 0);
+		put8(f, 0x85);
+		put8(f, 2);
+		put_fill(f, 0x09, 6);
+		put8(f, 0);
+	}
+}
+
+/* The 802.11 MAC header of a data frame, then LLC/SNAP. */
+static void wlan(struct frame *f, unsigned fc0, unsigned flags)
+{
+	put8(f, fc0);
+	put8(f, flags);
+	put16(f, 0x2c00);
+	put_fill(f, 0x02, 18); /* three addresses */
+	put16(f, 0x1000);      /* sequence 1, fragment 0 (little-endian) */
+	if ((flags & 3) == 3)
+		put_fill(f, 0x02, 6);
+	if (fc0 & 0x80) { /* QoS: TID 5 */
+		put8(f, 0x05);
+		put8(f, 0);
+		if (flags & 0x80)
+			put32(f, 0);
+	}
+}
+
+static void snap(struct frame *f, unsigned type)
+{
+	put8(f, 0xaa);
+	put8(f, 0xaa);
+	put8(f, 0x03);
+	put_fill(f, 0, 3);
+	put16(f, type);
+}
+
+/* An NFLOG TLV header (length and type in the given byte order). */
+static void nflog_tlv(struct frame *f, unsigned type, size_t vlen, bool le)
+{
+	unsigned len = (unsigned)(4 + vlen);
+
+	put8(f, le ? len & 0xff : len >> 8);
+	put8(f, le ? len >> 8 : len & 0xff);
+	put8(f, le ? type & 0xff : type >> 8);
+	put8(f, le ? type >> 8 : type & 0xff);
+}
+
 static void tcp_hdr(struct frame *f, unsigned doff)
 {
 	put16(f, 51515);
@@ -277,6 +353,10 @@ static bool is_informative(int c)
 static enum cs_status status_of(int c)
 {
 	switch (c) {
+	case CS_DEC_IP_FRAGMENT:
+		return CS_MORE;
+	case CS_DEC_ENCRYPTED:
+		return CS_UNSUPPORTED;
 	case CS_DEC_TRUNCATED:
 		return CS_TRUNC;
 	case CS_DEC_MALFORMED_LINK:
@@ -326,6 +406,15 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 				 before.n[CS_DEC_TUNNELED]);
 		assert_int_equal(st->n[CS_DEC_PAYLOAD_TRUNCATED],
 				 before.n[CS_DEC_PAYLOAD_TRUNCATED]);
+		if (s == CS_MORE) { /* a fragment: its data lies in the capture */
+			assert_true(p->frag.data.n <= p->frag.data_len);
+			assert_true(p->frag.data.n == 0 ||
+				    (p->frag.data.p >= copy &&
+				     p->frag.data.n <= (size_t)(copy + n - p->frag.data.p)));
+			assert_true(p->frag.version == 4 || p->frag.version == 6);
+			if (p->frag.data.n)
+				p->frag.data.p = b + (p->frag.data.p - copy);
+		}
 		free(copy);
 		return s;
 	}
@@ -653,6 +742,236 @@ static void s_nested(struct frame *f)
 	seg(f);
 }
 
+static void s_eth_cmd_ipv4(struct frame *f)
+{
+	eth(f, 0x8909);
+	cmd(f, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_vlan_cmd_ipv6(struct frame *f)
+{
+	eth(f, 0x8100);
+	tag(f, 10, 0x8909);
+	cmd(f, 0x86dd);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_gtpu(struct frame *f)
+{
+	eth(f, 0x0800);
+	ip4_outer(f, 17);
+	udp(f, 2152);
+	gtpu(f, false);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_gtpu_ext_ipv6(struct frame *f)
+{
+	ip6_outer(f, 17);
+	udp(f, 2152);
+	gtpu(f, true);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_ppp_hdlc(struct frame *f)
+{
+	put8(f, 0xff);
+	put8(f, 0x03);
+	put16(f, 0x0021);
+	ip4(f, 6);
+	seg(f);
+}
+
+/* address and control compressed, one-byte protocol field */
+static void s_ppp_pfc_ipv6(struct frame *f)
+{
+	put8(f, 0x57);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_ppp_mpls(struct frame *f)
+{
+	put8(f, 0xff);
+	put8(f, 0x03);
+	put16(f, 0x0281);
+	mpls(f, 5, 1);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_chdlc_ipv4(struct frame *f)
+{
+	put8(f, 0x0f);
+	put8(f, 0x00);
+	put16(f, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_ppp_pppd(struct frame *f)
+{
+	put8(f, 0x01); /* sent */
+	put8(f, 0x03);
+	put16(f, 0x0057);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_ppp_with_dir(struct frame *f)
+{
+	put8(f, 0x00); /* received */
+	s_ppp_hdlc(f);
+}
+
+static void s_chdlc_ipv6(struct frame *f)
+{
+	put8(f, 0x8f);
+	put8(f, 0x00);
+	put16(f, 0x86dd);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_chdlc_with_dir_mpls(struct frame *f)
+{
+	put8(f, 0x01);
+	put8(f, 0x0f);
+	put8(f, 0x00);
+	put16(f, 0x8847);
+	mpls(f, 9, 1);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_ppp_ether(struct frame *f)
+{
+	pppoe(f, 0x0021);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_wlan_data(struct frame *f)
+{
+	wlan(f, 0x08, 0x01); /* data, to DS */
+	snap(f, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_wlan_qos_4addr_ipv6(struct frame *f)
+{
+	wlan(f, 0x88, 0x03); /* QoS data, to and from DS: four addresses */
+	snap(f, 0x86dd);
+	ip6(f, 6);
+	seg(f);
+}
+
+static void s_wlan_qos_htc_vlan(struct frame *f)
+{
+	wlan(f, 0x88, 0x82); /* QoS data from DS, +HTC */
+	snap(f, 0x8100);
+	tag(f, 7, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+/* radiotap with two presence words, TSFT (aligned on 8) and Flags saying
+ * the body is padded to 4 bytes: the QoS header of 26 bytes gets 2 */
+static void s_radiotap_datapad(struct frame *f)
+{
+	put8(f, 0);
+	put8(f, 0);
+	put8(f, 25);
+	put8(f, 0);
+	put8(f, 0x03); /* TSFT, Flags ... */
+	put8(f, 0);
+	put8(f, 0);
+	put8(f, 0x80); /* ... and another presence word */
+	put32(f, 0);
+	put_fill(f, 0, 4); /* alignment of TSFT to 8 */
+	put_fill(f, 0x11, 8);
+	put8(f, 0x20);
+	wlan(f, 0x88, 0x01);
+	put16(f, 0);
+	snap(f, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+/* radiotap Flags only: the frame keeps its FCS, which IP's length cuts */
+static void s_radiotap_fcs(struct frame *f)
+{
+	put8(f, 0);
+	put8(f, 0);
+	put8(f, 9);
+	put8(f, 0);
+	put8(f, 0x02);
+	put_fill(f, 0, 3);
+	put8(f, 0x10);
+	wlan(f, 0x08, 0x02);
+	snap(f, 0x86dd);
+	ip6(f, 6);
+	seg(f);
+	frame_end(f);
+	put32(f, 0xfcfcfcfc);
+}
+
+static void ppi_hdr(struct frame *f, unsigned len, unsigned dlt)
+{
+	put8(f, 0);
+	put8(f, 0);
+	put8(f, len & 0xff);
+	put8(f, len >> 8);
+	put8(f, dlt);
+	put_fill(f, 0, 3);
+	put_fill(f, 0x33, len - 8u);
+}
+
+static void s_ppi_wlan(struct frame *f)
+{
+	ppi_hdr(f, 8, 105);
+	wlan(f, 0x08, 0x01);
+	snap(f, 0x0800);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_ppi_ether(struct frame *f)
+{
+	ppi_hdr(f, 20, 1);
+	s_eth_ipv4(f);
+}
+
+static void s_nflog_le_ipv4(struct frame *f)
+{
+	put8(f, 2); /* AF_INET */
+	put8(f, 0);
+	put16(f, 1);
+	put_len_at(f, f->n, 0, true);
+	put8(f, 9);
+	put8(f, 0);
+	ip4(f, 6);
+	seg(f);
+}
+
+static void s_nflog_be_ipv6(struct frame *f)
+{
+	put8(f, 10); /* AF_INET6 */
+	put8(f, 0);
+	put16(f, 1);
+	put_len_at(f, f->n, 0, false);
+	put8(f, 0);
+	put8(f, 9);
+	ip6(f, 6);
+	seg(f);
+}
+
 static const struct sample {
 	const char *name;
 	int linktype;
@@ -692,6 +1011,29 @@ static const struct sample {
 	{"geneve_ipv6", CS_LINKTYPE_IPV4, s_geneve_ipv6, 6, 1},
 	{"mpls2", CS_LINKTYPE_ETHERNET, s_mpls2, 4, 0},
 	{"nested", CS_LINKTYPE_ETHERNET, s_nested, 4, CS_MAX_TUNNEL_DEPTH},
+	{"eth_cmd_ipv4", CS_LINKTYPE_ETHERNET, s_eth_cmd_ipv4, 4, 0},
+	{"vlan_cmd_ipv6", CS_LINKTYPE_ETHERNET, s_vlan_cmd_ipv6, 6, 0},
+	{"gtpu", CS_LINKTYPE_ETHERNET, s_gtpu, 4, 1},
+	{"gtpu_ext_ipv6", CS_LINKTYPE_RAW, s_gtpu_ext_ipv6, 6, 1},
+	{"ppp_hdlc", CS_LINKTYPE_PPP, s_ppp_hdlc, 4, 0},
+	{"ppp_pfc_ipv6", CS_LINKTYPE_PPP, s_ppp_pfc_ipv6, 6, 0},
+	{"ppp_mpls", CS_LINKTYPE_PPP, s_ppp_mpls, 4, 0},
+	{"ppp_serial", CS_LINKTYPE_PPP_HDLC, s_ppp_hdlc, 4, 0},
+	{"ppp_serial_cisco", CS_LINKTYPE_PPP_HDLC, s_chdlc_ipv4, 4, 0},
+	{"ppp_pppd", CS_LINKTYPE_PPP_PPPD, s_ppp_pppd, 6, 0},
+	{"ppp_with_dir", CS_LINKTYPE_PPP_WITH_DIR, s_ppp_with_dir, 4, 0},
+	{"ppp_ether", CS_LINKTYPE_PPP_ETHER, s_ppp_ether, 4, 0},
+	{"chdlc_ipv6", CS_LINKTYPE_C_HDLC, s_chdlc_ipv6, 6, 0},
+	{"chdlc_with_dir_mpls", CS_LINKTYPE_C_HDLC_WITH_DIR, s_chdlc_with_dir_mpls, 4, 0},
+	{"wlan_data", CS_LINKTYPE_IEEE802_11, s_wlan_data, 4, 0},
+	{"wlan_qos_4addr_ipv6", CS_LINKTYPE_IEEE802_11, s_wlan_qos_4addr_ipv6, 6, 0},
+	{"wlan_qos_htc_vlan", CS_LINKTYPE_IEEE802_11, s_wlan_qos_htc_vlan, 4, 0},
+	{"radiotap_datapad", CS_LINKTYPE_IEEE802_11_RADIOTAP, s_radiotap_datapad, 4, 0},
+	{"radiotap_fcs", CS_LINKTYPE_IEEE802_11_RADIOTAP, s_radiotap_fcs, 6, 0},
+	{"ppi_wlan", CS_LINKTYPE_PPI, s_ppi_wlan, 4, 0},
+	{"ppi_ether", CS_LINKTYPE_PPI, s_ppi_ether, 4, 0},
+	{"nflog_le_ipv4", CS_LINKTYPE_NFLOG, s_nflog_le_ipv4, 4, 0},
+	{"nflog_be_ipv6", CS_LINKTYPE_NFLOG, s_nflog_be_ipv6, 6, 0},
 };
 
 static void build(const struct sample *s, struct frame *f)
@@ -738,9 +1080,9 @@ static void test_every_truncation(void **state)
 				got = sizeof hello;
 			memset(&st, 0, sizeof st);
 			if (n < start) {
-				assert_int_equal(
-				    run(samples[i].linktype, f.b, n, &p, &st),
-				    CS_TRUNC);
+				if (run(samples[i].linktype, f.b, n, &p, &st) != CS_TRUNC)
+					fail_msg("%s cut at %zu: not a truncation",
+						 samples[i].name, n);
 				assert_int_equal(st.n[CS_DEC_TRUNCATED], 1);
 				continue;
 			}
@@ -974,6 +1316,29 @@ static void frag6_frame(struct frame *f, unsigned offset_m)
 	seg(f);
 }
 
+/* A fragment's description: where its data is and what the defragmenter
+ * needs; the data is the IP payload after the header (and its options). */
+static void expect_fragment(int linktype, struct frame *f, int version,
+			    unsigned proto, uint32_t id, uint32_t offset,
+			    bool more, size_t data_at)
+{
+	struct cs_decode_stats st = {{0}};
+	struct cs_pkt p;
+
+	frame_end(f);
+	assert_int_equal(run(linktype, f->b, f->n, &p, &st), CS_MORE);
+	assert_int_equal(st.n[CS_DEC_IP_FRAGMENT], 1);
+	assert_int_equal(p.frag.version, version);
+	assert_int_equal(p.frag.proto, proto);
+	assert_int_equal(p.frag.id, id);
+	assert_int_equal(p.frag.offset, offset);
+	assert_int_equal(p.frag.more, more);
+	assert_ptr_equal(p.frag.data.p, f->b + data_at);
+	assert_int_equal(p.frag.data.n, f->n - data_at);
+	assert_int_equal(p.frag.data_len, f->n - data_at);
+	expect_addr(&p.src, version, version == 4 ? in4_src : in6_src);
+}
+
 static void test_fragments(void **state)
 {
 	(void)state;
@@ -981,23 +1346,478 @@ static void test_fragments(void **state)
 
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x2000); /* first fragment: MF */
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IP_FRAGMENT);
+	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 4, 6, 0x1234, 0, true, 34);
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x0010); /* last fragment: offset 128 */
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IP_FRAGMENT);
+	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 4, 6, 0x1234, 128, false, 34);
+	memset(&f, 0, sizeof f); /* options before the fragment's data */
+	eth(&f, 0x0800);
+	ip4_full(&f, 17, in4_src, in4_dst, 8, 0x2003);
+	put_fill(&f, 0xee, 40);
+	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 4, 17, 0x1234, 24, true, 42);
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x8000); /* the reserved flag is not a fragment */
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, 0);
 
 	memset(&f, 0, sizeof f);
 	frag6_frame(&f, 0x0001); /* M */
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IP_FRAGMENT);
+	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 6, 6, 0xabcdef01, 0, true, 62);
 	memset(&f, 0, sizeof f);
-	frag6_frame(&f, 0x0100); /* offset 32 */
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IP_FRAGMENT);
+	frag6_frame(&f, 0x0100); /* offset 32 units of 8 bytes */
+	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 6, 6, 0xabcdef01, 256, false, 62);
 	memset(&f, 0, sizeof f);
 	frag6_frame(&f, 0x0006); /* atomic; reserved bits set */
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 6, 0);
+
+	memset(&f, 0, sizeof f); /* a fragment inside a tunnel knows its depth */
+	eth(&f, 0x0800);
+	ip4_outer(&f, 41);
+	ip6(&f, 44);
+	frag6(&f, 6, 0x0009);
+	put_fill(&f, 0, 16);
+	{
+		struct cs_decode_stats st = {{0}};
+		struct cs_pkt p;
+
+		frame_end(&f);
+		assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
+		assert_int_equal(p.frag.depth, 1);
+		assert_int_equal(p.frag.offset, 8);
+		assert_true(p.frag.more);
+		assert_int_equal(st.n[CS_DEC_TUNNELED], 0);
+	}
+}
+
+/* A fragment cut by the snaplen says how long its data really is. */
+static void test_fragment_snaplen(void **state)
+{
+	(void)state;
+	struct frame f = {.n = 0};
+	struct cs_decode_stats st = {{0}};
+	struct cs_pkt p;
+
+	frag4(&f, 0x2000);
+	frame_end(&f);
+	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n - 5, &p, &st), CS_MORE);
+	assert_int_equal(p.frag.data.n, f.n - 5 - 34);
+	assert_int_equal(p.frag.data_len, f.n - 34);
+}
+
+/* Decode a reassembled datagram's payload from a heap copy of exactly
+ * its size, with the contract of run(). */
+static enum cs_status run_datagram(const struct cs_pkt *frag, const uint8_t *b, size_t n,
+				   struct cs_pkt *p, struct cs_decode_stats *st)
+{
+	struct cs_decode_stats before = *st;
+	uint8_t *copy = malloc(n ? n : 1);
+	enum cs_status s;
+	int reasons = 0;
+
+	memcpy(copy, b, n);
+	s = decode_datagram(frag, (struct cs_slice){copy, n}, p, st);
+	assert_int_equal(st->n[CS_DEC_IP_REASSEMBLED] - before.n[CS_DEC_IP_REASSEMBLED], 1);
+	for (int c = 0; c < CS_DEC_COUNTER_MAX; c++)
+		if (c != CS_DEC_IP_REASSEMBLED && !is_informative(c))
+			reasons += (int)(st->n[c] - before.n[c]);
+	assert_int_equal(reasons, s == CS_OK ? 0 : 1);
+	if (s == CS_OK) {
+		assert_true(p->payload.p >= copy && p->payload.n <= (size_t)(copy + n - p->payload.p));
+		p->payload.p = b + (p->payload.p - copy);
+	}
+	free(copy);
+	return s;
+}
+
+/* decode_datagram goes on where the fragment left off: the transport
+ * header, IPv6 extension headers after a fragment header, and tunnels that
+ * may hold fragments again. */
+static void test_datagram(void **state)
+{
+	(void)state;
+	struct frame f, whole;
+	struct cs_decode_stats st = {{0}};
+	struct cs_pkt p, q;
+
+	memset(&f, 0, sizeof f);
+	frag4(&f, 0x2000);
+	frame_end(&f);
+	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
+	memset(&whole, 0, sizeof whole);
+	seg(&whole);
+	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_OK);
+	expect_seg(&q, 4, 0);
+	assert_int_equal(run_datagram(&p, whole.b, 30, &q, &st), CS_BAD); /* short TCP */
+	assert_int_equal(st.n[CS_DEC_MALFORMED_TCP], 1);
+
+	memset(&f, 0, sizeof f); /* IPv6: destination options after the fragment header */
+	eth(&f, 0x86dd);
+	ip6(&f, 44);
+	frag6(&f, 60, 0x0001);
+	put_fill(&f, 0, 16);
+	frame_end(&f);
+	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
+	memset(&whole, 0, sizeof whole);
+	ext6(&whole, 6, 0);
+	seg(&whole);
+	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_OK);
+	expect_seg(&q, 6, 0);
+
+	memset(&f, 0, sizeof f); /* an outer fragment holding GRE, IPv4, TCP */
+	ip4_full(&f, 47, out4_src, out4_dst, 0, 0x2000);
+	put_fill(&f, 0, 8);
+	frame_end(&f);
+	assert_int_equal(run(CS_LINKTYPE_RAW, f.b, f.n, &p, &st), CS_MORE);
+	memset(&whole, 0, sizeof whole);
+	gre(&whole, 0, 0x0800);
+	ip4(&whole, 6);
+	seg(&whole);
+	frame_end(&whole);
+	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_OK);
+	expect_seg(&q, 4, 1);
+	/* ... and one whose inner IPv4 is itself a fragment */
+	memset(&whole, 0, sizeof whole);
+	gre(&whole, 0, 0x0800);
+	ip4_full(&whole, 6, in4_src, in4_dst, 0, 0x0002);
+	put_fill(&whole, 0, 8);
+	frame_end(&whole);
+	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_MORE);
+	assert_int_equal(q.frag.depth, 1);
+	assert_int_equal(q.frag.offset, 16);
+	expect_addr(&q.src, 4, in4_src);
+
+	/* decoding in place: out may be the fragment it comes from */
+	memset(&f, 0, sizeof f);
+	frag4(&f, 0x2000);
+	frame_end(&f);
+	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
+	memset(&whole, 0, sizeof whole);
+	seg(&whole);
+	assert_int_equal(decode_datagram(&p, (struct cs_slice){whole.b, whole.n}, &p, &st), CS_OK);
+	expect_seg(&p, 4, 0);
+}
+
+/* Link types and shims: what each refuses, and why. */
+static void test_ppp_hdlc_refusals(void **state)
+{
+	(void)state;
+	struct frame f;
+
+	memset(&f, 0, sizeof f); /* LCP */
+	put8(&f, 0xff);
+	put8(&f, 0x03);
+	put16(&f, 0xc021);
+	put_fill(&f, 0, 10);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* Van Jacobson compressed TCP, one-byte protocol */
+	put8(&f, 0x2d);
+	put_fill(&f, 0, 10);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* the All-Stations address with another control */
+	put8(&f, 0xff);
+	put8(&f, 0x13);
+	put16(&f, 0x0021);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* PPP_SERIAL neither PPP nor Cisco */
+	put8(&f, 0x42);
+	put8(&f, 0x03);
+	put16(&f, 0x0021);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_PPP_HDLC, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* Cisco HDLC with a control byte */
+	put8(&f, 0x0f);
+	put8(&f, 0x03);
+	put16(&f, 0x0800);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* Cisco SLARP keepalive */
+	put8(&f, 0x8f);
+	put8(&f, 0x00);
+	put16(&f, 0x8035);
+	put_fill(&f, 0, 18);
+	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* pppd's direction byte is 0 or 1 */
+	put8(&f, 0x02);
+	put8(&f, 0x03);
+	put16(&f, 0x0021);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_PPP_PPPD, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f);
+	put8(&f, 0x07);
+	s_chdlc_ipv4(&f);
+	expect_skip(CS_LINKTYPE_C_HDLC_WITH_DIR, &f, CS_DEC_MALFORMED_LINK);
+}
+
+static void test_cmd_counts_as_tag(void **state)
+{
+	(void)state;
+	struct frame f;
+
+	for (unsigned tags = CS_MAX_VLAN_TAGS - 1; tags <= CS_MAX_VLAN_TAGS; tags++) {
+		memset(&f, 0, sizeof f);
+		eth(&f, 0x8100);
+		for (unsigned i = 1; i <= tags; i++)
+			tag(&f, i, i < tags ? 0x8100 : 0x8909);
+		cmd(&f, 0x0800);
+		ip4(&f, 6);
+		seg(&f);
+		if (tags < CS_MAX_VLAN_TAGS)
+			expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, 0);
+		else
+			expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_VLAN_TOO_DEEP);
+	}
+	memset(&f, 0, sizeof f); /* CMD carrying ARP */
+	eth(&f, 0x8909);
+	cmd(&f, 0x0806);
+	put_fill(&f, 0, 28);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP);
+}
+
+static void test_gtpu_refusals(void **state)
+{
+	(void)state;
+	struct frame f;
+
+	memset(&f, 0, sizeof f); /* echo request */
+	ip4_outer(&f, 17);
+	udp(&f, 2152);
+	put8(&f, 0x32);
+	put8(&f, 1);
+	put_len_at(&f, f.n + 6, 0, false);
+	put32(&f, 0);
+	put32(&f, 0);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* GTP' (protocol type 0) */
+	ip4_outer(&f, 17);
+	udp(&f, 2152);
+	put8(&f, 0x20);
+	put8(&f, 0xff);
+	put_len_at(&f, f.n + 6, 0, false);
+	put32(&f, 0);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* an extension header of length 0 */
+	ip4_outer(&f, 17);
+	udp(&f, 2152);
+	put8(&f, 0x34);
+	put8(&f, 0xff);
+	put_len_at(&f, f.n + 6, 0, false);
+	put32(&f, 0);
+	put16(&f, 0);
+	put8(&f, 0);
+	put8(&f, 0x85);
+	put8(&f, 0);
+	put_fill(&f, 0, 3);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	memset(&f, 0, sizeof f); /* extension headers beyond the cap */
+	ip4_outer(&f, 17);
+	udp(&f, 2152);
+	put8(&f, 0x34);
+	put8(&f, 0xff);
+	put_len_at(&f, f.n + 6, 0, false);
+	put32(&f, 0);
+	put16(&f, 0);
+	put8(&f, 0);
+	put8(&f, 0x85);
+	for (unsigned i = 0; i <= CS_MAX_GTP_EXT_HEADERS; i++) {
+		put8(&f, 1);
+		put16(&f, 0);
+		put8(&f, 0x85);
+	}
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	memset(&f, 0, sizeof f); /* S set, E clear: the next-type byte means nothing */
+	ip4_outer(&f, 17);
+	udp(&f, 2152);
+	put8(&f, 0x32);
+	put8(&f, 0xff);
+	put_len_at(&f, f.n + 6, 0, false);
+	put32(&f, 0);
+	put16(&f, 9);
+	put8(&f, 0);
+	put8(&f, 0xc0);
+	ip4(&f, 6);
+	seg(&f);
+	expect_ok(CS_LINKTYPE_RAW, &f, 4, 1);
+}
+
+static void test_wlan_refusals(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned fc0, flags;
+		enum cs_decode_counter why;
+	} cases[] = {
+		{0x80, 0x00, CS_DEC_NOT_IP},         /* beacon */
+		{0xd4, 0x00, CS_DEC_NOT_IP},         /* ACK (control) */
+		{0x48, 0x01, CS_DEC_NOT_IP},         /* null data */
+		{0xc8, 0x01, CS_DEC_NOT_IP},         /* QoS null */
+		{0x08, 0x41, CS_DEC_ENCRYPTED},      /* protected data */
+		{0x88, 0x42, CS_DEC_ENCRYPTED},      /* protected QoS data */
+		{0x08, 0x05, CS_DEC_NOT_IP},         /* more fragments */
+		{0x09, 0x01, CS_DEC_MALFORMED_LINK}, /* protocol version 1 */
+	};
+	struct frame f;
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
+		memset(&f, 0, sizeof f);
+		wlan(&f, cases[i].fc0, cases[i].flags);
+		snap(&f, 0x0800);
+		s_raw_ipv4(&f);
+		expect_skip(CS_LINKTYPE_IEEE802_11, &f, cases[i].why);
+	}
+	memset(&f, 0, sizeof f); /* a later fragment (fragment number 1) */
+	wlan(&f, 0x08, 0x01);
+	f.b[22] = 0x11;
+	snap(&f, 0x0800);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* an A-MSDU */
+	wlan(&f, 0x88, 0x01);
+	f.b[24] |= 0x80;
+	snap(&f, 0x0800);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* LLC that is not SNAP (spanning tree) */
+	wlan(&f, 0x08, 0x02);
+	put8(&f, 0x42);
+	put8(&f, 0x42);
+	put8(&f, 0x03);
+	put_fill(&f, 0, 40);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* SNAP with a vendor OUI */
+	wlan(&f, 0x08, 0x02);
+	snap(&f, 0x0800);
+	f.b[f.n - 3] = 0x40;
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* SNAP, bridge-tunnel OUI 00:00:f8 */
+	wlan(&f, 0x08, 0x02);
+	snap(&f, 0x0800);
+	f.b[f.n - 3] = 0xf8;
+	ip4(&f, 6);
+	seg(&f);
+	expect_ok(CS_LINKTYPE_IEEE802_11, &f, 4, 0);
+}
+
+static void test_radiotap_ppi_refusals(void **state)
+{
+	(void)state;
+	struct frame f;
+
+	memset(&f, 0, sizeof f); /* bad FCS */
+	s_radiotap_fcs(&f);
+	f.b[8] = 0x50;
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* version 1 */
+	s_radiotap_fcs(&f);
+	f.b[0] = 1;
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* length below the fixed header */
+	s_radiotap_fcs(&f);
+	f.b[2] = 7;
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* Flags announced, header too short for it */
+	s_radiotap_fcs(&f);
+	f.b[2] = 8;
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* presence words chained past the cap */
+	put8(&f, 0);
+	put8(&f, 0);
+	put8(&f, (8 + 4 * CS_MAX_RADIOTAP_PRESENT) & 0xff);
+	put8(&f, 0);
+	for (unsigned i = 0; i < CS_MAX_RADIOTAP_PRESENT + 1; i++)
+		put32(&f, 0x00000080); /* bit 31, little-endian */
+	s_wlan_data(&f);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* PPI of another DLT */
+	ppi_hdr(&f, 8, 113);
+	put_fill(&f, 0, 40);
+	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_UNSUPPORTED_LINK);
+	memset(&f, 0, sizeof f); /* PPI length below its header */
+	ppi_hdr(&f, 8, 105);
+	f.b[2] = 4;
+	s_wlan_data(&f);
+	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_MALFORMED_LINK);
+}
+
+/* NFLOG: attributes before the payload, each padded to 4, in either byte
+ * order; and what is refused. */
+static void nflog_with_tlvs(struct frame *f, bool le, unsigned family)
+{
+	put8(f, family);
+	put8(f, 0);
+	put16(f, 7);
+	nflog_tlv(f, 1, 4, le); /* NFULA_PACKET_HDR: hw_protocol, hook, pad */
+	put16(f, 0x0800);
+	put8(f, 3);
+	put8(f, 0);
+	nflog_tlv(f, 10, 5, le); /* NFULA_PREFIX "drop\0", padded to 8 */
+	put(f, "drop", 5);
+	put_fill(f, 0, 3);
+	put_len_at(f, f->n, 0, le);
+	put8(f, le ? 9 : 0);
+	put8(f, le ? 0 : 9);
+}
+
+static void test_nflog(void **state)
+{
+	(void)state;
+	struct frame f;
+
+	for (int le = 0; le < 2; le++) {
+		memset(&f, 0, sizeof f);
+		nflog_with_tlvs(&f, le, 2);
+		ip4(&f, 6);
+		seg(&f);
+		expect_ok(CS_LINKTYPE_NFLOG, &f, 4, 0);
+		memset(&f, 0, sizeof f);
+		nflog_with_tlvs(&f, le, 10);
+		ip6(&f, 6);
+		seg(&f);
+		expect_ok(CS_LINKTYPE_NFLOG, &f, 6, 0);
+		memset(&f, 0, sizeof f); /* a family that is not IP */
+		nflog_with_tlvs(&f, le, 7);
+		ip4(&f, 6);
+		seg(&f);
+		expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP);
+	}
+	memset(&f, 0, sizeof f); /* no payload attribute (nflog-size 0) */
+	put8(&f, 2);
+	put8(&f, 0);
+	put16(&f, 7);
+	nflog_tlv(&f, 1, 4, true);
+	put_fill(&f, 0, 4);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP);
+	memset(&f, 0, sizeof f); /* version 1 */
+	s_nflog_le_ipv4(&f);
+	f.b[1] = 1;
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* a TLV shorter than its header */
+	put8(&f, 2);
+	put8(&f, 0);
+	put16(&f, 7);
+	nflog_tlv(&f, 1, 0, true);
+	f.b[4] = 3;
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* more attributes than the kernel sends */
+	put8(&f, 2);
+	put8(&f, 0);
+	put16(&f, 7);
+	for (unsigned i = 0; i < CS_MAX_NFLOG_TLVS; i++)
+		nflog_tlv(&f, 11, 0, true);
+	put_len_at(&f, f.n, 0, true);
+	put8(&f, 9);
+	put8(&f, 0);
+	s_raw_ipv4(&f);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	memset(&f, 0, sizeof f); /* a payload attribute shorter than its IP packet */
+	s_nflog_le_ipv4(&f);
+	frame_end(&f);
+	f.b[4] = (uint8_t)(f.b[4] - 10);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_IP);
 }
 
 static void test_not_ip(void **state)
@@ -1103,7 +1923,7 @@ static void test_not_tcp(void **state)
 static void test_unsupported_link(void **state)
 {
 	(void)state;
-	static const int linktypes[] = {-1, 9, 105, 127, 147, 192, 1000};
+	static const int linktypes[] = {-1, 119, 147, 163, 1000};
 	struct frame f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(linktypes); i++) {
@@ -1247,7 +2067,8 @@ static void test_names(void **state)
 		"truncated",	 "malformed_link", "malformed_ip",
 		"malformed_tcp", "unsupported_link", "vlan_too_deep",
 		"mpls_too_deep", "tunnel_too_deep", "ipv6_ext_too_deep",
-		"tunneled",	 "payload_truncated",
+		"tunneled",	 "payload_truncated", "encrypted",
+		"ip_reassembled",
 	};
 	static const struct {
 		int linktype;
@@ -1256,7 +2077,10 @@ static void test_names(void **state)
 		{0, "NULL"},	     {1, "EN10MB"},	{12, "RAW"},
 		{14, "RAW"},	     {101, "RAW"},	{108, "LOOP"},
 		{113, "LINUX_SLL"}, {228, "IPV4"},	{229, "IPV6"},
-		{276, "LINUX_SLL2"},
+		{276, "LINUX_SLL2"}, {9, "PPP"},	{50, "PPP_SERIAL"},
+		{51, "PPP_ETHER"},  {104, "C_HDLC"},	{105, "IEEE802_11"},
+		{127, "IEEE802_11_RADIO"}, {166, "PPP_PPPD"}, {192, "PPI"},
+		{204, "PPP_WITH_DIR"}, {205, "C_HDLC_WITH_DIR"}, {239, "NFLOG"},
 	};
 
 	for (int c = 0; c < CS_DEC_COUNTER_MAX; c++) {
@@ -1287,6 +2111,14 @@ int main(void)
 		cmocka_unit_test(test_payload_truncated),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_fragment_snaplen),
+		cmocka_unit_test(test_datagram),
+		cmocka_unit_test(test_ppp_hdlc_refusals),
+		cmocka_unit_test(test_cmd_counts_as_tag),
+		cmocka_unit_test(test_gtpu_refusals),
+		cmocka_unit_test(test_wlan_refusals),
+		cmocka_unit_test(test_radiotap_ppi_refusals),
+		cmocka_unit_test(test_nflog),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_not_tcp),
 		cmocka_unit_test(test_unsupported_link),

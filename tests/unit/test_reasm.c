@@ -573,8 +573,8 @@ static void test_data_across_wrap_pushed_before_the_base_segment(void **state)
 	assert_contiguous(&d, stream, 40);
 	assert_false(reasm_has_hole(&d));
 	/* the ACK for exactly the end (sequence 30) is no gap */
-	assert_false(reasm_ack(&d, 30));
-	assert_true(reasm_ack(&d, 31));
+	assert_false(reasm_ack(&d, 30, &st));
+	assert_true(reasm_ack(&d, 31, &st));
 	finish(&d, bp);
 }
 
@@ -838,12 +838,12 @@ static void test_ack_beyond_a_hole_makes_a_gap(void **state)
 	reasm_set_base(&d, 500);
 	push(&d, bp, 500, stream, 100, &st);
 	push(&d, bp, 700, stream + 200, 100, &st); /* [100,200) missing */
-	assert_false(reasm_ack(&d, 550)); /* behind the end */
-	assert_false(reasm_ack(&d, 600)); /* exactly the contiguous end */
+	assert_false(reasm_ack(&d, 550, &st)); /* behind the end */
+	assert_false(reasm_ack(&d, 600, &st)); /* exactly the contiguous end */
 	assert_false(d.gap);
-	assert_true(reasm_ack(&d, 650)); /* into the hole: the capture lost it */
+	assert_true(reasm_ack(&d, 650, &st)); /* into the hole: the capture lost it */
 	assert_true(d.gap);
-	assert_false(reasm_ack(&d, 800)); /* already a gap: not "turned" again */
+	assert_false(reasm_ack(&d, 800, &st)); /* already a gap: not "turned" again */
 	/* the bytes before the gap are still there; nothing more is taken */
 	assert_contiguous(&d, stream, 100);
 	push(&d, bp, 600, stream + 100, 100, &st);
@@ -861,17 +861,17 @@ static void test_ack_beyond_all_data_with_no_hole_is_a_gap(void **state)
 
 	pattern(stream, sizeof stream, 19);
 	reasm_init(&d);
-	assert_false(reasm_ack(&d, 12345)); /* no base yet: nothing to judge */
+	assert_false(reasm_ack(&d, 12345, &st)); /* no base yet: nothing to judge */
 	reasm_set_base(&d, 0);
-	assert_false(reasm_ack(&d, 0));
+	assert_false(reasm_ack(&d, 0, &st));
 	push(&d, bp, 0, stream, 100, &st);
-	assert_false(reasm_ack(&d, 100));
-	assert_false(reasm_ack(&d, 0xfffffff0u)); /* behind, across the wrap */
+	assert_false(reasm_ack(&d, 100, &st));
+	assert_false(reasm_ack(&d, 0xfffffff0u, &st)); /* behind, across the wrap */
 	/* an ACK from far away (another connection, garbage) is ignored */
-	assert_false(reasm_ack(&d, 100 + 4 * CS_FLOW_DIR_CAP + 1));
+	assert_false(reasm_ack(&d, 100 + 4 * CS_FLOW_DIR_CAP + 1, &st));
 	assert_false(d.gap);
 	/* the receiver got a segment we never saw after the last one */
-	assert_true(reasm_ack(&d, 101));
+	assert_true(reasm_ack(&d, 101, &st));
 	assert_true(d.gap);
 	finish(&d, bp);
 }
@@ -890,9 +890,9 @@ static void test_ack_covering_only_a_fin_is_not_a_gap(void **state)
 	push(&d, bp, 0xffffffc0u, stream, 100, &st); /* ends at sequence 0x24 */
 	d.fin = true;
 	d.fin_seq = 0x24;
-	assert_false(reasm_ack(&d, 0x25)); /* the FIN's own number */
+	assert_false(reasm_ack(&d, 0x25, &st)); /* the FIN's own number */
 	assert_false(d.gap);
-	assert_true(reasm_ack(&d, 0x26)); /* one more: a byte we never saw */
+	assert_true(reasm_ack(&d, 0x26, &st)); /* one more: a byte we never saw */
 	finish(&d, bp);
 
 	/* a FIN sent after a hole does not excuse the hole */
@@ -903,7 +903,7 @@ static void test_ack_covering_only_a_fin_is_not_a_gap(void **state)
 	push(&d, bp, 60, stream + 60, 40, &st);
 	d.fin = true;
 	d.fin_seq = 100;
-	assert_true(reasm_ack(&d, 101));
+	assert_true(reasm_ack(&d, 101, &st));
 	finish(&d, bp);
 
 	/* without a FIN, the same one-past-the-end ACK is a gap */
@@ -911,7 +911,7 @@ static void test_ack_covering_only_a_fin_is_not_a_gap(void **state)
 	reasm_init(&d);
 	reasm_set_base(&d, 0);
 	push(&d, bp, 0, stream, 100, &st);
-	assert_true(reasm_ack(&d, 101));
+	assert_true(reasm_ack(&d, 101, &st));
 	finish(&d, bp);
 }
 
@@ -1180,6 +1180,196 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 	}
 }
 
+/* ---- repeated SYN-ACKs with different ISNs (issue 10, item 1) ------------ */
+
+/* nDPI tls_multiple_synack_different_seq: three SYN-ACKs, the data follows
+ * the last one's ISN: the direction switches to it, once. */
+static void test_data_follows_a_later_synack(void **state)
+{
+	(void)state;
+	uint8_t stream[400];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 31);
+	reasm_init(&d);
+	reasm_set_base(&d, 238755596u);
+	reasm_alt_base(&d, 238755596u); /* the same SYN-ACK again: nothing */
+	reasm_alt_base(&d, 2859879430u);
+	reasm_alt_base(&d, 2829651201u);
+	assert_int_equal(d.nalt, 2);
+	push(&d, bp, 2829651201u + 200, stream + 200, 200, &st); /* out of order */
+	assert_int_equal(st.synack_switches, 1);
+	assert_int_equal(d.base_seq, 2829651201u);
+	push(&d, bp, 2829651201u, stream, 200, &st);
+	assert_contiguous(&d, stream, 400);
+	assert_int_equal(st.synack_switches, 1);
+	reasm_consume(&d, 400);
+	assert_int_equal(d.nalt, 0); /* settled: no more switching */
+	finish(&d, bp);
+}
+
+/* The peer's ACK can tell first: the client acknowledges the ISN it got. */
+static void test_ack_follows_a_later_synack(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 32);
+	reasm_init(&d);
+	reasm_set_base(&d, 1000);
+	reasm_alt_base(&d, 0x80000000u);
+	assert_false(reasm_ack(&d, 0x80000000u, &st)); /* not a gap: a switch */
+	assert_false(d.gap);
+	assert_int_equal(st.synack_switches, 1);
+	assert_int_equal(d.base_seq, 0x80000000u);
+	push(&d, bp, 0x80000000u, stream, 100, &st);
+	assert_contiguous(&d, stream, 100);
+	finish(&d, bp);
+}
+
+/* The first SYN-ACK was the right one: later ones change nothing. */
+static void test_first_synack_kept_when_data_continues_it(void **state)
+{
+	(void)state;
+	uint8_t stream[200];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 33);
+	reasm_init(&d);
+	reasm_set_base(&d, 5000);
+	reasm_alt_base(&d, 0x40000000u);
+	push(&d, bp, 5000, stream, 100, &st);
+	assert_false(reasm_ack(&d, 5100, &st));
+	assert_int_equal(st.synack_switches, 0);
+	reasm_consume(&d, 100);
+	/* delivered: bytes at the other ISN are now just out of the window */
+	push(&d, bp, 0x40000000u, stream + 100, 100, &st);
+	assert_int_equal(st.synack_switches, 0);
+	assert_int_equal(d.base_seq, 5100);
+	assert_true(d.limited); /* beyond the per-direction cap, as before */
+	finish(&d, bp);
+}
+
+/* What the wrong base judged (a cap hit, a gap) is forgotten on a switch. */
+static void test_switch_forgets_verdicts_of_the_wrong_base(void **state)
+{
+	(void)state;
+	uint8_t stream[100];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 34);
+	reasm_init(&d);
+	reasm_set_base(&d, 0);
+	reasm_alt_base(&d, 0x40000000u);
+	assert_true(reasm_ack(&d, 50, &st)); /* a gap under the first base */
+	push(&d, bp, 0x40000000u, stream, 100, &st);
+	assert_false(d.gap);
+	assert_contiguous(&d, stream, 100);
+	finish(&d, bp);
+}
+
+static void test_synack_candidates_are_capped(void **state)
+{
+	(void)state;
+	struct reasm_dir d;
+
+	reasm_init(&d);
+	reasm_alt_base(&d, 7); /* no base yet: nothing to compare with */
+	assert_int_equal(d.nalt, 0);
+	reasm_set_base(&d, 1);
+	for (uint32_t i = 0; i < 2 * CS_REASM_MAX_ISNS; i++)
+		reasm_alt_base(&d, 0x10000000u * (i + 1));
+	assert_int_equal(d.nalt, CS_REASM_MAX_ISNS);
+}
+
+/* ---- a gap before TLS (issue 10, item 3) ---------------------------------- */
+
+/* suricata-verify bug-2512: the proxy's reply (bytes 1..95) was not
+ * captured; the client's ACK says so before any server byte arrives. */
+static void test_skip_hole_with_nothing_buffered_resumes_at_the_ack(void **state)
+{
+	(void)state;
+	uint8_t stream[300];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 35);
+	reasm_init(&d);
+	reasm_set_base(&d, 1);
+	assert_int_equal(reasm_skip_hole(&d, 96, &st), 0); /* no gap: nothing to skip */
+	assert_true(reasm_ack(&d, 96, &st));
+	assert_int_equal(reasm_skip_hole(&d, 96, &st), 95);
+	assert_false(d.gap);
+	assert_int_equal(d.base_seq, 96);
+	assert_int_equal(st.holes_skipped, 1);
+	push(&d, bp, 96, stream, 300, &st);
+	assert_contiguous(&d, stream, 300);
+	finish(&d, bp);
+}
+
+/* Bytes after the hole are kept and become the front; bytes before it (a
+ * partial record the hunt was waiting on) go. */
+static void test_skip_hole_keeps_what_follows_the_hole(void **state)
+{
+	(void)state;
+	uint8_t stream[300];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir d;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 36);
+	reasm_init(&d);
+	reasm_set_base(&d, 1000);
+	push(&d, bp, 1000, stream, 40, &st);
+	push(&d, bp, 1100, stream + 100, 50, &st);
+	push(&d, bp, 1200, stream + 200, 100, &st);
+	assert_true(reasm_ack(&d, 1060, &st));
+	assert_int_equal(reasm_skip_hole(&d, 1060, &st), 100);
+	assert_int_equal(d.base_seq, 1100);
+	assert_contiguous(&d, stream + 100, 50);
+	assert_true(reasm_has_hole(&d));
+	push(&d, bp, 1150, stream + 150, 50, &st);
+	assert_contiguous(&d, stream + 100, 200);
+	finish(&d, bp);
+}
+
+/* ---- half-close (issue 10, item 2): a FIN ends one direction only -------- */
+
+static void test_fin_of_one_direction_leaves_the_other_open(void **state)
+{
+	(void)state;
+	uint8_t stream[300];
+	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
+	struct reasm_dir client, server;
+	struct reasm_stats st = {0};
+
+	pattern(stream, sizeof stream, 37);
+	reasm_init(&client);
+	reasm_init(&server);
+	reasm_set_base(&client, 1);
+	reasm_set_base(&server, 1);
+	push(&client, bp, 1, stream, 100, &st);
+	client.fin = true; /* the client closes its side after its hello */
+	client.fin_seq = 101;
+	assert_false(reasm_ack(&client, 102, &st)); /* the server acks the FIN */
+	push(&server, bp, 1, stream + 100, 100, &st);
+	push(&server, bp, 101, stream + 200, 100, &st); /* the flight goes on */
+	assert_contiguous(&server, stream + 100, 200);
+	assert_false(reasm_ack(&server, 201, &st)); /* the client's last ack */
+	reasm_release(&server, bp);
+	finish(&client, bp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1209,6 +1399,14 @@ int main(void)
 		cmocka_unit_test(test_release_returns_the_buffer_and_empties_the_direction),
 		cmocka_unit_test(test_random_overlaps_match_first_copy_wins_model),
 		cmocka_unit_test(test_soak_random_segmentation_reorder_duplication_is_exact),
+		cmocka_unit_test(test_data_follows_a_later_synack),
+		cmocka_unit_test(test_ack_follows_a_later_synack),
+		cmocka_unit_test(test_first_synack_kept_when_data_continues_it),
+		cmocka_unit_test(test_switch_forgets_verdicts_of_the_wrong_base),
+		cmocka_unit_test(test_synack_candidates_are_capped),
+		cmocka_unit_test(test_skip_hole_with_nothing_buffered_resumes_at_the_ack),
+		cmocka_unit_test(test_skip_hole_keeps_what_follows_the_hole),
+		cmocka_unit_test(test_fin_of_one_direction_leaves_the_other_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -582,12 +582,12 @@ static void test_full_tls12(void **state)
 	assert_non_null(ch);
 	assert_int_equal(ch->n_certs, 3);
 	for (size_t i = 0; i < 3; i++) {
-		assert_true(ch->certs[i].parsed);
-		assert_int_equal(ch->certs[i].der_len, certs[i].n);
-		assert_memory_equal(ch->certs[i].der, certs[i].p, certs[i].n);
+		assert_true(cert_facts(ch->certs[i])->parsed);
+		assert_int_equal(ch->certs[i]->der_len, certs[i].n);
+		assert_memory_equal(ch->certs[i]->der, certs[i].p, certs[i].n);
 	}
-	assert_string_equal(ch->certs[0].subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
-	assert_string_equal(ch->certs[2].subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
+	assert_string_equal(cert_facts(ch->certs[0])->subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
+	assert_string_equal(cert_facts(ch->certs[2])->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 
 	h_feed(h, CLI, client_finish());
@@ -613,8 +613,8 @@ static void test_full_conversation(void **state)
 	const struct cs_chain *ch = tls_server_chain(&h->c);
 
 	assert_tls12_chain(h, 3);
-	assert_false(ch->certs[0].parsed);
-	assert_memory_equal(ch->certs[1].der, synth_certs[1].p, synth_certs[1].n);
+	assert_false(cert_facts(ch->certs[0])->parsed);
+	assert_memory_equal(ch->certs[1]->der, synth_certs[1].p, synth_certs[1].n);
 	for (int d = 0; d < 2; d++)
 		assert_int_equal(h->npend[d], 0);
 }
@@ -1226,10 +1226,22 @@ static void test_starttls_ftp(void **state)
 	check_starttls(conv_ftp(), TLS_STARTTLS_FTP);
 }
 
+static void test_starttls_mysql(void **state)
+{
+	(void)state;
+	check_starttls(conv_mysql(), TLS_STARTTLS_MYSQL);
+}
+
+/* A preamble nothing recognises (a banner-less binary login, say). */
 static void test_starttls_other(void **state)
 {
 	(void)state;
-	check_starttls(conv_mysql(), TLS_STARTTLS_OTHER);
+	struct conv cv = {.n = 0};
+
+	add_str(&cv, CLI, "HELLO-V2 please\r\n");
+	add_str(&cv, SRV, "OKAY\r\n");
+	add_tls(&cv, "odd.example.com");
+	check_starttls(cv, TLS_STARTTLS_OTHER);
 }
 
 static void test_no_preamble_is_none(void **state)
@@ -1318,6 +1330,42 @@ static void test_preamble_cap(void **state)
 	assert_int_equal(h->npend[CLI], 0);
 	assert_int_equal(h->st.preamble_cap, 1);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
+}
+
+/* Past the start of a stream a candidate record is taken only when it is
+ * coherent; one whose ClientHello claims a session id it does not hold is
+ * skipped, and a direction that offers more such candidates than
+ * CS_HUNT_MAX_INCOHERENT is not TLS (the walks are work an attacker could
+ * otherwise multiply). */
+static void test_hunt_incoherent_candidates(void **state)
+{
+	(void)state;
+	/* a hello whose session id vector claims 40 bytes and holds 5 */
+	struct cs_slice bad = hsrec(handshake(HS_CH, JOIN(num(2, 0x0303), fill(0x11, 32),
+							  num(1, 40), fill(0, 5))));
+	struct cs_slice ch = hsrec(client_hello("coherent.example", NONE, NONE));
+	struct cs_slice bads = NONE;
+	struct h *h;
+
+	for (int i = 0; i < CS_HUNT_MAX_INCOHERENT; i++)
+		bads = JOIN(bads, bad);
+	h = h_new();
+	h_feed(h, CLI, JOIN(str("x"), bads, ch));
+	assert_true(h->c.client_hello);
+	assert_string_equal(h->c.sni, "coherent.example");
+	assert_int_equal(h->c.d[CLI].skipped, 1 + bads.n);
+	assert_int_equal(h->st.preamble_cap, 0);
+
+	h = h_new(); /* one more, and the direction is given up */
+	h_feed(h, CLI, JOIN(str("x"), bads, bad, ch));
+	assert_false(h->c.client_hello);
+	assert_int_equal(h->st.preamble_cap, 1);
+	assert_int_equal(bufpool_in_use(h->bp), 0);
+
+	h = h_new(); /* at the very start of a stream the header is enough */
+	h_feed(h, CLI, bad);
+	assert_true(h->c.d[CLI].saw_record);
+	assert_true(h->c.malformed);
 }
 
 /* BUG: the preamble cap is applied only when a tls_feed() call finds no
@@ -1998,11 +2046,13 @@ int main(void)
 		T(test_starttls_imap),
 		T(test_starttls_pop3),
 		T(test_starttls_ftp),
+		T(test_starttls_mysql),
 		T(test_starttls_other),
 		T(test_no_preamble_is_none),
 		T(test_starttls_every_split),
 		T(test_midstream),
 		T(test_preamble_cap),
+		T(test_hunt_incoherent_candidates),
 		T(test_preamble_cap_independent_of_segmentation),
 		T(test_sslv2_client_hello),
 		T(test_alert_from_client_after_server_flight),
