@@ -1006,14 +1006,14 @@ static uint64_t broken_clients(const struct report_view *v)
 static void text_summary(FILE *out, const struct report_view *v, size_t width)
 {
 	const struct ctr_values *c = &v->counters;
-	char a[64], b[48], d[64], e[64], line[400];
+	char a[64], b[48], d[64], e[64], r[48], line[400];
 
 	snprintf(line, sizeof(line), "Servers %s · broken %s (%s, %s) · clients rejecting chains %s",
 		 fmt_count(v->nservers, a, sizeof(a)),
 		 fmt_count(ctr(c, "totals", "servers_broken"), b, sizeof(b)),
 		 count_of(ctr(c, "totals", "broken_handshakes"), "handshake", "handshakes", d, sizeof(d)),
 		 count_of(broken_clients(v), "client", "clients", e, sizeof(e)),
-		 fmt_count(ctr(c, "totals", "client_rejections"), a, sizeof(a)));
+		 fmt_count(ctr(c, "totals", "client_rejections"), r, sizeof(r)));
 	wrap_escaped(out, line, 0, 2, width);
 	if (v->have_trust && v->trust.sha256) {
 		char raw[1400];
@@ -1107,7 +1107,33 @@ static bool listed(const struct agg_server *s, const struct report_opts *ro)
 	return s->broken_handshakes || ro->all;
 }
 
-/* One table row: a long SNI continues on the next lines of its column. */
+/* The bytes of a cell's next line of at most width code points: cut
+ * after a '.', ':' or '-' in its second half if there is one. */
+static size_t cell_cut(const char *rest, size_t width)
+{
+	size_t b, k;
+
+	if (code_points(rest, strlen(rest)) <= width)
+		return strlen(rest);
+	b = cp_bytes(rest, width);
+	for (k = b; k > b / 2 && !strchr(".:-", rest[k - 1]); k--)
+		;
+	return k > b / 2 ? k : b;
+}
+
+/* Write a cell's next line, padded to width if more follows; advance *rest. */
+static void cell_line(FILE *out, const char **rest, size_t width, bool padded)
+{
+	size_t take = cell_cut(*rest, width);
+
+	fwrite(*rest, 1, take, out);
+	if (padded)
+		pad(out, width + 1 - code_points(*rest, take));
+	*rest += take;
+}
+
+/* One table row: a long server label or SNI continues on the next lines
+ * of its column, never cut. */
 static void text_row(FILE *out, const struct report_view *v, size_t rank,
 		     const struct agg_server *s, const struct cols *c)
 {
@@ -1115,13 +1141,12 @@ static void text_row(FILE *out, const struct report_view *v, size_t rank,
 	struct view_chain vc;
 	const struct agg_chain *where;
 	char server[CS_ENDPOINT_STRLEN], bt[48], clients[32], when[CS_TIME_STRLEN];
-	const char *problem = "-";
+	const char *problem = "-", *srest = server, *nrest;
 	char *sni = s->has_sni ? term_text(s->sni, s->sni_len) : NULL;
-	const char *rest = sni ? sni : "-";
 	uint32_t broken_chains = 0;
-	bool first = true;
 
 	server_label(s, server, sizeof(server));
+	nrest = sni ? sni : "-";
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
 	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
 	if (main_problem(v, s, &p, &vc, &where))
@@ -1130,31 +1155,17 @@ static void text_row(FILE *out, const struct report_view *v, size_t rank,
 		problem = "(no chain visible)";
 	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
 	when[c->same_day ? 19 : 10] = '\0'; /* HH:MM:SS within one day, else the date */
-	do {
-		size_t cp = code_points(rest, strlen(rest)), take = strlen(rest);
-
-		if (cp > c->sni) { /* break after a dot or a dash if one is near the end */
-			size_t b = cp_bytes(rest, c->sni), k = b;
-
-			while (k > b / 2 && rest[k - 1] != '.' && rest[k - 1] != '-')
-				k--;
-			take = k > b / 2 ? k : b;
-		}
-		if (first) {
-			fprintf(out, "%3zu  %-*s ", rank, (int)c->server, server);
-		} else {
-			pad(out, 5 + c->server + 1);
-		}
-		fwrite(rest, 1, take, out);
-		if (first) {
-			pad(out, c->sni + 1 - code_points(rest, take));
-			fprintf(out, "%*s  %*s  %-*s %s", (int)c->bt, bt, (int)c->clients, clients,
-				(int)c->problem, problem, c->same_day ? when + 11 : when);
-		}
+	fprintf(out, "%3zu  ", rank);
+	cell_line(out, &srest, c->server, true);
+	cell_line(out, &nrest, c->sni, true);
+	fprintf(out, "%*s  %*s  %-*s %s\n", (int)c->bt, bt, (int)c->clients, clients,
+		(int)c->problem, problem, c->same_day ? when + 11 : when);
+	while (*srest || *nrest) {
+		pad(out, 5);
+		cell_line(out, &srest, c->server, *nrest != '\0');
+		cell_line(out, &nrest, c->sni, false);
 		fputc('\n', out);
-		rest += take;
-		first = false;
-	} while (*rest);
+	}
 	free(sni);
 	for (uint32_t k = 0; k < s->nchains; k++)
 		broken_chains += s->chains[k].broken_handshakes > 0;
@@ -1165,7 +1176,7 @@ static void text_row(FILE *out, const struct report_view *v, size_t rank,
 static void table_widths(const struct report_view *v, const struct report_opts *ro, size_t rows,
 			 size_t width, struct cols *c)
 {
-	size_t fixed, longest_sni = 3, k = 0;
+	size_t fixed, avail, longest_sni = 3, k = 0;
 
 	c->server = strlen("SERVER"), c->bt = strlen("BROKEN/TOTAL"), c->clients = strlen("CLIENTS");
 	c->problem = strlen("(no chain visible)");
@@ -1196,10 +1207,16 @@ static void table_widths(const struct report_view *v, const struct report_opts *
 		}
 	}
 	/* "  #  " server " " SNI " " bt "  " clients "  " problem " " last seen */
-	fixed = 5 + c->server + 1 + 1 + c->bt + 2 + c->clients + 2 + c->problem + 1 + 10;
-	c->sni = width > fixed + 12 ? width - fixed : 12;
-	if (c->sni > longest_sni)
-		c->sni = longest_sni;
+	fixed = 5 + 1 + 1 + c->bt + 2 + c->clients + 2 + c->problem + 1 + 10;
+	avail = width > fixed + 24 ? width - fixed : 24;
+	c->sni = longest_sni;
+	if (c->server + c->sni > avail) { /* both wrap: the SNI keeps at least 16 columns */
+		size_t sni_min = longest_sni < 16 ? longest_sni : 16;
+
+		if (c->server > avail - sni_min)
+			c->server = avail - sni_min > 21 ? avail - sni_min : 21;
+		c->sni = avail > c->server + 3 ? avail - c->server : 3;
+	}
 }
 
 static void text_cert(FILE *out, size_t i, struct cs_cert *cert)

@@ -1005,8 +1005,11 @@ static bool read_counter(struct ld *l, const char *group, const char *key, size_
 {
 	size_t id = counter_find(group, key, klen);
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!json_is_integer(v))
 		return bad(l, group, key, "not a counter");
+	if (json_integer_value(v) < 0)
+		return bad(l, group, key, "%lld is out of range 0..%lld",
+			   (long long)json_integer_value(v), (long long)INT64_MAX);
 	if (id != SIZE_MAX) {
 		file->v[id] = (uint64_t)json_integer_value(v);
 		seen[id] = true;

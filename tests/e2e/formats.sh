@@ -217,7 +217,8 @@ def table(text):
             for r in lines[i + 1:]:
                 if not r.strip():
                     break
-                rows.append(r)
+                if re.match(r"^\s*\d+\s\s", r):  # not a long SNI's next lines
+                    rows.append(r)
         if l == "Fixes":
             fixes = [f for f in lines[i + 1:] if re.match(r"^\s*\d+\s\s", f)]
     return rows, fixes
@@ -275,7 +276,7 @@ def check_text(name, path, mode, json_path):
 
 def check_summary(name, path, broken, handshakes, clients):
     text = open(path, "rb").read().decode("utf-8", "replace")
-    m = re.search(r"broken (\d+) \((\d+) handshakes, (\d+) clients\)", text)
+    m = re.search(r"broken (\d+) \((\d+) handshakes?, (\d+) clients?\)", text)
     got = tuple(map(int, m.groups())) if m else None
     want = (broken, handshakes, clients)
     result("text-summary-" + name, [] if got == want else

@@ -97,9 +97,9 @@ assert [r[0] for r in rows[1:]] == [str(i + 1) for i in range(len(rows) - 1)]
 assert all(len(r) == len(rows[0]) for r in rows)
 EOF
 then ok csv; else bad csv "python's csv module refused the CSV"; fi
-# the table and the fixes fit 100 columns
+# the table and the fixes fit 100 columns (long IPv6 addresses and SNIs wrap in their column)
 if merge "$T/a.json" "$T/b.json" "$T/c.json" --format text --all --top 0 -o "$T/abc.txt" &&
-   grep -q '^Servers ' "$T/abc.txt" && [ "$(grep -c '^ *[0-9]*  [0-9]' "$T/abc.txt")" -gt 50 ] &&
+   grep -q '^Servers ' "$T/abc.txt" && [ "$(grep -c '^ *[0-9]*  [0-9[]' "$T/abc.txt")" -gt 50 ] &&
    $PY - "$T/abc.txt" <<'EOF'
 import sys
 lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
@@ -130,7 +130,16 @@ refused inside-a-merge 6 'ab.json, .*a.json: both hold sensor "sensor-a"' "$T/ab
 "$BIN" -r "$A" -r "$D" "${TRUST[@]}" --sensor sensor-a --format state -o "$T/a-again.json"
 refused same-sensor-overlap 6 'sensor-a' "$T/a.json" "$T/a-again.json"
 "$BIN" -r "$A" "${TRUST[@]}" --sensor sensor-a --format json -o "$T/plain.json"
-refused plain-report 1 'not a state file' "$T/b.json" "$T/plain.json"
+jq 'del(.servers[].clients_sketch)' "$T/plain.json" >"$T/older.json" # as chainsniff 0.1 wrote it
+refused older-plain-report 1 'clients_sketch: missing: a report of an older chainsniff' \
+	"$T/b.json" "$T/older.json"
+# Every JSON report merges: a plain report as its state file does (no DER).
+if merge "$T/plain.json" "$T/b.json" -o "$T/plain-b.json" && merge "$T/a.json" "$T/b.json" -o "$T/ab2.json" &&
+   cmp -s <(jq -S . "$T/plain-b.json") <(jq -S . "$T/ab2.json"); then
+	ok plain-report-merges
+else
+	bad plain-report-merges "$(diff <(jq -S . "$T/plain-b.json") <(jq -S . "$T/ab2.json") | head -5)"
+fi
 head -c 2000 "$T/b.json" >"$T/cut.json"
 refused truncated 1 'cut.json: not valid JSON' "$T/a.json" "$T/cut.json"
 jq '.report_version = 7' "$T/b.json" >"$T/v7.json"
