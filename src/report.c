@@ -114,16 +114,30 @@ static bool main_problem(const struct report_view *v, const struct agg_server *s
 
 /* ---- JSON -------------------------------------------------------------------------- */
 
-/* The set itself, so that reports merge: exact hashes or HLL registers. */
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The set itself, so that reports merge: exact hashes (sorted: a set, in
+ * the same order however it was filled) or HLL registers. */
 static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 {
 	jw_open(w, k, '{');
 	if (clientset_exact(cs)) {
+		uint64_t h[CS_CLIENTSET_EXACT];
+		uint32_t n = cs->n < CS_CLIENTSET_EXACT ? cs->n : CS_CLIENTSET_EXACT;
+
+		for (uint32_t i = 0; i < n; i++)
+			h[i] = clientset_hash(cs, i);
+		qsort(h, n, sizeof(h[0]), u64_cmp);
 		jw_open(w, "exact", '[');
-		for (uint32_t i = 0; i < cs->n; i++) {
+		for (uint32_t i = 0; i < n; i++) {
 			char hex[17];
 
-			snprintf(hex, sizeof(hex), "%016" PRIx64, clientset_hash(cs, i));
+			snprintf(hex, sizeof(hex), "%016" PRIx64, h[i]);
 			jw_str(w, NULL, hex);
 		}
 		jw_close(w, ']');
@@ -877,17 +891,13 @@ static void dotted(FILE *out, const char *const *items, size_t n, size_t width)
 
 /* ---- text: the report ------------------------------------------------------------- */
 
+static void time_span(int64_t first, int64_t last, char *buf, size_t len);
+
 static void text_time_range(const struct report_view *v, char *buf, size_t len)
 {
-	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
-
 	buf[0] = '\0';
-	if (!v->have_time)
-		return;
-	fmt_time_s(v->first / CS_NS_PER_SEC, a, sizeof(a));
-	fmt_time_s(v->last / CS_NS_PER_SEC, b, sizeof(b));
-	a[10] = b[10] = ' ', a[19] = b[19] = '\0';
-	snprintf(buf, len, "%s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
+	if (v->have_time)
+		time_span(v->first, v->last, buf, len);
 }
 
 static void text_inputs(FILE *out, const struct report_view *v, size_t width)
@@ -1028,15 +1038,13 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 	}
 	for (size_t i = 0; i < v->nsensors && i < 10; i++) {
 		const struct view_sensor *s = &v->sensors[i];
-		char f[CS_TIME_STRLEN], l[CS_TIME_STRLEN];
+		char span[96];
 
 		fputs(i ? "         " : "Sensors: ", out);
 		esc_term(out, s->sensor, strlen(s->sensor));
 		if (s->have) {
-			fmt_time_s(s->first / CS_NS_PER_SEC, f, sizeof(f));
-			fmt_time_s(s->last / CS_NS_PER_SEC, l, sizeof(l));
-			f[10] = l[10] = ' ', f[19] = l[19] = '\0';
-			fprintf(out, "  %s → %s", f, l);
+			time_span(s->first, s->last, span, sizeof(span));
+			fprintf(out, "  %s", span);
 		}
 		fputc('\n', out);
 	}
@@ -1078,13 +1086,23 @@ static void text_key_list(FILE *out, const char *what, const struct view_key *ke
 	free(buf);
 }
 
+/* "2026-11-23 04:00:00 → 05:00:00 UTC" (the date again if it changes). */
+static void time_span(int64_t first, int64_t last, char *buf, size_t len)
+{
+	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
+
+	fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
+	fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
+	a[10] = b[10] = ' ', a[19] = b[19] = '\0';
+	snprintf(buf, len, "%s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
+}
+
 static void text_window(FILE *out, const struct view_window *w, size_t width)
 {
-	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN], nb[64], line[300];
+	char span[96], nb[64], line[300];
 
-	fmt_time_ns(w->start, a, sizeof(a));
-	fmt_time_ns(w->end, b, sizeof(b));
-	snprintf(line, sizeof(line), "Window %s → %s (%s): %s became broken, %zu fixed", a, b, w->kind,
+	time_span(w->start, w->end, span, sizeof(span));
+	snprintf(line, sizeof(line), "Window %s (%s): %s became broken, %zu fixed", span, w->kind,
 		 count_of(w->n_broken, "server", "servers", nb, sizeof(nb)), w->n_fixed);
 	wrap_escaped(out, line, 0, 2, width);
 	text_key_list(out, "became broken", w->became_broken, w->n_broken, width);

@@ -41,6 +41,7 @@ struct sensor {
 	char run_id[2 * CS_HASH_KEY_LEN + 1];
 	bool started;
 	int64_t high;                /* the latest capture time seen */
+	int64_t now;                 /* the capture time now (it may go back: files) */
 	int64_t written_until;       /* the end of the last window written */
 	int64_t checked;             /* live: when a window last waited for verdicts */
 	struct window win[CS_SENSOR_MAX_WINDOWS]; /* by start */
@@ -426,15 +427,17 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 	return st;
 }
 
-/* A window whose span is over, with its grace: complete once its
- * verdicts are known. */
+/* A window whose span is over, with its grace, by the capture time now
+ * (not the latest seen: after a file of a later day, the files of the
+ * day before still fill their own windows): complete once its verdicts
+ * are known. */
 static bool over(const struct sensor *s, const struct window *w)
 {
 	int64_t grace = CS_SENSOR_GRACE_S * CS_NS_PER_SEC;
 
 	if (interval_ns(s) && interval_ns(s) < grace)
 		grace = interval_ns(s);
-	return w->end != INT64_MAX && s->high >= w->end && s->high - w->end >= grace;
+	return w->end != INT64_MAX && s->now >= w->end && s->now - w->end >= grace;
 }
 
 /* Every verdict the oldest window waits for is known: a file waits for
@@ -468,6 +471,7 @@ enum cs_status sensor_tick(struct sensor *s, int64_t now)
 	}
 	if (now > s->high)
 		s->high = now;
+	s->now = now;
 	if (packets != s->packets && (w = window_at(s, now))) /* a frame, not the wall clock */
 		saw(w, now);
 	s->packets = packets;
