@@ -342,7 +342,8 @@ static void prune(struct sensor *s, const char *ext)
 }
 
 /* "chainsniff-<sensor>-<end>": a second window ending in the same second
- * gets its number added, never replacing the first. */
+ * gets "_<its number>" added (which sorts after the first), never
+ * replacing it. */
 static void file_base(struct sensor *s, int64_t end, char *buf, size_t len)
 {
 	char stamp[CS_TIME_STRLEN], prefix[96];
@@ -351,7 +352,7 @@ static void file_base(struct sensor *s, int64_t end, char *buf, size_t len)
 	fmt_time_stamp(end / CS_NS_PER_SEC, stamp, sizeof(stamp));
 	snprintf(buf, len, "%s%s", prefix, stamp);
 	if (!strcmp(buf, s->last_name))
-		snprintf(buf, len, "%s%s-%llu", prefix, stamp, (unsigned long long)s->seq);
+		snprintf(buf, len, "%s%s_%llu", prefix, stamp, (unsigned long long)s->seq);
 	else
 		snprintf(s->last_name, sizeof(s->last_name), "%s", buf);
 }
