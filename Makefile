@@ -76,7 +76,7 @@ $(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live livefilter state merge formats analysis
+E2E := run live livefilter state merge formats analysis windows
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# merge.sh - `chainsniff merge` end to end on state-style reports of three
-# real captures from three sensors: merging is associative and order-
-# independent (merge(A,B,C) = merge(merge(A,B),C) = merge(C,merge(B,A)) =
+# merge.sh - `chainsniff merge` end to end on reports of real captures from
+# three sensors: merging is associative and order-independent
+# (merge(A,B,C) = merge(merge(A,B),C) = merge(C,merge(B,A)) =
 # merge(A,merge(C,B)), compared after jq -S), ranks and counts as one run over
 # the three captures does, and its output is valid JSON (jq, python's
-# json.tool), CSV (python's csv) and text.  Refused: a report merged with
-# itself or with a merge that contains it, the same sensor over overlapping
-# windows (exit 6, one line naming both files), a plain report without
-# sketches, a corrupt file (exit 1).  Warned: different trust stores.
+# json.tool), CSV (python's csv) and text.  One report model: a run's report
+# and a merge of that run's state are the same bytes in JSON, CSV and text
+# (but the merge's "sensors"), on six captures; merge(A, B) says what one run
+# over A and B says.  Every JSON report merges (a plain report as its state).
+# Refused: a report merged with itself or with a merge that contains it, the
+# same sensor over overlapping windows (exit 6, one line naming both files),
+# a report of an older chainsniff without sketches, a corrupt file (exit 1).
+# Warned: different trust stores.
 #   tests/e2e/merge.sh BINARY
 set -u
 BIN=$(realpath "$1")
@@ -111,6 +115,52 @@ then
 else
 	bad text "$(head -5 "$T/abc.txt")"
 fi
+
+# One report model: a run's report and `merge` of that run's state say the
+# same, byte for byte, in JSON, CSV and text, apart from what only a merge
+# has ("sensors"; the "Sensors:" line).
+for f in "$A" "$B" "$C" "$D" pcaps/lab/freq-hostile-sni.pcap pcaps/real/suricata-verify__tls-issuer-zero.pcap; do
+	n=$(basename "$f")
+	"$BIN" -r "$f" "${TRUST[@]}" --sensor s --format state -o "$T/id.state"
+	diffs=""
+	for fmt in json csv text; do
+		"$BIN" -r "$f" "${TRUST[@]}" --sensor s --format $fmt --details >"$T/id.run.$fmt" 2>/dev/null
+		merge "$T/id.state" --format $fmt --details >"$T/id.merge.$fmt"
+		case $fmt in
+		json) jq 'del(.sensors)' "$T/id.merge.json" >"$T/id.m" && jq . "$T/id.run.json" >"$T/id.r" ;;
+		text) grep -v '^Sensors: ' "$T/id.merge.text" >"$T/id.m"; cp "$T/id.run.text" "$T/id.r" ;;
+		csv) cp "$T/id.merge.csv" "$T/id.m"; cp "$T/id.run.csv" "$T/id.r" ;;
+		esac
+		cmp -s "$T/id.r" "$T/id.m" || diffs="$diffs $fmt: $(diff "$T/id.r" "$T/id.m" | head -3 | tr '\n' ' ')"
+	done
+	# and the JSON without jq: only the "sensors" lines are added
+	added=$(diff "$T/id.run.json" "$T/id.merge.json" | grep -c '^>')
+	removed=$(diff "$T/id.run.json" "$T/id.merge.json" | grep -c '^<')
+	[ "$removed" = 0 ] && [ "$added" = "$(jq '.sensors | length * 8 + 2' "$T/id.merge.json")" ] ||
+		diffs="$diffs json bytes: $removed lines differ, $added added"
+	[ -z "$diffs" ] && ok "same-as-run-$n" || bad "same-as-run-$n" "$diffs"
+done
+
+# merge(A, B) against one run over A and B: the same servers, ranking,
+# problems and counts in all three formats; what one process alone
+# knows differs (a clock jump between the files, the size of its pool of
+# intermediates) and inputs are listed sorted by a merge.
+"$BIN" -r "$A" "${TRUST[@]}" --sensor s --format state -o "$T/ab-a.json"
+"$BIN" -r "$B" "${TRUST[@]}" --sensor s --format state -o "$T/ab-b.json"
+PROC='del(.sensors, .anomalies.clock_jumps, .diagnosis.intermediates_pool) | .inputs |= sort_by(.name)'
+diffs=""
+for fmt in json csv text; do
+	"$BIN" -r "$A" -r "$B" "${TRUST[@]}" --sensor s --format $fmt >"$T/ab.run.$fmt"
+	merge "$T/ab-b.json" "$T/ab-a.json" --format $fmt >"$T/ab.merge.$fmt"
+	case $fmt in
+	json) cmp -s <(jq -S "$PROC" "$T/ab.run.json") <(jq -S "$PROC" "$T/ab.merge.json") ||
+		diffs="$diffs json: $(diff <(jq -S "$PROC" "$T/ab.run.json") <(jq -S "$PROC" "$T/ab.merge.json") | head -4 | tr '\n' ' ')" ;;
+	text) cmp -s "$T/ab.run.text" <(grep -v '^ *s  ' "$T/ab.merge.text" | grep -v '^Sensors: ') ||
+		diffs="$diffs text: $(diff "$T/ab.run.text" "$T/ab.merge.text" | head -4 | tr '\n' ' ')" ;;
+	csv) cmp -s "$T/ab.run.csv" "$T/ab.merge.csv" || diffs="$diffs csv" ;;
+	esac
+done
+[ -z "$diffs" ] && ok merge-ab-as-one-run || bad merge-ab-as-one-run "$diffs"
 
 # Refusals
 refused() { # name, expected exit, pattern, args...
