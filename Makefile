@@ -37,7 +37,8 @@ FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BIN      := $(B)/chainsniff
 
-.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean
+.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean problems-table \
+	problems-table-check
 all: $(BIN)
 
 deps:
@@ -72,6 +73,25 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
 
 $(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 	mkdir -p $@
+
+# docs/problems.md's summary table, written from the catalogue (src/problems.c)
+PROBLEMSTABLE := $(B)/tools/problemstable
+
+$(PROBLEMSTABLE): scripts/problemstable.c $(B)/libchainsniff.a | $(B)/tools
+	@echo "  CC  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
+
+$(B)/tools:
+	mkdir -p $@
+
+problems-table: $(PROBLEMSTABLE)
+	@$(PROBLEMSTABLE) docs/problems.md > docs/problems.md.tmp && mv docs/problems.md.tmp docs/problems.md
+
+problems-table-check: $(PROBLEMSTABLE)
+	@$(PROBLEMSTABLE) docs/problems.md | cmp -s - docs/problems.md || \
+	  { echo "docs/problems.md: the summary table differs from the catalogue (src/problems.c):" \
+	    "run make problems-table"; $(PROBLEMSTABLE) docs/problems.md | diff docs/problems.md - | head -20; exit 1; }
+	@echo "docs/problems.md: the summary table is the catalogue's"
 
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
@@ -114,7 +134,7 @@ fuzz: $(LIBFUZZERS)
 
 check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTBINS) $(FUZZBINS)
-	@$(MAKE) --no-print-directory unit fuzz-replay e2e
+	@$(MAKE) --no-print-directory unit fuzz-replay e2e problems-table-check
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

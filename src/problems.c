@@ -171,6 +171,62 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "lack the newer root used it, and they fail with it now anyway."}}},
 };
 
+/* What docs/problems.md's summary table says of each code beyond its name,
+ * severity and summary (`make problems-table` writes the table from here):
+ * the severity when it depends on the date, what cert_index points at,
+ * the OpenSSL verify error and the alert an OpenSSL 3 client sends. */
+static const struct problem_doc docs[CS_P_MAX] = {
+	[CS_P_MISSING_INTERMEDIATE] = {NULL, "the last certificate of the partial path (its issuer is the missing one)",
+		"20 (and 21 for a leaf sent alone)", "unknown_ca (48)"},
+	[CS_P_WRONG_ORDER] = {NULL, "null",
+		"none: OpenSSL reorders", "none"},
+	[CS_P_UNTRUSTED_ROOT] = {NULL, "the self-signed certificate sent",
+		"19", "unknown_ca (48)"},
+	[CS_P_SELF_SIGNED_LEAF] = {NULL, "0",
+		"18", "unknown_ca (48)"},
+	[CS_P_EXPIRED_LEAF] = {NULL, "0",
+		"10", "certificate_expired (45)"},
+	[CS_P_EXPIRED_INTERMEDIATE] = {NULL, "the intermediate",
+		"10", "certificate_expired (45)"},
+	[CS_P_EXPIRED_ROOT] = {NULL, "the anchor if it was sent, else null",
+		"10", "certificate_expired (45)"},
+	[CS_P_NOT_YET_VALID] = {NULL, "the certificate, null for an anchor not sent",
+		"9", "bad_certificate (42)"},
+	[CS_P_HOSTNAME_MISMATCH] = {NULL, "0",
+		"62", "bad_certificate (42)"},
+	[CS_P_BAD_SIGNATURE] = {NULL, "the certificate whose signature fails",
+		"7", "decrypt_error (51)"},
+	[CS_P_WEAK_SIGNATURE] = {"error from the cut-off date, warning before", "the certificate",
+		"68 (security level)", "bad_certificate (42)"},
+	[CS_P_WEAK_KEY] = {"error from the cut-off date, warning before", "the certificate",
+		"66 (leaf), 67 (CA)", "bad_certificate (42)"},
+	[CS_P_MALFORMED_CERT] = {NULL, "the certificate",
+		"94 for explicit EC parameters", "depends"},
+	[CS_P_NOT_CA] = {NULL, "the certificate used as an issuer",
+		"79 (24 before OpenSSL 3.0), 32, 25", "unknown_ca (48)"},
+	[CS_P_BAD_PURPOSE] = {NULL, "0",
+		"26", "unsupported_certificate (43)"},
+	[CS_P_ROOT_INCLUDED] = {NULL, "the root",
+		"none", "none"},
+	[CS_P_EXTRA_CERTS] = {NULL, "the extra certificate",
+		"none", "none"},
+	[CS_P_DUPLICATE_CERT] = {NULL, "the later copy",
+		"none", "none"},
+	[CS_P_EXPIRING_SOON] = {NULL, "the certificate, null for an anchor not sent",
+		"none", "none"},
+	[CS_P_CLOCK_IMPLAUSIBLE] = {NULL, "null",
+		"none", "none"},
+	[CS_P_CROSS_SIGN_STALE] = {NULL, "the stale certificate",
+		"10 in clients that follow it", "certificate_expired (45) from clients that fail"},
+};
+
+const struct problem_doc *problem_doc(enum cs_problem p)
+{
+	static const struct problem_doc none = {NULL, "", "", ""};
+
+	return (unsigned)p < CS_P_MAX ? &docs[p] : &none;
+}
+
 const char *problem_name(enum cs_problem p)
 {
 	return (unsigned)p < CS_P_MAX ? defs[p].name : "unknown";
