@@ -828,6 +828,7 @@ static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t i
 {
 	size_t col = first_col, room = width > indent + 10 ? width - indent : 10;
 	const char *p = text;
+	bool line_start = true;
 
 	while (*p) {
 		size_t wlen = strcspn(p, " "), wcp = code_points(p, wlen);
@@ -836,10 +837,11 @@ static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t i
 			p++;
 			continue;
 		}
-		if (col > indent && col + 1 + wcp > width) {
+		if (!line_start && col + 1 + wcp > width) {
 			fprintf(out, "\n%*s", (int)indent, "");
 			col = indent;
-		} else if (col > indent) {
+			line_start = true;
+		} else if (!line_start) {
 			fputc(' ', out);
 			col++;
 		}
@@ -853,6 +855,7 @@ static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t i
 		fwrite(p, 1, wlen, out);
 		col += wcp;
 		p += wlen;
+		line_start = false;
 	}
 	fputc('\n', out);
 }
@@ -1228,12 +1231,13 @@ static void table_widths(const struct report_view *v, const struct report_opts *
 	fixed = 5 + 1 + 1 + c->bt + 2 + c->clients + 2 + c->problem + 1 + 10;
 	avail = width > fixed + 24 ? width - fixed : 24;
 	c->sni = longest_sni;
-	if (c->server + c->sni > avail) { /* both wrap: the SNI keeps at least 16 columns */
-		size_t sni_min = longest_sni < 16 ? longest_sni : 16;
+	if (c->server + c->sni > avail) { /* both wrap, keeping at least 16 and 12 columns
+					   * (a narrower terminal gets longer lines) */
+		size_t sni_min = longest_sni < 12 ? longest_sni : 12;
 
-		if (c->server > avail - sni_min)
-			c->server = avail - sni_min > 21 ? avail - sni_min : 21;
-		c->sni = avail > c->server + 3 ? avail - c->server : 3;
+		if (c->server > 16 && c->server + sni_min > avail)
+			c->server = avail > sni_min + 16 ? avail - sni_min : 16;
+		c->sni = avail > c->server + sni_min ? avail - c->server : sni_min;
 	}
 }
 
