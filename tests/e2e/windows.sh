@@ -16,7 +16,8 @@
 # a window file is refused by --state; windows of one run merged twice are
 # refused (exit 6); each chain's DER is in chains/<sha256>.pem once; a
 # merge of the windows of a period names the servers that became broken
-# between its first and last window.
+# between its first and last window; scripts/daily-summary.sh windows
+# merges a day's window files.
 #   tests/e2e/windows.sh BINARY
 set -u
 BIN=$(realpath "$1")
@@ -136,6 +137,17 @@ want=$(jq -s -c '(.[0].window.servers | map(select(.broken_handshakes > 0)) | ma
 	| $b - $a | sort' $last2)
 got=$(jq -c '.window.became_broken | map([.server_ip, .server_port, .sni]) | sort' "$T/last2.json")
 [ "$got" = "$want" ] && ok "became-broken-last-vs-first ($got)" || bad became-broken-last-vs-first "$got, wanted $want"
+
+# scripts/daily-summary.sh windows: the day's window files (all of them here)
+if OUT_DIR="$T/daily" CHAINSNIFF="$BIN" scripts/daily-summary.sh windows 2026-11-18 "$T/ordered" \
+	2>"$T/err" && cmp -s <(jq -S "$SERVERS" "$T/ordered.json") \
+	<(jq -S "$SERVERS" "$T/daily/chainsniff-windows-20261118.json") &&
+   [ -s "$T/daily/chainsniff-windows-20261118.txt" ] &&
+   ! OUT_DIR="$T/daily" CHAINSNIFF="$BIN" scripts/daily-summary.sh windows 2026-11-17 "$T/ordered" 2>/dev/null; then
+	ok daily-summary-windows
+else
+	bad daily-summary-windows "$(cat "$T/err")"
+fi
 
 # -- a clock that goes back: the late pair read first, then the rest
 run reversed 25 26 $(seq 0 24)
