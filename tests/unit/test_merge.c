@@ -28,6 +28,7 @@
 #include "cs_judge.h"
 #include "cs_merge.h"
 #include "cs_report.h"
+#include "testfeed.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 
@@ -37,23 +38,6 @@ struct fixture {
 };
 
 static struct fixture fx;
-
-static void feed(struct engine *e, const char *path)
-{
-	struct cs_capture_opts co = {0};
-	struct cs_source *src;
-	struct engine_input *in;
-	struct cs_frame f;
-	char err[256];
-
-	assert_int_equal(capture_open_file(path, &co, &src, err, sizeof(err)), CS_OK);
-	in = engine_input_begin(e, path, false);
-	assert_non_null(in);
-	in->format = capture_format(src);
-	while (capture_next(src, &f, err, sizeof(err)) == CS_OK)
-		engine_frame(e, in, &f);
-	capture_close(src);
-}
 
 /* The report of one capture by sensor name into path (state: with DER). */
 static void report(const char *capture, const char *sensor, const char *path, bool state)
@@ -70,7 +54,7 @@ static void report(const char *capture, const char *sensor, const char *path, bo
 		fail_msg("judge_new: %s", err);
 	e = engine_new(&cfg);
 	assert_non_null(e);
-	feed(e, capture);
+	tf_feed(e, capture);
 	engine_finish(e);
 	f = fopen(path, "w");
 	assert_non_null(f);

@@ -30,6 +30,7 @@
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_trust.h"
+#include "testfeed.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 
@@ -80,23 +81,6 @@ static void free_engine(struct engine *e)
 	judge_free(j);
 }
 
-static void feed(struct engine *e, const char *path)
-{
-	struct cs_capture_opts co = {0};
-	struct cs_source *src;
-	struct engine_input *in;
-	struct cs_frame f;
-	char err[256];
-
-	assert_int_equal(capture_open_file(path, &co, &src, err, sizeof(err)), CS_OK);
-	in = engine_input_begin(e, path, false);
-	assert_non_null(in);
-	in->format = capture_format(src);
-	while (capture_next(src, &f, err, sizeof(err)) == CS_OK)
-		engine_frame(e, in, &f);
-	capture_close(src);
-}
-
 static char *state_text(struct engine *e, size_t *len)
 {
 	char *buf = NULL;
@@ -127,13 +111,13 @@ static int setup(void **state)
 	if (!mkdtemp(fx.dir))
 		return -1;
 	e = new_engine();
-	feed(e, captures[0]);
+	tf_feed(e, captures[0]);
 	engine_finish(e);
 	fx.small = state_text(e, &fx.small_len);
 	free_engine(e);
 	e = new_engine();
 	for (size_t i = 0; i < CS_ARRAY_LEN(captures); i++)
-		feed(e, captures[i]);
+		tf_feed(e, captures[i]);
 	engine_finish(e);
 	fx.full = state_text(e, &fx.full_len);
 	free_engine(e);
@@ -179,7 +163,7 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < CS_ARRAY_LEN(captures); i++)
-		feed(a, captures[i]);
+		tf_feed(a, captures[i]);
 	engine_finish(a);
 	snprintf(path, sizeof(path), "%s/rt.state", fx.dir);
 	assert_int_equal(state_save(a, path, err, sizeof(err)), CS_OK);
@@ -225,15 +209,15 @@ static void test_continue_after_load(void **state)
 	json_t *j1, *j2;
 
 	(void)state;
-	feed(a, captures[1]);
+	tf_feed(a, captures[1]);
 	engine_finish(a);
 	snprintf(path, sizeof(path), "%s/cont.state", fx.dir);
 	assert_int_equal(state_save(a, path, err, sizeof(err)), CS_OK);
 	assert_int_equal(state_load(b, path, err, sizeof(err)), CS_OK);
-	feed(b, captures[2]);
+	tf_feed(b, captures[2]);
 	engine_finish(b);
-	feed(all, captures[1]);
-	feed(all, captures[2]);
+	tf_feed(all, captures[1]);
+	tf_feed(all, captures[2]);
 	engine_finish(all);
 	one = state_text(b, &n1);
 	two = state_text(all, &n2);
