@@ -200,6 +200,9 @@
 /* Servers a merged report names per window of its "windows" series (the
  * broken ones, for became_broken/fixed): the rest are counted only. */
 #define CS_VIEW_MAX_BROKEN 1000u
+/* Counters merge keeps that this chainsniff has no row for (a newer
+ * sensor adds a few): the rest are left out. */
+#define CS_MERGE_MAX_EXTRA 1024u
 /* Periodic windows open at once (each an aggregate of its servers): a
  * window waits for the verdicts of its handshakes and for connections
  * that read its chains to end, while capture goes on into later ones

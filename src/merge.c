@@ -147,6 +147,13 @@ static const char *keep(struct mg *m, const char *s)
 	return s ? keepn(m, s, strlen(s)) : NULL;
 }
 
+/* qsort, but of nothing too (qsort(NULL, 0, ...) is undefined). */
+static void sorted(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static bool is_hex64(const json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -598,6 +605,8 @@ static bool keep_counter(void *ctx, const char *group, const char *key, uint64_t
 {
 	struct mg *m = ctx;
 
+	if (m->nextra == CS_MERGE_MAX_EXTRA)
+		return true; /* more than a newer sensor adds: left out */
 	for (size_t i = 0; i < m->nextra; i++)
 		if (!strcmp(m->extra[i].group, group) && !strcmp(m->extra[i].key, key)) {
 			if (__builtin_add_overflow(m->extra[i].v, v, &m->extra[i].v))
@@ -808,12 +817,12 @@ static void note_final(struct mnote *n)
 	n->final = true;
 	if (n->n == 0)
 		return;
-	qsort(n->p, n->n, sizeof(*n->p), prefer_cmp);
+	sorted(n->p, n->n, sizeof(*n->p), prefer_cmp);
 	for (size_t i = 0; i < n->n; i++)
 		if (kept == 0 || same_cmp(&n->p[i], &n->p[kept - 1]))
 			n->p[kept++] = n->p[i];
 	n->n = kept;
-	qsort(n->p, n->n, sizeof(*n->p), order_cmp);
+	sorted(n->p, n->n, sizeof(*n->p), order_cmp);
 }
 
 static size_t merge_problems(const struct report_view *v, const struct agg_server *s,
@@ -980,11 +989,11 @@ static bool build(struct mg *m, struct merged *out)
 	memset(out, 0, sizeof(*out));
 	if (id != SIZE_MAX)
 		engine_carried(m->e)->v[id] += m->chains_refused;
-	qsort(m->sensors, m->nsensors, sizeof(*m->sensors), sensor_cmp);
-	qsort(m->series, m->nseries, sizeof(*m->series), series_cmp);
-	qsort(m->inputs, m->ninputs, sizeof(*m->inputs), input_cmp);
-	qsort(m->extra, m->nextra, sizeof(*m->extra), extra_cmp);
-	qsort(m->earlier, m->nearlier, sizeof(*m->earlier), store_cmp);
+	sorted(m->sensors, m->nsensors, sizeof(*m->sensors), sensor_cmp);
+	sorted(m->series, m->nseries, sizeof(*m->series), series_cmp);
+	sorted(m->inputs, m->ninputs, sizeof(*m->inputs), input_cmp);
+	sorted(m->extra, m->nextra, sizeof(*m->extra), extra_cmp);
+	sorted(m->earlier, m->nearlier, sizeof(*m->earlier), store_cmp);
 	if (!(out->sensors = calloc(m->nsensors ? m->nsensors : 1, sizeof(*out->sensors))))
 		return false;
 	for (size_t i = 0; i < m->nsensors; i++) {

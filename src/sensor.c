@@ -416,6 +416,8 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 		if (st == CS_OK)
 			st = atomic_write(s->dirfd, name, 0644, write_text, &c, NULL, 0);
 		if (st == CS_OK)
+			s->written++;
+		if (st == CS_OK)
 			st = dump_chains(s, w.agg);
 		prune(s, ".json");
 		prune(s, ".txt");
@@ -423,8 +425,6 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 	free(nb);
 	free(fx);
 	agg_free(w.agg);
-	if (st == CS_OK)
-		s->written++;
 	return st;
 }
 

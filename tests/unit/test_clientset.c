@@ -67,8 +67,7 @@ static void test_exact(void **state)
 	clientset_fini(&s);
 	for (uint32_t n = 1; n <= CS_CLIENTSET_EXACT; n++) {
 		fill(&s, 0, n);
-		fill(&s, 0, n); /* (the same set again: each address once) */
-		for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t i = 0; i < n; i++) { /* the same addresses again: each once */
 			struct cs_addr again = v4(0x0a000000u + i);
 
 			clientset_add(&s, &again);
