@@ -21,6 +21,19 @@
 /* SipHash-1-3 of n bytes under key. */
 uint64_t cs_hash(const void *data, size_t n, const uint8_t key[CS_HASH_KEY_LEN]);
 
+/*
+ * For the one table hashed on every packet (flows): keyed multiply-add over
+ * 32-bit words, keeping the high half (Dietzfelbinger's multiply-shift
+ * family, 2-universal): a few multiplications instead of SipHash's rounds.
+ * With a random key (CS_HASH_WORDS_MAX + 1 values) a peer that does not
+ * know it cannot aim many flows at one bucket; it only indexes, equality
+ * is always checked on the full key.
+ */
+#define CS_HASH_WORDS_MAX 10
+uint32_t cs_hash_words(const uint32_t *w, size_t n, const uint64_t key[CS_HASH_WORDS_MAX + 1]);
+/* A key for cs_hash_words from getrandom(2) (as cs_hash_seed). */
+bool cs_hash_words_seed(uint64_t key[CS_HASH_WORDS_MAX + 1]);
+
 /* A random key from getrandom(2).  Should the kernel refuse, the key is a
  * fixed pattern and false is returned: hashing stays correct, it only
  * becomes predictable. */

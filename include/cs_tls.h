@@ -88,8 +88,10 @@ struct tls_conn {
 	uint8_t sid[32];
 	char sni[CS_MAX_SNI + 1];
 	uint32_t client_certs;       /* Certificate messages from the client */
-	bool fingerprinted;          /* ja3/ja4 of the (first) ClientHello */
+	bool fingerprinted;          /* ja3/ja4 of the (first) ClientHello: tls_fingerprint() */
 	char ja3[33], ja4[37];
+	bool ch_kept;                /* the first ClientHello was kept (or fingerprinted) */
+	struct cs_buf ch;            /* its body, until fingerprinted or released */
 	bool alert_seen;             /* first cleartext alert, for the diagnosis */
 	uint8_t alert_dir, alert_level, alert_desc;
 	const struct cs_chain *chain; /* the server's chain, or a pending one */
@@ -111,6 +113,9 @@ void tls_set_server(struct tls_conn *c, int dir);
  * Returns how many bytes were consumed (the rest must be offered again with
  * more bytes appended). */
 size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct cs_slice data);
+/* JA3/JA4 of the first ClientHello into ja3/ja4 (fingerprinted set), from
+ * the copy kept of it; a no-op when done or no ClientHello was seen. */
+void tls_fingerprint(struct tls_conn *c, struct cs_bufpool *bp);
 /* Whether a ClientHello or ServerHello was seen: the connection is a TLS
  * handshake.  (A lone Certificate message is only counted as unattributed.) */
 bool tls_seen(const struct tls_conn *c);

@@ -13,11 +13,13 @@
 #include "cs_capfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cs_cursor.h"
 #include "cs_limits.h"
@@ -45,8 +47,10 @@
 #define NG_OPT_IF_TSRESOL 9
 #define NG_OPT_IF_TSOFFSET 14
 
-/* The stdio buffer under the file. */
-#define CAPFILE_IOBUF (1u << 20)
+/* Bytes read ahead with one read(2): a record costs no syscall and no
+ * copy; a record crossing the end is moved to the front first. */
+#define CAPFILE_READ (1u << 20)
+#define CAPFILE_IN (CAPFILE_READ + CS_MAX_CAPLEN + 64u)
 /* Frame data is read with its pcapng padding. */
 #define CAPFILE_BUF (CS_MAX_CAPLEN + 3u)
 /* Whole seconds that still fit in int64 nanoseconds (year 2262). */
@@ -71,8 +75,10 @@ struct ng_block {
 };
 
 struct capfile {
-	FILE *fp;
-	bool own_fp;             /* false for standard input */
+	int fd;
+	bool own_fd;             /* false for standard input */
+	uint8_t *in;             /* CAPFILE_IN bytes read ahead: frames are handed */
+	size_t in_pos, in_len;   /* out from here, not copied */
 	enum capfile_fmt fmt;
 	bool le;                 /* byte order of the file or current section */
 	int pcap_linktype;
@@ -83,8 +89,7 @@ struct capfile {
 	uint64_t unit_at;        /* and where it starts */
 	unsigned niface;
 	struct ng_iface iface[CS_MAX_PCAPNG_IFACES];
-	uint8_t *buf;            /* CAPFILE_BUF: the current frame */
-	char *iobuf;             /* CAPFILE_IOBUF: the stream's buffer */
+	uint8_t *buf;            /* CAPFILE_BUF: the current pcapng frame */
 	uint8_t scratch[4096];   /* skipped bytes pass through here */
 	char why[256];
 };
@@ -127,21 +132,71 @@ static void unit(struct capfile *cf, const char *what)
 
 /* Input --------------------------------------------------------------------- */
 
-/* Read exactly n bytes.  CS_EOF only if eof_ok and not one byte came. */
-static enum cs_status io_read(struct capfile *cf, void *dst, size_t n, bool eof_ok)
+/* Make n bytes (at most CAPFILE_IN) contiguous at in + in_pos, reading as
+ * needed; fewer at the end of input.  false with cf->why set on a read
+ * error. */
+static bool io_fill(struct capfile *cf, size_t n, size_t *have)
 {
-	size_t got = (fread_unlocked)(dst, 1, n, cf->fp); /* one thread reads a file; the function, not glibc's macro */
+	if (cf->in_len - cf->in_pos < n && cf->in_pos > 0) { /* move the tail to the front */
+		memmove(cf->in, cf->in + cf->in_pos, cf->in_len - cf->in_pos);
+		cf->in_len -= cf->in_pos;
+		cf->in_pos = 0;
+	}
+	while (cf->in_len - cf->in_pos < n) {
+		ssize_t got = read(cf->fd, cf->in + cf->in_len,
+				   CAPFILE_IN - cf->in_len < CAPFILE_READ ? CAPFILE_IN - cf->in_len
+									  : CAPFILE_READ);
 
-	cf->off += got;
-	if (got == n)
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			why(cf, CS_IO, "read error at offset %llu: %s",
+			    (unsigned long long)(cf->off + cf->in_len - cf->in_pos), strerror(errno));
+			return false;
+		}
+		if (got == 0)
+			break;
+		cf->in_len += (size_t)got;
+	}
+	*have = cf->in_len - cf->in_pos < n ? cf->in_len - cf->in_pos : n;
+	return true;
+}
+
+/* n bytes of input where they lie (valid until the next read).  CS_EOF
+ * only if eof_ok and not one byte came. */
+static enum cs_status io_view(struct capfile *cf, size_t n, bool eof_ok, const uint8_t **p)
+{
+	size_t have;
+
+	if (!io_fill(cf, n, &have))
+		return CS_IO;
+	*p = cf->in + cf->in_pos;
+	cf->in_pos += have;
+	cf->off += have;
+	if (have == n)
 		return CS_OK;
-	if (ferror(cf->fp))
-		return why(cf, CS_IO, "read error at offset %llu: %s",
-			   (unsigned long long)cf->off, strerror(errno));
-	if (got == 0 && eof_ok)
+	if (have == 0 && eof_ok)
 		return CS_EOF;
 	return why(cf, CS_TRUNC, "file ends inside the %s at offset %llu",
 		   cf->unit, (unsigned long long)cf->unit_at);
+}
+
+/* Read exactly n bytes into dst.  CS_EOF only if eof_ok and not one byte came. */
+static enum cs_status io_read(struct capfile *cf, void *dst, size_t n, bool eof_ok)
+{
+	while (n > 0) { /* in pieces: dst may be larger than the read-ahead */
+		size_t k = n < CAPFILE_READ ? n : CAPFILE_READ;
+		const uint8_t *p;
+		enum cs_status st = io_view(cf, k, eof_ok, &p);
+
+		if (st != CS_OK)
+			return st;
+		memcpy(dst, p, k);
+		dst = (uint8_t *)dst + k;
+		n -= k;
+		eof_ok = false;
+	}
+	return CS_OK;
 }
 
 /* Read and discard n bytes in pieces: a pipe cannot seek. */
@@ -259,16 +314,16 @@ static enum cs_status pcap_header(struct capfile *cf, bool le, bool ns)
  *   original length u32 | captured bytes */
 static enum cs_status pcap_record(struct capfile *cf, struct cs_frame *f)
 {
-	uint8_t h[16];
+	const uint8_t *h, *data;
 	struct cs_cursor c;
 	uint32_t sec, frac, caplen, wirelen;
 	enum cs_status st;
 
 	unit(cf, "pcap record");
-	st = io_read(cf, h, sizeof h, true);
+	st = io_view(cf, 16, true, &h);
 	if (st != CS_OK)
 		return st;
-	cur_init(&c, h, sizeof h);
+	cur_init(&c, h, 16);
 	cur_u32e(&c, cf->le, &sec);
 	cur_u32e(&c, cf->le, &frac);
 	cur_u32e(&c, cf->le, &caplen);
@@ -276,12 +331,14 @@ static enum cs_status pcap_record(struct capfile *cf, struct cs_frame *f)
 	if (caplen > CS_MAX_CAPLEN)
 		return corrupt(cf, "captured length %u exceeds the limit %u", caplen,
 			       CS_MAX_CAPLEN);
-	st = io_read(cf, cf->buf, caplen, false);
+	st = io_view(cf, caplen, false, &data);
 	if (st != CS_OK)
 		return st;
-	return frame_out(cf, f, cf->pcap_linktype,
-			 ts_make(sec, 0, cf->fmt == CAPFILE_PCAP_NS ? frac : frac * UINT64_C(1000)),
-			 caplen, wirelen);
+	st = frame_out(cf, f, cf->pcap_linktype,
+		       ts_make(sec, 0, cf->fmt == CAPFILE_PCAP_NS ? frac : frac * UINT64_C(1000)),
+		       caplen, wirelen);
+	f->data = data; /* where it lies in the read-ahead: no copy */
+	return st;
 }
 
 /* pcapng -------------------------------------------------------------------- */
@@ -665,11 +722,13 @@ static enum cs_status capfile_sniff(struct capfile *cf)
 	uint8_t h[8];
 	struct cs_cursor c;
 	uint32_t be, le;
-	size_t got = (fread_unlocked)(h, 1, 4, cf->fp);
+	size_t got;
 
+	if (!io_fill(cf, 4, &got))
+		return CS_IO;
+	memcpy(h, cf->in, got);
+	cf->in_pos = got;
 	cf->off = got;
-	if (ferror(cf->fp))
-		return why(cf, CS_IO, "read error: %s", strerror(errno));
 	if (got == 0)
 		return why(cf, CS_BAD, "empty file");
 	if (got >= 2 && h[0] == 0x1f && h[1] == 0x8b)
@@ -696,17 +755,15 @@ static enum cs_status capfile_attach(struct capfile *cf, const char *path)
 	struct stat sb;
 
 	if (strcmp(path, "-") == 0) {
-		cf->fp = stdin;
+		cf->fd = STDIN_FILENO;
 	} else {
-		cf->fp = fopen(path, "rb");
-		if (!cf->fp)
+		cf->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (cf->fd < 0)
 			return why(cf, CS_IO, "%s", strerror(errno));
-		cf->own_fp = true;
+		cf->own_fd = true;
 	}
 	/* large reads: a record costs a copy out of this buffer, not a syscall */
-	if (cf->own_fp && (cf->iobuf = malloc(CAPFILE_IOBUF)))
-		setvbuf(cf->fp, cf->iobuf, _IOFBF, CAPFILE_IOBUF);
-	if (fstat(fileno(cf->fp), &sb) == 0) {
+	if (fstat(cf->fd, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode))
 			return why(cf, CS_IO, "is a directory");
 		if (S_ISREG(sb.st_mode))
@@ -722,9 +779,14 @@ enum cs_status capfile_open(const char *path, struct capfile **out,
 	enum cs_status st;
 
 	*out = NULL;
-	if (cf)
+	if (cf) {
+		cf->fd = -1;
 		cf->buf = malloc(CAPFILE_BUF);
-	if (!cf || !cf->buf) {
+		cf->in = malloc(CAPFILE_IN);
+	}
+	if (!cf || !cf->buf || !cf->in) {
+		if (cf)
+			free(cf->buf), free(cf->in);
 		free(cf);
 		snprintf(err, errlen, "out of memory");
 		return CS_NOMEM;
@@ -777,9 +839,9 @@ void capfile_close(struct capfile *cf)
 {
 	if (!cf)
 		return;
-	if (cf->own_fp)
-		fclose(cf->fp);
-	free(cf->iobuf);
+	if (cf->own_fd)
+		close(cf->fd);
+	free(cf->in);
 	free(cf->buf);
 	free(cf);
 }

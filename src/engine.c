@@ -564,6 +564,10 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.alert_from_client = s >= 0 && c->alert_dir != s;
 	h.alert_level = c->alert_level;
 	h.alert_desc = c->alert_desc;
+	/* fingerprints for the events, and for clients that sent a fatal
+	 * alert (a rejection is counted with them) */
+	if (e->on_event || (c->alert_seen && h.alert_from_client && c->alert_level == 2))
+		tls_fingerprint(c, e->bp);
 	h.fingerprinted = c->fingerprinted;
 	memcpy(h.ja3, c->ja3, sizeof(h.ja3));
 	memcpy(h.ja4, c->ja4, sizeof(h.ja4));
@@ -805,6 +809,16 @@ static void count_decode(struct engine *e, struct engine_input *in, const struct
 {
 	bool ip = rc == CS_OK || rc == CS_MORE;
 
+	if (rc == CS_OK) { /* the common case: only the informative counters can move */
+		static const int extra[] = {CS_DEC_TUNNELED, CS_DEC_PAYLOAD_TRUNCATED};
+
+		for (size_t k = 0; k < CS_ARRAY_LEN(extra); k++) {
+			e->dec.n[extra[k]] += d->n[extra[k]];
+			in->skipped[extra[k]] += d->n[extra[k]];
+		}
+		in->reached_ip++;
+		return;
+	}
 	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++) {
 		e->dec.n[i] += d->n[i];
 		in->skipped[i] += d->n[i];

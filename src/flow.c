@@ -25,11 +25,12 @@ struct tls_slot {
 struct flow_table {
 	struct flow *flows;
 	uint32_t max, count, free_head, nbuckets;
+	unsigned bucket_shift;     /* 32 - log2(nbuckets): the hash's top bits index */
 	uint32_t fresh; /* slots [fresh, max) were never used: their pages stay untouched */
 	uint32_t *buckets;
 	struct lru lru[2];
 	uint64_t evicted;
-	uint8_t seed[CS_HASH_KEY_LEN];
+	uint64_t seed[CS_HASH_WORDS_MAX + 1];
 	flow_evict_fn on_evict;
 	void *ctx;
 	struct tls_slot *tls_free;
@@ -46,8 +47,11 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 		return NULL;
 	ft->max = max_flows;
 	ft->nbuckets = 1024;
-	while (ft->nbuckets < max_flows && ft->nbuckets < (1u << 30))
+	ft->bucket_shift = 22;
+	while (ft->nbuckets < max_flows && ft->nbuckets < (1u << 30)) {
 		ft->nbuckets <<= 1;
+		ft->bucket_shift--;
+	}
 	ft->flows = calloc(max_flows ? max_flows : 1, sizeof(*ft->flows));
 	ft->buckets = malloc(ft->nbuckets * sizeof(*ft->buckets));
 	if (!ft->flows || !ft->buckets) {
@@ -57,7 +61,7 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 	memset(ft->buckets, 0xff, ft->nbuckets * sizeof(*ft->buckets));
 	ft->free_head = NONE;
 	ft->lru[0].head = ft->lru[0].tail = ft->lru[1].head = ft->lru[1].tail = NONE;
-	cs_hash_seed(ft->seed);
+	cs_hash_words_seed(ft->seed);
 	ft->on_evict = on_evict;
 	ft->ctx = ctx;
 	return ft;
@@ -82,7 +86,7 @@ void flow_table_free(struct flow_table *ft)
 static uint32_t bucket_of(const struct flow_table *ft, const struct cs_addr *a, uint16_t pa,
 			  const struct cs_addr *b, uint16_t pb)
 {
-	uint8_t key[36];
+	uint32_t key[9];
 	int swap = memcmp(a->a, b->a, 16);
 
 	if (swap > 0 || (swap == 0 && pa > pb)) {
@@ -92,10 +96,9 @@ static uint32_t bucket_of(const struct flow_table *ft, const struct cs_addr *a, 
 		a = b, pa = pb, b = t, pb = tp;
 	}
 	memcpy(key, a->a, 16);
-	memcpy(key + 16, b->a, 16);
-	key[32] = (uint8_t)(pa >> 8), key[33] = (uint8_t)pa;
-	key[34] = (uint8_t)(pb >> 8), key[35] = (uint8_t)pb;
-	return (uint32_t)cs_hash(key, sizeof(key), ft->seed) & (ft->nbuckets - 1);
+	memcpy(key + 4, b->a, 16);
+	key[8] = (uint32_t)pa << 16 | pb;
+	return cs_hash_words(key, 9, ft->seed) >> ft->bucket_shift; /* multiply-shift: top bits */
 }
 
 static bool endpoint_eq(const struct flow *f, int i, const struct cs_addr *a, uint16_t p)

@@ -67,3 +67,27 @@ bool cs_hash_seed(uint8_t key[CS_HASH_KEY_LEN])
 	memset(key, 0x5a, CS_HASH_KEY_LEN);
 	return false;
 }
+
+uint32_t cs_hash_words(const uint32_t *w, size_t n, const uint64_t key[CS_HASH_WORDS_MAX + 1])
+{
+	uint64_t h = key[0];
+
+	for (size_t i = 0; i < n && i < CS_HASH_WORDS_MAX; i++)
+		h += key[i + 1] * (uint64_t)w[i];
+	return (uint32_t)(h >> 32);
+}
+
+bool cs_hash_words_seed(uint64_t key[CS_HASH_WORDS_MAX + 1])
+{
+	bool ok = cs_hash_seed((uint8_t *)key) && cs_hash_seed((uint8_t *)key + CS_HASH_KEY_LEN);
+	uint8_t more[CS_HASH_KEY_LEN];
+
+	/* (CS_HASH_WORDS_MAX + 1) * 8 = 88 bytes: five 16-byte seeds, then 8 more */
+	for (size_t off = 2 * CS_HASH_KEY_LEN; off < (CS_HASH_WORDS_MAX + 1) * 8; off += 8) {
+		ok = cs_hash_seed(more) && ok;
+		memcpy((uint8_t *)key + off, more, 8);
+	}
+	for (size_t i = 0; i <= CS_HASH_WORDS_MAX; i++)
+		key[i] |= 1; /* odd multipliers */
+	return ok;
+}

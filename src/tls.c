@@ -61,7 +61,44 @@ void tls_conn_release(struct tls_conn *c, struct cs_bufpool *bp)
 {
 	bufpool_release(bp, &c->d[0].hs);
 	bufpool_release(bp, &c->d[1].hs);
+	bufpool_release(bp, &c->ch);
 	ovpn_release(&c->framing, bp);
+}
+
+static void fingerprint_now(struct tls_conn *c, struct cs_slice body)
+{
+	struct cs_fingerprint fp;
+
+	if (fingerprint_client_hello(body.p, body.n, true, &fp)) {
+		memcpy(c->ja3, fp.ja3, sizeof(c->ja3));
+		memcpy(c->ja4, fp.ja4, sizeof(c->ja4));
+		c->fingerprinted = true;
+	}
+}
+
+/*
+ * JA3/JA4 are wanted for few handshakes (events, clients that reject a
+ * chain), so the first ClientHello is kept as it came and fingerprinted
+ * only when asked (tls_fingerprint); without room in the pool, now.
+ */
+static void keep_client_hello(struct tls_conn *c, const struct tls_env *env, struct cs_slice body)
+{
+	c->ch_kept = true;
+	if (body.n <= CS_TLS_MAX_RECORD &&
+	    bufpool_reserve(env->bp, &c->ch, body.n ? body.n : 1) == CS_OK) {
+		memcpy(c->ch.p, body.p, body.n);
+		c->ch.len = (uint32_t)body.n;
+		return;
+	}
+	fingerprint_now(c, body);
+}
+
+void tls_fingerprint(struct tls_conn *c, struct cs_bufpool *bp)
+{
+	if (c->fingerprinted || !c->ch.p)
+		return;
+	fingerprint_now(c, (struct cs_slice){c->ch.p, c->ch.len});
+	bufpool_release(bp, &c->ch);
 }
 
 /* A Certificate that waited for its side is settled once the server is known. */
@@ -260,16 +297,8 @@ static bool handle_message(struct tls_conn *c, const struct tls_env *env, int di
 	case HS_CLIENT_HELLO:
 		c->client_hello = true;
 		set_server(c, !dir, false);
-		if (!c->fingerprinted) {
-			struct cs_slice body = cur_rest(m);
-			struct cs_fingerprint fp;
-
-			if (fingerprint_client_hello(body.p, body.n, true, &fp)) {
-				memcpy(c->ja3, fp.ja3, sizeof(c->ja3));
-				memcpy(c->ja4, fp.ja4, sizeof(c->ja4));
-				c->fingerprinted = true;
-			}
-		}
+		if (!c->fingerprinted && !c->ch_kept)
+			keep_client_hello(c, env, cur_rest(m));
 		ok = parse_client_hello(c, m);
 		break;
 	case HS_SERVER_HELLO:

@@ -18,37 +18,9 @@
 #include "cs_decode.h"
 #include "cs_defrag.h"
 #include "cs_limits.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-	int fd = -1;
-
-#ifdef MFD_CLOEXEC
-	fd = memfd_create("fuzz_capfile", MFD_CLOEXEC);
-#endif
-	if (fd >= 0) {
-		snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	} else {
-		snprintf(path, pathlen, "/tmp/fuzz_capfile.XXXXXX");
-		fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-		unlink(path); /* reopened below through /proc, gone when closed */
-		snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	}
-	for (size_t off = 0; off < size;) {
-		ssize_t w = write(fd, data + off, size - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			abort();
-		off += (size_t)w;
-	}
-	return fd;
-}
 
 /* The engine's decode_frame(): fragments through the defragmenter. */
 static void decode(struct defrag *df, const struct cs_frame *f, struct cs_decode_stats *dst,
@@ -80,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cs_frame f;
 	enum cs_status rc;
 	uint64_t frames = 0, done, total;
-	int fd = make_file(data, size, path, sizeof path);
+	int fd = fuzz_file(data, size, path, sizeof path);
 
 	memset(&dst, 0, sizeof dst);
 	memset(&dfs, 0, sizeof dfs);

@@ -27,27 +27,9 @@
 #include "cs_engine.h"
 #include "cs_judge.h"
 #include "cs_report.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-	int fd = memfd_create("fuzz_engine", MFD_CLOEXEC);
-
-	if (fd < 0)
-		abort();
-	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	for (size_t off = 0; off < size;) {
-		ssize_t w = write(fd, data + off, size - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			abort();
-		off += (size_t)w;
-	}
-	return fd;
-}
 
 static struct judge *new_judge(void)
 {
@@ -88,7 +70,7 @@ static char *render(struct engine *e, int kind, size_t *len)
 static void check_json(const char *buf, size_t len, const struct engine *e)
 {
 	json_error_t jerr;
-	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	json_t *t, *servers;
 	uint64_t hs = 0, broken = 0;
 
@@ -124,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct engine *e = engine_new(&cfg);
 	struct engine_input *in;
 	struct cs_frame f;
-	int fd = make_file(data, size, path, sizeof path);
+	int fd = fuzz_file(data, size, path, sizeof path);
 
 	if (!e)
 		abort();

@@ -31,40 +31,13 @@
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_trust.h"
+#include "fuzz_file.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool trust_tried, have_trust;
-
-static int make_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-	int fd = -1;
-
-#ifdef MFD_CLOEXEC
-	fd = memfd_create("fuzz_state", MFD_CLOEXEC);
-#endif
-	if (fd < 0) {
-		char tmp[] = "/tmp/fuzz_state.XXXXXX";
-
-		fd = mkstemp(tmp);
-		if (fd < 0)
-			abort();
-		unlink(tmp); /* read through /proc, gone when closed */
-	}
-	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	for (size_t off = 0; off < size;) {
-		ssize_t w = write(fd, data + off, size - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			abort();
-		off += (size_t)w;
-	}
-	return fd;
-}
 
 static struct engine *new_engine(void)
 {
@@ -104,7 +77,7 @@ static enum cs_status load(struct engine *e, const uint8_t *data, size_t size, b
 {
 	char path[64], err[512];
 	enum cs_status st;
-	int fd = make_file(data, size, path, sizeof path);
+	int fd = fuzz_file(data, size, path, sizeof path);
 
 	err[0] = '\0';
 	st = state_load(e, path, err, sizeof err);

@@ -161,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (++chunks == 1 && (mode & 3) == 3)
 			tls_set_server(&c, 1);
 	}
+	tls_fingerprint(&c, bp); /* from the ClientHello kept as it came */
 	check_results(&c);
 	tls_conn_release(&c, bp);
 	if (bufpool_in_use(bp) != 0)

@@ -64,11 +64,49 @@ static void test_seed_is_random_per_call(void **state)
 	assert_int_not_equal(cs_hash("x", 1, a), cs_hash("x", 1, b));
 }
 
+/* The flow hash: every word counts, odd multipliers, and the top bits spread
+ * a block of similar flows (one client, 65,536 source ports; 65,536 clients
+ * of one /16) evenly over 1,024 buckets. */
+static void test_hash_words_spreads(void **state)
+{
+	uint64_t key[CS_HASH_WORDS_MAX + 1];
+	uint32_t w[9] = {0, 0, 0xffff, 0xc0000201, 0, 0, 0xffff, 0xcb007101, 0};
+	unsigned load[1024];
+
+	(void)state;
+	assert_true(cs_hash_words_seed(key));
+	for (int i = 0; i <= CS_HASH_WORDS_MAX; i++)
+		assert_true(key[i] & 1);
+	for (int i = 0; i < 9; i++) { /* each word changes the hash */
+		uint32_t v[9];
+
+		memcpy(v, w, sizeof(v));
+		v[i] ^= 1;
+		assert_int_not_equal(cs_hash_words(v, 9, key), cs_hash_words(w, 9, key));
+	}
+	for (int word = 3; word <= 8; word += 5) {
+		unsigned max = 0;
+
+		memset(load, 0, sizeof(load));
+		for (uint32_t i = 0; i < 65536; i++) {
+			uint32_t v[9];
+
+			memcpy(v, w, sizeof(v));
+			v[word] = word == 8 ? (443u << 16 | i) : (0xc0000000u | i);
+			load[cs_hash_words(v, 9, key) >> 22]++;
+		}
+		for (int b = 0; b < 1024; b++)
+			max = load[b] > max ? load[b] : max;
+		assert_true(max < 3 * 64); /* 64 on average */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cs_hash_is_siphash13_and_depends_on_key),
 		cmocka_unit_test(test_seed_is_random_per_call),
+		cmocka_unit_test(test_hash_words_spreads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -570,7 +570,11 @@ static void test_full_tls12(void **state)
 	assert_string_equal(h->c.sni, "www.example.com");
 	assert_int_equal(h->c.sni_len, strlen("www.example.com"));
 	assert_int_equal(h->npend[CLI], 0);
+	assert_false(h->c.fingerprinted); /* kept as it came: fingerprinted when asked */
+	assert_true(h->c.ch_kept && h->c.ch.len > 0);
+	tls_fingerprint(&h->c, h->bp);
 	assert_true(h->c.fingerprinted); /* JA3/JA4 (test_fingerprint.c checks the values) */
+	assert_null(h->c.ch.p); /* the copy is given back */
 	assert_int_equal(strlen(h->c.ja3), 32);
 	assert_true(strlen(h->c.ja4) > 0);
 
@@ -676,6 +680,9 @@ static void test_several_messages_in_one_record(void **state)
 	/* the client's CKE, CCS and encrypted Finished in one segment */
 	h_feed(h, CLI, client_finish());
 	assert_tls12_chain(h, 3);
+	/* the one buffer still held is the ClientHello, until its fingerprints
+	 * are taken (or the connection released) */
+	tls_fingerprint(&h->c, h->bp);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
 }
 
@@ -873,10 +880,12 @@ static void test_hello_retry_request(void **state)
 							       extension(51, num(2, 23))))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
+	tls_fingerprint(&h->c, h->bp);
 	char ja4[sizeof h->c.ja4];
 	memcpy(ja4, h->c.ja4, sizeof ja4);
 	h_feed(h, SRV, ccs());
 	h_feed(h, CLI, JOIN(ccs(), hsrec(client_hello("second.example", sid, ext_versions_ch()))));
+	tls_fingerprint(&h->c, h->bp);
 	assert_string_equal(h->c.ja4, ja4); /* the first ClientHello's */
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sid, ext_version_sh(0x0304))));
 	assert_int_equal(h->npend[CLI], 0);
@@ -1414,6 +1423,7 @@ static void test_sslv2_client_hello(void **state)
 	assert_true(h->c.client_hello);
 	assert_int_equal(h->c.server, SRV);
 	assert_false(h->c.sni_sent);
+	tls_fingerprint(&h->c, h->bp);
 	assert_false(h->c.fingerprinted);
 	assert_int_equal(h->npend[CLI], 0);
 	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0301, fill(0x33, 32), NONE)),
