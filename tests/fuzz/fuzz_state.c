@@ -121,7 +121,7 @@ static void merged(const uint8_t *data, size_t size)
 {
 	static const char *const formats[] = {"json", "text", "csv"};
 	char path[64];
-	int fd = make_file(data, size, path, sizeof path);
+	int fd = fuzz_file(data, size, path, sizeof path);
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		char a0[] = "merge", a1[] = "-o", a2[] = "/dev/null", a3[] = "--format", a4[16];
