@@ -50,6 +50,9 @@ bool counter_judged(size_t id);
 size_t counter_find(const char *group, const char *key, size_t keylen);
 /* Whether this chainsniff knows the group (a top-level or nested one). */
 bool counter_group_known(const char *group);
+/* The i-th top-level group of the table ("totals", "incomplete_reasons",
+ * ...), in table order; NULL past the last. */
+const char *counter_top_group(size_t i);
 
 /* The engine's counters now: what it counted itself plus what was carried
  * into it (engine_carried: a restored state, merged reports).  Derived rows

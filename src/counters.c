@@ -259,6 +259,20 @@ bool counter_group_known(const char *group)
 	return false;
 }
 
+const char *counter_top_group(size_t i)
+{
+	for (size_t r = 0; r < CS_ARRAY_LEN(rows); r++) {
+		size_t len = strcspn(rows[r].group, ".");
+		bool seen = false;
+
+		for (size_t k = 0; k < r && !seen; k++)
+			seen = strcspn(rows[k].group, ".") == len && !strncmp(rows[k].group, rows[r].group, len);
+		if (!seen && len == strlen(rows[r].group) && i-- == 0)
+			return rows[r].group;
+	}
+	return NULL;
+}
+
 /* ---- values ------------------------------------------------------------------------ */
 
 static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsigned member)

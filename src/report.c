@@ -554,13 +554,15 @@ static void json_keys(struct jw *w, const char *k, const struct view_key *keys, 
 	jw_close(w, ']');
 }
 
+/* Every counter group of the table in its order, but "diagnosis", which
+ * is written beside the trust store (a new group is a new row there). */
 static void json_counter_groups(struct jw *w, const struct report_view *v)
 {
-	json_group(w, v, &v->counters, "totals");
-	json_group(w, v, &v->counters, "incomplete_reasons");
-	json_group(w, v, &v->counters, "decode");
-	json_group(w, v, &v->counters, "caps");
-	json_group(w, v, &v->counters, "anomalies");
+	const char *g;
+
+	for (size_t i = 0; (g = counter_top_group(i)); i++)
+		if (strcmp(g, "diagnosis"))
+			json_group(w, v, &v->counters, g);
 }
 
 static void json_servers(struct jw *w, const struct report_view *v, bool state)

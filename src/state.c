@@ -1086,19 +1086,20 @@ static bool check_totals(struct ld *l, const struct ctr_values *f)
  * what a restart carries over for --state. */
 static bool restore_counters(struct ld *l, const json_t *doc)
 {
-	static const char *const groups[] = {"totals", "incomplete_reasons", "decode", "caps",
-					      "anomalies", "diagnosis"};
 	struct ctr_values file, *carried = engine_carried(l->e);
 	bool seen[CTR_MAX] = {false};
 	size_t n = counters_count();
+	const char *g;
 
 	memset(&file, 0, sizeof(file));
-	for (size_t i = 0; i < CS_ARRAY_LEN(groups); i++) {
-		json_t *o = json_object_get(doc, groups[i]);
+	for (size_t i = 0; (g = counter_top_group(i)); i++) {
+		json_t *o = json_object_get(doc, g);
 
-		if (!o && i >= 2)
-			continue; /* a report without a judge, or of an older version */
-		if (!(o = get_obj(l, "", doc, groups[i])) || !read_group(l, groups[i], o, 0, &file, seen))
+		/* totals and incomplete_reasons are in every report; the others
+		 * may be missing (no judge, an older version) */
+		if (!o && strcmp(g, "totals") && strcmp(g, "incomplete_reasons"))
+			continue;
+		if (!(o = get_obj(l, "", doc, g)) || !read_group(l, g, o, 0, &file, seen))
 			return false;
 	}
 	if (!check_totals(l, &file))

@@ -277,6 +277,23 @@ static void test_json_fields(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "diagnosis"), "analyses")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(
 		json_object_get(doc, "inputs"), 1), "errors"), 0)), "No such file");
+	/* the counter groups of the table, in its order, after the inputs */
+	{
+		static const char *const order[] = {"\n  \"inputs\"", "\n  \"totals\"",
+						    "\n  \"incomplete_reasons\"", "\n  \"decode\"",
+						    "\n  \"caps\"", "\n  \"anomalies\"", "\n  \"servers\""};
+		const char *at = text;
+
+		for (size_t i = 0; i < CS_ARRAY_LEN(order); i++) {
+			const char *next = strstr(at, order[i]);
+
+			if (!next)
+				fail_msg("%s missing or out of order", order[i] + 1);
+			at = next;
+		}
+		assert_string_equal(counter_top_group(0), "totals");
+		assert_null(counter_top_group(100));
+	}
 	/* no DER outside state files */
 	assert_null(strstr(text, "\"der\""));
 	json_decref(doc);
