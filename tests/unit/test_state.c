@@ -530,6 +530,27 @@ static void test_corruptions(void **state)
 	}
 }
 
+/* A state file of a newer chainsniff: problem codes and counters this one
+ * does not know are no reason to refuse it (the chains are judged again). */
+static void test_newer_codes_accepted(void **state)
+{
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je);
+	char err[512] = "", *text;
+
+	(void)state;
+	assert_non_null(doc);
+	set_at(doc, "servers.0.chains.0.problems.0.code", json_string("name_constraint_violation"));
+	set_at(doc, "servers.0.chains.0.problems.0.params", NULL);
+	set_at(doc, "totals.frobs", json_integer(7));
+	set_at(doc, "caps.new_cap", json_integer(1));
+	text = json_dumps(doc, JSON_INDENT(1));
+	if (load_text(text, strlen(text), err, sizeof(err)) != CS_OK)
+		fail_msg("a newer state file is refused: %s", err);
+	free(text);
+	json_decref(doc);
+}
+
 /* Counters added to report_version 1 later (incomplete reasons, STARTTLS
  * protocols, chains_unparsed, openvpn) may be missing from an older file:
  * they read as 0; when present they are checked like the others. */
@@ -672,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_flipped_bytes),
 		cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_added_counters_optional),
+		cmocka_unit_test(test_newer_codes_accepted),
 		cmocka_unit_test(test_counter_overflow),
 		cmocka_unit_test(test_hll_sketch),
 		cmocka_unit_test(test_sni_bytes),
