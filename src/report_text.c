@@ -369,15 +369,17 @@ static void text_key_list(FILE *out, const char *what, const struct view_key *ke
 
 	if (!n || !(m = open_memstream(&buf, &blen)))
 		return;
-	fprintf(m, "  %s:", what);
+	fprintf(m, "%s:", what);
 	for (size_t i = 0; i < n; i++) {
 		char label[1200];
 
 		key_label(&keys[i], label, sizeof(label));
 		fprintf(m, " %s%s", label, i + 1 < n ? "," : "");
 	}
-	if (fclose(m) == 0 && buf)
-		wrap_escaped(out, buf, 0, 4, width);
+	if (fclose(m) == 0 && buf) {
+		fputs("  ", out);
+		wrap_escaped(out, buf, 2, 4, width);
+	}
 	free(buf);
 }
 
