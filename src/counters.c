@@ -238,15 +238,23 @@ bool counter_judged(size_t id)
 	return r && (r->flags & R_JUDGED);
 }
 
+static bool key_is(const char *k, const char *key, size_t keylen)
+{
+	return strlen(k) == keylen && !memcmp(k, key, keylen);
+}
+
 size_t counter_find(const char *group, const char *key, size_t keylen)
 {
-	size_t n = counters_count();
+	size_t id = 0;
 
-	for (size_t id = 0; id < n; id++) {
-		const char *k = counter_key(id);
-
-		if (strlen(k) == keylen && !memcmp(k, key, keylen) && !strcmp(counter_group(id), group))
-			return id;
+	for (size_t i = 0; i < CS_ARRAY_LEN(rows); id += row_size(&rows[i]), i++) {
+		if (strcmp(rows[i].group, group))
+			continue;
+		if (rows[i].key && key_is(rows[i].key, key, keylen))
+			return id < CTR_MAX ? id : SIZE_MAX;
+		for (unsigned m = 0; !rows[i].key && m < rows[i].n; m++)
+			if (key_is(rows[i].name(rows[i].first + m), key, keylen))
+				return id + m < CTR_MAX ? id + m : SIZE_MAX;
 	}
 	return SIZE_MAX;
 }
