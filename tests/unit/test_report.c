@@ -293,6 +293,15 @@ static void test_json_fields(void **state)
 		}
 		assert_string_equal(counter_top_group(0), "totals");
 		assert_null(counter_top_group(100));
+		/* the table fits its vectors (a row past CTR_MAX would be lost) */
+		assert_true(counters_count() < CTR_MAX);
+		assert_string_equal(counter_key(counter_find("incomplete_reasons", "gap", 3)), "gap");
+		assert_string_equal(counter_group(counter_find("totals.starttls", "smtp", 4)),
+				    "totals.starttls");
+		assert_int_equal(counter_find("totals", "gap", 3), SIZE_MAX);
+		assert_int_equal(counter_kind(counter_find("diagnosis", "max_checks", 10)), CTR_MAX_OF);
+		assert_true(counter_restored(counter_find("totals", "packets", 7)));
+		assert_false(counter_restored(counter_find("decode", "not_ip", 6)));
 	}
 	/* no DER outside state files */
 	assert_null(strstr(text, "\"der\""));
