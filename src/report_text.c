@@ -218,8 +218,8 @@ static void text_inputs(FILE *out, const struct report_view *v, size_t width)
 	if (failed) {
 		char msg[200], a[48], b[48];
 
-		snprintf(msg, sizeof(msg), "%s of %s could not be read to the end: this report "
-			 "covers what was read before the failure.", fmt_count(failed, a, sizeof(a)),
+		snprintf(msg, sizeof(msg), "%s of %s failed or stopped early (above): this "
+			 "report covers what was read.", fmt_count(failed, a, sizeof(a)),
 			 count_of(v->ninputs, "input", "inputs", b, sizeof(b)));
 		wrapped(out, msg, 0, 4, width);
 	}

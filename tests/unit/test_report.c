@@ -384,7 +384,7 @@ static void test_text_widths(void **state)
 		assert_non_null(strstr(text, "a\\x1b[31m\\u{202E}<script>\\xff.test"));
 		assert_non_null(strstr(text, "broken 3 (4 handshakes, 3 clients)"));
 		assert_non_null(strstr(text, "10 packets (3 removed by the filter -f)"));
-		assert_non_null(strstr(text, "1 of 2 inputs could not be read to the end"));
+		assert_non_null(strstr(text, "1 of 2 inputs failed or stopped early (above)"));
 		assert_non_null(strstr(text, "warning: b\\x1b.pcap: No such file"));
 		free(copy);
 		free(text);
