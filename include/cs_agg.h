@@ -107,6 +107,17 @@ struct agg;
 struct agg *agg_new(uint32_t max_servers);
 void agg_free(struct agg *a);
 enum cs_status agg_add(struct agg *a, const struct agg_handshake *h);
+/* What identifies a server entry, and the fixed order of entries that
+ * rank alike: address (IPv4 first), port, then SNI (none first). */
+struct agg_key {
+	const struct cs_addr *ip;
+	uint16_t port;
+	bool has_sni;
+	const char *sni;
+	size_t sni_len;
+};
+int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
+
 /* Entries in rank order: broken handshakes, clients affected, then server
  * IP, port, SNI (none first) as a fixed tie-break.  The
  * array is owned by the aggregate and valid until the next agg_add. */

@@ -23,16 +23,8 @@ void view_key_of(struct view_key *k, const struct agg_server *s)
 /* The aggregate's tie-break: address, port, then SNI (none first). */
 int view_key_cmp(const struct view_key *a, const struct view_key *b)
 {
-	int c = cs_addr_cmp(&a->ip, &b->ip);
-
-	if (c)
-		return c;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	if (a->has_sni != b->has_sni)
-		return a->has_sni ? 1 : -1;
-	c = memcmp(a->sni, b->sni, a->sni_len < b->sni_len ? a->sni_len : b->sni_len);
-	return c ? c : (a->sni_len > b->sni_len) - (a->sni_len < b->sni_len);
+	return agg_key_cmp(&(struct agg_key){&a->ip, a->port, a->has_sni, a->sni, a->sni_len},
+			   &(struct agg_key){&b->ip, b->port, b->has_sni, b->sni, b->sni_len});
 }
 
 /* One record as the report shows it. */
