@@ -1,5 +1,6 @@
 # chainsniff - plain Makefile.  `make`, `make check`, `make demo`,
-# `make check SANITIZE=1` (ASan+UBSan in a separate object directory).
+# `make check SANITIZE=1` (ASan+UBSan in a separate object directory),
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`, `make uninstall`.
 
 CC      ?= cc
 SHELL   := /bin/bash
@@ -36,10 +37,22 @@ TESTBINS := $(TESTSRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZSRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZBINS := $(FUZZSRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 BIN      := $(B)/chainsniff
+# the man page, generated from the option table (src/cli.c) by the binary
+MAN      := $(B)/chainsniff.8
 
-.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean problems-table \
-	problems-table-check
-all: $(BIN)
+# install as tcpdump does: PREFIX for the layout, DESTDIR for staging
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/chainsniff
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DOCS       := README.md docs/operations.md docs/report-format.md docs/metrics.md \
+              docs/problems.md docs/exit-codes.md docs/trust-timeline.md
+
+.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean install uninstall \
+	problems-table problems-table-check
+all: $(BIN) $(MAN)
 
 deps:
 	@scripts/deps.sh
@@ -62,6 +75,29 @@ $(B)/libchainsniff.a: $(LIBOBJS)
 $(BIN): $(B)/obj/main.o $(B)/libchainsniff.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf $(abspath $@) build/chainsniff$(if $(filter 1,$(SANITIZE)),-asan,)
+
+$(MAN): $(BIN)
+	@echo "  MAN $@"
+	@$(BIN) --help-man > $@.tmp && mv $@.tmp $@
+
+# The unit and the logrotate file name the installed paths.
+install: $(BIN) $(MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/chainsniff
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man8/chainsniff.8
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0755 scripts/daily-summary.sh $(DESTDIR)$(DOCDIR)/examples/daily-summary.sh
+	sed -e 's#/usr/local/bin/chainsniff#$(BINDIR)/chainsniff#g' \
+	    -e 's#/usr/local/share/doc/chainsniff#$(DOCDIR)#g' scripts/chainsniff.service \
+		> $(DESTDIR)$(UNITDIR)/chainsniff.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/chainsniff.service
+	install -m 0644 scripts/chainsniff.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/chainsniff
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/chainsniff $(DESTDIR)$(MANDIR)/man8/chainsniff.8 \
+		$(DESTDIR)$(UNITDIR)/chainsniff.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/chainsniff
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libchainsniff.a | $(B)/tests
 	@echo "  CC  $@"
@@ -96,7 +132,8 @@ problems-table-check: $(PROBLEMSTABLE)
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live livefilter state merge formats analysis windows
+E2E := run live livefilter state merge formats analysis events notices evidence ops install \
+	windows
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)
@@ -133,7 +170,7 @@ fuzz: $(LIBFUZZERS)
 		$(FUZZB)/corpus-$(RUN); fi
 
 check: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TESTBINS) $(FUZZBINS)
+	@$(MAKE) --no-print-directory $(BIN) $(MAN) $(TESTBINS) $(FUZZBINS)
 	@$(MAKE) --no-print-directory unit fuzz-replay e2e problems-table-check
 
 demo: deps

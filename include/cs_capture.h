@@ -25,6 +25,8 @@ struct cs_capture_opts {
 	uint32_t snaplen;     /* live only */
 	int buffer_mib;       /* live only, 0 = default */
 	bool promisc;         /* live only */
+	bool immediate;       /* live only: deliver each packet at once (libpcap
+			       * immediate mode), not in blocks */
 };
 
 struct cs_source;
@@ -48,6 +50,18 @@ enum cs_status capture_open_live(const char *iface,
  * error.  CS_UNSUPPORTED: a whole-file link type we cannot decode. */
 enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,
 			    char *err, size_t errlen);
+
+/* Several live sources read as one (-i given more than once, e.g. the two
+ * ports of a tap): of the frames the sources have ready, the oldest by
+ * timestamp, with *which the index of its source; CS_MORE after waiting
+ * up to 100 ms with nothing ready; CS_EOF after capture_break on any of
+ * them; CS_IO with *which naming the source that failed.  A frame's data
+ * is valid until the next call.  The order across sources is by
+ * timestamp among what is ready: open them in immediate mode so that
+ * nothing waits in a kernel block while a later packet of another source
+ * is handed out. */
+enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *which,
+			       struct cs_frame *f, char *err, size_t errlen);
 
 /* Compile filter for Ethernet (DLT_EN10MB) only to validate it, so that a
  * bad expression is rejected before any input is read.  NULL or "" is

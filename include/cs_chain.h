@@ -43,6 +43,14 @@ struct cs_cert_facts {
 			       * as BN_bn2hex: "0", or "-" before a negative */
 	int64_t not_before;   /* seconds since the epoch, UTC; 0 when not parsed */
 	int64_t not_after;
+	/* subjectAltName dNSName entries in certificate order: the first
+	 * CS_CERT_MAX_SAN_DNS of at most CS_MAX_SNI bytes (longer ones are
+	 * skipped), their lengths in dns_len[0..n_dns) and their bytes back to
+	 * back in dns (a name may hold any byte, NUL included: escape on
+	 * output).  dns_total counts every dNSName, kept or not. */
+	uint32_t n_dns, dns_total;
+	uint16_t *dns_len;    /* NULL when n_dns is 0 */
+	char *dns;
 };
 
 /* One distinct certificate. */

@@ -25,6 +25,7 @@
 #include "cs_capture.h"
 #include "cs_engine.h"
 #include "cs_exit.h"
+#include "cs_limits.h"
 #include "cs_report.h"
 #include "cs_trust.h"
 
@@ -39,7 +40,8 @@ enum cli_kind {
 	CLI_LIST,     /* const char *field[.cap], size_t at .count: the argument appended */
 	CLI_CALL,     /* .call(opts, row, argument); it prints its own failure */
 	CLI_HELP,     /* the usage on standard output, exit 0 */
-	CLI_VERSION,  /* "chainsniff VERSION" on standard output, exit 0 */
+	CLI_VERSION,  /* chainsniff's and its libraries' versions on standard output, exit 0 */
+	CLI_MAN,      /* the man page (roff) on standard output, exit 0 */
 };
 
 struct cli_choice {
@@ -82,12 +84,24 @@ struct cli_option {
 	{.name = "format", .arg = "F", .kind = CLI_CHOICE, .field = (off), .choices = (values),   \
 	 .help = (helptext), .error = (errtext)}
 
+/* A section of the man page past the options: plain text, paragraphs
+ * separated by an empty line, "- " items, "  " indented lines kept as
+ * they are (cli_man turns them into roff). */
+struct cli_man_section {
+	const char *title;
+	const char *text;
+};
+
 struct cli_spec {
 	const char *command;  /* NULL, or "merge": named in its messages */
 	const char *synopsis; /* the usage lines above the options */
 	const char *epilog;   /* below them, or NULL */
 	const struct cli_option *rows;
 	size_t nrows;
+	/* the man page (chainsniff's spec only) */
+	const char *man_name;        /* "chainsniff \- what it is" line, plain */
+	const char *man_description; /* the DESCRIPTION section */
+	const struct cli_man_section *man_sections; /* after OPTIONS; NULL title ends */
 };
 
 /* Parse argv's options (argv[0] is the command) into opts by the table.
@@ -98,6 +112,10 @@ bool cli_parse(const struct cli_spec *spec, int argc, char **argv, void *opts, i
 	       int *rc);
 /* The usage text: synopsis, one line per row (or more), epilog. */
 void cli_usage(const struct cli_spec *spec, FILE *f);
+/* The man page (man(7) macros) of chainsniff's spec, with merge's options
+ * in a section of their own: made from the same rows as the usage, so the
+ * two never disagree (`chainsniff --help-man`, run by `make`). */
+void cli_man(const struct cli_spec *spec, FILE *f);
 /* "chainsniff: NAME: reason" on stderr; false (for handlers to return). */
 bool cli_fail(const char *name, const char *reason);
 
@@ -110,13 +128,16 @@ enum cs_fail_on { CS_FAIL_NEVER, CS_FAIL_ON_BROKEN };
 struct cs_options {
 	const char *files[CS_MAX_INPUTS]; /* -r, in order */
 	size_t nfiles;
-	const char *iface;         /* -i */
+	const char *iface;         /* the first -i (NULL: files are read) */
 	const char *filter;        /* -f as given */
 	const char *out_path;      /* -o */
 	int format;                /* --format: enum cs_format */
 	struct report_opts report; /* --top, --all, --details */
 	const char *dump_dir;      /* --dump-chains */
 	const char *events_path;   /* --events */
+	unsigned community_seed;   /* --community-id-seed (0..65535) */
+	const char *notices_path;  /* --notices */
+	const char *broken_pcap;   /* --write-broken */
 	struct trust_opts trust;   /* --ca-file, --ca-dir, --add-ca */
 	const char *intermediates; /* --intermediates */
 	int warn_days;             /* --warn-days */
@@ -130,8 +151,17 @@ struct cs_options {
 	struct cs_cidr nets[CS_MAX_SERVER_NETS]; /* --server-net */
 	const char *ignore_path;   /* --ignore */
 	const char *state_path;    /* --state */
+	const char *client_key_path; /* --client-key */
 	struct cs_capture_opts cap; /* -s, -B, -p; filter: -f or the default */
 	struct engine_config eng;  /* --at, --max-flows, --memcap, nets, sensor */
+	/* operations: taps, metrics, input selection, checks */
+	const char *ifaces[CS_MAX_IFACES]; /* -i, in order (one engine reads them all) */
+	size_t nifaces;
+	const char *metrics_path;  /* --metrics */
+	int64_t stats_interval;    /* --stats-interval, seconds; 0: --interval's */
+	int64_t since, until;      /* --since, --until: capture time, seconds */
+	bool have_since, have_until;
+	bool check;                /* -T, --check: validate, then exit */
 };
 
 /* Defaults, then argv, then the checks across options (an input, -i

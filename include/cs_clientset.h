@@ -26,6 +26,12 @@ struct clientset {
 	uint8_t *regs;                    /* HLL registers once exact overflowed */
 };
 
+/* The key every address is hashed with (cs_clientkey.h), and its id for
+ * the files that carry hashes.  Until it is set, a random key of this
+ * process (id of that key).  Set it before the first address is added. */
+void clientset_set_key(const uint8_t key[16]);
+const char *clientset_key_id(void);
+
 void clientset_init(struct clientset *s);
 void clientset_fini(struct clientset *s);
 void clientset_add(struct clientset *s, const struct cs_addr *a);

@@ -51,6 +51,9 @@ enum diag_unknown {
 	DIAG_UNK_MAX
 };
 
+/* The unknown_reason name of why ("unknown" for DIAG_UNK_NONE or out of range). */
+const char *diag_unknown_name(unsigned why);
+
 /* The verdict on one chain for validation times in [from, until).
  * Immutable once made; one allocation (free() it), strings inside. */
 struct diag_verdict {

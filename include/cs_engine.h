@@ -17,6 +17,7 @@
 #include "cs_ignore.h"
 #include "cs_capture.h"
 #include "cs_decode.h"
+#include "cs_diag.h"
 #include "cs_reasm.h"
 #include "cs_tls.h"
 
@@ -59,12 +60,19 @@ struct engine_totals {
 	uint64_t parked_cap;       /* live: no room to hold a handshake for its verdict */
 };
 
-/* One finished TLS handshake, for --events, written once its verdict is
- * known (it may wait for the chain's analysis). Pointers live for the call. */
+/* One finished TLS handshake, for --events and --notices, written once its
+ * verdict is known (it may wait for the chain's analysis).  Pointers live
+ * for the call. */
 struct engine_event {
-	int64_t ts;                  /* when the handshake was counted */
+	int64_t ts;                  /* the server's Certificate message (the time the
+				      * verdict used); without a chain, the handshake's
+				      * last packet */
+	int64_t start_ts;            /* the connection's first packet */
+	const char *sensor;
 	const struct cs_addr *client_ip, *server_ip; /* NULL when the side is unknown */
 	uint16_t client_port, server_port;
+	const struct cs_addr *ends[2]; /* the connection's endpoints, sides known or not */
+	uint16_t end_ports[2];
 	const char *sni;             /* NULL when none */
 	size_t sni_len;
 	uint16_t version;
@@ -75,9 +83,12 @@ struct engine_event {
 	bool alert;                  /* a cleartext alert was seen */
 	bool alert_from_client;
 	uint8_t alert_level, alert_desc;
+	const char *ja3, *ja4;       /* the client's fingerprints, NULL when none */
 	const struct engine_input *input;
-	bool broken;                 /* the chain was judged broken */
-	uint32_t problems;           /* 1u << enum cs_problem */
+	const struct diag_verdict *verdict; /* NULL when the chain was not judged */
+	bool reported;               /* counted in the report (not left out by --server-net) */
+	bool broken;                 /* the chain was judged broken (after --ignore) */
+	uint32_t problems;           /* 1u << enum cs_problem (after --ignore) */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);
@@ -95,6 +106,8 @@ struct engine_config {
 	size_t nnets;
 	const struct ignore_list *ignore; /* --ignore: known problems left out */
 	const char *sensor;          /* --sensor name (borrowed) */
+	struct notices *notices;     /* optional: --notices (cs_notices.h), told every event */
+	struct evidence *evidence;   /* optional: --write-broken (cs_evidence.h) */
 };
 
 struct engine;
@@ -131,6 +144,15 @@ struct defrag_stats;
 const struct defrag_stats *engine_defrag_stats(const struct engine *e);
 const struct ovpn_stats *engine_ovpn_stats(const struct engine *e);
 uint64_t engine_flows_evicted(const struct engine *e);
+/* A named counter (the report's "caps", the metrics' cap label). */
+struct cs_count {
+	const char *name;
+	uint64_t n;
+};
+#define CS_ENGINE_CAPS 24 /* room for every cap engine_caps lists (16 now) */
+/* Every cap of every stage, in the report's order: fills out (at least
+ * CS_ENGINE_CAPS entries), returns how many. */
+size_t engine_caps(struct engine *e, struct cs_count *out);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);
 size_t engine_ninputs(const struct engine *e);
@@ -147,6 +169,8 @@ void engine_on_account(struct engine *e, engine_account_fn fn, void *ctx);
 /* Whether a handshake still waiting for its verdict has a timestamp
  * (agg_handshake.ts) before ts: a window ending at ts is not complete. */
 bool engine_waiting_before(const struct engine *e, int64_t ts);
+struct notices *engine_notices(struct engine *e);
+struct evidence *engine_evidence(struct engine *e);
 const struct ignore_list *engine_ignore(const struct engine *e);
 const char *engine_sensor(const struct engine *e);
 /* Capture time of the last frame (ns). */

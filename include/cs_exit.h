@@ -13,7 +13,8 @@ enum cs_exit {
 	CS_EXIT_DAMAGED = 3, /* an input was truncated or damaged; what came before counts */
 	CS_EXIT_OUTPUT = 4,  /* a report, dump or state file could not be written */
 	CS_EXIT_BROKEN = 5,  /* --fail-on broken and a broken chain was seen */
-	CS_EXIT_OVERLAP = 6, /* merge: two inputs hold the same sensor over overlapping windows */
+	CS_EXIT_OVERLAP = 6, /* merge refused its inputs as a set: the same sensor over overlapping
+			      * windows, or client hashes made under different client keys */
 };
 
 static inline int cs_exit_worse(int a, int b)

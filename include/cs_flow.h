@@ -17,6 +17,7 @@
 #ifndef CS_FLOW_H
 #define CS_FLOW_H
 
+#include "cs_evidence.h"
 #include "cs_reasm.h"
 #include "cs_tls.h"
 
@@ -42,6 +43,7 @@ struct flow {
 	int64_t chain_ts;
 	struct reasm_dir dir[2];
 	struct tls_conn *tls;                /* from the tls pool, NULL if none */
+	struct evidence_buf evidence;        /* --write-broken: packets held, owned by the engine */
 };
 
 struct flow_table;

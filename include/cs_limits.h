@@ -16,6 +16,10 @@
 #define CS_MAX_PCAPNG_BLOCK (64u * 1024 * 1024)
 /* Interfaces per pcapng section: real files have a handful. */
 #define CS_MAX_PCAPNG_IFACES 256u
+/* -i given more than once: the ports of a tap (one per direction), the
+ * members of a bond or a few mirror ports feed one engine; each is a
+ * capture socket polled in the loop, so a few is the point, not hundreds. */
+#define CS_MAX_IFACES 16
 /* Live capture: kernel buffer (MiB) when -B is not given. */
 #define CS_LIVE_BUFFER_MIB_DEFAULT 64
 
@@ -115,6 +119,10 @@
 #define CS_MAX_CHAIN_CERTS 32
 /* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
 #define CS_MAX_SNI 255
+/* subjectAltName DNS names kept per certificate (events, notices): Let's
+ * Encrypt issues at most 100 names per certificate, most leaves carry a
+ * handful; the count of all of them is kept too. */
+#define CS_CERT_MAX_SAN_DNS 32u
 
 /* Root-store timeline (--trust-at; data/root-timeline.json) --------------- */
 
@@ -210,8 +218,35 @@
  * cap a handshake goes to the nearest open window, counted as late. */
 #define CS_SENSOR_MAX_WINDOWS 16u
 /* A window is written once capture time is this far past its end (or one
- * interval, if shorter): a handshake whose chain was read before the end
- * is normally counted by then (the flow idle timeout). */
-#define CS_SENSOR_GRACE_S CS_FLOW_IDLE_TIMEOUT_S
+ * interval, if shorter): a handshake whose Certificate message came just
+ * before the end is over a few round trips later (a straggler beyond it is
+ * counted in the next window, as late). */
+#define CS_SENSOR_GRACE_S 5
+
+/* SIEM outputs and evidence (--notices, --write-broken) ------------------- */
+
+/* Servers whose previous state --notices remembers (88 bytes a slot, twice
+ * this many slots: 11.5 MiB, allocated at start, touched as used): as many
+ * as the report's aggregate holds (CS_MAX_SERVERS). */
+#define CS_NOTICE_MAX_SERVERS 65536u
+/* Recent chains per server: a chain among them is no "chain_changed"
+ * (load balancers serve two or three certificates at once). */
+#define CS_NOTICE_CHAINS 4
+/* Deduplication window of --notices without --interval: one notice of a
+ * kind per server per hour of capture time. */
+#define CS_NOTICE_WINDOW_S 3600
+/* --write-broken: packets of handshakes in progress, held until their
+ * verdict says whether they are evidence.  The pool is reserved at start
+ * (pages touched as used) in chunks, so holding a packet never allocates;
+ * a handshake is a few KiB (10,000 at once fit), the largest real one
+ * (332 KiB certificate) about 360 KiB. */
+#define CS_EVIDENCE_MEMCAP (64u * 1024 * 1024)
+#define CS_EVIDENCE_CHUNK 256u
+/* Bytes held for one connection: both directions of a handshake at their
+ * reassembly caps (CS_FLOW_DIR_CAP) plus headers and ACKs; beyond it the
+ * rest of the connection is not kept (counted: caps.evidence_flow_cap). */
+#define CS_EVIDENCE_FLOW_CAP (2u * CS_FLOW_DIR_CAP + 512u * 1024)
+/* Link types of one run written to evidence files (one file each). */
+#define CS_EVIDENCE_LINKTYPES 8
 
 #endif

@@ -25,4 +25,8 @@
 /* argv[0] is "merge".  Returns the exit code (docs/exit-codes.md). */
 int merge_main(int argc, char **argv);
 
+struct cli_spec;
+/* merge's command line (for the man page, cli_man). */
+const struct cli_spec *merge_cli_spec(void);
+
 #endif

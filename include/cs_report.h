@@ -37,9 +37,6 @@ void report_json_state(FILE *out, struct engine *e);
 void report_text(FILE *out, struct engine *e, const struct report_opts *ro);
 void report_csv(FILE *out, struct engine *e);
 
-/* One NDJSON line per finished handshake (--events). */
-void report_event(FILE *out, const struct engine_event *ev);
-
 /* Columns for a text report written to fd: the terminal's width, else
  * COLUMNS, else 100 (a file or a pipe); within 60..1000. */
 unsigned report_width(int fd);

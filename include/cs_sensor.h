@@ -5,7 +5,7 @@
  * 05:00); SIGUSR1 and the end of the run cut the current one short.
  * Every handshake is counted in exactly one window: the one its timestamp
  * falls in (agg_handshake.ts: when its Certificate message completed, else
- * when the handshake was over), whatever order files come in or the clock
+ * the handshake's last packet: the events' time), whatever order files come in or the clock
  * jumps.  A window is written once capture time is past its end (plus a
  * grace of CS_SENSOR_GRACE_S or one interval, the shorter, for handshakes
  * whose chain was read just before the end) and every verdict it waits for
@@ -48,7 +48,8 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct engine *e, char *e
 void sensor_free(struct sensor *s);
 
 /* Capture time moved to now (a frame, or the wall clock of a quiet
- * interface): write the windows that are complete. */
+ * interface): write the windows that are complete.  Both writers: on
+ * failure (CS_IO) errno says why. */
 enum cs_status sensor_tick(struct sensor *s, int64_t now);
 /* End the current window now and write it, and every older one
  * ("signal" on SIGUSR1, "final" at exit, after the engine settled). */

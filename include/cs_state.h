@@ -51,12 +51,21 @@ enum cs_status state_save(struct engine *e, const char *path, char *err, size_t 
  * incomplete_reasons, into engine_carried) and the capture time range.
  * CS_EOF when the file does not exist (a first run: nothing restored).
  * Any other failure (unreadable, not JSON, another report_version, a
- * merged report, a value out of range) sets err to one line naming the
- * file and the value; e may then hold part of the file and should be
- * discarded. */
+ * merged report, client hashes made under another client key, a value
+ * out of range) sets err to one line naming the file and the value; e may
+ * then hold part of the file and should be discarded. */
 enum cs_status state_load(struct engine *e, const char *path, char *err, size_t errlen);
 
 /* ---- shared with merge.c ------------------------------------------------------- */
+
+/* The client_key_id of a state-style document (cs_clientkey.h):
+ * CS_CLIENT_KEY_LEGACY when it has none (written before keys existed),
+ * NULL when it is not a key id.  state_load refuses a file whose id is not
+ * this run's (clientset_key_id). */
+const char *state_key_id(const json_t *doc);
+/* Whether doc holds client hashes (a server with a client sketch): only
+ * then does its key id matter. */
+bool state_holds_client_hashes(const json_t *doc);
 
 /* A JSON file of at most CS_STATE_MAX_BYTES (duplicate keys refused, NUL
  * allowed inside strings).  NULL with err set; *missing tells ENOENT. */

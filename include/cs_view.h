@@ -103,6 +103,7 @@ typedef size_t (*view_problems_fn)(const struct report_view *v, const struct agg
 
 struct report_view {
 	const char *sensor;
+	const char *client_key_id;   /* the key of the client hashes (cs_clientkey.h) */
 	const char *run_id;          /* NULL: none (a merged report) */
 	bool have_time;
 	int64_t first, last;         /* ns: the first and last packet (or handshake) */

@@ -26,6 +26,10 @@
 #                                                sketches: what merge reads
 #   chainsniff-daily-SENSOR-YYYYmmdd.json        the report (report-format.md)
 #   chainsniff-daily-SENSOR-YYYYmmdd.txt         the text summary (--top TOP)
+# Only frames captured on DAY (UTC) count (--since DAY --until DAY+1): a
+# capture named for DAY that holds another day's traffic (a wrong clock, a
+# file copied under the wrong name) is refused when none of its frames is
+# from DAY, and frames outside DAY are left out with a warning.
 # merge: `chainsniff merge` of the given state files, by default every
 #   MERGE_DIR/chainsniff-daily-*-YYYYmmdd.state.json (copy each sensor's
 #   state file there, e.g. with rsync), into
@@ -48,6 +52,9 @@
 #   OUT_DIR        where the summaries go [/var/lib/chainsniff/daily]
 #   MERGE_DIR      where the sensors' daily states are collected [$OUT_DIR/incoming]
 #   SENSOR         the sensor name in the report [the host name]
+#   CLIENT_KEY     the client key file, shared by every sensor whose daily
+#                  states are merged (docs/operations.md, "The client key")
+#                  [/var/lib/chainsniff/client.key]
 #   TOP            servers listed in the text summary [20]
 #   DAYS           windows: how many days, ending with DAY [1]
 #   CHAINSNIFF_ARGS  more options for the capture run, split at white space
@@ -62,6 +69,7 @@ PCAP_PATTERN=${PCAP_PATTERN:-/var/log/pcap/*-%Y%m%d-*.pcap.gz}
 OUT_DIR=${OUT_DIR:-/var/lib/chainsniff/daily}
 MERGE_DIR=${MERGE_DIR:-$OUT_DIR/incoming}
 SENSOR=${SENSOR:-$(hostname)}
+CLIENT_KEY=${CLIENT_KEY:-/var/lib/chainsniff/client.key}
 TOP=${TOP:-20}
 read -r -a EXTRA <<<"${CHAINSNIFF_ARGS:-}"
 
@@ -82,6 +90,7 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
 	shift
 fi
 STAMP=$(date -u -d "$DAY" +%Y%m%d) || die "bad day: $DAY" 2
+NEXT=$(date -u -d "$DAY + 1 day" +%F)
 # The sensor name goes into a file name: keep it tame (as chainsniff does).
 TAME=$(printf '%s' "$SENSOR" | tr -c 'A-Za-z0-9._-' '_')
 
@@ -138,7 +147,8 @@ captures)
 	unset IFS
 	[ ${#files[@]} -gt 0 ] || die "no captures for $DAY ($glob)"
 	base=chainsniff-daily-$TAME-$STAMP
-	common=(--sensor "$SENSOR" --format state -o "$TMP/$base.state.json" "${EXTRA[@]}")
+	common=(--sensor "$SENSOR" --client-key "$CLIENT_KEY" --format state
+		-o "$TMP/$base.state.json" --since "$DAY" --until "$NEXT" "${EXTRA[@]}")
 	first=$(header "${files[0]}")
 	same=yes
 	case $first in a1b2c3d4* | d4c3b2a1* | a1b23c4d* | 4d3cb2a1*) ;; *) same=no ;; esac
@@ -160,6 +170,13 @@ captures)
 		"$CHAINSNIFF" "${inputs[@]}" "${common[@]}" || rc=$?
 	fi
 	[ -s "$TMP/$base.state.json" ] || die "chainsniff wrote no report (exit $rc)" "$((rc ? rc : 1))"
+	# frames of the day read, frames of other days left out
+	read -r inday outside < <(jq -r '"\(.totals.packets) \([.inputs[].filtered] | add // 0)"' \
+		"$TMP/$base.state.json") || die "unreadable report $TMP/$base.state.json"
+	if [ "$inday" -eq 0 ] && [ "$outside" -gt 0 ]; then
+		die "no frame of the ${#files[@]} capture(s) for $DAY is from $DAY ($outside frames left out: other days, or a -f filter): wrong clock or wrong file names? nothing written"
+	fi
+	[ "$outside" -eq 0 ] || echo "daily-summary: $DAY: $outside frame(s) left out (other days, or a -f filter)" >&2
 	publish "$base.state.json"
 	reports "$base" "$OUT_DIR/$base.state.json" || rc=$?
 	echo "daily-summary: $DAY: ${#files[@]} capture(s) -> $OUT_DIR/$base.{txt,json,state.json}" \

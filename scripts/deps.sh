@@ -5,12 +5,14 @@
 #
 #   scripts/deps.sh          what `make` and `make check` need
 #   scripts/deps.sh --bench  that, plus the reference tools of scripts/bench.sh
-#                            (tshark and editcap/capinfos, tcpreplay, GNU time);
+#                            (tcpreplay, GNU time);
 #                            `make check` never needs them
 set -eu
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2"
+# tshark: the reference the events and evidence tests check against
+# (Community ID, Certificate frame times, reading --write-broken files)
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base"
 case "${1:-}" in
---bench) PKGS="$PKGS tshark wireshark-common tcpreplay time" ;;
+--bench) PKGS="$PKGS tcpreplay time" ;;
 "") ;;
 *) echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
 esac

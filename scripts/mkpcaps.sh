@@ -82,6 +82,8 @@
 #                                                                  clients into freq-three-servers.pcap
 #   freq-hostile-sni.pcap           cap_freq_hostile_sni           miss alone, 11 SNIs: formulas, control
 #                                                                  characters, long, UTF-8, not UTF-8
+# The notices capture: notices.pcap (cap_notices): one server, six sessions
+# 1.5 s apart whose chain goes ok, broken, ok, an untrusted CA's, ok, ok+root.
 #
 # Ground truth for each is in pcaps/README.md.  Re-running re-records every
 # capture (or only the ones named: `scripts/mkpcaps.sh tls13 ipv6`); keys,
@@ -570,6 +572,41 @@ cap_freq_hostile_sni() {
 	td_stop
 }
 
+# ---- a server whose state changes (--notices; pcaps/README.md, "notices.pcap")
+# One server, 127.0.0.21:443 with SNI one.test, six sessions 1.5 s apart, each
+# served by a fresh s_server with another chain; the client trusts root.pem:
+#   1  one, int1              ok                              verify 0
+#   2  one alone              missing_intermediate: broken    verify 21
+#   3  one, int1              ok again                        verify 0
+#   4  evil, evilint, evilroot (a leaf for evil.test, under the untrusted Evil
+#      Root: what an intercepting proxy with its own CA sends)  verify 19
+#   5  one, int1              ok again                        verify 0
+#   6  one, int1, root        ok, root_included (a new chain)  verify 0
+cap_notices() {
+	local step
+	cat "$PKI/int1.pem" "$PKI/root.pem" >"$WORK/int1-root.pem"
+	td_start "$OUT/notices.pcap" "tcp port 443 and host 127.0.0.21"
+	for step in 1 2 3 4 5 6; do
+		case $step in
+		1 | 3 | 5) s_server one 127.0.0.21 443 -tls1_2 ;;
+		2) srv_start 127.0.0.21 443 openssl s_server -accept 127.0.0.21:443 -cert "$PKI/one.pem" \
+			-key "$PKI/one.key" -rev -quiet -naccept 1 -tls1_2 ;;
+		4) s_server evil 127.0.0.21 443 -tls1_2 ;;
+		6) srv_start 127.0.0.21 443 openssl s_server -accept 127.0.0.21:443 -cert "$PKI/one.pem" \
+			-key "$PKI/one.key" -cert_chain "$WORK/int1-root.pem" -rev -quiet -naccept 1 \
+			-tls1_2 ;;
+		esac
+		case $step in
+		2) VERIFY=21 s_client 127.0.0.21:443 -servername one.test ;;
+		4) VERIFY=19 s_client 127.0.0.21:443 -servername one.test ;;
+		*) VERIFY=0 s_client 127.0.0.21:443 -servername one.test ;;
+		esac
+		srv_wait
+		[ $step = 6 ] || sleep 1.5
+	done
+	td_stop
+}
+
 FREQ="freq_sessions freq_hostile_sni"
 PREAMBLES="xmpp_starttls postgres_starttls ldap_starttls irc_starttls nntp_starttls sieve_starttls
 mysql_starttls http_connect rdp_tls"
@@ -580,7 +617,7 @@ diag_wrong_order diag_root_included diag_duplicate_cert diag_extra_certs diag_mi
 diag_missing_aia diag_client_rejects diag_rejected_ok"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
 any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ
-$PREAMBLES frag_router"
+$PREAMBLES frag_router notices"
 if [ $# -gt 0 ]; then
 	ALL=$(echo "$@" | tr - _)
 	[ "$ALL" = diag ] && ALL=$DIAG

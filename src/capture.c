@@ -46,6 +46,8 @@ struct cs_source {
 	struct capture_bpf bpf[CS_MAX_PCAPNG_IFACES];
 	unsigned nbpf;
 	uint64_t number, filtered;
+	bool have_pending;      /* capture_next_of: a frame read, not handed out yet */
+	struct cs_frame pending;
 	enum cs_status done;    /* sticky end of a file source */
 	volatile sig_atomic_t stop;
 };
@@ -282,6 +284,8 @@ static enum cs_status capture_activate(struct cs_source *s, const char *iface,
 	pcap_set_buffer_size(s->live, mib * 1024 * 1024);
 	pcap_set_timeout(s->live, CAPTURE_TIMEOUT_MS);
 	pcap_set_tstamp_precision(s->live, PCAP_TSTAMP_PRECISION_NANO); /* may refuse */
+	if (opts && opts->immediate)
+		pcap_set_immediate_mode(s->live, 1);
 	rc = pcap_activate(s->live);
 	if (rc < 0) {
 		capture_activate_error(s->live, rc, err, errlen);
@@ -385,6 +389,96 @@ static enum cs_status capture_next_live(struct cs_source *s, struct cs_frame *f,
 	f->number = ++s->number;
 	f->data = data;
 	return CS_OK;
+}
+
+/* Several sources: poll them all, at most CAPTURE_TIMEOUT_MS. */
+static bool capture_wait_any(struct cs_source *const *srcs, size_t n)
+{
+	struct pollfd pfd[CS_MAX_IFACES];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < CS_ARRAY_LEN(pfd); i++)
+		if (srcs[i]->live_fd >= 0)
+			pfd[k++] = (struct pollfd){.fd = srcs[i]->live_fd, .events = POLLIN};
+	return k > 0 && poll(pfd, (nfds_t)k, CAPTURE_TIMEOUT_MS) > 0;
+}
+
+/* Every source without a pending frame tries to read one (non-blocking).
+ * CS_OK, or a source's end or error with *which naming it. */
+static enum cs_status capture_fill(struct cs_source *const *srcs, size_t n, size_t *which,
+				   char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cs_source *s = srcs[i];
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int rc;
+
+		if (s->have_pending)
+			continue;
+		rc = pcap_next_ex(s->live, &h, &data);
+		if (rc == 0)
+			continue;
+		*which = i;
+		if (rc == PCAP_ERROR_BREAK)
+			return CS_EOF;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s", pcap_geterr(s->live));
+			return CS_IO;
+		}
+		s->pending = (struct cs_frame){
+			.ts_ns = (int64_t)h->ts.tv_sec * CS_NS_PER_SEC +
+				 (int64_t)h->ts.tv_usec * (s->live_nano ? 1 : 1000),
+			.caplen = h->caplen,
+			.wirelen = h->len,
+			.linktype = s->live_linktype,
+			.number = ++s->number,
+			.data = data, /* valid until the next pcap_next_ex on s */
+		};
+		s->have_pending = true;
+	}
+	return CS_OK;
+}
+
+/* The oldest pending frame, handed out; false when none. */
+static bool capture_take_oldest(struct cs_source *const *srcs, size_t n, size_t *which,
+				struct cs_frame *f)
+{
+	size_t best = n;
+
+	for (size_t i = 0; i < n; i++)
+		if (srcs[i]->have_pending &&
+		    (best == n || srcs[i]->pending.ts_ns < srcs[best]->pending.ts_ns))
+			best = i;
+	if (best == n)
+		return false;
+	*f = srcs[best]->pending;
+	srcs[best]->have_pending = false;
+	*which = best;
+	return true;
+}
+
+enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *which,
+			       struct cs_frame *f, char *err, size_t errlen)
+{
+	enum cs_status st;
+
+	*which = 0;
+	for (size_t i = 0; i < n; i++)
+		if (srcs[i]->stop)
+			return CS_EOF;
+	for (int round = 0; round < 2; round++) {
+		/* twice: a source found empty before another one's frame was
+		 * read may have received an older frame meanwhile */
+		if ((st = capture_fill(srcs, n, which, err, errlen)) != CS_OK ||
+		    (n > 1 && (st = capture_fill(srcs, n, which, err, errlen)) != CS_OK))
+			return st;
+		if (capture_take_oldest(srcs, n, which, f))
+			return CS_OK;
+		if (round == 0 && !capture_wait_any(srcs, n))
+			return CS_MORE;
+	}
+	return CS_MORE;
 }
 
 enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,

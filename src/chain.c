@@ -32,6 +32,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /* RFC 2253 as OpenSSL prints it, but UTF-8 kept as UTF-8: escaping for
  * output is escape.c's job, and \XX escapes would hide what was sent. */
@@ -123,6 +124,8 @@ static void facts_free(struct cs_cert_facts *f)
 	free(f->subject);
 	free(f->issuer);
 	free(f->serial_hex);
+	free(f->dns_len);
+	free(f->dns);
 	free(f);
 }
 
@@ -561,6 +564,44 @@ static bool time_epoch(const ASN1_TIME *t, int64_t *out)
 	return true;
 }
 
+/* The dNSNames of x's subjectAltName into f (cs_chain.h); false only when
+ * memory ran out. */
+static bool san_dns(X509 *x, struct cs_cert_facts *f)
+{
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	size_t bytes = 0, o = 0;
+	bool ok = true;
+
+	for (int i = 0; san && i < sk_GENERAL_NAME_num(san); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		int n = g->type == GEN_DNS ? ASN1_STRING_length(g->d.dNSName) : -1;
+
+		if (n < 0)
+			continue;
+		f->dns_total++;
+		if (f->n_dns < CS_CERT_MAX_SAN_DNS && n <= (int)CS_MAX_SNI)
+			f->n_dns++, bytes += (size_t)n;
+	}
+	if (f->n_dns) {
+		f->dns_len = calloc(f->n_dns, sizeof(*f->dns_len));
+		f->dns = malloc(bytes ? bytes : 1);
+		ok = f->dns_len && f->dns;
+	}
+	for (int i = 0, k = 0; ok && san && i < sk_GENERAL_NAME_num(san) && k < (int)f->n_dns; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		int n = g->type == GEN_DNS ? ASN1_STRING_length(g->d.dNSName) : -1;
+
+		if (n < 0 || n > (int)CS_MAX_SNI)
+			continue;
+		memcpy(f->dns + o, ASN1_STRING_get0_data(g->d.dNSName), (size_t)n);
+		f->dns_len[k++] = (uint16_t)n;
+		o += (size_t)n;
+	}
+	GENERAL_NAMES_free(san);
+	ERR_clear_error(); /* a malformed extension is data: no names */
+	return ok;
+}
+
 /* Facts from x, parsed from der (NULL: libcrypto refused it); NULL only
  * when memory ran out. */
 static struct cs_cert_facts *facts_of(X509 *x, const uint8_t *der, const uint8_t *end)
@@ -576,6 +617,8 @@ static struct cs_cert_facts *facts_of(X509 *x, const uint8_t *der, const uint8_t
 		f->subject = name_string(bio, X509_get_subject_name(x));
 		f->issuer = name_string(bio, X509_get_issuer_name(x));
 		f->serial_hex = serial_string(x);
+		if (!san_dns(x, f))
+			goto fail;
 	} else {
 		ERR_clear_error(); /* the rejection is data, not an error to leak */
 		f->not_before = f->not_after = 0;
@@ -603,7 +646,9 @@ static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 	return f;
 }
 
-static const struct cs_cert_facts no_facts = {false, "", "", "", 0, 0};
+static const struct cs_cert_facts no_facts = {
+	.parsed = false, .subject = "", .issuer = "", .serial_hex = "",
+};
 
 /* Keep f as c's facts unless another thread was first. */
 static const struct cs_cert_facts *facts_publish(struct cs_cert *c, struct cs_cert_facts *f)

@@ -1,17 +1,45 @@
 /*
  * clientset.c - distinct-client counting (cs_clientset.h).
- * Addresses are hashed with a fixed key (not the per-process flow seed) so
- * that sets saved by different sensors merge; the hash only counts, it
- * never indexes a table an attacker could flood.
+ * Addresses are hashed with the installation's client key (cs_clientkey.h:
+ * a key file shared by the sensors whose sets are merged), never a fixed
+ * key, so that a saved set does not give the addresses away; the hash only
+ * counts, it never indexes a table an attacker could flood.  The key is
+ * process-wide, set once at start by the run (run.c) before any traffic.
  */
 #include "cs_clientset.h"
+#include "cs_clientkey.h"
 #include "cs_hash.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t set_key[CS_HASH_KEY_LEN] = "chainsniff-hll-1";
+static uint8_t set_key[CS_HASH_KEY_LEN];
+static char set_key_id[CS_CLIENT_KEY_ID_LEN];
+
+_Static_assert(CS_HASH_KEY_LEN == CS_CLIENT_KEY_LEN, "the client key is a SipHash key");
+
+void clientset_set_key(const uint8_t key[16])
+{
+	memcpy(set_key, key, CS_HASH_KEY_LEN);
+	clientkey_id(set_key, set_key_id);
+}
+
+/* No key set: a random one of this process (cs_hash_seed), so that no
+ * hash is ever made under a key anyone else knows. */
+static void key_ready(void)
+{
+	if (set_key_id[0])
+		return;
+	cs_hash_seed(set_key);
+	clientkey_id(set_key, set_key_id);
+}
+
+const char *clientset_key_id(void)
+{
+	key_ready();
+	return set_key_id;
+}
 
 void clientset_init(struct clientset *s)
 {
@@ -88,6 +116,7 @@ void clientset_add_hash(struct clientset *s, uint64_t h)
 
 void clientset_add(struct clientset *s, const struct cs_addr *a)
 {
+	key_ready();
 	clientset_add_hash(s, cs_hash(a->a, sizeof(a->a), set_key));
 }
 

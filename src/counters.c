@@ -9,7 +9,9 @@
 #include "cs_counters.h"
 #include "cs_engine.h"
 #include "cs_defrag.h"
+#include "cs_evidence.h"
 #include "cs_judge.h"
+#include "cs_notices.h"
 #include "cs_openvpn.h"
 
 #include <stddef.h>
@@ -57,6 +59,28 @@ static uint64_t flow_slots(const struct ctr_src *s)
 {
 	return s->t->flows_no_slot + s->t->tls_no_slot;
 }
+
+/* The outputs' own caps (--notices, --write-broken), 0 without them. */
+static uint64_t notice_servers(const struct ctr_src *s)
+{
+	struct notices_stats ns = {0};
+
+	if (engine_notices(s->e))
+		notices_get_stats(engine_notices(s->e), &ns);
+	return ns.servers_cap;
+}
+
+static uint64_t evidence_cap(const struct ctr_src *s, bool per_flow)
+{
+	struct evidence_stats es = {0};
+
+	if (engine_evidence(s->e))
+		evidence_get_stats(engine_evidence(s->e), &es);
+	return per_flow ? es.flow_cap : es.memcap;
+}
+
+static uint64_t evidence_memcap(const struct ctr_src *s) { return evidence_cap(s, false); }
+static uint64_t evidence_flow_cap(const struct ctr_src *s) { return evidence_cap(s, true); }
 
 static uint64_t openvpn_stopped(const struct ctr_src *s)
 {
@@ -130,6 +154,9 @@ static const struct ctr_row rows[] = {
 	S("caps", "signature_memo", F_DIAG, struct diag_stats, signature_memo_evicted, R_JUDGED),
 	FN("caps", "intermediates_pool", pool_dropped, CTR_SUM, R_JUDGED),
 	S("caps", "missing_issuer_watch", F_DIAG, struct diag_stats, wants_refused, R_JUDGED),
+	FN("caps", "notice_servers", notice_servers, CTR_SUM, 0),
+	FN("caps", "evidence_memcap", evidence_memcap, CTR_SUM, 0),
+	FN("caps", "evidence_flow_cap", evidence_flow_cap, CTR_SUM, 0),
 
 	S("anomalies", "overlap_differs", F_REASM, struct reasm_stats, overlap_differs, 0),
 	S("anomalies", "retransmitted_bytes", F_REASM, struct reasm_stats, retransmitted_bytes, 0),
@@ -306,7 +333,8 @@ static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsi
 	return v;
 }
 
-void counters_of_engine(struct engine *e, struct ctr_values *out)
+/* The engine's counters now (live plus carried), derived rows left at 0. */
+static void snapshot(struct engine *e, struct ctr_values *out)
 {
 	struct ctr_src s = {
 		.e = e, .t = engine_totals(e), .tls = engine_tls_stats(e),
@@ -329,7 +357,26 @@ void counters_of_engine(struct engine *e, struct ctr_values *out)
 			else if (rows[i].kind == CTR_MAX_OF)
 				out->v[id] = live > c ? live : c;
 		}
+}
+
+void counters_of_engine(struct engine *e, struct ctr_values *out)
+{
+	snapshot(e, out);
 	counters_derive(out, engine_agg(e), chain_store_count(engine_chains(e)));
+}
+
+/* The caps of the report's "caps" group, for the metrics (cs_engine.h): the
+ * same rows, the same names, in the same order. */
+size_t engine_caps(struct engine *e, struct cs_count *out)
+{
+	struct ctr_values v;
+	size_t n = 0, ids = counters_count();
+
+	snapshot(e, &v);
+	for (size_t id = 0; id < ids && n < CS_ENGINE_CAPS; id++)
+		if (!strcmp(counter_group(id), "caps") && (!counter_judged(id) || engine_judge(e)))
+			out[n++] = (struct cs_count){counter_key(id), v.v[id]};
+	return n;
 }
 
 void counters_derive(struct ctr_values *v, struct agg *a, size_t max_chain_id)

@@ -1280,3 +1280,13 @@ bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni,
 	certcache_trim(d->cc);
 	return r == 1;
 }
+
+const char *diag_unknown_name(unsigned why)
+{
+	static const char *const names[DIAG_UNK_MAX] = {
+		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+	};
+
+	return why < DIAG_UNK_MAX ? names[why] : names[DIAG_UNK_NONE];
+}

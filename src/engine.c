@@ -11,6 +11,7 @@
 #include "cs_flow.h"
 #include "cs_judge.h"
 #include "cs_limits.h"
+#include "cs_notices.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -39,6 +40,8 @@ struct engine {
 	engine_event_fn on_event;
 	void *event_ctx;
 	struct judge *judge;
+	struct notices *notices;
+	struct evidence *evidence;
 	bool live;
 	bool ordered;              /* files: count handshakes in the order they ended */
 	struct hs *parked;         /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
@@ -86,6 +89,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->on_event = cfg->on_event;
 	e->event_ctx = cfg->event_ctx;
 	e->judge = cfg->judge;
+	e->notices = cfg->notices;
+	e->evidence = cfg->evidence;
 	e->live = cfg->live;
 	e->ordered = !cfg->live;
 	e->nets = cfg->nets;
@@ -226,6 +231,8 @@ struct hs {
 	uint64_t frame;
 	int64_t chain_ts;              /* when the Certificate message completed */
 	int64_t counted_ts;            /* when the handshake was over */
+	int64_t start_ts, end_ts;      /* the connection's first packet, the handshake's last */
+	struct evidence_buf evidence;  /* its packets (--write-broken), until the verdict */
 	bool no_entry;                 /* an unbelieved chain: in no server entry */
 	/* while it waits for its verdict (engine slots) */
 	bool held, ready, have_result;
@@ -235,11 +242,12 @@ struct hs {
 
 #define PARK_NONE UINT32_MAX
 
-/* The timestamp of a handshake in the reports (agg_handshake.ts): when its
- * Certificate message completed, else when the handshake was over. */
+/* The timestamp of a handshake in the reports and the events
+ * (agg_handshake.ts, engine_event.ts): when its Certificate message
+ * completed, else the handshake's last packet. */
 static int64_t hs_ts(const struct hs *h)
 {
-	return h->chain ? h->chain_ts : h->counted_ts;
+	return h->chain ? h->chain_ts : h->end_ts;
 }
 
 /* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
@@ -258,14 +266,19 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 	return false;
 }
 
-static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32_t problems)
+static void emit_event(struct engine *e, const struct hs *h, const struct judge_result *r,
+		       bool reported, bool broken, uint32_t problems)
 {
 	struct engine_event ev = {
-		.ts = h->counted_ts,
+		.ts = hs_ts(h),
+		.start_ts = h->start_ts,
+		.sensor = e->sensor,
 		.client_ip = h->have_server ? &h->client_ip : NULL,
 		.server_ip = h->have_server ? &h->server_ip : NULL,
-		.client_port = h->client_port,
-		.server_port = h->server_port,
+		.client_port = h->have_server ? h->client_port : 0,
+		.server_port = h->have_server ? h->server_port : 0,
+		.ends = {&h->client_ip, &h->server_ip},
+		.end_ports = {h->client_port, h->server_port},
 		.sni = h->sni_sent ? h->sni : NULL,
 		.sni_len = h->sni_len,
 		.version = h->version,
@@ -277,17 +290,35 @@ static void emit_event(struct engine *e, const struct hs *h, bool broken, uint32
 		.alert_from_client = h->alert_from_client,
 		.alert_level = h->alert_level,
 		.alert_desc = h->alert_desc,
+		.ja3 = h->fingerprinted ? h->ja3 : NULL,
+		.ja4 = h->fingerprinted ? h->ja4 : NULL,
 		.input = engine_input(e, h->input),
+		.verdict = r ? r->v : NULL,
+		.reported = reported,
 		.broken = broken,
 		.problems = problems,
 	};
 
 	if (e->on_event)
 		e->on_event(e->event_ctx, &ev);
+	if (e->notices)
+		notices_handshake(e->notices, &ev);
+}
+
+/* --write-broken: a broken handshake's packets are evidence; others are
+ * given back. */
+static void settle_evidence(struct engine *e, struct hs *h, bool broken)
+{
+	if (!e->evidence)
+		return;
+	if (broken)
+		evidence_write(e->evidence, &h->evidence);
+	else
+		evidence_release(e->evidence, &h->evidence);
 }
 
 /* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
-static void account(struct engine *e, const struct hs *h, const struct judge_result *r)
+static void account(struct engine *e, struct hs *h, const struct judge_result *r)
 {
 	struct agg_handshake a = {
 		.server_ip = &h->server_ip,
@@ -316,7 +347,8 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		a.problems = r->mask;
 	}
 	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
-		emit_event(e, h, false, 0); /* --server-net: in no count of the report */
+		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
+		settle_evidence(e, h, false);
 		return;
 	}
 	if (e->ignore)
@@ -328,7 +360,8 @@ static void account(struct engine *e, const struct hs *h, const struct judge_res
 		e->t.servers_cap++;
 	if (e->on_account)
 		e->on_account(e->account_ctx, &a);
-	emit_event(e, h, a.broken, a.problems);
+	emit_event(e, h, r, true, a.broken, a.problems);
+	settle_evidence(e, h, a.broken);
 }
 
 /* ---- handshakes waiting for their verdict ------------------------------------ */
@@ -440,7 +473,7 @@ static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */
-static void judge_or_hold(struct engine *e, const struct hs *h)
+static void judge_or_hold(struct engine *e, struct hs *h)
 {
 	struct judge_result r, *rp = NULL;
 	uint32_t i = PARK_NONE;
@@ -506,6 +539,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 			e->t.chains_unattributed++;
 		f->counted = true;
 		release_flow_buffers(e, f);
+		if (e->evidence) /* no TLS handshake: nothing to judge */
+			evidence_release(e->evidence, &f->evidence);
 		return;
 	}
 	f->counted = true;
@@ -547,12 +582,11 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 		break;
 	}
 	h.have_server = s >= 0;
-	if (h.have_server) {
-		h.server_ip = f->addr[s];
-		h.client_ip = f->addr[!s];
-		h.server_port = f->port[s];
-		h.client_port = f->port[!s];
-	}
+	/* sides unknown: the endpoints still name the connection (community_id) */
+	h.server_ip = f->addr[s >= 0 ? s : 1];
+	h.client_ip = f->addr[s >= 0 ? !s : 0];
+	h.server_port = f->port[s >= 0 ? s : 1];
+	h.client_port = f->port[s >= 0 ? !s : 0];
 	h.sni_sent = c->sni_sent;
 	h.sni_status = c->sni_sent ? AGG_SNI_SENT : c->client_hello ? AGG_SNI_NOT_SENT
 			: AGG_SNI_NOT_CAPTURED;
@@ -566,7 +600,7 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.alert_desc = c->alert_desc;
 	/* fingerprints for the events, and for clients that sent a fatal
 	 * alert (a rejection is counted with them) */
-	if (e->on_event || (c->alert_seen && h.alert_from_client && c->alert_level == 2))
+	if (e->on_event || e->notices || (c->alert_seen && h.alert_from_client && c->alert_level == 2))
 		tls_fingerprint(c, e->bp);
 	h.fingerprinted = c->fingerprinted;
 	memcpy(h.ja3, c->ja3, sizeof(h.ja3));
@@ -575,6 +609,10 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.frame = f->chain_frame;
 	h.chain_ts = f->chain_ts;
 	h.counted_ts = e->now;
+	h.start_ts = f->first_ts;
+	h.end_ts = f->last_ts;
+	h.evidence = f->evidence; /* moves with the handshake */
+	memset(&f->evidence, 0, sizeof(f->evidence));
 	release_flow_buffers(e, f);
 	judge_or_hold(e, &h);
 }
@@ -588,7 +626,7 @@ static void on_flow_evict(void *ctx, struct flow *f, bool capped)
 
 /* A SYN on a finished or reused 5-tuple starts a new connection. */
 static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, int dir,
-					      const struct cs_pkt *p)
+					      const struct cs_pkt *p, int64_t ts)
 {
 	bool syn_only = (p->flags & (CS_TCP_SYN | CS_TCP_ACK)) == CS_TCP_SYN;
 
@@ -596,6 +634,7 @@ static struct flow *restart_if_new_connection(struct engine *e, struct flow *f, 
 		return f;
 	finish_handshake(e, f, false);
 	f->bypass = f->closed = f->counted = false;
+	f->first_ts = f->last_ts = ts;
 	memset(f->syn, 0, sizeof(f->syn));
 	memset(f->fin, 0, sizeof(f->fin));
 	memset(f->rst, 0, sizeof(f->rst));
@@ -908,12 +947,14 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 		e->t.tcp_flows++;
 	if (created)
 		f->input = (uint32_t)(in - e->inputs);
-	f = restart_if_new_connection(e, f, dir, &p);
+	f = restart_if_new_connection(e, f, dir, &p, fr->ts_ns);
 	if (fr->ts_ns > f->last_ts)
 		f->last_ts = fr->ts_ns;
 	track_tcp_flags(e, f, dir, &p);
 	if (!f->closed && linger_over(e, f))
 		close_connection(e, f);
+	if (e->evidence && !f->bypass && !f->closed) /* the RST too: part of the story */
+		evidence_hold(e->evidence, &f->evidence, fr); /* before the segment may end the handshake */
 	if (!f->bypass && !f->closed && !f->rst[dir]) /* nothing after its own RST */
 		handle_segment(e, f, dir, &p, in, fr);
 	if (!f->closed && connection_over(f))
@@ -967,6 +1008,7 @@ const struct ovpn_stats *engine_ovpn_stats(const struct engine *e) { return &e->
 uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicted(e->flows); }
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
+
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i)
 {
@@ -979,6 +1021,8 @@ const struct engine_input *engine_input(const struct engine *e, size_t i)
 struct agg *engine_agg(struct engine *e) { return e->agg; }
 struct cs_chain_store *engine_chains(struct engine *e) { return e->chains; }
 struct judge *engine_judge(struct engine *e) { return e->judge; }
+struct notices *engine_notices(struct engine *e) { return e->notices; }
+struct evidence *engine_evidence(struct engine *e) { return e->evidence; }
 uint32_t engine_parked(const struct engine *e) { return e->nparked; }
 struct ctr_values *engine_carried(struct engine *e) { return &e->carried; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }

@@ -19,6 +19,7 @@
 #include "cs_merge.h"
 #include "cs_addr.h"
 #include "cs_cli.h"
+#include "cs_clientkey.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_report.h"
@@ -88,6 +89,9 @@ struct mg {
 	int64_t at;
 	int warn_days;
 	uint64_t chains_refused;
+	char key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of the client hashes */
+	size_t key_file;   /* the first file that held client hashes */
+	char first_key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of file 0 */
 	bool oom;
 };
 
@@ -667,6 +671,36 @@ static bool keep_chain(void *ctx, const struct agg_server *s, struct agg_chain *
 	return !m->oom;
 }
 
+/* ---- the client key ---------------------------------------------------------------- */
+
+/* Client hashes merge only under one key (cs_clientkey.h): every file that
+ * holds some must carry the same client_key_id as the first that did
+ * (none: CS_CLIENT_KEY_LEGACY). */
+static int merge_key_id(struct mg *m, size_t file, const json_t *doc, const json_t *data)
+{
+	const char *id = state_key_id(doc);
+
+	if (!id)
+		return input_fail(m->files[file], "client_key_id: not a client key id");
+	if (file == 0)
+		snprintf(m->first_key_id, sizeof(m->first_key_id), "%s", id);
+	if (!state_holds_client_hashes(data))
+		return CS_EXIT_OK;
+	if (!m->key_id[0]) {
+		snprintf(m->key_id, sizeof(m->key_id), "%s", id);
+		m->key_file = file;
+		return CS_EXIT_OK;
+	}
+	if (strcmp(id, m->key_id)) {
+		fprintf(stderr,
+			"chainsniff: %s: client_key_id %s, but %s has %s: client hashes made with "
+			"different keys cannot be merged (merged sensors share one --client-key file)\n",
+			m->files[file], id, m->files[m->key_file], m->key_id);
+		return CS_EXIT_OVERLAP;
+	}
+	return CS_EXIT_OK;
+}
+
 /* ---- one file ---------------------------------------------------------------------- */
 
 /* A periodic report holds its window's own report: that is what merges
@@ -716,6 +750,7 @@ static int merge_file(struct mg *m, size_t file)
 	    (rc = check_overlap(m, from)) == CS_EXIT_OK &&
 	    (rc = merge_trust(m, file, doc)) == CS_EXIT_OK &&
 	    (rc = merge_validation(m, file, doc)) == CS_EXIT_OK &&
+	    (rc = merge_key_id(m, file, doc, data)) == CS_EXIT_OK &&
 	    (rc = merge_inputs(m, file, data)) == CS_EXIT_OK) {
 		if (state_apply(m->e, data, &ao, err, sizeof(err)) != CS_OK)
 			rc = input_fail(path, "%s%s", win ? "window." : "", err);
@@ -1001,6 +1036,7 @@ static bool build(struct mg *m, struct merged *out)
 		one_name = one_name && !strcmp(m->sensors[i].v.sensor, m->sensors[0].v.sensor);
 	}
 	v->sensor = one_name && m->nsensors ? m->sensors[0].v.sensor : "merged";
+	v->client_key_id = m->key_id[0] ? m->key_id : m->first_key_id;
 	v->have_time = engine_time_range(m->e, &v->first, &v->last);
 	v->have_trust = m->have_trust;
 	v->trust = m->trust;
@@ -1064,10 +1100,15 @@ static const struct cli_spec spec = {
 		    "  Combines the JSON reports of several sensors, days or periodic windows (any\n"
 		    "  report, --state file or earlier merge) into one, ranked as chainsniff ranks.\n"
 		    "  Refuses (exit 6) two reports holding the same sensor over overlapping time\n"
-		    "  windows.\n",
+		    "  windows, and reports whose client hashes were made with different client keys.\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),
 };
+
+const struct cli_spec *merge_cli_spec(void)
+{
+	return &spec;
+}
 
 static void mg_free(struct mg *m)
 {

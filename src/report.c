@@ -13,6 +13,7 @@
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
+#include "cs_evidence.h"
 #include "cs_jsonw.h"
 #include "cs_timefmt.h"
 
@@ -77,12 +78,7 @@ const char *report_sni_status(const struct agg_server *s)
 
 const char *report_unknown_reason(uint8_t r)
 {
-	static const char *const names[DIAG_UNK_MAX] = {
-		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
-		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
-	};
-
-	return r < DIAG_UNK_MAX ? names[r] : names[0];
+	return diag_unknown_name(r);
 }
 
 /* The most important problem of a server: the first error, else the first
@@ -504,6 +500,23 @@ static void json_server_problems(struct jw *w, const struct report_view *v,
 	jw_close(w, ']');
 }
 
+/* A broken server's handshakes found again: tcpdump's and tshark's filters. */
+static void json_evidence_filter(struct jw *w, const struct agg_server *s)
+{
+	char bpf[CS_EVIDENCE_FILTER_LEN], tshark[CS_EVIDENCE_FILTER_LEN];
+
+	if (!s->broken_handshakes) {
+		jw_null(w, "evidence_filter");
+		return;
+	}
+	evidence_filters(&s->ip, s->port, s->has_sni ? s->sni : NULL, s->sni_len, bpf, sizeof(bpf),
+			 tshark, sizeof(tshark));
+	jw_open(w, "evidence_filter", '{');
+	jw_str(w, "bpf", bpf);
+	jw_str(w, "tshark", tshark);
+	jw_close(w, '}');
+}
+
 static void json_server(struct jw *w, const struct report_view *v, const struct agg_server *s,
 			bool state)
 {
@@ -533,6 +546,7 @@ static void json_server(struct jw *w, const struct report_view *v, const struct 
 	jw_close(w, '}');
 	json_server_problems(w, v, s);
 	json_rejections(w, s);
+	json_evidence_filter(w, s);
 	jw_open(w, "chains", '[');
 	for (uint32_t i = 0; i < s->nchains; i++)
 		json_chain(w, v, s, &s->chains[i], state);
@@ -648,6 +662,8 @@ void report_view_json(FILE *out, const struct report_view *v, bool state)
 	jw_u64(&w, "report_version", 1);
 	jw_str(&w, "generator", "chainsniff " CS_VERSION);
 	jw_str(&w, "sensor", v->sensor);
+	/* which key made the client hashes below (cs_clientkey.h) */
+	jw_str(&w, "client_key_id", v->client_key_id);
 	if (v->run_id)
 		jw_str(&w, "run_id", v->run_id);
 	if (v->sensors)
@@ -665,64 +681,6 @@ void report_view_json(FILE *out, const struct report_view *v, bool state)
 	json_servers(&w, v, state);
 	jw_close(&w, '}');
 	fputc('\n', out);
-}
-
-/* ---- events ------------------------------------------------------------------ */
-
-static void jw_ip(struct jw *w, const char *k, const struct cs_addr *a)
-{
-	char ip[64];
-
-	if (a)
-		jw_str(w, k, cs_addr_str(a, ip, sizeof(ip)));
-	else
-		jw_raw(w, k, "null");
-}
-
-void report_event(FILE *out, const struct engine_event *ev)
-{
-	struct jw w;
-	char hex[2 * CS_SHA256_LEN + 1];
-
-	jw_init(&w, out, true);
-	fputc('{', out);
-	jw_time(&w, "time", ev->ts);
-	jw_str(&w, "input", ev->input->name);
-	jw_ip(&w, "client_ip", ev->client_ip);
-	jw_u64(&w, "client_port", ev->client_port);
-	jw_ip(&w, "server_ip", ev->server_ip);
-	jw_u64(&w, "server_port", ev->server_port);
-	if (ev->sni)
-		jw_wire(&w, "sni", ev->sni, ev->sni_len);
-	else
-		jw_raw(&w, "sni", "null");
-	jw_str(&w, "version", ev->version ? tls_version_name(ev->version) : NULL);
-	jw_str(&w, "outcome", tls_outcome_name(ev->outcome));
-	jw_str(&w, "incomplete_reason",
-	       ev->outcome == TLS_OUT_INCOMPLETE ? tls_incomplete_name(ev->reason) : NULL);
-	if (ev->chain) {
-		hex_lower(ev->chain->sha256, CS_SHA256_LEN, hex);
-		jw_str(&w, "chain_sha256", hex);
-	} else {
-		jw_raw(&w, "chain_sha256", "null");
-	}
-	jw_str(&w, "status", ev->chain ? (ev->broken ? "broken" : "ok") : NULL);
-	jw_open(&w, "problems", '[');
-	for (int i = 0; i < CS_P_MAX; i++)
-		if (ev->problems & (1u << i))
-			jw_str(&w, NULL, problem_name((enum cs_problem)i));
-	jw_close(&w, ']');
-	jw_str(&w, "starttls", ev->starttls ? tls_starttls_name((enum tls_starttls)ev->starttls) : NULL);
-	if (ev->alert) {
-		jw_open(&w, "alert", '{');
-		jw_u64(&w, "level", ev->alert_level);
-		jw_u64(&w, "description", ev->alert_desc);
-		jw_str(&w, "from", ev->alert_from_client ? "client" : "server");
-		jw_close(&w, '}');
-	} else {
-		jw_raw(&w, "alert", "null");
-	}
-	fputs("}\n", out);
 }
 
 /* ---- CSV ----------------------------------------------------------------------------- */

@@ -9,7 +9,13 @@
  * worst of what happened (docs/exit-codes.md).  No parsing of traffic.
  */
 #include "cs_run.h"
+#include "cs_clientkey.h"
+#include "cs_events.h"
+#include "cs_evidence.h"
 #include "cs_judge.h"
+#include "cs_logfile.h"
+#include "cs_metrics.h"
+#include "cs_notices.h"
 #include "cs_sensor.h"
 #include "cs_state.h"
 
@@ -26,7 +32,9 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested, report_requested, reload_requested;
-static struct cs_source *live_source;
+/* the live sources, for the signal handler to break their waits */
+static struct cs_source *live_sources[CS_MAX_IFACES];
+static volatile sig_atomic_t nlive_sources;
 
 static void on_signal(int sig)
 {
@@ -36,28 +44,47 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	} else {
 		stop_requested = 1;
-		if (live_source)
-			capture_break(live_source);
+		for (sig_atomic_t i = 0; i < nlive_sources; i++)
+			capture_break(live_sources[i]);
 	}
-}
-
-static void write_event(void *ctx, const struct engine_event *ev)
-{
-	report_event(ctx, ev);
 }
 
 /* Everything one run holds; run_main() owns it. */
 struct run {
 	struct cs_options *o;
-	FILE *events; /* --events: stdout or a file opened for appending */
+	struct logfile *events; /* --events: standard output or a file appended to */
+	struct logfile *notices_log; /* --notices: the same */
+	struct notices *notices;
+	struct evidence *evidence; /* --write-broken */
 	struct engine *e;
 	struct judge *judge;
 	struct sensor *sensor;
+	struct metrics *metrics;
 	struct ignore_list *ignore;
-	bool dropped_privileges;
+	struct cs_source *live[CS_MAX_IFACES]; /* -i, in order */
+	struct engine_input *live_in[CS_MAX_IFACES];
+	size_t nlive;
+	bool started;           /* privileges dropped, outputs checked (start_reading) */
+	int fatal;              /* start_reading failed: exit with this, no report */
+	size_t file_index;      /* the -r file being read (progress) */
+	uint64_t outside;       /* frames of the current file outside --since/--until */
 	time_t last_progress;
 	uint64_t state_reports; /* sensor reports already followed by a state save */
+	struct err_once report_err, state_err; /* periodic writes: said once per errno */
+	char client_key[4096];  /* the key file's path */
+	bool client_key_pending; /* it does not exist yet: client_key_create() */
 };
+
+/* One --events line; a failed write is said once (logfile_check). */
+static void on_handshake(void *ctx, const struct engine_event *ev)
+{
+	struct run *r = ctx;
+
+	if (!r->events) /* opened once privileges are dropped (check_outputs) */
+		return;
+	events_write(logfile_stream(r->events), ev, (uint16_t)r->o->community_seed);
+	logfile_check(r->events);
+}
 
 static int write_report(struct engine *e, const struct cs_options *o);
 
@@ -69,11 +96,16 @@ static int64_t wall_clock_ns(void)
 	return (int64_t)ts.tv_sec * CS_NS_PER_SEC + ts.tv_nsec;
 }
 
-/* SIGHUP: a new trust store for the handshakes to come (loaded on the
- * analysis thread of a live capture, so capture goes on meanwhile). */
-static void reload_trust(struct run *r)
+/* SIGHUP: the log files reopened (logrotate moved them away), and a new
+ * trust store for the handshakes to come (loaded on the analysis thread of
+ * a live capture, so capture goes on meanwhile). */
+static void reload(struct run *r)
 {
 	reload_requested = 0;
+	if (r->events)
+		logfile_reopen(r->events);
+	if (r->notices_log)
+		logfile_reopen(r->notices_log);
 	judge_reload(r->judge);
 }
 
@@ -93,60 +125,108 @@ static int load_state(struct run *r)
 	return CS_EXIT_INPUT;
 }
 
-static bool save_state(struct run *r)
+/* During the run a failure is said once per errno (and its recovery);
+ * at exit always, with the reason. */
+static bool save_state(struct run *r, bool at_exit)
 {
 	char err[512];
 
 	if (!r->o->state_path)
 		return true;
 	r->state_reports = sensor_reports(r->sensor);
-	if (state_save(r->e, r->o->state_path, err, sizeof(err)) == CS_OK)
+	if (state_save(r->e, r->o->state_path, err, sizeof(err)) == CS_OK) {
+		err_once_ok(&r->state_err, r->o->state_path, "state saved again");
 		return true;
-	fprintf(stderr, "chainsniff: %s\n", err);
+	}
+	if (at_exit)
+		fprintf(stderr, "chainsniff: %s\n", err);
+	else
+		err_once_fail(&r->state_err, r->o->state_path, "save the state", errno);
 	return false;
-}
-
-/* sensor_tick, then a state save if it wrote a periodic report. */
-static enum cs_status tick(struct run *r, int64_t now)
-{
-	enum cs_status st = sensor_tick(r->sensor, now);
-
-	if (r->o->state_path && sensor_reports(r->sensor) != r->state_reports)
-		save_state(r);
-	return st;
 }
 
 /* ---- end of --state ---------------------------------------------------------------- */
 
+/* libpcap's counters of every live source, into its input. */
+static void refresh_drops(struct run *r)
+{
+	for (size_t i = 0; i < r->nlive; i++) {
+		struct engine_input *in = r->live_in[i];
+
+		in->have_drops = capture_stats(r->live[i], &in->received, &in->dropped,
+					       &in->if_dropped);
+	}
+}
+
+static struct metrics_outputs outputs(const struct run *r)
+{
+	struct metrics_outputs out = {r->report_err.failures, r->state_err.failures, 0};
+	uint64_t reopens = 0;
+
+	if (r->events)
+		logfile_failures(r->events, &out.events, &reopens);
+	out.events += reopens;
+	return out;
+}
+
+/* The clock moved to now: a periodic report (then a state save) when a
+ * window ended, the stats line and the metrics when a stats interval did.
+ * A failed periodic write is said once per errno, and again when it works. */
+static void tick(struct run *r, int64_t now)
+{
+	uint64_t written = sensor_reports(r->sensor);
+	struct metrics_outputs out;
+
+	if (sensor_tick(r->sensor, now) != CS_OK)
+		err_once_fail(&r->report_err, r->o->report_dir, "write the periodic report", errno);
+	else if (sensor_reports(r->sensor) != written)
+		err_once_ok(&r->report_err, r->o->report_dir, "periodic reports written again");
+	if (r->o->state_path && sensor_reports(r->sensor) != r->state_reports)
+		save_state(r, false);
+	if (metrics_due(r->metrics, now))
+		refresh_drops(r);
+	out = outputs(r);
+	metrics_tick(r->metrics, now, &out);
+}
+
 static void requested_report(struct run *r, int64_t now)
 {
+	struct metrics_outputs out;
+
 	report_requested = 0;
+	refresh_drops(r); /* in every live report */
 	if (r->o->report_dir) {
 		if (sensor_report(r->sensor, now, "signal") != CS_OK)
-			cli_fail(r->o->report_dir, "cannot write the report");
+			fprintf(stderr, "chainsniff: %s: cannot write the report: %s\n",
+				r->o->report_dir, strerror(errno));
 	} else {
 		write_report(r->e, r->o);
 	}
-	save_state(r);
+	save_state(r, false);
+	out = outputs(r);
+	metrics_write(r->metrics, &out);
 }
 
-/* Progress on a terminal only: bytes read of total, handshakes so far. */
-static void progress(struct run *r, struct cs_source *src, bool done)
+/* Progress on a terminal only: which file, bytes read of total, handshakes
+ * so far. */
+static void progress(struct run *r, struct cs_source *src, const char *name, bool done)
 {
 	uint64_t now_b, total;
 	time_t now = time(NULL);
+	char file[64];
 
 	if (!isatty(STDERR_FILENO) || (!done && now == r->last_progress))
 		return;
 	r->last_progress = now;
 	capture_progress(src, &now_b, &total);
+	snprintf(file, sizeof(file), "file %zu/%zu", r->file_index + 1, r->o->nfiles);
 	if (total)
-		fprintf(stderr, "\r%" PRIu64 " of %" PRIu64 " MB (%" PRIu64 "%%), %" PRIu64
-			" TLS handshakes%s", now_b >> 20, total >> 20, now_b * 100 / total,
-			engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
+		fprintf(stderr, "\r%s %s: %" PRIu64 " of %" PRIu64 " MB (%" PRIu64 "%%), %" PRIu64
+			" TLS handshakes%s", file, name, now_b >> 20, total >> 20,
+			now_b * 100 / total, engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
 	else
-		fprintf(stderr, "\r%" PRIu64 " MB, %" PRIu64 " TLS handshakes%s", now_b >> 20,
-			engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
+		fprintf(stderr, "\r%s %s: %" PRIu64 " MB, %" PRIu64 " TLS handshakes%s", file, name,
+			now_b >> 20, engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
 }
 
 static bool drop_privileges(const char *user, char *err, size_t errlen)
@@ -169,58 +249,119 @@ static bool drop_privileges(const char *user, char *err, size_t errlen)
 	return true;
 }
 
-/* Read one source to its end; returns the exit code it deserves. */
-static int run_source(struct run *r, struct engine_input *in, struct cs_source *src)
+/* ---- the start: privileges dropped, then every output path checked ------------ */
+
+/* Can this process (the -Z user by now) create and replace files in dir?
+ * One line naming it when not. */
+static bool dir_writable(const struct run *r, const char *dir)
+{
+	if (access(dir, W_OK | X_OK) == 0)
+		return true;
+	fprintf(stderr, "chainsniff: %s: cannot write there%s%s: %s\n", dir,
+		r->o->user ? " as " : "", r->o->user ? r->o->user : "", strerror(errno));
+	return false;
+}
+
+/* The directory a file is written in (atomic_write's temporary file). */
+static bool parent_writable(const struct run *r, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return dir_writable(r, ".");
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return dir_writable(r, dir);
+}
+
+/* A file opened for writing at exit (-o): the file if it exists, else its
+ * directory. */
+static bool file_writable(const struct run *r, const char *path)
+{
+	if (access(path, F_OK) != 0)
+		return parent_writable(r, path);
+	if (access(path, W_OK) == 0)
+		return true;
+	fprintf(stderr, "chainsniff: %s: cannot write it%s%s: %s\n", path,
+		r->o->user ? " as " : "", r->o->user ? r->o->user : "", strerror(errno));
+	return false;
+}
+
+/* Every path the run will write, checked now rather than failing an hour
+ * later; --events and --notices opened (written from the first handshake
+ * on, reopened on SIGHUP by the user the run now is). */
+static int check_outputs(struct run *r)
+{
+	const struct cs_options *o = r->o;
+	char err[512];
+	bool ok = true;
+
+	if (o->report_dir)
+		ok = dir_writable(r, o->report_dir) && ok;
+	if (o->state_path)
+		ok = parent_writable(r, o->state_path) && ok;
+	if (o->metrics_path)
+		ok = parent_writable(r, o->metrics_path) && ok;
+	if (o->out_path)
+		ok = file_writable(r, o->out_path) && ok;
+	if (o->dump_dir)
+		ok = (access(o->dump_dir, F_OK) == 0 ? dir_writable(r, o->dump_dir)
+						      : parent_writable(r, o->dump_dir)) && ok;
+	if (ok && o->events_path && !(r->events = logfile_open(o->events_path, err, sizeof(err)))) {
+		fprintf(stderr, "chainsniff: %s\n", err);
+		ok = false;
+	}
+	if (ok && o->notices_path) {
+		if (!(r->notices_log = logfile_open(o->notices_path, err, sizeof(err)))) {
+			fprintf(stderr, "chainsniff: %s\n", err);
+			ok = false;
+		} else {
+			notices_set_output(r->notices, r->notices_log);
+		}
+	}
+	return ok ? CS_EXIT_OK : CS_EXIT_OUTPUT;
+}
+
+static int client_key_create(struct run *r);
+
+/* Once the first input is open: -Z, then the outputs.  A failure stops the
+ * run before anything is read (r->fatal): 1 for -Z, 4 for an output. */
+static int start_reading(struct run *r)
 {
 	char err[256];
-	struct cs_frame f;
-	enum cs_status st = CS_EOF;
-	bool first = true;
 
-	in->format = capture_format(src);
-	if (r->o->user && !r->dropped_privileges) {
-		if (!drop_privileges(r->o->user, err, sizeof(err))) {
-			cli_fail(r->o->user, err);
-			engine_input_error(in, INPUT_ERROR, "-Z %s: %s", r->o->user, err);
-			return CS_EXIT_INPUT;
-		}
-		r->dropped_privileges = true;
+	if (r->started)
+		return r->fatal;
+	r->started = true;
+	if (r->o->user && !drop_privileges(r->o->user, err, sizeof(err))) {
+		fprintf(stderr, "chainsniff: -Z %s: %s\n", r->o->user, err);
+		return r->fatal = CS_EXIT_INPUT;
 	}
-	while (!stop_requested) {
-		if (reload_requested)
-			reload_trust(r);
-		if (in->live && (report_requested || (in->packets & 0xfff) == 0))
-			in->have_drops = capture_stats(src, &in->received, &in->dropped,
-						       &in->if_dropped); /* in every live report */
-		if (report_requested)
-			requested_report(r, in->live ? wall_clock_ns() : engine_now(r->e));
-		st = capture_next(src, &f, err, sizeof(err));
-		if (st == CS_MORE) { /* a quiet interface: the clock still runs */
-			in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
-			tick(r, wall_clock_ns());
-			continue;
-		}
-		if (st != CS_OK)
-			break;
-		if (first && strcmp(in->format, "pcapng") != 0 &&
-		    !decode_linktype_supported(f.linktype)) {
-			snprintf(err, sizeof(err), "unsupported link type %d", f.linktype);
-			st = CS_UNSUPPORTED;
-			break;
-		}
-		first = false;
-		engine_frame(r->e, in, &f);
-		if (tick(r, f.ts_ns) != CS_OK)
-			cli_fail(r->o->report_dir, "cannot write the periodic report");
-		if (!in->live && (in->packets & 0xffff) == 0)
-			progress(r, src, false);
-	}
-	if (!in->live)
-		progress(r, src, true);
-	in->filtered = capture_filtered(src);
-	if (in->live)
-		in->have_drops = capture_stats(src, &in->received, &in->dropped, &in->if_dropped);
-	if (st == CS_EOF && engine_input_undecodable(in, err, sizeof(err)))
+	if ((r->fatal = check_outputs(r)) != CS_EXIT_OK)
+		return r->fatal;
+	return r->fatal = client_key_create(r);
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+/* --since/--until: frames outside are left out, counted as filtered. */
+static bool outside(const struct cs_options *o, int64_t ts_ns)
+{
+	return (o->have_since && ts_ns < o->since * CS_NS_PER_SEC) ||
+	       (o->have_until && ts_ns >= o->until * CS_NS_PER_SEC);
+}
+
+/* --until on a live capture: the clock reached it, stop. */
+static bool live_until_reached(const struct cs_options *o)
+{
+	return o->have_until && wall_clock_ns() >= o->until * CS_NS_PER_SEC;
+}
+
+/* A source's end: the exit code it deserves, its error on its input (err
+ * is the reader's, or gets the reason nothing in it could be decoded). */
+static int source_end(struct engine_input *in, enum cs_status st, char *err, size_t errlen)
+{
+	if (st == CS_EOF && engine_input_undecodable(in, err, errlen))
 		st = CS_UNSUPPORTED; /* refused: one line, status error, exit 1 */
 	else if (stop_requested || st == CS_EOF)
 		return CS_EXIT_OK;
@@ -239,6 +380,105 @@ static int run_source(struct run *r, struct engine_input *in, struct cs_source *
 	}
 }
 
+/* The first frame of a source whose link type we cannot decode (pcapng
+ * files say it per interface, and unknown ones are counted there). */
+static bool unsupported(const struct engine_input *in, const struct cs_frame *f, char *err,
+			size_t errlen)
+{
+	if (in->packets || !strcmp(in->format, "pcapng") || decode_linktype_supported(f->linktype))
+		return false;
+	snprintf(err, errlen, "unsupported link type %d", f->linktype);
+	return true;
+}
+
+/* Signals between frames: reload, a report now. */
+static void between_frames(struct run *r, int64_t now)
+{
+	if (reload_requested)
+		reload(r);
+	if (report_requested)
+		requested_report(r, now);
+}
+
+/* Read one file to its end; returns the exit code it deserves. */
+static int read_file(struct run *r, struct engine_input *in, struct cs_source *src)
+{
+	char err[256];
+	struct cs_frame f;
+	enum cs_status st = CS_EOF;
+
+	in->format = capture_format(src);
+	r->outside = 0;
+	while (!stop_requested) {
+		between_frames(r, engine_now(r->e));
+		st = capture_next(src, &f, err, sizeof(err));
+		if (st != CS_OK)
+			break;
+		if (unsupported(in, &f, err, sizeof(err))) {
+			st = CS_UNSUPPORTED;
+			break;
+		}
+		if (outside(r->o, f.ts_ns)) {
+			in->filtered = capture_filtered(src) + ++r->outside;
+			continue;
+		}
+		engine_frame(r->e, in, &f);
+		tick(r, f.ts_ns); /* after the frame: the windows see its handshakes */
+		if ((in->packets & 0xffff) == 0)
+			progress(r, src, in->name, false);
+	}
+	progress(r, src, in->name, true);
+	in->filtered = capture_filtered(src) + r->outside;
+	return source_end(in, st, err, sizeof(err));
+}
+
+/* Read every live source until a signal, --until or an error. */
+static int read_live(struct run *r)
+{
+	char err[256];
+	struct cs_frame f;
+	enum cs_status st = CS_EOF;
+	size_t k = 0;
+	int rc = CS_EXIT_OK;
+
+	while (!stop_requested) {
+		struct engine_input *in;
+
+		if (report_requested || (engine_totals(r->e)->packets & 0xfff) == 0)
+			refresh_drops(r); /* in every live report */
+		between_frames(r, wall_clock_ns());
+		st = capture_next_of(r->live, r->nlive, &k, &f, err, sizeof(err));
+		if (st == CS_MORE) { /* a quiet interface: the clock still runs */
+			refresh_drops(r);
+			tick(r, wall_clock_ns());
+			if (live_until_reached(r->o))
+				break;
+			continue;
+		}
+		if (st != CS_OK)
+			break;
+		in = r->live_in[k];
+		if (unsupported(in, &f, err, sizeof(err))) {
+			st = CS_UNSUPPORTED;
+			break;
+		}
+		if (outside(r->o, f.ts_ns)) {
+			in->filtered++;
+			if (r->o->have_until && f.ts_ns >= r->o->until * CS_NS_PER_SEC)
+				break;
+			continue;
+		}
+		engine_frame(r->e, in, &f);
+		tick(r, f.ts_ns); /* after the frame: the windows see its handshakes */
+	}
+	refresh_drops(r);
+	if (st != CS_EOF && st != CS_MORE) /* CS_MORE: --until reached */
+		return source_end(r->live_in[k], st, err, sizeof(err));
+	for (size_t i = 0; i < r->nlive; i++) /* each interface said whether it decoded anything */
+		rc = cs_exit_worse(rc, source_end(r->live_in[i], CS_EOF, err, sizeof(err)));
+	return rc;
+}
+
 static int run_files(struct run *r)
 {
 	const struct cs_options *o = r->o;
@@ -249,6 +489,7 @@ static int run_files(struct run *r)
 		struct cs_source *src = NULL;
 		char err[256];
 
+		r->file_index = i;
 		if (!in) {
 			cli_fail(o->files[i], "too many inputs");
 			return cs_exit_worse(rc, CS_EXIT_USAGE);
@@ -257,30 +498,78 @@ static int run_files(struct run *r)
 			cli_fail(o->files[i], err);
 			engine_input_error(in, INPUT_ERROR, "%s", err);
 			rc = cs_exit_worse(rc, CS_EXIT_INPUT);
-			continue;
 		}
-		rc = cs_exit_worse(rc, run_source(r, in, src));
+		if (start_reading(r) != CS_EXIT_OK) {
+			capture_close(src);
+			return rc;
+		}
+		if (!src)
+			continue;
+		if (!o->check)
+			rc = cs_exit_worse(rc, read_file(r, in, src));
 		capture_close(src);
 	}
 	return rc;
 }
 
+/* Open every -i (all of them before privileges are dropped). */
+static int open_live(struct run *r)
+{
+	struct cs_options *o = r->o;
+	int rc = CS_EXIT_OK;
+
+	o->cap.immediate = o->nifaces > 1; /* taps: cross-source order by timestamp */
+	for (size_t i = 0; i < o->nifaces; i++) {
+		struct engine_input *in = engine_input_begin(r->e, o->ifaces[i], true);
+		struct cs_source *src;
+		char err[256];
+
+		if (capture_open_live(o->ifaces[i], &o->cap, &src, err, sizeof(err)) != CS_OK) {
+			cli_fail(o->ifaces[i], err);
+			engine_input_error(in, INPUT_ERROR, "%s", err);
+			rc = CS_EXIT_INPUT;
+			continue;
+		}
+		if (err[0]) /* libpcap's warning, e.g. no promiscuous mode */
+			cli_fail(o->ifaces[i], err);
+		in->format = capture_format(src);
+		r->live_in[r->nlive] = in;
+		r->live[r->nlive++] = src;
+		live_sources[nlive_sources] = src;
+		nlive_sources = nlive_sources + 1;
+	}
+	return rc;
+}
+
+static void close_live(struct run *r)
+{
+	nlive_sources = 0;
+	for (size_t i = 0; i < r->nlive; i++)
+		capture_close(r->live[i]);
+	r->nlive = 0;
+}
+
+/* As tcpdump says it: from now on packets are read. */
+static void listening(const struct run *r)
+{
+	fputs("chainsniff: listening on ", stderr);
+	for (size_t i = 0; i < r->nlive; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", r->live_in[i]->name);
+	if (r->o->user)
+		fprintf(stderr, " as %s", r->o->user);
+	fputc('\n', stderr);
+}
+
+/* Every interface must open: a tap with one port missing would see half of
+ * each connection. */
 static int run_live(struct run *r)
 {
-	const struct cs_options *o = r->o;
-	struct engine_input *in = engine_input_begin(r->e, o->iface, true);
-	char err[256];
-	int rc;
+	int rc = open_live(r);
 
-	if (capture_open_live(o->iface, &o->cap, &live_source, err, sizeof(err)) != CS_OK) {
-		cli_fail(o->iface, err);
-		engine_input_error(in, INPUT_ERROR, "%s", err);
-		return CS_EXIT_INPUT;
-	}
-	rc = run_source(r, in, live_source);
-	capture_close(live_source);
-	live_source = NULL;
-	return rc;
+	if (rc != CS_EXIT_OK || start_reading(r) != CS_EXIT_OK || r->o->check)
+		return rc;
+	listening(r);
+	return read_live(r);
 }
 
 static void install_signals(void)
@@ -327,7 +616,6 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		return CS_EXIT_OUTPUT;
 	}
 	color = !o->out_path && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	/* the width of the terminal it is read on; 100 in a file or a pipe */
 	if (o->format == CS_FORMAT_JSON) {
 		report_json(out, e);
 	} else if (o->format == CS_FORMAT_STATE) {
@@ -338,7 +626,7 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		struct report_opts ro = o->report;
 
 		ro.color = color;
-		ro.width = report_width(fileno(out));
+		ro.width = report_width(fileno(out)); /* 100 in a file or a pipe */
 		report_text(out, e, &ro);
 	}
 	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
@@ -358,18 +646,116 @@ static int64_t last_time(struct engine *e)
 
 static void run_free(struct run *r)
 {
-	if (r->events && r->events != stdout)
-		fclose(r->events);
+	close_live(r);
+	metrics_free(r->metrics);
 	sensor_free(r->sensor);
-	engine_free(r->e);
+	engine_free(r->e); /* may still tell the notices and events of flows it ends */
 	judge_free(r->judge);
 	ignore_free(r->ignore);
+	notices_free(r->notices);
+	evidence_free(r->evidence);
+	logfile_close(r->notices_log);
+	logfile_close(r->events);
+}
+
+/* The key client addresses are hashed with (cs_clientkey.h): --client-key,
+ * else client.key beside --state; without either nothing keyed is kept
+ * across runs and the key of this process serves.  A key file that does
+ * not exist yet is created by client_key_create() once privileges are
+ * dropped and the outputs checked, so that a run refused at start writes
+ * nothing, and the file belongs to the user the sensor runs as. */
+static int setup_client_key(struct run *r, char *err, size_t errlen)
+{
+	const struct cs_options *o = r->o;
+	const char *path = o->client_key_path;
+	uint8_t key[CS_CLIENT_KEY_LEN];
+
+	if (!path && o->state_path) {
+		if (!clientkey_default_path(o->state_path, r->client_key, sizeof(r->client_key))) {
+			snprintf(err, errlen, "%s: path too long", o->state_path);
+			return CS_EXIT_INPUT;
+		}
+		path = r->client_key;
+	}
+	if (!path) {
+		if (o->format == CS_FORMAT_STATE)
+			fprintf(stderr, "chainsniff: note: no --client-key: this report's client hashes "
+				"use a key of this run only, so merge will not combine it with others\n");
+		return CS_EXIT_OK;
+	}
+	if (path != r->client_key)
+		snprintf(r->client_key, sizeof(r->client_key), "%s", path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		r->client_key_pending = true; /* a new installation: created at start */
+		return CS_EXIT_OK;
+	}
+	if (clientkey_read(path, key, err, errlen) != CS_OK)
+		return CS_EXIT_INPUT;
+	clientset_set_key(key);
+	explicit_bzero(key, sizeof(key));
+	return CS_EXIT_OK;
+}
+
+/* The key file of a new installation, before the first packet. */
+static int client_key_create(struct run *r)
+{
+	uint8_t key[CS_CLIENT_KEY_LEN];
+	char err[512];
+	bool created;
+
+	if (!r->client_key_pending || r->o->check)
+		return CS_EXIT_OK;
+	r->client_key_pending = false;
+	if (clientkey_load(r->client_key, key, &created, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "chainsniff: %s\n", err);
+		return CS_EXIT_OUTPUT;
+	}
+	clientset_set_key(key);
+	explicit_bzero(key, sizeof(key));
+	if (created)
+		fprintf(stderr, "chainsniff: %s: new client key (id %s); sensors whose reports are "
+			"merged need a copy of this file\n", r->client_key, clientset_key_id());
+	return CS_EXIT_OK;
+}
+
+/* What the engine is told of before it is made: the --notices tracker
+ * (its file, like --events, is opened once privileges are dropped, by
+ * check_outputs) and the --write-broken file (a pcap written from the first
+ * broken handshake on, like tcpdump -w). */
+static int make_outputs(struct run *r, char *err, size_t errlen)
+{
+	struct cs_options *o = r->o;
+
+	if (o->events_path) {
+		o->eng.on_event = on_handshake;
+		o->eng.event_ctx = r;
+	}
+	if (o->notices_path) {
+		struct notices_opts no = {
+			.out = NULL,
+			.window_s = o->interval ? o->interval : CS_NOTICE_WINDOW_S,
+			.community_seed = (uint16_t)o->community_seed,
+		};
+
+		if (!(r->notices = notices_new(&no))) {
+			snprintf(err, errlen, "%s: out of memory", o->notices_path);
+			return CS_EXIT_OUTPUT;
+		}
+		o->eng.notices = r->notices;
+	}
+	if (o->broken_pcap) {
+		if (!(r->evidence = evidence_new(o->broken_pcap, err, errlen)))
+			return CS_EXIT_OUTPUT;
+		o->eng.evidence = r->evidence;
+	}
+	return CS_EXIT_OK;
 }
 
 static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
 	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report, o->iface != NULL};
+	struct metrics_opts mo = {o->metrics_path, o->stats_interval, CS_VERSION};
 	struct judge_opts jo = {
 		.trust = &o->trust,
 		.warn_days = o->warn_days,
@@ -380,10 +766,15 @@ static int setup(struct run *r, char *err, size_t errlen)
 		.budget = o->iface != NULL,
 		.preparse = o->iface == NULL,
 	};
+	int rc = setup_client_key(r, err, errlen);
 
+	if (rc != CS_EXIT_OK)
+		return rc;
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;
 	o->eng.ignore = r->ignore;
+	if ((rc = make_outputs(r, err, errlen)) != CS_EXIT_OK)
+		return rc;
 	r->judge = judge_new(&jo, err, errlen);
 	if (!r->judge)
 		return CS_EXIT_INPUT;
@@ -395,24 +786,44 @@ static int setup(struct run *r, char *err, size_t errlen)
 		return CS_EXIT_INPUT;
 	}
 	r->sensor = sensor_new(&so, r->e, err, errlen);
-	return r->sensor ? CS_EXIT_OK : CS_EXIT_OUTPUT;
+	if (!r->sensor)
+		return CS_EXIT_OUTPUT;
+	if (!(r->metrics = metrics_new(&mo, r->e))) {
+		snprintf(err, errlen, "out of memory");
+		return CS_EXIT_INPUT;
+	}
+	return CS_EXIT_OK;
 }
 
-/* --events: opened before anything is read, line-buffered. */
-static int open_events(struct run *r)
+/* --write-broken: the files closed; a run without a broken handshake still
+ * leaves a valid pcap, of the first input's link type. */
+static int close_evidence(struct run *r)
 {
-	const char *path = r->o->events_path;
+	const struct engine_input *in = engine_ninputs(r->e) ? engine_input(r->e, 0) : NULL;
+	int lt = in && in->nlinktypes ? in->linktypes[0] : CS_LINKTYPE_ETHERNET;
 
-	if (!path)
+	if (!r->evidence || evidence_close(r->evidence, lt))
 		return CS_EXIT_OK;
-	r->events = strcmp(path, "-") ? fopen(path, "a") : stdout;
-	if (!r->events) {
+	return CS_EXIT_OUTPUT;
+}
+
+/* Exit 4 when any line of a log was lost, during the run or now. */
+static int close_log(struct logfile *lf, const char *path, const char *what)
+{
+	uint64_t lost, reopens;
+
+	if (!lf)
+		return CS_EXIT_OK;
+	logfile_failures(lf, &lost, &reopens);
+	if (!logfile_close(lf)) {
 		cli_fail(path, strerror(errno));
 		return CS_EXIT_OUTPUT;
 	}
-	setvbuf(r->events, NULL, _IOLBF, 0); /* a log shipper sees whole lines */
-	r->o->eng.on_event = write_event;
-	r->o->eng.event_ctx = r->events;
+	if (lost) {
+		fprintf(stderr, "chainsniff: %s: %" PRIu64 " %s line(s) could not be written\n", path,
+			lost, what);
+		return CS_EXIT_OUTPUT;
+	}
 	return CS_EXIT_OK;
 }
 
@@ -427,38 +838,57 @@ static bool nothing_read(struct engine *e)
 }
 
 /* After the last frame, in this order: the final periodic report, the
- * state, the chain dump, the events file, the report.  When every input
- * failed, none of them: the errors said why. */
+ * state, the metrics, the chain dump, the events and notices files, the
+ * evidence, the report.  When every input failed, no report, no state and
+ * no chain dump: the errors said why. */
 static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
-	bool events_on_stdout = r->events == stdout;
+	bool events_on_stdout = (o->events_path && !strcmp(o->events_path, "-")) ||
+				(o->notices_path && !strcmp(o->notices_path, "-"));
+	bool failed = nothing_read(r->e);
+	struct metrics_outputs out;
 
-	if (nothing_read(r->e)) {
-		if (r->events && !events_on_stdout)
-			fclose(r->events);
-		r->events = NULL;
-		return CS_EXIT_OK;
-	}
-	if (o->report_dir && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
+	if (o->report_dir && !failed && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
 					   "final") != CS_OK) {
-		cli_fail(o->report_dir, "cannot write the final report");
+		fprintf(stderr, "chainsniff: %s: cannot write the final report: %s\n", o->report_dir,
+			strerror(errno));
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	}
-	if (!save_state(r))
+	if (!failed && !save_state(r, true))
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
-	if (o->dump_dir)
+	out = outputs(r);
+	if (metrics_write(r->metrics, &out) != CS_OK)
+		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
+	if (o->dump_dir && !failed)
 		rc = cs_exit_worse(rc, dump_chains(r->e, o->dump_dir));
-	if (r->events && (fflush(r->events) != 0 || ferror(r->events))) {
-		cli_fail(o->events_path, strerror(errno));
-		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
-	}
-	if (r->events && !events_on_stdout)
-		fclose(r->events);
+	rc = cs_exit_worse(rc, close_log(r->events, o->events_path, "event"));
 	r->events = NULL;
-	if (!(events_on_stdout && !o->out_path)) /* the events are the report */
+	rc = cs_exit_worse(rc, close_log(r->notices_log, o->notices_path, "notice"));
+	r->notices_log = NULL;
+	rc = cs_exit_worse(rc, close_evidence(r));
+	if (!(events_on_stdout && !o->out_path) && !failed) /* the lines are the report */
 		rc = cs_exit_worse(rc, write_report(r->e, o));
+	return rc;
+}
+
+/* -T: everything up to the first frame (trust store, --ignore, the state
+ * file, every input opened, -Z, every output path), then the exit code the
+ * run would have had so far. */
+static int run_check(struct run *r)
+{
+	const struct cs_options *o = r->o;
+	struct judge_store st;
+	int rc = o->iface ? run_live(r) : run_files(r);
+
+	rc = cs_exit_worse(rc, r->fatal);
+	judge_stores(r->judge, &st, 1);
+	if (rc == CS_EXIT_OK)
+		fprintf(stderr, "chainsniff: check passed: %zu input(s), %zu trust anchors, outputs "
+			"writable%s%s\n", o->iface ? o->nifaces : o->nfiles, st.anchors,
+			o->user ? " as " : "", o->user ? o->user : "");
+	run_free(r);
 	return rc;
 }
 
@@ -470,8 +900,6 @@ int run_main(struct cs_options *o)
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	if ((rc = open_events(&r)) != CS_EXIT_OK)
-		return rc;
 	rc = setup(&r, err, sizeof(err));
 	if (rc != CS_EXIT_OK) {
 		fprintf(stderr, "chainsniff: %s\n", err);
@@ -482,6 +910,8 @@ int run_main(struct cs_options *o)
 		run_free(&r);
 		return rc;
 	}
+	if (o->check)
+		return run_check(&r);
 	if (!judge_start(r.judge, err, sizeof(err))) {
 		fprintf(stderr, "chainsniff: %s\n", err);
 		run_free(&r);
@@ -489,6 +919,10 @@ int run_main(struct cs_options *o)
 	}
 	install_signals();
 	rc = o->iface ? run_live(&r) : run_files(&r);
+	if (r.fatal) { /* nothing was read: no report */
+		run_free(&r);
+		return r.fatal;
+	}
 	engine_finish(r.e);
 	rc = cs_exit_worse(rc, finish(&r));
 	if (rc == CS_EXIT_OK && o->fail_on == CS_FAIL_ON_BROKEN && engine_totals(r.e)->broken_handshakes)

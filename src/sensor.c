@@ -389,6 +389,7 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 	struct write_ctx c = {s, &ev.v};
 	enum cs_status st = CS_OK;
 	char base[160], name[200];
+	int write_errno = 0;
 
 	memmove(&s->win[0], &s->win[1], (s->nwin - 1) * sizeof(s->win[0]));
 	s->nwin--;
@@ -419,12 +420,15 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 			s->written++;
 		if (st == CS_OK)
 			st = dump_chains(s, w.agg);
+		write_errno = errno; /* the reason, whatever pruning does to errno */
 		prune(s, ".json");
 		prune(s, ".txt");
 	}
 	free(nb);
 	free(fx);
 	agg_free(w.agg);
+	if (st != CS_OK)
+		errno = write_errno;
 	return st;
 }
 

@@ -22,6 +22,7 @@
 #include "cs_state.h"
 #include "cs_addr.h"
 #include "cs_atomicfile.h"
+#include "cs_clientkey.h"
 #include "cs_codec.h"
 #include "cs_judge.h"
 #include "cs_problems.h"
@@ -1163,6 +1164,53 @@ enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opt
 	return CS_OK;
 }
 
+const char *state_key_id(const json_t *doc)
+{
+	const json_t *v = json_object_get(doc, "client_key_id");
+
+	if (!v)
+		return CS_CLIENT_KEY_LEGACY;
+	if (!json_is_string(v) || !clientkey_id_valid(json_string_value(v), json_string_length(v)))
+		return NULL;
+	return json_string_value(v);
+}
+
+bool state_holds_client_hashes(const json_t *doc)
+{
+	const json_t *servers = json_object_get(doc, "servers"), *sv;
+	size_t i;
+
+	json_array_foreach(servers, i, sv)
+		if (json_object_get(sv, "clients_sketch") || json_object_get(sv, "clients_total_sketch"))
+			return true;
+	return false;
+}
+
+/* The state's client hashes were made with this run's key (cs_clientkey.h);
+ * a document without any (no server, or a plain report that state_apply
+ * refuses for it) mixes nothing. */
+static bool key_matches(const json_t *doc, const char *path, char *err, size_t errlen)
+{
+	const char *id = state_key_id(doc), *mine = clientset_key_id();
+
+	if (id && !state_holds_client_hashes(doc))
+		return true;
+	if (!id)
+		snprintf(err, errlen, "%s: client_key_id: not a client key id", path);
+	else if (!strcmp(id, CS_CLIENT_KEY_LEGACY))
+		snprintf(err, errlen,
+			 "%s: written by an earlier chainsniff with the fixed client key (no "
+			 "client_key_id): its client hashes cannot be counted with this run's key "
+			 "%s; move it aside to start a new state (docs/operations.md, \"Client key\")",
+			 path, mine);
+	else if (strcmp(id, mine))
+		snprintf(err, errlen,
+			 "%s: client_key_id %s, but this run's client key is %s: use the key file "
+			 "the state was written with (--client-key), or move the state aside",
+			 path, id, mine);
+	return id && !strcmp(id, mine);
+}
+
 enum cs_status state_load(struct engine *e, const char *path, char *err, size_t errlen)
 {
 	struct state_apply_opts o = {0};
@@ -1176,6 +1224,10 @@ enum cs_status state_load(struct engine *e, const char *path, char *err, size_t 
 	if (json_object_get(doc, "sensors") || json_object_get(doc, "window")) {
 		snprintf(err, errlen, "%s: %s, not the state of one sensor", path,
 			 json_object_get(doc, "sensors") ? "a merged report" : "a periodic report");
+		json_decref(doc);
+		return CS_BAD;
+	}
+	if (!key_matches(doc, path, err, errlen)) {
 		json_decref(doc);
 		return CS_BAD;
 	}

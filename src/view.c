@@ -84,6 +84,7 @@ void view_of_engine(struct engine_view *ev, struct engine *e)
 
 	memset(v, 0, sizeof(*v));
 	v->sensor = engine_sensor(e);
+	v->client_key_id = clientset_key_id();
 	v->have_time = engine_time_range(e, &v->first, &v->last);
 	if (j) {
 		size_t ns = judge_stores(j, ev->stores, CS_VIEW_MAX_STORES);

@@ -10,20 +10,24 @@
 # over A and B says.  Every JSON report merges (a plain report as its state).
 # Refused: a report merged with itself or with a merge that contains it, the
 # same sensor over overlapping windows (exit 6, one line naming both files),
-# a report of an older chainsniff without sketches, a corrupt file (exit 1).
-# Warned: different trust stores.
+# a report of an older chainsniff without sketches, a corrupt file (exit 1),
+# client hashes made under different client keys (exit 6, also a pre-key
+# "legacy" file with a keyed one).  Warned: different trust stores.  Every
+# sensor run shares one --client-key.
 #   tests/e2e/merge.sh BINARY
 set -u
 BIN=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
+T=$(mktemp -d)
+# the sensors whose reports are merged share one client key (--state's
+# default, client.key beside the state file, is this same file)
 TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
+	--ca-file pcaps/lab/pki/trust.pem --client-key "$T/client.key")
 A=pcaps/real/zeek__tls__missing-intermediate.pcap
 B=pcaps/lab/multi-server.pcap
 C=pcaps/real/ndpi__sites.pcapng
 D=pcaps/lab/diag-client-rejects.pcap
-T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 ok() { echo "ok merge-$1"; pass=$((pass + 1)); }
@@ -208,7 +212,8 @@ else
 fi
 
 # Different trust stores: a warning, not a refusal.
-"$BIN" -r "$D" --ca-file pcaps/lab/pki/trust.pem --sensor sensor-d --format state -o "$T/d.json"
+"$BIN" -r "$D" --ca-file pcaps/lab/pki/trust.pem --client-key "$T/client.key" --sensor sensor-d \
+	--format state -o "$T/d.json"
 "$BIN" merge "$T/a.json" "$T/d.json" -o "$T/ad.json" 2>"$T/err"
 rc=$?
 if [ $rc = 0 ] && grep -q 'warning: .*d.json: trust store sha256 .* differs' "$T/err" &&
@@ -216,6 +221,44 @@ if [ $rc = 0 ] && grep -q 'warning: .*d.json: trust store sha256 .* differs' "$T
 	ok trust-store-warning
 else
 	bad trust-store-warning "exit $rc: $(cat "$T/err")"
+fi
+
+# Client keys: the merged report carries the sensors' key id; reports of
+# another key, or of the fixed pre-key hash ("legacy-fixed"), are refused
+# with one line (exit 6); legacy reports still merge with each other; the
+# key itself is in no report.
+id=$(jq -r .client_key_id "$T/a.json")
+[ "$(jq -r .client_key_id "$T/abc.json")" = "$id" ] && [ "$(jq -r .client_key_id "$T/c.json")" = "$id" ] &&
+	ok key-id-carried || bad key-id-carried "$id vs $(jq -r .client_key_id "$T/abc.json")"
+"$BIN" -r "$D" "${TRUST[@]/$T\/client.key/$T/other.key}" --sensor sensor-x --format state \
+	-o "$T/x.json" 2>/dev/null
+refused other-key 6 "x.json: client_key_id $(jq -r .client_key_id "$T/x.json"), but .*a.json has $id" \
+	"$T/a.json" "$T/x.json"
+jq 'del(.client_key_id)' "$T/a.json" >"$T/a-legacy.json"
+jq 'del(.client_key_id)' "$T/b.json" >"$T/b-legacy.json"
+refused legacy-with-keyed 6 "a-legacy.json: client_key_id legacy-fixed, but .*b.json has $id" \
+	"$T/b.json" "$T/a-legacy.json"
+if merge "$T/a-legacy.json" "$T/b-legacy.json" -o "$T/legacy.json" &&
+   [ "$(jq -r .client_key_id "$T/legacy.json")" = legacy-fixed ]; then
+	ok legacy-merge-together
+else
+	bad legacy-merge-together "$(tail -1 "$T/merge.err")"
+fi
+key=$(head -c 32 "$T/client.key")
+if [ ${#key} = 32 ] && ! grep -rqF "$key" "$T"/*.json; then
+	ok key-in-no-report
+else
+	bad key-in-no-report "the key ${key:-?} appears in a report"
+fi
+# without a key file, a --format state report uses a key of its run only: said,
+# and two such reports do not merge
+"$BIN" -r "$A" "${TRUST[@]:0:4}" --sensor r1 --format state -o "$T/r1.json" 2>"$T/err"
+"$BIN" -r "$B" "${TRUST[@]:0:4}" --sensor r2 --format state -o "$T/r2.json" 2>/dev/null
+if grep -q 'note: no --client-key' "$T/err" && ! "$BIN" merge "$T/r1.json" "$T/r2.json" \
+	-o /dev/null 2>/dev/null; then
+	ok random-key-said-and-refused
+else
+	bad random-key-said-and-refused "$(cat "$T/err")"
 fi
 
 # A merged report is not a sensor's state.

@@ -5,19 +5,23 @@
 # a first run; a corrupt one, one of another report_version and a merged
 # report are refused with one line (exit 1); and a run killed with SIGKILL
 # while it saves its state at every periodic report leaves a state file that
-# is whole JSON and loads.
+# is whole JSON and loads.  The client key beside the state: created 0600,
+# its id in the state, never the key; other keys and pre-key states refused.
 #   tests/e2e/state.sh BINARY
 set -u
 BIN=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
+T=$(mktemp -d)
 TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
 	--ca-file pcaps/lab/pki/trust.pem)
+# the key the --state runs below use (client.key beside $T/s.state), for the
+# runs without --state that must hash clients alike (reports carry sketches)
+KEY=(--client-key "$T/client.key")
 A=pcaps/real/zeek__tls__missing-intermediate.pcap
 B=pcaps/lab/multi-server.pcap
 C=pcaps/lab/diag-client-rejects.pcap
 SLOW=pcaps/real/ndpi__KakaoTalk_chat.pcap # 347 packets over 52 s of capture time
-T=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
@@ -35,7 +39,8 @@ for f in "$A" "$B" "$C"; do
 	"$BIN" -r "$f" "${TRUST[@]}" --sensor e2e --state "$T/s.state" --format json \
 		-o "$T/run.json" 2>"$T/err" || rc=$?
 done
-"$BIN" -r "$A" -r "$B" -r "$C" "${TRUST[@]}" --sensor e2e --format json -o "$T/one.json" || rc=$?
+"$BIN" -r "$A" -r "$B" -r "$C" "${TRUST[@]}" "${KEY[@]}" --sensor e2e --format json -o "$T/one.json" ||
+	rc=$?
 if [ $rc != 0 ]; then
 	bad runs "exit status $rc: $(cat "$T/err")"
 elif ! jq -e . "$T/s.state" >/dev/null || ! $PY -m json.tool "$T/s.state" >/dev/null; then
@@ -83,8 +88,36 @@ jq '.totals.packets = -5' "$T/s.state" >"$T/neg.state"
 refused negative "$T/neg.state" "totals.packets: -5 is out of range"
 jq '.sensors = []' "$T/s.state" >"$T/merged.state"
 refused merged-report "$T/merged.state" "a merged report"
-"$BIN" -r "$A" "${TRUST[@]}" --format json -o "$T/plain.json"
+"$BIN" -r "$A" "${TRUST[@]}" "${KEY[@]}" --format json -o "$T/plain.json"
 refused plain-report "$T/plain.json" "not a state file"
+
+# -- the client key (docs/operations.md, "Client key"): created beside the
+# state on the first run, mode 0600, 32 hex digits; the state carries its
+# id (first 8 bytes of SHA-256("chainsniff key id" || key), computed here
+# with openssl) and never the key; a state of another key, or of the fixed
+# pre-key hash (no client_key_id), and a key file open to others, refused
+K=$T/client.key
+key=$(cat "$K" 2>/dev/null)
+want=$( { printf 'chainsniff key id'; printf '%s' "$key" | xxd -r -p; } | openssl dgst -sha256 -r |
+	cut -c1-16)
+if [ "$(stat -c %a "$K" 2>/dev/null)" = 600 ] && [[ $key =~ ^[0-9a-f]{32}$ ]] &&
+   [ "$(wc -c <"$K")" = 33 ]; then
+	ok key-file-0600
+else
+	bad key-file-0600 "mode $(stat -c %a "$K" 2>&1), content ${key:0:40}"
+fi
+[ "$(jq -r .client_key_id "$T/s.state")" = "$want" ] && ok key-id || bad key-id \
+	"$(jq -r .client_key_id "$T/s.state"), openssl says $want"
+grep -qF "$key" "$T/s.state" && bad key-not-in-state "the key is in the state file" || ok key-not-in-state
+jq 'del(.client_key_id)' "$T/s.state" >"$T/legacy.state"
+refused legacy-fixed-key "$T/legacy.state" \
+	"legacy.state: written by an earlier chainsniff with the fixed client key .*move it aside"
+mkdir -p "$T/k" && cp "$T/s.state" "$T/k/other.state"
+"$BIN" -r "$A" --client-key "$T/k/client.key" -o /dev/null 2>/dev/null # another key, made first
+refused other-key "$T/k/other.state" "other.state: client_key_id $want, but this run's client key is"
+chmod 644 "$K"
+refused key-open-to-others "$T/s.state" "client.key: the client key is open to others \(mode 0644\): chmod 600"
+chmod 600 "$K"
 
 # -- a missing state file is a first run
 "$BIN" -r "$A" "${TRUST[@]}" --state "$T/first.state" --format json -o /dev/null 2>"$T/err"
@@ -153,7 +186,11 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped state-live: capturing on lo needs root"
 else
-	PKI=pcaps/lab/pki PORT=24437
+	# a port of our own: the same test may run at the same time elsewhere on this machine
+	PKI=pcaps/lab/pki PORT=$((20000 + RANDOM % 20000))
+	while ss -Htan "( sport = :$PORT )" 2>/dev/null | grep -q .; do
+		PORT=$((20000 + RANDOM % 20000))
+	done
 	openssl s_server -accept $PORT -cert "$PKI/two.pem" -key "$PKI/two.key" -naccept 2 \
 		-quiet -rev </dev/null >/dev/null 2>&1 &
 	pids+=($!)

@@ -2,8 +2,9 @@
  * test_clientset.c - distinct clients (cs_clientset.h): exact up to 32
  * addresses (an address seen twice counts once; IPv4 and IPv6 apart), then
  * a HyperLogLog estimate within a few standard errors (3.3%) of the truth
- * from 33 to 100,000 clients; the hash is the same in every process (sets
- * of different sensors merge); merging is the union (a client of both sets
+ * from 33 to 100,000 clients; the hash is keyed by the client key (the
+ * same under one key in every process, so sets of sensors sharing a key
+ * file merge; another under another key); merging is the union (a client of both sets
  * counts once), commutative and associative, whether the sets are exact,
  * sketches or one of each, and merging a set into itself changes nothing.
  */
@@ -97,27 +98,34 @@ static void test_estimate(void **state)
 	}
 }
 
-/* The hash is keyed by a constant: the i-th hash of a set does not depend
- * on the process (sets saved by one sensor merge with another's). */
-static void test_stable_hash(void **state)
+/* The hash is keyed by the installation's client key (cs_clientkey.h): the
+ * same key gives the same hashes in every process (sets saved by one sensor
+ * merge with another's that shares the key file), another key others. */
+static void test_keyed_hash(void **state)
 {
-	struct clientset s;
+	static const uint8_t zero[16] = {0}, other[16] = {1};
+	struct clientset s, t;
 	struct cs_addr a = v4(0xc0000201); /* 192.0.2.1 */
+	uint64_t h;
 
 	(void)state;
+	clientset_set_key(zero);
+	assert_string_equal(clientset_key_id(), "4a75d87c4553d6bd");
 	clientset_init(&s);
 	clientset_add(&s, &a);
-	/* the value every report carries for 192.0.2.1 (a client of the lab captures) */
-	assert_int_equal(clientset_hash(&s, 0), 0xe070cc2ef04c48cfULL);
-	{
-		struct clientset t;
-
-		clientset_init(&t);
-		clientset_add_hash(&t, clientset_hash(&s, 0));
-		clientset_merge(&t, &s);
-		assert_int_equal(clientset_count(&t), 1);
-		clientset_fini(&t);
-	}
+	h = clientset_hash(&s, 0);
+	assert_int_equal(h, 0x53a48c88a8f87d1bULL); /* SipHash-1-3 of ::ffff:192.0.2.1 under 0^16 */
+	clientset_init(&t);
+	clientset_add_hash(&t, h);
+	clientset_merge(&t, &s);
+	assert_int_equal(clientset_count(&t), 1);
+	clientset_fini(&t);
+	clientset_fini(&s);
+	clientset_set_key(other);
+	assert_string_not_equal(clientset_key_id(), "4a75d87c4553d6bd");
+	clientset_init(&s);
+	clientset_add(&s, &a);
+	assert_int_not_equal(clientset_hash(&s, 0), h);
 	clientset_fini(&s);
 }
 
@@ -187,7 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_estimate),
-		cmocka_unit_test(test_stable_hash),
+		cmocka_unit_test(test_keyed_hash),
 		cmocka_unit_test(test_merge_exact),
 		cmocka_unit_test(test_merge_sketches),
 	};

@@ -254,7 +254,7 @@ static void test_clock_back(void **state)
 }
 
 /* Nothing is written before capture time is past a window's end and its
- * grace (one interval here); a handshake of a window written already is
+ * grace (5 s); a handshake of a window written already is
  * counted late, in the next window. */
 static void test_grace_and_late(void **state)
 {
@@ -265,7 +265,7 @@ static void test_grace_and_late(void **state)
 	(void)state;
 	start(&r, 10);
 	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	assert_int_equal(sensor_tick(r.s, BASE + 19 * S), CS_OK); /* end 10 s + grace 10 s: not yet */
+	assert_int_equal(sensor_tick(r.s, BASE + 14 * S), CS_OK); /* end 10 s + grace 5 s: not yet */
 	assert_int_equal(sensor_reports(r.s), 0);
 	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 20 * S); /* past it: written */
 	assert_int_equal(sensor_reports(r.s), 1);
