@@ -23,6 +23,9 @@ struct agg_chain {
 	uint32_t problems;    /* union of problem bits over its handshakes */
 	const struct diag_verdict *verdict; /* of its latest handshake (owned by judge.c) */
 	bool hostname_mismatch;             /* at its latest handshake */
+	uint16_t key_usage_suite;           /* at its latest handshake: the cipher suite
+					     * whose key exchange the leaf's keyUsage does
+					     * not allow (key_usage_mismatch), 0: none */
 	int64_t last_ts;
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
@@ -36,7 +39,7 @@ enum agg_sni { AGG_SNI_SENT, AGG_SNI_NOT_SENT, AGG_SNI_NOT_CAPTURED };
 #define AGG_MAX_REJECTION_KINDS 8
 #define AGG_MAX_FINGERPRINTS 8
 
-/* Fatal alerts clients sent right after the server's Certificate flight. */
+/* Fatal alerts clients sent after the server's Certificate flight. */
 struct agg_fingerprint {
 	char ja3[33], ja4[37];
 	uint64_t handshakes;
@@ -88,6 +91,7 @@ struct agg_handshake {
 	const struct diag_verdict *verdict; /* NULL: not judged */
 	bool unjudged;                      /* the verdict is "unknown" */
 	bool hostname_mismatch;
+	uint16_t key_usage_suite;       /* key_usage_mismatch: its cipher suite, 0: none */
 	bool rejected;                  /* a fatal alert from the client */
 	uint8_t alert;
 	const char *ja3, *ja4;          /* of the client's ClientHello, may be NULL */
@@ -123,6 +127,12 @@ int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
  * array is owned by the aggregate and valid until the next agg_add. */
 const struct agg_server *const *agg_sorted(struct agg *a, size_t *n);
 const struct agg_stats *agg_stats(const struct agg *a);
+/* Whether a client's alert speaks of the certificate or its signature
+ * (RFC 5246 7.2.2: 42-46, 48, 49; 51 for a signature that fails). */
+bool agg_alert_about_certificate(uint8_t alert);
+/* rejected_but_judged_ok: clients refused s's chains with such an alert,
+ * and none of its handshakes was judged broken. */
+bool agg_rejected_but_judged_ok(const struct agg_server *s);
 /* Distinct chains referenced by any server (chain ids are below max_id). */
 size_t agg_distinct_chains(const struct agg *a, size_t max_id);
 

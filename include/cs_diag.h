@@ -38,7 +38,14 @@
 #define CS_MD5_CUTOFF 1230768000LL   /* 2009-01-01: rogue CA from MD5 collisions (2008) */
 #define CS_RSA1024_CUTOFF 1388534400LL /* 2014-01-01: CA/B deadline, 1024-bit roots removed */
 #define CS_SHA1_CUTOFF 1483228800LL  /* 2017-01-01: Chrome 56 / Firefox 51 reject SHA-1 */
-#define CS_CLOCK_SANE_FROM 946684800LL /* 2000-01-01: earlier capture clocks are wrong */
+/* clock_implausible: a validation time before 2001-01-01 (devices restart at
+ * 1970-01-01 or 2000-01-01), within a year after the GPS epoch (1980-01-06,
+ * where GPS-synchronised devices restart), or more than two years before
+ * the leaf's notBefore (no CA issues certificates dated that far ahead). */
+#define CS_CLOCK_SANE_FROM 978307200LL /* 2001-01-01 */
+#define CS_GPS_EPOCH 315964800LL       /* 1980-01-06 */
+#define CS_CLOCK_GPS_SPAN (365LL * 86400)
+#define CS_CLOCK_LEAF_SLACK (2LL * 365 * 86400)
 
 enum diag_status { DIAG_OK, DIAG_BROKEN, DIAG_UNKNOWN };
 
@@ -58,7 +65,8 @@ const char *diag_unknown_name(unsigned why);
  * Immutable once made; one allocation (free() it), strings inside. */
 struct diag_verdict {
 	int64_t from, until;
-	uint32_t mask;              /* 1u << code; hostname_mismatch is per handshake */
+	uint32_t mask;              /* 1u << code; hostname_mismatch and key_usage_mismatch
+				 * are per handshake, never here */
 	bool broken;                /* an error-severity problem */
 	uint8_t status;             /* enum diag_status */
 	uint8_t unknown_reason;     /* enum diag_unknown */
@@ -67,6 +75,8 @@ struct diag_verdict {
 	uint64_t cost;              /* their estimated microseconds (the budget's measure) */
 	uint64_t spent;             /* estimated microseconds of the verifications really made */
 	const char *leaf_names;     /* the leaf's DNS names, for hostname_mismatch */
+	bool leaf_has_ku;           /* the leaf has a keyUsage extension ... */
+	uint16_t leaf_ku;           /* ... with these bits (CS_KU_*), for key_usage_mismatch */
 	struct diag_verdict *older; /* judge.c: the chain's verdicts of other windows */
 	size_t nproblems;
 	struct diag_problem problems[];
@@ -121,6 +131,14 @@ struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int6
 /* Whether the leaf of c covers the name the client asked for (as OpenSSL's
  * X509_check_host without partial wildcards, or an IP address). */
 bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni, size_t sni_len);
+
+/* key_usage_mismatch, per handshake: whether the leaf judged in v allows
+ * what the key exchange of the negotiated cipher suite needs
+ * (cs_ciphersuite.h); when it does not, true with the problem in *out
+ * (its strings static, subject ""), for the leaf at index 0.  No libcrypto:
+ * the keyUsage bits come with the verdict. */
+bool diag_key_usage_problem(const struct diag_verdict *v, uint16_t cipher_suite,
+			    struct diag_problem *out);
 
 void diag_get_stats(const struct diag *d, struct diag_stats *out);
 

@@ -170,6 +170,15 @@
  * that exhausts either is judged unknown (analysis_budget). */
 #define CS_DIAG_MAX_CHECKS 256u
 #define CS_DIAG_MAX_COST_US 100000u /* 100 ms: about 150 P-384 verifications */
+/* Name constraints: libcrypto compares each name of a certificate with each
+ * subtree of a constraining CA (at most 2^20 comparisons, NAME_CHECK_MAX,
+ * beyond which it refuses); a check is charged to the analysis budget at
+ * this many comparisons per estimated microsecond (a DNS suffix compare
+ * takes tens of nanoseconds), so a hostile constraint set ends in
+ * "unknown" after a few checks.  The message names the offending name,
+ * found among the first CS_DIAG_NC_NAMES_SHOWN subjectAltNames. */
+#define CS_DIAG_NC_COMPARISONS_PER_US 16u
+#define CS_DIAG_NC_NAMES_SHOWN 64
 /* Parsed certificates kept between analyses (about 5 KiB each): the CA
  * certificates many chains share stay; leaves are parsed once anyway. */
 #define CS_DIAG_X509_CACHE 1024u

@@ -19,7 +19,8 @@
 struct cs_chain;
 
 enum cs_problem {
-	/* errors: any one makes the chain broken */
+	/* errors (the first 15; later codes have the severity the catalogue
+	 * gives them): any one makes the chain broken */
 	CS_P_MISSING_INTERMEDIATE,
 	CS_P_WRONG_ORDER,
 	CS_P_UNTRUSTED_ROOT,
@@ -42,6 +43,10 @@ enum cs_problem {
 	CS_P_EXPIRING_SOON,
 	CS_P_CLOCK_IMPLAUSIBLE,
 	CS_P_CROSS_SIGN_STALE,
+	/* added later: severity as the catalogue says */
+	CS_P_NAME_CONSTRAINT_VIOLATION,   /* error */
+	CS_P_UNHANDLED_CRITICAL_EXTENSION, /* error */
+	CS_P_KEY_USAGE_MISMATCH,          /* warning, per handshake */
 	CS_P_MAX
 };
 
@@ -55,9 +60,25 @@ enum {
 	CS_V_EXPIRED_INTERMEDIATE = 0, CS_V_EXPIRED_ROOT_LIKE = 1,     /* expired_* fix */
 	CS_V_SOON = 0, CS_V_SOON_ANCHOR = 1,                           /* expiring_soon */
 	CS_V_NOT_CA = 0, CS_V_PATHLEN = 1,                             /* not_ca */
-	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1,             /* cross_sign_stale */
+	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1, CS_V_CROSS_REISSUE = 2, /* cross_sign */
 	CS_V_UNPARSEABLE = 0, CS_V_EXPLICIT_CURVE = 1, CS_V_UNSUPPORTED_KEY = 2, /* malformed */
+	CS_V_PURPOSE_EKU = 0, CS_V_PURPOSE_KU = 1,                     /* bad_purpose */
+	CS_V_CLOCK_BEFORE_2001 = 0, CS_V_CLOCK_GPS = 1, CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */
+	CS_V_NC_PERMITTED = 0, CS_V_NC_EXCLUDED = 1, CS_V_NC_OTHER = 2, /* name_constraint */
+	CS_V_CRIT_UNKNOWN = 0, CS_V_CRIT_POISON = 1,                   /* unhandled_critical */
 };
+
+/* keyUsage bits as libcrypto's X509_get_key_usage() gives them (RFC 5280
+ * 4.2.1.3), for bad_purpose, key_usage_mismatch and their {ku} parameter. */
+#define CS_KU_DIGITAL_SIGNATURE 0x0080u
+#define CS_KU_NON_REPUDIATION 0x0040u
+#define CS_KU_KEY_ENCIPHERMENT 0x0020u
+#define CS_KU_DATA_ENCIPHERMENT 0x0010u
+#define CS_KU_KEY_AGREEMENT 0x0008u
+#define CS_KU_KEY_CERT_SIGN 0x0004u
+#define CS_KU_CRL_SIGN 0x0002u
+#define CS_KU_ENCIPHER_ONLY 0x0001u
+#define CS_KU_DECIPHER_ONLY 0x8000u
 
 #define CS_PROBLEM_MAX_ORDER 10 /* the deepest path the diagnosis builds */
 
@@ -69,9 +90,10 @@ struct diag_problem {
 	uint8_t variant;
 	uint8_t role;            /* enum cs_role */
 	int cert_index;          /* in the chain as sent; -1: none (JSON null) */
-	int num;                 /* a key size, a path length */
+	int num;                 /* a key size, a path length, keyUsage bits, an
+				  * OpenSSL error number */
 	int count;               /* how many (certificates below a path length limit) */
-	int64_t date;            /* a validity date (seconds) */
+	int64_t date;            /* a validity date, the validation day (seconds) */
 	uint8_t norder;          /* wrong_order: sent indexes in path order */
 	uint8_t order[CS_PROBLEM_MAX_ORDER];
 	const char *subject;     /* the certificate concerned, "" if none */
@@ -112,6 +134,10 @@ enum cs_problem problem_by_name(const char *name);
  * before their cut-off date). */
 enum cs_severity problem_default_severity(enum cs_problem p);
 const char *severity_name(enum cs_severity s);
+/* The codes whose catalogue severity is error (1u << code each). */
+uint32_t problem_error_mask(void);
+/* The name of one keyUsage bit (CS_KU_*), "" for none or several. */
+const char *problem_ku_name(uint32_t bit);
 /* One line about the code, for docs/problems.md's table. */
 const char *problem_summary(enum cs_problem p);
 

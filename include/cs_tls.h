@@ -6,9 +6,12 @@
  * the middle of a stream), walks records, reassembles handshake messages
  * that span records, and keeps what chainsniff needs: the ClientHello's SNI
  * and session id, the negotiated version, the server's Certificate message
- * (interned in the chain store), which side is the server, and the first
- * cleartext alert.  It decides when the cleartext part of the handshake is
- * over (tls_done), after which the flow buffers nothing more.
+ * (interned in the chain store), which side is the server, the cipher
+ * suite, and the first cleartext alert (a fatal one replaces a warning).
+ * It decides when the cleartext part of the handshake is over (`done`:
+ * TLS 1.3 or resumption, a fatal alert, application data, or the client's
+ * ChangeCipherSpec after the server's flight), after which the flow
+ * buffers nothing more.
  *
  * Byte ownership: data passed to tls_feed is borrowed; partial handshake
  * messages are copied into one pool buffer per direction.
@@ -82,6 +85,7 @@ struct tls_conn {
 	uint8_t starttls;            /* enum tls_starttls */
 	struct starttls preamble;    /* what the skipped plaintext said (starttls.c) */
 	uint16_t version;            /* negotiated (ServerHello), 0 if unknown */
+	uint16_t cipher_suite;       /* chosen by the ServerHello (before TLS 1.3), 0 if unknown */
 	bool sni_sent;
 	uint8_t sni_len;
 	uint8_t sid_len;

@@ -73,6 +73,19 @@
 #                                                                  root: fatal alert unknown_ca
 #   diag-rejected-ok.pcap           cap_diag_rejected_ok           one, int1; the client trusts only
 #                                                                  evilroot: fatal alert unknown_ca
+#   diag-name-constraint.pcap       cap_diag_name_constraint       ncout, ncint (nameConstraints permit
+#                                                                  allowed.test): error 47, alert
+#                                                                  certificate_unknown
+#   diag-critical-extension.pcap    cap_diag_critical_extension    poison (CT poison, critical), int1:
+#                                                                  error 34, alert certificate_unknown
+#   diag-bad-purpose-ku.pcap        cap_diag_bad_purpose_ku        kunone (keyUsage nonRepudiation), int1:
+#                                                                  error 26, alert unsupported_certificate
+#   diag-key-usage-mismatch.pcap    cap_diag_key_usage_mismatch    kuenc (keyEncipherment only), int1,
+#                                                                  ECDHE-RSA: the session completes
+#   diag-rejects-decrypt-error.pcap cap_diag_rejects_decrypt_error sigflip (damaged signature), int1:
+#                                                                  error 7, alert decrypt_error
+#   diag-rejects-handshake-failure.pcap cap_diag_rejects_handshake_failure one, int1, DHE with a
+#                                                                  1024-bit group: alert handshake_failure
 # (diag-bad-signature.pcap is made by scripts/quirks.sh.)
 #
 # The ranking captures (`scripts/mkpcaps.sh freq` records only these):
@@ -211,23 +224,29 @@ s_client() {
 }
 
 # s_client_rejects CONNECT [options...]: a strict client (-verify_return_error)
-# that must fail verification with error VERIFY and abort the handshake (it
-# sends a fatal alert after the server's flight).  CA as for s_client.
+# that must abort the handshake (it sends a fatal alert after the server's
+# flight): VERIFY, when set, is the verify error it must report; ALERT, when
+# set, the alert it must send (-msg prints ">>> TLS 1.2, Alert ..., fatal
+# NAME").  One of them at least.  CA as for s_client.
 s_client_rejects() {
 	local connect=$1
 	shift
+	[ -n "${VERIFY:-}${ALERT:-}" ] || die "s_client_rejects: neither VERIFY nor ALERT"
 	if echo "hello from chainsniff lab" |
 		openssl s_client -connect "$connect" -CAfile "$PKI/${CA:-root}.pem" -verify_return_error \
-			"$@" >"$WORK/cli.out" 2>&1; then
+			-msg "$@" >"$WORK/cli.out" 2>&1; then
 		cat "$WORK/cli.out" >&2
 		die "s_client $connect: the handshake succeeded"
 	fi
-	grep -q "verify error:num=${VERIFY:?}:" "$WORK/cli.out" ||
+	[ -z "${VERIFY:-}" ] || grep -q "verify error:num=$VERIFY:" "$WORK/cli.out" ||
 		{ cat "$WORK/cli.out" >&2; die "s_client $connect: no verify error $VERIFY"; }
+	[ -z "${ALERT:-}" ] || grep -qE "^>>> .*Alert .*, fatal $ALERT\$" "$WORK/cli.out" ||
+		{ cat "$WORK/cli.out" >&2; die "s_client $connect: it did not send alert $ALERT"; }
 }
 
 # simple NAME-OF-FILE CERT SNI [server options] -- [client options]:
-# one TLS session on 127.0.0.1:443 captured on lo.
+# one TLS session on 127.0.0.1:443 captured on lo, with the client function
+# CLIENT (default s_client; s_client_rejects for a client that refuses).
 simple() {
 	local file=$1 cert=$2 sni=$3
 	shift 3
@@ -237,7 +256,7 @@ simple() {
 	copts=("$@")
 	td_start "$OUT/$file" "tcp port 443 and host 127.0.0.1"
 	s_server "$cert" 127.0.0.1 443 "${sopts[@]}"
-	s_client 127.0.0.1:443 -servername "$sni" "${copts[@]}"
+	"${CLIENT:-s_client}" 127.0.0.1:443 -servername "$sni" "${copts[@]}"
 	srv_wait
 	td_stop
 }
@@ -517,6 +536,41 @@ cap_diag_rejected_ok() {
 	td_stop
 }
 
+# Issue 17: strict clients (TLS 1.2, -verify_return_error) and the alert each
+# really sends, read from s_client -msg.
+cap_diag_name_constraint() {
+	CA=trust VERIFY=47 ALERT=certificate_unknown CLIENT=s_client_rejects \
+		simple diag-name-constraint.pcap ncout outside.test -tls1_2
+}
+cap_diag_critical_extension() {
+	CA=trust VERIFY=34 ALERT=certificate_unknown CLIENT=s_client_rejects \
+		simple diag-critical-extension.pcap poison poison.test -tls1_2
+}
+cap_diag_bad_purpose_ku() {
+	CA=trust VERIFY=26 ALERT=unsupported_certificate CLIENT=s_client_rejects \
+		simple diag-bad-purpose-ku.pcap kunone kunone.test -tls1_2
+}
+# kuenc (keyUsage keyEncipherment only) with ECDHE_RSA: OpenSSL's client does
+# not check the key usage of an RSA leaf, so the session completes.
+cap_diag_key_usage_mismatch() {
+	CA=trust VERIFY=0 simple diag-key-usage-mismatch.pcap kuenc kuenc.test -tls1_2 \
+		-cipher ECDHE-RSA-AES128-GCM-SHA256
+}
+# A damaged leaf signature: verify error 7, alert decrypt_error (51).
+cap_diag_rejects_decrypt_error() {
+	CA=trust VERIFY=7 ALERT=decrypt_error CLIENT=s_client_rejects \
+		simple diag-rejects-decrypt-error.pcap sigflip sigflip.test -tls1_2
+}
+# A good chain, but DHE with the 1024-bit group of RFC 5114 (2.1): the client
+# (security level 2) refuses the ServerKeyExchange, "dh key too small", with
+# handshake_failure (40) right after the server's flight.
+cap_diag_rejects_handshake_failure() {
+	openssl genpkey -genparam -algorithm DH -pkeyopt dh_rfc5114:1 -out "$WORK/dh1024.pem"
+	CA=trust ALERT=handshake_failure CLIENT=s_client_rejects \
+		simple diag-rejects-handshake-failure.pcap one one.test -tls1_2 \
+		-dhparam "$WORK/dh1024.pem" -cipher 'DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0'
+}
+
 # ---- ranking by frequency (issue 4; pcaps/README.md, "Frequency captures") --
 # freq-sessions.pcap: nine TLS 1.2 sessions, all from 127.0.0.1 (s_client
 # cannot choose its source address), to three servers whose addresses sort
@@ -614,7 +668,9 @@ DIAG="diag_untrusted_root diag_expired_intermediate diag_expired_leaf diag_expir
 diag_cross_sign_stale diag_weak_signature diag_weak_key diag_not_ca diag_not_yet_valid
 diag_expiring_soon diag_ecdsa_ok diag_bad_purpose diag_self_signed_leaf diag_hostname_mismatch
 diag_wrong_order diag_root_included diag_duplicate_cert diag_extra_certs diag_missing_seen
-diag_missing_aia diag_client_rejects diag_rejected_ok"
+diag_missing_aia diag_client_rejects diag_rejected_ok diag_name_constraint diag_critical_extension
+diag_bad_purpose_ku diag_key_usage_mismatch diag_rejects_decrypt_error
+diag_rejects_handshake_failure"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
 any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ
 $PREAMBLES frag_router notices"

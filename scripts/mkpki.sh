@@ -36,6 +36,24 @@
 #                             with an unrelated CA (ecint)
 #   miss, aia                 leaves under int1 served alone; aia has an AIA
 #                             caIssuers URL http://ca.test/int1.crt
+# and, for issue 17 (name constraints, critical extensions, key usage, alerts):
+#   ncint, ncgood, ncout      an intermediate under root with critical
+#                             nameConstraints permitted DNS:allowed.test, a
+#                             leaf inside (allowed.test) and one outside
+#                             (outside.test: OpenSSL error 47)
+#   ncroot, ncrootleaf        a self-signed root with the same constraint (not
+#                             in trust.pem) and a leaf outside.test under it
+#   poison                    a leaf under int1 with the critical CT poison
+#                             extension of a precertificate (error 34)
+#   kunone                    a leaf under int1 whose keyUsage is
+#                             nonRepudiation only (sslserver purpose: error 26)
+#   kuenc                     a leaf under int1 whose keyUsage is
+#                             keyEncipherment only: fine for RSA key transport,
+#                             not for the signature of ECDHE_RSA
+#   kuagree                   an ECDSA leaf under ecint whose keyUsage is
+#                             keyAgreement only: static ECDH, not ECDHE_ECDSA
+#   sigflip                   a leaf under int1 whose signature is damaged (the
+#                             last byte inverted once, after signing: error 7)
 # trust.pem: the trust file of the diagnosis tests: root and ecroot only.
 # For each NAME: NAME.key (PKCS#8 PEM), NAME.pem, NAME.der, and a line in
 # CERTS.txt (name, serial, validity, SHA-256 of the DER, subject, issuer).
@@ -60,6 +78,12 @@
 #   MD=sha256 (default) | sha1 | sha384
 #   START=20250101000000Z END=20350101000000Z (defaults, UTC)
 #   AIA=URL          authorityInfoAccess caIssuers URL (server profile)
+#   NC=VALUE         critical nameConstraints, e.g. "permitted;DNS:allowed.test"
+#                    (ca profile)
+#   KU=VALUE         the keyUsage of the server profile instead of
+#                    "critical, digitalSignature, keyEncipherment"
+#   EXT="OID = VALUE" one more extension in the server profile, in openssl's
+#                    config syntax (e.g. "1.3.6.1.4.1.11129.2.4.3 = critical, ASN1:NULL")
 # PROFILE notca is an "intermediate" without CA:TRUE (CA:FALSE, no
 # keyCertSign); selfsigned is a leaf as `openssl req -x509` makes it (CA:TRUE,
 # no keyUsage) with serverAuth and the SANs.
@@ -128,14 +152,16 @@ mkcert() {
 	keyUsage = critical, keyCertSign, cRLSign
 	subjectKeyIdentifier = hash
 	authorityKeyIdentifier = keyid:always
+	${NC:+nameConstraints = critical, $NC}
 	[ server_ext ]
 	basicConstraints = critical, CA:false
-	keyUsage = critical, digitalSignature, keyEncipherment
+	keyUsage = ${KU:-critical, digitalSignature, keyEncipherment}
 	extendedKeyUsage = serverAuth
 	subjectKeyIdentifier = hash
 	authorityKeyIdentifier = keyid:always
 	${san:+subjectAltName = $san}
 	${AIA:+authorityInfoAccess = caIssuers;URI:$AIA}
+	${EXT:-}
 	[ notca_ext ]
 	basicConstraints = critical, CA:false
 	keyUsage = critical, digitalSignature, keyEncipherment
@@ -235,6 +261,36 @@ mkcert miss       int1     server 4012 "$O/CN=miss.test"       DNS:miss.test
 AIA=http://ca.test/int1.crt \
 mkcert aia        int1     server 4013 "$O/CN=aia.test"        DNS:aia.test
 
+# Issue 17 (pcaps/README.md, "The PKI additions").
+NC="permitted;DNS:allowed.test" \
+mkcert ncint      root     ca     1108 "$O/CN=chainsniff Lab Constrained Intermediate"
+mkcert ncgood     ncint    server 4014 "$O/CN=allowed.test"    DNS:allowed.test DNS:www.allowed.test
+mkcert ncout      ncint    server 4015 "$O/CN=outside.test"    DNS:outside.test
+NC="permitted;DNS:allowed.test" \
+mkcert ncroot     self     ca     1109 "$O/CN=chainsniff Constrained Root CA"
+mkcert ncrootleaf ncroot   server 4016 "$O/CN=outside.test"    DNS:outside.test
+EXT="1.3.6.1.4.1.11129.2.4.3 = critical, ASN1:NULL" \
+mkcert poison     int1     server 4017 "$O/CN=poison.test"     DNS:poison.test
+KU="critical, nonRepudiation" \
+mkcert kunone     int1     server 4018 "$O/CN=kunone.test"     DNS:kunone.test
+KEY=ec:prime256v1 KU="critical, keyAgreement" \
+mkcert kuagree    ecint    server 4019 "$O/CN=kuagree.test"    DNS:kuagree.test
+mkcert sigflip    int1     server 401a "$O/CN=sigflip.test"    DNS:sigflip.test
+KU="critical, keyEncipherment" \
+mkcert kuenc      int1     server 401b "$O/CN=kuenc.test"      DNS:kuenc.test
+# Damage sigflip's signature: its last DER byte (the end of the signature
+# BIT STRING) inverted, only while the signature still verifies, so that a
+# re-run leaves it damaged.
+if openssl verify -no-CAfile -no-CApath -partial_chain -CAfile "$PKI/int1.pem" \
+	"$PKI/sigflip.pem" >/dev/null 2>&1; then
+	openssl x509 -in "$PKI/sigflip.pem" -outform der -out "$WORK/sigflip.der"
+	n=$(stat -c %s "$WORK/sigflip.der")
+	b=$(tail -c 1 "$WORK/sigflip.der" | od -An -tu1 | tr -d ' ')
+	printf "\\x$(printf %02x $((b ^ 255)))" |
+		dd of="$WORK/sigflip.der" bs=1 seek=$((n - 1)) conv=notrunc status=none
+	openssl x509 -inform der -in "$WORK/sigflip.der" -out "$PKI/sigflip.pem"
+fi
+
 chainfile one   int1
 chainfile two   int2 int1
 chainfile smtp  int1
@@ -255,6 +311,13 @@ chainfile order      root int1
 chainfile rootinc    int1 root
 chainfile dup        int1 int1
 chainfile extra      int1 ecint
+chainfile ncgood     ncint
+chainfile ncout      ncint
+chainfile poison     int1
+chainfile kunone     int1
+chainfile kuagree    ecint
+chainfile sigflip    int1
+chainfile kuenc      int1
 # selfsigned, oldleaf, miss and aia are served alone (no chain file).
 
 # The trust file of the diagnosis tests (--ca-file): the two lab roots only.
@@ -326,6 +389,14 @@ vfy 18 trust selfsigned                    # self-signed certificate
 vfy 0  trust order      int1
 vfy 20 trust miss
 vfy 20 trust aia
+vfy 0  trust ncgood     ncint
+vfy 47 trust ncout      ncint              # permitted subtree violation
+vfy 47 ncroot ncrootleaf                   # the anchor's own constraints apply too
+vfy 34 trust poison     int1               # unhandled critical extension
+vfy 26 trust kunone     int1 -purpose sslserver # unsupported certificate purpose
+vfy 0  trust kuagree    ecint -purpose sslserver # keyAgreement is enough for the purpose
+vfy 7  trust sigflip    int1               # certificate signature failure
+vfy 0  trust kuenc      int1 -purpose sslserver
 cmp -s <(openssl x509 -in "$PKI/root.pem" -noout -subject -pubkey) \
 	<(openssl x509 -in "$PKI/rootxs.pem" -noout -subject -pubkey) ||
 	{ echo "mkpki: rootxs does not have root's subject and key" >&2; exit 1; }

@@ -300,10 +300,31 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 	if (h->ts >= c->last_ts && h->verdict) {
 		c->verdict = h->verdict;
 		c->hostname_mismatch = h->hostname_mismatch;
+		c->key_usage_suite = h->key_usage_suite;
 	}
 	if (h->ts > c->last_ts)
 		c->last_ts = h->ts;
 	return CS_OK;
+}
+
+bool agg_alert_about_certificate(uint8_t alert)
+{
+	/* bad_certificate, unsupported_certificate, certificate_revoked,
+	 * certificate_expired, certificate_unknown; unknown_ca, access_denied
+	 * (49: a valid certificate refused by the client's access control),
+	 * decrypt_error (OpenSSL's alert for a certificate signature that
+	 * fails) */
+	return (alert >= 42 && alert <= 46) || alert == 48 || alert == 49 || alert == 51;
+}
+
+bool agg_rejected_but_judged_ok(const struct agg_server *s)
+{
+	if (s->broken_handshakes || !s->handshakes)
+		return false;
+	for (uint32_t i = 0; i < s->nrejections; i++)
+		if (agg_alert_about_certificate(s->rejections[i].alert))
+			return true;
+	return false;
 }
 
 struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, uint16_t port,

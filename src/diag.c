@@ -12,7 +12,8 @@
  *               by trust and error count, the best one kept; a trusted path
  *               without error ends the search; the budget may end it too
  *            -> the chosen path's problems (time, signature, CA, weak
- *               algorithms, purpose), then the dead end if untrusted
+ *               algorithms, critical extensions, name constraints,
+ *               purpose), then the dead end if untrusted
  *               (self-signed leaf, untrusted root, missing intermediate),
  *               then the shape of the chain as sent (order, extras,
  *               duplicates, root included, stale cross-signs)
@@ -23,6 +24,7 @@
  */
 #include "cs_diag.h"
 #include "cs_certcache.h"
+#include "cs_ciphersuite.h"
 #include "cs_hash.h"
 
 #include <stdarg.h>
@@ -307,6 +309,21 @@ struct path {
 	int score;
 };
 
+/* What the name constraints check needs of one certificate, parsed once
+ * per analysis (the same certificates recur in every path scored). */
+struct ncinfo {
+	const struct cs_x509 *id;
+	bool have_nc, have_names;
+	NAME_CONSTRAINTS *nc;    /* owned; NULL: the certificate has none */
+	uint64_t subtrees;       /* permitted + excluded */
+	uint64_t names;          /* subject attributes + subjectAltNames */
+	bool dns_san;            /* a dNSName subjectAltName: the CN is not checked */
+};
+
+/* The certificates one analysis can meet: those sent, and the anchors that
+ * issued them (at most CS_DIAG_MAX_CANDIDATES each). */
+#define NC_CERTS (CS_MAX_CHAIN_CERTS * (1 + CS_DIAG_MAX_CANDIDATES))
+
 struct ctx {
 	struct diag *d;
 	const struct cs_chain *c;
@@ -333,6 +350,10 @@ struct ctx {
 	char aia[256];           /* of the top of an untrusted path */
 	unsigned long want_hash; /* its issuer's name hash, for the wants */
 	int want_index;          /* its index as sent, -1: no missing intermediate */
+	struct ncinfo nci[NC_CERTS];
+	size_t nnci;
+	bool leaf_has_ku;
+	uint16_t leaf_ku;
 };
 
 /* t >= b, narrowing the window to the side t is on. */
@@ -554,15 +575,271 @@ static void algorithm_problems(struct ctx *cx, const struct path *pa, size_t i, 
 	}
 }
 
+/* X509_PURPOSE_SSL_SERVER (v3_purp.c, check_purpose_ssl_server): an
+ * extendedKeyUsage without serverAuth, or a keyUsage with none of the bits
+ * a TLS server's key needs (KU_TLS). */
 static void purpose_problem(struct ctx *cx, const struct path *pa, int *errors)
 {
 	X509 *leaf = pa->n[0].id->x;
-	uint32_t eku = X509_get_extended_key_usage(leaf);
+	uint32_t flags = X509_get_extension_flags(leaf);
+	uint32_t eku = X509_get_extended_key_usage(leaf), ku = X509_get_key_usage(leaf);
+	struct diag_problem *p;
 
-	if (!(X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) || (eku & (XKU_SSL_SERVER | XKU_ANYEKU)))
+	if ((flags & EXFLAG_XKUSAGE) && !(eku & (XKU_SSL_SERVER | XKU_ANYEKU))) {
+		++*errors;
+		if ((p = add_path(cx, CS_P_BAD_PURPOSE, CS_SEV_ERROR, pa, 0)))
+			p->variant = CS_V_PURPOSE_EKU;
+	}
+	if ((flags & EXFLAG_KUSAGE) &&
+	    !(ku & (CS_KU_DIGITAL_SIGNATURE | CS_KU_KEY_ENCIPHERMENT | CS_KU_KEY_AGREEMENT))) {
+		++*errors;
+		if ((p = add_path(cx, CS_P_BAD_PURPOSE, CS_SEV_ERROR, pa, 0))) {
+			p->variant = CS_V_PURPOSE_KU;
+			p->num = (int)(ku & 0xffffu);
+		}
+	}
+}
+
+/* The first critical extension of x that libcrypto does not support, as
+ * "1.3.6.1.4.1.11129.2.4.3 (CT Precertificate Poison)"; whether it is the
+ * CT poison extension of a precertificate (RFC 6962 3.1). */
+static bool unsupported_critical(X509 *x, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int k = 0; k < X509_get_ext_count(x); k++) {
+		X509_EXTENSION *ex = X509_get_ext(x, k);
+		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ex);
+		int nid = OBJ_obj2nid(obj);
+		size_t n;
+
+		if (!X509_EXTENSION_get_critical(ex) || X509_supported_extension(ex))
+			continue;
+		OBJ_obj2txt(out, (int)len, obj, 1);
+		n = strlen(out);
+		if (nid != NID_undef)
+			snprintf(out + n, len - n, " (%s)", OBJ_nid2ln(nid));
+		return nid == NID_ct_precert_poison;
+	}
+	return false;
+}
+
+/* OpenSSL's check_extensions: every certificate of the path, the trust
+ * anchor included, with a critical extension it does not support (libcrypto
+ * flags it when it parses the certificate). */
+static void critical_problem(struct ctx *cx, const struct path *pa, size_t i, int *errors)
+{
+	struct diag_problem *p;
+	char oid[160];
+
+	if (!(X509_get_extension_flags(pa->n[i].id->x) & EXFLAG_CRITICAL))
 		return;
 	++*errors;
-	add_path(cx, CS_P_BAD_PURPOSE, CS_SEV_ERROR, pa, 0);
+	if (!(p = add_path(cx, CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_SEV_ERROR, pa, i)))
+		return;
+	p->variant = unsupported_critical(pa->n[i].id->x, oid, sizeof(oid)) ? CS_V_CRIT_POISON
+									    : CS_V_CRIT_UNKNOWN;
+	p->text = keep(cx, oid);
+}
+
+/* ---- name constraints (RFC 5280 4.2.1.10) -------------------------------------- */
+
+/* The entry of x in the analysis's table, NULL when full (never, by
+ * NC_CERTS; then the analysis stops: an honest "unknown"). */
+static struct ncinfo *ncinfo_of(struct ctx *cx, const struct cs_x509 *x)
+{
+	struct ncinfo *e;
+
+	for (size_t i = 0; i < cx->nnci; i++)
+		if (cx->nci[i].id == x)
+			return &cx->nci[i];
+	if (cx->nnci == NC_CERTS) {
+		cx->exhausted = true;
+		return NULL;
+	}
+	e = &cx->nci[cx->nnci++];
+	memset(e, 0, sizeof(*e));
+	e->id = x;
+	return e;
+}
+
+static NAME_CONSTRAINTS *constraints_of(struct ncinfo *e)
+{
+	if (!e->have_nc) {
+		e->have_nc = true;
+		e->nc = X509_get_ext_d2i(e->id->x, NID_name_constraints, NULL, NULL);
+		ERR_clear_error();
+		if (e->nc)
+			e->subtrees = (uint64_t)sk_GENERAL_SUBTREE_num(e->nc->permittedSubtrees) +
+				      (uint64_t)sk_GENERAL_SUBTREE_num(e->nc->excludedSubtrees);
+	}
+	return e->nc;
+}
+
+static void names_of(struct ncinfo *e)
+{
+	GENERAL_NAMES *san;
+
+	if (e->have_names)
+		return;
+	e->have_names = true;
+	san = X509_get_ext_d2i(e->id->x, NID_subject_alt_name, NULL, NULL);
+	ERR_clear_error();
+	e->names = (uint64_t)X509_NAME_entry_count(X509_get_subject_name(e->id->x));
+	for (int k = 0; san && k < sk_GENERAL_NAME_num(san); k++) {
+		e->names++;
+		e->dns_san |= sk_GENERAL_NAME_value(san, k)->type == GEN_DNS;
+	}
+	GENERAL_NAMES_free(san);
+}
+
+/* The budget of one check: libcrypto compares every name with every
+ * subtree, and refuses more than 2^20 comparisons (NAME_CHECK_MAX). */
+static bool nc_budget(struct ctx *cx, uint64_t names, uint64_t subtrees)
+{
+	uint64_t work = names * subtrees;
+	uint64_t us = 1 + (work > (1u << 20) ? 0 : work / CS_DIAG_NC_COMPARISONS_PER_US);
+
+	/* a check that would overrun the budget is not begun: one can cost
+	 * up to 65 ms */
+	if (cx->budgeted && cx->cost + us > cx->d->max_cost) {
+		cx->exhausted = true;
+		return false;
+	}
+	cx->cost += us;
+	cx->real_cost += us;
+	return true;
+}
+
+/* X509_V_OK, or OpenSSL's error for sub under the constraints of ca; the
+ * leaf's CN is checked as a DNS name when it has no DNS subjectAltName
+ * (OpenSSL's default host flags). */
+static int nc_check(struct ctx *cx, struct ncinfo *sub, bool leaf, struct ncinfo *ca,
+		    bool *by_cn)
+{
+	int rv;
+
+	*by_cn = false;
+	names_of(sub);
+	if (!nc_budget(cx, sub->names, ca->subtrees))
+		return X509_V_OK; /* the analysis is over: judged unknown */
+	rv = NAME_CONSTRAINTS_check(sub->id->x, ca->nc);
+	if (rv == X509_V_OK && leaf && !sub->dns_san) {
+		rv = NAME_CONSTRAINTS_check_CN(sub->id->x, ca->nc);
+		*by_cn = rv != X509_V_OK;
+	}
+	ERR_clear_error();
+	return rv;
+}
+
+/* Whether a certificate with only this subject and subjectAltName (either
+ * may be NULL) breaks nc: one name of a certificate checked alone. */
+static bool nc_breaks(NAME_CONSTRAINTS *nc, const X509_NAME *subject, const GENERAL_NAME *g)
+{
+	X509 *t = X509_new();
+	GENERAL_NAMES *one = g ? sk_GENERAL_NAME_new_null() : NULL;
+	GENERAL_NAME *copy = g ? GENERAL_NAME_dup(g) : NULL;
+	bool bad = false;
+
+	if (t && (!subject || X509_set_subject_name(t, subject)) &&
+	    (!g || (one && copy && sk_GENERAL_NAME_push(one, copy) &&
+		    (copy = NULL, X509_add1_ext_i2d(t, NID_subject_alt_name, one, 0,
+						    X509V3_ADD_DEFAULT) == 1)))) {
+		X509_get_extension_flags(t); /* libcrypto caches the subjectAltName */
+		bad = NAME_CONSTRAINTS_check(t, nc) != X509_V_OK;
+	}
+	GENERAL_NAME_free(copy);
+	GENERAL_NAMES_free(one);
+	X509_free(t);
+	ERR_clear_error();
+	return bad;
+}
+
+static void general_name_text(const GENERAL_NAME *g, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long got;
+
+	out[0] = '\0';
+	if (b && GENERAL_NAME_print(b, (GENERAL_NAME *)(uintptr_t)g) > 0 &&
+	    (got = BIO_get_mem_data(b, &p)) > 0)
+		snprintf(out, len, "%.*s", (int)got, p);
+	BIO_free(b);
+}
+
+/* The name of x that nc forbids, for the message: its CN (by_cn), its
+ * subject, or one of its first subjectAltNames, each checked alone. */
+static void nc_culprit(X509 *x, NAME_CONSTRAINTS *nc, bool by_cn, char *out, size_t len)
+{
+	GENERAL_NAMES *san;
+	char buf[256];
+
+	snprintf(out, len, "(one of its names)");
+	if (by_cn) {
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf,
+					      (int)sizeof(buf)) >= 0)
+			snprintf(out, len, "CN:%s", buf);
+		return;
+	}
+	if (nc_breaks(nc, X509_get_subject_name(x), NULL)) {
+		name_of(X509_get_subject_name(x), buf, sizeof(buf));
+		snprintf(out, len, "DirName:%s", buf);
+		return;
+	}
+	san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int k = 0; san && k < sk_GENERAL_NAME_num(san) && k < CS_DIAG_NC_NAMES_SHOWN; k++)
+		if (nc_breaks(nc, NULL, sk_GENERAL_NAME_value(san, k))) {
+			general_name_text(sk_GENERAL_NAME_value(san, k), out, len);
+			break;
+		}
+	GENERAL_NAMES_free(san);
+	ERR_clear_error();
+}
+
+static void constraint_problem(struct ctx *cx, const struct path *pa, size_t i, size_t j,
+			       int rv, bool by_cn)
+{
+	struct diag_problem *p = add_path(cx, CS_P_NAME_CONSTRAINT_VIOLATION, CS_SEV_ERROR, pa, i);
+	char culprit[300];
+
+	if (!p)
+		return;
+	p->name = subject_of(cx, &pa->n[j]);
+	p->num = rv;
+	p->variant = rv == X509_V_ERR_PERMITTED_VIOLATION ? CS_V_NC_PERMITTED
+		     : rv == X509_V_ERR_EXCLUDED_VIOLATION ? CS_V_NC_EXCLUDED : CS_V_NC_OTHER;
+	nc_culprit(pa->n[i].id->x, ncinfo_of(cx, pa->n[j].id)->nc, by_cn, culprit,
+		   sizeof(culprit));
+	p->text = keep(cx, culprit);
+}
+
+/*
+ * OpenSSL's check_name_constraints (x509_vfy.c): the constraints of every
+ * CA above a certificate on the path, the trust anchor included, apply to
+ * it, except to a self-issued certificate other than the leaf.  One
+ * problem per certificate, for the highest CA whose constraints it breaks.
+ */
+static void constraint_problems(struct ctx *cx, const struct path *pa, int *errors)
+{
+	for (size_t i = pa->len; i-- > 0;) {
+		struct ncinfo *sub;
+
+		if (i > 0 && (X509_get_extension_flags(pa->n[i].id->x) & EXFLAG_SI))
+			continue;
+		for (size_t j = pa->len - 1; j > i; j--) {
+			struct ncinfo *ca = ncinfo_of(cx, pa->n[j].id);
+			bool by_cn;
+			int rv;
+
+			if (!ca || !constraints_of(ca) || !(sub = ncinfo_of(cx, pa->n[i].id)))
+				continue;
+			if ((rv = nc_check(cx, sub, i == 0, ca, &by_cn)) == X509_V_OK)
+				continue;
+			++*errors;
+			constraint_problem(cx, pa, i, j, rv, by_cn);
+			break;
+		}
+	}
 }
 
 /* Errors of a path; when recording, also its problems. */
@@ -575,7 +852,9 @@ static int path_problems(struct ctx *cx, const struct path *pa)
 		if (i + 1 < pa->len)
 			link_problems(cx, pa, i, &errors);
 		algorithm_problems(cx, pa, i, &errors);
+		critical_problem(cx, pa, i, &errors);
 	}
+	constraint_problems(cx, pa, &errors);
 	purpose_problem(cx, pa, &errors);
 	return errors;
 }
@@ -806,7 +1085,10 @@ static bool anchored_now(struct ctx *cx, const struct cs_x509 *x)
 	return false;
 }
 
-static void cross_sign(struct ctx *cx, const struct node *nd)
+/* nd is an alternative issuance of the path certificate alt; an expired
+ * one by the same issuer is an earlier issuance (a reissue), not a
+ * cross-certificate, and is worded so. */
+static void cross_sign(struct ctx *cx, const struct node *nd, const struct node *alt)
 {
 	bool expired = at_or_after(cx, not_after(nd->id->x) + 1);
 	struct diag_problem *p;
@@ -818,7 +1100,10 @@ static void cross_sign(struct ctx *cx, const struct node *nd)
 		return;
 	name_of(X509_get_issuer_name(nd->id->x), by, sizeof(by));
 	p->name = keep(cx, by);
-	p->variant = expired ? CS_V_CROSS_EXPIRED : CS_V_CROSS_UNANCHORED;
+	p->variant = !expired ? CS_V_CROSS_UNANCHORED
+		     : X509_NAME_cmp(X509_get_issuer_name(nd->id->x),
+				     X509_get_issuer_name(alt->id->x)) == 0 ? CS_V_CROSS_REISSUE
+		     : CS_V_CROSS_EXPIRED;
 }
 
 static void shape_problems(struct ctx *cx, const struct path *pa, int path_errors)
@@ -830,6 +1115,7 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 		add_node(cx, CS_P_ROOT_INCLUDED, CS_SEV_WARNING, last, CS_ROLE_ROOT);
 	for (size_t j = 1; j < cx->n; j++) {
 		struct node nd = {cx->sent[j], (int)j, false};
+		const struct node *alt;
 
 		if (!nd.id || path_position(pa, (int)j) >= 0)
 			continue;
@@ -837,8 +1123,8 @@ static void shape_problems(struct ctx *cx, const struct path *pa, int path_error
 			add_node(cx, CS_P_DUPLICATE_CERT, CS_SEV_WARNING, &nd, CS_ROLE_NONE);
 			continue;
 		}
-		if (alternative_of(pa, nd.id) && pa->trusted && path_errors == 0) {
-			cross_sign(cx, &nd);
+		if ((alt = alternative_of(pa, nd.id)) && pa->trusted && path_errors == 0) {
+			cross_sign(cx, &nd, alt);
 			continue;
 		}
 		add_node(cx, CS_P_EXTRA_CERTS, CS_SEV_WARNING, &nd, CS_ROLE_NONE);
@@ -863,10 +1149,60 @@ static void malformed_problems(struct ctx *cx)
 	}
 }
 
+/* The validation time's UTC day, and the window narrowed to it: the
+ * message names the day, so the verdict must not be reused on another. */
+static int64_t validation_day(struct ctx *cx)
+{
+	int64_t day = cx->t - ((cx->t % 86400) + 86400) % 86400;
+
+	at_or_after(cx, day);
+	at_or_after(cx, day + 86400);
+	return day;
+}
+
+/* Whether a certificate that may have issued the leaf (sent, or in the
+ * store; by name and key identifiers, no signature needed) was valid yet. */
+static bool leaf_issuer_valid_yet(struct ctx *cx, const struct cs_x509 *leaf)
+{
+	const struct cs_x509 *cand[CS_DIAG_MAX_CANDIDATES];
+	size_t n = trust_issuers_of(cx->d->trust, leaf->x, cand, CS_DIAG_MAX_CANDIDATES);
+
+	for (size_t i = 0; i < n; i++)
+		if (at_or_after(cx, not_before(cand[i]->x)))
+			return true;
+	for (size_t i = 1; i < cx->n; i++)
+		if (cx->sent[i] && issued_by(cx->sent[i]->x, leaf->x) &&
+		    at_or_after(cx, not_before(cx->sent[i]->x)))
+			return true;
+	return false;
+}
+
+/*
+ * A validation time before 2001, just after the GPS epoch, or more than two
+ * years before the leaf's notBefore (CAs do not date certificates that far
+ * ahead), unless a CA that may have issued the leaf was already valid then:
+ * a certificate dated years ahead under a valid CA is that certificate's
+ * oddity (not_yet_valid), not the clock's.
+ */
 static void clock_problem(struct ctx *cx)
 {
-	if (!at_or_after(cx, CS_CLOCK_SANE_FROM))
-		add(cx, CS_P_CLOCK_IMPLAUSIBLE, CS_SEV_WARNING, -1);
+	const struct cs_x509 *leaf = cx->n ? cx->sent[0] : NULL;
+	struct diag_problem *p;
+	int variant;
+
+	if (at_or_after(cx, CS_GPS_EPOCH) && !at_or_after(cx, CS_GPS_EPOCH + CS_CLOCK_GPS_SPAN))
+		variant = CS_V_CLOCK_GPS;
+	else if (!at_or_after(cx, CS_CLOCK_SANE_FROM))
+		variant = CS_V_CLOCK_BEFORE_2001;
+	else if (leaf && !at_or_after(cx, not_before(leaf->x) - CS_CLOCK_LEAF_SLACK) &&
+		 !leaf_issuer_valid_yet(cx, leaf))
+		variant = CS_V_CLOCK_BEFORE_LEAF;
+	else
+		return;
+	if ((p = add(cx, CS_P_CLOCK_IMPLAUSIBLE, CS_SEV_WARNING, -1))) {
+		p->variant = (uint8_t)variant;
+		p->date = validation_day(cx);
+	}
 }
 
 static void analyze(struct ctx *cx)
@@ -882,6 +1218,8 @@ static void analyze(struct ctx *cx)
 	if (cx->n == 0 || !cx->sent[0])
 		return;
 	dns_names(cx->sent[0]->x, cx->leaf_names, sizeof(cx->leaf_names));
+	cx->leaf_has_ku = X509_get_extension_flags(cx->sent[0]->x) & EXFLAG_KUSAGE;
+	cx->leaf_ku = (uint16_t)(X509_get_key_usage(cx->sent[0]->x) & 0xffffu);
 	cx->cur.len = 1;
 	cx->cur.n[0] = (struct node){cx->sent[0], 0, sent_is_anchor(cx, 0)};
 	cx->budgeted = true;
@@ -917,6 +1255,8 @@ static struct diag_verdict *verdict_make(const struct ctx *cx)
 	memcpy(strings, cx->scratch, cx->nscratch);
 	memcpy(strings + cx->nscratch, cx->leaf_names, names);
 	v->leaf_names = strings + cx->nscratch;
+	v->leaf_has_ku = cx->leaf_has_ku;
+	v->leaf_ku = cx->leaf_ku;
 	v->from = cx->from;
 	v->until = cx->until;
 	v->mask = cx->mask;
@@ -1255,8 +1595,30 @@ struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int6
 		if (cx->sent[i])
 			pool_add(d, c->certs[i], NULL, DIAG_EV_SEEN_IN_CAPTURE, source);
 	certcache_trim(d->cc);
+	for (size_t i = 0; i < cx->nnci; i++)
+		NAME_CONSTRAINTS_free(cx->nci[i].nc);
 	free(cx);
 	return v;
+}
+
+bool diag_key_usage_problem(const struct diag_verdict *v, uint16_t cipher_suite,
+			    struct diag_problem *out)
+{
+	struct cs_kex k;
+
+	if (!v || !v->leaf_has_ku || !cipher_suite_kex(cipher_suite, &k) || (v->leaf_ku & k.key_usage))
+		return false;
+	*out = (struct diag_problem){
+		.code = CS_P_KEY_USAGE_MISMATCH,
+		.severity = problem_default_severity(CS_P_KEY_USAGE_MISMATCH),
+		.role = CS_ROLE_LEAF,
+		.cert_index = 0,
+		.num = v->leaf_ku,
+		.subject = "",
+		.name = k.name,
+		.text = problem_ku_name(k.key_usage),
+	};
+	return true;
 }
 
 bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni, size_t n)

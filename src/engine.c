@@ -219,6 +219,7 @@ struct hs {
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
 	uint16_t version;
+	uint16_t cipher_suite;         /* the ServerHello's, for key_usage_mismatch */
 	enum tls_outcome outcome;
 	enum tls_incomplete reason;
 	const struct cs_chain *chain;  /* the server chain, when outcome is TLS_OUT_CHAIN */
@@ -248,12 +249,6 @@ struct hs {
 static int64_t hs_ts(const struct hs *h)
 {
 	return h->chain ? h->chain_ts : h->end_ts;
-}
-
-/* RFC 5246 7.2.2: the alerts a client sends when it refuses a certificate. */
-static bool certificate_alert(uint8_t desc)
-{
-	return (desc >= 42 && desc <= 46) || desc == 48;
 }
 
 static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
@@ -329,8 +324,9 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 		.version = h->version,
 		.chain = h->chain,
 		.client_ip = &h->client_ip,
-		.rejected = h->chain && h->alert && h->alert_from_client && h->alert_level == 2 &&
-			    certificate_alert(h->alert_desc),
+		/* any fatal alert of the client after the server's Certificate
+		 * (tls.c keeps it only before the client's ChangeCipherSpec) */
+		.rejected = h->chain && h->alert && h->alert_from_client && h->alert_level == 2,
 		.alert = h->alert_desc,
 		.ja3 = h->fingerprinted ? h->ja3 : NULL,
 		.ja4 = h->fingerprinted ? h->ja4 : NULL,
@@ -340,11 +336,17 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 	};
 
 	if (r) {
+		struct diag_problem ku;
+
 		a.verdict = r->v;
 		a.unjudged = r->v->status == DIAG_UNKNOWN;
 		a.hostname_mismatch = !r->hostname_ok;
 		a.broken = r->broken;
 		a.problems = r->mask;
+		if (diag_key_usage_problem(r->v, h->cipher_suite, &ku)) { /* per handshake */
+			a.key_usage_suite = h->cipher_suite;
+			a.problems |= 1u << CS_P_KEY_USAGE_MISMATCH;
+		}
 	}
 	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
 		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
@@ -593,6 +595,7 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.sni_len = c->sni_len;
 	memcpy(h.sni, c->sni, c->sni_len);
 	h.version = c->version;
+	h.cipher_suite = c->cipher_suite;
 	h.starttls = c->starttls;
 	h.alert = c->alert_seen;
 	h.alert_from_client = s >= 0 && c->alert_dir != s;

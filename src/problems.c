@@ -4,8 +4,8 @@
  * function that turns a typed record into a message and a fix.
  *
  * Templates name their parameters in braces: {role} {subject} {name}
- * {text} {date} {num} {count} {index} {sni} {names} {days} {order} {position}
- * {after} {ev_sha} {ev_how} {ev_source} {ev_completes}.  Wire strings are
+ * {text} {date} {day} {num} {ku} {count} {index} {sni} {names} {days} {order}
+ * {position} {after} {ev_sha} {ev_how} {ev_source} {ev_completes}.  Wire strings are
  * inserted as they are; escaping for the output format happens when the
  * text is written (escape.c).
  */
@@ -133,7 +133,12 @@ static const struct problem_def defs[CS_P_MAX] = {
 	[CS_P_BAD_PURPOSE] = {"bad_purpose", CS_SEV_ERROR,
 		"The leaf is not for TLS server authentication.", {
 		{"The leaf's extended key usage does not include TLS server authentication.",
-		 "Request a certificate whose extended key usage includes serverAuth."}}},
+		 "Request a certificate whose extended key usage includes serverAuth."},
+		{"The leaf's keyUsage ({ku}) has none of digitalSignature, keyEncipherment and "
+		 "keyAgreement, so it cannot authenticate a TLS server (OpenSSL error 26, unsupported "
+		 "certificate purpose).",
+		 "Request a certificate whose keyUsage includes digitalSignature (and "
+		 "keyEncipherment for RSA key exchange), or that has no keyUsage extension."}}},
 	[CS_P_ROOT_INCLUDED] = {"root_included", CS_SEV_WARNING,
 		"The server sends the root certificate too.", {
 		{"The server sends the root certificate, which clients already have.",
@@ -154,9 +159,20 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "A root of the trust store expires: move to the CA's newer root before it does."}}},
 	[CS_P_CLOCK_IMPLAUSIBLE] = {"clock_implausible", CS_SEV_WARNING,
 		"The capture's clock is implausible: validity verdicts are doubtful.", {
-		{"The capture's clock says the handshake happened before 2000: the verdict on "
-		 "validity dates is doubtful.",
-		 "Re-run with --at set to when the capture was really made."}}},
+		{"The handshake was judged at {day}, before 2001: the capturing host's clock was "
+		 "probably reset, and the verdict on validity dates is doubtful.",
+		 "Re-run with --at set to when the capture was really made, and fix the capturing "
+		 "host's clock (NTP)."},
+		{"The handshake was judged at {day}, within a year of the GPS epoch (1980-01-06), "
+		 "where devices whose clock was reset start again: the verdict on validity dates is "
+		 "doubtful.",
+		 "Re-run with --at set to when the capture was really made, and fix the capturing "
+		 "host's clock (NTP)."},
+		{"The handshake was judged at {day}, more than two years before the leaf's validity "
+		 "began: the capturing host's clock is probably wrong, and the verdict on validity "
+		 "dates is doubtful.",
+		 "Re-run with --at set to when the capture was really made, and fix the capturing "
+		 "host's clock (NTP)."}}},
 	[CS_P_CROSS_SIGN_STALE] = {"cross_sign_stale", CS_SEV_WARNING,
 		"A cross-signed copy of a path certificate leads to an expired or untrusted root.", {
 		{"Certificate #{index} is a cross-signed copy of \"{subject}\" issued by \"{name}\", "
@@ -168,7 +184,46 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "which no trusted, current root vouches for; clients that follow the chain as sent "
 		 "instead of building their own path fail on it.",
 		 "Drop certificate #{index} (\"{subject}\" issued by \"{name}\"). Only old clients that "
-		 "lack the newer root used it, and they fail with it now anyway."}}},
+		 "lack the newer root used it, and they fail with it now anyway."},
+		{"Certificate #{index} is an earlier issuance of \"{subject}\" by the same CA "
+		 "(\"{name}\"), which has expired; clients that follow the chain as sent instead of "
+		 "building their own path fail on it.",
+		 "Drop certificate #{index}, the expired copy of \"{subject}\": the current one is "
+		 "served too."}}},
+	[CS_P_NAME_CONSTRAINT_VIOLATION] = {"name_constraint_violation", CS_SEV_ERROR,
+		"A certificate has a name that the name constraints of a CA above it forbid.", {
+		{"The {role} certificate's name {text} is outside the permitted subtrees of the name "
+		 "constraints of \"{name}\": clients refuse it (OpenSSL error 47, permitted subtree "
+		 "violation).",
+		 "Serve a certificate whose names all lie within what \"{name}\" may issue for, or "
+		 "get one from a CA without that constraint."},
+		{"The {role} certificate's name {text} is in an excluded subtree of the name "
+		 "constraints of \"{name}\": clients refuse it (OpenSSL error 48, excluded subtree "
+		 "violation).",
+		 "Serve a certificate without names that \"{name}\" may not issue for, or get one "
+		 "from a CA without that constraint."},
+		{"The name constraints of \"{name}\" cannot be applied to the {role} certificate's "
+		 "name {text} (OpenSSL error {num}: a constraint or name form it does not support, or "
+		 "too many names to check): clients refuse it.",
+		 "Re-issue the certificate (or the constrained CA) without the name forms or "
+		 "constraints that clients cannot check."}}},
+	[CS_P_UNHANDLED_CRITICAL_EXTENSION] = {"unhandled_critical_extension", CS_SEV_ERROR,
+		"A certificate on the path has a critical extension that clients do not support.", {
+		{"The {role} certificate has a critical extension that clients do not support "
+		 "({text}): they must refuse it (OpenSSL error 34, unhandled critical extension).",
+		 "Have the certificate re-issued without that extension, or with it not marked "
+		 "critical."},
+		{"The {role} certificate carries the critical Certificate Transparency poison "
+		 "extension ({text}): it is a precertificate, which no client accepts (OpenSSL error "
+		 "34, unhandled critical extension).",
+		 "This is a precertificate: install the issued certificate (the CA's final "
+		 "certificate for the same key and names, with its SCTs) instead."}}},
+	[CS_P_KEY_USAGE_MISMATCH] = {"key_usage_mismatch", CS_SEV_WARNING,
+		"The leaf's keyUsage does not allow what the negotiated key exchange needs.", {
+		{"The leaf's keyUsage ({ku}) lacks {text}, which the key exchange the server chose "
+		 "({name}) needs (RFC 5246 7.4.2): clients that check it refuse the handshake.",
+		 "Re-issue the leaf with {text} in its keyUsage (or without a keyUsage extension), or "
+		 "make the server prefer key exchanges this certificate allows."}}},
 };
 
 /* What docs/problems.md's summary table says of each code beyond its name,
@@ -205,7 +260,7 @@ static const struct problem_doc docs[CS_P_MAX] = {
 	[CS_P_NOT_CA] = {NULL, "the certificate used as an issuer",
 		"79 (24 before OpenSSL 3.0), 32, 25", "unknown_ca (48)"},
 	[CS_P_BAD_PURPOSE] = {NULL, "0",
-		"26", "unsupported_certificate (43)"},
+		"26 (extended key usage or key usage)", "unsupported_certificate (43)"},
 	[CS_P_ROOT_INCLUDED] = {NULL, "the root",
 		"none", "none"},
 	[CS_P_EXTRA_CERTS] = {NULL, "the extra certificate",
@@ -218,6 +273,14 @@ static const struct problem_doc docs[CS_P_MAX] = {
 		"none", "none"},
 	[CS_P_CROSS_SIGN_STALE] = {NULL, "the stale certificate",
 		"10 in clients that follow it", "certificate_expired (45) from clients that fail"},
+	[CS_P_NAME_CONSTRAINT_VIOLATION] = {NULL, "the certificate whose name is forbidden",
+		"47 (permitted), 48 (excluded); 49, 51-53, 1 when it cannot apply them",
+		"certificate_unknown (46)"},
+	[CS_P_UNHANDLED_CRITICAL_EXTENSION] = {NULL, "the certificate, null for an anchor not sent",
+		"34", "certificate_unknown (46)"},
+	[CS_P_KEY_USAGE_MISMATCH] = {"warning (per handshake)", "0",
+		"none (OpenSSL's client checks it for ECDSA leaves only)",
+		"none for an RSA leaf (the handshake completes)"},
 };
 
 const struct problem_doc *problem_doc(enum cs_problem p)
@@ -248,6 +311,35 @@ enum cs_severity problem_default_severity(enum cs_problem p)
 const char *severity_name(enum cs_severity s)
 {
 	return s == CS_SEV_ERROR ? "error" : "warning";
+}
+
+uint32_t problem_error_mask(void)
+{
+	uint32_t m = 0;
+
+	for (int i = 0; i < CS_P_MAX; i++)
+		if (defs[i].severity == CS_SEV_ERROR)
+			m |= 1u << i;
+	return m;
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} ku_names[] = {
+	{CS_KU_DIGITAL_SIGNATURE, "digitalSignature"}, {CS_KU_NON_REPUDIATION, "nonRepudiation"},
+	{CS_KU_KEY_ENCIPHERMENT, "keyEncipherment"}, {CS_KU_DATA_ENCIPHERMENT, "dataEncipherment"},
+	{CS_KU_KEY_AGREEMENT, "keyAgreement"}, {CS_KU_KEY_CERT_SIGN, "keyCertSign"},
+	{CS_KU_CRL_SIGN, "cRLSign"}, {CS_KU_ENCIPHER_ONLY, "encipherOnly"},
+	{CS_KU_DECIPHER_ONLY, "decipherOnly"},
+};
+
+const char *problem_ku_name(uint32_t bit)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(ku_names); i++)
+		if (ku_names[i].bit == bit)
+			return ku_names[i].name;
+	return "";
 }
 
 const char *problem_summary(enum cs_problem p)
@@ -312,6 +404,33 @@ static void put_date(struct out *w, int64_t s)
 
 static const char *const role_names[] = {"", "leaf", "intermediate", "root"};
 
+/* The validation day: "2000-01-01". */
+static void put_day(struct out *w, int64_t s)
+{
+	char b[CS_TIME_STRLEN];
+
+	fmt_time_s(s, b, sizeof(b));
+	if (strcmp(b, "invalid") == 0)
+		puts_(w, "(invalid date)");
+	else
+		put(w, b, 10);
+}
+
+/* keyUsage bits: "keyEncipherment, dataEncipherment", "no bit set". */
+static void put_ku(struct out *w, uint32_t bits)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(ku_names); i++)
+		if (bits & ku_names[i].bit) {
+			puts_(w, any ? ", " : "");
+			puts_(w, ku_names[i].name);
+			any = true;
+		}
+	if (!any)
+		puts_(w, "no bit set");
+}
+
 static const char *role_name(uint8_t r)
 {
 	return r < CS_ARRAY_LEN(role_names) ? role_names[r] : "";
@@ -373,6 +492,10 @@ static void put_param(struct out *w, const char *k, size_t kn, const struct diag
 		puts_(w, p->text);
 	else if (IS("date"))
 		put_date(w, p->date);
+	else if (IS("day"))
+		put_day(w, p->date);
+	else if (IS("ku"))
+		put_ku(w, (uint32_t)p->num);
 	else if (IS("num"))
 		put_int(w, p->num);
 	else if (IS("count"))

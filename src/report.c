@@ -422,6 +422,8 @@ static void json_chain(struct jw *w, const struct report_view *v, const struct a
 	jw_str(w, "status", st);
 	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : report_unknown_reason(vc.unknown_reason));
 	jw_time(w, "last_seen", ac->last_ts);
+	if (state && ac->key_usage_suite) /* key_usage_mismatch judged again on restore */
+		jw_u64(w, "key_usage_suite", ac->key_usage_suite);
 	jw_open(w, "problems", '[');
 	for (size_t i = 0; i < np; i++)
 		json_problem(w, s, ac, &probs[i], &vc, false);
@@ -536,7 +538,7 @@ static void json_server(struct jw *w, const struct report_view *v, const struct 
 	json_sketch(w, "clients_total_sketch", &s->clients_total);
 	jw_u64(w, "sni_not_sent", s->sni_not_sent);
 	jw_u64(w, "sni_not_captured", s->sni_not_captured);
-	jw_bool(w, "rejected_but_judged_ok", s->nrejections && !s->broken_handshakes && s->handshakes);
+	jw_bool(w, "rejected_but_judged_ok", agg_rejected_but_judged_ok(s));
 	jw_time(w, "first_seen", s->first_seen);
 	jw_time(w, "last_seen", s->last_seen);
 	jw_open(w, "tls_versions", '{');

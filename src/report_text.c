@@ -592,7 +592,7 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 				r->nfp > 1 ? ", ..." : "");
 		fputc('\n', out);
 	}
-	if (s->nrejections && !s->broken_handshakes && s->handshakes)
+	if (agg_rejected_but_judged_ok(s))
 		fputs("  NOTE: real clients rejected a chain judged fine here: check their trust "
 		      "store, their clock, or a middlebox.\n", out);
 }

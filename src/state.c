@@ -736,7 +736,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	struct state_problem probs[CS_DIAG_MAX_PROBLEMS];
 	struct state_chain sc = {probs, 0, DIAG_UNK_NONE};
 	uint8_t sha[CS_SHA256_LEN];
-	uint64_t hs, broken, unjudged = 0, frame = 0;
+	uint64_t hs, broken, unjudged = 0, frame = 0, ku_suite = 0;
 	int64_t last, first;
 	bool have, live;
 	uint32_t bits;
@@ -759,6 +759,8 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	     !get_u64(l, where, ch, "unjudged_handshakes", hs, &unjudged)) ||
 	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
 	    !get_unknown_reason(l, where, ch, &sc.unknown_reason) ||
+	    (json_object_get(ch, "key_usage_suite") &&
+	     !get_u64(l, where, ch, "key_usage_suite", UINT16_MAX, &ku_suite)) ||
 	    !get_problems(l, where, ch, json_array_size(certs), probs, CS_DIAG_MAX_PROBLEMS,
 			  &sc.nproblems, &bits) ||
 	    !(fs = get_obj(l, where, ch, "first_seen")))
@@ -783,8 +785,10 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (!c || !(ac = agg_restore_chain(engine_agg(l->e), s, c)))
 		return true; /* a cap: counted by the chain store or the aggregate */
 	first_seen_of(l, ac, name, live, frame, first);
-	if (ac->handshakes == 0 || last > ac->last_ts)
+	if (ac->handshakes == 0 || last >= ac->last_ts) {
 		ac->last_ts = last;
+		ac->key_usage_suite = (uint16_t)ku_suite;
+	}
 	if (!add(l, where, "handshakes", &ac->handshakes, hs) ||
 	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken) ||
 	    !add(l, where, "unjudged_handshakes", &ac->unjudged_handshakes, unjudged))

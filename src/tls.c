@@ -215,6 +215,7 @@ static bool parse_server_hello(struct tls_conn *c, struct cs_cursor *m)
 	if (!cur_skip(m, 32) || !cur_vec(m, 1, &sid) || cur_left(&sid) > 32 ||
 	    !cur_u16(m, &cipher) || !cur_u8(m, &comp))
 		return false;
+	c->cipher_suite = cipher;
 	if (c->sid_len > 0 && cur_left(&sid) == c->sid_len &&
 	    memcmp(cur_rest(&sid).p, c->sid, c->sid_len) == 0)
 		c->resumed = true; /* RFC 5246 7.4.1.3: the server echoes the id it resumes */
@@ -281,6 +282,11 @@ static bool parse_certificate(struct tls_conn *c, const struct tls_env *env,
 	return true;
 }
 
+/* The client's ChangeCipherSpec (or a fatal alert, or application data)
+ * ends the cleartext handshake once the server's flight was seen; its
+ * ClientKeyExchange does not, so that an alert it sends after that and
+ * before its ChangeCipherSpec is still seen (docs/problems.md, "Client
+ * rejections"). */
 static void client_moved_on(struct tls_conn *c)
 {
 	if (c->server_flight_done || tls_server_chain(c))
@@ -321,7 +327,6 @@ static bool handle_message(struct tls_conn *c, const struct tls_env *env, int di
 	case HS_CERTIFICATE_VERIFY:
 	case HS_CLIENT_KEY_EXCHANGE:
 		set_server(c, !dir, false);
-		client_moved_on(c);
 		break;
 	default:
 		break;

@@ -64,6 +64,17 @@ size_t view_engine_problems(const struct report_view *v, const struct agg_server
 		out[n++] = shown(v, &p, false);
 		have |= 1u << CS_P_HOSTNAME_MISMATCH;
 	}
+	if (ac->key_usage_suite && n < max) {
+		struct diag_problem p;
+
+		if (diag_key_usage_problem(d, ac->key_usage_suite, &p)) {
+			const struct cs_cert_facts *leaf = cert_facts(ac->chain->certs[0]);
+
+			p.subject = leaf->parsed ? leaf->subject : "";
+			out[n++] = shown(v, &p, false);
+			have |= 1u << CS_P_KEY_USAGE_MISMATCH;
+		}
+	}
 	for (int code = 0; code < CS_P_MAX && n < max; code++) {
 		struct diag_problem p = {
 			.code = (enum cs_problem)code,

@@ -123,7 +123,9 @@ fi
 # One report model: a run's report and `merge` of that run's state say the
 # same, byte for byte, in JSON, CSV and text, apart from what only a merge
 # has ("sensors"; the "Sensors:" line).
-for f in "$A" "$B" "$C" "$D" pcaps/lab/freq-hostile-sni.pcap pcaps/real/suricata-verify__tls-issuer-zero.pcap; do
+for f in "$A" "$B" "$C" "$D" pcaps/lab/freq-hostile-sni.pcap pcaps/real/suricata-verify__tls-issuer-zero.pcap \
+	pcaps/lab/diag-key-usage-mismatch.pcap pcaps/lab/diag-name-constraint.pcap \
+	pcaps/lab/diag-critical-extension.pcap pcaps/lab/diag-rejects-decrypt-error.pcap; do
 	n=$(basename "$f")
 	"$BIN" -r "$f" "${TRUST[@]}" --sensor s --format state -o "$T/id.state"
 	diffs=""

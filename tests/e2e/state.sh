@@ -68,6 +68,21 @@ else
 	[ ! -e "$T/s.state.tmp" ] && ok no-temporary-left || bad no-temporary-left "s.state.tmp exists"
 fi
 
+# -- a per-handshake problem (key_usage_mismatch: the leaf's keyUsage
+# against the cipher suite) is judged again from the state file
+KU=pcaps/lab/diag-key-usage-mismatch.pcap
+"$BIN" -r "$KU" "${TRUST[@]}" "${KEY[@]}" --format json -o "$T/ku.run.json" 2>/dev/null
+"$BIN" -r "$KU" "${TRUST[@]}" "${KEY[@]}" --format state -o "$T/ku.state" 2>/dev/null
+"$BIN" -r "$KU" --since 2099-01-01 "${TRUST[@]}" "${KEY[@]}" --state "$T/ku.state" --format json \
+	-o "$T/ku.restored.json" 2>/dev/null
+if ! jq -e '[.servers[].chains[].problems[].code] | index("key_usage_mismatch")' "$T/ku.run.json" >/dev/null; then
+	bad key-usage-restored "the run has no key_usage_mismatch"
+elif cmp -s <(jq -S .servers "$T/ku.run.json") <(jq -S .servers "$T/ku.restored.json"); then
+	ok key-usage-restored
+else
+	bad key-usage-restored "$(diff <(jq -S .servers "$T/ku.run.json") <(jq -S .servers "$T/ku.restored.json") | head -5)"
+fi
+
 # -- refused state files: one line, exit 1, nothing read
 refused() { # name, file, pattern
 	"$BIN" -r "$A" "${TRUST[@]}" --state "$2" --format json -o "$T/out.json" 2>"$T/err"

@@ -116,6 +116,7 @@ static void check_verdict(const struct diag_verdict *v, const struct cs_chain *c
 		const struct diag_problem *p = &v->problems[i];
 
 		if ((unsigned)p->code >= CS_P_MAX || p->code == CS_P_HOSTNAME_MISMATCH ||
+		    p->code == CS_P_KEY_USAGE_MISMATCH ||
 		    p->cert_index < -1 || p->cert_index >= (int)c->n_certs || !p->subject ||
 		    !p->name || !p->text || p->norder > CS_PROBLEM_MAX_ORDER)
 			abort();
@@ -200,6 +201,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* the memo and the pool never change a verdict */
 	check_words(v, c, sni, sni_len);
 	(void)diag_hostname_ok(d, c, sni, sni_len);
+	{ /* key_usage_mismatch for the time's low bits as a cipher suite */
+		struct diag_problem kp;
+
+		if (diag_key_usage_problem(v, (uint16_t)(data[3] << 8 | data[4]), &kp) &&
+		    (kp.code != CS_P_KEY_USAGE_MISMATCH || !v->leaf_has_ku || !kp.name[0] ||
+		     !kp.text[0] || kp.cert_index != 0))
+			abort();
+	}
 	free(v);
 	free(w);
 	diag_free(d);

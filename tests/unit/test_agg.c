@@ -9,8 +9,10 @@
 #include <cmocka.h>
 
 #include "cs_agg.h"
+#include "cs_diag.h"
 
 static struct cs_chain chain_a = {.id = 0}, chain_b = {.id = 1};
+static const struct diag_verdict judged; /* an "ok" verdict with no problem */
 
 static struct cs_addr v4(uint8_t last)
 {
@@ -139,6 +141,73 @@ static void test_sni_kinds(void **state)
 	agg_free(a);
 }
 
+/* rejected_but_judged_ok: a client refused the chain with an alert about
+ * the certificate or its signature, and no handshake was judged broken. */
+static void test_rejected_but_judged_ok(void **state)
+{
+	(void)state;
+	struct cs_addr ip = v4(1), cl = v4(9);
+	struct agg_handshake h = {.server_ip = &ip, .server_port = 443, .chain = &chain_a,
+				  .client_ip = &cl, .verdict = &judged};
+	const struct agg_server *const *s;
+	struct agg *a;
+	size_t n;
+
+	for (unsigned d = 0; d < 256; d++)
+		assert_int_equal(agg_alert_about_certificate((uint8_t)d),
+				 (d >= 42 && d <= 46) || d == 48 || d == 49 || d == 51);
+	/* handshake_failure (40) from a client: a rejection, not about the chain */
+	a = agg_new(4);
+	h.rejected = true, h.alert = 40, h.ts = 1;
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_int_equal(s[0]->nrejections, 1);
+	assert_false(agg_rejected_but_judged_ok(s[0]));
+	/* decrypt_error (51): about the certificate's signature */
+	h.alert = 51, h.ts = 2;
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_int_equal(s[0]->nrejections, 2);
+	assert_true(agg_rejected_but_judged_ok(s[0]));
+	/* a broken handshake of the server: it was judged broken after all */
+	h.rejected = false, h.broken = true, h.ts = 3;
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_false(agg_rejected_but_judged_ok(s[0]));
+	agg_free(a);
+	/* no chain seen: nothing was judged */
+	a = agg_new(4);
+	h.chain = NULL, h.broken = false, h.rejected = true, h.alert = 48;
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_false(agg_rejected_but_judged_ok(s[0]));
+	agg_free(a);
+}
+
+/* The per-handshake key usage finding follows the chain's latest handshake. */
+static void test_key_usage_latest(void **state)
+{
+	(void)state;
+	struct cs_addr ip = v4(1), cl = v4(9);
+	struct agg_handshake h = {.server_ip = &ip, .server_port = 443, .chain = &chain_a,
+				  .client_ip = &cl, .verdict = &judged};
+	struct agg *a = agg_new(4);
+	const struct agg_server *const *s;
+	size_t n;
+
+	h.key_usage_suite = 0xc02f, h.ts = 5;
+	agg_add(a, &h);
+	h.key_usage_suite = 0, h.ts = 3; /* an earlier handshake, counted later */
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_int_equal(s[0]->chains[0].key_usage_suite, 0xc02f);
+	h.ts = 7;
+	agg_add(a, &h);
+	s = agg_sorted(a, &n);
+	assert_int_equal(s[0]->chains[0].key_usage_suite, 0);
+	agg_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +215,8 @@ int main(void)
 		cmocka_unit_test(test_chains_and_shares),
 		cmocka_unit_test(test_cap_evicts_healthy_keeps_broken),
 		cmocka_unit_test(test_sni_kinds),
+		cmocka_unit_test(test_rejected_but_judged_ok),
+		cmocka_unit_test(test_key_usage_latest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,7 @@
 #include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
+#include "cs_timefmt.h"
 #include "cs_trust.h"
 #include "testpki.h"
 
@@ -78,6 +79,10 @@
 #define T_2008 1212278400LL     /* 2008-06-01: before the MD5 cut-off */
 #define T_1970 86400LL          /* 1970-01-02: a device whose clock was reset */
 #define T_2005 1104537600LL     /* 2005-01-01: notBefore of the "+old" variants */
+#define T_2000 946688400LL      /* 2000-01-01T01:00:00Z: the commonest reset value */
+#define T_2015 1420070400LL     /* 2015-01-01: notBefore of the "+exp2020" variants */
+#define T_2020 1577836800LL     /* 2020-01-01: their notAfter */
+#define T_GPS 316828800LL       /* 1980-01-16: ten days after the GPS epoch */
 #define DAY 86400LL
 
 /* SHA-256 of the DER (CERTS.txt) */
@@ -103,7 +108,8 @@ struct want {
 #define ERRORS (B(MISSING_INTERMEDIATE) | B(WRONG_ORDER) | B(UNTRUSTED_ROOT) | \
 		B(SELF_SIGNED_LEAF) | B(EXPIRED_LEAF) | B(EXPIRED_INTERMEDIATE) | \
 		B(EXPIRED_ROOT) | B(NOT_YET_VALID) | B(HOSTNAME_MISMATCH) | B(BAD_SIGNATURE) | \
-		B(MALFORMED_CERT) | B(NOT_CA) | B(BAD_PURPOSE))
+		B(MALFORMED_CERT) | B(NOT_CA) | B(BAD_PURPOSE) | B(NAME_CONSTRAINT_VIOLATION) | \
+		B(UNHANDLED_CRITICAL_EXTENSION))
 
 #define MAX_WANT 20
 #define MAX_ENTRIES 32
@@ -226,9 +232,20 @@ static struct row rows[] = {
 	 * wrong_order too. */
 	{"wrong_order_duplicate_before_last", TRUST, {"two", "int2", "int2", "int1"}, "two.test",
 	 T_CAPTURE, {W(WRONG_ORDER, -1), W(DUPLICATE_CERT, 2)}, B(EXTRA_CERTS), false, true},
+	/* issue 17: an expired earlier issuance of int1 (same name and key, by
+	 * root) sent before the current int1.  Clients that build their own
+	 * path take the valid one (OpenSSL prefers the issuer valid now, Go and
+	 * NSS try every candidate); clients that take the certificates in the
+	 * order sent meet the expired copy: wrong_order; the copy itself is an
+	 * alternative issuance of a path certificate that has expired:
+	 * cross_sign_stale, never expired_intermediate (not on the path) */
+	{"wrong_order_expired_reissue_first", TRUST, {"one", "int1+serial77+exp2020@root", "int1"},
+	 "one.test", T_CAPTURE, {W(WRONG_ORDER, -1), W(CROSS_SIGN_STALE, 1)}, 0, false, true},
 	/* the first certificate is the leaf whatever it is: no wrong_order */
+	/* (int1 as a leaf: its keyUsage keyCertSign, cRLSign cannot serve TLS,
+	 * OpenSSL error 26) */
 	{"leaf_not_first", TRUST, {"int1", "one"}, "one.test", T_CAPTURE,
-	 {W(HOSTNAME_MISMATCH, 0), W(EXTRA_CERTS, 1)}, B(WRONG_ORDER), false, true},
+	 {W(HOSTNAME_MISMATCH, 0), W(EXTRA_CERTS, 1), W(BAD_PURPOSE, 0)}, B(WRONG_ORDER), false, true},
 	{"missing_intermediate_leaf_alone", TRUST, {"miss"}, "miss.test", T_CAPTURE,
 	 {W(MISSING_INTERMEDIATE, 0)}, 0, false, true},
 	{"missing_intermediate_aia", TRUST, {"aia"}, "aia.test", T_CAPTURE,
@@ -264,9 +281,12 @@ static struct row rows[] = {
 	 T_2013, {WS(WEAK_KEY, 0, WARNING)}, B(WEAK_SIGNATURE), false, false},
 	{"weak_key_at_cutoff", {"oldroot"}, {"oldleaf+old+key1024@oldroot"}, "oldleaf.test",
 	 CS_RSA1024_CUTOFF, {WS(WEAK_KEY, 0, ERROR)}, B(WEAK_SIGNATURE), false, true},
-	/* the real rsa1024 leaf before the cut-off: warning, plus not yet valid */
+	/* the real rsa1024 leaf before the cut-off: warning, plus not yet valid;
+	 * 2013 is more than two years before the leaf and its CA were issued
+	 * (2025): clock_implausible */
 	{"weak_key_rsa1024_2013", TRUST, {"rsa1024", "int1"}, "rsa1024.test", T_2013,
-	 {WS(WEAK_KEY, 0, WARNING), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1), W(NOT_YET_VALID, -1)},
+	 {WS(WEAK_KEY, 0, WARNING), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1), W(NOT_YET_VALID, -1),
+	  WS(CLOCK_IMPLAUSIBLE, -1, WARNING)},
 	 0, false, true},
 
 	/* --- malformed ------------------------------------------------------------ */
@@ -290,7 +310,7 @@ static struct row rows[] = {
 	 * root verifies the certificate below it, so that is the path (and it
 	 * ends untrusted). */
 	{"curveball_forged_root", TRUST, {"ecint@forger", "ecroot+forger@forger"}, NULL, T_CAPTURE,
-	 {W(MALFORMED_CERT, 1), W(UNTRUSTED_ROOT, 1)},
+	 {W(MALFORMED_CERT, 1), W(UNTRUSTED_ROOT, 1), W(BAD_PURPOSE, 0)},
 	 B(BAD_SIGNATURE) | B(MISSING_INTERMEDIATE) | B(EXTRA_CERTS), false, true},
 	/* a CA copying a trusted root's name, sent beside a genuine chain, does
 	 * not make the genuine signature "bad" */
@@ -330,6 +350,135 @@ static struct row rows[] = {
 	 {W(EXPIRED_INTERMEDIATE, 2), W(EXPIRED_ROOT, -1)}, B(CROSS_SIGN_STALE) | B(EXTRA_CERTS), false,
 	 true},
 
+	/* --- name constraints (issue 17): OpenSSL's check_name_constraints -------------- */
+	/* ncint: critical nameConstraints permitted DNS:allowed.test */
+	{"nc_dns_permitted_ok", TRUST, {"ncgood", "ncint"}, "allowed.test", T_CAPTURE, {{0}},
+	 ALL_CODES, false, false},
+	{"nc_dns_permitted_violation", TRUST, {"ncout", "ncint"}, "outside.test", T_CAPTURE,
+	 {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_dns_permitted_subdomain_ok", TRUST, {"one", "int1+nc=permitted;DNS:one.test@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	{"nc_dns_excluded", TRUST, {"one", "int1+nc=excluded;DNS:www.one.test@root"}, "one.test",
+	 T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_dns_excluded_other_ok", TRUST, {"one", "int1+nc=excluded;DNS:other.test@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	/* the trust anchor's own constraints apply too (ncroot: permitted allowed.test) */
+	{"nc_anchor_violation", {"ncroot"}, {"ncrootleaf"}, NULL, T_CAPTURE,
+	 {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_anchor_ok", {"ncroot"}, {"ncrootleaf+san=DNS:www.allowed.test@ncroot"}, NULL, T_CAPTURE,
+	 {{0}}, ALL_CODES, false, false},
+	/* constraints of a CA apply to every certificate below it, intermediates too */
+	{"nc_dirname_intermediate", TRUST, {"two", "int2", "int1+nc=permitted;dirName:dn_other@root"},
+	 "two.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0), W(NAME_CONSTRAINT_VIOLATION, 1)}, 0,
+	 false, true},
+	{"nc_ip_permitted_ok", TRUST,
+	 {"one+san=DNS:one.test,IP:192.0.2.7@int1", "int1+nc=permitted;IP:192.0.2.0/255.255.255.0@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	{"nc_ip_permitted_violation", TRUST,
+	 {"one+san=DNS:one.test,IP:192.0.2.7@int1", "int1+nc=permitted;IP:10.0.0.0/255.0.0.0@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_ip_excluded", TRUST,
+	 {"one+san=DNS:one.test,IP:192.0.2.7@int1", "int1+nc=excluded;IP:192.0.2.0/255.255.255.0@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* v6 has IP ::1 */
+	{"nc_ipv6_excluded", TRUST,
+	 {"v6", "int1+nc=excluded;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff@root"}, "v6.test",
+	 T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_email_permitted_ok", TRUST,
+	 {"one+san=DNS:one.test,email:admin@one.test@int1", "int1+nc=permitted;email:one.test@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	{"nc_email_permitted_violation", TRUST,
+	 {"one+san=DNS:one.test,email:admin@evil.test@int1", "int1+nc=permitted;email:one.test@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_email_excluded", TRUST,
+	 {"one+san=DNS:one.test,email:admin@evil.test@int1", "int1+nc=excluded;email:evil.test@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* an emailAddress in the subject counts as an email name */
+	{"nc_email_in_subject", TRUST,
+	 {"one+subj=O=chainsniff lab/CN=one.test/emailAddress=admin@evil.test@int1",
+	  "int1+nc=permitted;email:one.test@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* an email name without '@': a syntax OpenSSL cannot check (error 53) */
+	{"nc_email_unsupported_syntax", TRUST,
+	 {"one+san=DNS:one.test,email:not-an-address@int1", "int1+nc=permitted;email:one.test@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* directory names: the subject must lie under a permitted name */
+	{"nc_dirname_permitted_ok", TRUST, {"one", "int1+nc=permitted;dirName:dn_lab@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	{"nc_dirname_permitted_violation", TRUST, {"one", "int1+nc=permitted;dirName:dn_other@root"},
+	 "one.test", T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_dirname_excluded", TRUST, {"one", "int1+nc=excluded;dirName:dn_lab@root"}, "one.test",
+	 T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* the leaf's CN is checked as a DNS name when it has no DNS subjectAltName */
+	{"nc_cn_permitted_violation", TRUST,
+	 {"one+nosan+subj=O=chainsniff lab/CN=outside.test@int1", "int1+nc=permitted;DNS:one.test@root"},
+	 NULL, T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	{"nc_cn_permitted_ok", TRUST,
+	 {"one+nosan+subj=O=chainsniff lab/CN=www.one.test@int1", "int1+nc=permitted;DNS:one.test@root"},
+	 NULL, T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	{"nc_cn_excluded", TRUST,
+	 {"one+nosan+subj=O=chainsniff lab/CN=www.one.test@int1",
+	  "int1+nc=excluded;DNS:www.one.test@root"},
+	 NULL, T_CAPTURE, {W(NAME_CONSTRAINT_VIOLATION, 0)}, 0, false, true},
+	/* ... but not when it has one */
+	{"nc_cn_ignored_with_dns_san", TRUST,
+	 {"one+subj=O=chainsniff lab/CN=outside.test@int1", "int1+nc=permitted;DNS:one.test@root"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+
+	/* --- critical extensions (issue 17): OpenSSL error 34 ---------------------------- */
+	{"critical_ct_poison", TRUST, {"poison", "int1"}, "poison.test", T_CAPTURE,
+	 {W(UNHANDLED_CRITICAL_EXTENSION, 0)}, 0, false, true},
+	{"critical_unknown_on_intermediate", TRUST, {"one", "int1+crit=1.3.6.1.4.1.55555.7@root"},
+	 "one.test", T_CAPTURE, {W(UNHANDLED_CRITICAL_EXTENSION, 1)}, 0, false, true},
+	{"unknown_not_critical_ok", TRUST, {"one+ext=1.3.6.1.4.1.55555.7@int1", "int1"}, "one.test",
+	 T_CAPTURE, {{0}}, ALL_CODES, false, false},
+
+	/* --- the leaf's keyUsage (issue 17): X509_PURPOSE_SSL_SERVER, error 26 ------------- */
+	{"bad_purpose_key_usage", TRUST, {"kunone", "int1"}, "kunone.test", T_CAPTURE,
+	 {W(BAD_PURPOSE, 0)}, 0, false, true},
+	{"bad_purpose_key_usage_cert_sign", TRUST, {"one+ku=critical,keyCertSign@int1", "int1"},
+	 "one.test", T_CAPTURE, {W(BAD_PURPOSE, 0)}, 0, false, true},
+	/* any one of the three bits is enough for the purpose; the key exchange
+	 * is checked per handshake (key_usage_mismatch, never in a verdict) */
+	{"key_usage_encipherment_only", TRUST, {"kuenc", "int1"}, "kuenc.test", T_CAPTURE, {{0}},
+	 ALL_CODES, false, false},
+	{"key_usage_agreement_only", TRUST, {"kuagree", "ecint"}, "kuagree.test", T_CAPTURE, {{0}},
+	 ALL_CODES, false, false},
+	{"key_usage_signature_only", TRUST, {"one+ku=critical,digitalSignature@int1", "int1"},
+	 "one.test", T_CAPTURE, {{0}}, ALL_CODES, false, false},
+	/* key_usage_mismatch: the handshake's key exchange (RFC 5246 7.4.2), its
+	 * cipher suite in row_suites below */
+	{"key_usage_mismatch_ecdhe_rsa", TRUST, {"kuenc", "int1"}, "kuenc.test", T_CAPTURE,
+	 {WS(KEY_USAGE_MISMATCH, 0, WARNING)}, 0, false, false},
+	{"key_usage_fits_rsa_transport", TRUST, {"kuenc", "int1"}, "kuenc.test", T_CAPTURE, {{0}},
+	 ALL_CODES, false, false},
+	{"key_usage_mismatch_rsa_transport", TRUST, {"one+ku=critical,digitalSignature@int1", "int1"},
+	 "one.test", T_CAPTURE, {WS(KEY_USAGE_MISMATCH, 0, WARNING)}, 0, false, false},
+	{"key_usage_mismatch_ecdhe_ecdsa", TRUST, {"kuagree", "ecint"}, "kuagree.test", T_CAPTURE,
+	 {WS(KEY_USAGE_MISMATCH, 0, WARNING)}, 0, false, false},
+	{"key_usage_fits_static_ecdh", TRUST, {"kuagree", "ecint"}, "kuagree.test", T_CAPTURE, {{0}},
+	 ALL_CODES, false, false},
+	{"key_usage_mismatch_static_dh", TRUST, {"one", "int1"}, "one.test", T_CAPTURE,
+	 {WS(KEY_USAGE_MISMATCH, 0, WARNING)}, 0, false, false},
+	/* no keyUsage at all: anything goes; TLS 1.3 suites need nothing */
+	{"key_usage_absent", {"trust", "selfsigned"}, {"selfsigned"}, "selfsigned.test", T_CAPTURE,
+	 {{0}}, ALL_CODES, false, false},
+	{"key_usage_tls13", TRUST, {"kuenc", "int1"}, "kuenc.test", T_CAPTURE, {{0}}, ALL_CODES, false,
+	 false},
+
+	/* --- the clock (issue 17) ------------------------------------------------------------ */
+	{"clock_2000_reset", TRUST, {"one", "int1"}, "one.test", T_2000,
+	 {WS(CLOCK_IMPLAUSIBLE, -1, WARNING), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+	  W(NOT_YET_VALID, -1)}, 0, false, true},
+	{"clock_gps_epoch", TRUST, {"one", "int1"}, "one.test", T_GPS,
+	 {WS(CLOCK_IMPLAUSIBLE, -1, WARNING), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+	  W(NOT_YET_VALID, -1)}, 0, false, true},
+	/* a leaf dated years ahead alone (its CA neither sent nor in the store):
+	 * only its date speaks, and it says the clock is wrong */
+	{"clock_future_leaf_alone", TRUST, {"future"}, "future.test", T_CAPTURE,
+	 {WS(CLOCK_IMPLAUSIBLE, -1, WARNING), W(NOT_YET_VALID, 0), W(MISSING_INTERMEDIATE, 0)}, 0,
+	 false, true},
+
 	/* --- stores ------------------------------------------------------------------ */
 	/* "empty" store: one unrelated certificate */
 	{"unrelated_store", {"evilroot"}, {"one", "int1"}, "one.test", T_CAPTURE,
@@ -356,6 +505,29 @@ static struct row rows[] = {
 	 {W(DUPLICATE_CERT, 2), W(DUPLICATE_CERT, 3), W(DUPLICATE_CERT, 12)}, ERRORS | B(EXTRA_CERTS),
 	 true, false},
 };
+
+/* The cipher suite of a row's handshake (key_usage_mismatch); 0 for the rest. */
+static const struct {
+	const char *row;
+	uint16_t suite;
+} row_suites[] = {
+	{"key_usage_mismatch_ecdhe_rsa", 0xc02f},     /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	{"key_usage_fits_rsa_transport", 0x009c},     /* RSA_WITH_AES_128_GCM_SHA256 */
+	{"key_usage_mismatch_rsa_transport", 0x002f}, /* RSA_WITH_AES_128_CBC_SHA */
+	{"key_usage_mismatch_ecdhe_ecdsa", 0xc02b},   /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
+	{"key_usage_fits_static_ecdh", 0xc02d},       /* ECDH_ECDSA_WITH_AES_128_GCM_SHA256 */
+	{"key_usage_mismatch_static_dh", 0x0031},     /* DH_RSA_WITH_AES_128_CBC_SHA */
+	{"key_usage_absent", 0xc02f},
+	{"key_usage_tls13", 0x1301},                  /* TLS_AES_128_GCM_SHA256 */
+};
+
+static uint16_t suite_of(const struct row *r)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(row_suites); i++)
+		if (strcmp(row_suites[i].row, r->name) == 0)
+			return row_suites[i].suite;
+	return 0;
+}
 
 /* ---- loading ----------------------------------------------------------------- */
 
@@ -415,6 +587,77 @@ static EVP_PKEY *forger_key(void)
 	return forger;
 }
 
+/* Sections the nc= op's dirName constraints name. */
+static const char ext_conf[] = "[dn_lab]\nO = chainsniff lab\n[dn_other]\nO = other lab\n";
+
+/* Replace (or add, or with value NULL remove) x's extension nid, given in
+ * openssl's config syntax (X509V3_EXT_nconf_nid, with ext_conf). */
+static void set_ext(X509 *x, int nid, const char *value)
+{
+	int at = X509_get_ext_by_NID(x, nid, -1);
+	BIO *b = BIO_new_mem_buf(ext_conf, -1);
+	CONF *conf = NCONF_new(NULL);
+	long line = 0;
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	assert_non_null(b);
+	assert_non_null(conf);
+	assert_int_equal(NCONF_load_bio(conf, b, &line), 1);
+	if (at >= 0)
+		X509_EXTENSION_free(X509_delete_ext(x, at));
+	if (value) {
+		X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+		X509V3_set_nconf(&v3, conf);
+		e = X509V3_EXT_nconf_nid(conf, &v3, nid, value);
+		if (!e)
+			fail_msg("extension %d: cannot make \"%s\"", nid, value);
+		assert_int_equal(X509_add_ext(x, e, -1), 1);
+		X509_EXTENSION_free(e);
+	}
+	NCONF_free(conf);
+	BIO_free(b);
+}
+
+/* An extension of any OID whose value is an ASN.1 NULL. */
+static void add_raw_ext(X509 *x, const char *oid, bool critical)
+{
+	static const unsigned char null_der[] = {0x05, 0x00};
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e;
+
+	assert_non_null(o);
+	assert_non_null(v);
+	assert_int_equal(ASN1_OCTET_STRING_set(v, null_der, sizeof null_der), 1);
+	e = X509_EXTENSION_create_by_OBJ(NULL, o, critical, v);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(v);
+	ASN1_OBJECT_free(o);
+}
+
+/* A subject from "O=chainsniff lab/CN=x.test/emailAddress=a@b.test". */
+static void set_subject(X509 *x, const char *spec)
+{
+	X509_NAME *n = X509_NAME_new();
+	char buf[256], *save = NULL;
+
+	assert_non_null(n);
+	snprintf(buf, sizeof buf, "%s", spec);
+	for (char *rdn = strtok_r(buf, "/", &save); rdn; rdn = strtok_r(NULL, "/", &save)) {
+		char *eq = strchr(rdn, '=');
+
+		assert_non_null(eq);
+		*eq = '\0';
+		assert_int_equal(X509_NAME_add_entry_by_txt(n, rdn, MBSTRING_UTF8,
+							    (const unsigned char *)eq + 1, -1, -1, 0), 1);
+	}
+	assert_int_equal(X509_set_subject_name(x, n), 1);
+	X509_NAME_free(n);
+}
+
 static const uint8_t garbage[] = {
 	0x30, 0x82, 0x01, 0x00, 0x30, 0x81, 0xf0, 0xa0, 0x03, 0x02, 0x01, 0x02,
 	'n', 'o', 't', ' ', 'a', ' ', 'c', 'e', 'r', 't', 'i', 'f', 'i', 'c', 'a', 't', 'e',
@@ -426,17 +669,24 @@ static const uint8_t garbage[] = {
  *   garbage              bytes that are no certificate
  *   NAME+op+op...@SIGNER the certificate changed by the ops, then re-signed
  *                        with pcaps/lab/pki/SIGNER.key
- * ops before signing: old (notBefore 2005-01-01), md5 / sha1 (the digest
+ * ops before signing: old (notBefore 2005-01-01), exp2020 (valid 2015-01-01
+ * to 2020-01-01), md5 / sha1 (the digest
  * of the re-signature; SHA-256 otherwise), key1024 (rsa1024's public key),
  * explicit (a new P-256 key with explicit parameters), forger (the
  * forger's explicit-parameter key, see forger_key(); "@forger" signs with
- * it), serialN (serial N), pathlen0 (basicConstraints CA:TRUE, pathlen:0);
- * on the DER: sigflip (one byte of the signature inverted), trailing (a
- * byte after the certificate), trunc (the last 20 bytes cut).
+ * it), serialN (serial N), pathlen0 (basicConstraints CA:TRUE, pathlen:0),
+ * nc=V (critical nameConstraints V, e.g. "permitted;DNS:a.test,excluded;
+ * dirName:dn_lab"; sections in ext_conf), san=V (subjectAltName V), nosan,
+ * ku=V (keyUsage V, e.g. "critical,nonRepudiation"), subj=V (the subject,
+ * "O=.../CN=.../emailAddress=..."), crit=OID / ext=OID (a critical /
+ * non-critical extension with an ASN.1 NULL value), poison (the CT poison
+ * extension, critical); on the DER: sigflip (one byte of the signature
+ * inverted), trailing (a byte after the certificate), trunc (the last 20
+ * bytes cut).  The signer is after the last '@' (an email name may hold one).
  */
 static uint8_t *entry_der(const char *spec, size_t *len)
 {
-	char buf[128], *signer, *ops, *save = NULL;
+	char buf[256], *signer, *ops, *save = NULL;
 	const EVP_MD *md = EVP_sha256();
 	bool flip = false, trailing = false, trunc = false;
 	unsigned char *der = NULL;
@@ -451,8 +701,9 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		*len = sizeof garbage;
 		return out;
 	}
+	assert_true(strlen(spec) < sizeof buf);
 	snprintf(buf, sizeof buf, "%s", spec);
-	if ((signer = strchr(buf, '@')) != NULL)
+	if ((signer = strrchr(buf, '@')) != NULL)
 		*signer++ = '\0';
 	if ((ops = strchr(buf, '+')) != NULL)
 		*ops++ = '\0';
@@ -464,6 +715,15 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			assert_non_null(t);
 			assert_int_equal(X509_set1_notBefore(x, t), 1);
 			ASN1_TIME_free(t);
+		} else if (strcmp(op, "exp2020") == 0) {
+			ASN1_TIME *nb = ASN1_TIME_set(NULL, (time_t)T_2015);
+			ASN1_TIME *na = ASN1_TIME_set(NULL, (time_t)T_2020);
+
+			assert_true(nb && na);
+			assert_int_equal(X509_set1_notBefore(x, nb), 1);
+			assert_int_equal(X509_set1_notAfter(x, na), 1);
+			ASN1_TIME_free(nb);
+			ASN1_TIME_free(na);
 		} else if (strcmp(op, "md5") == 0) {
 			md = EVP_md5();
 		} else if (strcmp(op, "sha1") == 0) {
@@ -491,6 +751,23 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			assert_int_equal(X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
 							   X509V3_ADD_REPLACE), 1);
 			BASIC_CONSTRAINTS_free(bc);
+		} else if (strncmp(op, "nc=", 3) == 0) {
+			char v[200];
+
+			snprintf(v, sizeof v, "critical,%s", op + 3);
+			set_ext(x, NID_name_constraints, v);
+		} else if (strncmp(op, "san=", 4) == 0) {
+			set_ext(x, NID_subject_alt_name, op + 4);
+		} else if (strcmp(op, "nosan") == 0) {
+			set_ext(x, NID_subject_alt_name, NULL);
+		} else if (strncmp(op, "ku=", 3) == 0) {
+			set_ext(x, NID_key_usage, op + 3);
+		} else if (strncmp(op, "subj=", 5) == 0) {
+			set_subject(x, op + 5);
+		} else if (strncmp(op, "crit=", 5) == 0 || strncmp(op, "ext=", 4) == 0) {
+			add_raw_ext(x, strchr(op, '=') + 1, op[0] == 'c');
+		} else if (strcmp(op, "poison") == 0) {
+			add_raw_ext(x, "1.3.6.1.4.1.11129.2.4.3", true);
 		} else if (strncmp(op, "serial", 6) == 0) {
 			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), atol(op + 6)), 1);
 		} else if (strcmp(op, "sigflip") == 0) {
@@ -676,9 +953,9 @@ struct judged {
 	uint32_t mask;
 	bool broken;
 	size_t n;
-	struct diag_problem p[CS_DIAG_MAX_PROBLEMS + 1];
-	char msg[CS_DIAG_MAX_PROBLEMS + 1][1024];
-	char fix[CS_DIAG_MAX_PROBLEMS + 1][2048];
+	struct diag_problem p[CS_DIAG_MAX_PROBLEMS + 2];
+	char msg[CS_DIAG_MAX_PROBLEMS + 2][1024];
+	char fix[CS_DIAG_MAX_PROBLEMS + 2][2048];
 };
 
 /* Verdicts made by the current test, freed at its end or by main. */
@@ -780,8 +1057,9 @@ static void check_judged(struct env *e, const struct cs_chain *c, const struct j
 
 	assert_true(v->nproblems <= CS_DIAG_MAX_PROBLEMS);
 	assert_true((v->mask & ~ALL_CODES) == 0);
-	/* the hostname is per handshake, never in the chain's verdict */
-	assert_int_equal(v->mask & B(HOSTNAME_MISMATCH), 0);
+	/* the hostname and the key exchange are per handshake, never in the
+	 * chain's verdict */
+	assert_int_equal(v->mask & (B(HOSTNAME_MISMATCH) | B(KEY_USAGE_MISMATCH)), 0);
 	assert_non_null(v->leaf_names);
 	for (size_t i = 0; i < j->n; i++) {
 		const struct diag_problem *p = &j->p[i];
@@ -839,13 +1117,14 @@ static uint64_t table_max_cost;
 static const char *table_max_row;
 
 /*
- * The handshake at when for sni (NULL: none): the verdict of the chain,
- * the hostname check, every problem worded; checked as above.  A second
- * analysis at the same time and at both ends of the window gives the same
- * verdict.
+ * The handshake at when for sni (NULL: none) with that cipher suite (0:
+ * none): the verdict of the chain, the hostname and key usage checks (as
+ * report.c adds their records), every problem worded; checked as above.  A
+ * second analysis at the same time and at both ends of the window gives
+ * the same verdict.
  */
-static struct judged *judge(struct env *e, const struct cs_chain *c, const char *sni, int64_t when,
-			    const char *what)
+static struct judged *judge_hs(struct env *e, const struct cs_chain *c, const char *sni,
+			       uint16_t suite, int64_t when, const char *what)
 {
 	struct judged *j = judged_new();
 	uint64_t a0 = analyses(e);
@@ -873,6 +1152,12 @@ static struct judged *judge(struct env *e, const struct cs_chain *c, const char 
 						     .name = "", .text = ""};
 		j->mask |= B(HOSTNAME_MISMATCH);
 		j->broken = true;
+	}
+	if (diag_key_usage_problem(j->v, suite, &j->p[j->n])) {
+		const struct cs_cert_facts *leaf = cert_facts(c->certs[0]);
+
+		j->p[j->n++].subject = leaf->parsed ? leaf->subject : "";
+		j->mask |= B(KEY_USAGE_MISMATCH);
 	}
 	word(e, c, sni, j);
 	check_judged(e, c, j, what);
@@ -903,6 +1188,12 @@ static const struct diag_problem *find(const struct judged *j, enum cs_problem c
 	return NULL;
 }
 
+static struct judged *judge(struct env *e, const struct cs_chain *c, const char *sni, int64_t when,
+			    const char *what)
+{
+	return judge_hs(e, c, sni, 0, when, what);
+}
+
 /* The message of a problem found in j. */
 static const char *msg_of(const struct judged *j, const struct diag_problem *p)
 {
@@ -925,7 +1216,7 @@ static void test_row(void **state)
 		nchain++;
 	e = env_new(r->anchors, nanchors, -1);
 	c = chain_of(e, r->chain, nchain);
-	j = judge(e, c, r->sni, r->when, r->name);
+	j = judge_hs(e, c, r->sni, suite_of(r), r->when, r->name);
 	if (getenv("TEST_DIAG_VERBOSE"))
 		dump(r->name, j);
 	for (size_t i = 0; i < MAX_WANT && r->must[i].set; i++) {
@@ -1061,16 +1352,27 @@ static void test_window(void **state)
 	assert_false(broken);
 	assert_int_equal(from, na - 30 * DAY);
 	assert_int_equal(until, na + 1);
-	/* back before 2025-01-01 (notBefore of the whole PKI) */
-	assert_int_equal(mask_at(e, one, "one.test", T_2016, &broken, &from, &until),
+	/* back before 2025-01-01 (notBefore of the whole PKI), less than two
+	 * years: not yet valid */
+	assert_int_equal(mask_at(e, one, "one.test", nb - 700 * DAY, &broken, &from, &until),
 			 B(NOT_YET_VALID));
 	assert_true(broken);
-	assert_true(from >= CS_CLOCK_SANE_FROM);
+	assert_int_equal(from, nb - CS_CLOCK_LEAF_SLACK);
 	assert_int_equal(until, nb);
-	/* and to 1970: the clock check is a boundary too */
+	/* more than two years before the leaf and its CA: the clock, for that day */
+	assert_int_equal(mask_at(e, one, "one.test", nb - CS_CLOCK_LEAF_SLACK - 1, &broken, &from,
+				 &until), B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
+	assert_int_equal(from, nb - CS_CLOCK_LEAF_SLACK - DAY);
+	assert_int_equal(until, nb - CS_CLOCK_LEAF_SLACK);
+	assert_int_equal(mask_at(e, one, "one.test", T_2016, &broken, &from, &until),
+			 B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
+	assert_int_equal(from, T_2016); /* 2016-06-01T00:00:00Z */
+	assert_int_equal(until, T_2016 + DAY);
+	/* and to 1970: the day again */
 	assert_int_equal(mask_at(e, one, "one.test", T_1970, &broken, &from, &until),
 			 B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
-	assert_int_equal(until, CS_CLOCK_SANE_FROM);
+	assert_int_equal(from, T_1970);
+	assert_int_equal(until, T_1970 + DAY);
 	assert_int_equal(mask_at(e, one, "one.test", T_CAPTURE, &broken, NULL, NULL), 0);
 	assert_false(broken);
 	/* clock_implausible, not_yet_valid for one, int1 and the root */
@@ -1166,8 +1468,10 @@ static void test_window_path_choice(void **state)
 	const int64_t times[3] = {t2021, T_CAPTURE, t2022};
 	struct judged *j[3];
 
+	/* (2021 and 2022 are more than two years before xs and int1 were issued:
+	 * clock_implausible) */
 	j[0] = judge(e, c, "xs.test", t2021, "2021");
-	assert_int_equal(j[0]->mask, B(NOT_YET_VALID));
+	assert_int_equal(j[0]->mask, B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
 	assert_true(j[0]->broken);
 	assert_non_null(find(j[0], CS_P_NOT_YET_VALID, 0));
 	assert_non_null(find(j[0], CS_P_NOT_YET_VALID, 1));
@@ -1176,7 +1480,7 @@ static void test_window_path_choice(void **state)
 	assert_int_equal(j[1]->mask, B(CROSS_SIGN_STALE));
 	assert_false(j[1]->broken);
 	j[2] = judge(e, c, "xs.test", t2022, "2022");
-	assert_int_equal(j[2]->mask, B(NOT_YET_VALID) | B(EXTRA_CERTS));
+	assert_int_equal(j[2]->mask, B(NOT_YET_VALID) | B(EXTRA_CERTS) | B(CLOCK_IMPLAUSIBLE));
 	assert_true(j[2]->broken);
 	assert_non_null(find(j[2], CS_P_NOT_YET_VALID, -1)); /* root's path */
 	assert_non_null(find(j[2], CS_P_EXTRA_CERTS, 2));
@@ -1810,6 +2114,333 @@ static void test_intermediates_file_all_used(void **state)
 	env_free(e);
 }
 
+/* ---- issue 17: the records of the new rules, field by field ------------------------------ */
+
+static void expect_budget_unknown(const struct diag_verdict *v, const char *what);
+
+/* The one problem of code at index in the chain judged at when. */
+static const struct diag_problem *only(struct judged *j, enum cs_problem code, int index)
+{
+	const struct diag_problem *p = find(j, code, index);
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n; i++)
+		n += j->p[i].code == code && j->p[i].cert_index == index;
+	if (!p || n != 1) {
+		dump("only", j);
+		fail_msg("%s@%d: %zu records", problem_name(code), index, n);
+	}
+	return p;
+}
+
+/* name_constraint_violation: which name, which CA, which OpenSSL error. */
+static void test_name_constraint_records(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	static const char *const ncroot[] = {"ncroot"};
+	static const struct {
+		const char *chain[3];
+		bool anchor_ncroot;
+		int index;
+		uint8_t variant;
+		int num;
+		const char *text, *name;
+	} cases[] = {
+		{{"ncout", "ncint"}, false, 0, CS_V_NC_PERMITTED, 47, "DNS:outside.test",
+		 "CN=chainsniff Lab Constrained Intermediate,O=chainsniff lab"},
+		{{"ncrootleaf"}, true, 0, CS_V_NC_PERMITTED, 47, "DNS:outside.test",
+		 "CN=chainsniff Constrained Root CA,O=chainsniff lab"},
+		{{"one", "int1+nc=excluded;DNS:www.one.test@root"}, false, 0, CS_V_NC_EXCLUDED, 48,
+		 "DNS:www.one.test", "CN=chainsniff Lab Intermediate 1,O=chainsniff lab"},
+		{{"one+san=DNS:one.test,IP:192.0.2.7@int1", "int1+nc=permitted;IP:10.0.0.0/255.0.0.0@root"},
+		 false, 0, CS_V_NC_PERMITTED, 47, "IP Address:192.0.2.7", NULL},
+		{{"one+san=DNS:one.test,email:admin@evil.test@int1", "int1+nc=excluded;email:evil.test@root"},
+		 false, 0, CS_V_NC_EXCLUDED, 48, "email:admin@evil.test", NULL},
+		{{"one", "int1+nc=permitted;dirName:dn_other@root"}, false, 0, CS_V_NC_PERMITTED, 47,
+		 "DirName:CN=one.test,O=chainsniff lab", NULL},
+		{{"two", "int2", "int1+nc=permitted;dirName:dn_other@root"}, false, 1, CS_V_NC_PERMITTED, 47,
+		 "DirName:CN=chainsniff Lab Intermediate 2,O=chainsniff lab", NULL},
+		{{"one+nosan+subj=O=chainsniff lab/CN=outside.test@int1", "int1+nc=permitted;DNS:one.test@root"},
+		 false, 0, CS_V_NC_PERMITTED, 47, "CN:outside.test", NULL},
+		{{"one+san=DNS:one.test,email:not-an-address@int1", "int1+nc=permitted;email:one.test@root"},
+		 false, 0, CS_V_NC_OTHER, X509_V_ERR_UNSUPPORTED_NAME_SYNTAX, "email:not-an-address", NULL},
+	};
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
+		size_t n = cases[i].chain[2] ? 3 : cases[i].chain[1] ? 2 : 1;
+		struct env *e = cases[i].anchor_ncroot ? env_new(ncroot, 1, -1) : env_new(trust, 1, -1);
+		const struct cs_chain *c = chain_of(e, cases[i].chain, n);
+		struct judged *j = judge(e, c, NULL, T_CAPTURE, cases[i].chain[0]);
+		const struct diag_problem *p = only(j, CS_P_NAME_CONSTRAINT_VIOLATION, cases[i].index);
+
+		if (p->variant != cases[i].variant || p->num != cases[i].num ||
+		    strcmp(p->text, cases[i].text) != 0 ||
+		    (cases[i].name && strcmp(p->name, cases[i].name) != 0)) {
+			dump(cases[i].chain[0], j);
+			fail_msg("case %zu: variant %u num %d text \"%s\" name \"%s\"", i, p->variant,
+				 p->num, p->text, p->name);
+		}
+		assert_int_equal(p->role, cases[i].index ? CS_ROLE_INTERMEDIATE : CS_ROLE_LEAF);
+		assert_true(p->severity == CS_SEV_ERROR && j->broken);
+		assert_non_null(strstr(msg_of(j, p), cases[i].text));
+		judged_free(j);
+		env_free(e);
+	}
+}
+
+/* unhandled_critical_extension: the OID, the precertificate, the anchor. */
+static void test_critical_extension_records(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	char path[] = "/tmp/cs-test-diag-XXXXXX.pem";
+	const char *anchors[1] = {path};
+	struct env *e = env_new(trust, 1, -1);
+	struct judged *j = judge(e, CHAIN(e, "poison", "int1"), "poison.test", T_CAPTURE, "poison");
+	const struct diag_problem *p = only(j, CS_P_UNHANDLED_CRITICAL_EXTENSION, 0);
+	size_t len;
+	uint8_t *der;
+	X509 *x;
+	FILE *f;
+	int fd;
+
+	assert_int_equal(p->variant, CS_V_CRIT_POISON);
+	assert_string_equal(p->text, "1.3.6.1.4.1.11129.2.4.3 (CT Precertificate Poison)");
+	assert_non_null(strstr(j->fix[p - j->p], "This is a precertificate: install the issued "
+						  "certificate"));
+	judged_free(j);
+	j = judge(e, CHAIN(e, "one", "int1+crit=1.3.6.1.4.1.55555.7@root"), "one.test", T_CAPTURE,
+		  "unknown");
+	p = only(j, CS_P_UNHANDLED_CRITICAL_EXTENSION, 1);
+	assert_int_equal(p->variant, CS_V_CRIT_UNKNOWN);
+	assert_int_equal(p->role, CS_ROLE_INTERMEDIATE);
+	assert_string_equal(p->text, "1.3.6.1.4.1.55555.7");
+	judged_free(j);
+	env_free(e);
+	/* a trust anchor with one fails as well (OpenSSL checks the anchor too) */
+	der = entry_der("root+crit=1.3.6.1.4.1.55555.8@root", &len);
+	x = d2i_X509(NULL, (const unsigned char **)&(const uint8_t *){der}, (long)len);
+	assert_non_null(x);
+	assert_true((fd = mkstemps(path, 4)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	X509_free(x);
+	free(der);
+	e = env_new(anchors, 1, -1);
+	j = judge(e, CHAIN(e, "one", "int1"), "one.test", T_CAPTURE, "anchor");
+	p = only(j, CS_P_UNHANDLED_CRITICAL_EXTENSION, -1);
+	assert_int_equal(p->role, CS_ROLE_ROOT);
+	assert_true(j->broken);
+	judged_free(j);
+	env_free(e);
+	unlink(path);
+}
+
+/* clock_implausible: which rule, the day it names, the window of that day. */
+static void test_clock_rules(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	const int64_t nb = 1735689600LL; /* one's and int1's notBefore, 2025-01-01 */
+	static const struct {
+		int64_t when;
+		int variant; /* -1: plausible */
+	} cases[] = {
+		{T_1970, CS_V_CLOCK_BEFORE_2001},
+		{CS_GPS_EPOCH - 1, CS_V_CLOCK_BEFORE_2001},
+		{CS_GPS_EPOCH, CS_V_CLOCK_GPS},
+		{T_GPS, CS_V_CLOCK_GPS},
+		{CS_GPS_EPOCH + CS_CLOCK_GPS_SPAN - 1, CS_V_CLOCK_GPS},
+		{CS_GPS_EPOCH + CS_CLOCK_GPS_SPAN, CS_V_CLOCK_BEFORE_2001},
+		{T_2000, CS_V_CLOCK_BEFORE_2001},
+		{CS_CLOCK_SANE_FROM - 1, CS_V_CLOCK_BEFORE_2001},
+		{CS_CLOCK_SANE_FROM, CS_V_CLOCK_BEFORE_LEAF},
+		{nb - CS_CLOCK_LEAF_SLACK - 1, CS_V_CLOCK_BEFORE_LEAF},
+		{nb - CS_CLOCK_LEAF_SLACK, -1},
+		{T_CAPTURE, -1},
+	};
+	struct env *e = env_new(trust, 1, -1);
+	const struct cs_chain *c = CHAIN(e, "one", "int1");
+	char day[CS_TIME_STRLEN], want[64];
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
+		struct judged *j = judge(e, c, "one.test", cases[i].when, "clock");
+		const struct diag_problem *p = find(j, CS_P_CLOCK_IMPLAUSIBLE, -1);
+		int64_t d0 = cases[i].when - ((cases[i].when % DAY) + DAY) % DAY;
+
+		if (cases[i].variant < 0) {
+			assert_null(p);
+			judged_free(j);
+			continue;
+		}
+		if (!p || p->variant != cases[i].variant) {
+			dump("clock", j);
+			fail_msg("case %zu (%lld): want variant %d", i, (long long)cases[i].when,
+				 cases[i].variant);
+		}
+		/* the record names the day; the verdict is that day's only */
+		assert_int_equal(p->date, d0);
+		assert_true(j->v->from >= d0 && j->v->until <= d0 + DAY);
+		fmt_time_s(d0, day, sizeof day);
+		snprintf(want, sizeof want, "judged at %.10s", day);
+		assert_non_null(strstr(msg_of(j, p), want));
+		assert_int_equal(j->p[0].code, CS_P_CLOCK_IMPLAUSIBLE); /* reported first */
+		judged_free(j);
+	}
+	env_free(e);
+}
+
+/* An expired earlier issuance sent with the current one is worded as a
+ * reissue, a cross-certificate as a cross-certificate. */
+static void test_expired_reissue(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	struct env *e = env_new(trust, 1, -1);
+	struct judged *j = judge(e, CHAIN(e, "one", "int1+serial77+exp2020@root", "int1"), "one.test",
+				 T_CAPTURE, "reissue");
+	const struct diag_problem *p = only(j, CS_P_CROSS_SIGN_STALE, 1);
+
+	assert_int_equal(p->variant, CS_V_CROSS_REISSUE);
+	assert_non_null(strstr(msg_of(j, p), "is an earlier issuance of"));
+	judged_free(j);
+	j = judge(e, CHAIN(e, "xs", "int1", "rootxs"), "xs.test", T_CAPTURE, "cross-sign");
+	p = only(j, CS_P_CROSS_SIGN_STALE, 2);
+	assert_int_equal(p->variant, CS_V_CROSS_EXPIRED);
+	judged_free(j);
+	env_free(e);
+}
+
+/* key_usage_mismatch comes from the verdict's keyUsage bits, per handshake. */
+static void test_key_usage_per_handshake(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	struct env *e = env_new(trust, 1, -1);
+	struct diag_verdict *kuenc = diag_analyze(e->d, CHAIN(e, "kuenc", "int1"), T_CAPTURE, NULL);
+	struct diag_verdict *kuagree = diag_analyze(e->d, CHAIN(e, "kuagree", "ecint"), T_CAPTURE,
+						    NULL);
+	struct diag_verdict *one = diag_analyze(e->d, CHAIN(e, "one", "int1"), T_CAPTURE, NULL);
+	struct diag_verdict *noku = diag_analyze(e->d, CHAIN(e, "selfsigned"), T_CAPTURE, NULL);
+	struct diag_verdict *junk = diag_analyze(e->d, CHAIN(e, "garbage"), T_CAPTURE, NULL);
+	struct diag_problem p;
+
+	assert_true(kuenc && kuagree && one && noku && junk);
+	assert_true(kuenc->leaf_has_ku);
+	assert_int_equal(kuenc->leaf_ku, CS_KU_KEY_ENCIPHERMENT);
+	assert_int_equal(kuagree->leaf_ku, CS_KU_KEY_AGREEMENT);
+	assert_int_equal(one->leaf_ku, CS_KU_DIGITAL_SIGNATURE | CS_KU_KEY_ENCIPHERMENT);
+	assert_false(noku->leaf_has_ku);
+	assert_false(junk->leaf_has_ku);
+	assert_true(diag_key_usage_problem(kuenc, 0xc02f, &p));
+	assert_int_equal(p.code, CS_P_KEY_USAGE_MISMATCH);
+	assert_int_equal(p.severity, CS_SEV_WARNING);
+	assert_int_equal(p.cert_index, 0);
+	assert_int_equal(p.role, CS_ROLE_LEAF);
+	assert_int_equal(p.num, CS_KU_KEY_ENCIPHERMENT);
+	assert_string_equal(p.name, "ECDHE_RSA");
+	assert_string_equal(p.text, "digitalSignature");
+	assert_false(diag_key_usage_problem(kuenc, 0x009c, &p)); /* RSA key transport */
+	assert_false(diag_key_usage_problem(kuenc, 0x1301, &p)); /* TLS 1.3 */
+	assert_false(diag_key_usage_problem(kuenc, 0, &p));      /* not known */
+	assert_true(diag_key_usage_problem(kuagree, 0xcca9, &p)); /* ECDHE_ECDSA chacha */
+	assert_false(diag_key_usage_problem(kuagree, 0xc005, &p)); /* ECDH_ECDSA */
+	assert_true(diag_key_usage_problem(kuagree, 0x009c, &p));
+	assert_string_equal(p.text, "keyEncipherment");
+	for (uint32_t s = 0; s <= 0xffff; s++) {
+		assert_false(diag_key_usage_problem(noku, (uint16_t)s, &p));
+		assert_false(diag_key_usage_problem(junk, (uint16_t)s, &p));
+	}
+	assert_true(diag_key_usage_problem(one, 0xc00e, &p)); /* ECDH_RSA: keyAgreement */
+	assert_false(diag_key_usage_problem(one, 0xc02f, &p));
+	assert_false(diag_key_usage_problem(NULL, 0xc02f, &p));
+	free(kuenc);
+	free(kuagree);
+	free(one);
+	free(noku);
+	free(junk);
+	env_free(e);
+}
+
+/* A self-signed CA whose name constraints permit nsub DNS subtrees
+ * (aK.test), sent with a leaf of nsan DNS names under them. */
+static const struct cs_chain *nc_heavy_chain(struct env *e, EVP_PKEY *k, int nsub, int nsan)
+{
+	struct tp_spec cs = {"Heavy CA", NULL, k, k, 9100, true, NULL, 0, 0};
+	struct tp_spec ls = {"heavy.test", "Heavy CA", k, k, 9101, false, NULL, 0, 0};
+	X509 *xs[2] = {tp_cert(&ls), tp_cert(&cs)};
+	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	GENERAL_NAMES *san = sk_GENERAL_NAME_new_null();
+	char name[32];
+	const struct cs_chain *c;
+
+	assert_true(nc && san);
+	nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
+	for (int i = 0; i < nsub; i++) {
+		GENERAL_SUBTREE *t = GENERAL_SUBTREE_new();
+
+		snprintf(name, sizeof name, "a%d.test", i);
+		assert_non_null(t);
+		GENERAL_NAME_free(t->base);
+		t->base = a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_DNS, name, 0);
+		assert_non_null(t->base);
+		assert_true(sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, t) > 0);
+	}
+	for (int i = 0; i < nsan; i++) {
+		snprintf(name, sizeof name, "x.a%d.test", i % nsub);
+		assert_true(sk_GENERAL_NAME_push(san, a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_DNS, name,
+								       0)) > 0);
+	}
+	assert_int_equal(X509_add1_ext_i2d(xs[1], NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT), 1);
+	assert_int_equal(X509_add1_ext_i2d(xs[0], NID_subject_alt_name, san, 0, X509V3_ADD_DEFAULT), 1);
+	assert_true(X509_sign(xs[0], k, EVP_sha256()) > 0);
+	assert_true(X509_sign(xs[1], k, EVP_sha256()) > 0);
+	c = tp_intern(e->st, xs, 2);
+	NAME_CONSTRAINTS_free(nc);
+	GENERAL_NAMES_free(san);
+	X509_free(xs[0]);
+	X509_free(xs[1]);
+	return c;
+}
+
+/* Name constraints cost comparisons: they count against the analysis
+ * budget, and libcrypto refuses more than 2^20 (then so do clients). */
+static void test_budget_name_constraints(void **state)
+{
+	(void)state;
+	static const char *const trust[] = {"trust"};
+	struct env *e = env_new(trust, 1, -1);
+	struct env *cheap = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 10000});
+	EVP_PKEY *k = tp_ec_key("P-256");
+	struct diag_verdict *v;
+	struct judged *j;
+	const struct diag_problem *p;
+
+	/* 500 subtrees x 502 names: about 15.7 ms estimated per check */
+	v = diag_analyze(e->d, nc_heavy_chain(e, k, 500, 500), T_CAPTURE, NULL);
+	assert_non_null(v);
+	assert_int_equal(v->status, DIAG_BROKEN); /* untrusted_root (Heavy CA), nothing else */
+	assert_int_equal(v->mask, B(UNTRUSTED_ROOT));
+	assert_true(v->cost >= 2 * (500 * 502 / CS_DIAG_NC_COMPARISONS_PER_US));
+	free(v);
+	v = diag_analyze(cheap->d, nc_heavy_chain(cheap, k, 500, 500), T_CAPTURE, NULL);
+	assert_non_null(v);
+	expect_budget_unknown(v, "name constraints, max_cost 10000");
+	free(v);
+	/* 1100 x 1002 > 2^20: refused by libcrypto (X509_V_ERR_UNSPECIFIED) at no cost */
+	j = judge(e, nc_heavy_chain(e, k, 1100, 1000), NULL, T_CAPTURE, "too many");
+	p = only(j, CS_P_NAME_CONSTRAINT_VIOLATION, 0);
+	assert_int_equal(p->variant, CS_V_NC_OTHER);
+	assert_int_equal(p->num, X509_V_ERR_UNSPECIFIED);
+	assert_true(j->v->cost < 1000);
+	judged_free(j);
+	EVP_PKEY_free(k);
+	env_free(cheap);
+	env_free(e);
+}
+
 /* ---- budgets ---------------------------------------------------------------------------- */
 
 /*
@@ -2183,6 +2814,12 @@ int main(void)
 		cmocka_unit_test(test_evidence_after_set_trust),
 		cmocka_unit_test(test_pool_per_source),
 		cmocka_unit_test(test_intermediates_file_all_used),
+		cmocka_unit_test(test_name_constraint_records),
+		cmocka_unit_test(test_critical_extension_records),
+		cmocka_unit_test(test_clock_rules),
+		cmocka_unit_test(test_key_usage_per_handshake),
+		cmocka_unit_test(test_expired_reissue),
+		cmocka_unit_test(test_budget_name_constraints),
 		cmocka_unit_test(test_budget_hostile_chain),
 		cmocka_unit_test(test_budget_hostile_chain_full),
 		cmocka_unit_test(test_budget_ordinary_chain),

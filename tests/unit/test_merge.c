@@ -240,7 +240,7 @@ static void test_unknown_kept(void **state)
 	char *newer = tmp("c-newer.json"), *m1 = tmp("m1.json"), *m2 = tmp("m2.json");
 
 	(void)state;
-	json_object_set_new(p, "code", json_string("name_constraint_violation"));
+	json_object_set_new(p, "code", json_string("ocsp_must_staple_unmet"));
 	json_object_set_new(p, "severity", json_string("error"));
 	json_object_set_new(p, "message", json_string("evil.test is outside allowed.test."));
 	json_object_set_new(p, "fix", json_string("Ask the CA."));
@@ -254,7 +254,7 @@ static void test_unknown_kept(void **state)
 		char *text = slurp(i ? m2 : m1);
 
 		out = load(i ? m2 : m1);
-		assert_non_null(strstr(text, "\"code\": \"name_constraint_violation\""));
+		assert_non_null(strstr(text, "\"code\": \"ocsp_must_staple_unmet\""));
 		assert_non_null(strstr(text, "\"message\": \"evil.test is outside allowed.test.\""));
 		assert_non_null(strstr(text, "\"fix\": \"Ask the CA.\""));
 		assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "totals"), "frobs")), 5);

@@ -69,22 +69,43 @@ static void test_names(void **state)
 	assert_string_equal(problem_name(CS_P_CROSS_SIGN_STALE), "cross_sign_stale");
 }
 
-/* Errors first, warnings from root_included on (cs_problems.h); a summary
- * of one line per code. */
+/* The codes of issue 17, appended after the first warnings with the
+ * severity the catalogue gives them. */
+static enum cs_severity expected_severity(int i)
+{
+	switch (i) {
+	case CS_P_NAME_CONSTRAINT_VIOLATION:
+	case CS_P_UNHANDLED_CRITICAL_EXTENSION:
+		return CS_SEV_ERROR;
+	case CS_P_KEY_USAGE_MISMATCH:
+		return CS_SEV_WARNING;
+	default: /* the first codes: errors, then warnings from root_included */
+		return i < CS_P_ROOT_INCLUDED ? CS_SEV_ERROR : CS_SEV_WARNING;
+	}
+}
+
+/* Severities as the catalogue gives them (cs_problems.h); a summary of one
+ * line per code. */
 static void test_severities_and_summaries(void **state)
 {
 	(void)state;
+	uint32_t errors = 0;
+
 	for (int i = 0; i < CS_P_MAX; i++) {
 		enum cs_problem p = (enum cs_problem)i;
 		const char *sum = problem_summary(p);
 
-		assert_int_equal(problem_default_severity(p),
-				 i < CS_P_ROOT_INCLUDED ? CS_SEV_ERROR : CS_SEV_WARNING);
+		assert_int_equal(problem_default_severity(p), expected_severity(i));
+		errors |= expected_severity(i) == CS_SEV_ERROR ? 1u << i : 0;
 		assert_non_null(sum);
 		assert_true(strlen(sum) > 10);
 		assert_null(strchr(sum, '\n'));
 		assert_null(strchr(sum, '{'));
 	}
+	assert_int_equal(problem_error_mask(), errors);
+	assert_true(problem_error_mask() & (1u << CS_P_NAME_CONSTRAINT_VIOLATION));
+	assert_false(problem_error_mask() & (1u << CS_P_KEY_USAGE_MISMATCH));
+	assert_false(problem_error_mask() & (1u << CS_P_ROOT_INCLUDED));
 	assert_string_equal(severity_name(CS_SEV_ERROR), "error");
 	assert_string_equal(severity_name(CS_SEV_WARNING), "warning");
 	assert_string_equal(problem_summary(CS_P_MAX), "");
@@ -213,9 +234,20 @@ static void test_variants_differ(void **state)
 		{CS_P_EXPIRING_SOON, CS_V_SOON, CS_V_SOON_ANCHOR, true},
 		{CS_P_NOT_CA, CS_V_NOT_CA, CS_V_PATHLEN, false},
 		{CS_P_CROSS_SIGN_STALE, CS_V_CROSS_EXPIRED, CS_V_CROSS_UNANCHORED, false},
+		{CS_P_CROSS_SIGN_STALE, CS_V_CROSS_EXPIRED, CS_V_CROSS_REISSUE, false},
+		{CS_P_CROSS_SIGN_STALE, CS_V_CROSS_EXPIRED, CS_V_CROSS_REISSUE, true},
 		{CS_P_MALFORMED_CERT, CS_V_UNPARSEABLE, CS_V_EXPLICIT_CURVE, false},
 		{CS_P_MALFORMED_CERT, CS_V_EXPLICIT_CURVE, CS_V_UNSUPPORTED_KEY, false},
 		{CS_P_MALFORMED_CERT, CS_V_UNPARSEABLE, CS_V_UNSUPPORTED_KEY, false},
+		{CS_P_BAD_PURPOSE, CS_V_PURPOSE_EKU, CS_V_PURPOSE_KU, false},
+		{CS_P_BAD_PURPOSE, CS_V_PURPOSE_EKU, CS_V_PURPOSE_KU, true},
+		{CS_P_CLOCK_IMPLAUSIBLE, CS_V_CLOCK_BEFORE_2001, CS_V_CLOCK_GPS, false},
+		{CS_P_CLOCK_IMPLAUSIBLE, CS_V_CLOCK_GPS, CS_V_CLOCK_BEFORE_LEAF, false},
+		{CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_PERMITTED, CS_V_NC_EXCLUDED, false},
+		{CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_EXCLUDED, CS_V_NC_OTHER, false},
+		{CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_PERMITTED, CS_V_NC_OTHER, true},
+		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, false},
+		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, true},
 	};
 	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30};
 
@@ -304,6 +336,56 @@ static void test_parameters(void **state)
 	p.date = INT64_MAX;
 	render(&p, &c, &r);
 	assert_non_null(strstr(r.msg, "(invalid date)"));
+	/* clock_implausible names the day the verdict used */
+	p = filled(CS_P_CLOCK_IMPLAUSIBLE, CS_V_CLOCK_BEFORE_2001, CS_SEV_WARNING);
+	p.date = 946684800LL; /* 2000-01-01 */
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "judged at 2000-01-01, before 2001"));
+	assert_null(strstr(r.msg, "00:00"));
+	p.date = INT64_MAX;
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "judged at (invalid date)"));
+	/* {ku}: the keyUsage bits in num, in RFC 5280 order */
+	p = filled(CS_P_BAD_PURPOSE, CS_V_PURPOSE_KU, CS_SEV_ERROR);
+	p.num = CS_KU_DATA_ENCIPHERMENT | CS_KU_NON_REPUDIATION | CS_KU_DECIPHER_ONLY;
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "keyUsage (nonRepudiation, dataEncipherment, decipherOnly) "
+				      "has none of"));
+	p.num = 0;
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "keyUsage (no bit set)"));
+	p = filled(CS_P_KEY_USAGE_MISMATCH, 0, CS_SEV_WARNING);
+	p.num = CS_KU_KEY_ENCIPHERMENT;
+	p.name = "ECDHE_RSA";
+	p.text = "digitalSignature";
+	render(&p, &c, &r);
+	assert_string_equal(r.msg, "The leaf's keyUsage (keyEncipherment) lacks digitalSignature, "
+				   "which the key exchange the server chose (ECDHE_RSA) needs (RFC "
+				   "5246 7.4.2): clients that check it refuse the handshake.");
+	assert_string_equal(problem_ku_name(CS_KU_KEY_AGREEMENT), "keyAgreement");
+	assert_string_equal(problem_ku_name(CS_KU_KEY_AGREEMENT | CS_KU_CRL_SIGN), "");
+	assert_string_equal(problem_ku_name(0), "");
+	/* name_constraint_violation: the offending name, the CA, the error */
+	p = filled(CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_PERMITTED, CS_SEV_ERROR);
+	p.role = CS_ROLE_LEAF;
+	p.text = "DNS:outside.test";
+	render(&p, &c, &r);
+	assert_string_equal(r.msg, "The leaf certificate's name DNS:outside.test is outside the "
+				   "permitted subtrees of the name constraints of \"CN=Example Root,"
+				   "O=Example\": clients refuse it (OpenSSL error 47, permitted "
+				   "subtree violation).");
+	p = filled(CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_OTHER, CS_SEV_ERROR);
+	p.num = 51;
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "(OpenSSL error 51:"));
+	/* unhandled_critical_extension: the OID; a precertificate is said so */
+	p = filled(CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_POISON, CS_SEV_ERROR);
+	p.role = CS_ROLE_LEAF;
+	p.text = "1.3.6.1.4.1.11129.2.4.3 (CT Precertificate Poison)";
+	render(&p, &c, &r);
+	assert_non_null(strstr(r.msg, "poison extension (1.3.6.1.4.1.11129.2.4.3 (CT "
+				      "Precertificate Poison))"));
+	assert_non_null(strstr(r.fix, "This is a precertificate: install the issued certificate"));
 }
 
 /* ---- missing_intermediate: worded by its evidence --------------------------------- */

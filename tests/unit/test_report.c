@@ -86,7 +86,7 @@ static size_t problems(const struct report_view *v, const struct agg_server *s,
 	out[0] = (struct view_problem){
 		.p = {.code = CS_P_MAX, .severity = CS_SEV_ERROR, .cert_index = 0, .subject = "",
 		      .name = "", .text = ""},
-		.code = "name_constraint_violation", .message = "evil.test is outside allowed.test.",
+		.code = "ocsp_must_staple_unmet", .message = "evil.test is outside allowed.test.",
 		.fix = "Issue the certificate from a CA allowed to name it."};
 	return 1;
 }
@@ -266,7 +266,7 @@ static void test_json_fields(void **state)
 	/* a code of a newer sensor: its words as read, no parameters */
 	s = json_array_get(json_object_get(doc, "servers"), json_array_size(json_object_get(doc, "servers")) - 1);
 	p = json_array_get(json_object_get(s, "problems"), 0);
-	assert_string_equal(json_string_value(json_object_get(p, "code")), "name_constraint_violation");
+	assert_string_equal(json_string_value(json_object_get(p, "code")), "ocsp_must_staple_unmet");
 	assert_string_equal(json_string_value(json_object_get(p, "message")), "evil.test is outside allowed.test.");
 	assert_null(json_object_get(p, "params"));
 	/* counters: the table's rows, then a newer sensor's at the end of their group */
@@ -407,7 +407,7 @@ static void test_text_details_and_words(void **state)
 	assert_null(strstr(text, " 1 clients"));
 	assert_null(strstr(text, " 1 handshakes"));
 	/* the code of a newer sensor, with its words */
-	assert_non_null(strstr(text, "name_constraint_violation"));
+	assert_non_null(strstr(text, "ocsp_must_staple_unmet"));
 	assert_non_null(strstr(text, "evil.test is outside allowed.test."));
 	assert_non_null(strstr(text, "Found on earlier handshakes of this chain"));
 	/* the whole SNI in the details */

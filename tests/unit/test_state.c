@@ -540,7 +540,7 @@ static void test_newer_codes_accepted(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	set_at(doc, "servers.0.chains.0.problems.0.code", json_string("name_constraint_violation"));
+	set_at(doc, "servers.0.chains.0.problems.0.code", json_string("ocsp_must_staple_unmet"));
 	set_at(doc, "servers.0.chains.0.problems.0.params", NULL);
 	set_at(doc, "totals.frobs", json_integer(7));
 	set_at(doc, "caps.new_cap", json_integer(1));

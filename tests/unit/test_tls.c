@@ -1439,14 +1439,20 @@ static void test_sslv2_client_hello(void **state)
 
 /* ---- alerts ---------------------------------------------------------------------- */
 
+/* A ClientHello, then the server's whole flight with certs. */
+static void after_flight(struct h *h, const struct cs_slice *certs)
+{
+	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
+	h_feed(h, SRV, server_flight(certs, 3));
+}
+
 static void test_alert_from_client_after_server_flight(void **state)
 {
 	(void)state;
 	const struct cs_slice *certs = synthetic_chain();
 	struct h *h = h_new();
 
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	assert_false(h->c.done);
 	h_feed(h, CLI, alert(2, 48)); /* unknown_ca */
 	assert_true(h->c.alert_seen);
@@ -1459,8 +1465,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	/* a warning-level alert from the client after the flight also ends it;
 	 * only the first alert is kept */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, server_flight(certs, 3));
+	after_flight(h, certs);
 	h_feed(h, CLI, JOIN(alert(1, 0), alert(2, 42)));
 	assert_true(h->c.done);
 	assert_int_equal(h->c.alert_level, 1);
@@ -1472,6 +1477,44 @@ static void test_alert_from_client_after_server_flight(void **state)
 	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
 	h_feed(h, CLI, JOIN(ccs(), record(CT_ALERT, 0x0303, fill(0x02, 26))));
 	assert_false(h->c.alert_seen);
+
+	/* the window is "before the client's own ChangeCipherSpec": a fatal
+	 * alert after its ClientKeyExchange is still seen */
+	h = h_new();
+	after_flight(h, certs);
+	h_feed(h, CLI, hsrec(cke()));
+	assert_false(h->c.done);
+	h_feed(h, CLI, alert(2, 51)); /* decrypt_error */
+	assert_true(h->c.alert_seen);
+	assert_int_equal(h->c.alert_dir, CLI);
+	assert_int_equal(h->c.alert_desc, 51);
+	assert_true(h->c.done);
+	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
+	/* ... and its ChangeCipherSpec ends the cleartext handshake */
+	h = h_new();
+	after_flight(h, certs);
+	h_feed(h, CLI, JOIN(hsrec(cke()), ccs()));
+	assert_true(h->c.done);
+	assert_false(h->c.alert_seen);
+}
+
+/* The ServerHello's cipher suite is kept (key_usage_mismatch). */
+static void test_cipher_suite(void **state)
+{
+	(void)state;
+	const struct cs_slice *certs = synthetic_chain();
+	struct h *h = h_new();
+
+	assert_int_equal(h->c.cipher_suite, 0);
+	h_feed(h, CLI, hsrec(client_hello("suite.example", NONE, NONE)));
+	h_feed(h, SRV, server_flight(certs, 3));
+	assert_int_equal(h->c.cipher_suite, 0xc02f);
+	/* a TLS 1.3 draft ServerHello has none where 1.2 has it */
+	h = h_new();
+	h_feed(h, CLI, hsrec(client_hello("suite.example", NONE, NONE)));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x7f12), fill(0x22, 32), num(2, 0x1301)))));
+	assert_true(h->c.tls13);
+	assert_int_equal(h->c.cipher_suite, 0);
 }
 
 /* BUG: a server that refuses the ClientHello answers with a cleartext fatal
@@ -2066,6 +2109,7 @@ int main(void)
 		T(test_preamble_cap_independent_of_segmentation),
 		T(test_sslv2_client_hello),
 		T(test_alert_from_client_after_server_flight),
+		T(test_cipher_suite),
 		T(test_alert_as_servers_first_record),
 		T(test_malformed_record_header),
 		T(test_handshake_message_too_long),
