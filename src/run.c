@@ -20,6 +20,7 @@
 #include "cs_state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -30,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
 
 static volatile sig_atomic_t stop_requested, report_requested, reload_requested;
 /* the live sources, for the signal handler to break their waits */
@@ -658,6 +660,35 @@ static void run_free(struct run *r)
 	logfile_close(r->events);
 }
 
+/*
+ * Without a key file, a file run still counts clients the same way every
+ * time (HyperLogLog estimates depend on the hashes): the key is derived
+ * from the first 64 KiB of the first capture file, which hold client
+ * addresses anyway, so it is secret from whoever does not have the
+ * capture.  Live, and from standard input, the process's random key stays.
+ */
+static bool key_from_capture(const struct cs_options *o)
+{
+	static const char domain[] = "chainsniff client key of a capture, v1";
+	uint8_t buf[65536], md[CS_SHA256_LEN];
+	ssize_t got;
+	int fd;
+
+	if (o->nifaces || !o->nfiles || !strcmp(o->files[0], "-") ||
+	    (fd = open(o->files[0], O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	got = read(fd, buf, sizeof(buf)); /* a short read still gives a fixed key */
+	close(fd);
+	if (got < 0)
+		return false;
+	chain_hash((const struct cs_slice[]){ { (const uint8_t *)domain, sizeof(domain) },
+					      { buf, (size_t)got } }, 2, md);
+	clientset_set_key(md); /* the first 16 bytes */
+	explicit_bzero(md, sizeof(md));
+	explicit_bzero(buf, sizeof(buf));
+	return true;
+}
+
 /* The key client addresses are hashed with (cs_clientkey.h): --client-key,
  * else client.key beside --state; without either nothing keyed is kept
  * across runs and the key of this process serves.  A key file that does
@@ -681,6 +712,7 @@ static int setup_client_key(struct run *r, char *err, size_t errlen)
 		if (o->format == CS_FORMAT_STATE)
 			fprintf(stderr, "chainsniff: note: no --client-key: this report's client hashes "
 				"use a key of this run only, so merge will not combine it with others\n");
+		key_from_capture(o); /* else the random key of this process */
 		return CS_EXIT_OK;
 	}
 	if (path != r->client_key)
