@@ -54,7 +54,8 @@ SYSCONFDIR ?= /etc
 DOCS       := README.md docs/operations.md docs/report-format.md docs/metrics.md \
               docs/problems.md docs/exit-codes.md docs/trust-timeline.md
 
-.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean install uninstall
+.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench bench-tools clean install uninstall \
+	problems-table problems-table-check
 all: $(BIN) $(MAN)
 
 deps:
@@ -113,10 +114,30 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libchainsniff.a | $(B)/fuzz
 $(B)/obj $(B)/tests $(B)/fuzz $(B)/gen:
 	mkdir -p $@
 
+# docs/problems.md's summary table, written from the catalogue (src/problems.c)
+PROBLEMSTABLE := $(B)/tools/problemstable
+
+$(PROBLEMSTABLE): scripts/problemstable.c $(B)/libchainsniff.a | $(B)/tools
+	@echo "  CC  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) $(B)/libchainsniff.a $(LDLIBS)
+
+$(B)/tools:
+	mkdir -p $@
+
+problems-table: $(PROBLEMSTABLE)
+	@$(PROBLEMSTABLE) docs/problems.md > docs/problems.md.tmp && mv docs/problems.md.tmp docs/problems.md
+
+problems-table-check: $(PROBLEMSTABLE)
+	@$(PROBLEMSTABLE) docs/problems.md | cmp -s - docs/problems.md || \
+	  { echo "docs/problems.md: the summary table differs from the catalogue (src/problems.c):" \
+	    "run make problems-table"; $(PROBLEMSTABLE) docs/problems.md | diff docs/problems.md - | head -20; exit 1; }
+	@echo "docs/problems.md: the summary table is the catalogue's"
+
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live livefilter state merge formats analysis events notices evidence ops install
+E2E := run live livefilter state merge formats analysis events notices evidence ops install \
+	windows
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)
@@ -154,7 +175,7 @@ fuzz: $(LIBFUZZERS)
 
 check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MAN) $(TESTBINS) $(FUZZBINS)
-	@$(MAKE) --no-print-directory unit fuzz-replay e2e
+	@$(MAKE) --no-print-directory unit fuzz-replay e2e problems-table-check
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

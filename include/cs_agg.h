@@ -30,6 +30,8 @@ struct agg_chain {
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
 	int64_t first_ts;
+	void *notes;          /* a producer's notes (merge: what the reports said of
+			       * the chain); NULL on a sensor, never freed here */
 };
 
 enum agg_sni { AGG_SNI_SENT, AGG_SNI_NOT_SENT, AGG_SNI_NOT_CAPTURED };
@@ -109,6 +111,17 @@ struct agg;
 struct agg *agg_new(uint32_t max_servers);
 void agg_free(struct agg *a);
 enum cs_status agg_add(struct agg *a, const struct agg_handshake *h);
+/* What identifies a server entry, and the fixed order of entries that
+ * rank alike: address (IPv4 first), port, then SNI (none first). */
+struct agg_key {
+	const struct cs_addr *ip;
+	uint16_t port;
+	bool has_sni;
+	const char *sni;
+	size_t sni_len;
+};
+int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
+
 /* Entries in rank order: broken handshakes, clients affected, then server
  * IP, port, SNI (none first) as a fixed tie-break.  The
  * array is owned by the aggregate and valid until the next agg_add. */

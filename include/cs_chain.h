@@ -56,7 +56,7 @@ struct cs_cert_facts {
 /* One distinct certificate. */
 struct cs_cert {
 	uint8_t sha256[CS_SHA256_LEN];
-	const uint8_t *der;   /* owned copy */
+	const uint8_t *der;   /* owned copy; NULL: known by its facts only */
 	size_t der_len;
 	uint32_t id;          /* dense index among certificates, 0-based */
 	struct cs_cert_facts *_Atomic facts; /* see cert_facts() */
@@ -92,6 +92,23 @@ void chain_hash(const struct cs_slice *certs, size_t n, uint8_t out[CS_SHA256_LE
 enum cs_status chain_store_intern(struct cs_chain_store *st,
 				  const struct cs_slice *certs, size_t n,
 				  const struct cs_chain **out, bool *added);
+
+/* The facts of a certificate as a report gives them (strings borrowed). */
+struct cs_cert_given {
+	bool parsed;
+	const char *subject, *issuer, *serial_hex;
+	int64_t not_before, not_after;
+};
+
+/* A chain known only by its facts (a report read back that carries no
+ * DER: `chainsniff merge` of periodic windows): its SHA-256, each
+ * certificate's SHA-256 and facts (copied).  The certificates have der
+ * NULL; a chain or certificate already stored under its SHA-256 is used
+ * as it is.  Counted against max_chains and memcap like any other. */
+enum cs_status chain_store_intern_facts(struct cs_chain_store *st,
+					const uint8_t sha[CS_SHA256_LEN], size_t n,
+					const uint8_t (*cert_sha)[CS_SHA256_LEN],
+					const struct cs_cert_given *facts, const struct cs_chain **out);
 
 size_t chain_store_count(const struct cs_chain_store *st);
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id);

@@ -13,6 +13,7 @@
 #define CS_ENGINE_H
 
 #include "cs_agg.h"
+#include "cs_counters.h"
 #include "cs_ignore.h"
 #include "cs_capture.h"
 #include "cs_decode.h"
@@ -99,7 +100,6 @@ struct engine_config {
 	void *event_ctx;
 	struct judge *judge;         /* optional: judge every chain (cs_judge.h) */
 	bool live;                   /* a live capture: never wait for a verdict */
-	bool windows;                /* keep the window aggregate (periodic reports) */
 	bool have_at;                /* --at: validate at this time (seconds) */
 	int64_t at;
 	const struct cs_cidr *nets;  /* --server-net: report only these servers */
@@ -160,12 +160,17 @@ const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);
 struct cs_chain_store *engine_chains(struct engine *e);
 struct judge *engine_judge(struct engine *e);
+
+/* Periodic reports (sensor.c): fn sees every handshake right after it
+ * was added to the aggregate (the same record, --ignore applied), to count
+ * it in the window of its timestamp a->ts. */
+typedef void (*engine_account_fn)(void *ctx, const struct agg_handshake *a);
+void engine_on_account(struct engine *e, engine_account_fn fn, void *ctx);
+/* Whether a handshake still waiting for its verdict has a timestamp
+ * (agg_handshake.ts) before ts: a window ending at ts is not complete. */
+bool engine_waiting_before(const struct engine *e, int64_t ts);
 struct notices *engine_notices(struct engine *e);
 struct evidence *engine_evidence(struct engine *e);
-/* The aggregate since the last engine_window_reset (periodic reports);
- * NULL unless engine_config.windows. */
-struct agg *engine_window(struct engine *e);
-bool engine_window_reset(struct engine *e);
 const struct ignore_list *engine_ignore(const struct engine *e);
 const char *engine_sensor(const struct engine *e);
 /* Capture time of the last frame (ns). */
@@ -174,16 +179,16 @@ int64_t engine_now(const struct engine *e);
 bool engine_at(const struct engine *e, int64_t *at);
 bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last);
 
-/* Restoring a saved state (state.c).  engine_restore_totals adds an
- * earlier run's counters (the caller leaves the ones that do not carry
- * over at zero); engine_restore_time widens the capture time range.
+/* Restoring a saved state (state.c) or merging reports (merge.c).
+ * engine_carried holds counters counted elsewhere (cs_counters.h), which
+ * the report adds to the engine's own; engine_restore_time widens the
+ * capture time range.
  * engine_restore_input names an input of an earlier run, for
  * agg_chain.first_input: ids from CS_MAX_INPUTS up, which engine_input()
  * accepts but engine_ninputs() does not count (the report lists this run's
  * inputs only).  name NULL, or more than CS_MAX_INPUTS distinct names, give
  * an id whose input has no name.  The engine copies the name. */
-void engine_restore_totals(struct engine *e, const struct engine_totals *t,
-			   uint64_t sslv2_client_hellos);
+struct ctr_values *engine_carried(struct engine *e);
 void engine_restore_time(struct engine *e, int64_t first, int64_t last);
 uint32_t engine_restore_input(struct engine *e, const char *name, bool live);
 

@@ -12,6 +12,7 @@
 #ifndef CS_ESCAPE_H
 #define CS_ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -24,10 +25,14 @@
 void esc_json(FILE *f, const char *s, size_t n);
 
 /* For a terminal or a log line, unquoted, reversible.  Printable ASCII and
- * printable valid UTF-8 are copied; '\' is doubled; C0 controls, DEL and
- * invalid bytes become \xNN (lowercase hex), and a C1 control has each of
- * its two bytes written so; bidi controls and other invisible or
- * line-breaking characters that could spoof a line become \u{XXXX}. */
+ * printable valid UTF-8 are copied; C0 controls, DEL and invalid bytes
+ * become \xNN (lowercase hex), and a C1 control has each of its two bytes
+ * written so; bidi controls and other invisible or line-breaking
+ * characters that could spoof a line become \u{XXXX}.  A '\' is doubled
+ * only before what would read as an escape (a '\', an 'x', a 'u' or an
+ * escaped character), so a distinguished name's "\," shows as it is:
+ * decode "\\" as '\', "\xNN" and "\u{X}" as escapes, any other '\' as
+ * itself. */
 void esc_term(FILE *f, const char *s, size_t n);
 
 /* One RFC 4180 field, always quoted, '"' doubled, the rest as esc_term
@@ -35,5 +40,8 @@ void esc_term(FILE *f, const char *s, size_t n);
  * starting with = + - @ TAB or CR gets a ' prefix inside the quotes; so
  * does one that already starts with ', which keeps the mapping reversible. */
 void esc_csv(FILE *f, const char *s, size_t n);
+
+/* Whether the n bytes are valid UTF-8 (esc_json then keeps them exactly). */
+bool esc_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -211,6 +211,27 @@
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
 
+/* Trust stores a report names: the current one and the earlier ones a
+ * reload replaced (judge.c keeps the first and the latest 63). */
+#define CS_VIEW_MAX_STORES 64u
+/* Servers a merged report names per window of its "windows" series (the
+ * broken ones, for became_broken/fixed): the rest are counted only. */
+#define CS_VIEW_MAX_BROKEN 1000u
+/* Counters merge keeps that this chainsniff has no row for (a newer
+ * sensor adds a few): the rest are left out. */
+#define CS_MERGE_MAX_EXTRA 1024u
+/* Periodic windows open at once (each an aggregate of its servers): a
+ * window waits for the verdicts of its handshakes and for connections
+ * that read its chains to end, while capture goes on into later ones
+ * (an aggregate of CS_MAX_SERVERS reserves 1.5 MiB of tables).  Past the
+ * cap a handshake goes to the nearest open window, counted as late. */
+#define CS_SENSOR_MAX_WINDOWS 16u
+/* A window is written once capture time is this far past its end (or one
+ * interval, if shorter): a handshake whose Certificate message came just
+ * before the end is over a few round trips later (a straggler beyond it is
+ * counted in the next window, as late). */
+#define CS_SENSOR_GRACE_S 5
+
 /* SIEM outputs and evidence (--notices, --write-broken) ------------------- */
 
 /* Servers whose previous state --notices remembers (88 bytes a slot, twice

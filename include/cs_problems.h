@@ -140,7 +140,22 @@ uint32_t problem_error_mask(void);
 const char *problem_ku_name(uint32_t bit);
 /* One line about the code, for docs/problems.md's table. */
 const char *problem_summary(enum cs_problem p);
+
+/* The rest of docs/problems.md's summary table (`make problems-table`). */
+struct problem_doc {
+	const char *severity;   /* NULL: severity_name of the default */
+	const char *cert_index; /* what cert_index points at */
+	const char *openssl;    /* the X509_V_ERR_* number(s) OpenSSL reports */
+	const char *alert;      /* the alert an OpenSSL 3 client sends */
+};
+const struct problem_doc *problem_doc(enum cs_problem p);
 const char *evidence_name(enum diag_evidence ev);
+/* The inverse of evidence_name, -1 for another name. */
+int evidence_by_name(const char *s);
+/* "leaf", "intermediate", "root"; "" for CS_ROLE_NONE.  And its inverse
+ * (-1 for another name). */
+const char *problem_role_name(enum cs_role r);
+int problem_role_by_name(const char *s);
 
 /* The message and the fix of a record, NUL-terminated (cut at len). */
 void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,

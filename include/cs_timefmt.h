@@ -12,6 +12,7 @@
  *   parse_time_ns   fmt_time_ns's output exactly (reports, state files:
  *                   hostile, so strict: calendar checked, no leap second,
  *                   range of int64 nanoseconds)
+ *   parse_time_s    fmt_time_s's output exactly (certificate dates in reports)
  *   parse_time_arg  the command line's --at: YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH
  *   parse_duration  "90", "90s", "15m", "1h", "1d"
  */
@@ -29,6 +30,9 @@ void fmt_time_stamp(int64_t s, char *buf, size_t len);
 
 /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (n characters, no NUL needed) to ns. */
 bool parse_time_ns(const char *s, size_t n, int64_t *ns);
+/* fmt_time_s's output exactly (n characters): "YYYY-MM-DDTHH:MM:SSZ", the
+ * year as strftime writes it (one to six digits, '-' before year 0). */
+bool parse_time_s(const char *s, size_t n, int64_t *secs);
 /* "2021-10-01", "2021-10-01T12:00:00Z" (or a space for the T, the Z
  * optional) or "@1633046400" to seconds; false if malformed. */
 bool parse_time_arg(const char *s, int64_t *secs);

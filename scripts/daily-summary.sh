@@ -5,11 +5,15 @@
 #
 #   daily-summary.sh captures [DAY]        one sensor: the captures of DAY
 #   daily-summary.sh merge [DAY] [STATE...]  several sensors: their DAY states
+#   daily-summary.sh windows [DAY] [REPORT_DIR...]  running sensors: the
+#                                          periodic windows of DAY (DAYS=7: a week)
 #
 # DAY is YYYY-MM-DD (UTC), yesterday by default.  Run from cron or a systemd
 # timer shortly after midnight UTC, e.g.
 #   15 0 * * *  root  /usr/local/bin/daily-summary.sh captures
 #   45 0 * * *  root  /usr/local/bin/daily-summary.sh merge
+#   5 1 * * *   root  /usr/local/bin/daily-summary.sh windows
+#   10 1 * * 1  root  DAYS=7 /usr/local/bin/daily-summary.sh windows
 #
 # captures: reads the files that PCAP_PATTERN names for DAY, in name order
 # (time order for names made from strftime), as ONE stream so that
@@ -32,6 +36,13 @@
 #   OUT_DIR/chainsniff-daily-merged-YYYYmmdd.{json,txt}.  Merge counts each
 #   distinct client once across sensors and refuses (exit 6) two files of
 #   the same sensor over overlapping windows.
+# windows: `chainsniff merge` of the periodic window files (--report-dir) of
+#   DAY, or of the DAYS days ending with DAY, from each REPORT_DIR
+#   [/var/lib/chainsniff/reports]: every chainsniff-*.json whose name (the
+#   window's end time) is after 00:00:00 of the first day and at or before
+#   00:00:00 of the day after the last.  The sensors keep running; the
+#   windows add up to exactly what they saw in the period.  Writes
+#   OUT_DIR/chainsniff-windows-YYYYmmdd[-Ndays].{json,txt}.
 #
 # Settings (environment; defaults in brackets):
 #   CHAINSNIFF     the binary [/usr/local/bin/chainsniff]
@@ -45,6 +56,7 @@
 #                  states are merged (docs/operations.md, "The client key")
 #                  [/var/lib/chainsniff/client.key]
 #   TOP            servers listed in the text summary [20]
+#   DAYS           windows: how many days, ending with DAY [1]
 #   CHAINSNIFF_ARGS  more options for the capture run, split at white space
 #                  (e.g. "--ca-file /etc/chainsniff/roots.pem --server-net 192.0.2.0/24")
 # Exit status: chainsniff's (docs/exit-codes.md; 3 when a capture was
@@ -62,7 +74,7 @@ TOP=${TOP:-20}
 read -r -a EXTRA <<<"${CHAINSNIFF_ARGS:-}"
 
 usage() {
-	sed -n "6,7p" "$0" | sed 's/^# *//' >&2
+	sed -n "6,9p" "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 die() {
@@ -168,6 +180,32 @@ captures)
 	publish "$base.state.json"
 	reports "$base" "$OUT_DIR/$base.state.json" || rc=$?
 	echo "daily-summary: $DAY: ${#files[@]} capture(s) -> $OUT_DIR/$base.{txt,json,state.json}" \
+		"(exit $rc)" >&2
+	exit "$rc"
+	;;
+windows)
+	days=${DAYS:-1}
+	[[ $days =~ ^[1-9][0-9]*$ ]] || die "DAYS=$days: not a number of days" 2
+	first=$(date -u -d "$DAY - $((days - 1)) days" +%Y%m%d)
+	after=$(date -u -d "$DAY + 1 day" +%Y%m%d)
+	dirs=("$@")
+	[ ${#dirs[@]} -gt 0 ] || dirs=(/var/lib/chainsniff/reports)
+	files=()
+	for d in "${dirs[@]}"; do
+		for f in "$d"/chainsniff-*.json; do
+			[ -f "$f" ] || continue
+			# the end time in the name: after the first midnight, at or before the last
+			stamp=$(basename "$f" .json | sed -n 's/.*-\([0-9]\{8\}T[0-9]\{6\}Z\)\(_[0-9]*\)\{0,1\}$/\1/p')
+			[ -n "$stamp" ] && [[ $stamp > ${first}T000000Z && ! $stamp > ${after}T000000Z ]] &&
+				files+=("$f")
+		done
+	done
+	[ ${#files[@]} -gt 0 ] || die "no window files for $DAY in ${dirs[*]}"
+	base=chainsniff-windows-$STAMP
+	[ "$days" = 1 ] || base=$base-${days}days
+	rc=0
+	reports "$base" "${files[@]}" || rc=$?
+	echo "daily-summary: $DAY: ${#files[@]} window file(s) -> $OUT_DIR/$base.{txt,json}" \
 		"(exit $rc)" >&2
 	exit "$rc"
 	;;

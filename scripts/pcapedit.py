@@ -61,15 +61,21 @@ another header):
              Certificate message whose one entry is 4 bytes of fake DER
              (30 82 ff ff), no ServerHello; the capture ends there
 
-and one operation on captures holding several TCP connections (IPv4):
+and operations on captures holding several TCP connections (IPv4):
 
     pcapedit.py clients IN OUT IP:PORT...
+    pcapedit.py retime IN OUT EPOCH
 
   clients    each TCP connection of IN, in the order of their SYNs, gets the
              client address and port given for it (one IP:PORT per
              connection, in both directions; the server side is untouched),
              so that sessions recorded from 127.0.0.1 come from distinct
              clients; frames and times are kept
+
+  retime     every frame moved by the same amount of time, so that the first
+             one is at EPOCH (seconds since 1970, decimals allowed); the gaps
+             between frames are kept (any link type, any number of
+             connections): copies of lab captures made minutes or hours apart
 
 "The server's first flight" is the server payload from its first data segment
 up to the client's next data segment.  Rewritten packets get correct IPv4 and
@@ -628,6 +634,26 @@ def op_clients(src, out, specs):
     write_pcap(out, pcap, pcap.linktype, frames)
 
 
+def op_retime(src, out, args):
+    pcap = Pcap(src)
+    if len(args) != 1 or not pcap.records:
+        die("retime IN OUT EPOCH: one time, and a capture with frames")
+    per_s = 1000000 * pcap.frac_per_us()
+    try:
+        start = round(float(args[0]) * per_s)
+    except ValueError:
+        die("retime: %r is not a time in seconds" % args[0])
+    first = pcap.records[0][0] * per_s + pcap.records[0][1]
+    frames = []
+    for sec, frac, _, b, _ in pcap.records:
+        t = sec * per_s + frac - first + start
+        if t < 0 or t // per_s >= 2 ** 32:
+            die("retime: a frame would fall outside the pcap time range")
+        frames.append((t // per_s, t % per_s, b))
+    print("  %d frames, first at %.6f" % (len(frames), start / per_s))
+    write_pcap(out, pcap, pcap.linktype, frames)
+
+
 # ---------------------------------------------------------------- link types, tunnels
 def ip_packet(p):
     """The frame's IP packet (header, TCP, payload), checksums recomputed."""
@@ -827,7 +853,7 @@ def op_fakeder(fl, out):
     return fl.frames(pkts), fl.pcap.linktype
 
 
-MULTI_OPS = {"clients": op_clients}
+MULTI_OPS = {"clients": op_clients, "retime": op_retime}
 
 OPS = {"shuffle": op_shuffle, "retrans": op_retrans, "seg40": op_seg40, "vlan": op_vlan,
        "qinq": op_qinq, "midstream": op_midstream, "gap": op_gap, "truncate": op_truncate,

@@ -370,13 +370,18 @@ static int server_cmp(const void *x, const void *y)
 	const struct agg_server *a = *(const struct agg_server *const *)x;
 	const struct agg_server *b = *(const struct agg_server *const *)y;
 	uint64_t ca = clientset_count(&a->clients), cb = clientset_count(&b->clients);
-	int c;
 
 	if (a->broken_handshakes != b->broken_handshakes)
 		return a->broken_handshakes > b->broken_handshakes ? -1 : 1;
 	if (ca != cb)
 		return ca > cb ? -1 : 1;
-	c = cs_addr_cmp(&a->ip, &b->ip);
+	return agg_key_cmp(&(struct agg_key){&a->ip, a->port, a->has_sni, a->sni, a->sni_len},
+			   &(struct agg_key){&b->ip, b->port, b->has_sni, b->sni, b->sni_len});
+}
+
+int agg_key_cmp(const struct agg_key *a, const struct agg_key *b)
+{
+	int c = cs_addr_cmp(a->ip, b->ip);
 
 	if (c)
 		return c;

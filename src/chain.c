@@ -393,6 +393,101 @@ enum cs_status chain_store_intern(struct cs_chain_store *st,
 	return rc;
 }
 
+/* ---- chains known by their facts only (reports read back without DER) -------------- */
+
+static char *dup_mem(const char *p, size_t n);
+
+static size_t given_size(const struct cs_cert_given *f)
+{
+	return sizeof(struct cs_cert_facts) + strlen(f->subject) + strlen(f->issuer) +
+	       strlen(f->serial_hex) + 3;
+}
+
+static struct cs_cert_facts *facts_copy(const struct cs_cert_given *f)
+{
+	struct cs_cert_facts *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	c->parsed = f->parsed;
+	c->not_before = f->not_before;
+	c->not_after = f->not_after;
+	c->subject = dup_mem(f->subject, strlen(f->subject));
+	c->issuer = dup_mem(f->issuer, strlen(f->issuer));
+	c->serial_hex = dup_mem(f->serial_hex, strlen(f->serial_hex));
+	if (!c->subject || !c->issuer || !c->serial_hex) {
+		facts_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The stored certificate with this SHA-256, or a new one without DER. */
+static struct cs_cert *cert_intern_facts(struct cs_chain_store *st,
+					 const uint8_t sha[CS_SHA256_LEN],
+					 const struct cs_cert_given *f)
+{
+	size_t slot = cert_slot(st, sha);
+	struct cs_cert_facts *copy;
+	struct cs_cert *c;
+
+	if (st->cslots[slot] != 0)
+		return st->certs[st->cslots[slot] - 1];
+	if (!certs_reserve(st) || (c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	if ((copy = facts_copy(f)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	slot = cert_slot(st, sha); /* the table may have grown */
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	c->id = (uint32_t)st->ncerts;
+	atomic_init(&c->facts, copy);
+	atomic_init(&c->parsed, NULL);
+	st->certs[st->ncerts++] = c;
+	st->cslots[slot] = c->id + 1;
+	st->used += sizeof *c + given_size(f);
+	return c;
+}
+
+enum cs_status chain_store_intern_facts(struct cs_chain_store *st,
+					const uint8_t sha[CS_SHA256_LEN], size_t n,
+					const uint8_t (*cert_sha)[CS_SHA256_LEN],
+					const struct cs_cert_given *facts, const struct cs_chain **out)
+{
+	size_t slot = chain_slot(st, sha), cost = sizeof(struct cs_chain) + n * sizeof(struct cs_cert *);
+	struct cs_chain *c;
+
+	*out = NULL;
+	if (st->slots[slot] != 0) {
+		*out = st->chains[st->slots[slot] - 1];
+		return CS_OK;
+	}
+	if (n == 0 || n > CS_MAX_CHAIN_CERTS || st->count >= st->max_chains)
+		return CS_LIMIT;
+	for (size_t i = 0; i < n; i++)
+		if (st->cslots[cert_slot(st, cert_sha[i])] == 0)
+			cost += sizeof(struct cs_cert) + given_size(&facts[i]);
+	if (cost > st->memcap || st->used > st->memcap - cost)
+		return CS_LIMIT;
+	if ((c = calloc(1, sizeof *c + n * sizeof *c->certs)) == NULL)
+		return CS_NOMEM;
+	c->certs = (struct cs_cert **)(c + 1);
+	for (size_t i = 0; i < n; i++)
+		if ((c->certs[i] = cert_intern_facts(st, cert_sha[i], &facts[i])) == NULL) {
+			free(c);
+			return CS_NOMEM;
+		}
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	c->n_certs = n;
+	c->id = (uint32_t)st->count;
+	st->used += sizeof *c + n * sizeof *c->certs;
+	st->chains[st->count++] = c;
+	st->slots[slot] = c->id + 1;
+	*out = c;
+	return CS_OK;
+}
+
 /* ---- facts, parsed on first use ------------------------------------------------ */
 
 static char *dup_mem(const char *p, size_t n)
@@ -613,7 +708,7 @@ static bool chain_write_pem(const struct cs_chain *c, FILE *f)
 	for (size_t i = 0; i < c->n_certs; i++) {
 		const struct cs_cert *ci = c->certs[i];
 
-		if (ci->der_len > LONG_MAX ||
+		if (ci->der == NULL || ci->der_len > LONG_MAX ||
 		    !PEM_write(f, PEM_STRING_X509, "", ci->der, (long)ci->der_len))
 			return false;
 	}

@@ -26,8 +26,10 @@ struct engine {
 	struct cs_bufpool *bp;
 	struct cs_chain_store *chains;
 	struct agg *agg;
-	struct agg *window;        /* the same, since the last periodic report */
+	engine_account_fn on_account; /* periodic reports: the window of each handshake */
+	void *account_ctx;
 	struct engine_totals t;
+	struct ctr_values carried; /* counted elsewhere: a restored state, merged reports */
 	struct cs_decode_stats dec;
 	struct defrag *defrag;
 	struct defrag_stats dfs;
@@ -78,10 +80,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->bp = bufpool_new(cfg->buffer_memcap);
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	e->window = cfg->windows ? agg_new(CS_MAX_SERVERS) : NULL;
 	e->defrag = defrag_new(CS_DEFRAG_MAX_DATAGRAMS, CS_DEFRAG_MEMCAP);
-	if (!e->flows || !e->bp || !e->chains || !e->agg || (cfg->windows && !e->window) ||
-	    !e->defrag) {
+	if (!e->flows || !e->bp || !e->chains || !e->agg || !e->defrag) {
 		engine_free(e);
 		return NULL;
 	}
@@ -111,7 +111,6 @@ void engine_free(struct engine *e)
 	flow_table_free(e->flows);
 	defrag_free(e->defrag);
 	agg_free(e->agg);
-	agg_free(e->window);
 	chain_store_free(e->chains);
 	bufpool_free(e->bp);
 	free(e->parked);
@@ -237,12 +236,20 @@ struct hs {
 	struct evidence_buf evidence;  /* its packets (--write-broken), until the verdict */
 	bool no_entry;                 /* an unbelieved chain: in no server entry */
 	/* while it waits for its verdict (engine slots) */
-	bool ready, have_result;
+	bool held, ready, have_result;
 	struct judge_result r;
 	uint32_t next;                 /* free list */
 };
 
 #define PARK_NONE UINT32_MAX
+
+/* The timestamp of a handshake in the reports and the events
+ * (agg_handshake.ts, engine_event.ts): when its Certificate message
+ * completed, else the handshake's last packet. */
+static int64_t hs_ts(const struct hs *h)
+{
+	return h->chain ? h->chain_ts : h->end_ts;
+}
 
 static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 {
@@ -258,7 +265,7 @@ static void emit_event(struct engine *e, const struct hs *h, const struct judge_
 		       bool reported, bool broken, uint32_t problems)
 {
 	struct engine_event ev = {
-		.ts = h->chain ? h->chain_ts : h->end_ts,
+		.ts = hs_ts(h),
 		.start_ts = h->start_ts,
 		.sensor = e->sensor,
 		.client_ip = h->have_server ? &h->client_ip : NULL,
@@ -325,7 +332,7 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 		.ja4 = h->fingerprinted ? h->ja4 : NULL,
 		.input = h->input,
 		.frame = h->frame,
-		.ts = h->chain ? h->chain_ts : h->counted_ts,
+		.ts = hs_ts(h),
 	};
 
 	if (r) {
@@ -353,8 +360,8 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
-	if (e->window)
-		agg_add(e->window, &a);
+	if (e->on_account)
+		e->on_account(e->account_ctx, &a);
 	emit_event(e, h, r, true, a.broken, a.problems);
 	settle_evidence(e, h, a.broken);
 }
@@ -387,6 +394,7 @@ static bool slots_ready(struct engine *e)
 
 static void slot_free(struct engine *e, uint32_t i)
 {
+	e->parked[i].held = false;
 	e->parked[i].next = e->park_free;
 	e->park_free = i;
 	e->nparked--;
@@ -444,6 +452,7 @@ static void slot_hold(struct engine *e, uint32_t i, const struct hs *h, bool rea
 	e->park_free = e->parked[i].next;
 	e->nparked++;
 	e->parked[i] = *h;
+	e->parked[i].held = true;
 	e->parked[i].ready = ready;
 	e->parked[i].have_result = r != NULL;
 	if (r)
@@ -1001,50 +1010,6 @@ uint64_t engine_flows_evicted(const struct engine *e) { return flow_table_evicte
 uint64_t engine_clock_jumps(const struct engine *e) { return e->clock_jumps; }
 uint64_t engine_buffer_refusals(const struct engine *e) { return bufpool_refusals(e->bp); }
 
-size_t engine_caps(struct engine *e, struct cs_count *out)
-{
-	const struct reasm_stats *r = engine_reasm_stats(e);
-	const struct tls_stats *ts = engine_tls_stats(e);
-	const struct engine_totals *t = engine_totals(e);
-	const struct agg_stats *as = agg_stats(engine_agg(e));
-	size_t n = 0;
-
-	out[n++] = (struct cs_count){"flows_evicted", engine_flows_evicted(e)};
-	out[n++] = (struct cs_count){"flow_slots", t->flows_no_slot + t->tls_no_slot};
-	out[n++] = (struct cs_count){"buffer_memcap", engine_buffer_refusals(e)};
-	out[n++] = (struct cs_count){"flow_dir_cap", r->dir_cap};
-	out[n++] = (struct cs_count){"reasm_ranges", r->ranges_cap};
-	out[n++] = (struct cs_count){"preamble", ts->preamble_cap};
-	out[n++] = (struct cs_count){"handshake_message", ts->msg_too_long};
-	out[n++] = (struct cs_count){"chain_certs", ts->chain_certs_cap};
-	out[n++] = (struct cs_count){"chains", ts->chains_cap};
-	out[n++] = (struct cs_count){"servers", as->servers_cap};
-	out[n++] = (struct cs_count){"servers_evicted", as->servers_evicted};
-	out[n++] = (struct cs_count){"chains_per_server", as->chains_per_server_cap};
-	out[n++] = (struct cs_count){"defrag", engine_defrag_stats(e)->cap};
-	if (e->judge) {
-		struct judge_stats js;
-
-		judge_get_stats(e->judge, &js);
-		out[n++] = (struct cs_count){"signature_memo", js.diag.signature_memo_evicted};
-		out[n++] = (struct cs_count){"intermediates_pool",
-					     js.diag.pool_refused + js.diag.pool_evicted};
-		out[n++] = (struct cs_count){"missing_issuer_watch", js.diag.wants_refused};
-	}
-	{ /* the outputs' own caps (--notices, --write-broken), 0 without them */
-		struct notices_stats ns = {0};
-		struct evidence_stats es = {0};
-
-		if (e->notices)
-			notices_get_stats(e->notices, &ns);
-		if (e->evidence)
-			evidence_get_stats(e->evidence, &es);
-		out[n++] = (struct cs_count){"notice_servers", ns.servers_cap};
-		out[n++] = (struct cs_count){"evidence_memcap", es.memcap};
-		out[n++] = (struct cs_count){"evidence_flow_cap", es.flow_cap};
-	}
-	return n;
-}
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i)
 {
@@ -1060,24 +1025,23 @@ struct judge *engine_judge(struct engine *e) { return e->judge; }
 struct notices *engine_notices(struct engine *e) { return e->notices; }
 struct evidence *engine_evidence(struct engine *e) { return e->evidence; }
 uint32_t engine_parked(const struct engine *e) { return e->nparked; }
-struct agg *engine_window(struct engine *e) { return e->window; }
+struct ctr_values *engine_carried(struct engine *e) { return &e->carried; }
 const struct ignore_list *engine_ignore(const struct engine *e) { return e->ignore; }
 const char *engine_sensor(const struct engine *e) { return e->sensor; }
 int64_t engine_now(const struct engine *e) { return e->now; }
 
-bool engine_window_reset(struct engine *e)
+void engine_on_account(struct engine *e, engine_account_fn fn, void *ctx)
 {
-	struct agg *w;
+	e->on_account = fn;
+	e->account_ctx = ctx;
+}
 
-	if (!e->window)
-		return true; /* no periodic reports: no windows */
-	w = agg_new(CS_MAX_SERVERS);
-
-	if (!w)
-		return false;
-	agg_free(e->window);
-	e->window = w;
-	return true;
+bool engine_waiting_before(const struct engine *e, int64_t ts)
+{
+	for (uint32_t i = 0; e->nparked && i < CS_ENGINE_MAX_PARKED; i++)
+		if (e->parked[i].held && hs_ts(&e->parked[i]) < ts)
+			return true;
+	return false;
 }
 
 bool engine_at(const struct engine *e, int64_t *at)
@@ -1094,33 +1058,6 @@ bool engine_time_range(const struct engine *e, int64_t *first, int64_t *last)
 }
 
 /* ---- restoring a saved state (state.c) -------------------------------------- */
-
-void engine_restore_totals(struct engine *e, const struct engine_totals *t,
-			   uint64_t sslv2_client_hellos)
-{
-	struct engine_totals *d = &e->t;
-
-	d->packets += t->packets, d->bytes += t->bytes;
-	d->tcp_packets += t->tcp_packets, d->tcp_flows += t->tcp_flows;
-	d->tls_handshakes += t->tls_handshakes, d->with_chain += t->with_chain;
-	d->tls13 += t->tls13, d->resumed += t->resumed;
-	d->incomplete += t->incomplete, d->no_certificate += t->no_certificate;
-	for (int i = 0; i < TLS_INC_MAX; i++)
-		d->incomplete_reason[i] += t->incomplete_reason[i];
-	d->client_certificates += t->client_certificates;
-	d->chains_unattributed += t->chains_unattributed;
-	d->chains_unparsed += t->chains_unparsed;
-	d->openvpn += t->openvpn;
-	for (int i = 0; i < TLS_STARTTLS_MAX; i++)
-		d->starttls[i] += t->starttls[i];
-	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;
-	d->servers_cap += t->servers_cap;
-	d->broken_handshakes += t->broken_handshakes;
-	d->unjudged_handshakes += t->unjudged_handshakes;
-	d->client_rejections += t->client_rejections;
-	d->parked_cap += t->parked_cap;
-	e->ts.sslv2_client_hellos += sslv2_client_hellos;
-}
 
 void engine_restore_time(struct engine *e, int64_t first, int64_t last)
 {

@@ -139,6 +139,19 @@ void esc_json(FILE *f, const char *s, size_t n)
 
 /* ---- terminal and CSV ------------------------------------------------------ */
 
+/* Whether the text written for the character at p (n bytes left) starts
+ * with '\\', 'x' or 'u', so that a backslash before it must be doubled. */
+static bool escape_follows(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (n == 0)
+		return false;
+	len = utf8_next(p, n, &cp);
+	return len == 0 || is_control(cp) || is_spoof(cp) || cp == '\\' || cp == 'x' || cp == 'u';
+}
+
 /* esc_term's mapping; with csv, '"' is doubled as well. */
 static void term_body(FILE *f, const uint8_t *p, size_t n, bool csv)
 {
@@ -153,9 +166,10 @@ static void term_body(FILE *f, const uint8_t *p, size_t n, bool csv)
 				fprintf(f, "\\x%02x", (unsigned)p[i + k]);
 		} else if (is_spoof(cp)) {
 			fprintf(f, "\\u{%04X}", (unsigned)cp);
-		} else if (cp == '\\' || (csv && cp == '"')) {
-			fputc((int)cp, f);
-			fputc((int)cp, f);
+		} else if (cp == '\\' && escape_follows(p + i + 1, n - i - 1)) {
+			fputs("\\\\", f); /* \\ before what reads as an escape */
+		} else if (csv && cp == '"') {
+			fputs("\"\"", f);
 		} else {
 			fwrite(p + i, 1, len, f);
 		}
@@ -175,4 +189,15 @@ void esc_csv(FILE *f, const char *s, size_t n)
 		fputc('\'', f);
 	term_body(f, (const uint8_t *)s, n, true);
 	fputc('"', f);
+}
+
+bool esc_utf8_valid(const char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	for (size_t i = 0; i < n; i += len)
+		if ((len = utf8_next((const uint8_t *)s + i, n - i, &cp)) == 0)
+			return false;
+	return true;
 }

@@ -5,6 +5,7 @@
  */
 #include "cs_ignore.h"
 #include "cs_addr.h"
+#include "cs_diag.h"
 #include "cs_problems.h"
 
 #include <stdio.h>
@@ -201,13 +202,32 @@ uint32_t ignore_mask(const struct ignore_list *l, const struct cs_addr *ip, uint
 	return m;
 }
 
+/* An error-severity problem is left: of the verdict's records (whose
+ * severity may depend on the date, weak_*), else of the catalogue. */
+static bool error_left(const struct agg_handshake *h)
+{
+	if (h->hostname_mismatch && (h->problems & (1u << CS_P_HOSTNAME_MISMATCH)))
+		return true;
+	if (h->verdict) {
+		for (size_t i = 0; i < h->verdict->nproblems; i++)
+			if (h->verdict->problems[i].severity == CS_SEV_ERROR &&
+			    (h->problems & (1u << h->verdict->problems[i].code)))
+				return true;
+		return false;
+	}
+	for (int c = 0; c < CS_P_MAX; c++)
+		if ((h->problems & (1u << c)) &&
+		    problem_default_severity((enum cs_problem)c) == CS_SEV_ERROR)
+			return true;
+	return false;
+}
+
 void ignore_apply(const struct ignore_list *l, struct agg_handshake *h)
 {
 	uint32_t m = ignore_mask(l, h->server_ip, h->server_port, h->sni, h->sni_len);
-	uint32_t errors = problem_error_mask();
 
 	if (!m)
 		return;
 	h->problems &= ~m;
-	h->broken = h->broken && (h->problems & errors) != 0;
+	h->broken = h->broken && error_left(h);
 }

@@ -1,18 +1,20 @@
 /*
- * merge.c - `chainsniff merge` (cs_merge.h).
+ * merge.c - `chainsniff merge` (cs_merge.h): reading, validating and
+ * combining reports; report.c renders the result.
  * Owns, while the reports are read one at a time: a counting engine (its
- * aggregate and chain store only, no traffic), the problem objects of each
- * (server, chain), the summed counter objects, the inputs and the sensor
- * windows; then the merged document, written as JSON (every string through
- * esc_json, as report.c does), text or CSV.
+ * aggregate, chain store and carried counters; no traffic), each chain's
+ * problems as the reports gave them (agg_chain.notes), the inputs, the
+ * sensor windows, the windows series, the trust stores and validation
+ * settings, and copies of every string kept.  Then it fills a report view
+ * (cs_view.h) and hands it to the writers.
  * The counting is state_apply()'s, the same code that restores --state, so
  * a merged report counts exactly as one sensor that had seen all of it.
  * Order independence: everything kept is a sum, a minimum, a maximum or a
- * union, and lists that would otherwise follow the input order (problems,
- * rejections, fingerprints, inputs, sensors, exact client hashes) are
- * written sorted.  Caps (servers, chains per server, fingerprints) are the
- * sensor's; hitting one is counted in "caps" and may make the result
- * depend on the order.
+ * union, a choice between two reports' words for the same problem is made
+ * on their content, and lists that would otherwise follow the input order
+ * (inputs, sensors, windows, counters of newer sensors) are sorted.  Caps
+ * (servers, chains per server, fingerprints) are the sensor's; hitting one
+ * is counted in "caps" and may make the result depend on the order.
  */
 #include "cs_merge.h"
 #include "cs_addr.h"
@@ -20,7 +22,6 @@
 #include "cs_clientkey.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
-#include "cs_problems.h"
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_timefmt.h"
@@ -35,33 +36,59 @@
 
 #define MAX_SENSOR_NAME 1024
 
-/* Counter objects summed member by member ("totals" minus what is derived). */
-static const char *const sum_objects[] = {"totals", "incomplete_reasons", "decode", "caps",
-					  "anomalies"};
-static const char *const derived_totals[] = {"servers_broken", "distinct_chains", "servers"};
+/* One (code, cert_index) a report gave a chain, with its words. */
+struct mprob {
+	struct view_problem vp;   /* strings are merge's copies */
+	size_t pos;
+	const char *leaf_names;
+	bool have_evidence;
+	struct diag_evidence_rec evidence;
+};
 
-struct sensor_win {
-	json_t *obj;       /* {sensor, first_seen, last_seen, trust_store_sha256} */
-	const char *name;  /* inside obj */
-	bool have;         /* a time window (null when the report saw no packet) */
-	int64_t first, last;
+/* What the reports said of one chain served by one server (agg_chain.notes). */
+struct mnote {
+	struct mprob *p;
+	size_t n, cap;
+	bool final;               /* p is chosen and ordered (view time) */
+	uint8_t unknown_reason;
+};
+
+/* A window of the series, with the keys it owns. */
+struct mseries {
+	struct view_series v;
+	struct view_key *keys;
+};
+
+/* A sensor window and the file it came from (overlap check). */
+struct msensor {
+	struct view_sensor v;
 	size_t file;
 };
 
 struct mg {
 	char **files;
 	struct engine *e;
-	json_t *problems;  /* "server/chain id" -> [problem objects as read] */
-	json_t *sums;      /* sum_objects[i] -> summed object */
-	json_t *inputs;
-	struct sensor_win *wins;
-	size_t nwins, capwins;
-	json_t *trust;     /* the merged trust_store object */
-	char *trust_sha;   /* the first report's digest (NULL: none or mixed) */
-	bool trust_mixed;
-	json_t *validation;
-	bool validation_mixed;
-	uint64_t chains_refused; /* chains the chain store had no room for */
+	char **kept;              /* every string copy, freed at the end */
+	size_t nkept, capkept;
+	struct mnote **notes;
+	size_t nnotes, capnotes;
+	struct view_counter *extra;
+	size_t nextra, capextra;
+	struct engine_input *inputs;
+	size_t ninputs, capinputs;
+	struct msensor *sensors;
+	size_t nsensors, capsensors;
+	struct mseries *series;
+	size_t nseries, capseries;
+	struct view_series *vseries; /* the view's copy (build) */
+	bool have_trust, trust_mixed;
+	struct view_store trust;
+	struct view_store *earlier;
+	size_t nearlier, capearlier;
+	bool have_validation, at_mixed, warn_mixed, have_at, warned;
+	int64_t at;
+	int warn_days;
+	uint64_t chains_refused;
 	char key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of the client hashes */
 	size_t key_file;   /* the first file that held client hashes */
 	char first_key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of file 0 */
@@ -82,24 +109,53 @@ static int input_fail(const char *path, const char *fmt, ...)
 	return CS_EXIT_INPUT;
 }
 
-static void put(struct mg *m, json_t *o, const char *k, json_t *v)
+/* Room for one more element in a growing array. */
+static bool grow(struct mg *m, void **arr, size_t n, size_t *cap, size_t size)
 {
-	if (json_object_set_new(o, k, v) != 0)
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? 2 * *cap : 16;
+	if (!(p = realloc(*arr, c * size))) {
 		m->oom = true;
+		return false;
+	}
+	*arr = p;
+	*cap = c;
+	return true;
 }
 
-static void append(struct mg *m, json_t *a, json_t *v)
+#define GROW(m, a, n, cap) grow((m), (void **)&(a), (n), &(cap), sizeof(*(a)))
+
+/* A copy of n bytes, NUL-terminated, kept until the end ("" when memory ran out). */
+static const char *keepn(struct mg *m, const char *s, size_t n)
 {
-	if (json_array_append_new(a, v) != 0)
+	char *c;
+
+	if (!s)
+		return NULL;
+	if (!GROW(m, m->kept, m->nkept, m->capkept) || !(c = malloc(n + 1))) {
 		m->oom = true;
+		return "";
+	}
+	memcpy(c, s, n);
+	c[n] = '\0';
+	m->kept[m->nkept++] = c;
+	return c;
 }
 
-static json_t *time_json(int64_t ns)
+static const char *keep(struct mg *m, const char *s)
 {
-	char buf[64];
+	return s ? keepn(m, s, strlen(s)) : NULL;
+}
 
-	fmt_time_ns(ns, buf, sizeof(buf));
-	return json_string(buf);
+/* qsort, but of nothing too (qsort(NULL, 0, ...) is undefined). */
+static void sorted(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }
 
 static bool is_hex64(const json_t *v)
@@ -114,7 +170,7 @@ static bool is_hex64(const json_t *v)
 static bool time_value(const json_t *v, bool *have, int64_t *ns)
 {
 	*have = false, *ns = 0;
-	if (json_is_null(v))
+	if (!v || json_is_null(v))
 		return true;
 	if (!json_is_string(v) || !parse_time_ns(json_string_value(v), json_string_length(v), ns))
 		return false;
@@ -122,103 +178,83 @@ static bool time_value(const json_t *v, bool *have, int64_t *ns)
 	return true;
 }
 
-/* ---- sensor windows -------------------------------------------------------------- */
-
-static int add_window(struct mg *m, const char *path, size_t file, json_t *name, json_t *first,
-		      json_t *last, json_t *sha)
+static uint64_t num(const json_t *o, const char *k)
 {
-	struct sensor_win w = {.file = file};
+	json_int_t v = json_integer_value(json_object_get(o, k));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* ---- sensor windows ------------------------------------------------------------------ */
+
+static bool sensor_name_ok(const json_t *name)
+{
+	return json_is_string(name) && json_string_length(name) > 0 &&
+	       json_string_length(name) <= MAX_SENSOR_NAME &&
+	       !memchr(json_string_value(name), '\0', json_string_length(name));
+}
+
+static int add_sensor(struct mg *m, size_t file, const json_t *name, const json_t *first,
+		      const json_t *last, const json_t *sha, const json_t *run, uint64_t window)
+{
+	const char *path = m->files[file];
+	struct msensor s = {.file = file, .v.window = window};
 	bool have_last;
 
-	if (!json_is_string(name) || json_string_length(name) == 0 ||
-	    json_string_length(name) > MAX_SENSOR_NAME ||
-	    memchr(json_string_value(name), '\0', json_string_length(name)))
+	if (!sensor_name_ok(name))
 		return input_fail(path, "sensor: not a sensor name");
-	if (!time_value(first, &w.have, &w.first) || !time_value(last, &have_last, &w.last) ||
-	    w.have != have_last || w.first > w.last)
+	if (!time_value(first, &s.v.have, &s.v.first) || !time_value(last, &have_last, &s.v.last) ||
+	    s.v.have != have_last || s.v.first > s.v.last)
 		return input_fail(path, "first_seen, last_seen: not a time window");
 	if (sha && !json_is_null(sha) && !is_hex64(sha))
 		return input_fail(path, "trust_store sha256: not 64 lowercase hex digits");
-	if (sha && json_is_null(sha))
-		sha = NULL;
-	for (size_t i = 0; i < m->nwins && !w.have; i++) { /* windows are a set */
-		json_t *t = json_object_get(m->wins[i].obj, "trust_store_sha256");
+	if (run && !json_is_null(run) && (!json_is_string(run) || json_string_length(run) != 32 ||
+					  !hex_parse_lower(json_string_value(run), 32, (uint8_t[16]){0}, 16)))
+		return input_fail(path, "run_id: not 32 lowercase hex digits");
+	for (size_t i = 0; i < m->nsensors && !s.v.have; i++) { /* windows are a set */
+		const struct view_sensor *o = &m->sensors[i].v;
 
-		if (!m->wins[i].have && !strcmp(m->wins[i].name, json_string_value(name)) &&
-		    (sha ? json_equal(sha, t) : json_is_null(t)))
+		if (!o->have && !strcmp(o->sensor, json_string_value(name)) &&
+		    (json_is_string(sha) ? o->trust_sha256 && !strcmp(o->trust_sha256, json_string_value(sha))
+					 : !o->trust_sha256))
 			return CS_EXIT_OK; /* a report without packets, listed once */
 	}
-	w.obj = json_object();
-	put(m, w.obj, "sensor", json_string(json_string_value(name)));
-	put(m, w.obj, "first_seen", json_incref(first));
-	put(m, w.obj, "last_seen", json_incref(last));
-	put(m, w.obj, "trust_store_sha256", sha ? json_incref(sha) : json_null());
-	if (!w.obj || m->oom)
+	s.v.sensor = keep(m, json_string_value(name));
+	s.v.trust_sha256 = json_is_string(sha) ? keep(m, json_string_value(sha)) : NULL;
+	s.v.run_id = json_is_string(run) ? keep(m, json_string_value(run)) : NULL;
+	if (!GROW(m, m->sensors, m->nsensors, m->capsensors))
 		return input_fail(path, "out of memory");
-	w.name = json_string_value(json_object_get(w.obj, "sensor"));
-	if (m->nwins == m->capwins) {
-		size_t cap = m->capwins ? 2 * m->capwins : 16;
-		struct sensor_win *n = realloc(m->wins, cap * sizeof(*n));
-
-		if (!n) {
-			json_decref(w.obj);
-			return input_fail(path, "out of memory");
-		}
-		m->wins = n;
-		m->capwins = cap;
-	}
-	m->wins[m->nwins++] = w;
+	m->sensors[m->nsensors++] = s;
 	return CS_EXIT_OK;
 }
 
-/* The windows a report holds: its "sensors" when it is itself a merge, else
- * one of its sensor, first_seen, last_seen and trust store digest. */
-static int report_windows(struct mg *m, size_t file, const json_t *doc)
+/* Two windows of one run never hold the same handshake: each handshake
+ * is counted in one window (and the same window twice is refused). */
+static bool may_overlap(const struct view_sensor *a, const struct view_sensor *b)
 {
-	const char *path = m->files[file];
-	json_t *list = json_object_get(doc, "sensors"), *ts;
-	int rc;
-
-	if (list) {
-		if (!json_is_array(list) || json_array_size(list) == 0)
-			return input_fail(path, "sensors: not a list of sensor windows");
-		for (size_t i = 0; i < json_array_size(list); i++) {
-			json_t *s = json_array_get(list, i);
-
-			if (!json_is_object(s))
-				return input_fail(path, "sensors[%zu]: not an object", i);
-			rc = add_window(m, path, file, json_object_get(s, "sensor"),
-					json_object_get(s, "first_seen"), json_object_get(s, "last_seen"),
-					json_object_get(s, "trust_store_sha256"));
-			if (rc != CS_EXIT_OK)
-				return rc;
-		}
-		return CS_EXIT_OK;
-	}
-	ts = json_object_get(doc, "trust_store");
-	return add_window(m, path, file, json_object_get(doc, "sensor"),
-			  json_object_get(doc, "first_seen"), json_object_get(doc, "last_seen"),
-			  json_is_object(ts) ? json_object_get(ts, "sha256") : NULL);
+	if (a->window && b->window && a->run_id && b->run_id && !strcmp(a->run_id, b->run_id))
+		return a->window == b->window;
+	return a->first <= b->last && b->first <= a->last;
 }
 
 /* The same sensor over overlapping windows in two reports: refuse. */
 static int check_overlap(struct mg *m, size_t from)
 {
-	for (size_t i = from; i < m->nwins; i++)
+	for (size_t i = from; i < m->nsensors; i++)
 		for (size_t k = 0; k < from; k++) {
-			const struct sensor_win *a = &m->wins[k], *b = &m->wins[i];
+			const struct msensor *a = &m->sensors[k], *b = &m->sensors[i];
 			char a1[64], a2[64], b1[64], b2[64];
 
-			if (a->file == b->file || !a->have || !b->have || strcmp(a->name, b->name) ||
-			    b->first > a->last || a->first > b->last)
+			if (a->file == b->file || !a->v.have || !b->v.have ||
+			    strcmp(a->v.sensor, b->v.sensor) || !may_overlap(&a->v, &b->v))
 				continue;
-			fmt_time_ns(a->first, a1, sizeof(a1));
-			fmt_time_ns(a->last, a2, sizeof(a2));
-			fmt_time_ns(b->first, b1, sizeof(b1));
-			fmt_time_ns(b->last, b2, sizeof(b2));
+			fmt_time_ns(a->v.first, a1, sizeof(a1));
+			fmt_time_ns(a->v.last, a2, sizeof(a2));
+			fmt_time_ns(b->v.first, b1, sizeof(b1));
+			fmt_time_ns(b->v.last, b2, sizeof(b2));
 			fprintf(stderr, "chainsniff: %s, %s: both hold sensor \"", m->files[a->file],
 				m->files[b->file]);
-			esc_term(stderr, a->name, strlen(a->name));
+			esc_term(stderr, a->v.sensor, strlen(a->v.sensor));
 			fprintf(stderr, "\" over overlapping windows (%s to %s, %s to %s): merging them "
 				"would count the same handshakes twice\n", a1, a2, b1, b2);
 			return CS_EXIT_OVERLAP;
@@ -226,184 +262,421 @@ static int check_overlap(struct mg *m, size_t from)
 	return CS_EXIT_OK;
 }
 
+/* The sensor windows a report holds: its "sensors" when it is itself a
+ * merge; a periodic report's window; else one of its sensor and time range. */
+static int report_sensors(struct mg *m, size_t file, const json_t *doc, const json_t *win)
+{
+	const char *path = m->files[file];
+	json_t *list = json_object_get(doc, "sensors"), *ts = json_object_get(doc, "trust_store");
+	json_t *sha = json_is_object(ts) ? json_object_get(ts, "sha256") : NULL;
+	int rc;
+
+	if (win)
+		return add_sensor(m, file, json_object_get(doc, "sensor"), json_object_get(win, "first_seen"),
+				  json_object_get(win, "last_seen"), sha, json_object_get(doc, "run_id"),
+				  num(win, "seq") ? num(win, "seq") : 1);
+	if (!list)
+		return add_sensor(m, file, json_object_get(doc, "sensor"), json_object_get(doc, "first_seen"),
+				  json_object_get(doc, "last_seen"), sha, NULL, 0);
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return input_fail(path, "sensors: not a list of sensor windows");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *s = json_array_get(list, i), *w;
+
+		if (!json_is_object(s))
+			return input_fail(path, "sensors[%zu]: not an object", i);
+		w = json_object_get(s, "window");
+		if (w && !json_is_null(w) && (!json_is_integer(w) || json_integer_value(w) <= 0))
+			return input_fail(path, "sensors[%zu].window: not a window number or null", i);
+		rc = add_sensor(m, file, json_object_get(s, "sensor"), json_object_get(s, "first_seen"),
+				json_object_get(s, "last_seen"), json_object_get(s, "trust_store_sha256"),
+				json_object_get(s, "run_id"), num(s, "window"));
+		if (rc != CS_EXIT_OK)
+			return rc;
+	}
+	return CS_EXIT_OK;
+}
+
+/* ---- the windows series -------------------------------------------------------------- */
+
+/* A server key of a report ({server_ip, server_port, sni, sni_b64}). */
+static bool key_of(const json_t *o, struct view_key *k)
+{
+	json_t *sni = json_object_get(o, "sni"), *raw = json_object_get(o, "sni_b64");
+	json_int_t port = json_integer_value(json_object_get(o, "server_port"));
+	const char *ip = json_string_value(json_object_get(o, "server_ip"));
+	size_t n;
+
+	memset(k, 0, sizeof(*k));
+	if (!ip || !cs_addr_parse(ip, &k->ip) || port < 0 || port > 65535)
+		return false;
+	k->port = (uint16_t)port;
+	if (json_is_string(raw)) {
+		if (!b64_decode(json_string_value(raw), json_string_length(raw), (uint8_t *)k->sni,
+				sizeof(k->sni), &n) || n == 0)
+			return false;
+	} else if (json_is_string(sni)) {
+		n = json_string_length(sni) > CS_MAX_SNI ? CS_MAX_SNI : json_string_length(sni);
+		memcpy(k->sni, json_string_value(sni), n);
+	} else {
+		return json_is_null(sni);
+	}
+	k->has_sni = true;
+	k->sni_len = (uint8_t)n;
+	return true;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return view_key_cmp(a, b);
+}
+
+static int add_series(struct mg *m, const struct view_series *s, const json_t *broken)
+{
+	struct view_series c = *s;
+	struct view_key *keys = NULL;
+	size_t n = 0, cap = 0;
+
+	c.sensor = keep(m, s->sensor);
+	c.kind = keep(m, s->kind);
+	for (size_t i = 0; i < json_array_size(broken) && n < CS_VIEW_MAX_BROKEN; i++) {
+		if (!GROW(m, keys, n, cap))
+			break;
+		if (key_of(json_array_get(broken, i), &keys[n]))
+			n++;
+	}
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), key_cmp);
+	c.broken = keys, c.nbroken = n;
+	if (!GROW(m, m->series, m->nseries, m->capseries)) {
+		free(keys);
+		return CS_EXIT_INPUT;
+	}
+	m->series[m->nseries++] = (struct mseries){c, keys};
+	return CS_EXIT_OK;
+}
+
+/* A window's entry: its handshakes, broken ones and broken servers, from
+ * its own servers (each handshake is in the window of its timestamp). */
+static int window_series(struct mg *m, size_t file, const json_t *doc, const json_t *win)
+{
+	struct view_series s = {
+		.sensor = json_string_value(json_object_get(doc, "sensor")),
+		.kind = json_string_value(json_object_get(win, "kind")),
+	};
+	json_t *servers = json_object_get(win, "servers"), *broken = json_array();
+	bool have;
+	int rc;
+
+	if (!s.kind || !time_value(json_object_get(win, "start"), &have, &s.start) || !have ||
+	    !time_value(json_object_get(win, "end"), &have, &s.end) || !have)
+		return input_fail(m->files[file], "window: no kind, start and end");
+	for (size_t i = 0; i < json_array_size(servers); i++) {
+		json_t *sv = json_array_get(servers, i);
+
+		s.handshakes += num(sv, "handshakes");
+		s.broken_handshakes += num(sv, "broken_handshakes");
+		if (num(sv, "broken_handshakes")) {
+			s.servers_broken++;
+			json_array_append(broken, sv);
+		}
+	}
+	rc = add_series(m, &s, broken);
+	json_decref(broken);
+	return rc;
+}
+
+/* A merged report's series, as it wrote it. */
+static int merged_series(struct mg *m, size_t file, const json_t *doc)
+{
+	json_t *list = json_object_get(doc, "windows");
+
+	if (list && !json_is_array(list))
+		return input_fail(m->files[file], "windows: not a list");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *w = json_array_get(list, i);
+		struct view_series s = {
+			.sensor = json_string_value(json_object_get(w, "sensor")),
+			.kind = json_string_value(json_object_get(w, "kind")),
+			.handshakes = num(w, "handshakes"),
+			.broken_handshakes = num(w, "broken_handshakes"),
+			.servers_broken = num(w, "servers_broken"),
+		};
+		bool h1, h2;
+
+		if (!json_is_object(w) || !s.sensor || !s.kind ||
+		    !time_value(json_object_get(w, "start"), &h1, &s.start) ||
+		    !time_value(json_object_get(w, "end"), &h2, &s.end) || !h1 || !h2 ||
+		    (json_object_get(w, "broken") && !json_is_array(json_object_get(w, "broken"))))
+			return input_fail(m->files[file], "windows[%zu]: not a window", i);
+		if (add_series(m, &s, json_object_get(w, "broken")) != CS_EXIT_OK)
+			return input_fail(m->files[file], "out of memory");
+	}
+	return CS_EXIT_OK;
+}
+
 /* ---- trust store and validation settings ----------------------------------------------- */
+
+static bool store_of(struct mg *m, const json_t *o, struct view_store *st, bool earlier)
+{
+	json_t *name = json_object_get(o, "name"), *sha = json_object_get(o, "sha256");
+	json_t *anchors = json_object_get(o, "anchors"), *at = json_object_get(o, "replaced_at");
+	bool have;
+
+	if (!json_is_object(o) || (name && !json_is_null(name) && !json_is_string(name)) ||
+	    (sha && !json_is_null(sha) && !is_hex64(sha)) ||
+	    (anchors && !json_is_null(anchors) &&
+	     (!json_is_integer(anchors) || json_integer_value(anchors) < 0)))
+		return false;
+	st->name = keep(m, json_is_string(name) ? json_string_value(name) : "");
+	st->sha256 = json_is_string(sha) ? keep(m, json_string_value(sha)) : NULL;
+	st->anchors = (uint64_t)json_integer_value(anchors);
+	st->replaced_at = 0;
+	return !earlier || (time_value(at, &have, &st->replaced_at) && have);
+}
+
+static int store_cmp(const void *x, const void *y)
+{
+	const struct view_store *a = x, *b = y;
+	int c;
+
+	if (a->replaced_at != b->replaced_at)
+		return a->replaced_at < b->replaced_at ? -1 : 1;
+	if ((c = strcmp(a->sha256 ? a->sha256 : "", b->sha256 ? b->sha256 : "")))
+		return c;
+	return strcmp(a->name, b->name);
+}
 
 static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 {
 	const char *path = m->files[file];
-	json_t *ts = json_object_get(doc, "trust_store"), *t, *name, *sha, *anchors;
-	const char *s;
+	json_t *ts = json_object_get(doc, "trust_store"), *earlier;
+	struct view_store st;
 
-	if (ts && !json_is_object(ts))
-		return input_fail(path, "trust_store: not an object");
-	name = json_object_get(ts, "name");
-	sha = json_object_get(ts, "sha256");
-	anchors = json_object_get(ts, "anchors");
-	if ((name && !json_is_string(name)) || (sha && !json_is_null(sha) && !is_hex64(sha)) ||
-	    (anchors && !json_is_null(anchors) &&
-	     (!json_is_integer(anchors) || json_integer_value(anchors) < 0)))
-		return input_fail(path, "trust_store: not {name, sha256, anchors}");
-	s = json_is_string(sha) ? json_string_value(sha) : NULL;
-	if (file == 0) {
-		m->trust = t = json_object();
-		put(m, t, "name", name ? json_incref(name) : json_null());
-		put(m, t, "sha256", s ? json_incref(sha) : json_null());
-		put(m, t, "anchors", anchors ? json_incref(anchors) : json_null());
-		m->trust_sha = s ? strdup(s) : NULL;
-		m->trust_mixed = !s;
-		if (!t || (s && !m->trust_sha))
-			m->oom = true;
+	if (!ts)
 		return CS_EXIT_OK;
+	if (!store_of(m, ts, &st, false))
+		return input_fail(path, "trust_store: not {name, sha256, anchors}");
+	earlier = json_object_get(ts, "earlier");
+	if (earlier && !json_is_array(earlier))
+		return input_fail(path, "trust_store.earlier: not a list");
+	for (size_t i = 0; i < json_array_size(earlier); i++) {
+		struct view_store e;
+		bool dup = false;
+
+		if (!store_of(m, json_array_get(earlier, i), &e, true))
+			return input_fail(path, "trust_store.earlier[%zu]: not a trust store", i);
+		for (size_t k = 0; k < m->nearlier && !dup; k++)
+			dup = !store_cmp(&m->earlier[k], &e);
+		if (!dup && GROW(m, m->earlier, m->nearlier, m->capearlier))
+			m->earlier[m->nearlier++] = e;
 	}
-	if (!s || !m->trust_sha || strcmp(s, m->trust_sha)) {
-		fprintf(stderr, "chainsniff: warning: %s: trust store sha256 %.16s differs from %s's "
-			"(%.16s): their verdicts were made against different roots\n", path,
-			s ? s : "(none or mixed)", m->files[0], m->trust_sha ? m->trust_sha : "(none or mixed)");
+	if (!m->have_trust) {
+		m->have_trust = true;
+		m->trust = st;
+		m->trust_mixed = !st.sha256;
+	} else if (!st.sha256 || !m->trust.sha256 || strcmp(st.sha256, m->trust.sha256)) {
+		if (!m->trust_mixed)
+			fprintf(stderr, "chainsniff: warning: %s: trust store sha256 %.16s differs from "
+				"%s's (%.16s): their verdicts were made against different roots\n", path,
+				st.sha256 ? st.sha256 : "(none or mixed)", m->files[0],
+				m->trust.sha256 ? m->trust.sha256 : "(none or mixed)");
 		m->trust_mixed = true;
-	} else if (json_is_string(name) && json_is_string(json_object_get(m->trust, "name")) &&
-		   strcmp(json_string_value(name),
-			  json_string_value(json_object_get(m->trust, "name"))) < 0) {
-		put(m, m->trust, "name", json_incref(name)); /* the same roots: the least name */
+	} else if (strcmp(st.name, m->trust.name) < 0) {
+		m->trust.name = st.name; /* the same roots: the least name */
 	}
 	return CS_EXIT_OK;
 }
 
 static int merge_validation(struct mg *m, size_t file, const json_t *doc)
 {
-	json_t *v = json_object_get(doc, "validation"), *x;
-	const char *k;
-	void *next;
+	json_t *v = json_object_get(doc, "validation"), *at, *wd;
+	bool have_at;
+	int64_t ns = 0;
 
-	if (!json_is_object(v))
-		return input_fail(m->files[file], "validation: not an object");
-	if (!m->validation) {
-		if (!(m->validation = json_deep_copy(v)))
-			m->oom = true;
+	if (!v)
+		return CS_EXIT_OK;
+	at = json_object_get(v, "at");
+	wd = json_object_get(v, "warn_days");
+	if (!json_is_object(v) || !time_value(at, &have_at, &ns) ||
+	    (wd && !json_is_null(wd) && (!json_is_integer(wd) || json_integer_value(wd) < 0 ||
+					 json_integer_value(wd) > 1000000)))
+		return input_fail(m->files[file], "validation: not {at, warn_days}");
+	if (!m->have_validation) {
+		m->have_validation = true;
+		m->have_at = have_at, m->at = ns / CS_NS_PER_SEC;
+		m->warn_mixed = !json_is_integer(wd);
+		m->warn_days = (int)json_integer_value(wd);
 		return CS_EXIT_OK;
 	}
-	if (!json_equal(m->validation, v) && !m->validation_mixed) {
+	if ((have_at != m->have_at || (have_at && ns / CS_NS_PER_SEC != m->at)) && !m->at_mixed) {
+		m->at_mixed = true;
+		m->have_at = false; /* a setting that differs: null */
+	}
+	if (!json_is_integer(wd) || json_integer_value(wd) != m->warn_days)
+		m->warn_mixed = true;
+	if ((m->at_mixed || m->warn_mixed) && !m->warned) {
 		fprintf(stderr, "chainsniff: warning: %s: validated with other settings (--at, "
 			"--warn-days) than %s\n", m->files[file], m->files[0]);
-		m->validation_mixed = true;
+		m->warned = true;
 	}
-	json_object_foreach_safe(m->validation, next, k, x) /* a setting that differs: null */
-		if (!json_equal(x, json_object_get(v, k)))
-			put(m, m->validation, k, json_null());
 	return CS_EXIT_OK;
 }
 
-/* ---- counters ------------------------------------------------------------------------- */
+/* ---- inputs ------------------------------------------------------------------------- */
 
-static bool is_derived(const char *obj, const char *key)
+static int linktype_of(const char *name)
 {
-	if (strcmp(obj, "totals"))
+	int n;
+
+	if (sscanf(name, "LINKTYPE_%d", &n) == 1)
+		return n;
+	for (int i = 0; i < 300; i++)
+		if (decode_linktype_name(i) && !strcmp(decode_linktype_name(i), name))
+			return i;
+	return -1;
+}
+
+static bool input_of(struct mg *m, const json_t *o, struct engine_input *in)
+{
+	static const char *const status[] = {"ok", "truncated", "damaged", "error"};
+	json_t *lt = json_object_get(o, "link_types"), *errs = json_object_get(o, "errors");
+	json_t *drops = json_object_get(o, "drops");
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *st = json_string_value(json_object_get(o, "status"));
+	json_t *fmt = json_object_get(o, "format");
+	unsigned i;
+
+	memset(in, 0, sizeof(*in));
+	if (!json_is_object(o) || !kind || !st || !json_is_array(lt) || !json_is_array(errs) ||
+	    json_array_size(lt) > CS_INPUT_LINKTYPES || json_array_size(errs) > CS_INPUT_ERRORS ||
+	    (fmt && !json_is_null(fmt) && !json_is_string(fmt)))
 		return false;
-	for (size_t i = 0; i < CS_ARRAY_LEN(derived_totals); i++)
-		if (!strcmp(key, derived_totals[i]))
-			return true;
-	return false;
-}
+	in->name = keep(m, json_string_value(json_object_get(o, "name")));
+	in->live = !strcmp(kind, "interface");
+	in->format = json_is_string(fmt) ? keep(m, json_string_value(fmt)) : NULL;
+	in->packets = num(o, "packets");
+	in->bytes = num(o, "bytes");
+	in->filtered = num(o, "filtered");
+	for (i = 0; i < CS_ARRAY_LEN(status) && strcmp(st, status[i]); i++)
+		;
+	if (i == CS_ARRAY_LEN(status))
+		return false;
+	in->status = (enum input_status)i;
+	for (size_t k = 0; k < json_array_size(lt); k++) {
+		const char *name = json_string_value(json_array_get(lt, k));
+		int t = name ? linktype_of(name) : -1;
 
-/* dst += src, member by member; nested objects (totals.starttls) too. */
-static int sum_into(struct mg *m, const char *path, const char *where, json_t *dst, json_t *src,
-		    int depth)
-{
-	const char *key;
-	size_t klen;
-	json_t *v;
-
-	json_object_keylen_foreach(src, key, klen, v) {
-		json_t *d = json_object_get(dst, key);
-
-		if (strlen(key) != klen)
-			return input_fail(path, "%s: a key holds a NUL", where);
-		if (depth == 0 && is_derived(where, key)) {
-			if (!d)
-				put(m, dst, key, json_integer(0)); /* keeps its place; set at the end */
-			continue;
-		}
-		if (json_is_object(v) && depth < 2) {
-			char w[128];
-
-			if (!d) {
-				put(m, dst, key, json_object());
-				d = json_object_get(dst, key);
-			}
-			snprintf(w, sizeof(w), "%s.%s", where, key);
-			if (!json_is_object(d))
-				return input_fail(path, "%s: an object here, a counter elsewhere", w);
-			if (sum_into(m, path, w, d, v, depth + 1) != CS_EXIT_OK)
-				return CS_EXIT_INPUT;
-			continue;
-		}
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return input_fail(path, "%s.%s: not a counter", where, key);
-		if (!d) {
-			put(m, dst, key, json_integer(json_integer_value(v)));
-		} else {
-			json_int_t sum;
-
-			if (!json_is_integer(d) ||
-			    __builtin_add_overflow(json_integer_value(d), json_integer_value(v), &sum))
-				return input_fail(path, "%s.%s: counter overflow", where, key);
-			json_integer_set(d, sum);
-		}
-	}
-	return m->oom ? input_fail(path, "out of memory") : CS_EXIT_OK;
-}
-
-static int merge_counters(struct mg *m, size_t file, json_t *doc)
-{
-	const char *path = m->files[file];
-	json_t *in = json_object_get(doc, "inputs");
-
-	for (size_t i = 0; i < CS_ARRAY_LEN(sum_objects); i++) {
-		json_t *src = json_object_get(doc, sum_objects[i]), *dst;
-
-		if (!json_is_object(src))
-			return input_fail(path, "%s: not an object", sum_objects[i]);
-		if (!(dst = json_object_get(m->sums, sum_objects[i]))) {
-			put(m, m->sums, sum_objects[i], json_object());
-			dst = json_object_get(m->sums, sum_objects[i]);
-		}
-		if (!dst || sum_into(m, path, sum_objects[i], dst, src, 0) != CS_EXIT_OK)
-			return m->oom ? input_fail(path, "out of memory") : CS_EXIT_INPUT;
-	}
-	if (!json_is_array(in))
-		return input_fail(path, "inputs: not an array");
-	for (size_t i = 0; i < json_array_size(in); i++) {
-		if (!json_is_object(json_array_get(in, i)))
-			return input_fail(path, "inputs[%zu]: not an object", i);
-		append(m, m->inputs, json_incref(json_array_get(in, i)));
-	}
-	return CS_EXIT_OK;
-}
-
-/* state_apply's hook: keep the problem objects of each (server, chain). */
-static bool keep_problems(void *ctx, const struct agg_server *s, const struct cs_chain *c,
-			  json_t *chain_obj)
-{
-	struct mg *m = ctx;
-	json_t *probs = json_object_get(chain_obj, "problems"), *list;
-	char key[48];
-
-	snprintf(key, sizeof(key), "%p/%" PRIu32, (const void *)s, c->id);
-	list = json_object_get(m->problems, key);
-	if (!list) {
-		if (json_object_set_new(m->problems, key, json_array()) != 0)
+		if (t < 0)
 			return false;
-		list = json_object_get(m->problems, key);
+		in->linktypes[in->nlinktypes++] = t;
 	}
-	for (size_t i = 0; i < json_array_size(probs); i++)
-		if (json_array_append(list, json_array_get(probs, i)) != 0)
+	for (size_t k = 0; k < json_array_size(errs); k++) {
+		const char *e = json_string_value(json_array_get(errs, k));
+
+		if (!e)
 			return false;
+		snprintf(in->errors[in->nerrors++], sizeof(in->errors[0]), "%s", e);
+	}
+	if (json_is_object(drops)) {
+		in->have_drops = true;
+		in->received = num(drops, "received");
+		in->dropped = num(drops, "dropped");
+		in->if_dropped = num(drops, "if_dropped");
+	}
 	return true;
 }
+
+static int merge_inputs(struct mg *m, size_t file, const json_t *doc)
+{
+	json_t *in = json_object_get(doc, "inputs");
+
+	if (!json_is_array(in))
+		return input_fail(m->files[file], "inputs: not an array");
+	for (size_t i = 0; i < json_array_size(in); i++) {
+		if (!GROW(m, m->inputs, m->ninputs, m->capinputs))
+			return input_fail(m->files[file], "out of memory");
+		if (!input_of(m, json_array_get(in, i), &m->inputs[m->ninputs]))
+			return input_fail(m->files[file], "inputs[%zu]: not an input", i);
+		m->ninputs++;
+	}
+	return CS_EXIT_OK;
+}
+
+/* ---- what state_apply hands over --------------------------------------------------- */
+
+static bool keep_counter(void *ctx, const char *group, const char *key, uint64_t v)
+{
+	struct mg *m = ctx;
+
+	if (m->nextra == CS_MERGE_MAX_EXTRA)
+		return true; /* more than a newer sensor adds: left out */
+	for (size_t i = 0; i < m->nextra; i++)
+		if (!strcmp(m->extra[i].group, group) && !strcmp(m->extra[i].key, key)) {
+			if (__builtin_add_overflow(m->extra[i].v, v, &m->extra[i].v))
+				m->extra[i].v = UINT64_MAX;
+			return true;
+		}
+	if (!GROW(m, m->extra, m->nextra, m->capextra))
+		return false;
+	m->extra[m->nextra++] = (struct view_counter){keep(m, group), keep(m, key), v};
+	return !m->oom;
+}
+
+static struct mnote *note_of(struct mg *m, struct agg_chain *ac)
+{
+	struct mnote *n = ac->notes;
+
+	if (n)
+		return n;
+	if (!GROW(m, m->notes, m->nnotes, m->capnotes) || !(n = calloc(1, sizeof(*n)))) {
+		m->oom = true;
+		return NULL;
+	}
+	m->notes[m->nnotes++] = n;
+	ac->notes = n;
+	return n;
+}
+
+static bool keep_chain(void *ctx, const struct agg_server *s, struct agg_chain *ac,
+		       const struct state_chain *sc)
+{
+	struct mg *m = ctx;
+	struct mnote *n = note_of(m, ac);
+
+	(void)s;
+	if (!n)
+		return false;
+	if (sc->unknown_reason > n->unknown_reason)
+		n->unknown_reason = sc->unknown_reason;
+	for (size_t i = 0; i < sc->nproblems; i++) {
+		const struct state_problem *sp = &sc->problems[i];
+		struct mprob *p;
+
+		if (!GROW(m, n->p, n->n, n->cap))
+			return false;
+		p = &n->p[n->n++];
+		p->vp = sp->vp;
+		p->vp.code = keep(m, sp->vp.code);
+		p->vp.message = keep(m, sp->vp.message);
+		p->vp.fix = keep(m, sp->vp.fix);
+		p->vp.p.subject = keep(m, sp->vp.p.subject);
+		p->vp.p.name = keep(m, sp->vp.p.name);
+		p->vp.p.text = keep(m, sp->vp.p.text);
+		p->pos = sp->pos;
+		p->leaf_names = keep(m, sp->leaf_names);
+		p->have_evidence = sp->have_evidence;
+		p->evidence = sp->evidence;
+	}
+	return !m->oom;
+}
+
+/* ---- the client key ---------------------------------------------------------------- */
 
 /* Client hashes merge only under one key (cs_clientkey.h): every file that
  * holds some must carry the same client_key_id as the first that did
  * (none: CS_CLIENT_KEY_LEGACY). */
-static int merge_key_id(struct mg *m, size_t file, const json_t *doc)
+static int merge_key_id(struct mg *m, size_t file, const json_t *doc, const json_t *data)
 {
 	const char *id = state_key_id(doc);
 
@@ -411,7 +684,7 @@ static int merge_key_id(struct mg *m, size_t file, const json_t *doc)
 		return input_fail(m->files[file], "client_key_id: not a client key id");
 	if (file == 0)
 		snprintf(m->first_key_id, sizeof(m->first_key_id), "%s", id);
-	if (!state_holds_client_hashes(doc))
+	if (!state_holds_client_hashes(data))
 		return CS_EXIT_OK;
 	if (!m->key_id[0]) {
 		snprintf(m->key_id, sizeof(m->key_id), "%s", id);
@@ -428,358 +701,196 @@ static int merge_key_id(struct mg *m, size_t file, const json_t *doc)
 	return CS_EXIT_OK;
 }
 
+/* ---- one file ---------------------------------------------------------------------- */
+
+/* A periodic report holds its window's own report: that is what merges
+ * (the top level is the cumulative state, which the windows add up to). */
+static json_t *window_doc(const json_t *doc, json_t *win)
+{
+	json_t *w = json_copy(win);
+
+	if (!w || json_object_set(w, "report_version", json_object_get(doc, "report_version")) ||
+	    json_object_set_new(w, "inputs", json_array())) {
+		json_decref(w);
+		return NULL;
+	}
+	return w;
+}
+
 static int merge_file(struct mg *m, size_t file)
 {
 	const char *path = m->files[file];
-	struct state_apply_opts ao = {.restore_totals = true, .on_chain = keep_problems, .ctx = m};
+	struct state_apply_opts ao = {
+		.all_counters = true, .facts_only_ok = true, .on_chain = keep_chain,
+		.on_counter = keep_counter, .ctx = m,
+	};
 	char err[512];
 	bool missing;
-	size_t from = m->nwins;
-	json_t *doc = state_read_json(path, &missing, err, sizeof(err));
+	size_t from = m->nsensors;
+	json_t *doc = state_read_json(path, &missing, err, sizeof(err)), *win, *data;
 	int rc;
 
 	if (!doc) {
 		fprintf(stderr, "chainsniff: %s\n", err);
 		return CS_EXIT_INPUT;
 	}
-	if ((rc = report_windows(m, file, doc)) == CS_EXIT_OK && (rc = check_overlap(m, from)) == CS_EXIT_OK &&
+	win = json_object_get(doc, "sensors") ? NULL : json_object_get(doc, "window");
+	if (win && (!json_is_object(win) || !json_object_get(win, "totals"))) {
+		json_decref(doc);
+		return input_fail(path, "window: a periodic report of an older chainsniff (its window "
+				  "has no totals): merge its --state file instead");
+	}
+	data = win ? window_doc(doc, win) : json_incref(doc);
+	ao.window = win != NULL;
+	if (!data) {
+		json_decref(doc);
+		return input_fail(path, "out of memory");
+	}
+	if ((rc = report_sensors(m, file, doc, win)) == CS_EXIT_OK &&
+	    (rc = check_overlap(m, from)) == CS_EXIT_OK &&
 	    (rc = merge_trust(m, file, doc)) == CS_EXIT_OK &&
-	    (rc = merge_validation(m, file, doc)) == CS_EXIT_OK) {
-		if (state_apply(m->e, doc, &ao, err, sizeof(err)) != CS_OK)
-			rc = input_fail(path, "%s", err);
-		else if ((rc = merge_key_id(m, file, doc)) == CS_EXIT_OK)
-			rc = merge_counters(m, file, doc);
+	    (rc = merge_validation(m, file, doc)) == CS_EXIT_OK &&
+	    (rc = merge_key_id(m, file, doc, data)) == CS_EXIT_OK &&
+	    (rc = merge_inputs(m, file, data)) == CS_EXIT_OK) {
+		if (state_apply(m->e, data, &ao, err, sizeof(err)) != CS_OK)
+			rc = input_fail(path, "%s%s", win ? "window." : "", err);
+		else if (win)
+			rc = window_series(m, file, doc, win);
+		else
+			rc = merged_series(m, file, doc);
 	}
 	m->chains_refused += ao.chains_refused;
+	json_decref(data);
 	json_decref(doc);
+	if (rc == CS_EXIT_OK && m->oom)
+		rc = input_fail(path, "out of memory");
 	return rc;
 }
 
-/* ---- the merged document ------------------------------------------------------------- */
+/* ---- the merged view ---------------------------------------------------------------- */
 
-static int u64_cmp(const void *a, const void *b)
+static int str_cmp0(const char *a, const char *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
+	return strcmp(a ? a : "", b ? b : "");
 }
 
-static json_t *sketch_json(struct mg *m, const struct clientset *cs)
+static int ev_cmp(const struct mprob *a, const struct mprob *b)
 {
-	json_t *o = json_object();
-
-	if (clientset_exact(cs)) {
-		uint64_t h[CS_CLIENTSET_EXACT];
-		json_t *a = json_array();
-
-		for (uint32_t i = 0; i < cs->n; i++)
-			h[i] = clientset_hash(cs, i);
-		qsort(h, cs->n, sizeof(h[0]), u64_cmp);
-		for (uint32_t i = 0; i < cs->n; i++) {
-			char hex[17];
-
-			snprintf(hex, sizeof(hex), "%016" PRIx64, h[i]);
-			append(m, a, json_string(hex));
-		}
-		put(m, o, "exact", a);
-	} else {
-		char *b = b64_encode(cs->regs, CS_HLL_REGISTERS);
-
-		put(m, o, "hll_p", json_integer(CS_HLL_P));
-		put(m, o, "registers", b ? json_string(b) : NULL);
-		free(b);
-	}
-	return o;
+	if (a->have_evidence != b->have_evidence)
+		return a->have_evidence ? -1 : 1;
+	if (a->evidence.have_cert != b->evidence.have_cert)
+		return a->evidence.have_cert ? -1 : 1;
+	if (a->evidence.kind != b->evidence.kind)
+		return a->evidence.kind < b->evidence.kind ? -1 : 1;
+	if (a->evidence.completes != b->evidence.completes)
+		return a->evidence.completes ? -1 : 1;
+	if (memcmp(a->evidence.sha256, b->evidence.sha256, 32))
+		return memcmp(a->evidence.sha256, b->evidence.sha256, 32);
+	return strcmp(a->evidence.source, b->evidence.source);
 }
 
-struct prob {
-	json_t *p;
-	int warning;      /* errors first */
-	int code;
-	json_int_t index; /* -1: null */
-	int no_evidence;
-	char *dump;
-};
+/* The same problem (code and certificate) in two reports. */
+static int same_cmp(const struct mprob *a, const struct mprob *b)
+{
+	int c = strcmp(a->vp.code, b->vp.code);
 
-/* Duplicates next to each other, the preferred first: an error over a
+	return c ? c : (a->vp.p.cert_index > b->vp.p.cert_index) - (a->vp.p.cert_index < b->vp.p.cert_index);
+}
+
+/* Of two reports' words for one problem, the preferred first: the
+ * verdict of a last handshake over an earlier one, an error over a
  * warning (weak_* depend on the date), one naming the missing issuer, then
- * the least JSON (a choice that ignores the order of the reports). */
-static int prob_cmp(const void *x, const void *y)
+ * by content alone (a choice that ignores the order of the reports). */
+static int prefer_cmp(const void *x, const void *y)
 {
-	const struct prob *a = x, *b = y;
+	const struct mprob *a = x, *b = y;
+	const struct diag_problem *p = &a->vp.p, *q = &b->vp.p;
+	int c;
 
-	if (a->code != b->code)
-		return a->code < b->code ? -1 : 1;
-	if (a->index != b->index)
-		return a->index < b->index ? -1 : 1;
-	if (a->warning != b->warning)
-		return a->warning - b->warning;
-	if (a->no_evidence != b->no_evidence)
-		return a->no_evidence - b->no_evidence;
-	return strcmp(a->dump ? a->dump : "", b->dump ? b->dump : "");
+	if ((c = same_cmp(a, b)))
+		return c;
+	if (a->vp.earlier != b->vp.earlier)
+		return a->vp.earlier ? 1 : -1;
+	if (p->severity != q->severity)
+		return p->severity == CS_SEV_ERROR ? -1 : 1;
+	if ((c = ev_cmp(a, b)))
+		return c;
+	if (p->variant != q->variant || p->role != q->role)
+		return p->variant != q->variant ? p->variant - q->variant : p->role - q->role;
+	if (p->num != q->num || p->count != q->count)
+		return p->num != q->num ? (p->num < q->num ? -1 : 1) : (p->count < q->count ? -1 : 1);
+	if (p->date != q->date)
+		return p->date < q->date ? -1 : 1;
+	if (p->norder != q->norder || memcmp(p->order, q->order, p->norder))
+		return p->norder != q->norder ? p->norder - q->norder : memcmp(p->order, q->order, p->norder);
+	if ((c = str_cmp0(p->subject, q->subject)) || (c = str_cmp0(p->name, q->name)) ||
+	    (c = str_cmp0(p->text, q->text)) || (c = str_cmp0(a->leaf_names, b->leaf_names)) ||
+	    (c = str_cmp0(a->vp.message, b->vp.message)) || (c = str_cmp0(a->vp.fix, b->vp.fix)))
+		return c;
+	if (a->vp.warn_days != b->vp.warn_days)
+		return a->vp.warn_days < b->vp.warn_days ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
-/* The order written: errors first, then by code and certificate. */
-static int prob_out_cmp(const void *x, const void *y)
+/* The order written: the report's own order, then by code and certificate. */
+static int order_cmp(const void *x, const void *y)
 {
-	const struct prob *a = x, *b = y;
+	const struct mprob *a = x, *b = y;
 
-	if (a->warning != b->warning)
-		return a->warning - b->warning;
-	if (a->code != b->code)
-		return a->code < b->code ? -1 : 1;
-	return (a->index > b->index) - (a->index < b->index);
+	if (a->pos != b->pos)
+		return a->pos < b->pos ? -1 : 1;
+	return same_cmp(a, b);
 }
 
-/* The chain's problems: one per (code, cert_index), as prob_cmp prefers. */
-static json_t *chain_problems(struct mg *m, const struct agg_server *s, const struct cs_chain *c)
+/* One problem per (code, cert_index), the preferred, in order. */
+static void note_final(struct mnote *n)
 {
-	char key[48];
-	json_t *list, *out = json_array();
-	struct prob *ps;
-	size_t n, kept = 0;
+	size_t kept = 0;
 
-	snprintf(key, sizeof(key), "%p/%" PRIu32, (const void *)s, c->id);
-	list = json_object_get(m->problems, key);
-	n = json_array_size(list);
-	if (!out || !n)
-		return out;
-	if (!(ps = calloc(n, sizeof(*ps)))) {
-		m->oom = true;
-		return out;
+	if (n->final)
+		return;
+	n->final = true;
+	if (n->n == 0)
+		return;
+	sorted(n->p, n->n, sizeof(*n->p), prefer_cmp);
+	for (size_t i = 0; i < n->n; i++)
+		if (kept == 0 || same_cmp(&n->p[i], &n->p[kept - 1]))
+			n->p[kept++] = n->p[i];
+	n->n = kept;
+	sorted(n->p, n->n, sizeof(*n->p), order_cmp);
+}
+
+static size_t merge_problems(const struct report_view *v, const struct agg_server *s,
+			     const struct agg_chain *ac, struct view_problem *out, size_t max,
+			     struct view_chain *vc)
+{
+	struct mnote *n = ac->notes;
+	size_t k = 0;
+
+	(void)s;
+	*vc = (struct view_chain){.leaf_names = "", .evidence = NULL};
+	if (!n)
+		return 0;
+	note_final(n);
+	vc->unknown_reason = n->unknown_reason;
+	for (size_t i = 0; i < n->n && k < max; i++) {
+		out[k] = n->p[i].vp;
+		if (!out[k].warn_days)
+			out[k].warn_days = v->warn_days;
+		if (n->p[i].leaf_names[0])
+			vc->leaf_names = n->p[i].leaf_names;
+		if (n->p[i].have_evidence && !vc->evidence)
+			vc->evidence = &n->p[i].evidence;
+		k++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *p = json_array_get(list, i), *ci = json_object_get(p, "cert_index");
-		json_t *code = json_object_get(p, "code"), *ev = json_object_get(p, "evidence");
-
-		ps[i].p = p;
-		ps[i].code = CS_P_MAX;
-		for (int k = 0; k < CS_P_MAX; k++)
-			if (!strcmp(json_string_value(code), problem_name((enum cs_problem)k)))
-				ps[i].code = k;
-		ps[i].index = json_is_integer(ci) ? json_integer_value(ci) : -1;
-		ps[i].warning = strcmp(json_string_value(json_object_get(p, "severity")), "error") != 0;
-		ps[i].no_evidence = !(ev && json_is_object(ev));
-		ps[i].dump = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!ps[i].dump)
-			m->oom = true;
-	}
-	qsort(ps, n, sizeof(*ps), prob_cmp);
-	for (size_t i = 0; i < n; i++)
-		free(ps[i].dump);
-	for (size_t i = 0, k = 0; i < n; i++) /* keep the first of each (code, cert_index) */
-		if (i == 0 || ps[i].code != ps[k - 1].code || ps[i].index != ps[k - 1].index)
-			ps[k++] = ps[i], kept = k;
-	qsort(ps, kept, sizeof(*ps), prob_out_cmp);
-	for (size_t i = 0; i < kept; i++)
-		append(m, out, json_incref(ps[i].p));
-	free(ps);
-	return out;
+	return k;
 }
 
-static json_t *cert_json(struct mg *m, struct cs_cert *cert)
+static int sensor_cmp(const void *x, const void *y)
 {
-	const struct cs_cert_facts *ci = cert_facts(cert);
-	json_t *o = json_object();
-	char hex[2 * CS_SHA256_LEN + 1], t[64], *der;
-
-	if (ci->parsed) {
-		/* raw bytes: the writer escapes them as esc_json does for the sensor */
-		put(m, o, "subject", json_stringn_nocheck(ci->subject, strlen(ci->subject)));
-		put(m, o, "issuer", json_stringn_nocheck(ci->issuer, strlen(ci->issuer)));
-		put(m, o, "serial", json_string(ci->serial_hex));
-		fmt_time_s(ci->not_before, t, sizeof(t));
-		put(m, o, "not_before", json_string(t));
-		fmt_time_s(ci->not_after, t, sizeof(t));
-		put(m, o, "not_after", json_string(t));
-	} else {
-		put(m, o, "subject", json_null());
-		put(m, o, "issuer", json_null());
-		put(m, o, "serial", json_null());
-		put(m, o, "not_before", json_null());
-		put(m, o, "not_after", json_null());
-	}
-	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
-	put(m, o, "sha256", json_string(hex));
-	put(m, o, "parsed", json_boolean(ci->parsed));
-	der = b64_encode(cert->der, cert->der_len);
-	put(m, o, "der", der ? json_string(der) : NULL);
-	free(der);
-	return o;
-}
-
-static json_t *chain_json(struct mg *m, const struct agg_chain *ac, json_t *problems)
-{
-	json_t *o = json_object(), *fs = json_object(), *certs = json_array();
-	const struct engine_input *in = engine_input(m->e, ac->first_input);
-	char hex[2 * CS_SHA256_LEN + 1];
-
-	hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
-	put(m, o, "sha256", json_string(hex));
-	put(m, o, "handshakes", json_integer((json_int_t)ac->handshakes));
-	put(m, o, "broken_handshakes", json_integer((json_int_t)ac->broken_handshakes));
-	put(m, o, "status", json_string(ac->broken_handshakes ? "broken" : "ok"));
-	put(m, o, "last_seen", time_json(ac->last_ts));
-	put(m, o, "problems", json_incref(problems));
-	put(m, fs, "input", in->name ? json_string(in->name) : json_null());
-	put(m, fs, "frame", in->live ? json_null() : json_integer((json_int_t)ac->first_frame));
-	put(m, fs, "time", time_json(ac->first_ts));
-	put(m, o, "first_seen", fs);
-	for (size_t i = 0; i < ac->chain->n_certs; i++)
-		append(m, certs, cert_json(m, ac->chain->certs[i]));
-	put(m, o, "certs", certs);
-	return o;
-}
-
-static int rejection_cmp(const void *x, const void *y)
-{
-	const struct agg_rejection *a = *(const struct agg_rejection *const *)x;
-	const struct agg_rejection *b = *(const struct agg_rejection *const *)y;
-
-	return (a->alert > b->alert) - (a->alert < b->alert);
-}
-
-static int fp_cmp(const void *x, const void *y)
-{
-	const struct agg_fingerprint *a = *(const struct agg_fingerprint *const *)x;
-	const struct agg_fingerprint *b = *(const struct agg_fingerprint *const *)y;
-	int c = strcmp(a->ja3, b->ja3);
-
-	return c ? c : strcmp(a->ja4, b->ja4);
-}
-
-static json_t *rejections_json(struct mg *m, const struct agg_server *s)
-{
-	const struct agg_rejection *rs[AGG_MAX_REJECTION_KINDS];
-	json_t *a = json_array();
-
-	for (uint32_t i = 0; i < s->nrejections; i++)
-		rs[i] = &s->rejections[i];
-	qsort(rs, s->nrejections, sizeof(rs[0]), rejection_cmp);
-	for (uint32_t i = 0; i < s->nrejections; i++) {
-		const struct agg_fingerprint *fp[AGG_MAX_FINGERPRINTS];
-		json_t *o = json_object(), *fps = json_array();
-
-		put(m, o, "alert", json_string(tls_alert_name(rs[i]->alert)));
-		put(m, o, "alert_code", json_integer(rs[i]->alert));
-		put(m, o, "handshakes", json_integer((json_int_t)rs[i]->handshakes));
-		put(m, o, "clients", json_integer((json_int_t)clientset_count(&rs[i]->clients)));
-		put(m, o, "clients_sketch", sketch_json(m, &rs[i]->clients));
-		for (uint32_t k = 0; k < rs[i]->nfp; k++)
-			fp[k] = &rs[i]->fp[k];
-		qsort(fp, rs[i]->nfp, sizeof(fp[0]), fp_cmp);
-		for (uint32_t k = 0; k < rs[i]->nfp; k++) {
-			json_t *f = json_object();
-
-			put(m, f, "ja3", json_string(fp[k]->ja3));
-			put(m, f, "ja4", json_string(fp[k]->ja4));
-			put(m, f, "handshakes", json_integer((json_int_t)fp[k]->handshakes));
-			append(m, fps, f);
-		}
-		put(m, o, "fingerprints", fps);
-		append(m, a, o);
-	}
-	return a;
-}
-
-static const char *sni_status(const struct agg_server *s)
-{
-	if (s->has_sni)
-		return "sent";
-	if (s->sni_not_sent && s->sni_not_captured)
-		return "mixed";
-	return s->sni_not_sent ? "not_sent" : "not_captured";
-}
-
-/* Shortest-form UTF-8 without surrogates, up to U+10FFFF. */
-static bool utf8_valid(const char *s, size_t n)
-{
-	const uint8_t *p = (const uint8_t *)s;
-
-	for (size_t i = 0; i < n;) {
-		uint8_t b = p[i], lo = 0x80, hi = 0xbf;
-		size_t len = b < 0x80 ? 1 : b < 0xc2 ? 0 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 0;
-
-		if (len == 0 || i + len > n)
-			return false;
-		if (b == 0xe0)
-			lo = 0xa0;
-		else if (b == 0xed)
-			hi = 0x9f;
-		else if (b == 0xf0)
-			lo = 0x90;
-		else if (b == 0xf4)
-			hi = 0x8f;
-		for (size_t k = 1; k < len; k++)
-			if (p[i + k] < (k == 1 ? lo : 0x80) || p[i + k] > (k == 1 ? hi : 0xbf))
-				return false;
-		i += len;
-	}
-	return true;
-}
-
-/* The fields and their order are report.c's json_server (state mode), and
- * "sni_b64" where the SNI is not UTF-8. */
-static json_t *server_json(struct mg *m, const struct agg_server *s)
-{
-	static const char *const vnames[AGG_VERSIONS] = {"SSL3.0", "TLS1.0", "TLS1.1", "TLS1.2"};
-	json_t *o = json_object(), *vers = json_object(), *sp = json_array(), *chains = json_array();
-	char ip[64];
-
-	put(m, o, "server_ip", json_string(cs_addr_str(&s->ip, ip, sizeof(ip))));
-	put(m, o, "server_port", json_integer(s->port));
-	put(m, o, "sni", s->has_sni ? json_stringn_nocheck(s->sni, s->sni_len) : json_null());
-	if (s->has_sni && !utf8_valid(s->sni, s->sni_len)) {
-		char *b = b64_encode((const uint8_t *)s->sni, s->sni_len);
-
-		put(m, o, "sni_b64", b ? json_string(b) : NULL); /* the bytes, exactly */
-		free(b);
-	}
-	put(m, o, "sni_status", json_string(sni_status(s)));
-	put(m, o, "status", json_string(s->broken_handshakes ? "broken" : s->handshakes ? "ok" : "unknown"));
-	put(m, o, "tls_handshakes", json_integer((json_int_t)s->tls_handshakes));
-	put(m, o, "handshakes", json_integer((json_int_t)s->handshakes));
-	put(m, o, "broken_handshakes", json_integer((json_int_t)s->broken_handshakes));
-	put(m, o, "clients", json_integer((json_int_t)clientset_count(&s->clients)));
-	put(m, o, "clients_total", json_integer((json_int_t)clientset_count(&s->clients_total)));
-	put(m, o, "clients_sketch", sketch_json(m, &s->clients));
-	put(m, o, "clients_total_sketch", sketch_json(m, &s->clients_total));
-	put(m, o, "sni_not_sent", json_integer((json_int_t)s->sni_not_sent));
-	put(m, o, "sni_not_captured", json_integer((json_int_t)s->sni_not_captured));
-	put(m, o, "rejected_but_judged_ok", json_boolean(agg_rejected_but_judged_ok(s)));
-	put(m, o, "first_seen", time_json(s->first_seen));
-	put(m, o, "last_seen", time_json(s->last_seen));
-	for (int i = 0; i < AGG_VERSIONS; i++)
-		if (s->versions[i])
-			put(m, vers, vnames[i], json_integer((json_int_t)s->versions[i]));
-	put(m, o, "tls_versions", vers);
-	for (uint32_t k = 0; k < s->nchains; k++) {
-		const struct agg_chain *ac = &s->chains[k];
-		json_t *probs = chain_problems(m, s, ac->chain);
-		char hex[2 * CS_SHA256_LEN + 1];
-
-		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
-		for (size_t i = 0; i < json_array_size(probs); i++) {
-			json_t *p = json_deep_copy(json_array_get(probs, i));
-
-			if (p)
-				put(m, p, "chain", json_string(hex));
-			append(m, sp, p);
-		}
-		append(m, chains, chain_json(m, ac, probs));
-		json_decref(probs);
-	}
-	put(m, o, "problems", sp);
-	put(m, o, "client_rejections", rejections_json(m, s));
-	put(m, o, "chains", chains);
-	return o;
-}
-
-static int win_cmp(const void *x, const void *y)
-{
-	const struct sensor_win *a = x, *b = y;
-	int c = strcmp(a->name, b->name);
-	const char *ta, *tb;
+	const struct view_sensor *a = &((const struct msensor *)x)->v;
+	const struct view_sensor *b = &((const struct msensor *)y)->v;
+	int c = strcmp(a->sensor, b->sensor);
 
 	if (c)
 		return c;
@@ -789,430 +900,171 @@ static int win_cmp(const void *x, const void *y)
 		return a->first < b->first ? -1 : 1;
 	if (a->last != b->last)
 		return a->last < b->last ? -1 : 1;
-	ta = json_string_value(json_object_get(a->obj, "trust_store_sha256"));
-	tb = json_string_value(json_object_get(b->obj, "trust_store_sha256"));
-	if (!ta || !tb)
-		return (ta != NULL) - (tb != NULL);
-	return strcmp(ta, tb);
+	if ((c = str_cmp0(a->trust_sha256, b->trust_sha256)) || (c = str_cmp0(a->run_id, b->run_id)))
+		return c;
+	return (a->window > b->window) - (a->window < b->window);
 }
 
-struct dumped {
-	json_t *v;
-	char *s;
+static int series_cmp(const void *x, const void *y)
+{
+	const struct view_series *a = &((const struct mseries *)x)->v;
+	const struct view_series *b = &((const struct mseries *)y)->v;
+	int c = strcmp(a->sensor, b->sensor);
+
+	if (c)
+		return c;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	return strcmp(a->kind, b->kind);
+}
+
+static int input_cmp(const void *x, const void *y)
+{
+	const struct engine_input *a = x, *b = y;
+	int c = str_cmp0(a->name, b->name);
+
+	if (c || (c = (a->live > b->live) - (a->live < b->live)) ||
+	    (c = str_cmp0(a->format, b->format)))
+		return c;
+	if (a->packets != b->packets)
+		return a->packets < b->packets ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes ? -1 : 1;
+	if (a->status != b->status)
+		return a->status < b->status ? -1 : 1;
+	return memcmp(a->errors, b->errors, sizeof(a->errors));
+}
+
+static int extra_cmp(const void *x, const void *y)
+{
+	const struct view_counter *a = x, *b = y;
+	int c = strcmp(a->group, b->group);
+
+	return c ? c : strcmp(a->key, b->key);
+}
+
+static bool key_in(const struct view_key *k, const struct view_key *keys, size_t n)
+{
+	return n && bsearch(k, keys, n, sizeof(*keys), key_cmp) != NULL;
+}
+
+/* Add the broken servers of the series entries [from, to) of one sensor's
+ * first or last window to set. */
+static void union_keys(struct mg *m, struct view_key **set, size_t *n, size_t *cap,
+		       const struct view_series *s)
+{
+	for (size_t i = 0; i < s->nbroken; i++)
+		if (!key_in(&s->broken[i], *set, *n) && grow(m, (void **)set, *n, cap, sizeof(**set))) {
+			(*set)[(*n)++] = s->broken[i];
+			qsort(*set, *n, sizeof(**set), key_cmp);
+		}
+}
+
+/* A merged report of periodic windows compares its last window with its
+ * first (each sensor's own): servers broken in the last and not in the
+ * first became broken; broken in the first, seen in the last window's
+ * period and not broken there were fixed. */
+static void compare_windows(struct mg *m, struct view_window *w, struct view_key **nb,
+			    struct view_key **fx)
+{
+	struct view_key *first = NULL, *last = NULL;
+	size_t nf = 0, nl = 0, cf = 0, cl = 0, cb = 0, cx = 0;
+	int64_t last_start = INT64_MIN;
+	const struct agg_server *const *sv;
+	size_t ns;
+
+	w->kind = "merged";
+	w->start = m->series[0].v.start, w->end = m->series[0].v.end;
+	for (size_t i = 0, j; i < m->nseries; i = j) { /* sorted: a sensor's windows together */
+		for (j = i; j < m->nseries && !strcmp(m->series[j].v.sensor, m->series[i].v.sensor); j++) {
+			if (m->series[j].v.start < w->start)
+				w->start = m->series[j].v.start;
+			if (m->series[j].v.end > w->end)
+				w->end = m->series[j].v.end;
+		}
+		union_keys(m, &first, &nf, &cf, &m->series[i].v);
+		union_keys(m, &last, &nl, &cl, &m->series[j - 1].v);
+		if (m->series[j - 1].v.start > last_start)
+			last_start = m->series[j - 1].v.start;
+	}
+	*nb = NULL, *fx = NULL;
+	for (size_t i = 0; m->nseries > 1 && i < nl; i++)
+		if (!key_in(&last[i], first, nf) && grow(m, (void **)nb, w->n_broken, &cb, sizeof(**nb)))
+			(*nb)[w->n_broken++] = last[i];
+	sv = agg_sorted(engine_agg(m->e), &ns);
+	for (size_t i = 0; m->nseries > 1 && i < ns; i++) {
+		struct view_key k;
+
+		view_key_of(&k, sv[i]);
+		if (key_in(&k, first, nf) && !key_in(&k, last, nl) && sv[i]->last_seen >= last_start &&
+		    grow(m, (void **)fx, w->n_fixed, &cx, sizeof(**fx)))
+			(*fx)[w->n_fixed++] = k;
+	}
+	if (w->n_fixed > 1)
+		qsort(*fx, w->n_fixed, sizeof(**fx), key_cmp);
+	w->became_broken = *nb, w->fixed = *fx;
+	free(first);
+	free(last);
+}
+
+struct merged {
+	struct report_view v;
+	struct view_sensor *sensors;
+	struct view_window window;
+	struct view_key *became_broken, *fixed;
 };
 
-static int dumped_cmp(const void *x, const void *y)
+static bool build(struct mg *m, struct merged *out)
 {
-	const struct dumped *a = x, *b = y;
+	struct report_view *v = &out->v;
+	size_t one_name = 1, id = counter_find("caps", "chains", 6);
 
-	return strcmp(a->s ? a->s : "", b->s ? b->s : "");
-}
-
-/* A copy of arr in the order of its members' canonical JSON. */
-static json_t *sorted_array(struct mg *m, json_t *arr)
-{
-	size_t n = json_array_size(arr);
-	struct dumped *d = calloc(n ? n : 1, sizeof(*d));
-	json_t *out = json_array();
-
-	if (!d) {
-		m->oom = true;
-		return out;
+	memset(out, 0, sizeof(*out));
+	if (id != SIZE_MAX)
+		engine_carried(m->e)->v[id] += m->chains_refused;
+	sorted(m->sensors, m->nsensors, sizeof(*m->sensors), sensor_cmp);
+	sorted(m->series, m->nseries, sizeof(*m->series), series_cmp);
+	sorted(m->inputs, m->ninputs, sizeof(*m->inputs), input_cmp);
+	sorted(m->extra, m->nextra, sizeof(*m->extra), extra_cmp);
+	sorted(m->earlier, m->nearlier, sizeof(*m->earlier), store_cmp);
+	if (!(out->sensors = calloc(m->nsensors ? m->nsensors : 1, sizeof(*out->sensors))))
+		return false;
+	for (size_t i = 0; i < m->nsensors; i++) {
+		out->sensors[i] = m->sensors[i].v;
+		one_name = one_name && !strcmp(m->sensors[i].v.sensor, m->sensors[0].v.sensor);
 	}
-	for (size_t i = 0; i < n; i++) {
-		d[i].v = json_array_get(arr, i);
-		d[i].s = json_dumps(d[i].v, JSON_COMPACT | JSON_SORT_KEYS);
+	v->sensor = one_name && m->nsensors ? m->sensors[0].v.sensor : "merged";
+	v->client_key_id = m->key_id[0] ? m->key_id : m->first_key_id;
+	v->have_time = engine_time_range(m->e, &v->first, &v->last);
+	v->have_trust = m->have_trust;
+	v->trust = m->trust;
+	v->trust_mixed = m->trust_mixed;
+	if (m->trust_mixed)
+		v->trust = (struct view_store){"mixed", NULL, 0, 0};
+	v->earlier = m->earlier, v->nearlier = m->nearlier;
+	v->have_at = m->have_at && !m->at_mixed, v->at = m->at;
+	v->warn_days_null = m->warn_mixed;
+	v->warn_days = m->warn_mixed ? CS_DIAG_WARN_DAYS_DEFAULT : m->warn_days;
+	v->inputs = m->inputs, v->ninputs = m->ninputs;
+	counters_of_engine(m->e, &v->counters);
+	v->extra = m->extra, v->nextra = m->nextra;
+	v->servers = agg_sorted(engine_agg(m->e), &v->nservers);
+	v->names = m->e;
+	v->problems = merge_problems;
+	v->producer = m;
+	v->sensors = out->sensors, v->nsensors = m->nsensors;
+	if (m->nseries) {
+		if (!(m->vseries = calloc(m->nseries, sizeof(*m->vseries))))
+			return false;
+		for (size_t i = 0; i < m->nseries; i++)
+			m->vseries[i] = m->series[i].v;
+		v->windows = m->vseries, v->nwindows = m->nseries;
+		compare_windows(m, &out->window, &out->became_broken, &out->fixed);
+		v->window = &out->window;
 	}
-	qsort(d, n, sizeof(*d), dumped_cmp);
-	for (size_t i = 0; i < n; i++) {
-		append(m, out, json_incref(d[i].v));
-		free(d[i].s);
-	}
-	free(d);
-	return out;
-}
-
-static void set_counter(struct mg *m, const char *obj, const char *key, uint64_t v, bool add)
-{
-	json_t *o = json_object_get(m->sums, obj), *c = json_object_get(o, key);
-
-	if (add && json_is_integer(c))
-		v += (uint64_t)json_integer_value(c);
-	if (o)
-		put(m, o, key, json_integer((json_int_t)v));
-}
-
-static json_t *build(struct mg *m)
-{
-	const struct agg_server *const *sv;
-	const struct agg_stats *as = agg_stats(engine_agg(m->e));
-	json_t *doc = json_object(), *sensors = json_array(), *servers = json_array();
-	size_t n;
-	uint64_t broken = 0;
-	int64_t first, last;
-	bool one_name = true;
-
-	sv = agg_sorted(engine_agg(m->e), &n);
-	for (size_t i = 0; i < n; i++)
-		broken += sv[i]->broken_handshakes > 0;
-	set_counter(m, "totals", "servers_broken", broken, false);
-	set_counter(m, "totals", "distinct_chains",
-		    agg_distinct_chains(engine_agg(m->e), chain_store_count(engine_chains(m->e))), false);
-	set_counter(m, "totals", "servers", n, false);
-	set_counter(m, "caps", "servers", as->servers_cap, true);
-	set_counter(m, "caps", "chains_per_server", as->chains_per_server_cap, true);
-	set_counter(m, "caps", "chains", m->chains_refused, true);
-
-	qsort(m->wins, m->nwins, sizeof(*m->wins), win_cmp);
-	for (size_t i = 0; i < m->nwins; i++) {
-		one_name = one_name && !strcmp(m->wins[i].name, m->wins[0].name);
-		append(m, sensors, json_incref(m->wins[i].obj));
-	}
-	put(m, doc, "report_version", json_integer(CS_STATE_REPORT_VERSION));
-	put(m, doc, "generator", json_string("chainsniff " CS_VERSION));
-	put(m, doc, "sensor", json_string(one_name && m->nwins ? m->wins[0].name : "merged"));
-	put(m, doc, "client_key_id", json_string(m->key_id[0] ? m->key_id : m->first_key_id));
-	put(m, doc, "sensors", sensors);
-	if (engine_time_range(m->e, &first, &last)) {
-		put(m, doc, "first_seen", time_json(first));
-		put(m, doc, "last_seen", time_json(last));
-	} else {
-		put(m, doc, "first_seen", json_null());
-		put(m, doc, "last_seen", json_null());
-	}
-	if (m->trust_mixed) {
-		put(m, m->trust, "name", json_string("mixed"));
-		put(m, m->trust, "sha256", json_null());
-		put(m, m->trust, "anchors", json_null());
-	}
-	put(m, doc, "trust_store", json_incref(m->trust));
-	put(m, doc, "validation", json_incref(m->validation));
-	put(m, doc, "inputs", sorted_array(m, m->inputs));
-	for (size_t i = 0; i < CS_ARRAY_LEN(sum_objects); i++)
-		put(m, doc, sum_objects[i], json_incref(json_object_get(m->sums, sum_objects[i])));
-	for (size_t i = 0; i < n; i++)
-		append(m, servers, server_json(m, sv[i]));
-	put(m, doc, "servers", servers);
-	return doc;
-}
-
-/* ---- writers ------------------------------------------------------------------------------ */
-
-/* JSON as report.c lays it out; strings through esc_json. */
-static void dump(FILE *f, json_t *v, int depth)
-{
-	size_t n, klen;
-	bool first = true;
-	const char *key;
-	json_t *x;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		fputc('{', f);
-		json_object_keylen_foreach(v, key, klen, x) {
-			fprintf(f, "%s\n%*s", first ? "" : ",", 2 * (depth + 1), "");
-			esc_json(f, key, klen);
-			fputs(": ", f);
-			dump(f, x, depth + 1);
-			first = false;
-		}
-		if (!first)
-			fprintf(f, "\n%*s", 2 * depth, "");
-		fputc('}', f);
-		break;
-	case JSON_ARRAY:
-		fputc('[', f);
-		n = json_array_size(v);
-		for (size_t i = 0; i < n; i++) {
-			fprintf(f, "%s\n%*s", i ? "," : "", 2 * (depth + 1), "");
-			dump(f, json_array_get(v, i), depth + 1);
-		}
-		if (n)
-			fprintf(f, "\n%*s", 2 * depth, "");
-		fputc(']', f);
-		break;
-	case JSON_STRING:
-		esc_json(f, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		fprintf(f, "%.17g", json_real_value(v));
-		break;
-	case JSON_TRUE:
-		fputs("true", f);
-		break;
-	case JSON_FALSE:
-		fputs("false", f);
-		break;
-	case JSON_NULL:
-		fputs("null", f);
-		break;
-	}
-}
-
-static uint64_t num(const json_t *o, const char *k)
-{
-	json_int_t v = json_integer_value(json_object_get(o, k));
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-static const char *str(const json_t *o, const char *k, size_t *n)
-{
-	json_t *v = json_object_get(o, k);
-
-	*n = json_string_length(v);
-	return json_string_value(v);
-}
-
-/* The server's main problem: the first error, else the first warning. */
-static json_t *main_problem(const json_t *server)
-{
-	json_t *ps = json_object_get(server, "problems"), *best = NULL;
-
-	for (size_t i = 0; i < json_array_size(ps); i++) {
-		json_t *p = json_array_get(ps, i);
-		const char *sev = json_string_value(json_object_get(p, "severity"));
-		bool err = sev && !strcmp(sev, "error");
-
-		if (!best || (err && strcmp(json_string_value(json_object_get(best, "severity")), "error")))
-			best = p;
-	}
-	return best;
-}
-
-static void csv_str(FILE *f, const char *s, size_t n, bool last)
-{
-	esc_csv(f, s ? s : "", s ? n : 0);
-	fputc(last ? '\n' : ',', f);
-}
-
-/* The columns of report_csv. */
-static void write_csv(FILE *f, const json_t *doc)
-{
-	json_t *servers = json_object_get(doc, "servers");
-
-	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
-	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", f);
-	for (size_t i = 0; i < json_array_size(servers); i++) {
-		json_t *s = json_array_get(servers, i), *ps = json_object_get(s, "problems");
-		json_t *rj = json_object_get(s, "client_rejections"), *mp = main_problem(s);
-		char codes[1024] = "";
-		uint64_t rejections = 0;
-		const char *v;
-		size_t n;
-
-		for (size_t k = 0; k < json_array_size(ps); k++) {
-			const char *c = json_string_value(json_object_get(json_array_get(ps, k), "code"));
-			size_t o = strlen(codes);
-
-			if (c && !strstr(codes, c))
-				snprintf(codes + o, sizeof(codes) - o, "%s%s", o ? " " : "", c);
-		}
-		for (size_t k = 0; k < json_array_size(rj); k++)
-			rejections += num(json_array_get(rj, k), "handshakes");
-		fprintf(f, "%zu,", i + 1);
-		v = str(s, "server_ip", &n);
-		csv_str(f, v, n, false);
-		fprintf(f, "%" PRIu64 ",", num(s, "server_port"));
-		if ((v = str(s, "sni", &n)))
-			csv_str(f, v, n, false);
-		else
-			fputc(',', f);
-		v = str(s, "status", &n);
-		csv_str(f, v, n, false);
-		fprintf(f, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
-			num(s, "broken_handshakes"), num(s, "handshakes"), num(s, "tls_handshakes"),
-			num(s, "clients"), num(s, "clients_total"));
-		csv_str(f, codes, strlen(codes), false);
-		fprintf(f, "%" PRIu64 ",", rejections);
-		v = str(s, "first_seen", &n);
-		csv_str(f, v, n, false);
-		v = str(s, "last_seen", &n);
-		csv_str(f, v, n, false);
-		v = num(s, "broken_handshakes") && mp ? str(mp, "fix", &n) : NULL;
-		csv_str(f, v, n, true);
-	}
-}
-
-
-/* Terminal-safe text of s, cut to width code points (the last an
- * ellipsis), padded to width. */
-static void put_cell(FILE *f, const char *s, size_t n, size_t width, bool right)
-{
-	char *buf = NULL;
-	size_t blen = 0, cps = 0, cut = 0;
-	FILE *m = open_memstream(&buf, &blen);
-	bool cut_off;
-
-	if (!m)
-		return;
-	esc_term(m, s ? s : "-", s ? n : 1);
-	fclose(m);
-	if (!buf)
-		return;
-	for (size_t i = 0; i < blen; i++)
-		if (((unsigned char)buf[i] & 0xc0) != 0x80 && ++cps == width)
-			cut = i; /* where the width-th code point starts */
-	cut_off = cps > width;
-	if (cut_off)
-		blen = cut, cps = width;
-	if (right)
-		fprintf(f, "%*s", (int)(width - cps), "");
-	fwrite(buf, 1, blen, f);
-	if (cut_off)
-		fputs("…", f);
-	if (!right)
-		fprintf(f, "%*s", (int)(width - cps), "");
-	free(buf);
-}
-
-/* An already escaped paragraph, wrapped at 100 columns with a hanging indent. */
-static void wrapped(FILE *f, char *text, int indent)
-{
-	size_t col = (size_t)indent;
-	char *save = NULL;
-
-	for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		size_t n = 0;
-
-		for (const char *p = w; *p; p++)
-			n += ((unsigned char)*p & 0xc0) != 0x80;
-		if (col > (size_t)indent && col + 1 + n > 100) {
-			fprintf(f, "\n%*s", indent, "");
-			col = (size_t)indent;
-		} else if (col > (size_t)indent) {
-			fputc(' ', f);
-			col++;
-		}
-		fputs(w, f);
-		col += n;
-	}
-	fputc('\n', f);
-}
-
-static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
-{
-	json_t *t = json_object_get(doc, "totals"), *servers = json_object_get(doc, "servers");
-	json_t *sensors = json_object_get(doc, "sensors"), *ts = json_object_get(doc, "trust_store");
-	char a[32], b[32], c[32], d[32], e[32], g[32];
-	size_t n, listed = 0, rank = 0, len;
-	uint64_t clients = 0;
-	const char *fs = str(doc, "first_seen", &len), *ls = str(doc, "last_seen", &len), *v;
-	bool same_day = fs && ls && !strncmp(fs, ls, 10);
-
-	fprintf(f, "chainsniff %s · merge of %zu sensor window%s · %s packets", CS_VERSION,
-		json_array_size(sensors), json_array_size(sensors) == 1 ? "" : "s",
-		fmt_count(num(t, "packets"), a, sizeof(a)));
-	if (fs && ls && same_day)
-		fprintf(f, " · %.10s %.8s → %.8s UTC", fs, fs + 11, ls + 11);
-	else if (fs && ls)
-		fprintf(f, " · %.10s %.8s → %.10s %.8s UTC", fs, fs + 11, ls, ls + 11);
-	fprintf(f, "\nTLS handshakes %s · chain visible %s · TLS 1.3 %s · resumed %s · incomplete %s"
-		" · no certificate %s\n", fmt_count(num(t, "tls_handshakes"), a, sizeof(a)),
-		fmt_count(num(t, "handshakes_with_chain"), b, sizeof(b)),
-		fmt_count(num(t, "tls13"), c, sizeof(c)), fmt_count(num(t, "resumed"), d, sizeof(d)),
-		fmt_count(num(t, "incomplete"), e, sizeof(e)),
-		fmt_count(num(t, "no_certificate"), g, sizeof(g)));
-	n = json_array_size(servers);
-	for (size_t i = 0; i < n; i++)
-		if (num(json_array_get(servers, i), "broken_handshakes"))
-			clients += num(json_array_get(servers, i), "clients");
-	fprintf(f, "Servers %s · broken %s (%s handshakes, %s clients) · clients rejecting chains %s\n",
-		fmt_count(n, a, sizeof(a)), fmt_count(num(t, "servers_broken"), b, sizeof(b)),
-		fmt_count(num(t, "broken_handshakes"), c, sizeof(c)), fmt_count(clients, d, sizeof(d)),
-		fmt_count(num(t, "client_rejections"), e, sizeof(e)));
-	if ((v = str(ts, "sha256", &len))) {
-		fputs("Trust store: ", f);
-		v = str(ts, "name", &len);
-		esc_term(f, v ? v : "", v ? len : 0);
-		fprintf(f, " (%" PRIu64 " anchors, sha256 %.16s)\n", num(ts, "anchors"),
-			json_string_value(json_object_get(ts, "sha256")));
-	} else {
-		fputs("Trust store: differs between the sensors (see \"sensors\" in the JSON)\n", f);
-	}
-	for (size_t i = 0; i < json_array_size(sensors) && i < 10; i++) {
-		json_t *s = json_array_get(sensors, i);
-		const char *s1 = str(s, "first_seen", &len), *s2 = str(s, "last_seen", &len);
-
-		fputs(i ? "         " : "Sensors: ", f);
-		v = str(s, "sensor", &len);
-		esc_term(f, v, len);
-		if (s1 && s2)
-			fprintf(f, "  %.10s %.8s → %.10s %.8s", s1, s1 + 11, s2, s2 + 11);
-		fputc('\n', f);
-	}
-	if (json_array_size(sensors) > 10)
-		fprintf(f, "         and %zu more\n", json_array_size(sensors) - 10);
-	for (size_t i = 0; i < n; i++) {
-		json_t *s = json_array_get(servers, i);
-
-		listed += (num(s, "broken_handshakes") || all) && (!top || listed < top);
-	}
-	if (listed == 0) {
-		fprintf(f, "\nNo broken chain seen%s.\n", all ? "" : " (--all lists every server)");
-		return;
-	}
-	fprintf(f, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL", "CLIENTS",
-		"PROBLEM", "LAST SEEN");
-	for (size_t i = 0; i < n && rank < listed; i++) {
-		json_t *s = json_array_get(servers, i), *mp = main_problem(s);
-		char server[80], bt[48];
-		const char *ip = str(s, "server_ip", &len);
-
-		if (!(num(s, "broken_handshakes") || all))
-			continue;
-		snprintf(server, sizeof(server), strchr(ip, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, ip,
-			 num(s, "server_port"));
-		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, num(s, "broken_handshakes"),
-			 num(s, "handshakes"));
-		fprintf(f, "%3zu  ", ++rank);
-		put_cell(f, server, strlen(server), 20, false);
-		fputc(' ', f);
-		v = str(s, "sni", &len);
-		put_cell(f, v, len, 18, false);
-		fputc(' ', f);
-		put_cell(f, bt, strlen(bt), 12, true);
-		fprintf(f, "%9s  ", fmt_count(num(s, "clients"), a, sizeof(a)));
-		v = mp ? str(mp, "code", &len) : num(s, "handshakes") ? NULL : "(no chain visible)";
-		put_cell(f, v, v ? strlen(v) : 1, 20, false);
-		v = str(s, "last_seen", &len);
-		fprintf(f, " %.*s\n", same_day ? 8 : 10, v ? (same_day ? v + 11 : v) : "");
-	}
-	fputs("\nFixes\n", f);
-	rank = 0;
-	for (size_t i = 0; i < n && rank < listed; i++) {
-		json_t *s = json_array_get(servers, i), *mp;
-		char *buf = NULL;
-		size_t blen = 0;
-		FILE *para;
-
-		if (!(num(s, "broken_handshakes") || all))
-			continue;
-		rank++;
-		if (!num(s, "broken_handshakes") || !(mp = main_problem(s)))
-			continue;
-		if (!(para = open_memstream(&buf, &blen)))
-			return;
-		if ((v = str(s, "sni", &len)))
-			esc_term(para, v, len);
-		else
-			fprintf(para, "%s:%" PRIu64, json_string_value(json_object_get(s, "server_ip")),
-				num(s, "server_port"));
-		fputs(": ", para);
-		v = str(mp, "message", &len);
-		esc_term(para, v ? v : "", v ? len : 0);
-		fputc(' ', para);
-		v = str(mp, "fix", &len);
-		esc_term(para, v ? v : "", v ? len : 0);
-		fprintf(para, " (docs/problems.md#%s)", json_string_value(json_object_get(mp, "code")));
-		fclose(para);
-		fprintf(f, "%3zu  ", rank);
-		wrapped(f, buf, 5);
-		free(buf);
-	}
+	return !m->oom;
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -1222,6 +1074,7 @@ struct merge_opts {
 	int format;           /* enum cs_format: json, text or csv */
 	unsigned top;         /* --top, text only */
 	bool all;             /* --all, text only */
+	bool details;         /* --details, text only */
 };
 
 static const struct cli_choice formats[] = {
@@ -1235,17 +1088,19 @@ static const struct cli_option rows[] = {
 	CLI_ROW_FORMAT(O(format), formats, "json (default), text or csv", "merge writes json, text or csv"),
 	CLI_ROW_TOP(O(top)),
 	CLI_ROW_ALL(O(all)),
+	{.name = "details", .kind = CLI_FLAG, .field = O(details),
+	 .help = "text: every chain and certificate of every server"},
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
 };
 
 static const struct cli_spec spec = {
 	.command = "merge",
 	.synopsis = "usage: chainsniff merge [-o FILE] [--format json|text|csv] [--top N] [--all] "
-		    "REPORT.json...\n"
-		    "  Combines state-style reports (--state files, --format state, earlier merges) of\n"
-		    "  several sensors or days into one, ranked as chainsniff ranks.  Refuses (exit 6)\n"
-		    "  two reports holding the same sensor over overlapping time windows, and\n"
-		    "  reports whose client hashes were made with different client keys.\n",
+		    "[--details] REPORT.json...\n"
+		    "  Combines the JSON reports of several sensors, days or periodic windows (any\n"
+		    "  report, --state file or earlier merge) into one, ranked as chainsniff ranks.\n"
+		    "  Refuses (exit 6) two reports holding the same sensor over overlapping time\n"
+		    "  windows, and reports whose client hashes were made with different client keys.\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),
 };
@@ -1257,16 +1112,38 @@ const struct cli_spec *merge_cli_spec(void)
 
 static void mg_free(struct mg *m)
 {
-	for (size_t i = 0; i < m->nwins; i++)
-		json_decref(m->wins[i].obj);
-	free(m->wins);
-	json_decref(m->problems);
-	json_decref(m->sums);
-	json_decref(m->inputs);
-	json_decref(m->trust);
-	json_decref(m->validation);
-	free(m->trust_sha);
+	for (size_t i = 0; i < m->nkept; i++)
+		free(m->kept[i]);
+	for (size_t i = 0; i < m->nnotes; i++) {
+		free(m->notes[i]->p);
+		free(m->notes[i]);
+	}
+	for (size_t i = 0; i < m->nseries; i++)
+		free(m->series[i].keys);
+	free(m->vseries);
+	free(m->kept);
+	free(m->notes);
+	free(m->extra);
+	free(m->inputs);
+	free(m->sensors);
+	free(m->series);
+	free(m->earlier);
 	engine_free(m->e);
+}
+
+static void write_out(FILE *out, const struct report_view *v, const struct merge_opts *mo)
+{
+	struct report_opts ro = {.top = mo->top, .all = mo->all, .details = mo->details};
+
+	if (mo->format == CS_FORMAT_JSON) {
+		report_view_json(out, v, false);
+	} else if (mo->format == CS_FORMAT_CSV) {
+		report_view_csv(out, v);
+	} else {
+		ro.width = report_width(fileno(out));
+		ro.color = out == stdout && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		report_view_text(out, v, &ro);
+	}
 }
 
 int merge_main(int argc, char **argv)
@@ -1274,8 +1151,8 @@ int merge_main(int argc, char **argv)
 	struct engine_config cfg = {.max_flows = 16, .buffer_memcap = 1 << 20, .sensor = "merged"};
 	struct merge_opts mo = {.format = CS_FORMAT_JSON, .top = 20};
 	struct mg m = {0};
+	struct merged mv = {0};
 	int operands, rc = CS_EXIT_OK;
-	json_t *doc = NULL;
 	FILE *out = stdout;
 
 	if (!cli_parse(&spec, argc, argv, &mo, &operands, &rc))
@@ -1285,44 +1162,31 @@ int merge_main(int argc, char **argv)
 		return CS_EXIT_USAGE;
 	}
 	m.files = argv + operands;
-	m.e = engine_new(&cfg);
-	m.problems = json_object();
-	m.sums = json_object();
-	m.inputs = json_array();
-	if (!m.e || !m.problems || !m.sums || !m.inputs) {
+	if (!(m.e = engine_new(&cfg))) {
 		fprintf(stderr, "chainsniff: merge: out of memory\n");
-		mg_free(&m);
 		return CS_EXIT_INPUT;
 	}
 	for (size_t i = 0; rc == CS_EXIT_OK && i < (size_t)(argc - operands); i++)
 		rc = merge_file(&m, i);
-	if (rc == CS_EXIT_OK) {
-		doc = build(&m);
-		if (!doc || m.oom) {
-			fprintf(stderr, "chainsniff: merge: out of memory\n");
-			rc = CS_EXIT_INPUT;
-		}
+	if (rc == CS_EXIT_OK && !build(&m, &mv)) {
+		fprintf(stderr, "chainsniff: merge: out of memory\n");
+		rc = CS_EXIT_INPUT;
 	}
 	if (rc == CS_EXIT_OK && mo.out_path && !(out = fopen(mo.out_path, "w"))) {
 		fprintf(stderr, "chainsniff: %s: %s\n", mo.out_path, strerror(errno));
 		rc = CS_EXIT_OUTPUT;
 	}
 	if (rc == CS_EXIT_OK) {
-		if (mo.format == CS_FORMAT_JSON) {
-			dump(out, doc, 0);
-			fputc('\n', out);
-		} else if (mo.format == CS_FORMAT_CSV) {
-			write_csv(out, doc);
-		} else {
-			write_text(out, doc, mo.top, mo.all);
-		}
+		write_out(out, &mv.v, &mo);
 		if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
 			fprintf(stderr, "chainsniff: %s: %s\n", mo.out_path ? mo.out_path : "standard output",
 				strerror(errno));
 			rc = CS_EXIT_OUTPUT;
 		}
 	}
-	json_decref(doc);
+	free(mv.sensors);
+	free(mv.became_broken);
+	free(mv.fixed);
 	mg_free(&m);
 	return rc;
 }

@@ -226,6 +226,70 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "make the server prefer key exchanges this certificate allows."}}},
 };
 
+/* What docs/problems.md's summary table says of each code beyond its name,
+ * severity and summary (`make problems-table` writes the table from here):
+ * the severity when it depends on the date, what cert_index points at,
+ * the OpenSSL verify error and the alert an OpenSSL 3 client sends. */
+static const struct problem_doc docs[CS_P_MAX] = {
+	[CS_P_MISSING_INTERMEDIATE] = {NULL, "the last certificate of the partial path (its issuer is the missing one)",
+		"20 (and 21 for a leaf sent alone)", "unknown_ca (48)"},
+	[CS_P_WRONG_ORDER] = {NULL, "null",
+		"none: OpenSSL reorders", "none"},
+	[CS_P_UNTRUSTED_ROOT] = {NULL, "the self-signed certificate sent",
+		"19", "unknown_ca (48)"},
+	[CS_P_SELF_SIGNED_LEAF] = {NULL, "0",
+		"18", "unknown_ca (48)"},
+	[CS_P_EXPIRED_LEAF] = {NULL, "0",
+		"10", "certificate_expired (45)"},
+	[CS_P_EXPIRED_INTERMEDIATE] = {NULL, "the intermediate",
+		"10", "certificate_expired (45)"},
+	[CS_P_EXPIRED_ROOT] = {NULL, "the anchor if it was sent, else null",
+		"10", "certificate_expired (45)"},
+	[CS_P_NOT_YET_VALID] = {NULL, "the certificate, null for an anchor not sent",
+		"9", "bad_certificate (42)"},
+	[CS_P_HOSTNAME_MISMATCH] = {NULL, "0",
+		"62", "bad_certificate (42)"},
+	[CS_P_BAD_SIGNATURE] = {NULL, "the certificate whose signature fails",
+		"7", "decrypt_error (51)"},
+	[CS_P_WEAK_SIGNATURE] = {"error from the cut-off date, warning before", "the certificate",
+		"68 (security level)", "bad_certificate (42)"},
+	[CS_P_WEAK_KEY] = {"error from the cut-off date, warning before", "the certificate",
+		"66 (leaf), 67 (CA)", "bad_certificate (42)"},
+	[CS_P_MALFORMED_CERT] = {NULL, "the certificate",
+		"94 for explicit EC parameters", "depends"},
+	[CS_P_NOT_CA] = {NULL, "the certificate used as an issuer",
+		"79 (24 before OpenSSL 3.0), 32, 25", "unknown_ca (48)"},
+	[CS_P_BAD_PURPOSE] = {NULL, "0",
+		"26 (extended key usage or key usage)", "unsupported_certificate (43)"},
+	[CS_P_ROOT_INCLUDED] = {NULL, "the root",
+		"none", "none"},
+	[CS_P_EXTRA_CERTS] = {NULL, "the extra certificate",
+		"none", "none"},
+	[CS_P_DUPLICATE_CERT] = {NULL, "the later copy",
+		"none", "none"},
+	[CS_P_EXPIRING_SOON] = {NULL, "the certificate, null for an anchor not sent",
+		"none", "none"},
+	[CS_P_CLOCK_IMPLAUSIBLE] = {NULL, "null",
+		"none", "none"},
+	[CS_P_CROSS_SIGN_STALE] = {NULL, "the stale certificate",
+		"10 in clients that follow it", "certificate_expired (45) from clients that fail"},
+	[CS_P_NAME_CONSTRAINT_VIOLATION] = {NULL, "the certificate whose name is forbidden",
+		"47 (permitted), 48 (excluded); 49, 51-53, 1 when it cannot apply them",
+		"certificate_unknown (46)"},
+	[CS_P_UNHANDLED_CRITICAL_EXTENSION] = {NULL, "the certificate, null for an anchor not sent",
+		"34", "certificate_unknown (46)"},
+	[CS_P_KEY_USAGE_MISMATCH] = {"warning (per handshake)", "0",
+		"none (OpenSSL's client checks it for ECDSA leaves only)",
+		"none for an RSA leaf (the handshake completes)"},
+};
+
+const struct problem_doc *problem_doc(enum cs_problem p)
+{
+	static const struct problem_doc none = {NULL, "", "", ""};
+
+	return (unsigned)p < CS_P_MAX ? &docs[p] : &none;
+}
+
 const char *problem_name(enum cs_problem p)
 {
 	return (unsigned)p < CS_P_MAX ? defs[p].name : "unknown";
@@ -283,11 +347,20 @@ const char *problem_summary(enum cs_problem p)
 	return (unsigned)p < CS_P_MAX ? defs[p].summary : "";
 }
 
+static const char *const evidence_names[] = {"none", "seen_in_capture", "intermediates_file",
+					     "aia"};
+
 const char *evidence_name(enum diag_evidence ev)
 {
-	static const char *const names[] = {"none", "seen_in_capture", "intermediates_file", "aia"};
+	return (unsigned)ev < CS_ARRAY_LEN(evidence_names) ? evidence_names[ev] : "none";
+}
 
-	return (unsigned)ev < CS_ARRAY_LEN(names) ? names[ev] : "none";
+int evidence_by_name(const char *s)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(evidence_names); i++)
+		if (!strcmp(s, evidence_names[i]))
+			return (int)i;
+	return -1;
 }
 
 /* ---- rendering ------------------------------------------------------------- */
@@ -329,6 +402,8 @@ static void put_date(struct out *w, int64_t s)
 	puts_(w, strcmp(b, "invalid") ? b : "(invalid date)");
 }
 
+static const char *const role_names[] = {"", "leaf", "intermediate", "root"};
+
 /* The validation day: "2000-01-01". */
 static void put_day(struct out *w, int64_t s)
 {
@@ -358,9 +433,20 @@ static void put_ku(struct out *w, uint32_t bits)
 
 static const char *role_name(uint8_t r)
 {
-	static const char *const names[] = {"", "leaf", "intermediate", "root"};
+	return r < CS_ARRAY_LEN(role_names) ? role_names[r] : "";
+}
 
-	return r < CS_ARRAY_LEN(names) ? names[r] : "";
+const char *problem_role_name(enum cs_role r)
+{
+	return role_name((uint8_t)r);
+}
+
+int problem_role_by_name(const char *s)
+{
+	for (size_t i = 0; i < CS_ARRAY_LEN(role_names); i++)
+		if (!strcmp(s, role_names[i]))
+			return (int)i;
+	return -1;
 }
 
 static const char *subject_at(const struct problem_ctx *c, int i)

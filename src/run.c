@@ -424,8 +424,8 @@ static int read_file(struct run *r, struct engine_input *in, struct cs_source *s
 			in->filtered = capture_filtered(src) + ++r->outside;
 			continue;
 		}
-		tick(r, f.ts_ns);
 		engine_frame(r->e, in, &f);
+		tick(r, f.ts_ns); /* after the frame: the windows see its handshakes */
 		if ((in->packets & 0xffff) == 0)
 			progress(r, src, in->name, false);
 	}
@@ -470,8 +470,8 @@ static int read_live(struct run *r)
 				break;
 			continue;
 		}
-		tick(r, f.ts_ns);
 		engine_frame(r->e, in, &f);
+		tick(r, f.ts_ns); /* after the frame: the windows see its handshakes */
 	}
 	refresh_drops(r);
 	if (st != CS_EOF && st != CS_MORE) /* CS_MORE: --until reached */
@@ -628,6 +628,7 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		struct report_opts ro = o->report;
 
 		ro.color = color;
+		ro.width = report_width(fileno(out)); /* 100 in a file or a pipe */
 		report_text(out, e, &ro);
 	}
 	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
@@ -794,7 +795,7 @@ static int make_outputs(struct run *r, char *err, size_t errlen)
 static int setup(struct run *r, char *err, size_t errlen)
 {
 	struct cs_options *o = r->o;
-	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report};
+	struct sensor_opts so = {o->report_dir, o->interval, o->keep, &o->report, o->iface != NULL};
 	struct metrics_opts mo = {o->metrics_path, o->stats_interval, CS_VERSION};
 	struct judge_opts jo = {
 		.trust = &o->trust,
@@ -820,7 +821,6 @@ static int setup(struct run *r, char *err, size_t errlen)
 		return CS_EXIT_INPUT;
 	o->eng.judge = r->judge;
 	o->eng.live = o->iface != NULL;
-	o->eng.windows = o->report_dir != NULL;
 	r->e = engine_new(&o->eng);
 	if (!r->e) {
 		snprintf(err, errlen, "out of memory");
@@ -868,37 +868,48 @@ static int close_log(struct logfile *lf, const char *path, const char *what)
 	return CS_EXIT_OK;
 }
 
+/* Every input failed (missing, not a capture, no such interface): there
+ * is nothing to report, and a report of nothing would mislead. */
+static bool nothing_read(struct engine *e)
+{
+	for (size_t i = 0; i < engine_ninputs(e); i++)
+		if (engine_input(e, i)->status != INPUT_ERROR)
+			return false;
+	return true;
+}
+
 /* After the last frame, in this order: the final periodic report, the
  * state, the metrics, the chain dump, the events and notices files, the
- * evidence, the report. */
+ * evidence, the report.  When every input failed, no report, no state and
+ * no chain dump: the errors said why. */
 static int finish(struct run *r)
 {
 	const struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
 	bool events_on_stdout = (o->events_path && !strcmp(o->events_path, "-")) ||
 				(o->notices_path && !strcmp(o->notices_path, "-"));
-
+	bool failed = nothing_read(r->e);
 	struct metrics_outputs out;
 
-	if (o->report_dir && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
+	if (o->report_dir && !failed && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
 					   "final") != CS_OK) {
 		fprintf(stderr, "chainsniff: %s: cannot write the final report: %s\n", o->report_dir,
 			strerror(errno));
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	}
-	if (!save_state(r, true))
+	if (!failed && !save_state(r, true))
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	out = outputs(r);
 	if (metrics_write(r->metrics, &out) != CS_OK)
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
-	if (o->dump_dir)
+	if (o->dump_dir && !failed)
 		rc = cs_exit_worse(rc, dump_chains(r->e, o->dump_dir));
 	rc = cs_exit_worse(rc, close_log(r->events, o->events_path, "event"));
 	r->events = NULL;
 	rc = cs_exit_worse(rc, close_log(r->notices_log, o->notices_path, "notice"));
 	r->notices_log = NULL;
 	rc = cs_exit_worse(rc, close_evidence(r));
-	if (!(events_on_stdout && !o->out_path)) /* the lines are the report */
+	if (!(events_on_stdout && !o->out_path) && !failed) /* the lines are the report */
 		rc = cs_exit_worse(rc, write_report(r->e, o));
 	return rc;
 }

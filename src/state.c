@@ -7,8 +7,10 @@
  * Policy: the file is read as hostile.  A value that is missing, of the
  * wrong type or out of range refuses the whole file with one line naming
  * the value ("servers[3].chains[0].certs[1].der: not base64"); fields we do
- * not read are ignored (later versions add fields); derived fields
- * (status, clients, sni_status, servers_broken, ...) are recomputed.  Lengths
+ * not read are ignored (later versions add fields), and so are problem
+ * codes and counters we do not know, which are kept as read for merge;
+ * derived fields (status, clients, sni_status, servers_broken, ...) are
+ * recomputed.  Lengths
  * are capped as on the wire before anything is allocated: an SNI as
  * CS_MAX_SNI, a chain as CS_MAX_CHAIN_CERTS certificates and CS_TLS_MAX_HS_MSG
  * bytes of DER, a client set as CS_CLIENTSET_EXACT hashes or 2^CS_HLL_P
@@ -338,50 +340,190 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 	return true;
 }
 
-static int problem_code(const char *s, size_t n)
+/* A string without NUL of at most maxlen bytes, "" for null when nullable. */
+static bool get_text(struct ld *l, const char *where, const json_t *o, const char *key,
+		     size_t maxlen, bool nullable, const char **s)
 {
-	for (int i = 0; i < CS_P_MAX; i++)
-		if (strlen(problem_name((enum cs_problem)i)) == n &&
-		    !memcmp(problem_name((enum cs_problem)i), s, n))
-			return i;
-	return -1;
+	size_t n;
+
+	if (!get_str(l, where, o, key, maxlen, nullable, s, &n))
+		return false;
+	if (*s && memchr(*s, '\0', n))
+		return bad(l, where, key, "holds a NUL");
+	if (!*s)
+		*s = "";
+	return true;
 }
 
-/* A problems[] array: every entry checked, their codes as bits. */
+/* An optional member: absent is its default. */
+static bool opt_int(struct ld *l, const char *where, const json_t *o, const char *key,
+		    long long lo, long long hi, int *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return bad(l, where, key, "not an integer in %lld..%lld", lo, hi);
+	*out = (int)json_integer_value(v);
+	return true;
+}
+
+static bool opt_text(struct ld *l, const char *where, const json_t *o, const char *key,
+		     size_t maxlen, const char **s)
+{
+	*s = "";
+	return !json_object_get(o, key) || get_text(l, where, o, key, maxlen, true, s);
+}
+
+/* params: the typed parameters the catalogue words a record with. */
+static bool get_params(struct ld *l, const char *where, const json_t *pa, size_t ncerts,
+		       struct state_problem *sp)
+{
+	struct diag_problem *p = &sp->vp.p;
+	json_t *order = json_object_get(pa, "order"), *earlier = json_object_get(pa, "earlier");
+	const char *role, *date;
+	int variant = 0;
+	int64_t secs;
+
+	if (!opt_int(l, where, pa, "variant", 0, 255, &variant) ||
+	    !opt_int(l, where, pa, "num", INT32_MIN, INT32_MAX, &p->num) ||
+	    !opt_int(l, where, pa, "count", INT32_MIN, INT32_MAX, &p->count) ||
+	    !opt_int(l, where, pa, "days", 0, 1000000, &sp->vp.warn_days) ||
+	    !opt_text(l, where, pa, "role", 16, &role) || !opt_text(l, where, pa, "date", 32, &date) ||
+	    !opt_text(l, where, pa, "name", CS_STATE_MAX_TEXT, &p->name) ||
+	    !opt_text(l, where, pa, "text", CS_STATE_MAX_TEXT, &p->text) ||
+	    !opt_text(l, where, pa, "names", CS_STATE_MAX_TEXT, &sp->leaf_names))
+		return false;
+	p->variant = (uint8_t)variant;
+	if (problem_role_by_name(role) < 0)
+		return bad(l, where, "role", "not leaf, intermediate, root or null");
+	p->role = (uint8_t)problem_role_by_name(role);
+	if (date[0]) {
+		if (!parse_time_s(date, strlen(date), &secs))
+			return bad(l, where, "date", "not a time like 2015-06-18T18:18:03Z");
+		p->date = secs;
+	}
+	if (order && (!json_is_array(order) || json_array_size(order) > CS_PROBLEM_MAX_ORDER))
+		return bad(l, where, "order", "not a list of at most %d indexes", CS_PROBLEM_MAX_ORDER);
+	for (size_t i = 0; order && i < json_array_size(order); i++) {
+		json_t *x = json_array_get(order, i);
+
+		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+		    (uint64_t)json_integer_value(x) >= ncerts)
+			return bad(l, where, "order", "[%zu] is not an index into the chain", i);
+		p->order[p->norder++] = (uint8_t)json_integer_value(x);
+	}
+	if (earlier && !json_is_boolean(earlier))
+		return bad(l, where, "earlier", "not true or false");
+	sp->vp.earlier = json_is_true(earlier);
+	return true;
+}
+
+/* missing_intermediate: where the missing issuer was seen. */
+static bool get_evidence(struct ld *l, const char *where, const json_t *o,
+			 struct state_problem *sp)
+{
+	json_t *ev = json_object_get(o, "evidence"), *done;
+	const char *kind, *src;
+	char w[256];
+	int k;
+
+	if (!opt_text(l, where, o, "issuer_evidence", 32, &kind))
+		return false;
+	if (!kind[0])
+		return true;
+	if ((k = evidence_by_name(kind)) < 0)
+		return bad(l, where, "issuer_evidence", "not an evidence kind chainsniff knows");
+	sp->have_evidence = true;
+	sp->evidence.kind = (enum diag_evidence)k;
+	if (!ev || json_is_null(ev))
+		return true;
+	path_at(w, sizeof(w), where, "evidence", -1);
+	if (!json_is_object(ev))
+		return bad(l, where, "evidence", "not an object or null");
+	if (!get_sha256(l, w, ev, "sha256", sp->evidence.sha256) ||
+	    !get_text(l, w, ev, "source", sizeof(sp->evidence.source) - 1, false, &src))
+		return false;
+	done = json_object_get(ev, "completes");
+	if (done && !json_is_boolean(done))
+		return bad(l, w, "completes", "not true or false");
+	memcpy(sp->evidence.source, src, strlen(src) + 1);
+	sp->evidence.have_cert = true;
+	sp->evidence.completes = json_is_true(done);
+	return true;
+}
+
+/* One problems[] entry.  A known code with its params becomes the typed
+ * record; anything else keeps its words as read. */
+static bool get_problem(struct ld *l, const char *where, const json_t *o, size_t ncerts,
+			struct state_problem *sp)
+{
+	struct diag_problem *p = &sp->vp.p;
+	json_t *ci, *pa;
+	const char *code, *sev;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->leaf_names = "";
+	p->name = p->text = "";
+	if (!json_is_object(o))
+		return bad(l, where, NULL, "not an object");
+	if (!get_text(l, where, o, "code", 64, false, &code) ||
+	    !get_text(l, where, o, "severity", 16, false, &sev) ||
+	    !get_text(l, where, o, "subject", CS_STATE_MAX_TEXT, true, &p->subject) ||
+	    !get_text(l, where, o, "message", CS_STATE_MAX_TEXT, false, &sp->vp.message) ||
+	    !get_text(l, where, o, "fix", CS_STATE_MAX_TEXT, false, &sp->vp.fix) ||
+	    !(ci = member(l, where, o, "cert_index")))
+		return false;
+	if (!code[0])
+		return bad(l, where, "code", "empty");
+	for (const char *c = code; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+			return bad(l, where, "code", "not a problem code (a-z, 0-9, _)");
+	if (strcmp(sev, "error") && strcmp(sev, "warning"))
+		return bad(l, where, "severity", "neither error nor warning");
+	if (!json_is_null(ci) && (!json_is_integer(ci) || json_integer_value(ci) < 0 ||
+				  (uint64_t)json_integer_value(ci) >= ncerts))
+		return bad(l, where, "cert_index", "not null or an index into the chain");
+	sp->vp.code = code;
+	p->code = problem_by_name(code);
+	p->severity = strcmp(sev, "error") ? CS_SEV_WARNING : CS_SEV_ERROR;
+	p->cert_index = json_is_null(ci) ? -1 : (int)json_integer_value(ci);
+	if (p->code == CS_P_MISSING_INTERMEDIATE && !get_evidence(l, where, o, sp))
+		return false;
+	pa = json_object_get(o, "params");
+	if (pa && !json_is_object(pa))
+		return bad(l, where, "params", "not an object");
+	if (pa && p->code != CS_P_MAX) {
+		char w[256];
+
+		path_at(w, sizeof(w), where, "params", -1);
+		if (!get_params(l, w, pa, ncerts, sp))
+			return false;
+		sp->vp.message = sp->vp.fix = NULL; /* worded again by the catalogue */
+	}
+	return true;
+}
+
+/* A problems[] array: every entry checked; known codes as bits. */
 static bool get_problems(struct ld *l, const char *where, const json_t *o, size_t ncerts,
-			 size_t max, uint32_t *bits)
+			 struct state_problem *out, size_t max, size_t *n, uint32_t *bits)
 {
 	json_t *arr = get_arr(l, where, o, "problems", max);
 	char w[256];
 
-	*bits = 0;
+	*bits = 0, *n = 0;
 	if (!arr)
 		return false;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
-		json_t *p = json_array_get(arr, i), *ci;
-		const char *s;
-		size_t n;
-		int code;
-
 		path_at(w, sizeof(w), where, "problems", (long)i);
-		if (!json_is_object(p))
-			return bad(l, w, NULL, "not an object");
-		if (!get_str(l, w, p, "code", 64, false, &s, &n))
+		if (!get_problem(l, w, json_array_get(arr, i), ncerts, &out[i]))
 			return false;
-		if ((code = problem_code(s, n)) < 0)
-			return bad(l, w, "code", "unknown problem code (from a newer chainsniff?)");
-		if (!get_str(l, w, p, "severity", 16, false, &s, &n))
-			return false;
-		if (strcmp(s, "error") && strcmp(s, "warning"))
-			return bad(l, w, "severity", "neither error nor warning");
-		ci = member(l, w, p, "cert_index");
-		if (!ci)
-			return false;
-		if (!json_is_null(ci) && (!json_is_integer(ci) || json_integer_value(ci) < 0 ||
-					  (uint64_t)json_integer_value(ci) >= ncerts))
-			return bad(l, w, "cert_index", "not null or an index into the chain");
-		*bits |= 1u << code;
+		out[i].pos = i;
+		if (out[i].vp.p.code != CS_P_MAX)
+			*bits |= 1u << out[i].vp.p.code;
 	}
+	*n = json_array_size(arr);
 	return true;
 }
 
@@ -393,6 +535,67 @@ static int name_cmp(const char *a, const char *b)
 	if (!a || !b)
 		return (a != NULL) - (b != NULL);
 	return strcmp(a, b);
+}
+
+/* The facts of a certificate as a report gives them (no DER). */
+static bool get_facts(struct ld *l, const char *where, const json_t *ce,
+		      struct cs_cert_given *f)
+{
+	json_t *parsed = member(l, where, ce, "parsed");
+	const char *nb, *na;
+
+	memset(f, 0, sizeof(*f));
+	f->subject = f->issuer = f->serial_hex = "";
+	if (!parsed)
+		return false;
+	if (!json_is_boolean(parsed))
+		return bad(l, where, "parsed", "not true or false");
+	if (!json_is_true(parsed))
+		return true;
+	f->parsed = true;
+	if (!get_text(l, where, ce, "subject", CS_STATE_MAX_TEXT, false, &f->subject) ||
+	    !get_text(l, where, ce, "issuer", CS_STATE_MAX_TEXT, false, &f->issuer) ||
+	    !get_text(l, where, ce, "serial", 2 * CS_STATE_MAX_TEXT, false, &f->serial_hex) ||
+	    !get_text(l, where, ce, "not_before", 32, false, &nb) ||
+	    !get_text(l, where, ce, "not_after", 32, false, &na))
+		return false;
+	if (!parse_time_s(nb, strlen(nb), &f->not_before))
+		return bad(l, where, "not_before", "not a time like 2015-06-18T18:18:03Z");
+	if (!parse_time_s(na, strlen(na), &f->not_after))
+		return bad(l, where, "not_after", "not a time like 2015-06-18T18:18:03Z");
+	return true;
+}
+
+/* A chain without DER (a report, not a state file): interned by its
+ * facts, when the caller allows it. */
+static bool intern_facts(struct ld *l, const char *where, const json_t *certs,
+			 const uint8_t sha[CS_SHA256_LEN], const struct cs_chain **c)
+{
+	struct cs_cert_given facts[CS_MAX_CHAIN_CERTS];
+	uint8_t want[CS_MAX_CHAIN_CERTS][CS_SHA256_LEN];
+	size_t n = json_array_size(certs);
+	char w[256];
+	enum cs_status st;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *ce = json_array_get(certs, i);
+
+		path_at(w, sizeof(w), where, "certs", (long)i);
+		if (!json_is_object(ce))
+			return bad(l, w, NULL, "not an object");
+		if (!l->o->facts_only_ok)
+			return bad(l, w, "der", "missing: not a state file (write one with --state or "
+				   "--format state)");
+		if (!get_sha256(l, w, ce, "sha256", want[i]) || !get_facts(l, w, ce, &facts[i]))
+			return false;
+	}
+	st = chain_store_intern_facts(engine_chains(l->e), sha, n, (const uint8_t(*)[CS_SHA256_LEN])want,
+				      facts, c);
+	if (st == CS_LIMIT) {
+		l->o->chains_refused++;
+		return true;
+	}
+	return st == CS_OK ? true : nomem(l);
 }
 
 /* Decode the certificates' DER and intern the chain; *c NULL at a cap. */
@@ -414,6 +617,10 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 	n = json_array_size(certs);
 	if (n == 0)
 		return bad(l, where, "certs", "empty");
+	for (size_t i = 0; i < n; i++)
+		if (!json_is_object(json_array_get(certs, i)) ||
+		    !json_object_get(json_array_get(certs, i), "der"))
+			return intern_facts(l, where, certs, sha, c);
 	/* first pass: types and lengths, so that one buffer of a capped size holds all */
 	for (size_t i = 0; i < n; i++) {
 		json_t *ce = json_array_get(certs, i);
@@ -421,8 +628,6 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 		size_t len;
 
 		path_at(w, sizeof(w), where, "certs", (long)i);
-		if (!json_is_object(ce))
-			return bad(l, w, NULL, "not an object");
 		if (!get_str(l, w, ce, "der", (CS_TLS_MAX_HS_MSG + 2) / 3 * 4, false, &s, &len) ||
 		    !get_sha256(l, w, ce, "sha256", want[i]))
 			return false;
@@ -474,11 +679,62 @@ out:
 	return ok;
 }
 
+static bool get_unknown_reason(struct ld *l, const char *where, const json_t *ch, uint8_t *out)
+{
+	static const char *const names[DIAG_UNK_MAX] = {
+		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+	};
+	const char *s;
+
+	*out = DIAG_UNK_NONE;
+	if (!opt_text(l, where, ch, "unknown_reason", 32, &s))
+		return false;
+	for (uint8_t i = 0; i < DIAG_UNK_MAX && s[0]; i++)
+		if (!strcmp(s, names[i]))
+			*out = i;
+	return true;
+}
+
+/* The first of a chain's handshakes: the earliest time, then the least
+ * input name, then frame (a total order, whatever order reports come in). */
+static void first_seen_of(struct ld *l, struct agg_chain *ac, const char *name, bool live,
+			  uint64_t frame, int64_t first)
+{
+	const char *have = engine_input(l->e, ac->first_input)->name;
+
+	if (ac->handshakes == 0 || first < ac->first_ts ||
+	    (first == ac->first_ts &&
+	     (name_cmp(name, have) < 0 || (!name_cmp(name, have) && frame < ac->first_frame)))) {
+		ac->first_input = engine_restore_input(l->e, name, live);
+		ac->first_frame = frame;
+		ac->first_ts = first;
+	}
+}
+
+/* Judge a restored chain again (a --state restore): its problems now,
+ * and its CA certificates explain other servers' gaps. */
+static void judge_again(struct ld *l, const struct agg_server *s, struct agg_chain *ac)
+{
+	struct judge_result r;
+	int64_t when;
+
+	if (!engine_at(l->e, &when))
+		when = ac->last_ts / CS_NS_PER_SEC;
+	if (judge_now(engine_judge(l->e), ac->chain, when, s->has_sni ? s->sni : NULL, s->sni_len,
+		      &s->ip, s->port, &r)) {
+		ac->verdict = r.v;
+		ac->hostname_mismatch = !r.hostname_ok;
+	}
+}
+
 static bool restore_chain(struct ld *l, const char *where, struct agg_server *s, json_t *ch,
 			  uint64_t server_hs, uint64_t *sum)
 {
+	struct state_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct state_chain sc = {probs, 0, DIAG_UNK_NONE};
 	uint8_t sha[CS_SHA256_LEN];
-	uint64_t hs, broken, frame = 0;
+	uint64_t hs, broken, unjudged = 0, frame = 0, ku_suite = 0;
 	int64_t last, first;
 	bool have, live;
 	uint32_t bits;
@@ -497,8 +753,14 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (!certs || !get_sha256(l, where, ch, "sha256", sha) ||
 	    !get_u64(l, where, ch, "handshakes", server_hs, &hs) ||
 	    !get_u64(l, where, ch, "broken_handshakes", hs, &broken) ||
+	    (json_object_get(ch, "unjudged_handshakes") &&
+	     !get_u64(l, where, ch, "unjudged_handshakes", hs, &unjudged)) ||
 	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
-	    !get_problems(l, where, ch, json_array_size(certs), CS_DIAG_MAX_PROBLEMS, &bits) ||
+	    !get_unknown_reason(l, where, ch, &sc.unknown_reason) ||
+	    (json_object_get(ch, "key_usage_suite") &&
+	     !get_u64(l, where, ch, "key_usage_suite", UINT16_MAX, &ku_suite)) ||
+	    !get_problems(l, where, ch, json_array_size(certs), probs, CS_DIAG_MAX_PROBLEMS,
+			  &sc.nproblems, &bits) ||
 	    !(fs = get_obj(l, where, ch, "first_seen")))
 		return false;
 	path_at(w, sizeof(w), where, "first_seen", -1);
@@ -520,35 +782,20 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		return false;
 	if (!c || !(ac = agg_restore_chain(engine_agg(l->e), s, c)))
 		return true; /* a cap: counted by the chain store or the aggregate */
-	if (ac->handshakes == 0 || first < ac->first_ts ||
-	    (first == ac->first_ts &&
-	     (name_cmp(name, engine_input(l->e, ac->first_input)->name) < 0 ||
-	      (!name_cmp(name, engine_input(l->e, ac->first_input)->name) &&
-	       frame < ac->first_frame)))) {
-		ac->first_input = engine_restore_input(l->e, name, live);
-		ac->first_frame = frame;
-		ac->first_ts = first;
-	}
-	if (ac->handshakes == 0 || last > ac->last_ts)
+	first_seen_of(l, ac, name, live, frame, first);
+	if (ac->handshakes == 0 || last >= ac->last_ts) {
 		ac->last_ts = last;
+		ac->key_usage_suite = (uint16_t)ku_suite;
+	}
 	if (!add(l, where, "handshakes", &ac->handshakes, hs) ||
-	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken))
+	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken) ||
+	    !add(l, where, "unjudged_handshakes", &ac->unjudged_handshakes, unjudged))
 		return false;
 	ac->problems |= bits;
 	s->problems |= bits;
-	if (engine_judge(l->e)) { /* its problems again; its CA certificates explain others' gaps */
-		struct judge_result r;
-		int64_t when;
-
-		if (!engine_at(l->e, &when))
-			when = ac->last_ts / CS_NS_PER_SEC;
-		if (judge_now(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
-			      &s->ip, s->port, &r)) {
-			ac->verdict = r.v;
-			ac->hostname_mismatch = !r.hostname_ok;
-		}
-	}
-	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, c, ch))
+	if (engine_judge(l->e))
+		judge_again(l, s, ac);
+	if (l->o->on_chain && !l->o->on_chain(l->o->ctx, s, ac, &sc))
 		return nomem(l);
 	return true;
 }
@@ -669,21 +916,20 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	char where[48];
 	const char *ip_s, *sni;
 	size_t n, sni_len;
-	uint64_t port, tls, hs, broken, not_sent, not_captured, sum = 0;
+	uint64_t port, tls, hs, broken, unjudged = 0, not_sent, not_captured, sum = 0;
 	int64_t first, last;
 	bool have;
 	struct cs_addr ip;
 	struct agg_server *s;
-	uint32_t bits;
 	json_t *chains, *raw;
 	uint8_t sni_raw[CS_MAX_SNI];
 
 	snprintf(where, sizeof(where), "servers[%zu]", idx);
 	if (!json_is_object(sv))
 		return bad(l, where, NULL, "not an object");
-	if (!json_object_get(sv, "clients_sketch")) /* the first field only a state file has */
-		return bad(l, where, "clients_sketch",
-			   "missing: not a state file (write one with --state or --format state)");
+	if (!json_object_get(sv, "clients_sketch")) /* reports of older versions lack it */
+		return bad(l, where, "clients_sketch", "missing: a report of an older chainsniff "
+			   "(its --state and --format state files merge)");
 	if (!get_str(l, where, sv, "server_ip", 63, false, &ip_s, &n) ||
 	    !get_u64(l, where, sv, "server_port", 65535, &port) ||
 	    /* an SNI byte that is not UTF-8 comes back as 2 (esc_json's \u00XX) */
@@ -691,12 +937,14 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !get_u64(l, where, sv, "tls_handshakes", INT64_MAX, &tls) ||
 	    !get_u64(l, where, sv, "handshakes", tls, &hs) ||
 	    !get_u64(l, where, sv, "broken_handshakes", hs, &broken) ||
+	    (json_object_get(sv, "unjudged_handshakes") &&
+	     !get_u64(l, where, sv, "unjudged_handshakes", hs, &unjudged)) ||
 	    !get_u64(l, where, sv, "sni_not_sent", tls, &not_sent) ||
 	    !get_u64(l, where, sv, "sni_not_captured", tls, &not_captured) ||
 	    !get_time(l, where, sv, "first_seen", false, &have, &first) ||
 	    !get_time(l, where, sv, "last_seen", false, &have, &last) ||
-	    !get_problems(l, where, sv, CS_MAX_CHAIN_CERTS,
-			  (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS, &bits) ||
+	    /* the union of its chains' problems: read from each chain */
+	    !get_arr(l, where, sv, "problems", (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS) ||
 	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
 		return false;
 	if (!cs_addr_parse(ip_s, &ip))
@@ -733,9 +981,9 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !add(l, where, "handshakes", &s->handshakes, hs) ||
 	    !add(l, where, "broken_handshakes", &s->broken_handshakes, broken) ||
 	    !add(l, where, "sni_not_sent", &s->sni_not_sent, not_sent) ||
-	    !add(l, where, "sni_not_captured", &s->sni_not_captured, not_captured))
+	    !add(l, where, "sni_not_captured", &s->sni_not_captured, not_captured) ||
+	    !add(l, where, "unjudged_handshakes", &s->unjudged_handshakes, unjudged))
 		return false;
-	s->problems |= bits;
 	if (!restore_versions(l, where, sv, s, hs) ||
 	    !get_sketch(l, where, sv, "clients_sketch", &s->clients) ||
 	    !get_sketch(l, where, sv, "clients_total_sketch", &s->clients_total) ||
@@ -751,80 +999,138 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	return true;
 }
 
-/* ---- totals ------------------------------------------------------------------------- */
+/* ---- counters (cs_counters.h) -------------------------------------------------- */
 
-/* A counter added to report_version 1 after its first release: files
- * written before it do not have it, which reads as 0. */
-static bool get_u64_added(struct ld *l, const char *where, const json_t *o, const char *key,
-			  uint64_t max, uint64_t *out)
+/* One member of a counter group: a row of the table (into *file), or a
+ * counter of a newer sensor (to on_counter). */
+static bool read_counter(struct ld *l, const char *group, const char *key, size_t klen,
+			 const json_t *v, struct ctr_values *file, bool *seen)
 {
-	*out = 0;
-	return !json_object_get(o, key) || get_u64(l, where, o, key, max, out);
+	size_t id = counter_find(group, key, klen);
+
+	if (!json_is_integer(v))
+		return bad(l, group, key, "not a counter");
+	if (json_integer_value(v) < 0)
+		return bad(l, group, key, "%lld is out of range 0..%lld",
+			   (long long)json_integer_value(v), (long long)INT64_MAX);
+	if (id != SIZE_MAX) {
+		file->v[id] = (uint64_t)json_integer_value(v);
+		seen[id] = true;
+		return true;
+	}
+	if (l->o->on_counter && !l->o->on_counter(l->o->ctx, group, key,
+						  (uint64_t)json_integer_value(v)))
+		return nomem(l);
+	return true;
 }
 
-static bool restore_totals(struct ld *l, const json_t *doc)
+/* A group object (and the groups nested one level in it) into *file. */
+static bool read_group(struct ld *l, const char *group, json_t *o, int depth,
+		       struct ctr_values *file, bool *seen)
 {
-	struct engine_totals t;
-	const struct {
-		const char *key;
-		uint64_t *v;
-	} f[] = {
-		{"packets", &t.packets}, {"bytes", &t.bytes}, {"tcp_packets", &t.tcp_packets},
-		{"tcp_flows", &t.tcp_flows}, {"tls_handshakes", &t.tls_handshakes},
-		{"handshakes_with_chain", &t.with_chain}, {"tls13", &t.tls13},
-		{"resumed", &t.resumed}, {"incomplete", &t.incomplete},
-		{"no_certificate", &t.no_certificate},
-		{"client_certificates", &t.client_certificates},
-		{"chains_unattributed", &t.chains_unattributed},
-		{"broken_handshakes", &t.broken_handshakes},
-		{"client_rejections", &t.client_rejections},
-	};
-	json_t *tot, *st, *inc;
-	uint64_t sslv2, sum = 0, reasons = 0;
+	const char *key;
+	size_t klen;
+	json_t *v;
+
+	json_object_keylen_foreach(o, key, klen, v) {
+		if (strlen(key) != klen)
+			return bad(l, group, NULL, "a key holds a NUL");
+		if (json_is_object(v) && depth == 0) {
+			char nested[128];
+
+			if (klen > 64)
+				return bad(l, group, key, "not a counter group");
+			snprintf(nested, sizeof(nested), "%s.%s", group, key);
+			if (!read_group(l, nested, v, 1, file, seen))
+				return false;
+		} else if (!read_counter(l, group, key, klen, v, file, seen)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static uint64_t file_value(const struct ctr_values *f, const char *group, const char *key)
+{
+	size_t id = counter_find(group, key, strlen(key));
+
+	return id == SIZE_MAX ? 0 : f->v[id];
+}
+
+/* The documented identities of a report's totals (docs/report-format.md). */
+static bool check_totals(struct ld *l, const struct ctr_values *f)
+{
+	static const char *const outcomes[] = {"handshakes_with_chain", "tls13", "resumed",
+					       "incomplete", "no_certificate"};
+	uint64_t sum = 0, reasons = 0;
+	size_t n = counters_count();
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(outcomes); i++)
+		if (__builtin_add_overflow(sum, file_value(f, "totals", outcomes[i]), &sum))
+			return bad(l, "totals", "tls_handshakes", "counter overflow");
+	if (sum != file_value(f, "totals", "tls_handshakes"))
+		return bad(l, "totals", "tls_handshakes",
+			   "is not handshakes_with_chain + tls13 + resumed + incomplete + no_certificate");
+	for (size_t id = 0; id < n; id++)
+		if (!strcmp(counter_group(id), "incomplete_reasons") &&
+		    __builtin_add_overflow(reasons, f->v[id], &reasons))
+			return bad(l, "", "incomplete_reasons", "counter overflow");
+	if (reasons != file_value(f, "totals", "incomplete"))
+		return bad(l, "", "incomplete_reasons", "do not add up to totals.incomplete");
+	/* a window counts what was counted since the previous report: a verdict
+	 * may come after the handshake's chain was counted */
+	if (!l->o->window && file_value(f, "totals", "broken_handshakes") >
+				     file_value(f, "totals", "handshakes_with_chain"))
+		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
+	return true;
+}
+
+/* The counter groups of doc into engine_carried: every group for a merge,
+ * what a restart carries over for --state. */
+static bool restore_counters(struct ld *l, const json_t *doc)
+{
+	struct ctr_values file, *carried = engine_carried(l->e);
+	bool seen[CTR_MAX] = {false};
+	size_t n = counters_count();
+	const char *g;
+
+	memset(&file, 0, sizeof(file));
+	for (size_t i = 0; (g = counter_top_group(i)); i++) {
+		json_t *o = json_object_get(doc, g);
+
+		/* totals and incomplete_reasons are in every report; the others
+		 * may be missing (no judge, an older version) */
+		if (!o && strcmp(g, "totals") && strcmp(g, "incomplete_reasons"))
+			continue;
+		if (!(o = get_obj(l, "", doc, g)) || !read_group(l, g, o, 0, &file, seen))
+			return false;
+	}
+	if (!check_totals(l, &file))
+		return false;
+	for (size_t id = 0; id < n; id++) {
+		if (!seen[id] || counter_kind(id) == CTR_DERIVED ||
+		    (!l->o->all_counters && !counter_restored(id)))
+			continue;
+		if (counter_kind(id) == CTR_MAX_OF) {
+			if (file.v[id] > carried->v[id])
+				carried->v[id] = file.v[id];
+		} else if (!add(l, counter_group(id), counter_key(id), &carried->v[id], file.v[id])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool restore_time(struct ld *l, const json_t *doc)
+{
 	int64_t first, last;
 	bool have_first, have_last;
 
-	memset(&t, 0, sizeof(t));
-	if (!(tot = get_obj(l, "", doc, "totals")) || !(inc = get_obj(l, "", doc, "incomplete_reasons")) ||
-	    !(st = get_obj(l, "totals", tot, "starttls")))
-		return false;
-	for (size_t i = 0; i < CS_ARRAY_LEN(f); i++)
-		if (!get_u64(l, "totals", tot, f[i].key, INT64_MAX, f[i].v))
-			return false;
-	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2) ||
-	    !get_u64_added(l, "totals", tot, "chains_unparsed", INT64_MAX, &t.chains_unparsed) ||
-	    !get_u64_added(l, "totals", tot, "openvpn", INT64_MAX, &t.openvpn))
-		return false;
-	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
-		if (!(i <= TLS_STARTTLS_OTHER ? get_u64 : get_u64_added)(
-			    l, "totals.starttls", st, tls_starttls_name((enum tls_starttls)i), INT64_MAX,
-			    &t.starttls[i]))
-			return false;
-	for (int i = 0; i < TLS_INC_MAX; i++) {
-		if (!(i <= TLS_INC_EVICTED ? get_u64 : get_u64_added)(
-			    l, "incomplete_reasons", inc, tls_incomplete_name((enum tls_incomplete)i),
-			    INT64_MAX, &t.incomplete_reason[i]))
-			return false;
-		if (__builtin_add_overflow(reasons, t.incomplete_reason[i], &reasons))
-			return bad(l, "", "incomplete_reasons", "counter overflow");
-	}
-	/* the documented identities (docs/report-format.md, totals) */
-	if (__builtin_add_overflow(t.with_chain, t.tls13, &sum) ||
-	    __builtin_add_overflow(sum, t.resumed, &sum) ||
-	    __builtin_add_overflow(sum, t.incomplete, &sum) ||
-	    __builtin_add_overflow(sum, t.no_certificate, &sum) || sum != t.tls_handshakes)
-		return bad(l, "totals", "tls_handshakes",
-			   "is not handshakes_with_chain + tls13 + resumed + incomplete + no_certificate");
-	if (reasons != t.incomplete)
-		return bad(l, "", "incomplete_reasons", "do not add up to totals.incomplete");
-	if (t.broken_handshakes > t.with_chain)
-		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
 	if (!get_time(l, "", doc, "first_seen", true, &have_first, &first) ||
 	    !get_time(l, "", doc, "last_seen", true, &have_last, &last))
 		return false;
 	if (have_first != have_last || first > last)
 		return bad(l, "", "last_seen", "does not go with first_seen");
-	engine_restore_totals(l->e, &t, sslv2);
 	if (have_first)
 		engine_restore_time(l->e, first, last);
 	return true;
@@ -852,7 +1158,7 @@ enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opt
 	}
 	if (!(servers = get_arr(&l, "", doc, "servers", SIZE_MAX)))
 		return l.st;
-	if (o->restore_totals && !restore_totals(&l, doc))
+	if (!restore_counters(&l, doc) || !restore_time(&l, doc))
 		return l.st;
 	for (size_t i = 0; i < json_array_size(servers); i++)
 		if (!restore_server(&l, i, json_array_get(servers, i)))
@@ -909,7 +1215,7 @@ static bool key_matches(const json_t *doc, const char *path, char *err, size_t e
 
 enum cs_status state_load(struct engine *e, const char *path, char *err, size_t errlen)
 {
-	struct state_apply_opts o = {.restore_totals = true};
+	struct state_apply_opts o = {0};
 	char msg[320];
 	bool missing;
 	json_t *doc = state_read_json(path, &missing, err, errlen);
@@ -917,8 +1223,9 @@ enum cs_status state_load(struct engine *e, const char *path, char *err, size_t 
 
 	if (!doc)
 		return missing ? CS_EOF : CS_BAD;
-	if (json_object_get(doc, "sensors")) {
-		snprintf(err, errlen, "%s: a merged report, not the state of one sensor", path);
+	if (json_object_get(doc, "sensors") || json_object_get(doc, "window")) {
+		snprintf(err, errlen, "%s: %s, not the state of one sensor", path,
+			 json_object_get(doc, "sensors") ? "a merged report" : "a periodic report");
 		json_decref(doc);
 		return CS_BAD;
 	}

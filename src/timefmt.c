@@ -99,28 +99,51 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-bool parse_time_ns(const char *s, size_t n, int64_t *ns)
+/* "-MM-DDTHH:MM:SS" after a year of y (s points at the first '-'): seconds. */
+static bool clock_of(int64_t y, const char *s, int64_t *secs)
 {
 	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, mo, d, h, mi, sec, us;
-	int64_t secs, out;
-	bool leap;
+	unsigned mo, d, h, mi, sec;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
-	if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !dec(s, 4, &y) ||
-	    !dec(s + 5, 2, &mo) || !dec(s + 8, 2, &d) || !dec(s + 11, 2, &h) ||
-	    !dec(s + 14, 2, &mi) || !dec(s + 17, 2, &sec) || !dec(s + 20, 6, &us))
+	if (s[0] != '-' || s[3] != '-' || s[6] != 'T' || s[9] != ':' || s[12] != ':' ||
+	    !dec(s + 1, 2, &mo) || !dec(s + 4, 2, &d) || !dec(s + 7, 2, &h) ||
+	    !dec(s + 10, 2, &mi) || !dec(s + 13, 2, &sec))
 		return false;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
 	    h > 23 || mi > 59 || sec > 59)
 		return false;
-	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	*secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return true;
+}
+
+bool parse_time_ns(const char *s, size_t n, int64_t *ns)
+{
+	unsigned y, us;
+	int64_t secs, out;
+
+	if (n != 27 || s[19] != '.' || s[26] != 'Z' || !dec(s, 4, &y) ||
+	    !clock_of(y, s + 4, &secs) || !dec(s + 20, 6, &us))
+		return false;
 	if (__builtin_mul_overflow(secs, CS_NS_PER_SEC, &out) ||
 	    __builtin_add_overflow(out, (int64_t)us * 1000, &out))
 		return false;
 	*ns = out;
 	return true;
+}
+
+bool parse_time_s(const char *s, size_t n, int64_t *secs)
+{
+	size_t neg = n > 0 && s[0] == '-', digits = 0;
+	unsigned y;
+
+	while (neg + digits < n && s[neg + digits] >= '0' && s[neg + digits] <= '9')
+		digits++;
+	/* strftime's %Y: at least one digit, a sign before year 0 */
+	if (digits == 0 || digits > 6 || n != neg + digits + 16 || s[n - 1] != 'Z' ||
+	    !dec(s + neg, digits, &y))
+		return false;
+	return clock_of(neg ? -(int64_t)y : (int64_t)y, s + neg + digits, secs);
 }
 
 bool parse_time_arg(const char *s, int64_t *secs)

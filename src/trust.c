@@ -85,14 +85,16 @@ static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 	return CS_OK;
 }
 
-/* Every certificate of a PEM file (a bundle or a single certificate). */
-static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *added,
+/* Every certificate of a PEM file (a bundle or a single certificate);
+ * *read: how many it holds (a duplicate of an anchor already loaded
+ * counts here, and once in the store). */
+static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *read,
 				char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	size_t before = t->n;
 	X509 *x;
 
+	*read = 0;
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return CS_IO;
@@ -100,6 +102,7 @@ static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *ad
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 		enum cs_status st = add_anchor(t, x);
 
+		++*read;
 		if (st != CS_OK) {
 			fclose(f);
 			snprintf(err, errlen, "%s: too many trust anchors (cap %u)", path,
@@ -109,7 +112,6 @@ static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *ad
 	}
 	ERR_clear_error(); /* the loop ends on "no start line" */
 	fclose(f);
-	*added = t->n - before;
 	return CS_OK;
 }
 

@@ -4,7 +4,8 @@
 #    nothing is unjudged, no signature memo entry is forgotten;
 #  - a file run is deterministic: two runs give byte-identical JSON reports
 #    and --events lines (analyses run on their own thread, yet handshakes are
-#    counted in the order they ended);
+#    counted in the order they ended), under one client key (the reports
+#    carry client sketches, keyed);
 #  - the largest number of signature checks a chain needed is printed (the
 #    budget's headroom: CS_DIAG_MAX_CHECKS).
 # The hostile capture is the one exception to the first rule: its own case
@@ -28,7 +29,7 @@ for f in pcaps/lab/*.pcap pcaps/lab/*.pcapng pcaps/real/*.pcap pcaps/real/*.pcap
 	esac
 	name=$(basename "$f")
 	for i in 1 2; do
-		TZ=UTC "$BIN" -r "$f" "${trust[@]}" --format json -o "$T/r$i.json" \
+		TZ=UTC "$BIN" -r "$f" "${trust[@]}" --client-key "$T/client.key" --format json -o "$T/r$i.json" \
 			--events "$T/e$i.ndjson" 2>/dev/null </dev/null
 		[ -s "$T/r$i.json" ] || continue 2 # a capture made to fail (bad-input cases)
 	done

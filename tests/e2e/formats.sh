@@ -16,6 +16,9 @@
 #             all (--all) or default
 #   text-c1-utf8-MODE-*        valid UTF-8 and no C1 control (U+0080-U+009F)
 #   text-width-MODE-*          no line longer than 100 characters (code points)
+#   text-uncut-singular-MODE-* no ellipsis (nothing is cut: long names wrap in
+#             their column), and no "1 clients", "1 handshakes", ...
+#   text-filtered-shown        the packets -f removed are in the header
 #   text-list-MODE-*           the table lists exactly one server with --top 1,
 #             the JSON's first 20 servers in its order with --all, the broken
 #             ones by default
@@ -217,7 +220,8 @@ def table(text):
             for r in lines[i + 1:]:
                 if not r.strip():
                     break
-                rows.append(r)
+                if re.match(r"^\s*\d+\s\s", r):  # not a long SNI's next lines
+                    rows.append(r)
         if l == "Fixes":
             fixes = [f for f in lines[i + 1:] if re.match(r"^\s*\d+\s\s", f)]
     return rows, fixes
@@ -239,6 +243,11 @@ def check_text(name, path, mode, json_path):
     p = ["line %d: %d characters: %r" % (n + 1, len(l), l[:60] + "...")
          for n, l in enumerate(text.split("\n")) if len(l) > 100]
     result("text-width-%s-%s" % (mode, name), p)
+    # nothing cut with an ellipsis in a file, and "1 client", not "1 clients"
+    p = ["line %d: %r" % (n + 1, l[:80]) for n, l in enumerate(text.split("\n"))
+         if "\u2026" in l or re.search(r"(?<![\d,])1 (clients|handshakes|servers|files|certs|"
+                                         r"anchors|packets|inputs|interfaces|TLS handshakes)\b", l)]
+    result("text-uncut-singular-%s-%s" % (mode, name), p)
     if json_path is None:
         return
     doc = load_json(json_path)
@@ -275,7 +284,7 @@ def check_text(name, path, mode, json_path):
 
 def check_summary(name, path, broken, handshakes, clients):
     text = open(path, "rb").read().decode("utf-8", "replace")
-    m = re.search(r"broken (\d+) \((\d+) handshakes, (\d+) clients\)", text)
+    m = re.search(r"broken (\d+) \((\d+) handshakes?, (\d+) clients?\)", text)
     got = tuple(map(int, m.groups())) if m else None
     want = (broken, handshakes, clients)
     result("text-summary-" + name, [] if got == want else
@@ -348,6 +357,15 @@ done
 # The summary line counts distinct clients sent a broken chain: 192.0.2.1-3
 # (192.0.2.3 got both broken servers' chains), not the sum over servers.
 tally < <("$PY" -c "$CHECKS" summary freq-three-servers "$tmp/freq-three-servers.default.txt" 2 7 3 2>&1)
+# The packets the BPF filter removed are said (not only in the JSON).
+cs -r pcaps/lab/diag-missing-seen.pcap "${TRUST[@]}" -f "tcp port 443" >"$tmp/filtered.txt" 2>/dev/null
+want=$(cs -r pcaps/lab/diag-missing-seen.pcap "${TRUST[@]}" -f "tcp port 443" --format json 2>/dev/null |
+	jq '.inputs[0].filtered')
+: >"$tmp/d"
+[ "${want:-0}" -gt 0 ] || echo "the filter removed nothing: pick another capture" >>"$tmp/d"
+grep -q "($want removed by the filter -f)" "$tmp/filtered.txt" ||
+	echo "no \"($want removed by the filter -f)\" in: $(head -1 "$tmp/filtered.txt")" >>"$tmp/d"
+verdict text-filtered-shown "$tmp/d"
 # The default trust store (the system one) names its file and directory.
 cs -r pcaps/lab/one-intermediate.pcap >"$tmp/system-store.txt" 2>/dev/null
 tally < <("$PY" -c "$CHECKS" text system-store "$tmp/system-store.txt" default 2>&1)

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# merge.sh - `chainsniff merge` end to end on state-style reports of three
-# real captures from three sensors: merging is associative and order-
-# independent (merge(A,B,C) = merge(merge(A,B),C) = merge(C,merge(B,A)) =
+# merge.sh - `chainsniff merge` end to end on reports of real captures from
+# three sensors: merging is associative and order-independent
+# (merge(A,B,C) = merge(merge(A,B),C) = merge(C,merge(B,A)) =
 # merge(A,merge(C,B)), compared after jq -S), ranks and counts as one run over
 # the three captures does, and its output is valid JSON (jq, python's
-# json.tool), CSV (python's csv) and text.  Refused: a report merged with
-# itself or with a merge that contains it, the same sensor over overlapping
-# windows (exit 6, one line naming both files), a plain report without
-# sketches, a corrupt file (exit 1), client hashes made under different
-# client keys (exit 6, also a pre-key "legacy" file with a keyed one).
-# Warned: different trust stores.  Every sensor run shares one --client-key.
+# json.tool), CSV (python's csv) and text.  One report model: a run's report
+# and a merge of that run's state are the same bytes in JSON, CSV and text
+# (but the merge's "sensors"), on six captures; merge(A, B) says what one run
+# over A and B says.  Every JSON report merges (a plain report as its state).
+# Refused: a report merged with itself or with a merge that contains it, the
+# same sensor over overlapping windows (exit 6, one line naming both files),
+# a report of an older chainsniff without sketches, a corrupt file (exit 1),
+# client hashes made under different client keys (exit 6, also a pre-key
+# "legacy" file with a keyed one).  Warned: different trust stores.  Every
+# sensor run shares one --client-key.
 #   tests/e2e/merge.sh BINARY
 set -u
 BIN=$(realpath "$1")
@@ -101,9 +105,9 @@ assert [r[0] for r in rows[1:]] == [str(i + 1) for i in range(len(rows) - 1)]
 assert all(len(r) == len(rows[0]) for r in rows)
 EOF
 then ok csv; else bad csv "python's csv module refused the CSV"; fi
-# the table and the fixes fit 100 columns
+# the table and the fixes fit 100 columns (long IPv6 addresses and SNIs wrap in their column)
 if merge "$T/a.json" "$T/b.json" "$T/c.json" --format text --all --top 0 -o "$T/abc.txt" &&
-   grep -q '^Servers ' "$T/abc.txt" && [ "$(grep -c '^ *[0-9]*  [0-9]' "$T/abc.txt")" -gt 50 ] &&
+   grep -q '^Servers ' "$T/abc.txt" && [ "$(grep -c '^ *[0-9]*  [0-9[]' "$T/abc.txt")" -gt 50 ] &&
    $PY - "$T/abc.txt" <<'EOF'
 import sys
 lines = open(sys.argv[1], encoding='utf-8').read().split('\n')
@@ -115,6 +119,54 @@ then
 else
 	bad text "$(head -5 "$T/abc.txt")"
 fi
+
+# One report model: a run's report and `merge` of that run's state say the
+# same, byte for byte, in JSON, CSV and text, apart from what only a merge
+# has ("sensors"; the "Sensors:" line).
+for f in "$A" "$B" "$C" "$D" pcaps/lab/freq-hostile-sni.pcap pcaps/real/suricata-verify__tls-issuer-zero.pcap \
+	pcaps/lab/diag-key-usage-mismatch.pcap pcaps/lab/diag-name-constraint.pcap \
+	pcaps/lab/diag-critical-extension.pcap pcaps/lab/diag-rejects-decrypt-error.pcap; do
+	n=$(basename "$f")
+	"$BIN" -r "$f" "${TRUST[@]}" --sensor s --format state -o "$T/id.state"
+	diffs=""
+	for fmt in json csv text; do
+		"$BIN" -r "$f" "${TRUST[@]}" --sensor s --format $fmt --details >"$T/id.run.$fmt" 2>/dev/null
+		merge "$T/id.state" --format $fmt --details >"$T/id.merge.$fmt"
+		case $fmt in
+		json) jq 'del(.sensors)' "$T/id.merge.json" >"$T/id.m" && jq . "$T/id.run.json" >"$T/id.r" ;;
+		text) grep -v '^Sensors: ' "$T/id.merge.text" >"$T/id.m"; cp "$T/id.run.text" "$T/id.r" ;;
+		csv) cp "$T/id.merge.csv" "$T/id.m"; cp "$T/id.run.csv" "$T/id.r" ;;
+		esac
+		cmp -s "$T/id.r" "$T/id.m" || diffs="$diffs $fmt: $(diff "$T/id.r" "$T/id.m" | head -3 | tr '\n' ' ')"
+	done
+	# and the JSON without jq: only the "sensors" lines are added
+	added=$(diff "$T/id.run.json" "$T/id.merge.json" | grep -c '^>')
+	removed=$(diff "$T/id.run.json" "$T/id.merge.json" | grep -c '^<')
+	[ "$removed" = 0 ] && [ "$added" = "$(jq '.sensors | length * 8 + 2' "$T/id.merge.json")" ] ||
+		diffs="$diffs json bytes: $removed lines differ, $added added"
+	[ -z "$diffs" ] && ok "same-as-run-$n" || bad "same-as-run-$n" "$diffs"
+done
+
+# merge(A, B) against one run over A and B: the same servers, ranking,
+# problems and counts in all three formats; what one process alone
+# knows differs (a clock jump between the files, the size of its pool of
+# intermediates) and inputs are listed sorted by a merge.
+"$BIN" -r "$A" "${TRUST[@]}" --sensor s --format state -o "$T/ab-a.json"
+"$BIN" -r "$B" "${TRUST[@]}" --sensor s --format state -o "$T/ab-b.json"
+PROC='del(.sensors, .anomalies.clock_jumps, .diagnosis.intermediates_pool) | .inputs |= sort_by(.name)'
+diffs=""
+for fmt in json csv text; do
+	"$BIN" -r "$A" -r "$B" "${TRUST[@]}" --sensor s --format $fmt >"$T/ab.run.$fmt"
+	merge "$T/ab-b.json" "$T/ab-a.json" --format $fmt >"$T/ab.merge.$fmt"
+	case $fmt in
+	json) cmp -s <(jq -S "$PROC" "$T/ab.run.json") <(jq -S "$PROC" "$T/ab.merge.json") ||
+		diffs="$diffs json: $(diff <(jq -S "$PROC" "$T/ab.run.json") <(jq -S "$PROC" "$T/ab.merge.json") | head -4 | tr '\n' ' ')" ;;
+	text) cmp -s "$T/ab.run.text" <(grep -v '^ *s  ' "$T/ab.merge.text" | grep -v '^Sensors: ') ||
+		diffs="$diffs text: $(diff "$T/ab.run.text" "$T/ab.merge.text" | head -4 | tr '\n' ' ')" ;;
+	csv) cmp -s "$T/ab.run.csv" "$T/ab.merge.csv" || diffs="$diffs csv" ;;
+	esac
+done
+[ -z "$diffs" ] && ok merge-ab-as-one-run || bad merge-ab-as-one-run "$diffs"
 
 # Refusals
 refused() { # name, expected exit, pattern, args...
@@ -134,7 +186,16 @@ refused inside-a-merge 6 'ab.json, .*a.json: both hold sensor "sensor-a"' "$T/ab
 "$BIN" -r "$A" -r "$D" "${TRUST[@]}" --sensor sensor-a --format state -o "$T/a-again.json"
 refused same-sensor-overlap 6 'sensor-a' "$T/a.json" "$T/a-again.json"
 "$BIN" -r "$A" "${TRUST[@]}" --sensor sensor-a --format json -o "$T/plain.json"
-refused plain-report 1 'not a state file' "$T/b.json" "$T/plain.json"
+jq 'del(.servers[].clients_sketch)' "$T/plain.json" >"$T/older.json" # as chainsniff 0.1 wrote it
+refused older-plain-report 1 'clients_sketch: missing: a report of an older chainsniff' \
+	"$T/b.json" "$T/older.json"
+# Every JSON report merges: a plain report as its state file does (no DER).
+if merge "$T/plain.json" "$T/b.json" -o "$T/plain-b.json" && merge "$T/a.json" "$T/b.json" -o "$T/ab2.json" &&
+   cmp -s <(jq -S . "$T/plain-b.json") <(jq -S . "$T/ab2.json"); then
+	ok plain-report-merges
+else
+	bad plain-report-merges "$(diff <(jq -S . "$T/plain-b.json") <(jq -S . "$T/ab2.json") | head -5)"
+fi
 head -c 2000 "$T/b.json" >"$T/cut.json"
 refused truncated 1 'cut.json: not valid JSON' "$T/a.json" "$T/cut.json"
 jq '.report_version = 7' "$T/b.json" >"$T/v7.json"

@@ -311,7 +311,7 @@ jqt sighup-verdict-good "[.servers[] | select(.server_port == $GOOD)][0].status 
 # good server before them is named as the fix for the broken one after them
 INT1=$(openssl x509 -in "$PKI/one.chain.pem" -outform DER | sha256sum | cut -d' ' -f1)
 jqt sighup-evidence-kept "[.servers[] | select(.server_port == $BROKEN)][0].problems[] |
-	select(.code == \"missing_intermediate\") | .evidence == {\"sha256\": \"$INT1\", \"source\": \"127.0.0.1:$GOOD\"}" "$sig"
+	select(.code == \"missing_intermediate\") | .evidence | .sha256 == \"$INT1\" and .source == \"127.0.0.1:$GOOD\"" "$sig"
 wait_for grep -q 'chainsniff_trust_store_reloads_total 20' "$T/lrep/m.prom"
 expect live-metrics quiet "$PY" tests/e2e/promcheck.py "$T/lrep/m.prom" chainsniff_trust_store_reloads_total=20 \
 	'chainsniff_kernel_drops_total{interface="lo"}=0' chainsniff_tls_handshakes_total=2

@@ -185,6 +185,10 @@ run_case() {
 	fi
 
 	[ -f "$c.codes" ] && check_codes "$c.codes" "$out"
+	# .stdout-empty: no report at all (every input failed)
+	if [ -f "$c.stdout-empty" ] && [ -s "$out" ]; then
+		fail "stdout: expected nothing, got $(wc -c <"$out") bytes"
+	fi
 
 	if [ ${#details[@]} -gt 0 ] && [ -s "$err" ]; then
 		details+=("stderr:")

@@ -12,13 +12,16 @@ set -u
 BIN=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
+T=$(mktemp -d)
 TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
 	--ca-file pcaps/lab/pki/trust.pem)
+# the key the --state runs below use (client.key beside $T/s.state), for the
+# runs without --state that must hash clients alike (reports carry sketches)
+KEY=(--client-key "$T/client.key")
 A=pcaps/real/zeek__tls__missing-intermediate.pcap
 B=pcaps/lab/multi-server.pcap
 C=pcaps/lab/diag-client-rejects.pcap
 SLOW=pcaps/real/ndpi__KakaoTalk_chat.pcap # 347 packets over 52 s of capture time
-T=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
@@ -36,7 +39,8 @@ for f in "$A" "$B" "$C"; do
 	"$BIN" -r "$f" "${TRUST[@]}" --sensor e2e --state "$T/s.state" --format json \
 		-o "$T/run.json" 2>"$T/err" || rc=$?
 done
-"$BIN" -r "$A" -r "$B" -r "$C" "${TRUST[@]}" --sensor e2e --format json -o "$T/one.json" || rc=$?
+"$BIN" -r "$A" -r "$B" -r "$C" "${TRUST[@]}" "${KEY[@]}" --sensor e2e --format json -o "$T/one.json" ||
+	rc=$?
 if [ $rc != 0 ]; then
 	bad runs "exit status $rc: $(cat "$T/err")"
 elif ! jq -e . "$T/s.state" >/dev/null || ! $PY -m json.tool "$T/s.state" >/dev/null; then
@@ -64,6 +68,21 @@ else
 	[ ! -e "$T/s.state.tmp" ] && ok no-temporary-left || bad no-temporary-left "s.state.tmp exists"
 fi
 
+# -- a per-handshake problem (key_usage_mismatch: the leaf's keyUsage
+# against the cipher suite) is judged again from the state file
+KU=pcaps/lab/diag-key-usage-mismatch.pcap
+"$BIN" -r "$KU" "${TRUST[@]}" "${KEY[@]}" --format json -o "$T/ku.run.json" 2>/dev/null
+"$BIN" -r "$KU" "${TRUST[@]}" "${KEY[@]}" --format state -o "$T/ku.state" 2>/dev/null
+"$BIN" -r "$KU" --since 2099-01-01 "${TRUST[@]}" "${KEY[@]}" --state "$T/ku.state" --format json \
+	-o "$T/ku.restored.json" 2>/dev/null
+if ! jq -e '[.servers[].chains[].problems[].code] | index("key_usage_mismatch")' "$T/ku.run.json" >/dev/null; then
+	bad key-usage-restored "the run has no key_usage_mismatch"
+elif cmp -s <(jq -S .servers "$T/ku.run.json") <(jq -S .servers "$T/ku.restored.json"); then
+	ok key-usage-restored
+else
+	bad key-usage-restored "$(diff <(jq -S .servers "$T/ku.run.json") <(jq -S .servers "$T/ku.restored.json") | head -5)"
+fi
+
 # -- refused state files: one line, exit 1, nothing read
 refused() { # name, file, pattern
 	"$BIN" -r "$A" "${TRUST[@]}" --state "$2" --format json -o "$T/out.json" 2>"$T/err"
@@ -84,7 +103,7 @@ jq '.totals.packets = -5' "$T/s.state" >"$T/neg.state"
 refused negative "$T/neg.state" "totals.packets: -5 is out of range"
 jq '.sensors = []' "$T/s.state" >"$T/merged.state"
 refused merged-report "$T/merged.state" "a merged report"
-"$BIN" -r "$A" "${TRUST[@]}" --format json -o "$T/plain.json"
+"$BIN" -r "$A" "${TRUST[@]}" "${KEY[@]}" --format json -o "$T/plain.json"
 refused plain-report "$T/plain.json" "not a state file"
 
 # -- the client key (docs/operations.md, "Client key"): created beside the

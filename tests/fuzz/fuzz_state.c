@@ -12,18 +12,25 @@
  * restart changes nothing).  Client hashes are keyed with 16 zero bytes,
  * whose id (4a75d87c4553d6bd) the seeds carry as their client_key_id; the
  * legacy-* seeds carry none and are refused as written under the old key.
+ * The same bytes are also merged (`chainsniff merge`, which reads any
+ * report: chains by their facts when they come without DER, problem codes
+ * and counters it does not know, a periodic window's report) and written
+ * as JSON, text and CSV: never a crash, exit 0 or 1.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "cs_clientset.h"
+#include "cs_exit.h"
 #include "cs_judge.h"
 #include "cs_engine.h"
+#include "cs_merge.h"
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_trust.h"
@@ -114,12 +121,34 @@ static char *save(struct engine *e, size_t *len)
 	return buf;
 }
 
+/* `chainsniff merge --format F -o /dev/null FILE`: 0 or a refusal (1). */
+static void merged(const uint8_t *data, size_t size)
+{
+	static const char *const formats[] = {"json", "text", "csv"};
+	char path[64];
+	int fd = fuzz_file(data, size, path, sizeof path);
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		char a0[] = "merge", a1[] = "-o", a2[] = "/dev/null", a3[] = "--format", a4[16];
+		char *argv[] = {a0, a1, a2, a3, a4, path, NULL};
+		int rc;
+
+		snprintf(a4, sizeof a4, "%s", formats[i]);
+		optind = 0;
+		rc = merge_main(6, argv);
+		if (rc != CS_EXIT_OK && rc != CS_EXIT_INPUT)
+			abort();
+	}
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct engine *e = new_engine(), *e2;
 	char *t1, *t2;
 	size_t n1, n2;
 
+	merged(data, size);
 	if (load(e, data, size, false) != CS_OK) {
 		free_engine(e);
 		return 0;

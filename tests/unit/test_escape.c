@@ -184,8 +184,9 @@ static bool t_json_decode(const char *s, size_t n, uint8_t *dec, size_t *dn)
 	return true;
 }
 
-/* Undo esc_term: \\ -> \, \xNN -> byte, \u{X} -> UTF-8; raw text must be
- * valid UTF-8 with nothing dangerous.  With csv, "" -> " (a lone " fails). */
+/* Undo esc_term: \\ -> \, \xNN -> byte, \u{X} -> UTF-8, any other \ is
+ * itself; raw text must be valid UTF-8 with nothing dangerous.  With csv,
+ * "" -> " (a lone " fails). */
 static bool t_term_decode(const char *s, size_t n, bool csv, uint8_t *dec, size_t *dn)
 {
 	size_t i = 0, o = 0, len;
@@ -219,8 +220,11 @@ static bool t_term_decode(const char *s, size_t n, bool csv, uint8_t *dec, size_
 				return false;
 			o += t_put_utf8(u, dec + o);
 			i = k + 1;
+		} else if (i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'u')) {
+			return false; /* a lone \ is never written before x or u */
 		} else {
-			return false;
+			dec[o++] = '\\';
+			i++;
 		}
 	}
 	*dn = o;
@@ -328,6 +332,8 @@ static void test_term_cases(void **state)
 	EXPECT(esc_term, "", "");
 	EXPECT(esc_term, "www.example.com:443", "www.example.com:443");
 	EXPECT(esc_term, "C:\\x41", "C:\\\\x41"); /* the input text \x41 stays distinct */
+	EXPECT(esc_term, "O=Acme\\, Inc.\\", "O=Acme\\, Inc.\\"); /* once, not \\\\, */
+	EXPECT(esc_term, "\\\x01\\u", "\\\\\\x01\\\\u");
 	EXPECT(esc_term, "\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07");
 	EXPECT(esc_term, "a\r\nb\0c\x7f", "a\\x0d\\x0ab\\x00c\\x7f");
 	EXPECT(esc_term, "\xc2\x9b" "31m", "\\xc2\\x9b31m"); /* C1 CSI, both bytes */
@@ -367,7 +373,10 @@ static void test_csv_cases(void **state)
 	EXPECT(esc_csv, "Acme, Inc.", "\"Acme, Inc.\"");
 	EXPECT(esc_csv, "say \"hi\"", "\"say \"\"hi\"\"\"");
 	EXPECT(esc_csv, "a\r\nb", "\"a\\x0d\\x0ab\"");
-	EXPECT(esc_csv, "a\0b\\", "\"a\\x00b\\\\\"");
+	EXPECT(esc_csv, "a\0b\\", "\"a\\x00b\\\"");
+	/* a distinguished name is escaped once */
+	EXPECT(esc_csv, "O=DigiCert\\, Inc.", "\"O=DigiCert\\, Inc.\"");
+	EXPECT(esc_csv, "\\\\x", "\"\\\\\\\\x\"");
 	EXPECT(esc_csv, "caf\xc3\xa9\xff", "\"caf\xc3\xa9\\xff\"");
 }
 

@@ -1,0 +1,32 @@
+/*
+ * cs_report_int.h - what the renderers of reports share (report.c,
+ * report_text.c, and any later one): not for the rest of chainsniff.
+ */
+#ifndef CS_REPORT_INT_H
+#define CS_REPORT_INT_H
+
+#include "cs_view.h"
+
+#define REPORT_MSG_LEN 1024
+#define REPORT_FIX_LEN 2048
+
+/* The value of group/key in c (0 when the table has no such row). */
+uint64_t report_counter(const struct ctr_values *c, const char *group, const char *key);
+/* The message and the fix of a problem: as read, or worded by the catalogue. */
+void report_words(const struct agg_server *s, const struct agg_chain *ac,
+		  const struct view_problem *vp, const struct view_chain *vc, char *msg, size_t mlen,
+		  char *fix, size_t flen);
+/* "broken", "ok", "unknown" (servers[].status, chains[].status). */
+const char *report_chain_status(const struct agg_chain *ac);
+const char *report_server_status(const struct agg_server *s);
+/* "sent", "not_sent", "not_captured", "mixed". */
+const char *report_sni_status(const struct agg_server *s);
+/* chains[].unknown_reason of an enum diag_unknown. */
+const char *report_unknown_reason(uint8_t r);
+/* The most important problem of a server: the first error, else the first
+ * warning, in chain order; *where is its chain, *vc what words it. */
+bool report_main_problem(const struct report_view *v, const struct agg_server *s,
+			 struct view_problem *out, struct view_chain *vc,
+			 const struct agg_chain **where);
+
+#endif
