@@ -255,7 +255,7 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 }
 
 static void emit_event(struct engine *e, const struct hs *h, const struct judge_result *r,
-		       bool reported, bool broken, uint32_t problems)
+		       bool reported, const struct agg_handshake *a)
 {
 	struct engine_event ev = {
 		.ts = h->chain ? h->chain_ts : h->end_ts,
@@ -283,8 +283,9 @@ static void emit_event(struct engine *e, const struct hs *h, const struct judge_
 		.input = engine_input(e, h->input),
 		.verdict = r ? r->v : NULL,
 		.reported = reported,
-		.broken = broken,
-		.problems = problems,
+		.broken = a->broken,
+		.ok_at_capture_time = a->ok_then,
+		.problems = a->problems,
 	};
 
 	if (e->on_event)
@@ -303,6 +304,16 @@ static void settle_evidence(struct engine *e, struct hs *h, bool broken)
 		evidence_write(e->evidence, &h->evidence);
 	else
 		evidence_release(e->evidence, &h->evidence);
+}
+
+/* Broken, but only by its verdict's store-dependent errors, which the
+ * store of the capture's day did not have (ok_at_capture_time): a
+ * hostname mismatch (per handshake, left after --ignore) was an error on
+ * that day too. */
+static bool ok_then(const struct agg_handshake *a)
+{
+	return a->broken && a->verdict && a->verdict->ok_at_capture_time &&
+	       !(a->problems & (1u << CS_P_HOSTNAME_MISMATCH));
 }
 
 /* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
@@ -342,20 +353,24 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 		}
 	}
 	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
-		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
+		a.ok_then = ok_then(&a);
+		emit_event(e, h, r, false, &a); /* --server-net: in no count */
 		settle_evidence(e, h, false);
 		return;
 	}
 	if (e->ignore)
 		ignore_apply(e->ignore, &a);
+	a.ok_then = ok_then(&a);
 	e->t.broken_handshakes += a.broken;
+	e->t.ok_at_capture_time += a.ok_then;
+	e->t.store_fallback += a.verdict && a.verdict->store == DIAG_STORE_TODAY_FALLBACK;
 	e->t.unjudged_handshakes += a.unjudged;
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
 	if (e->window)
 		agg_add(e->window, &a);
-	emit_event(e, h, r, true, a.broken, a.problems);
+	emit_event(e, h, r, true, &a);
 	settle_evidence(e, h, a.broken);
 }
 
@@ -458,11 +473,12 @@ static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 			  struct judge_result *r)
 {
 	char source[CS_ENDPOINT_STRLEN];
-	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
+	int64_t captured = h->chain_ts / CS_NS_PER_SEC;
+	int64_t when = e->have_at ? e->at : captured;
 
 	cs_endpoint_str(&h->server_ip, h->server_port, source, sizeof(source));
-	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
-			    source, e->now / CS_NS_PER_SEC, token, r);
+	return judge_lookup(e->judge, h->chain, when, captured, h->sni_sent ? h->sni : NULL,
+			    h->sni_len, source, e->now / CS_NS_PER_SEC, token, r);
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */
@@ -1118,6 +1134,8 @@ void engine_restore_totals(struct engine *e, const struct engine_totals *t,
 	d->flows_no_slot += t->flows_no_slot, d->tls_no_slot += t->tls_no_slot;
 	d->servers_cap += t->servers_cap;
 	d->broken_handshakes += t->broken_handshakes;
+	d->ok_at_capture_time += t->ok_at_capture_time;
+	d->store_fallback += t->store_fallback;
 	d->unjudged_handshakes += t->unjudged_handshakes;
 	d->client_rejections += t->client_rejections;
 	d->parked_cap += t->parked_cap;

@@ -14,6 +14,7 @@
 #include "cs_judge.h"
 #include "cs_notices.h"
 #include "cs_timefmt.h"
+#include "cs_timeline.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -41,6 +42,16 @@ static void json_sketch(struct jw *w, const char *k, const struct clientset *cs)
 		jw_b64(w, "registers", cs->regs, CS_HLL_REGISTERS);
 	}
 	jw_close(w, '}');
+}
+
+/* A day: "2020-12-11". */
+static void json_day(struct jw *w, const char *k, int64_t s)
+{
+	char t[CS_TIME_STRLEN];
+
+	fmt_time_s(s, t, sizeof(t));
+	t[10] = '\0';
+	jw_str(w, k, t);
 }
 
 static void json_input(struct jw *w, const struct engine_input *in)
@@ -90,6 +101,18 @@ static uint64_t servers_broken(struct engine *e)
 	return k;
 }
 
+static uint64_t servers_broken_then(struct engine *e)
+{
+	const struct agg_server *const *sv;
+	size_t n;
+	uint64_t k = 0;
+
+	sv = agg_sorted(engine_agg(e), &n);
+	for (size_t i = 0; i < n; i++)
+		k += agg_server_broken_then(sv[i]) > 0;
+	return k;
+}
+
 /* A store replaced by a SIGHUP reload: verdicts before then used it. */
 static void json_earlier_store(struct jw *w, const struct judge_store *st, int64_t replaced_ns)
 {
@@ -123,6 +146,31 @@ static void json_diagnosis(struct jw *w, const struct judge_stats *js, const str
 	jw_close(w, '}');
 }
 
+/* --trust-at: which store judged, and the root-store timeline. */
+static void json_trust_at(struct jw *w, struct judge *j)
+{
+	const struct cs_timeline *tl = judge_timeline(j);
+	int64_t date;
+	int mode = judge_trust_at(j, &date);
+
+	static const char *const modes[] = {
+		[DIAG_TRUST_TODAY] = "today", [DIAG_TRUST_CAPTURE] = "capture", [DIAG_TRUST_DATE] = "date",
+	};
+
+	jw_str(w, "mode", modes[mode]);
+	if (mode == DIAG_TRUST_DATE)
+		json_day(w, "date", date);
+	else
+		jw_str(w, "date", mode == DIAG_TRUST_CAPTURE ? "capture" : NULL);
+	jw_open(w, "timeline", '{');
+	jw_wire(w, "name", timeline_name(tl), strlen(timeline_name(tl)));
+	jw_wire(w, "source", timeline_source(tl), strlen(timeline_source(tl)));
+	jw_str(w, "sha256", timeline_digest(tl));
+	json_day(w, "start", timeline_start(tl));
+	json_day(w, "end", timeline_end(tl));
+	jw_close(w, '}');
+}
+
 static void json_trust(struct jw *w, struct engine *e)
 {
 	struct judge *j = engine_judge(e);
@@ -142,6 +190,7 @@ static void json_trust(struct jw *w, struct engine *e)
 	for (size_t i = 0; i + 1 < ns; i++)
 		json_earlier_store(w, &stores[i], stores[i + 1].loaded_ns);
 	jw_close(w, ']');
+	json_trust_at(w, j);
 	jw_close(w, '}');
 	judge_get_stats(j, &js);
 	json_diagnosis(w, &js, engine_totals(e));
@@ -180,8 +229,12 @@ static void json_totals(struct jw *w, struct engine *e, size_t nservers)
 		jw_u64(w, tls_starttls_name((enum tls_starttls)i), t->starttls[i]);
 	jw_close(w, '}');
 	jw_u64(w, "broken_handshakes", t->broken_handshakes);
+	jw_u64(w, "broken_then", t->broken_handshakes - t->ok_at_capture_time);
+	jw_u64(w, "ok_at_capture_time", t->ok_at_capture_time);
+	jw_u64(w, "trust_at_fallback", t->store_fallback);
 	jw_u64(w, "unjudged_handshakes", t->unjudged_handshakes);
 	jw_u64(w, "servers_broken", servers_broken(e));
+	jw_u64(w, "servers_broken_then", servers_broken_then(e));
 	jw_u64(w, "client_rejections", t->client_rejections);
 	jw_u64(w, "distinct_chains", agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
 	jw_u64(w, "servers", nservers);
@@ -325,6 +378,7 @@ static void words(struct engine *e, const struct agg_server *s, const struct agg
 		.leaf_names = ac->verdict ? ac->verdict->leaf_names : "",
 		.evidence = j ? judge_evidence(j, ac->chain) : NULL,
 		.warn_days = j ? judge_warn_days(j) : CS_DIAG_WARN_DAYS_DEFAULT,
+		.then = ac->verdict ? ac->verdict->then : NULL,
 	};
 
 	if (rp->earlier) {
@@ -333,6 +387,38 @@ static void words(struct engine *e, const struct agg_server *s, const struct agg
 	}
 	problem_message(&rp->p, &c, msg, mlen);
 	problem_fix(&rp->p, &c, fix, flen);
+}
+
+/* ok_at_capture_time: the root that made the chain valid on its day, the
+ * evidence of a problem the store decides (strings from the timeline file,
+ * which a user may replace: written through jw_wire). */
+static void json_root_then(struct jw *w, const struct diag_root_then *t)
+{
+	char hex[65];
+
+	jw_open(w, "root_then", '{');
+	json_day(w, "store_day", t->store_day);
+	jw_wire(w, "label", t->label, strlen(t->label));
+	jw_wire(w, "subject", t->subject, strlen(t->subject));
+	hex_lower(t->spki_sha256, 32, hex);
+	jw_str(w, "spki_sha256", hex);
+	hex_lower(t->cert_sha256, 32, hex);
+	jw_str(w, "cert_sha256", hex);
+	if (t->left) {
+		json_day(w, "left", t->left_at);
+		jw_wire(w, "left_release", t->left_release, strlen(t->left_release));
+	} else {
+		jw_null(w, "left");
+		jw_null(w, "left_release");
+	}
+	if (t->has_distrust_after) {
+		json_day(w, "distrust_after", t->distrust_after);
+		json_day(w, "distrust_since", t->distrust_since);
+	} else {
+		jw_null(w, "distrust_after");
+		jw_null(w, "distrust_since");
+	}
+	jw_close(w, '}');
 }
 
 static void json_problem(struct jw *w, struct engine *e, const struct agg_server *s,
@@ -373,6 +459,8 @@ static void json_problem(struct jw *w, struct engine *e, const struct agg_server
 		else
 			jw_raw(w, "aia_url", "null");
 	}
+	if (!rp->earlier && ac->verdict && ac->verdict->then && problem_store_dependent(p))
+		json_root_then(w, ac->verdict->then);
 	if (with_chain) {
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 		jw_str(w, "chain", hex);
@@ -405,6 +493,8 @@ static void json_chain(struct jw *w, struct engine *e, const struct agg_server *
 	jw_str(w, "sha256", hex);
 	jw_u64(w, "handshakes", ac->handshakes);
 	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
+	jw_u64(w, "broken_then_handshakes", agg_chain_broken_then(ac));
+	jw_bool(w, "ok_at_capture_time", ac->broken_handshakes && !agg_chain_broken_then(ac));
 	jw_u64(w, "unjudged_handshakes", ac->unjudged_handshakes);
 	jw_str(w, "status", st);
 	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : unknown_reason_name(ac));
@@ -528,6 +618,8 @@ static void json_server(struct jw *w, struct engine *e, const struct agg_server 
 	jw_u64(w, "tls_handshakes", s->tls_handshakes);
 	jw_u64(w, "handshakes", s->handshakes);
 	jw_u64(w, "broken_handshakes", s->broken_handshakes);
+	jw_u64(w, "broken_then_handshakes", agg_server_broken_then(s));
+	jw_bool(w, "ok_at_capture_time", s->broken_handshakes && !agg_server_broken_then(s));
 	jw_u64(w, "unjudged_handshakes", s->unjudged_handshakes);
 	jw_u64(w, "clients", clientset_count(&s->clients));
 	jw_u64(w, "clients_total", clientset_count(&s->clients_total));

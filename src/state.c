@@ -224,6 +224,32 @@ static bool get_u64(struct ld *l, const char *where, const json_t *o, const char
 	return true;
 }
 
+/* A counter added to report_version 1 after its first release: files
+ * written before it do not have it, which reads as 0. */
+static bool get_u64_added(struct ld *l, const char *where, const json_t *o, const char *key,
+			  uint64_t max, uint64_t *out)
+{
+	*out = 0;
+	return !json_object_get(o, key) || get_u64(l, where, o, key, max, out);
+}
+
+/* broken_then_handshakes (added with the root-store timeline): of broken,
+ * those broken on their capture day too; a file written before it did not
+ * know, and reads as "all of them" (*ok_then 0). */
+static bool get_ok_then(struct ld *l, const char *where, const json_t *o, uint64_t broken,
+			uint64_t *ok_then)
+{
+	uint64_t then;
+
+	*ok_then = 0;
+	if (!json_object_get(o, "broken_then_handshakes"))
+		return true;
+	if (!get_u64(l, where, o, "broken_then_handshakes", broken, &then))
+		return false;
+	*ok_then = broken - then;
+	return true;
+}
+
 /* A string of at most maxlen bytes (*s NULL for JSON null when nullable). */
 static bool get_str(struct ld *l, const char *where, const json_t *o, const char *key,
 		    size_t maxlen, bool nullable, const char **s, size_t *n)
@@ -478,7 +504,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 			  uint64_t server_hs, uint64_t *sum)
 {
 	uint8_t sha[CS_SHA256_LEN];
-	uint64_t hs, broken, frame = 0;
+	uint64_t hs, broken, ok_then, frame = 0;
 	int64_t last, first;
 	bool have, live;
 	uint32_t bits;
@@ -497,6 +523,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (!certs || !get_sha256(l, where, ch, "sha256", sha) ||
 	    !get_u64(l, where, ch, "handshakes", server_hs, &hs) ||
 	    !get_u64(l, where, ch, "broken_handshakes", hs, &broken) ||
+	    !get_ok_then(l, where, ch, broken, &ok_then) ||
 	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
 	    !get_problems(l, where, ch, json_array_size(certs), CS_DIAG_MAX_PROBLEMS, &bits) ||
 	    !(fs = get_obj(l, where, ch, "first_seen")))
@@ -532,7 +559,8 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (ac->handshakes == 0 || last > ac->last_ts)
 		ac->last_ts = last;
 	if (!add(l, where, "handshakes", &ac->handshakes, hs) ||
-	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken))
+	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken) ||
+	    !add(l, where, "broken_then_handshakes", &ac->ok_then_handshakes, ok_then))
 		return false;
 	ac->problems |= bits;
 	s->problems |= bits;
@@ -544,8 +572,8 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 		cs_endpoint_str(&s->ip, s->port, label, sizeof(label));
 		if (!engine_at(l->e, &when))
 			when = ac->last_ts / CS_NS_PER_SEC;
-		if (judge_now(engine_judge(l->e), c, when, s->has_sni ? s->sni : NULL, s->sni_len,
-			      label, &r)) {
+		if (judge_now(engine_judge(l->e), c, when, ac->last_ts / CS_NS_PER_SEC,
+			      s->has_sni ? s->sni : NULL, s->sni_len, label, &r)) {
 			ac->verdict = r.v;
 			ac->hostname_mismatch = !r.hostname_ok;
 		}
@@ -671,7 +699,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	char where[48];
 	const char *ip_s, *sni;
 	size_t n, sni_len;
-	uint64_t port, tls, hs, broken, not_sent, not_captured, sum = 0;
+	uint64_t port, tls, hs, broken, ok_then, not_sent, not_captured, sum = 0;
 	int64_t first, last;
 	bool have;
 	struct cs_addr ip;
@@ -693,6 +721,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !get_u64(l, where, sv, "tls_handshakes", INT64_MAX, &tls) ||
 	    !get_u64(l, where, sv, "handshakes", tls, &hs) ||
 	    !get_u64(l, where, sv, "broken_handshakes", hs, &broken) ||
+	    !get_ok_then(l, where, sv, broken, &ok_then) ||
 	    !get_u64(l, where, sv, "sni_not_sent", tls, &not_sent) ||
 	    !get_u64(l, where, sv, "sni_not_captured", tls, &not_captured) ||
 	    !get_time(l, where, sv, "first_seen", false, &have, &first) ||
@@ -734,6 +763,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	if (!add(l, where, "tls_handshakes", &s->tls_handshakes, tls) ||
 	    !add(l, where, "handshakes", &s->handshakes, hs) ||
 	    !add(l, where, "broken_handshakes", &s->broken_handshakes, broken) ||
+	    !add(l, where, "broken_then_handshakes", &s->ok_then_handshakes, ok_then) ||
 	    !add(l, where, "sni_not_sent", &s->sni_not_sent, not_sent) ||
 	    !add(l, where, "sni_not_captured", &s->sni_not_captured, not_captured))
 		return false;
@@ -754,15 +784,6 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 }
 
 /* ---- totals ------------------------------------------------------------------------- */
-
-/* A counter added to report_version 1 after its first release: files
- * written before it do not have it, which reads as 0. */
-static bool get_u64_added(struct ld *l, const char *where, const json_t *o, const char *key,
-			  uint64_t max, uint64_t *out)
-{
-	*out = 0;
-	return !json_object_get(o, key) || get_u64(l, where, o, key, max, out);
-}
 
 static bool restore_totals(struct ld *l, const json_t *doc)
 {
@@ -795,7 +816,10 @@ static bool restore_totals(struct ld *l, const json_t *doc)
 			return false;
 	if (!get_u64(l, "totals", tot, "sslv2_client_hellos", INT64_MAX, &sslv2) ||
 	    !get_u64_added(l, "totals", tot, "chains_unparsed", INT64_MAX, &t.chains_unparsed) ||
-	    !get_u64_added(l, "totals", tot, "openvpn", INT64_MAX, &t.openvpn))
+	    !get_u64_added(l, "totals", tot, "openvpn", INT64_MAX, &t.openvpn) ||
+	    !get_u64_added(l, "totals", tot, "ok_at_capture_time", INT64_MAX,
+			   &t.ok_at_capture_time) ||
+	    !get_u64_added(l, "totals", tot, "trust_at_fallback", INT64_MAX, &t.store_fallback))
 		return false;
 	for (int i = TLS_STARTTLS_SMTP; i < TLS_STARTTLS_MAX; i++)
 		if (!(i <= TLS_STARTTLS_OTHER ? get_u64 : get_u64_added)(
@@ -821,6 +845,8 @@ static bool restore_totals(struct ld *l, const json_t *doc)
 		return bad(l, "", "incomplete_reasons", "do not add up to totals.incomplete");
 	if (t.broken_handshakes > t.with_chain)
 		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
+	if (t.ok_at_capture_time > t.broken_handshakes)
+		return bad(l, "totals", "ok_at_capture_time", "more than broken_handshakes");
 	if (!get_time(l, "", doc, "first_seen", true, &have_first, &first) ||
 	    !get_time(l, "", doc, "last_seen", true, &have_last, &last))
 		return false;
