@@ -1038,6 +1038,97 @@ static void wrapped(FILE *out, const char *text, int indent)
 	free(buf);
 }
 
+/* The servers the main table lists: broken on their capture day (with
+ * today's store and no second look, that is every broken server). */
+static bool listed_broken(const struct agg_server *s)
+{
+	return agg_server_broken_then(s) > 0;
+}
+
+/* --trust-at: which store judged, and the handshakes judged with today's
+ * store for want of a plausible capture date. */
+static void text_trust_at(FILE *out, struct engine *e)
+{
+	struct judge *j = engine_judge(e);
+	const struct engine_totals *t = engine_totals(e);
+	const char *name;
+	char day[CS_TIME_STRLEN], start[CS_TIME_STRLEN], n1[32];
+	int64_t date;
+	int mode;
+
+	if (!j || (mode = judge_trust_at(j, &date)) == DIAG_TRUST_TODAY)
+		return;
+	name = timeline_name(judge_timeline(j));
+	fmt_time_s(date, day, sizeof(day));
+	fmt_time_s(timeline_start(judge_timeline(j)), start, sizeof(start));
+	if (mode == DIAG_TRUST_CAPTURE)
+		fputs("Judged with Mozilla's store as it stood on each handshake's capture day", out);
+	else
+		fprintf(out, "Judged with Mozilla's store as it stood on %.10s", day);
+	fputs(" (root timeline ", out);
+	esc_term(out, name, strlen(name));
+	fputs(")", out);
+	if (t->store_fallback)
+		fprintf(out, "; %s handshake%s with today's store (capture clock before %.10s or "
+			"implausible)", fmt_count(t->store_fallback, n1, sizeof(n1)),
+			t->store_fallback == 1 ? "" : "s", start);
+	fputs("\n", out);
+}
+
+/* The root of the capture's day that one of s's chains was valid under. */
+static const struct diag_root_then *root_then_of(const struct agg_server *s)
+{
+	for (uint32_t k = 0; k < s->nchains; k++)
+		if (s->chains[k].verdict && s->chains[k].verdict->then)
+			return s->chains[k].verdict->then;
+	return NULL;
+}
+
+/* Servers broken only with today's store: fine on their capture day, their
+ * root has left the store since (ok_at_capture_time). */
+static void text_root_left(FILE *out, const struct agg_server *const *servers, size_t n,
+			   unsigned top)
+{
+	char server[64], sni[96], bt[40], day[CS_TIME_STRLEN], line[1024];
+	unsigned listed = 0;
+
+	fputs("\nFine on their capture day, broken with today's store (their root has left it)\n",
+	      out);
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_server *s = servers[i];
+		const struct diag_root_then *rt = root_then_of(s);
+
+		if (!s->broken_handshakes || agg_server_broken_then(s))
+			continue;
+		if (top && listed++ == top) {
+			fputs("     ... (--top)\n", out);
+			break;
+		}
+		server_label(s, server, sizeof(server));
+		if (strlen(server) > 20)
+			memcpy(server + 17, "…", 4);
+		if (s->has_sni)
+			cell(sni, sizeof(sni), s->sni, s->sni_len, 18);
+		else
+			snprintf(sni, sizeof(sni), "-");
+		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+		fputs("     ", out);
+		put_cell(out, server, 21, false);
+		put_cell(out, sni, 19, false);
+		put_cell(out, bt, 12, true);
+		fputc('\n', out);
+		if (!rt)
+			continue;
+		fmt_time_s(rt->left_at, day, sizeof(day));
+		snprintf(line, sizeof(line), "root %s, %s%.*s%s%s%s", rt->label,
+			 rt->left ? "left Mozilla's store " : "still in Mozilla's store, not in this one",
+			 rt->left ? 10 : 0, day, rt->left ? " (" : "", rt->left ? rt->left_release : "",
+			 rt->left ? ")" : "");
+		fputs("          ", out);
+		wrapped(out, line, 10);
+	}
+}
+
 void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 {
 	const struct agg_server *const *servers;
@@ -1073,15 +1164,22 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 		cell(line, sizeof(line), raw, strlen(raw), 100);
 		fprintf(out, "%s\n", line);
 	}
+	if (t->ok_at_capture_time)
+		fprintf(out, "Broken on their capture day: %s servers (%s handshakes) · fine then, broken "
+			"only with today's store: %s\n", fmt_count(servers_broken_then(e), n1, sizeof(n1)),
+			fmt_count(t->broken_handshakes - t->ok_at_capture_time, n2, sizeof(n2)),
+			fmt_count(servers_broken(e) - servers_broken_then(e), n3, sizeof(n3)));
+	text_trust_at(out, e);
 	for (size_t i = 0; i < n; i++)
-		listed += (servers[i]->broken_handshakes || o.all) && (!o.top || listed < o.top);
+		listed += (listed_broken(servers[i]) || o.all) && (!o.top || listed < o.top);
 	if (listed == 0) {
-		fprintf(out, "\nNo broken chain seen%s.\n", o.all ? "" : " (--all lists every server)");
+		fprintf(out, "\nNo %s seen%s.\n", t->ok_at_capture_time ? "chain broken on its capture day"
+			: "broken chain", o.all ? "" : " (--all lists every server)");
 	} else {
 		fprintf(out, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL",
 			"CLIENTS", "PROBLEM", "LAST SEEN");
 		for (size_t i = 0; i < n && rank < listed; i++)
-			if (servers[i]->broken_handshakes || o.all)
+			if (listed_broken(servers[i]) || o.all)
 				text_row(out, ++rank, servers[i], &o);
 		fputs("\nFixes\n", out);
 		rank = 0;
@@ -1090,7 +1188,7 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 			const struct agg_chain *where;
 			char who[300], msg[3400], text[1024], fix[2048]; /* msg holds them all */
 
-			if (!(servers[i]->broken_handshakes || o.all))
+			if (!(listed_broken(servers[i]) || o.all))
 				continue;
 			rank++;
 			if (!servers[i]->broken_handshakes || !main_problem(servers[i], &p, &where))
@@ -1108,6 +1206,8 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 			wrapped(out, msg, 5);
 		}
 	}
+	if (t->ok_at_capture_time)
+		text_root_left(out, servers, n, o.top);
 	if (o.details) {
 		fputs("\nDetails\n", out);
 		for (size_t i = 0; i < n; i++)
