@@ -130,8 +130,7 @@ struct diag_root_then {
 	const char *subject;            /* RFC 4514 */
 	uint8_t spki_sha256[32];        /* the key the chain's top certificate verified under */
 	uint8_t cert_sha256[32];
-	bool left;                      /* it has left Mozilla's store since ... */
-	int64_t left_at;                /* ... on this day ... */
+	int64_t left_at;                /* the day it left Mozilla's store since, ... */
 	const char *left_release;       /* ... with this release ("NSS 3.60"), "" if unknown */
 	bool has_distrust_after;        /* Mozilla distrusted server certificates issued */
 	int64_t distrust_after;         /* after this day through it, ... */

@@ -529,7 +529,7 @@ static const struct cli_option rows[] = {
 	 .help = "judge with Mozilla's store as it stood at each handshake's capture day\n"
 		 "('capture') or on a DATE, rebuilt from the root-store timeline and the\n"
 		 "trust store (default: the trust store as it is)"},
-	{.name = "root-timeline", .arg = "FILE", .kind = CLI_STRING, .field = O(root_timeline),
+	{.name = "root-timeline", .arg = "F", .kind = CLI_STRING, .field = O(root_timeline),
 	 .help = "the root-store timeline to use instead of the built-in one\n"
 		 "(format: docs/trust-timeline.md)"},
 	{.name = "at", .arg = "TIME", .kind = CLI_TIME, .field = O(eng.at),

@@ -1405,7 +1405,9 @@ static bool second_look_wanted(const struct ctx *cx)
 }
 
 /* The root the path of the second look ends at, if it earns the flag: a
- * root of the timeline that the store held (matched by key), with the top
+ * root of the timeline that the store held (matched by key) and that has
+ * left Mozilla's store since (a root still in it that today's store lacks
+ * is that store's choice, not a change since the capture), with the top
  * certificate the server sent verifying under that key (a memo answer:
  * the path was checked link by link) -- or sent byte for byte itself. */
 static const struct timeline_root *root_of_the_day(struct ctx *th)
@@ -1413,8 +1415,10 @@ static const struct timeline_root *root_of_the_day(struct ctx *th)
 	const struct path *pa = &th->best;
 	const struct node *top = &pa->n[pa->len - 1];
 	const struct timeline_root *r = anchor_root(th->trust, top->id);
+	int64_t left;
 
-	if (!pa->trusted || !top->anchor || !r || memcmp(top->id->spki, r->spki_sha256, 32) != 0)
+	if (!pa->trusted || !top->anchor || !r || memcmp(top->id->spki, r->spki_sha256, 32) != 0 ||
+	    !timeline_left(r, &left, NULL))
 		return NULL;
 	if (top->sent >= 0)
 		return r;
@@ -1423,7 +1427,6 @@ static const struct timeline_root *root_of_the_day(struct ctx *th)
 
 static void keep_then(struct ctx *cx, const struct timeline_root *r, int64_t day)
 {
-	int64_t left;
 	const char *release = NULL;
 
 	cx->ok_then = true;
@@ -1432,8 +1435,7 @@ static void keep_then(struct ctx *cx, const struct timeline_root *r, int64_t day
 	cx->then.subject = keep(cx, r->subject);
 	memcpy(cx->then.spki_sha256, r->spki_sha256, 32);
 	memcpy(cx->then.cert_sha256, r->cert_sha256, 32);
-	if ((cx->then.left = timeline_left(r, &left, &release)))
-		cx->then.left_at = left;
+	timeline_left(r, &cx->then.left_at, &release);
 	cx->then.left_release = keep(cx, release ? release : "");
 	cx->then.has_distrust_after = r->has_distrust_after;
 	cx->then.distrust_after = r->distrust_after;

@@ -38,7 +38,9 @@
 /* Counter objects summed member by member ("totals" minus what is derived). */
 static const char *const sum_objects[] = {"totals", "incomplete_reasons", "decode", "caps",
 					  "anomalies"};
-static const char *const derived_totals[] = {"servers_broken", "distinct_chains", "servers"};
+static const char *const derived_totals[] = {"servers_broken", "servers_broken_then",
+					      "broken_then", "ok_at_capture_time",
+					      "distinct_chains", "servers"};
 
 struct sensor_win {
 	json_t *obj;       /* {sensor, first_seen, last_seen, trust_store_sha256} */
@@ -57,6 +59,8 @@ struct mg {
 	struct sensor_win *wins;
 	size_t nwins, capwins;
 	json_t *trust;     /* the merged trust_store object */
+	json_t *trust_at;  /* its --trust-at members as the reports agree */
+	bool trust_at_mixed;
 	char *trust_sha;   /* the first report's digest (NULL: none or mixed) */
 	bool trust_mixed;
 	json_t *validation;
@@ -228,6 +232,35 @@ static int check_overlap(struct mg *m, size_t from)
 
 /* ---- trust store and validation settings ----------------------------------------------- */
 
+/* trust_store's --trust-at settings (mode, date, the root-store timeline):
+ * kept where every report agrees, null where they differ (said once). */
+static const char *const trust_at_keys[] = {"mode", "date", "timeline"};
+
+static void merge_trust_at(struct mg *m, size_t file, const json_t *ts)
+{
+	if (!m->trust_at && !(m->trust_at = json_object())) {
+		m->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < CS_ARRAY_LEN(trust_at_keys); i++) {
+		const char *k = trust_at_keys[i];
+		json_t *v = json_object_get(ts, k);
+
+		if (file == 0) {
+			put(m, m->trust_at, k, v ? json_deep_copy(v) : json_null());
+			continue;
+		}
+		if (json_equal(json_object_get(m->trust_at, k), v ? v : json_null()))
+			continue;
+		if (!m->trust_at_mixed)
+			fprintf(stderr, "chainsniff: warning: %s: judged with another --trust-at or root "
+				"timeline than %s\n", m->files[file], m->files[0]);
+		m->trust_at_mixed = true;
+		put(m, m->trust_at, k, json_null());
+		put(m, m->trust, k, json_null());
+	}
+}
+
 static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 {
 	const char *path = m->files[file];
@@ -244,11 +277,15 @@ static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 	     (!json_is_integer(anchors) || json_integer_value(anchors) < 0)))
 		return input_fail(path, "trust_store: not {name, sha256, anchors}");
 	s = json_is_string(sha) ? json_string_value(sha) : NULL;
+	merge_trust_at(m, file, ts);
 	if (file == 0) {
 		m->trust = t = json_object();
 		put(m, t, "name", name ? json_incref(name) : json_null());
 		put(m, t, "sha256", s ? json_incref(sha) : json_null());
 		put(m, t, "anchors", anchors ? json_incref(anchors) : json_null());
+		for (size_t i = 0; i < CS_ARRAY_LEN(trust_at_keys); i++)
+			put(m, t, trust_at_keys[i], json_deep_copy(json_object_get(m->trust_at,
+										  trust_at_keys[i])));
 		m->trust_sha = s ? strdup(s) : NULL;
 		m->trust_mixed = !s;
 		if (!t || (s && !m->trust_sha))
@@ -618,6 +655,9 @@ static json_t *chain_json(struct mg *m, const struct agg_chain *ac, json_t *prob
 	put(m, o, "sha256", json_string(hex));
 	put(m, o, "handshakes", json_integer((json_int_t)ac->handshakes));
 	put(m, o, "broken_handshakes", json_integer((json_int_t)ac->broken_handshakes));
+	put(m, o, "broken_then_handshakes", json_integer((json_int_t)agg_chain_broken_then(ac)));
+	put(m, o, "ok_at_capture_time",
+	    json_boolean(ac->broken_handshakes && !agg_chain_broken_then(ac)));
 	put(m, o, "status", json_string(ac->broken_handshakes ? "broken" : "ok"));
 	put(m, o, "last_seen", time_json(ac->last_ts));
 	put(m, o, "problems", json_incref(problems));
@@ -740,6 +780,9 @@ static json_t *server_json(struct mg *m, const struct agg_server *s)
 	put(m, o, "tls_handshakes", json_integer((json_int_t)s->tls_handshakes));
 	put(m, o, "handshakes", json_integer((json_int_t)s->handshakes));
 	put(m, o, "broken_handshakes", json_integer((json_int_t)s->broken_handshakes));
+	put(m, o, "broken_then_handshakes", json_integer((json_int_t)agg_server_broken_then(s)));
+	put(m, o, "ok_at_capture_time",
+	    json_boolean(s->broken_handshakes && !agg_server_broken_then(s)));
 	put(m, o, "clients", json_integer((json_int_t)clientset_count(&s->clients)));
 	put(m, o, "clients_total", json_integer((json_int_t)clientset_count(&s->clients_total)));
 	put(m, o, "clients_sketch", sketch_json(m, &s->clients));
@@ -848,14 +891,22 @@ static json_t *build(struct mg *m)
 	const struct agg_stats *as = agg_stats(engine_agg(m->e));
 	json_t *doc = json_object(), *sensors = json_array(), *servers = json_array();
 	size_t n;
-	uint64_t broken = 0;
+	uint64_t broken = 0, broken_then = 0;
 	int64_t first, last;
 	bool one_name = true;
 
 	sv = agg_sorted(engine_agg(m->e), &n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		broken += sv[i]->broken_handshakes > 0;
+		broken_then += agg_server_broken_then(sv[i]) > 0;
+	}
 	set_counter(m, "totals", "servers_broken", broken, false);
+	set_counter(m, "totals", "servers_broken_then", broken_then, false);
+	/* from the restored counts: a report written before them counts as broken then */
+	set_counter(m, "totals", "ok_at_capture_time", engine_totals(m->e)->ok_at_capture_time, false);
+	set_counter(m, "totals", "broken_then",
+		    engine_totals(m->e)->broken_handshakes - engine_totals(m->e)->ok_at_capture_time,
+		    false);
 	set_counter(m, "totals", "distinct_chains",
 		    agg_distinct_chains(engine_agg(m->e), chain_store_count(engine_chains(m->e))), false);
 	set_counter(m, "totals", "servers", n, false);
@@ -967,6 +1018,14 @@ static const char *str(const json_t *o, const char *k, size_t *n)
 	return json_string_value(v);
 }
 
+/* Handshakes broken on their capture day: broken_then_handshakes (all the
+ * broken ones in a report written before it). */
+static uint64_t broken_then(const json_t *s)
+{
+	return json_object_get(s, "broken_then_handshakes") ? num(s, "broken_then_handshakes")
+							     : num(s, "broken_handshakes");
+}
+
 /* The server's main problem: the first error, else the first warning. */
 static json_t *main_problem(const json_t *server)
 {
@@ -995,7 +1054,8 @@ static void write_csv(FILE *f, const json_t *doc)
 	json_t *servers = json_object_get(doc, "servers");
 
 	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
-	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", f);
+	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix,"
+	      "broken_then_handshakes\n", f);
 	for (size_t i = 0; i < json_array_size(servers); i++) {
 		json_t *s = json_array_get(servers, i), *ps = json_object_get(s, "problems");
 		json_t *rj = json_object_get(s, "client_rejections"), *mp = main_problem(s);
@@ -1033,7 +1093,8 @@ static void write_csv(FILE *f, const json_t *doc)
 		v = str(s, "last_seen", &n);
 		csv_str(f, v, n, false);
 		v = num(s, "broken_handshakes") && mp ? str(mp, "fix", &n) : NULL;
-		csv_str(f, v, n, true);
+		csv_str(f, v, n, false);
+		fprintf(f, "%" PRIu64 "\n", broken_then(s));
 	}
 }
 
@@ -1146,10 +1207,15 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 	}
 	if (json_array_size(sensors) > 10)
 		fprintf(f, "         and %zu more\n", json_array_size(sensors) - 10);
+	if (num(t, "ok_at_capture_time"))
+		fprintf(f, "Broken on their capture day: %s servers (%s handshakes) · broken only with "
+			"today's store: %s\n", fmt_count(num(t, "servers_broken_then"), a, sizeof(a)),
+			fmt_count(num(t, "broken_then"), b, sizeof(b)),
+			fmt_count(num(t, "servers_broken") - num(t, "servers_broken_then"), c, sizeof(c)));
 	for (size_t i = 0; i < n; i++) {
 		json_t *s = json_array_get(servers, i);
 
-		listed += (num(s, "broken_handshakes") || all) && (!top || listed < top);
+		listed += (broken_then(s) || all) && (!top || listed < top);
 	}
 	if (listed == 0) {
 		fprintf(f, "\nNo broken chain seen%s.\n", all ? "" : " (--all lists every server)");
@@ -1162,7 +1228,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		char server[80], bt[48];
 		const char *ip = str(s, "server_ip", &len);
 
-		if (!(num(s, "broken_handshakes") || all))
+		if (!(broken_then(s) || all))
 			continue;
 		snprintf(server, sizeof(server), strchr(ip, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, ip,
 			 num(s, "server_port"));
@@ -1189,7 +1255,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		size_t blen = 0;
 		FILE *para;
 
-		if (!(num(s, "broken_handshakes") || all))
+		if (!(broken_then(s) || all))
 			continue;
 		rank++;
 		if (!num(s, "broken_handshakes") || !(mp = main_problem(s)))
@@ -1264,6 +1330,7 @@ static void mg_free(struct mg *m)
 	json_decref(m->sums);
 	json_decref(m->inputs);
 	json_decref(m->trust);
+	json_decref(m->trust_at);
 	json_decref(m->validation);
 	free(m->trust_sha);
 	engine_free(m->e);

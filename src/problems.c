@@ -434,12 +434,9 @@ static void put_then(struct out *w, const char *k, size_t kn, const struct diag_
 		put_day(w, t->store_day);
 	} else if (IS("then_root")) {
 		puts_(w, t->label && t->label[0] ? t->label : t->subject);
-	} else if (IS("then_left") && t->left) {
-		puts_(w, "left the store on ");
+	} else if (IS("then_left")) {
 		put_day(w, t->left_at);
 		put_release(w, t->left_release);
-	} else if (IS("then_left")) {
-		puts_(w, "is still in Mozilla's store, though not in this one");
 	} else if (IS("then_distrust") && t->has_distrust_after) {
 		puts_(w, " Mozilla distrusted server certificates issued through it after ");
 		put_day(w, t->distrust_after);
@@ -547,7 +544,7 @@ static const struct wording *wording_of(const struct diag_problem *p, const stru
  * is this one. */
 static const struct wording then_wording = {
 	" With Mozilla's store of {then_day} the chain was valid: it leads, by its key, to the root "
-	"\"{then_root}\", which {then_left}.{then_distrust}",
+	"\"{then_root}\", which left the store on {then_left}.{then_distrust}",
 	"Clients of {then_day} accepted this chain; clients whose store has dropped \"{then_root}\" "
 	"fail on it: re-issue the certificate from a CA whose root is in current stores.",
 };

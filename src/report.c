@@ -404,13 +404,8 @@ static void json_root_then(struct jw *w, const struct diag_root_then *t)
 	jw_str(w, "spki_sha256", hex);
 	hex_lower(t->cert_sha256, 32, hex);
 	jw_str(w, "cert_sha256", hex);
-	if (t->left) {
-		json_day(w, "left", t->left_at);
-		jw_wire(w, "left_release", t->left_release, strlen(t->left_release));
-	} else {
-		jw_null(w, "left");
-		jw_null(w, "left_release");
-	}
+	json_day(w, "left", t->left_at);
+	jw_wire(w, "left_release", t->left_release, strlen(t->left_release));
 	if (t->has_distrust_after) {
 		json_day(w, "distrust_after", t->distrust_after);
 		json_day(w, "distrust_since", t->distrust_since);
@@ -1090,7 +1085,7 @@ static void text_root_left(FILE *out, const struct agg_server *const *servers, s
 			   unsigned top)
 {
 	char server[64], sni[96], bt[40], day[CS_TIME_STRLEN], line[1024];
-	unsigned listed = 0;
+	uint64_t listed = 0;
 
 	fputs("\nFine on their capture day, broken with today's store (their root has left it)\n",
 	      out);
@@ -1098,12 +1093,8 @@ static void text_root_left(FILE *out, const struct agg_server *const *servers, s
 		const struct agg_server *s = servers[i];
 		const struct diag_root_then *rt = root_then_of(s);
 
-		if (!s->broken_handshakes || agg_server_broken_then(s))
+		if (!s->broken_handshakes || agg_server_broken_then(s) || (top && ++listed > top))
 			continue;
-		if (top && listed++ == top) {
-			fputs("     ... (--top)\n", out);
-			break;
-		}
 		server_label(s, server, sizeof(server));
 		if (strlen(server) > 20)
 			memcpy(server + 17, "…", 4);
@@ -1120,13 +1111,13 @@ static void text_root_left(FILE *out, const struct agg_server *const *servers, s
 		if (!rt)
 			continue;
 		fmt_time_s(rt->left_at, day, sizeof(day));
-		snprintf(line, sizeof(line), "root %s, %s%.*s%s%s%s", rt->label,
-			 rt->left ? "left Mozilla's store " : "still in Mozilla's store, not in this one",
-			 rt->left ? 10 : 0, day, rt->left ? " (" : "", rt->left ? rt->left_release : "",
-			 rt->left ? ")" : "");
+		snprintf(line, sizeof(line), "root %s, left Mozilla's store %.10s%s%s%s", rt->label, day,
+			 rt->left_release[0] ? " (" : "", rt->left_release, rt->left_release[0] ? ")" : "");
 		fputs("          ", out);
 		wrapped(out, line, 10);
 	}
+	if (top && listed > top)
+		fprintf(out, "  and %" PRIu64 " more (--top 0 lists them all)\n", listed - top);
 }
 
 void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
@@ -1165,8 +1156,8 @@ void report_text(FILE *out, struct engine *e, const struct report_opts *ro)
 		fprintf(out, "%s\n", line);
 	}
 	if (t->ok_at_capture_time)
-		fprintf(out, "Broken on their capture day: %s servers (%s handshakes) · fine then, broken "
-			"only with today's store: %s\n", fmt_count(servers_broken_then(e), n1, sizeof(n1)),
+		fprintf(out, "Broken on their capture day: %s servers (%s handshakes) · broken only with "
+			"today's store: %s\n", fmt_count(servers_broken_then(e), n1, sizeof(n1)),
 			fmt_count(t->broken_handshakes - t->ok_at_capture_time, n2, sizeof(n2)),
 			fmt_count(servers_broken(e) - servers_broken_then(e), n3, sizeof(n3)));
 	text_trust_at(out, e);
@@ -1236,7 +1227,8 @@ void report_csv(FILE *out, struct engine *e)
 
 	servers = agg_sorted(engine_agg(e), &n);
 	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
-	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", out);
+	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix,"
+	      "broken_then_handshakes\n", out);
 	for (size_t i = 0; i < n; i++) {
 		const struct agg_server *s = servers[i];
 		struct rproblem probs[CS_DIAG_MAX_PROBLEMS], main_p;
@@ -1280,6 +1272,7 @@ void report_csv(FILE *out, struct engine *e)
 		csv_str(out, t, false);
 		if (s->broken_handshakes && main_problem(s, &main_p, &where))
 			words(e, s, where, &main_p, msg, sizeof(msg), fix, sizeof(fix));
-		csv_str(out, fix, true);
+		csv_str(out, fix, false);
+		fprintf(out, "%" PRIu64 "\n", agg_server_broken_then(s));
 	}
 }

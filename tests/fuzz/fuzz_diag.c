@@ -88,7 +88,7 @@ static void check_words(const struct diag_verdict *v, const struct cs_chain *c, 
 			size_t sni_len)
 {
 	static const size_t sizes[] = {1, 7, 64, 4096};
-	struct problem_ctx pc = {c, sni, sni_len, v->leaf_names, last_ev, 30};
+	struct problem_ctx pc = {c, sni, sni_len, v->leaf_names, last_ev, 30, v->then};
 	char buf[4096];
 
 	for (size_t i = 0; i < v->nproblems; i++)

@@ -1018,7 +1018,7 @@ static void dump(const char *what, const struct judged *j)
 static void word(struct env *e, const struct cs_chain *c, const char *sni, struct judged *j)
 {
 	struct problem_ctx ctx = {c, sni, sni_len(sni), j->v->leaf_names, evidence_of(e, c),
-				  diag_warn_days(e->d)};
+				  diag_warn_days(e->d), j->v->then};
 
 	for (size_t i = 0; i < j->n; i++) {
 		problem_message(&j->p[i], &ctx, j->msg[i], sizeof j->msg[i]);
@@ -1610,7 +1610,7 @@ static void test_hostname(void **state)
 		struct diag_problem p = {.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR,
 					 .cert_index = 0, .role = CS_ROLE_LEAF, .subject = "",
 					 .name = "", .text = ""};
-		struct problem_ctx ctx = {one, sni, strlen(sni), v->leaf_names, NULL, 30};
+		struct problem_ctx ctx = {one, sni, strlen(sni), v->leaf_names, NULL, 30, NULL};
 		char msg[1024], quoted[300];
 
 		assert_int_equal(diag_hostname_ok(e->d, one, sni, strlen(sni)), names[i].match);

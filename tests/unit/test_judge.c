@@ -104,8 +104,8 @@ static enum judge_ask ask_tok(struct env *e, const struct cs_chain *c, int64_t w
 {
 	*token = e->next_token++;
 	memset(r, 0, sizeof *r);
-	return judge_lookup(e->j, c, when, sni, sni ? strlen(sni) : 0, "192.0.2.10:443", now, *token,
-			    r);
+	return judge_lookup(e->j, c, when, when, sni, sni ? strlen(sni) : 0, "192.0.2.10:443", now,
+			    *token, r);
 }
 
 static enum judge_ask ask(struct env *e, const struct cs_chain *c, int64_t when, const char *sni,
@@ -549,21 +549,21 @@ static void test_judge_now(void **state)
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
 	miss = CHAIN(&e, "miss");
-	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_true(r.hostname_ok);
 	assert_int_equal(stats(&e).analyses, 1);
 	/* the bucket is empty now: still analysed */
-	assert_true(judge_now(e.j, two, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_true(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
-	assert_true(judge_now(e.j, miss, T_CAPTURE, NULL, 0, "192.0.2.11:443", &r));
+	assert_true(judge_now(e.j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, "192.0.2.11:443", &r));
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(stats(&e).deferred, 0);
 	/* known now: a cache hit */
-	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, "192.0.2.10:443", &r));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(poll_all(&e)->n, 0);
 	env_fini(&e);
@@ -655,8 +655,8 @@ static void test_evidence(void **state)
 	first = judge_evidence(e.j, miss);
 	assert_non_null(first);
 	assert_int_equal(first->kind, DIAG_EV_NONE);
-	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, "one.test", 8, "198.51.100.9:443", NOW,
-				      99, &r), JUDGE_READY);
+	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8,
+				      "198.51.100.9:443", NOW, 99, &r), JUDGE_READY);
 	assert_null(judge_evidence(e.j, one));
 	ev = judge_evidence(e.j, miss);
 	assert_non_null(ev);
@@ -755,7 +755,7 @@ static void test_threaded(void **state)
 	assert_int_equal(s.analyses, 3);
 	assert_int_equal(s.hostname_checks, 4);
 	/* judge_now is for before the thread */
-	assert_false(judge_now(e.j, two, T_CAPTURE, NULL, 0, "192.0.2.10:443", &r));
+	assert_false(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, NULL, 0, "192.0.2.10:443", &r));
 	env_fini(&e);
 }
 

@@ -190,8 +190,8 @@ static void test_every_variant_expands(void **state)
 	X509 *xs[2] = {tp_pem("one"), tp_pem("int1")};
 	const struct cs_chain *chain = tp_intern(st, xs, 2);
 	struct problem_ctx ctxs[2] = {
-		{chain, "www.example", 11, "example, *.example", &ev_seen, 30},
-		{NULL, NULL, 0, NULL, NULL, 0},
+		{chain, "www.example", 11, "example, *.example", &ev_seen, 30, NULL},
+		{NULL, NULL, 0, NULL, NULL, 0, NULL},
 	};
 	char what[96];
 	size_t rendered = 0;
@@ -249,7 +249,7 @@ static void test_variants_differ(void **state)
 		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, false},
 		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, true},
 	};
-	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30, NULL};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(pairs); i++) {
 		struct diag_problem pa = filled(pairs[i].code, pairs[i].a, CS_SEV_ERROR);
@@ -292,7 +292,7 @@ static void test_parameters(void **state)
 {
 	(void)state;
 	static const char sni[] = "www.example.org-and-more";
-	struct problem_ctx c = {NULL, sni, 15, "example.org, *.example.org", NULL, 21};
+	struct problem_ctx c = {NULL, sni, 15, "example.org, *.example.org", NULL, 21, NULL};
 	struct rendered r;
 	struct diag_problem p;
 
@@ -397,7 +397,7 @@ static void test_missing_intermediate_evidence(void **state)
 	X509 *x = tp_pem("miss");
 	const struct cs_chain *alone = tp_intern(st, &x, 1);
 	struct diag_evidence_rec file = ev_seen;
-	struct problem_ctx c = {alone, NULL, 0, NULL, &ev_seen, 30};
+	struct problem_ctx c = {alone, NULL, 0, NULL, &ev_seen, 30, NULL};
 	struct diag_problem p = filled(CS_P_MISSING_INTERMEDIATE, 0, CS_SEV_ERROR);
 	char hex[65];
 	struct rendered seen, r;
@@ -461,7 +461,7 @@ static void test_wrong_order_lists_order(void **state)
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
 	X509 *xs[3] = {tp_pem("two"), tp_pem("int1"), tp_pem("int2")};
 	const struct cs_chain *c = tp_intern(st, xs, 3);
-	struct problem_ctx ctx = {c, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx ctx = {c, NULL, 0, NULL, NULL, 30, NULL};
 	struct diag_problem p = filled(CS_P_WRONG_ORDER, 0, CS_SEV_ERROR);
 	struct rendered r;
 
@@ -496,7 +496,7 @@ static void test_wrong_order_lists_order(void **state)
 static void test_weak_wording_by_severity(void **state)
 {
 	(void)state;
-	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30, NULL};
 	struct diag_problem p;
 	struct rendered r;
 
@@ -541,7 +541,7 @@ static void test_cut_at_buffer_size(void **state)
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
 	X509 *xs[2] = {tp_pem("one"), tp_pem("int1")};
 	const struct cs_chain *chain = tp_intern(st, xs, 2);
-	struct problem_ctx c = {chain, "www.example", 11, "example, *.example", &ev_seen, 30};
+	struct problem_ctx c = {chain, "www.example", 11, "example, *.example", &ev_seen, 30, NULL};
 	char *full_msg = malloc(8192), *full_fix = malloc(8192);
 
 	assert_non_null(subject);
