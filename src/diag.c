@@ -1061,7 +1061,10 @@ static void search(struct ctx *cx)
 	for (size_t i = 0; i < nc && !search_over(cx); i++) {
 		struct node *nd = &cx->cur.n[cx->cur.len++];
 
-		nd->id = cand[i];
+		/* an anchor the server also sent: its copy, byte for byte the
+		 * same, is the one to read (a store of another day may hold only
+		 * a root rebuilt from its key and name) */
+		nd->id = cand_sent[i] >= 0 ? cx->sent[cand_sent[i]] : cand[i];
 		nd->sent = cand_sent[i];
 		nd->anchor = i < nanchors || sent_is_anchor(cx, cand_sent[i]);
 		search(cx);
