@@ -1154,6 +1154,75 @@ static void wrapped(FILE *f, char *text, int indent)
 	fputc('\n', f);
 }
 
+/* The root_then of one of s's problems (ok_at_capture_time), or NULL. */
+static const json_t *root_then_of(const json_t *s)
+{
+	const json_t *ps = json_object_get(s, "problems");
+
+	for (size_t i = 0; i < json_array_size(ps); i++) {
+		const json_t *rt = json_object_get(json_array_get(ps, i), "root_then");
+
+		if (json_is_object(rt))
+			return rt;
+	}
+	return NULL;
+}
+
+/* Servers broken only with today's store (ok_at_capture_time), listed
+ * apart as the sensor's text report does. */
+static void write_text_root_left(FILE *f, const json_t *servers, unsigned top)
+{
+	size_t listed = 0, len;
+	const char *v;
+
+	for (size_t i = 0; i < json_array_size(servers); i++) {
+		const json_t *s = json_array_get(servers, i), *rt = root_then_of(s);
+		char server[80], bt[48], *buf = NULL;
+		size_t blen = 0;
+		FILE *para;
+
+		if (!num(s, "broken_handshakes") || broken_then(s))
+			continue;
+		if (listed++ == 0)
+			fputs("\nFine on their capture day, broken with today's store (their root has left "
+			      "it)\n", f);
+		if (top && listed > top)
+			continue;
+		v = str(s, "server_ip", &len);
+		snprintf(server, sizeof(server), strchr(v, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, v,
+			 num(s, "server_port"));
+		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, num(s, "broken_handshakes"),
+			 num(s, "handshakes"));
+		fputs("     ", f);
+		put_cell(f, server, strlen(server), 20, false);
+		fputc(' ', f);
+		v = str(s, "sni", &len);
+		put_cell(f, v, len, 18, false);
+		fputc(' ', f);
+		put_cell(f, bt, strlen(bt), 12, true);
+		fputc('\n', f);
+		if (!rt || !(para = open_memstream(&buf, &blen)))
+			continue;
+		fputs("root ", para);
+		v = str(rt, "label", &len);
+		esc_term(para, v ? v : "", v ? len : 0);
+		fputs(", left Mozilla's store ", para);
+		v = str(rt, "left", &len);
+		esc_term(para, v ? v : "", v ? len : 0);
+		if ((v = str(rt, "left_release", &len)) && len) {
+			fputs(" (", para);
+			esc_term(para, v, len);
+			fputc(')', para);
+		}
+		fclose(para);
+		fputs("          ", f);
+		wrapped(f, buf, 10);
+		free(buf);
+	}
+	if (top && listed > top)
+		fprintf(f, "  and %zu more (--top 0 lists them all)\n", listed - top);
+}
+
 static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 {
 	json_t *t = json_object_get(doc, "totals"), *servers = json_object_get(doc, "servers");
@@ -1218,7 +1287,10 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		listed += (broken_then(s) || all) && (!top || listed < top);
 	}
 	if (listed == 0) {
-		fprintf(f, "\nNo broken chain seen%s.\n", all ? "" : " (--all lists every server)");
+		fprintf(f, "\nNo %s seen%s.\n", num(t, "ok_at_capture_time") ?
+			"chain broken on its capture day" : "broken chain",
+			all ? "" : " (--all lists every server)");
+		write_text_root_left(f, servers, top);
 		return;
 	}
 	fprintf(f, "\n  #  %-21s%-19s%12s%9s  %-21s%s\n", "SERVER", "SNI", "BROKEN/TOTAL", "CLIENTS",
@@ -1279,6 +1351,7 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		wrapped(f, buf, 5);
 		free(buf);
 	}
+	write_text_root_left(f, servers, top);
 }
 
 /* ---- the command ------------------------------------------------------------------------ */

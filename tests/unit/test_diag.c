@@ -56,6 +56,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cs_certcache.h"
 #include "cs_chain.h"
 #include "cs_codec.h"
 #include "cs_diag.h"
@@ -3142,6 +3143,91 @@ static void test_then_row(void **state)
 	env_free(e);
 }
 
+static void sha_of(X509 *x, uint8_t sha[32])
+{
+	size_t n;
+	uint8_t *der = tp_der(x, &n);
+
+	tp_sha256(der, n, sha);
+	free(der);
+}
+
+/* The store of a date itself (trust_at_date): the timeline decides for the
+ * roots it knows (by certificate, or by key for a re-issued root), a root
+ * today's store lacks is rebuilt from its key and name, and anchors the
+ * timeline does not know are kept. */
+static void test_then_dated_store(void **state)
+{
+	struct cs_timeline *tl = lab_timeline();
+	char pem[] = "/tmp/test_diag.reissued.XXXXXX";
+	const char *anchors[] = {"trust", "selfsigned", pem};
+	size_t n;
+	uint8_t *der = entry_der("root+serial99@root", &n); /* root re-issued: same key and name */
+	const unsigned char *dp = der;
+	X509 *reissued = d2i_X509(NULL, &dp, (long)n);
+	int fd = mkstemp(pem);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct cs_trust *today, *out, *mid, *again;
+	const struct cs_x509 *a;
+	X509 *x;
+	uint8_t sha[32];
+	int64_t when;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, reissued), 1);
+	fclose(f);
+	today = load_trust(anchors, 3);
+	unlink(pem);
+	assert_int_equal(trust_count(today), 4);
+	assert_false(trust_date(today, &when));
+	/* 2025-06-01: root (today's certificate, and its re-issue by key),
+	 * ecroot (today's), evilroot (rebuilt), selfsigned (unknown: kept) */
+	assert_int_equal(trust_at_date(today, tl, D_2025_06_01, &mid), CS_OK);
+	assert_int_equal(trust_count(mid), 5);
+	assert_true(trust_date(mid, &when));
+	assert_int_equal(when, D_2025_06_01);
+	assert_string_equal(trust_name(mid), "Mozilla's store on 2025-06-01 (root timeline: "
+					     "lab-timeline) + 1 anchor of today's store the timeline "
+					     "does not know");
+	/* 2026-08-01: root out between its stays (both of its certificates),
+	 * ecroot gone; evilroot rebuilt, selfsigned kept */
+	assert_int_equal(trust_at_date(today, tl, D_2026_08_01, &out), CS_OK);
+	assert_int_equal(trust_count(out), 2);
+	tp_sha256(der, n, sha); /* the re-issue: decided by its key */
+	assert_false(trust_contains_der(out, sha));
+	assert_true(trust_contains_der(mid, sha));
+	x = tp_pem("root");
+	sha_of(x, sha);
+	assert_false(trust_contains_der(out, sha));
+	assert_true(trust_contains_der(mid, sha));
+	X509_free(x);
+	x = tp_pem("evilroot");
+	sha_of(x, sha);
+	assert_non_null(a = trust_anchor_by_der(out, sha)); /* rebuilt: known by the real hashes */
+	assert_string_equal(trust_anchor_root(out, a)->label, "Lab Evil Root (distrust-after)");
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(a->x), X509_get_subject_name(x)), 0);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a->x), X509_get0_pubkey(x)), 1);
+	assert_null(trust_anchor_root(today, a)); /* not one of today's */
+	X509_free(x);
+	x = tp_pem("selfsigned");
+	sha_of(x, sha);
+	assert_non_null(a = trust_anchor_by_der(out, sha));
+	assert_null(trust_anchor_root(out, a));
+	X509_free(x);
+	/* the same day, the same anchors: the same digest */
+	assert_int_equal(trust_at_date(today, tl, D_2026_08_01 + 3600, &again), CS_OK);
+	assert_string_equal(trust_digest(again), trust_digest(out));
+	assert_string_not_equal(trust_digest(mid), trust_digest(out));
+	trust_free(again);
+	trust_free(out);
+	trust_free(mid);
+	trust_free(today);
+	X509_free(reissued);
+	free(der);
+	timeline_free(tl);
+}
+
 /* The distrusted_root record: the root's subject, the distrust date, the
  * release that set it. */
 static void test_then_distrust_record(void **state)
@@ -3324,6 +3410,7 @@ int main(void)
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_many_certificates),
 		cmocka_unit_test(test_pool_many_sources),
+		cmocka_unit_test(test_then_dated_store),
 		cmocka_unit_test(test_then_distrust_record),
 		cmocka_unit_test(test_then_window),
 		cmocka_unit_test(test_then_budget_and_stats),
