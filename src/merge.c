@@ -1154,6 +1154,25 @@ static void wrapped(FILE *f, char *text, int indent)
 	fputc('\n', f);
 }
 
+/* A table row's first cells: SERVER, SNI, BROKEN/TOTAL. */
+static void server_cells(FILE *f, const json_t *s)
+{
+	char server[80], bt[48];
+	size_t len;
+	const char *ip = str(s, "server_ip", &len), *sni;
+
+	snprintf(server, sizeof(server), strchr(ip, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, ip,
+		 num(s, "server_port"));
+	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, num(s, "broken_handshakes"),
+		 num(s, "handshakes"));
+	put_cell(f, server, strlen(server), 20, false);
+	fputc(' ', f);
+	sni = str(s, "sni", &len);
+	put_cell(f, sni, len, 18, false);
+	fputc(' ', f);
+	put_cell(f, bt, strlen(bt), 12, true);
+}
+
 /* The root_then of one of s's problems (ok_at_capture_time), or NULL. */
 static const json_t *root_then_of(const json_t *s)
 {
@@ -1177,7 +1196,7 @@ static void write_text_root_left(FILE *f, const json_t *servers, unsigned top)
 
 	for (size_t i = 0; i < json_array_size(servers); i++) {
 		const json_t *s = json_array_get(servers, i), *rt = root_then_of(s);
-		char server[80], bt[48], *buf = NULL;
+		char *buf = NULL;
 		size_t blen = 0;
 		FILE *para;
 
@@ -1188,18 +1207,8 @@ static void write_text_root_left(FILE *f, const json_t *servers, unsigned top)
 			      "it)\n", f);
 		if (top && listed > top)
 			continue;
-		v = str(s, "server_ip", &len);
-		snprintf(server, sizeof(server), strchr(v, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, v,
-			 num(s, "server_port"));
-		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, num(s, "broken_handshakes"),
-			 num(s, "handshakes"));
 		fputs("     ", f);
-		put_cell(f, server, strlen(server), 20, false);
-		fputc(' ', f);
-		v = str(s, "sni", &len);
-		put_cell(f, v, len, 18, false);
-		fputc(' ', f);
-		put_cell(f, bt, strlen(bt), 12, true);
+		server_cells(f, s);
 		fputc('\n', f);
 		if (!rt || !(para = open_memstream(&buf, &blen)))
 			continue;
@@ -1297,22 +1306,11 @@ static void write_text(FILE *f, const json_t *doc, unsigned top, bool all)
 		"PROBLEM", "LAST SEEN");
 	for (size_t i = 0; i < n && rank < listed; i++) {
 		json_t *s = json_array_get(servers, i), *mp = main_problem(s);
-		char server[80], bt[48];
-		const char *ip = str(s, "server_ip", &len);
 
 		if (!(broken_then(s) || all))
 			continue;
-		snprintf(server, sizeof(server), strchr(ip, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, ip,
-			 num(s, "server_port"));
-		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, num(s, "broken_handshakes"),
-			 num(s, "handshakes"));
 		fprintf(f, "%3zu  ", ++rank);
-		put_cell(f, server, strlen(server), 20, false);
-		fputc(' ', f);
-		v = str(s, "sni", &len);
-		put_cell(f, v, len, 18, false);
-		fputc(' ', f);
-		put_cell(f, bt, strlen(bt), 12, true);
+		server_cells(f, s);
 		fprintf(f, "%9s  ", fmt_count(num(s, "clients"), a, sizeof(a)));
 		v = mp ? str(mp, "code", &len) : num(s, "handshakes") ? NULL : "(no chain visible)";
 		put_cell(f, v, v ? strlen(v) : 1, 20, false);

@@ -89,7 +89,8 @@ static void json_input(struct jw *w, const struct engine_input *in)
 	jw_close(w, '}');
 }
 
-static uint64_t servers_broken(struct engine *e)
+/* Servers with a broken handshake (then: one broken on its capture day). */
+static uint64_t servers_broken_when(struct engine *e, bool then)
 {
 	const struct agg_server *const *sv;
 	size_t n;
@@ -97,20 +98,18 @@ static uint64_t servers_broken(struct engine *e)
 
 	sv = agg_sorted(engine_agg(e), &n);
 	for (size_t i = 0; i < n; i++)
-		k += sv[i]->broken_handshakes > 0;
+		k += (then ? agg_server_broken_then(sv[i]) : sv[i]->broken_handshakes) > 0;
 	return k;
+}
+
+static uint64_t servers_broken(struct engine *e)
+{
+	return servers_broken_when(e, false);
 }
 
 static uint64_t servers_broken_then(struct engine *e)
 {
-	const struct agg_server *const *sv;
-	size_t n;
-	uint64_t k = 0;
-
-	sv = agg_sorted(engine_agg(e), &n);
-	for (size_t i = 0; i < n; i++)
-		k += agg_server_broken_then(sv[i]) > 0;
-	return k;
+	return servers_broken_when(e, true);
 }
 
 /* A store replaced by a SIGHUP reload: verdicts before then used it. */
@@ -966,13 +965,10 @@ static bool main_problem(const struct agg_server *s, struct rproblem *out,
 	return found;
 }
 
-static void text_row(FILE *out, size_t rank, const struct agg_server *s,
-		     const struct report_opts *ro)
+/* A table row's first cells: SERVER, SNI, BROKEN/TOTAL. */
+static void server_cells(FILE *out, const struct agg_server *s)
 {
-	char server[64], sni[96], bt[40], clients[24], when[64], problem[32] = "-";
-	struct rproblem p;
-	const struct agg_chain *where;
-	uint32_t broken_chains = 0;
+	char server[64], sni[96], bt[40];
 
 	server_label(s, server, sizeof(server));
 	if (strlen(server) > 20)
@@ -982,6 +978,19 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 	else
 		snprintf(sni, sizeof(sni), "-");
 	snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+	put_cell(out, server, 21, false);
+	put_cell(out, sni, 19, false);
+	put_cell(out, bt, 12, true);
+}
+
+static void text_row(FILE *out, size_t rank, const struct agg_server *s,
+		     const struct report_opts *ro)
+{
+	char clients[24], when[64], problem[32] = "-";
+	struct rproblem p;
+	const struct agg_chain *where;
+	uint32_t broken_chains = 0;
+
 	fmt_count(clientset_count(&s->clients), clients, sizeof(clients));
 	if (main_problem(s, &p, &where)) /* a long code is cut: the table is 100 wide */
 		cell(problem, sizeof(problem), problem_name(p.p.code), strlen(problem_name(p.p.code)),
@@ -991,9 +1000,7 @@ static void text_row(FILE *out, size_t rank, const struct agg_server *s,
 	fmt_time_s(s->last_seen / CS_NS_PER_SEC, when, sizeof(when));
 	when[ro->same_day ? 19 : 10] = '\0'; /* HH:MM:SS within one day, else the date */
 	fprintf(out, "%3zu  ", rank);
-	put_cell(out, server, 21, false);
-	put_cell(out, sni, 19, false);
-	put_cell(out, bt, 12, true);
+	server_cells(out, s);
 	put_cell(out, clients, 9, true);
 	fputs("  ", out);
 	put_cell(out, problem, 21, false);
@@ -1084,7 +1091,7 @@ static const struct diag_root_then *root_then_of(const struct agg_server *s)
 static void text_root_left(FILE *out, const struct agg_server *const *servers, size_t n,
 			   unsigned top)
 {
-	char server[64], sni[96], bt[40], day[CS_TIME_STRLEN], line[1024];
+	char day[CS_TIME_STRLEN], line[1024];
 	uint64_t listed = 0;
 
 	fputs("\nFine on their capture day, broken with today's store (their root has left it)\n",
@@ -1095,18 +1102,8 @@ static void text_root_left(FILE *out, const struct agg_server *const *servers, s
 
 		if (!s->broken_handshakes || agg_server_broken_then(s) || (top && ++listed > top))
 			continue;
-		server_label(s, server, sizeof(server));
-		if (strlen(server) > 20)
-			memcpy(server + 17, "…", 4);
-		if (s->has_sni)
-			cell(sni, sizeof(sni), s->sni, s->sni_len, 18);
-		else
-			snprintf(sni, sizeof(sni), "-");
-		snprintf(bt, sizeof(bt), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
 		fputs("     ", out);
-		put_cell(out, server, 21, false);
-		put_cell(out, sni, 19, false);
-		put_cell(out, bt, 12, true);
+		server_cells(out, s);
 		fputc('\n', out);
 		if (!rt)
 			continue;
