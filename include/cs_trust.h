@@ -73,8 +73,9 @@ struct timeline_root;
  * (root timeline: built-in) + 2 anchors of today's store the timeline does
  * not know"); the digest is over the anchors' certificate hashes, as for
  * any store.  today may be freed afterwards; tl must outlive the store
- * (trust_anchor_root hands out its roots).  CS_LIMIT past
- * CS_MAX_TRUST_ANCHORS, CS_NOMEM.
+ * (trust_anchor_root hands out its roots).  It may hold up to
+ * CS_MAX_TRUST_ANCHORS + CS_TIMELINE_MAX_ROOTS anchors (today's and the
+ * roots of that day, each within its cap); CS_NOMEM.
  */
 enum cs_status trust_at_date(const struct cs_trust *today, const struct cs_timeline *tl,
 			     int64_t when, struct cs_trust **out);

@@ -542,13 +542,6 @@ static bool load_timeline(struct judge *j, const struct judge_opts *o, char *err
 
 	if (st != CS_OK)
 		return false;
-	/* a store of any date then fits the cap (trust_at_date) */
-	if (timeline_count(j->timeline) + trust_count(j->trust) > CS_MAX_TRUST_ANCHORS) {
-		snprintf(err, errlen, "%s: %zu roots with the %zu trust anchors: more than %u",
-			 timeline_name(j->timeline), timeline_count(j->timeline),
-			 trust_count(j->trust), CS_MAX_TRUST_ANCHORS);
-		return false;
-	}
 	if (o->trust_at == DIAG_TRUST_DATE && o->trust_date < timeline_start(j->timeline)) {
 		fmt_time_s(timeline_start(j->timeline), day, sizeof(day));
 		snprintf(err, errlen, "--trust-at: the root timeline (%s) starts on %.10s",

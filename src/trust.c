@@ -9,6 +9,7 @@
 #include "cs_trust.h"
 #include "cs_certcache.h"
 #include "cs_codec.h"
+#include "cs_limits.h"
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
 
@@ -35,6 +36,7 @@ struct cs_trust {
 	struct anchor *a;      /* sorted by SHA-256 once loaded */
 	size_t n;
 	uint32_t *by_name;     /* anchor indexes sorted by name_hash */
+	size_t cap;            /* anchors it may hold */
 	bool dated;            /* trust_at_date: the store of `when` */
 	int64_t when;
 	char name[1024];
@@ -79,7 +81,7 @@ static unsigned long subject_hash(X509 *x)
 static enum cs_status append_anchor(struct cs_trust *t, const struct cs_x509 *id,
 				    const struct timeline_root *root, bool rebuilt)
 {
-	if (t->n == CS_MAX_TRUST_ANCHORS) {
+	if (t->n == t->cap) {
 		X509_free(id->x);
 		return CS_LIMIT;
 	}
@@ -297,6 +299,7 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 	*out = NULL;
 	if (!t)
 		return CS_NOMEM;
+	t->cap = CS_MAX_TRUST_ANCHORS;
 	if (o->n_ca_files == 0 && o->n_ca_dirs == 0)
 		st = load_system(t, err, errlen);
 	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++) {
@@ -532,6 +535,8 @@ enum cs_status trust_at_date(const struct cs_trust *today, const struct cs_timel
 	*out = NULL;
 	if (!t)
 		return CS_NOMEM;
+	/* today's anchors and the roots of that day: within both caps */
+	t->cap = CS_MAX_TRUST_ANCHORS + CS_TIMELINE_MAX_ROOTS;
 	t->dated = true;
 	t->when = when;
 	st = fill_dated(t, today, tl, when, &unknown, &skipped);
