@@ -121,6 +121,9 @@ void esc_json(FILE *f, const char *s, size_t n)
 
 	fputc('"', f);
 	for (size_t i = 0; i < n; i += len) {
+		len = 1;
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			continue; /* printable ASCII, the common case: no decoding */
 		len = utf8_next(p + i, n - i, &cp);
 		if (len != 0 && !is_control(cp) && !is_spoof(cp) && cp != '"' && cp != '\\')
 			continue;
