@@ -357,7 +357,7 @@ static void json_evidence(struct jw *w, const struct diag_problem *p,
 
 	jw_str(w, "issuer_evidence", evidence_name(ev ? ev->kind : DIAG_EV_NONE));
 	if (ev && ev->have_cert) {
-		hex_lower(ev->sha256, 32, hex);
+		hex_lower(ev->sha256, CS_SHA256_LEN, hex);
 		jw_open(w, "evidence", '{');
 		jw_str(w, "sha256", hex);
 		jw_wire(w, "source", ev->source, strnlen(ev->source, sizeof(ev->source)));

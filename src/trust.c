@@ -30,7 +30,7 @@ struct cs_trust {
 	size_t n;
 	uint32_t *by_name;     /* anchor indexes sorted by name_hash */
 	char name[1024];
-	char digest[65];
+	char digest[2 * CS_SHA256_LEN + 1];
 };
 
 static void name_append(struct cs_trust *t, const char *what, const char *path)
@@ -40,10 +40,10 @@ static void name_append(struct cs_trust *t, const char *what, const char *path)
 	snprintf(t->name + len, sizeof(t->name) - len, "%s%s%s", len ? "; " : "", what, path);
 }
 
-static bool have_anchor(const struct cs_trust *t, const uint8_t sha[32])
+static bool have_anchor(const struct cs_trust *t, const uint8_t sha[CS_SHA256_LEN])
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->a[i].id.sha256, sha, 32) == 0)
+		if (memcmp(t->a[i].id.sha256, sha, CS_SHA256_LEN) == 0)
 			return true;
 	return false;
 }
@@ -212,7 +212,7 @@ static enum cs_status load_system(struct cs_trust *t, char *err, size_t errlen)
 
 static int anchor_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, 32);
+	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, CS_SHA256_LEN);
 }
 
 static const struct cs_trust *sort_trust; /* qsort has no context argument */
@@ -242,7 +242,7 @@ static bool index_names(struct cs_trust *t)
 static void compute_digest(struct cs_trust *t)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t d[32];
+	uint8_t d[CS_SHA256_LEN];
 	unsigned int n = 0;
 
 	if (t->n > 1)
@@ -252,9 +252,9 @@ static void compute_digest(struct cs_trust *t)
 		return;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		EVP_DigestUpdate(ctx, t->a[i].id.sha256, 32);
+		EVP_DigestUpdate(ctx, t->a[i].id.sha256, CS_SHA256_LEN);
 	if (EVP_DigestFinal_ex(ctx, d, &n) == 1)
-		hex_lower(d, 32, t->digest);
+		hex_lower(d, CS_SHA256_LEN, t->digest);
 	EVP_MD_CTX_free(ctx);
 }
 
@@ -332,19 +332,19 @@ size_t trust_count(const struct cs_trust *t)
 	return t->n;
 }
 
-const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[32])
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN])
 {
 	struct anchor key;
 	const struct anchor *a;
 
 	if (t->n == 0)
 		return NULL;
-	memcpy(key.id.sha256, sha256, 32);
+	memcpy(key.id.sha256, sha256, CS_SHA256_LEN);
 	a = bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp);
 	return a ? &a->id : NULL;
 }
 
-bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN])
 {
 	return trust_anchor_by_der(t, sha256) != NULL;
 }
