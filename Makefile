@@ -145,8 +145,9 @@ problems-table-check: $(PROBLEMSTABLE)
 unit: $(UNITBINS)
 	@fail=0; for t in $(UNITBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live livefilter state merge formats analysis events notices evidence ops install \
-	windows
+# selftest first: it proves the harness can fail (about 2 s, no binary needed)
+E2E := selftest run live livefilter state merge formats analysis events notices evidence ops \
+	install windows
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)
