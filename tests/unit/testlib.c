@@ -216,11 +216,19 @@ uint8_t *tl_read_file(const char *path, size_t *n)
 	assert_true(len >= 0);
 	rewind(f);
 	*n = (size_t)len;
-	p = malloc(*n ? *n : 1);
+	p = malloc(*n + 1);
 	assert_non_null(p);
 	assert_int_equal(fread(p, 1, *n, f), *n);
+	p[*n] = 0;
 	fclose(f);
 	return p;
+}
+
+char *tl_read_text(const char *path)
+{
+	size_t n;
+
+	return (char *)tl_read_file(path, &n);
 }
 
 uint8_t *tl_fixture_der(const char *name, size_t *n)

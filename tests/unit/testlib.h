@@ -82,8 +82,11 @@ struct cs_slice sl_vec(unsigned lb, struct cs_slice body);
 
 #define TL_FIXTURES "tests/fixtures/chain/"
 
-/* The whole file, in a malloc'ed block the caller frees; *n its size. */
+/* The whole file, in a malloc'ed block the caller frees; *n its size (a
+ * NUL follows the last byte, not counted). */
 uint8_t *tl_read_file(const char *path, size_t *n);
+/* The whole file as a string (malloc'ed). */
+char *tl_read_text(const char *path);
 /* tests/fixtures/chain/<name>.der, as tl_read_file. */
 uint8_t *tl_fixture_der(const char *name, size_t *n);
 
