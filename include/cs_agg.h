@@ -38,12 +38,9 @@ struct agg_chain {
 
 enum agg_sni { AGG_SNI_SENT, AGG_SNI_NOT_SENT, AGG_SNI_NOT_CAPTURED };
 
-#define AGG_MAX_REJECTION_KINDS 8
-#define AGG_MAX_FINGERPRINTS 8
-
 /* Fatal alerts clients sent after the server's Certificate flight. */
 struct agg_fingerprint {
-	char ja3[33], ja4[37];
+	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
 	uint64_t handshakes;
 };
 

@@ -27,7 +27,6 @@
 #include "cs_common.h"
 #include "cs_limits.h"
 
-#define CS_SHA256_LEN 32
 
 struct x509_st;
 

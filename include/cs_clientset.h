@@ -12,9 +12,9 @@
 #define CS_CLIENTSET_H
 
 #include "cs_common.h"
+#include "cs_limits.h"
 
-#define CS_CLIENTSET_EXACT 32
-#define CS_HLL_P 10
+/* CS_CLIENTSET_EXACT and CS_HLL_P: cs_limits.h */
 #define CS_HLL_REGISTERS (1u << CS_HLL_P)
 
 #define CS_CLIENTSET_INLINE 2

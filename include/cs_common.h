@@ -31,6 +31,13 @@ struct cs_slice {
 
 #define CS_NS_PER_SEC 1000000000LL
 
+/* Sizes many modules repeat (formats, not caps: those are in cs_limits.h).
+ * A text buffer for one of them is [2 * CS_SHA256_LEN + 1] or
+ * [CS_JA3_LEN + 1]: the digits and the NUL. */
+#define CS_SHA256_LEN 32 /* a SHA-256 digest: certificate and chain ids */
+#define CS_JA3_LEN 32    /* JA3: lowercase hex MD5 */
+#define CS_JA4_LEN 36    /* JA4, e.g. t13d1516h2_8daaf6152771_e5627efa2ab1 */
+
 /* An IPv4 address is kept as ::ffff:a.b.c.d so that keys are uniform. */
 struct cs_addr {
 	uint8_t family; /* 4 or 6 */

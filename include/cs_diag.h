@@ -45,7 +45,6 @@
 #include "cs_problems.h"
 #include "cs_trust.h"
 
-#define CS_DIAG_MAX_PROBLEMS 32
 #define CS_DIAG_WARN_DAYS_DEFAULT 30
 
 /* Dates from which clients refused weak algorithms (docs/problems.md). */

@@ -21,10 +21,6 @@
 #include "cs_reasm.h"
 #include "cs_tls.h"
 
-#define CS_MAX_INPUTS 256
-#define CS_INPUT_LINKTYPES 8
-#define CS_INPUT_ERRORS 4
-
 enum input_status { INPUT_OK, INPUT_TRUNCATED, INPUT_DAMAGED, INPUT_ERROR };
 
 struct engine_input {

@@ -37,6 +37,7 @@
 
 #include "cs_capture.h"
 #include "cs_common.h"
+#include "cs_limits.h"
 
 /* One connection's held packets: a list of pool chunks holding, back to
  * back, a record header and the frame for each packet.  All zeros (as a
@@ -86,7 +87,6 @@ void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out);
  * as U+FFFD, "... && tls.handshake.type == 1 && tls contains 00:LL:LL:..."
  * (its bytes as RFC 6066 3 sends them); sni NULL: ClientHellos without a
  * server_name.  Each buffer should hold CS_EVIDENCE_FILTER_LEN bytes. */
-#define CS_EVIDENCE_FILTER_LEN 1200
 void evidence_filters(const struct cs_addr *ip, uint16_t port, const char *sni, size_t sni_len,
 		      char *bpf, size_t bpf_len, char *tshark, size_t tshark_len);
 

@@ -20,24 +20,10 @@
 #define CS_FINGERPRINT_H
 
 #include "cs_common.h"
+#include "cs_limits.h"
 
-#define CS_JA3_LEN 32 /* lowercase hex MD5 */
-#define CS_JA4_LEN 36 /* e.g. t13d1516h2_8daaf6152771_e5627efa2ab1 */
-
-/*
- * Values kept per list (GREASE does not count).  Browsers and TLS libraries
- * stay well below these; cipher scanners offering "ALL" may not.  Past a
- * cap the message is still parsed and checked to the end and JA4's
- * two-digit counts stay exact, but the lists that feed the hashes keep only
- * their first CS_FP_MAX_* values and `capped` is set: such a fingerprint is
- * stable but will not match other tools.  Kept on the stack (about 1 KiB of
- * values, 3 KiB of strings), so the caps bound stack use, not the heap.
- */
-#define CS_FP_MAX_CIPHERS 128
-#define CS_FP_MAX_EXTENSIONS 64
-#define CS_FP_MAX_GROUPS 64
-#define CS_FP_MAX_SIGALGS 64
-#define CS_FP_MAX_POINT_FORMATS 16 /* three are defined (RFC 8422 5.1.2) */
+/* CS_JA3_LEN and CS_JA4_LEN (the digests' text) are in cs_common.h; the
+ * per-list caps CS_FP_MAX_* in cs_limits.h. */
 
 struct cs_fingerprint {
 	char ja3[CS_JA3_LEN + 1]; /* "" if OpenSSL refused MD5 (FIPS-only) */

@@ -14,9 +14,6 @@
 
 #include "cs_agg.h"
 
-#define CS_MAX_SERVER_NETS 64
-#define CS_MAX_IGNORE_RULES 1024
-
 struct cs_cidr {
 	struct cs_addr net;
 	uint8_t prefix; /* over the 128-bit form (IPv4 prefixes + 96) */

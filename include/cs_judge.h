@@ -66,7 +66,7 @@ struct judge_result {
 /* A trust store the run has judged against. */
 struct judge_store {
 	char name[1024];
-	char sha256[65];
+	char sha256[2 * CS_SHA256_LEN + 1];
 	size_t anchors;
 	int64_t loaded_ns;              /* wall clock */
 };

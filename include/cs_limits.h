@@ -22,6 +22,17 @@
 #define CS_MAX_IFACES 16
 /* Live capture: kernel buffer (MiB) when -B is not given. */
 #define CS_LIVE_BUFFER_MIB_DEFAULT 64
+/* Capture inputs of one run (-r and -i together): each is an open file or
+ * socket and a row of the report's "inputs"; a rotated capture directory is
+ * a few dozen files, and a shell glob past this is better split in runs. */
+#define CS_MAX_INPUTS 256
+/* Link types and error lines remembered per input for the report: a file
+ * has one link type (pcapng a few), an input stops at its first hard error. */
+#define CS_INPUT_LINKTYPES 8
+#define CS_INPUT_ERRORS 4
+/* The default kernel filter (livefilter.c) as text: the longest it builds
+ * (Linux cooked capture, every tag, tunnel and port clause) is 8.5 KiB. */
+#define CS_LIVE_FILTER_TEXT 16384
 
 /* Decode ----------------------------------------------------------------- */
 
@@ -119,6 +130,26 @@
 #define CS_MAX_CHAIN_CERTS 32
 /* SNI host names are at most 255 bytes (RFC 1035 + RFC 6066 3). */
 #define CS_MAX_SNI 255
+
+/* Fingerprints (JA3, JA4): values kept per ClientHello list (GREASE does
+ * not count).  Browsers and TLS libraries stay well below these; cipher
+ * scanners offering "ALL" may not.  Past a cap the message is still parsed
+ * and checked to the end and JA4's two-digit counts stay exact, but the
+ * lists that feed the hashes keep only their first CS_FP_MAX_* values and
+ * `capped` is set: such a fingerprint is stable but will not match other
+ * tools.  Kept on the stack (about 1 KiB of values, 3 KiB of strings), so
+ * the caps bound stack use, not the heap. */
+#define CS_FP_MAX_CIPHERS 128
+#define CS_FP_MAX_EXTENSIONS 64
+#define CS_FP_MAX_GROUPS 64
+#define CS_FP_MAX_SIGALGS 64
+#define CS_FP_MAX_POINT_FORMATS 16 /* three are defined (RFC 8422 5.1.2) */
+/* Distinct ClientHellos whose fingerprints are remembered, per thread
+ * (direct-mapped; a client stack sends the same one again and again), and
+ * the longest serialised input remembered: longer ones (scanners' cipher
+ * lists) are fingerprinted each time. */
+#define CS_FP_MEMO_SLOTS 256
+#define CS_FP_MEMO_KEY 640
 /* subjectAltName DNS names kept per certificate (events, notices): Let's
  * Encrypt issues at most 100 names per certificate, most leaves carry a
  * handful; the count of all of them is kept too. */
@@ -154,6 +185,18 @@
 #define CS_MAX_SERVERS 65536u
 /* Distinct chains listed under one server. */
 #define CS_MAX_CHAINS_PER_SERVER 64u
+/* Kinds of client rejection (by alert) and client fingerprints (JA3, JA4)
+ * listed per server: a server sees a few client stacks.  Further rejection
+ * kinds are counted (rejections_dropped); further fingerprints are not
+ * listed. */
+#define AGG_MAX_REJECTION_KINDS 8
+#define AGG_MAX_FINGERPRINTS 8
+/* Distinct clients counted exactly per server; past it a HyperLogLog of
+ * 2^CS_HLL_P registers estimates them (about 3% error at 1 KiB).  Both
+ * are part of the state file format (state.c): changing them makes old
+ * state unreadable as it is. */
+#define CS_CLIENTSET_EXACT 32
+#define CS_HLL_P 10
 
 /* Chain analysis ------------------------------------------------------------ */
 
@@ -200,6 +243,21 @@
  * all over the years could otherwise make every analysis build one. */
 #define CS_DIAG_DATED_STORES 8u
 #define CS_DIAG_DATED_STORE_US_PER_ANCHOR 40u
+/* Problems recorded per verdict: a chain of CS_MAX_CHAIN_CERTS
+ * certificates with one problem each fits; more are dropped (the verdict's
+ * mask still has every code). */
+#define CS_DIAG_MAX_PROBLEMS 32
+/* Bytes of text (names, messages) of one analysis's problems: 32 problems
+ * of about 1 KiB each; a longer text is cut. */
+#define CS_DIAG_SCRATCH_BYTES 32768u
+
+/* Trust ------------------------------------------------------------------- */
+
+/* Anchors of one trust store: Debian's ca-certificates bundle has about
+ * 150, a corporate store a few hundred more. */
+#define CS_MAX_TRUST_ANCHORS 4096u
+/* --ca-file/--ca-dir/--add-ca given this many times at most. */
+#define CS_MAX_TRUST_SOURCES 16
 
 /* The analysis budget per second of capture time, in estimated microseconds
  * of signature verification: half a core, with ten seconds' worth of burst
@@ -221,8 +279,10 @@
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
 
-/* Trust stores a report names: the current one and the earlier ones a
- * reload replaced (judge.c keeps the first and the latest 63). */
+/* Trust stores the judge remembers and a report names: the current one
+ * and the earlier ones a reload replaced (the first and the latest 63;
+ * reloads are rare, by SIGHUP). */
+#define CS_JUDGE_MAX_STORES 64
 #define CS_VIEW_MAX_STORES 64u
 /* Servers a merged report names per window of its "windows" series (the
  * broken ones, for became_broken/fixed): the rest are counted only. */
@@ -230,6 +290,9 @@
 /* Counters merge keeps that this chainsniff has no row for (a newer
  * sensor adds a few): the rest are left out. */
 #define CS_MERGE_MAX_EXTRA 1024u
+/* A report's "sensor" name (a host name, --sensor-name): longer is not a
+ * chainsniff report. */
+#define CS_MERGE_MAX_SENSOR_NAME 1024
 /* Periodic windows open at once (each an aggregate of its servers): a
  * window waits for the verdicts of its handshakes and for connections
  * that read its chains to end, while capture goes on into later ones
@@ -241,6 +304,27 @@
  * before the end is over a few round trips later (a straggler beyond it is
  * counted in the next window, as late). */
 #define CS_SENSOR_GRACE_S 5
+/* Servers remembered as broken from one report to the next (for
+ * became_broken/fixed): as many as the aggregate holds (CS_MAX_SERVERS). */
+#define CS_SENSOR_MAX_TRACKED_BROKEN 65536u
+
+/* Server networks (--server-net) and --ignore rules: a site lists a few
+ * dozen of either; each is tried per server. */
+#define CS_MAX_SERVER_NETS 64
+#define CS_MAX_IGNORE_RULES 1024
+
+/* State and report files read back (--state, merge) ------------------------ */
+
+/* The chain store holds at most CS_CHAIN_MEMCAP (64 MiB) of DER, which is
+ * 86 MiB as base64; counts and names are small next to it. */
+#define CS_STATE_MAX_BYTES (256u * 1024 * 1024)
+/* The longest problem text read (a subject, a message, a fix, a name):
+ * what chainsniff writes is a few hundred bytes. */
+#define CS_STATE_MAX_TEXT 4096u
+
+/* Files written atomically: names of the temporary file tried before
+ * giving up (each collision means a name planted in the directory). */
+#define CS_ATOMIC_TMP_ATTEMPTS 100
 
 /* SIEM outputs and evidence (--notices, --write-broken) ------------------- */
 
@@ -267,5 +351,8 @@
 #define CS_EVIDENCE_FLOW_CAP (2u * CS_FLOW_DIR_CAP + 512u * 1024)
 /* Link types of one run written to evidence files (one file each). */
 #define CS_EVIDENCE_LINKTYPES 8
+/* A server's BPF and tshark filters (evidence_filters): a 255-byte SNI
+ * with every byte escaped as \xHH, and the address and port clauses. */
+#define CS_EVIDENCE_FILTER_LEN 1200
 
 #endif

@@ -15,6 +15,7 @@
 #define CS_PROBLEMS_H
 
 #include "cs_common.h"
+#include "cs_limits.h"
 
 struct cs_chain;
 
@@ -81,7 +82,8 @@ enum {
 #define CS_KU_ENCIPHER_ONLY 0x0001u
 #define CS_KU_DECIPHER_ONLY 0x8000u
 
-#define CS_PROBLEM_MAX_ORDER 10 /* the deepest path the diagnosis builds */
+/* the deepest path the diagnosis builds */
+#define CS_PROBLEM_MAX_ORDER CS_DIAG_MAX_DEPTH
 
 /* One problem, as data.  Strings belong to whoever holds the record (a
  * verdict of diag.c, a report read back by merge.c). */
@@ -114,7 +116,7 @@ struct diag_evidence_rec {
 	enum diag_evidence kind;
 	bool have_cert;                  /* the issuer certificate was found */
 	bool completes;                  /* appending it reaches a trusted root */
-	uint8_t sha256[32];
+	uint8_t sha256[CS_SHA256_LEN];
 	char source[96];                 /* "198.51.100.9:443" or the file */
 };
 

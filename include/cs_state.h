@@ -29,14 +29,6 @@
 #include "cs_engine.h"
 #include "cs_view.h"
 
-/* The chain store holds at most CS_CHAIN_MEMCAP (128 MiB) of DER, which is
- * 86 MiB as base64; counts and names are small next to it. */
-#define CS_STATE_MAX_BYTES (256u * 1024 * 1024)
-
-/* The longest problem text read (a subject, a message, a fix, a name):
- * what chainsniff writes is a few hundred bytes. */
-#define CS_STATE_MAX_TEXT 4096u
-
 /* The report_version this chainsniff reads and writes. */
 #define CS_STATE_REPORT_VERSION 1
 

@@ -93,7 +93,7 @@ struct tls_conn {
 	char sni[CS_MAX_SNI + 1];
 	uint32_t client_certs;       /* Certificate messages from the client */
 	bool fingerprinted;          /* ja3/ja4 of the (first) ClientHello: tls_fingerprint() */
-	char ja3[33], ja4[37];
+	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
 	bool ch_kept;                /* the first ClientHello was kept (or fingerprinted) */
 	struct cs_buf ch;            /* its body, until fingerprinted or released */
 	bool alert_seen;             /* first cleartext alert, for the diagnosis */

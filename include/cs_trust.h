@@ -13,11 +13,9 @@
 #define CS_TRUST_H
 
 #include "cs_common.h"
+#include "cs_limits.h"
 
 struct x509_st;
-
-#define CS_MAX_TRUST_ANCHORS 4096u
-#define CS_MAX_TRUST_SOURCES 16
 
 struct trust_opts {
 	const char *ca_files[CS_MAX_TRUST_SOURCES];
@@ -44,9 +42,9 @@ size_t trust_count(const struct cs_trust *t);
 struct cs_x509;
 
 /* Whether this exact certificate (by SHA-256 of its DER) is an anchor. */
-bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32]);
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN]);
 /* The anchor with this SHA-256, or NULL. */
-const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[32]);
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN]);
 /* Anchors that issued cert (name and key identifiers; an anchor's key usage
  * is not checked); up to max.  Found through an index of subject names:
  * the cost does not grow with the size of the store. */

@@ -8,6 +8,7 @@
  * undo a rename that has happened.
  */
 #include "cs_atomicfile.h"
+#include "cs_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #define TMP_SUFFIX_LEN 6
-#define TMP_ATTEMPTS 100 /* EEXIST retries: a collision means a planted name */
 
 /* Six characters of [A-Za-z0-9], random when the kernel gives randomness. */
 static void random_suffix(char out[TMP_SUFFIX_LEN + 1])
@@ -71,7 +71,7 @@ static int create_tmp(int dirfd, char *tmp, mode_t mode)
 {
 	size_t base = strlen(tmp);
 
-	for (int i = 0; i < TMP_ATTEMPTS; i++) {
+	for (int i = 0; i < CS_ATOMIC_TMP_ATTEMPTS; i++) {
 		int fd, e;
 
 		random_suffix(tmp + base);

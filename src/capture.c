@@ -250,7 +250,7 @@ static enum cs_status capture_set_filter(struct cs_source *s, const char *filter
  * decoder drops and counts the same frames, only later. */
 static void capture_set_default_filter(struct cs_source *s)
 {
-	char expr[16384], ignored[256];
+	char expr[CS_LIVE_FILTER_TEXT], ignored[256];
 
 	if (livefilter_default(s->live_linktype, expr, sizeof(expr)))
 		capture_set_filter(s, expr, ignored, sizeof(ignored));

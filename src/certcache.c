@@ -273,15 +273,15 @@ void certcache_trim(struct certcache *cc)
 
 /* ---- the signature memo ---------------------------------------------------- */
 
-static struct memo_way *memo_set(struct certcache *cc, const uint8_t key[32])
+static struct memo_way *memo_set(struct certcache *cc, const uint8_t key[CS_SHA256_LEN])
 {
-	return &cc->memo[(cs_hash(key, 32, cc->key) & cc->set_mask) * MEMO_WAYS];
+	return &cc->memo[(cs_hash(key, CS_SHA256_LEN, cc->key) & cc->set_mask) * MEMO_WAYS];
 }
 
 bool certcache_signed_by(struct certcache *cc, const struct cs_x509 *sub,
 			 const struct cs_x509 *issuer, bool *verified, uint64_t *cost)
 {
-	uint8_t key[32];
+	uint8_t key[CS_SHA256_LEN];
 	struct memo_way *set, *victim;
 	EVP_PKEY *k;
 	bool ok;

@@ -4,7 +4,7 @@
  * (protocols 4 and 41), GRE, VXLAN, Geneve, GTP-U and the TCP header; fills
  * the cs_pkt.  Tunnelled Ethernet goes back to decode_link.c.
  * Policy: an IP length bounds everything inside it (link padding is
- * dropped, a snaplen cut is remembered: see cs_decode_int.h); a fragment
+ * dropped, a snaplen cut is remembered: see decode_int.h); a fragment
  * is described in cs_pkt.frag for the defragmenter (defrag.c), and the
  * datagram it rebuilds comes back through dec_datagram(); checksums are
  * never verified (offload makes loopback ones wrong); the innermost IP
@@ -14,7 +14,7 @@
  * References: RFC 791, 8200, 2675, 6946, 4302, 2784, 2890, 768, 7348,
  * 8926, 9293; 3GPP TS 29.281 (GTP-U).
  */
-#include "cs_decode_int.h"
+#include "decode_int.h"
 #include "cs_limits.h"
 
 #include <string.h>

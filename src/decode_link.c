@@ -13,7 +13,7 @@
  * print-null.c, Wireshark packet-cisco-metadata.c,
  * https://www.tcpdump.org/linktypes.html.
  */
-#include "cs_decode_int.h"
+#include "decode_int.h"
 #include "cs_limits.h"
 
 /* BSD address families as the loopback header carries them:

@@ -11,7 +11,7 @@
  * References: https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html, Linux
  * include/uapi/linux/netfilter/nfnetlink_log.h, tcpdump print-nflog.c.
  */
-#include "cs_decode_int.h"
+#include "decode_int.h"
 #include "cs_limits.h"
 
 #define CS_NFLOG_AF_INET 2

@@ -4,7 +4,7 @@
  * PPP_WITH_DIR, PPP_ETHER), PPPoE sessions (also reached from Ethernet) and
  * Cisco HDLC (C_HDLC, C_HDLC_WITH_DIR, and the Cisco framing PPP_SERIAL
  * files may hold).  Hands IPv4, IPv6 and MPLS to decode_ip.c/decode_link.c.
- * Policy: as the other decoders (cs_decode_int.h); LCP, IPCP, compressed
+ * Policy: as the other decoders (decode_int.h); LCP, IPCP, compressed
  * datagrams (CCP) and Van Jacobson compressed TCP carry nothing we can
  * read without the session's state: not_ip.
  * References: RFC 1661 section 2 (protocol field), RFC 1662 section 3
@@ -12,7 +12,7 @@
  * HDLC), https://www.tcpdump.org/linktypes.html, tcpdump print-ppp.c and
  * print-chdlc.c.
  */
-#include "cs_decode_int.h"
+#include "decode_int.h"
 #include "cs_limits.h"
 
 /* PPP protocol numbers (RFC 1661, IANA "PPP DLL Protocol Numbers"). */

@@ -14,7 +14,7 @@
  * alignment), the PPI specification (CACE Technologies 1.0), tcpdump
  * print-802_11.c.
  */
-#include "cs_decode_int.h"
+#include "decode_int.h"
 #include "cs_limits.h"
 
 /* Frame Control, IEEE 802.11-2020 9.2.4.1: first byte, then the flags. */

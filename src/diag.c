@@ -51,7 +51,6 @@
 
 #define NONE UINT32_MAX
 #define BUCKETS 4096u            /* pool and wants, by name hash */
-#define SCRATCH_BYTES 32768u     /* strings of one analysis's problems */
 
 /* ---- state ------------------------------------------------------------------- */
 
@@ -365,7 +364,7 @@ struct ctx {
 	bool record;             /* keep problems (false while scoring paths) */
 	struct diag_problem out[CS_DIAG_MAX_PROBLEMS];
 	size_t nout;
-	char scratch[SCRATCH_BYTES];
+	char scratch[CS_DIAG_SCRATCH_BYTES];
 	size_t nscratch;
 	uint32_t mask;
 	bool broken;             /* an error-severity problem was found */

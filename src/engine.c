@@ -227,7 +227,7 @@ struct hs {
 	bool alert, alert_from_client;
 	uint8_t alert_level, alert_desc;
 	bool fingerprinted;
-	char ja3[33], ja4[37];
+	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
 	uint32_t input;
 	uint64_t frame;
 	int64_t chain_ts;              /* when the Certificate message completed */

@@ -533,20 +533,18 @@ static void make_ja4(const struct client_hello *ch, bool over_tcp,
  * fields, serialised, are compared byte for byte (no hash decides), in a
  * small direct-mapped table per thread.
  */
-#define FP_MEMO_SLOTS 256
-#define FP_MEMO_KEY 640 /* longer inputs (scanners' cipher lists) are not memoised */
 
 struct fp_memo {
 	uint16_t klen;
-	uint8_t key[FP_MEMO_KEY];
+	uint8_t key[CS_FP_MEMO_KEY];
 	struct cs_fingerprint fp;
 };
 
-static _Thread_local struct fp_memo fp_memo[FP_MEMO_SLOTS]; /* 160 KiB per thread, in TLS */
+static _Thread_local struct fp_memo fp_memo[CS_FP_MEMO_SLOTS]; /* 160 KiB per thread, in TLS */
 
 static bool put_list(uint8_t *k, size_t *o, const uint16_t *v, size_t n)
 {
-	if (*o + 2 + 2 * n > FP_MEMO_KEY)
+	if (*o + 2 + 2 * n > CS_FP_MEMO_KEY)
 		return false;
 	k[(*o)++] = (uint8_t)n;
 	k[(*o)++] = (uint8_t)(n >> 8);
@@ -576,7 +574,7 @@ static size_t memo_slot(const uint8_t *k, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ k[i]) * 16777619u;
-	return h % FP_MEMO_SLOTS;
+	return h % CS_FP_MEMO_SLOTS;
 }
 
 bool fingerprint_client_hello(const uint8_t *body, size_t len, bool over_tcp,
@@ -584,7 +582,7 @@ bool fingerprint_client_hello(const uint8_t *body, size_t len, bool over_tcp,
 {
 	struct client_hello ch;
 	struct cs_cursor msg;
-	uint8_t key[FP_MEMO_KEY];
+	uint8_t key[CS_FP_MEMO_KEY];
 	size_t klen = 0;
 	struct fp_memo *m = NULL;
 

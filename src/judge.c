@@ -40,7 +40,6 @@
 #define PAGE_BITS 10
 #define PAGE (1u << PAGE_BITS)
 #define NPAGES ((CS_MAX_CHAINS + PAGE - 1) / PAGE)
-#define MAX_STORES 64           /* store history kept (the first and the latest 63) */
 
 struct jchain {
 	struct diag_verdict *_Atomic latest;      /* newest first, ->older */
@@ -121,7 +120,7 @@ struct judge {
 	pthread_cond_t work, done;
 	/* under mu */
 	struct judge_stats st;
-	struct judge_store stores[MAX_STORES];
+	struct judge_store stores[CS_JUDGE_MAX_STORES];
 	size_t nstores;
 	/* engine side */
 	uint64_t hits, queue_full;
@@ -297,8 +296,8 @@ static void store_record(struct judge *j, const struct cs_trust *t)
 	struct judge_store *s;
 
 	pthread_mutex_lock(&j->mu);
-	if (j->nstores == MAX_STORES) { /* keep the first */
-		memmove(&j->stores[1], &j->stores[2], (MAX_STORES - 2) * sizeof(j->stores[0]));
+	if (j->nstores == CS_JUDGE_MAX_STORES) { /* keep the first */
+		memmove(&j->stores[1], &j->stores[2], (CS_JUDGE_MAX_STORES - 2) * sizeof(j->stores[0]));
 		j->nstores--;
 	}
 	s = &j->stores[j->nstores++];

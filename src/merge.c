@@ -34,8 +34,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SENSOR_NAME 1024
-
 /* One (code, cert_index) a report gave a chain, with its words. */
 struct mprob {
 	struct view_problem vp;   /* strings are merge's copies */
@@ -170,7 +168,7 @@ static void sorted(void *base, size_t n, size_t size, int (*cmp)(const void *, c
 static bool is_hex64(const json_t *v)
 {
 	const char *s = json_string_value(v);
-	uint8_t b[32];
+	uint8_t b[CS_SHA256_LEN];
 
 	return s && hex_parse_lower(s, json_string_length(v), b, sizeof(b));
 }
@@ -199,7 +197,7 @@ static uint64_t num(const json_t *o, const char *k)
 static bool sensor_name_ok(const json_t *name)
 {
 	return json_is_string(name) && json_string_length(name) > 0 &&
-	       json_string_length(name) <= MAX_SENSOR_NAME &&
+	       json_string_length(name) <= CS_MERGE_MAX_SENSOR_NAME &&
 	       !memchr(json_string_value(name), '\0', json_string_length(name));
 }
 
@@ -850,8 +848,8 @@ static int ev_cmp(const struct mprob *a, const struct mprob *b)
 		return a->evidence.kind < b->evidence.kind ? -1 : 1;
 	if (a->evidence.completes != b->evidence.completes)
 		return a->evidence.completes ? -1 : 1;
-	if (memcmp(a->evidence.sha256, b->evidence.sha256, 32))
-		return memcmp(a->evidence.sha256, b->evidence.sha256, 32);
+	if (memcmp(a->evidence.sha256, b->evidence.sha256, CS_SHA256_LEN))
+		return memcmp(a->evidence.sha256, b->evidence.sha256, CS_SHA256_LEN);
 	return strcmp(a->evidence.source, b->evidence.source);
 }
 

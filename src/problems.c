@@ -541,7 +541,7 @@ static void put_param(struct out *w, const char *k, size_t kn, const struct diag
 		      const struct problem_ctx *c)
 {
 	const struct diag_evidence_rec *ev = c->evidence;
-	char hex[65];
+	char hex[2 * CS_SHA256_LEN + 1];
 
 #define IS(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
 	if (IS("role"))
@@ -578,7 +578,7 @@ static void put_param(struct out *w, const char *k, size_t kn, const struct diag
 	else if (IS("after"))
 		puts_(w, single_cert(c) ? "the leaf" : "the last certificate of the path");
 	else if (IS("ev_sha") && ev) {
-		hex_lower(ev->sha256, 32, hex);
+		hex_lower(ev->sha256, CS_SHA256_LEN, hex);
 		puts_(w, hex);
 	} else if (IS("ev_how") && ev)
 		puts_(w, ev->kind == DIAG_EV_SEEN_IN_CAPTURE ? "sent by" : "found in");

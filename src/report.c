@@ -1,7 +1,7 @@
 /*
  * report.c - the renderers of reports (cs_report.h): JSON and CSV of a
  * report view (cs_view.h), whoever filled it, and what every renderer
- * shares (cs_report_int.h: statuses, the main problem, the words of a
+ * shares (report_int.h: statuses, the main problem, the words of a
  * problem); the text is report_text.c's.  Owns no state.
  * JSON field names are a contract (docs/report-format.md): add, never
  * rename.  Wire strings are written only through esc_json/esc_term/esc_csv.
@@ -9,7 +9,7 @@
  * (problems.c): nothing is analysed.
  */
 #include "cs_report.h"
-#include "cs_report_int.h"
+#include "report_int.h"
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
@@ -388,7 +388,7 @@ static void json_evidence(struct jw *w, const struct diag_problem *p,
 
 	jw_str(w, "issuer_evidence", evidence_name(ev ? ev->kind : DIAG_EV_NONE));
 	if (ev && ev->have_cert) {
-		hex_lower(ev->sha256, 32, hex);
+		hex_lower(ev->sha256, CS_SHA256_LEN, hex);
 		jw_open(w, "evidence", '{');
 		jw_str(w, "sha256", hex);
 		jw_wire(w, "source", ev->source, strnlen(ev->source, sizeof(ev->source)));

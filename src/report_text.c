@@ -5,7 +5,7 @@
  * spaces.  Every wire string through esc_term.  Owns no state.
  */
 #include "cs_report.h"
-#include "cs_report_int.h"
+#include "report_int.h"
 #include "cs_addr.h"
 #include "cs_codec.h"
 #include "cs_escape.h"

@@ -23,8 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_TRACKED_BROKEN 65536u /* servers remembered as broken between reports */
-
 struct window {
 	int64_t start, end;          /* ns: its span [start, end) */
 	const char *kind;            /* NULL: interval; "signal", "final": ended early */
@@ -231,7 +229,7 @@ static bool changes(struct sensor *s, struct agg *a, struct view_window *w, stru
 			view_key_of(&nb[w->n_broken++], sv[i]);
 		else if (!sv[i]->broken_handshakes && sv[i]->handshakes && before)
 			view_key_of(&fx[w->n_fixed++], sv[i]);
-		if (sv[i]->broken_handshakes && !before && kept < MAX_TRACKED_BROKEN)
+		if (sv[i]->broken_handshakes && !before && kept < CS_SENSOR_MAX_TRACKED_BROKEN)
 			next[kept++] = k;
 	}
 	/* the new set: the old one minus the fixed, plus the newly broken */
@@ -240,7 +238,7 @@ static bool changes(struct sensor *s, struct agg *a, struct view_window *w, stru
 			for (size_t k = 0; k < s->nbroken; k++)
 				if (s->broken[k] == server_key(sv[i]))
 					s->broken[k] = 0;
-	for (size_t i = 0; i < s->nbroken && kept < MAX_TRACKED_BROKEN; i++)
+	for (size_t i = 0; i < s->nbroken && kept < CS_SENSOR_MAX_TRACKED_BROKEN; i++)
 		if (s->broken[i])
 			next[kept++] = s->broken[i];
 	qsort(next, kept, sizeof(*next), u64_cmp);

@@ -90,7 +90,7 @@ struct cs_timeline {
 	int64_t start, end;
 	const char *name;
 	const char *source;
-	char digest[65];
+	char digest[2 * CS_SHA256_LEN + 1];
 	struct chunk *arena;
 };
 
@@ -183,14 +183,14 @@ static int hex_val(char c)
 
 /* 64 lowercase hex digits. */
 static enum cs_status get_sha256(struct ld *l, json_t *obj, const char *key, const char *where,
-				 uint8_t out[32])
+				 uint8_t out[CS_SHA256_LEN])
 {
 	json_t *v = json_object_get(obj, key);
 	const char *s = json_string_value(v);
 
 	if (!s || json_string_length(v) != 64)
 		return fail(l, CS_BAD, where, "%s: not 64 lowercase hex digits", key);
-	for (size_t i = 0; i < 32; i++) {
+	for (size_t i = 0; i < CS_SHA256_LEN; i++) {
 		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
@@ -414,7 +414,7 @@ static enum cs_status get_distrust(struct ld *l, json_t *o, const char *where,
 static enum cs_status get_root(struct ld *l, json_t *o, size_t i, struct timeline_root *r)
 {
 	char w[48];
-	uint8_t sha[32];
+	uint8_t sha[CS_SHA256_LEN];
 	enum cs_status st;
 
 	snprintf(w, sizeof(w), "roots[%zu]", i);
@@ -434,7 +434,7 @@ static enum cs_status get_root(struct ld *l, json_t *o, size_t i, struct timelin
 	if (r->not_after < r->not_before)
 		return fail(l, CS_BAD, w, "not_after: before not_before");
 	chain_hash(&r->spki, 1, sha);
-	if (memcmp(sha, r->spki_sha256, 32) != 0)
+	if (memcmp(sha, r->spki_sha256, CS_SHA256_LEN) != 0)
 		return fail(l, CS_BAD, w, "spki_sha256: not the SHA-256 of spki");
 	return CS_OK;
 }
@@ -446,20 +446,20 @@ static int cmp_cert(const void *a, const void *b)
 	const struct timeline_root *x = *(const struct timeline_root *const *)a;
 	const struct timeline_root *y = *(const struct timeline_root *const *)b;
 
-	return memcmp(x->cert_sha256, y->cert_sha256, 32);
+	return memcmp(x->cert_sha256, y->cert_sha256, CS_SHA256_LEN);
 }
 
 static int cmp_spki(const void *a, const void *b)
 {
 	const struct timeline_root *x = *(const struct timeline_root *const *)a;
 	const struct timeline_root *y = *(const struct timeline_root *const *)b;
-	int c = memcmp(x->spki_sha256, y->spki_sha256, 32);
+	int c = memcmp(x->spki_sha256, y->spki_sha256, CS_SHA256_LEN);
 
 	if (c)
 		return c;
 	if (x->intervals[0].from != y->intervals[0].from)
 		return x->intervals[0].from < y->intervals[0].from ? -1 : 1;
-	return memcmp(x->cert_sha256, y->cert_sha256, 32);
+	return memcmp(x->cert_sha256, y->cert_sha256, CS_SHA256_LEN);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -495,7 +495,7 @@ static enum cs_status index_roots(struct ld *l)
 	qsort(t->by_cert, t->n, sizeof(*t->by_cert), cmp_cert);
 	qsort(t->by_spki, t->n, sizeof(*t->by_spki), cmp_spki);
 	for (size_t i = 1; i < t->n; i++)
-		if (memcmp(t->by_cert[i]->cert_sha256, t->by_cert[i - 1]->cert_sha256, 32) == 0) {
+		if (memcmp(t->by_cert[i]->cert_sha256, t->by_cert[i - 1]->cert_sha256, CS_SHA256_LEN) == 0) {
 			char w[48];
 
 			snprintf(w, sizeof(w), "roots[%zu]", (size_t)(t->by_cert[i] - t->roots));
@@ -586,7 +586,7 @@ enum cs_status timeline_parse(const uint8_t *p, size_t n, const char *name,
 	struct cs_timeline *t = calloc(1, sizeof(*t));
 	struct ld l = {t, err, errlen};
 	struct cs_slice all = {p, n};
-	uint8_t sha[32];
+	uint8_t sha[CS_SHA256_LEN];
 	json_error_t je;
 	json_t *doc;
 	enum cs_status st;
@@ -617,7 +617,7 @@ enum cs_status timeline_parse(const uint8_t *p, size_t n, const char *name,
 		return st;
 	}
 	chain_hash(&all, 1, sha);
-	hex(sha, 32, t->digest);
+	hex(sha, CS_SHA256_LEN, t->digest);
 	*out = t;
 	return CS_OK;
 }
@@ -698,7 +698,7 @@ const struct timeline_root *timeline_root(const struct cs_timeline *t, size_t i)
 }
 
 /* First index of a sorted index whose key is not below key. */
-static size_t lower_bound(const struct timeline_root *const *idx, size_t n, const uint8_t key[32],
+static size_t lower_bound(const struct timeline_root *const *idx, size_t n, const uint8_t key[CS_SHA256_LEN],
 			  bool spki)
 {
 	size_t lo = 0, hi = n;
@@ -707,7 +707,7 @@ static size_t lower_bound(const struct timeline_root *const *idx, size_t n, cons
 		size_t mid = lo + (hi - lo) / 2;
 		const uint8_t *k = spki ? idx[mid]->spki_sha256 : idx[mid]->cert_sha256;
 
-		if (memcmp(k, key, 32) < 0)
+		if (memcmp(k, key, CS_SHA256_LEN) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -715,20 +715,20 @@ static size_t lower_bound(const struct timeline_root *const *idx, size_t n, cons
 	return lo;
 }
 
-const struct timeline_root *timeline_by_cert(const struct cs_timeline *t, const uint8_t sha256[32])
+const struct timeline_root *timeline_by_cert(const struct cs_timeline *t, const uint8_t sha256[CS_SHA256_LEN])
 {
 	size_t i = lower_bound(t->by_cert, t->n, sha256, false);
 
-	return i < t->n && memcmp(t->by_cert[i]->cert_sha256, sha256, 32) == 0 ? t->by_cert[i]
+	return i < t->n && memcmp(t->by_cert[i]->cert_sha256, sha256, CS_SHA256_LEN) == 0 ? t->by_cert[i]
 									       : NULL;
 }
 
-size_t timeline_by_spki(const struct cs_timeline *t, const uint8_t spki_sha256[32],
+size_t timeline_by_spki(const struct cs_timeline *t, const uint8_t spki_sha256[CS_SHA256_LEN],
 			const struct timeline_root **out, size_t max)
 {
 	size_t i = lower_bound(t->by_spki, t->n, spki_sha256, true), k = 0;
 
-	for (; i < t->n && memcmp(t->by_spki[i]->spki_sha256, spki_sha256, 32) == 0; i++, k++)
+	for (; i < t->n && memcmp(t->by_spki[i]->spki_sha256, spki_sha256, CS_SHA256_LEN) == 0; i++, k++)
 		if (k < max)
 			out[k] = t->by_spki[i];
 	return k;

@@ -710,8 +710,14 @@ static int looks_like_sslv2_hello(const uint8_t *p, size_t n, size_t *len)
 	uint8_t type, major, minor;
 
 	cur_init(&c, p, n);
-	if (!cur_u16(&c, &hdr) || !cur_u8(&c, &type) || !cur_u8(&c, &major) || !cur_u8(&c, &minor))
+	/* a probe: it peeks, and hunt() decides what to consume */
+	if (!cur_peek_u8(&c, 0, &type) || !(type & 0x80))
+		return LOOK_NO;
+	if (!cur_peek_u8(&c, 4, &minor))
 		return LOOK_MORE;
+	cur_peek_u16(&c, 0, &hdr);
+	cur_peek_u8(&c, 2, &type);
+	cur_peek_u8(&c, 3, &major);
 	*len = 2 + (size_t)(hdr & 0x7fff);
 	if (type != 1 || *len < 2 + 9 || !((major == 0 && minor == 2) || (major == 3 && minor <= 3)))
 		return LOOK_NO;
@@ -733,7 +739,7 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
 			stop_dir(c, env, dir);
 			return n;
 		}
-		if (look == LOOK_NO && (p[i] & 0x80) && !d->saw_record)
+		if (look == LOOK_NO && !d->saw_record)
 			look = looks_like_sslv2_hello(p + i, n - i, &v2len);
 		if (look == LOOK_NO)
 			continue;

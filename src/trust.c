@@ -40,7 +40,7 @@ struct cs_trust {
 	bool dated;            /* trust_at_date: the store of `when` */
 	int64_t when;
 	char name[1024];
-	char digest[65];
+	char digest[2 * CS_SHA256_LEN + 1];
 };
 
 static void name_append(struct cs_trust *t, const char *what, const char *path)
@@ -60,10 +60,10 @@ static void name_append_count(struct cs_trust *t, char sign, size_t n, const cha
 		 n == 1 ? "" : "s", rest);
 }
 
-static bool have_anchor(const struct cs_trust *t, const uint8_t sha[32])
+static bool have_anchor(const struct cs_trust *t, const uint8_t sha[CS_SHA256_LEN])
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->a[i].id.sha256, sha, 32) == 0)
+		if (memcmp(t->a[i].id.sha256, sha, CS_SHA256_LEN) == 0)
 			return true;
 	return false;
 }
@@ -238,7 +238,7 @@ static enum cs_status load_system(struct cs_trust *t, char *err, size_t errlen)
 
 static int anchor_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, 32);
+	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, CS_SHA256_LEN);
 }
 
 static const struct cs_trust *sort_trust; /* qsort has no context argument */
@@ -268,7 +268,7 @@ static bool index_names(struct cs_trust *t)
 static void compute_digest(struct cs_trust *t)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t d[32];
+	uint8_t d[CS_SHA256_LEN];
 	unsigned int n = 0;
 
 	if (t->n > 1)
@@ -278,9 +278,9 @@ static void compute_digest(struct cs_trust *t)
 		return;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		EVP_DigestUpdate(ctx, t->a[i].id.sha256, 32);
+		EVP_DigestUpdate(ctx, t->a[i].id.sha256, CS_SHA256_LEN);
 	if (EVP_DigestFinal_ex(ctx, d, &n) == 1)
-		hex_lower(d, 32, t->digest);
+		hex_lower(d, CS_SHA256_LEN, t->digest);
 	EVP_MD_CTX_free(ctx);
 }
 
@@ -363,19 +363,19 @@ size_t trust_count(const struct cs_trust *t)
 	return t->n;
 }
 
-const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[32])
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN])
 {
 	struct anchor key;
 	const struct anchor *a;
 
 	if (t->n == 0)
 		return NULL;
-	memcpy(key.id.sha256, sha256, 32);
+	memcpy(key.id.sha256, sha256, CS_SHA256_LEN);
 	a = bsearch(&key, t->a, t->n, sizeof(*t->a), anchor_cmp);
 	return a ? &a->id : NULL;
 }
 
-bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[32])
+bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN])
 {
 	return trust_anchor_by_der(t, sha256) != NULL;
 }
@@ -417,7 +417,7 @@ size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, const struct cs_x5
 
 /* The root of the timeline with this key that was in the store at when
  * (NULL if none was; *known: the timeline knows the key). */
-static const struct timeline_root *key_in_store(const struct cs_timeline *tl, const uint8_t spki[32],
+static const struct timeline_root *key_in_store(const struct cs_timeline *tl, const uint8_t spki[CS_SHA256_LEN],
 						int64_t when, bool *known)
 {
 	const struct timeline_root *same[8];
@@ -502,8 +502,8 @@ static enum cs_status add_rebuilt(struct cs_trust *t, const struct timeline_root
 	}
 	/* known by the real certificate's hashes: a copy the server sends is
 	 * this anchor, and the signature memo keys on the key's */
-	memcpy(id.sha256, r->cert_sha256, 32);
-	memcpy(id.spki, r->spki_sha256, 32);
+	memcpy(id.sha256, r->cert_sha256, CS_SHA256_LEN);
+	memcpy(id.spki, r->spki_sha256, CS_SHA256_LEN);
 	return append_anchor(t, &id, r, true);
 }
 

@@ -27,6 +27,7 @@
 
 #include "cs_chain.h"
 #include "cs_codec.h"
+#include "testlib.h"
 
 #define FIXTURES "tests/fixtures/chain/"
 #define LEAF_LEN 458u  /* wc -c leaf.der */
@@ -52,23 +53,10 @@ struct fixture {
 
 static struct fixture fx_load(const char *name)
 {
-	char path[256];
-	struct fixture fx = {NULL, 0};
-	FILE *f;
-	long len;
+	struct fixture fx;
 
-	snprintf(path, sizeof path, FIXTURES "%s.der", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	assert_true(len > 0);
-	rewind(f);
-	fx.n = (size_t)len;
-	fx.p = malloc(fx.n);
-	assert_non_null(fx.p);
-	assert_int_equal(fread(fx.p, 1, fx.n, f), fx.n);
-	fclose(f);
+	fx.p = tl_fixture_der(name, &fx.n);
+	assert_true(fx.n > 0);
 	return fx;
 }
 

@@ -16,79 +16,14 @@
 
 #include "cs_decode.h"
 #include "cs_limits.h"
+#include "testlib.h"
 
-/* Frame builder ------------------------------------------------------------ */
+/* Frame builder: struct bytes (testlib.h) --------------------------------- */
 
-struct frame {
-	uint8_t b[2048];
-	size_t n;
-	struct {
-		size_t at, from, plus;
-		bool le;
-	} fix[32];
-	size_t nfix;
-};
-
-static void put(struct frame *f, const void *p, size_t n)
+/* A 16-bit length of the bytes from `from` to the end of the frame. */
+static void put_len(struct bytes *f, size_t from)
 {
-	assert_true(f->n + n <= sizeof f->b);
-	memcpy(f->b + f->n, p, n);
-	f->n += n;
-}
-
-static void put8(struct frame *f, unsigned v)
-{
-	uint8_t b = (uint8_t)v;
-
-	put(f, &b, 1);
-}
-
-static void put16(struct frame *f, unsigned v)
-{
-	put8(f, v >> 8 & 0xff);
-	put8(f, v & 0xff);
-}
-
-static void put32(struct frame *f, uint32_t v)
-{
-	put16(f, v >> 16);
-	put16(f, v & 0xffff);
-}
-
-static void put_fill(struct frame *f, unsigned byte, size_t n)
-{
-	while (n--)
-		put8(f, byte);
-}
-
-/* A 16-bit length, patched by frame_end(): the bytes from `from` to the
- * end, plus `plus`, big- or little-endian. */
-static void put_len_at(struct frame *f, size_t from, size_t plus, bool le)
-{
-	assert_true(f->nfix < CS_ARRAY_LEN(f->fix));
-	f->fix[f->nfix].at = f->n;
-	f->fix[f->nfix].from = from;
-	f->fix[f->nfix].plus = plus;
-	f->fix[f->nfix].le = le;
-	f->nfix++;
-	put16(f, 0);
-}
-
-static void put_len(struct frame *f, size_t from)
-{
-	put_len_at(f, from, 0, false);
-}
-
-static void frame_end(struct frame *f)
-{
-	for (size_t i = 0; i < f->nfix; i++) {
-		size_t len = f->n - f->fix[i].from + f->fix[i].plus;
-		size_t hi = f->fix[i].le ? 1 : 0;
-
-		f->b[f->fix[i].at + hi] = (uint8_t)(len >> 8);
-		f->b[f->fix[i].at + 1 - hi] = (uint8_t)len;
-	}
-	f->nfix = 0;
+	put_len_to_end(f, from, 0, false);
 }
 
 /* Layers ------------------------------------------------------------------- */
@@ -108,7 +43,7 @@ static const uint8_t out6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff,
 static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05,
 				'h',  'e',  'l',  'l',  'o'};
 
-static void eth(struct frame *f, unsigned type)
+static void eth(struct bytes *f, unsigned type)
 {
 	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
 
@@ -116,13 +51,13 @@ static void eth(struct frame *f, unsigned type)
 	put16(f, type);
 }
 
-static void tag(struct frame *f, unsigned vid, unsigned next)
+static void tag(struct bytes *f, unsigned vid, unsigned next)
 {
 	put16(f, vid);
 	put16(f, next);
 }
 
-static void pppoe(struct frame *f, unsigned ppp_proto)
+static void pppoe(struct bytes *f, unsigned ppp_proto)
 {
 	put8(f, 0x11);
 	put8(f, 0x00);
@@ -131,12 +66,12 @@ static void pppoe(struct frame *f, unsigned ppp_proto)
 	put16(f, ppp_proto);
 }
 
-static void mpls(struct frame *f, unsigned label, int bottom)
+static void mpls(struct bytes *f, unsigned label, int bottom)
 {
 	put32(f, label << 12 | (bottom ? 0x100u : 0) | 64);
 }
 
-static void ip4_full(struct frame *f, unsigned proto, const uint8_t *src,
+static void ip4_full(struct bytes *f, unsigned proto, const uint8_t *src,
 		     const uint8_t *dst, size_t optlen, unsigned frag)
 {
 	size_t start = f->n;
@@ -151,20 +86,20 @@ static void ip4_full(struct frame *f, unsigned proto, const uint8_t *src,
 	put16(f, 0xdead); /* wrong on purpose: never verified */
 	put(f, src, 4);
 	put(f, dst, 4);
-	put_fill(f, 0x01, optlen); /* NOPs */
+	fill(f, 0x01, optlen); /* NOPs */
 }
 
-static void ip4(struct frame *f, unsigned proto)
+static void ip4(struct bytes *f, unsigned proto)
 {
 	ip4_full(f, proto, in4_src, in4_dst, 0, 0x4000 /* DF */);
 }
 
-static void ip4_outer(struct frame *f, unsigned proto)
+static void ip4_outer(struct bytes *f, unsigned proto)
 {
 	ip4_full(f, proto, out4_src, out4_dst, 0, 0);
 }
 
-static void ip6_full(struct frame *f, unsigned next, const uint8_t *src,
+static void ip6_full(struct bytes *f, unsigned next, const uint8_t *src,
 		     const uint8_t *dst)
 {
 	put32(f, 0x60012345);
@@ -175,25 +110,25 @@ static void ip6_full(struct frame *f, unsigned next, const uint8_t *src,
 	put(f, dst, 16);
 }
 
-static void ip6(struct frame *f, unsigned next)
+static void ip6(struct bytes *f, unsigned next)
 {
 	ip6_full(f, next, in6_src, in6_dst);
 }
 
-static void ip6_outer(struct frame *f, unsigned next)
+static void ip6_outer(struct bytes *f, unsigned next)
 {
 	ip6_full(f, next, out6_src, out6_dst);
 }
 
 /* Hop-by-hop, routing or destination options: (len + 1) * 8 bytes. */
-static void ext6(struct frame *f, unsigned next, unsigned len)
+static void ext6(struct bytes *f, unsigned next, unsigned len)
 {
 	put8(f, next);
 	put8(f, len);
-	put_fill(f, 0, (len + 1) * 8u - 2); /* Pad1 options */
+	fill(f, 0, (len + 1) * 8u - 2); /* Pad1 options */
 }
 
-static void frag6(struct frame *f, unsigned next, unsigned offset_m)
+static void frag6(struct bytes *f, unsigned next, unsigned offset_m)
 {
 	put8(f, next);
 	put8(f, 0);
@@ -202,17 +137,17 @@ static void frag6(struct frame *f, unsigned next, unsigned offset_m)
 }
 
 /* AH with a 12-byte ICV: payload length 4 means (4 + 2) * 4 bytes. */
-static void ah(struct frame *f, unsigned next)
+static void ah(struct bytes *f, unsigned next)
 {
 	put8(f, next);
 	put8(f, 4);
 	put16(f, 0);
 	put32(f, 0x100);
 	put32(f, 1);
-	put_fill(f, 0xaa, 12);
+	fill(f, 0xaa, 12);
 }
 
-static void gre(struct frame *f, unsigned flags, unsigned type)
+static void gre(struct bytes *f, unsigned flags, unsigned type)
 {
 	put16(f, flags);
 	put16(f, type);
@@ -224,7 +159,7 @@ static void gre(struct frame *f, unsigned flags, unsigned type)
 		put32(f, 7);
 }
 
-static void udp(struct frame *f, unsigned dport)
+static void udp(struct bytes *f, unsigned dport)
 {
 	size_t start = f->n;
 
@@ -234,14 +169,14 @@ static void udp(struct frame *f, unsigned dport)
 	put16(f, 0);
 }
 
-static void vxlan(struct frame *f)
+static void vxlan(struct bytes *f)
 {
 	put32(f, 0x08000000);
 	put32(f, 0x00123400);
 }
 
 /* Geneve with opt_words of options: one TLV of opt_words - 1 data words. */
-static void geneve(struct frame *f, unsigned type, unsigned opt_words)
+static void geneve(struct bytes *f, unsigned type, unsigned opt_words)
 {
 	put8(f, opt_words);
 	put8(f, 0);
@@ -251,12 +186,12 @@ static void geneve(struct frame *f, unsigned type, unsigned opt_words)
 		put16(f, 0x0102);
 		put8(f, 0x80);
 		put8(f, opt_words - 1);
-		put_fill(f, 0xcc, (opt_words - 1) * 4u);
+		fill(f, 0xcc, (opt_words - 1) * 4u);
 	}
 }
 
 /* Cisco MetaData: version 1, length 1, one SGT option, SGT 2. */
-static void cmd(struct frame *f, unsigned next)
+static void cmd(struct bytes *f, unsigned next)
 {
 	put8(f, 1);
 	put8(f, 1);
@@ -267,32 +202,32 @@ static void cmd(struct frame *f, unsigned next)
 
 /* GTPv1-U G-PDU; with ext, a sequence number and one PDU session
  * container extension header (2 units). */
-static void gtpu(struct frame *f, bool ext)
+static void gtpu(struct bytes *f, bool ext)
 {
 	put8(f, ext ? 0x36 : 0x30); /* version 1, PT, E and S when ext */
 	put8(f, 0xff);
-	put_len_at(f, f->n + 6, 0, false);
+	put_len_to_end(f, f->n + 6, 0, false);
 	put32(f, 0x01020304);
 	if (ext) {
 		put16(f, 77);
 		put8(f, 0);
 		put8(f, 0x85);
 		put8(f, 2);
-		put_fill(f, 0x09, 6);
+		fill(f, 0x09, 6);
 		put8(f, 0);
 	}
 }
 
 /* The 802.11 MAC header of a data frame, then LLC/SNAP. */
-static void wlan(struct frame *f, unsigned fc0, unsigned flags)
+static void wlan(struct bytes *f, unsigned fc0, unsigned flags)
 {
 	put8(f, fc0);
 	put8(f, flags);
 	put16(f, 0x2c00);
-	put_fill(f, 0x02, 18); /* three addresses */
+	fill(f, 0x02, 18); /* three addresses */
 	put16(f, 0x1000);      /* sequence 1, fragment 0 (little-endian) */
 	if ((flags & 3) == 3)
-		put_fill(f, 0x02, 6);
+		fill(f, 0x02, 6);
 	if (fc0 & 0x80) { /* QoS: TID 5 */
 		put8(f, 0x05);
 		put8(f, 0);
@@ -301,17 +236,17 @@ static void wlan(struct frame *f, unsigned fc0, unsigned flags)
 	}
 }
 
-static void snap(struct frame *f, unsigned type)
+static void snap(struct bytes *f, unsigned type)
 {
 	put8(f, 0xaa);
 	put8(f, 0xaa);
 	put8(f, 0x03);
-	put_fill(f, 0, 3);
+	fill(f, 0, 3);
 	put16(f, type);
 }
 
 /* An NFLOG TLV header (length and type in the given byte order). */
-static void nflog_tlv(struct frame *f, unsigned type, size_t vlen, bool le)
+static void nflog_tlv(struct bytes *f, unsigned type, size_t vlen, bool le)
 {
 	unsigned len = (unsigned)(4 + vlen);
 
@@ -321,7 +256,7 @@ static void nflog_tlv(struct frame *f, unsigned type, size_t vlen, bool le)
 	put8(f, le ? type >> 8 : type & 0xff);
 }
 
-static void tcp_hdr(struct frame *f, unsigned doff)
+static void tcp_hdr(struct bytes *f, unsigned doff)
 {
 	put16(f, 51515);
 	put16(f, 443);
@@ -333,11 +268,11 @@ static void tcp_hdr(struct frame *f, unsigned doff)
 	put16(f, 0xbeef); /* wrong on purpose */
 	put16(f, 0);
 	if (doff > 5)
-		put_fill(f, 0x01, doff * 4u - 20);
+		fill(f, 0x01, doff * 4u - 20);
 }
 
 /* The segment every sample carries: 12 bytes of options, then hello. */
-static void seg(struct frame *f)
+static void seg(struct bytes *f)
 {
 	tcp_hdr(f, 8);
 	put(f, hello, sizeof hello);
@@ -348,29 +283,6 @@ static void seg(struct frame *f)
 static bool is_informative(int c)
 {
 	return c == CS_DEC_TUNNELED || c == CS_DEC_PAYLOAD_TRUNCATED;
-}
-
-static enum cs_status status_of(int c)
-{
-	switch (c) {
-	case CS_DEC_IP_FRAGMENT:
-		return CS_MORE;
-	case CS_DEC_ENCRYPTED:
-		return CS_UNSUPPORTED;
-	case CS_DEC_TRUNCATED:
-		return CS_TRUNC;
-	case CS_DEC_MALFORMED_LINK:
-	case CS_DEC_MALFORMED_IP:
-	case CS_DEC_MALFORMED_TCP:
-		return CS_BAD;
-	case CS_DEC_VLAN_TOO_DEEP:
-	case CS_DEC_MPLS_TOO_DEEP:
-	case CS_DEC_TUNNEL_TOO_DEEP:
-	case CS_DEC_IPV6_EXT_TOO_DEEP:
-		return CS_LIMIT;
-	default:
-		return CS_UNSUPPORTED;
-	}
 }
 
 /*
@@ -401,7 +313,7 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 	}
 	if (s != CS_OK) {
 		assert_int_equal(reasons, 1);
-		assert_int_equal(s, status_of(reason));
+		assert_true(reason >= 0);
 		assert_int_equal(st->n[CS_DEC_TUNNELED],
 				 before.n[CS_DEC_TUNNELED]);
 		assert_int_equal(st->n[CS_DEC_PAYLOAD_TRUNCATED],
@@ -436,14 +348,17 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 	return s;
 }
 
-static void expect_skip(int linktype, struct frame *f,
-			enum cs_decode_counter why)
+/* A frame skipped for `why` with `status` (the statuses cs_common.h
+ * defines: a malformed header is CS_BAD, a cap CS_LIMIT, anything not
+ * decoded CS_UNSUPPORTED). */
+static void expect_skip(int linktype, struct bytes *f,
+			enum cs_decode_counter why, enum cs_status status)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 
-	frame_end(f);
-	assert_int_not_equal(run(linktype, f->b, f->n, &p, &st), CS_OK);
+	bytes_end(f);
+	assert_int_equal(run(linktype, f->b, f->n, &p, &st), status);
 	if (st.n[why] != 1)
 		fail_msg("expected %s", decode_counter_name(why));
 }
@@ -479,13 +394,13 @@ static void expect_seg(const struct cs_pkt *p, int family, unsigned depth)
 }
 
 /* Decode a whole frame that must give seg(); returns the stats. */
-static struct cs_decode_stats expect_ok(int linktype, struct frame *f,
+static struct cs_decode_stats expect_ok(int linktype, struct bytes *f,
 					int family, unsigned depth)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 
-	frame_end(f);
+	bytes_end(f);
 	assert_int_equal(run(linktype, f->b, f->n, &p, &st), CS_OK);
 	expect_seg(&p, family, depth);
 	for (int c = 0; c < CS_DEC_COUNTER_MAX; c++)
@@ -495,7 +410,7 @@ static struct cs_decode_stats expect_ok(int linktype, struct frame *f,
 
 /* Samples: one valid frame per link type and encapsulation ---------------- */
 
-static void s_eth_ipv4(struct frame *f)
+static void s_eth_ipv4(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4(f, 6);
@@ -503,28 +418,28 @@ static void s_eth_ipv4(struct frame *f)
 }
 
 /* Some captures keep the 4-byte FCS: the IP length trims it. */
-static void s_eth_ipv4_fcs(struct frame *f)
+static void s_eth_ipv4_fcs(struct bytes *f)
 {
 	s_eth_ipv4(f);
-	frame_end(f);
+	bytes_end(f);
 	put32(f, 0xfcfcfcfc);
 }
 
-static void s_eth_ipv4_options(struct frame *f)
+static void s_eth_ipv4_options(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_full(f, 6, in4_src, in4_dst, 12, 0);
 	seg(f);
 }
 
-static void s_eth_ipv6(struct frame *f)
+static void s_eth_ipv6(struct bytes *f)
 {
 	eth(f, 0x86dd);
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_qinq_pppoe_ipv4(struct frame *f)
+static void s_qinq_pppoe_ipv4(struct bytes *f)
 {
 	eth(f, 0x88a8);
 	tag(f, 100, 0x8100);
@@ -534,7 +449,7 @@ static void s_qinq_pppoe_ipv4(struct frame *f)
 	seg(f);
 }
 
-static void s_vlan9100_pppoe_ipv6(struct frame *f)
+static void s_vlan9100_pppoe_ipv6(struct bytes *f)
 {
 	eth(f, 0x9100);
 	tag(f, 7, 0x8864);
@@ -543,30 +458,30 @@ static void s_vlan9100_pppoe_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_sll_ipv4(struct frame *f)
+static void s_sll_ipv4(struct bytes *f)
 {
 	put16(f, 4);         /* sent by us */
 	put16(f, 1);         /* ARPHRD_ETHER */
 	put16(f, 6);         /* address length */
-	put_fill(f, 0xaa, 8);
+	fill(f, 0xaa, 8);
 	put16(f, 0x0800);
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_sll_mpls_ipv6(struct frame *f)
+static void s_sll_mpls_ipv6(struct bytes *f)
 {
 	put16(f, 0);
 	put16(f, 1);
 	put16(f, 6);
-	put_fill(f, 0xaa, 8);
+	fill(f, 0xaa, 8);
 	put16(f, 0x8848);
 	mpls(f, 16, 1);
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_sll2_vlan_ipv6(struct frame *f)
+static void s_sll2_vlan_ipv6(struct bytes *f)
 {
 	put16(f, 0x8100);
 	put16(f, 0);
@@ -574,61 +489,61 @@ static void s_sll2_vlan_ipv6(struct frame *f)
 	put16(f, 1);         /* ARPHRD_ETHER */
 	put8(f, 0);
 	put8(f, 6);
-	put_fill(f, 0xaa, 8);
+	fill(f, 0xaa, 8);
 	tag(f, 42, 0x86dd);
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_null_le_ipv4(struct frame *f)
+static void s_null_le_ipv4(struct bytes *f)
 {
 	put32(f, 0x02000000); /* AF_INET written by a little-endian host */
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_null_be_ipv6(struct frame *f)
+static void s_null_be_ipv6(struct bytes *f)
 {
 	put32(f, 30); /* AF_INET6 on Darwin, big-endian host */
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_null_le_ipv6(struct frame *f)
+static void s_null_le_ipv6(struct bytes *f)
 {
 	put32(f, 0x1c000000); /* FreeBSD AF_INET6, little-endian host */
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_loop_ipv4(struct frame *f)
+static void s_loop_ipv4(struct bytes *f)
 {
 	put32(f, 2);
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_loop_ipv6(struct frame *f)
+static void s_loop_ipv6(struct bytes *f)
 {
 	put32(f, 24);
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_raw_ipv4(struct frame *f)
+static void s_raw_ipv4(struct bytes *f)
 {
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_raw_ipv6(struct frame *f)
+static void s_raw_ipv6(struct bytes *f)
 {
 	ip6(f, 6);
 	seg(f);
 }
 
 /* Hop-by-hop, destination options, routing, AH, an atomic fragment. */
-static void s_ipv6_ext(struct frame *f)
+static void s_ipv6_ext(struct bytes *f)
 {
 	eth(f, 0x86dd);
 	ip6(f, 0);
@@ -641,7 +556,7 @@ static void s_ipv6_ext(struct frame *f)
 	seg(f);
 }
 
-static void s_gre_key_seq_eth(struct frame *f)
+static void s_gre_key_seq_eth(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_outer(f, 47);
@@ -651,7 +566,7 @@ static void s_gre_key_seq_eth(struct frame *f)
 	seg(f);
 }
 
-static void s_gre_csum_ipv6(struct frame *f)
+static void s_gre_csum_ipv6(struct bytes *f)
 {
 	eth(f, 0x86dd);
 	ip6_outer(f, 47);
@@ -660,7 +575,7 @@ static void s_gre_csum_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_gre_mpls(struct frame *f)
+static void s_gre_mpls(struct bytes *f)
 {
 	ip4_outer(f, 47);
 	gre(f, 0, 0x8847);
@@ -669,7 +584,7 @@ static void s_gre_mpls(struct frame *f)
 	seg(f);
 }
 
-static void s_6in4(struct frame *f)
+static void s_6in4(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_outer(f, 41);
@@ -677,7 +592,7 @@ static void s_6in4(struct frame *f)
 	seg(f);
 }
 
-static void s_4in6(struct frame *f)
+static void s_4in6(struct bytes *f)
 {
 	eth(f, 0x86dd);
 	ip6_outer(f, 4);
@@ -685,7 +600,7 @@ static void s_4in6(struct frame *f)
 	seg(f);
 }
 
-static void s_vxlan(struct frame *f)
+static void s_vxlan(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_outer(f, 17);
@@ -697,7 +612,7 @@ static void s_vxlan(struct frame *f)
 	seg(f);
 }
 
-static void s_geneve_options(struct frame *f)
+static void s_geneve_options(struct bytes *f)
 {
 	eth(f, 0x86dd);
 	ip6_outer(f, 17);
@@ -708,7 +623,7 @@ static void s_geneve_options(struct frame *f)
 	seg(f);
 }
 
-static void s_geneve_ipv6(struct frame *f)
+static void s_geneve_ipv6(struct bytes *f)
 {
 	ip4_outer(f, 17);
 	udp(f, 6081);
@@ -717,7 +632,7 @@ static void s_geneve_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_mpls2(struct frame *f)
+static void s_mpls2(struct bytes *f)
 {
 	eth(f, 0x8847);
 	mpls(f, 100, 0);
@@ -727,7 +642,7 @@ static void s_mpls2(struct frame *f)
 }
 
 /* Every tunnel kind nested to the cap: IPIP, 6in4, GRE, VXLAN. */
-static void s_nested(struct frame *f)
+static void s_nested(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_outer(f, 4);
@@ -742,7 +657,7 @@ static void s_nested(struct frame *f)
 	seg(f);
 }
 
-static void s_eth_cmd_ipv4(struct frame *f)
+static void s_eth_cmd_ipv4(struct bytes *f)
 {
 	eth(f, 0x8909);
 	cmd(f, 0x0800);
@@ -750,7 +665,7 @@ static void s_eth_cmd_ipv4(struct frame *f)
 	seg(f);
 }
 
-static void s_vlan_cmd_ipv6(struct frame *f)
+static void s_vlan_cmd_ipv6(struct bytes *f)
 {
 	eth(f, 0x8100);
 	tag(f, 10, 0x8909);
@@ -759,7 +674,7 @@ static void s_vlan_cmd_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_gtpu(struct frame *f)
+static void s_gtpu(struct bytes *f)
 {
 	eth(f, 0x0800);
 	ip4_outer(f, 17);
@@ -769,7 +684,7 @@ static void s_gtpu(struct frame *f)
 	seg(f);
 }
 
-static void s_gtpu_ext_ipv6(struct frame *f)
+static void s_gtpu_ext_ipv6(struct bytes *f)
 {
 	ip6_outer(f, 17);
 	udp(f, 2152);
@@ -778,7 +693,7 @@ static void s_gtpu_ext_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_ppp_hdlc(struct frame *f)
+static void s_ppp_hdlc(struct bytes *f)
 {
 	put8(f, 0xff);
 	put8(f, 0x03);
@@ -788,14 +703,14 @@ static void s_ppp_hdlc(struct frame *f)
 }
 
 /* address and control compressed, one-byte protocol field */
-static void s_ppp_pfc_ipv6(struct frame *f)
+static void s_ppp_pfc_ipv6(struct bytes *f)
 {
 	put8(f, 0x57);
 	ip6(f, 6);
 	seg(f);
 }
 
-static void s_ppp_mpls(struct frame *f)
+static void s_ppp_mpls(struct bytes *f)
 {
 	put8(f, 0xff);
 	put8(f, 0x03);
@@ -805,7 +720,7 @@ static void s_ppp_mpls(struct frame *f)
 	seg(f);
 }
 
-static void s_chdlc_ipv4(struct frame *f)
+static void s_chdlc_ipv4(struct bytes *f)
 {
 	put8(f, 0x0f);
 	put8(f, 0x00);
@@ -814,7 +729,7 @@ static void s_chdlc_ipv4(struct frame *f)
 	seg(f);
 }
 
-static void s_ppp_pppd(struct frame *f)
+static void s_ppp_pppd(struct bytes *f)
 {
 	put8(f, 0x01); /* sent */
 	put8(f, 0x03);
@@ -823,13 +738,13 @@ static void s_ppp_pppd(struct frame *f)
 	seg(f);
 }
 
-static void s_ppp_with_dir(struct frame *f)
+static void s_ppp_with_dir(struct bytes *f)
 {
 	put8(f, 0x00); /* received */
 	s_ppp_hdlc(f);
 }
 
-static void s_chdlc_ipv6(struct frame *f)
+static void s_chdlc_ipv6(struct bytes *f)
 {
 	put8(f, 0x8f);
 	put8(f, 0x00);
@@ -838,7 +753,7 @@ static void s_chdlc_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_chdlc_with_dir_mpls(struct frame *f)
+static void s_chdlc_with_dir_mpls(struct bytes *f)
 {
 	put8(f, 0x01);
 	put8(f, 0x0f);
@@ -849,14 +764,14 @@ static void s_chdlc_with_dir_mpls(struct frame *f)
 	seg(f);
 }
 
-static void s_ppp_ether(struct frame *f)
+static void s_ppp_ether(struct bytes *f)
 {
 	pppoe(f, 0x0021);
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_wlan_data(struct frame *f)
+static void s_wlan_data(struct bytes *f)
 {
 	wlan(f, 0x08, 0x01); /* data, to DS */
 	snap(f, 0x0800);
@@ -864,7 +779,7 @@ static void s_wlan_data(struct frame *f)
 	seg(f);
 }
 
-static void s_wlan_qos_4addr_ipv6(struct frame *f)
+static void s_wlan_qos_4addr_ipv6(struct bytes *f)
 {
 	wlan(f, 0x88, 0x03); /* QoS data, to and from DS: four addresses */
 	snap(f, 0x86dd);
@@ -872,7 +787,7 @@ static void s_wlan_qos_4addr_ipv6(struct frame *f)
 	seg(f);
 }
 
-static void s_wlan_qos_htc_vlan(struct frame *f)
+static void s_wlan_qos_htc_vlan(struct bytes *f)
 {
 	wlan(f, 0x88, 0x82); /* QoS data from DS, +HTC */
 	snap(f, 0x8100);
@@ -883,7 +798,7 @@ static void s_wlan_qos_htc_vlan(struct frame *f)
 
 /* radiotap with two presence words, TSFT (aligned on 8) and Flags saying
  * the body is padded to 4 bytes: the QoS header of 26 bytes gets 2 */
-static void s_radiotap_datapad(struct frame *f)
+static void s_radiotap_datapad(struct bytes *f)
 {
 	put8(f, 0);
 	put8(f, 0);
@@ -894,8 +809,8 @@ static void s_radiotap_datapad(struct frame *f)
 	put8(f, 0);
 	put8(f, 0x80); /* ... and another presence word */
 	put32(f, 0);
-	put_fill(f, 0, 4); /* alignment of TSFT to 8 */
-	put_fill(f, 0x11, 8);
+	fill(f, 0, 4); /* alignment of TSFT to 8 */
+	fill(f, 0x11, 8);
 	put8(f, 0x20);
 	wlan(f, 0x88, 0x01);
 	put16(f, 0);
@@ -905,35 +820,35 @@ static void s_radiotap_datapad(struct frame *f)
 }
 
 /* radiotap Flags only: the frame keeps its FCS, which IP's length cuts */
-static void s_radiotap_fcs(struct frame *f)
+static void s_radiotap_fcs(struct bytes *f)
 {
 	put8(f, 0);
 	put8(f, 0);
 	put8(f, 9);
 	put8(f, 0);
 	put8(f, 0x02);
-	put_fill(f, 0, 3);
+	fill(f, 0, 3);
 	put8(f, 0x10);
 	wlan(f, 0x08, 0x02);
 	snap(f, 0x86dd);
 	ip6(f, 6);
 	seg(f);
-	frame_end(f);
+	bytes_end(f);
 	put32(f, 0xfcfcfcfc);
 }
 
-static void ppi_hdr(struct frame *f, unsigned len, unsigned dlt)
+static void ppi_hdr(struct bytes *f, unsigned len, unsigned dlt)
 {
 	put8(f, 0);
 	put8(f, 0);
 	put8(f, len & 0xff);
 	put8(f, len >> 8);
 	put8(f, dlt);
-	put_fill(f, 0, 3);
-	put_fill(f, 0x33, len - 8u);
+	fill(f, 0, 3);
+	fill(f, 0x33, len - 8u);
 }
 
-static void s_ppi_wlan(struct frame *f)
+static void s_ppi_wlan(struct bytes *f)
 {
 	ppi_hdr(f, 8, 105);
 	wlan(f, 0x08, 0x01);
@@ -942,30 +857,30 @@ static void s_ppi_wlan(struct frame *f)
 	seg(f);
 }
 
-static void s_ppi_ether(struct frame *f)
+static void s_ppi_ether(struct bytes *f)
 {
 	ppi_hdr(f, 20, 1);
 	s_eth_ipv4(f);
 }
 
-static void s_nflog_le_ipv4(struct frame *f)
+static void s_nflog_le_ipv4(struct bytes *f)
 {
 	put8(f, 2); /* AF_INET */
 	put8(f, 0);
 	put16(f, 1);
-	put_len_at(f, f->n, 0, true);
+	put_len_to_end(f, f->n, 0, true);
 	put8(f, 9);
 	put8(f, 0);
 	ip4(f, 6);
 	seg(f);
 }
 
-static void s_nflog_be_ipv6(struct frame *f)
+static void s_nflog_be_ipv6(struct bytes *f)
 {
 	put8(f, 10); /* AF_INET6 */
 	put8(f, 0);
 	put16(f, 1);
-	put_len_at(f, f->n, 0, false);
+	put_len_to_end(f, f->n, 0, false);
 	put8(f, 0);
 	put8(f, 9);
 	ip6(f, 6);
@@ -975,7 +890,7 @@ static void s_nflog_be_ipv6(struct frame *f)
 static const struct sample {
 	const char *name;
 	int linktype;
-	void (*build)(struct frame *);
+	void (*build)(struct bytes *);
 	int family;
 	unsigned depth;
 } samples[] = {
@@ -1036,17 +951,17 @@ static const struct sample {
 	{"nflog_be_ipv6", CS_LINKTYPE_NFLOG, s_nflog_be_ipv6, 6, 0},
 };
 
-static void build(const struct sample *s, struct frame *f)
+static void build(const struct sample *s, struct bytes *f)
 {
 	memset(f, 0, sizeof *f);
 	s->build(f);
-	frame_end(f);
+	bytes_end(f);
 }
 
 static void test_samples(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(samples); i++) {
 		build(&samples[i], &f);
@@ -1062,7 +977,7 @@ static void test_samples(void **state)
 static void test_every_truncation(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 	struct cs_pkt p;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(samples); i++) {
@@ -1102,13 +1017,13 @@ static void test_every_truncation(void **state)
 static void test_truncation_without_payload(void **state)
 {
 	(void)state;
-	struct frame f = {.n = 0};
+	struct bytes f = {.n = 0};
 	struct cs_pkt p;
 
 	eth(&f, 0x86dd);
 	ip6(&f, 6);
 	tcp_hdr(&f, 5);
-	frame_end(&f);
+	bytes_end(&f);
 	for (size_t n = 0; n <= f.n; n++) {
 		struct cs_decode_stats st = {{0}};
 
@@ -1118,21 +1033,12 @@ static void test_truncation_without_payload(void **state)
 	}
 }
 
-/* xorshift32: reproducible noise. */
-static uint32_t noise(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
-
 /* Random byte flips and cuts: never a crash, always the contract. */
 static void test_random_flips(void **state)
 {
 	(void)state;
 	uint32_t x = 0x2545f491;
-	struct frame f;
+	struct bytes f;
 	struct cs_pkt p;
 	uint64_t ok = 0, skipped = 0;
 
@@ -1142,16 +1048,16 @@ static void test_random_flips(void **state)
 			struct cs_decode_stats st = {{0}};
 			uint8_t b[sizeof f.b];
 			size_t n = f.n;
-			uint32_t flips = 1 + noise(&x) % 4;
+			uint32_t flips = 1 + tl_rand(&x) % 4;
 
 			memcpy(b, f.b, f.n);
 			for (uint32_t k = 0; k < flips; k++) {
-				size_t at = noise(&x) % f.n;
+				size_t at = tl_rand(&x) % f.n;
 
-				b[at] ^= (uint8_t)(1 + noise(&x) % 255);
+				b[at] ^= (uint8_t)(1 + tl_rand(&x) % 255);
 			}
-			if (noise(&x) % 4 == 0)
-				n = noise(&x) % (f.n + 1);
+			if (tl_rand(&x) % 4 == 0)
+				n = tl_rand(&x) % (f.n + 1);
 			if (run(samples[i].linktype, b, n, &p, &st) == CS_OK)
 				ok++;
 			else
@@ -1166,14 +1072,14 @@ static void test_random_flips(void **state)
 static void test_ipv4_fields(void **state)
 {
 	(void)state;
-	struct frame f = {.n = 0};
+	struct bytes f = {.n = 0};
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 	static const uint8_t mapped_src[16] = {[10] = 0xff, [11] = 0xff,
 					       192, 0, 2, 1};
 
 	s_eth_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_OK);
 	assert_memory_equal(p.src.a, mapped_src, 16);
 	assert_int_equal(p.src.family, 4);
@@ -1191,7 +1097,7 @@ static void test_ipv4_fields(void **state)
 static void test_ethernet_padding(void **state)
 {
 	(void)state;
-	struct frame f = {.n = 0};
+	struct bytes f = {.n = 0};
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 
@@ -1199,8 +1105,8 @@ static void test_ethernet_padding(void **state)
 	ip4(&f, 6);
 	tcp_hdr(&f, 5);
 	put(&f, "hi", 2);
-	frame_end(&f);
-	put_fill(&f, 0x55, 60 - f.n); /* padding that is not even zero */
+	bytes_end(&f);
+	fill(&f, 0x55, 60 - f.n); /* padding that is not even zero */
 	assert_int_equal(f.n, 60);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_OK);
 	assert_int_equal(p.payload.n, 2);
@@ -1213,7 +1119,7 @@ static void test_ethernet_padding(void **state)
 static void test_payload_truncated(void **state)
 {
 	(void)state;
-	struct frame f = {.n = 0};
+	struct bytes f = {.n = 0};
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 	size_t cap;
@@ -1221,8 +1127,8 @@ static void test_payload_truncated(void **state)
 	eth(&f, 0x86dd);
 	ip6(&f, 6);
 	tcp_hdr(&f, 5);
-	put_fill(&f, 0x17, 1000);
-	frame_end(&f);
+	fill(&f, 0x17, 1000);
+	bytes_end(&f);
 	cap = f.n - 900;
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, cap, &p, &st), CS_OK);
 	assert_int_equal(p.payload.n, 100);
@@ -1231,7 +1137,7 @@ static void test_payload_truncated(void **state)
 	assert_int_equal(st.n[CS_DEC_TRUNCATED], 0);
 }
 
-static void vlan_stack(struct frame *f, unsigned tags)
+static void vlan_stack(struct bytes *f, unsigned tags)
 {
 	eth(f, 0x8100);
 	for (unsigned i = 1; i <= tags; i++)
@@ -1240,7 +1146,7 @@ static void vlan_stack(struct frame *f, unsigned tags)
 	seg(f);
 }
 
-static void mpls_stack(struct frame *f, unsigned labels)
+static void mpls_stack(struct bytes *f, unsigned labels)
 {
 	eth(f, 0x8847);
 	for (unsigned i = 1; i <= labels; i++)
@@ -1249,7 +1155,7 @@ static void mpls_stack(struct frame *f, unsigned labels)
 	seg(f);
 }
 
-static void ipip_stack(struct frame *f, unsigned tunnels)
+static void ipip_stack(struct bytes *f, unsigned tunnels)
 {
 	eth(f, 0x0800);
 	for (unsigned i = 0; i < tunnels; i++)
@@ -1258,7 +1164,7 @@ static void ipip_stack(struct frame *f, unsigned tunnels)
 	seg(f);
 }
 
-static void ext6_stack(struct frame *f, unsigned headers)
+static void ext6_stack(struct bytes *f, unsigned headers)
 {
 	eth(f, 0x86dd);
 	ip6(f, 60);
@@ -1270,45 +1176,45 @@ static void ext6_stack(struct frame *f, unsigned headers)
 static void test_caps(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f);
 	vlan_stack(&f, CS_MAX_VLAN_TAGS);
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, 0);
 	memset(&f, 0, sizeof f);
 	vlan_stack(&f, CS_MAX_VLAN_TAGS + 1);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_VLAN_TOO_DEEP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_VLAN_TOO_DEEP, CS_LIMIT);
 
 	memset(&f, 0, sizeof f);
 	mpls_stack(&f, CS_MAX_MPLS_LABELS);
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, 0);
 	memset(&f, 0, sizeof f);
 	mpls_stack(&f, CS_MAX_MPLS_LABELS + 1);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MPLS_TOO_DEEP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MPLS_TOO_DEEP, CS_LIMIT);
 
 	memset(&f, 0, sizeof f);
 	ipip_stack(&f, CS_MAX_TUNNEL_DEPTH);
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, CS_MAX_TUNNEL_DEPTH);
 	memset(&f, 0, sizeof f);
 	ipip_stack(&f, CS_MAX_TUNNEL_DEPTH + 1);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_TUNNEL_TOO_DEEP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_TUNNEL_TOO_DEEP, CS_LIMIT);
 
 	memset(&f, 0, sizeof f);
 	ext6_stack(&f, CS_MAX_IPV6_EXT_HEADERS);
 	expect_ok(CS_LINKTYPE_ETHERNET, &f, 6, 0);
 	memset(&f, 0, sizeof f);
 	ext6_stack(&f, CS_MAX_IPV6_EXT_HEADERS + 1);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IPV6_EXT_TOO_DEEP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_IPV6_EXT_TOO_DEEP, CS_LIMIT);
 }
 
-static void frag4(struct frame *f, unsigned frag)
+static void frag4(struct bytes *f, unsigned frag)
 {
 	eth(f, 0x0800);
 	ip4_full(f, 6, in4_src, in4_dst, 0, frag);
 	seg(f);
 }
 
-static void frag6_frame(struct frame *f, unsigned offset_m)
+static void frag6_frame(struct bytes *f, unsigned offset_m)
 {
 	eth(f, 0x86dd);
 	ip6(f, 44);
@@ -1318,14 +1224,14 @@ static void frag6_frame(struct frame *f, unsigned offset_m)
 
 /* A fragment's description: where its data is and what the defragmenter
  * needs; the data is the IP payload after the header (and its options). */
-static void expect_fragment(int linktype, struct frame *f, int version,
+static void expect_fragment(int linktype, struct bytes *f, int version,
 			    unsigned proto, uint32_t id, uint32_t offset,
 			    bool more, size_t data_at)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 
-	frame_end(f);
+	bytes_end(f);
 	assert_int_equal(run(linktype, f->b, f->n, &p, &st), CS_MORE);
 	assert_int_equal(st.n[CS_DEC_IP_FRAGMENT], 1);
 	assert_int_equal(p.frag.version, version);
@@ -1342,7 +1248,7 @@ static void expect_fragment(int linktype, struct frame *f, int version,
 static void test_fragments(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x2000); /* first fragment: MF */
@@ -1353,7 +1259,7 @@ static void test_fragments(void **state)
 	memset(&f, 0, sizeof f); /* options before the fragment's data */
 	eth(&f, 0x0800);
 	ip4_full(&f, 17, in4_src, in4_dst, 8, 0x2003);
-	put_fill(&f, 0xee, 40);
+	fill(&f, 0xee, 40);
 	expect_fragment(CS_LINKTYPE_ETHERNET, &f, 4, 17, 0x1234, 24, true, 42);
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x8000); /* the reserved flag is not a fragment */
@@ -1374,12 +1280,12 @@ static void test_fragments(void **state)
 	ip4_outer(&f, 41);
 	ip6(&f, 44);
 	frag6(&f, 6, 0x0009);
-	put_fill(&f, 0, 16);
+	fill(&f, 0, 16);
 	{
 		struct cs_decode_stats st = {{0}};
 		struct cs_pkt p;
 
-		frame_end(&f);
+		bytes_end(&f);
 		assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
 		assert_int_equal(p.frag.depth, 1);
 		assert_int_equal(p.frag.offset, 8);
@@ -1392,12 +1298,12 @@ static void test_fragments(void **state)
 static void test_fragment_snaplen(void **state)
 {
 	(void)state;
-	struct frame f = {.n = 0};
+	struct bytes f = {.n = 0};
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
 
 	frag4(&f, 0x2000);
-	frame_end(&f);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n - 5, &p, &st), CS_MORE);
 	assert_int_equal(p.frag.data.n, f.n - 5 - 34);
 	assert_int_equal(p.frag.data_len, f.n - 34);
@@ -1434,13 +1340,13 @@ static enum cs_status run_datagram(const struct cs_pkt *frag, const uint8_t *b, 
 static void test_datagram(void **state)
 {
 	(void)state;
-	struct frame f, whole;
+	struct bytes f, whole;
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p, q;
 
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x2000);
-	frame_end(&f);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
 	memset(&whole, 0, sizeof whole);
 	seg(&whole);
@@ -1453,8 +1359,8 @@ static void test_datagram(void **state)
 	eth(&f, 0x86dd);
 	ip6(&f, 44);
 	frag6(&f, 60, 0x0001);
-	put_fill(&f, 0, 16);
-	frame_end(&f);
+	fill(&f, 0, 16);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
 	memset(&whole, 0, sizeof whole);
 	ext6(&whole, 6, 0);
@@ -1464,22 +1370,22 @@ static void test_datagram(void **state)
 
 	memset(&f, 0, sizeof f); /* an outer fragment holding GRE, IPv4, TCP */
 	ip4_full(&f, 47, out4_src, out4_dst, 0, 0x2000);
-	put_fill(&f, 0, 8);
-	frame_end(&f);
+	fill(&f, 0, 8);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_RAW, f.b, f.n, &p, &st), CS_MORE);
 	memset(&whole, 0, sizeof whole);
 	gre(&whole, 0, 0x0800);
 	ip4(&whole, 6);
 	seg(&whole);
-	frame_end(&whole);
+	bytes_end(&whole);
 	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_OK);
 	expect_seg(&q, 4, 1);
 	/* ... and one whose inner IPv4 is itself a fragment */
 	memset(&whole, 0, sizeof whole);
 	gre(&whole, 0, 0x0800);
 	ip4_full(&whole, 6, in4_src, in4_dst, 0, 0x0002);
-	put_fill(&whole, 0, 8);
-	frame_end(&whole);
+	fill(&whole, 0, 8);
+	bytes_end(&whole);
 	assert_int_equal(run_datagram(&p, whole.b, whole.n, &q, &st), CS_MORE);
 	assert_int_equal(q.frag.depth, 1);
 	assert_int_equal(q.frag.offset, 16);
@@ -1488,7 +1394,7 @@ static void test_datagram(void **state)
 	/* decoding in place: out may be the fragment it comes from */
 	memset(&f, 0, sizeof f);
 	frag4(&f, 0x2000);
-	frame_end(&f);
+	bytes_end(&f);
 	assert_int_equal(run(CS_LINKTYPE_ETHERNET, f.b, f.n, &p, &st), CS_MORE);
 	memset(&whole, 0, sizeof whole);
 	seg(&whole);
@@ -1500,58 +1406,58 @@ static void test_datagram(void **state)
 static void test_ppp_hdlc_refusals(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f); /* LCP */
 	put8(&f, 0xff);
 	put8(&f, 0x03);
 	put16(&f, 0xc021);
-	put_fill(&f, 0, 10);
-	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 10);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* Van Jacobson compressed TCP, one-byte protocol */
 	put8(&f, 0x2d);
-	put_fill(&f, 0, 10);
-	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 10);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* the All-Stations address with another control */
 	put8(&f, 0xff);
 	put8(&f, 0x13);
 	put16(&f, 0x0021);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_PPP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* PPP_SERIAL neither PPP nor Cisco */
 	put8(&f, 0x42);
 	put8(&f, 0x03);
 	put16(&f, 0x0021);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_PPP_HDLC, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_PPP_HDLC, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* Cisco HDLC with a control byte */
 	put8(&f, 0x0f);
 	put8(&f, 0x03);
 	put16(&f, 0x0800);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* Cisco SLARP keepalive */
 	put8(&f, 0x8f);
 	put8(&f, 0x00);
 	put16(&f, 0x8035);
-	put_fill(&f, 0, 18);
-	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 18);
+	expect_skip(CS_LINKTYPE_C_HDLC, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* pppd's direction byte is 0 or 1 */
 	put8(&f, 0x02);
 	put8(&f, 0x03);
 	put16(&f, 0x0021);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_PPP_PPPD, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_PPP_PPPD, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f);
 	put8(&f, 0x07);
 	s_chdlc_ipv4(&f);
-	expect_skip(CS_LINKTYPE_C_HDLC_WITH_DIR, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_C_HDLC_WITH_DIR, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 }
 
 static void test_cmd_counts_as_tag(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	for (unsigned tags = CS_MAX_VLAN_TAGS - 1; tags <= CS_MAX_VLAN_TAGS; tags++) {
 		memset(&f, 0, sizeof f);
@@ -1564,58 +1470,58 @@ static void test_cmd_counts_as_tag(void **state)
 		if (tags < CS_MAX_VLAN_TAGS)
 			expect_ok(CS_LINKTYPE_ETHERNET, &f, 4, 0);
 		else
-			expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_VLAN_TOO_DEEP);
+			expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_VLAN_TOO_DEEP, CS_LIMIT);
 	}
 	memset(&f, 0, sizeof f); /* CMD carrying ARP */
 	eth(&f, 0x8909);
 	cmd(&f, 0x0806);
-	put_fill(&f, 0, 28);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 28);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 }
 
 static void test_gtpu_refusals(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f); /* echo request */
 	ip4_outer(&f, 17);
 	udp(&f, 2152);
 	put8(&f, 0x32);
 	put8(&f, 1);
-	put_len_at(&f, f.n + 6, 0, false);
+	put_len_to_end(&f, f.n + 6, 0, false);
 	put32(&f, 0);
 	put32(&f, 0);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* GTP' (protocol type 0) */
 	ip4_outer(&f, 17);
 	udp(&f, 2152);
 	put8(&f, 0x20);
 	put8(&f, 0xff);
-	put_len_at(&f, f.n + 6, 0, false);
+	put_len_to_end(&f, f.n + 6, 0, false);
 	put32(&f, 0);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* an extension header of length 0 */
 	ip4_outer(&f, 17);
 	udp(&f, 2152);
 	put8(&f, 0x34);
 	put8(&f, 0xff);
-	put_len_at(&f, f.n + 6, 0, false);
+	put_len_to_end(&f, f.n + 6, 0, false);
 	put32(&f, 0);
 	put16(&f, 0);
 	put8(&f, 0);
 	put8(&f, 0x85);
 	put8(&f, 0);
-	put_fill(&f, 0, 3);
+	fill(&f, 0, 3);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 	memset(&f, 0, sizeof f); /* extension headers beyond the cap */
 	ip4_outer(&f, 17);
 	udp(&f, 2152);
 	put8(&f, 0x34);
 	put8(&f, 0xff);
-	put_len_at(&f, f.n + 6, 0, false);
+	put_len_to_end(&f, f.n + 6, 0, false);
 	put32(&f, 0);
 	put16(&f, 0);
 	put8(&f, 0);
@@ -1626,13 +1532,13 @@ static void test_gtpu_refusals(void **state)
 		put8(&f, 0x85);
 	}
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 	memset(&f, 0, sizeof f); /* S set, E clear: the next-type byte means nothing */
 	ip4_outer(&f, 17);
 	udp(&f, 2152);
 	put8(&f, 0x32);
 	put8(&f, 0xff);
-	put_len_at(&f, f.n + 6, 0, false);
+	put_len_to_end(&f, f.n + 6, 0, false);
 	put32(&f, 0);
 	put16(&f, 9);
 	put8(&f, 0);
@@ -1648,50 +1554,51 @@ static void test_wlan_refusals(void **state)
 	static const struct {
 		unsigned fc0, flags;
 		enum cs_decode_counter why;
+		enum cs_status status;
 	} cases[] = {
-		{0x80, 0x00, CS_DEC_NOT_IP},         /* beacon */
-		{0xd4, 0x00, CS_DEC_NOT_IP},         /* ACK (control) */
-		{0x48, 0x01, CS_DEC_NOT_IP},         /* null data */
-		{0xc8, 0x01, CS_DEC_NOT_IP},         /* QoS null */
-		{0x08, 0x41, CS_DEC_ENCRYPTED},      /* protected data */
-		{0x88, 0x42, CS_DEC_ENCRYPTED},      /* protected QoS data */
-		{0x08, 0x05, CS_DEC_NOT_IP},         /* more fragments */
-		{0x09, 0x01, CS_DEC_MALFORMED_LINK}, /* protocol version 1 */
+		{0x80, 0x00, CS_DEC_NOT_IP, CS_UNSUPPORTED},    /* beacon */
+		{0xd4, 0x00, CS_DEC_NOT_IP, CS_UNSUPPORTED},    /* ACK (control) */
+		{0x48, 0x01, CS_DEC_NOT_IP, CS_UNSUPPORTED},    /* null data */
+		{0xc8, 0x01, CS_DEC_NOT_IP, CS_UNSUPPORTED},    /* QoS null */
+		{0x08, 0x41, CS_DEC_ENCRYPTED, CS_UNSUPPORTED}, /* protected data */
+		{0x88, 0x42, CS_DEC_ENCRYPTED, CS_UNSUPPORTED}, /* protected QoS data */
+		{0x08, 0x05, CS_DEC_NOT_IP, CS_UNSUPPORTED},    /* more fragments */
+		{0x09, 0x01, CS_DEC_MALFORMED_LINK, CS_BAD},    /* protocol version 1 */
 	};
-	struct frame f;
+	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
 		memset(&f, 0, sizeof f);
 		wlan(&f, cases[i].fc0, cases[i].flags);
 		snap(&f, 0x0800);
 		s_raw_ipv4(&f);
-		expect_skip(CS_LINKTYPE_IEEE802_11, &f, cases[i].why);
+		expect_skip(CS_LINKTYPE_IEEE802_11, &f, cases[i].why, cases[i].status);
 	}
 	memset(&f, 0, sizeof f); /* a later fragment (fragment number 1) */
 	wlan(&f, 0x08, 0x01);
 	f.b[22] = 0x11;
 	snap(&f, 0x0800);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* an A-MSDU */
 	wlan(&f, 0x88, 0x01);
 	f.b[24] |= 0x80;
 	snap(&f, 0x0800);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* LLC that is not SNAP (spanning tree) */
 	wlan(&f, 0x08, 0x02);
 	put8(&f, 0x42);
 	put8(&f, 0x42);
 	put8(&f, 0x03);
-	put_fill(&f, 0, 40);
-	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 40);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* SNAP with a vendor OUI */
 	wlan(&f, 0x08, 0x02);
 	snap(&f, 0x0800);
 	f.b[f.n - 3] = 0x40;
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_IEEE802_11, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* SNAP, bridge-tunnel OUI 00:00:f8 */
 	wlan(&f, 0x08, 0x02);
 	snap(&f, 0x0800);
@@ -1704,24 +1611,24 @@ static void test_wlan_refusals(void **state)
 static void test_radiotap_ppi_refusals(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f); /* bad FCS */
 	s_radiotap_fcs(&f);
 	f.b[8] = 0x50;
-	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* version 1 */
 	s_radiotap_fcs(&f);
 	f.b[0] = 1;
-	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* length below the fixed header */
 	s_radiotap_fcs(&f);
 	f.b[2] = 7;
-	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* Flags announced, header too short for it */
 	s_radiotap_fcs(&f);
 	f.b[2] = 8;
-	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* presence words chained past the cap */
 	put8(&f, 0);
 	put8(&f, 0);
@@ -1730,21 +1637,21 @@ static void test_radiotap_ppi_refusals(void **state)
 	for (unsigned i = 0; i < CS_MAX_RADIOTAP_PRESENT + 1; i++)
 		put32(&f, 0x00000080); /* bit 31, little-endian */
 	s_wlan_data(&f);
-	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_IEEE802_11_RADIOTAP, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* PPI of another DLT */
 	ppi_hdr(&f, 8, 113);
-	put_fill(&f, 0, 40);
-	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_UNSUPPORTED_LINK);
+	fill(&f, 0, 40);
+	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_UNSUPPORTED_LINK, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* PPI length below its header */
 	ppi_hdr(&f, 8, 105);
 	f.b[2] = 4;
 	s_wlan_data(&f);
-	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_PPI, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 }
 
 /* NFLOG: attributes before the payload, each padded to 4, in either byte
  * order; and what is refused. */
-static void nflog_with_tlvs(struct frame *f, bool le, unsigned family)
+static void nflog_with_tlvs(struct bytes *f, bool le, unsigned family)
 {
 	put8(f, family);
 	put8(f, 0);
@@ -1755,8 +1662,8 @@ static void nflog_with_tlvs(struct frame *f, bool le, unsigned family)
 	put8(f, 0);
 	nflog_tlv(f, 10, 5, le); /* NFULA_PREFIX "drop\0", padded to 8 */
 	put(f, "drop", 5);
-	put_fill(f, 0, 3);
-	put_len_at(f, f->n, 0, le);
+	fill(f, 0, 3);
+	put_len_to_end(f, f->n, 0, le);
 	put8(f, le ? 9 : 0);
 	put8(f, le ? 0 : 9);
 }
@@ -1764,7 +1671,7 @@ static void nflog_with_tlvs(struct frame *f, bool le, unsigned family)
 static void test_nflog(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	for (int le = 0; le < 2; le++) {
 		memset(&f, 0, sizeof f);
@@ -1781,19 +1688,19 @@ static void test_nflog(void **state)
 		nflog_with_tlvs(&f, le, 7);
 		ip4(&f, 6);
 		seg(&f);
-		expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP);
+		expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	}
 	memset(&f, 0, sizeof f); /* no payload attribute (nflog-size 0) */
 	put8(&f, 2);
 	put8(&f, 0);
 	put16(&f, 7);
 	nflog_tlv(&f, 1, 4, true);
-	put_fill(&f, 0, 4);
-	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 4);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* version 1 */
 	s_nflog_le_ipv4(&f);
 	f.b[1] = 1;
-	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* a TLV shorter than its header */
 	put8(&f, 2);
 	put8(&f, 0);
@@ -1801,23 +1708,23 @@ static void test_nflog(void **state)
 	nflog_tlv(&f, 1, 0, true);
 	f.b[4] = 3;
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* more attributes than the kernel sends */
 	put8(&f, 2);
 	put8(&f, 0);
 	put16(&f, 7);
 	for (unsigned i = 0; i < CS_MAX_NFLOG_TLVS; i++)
 		nflog_tlv(&f, 11, 0, true);
-	put_len_at(&f, f.n, 0, true);
+	put_len_to_end(&f, f.n, 0, true);
 	put8(&f, 9);
 	put8(&f, 0);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 	memset(&f, 0, sizeof f); /* a payload attribute shorter than its IP packet */
 	s_nflog_le_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[4] = (uint8_t)(f.b[4] - 10);
-	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_NFLOG, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 }
 
 static void test_not_ip(void **state)
@@ -1825,65 +1732,65 @@ static void test_not_ip(void **state)
 	(void)state;
 	static const unsigned ethertypes[] = {0x0806, 0x88cc, 0x0040, 0x8863,
 					      0x88be};
-	struct frame f;
+	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(ethertypes); i++) {
 		memset(&f, 0, sizeof f);
 		eth(&f, ethertypes[i]);
-		put_fill(&f, 0, 46);
-		expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP);
+		fill(&f, 0, 46);
+		expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	}
 	memset(&f, 0, sizeof f); /* PPP LCP */
 	eth(&f, 0x8864);
 	pppoe(&f, 0xc021);
-	put_fill(&f, 0, 10);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 10);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* MPLS pseudowire with a control word */
 	eth(&f, 0x8847);
 	mpls(&f, 1, 1);
 	put32(&f, 0);
 	s_eth_ipv4(&f);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* BSD NULL, AF_LINK */
 	put32(&f, 18);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_NULL, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_NULL, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* LOOP is network order only */
 	put32(&f, 0x02000000);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_LOOP, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_LOOP, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* nlmon: netlink in a cooked header */
 	put16(&f, 4);
 	put16(&f, 824);
 	put16(&f, 0);
-	put_fill(&f, 0, 8);
+	fill(&f, 0, 8);
 	put16(&f, 0x0800); /* would be NETLINK_ROUTE... anything */
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_LINUX_SLL, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_LINUX_SLL, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* raw link, version nibble 5 */
 	put8(&f, 0x50);
-	put_fill(&f, 0, 40);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 40);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* GRE version 1 (PPTP) */
 	ip4_outer(&f, 47);
 	gre(&f, 0x2001, 0x880b);
-	put_fill(&f, 0, 20);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 20);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* GRE with RFC 1701 routing present */
 	ip4_outer(&f, 47);
 	gre(&f, 0x4000, 0x0800);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 	memset(&f, 0, sizeof f); /* GRE carrying ARP */
 	ip4_outer(&f, 47);
 	gre(&f, 0, 0x0806);
-	put_fill(&f, 0, 28);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	fill(&f, 0, 28);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 
 	memset(&f, 0, sizeof f); /* Geneve version 1 */
 	ip4_outer(&f, 17);
@@ -1891,7 +1798,7 @@ static void test_not_ip(void **state)
 	geneve(&f, 0x0800, 0);
 	f.b[f.n - 8] |= 0x40;
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_IP, CS_UNSUPPORTED);
 }
 
 static void test_not_tcp(void **state)
@@ -1899,37 +1806,37 @@ static void test_not_tcp(void **state)
 	(void)state;
 	static const unsigned protocols[] = {1, 50, 58, 132};
 	static const unsigned ports[] = {53, 443, 4790, 8472};
-	struct frame f;
+	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(protocols); i++) {
 		memset(&f, 0, sizeof f);
 		ip4(&f, protocols[i]);
-		put_fill(&f, 0, 30);
-		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP);
+		fill(&f, 0, 30);
+		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP, CS_UNSUPPORTED);
 	}
 	for (size_t i = 0; i < CS_ARRAY_LEN(ports); i++) {
 		memset(&f, 0, sizeof f);
 		ip6(&f, 17);
 		udp(&f, ports[i]);
-		put_fill(&f, 0, 30);
-		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP);
+		fill(&f, 0, 30);
+		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP, CS_UNSUPPORTED);
 	}
 	memset(&f, 0, sizeof f); /* no next header after destination options */
 	ip6(&f, 60);
 	ext6(&f, 59, 0);
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_NOT_TCP, CS_UNSUPPORTED);
 }
 
 static void test_unsupported_link(void **state)
 {
 	(void)state;
 	static const int linktypes[] = {-1, 119, 147, 163, 1000};
-	struct frame f;
+	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(linktypes); i++) {
 		memset(&f, 0, sizeof f);
 		s_eth_ipv4(&f);
-		expect_skip(linktypes[i], &f, CS_DEC_UNSUPPORTED_LINK);
+		expect_skip(linktypes[i], &f, CS_DEC_UNSUPPORTED_LINK, CS_UNSUPPORTED);
 		assert_false(decode_linktype_supported(linktypes[i]));
 		assert_null(decode_linktype_name(linktypes[i]));
 	}
@@ -1938,45 +1845,45 @@ static void test_unsupported_link(void **state)
 static void test_malformed(void **state)
 {
 	(void)state;
-	struct frame f;
+	struct bytes f;
 
 	memset(&f, 0, sizeof f); /* IHL 4 */
 	s_raw_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[0] = 0x44;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* total length 20 below IHL 8 */
 	ip4_full(&f, 6, in4_src, in4_dst, 12, 0);
 	seg(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[2] = 0;
 	f.b[3] = 20;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	for (unsigned total = 0; total < 20; total += 19) {
 		memset(&f, 0, sizeof f); /* total length below the header */
 		s_raw_ipv4(&f);
-		frame_end(&f);
+		bytes_end(&f);
 		f.b[2] = 0;
 		f.b[3] = (uint8_t)total;
-		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+		expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 	}
 
 	memset(&f, 0, sizeof f); /* IPv4 longer than its PPPoE payload */
 	s_qinq_pppoe_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[22 + 5] -= 1;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* IPv6 bytes behind an IPv4 ethertype */
 	eth(&f, 0x0800);
 	ip6(&f, 6);
 	seg(&f);
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 	memset(&f, 0, sizeof f);
 	s_raw_ipv4(&f);
-	expect_skip(CS_LINKTYPE_IPV6, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_IPV6, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* jumbogram (RFC 2675) */
 	ip6(&f, 0);
@@ -1985,22 +1892,22 @@ static void test_malformed(void **state)
 	put16(&f, 0xc204); /* jumbo payload option */
 	put32(&f, 100000);
 	seg(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[4] = f.b[5] = 0;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* inner IPv6 longer than the outer IPv4 */
 	s_6in4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[14 + 20 + 5] += 1;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* UDP length below its header */
 	s_vxlan(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[14 + 20 + 4] = 0;
 	f.b[14 + 20 + 5] = 7;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* VXLAN: a PPPoE length past the UDP end */
 	ip4_outer(&f, 17);
@@ -2009,54 +1916,54 @@ static void test_malformed(void **state)
 	eth(&f, 0x8864);
 	pppoe(&f, 0x0021);
 	s_raw_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[20 + 8 + 8 + 14 + 4] = 0x7f;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* IPv4 total leaves 10 bytes for TCP */
 	s_eth_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[14 + 2] = 0;
 	f.b[14 + 3] = 30;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_TCP);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_TCP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* GRE key field past the IP end */
 	ip4_outer(&f, 47);
 	gre(&f, 0x3000, 0x0800);
 	s_raw_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[3] = 20 + 6;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_IP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* inner Ethernet cut by the UDP length */
 	s_vxlan(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[14 + 20 + 4] = 0;
 	f.b[14 + 20 + 5] = 8 + 8 + 10;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* PPPoE version 2 */
 	s_qinq_pppoe_ipv4(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[22] = 0x21;
-	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_LINK);
+	expect_skip(CS_LINKTYPE_ETHERNET, &f, CS_DEC_MALFORMED_LINK, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* TCP data offset 4 */
 	ip4(&f, 6);
 	seg(&f);
-	frame_end(&f);
+	bytes_end(&f);
 	f.b[20 + 12] = 0x40;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP, CS_BAD);
 
 	memset(&f, 0, sizeof f); /* TCP data offset past the segment ... */
 	ip4(&f, 6);
 	tcp_hdr(&f, 5);
-	put_fill(&f, 0, 20);
-	frame_end(&f);
+	fill(&f, 0, 20);
+	bytes_end(&f);
 	f.b[20 + 12] = 0xf0;
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP, CS_BAD);
 	f.n -= 10; /* ... is malformed even when the capture is cut too */
-	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP);
+	expect_skip(CS_LINKTYPE_RAW, &f, CS_DEC_MALFORMED_TCP, CS_BAD);
 }
 
 static void test_names(void **state)

@@ -20,9 +20,8 @@
 
 #include "cs_engine.h"
 #include "cs_limits.h"
-#include "test_bytes.h"
+#include "testlib.h"
 
-#define FIXTURES "tests/fixtures/chain/"
 #define MS (CS_NS_PER_SEC / 1000)
 
 enum { CLI = 0, SRV = 1 };
@@ -31,15 +30,13 @@ enum { CLI = 0, SRV = 1 };
 
 static void load(struct bytes *o, const char *name)
 {
-	char path[256];
-	FILE *f;
+	size_t n;
+	uint8_t *p = tl_fixture_der(name, &n);
 
-	snprintf(path, sizeof path, FIXTURES "%s.der", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	o->n = fread(o->b, 1, sizeof o->b, f);
-	fclose(f);
-	assert_true(o->n > 0);
+	assert_true(n > 0);
+	o->n = 0;
+	put(o, p, n);
+	free(p);
 }
 
 /* One handshake record holding the messages msgs() appends. */

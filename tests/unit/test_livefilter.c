@@ -20,17 +20,7 @@
 #include "cs_decode.h"
 #include "cs_limits.h"
 #include "cs_livefilter.h"
-#include "test_bytes.h"
-
-static void put8(struct bytes *f, unsigned v)
-{
-	put_num(f, 1, v);
-}
-
-static void put16(struct bytes *f, unsigned v)
-{
-	put_num(f, 2, v);
-}
+#include "testlib.h"
 
 /* An IPv4 header (ihl words) for protocol proto, fragment field frag. */
 static void ip4(struct bytes *f, unsigned proto, unsigned frag, unsigned ihl)

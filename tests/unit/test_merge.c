@@ -28,6 +28,7 @@
 #include "cs_judge.h"
 #include "cs_merge.h"
 #include "cs_report.h"
+#include "testlib.h"
 #include "testfeed.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
@@ -112,24 +113,6 @@ static int merge(const char *out, const char *first, ...)
 	return rc;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static json_t *load(const char *path)
 {
 	json_error_t je;
@@ -157,7 +140,7 @@ static char *tmp(const char *name)
 
 static void assert_same_file(const char *x, const char *y)
 {
-	char *a = slurp(x), *b = slurp(y);
+	char *a = tl_read_text(x), *b = tl_read_text(y);
 
 	if (strcmp(a, b))
 		fail_msg("%s and %s differ", x, y);
@@ -251,7 +234,7 @@ static void test_unknown_kept(void **state)
 	assert_int_equal(merge(m1, newer, fx.a, NULL), CS_EXIT_OK);
 	assert_int_equal(merge(m2, m1, fx.b, NULL), CS_EXIT_OK);
 	for (int i = 0; i < 2; i++) {
-		char *text = slurp(i ? m2 : m1);
+		char *text = tl_read_text(i ? m2 : m1);
 
 		out = load(i ? m2 : m1);
 		assert_non_null(strstr(text, "\"code\": \"ocsp_must_staple_unmet\""));

@@ -17,7 +17,7 @@
 
 #include "cs_limits.h"
 #include "cs_openvpn.h"
-#include "test_bytes.h"
+#include "testlib.h"
 
 enum { CLI = 0, SRV = 1 };
 

@@ -17,31 +17,13 @@
 #include <ctype.h>
 
 #include "cs_problems.h"
+#include "testlib.h"
 #include "testpki.h"
 
 #define DOCS "docs/problems.md"
 #define BIG 4096
 
 /* ---- names, severities, summaries -------------------------------------------- */
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static void test_names(void **state)
 {
@@ -122,7 +104,7 @@ static void test_severities_and_summaries(void **state)
 static void test_documented(void **state)
 {
 	(void)state;
-	char *doc = slurp(DOCS);
+	char *doc = tl_read_text(DOCS);
 
 	for (int i = 0; i < CS_P_MAX; i++) {
 		enum cs_problem p = (enum cs_problem)i;

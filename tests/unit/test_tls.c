@@ -5,7 +5,7 @@
  * engine does it (offer the contiguous bytes, drop what was consumed, offer
  * the rest again with the next segment appended), then checked field by
  * field.  Every parser path is also walked at every split point, every
- * truncation offset and under byte flips (STYLE.md section 7).
+ * truncation offset and under byte flips (CONTRIBUTING.md, "Tests").
  *
  * The real certificates in tests/fixtures/chain/ are used where the parsed
  * facts matter; elsewhere certificates are arbitrary bytes (the chain store
@@ -28,8 +28,8 @@
 #include "cs_chain.h"
 #include "cs_limits.h"
 #include "cs_tls.h"
+#include "testlib.h"
 
-#define FIXTURES "tests/fixtures/chain/"
 
 enum { CLI = 0, SRV = 1 };
 
@@ -53,115 +53,14 @@ enum {
 	HS_CKE = 16,
 };
 
-/* ---- an arena: everything a test allocates is freed by its teardown ------ */
-
-struct arena_item {
-	struct arena_item *next;
-	void (*fn)(void *);
-	void *p;
-};
-
-static struct arena_item *arena;
-
-static void *keep(void *p, void (*fn)(void *))
-{
-	struct arena_item *it;
-
-	assert_non_null(p);
-	it = malloc(sizeof *it);
-	assert_non_null(it);
-	it->next = arena;
-	it->fn = fn;
-	it->p = p;
-	arena = it;
-	return p;
-}
-
-static int arena_free(void **state)
-{
-	(void)state;
-	while (arena) {
-		struct arena_item *it = arena;
-
-		arena = it->next;
-		it->fn(it->p);
-		free(it);
-	}
-	return 0;
-}
-
-/* ---- byte builders ----------------------------------------------------------- */
+/* ---- byte builders: testlib's slices (freed by tl_arena_free) ------------- */
 
 static const struct cs_slice NONE = {NULL, 0};
-
-static struct cs_slice mk(const void *p, size_t n)
-{
-	uint8_t *b = keep(malloc(n ? n : 1), free);
-
-	if (n)
-		memcpy(b, p, n);
-	return (struct cs_slice){b, n};
-}
-
-static struct cs_slice str(const char *s)
-{
-	return mk(s, strlen(s));
-}
-
-static struct cs_slice fill(uint8_t v, size_t n)
-{
-	uint8_t *b = keep(malloc(n ? n : 1), free);
-
-	memset(b, v, n);
-	return (struct cs_slice){b, n};
-}
-
-/* A big-endian number of 1..3 bytes. */
-static struct cs_slice num(unsigned bytes, uint32_t v)
-{
-	uint8_t b[3];
-
-	for (unsigned i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-	return mk(b, bytes);
-}
-
-static struct cs_slice join_(size_t k, const struct cs_slice *parts)
-{
-	size_t n = 0, off = 0;
-	uint8_t *b;
-
-	for (size_t i = 0; i < k; i++)
-		n += parts[i].n;
-	b = keep(malloc(n ? n : 1), free);
-	for (size_t i = 0; i < k; i++) {
-		if (parts[i].n)
-			memcpy(b + off, parts[i].p, parts[i].n);
-		off += parts[i].n;
-	}
-	return (struct cs_slice){b, n};
-}
-
-#define JOIN(...)                                                                    \
-	join_(sizeof((struct cs_slice[]){__VA_ARGS__}) / sizeof(struct cs_slice), \
-	      (struct cs_slice[]){__VA_ARGS__})
-
-static struct cs_slice sub(struct cs_slice s, size_t off, size_t n)
-{
-	assert_true(off + n <= s.n);
-	return (struct cs_slice){s.p + off, n};
-}
-
-/* A TLS vector: a big-endian length of lb bytes, then the body. */
-static struct cs_slice vec(unsigned lb, struct cs_slice body)
-{
-	return JOIN(num(lb, (uint32_t)body.n), body);
-}
 
 /* RFC 5246 6.2.1 */
 static struct cs_slice record(uint8_t type, uint16_t version, struct cs_slice body)
 {
-	return JOIN(num(1, type), num(2, version), num(2, (uint32_t)body.n), body);
+	return SL_JOIN(sl_num(1, type), sl_num(2, version), sl_num(2, (uint32_t)body.n), body);
 }
 
 static struct cs_slice hsrec(struct cs_slice msgs)
@@ -172,45 +71,45 @@ static struct cs_slice hsrec(struct cs_slice msgs)
 /* RFC 5246 7.4 */
 static struct cs_slice handshake(uint8_t type, struct cs_slice body)
 {
-	return JOIN(num(1, type), vec(3, body));
+	return SL_JOIN(sl_num(1, type), sl_vec(3, body));
 }
 
 static struct cs_slice extension(uint16_t type, struct cs_slice body)
 {
-	return JOIN(num(2, type), vec(2, body));
+	return SL_JOIN(sl_num(2, type), sl_vec(2, body));
 }
 
 static struct cs_slice ext_sni(const char *host)
 {
-	return extension(0, vec(2, JOIN(num(1, 0), vec(2, str(host)))));
+	return extension(0, sl_vec(2, SL_JOIN(sl_num(1, 0), sl_vec(2, sl_str(host)))));
 }
 
 /* supported_versions as the client sends it: a list */
 static struct cs_slice ext_versions_ch(void)
 {
-	return extension(43, vec(1, JOIN(num(2, 0x0304), num(2, 0x0303))));
+	return extension(43, sl_vec(1, SL_JOIN(sl_num(2, 0x0304), sl_num(2, 0x0303))));
 }
 
 /* supported_versions as the server sends it: the selected version */
 static struct cs_slice ext_version_sh(uint16_t v)
 {
-	return extension(43, num(2, v));
+	return extension(43, sl_num(2, v));
 }
 
 static struct cs_slice client_hello(const char *sni, struct cs_slice sid, struct cs_slice more_exts)
 {
-	struct cs_slice exts = JOIN(sni ? ext_sni(sni) : NONE, more_exts);
+	struct cs_slice exts = SL_JOIN(sni ? ext_sni(sni) : NONE, more_exts);
 
-	return handshake(HS_CH, JOIN(num(2, 0x0303), fill(0x11, 32), vec(1, sid),
-				     vec(2, JOIN(num(2, 0x1301), num(2, 0xc02f))),
-				     vec(1, num(1, 0)), vec(2, exts)));
+	return handshake(HS_CH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x11, 32), sl_vec(1, sid),
+				     sl_vec(2, SL_JOIN(sl_num(2, 0x1301), sl_num(2, 0xc02f))),
+				     sl_vec(1, sl_num(1, 0)), sl_vec(2, exts)));
 }
 
 /* exts NONE: no extensions block at all (SSL 3.0 style) */
 static struct cs_slice server_hello(uint16_t version, struct cs_slice sid, struct cs_slice exts)
 {
-	return handshake(HS_SH, JOIN(num(2, version), fill(0x22, 32), vec(1, sid), num(2, 0xc02f),
-				     num(1, 0), exts.n ? vec(2, exts) : NONE));
+	return handshake(HS_SH, SL_JOIN(sl_num(2, version), sl_fill(0x22, 32), sl_vec(1, sid), sl_num(2, 0xc02f),
+				     sl_num(1, 0), exts.n ? sl_vec(2, exts) : NONE));
 }
 
 static struct cs_slice certificate(const struct cs_slice *certs, size_t n)
@@ -218,14 +117,14 @@ static struct cs_slice certificate(const struct cs_slice *certs, size_t n)
 	struct cs_slice list = NONE;
 
 	for (size_t i = 0; i < n; i++)
-		list = JOIN(list, vec(3, certs[i]));
-	return handshake(HS_CERT, vec(3, list));
+		list = SL_JOIN(list, sl_vec(3, certs[i]));
+	return handshake(HS_CERT, sl_vec(3, list));
 }
 
 static struct cs_slice ske(void)
 {
-	return handshake(HS_SKE, JOIN(num(1, 3), num(2, 23), vec(1, fill(0x44, 65)),
-				      num(2, 0x0401), vec(2, fill(0x45, 64))));
+	return handshake(HS_SKE, SL_JOIN(sl_num(1, 3), sl_num(2, 23), sl_vec(1, sl_fill(0x44, 65)),
+				      sl_num(2, 0x0401), sl_vec(2, sl_fill(0x45, 64))));
 }
 
 static struct cs_slice shd(void)
@@ -235,23 +134,23 @@ static struct cs_slice shd(void)
 
 static struct cs_slice cke(void)
 {
-	return handshake(HS_CKE, vec(1, fill(0x55, 65)));
+	return handshake(HS_CKE, sl_vec(1, sl_fill(0x55, 65)));
 }
 
 static struct cs_slice ccs(void)
 {
-	return record(CT_CCS, 0x0303, num(1, 1));
+	return record(CT_CCS, 0x0303, sl_num(1, 1));
 }
 
 static struct cs_slice alert(uint8_t level, uint8_t desc)
 {
-	return record(CT_ALERT, 0x0303, JOIN(num(1, level), num(1, desc)));
+	return record(CT_ALERT, 0x0303, SL_JOIN(sl_num(1, level), sl_num(1, desc)));
 }
 
 /* An arbitrary "certificate": libcrypto will not parse it. */
 static struct cs_slice fake_cert(uint8_t tag, size_t n)
 {
-	struct cs_slice c = fill(0xaa, n);
+	struct cs_slice c = sl_fill(0xaa, n);
 
 	((uint8_t *)(uintptr_t)c.p)[0] = tag;
 	return c;
@@ -259,18 +158,10 @@ static struct cs_slice fake_cert(uint8_t tag, size_t n)
 
 static struct cs_slice fx_load(const char *name)
 {
-	char path[256];
-	uint8_t buf[8192];
 	size_t n;
-	FILE *f;
+	uint8_t *p = tl_keep(tl_fixture_der(name, &n), free);
 
-	snprintf(path, sizeof path, FIXTURES "%s.der", name);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	assert_true(n > 0 && n < sizeof buf);
-	return mk(buf, n);
+	return (struct cs_slice){p, n};
 }
 
 /* ---- the harness: feeds tls_feed the way engine.c feed_tls() does ---------- */
@@ -302,7 +193,7 @@ static void h_destroy(void *p)
 
 static struct h *h_new_with(size_t buf_memcap, struct cs_chain_store *shared)
 {
-	struct h *h = keep(calloc(1, sizeof(struct h)), h_destroy);
+	struct h *h = tl_keep(calloc(1, sizeof(struct h)), h_destroy);
 
 	h->bp = bufpool_new(buf_memcap);
 	assert_non_null(h->bp);
@@ -322,13 +213,8 @@ static struct h *h_new(void)
 /* Free the harness made last (nothing else was kept since). */
 static void h_drop(struct h *h)
 {
-	struct arena_item *it = arena;
-
-	assert_non_null(it);
-	assert_ptr_equal(it->p, h);
-	arena = it->next;
+	tl_unkeep(h);
 	h_destroy(h);
-	free(it);
 }
 
 static void h_feed(struct h *h, int dir, struct cs_slice s)
@@ -384,7 +270,7 @@ static void add(struct conv *cv, int dir, struct cs_slice b)
 
 static void add_str(struct conv *cv, int dir, const char *s)
 {
-	add(cv, dir, str(s));
+	add(cv, dir, sl_str(s));
 }
 
 static struct h *run(const struct conv *cv)
@@ -502,13 +388,13 @@ static const struct cs_slice *synthetic_chain(void)
 /* Server flight, one record per message. */
 static struct cs_slice server_flight(const struct cs_slice *certs, size_t n)
 {
-	return JOIN(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)),
+	return SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
 		    hsrec(certificate(certs, n)), hsrec(ske()), hsrec(shd()));
 }
 
 static struct cs_slice client_finish(void)
 {
-	return JOIN(hsrec(cke()), ccs(), record(CT_HS, 0x0303, fill(0x66, 40)));
+	return SL_JOIN(hsrec(cke()), ccs(), record(CT_HS, 0x0303, sl_fill(0x66, 40)));
 }
 
 /* A full TLS 1.2 handshake and the first application data. */
@@ -517,12 +403,12 @@ static struct conv conv_tls12(const struct cs_slice *certs, size_t n)
 	struct conv cv = {.n = 0};
 
 	add(&cv, CLI, hsrec(client_hello("www.example.com", NONE, NONE)));
-	add(&cv, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	add(&cv, SRV, JOIN(hsrec(certificate(certs, n)), hsrec(ske())));
+	add(&cv, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	add(&cv, SRV, SL_JOIN(hsrec(certificate(certs, n)), hsrec(ske())));
 	add(&cv, SRV, hsrec(shd()));
 	add(&cv, CLI, client_finish());
-	add(&cv, SRV, JOIN(ccs(), record(CT_HS, 0x0303, fill(0x77, 40))));
-	add(&cv, CLI, record(CT_APP, 0x0303, fill(0x88, 100)));
+	add(&cv, SRV, SL_JOIN(ccs(), record(CT_HS, 0x0303, sl_fill(0x77, 40))));
+	add(&cv, CLI, record(CT_APP, 0x0303, sl_fill(0x88, 100)));
 	return cv;
 }
 
@@ -559,7 +445,7 @@ static void test_full_tls12(void **state)
 {
 	(void)state;
 	struct cs_slice certs[3] = {fx_load("leaf"), fx_load("inter"), fx_load("root")};
-	struct cs_slice tail = record(CT_APP, 0x0303, fill(0x99, 30));
+	struct cs_slice tail = record(CT_APP, 0x0303, sl_fill(0x99, 30));
 	struct h *h = h_new();
 	const struct cs_chain *ch;
 	size_t used;
@@ -643,17 +529,17 @@ static void test_certificate_over_5_records(void **state)
 		memcpy(sha_whole, tls_server_chain(&h->c)->sha256, CS_SHA256_LEN);
 	}
 	for (int i = 0; i < 5; i++) {
-		struct cs_slice body = sub(m, cut[i], cut[i + 1] - cut[i]);
+		struct cs_slice body = sl_sub(m, cut[i], cut[i + 1] - cut[i]);
 
-		recs[i] = hsrec(i == 4 ? JOIN(body, ske(), shd()) : body);
+		recs[i] = hsrec(i == 4 ? SL_JOIN(body, ske(), shd()) : body);
 	}
 	for (int mode = 0; mode < 2; mode++) {
 		struct h *h = h_new();
 
 		h_feed(h, CLI, hsrec(client_hello("www.example.com", NONE, NONE)));
-		h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
+		h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
 		if (mode == 0) {
-			h_feed(h, SRV, JOIN(recs[0], recs[1], recs[2], recs[3], recs[4]));
+			h_feed(h, SRV, SL_JOIN(recs[0], recs[1], recs[2], recs[3], recs[4]));
 		} else {
 			for (int i = 0; i < 5; i++) {
 				assert_null(tls_server_chain(&h->c));
@@ -673,7 +559,7 @@ static void test_several_messages_in_one_record(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("www.example.com", NONE, NONE)));
-	h_feed(h, SRV, hsrec(JOIN(server_hello(0x0303, fill(0x33, 32), NONE),
+	h_feed(h, SRV, hsrec(SL_JOIN(server_hello(0x0303, sl_fill(0x33, 32), NONE),
 				  certificate(certs, 3), ske(), shd())));
 	assert_true(h->c.server_flight_done);
 	assert_non_null(tls_server_chain(&h->c));
@@ -698,7 +584,7 @@ static unsigned check_every_split(const struct conv *cv, const struct snap *want
 
 		for (size_t i = 0; i < cv->n; i++)
 			for (size_t k = 0; k < cv->s[i].b.n; k++)
-				h_feed(h, cv->s[i].dir, sub(cv->s[i].b, k, 1));
+				h_feed(h, cv->s[i].dir, sl_sub(cv->s[i].b, k, 1));
 		snprintf(what, sizeof what, "%s fed byte by byte", name);
 		struct snap got = snap(h);
 		bad += !snap_equal(&got, want, what);
@@ -713,8 +599,8 @@ static unsigned check_every_split(const struct conv *cv, const struct snap *want
 				struct cs_slice b = cv->s[i].b;
 
 				if (i == j) {
-					h_feed(h, cv->s[i].dir, sub(b, 0, k));
-					h_feed(h, cv->s[i].dir, sub(b, k, b.n - k));
+					h_feed(h, cv->s[i].dir, sl_sub(b, 0, k));
+					h_feed(h, cv->s[i].dir, sl_sub(b, k, b.n - k));
 				} else {
 					h_feed(h, cv->s[i].dir, b);
 				}
@@ -771,16 +657,16 @@ static unsigned split_test(struct conv cv, const char *name, void (*check)(const
 	struct conv_copy *cc = conv_copy(&cv);
 	struct snap want;
 
-	arena_free(NULL); /* the builders' temporaries */
+	tl_arena_free(NULL); /* the builders' temporaries */
 	{
 		struct h *h = run(&cc->cv);
 
 		if (check)
 			check(h);
 		want = snap(h);
-		arena_free(NULL);
+		tl_arena_free(NULL);
 	}
-	keep(cc, conv_copy_free); /* freed by the teardown even on failure */
+	tl_keep(cc, conv_copy_free); /* freed by the teardown even on failure */
 	return check_every_split(&cc->cv, &want, name);
 }
 
@@ -800,9 +686,9 @@ static void test_split_every_offset(void **state)
 static void test_tls13_supported_versions(void **state)
 {
 	(void)state;
-	struct cs_slice sid = fill(0x5a, 32);
+	struct cs_slice sid = sl_fill(0x5a, 32);
 	struct h *h = h_new();
-	struct cs_slice rest = JOIN(ccs(), record(CT_APP, 0x0303, fill(0x42, 300)));
+	struct cs_slice rest = SL_JOIN(ccs(), record(CT_APP, 0x0303, sl_fill(0x42, 300)));
 	size_t used;
 
 	h_feed(h, CLI, hsrec(client_hello("tls13.example", sid, ext_versions_ch())));
@@ -830,8 +716,8 @@ static void test_tls13_draft(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("draft.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x7f12), fill(0x22, 32), num(2, 0x1301),
-						   vec(2, extension(51, fill(1, 36)))))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
+						   sl_vec(2, extension(51, sl_fill(1, 36)))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.version, 0x7f12);
@@ -852,9 +738,9 @@ static void test_tls13_experiment_version_at_stream_start(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("exp.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x7e02), fill(0x22, 32), num(2, 0x1301),
-						   vec(2, extension(51, fill(1, 36)))))));
-	h_feed(h, SRV, record(CT_APP, 0x0303, fill(0x42, 64)));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7e02), sl_fill(0x22, 32), sl_num(2, 0x1301),
+						   sl_vec(2, extension(51, sl_fill(1, 36)))))));
+	h_feed(h, SRV, record(CT_APP, 0x0303, sl_fill(0x42, 64)));
 	assert_true(h->c.server_hello);
 	assert_true(h->c.tls13);
 	assert_int_equal(h->c.version, 0x7e02);
@@ -870,21 +756,21 @@ static const uint8_t hrr_random[32] = {
 static void test_hello_retry_request(void **state)
 {
 	(void)state;
-	struct cs_slice sid = fill(0x5a, 32);
+	struct cs_slice sid = sl_fill(0x5a, 32);
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", sid, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x0303), mk(hrr_random, 32), vec(1, sid),
-						   num(2, 0x1301), num(1, 0),
-						   vec(2, JOIN(ext_version_sh(0x0304),
-							       extension(51, num(2, 23))))))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_bytes(hrr_random, 32), sl_vec(1, sid),
+						   sl_num(2, 0x1301), sl_num(1, 0),
+						   sl_vec(2, SL_JOIN(ext_version_sh(0x0304),
+							       extension(51, sl_num(2, 23))))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	tls_fingerprint(&h->c, h->bp);
 	char ja4[sizeof h->c.ja4];
 	memcpy(ja4, h->c.ja4, sizeof ja4);
 	h_feed(h, SRV, ccs());
-	h_feed(h, CLI, JOIN(ccs(), hsrec(client_hello("second.example", sid, ext_versions_ch()))));
+	h_feed(h, CLI, SL_JOIN(ccs(), hsrec(client_hello("second.example", sid, ext_versions_ch()))));
 	tls_fingerprint(&h->c, h->bp);
 	assert_string_equal(h->c.ja4, ja4); /* the first ClientHello's */
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sid, ext_version_sh(0x0304))));
@@ -898,12 +784,12 @@ static void test_hello_retry_request(void **state)
 	/* draft-era HelloRetryRequest (type 6): ignored, the ServerHello decides */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_HRR_DRAFT, JOIN(num(2, 0x7f12), vec(2, extension(40, num(2, 23)))))));
+	h_feed(h, SRV, hsrec(handshake(HS_HRR_DRAFT, SL_JOIN(sl_num(2, 0x7f12), sl_vec(2, extension(40, sl_num(2, 23)))))));
 	assert_false(h->c.done);
 	assert_false(h->c.server_hello);
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x7f12), fill(0x22, 32), num(2, 0x1301),
-						   vec(2, extension(40, fill(1, 36)))))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
+						   sl_vec(2, extension(40, sl_fill(1, 36)))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.server, SRV);
@@ -913,14 +799,14 @@ static void test_hello_retry_request(void **state)
 static void test_resumption_by_session_id(void **state)
 {
 	(void)state;
-	struct cs_slice sid = fill(0x7c, 32);
+	struct cs_slice sid = sl_fill(0x7c, 32);
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("resume.example", sid, NONE)));
 	assert_int_equal(h->c.sid_len, 32);
 	assert_memory_equal(h->c.sid, sid.p, 32);
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0303, sid, NONE)), ccs(),
-			    record(CT_HS, 0x0303, fill(0x12, 40))));
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sid, NONE)), ccs(),
+			    record(CT_HS, 0x0303, sl_fill(0x12, 40))));
 	assert_true(h->c.resumed);
 	assert_true(h->c.done);
 	assert_int_equal(h->npend[SRV], 0);
@@ -931,7 +817,7 @@ static void test_resumption_by_session_id(void **state)
 	/* a different id from the server is a full handshake */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("resume.example", sid, NONE)));
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x7d, 32), NONE)));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x7d, 32), NONE)));
 	assert_false(h->c.resumed);
 	assert_false(h->c.done);
 	/* an empty id from both sides is no resumption either */
@@ -949,15 +835,15 @@ static void test_abbreviated_with_ticket(void **state)
 	for (int with_nst = 0; with_nst < 2; with_nst++) {
 		struct h *h = h_new();
 
-		h_feed(h, CLI, hsrec(client_hello("ticket.example", fill(0x01, 32),
-						  extension(35, fill(0xee, 128)))));
+		h_feed(h, CLI, hsrec(client_hello("ticket.example", sl_fill(0x01, 32),
+						  extension(35, sl_fill(0xee, 128)))));
 		h_feed(h, SRV, hsrec(server_hello(0x0303, NONE, extension(35, NONE))));
 		assert_false(h->c.done);
 		assert_false(h->c.resumed);
 		if (with_nst)
-			h_feed(h, SRV, hsrec(handshake(HS_NST, JOIN(num(2, 0), num(2, 0), num(2, 0),
-								  vec(2, fill(0xef, 96))))));
-		h_feed(h, SRV, JOIN(ccs(), record(CT_HS, 0x0303, fill(0x12, 40))));
+			h_feed(h, SRV, hsrec(handshake(HS_NST, SL_JOIN(sl_num(2, 0), sl_num(2, 0), sl_num(2, 0),
+								  sl_vec(2, sl_fill(0xef, 96))))));
+		h_feed(h, SRV, SL_JOIN(ccs(), record(CT_HS, 0x0303, sl_fill(0x12, 40))));
 		assert_true(h->c.resumed);
 		assert_true(h->c.done);
 		assert_int_equal(tls_outcome(&h->c), TLS_OUT_RESUMED);
@@ -971,7 +857,7 @@ static void test_no_certificate(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("anon.example", NONE, NONE)));
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)), hsrec(ske()),
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)), hsrec(ske()),
 			    hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_true(h->c.done);
@@ -995,14 +881,14 @@ static void test_client_certificate_after_server_chain(void **state)
 	uint8_t sha[CS_SHA256_LEN];
 
 	h_feed(h, CLI, hsrec(client_hello("mtls.example", NONE, NONE)));
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)),
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
 			    hsrec(certificate(certs, 3)), hsrec(ske()),
-			    hsrec(handshake(HS_CR, JOIN(vec(1, num(1, 1)), vec(2, num(2, 0x0401)),
-							vec(2, NONE)))),
+			    hsrec(handshake(HS_CR, SL_JOIN(sl_vec(1, sl_num(1, 1)), sl_vec(2, sl_num(2, 0x0401)),
+							sl_vec(2, NONE)))),
 			    hsrec(shd())));
 	memcpy(sha, tls_server_chain(&h->c)->sha256, CS_SHA256_LEN);
-	h_feed(h, CLI, JOIN(hsrec(JOIN(certificate(&client_cert, 1), cke(),
-				       handshake(HS_CV, JOIN(num(2, 0x0401), vec(2, fill(0x31, 64)))))),
+	h_feed(h, CLI, SL_JOIN(hsrec(SL_JOIN(certificate(&client_cert, 1), cke(),
+				       handshake(HS_CV, SL_JOIN(sl_num(2, 0x0401), sl_vec(2, sl_fill(0x31, 64)))))),
 			    ccs()));
 	assert_int_equal(h->c.client_certs, 1);
 	assert_true(h->c.done);
@@ -1033,7 +919,7 @@ static void test_unknown_side_then_server_hello_done(void **state)
 	assert_int_equal(h->c.client_certs, 0);
 	/* the client joins at its ClientKeyExchange, which a hunt does not
 	 * recognise; the server's ChangeCipherSpec ends the handshake */
-	h_feed(h, CLI, JOIN(hsrec(cke()), ccs()));
+	h_feed(h, CLI, SL_JOIN(hsrec(cke()), ccs()));
 	h_feed(h, SRV, ccs());
 	assert_true(h->c.done);
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
@@ -1107,7 +993,7 @@ static void test_set_server_from_syn_ack(void **state)
 	/* the ServerHello is authoritative; the SYN-ACK is not */
 	h = h_new();
 	tls_set_server(&h->c, CLI);
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
 	assert_int_equal(h->c.server, SRV);
 	tls_set_server(&h->c, CLI);
 	assert_int_equal(h->c.server, SRV);
@@ -1191,8 +1077,8 @@ static struct conv conv_mysql(void)
 	};
 	struct conv cv = {.n = 0};
 
-	add(&cv, SRV, mk(greeting, sizeof greeting));
-	add(&cv, CLI, mk(ssl_request, sizeof ssl_request));
+	add(&cv, SRV, sl_bytes(greeting, sizeof greeting));
+	add(&cv, CLI, sl_bytes(ssl_request, sizeof ssl_request));
 	add_tls(&cv, "db.example.com");
 	return cv;
 }
@@ -1294,10 +1180,10 @@ static void test_midstream(void **state)
 	(void)state;
 	const struct cs_slice *certs = synthetic_chain();
 	/* the tail of an earlier record: the capture started inside it */
-	struct cs_slice tail = sub(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)), 20, 40);
+	struct cs_slice tail = sl_sub(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)), 20, 40);
 	struct h *h = h_new();
 
-	h_feed(h, SRV, JOIN(tail, hsrec(certificate(certs, 3)), hsrec(ske()), hsrec(shd())));
+	h_feed(h, SRV, SL_JOIN(tail, hsrec(certificate(certs, 3)), hsrec(ske()), hsrec(shd())));
 	assert_int_equal(h->c.d[SRV].skipped, tail.n);
 	assert_true(h->c.d[SRV].saw_record);
 	assert_int_equal(h->c.server, SRV);
@@ -1307,7 +1193,7 @@ static void test_midstream(void **state)
 
 	/* the client side joins mid-stream too: a hunt does not recognise a
 	 * ClientKeyExchange record, but the chain is attributed already */
-	h_feed(h, CLI, JOIN(fill(0x17, 33), hsrec(cke()), ccs()));
+	h_feed(h, CLI, SL_JOIN(sl_fill(0x17, 33), hsrec(cke()), ccs()));
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 	assert_false(h->c.malformed);
 }
@@ -1315,7 +1201,7 @@ static void test_midstream(void **state)
 static void test_preamble_cap(void **state)
 {
 	(void)state;
-	struct cs_slice text = fill('A', CS_PREAMBLE_MAX);
+	struct cs_slice text = sl_fill('A', CS_PREAMBLE_MAX);
 	struct cs_slice ch = hsrec(client_hello("late.example", NONE, NONE));
 
 	/* exactly CS_PREAMBLE_MAX bytes of preamble are allowed */
@@ -1330,7 +1216,7 @@ static void test_preamble_cap(void **state)
 	/* one more byte and the direction is given up */
 	h = h_new();
 	h_feed(h, CLI, text);
-	h_feed(h, CLI, str("A"));
+	h_feed(h, CLI, sl_str("A"));
 	assert_int_equal(h->st.preamble_cap, 1);
 	assert_int_equal(h->npend[CLI], 0);
 	h_feed(h, CLI, ch);
@@ -1350,23 +1236,23 @@ static void test_hunt_incoherent_candidates(void **state)
 {
 	(void)state;
 	/* a hello whose session id vector claims 40 bytes and holds 5 */
-	struct cs_slice bad = hsrec(handshake(HS_CH, JOIN(num(2, 0x0303), fill(0x11, 32),
-							  num(1, 40), fill(0, 5))));
+	struct cs_slice bad = hsrec(handshake(HS_CH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x11, 32),
+							  sl_num(1, 40), sl_fill(0, 5))));
 	struct cs_slice ch = hsrec(client_hello("coherent.example", NONE, NONE));
 	struct cs_slice bads = NONE;
 	struct h *h;
 
 	for (int i = 0; i < CS_HUNT_MAX_INCOHERENT; i++)
-		bads = JOIN(bads, bad);
+		bads = SL_JOIN(bads, bad);
 	h = h_new();
-	h_feed(h, CLI, JOIN(str("x"), bads, ch));
+	h_feed(h, CLI, SL_JOIN(sl_str("x"), bads, ch));
 	assert_true(h->c.client_hello);
 	assert_string_equal(h->c.sni, "coherent.example");
 	assert_int_equal(h->c.d[CLI].skipped, 1 + bads.n);
 	assert_int_equal(h->st.preamble_cap, 0);
 
 	h = h_new(); /* one more, and the direction is given up */
-	h_feed(h, CLI, JOIN(str("x"), bads, bad, ch));
+	h_feed(h, CLI, SL_JOIN(sl_str("x"), bads, bad, ch));
 	assert_false(h->c.client_hello);
 	assert_int_equal(h->st.preamble_cap, 1);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
@@ -1388,7 +1274,7 @@ static void test_hunt_incoherent_candidates(void **state)
 static void test_preamble_cap_independent_of_segmentation(void **state)
 {
 	(void)state;
-	struct cs_slice text = fill('A', CS_PREAMBLE_MAX + 100);
+	struct cs_slice text = sl_fill('A', CS_PREAMBLE_MAX + 100);
 	struct cs_slice ch = hsrec(client_hello("late.example", NONE, NONE));
 	struct h *two = h_new(), *one = h_new();
 
@@ -1397,7 +1283,7 @@ static void test_preamble_cap_independent_of_segmentation(void **state)
 	assert_int_equal(two->st.preamble_cap, 1);
 	assert_false(two->c.client_hello);
 
-	h_feed(one, CLI, JOIN(text, ch));
+	h_feed(one, CLI, SL_JOIN(text, ch));
 	assert_int_equal(one->st.preamble_cap, 1);
 	assert_false(one->c.client_hello);
 }
@@ -1405,11 +1291,11 @@ static void test_preamble_cap_independent_of_segmentation(void **state)
 /* RFC 5246 E.2: an SSLv2-compatible ClientHello. */
 static struct cs_slice sslv2_client_hello(void)
 {
-	struct cs_slice body = JOIN(num(1, 1), num(2, 0x0301), num(2, 9), num(2, 0), num(2, 16),
-				    num(3, 0x00002f), num(3, 0x000035), num(3, 0x00000a),
-				    fill(0x5e, 16));
+	struct cs_slice body = SL_JOIN(sl_num(1, 1), sl_num(2, 0x0301), sl_num(2, 9), sl_num(2, 0), sl_num(2, 16),
+				    sl_num(3, 0x00002f), sl_num(3, 0x000035), sl_num(3, 0x00000a),
+				    sl_fill(0x5e, 16));
 
-	return JOIN(num(2, 0x8000 | (uint32_t)body.n), body);
+	return SL_JOIN(sl_num(2, 0x8000 | (uint32_t)body.n), body);
 }
 
 static void test_sslv2_client_hello(void **state)
@@ -1426,7 +1312,7 @@ static void test_sslv2_client_hello(void **state)
 	tls_fingerprint(&h->c, h->bp);
 	assert_false(h->c.fingerprinted);
 	assert_int_equal(h->npend[CLI], 0);
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0301, fill(0x33, 32), NONE)),
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0301, sl_fill(0x33, 32), NONE)),
 			    hsrec(certificate(certs, 3)), hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_true(h->c.done);
@@ -1466,7 +1352,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	 * only the first alert is kept */
 	h = h_new();
 	after_flight(h, certs);
-	h_feed(h, CLI, JOIN(alert(1, 0), alert(2, 42)));
+	h_feed(h, CLI, SL_JOIN(alert(1, 0), alert(2, 42)));
 	assert_true(h->c.done);
 	assert_int_equal(h->c.alert_level, 1);
 	assert_int_equal(h->c.alert_desc, 0);
@@ -1474,8 +1360,8 @@ static void test_alert_from_client_after_server_flight(void **state)
 	/* an encrypted alert (after ChangeCipherSpec) is not recorded */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("alert.example", NONE, NONE)));
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, CLI, JOIN(ccs(), record(CT_ALERT, 0x0303, fill(0x02, 26))));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, CLI, SL_JOIN(ccs(), record(CT_ALERT, 0x0303, sl_fill(0x02, 26))));
 	assert_false(h->c.alert_seen);
 
 	/* the window is "before the client's own ChangeCipherSpec": a fatal
@@ -1493,7 +1379,7 @@ static void test_alert_from_client_after_server_flight(void **state)
 	/* ... and its ChangeCipherSpec ends the cleartext handshake */
 	h = h_new();
 	after_flight(h, certs);
-	h_feed(h, CLI, JOIN(hsrec(cke()), ccs()));
+	h_feed(h, CLI, SL_JOIN(hsrec(cke()), ccs()));
 	assert_true(h->c.done);
 	assert_false(h->c.alert_seen);
 }
@@ -1512,7 +1398,7 @@ static void test_cipher_suite(void **state)
 	/* a TLS 1.3 draft ServerHello has none where 1.2 has it */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("suite.example", NONE, NONE)));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x7f12), fill(0x22, 32), num(2, 0x1301)))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301)))));
 	assert_true(h->c.tls13);
 	assert_int_equal(h->c.cipher_suite, 0);
 }
@@ -1549,19 +1435,19 @@ static void test_malformed_record_header(void **state)
 	(void)state;
 	const struct cs_slice *certs = synthetic_chain();
 	struct cs_slice bad[] = {
-		JOIN(num(1, 99), num(2, 0x0303), num(2, 2), num(2, 0)),
-		JOIN(num(1, 19), num(2, 0x0303), num(2, 2), num(2, 0)),
-		JOIN(num(1, 25), num(2, 0x0303), num(2, 2), num(2, 0)),
-		JOIN(num(1, CT_HS), num(2, 0x0200), num(2, 4), shd()),
-		JOIN(num(1, CT_HS), num(2, 0x0303), num(2, CS_TLS_MAX_RECORD + 1), shd()),
+		SL_JOIN(sl_num(1, 99), sl_num(2, 0x0303), sl_num(2, 2), sl_num(2, 0)),
+		SL_JOIN(sl_num(1, 19), sl_num(2, 0x0303), sl_num(2, 2), sl_num(2, 0)),
+		SL_JOIN(sl_num(1, 25), sl_num(2, 0x0303), sl_num(2, 2), sl_num(2, 0)),
+		SL_JOIN(sl_num(1, CT_HS), sl_num(2, 0x0200), sl_num(2, 4), shd()),
+		SL_JOIN(sl_num(1, CT_HS), sl_num(2, 0x0303), sl_num(2, CS_TLS_MAX_RECORD + 1), shd()),
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(bad); i++) {
 		struct h *h = h_new();
-		struct cs_slice after = JOIN(hsrec(certificate(certs, 3)), hsrec(shd()));
+		struct cs_slice after = SL_JOIN(hsrec(certificate(certs, 3)), hsrec(shd()));
 
 		h_feed(h, CLI, hsrec(client_hello("bad.example", NONE, NONE)));
-		h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
+		h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
 		h_feed(h, SRV, bad[i]);
 		assert_int_equal(h->st.malformed, 1);
 		assert_true(h->c.malformed);
@@ -1584,8 +1470,8 @@ static void test_malformed_record_header(void **state)
 
 	/* the largest legal record is fine */
 	struct h *h = h_new();
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, SRV, record(CT_HS, 0x0303, JOIN(handshake(HS_SKE, fill(0x44, CS_TLS_MAX_RECORD - 8)),
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, SRV, record(CT_HS, 0x0303, SL_JOIN(handshake(HS_SKE, sl_fill(0x44, CS_TLS_MAX_RECORD - 8)),
 						  shd())));
 	assert_int_equal(h->st.malformed, 0);
 	assert_true(h->c.server_flight_done);
@@ -1597,13 +1483,13 @@ static void test_handshake_message_too_long(void **state)
 	const uint32_t too = CS_TLS_MAX_HS_MSG - 3; /* header + body = max + 1 */
 	struct h *h = h_new();
 
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(JOIN(num(1, HS_CERT), num(3, too), num(3, too - 3), fill(0, 1000))));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too), sl_num(3, too - 3), sl_fill(0, 1000))));
 	assert_true(h->c.too_long);
 	assert_int_equal(h->st.msg_too_long, 1);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
 	assert_int_equal(h->npend[SRV], 0);
-	h_feed(h, SRV, hsrec(fill(0, 2000)));
+	h_feed(h, SRV, hsrec(sl_fill(0, 2000)));
 	assert_int_equal(h->npend[SRV], 0);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
 	assert_int_equal(h->st.msg_too_long, 1);
@@ -1611,8 +1497,8 @@ static void test_handshake_message_too_long(void **state)
 
 	/* one byte less is buffered */
 	h = h_new();
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(JOIN(num(1, HS_CERT), num(3, too - 1), num(3, too - 4), fill(0, 1000))));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too - 1), sl_num(3, too - 4), sl_fill(0, 1000))));
 	assert_false(h->c.too_long);
 	assert_int_equal(h->st.msg_too_long, 0);
 	assert_true(bufpool_in_use(h->bp) > 0);
@@ -1636,10 +1522,10 @@ static void test_stopped_direction_releases_buffer(void **state)
 	const uint32_t too = CS_TLS_MAX_HS_MSG - 3;
 	struct h *h = h_new();
 
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(JOIN(num(1, HS_CERT), num(1, too >> 16))));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(1, too >> 16))));
 	assert_true(bufpool_in_use(h->bp) > 0); /* the header is incomplete */
-	h_feed(h, SRV, hsrec(JOIN(num(2, too & 0xffff), fill(0, 100))));
+	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(2, too & 0xffff), sl_fill(0, 100))));
 	assert_true(h->c.too_long);
 	assert_int_equal(h->st.msg_too_long, 1);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
@@ -1662,16 +1548,16 @@ static void test_largest_message_then_another_in_same_record(void **state)
 {
 	(void)state;
 	const size_t total = CS_TLS_MAX_HS_MSG, chunk = 16384;
-	struct cs_slice m = handshake(HS_SKE, fill(0x44, total - 4));
+	struct cs_slice m = handshake(HS_SKE, sl_fill(0x44, total - 4));
 	struct h *h = h_new();
 
 	assert_int_equal(m.n, total);
 	h_feed(h, CLI, hsrec(client_hello("big.example", NONE, NONE)));
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
 	for (size_t off = 0; off < total; off += chunk) {
-		struct cs_slice part = sub(m, off, chunk);
+		struct cs_slice part = sl_sub(m, off, chunk);
 
-		h_feed(h, SRV, hsrec(off + chunk == total ? JOIN(part, shd()) : part));
+		h_feed(h, SRV, hsrec(off + chunk == total ? SL_JOIN(part, shd()) : part));
 	}
 	assert_int_equal(h->st.msg_too_long, 0);
 	assert_int_equal(h->st.memcap, 0);
@@ -1686,11 +1572,11 @@ static void test_memcap_refuses_buffer(void **state)
 	struct cs_slice m = certificate(certs, 3);
 	struct h *h = h_new_with(0, NULL);
 
-	h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(sub(m, 0, 50)));
+	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+	h_feed(h, SRV, hsrec(sl_sub(m, 0, 50)));
 	assert_int_equal(h->st.memcap, 1);
 	assert_true(h->c.too_long);
-	h_feed(h, SRV, JOIN(hsrec(sub(m, 50, m.n - 50)), hsrec(shd())));
+	h_feed(h, SRV, SL_JOIN(hsrec(sl_sub(m, 50, m.n - 50)), hsrec(shd())));
 	assert_null(tls_server_chain(&h->c));
 	assert_false(h->c.server_flight_done);
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_INCOMPLETE);
@@ -1739,7 +1625,7 @@ static void test_chain_store_cap(void **state)
 {
 	(void)state;
 	struct cs_slice a = fake_cert(0xa1, 30), b = fake_cert(0xb2, 30);
-	struct cs_chain_store *store = keep(chain_store_new(1, 1u << 20), store_free);
+	struct cs_chain_store *store = tl_keep(chain_store_new(1, 1u << 20), store_free);
 	struct h *h1 = h_new_with(1u << 20, store), *h2 = h_new_with(1u << 20, store);
 	struct h *h3 = h_new_with(1u << 20, store);
 
@@ -1772,7 +1658,7 @@ static void test_certificate_inner_lengths(void **state)
 			     m.p[fields[f] + 2];
 
 		for (size_t d = 0; d < CS_ARRAY_LEN(deltas); d++) {
-			uint8_t *bad = keep(malloc(m.n), free);
+			uint8_t *bad = tl_keep(malloc(m.n), free);
 			uint32_t nv = deltas[d] == INT32_MIN   ? 0
 				      : deltas[d] == INT32_MAX ? 0xffffff
 							       : (uint32_t)((int32_t)v + deltas[d]);
@@ -1783,8 +1669,8 @@ static void test_certificate_inner_lengths(void **state)
 			bad[fields[f] + 1] = (uint8_t)(nv >> 8);
 			bad[fields[f] + 2] = (uint8_t)nv;
 			h_feed(h, CLI, hsrec(client_hello("len.example", NONE, NONE)));
-			h_feed(h, SRV, hsrec(server_hello(0x0303, fill(0x33, 32), NONE)));
-			h_feed(h, SRV, JOIN(hsrec(mk(bad, m.n)), hsrec(ske()), hsrec(shd())));
+			h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
+			h_feed(h, SRV, SL_JOIN(hsrec(sl_bytes(bad, m.n)), hsrec(ske()), hsrec(shd())));
 			h_feed(h, CLI, client_finish());
 			assert_null(tls_server_chain(&h->c));
 			assert_false(tls_unattributed(&h->c));
@@ -1798,7 +1684,7 @@ static void test_certificate_inner_lengths(void **state)
 				assert_true(h->c.malformed);
 				assert_int_equal(h->st.malformed, 1);
 			}
-			arena_free(NULL);
+			tl_arena_free(NULL);
 			certs = synthetic_chain();
 			m = certificate(certs, 3);
 		}
@@ -1821,7 +1707,7 @@ static void test_empty_certificate_list(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("empty.example", NONE, NONE)));
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)),
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
 			    hsrec(certificate(NULL, 0)), hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_null(tls_server_chain(&h->c));
@@ -1847,22 +1733,22 @@ static void test_client_hello_fields(void **state)
 	/* a non-host_name entry first, then the host name */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello(NULL, NONE,
-					  extension(0, vec(2, JOIN(num(1, 7), vec(2, str("zz")),
-								   num(1, 0), vec(2, str("b.example"))))))));
+					  extension(0, sl_vec(2, SL_JOIN(sl_num(1, 7), sl_vec(2, sl_str("zz")),
+								   sl_num(1, 0), sl_vec(2, sl_str("b.example"))))))));
 	assert_true(h->c.sni_sent);
 	assert_string_equal(h->c.sni, "b.example");
 
 	/* no SNI, no extensions at all */
 	h = h_new();
-	h_feed(h, CLI, hsrec(handshake(HS_CH, JOIN(num(2, 0x0300), fill(0x11, 32), vec(1, NONE),
-						   vec(2, num(2, 0x000a)), vec(1, num(1, 0))))));
+	h_feed(h, CLI, hsrec(handshake(HS_CH, SL_JOIN(sl_num(2, 0x0300), sl_fill(0x11, 32), sl_vec(1, NONE),
+						   sl_vec(2, sl_num(2, 0x000a)), sl_vec(1, sl_num(1, 0))))));
 	assert_true(h->c.client_hello);
 	assert_false(h->c.sni_sent);
 	assert_false(h->c.malformed);
 
 	/* a session id longer than 32 is malformed */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello("x.example", fill(1, 33), NONE)));
+	h_feed(h, CLI, hsrec(client_hello("x.example", sl_fill(1, 33), NONE)));
 	assert_true(h->c.malformed);
 	assert_int_equal(h->st.malformed, 1);
 }
@@ -1876,42 +1762,42 @@ static void test_odd_paths(void **state)
 
 	/* a ServerHello cut after its random, one whose extensions overrun */
 	h = h_new();
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x0303), fill(0x22, 32)))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x22, 32)))));
 	assert_true(h->c.server_hello);
 	assert_true(h->c.malformed);
 	h = h_new();
-	h_feed(h, SRV, hsrec(handshake(HS_SH, JOIN(num(2, 0x0303), fill(0x22, 32), vec(1, NONE),
-						   num(2, 0xc02f), num(1, 0),
-						   vec(2, JOIN(num(2, 43), num(2, 9), num(2, 0x0304)))))));
+	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x22, 32), sl_vec(1, NONE),
+						   sl_num(2, 0xc02f), sl_num(1, 0),
+						   sl_vec(2, SL_JOIN(sl_num(2, 43), sl_num(2, 9), sl_num(2, 0x0304)))))));
 	assert_true(h->c.malformed);
 	assert_false(h->c.done);
 	h = h_new(); /* an empty ServerHello (after a record the hunt can see) */
-	h_feed(h, SRV, JOIN(hsrec(shd()), hsrec(handshake(HS_SH, NONE))));
+	h_feed(h, SRV, SL_JOIN(hsrec(shd()), hsrec(handshake(HS_SH, NONE))));
 	assert_true(h->c.malformed);
 	assert_int_equal(h->c.version, 0);
 
 	/* heartbeat records are stepped over */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("hb.example", NONE, NONE)));
-	h_feed(h, SRV, JOIN(hsrec(server_hello(0x0303, fill(0x33, 32), NONE)),
-			    record(24, 0x0303, fill(1, 19)), hsrec(certificate(certs, 3)),
+	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
+			    record(24, 0x0303, sl_fill(1, 19)), hsrec(certificate(certs, 3)),
 			    hsrec(shd())));
 	assert_non_null(tls_server_chain(&h->c));
 	assert_false(h->c.malformed);
 
 	/* a hunt that starts at a ServerKeyExchange record */
 	h = h_new();
-	h_feed(h, SRV, JOIN(fill(0x20, 10), hsrec(ske()), hsrec(shd())));
+	h_feed(h, SRV, SL_JOIN(sl_fill(0x20, 10), hsrec(ske()), hsrec(shd())));
 	assert_int_equal(h->c.server, SRV);
 	assert_true(h->c.server_flight_done);
 	assert_int_equal(h->c.d[SRV].skipped, 10);
 
 	/* an SSLv2 ClientHello that arrives in pieces */
 	h = h_new();
-	h_feed(h, CLI, sub(v2, 0, 4));
-	h_feed(h, CLI, sub(v2, 4, 10));
+	h_feed(h, CLI, sl_sub(v2, 0, 4));
+	h_feed(h, CLI, sl_sub(v2, 4, 10));
 	assert_false(h->c.client_hello);
-	h_feed(h, CLI, sub(v2, 14, v2.n - 14));
+	h_feed(h, CLI, sl_sub(v2, 14, v2.n - 14));
 	assert_true(h->c.client_hello);
 	assert_int_equal(h->st.sslv2_client_hellos, 1);
 	assert_int_equal(h->npend[CLI], 0);
@@ -1939,7 +1825,7 @@ static void test_every_truncation(void **state)
 		for (size_t i = 0; i < cv.n && left > 0; i++) {
 			size_t k = cv.s[i].b.n < left ? cv.s[i].b.n : left;
 
-			h_feed(h, cv.s[i].dir, sub(cv.s[i].b, 0, k));
+			h_feed(h, cv.s[i].dir, sl_sub(cv.s[i].b, 0, k));
 			left -= k;
 		}
 		if (cut >= cert_end) {
@@ -1959,12 +1845,8 @@ static uint32_t rng_state = 0x2545f491u;
 
 static uint32_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
+	return tl_rand(&rng_state);
 }
-
 /* Random byte flips and random segmentation: no crash (run under ASan),
  * consumption never beyond what was offered, invariants hold. */
 static void test_byte_flips(void **state)
@@ -1981,7 +1863,7 @@ static void test_byte_flips(void **state)
 
 		for (int f = 0; f < flips; f++) {
 			size_t s = rng() % cv.n;
-			uint8_t *copy = keep(malloc(cv.s[s].b.n), free);
+			uint8_t *copy = tl_keep(malloc(cv.s[s].b.n), free);
 
 			memcpy(copy, cv.s[s].b.p, cv.s[s].b.n);
 			copy[rng() % cv.s[s].b.n] ^= (uint8_t)(1u << (rng() % 8));
@@ -1992,8 +1874,8 @@ static void test_byte_flips(void **state)
 			struct cs_slice b = cv.s[i].b;
 			size_t k = rng() % 3 == 0 ? rng() % (b.n + 1) : b.n;
 
-			h_feed(h, cv.s[i].dir, sub(b, 0, k));
-			h_feed(h, cv.s[i].dir, sub(b, k, b.n - k));
+			h_feed(h, cv.s[i].dir, sl_sub(b, 0, k));
+			h_feed(h, cv.s[i].dir, sl_sub(b, k, b.n - k));
 		}
 		const struct cs_chain *ch = tls_server_chain(&h->c);
 		if (ch) {
@@ -2008,7 +1890,7 @@ static void test_byte_flips(void **state)
 		assert_non_null(tls_version_name(h->c.version));
 		assert_true(h->chain_new <= 1);
 		if (iter % 64 == 63) {
-			arena_free(NULL);
+			tl_arena_free(NULL);
 			base = conv_tls12(synthetic_chain(), 3);
 			smtp = conv_smtp();
 		}
@@ -2073,7 +1955,7 @@ static void test_nothing_seen(void **state)
 	assert_int_equal(h->npend[SRV], 0);
 }
 
-#define T(fn) cmocka_unit_test_teardown(fn, arena_free)
+#define T(fn) cmocka_unit_test_teardown(fn, tl_arena_free)
 
 int main(void)
 {

@@ -1,5 +1,5 @@
 /*
- * cs_decode_int.h - private to the decoders (decode_link.c, decode_ip.c,
+ * decode_int.h - private to the decoders (decode_link.c, decode_ip.c,
  * decode_ppp.c, decode_wlan.c, decode_nflog.c).
  *
  * The parsers return the reason a frame is skipped (a cs_decode_counter) or
@@ -16,8 +16,8 @@
  * Parsers call dec_need()/dec_skip() for a header's fixed part first; the
  * cursor reads that follow cannot fail.
  */
-#ifndef CS_DECODE_INT_H
-#define CS_DECODE_INT_H
+#ifndef DECODE_INT_H
+#define DECODE_INT_H
 
 #include "cs_cursor.h"
 #include "cs_decode.h"

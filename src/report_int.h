@@ -1,9 +1,9 @@
 /*
- * cs_report_int.h - what the renderers of reports share (report.c,
+ * report_int.h - what the renderers of reports share (report.c,
  * report_text.c, and any later one): not for the rest of chainsniff.
  */
-#ifndef CS_REPORT_INT_H
-#define CS_REPORT_INT_H
+#ifndef REPORT_INT_H
+#define REPORT_INT_H
 
 #include "cs_view.h"
 
