@@ -136,7 +136,7 @@ problems-table-check: $(PROBLEMSTABLE)
 unit: $(TESTBINS)
 	@fail=0; for t in $(TESTBINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-E2E := run live livefilter state merge formats analysis events notices evidence ops install \
+E2E := run live livefilter state merge formats analysis events notices evidence ops install html \
 	windows
 
 # every script runs; the last line adds their "N passed, N failed" lines up

@@ -506,7 +506,7 @@ static void html_table(FILE *out, const struct report_view *v, const struct repo
 {
 	size_t rank = 0;
 
-	fprintf(out, "<section id=\"servers\">\n<h2>%s</h2>\n", ro->all ? "Servers" : "Broken servers");
+	fprintf(out, "<section id=\"broken-servers\">\n<h2>%s</h2>\n", ro->all ? "Servers" : "Broken servers");
 	if (!rows) {
 		fputs("<p id=\"no-broken\">No broken chain seen.</p>\n</section>\n", out);
 		return;
