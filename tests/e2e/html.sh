@@ -24,6 +24,10 @@
 #   merged-trend      windows table, one bar per window span, became broken and
 #               fixed equal the merged JSON report
 #   windows-html      every window JSON of --report-dir has its .html, strict
+#   mail-*      scripts/daily-summary.sh windows with MAIL_TO and a SENDMAIL
+#               that keeps the message: one MIME message whose body is the
+#               text summary and whose attachment is the HTML page, byte for
+#               byte (Python's email parser reads it)
 #
 # Chromium starts 4 times (2 DOM dumps, 2 screenshots).  Needs chromium,
 # fonts-dejavu-core, python3-pil (scripts/deps.sh): never skipped.
@@ -112,6 +116,27 @@ check numbers merged-numbers "$T/merged.dom" "$T/merged.json" "$T/merged.txt"
 check merged merged-trend "$T/merged.dom" "$T/merged.json"
 chrome --screenshot="$T/merged.png" --window-size=1000,1400 "file://$T/merged.html" >/dev/null
 check pixels merged-pixels "$T/merged.png"
+
+########## daily-summary.sh mails the text with the page attached ##########
+printf '#!/bin/sh\ncat > "%s/mail.eml"\n' "$T" > "$T/sendmail"
+chmod +x "$T/sendmail"
+CHAINSNIFF=$BIN OUT_DIR="$T/daily" MAIL_TO=tls@example.org SENDMAIL="$T/sendmail" DAYS=14 \
+	scripts/daily-summary.sh windows 2026-12-06 "$T/d" 2>>"$T/err"
+expect mail-exit [ $? -eq 0 ]
+base=$(ls "$T"/daily/*.html 2>/dev/null | head -1)
+base=${base%.html}
+"$PY" - "$T/mail.eml" "$base.txt" "$base.html" > "$T/mail.out" 2>&1 <<'PYEOF'
+import email, email.policy, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+parts = list(msg.iter_parts())
+assert msg["To"] == "tls@example.org" and msg.get_content_type() == "multipart/mixed", msg["To"]
+assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"], parts
+assert parts[0].get_content().rstrip("\n") == open(sys.argv[2], encoding="utf-8").read().rstrip("\n")
+assert parts[1].get_content_disposition() == "attachment"
+assert parts[1].get_payload(decode=True) == open(sys.argv[3], "rb").read()
+PYEOF
+expect mail-mime [ $? -eq 0 ]
+[ -s "$T/mail.out" ] && sed 's/^/    /' "$T/mail.out"
 
 if [ "$failed" -gt 0 ] && [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -20; fi
 echo "$passed passed, $failed failed"
