@@ -19,6 +19,8 @@ struct agg_chain {
 	const struct cs_chain *chain;
 	uint64_t handshakes;
 	uint64_t broken_handshakes;
+	uint64_t ok_then_handshakes;  /* broken, but valid with the store of their capture day
+				       * (ok_at_capture_time); the rest were broken then */
 	uint64_t unjudged_handshakes; /* judged "unknown" (budget, no room to wait) */
 	uint32_t problems;    /* union of problem bits over its handshakes */
 	const struct diag_verdict *verdict; /* of its latest handshake (owned by judge.c) */
@@ -63,6 +65,7 @@ struct agg_server {
 	uint64_t tls_handshakes;   /* every TLS handshake, chain visible or not */
 	uint64_t handshakes;       /* with a visible chain */
 	uint64_t broken_handshakes;
+	uint64_t ok_then_handshakes; /* of them, valid with the store of their capture day */
 	uint64_t unjudged_handshakes;
 	struct clientset clients;  /* clients sent a broken chain */
 	struct clientset clients_total;
@@ -87,6 +90,8 @@ struct agg_handshake {
 	const struct cs_chain *chain;  /* NULL: no visible chain (TLS 1.3, resumed, ...) */
 	const struct cs_addr *client_ip;
 	bool broken;
+	bool ok_then;                       /* broken, but valid with the store of its
+					     * capture day (ok_at_capture_time) */
 	uint32_t problems;
 	const struct diag_verdict *verdict; /* NULL: not judged */
 	bool unjudged;                      /* the verdict is "unknown" */
@@ -122,9 +127,15 @@ struct agg_key {
 };
 int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
 
-/* Entries in rank order: broken handshakes, clients affected, then server
- * IP, port, SNI (none first) as a fixed tie-break.  The
- * array is owned by the aggregate and valid until the next agg_add. */
+/* Handshakes broken on their capture day too (not ok_at_capture_time). */
+uint64_t agg_server_broken_then(const struct agg_server *s);
+uint64_t agg_chain_broken_then(const struct agg_chain *c);
+
+/* Entries in rank order: handshakes broken on their capture day, then
+ * broken handshakes (the rest are broken only with today's store),
+ * clients affected, then server IP, port, SNI (none first) as a fixed
+ * tie-break.  The array is owned by the aggregate and valid until the
+ * next agg_add. */
 const struct agg_server *const *agg_sorted(struct agg *a, size_t *n);
 const struct agg_stats *agg_stats(const struct agg *a);
 /* Whether a client's alert speaks of the certificate or its signature

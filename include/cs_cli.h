@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "cs_capture.h"
+#include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_exit.h"
 #include "cs_limits.h"
@@ -122,7 +123,7 @@ bool cli_fail(const char *name, const char *reason);
 /* ---- chainsniff's own command line ------------------------------------------------ */
 
 enum cs_format { CS_FORMAT_TEXT, CS_FORMAT_JSON, CS_FORMAT_CSV, CS_FORMAT_STATE, CS_FORMAT_HTML };
-enum cs_fail_on { CS_FAIL_NEVER, CS_FAIL_ON_BROKEN };
+enum cs_fail_on { CS_FAIL_NEVER, CS_FAIL_ON_BROKEN, CS_FAIL_ON_BROKEN_THEN };
 
 /* Everything the command line says; strings are borrowed from argv. */
 struct cs_options {
@@ -140,6 +141,9 @@ struct cs_options {
 	const char *broken_pcap;   /* --write-broken */
 	struct trust_opts trust;   /* --ca-file, --ca-dir, --add-ca */
 	const char *intermediates; /* --intermediates */
+	int trust_at;              /* --trust-at: enum diag_trust_at */
+	int64_t trust_date;        /* --trust-at DATE, seconds */
+	const char *root_timeline; /* --root-timeline */
 	int warn_days;             /* --warn-days */
 	const char *report_dir;    /* --report-dir */
 	int64_t interval;          /* --interval, seconds */

@@ -22,6 +22,20 @@
  * it is judged "unknown" (analysis_budget) from what was established, never
  * "ok".  A path that is trusted and has no error ends the search at once.
  *
+ * The store of another day (cs_timeline.h, diag_set_timeline): with
+ * --trust-at the verdict is made against Mozilla's store as it stood on the
+ * handshake's capture day (or on a given date), rebuilt from the root-store
+ * timeline and today's store (trust_at_date); a verdict then also holds for
+ * a span of capture times (store_from, store_until).  In the default mode
+ * (today's store) a chain that is broken only by what the store decides
+ * (problem_store_dependent: its root is not, or no longer, an anchor) gets
+ * a second look, within the same budget, against the store of its capture
+ * day: when that look finds a trusted path without error, and the top
+ * certificate the server sent verifies under the key of a root that store
+ * held, the verdict stays broken but gets ok_at_capture_time, with that
+ * root as the problem's evidence.  A certificate that only names a removed
+ * root (CurveBall) fails the signature and never earns it.
+ *
  * Threads: a struct diag belongs to one thread (the analysis thread).
  */
 #ifndef CS_DIAG_H
@@ -61,6 +75,21 @@ enum diag_unknown {
 /* The unknown_reason name of why ("unknown" for DIAG_UNK_NONE or out of range). */
 const char *diag_unknown_name(unsigned why);
 
+/* Which trust store judges (--trust-at). */
+enum diag_trust_at {
+	DIAG_TRUST_TODAY,   /* today's store (the default), with the second look */
+	DIAG_TRUST_CAPTURE, /* the store of each handshake's capture day */
+	DIAG_TRUST_DATE,    /* the store of one date */
+};
+
+/* Which store a verdict was made against; names are a JSON contract. */
+enum diag_store {
+	DIAG_STORE_TODAY,          /* today's (--trust-at not given) */
+	DIAG_STORE_DATED,          /* the store of a date (store_day) */
+	DIAG_STORE_TODAY_FALLBACK, /* --trust-at capture, but today's: the capture's clock is
+				    * before the timeline starts, or implausible */
+};
+
 /* The verdict on one chain for validation times in [from, until).
  * Immutable once made; one allocation (free() it), strings inside. */
 struct diag_verdict {
@@ -74,6 +103,13 @@ struct diag_verdict {
 	uint32_t checks;            /* signature checks made, memo answers included */
 	uint64_t cost;              /* their estimated microseconds (the budget's measure) */
 	uint64_t spent;             /* estimated microseconds of the verifications really made */
+	int64_t store_from, store_until; /* capture times over which it holds (the store
+				 * of the day judged, or second-looked at, stays the same) */
+	uint8_t store;              /* enum diag_store */
+	bool ok_at_capture_time;    /* broken, but valid with the store of the capture's day */
+	int64_t store_day;          /* the day of the dated store used: the verdict's
+				 * (DIAG_STORE_DATED), or the second look's; else 0 */
+	const struct diag_root_then *then; /* with ok_at_capture_time: the root, else NULL */
 	const char *leaf_names;     /* the leaf's DNS names, for hostname_mismatch */
 	bool leaf_has_ku;           /* the leaf has a keyUsage extension ... */
 	uint16_t leaf_ku;           /* ... with these bits (CS_KU_*), for key_usage_mismatch */
@@ -105,6 +141,11 @@ struct diag_stats {
 	uint64_t signature_checks, signature_verifications, signature_memo_evicted;
 	uint64_t verify_cost;          /* estimated microseconds of real verifications */
 	uint64_t pool_size, pool_refused, pool_evicted, wants_refused;
+	uint64_t second_looks;         /* chains judged again with the store of their day */
+	uint64_t second_looks_ok;      /* ... and found valid then (ok_at_capture_time) */
+	uint64_t second_look_budget;   /* ... whose look ran out of budget */
+	uint64_t dated_stores_built;   /* stores of past dates built (trust_at_date) */
+	uint64_t dated_store_failures; /* could not be built: today's store judged instead */
 };
 
 struct diag;
@@ -119,6 +160,15 @@ void diag_set_trust(struct diag *d, const struct cs_trust *t);
 const struct cs_trust *diag_trust(const struct diag *d);
 int diag_warn_days(const struct diag *d);
 
+struct cs_timeline;
+
+/* Judge with the root-store timeline tl (borrowed until replaced or the
+ * diag is freed; NULL: today's store only, no second look) in this mode;
+ * date for DIAG_TRUST_DATE.  Dated stores are built from the trust store
+ * set by diag_set_trust, and rebuilt when it changes. */
+void diag_set_timeline(struct diag *d, const struct cs_timeline *tl, enum diag_trust_at mode,
+		       int64_t date);
+
 /* Known intermediates from a PEM bundle (--intermediates). */
 enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *err, size_t errlen);
 
@@ -128,6 +178,13 @@ enum cs_status diag_load_intermediates(struct diag *d, const char *path, char *e
  * certificates join the pool that explains other servers' gaps. */
 struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int64_t when,
 				  const char *source);
+/* The same for a handshake captured at captured (seconds), which picks the
+ * store of the day (--trust-at capture, the second look); diag_analyze
+ * takes it to be when. */
+struct diag_verdict *diag_analyze_at(struct diag *d, const struct cs_chain *c, int64_t when,
+				     int64_t captured, const char *source);
+/* "today", "dated", "today_fallback". */
+const char *diag_store_name(unsigned store);
 /* Whether the leaf of c covers the name the client asked for (as OpenSSL's
  * X509_check_host without partial wildcards, or an IP address). */
 bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni, size_t sni_len);

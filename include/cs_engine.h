@@ -55,6 +55,8 @@ struct engine_totals {
 	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
 	uint64_t servers_cap;
 	uint64_t broken_handshakes;
+	uint64_t ok_at_capture_time; /* broken, but valid with the store of the capture's day */
+	uint64_t store_fallback;   /* --trust-at capture, judged with today's store (clock) */
 	uint64_t unjudged_handshakes; /* the verdict was "unknown" */
 	uint64_t client_rejections;
 	uint64_t parked_cap;       /* live: no room to hold a handshake for its verdict */
@@ -88,6 +90,7 @@ struct engine_event {
 	const struct diag_verdict *verdict; /* NULL when the chain was not judged */
 	bool reported;               /* counted in the report (not left out by --server-net) */
 	bool broken;                 /* the chain was judged broken (after --ignore) */
+	bool ok_at_capture_time;     /* broken, but valid with the store of the capture's day */
 	uint32_t problems;           /* 1u << enum cs_problem (after --ignore) */
 };
 

@@ -14,6 +14,13 @@
  * requests, so the capture loop never waits for libcrypto, and a SIGHUP
  * reload of the trust store happens on that thread too).
  *
+ * Trust stores: today's (loaded from judge_opts.trust, reloaded on SIGHUP)
+ * and the root-store timeline (cs_timeline.h: the built-in one or
+ * --root-timeline), from which the diagnosis builds the store of a past
+ * day (--trust-at, and the second look behind ok_at_capture_time).  A
+ * verdict is cached for a window of validation times and one of capture
+ * times (the timeline's span over which that store does not change).
+ *
  * Budget: analyses spend estimated verification microseconds
  * (cs_certcache.h) from a bucket refilled by capture time (rate per second,
  * burst).  An empty bucket defers analyses, in arrival order, until capture
@@ -44,6 +51,9 @@ struct judge_opts {
 	uint64_t burst_us;              /* 0: CS_JUDGE_BURST_US */
 	uint32_t max_checks;            /* per analysis; 0: default */
 	uint64_t max_cost;              /* per analysis; 0: default */
+	const char *root_timeline;      /* --root-timeline FILE; NULL: the built-in one */
+	int trust_at;                   /* --trust-at: enum diag_trust_at */
+	int64_t trust_date;             /* --trust-at DATE (seconds) */
 };
 
 struct judge_result {
@@ -89,17 +99,19 @@ enum judge_ask {
 };
 
 /* The verdict on c at when (seconds) for a client that asked for sni
- * (NULL: none).  server and port name the server that sent c (formatted
- * only for an analysis, not on a cache hit); now_s is the capture time;
- * token is the caller's name for this handshake, unique among those it
- * holds (at most judge_opts.max_tokens). */
+ * (NULL: none), in a handshake captured at captured (seconds: it picks the
+ * store of the day).  server and port name the server that sent c
+ * (formatted only for an analysis, not on a cache hit); now_s is the
+ * capture time now; token is the caller's name for this handshake, unique
+ * among those it holds (at most judge_opts.max_tokens). */
 enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
-			    const char *sni, size_t sni_len, const struct cs_addr *server,
-			    uint16_t port, int64_t now_s, uint32_t token, struct judge_result *r);
+			    int64_t captured, const char *sni, size_t sni_len,
+			    const struct cs_addr *server, uint16_t port, int64_t now_s,
+			    uint32_t token, struct judge_result *r);
 /* Before judge_start only (restoring a state): the verdict now, whatever
  * the budget.  false when threaded or out of memory. */
-bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-	       size_t sni_len, const struct cs_addr *server, uint16_t port,
+bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, int64_t captured,
+	       const char *sni, size_t sni_len, const struct cs_addr *server, uint16_t port,
 	       struct judge_result *r);
 /* The verdict answered to handshakes that could not be held for theirs. */
 const struct diag_verdict *judge_unknown(enum diag_unknown why);
@@ -124,5 +136,9 @@ const struct diag_evidence_rec *judge_evidence(struct judge *j, const struct cs_
 size_t judge_stores(struct judge *j, struct judge_store *out, size_t max);
 void judge_get_stats(struct judge *j, struct judge_stats *out);
 int judge_warn_days(const struct judge *j);
+/* The root-store timeline in use. */
+const struct cs_timeline *judge_timeline(const struct judge *j);
+/* --trust-at: the mode (enum diag_trust_at) and, for a date, *date. */
+int judge_trust_at(const struct judge *j, int64_t *date);
 
 #endif

@@ -190,6 +190,16 @@
 #define CS_DIAG_POOL_PER_SOURCE 8u
 /* Broken chains waiting for an intermediate to explain them. */
 #define CS_DIAG_WANTS_MAX 65536u
+/* Trust stores of past dates (--trust-at, ok_at_capture_time) kept built:
+ * one per span of the root-store timeline over which Mozilla's store did not
+ * change (about a month; 242 spans since 2000), so a capture of a few days
+ * needs one or two.  Building one rebuilds about 150 roots from their key
+ * and name; its estimated cost per anchor (a key decoded, a certificate
+ * encoded and signed with Ed25519, hashed) is charged to the analysis that
+ * needed it, and so to the per-second budget, since captures with clocks
+ * all over the years could otherwise make every analysis build one. */
+#define CS_DIAG_DATED_STORES 8u
+#define CS_DIAG_DATED_STORE_US_PER_ANCHOR 40u
 
 /* The analysis budget per second of capture time, in estimated microseconds
  * of signature verification: half a core, with ten seconds' worth of burst

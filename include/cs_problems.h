@@ -47,6 +47,7 @@ enum cs_problem {
 	CS_P_NAME_CONSTRAINT_VIOLATION,   /* error */
 	CS_P_UNHANDLED_CRITICAL_EXTENSION, /* error */
 	CS_P_KEY_USAGE_MISMATCH,          /* warning, per handshake */
+	CS_P_DISTRUSTED_ROOT,             /* error: a dated store's distrust-after date */
 	CS_P_MAX
 };
 
@@ -117,6 +118,26 @@ struct diag_evidence_rec {
 	char source[96];                 /* "198.51.100.9:443" or the file */
 };
 
+/*
+ * The root that made a chain valid with Mozilla's store as it stood on the
+ * capture's day (the verdict's ok_at_capture_time), from the root-store
+ * timeline: the evidence of the problem that breaks the chain today.
+ * Strings belong to whoever holds the record.
+ */
+struct diag_root_then {
+	int64_t store_day;              /* the day of that store (00:00 UTC) */
+	const char *label;              /* Mozilla's nickname */
+	const char *subject;            /* RFC 4514 */
+	uint8_t spki_sha256[32];        /* the key the chain's top certificate verified under */
+	uint8_t cert_sha256[32];
+	int64_t left_at;                /* the day it left Mozilla's store since, ... */
+	const char *left_release;       /* ... with this release ("NSS 3.60"), "" if unknown */
+	bool has_distrust_after;        /* Mozilla distrusted server certificates issued */
+	int64_t distrust_after;         /* after this day through it, ... */
+	int64_t distrust_since;         /* ... from this day ... */
+	const char *distrust_release;   /* ... and release, "" if unknown */
+};
+
 /* What the wording needs beyond the record. */
 struct problem_ctx {
 	const struct cs_chain *chain;    /* subjects for the order list; may be NULL */
@@ -125,6 +146,7 @@ struct problem_ctx {
 	const char *leaf_names;          /* hostname_mismatch: "a.example, *.b.example" */
 	const struct diag_evidence_rec *evidence; /* missing_intermediate, may be NULL */
 	int warn_days;
+	const struct diag_root_then *then; /* ok_at_capture_time: the root of that day, or NULL */
 };
 
 const char *problem_name(enum cs_problem p);
@@ -157,7 +179,16 @@ int evidence_by_name(const char *s);
 const char *problem_role_name(enum cs_role r);
 int problem_role_by_name(const char *s);
 
-/* The message and the fix of a record, NUL-terminated (cut at len). */
+/* Whether p is an error that the trust store alone decides: the dead end
+ * of an untrusted path (missing_intermediate, untrusted_root), the expiry
+ * or distrust of the anchor, or what a sent root is blamed for only
+ * because it is not an anchor (its signature algorithm, key, expiry).
+ * With a store of another day, such a chain may be valid. */
+bool problem_store_dependent(const struct diag_problem *p);
+
+/* The message and the fix of a record, NUL-terminated (cut at len); with
+ * c->then, a store-dependent problem's message also names the root that
+ * made the chain valid on the capture's day and when it left the store. */
 void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,
 		     size_t len);
 void problem_fix(const struct diag_problem *p, const struct problem_ctx *c, char *out, size_t len);

@@ -81,6 +81,8 @@ struct state_problem {
 	const char *leaf_names;        /* params.names ("" if none) */
 	bool have_evidence;            /* missing_intermediate: issuer_evidence given */
 	struct diag_evidence_rec evidence;
+	bool have_then;                /* root_then given (ok_at_capture_time) */
+	struct diag_root_then then;    /* strings borrowed from the document */
 };
 
 /* What a report says about one chain served by one server. */

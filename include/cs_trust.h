@@ -53,4 +53,37 @@ const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_
 size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert,
 			const struct cs_x509 **out, size_t max);
 
+struct cs_timeline;
+struct timeline_root;
+
+/*
+ * The store as it stood at `when` (--trust-at, ok_at_capture_time), from
+ * the root-store timeline (cs_timeline.h) and today's store:
+ * - a root the timeline says was in the store then is an anchor, even if
+ *   today's store dropped it: today's certificate when today's store has
+ *   it, else one rebuilt from the timeline's subject, key and validity
+ *   (it has no extensions: it is matched by name, and its key decides,
+ *   by the signature it verifies);
+ * - an anchor of today's store that the timeline knows, by certificate or
+ *   else by key, is an anchor only if (a root with that key) was in the
+ *   store then;
+ * - the other anchors of today's store (a private CA from --add-ca, a root
+ *   only the distribution ships) are kept.
+ * The name says the day and the timeline ("Mozilla's store on 2015-04-26
+ * (root timeline: built-in) + 2 anchors of today's store the timeline does
+ * not know"); the digest is over the anchors' certificate hashes, as for
+ * any store.  today may be freed afterwards; tl must outlive the store
+ * (trust_anchor_root hands out its roots).  It may hold up to
+ * CS_MAX_TRUST_ANCHORS + CS_TIMELINE_MAX_ROOTS anchors (today's and the
+ * roots of that day, each within its cap); CS_NOMEM.
+ */
+enum cs_status trust_at_date(const struct cs_trust *today, const struct cs_timeline *tl,
+			     int64_t when, struct cs_trust **out);
+/* Whether t is the store of a date (trust_at_date): then *when is it. */
+bool trust_date(const struct cs_trust *t, int64_t *when);
+/* The timeline's root behind anchor (one t handed out) in a dated store;
+ * NULL for an anchor the timeline does not know, or in today's store. */
+const struct timeline_root *trust_anchor_root(const struct cs_trust *t,
+					      const struct cs_x509 *anchor);
+
 #endif

@@ -23,6 +23,7 @@
 #include "cs_diag.h"
 #include "cs_engine.h"
 #include "cs_judge.h"
+#include "cs_timefmt.h"
 
 /* A problem as a report shows it. */
 struct view_problem {
@@ -39,6 +40,7 @@ struct view_chain {
 	const char *leaf_names;                   /* hostname_mismatch: the leaf's DNS names */
 	const struct diag_evidence_rec *evidence; /* missing_intermediate: NULL when none */
 	uint8_t unknown_reason;                   /* enum diag_unknown, for status "unknown" */
+	const struct diag_root_then *then;        /* ok_at_capture_time: the root of that day */
 };
 
 /* A trust store the verdicts were made against. */
@@ -46,6 +48,15 @@ struct view_store {
 	const char *name, *sha256;
 	uint64_t anchors;
 	int64_t replaced_at; /* ns: when a reload replaced it (earlier stores) */
+};
+
+/* --trust-at and the root-store timeline (trust_store's mode, date and
+ * timeline); a member merged reports disagree on is NULL (JSON null). */
+struct view_trust_at {
+	const char *mode;         /* "today", "capture", "date" */
+	const char *date;         /* "YYYY-MM-DD" (mode date), "capture", NULL (today) */
+	bool have_timeline;
+	const char *tl_name, *tl_source, *tl_sha256, *tl_start, *tl_end; /* days: YYYY-MM-DD */
 };
 
 /* A server named in a list (became_broken, fixed, a window's broken ones). */
@@ -113,6 +124,7 @@ struct report_view {
 	bool trust_mixed;
 	const struct view_store *earlier;
 	size_t nearlier;
+	struct view_trust_at trust_at;
 	bool have_at;                /* --at; false: each handshake at its capture time */
 	int64_t at;                  /* seconds */
 	bool warn_days_null;         /* merged reports that disagree */
@@ -150,6 +162,7 @@ struct engine_view {
 	struct report_view v;
 	struct judge_store stores[CS_VIEW_MAX_STORES];
 	struct view_store vstores[CS_VIEW_MAX_STORES];
+	char date[CS_TIME_STRLEN], tl_start[CS_TIME_STRLEN], tl_end[CS_TIME_STRLEN];
 };
 
 /* The cumulative report of e: its aggregate, counters, inputs, trust. */

@@ -9,8 +9,9 @@ roots data/root-timeline.json says were in Mozilla's store on that day, plus the
 roots of BUNDLE the timeline does not know; chainsniff runs again with that
 store as --ca-file, which is what --trust-at capture should give.  Printed
 per chain whose error codes differ (or every chain, --all): capture, server,
-time, both verdicts, the anchor OpenSSL's path ends at with the store of that
-day, and what the timeline says about that root.
+time, both verdicts, what `openssl verify -attime` says with the store of that
+day (the independent check of --trust-at capture), the anchor OpenSSL's path
+ends at with that store, and what the timeline says about that root.
 
 Root certificates come from the NSS clone scripts/mkroot-timeline.py read
 (the timeline keeps only their key and name).  Local files only.
@@ -82,6 +83,22 @@ def anchor_of(store, chain_pem):
     return chain[-1] if chain and "(untrusted)" not in chain[-1] else None
 
 
+def openssl_then(store, chain_pem, t):
+    """What `openssl verify -attime` says of the chain with the store of that
+    day: "OK", or the first error ("20 at depth 2")."""
+    r = subprocess.run(["openssl", "verify", "-attime", str(t), "-purpose", "sslserver",
+                        "-partial_chain", "-CAfile", store, "-untrusted", chain_pem, chain_pem],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        return "OK"
+    for line in (r.stdout + r.stderr).splitlines():
+        if line.startswith("error "):
+            # "error 20 at 2 depth lookup: unable to get local issuer certificate"
+            w = line.split()
+            return "%s at depth %s" % (w[1], w[3])
+    return "error"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nss", required=True)
@@ -135,8 +152,8 @@ def main():
                                 if pr["severity"] == "error"})) or "ok"
 
     print("| capture | server | first seen | now: today's bundle | then: store of that day "
-          "| the path then ends at | timeline |")
-    print("|---|---|---|---|---|---|---|")
+          "| openssl verify -attime, store of that day | the path then ends at | timeline |")
+    print("|---|---|---|---|---|---|---|---|")
     for p in a.pcaps:
         dump = os.path.join(tmp, os.path.basename(p))
         os.makedirs(dump, exist_ok=True)
@@ -166,9 +183,11 @@ def main():
                     "yes" if in_store(root, t) else "no", left(root) or "still in",
                     "; distrust after %s" % root["server_distrust_after"]["after"][:10]
                     if root["server_distrust_after"] else ""))
-            print("| %s | %s:%s %s | %s | %s | %s | %s | %s |" % (
+            chain_pem = os.path.join(dump, c["sha256"] + ".pem")
+            print("| %s | %s:%s %s | %s | %s | %s | %s | %s | %s |" % (
                 os.path.basename(p), k[0], k[1], k[2] or "-", c["first_seen"]["time"][:10],
-                errors(c), errors(ct), anchor or "-", "; ".join(notes) or "-"))
+                errors(c), errors(ct), openssl_then(store_then(t), chain_pem, t),
+                anchor or "-", "; ".join(notes) or "-"))
 
 
 if __name__ == "__main__":

@@ -279,6 +279,7 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 	s->problems |= h->problems;
 	if (h->broken) {
 		s->broken_handshakes++;
+		s->ok_then_handshakes += h->ok_then;
 		if (h->client_ip)
 			clientset_add(&s->clients, h->client_ip);
 	}
@@ -288,6 +289,7 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 		return CS_LIMIT;
 	c->handshakes++;
 	c->broken_handshakes += h->broken;
+	c->ok_then_handshakes += h->broken && h->ok_then;
 	c->unjudged_handshakes += h->unjudged;
 	c->problems |= h->problems;
 	/* handshakes may arrive out of order (some wait for their verdict):
@@ -363,14 +365,29 @@ struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert)
 	return &s->rejections[s->nrejections++];
 }
 
-/* Rank: broken handshakes, then clients affected, then a fixed key order
- * (IP, port, SNI) so that any two reports of the same data rank alike. */
+uint64_t agg_server_broken_then(const struct agg_server *s)
+{
+	return s->broken_handshakes - s->ok_then_handshakes;
+}
+
+uint64_t agg_chain_broken_then(const struct agg_chain *c)
+{
+	return c->broken_handshakes - c->ok_then_handshakes;
+}
+
+/* Rank: handshakes broken on their day, then broken handshakes (a chain
+ * that broke clients then comes before one that breaks them only with
+ * today's store), then clients affected, then a fixed key order (IP, port,
+ * SNI) so that any two reports of the same data rank alike. */
 static int server_cmp(const void *x, const void *y)
 {
 	const struct agg_server *a = *(const struct agg_server *const *)x;
 	const struct agg_server *b = *(const struct agg_server *const *)y;
 	uint64_t ca = clientset_count(&a->clients), cb = clientset_count(&b->clients);
+	uint64_t ta = agg_server_broken_then(a), tb = agg_server_broken_then(b);
 
+	if (ta != tb)
+		return ta > tb ? -1 : 1;
 	if (a->broken_handshakes != b->broken_handshakes)
 		return a->broken_handshakes > b->broken_handshakes ? -1 : 1;
 	if (ca != cb)

@@ -445,7 +445,25 @@ static const struct cli_choice formats[] = {
 	{"state", CS_FORMAT_STATE}, {"html", CS_FORMAT_HTML}, {NULL, 0},
 };
 
-static const struct cli_choice fail_conditions[] = {{"broken", CS_FAIL_ON_BROKEN}, {NULL, 0}};
+static const struct cli_choice fail_conditions[] = {
+	{"broken", CS_FAIL_ON_BROKEN}, {"broken-then", CS_FAIL_ON_BROKEN_THEN}, {NULL, 0},
+};
+
+/* --trust-at capture | DATE */
+static bool set_trust_at(void *opts, const struct cli_option *row, const char *arg)
+{
+	struct cs_options *o = opts;
+
+	(void)row;
+	if (strcmp(arg, "capture") == 0) {
+		o->trust_at = DIAG_TRUST_CAPTURE;
+		return true;
+	}
+	if (!parse_time_arg(arg, &o->trust_date))
+		return cli_fail("--trust-at", "expects 'capture', YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH");
+	o->trust_at = DIAG_TRUST_DATE;
+	return true;
+}
 
 #define O(member) offsetof(struct cs_options, member)
 
@@ -508,6 +526,13 @@ static const struct cli_option rows[] = {
 	 .error = "too many trust sources", .help = "trust these roots as well (repeatable)"},
 	{.name = "intermediates", .arg = "F", .kind = CLI_STRING, .field = O(intermediates),
 	 .help = "known intermediates, only to explain and fix broken chains"},
+	{.name = "trust-at", .arg = "WHEN", .kind = CLI_CALL, .call = set_trust_at,
+	 .help = "judge with Mozilla's store as it stood at each handshake's capture day\n"
+		 "('capture') or on a DATE, rebuilt from the root-store timeline and the\n"
+		 "trust store (default: the trust store as it is)"},
+	{.name = "root-timeline", .arg = "F", .kind = CLI_STRING, .field = O(root_timeline),
+	 .help = "the root-store timeline to use instead of the built-in one\n"
+		 "(format: docs/trust-timeline.md)"},
 	{.name = "at", .arg = "TIME", .kind = CLI_TIME, .field = O(eng.at),
 	 .seen = CLI_SEEN(struct cs_options, eng.have_at),
 	 .error = "expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH",
@@ -529,9 +554,10 @@ static const struct cli_option rows[] = {
 	 .help = "report only servers in CIDR (repeatable)"},
 	{.name = "ignore", .arg = "FILE", .kind = CLI_STRING, .field = O(ignore_path),
 	 .help = "known problems to leave out (lines: SERVER SNI CODE)"},
-	{.name = "fail-on", .arg = "broken", .kind = CLI_CHOICE, .field = O(fail_on),
-	 .choices = fail_conditions, .error = "the only condition is 'broken'",
-	 .help = "exit 5 if any broken chain was seen"},
+	{.name = "fail-on", .arg = "COND", .kind = CLI_CHOICE, .field = O(fail_on),
+	 .choices = fail_conditions, .error = "the conditions are 'broken' and 'broken-then'",
+	 .help = "exit 5 if a broken chain was seen ('broken'), or one that was broken\n"
+		 "on its capture day too ('broken-then': not ok_at_capture_time)"},
 	{.name = "state", .arg = "FILE", .kind = CLI_STRING, .field = O(state_path),
 	 .help = "load the counts from FILE at start, save them there at each\n"
 		 "report and at exit (atomically)"},
@@ -588,7 +614,8 @@ static const struct cli_man_section man_sections[] = {
 	 "- 4: an output could not be written: the report, --dump-chains, the --state or "
 	 "--metrics file at exit, lost --events lines; or, at start, an output path is not "
 	 "writable (by the -Z user), and nothing was read.\n"
-	 "- 5: --fail-on broken and a broken chain was seen.\n"
+	 "- 5: --fail-on broken and a broken chain was seen, or --fail-on broken-then and a chain "
+	 "broken on its capture day was seen.\n"
 	 "- 6: chainsniff merge refused two inputs of one sensor over overlapping windows.\n"
 	 "\n"
 	 "-T exits with the code the run would have exited with at start, 0 when all is well.\n"},
@@ -631,7 +658,7 @@ static const struct cli_spec spec = {
 		  "trust store.\n"
 		  "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output "
 		  "error,\n"
-		  "5 broken chains seen (--fail-on broken), 6 merge refused (a sensor's windows "
+		  "5 broken chains seen (--fail-on), 6 merge refused (a sensor's windows "
 		  "overlap,\nor different client keys).\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),

@@ -126,8 +126,12 @@ static const struct ctr_row rows[] = {
 	 TLS_STARTTLS_MAX - TLS_STARTTLS_SMTP, F_TOTALS, offsetof(struct engine_totals, starttls),
 	 NULL, CTR_SUM, R_RESTORED},
 	T("totals", "broken_handshakes", broken_handshakes),
+	FN("totals", "broken_then", derived_zero, CTR_DERIVED, 0),
+	T("totals", "ok_at_capture_time", ok_at_capture_time),
+	T("totals", "trust_at_fallback", store_fallback),
 	T("totals", "unjudged_handshakes", unjudged_handshakes),
 	FN("totals", "servers_broken", derived_zero, CTR_DERIVED, 0),
+	FN("totals", "servers_broken_then", derived_zero, CTR_DERIVED, 0),
 	T("totals", "client_rejections", client_rejections),
 	FN("totals", "distinct_chains", derived_zero, CTR_DERIVED, 0),
 	FN("totals", "servers", derived_zero, CTR_DERIVED, 0),
@@ -382,13 +386,22 @@ size_t engine_caps(struct engine *e, struct cs_count *out)
 void counters_derive(struct ctr_values *v, struct agg *a, size_t max_chain_id)
 {
 	const struct agg_server *const *sv;
-	size_t n, broken = 0, id;
+	size_t n, broken = 0, broken_then = 0, id, ok, all;
 
 	sv = agg_sorted(a, &n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		broken += sv[i]->broken_handshakes > 0;
+		broken_then += agg_server_broken_then(sv[i]) > 0;
+	}
 	if ((id = counter_find("totals", "servers_broken", 14)) != SIZE_MAX)
 		v->v[id] = broken;
+	if ((id = counter_find("totals", "servers_broken_then", 19)) != SIZE_MAX)
+		v->v[id] = broken_then;
+	/* the handshakes broken on their capture day: the rest of the broken */
+	if ((id = counter_find("totals", "broken_then", 11)) != SIZE_MAX &&
+	    (ok = counter_find("totals", "ok_at_capture_time", 18)) != SIZE_MAX &&
+	    (all = counter_find("totals", "broken_handshakes", 17)) != SIZE_MAX)
+		v->v[id] = v->v[all] >= v->v[ok] ? v->v[all] - v->v[ok] : 0;
 	if ((id = counter_find("totals", "distinct_chains", 15)) != SIZE_MAX)
 		v->v[id] = agg_distinct_chains(a, max_chain_id);
 	if ((id = counter_find("totals", "servers", 7)) != SIZE_MAX)

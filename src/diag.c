@@ -19,13 +19,22 @@
  *               duplicates, root included, stale cross-signs)
  *            -> one verdict block: typed problems, strings inside
  *
+ * The store each look uses: today's, or one of a past date built from the
+ * root-store timeline (kept in a small cache by the timeline's spans), which
+ * --trust-at picks for the verdict and the default mode for the second look
+ * at a chain broken only by its root (second_look()).
+ *
  * Every comparison of the validation time with a date narrows the window in
- * which the verdict stays the same, which is what the cache keys on.
+ * which the verdict stays the same, which is what the cache keys on; the
+ * store of a date adds a window of capture times (the timeline's span).
  */
 #include "cs_diag.h"
 #include "cs_certcache.h"
 #include "cs_ciphersuite.h"
 #include "cs_hash.h"
+#include "cs_limits.h"
+#include "cs_timefmt.h"
+#include "cs_timeline.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,8 +79,20 @@ struct want {
 	uint32_t next;
 };
 
+/* A store of a past date, for the capture times [from, until). */
+struct dated {
+	struct cs_trust *t;
+	int64_t from, until;
+	uint64_t used;               /* for least-recently-used replacement */
+};
+
 struct diag {
 	const struct cs_trust *trust;
+	const struct cs_timeline *tl; /* NULL: no store of another day */
+	enum diag_trust_at mode;
+	int64_t trust_date;          /* DIAG_TRUST_DATE */
+	struct dated dated[CS_DIAG_DATED_STORES];
+	uint64_t dated_clock;
 	struct certcache *cc;
 	int warn_days;
 	uint32_t max_checks;
@@ -98,6 +119,14 @@ static unsigned long name_hash(const X509_NAME *n)
 
 	ERR_clear_error();
 	return ok ? h : 0;
+}
+
+static void dated_flush(struct diag *d)
+{
+	for (size_t i = 0; i < CS_DIAG_DATED_STORES; i++) {
+		trust_free(d->dated[i].t);
+		d->dated[i].t = NULL;
+	}
 }
 
 struct diag *diag_new(const struct diag_opts *o)
@@ -129,6 +158,7 @@ void diag_free(struct diag *d)
 		return;
 	for (uint32_t i = 0; d->pool && i < d->npool; i++)
 		X509_free(d->pool[i].own.x);
+	dated_flush(d);
 	certcache_free(d->cc);
 	free(d->pool);
 	free(d->wants);
@@ -326,6 +356,7 @@ struct ncinfo {
 
 struct ctx {
 	struct diag *d;
+	const struct cs_trust *trust; /* the store this look judges against */
 	const struct cs_chain *c;
 	const struct cs_x509 *sent[CS_MAX_CHAIN_CERTS]; /* NULL where unparseable */
 	size_t n;
@@ -354,6 +385,13 @@ struct ctx {
 	size_t nnci;
 	bool leaf_has_ku;
 	uint16_t leaf_ku;
+	/* the store: which one, the capture times it holds for */
+	uint8_t store;           /* enum diag_store */
+	bool clock_fallback;     /* --trust-at capture: today's if the clock is implausible */
+	int64_t store_day;
+	int64_t store_from, store_until;
+	bool ok_then;            /* the second look: valid with the store of the day */
+	struct diag_root_then then;
 };
 
 /* t >= b, narrowing the window to the side t is on. */
@@ -842,6 +880,45 @@ static void constraint_problems(struct ctx *cx, const struct path *pa, int *erro
 	}
 }
 
+/* The timeline's root behind an anchor (a store's, or a sent copy of
+ * one) of a dated store, NULL otherwise. */
+static const struct timeline_root *anchor_root(const struct cs_trust *t, const struct cs_x509 *x)
+{
+	const struct cs_x509 *a = trust_anchor_by_der(t, x->sha256);
+
+	return a ? trust_anchor_root(t, a) : NULL;
+}
+
+/*
+ * CKA_NSS_SERVER_DISTRUST_AFTER (mozilla::pkix checks the end-entity's
+ * notBefore): a store of a date that no longer trusted, through the path's
+ * root, server certificates issued after a set day.  No validation time is
+ * compared: the store's window (the timeline's span) covers the setting.
+ */
+static void distrust_problem(struct ctx *cx, const struct path *pa, int *errors)
+{
+	const struct node *top = &pa->n[pa->len - 1];
+	const struct timeline_root *r;
+	struct diag_problem *p;
+	char day[CS_TIME_STRLEN], since[CS_TIME_STRLEN + CS_TIMELINE_MAX_LABEL + 4];
+	const char *release;
+	int64_t at;
+
+	if (pa->len < 2 || !top->anchor || !trust_date(cx->trust, &at) ||
+	    !(r = anchor_root(cx->trust, top->id)) ||
+	    !timeline_distrusts(r, not_before(pa->n[0].id->x), at))
+		return;
+	++*errors;
+	if (!(p = add_path(cx, CS_P_DISTRUSTED_ROOT, CS_SEV_ERROR, pa, pa->len - 1)))
+		return;
+	p->date = r->distrust_after;
+	p->name = keep(cx, r->label);
+	release = r->distrust_since_release;
+	fmt_time_s(r->distrust_since, day, sizeof(day));
+	snprintf(since, sizeof(since), "%.10s%s%s", day, release ? ", " : "", release ? release : "");
+	p->text = keep(cx, since); /* "2020-05-29, NSS 3.53" */
+}
+
 /* Errors of a path; when recording, also its problems. */
 static int path_problems(struct ctx *cx, const struct path *pa)
 {
@@ -856,6 +933,7 @@ static int path_problems(struct ctx *cx, const struct path *pa)
 	}
 	constraint_problems(cx, pa, &errors);
 	purpose_problem(cx, pa, &errors);
+	distrust_problem(cx, pa, &errors);
 	return errors;
 }
 
@@ -871,7 +949,7 @@ static bool on_path(const struct path *pa, const struct cs_x509 *x)
 
 static bool sent_is_anchor(const struct ctx *cx, int sent)
 {
-	return sent >= 0 && trust_contains_der(cx->d->trust, cx->c->certs[sent]->sha256);
+	return sent >= 0 && trust_contains_der(cx->trust, cx->c->certs[sent]->sha256);
 }
 
 static int sent_index_of(const struct ctx *cx, const struct cs_x509 *x)
@@ -962,7 +1040,7 @@ static void search(struct ctx *cx)
 		consider(cx);
 		return;
 	}
-	nc = nanchors = trust_issuers_of(cx->d->trust, top->id->x, cand, CS_DIAG_MAX_CANDIDATES);
+	nc = nanchors = trust_issuers_of(cx->trust, top->id->x, cand, CS_DIAG_MAX_CANDIDATES);
 	for (size_t i = 0; i < nc; i++)
 		cand_sent[i] = sent_index_of(cx, cand[i]); /* the server may send the anchor too */
 	for (size_t i = 0; i < cx->n && nc < CS_DIAG_MAX_CANDIDATES; i++) {
@@ -983,7 +1061,10 @@ static void search(struct ctx *cx)
 	for (size_t i = 0; i < nc && !search_over(cx); i++) {
 		struct node *nd = &cx->cur.n[cx->cur.len++];
 
-		nd->id = cand[i];
+		/* an anchor the server also sent: its copy, byte for byte the
+		 * same, is the one to read (a store of another day may hold only
+		 * a root rebuilt from its key and name) */
+		nd->id = cand_sent[i] >= 0 ? cx->sent[cand_sent[i]] : cand[i];
 		nd->sent = cand_sent[i];
 		nd->anchor = i < nanchors || sent_is_anchor(cx, cand_sent[i]);
 		search(cx);
@@ -1077,7 +1158,7 @@ static const struct node *alternative_of(const struct path *pa, const struct cs_
 static bool anchored_now(struct ctx *cx, const struct cs_x509 *x)
 {
 	const struct cs_x509 *cand[CS_DIAG_MAX_CANDIDATES];
-	size_t n = trust_issuers_of(cx->d->trust, x->x, cand, CS_DIAG_MAX_CANDIDATES);
+	size_t n = trust_issuers_of(cx->trust, x->x, cand, CS_DIAG_MAX_CANDIDATES);
 
 	for (size_t i = 0; i < n; i++)
 		if (at_or_after(cx, not_before(cand[i]->x)) && !at_or_after(cx, not_after(cand[i]->x) + 1))
@@ -1165,7 +1246,7 @@ static int64_t validation_day(struct ctx *cx)
 static bool leaf_issuer_valid_yet(struct ctx *cx, const struct cs_x509 *leaf)
 {
 	const struct cs_x509 *cand[CS_DIAG_MAX_CANDIDATES];
-	size_t n = trust_issuers_of(cx->d->trust, leaf->x, cand, CS_DIAG_MAX_CANDIDATES);
+	size_t n = trust_issuers_of(cx->trust, leaf->x, cand, CS_DIAG_MAX_CANDIDATES);
 
 	for (size_t i = 0; i < n; i++)
 		if (at_or_after(cx, not_before(cand[i]->x)))
@@ -1214,6 +1295,12 @@ static void analyze(struct ctx *cx)
 	cx->record = true;
 	cx->want_index = -1;
 	clock_problem(cx);
+	if (cx->clock_fallback && (cx->mask & (1u << CS_P_CLOCK_IMPLAUSIBLE))) {
+		/* --trust-at capture: no store of "that day" for a clock that is wrong */
+		cx->trust = cx->d->trust;
+		cx->store = DIAG_STORE_TODAY_FALLBACK;
+		cx->store_day = 0;
+	}
 	malformed_problems(cx);
 	if (cx->n == 0 || !cx->sent[0])
 		return;
@@ -1233,6 +1320,181 @@ static void analyze(struct ctx *cx)
 	shape_problems(cx, &cx->best, errors);
 }
 
+/* ---- the store of another day ------------------------------------------------------ */
+
+static int64_t day_of(int64_t t)
+{
+	return t - ((t % 86400) + 86400) % 86400;
+}
+
+/* The store as it stood at when, built once per span of the timeline over
+ * which it does not change (or taken from the cache); its estimated cost
+ * is the analysis's.  NULL when it cannot be built (counted). */
+static const struct cs_trust *dated_store(struct ctx *cx, int64_t when)
+{
+	struct diag *d = cx->d;
+	struct dated *slot = &d->dated[0];
+	struct cs_trust *t;
+
+	for (size_t i = 0; i < CS_DIAG_DATED_STORES; i++) {
+		struct dated *e = &d->dated[i];
+
+		if (e->t && when >= e->from && when < e->until) {
+			e->used = ++d->dated_clock;
+			return e->t;
+		}
+		if (!e->t || (slot->t && e->used < slot->used))
+			slot = e;
+	}
+	if (trust_at_date(d->trust, d->tl, when, &t) != CS_OK) {
+		d->st.dated_store_failures++;
+		return NULL;
+	}
+	trust_free(slot->t);
+	slot->t = t;
+	timeline_window(d->tl, when, &slot->from, &slot->until);
+	slot->used = ++d->dated_clock;
+	d->st.dated_stores_built++;
+	cx->real_cost += (uint64_t)trust_count(t) * CS_DIAG_DATED_STORE_US_PER_ANCHOR;
+	return t;
+}
+
+/*
+ * The store of the verdict (--trust-at): the store of the capture's day
+ * (or of the date given), holding for the capture times of the timeline's
+ * span; today's for a capture dated before the timeline starts (and, for
+ * --trust-at capture, for a clock found implausible: analyze()).
+ */
+static void choose_store(struct ctx *cx, int64_t captured)
+{
+	struct diag *d = cx->d;
+	int64_t at = d->mode == DIAG_TRUST_DATE ? d->trust_date : captured;
+	const struct cs_trust *t;
+
+	cx->trust = d->trust;
+	cx->store = DIAG_STORE_TODAY;
+	cx->store_from = INT64_MIN;
+	cx->store_until = INT64_MAX;
+	if (!d->tl || d->mode == DIAG_TRUST_TODAY)
+		return;
+	cx->store = DIAG_STORE_TODAY_FALLBACK;
+	if (at < timeline_start(d->tl)) {
+		if (d->mode == DIAG_TRUST_CAPTURE)
+			cx->store_until = timeline_start(d->tl);
+		return;
+	}
+	if (!(t = dated_store(cx, at)))
+		return;
+	cx->trust = t;
+	cx->store = DIAG_STORE_DATED;
+	cx->store_day = day_of(at);
+	cx->clock_fallback = d->mode == DIAG_TRUST_CAPTURE;
+	if (d->mode == DIAG_TRUST_CAPTURE)
+		timeline_window(d->tl, captured, &cx->store_from, &cx->store_until);
+}
+
+/* Whether the verdict on today's store may change with the store of the
+ * capture's day: broken (and judged to the end) by store-dependent errors
+ * only, on a plausible clock. */
+static bool second_look_wanted(const struct ctx *cx)
+{
+	if (!cx->d->tl || cx->d->mode != DIAG_TRUST_TODAY || !cx->broken || cx->exhausted ||
+	    (cx->mask & (1u << CS_P_CLOCK_IMPLAUSIBLE)) || cx->nout == CS_DIAG_MAX_PROBLEMS)
+		return false; /* a full problem list may hide an error */
+	for (size_t i = 0; i < cx->nout; i++)
+		if (cx->out[i].severity == CS_SEV_ERROR && !problem_store_dependent(&cx->out[i]))
+			return false;
+	return true;
+}
+
+/* The root the path of the second look ends at, if it earns the flag: a
+ * root of the timeline that the store held (matched by key) and that has
+ * left Mozilla's store since (a root still in it that today's store lacks
+ * is that store's choice, not a change since the capture), with the top
+ * certificate the server sent verifying under that key (a memo answer:
+ * the path was checked link by link) -- or sent byte for byte itself. */
+static const struct timeline_root *root_of_the_day(struct ctx *th)
+{
+	const struct path *pa = &th->best;
+	const struct node *top = &pa->n[pa->len - 1];
+	const struct timeline_root *r = anchor_root(th->trust, top->id);
+	int64_t left;
+
+	if (!pa->trusted || !top->anchor || !r || memcmp(top->id->spki, r->spki_sha256, 32) != 0 ||
+	    !timeline_left(r, &left, NULL))
+		return NULL;
+	if (top->sent >= 0)
+		return r;
+	return pa->len >= 2 && signed_by(th, pa->n[pa->len - 2].id, top->id) ? r : NULL;
+}
+
+static void keep_then(struct ctx *cx, const struct timeline_root *r, int64_t day)
+{
+	const char *release = NULL;
+
+	cx->ok_then = true;
+	cx->then = (struct diag_root_then){.store_day = day};
+	cx->then.label = keep(cx, r->label);
+	cx->then.subject = keep(cx, r->subject);
+	memcpy(cx->then.spki_sha256, r->spki_sha256, 32);
+	memcpy(cx->then.cert_sha256, r->cert_sha256, 32);
+	timeline_left(r, &cx->then.left_at, &release);
+	cx->then.left_release = keep(cx, release ? release : "");
+	cx->then.has_distrust_after = r->has_distrust_after;
+	cx->then.distrust_after = r->distrust_after;
+	cx->then.distrust_since = r->distrust_since;
+	cx->then.distrust_release = keep(cx, r->distrust_since_release ? r->distrust_since_release : "");
+}
+
+/*
+ * The second look (default mode): the same chain at the same validation
+ * time against the store of the capture's day, continuing the same budget.
+ * Its window narrows the verdict's (the flag is part of the verdict), and
+ * the verdict then holds for the capture times of that store's span.
+ */
+static void second_look(struct ctx *cx, int64_t captured)
+{
+	struct diag *d = cx->d;
+	const struct timeline_root *r = NULL;
+	const struct cs_trust *then;
+	struct ctx *th;
+
+	if (captured < timeline_start(d->tl)) {
+		cx->store_until = timeline_start(d->tl); /* no store of that day to look at */
+		return;
+	}
+	timeline_window(d->tl, captured, &cx->store_from, &cx->store_until);
+	if (!(then = dated_store(cx, captured)) || !(th = calloc(1, sizeof(*th))))
+		return;
+	th->d = d;
+	th->trust = then;
+	th->c = cx->c;
+	memcpy(th->sent, cx->sent, sizeof(cx->sent));
+	th->n = cx->n;
+	th->t = cx->t;
+	th->checks = cx->checks;
+	th->cost = cx->cost;
+	th->real_cost = cx->real_cost;
+	analyze(th);
+	if (!th->exhausted && !th->broken && th->have_best)
+		r = root_of_the_day(th);
+	cx->checks = th->checks;
+	cx->cost = th->cost;
+	cx->real_cost = th->real_cost;
+	cx->from = th->from > cx->from ? th->from : cx->from;
+	cx->until = th->until < cx->until ? th->until : cx->until;
+	cx->store_day = day_of(captured);
+	d->st.second_looks++;
+	d->st.second_look_budget += th->exhausted;
+	if (r) {
+		keep_then(cx, r, cx->store_day);
+		d->st.second_looks_ok++;
+	}
+	for (size_t i = 0; i < th->nnci; i++)
+		NAME_CONSTRAINTS_free(th->nci[i].nc);
+	free(th);
+}
+
 /* ---- the verdict block ------------------------------------------------------------ */
 
 static const char *rebase(const char *s, const struct ctx *cx, char *to)
@@ -1242,16 +1504,37 @@ static const char *rebase(const char *s, const struct ctx *cx, char *to)
 	return s; /* a string literal */
 }
 
+/* After the problems: the root of the capture's day (ok_at_capture_time). */
+static void verdict_then(struct diag_verdict *v, const struct ctx *cx, struct diag_root_then *at,
+			 char *strings)
+{
+	v->store = cx->store;
+	v->store_day = cx->store_day;
+	v->store_from = cx->store_from;
+	v->store_until = cx->store_until;
+	v->ok_at_capture_time = cx->ok_then;
+	if (!cx->ok_then)
+		return;
+	*at = cx->then;
+	at->label = rebase(at->label, cx, strings);
+	at->subject = rebase(at->subject, cx, strings);
+	at->left_release = rebase(at->left_release, cx, strings);
+	at->distrust_release = rebase(at->distrust_release, cx, strings);
+	v->then = at;
+}
+
 static struct diag_verdict *verdict_make(const struct ctx *cx)
 {
 	size_t names = strlen(cx->leaf_names) + 1;
 	size_t size = sizeof(struct diag_verdict) + cx->nout * sizeof(struct diag_problem);
-	struct diag_verdict *v = calloc(1, size + cx->nscratch + names);
+	size_t then_size = cx->ok_then ? sizeof(struct diag_root_then) : 0;
+	struct diag_verdict *v = calloc(1, size + then_size + cx->nscratch + names);
 	char *strings;
 
 	if (!v)
 		return NULL;
-	strings = (char *)v + size;
+	strings = (char *)v + size + then_size;
+	verdict_then(v, cx, (struct diag_root_then *)(void *)((char *)v + size), strings);
 	memcpy(strings, cx->scratch, cx->nscratch);
 	memcpy(strings + cx->nscratch, cx->leaf_names, names);
 	v->leaf_names = strings + cx->nscratch;
@@ -1548,8 +1831,18 @@ static void evidence_for(struct diag *d, const struct ctx *cx)
 	announce(d, w);
 }
 
+void diag_set_timeline(struct diag *d, const struct cs_timeline *tl, enum diag_trust_at mode,
+		       int64_t date)
+{
+	dated_flush(d);
+	d->tl = tl;
+	d->mode = tl ? mode : DIAG_TRUST_TODAY;
+	d->trust_date = date;
+}
+
 void diag_set_trust(struct diag *d, const struct cs_trust *t)
 {
+	dated_flush(d); /* they hold today's anchors: rebuilt from the new store when asked */
 	d->trust = t;
 	for (uint32_t i = 0; i < d->nwants; i++)
 		if (d->wants[i].top) {
@@ -1562,6 +1855,12 @@ void diag_set_trust(struct diag *d, const struct cs_trust *t)
 
 struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int64_t when,
 				  const char *source)
+{
+	return diag_analyze_at(d, c, when, when, source);
+}
+
+struct diag_verdict *diag_analyze_at(struct diag *d, const struct cs_chain *c, int64_t when,
+				     int64_t captured, const char *source)
 {
 	struct ctx *cx = calloc(1, sizeof(*cx));
 	struct diag_verdict *v;
@@ -1579,7 +1878,10 @@ struct diag_verdict *diag_analyze(struct diag *d, const struct cs_chain *c, int6
 
 		cx->sent[i] = f->parsed ? x : NULL;
 	}
+	choose_store(cx, captured);
 	analyze(cx);
+	if (second_look_wanted(cx))
+		second_look(cx, captured);
 	v = verdict_make(cx);
 	d->st.analyses++;
 	if (cx->exhausted)
@@ -1641,6 +1943,16 @@ bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni,
 	ERR_clear_error();
 	certcache_trim(d->cc);
 	return r == 1;
+}
+
+const char *diag_store_name(unsigned store)
+{
+	static const char *const names[] = {
+		[DIAG_STORE_TODAY] = "today", [DIAG_STORE_DATED] = "dated",
+		[DIAG_STORE_TODAY_FALLBACK] = "today_fallback",
+	};
+
+	return store < CS_ARRAY_LEN(names) ? names[store] : names[DIAG_STORE_TODAY];
 }
 
 const char *diag_unknown_name(unsigned why)

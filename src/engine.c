@@ -262,7 +262,7 @@ static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 }
 
 static void emit_event(struct engine *e, const struct hs *h, const struct judge_result *r,
-		       bool reported, bool broken, uint32_t problems)
+		       bool reported, const struct agg_handshake *a)
 {
 	struct engine_event ev = {
 		.ts = hs_ts(h),
@@ -290,8 +290,9 @@ static void emit_event(struct engine *e, const struct hs *h, const struct judge_
 		.input = engine_input(e, h->input),
 		.verdict = r ? r->v : NULL,
 		.reported = reported,
-		.broken = broken,
-		.problems = problems,
+		.broken = a->broken,
+		.ok_at_capture_time = a->ok_then,
+		.problems = a->problems,
 	};
 
 	if (e->on_event)
@@ -310,6 +311,16 @@ static void settle_evidence(struct engine *e, struct hs *h, bool broken)
 		evidence_write(e->evidence, &h->evidence);
 	else
 		evidence_release(e->evidence, &h->evidence);
+}
+
+/* Broken, but only by its verdict's store-dependent errors, which the
+ * store of the capture's day did not have (ok_at_capture_time): a
+ * hostname mismatch (per handshake, left after --ignore) was an error on
+ * that day too. */
+static bool ok_then(const struct agg_handshake *a)
+{
+	return a->broken && a->verdict && a->verdict->ok_at_capture_time &&
+	       !(a->problems & (1u << CS_P_HOSTNAME_MISMATCH));
 }
 
 /* Count a judged (or unjudgeable) handshake: aggregate, window, event. */
@@ -349,20 +360,24 @@ static void account(struct engine *e, struct hs *h, const struct judge_result *r
 		}
 	}
 	if (!h->have_server || h->no_entry || !server_wanted(e, a.server_ip)) {
-		emit_event(e, h, r, false, a.broken, a.problems); /* --server-net: in no count */
+		a.ok_then = ok_then(&a);
+		emit_event(e, h, r, false, &a); /* --server-net: in no count */
 		settle_evidence(e, h, false);
 		return;
 	}
 	if (e->ignore)
 		ignore_apply(e->ignore, &a);
+	a.ok_then = ok_then(&a);
 	e->t.broken_handshakes += a.broken;
+	e->t.ok_at_capture_time += a.ok_then;
+	e->t.store_fallback += a.verdict && a.verdict->store == DIAG_STORE_TODAY_FALLBACK;
 	e->t.unjudged_handshakes += a.unjudged;
 	e->t.client_rejections += a.rejected;
 	if (agg_add(e->agg, &a) != CS_OK)
 		e->t.servers_cap++;
 	if (e->on_account)
 		e->on_account(e->account_ctx, &a);
-	emit_event(e, h, r, true, a.broken, a.problems);
+	emit_event(e, h, r, true, &a);
 	settle_evidence(e, h, a.broken);
 }
 
@@ -466,10 +481,12 @@ static void slot_hold(struct engine *e, uint32_t i, const struct hs *h, bool rea
 static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 			  struct judge_result *r)
 {
-	int64_t when = e->have_at ? e->at : h->chain_ts / CS_NS_PER_SEC;
+	int64_t captured = h->chain_ts / CS_NS_PER_SEC;
+	int64_t when = e->have_at ? e->at : captured;
 
-	return judge_lookup(e->judge, h->chain, when, h->sni_sent ? h->sni : NULL, h->sni_len,
-			    &h->server_ip, h->server_port, e->now / CS_NS_PER_SEC, token, r);
+	return judge_lookup(e->judge, h->chain, when, captured, h->sni_sent ? h->sni : NULL,
+			    h->sni_len, &h->server_ip, h->server_port, e->now / CS_NS_PER_SEC, token,
+			    r);
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */

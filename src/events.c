@@ -39,6 +39,10 @@ static void member_status(struct jw *w, const struct engine_event *ev)
 	jw_str(w, "status", !ev->chain ? NULL : unknown ? "unknown" : ev->broken ? "broken" : "ok");
 	jw_str(w, "unknown_reason",
 	       unknown ? diag_unknown_name(v ? v->unknown_reason : DIAG_UNK_NONE) : NULL);
+	if (ev->chain) /* broken, but valid with the store of the capture's day */
+		jw_bool(w, "ok_at_capture_time", ev->ok_at_capture_time);
+	else
+		jw_null(w, "ok_at_capture_time");
 	jw_open(w, "problems", '[');
 	for (int i = 0; i < CS_P_MAX; i++)
 		if (ev->problems & (1u << i))

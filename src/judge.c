@@ -27,6 +27,8 @@
 #include "cs_judge.h"
 #include "cs_addr.h"
 #include "cs_hash.h"
+#include "cs_timefmt.h"
+#include "cs_timeline.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,7 +51,7 @@ struct jchain {
 struct request {
 	const struct cs_chain *c;
 	uint32_t token;
-	int64_t when, now;
+	int64_t when, captured, now;
 	bool has_sni;
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
@@ -83,6 +85,9 @@ struct ev_node {
 struct judge {
 	struct diag *diag;
 	struct cs_trust *trust;
+	struct cs_timeline *timeline;
+	int trust_at;               /* enum diag_trust_at */
+	int64_t trust_date;
 	const struct trust_opts *trust_opts;
 	bool want_thread;           /* judge_opts.threaded */
 	bool threaded;              /* judge_start ran: the thread answers */
@@ -186,26 +191,29 @@ static bool sni_cached(struct judge *j, uint64_t key, bool *ok)
 	return true;
 }
 
-static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc, int64_t when)
+static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc, int64_t when,
+					     int64_t captured)
 {
 	uint32_t epoch = atomic_load_explicit(&j->epoch, memory_order_acquire);
 
 	for (const struct diag_verdict *v = atomic_load_explicit(&jc->latest, memory_order_acquire); v;
 	     v = v->older)
-		if (v->epoch == epoch && when >= v->from && when < v->until)
+		if (v->epoch == epoch && when >= v->from && when < v->until &&
+		    captured >= v->store_from && captured < v->store_until)
 			return v;
 	return NULL;
 }
 
+/* Whatever the validation time and the capture time. */
+#define UNKNOWN_VERDICT(why)                                                                \
+	{.status = DIAG_UNKNOWN, .unknown_reason = (why), .from = INT64_MIN, .until = INT64_MAX, \
+	 .store_from = INT64_MIN, .store_until = INT64_MAX, .leaf_names = ""}
+
 static const struct diag_verdict unknown_verdicts[DIAG_UNK_MAX] = {
-	[DIAG_UNK_NONE] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_NONE,
-			   .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
-	[DIAG_UNK_BUDGET] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_BUDGET,
-			     .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
-	[DIAG_UNK_DEFERRED] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_DEFERRED,
-			       .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
-	[DIAG_UNK_PENDING] = {.status = DIAG_UNKNOWN, .unknown_reason = DIAG_UNK_PENDING,
-			      .from = INT64_MIN, .until = INT64_MAX, .leaf_names = ""},
+	[DIAG_UNK_NONE] = UNKNOWN_VERDICT(DIAG_UNK_NONE),
+	[DIAG_UNK_BUDGET] = UNKNOWN_VERDICT(DIAG_UNK_BUDGET),
+	[DIAG_UNK_DEFERRED] = UNKNOWN_VERDICT(DIAG_UNK_DEFERRED),
+	[DIAG_UNK_PENDING] = UNKNOWN_VERDICT(DIAG_UNK_PENDING),
 };
 
 const struct diag_verdict *judge_unknown(enum diag_unknown why)
@@ -396,7 +404,7 @@ static bool hostname(struct judge *j, struct jchain *jc, const struct request *q
 static const struct diag_verdict *analyse(struct judge *j, struct jchain *jc,
 					  const struct request *q)
 {
-	struct diag_verdict *v = diag_analyze(j->diag, q->c, q->when, q->source);
+	struct diag_verdict *v = diag_analyze_at(j->diag, q->c, q->when, q->captured, q->source);
 	struct diag_stats ds;
 
 	if (v) {
@@ -419,7 +427,7 @@ static const struct diag_verdict *analyse(struct judge *j, struct jchain *jc,
 static bool serve(struct judge *j, const struct request *q, bool forced)
 {
 	struct jchain *jc = jchain_of(j, q->c->id);
-	const struct diag_verdict *v = verdict_at(j, jc, q->when);
+	const struct diag_verdict *v = verdict_at(j, jc, q->when, q->captured);
 
 	if (!v) {
 		refill(j, q->now);
@@ -470,7 +478,8 @@ static void take(struct judge *j, const struct request *q)
 		run_deferred(j, false);
 	/* a request that needs an analysis queues behind deferred ones; one
 	 * whose verdict is cached (a new host name only) is served now */
-	if ((j->dcount && !verdict_at(j, jchain_of(j, q->c->id), q->when)) || !serve(j, q, false))
+	if ((j->dcount && !verdict_at(j, jchain_of(j, q->c->id), q->when, q->captured)) ||
+	    !serve(j, q, false))
 		defer(j, q);
 }
 
@@ -524,6 +533,28 @@ static void wake(struct judge *j)
 
 /* ---- life cycle ----------------------------------------------------------------------- */
 
+/* The root-store timeline, and what --trust-at asks of it. */
+static bool load_timeline(struct judge *j, const struct judge_opts *o, char *err, size_t errlen)
+{
+	enum cs_status st = o->root_timeline
+				    ? timeline_load_file(o->root_timeline, &j->timeline, err, errlen)
+				    : timeline_load_builtin(&j->timeline, err, errlen);
+	char day[CS_TIME_STRLEN];
+
+	if (st != CS_OK)
+		return false;
+	if (o->trust_at == DIAG_TRUST_DATE && o->trust_date < timeline_start(j->timeline)) {
+		fmt_time_s(timeline_start(j->timeline), day, sizeof(day));
+		snprintf(err, errlen, "--trust-at: the root timeline (%s) starts on %.10s",
+			 timeline_name(j->timeline), day);
+		return false;
+	}
+	j->trust_at = o->trust_at;
+	j->trust_date = o->trust_date;
+	diag_set_timeline(j->diag, j->timeline, (enum diag_trust_at)o->trust_at, o->trust_date);
+	return true;
+}
+
 struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 {
 	struct judge *j = calloc(1, sizeof(*j));
@@ -556,6 +587,10 @@ struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 	}
 	diag_set_trust(j->diag, j->trust);
 	store_record(j, j->trust);
+	if (!load_timeline(j, o, err, errlen)) {
+		judge_free(j);
+		return NULL;
+	}
 	if (o->intermediates && diag_load_intermediates(j->diag, o->intermediates, err, errlen) != CS_OK) {
 		judge_free(j);
 		return NULL;
@@ -609,6 +644,7 @@ void judge_free(struct judge *j)
 	}
 	diag_free(j->diag);
 	trust_free(j->trust);
+	timeline_free(j->timeline);
 	free(j->hostnames);
 	free(j->req.buf);
 	free(j->ans.buf);
@@ -629,43 +665,44 @@ static void result_of(const struct diag_verdict *v, bool hostname_ok, struct jud
 	r->mask = v->mask | (hostname_ok ? 0 : 1u << CS_P_HOSTNAME_MISMATCH);
 }
 
-/* The cached answer, if there is one. */
-static bool cached(struct judge *j, const struct cs_chain *c, struct jchain *jc, int64_t when,
-		   const char *sni, size_t sni_len, int64_t now_s, struct judge_result *r)
+/* The cached answer to q, if there is one; "unknown" in a retry window
+ * (before retry_now). */
+static bool cached(struct judge *j, struct jchain *jc, const struct request *q, int64_t retry_now,
+		   struct judge_result *r)
 {
-	const struct diag_verdict *v = verdict_at(j, jc, when);
+	const struct diag_verdict *v = verdict_at(j, jc, q->when, q->captured);
 	bool ok = true;
 
 	if (!v) {
-		if (now_s >= atomic_load_explicit(&jc->retry_until, memory_order_acquire))
+		if (retry_now >= atomic_load_explicit(&jc->retry_until, memory_order_acquire))
 			return false;
 		v = judge_unknown(DIAG_UNK_DEFERRED);
-	} else if (sni && !sni_cached(j, sni_key(j, c, sni, sni_len), &ok)) {
+	} else if (q->has_sni && !sni_cached(j, sni_key(j, q->c, q->sni, q->sni_len), &ok)) {
 		return false;
 	}
 	result_of(v, ok, r);
 	return true;
 }
 
-static void request_of(struct request *q, const struct cs_chain *c, uint32_t token, int64_t when,
-		       const char *sni, size_t sni_len, const struct cs_addr *server,
-		       uint16_t port, int64_t now_s)
+/* A request for c; the caller sets its times (when, captured, now) and,
+ * on a cache miss only, its source (a formatted endpoint costs more than
+ * a hit). */
+static void request_of(struct request *q, const struct cs_chain *c, uint32_t token,
+		       const char *sni, size_t sni_len)
 {
 	memset(q, 0, offsetof(struct request, sni));
 	q->c = c;
 	q->token = token;
-	q->when = when;
-	q->now = now_s;
 	q->has_sni = sni != NULL;
 	q->sni_len = (uint8_t)sni_len;
 	if (sni)
 		memcpy(q->sni, sni, sni_len);
-	cs_endpoint_str(server, port, q->source, sizeof(q->source));
 }
 
 enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t when,
-			    const char *sni, size_t sni_len, const struct cs_addr *server,
-			    uint16_t port, int64_t now_s, uint32_t token, struct judge_result *r)
+			    int64_t captured, const char *sni, size_t sni_len,
+			    const struct cs_addr *server, uint16_t port, int64_t now_s,
+			    uint32_t token, struct judge_result *r)
 {
 	struct jchain *jc = jchain_make(j, c->id);
 	struct request q;
@@ -676,11 +713,15 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 		result_of(judge_unknown(DIAG_UNK_PENDING), true, r);
 		return JUDGE_READY;
 	}
-	if (cached(j, c, jc, when, sni, sni_len, now_s, r)) {
+	request_of(&q, c, token, sni, sni_len);
+	q.when = when;
+	q.captured = captured;
+	q.now = now_s;
+	if (cached(j, jc, &q, now_s, r)) {
 		j->hits++;
 		return JUDGE_READY;
 	}
-	request_of(&q, c, token, when, sni, sni_len, server, port, now_s);
+	cs_endpoint_str(server, port, q.source, sizeof(q.source));
 	/* a file's reader parses what the thread will need, while the thread
 	 * is behind (else the reader, the slower of the two, would pay for it) */
 	if (j->threaded && j->preparse &&
@@ -708,8 +749,8 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 	return JUDGE_FULL;
 }
 
-bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const char *sni,
-	       size_t sni_len, const struct cs_addr *server, uint16_t port,
+bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, int64_t captured,
+	       const char *sni, size_t sni_len, const struct cs_addr *server, uint16_t port,
 	       struct judge_result *r)
 {
 	struct jchain *jc = jchain_make(j, c->id);
@@ -719,9 +760,13 @@ bool judge_now(struct judge *j, const struct cs_chain *c, int64_t when, const ch
 		return false;
 	if (sni && sni_len > CS_MAX_SNI)
 		sni = NULL;
-	if (cached(j, c, jc, when, sni, sni_len, INT64_MAX, r)) /* never in a retry window */
+	request_of(&q, c, 0, sni, sni_len);
+	q.when = when;
+	q.captured = captured;
+	q.now = when;
+	if (cached(j, jc, &q, INT64_MAX, r)) /* never in a retry window */
 		return true;
-	request_of(&q, c, 0, when, sni, sni_len, server, port, when);
+	cs_endpoint_str(server, port, q.source, sizeof(q.source));
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
 	j->inline_active = true;
 	j->inline_token = 0;
@@ -822,4 +867,15 @@ void judge_get_stats(struct judge *j, struct judge_stats *out)
 int judge_warn_days(const struct judge *j)
 {
 	return diag_warn_days(j->diag);
+}
+
+const struct cs_timeline *judge_timeline(const struct judge *j)
+{
+	return j->timeline;
+}
+
+int judge_trust_at(const struct judge *j, int64_t *date)
+{
+	*date = j->trust_date;
+	return j->trust_at;
 }

@@ -43,6 +43,8 @@ struct mprob {
 	const char *leaf_names;
 	bool have_evidence;
 	struct diag_evidence_rec evidence;
+	bool have_then;
+	struct diag_root_then then; /* strings are merge's copies */
 };
 
 /* What the reports said of one chain served by one server (agg_chain.notes). */
@@ -83,6 +85,8 @@ struct mg {
 	struct view_series *vseries; /* the view's copy (build) */
 	bool have_trust, trust_mixed;
 	struct view_store trust;
+	bool have_trust_at, trust_at_mixed;
+	struct view_trust_at trust_at; /* members the reports disagree on: NULL */
 	struct view_store *earlier;
 	size_t nearlier, capearlier;
 	bool have_validation, at_mixed, warn_mixed, have_at, warned;
@@ -149,6 +153,11 @@ static const char *keepn(struct mg *m, const char *s, size_t n)
 static const char *keep(struct mg *m, const char *s)
 {
 	return s ? keepn(m, s, strlen(s)) : NULL;
+}
+
+static int str_cmp0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
 }
 
 /* qsort, but of nothing too (qsort(NULL, 0, ...) is undefined). */
@@ -447,6 +456,61 @@ static int store_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+/* A string member, or NULL for null, absent or another type. */
+static const char *str_or_null(struct mg *m, const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? keep(m, json_string_value(v)) : NULL;
+}
+
+/* trust_store's --trust-at settings (mode, date, the root-store timeline)
+ * of one report; a file written before them has none (all NULL). */
+static void trust_at_of(struct mg *m, const json_t *ts, struct view_trust_at *t)
+{
+	const json_t *tl = json_object_get(ts, "timeline");
+
+	*t = (struct view_trust_at){str_or_null(m, ts, "mode"), str_or_null(m, ts, "date"),
+				    json_is_object(tl), NULL, NULL, NULL, NULL, NULL};
+	if (!t->have_timeline)
+		return;
+	t->tl_name = str_or_null(m, tl, "name");
+	t->tl_source = str_or_null(m, tl, "source");
+	t->tl_sha256 = str_or_null(m, tl, "sha256");
+	t->tl_start = str_or_null(m, tl, "start");
+	t->tl_end = str_or_null(m, tl, "end");
+	t->have_timeline = t->tl_name && t->tl_source && t->tl_sha256 && t->tl_start && t->tl_end;
+}
+
+/* Kept where every report agrees, null where they differ (said once). */
+static void merge_trust_at(struct mg *m, size_t file, const json_t *ts)
+{
+	struct view_trust_at t, *a = &m->trust_at;
+	bool differs;
+
+	trust_at_of(m, ts, &t);
+	if (!m->have_trust_at) {
+		m->have_trust_at = true;
+		*a = t;
+		return;
+	}
+	differs = str_cmp0(a->mode, t.mode) || str_cmp0(a->date, t.date) ||
+		  a->have_timeline != t.have_timeline ||
+		  (t.have_timeline && str_cmp0(a->tl_sha256, t.tl_sha256));
+	if (!differs)
+		return;
+	if (!m->trust_at_mixed)
+		fprintf(stderr, "chainsniff: warning: %s: judged with another --trust-at or root "
+			"timeline than %s\n", m->files[file], m->files[0]);
+	m->trust_at_mixed = true;
+	if (str_cmp0(a->mode, t.mode))
+		a->mode = NULL;
+	if (str_cmp0(a->date, t.date))
+		a->date = NULL;
+	if (a->have_timeline != t.have_timeline || str_cmp0(a->tl_sha256, t.tl_sha256))
+		a->have_timeline = false;
+}
+
 static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 {
 	const char *path = m->files[file];
@@ -457,6 +521,7 @@ static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 		return CS_EXIT_OK;
 	if (!store_of(m, ts, &st, false))
 		return input_fail(path, "trust_store: not {name, sha256, anchors}");
+	merge_trust_at(m, file, ts);
 	earlier = json_object_get(ts, "earlier");
 	if (earlier && !json_is_array(earlier))
 		return input_fail(path, "trust_store.earlier: not a list");
@@ -667,6 +732,12 @@ static bool keep_chain(void *ctx, const struct agg_server *s, struct agg_chain *
 		p->leaf_names = keep(m, sp->leaf_names);
 		p->have_evidence = sp->have_evidence;
 		p->evidence = sp->evidence;
+		p->have_then = sp->have_then;
+		p->then = sp->then;
+		p->then.label = keep(m, sp->then.label);
+		p->then.subject = keep(m, sp->then.subject);
+		p->then.left_release = keep(m, sp->then.left_release);
+		p->then.distrust_release = keep(m, sp->then.distrust_release);
 	}
 	return !m->oom;
 }
@@ -768,11 +839,6 @@ static int merge_file(struct mg *m, size_t file)
 }
 
 /* ---- the merged view ---------------------------------------------------------------- */
-
-static int str_cmp0(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
 
 static int ev_cmp(const struct mprob *a, const struct mprob *b)
 {
@@ -881,6 +947,8 @@ static size_t merge_problems(const struct report_view *v, const struct agg_serve
 			vc->leaf_names = n->p[i].leaf_names;
 		if (n->p[i].have_evidence && !vc->evidence)
 			vc->evidence = &n->p[i].evidence;
+		if (n->p[i].have_then && !vc->then)
+			vc->then = &n->p[i].then;
 		k++;
 	}
 	return k;
@@ -1043,6 +1111,7 @@ static bool build(struct mg *m, struct merged *out)
 	v->trust_mixed = m->trust_mixed;
 	if (m->trust_mixed)
 		v->trust = (struct view_store){"mixed", NULL, 0, 0};
+	v->trust_at = m->trust_at;
 	v->earlier = m->earlier, v->nearlier = m->nearlier;
 	v->have_at = m->have_at && !m->at_mixed, v->at = m->at;
 	v->warn_days_null = m->warn_mixed;

@@ -5,7 +5,8 @@
  *
  * Templates name their parameters in braces: {role} {subject} {name}
  * {text} {date} {day} {num} {ku} {count} {index} {sni} {names} {days} {order}
- * {position} {after} {ev_sha} {ev_how} {ev_source} {ev_completes}.  Wire strings are
+ * {position} {after} {ev_sha} {ev_how} {ev_source} {ev_completes}, and the
+ * root of the capture's day {then_day} {then_root} {then_left} {then_distrust}.  Wire strings are
  * inserted as they are; escaping for the output format happens when the
  * text is written (escape.c).
  */
@@ -224,6 +225,13 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "({name}) needs (RFC 5246 7.4.2): clients that check it refuse the handshake.",
 		 "Re-issue the leaf with {text} in its keyUsage (or without a keyUsage extension), or "
 		 "make the server prefer key exchanges this certificate allows."}}},
+	[CS_P_DISTRUSTED_ROOT] = {"distrusted_root", CS_SEV_ERROR,
+		"The store of a past date distrusted the root for certificates issued after a date.", {
+		{"Mozilla's store distrusted the root \"{subject}\" for server certificates issued "
+		 "after {day} (from {text}), and the leaf was issued later: clients using that store "
+		 "refuse the chain.",
+		 "Re-issue the certificate from a CA whose root the store still trusted without "
+		 "condition."}}},
 };
 
 /* What docs/problems.md's summary table says of each code beyond its name,
@@ -281,6 +289,9 @@ static const struct problem_doc docs[CS_P_MAX] = {
 	[CS_P_KEY_USAGE_MISMATCH] = {"warning (per handshake)", "0",
 		"none (OpenSSL's client checks it for ECDSA leaves only)",
 		"none for an RSA leaf (the handshake completes)"},
+	[CS_P_DISTRUSTED_ROOT] = {NULL, "the root if it was sent, else null",
+		"none: OpenSSL has no distrust-after date",
+		"none (Firefox refuses the certificate itself)"},
 };
 
 const struct problem_doc *problem_doc(enum cs_problem p)
@@ -349,6 +360,25 @@ const char *problem_summary(enum cs_problem p)
 
 static const char *const evidence_names[] = {"none", "seen_in_capture", "intermediates_file",
 					     "aia"};
+
+bool problem_store_dependent(const struct diag_problem *p)
+{
+	if (p->severity != CS_SEV_ERROR)
+		return false;
+	switch (p->code) {
+	case CS_P_MISSING_INTERMEDIATE:
+	case CS_P_UNTRUSTED_ROOT:
+	case CS_P_EXPIRED_ROOT:
+	case CS_P_DISTRUSTED_ROOT:
+		return true;
+	case CS_P_WEAK_SIGNATURE:
+	case CS_P_WEAK_KEY:
+	case CS_P_EXPIRED_INTERMEDIATE:
+		return p->role == CS_ROLE_ROOT;
+	default:
+		return false;
+	}
+}
 
 const char *evidence_name(enum diag_evidence ev)
 {
@@ -475,6 +505,38 @@ static bool single_cert(const struct problem_ctx *c)
 	return c->chain && c->chain->n_certs == 1;
 }
 
+/* " (NSS 3.60)", nothing when the release is not known. */
+static void put_release(struct out *w, const char *release)
+{
+	if (!release || !release[0])
+		return;
+	puts_(w, " (");
+	puts_(w, release);
+	puts_(w, ")");
+}
+
+/* The root of the capture's day: {then_day} {then_root} {then_left} {then_distrust}. */
+static void put_then(struct out *w, const char *k, size_t kn, const struct diag_root_then *t)
+{
+#define IS(s) (kn == sizeof(s) - 1 && memcmp(k, s, kn) == 0)
+	if (IS("then_day")) {
+		put_day(w, t->store_day);
+	} else if (IS("then_root")) {
+		puts_(w, t->label && t->label[0] ? t->label : t->subject);
+	} else if (IS("then_left")) {
+		put_day(w, t->left_at);
+		put_release(w, t->left_release);
+	} else if (IS("then_distrust") && t->has_distrust_after) {
+		puts_(w, " Mozilla distrusted server certificates issued through it after ");
+		put_day(w, t->distrust_after);
+		puts_(w, ", from ");
+		put_day(w, t->distrust_since);
+		put_release(w, t->distrust_release);
+		puts_(w, ".");
+	}
+#undef IS
+}
+
 static void put_param(struct out *w, const char *k, size_t kn, const struct diag_problem *p,
 		      const struct problem_ctx *c)
 {
@@ -524,6 +586,8 @@ static void put_param(struct out *w, const char *k, size_t kn, const struct diag
 		puts_(w, ev->source);
 	else if (IS("ev_completes") && ev)
 		puts_(w, ev->completes ? "; with it the chain reaches a trusted root" : "");
+	else if (c->then)
+		put_then(w, k, kn, c->then);
 #undef IS
 }
 
@@ -564,15 +628,35 @@ static const struct wording *wording_of(const struct diag_problem *p, const stru
 	return &d->w[v];
 }
 
+/* A store-dependent problem of a chain that was valid with the store of
+ * the capture's day (ok_at_capture_time): the message goes on, and the fix
+ * is this one. */
+static const struct wording then_wording = {
+	" With Mozilla's store of {then_day} the chain was valid: it leads, by its key, to the root "
+	"\"{then_root}\", which left the store on {then_left}.{then_distrust}",
+	"Clients of {then_day} accepted this chain; clients whose store has dropped \"{then_root}\" "
+	"fail on it: re-issue the certificate from a CA whose root is in current stores.",
+};
+
+static bool then_applies(const struct diag_problem *p, const struct problem_ctx *c)
+{
+	return c->then && problem_store_dependent(p);
+}
+
 void problem_message(const struct diag_problem *p, const struct problem_ctx *c, char *out,
 		     size_t len)
 {
+	size_t n;
+
 	render(wording_of(p, c)->message, p, c, out, len);
+	if (!then_applies(p, c) || (n = strlen(out)) + 1 >= len)
+		return;
+	render(then_wording.message, p, c, out + n, len - n);
 }
 
 void problem_fix(const struct diag_problem *p, const struct problem_ctx *c, char *out, size_t len)
 {
-	render(wording_of(p, c)->fix, p, c, out, len);
+	render(then_applies(p, c) ? then_wording.fix : wording_of(p, c)->fix, p, c, out, len);
 }
 
 void problem_earlier(char *message, size_t mlen, char *fix, size_t flen)

@@ -42,6 +42,7 @@ void report_words(const struct agg_server *s, const struct agg_chain *ac,
 		.leaf_names = vc->leaf_names,
 		.evidence = vc->evidence,
 		.warn_days = vp->warn_days,
+		.then = vc->then,
 	};
 
 	if (vp->message) {
@@ -304,6 +305,35 @@ static void json_store(struct jw *w, const char *k, const struct view_store *st,
 		jw_time(w, "replaced_at", st->replaced_at);
 }
 
+/* A day, "2020-12-11" (s in seconds). */
+static void json_day(struct jw *w, const char *k, int64_t s)
+{
+	char t[CS_TIME_STRLEN];
+
+	fmt_time_s(s, t, sizeof(t));
+	t[10] = '\0';
+	jw_str(w, k, t);
+}
+
+/* --trust-at: which store judged, and the root-store timeline (its name
+ * and source come from a file a user may replace: written as wire text). */
+static void json_trust_at(struct jw *w, const struct view_trust_at *t)
+{
+	jw_str(w, "mode", t->mode);
+	jw_str(w, "date", t->date);
+	if (!t->have_timeline) {
+		jw_null(w, "timeline");
+		return;
+	}
+	jw_open(w, "timeline", '{');
+	jw_wire(w, "name", t->tl_name, strlen(t->tl_name));
+	jw_wire(w, "source", t->tl_source, strlen(t->tl_source));
+	jw_str(w, "sha256", t->tl_sha256);
+	jw_str(w, "start", t->tl_start);
+	jw_str(w, "end", t->tl_end);
+	jw_close(w, '}');
+}
+
 static void json_trust(struct jw *w, const struct report_view *v, const struct ctr_values *c)
 {
 	if (!v->have_trust)
@@ -315,6 +345,7 @@ static void json_trust(struct jw *w, const struct report_view *v, const struct c
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
+	json_trust_at(w, &v->trust_at);
 	jw_close(w, '}');
 	json_group(w, v, c, "diagnosis");
 	jw_open(w, "validation", '{');
@@ -428,6 +459,33 @@ static void json_evidence(struct jw *w, const struct diag_problem *p,
 		jw_null(w, "aia_url");
 }
 
+/* ok_at_capture_time: the root that made the chain valid on its day, the
+ * evidence of a problem the store decides (strings from the timeline file,
+ * which a user may replace: written as wire text). */
+static void json_root_then(struct jw *w, const struct diag_root_then *t)
+{
+	char hex[2 * CS_SHA256_LEN + 1];
+
+	jw_open(w, "root_then", '{');
+	json_day(w, "store_day", t->store_day);
+	jw_wire(w, "label", t->label, strlen(t->label));
+	jw_wire(w, "subject", t->subject, strlen(t->subject));
+	hex_lower(t->spki_sha256, CS_SHA256_LEN, hex);
+	jw_str(w, "spki_sha256", hex);
+	hex_lower(t->cert_sha256, CS_SHA256_LEN, hex);
+	jw_str(w, "cert_sha256", hex);
+	json_day(w, "left", t->left_at);
+	jw_wire(w, "left_release", t->left_release, strlen(t->left_release));
+	if (t->has_distrust_after) {
+		json_day(w, "distrust_after", t->distrust_after);
+		json_day(w, "distrust_since", t->distrust_since);
+	} else {
+		jw_null(w, "distrust_after");
+		jw_null(w, "distrust_since");
+	}
+	jw_close(w, '}');
+}
+
 static void json_problem(struct jw *w, const struct agg_server *s, const struct agg_chain *ac,
 			 const struct view_problem *vp, const struct view_chain *vc, bool with_chain)
 {
@@ -452,6 +510,8 @@ static void json_problem(struct jw *w, const struct agg_server *s, const struct 
 		json_evidence(w, p, vp->earlier ? NULL : vc->evidence);
 	if (p->code != CS_P_MAX && !vp->message)
 		json_params(w, vp, vc);
+	if (!vp->earlier && vc->then && p->code != CS_P_MAX && problem_store_dependent(p))
+		json_root_then(w, vc->then);
 	if (with_chain) {
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 		jw_str(w, "chain", hex);
@@ -474,6 +534,8 @@ static void json_chain(struct jw *w, const struct report_view *v, const struct a
 	jw_str(w, "sha256", hex);
 	jw_u64(w, "handshakes", ac->handshakes);
 	jw_u64(w, "broken_handshakes", ac->broken_handshakes);
+	jw_u64(w, "broken_then_handshakes", agg_chain_broken_then(ac));
+	jw_bool(w, "ok_at_capture_time", ac->broken_handshakes && !agg_chain_broken_then(ac));
 	jw_u64(w, "unjudged_handshakes", ac->unjudged_handshakes);
 	jw_str(w, "status", st);
 	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : report_unknown_reason(vc.unknown_reason));
@@ -587,6 +649,8 @@ static void json_server(struct jw *w, const struct report_view *v, const struct 
 	jw_u64(w, "tls_handshakes", s->tls_handshakes);
 	jw_u64(w, "handshakes", s->handshakes);
 	jw_u64(w, "broken_handshakes", s->broken_handshakes);
+	jw_u64(w, "broken_then_handshakes", agg_server_broken_then(s));
+	jw_bool(w, "ok_at_capture_time", s->broken_handshakes && !agg_server_broken_then(s));
 	jw_u64(w, "unjudged_handshakes", s->unjudged_handshakes);
 	jw_u64(w, "clients", clientset_count(&s->clients));
 	jw_u64(w, "clients_total", clientset_count(&s->clients_total));
@@ -772,7 +836,8 @@ static void csv_codes(const struct report_view *v, const struct agg_server *s, c
 void report_view_csv(FILE *out, const struct report_view *v)
 {
 	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
-	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix\n", out);
+	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix,"
+	      "broken_then_handshakes\n", out);
 	for (size_t i = 0; i < v->nservers; i++) {
 		const struct agg_server *s = v->servers[i];
 		struct view_problem mp;
@@ -806,7 +871,8 @@ void report_view_csv(FILE *out, const struct report_view *v)
 		csv_str(out, t, strlen(t), false);
 		if (s->broken_handshakes && report_main_problem(v, s, &mp, &vc, &where))
 			report_words(s, where, &mp, &vc, msg, sizeof(msg), fix, sizeof(fix));
-		csv_str(out, fix, strlen(fix), true);
+		csv_str(out, fix, strlen(fix), false);
+		fprintf(out, "%" PRIu64 "\n", agg_server_broken_then(s));
 	}
 }
 

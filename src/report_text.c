@@ -281,6 +281,32 @@ static void text_header(FILE *out, const struct report_view *v, size_t width)
 	text_inputs(out, v, width);
 }
 
+/* --trust-at: which store judged, and the handshakes judged with today's
+ * store for want of a plausible capture date. */
+static void text_trust_at(FILE *out, const struct report_view *v, size_t width)
+{
+	const struct view_trust_at *t = &v->trust_at;
+	uint64_t fallback = report_counter(&v->counters, "totals", "trust_at_fallback");
+	char line[1200], n[48];
+	size_t k;
+
+	if (!v->have_trust || !t->mode || !strcmp(t->mode, "today"))
+		return;
+	if (!strcmp(t->mode, "capture"))
+		k = (size_t)snprintf(line, sizeof(line), "Judged with Mozilla's store as it stood on "
+				     "each handshake's capture day");
+	else
+		k = (size_t)snprintf(line, sizeof(line), "Judged with Mozilla's store as it stood on %s",
+				     t->date ? t->date : "another day");
+	if (t->have_timeline && k < sizeof(line)) /* the name is escaped with the line */
+		k += (size_t)snprintf(line + k, sizeof(line) - k, " (root timeline %s)", t->tl_name);
+	if (fallback && k < sizeof(line))
+		snprintf(line + k, sizeof(line) - k, "; %s with today's store (capture clock before "
+			 "%s or implausible)", report_count_of(fallback, "handshake", "handshakes", n, sizeof(n)),
+			 t->have_timeline ? t->tl_start : "the timeline");
+	wrapped(out, line, 0, 2, width);
+}
+
 static void text_summary(FILE *out, const struct report_view *v, size_t width)
 {
 	const struct ctr_values *c = &v->counters;
@@ -293,6 +319,19 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 		 report_count_of(report_broken_clients(v), "client", "clients", e, sizeof(e)),
 		 fmt_count(report_counter(c, "totals", "client_rejections"), r, sizeof(r)));
 	wrap_escaped(out, line, 0, 2, width);
+	if (report_counter(c, "totals", "ok_at_capture_time")) {
+		snprintf(line, sizeof(line), "Broken on their capture day: %s (%s) · broken only with "
+			 "today's store: %s",
+			 report_count_of(report_counter(c, "totals", "servers_broken_then"), "server", "servers",
+				  a, sizeof(a)),
+			 report_count_of(report_counter(c, "totals", "broken_then"), "handshake", "handshakes", d,
+				  sizeof(d)),
+			 fmt_count(report_counter(c, "totals", "servers_broken") -
+					   report_counter(c, "totals", "servers_broken_then"),
+				   b, sizeof(b)));
+		wrap_escaped(out, line, 0, 2, width);
+	}
+	text_trust_at(out, v, width);
 	if (v->have_trust && v->trust.sha256) {
 		char raw[1400];
 
@@ -379,9 +418,11 @@ static void server_label(const struct agg_server *s, char *buf, size_t len)
 	cs_endpoint_str(&s->ip, s->port, buf, len);
 }
 
+/* The table lists the servers broken on their capture day (with today's
+ * store and no second look, that is every broken server). */
 static bool listed(const struct agg_server *s, const struct report_opts *ro)
 {
-	return s->broken_handshakes || ro->all;
+	return agg_server_broken_then(s) > 0 || ro->all;
 }
 
 /* The bytes of a cell's next line of at most width code points: cut
@@ -635,11 +676,65 @@ static void text_fixes(FILE *out, const struct report_view *v, const struct repo
 	}
 }
 
+/* The root of the capture's day one of s's chains was valid under. */
+static const struct diag_root_then *root_then_of(const struct report_view *v,
+						 const struct agg_server *s)
+{
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
+
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &vc);
+		if (vc.then)
+			return vc.then;
+	}
+	return NULL;
+}
+
+/* Servers broken only with today's store: fine on their capture day, their
+ * root has left the store since (ok_at_capture_time). */
+static void text_root_left(FILE *out, const struct report_view *v, const struct report_opts *ro,
+			   size_t width)
+{
+	char who[CS_ENDPOINT_STRLEN], line[1200], day[CS_TIME_STRLEN];
+	size_t listed_n = 0;
+
+	fputs("\nFine on their capture day, broken with today's store (their root has left it)\n",
+	      out);
+	for (size_t i = 0; i < v->nservers; i++) {
+		const struct agg_server *s = v->servers[i];
+		const struct diag_root_then *rt;
+		size_t k;
+
+		if (!s->broken_handshakes || agg_server_broken_then(s) || (ro->top && ++listed_n > ro->top))
+			continue;
+		server_label(s, who, sizeof(who));
+		k = (size_t)snprintf(line, sizeof(line), "%s  ", who);
+		if (s->has_sni && k < sizeof(line))
+			k += (size_t)snprintf(line + k, sizeof(line) - k, "%.*s  ", (int)s->sni_len, s->sni);
+		if (k < sizeof(line))
+			snprintf(line + k, sizeof(line) - k, "%" PRIu64 "/%" PRIu64, s->broken_handshakes,
+				 s->handshakes);
+		fputs("     ", out);
+		wrapped(out, line, 5, 7, width);
+		if (!(rt = root_then_of(v, s)))
+			continue;
+		fmt_time_s(rt->left_at, day, sizeof(day));
+		snprintf(line, sizeof(line), "root %s, left Mozilla's store %.10s%s%s%s", rt->label, day,
+			 rt->left_release[0] ? " (" : "", rt->left_release, rt->left_release[0] ? ")" : "");
+		fputs("          ", out);
+		wrapped(out, line, 10, 10, width);
+	}
+	if (ro->top && listed_n > ro->top)
+		fprintf(out, "  and %zu more (--top 0 lists them all)\n", listed_n - ro->top);
+}
+
 void report_view_text(FILE *out, const struct report_view *v, const struct report_opts *ro)
 {
 	static const struct colors plain = {"", "", "", "", ""};
 	static const struct colors ansi = {"\033[1m", "\033[0m", "\033[31m", "\033[33m", "\033[32m"};
 	size_t width = width_of(ro), rows = 0, rank = 0;
+	bool ok_then = report_counter(&v->counters, "totals", "ok_at_capture_time") > 0;
 	struct cols c;
 
 	if (v->window)
@@ -649,7 +744,8 @@ void report_view_text(FILE *out, const struct report_view *v, const struct repor
 	for (size_t i = 0; i < v->nservers; i++)
 		rows += listed(v->servers[i], ro) && (!ro->top || rows < ro->top);
 	if (rows == 0) {
-		fprintf(out, "\nNo broken chain seen%s.\n", ro->all ? "" : " (--all lists every server)");
+		fprintf(out, "\nNo %s seen%s.\n", ok_then ? "chain broken on its capture day" : "broken chain",
+			ro->all ? "" : " (--all lists every server)");
 	} else {
 		table_widths(v, ro, rows, width, &c);
 		c.same_day = v->have_time && v->first / (86400 * CS_NS_PER_SEC) ==
@@ -662,6 +758,8 @@ void report_view_text(FILE *out, const struct report_view *v, const struct repor
 				text_row(out, v, ++rank, v->servers[i], &c);
 		text_fixes(out, v, ro, rows, width);
 	}
+	if (ok_then)
+		text_root_left(out, v, ro, width);
 	if (ro->details) {
 		fputs("\nDetails\n", out);
 		for (size_t i = 0; i < v->nservers; i++)

@@ -808,6 +808,9 @@ static int setup(struct run *r, char *err, size_t errlen)
 		.threaded = true,
 		.budget = o->iface != NULL,
 		.preparse = o->iface == NULL,
+		.root_timeline = o->root_timeline,
+		.trust_at = o->trust_at,
+		.trust_date = o->trust_date,
 	};
 	int rc = setup_client_key(r, err, errlen);
 
@@ -935,6 +938,16 @@ static int run_check(struct run *r)
 	return rc;
 }
 
+/* --fail-on: a broken chain, or one broken on its capture day too. */
+static bool failed_on(const struct cs_options *o, const struct engine_totals *t)
+{
+	if (o->fail_on == CS_FAIL_ON_BROKEN)
+		return t->broken_handshakes > 0;
+	if (o->fail_on == CS_FAIL_ON_BROKEN_THEN)
+		return t->broken_handshakes > t->ok_at_capture_time;
+	return false;
+}
+
 int run_main(struct cs_options *o)
 {
 	struct run r;
@@ -968,7 +981,7 @@ int run_main(struct cs_options *o)
 	}
 	engine_finish(r.e);
 	rc = cs_exit_worse(rc, finish(&r));
-	if (rc == CS_EXIT_OK && o->fail_on == CS_FAIL_ON_BROKEN && engine_totals(r.e)->broken_handshakes)
+	if (rc == CS_EXIT_OK && failed_on(o, engine_totals(r.e)))
 		rc = CS_EXIT_BROKEN;
 	run_free(&r);
 	return rc;

@@ -226,6 +226,23 @@ static bool get_u64(struct ld *l, const char *where, const json_t *o, const char
 	return true;
 }
 
+/* broken_then_handshakes (added with the root-store timeline): of broken,
+ * those broken on their capture day too; a file written before it did not
+ * know, and reads as "all of them" (*ok_then 0). */
+static bool get_ok_then(struct ld *l, const char *where, const json_t *o, uint64_t broken,
+			uint64_t *ok_then)
+{
+	uint64_t then;
+
+	*ok_then = 0;
+	if (!json_object_get(o, "broken_then_handshakes"))
+		return true;
+	if (!get_u64(l, where, o, "broken_then_handshakes", broken, &then))
+		return false;
+	*ok_then = broken - then;
+	return true;
+}
+
 /* A string of at most maxlen bytes (*s NULL for JSON null when nullable). */
 static bool get_str(struct ld *l, const char *where, const json_t *o, const char *key,
 		    size_t maxlen, bool nullable, const char **s, size_t *n)
@@ -454,6 +471,54 @@ static bool get_evidence(struct ld *l, const char *where, const json_t *o,
 	return true;
 }
 
+/* A day, "2020-12-11" (null when nullable: *have false). */
+static bool get_day(struct ld *l, const char *where, const json_t *o, const char *key,
+		    bool nullable, bool *have, int64_t *secs)
+{
+	const char *s;
+
+	*have = false, *secs = 0;
+	if (!get_text(l, where, o, key, 10, nullable, &s))
+		return false;
+	if (!s[0] && nullable)
+		return true;
+	if (strlen(s) != 10 || !parse_time_arg(s, secs))
+		return bad(l, where, key, "not a day like 2020-12-11");
+	*have = true;
+	return true;
+}
+
+/* ok_at_capture_time: the root of the capture's day (root_then). */
+static bool get_root_then(struct ld *l, const char *where, const json_t *o,
+			  struct state_problem *sp)
+{
+	json_t *rt = json_object_get(o, "root_then");
+	struct diag_root_then *t = &sp->then;
+	bool have, since;
+	char w[256];
+
+	if (!rt || json_is_null(rt))
+		return true;
+	if (!json_is_object(rt))
+		return bad(l, where, "root_then", "not an object or null");
+	path_at(w, sizeof(w), where, "root_then", -1);
+	if (!get_day(l, w, rt, "store_day", false, &have, &t->store_day) ||
+	    !get_text(l, w, rt, "label", CS_STATE_MAX_TEXT, false, &t->label) ||
+	    !get_text(l, w, rt, "subject", CS_STATE_MAX_TEXT, false, &t->subject) ||
+	    !get_sha256(l, w, rt, "spki_sha256", t->spki_sha256) ||
+	    !get_sha256(l, w, rt, "cert_sha256", t->cert_sha256) ||
+	    !get_day(l, w, rt, "left", false, &have, &t->left_at) ||
+	    !get_text(l, w, rt, "left_release", CS_STATE_MAX_TEXT, false, &t->left_release) ||
+	    !get_day(l, w, rt, "distrust_after", true, &t->has_distrust_after, &t->distrust_after) ||
+	    !get_day(l, w, rt, "distrust_since", true, &since, &t->distrust_since))
+		return false;
+	if (t->has_distrust_after != since)
+		return bad(l, w, "distrust_since", "given without distrust_after, or missing");
+	t->distrust_release = "";
+	sp->have_then = true;
+	return true;
+}
+
 /* One problems[] entry.  A known code with its params becomes the typed
  * record; anything else keeps its words as read. */
 static bool get_problem(struct ld *l, const char *where, const json_t *o, size_t ncerts,
@@ -489,7 +554,8 @@ static bool get_problem(struct ld *l, const char *where, const json_t *o, size_t
 	p->code = problem_by_name(code);
 	p->severity = strcmp(sev, "error") ? CS_SEV_WARNING : CS_SEV_ERROR;
 	p->cert_index = json_is_null(ci) ? -1 : (int)json_integer_value(ci);
-	if (p->code == CS_P_MISSING_INTERMEDIATE && !get_evidence(l, where, o, sp))
+	if ((p->code == CS_P_MISSING_INTERMEDIATE && !get_evidence(l, where, o, sp)) ||
+	    !get_root_then(l, where, o, sp))
 		return false;
 	pa = json_object_get(o, "params");
 	if (pa && !json_is_object(pa))
@@ -721,8 +787,8 @@ static void judge_again(struct ld *l, const struct agg_server *s, struct agg_cha
 
 	if (!engine_at(l->e, &when))
 		when = ac->last_ts / CS_NS_PER_SEC;
-	if (judge_now(engine_judge(l->e), ac->chain, when, s->has_sni ? s->sni : NULL, s->sni_len,
-		      &s->ip, s->port, &r)) {
+	if (judge_now(engine_judge(l->e), ac->chain, when, ac->last_ts / CS_NS_PER_SEC,
+		      s->has_sni ? s->sni : NULL, s->sni_len, &s->ip, s->port, &r)) {
 		ac->verdict = r.v;
 		ac->hostname_mismatch = !r.hostname_ok;
 	}
@@ -734,7 +800,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	struct state_problem probs[CS_DIAG_MAX_PROBLEMS];
 	struct state_chain sc = {probs, 0, DIAG_UNK_NONE};
 	uint8_t sha[CS_SHA256_LEN];
-	uint64_t hs, broken, unjudged = 0, frame = 0, ku_suite = 0;
+	uint64_t hs, broken, ok_then, unjudged = 0, frame = 0, ku_suite = 0;
 	int64_t last, first;
 	bool have, live;
 	uint32_t bits;
@@ -753,6 +819,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (!certs || !get_sha256(l, where, ch, "sha256", sha) ||
 	    !get_u64(l, where, ch, "handshakes", server_hs, &hs) ||
 	    !get_u64(l, where, ch, "broken_handshakes", hs, &broken) ||
+	    !get_ok_then(l, where, ch, broken, &ok_then) ||
 	    (json_object_get(ch, "unjudged_handshakes") &&
 	     !get_u64(l, where, ch, "unjudged_handshakes", hs, &unjudged)) ||
 	    !get_time(l, where, ch, "last_seen", false, &have, &last) ||
@@ -789,6 +856,7 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	}
 	if (!add(l, where, "handshakes", &ac->handshakes, hs) ||
 	    !add(l, where, "broken_handshakes", &ac->broken_handshakes, broken) ||
+	    !add(l, where, "broken_then_handshakes", &ac->ok_then_handshakes, ok_then) ||
 	    !add(l, where, "unjudged_handshakes", &ac->unjudged_handshakes, unjudged))
 		return false;
 	ac->problems |= bits;
@@ -916,7 +984,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	char where[48];
 	const char *ip_s, *sni;
 	size_t n, sni_len;
-	uint64_t port, tls, hs, broken, unjudged = 0, not_sent, not_captured, sum = 0;
+	uint64_t port, tls, hs, broken, ok_then, unjudged = 0, not_sent, not_captured, sum = 0;
 	int64_t first, last;
 	bool have;
 	struct cs_addr ip;
@@ -937,6 +1005,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !get_u64(l, where, sv, "tls_handshakes", INT64_MAX, &tls) ||
 	    !get_u64(l, where, sv, "handshakes", tls, &hs) ||
 	    !get_u64(l, where, sv, "broken_handshakes", hs, &broken) ||
+	    !get_ok_then(l, where, sv, broken, &ok_then) ||
 	    (json_object_get(sv, "unjudged_handshakes") &&
 	     !get_u64(l, where, sv, "unjudged_handshakes", hs, &unjudged)) ||
 	    !get_u64(l, where, sv, "sni_not_sent", tls, &not_sent) ||
@@ -980,6 +1049,7 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	if (!add(l, where, "tls_handshakes", &s->tls_handshakes, tls) ||
 	    !add(l, where, "handshakes", &s->handshakes, hs) ||
 	    !add(l, where, "broken_handshakes", &s->broken_handshakes, broken) ||
+	    !add(l, where, "broken_then_handshakes", &s->ok_then_handshakes, ok_then) ||
 	    !add(l, where, "sni_not_sent", &s->sni_not_sent, not_sent) ||
 	    !add(l, where, "sni_not_captured", &s->sni_not_captured, not_captured) ||
 	    !add(l, where, "unjudged_handshakes", &s->unjudged_handshakes, unjudged))
@@ -1082,6 +1152,8 @@ static bool check_totals(struct ld *l, const struct ctr_values *f)
 	if (!l->o->window && file_value(f, "totals", "broken_handshakes") >
 				     file_value(f, "totals", "handshakes_with_chain"))
 		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
+	if (file_value(f, "totals", "ok_at_capture_time") > file_value(f, "totals", "broken_handshakes"))
+		return bad(l, "totals", "ok_at_capture_time", "more than broken_handshakes");
 	return true;
 }
 

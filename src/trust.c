@@ -1,12 +1,17 @@
 /*
  * trust.c - trust anchors loaded from PEM bundles and directories
- * (cs_trust.h).  Owns the anchors' X509 objects.  Policy: a file that
- * cannot be read is an error (the operator named it); a PEM block that is
- * not a certificate is skipped; duplicate anchors count once.
+ * (cs_trust.h), and the store of a past date made from the root-store
+ * timeline (cs_timeline.h).  Owns the anchors' X509 objects (a dated store
+ * holds references to today's).  Policy: a file that cannot be read is an
+ * error (the operator named it); a PEM block that is not a certificate is
+ * skipped; duplicate anchors count once.
  */
 #include "cs_trust.h"
 #include "cs_certcache.h"
 #include "cs_codec.h"
+#include "cs_limits.h"
+#include "cs_timefmt.h"
+#include "cs_timeline.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,14 +26,19 @@
 #include <openssl/x509v3.h>
 
 struct anchor {
-	struct cs_x509 id;     /* id.x owned */
+	struct cs_x509 id;     /* first member (trust_anchor_root); id.x owned (a reference) */
 	unsigned long name_hash; /* of the subject, as OpenSSL's hashed directories */
+	const struct timeline_root *root; /* dated stores: the timeline's root, or NULL */
+	bool rebuilt;          /* made from the timeline's key and name (rebuilt_root) */
 };
 
 struct cs_trust {
 	struct anchor *a;      /* sorted by SHA-256 once loaded */
 	size_t n;
 	uint32_t *by_name;     /* anchor indexes sorted by name_hash */
+	size_t cap;            /* anchors it may hold */
+	bool dated;            /* trust_at_date: the store of `when` */
+	int64_t when;
 	char name[1024];
 	char digest[65];
 };
@@ -38,6 +48,16 @@ static void name_append(struct cs_trust *t, const char *what, const char *path)
 	size_t len = strlen(t->name);
 
 	snprintf(t->name + len, sizeof(t->name) - len, "%s%s%s", len ? "; " : "", what, path);
+}
+
+/* " + 3 anchors of ...": sign, count, a noun made plural, the rest. */
+static void name_append_count(struct cs_trust *t, char sign, size_t n, const char *noun,
+			      const char *rest)
+{
+	size_t len = strlen(t->name);
+
+	snprintf(t->name + len, sizeof(t->name) - len, " %c %zu %s%s %s", sign, n, noun,
+		 n == 1 ? "" : "s", rest);
 }
 
 static bool have_anchor(const struct cs_trust *t, const uint8_t sha[32])
@@ -57,6 +77,28 @@ static unsigned long subject_hash(X509 *x)
 	return ok ? h : 0;
 }
 
+/* Append id (taking its reference to id->x, freed on failure). */
+static enum cs_status append_anchor(struct cs_trust *t, const struct cs_x509 *id,
+				    const struct timeline_root *root, bool rebuilt)
+{
+	if (t->n == t->cap) {
+		X509_free(id->x);
+		return CS_LIMIT;
+	}
+	if (t->n % 64 == 0) {
+		struct anchor *na = realloc(t->a, (t->n + 64) * sizeof(*na));
+
+		if (!na) {
+			X509_free(id->x);
+			return CS_NOMEM;
+		}
+		t->a = na;
+	}
+	t->a[t->n] = (struct anchor){*id, subject_hash(id->x), root, rebuilt};
+	t->n++;
+	return CS_OK;
+}
+
 /* Takes ownership of x. */
 static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 {
@@ -66,23 +108,7 @@ static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 		X509_free(x);
 		return CS_OK;
 	}
-	if (t->n == CS_MAX_TRUST_ANCHORS) {
-		X509_free(x);
-		return CS_LIMIT;
-	}
-	if (t->n % 64 == 0) {
-		struct anchor *na = realloc(t->a, (t->n + 64) * sizeof(*na));
-
-		if (!na) {
-			X509_free(x);
-			return CS_NOMEM;
-		}
-		t->a = na;
-	}
-	t->a[t->n].id = id;
-	t->a[t->n].name_hash = subject_hash(x);
-	t->n++;
-	return CS_OK;
+	return append_anchor(t, &id, NULL, false);
 }
 
 /* Every certificate of a PEM file (a bundle or a single certificate);
@@ -258,6 +284,13 @@ static void compute_digest(struct cs_trust *t)
 	EVP_MD_CTX_free(ctx);
 }
 
+/* Once every anchor is in: the digest (which sorts them) and the index. */
+static enum cs_status finish(struct cs_trust *t)
+{
+	compute_digest(t);
+	return index_names(t) ? CS_OK : CS_NOMEM;
+}
+
 enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 			  char *err, size_t errlen)
 {
@@ -268,6 +301,7 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 	*out = NULL;
 	if (!t)
 		return CS_NOMEM;
+	t->cap = CS_MAX_TRUST_ANCHORS;
 	if (o->n_ca_files == 0 && o->n_ca_dirs == 0)
 		st = load_system(t, err, errlen);
 	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++) {
@@ -293,14 +327,11 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 		if (st == CS_OK)
 			name_append(t, "add: ", o->add_cas[i]);
 	}
+	if (st == CS_OK)
+		st = finish(t);
 	if (st != CS_OK) {
 		trust_free(t);
 		return st;
-	}
-	compute_digest(t);
-	if (!index_names(t)) {
-		trust_free(t);
-		return CS_NOMEM;
 	}
 	*out = t;
 	return CS_OK;
@@ -371,10 +402,175 @@ size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, const struct cs_x5
 		const struct anchor *a = &t->a[t->by_name[i]];
 		int r = X509_check_issued(a->id.x, cert);
 
-		/* an anchor is trusted as it is: its key usage is not checked */
-		if (r == X509_V_OK || r == X509_V_ERR_KEYUSAGE_NO_CERTSIGN)
+		/* an anchor is trusted as it is: its key usage is not checked; a
+		 * root rebuilt from the timeline has no serial number to match an
+		 * authorityKeyIdentifier's (its key decides, by the signature) */
+		if (r == X509_V_OK || r == X509_V_ERR_KEYUSAGE_NO_CERTSIGN ||
+		    (a->rebuilt && r == X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH))
 			out[n++] = &a->id;
 	}
 	ERR_clear_error();
 	return n;
+}
+
+/* ---- the store of a past date (the root-store timeline) ---------------------------------- */
+
+/* The root of the timeline with this key that was in the store at when
+ * (NULL if none was; *known: the timeline knows the key). */
+static const struct timeline_root *key_in_store(const struct cs_timeline *tl, const uint8_t spki[32],
+						int64_t when, bool *known)
+{
+	const struct timeline_root *same[8];
+	size_t n = timeline_by_spki(tl, spki, same, CS_ARRAY_LEN(same));
+
+	*known = n > 0;
+	for (size_t i = 0; i < n && i < CS_ARRAY_LEN(same); i++)
+		if (timeline_in_store(same[i], when))
+			return same[i];
+	return NULL;
+}
+
+/* An anchor of today's store in the store of `when`: the timeline decides
+ * for a root it knows, by certificate, else by key (a re-issued root); the
+ * others (a private CA, a root only the distribution ships) are kept. */
+static enum cs_status keep_today(struct cs_trust *t, const struct anchor *a,
+				 const struct cs_timeline *tl, int64_t when, size_t *unknown)
+{
+	const struct timeline_root *r = timeline_by_cert(tl, a->id.sha256);
+	struct cs_x509 id = a->id;
+	bool known = true;
+
+	if (r && !timeline_in_store(r, when))
+		return CS_OK;
+	if (!r && !(r = key_in_store(tl, a->id.spki, when, &known)) && known)
+		return CS_OK;
+	if (!known)
+		++*unknown;
+	if (!X509_up_ref(id.x))
+		return CS_NOMEM;
+	return append_anchor(t, &id, r, false);
+}
+
+static bool set_time(X509 *x, int64_t t, bool after)
+{
+	ASN1_TIME *a = ASN1_TIME_set(NULL, (time_t)t);
+	bool ok = a && (after ? X509_set1_notAfter(x, a) : X509_set1_notBefore(x, a));
+
+	ASN1_TIME_free(a);
+	return ok;
+}
+
+/*
+ * A root known only from the timeline: its subject (as issuer too), key
+ * and validity, which is all the diagnosis asks of an anchor.  Its own
+ * signature is never checked (an anchor is trusted as it is); it is signed
+ * with a key of ours only so that it encodes like any certificate.  NULL
+ * when libcrypto cannot take the key (counted by the caller).
+ */
+static X509 *rebuilt_root(const struct timeline_root *r, EVP_PKEY *signer)
+{
+	const unsigned char *kp = r->spki.p, *np = r->subject_der.p;
+	EVP_PKEY *key = d2i_PUBKEY(NULL, &kp, (long)r->spki.n);
+	X509_NAME *name = d2i_X509_NAME(NULL, &np, (long)r->subject_der.n);
+	X509 *x = X509_new();
+	bool ok = key && name && x && X509_set_version(x, 2) && X509_set_subject_name(x, name) &&
+		  X509_set_issuer_name(x, name) && X509_set_pubkey(x, key) &&
+		  set_time(x, r->not_before, false) && set_time(x, r->not_after, true) &&
+		  X509_sign(x, signer, NULL) > 0;
+
+	EVP_PKEY_free(key);
+	X509_NAME_free(name);
+	ERR_clear_error();
+	if (!ok) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* A root of the timeline in the store at `when` that today's store lacks. */
+static enum cs_status add_rebuilt(struct cs_trust *t, const struct timeline_root *r,
+				  EVP_PKEY *signer, size_t *skipped)
+{
+	X509 *x = rebuilt_root(r, signer);
+	struct cs_x509 id;
+
+	if (!x || !x509_identify(x, &id)) {
+		X509_free(x);
+		++*skipped;
+		return CS_OK;
+	}
+	/* known by the real certificate's hashes: a copy the server sends is
+	 * this anchor, and the signature memo keys on the key's */
+	memcpy(id.sha256, r->cert_sha256, 32);
+	memcpy(id.spki, r->spki_sha256, 32);
+	return append_anchor(t, &id, r, true);
+}
+
+static enum cs_status fill_dated(struct cs_trust *t, const struct cs_trust *today,
+				 const struct cs_timeline *tl, int64_t when, size_t *unknown,
+				 size_t *skipped)
+{
+	EVP_PKEY *signer = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	const struct timeline_root *r;
+	enum cs_status st = signer ? CS_OK : CS_NOMEM;
+	size_t pos = 0;
+
+	for (size_t i = 0; st == CS_OK && i < today->n; i++)
+		st = keep_today(t, &today->a[i], tl, when, unknown);
+	while (st == CS_OK && (r = timeline_next_in_store(tl, when, &pos)))
+		if (!have_anchor(t, r->cert_sha256))
+			st = add_rebuilt(t, r, signer, skipped);
+	EVP_PKEY_free(signer);
+	ERR_clear_error();
+	return st;
+}
+
+enum cs_status trust_at_date(const struct cs_trust *today, const struct cs_timeline *tl,
+			     int64_t when, struct cs_trust **out)
+{
+	struct cs_trust *t = calloc(1, sizeof(*t));
+	size_t unknown = 0, skipped = 0;
+	char day[CS_TIME_STRLEN];
+	enum cs_status st;
+
+	*out = NULL;
+	if (!t)
+		return CS_NOMEM;
+	/* today's anchors and the roots of that day: within both caps */
+	t->cap = CS_MAX_TRUST_ANCHORS + CS_TIMELINE_MAX_ROOTS;
+	t->dated = true;
+	t->when = when;
+	st = fill_dated(t, today, tl, when, &unknown, &skipped);
+	if (st == CS_OK)
+		st = finish(t);
+	if (st != CS_OK) {
+		trust_free(t);
+		return st;
+	}
+	fmt_time_s(when, day, sizeof(day));
+	snprintf(t->name, sizeof(t->name), "Mozilla's store on %.10s (root timeline: %s)", day,
+		 timeline_name(tl));
+	if (unknown)
+		name_append_count(t, '+', unknown, "anchor", "of today's store the timeline does not know");
+	if (skipped)
+		name_append_count(t, '-', skipped, "root", "whose key libcrypto refused");
+	*out = t;
+	return CS_OK;
+}
+
+bool trust_date(const struct cs_trust *t, int64_t *when)
+{
+	if (t->dated)
+		*when = t->when;
+	return t->dated;
+}
+
+const struct timeline_root *trust_anchor_root(const struct cs_trust *t, const struct cs_x509 *anchor)
+{
+	const struct anchor *a = (const struct anchor *)(const void *)anchor;
+
+	if (!t->n || a < t->a || a >= t->a + t->n)
+		return NULL;
+	return a->root;
 }

@@ -6,6 +6,7 @@
  * only verdicts judge.c made and keeps.
  */
 #include "cs_view.h"
+#include "cs_timeline.h"
 #include "cs_addr.h"
 
 #include <string.h>
@@ -48,6 +49,7 @@ size_t view_engine_problems(const struct report_view *v, const struct agg_server
 		.leaf_names = d ? d->leaf_names : "",
 		.evidence = j ? judge_evidence(j, ac->chain) : NULL,
 		.unknown_reason = d ? d->unknown_reason : DIAG_UNK_NONE,
+		.then = d ? d->then : NULL,
 	};
 	for (size_t i = 0; d && i < d->nproblems && n < max; i++, n++) {
 		out[n] = shown(v, &d->problems[i], false);
@@ -88,6 +90,38 @@ size_t view_engine_problems(const struct report_view *v, const struct agg_server
 	return n;
 }
 
+/* A day, "2020-12-11", into buf (CS_TIME_STRLEN). */
+static const char *day_of(int64_t s, char *buf)
+{
+	fmt_time_s(s, buf, CS_TIME_STRLEN);
+	buf[10] = '\0';
+	return buf;
+}
+
+/* --trust-at: which store judged, and the root-store timeline. */
+static void trust_at_of(struct engine_view *ev, const struct judge *j)
+{
+	static const char *const modes[] = {
+		[DIAG_TRUST_TODAY] = "today", [DIAG_TRUST_CAPTURE] = "capture", [DIAG_TRUST_DATE] = "date",
+	};
+	const struct cs_timeline *tl = judge_timeline(j);
+	struct view_trust_at *t = &ev->v.trust_at;
+	int64_t date;
+	int mode = judge_trust_at(j, &date);
+
+	t->mode = modes[mode];
+	t->date = mode == DIAG_TRUST_DATE      ? day_of(date, ev->date)
+		  : mode == DIAG_TRUST_CAPTURE ? "capture" : NULL;
+	t->have_timeline = tl != NULL;
+	if (!tl)
+		return;
+	t->tl_name = timeline_name(tl);
+	t->tl_source = timeline_source(tl);
+	t->tl_sha256 = timeline_digest(tl);
+	t->tl_start = day_of(timeline_start(tl), ev->tl_start);
+	t->tl_end = day_of(timeline_end(tl), ev->tl_end);
+}
+
 void view_of_engine(struct engine_view *ev, struct engine *e)
 {
 	struct report_view *v = &ev->v;
@@ -111,6 +145,7 @@ void view_of_engine(struct engine_view *ev, struct engine *e)
 		v->earlier = ev->vstores;
 		v->nearlier = ns ? ns - 1 : 0;
 		v->warn_days = judge_warn_days(j);
+		trust_at_of(ev, j);
 	} else {
 		v->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
 	}

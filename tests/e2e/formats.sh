@@ -117,7 +117,8 @@ read -r -d '' CHECKS <<'EOF'
 import csv, io, json, re, sys
 
 HEADER = ("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
-          "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix").split(",")
+          "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix,"
+          "broken_then_handshakes").split(",")
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 C0_C1 = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 C1 = re.compile("[\x80-\x9f]")
@@ -227,6 +228,19 @@ def table(text):
     return rows, fixes
 
 
+def apart_list(text):
+    """The server lines of the section of servers fine on their capture day."""
+    lines = text.split("\n")
+    for i, l in enumerate(lines):
+        if l.startswith("Fine on their capture day"):
+            return [r for r in lines[i + 1:] if re.match(r"^ {5}\S", r)]
+    return []
+
+
+def cut(label, width):
+    return label if len(label) <= width else label[:width - 3] + "\u2026"
+
+
 def check_text(name, path, mode, json_path):
     raw = open(path, "rb").read()
     p = []
@@ -252,9 +266,17 @@ def check_text(name, path, mode, json_path):
         return
     doc = load_json(json_path)
     servers = doc["servers"]
-    broken = [s for s in servers if s["broken_handshakes"] > 0]
+    # the table lists the servers broken on their capture day; those broken
+    # only with today's store (ok_at_capture_time) are listed apart
+    broken = [s for s in servers if s["broken_then_handshakes"] > 0]
+    apart = [s for s in servers if s["broken_handshakes"] > 0 and s["ok_at_capture_time"]]
     rows, fixes = table(text)
     p = []
+    listed_apart = apart_list(text)
+    want_apart = apart[:1] if mode == "top1" else apart[:20]
+    if [l.split()[0] for l in listed_apart] != [server_label(s) for s in want_apart]:
+        p.append("listed apart (ok_at_capture_time): %s, wanted %s"
+                 % ([l.split()[0] for l in listed_apart], [server_label(s) for s in want_apart]))
     if mode == "top1":
         want = servers[:1] if broken else []
         if len(rows) != len(want):

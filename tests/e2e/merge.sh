@@ -263,6 +263,51 @@ else
 	bad random-key-said-and-refused "$(cat "$T/err")"
 fi
 
+# The store of the capture's day (issue 16): ok_at_capture_time and the
+# broken-then counts survive a state file and a merge, merge and a one-run
+# report say the same, and a file written before those fields counts every
+# broken handshake as broken then.  G: GeoTrust Global CA, fine in 2015 and
+# gone since; S: one such server and one broken on its day.
+G=pcaps/real/ndpi__google_ssl.pcap
+S=pcaps/real/ndpi__smtp-starttls.pcap
+"$BIN" -r "$G" "${TRUST[@]}" --sensor then-g --format state -o "$T/g.json"
+"$BIN" -r "$S" "${TRUST[@]}" --sensor then-s --state "$T/s.json" --format json -o /dev/null
+"$BIN" -r "$G" -r "$S" "${TRUST[@]}" --sensor then-one --format json -o "$T/gs-one.json"
+then_facts='[.totals | .broken_handshakes, .broken_then, .ok_at_capture_time, .servers_broken,
+  .servers_broken_then] + [.servers[] | [.server_ip, .broken_then_handshakes,
+  .ok_at_capture_time, (.chains[] | .broken_then_handshakes, .ok_at_capture_time)]]'
+if merge "$T/g.json" "$T/s.json" -o "$T/gs.json" &&
+   [ "$(jq -c "$then_facts" "$T/gs.json")" = "$(jq -c "$then_facts" "$T/gs-one.json")" ] &&
+   [ "$(jq -c '[.totals.broken_then, .totals.ok_at_capture_time, .totals.servers_broken_then]' \
+	"$T/gs.json")" = "[1,2,1]" ]; then
+	ok then-merged-as-one-run
+else
+	bad then-merged-as-one-run "$(jq -c "$then_facts" "$T/gs.json") vs $(jq -c "$then_facts" "$T/gs-one.json")"
+fi
+# the first server of the ranking is the one broken on its day
+[ "$(jq -r '.servers[0].server_ip' "$T/gs.json")" = 2003:de:2016:120::a08:53 ] &&
+	ok then-ranked-first || bad then-ranked-first "$(jq -c '[.servers[].server_ip]' "$T/gs.json")"
+# restored from the state file and counted on: the flag is kept
+"$BIN" -r "$G" "${TRUST[@]}" --sensor then-s --state "$T/s.json" --format json -o "$T/s2.json"
+[ "$(jq -c '[.totals.broken_handshakes, .totals.broken_then, .totals.ok_at_capture_time]' \
+	"$T/s2.json")" = "[3,1,2]" ] && ok then-state-restored ||
+	bad then-state-restored "$(jq -c .totals "$T/s2.json")"
+# the text lists the server apart, with its root and the day it left
+merge "$T/g.json" -o "$T/g-text.txt" --format text
+if grep -q '^No chain broken on its capture day seen' "$T/g-text.txt" &&
+   grep -A2 '^Fine on their capture day' "$T/g-text.txt" | grep -q '^     216\.58\.212\.100:443' &&
+   grep -q '^ *root GeoTrust Global CA, left Mozilla.s store 2020-12-11 (NSS 3\.60)$' "$T/g-text.txt"; then
+	ok then-merge-text
+else
+	bad then-merge-text "$(cat "$T/g-text.txt")"
+fi
+jq 'del(.. | .broken_then_handshakes?, .ok_at_capture_time?) | .sensor = "then-old"' "$T/g.json" \
+	>"$T/g-old.json"
+merge "$T/g-old.json" -o "$T/g-old-merged.json" &&
+	[ "$(jq -c '[.totals.broken_then, .totals.ok_at_capture_time, .servers[0].ok_at_capture_time]' \
+	"$T/g-old-merged.json")" = '[1,0,false]' ] && ok then-older-file-broken-then ||
+	bad then-older-file-broken-then "$(jq -c .totals "$T/g-old-merged.json")"
+
 # A merged report is not a sensor's state.
 "$BIN" -r "$D" "${TRUST[@]}" --state "$T/abc.json" -o /dev/null 2>"$T/err"
 [ $? = 1 ] && grep -q 'a merged report' "$T/err" && ok not-a-state || bad not-a-state "$(cat "$T/err")"

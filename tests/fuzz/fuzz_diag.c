@@ -3,15 +3,20 @@
  * its budget.
  *
  * Input: byte 0 picks the trust store (bit 0: pcaps/lab/pki/trust.pem or
- * the pinned Debian bundle; run from the repository root) and a small
- * budget (bit 1); bytes 1-4 a validation time (big-endian seconds after
+ * the pinned Debian bundle; run from the repository root), a small
+ * budget (bit 1) and the store of another day (bits 2-3: none, today's
+ * with the second look, --trust-at capture, --trust-at the validation
+ * time; the built-in root-store timeline); bytes 1-4 a validation time (big-endian seconds after
  * 1990-01-01, so every validity boundary is reachable); byte 5 an SNI
  * length and that many bytes; then u24-prefixed DER entries (at most
  * CS_MAX_CHAIN_CERTS).  A second list, the same way, is analysed first
  * with a source label, so that its CA certificates are in the pool and
  * the evidence path runs.
  *
- * Invariants: the analysis ends within its budget (checks); the verdict is
+ * Invariants: the analysis ends within its budget (checks; a second look
+ * continues the same budget); the verdict holds for its capture-time
+ * window; ok_at_capture_time only on a broken verdict of the default mode,
+ * with its root; the verdict is
  * a pure function of (chain, time): a second analysis at the same time
  * says the same, problem by problem; status is broken exactly when an
  * error-severity problem is present, never "ok" when the budget ran out;
@@ -26,6 +31,7 @@
 #include "cs_chain.h"
 #include "cs_diag.h"
 #include "cs_limits.h"
+#include "cs_timeline.h"
 #include "cs_trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define T_BASE 631152000LL /* 1990-01-01 */
 
 static struct cs_trust *stores[2];
+static struct cs_timeline *timeline;
 static bool tried;
 
 static void load_stores(void)
@@ -50,6 +57,8 @@ static void load_stores(void)
 		if (trust_load(&to, &stores[i], err, sizeof err) != CS_OK)
 			stores[i] = NULL;
 	}
+	if (timeline_load_builtin(&timeline, err, sizeof err) != CS_OK)
+		abort();
 }
 
 static const struct diag_evidence_rec *last_ev;
@@ -88,7 +97,7 @@ static void check_words(const struct diag_verdict *v, const struct cs_chain *c, 
 			size_t sni_len)
 {
 	static const size_t sizes[] = {1, 7, 64, 4096};
-	struct problem_ctx pc = {c, sni, sni_len, v->leaf_names, last_ev, 30};
+	struct problem_ctx pc = {c, sni, sni_len, v->leaf_names, last_ev, 30, v->then};
 	char buf[4096];
 
 	for (size_t i = 0; i < v->nproblems; i++)
@@ -105,13 +114,23 @@ static void check_words(const struct diag_verdict *v, const struct cs_chain *c, 
 }
 
 static void check_verdict(const struct diag_verdict *v, const struct cs_chain *c,
-			  uint32_t max_checks, int64_t when)
+			  uint32_t max_checks, int64_t when, int mode)
 {
+	/* what recording the chosen path and the chain's shape adds after a
+	 * search; a second look records its path too, and checks its root */
+	uint32_t slack = 4 * CS_DIAG_MAX_DEPTH + 2 * CS_MAX_CHAIN_CERTS;
 	bool error = false;
 	uint32_t mask = 0;
 
-	if (v->nproblems > CS_DIAG_MAX_PROBLEMS || v->from > when || v->until <= when)
+	if (v->nproblems > CS_DIAG_MAX_PROBLEMS || v->from > when || v->until <= when ||
+	    v->store_from > when || v->store_until <= when)
 		abort();
+	if (v->ok_at_capture_time != (v->then != NULL) ||
+	    (v->ok_at_capture_time && (!v->broken || mode != 1 || v->store != DIAG_STORE_TODAY)) ||
+	    (mode == 0 && (v->store != DIAG_STORE_TODAY || v->store_day != 0)))
+		abort();
+	if (mode == 1)
+		slack = 2 * slack + 1;
 	for (size_t i = 0; i < v->nproblems; i++) {
 		const struct diag_problem *p = &v->problems[i];
 
@@ -131,7 +150,7 @@ static void check_verdict(const struct diag_verdict *v, const struct cs_chain *c
 		abort();
 	/* the search stops within its budget; recording the chosen path and
 	 * the shape of the chain adds a bounded number of checks after it */
-	if (v->checks > max_checks + 4 * CS_DIAG_MAX_DEPTH + 2 * CS_MAX_CHAIN_CERTS)
+	if (v->checks > max_checks + slack)
 		abort();
 }
 
@@ -139,7 +158,8 @@ static bool same(const struct diag_verdict *a, const struct diag_verdict *b)
 {
 	if (a->mask != b->mask || a->broken != b->broken || a->status != b->status ||
 	    a->nproblems != b->nproblems || a->from != b->from || a->until != b->until ||
-	    a->checks != b->checks)
+	    a->checks != b->checks || a->store != b->store || a->store_from != b->store_from ||
+	    a->store_until != b->store_until || a->ok_at_capture_time != b->ok_at_capture_time)
 		return false;
 	for (size_t i = 0; i < a->nproblems; i++) {
 		const struct diag_problem *p = &a->problems[i], *q = &b->problems[i];
@@ -165,6 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *sni;
 	int64_t when;
 	bool added;
+	int mode;
 
 	if (!tried)
 		load_stores();
@@ -187,6 +208,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!st || !d)
 		abort();
 	diag_set_trust(d, stores[data[0] & 1]);
+	mode = (data[0] >> 2) & 3;
+	if (mode)
+		diag_set_timeline(d, timeline, (enum diag_trust_at)(mode - 1), when);
 	last_ev = NULL;
 	if (nothers && chain_store_intern(st, others, nothers, &other, &added) == CS_OK)
 		free(diag_analyze(d, other, when, "192.0.2.1:443"));
@@ -196,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = diag_analyze(d, c, when, NULL);
 	if (!v || !w)
 		abort(); /* out of memory only */
-	check_verdict(v, c, o.max_checks ? o.max_checks : CS_DIAG_MAX_CHECKS, when);
+	check_verdict(v, c, o.max_checks ? o.max_checks : CS_DIAG_MAX_CHECKS, when, mode);
 	if (!same(v, w))
 		abort(); /* the memo and the pool never change a verdict */
 	check_words(v, c, sni, sni_len);

@@ -394,6 +394,34 @@ static void test_main_every_option(void **state)
 	assert_int_equal(o.eng.buffer_memcap, (size_t)65536 << 20);
 }
 
+/* --trust-at capture | DATE, --root-timeline, --fail-on broken-then; the
+ * default judges with today's store. */
+static void test_main_trust_at(void **state)
+{
+	struct captured cap;
+	struct cs_options o;
+	int rc;
+
+	(void)state;
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", NULL));
+	assert_int_equal(o.trust_at, DIAG_TRUST_TODAY);
+	assert_null(o.root_timeline);
+	assert_int_equal(o.fail_on, CS_FAIL_NEVER);
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--trust-at", "capture",
+			   "--root-timeline", "tl.json", "--fail-on", "broken-then", NULL));
+	assert_int_equal(o.trust_at, DIAG_TRUST_CAPTURE);
+	assert_string_equal(o.root_timeline, "tl.json");
+	assert_int_equal(o.fail_on, CS_FAIL_ON_BROKEN_THEN);
+	/* the later one wins, as for every option */
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--trust-at", "capture",
+			   "--trust-at", "2019-06-01", NULL));
+	assert_int_equal(o.trust_at, DIAG_TRUST_DATE);
+	assert_int_equal(o.trust_date, 1559347200);
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--trust-at=@1559347201", NULL));
+	assert_int_equal(o.trust_at, DIAG_TRUST_DATE);
+	assert_int_equal(o.trust_date, 1559347201);
+}
+
 /* The lines docs, scripts and the e2e cases know, word for word. */
 static void test_main_refusals(void **state)
 {
@@ -405,7 +433,9 @@ static void test_main_refusals(void **state)
 		{{"--top", "-1"}, "chainsniff: --top: must be 0..1000000 (0: no limit)\n"},
 		{{"--interval", "0"}, "chainsniff: --interval: expects a duration: 90s, 15m, 1h, 1d\n"},
 		{{"--keep", "x"}, "chainsniff: --keep: must be 0..1000000 (0: keep all)\n"},
-		{{"--fail-on", "bad"}, "chainsniff: --fail-on: the only condition is 'broken'\n"},
+		{{"--fail-on", "bad"}, "chainsniff: --fail-on: the conditions are 'broken' and 'broken-then'\n"},
+		{{"--trust-at", "yesterday"},
+		 "chainsniff: --trust-at: expects 'capture', YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n"},
 		{{"--server-net", "10.0.0.0/33"}, "chainsniff: 10.0.0.0/33: not an address or CIDR network\n"},
 		{{"--at", "2020-13-01"}, "chainsniff: --at: expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n"},
 		{{"--warn-days", "3651"}, "chainsniff: --warn-days: must be 0..3650\n"},
@@ -495,7 +525,7 @@ static void test_main_usage(void **state)
 		"--all", "--details", "-o FILE", "--dump-chains DIR", "--events FILE", "--ca-file FILE",
 		"--ca-dir DIR", "--add-ca FILE", "--intermediates F", "--at TIME", "--warn-days N",
 		"--interval D", "--report-dir DIR", "--keep N", "--sensor NAME", "--server-net CIDR",
-		"--ignore FILE", "--fail-on broken", "--state FILE", "-Z USER", "--max-flows N",
+		"--ignore FILE", "--fail-on COND", "--trust-at WHEN", "--root-timeline F", "--state FILE", "-Z USER", "--max-flows N",
 		"--memcap MIB", "--metrics FILE", "--stats-interval D", "--since TIME", "--until TIME",
 		"-T, --check", "-h, --help", "-V, --version",
 	};
@@ -586,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_are_one_line),
 		cmocka_unit_test(test_usage_is_made_from_the_table),
 		cmocka_unit_test(test_main_defaults),
+		cmocka_unit_test(test_main_trust_at),
 		cmocka_unit_test(test_main_every_option),
 		cmocka_unit_test(test_main_refusals),
 		cmocka_unit_test(test_main_list_caps),

@@ -56,11 +56,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cs_certcache.h"
 #include "cs_chain.h"
 #include "cs_codec.h"
 #include "cs_diag.h"
 #include "cs_problems.h"
 #include "cs_timefmt.h"
+#include "cs_timeline.h"
 #include "cs_trust.h"
 #include "testpki.h"
 
@@ -587,6 +589,18 @@ static EVP_PKEY *forger_key(void)
 	return forger;
 }
 
+/* Another forger, with a key on a named curve (no malformed_cert to give
+ * it away): a CA that copies a root's name and key identifiers, CurveBall's
+ * shape without the explicit parameters. */
+static EVP_PKEY *mallory;
+
+static EVP_PKEY *mallory_key(void)
+{
+	if (!mallory)
+		mallory = tp_ec_key("P-256");
+	return mallory;
+}
+
 /* Sections the nc= op's dirName constraints name. */
 static const char ext_conf[] = "[dn_lab]\nO = chainsniff lab\n[dn_other]\nO = other lab\n";
 
@@ -674,7 +688,7 @@ static const uint8_t garbage[] = {
  * of the re-signature; SHA-256 otherwise), key1024 (rsa1024's public key),
  * explicit (a new P-256 key with explicit parameters), forger (the
  * forger's explicit-parameter key, see forger_key(); "@forger" signs with
- * it), serialN (serial N), pathlen0 (basicConstraints CA:TRUE, pathlen:0),
+ * it), mallory (the key of a forger on a named curve; "@mallory" signs), serialN (serial N), pathlen0 (basicConstraints CA:TRUE, pathlen:0),
  * nc=V (critical nameConstraints V, e.g. "permitted;DNS:a.test,excluded;
  * dirName:dn_lab"; sections in ext_conf), san=V (subjectAltName V), nosan,
  * ku=V (keyUsage V, e.g. "critical,nonRepudiation"), subj=V (the subject,
@@ -740,6 +754,8 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			EVP_PKEY_free(k);
 		} else if (strcmp(op, "forger") == 0) {
 			assert_int_equal(X509_set_pubkey(x, forger_key()), 1);
+		} else if (strcmp(op, "mallory") == 0) {
+			assert_int_equal(X509_set_pubkey(x, mallory_key()), 1);
 		} else if (strcmp(op, "pathlen0") == 0) {
 			BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
 
@@ -780,8 +796,8 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			fail_msg("%s: unknown op %s", spec, op);
 		}
 	}
-	if (signer && strcmp(signer, "forger") == 0) {
-		if (X509_sign(x, forger_key(), md) <= 0)
+	if (signer && (strcmp(signer, "forger") == 0 || strcmp(signer, "mallory") == 0)) {
+		if (X509_sign(x, signer[0] == 'f' ? forger_key() : mallory_key(), md) <= 0)
 			fail_msg("%s: X509_sign failed", spec);
 	} else if (signer) {
 		EVP_PKEY *k = pem_key(signer);
@@ -821,6 +837,7 @@ struct ev_log {
 
 struct env {
 	struct cs_trust *t;
+	struct cs_timeline *tl;   /* env_then: the root-store timeline */
 	struct diag *d;
 	struct cs_chain_store *st;
 	struct ev_log ev;
@@ -848,6 +865,7 @@ static void env_free(struct env *e)
 	diag_free(e->d);
 	chain_store_free(e->st);
 	trust_free(e->t);
+	timeline_free(e->tl);
 	free(e);
 }
 
@@ -1018,7 +1036,7 @@ static void dump(const char *what, const struct judged *j)
 static void word(struct env *e, const struct cs_chain *c, const char *sni, struct judged *j)
 {
 	struct problem_ctx ctx = {c, sni, sni_len(sni), j->v->leaf_names, evidence_of(e, c),
-				  diag_warn_days(e->d)};
+				  diag_warn_days(e->d), j->v->then};
 
 	for (size_t i = 0; i < j->n; i++) {
 		problem_message(&j->p[i], &ctx, j->msg[i], sizeof j->msg[i]);
@@ -1261,12 +1279,15 @@ static void test_row(void **state)
 	env_free(e);
 }
 
-/* Every code of cs_problems.h appears in some row's must list, and both
- * severities of weak_signature and weak_key. */
+static uint32_t then_table_codes(void);
+
+/* Every code of cs_problems.h appears in some row's must list (of this
+ * table or of the store-of-another-day table, for distrusted_root), and
+ * both severities of weak_signature and weak_key. */
 static void test_table_covers_every_code(void **state)
 {
 	(void)state;
-	uint32_t seen = 0;
+	uint32_t seen = then_table_codes();
 	bool ws[2] = {false, false}, wk[2] = {false, false};
 
 	for (size_t r = 0; r < CS_ARRAY_LEN(rows); r++)
@@ -1610,7 +1631,7 @@ static void test_hostname(void **state)
 		struct diag_problem p = {.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR,
 					 .cert_index = 0, .role = CS_ROLE_LEAF, .subject = "",
 					 .name = "", .text = ""};
-		struct problem_ctx ctx = {one, sni, strlen(sni), v->leaf_names, NULL, 30};
+		struct problem_ctx ctx = {one, sni, strlen(sni), v->leaf_names, NULL, 30, NULL};
 		char msg[1024], quoted[300];
 
 		assert_int_equal(diag_hostname_ok(e->d, one, sni, strlen(sni)), names[i].match);
@@ -2792,6 +2813,567 @@ static void test_pool_many_sources(void **state)
 	env_free(e);
 }
 
+/* ---- the store of another day: --trust-at and ok_at_capture_time ------------------- */
+
+/*
+ * A root-store timeline of the lab PKI, made in memory from its PEM files
+ * (hashes, key and subject DER as scripts/mkroot-timeline.py writes them),
+ * so that each row can say which store judged:
+ *   root      in the store 2025-02-01..2026-06-01, again 2027-01-01..2028-01-01:
+ *             removed, re-added, removed again;
+ *   ecroot    1979-06-01..2026-03-01: removed for good (its early start puts
+ *             the timeline's first date before the GPS epoch: clock rows);
+ *   evilroot  2025-02-01.., still in; Mozilla distrusts server certificates
+ *             issued after 2024-06-01 through it from 2026-01-01 (the lab
+ *             leaves are issued on 2025-01-01).
+ */
+#define D_1979_06_01 297043200LL
+#define D_2025_01_15 1736899200LL
+#define D_2025_02_01 1738368000LL
+#define D_2025_06_01 1748736000LL
+#define D_2025_12_01 1764547200LL
+#define D_2026_01_01 1767225600LL
+#define D_2026_02_01 1769904000LL
+#define D_2026_03_01 1772323200LL
+#define D_2026_04_01 1775001600LL
+#define D_2026_06_01 1780272000LL
+#define D_2026_08_01 1785542400LL
+#define D_2027_01_01 1798761600LL
+#define D_2027_06_01 1811808000LL
+#define D_2028_01_01 1830297600LL
+#define D_2028_06_01 1843430400LL
+
+struct lab_root {
+	const char *pem, *label, *intervals, *distrust;
+};
+
+static const struct lab_root lab_roots[] = {
+	{"root", "Lab Root (removed, re-added, removed)",
+	 "[{\"from\":\"2025-02-01\",\"from_release\":\"NSS 9.1\",\"until\":\"2026-06-01\","
+	 "\"until_release\":\"NSS 9.2\"},{\"from\":\"2027-01-01\",\"from_release\":\"NSS 9.4\","
+	 "\"until\":\"2028-01-01\",\"until_release\":\"NSS 9.5\"}]", "null"},
+	{"ecroot", "Lab ECDSA Root (removed)",
+	 "[{\"from\":\"1979-06-01\",\"from_release\":\"NSS 0.1\",\"until\":\"2026-03-01\","
+	 "\"until_release\":\"NSS 9.1.1\"}]", "null"},
+	{"evilroot", "Lab Evil Root (distrust-after)",
+	 "[{\"from\":\"2025-02-01\",\"from_release\":\"NSS 9.1\",\"until\":null,"
+	 "\"until_release\":null}]",
+	 "{\"after\":\"2024-06-01T00:00:00Z\",\"since\":\"2026-01-01\",\"since_release\":\"NSS 9.3\"}"},
+};
+
+static int64_t cert_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	assert_int_equal(ASN1_TIME_to_tm(t, &tm), 1);
+	return (int64_t)timegm(&tm);
+}
+
+static void b64_of(const uint8_t *p, size_t n, char **out)
+{
+	*out = b64_encode(p, n);
+	assert_non_null(*out);
+}
+
+/* One root of the timeline, as JSON, appended to buf. */
+static void lab_root_json(const struct lab_root *r, char *buf, size_t len)
+{
+	X509 *x = tp_pem(r->pem);
+	unsigned char *spki = NULL, *name = NULL, *der = NULL;
+	int nspki = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	int nname = i2d_X509_NAME(X509_get_subject_name(x), &name);
+	int nder = i2d_X509(x, &der);
+	uint8_t sha[32], ksha[32];
+	char hex[65], khex[65], *spki64, *name64, subject[256], nb[32], na[32];
+	size_t o = strlen(buf);
+
+	assert_true(nspki > 0 && nname > 0 && nder > 0);
+	tp_sha256(der, (size_t)nder, sha);
+	tp_sha256(spki, (size_t)nspki, ksha);
+	hex_lower(sha, 32, hex);
+	hex_lower(ksha, 32, khex);
+	b64_of(spki, (size_t)nspki, &spki64);
+	b64_of(name, (size_t)nname, &name64);
+	X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
+	fmt_time_s(cert_time(X509_get0_notBefore(x)), nb, sizeof nb);
+	fmt_time_s(cert_time(X509_get0_notAfter(x)), na, sizeof na);
+	snprintf(buf + o, len - o,
+		 "%s{\"label\":\"%s\",\"subject\":\"%s\",\"cert_sha256\":\"%s\",\"spki_sha256\":"
+		 "\"%s\",\"intervals\":%s,\"server_distrust_after\":%s,\"not_before\":\"%.19sZ\","
+		 "\"not_after\":\"%.19sZ\",\"spki\":\"%s\",\"subject_der\":\"%s\"}",
+		 o > 0 && buf[o - 1] == '}' ? "," : "", r->label, subject, hex, khex, r->intervals,
+		 r->distrust, nb, na, spki64, name64);
+	free(spki64);
+	free(name64);
+	OPENSSL_free(spki);
+	OPENSSL_free(name);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+static struct cs_timeline *lab_timeline(void)
+{
+	static char buf[32768];
+	struct cs_timeline *t = NULL;
+	char err[512] = "";
+
+	snprintf(buf, sizeof buf,
+		 "{\"format\":\"chainsniff-root-timeline\",\"version\":1,\"provenance\":{\"nss\":"
+		 "{\"last_commit\":\"0123456789ab\",\"last_commit_date\":\"2028-06-01\","
+		 "\"last_point\":\"NSS 9.5 (2028-01-01)\"}},\"roots\":[");
+	for (size_t i = 0; i < CS_ARRAY_LEN(lab_roots); i++)
+		lab_root_json(&lab_roots[i], buf, sizeof buf);
+	assert_true(strlen(buf) + 3 < sizeof buf);
+	strcat(buf, "]}");
+	if (timeline_parse((const uint8_t *)buf, strlen(buf), "lab-timeline", &t, err, sizeof err) !=
+	    CS_OK)
+		fail_msg("the lab timeline: %s", err);
+	assert_int_equal(timeline_start(t), D_1979_06_01);
+	return t;
+}
+
+/* An environment judging with the lab timeline in a --trust-at mode. */
+static struct env *env_then(const char *const *anchors, size_t nanchors, enum diag_trust_at mode,
+			    int64_t date, struct diag_opts o)
+{
+	struct env *e = env_opts(anchors, nanchors, o);
+
+	e->tl = lab_timeline();
+	diag_set_timeline(e->d, e->tl, mode, date);
+	return e;
+}
+
+struct then_row {
+	const char *name;
+	const char *anchors[4];     /* today's store */
+	const char *chain[6];       /* as sent (entry_der) */
+	enum diag_trust_at mode;
+	int64_t date;               /* DIAG_TRUST_DATE */
+	int64_t when;               /* the capture's time, and the validation time */
+	struct want must[6];
+	bool broken;
+	bool ok_then;               /* ok_at_capture_time */
+	enum diag_store store;
+	const char *root_then;      /* the label of the root of that day, with ok_then */
+	int64_t left;               /* ... and the day it left */
+};
+
+#define FLAG(label, left) true, DIAG_STORE_TODAY, label, left
+#define NOFLAG(store) false, store, NULL, 0
+
+static struct then_row then_rows[] = {
+	/* today's store (the default): the second look */
+	{"then_removed_root", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_removed_root_sent", {"ecroot"}, {"alone", "root"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
+	 {W(UNTRUSTED_ROOT, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_root_out_between_stays", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2026_08_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	{"then_root_re_added", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2027_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_root_removed_again", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2028_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	{"then_ecdsa_removed", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab ECDSA Root (removed)", D_2026_03_01)},
+	{"then_ecdsa_after_removal", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, D_2026_04_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	/* still in Mozilla's store: today's lacks it by its own choice */
+	{"then_root_never_left", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	/* an error the store does not decide: no second look */
+	{"then_expired_leaf", {"ecroot"}, {"expired", "int1"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
+	 {W(EXPIRED_LEAF, 0), W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	/* forgeries that name the removed root: its key never verifies them */
+	{"then_forged_root_named_curve", {"ecroot"}, {"alone@mallory", "root+mallory@mallory"},
+	 DIAG_TRUST_TODAY, 0, D_2025_06_01, {W(UNTRUSTED_ROOT, 1)}, true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	{"then_forged_intermediate", {"ecroot"}, {"one", "int1@mallory"}, DIAG_TRUST_TODAY, 0,
+	 D_2025_06_01, {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	{"then_curveball_explicit", {"ecroot"}, {"alone@forger", "root+forger@forger"},
+	 DIAG_TRUST_TODAY, 0, D_2025_06_01, {W(MALFORMED_CERT, 1), W(UNTRUSTED_ROOT, 1)}, true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	/* no second look on an implausible clock (the store of that day would
+	 * hold ecroot) */
+	{"then_clock_implausible", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, T_GPS,
+	 {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+	  W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+
+	/* --trust-at capture: the store of the handshake's day */
+	{"capture_root_in_store", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0, D_2025_06_01,
+	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_root_out_between_stays", {"trust"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0,
+	 D_2026_08_01, {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_root_re_added", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0, D_2027_06_01,
+	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_before_distrust", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_CAPTURE, 0,
+	 D_2025_12_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_distrusted", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_CAPTURE, 0, D_2026_02_01,
+	 {W(DISTRUSTED_ROOT, -1)}, true, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_distrusted_root_sent", {"trust"}, {"evil", "evilint", "evilroot"},
+	 DIAG_TRUST_CAPTURE, 0, D_2026_02_01, {W(DISTRUSTED_ROOT, 2), W(ROOT_INCLUDED, 2)}, true,
+	 NOFLAG(DIAG_STORE_DATED)},
+	/* a leaf issued before the distrust date is still trusted */
+	{"capture_issued_before_distrust_date", {"trust"}, {"evil+old@evilint", "evilint"},
+	 DIAG_TRUST_CAPTURE, 0, D_2026_02_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	/* a root unknown to the timeline (a private CA) stays an anchor */
+	{"capture_unknown_root_kept", {"trust", "selfsigned"}, {"selfsigned"}, DIAG_TRUST_CAPTURE, 0,
+	 D_2026_08_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	/* no store of that day: today's, said so */
+	{"capture_before_timeline", {"root"}, {"ec", "ecint"}, DIAG_TRUST_CAPTURE, 0, T_1970,
+	 {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+	  W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
+	{"capture_clock_implausible", {"root"}, {"ec", "ecint"}, DIAG_TRUST_CAPTURE, 0,
+	 T_GPS, {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+		 W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
+
+	/* --trust-at DATE: one store for every handshake */
+	{"date_root_out", {"trust"}, {"one", "int1"}, DIAG_TRUST_DATE, D_2026_08_01, D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_DATED)},
+	{"date_root_in", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_DATE, D_2025_06_01, D_2026_08_01,
+	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+};
+
+/* The handshake at when, judged as the row says; checked like the table's
+ * rows, and the verdict holds over both of its windows. */
+static struct judged *judge_then(struct env *e, const struct cs_chain *c, int64_t when,
+				 const char *what)
+{
+	struct judged *j = judged_new();
+	int64_t ends[3][2];
+
+	j->v = diag_analyze_at(e->d, c, when, when, NULL);
+	assert_non_null(j->v);
+	j->mask = j->v->mask;
+	j->broken = j->v->broken;
+	j->n = j->v->nproblems;
+	memcpy(j->p, j->v->problems, j->n * sizeof j->p[0]);
+	word(e, c, NULL, j);
+	check_judged(e, c, j, what);
+	if (when < j->v->from || when >= j->v->until || when < j->v->store_from ||
+	    when >= j->v->store_until) {
+		dump(what, j);
+		fail_msg("%s: outside its own windows", what);
+	}
+	/* the same verdict anywhere in its windows (validation, capture) */
+	ends[0][0] = j->v->from == INT64_MIN ? when : j->v->from;
+	ends[0][1] = when;
+	ends[1][0] = when;
+	ends[1][1] = j->v->store_from == INT64_MIN ? when : j->v->store_from;
+	ends[2][0] = j->v->until == INT64_MAX ? when : j->v->until - 1;
+	ends[2][1] = j->v->store_until == INT64_MAX ? when : j->v->store_until - 1;
+	for (size_t k = 0; k < CS_ARRAY_LEN(ends); k++) {
+		struct diag_verdict *again = diag_analyze_at(e->d, c, ends[k][0], ends[k][1], NULL);
+
+		assert_non_null(again);
+		if (!same_verdict(j->v, again) || again->ok_at_capture_time != j->v->ok_at_capture_time ||
+		    again->store != j->v->store) {
+			dump(what, j);
+			free(again);
+			fail_msg("%s: analysed again at %lld (captured %lld), another verdict", what,
+				 (long long)ends[k][0], (long long)ends[k][1]);
+		}
+		free(again);
+	}
+	return j;
+}
+
+static void check_then(const struct then_row *r, const struct judged *j)
+{
+	const struct diag_verdict *v = j->v;
+	const struct diag_problem *p;
+	char ib[16];
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(r->must) && r->must[i].set; i++)
+		if (!find(j, r->must[i].code, r->must[i].index)) {
+			dump(r->name, j);
+			fail_msg("%s: %s@%s missing", r->name, problem_name(r->must[i].code),
+				 index_str(r->must[i].index, ib));
+		}
+	if (v->broken != r->broken || v->ok_at_capture_time != r->ok_then || v->store != r->store) {
+		dump(r->name, j);
+		fail_msg("%s: broken %d ok_at_capture_time %d store %s, want %d %d %s", r->name,
+			 v->broken, v->ok_at_capture_time, diag_store_name(v->store), r->broken,
+			 r->ok_then, diag_store_name(r->store));
+	}
+	if (r->store == DIAG_STORE_TODAY_FALLBACK && r->when < D_1979_06_01)
+		assert_int_equal(v->store_until, D_1979_06_01); /* until the timeline starts */
+	if (!r->ok_then) {
+		assert_null(v->then);
+		return;
+	}
+	/* the evidence: the root of that day, named in the store-dependent
+	 * problem's message with the day it left; the fix is the one for it */
+	assert_non_null(v->then);
+	assert_string_equal(v->then->label, r->root_then);
+	assert_int_equal(v->then->left_at, r->left);
+	assert_int_equal(v->then->store_day, r->when - r->when % 86400);
+	assert_int_equal(v->store_day, v->then->store_day);
+	for (size_t i = 0; i < j->n; i++) {
+		p = &j->p[i];
+		if (!problem_store_dependent(p))
+			continue;
+		if (!strstr(j->msg[i], r->root_then) || !strstr(j->msg[i], "left the store on") ||
+		    !strstr(j->fix[i], "accepted this chain")) {
+			dump(r->name, j);
+			fail_msg("%s: %s does not name the root of that day", r->name,
+				 problem_name(p->code));
+		}
+	}
+}
+
+static void test_then_row(void **state)
+{
+	const struct then_row *r = *state;
+	size_t nanchors = 0, nchain = 0;
+	struct env *e;
+	const struct cs_chain *c;
+	struct judged *j;
+
+	while (nanchors < CS_ARRAY_LEN(r->anchors) && r->anchors[nanchors])
+		nanchors++;
+	while (nchain < CS_ARRAY_LEN(r->chain) && r->chain[nchain])
+		nchain++;
+	e = env_then(r->anchors, nanchors, r->mode, r->date, (struct diag_opts){.warn_days = -1});
+	c = chain_of(e, r->chain, nchain);
+	j = judge_then(e, c, r->when, r->name);
+	if (getenv("TEST_DIAG_VERBOSE"))
+		dump(r->name, j);
+	check_then(r, j);
+	judged_free(j);
+	env_free(e);
+}
+
+static void sha_of(X509 *x, uint8_t sha[32])
+{
+	size_t n;
+	uint8_t *der = tp_der(x, &n);
+
+	tp_sha256(der, n, sha);
+	free(der);
+}
+
+/* The store of a date itself (trust_at_date): the timeline decides for the
+ * roots it knows (by certificate, or by key for a re-issued root), a root
+ * today's store lacks is rebuilt from its key and name, and anchors the
+ * timeline does not know are kept. */
+static void test_then_dated_store(void **state)
+{
+	struct cs_timeline *tl = lab_timeline();
+	char pem[] = "/tmp/test_diag.reissued.XXXXXX";
+	const char *anchors[] = {"trust", "selfsigned", pem};
+	size_t n;
+	uint8_t *der = entry_der("root+serial99@root", &n); /* root re-issued: same key and name */
+	const unsigned char *dp = der;
+	X509 *reissued = d2i_X509(NULL, &dp, (long)n);
+	int fd = mkstemp(pem);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct cs_trust *today, *out, *mid, *again;
+	const struct cs_x509 *a;
+	X509 *x;
+	uint8_t sha[32];
+	int64_t when;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, reissued), 1);
+	fclose(f);
+	today = load_trust(anchors, 3);
+	unlink(pem);
+	assert_int_equal(trust_count(today), 4);
+	assert_false(trust_date(today, &when));
+	/* 2025-06-01: root (today's certificate, and its re-issue by key),
+	 * ecroot (today's), evilroot (rebuilt), selfsigned (unknown: kept) */
+	assert_int_equal(trust_at_date(today, tl, D_2025_06_01, &mid), CS_OK);
+	assert_int_equal(trust_count(mid), 5);
+	assert_true(trust_date(mid, &when));
+	assert_int_equal(when, D_2025_06_01);
+	assert_string_equal(trust_name(mid), "Mozilla's store on 2025-06-01 (root timeline: "
+					     "lab-timeline) + 1 anchor of today's store the timeline "
+					     "does not know");
+	/* 2026-08-01: root out between its stays (both of its certificates),
+	 * ecroot gone; evilroot rebuilt, selfsigned kept */
+	assert_int_equal(trust_at_date(today, tl, D_2026_08_01, &out), CS_OK);
+	assert_int_equal(trust_count(out), 2);
+	tp_sha256(der, n, sha); /* the re-issue: decided by its key */
+	assert_false(trust_contains_der(out, sha));
+	assert_true(trust_contains_der(mid, sha));
+	x = tp_pem("root");
+	sha_of(x, sha);
+	assert_false(trust_contains_der(out, sha));
+	assert_true(trust_contains_der(mid, sha));
+	X509_free(x);
+	x = tp_pem("evilroot");
+	sha_of(x, sha);
+	assert_non_null(a = trust_anchor_by_der(out, sha)); /* rebuilt: known by the real hashes */
+	assert_string_equal(trust_anchor_root(out, a)->label, "Lab Evil Root (distrust-after)");
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(a->x), X509_get_subject_name(x)), 0);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a->x), X509_get0_pubkey(x)), 1);
+	assert_null(trust_anchor_root(today, a)); /* not one of today's */
+	X509_free(x);
+	x = tp_pem("selfsigned");
+	sha_of(x, sha);
+	assert_non_null(a = trust_anchor_by_der(out, sha));
+	assert_null(trust_anchor_root(out, a));
+	X509_free(x);
+	/* the same day, the same anchors: the same digest */
+	assert_int_equal(trust_at_date(today, tl, D_2026_08_01 + 3600, &again), CS_OK);
+	assert_string_equal(trust_digest(again), trust_digest(out));
+	assert_string_not_equal(trust_digest(mid), trust_digest(out));
+	trust_free(again);
+	trust_free(out);
+	trust_free(mid);
+	trust_free(today);
+	X509_free(reissued);
+	free(der);
+	timeline_free(tl);
+}
+
+/* The distrusted_root record: the root's subject, the distrust date, the
+ * release that set it. */
+static void test_then_distrust_record(void **state)
+{
+	const char *anchors[] = {"trust"};
+	struct env *e = env_then(anchors, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	const struct cs_chain *c = CHAIN(e, "evil", "evilint");
+	struct judged *j = judge_then(e, c, D_2026_02_01, "distrust record");
+	const struct diag_problem *p = find(j, CS_P_DISTRUSTED_ROOT, -1);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(p->role, CS_ROLE_ROOT);
+	assert_int_equal(p->date, 1717200000LL); /* 2024-06-01 */
+	assert_string_equal(p->text, "2026-01-01, NSS 9.3");
+	assert_non_null(strstr(p->subject, "chainsniff Evil Root CA"));
+	assert_non_null(strstr(msg_of(j, p), "after 2024-06-01 (from 2026-01-01, NSS 9.3)"));
+	judged_free(j);
+	env_free(e);
+}
+
+/* The second look's windows: the verdict holds over the timeline's span
+ * around the capture, and changes across its end (the root leaves). */
+static void test_then_window(void **state)
+{
+	const char *anchors[] = {"ecroot"};
+	struct env *e = env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
+	const struct cs_chain *c = CHAIN(e, "one", "int1");
+	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2026_04_01, D_2026_04_01, NULL), *w;
+	int64_t from, until;
+
+	(void)state;
+	assert_non_null(v);
+	timeline_window(e->tl, D_2026_04_01, &from, &until);
+	assert_int_equal(v->store_from, from);
+	assert_int_equal(v->store_until, until);
+	assert_int_equal(until, D_2026_06_01);
+	assert_true(v->ok_at_capture_time);
+	/* the same chain at the same validation time, captured a second later */
+	w = diag_analyze_at(e->d, c, D_2026_04_01, D_2026_06_01, NULL);
+	assert_non_null(w);
+	assert_false(w->ok_at_capture_time);
+	assert_true(w->broken);
+	assert_int_equal(w->store_from, D_2026_06_01);
+	free(w);
+	/* validated at a time of its own (--at), captured before the timeline
+	 * starts: no store of that day to look at, until the timeline starts */
+	free(v);
+	v = diag_analyze_at(e->d, c, D_2025_06_01, T_1970, NULL);
+	assert_non_null(v);
+	assert_true(v->broken);
+	assert_false(v->ok_at_capture_time);
+	assert_int_equal(v->store_from, INT64_MIN);
+	assert_int_equal(v->store_until, D_1979_06_01);
+	/* a chain that is fine today needs no second look: any capture time */
+	free(v);
+	v = diag_analyze_at(e->d, CHAIN(e, "ec", "ecint"), D_2026_04_01, D_2026_04_01, NULL);
+	assert_non_null(v);
+	assert_false(v->broken);
+	assert_int_equal(v->store_from, INT64_MIN);
+	assert_int_equal(v->store_until, INT64_MAX);
+	free(v);
+	env_free(e);
+}
+
+/* The second look spends the same budget: one that runs out leaves the
+ * chain broken, without the flag (and not unknown: today's verdict stands);
+ * stores of a date are built once per span, and counted. */
+static void test_then_budget_and_stats(void **state)
+{
+	const char *anchors[] = {"ecroot"};
+	struct env *e = env_new(anchors, 1, -1);
+	const struct cs_chain *c = CHAIN(e, "one", "int1");
+	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
+	uint32_t today = v->checks; /* without a timeline: today's look alone */
+	struct diag_stats s;
+	struct env *tiny;
+
+	(void)state;
+	free(v);
+	env_free(e);
+	e = env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
+	c = CHAIN(e, "one", "int1");
+	v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
+	assert_true(v->ok_at_capture_time);
+	assert_true(v->checks > today); /* the second look's checks count in the verdict's */
+	free(v);
+	v = diag_analyze_at(e->d, c, D_2025_06_01 + 3600, D_2025_06_01 + 3600, NULL);
+	assert_true(v->ok_at_capture_time);
+	free(v);
+	diag_get_stats(e->d, &s);
+	assert_int_equal(s.second_looks, 2);
+	assert_int_equal(s.second_looks_ok, 2);
+	assert_int_equal(s.dated_stores_built, 1); /* one span, one store */
+	assert_int_equal(s.second_look_budget, 0);
+	env_free(e);
+
+	tiny = env_then(anchors, 1, DIAG_TRUST_TODAY, 0,
+			(struct diag_opts){.warn_days = -1, .max_checks = today});
+	c = CHAIN(tiny, "one", "int1");
+	v = diag_analyze_at(tiny->d, c, D_2025_06_01, D_2025_06_01, NULL);
+	assert_non_null(v);
+	assert_true(v->broken);
+	assert_int_equal(v->status, DIAG_BROKEN);
+	assert_false(v->ok_at_capture_time);
+	assert_int_equal(v->checks, today); /* the second look began at the budget's end */
+	diag_get_stats(tiny->d, &s);
+	assert_int_equal(s.second_look_budget, 1);
+	free(v);
+	env_free(tiny);
+}
+
+/* A new trust store (SIGHUP) drops the stores of a date made from the old one. */
+static void test_then_new_trust_store(void **state)
+{
+	const char *ec[] = {"ecroot"}, *both[] = {"trust", "selfsigned"};
+	struct env *e = env_then(ec, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	const struct cs_chain *c = CHAIN(e, "selfsigned");
+	struct cs_trust *t2 = load_trust(both, 2);
+	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
+	struct diag_stats s;
+
+	(void)state;
+	assert_true(v->broken); /* a private root today's store does not hold */
+	free(v);
+	diag_set_trust(e->d, t2);
+	v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
+	assert_false(v->broken); /* the new store's private root joins the store of that day */
+	free(v);
+	diag_get_stats(e->d, &s);
+	assert_int_equal(s.dated_stores_built, 2);
+	diag_set_trust(e->d, e->t);
+	trust_free(t2);
+	env_free(e);
+}
+
+static uint32_t then_table_codes(void)
+{
+	uint32_t seen = 0;
+
+	for (size_t r = 0; r < CS_ARRAY_LEN(then_rows); r++)
+		for (size_t i = 0; i < CS_ARRAY_LEN(then_rows[r].must) && then_rows[r].must[i].set; i++)
+			seen |= 1u << then_rows[r].must[i].code;
+	return seen;
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -2828,17 +3410,26 @@ int main(void)
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_many_certificates),
 		cmocka_unit_test(test_pool_many_sources),
+		cmocka_unit_test(test_then_dated_store),
+		cmocka_unit_test(test_then_distrust_record),
+		cmocka_unit_test(test_then_window),
+		cmocka_unit_test(test_then_budget_and_stats),
+		cmocka_unit_test(test_then_new_trust_store),
 	};
-	struct CMUnitTest tests[CS_ARRAY_LEN(rows) + CS_ARRAY_LEN(fixed)];
+	struct CMUnitTest tests[CS_ARRAY_LEN(rows) + CS_ARRAY_LEN(then_rows) + CS_ARRAY_LEN(fixed)];
 	size_t n = 0;
 	int rc;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(rows); i++)
 		tests[n++] = (struct CMUnitTest){rows[i].name, test_row, NULL, NULL, &rows[i]};
+	for (size_t i = 0; i < CS_ARRAY_LEN(then_rows); i++)
+		tests[n++] = (struct CMUnitTest){then_rows[i].name, test_then_row, NULL, NULL,
+						 &then_rows[i]};
 	for (size_t i = 0; i < CS_ARRAY_LEN(fixed); i++)
 		tests[n++] = fixed[i];
 	rc = _cmocka_run_group_tests("diag", tests, n, NULL, NULL);
 	EVP_PKEY_free(forger);
+	EVP_PKEY_free(mallory);
 	judged_free_all();
 	for (size_t i = 0; i < CS_ARRAY_LEN(live); i++)
 		if (live[i])

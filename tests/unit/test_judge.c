@@ -19,6 +19,7 @@
 
 #include "cs_addr.h"
 #include "cs_judge.h"
+#include "cs_timeline.h"
 #include "testpki.h"
 
 #define T_CAPTURE 1795403299LL    /* 2026-11-23T03:08:19Z */
@@ -116,7 +117,7 @@ static enum judge_ask ask_tok(struct env *e, const struct cs_chain *c, int64_t w
 {
 	*token = e->next_token++;
 	memset(r, 0, sizeof *r);
-	return judge_lookup(e->j, c, when, sni, sni ? strlen(sni) : 0, srv("192.0.2.10"), 443, now,
+	return judge_lookup(e->j, c, when, when, sni, sni ? strlen(sni) : 0, srv("192.0.2.10"), 443, now,
 			    *token, r);
 }
 
@@ -561,24 +562,126 @@ static void test_judge_now(void **state)
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
 	miss = CHAIN(&e, "miss");
-	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_true(r.hostname_ok);
 	assert_int_equal(stats(&e).analyses, 1);
 	/* the bucket is empty now: still analysed */
-	assert_true(judge_now(e.j, two, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
-	assert_true(judge_now(e.j, miss, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
+	assert_true(judge_now(e.j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(stats(&e).deferred, 0);
 	/* known now: a cache hit */
-	assert_true(judge_now(e.j, one, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(poll_all(&e)->n, 0);
 	env_fini(&e);
+}
+
+/* ---- the store of the capture's day -------------------------------------------------- */
+
+#define T_2015_06_16 1434412800LL /* GeoTrust Global CA and VeriSign G5 in Mozilla's store */
+#define T_2020_12_12 1607731200LL /* the day after NSS 3.60 removed them */
+
+/* The verdict at validation time when, for a handshake captured at captured. */
+static const struct diag_verdict *at(struct env *e, const struct cs_chain *c, int64_t when,
+				     int64_t captured)
+{
+	struct judge_result r;
+
+	memset(&r, 0, sizeof r);
+	assert_int_equal(judge_lookup(e->j, c, when, captured, NULL, 0, srv("192.0.2.10"), 443, NOW,
+				      e->next_token++, &r), JUDGE_READY);
+	assert_true(captured >= r.v->store_from && captured < r.v->store_until);
+	return r.v;
+}
+
+/* A broken chain gets a second look with the store of its capture day: its
+ * verdict is cached for the capture times over which that store does not
+ * change (the timeline's span), and asked again across a change. */
+static void test_capture_time_keys_the_cache(void **state)
+{
+	(void)state;
+	struct env e;
+	const struct cs_chain *miss, *one;
+	const struct diag_verdict *v;
+	int64_t from, until;
+
+	env_init(&e, sync_opts());
+	miss = CHAIN(&e, "miss");
+	one = CHAIN(&e, "one", "int1");
+	v = at(&e, miss, T_CAPTURE, T_2015_06_16);
+	assert_int_equal(v->store, DIAG_STORE_TODAY);
+	assert_false(v->ok_at_capture_time); /* the lab root is no Mozilla root */
+	timeline_window(judge_timeline(e.j), T_2015_06_16, &from, &until);
+	assert_int_equal(v->store_from, from);
+	assert_int_equal(v->store_until, until);
+	assert_int_equal(stats(&e).analyses, 1);
+	at(&e, miss, T_CAPTURE, T_2015_06_16 + 3600); /* the same span: a hit */
+	assert_int_equal(stats(&e).analyses, 1);
+	at(&e, miss, T_CAPTURE, T_2020_12_12); /* another store: analysed again */
+	assert_int_equal(stats(&e).analyses, 2);
+	assert_int_equal(stats(&e).diag.second_looks, 2);
+	/* a chain that is fine today needs no second look: any capture time */
+	v = at(&e, one, T_CAPTURE, T_2015_06_16);
+	assert_int_equal(v->store_from, INT64_MIN);
+	at(&e, one, T_CAPTURE, T_2020_12_12);
+	assert_int_equal(stats(&e).analyses, 3);
+	assert_int_equal(stats(&e).diag.dated_stores_built, 2);
+	assert_int_equal(judge_trust_at(e.j, &from), DIAG_TRUST_TODAY);
+	env_fini(&e);
+}
+
+/* --trust-at capture: the store of each handshake's day (today's
+ * anchors the timeline does not know, the lab roots, stay in it); a
+ * capture before the timeline starts is judged with today's store. */
+static void test_trust_at_capture(void **state)
+{
+	(void)state;
+	struct env e;
+	struct judge_opts o = sync_opts();
+	const struct cs_chain *one;
+	const struct diag_verdict *v;
+
+	o.trust_at = DIAG_TRUST_CAPTURE;
+	env_init(&e, o);
+	one = CHAIN(&e, "one", "int1");
+	v = at(&e, one, T_CAPTURE, T_CAPTURE);
+	assert_int_equal(v->status, DIAG_OK);
+	assert_int_equal(v->store, DIAG_STORE_DATED);
+	assert_int_equal(v->store_day, T_CAPTURE - T_CAPTURE % DAY);
+	v = at(&e, one, T_CAPTURE, 86400); /* a clock at 1970 */
+	assert_int_equal(v->status, DIAG_OK);
+	assert_int_equal(v->store, DIAG_STORE_TODAY_FALLBACK);
+	assert_int_equal(v->store_until, timeline_start(judge_timeline(e.j)));
+	assert_int_equal(stats(&e).analyses, 2);
+	env_fini(&e);
+}
+
+/* judge_new refuses a timeline file it cannot use, and a --trust-at date
+ * before the timeline starts, with one line. */
+static void test_timeline_refused(void **state)
+{
+	(void)state;
+	struct trust_opts to = {.ca_files = {TP_PKI "trust.pem"}, .n_ca_files = 1};
+	struct judge_opts o = {.warn_days = -1, .trust = &to};
+	char err[512];
+
+	o.root_timeline = "tests/e2e/data/not-a-capture.txt";
+	assert_null(judge_new(&o, err, sizeof err));
+	assert_non_null(strstr(err, "tests/e2e/data/not-a-capture.txt: not valid JSON"));
+	o.root_timeline = "tests/e2e/data/no-such-timeline.json";
+	assert_null(judge_new(&o, err, sizeof err));
+	assert_non_null(strstr(err, "no-such-timeline.json: No such file"));
+	o.root_timeline = NULL;
+	o.trust_at = DIAG_TRUST_DATE;
+	o.trust_date = 946684800; /* 2000-01-01 */
+	assert_null(judge_new(&o, err, sizeof err));
+	assert_string_equal(err, "--trust-at: the root timeline (built-in) starts on 2000-10-13");
 }
 
 /* ---- reload ------------------------------------------------------------------------ */
@@ -667,8 +770,8 @@ static void test_evidence(void **state)
 	first = judge_evidence(e.j, miss);
 	assert_non_null(first);
 	assert_int_equal(first->kind, DIAG_EV_NONE);
-	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, "one.test", 8, srv("198.51.100.9"), 443, NOW,
-				      99, &r), JUDGE_READY);
+	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8,
+				      srv("198.51.100.9"), 443, NOW, 99, &r), JUDGE_READY);
 	assert_null(judge_evidence(e.j, one));
 	ev = judge_evidence(e.j, miss);
 	assert_non_null(ev);
@@ -767,7 +870,7 @@ static void test_threaded(void **state)
 	assert_int_equal(s.analyses, 3);
 	assert_int_equal(s.hostname_checks, 4);
 	/* judge_now is for before the thread */
-	assert_false(judge_now(e.j, two, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
+	assert_false(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
 	env_fini(&e);
 }
 
@@ -922,6 +1025,9 @@ int main(void)
 		cmocka_unit_test(test_sync_hostname_not_deferred),
 		cmocka_unit_test(test_sync_deferral_overflow),
 		cmocka_unit_test(test_judge_now),
+		cmocka_unit_test(test_capture_time_keys_the_cache),
+		cmocka_unit_test(test_trust_at_capture),
+		cmocka_unit_test(test_timeline_refused),
 		cmocka_unit_test(test_sync_reload),
 		cmocka_unit_test(test_evidence),
 		cmocka_unit_test(test_evidence_intermediates),

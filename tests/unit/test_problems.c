@@ -76,6 +76,7 @@ static enum cs_severity expected_severity(int i)
 	switch (i) {
 	case CS_P_NAME_CONSTRAINT_VIOLATION:
 	case CS_P_UNHANDLED_CRITICAL_EXTENSION:
+	case CS_P_DISTRUSTED_ROOT:
 		return CS_SEV_ERROR;
 	case CS_P_KEY_USAGE_MISMATCH:
 		return CS_SEV_WARNING;
@@ -154,6 +155,20 @@ static struct diag_problem filled(enum cs_problem code, uint8_t variant, enum cs
 	return p;
 }
 
+/* The root of the capture's day (ok_at_capture_time): GeoTrust Global CA
+ * in a 2015 capture, as the built-in timeline has it. */
+static const struct diag_root_then then_geotrust = {
+	.store_day = 1434412800LL, /* 2015-06-16 */
+	.label = "GeoTrust Global CA",
+	.subject = "CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US",
+	.left_at = 1607644800LL, /* 2020-12-11 */
+	.left_release = "NSS 3.60",
+	.has_distrust_after = true,
+	.distrust_after = 1577836800LL, /* 2020-01-01 */
+	.distrust_since = 1590710400LL, /* 2020-05-29 */
+	.distrust_release = "NSS 3.53",
+};
+
 static const struct diag_evidence_rec ev_seen = {
 	DIAG_EV_SEEN_IN_CAPTURE, true, true,
 	{0xab, 0xcd, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
@@ -189,9 +204,10 @@ static void test_every_variant_expands(void **state)
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
 	X509 *xs[2] = {tp_pem("one"), tp_pem("int1")};
 	const struct cs_chain *chain = tp_intern(st, xs, 2);
-	struct problem_ctx ctxs[2] = {
-		{chain, "www.example", 11, "example, *.example", &ev_seen, 30},
-		{NULL, NULL, 0, NULL, NULL, 0},
+	struct problem_ctx ctxs[3] = {
+		{chain, "www.example", 11, "example, *.example", &ev_seen, 30, NULL},
+		{NULL, NULL, 0, NULL, NULL, 0, NULL},
+		{chain, NULL, 0, NULL, NULL, 30, &then_geotrust},
 	};
 	char what[96];
 	size_t rendered = 0;
@@ -215,10 +231,90 @@ static void test_every_variant_expands(void **state)
 					no_placeholder(what, r.fix);
 					rendered++;
 				}
-	assert_int_equal(rendered, CS_P_MAX * 3 * 2 * 2);
+	assert_int_equal(rendered, CS_P_MAX * 3 * 2 * 3);
 	chain_store_free(st);
 	X509_free(xs[0]);
 	X509_free(xs[1]);
+}
+
+/* Which errors the trust store alone decides (the second look's gate and
+ * the problems that carry the root of the capture's day). */
+static void test_store_dependent(void **state)
+{
+	static const struct {
+		enum cs_problem code;
+		uint8_t role;
+		enum cs_severity sev;
+		bool want;
+	} cases[] = {
+		{CS_P_MISSING_INTERMEDIATE, CS_ROLE_INTERMEDIATE, CS_SEV_ERROR, true},
+		{CS_P_UNTRUSTED_ROOT, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		{CS_P_EXPIRED_ROOT, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		{CS_P_DISTRUSTED_ROOT, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		/* a sent root blamed only because it is not an anchor */
+		{CS_P_WEAK_SIGNATURE, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		{CS_P_WEAK_KEY, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		{CS_P_EXPIRED_INTERMEDIATE, CS_ROLE_ROOT, CS_SEV_ERROR, true},
+		/* ... the same below the root: whatever the store */
+		{CS_P_WEAK_SIGNATURE, CS_ROLE_INTERMEDIATE, CS_SEV_ERROR, false},
+		{CS_P_WEAK_KEY, CS_ROLE_LEAF, CS_SEV_ERROR, false},
+		{CS_P_EXPIRED_INTERMEDIATE, CS_ROLE_INTERMEDIATE, CS_SEV_ERROR, false},
+		{CS_P_EXPIRED_LEAF, CS_ROLE_LEAF, CS_SEV_ERROR, false},
+		{CS_P_BAD_SIGNATURE, CS_ROLE_LEAF, CS_SEV_ERROR, false},
+		{CS_P_MALFORMED_CERT, CS_ROLE_ROOT, CS_SEV_ERROR, false},
+		{CS_P_SELF_SIGNED_LEAF, CS_ROLE_LEAF, CS_SEV_ERROR, false},
+		{CS_P_HOSTNAME_MISMATCH, CS_ROLE_LEAF, CS_SEV_ERROR, false},
+		/* warnings never count */
+		{CS_P_WEAK_SIGNATURE, CS_ROLE_ROOT, CS_SEV_WARNING, false},
+		{CS_P_ROOT_INCLUDED, CS_ROLE_ROOT, CS_SEV_WARNING, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
+		struct diag_problem p = filled(cases[i].code, 0, cases[i].sev);
+
+		p.role = cases[i].role;
+		if (problem_store_dependent(&p) != cases[i].want)
+			fail_msg("case %zu: %s: want %d", i, problem_name(p.code), cases[i].want);
+	}
+}
+
+/* With the root of the capture's day, a store-dependent problem's message
+ * goes on to name it, the day it left and its distrust-after date, and its
+ * fix says who failed; other problems are worded as ever. */
+static void test_then_wording(void **state)
+{
+	struct problem_ctx plain = {NULL, NULL, 0, NULL, NULL, 30, NULL};
+	struct problem_ctx then = plain;
+	struct diag_problem miss = filled(CS_P_MISSING_INTERMEDIATE, 0, CS_SEV_ERROR);
+	struct diag_problem exp = filled(CS_P_EXPIRED_LEAF, 0, CS_SEV_ERROR);
+	struct diag_root_then no_distrust = then_geotrust;
+	struct rendered a, b;
+
+	(void)state;
+	then.then = &then_geotrust;
+	render(&miss, &plain, &a);
+	render(&miss, &then, &b);
+	assert_true(strncmp(a.msg, b.msg, strlen(a.msg)) == 0); /* the same, then more */
+	assert_string_equal(b.msg + strlen(a.msg),
+			    " With Mozilla's store of 2015-06-16 the chain was valid: it leads, by its "
+			    "key, to the root \"GeoTrust Global CA\", which left the store on 2020-12-11 "
+			    "(NSS 3.60). Mozilla distrusted server certificates issued through it after "
+			    "2020-01-01, from 2020-05-29 (NSS 3.53).");
+	assert_string_equal(b.fix, "Clients of 2015-06-16 accepted this chain; clients whose store "
+				   "has dropped \"GeoTrust Global CA\" fail on it: re-issue the "
+				   "certificate from a CA whose root is in current stores.");
+	no_distrust.has_distrust_after = false;
+	no_distrust.left_release = "";
+	then.then = &no_distrust;
+	render(&miss, &then, &b);
+	assert_non_null(strstr(b.msg, "which left the store on 2020-12-11."));
+	assert_null(strstr(b.msg, "distrusted"));
+	/* not a problem of the store: the same words */
+	render(&exp, &plain, &a);
+	render(&exp, &then, &b);
+	assert_string_equal(a.msg, b.msg);
+	assert_string_equal(a.fix, b.fix);
 }
 
 /* The variants that exist are worded differently from each other. */
@@ -249,7 +345,7 @@ static void test_variants_differ(void **state)
 		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, false},
 		{CS_P_UNHANDLED_CRITICAL_EXTENSION, CS_V_CRIT_UNKNOWN, CS_V_CRIT_POISON, true},
 	};
-	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30, NULL};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(pairs); i++) {
 		struct diag_problem pa = filled(pairs[i].code, pairs[i].a, CS_SEV_ERROR);
@@ -292,7 +388,7 @@ static void test_parameters(void **state)
 {
 	(void)state;
 	static const char sni[] = "www.example.org-and-more";
-	struct problem_ctx c = {NULL, sni, 15, "example.org, *.example.org", NULL, 21};
+	struct problem_ctx c = {NULL, sni, 15, "example.org, *.example.org", NULL, 21, NULL};
 	struct rendered r;
 	struct diag_problem p;
 
@@ -397,7 +493,7 @@ static void test_missing_intermediate_evidence(void **state)
 	X509 *x = tp_pem("miss");
 	const struct cs_chain *alone = tp_intern(st, &x, 1);
 	struct diag_evidence_rec file = ev_seen;
-	struct problem_ctx c = {alone, NULL, 0, NULL, &ev_seen, 30};
+	struct problem_ctx c = {alone, NULL, 0, NULL, &ev_seen, 30, NULL};
 	struct diag_problem p = filled(CS_P_MISSING_INTERMEDIATE, 0, CS_SEV_ERROR);
 	char hex[65];
 	struct rendered seen, r;
@@ -461,7 +557,7 @@ static void test_wrong_order_lists_order(void **state)
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
 	X509 *xs[3] = {tp_pem("two"), tp_pem("int1"), tp_pem("int2")};
 	const struct cs_chain *c = tp_intern(st, xs, 3);
-	struct problem_ctx ctx = {c, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx ctx = {c, NULL, 0, NULL, NULL, 30, NULL};
 	struct diag_problem p = filled(CS_P_WRONG_ORDER, 0, CS_SEV_ERROR);
 	struct rendered r;
 
@@ -496,7 +592,7 @@ static void test_wrong_order_lists_order(void **state)
 static void test_weak_wording_by_severity(void **state)
 {
 	(void)state;
-	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30};
+	struct problem_ctx c = {NULL, NULL, 0, NULL, NULL, 30, NULL};
 	struct diag_problem p;
 	struct rendered r;
 
@@ -541,7 +637,7 @@ static void test_cut_at_buffer_size(void **state)
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
 	X509 *xs[2] = {tp_pem("one"), tp_pem("int1")};
 	const struct cs_chain *chain = tp_intern(st, xs, 2);
-	struct problem_ctx c = {chain, "www.example", 11, "example, *.example", &ev_seen, 30};
+	struct problem_ctx c = {chain, "www.example", 11, "example, *.example", &ev_seen, 30, NULL};
 	char *full_msg = malloc(8192), *full_fix = malloc(8192);
 
 	assert_non_null(subject);
@@ -621,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_documented),
 		cmocka_unit_test(test_every_variant_expands),
 		cmocka_unit_test(test_variants_differ),
+		cmocka_unit_test(test_store_dependent),
+		cmocka_unit_test(test_then_wording),
 		cmocka_unit_test(test_parameters),
 		cmocka_unit_test(test_missing_intermediate_evidence),
 		cmocka_unit_test(test_wrong_order_lists_order),
