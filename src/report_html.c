@@ -156,7 +156,7 @@ static void html_head(FILE *out, const struct report_view *v)
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
 }
 
-static void stat(FILE *out, const char *id, const char *label, uint64_t v, bool bad)
+static void stat_box(FILE *out, const char *id, const char *label, uint64_t v, bool bad)
 {
 	fprintf(out, "<div%s><dt>%s</dt><dd id=\"%s\">", bad && v ? " class=\"bad\"" : "", label, id);
 	num(out, v);
@@ -212,16 +212,16 @@ static void html_headline(FILE *out, const struct report_view *v)
 	const struct ctr_values *c = &v->counters;
 
 	fputs("<section id=\"headline\">\n<h2>Headline</h2>\n<dl class=\"stats\">\n", out);
-	stat(out, "servers_broken", "servers broken", report_counter(c, "totals", "servers_broken"),
+	stat_box(out, "servers_broken", "servers broken", report_counter(c, "totals", "servers_broken"),
 	     true);
-	stat(out, "broken_handshakes", "handshakes sent a broken chain",
+	stat_box(out, "broken_handshakes", "handshakes sent a broken chain",
 	     report_counter(c, "totals", "broken_handshakes"), true);
-	stat(out, "clients_affected", "distinct clients affected", report_broken_clients(v), true);
-	stat(out, "rejecting_clients", "clients that rejected a chain", rejecting_clients(v), true);
-	stat(out, "client_rejections", "handshakes a client rejected",
+	stat_box(out, "clients_affected", "distinct clients affected", report_broken_clients(v), true);
+	stat_box(out, "rejecting_clients", "clients that rejected a chain", rejecting_clients(v), true);
+	stat_box(out, "client_rejections", "handshakes a client rejected",
 	     report_counter(c, "totals", "client_rejections"), true);
-	stat(out, "servers", "servers seen", v->nservers, false);
-	stat(out, "tls_handshakes", "TLS handshakes", report_counter(c, "totals", "tls_handshakes"),
+	stat_box(out, "servers", "servers seen", v->nservers, false);
+	stat_box(out, "tls_handshakes", "TLS handshakes", report_counter(c, "totals", "tls_handshakes"),
 	     false);
 	fputs("</dl>\n</section>\n", out);
 }
@@ -245,11 +245,11 @@ static void html_health(FILE *out, const struct report_view *v)
 		if (!strcmp(counter_group(id), "caps"))
 			caps += c->v[id];
 	fputs("<section id=\"health\">\n<h2>Capture health</h2>\n<dl class=\"stats\">\n", out);
-	stat(out, "packets", "packets", report_counter(c, "totals", "packets"), false);
+	stat_box(out, "packets", "packets", report_counter(c, "totals", "packets"), false);
 	if (have_drops)
-		stat(out, "kernel_dropped", "dropped by the kernel", dropped, true);
-	stat(out, "caps_hit", "caps hit", caps, true);
-	stat(out, "incomplete", "incomplete handshakes", report_counter(c, "totals", "incomplete"),
+		stat_box(out, "kernel_dropped", "dropped by the kernel", dropped, true);
+	stat_box(out, "caps_hit", "caps hit", caps, true);
+	stat_box(out, "incomplete", "incomplete handshakes", report_counter(c, "totals", "incomplete"),
 	     false);
 	fputs("</dl>\n<ul class=\"health\">\n", out);
 	if (have_drops)
