@@ -122,7 +122,7 @@ bool cli_fail(const char *name, const char *reason);
 
 /* ---- chainsniff's own command line ------------------------------------------------ */
 
-enum cs_format { CS_FORMAT_TEXT, CS_FORMAT_JSON, CS_FORMAT_CSV, CS_FORMAT_STATE };
+enum cs_format { CS_FORMAT_TEXT, CS_FORMAT_JSON, CS_FORMAT_CSV, CS_FORMAT_STATE, CS_FORMAT_HTML };
 enum cs_fail_on { CS_FAIL_NEVER, CS_FAIL_ON_BROKEN, CS_FAIL_ON_BROKEN_THEN };
 
 /* Everything the command line says; strings are borrowed from argv. */

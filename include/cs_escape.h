@@ -41,6 +41,13 @@ void esc_term(FILE *f, const char *s, size_t n);
  * does one that already starts with ', which keeps the mapping reversible. */
 void esc_csv(FILE *f, const char *s, size_t n);
 
+/* HTML text, for element content or a quoted attribute value: the form
+ * esc_term gives (controls, bidi and invalid bytes shown as \xNN and
+ * \u{XXXX}, never obeyed), with & < > " ' written as &amp; &lt; &gt;
+ * &quot; &#39;.  Nothing it writes can open or close a tag, an attribute
+ * or a reference. */
+void esc_html(FILE *f, const char *s, size_t n);
+
 /* Whether the n bytes are valid UTF-8 (esc_json then keeps them exactly). */
 bool esc_utf8_valid(const char *s, size_t n);
 

@@ -287,6 +287,9 @@
 /* Servers a merged report names per window of its "windows" series (the
  * broken ones, for became_broken/fixed): the rest are counted only. */
 #define CS_VIEW_MAX_BROKEN 1000u
+/* Input errors the HTML report lists (a merge of a year of windows may
+ * carry thousands): the JSON keeps them all. */
+#define CS_HTML_MAX_INPUT_NOTES 50u
 /* Counters merge keeps that this chainsniff has no row for (a newer
  * sensor adds a few): the rest are left out. */
 #define CS_MERGE_MAX_EXTRA 1024u

@@ -18,8 +18,9 @@
  * Each window writes, into --report-dir, atomically (temporary file,
  * fsync, rename, fsync of the directory), a JSON report (the cumulative
  * state, and in "window" the window's own report: its servers and the
- * counters counted since the previous window, mergeable on its own) and a
- * text summary; each chain's DER once per directory in chains/<sha256>.pem.
+ * counters counted since the previous window, mergeable on its own), a
+ * text summary and the same as one HTML page (report_view_html); each
+ * chain's DER once per directory in chains/<sha256>.pem.
  * Merging every window of a run gives the run's cumulative report.  The
  * servers that became broken and those that were fixed are named against
  * the previous window.  Windows without traffic write nothing.  --keep N

@@ -26,6 +26,8 @@
 #                                                sketches: what merge reads
 #   chainsniff-daily-SENSOR-YYYYmmdd.json        the report (report-format.md)
 #   chainsniff-daily-SENSOR-YYYYmmdd.txt         the text summary (--top TOP)
+#   chainsniff-daily-SENSOR-YYYYmmdd.html        the same as one self-contained
+#                                                HTML page (trend chart, details)
 # Only frames captured on DAY (UTC) count (--since DAY --until DAY+1): a
 # capture named for DAY that holds another day's traffic (a wrong clock, a
 # file copied under the wrong name) is refused when none of its frames is
@@ -33,7 +35,7 @@
 # merge: `chainsniff merge` of the given state files, by default every
 #   MERGE_DIR/chainsniff-daily-*-YYYYmmdd.state.json (copy each sensor's
 #   state file there, e.g. with rsync), into
-#   OUT_DIR/chainsniff-daily-merged-YYYYmmdd.{json,txt}.  Merge counts each
+#   OUT_DIR/chainsniff-daily-merged-YYYYmmdd.{json,txt,html}.  Merge counts each
 #   distinct client once across sensors and refuses (exit 6) two files of
 #   the same sensor over overlapping windows.
 # windows: `chainsniff merge` of the periodic window files (--report-dir) of
@@ -42,7 +44,12 @@
 #   window's end time) is after 00:00:00 of the first day and at or before
 #   00:00:00 of the day after the last.  The sensors keep running; the
 #   windows add up to exactly what they saw in the period.  Writes
-#   OUT_DIR/chainsniff-windows-YYYYmmdd[-Ndays].{json,txt}.
+#   OUT_DIR/chainsniff-windows-YYYYmmdd[-Ndays].{json,txt,html}; its HTML
+#   draws the trend of broken servers and handshakes per window.
+# With MAIL_TO set, each mode then mails its summary: the text report as
+# the body, the HTML page attached (mail clients strip inline SVG and
+# styles: open the attachment in a browser), handed to sendmail -t, e.g.
+#   5 1 * * *   root  MAIL_TO=tls-team@example.org /usr/local/bin/daily-summary.sh windows
 #
 # Settings (environment; defaults in brackets):
 #   CHAINSNIFF     the binary [/usr/local/bin/chainsniff]
@@ -57,11 +64,15 @@
 #                  [/var/lib/chainsniff/client.key]
 #   TOP            servers listed in the text summary [20]
 #   DAYS           windows: how many days, ending with DAY [1]
+#   MAIL_TO        mail the summary to these addresses (comma-separated) [none]
+#   MAIL_FROM      its From: [chainsniff@<host name>]
+#   SENDMAIL       the sendmail program (Postfix, Exim, msmtp, ...) [/usr/sbin/sendmail]
 #   CHAINSNIFF_ARGS  more options for the capture run, split at white space
 #                  (e.g. "--ca-file /etc/chainsniff/roots.pem --server-net 192.0.2.0/24")
 # Exit status: chainsniff's (docs/exit-codes.md; 3 when a capture was
 # truncated or damaged: the summary covers what was read), 1 when there is
-# nothing to read, 2 on a usage error.
+# nothing to read or the mail could not be handed to sendmail (the files
+# are written), 2 on a usage error.
 set -euo pipefail
 
 CHAINSNIFF=${CHAINSNIFF:-/usr/local/bin/chainsniff}
@@ -71,6 +82,9 @@ MERGE_DIR=${MERGE_DIR:-$OUT_DIR/incoming}
 SENSOR=${SENSOR:-$(hostname)}
 CLIENT_KEY=${CLIENT_KEY:-/var/lib/chainsniff/client.key}
 TOP=${TOP:-20}
+MAIL_TO=${MAIL_TO:-}
+MAIL_FROM=${MAIL_FROM:-chainsniff@$(hostname)}
+SENDMAIL=${SENDMAIL:-/usr/sbin/sendmail}
 read -r -a EXTRA <<<"${CHAINSNIFF_ARGS:-}"
 
 usage() {
@@ -122,17 +136,39 @@ stream() {
 	done
 }
 
-# The JSON and text reports of state files (a merge of one input is that
-# input's report), published together or not at all.
+# mail BASE: OUT_DIR/BASE.txt as the body, OUT_DIR/BASE.html attached
+# (RFC 2045/2046 multipart/mixed, the page in base64), to MAIL_TO.
+mail_summary() {
+	local base=$1 boundary
+	boundary="chainsniff-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+	{
+		printf 'From: %s\nTo: %s\nSubject: chainsniff: %s\n' "$MAIL_FROM" "$MAIL_TO" "$base"
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="%s"\n\n' "$boundary"
+		printf -- '--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n' "$boundary"
+		cat "$OUT_DIR/$base.txt"
+		printf -- '\n--%s\nContent-Type: text/html; charset=utf-8; name="%s.html"\n' "$boundary" "$base"
+		printf 'Content-Disposition: attachment; filename="%s.html"\n' "$base"
+		printf 'Content-Transfer-Encoding: base64\n\n'
+		base64 -w 76 "$OUT_DIR/$base.html"
+		printf -- '--%s--\n' "$boundary"
+	} | "$SENDMAIL" -t -oi || { echo "daily-summary: $base: mail to $MAIL_TO failed" >&2; return 1; }
+}
+
+# The JSON, text and HTML reports of state files (a merge of one input is
+# that input's report), published together or not at all; then mailed.
 reports() { # reports BASE STATE...
 	local base=$1
 	shift
 	"$CHAINSNIFF" merge --format json -o "$TMP/$base.json" "$@" || return $?
 	"$CHAINSNIFF" merge --format text --top "$TOP" -o "$TMP/$base.txt" "$@" || return $?
+	"$CHAINSNIFF" merge --format html --top "$TOP" -o "$TMP/$base.html" "$@" || return $?
 	publish "$base.json"
 	publish "$base.txt"
+	publish "$base.html"
+	[ -z "$MAIL_TO" ] || mail_summary "$base" || mail_rc=1
 	return 0
 }
+mail_rc=0
 
 case $mode in
 captures)
@@ -179,9 +215,9 @@ captures)
 	[ "$outside" -eq 0 ] || echo "daily-summary: $DAY: $outside frame(s) left out (other days, or a -f filter)" >&2
 	publish "$base.state.json"
 	reports "$base" "$OUT_DIR/$base.state.json" || rc=$?
-	echo "daily-summary: $DAY: ${#files[@]} capture(s) -> $OUT_DIR/$base.{txt,json,state.json}" \
+	echo "daily-summary: $DAY: ${#files[@]} capture(s) -> $OUT_DIR/$base.{txt,html,json,state.json}" \
 		"(exit $rc)" >&2
-	exit "$rc"
+	exit "$((rc ? rc : mail_rc))"
 	;;
 windows)
 	days=${DAYS:-1}
@@ -205,9 +241,9 @@ windows)
 	[ "$days" = 1 ] || base=$base-${days}days
 	rc=0
 	reports "$base" "${files[@]}" || rc=$?
-	echo "daily-summary: $DAY: ${#files[@]} window file(s) -> $OUT_DIR/$base.{txt,json}" \
+	echo "daily-summary: $DAY: ${#files[@]} window file(s) -> $OUT_DIR/$base.{txt,html,json}" \
 		"(exit $rc)" >&2
-	exit "$rc"
+	exit "$((rc ? rc : mail_rc))"
 	;;
 merge)
 	states=("$@")
@@ -221,11 +257,11 @@ merge)
 	reports "chainsniff-daily-merged-$STAMP" "${states[@]}" || rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "daily-summary: $DAY: ${#states[@]} sensor state(s) ->" \
-			"$OUT_DIR/chainsniff-daily-merged-$STAMP.{txt,json}" >&2
+			"$OUT_DIR/chainsniff-daily-merged-$STAMP.{txt,html,json}" >&2
 	else
 		echo "daily-summary: $DAY: merge failed (exit $rc); nothing replaced" >&2
 	fi
-	exit "$rc"
+	exit "$((rc ? rc : mail_rc))"
 	;;
 *)
 	usage

@@ -95,6 +95,9 @@
 #                                                                  clients into freq-three-servers.pcap
 #   freq-hostile-sni.pcap           cap_freq_hostile_sni           miss alone, 11 SNIs: formulas, control
 #                                                                  characters, long, UTF-8, not UTF-8
+# The HTML report's hostile capture: html-hostile.pcap (cap_html_hostile):
+# names that attack a web page, in the SNI and in the certificates
+# (scripts/mkhostile-pki.py makes them; port picked free at run time).
 # The notices capture: notices.pcap (cap_notices): one server, six sessions
 # 1.5 s apart whose chain goes ok, broken, ok, an untrusted CA's, ok, ok+root.
 #
@@ -661,6 +664,39 @@ cap_notices() {
 	td_stop
 }
 
+# free_port: a TCP port nothing on 127.0.0.1 uses now (the kernel picks it)
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# html-hostile.pcap: what the HTML report must show as text and never run
+# (tests/e2e/html.sh).  The hostile PKI (scripts/mkhostile-pki.py, made
+# once into $PKI, kept like mkpki.sh's): leaf subject <script>, "onerror=,
+# a bidi override and control characters; the intermediate's subject <img
+# onerror> and </style><script>.  Two sessions on a free port:
+#   1  leaf + intermediate, SNI <script>alert(5)</script>"onerror=alert(6) x='
+#      (hostname_mismatch: the leaf is for hostile.test)        verify 0
+#   2  the leaf alone, SNI U+202E <b>bad, bytes ff fe (not UTF-8), .test
+#      (missing_intermediate; the intermediate was seen in 1)   verify 21
+HTML_HOSTILE_SNIS=(
+	"<script>alert(5)</script>\"onerror=alert(6) x='"
+	$'\xe2\x80\xae<b>bad\xff\xfe.test'
+)
+cap_html_hostile() {
+	local port
+	[ -s "$PKI/hostile-leaf.pem" ] || /usr/bin/python3 scripts/mkhostile-pki.py "$PKI"
+	port=$(free_port)
+	td_start "$OUT/html-hostile.pcap" "tcp port $port and host 127.0.0.1"
+	s_server hostile-leaf 127.0.0.1 "$port" -tls1_2
+	CA=hostile-root s_client "127.0.0.1:$port" -servername "${HTML_HOSTILE_SNIS[0]}"
+	srv_wait
+	srv_start 127.0.0.1 "$port" openssl s_server -accept "127.0.0.1:$port" \
+		-cert "$PKI/hostile-leaf.pem" -key "$PKI/hostile-leaf.key" -rev -quiet -naccept 1 -tls1_2
+	CA=hostile-root VERIFY=21 s_client "127.0.0.1:$port" -servername "${HTML_HOSTILE_SNIS[1]}"
+	srv_wait
+	td_stop
+}
+
 FREQ="freq_sessions freq_hostile_sni"
 PREAMBLES="xmpp_starttls postgres_starttls ldap_starttls irc_starttls nntp_starttls sieve_starttls
 mysql_starttls http_connect rdp_tls"
@@ -673,7 +709,7 @@ diag_bad_purpose_ku diag_key_usage_mismatch diag_rejects_decrypt_error
 diag_rejects_handshake_failure"
 ALL="one_intermediate leaf_only two_intermediates tls13 resumption multi_record ipv6
 any_sll any_sll2 pcapng nano port_8443 no_sni smtp_starttls client_auth multi_server $DIAG $FREQ
-$PREAMBLES frag_router notices"
+$PREAMBLES frag_router notices html_hostile"
 if [ $# -gt 0 ]; then
 	ALL=$(echo "$@" | tr - _)
 	[ "$ALL" = diag ] && ALL=$DIAG

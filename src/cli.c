@@ -442,7 +442,7 @@ static bool add_server_net(void *opts, const struct cli_option *row, const char 
 
 static const struct cli_choice formats[] = {
 	{"text", CS_FORMAT_TEXT}, {"json", CS_FORMAT_JSON}, {"csv", CS_FORMAT_CSV},
-	{"state", CS_FORMAT_STATE}, {NULL, 0},
+	{"state", CS_FORMAT_STATE}, {"html", CS_FORMAT_HTML}, {NULL, 0},
 };
 
 static const struct cli_choice fail_conditions[] = {
@@ -488,8 +488,9 @@ static const struct cli_option rows[] = {
 	{.short_name = 'p', .kind = CLI_CLEAR, .field = O(cap.promisc),
 	 .help = "do not put the interface in promiscuous mode"},
 	CLI_ROW_FORMAT(O(format), formats,
-		       "text (default), json, csv, or state (JSON that merge reads)",
-		       "must be text, json, csv or state"),
+		       "text (default), json, csv, html (one self-contained page),\n"
+		       "or state (JSON that merge reads)",
+		       "must be text, json, csv, html or state"),
 	CLI_ROW_TOP(O(report.top)),
 	CLI_ROW_ALL(O(report.all)),
 	{.name = "details", .kind = CLI_FLAG, .field = O(report.details),
@@ -652,7 +653,7 @@ static const struct cli_spec spec = {
 		"sensors.\n",
 	.man_sections = man_sections,
 	.synopsis = "usage: chainsniff [-r FILE]... [-i IFACE]... [options]\n"
-		    "       chainsniff merge [-o FILE] [--format json|text|csv] REPORT.json...\n",
+		    "       chainsniff merge [-o FILE] [--format json|text|csv|html] REPORT.json...\n",
 	.epilog = "Signals: SIGINT/SIGTERM stop and report; SIGUSR1 reports now; SIGHUP reloads the "
 		  "trust store.\n"
 		  "Exit codes: 0 ok, 1 input error, 2 usage, 3 damaged or truncated input, 4 output "

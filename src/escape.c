@@ -1,12 +1,15 @@
 /*
- * escape.c - wire strings to JSON, terminal and CSV text (cs_escape.h).
+ * escape.c - wire strings to JSON, terminal, CSV and HTML text (cs_escape.h).
  * Owns the UTF-8 decoder and the list of characters that must never reach
  * output raw.  Policy: decode strictly (Unicode 15 table 3-7: shortest
  * form, no surrogates, at most U+10FFFF); an invalid byte is escaped alone
  * and decoding resumes at the next byte, so every input has one output and
  * every output is valid UTF-8.  Trojan Source (CVE-2021-42574) is why bidi
  * controls are escaped everywhere, and OWASP "CSV Injection" why CSV
- * fields get a ' before a formula trigger.
+ * fields get a ' before a formula trigger.  HTML text is the terminal form
+ * with the five characters HTML gives a meaning (& < > " ') as character
+ * references (OWASP XSS Prevention Cheat Sheet, rule 1 and 2): safe in
+ * element content and in a quoted attribute value alike.
  */
 #include "cs_escape.h"
 
@@ -155,8 +158,24 @@ static bool escape_follows(const uint8_t *p, size_t n)
 	return len == 0 || is_control(cp) || is_spoof(cp) || cp == '\\' || cp == 'x' || cp == 'u';
 }
 
-/* esc_term's mapping; with csv, '"' is doubled as well. */
-static void term_body(FILE *f, const uint8_t *p, size_t n, bool csv)
+enum term_mode { TERM_PLAIN, TERM_CSV, TERM_HTML };
+
+/* A character HTML gives a meaning to, as a character reference. */
+static const char *html_ref(uint32_t cp)
+{
+	switch (cp) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	default: return NULL;
+	}
+}
+
+/* esc_term's mapping; for CSV '"' is doubled as well, for HTML & < > " '
+ * become references (the escapes themselves hold none of them). */
+static void term_body(FILE *f, const uint8_t *p, size_t n, enum term_mode mode)
 {
 	uint32_t cp;
 	size_t len;
@@ -171,8 +190,10 @@ static void term_body(FILE *f, const uint8_t *p, size_t n, bool csv)
 			fprintf(f, "\\u{%04X}", (unsigned)cp);
 		} else if (cp == '\\' && escape_follows(p + i + 1, n - i - 1)) {
 			fputs("\\\\", f); /* \\ before what reads as an escape */
-		} else if (csv && cp == '"') {
+		} else if (mode == TERM_CSV && cp == '"') {
 			fputs("\"\"", f);
+		} else if (mode == TERM_HTML && html_ref(cp)) {
+			fputs(html_ref(cp), f);
 		} else {
 			fwrite(p + i, 1, len, f);
 		}
@@ -181,7 +202,7 @@ static void term_body(FILE *f, const uint8_t *p, size_t n, bool csv)
 
 void esc_term(FILE *f, const char *s, size_t n)
 {
-	term_body(f, (const uint8_t *)s, n, false);
+	term_body(f, (const uint8_t *)s, n, TERM_PLAIN);
 }
 
 void esc_csv(FILE *f, const char *s, size_t n)
@@ -190,8 +211,13 @@ void esc_csv(FILE *f, const char *s, size_t n)
 	if (n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
 		      s[0] == '\t' || s[0] == '\r' || s[0] == '\''))
 		fputc('\'', f);
-	term_body(f, (const uint8_t *)s, n, true);
+	term_body(f, (const uint8_t *)s, n, TERM_CSV);
 	fputc('"', f);
+}
+
+void esc_html(FILE *f, const char *s, size_t n)
+{
+	term_body(f, (const uint8_t *)s, n, TERM_HTML);
 }
 
 bool esc_utf8_valid(const char *s, size_t n)

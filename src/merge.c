@@ -1138,21 +1138,23 @@ static bool build(struct mg *m, struct merged *out)
 
 struct merge_opts {
 	const char *out_path; /* -o */
-	int format;           /* enum cs_format: json, text or csv */
-	unsigned top;         /* --top, text only */
-	bool all;             /* --all, text only */
+	int format;           /* enum cs_format: json, text, csv or html */
+	unsigned top;         /* --top, text and html */
+	bool all;             /* --all, text and html */
 	bool details;         /* --details, text only */
 };
 
 static const struct cli_choice formats[] = {
-	{"json", CS_FORMAT_JSON}, {"text", CS_FORMAT_TEXT}, {"csv", CS_FORMAT_CSV}, {NULL, 0},
+	{"json", CS_FORMAT_JSON}, {"text", CS_FORMAT_TEXT}, {"csv", CS_FORMAT_CSV},
+	{"html", CS_FORMAT_HTML}, {NULL, 0},
 };
 
 #define O(member) offsetof(struct merge_opts, member)
 
 static const struct cli_option rows[] = {
 	CLI_ROW_OUTPUT(O(out_path)),
-	CLI_ROW_FORMAT(O(format), formats, "json (default), text or csv", "merge writes json, text or csv"),
+	CLI_ROW_FORMAT(O(format), formats, "json (default), text, csv or html",
+		       "merge writes json, text, csv or html"),
 	CLI_ROW_TOP(O(top)),
 	CLI_ROW_ALL(O(all)),
 	{.name = "details", .kind = CLI_FLAG, .field = O(details),
@@ -1162,7 +1164,7 @@ static const struct cli_option rows[] = {
 
 static const struct cli_spec spec = {
 	.command = "merge",
-	.synopsis = "usage: chainsniff merge [-o FILE] [--format json|text|csv] [--top N] [--all] "
+	.synopsis = "usage: chainsniff merge [-o FILE] [--format json|text|csv|html] [--top N] [--all] "
 		    "[--details] REPORT.json...\n"
 		    "  Combines the JSON reports of several sensors, days or periodic windows (any\n"
 		    "  report, --state file or earlier merge) into one, ranked as chainsniff ranks.\n"
@@ -1206,6 +1208,8 @@ static void write_out(FILE *out, const struct report_view *v, const struct merge
 		report_view_json(out, v, false);
 	} else if (mo->format == CS_FORMAT_CSV) {
 		report_view_csv(out, v);
+	} else if (mo->format == CS_FORMAT_HTML) {
+		report_view_html(out, v, &ro);
 	} else {
 		ro.width = report_width(fileno(out));
 		ro.color = out == stdout && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");

@@ -82,6 +82,62 @@ const char *report_unknown_reason(uint8_t r)
 	return diag_unknown_name(r);
 }
 
+const char *report_count_of(uint64_t n, const char *one, const char *many, char *buf, size_t len)
+{
+	char num[32];
+
+	snprintf(buf, len, "%s %s", fmt_count(n, num, sizeof(num)), n == 1 ? one : many);
+	return buf;
+}
+
+void report_time_span(int64_t first, int64_t last, char *buf, size_t len)
+{
+	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
+
+	fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
+	fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
+	a[10] = b[10] = ' ', a[19] = b[19] = '\0';
+	snprintf(buf, len, "%s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
+}
+
+/* Distinct clients sent a broken chain, over every broken server (a client
+ * of two servers counts once). */
+uint64_t report_broken_clients(const struct report_view *v)
+{
+	struct clientset all;
+	uint64_t n;
+
+	clientset_init(&all);
+	for (size_t i = 0; i < v->nservers; i++)
+		if (v->servers[i]->broken_handshakes)
+			clientset_merge(&all, &v->servers[i]->clients);
+	n = clientset_count(&all);
+	clientset_fini(&all);
+	return n;
+}
+
+size_t report_server_codes(const struct report_view *v, const struct agg_server *s,
+			   struct view_problem *out, size_t max)
+{
+	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
+	struct view_chain vc;
+	size_t n = 0;
+
+	for (uint32_t k = 0; k < s->nchains; k++) {
+		size_t np = v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &vc);
+
+		for (size_t j = 0; j < np && n < max; j++) {
+			bool seen = false;
+
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = !strcmp(out[i].code, probs[j].code);
+			if (!seen)
+				out[n++] = probs[j];
+		}
+	}
+	return n;
+}
+
 /* The most important problem of a server: the first error, else the first
  * warning, in chain order; *where is its chain. */
 bool report_main_problem(const struct report_view *v, const struct agg_server *s,
@@ -766,22 +822,14 @@ static void csv_u64(FILE *out, uint64_t v)
 static void csv_codes(const struct report_view *v, const struct agg_server *s, char *codes,
 		      size_t len)
 {
-	struct view_problem probs[CS_DIAG_MAX_PROBLEMS];
-	struct view_chain vc;
+	struct view_problem probs[REPORT_MAX_CODES];
+	size_t n = report_server_codes(v, s, probs, REPORT_MAX_CODES);
 
 	codes[0] = '\0';
-	for (uint32_t k = 0; k < s->nchains; k++) {
-		size_t np = v->problems(v, s, &s->chains[k], probs, CS_DIAG_MAX_PROBLEMS, &vc);
+	for (size_t j = 0; j < n; j++) {
+		size_t o = strlen(codes);
 
-		for (size_t j = 0; j < np; j++) {
-			size_t cl = strlen(probs[j].code), o = strlen(codes);
-			bool seen = false;
-
-			for (const char *q = codes; *q && !seen; q += strcspn(q, " "), q += *q == ' ')
-				seen = strcspn(q, " ") == cl && !strncmp(q, probs[j].code, cl);
-			if (!seen)
-				snprintf(codes + o, len - o, "%s%s", o ? " " : "", probs[j].code);
-		}
+		snprintf(codes + o, len - o, "%s%s", o ? " " : "", probs[j].code);
 	}
 }
 

@@ -35,15 +35,6 @@ const char *fmt_count(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* "1 client", "2 clients": n formatted, then the word that fits it. */
-static const char *count_of(uint64_t n, const char *one, const char *many, char *buf, size_t len)
-{
-	char num[32];
-
-	snprintf(buf, len, "%s %s", fmt_count(n, num, sizeof(num)), n == 1 ? one : many);
-	return buf;
-}
-
 unsigned report_width(int fd)
 {
 	struct winsize ws;
@@ -186,13 +177,11 @@ static void dotted(FILE *out, const char *const *items, size_t n, size_t width)
 
 /* ---- text: the report ------------------------------------------------------------- */
 
-static void time_span(int64_t first, int64_t last, char *buf, size_t len);
-
 static void text_time_range(const struct report_view *v, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (v->have_time)
-		time_span(v->first, v->last, buf, len);
+		report_time_span(v->first, v->last, buf, len);
 }
 
 static void text_inputs(FILE *out, const struct report_view *v, size_t width)
@@ -220,7 +209,7 @@ static void text_inputs(FILE *out, const struct report_view *v, size_t width)
 
 		snprintf(msg, sizeof(msg), "%s of %s failed or stopped early (above): this "
 			 "report covers what was read.", fmt_count(failed, a, sizeof(a)),
-			 count_of(v->ninputs, "input", "inputs", b, sizeof(b)));
+			 report_count_of(v->ninputs, "input", "inputs", b, sizeof(b)));
 		wrapped(out, msg, 0, 4, width);
 	}
 }
@@ -239,11 +228,11 @@ static void text_header(FILE *out, const struct report_view *v, size_t width)
 	snprintf(n[0], sizeof(n[0]), "chainsniff %s", CS_VERSION);
 	line[k++] = n[0];
 	if (v->ninputs || !v->nsensors)
-		line[k++] = count_of(v->ninputs, live ? "interface" : "file",
+		line[k++] = report_count_of(v->ninputs, live ? "interface" : "file",
 				     live ? "interfaces" : "files", what, sizeof(what));
 	else
-		line[k++] = count_of(v->nsensors, "sensor window", "sensor windows", what, sizeof(what));
-	count_of(report_counter(c, "totals", "packets"), "packet", "packets", pk, sizeof(pk));
+		line[k++] = report_count_of(v->nsensors, "sensor window", "sensor windows", what, sizeof(what));
+	report_count_of(report_counter(c, "totals", "packets"), "packet", "packets", pk, sizeof(pk));
 	if (filtered) {
 		size_t o = strlen(pk);
 
@@ -292,22 +281,6 @@ static void text_header(FILE *out, const struct report_view *v, size_t width)
 	text_inputs(out, v, width);
 }
 
-/* Distinct clients sent a broken chain, over every broken server (a client
- * of two servers counts once). */
-static uint64_t broken_clients(const struct report_view *v)
-{
-	struct clientset all;
-	uint64_t n;
-
-	clientset_init(&all);
-	for (size_t i = 0; i < v->nservers; i++)
-		if (v->servers[i]->broken_handshakes)
-			clientset_merge(&all, &v->servers[i]->clients);
-	n = clientset_count(&all);
-	clientset_fini(&all);
-	return n;
-}
-
 /* --trust-at: which store judged, and the handshakes judged with today's
  * store for want of a plausible capture date. */
 static void text_trust_at(FILE *out, const struct report_view *v, size_t width)
@@ -329,7 +302,7 @@ static void text_trust_at(FILE *out, const struct report_view *v, size_t width)
 		k += (size_t)snprintf(line + k, sizeof(line) - k, " (root timeline %s)", t->tl_name);
 	if (fallback && k < sizeof(line))
 		snprintf(line + k, sizeof(line) - k, "; %s with today's store (capture clock before "
-			 "%s or implausible)", count_of(fallback, "handshake", "handshakes", n, sizeof(n)),
+			 "%s or implausible)", report_count_of(fallback, "handshake", "handshakes", n, sizeof(n)),
 			 t->have_timeline ? t->tl_start : "the timeline");
 	wrapped(out, line, 0, 2, width);
 }
@@ -342,16 +315,16 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 	snprintf(line, sizeof(line), "Servers %s · broken %s (%s, %s) · clients rejecting chains %s",
 		 fmt_count(v->nservers, a, sizeof(a)),
 		 fmt_count(report_counter(c, "totals", "servers_broken"), b, sizeof(b)),
-		 count_of(report_counter(c, "totals", "broken_handshakes"), "handshake", "handshakes", d, sizeof(d)),
-		 count_of(broken_clients(v), "client", "clients", e, sizeof(e)),
+		 report_count_of(report_counter(c, "totals", "broken_handshakes"), "handshake", "handshakes", d, sizeof(d)),
+		 report_count_of(report_broken_clients(v), "client", "clients", e, sizeof(e)),
 		 fmt_count(report_counter(c, "totals", "client_rejections"), r, sizeof(r)));
 	wrap_escaped(out, line, 0, 2, width);
 	if (report_counter(c, "totals", "ok_at_capture_time")) {
 		snprintf(line, sizeof(line), "Broken on their capture day: %s (%s) · broken only with "
 			 "today's store: %s",
-			 count_of(report_counter(c, "totals", "servers_broken_then"), "server", "servers",
+			 report_count_of(report_counter(c, "totals", "servers_broken_then"), "server", "servers",
 				  a, sizeof(a)),
-			 count_of(report_counter(c, "totals", "broken_then"), "handshake", "handshakes", d,
+			 report_count_of(report_counter(c, "totals", "broken_then"), "handshake", "handshakes", d,
 				  sizeof(d)),
 			 fmt_count(report_counter(c, "totals", "servers_broken") -
 					   report_counter(c, "totals", "servers_broken_then"),
@@ -363,7 +336,7 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 		char raw[1400];
 
 		snprintf(raw, sizeof(raw), "Trust store: %s (sha256 %.16s), %s",
-			 count_of(v->trust.anchors, "anchor", "anchors", a, sizeof(a)), v->trust.sha256,
+			 report_count_of(v->trust.anchors, "anchor", "anchors", a, sizeof(a)), v->trust.sha256,
 			 v->trust.name);
 		wrapped(out, raw, 0, 2, width);
 	} else if (v->have_trust) {
@@ -377,7 +350,7 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 		fputs(i ? "         " : "Sensors: ", out);
 		esc_term(out, s->sensor, strlen(s->sensor));
 		if (s->have) {
-			time_span(s->first, s->last, span, sizeof(span));
+			report_time_span(s->first, s->last, span, sizeof(span));
 			fprintf(out, "  %s", span);
 		}
 		fputc('\n', out);
@@ -422,24 +395,13 @@ static void text_key_list(FILE *out, const char *what, const struct view_key *ke
 	free(buf);
 }
 
-/* "2026-11-23 04:00:00 → 05:00:00 UTC" (the date again if it changes). */
-static void time_span(int64_t first, int64_t last, char *buf, size_t len)
-{
-	char a[CS_TIME_STRLEN], b[CS_TIME_STRLEN];
-
-	fmt_time_s(first / CS_NS_PER_SEC, a, sizeof(a));
-	fmt_time_s(last / CS_NS_PER_SEC, b, sizeof(b));
-	a[10] = b[10] = ' ', a[19] = b[19] = '\0';
-	snprintf(buf, len, "%s → %s UTC", a, strncmp(a, b, 10) ? b : b + 11);
-}
-
 static void text_window(FILE *out, const struct view_window *w, size_t width)
 {
 	char span[96], nb[64], line[300];
 
-	time_span(w->start, w->end, span, sizeof(span));
+	report_time_span(w->start, w->end, span, sizeof(span));
 	snprintf(line, sizeof(line), "Window %s (%s): %s became broken, %zu fixed", span, w->kind,
-		 count_of(w->n_broken, "server", "servers", nb, sizeof(nb)), w->n_fixed);
+		 report_count_of(w->n_broken, "server", "servers", nb, sizeof(nb)), w->n_fixed);
 	wrap_escaped(out, line, 0, 2, width);
 	text_key_list(out, "became broken", w->became_broken, w->n_broken, width);
 	text_key_list(out, "fixed", w->fixed, w->n_fixed, width);
@@ -627,7 +589,7 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 
 		fprintf(out, "  clients rejected the chain: %s x alert %s from %s",
 			fmt_count(r->handshakes, a, sizeof(a)), tls_alert_name(r->alert),
-			count_of(clientset_count(&r->clients), "client", "clients", b, sizeof(b)));
+			report_count_of(clientset_count(&r->clients), "client", "clients", b, sizeof(b)));
 		if (r->nfp)
 			fprintf(out, " (JA3 %s, JA4 %s%s)", r->fp[0].ja3, r->fp[0].ja4,
 				r->nfp > 1 ? ", ..." : "");
@@ -654,8 +616,8 @@ static void text_server(FILE *out, const struct report_view *v, const struct agg
 		fprintf(out, "(%s)", report_sni_status(s));
 	fprintf(out, "\n  %s%s%s  broken %" PRIu64 "/%s (%s in all), clients affected %s\n",
 		!strcmp(st, "broken") ? k->red : !strcmp(st, "ok") ? k->green : "", st, k->reset,
-		s->broken_handshakes, count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
-		count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b, sizeof(b)),
+		s->broken_handshakes, report_count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
+		report_count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b, sizeof(b)),
 		fmt_count(clientset_count(&s->clients), c, sizeof(c)));
 	text_rejections(out, s);
 	for (uint32_t i = 0; i < s->nchains; i++) {
@@ -664,8 +626,8 @@ static void text_server(FILE *out, const struct report_view *v, const struct agg
 
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
 		fprintf(out, "  chain %.16s  %s  %s, %" PRIu64 " broken\n", hex,
-			count_of(ac->chain->n_certs, "cert", "certs", a, sizeof(a)),
-			count_of(ac->handshakes, "handshake", "handshakes", b, sizeof(b)),
+			report_count_of(ac->chain->n_certs, "cert", "certs", a, sizeof(a)),
+			report_count_of(ac->handshakes, "handshake", "handshakes", b, sizeof(b)),
 			ac->broken_handshakes);
 		for (size_t n = 0; n < ac->chain->n_certs; n++)
 			text_cert(out, n, ac->chain->certs[n]);

@@ -624,6 +624,8 @@ static int write_report(struct engine *e, const struct cs_options *o)
 		report_json_state(out, e);
 	} else if (o->format == CS_FORMAT_CSV) {
 		report_csv(out, e);
+	} else if (o->format == CS_FORMAT_HTML) {
+		report_html(out, e, &o->report);
 	} else {
 		struct report_opts ro = o->report;
 

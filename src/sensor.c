@@ -276,6 +276,14 @@ static bool write_text(FILE *f, void *ctx)
 	return true;
 }
 
+static bool write_html(FILE *f, void *ctx)
+{
+	const struct write_ctx *c = ctx;
+
+	report_view_html(f, c->v, c->s->o.text);
+	return true;
+}
+
 /* One of this sensor's reports ("chainsniff-<sensor>-<time><ext>"). */
 static bool is_report(const char *name, const char *prefix, const char *ext)
 {
@@ -414,6 +422,9 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 		snprintf(name, sizeof(name), "%s.txt", base);
 		if (st == CS_OK)
 			st = atomic_write(s->dirfd, name, 0644, write_text, &c, NULL, 0);
+		snprintf(name, sizeof(name), "%s.html", base);
+		if (st == CS_OK)
+			st = atomic_write(s->dirfd, name, 0644, write_html, &c, NULL, 0);
 		if (st == CS_OK)
 			s->written++;
 		if (st == CS_OK)
@@ -421,6 +432,7 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 		write_errno = errno; /* the reason, whatever pruning does to errno */
 		prune(s, ".json");
 		prune(s, ".txt");
+		prune(s, ".html");
 	}
 	free(nb);
 	free(fx);

@@ -429,7 +429,7 @@ static void test_main_refusals(void **state)
 		{{"-s", "95"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-s", "262145"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-B", "0"}, "chainsniff: -B: buffer size must be 1..4096 MiB\n"},
-		{{"--format", "yaml"}, "chainsniff: --format: must be text, json, csv or state\n"},
+		{{"--format", "yaml"}, "chainsniff: --format: must be text, json, csv, html or state\n"},
 		{{"--top", "-1"}, "chainsniff: --top: must be 0..1000000 (0: no limit)\n"},
 		{{"--interval", "0"}, "chainsniff: --interval: expects a duration: 90s, 15m, 1h, 1d\n"},
 		{{"--keep", "x"}, "chainsniff: --keep: must be 0..1000000 (0: keep all)\n"},

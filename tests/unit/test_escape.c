@@ -1,8 +1,9 @@
 /*
- * test_escape.c - wire strings to JSON, terminal and CSV text.
+ * test_escape.c - wire strings to JSON, terminal, CSV and HTML text.
  * Hand-written cases for each rule, then properties over every byte, every
  * byte pair and many random strings: the output is always valid UTF-8,
- * the JSON always parses, and the terminal and CSV forms decode back to
+ * the JSON always parses, the HTML holds no raw & < > " ' (only the five
+ * references), and the terminal, CSV and HTML forms decode back to
  * the exact input (so the mapping is unambiguous).  The checkers here are
  * written independently of escape.c.
  */
@@ -244,6 +245,34 @@ static bool t_csv_decode(const char *s, size_t n, uint8_t *dec, size_t *dn)
 	return t_term_decode(s, n, true, dec, dn);
 }
 
+/* Undo the HTML references: the five esc_html writes, nothing else; a raw
+ * < > " ' or any other & fails (an HTML parser would read markup). */
+static bool t_html_unref(const char *s, size_t n, char *dec, size_t *dn)
+{
+	static const char *const refs[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
+	static const char chars[] = "&<>\"'";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		if (strchr("<>\"'", s[i]) && s[i]) {
+			return false;
+		} else if (s[i] != '&') {
+			dec[o++] = s[i++];
+			continue;
+		}
+		for (k = 0; k < 5 && (n - i < strlen(refs[k]) || memcmp(s + i, refs[k], strlen(refs[k]))); k++)
+			;
+		if (k == 5)
+			return false;
+		dec[o++] = chars[k];
+		i += strlen(refs[k]);
+	}
+	*dn = o;
+	return true;
+}
+
 /* Every property for one input. */
 static void check_all(const uint8_t *in, size_t n)
 {
@@ -268,6 +297,19 @@ static void check_all(const uint8_t *in, size_t n)
 	if (!t_csv_decode(o.p, o.n, dec, &dn) || dn != n || memcmp(dec, in, n) != 0)
 		fail_msg("csv does not round-trip: %.*s", (int)o.n, o.p);
 	assert_null(memchr("=+-@", o.p[1], 4));
+	free(o.p);
+
+	o = run(esc_html, in, n);
+	{
+		char *raw = malloc(o.n + 1);
+		size_t rn = 0;
+
+		assert_non_null(raw);
+		if (!t_html_unref(o.p, o.n, raw, &rn) || !t_term_decode(raw, rn, false, dec, &dn) ||
+		    dn != n || memcmp(dec, in, n) != 0)
+			fail_msg("html does not round-trip: %.*s", (int)o.n, o.p);
+		free(raw);
+	}
 	free(o.p);
 	free(dec);
 }
@@ -394,6 +436,24 @@ static void test_csv_formula(void **state)
 	EXPECT(esc_csv, " =1", "\" =1\"");
 }
 
+/* ---- HTML ---------------------------------------------------------------- */
+
+static void test_html_cases(void **state)
+{
+	(void)state;
+	EXPECT(esc_html, "", "");
+	EXPECT(esc_html, "www.example.com", "www.example.com");
+	EXPECT(esc_html, "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+	EXPECT(esc_html, "\"onerror=alert(1) x='", "&quot;onerror=alert(1) x=&#39;");
+	EXPECT(esc_html, "AT&T &amp;", "AT&amp;T &amp;amp;"); /* a reference in the input stays text */
+	EXPECT(esc_html, "O=Acme\\, Inc.", "O=Acme\\, Inc.");
+	/* shown as the terminal shows them, never obeyed */
+	EXPECT(esc_html, "\xe2\x80\xae" "gpj.exe", "\\u{202E}gpj.exe");
+	EXPECT(esc_html, "bad\xff\xfe<", "bad\\xff\\xfe&lt;");
+	EXPECT(esc_html, "a\r\nb\0", "a\\x0d\\x0ab\\x00");
+	EXPECT(esc_html, "b\xc3\xbc" "cher", "b\xc3\xbc" "cher");
+}
+
 /* ---- properties over all inputs ------------------------------------------ */
 
 static void test_every_byte(void **state)
@@ -468,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_term_bidi),
 		cmocka_unit_test(test_csv_cases),
 		cmocka_unit_test(test_csv_formula),
+		cmocka_unit_test(test_html_cases),
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_every_pair),
 		cmocka_unit_test(test_random),

@@ -6,7 +6,9 @@
  * format is read back: the JSON with jansson (fields, parameters, evidence,
  * the exact SNI bytes), the text line by line (widths 60, 100 and 160, no
  * control or bidi character, long names wrapped and never cut, plurals),
- * the CSV cell by cell (formula guard, a distinguished name escaped once).
+ * the CSV cell by cell (formula guard, a distinguished name escaped once),
+ * the HTML as markup (balanced, no raw markup from the wire, the CSP's
+ * style hash, rows in rank order, the trend chart's bars and scale).
  * Run from the repository root (the lab PKI is in pcaps/lab/pki).
  */
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "cs_addr.h"
+#include "cs_chain.h"
 #include "cs_codec.h"
 #include "cs_report.h"
 #include "testpki.h"
@@ -528,6 +531,143 @@ static void test_window(void **state)
 	free(buf);
 }
 
+/* ---- HTML ---------------------------------------------------------------------------- */
+
+static char *html_of(const struct report_view *v, const struct report_opts *ro)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+
+	assert_non_null(m);
+	report_view_html(m, v, ro);
+	assert_int_equal(fclose(m), 0);
+	return buf;
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Every element the renderer writes that has an end tag: opened as often
+ * as closed, and a closing tag never comes before its opening. */
+static void assert_balanced(const char *html)
+{
+	static const char *const tags[] = {"html", "head", "title", "style", "body", "header", "section",
+					   "table", "thead", "tbody", "tr", "td", "th", "article", "div",
+					   "dl", "dt", "dd", "ul", "ol", "li", "p", "span", "h1", "h2",
+					   "h3", "svg", "text", "rect", "details", "summary", "footer", "a"};
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		char open[16], open_sp[16], close[16];
+		size_t depth = 0;
+
+		snprintf(open, sizeof(open), "<%s>", tags[i]);
+		snprintf(open_sp, sizeof(open_sp), "<%s ", tags[i]);
+		snprintf(close, sizeof(close), "</%s>", tags[i]);
+		for (const char *p = html; *p; p++) {
+			if (!strncmp(p, open, strlen(open)) || !strncmp(p, open_sp, strlen(open_sp)))
+				depth++;
+			else if (!strncmp(p, close, strlen(close)) && depth-- == 0)
+				fail_msg("</%s> before its <%s>", tags[i], tags[i]);
+		}
+		if (depth)
+			fail_msg("<%s> opened %zu more times than closed", tags[i], depth);
+	}
+}
+
+static void test_html_page(void **state)
+{
+	struct report_opts ro = {.top = 20};
+	char *html = html_of(&fx.v, &ro), *style, *end, b64[64], want[128];
+	uint8_t md[CS_SHA256_LEN];
+	const char *r1, *r2, *r3;
+
+	(void)state;
+	assert_inert(html);
+	assert_balanced(html);
+	assert_int_equal(strncmp(html, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0);
+	/* the wire strings as text: nothing from them opens a tag or a reference */
+	assert_int_equal(count(html, "<script"), 0);
+	assert_non_null(strstr(html, "a\\x1b[31m\\u{202E}&lt;script&gt;\\xff.test"));
+	assert_non_null(strstr(html, "CN=evil\\, Inc.\\01\\&lt;b\\&gt;"));
+	/* the CSP allows the page's own style block, by its SHA-256, and nothing else */
+	style = strstr(html, "<style>") + 7;
+	end = strstr(style, "</style>");
+	chain_hash(&(struct cs_slice){(const uint8_t *)style, (size_t)(end - style)}, 1, md);
+	b64_encode_buf(md, sizeof(md), b64);
+	snprintf(want, sizeof(want), "style-src 'sha256-%s';", b64);
+	assert_non_null(strstr(html, want));
+	assert_non_null(strstr(html, "default-src 'none'; script-src 'none';"));
+	assert_int_equal(count(html, " style=\""), 0);
+	/* the broken servers, ranked, each with its details */
+	assert_int_equal(count(html, "<tr class=\"server\""), 3);
+	r1 = strstr(html, "id=\"row-1\"");
+	r2 = strstr(html, "id=\"row-2\"");
+	r3 = strstr(html, "id=\"row-3\"");
+	assert_true(r1 && r2 && r3 && r1 < r2 && r2 < r3);
+	assert_non_null(strstr(html, "<article class=\"server\" id=\"server-3\">"));
+	assert_non_null(strstr(html, "<dd id=\"servers_broken\">3</dd>"));
+	assert_non_null(strstr(html, "<dd id=\"broken_handshakes\">4</dd>"));
+	assert_null(strstr(html, "id=\"trend\"")); /* no windows merged: no chart */
+	free(html);
+
+	ro.top = 1; /* --top: one row, the rest counted */
+	html = html_of(&fx.v, &ro);
+	assert_int_equal(count(html, "<tr class=\"server\""), 1);
+	assert_non_null(strstr(html, "2 more not listed (--top)."));
+	free(html);
+	ro.all = true, ro.top = 0; /* --all: the healthy server too */
+	html = html_of(&fx.v, &ro);
+	assert_int_equal(count(html, "<tr class=\"server\""), (long)fx.v.nservers);
+	assert_non_null(strstr(html, "ocsp_must_staple_unmet")); /* a newer sensor's code */
+	free(html);
+}
+
+/* A merged report of windows: a bar per span (two sensors' windows of one
+ * hour are one bar), the scale from 0 to the largest, a table row per window. */
+static void test_html_trend(void **state)
+{
+	const int64_t h = 3600 * CS_NS_PER_SEC, t0 = 1790000000LL * CS_NS_PER_SEC;
+	struct view_key k;
+	struct view_series s[3] = {
+		{"a", "interval", t0, t0 + h, 10, 4, 2, NULL, 0},
+		{"a", "interval", t0 + h, t0 + 2 * h, 12, 0, 0, NULL, 0},
+		{"b", "interval", t0, t0 + h, 5, 3, 5, NULL, 0},
+	};
+	struct view_window w = {.kind = "merged", .start = t0, .end = t0 + 2 * h,
+				.fixed = &k, .n_fixed = 1};
+	struct report_view v = fx.v;
+	struct report_opts ro = {.top = 20};
+	char *html, *servers, *handshakes;
+
+	(void)state;
+	view_key_of(&k, fx.v.servers[1]);
+	v.windows = s, v.nwindows = 3, v.window = &w;
+	html = html_of(&v, &ro);
+	assert_balanced(html);
+	servers = strstr(html, "id=\"trend-servers\"");
+	handshakes = strstr(html, "id=\"trend-handshakes\"");
+	assert_true(servers && handshakes && servers < handshakes);
+	assert_int_equal(count(servers, "<rect class=\"bar-servers\""), 2);
+	assert_int_equal(count(handshakes, "<rect class=\"bar-handshakes\""), 2);
+	/* servers: 2+5 then 0, so the first bar is the whole plot and the second empty */
+	assert_non_null(strstr(servers, "text-anchor=\"end\">7</text>"));
+	assert_non_null(strstr(servers, "height=\"110.00\"><title>2026-09-21 14:13:20 UTC: 7</title>"));
+	assert_non_null(strstr(servers, "height=\"0.00\"><title>2026-09-21 15:13:20 UTC: 0</title>"));
+	assert_non_null(strstr(handshakes, "text-anchor=\"end\">7</text>"));
+	assert_int_equal(count(html, "<tr class=\"window\">"), 3);
+	assert_non_null(strstr(html, "the last window merged compared with the first"));
+	assert_non_null(strstr(html, "<h3>Fixed (1)</h3>"));
+	assert_non_null(strstr(html, "<p class=\"became-broken none\">none</p>"));
+	free(html);
+}
+
 static void test_width_of_terminal(void **state)
 {
 	(void)state;
@@ -547,6 +687,8 @@ int main(void)
 		cmocka_unit_test(test_text_no_broken),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_html_page),
+		cmocka_unit_test(test_html_trend),
 		cmocka_unit_test(test_width_of_terminal),
 	};
 
