@@ -19,10 +19,10 @@ struct agg_chain {
 	const struct cs_chain *chain;
 	uint64_t handshakes;
 	uint64_t broken_handshakes;
-	uint64_t ok_then_handshakes;  /* broken, but valid with the store of their capture day
+	uint64_t ok_then_handshakes;        /* broken, but valid with the store of their capture day
 				       * (ok_at_capture_time); the rest were broken then */
-	uint64_t unjudged_handshakes; /* judged "unknown" (budget, no room to wait) */
-	uint32_t problems;    /* union of problem bits over its handshakes */
+	uint64_t unjudged_handshakes;       /* judged "unknown" (budget, no room to wait) */
+	uint32_t problems;                  /* union of problem bits over its handshakes */
 	const struct diag_verdict *verdict; /* of its latest handshake (owned by judge.c) */
 	bool hostname_mismatch;             /* at its latest handshake */
 	uint16_t key_usage_suite;           /* at its latest handshake: the cipher suite
@@ -32,7 +32,7 @@ struct agg_chain {
 	uint32_t first_input;
 	uint64_t first_frame; /* 0 on a live interface */
 	int64_t first_ts;
-	void *notes;          /* a producer's notes (merge: what the reports said of
+	void *notes; /* a producer's notes (merge: what the reports said of
 			       * the chain); NULL on a sensor, never freed here */
 };
 
@@ -45,7 +45,7 @@ struct agg_fingerprint {
 };
 
 struct agg_rejection {
-	uint8_t alert;        /* TLS AlertDescription */
+	uint8_t alert; /* TLS AlertDescription */
 	uint64_t handshakes;
 	struct clientset clients;
 	uint32_t nfp;
@@ -59,12 +59,12 @@ struct agg_server {
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
 	uint64_t sni_not_sent, sni_not_captured;
-	uint64_t tls_handshakes;   /* every TLS handshake, chain visible or not */
-	uint64_t handshakes;       /* with a visible chain */
+	uint64_t tls_handshakes; /* every TLS handshake, chain visible or not */
+	uint64_t handshakes;     /* with a visible chain */
 	uint64_t broken_handshakes;
 	uint64_t ok_then_handshakes; /* of them, valid with the store of their capture day */
 	uint64_t unjudged_handshakes;
-	struct clientset clients;  /* clients sent a broken chain */
+	struct clientset clients; /* clients sent a broken chain */
 	struct clientset clients_total;
 	uint32_t problems;
 	uint32_t nrejections;
@@ -84,19 +84,19 @@ struct agg_handshake {
 	size_t sni_len;
 	enum agg_sni sni_status;
 	uint16_t version;
-	const struct cs_chain *chain;  /* NULL: no visible chain (TLS 1.3, resumed, ...) */
+	const struct cs_chain *chain; /* NULL: no visible chain (TLS 1.3, resumed, ...) */
 	const struct cs_addr *client_ip;
 	bool broken;
-	bool ok_then;                       /* broken, but valid with the store of its
+	bool ok_then; /* broken, but valid with the store of its
 					     * capture day (ok_at_capture_time) */
 	uint32_t problems;
 	const struct diag_verdict *verdict; /* NULL: not judged */
 	bool unjudged;                      /* the verdict is "unknown" */
 	bool hostname_mismatch;
-	uint16_t key_usage_suite;       /* key_usage_mismatch: its cipher suite, 0: none */
-	bool rejected;                  /* a fatal alert from the client */
+	uint16_t key_usage_suite; /* key_usage_mismatch: its cipher suite, 0: none */
+	bool rejected;            /* a fatal alert from the client */
 	uint8_t alert;
-	const char *ja3, *ja4;          /* of the client's ClientHello, may be NULL */
+	const char *ja3, *ja4; /* of the client's ClientHello, may be NULL */
 	uint32_t input;
 	uint64_t frame;
 	int64_t ts;
@@ -148,8 +148,7 @@ size_t agg_distinct_chains(const struct agg *a, size_t max_id);
  * zero counts the caller then fills.  NULL at a cap. */
 struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, uint16_t port,
 				      const char *sni, size_t sni_len);
-struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s,
-				    const struct cs_chain *c);
+struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s, const struct cs_chain *c);
 /* A restored entry's rejections: find or create the one for alert. */
 struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert);
 

@@ -25,15 +25,13 @@ struct capfile;
  * *out is NULL and err holds a one-line reason without the path:
  * CS_IO (cannot open or read), CS_BAD (not a capture, corrupt header),
  * CS_TRUNC (the file ends inside its header), CS_NOMEM. */
-enum cs_status capfile_open(const char *path, struct capfile **out,
-			    char *err, size_t errlen);
+enum cs_status capfile_open(const char *path, struct capfile **out, char *err, size_t errlen);
 
 /* Next record.  CS_OK: *f is filled; f->data lives until the next call and
  * f->number counts every record of the file (1-based).  CS_EOF: clean end.
  * CS_TRUNC: the file ends inside a record.  CS_BAD: corrupt record.
  * CS_IO: read error.  Failures are sticky: later calls repeat them. */
-enum cs_status capfile_next(struct capfile *cf, struct cs_frame *f,
-			    char *err, size_t errlen);
+enum cs_status capfile_next(struct capfile *cf, struct cs_frame *f, char *err, size_t errlen);
 
 /* "pcap", "pcap-ns" or "pcapng". */
 const char *capfile_format(const struct capfile *cf);

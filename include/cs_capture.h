@@ -21,11 +21,11 @@ struct cs_frame {
 };
 
 struct cs_capture_opts {
-	const char *filter;   /* BPF expression or NULL */
-	uint32_t snaplen;     /* live only */
-	int buffer_mib;       /* live only, 0 = default */
-	bool promisc;         /* live only */
-	bool immediate;       /* live only: deliver each packet at once (libpcap
+	const char *filter; /* BPF expression or NULL */
+	uint32_t snaplen;   /* live only */
+	int buffer_mib;     /* live only, 0 = default */
+	bool promisc;       /* live only */
+	bool immediate;     /* live only: deliver each packet at once (libpcap
 			       * immediate mode), not in blocks */
 };
 
@@ -36,11 +36,9 @@ struct cs_source;
  * file/interface name) into err.  On success err is empty, or holds a
  * warning from libpcap (live only, e.g. promiscuous mode not supported).
  * opts may be NULL (no filter, defaults). */
-enum cs_status capture_open_file(const char *path,
-				 const struct cs_capture_opts *opts,
+enum cs_status capture_open_file(const char *path, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen);
-enum cs_status capture_open_live(const char *iface,
-				 const struct cs_capture_opts *opts,
+enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen);
 
 /* Next frame that passes the filter.
@@ -48,8 +46,7 @@ enum cs_status capture_open_live(const char *iface,
  * CS_EOF: clean end.  CS_TRUNC: the file ends inside a record (what came
  * before is valid).  CS_BAD: corrupt file (reason in err).  CS_IO: read
  * error.  CS_UNSUPPORTED: a whole-file link type we cannot decode. */
-enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,
-			    char *err, size_t errlen);
+enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, size_t errlen);
 
 /* Several live sources read as one (-i given more than once, e.g. the two
  * ports of a tap): of the frames the sources have ready, the oldest by

@@ -29,19 +29,19 @@ struct x509_st;
 /* A parsed certificate with its identities. */
 struct cs_x509 {
 	struct x509_st *x;
-	uint8_t sha256[CS_SHA256_LEN];  /* of the DER */
-	uint8_t spki[CS_SHA256_LEN];    /* of the public key (SubjectPublicKeyInfo) */
-	uint32_t verify_cost;           /* microseconds to verify a signature of this key */
-	bool has_key;                   /* libcrypto could decode the public key */
+	uint8_t sha256[CS_SHA256_LEN]; /* of the DER */
+	uint8_t spki[CS_SHA256_LEN];   /* of the public key (SubjectPublicKeyInfo) */
+	uint32_t verify_cost;          /* microseconds to verify a signature of this key */
+	bool has_key;                  /* libcrypto could decode the public key */
 };
 
 struct certcache_stats {
-	uint64_t parsed;          /* certificates parsed into X509 objects */
-	uint64_t x509_evicted;    /* parsed certificates dropped at the cap */
-	uint64_t checks;          /* signature checks asked for */
-	uint64_t verifications;   /* of which really verified (memo misses) */
-	uint64_t memo_evicted;    /* memo entries forgotten at the cap */
-	uint64_t verify_cost;     /* sum of the verifications' estimated microseconds */
+	uint64_t parsed;        /* certificates parsed into X509 objects */
+	uint64_t x509_evicted;  /* parsed certificates dropped at the cap */
+	uint64_t checks;        /* signature checks asked for */
+	uint64_t verifications; /* of which really verified (memo misses) */
+	uint64_t memo_evicted;  /* memo entries forgotten at the cap */
+	uint64_t verify_cost;   /* sum of the verifications' estimated microseconds */
 };
 
 struct certcache;

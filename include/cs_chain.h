@@ -27,7 +27,6 @@
 #include "cs_common.h"
 #include "cs_limits.h"
 
-
 struct x509_st;
 
 /* Facts about one certificate.  Strings are NUL-terminated and NOT
@@ -35,12 +34,12 @@ struct x509_st;
  * (UTF-8 kept), which may hold any byte the certificate carried; the
  * report layer escapes them. */
 struct cs_cert_facts {
-	bool parsed;          /* false: libcrypto could not parse this entry */
-	char *subject;        /* "" when not parsed */
+	bool parsed;   /* false: libcrypto could not parse this entry */
+	char *subject; /* "" when not parsed */
 	char *issuer;
-	char *serial_hex;     /* lowercase, no colons, no leading "0x";
+	char *serial_hex;   /* lowercase, no colons, no leading "0x";
 			       * as BN_bn2hex: "0", or "-" before a negative */
-	int64_t not_before;   /* seconds since the epoch, UTC; 0 when not parsed */
+	int64_t not_before; /* seconds since the epoch, UTC; 0 when not parsed */
 	int64_t not_after;
 	/* subjectAltName dNSName entries in certificate order: the first
 	 * CS_CERT_MAX_SAN_DNS of at most CS_MAX_SNI bytes (longer ones are
@@ -48,25 +47,25 @@ struct cs_cert_facts {
 	 * back in dns (a name may hold any byte, NUL included: escape on
 	 * output).  dns_total counts every dNSName, kept or not. */
 	uint32_t n_dns, dns_total;
-	uint16_t *dns_len;    /* NULL when n_dns is 0 */
+	uint16_t *dns_len; /* NULL when n_dns is 0 */
 	char *dns;
 };
 
 /* One distinct certificate. */
 struct cs_cert {
 	uint8_t sha256[CS_SHA256_LEN];
-	const uint8_t *der;   /* owned copy; NULL: known by its facts only */
+	const uint8_t *der; /* owned copy; NULL: known by its facts only */
 	size_t der_len;
-	uint32_t id;          /* dense index among certificates, 0-based */
+	uint32_t id;                         /* dense index among certificates, 0-based */
 	struct cs_cert_facts *_Atomic facts; /* see cert_facts() */
-	struct x509_st *_Atomic parsed; /* cert_preparse(): taken by cert_take_parsed() */
+	struct x509_st *_Atomic parsed;      /* cert_preparse(): taken by cert_take_parsed() */
 };
 
 struct cs_chain {
 	uint8_t sha256[CS_SHA256_LEN]; /* over the concatenated DER, sent order */
 	uint32_t id;                   /* dense index in the store, 0-based */
 	size_t n_certs;
-	struct cs_cert **certs;        /* shared entries, owned by the store */
+	struct cs_cert **certs; /* shared entries, owned by the store */
 	size_t der_bytes;
 };
 
@@ -88,8 +87,7 @@ void chain_hash(const struct cs_slice *certs, size_t n, uint8_t out[CS_SHA256_LE
  * tells which; *out stays valid until chain_store_free.  CS_LIMIT when a
  * cap refuses a new chain (the caller counts it), CS_NOMEM on allocation
  * failure. */
-enum cs_status chain_store_intern(struct cs_chain_store *st,
-				  const struct cs_slice *certs, size_t n,
+enum cs_status chain_store_intern(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
 				  const struct cs_chain **out, bool *added);
 
 /* The facts of a certificate as a report gives them (strings borrowed). */
@@ -104,10 +102,10 @@ struct cs_cert_given {
  * certificate's SHA-256 and facts (copied).  The certificates have der
  * NULL; a chain or certificate already stored under its SHA-256 is used
  * as it is.  Counted against max_chains and memcap like any other. */
-enum cs_status chain_store_intern_facts(struct cs_chain_store *st,
-					const uint8_t sha[CS_SHA256_LEN], size_t n,
-					const uint8_t (*cert_sha)[CS_SHA256_LEN],
-					const struct cs_cert_given *facts, const struct cs_chain **out);
+enum cs_status chain_store_intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
+					size_t n, const uint8_t (*cert_sha)[CS_SHA256_LEN],
+					const struct cs_cert_given *facts,
+					const struct cs_chain **out);
 
 size_t chain_store_count(const struct cs_chain_store *st);
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id);

@@ -14,8 +14,8 @@
 #include "cs_common.h"
 
 struct cs_kex {
-	const char *name;      /* "ECDHE_RSA", "RSA", "DH_DSS", ... (static) */
-	uint32_t key_usage;    /* the keyUsage bit it needs (CS_KU_*, cs_problems.h) */
+	const char *name;   /* "ECDHE_RSA", "RSA", "DH_DSS", ... (static) */
+	uint32_t key_usage; /* the keyUsage bit it needs (CS_KU_*, cs_problems.h) */
 };
 
 /* The key exchange of suite and what it needs; false when it puts no

@@ -51,39 +51,49 @@ struct cli_choice {
 };
 
 struct cli_option {
-	const char *name;   /* long name without "--", or NULL */
-	char short_name;    /* or 0 */
-	const char *arg;    /* the argument as the usage shows it; NULL: none taken */
-	const char *help;   /* usage text; a '\n' continues it on the next line */
+	const char *name; /* long name without "--", or NULL */
+	char short_name;  /* or 0 */
+	const char *arg;  /* the argument as the usage shows it; NULL: none taken */
+	const char *help; /* usage text; a '\n' continues it on the next line */
 	enum cli_kind kind;
-	size_t field;       /* offsetof the field in the options struct */
-	size_t seen;        /* CLI_SEEN(...) of a bool set when the option is given, or 0 */
-	size_t size;        /* CLI_UINT: sizeof the field (4 or 8) */
+	size_t field; /* offsetof the field in the options struct */
+	size_t seen;  /* CLI_SEEN(...) of a bool set when the option is given, or 0 */
+	size_t size;  /* CLI_UINT: sizeof the field (4 or 8) */
 	unsigned long long min, max;
-	unsigned shift;     /* CLI_UINT: stored << shift (MiB options) */
+	unsigned shift;                   /* CLI_UINT: stored << shift (MiB options) */
 	const struct cli_choice *choices; /* CLI_CHOICE */
-	size_t count, cap;  /* CLI_LIST: offsetof the size_t count, the array's length */
+	size_t count, cap; /* CLI_LIST: offsetof the size_t count, the array's length */
 	bool (*call)(void *opts, const struct cli_option *row, const char *arg);
-	const char *error;  /* the reason printed when the argument is refused */
-	bool name_arg;      /* the message names the argument, not the option */
+	const char *error; /* the reason printed when the argument is refused */
+	bool name_arg;     /* the message names the argument, not the option */
 };
 
 #define CLI_SEEN(type, member) (offsetof(type, member) + 1)
 
 /* The rows both commands share (fields given as offsetof). */
-#define CLI_ROW_OUTPUT(off)                                                                 \
-	{.short_name = 'o', .arg = "FILE", .kind = CLI_STRING, .field = (off),                   \
-	 .help = "write the report to FILE instead of standard output"}
-#define CLI_ROW_TOP(off)                                                                    \
-	{.name = "top", .arg = "N", .kind = CLI_UINT, .field = (off), .size = sizeof(unsigned), \
-	 .max = 1000000, .help = "servers listed in the text table (default 20, 0: all)",       \
-	 .error = "must be 0..1000000 (0: no limit)"}
-#define CLI_ROW_ALL(off)                                                                    \
-	{.name = "all", .kind = CLI_FLAG, .field = (off), .help = "list healthy servers too"}
+#define CLI_ROW_OUTPUT(off)                                                                        \
+	{                                                                                          \
+		.short_name = 'o', .arg = "FILE", .kind = CLI_STRING, .field = (off),              \
+		.help = "write the report to FILE instead of standard output"                      \
+	}
+#define CLI_ROW_TOP(off)                                                                           \
+	{                                                                                          \
+		.name = "top", .arg = "N", .kind = CLI_UINT, .field = (off),                       \
+		.size = sizeof(unsigned), .max = 1000000,                                          \
+		.help = "servers listed in the text table (default 20, 0: all)",                   \
+		.error = "must be 0..1000000 (0: no limit)"                                        \
+	}
+#define CLI_ROW_ALL(off)                                                                           \
+	{                                                                                          \
+		.name = "all", .kind = CLI_FLAG, .field = (off),                                   \
+		.help = "list healthy servers too"                                                 \
+	}
 /* --format: the values differ (merge writes no state), so do help and error. */
-#define CLI_ROW_FORMAT(off, values, helptext, errtext)                                        \
-	{.name = "format", .arg = "F", .kind = CLI_CHOICE, .field = (off), .choices = (values),   \
-	 .help = (helptext), .error = (errtext)}
+#define CLI_ROW_FORMAT(off, values, helptext, errtext)                                             \
+	{                                                                                          \
+		.name = "format", .arg = "F", .kind = CLI_CHOICE, .field = (off),                  \
+		.choices = (values), .help = (helptext), .error = (errtext)                        \
+	}
 
 /* A section of the man page past the options: plain text, paragraphs
  * separated by an empty line, "- " items, "  " indented lines kept as
@@ -100,8 +110,8 @@ struct cli_spec {
 	const struct cli_option *rows;
 	size_t nrows;
 	/* the man page (chainsniff's spec only) */
-	const char *man_name;        /* "chainsniff \- what it is" line, plain */
-	const char *man_description; /* the DESCRIPTION section */
+	const char *man_name;                       /* "chainsniff \- what it is" line, plain */
+	const char *man_description;                /* the DESCRIPTION section */
 	const struct cli_man_section *man_sections; /* after OPTIONS; NULL title ends */
 };
 
@@ -150,22 +160,22 @@ struct cs_options {
 	unsigned keep;             /* --keep */
 	const char *sensor;        /* --sensor, else the host name */
 	char hostname[256];
-	int fail_on;               /* --fail-on: enum cs_fail_on */
-	const char *user;          /* -Z */
+	int fail_on;                             /* --fail-on: enum cs_fail_on */
+	const char *user;                        /* -Z */
 	struct cs_cidr nets[CS_MAX_SERVER_NETS]; /* --server-net */
-	const char *ignore_path;   /* --ignore */
-	const char *state_path;    /* --state */
-	const char *client_key_path; /* --client-key */
-	struct cs_capture_opts cap; /* -s, -B, -p; filter: -f or the default */
-	struct engine_config eng;  /* --at, --max-flows, --memcap, nets, sensor */
+	const char *ignore_path;                 /* --ignore */
+	const char *state_path;                  /* --state */
+	const char *client_key_path;             /* --client-key */
+	struct cs_capture_opts cap;              /* -s, -B, -p; filter: -f or the default */
+	struct engine_config eng;                /* --at, --max-flows, --memcap, nets, sensor */
 	/* operations: taps, metrics, input selection, checks */
 	const char *ifaces[CS_MAX_IFACES]; /* -i, in order (one engine reads them all) */
 	size_t nifaces;
-	const char *metrics_path;  /* --metrics */
-	int64_t stats_interval;    /* --stats-interval, seconds; 0: --interval's */
-	int64_t since, until;      /* --since, --until: capture time, seconds */
+	const char *metrics_path; /* --metrics */
+	int64_t stats_interval;   /* --stats-interval, seconds; 0: --interval's */
+	int64_t since, until;     /* --since, --until: capture time, seconds */
 	bool have_since, have_until;
-	bool check;                /* -T, --check: validate, then exit */
+	bool check; /* -T, --check: validate, then exit */
 };
 
 /* Defaults, then argv, then the checks across options (an input, -i

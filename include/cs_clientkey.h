@@ -31,7 +31,7 @@
 #include "cs_common.h"
 
 #define CS_CLIENT_KEY_LEN 16
-#define CS_CLIENT_KEY_ID_LEN 17           /* 16 hex digits and the NUL */
+#define CS_CLIENT_KEY_ID_LEN 17             /* 16 hex digits and the NUL */
 #define CS_CLIENT_KEY_LEGACY "legacy-fixed" /* the id of files without one */
 #define CS_CLIENT_KEY_FILE "client.key"     /* the default name, next to --state */
 

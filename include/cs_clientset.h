@@ -20,10 +20,10 @@
 #define CS_CLIENTSET_INLINE 2
 
 struct clientset {
-	uint32_t n;                       /* exact count while regs == NULL */
+	uint32_t n;                        /* exact count while regs == NULL */
 	uint64_t inl[CS_CLIENTSET_INLINE]; /* the first hashes of the addresses */
-	uint64_t *more;                   /* the others, CS_CLIENTSET_EXACT long */
-	uint8_t *regs;                    /* HLL registers once exact overflowed */
+	uint64_t *more;                    /* the others, CS_CLIENTSET_EXACT long */
+	uint8_t *regs;                     /* HLL registers once exact overflowed */
 };
 
 /* The key every address is hashed with (cs_clientkey.h), and its id for

@@ -64,8 +64,7 @@ struct agg;
 void counters_derive(struct ctr_values *v, struct agg *a, size_t max_chain_id);
 /* a - b for sums (what was counted between two snapshots); maxima and
  * derived rows are taken from a. */
-void counters_delta(const struct ctr_values *a, const struct ctr_values *b,
-		    struct ctr_values *out);
+void counters_delta(const struct ctr_values *a, const struct ctr_values *b, struct ctr_values *out);
 /* dst += src as each row's kind says (derived rows untouched).  False on
  * an overflow past INT64_MAX (JSON integers). */
 bool counters_add(struct ctr_values *dst, const struct ctr_values *src);

@@ -22,10 +22,10 @@
 #define CS_LINKTYPE_NULL 0
 #define CS_LINKTYPE_ETHERNET 1
 #define CS_LINKTYPE_PPP 9
-#define CS_LINKTYPE_PPP_HDLC 50       /* DLT_PPP_SERIAL */
-#define CS_LINKTYPE_PPP_ETHER 51      /* a PPPoE session header first */
+#define CS_LINKTYPE_PPP_HDLC 50  /* DLT_PPP_SERIAL */
+#define CS_LINKTYPE_PPP_ETHER 51 /* a PPPoE session header first */
 #define CS_LINKTYPE_RAW 101
-#define CS_LINKTYPE_C_HDLC 104        /* Cisco HDLC */
+#define CS_LINKTYPE_C_HDLC 104 /* Cisco HDLC */
 #define CS_LINKTYPE_IEEE802_11 105
 #define CS_LINKTYPE_LOOP 108
 #define CS_LINKTYPE_LINUX_SLL 113
@@ -52,14 +52,14 @@
  * needs, and where decoding goes on once the datagram is whole.  data
  * borrows the frame's bytes. */
 struct cs_frag {
-	uint8_t version;        /* 4 or 6 */
-	uint8_t proto;          /* IPv4 Protocol, or the fragment header's Next Header */
-	uint8_t depth;          /* tunnels entered before this IP header */
-	bool more;              /* MF / M: more fragments follow */
-	uint32_t id;            /* Identification (16 bits in IPv4) */
-	uint32_t offset;        /* in bytes */
-	struct cs_slice data;   /* the captured part of the fragment's payload */
-	uint32_t data_len;      /* its length per the IP header (>= data.n) */
+	uint8_t version;      /* 4 or 6 */
+	uint8_t proto;        /* IPv4 Protocol, or the fragment header's Next Header */
+	uint8_t depth;        /* tunnels entered before this IP header */
+	bool more;            /* MF / M: more fragments follow */
+	uint32_t id;          /* Identification (16 bits in IPv4) */
+	uint32_t offset;      /* in bytes */
+	struct cs_slice data; /* the captured part of the fragment's payload */
+	uint32_t data_len;    /* its length per the IP header (>= data.n) */
 };
 
 /* One decoded TCP segment.  payload borrows the frame's bytes. */
@@ -67,21 +67,21 @@ struct cs_pkt {
 	struct cs_addr src, dst;
 	uint16_t sport, dport;
 	uint32_t seq, ack;
-	uint8_t flags;          /* CS_TCP_* */
+	uint8_t flags;           /* CS_TCP_* */
 	struct cs_slice payload; /* captured part of the TCP payload */
-	uint32_t payload_len;   /* payload length per the IP header (>= payload.n
+	uint32_t payload_len;    /* payload length per the IP header (>= payload.n
 	                           when the snaplen cut the frame) */
-	uint8_t tunnel_depth;   /* 0 when not encapsulated */
-	struct cs_frag frag;    /* when decode_packet() returned CS_MORE */
+	uint8_t tunnel_depth;    /* 0 when not encapsulated */
+	struct cs_frag frag;     /* when decode_packet() returned CS_MORE */
 };
 
 /* Named skip/anomaly counters.  The names (decode_counter_name) are part of
  * the JSON report contract: add at the end, never rename. */
 enum cs_decode_counter {
-	CS_DEC_NOT_IP,          /* ARP, LLDP, ... */
-	CS_DEC_NOT_TCP,         /* UDP (not a tunnel), ICMP, ... */
+	CS_DEC_NOT_IP,  /* ARP, LLDP, ... */
+	CS_DEC_NOT_TCP, /* UDP (not a tunnel), ICMP, ... */
 	CS_DEC_IP_FRAGMENT,
-	CS_DEC_TRUNCATED,       /* headers cut by the snaplen */
+	CS_DEC_TRUNCATED, /* headers cut by the snaplen */
 	CS_DEC_MALFORMED_LINK,
 	CS_DEC_MALFORMED_IP,
 	CS_DEC_MALFORMED_TCP,
@@ -90,10 +90,10 @@ enum cs_decode_counter {
 	CS_DEC_MPLS_TOO_DEEP,
 	CS_DEC_TUNNEL_TOO_DEEP,
 	CS_DEC_IPV6_EXT_TOO_DEEP,
-	CS_DEC_TUNNELED,         /* TCP segments found inside a tunnel */
+	CS_DEC_TUNNELED,          /* TCP segments found inside a tunnel */
 	CS_DEC_PAYLOAD_TRUNCATED, /* TCP payload cut by the snaplen */
-	CS_DEC_ENCRYPTED,        /* 802.11 frames with the Protected bit (WEP/WPA) */
-	CS_DEC_IP_REASSEMBLED,   /* datagrams rebuilt from fragments (informative) */
+	CS_DEC_ENCRYPTED,         /* 802.11 frames with the Protected bit (WEP/WPA) */
+	CS_DEC_IP_REASSEMBLED,    /* datagrams rebuilt from fragments (informative) */
 	CS_DEC_COUNTER_MAX
 };
 
@@ -106,8 +106,8 @@ struct cs_decode_stats {
  * addresses), counted as ip_fragment.  Anything else: the frame was skipped.
  * Either way exactly one counter in st was incremented (CS_DEC_TUNNELED and
  * CS_DEC_PAYLOAD_TRUNCATED are extra, informative). */
-enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen,
-			     struct cs_pkt *out, struct cs_decode_stats *st);
+enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen, struct cs_pkt *out,
+			     struct cs_decode_stats *st);
 
 /* Go on decoding a reassembled datagram: frag is the cs_pkt decode_packet()
  * (or decode_datagram()) returned with CS_MORE, payload the datagram's whole

@@ -24,11 +24,11 @@
 #include "cs_decode.h"
 
 struct defrag_stats {
-	uint64_t overlaps;    /* fragments overlapping bytes already held */
-	uint64_t incomplete;  /* datagrams given up: timed out, or the input ended */
-	uint64_t malformed;   /* fragments past 64 KiB, past the known end, or
+	uint64_t overlaps;   /* fragments overlapping bytes already held */
+	uint64_t incomplete; /* datagrams given up: timed out, or the input ended */
+	uint64_t malformed;  /* fragments past 64 KiB, past the known end, or
 	                         not a multiple of 8 bytes before the last */
-	uint64_t cap;         /* datagrams evicted from a full table, fragments
+	uint64_t cap;        /* datagrams evicted from a full table, fragments
 	                         refused by the memory budget or the range cap */
 };
 

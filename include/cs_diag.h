@@ -48,9 +48,9 @@
 #define CS_DIAG_WARN_DAYS_DEFAULT 30
 
 /* Dates from which clients refused weak algorithms (docs/problems.md). */
-#define CS_MD5_CUTOFF 1230768000LL   /* 2009-01-01: rogue CA from MD5 collisions (2008) */
+#define CS_MD5_CUTOFF 1230768000LL     /* 2009-01-01: rogue CA from MD5 collisions (2008) */
 #define CS_RSA1024_CUTOFF 1388534400LL /* 2014-01-01: CA/B deadline, 1024-bit roots removed */
-#define CS_SHA1_CUTOFF 1483228800LL  /* 2017-01-01: Chrome 56 / Firefox 51 reject SHA-1 */
+#define CS_SHA1_CUTOFF 1483228800LL    /* 2017-01-01: Chrome 56 / Firefox 51 reject SHA-1 */
 /* clock_implausible: a validation time before 2001-01-01 (devices restart at
  * 1970-01-01 or 2000-01-01), within a year after the GPS epoch (1980-01-06,
  * where GPS-synchronised devices restart), or more than two years before
@@ -65,9 +65,9 @@ enum diag_status { DIAG_OK, DIAG_BROKEN, DIAG_UNKNOWN };
 /* Why a verdict is unknown; names are a JSON contract (unknown_reason). */
 enum diag_unknown {
 	DIAG_UNK_NONE,
-	DIAG_UNK_BUDGET,    /* the analysis exhausted its budget */
-	DIAG_UNK_DEFERRED,  /* live: over the per-second budget, and the deferral queue was full */
-	DIAG_UNK_PENDING,   /* live: no room to hold the handshake until its verdict */
+	DIAG_UNK_BUDGET,   /* the analysis exhausted its budget */
+	DIAG_UNK_DEFERRED, /* live: over the per-second budget, and the deferral queue was full */
+	DIAG_UNK_PENDING,  /* live: no room to hold the handshake until its verdict */
 	DIAG_UNK_MAX
 };
 
@@ -93,24 +93,24 @@ enum diag_store {
  * Immutable once made; one allocation (free() it), strings inside. */
 struct diag_verdict {
 	int64_t from, until;
-	uint32_t mask;              /* 1u << code; hostname_mismatch and key_usage_mismatch
+	uint32_t mask;          /* 1u << code; hostname_mismatch and key_usage_mismatch
 				 * are per handshake, never here */
-	bool broken;                /* an error-severity problem */
-	uint8_t status;             /* enum diag_status */
-	uint8_t unknown_reason;     /* enum diag_unknown */
-	uint32_t epoch;             /* the trust store it was made against (judge.c) */
-	uint32_t checks;            /* signature checks made, memo answers included */
-	uint64_t cost;              /* their estimated microseconds (the budget's measure) */
-	uint64_t spent;             /* estimated microseconds of the verifications really made */
+	bool broken;            /* an error-severity problem */
+	uint8_t status;         /* enum diag_status */
+	uint8_t unknown_reason; /* enum diag_unknown */
+	uint32_t epoch;         /* the trust store it was made against (judge.c) */
+	uint32_t checks;        /* signature checks made, memo answers included */
+	uint64_t cost;          /* their estimated microseconds (the budget's measure) */
+	uint64_t spent;         /* estimated microseconds of the verifications really made */
 	int64_t store_from, store_until; /* capture times over which it holds (the store
 				 * of the day judged, or second-looked at, stays the same) */
-	uint8_t store;              /* enum diag_store */
-	bool ok_at_capture_time;    /* broken, but valid with the store of the capture's day */
-	int64_t store_day;          /* the day of the dated store used: the verdict's
+	uint8_t store;                   /* enum diag_store */
+	bool ok_at_capture_time;         /* broken, but valid with the store of the capture's day */
+	int64_t store_day;               /* the day of the dated store used: the verdict's
 				 * (DIAG_STORE_DATED), or the second look's; else 0 */
 	const struct diag_root_then *then; /* with ok_at_capture_time: the root, else NULL */
-	const char *leaf_names;     /* the leaf's DNS names, for hostname_mismatch */
-	bool leaf_has_ku;           /* the leaf has a keyUsage extension ... */
+	const char *leaf_names;            /* the leaf's DNS names, for hostname_mismatch */
+	bool leaf_has_ku;                  /* the leaf has a keyUsage extension ... */
 	uint16_t leaf_ku;           /* ... with these bits (CS_KU_*), for key_usage_mismatch */
 	struct diag_verdict *older; /* judge.c: the chain's verdicts of other windows */
 	size_t nproblems;
@@ -123,22 +123,22 @@ typedef void (*diag_evidence_fn)(void *ctx, const struct cs_chain *c,
 				 const struct diag_evidence_rec *ev);
 
 struct diag_opts {
-	int warn_days;                 /* < 0: the default */
-	uint32_t max_checks;           /* 0: CS_DIAG_MAX_CHECKS */
-	uint64_t max_cost;             /* 0: CS_DIAG_MAX_COST_US */
-	diag_evidence_fn on_evidence;  /* optional */
+	int warn_days;                /* < 0: the default */
+	uint32_t max_checks;          /* 0: CS_DIAG_MAX_CHECKS */
+	uint64_t max_cost;            /* 0: CS_DIAG_MAX_COST_US */
+	diag_evidence_fn on_evidence; /* optional */
 	void *ctx;
 };
 
 struct diag_stats {
 	uint64_t analyses;
-	uint64_t budget_exhausted;     /* analyses stopped by their budget */
-	uint64_t max_checks;           /* the most checks a finished analysis needed */
-	uint64_t max_cost;             /* the most estimated microseconds one needed */
+	uint64_t budget_exhausted; /* analyses stopped by their budget */
+	uint64_t max_checks;       /* the most checks a finished analysis needed */
+	uint64_t max_cost;         /* the most estimated microseconds one needed */
 	uint64_t hostname_checks;
 	uint64_t x509_parsed, x509_evicted;
 	uint64_t signature_checks, signature_verifications, signature_memo_evicted;
-	uint64_t verify_cost;          /* estimated microseconds of real verifications */
+	uint64_t verify_cost; /* estimated microseconds of real verifications */
 	uint64_t pool_size, pool_refused, pool_evicted, wants_refused;
 	uint64_t second_looks;         /* chains judged again with the store of their day */
 	uint64_t second_looks_ok;      /* ... and found valid then (ok_at_capture_time) */

@@ -24,9 +24,9 @@
 enum input_status { INPUT_OK, INPUT_TRUNCATED, INPUT_DAMAGED, INPUT_ERROR };
 
 struct engine_input {
-	const char *name;          /* borrowed from argv */
+	const char *name; /* borrowed from argv */
 	bool live;
-	const char *format;        /* static string or NULL */
+	const char *format; /* static string or NULL */
 	uint64_t packets, bytes, filtered;
 	int linktypes[CS_INPUT_LINKTYPES];
 	unsigned nlinktypes;
@@ -35,7 +35,7 @@ struct engine_input {
 	char errors[CS_INPUT_ERRORS][256];
 	bool have_drops;
 	uint64_t received, dropped, if_dropped;
-	uint64_t reached_ip;       /* frames decoded down to an IP header */
+	uint64_t reached_ip;                  /* frames decoded down to an IP header */
 	uint64_t skipped[CS_DEC_COUNTER_MAX]; /* why frames of this input were skipped */
 };
 
@@ -44,50 +44,50 @@ struct engine_totals {
 	uint64_t tls_handshakes, with_chain, tls13, resumed, incomplete, no_certificate;
 	uint64_t incomplete_reason[TLS_INC_MAX];
 	uint64_t client_certificates, chains_unattributed;
-	uint64_t chains_unparsed;  /* hunted chains whose certificates do not parse */
-	uint64_t openvpn;          /* connections whose TLS ran inside OpenVPN's control channel */
+	uint64_t chains_unparsed; /* hunted chains whose certificates do not parse */
+	uint64_t openvpn;         /* connections whose TLS ran inside OpenVPN's control channel */
 	uint64_t starttls[TLS_STARTTLS_MAX];
-	uint64_t flows_no_slot;    /* packets dropped: no flow slot at all */
-	uint64_t tls_no_slot;      /* flows not parsed: no TLS object */
+	uint64_t flows_no_slot; /* packets dropped: no flow slot at all */
+	uint64_t tls_no_slot;   /* flows not parsed: no TLS object */
 	uint64_t servers_cap;
 	uint64_t broken_handshakes;
-	uint64_t ok_at_capture_time; /* broken, but valid with the store of the capture's day */
-	uint64_t store_fallback;   /* --trust-at capture, judged with today's store (clock) */
+	uint64_t ok_at_capture_time;  /* broken, but valid with the store of the capture's day */
+	uint64_t store_fallback;      /* --trust-at capture, judged with today's store (clock) */
 	uint64_t unjudged_handshakes; /* the verdict was "unknown" */
 	uint64_t client_rejections;
-	uint64_t parked_cap;       /* live: no room to hold a handshake for its verdict */
+	uint64_t parked_cap; /* live: no room to hold a handshake for its verdict */
 };
 
 /* One finished TLS handshake, for --events and --notices, written once its
  * verdict is known (it may wait for the chain's analysis).  Pointers live
  * for the call. */
 struct engine_event {
-	int64_t ts;                  /* the server's Certificate message (the time the
+	int64_t ts;       /* the server's Certificate message (the time the
 				      * verdict used); without a chain, the handshake's
 				      * last packet */
-	int64_t start_ts;            /* the connection's first packet */
+	int64_t start_ts; /* the connection's first packet */
 	const char *sensor;
 	const struct cs_addr *client_ip, *server_ip; /* NULL when the side is unknown */
 	uint16_t client_port, server_port;
 	const struct cs_addr *ends[2]; /* the connection's endpoints, sides known or not */
 	uint16_t end_ports[2];
-	const char *sni;             /* NULL when none */
+	const char *sni; /* NULL when none */
 	size_t sni_len;
 	uint16_t version;
 	enum tls_outcome outcome;
-	enum tls_incomplete reason;  /* when outcome is TLS_OUT_INCOMPLETE */
+	enum tls_incomplete reason;   /* when outcome is TLS_OUT_INCOMPLETE */
 	const struct cs_chain *chain; /* server chain or NULL */
 	uint8_t starttls;
-	bool alert;                  /* a cleartext alert was seen */
+	bool alert; /* a cleartext alert was seen */
 	bool alert_from_client;
 	uint8_t alert_level, alert_desc;
-	const char *ja3, *ja4;       /* the client's fingerprints, NULL when none */
+	const char *ja3, *ja4; /* the client's fingerprints, NULL when none */
 	const struct engine_input *input;
 	const struct diag_verdict *verdict; /* NULL when the chain was not judged */
-	bool reported;               /* counted in the report (not left out by --server-net) */
-	bool broken;                 /* the chain was judged broken (after --ignore) */
-	bool ok_at_capture_time;     /* broken, but valid with the store of the capture's day */
-	uint32_t problems;           /* 1u << enum cs_problem (after --ignore) */
+	bool reported;           /* counted in the report (not left out by --server-net) */
+	bool broken;             /* the chain was judged broken (after --ignore) */
+	bool ok_at_capture_time; /* broken, but valid with the store of the capture's day */
+	uint32_t problems;       /* 1u << enum cs_problem (after --ignore) */
 };
 
 typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);
@@ -95,18 +95,18 @@ typedef void (*engine_event_fn)(void *ctx, const struct engine_event *ev);
 struct engine_config {
 	uint32_t max_flows;
 	size_t buffer_memcap;
-	engine_event_fn on_event;    /* optional */
+	engine_event_fn on_event; /* optional */
 	void *event_ctx;
-	struct judge *judge;         /* optional: judge every chain (cs_judge.h) */
-	bool live;                   /* a live capture: never wait for a verdict */
-	bool have_at;                /* --at: validate at this time (seconds) */
+	struct judge *judge; /* optional: judge every chain (cs_judge.h) */
+	bool live;           /* a live capture: never wait for a verdict */
+	bool have_at;        /* --at: validate at this time (seconds) */
 	int64_t at;
-	const struct cs_cidr *nets;  /* --server-net: report only these servers */
+	const struct cs_cidr *nets; /* --server-net: report only these servers */
 	size_t nnets;
 	const struct ignore_list *ignore; /* --ignore: known problems left out */
-	const char *sensor;          /* --sensor name (borrowed) */
-	struct notices *notices;     /* optional: --notices (cs_notices.h), told every event */
-	struct evidence *evidence;   /* optional: --write-broken (cs_evidence.h) */
+	const char *sensor;               /* --sensor name (borrowed) */
+	struct notices *notices;          /* optional: --notices (cs_notices.h), told every event */
+	struct evidence *evidence;        /* optional: --write-broken (cs_evidence.h) */
 };
 
 struct engine;

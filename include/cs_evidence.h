@@ -44,16 +44,16 @@
  * flow is cleared) is empty.  Embedded in struct flow and the engine's
  * waiting handshakes; moved by copying, then clearing the source. */
 struct evidence_buf {
-	uint32_t head, tail;   /* chunk indexes, meaningful when bytes > 0 */
-	uint32_t bytes;        /* held, headers included */
-	uint16_t packets;      /* saturates */
-	bool cut;              /* a packet was not held: the rest is missing */
+	uint32_t head, tail; /* chunk indexes, meaningful when bytes > 0 */
+	uint32_t bytes;      /* held, headers included */
+	uint16_t packets;    /* saturates */
+	bool cut;            /* a packet was not held: the rest is missing */
 };
 
 struct evidence_stats {
 	uint64_t handshakes, packets, bytes; /* written */
-	uint64_t memcap;       /* connections cut short: the pool was full */
-	uint64_t flow_cap;     /* connections cut short: CS_EVIDENCE_FLOW_CAP */
+	uint64_t memcap;                     /* connections cut short: the pool was full */
+	uint64_t flow_cap;                   /* connections cut short: CS_EVIDENCE_FLOW_CAP */
 	uint64_t linktypes;    /* packets not written: more than CS_EVIDENCE_LINKTYPES */
 	uint64_t write_errors; /* handshakes whose packets could not all be written */
 };

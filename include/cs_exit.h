@@ -17,9 +17,6 @@ enum cs_exit {
 			      * windows, or client hashes made under different client keys */
 };
 
-static inline int cs_exit_worse(int a, int b)
-{
-	return a > b ? a : b;
-}
+static inline int cs_exit_worse(int a, int b) { return a > b ? a : b; }
 
 #endif

@@ -28,22 +28,22 @@ struct flow {
 	struct cs_addr addr[2];
 	uint16_t port[2];
 	uint32_t hnext, lru_prev, lru_next; /* indexes; UINT32_MAX = none */
-	uint8_t list;                        /* enum flow_list */
+	uint8_t list;                       /* enum flow_list */
 	bool used;
 	/* transport state, owned by the engine */
 	bool bypass, closed, counted;
 	bool syn[2], fin[2], rst[2], snaplen[2], payload_seen[2];
-	int8_t synack_dir;                   /* sender of the SYN-ACK, -1 unknown */
-	int8_t first_fin, first_rst;         /* who closed or reset first, -1 none */
-	int64_t rst_ts;                      /* capture time of the first RST */
+	int8_t synack_dir;           /* sender of the SYN-ACK, -1 unknown */
+	int8_t first_fin, first_rst; /* who closed or reset first, -1 none */
+	int64_t rst_ts;              /* capture time of the first RST */
 	uint32_t isn[2];
 	int64_t first_ts, last_ts;
-	uint32_t input;                      /* where the chain was completed */
+	uint32_t input; /* where the chain was completed */
 	uint64_t chain_frame;
 	int64_t chain_ts;
 	struct reasm_dir dir[2];
-	struct tls_conn *tls;                /* from the tls pool, NULL if none */
-	struct evidence_buf evidence;        /* --write-broken: packets held, owned by the engine */
+	struct tls_conn *tls;         /* from the tls pool, NULL if none */
+	struct evidence_buf evidence; /* --write-broken: packets held, owned by the engine */
 };
 
 struct flow_table;
@@ -57,8 +57,8 @@ void flow_table_free(struct flow_table *ft);
  * *dir is 0 when src is endpoint 0.  *created tells a new flow.
  * NULL only when the table has no slot at all (max_flows == 0). */
 struct flow *flow_lookup(struct flow_table *ft, const struct cs_addr *src, uint16_t sport,
-			 const struct cs_addr *dst, uint16_t dport, int64_t now,
-			 int *dir, bool *created);
+			 const struct cs_addr *dst, uint16_t dport, int64_t now, int *dir,
+			 bool *created);
 /* Move f to the head of a list (it was just used). */
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_list list);
 /* Expire up to max flows idle since before now - timeout. */

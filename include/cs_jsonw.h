@@ -17,9 +17,9 @@
 
 struct jw {
 	FILE *f;
-	int depth;   /* < 0: one line */
-	bool first;  /* no comma needed before the next member */
-	bool state;  /* the report writer's flag: also what --state and merge need */
+	int depth;  /* < 0: one line */
+	bool first; /* no comma needed before the next member */
+	bool state; /* the report writer's flag: also what --state and merge need */
 };
 
 /* one_line: NDJSON (no newline is written at the end: the caller adds it). */
@@ -27,8 +27,8 @@ void jw_init(struct jw *w, FILE *f, bool one_line);
 
 /* k is NULL inside an array. */
 void jw_key(struct jw *w, const char *k);
-void jw_open(struct jw *w, const char *k, char c);  /* '{' or '[' */
-void jw_close(struct jw *w, char c);                /* '}' or ']' */
+void jw_open(struct jw *w, const char *k, char c); /* '{' or '[' */
+void jw_close(struct jw *w, char c);               /* '}' or ']' */
 void jw_u64(struct jw *w, const char *k, uint64_t v);
 void jw_bool(struct jw *w, const char *k, bool v);
 void jw_null(struct jw *w, const char *k);

@@ -46,21 +46,21 @@ struct judge_opts {
 	bool preparse;                  /* threaded: while the thread is behind, the
 					 * caller parses a new chain's certificates
 					 * before asking (files) */
-	uint32_t max_tokens;            /* handshakes the caller may hold; 0: CS_ENGINE_MAX_PARKED */
-	uint64_t rate_us;               /* 0: CS_JUDGE_RATE_US */
-	uint64_t burst_us;              /* 0: CS_JUDGE_BURST_US */
-	uint32_t max_checks;            /* per analysis; 0: default */
-	uint64_t max_cost;              /* per analysis; 0: default */
-	const char *root_timeline;      /* --root-timeline FILE; NULL: the built-in one */
-	int trust_at;                   /* --trust-at: enum diag_trust_at */
-	int64_t trust_date;             /* --trust-at DATE (seconds) */
+	uint32_t max_tokens;       /* handshakes the caller may hold; 0: CS_ENGINE_MAX_PARKED */
+	uint64_t rate_us;          /* 0: CS_JUDGE_RATE_US */
+	uint64_t burst_us;         /* 0: CS_JUDGE_BURST_US */
+	uint32_t max_checks;       /* per analysis; 0: default */
+	uint64_t max_cost;         /* per analysis; 0: default */
+	const char *root_timeline; /* --root-timeline FILE; NULL: the built-in one */
+	int trust_at;              /* --trust-at: enum diag_trust_at */
+	int64_t trust_date;        /* --trust-at DATE (seconds) */
 };
 
 struct judge_result {
-	const struct diag_verdict *v;   /* never NULL when judge_lookup returns true */
+	const struct diag_verdict *v; /* never NULL when judge_lookup returns true */
 	bool hostname_ok;
-	bool broken;                    /* v->broken or a hostname mismatch */
-	uint32_t mask;                  /* v->mask, plus hostname_mismatch */
+	bool broken;   /* v->broken or a hostname mismatch */
+	uint32_t mask; /* v->mask, plus hostname_mismatch */
 };
 
 /* A trust store the run has judged against. */
@@ -68,16 +68,16 @@ struct judge_store {
 	char name[1024];
 	char sha256[2 * CS_SHA256_LEN + 1];
 	size_t anchors;
-	int64_t loaded_ns;              /* wall clock */
+	int64_t loaded_ns; /* wall clock */
 };
 
 struct judge_stats {
 	uint64_t cache_hits, analyses, hostname_checks;
-	uint64_t budget_exhausted;      /* analyses judged unknown: analysis_budget */
-	uint64_t deferred;              /* analyses deferred by the per-second budget */
-	uint64_t deferred_overflow;     /* chains answered unknown: deferral queue full */
-	uint64_t queue_full;            /* threaded: requests refused, answered unknown */
-	uint64_t max_checks, max_cost;  /* the most one finished analysis needed */
+	uint64_t budget_exhausted;     /* analyses judged unknown: analysis_budget */
+	uint64_t deferred;             /* analyses deferred by the per-second budget */
+	uint64_t deferred_overflow;    /* chains answered unknown: deferral queue full */
+	uint64_t queue_full;           /* threaded: requests refused, answered unknown */
+	uint64_t max_checks, max_cost; /* the most one finished analysis needed */
 	uint64_t reloads, reload_failures;
 	struct diag_stats diag;
 };
@@ -93,9 +93,9 @@ bool judge_start(struct judge *j, char *err, size_t errlen);
 void judge_free(struct judge *j);
 
 enum judge_ask {
-	JUDGE_READY,  /* *r holds the verdict */
-	JUDGE_WAIT,   /* it comes later, through judge_poll, with the caller's token */
-	JUDGE_FULL,   /* threaded: no room for the request; nothing was asked */
+	JUDGE_READY, /* *r holds the verdict */
+	JUDGE_WAIT,  /* it comes later, through judge_poll, with the caller's token */
+	JUDGE_FULL,  /* threaded: no room for the request; nothing was asked */
 };
 
 /* The verdict on c at when (seconds) for a client that asked for sni

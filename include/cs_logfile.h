@@ -36,8 +36,8 @@
 #include "cs_common.h"
 
 struct err_once {
-	int last_errno;      /* errno of the failure last said; 0 when working */
-	uint64_t failures;   /* every failure, said or not */
+	int last_errno;    /* errno of the failure last said; 0 when working */
+	uint64_t failures; /* every failure, said or not */
 };
 
 /* "cannot WHAT" on NAME with errno err (never 0): said unless it repeats

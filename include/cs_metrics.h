@@ -18,9 +18,9 @@
 #include "cs_engine.h"
 
 struct metrics_opts {
-	const char *path;      /* --metrics FILE, or NULL */
-	int64_t interval_s;    /* 0: no stats line, the file only at SIGUSR1 and exit */
-	const char *version;   /* chainsniff's, for chainsniff_info */
+	const char *path;    /* --metrics FILE, or NULL */
+	int64_t interval_s;  /* 0: no stats line, the file only at SIGUSR1 and exit */
+	const char *version; /* chainsniff's, for chainsniff_info */
 };
 
 /* Failures to write the caller's outputs so far (chainsniff_output_errors_total). */

@@ -47,10 +47,10 @@ struct notices_opts {
 };
 
 struct notices_stats {
-	uint64_t written;        /* lines written */
-	uint64_t suppressed;     /* notices not written: one of their kind in the window already */
-	uint64_t servers_cap;    /* handshakes of servers the table had no room for */
-	uint32_t servers;        /* servers tracked */
+	uint64_t written;     /* lines written */
+	uint64_t suppressed;  /* notices not written: one of their kind in the window already */
+	uint64_t servers_cap; /* handshakes of servers the table had no room for */
+	uint32_t servers;     /* servers tracked */
 };
 
 struct notices;

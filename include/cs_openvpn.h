@@ -31,7 +31,7 @@
 enum ovpn_state { OVPN_UNKNOWN, OVPN_NO, OVPN_YES, OVPN_DONE };
 
 struct ovpn_dir {
-	uint8_t state;     /* enum ovpn_state */
+	uint8_t state; /* enum ovpn_state */
 	uint8_t key_id;
 	uint32_t next_pid; /* the next control message to deliver */
 	uint8_t sid[8];    /* this side's session id */
@@ -39,7 +39,7 @@ struct ovpn_dir {
 };
 
 struct ovpn {
-	int8_t hmac;       /* tls-auth HMAC size, -1 while unknown */
+	int8_t hmac; /* tls-auth HMAC size, -1 while unknown */
 	struct ovpn_dir d[2];
 };
 

@@ -45,10 +45,10 @@ enum cs_problem {
 	CS_P_CLOCK_IMPLAUSIBLE,
 	CS_P_CROSS_SIGN_STALE,
 	/* added later: severity as the catalogue says */
-	CS_P_NAME_CONSTRAINT_VIOLATION,   /* error */
+	CS_P_NAME_CONSTRAINT_VIOLATION,    /* error */
 	CS_P_UNHANDLED_CRITICAL_EXTENSION, /* error */
-	CS_P_KEY_USAGE_MISMATCH,          /* warning, per handshake */
-	CS_P_DISTRUSTED_ROOT,             /* error: a dated store's distrust-after date */
+	CS_P_KEY_USAGE_MISMATCH,           /* warning, per handshake */
+	CS_P_DISTRUSTED_ROOT,              /* error: a dated store's distrust-after date */
 	CS_P_MAX
 };
 
@@ -59,15 +59,28 @@ enum cs_role { CS_ROLE_NONE, CS_ROLE_LEAF, CS_ROLE_INTERMEDIATE, CS_ROLE_ROOT };
 
 /* Variants, where a code has several wordings. */
 enum {
-	CS_V_EXPIRED_INTERMEDIATE = 0, CS_V_EXPIRED_ROOT_LIKE = 1,     /* expired_* fix */
-	CS_V_SOON = 0, CS_V_SOON_ANCHOR = 1,                           /* expiring_soon */
-	CS_V_NOT_CA = 0, CS_V_PATHLEN = 1,                             /* not_ca */
-	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1, CS_V_CROSS_REISSUE = 2, /* cross_sign */
-	CS_V_UNPARSEABLE = 0, CS_V_EXPLICIT_CURVE = 1, CS_V_UNSUPPORTED_KEY = 2, /* malformed */
-	CS_V_PURPOSE_EKU = 0, CS_V_PURPOSE_KU = 1,                     /* bad_purpose */
-	CS_V_CLOCK_BEFORE_2001 = 0, CS_V_CLOCK_GPS = 1, CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */
-	CS_V_NC_PERMITTED = 0, CS_V_NC_EXCLUDED = 1, CS_V_NC_OTHER = 2, /* name_constraint */
-	CS_V_CRIT_UNKNOWN = 0, CS_V_CRIT_POISON = 1,                   /* unhandled_critical */
+	CS_V_EXPIRED_INTERMEDIATE = 0,
+	CS_V_EXPIRED_ROOT_LIKE = 1, /* expired_* fix */
+	CS_V_SOON = 0,
+	CS_V_SOON_ANCHOR = 1, /* expiring_soon */
+	CS_V_NOT_CA = 0,
+	CS_V_PATHLEN = 1, /* not_ca */
+	CS_V_CROSS_EXPIRED = 0,
+	CS_V_CROSS_UNANCHORED = 1,
+	CS_V_CROSS_REISSUE = 2, /* cross_sign */
+	CS_V_UNPARSEABLE = 0,
+	CS_V_EXPLICIT_CURVE = 1,
+	CS_V_UNSUPPORTED_KEY = 2, /* malformed */
+	CS_V_PURPOSE_EKU = 0,
+	CS_V_PURPOSE_KU = 1, /* bad_purpose */
+	CS_V_CLOCK_BEFORE_2001 = 0,
+	CS_V_CLOCK_GPS = 1,
+	CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */
+	CS_V_NC_PERMITTED = 0,
+	CS_V_NC_EXCLUDED = 1,
+	CS_V_NC_OTHER = 2, /* name_constraint */
+	CS_V_CRIT_UNKNOWN = 0,
+	CS_V_CRIT_POISON = 1, /* unhandled_critical */
 };
 
 /* keyUsage bits as libcrypto's X509_get_key_usage() gives them (RFC 5280
@@ -91,17 +104,17 @@ struct diag_problem {
 	enum cs_problem code;
 	enum cs_severity severity;
 	uint8_t variant;
-	uint8_t role;            /* enum cs_role */
-	int cert_index;          /* in the chain as sent; -1: none (JSON null) */
-	int num;                 /* a key size, a path length, keyUsage bits, an
+	uint8_t role;   /* enum cs_role */
+	int cert_index; /* in the chain as sent; -1: none (JSON null) */
+	int num;        /* a key size, a path length, keyUsage bits, an
 				  * OpenSSL error number */
-	int count;               /* how many (certificates below a path length limit) */
-	int64_t date;            /* a validity date, the validation day (seconds) */
-	uint8_t norder;          /* wrong_order: sent indexes in path order */
+	int count;      /* how many (certificates below a path length limit) */
+	int64_t date;   /* a validity date, the validation day (seconds) */
+	uint8_t norder; /* wrong_order: sent indexes in path order */
 	uint8_t order[CS_PROBLEM_MAX_ORDER];
-	const char *subject;     /* the certificate concerned, "" if none */
-	const char *name;        /* a second name (an issuer), "" if none */
-	const char *text;        /* an algorithm, an AIA URL, "" if none */
+	const char *subject; /* the certificate concerned, "" if none */
+	const char *name;    /* a second name (an issuer), "" if none */
+	const char *text;    /* an algorithm, an AIA URL, "" if none */
 };
 
 /* The evidence of a missing intermediate: where the issuer was seen. */
@@ -114,10 +127,10 @@ enum diag_evidence {
 
 struct diag_evidence_rec {
 	enum diag_evidence kind;
-	bool have_cert;                  /* the issuer certificate was found */
-	bool completes;                  /* appending it reaches a trusted root */
+	bool have_cert; /* the issuer certificate was found */
+	bool completes; /* appending it reaches a trusted root */
 	uint8_t sha256[CS_SHA256_LEN];
-	char source[96];                 /* "198.51.100.9:443" or the file */
+	char source[96]; /* "198.51.100.9:443" or the file */
 };
 
 /*
@@ -127,25 +140,25 @@ struct diag_evidence_rec {
  * Strings belong to whoever holds the record.
  */
 struct diag_root_then {
-	int64_t store_day;              /* the day of that store (00:00 UTC) */
-	const char *label;              /* Mozilla's nickname */
-	const char *subject;            /* RFC 4514 */
-	uint8_t spki_sha256[32];        /* the key the chain's top certificate verified under */
+	int64_t store_day;       /* the day of that store (00:00 UTC) */
+	const char *label;       /* Mozilla's nickname */
+	const char *subject;     /* RFC 4514 */
+	uint8_t spki_sha256[32]; /* the key the chain's top certificate verified under */
 	uint8_t cert_sha256[32];
-	int64_t left_at;                /* the day it left Mozilla's store since, ... */
-	const char *left_release;       /* ... with this release ("NSS 3.60"), "" if unknown */
-	bool has_distrust_after;        /* Mozilla distrusted server certificates issued */
-	int64_t distrust_after;         /* after this day through it, ... */
-	int64_t distrust_since;         /* ... from this day ... */
-	const char *distrust_release;   /* ... and release, "" if unknown */
+	int64_t left_at;              /* the day it left Mozilla's store since, ... */
+	const char *left_release;     /* ... with this release ("NSS 3.60"), "" if unknown */
+	bool has_distrust_after;      /* Mozilla distrusted server certificates issued */
+	int64_t distrust_after;       /* after this day through it, ... */
+	int64_t distrust_since;       /* ... from this day ... */
+	const char *distrust_release; /* ... and release, "" if unknown */
 };
 
 /* What the wording needs beyond the record. */
 struct problem_ctx {
-	const struct cs_chain *chain;    /* subjects for the order list; may be NULL */
-	const char *sni;                 /* hostname_mismatch */
+	const struct cs_chain *chain; /* subjects for the order list; may be NULL */
+	const char *sni;              /* hostname_mismatch */
 	size_t sni_len;
-	const char *leaf_names;          /* hostname_mismatch: "a.example, *.b.example" */
+	const char *leaf_names;                   /* hostname_mismatch: "a.example, *.b.example" */
 	const struct diag_evidence_rec *evidence; /* missing_intermediate, may be NULL */
 	int warn_days;
 	const struct diag_root_then *then; /* ok_at_capture_time: the root of that day, or NULL */

@@ -34,9 +34,9 @@ struct reasm_stats {
 	uint64_t overlap_differs;
 	uint64_t retransmitted_bytes;
 	uint64_t out_of_order_segments;
-	uint64_t ranges_cap;   /* segments dropped: too many holes */
-	uint64_t dir_cap;      /* segments cut at the per-direction cap */
-	uint64_t memcap;       /* segments refused by the buffer budget */
+	uint64_t ranges_cap;      /* segments dropped: too many holes */
+	uint64_t dir_cap;         /* segments cut at the per-direction cap */
+	uint64_t memcap;          /* segments refused by the buffer budget */
 	uint64_t synack_switches; /* directions that followed a later SYN-ACK's ISN */
 	uint64_t holes_skipped;   /* acknowledged holes skipped (reasm_skip_hole) */
 };
@@ -44,12 +44,12 @@ struct reasm_stats {
 struct reasm_dir {
 	uint32_t base_seq;
 	bool have_base;
-	bool gap;      /* a permanent hole: nothing after it is delivered */
-	bool limited;  /* a cap refused bytes: nothing after them is delivered */
+	bool gap;     /* a permanent hole: nothing after it is delivered */
+	bool limited; /* a cap refused bytes: nothing after them is delivered */
 	bool fin;
 	bool delivered; /* bytes were consumed: the base is settled */
 	uint32_t fin_seq;
-	uint8_t nalt;   /* other SYN-ACK bases, while nothing is delivered */
+	uint8_t nalt; /* other SYN-ACK bases, while nothing is delivered */
 	uint32_t alt_base[CS_REASM_MAX_ISNS];
 	uint8_t nranges;
 	struct reasm_range r[CS_REASM_MAX_RANGES];
@@ -63,8 +63,8 @@ void reasm_set_base(struct reasm_dir *d, uint32_t seq);
  * base if it differs from the base and nothing was delivered yet. */
 void reasm_alt_base(struct reasm_dir *d, uint32_t seq);
 /* Place a segment.  Without a base (mid-stream) the segment's seq becomes it. */
-void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
-		struct cs_slice data, struct reasm_stats *st);
+void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq, struct cs_slice data,
+		struct reasm_stats *st);
 /* Bytes available in order from the front. */
 struct cs_slice reasm_contiguous(const struct reasm_dir *d);
 /* Drop n bytes from the front (n <= contiguous length). */

@@ -19,11 +19,11 @@
 #include "cs_view.h"
 
 struct report_opts {
-	bool color;       /* ANSI colours (a terminal, NO_COLOR unset) */
-	unsigned top;     /* servers listed in the text and HTML table, 0 = no limit */
-	bool all;         /* list healthy servers too */
-	bool details;     /* every chain and certificate of every server */
-	unsigned width;   /* columns of the text (report_width); 0: 100 */
+	bool color;     /* ANSI colours (a terminal, NO_COLOR unset) */
+	unsigned top;   /* servers listed in the text and HTML table, 0 = no limit */
+	bool all;       /* list healthy servers too */
+	bool details;   /* every chain and certificate of every server */
+	unsigned width; /* columns of the text (report_width); 0: 100 */
 };
 
 /* The JSON report of v; state: with each certificate's DER. */

@@ -33,11 +33,11 @@
 #include "cs_report.h"
 
 struct sensor_opts {
-	const char *dir;       /* NULL: no files, no windows */
-	int64_t interval_s;    /* 0: no periodic reports (SIGUSR1 and the end only) */
-	unsigned keep;         /* 0: keep all */
+	const char *dir;    /* NULL: no files, no windows */
+	int64_t interval_s; /* 0: no periodic reports (SIGUSR1 and the end only) */
+	unsigned keep;      /* 0: keep all */
 	const struct report_opts *text;
-	bool live;             /* a live capture: never wait for a verdict */
+	bool live; /* a live capture: never wait for a verdict */
 };
 
 struct sensor;

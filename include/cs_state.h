@@ -69,26 +69,26 @@ json_t *state_read_json(const char *path, bool *missing, char *err, size_t errle
  * hold the words as read (vp.p.code CS_P_MAX for an unknown code). */
 struct state_problem {
 	struct view_problem vp;
-	size_t pos;                    /* its place in the chain's list */
-	const char *leaf_names;        /* params.names ("" if none) */
-	bool have_evidence;            /* missing_intermediate: issuer_evidence given */
+	size_t pos;             /* its place in the chain's list */
+	const char *leaf_names; /* params.names ("" if none) */
+	bool have_evidence;     /* missing_intermediate: issuer_evidence given */
 	struct diag_evidence_rec evidence;
-	bool have_then;                /* root_then given (ok_at_capture_time) */
-	struct diag_root_then then;    /* strings borrowed from the document */
+	bool have_then;             /* root_then given (ok_at_capture_time) */
+	struct diag_root_then then; /* strings borrowed from the document */
 };
 
 /* What a report says about one chain served by one server. */
 struct state_chain {
 	const struct state_problem *problems;
 	size_t nproblems;
-	uint8_t unknown_reason;        /* enum diag_unknown */
+	uint8_t unknown_reason; /* enum diag_unknown */
 };
 
 struct state_apply_opts {
-	bool all_counters;   /* every counter group into engine_carried (merge), not only
+	bool all_counters;  /* every counter group into engine_carried (merge), not only
 			      * what a restart carries over (--state) */
-	bool facts_only_ok;  /* chains may come without DER, by their facts (merge) */
-	bool window;         /* the document is a periodic window's report */
+	bool facts_only_ok; /* chains may come without DER, by their facts (merge) */
+	bool window;        /* the document is a periodic window's report */
 	/* Optional: each chain, once its counts are in the engine, with what
 	 * the report says of it; false means out of memory. */
 	bool (*on_chain)(void *ctx, const struct agg_server *s, struct agg_chain *ac,

@@ -41,13 +41,13 @@ struct timeline_interval {
 
 struct timeline_root {
 	uint8_t cert_sha256[CS_SHA256_LEN];
-	uint8_t spki_sha256[CS_SHA256_LEN];       /* of spki below (checked at load) */
-	struct cs_slice spki;          /* DER SubjectPublicKeyInfo */
-	struct cs_slice subject_der;   /* DER Name */
-	const char *subject;           /* RFC 4514, UTF-8 */
-	const char *label;             /* Mozilla's nickname (CKA_LABEL), UTF-8 */
-	int64_t not_before;            /* the certificate's validity, for an anchor */
-	int64_t not_after;             /* built from spki and subject_der */
+	uint8_t spki_sha256[CS_SHA256_LEN];        /* of spki below (checked at load) */
+	struct cs_slice spki;                      /* DER SubjectPublicKeyInfo */
+	struct cs_slice subject_der;               /* DER Name */
+	const char *subject;                       /* RFC 4514, UTF-8 */
+	const char *label;                         /* Mozilla's nickname (CKA_LABEL), UTF-8 */
+	int64_t not_before;                        /* the certificate's validity, for an anchor */
+	int64_t not_after;                         /* built from spki and subject_der */
 	const struct timeline_interval *intervals; /* sorted, disjoint, at least one */
 	size_t n_intervals;
 	/* CKA_NSS_SERVER_DISTRUST_AFTER: server certificates issued (notBefore)
@@ -92,7 +92,8 @@ size_t timeline_count(const struct cs_timeline *t);
 const struct timeline_root *timeline_root(const struct cs_timeline *t, size_t i);
 
 /* The root with this certificate, or NULL (unknown to the timeline). */
-const struct timeline_root *timeline_by_cert(const struct cs_timeline *t, const uint8_t sha256[CS_SHA256_LEN]);
+const struct timeline_root *timeline_by_cert(const struct cs_timeline *t,
+					     const uint8_t sha256[CS_SHA256_LEN]);
 /* Roots with this key: how many there are (0: unknown key); the first
  * min(count, max) go to out, ordered by their first interval. */
 size_t timeline_by_spki(const struct cs_timeline *t, const uint8_t spki_sha256[CS_SHA256_LEN],

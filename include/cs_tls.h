@@ -42,65 +42,64 @@ enum tls_incomplete {
 	TLS_INC_MALFORMED,
 	TLS_INC_TOO_LONG,
 	TLS_INC_EVICTED,
-	TLS_INC_CLIENT_RESET,  /* the client sent an RST before the chain was whole */
+	TLS_INC_CLIENT_RESET, /* the client sent an RST before the chain was whole */
 	TLS_INC_SERVER_RESET,
-	TLS_INC_CLIENT_ALERT,  /* a fatal alert ended the handshake first */
+	TLS_INC_CLIENT_ALERT, /* a fatal alert ended the handshake first */
 	TLS_INC_SERVER_ALERT,
 	TLS_INC_CLIENT_CLOSED, /* a FIN, and the server's flight never completed */
 	TLS_INC_SERVER_CLOSED,
 	TLS_INC_MAX
 };
 
-
 struct tls_stats {
-	uint64_t malformed;       /* records or messages that did not parse */
+	uint64_t malformed; /* records or messages that did not parse */
 	uint64_t midstream_resync;
 	uint64_t sslv2_client_hellos;
-	uint64_t preamble_cap;    /* directions given up: no TLS in the first bytes */
+	uint64_t preamble_cap; /* directions given up: no TLS in the first bytes */
 	uint64_t msg_too_long;
 	uint64_t chain_certs_cap;
-	uint64_t chains_cap;      /* the chain store refused a new chain */
-	uint64_t memcap;          /* the buffer pool refused a message buffer */
+	uint64_t chains_cap; /* the chain store refused a new chain */
+	uint64_t memcap;     /* the buffer pool refused a message buffer */
 };
 
 /* Per-direction parsing state (private to tls.c). */
 struct tls_dir {
-	uint8_t mode;         /* enum in tls.c */
+	uint8_t mode; /* enum in tls.c */
 	bool saw_record;
-	bool ccs;             /* ChangeCipherSpec sent: later records are encrypted */
-	uint8_t last_hs;      /* type of the last handshake message, 0 = none */
-	uint32_t skipped;     /* plaintext bytes before the first record */
-	uint8_t incoherent;   /* hunted candidates walked and refused */
-	struct cs_buf hs;     /* a handshake message spanning records */
+	bool ccs;           /* ChangeCipherSpec sent: later records are encrypted */
+	uint8_t last_hs;    /* type of the last handshake message, 0 = none */
+	uint32_t skipped;   /* plaintext bytes before the first record */
+	uint8_t incoherent; /* hunted candidates walked and refused */
+	struct cs_buf hs;   /* a handshake message spanning records */
 };
 
 struct tls_conn {
 	struct tls_dir d[2];
-	int8_t server;               /* 0 or 1, -1 while unknown */
-	int8_t cert_dir;             /* a Certificate from this side awaits attribution */
+	int8_t server;   /* 0 or 1, -1 while unknown */
+	int8_t cert_dir; /* a Certificate from this side awaits attribution */
 	bool client_hello, server_hello, tls13, resumed;
-	bool server_flight_done;     /* ServerHelloDone, or the server moved on */
-	bool done;                   /* cleartext handshake over */
+	bool server_flight_done; /* ServerHelloDone, or the server moved on */
+	bool done;               /* cleartext handshake over */
 	bool malformed, too_long;
-	uint8_t starttls;            /* enum tls_starttls */
-	struct starttls preamble;    /* what the skipped plaintext said (starttls.c) */
-	uint16_t version;            /* negotiated (ServerHello), 0 if unknown */
-	uint16_t cipher_suite;       /* chosen by the ServerHello (before TLS 1.3), 0 if unknown */
+	uint8_t starttls;         /* enum tls_starttls */
+	struct starttls preamble; /* what the skipped plaintext said (starttls.c) */
+	uint16_t version;         /* negotiated (ServerHello), 0 if unknown */
+	uint16_t cipher_suite;    /* chosen by the ServerHello (before TLS 1.3), 0 if unknown */
 	bool sni_sent;
 	uint8_t sni_len;
 	uint8_t sid_len;
 	uint8_t sid[32];
 	char sni[CS_MAX_SNI + 1];
-	uint32_t client_certs;       /* Certificate messages from the client */
-	bool fingerprinted;          /* ja3/ja4 of the (first) ClientHello: tls_fingerprint() */
+	uint32_t client_certs; /* Certificate messages from the client */
+	bool fingerprinted;    /* ja3/ja4 of the (first) ClientHello: tls_fingerprint() */
 	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
-	bool ch_kept;                /* the first ClientHello was kept (or fingerprinted) */
-	struct cs_buf ch;            /* its body, until fingerprinted or released */
-	bool alert_seen;             /* first cleartext alert, for the diagnosis */
+	bool ch_kept;     /* the first ClientHello was kept (or fingerprinted) */
+	struct cs_buf ch; /* its body, until fingerprinted or released */
+	bool alert_seen;  /* first cleartext alert, for the diagnosis */
 	uint8_t alert_dir, alert_level, alert_desc;
 	const struct cs_chain *chain; /* the server's chain, or a pending one */
-	bool chain_new;              /* set when chain was completed by this feed */
-	struct ovpn framing;         /* OpenVPN below TLS: driven by the engine */
+	bool chain_new;               /* set when chain was completed by this feed */
+	struct ovpn framing;          /* OpenVPN below TLS: driven by the engine */
 };
 
 struct tls_env {

@@ -29,8 +29,8 @@ struct trust_opts {
 struct cs_trust;
 
 /* Load the store.  On failure err names the file and the reason. */
-enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
-			  char *err, size_t errlen);
+enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out, char *err,
+			  size_t errlen);
 void trust_free(struct cs_trust *t);
 
 /* "system: /etc/ssl/certs/ca-certificates.crt", "files: a.pem; add: b.pem", ... */
@@ -44,12 +44,13 @@ struct cs_x509;
 /* Whether this exact certificate (by SHA-256 of its DER) is an anchor. */
 bool trust_contains_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN]);
 /* The anchor with this SHA-256, or NULL. */
-const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN]);
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t,
+					  const uint8_t sha256[CS_SHA256_LEN]);
 /* Anchors that issued cert (name and key identifiers; an anchor's key usage
  * is not checked); up to max.  Found through an index of subject names:
  * the cost does not grow with the size of the store. */
-size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert,
-			const struct cs_x509 **out, size_t max);
+size_t trust_issuers_of(const struct cs_trust *t, struct x509_st *cert, const struct cs_x509 **out,
+			size_t max);
 
 struct cs_timeline;
 struct timeline_root;

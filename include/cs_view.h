@@ -53,8 +53,8 @@ struct view_store {
 /* --trust-at and the root-store timeline (trust_store's mode, date and
  * timeline); a member merged reports disagree on is NULL (JSON null). */
 struct view_trust_at {
-	const char *mode;         /* "today", "capture", "date" */
-	const char *date;         /* "YYYY-MM-DD" (mode date), "capture", NULL (today) */
+	const char *mode; /* "today", "capture", "date" */
+	const char *date; /* "YYYY-MM-DD" (mode date), "capture", NULL (today) */
 	bool have_timeline;
 	const char *tl_name, *tl_source, *tl_sha256, *tl_start, *tl_end; /* days: YYYY-MM-DD */
 };
@@ -77,17 +77,17 @@ struct view_counter {
 /* One sensor window merged in (merge only: "sensors"). */
 struct view_sensor {
 	const char *sensor;
-	bool have;             /* a time range (a report that saw no packet has none) */
-	int64_t first, last;   /* ns */
+	bool have;                /* a time range (a report that saw no packet has none) */
+	int64_t first, last;      /* ns */
 	const char *trust_sha256; /* NULL: none or mixed */
-	const char *run_id;    /* NULL: not known (an older file) */
-	uint64_t window;       /* a periodic window's seq; 0: a whole report or state */
+	const char *run_id;       /* NULL: not known (an older file) */
+	uint64_t window;          /* a periodic window's seq; 0: a whole report or state */
 };
 
 /* One periodic window merged in (merge only: the "windows" series). */
 struct view_series {
 	const char *sensor, *kind;
-	int64_t start, end;    /* ns */
+	int64_t start, end; /* ns */
 	uint64_t handshakes, broken_handshakes, servers_broken;
 	const struct view_key *broken; /* the servers broken in it, at most CS_VIEW_MAX_BROKEN */
 	size_t nbroken;
@@ -95,9 +95,9 @@ struct view_series {
 
 /* A periodic report's window, or a merged report's first-to-last comparison. */
 struct view_window {
-	const char *kind;      /* "interval", "signal", "final"; "merged" */
-	int64_t start, end;    /* ns */
-	uint64_t seq;          /* 1, 2, ... within a run; 0 in a merged report */
+	const char *kind;   /* "interval", "signal", "final"; "merged" */
+	int64_t start, end; /* ns */
+	uint64_t seq;       /* 1, 2, ... within a run; 0 in a merged report */
 	uint64_t late_handshakes;
 	const struct view_key *became_broken, *fixed;
 	size_t n_broken, n_fixed;
@@ -114,20 +114,20 @@ typedef size_t (*view_problems_fn)(const struct report_view *v, const struct agg
 
 struct report_view {
 	const char *sensor;
-	const char *client_key_id;   /* the key of the client hashes (cs_clientkey.h) */
-	const char *run_id;          /* NULL: none (a merged report) */
+	const char *client_key_id; /* the key of the client hashes (cs_clientkey.h) */
+	const char *run_id;        /* NULL: none (a merged report) */
 	bool have_time;
-	int64_t first, last;         /* ns: the first and last packet (or handshake) */
+	int64_t first, last; /* ns: the first and last packet (or handshake) */
 
-	bool have_trust;             /* chains were judged: trust_store, diagnosis, validation */
-	struct view_store trust;     /* name "mixed", sha256 NULL: merged across stores */
+	bool have_trust;         /* chains were judged: trust_store, diagnosis, validation */
+	struct view_store trust; /* name "mixed", sha256 NULL: merged across stores */
 	bool trust_mixed;
 	const struct view_store *earlier;
 	size_t nearlier;
 	struct view_trust_at trust_at;
-	bool have_at;                /* --at; false: each handshake at its capture time */
-	int64_t at;                  /* seconds */
-	bool warn_days_null;         /* merged reports that disagree */
+	bool have_at;        /* --at; false: each handshake at its capture time */
+	int64_t at;          /* seconds */
+	bool warn_days_null; /* merged reports that disagree */
 	int warn_days;
 
 	const struct engine_input *inputs;
@@ -139,7 +139,7 @@ struct report_view {
 
 	const struct agg_server *const *servers; /* ranked (agg_sorted) */
 	size_t nservers;
-	struct engine *names;        /* engine_input(names, agg_chain.first_input) */
+	struct engine *names; /* engine_input(names, agg_chain.first_input) */
 	view_problems_fn problems;
 	void *producer;
 

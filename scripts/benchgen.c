@@ -161,10 +161,12 @@ static void profile_handshake(struct gen *g)
 	g->tls13_share = 0.12;
 	g->resume_p = 0.10;
 	pki_build_web(g);
-	servers_build_web(g, scaled(g, 2000, 30), scaled(g, 292, 8), scaled(g, 4, 1), ip4(10, 16, 0, 0));
+	servers_build_web(g, scaled(g, 2000, 30), scaled(g, 292, 8), scaled(g, 4, 1),
+			  ip4(10, 16, 0, 0));
 	clients_init(g, scaled(g, 20000, 20));
 	w.a.n = conns;
-	g->duration_us = (uint64_t)(600.0 * USEC * (conns / 300000.0 < 0.05 ? 0.05 : conns / 300000.0));
+	g->duration_us =
+		(uint64_t)(600.0 * USEC * (conns / 300000.0 < 0.05 ? 0.05 : conns / 300000.0));
 	w.a.mean_gap_us = (double)g->duration_us / conns;
 	w.resp_median = 300;
 	run_traffic(g, web_next, &w);
@@ -225,10 +227,18 @@ static bool gw_next(struct gen *g, void *state, struct spec *sp)
 	sp->resp_bytes = w->bytes[i];
 	sp->bulk = w->bulk[i];
 	switch (sp->kind) {
-	case K_TLS: sp->server = (int32_t)zipf_draw(&g->popularity, r); break;
-	case K_HTTP: sp->server = (int32_t)rng_below(r, w->http_servers); break;
-	case K_SSH: sp->server = (int32_t)rng_below(r, w->ssh_servers); break;
-	default: sp->server = (int32_t)rng_below(r, 4); break;
+	case K_TLS:
+		sp->server = (int32_t)zipf_draw(&g->popularity, r);
+		break;
+	case K_HTTP:
+		sp->server = (int32_t)rng_below(r, w->http_servers);
+		break;
+	case K_SSH:
+		sp->server = (int32_t)rng_below(r, w->ssh_servers);
+		break;
+	default:
+		sp->server = (int32_t)rng_below(r, 4);
+		break;
 	}
 	return true;
 }
@@ -239,7 +249,8 @@ static void profile_gateway(struct gen *g)
 	struct gw_state w = {0};
 	uint32_t ntls = scaled(g, 20000, 10), nhttp = scaled(g, 6000, 3), nssh = scaled(g, 4000, 2);
 	uint32_t ndns = scaled(g, 20000, 5);
-	uint32_t nbulk = scaled(g, 2000, 2), nhttp_bulk = scaled(g, 1500, 1), nssh_bulk = scaled(g, 100, 1);
+	uint32_t nbulk = scaled(g, 2000, 2), nhttp_bulk = scaled(g, 1500, 1),
+		 nssh_bulk = scaled(g, 100, 1);
 	double total = 2.0 * 1024 * 1024 * 1024 * g->scale;
 	uint64_t *tmp;
 	uint32_t every_tls, every_http, every_ssh;
@@ -247,7 +258,8 @@ static void profile_gateway(struct gen *g)
 	g->tls13_share = 0.10;
 	g->resume_p = 0.07;
 	pki_build_web(g);
-	servers_build_web(g, scaled(g, 1000, 20), scaled(g, 150, 6), scaled(g, 2, 1), ip4(10, 32, 0, 0));
+	servers_build_web(g, scaled(g, 1000, 20), scaled(g, 150, 6), scaled(g, 2, 1),
+			  ip4(10, 32, 0, 0));
 	clients_init(g, scaled(g, 5000, 10));
 	w.a.n = ntls + nhttp + nssh + ndns;
 	w.kinds = xmalloc(w.a.n);
@@ -283,11 +295,13 @@ static void profile_gateway(struct gen *g)
 			} else if (kd == K_TLS) {
 				double v = rng_lognormal(r, 2500, 1.0);
 				w.bytes[i] = v > 65536 ? 65536 : (uint64_t)v + 40;
-			} else if (kd == K_HTTP && nth % every_http == 0 && nth / every_http < nhttp_bulk) {
+			} else if (kd == K_HTTP && nth % every_http == 0 &&
+				   nth / every_http < nhttp_bulk) {
 				w.bytes[i] = tmp[nbulk + nth / every_http];
 			} else if (kd == K_HTTP) {
 				w.bytes[i] = (uint64_t)rng_lognormal(r, 4000, 1.0);
-			} else if (kd == K_SSH && nth % every_ssh == 0 && nth / every_ssh < nssh_bulk) {
+			} else if (kd == K_SSH && nth % every_ssh == 0 &&
+				   nth / every_ssh < nssh_bulk) {
 				w.bytes[i] = tmp[nbulk + nhttp_bulk + nth / every_ssh];
 			}
 		}
@@ -406,7 +420,8 @@ static void profile_hostile(struct gen *g)
 		sv->ip = ip4(10, 66, 0, 1);
 		sv->port = 443;
 		sv->chain = ci;
-		snprintf(sv->sni, sizeof sv->sni, "h%03u.%s.bench.test", s, fresh ? "fresh" : "shared");
+		snprintf(sv->sni, sizeof sv->sni, "h%03u.%s.bench.test", s,
+			 fresh ? "fresh" : "shared");
 		if (fresh) { /* a fresh key and 31 fresh CA certificates */
 			key = key_generate(KT_P384);
 			hostile_cas(g, key, fresh_cas, &issuer);
@@ -422,7 +437,8 @@ static void profile_hostile(struct gen *g)
 		c->leaf_kt = KT_P256;
 		chain_set(c, 0, leaf_make(g, &l), false);
 		for (int j = 0; j < 31; j++)
-			chain_set(c, (uint32_t)j + 1, fresh ? fresh_cas[j] : shared[j], !fresh && s > 0); /* the first chain owns the shared DER */
+			chain_set(c, (uint32_t)j + 1, fresh ? fresh_cas[j] : shared[j],
+				  !fresh && s > 0); /* the first chain owns the shared DER */
 		chain_seal(c);
 		if (fresh) {
 			X509_free(issuer);
@@ -468,8 +484,8 @@ static void time_str(uint64_t t_us, char *out, size_t n)
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(t_us % USEC));
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(t_us % USEC));
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -495,8 +511,8 @@ static void truth_servers(FILE *f, const struct gen *g, bool hostile)
 		fprintf(f,
 			"%s\n    {\"server_ip\": \"%s\", \"server_port\": %u, \"sni\": \"%s\", \"kind\": \"%s\", "
 			"\"codes\": %s, \"handshakes\": %u, \"chain\": \"%s\"}",
-			first ? "" : ",", ip, sv->port, sv->sni, ck_info[c->kind].name, ck_info[c->kind].codes,
-			sv->chain_hs, sha);
+			first ? "" : ",", ip, sv->port, sv->sni, ck_info[c->kind].name,
+			ck_info[c->kind].codes, sv->chain_hs, sha);
 		first = false;
 	}
 	fprintf(f, "%s]", first ? "" : "\n  ");
@@ -538,23 +554,27 @@ static void truth_write(struct gen *g, double seconds)
 		"{\n  \"generator\": \"benchgen %d\",\n  \"profile\": \"%s\",\n  \"seed\": %llu,\n  \"scale\": %g,\n"
 		"  \"generation_seconds\": %.1f,\n  \"capture_start\": \"%s\",\n  \"capture_end\": \"%s\",\n"
 		"  \"file_bytes\": %llu,\n  \"packets\": %llu,\n  \"wire_bytes\": %llu,\n",
-		BENCHGEN_VERSION, g->profile, (unsigned long long)g->seed, g->scale, seconds, t1, t2,
-		(unsigned long long)g->file_bytes, (unsigned long long)g->packets, (unsigned long long)g->wire_bytes);
+		BENCHGEN_VERSION, g->profile, (unsigned long long)g->seed, g->scale, seconds, t1,
+		t2, (unsigned long long)g->file_bytes, (unsigned long long)g->packets,
+		(unsigned long long)g->wire_bytes);
 	fprintf(f,
 		"  \"flows\": {\"total\": %llu, \"tcp\": %llu, \"udp\": %llu, \"tls\": %llu, \"http\": %llu, "
 		"\"ssh\": %llu, \"dns\": %llu},\n",
-		(unsigned long long)g->flows, (unsigned long long)g->tcp_flows, (unsigned long long)g->udp_flows,
-		(unsigned long long)g->flows_by_kind[K_TLS], (unsigned long long)g->flows_by_kind[K_HTTP],
-		(unsigned long long)g->flows_by_kind[K_SSH], (unsigned long long)g->flows_by_kind[K_DNS]);
+		(unsigned long long)g->flows, (unsigned long long)g->tcp_flows,
+		(unsigned long long)g->udp_flows, (unsigned long long)g->flows_by_kind[K_TLS],
+		(unsigned long long)g->flows_by_kind[K_HTTP],
+		(unsigned long long)g->flows_by_kind[K_SSH],
+		(unsigned long long)g->flows_by_kind[K_DNS]);
 	fprintf(f,
 		"  \"tls_handshakes\": %llu,\n  \"handshakes_with_chain\": %llu,\n  \"tls13\": %llu,\n"
 		"  \"resumed\": %llu,\n  \"distinct_chains\": %llu,\n  \"distinct_servers\": %llu,\n"
 		"  \"broken_handshakes\": %llu,\n  \"servers_broken\": %llu,\n  \"hostile_handshakes\": %llu,\n"
 		"  \"hostile_servers\": %llu,\n",
-		(unsigned long long)g->tls_hs, (unsigned long long)g->chain_hs, (unsigned long long)g->tls13,
-		(unsigned long long)g->resumed, (unsigned long long)distinct, (unsigned long long)servers,
-		(unsigned long long)broken_hs, (unsigned long long)broken_servers, (unsigned long long)hostile_hs,
-		(unsigned long long)hostile_servers);
+		(unsigned long long)g->tls_hs, (unsigned long long)g->chain_hs,
+		(unsigned long long)g->tls13, (unsigned long long)g->resumed,
+		(unsigned long long)distinct, (unsigned long long)servers,
+		(unsigned long long)broken_hs, (unsigned long long)broken_servers,
+		(unsigned long long)hostile_hs, (unsigned long long)hostile_servers);
 	fprintf(f,
 		"  \"bulk_payload_bytes\": %llu,\n  \"bulk_frame_bytes\": %llu,\n  \"noise_frame_bytes\": %llu,\n",
 		(unsigned long long)g->bulk_payload, (unsigned long long)g->bulk_frame_bytes,
@@ -586,7 +606,8 @@ static void chains_dump(const struct gen *g)
 
 		if (!sv->chain_hs)
 			continue;
-		snprintf(path, sizeof path, "%s/%05u-%s-%s.pem", g->dump_dir, s, ck_info[c->kind].name, sv->sni);
+		snprintf(path, sizeof path, "%s/%05u-%s-%s.pem", g->dump_dir, s,
+			 ck_info[c->kind].name, sv->sni);
 		f = fopen(path, "w");
 		if (!f)
 			die("%s: %s", path, strerror(errno));
@@ -638,11 +659,14 @@ static double default_connections(const char *profile)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"profile", required_argument, NULL, 'p'}, {"out", required_argument, NULL, 'o'},
-		{"seed", required_argument, NULL, 's'},    {"scale", required_argument, NULL, 'S'},
-		{"key-dir", required_argument, NULL, 'k'}, {"dump-chains", required_argument, NULL, 'd'},
-		{"slice-mib", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+					     {"out", required_argument, NULL, 'o'},
+					     {"seed", required_argument, NULL, 's'},
+					     {"scale", required_argument, NULL, 'S'},
+					     {"key-dir", required_argument, NULL, 'k'},
+					     {"dump-chains", required_argument, NULL, 'd'},
+					     {"slice-mib", required_argument, NULL, 'm'},
+					     {NULL, 0, NULL, 0}};
 	struct gen g = {0};
 	struct timespec t0, t1;
 	double n_conns = 0;
@@ -652,21 +676,38 @@ int main(int argc, char **argv)
 	g.slice_limit = 100u << 20;
 	while ((o = getopt_long(argc, argv, "p:o:s:n:", opts, NULL)) != -1) {
 		switch (o) {
-		case 'p': g.profile = optarg; break;
-		case 'o': g.prefix = optarg; break;
-		case 's': g.seed = strtoull(optarg, NULL, 0); break;
-		case 'S': g.scale = strtod(optarg, NULL); break;
-		case 'n': n_conns = strtod(optarg, NULL); break;
-		case 'k': g.key_dir = optarg; break;
-		case 'd': g.dump_dir = optarg; break;
-		case 'm': g.slice_limit = strtoull(optarg, NULL, 0) << 20; break;
-		default: usage();
+		case 'p':
+			g.profile = optarg;
+			break;
+		case 'o':
+			g.prefix = optarg;
+			break;
+		case 's':
+			g.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'S':
+			g.scale = strtod(optarg, NULL);
+			break;
+		case 'n':
+			n_conns = strtod(optarg, NULL);
+			break;
+		case 'k':
+			g.key_dir = optarg;
+			break;
+		case 'd':
+			g.dump_dir = optarg;
+			break;
+		case 'm':
+			g.slice_limit = strtoull(optarg, NULL, 0) << 20;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!g.profile || !g.prefix || optind != argc || !(g.scale > 0) || n_conns < 0)
 		usage();
-	if (strcmp(g.profile, "handshake") && strcmp(g.profile, "gateway") && strcmp(g.profile, "manychains") &&
-	    strcmp(g.profile, "hostile"))
+	if (strcmp(g.profile, "handshake") && strcmp(g.profile, "gateway") &&
+	    strcmp(g.profile, "manychains") && strcmp(g.profile, "hostile"))
 		usage();
 	if (n_conns > 0)
 		g.scale = n_conns / default_connections(g.profile);
@@ -708,9 +749,10 @@ int main(int argc, char **argv)
 		chains_dump(&g);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	truth_write(&g, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	fprintf(stderr, "benchgen: %s: %llu packets, %llu bytes, %llu TLS handshakes, %llu with a chain\n", g.profile,
-		(unsigned long long)g.packets, (unsigned long long)g.file_bytes, (unsigned long long)g.tls_hs,
-		(unsigned long long)g.chain_hs);
+	fprintf(stderr,
+		"benchgen: %s: %llu packets, %llu bytes, %llu TLS handshakes, %llu with a chain\n",
+		g.profile, (unsigned long long)g.packets, (unsigned long long)g.file_bytes,
+		(unsigned long long)g.tls_hs, (unsigned long long)g.chain_hs);
 	gen_free(&g);
 	return 0;
 }

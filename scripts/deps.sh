@@ -13,7 +13,7 @@ set -eu
 # chromium, fonts-dejavu-core, python3-pil: the HTML report read by a real
 # browser, its DOM and a screenshot (tests/e2e/html.sh); python3-cryptography:
 # the hostile certificates of scripts/mkhostile-pki.py
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography"
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography clang-format"
 case "${1:-}" in
 --bench) PKGS="$PKGS tcpreplay time" ;;
 "") ;;

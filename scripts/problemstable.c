@@ -22,13 +22,15 @@
 static void table(FILE *out)
 {
 	fputs("| code | severity | what it means | `cert_index` | OpenSSL error | "
-	      "alert (OpenSSL 3 client) |\n|---|---|---|---|---|---|\n", out);
+	      "alert (OpenSSL 3 client) |\n|---|---|---|---|---|---|\n",
+	      out);
 	for (int i = 0; i < CS_P_MAX; i++) {
 		enum cs_problem p = (enum cs_problem)i;
 		const struct problem_doc *d = problem_doc(p);
 
 		fprintf(out, "| [%s](#%s) | %s | %s | %s | %s | %s |\n", problem_name(p),
-			problem_name(p), d->severity ? d->severity : severity_name(problem_default_severity(p)),
+			problem_name(p),
+			d->severity ? d->severity : severity_name(problem_default_severity(p)),
 			problem_summary(p), d->cert_index, d->openssl, d->alert);
 	}
 }

@@ -89,8 +89,10 @@ static uint32_t slot_of(const struct agg *a, const struct agg_handshake *h)
 static uint32_t server_home(const struct agg *a, const struct agg_server *s)
 {
 	struct agg_handshake h = {
-		.server_ip = &s->ip, .server_port = s->port,
-		.sni = s->has_sni ? s->sni : NULL, .sni_len = s->sni_len,
+		.server_ip = &s->ip,
+		.server_port = s->port,
+		.sni = s->has_sni ? s->sni : NULL,
+		.sni_len = s->sni_len,
 	};
 
 	return slot_of(a, &h);
@@ -130,7 +132,8 @@ static bool evict_healthy(struct agg *a)
 		a->rng ^= a->rng << 13, a->rng ^= a->rng >> 7, a->rng ^= a->rng << 17;
 		j = (uint32_t)(a->rng % a->count);
 		if (a->sorted[j]->broken_handshakes == 0 &&
-		    (victim == UINT32_MAX || a->sorted[j]->last_seen < a->sorted[victim]->last_seen))
+		    (victim == UINT32_MAX ||
+		     a->sorted[j]->last_seen < a->sorted[victim]->last_seen))
 			victim = j;
 	}
 	if (victim == UINT32_MAX)
@@ -201,8 +204,11 @@ static struct agg_chain *find_chain(struct agg *a, struct agg_server *s,
 		s->chains_cap = cap;
 	}
 	s->chains[s->nchains] = (struct agg_chain){
-		.chain = h->chain, .first_input = h->input,
-		.first_frame = h->frame, .first_ts = h->ts, .last_ts = h->ts,
+		.chain = h->chain,
+		.first_input = h->input,
+		.first_frame = h->frame,
+		.first_ts = h->ts,
+		.last_ts = h->ts,
 	};
 	return &s->chains[s->nchains++];
 }
@@ -333,7 +339,10 @@ struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, u
 				      const char *sni, size_t sni_len)
 {
 	struct agg_handshake h = {
-		.server_ip = ip, .server_port = port, .sni = sni, .sni_len = sni_len,
+		.server_ip = ip,
+		.server_port = port,
+		.sni = sni,
+		.sni_len = sni_len,
 	};
 	struct agg_server *s = find_or_add(a, &h);
 
@@ -433,10 +442,7 @@ const struct agg_server *const *agg_sorted(struct agg *a, size_t *n)
 	return (const struct agg_server *const *)a->sorted;
 }
 
-const struct agg_stats *agg_stats(const struct agg *a)
-{
-	return &a->st;
-}
+const struct agg_stats *agg_stats(const struct agg *a) { return &a->st; }
 
 size_t agg_distinct_chains(const struct agg *a, size_t max_id)
 {

@@ -134,12 +134,6 @@ void bufpool_release(struct cs_bufpool *bp, struct cs_buf *b)
 	b->len = 0;
 }
 
-size_t bufpool_in_use(const struct cs_bufpool *bp)
-{
-	return bp->held - bp->cached;
-}
+size_t bufpool_in_use(const struct cs_bufpool *bp) { return bp->held - bp->cached; }
 
-uint64_t bufpool_refusals(const struct cs_bufpool *bp)
-{
-	return bp->refusals;
-}
+uint64_t bufpool_refusals(const struct cs_bufpool *bp) { return bp->refusals; }

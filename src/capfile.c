@@ -76,28 +76,28 @@ struct ng_block {
 
 struct capfile {
 	int fd;
-	bool own_fd;             /* false for standard input */
-	uint8_t *in;             /* CAPFILE_IN bytes read ahead: frames are handed */
-	size_t in_pos, in_len;   /* out from here, not copied */
+	bool own_fd;           /* false for standard input */
+	uint8_t *in;           /* CAPFILE_IN bytes read ahead: frames are handed */
+	size_t in_pos, in_len; /* out from here, not copied */
 	enum capfile_fmt fmt;
-	bool le;                 /* byte order of the file or current section */
+	bool le; /* byte order of the file or current section */
 	int pcap_linktype;
-	enum cs_status done;     /* sticky end; CS_OK while reading */
+	enum cs_status done; /* sticky end; CS_OK while reading */
 	uint64_t off, size, number;
-	int64_t last_ts;         /* for SPBs, which carry no time */
-	const char *unit;        /* what is being read, for messages, */
-	uint64_t unit_at;        /* and where it starts */
+	int64_t last_ts;  /* for SPBs, which carry no time */
+	const char *unit; /* what is being read, for messages, */
+	uint64_t unit_at; /* and where it starts */
 	unsigned niface;
 	struct ng_iface iface[CS_MAX_PCAPNG_IFACES];
-	uint8_t *buf;            /* CAPFILE_BUF: the current pcapng frame */
-	uint8_t scratch[4096];   /* skipped bytes pass through here */
+	uint8_t *buf;          /* CAPFILE_BUF: the current pcapng frame */
+	uint8_t scratch[4096]; /* skipped bytes pass through here */
 	char why[256];
 };
 
 /* Messages ----------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-static enum cs_status why(struct capfile *cf, enum cs_status st, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum cs_status
+why(struct capfile *cf, enum cs_status st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,14 +108,14 @@ static enum cs_status why(struct capfile *cf, enum cs_status st, const char *fmt
 }
 
 /* CS_BAD: "corrupt pcapng block at offset 1234: <reason>". */
-__attribute__((format(printf, 2, 3)))
-static enum cs_status corrupt(struct capfile *cf, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static enum cs_status corrupt(struct capfile *cf,
+								    const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	n = snprintf(cf->why, sizeof cf->why, "corrupt %s at offset %llu: ",
-		     cf->unit, (unsigned long long)cf->unit_at);
+	n = snprintf(cf->why, sizeof cf->why, "corrupt %s at offset %llu: ", cf->unit,
+		     (unsigned long long)cf->unit_at);
 	if (n < 0 || (size_t)n >= sizeof cf->why)
 		return CS_BAD;
 	va_start(ap, fmt);
@@ -151,7 +151,8 @@ static bool io_fill(struct capfile *cf, size_t n, size_t *have)
 			continue;
 		if (got < 0) {
 			why(cf, CS_IO, "read error at offset %llu: %s",
-			    (unsigned long long)(cf->off + cf->in_len - cf->in_pos), strerror(errno));
+			    (unsigned long long)(cf->off + cf->in_len - cf->in_pos),
+			    strerror(errno));
 			return false;
 		}
 		if (got == 0)
@@ -177,8 +178,8 @@ static enum cs_status io_view(struct capfile *cf, size_t n, bool eof_ok, const u
 		return CS_OK;
 	if (have == 0 && eof_ok)
 		return CS_EOF;
-	return why(cf, CS_TRUNC, "file ends inside the %s at offset %llu",
-		   cf->unit, (unsigned long long)cf->unit_at);
+	return why(cf, CS_TRUNC, "file ends inside the %s at offset %llu", cf->unit,
+		   (unsigned long long)cf->unit_at);
 }
 
 /* Read exactly n bytes into dst.  CS_EOF only if eof_ok and not one byte came. */
@@ -231,10 +232,25 @@ static int64_t ts_make(uint64_t sec, int64_t off_s, uint64_t ns)
 }
 
 static const uint64_t pow10_u64[20] = {
-	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-	1000000000, 10000000000u, 100000000000u, 1000000000000u,
-	10000000000000u, 100000000000000u, 1000000000000000u,
-	10000000000000000u, 100000000000000000u, 1000000000000000000u,
+	1,
+	10,
+	100,
+	1000,
+	10000,
+	100000,
+	1000000,
+	10000000,
+	100000000,
+	1000000000,
+	10000000000u,
+	100000000000u,
+	1000000000000u,
+	10000000000000u,
+	100000000000000u,
+	1000000000000000u,
+	10000000000000000u,
+	100000000000000000u,
+	1000000000000000000u,
 	10000000000000000000u,
 };
 
@@ -260,8 +276,8 @@ static int64_t ng_ts(const struct ng_iface *ifc, uint64_t t)
 	return ts_make(sec, ifc->tsoffset_s, ns);
 }
 
-static enum cs_status frame_out(struct capfile *cf, struct cs_frame *f, int linktype,
-				int64_t ts_ns, uint32_t caplen, uint32_t wirelen)
+static enum cs_status frame_out(struct capfile *cf, struct cs_frame *f, int linktype, int64_t ts_ns,
+				uint32_t caplen, uint32_t wirelen)
 {
 	f->ts_ns = ts_ns;
 	f->caplen = caplen;
@@ -346,12 +362,17 @@ static enum cs_status pcap_record(struct capfile *cf, struct cs_frame *f)
 static uint32_t ng_min_len(uint32_t type)
 {
 	switch (type) {
-	case NG_SHB: return NG_MIN_SHB;
-	case NG_IDB: return NG_MIN_IDB;
-	case NG_SPB: return NG_MIN_SPB;
+	case NG_SHB:
+		return NG_MIN_SHB;
+	case NG_IDB:
+		return NG_MIN_IDB;
+	case NG_SPB:
+		return NG_MIN_SPB;
 	case NG_EPB:
-	case NG_PB: return NG_MIN_EPB;
-	default: return NG_MIN_BLOCK;
+	case NG_PB:
+		return NG_MIN_EPB;
+	default:
+		return NG_MIN_BLOCK;
 	}
 }
 
@@ -455,8 +476,8 @@ static enum cs_status ng_finish(struct capfile *cf, struct ng_block *b)
 	cur_init(&c, t, sizeof t);
 	cur_u32e(&c, cf->le, &len);
 	if (len != b->len)
-		return corrupt(cf, "trailing length %u does not match the leading length %u",
-			       len, b->len);
+		return corrupt(cf, "trailing length %u does not match the leading length %u", len,
+			       b->len);
 	return CS_OK;
 }
 
@@ -498,8 +519,7 @@ static enum cs_status ng_tsresol(struct capfile *cf, struct ng_iface *ifc, uint8
  * opt_endofopt (0) ends the list.  Used: if_tsresol (9, 1 byte) and
  * if_tsoffset (14, 8 bytes); others, and these with a wrong length, skipped.
  */
-static enum cs_status ng_idb_options(struct capfile *cf, struct ng_block *b,
-				     struct ng_iface *ifc)
+static enum cs_status ng_idb_options(struct capfile *cf, struct ng_block *b, struct ng_iface *ifc)
 {
 	while (b->left >= 4) {
 		uint8_t h[4], v[8];
@@ -547,8 +567,7 @@ static enum cs_status ng_idb(struct capfile *cf, struct ng_block *b)
 	enum cs_status st;
 
 	if (cf->niface == CS_MAX_PCAPNG_IFACES)
-		return corrupt(cf, "more than %u interfaces in one section",
-			       CS_MAX_PCAPNG_IFACES);
+		return corrupt(cf, "more than %u interfaces in one section", CS_MAX_PCAPNG_IFACES);
 	st = ng_read(cf, b, h, sizeof h);
 	if (st != CS_OK)
 		return st;
@@ -573,8 +592,8 @@ static enum cs_status ng_packet(struct capfile *cf, struct ng_block *b, struct c
 	enum cs_status st;
 
 	if (ifid >= cf->niface)
-		return corrupt(cf, "interface id %u but the section has %u interface(s)",
-			       ifid, cf->niface);
+		return corrupt(cf, "interface id %u but the section has %u interface(s)", ifid,
+			       cf->niface);
 	if (caplen > CS_MAX_CAPLEN)
 		return corrupt(cf, "captured length %u exceeds the limit %u", caplen,
 			       CS_MAX_CAPLEN);
@@ -672,12 +691,24 @@ static enum cs_status ng_block(struct capfile *cf, const uint8_t h[8], struct cs
 	if (st != CS_OK)
 		return st;
 	switch (b.type) {
-	case NG_SHB: st = ng_shb(cf, &b); break;
-	case NG_IDB: st = ng_idb(cf, &b); break;
-	case NG_EPB: st = ng_epb(cf, &b, f); break;
-	case NG_SPB: st = ng_spb(cf, &b, f); break;
-	case NG_PB: st = ng_pb(cf, &b, f); break;
-	default: st = CS_MORE; break;
+	case NG_SHB:
+		st = ng_shb(cf, &b);
+		break;
+	case NG_IDB:
+		st = ng_idb(cf, &b);
+		break;
+	case NG_EPB:
+		st = ng_epb(cf, &b, f);
+		break;
+	case NG_SPB:
+		st = ng_spb(cf, &b, f);
+		break;
+	case NG_PB:
+		st = ng_pb(cf, &b, f);
+		break;
+	default:
+		st = CS_MORE;
+		break;
 	}
 	if (st != CS_OK && st != CS_MORE)
 		return st;
@@ -732,8 +763,9 @@ static enum cs_status capfile_sniff(struct capfile *cf)
 	if (got == 0)
 		return why(cf, CS_BAD, "empty file");
 	if (got >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-		return why(cf, CS_BAD, "gzip-compressed capture: decompress it first, "
-				       "e.g. zcat FILE | chainsniff -r -");
+		return why(cf, CS_BAD,
+			   "gzip-compressed capture: decompress it first, "
+			   "e.g. zcat FILE | chainsniff -r -");
 	if (got < 4)
 		return why(cf, CS_BAD, "not a pcap or pcapng file (only %zu byte%s)", got,
 			   got == 1 ? "" : "s");
@@ -772,8 +804,7 @@ static enum cs_status capfile_attach(struct capfile *cf, const char *path)
 	return CS_OK;
 }
 
-enum cs_status capfile_open(const char *path, struct capfile **out,
-			    char *err, size_t errlen)
+enum cs_status capfile_open(const char *path, struct capfile **out, char *err, size_t errlen)
 {
 	struct capfile *cf = calloc(1, sizeof *cf);
 	enum cs_status st;
@@ -803,8 +834,7 @@ enum cs_status capfile_open(const char *path, struct capfile **out,
 	return CS_OK;
 }
 
-enum cs_status capfile_next(struct capfile *cf, struct cs_frame *f,
-			    char *err, size_t errlen)
+enum cs_status capfile_next(struct capfile *cf, struct cs_frame *f, char *err, size_t errlen)
 {
 	enum cs_status st = cf->done;
 

@@ -35,20 +35,20 @@ struct capture_bpf {
 };
 
 struct cs_source {
-	struct capfile *file;   /* exactly one of file and live is set */
+	struct capfile *file; /* exactly one of file and live is set */
 	pcap_t *live;
-	int live_fd;            /* pollable descriptor, or -1 */
+	int live_fd; /* pollable descriptor, or -1 */
 	int live_linktype;
-	bool live_nano;         /* libpcap hands out nanoseconds */
-	char *filter;           /* file sources: the expression, owned */
+	bool live_nano; /* libpcap hands out nanoseconds */
+	char *filter;   /* file sources: the expression, owned */
 	/* A file's link types come from its interfaces: more distinct ones
 	 * than one pcapng section may describe is not a real capture. */
 	struct capture_bpf bpf[CS_MAX_PCAPNG_IFACES];
 	unsigned nbpf;
 	uint64_t number, filtered;
-	bool have_pending;      /* capture_next_of: a frame read, not handed out yet */
+	bool have_pending; /* capture_next_of: a frame read, not handed out yet */
 	struct cs_frame pending;
-	enum cs_status done;    /* sticky end of a file source */
+	enum cs_status done; /* sticky end of a file source */
 	volatile sig_atomic_t stop;
 };
 
@@ -61,8 +61,8 @@ static int capture_dlt(int linktype)
 	static const struct {
 		int linktype, dlt;
 	} map[] = {
-		{100, DLT_ATM_RFC1483}, {101, DLT_RAW}, {102, DLT_SLIP_BSDOS},
-		{103, DLT_PPP_BSDOS}, {106, DLT_ATM_CLIP},
+		{100, DLT_ATM_RFC1483}, {101, DLT_RAW},      {102, DLT_SLIP_BSDOS},
+		{103, DLT_PPP_BSDOS},   {106, DLT_ATM_CLIP},
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(map); i++)
@@ -72,8 +72,7 @@ static int capture_dlt(int linktype)
 }
 
 /* Compile against a dead handle (no capture); why gets libpcap's reason. */
-static enum cs_status capture_compile(const char *filter, int linktype,
-				      struct bpf_program *prog,
+static enum cs_status capture_compile(const char *filter, int linktype, struct bpf_program *prog,
 				      char why[PCAP_ERRBUF_SIZE])
 {
 	pcap_t *p = pcap_open_dead(capture_dlt(linktype), (int)CS_SNAPLEN_DEFAULT);
@@ -110,8 +109,7 @@ enum cs_status capture_check_filter(const char *filter, char *err, size_t errlen
 
 /* The file filter for a link type, compiled the first time it is needed. */
 static enum cs_status capture_bpf_for(struct cs_source *s, int linktype,
-				      const struct bpf_program **out,
-				      char *err, size_t errlen)
+				      const struct bpf_program **out, char *err, size_t errlen)
 {
 	char why[PCAP_ERRBUF_SIZE];
 	const char *name;
@@ -151,8 +149,7 @@ static struct cs_source *capture_new(char *err, size_t errlen)
 	return s;
 }
 
-enum cs_status capture_open_file(const char *path,
-				 const struct cs_capture_opts *opts,
+enum cs_status capture_open_file(const char *path, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen)
 {
 	struct cs_source *s = capture_new(err, errlen);
@@ -192,8 +189,7 @@ static void capture_no_device(char *err, size_t errlen)
 		return;
 	n += (size_t)snprintf(err + n, errlen - n, " (available:");
 	for (const pcap_if_t *d = all; d && n < errlen; d = d->next)
-		n += (size_t)snprintf(err + n, errlen - n, "%s %s",
-				      d == all ? "" : ",", d->name);
+		n += (size_t)snprintf(err + n, errlen - n, "%s %s", d == all ? "" : ",", d->name);
 	if (n < errlen)
 		snprintf(err + n, errlen - n, ")");
 	pcap_freealldevs(all);
@@ -211,8 +207,9 @@ static void capture_activate_error(pcap_t *p, int rc, char *err, size_t errlen)
 			 "permission denied: run as root or grant CAP_NET_RAW,CAP_NET_ADMIN");
 		break;
 	case PCAP_ERROR_PROMISC_PERM_DENIED:
-		snprintf(err, errlen, "permission denied for promiscuous mode: "
-				      "run as root or capture without it");
+		snprintf(err, errlen,
+			 "permission denied for promiscuous mode: "
+			 "run as root or capture without it");
 		break;
 	case PCAP_ERROR_IFACE_NOT_UP:
 		snprintf(err, errlen, "interface is down: bring it up first");
@@ -226,8 +223,8 @@ static void capture_activate_error(pcap_t *p, int rc, char *err, size_t errlen)
 	}
 }
 
-static enum cs_status capture_set_filter(struct cs_source *s, const char *filter,
-					 char *err, size_t errlen)
+static enum cs_status capture_set_filter(struct cs_source *s, const char *filter, char *err,
+					 size_t errlen)
 {
 	struct bpf_program prog;
 	int rc;
@@ -258,8 +255,7 @@ static void capture_set_default_filter(struct cs_source *s)
 
 /* pcap_create, set options, pcap_activate; libpcap's warnings go to err. */
 static enum cs_status capture_activate(struct cs_source *s, const char *iface,
-				       const struct cs_capture_opts *opts,
-				       char *err, size_t errlen)
+				       const struct cs_capture_opts *opts, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	uint32_t snaplen = opts && opts->snaplen ? opts->snaplen : CS_SNAPLEN_DEFAULT;
@@ -303,8 +299,7 @@ static enum cs_status capture_activate(struct cs_source *s, const char *iface,
 	return CS_OK;
 }
 
-enum cs_status capture_open_live(const char *iface,
-				 const struct cs_capture_opts *opts,
+enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen)
 {
 	struct cs_source *s = capture_new(err, errlen);
@@ -330,8 +325,8 @@ enum cs_status capture_open_live(const char *iface,
 
 /* Frames -------------------------------------------------------------------- */
 
-static enum cs_status capture_next_file(struct cs_source *s, struct cs_frame *f,
-					char *err, size_t errlen)
+static enum cs_status capture_next_file(struct cs_source *s, struct cs_frame *f, char *err,
+					size_t errlen)
 {
 	const struct bpf_program *prog;
 	struct pcap_pkthdr h;
@@ -364,8 +359,8 @@ static bool capture_wait(const struct cs_source *s)
 	return s->live_fd >= 0 && poll(&pfd, 1, CAPTURE_TIMEOUT_MS) > 0;
 }
 
-static enum cs_status capture_next_live(struct cs_source *s, struct cs_frame *f,
-					char *err, size_t errlen)
+static enum cs_status capture_next_live(struct cs_source *s, struct cs_frame *f, char *err,
+					size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -481,8 +476,7 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
 	return CS_MORE;
 }
 
-enum cs_status capture_next(struct cs_source *s, struct cs_frame *f,
-			    char *err, size_t errlen)
+enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, size_t errlen)
 {
 	enum cs_status st;
 
@@ -522,8 +516,7 @@ void capture_progress(const struct cs_source *s, uint64_t *done, uint64_t *total
 		capfile_progress(s->file, done, total);
 }
 
-bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped,
-		   uint64_t *if_dropped)
+bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped, uint64_t *if_dropped)
 {
 	struct pcap_stat ps;
 
@@ -535,10 +528,7 @@ bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped,
 	return true;
 }
 
-uint64_t capture_filtered(const struct cs_source *s)
-{
-	return s->filtered;
-}
+uint64_t capture_filtered(const struct cs_source *s) { return s->filtered; }
 
 void capture_close(struct cs_source *s)
 {

@@ -23,14 +23,14 @@
 #define PAGE_BITS 8 /* entries come in pages that never move: callers hold pointers */
 
 struct entry {
-	struct cs_x509 id;       /* id.x NULL: the DER does not parse */
+	struct cs_x509 id; /* id.x NULL: the DER does not parse */
 	uint32_t cert_id;
-	uint32_t prev, next;     /* LRU list, most recent first */
+	uint32_t prev, next; /* LRU list, most recent first */
 };
 
 struct memo_way {
-	uint8_t key[2 * 16];     /* 16 bytes of each SHA-256: 128-bit collision resistance */
-	uint32_t stamp;          /* 0: empty */
+	uint8_t key[2 * 16]; /* 16 bytes of each SHA-256: 128-bit collision resistance */
+	uint32_t stamp;      /* 0: empty */
 	bool ok;
 };
 
@@ -38,10 +38,10 @@ struct certcache {
 	struct entry **pages;
 	uint32_t ne, npages, free_head;
 	uint32_t head, tail, live;
-	uint32_t *by_cert;       /* cert id -> entry index + 1 */
+	uint32_t *by_cert; /* cert id -> entry index + 1 */
 	size_t nby_cert;
 	size_t max_x509;
-	struct memo_way *memo;   /* nsets * MEMO_WAYS */
+	struct memo_way *memo; /* nsets * MEMO_WAYS */
 	size_t set_mask;
 	uint32_t clock;
 	uint8_t key[CS_HASH_KEY_LEN];
@@ -88,10 +88,7 @@ void certcache_free(struct certcache *cc)
 	free(cc);
 }
 
-const struct certcache_stats *certcache_stats(const struct certcache *cc)
-{
-	return &cc->st;
-}
+const struct certcache_stats *certcache_stats(const struct certcache *cc) { return &cc->st; }
 
 /* ---- identities ---------------------------------------------------------- */
 

@@ -49,20 +49,20 @@ struct cs_chain_store {
 	uint32_t *slots;          /* id + 1; 0 = empty; load <= 1/2 */
 	size_t mask;
 	size_t count, max_chains;
-	struct cs_cert **certs;   /* by id */
+	struct cs_cert **certs; /* by id */
 	size_t ncerts, certs_cap;
-	uint32_t *cslots;         /* cert id + 1; load <= 1/2; grows */
+	uint32_t *cslots; /* cert id + 1; load <= 1/2; grows */
 	size_t cmask;
 	uint32_t hints[1u << CHAIN_HINT_BITS]; /* chain id + 1 */
 	uint8_t hint_key[CS_HASH_KEY_LEN];
 	uint64_t hint_hits;
-	size_t used, memcap;      /* bytes charged */
-	EVP_MD *sha256;           /* fetched once */
-	EVP_MD_CTX *md;           /* reused for every digest */
+	size_t used, memcap; /* bytes charged */
+	EVP_MD *sha256;      /* fetched once */
+	EVP_MD_CTX *md;      /* reused for every digest */
 };
 
-static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s,
-		   size_t n, uint8_t out[CS_SHA256_LEN])
+static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s, size_t n,
+		   uint8_t out[CS_SHA256_LEN])
 {
 	if (!EVP_DigestInit_ex2(ctx, md, NULL))
 		return false;
@@ -149,30 +149,18 @@ void chain_store_free(struct cs_chain_store *st)
 	free(st);
 }
 
-size_t chain_store_count(const struct cs_chain_store *st)
-{
-	return st->count;
-}
+size_t chain_store_count(const struct cs_chain_store *st) { return st->count; }
 
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id)
 {
 	return id < st->count ? st->chains[id] : NULL;
 }
 
-size_t chain_store_certs(const struct cs_chain_store *st)
-{
-	return st->ncerts;
-}
+size_t chain_store_certs(const struct cs_chain_store *st) { return st->ncerts; }
 
-size_t chain_store_bytes(const struct cs_chain_store *st)
-{
-	return st->used;
-}
+size_t chain_store_bytes(const struct cs_chain_store *st) { return st->used; }
 
-uint64_t chain_store_hint_hits(const struct cs_chain_store *st)
-{
-	return st->hint_hits;
-}
+uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { return st->hint_hits; }
 
 /* A SHA-256 is already uniform: its first bytes are a table index. */
 static size_t sha_index(const uint8_t sha[CS_SHA256_LEN], size_t mask)
@@ -362,8 +350,7 @@ static enum cs_status chain_add(struct cs_chain_store *st, const struct cs_slice
 	return CS_OK;
 }
 
-enum cs_status chain_store_intern(struct cs_chain_store *st,
-				  const struct cs_slice *certs, size_t n,
+enum cs_status chain_store_intern(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
 				  const struct cs_chain **out, bool *added)
 {
 	size_t hint = hint_index(st, certs, n), slot;
@@ -450,12 +437,13 @@ static struct cs_cert *cert_intern_facts(struct cs_chain_store *st,
 	return c;
 }
 
-enum cs_status chain_store_intern_facts(struct cs_chain_store *st,
-					const uint8_t sha[CS_SHA256_LEN], size_t n,
-					const uint8_t (*cert_sha)[CS_SHA256_LEN],
-					const struct cs_cert_given *facts, const struct cs_chain **out)
+enum cs_status chain_store_intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
+					size_t n, const uint8_t (*cert_sha)[CS_SHA256_LEN],
+					const struct cs_cert_given *facts,
+					const struct cs_chain **out)
 {
-	size_t slot = chain_slot(st, sha), cost = sizeof(struct cs_chain) + n * sizeof(struct cs_cert *);
+	size_t slot = chain_slot(st, sha),
+	       cost = sizeof(struct cs_chain) + n * sizeof(struct cs_cert *);
 	struct cs_chain *c;
 
 	*out = NULL;
@@ -587,7 +575,8 @@ static bool san_dns(X509 *x, struct cs_cert_facts *f)
 		f->dns = malloc(bytes ? bytes : 1);
 		ok = f->dns_len && f->dns;
 	}
-	for (int i = 0, k = 0; ok && san && i < sk_GENERAL_NAME_num(san) && k < (int)f->n_dns; i++) {
+	for (int i = 0, k = 0; ok && san && i < sk_GENERAL_NAME_num(san) && k < (int)f->n_dns;
+	     i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
 		int n = g->type == GEN_DNS ? ASN1_STRING_length(g->d.dNSName) : -1;
 
@@ -647,7 +636,10 @@ static struct cs_cert_facts *facts_parse(const uint8_t *der, size_t len)
 }
 
 static const struct cs_cert_facts no_facts = {
-	.parsed = false, .subject = "", .issuer = "", .serial_hex = "",
+	.parsed = false,
+	.subject = "",
+	.issuer = "",
+	.serial_hex = "",
 };
 
 /* Keep f as c's facts unless another thread was first. */
@@ -683,8 +675,8 @@ void cert_preparse(struct cs_cert *c)
 	x = d2i_X509(NULL, &p, (long)c->der_len);
 	ERR_clear_error();
 	if (x && (p != c->der + c->der_len ||
-		  !atomic_compare_exchange_strong_explicit(&c->parsed, &expected, x,
-							   memory_order_acq_rel, memory_order_acquire)))
+		  !atomic_compare_exchange_strong_explicit(
+			  &c->parsed, &expected, x, memory_order_acq_rel, memory_order_acquire)))
 		X509_free(x);
 }
 

@@ -13,8 +13,18 @@
 #include "cs_problems.h"
 
 enum kex {
-	RSA, RSA_PSK, DHE_RSA, DHE_DSS, ECDHE_RSA, ECDHE_ECDSA, SRP_RSA, SRP_DSS,
-	DH_RSA, DH_DSS, ECDH_RSA, ECDH_ECDSA,
+	RSA,
+	RSA_PSK,
+	DHE_RSA,
+	DHE_DSS,
+	ECDHE_RSA,
+	ECDHE_ECDSA,
+	SRP_RSA,
+	SRP_DSS,
+	DH_RSA,
+	DH_DSS,
+	ECDH_RSA,
+	ECDH_ECDSA,
 };
 
 static const struct cs_kex kexes[] = {

@@ -59,8 +59,8 @@ bool clientkey_default_path(const char *state_path, char *buf, size_t len)
 
 /* The key in an open key file: refused when others may use it, or when it
  * is anything but 32 lowercase hex digits and an optional newline. */
-static enum cs_status read_key(int fd, const char *path, uint8_t key[CS_CLIENT_KEY_LEN],
-			       char *err, size_t errlen)
+static enum cs_status read_key(int fd, const char *path, uint8_t key[CS_CLIENT_KEY_LEN], char *err,
+			       size_t errlen)
 {
 	char text[KEY_HEX + 2];
 	struct stat st;
@@ -75,8 +75,9 @@ static enum cs_status read_key(int fd, const char *path, uint8_t key[CS_CLIENT_K
 		return CS_BAD;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, errlen, "%s: the client key is open to others (mode %04o): chmod 600 %s",
-			 path, (unsigned)(st.st_mode & 07777), path);
+		snprintf(err, errlen,
+			 "%s: the client key is open to others (mode %04o): chmod 600 %s", path,
+			 (unsigned)(st.st_mode & 07777), path);
 		return CS_BAD;
 	}
 	n = read(fd, text, sizeof(text));
@@ -131,7 +132,8 @@ static enum cs_status create_key(const char *path, uint8_t key[CS_CLIENT_KEY_LEN
 		return CS_IO;
 	}
 	if (!clientkey_random(key)) {
-		snprintf(err, errlen, "%s: no randomness from the kernel: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: no randomness from the kernel: %s", path,
+			 strerror(errno));
 		return CS_IO;
 	}
 	if ((fd = mkstemp(tmp)) < 0) { /* O_EXCL, mode 0600 */

@@ -41,10 +41,7 @@ const char *clientset_key_id(void)
 	return set_key_id;
 }
 
-void clientset_init(struct clientset *s)
-{
-	memset(s, 0, sizeof(*s));
-}
+void clientset_init(struct clientset *s) { memset(s, 0, sizeof(*s)); }
 
 void clientset_fini(struct clientset *s)
 {
@@ -120,10 +117,7 @@ void clientset_add(struct clientset *s, const struct cs_addr *a)
 	clientset_add_hash(s, cs_hash(a->a, sizeof(a->a), set_key));
 }
 
-bool clientset_exact(const struct clientset *s)
-{
-	return s->regs == NULL;
-}
+bool clientset_exact(const struct clientset *s) { return s->regs == NULL; }
 
 uint64_t clientset_count(const struct clientset *s)
 {

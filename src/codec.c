@@ -26,8 +26,9 @@ bool hex_parse_lower(const char *s, size_t n, uint8_t *out, size_t len)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+		unsigned v = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+						    : 16;
 
 		if (v == 16)
 			return false;

@@ -35,11 +35,11 @@ enum ctr_from { F_TOTALS, F_TLS, F_REASM, F_DECODE, F_AGG, F_DEFRAG, F_JUDGE, F_
 
 struct ctr_row {
 	const char *group;
-	const char *key;                /* NULL: a family */
+	const char *key;                 /* NULL: a family */
 	const char *(*name)(unsigned i); /* a family: the key of member i */
-	unsigned first, n;              /* a family: members first .. first+n-1 */
+	unsigned first, n;               /* a family: members first .. first+n-1 */
 	enum ctr_from from;
-	size_t off;                     /* offsetof in the struct of from (arrays: of [0]) */
+	size_t off; /* offsetof in the struct of from (arrays: of [0]) */
 	uint64_t (*fn)(const struct ctr_src *s);
 	enum ctr_kind kind;
 	uint8_t flags;
@@ -53,7 +53,11 @@ struct ctr_row {
 static uint64_t flows_evicted(const struct ctr_src *s) { return engine_flows_evicted(s->e); }
 static uint64_t buffer_memcap(const struct ctr_src *s) { return engine_buffer_refusals(s->e); }
 static uint64_t clock_jumps(const struct ctr_src *s) { return engine_clock_jumps(s->e); }
-static uint64_t derived_zero(const struct ctr_src *s) { (void)s; return 0; }
+static uint64_t derived_zero(const struct ctr_src *s)
+{
+	(void)s;
+	return 0;
+}
 
 static uint64_t flow_slots(const struct ctr_src *s)
 {
@@ -98,14 +102,28 @@ static uint64_t cache_hits(const struct ctr_src *s)
 	return s->t->with_chain > s->js.analyses ? s->t->with_chain - s->js.analyses : 0;
 }
 
-static const char *decode_name(unsigned i) { return decode_counter_name((enum cs_decode_counter)i); }
+static const char *decode_name(unsigned i)
+{
+	return decode_counter_name((enum cs_decode_counter)i);
+}
 static const char *inc_name(unsigned i) { return tls_incomplete_name((enum tls_incomplete)i); }
 static const char *starttls_name(unsigned i) { return tls_starttls_name((enum tls_starttls)i); }
 
-#define T(g, k, f) {g, k, NULL, 0, 0, F_TOTALS, offsetof(struct engine_totals, f), NULL, CTR_SUM, R_RESTORED}
-#define S(g, k, from, type, f, fl) {g, k, NULL, 0, 0, from, offsetof(type, f), NULL, CTR_SUM, fl}
-#define FN(g, k, f, kd, fl) {g, k, NULL, 0, 0, F_FN, 0, f, kd, fl}
+#define T(g, k, f)                                                                                 \
+	{                                                                                          \
+		g, k, NULL, 0, 0, F_TOTALS, offsetof(struct engine_totals, f), NULL, CTR_SUM,      \
+			R_RESTORED                                                                 \
+	}
+#define S(g, k, from, type, f, fl)                                                                 \
+	{                                                                                          \
+		g, k, NULL, 0, 0, from, offsetof(type, f), NULL, CTR_SUM, fl                       \
+	}
+#define FN(g, k, f, kd, fl)                                                                        \
+	{                                                                                          \
+		g, k, NULL, 0, 0, F_FN, 0, f, kd, fl                                               \
+	}
 
+/* clang-format off */
 static const struct ctr_row rows[] = {
 	T("totals", "packets", packets),
 	T("totals", "bytes", bytes),
@@ -196,13 +214,11 @@ static const struct ctr_row rows[] = {
 	  R_JUDGED),
 	S("diagnosis.budget", "parked_cap", F_TOTALS, struct engine_totals, parked_cap, R_JUDGED),
 };
+/* clang-format on */
 
 /* ---- ids: rows flattened, families expanded ------------------------------------- */
 
-static size_t row_size(const struct ctr_row *r)
-{
-	return r->key ? 1 : r->n;
-}
+static size_t row_size(const struct ctr_row *r) { return r->key ? 1 : r->n; }
 
 /* The row of id, and its member index in a family. */
 static const struct ctr_row *row_of(size_t id, unsigned *member)
@@ -305,7 +321,8 @@ const char *counter_top_group(size_t i)
 		bool seen = false;
 
 		for (size_t k = 0; k < r && !seen; k++)
-			seen = strcspn(rows[k].group, ".") == len && !strncmp(rows[k].group, rows[r].group, len);
+			seen = strcspn(rows[k].group, ".") == len &&
+			       !strncmp(rows[k].group, rows[r].group, len);
 		if (!seen && len == strlen(rows[r].group) && i-- == 0)
 			return rows[r].group;
 	}
@@ -321,15 +338,32 @@ static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsi
 	uint64_t v;
 
 	switch (r->from) {
-	case F_TOTALS: base = s->t; break;
-	case F_TLS: base = s->tls; break;
-	case F_REASM: base = s->rs; break;
-	case F_DECODE: base = s->dec; break;
-	case F_AGG: base = s->as; break;
-	case F_DEFRAG: base = s->df; break;
-	case F_JUDGE: base = s->judged ? &s->js : NULL; break;
-	case F_DIAG: base = s->judged ? &s->js.diag : NULL; break;
-	case F_FN: return r->kind == CTR_DERIVED || !(r->flags & R_JUDGED) || s->judged ? r->fn(s) : 0;
+	case F_TOTALS:
+		base = s->t;
+		break;
+	case F_TLS:
+		base = s->tls;
+		break;
+	case F_REASM:
+		base = s->rs;
+		break;
+	case F_DECODE:
+		base = s->dec;
+		break;
+	case F_AGG:
+		base = s->as;
+		break;
+	case F_DEFRAG:
+		base = s->df;
+		break;
+	case F_JUDGE:
+		base = s->judged ? &s->js : NULL;
+		break;
+	case F_DIAG:
+		base = s->judged ? &s->js.diag : NULL;
+		break;
+	case F_FN:
+		return r->kind == CTR_DERIVED || !(r->flags & R_JUDGED) || s->judged ? r->fn(s) : 0;
 	}
 	if (!base)
 		return 0;
@@ -341,10 +375,15 @@ static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsi
 static void snapshot(struct engine *e, struct ctr_values *out)
 {
 	struct ctr_src s = {
-		.e = e, .t = engine_totals(e), .tls = engine_tls_stats(e),
-		.rs = engine_reasm_stats(e), .dec = engine_decode_stats(e),
-		.as = agg_stats(engine_agg(e)), .df = engine_defrag_stats(e),
-		.ov = engine_ovpn_stats(e), .judged = engine_judge(e) != NULL,
+		.e = e,
+		.t = engine_totals(e),
+		.tls = engine_tls_stats(e),
+		.rs = engine_reasm_stats(e),
+		.dec = engine_decode_stats(e),
+		.as = agg_stats(engine_agg(e)),
+		.df = engine_defrag_stats(e),
+		.ov = engine_ovpn_stats(e),
+		.judged = engine_judge(e) != NULL,
 	};
 	const struct ctr_values *carried = engine_carried(e);
 	size_t id = 0;
@@ -413,8 +452,9 @@ void counters_delta(const struct ctr_values *a, const struct ctr_values *b, stru
 	size_t n = counters_count();
 
 	for (size_t id = 0; id < n; id++)
-		out->v[id] = counter_kind(id) == CTR_SUM ? (a->v[id] >= b->v[id] ? a->v[id] - b->v[id] : 0)
-							 : a->v[id];
+		out->v[id] = counter_kind(id) == CTR_SUM
+				     ? (a->v[id] >= b->v[id] ? a->v[id] - b->v[id] : 0)
+				     : a->v[id];
 }
 
 bool counters_add(struct ctr_values *dst, const struct ctr_values *src)

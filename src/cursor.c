@@ -15,30 +15,15 @@ void cur_init(struct cs_cursor *c, const uint8_t *p, size_t len)
 	c->bad = false;
 }
 
-void cur_init_slice(struct cs_cursor *c, struct cs_slice s)
-{
-	cur_init(c, s.p, s.n);
-}
+void cur_init_slice(struct cs_cursor *c, struct cs_slice s) { cur_init(c, s.p, s.n); }
 
-size_t cur_left(const struct cs_cursor *c)
-{
-	return c->bad ? 0 : c->len - c->off;
-}
+size_t cur_left(const struct cs_cursor *c) { return c->bad ? 0 : c->len - c->off; }
 
-size_t cur_pos(const struct cs_cursor *c)
-{
-	return c->off;
-}
+size_t cur_pos(const struct cs_cursor *c) { return c->off; }
 
-bool cur_ok(const struct cs_cursor *c)
-{
-	return !c->bad;
-}
+bool cur_ok(const struct cs_cursor *c) { return !c->bad; }
 
-bool cur_end(const struct cs_cursor *c)
-{
-	return !c->bad && c->off == c->len;
-}
+bool cur_end(const struct cs_cursor *c) { return !c->bad && c->off == c->len; }
 
 bool cur_fail(struct cs_cursor *c)
 {
@@ -88,9 +73,7 @@ bool cur_u32(struct cs_cursor *c, uint32_t *v)
 {
 	const uint8_t *b = cur_need(c, 4);
 
-	*v = b ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-			 (uint32_t)b[2] << 8 | b[3]
-	       : 0;
+	*v = b ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3] : 0;
 	return b != NULL;
 }
 
@@ -106,9 +89,7 @@ bool cur_u32le(struct cs_cursor *c, uint32_t *v)
 {
 	const uint8_t *b = cur_need(c, 4);
 
-	*v = b ? (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
-			 (uint32_t)b[1] << 8 | b[0]
-	       : 0;
+	*v = b ? (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0] : 0;
 	return b != NULL;
 }
 
@@ -155,10 +136,7 @@ bool cur_peek_u24(const struct cs_cursor *c, size_t at, uint32_t *v)
 	return b != NULL;
 }
 
-bool cur_skip(struct cs_cursor *c, size_t n)
-{
-	return cur_need(c, n) != NULL;
-}
+bool cur_skip(struct cs_cursor *c, size_t n) { return cur_need(c, n) != NULL; }
 
 bool cur_take(struct cs_cursor *c, size_t n, struct cs_slice *out)
 {

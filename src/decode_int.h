@@ -28,14 +28,14 @@
 /* IEEE 802 ethertypes (and GRE / Geneve protocol types, the same space). */
 #define CS_ETH_IPV4 0x0800
 #define CS_ETH_IPV6 0x86dd
-#define CS_ETH_TEB 0x6558       /* transparent Ethernet bridging (RFC 1701) */
-#define CS_ETH_VLAN 0x8100      /* 802.1Q customer tag */
-#define CS_ETH_QINQ 0x88a8      /* 802.1ad service tag */
-#define CS_ETH_QINQ_OLD 0x9100  /* pre-802.1ad vendor QinQ */
-#define CS_ETH_PPPOE 0x8864     /* PPPoE session stage (RFC 2516) */
+#define CS_ETH_TEB 0x6558      /* transparent Ethernet bridging (RFC 1701) */
+#define CS_ETH_VLAN 0x8100     /* 802.1Q customer tag */
+#define CS_ETH_QINQ 0x88a8     /* 802.1ad service tag */
+#define CS_ETH_QINQ_OLD 0x9100 /* pre-802.1ad vendor QinQ */
+#define CS_ETH_PPPOE 0x8864    /* PPPoE session stage (RFC 2516) */
 #define CS_ETH_MPLS_UC 0x8847
 #define CS_ETH_MPLS_MC 0x8848
-#define CS_ETH_CMD 0x8909       /* Cisco MetaData (the SGT of TrustSec) */
+#define CS_ETH_CMD 0x8909 /* Cisco MetaData (the SGT of TrustSec) */
 
 struct dec {
 	struct cs_pkt *out;
@@ -45,10 +45,8 @@ struct dec {
 };
 
 /* Why the next n bytes are missing (truncated or malformed), or DEC_OK. */
-static inline enum cs_decode_counter dec_need(const struct dec *d,
-					      const struct cs_cursor *c,
-					      size_t n,
-					      enum cs_decode_counter malformed)
+static inline enum cs_decode_counter dec_need(const struct dec *d, const struct cs_cursor *c,
+					      size_t n, enum cs_decode_counter malformed)
 {
 	size_t left = cur_left(c);
 
@@ -57,8 +55,7 @@ static inline enum cs_decode_counter dec_need(const struct dec *d,
 	return n - left <= d->lost ? CS_DEC_TRUNCATED : malformed;
 }
 
-static inline enum cs_decode_counter dec_skip(const struct dec *d,
-					      struct cs_cursor *c, size_t n,
+static inline enum cs_decode_counter dec_skip(const struct dec *d, struct cs_cursor *c, size_t n,
 					      enum cs_decode_counter malformed)
 {
 	enum cs_decode_counter r = dec_need(d, c, n, malformed);
@@ -71,8 +68,7 @@ static inline enum cs_decode_counter dec_skip(const struct dec *d,
 /* A header says the rest of its unit is len bytes: shrink the cursor to
  * that (link padding goes), or record how much the snaplen cut off.  A
  * unit longer than what encloses it is malformed. */
-static inline enum cs_decode_counter dec_bound(struct dec *d,
-					       struct cs_cursor *c, size_t len,
+static inline enum cs_decode_counter dec_bound(struct dec *d, struct cs_cursor *c, size_t len,
 					       enum cs_decode_counter malformed)
 {
 	size_t left = cur_left(c);
@@ -92,25 +88,22 @@ static inline enum cs_decode_counter dec_bound(struct dec *d,
 
 /* decode_link.c */
 enum cs_decode_counter dec_ether(struct dec *d, struct cs_cursor *c);
-enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c,
-				     uint16_t type);
+enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c, uint16_t type);
 
 /* decode_ip.c */
 enum cs_decode_counter dec_ip(struct dec *d, struct cs_cursor *c);
 enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c);
 enum cs_decode_counter dec_ipv6(struct dec *d, struct cs_cursor *c);
 /* The rest of a reassembled datagram (decode_datagram()). */
-enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c,
-				    uint8_t version, uint8_t proto);
+enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c, uint8_t version,
+				    uint8_t proto);
 
 /* decode_ppp.c: PPP and Cisco HDLC link types, and PPPoE sessions */
 enum cs_decode_counter dec_pppoe(struct dec *d, struct cs_cursor *c);
-enum cs_decode_counter dec_ppp_link(struct dec *d, struct cs_cursor *c,
-				    int linktype);
+enum cs_decode_counter dec_ppp_link(struct dec *d, struct cs_cursor *c, int linktype);
 
 /* decode_wlan.c: 802.11, radiotap and PPI */
-enum cs_decode_counter dec_wlan_link(struct dec *d, struct cs_cursor *c,
-				     int linktype);
+enum cs_decode_counter dec_wlan_link(struct dec *d, struct cs_cursor *c, int linktype);
 
 /* decode_nflog.c: Linux NFLOG */
 enum cs_decode_counter dec_nflog(struct dec *d, struct cs_cursor *c);

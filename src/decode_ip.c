@@ -47,9 +47,9 @@
 
 #define CS_GTP_VERSION_PT 0xf0u /* version 1, protocol type GTP (not GTP') */
 #define CS_GTP_V1 0x30u
-#define CS_GTP_OPTIONAL 0x07u   /* E, S, PN: the 4 optional bytes follow */
+#define CS_GTP_OPTIONAL 0x07u /* E, S, PN: the 4 optional bytes follow */
 #define CS_GTP_E 0x04u
-#define CS_GTP_GPDU 0xff        /* message type: a user datagram (T-PDU) */
+#define CS_GTP_GPDU 0xff /* message type: a user datagram (T-PDU) */
 
 /*
  * TCP, RFC 9293 section 3.1:
@@ -92,8 +92,7 @@ static enum cs_decode_counter tcp(struct dec *d, struct cs_cursor *c)
 }
 
 /* Enter a tunnel whose payload is of the given ethertype. */
-static enum cs_decode_counter tunnel_payload(struct dec *d,
-					     struct cs_cursor *c, uint16_t type)
+static enum cs_decode_counter tunnel_payload(struct dec *d, struct cs_cursor *c, uint16_t type)
 {
 	if (d->depth == CS_MAX_TUNNEL_DEPTH)
 		return CS_DEC_TUNNEL_TOO_DEEP;
@@ -173,8 +172,7 @@ static enum cs_decode_counter geneve(struct dec *d, struct cs_cursor *c)
 	cur_skip(c, 4);
 	if (ver_optlen >> 6 != 0)
 		return CS_DEC_NOT_IP;
-	if ((r = dec_skip(d, c, (ver_optlen & 0x3fu) * 4u,
-			  CS_DEC_MALFORMED_IP)) != DEC_OK)
+	if ((r = dec_skip(d, c, (ver_optlen & 0x3fu) * 4u, CS_DEC_MALFORMED_IP)) != DEC_OK)
 		return r;
 	return tunnel_payload(d, c, type);
 }
@@ -186,8 +184,7 @@ static enum cs_decode_counter geneve(struct dec *d, struct cs_cursor *c)
  * and a next type of 0 ends the chain.  Real packets carry one or two (PDU
  * session container, PDCP number); a longer chain is taken as malformed.
  */
-static enum cs_decode_counter gtp_extensions(struct dec *d, struct cs_cursor *c,
-					     uint8_t next)
+static enum cs_decode_counter gtp_extensions(struct dec *d, struct cs_cursor *c, uint8_t next)
 {
 	uint8_t units;
 	enum cs_decode_counter r;
@@ -263,8 +260,7 @@ static enum cs_decode_counter udp(struct dec *d, struct cs_cursor *c)
 	cur_u16(c, &dport);
 	cur_u16(c, &len);
 	cur_skip(c, 2);
-	if (dport != CS_UDP_PORT_VXLAN && dport != CS_UDP_PORT_GENEVE &&
-	    dport != CS_UDP_PORT_GTPU)
+	if (dport != CS_UDP_PORT_VXLAN && dport != CS_UDP_PORT_GENEVE && dport != CS_UDP_PORT_GTPU)
 		return CS_DEC_NOT_TCP;
 	if (len < 8)
 		return CS_DEC_MALFORMED_IP;
@@ -281,8 +277,7 @@ static enum cs_decode_counter udp(struct dec *d, struct cs_cursor *c)
 }
 
 /* What an IPv4 Protocol or the last IPv6 Next Header announces. */
-static enum cs_decode_counter transport(struct dec *d, struct cs_cursor *c,
-					uint8_t proto)
+static enum cs_decode_counter transport(struct dec *d, struct cs_cursor *c, uint8_t proto)
 {
 	switch (proto) {
 	case CS_IPPROTO_TCP:
@@ -301,9 +296,8 @@ static enum cs_decode_counter transport(struct dec *d, struct cs_cursor *c,
 }
 
 /* A fragment: the rest of c is its payload, handed to the defragmenter. */
-static enum cs_decode_counter fragment(struct dec *d, const struct cs_cursor *c,
-				       uint8_t version, uint8_t proto, uint32_t id,
-				       uint32_t offset, bool more)
+static enum cs_decode_counter fragment(struct dec *d, const struct cs_cursor *c, uint8_t version,
+				       uint8_t proto, uint32_t id, uint32_t offset, bool more)
 {
 	struct cs_frag *f = &d->out->frag;
 
@@ -377,8 +371,7 @@ enum cs_decode_counter dec_ipv4(struct dec *d, struct cs_cursor *c)
 static bool is_ipv6_ext(uint8_t next)
 {
 	return next == CS_IPPROTO_HOPOPTS || next == CS_IPPROTO_ROUTING ||
-	       next == CS_IPPROTO_FRAGMENT || next == CS_IPPROTO_DSTOPTS ||
-	       next == CS_IPPROTO_AH;
+	       next == CS_IPPROTO_FRAGMENT || next == CS_IPPROTO_DSTOPTS || next == CS_IPPROTO_AH;
 }
 
 /*
@@ -391,9 +384,7 @@ static bool is_ipv6_ext(uint8_t next)
  *   |                         Identification                        |
  * Offset 0 with M clear is an atomic fragment (RFC 6946): a whole packet.
  */
-static enum cs_decode_counter ipv6_ext_headers(struct dec *d,
-					       struct cs_cursor *c,
-					       uint8_t *next)
+static enum cs_decode_counter ipv6_ext_headers(struct dec *d, struct cs_cursor *c, uint8_t *next)
 {
 	uint8_t len, proto;
 	uint16_t frag;
@@ -462,8 +453,8 @@ enum cs_decode_counter dec_ipv6(struct dec *d, struct cs_cursor *c)
 	return transport(d, c, next);
 }
 
-enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c,
-				    uint8_t version, uint8_t proto)
+enum cs_decode_counter dec_datagram(struct dec *d, struct cs_cursor *c, uint8_t version,
+				    uint8_t proto)
 {
 	enum cs_decode_counter r;
 

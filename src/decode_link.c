@@ -30,8 +30,7 @@
 
 static bool is_vlan_tag(uint16_t type)
 {
-	return type == CS_ETH_VLAN || type == CS_ETH_QINQ ||
-	       type == CS_ETH_QINQ_OLD;
+	return type == CS_ETH_VLAN || type == CS_ETH_QINQ || type == CS_ETH_QINQ_OLD;
 }
 
 /*
@@ -75,8 +74,7 @@ static enum cs_decode_counter mpls(struct dec *d, struct cs_cursor *c)
  * MetaData headers (counted together against CS_MAX_VLAN_TAGS), then IPv4,
  * IPv6, a PPPoE session or MPLS.
  */
-enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c,
-				     uint16_t type)
+enum cs_decode_counter dec_ethertype(struct dec *d, struct cs_cursor *c, uint16_t type)
 {
 	enum cs_decode_counter r;
 	size_t len;
@@ -122,8 +120,8 @@ enum cs_decode_counter dec_ether(struct dec *d, struct cs_cursor *c)
 	return dec_ethertype(d, c, type);
 }
 
-static enum cs_decode_counter sll_payload(struct dec *d, struct cs_cursor *c,
-					  uint16_t hatype, uint16_t proto)
+static enum cs_decode_counter sll_payload(struct dec *d, struct cs_cursor *c, uint16_t hatype,
+					  uint16_t proto)
 {
 	if (hatype == CS_ARPHRD_NETLINK)
 		return CS_DEC_NOT_IP;
@@ -178,8 +176,7 @@ static enum cs_decode_counter sll2(struct dec *d, struct cs_cursor *c)
  * gives a zero high half is the right one.  LINKTYPE_LOOP (OpenBSD) is
  * always network order.
  */
-static enum cs_decode_counter bsd_loopback(struct dec *d, struct cs_cursor *c,
-					   bool host_order)
+static enum cs_decode_counter bsd_loopback(struct dec *d, struct cs_cursor *c, bool host_order)
 {
 	uint16_t high;
 	uint32_t family;
@@ -201,8 +198,7 @@ static enum cs_decode_counter bsd_loopback(struct dec *d, struct cs_cursor *c,
 	}
 }
 
-static enum cs_decode_counter link_layer(struct dec *d, struct cs_cursor *c,
-					 int linktype)
+static enum cs_decode_counter link_layer(struct dec *d, struct cs_cursor *c, int linktype)
 {
 	switch (linktype) {
 	case CS_LINKTYPE_ETHERNET:
@@ -281,8 +277,8 @@ static enum cs_status finish(const struct dec *d, enum cs_decode_counter why,
 	return CS_OK;
 }
 
-enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen,
-			     struct cs_pkt *out, struct cs_decode_stats *st)
+enum cs_status decode_packet(int linktype, const uint8_t *frame, size_t caplen, struct cs_pkt *out,
+			     struct cs_decode_stats *st)
 {
 	struct dec d = {.out = out, .lost = SIZE_MAX, .depth = 0};
 	struct cs_cursor c;
@@ -341,10 +337,7 @@ const char *decode_linktype_name(int linktype)
 	return NULL;
 }
 
-bool decode_linktype_supported(int linktype)
-{
-	return decode_linktype_name(linktype) != NULL;
-}
+bool decode_linktype_supported(int linktype) { return decode_linktype_name(linktype) != NULL; }
 
 /* JSON report keys (docs/report-format.md, "decode"): never rename. */
 static const char *const counter_names[CS_DEC_COUNTER_MAX] = {

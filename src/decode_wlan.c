@@ -21,11 +21,11 @@
 #define CS_WLAN_TYPE_DATA 2
 #define CS_WLAN_SUBTYPE_NODATA 0x4 /* Null, QoS Null, CF-Ack/Poll without data */
 #define CS_WLAN_SUBTYPE_QOS 0x8
-#define CS_WLAN_TO_FROM_DS 0x03    /* both set: a fourth address */
+#define CS_WLAN_TO_FROM_DS 0x03 /* both set: a fourth address */
 #define CS_WLAN_MORE_FRAGS 0x04
 #define CS_WLAN_PROTECTED 0x40
-#define CS_WLAN_ORDER 0x80         /* in a QoS data frame: an HT Control field */
-#define CS_WLAN_QOS_AMSDU 0x80     /* QoS Control bit 7: A-MSDU present */
+#define CS_WLAN_ORDER 0x80     /* in a QoS data frame: an HT Control field */
+#define CS_WLAN_QOS_AMSDU 0x80 /* QoS Control bit 7: A-MSDU present */
 
 #define CS_RADIOTAP_EXT 0x80000000u /* another presence word follows */
 #define CS_RADIOTAP_TSFT 0x1u       /* u64, aligned on 8 */

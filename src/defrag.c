@@ -34,7 +34,7 @@ struct dgram {
 	uint32_t hnext, older, newer; /* hash chain; arrival order */
 	uint32_t end;                 /* payload length, once the last fragment came */
 	bool have_end;
-	uint8_t first_proto;          /* IPv6: the offset-0 fragment's next header */
+	uint8_t first_proto; /* IPv6: the offset-0 fragment's next header */
 	uint8_t nranges;
 	struct reasm_range r[CS_DEFRAG_MAX_RANGES];
 	struct cs_buf buf;
@@ -91,10 +91,7 @@ void defrag_free(struct defrag *df)
 	free(df);
 }
 
-uint32_t defrag_count(const struct defrag *df)
-{
-	return df->count;
-}
+uint32_t defrag_count(const struct defrag *df) { return df->count; }
 
 static uint32_t bucket_of(const struct defrag *df, const struct dgram_key *k)
 {
@@ -153,8 +150,11 @@ static uint32_t find_or_create(struct defrag *df, const struct dgram_key *k, int
 	}
 	i = df->free_head;
 	df->free_head = df->d[i].hnext;
-	df->d[i] = (struct dgram){.key = *k, .first_ts = now,
-				  .hnext = df->buckets[b], .older = df->newest, .newer = NONE};
+	df->d[i] = (struct dgram){.key = *k,
+				  .first_ts = now,
+				  .hnext = df->buckets[b],
+				  .older = df->newest,
+				  .newer = NONE};
 	df->buckets[b] = i;
 	if (df->newest != NONE)
 		df->d[df->newest].newer = i;
@@ -172,8 +172,7 @@ enum place_result { PLACED, DUPLICATE, OVERLAP_KEPT, OVERLAP_DROP, TOO_MANY };
  * byte of offset start.  The first copy of a byte wins.  IPv6 overlaps that
  * are not an exact duplicate ask for the datagram to be dropped.
  */
-static enum place_result place(struct dgram *g, uint32_t start, uint32_t end,
-			       const uint8_t *src)
+static enum place_result place(struct dgram *g, uint32_t start, uint32_t end, const uint8_t *src)
 {
 	struct reasm_range merged = {start, end};
 	unsigned first = 0, last;
@@ -185,8 +184,8 @@ static enum place_result place(struct dgram *g, uint32_t start, uint32_t end,
 	for (last = first; last < g->nranges && g->r[last].start <= end; last++)
 		overlap |= g->r[last].start < end && start < g->r[last].end;
 	if (overlap) {
-		bool covered = first + 1 == last && g->r[first].start <= start &&
-			       end <= g->r[first].end;
+		bool covered =
+			first + 1 == last && g->r[first].start <= start && end <= g->r[first].end;
 
 		if (covered && memcmp(g->buf.p + start, src, end - start) == 0)
 			return DUPLICATE;
@@ -240,7 +239,8 @@ struct cs_slice defrag_add(struct defrag *df, struct cs_pkt *p, int64_t now,
 
 	if (f->data.n < f->data_len)
 		return none; /* the snaplen cut it: its datagram cannot complete */
-	if (f->offset > CS_DEFRAG_MAX_DATAGRAM || f->data_len > CS_DEFRAG_MAX_DATAGRAM - f->offset ||
+	if (f->offset > CS_DEFRAG_MAX_DATAGRAM ||
+	    f->data_len > CS_DEFRAG_MAX_DATAGRAM - f->offset ||
 	    (f->more && (f->data_len == 0 || f->data_len % 8 != 0))) {
 		st->malformed++;
 		return none;

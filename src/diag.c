@@ -50,30 +50,30 @@
 #include <openssl/x509v3.h>
 
 #define NONE UINT32_MAX
-#define BUCKETS 4096u            /* pool and wants, by name hash */
+#define BUCKETS 4096u /* pool and wants, by name hash */
 
 /* ---- state ------------------------------------------------------------------- */
 
 struct pooled {
 	uint8_t sha256[CS_SHA256_LEN];
-	struct cs_cert *cert;        /* seen in the capture (parsed through the cache) */
-	struct cs_x509 own;          /* from --intermediates: own.x owned */
+	struct cs_cert *cert; /* seen in the capture (parsed through the cache) */
+	struct cs_x509 own;   /* from --intermediates: own.x owned */
 	unsigned long subject_hash;
 	enum diag_evidence kind;
 	char source[96];
 	uint64_t source_hash;
-	uint64_t uses;               /* times named as evidence: eviction keeps these */
-	uint64_t added;              /* order of arrival, for ties */
-	uint32_t next;               /* bucket chain */
+	uint64_t uses;  /* times named as evidence: eviction keeps these */
+	uint64_t added; /* order of arrival, for ties */
+	uint32_t next;  /* bucket chain */
 };
 
 /* A broken chain whose missing issuer may be seen later. */
 struct want {
 	const struct cs_chain *c;
-	struct cs_cert *top;         /* the certificate whose issuer is missing */
+	struct cs_cert *top; /* the certificate whose issuer is missing */
 	unsigned long issuer_hash;
-	bool linked;                 /* in want_bucket[issuer_hash % BUCKETS] */
-	bool aia;                    /* top names its issuer's URL */
+	bool linked; /* in want_bucket[issuer_hash % BUCKETS] */
+	bool aia;    /* top names its issuer's URL */
 	struct diag_evidence_rec ev;
 	uint32_t next;
 };
@@ -82,14 +82,14 @@ struct want {
 struct dated {
 	struct cs_trust *t;
 	int64_t from, until;
-	uint64_t used;               /* for least-recently-used replacement */
+	uint64_t used; /* for least-recently-used replacement */
 };
 
 struct diag {
 	const struct cs_trust *trust;
 	const struct cs_timeline *tl; /* NULL: no store of another day */
 	enum diag_trust_at mode;
-	int64_t trust_date;          /* DIAG_TRUST_DATE */
+	int64_t trust_date; /* DIAG_TRUST_DATE */
 	struct dated dated[CS_DIAG_DATED_STORES];
 	uint64_t dated_clock;
 	struct certcache *cc;
@@ -98,14 +98,14 @@ struct diag {
 	uint64_t max_cost;
 	diag_evidence_fn on_evidence;
 	void *ctx;
-	struct pooled *pool;         /* CS_DIAG_POOL_MAX */
+	struct pooled *pool; /* CS_DIAG_POOL_MAX */
 	uint32_t npool;
 	uint32_t pool_bucket[BUCKETS];
 	uint64_t pool_clock;
 	struct want *wants;
 	uint32_t nwants, wants_cap;
 	uint32_t want_bucket[BUCKETS];
-	uint32_t *want_of_chain;     /* chain id -> want index + 1 */
+	uint32_t *want_of_chain; /* chain id -> want index + 1 */
 	size_t nwant_of_chain;
 	uint8_t key[CS_HASH_KEY_LEN];
 	struct diag_stats st;
@@ -165,15 +165,9 @@ void diag_free(struct diag *d)
 	free(d);
 }
 
-const struct cs_trust *diag_trust(const struct diag *d)
-{
-	return d->trust;
-}
+const struct cs_trust *diag_trust(const struct diag *d) { return d->trust; }
 
-int diag_warn_days(const struct diag *d)
-{
-	return d->warn_days;
-}
+int diag_warn_days(const struct diag *d) { return d->warn_days; }
 
 void diag_get_stats(const struct diag *d, struct diag_stats *out)
 {
@@ -281,8 +275,7 @@ static void aia_ca_issuers(X509 *x, char *out, size_t len)
 	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
 		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
 
-		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers &&
-		    ad->location->type == GEN_URI) {
+		if (OBJ_obj2nid(ad->method) == NID_ad_ca_issuers && ad->location->type == GEN_URI) {
 			const ASN1_IA5STRING *u = ad->location->d.uniformResourceIdentifier;
 			size_t n = (size_t)u->length < len - 1 ? (size_t)u->length : len - 1;
 
@@ -316,7 +309,8 @@ static void dns_names(X509 *x, char *out, size_t len)
 	GENERAL_NAMES_free(san);
 	ERR_clear_error();
 	if (o == 0) {
-		int k = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)len);
+		int k = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out,
+						  (int)len);
 
 		if (k < 0)
 			out[0] = '\0';
@@ -343,10 +337,10 @@ struct path {
 struct ncinfo {
 	const struct cs_x509 *id;
 	bool have_nc, have_names;
-	NAME_CONSTRAINTS *nc;    /* owned; NULL: the certificate has none */
-	uint64_t subtrees;       /* permitted + excluded */
-	uint64_t names;          /* subject attributes + subjectAltNames */
-	bool dns_san;            /* a dNSName subjectAltName: the CN is not checked */
+	NAME_CONSTRAINTS *nc; /* owned; NULL: the certificate has none */
+	uint64_t subtrees;    /* permitted + excluded */
+	uint64_t names;       /* subject attributes + subjectAltNames */
+	bool dns_san;         /* a dNSName subjectAltName: the CN is not checked */
 };
 
 /* The certificates one analysis can meet: those sent, and the anchors that
@@ -359,23 +353,23 @@ struct ctx {
 	const struct cs_chain *c;
 	const struct cs_x509 *sent[CS_MAX_CHAIN_CERTS]; /* NULL where unparseable */
 	size_t n;
-	int64_t t;               /* validation time, seconds */
-	int64_t from, until;     /* window in which every comparison holds */
-	bool record;             /* keep problems (false while scoring paths) */
+	int64_t t;           /* validation time, seconds */
+	int64_t from, until; /* window in which every comparison holds */
+	bool record;         /* keep problems (false while scoring paths) */
 	struct diag_problem out[CS_DIAG_MAX_PROBLEMS];
 	size_t nout;
 	char scratch[CS_DIAG_SCRATCH_BYTES];
 	size_t nscratch;
 	uint32_t mask;
-	bool broken;             /* an error-severity problem was found */
+	bool broken; /* an error-severity problem was found */
 	struct path cur, best;
 	bool have_best;
 	unsigned explored;
-	uint32_t checks;         /* budget: signature checks, memo answers included */
-	uint64_t cost;           /* budget: their estimated microseconds */
-	uint64_t real_cost;      /* microseconds of real verifications (not budgeted here) */
-	bool budgeted;           /* the search is on: checks are within the budget */
-	bool exhausted;          /* the budget ended the search */
+	uint32_t checks;    /* budget: signature checks, memo answers included */
+	uint64_t cost;      /* budget: their estimated microseconds */
+	uint64_t real_cost; /* microseconds of real verifications (not budgeted here) */
+	bool budgeted;      /* the search is on: checks are within the budget */
+	bool exhausted;     /* the budget ended the search */
 	char leaf_names[400];
 	char aia[256];           /* of the top of an untrusted path */
 	unsigned long want_hash; /* its issuer's name hash, for the wants */
@@ -385,11 +379,11 @@ struct ctx {
 	bool leaf_has_ku;
 	uint16_t leaf_ku;
 	/* the store: which one, the capture times it holds for */
-	uint8_t store;           /* enum diag_store */
-	bool clock_fallback;     /* --trust-at capture: today's if the clock is implausible */
+	uint8_t store;       /* enum diag_store */
+	bool clock_fallback; /* --trust-at capture: today's if the clock is implausible */
 	int64_t store_day;
 	int64_t store_from, store_until;
-	bool ok_then;            /* the second look: valid with the store of the day */
+	bool ok_then; /* the second look: valid with the store of the day */
 	struct diag_root_then then;
 };
 
@@ -415,15 +409,9 @@ static int64_t asn1_epoch(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
-static int64_t not_before(X509 *x)
-{
-	return asn1_epoch(X509_get0_notBefore(x));
-}
+static int64_t not_before(X509 *x) { return asn1_epoch(X509_get0_notBefore(x)); }
 
-static int64_t not_after(X509 *x)
-{
-	return asn1_epoch(X509_get0_notAfter(x));
-}
+static int64_t not_after(X509 *x) { return asn1_epoch(X509_get0_notAfter(x)); }
 
 /* A signature check within the budget: every check counts, whether the
  * memo answers or libcrypto verifies, so the verdict does not depend on
@@ -542,8 +530,9 @@ static void time_problems(struct ctx *cx, const struct path *pa, size_t i, int *
 	if (at_or_after(cx, na + 1)) {
 		/* expired_root is a trust anchor; an untrusted root is already
 		 * untrusted_root, its expiry is reported like an intermediate's */
-		enum cs_problem code = i == 0 ? CS_P_EXPIRED_LEAF
-				       : nd->anchor ? CS_P_EXPIRED_ROOT : CS_P_EXPIRED_INTERMEDIATE;
+		enum cs_problem code = i == 0       ? CS_P_EXPIRED_LEAF
+				       : nd->anchor ? CS_P_EXPIRED_ROOT
+						    : CS_P_EXPIRED_INTERMEDIATE;
 
 		++*errors;
 		if ((p = add_path(cx, code, CS_SEV_ERROR, pa, i))) {
@@ -572,7 +561,8 @@ static void link_problems(struct ctx *cx, const struct path *pa, size_t i, int *
 	}
 	if (iss->anchor)
 		return;
-	if (X509_check_ca(iss->id->x) == 0 || !(X509_get_key_usage(iss->id->x) & KU_KEY_CERT_SIGN)) {
+	if (X509_check_ca(iss->id->x) == 0 ||
+	    !(X509_get_key_usage(iss->id->x) & KU_KEY_CERT_SIGN)) {
 		++*errors;
 		if ((p = add_path(cx, CS_P_NOT_CA, CS_SEV_ERROR, pa, i + 1)))
 			p->variant = CS_V_NOT_CA;
@@ -750,8 +740,7 @@ static bool nc_budget(struct ctx *cx, uint64_t names, uint64_t subtrees)
 /* X509_V_OK, or OpenSSL's error for sub under the constraints of ca; the
  * leaf's CN is checked as a DNS name when it has no DNS subjectAltName
  * (OpenSSL's default host flags). */
-static int nc_check(struct ctx *cx, struct ncinfo *sub, bool leaf, struct ncinfo *ca,
-		    bool *by_cn)
+static int nc_check(struct ctx *cx, struct ncinfo *sub, bool leaf, struct ncinfo *ca, bool *by_cn)
 {
 	int rv;
 
@@ -833,8 +822,8 @@ static void nc_culprit(X509 *x, NAME_CONSTRAINTS *nc, bool by_cn, char *out, siz
 	ERR_clear_error();
 }
 
-static void constraint_problem(struct ctx *cx, const struct path *pa, size_t i, size_t j,
-			       int rv, bool by_cn)
+static void constraint_problem(struct ctx *cx, const struct path *pa, size_t i, size_t j, int rv,
+			       bool by_cn)
 {
 	struct diag_problem *p = add_path(cx, CS_P_NAME_CONSTRAINT_VIOLATION, CS_SEV_ERROR, pa, i);
 	char culprit[300];
@@ -843,10 +832,10 @@ static void constraint_problem(struct ctx *cx, const struct path *pa, size_t i, 
 		return;
 	p->name = subject_of(cx, &pa->n[j]);
 	p->num = rv;
-	p->variant = rv == X509_V_ERR_PERMITTED_VIOLATION ? CS_V_NC_PERMITTED
-		     : rv == X509_V_ERR_EXCLUDED_VIOLATION ? CS_V_NC_EXCLUDED : CS_V_NC_OTHER;
-	nc_culprit(pa->n[i].id->x, ncinfo_of(cx, pa->n[j].id)->nc, by_cn, culprit,
-		   sizeof(culprit));
+	p->variant = rv == X509_V_ERR_PERMITTED_VIOLATION  ? CS_V_NC_PERMITTED
+		     : rv == X509_V_ERR_EXCLUDED_VIOLATION ? CS_V_NC_EXCLUDED
+							   : CS_V_NC_OTHER;
+	nc_culprit(pa->n[i].id->x, ncinfo_of(cx, pa->n[j].id)->nc, by_cn, culprit, sizeof(culprit));
 	p->text = keep(cx, culprit);
 }
 
@@ -914,7 +903,8 @@ static void distrust_problem(struct ctx *cx, const struct path *pa, int *errors)
 	p->name = keep(cx, r->label);
 	release = r->distrust_since_release;
 	fmt_time_s(r->distrust_since, day, sizeof(day));
-	snprintf(since, sizeof(since), "%.10s%s%s", day, release ? ", " : "", release ? release : "");
+	snprintf(since, sizeof(since), "%.10s%s%s", day, release ? ", " : "",
+		 release ? release : "");
 	p->text = keep(cx, since); /* "2020-05-29, NSS 3.53" */
 }
 
@@ -1045,7 +1035,8 @@ static void search(struct ctx *cx)
 	for (size_t i = 0; i < cx->n && nc < CS_DIAG_MAX_CANDIDATES; i++) {
 		const struct cs_x509 *x = cx->sent[i];
 
-		if (x && !on_path(&cx->cur, x) && !in_list(cand, nc, x) && issued_by(x->x, top->id->x)) {
+		if (x && !on_path(&cx->cur, x) && !in_list(cand, nc, x) &&
+		    issued_by(x->x, top->id->x)) {
 			cand_sent[nc] = (int)i;
 			cand[nc++] = x;
 		}
@@ -1147,7 +1138,8 @@ static bool is_duplicate(const struct ctx *cx, size_t j)
 static const struct node *alternative_of(const struct path *pa, const struct cs_x509 *x)
 {
 	for (size_t i = 0; i < pa->len; i++)
-		if (X509_NAME_cmp(X509_get_subject_name(pa->n[i].id->x), X509_get_subject_name(x->x)) == 0 &&
+		if (X509_NAME_cmp(X509_get_subject_name(pa->n[i].id->x),
+				  X509_get_subject_name(x->x)) == 0 &&
 		    memcmp(pa->n[i].id->spki, x->spki, CS_SHA256_LEN) == 0)
 			return &pa->n[i];
 	return NULL;
@@ -1160,7 +1152,8 @@ static bool anchored_now(struct ctx *cx, const struct cs_x509 *x)
 	size_t n = trust_issuers_of(cx->trust, x->x, cand, CS_DIAG_MAX_CANDIDATES);
 
 	for (size_t i = 0; i < n; i++)
-		if (at_or_after(cx, not_before(cand[i]->x)) && !at_or_after(cx, not_after(cand[i]->x) + 1))
+		if (at_or_after(cx, not_before(cand[i]->x)) &&
+		    !at_or_after(cx, not_after(cand[i]->x) + 1))
 			return true;
 	return false;
 }
@@ -1182,8 +1175,9 @@ static void cross_sign(struct ctx *cx, const struct node *nd, const struct node 
 	p->name = keep(cx, by);
 	p->variant = !expired ? CS_V_CROSS_UNANCHORED
 		     : X509_NAME_cmp(X509_get_issuer_name(nd->id->x),
-				     X509_get_issuer_name(alt->id->x)) == 0 ? CS_V_CROSS_REISSUE
-		     : CS_V_CROSS_EXPIRED;
+				     X509_get_issuer_name(alt->id->x)) == 0
+			     ? CS_V_CROSS_REISSUE
+			     : CS_V_CROSS_EXPIRED;
 }
 
 static void shape_problems(struct ctx *cx, const struct path *pa, int path_errors)
@@ -1223,8 +1217,9 @@ static void malformed_problems(struct ctx *cx)
 		if ((p = add(cx, CS_P_MALFORMED_CERT, CS_SEV_ERROR, (int)i))) {
 			if (x)
 				p->subject = keep(cx, cert_facts(cx->c->certs[i])->subject);
-			p->variant = !x ? CS_V_UNPARSEABLE : explicit ? CS_V_EXPLICIT_CURVE
-				     : CS_V_UNSUPPORTED_KEY;
+			p->variant = !x         ? CS_V_UNPARSEABLE
+				     : explicit ? CS_V_EXPLICIT_CURVE
+						: CS_V_UNSUPPORTED_KEY;
 		}
 	}
 }
@@ -1321,10 +1316,7 @@ static void analyze(struct ctx *cx)
 
 /* ---- the store of another day ------------------------------------------------------ */
 
-static int64_t day_of(int64_t t)
-{
-	return t - ((t % 86400) + 86400) % 86400;
-}
+static int64_t day_of(int64_t t) { return t - ((t % 86400) + 86400) % 86400; }
 
 /* The store as it stood at when, built once per span of the timeline over
  * which it does not change (or taken from the cache); its estimated cost
@@ -1442,7 +1434,8 @@ static void keep_then(struct ctx *cx, const struct timeline_root *r, int64_t day
 	cx->then.has_distrust_after = r->has_distrust_after;
 	cx->then.distrust_after = r->distrust_after;
 	cx->then.distrust_since = r->distrust_since;
-	cx->then.distrust_release = keep(cx, r->distrust_since_release ? r->distrust_since_release : "");
+	cx->then.distrust_release =
+		keep(cx, r->distrust_since_release ? r->distrust_since_release : "");
 }
 
 /*
@@ -1546,7 +1539,9 @@ static struct diag_verdict *verdict_make(const struct ctx *cx)
 	v->checks = cx->checks;
 	v->cost = cx->cost;
 	v->spent = cx->real_cost;
-	v->status = cx->exhausted && !cx->broken ? DIAG_UNKNOWN : cx->broken ? DIAG_BROKEN : DIAG_OK;
+	v->status = cx->exhausted && !cx->broken ? DIAG_UNKNOWN
+		    : cx->broken                 ? DIAG_BROKEN
+						 : DIAG_OK;
 	v->unknown_reason = v->status == DIAG_UNKNOWN ? DIAG_UNK_BUDGET : DIAG_UNK_NONE;
 	v->nproblems = cx->nout;
 	for (size_t i = 0; i < cx->nout; i++) {
@@ -1622,8 +1617,7 @@ static bool pool_has(const struct diag *d, unsigned long subject_hash,
 /* A CA certificate that is not self-signed (a root is no intermediate). */
 static bool poolable(struct diag *d, const struct cs_x509 *x)
 {
-	return X509_check_ca(x->x) != 0 &&
-	       !(issued_by(x->x, x->x) && evidence_signed_by(d, x, x));
+	return X509_check_ca(x->x) != 0 && !(issued_by(x->x, x->x) && evidence_signed_by(d, x, x));
 }
 
 /* Take slot i (new, or the least useful one's) for a new entry. */
@@ -1752,7 +1746,8 @@ static void resolve_wants_for(struct diag *d, uint32_t pi)
 {
 	for (uint32_t i = d->want_bucket[d->pool[pi].subject_hash % BUCKETS]; i != NONE;
 	     i = d->wants[i].next)
-		if (d->wants[i].issuer_hash == d->pool[pi].subject_hash && try_evidence(d, &d->wants[i], pi))
+		if (d->wants[i].issuer_hash == d->pool[pi].subject_hash &&
+		    try_evidence(d, &d->wants[i], pi))
 			announce(d, &d->wants[i]);
 }
 
@@ -1872,8 +1867,8 @@ struct diag_verdict *diag_analyze_at(struct diag *d, const struct cs_chain *c, i
 	cx->n = c->n_certs < CS_MAX_CHAIN_CERTS ? c->n_certs : CS_MAX_CHAIN_CERTS;
 	for (size_t i = 0; i < cx->n; i++) { /* the report's facts come from this parse too */
 		const struct cs_x509 *x = certcache_get(d->cc, c->certs[i]);
-		const struct cs_cert_facts *f = x ? cert_facts_from(c->certs[i], x->x)
-					       : cert_facts(c->certs[i]);
+		const struct cs_cert_facts *f =
+			x ? cert_facts_from(c->certs[i], x->x) : cert_facts(c->certs[i]);
 
 		cx->sent[i] = f->parsed ? x : NULL;
 	}
@@ -1907,7 +1902,8 @@ bool diag_key_usage_problem(const struct diag_verdict *v, uint16_t cipher_suite,
 {
 	struct cs_kex k;
 
-	if (!v || !v->leaf_has_ku || !cipher_suite_kex(cipher_suite, &k) || (v->leaf_ku & k.key_usage))
+	if (!v || !v->leaf_has_ku || !cipher_suite_kex(cipher_suite, &k) ||
+	    (v->leaf_ku & k.key_usage))
 		return false;
 	*out = (struct diag_problem){
 		.code = CS_P_KEY_USAGE_MISMATCH,
@@ -1947,7 +1943,8 @@ bool diag_hostname_ok(struct diag *d, const struct cs_chain *c, const char *sni,
 const char *diag_store_name(unsigned store)
 {
 	static const char *const names[] = {
-		[DIAG_STORE_TODAY] = "today", [DIAG_STORE_DATED] = "dated",
+		[DIAG_STORE_TODAY] = "today",
+		[DIAG_STORE_DATED] = "dated",
 		[DIAG_STORE_TODAY_FALLBACK] = "today_fallback",
 	};
 
@@ -1957,8 +1954,10 @@ const char *diag_store_name(unsigned store)
 const char *diag_unknown_name(unsigned why)
 {
 	static const char *const names[DIAG_UNK_MAX] = {
-		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
-		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+		[DIAG_UNK_NONE] = "unknown",
+		[DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred",
+		[DIAG_UNK_PENDING] = "no_room_to_wait",
 	};
 
 	return why < DIAG_UNK_MAX ? names[why] : names[DIAG_UNK_NONE];

@@ -43,12 +43,12 @@ struct engine {
 	struct notices *notices;
 	struct evidence *evidence;
 	bool live;
-	bool ordered;              /* files: count handshakes in the order they ended */
-	struct hs *parked;         /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
+	bool ordered;      /* files: count handshakes in the order they ended */
+	struct hs *parked; /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
 	uint32_t park_free, nparked;
-	uint32_t *order;           /* ordered: slots in the order their handshakes ended */
+	uint32_t *order; /* ordered: slots in the order their handshakes ended */
 	uint32_t ohead, ocount;
-	int64_t ticked_s;          /* capture second last told to the judge */
+	int64_t ticked_s; /* capture second last told to the judge */
 	bool have_at;
 	int64_t at;
 	const struct cs_cidr *nets;
@@ -56,9 +56,9 @@ struct engine {
 	const struct ignore_list *ignore;
 	const char *sensor;
 	int64_t now;
-	int64_t prev_ts;   /* timestamp of the previous frame */
+	int64_t prev_ts; /* timestamp of the previous frame */
 	uint64_t clock_jumps;
-	bool jumped;       /* this frame's time jumped: expire nothing */
+	bool jumped; /* this frame's time jumped: expire nothing */
 	struct engine_input inputs[CS_MAX_INPUTS];
 	size_t ninputs;
 	bool have_time;
@@ -160,10 +160,7 @@ static void note_linktype(struct engine_input *in, int lt)
 /* ---- handshake accounting ------------------------------------------------- */
 
 /* Who ended the connection first (RST, else FIN): 1 server, 0 client, -1 nobody. */
-static int ended_by_server(int8_t first, int s)
-{
-	return first < 0 || s < 0 ? -1 : first == s;
-}
+static int ended_by_server(int8_t first, int s) { return first < 0 || s < 0 ? -1 : first == s; }
 
 /* Why a handshake is incomplete, most specific first: a cap or a loss in
  * the capture, bytes that do not parse, then what the endpoints did. */
@@ -187,8 +184,7 @@ static enum tls_incomplete incomplete_reason(const struct flow *f, bool evicted)
 		return c->alert_dir == s ? TLS_INC_SERVER_ALERT : TLS_INC_CLIENT_ALERT;
 	if ((by = ended_by_server(f->first_rst, s)) >= 0)
 		return by ? TLS_INC_SERVER_RESET : TLS_INC_CLIENT_RESET;
-	if (!c->server_hello && !c->chain && c->client_hello &&
-	    !(s >= 0 && f->payload_seen[s]))
+	if (!c->server_hello && !c->chain && c->client_hello && !(s >= 0 && f->payload_seen[s]))
 		return TLS_INC_NO_SERVER_HELLO;
 	if ((by = ended_by_server(f->first_fin, s)) >= 0)
 		return by ? TLS_INC_SERVER_CLOSED : TLS_INC_CLIENT_CLOSED;
@@ -211,7 +207,7 @@ static void release_flow_buffers(struct engine *e, struct flow *f)
  * verdict on its chain (judge.c) after the flow is gone.
  */
 struct hs {
-	bool have_server;              /* the server side is known */
+	bool have_server; /* the server side is known */
 	struct cs_addr server_ip, client_ip;
 	uint16_t server_port, client_port;
 	bool sni_sent;
@@ -219,10 +215,10 @@ struct hs {
 	uint8_t sni_len;
 	char sni[CS_MAX_SNI + 1];
 	uint16_t version;
-	uint16_t cipher_suite;         /* the ServerHello's, for key_usage_mismatch */
+	uint16_t cipher_suite; /* the ServerHello's, for key_usage_mismatch */
 	enum tls_outcome outcome;
 	enum tls_incomplete reason;
-	const struct cs_chain *chain;  /* the server chain, when outcome is TLS_OUT_CHAIN */
+	const struct cs_chain *chain; /* the server chain, when outcome is TLS_OUT_CHAIN */
 	uint8_t starttls;
 	bool alert, alert_from_client;
 	uint8_t alert_level, alert_desc;
@@ -230,15 +226,15 @@ struct hs {
 	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
 	uint32_t input;
 	uint64_t frame;
-	int64_t chain_ts;              /* when the Certificate message completed */
-	int64_t counted_ts;            /* when the handshake was over */
-	int64_t start_ts, end_ts;      /* the connection's first packet, the handshake's last */
-	struct evidence_buf evidence;  /* its packets (--write-broken), until the verdict */
-	bool no_entry;                 /* an unbelieved chain: in no server entry */
+	int64_t chain_ts;             /* when the Certificate message completed */
+	int64_t counted_ts;           /* when the handshake was over */
+	int64_t start_ts, end_ts;     /* the connection's first packet, the handshake's last */
+	struct evidence_buf evidence; /* its packets (--write-broken), until the verdict */
+	bool no_entry;                /* an unbelieved chain: in no server entry */
 	/* while it waits for its verdict (engine slots) */
 	bool held, ready, have_result;
 	struct judge_result r;
-	uint32_t next;                 /* free list */
+	uint32_t next; /* free list */
 };
 
 #define PARK_NONE UINT32_MAX
@@ -246,10 +242,7 @@ struct hs {
 /* The timestamp of a handshake in the reports and the events
  * (agg_handshake.ts, engine_event.ts): when its Certificate message
  * completed, else the handshake's last packet. */
-static int64_t hs_ts(const struct hs *h)
-{
-	return h->chain ? h->chain_ts : h->end_ts;
-}
+static int64_t hs_ts(const struct hs *h) { return h->chain ? h->chain_ts : h->end_ts; }
 
 static bool server_wanted(const struct engine *e, const struct cs_addr *ip)
 {
@@ -485,8 +478,8 @@ static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 	int64_t when = e->have_at ? e->at : captured;
 
 	return judge_lookup(e->judge, h->chain, when, captured, h->sni_sent ? h->sni : NULL,
-			    h->sni_len, &h->server_ip, h->server_port, e->now / CS_NS_PER_SEC, token,
-			    r);
+			    h->sni_len, &h->server_ip, h->server_port, e->now / CS_NS_PER_SEC,
+			    token, r);
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */
@@ -535,7 +528,7 @@ static bool chain_believed(const struct flow *f, const struct cs_chain *chain)
 	const struct tls_conn *c = f->tls;
 	int s = c->server;
 	bool hunted = !f->syn[s] || (c->d[s].skipped > 0 && (c->starttls == TLS_STARTTLS_NONE ||
-							      c->starttls == TLS_STARTTLS_OTHER));
+							     c->starttls == TLS_STARTTLS_OTHER));
 
 	if (c->server_hello && !hunted)
 		return true;
@@ -605,8 +598,9 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.server_port = f->port[s >= 0 ? s : 1];
 	h.client_port = f->port[s >= 0 ? !s : 0];
 	h.sni_sent = c->sni_sent;
-	h.sni_status = c->sni_sent ? AGG_SNI_SENT : c->client_hello ? AGG_SNI_NOT_SENT
-			: AGG_SNI_NOT_CAPTURED;
+	h.sni_status = c->sni_sent       ? AGG_SNI_SENT
+		       : c->client_hello ? AGG_SNI_NOT_SENT
+					 : AGG_SNI_NOT_CAPTURED;
 	h.sni_len = c->sni_len;
 	memcpy(h.sni, c->sni, c->sni_len);
 	h.version = c->version;
@@ -618,7 +612,8 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	h.alert_desc = c->alert_desc;
 	/* fingerprints for the events, and for clients that sent a fatal
 	 * alert (a rejection is counted with them) */
-	if (e->on_event || e->notices || (c->alert_seen && h.alert_from_client && c->alert_level == 2))
+	if (e->on_event || e->notices ||
+	    (c->alert_seen && h.alert_from_client && c->alert_level == 2))
 		tls_fingerprint(c, e->bp);
 	h.fingerprinted = c->fingerprinted;
 	memcpy(h.ja3, c->ja3, sizeof(h.ja3));
@@ -789,8 +784,8 @@ static size_t feed_openvpn(struct engine *e, struct flow *f, int dir, struct cs_
 	return used;
 }
 
-static void feed_tls(struct engine *e, struct flow *f, int dir,
-		     const struct engine_input *in, const struct cs_frame *fr)
+static void feed_tls(struct engine *e, struct flow *f, int dir, const struct engine_input *in,
+		     const struct cs_frame *fr)
 {
 	struct reasm_dir *r = &f->dir[dir];
 	struct ovpn *o = &f->tls->framing;
@@ -972,7 +967,8 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	if (!f->closed && linger_over(e, f))
 		close_connection(e, f);
 	if (e->evidence && !f->bypass && !f->closed) /* the RST too: part of the story */
-		evidence_hold(e->evidence, &f->evidence, fr); /* before the segment may end the handshake */
+		evidence_hold(e->evidence, &f->evidence,
+			      fr);                    /* before the segment may end the handshake */
 	if (!f->bypass && !f->closed && !f->rst[dir]) /* nothing after its own RST */
 		handle_segment(e, f, dir, &p, in, fr);
 	if (!f->closed && connection_over(f))
@@ -998,7 +994,8 @@ bool engine_input_undecodable(const struct engine_input *in, char *buf, size_t l
 	n = snprintf(buf, len, "nothing to decode in %" PRIu64 " frames", in->packets);
 	for (int k = 0; k < 2 && top[k] >= 0 && n >= 0 && (size_t)n < len; k++)
 		n += snprintf(buf + n, len - (size_t)n, "%s %" PRIu64 " %s", k ? "," : ":",
-			      in->skipped[top[k]], decode_counter_name((enum cs_decode_counter)top[k]));
+			      in->skipped[top[k]],
+			      decode_counter_name((enum cs_decode_counter)top[k]));
 	if (top[0] == CS_DEC_ENCRYPTED && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, " (802.11 WEP/WPA: decrypt the capture first)");
 	return true;

@@ -55,10 +55,7 @@ static size_t utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 	return len;
 }
 
-static bool is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
+static bool is_control(uint32_t cp) { return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f); }
 
 /* Characters that draw nothing, break the line or reorder it: the
  * Default_Ignorable_Code_Point set (Unicode 15.1 DerivedCoreProperties.txt:
@@ -68,14 +65,12 @@ static bool is_control(uint32_t cp)
 static bool is_spoof(uint32_t cp)
 {
 	static const uint32_t ranges[][2] = {
-		{0x00ad, 0x00ad}, {0x034f, 0x034f}, {0x0600, 0x0605},
-		{0x061c, 0x061c}, {0x06dd, 0x06dd}, {0x070f, 0x070f},
-		{0x0890, 0x0891}, {0x08e2, 0x08e2}, {0x115f, 0x1160},
-		{0x17b4, 0x17b5}, {0x180b, 0x180f}, {0x200b, 0x200f},
-		{0x2028, 0x202e}, {0x2060, 0x206f}, {0x3164, 0x3164},
-		{0xfdd0, 0xfdef}, {0xfe00, 0xfe0f}, {0xfeff, 0xfeff},
-		{0xffa0, 0xffa0}, {0xfff0, 0xfffb}, {0x110bd, 0x110bd},
-		{0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
+		{0x00ad, 0x00ad},   {0x034f, 0x034f},   {0x0600, 0x0605},   {0x061c, 0x061c},
+		{0x06dd, 0x06dd},   {0x070f, 0x070f},   {0x0890, 0x0891},   {0x08e2, 0x08e2},
+		{0x115f, 0x1160},   {0x17b4, 0x17b5},   {0x180b, 0x180f},   {0x200b, 0x200f},
+		{0x2028, 0x202e},   {0x2060, 0x206f},   {0x3164, 0x3164},   {0xfdd0, 0xfdef},
+		{0xfe00, 0xfe0f},   {0xfeff, 0xfeff},   {0xffa0, 0xffa0},   {0xfff0, 0xfffb},
+		{0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
 		{0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
 	};
 
@@ -103,14 +98,30 @@ static void json_u(FILE *f, uint32_t cp)
 static void json_char(FILE *f, uint32_t cp)
 {
 	switch (cp) {
-	case '"': fputs("\\\"", f); break;
-	case '\\': fputs("\\\\", f); break;
-	case '\b': fputs("\\b", f); break;
-	case '\f': fputs("\\f", f); break;
-	case '\n': fputs("\\n", f); break;
-	case '\r': fputs("\\r", f); break;
-	case '\t': fputs("\\t", f); break;
-	default: json_u(f, cp); break;
+	case '"':
+		fputs("\\\"", f);
+		break;
+	case '\\':
+		fputs("\\\\", f);
+		break;
+	case '\b':
+		fputs("\\b", f);
+		break;
+	case '\f':
+		fputs("\\f", f);
+		break;
+	case '\n':
+		fputs("\\n", f);
+		break;
+	case '\r':
+		fputs("\\r", f);
+		break;
+	case '\t':
+		fputs("\\t", f);
+		break;
+	default:
+		json_u(f, cp);
+		break;
 	}
 }
 
@@ -164,12 +175,18 @@ enum term_mode { TERM_PLAIN, TERM_CSV, TERM_HTML };
 static const char *html_ref(uint32_t cp)
 {
 	switch (cp) {
-	case '&': return "&amp;";
-	case '<': return "&lt;";
-	case '>': return "&gt;";
-	case '"': return "&quot;";
-	case '\'': return "&#39;";
-	default: return NULL;
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		return NULL;
 	}
 }
 
@@ -200,25 +217,19 @@ static void term_body(FILE *f, const uint8_t *p, size_t n, enum term_mode mode)
 	}
 }
 
-void esc_term(FILE *f, const char *s, size_t n)
-{
-	term_body(f, (const uint8_t *)s, n, TERM_PLAIN);
-}
+void esc_term(FILE *f, const char *s, size_t n) { term_body(f, (const uint8_t *)s, n, TERM_PLAIN); }
 
 void esc_csv(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	if (n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-		      s[0] == '\t' || s[0] == '\r' || s[0] == '\''))
+	if (n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+		      s[0] == '\r' || s[0] == '\''))
 		fputc('\'', f);
 	term_body(f, (const uint8_t *)s, n, TERM_CSV);
 	fputc('"', f);
 }
 
-void esc_html(FILE *f, const char *s, size_t n)
-{
-	term_body(f, (const uint8_t *)s, n, TERM_HTML);
-}
+void esc_html(FILE *f, const char *s, size_t n) { term_body(f, (const uint8_t *)s, n, TERM_HTML); }
 
 bool esc_utf8_valid(const char *s, size_t n)
 {

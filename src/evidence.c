@@ -31,19 +31,19 @@ struct rec {
 };
 
 struct ev_out {
-	int dlt;              /* as pcap_open_dead takes it; NO_DLT: FILE before its first packet */
+	int dlt; /* as pcap_open_dead takes it; NO_DLT: FILE before its first packet */
 	char *path;
-	FILE *f;              /* until the dumper owns it */
+	FILE *f; /* until the dumper owns it */
 	pcap_t *dead;
 	pcap_dumper_t *d;
-	bool failed;          /* said once */
+	bool failed; /* said once */
 };
 
 struct evidence {
 	uint8_t *mem;
-	uint32_t *next;       /* per chunk: the next of its list */
+	uint32_t *next; /* per chunk: the next of its list */
 	uint32_t nchunks, free_head, nfree;
-	uint8_t *scratch;     /* one frame, reassembled from its chunks for pcap_dump */
+	uint8_t *scratch; /* one frame, reassembled from its chunks for pcap_dump */
 	struct ev_out out[CS_EVIDENCE_LINKTYPES];
 	size_t nout;
 	struct evidence_stats st;
@@ -109,10 +109,7 @@ void evidence_free(struct evidence *ev)
 	free(ev);
 }
 
-void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out)
-{
-	*out = ev->st;
-}
+void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out) { *out = ev->st; }
 
 /* ---- holding ----------------------------------------------------------------- */
 
@@ -145,7 +142,8 @@ static void put(struct evidence *ev, struct evidence_buf *b, const void *p, uint
 			room = CS_EVIDENCE_CHUNK;
 		}
 		k = n < room ? n : room;
-		memcpy(ev->mem + (size_t)b->tail * CS_EVIDENCE_CHUNK + (CS_EVIDENCE_CHUNK - room), src, k);
+		memcpy(ev->mem + (size_t)b->tail * CS_EVIDENCE_CHUNK + (CS_EVIDENCE_CHUNK - room),
+		       src, k);
 		src += k, n -= k, b->bytes += k;
 	}
 }
@@ -189,7 +187,8 @@ void evidence_release(struct evidence *ev, struct evidence_buf *b)
  * input used for it (LINKTYPE_RAW 101 in files, 12 or 14 live). */
 static int dlt_of(int linktype)
 {
-	return linktype == CS_LINKTYPE_RAW || linktype == CS_DLT_RAW_ALT2 ? CS_DLT_RAW_ALT1 : linktype;
+	return linktype == CS_LINKTYPE_RAW || linktype == CS_DLT_RAW_ALT2 ? CS_DLT_RAW_ALT1
+									  : linktype;
 }
 
 static bool out_fail(struct ev_out *o, const char *why)
@@ -204,7 +203,8 @@ static bool out_fail(struct ev_out *o, const char *why)
 static bool out_start(struct ev_out *o, int dlt)
 {
 	o->dlt = dlt;
-	o->dead = pcap_open_dead_with_tstamp_precision(dlt, CS_MAX_CAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+	o->dead = pcap_open_dead_with_tstamp_precision(dlt, CS_MAX_CAPLEN,
+						       PCAP_TSTAMP_PRECISION_NANO);
 	if (!o->dead)
 		return out_fail(o, "out of memory");
 	if (!(o->d = pcap_dump_fopen(o->dead, o->f)))
@@ -351,8 +351,8 @@ void evidence_filters(const struct cs_addr *ip, uint16_t port, const char *sni, 
 
 	cs_addr_str(ip, a, sizeof(a));
 	snprintf(bpf, bpf_len, "host %s and tcp port %u", a, port);
-	n = snprintf(tshark, tshark_len, "%s == %s && tcp.port == %u && ", ip->family == 4 ? "ip.addr"
-		     : "ipv6.addr", a, port);
+	n = snprintf(tshark, tshark_len, "%s == %s && tcp.port == %u && ",
+		     ip->family == 4 ? "ip.addr" : "ipv6.addr", a, port);
 	o = n > 0 && (size_t)n < tshark_len ? (size_t)n : tshark_len;
 	if (!sni) {
 		snprintf(tshark + o, tshark_len - o,
@@ -363,11 +363,14 @@ void evidence_filters(const struct cs_addr *ip, uint16_t port, const char *sni, 
 	 * matches such a name: match its bytes in the ClientHello instead
 	 * (RFC 6066 3: name_type host_name (0), a 2-byte length, the name) */
 	if (memchr_high(sni, sni_len)) {
-		n = snprintf(tshark + o, tshark_len - o, "tls.handshake.type == 1 && tls "
-			     "contains 00:%02x:%02x", (unsigned)(sni_len >> 8), (unsigned)(sni_len & 0xff));
+		n = snprintf(tshark + o, tshark_len - o,
+			     "tls.handshake.type == 1 && tls "
+			     "contains 00:%02x:%02x",
+			     (unsigned)(sni_len >> 8), (unsigned)(sni_len & 0xff));
 		o += n > 0 ? (size_t)n : 0;
 		for (size_t i = 0; i < sni_len && o + 4 < tshark_len; i++)
-			o += (size_t)snprintf(tshark + o, tshark_len - o, ":%02x", (unsigned char)sni[i]);
+			o += (size_t)snprintf(tshark + o, tshark_len - o, ":%02x",
+					      (unsigned char)sni[i]);
 		return;
 	}
 	n = snprintf(tshark + o, tshark_len - o, "tls.handshake.extensions_server_name == \"");

@@ -28,9 +28,9 @@
 #define EXT_SUPPORTED_VERSIONS 0x002bu
 
 /* Longest strings that get hashed: "65535" and a separator per value. */
-#define JA3_STR_MAX                                                        \
-	(5 + 1 + CS_FP_MAX_CIPHERS * 6 + 1 + CS_FP_MAX_EXTENSIONS * 6 + 1 + \
-	 CS_FP_MAX_GROUPS * 6 + 1 + CS_FP_MAX_POINT_FORMATS * 4 + 1)
+#define JA3_STR_MAX                                                                                \
+	(5 + 1 + CS_FP_MAX_CIPHERS * 6 + 1 + CS_FP_MAX_EXTENSIONS * 6 + 1 + CS_FP_MAX_GROUPS * 6 + \
+	 1 + CS_FP_MAX_POINT_FORMATS * 4 + 1)
 #define JA4_B_STR_MAX (CS_FP_MAX_CIPHERS * 5 + 1)
 #define JA4_C_STR_MAX (CS_FP_MAX_EXTENSIONS * 5 + CS_FP_MAX_SIGALGS * 5 + 1)
 #define JA4_HASH_LEN 12
@@ -67,13 +67,9 @@ struct client_hello {
 static const char hexdig[] = "0123456789abcdef";
 
 /* RFC 8701 2: 0x0a0a, 0x1a1a, ... 0xfafa. */
-static bool is_grease(uint16_t v)
-{
-	return (v & 0x0f0fu) == 0x0a0au && (v >> 8) == (v & 0xffu);
-}
+static bool is_grease(uint16_t v) { return (v & 0x0f0fu) == 0x0a0au && (v >> 8) == (v & 0xffu); }
 
-static void keep(uint16_t *list, size_t cap, size_t *n, uint16_t v,
-		 bool *capped)
+static void keep(uint16_t *list, size_t cap, size_t *n, uint16_t v, bool *capped)
 {
 	if (*n == cap) {
 		*capped = true;
@@ -84,8 +80,8 @@ static void keep(uint16_t *list, size_t cap, size_t *n, uint16_t v,
 
 /* The rest of c as u16 values (an odd length is malformed), GREASE
  * dropped; total (if not NULL) counts every non-GREASE value. */
-static bool read_u16_list(struct cs_cursor *c, uint16_t *list, size_t cap,
-			  size_t *n, size_t *total, bool *capped)
+static bool read_u16_list(struct cs_cursor *c, uint16_t *list, size_t cap, size_t *n, size_t *total,
+			  bool *capped)
 {
 	uint16_t v;
 
@@ -115,8 +111,7 @@ static bool ext_supported_groups(struct cs_cursor *data, struct client_hello *ch
 	struct cs_cursor list;
 
 	return cur_vec(data, 2, &list) && cur_end(data) &&
-	       read_u16_list(&list, ch->groups, CS_FP_MAX_GROUPS, &ch->n_groups,
-			     NULL, &ch->capped);
+	       read_u16_list(&list, ch->groups, CS_FP_MAX_GROUPS, &ch->n_groups, NULL, &ch->capped);
 }
 
 /* RFC 8422 5.1.2: ECPointFormat ec_point_format_list<1..2^8-1> (u8 each) */
@@ -130,8 +125,8 @@ static bool ext_point_formats(struct cs_cursor *data, struct client_hello *ch)
 	while (cur_left(&list) > 0) {
 		if (!cur_u8(&list, &v))
 			return false;
-		keep(ch->point_formats, CS_FP_MAX_POINT_FORMATS,
-		     &ch->n_point_formats, v, &ch->capped);
+		keep(ch->point_formats, CS_FP_MAX_POINT_FORMATS, &ch->n_point_formats, v,
+		     &ch->capped);
 	}
 	return cur_ok(&list);
 }
@@ -143,8 +138,8 @@ static bool ext_sigalgs(struct cs_cursor *data, struct client_hello *ch)
 	struct cs_cursor list;
 
 	return cur_vec(data, 2, &list) && cur_end(data) &&
-	       read_u16_list(&list, ch->sigalgs, CS_FP_MAX_SIGALGS,
-			     &ch->n_sigalgs, NULL, &ch->capped);
+	       read_u16_list(&list, ch->sigalgs, CS_FP_MAX_SIGALGS, &ch->n_sigalgs, NULL,
+			     &ch->capped);
 }
 
 /*
@@ -168,8 +163,7 @@ static bool ext_alpn(struct cs_cursor *data, struct client_hello *ch)
 		if (first && n > 0) {
 			ch->alpn = cur_u8(&name, &ch->alpn_first);
 			ch->alpn_last = ch->alpn_first;
-			if (n > 1 && (!cur_skip(&name, n - 2) ||
-				      !cur_u8(&name, &ch->alpn_last)))
+			if (n > 1 && (!cur_skip(&name, n - 2) || !cur_u8(&name, &ch->alpn_last)))
 				return false;
 		}
 		first = false;
@@ -178,8 +172,7 @@ static bool ext_alpn(struct cs_cursor *data, struct client_hello *ch)
 }
 
 /* RFC 8446 4.2.1, ClientHello form: ProtocolVersion versions<2..254> */
-static bool ext_supported_versions(struct cs_cursor *data,
-				   struct client_hello *ch)
+static bool ext_supported_versions(struct cs_cursor *data, struct client_hello *ch)
 {
 	struct cs_cursor list;
 	uint16_t v;
@@ -198,8 +191,7 @@ static bool ext_supported_versions(struct cs_cursor *data,
 	return cur_ok(&list);
 }
 
-static bool read_extension(uint16_t type, struct cs_cursor *data,
-			   struct client_hello *ch)
+static bool read_extension(uint16_t type, struct cs_cursor *data, struct client_hello *ch)
 {
 	switch (type) {
 	case EXT_SERVER_NAME:
@@ -208,15 +200,13 @@ static bool read_extension(uint16_t type, struct cs_cursor *data,
 	case EXT_SUPPORTED_GROUPS:
 		return !first_time(ch, SEEN_GROUPS) || ext_supported_groups(data, ch);
 	case EXT_EC_POINT_FORMATS:
-		return !first_time(ch, SEEN_POINT_FORMATS) ||
-		       ext_point_formats(data, ch);
+		return !first_time(ch, SEEN_POINT_FORMATS) || ext_point_formats(data, ch);
 	case EXT_SIGNATURE_ALGORITHMS:
 		return !first_time(ch, SEEN_SIGALGS) || ext_sigalgs(data, ch);
 	case EXT_ALPN:
 		return !first_time(ch, SEEN_ALPN) || ext_alpn(data, ch);
 	case EXT_SUPPORTED_VERSIONS:
-		return !first_time(ch, SEEN_VERSIONS) ||
-		       ext_supported_versions(data, ch);
+		return !first_time(ch, SEEN_VERSIONS) || ext_supported_versions(data, ch);
 	default:
 		return true;
 	}
@@ -262,13 +252,12 @@ static bool read_client_hello(struct cs_cursor *msg, struct client_hello *ch)
 	    !cur_vec(msg, 1, &session_id) || !cur_vec(msg, 2, &suites) ||
 	    !cur_vec(msg, 1, &compression))
 		return false;
-	if (!read_u16_list(&suites, ch->ciphers, CS_FP_MAX_CIPHERS,
-			   &ch->n_ciphers, &ch->total_ciphers, &ch->capped))
+	if (!read_u16_list(&suites, ch->ciphers, CS_FP_MAX_CIPHERS, &ch->n_ciphers,
+			   &ch->total_ciphers, &ch->capped))
 		return false;
 	if (cur_left(msg) == 0)
 		return cur_ok(msg); /* no extensions block at all */
-	return cur_vec(msg, 2, &exts) && cur_end(msg) &&
-	       read_extensions(&exts, ch);
+	return cur_vec(msg, 2, &exts) && cur_end(msg) && read_extensions(&exts, ch);
 }
 
 /* A bounded string builder; sizes are fixed so overflow is our bug. */
@@ -318,8 +307,7 @@ static void sb_hex4(struct strbuf *b, uint16_t v)
 }
 
 /* Values joined by sep, decimal (JA3) or 4-digit lowercase hex (JA4). */
-static void sb_list(struct strbuf *b, const uint16_t *v, size_t n, char sep,
-		    bool hex)
+static void sb_list(struct strbuf *b, const uint16_t *v, size_t n, char sep, bool hex)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
@@ -364,16 +352,14 @@ static const EVP_MD *fp_digest(bool md5)
 /* The first hexlen (even) lowercase hex digits of md(s) into
  * out[hexlen + 1]; "" when OpenSSL refuses the digest (MD5 under a
  * FIPS-only provider). */
-static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out,
-		       size_t hexlen)
+static bool digest_hex(const EVP_MD *md, const struct strbuf *s, char *out, size_t hexlen)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dn = 0;
 
 	out[0] = '\0';
 	if (md == NULL || !fp_ctx || EVP_DigestInit_ex2(fp_ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(fp_ctx, s->p, s->n) != 1 ||
-	    EVP_DigestFinal_ex(fp_ctx, d, &dn) != 1 ||
+	    EVP_DigestUpdate(fp_ctx, s->p, s->n) != 1 || EVP_DigestFinal_ex(fp_ctx, d, &dn) != 1 ||
 	    (size_t)dn * 2 < hexlen)
 		return false;
 	hex_lower(d, hexlen / 2, out);
@@ -404,24 +390,33 @@ static void make_ja3(const struct client_hello *ch, char out[CS_JA3_LEN + 1])
 static const char *ja4_version(uint16_t v)
 {
 	switch (v) {
-	case 0x0304: return "13";
-	case 0x0303: return "12";
-	case 0x0302: return "11";
-	case 0x0301: return "10";
-	case 0x0300: return "s3";
-	case 0x0002: return "s2";
-	case 0xfeff: return "d1";
-	case 0xfefd: return "d2";
-	case 0xfefc: return "d3";
-	default: return "00";
+	case 0x0304:
+		return "13";
+	case 0x0303:
+		return "12";
+	case 0x0302:
+		return "11";
+	case 0x0301:
+		return "10";
+	case 0x0300:
+		return "s3";
+	case 0x0002:
+		return "s2";
+	case 0xfeff:
+		return "d1";
+	case 0xfefd:
+		return "d2";
+	case 0xfefc:
+		return "d3";
+	default:
+		return "00";
 	}
 }
 
 /* ASCII only: isalnum() would follow the locale. */
 static bool is_alnum(uint8_t c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z');
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 static void sort_u16(uint16_t *v, size_t n)
@@ -438,8 +433,7 @@ static void sort_u16(uint16_t *v, size_t n)
 
 /* A JA4 hash part: "000000000000" for an empty list (JA4.md), else the
  * first 12 hex digits of SHA-256.  False if OpenSSL refused SHA-256. */
-static bool ja4_hash(const struct strbuf *s, bool empty,
-		     char out[JA4_HASH_LEN + 1])
+static bool ja4_hash(const struct strbuf *s, bool empty, char out[JA4_HASH_LEN + 1])
 {
 	if (empty) {
 		memset(out, '0', JA4_HASH_LEN);
@@ -464,17 +458,14 @@ static void sb_count2(struct strbuf *b, size_t n)
  *   c = sha256("0005,000a,...": extensions sorted without SNI and ALPN,
  *              then "_" and the signature algorithms in wire order if any)[:12]
  */
-static void make_ja4(const struct client_hello *ch, bool over_tcp,
-		     char out[CS_JA4_LEN + 1])
+static void make_ja4(const struct client_hello *ch, bool over_tcp, char out[CS_JA4_LEN + 1])
 {
-	uint16_t sorted[CS_FP_MAX_CIPHERS > CS_FP_MAX_EXTENSIONS
-				? CS_FP_MAX_CIPHERS
-				: CS_FP_MAX_EXTENSIONS];
+	uint16_t sorted[CS_FP_MAX_CIPHERS > CS_FP_MAX_EXTENSIONS ? CS_FP_MAX_CIPHERS
+								 : CS_FP_MAX_EXTENSIONS];
 	char bstr[JA4_B_STR_MAX], cstr[JA4_C_STR_MAX];
 	char hb[JA4_HASH_LEN + 1], hc[JA4_HASH_LEN + 1];
 	/* JA4.md: the highest supported_versions value, else legacy_version */
-	const char *version = ja4_version(ch->have_version ? ch->max_version
-							   : ch->legacy_version);
+	const char *version = ja4_version(ch->have_version ? ch->max_version : ch->legacy_version);
 	struct strbuf b, c, a;
 	size_t n = 0;
 
@@ -557,10 +548,15 @@ static bool put_list(uint8_t *k, size_t *o, const uint16_t *v, size_t n)
 static bool memo_key(const struct client_hello *ch, bool over_tcp, uint8_t *k, size_t *len)
 {
 	size_t o = 0;
-	uint16_t head[8] = {ch->legacy_version, ch->max_version, (uint16_t)ch->total_ciphers,
-			    (uint16_t)ch->total_exts, ch->alpn_first, ch->alpn_last,
+	uint16_t head[8] = {ch->legacy_version,
+			    ch->max_version,
+			    (uint16_t)ch->total_ciphers,
+			    (uint16_t)ch->total_exts,
+			    ch->alpn_first,
+			    ch->alpn_last,
 			    (uint16_t)(ch->have_version | ch->sni << 1 | ch->alpn << 2 |
-				       ch->capped << 3 | over_tcp << 4), 0};
+				       ch->capped << 3 | over_tcp << 4),
+			    0};
 
 	return put_list(k, &o, head, 8) && put_list(k, &o, ch->ciphers, ch->n_ciphers) &&
 	       put_list(k, &o, ch->exts, ch->n_exts) && put_list(k, &o, ch->groups, ch->n_groups) &&

@@ -25,8 +25,8 @@ struct tls_slot {
 struct flow_table {
 	struct flow *flows;
 	uint32_t max, count, free_head, nbuckets;
-	unsigned bucket_shift;     /* 32 - log2(nbuckets): the hash's top bits index */
-	uint32_t fresh; /* slots [fresh, max) were never used: their pages stay untouched */
+	unsigned bucket_shift; /* 32 - log2(nbuckets): the hash's top bits index */
+	uint32_t fresh;        /* slots [fresh, max) were never used: their pages stay untouched */
 	uint32_t *buckets;
 	struct lru lru[2];
 	uint64_t evicted;
@@ -149,7 +149,8 @@ void flow_touch(struct flow_table *ft, struct flow *f, enum flow_list list)
 static void remove_flow(struct flow_table *ft, uint32_t i, bool capped)
 {
 	struct flow *f = &ft->flows[i];
-	uint32_t *pp = &ft->buckets[bucket_of(ft, &f->addr[0], f->port[0], &f->addr[1], f->port[1])];
+	uint32_t *pp =
+		&ft->buckets[bucket_of(ft, &f->addr[0], f->port[0], &f->addr[1], f->port[1])];
 
 	ft->on_evict(ft->ctx, f, capped);
 	while (*pp != i)
@@ -187,8 +188,8 @@ static uint32_t take_slot(struct flow_table *ft)
 }
 
 struct flow *flow_lookup(struct flow_table *ft, const struct cs_addr *src, uint16_t sport,
-			 const struct cs_addr *dst, uint16_t dport, int64_t now,
-			 int *dir, bool *created)
+			 const struct cs_addr *dst, uint16_t dport, int64_t now, int *dir,
+			 bool *created)
 {
 	uint32_t b = bucket_of(ft, src, sport, dst, dport), i;
 	struct flow *f;
@@ -256,7 +257,8 @@ struct tls_conn *flow_tls_get(struct flow_table *ft)
 	} else {
 		if (ft->tls_out >= ft->max)
 			return NULL;
-		s = malloc(sizeof(struct tls_conn) > sizeof(*s) ? sizeof(struct tls_conn) : sizeof(*s));
+		s = malloc(sizeof(struct tls_conn) > sizeof(*s) ? sizeof(struct tls_conn)
+								: sizeof(*s));
 		if (!s)
 			return NULL;
 	}
@@ -275,12 +277,6 @@ void flow_tls_put(struct flow_table *ft, struct tls_conn *c)
 	ft->tls_out--;
 }
 
-uint32_t flow_table_count(const struct flow_table *ft)
-{
-	return ft->count;
-}
+uint32_t flow_table_count(const struct flow_table *ft) { return ft->count; }
 
-uint64_t flow_table_evicted(const struct flow_table *ft)
-{
-	return ft->evicted;
-}
+uint64_t flow_table_evicted(const struct flow_table *ft) { return ft->evicted; }

@@ -155,7 +155,8 @@ struct ignore_list *ignore_load(const char *path, char *err, size_t errlen)
 		if (strspn(line, " \t") == strlen(line))
 			continue;
 		if (l->n == CS_MAX_IGNORE_RULES) {
-			snprintf(err, errlen, "%s:%u: more than %u rules", path, lineno, CS_MAX_IGNORE_RULES);
+			snprintf(err, errlen, "%s:%u: more than %u rules", path, lineno,
+				 CS_MAX_IGNORE_RULES);
 			goto fail;
 		}
 		if ((why = parse_rule(line, &l->r[l->n])) != NULL) {

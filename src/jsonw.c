@@ -57,15 +57,9 @@ void jw_u64(struct jw *w, const char *k, uint64_t v)
 	fprintf(w->f, "%" PRIu64, v);
 }
 
-void jw_bool(struct jw *w, const char *k, bool v)
-{
-	jw_raw(w, k, v ? "true" : "false");
-}
+void jw_bool(struct jw *w, const char *k, bool v) { jw_raw(w, k, v ? "true" : "false"); }
 
-void jw_null(struct jw *w, const char *k)
-{
-	jw_raw(w, k, "null");
-}
+void jw_null(struct jw *w, const char *k) { jw_raw(w, k, "null"); }
 
 void jw_raw(struct jw *w, const char *k, const char *v)
 {

@@ -42,9 +42,9 @@
 #define NPAGES ((CS_MAX_CHAINS + PAGE - 1) / PAGE)
 
 struct jchain {
-	struct diag_verdict *_Atomic latest;      /* newest first, ->older */
+	struct diag_verdict *_Atomic latest; /* newest first, ->older */
 	const struct diag_evidence_rec *_Atomic evidence;
-	_Atomic int64_t retry_until;              /* answered unknown (deferred) before this */
+	_Atomic int64_t retry_until; /* answered unknown (deferred) before this */
 };
 
 struct request {
@@ -85,13 +85,13 @@ struct judge {
 	struct diag *diag;
 	struct cs_trust *trust;
 	struct cs_timeline *timeline;
-	int trust_at;               /* enum diag_trust_at */
+	int trust_at; /* enum diag_trust_at */
 	int64_t trust_date;
 	const struct trust_opts *trust_opts;
-	bool want_thread;           /* judge_opts.threaded */
-	bool threaded;              /* judge_start ran: the thread answers */
-	bool budget;                /* judge_opts.budget: defer past the rate */
-	bool preparse;              /* judge_opts.preparse */
+	bool want_thread; /* judge_opts.threaded */
+	bool threaded;    /* judge_start ran: the thread answers */
+	bool budget;      /* judge_opts.budget: defer past the rate */
+	bool preparse;    /* judge_opts.preparse */
 	uint64_t rate_us, burst_us;
 	uint8_t key[CS_HASH_KEY_LEN];
 	struct jchain *_Atomic pages[NPAGES];
@@ -100,7 +100,7 @@ struct judge {
 	struct req_ring req;
 	struct ans_ring ans;
 	/* analysis side */
-	struct request *deferred;   /* circular, CS_JUDGE_MAX_DEFERRED */
+	struct request *deferred; /* circular, CS_JUDGE_MAX_DEFERRED */
 	size_t dhead, dcount;
 	int64_t tokens, refilled_at;
 	bool have_refill;
@@ -195,8 +195,8 @@ static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc,
 {
 	uint32_t epoch = atomic_load_explicit(&j->epoch, memory_order_acquire);
 
-	for (const struct diag_verdict *v = atomic_load_explicit(&jc->latest, memory_order_acquire); v;
-	     v = v->older)
+	for (const struct diag_verdict *v = atomic_load_explicit(&jc->latest, memory_order_acquire);
+	     v; v = v->older)
 		if (v->epoch == epoch && when >= v->from && when < v->until &&
 		    captured >= v->store_from && captured < v->store_until)
 			return v;
@@ -204,9 +204,12 @@ static const struct diag_verdict *verdict_at(struct judge *j, struct jchain *jc,
 }
 
 /* Whatever the validation time and the capture time. */
-#define UNKNOWN_VERDICT(why)                                                                \
-	{.status = DIAG_UNKNOWN, .unknown_reason = (why), .from = INT64_MIN, .until = INT64_MAX, \
-	 .store_from = INT64_MIN, .store_until = INT64_MAX, .leaf_names = ""}
+#define UNKNOWN_VERDICT(why)                                                                       \
+	{                                                                                          \
+		.status = DIAG_UNKNOWN, .unknown_reason = (why), .from = INT64_MIN,                \
+		.until = INT64_MAX, .store_from = INT64_MIN, .store_until = INT64_MAX,             \
+		.leaf_names = ""                                                                   \
+	}
 
 static const struct diag_verdict unknown_verdicts[DIAG_UNK_MAX] = {
 	[DIAG_UNK_NONE] = UNKNOWN_VERDICT(DIAG_UNK_NONE),
@@ -222,27 +225,27 @@ const struct diag_verdict *judge_unknown(enum diag_unknown why)
 
 /* ---- rings (single producer, single consumer) ------------------------------------ */
 
-#define RING_PUSH(name, ring_t, elem_t)                                                   \
-	static bool name(ring_t *r, const elem_t *e)                                       \
-	{                                                                                   \
-		size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);            \
-                                                                                            \
-		if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)     \
-			return false;                                                       \
-		r->buf[t & r->mask] = *e;                                                   \
-		atomic_store_explicit(&r->tail, t + 1, memory_order_release);               \
-		return true;                                                                \
+#define RING_PUSH(name, ring_t, elem_t)                                                            \
+	static bool name(ring_t *r, const elem_t *e)                                               \
+	{                                                                                          \
+		size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);                   \
+                                                                                                   \
+		if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)            \
+			return false;                                                              \
+		r->buf[t & r->mask] = *e;                                                          \
+		atomic_store_explicit(&r->tail, t + 1, memory_order_release);                      \
+		return true;                                                                       \
 	}
-#define RING_POP(name, ring_t, elem_t)                                                    \
-	static bool name(ring_t *r, elem_t *e)                                             \
-	{                                                                                   \
-		size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);            \
-                                                                                            \
-		if (h == atomic_load_explicit(&r->tail, memory_order_acquire))              \
-			return false;                                                       \
-		*e = r->buf[h & r->mask];                                                   \
-		atomic_store_explicit(&r->head, h + 1, memory_order_release);               \
-		return true;                                                                \
+#define RING_POP(name, ring_t, elem_t)                                                             \
+	static bool name(ring_t *r, elem_t *e)                                                     \
+	{                                                                                          \
+		size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);                   \
+                                                                                                   \
+		if (h == atomic_load_explicit(&r->tail, memory_order_acquire))                     \
+			return false;                                                              \
+		*e = r->buf[h & r->mask];                                                          \
+		atomic_store_explicit(&r->head, h + 1, memory_order_release);                      \
+		return true;                                                                       \
 	}
 
 RING_PUSH(req_push, struct req_ring, struct request)
@@ -297,7 +300,8 @@ static void store_record(struct judge *j, const struct cs_trust *t)
 
 	pthread_mutex_lock(&j->mu);
 	if (j->nstores == CS_JUDGE_MAX_STORES) { /* keep the first */
-		memmove(&j->stores[1], &j->stores[2], (CS_JUDGE_MAX_STORES - 2) * sizeof(j->stores[0]));
+		memmove(&j->stores[1], &j->stores[2],
+			(CS_JUDGE_MAX_STORES - 2) * sizeof(j->stores[0]));
 		j->nstores--;
 	}
 	s = &j->stores[j->nstores++];
@@ -444,7 +448,8 @@ static void defer(struct judge *j, const struct request *q)
 
 	if (j->dcount == CS_JUDGE_MAX_DEFERRED) {
 		/* no room to wait: unknown for a while, then asked again */
-		atomic_store_explicit(&jc->retry_until, q->now + CS_JUDGE_RETRY_S, memory_order_release);
+		atomic_store_explicit(&jc->retry_until, q->now + CS_JUDGE_RETRY_S,
+				      memory_order_release);
 		pthread_mutex_lock(&j->mu);
 		j->st.deferred_overflow++;
 		pthread_mutex_unlock(&j->mu);
@@ -535,9 +540,9 @@ static void wake(struct judge *j)
 /* The root-store timeline, and what --trust-at asks of it. */
 static bool load_timeline(struct judge *j, const struct judge_opts *o, char *err, size_t errlen)
 {
-	enum cs_status st = o->root_timeline
-				    ? timeline_load_file(o->root_timeline, &j->timeline, err, errlen)
-				    : timeline_load_builtin(&j->timeline, err, errlen);
+	enum cs_status st =
+		o->root_timeline ? timeline_load_file(o->root_timeline, &j->timeline, err, errlen)
+				 : timeline_load_builtin(&j->timeline, err, errlen);
 	char day[CS_TIME_STRLEN];
 
 	if (st != CS_OK)
@@ -590,7 +595,8 @@ struct judge *judge_new(const struct judge_opts *o, char *err, size_t errlen)
 		judge_free(j);
 		return NULL;
 	}
-	if (o->intermediates && diag_load_intermediates(j->diag, o->intermediates, err, errlen) != CS_OK) {
+	if (o->intermediates &&
+	    diag_load_intermediates(j->diag, o->intermediates, err, errlen) != CS_OK) {
 		judge_free(j);
 		return NULL;
 	}
@@ -686,8 +692,8 @@ static bool cached(struct judge *j, struct jchain *jc, const struct request *q, 
 /* A request for c; the caller sets its times (when, captured, now) and,
  * on a cache miss only, its source (a formatted endpoint costs more than
  * a hit). */
-static void request_of(struct request *q, const struct cs_chain *c, uint32_t token,
-		       const char *sni, size_t sni_len)
+static void request_of(struct request *q, const struct cs_chain *c, uint32_t token, const char *sni,
+		       size_t sni_len)
 {
 	memset(q, 0, offsetof(struct request, sni));
 	q->c = c;
@@ -863,15 +869,9 @@ void judge_get_stats(struct judge *j, struct judge_stats *out)
 	out->queue_full = j->queue_full;
 }
 
-int judge_warn_days(const struct judge *j)
-{
-	return diag_warn_days(j->diag);
-}
+int judge_warn_days(const struct judge *j) { return diag_warn_days(j->diag); }
 
-const struct cs_timeline *judge_timeline(const struct judge *j)
-{
-	return j->timeline;
-}
+const struct cs_timeline *judge_timeline(const struct judge *j) { return j->timeline; }
 
 int judge_trust_at(const struct judge *j, int64_t *date)
 {

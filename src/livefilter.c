@@ -21,17 +21,14 @@
 /* Where a link type keeps the first ethertype and where its payload starts. */
 struct layout {
 	int linktype;
-	int type_at;   /* -1: the payload is IP at offset 0 (raw) */
+	int type_at; /* -1: the payload is IP at offset 0 (raw) */
 	int header;
 };
 
 static const struct layout layouts[] = {
-	{CS_LINKTYPE_ETHERNET, 12, 14},
-	{CS_LINKTYPE_LINUX_SLL, 14, 16},
-	{CS_LINKTYPE_LINUX_SLL2, 0, 20},
-	{CS_LINKTYPE_RAW, -1, 0},
-	{CS_DLT_RAW_ALT1, -1, 0},
-	{CS_DLT_RAW_ALT2, -1, 0},
+	{CS_LINKTYPE_ETHERNET, 12, 14},  {CS_LINKTYPE_LINUX_SLL, 14, 16},
+	{CS_LINKTYPE_LINUX_SLL2, 0, 20}, {CS_LINKTYPE_RAW, -1, 0},
+	{CS_DLT_RAW_ALT1, -1, 0},        {CS_DLT_RAW_ALT2, -1, 0},
 };
 
 struct out {
@@ -70,8 +67,10 @@ static void ipv4_useful(struct out *o, int b)
 	char port[64];
 
 	snprintf(port, sizeof(port), "%d + ((link[%d] & 0xf) << 2) + 2", b, b);
-	emit(o, "(link[%d] = 6 or link[%d:2] & 0x3fff != 0 or link[%d] = 4 or link[%d] = 41 "
-		"or link[%d] = 47 or (link[%d] = 17 and ", b + 9, b + 6, b + 9, b + 9, b + 9, b + 9);
+	emit(o,
+	     "(link[%d] = 6 or link[%d:2] & 0x3fff != 0 or link[%d] = 4 or link[%d] = 41 "
+	     "or link[%d] = 47 or (link[%d] = 17 and ",
+	     b + 9, b + 6, b + 9, b + 9, b + 9, b + 9);
 	udp_tunnel(o, port);
 	emit(o, "))");
 }
@@ -100,8 +99,10 @@ static void after_tags(struct out *o, int at, int b)
 	emit(o, ") or (link[%d:2] = 0x86dd and ", at);
 	ipv6_useful(o, b);
 	/* PPPoE sessions, MPLS, Cisco MetaData: the decoder looks inside */
-	emit(o, ") or link[%d:2] = 0x8864 or link[%d:2] = 0x8847 or link[%d:2] = 0x8848 "
-		"or link[%d:2] = 0x8909", at, at, at, at);
+	emit(o,
+	     ") or link[%d:2] = 0x8864 or link[%d:2] = 0x8847 or link[%d:2] = 0x8848 "
+	     "or link[%d:2] = 0x8909",
+	     at, at, at, at);
 }
 
 static void is_tag(struct out *o, int at)

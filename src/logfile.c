@@ -84,10 +84,7 @@ struct logfile *logfile_open(const char *path, char *err, size_t errlen)
 	return lf;
 }
 
-FILE *logfile_stream(struct logfile *lf)
-{
-	return lf->f;
-}
+FILE *logfile_stream(struct logfile *lf) { return lf->f; }
 
 const char *logfile_path(const struct logfile *lf)
 {

@@ -36,7 +36,7 @@
 
 /* One (code, cert_index) a report gave a chain, with its words. */
 struct mprob {
-	struct view_problem vp;   /* strings are merge's copies */
+	struct view_problem vp; /* strings are merge's copies */
 	size_t pos;
 	const char *leaf_names;
 	bool have_evidence;
@@ -49,7 +49,7 @@ struct mprob {
 struct mnote {
 	struct mprob *p;
 	size_t n, cap;
-	bool final;               /* p is chosen and ordered (view time) */
+	bool final; /* p is chosen and ordered (view time) */
 	uint8_t unknown_reason;
 };
 
@@ -68,7 +68,7 @@ struct msensor {
 struct mg {
 	char **files;
 	struct engine *e;
-	char **kept;              /* every string copy, freed at the end */
+	char **kept; /* every string copy, freed at the end */
 	size_t nkept, capkept;
 	struct mnote **notes;
 	size_t nnotes, capnotes;
@@ -92,7 +92,7 @@ struct mg {
 	int warn_days;
 	uint64_t chains_refused;
 	char key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of the client hashes */
-	size_t key_file;   /* the first file that held client hashes */
+	size_t key_file; /* the first file that held client hashes */
 	char first_key_id[CS_CLIENT_KEY_ID_LEN + sizeof(CS_CLIENT_KEY_LEGACY)]; /* of file 0 */
 	bool oom;
 };
@@ -148,15 +148,9 @@ static const char *keepn(struct mg *m, const char *s, size_t n)
 	return c;
 }
 
-static const char *keep(struct mg *m, const char *s)
-{
-	return s ? keepn(m, s, strlen(s)) : NULL;
-}
+static const char *keep(struct mg *m, const char *s) { return s ? keepn(m, s, strlen(s)) : NULL; }
 
-static int str_cmp0(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
+static int str_cmp0(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
 
 /* qsort, but of nothing too (qsort(NULL, 0, ...) is undefined). */
 static void sorted(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
@@ -215,15 +209,17 @@ static int add_sensor(struct mg *m, size_t file, const json_t *name, const json_
 		return input_fail(path, "first_seen, last_seen: not a time window");
 	if (sha && !json_is_null(sha) && !is_hex64(sha))
 		return input_fail(path, "trust_store sha256: not 64 lowercase hex digits");
-	if (run && !json_is_null(run) && (!json_is_string(run) || json_string_length(run) != 32 ||
-					  !hex_parse_lower(json_string_value(run), 32, (uint8_t[16]){0}, 16)))
+	if (run && !json_is_null(run) &&
+	    (!json_is_string(run) || json_string_length(run) != 32 ||
+	     !hex_parse_lower(json_string_value(run), 32, (uint8_t[16]){0}, 16)))
 		return input_fail(path, "run_id: not 32 lowercase hex digits");
 	for (size_t i = 0; i < m->nsensors && !s.v.have; i++) { /* windows are a set */
 		const struct view_sensor *o = &m->sensors[i].v;
 
 		if (!o->have && !strcmp(o->sensor, json_string_value(name)) &&
-		    (json_is_string(sha) ? o->trust_sha256 && !strcmp(o->trust_sha256, json_string_value(sha))
-					 : !o->trust_sha256))
+		    (json_is_string(sha)
+			     ? o->trust_sha256 && !strcmp(o->trust_sha256, json_string_value(sha))
+			     : !o->trust_sha256))
 			return CS_EXIT_OK; /* a report without packets, listed once */
 	}
 	s.v.sensor = keep(m, json_string_value(name));
@@ -259,11 +255,13 @@ static int check_overlap(struct mg *m, size_t from)
 			fmt_time_ns(a->v.last, a2, sizeof(a2));
 			fmt_time_ns(b->v.first, b1, sizeof(b1));
 			fmt_time_ns(b->v.last, b2, sizeof(b2));
-			fprintf(stderr, "chainsniff: %s, %s: both hold sensor \"", m->files[a->file],
-				m->files[b->file]);
+			fprintf(stderr, "chainsniff: %s, %s: both hold sensor \"",
+				m->files[a->file], m->files[b->file]);
 			esc_term(stderr, a->v.sensor, strlen(a->v.sensor));
-			fprintf(stderr, "\" over overlapping windows (%s to %s, %s to %s): merging them "
-				"would count the same handshakes twice\n", a1, a2, b1, b2);
+			fprintf(stderr,
+				"\" over overlapping windows (%s to %s, %s to %s): merging them "
+				"would count the same handshakes twice\n",
+				a1, a2, b1, b2);
 			return CS_EXIT_OVERLAP;
 		}
 	return CS_EXIT_OK;
@@ -279,11 +277,13 @@ static int report_sensors(struct mg *m, size_t file, const json_t *doc, const js
 	int rc;
 
 	if (win)
-		return add_sensor(m, file, json_object_get(doc, "sensor"), json_object_get(win, "first_seen"),
-				  json_object_get(win, "last_seen"), sha, json_object_get(doc, "run_id"),
-				  num(win, "seq") ? num(win, "seq") : 1);
+		return add_sensor(
+			m, file, json_object_get(doc, "sensor"), json_object_get(win, "first_seen"),
+			json_object_get(win, "last_seen"), sha, json_object_get(doc, "run_id"),
+			num(win, "seq") ? num(win, "seq") : 1);
 	if (!list)
-		return add_sensor(m, file, json_object_get(doc, "sensor"), json_object_get(doc, "first_seen"),
+		return add_sensor(m, file, json_object_get(doc, "sensor"),
+				  json_object_get(doc, "first_seen"),
 				  json_object_get(doc, "last_seen"), sha, NULL, 0);
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return input_fail(path, "sensors: not a list of sensor windows");
@@ -294,9 +294,11 @@ static int report_sensors(struct mg *m, size_t file, const json_t *doc, const js
 			return input_fail(path, "sensors[%zu]: not an object", i);
 		w = json_object_get(s, "window");
 		if (w && !json_is_null(w) && (!json_is_integer(w) || json_integer_value(w) <= 0))
-			return input_fail(path, "sensors[%zu].window: not a window number or null", i);
-		rc = add_sensor(m, file, json_object_get(s, "sensor"), json_object_get(s, "first_seen"),
-				json_object_get(s, "last_seen"), json_object_get(s, "trust_store_sha256"),
+			return input_fail(path, "sensors[%zu].window: not a window number or null",
+					  i);
+		rc = add_sensor(m, file, json_object_get(s, "sensor"),
+				json_object_get(s, "first_seen"), json_object_get(s, "last_seen"),
+				json_object_get(s, "trust_store_sha256"),
 				json_object_get(s, "run_id"), num(s, "window"));
 		if (rc != CS_EXIT_OK)
 			return rc;
@@ -320,7 +322,8 @@ static bool key_of(const json_t *o, struct view_key *k)
 	k->port = (uint16_t)port;
 	if (json_is_string(raw)) {
 		if (!b64_decode(json_string_value(raw), json_string_length(raw), (uint8_t *)k->sni,
-				sizeof(k->sni), &n) || n == 0)
+				sizeof(k->sni), &n) ||
+		    n == 0)
 			return false;
 	} else if (json_is_string(sni)) {
 		n = json_string_length(sni) > CS_MAX_SNI ? CS_MAX_SNI : json_string_length(sni);
@@ -333,10 +336,7 @@ static bool key_of(const json_t *o, struct view_key *k)
 	return true;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-	return view_key_cmp(a, b);
-}
+static int key_cmp(const void *a, const void *b) { return view_key_cmp(a, b); }
 
 static int add_series(struct mg *m, const struct view_series *s, const json_t *broken)
 {
@@ -468,8 +468,14 @@ static void trust_at_of(struct mg *m, const json_t *ts, struct view_trust_at *t)
 {
 	const json_t *tl = json_object_get(ts, "timeline");
 
-	*t = (struct view_trust_at){str_or_null(m, ts, "mode"), str_or_null(m, ts, "date"),
-				    json_is_object(tl), NULL, NULL, NULL, NULL, NULL};
+	*t = (struct view_trust_at){str_or_null(m, ts, "mode"),
+				    str_or_null(m, ts, "date"),
+				    json_is_object(tl),
+				    NULL,
+				    NULL,
+				    NULL,
+				    NULL,
+				    NULL};
 	if (!t->have_timeline)
 		return;
 	t->tl_name = str_or_null(m, tl, "name");
@@ -498,8 +504,10 @@ static void merge_trust_at(struct mg *m, size_t file, const json_t *ts)
 	if (!differs)
 		return;
 	if (!m->trust_at_mixed)
-		fprintf(stderr, "chainsniff: warning: %s: judged with another --trust-at or root "
-			"timeline than %s\n", m->files[file], m->files[0]);
+		fprintf(stderr,
+			"chainsniff: warning: %s: judged with another --trust-at or root "
+			"timeline than %s\n",
+			m->files[file], m->files[0]);
 	m->trust_at_mixed = true;
 	if (str_cmp0(a->mode, t.mode))
 		a->mode = NULL;
@@ -540,9 +548,10 @@ static int merge_trust(struct mg *m, size_t file, const json_t *doc)
 		m->trust_mixed = !st.sha256;
 	} else if (!st.sha256 || !m->trust.sha256 || strcmp(st.sha256, m->trust.sha256)) {
 		if (!m->trust_mixed)
-			fprintf(stderr, "chainsniff: warning: %s: trust store sha256 %.16s differs from "
-				"%s's (%.16s): their verdicts were made against different roots\n", path,
-				st.sha256 ? st.sha256 : "(none or mixed)", m->files[0],
+			fprintf(stderr,
+				"chainsniff: warning: %s: trust store sha256 %.16s differs from "
+				"%s's (%.16s): their verdicts were made against different roots\n",
+				path, st.sha256 ? st.sha256 : "(none or mixed)", m->files[0],
 				m->trust.sha256 ? m->trust.sha256 : "(none or mixed)");
 		m->trust_mixed = true;
 	} else if (strcmp(st.name, m->trust.name) < 0) {
@@ -562,8 +571,9 @@ static int merge_validation(struct mg *m, size_t file, const json_t *doc)
 	at = json_object_get(v, "at");
 	wd = json_object_get(v, "warn_days");
 	if (!json_is_object(v) || !time_value(at, &have_at, &ns) ||
-	    (wd && !json_is_null(wd) && (!json_is_integer(wd) || json_integer_value(wd) < 0 ||
-					 json_integer_value(wd) > 1000000)))
+	    (wd && !json_is_null(wd) &&
+	     (!json_is_integer(wd) || json_integer_value(wd) < 0 ||
+	      json_integer_value(wd) > 1000000)))
 		return input_fail(m->files[file], "validation: not {at, warn_days}");
 	if (!m->have_validation) {
 		m->have_validation = true;
@@ -579,8 +589,10 @@ static int merge_validation(struct mg *m, size_t file, const json_t *doc)
 	if (!json_is_integer(wd) || json_integer_value(wd) != m->warn_days)
 		m->warn_mixed = true;
 	if ((m->at_mixed || m->warn_mixed) && !m->warned) {
-		fprintf(stderr, "chainsniff: warning: %s: validated with other settings (--at, "
-			"--warn-days) than %s\n", m->files[file], m->files[0]);
+		fprintf(stderr,
+			"chainsniff: warning: %s: validated with other settings (--at, "
+			"--warn-days) than %s\n",
+			m->files[file], m->files[0]);
 		m->warned = true;
 	}
 	return CS_EXIT_OK;
@@ -790,8 +802,11 @@ static int merge_file(struct mg *m, size_t file)
 {
 	const char *path = m->files[file];
 	struct state_apply_opts ao = {
-		.all_counters = true, .facts_only_ok = true, .on_chain = keep_chain,
-		.on_counter = keep_counter, .ctx = m,
+		.all_counters = true,
+		.facts_only_ok = true,
+		.on_chain = keep_chain,
+		.on_counter = keep_counter,
+		.ctx = m,
 	};
 	char err[512];
 	bool missing;
@@ -806,7 +821,8 @@ static int merge_file(struct mg *m, size_t file)
 	win = json_object_get(doc, "sensors") ? NULL : json_object_get(doc, "window");
 	if (win && (!json_is_object(win) || !json_object_get(win, "totals"))) {
 		json_decref(doc);
-		return input_fail(path, "window: a periodic report of an older chainsniff (its window "
+		return input_fail(path,
+				  "window: a periodic report of an older chainsniff (its window "
 				  "has no totals): merge its --state file instead");
 	}
 	data = win ? window_doc(doc, win) : json_incref(doc);
@@ -858,7 +874,9 @@ static int same_cmp(const struct mprob *a, const struct mprob *b)
 {
 	int c = strcmp(a->vp.code, b->vp.code);
 
-	return c ? c : (a->vp.p.cert_index > b->vp.p.cert_index) - (a->vp.p.cert_index < b->vp.p.cert_index);
+	return c ? c
+		 : (a->vp.p.cert_index > b->vp.p.cert_index) -
+			       (a->vp.p.cert_index < b->vp.p.cert_index);
 }
 
 /* Of two reports' words for one problem, the preferred first: the
@@ -882,11 +900,13 @@ static int prefer_cmp(const void *x, const void *y)
 	if (p->variant != q->variant || p->role != q->role)
 		return p->variant != q->variant ? p->variant - q->variant : p->role - q->role;
 	if (p->num != q->num || p->count != q->count)
-		return p->num != q->num ? (p->num < q->num ? -1 : 1) : (p->count < q->count ? -1 : 1);
+		return p->num != q->num ? (p->num < q->num ? -1 : 1)
+					: (p->count < q->count ? -1 : 1);
 	if (p->date != q->date)
 		return p->date < q->date ? -1 : 1;
 	if (p->norder != q->norder || memcmp(p->order, q->order, p->norder))
-		return p->norder != q->norder ? p->norder - q->norder : memcmp(p->order, q->order, p->norder);
+		return p->norder != q->norder ? p->norder - q->norder
+					      : memcmp(p->order, q->order, p->norder);
 	if ((c = str_cmp0(p->subject, q->subject)) || (c = str_cmp0(p->name, q->name)) ||
 	    (c = str_cmp0(p->text, q->text)) || (c = str_cmp0(a->leaf_names, b->leaf_names)) ||
 	    (c = str_cmp0(a->vp.message, b->vp.message)) || (c = str_cmp0(a->vp.fix, b->vp.fix)))
@@ -966,7 +986,8 @@ static int sensor_cmp(const void *x, const void *y)
 		return a->first < b->first ? -1 : 1;
 	if (a->last != b->last)
 		return a->last < b->last ? -1 : 1;
-	if ((c = str_cmp0(a->trust_sha256, b->trust_sha256)) || (c = str_cmp0(a->run_id, b->run_id)))
+	if ((c = str_cmp0(a->trust_sha256, b->trust_sha256)) ||
+	    (c = str_cmp0(a->run_id, b->run_id)))
 		return c;
 	return (a->window > b->window) - (a->window < b->window);
 }
@@ -1022,7 +1043,8 @@ static void union_keys(struct mg *m, struct view_key **set, size_t *n, size_t *c
 		       const struct view_series *s)
 {
 	for (size_t i = 0; i < s->nbroken; i++)
-		if (!key_in(&s->broken[i], *set, *n) && grow(m, (void **)set, *n, cap, sizeof(**set))) {
+		if (!key_in(&s->broken[i], *set, *n) &&
+		    grow(m, (void **)set, *n, cap, sizeof(**set))) {
 			(*set)[(*n)++] = s->broken[i];
 			qsort(*set, *n, sizeof(**set), key_cmp);
 		}
@@ -1044,7 +1066,8 @@ static void compare_windows(struct mg *m, struct view_window *w, struct view_key
 	w->kind = "merged";
 	w->start = m->series[0].v.start, w->end = m->series[0].v.end;
 	for (size_t i = 0, j; i < m->nseries; i = j) { /* sorted: a sensor's windows together */
-		for (j = i; j < m->nseries && !strcmp(m->series[j].v.sensor, m->series[i].v.sensor); j++) {
+		for (j = i; j < m->nseries && !strcmp(m->series[j].v.sensor, m->series[i].v.sensor);
+		     j++) {
 			if (m->series[j].v.start < w->start)
 				w->start = m->series[j].v.start;
 			if (m->series[j].v.end > w->end)
@@ -1057,14 +1080,16 @@ static void compare_windows(struct mg *m, struct view_window *w, struct view_key
 	}
 	*nb = NULL, *fx = NULL;
 	for (size_t i = 0; m->nseries > 1 && i < nl; i++)
-		if (!key_in(&last[i], first, nf) && grow(m, (void **)nb, w->n_broken, &cb, sizeof(**nb)))
+		if (!key_in(&last[i], first, nf) &&
+		    grow(m, (void **)nb, w->n_broken, &cb, sizeof(**nb)))
 			(*nb)[w->n_broken++] = last[i];
 	sv = agg_sorted(engine_agg(m->e), &ns);
 	for (size_t i = 0; m->nseries > 1 && i < ns; i++) {
 		struct view_key k;
 
 		view_key_of(&k, sv[i]);
-		if (key_in(&k, first, nf) && !key_in(&k, last, nl) && sv[i]->last_seen >= last_start &&
+		if (key_in(&k, first, nf) && !key_in(&k, last, nl) &&
+		    sv[i]->last_seen >= last_start &&
 		    grow(m, (void **)fx, w->n_fixed, &cx, sizeof(**fx)))
 			(*fx)[w->n_fixed++] = k;
 	}
@@ -1145,8 +1170,11 @@ struct merge_opts {
 };
 
 static const struct cli_choice formats[] = {
-	{"json", CS_FORMAT_JSON}, {"text", CS_FORMAT_TEXT}, {"csv", CS_FORMAT_CSV},
-	{"html", CS_FORMAT_HTML}, {NULL, 0},
+	{"json", CS_FORMAT_JSON},
+	{"text", CS_FORMAT_TEXT},
+	{"csv", CS_FORMAT_CSV},
+	{"html", CS_FORMAT_HTML},
+	{NULL, 0},
 };
 
 #define O(member) offsetof(struct merge_opts, member)
@@ -1157,27 +1185,27 @@ static const struct cli_option rows[] = {
 		       "merge writes json, text, csv or html"),
 	CLI_ROW_TOP(O(top)),
 	CLI_ROW_ALL(O(all)),
-	{.name = "details", .kind = CLI_FLAG, .field = O(details),
+	{.name = "details",
+	 .kind = CLI_FLAG,
+	 .field = O(details),
 	 .help = "text: every chain and certificate of every server"},
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
 };
 
 static const struct cli_spec spec = {
 	.command = "merge",
-	.synopsis = "usage: chainsniff merge [-o FILE] [--format json|text|csv|html] [--top N] [--all] "
-		    "[--details] REPORT.json...\n"
-		    "  Combines the JSON reports of several sensors, days or periodic windows (any\n"
-		    "  report, --state file or earlier merge) into one, ranked as chainsniff ranks.\n"
-		    "  Refuses (exit 6) two reports holding the same sensor over overlapping time\n"
-		    "  windows, and reports whose client hashes were made with different client keys.\n",
+	.synopsis =
+		"usage: chainsniff merge [-o FILE] [--format json|text|csv|html] [--top N] [--all] "
+		"[--details] REPORT.json...\n"
+		"  Combines the JSON reports of several sensors, days or periodic windows (any\n"
+		"  report, --state file or earlier merge) into one, ranked as chainsniff ranks.\n"
+		"  Refuses (exit 6) two reports holding the same sensor over overlapping time\n"
+		"  windows, and reports whose client hashes were made with different client keys.\n",
 	.rows = rows,
 	.nrows = CS_ARRAY_LEN(rows),
 };
 
-const struct cli_spec *merge_cli_spec(void)
-{
-	return &spec;
-}
+const struct cli_spec *merge_cli_spec(void) { return &spec; }
 
 static void mg_free(struct mg *m)
 {
@@ -1250,8 +1278,8 @@ int merge_main(int argc, char **argv)
 	if (rc == CS_EXIT_OK) {
 		write_out(out, &mv.v, &mo);
 		if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
-			fprintf(stderr, "chainsniff: %s: %s\n", mo.out_path ? mo.out_path : "standard output",
-				strerror(errno));
+			fprintf(stderr, "chainsniff: %s: %s\n",
+				mo.out_path ? mo.out_path : "standard output", strerror(errno));
 			rc = CS_EXIT_OUTPUT;
 		}
 	}

@@ -32,10 +32,10 @@ struct stats_snap {
 struct metrics {
 	struct metrics_opts o;
 	struct engine *e;
-	int64_t started_ns;      /* wall clock at start */
+	int64_t started_ns; /* wall clock at start */
 	bool ticking;
-	int64_t next;            /* end of the current stats interval (ns) */
-	struct stats_snap last;  /* at the last stats line */
+	int64_t next;           /* end of the current stats interval (ns) */
+	struct stats_snap last; /* at the last stats line */
 	struct err_once write_err;
 };
 
@@ -59,10 +59,7 @@ struct metrics *metrics_new(const struct metrics_opts *o, struct engine *e)
 	return m;
 }
 
-void metrics_free(struct metrics *m)
-{
-	free(m);
-}
+void metrics_free(struct metrics *m) { free(m); }
 
 /* ---- the figures ------------------------------------------------------------------ */
 
@@ -153,7 +150,8 @@ static void one(FILE *f, const char *name, const char *type, const char *help, u
 
 static void info(FILE *f, struct metrics *m)
 {
-	family(f, "chainsniff_info", "gauge", "Always 1; the labels name the version and the sensor.");
+	family(f, "chainsniff_info", "gauge",
+	       "Always 1; the labels name the version and the sensor.");
 	fputs("chainsniff_info{version=\"", f);
 	label_value(f, m->o.version);
 	fputs("\",sensor=\"", f);
@@ -178,7 +176,8 @@ static void inputs(FILE *f, struct engine *e)
 		{"chainsniff_input_packets_total", "Frames read, per input (file or interface)."},
 		{"chainsniff_input_filtered_total",
 		 "Frames left out by the BPF filter or --since/--until, per input."},
-		{"chainsniff_kernel_received_total", "Packets the kernel received, per interface (libpcap ps_recv)."},
+		{"chainsniff_kernel_received_total",
+		 "Packets the kernel received, per interface (libpcap ps_recv)."},
 		{"chainsniff_kernel_drops_total",
 		 "Packets the kernel dropped because its buffer was full, per interface (libpcap ps_drop; raise -B)."},
 		{"chainsniff_interface_drops_total",
@@ -208,15 +207,19 @@ static void handshakes(FILE *f, struct engine *e)
 		const char *name;
 		uint64_t n;
 	} outcomes[] = {
-		{"with_chain", t->with_chain}, {"tls13", t->tls13}, {"resumed", t->resumed},
-		{"incomplete", t->incomplete}, {"no_certificate", t->no_certificate},
+		{"with_chain", t->with_chain},
+		{"tls13", t->tls13},
+		{"resumed", t->resumed},
+		{"incomplete", t->incomplete},
+		{"no_certificate", t->no_certificate},
 	};
 
 	one(f, "chainsniff_packets_total", "counter", "Frames read from every input.", t->packets);
 	one(f, "chainsniff_bytes_total", "counter", "Wire bytes of the frames read.", t->bytes);
 	one(f, "chainsniff_tcp_flows_total", "counter", "TCP connections tracked.", t->tcp_flows);
 	one(f, "chainsniff_tls_handshakes_total", "counter",
-	    "TCP connections in which a TLS ClientHello or ServerHello was seen.", t->tls_handshakes);
+	    "TCP connections in which a TLS ClientHello or ServerHello was seen.",
+	    t->tls_handshakes);
 	family(f, "chainsniff_tls_handshake_outcomes_total", "counter",
 	       "TLS handshakes by what could be seen of the server's chain.");
 	for (size_t i = 0; i < CS_ARRAY_LEN(outcomes); i++)
@@ -245,8 +248,8 @@ static void servers(FILE *f, struct engine *e)
 	for (size_t i = 0; i < n; i++)
 		broken += sv[i]->broken_handshakes > 0;
 	one(f, "chainsniff_servers", "gauge", "Servers (address, port, SNI) in the report.", n);
-	one(f, "chainsniff_servers_broken", "gauge",
-	    "Servers with at least one broken handshake.", broken);
+	one(f, "chainsniff_servers_broken", "gauge", "Servers with at least one broken handshake.",
+	    broken);
 	one(f, "chainsniff_distinct_chains", "gauge", "Distinct server chains (by SHA-256).",
 	    agg_distinct_chains(engine_agg(e), chain_store_count(engine_chains(e))));
 }
@@ -289,7 +292,8 @@ static void analysis(FILE *f, struct engine *e)
 	    js.diag.signature_verifications);
 	family(f, "chainsniff_analysis_budget_total", "counter",
 	       "Analyses limited by a budget, by budget (the report's diagnosis.budget object).");
-	sample(f, "chainsniff_analysis_budget_total", "budget", "analysis_budget", js.budget_exhausted);
+	sample(f, "chainsniff_analysis_budget_total", "budget", "analysis_budget",
+	       js.budget_exhausted);
 	sample(f, "chainsniff_analysis_budget_total", "budget", "deferred", js.deferred);
 	sample(f, "chainsniff_analysis_budget_total", "budget", "deferred_overflow",
 	       js.deferred_overflow);
@@ -314,8 +318,10 @@ static bool fill(FILE *f, void *ctx)
 		const char *name;
 		uint64_t n;
 	} outs[] = {
-		{"report", c->out->report}, {"state", c->out->state},
-		{"events", c->out->events}, {"metrics", c->m->write_err.failures},
+		{"report", c->out->report},
+		{"state", c->out->state},
+		{"events", c->out->events},
+		{"metrics", c->m->write_err.failures},
 	};
 
 	info(f, c->m);

@@ -19,22 +19,26 @@
 enum notice_kind { N_INTERCEPTION, N_BROKEN, N_FIXED, N_CHAIN_CHANGED, N_KINDS };
 
 static const char *const kind_names[N_KINDS] = {
-	"possible_interception", "broken", "fixed", "chain_changed",
+	"possible_interception",
+	"broken",
+	"fixed",
+	"chain_changed",
 };
 
 enum { ST_NONE, ST_OK, ST_BROKEN }; /* the state last written */
 
 /* The issuer cannot be vouched for by a public root (cs_notices.h). */
-#define PRIVATE_ISSUER \
-	((1u << CS_P_UNTRUSTED_ROOT) | (1u << CS_P_SELF_SIGNED_LEAF) | (1u << CS_P_MISSING_INTERMEDIATE))
+#define PRIVATE_ISSUER                                                                             \
+	((1u << CS_P_UNTRUSTED_ROOT) | (1u << CS_P_SELF_SIGNED_LEAF) |                             \
+	 (1u << CS_P_MISSING_INTERMEDIATE))
 
 struct nserver {
-	uint64_t key;                              /* 0: an empty slot */
+	uint64_t key;                                    /* 0: an empty slot */
 	const struct cs_chain *recent[CS_NOTICE_CHAINS]; /* a ring, newest at (next - 1) */
-	const struct cs_chain *last;               /* the chain of the previous handshake */
-	const struct cs_chain *public_chain;       /* the last chain with a public issuer */
-	uint64_t public_issuer;                    /* hash of its leaf's issuer */
-	uint32_t sent_window[N_KINDS];             /* 1 + window of the last line of each kind */
+	const struct cs_chain *last;                     /* the chain of the previous handshake */
+	const struct cs_chain *public_chain;             /* the last chain with a public issuer */
+	uint64_t public_issuer;                          /* hash of its leaf's issuer */
+	uint32_t sent_window[N_KINDS]; /* 1 + window of the last line of each kind */
 	uint8_t status, next;
 };
 
@@ -42,14 +46,11 @@ struct notices {
 	struct notices_opts o;
 	uint8_t seed[CS_HASH_KEY_LEN];
 	struct nserver *slots;
-	uint32_t mask;                             /* slots - 1 (a power of two) */
+	uint32_t mask; /* slots - 1 (a power of two) */
 	struct notices_stats st;
 };
 
-void notices_set_output(struct notices *n, struct logfile *out)
-{
-	n->o.out = out;
-}
+void notices_set_output(struct notices *n, struct logfile *out) { n->o.out = out; }
 
 struct notices *notices_new(const struct notices_opts *o)
 {
@@ -78,10 +79,7 @@ void notices_free(struct notices *n)
 	free(n);
 }
 
-void notices_get_stats(const struct notices *n, struct notices_stats *out)
-{
-	*out = n->st;
-}
+void notices_get_stats(const struct notices *n, struct notices_stats *out) { *out = n->st; }
 
 /* (address, port, SNI) as the report keys a server; never 0. */
 static uint64_t server_key(const struct notices *n, const struct engine_event *ev)

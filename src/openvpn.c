@@ -42,7 +42,7 @@ struct packet {
 	uint8_t nacks;
 	uint32_t replay_id, net_time; /* tls-auth only */
 	bool has_id;
-	uint32_t id;                  /* message packet id */
+	uint32_t id; /* message packet id */
 	struct cs_slice payload;
 };
 
@@ -58,10 +58,7 @@ void ovpn_release(struct ovpn *o, struct cs_bufpool *bp)
 	bufpool_release(bp, &o->d[1].tls);
 }
 
-static bool is_data(uint8_t op)
-{
-	return op == OP_DATA_V1 || op == OP_DATA_V2;
-}
+static bool is_data(uint8_t op) { return op == OP_DATA_V1 || op == OP_DATA_V2; }
 
 static bool is_reset(uint8_t op)
 {
@@ -85,11 +82,11 @@ static bool parse_packet(struct cs_cursor *c, int h, struct packet *k)
 		return true;
 	if (!cur_copy(c, k->sid, sizeof(k->sid)))
 		return false;
-	if (h > 0 && (!cur_skip(c, (size_t)h) || !cur_u32(c, &k->replay_id) ||
-		      !cur_u32(c, &k->net_time)))
+	if (h > 0 &&
+	    (!cur_skip(c, (size_t)h) || !cur_u32(c, &k->replay_id) || !cur_u32(c, &k->net_time)))
 		return false;
-	if (!cur_u8(c, &k->nacks) || k->nacks > CS_OVPN_MAX_ACKS ||
-	    !cur_skip(c, 4u * k->nacks) || (k->nacks && !cur_skip(c, 8)))
+	if (!cur_u8(c, &k->nacks) || k->nacks > CS_OVPN_MAX_ACKS || !cur_skip(c, 4u * k->nacks) ||
+	    (k->nacks && !cur_skip(c, 8)))
 		return false;
 	if (k->op == OP_ACK_V1)
 		return cur_end(c);
@@ -114,10 +111,7 @@ static bool reset_fits(struct cs_cursor pkt, int h, struct packet *k)
 	return h == 0 || (k->replay_id >= 1 && k->replay_id < 256 && k->net_time != 0);
 }
 
-void ovpn_plain(struct ovpn *o, int dir)
-{
-	o->d[dir].state = OVPN_NO;
-}
+void ovpn_plain(struct ovpn *o, int dir) { o->d[dir].state = OVPN_NO; }
 
 enum cs_status ovpn_detect(struct ovpn *o, int dir, struct cs_slice data)
 {

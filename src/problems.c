@@ -30,6 +30,7 @@ struct problem_def {
 	struct wording w[3];
 };
 
+/* clang-format off */
 static const struct problem_def defs[CS_P_MAX] = {
 	[CS_P_MISSING_INTERMEDIATE] = {"missing_intermediate", CS_SEV_ERROR,
 		"The chain does not reach a trusted root: an intermediate was not sent.", {
@@ -233,11 +234,13 @@ static const struct problem_def defs[CS_P_MAX] = {
 		 "Re-issue the certificate from a CA whose root the store still trusted without "
 		 "condition."}}},
 };
+/* clang-format on */
 
 /* What docs/problems.md's summary table says of each code beyond its name,
  * severity and summary (`make problems-table` writes the table from here):
  * the severity when it depends on the date, what cert_index points at,
  * the OpenSSL verify error and the alert an OpenSSL 3 client sends. */
+/* clang-format off */
 static const struct problem_doc docs[CS_P_MAX] = {
 	[CS_P_MISSING_INTERMEDIATE] = {NULL, "the last certificate of the partial path (its issuer is the missing one)",
 		"20 (and 21 for a leaf sent alone)", "unknown_ca (48)"},
@@ -293,6 +296,7 @@ static const struct problem_doc docs[CS_P_MAX] = {
 		"none: OpenSSL has no distrust-after date",
 		"none (Firefox refuses the certificate itself)"},
 };
+/* clang-format on */
 
 const struct problem_doc *problem_doc(enum cs_problem p)
 {
@@ -319,10 +323,7 @@ enum cs_severity problem_default_severity(enum cs_problem p)
 	return (unsigned)p < CS_P_MAX ? defs[p].severity : CS_SEV_WARNING;
 }
 
-const char *severity_name(enum cs_severity s)
-{
-	return s == CS_SEV_ERROR ? "error" : "warning";
-}
+const char *severity_name(enum cs_severity s) { return s == CS_SEV_ERROR ? "error" : "warning"; }
 
 uint32_t problem_error_mask(void)
 {
@@ -338,10 +339,14 @@ static const struct {
 	uint32_t bit;
 	const char *name;
 } ku_names[] = {
-	{CS_KU_DIGITAL_SIGNATURE, "digitalSignature"}, {CS_KU_NON_REPUDIATION, "nonRepudiation"},
-	{CS_KU_KEY_ENCIPHERMENT, "keyEncipherment"}, {CS_KU_DATA_ENCIPHERMENT, "dataEncipherment"},
-	{CS_KU_KEY_AGREEMENT, "keyAgreement"}, {CS_KU_KEY_CERT_SIGN, "keyCertSign"},
-	{CS_KU_CRL_SIGN, "cRLSign"}, {CS_KU_ENCIPHER_ONLY, "encipherOnly"},
+	{CS_KU_DIGITAL_SIGNATURE, "digitalSignature"},
+	{CS_KU_NON_REPUDIATION, "nonRepudiation"},
+	{CS_KU_KEY_ENCIPHERMENT, "keyEncipherment"},
+	{CS_KU_DATA_ENCIPHERMENT, "dataEncipherment"},
+	{CS_KU_KEY_AGREEMENT, "keyAgreement"},
+	{CS_KU_KEY_CERT_SIGN, "keyCertSign"},
+	{CS_KU_CRL_SIGN, "cRLSign"},
+	{CS_KU_ENCIPHER_ONLY, "encipherOnly"},
 	{CS_KU_DECIPHER_ONLY, "decipherOnly"},
 };
 
@@ -411,10 +416,7 @@ static void put(struct out *w, const char *s, size_t n)
 	w->p[w->o] = '\0';
 }
 
-static void puts_(struct out *w, const char *s)
-{
-	put(w, s ? s : "", s ? strlen(s) : 0);
-}
+static void puts_(struct out *w, const char *s) { put(w, s ? s : "", s ? strlen(s) : 0); }
 
 static void put_int(struct out *w, long long v)
 {
@@ -466,10 +468,7 @@ static const char *role_name(uint8_t r)
 	return r < CS_ARRAY_LEN(role_names) ? role_names[r] : "";
 }
 
-const char *problem_role_name(enum cs_role r)
-{
-	return role_name((uint8_t)r);
-}
+const char *problem_role_name(enum cs_role r) { return role_name((uint8_t)r); }
 
 int problem_role_by_name(const char *s)
 {
@@ -500,10 +499,7 @@ static void put_order(struct out *w, const struct diag_problem *p, const struct 
 	}
 }
 
-static bool single_cert(const struct problem_ctx *c)
-{
-	return c->chain && c->chain->n_certs == 1;
-}
+static bool single_cert(const struct problem_ctx *c) { return c->chain && c->chain->n_certs == 1; }
 
 /* " (NSS 3.60)", nothing when the release is not known. */
 static void put_release(struct out *w, const char *release)
@@ -573,8 +569,9 @@ static void put_param(struct out *w, const char *k, size_t kn, const struct diag
 	else if (IS("order"))
 		put_order(w, p, c);
 	else if (IS("position"))
-		puts_(w, single_cert(c) ? "the leaf, sent alone" : p->cert_index == 0 ? "the leaf"
-		      : "the last certificate of the path");
+		puts_(w, single_cert(c)       ? "the leaf, sent alone"
+			 : p->cert_index == 0 ? "the leaf"
+					      : "the last certificate of the path");
 	else if (IS("after"))
 		puts_(w, single_cert(c) ? "the leaf" : "the last certificate of the path");
 	else if (IS("ev_sha") && ev) {
@@ -661,7 +658,8 @@ void problem_fix(const struct diag_problem *p, const struct problem_ctx *c, char
 
 void problem_earlier(char *message, size_t mlen, char *fix, size_t flen)
 {
-	snprintf(message, mlen, "Found on earlier handshakes of this chain; no longer at its last "
+	snprintf(message, mlen,
+		 "Found on earlier handshakes of this chain; no longer at its last "
 		 "handshake.");
 	snprintf(fix, flen, "See the verdict of the last handshake.");
 }

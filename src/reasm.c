@@ -12,15 +12,9 @@
 #include <string.h>
 
 /* RFC 1982-style comparison of 32-bit sequence numbers. */
-static int32_t seq_diff(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b);
-}
+static int32_t seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
-void reasm_init(struct reasm_dir *d)
-{
-	memset(d, 0, sizeof(*d));
-}
+void reasm_init(struct reasm_dir *d) { memset(d, 0, sizeof(*d)); }
 
 void reasm_set_base(struct reasm_dir *d, uint32_t seq)
 {
@@ -104,8 +98,8 @@ static bool overlap_differs(const struct reasm_dir *d, uint32_t from, uint32_t t
  * merge it.  src points at the byte of offset start.  Returns false when the
  * range list is full (the segment is then dropped whole).
  */
-static bool place(struct reasm_dir *d, uint32_t start, uint32_t end,
-		  const uint8_t *src, struct reasm_stats *st)
+static bool place(struct reasm_dir *d, uint32_t start, uint32_t end, const uint8_t *src,
+		  struct reasm_stats *st)
 {
 	struct reasm_range merged = {start, end};
 	unsigned first = 0, last;
@@ -158,8 +152,8 @@ static bool would_overflow_ranges(const struct reasm_dir *d, uint32_t start, uin
 	return true;
 }
 
-void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
-		struct cs_slice data, struct reasm_stats *st)
+void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq, struct cs_slice data,
+		struct reasm_stats *st)
 {
 	int32_t rel;
 	uint32_t start, end;
@@ -176,7 +170,7 @@ void reasm_push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq,
 		return;
 	rel = seq_diff(seq, d->base_seq);
 	if (rel < 0) { /* starts before what was consumed: a retransmission */
-		size_t old = (size_t)-(int64_t)rel;
+		size_t old = (size_t) - (int64_t)rel;
 
 		if (old >= n) {
 			st->retransmitted_bytes += n;

@@ -32,8 +32,8 @@ uint64_t report_counter(const struct ctr_values *c, const char *group, const cha
 
 /* The message and the fix of a problem: as read, or worded by the catalogue. */
 void report_words(const struct agg_server *s, const struct agg_chain *ac,
-		  const struct view_problem *vp, const struct view_chain *vc, char *msg, size_t mlen,
-		  char *fix, size_t flen)
+		  const struct view_problem *vp, const struct view_chain *vc, char *msg,
+		  size_t mlen, char *fix, size_t flen)
 {
 	struct problem_ctx c = {
 		.chain = ac->chain,
@@ -58,14 +58,16 @@ void report_words(const struct agg_server *s, const struct agg_chain *ac,
 
 const char *report_chain_status(const struct agg_chain *ac)
 {
-	return ac->broken_handshakes ? "broken"
-	       : ac->unjudged_handshakes == ac->handshakes ? "unknown" : "ok";
+	return ac->broken_handshakes                       ? "broken"
+	       : ac->unjudged_handshakes == ac->handshakes ? "unknown"
+							   : "ok";
 }
 
 const char *report_server_status(const struct agg_server *s)
 {
-	return s->broken_handshakes ? "broken"
-	       : s->handshakes > s->unjudged_handshakes ? "ok" : "unknown";
+	return s->broken_handshakes                     ? "broken"
+	       : s->handshakes > s->unjudged_handshakes ? "ok"
+							: "unknown";
 }
 
 const char *report_sni_status(const struct agg_server *s)
@@ -77,10 +79,7 @@ const char *report_sni_status(const struct agg_server *s)
 	return s->sni_not_sent ? "not_sent" : "not_captured";
 }
 
-const char *report_unknown_reason(uint8_t r)
-{
-	return diag_unknown_name(r);
-}
+const char *report_unknown_reason(uint8_t r) { return diag_unknown_name(r); }
 
 const char *report_count_of(uint64_t n, const char *one, const char *many, char *buf, size_t len)
 {
@@ -487,7 +486,8 @@ static void json_root_then(struct jw *w, const struct diag_root_then *t)
 }
 
 static void json_problem(struct jw *w, const struct agg_server *s, const struct agg_chain *ac,
-			 const struct view_problem *vp, const struct view_chain *vc, bool with_chain)
+			 const struct view_problem *vp, const struct view_chain *vc,
+			 bool with_chain)
 {
 	const struct diag_problem *p = &vp->p;
 	char hex[2 * CS_SHA256_LEN + 1], msg[REPORT_MSG_LEN], fix[REPORT_FIX_LEN];
@@ -538,7 +538,8 @@ static void json_chain(struct jw *w, const struct report_view *v, const struct a
 	jw_bool(w, "ok_at_capture_time", ac->broken_handshakes && !agg_chain_broken_then(ac));
 	jw_u64(w, "unjudged_handshakes", ac->unjudged_handshakes);
 	jw_str(w, "status", st);
-	jw_str(w, "unknown_reason", strcmp(st, "unknown") ? NULL : report_unknown_reason(vc.unknown_reason));
+	jw_str(w, "unknown_reason",
+	       strcmp(st, "unknown") ? NULL : report_unknown_reason(vc.unknown_reason));
 	jw_time(w, "last_seen", ac->last_ts);
 	if (state && ac->key_usage_suite) /* key_usage_mismatch judged again on restore */
 		jw_u64(w, "key_usage_suite", ac->key_usage_suite);
@@ -813,10 +814,7 @@ static void csv_str(FILE *out, const char *s, size_t n, bool last)
 	fputc(last ? '\n' : ',', out);
 }
 
-static void csv_u64(FILE *out, uint64_t v)
-{
-	fprintf(out, "%" PRIu64 ",", v);
-}
+static void csv_u64(FILE *out, uint64_t v) { fprintf(out, "%" PRIu64 ",", v); }
 
 /* The codes of every chain of s, each once, space-separated. */
 static void csv_codes(const struct report_view *v, const struct agg_server *s, char *codes,
@@ -837,7 +835,8 @@ void report_view_csv(FILE *out, const struct report_view *v)
 {
 	fputs("rank,server_ip,server_port,sni,status,broken_handshakes,handshakes,tls_handshakes,"
 	      "clients,clients_total,problems,client_rejections,first_seen,last_seen,fix,"
-	      "broken_then_handshakes\n", out);
+	      "broken_then_handshakes\n",
+	      out);
 	for (size_t i = 0; i < v->nservers; i++) {
 		const struct agg_server *s = v->servers[i];
 		struct view_problem mp;

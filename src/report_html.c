@@ -69,15 +69,9 @@ static const char css[] =
 /* ---- escaping and small pieces --------------------------------------------------------- */
 
 /* Text for the page: whatever it holds, through the one escaper. */
-static void h(FILE *out, const char *s)
-{
-	esc_html(out, s, strlen(s));
-}
+static void h(FILE *out, const char *s) { esc_html(out, s, strlen(s)); }
 
-static void hn(FILE *out, const char *s, size_t n)
-{
-	esc_html(out, s, n);
-}
+static void hn(FILE *out, const char *s, size_t n) { esc_html(out, s, n); }
 
 static void num(FILE *out, uint64_t v)
 {
@@ -144,12 +138,16 @@ static void html_head(FILE *out, const struct report_view *v)
 		report_time_span(v->first, v->last, span, sizeof(span));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", out);
 	/* no script, no load from anywhere, only this page's own style block */
-	fprintf(out, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	fprintf(out,
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 		"script-src 'none'; style-src 'sha256-%s'; img-src 'none'; base-uri 'none'; "
-		"form-action 'none'\">\n", b64);
+		"form-action 'none'\">\n",
+		b64);
 	fputs("<meta name=\"referrer\" content=\"no-referrer\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"generator\" content=\"chainsniff " CS_VERSION "\">\n<title>chainsniff: ", out);
+	      "<meta name=\"generator\" content=\"chainsniff " CS_VERSION
+	      "\">\n<title>chainsniff: ",
+	      out);
 	h(out, v->sensor);
 	if (span[0])
 		fprintf(out, ", %s", span);
@@ -158,7 +156,8 @@ static void html_head(FILE *out, const struct report_view *v)
 
 static void stat_box(FILE *out, const char *id, const char *label, uint64_t v, bool bad)
 {
-	fprintf(out, "<div%s><dt>%s</dt><dd id=\"%s\">", bad && v ? " class=\"bad\"" : "", label, id);
+	fprintf(out, "<div%s><dt>%s</dt><dd id=\"%s\">", bad && v ? " class=\"bad\"" : "", label,
+		id);
 	num(out, v);
 	fputs("</dd></div>\n", out);
 }
@@ -168,7 +167,8 @@ static void html_header(FILE *out, const struct report_view *v)
 	char span[96];
 
 	fputs("<header>\n<h1>TLS certificate chains: what clients were sent</h1>\n<p class=\"meta\">"
-	      "sensor <span class=\"wire\" id=\"sensor\">", out);
+	      "sensor <span class=\"wire\" id=\"sensor\">",
+	      out);
 	h(out, v->sensor);
 	fputs("</span>", out);
 	if (v->have_time) {
@@ -176,13 +176,14 @@ static void html_header(FILE *out, const struct report_view *v)
 		fprintf(out, " · <span id=\"span\">%s</span>", span);
 	}
 	if (v->nsensors)
-		fprintf(out, " · merged from %zu report%s", v->nsensors, v->nsensors == 1 ? "" : "s");
+		fprintf(out, " · merged from %zu report%s", v->nsensors,
+			v->nsensors == 1 ? "" : "s");
 	fputs("</p>\n<p class=\"meta\">", out);
 	if (v->have_trust && v->trust.sha256) {
 		char n[64];
 
-		fprintf(out, "trust store: %s, ", report_count_of(v->trust.anchors, "anchor", "anchors",
-								   n, sizeof(n)));
+		fprintf(out, "trust store: %s, ",
+			report_count_of(v->trust.anchors, "anchor", "anchors", n, sizeof(n)));
 		h(out, v->trust.name);
 	} else if (v->have_trust) {
 		fputs("trust store: differs between the reports merged", out);
@@ -192,7 +193,8 @@ static void html_header(FILE *out, const struct report_view *v)
 	if (v->have_trust && v->trust_at.mode && strcmp(v->trust_at.mode, "today")) {
 		fputs(" · judged with Mozilla's store as it stood on ", out);
 		h(out, !strcmp(v->trust_at.mode, "capture") ? "each handshake's capture day"
-			 : v->trust_at.date ? v->trust_at.date : "another day");
+		       : v->trust_at.date                   ? v->trust_at.date
+							    : "another day");
 	}
 	fputs("</p>\n</header>\n", out);
 }
@@ -217,23 +219,27 @@ static void html_headline(FILE *out, const struct report_view *v)
 	const struct ctr_values *c = &v->counters;
 
 	fputs("<section id=\"headline\">\n<h2>Headline</h2>\n<dl class=\"stats\">\n", out);
-	stat_box(out, "servers_broken", "servers broken", report_counter(c, "totals", "servers_broken"),
-	     true);
+	stat_box(out, "servers_broken", "servers broken",
+		 report_counter(c, "totals", "servers_broken"), true);
 	stat_box(out, "broken_handshakes", "handshakes sent a broken chain",
-	     report_counter(c, "totals", "broken_handshakes"), true);
-	if (report_counter(c, "totals", "ok_at_capture_time")) { /* the store of each capture's day */
+		 report_counter(c, "totals", "broken_handshakes"), true);
+	if (report_counter(c, "totals",
+			   "ok_at_capture_time")) { /* the store of each capture's day */
 		stat_box(out, "broken_then", "handshakes broken on their capture day",
 			 report_counter(c, "totals", "broken_then"), true);
-		stat_box(out, "ok_at_capture_time", "broken only with today's store (their root left it)",
+		stat_box(out, "ok_at_capture_time",
+			 "broken only with today's store (their root left it)",
 			 report_counter(c, "totals", "ok_at_capture_time"), false);
 	}
-	stat_box(out, "clients_affected", "distinct clients affected", report_broken_clients(v), true);
-	stat_box(out, "rejecting_clients", "clients that rejected a chain", rejecting_clients(v), true);
+	stat_box(out, "clients_affected", "distinct clients affected", report_broken_clients(v),
+		 true);
+	stat_box(out, "rejecting_clients", "clients that rejected a chain", rejecting_clients(v),
+		 true);
 	stat_box(out, "client_rejections", "handshakes a client rejected",
-	     report_counter(c, "totals", "client_rejections"), true);
+		 report_counter(c, "totals", "client_rejections"), true);
 	stat_box(out, "servers", "servers seen", v->nservers, false);
-	stat_box(out, "tls_handshakes", "TLS handshakes", report_counter(c, "totals", "tls_handshakes"),
-	     false);
+	stat_box(out, "tls_handshakes", "TLS handshakes",
+		 report_counter(c, "totals", "tls_handshakes"), false);
 	fputs("</dl>\n</section>\n", out);
 }
 
@@ -260,25 +266,28 @@ static void html_health(FILE *out, const struct report_view *v)
 	if (have_drops)
 		stat_box(out, "kernel_dropped", "dropped by the kernel", dropped, true);
 	stat_box(out, "caps_hit", "caps hit", caps, true);
-	stat_box(out, "incomplete", "incomplete handshakes", report_counter(c, "totals", "incomplete"),
-	     false);
+	stat_box(out, "incomplete", "incomplete handshakes",
+		 report_counter(c, "totals", "incomplete"), false);
 	fputs("</dl>\n<ul class=\"health\">\n", out);
 	if (have_drops)
 		fprintf(out, "<li>the kernel dropped %" PRIu64 " of %" PRIu64 " packets%s</li>\n",
-			dropped, received, dropped ? ": handshakes may be incomplete (raise -B)" : "");
+			dropped, received,
+			dropped ? ": handshakes may be incomplete (raise -B)" : "");
 	else
 		fputs("<li>kernel drops: not measured (capture files)</li>\n", out);
 	if (filtered)
 		fprintf(out, "<li>%" PRIu64 " packets removed by the filter (-f)</li>\n", filtered);
 	for (size_t id = 0; id < n; id++)
 		if (!strcmp(counter_group(id), "caps") && c->v[id])
-			fprintf(out, "<li class=\"warn\">cap <span class=\"mono\">caps.%s</span> hit %" PRIu64
+			fprintf(out,
+				"<li class=\"warn\">cap <span class=\"mono\">caps.%s</span> hit %" PRIu64
 				" times: this report is partial (docs/report-format.md)</li>\n",
 				counter_key(id), c->v[id]);
 	for (size_t i = 0; i < v->ninputs && shown < CS_HTML_MAX_INPUT_NOTES; i++) {
 		const struct engine_input *in = &v->inputs[i];
 
-		for (unsigned k = 0; k < in->nerrors && shown < CS_HTML_MAX_INPUT_NOTES; k++, shown++) {
+		for (unsigned k = 0; k < in->nerrors && shown < CS_HTML_MAX_INPUT_NOTES;
+		     k++, shown++) {
 			fputs("<li class=\"warn\"><span class=\"wire\">", out);
 			h(out, in->name ? in->name : "-");
 			fputs("</span>: ", out);
@@ -339,7 +348,8 @@ static size_t points_of(const struct report_view *v, struct point *p)
 
 	for (size_t i = 0; i < v->nwindows; i++)
 		p[i] = (struct point){v->windows[i].start, v->windows[i].end,
-				      v->windows[i].servers_broken, v->windows[i].broken_handshakes};
+				      v->windows[i].servers_broken,
+				      v->windows[i].broken_handshakes};
 	qsort(p, v->nwindows, sizeof(*p), point_cmp);
 	for (size_t i = 0; i < v->nwindows; i++) {
 		if (n && p[n - 1].start == p[i].start && p[n - 1].end == p[i].end) {
@@ -372,16 +382,19 @@ static void chart_panel(FILE *out, const char *id, const char *title, const char
 
 		max = y > max ? y : max;
 	}
-	fprintf(out, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-		"aria-label=\"%s\" xmlns=\"http://www.w3.org/2000/svg\">\n<title>%s</title>\n", id,
-		CH_W, CH_H, title, title);
+	fprintf(out,
+		"<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		"aria-label=\"%s\" xmlns=\"http://www.w3.org/2000/svg\">\n<title>%s</title>\n",
+		id, CH_W, CH_H, title, title);
 	fprintf(out, "<text x=\"%.0f\" y=\"14\">%s</text>\n", CH_LEFT, title);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t y = servers ? p[i].servers : p[i].handshakes;
 		double bh = CH_PLOT * (double)y / (double)max, gap = bw > 4 ? bw * 0.15 : 0;
 
-		fprintf(out, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">"
-			"<title>", cls, CH_LEFT + (double)i * bw + gap / 2, base - bh,
+		fprintf(out,
+			"<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">"
+			"<title>",
+			cls, CH_LEFT + (double)i * bw + gap / 2, base - bh,
 			bw - gap > 0.5 ? bw - gap : 0.5, bh);
 		when(out, p[i].start);
 		fprintf(out, " UTC: %" PRIu64 "</title></rect>\n", y);
@@ -392,7 +405,8 @@ static void chart_panel(FILE *out, const char *id, const char *title, const char
 		CH_LEFT, CH_TOP, CH_LEFT, base);
 	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%" PRIu64 "</text>\n",
 		CH_LEFT - 6, CH_TOP + 8, max);
-	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">0</text>\n", CH_LEFT - 6, base);
+	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">0</text>\n", CH_LEFT - 6,
+		base);
 	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\">", CH_LEFT, base + 16);
 	when(out, p[0].start);
 	fprintf(out, "</text>\n<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">", CH_W - CH_RIGHT,
@@ -406,7 +420,8 @@ static void windows_table(FILE *out, const struct report_view *v)
 	fputs("<details open>\n<summary>The windows merged</summary>\n<div class=\"scroll\">\n"
 	      "<table class=\"windows\">\n<thead><tr><th>start (UTC)</th><th>end</th><th>sensor</th>"
 	      "<th>kind</th><th class=\"num\">TLS handshakes</th><th class=\"num\">broken handshakes"
-	      "</th><th class=\"num\">servers broken</th></tr></thead>\n<tbody>\n", out);
+	      "</th><th class=\"num\">servers broken</th></tr></thead>\n<tbody>\n",
+	      out);
 	for (size_t i = 0; i < v->nwindows; i++) {
 		const struct view_series *s = &v->windows[i];
 
@@ -418,9 +433,11 @@ static void windows_table(FILE *out, const struct report_view *v)
 		h(out, s->sensor);
 		fputs("</td><td>", out);
 		h(out, s->kind);
-		fprintf(out, "</td><td class=\"num handshakes\">%" PRIu64 "</td><td class=\"num "
-			"broken_handshakes\">%" PRIu64 "</td><td class=\"num servers_broken\">%" PRIu64
-			"</td></tr>\n", s->handshakes, s->broken_handshakes, s->servers_broken);
+		fprintf(out,
+			"</td><td class=\"num handshakes\">%" PRIu64 "</td><td class=\"num "
+			"broken_handshakes\">%" PRIu64
+			"</td><td class=\"num servers_broken\">%" PRIu64 "</td></tr>\n",
+			s->handshakes, s->broken_handshakes, s->servers_broken);
 	}
 	fputs("</tbody>\n</table>\n</div>\n</details>\n", out);
 }
@@ -437,9 +454,10 @@ static void html_trend(FILE *out, const struct report_view *v)
 		n = points_of(v, p);
 		fprintf(out, "<p>%zu window%s merged, %zu span%s.</p>\n", v->nwindows,
 			v->nwindows == 1 ? "" : "s", n, n == 1 ? "" : "s");
-		chart_panel(out, "trend-servers", "Broken servers per window", "bar-servers", p, n, true);
-		chart_panel(out, "trend-handshakes", "Broken handshakes per window", "bar-handshakes",
-			    p, n, false);
+		chart_panel(out, "trend-servers", "Broken servers per window", "bar-servers", p, n,
+			    true);
+		chart_panel(out, "trend-handshakes", "Broken handshakes per window",
+			    "bar-handshakes", p, n, false);
 	}
 	free(p);
 	windows_table(out, v);
@@ -480,8 +498,10 @@ static void table_row(FILE *out, const struct report_view *v, const struct agg_s
 {
 	const char *st = report_server_status(s);
 
-	fprintf(out, "<tr class=\"server\" id=\"row-%zu\"><td class=\"num rank\"><a href=\"#server-%zu\">"
-		"%zu</a></td><td class=\"sni\">", rank, rank, rank);
+	fprintf(out,
+		"<tr class=\"server\" id=\"row-%zu\"><td class=\"num rank\"><a href=\"#server-%zu\">"
+		"%zu</a></td><td class=\"sni\">",
+		rank, rank, rank);
 	sni_cell(out, s);
 	fputs("</td><td class=\"mono endpoint\">", out);
 	endpoint(out, &s->ip, s->port);
@@ -520,7 +540,8 @@ static void html_table(FILE *out, const struct report_view *v, const struct repo
 {
 	size_t rank = 0;
 
-	fprintf(out, "<section id=\"broken-servers\">\n<h2>%s</h2>\n", ro->all ? "Servers" : "Broken servers");
+	fprintf(out, "<section id=\"broken-servers\">\n<h2>%s</h2>\n",
+		ro->all ? "Servers" : "Broken servers");
 	if (!rows) {
 		fputs("<p id=\"no-broken\">No broken chain seen.</p>\n</section>\n", out);
 		return;
@@ -528,7 +549,8 @@ static void html_table(FILE *out, const struct report_view *v, const struct repo
 	fputs("<div class=\"scroll\">\n<table class=\"servers\">\n<thead><tr><th class=\"num\">#</th>"
 	      "<th>SNI</th><th>server</th><th>status</th><th class=\"num\">broken</th>"
 	      "<th class=\"num\">handshakes</th><th class=\"num\">clients</th><th>problems</th>"
-	      "<th>last seen (UTC)</th></tr></thead>\n<tbody>\n", out);
+	      "<th>last seen (UTC)</th></tr></thead>\n<tbody>\n",
+	      out);
 	for (size_t i = 0; i < v->nservers && rank < rows; i++)
 		if (listed(v->servers[i], ro))
 			table_row(out, v, v->servers[i], ++rank);
@@ -552,10 +574,13 @@ static void evidence(FILE *out, const struct view_problem *vp, const struct view
 	h(out, evidence_name(ev ? ev->kind : DIAG_EV_NONE));
 	if (ev && ev->have_cert) {
 		hex_lower(ev->sha256, CS_SHA256_LEN, hex);
-		fprintf(out, "; the intermediate to append: sha256 <span class=\"sha\">%s</span>, served by "
-			"<span class=\"wire\">", hex);
+		fprintf(out,
+			"; the intermediate to append: sha256 <span class=\"sha\">%s</span>, served by "
+			"<span class=\"wire\">",
+			hex);
 		hn(out, ev->source, strnlen(ev->source, sizeof(ev->source)));
-		fprintf(out, "</span>%s", ev->completes ? " (appending it completes the chain)" : "");
+		fprintf(out, "</span>%s",
+			ev->completes ? " (appending it completes the chain)" : "");
 	}
 	if (vp->p.text[0]) {
 		fputs("; AIA <span class=\"wire\">", out);
@@ -622,8 +647,9 @@ static void rejections(FILE *out, const struct agg_server *s)
 		num(out, r->handshakes);
 		fputs(" x alert <span class=\"mono\">", out);
 		h(out, tls_alert_name(r->alert));
-		fprintf(out, "</span> from %s", report_count_of(clientset_count(&r->clients), "client",
-								"clients", c, sizeof(c)));
+		fprintf(out, "</span> from %s",
+			report_count_of(clientset_count(&r->clients), "client", "clients", c,
+					sizeof(c)));
 		for (uint32_t k = 0; k < r->nfp && k < 3; k++) {
 			fputs(k ? ", " : " (", out);
 			fputs("JA3 <span class=\"mono\">", out);
@@ -636,7 +662,8 @@ static void rejections(FILE *out, const struct agg_server *s)
 	}
 	if (agg_rejected_but_judged_ok(s))
 		fputs("<li class=\"warn\">real clients rejected a chain judged fine here: check their "
-		      "trust store, their clock, or a middlebox</li>\n", out);
+		      "trust store, their clock, or a middlebox</li>\n",
+		      out);
 	fputs("</ul>\n", out);
 }
 
@@ -647,17 +674,19 @@ static void server_details(FILE *out, const struct report_view *v, const struct 
 	struct view_chain vc;
 	char hex[2 * CS_SHA256_LEN + 1], a[48], b[48];
 
-	fprintf(out, "<article class=\"server\" id=\"server-%zu\">\n<h3>%zu. <span class=\"sni\">", rank,
-		rank);
+	fprintf(out, "<article class=\"server\" id=\"server-%zu\">\n<h3>%zu. <span class=\"sni\">",
+		rank, rank);
 	sni_cell(out, s);
 	fputs("</span> <span class=\"mono\">", out);
 	endpoint(out, &s->ip, s->port);
-	fprintf(out, "</span></h3>\n<p><span class=\"status-%s\">%s</span>: ",
-		report_server_status(s), report_server_status(s));
+	fprintf(out,
+		"</span></h3>\n<p><span class=\"status-%s\">%s</span>: ", report_server_status(s),
+		report_server_status(s));
 	num(out, s->broken_handshakes);
 	fprintf(out, " of %s broken (%s in all), clients affected ",
 		report_count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
-		report_count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b, sizeof(b)));
+		report_count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b,
+				sizeof(b)));
 	num(out, clientset_count(&s->clients));
 	fputs("; first seen ", out);
 	when(out, s->first_seen);
@@ -670,10 +699,13 @@ static void server_details(FILE *out, const struct report_view *v, const struct 
 		size_t np = v->problems(v, s, ac, probs, CS_DIAG_MAX_PROBLEMS, &vc);
 
 		hex_lower(ac->chain->sha256, CS_SHA256_LEN, hex);
-		fprintf(out, "<section class=\"chain\">\n<p>chain <span class=\"sha\">%.16s</span> "
-			"(%s): ", hex, report_chain_status(ac));
+		fprintf(out,
+			"<section class=\"chain\">\n<p>chain <span class=\"sha\">%.16s</span> "
+			"(%s): ",
+			hex, report_chain_status(ac));
 		fprintf(out, "%s, %s, ",
-			report_count_of(ac->chain->n_certs, "certificate", "certificates", a, sizeof(a)),
+			report_count_of(ac->chain->n_certs, "certificate", "certificates", a,
+					sizeof(a)),
 			report_count_of(ac->handshakes, "handshake", "handshakes", b, sizeof(b)));
 		num(out, ac->broken_handshakes);
 		fputs(" broken</p>\n", out);
@@ -718,7 +750,8 @@ void report_view_html(FILE *out, const struct report_view *v, const struct repor
 	html_table(out, v, ro, rows, more);
 	html_details(out, v, ro, rows);
 	fputs("<footer>chainsniff " CS_VERSION " · problem codes: docs/problems.md · fields: "
-	      "docs/report-format.md</footer>\n</body>\n</html>\n", out);
+	      "docs/report-format.md</footer>\n</body>\n</html>\n",
+	      out);
 }
 
 void report_html(FILE *out, struct engine *e, const struct report_opts *ro)

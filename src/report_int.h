@@ -17,8 +17,8 @@
 uint64_t report_counter(const struct ctr_values *c, const char *group, const char *key);
 /* The message and the fix of a problem: as read, or worded by the catalogue. */
 void report_words(const struct agg_server *s, const struct agg_chain *ac,
-		  const struct view_problem *vp, const struct view_chain *vc, char *msg, size_t mlen,
-		  char *fix, size_t flen);
+		  const struct view_problem *vp, const struct view_chain *vc, char *msg,
+		  size_t mlen, char *fix, size_t flen);
 /* "broken", "ok", "unknown" (servers[].status, chains[].status). */
 const char *report_chain_status(const struct agg_chain *ac);
 const char *report_server_status(const struct agg_server *s);

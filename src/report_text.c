@@ -52,10 +52,7 @@ unsigned report_width(int fd)
 	return n < 60 ? 60 : n > 1000 ? 1000 : (unsigned)n;
 }
 
-static unsigned width_of(const struct report_opts *ro)
-{
-	return ro->width ? ro->width : 100;
-}
+static unsigned width_of(const struct report_opts *ro) { return ro->width ? ro->width : 100; }
 
 /* The terminal form of n wire bytes, NUL-terminated (free() it); NULL
  * when memory runs out. */
@@ -106,8 +103,7 @@ static void pad(FILE *out, size_t n)
 
 /* An escaped paragraph (in text, NUL-terminated) word-wrapped at width
  * with a hanging indent; a word longer than a line is broken. */
-static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t indent,
-			 size_t width)
+static void wrap_escaped(FILE *out, const char *text, size_t first_col, size_t indent, size_t width)
 {
 	size_t col = first_col, room = width > indent + 10 ? width - indent : 10;
 	const char *p = text;
@@ -200,15 +196,18 @@ static void text_inputs(FILE *out, const struct report_view *v, size_t width)
 			wrapped(out, msg, 0, 4, width);
 		}
 		if (in->have_drops && in->dropped)
-			fprintf(out, "warning: %s: the kernel dropped %" PRIu64 " of %" PRIu64
+			fprintf(out,
+				"warning: %s: the kernel dropped %" PRIu64 " of %" PRIu64
 				" packets: handshakes may be incomplete (raise -B)\n",
 				in->name, in->dropped, in->received);
 	}
 	if (failed) {
 		char msg[200], a[48], b[48];
 
-		snprintf(msg, sizeof(msg), "%s of %s failed or stopped early (above): this "
-			 "report covers what was read.", fmt_count(failed, a, sizeof(a)),
+		snprintf(msg, sizeof(msg),
+			 "%s of %s failed or stopped early (above): this "
+			 "report covers what was read.",
+			 fmt_count(failed, a, sizeof(a)),
 			 report_count_of(v->ninputs, "input", "inputs", b, sizeof(b)));
 		wrapped(out, msg, 0, 4, width);
 	}
@@ -229,10 +228,12 @@ static void text_header(FILE *out, const struct report_view *v, size_t width)
 	line[k++] = n[0];
 	if (v->ninputs || !v->nsensors)
 		line[k++] = report_count_of(v->ninputs, live ? "interface" : "file",
-				     live ? "interfaces" : "files", what, sizeof(what));
+					    live ? "interfaces" : "files", what, sizeof(what));
 	else
-		line[k++] = report_count_of(v->nsensors, "sensor window", "sensor windows", what, sizeof(what));
-	report_count_of(report_counter(c, "totals", "packets"), "packet", "packets", pk, sizeof(pk));
+		line[k++] = report_count_of(v->nsensors, "sensor window", "sensor windows", what,
+					    sizeof(what));
+	report_count_of(report_counter(c, "totals", "packets"), "packet", "packets", pk,
+			sizeof(pk));
 	if (filtered) {
 		size_t o = strlen(pk);
 
@@ -250,11 +251,14 @@ static void text_header(FILE *out, const struct report_view *v, size_t width)
 		 fmt_count(report_counter(c, "totals", "tls_handshakes"), n[5], sizeof(n[5])));
 	line[k++] = n[0];
 	snprintf(n[1], sizeof(n[1]), "chain visible %s",
-		 fmt_count(report_counter(c, "totals", "handshakes_with_chain"), n[5], sizeof(n[5])));
+		 fmt_count(report_counter(c, "totals", "handshakes_with_chain"), n[5],
+			   sizeof(n[5])));
 	line[k++] = n[1];
-	snprintf(n[2], sizeof(n[2]), "TLS 1.3 %s", fmt_count(report_counter(c, "totals", "tls13"), n[5], sizeof(n[5])));
+	snprintf(n[2], sizeof(n[2]), "TLS 1.3 %s",
+		 fmt_count(report_counter(c, "totals", "tls13"), n[5], sizeof(n[5])));
 	line[k++] = n[2];
-	snprintf(n[3], sizeof(n[3]), "resumed %s", fmt_count(report_counter(c, "totals", "resumed"), n[5], sizeof(n[5])));
+	snprintf(n[3], sizeof(n[3]), "resumed %s",
+		 fmt_count(report_counter(c, "totals", "resumed"), n[5], sizeof(n[5])));
 	line[k++] = n[3];
 	snprintf(n[4], sizeof(n[4]), "incomplete %s",
 		 fmt_count(report_counter(c, "totals", "incomplete"), n[5], sizeof(n[5])));
@@ -293,16 +297,21 @@ static void text_trust_at(FILE *out, const struct report_view *v, size_t width)
 	if (!v->have_trust || !t->mode || !strcmp(t->mode, "today"))
 		return;
 	if (!strcmp(t->mode, "capture"))
-		k = (size_t)snprintf(line, sizeof(line), "Judged with Mozilla's store as it stood on "
+		k = (size_t)snprintf(line, sizeof(line),
+				     "Judged with Mozilla's store as it stood on "
 				     "each handshake's capture day");
 	else
-		k = (size_t)snprintf(line, sizeof(line), "Judged with Mozilla's store as it stood on %s",
+		k = (size_t)snprintf(line, sizeof(line),
+				     "Judged with Mozilla's store as it stood on %s",
 				     t->date ? t->date : "another day");
 	if (t->have_timeline && k < sizeof(line)) /* the name is escaped with the line */
-		k += (size_t)snprintf(line + k, sizeof(line) - k, " (root timeline %s)", t->tl_name);
+		k += (size_t)snprintf(line + k, sizeof(line) - k, " (root timeline %s)",
+				      t->tl_name);
 	if (fallback && k < sizeof(line))
-		snprintf(line + k, sizeof(line) - k, "; %s with today's store (capture clock before "
-			 "%s or implausible)", report_count_of(fallback, "handshake", "handshakes", n, sizeof(n)),
+		snprintf(line + k, sizeof(line) - k,
+			 "; %s with today's store (capture clock before "
+			 "%s or implausible)",
+			 report_count_of(fallback, "handshake", "handshakes", n, sizeof(n)),
 			 t->have_timeline ? t->tl_start : "the timeline");
 	wrapped(out, line, 0, 2, width);
 }
@@ -312,20 +321,23 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 	const struct ctr_values *c = &v->counters;
 	char a[64], b[48], d[64], e[64], r[48], line[400];
 
-	snprintf(line, sizeof(line), "Servers %s · broken %s (%s, %s) · clients rejecting chains %s",
+	snprintf(line, sizeof(line),
+		 "Servers %s · broken %s (%s, %s) · clients rejecting chains %s",
 		 fmt_count(v->nservers, a, sizeof(a)),
 		 fmt_count(report_counter(c, "totals", "servers_broken"), b, sizeof(b)),
-		 report_count_of(report_counter(c, "totals", "broken_handshakes"), "handshake", "handshakes", d, sizeof(d)),
+		 report_count_of(report_counter(c, "totals", "broken_handshakes"), "handshake",
+				 "handshakes", d, sizeof(d)),
 		 report_count_of(report_broken_clients(v), "client", "clients", e, sizeof(e)),
 		 fmt_count(report_counter(c, "totals", "client_rejections"), r, sizeof(r)));
 	wrap_escaped(out, line, 0, 2, width);
 	if (report_counter(c, "totals", "ok_at_capture_time")) {
-		snprintf(line, sizeof(line), "Broken on their capture day: %s (%s) · broken only with "
+		snprintf(line, sizeof(line),
+			 "Broken on their capture day: %s (%s) · broken only with "
 			 "today's store: %s",
-			 report_count_of(report_counter(c, "totals", "servers_broken_then"), "server", "servers",
-				  a, sizeof(a)),
-			 report_count_of(report_counter(c, "totals", "broken_then"), "handshake", "handshakes", d,
-				  sizeof(d)),
+			 report_count_of(report_counter(c, "totals", "servers_broken_then"),
+					 "server", "servers", a, sizeof(a)),
+			 report_count_of(report_counter(c, "totals", "broken_then"), "handshake",
+					 "handshakes", d, sizeof(d)),
 			 fmt_count(report_counter(c, "totals", "servers_broken") -
 					   report_counter(c, "totals", "servers_broken_then"),
 				   b, sizeof(b)));
@@ -336,8 +348,8 @@ static void text_summary(FILE *out, const struct report_view *v, size_t width)
 		char raw[1400];
 
 		snprintf(raw, sizeof(raw), "Trust store: %s (sha256 %.16s), %s",
-			 report_count_of(v->trust.anchors, "anchor", "anchors", a, sizeof(a)), v->trust.sha256,
-			 v->trust.name);
+			 report_count_of(v->trust.anchors, "anchor", "anchors", a, sizeof(a)),
+			 v->trust.sha256, v->trust.name);
 		wrapped(out, raw, 0, 2, width);
 	} else if (v->have_trust) {
 		fputs("Trust store: differs between the reports merged (see \"sensors\" in the JSON)\n",
@@ -488,7 +500,8 @@ static void text_row(FILE *out, const struct report_view *v, size_t rank,
 	for (uint32_t k = 0; k < s->nchains; k++)
 		broken_chains += s->chains[k].broken_handshakes > 0;
 	if (broken_chains && broken_chains < s->nchains)
-		fprintf(out, "     (%u of %u chains served are broken)\n", broken_chains, s->nchains);
+		fprintf(out, "     (%u of %u chains served are broken)\n", broken_chains,
+			s->nchains);
 }
 
 static void table_widths(const struct report_view *v, const struct report_opts *ro, size_t rows,
@@ -496,7 +509,8 @@ static void table_widths(const struct report_view *v, const struct report_opts *
 {
 	size_t fixed, avail, longest_sni = 3, k = 0;
 
-	c->server = strlen("SERVER"), c->bt = strlen("BROKEN/TOTAL"), c->clients = strlen("CLIENTS");
+	c->server = strlen("SERVER"), c->bt = strlen("BROKEN/TOTAL"),
+	c->clients = strlen("CLIENTS");
 	c->problem = strlen("(no chain visible)");
 	for (size_t i = 0; i < v->nservers && k < rows; i++) {
 		const struct agg_server *s = v->servers[i];
@@ -511,7 +525,8 @@ static void table_widths(const struct report_view *v, const struct report_opts *
 		server_label(s, buf, sizeof(buf));
 		if (strlen(buf) > c->server)
 			c->server = strlen(buf);
-		snprintf(buf, sizeof(buf), "%" PRIu64 "/%" PRIu64, s->broken_handshakes, s->handshakes);
+		snprintf(buf, sizeof(buf), "%" PRIu64 "/%" PRIu64, s->broken_handshakes,
+			 s->handshakes);
 		if (strlen(buf) > c->bt)
 			c->bt = strlen(buf);
 		if (report_main_problem(v, s, &p, &vc, &where) && strlen(p.code) > c->problem)
@@ -546,7 +561,8 @@ static void text_cert(FILE *out, size_t i, struct cs_cert *cert)
 	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
 	fprintf(out, "      [%zu] ", i);
 	if (!ci->parsed) {
-		fprintf(out, "(unparseable certificate, %zu bytes) sha256 %.16s\n", cert->der_len, hex);
+		fprintf(out, "(unparseable certificate, %zu bytes) sha256 %.16s\n", cert->der_len,
+			hex);
 		return;
 	}
 	esc_term(out, ci->subject, strlen(ci->subject));
@@ -589,7 +605,8 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 
 		fprintf(out, "  clients rejected the chain: %s x alert %s from %s",
 			fmt_count(r->handshakes, a, sizeof(a)), tls_alert_name(r->alert),
-			report_count_of(clientset_count(&r->clients), "client", "clients", b, sizeof(b)));
+			report_count_of(clientset_count(&r->clients), "client", "clients", b,
+					sizeof(b)));
 		if (r->nfp)
 			fprintf(out, " (JA3 %s, JA4 %s%s)", r->fp[0].ja3, r->fp[0].ja4,
 				r->nfp > 1 ? ", ..." : "");
@@ -597,7 +614,8 @@ static void text_rejections(FILE *out, const struct agg_server *s)
 	}
 	if (agg_rejected_but_judged_ok(s))
 		fputs("  NOTE: real clients rejected a chain judged fine here: check their trust "
-		      "store, their clock, or a middlebox.\n", out);
+		      "store, their clock, or a middlebox.\n",
+		      out);
 }
 
 static void text_server(FILE *out, const struct report_view *v, const struct agg_server *s,
@@ -615,8 +633,11 @@ static void text_server(FILE *out, const struct report_view *v, const struct agg
 	else
 		fprintf(out, "(%s)", report_sni_status(s));
 	fprintf(out, "\n  %s%s%s  broken %" PRIu64 "/%s (%s in all), clients affected %s\n",
-		!strcmp(st, "broken") ? k->red : !strcmp(st, "ok") ? k->green : "", st, k->reset,
-		s->broken_handshakes, report_count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
+		!strcmp(st, "broken") ? k->red
+		: !strcmp(st, "ok")   ? k->green
+				      : "",
+		st, k->reset, s->broken_handshakes,
+		report_count_of(s->handshakes, "handshake", "handshakes", a, sizeof(a)),
 		report_count_of(s->tls_handshakes, "TLS handshake", "TLS handshakes", b, sizeof(b)),
 		fmt_count(clientset_count(&s->clients), c, sizeof(c)));
 	text_rejections(out, s);
@@ -706,22 +727,25 @@ static void text_root_left(FILE *out, const struct report_view *v, const struct 
 		const struct diag_root_then *rt;
 		size_t k;
 
-		if (!s->broken_handshakes || agg_server_broken_then(s) || (ro->top && ++listed_n > ro->top))
+		if (!s->broken_handshakes || agg_server_broken_then(s) ||
+		    (ro->top && ++listed_n > ro->top))
 			continue;
 		server_label(s, who, sizeof(who));
 		k = (size_t)snprintf(line, sizeof(line), "%s  ", who);
 		if (s->has_sni && k < sizeof(line))
-			k += (size_t)snprintf(line + k, sizeof(line) - k, "%.*s  ", (int)s->sni_len, s->sni);
+			k += (size_t)snprintf(line + k, sizeof(line) - k, "%.*s  ", (int)s->sni_len,
+					      s->sni);
 		if (k < sizeof(line))
-			snprintf(line + k, sizeof(line) - k, "%" PRIu64 "/%" PRIu64, s->broken_handshakes,
-				 s->handshakes);
+			snprintf(line + k, sizeof(line) - k, "%" PRIu64 "/%" PRIu64,
+				 s->broken_handshakes, s->handshakes);
 		fputs("     ", out);
 		wrapped(out, line, 5, 7, width);
 		if (!(rt = root_then_of(v, s)))
 			continue;
 		fmt_time_s(rt->left_at, day, sizeof(day));
-		snprintf(line, sizeof(line), "root %s, left Mozilla's store %.10s%s%s%s", rt->label, day,
-			 rt->left_release[0] ? " (" : "", rt->left_release, rt->left_release[0] ? ")" : "");
+		snprintf(line, sizeof(line), "root %s, left Mozilla's store %.10s%s%s%s", rt->label,
+			 day, rt->left_release[0] ? " (" : "", rt->left_release,
+			 rt->left_release[0] ? ")" : "");
 		fputs("          ", out);
 		wrapped(out, line, 10, 10, width);
 	}
@@ -732,7 +756,8 @@ static void text_root_left(FILE *out, const struct report_view *v, const struct 
 void report_view_text(FILE *out, const struct report_view *v, const struct report_opts *ro)
 {
 	static const struct colors plain = {"", "", "", "", ""};
-	static const struct colors ansi = {"\033[1m", "\033[0m", "\033[31m", "\033[33m", "\033[32m"};
+	static const struct colors ansi = {"\033[1m", "\033[0m", "\033[31m", "\033[33m",
+					   "\033[32m"};
 	size_t width = width_of(ro), rows = 0, rank = 0;
 	bool ok_then = report_counter(&v->counters, "totals", "ok_at_capture_time") > 0;
 	struct cols c;
@@ -744,15 +769,16 @@ void report_view_text(FILE *out, const struct report_view *v, const struct repor
 	for (size_t i = 0; i < v->nservers; i++)
 		rows += listed(v->servers[i], ro) && (!ro->top || rows < ro->top);
 	if (rows == 0) {
-		fprintf(out, "\nNo %s seen%s.\n", ok_then ? "chain broken on its capture day" : "broken chain",
+		fprintf(out, "\nNo %s seen%s.\n",
+			ok_then ? "chain broken on its capture day" : "broken chain",
 			ro->all ? "" : " (--all lists every server)");
 	} else {
 		table_widths(v, ro, rows, width, &c);
 		c.same_day = v->have_time && v->first / (86400 * CS_NS_PER_SEC) ==
 						     v->last / (86400 * CS_NS_PER_SEC);
-		fprintf(out, "\n  #  %-*s %-*s %*s  %*s  %-*s %s\n", (int)c.server, "SERVER", (int)c.sni,
-			"SNI", (int)c.bt, "BROKEN/TOTAL", (int)c.clients, "CLIENTS", (int)c.problem,
-			"PROBLEM", "LAST SEEN");
+		fprintf(out, "\n  #  %-*s %-*s %*s  %*s  %-*s %s\n", (int)c.server, "SERVER",
+			(int)c.sni, "SNI", (int)c.bt, "BROKEN/TOTAL", (int)c.clients, "CLIENTS",
+			(int)c.problem, "PROBLEM", "LAST SEEN");
 		for (size_t i = 0; i < v->nservers && rank < rows; i++)
 			if (listed(v->servers[i], ro))
 				text_row(out, v, ++rank, v->servers[i], &c);
@@ -764,7 +790,7 @@ void report_view_text(FILE *out, const struct report_view *v, const struct repor
 		fputs("\nDetails\n", out);
 		for (size_t i = 0; i < v->nservers; i++)
 			if (v->servers[i]->handshakes > 0)
-				text_server(out, v, v->servers[i], ro->color ? &ansi : &plain, width);
+				text_server(out, v, v->servers[i], ro->color ? &ansi : &plain,
+					    width);
 	}
 }
-

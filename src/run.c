@@ -32,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static volatile sig_atomic_t stop_requested, report_requested, reload_requested;
 /* the live sources, for the signal handler to break their waits */
 static struct cs_source *live_sources[CS_MAX_IFACES];
@@ -54,7 +53,7 @@ static void on_signal(int sig)
 /* Everything one run holds; run_main() owns it. */
 struct run {
 	struct cs_options *o;
-	struct logfile *events; /* --events: standard output or a file appended to */
+	struct logfile *events;      /* --events: standard output or a file appended to */
 	struct logfile *notices_log; /* --notices: the same */
 	struct notices *notices;
 	struct evidence *evidence; /* --write-broken */
@@ -66,15 +65,15 @@ struct run {
 	struct cs_source *live[CS_MAX_IFACES]; /* -i, in order */
 	struct engine_input *live_in[CS_MAX_IFACES];
 	size_t nlive;
-	bool started;           /* privileges dropped, outputs checked (start_reading) */
-	int fatal;              /* start_reading failed: exit with this, no report */
-	size_t file_index;      /* the -r file being read (progress) */
-	uint64_t outside;       /* frames of the current file outside --since/--until */
+	bool started;      /* privileges dropped, outputs checked (start_reading) */
+	int fatal;         /* start_reading failed: exit with this, no report */
+	size_t file_index; /* the -r file being read (progress) */
+	uint64_t outside;  /* frames of the current file outside --since/--until */
 	time_t last_progress;
-	uint64_t state_reports; /* sensor reports already followed by a state save */
+	uint64_t state_reports;                /* sensor reports already followed by a state save */
 	struct err_once report_err, state_err; /* periodic writes: said once per errno */
-	char client_key[4096];  /* the key file's path */
-	bool client_key_pending; /* it does not exist yet: client_key_create() */
+	char client_key[4096];                 /* the key file's path */
+	bool client_key_pending;               /* it does not exist yet: client_key_create() */
 };
 
 /* One --events line; a failed write is said once (logfile_check). */
@@ -155,8 +154,8 @@ static void refresh_drops(struct run *r)
 	for (size_t i = 0; i < r->nlive; i++) {
 		struct engine_input *in = r->live_in[i];
 
-		in->have_drops = capture_stats(r->live[i], &in->received, &in->dropped,
-					       &in->if_dropped);
+		in->have_drops =
+			capture_stats(r->live[i], &in->received, &in->dropped, &in->if_dropped);
 	}
 }
 
@@ -223,9 +222,11 @@ static void progress(struct run *r, struct cs_source *src, const char *name, boo
 	capture_progress(src, &now_b, &total);
 	snprintf(file, sizeof(file), "file %zu/%zu", r->file_index + 1, r->o->nfiles);
 	if (total)
-		fprintf(stderr, "\r%s %s: %" PRIu64 " of %" PRIu64 " MB (%" PRIu64 "%%), %" PRIu64
-			" TLS handshakes%s", file, name, now_b >> 20, total >> 20,
-			now_b * 100 / total, engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
+		fprintf(stderr,
+			"\r%s %s: %" PRIu64 " of %" PRIu64 " MB (%" PRIu64 "%%), %" PRIu64
+			" TLS handshakes%s",
+			file, name, now_b >> 20, total >> 20, now_b * 100 / total,
+			engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
 	else
 		fprintf(stderr, "\r%s %s: %" PRIu64 " MB, %" PRIu64 " TLS handshakes%s", file, name,
 			now_b >> 20, engine_totals(r->e)->tls_handshakes, done ? "\n" : "");
@@ -284,8 +285,8 @@ static bool file_writable(const struct run *r, const char *path)
 		return parent_writable(r, path);
 	if (access(path, W_OK) == 0)
 		return true;
-	fprintf(stderr, "chainsniff: %s: cannot write it%s%s: %s\n", path,
-		r->o->user ? " as " : "", r->o->user ? r->o->user : "", strerror(errno));
+	fprintf(stderr, "chainsniff: %s: cannot write it%s%s: %s\n", path, r->o->user ? " as " : "",
+		r->o->user ? r->o->user : "", strerror(errno));
 	return false;
 }
 
@@ -308,7 +309,8 @@ static int check_outputs(struct run *r)
 		ok = file_writable(r, o->out_path) && ok;
 	if (o->dump_dir)
 		ok = (access(o->dump_dir, F_OK) == 0 ? dir_writable(r, o->dump_dir)
-						      : parent_writable(r, o->dump_dir)) && ok;
+						     : parent_writable(r, o->dump_dir)) &&
+		     ok;
 	if (ok && o->events_path && !(r->events = logfile_open(o->events_path, err, sizeof(err)))) {
 		fprintf(stderr, "chainsniff: %s\n", err);
 		ok = false;
@@ -681,8 +683,7 @@ static bool key_from_capture(const struct cs_options *o)
 	/* a regular file only (not even opened otherwise): a FIFO's bytes are
 	 * the capture's, and its writer must not see a reader come and go */
 	if (o->nifaces || !o->nfiles || !strcmp(o->files[0], "-") || stat(o->files[0], &st) != 0 ||
-	    !S_ISREG(st.st_mode) ||
-	    (fd = open(o->files[0], O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+	    !S_ISREG(st.st_mode) || (fd = open(o->files[0], O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return false;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -692,8 +693,9 @@ static bool key_from_capture(const struct cs_options *o)
 	close(fd);
 	if (got < 0)
 		return false;
-	chain_hash((const struct cs_slice[]){ { (const uint8_t *)domain, sizeof(domain) },
-					      { buf, (size_t)got } }, 2, md);
+	chain_hash((const struct cs_slice[]){{(const uint8_t *)domain, sizeof(domain)},
+					     {buf, (size_t)got}},
+		   2, md);
 	clientset_set_key(md); /* the first 16 bytes */
 	explicit_bzero(md, sizeof(md));
 	explicit_bzero(buf, sizeof(buf));
@@ -721,7 +723,8 @@ static int setup_client_key(struct run *r, char *err, size_t errlen)
 	}
 	if (!path) {
 		if (o->format == CS_FORMAT_STATE)
-			fprintf(stderr, "chainsniff: note: no --client-key: this report's client hashes "
+			fprintf(stderr,
+				"chainsniff: note: no --client-key: this report's client hashes "
 				"use a key of this run only, so merge will not combine it with others\n");
 		key_from_capture(o); /* else the random key of this process */
 		return CS_EXIT_OK;
@@ -756,8 +759,10 @@ static int client_key_create(struct run *r)
 	clientset_set_key(key);
 	explicit_bzero(key, sizeof(key));
 	if (created)
-		fprintf(stderr, "chainsniff: %s: new client key (id %s); sensors whose reports are "
-			"merged need a copy of this file\n", r->client_key, clientset_key_id());
+		fprintf(stderr,
+			"chainsniff: %s: new client key (id %s); sensors whose reports are "
+			"merged need a copy of this file\n",
+			r->client_key, clientset_key_id());
 	return CS_EXIT_OK;
 }
 
@@ -866,8 +871,8 @@ static int close_log(struct logfile *lf, const char *path, const char *what)
 		return CS_EXIT_OUTPUT;
 	}
 	if (lost) {
-		fprintf(stderr, "chainsniff: %s: %" PRIu64 " %s line(s) could not be written\n", path,
-			lost, what);
+		fprintf(stderr, "chainsniff: %s: %" PRIu64 " %s line(s) could not be written\n",
+			path, lost, what);
 		return CS_EXIT_OUTPUT;
 	}
 	return CS_EXIT_OK;
@@ -896,10 +901,11 @@ static int finish(struct run *r)
 	bool failed = nothing_read(r->e);
 	struct metrics_outputs out;
 
-	if (o->report_dir && !failed && sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e),
-					   "final") != CS_OK) {
-		fprintf(stderr, "chainsniff: %s: cannot write the final report: %s\n", o->report_dir,
-			strerror(errno));
+	if (o->report_dir && !failed &&
+	    sensor_report(r->sensor, o->iface ? wall_clock_ns() : last_time(r->e), "final") !=
+		    CS_OK) {
+		fprintf(stderr, "chainsniff: %s: cannot write the final report: %s\n",
+			o->report_dir, strerror(errno));
 		rc = cs_exit_worse(rc, CS_EXIT_OUTPUT);
 	}
 	if (!failed && !save_state(r, true))
@@ -931,9 +937,11 @@ static int run_check(struct run *r)
 	rc = cs_exit_worse(rc, r->fatal);
 	judge_stores(r->judge, &st, 1);
 	if (rc == CS_EXIT_OK)
-		fprintf(stderr, "chainsniff: check passed: %zu input(s), %zu trust anchors, outputs "
-			"writable%s%s\n", o->iface ? o->nifaces : o->nfiles, st.anchors,
-			o->user ? " as " : "", o->user ? o->user : "");
+		fprintf(stderr,
+			"chainsniff: check passed: %zu input(s), %zu trust anchors, outputs "
+			"writable%s%s\n",
+			o->iface ? o->nifaces : o->nfiles, st.anchors, o->user ? " as " : "",
+			o->user ? o->user : "");
 	run_free(r);
 	return rc;
 }

@@ -24,12 +24,12 @@
 #include <unistd.h>
 
 struct window {
-	int64_t start, end;          /* ns: its span [start, end) */
-	const char *kind;            /* NULL: interval; "signal", "final": ended early */
+	int64_t start, end; /* ns: its span [start, end) */
+	const char *kind;   /* NULL: interval; "signal", "final": ended early */
 	struct agg *agg;
-	bool have_time;              /* the times of its frames and handshakes */
+	bool have_time; /* the times of its frames and handshakes */
 	int64_t first, last;
-	uint64_t late;               /* handshakes of already written windows */
+	uint64_t late; /* handshakes of already written windows */
 };
 
 struct sensor {
@@ -38,16 +38,16 @@ struct sensor {
 	int dirfd;
 	char run_id[2 * CS_HASH_KEY_LEN + 1];
 	bool started;
-	int64_t high;                /* the latest capture time seen */
-	int64_t now;                 /* the capture time now (it may go back: files) */
-	int64_t written_until;       /* the end of the last window written */
-	int64_t checked;             /* live: when a window last waited for verdicts */
+	int64_t high;                             /* the latest capture time seen */
+	int64_t now;                              /* the capture time now (it may go back: files) */
+	int64_t written_until;                    /* the end of the last window written */
+	int64_t checked;                          /* live: when a window last waited for verdicts */
 	struct window win[CS_SENSOR_MAX_WINDOWS]; /* by start */
 	size_t nwin;
-	struct ctr_values at_last;   /* counters when the last window was written */
-	uint64_t *broken;            /* key hashes of servers broken at the last window */
+	struct ctr_values at_last; /* counters when the last window was written */
+	uint64_t *broken;          /* key hashes of servers broken at the last window */
 	size_t nbroken;
-	uint64_t packets;            /* engine packets at the last tick */
+	uint64_t packets; /* engine packets at the last tick */
 	uint64_t written, seq, late;
 	char last_name[160];
 };
@@ -101,22 +101,13 @@ void sensor_free(struct sensor *s)
 	free(s);
 }
 
-uint64_t sensor_reports(const struct sensor *s)
-{
-	return s->written;
-}
+uint64_t sensor_reports(const struct sensor *s) { return s->written; }
 
-uint64_t sensor_late(const struct sensor *s)
-{
-	return s->late;
-}
+uint64_t sensor_late(const struct sensor *s) { return s->late; }
 
 /* ---- windows ---------------------------------------------------------------------- */
 
-static int64_t interval_ns(const struct sensor *s)
-{
-	return s->o.interval_s * CS_NS_PER_SEC;
-}
+static int64_t interval_ns(const struct sensor *s) { return s->o.interval_s * CS_NS_PER_SEC; }
 
 static void saw(struct window *w, int64_t ts)
 {
@@ -168,7 +159,8 @@ static void on_account(void *ctx, const struct agg_handshake *a)
 	struct window *w = window_at(s, a->ts);
 
 	if (!w) { /* its window is written (or no room): the nearest open one, late */
-		if (!s->nwin && !window_at(s, s->high > s->written_until ? s->high : s->written_until))
+		if (!s->nwin &&
+		    !window_at(s, s->high > s->written_until ? s->high : s->written_until))
 			return;
 		w = a->ts >= s->win[s->nwin - 1].start ? &s->win[s->nwin - 1] : &s->win[0];
 		w->late++;
@@ -305,7 +297,8 @@ static void name_prefix(const struct sensor *s, char *buf, size_t len)
 	size_t k = 0;
 
 	for (size_t i = 0; sn[i] && k + 1 < sizeof(name); i++)
-		name[k++] = (char)(isalnum((unsigned char)sn[i]) || strchr("-_.", sn[i]) ? sn[i] : '_');
+		name[k++] =
+			(char)(isalnum((unsigned char)sn[i]) || strchr("-_.", sn[i]) ? sn[i] : '_');
 	name[k] = '\0';
 	snprintf(buf, len, "chainsniff-%s-", name);
 }
@@ -388,8 +381,8 @@ static enum cs_status write_oldest(struct sensor *s, const char *kind)
 	struct window w = s->win[0];
 	struct engine_view ev;
 	struct report_view own;
-	struct view_window vw = {.kind = kind, .start = w.start, .end = w.end,
-				 .late_handshakes = w.late};
+	struct view_window vw = {
+		.kind = kind, .start = w.start, .end = w.end, .late_handshakes = w.late};
 	struct view_key *nb = NULL, *fx = NULL;
 	struct ctr_values now;
 	struct write_ctx c = {s, &ev.v};
@@ -515,7 +508,8 @@ enum cs_status sensor_report(struct sensor *s, int64_t now, const char *kind)
 		if (s->win[i].start <= now && now < s->win[i].end)
 			s->win[i].end = now; /* cut short: the next window starts here */
 	while (s->nwin && s->win[0].start <= now)
-		if (write_oldest(s, s->nwin == 1 || s->win[1].start > now ? kind : "interval") != CS_OK)
+		if (write_oldest(s, s->nwin == 1 || s->win[1].start > now ? kind : "interval") !=
+		    CS_OK)
 			st = CS_IO;
 	return st;
 }

@@ -23,11 +23,11 @@
 enum {
 	W_STARTTLS = 1 << 0,
 	W_STLS = 1 << 1,
-	W_AUTH_TLS = 1 << 2,  /* FTP: AUTH TLS, AUTH SSL */
-	W_XMPP_TLS = 1 << 3,  /* the urn:ietf:params:xml:ns:xmpp-tls namespace */
-	W_LDAP_OID = 1 << 4,  /* the StartTLS extended operation */
-	W_SIEVE = 1 << 5,     /* ManageSieve capabilities: "SIEVE", "IMPLEMENTATION" */
-	W_IRC_670 = 1 << 6,   /* RPL_STARTTLS */
+	W_AUTH_TLS = 1 << 2, /* FTP: AUTH TLS, AUTH SSL */
+	W_XMPP_TLS = 1 << 3, /* the urn:ietf:params:xml:ns:xmpp-tls namespace */
+	W_LDAP_OID = 1 << 4, /* the StartTLS extended operation */
+	W_SIEVE = 1 << 5,    /* ManageSieve capabilities: "SIEVE", "IMPLEMENTATION" */
+	W_IRC_670 = 1 << 6,  /* RPL_STARTTLS */
 };
 
 /* Upper-case ASCII; matched in any case. */
@@ -35,21 +35,14 @@ static const struct {
 	const char *word;
 	uint16_t bit;
 } words[] = {
-	{"STARTTLS", W_STARTTLS},
-	{"STLS", W_STLS},
-	{"AUTH TLS", W_AUTH_TLS},
-	{"AUTH SSL", W_AUTH_TLS},
-	{"XMPP-TLS", W_XMPP_TLS},
-	{"1.3.6.1.4.1.1466.20037", W_LDAP_OID},
-	{"\"SIEVE\"", W_SIEVE},
-	{"\"IMPLEMENTATION\"", W_SIEVE},
+	{"STARTTLS", W_STARTTLS}, {"STLS", W_STLS},
+	{"AUTH TLS", W_AUTH_TLS}, {"AUTH SSL", W_AUTH_TLS},
+	{"XMPP-TLS", W_XMPP_TLS}, {"1.3.6.1.4.1.1466.20037", W_LDAP_OID},
+	{"\"SIEVE\"", W_SIEVE},   {"\"IMPLEMENTATION\"", W_SIEVE},
 	{" 670 ", W_IRC_670},
 };
 
-static uint8_t upper(uint8_t c)
-{
-	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
+static uint8_t upper(uint8_t c) { return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c; }
 
 /* Whether the bytes at `at` spell w, letters in any case. */
 static bool word_at(const struct cs_cursor *c, size_t at, const char *w)
@@ -91,7 +84,8 @@ void starttls_scan(struct starttls *st, int dir, const uint8_t *p, size_t n)
 		return;
 	d->text = true;
 	cur_init(&c, p, n);
-	for (size_t i = 0; d->nhead < CS_STARTTLS_HEAD && cur_peek_u8(&c, i, &d->head[d->nhead]); i++)
+	for (size_t i = 0; d->nhead < CS_STARTTLS_HEAD && cur_peek_u8(&c, i, &d->head[d->nhead]);
+	     i++)
 		d->nhead++;
 	d->words |= scan_words(p, n);
 	/* a word cut between the previous piece and this one */
@@ -172,7 +166,8 @@ static bool mysql_greeting(const struct starttls_dir *d)
 	uint32_t len;
 
 	cur_init(&c, d->head, d->nhead);
-	if (!cur_peek_u24(&c, 0, &len) || !cur_peek_u8(&c, 3, &seq) || !cur_peek_u8(&c, 4, &version))
+	if (!cur_peek_u24(&c, 0, &len) || !cur_peek_u8(&c, 3, &seq) ||
+	    !cur_peek_u8(&c, 4, &version))
 		return false;
 	len = (len >> 16) | (len & 0xff00) | (len & 0xff) << 16; /* little-endian */
 	return seq == 0 && version == 10 && len >= 20 && len < 1024;
@@ -244,8 +239,8 @@ enum tls_starttls starttls_classify(const struct starttls *st, int server)
 const char *tls_starttls_name(enum tls_starttls s)
 {
 	static const char *const names[TLS_STARTTLS_MAX] = {
-		"none", "smtp", "imap", "pop3", "ftp", "other", "xmpp", "postgres",
-		"ldap", "mysql", "rdp", "irc", "nntp", "sieve", "http_connect",
+		"none", "smtp",  "imap", "pop3", "ftp",  "other", "xmpp",         "postgres",
+		"ldap", "mysql", "rdp",  "irc",  "nntp", "sieve", "http_connect",
 	};
 
 	return s < TLS_STARTTLS_MAX ? names[s] : "unknown";

@@ -80,7 +80,8 @@ json_t *state_read_json(const char *path, bool *missing, char *err, size_t errle
 			char *nb;
 
 			if (cap > CS_STATE_MAX_BYTES) {
-				snprintf(err, errlen, "%s: larger than %u MiB: not a chainsniff state file",
+				snprintf(err, errlen,
+					 "%s: larger than %u MiB: not a chainsniff state file",
 					 path, CS_STATE_MAX_BYTES >> 20);
 				goto out;
 			}
@@ -113,8 +114,7 @@ json_t *state_read_json(const char *path, bool *missing, char *err, size_t errle
 		snprintf(err, errlen, "%s: not valid JSON (line %d, column %d: %s)", path, je.line,
 			 je.column, je.text);
 		tame(err);
-	}
-	else if (!json_is_object(doc)) {
+	} else if (!json_is_object(doc)) {
 		snprintf(err, errlen, "%s: not a chainsniff report (not a JSON object)", path);
 		json_decref(doc);
 		doc = NULL;
@@ -332,7 +332,8 @@ static bool get_sketch(struct ld *l, const char *where, const json_t *o, const c
 
 			if (!json_is_string(h) ||
 			    !hex_parse_lower(json_string_value(h), json_string_length(h), b, 8))
-				return bad(l, w, "exact", "[%zu] is not 16 lowercase hex digits", i);
+				return bad(l, w, "exact", "[%zu] is not 16 lowercase hex digits",
+					   i);
 			for (int k = 0; k < 8; k++)
 				v = v << 8 | b[k];
 			clientset_add_hash(dst, v);
@@ -373,8 +374,8 @@ static bool get_text(struct ld *l, const char *where, const json_t *o, const cha
 }
 
 /* An optional member: absent is its default. */
-static bool opt_int(struct ld *l, const char *where, const json_t *o, const char *key,
-		    long long lo, long long hi, int *out)
+static bool opt_int(struct ld *l, const char *where, const json_t *o, const char *key, long long lo,
+		    long long hi, int *out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -407,7 +408,8 @@ static bool get_params(struct ld *l, const char *where, const json_t *pa, size_t
 	    !opt_int(l, where, pa, "num", INT32_MIN, INT32_MAX, &p->num) ||
 	    !opt_int(l, where, pa, "count", INT32_MIN, INT32_MAX, &p->count) ||
 	    !opt_int(l, where, pa, "days", 0, 1000000, &sp->vp.warn_days) ||
-	    !opt_text(l, where, pa, "role", 16, &role) || !opt_text(l, where, pa, "date", 32, &date) ||
+	    !opt_text(l, where, pa, "role", 16, &role) ||
+	    !opt_text(l, where, pa, "date", 32, &date) ||
 	    !opt_text(l, where, pa, "name", CS_STATE_MAX_TEXT, &p->name) ||
 	    !opt_text(l, where, pa, "text", CS_STATE_MAX_TEXT, &p->text) ||
 	    !opt_text(l, where, pa, "names", CS_STATE_MAX_TEXT, &sp->leaf_names))
@@ -422,7 +424,8 @@ static bool get_params(struct ld *l, const char *where, const json_t *pa, size_t
 		p->date = secs;
 	}
 	if (order && (!json_is_array(order) || json_array_size(order) > CS_PROBLEM_MAX_ORDER))
-		return bad(l, where, "order", "not a list of at most %d indexes", CS_PROBLEM_MAX_ORDER);
+		return bad(l, where, "order", "not a list of at most %d indexes",
+			   CS_PROBLEM_MAX_ORDER);
 	for (size_t i = 0; order && i < json_array_size(order); i++) {
 		json_t *x = json_array_get(order, i);
 
@@ -438,8 +441,7 @@ static bool get_params(struct ld *l, const char *where, const json_t *pa, size_t
 }
 
 /* missing_intermediate: where the missing issuer was seen. */
-static bool get_evidence(struct ld *l, const char *where, const json_t *o,
-			 struct state_problem *sp)
+static bool get_evidence(struct ld *l, const char *where, const json_t *o, struct state_problem *sp)
 {
 	json_t *ev = json_object_get(o, "evidence"), *done;
 	const char *kind, *src;
@@ -509,7 +511,8 @@ static bool get_root_then(struct ld *l, const char *where, const json_t *o,
 	    !get_sha256(l, w, rt, "cert_sha256", t->cert_sha256) ||
 	    !get_day(l, w, rt, "left", false, &have, &t->left_at) ||
 	    !get_text(l, w, rt, "left_release", CS_STATE_MAX_TEXT, false, &t->left_release) ||
-	    !get_day(l, w, rt, "distrust_after", true, &t->has_distrust_after, &t->distrust_after) ||
+	    !get_day(l, w, rt, "distrust_after", true, &t->has_distrust_after,
+		     &t->distrust_after) ||
 	    !get_day(l, w, rt, "distrust_since", true, &since, &t->distrust_since))
 		return false;
 	if (t->has_distrust_after != since)
@@ -604,8 +607,7 @@ static int name_cmp(const char *a, const char *b)
 }
 
 /* The facts of a certificate as a report gives them (no DER). */
-static bool get_facts(struct ld *l, const char *where, const json_t *ce,
-		      struct cs_cert_given *f)
+static bool get_facts(struct ld *l, const char *where, const json_t *ce, struct cs_cert_given *f)
 {
 	json_t *parsed = member(l, where, ce, "parsed");
 	const char *nb, *na;
@@ -650,13 +652,14 @@ static bool intern_facts(struct ld *l, const char *where, const json_t *certs,
 		if (!json_is_object(ce))
 			return bad(l, w, NULL, "not an object");
 		if (!l->o->facts_only_ok)
-			return bad(l, w, "der", "missing: not a state file (write one with --state or "
+			return bad(l, w, "der",
+				   "missing: not a state file (write one with --state or "
 				   "--format state)");
 		if (!get_sha256(l, w, ce, "sha256", want[i]) || !get_facts(l, w, ce, &facts[i]))
 			return false;
 	}
-	st = chain_store_intern_facts(engine_chains(l->e), sha, n, (const uint8_t(*)[CS_SHA256_LEN])want,
-				      facts, c);
+	st = chain_store_intern_facts(engine_chains(l->e), sha, n,
+				      (const uint8_t(*)[CS_SHA256_LEN])want, facts, c);
 	if (st == CS_LIMIT) {
 		l->o->chains_refused++;
 		return true;
@@ -710,7 +713,8 @@ static bool intern_chain(struct ld *l, const char *where, const json_t *ch,
 
 		path_at(w, sizeof(w), where, "certs", (long)i);
 		if (!b64_decode(json_string_value(der), json_string_length(der), buf + used,
-				      total - used, &got) || got == 0) {
+				total - used, &got) ||
+		    got == 0) {
 			bad(l, w, "der", "not base64 of a certificate");
 			goto out;
 		}
@@ -748,8 +752,10 @@ out:
 static bool get_unknown_reason(struct ld *l, const char *where, const json_t *ch, uint8_t *out)
 {
 	static const char *const names[DIAG_UNK_MAX] = {
-		[DIAG_UNK_NONE] = "unknown", [DIAG_UNK_BUDGET] = "analysis_budget",
-		[DIAG_UNK_DEFERRED] = "analysis_deferred", [DIAG_UNK_PENDING] = "no_room_to_wait",
+		[DIAG_UNK_NONE] = "unknown",
+		[DIAG_UNK_BUDGET] = "analysis_budget",
+		[DIAG_UNK_DEFERRED] = "analysis_deferred",
+		[DIAG_UNK_PENDING] = "no_room_to_wait",
 	};
 	const char *s;
 
@@ -844,7 +850,8 @@ static bool restore_chain(struct ld *l, const char *where, struct agg_server *s,
 	if (first > last)
 		return bad(l, where, "last_seen", "before first_seen");
 	if (__builtin_add_overflow(*sum, hs, sum) || *sum > server_hs)
-		return bad(l, where, "handshakes", "the server's chains add up to more than its handshakes");
+		return bad(l, where, "handshakes",
+			   "the server's chains add up to more than its handshakes");
 	if (!intern_chain(l, where, ch, sha, &c))
 		return false;
 	if (!c || !(ac = agg_restore_chain(engine_agg(l->e), s, c)))
@@ -965,7 +972,8 @@ static bool restore_versions(struct ld *l, const char *where, const json_t *sv,
 	if (!vo)
 		return false;
 	path_at(w, sizeof(w), where, "tls_versions", -1);
-	json_object_foreach(vo, key, v) {
+	json_object_foreach(vo, key, v)
+	{
 		uint64_t n;
 		int i;
 
@@ -996,7 +1004,8 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	if (!json_is_object(sv))
 		return bad(l, where, NULL, "not an object");
 	if (!json_object_get(sv, "clients_sketch")) /* reports of older versions lack it */
-		return bad(l, where, "clients_sketch", "missing: a report of an older chainsniff "
+		return bad(l, where, "clients_sketch",
+			   "missing: a report of an older chainsniff "
 			   "(its --state and --format state files merge)");
 	if (!get_str(l, where, sv, "server_ip", 63, false, &ip_s, &n) ||
 	    !get_u64(l, where, sv, "server_port", 65535, &port) ||
@@ -1013,7 +1022,8 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	    !get_time(l, where, sv, "first_seen", false, &have, &first) ||
 	    !get_time(l, where, sv, "last_seen", false, &have, &last) ||
 	    /* the union of its chains' problems: read from each chain */
-	    !get_arr(l, where, sv, "problems", (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS) ||
+	    !get_arr(l, where, sv, "problems",
+		     (size_t)CS_MAX_CHAINS_PER_SERVER * CS_DIAG_MAX_PROBLEMS) ||
 	    !(chains = get_arr(l, where, sv, "chains", CS_MAX_CHAINS_PER_SERVER)))
 		return false;
 	if (!cs_addr_parse(ip_s, &ip))
@@ -1023,15 +1033,17 @@ static bool restore_server(struct ld *l, size_t idx, json_t *sv)
 	if (first > last)
 		return bad(l, where, "last_seen", "before first_seen");
 	if (not_sent + not_captured > tls)
-		return bad(l, where, "sni_not_sent", "with sni_not_captured, more than tls_handshakes");
+		return bad(l, where, "sni_not_sent",
+			   "with sni_not_captured, more than tls_handshakes");
 	if ((raw = json_object_get(sv, "sni_b64"))) {
 		/* the SNI's bytes exactly, where they are not UTF-8 ("sni" shows
 		 * each invalid byte as a character, esc_json's \u00XX) */
 		if (!sni || !json_is_string(raw) ||
 		    !b64_decode(json_string_value(raw), json_string_length(raw), sni_raw,
-				      sizeof(sni_raw), &sni_len) || sni_len == 0)
-			return bad(l, where, "sni_b64", "not base64 of at most %d bytes beside an sni",
-				   CS_MAX_SNI);
+				sizeof(sni_raw), &sni_len) ||
+		    sni_len == 0)
+			return bad(l, where, "sni_b64",
+				   "not base64 of at most %d bytes beside an sni", CS_MAX_SNI);
 		sni = (const char *)sni_raw;
 	}
 	if (sni && sni_len > CS_MAX_SNI) { /* cut on a character boundary */
@@ -1088,8 +1100,8 @@ static bool read_counter(struct ld *l, const char *group, const char *key, size_
 		seen[id] = true;
 		return true;
 	}
-	if (l->o->on_counter && !l->o->on_counter(l->o->ctx, group, key,
-						  (uint64_t)json_integer_value(v)))
+	if (l->o->on_counter &&
+	    !l->o->on_counter(l->o->ctx, group, key, (uint64_t)json_integer_value(v)))
 		return nomem(l);
 	return true;
 }
@@ -1102,7 +1114,8 @@ static bool read_group(struct ld *l, const char *group, json_t *o, int depth,
 	size_t klen;
 	json_t *v;
 
-	json_object_keylen_foreach(o, key, klen, v) {
+	json_object_keylen_foreach(o, key, klen, v)
+	{
 		if (strlen(key) != klen)
 			return bad(l, group, NULL, "a key holds a NUL");
 		if (json_is_object(v) && depth == 0) {
@@ -1139,8 +1152,9 @@ static bool check_totals(struct ld *l, const struct ctr_values *f)
 		if (__builtin_add_overflow(sum, file_value(f, "totals", outcomes[i]), &sum))
 			return bad(l, "totals", "tls_handshakes", "counter overflow");
 	if (sum != file_value(f, "totals", "tls_handshakes"))
-		return bad(l, "totals", "tls_handshakes",
-			   "is not handshakes_with_chain + tls13 + resumed + incomplete + no_certificate");
+		return bad(
+			l, "totals", "tls_handshakes",
+			"is not handshakes_with_chain + tls13 + resumed + incomplete + no_certificate");
 	for (size_t id = 0; id < n; id++)
 		if (!strcmp(counter_group(id), "incomplete_reasons") &&
 		    __builtin_add_overflow(reasons, f->v[id], &reasons))
@@ -1152,7 +1166,8 @@ static bool check_totals(struct ld *l, const struct ctr_values *f)
 	if (!l->o->window && file_value(f, "totals", "broken_handshakes") >
 				     file_value(f, "totals", "handshakes_with_chain"))
 		return bad(l, "totals", "broken_handshakes", "more than handshakes_with_chain");
-	if (file_value(f, "totals", "ok_at_capture_time") > file_value(f, "totals", "broken_handshakes"))
+	if (file_value(f, "totals", "ok_at_capture_time") >
+	    file_value(f, "totals", "broken_handshakes"))
 		return bad(l, "totals", "ok_at_capture_time", "more than broken_handshakes");
 	return true;
 }
@@ -1186,7 +1201,8 @@ static bool restore_counters(struct ld *l, const json_t *doc)
 		if (counter_kind(id) == CTR_MAX_OF) {
 			if (file.v[id] > carried->v[id])
 				carried->v[id] = file.v[id];
-		} else if (!add(l, counter_group(id), counter_key(id), &carried->v[id], file.v[id])) {
+		} else if (!add(l, counter_group(id), counter_key(id), &carried->v[id],
+				file.v[id])) {
 			return false;
 		}
 	}
@@ -1224,8 +1240,8 @@ enum cs_status state_apply(struct engine *e, json_t *doc, struct state_apply_opt
 	if (!get_u64(&l, "", doc, "report_version", INT64_MAX, &v))
 		return l.st;
 	if (v != CS_STATE_REPORT_VERSION) {
-		bad(&l, "", "report_version", "%" PRIu64 ", but this chainsniff reads version %d", v,
-		    CS_STATE_REPORT_VERSION);
+		bad(&l, "", "report_version", "%" PRIu64 ", but this chainsniff reads version %d",
+		    v, CS_STATE_REPORT_VERSION);
 		return l.st;
 	}
 	if (!(servers = get_arr(&l, "", doc, "servers", SIZE_MAX)))
@@ -1254,9 +1270,9 @@ bool state_holds_client_hashes(const json_t *doc)
 	const json_t *servers = json_object_get(doc, "servers"), *sv;
 	size_t i;
 
-	json_array_foreach(servers, i, sv)
-		if (json_object_get(sv, "clients_sketch") || json_object_get(sv, "clients_total_sketch"))
-			return true;
+	json_array_foreach(servers, i,
+			   sv) if (json_object_get(sv, "clients_sketch") ||
+				   json_object_get(sv, "clients_total_sketch")) return true;
 	return false;
 }
 
@@ -1272,11 +1288,12 @@ static bool key_matches(const json_t *doc, const char *path, char *err, size_t e
 	if (!id)
 		snprintf(err, errlen, "%s: client_key_id: not a client key id", path);
 	else if (!strcmp(id, CS_CLIENT_KEY_LEGACY))
-		snprintf(err, errlen,
-			 "%s: written by an earlier chainsniff with the fixed client key (no "
-			 "client_key_id): its client hashes cannot be counted with this run's key "
-			 "%s; move it aside to start a new state (docs/operations.md, \"Client key\")",
-			 path, mine);
+		snprintf(
+			err, errlen,
+			"%s: written by an earlier chainsniff with the fixed client key (no "
+			"client_key_id): its client hashes cannot be counted with this run's key "
+			"%s; move it aside to start a new state (docs/operations.md, \"Client key\")",
+			path, mine);
 	else if (strcmp(id, mine))
 		snprintf(err, errlen,
 			 "%s: client_key_id %s, but this run's client key is %s: use the key file "

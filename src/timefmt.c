@@ -42,20 +42,11 @@ static void utc(int64_t s, enum style style, char *buf, size_t len)
 		snprintf(buf, len, "invalid");
 }
 
-void fmt_time_s(int64_t s, char *buf, size_t len)
-{
-	utc(s, RFC3339_S, buf, len);
-}
+void fmt_time_s(int64_t s, char *buf, size_t len) { utc(s, RFC3339_S, buf, len); }
 
-void fmt_time_msg(int64_t s, char *buf, size_t len)
-{
-	utc(s, MSG, buf, len);
-}
+void fmt_time_msg(int64_t s, char *buf, size_t len) { utc(s, MSG, buf, len); }
 
-void fmt_time_stamp(int64_t s, char *buf, size_t len)
-{
-	utc(s, STAMP, buf, len);
-}
+void fmt_time_stamp(int64_t s, char *buf, size_t len) { utc(s, STAMP, buf, len); }
 
 void fmt_time_ns(int64_t ns, char *buf, size_t len)
 {

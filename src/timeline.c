@@ -495,7 +495,8 @@ static enum cs_status index_roots(struct ld *l)
 	qsort(t->by_cert, t->n, sizeof(*t->by_cert), cmp_cert);
 	qsort(t->by_spki, t->n, sizeof(*t->by_spki), cmp_spki);
 	for (size_t i = 1; i < t->n; i++)
-		if (memcmp(t->by_cert[i]->cert_sha256, t->by_cert[i - 1]->cert_sha256, CS_SHA256_LEN) == 0) {
+		if (memcmp(t->by_cert[i]->cert_sha256, t->by_cert[i - 1]->cert_sha256,
+			   CS_SHA256_LEN) == 0) {
 			char w[48];
 
 			snprintf(w, sizeof(w), "roots[%zu]", (size_t)(t->by_cert[i] - t->roots));
@@ -535,8 +536,8 @@ static enum cs_status get_provenance(struct ld *l, json_t *doc)
 			   &point)))
 		return st;
 	l->t->end = date;
-	snprintf(buf, sizeof(buf), "NSS certdata.txt to %.12s (%s), last store change %s",
-		 commit, json_string_value(json_object_get(nss, "last_commit_date")), point);
+	snprintf(buf, sizeof(buf), "NSS certdata.txt to %.12s (%s), last store change %s", commit,
+		 json_string_value(json_object_get(nss, "last_commit_date")), point);
 	if (!(l->t->source = arena_str(&l->t->arena, buf, strlen(buf))))
 		return fail(l, CS_NOMEM, "", "out of memory");
 	return CS_OK;
@@ -662,35 +663,17 @@ enum cs_status timeline_load_file(const char *path, struct cs_timeline **out, ch
 
 /* ---- lookups ----------------------------------------------------------------------- */
 
-const char *timeline_name(const struct cs_timeline *t)
-{
-	return t->name;
-}
+const char *timeline_name(const struct cs_timeline *t) { return t->name; }
 
-const char *timeline_source(const struct cs_timeline *t)
-{
-	return t->source;
-}
+const char *timeline_source(const struct cs_timeline *t) { return t->source; }
 
-const char *timeline_digest(const struct cs_timeline *t)
-{
-	return t->digest;
-}
+const char *timeline_digest(const struct cs_timeline *t) { return t->digest; }
 
-int64_t timeline_start(const struct cs_timeline *t)
-{
-	return t->start;
-}
+int64_t timeline_start(const struct cs_timeline *t) { return t->start; }
 
-int64_t timeline_end(const struct cs_timeline *t)
-{
-	return t->end;
-}
+int64_t timeline_end(const struct cs_timeline *t) { return t->end; }
 
-size_t timeline_count(const struct cs_timeline *t)
-{
-	return t->n;
-}
+size_t timeline_count(const struct cs_timeline *t) { return t->n; }
 
 const struct timeline_root *timeline_root(const struct cs_timeline *t, size_t i)
 {
@@ -698,8 +681,8 @@ const struct timeline_root *timeline_root(const struct cs_timeline *t, size_t i)
 }
 
 /* First index of a sorted index whose key is not below key. */
-static size_t lower_bound(const struct timeline_root *const *idx, size_t n, const uint8_t key[CS_SHA256_LEN],
-			  bool spki)
+static size_t lower_bound(const struct timeline_root *const *idx, size_t n,
+			  const uint8_t key[CS_SHA256_LEN], bool spki)
 {
 	size_t lo = 0, hi = n;
 
@@ -715,12 +698,14 @@ static size_t lower_bound(const struct timeline_root *const *idx, size_t n, cons
 	return lo;
 }
 
-const struct timeline_root *timeline_by_cert(const struct cs_timeline *t, const uint8_t sha256[CS_SHA256_LEN])
+const struct timeline_root *timeline_by_cert(const struct cs_timeline *t,
+					     const uint8_t sha256[CS_SHA256_LEN])
 {
 	size_t i = lower_bound(t->by_cert, t->n, sha256, false);
 
-	return i < t->n && memcmp(t->by_cert[i]->cert_sha256, sha256, CS_SHA256_LEN) == 0 ? t->by_cert[i]
-									       : NULL;
+	return i < t->n && memcmp(t->by_cert[i]->cert_sha256, sha256, CS_SHA256_LEN) == 0
+		       ? t->by_cert[i]
+		       : NULL;
 }
 
 size_t timeline_by_spki(const struct cs_timeline *t, const uint8_t spki_sha256[CS_SHA256_LEN],
@@ -728,7 +713,8 @@ size_t timeline_by_spki(const struct cs_timeline *t, const uint8_t spki_sha256[C
 {
 	size_t i = lower_bound(t->by_spki, t->n, spki_sha256, true), k = 0;
 
-	for (; i < t->n && memcmp(t->by_spki[i]->spki_sha256, spki_sha256, CS_SHA256_LEN) == 0; i++, k++)
+	for (; i < t->n && memcmp(t->by_spki[i]->spki_sha256, spki_sha256, CS_SHA256_LEN) == 0;
+	     i++, k++)
 		if (k < max)
 			out[k] = t->by_spki[i];
 	return k;

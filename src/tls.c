@@ -123,10 +123,7 @@ static void set_server(struct tls_conn *c, int dir, bool authoritative)
 	settle_pending_cert(c);
 }
 
-void tls_set_server(struct tls_conn *c, int dir)
-{
-	set_server(c, dir, false);
-}
+void tls_set_server(struct tls_conn *c, int dir) { set_server(c, dir, false); }
 
 static bool is_client(const struct tls_conn *c, int dir)
 {
@@ -169,8 +166,7 @@ static bool parse_client_hello(struct tls_conn *c, struct cs_cursor *m)
 	uint16_t version, type;
 
 	if (!cur_u16(m, &version) || !cur_skip(m, 32) || !cur_vec(m, 1, &sid) ||
-	    cur_left(&sid) > sizeof(c->sid) || !cur_vec(m, 2, &suites) ||
-	    !cur_vec(m, 1, &comp))
+	    cur_left(&sid) > sizeof(c->sid) || !cur_vec(m, 2, &suites) || !cur_vec(m, 1, &comp))
 		return false;
 	c->sid_len = (uint8_t)cur_left(&sid);
 	cur_copy(&sid, c->sid, c->sid_len);
@@ -238,8 +234,8 @@ static bool parse_server_hello(struct tls_conn *c, struct cs_cursor *m)
 }
 
 /* RFC 5246 7.4.2: ASN.1Cert certificate_list<0..2^24-1>, each <1..2^24-1>. */
-static bool parse_certificate(struct tls_conn *c, const struct tls_env *env,
-			      struct cs_cursor *m, int dir)
+static bool parse_certificate(struct tls_conn *c, const struct tls_env *env, struct cs_cursor *m,
+			      int dir)
 {
 	struct cs_slice der[CS_MAX_CHAIN_CERTS];
 	struct cs_cursor list, entry;
@@ -293,8 +289,8 @@ static void client_moved_on(struct tls_conn *c)
 		c->done = true;
 }
 
-static bool handle_message(struct tls_conn *c, const struct tls_env *env, int dir,
-			   uint8_t type, struct cs_cursor *m)
+static bool handle_message(struct tls_conn *c, const struct tls_env *env, int dir, uint8_t type,
+			   struct cs_cursor *m)
 {
 	bool ok = true;
 
@@ -374,8 +370,8 @@ static size_t parse_messages(struct tls_conn *c, const struct tls_env *env, int 
 	return off;
 }
 
-static bool hs_append(struct tls_conn *c, const struct tls_env *env, int dir,
-		      const uint8_t *p, size_t n)
+static bool hs_append(struct tls_conn *c, const struct tls_env *env, int dir, const uint8_t *p,
+		      size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
 
@@ -408,7 +404,8 @@ static void handshake_record(struct tls_conn *c, const struct tls_env *env, int 
 		if (d->hs.len == 0) {
 			k = parse_messages(c, env, dir, p, n);
 			if (k < n && d->mode != MODE_OFF && !c->done)
-				hs_append(c, env, dir, p + k, n - k); /* start of a longer message */
+				hs_append(c, env, dir, p + k,
+					  n - k); /* start of a longer message */
 			return;
 		}
 		if (d->hs.len < HS_HDR) { /* even the header was split */
@@ -460,8 +457,8 @@ static void alert_record(struct tls_conn *c, int dir, const uint8_t *p, size_t n
 		client_moved_on(c);
 }
 
-static void handle_record(struct tls_conn *c, const struct tls_env *env, int dir,
-			  uint8_t type, const uint8_t *p, size_t n)
+static void handle_record(struct tls_conn *c, const struct tls_env *env, int dir, uint8_t type,
+			  const uint8_t *p, size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
 
@@ -493,8 +490,8 @@ static void handle_record(struct tls_conn *c, const struct tls_env *env, int dir
 }
 
 /* RFC 5246 6.2.1: ContentType type; ProtocolVersion version; uint16 length. */
-static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int dir,
-			   const uint8_t *p, size_t n)
+static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int dir, const uint8_t *p,
+			   size_t n)
 {
 	size_t off = 0;
 
@@ -508,8 +505,7 @@ static size_t walk_records(struct tls_conn *c, const struct tls_env *env, int di
 		cur_u8(&r, &major);
 		cur_u8(&r, &minor);
 		cur_u16(&r, &len);
-		if (type < CT_CCS || type > CT_HEARTBEAT || major != 3 ||
-		    len > CS_TLS_MAX_RECORD) {
+		if (type < CT_CCS || type > CT_HEARTBEAT || major != 3 || len > CS_TLS_MAX_RECORD) {
 			env->st->malformed++;
 			c->malformed = true;
 			c->d[dir].mode = MODE_OFF;
@@ -629,7 +625,8 @@ static int record_coherent(const uint8_t *p, size_t n)
 			return LOOK_NO;
 		if (len > cur_left(&rec)) {
 			msg = rec;
-			return type == HS_CERTIFICATE && certificate_shape(&msg, len) ? LOOK_TLS : LOOK_NO;
+			return type == HS_CERTIFICATE && certificate_shape(&msg, len) ? LOOK_TLS
+										      : LOOK_NO;
 		}
 		cur_sub(&rec, len, &msg);
 		if (!message_shape(type, &msg, len))
@@ -719,13 +716,14 @@ static int looks_like_sslv2_hello(const uint8_t *p, size_t n, size_t *len)
 	cur_peek_u8(&c, 2, &type);
 	cur_peek_u8(&c, 3, &major);
 	*len = 2 + (size_t)(hdr & 0x7fff);
-	if (type != 1 || *len < 2 + 9 || !((major == 0 && minor == 2) || (major == 3 && minor <= 3)))
+	if (type != 1 || *len < 2 + 9 ||
+	    !((major == 0 && minor == 2) || (major == 3 && minor <= 3)))
 		return LOOK_NO;
 	return LOOK_SSLV2;
 }
 
-static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir,
-		   const uint8_t *p, size_t n)
+static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir, const uint8_t *p,
+		   size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
 	size_t i, v2len = 0;
@@ -801,20 +799,14 @@ size_t tls_feed(struct tls_conn *c, const struct tls_env *env, int dir, struct c
 
 /* ---- results ----------------------------------------------------------------- */
 
-bool tls_seen(const struct tls_conn *c)
-{
-	return c->client_hello || c->server_hello;
-}
+bool tls_seen(const struct tls_conn *c) { return c->client_hello || c->server_hello; }
 
 const struct cs_chain *tls_server_chain(const struct tls_conn *c)
 {
 	return c->chain && c->server >= 0 && c->cert_dir == c->server ? c->chain : NULL;
 }
 
-bool tls_unattributed(const struct tls_conn *c)
-{
-	return c->chain && c->server < 0;
-}
+bool tls_unattributed(const struct tls_conn *c) { return c->chain && c->server < 0; }
 
 bool tls_hunting(const struct tls_conn *c, int dir)
 {
@@ -845,13 +837,20 @@ enum tls_outcome tls_outcome(const struct tls_conn *c)
 const char *tls_version_name(uint16_t v)
 {
 	switch (v) {
-	case 0x0002: return "SSL2.0";
-	case 0x0300: return "SSL3.0";
-	case 0x0301: return "TLS1.0";
-	case 0x0302: return "TLS1.1";
-	case 0x0303: return "TLS1.2";
-	case 0x0304: return "TLS1.3";
-	default: return is_tls13_version(v) ? "TLS1.3-draft" : "unknown";
+	case 0x0002:
+		return "SSL2.0";
+	case 0x0300:
+		return "SSL3.0";
+	case 0x0301:
+		return "TLS1.0";
+	case 0x0302:
+		return "TLS1.1";
+	case 0x0303:
+		return "TLS1.2";
+	case 0x0304:
+		return "TLS1.3";
+	default:
+		return is_tls13_version(v) ? "TLS1.3-draft" : "unknown";
 	}
 }
 
@@ -859,45 +858,79 @@ const char *tls_version_name(uint16_t v)
 const char *tls_alert_name(uint8_t desc)
 {
 	switch (desc) {
-	case 0: return "close_notify";
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 21: return "decryption_failed";
-	case 22: return "record_overflow";
-	case 30: return "decompression_failure";
-	case 40: return "handshake_failure";
-	case 41: return "no_certificate";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 49: return "access_denied";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 60: return "export_restriction";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 100: return "no_renegotiation";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 113: return "bad_certificate_status_response";
-	case 115: return "unknown_psk_identity";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
-	default: return "unknown";
+	case 0:
+		return "close_notify";
+	case 10:
+		return "unexpected_message";
+	case 20:
+		return "bad_record_mac";
+	case 21:
+		return "decryption_failed";
+	case 22:
+		return "record_overflow";
+	case 30:
+		return "decompression_failure";
+	case 40:
+		return "handshake_failure";
+	case 41:
+		return "no_certificate";
+	case 42:
+		return "bad_certificate";
+	case 43:
+		return "unsupported_certificate";
+	case 44:
+		return "certificate_revoked";
+	case 45:
+		return "certificate_expired";
+	case 46:
+		return "certificate_unknown";
+	case 47:
+		return "illegal_parameter";
+	case 48:
+		return "unknown_ca";
+	case 49:
+		return "access_denied";
+	case 50:
+		return "decode_error";
+	case 51:
+		return "decrypt_error";
+	case 60:
+		return "export_restriction";
+	case 70:
+		return "protocol_version";
+	case 71:
+		return "insufficient_security";
+	case 80:
+		return "internal_error";
+	case 86:
+		return "inappropriate_fallback";
+	case 90:
+		return "user_canceled";
+	case 100:
+		return "no_renegotiation";
+	case 109:
+		return "missing_extension";
+	case 110:
+		return "unsupported_extension";
+	case 112:
+		return "unrecognized_name";
+	case 113:
+		return "bad_certificate_status_response";
+	case 115:
+		return "unknown_psk_identity";
+	case 116:
+		return "certificate_required";
+	case 120:
+		return "no_application_protocol";
+	default:
+		return "unknown";
 	}
 }
 
 const char *tls_outcome_name(enum tls_outcome o)
 {
-	static const char *const names[] = {"chain", "tls13", "resumed", "no_certificate", "incomplete"};
+	static const char *const names[] = {"chain", "tls13", "resumed", "no_certificate",
+					    "incomplete"};
 
 	return (size_t)o < CS_ARRAY_LEN(names) ? names[o] : "unknown";
 }
@@ -905,10 +938,9 @@ const char *tls_outcome_name(enum tls_outcome o)
 const char *tls_incomplete_name(enum tls_incomplete r)
 {
 	static const char *const names[TLS_INC_MAX] = {
-		"no_server_hello", "gap", "capture_ended", "snaplen",
-		"malformed", "too_long", "evicted", "client_reset",
-		"server_reset", "client_alert", "server_alert", "client_closed",
-		"server_closed",
+		"no_server_hello", "gap",           "capture_ended", "snaplen",      "malformed",
+		"too_long",        "evicted",       "client_reset",  "server_reset", "client_alert",
+		"server_alert",    "client_closed", "server_closed",
 	};
 
 	return r < TLS_INC_MAX ? names[r] : "unknown";

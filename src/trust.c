@@ -26,18 +26,18 @@
 #include <openssl/x509v3.h>
 
 struct anchor {
-	struct cs_x509 id;     /* first member (trust_anchor_root); id.x owned (a reference) */
+	struct cs_x509 id;       /* first member (trust_anchor_root); id.x owned (a reference) */
 	unsigned long name_hash; /* of the subject, as OpenSSL's hashed directories */
 	const struct timeline_root *root; /* dated stores: the timeline's root, or NULL */
-	bool rebuilt;          /* made from the timeline's key and name (rebuilt_root) */
+	bool rebuilt;                     /* made from the timeline's key and name (rebuilt_root) */
 };
 
 struct cs_trust {
-	struct anchor *a;      /* sorted by SHA-256 once loaded */
+	struct anchor *a; /* sorted by SHA-256 once loaded */
 	size_t n;
-	uint32_t *by_name;     /* anchor indexes sorted by name_hash */
-	size_t cap;            /* anchors it may hold */
-	bool dated;            /* trust_at_date: the store of `when` */
+	uint32_t *by_name; /* anchor indexes sorted by name_hash */
+	size_t cap;        /* anchors it may hold */
+	bool dated;        /* trust_at_date: the store of `when` */
 	int64_t when;
 	char name[1024];
 	char digest[2 * CS_SHA256_LEN + 1];
@@ -114,8 +114,8 @@ static enum cs_status add_anchor(struct cs_trust *t, X509 *x)
 /* Every certificate of a PEM file (a bundle or a single certificate);
  * *read: how many it holds (a duplicate of an anchor already loaded
  * counts here, and once in the store). */
-static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *read,
-				char *err, size_t errlen)
+static enum cs_status load_file(struct cs_trust *t, const char *path, size_t *read, char *err,
+				size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	X509 *x;
@@ -238,7 +238,8 @@ static enum cs_status load_system(struct cs_trust *t, char *err, size_t errlen)
 
 static int anchor_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256, CS_SHA256_LEN);
+	return memcmp(((const struct anchor *)x)->id.sha256, ((const struct anchor *)y)->id.sha256,
+		      CS_SHA256_LEN);
 }
 
 static const struct cs_trust *sort_trust; /* qsort has no context argument */
@@ -291,8 +292,8 @@ static enum cs_status finish(struct cs_trust *t)
 	return index_names(t) ? CS_OK : CS_NOMEM;
 }
 
-enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
-			  char *err, size_t errlen)
+enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out, char *err,
+			  size_t errlen)
 {
 	struct cs_trust *t = calloc(1, sizeof(*t));
 	enum cs_status st = CS_OK;
@@ -307,7 +308,8 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++) {
 		st = load_file(t, o->ca_files[i], &n, err, errlen);
 		if (st == CS_OK && n == 0) {
-			snprintf(err, errlen, "%s: no PEM certificates in this file", o->ca_files[i]);
+			snprintf(err, errlen, "%s: no PEM certificates in this file",
+				 o->ca_files[i]);
 			st = CS_BAD;
 		}
 		if (st == CS_OK)
@@ -321,7 +323,8 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out,
 	for (size_t i = 0; st == CS_OK && i < o->n_add_cas; i++) {
 		st = load_file(t, o->add_cas[i], &n, err, errlen);
 		if (st == CS_OK && n == 0) {
-			snprintf(err, errlen, "%s: no PEM certificates in this file", o->add_cas[i]);
+			snprintf(err, errlen, "%s: no PEM certificates in this file",
+				 o->add_cas[i]);
 			st = CS_BAD;
 		}
 		if (st == CS_OK)
@@ -348,22 +351,14 @@ void trust_free(struct cs_trust *t)
 	free(t);
 }
 
-const char *trust_name(const struct cs_trust *t)
-{
-	return t->name;
-}
+const char *trust_name(const struct cs_trust *t) { return t->name; }
 
-const char *trust_digest(const struct cs_trust *t)
-{
-	return t->digest;
-}
+const char *trust_digest(const struct cs_trust *t) { return t->digest; }
 
-size_t trust_count(const struct cs_trust *t)
-{
-	return t->n;
-}
+size_t trust_count(const struct cs_trust *t) { return t->n; }
 
-const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t, const uint8_t sha256[CS_SHA256_LEN])
+const struct cs_x509 *trust_anchor_by_der(const struct cs_trust *t,
+					  const uint8_t sha256[CS_SHA256_LEN])
 {
 	struct anchor key;
 	const struct anchor *a;
@@ -417,8 +412,9 @@ size_t trust_issuers_of(const struct cs_trust *t, X509 *cert, const struct cs_x5
 
 /* The root of the timeline with this key that was in the store at when
  * (NULL if none was; *known: the timeline knows the key). */
-static const struct timeline_root *key_in_store(const struct cs_timeline *tl, const uint8_t spki[CS_SHA256_LEN],
-						int64_t when, bool *known)
+static const struct timeline_root *key_in_store(const struct cs_timeline *tl,
+						const uint8_t spki[CS_SHA256_LEN], int64_t when,
+						bool *known)
 {
 	const struct timeline_root *same[8];
 	size_t n = timeline_by_spki(tl, spki, same, CS_ARRAY_LEN(same));
@@ -552,7 +548,8 @@ enum cs_status trust_at_date(const struct cs_trust *today, const struct cs_timel
 	snprintf(t->name, sizeof(t->name), "Mozilla's store on %.10s (root timeline: %s)", day,
 		 timeline_name(tl));
 	if (unknown)
-		name_append_count(t, '+', unknown, "anchor", "of today's store the timeline does not know");
+		name_append_count(t, '+', unknown, "anchor",
+				  "of today's store the timeline does not know");
 	if (skipped)
 		name_append_count(t, '-', skipped, "root", "whose key libcrypto refused");
 	*out = t;
@@ -566,7 +563,8 @@ bool trust_date(const struct cs_trust *t, int64_t *when)
 	return t->dated;
 }
 
-const struct timeline_root *trust_anchor_root(const struct cs_trust *t, const struct cs_x509 *anchor)
+const struct timeline_root *trust_anchor_root(const struct cs_trust *t,
+					      const struct cs_x509 *anchor)
 {
 	const struct anchor *a = (const struct anchor *)(const void *)anchor;
 

@@ -32,7 +32,9 @@ int view_key_cmp(const struct view_key *a, const struct view_key *b)
 static struct view_problem shown(const struct report_view *v, const struct diag_problem *p,
 				 bool earlier)
 {
-	return (struct view_problem){.p = *p, .earlier = earlier, .code = problem_name(p->code),
+	return (struct view_problem){.p = *p,
+				     .earlier = earlier,
+				     .code = problem_name(p->code),
 				     .warn_days = v->warn_days};
 }
 
@@ -58,9 +60,13 @@ size_t view_engine_problems(const struct report_view *v, const struct agg_server
 	if (ac->hostname_mismatch && s->has_sni && n < max) {
 		const struct cs_cert_facts *leaf = cert_facts(ac->chain->certs[0]);
 		struct diag_problem p = {
-			.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR, .cert_index = 0,
-			.role = CS_ROLE_LEAF, .subject = leaf->parsed ? leaf->subject : "",
-			.name = "", .text = "",
+			.code = CS_P_HOSTNAME_MISMATCH,
+			.severity = CS_SEV_ERROR,
+			.cert_index = 0,
+			.role = CS_ROLE_LEAF,
+			.subject = leaf->parsed ? leaf->subject : "",
+			.name = "",
+			.text = "",
 		};
 
 		out[n++] = shown(v, &p, false);
@@ -81,7 +87,10 @@ size_t view_engine_problems(const struct report_view *v, const struct agg_server
 		struct diag_problem p = {
 			.code = (enum cs_problem)code,
 			.severity = problem_default_severity((enum cs_problem)code),
-			.cert_index = -1, .subject = "", .name = "", .text = "",
+			.cert_index = -1,
+			.subject = "",
+			.name = "",
+			.text = "",
 		};
 
 		if ((ac->problems & (1u << code)) && !(have & (1u << code)))
@@ -102,7 +111,9 @@ static const char *day_of(int64_t s, char *buf)
 static void trust_at_of(struct engine_view *ev, const struct judge *j)
 {
 	static const char *const modes[] = {
-		[DIAG_TRUST_TODAY] = "today", [DIAG_TRUST_CAPTURE] = "capture", [DIAG_TRUST_DATE] = "date",
+		[DIAG_TRUST_TODAY] = "today",
+		[DIAG_TRUST_CAPTURE] = "capture",
+		[DIAG_TRUST_DATE] = "date",
 	};
 	const struct cs_timeline *tl = judge_timeline(j);
 	struct view_trust_at *t = &ev->v.trust_at;
@@ -111,7 +122,8 @@ static void trust_at_of(struct engine_view *ev, const struct judge *j)
 
 	t->mode = modes[mode];
 	t->date = mode == DIAG_TRUST_DATE      ? day_of(date, ev->date)
-		  : mode == DIAG_TRUST_CAPTURE ? "capture" : NULL;
+		  : mode == DIAG_TRUST_CAPTURE ? "capture"
+					       : NULL;
 	t->have_timeline = tl != NULL;
 	if (!tl)
 		return;
@@ -136,7 +148,9 @@ void view_of_engine(struct engine_view *ev, struct engine *e)
 
 		for (size_t i = 0; i < ns; i++)
 			ev->vstores[i] = (struct view_store){
-				ev->stores[i].name, ev->stores[i].sha256, ev->stores[i].anchors,
+				ev->stores[i].name,
+				ev->stores[i].sha256,
+				ev->stores[i].anchors,
 				i + 1 < ns ? ev->stores[i + 1].loaded_ns : 0,
 			};
 		v->have_trust = ns > 0;

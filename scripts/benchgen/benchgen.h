@@ -77,16 +77,16 @@ struct ca {
 
 /* What a chain is meant to be; the broken kinds have one server each. */
 enum chain_kind {
-	CK_OK,            /* leaf, intermediate */
-	CK_OK_DEEP,       /* leaf, intermediate, its issuing intermediate */
-	CK_OK_ROOT,       /* leaf, intermediate, root (root_included warning) */
-	CK_LEAF_ONLY,     /* leaf without its intermediate */
-	CK_WRONG_ORDER,   /* leaf, the top intermediate, then the issuing one */
+	CK_OK,          /* leaf, intermediate */
+	CK_OK_DEEP,     /* leaf, intermediate, its issuing intermediate */
+	CK_OK_ROOT,     /* leaf, intermediate, root (root_included warning) */
+	CK_LEAF_ONLY,   /* leaf without its intermediate */
+	CK_WRONG_ORDER, /* leaf, the top intermediate, then the issuing one */
 	CK_EXPIRED_LEAF,
-	CK_UNTRUSTED_ROOT,/* leaf, intermediate, a self-signed root not in the bundle */
-	CK_HOSTNAME,      /* the leaf names other hosts than the SNI */
-	CK_HOSTILE_SHARED,/* 32-certificate cycle, CA certificates shared */
-	CK_HOSTILE_FRESH, /* 32-certificate cycle under a fresh key */
+	CK_UNTRUSTED_ROOT, /* leaf, intermediate, a self-signed root not in the bundle */
+	CK_HOSTNAME,       /* the leaf names other hosts than the SNI */
+	CK_HOSTILE_SHARED, /* 32-certificate cycle, CA certificates shared */
+	CK_HOSTILE_FRESH,  /* 32-certificate cycle under a fresh key */
 	CK_N
 };
 
@@ -104,7 +104,7 @@ struct chain {
 	struct der *certs; /* sent order; certs[i].p owned unless shared[i] */
 	bool *shared;
 	uint32_t ncerts;
-	uint32_t tls_len;   /* bytes of the TLS Certificate message body */
+	uint32_t tls_len; /* bytes of the TLS Certificate message body */
 	enum chain_kind kind;
 	enum kt leaf_kt;
 	bool seen, seen_in_slice;
@@ -115,8 +115,8 @@ struct chain {
 struct server {
 	uint32_t ip;
 	uint16_t port;
-	bool tls13;         /* negotiates TLS 1.3: its chain is never visible */
-	bool full_seen;     /* a full handshake happened: tickets exist */
+	bool tls13;     /* negotiates TLS 1.3: its chain is never visible */
+	bool full_seen; /* a full handshake happened: tickets exist */
 	uint32_t chain;
 	char sni[64];
 	uint32_t tls_hs, chain_hs;
@@ -125,8 +125,8 @@ struct server {
 /* The CAs and leaf keys of a profile. */
 struct pki {
 	struct ca roots[7];
-	struct ca inter1[14];   /* two under each root */
-	struct ca inter2[4];    /* under inter1[0..3]: deep chains */
+	struct ca inter1[14]; /* two under each root */
+	struct ca inter2[4];  /* under inter1[0..3]: deep chains */
 	struct ca untrusted_root, untrusted_inter;
 	struct ca many_root, many_inter[4]; /* manychains: all P-256 */
 	EVP_PKEY *leaf_keys[KT_N][3];
@@ -145,9 +145,9 @@ enum flight_src { FL_BUF, FL_BULK_TLS, FL_BULK_RAW };
 
 /* Bytes one side sends in a row (direction 0: client to server). */
 struct flight {
-	uint32_t off, len;  /* FL_BUF: bytes in conn->data */
+	uint32_t off, len; /* FL_BUF: bytes in conn->data */
 	uint8_t dir, src;
-	uint32_t pool_off;  /* FL_BULK_*: where in the pool the bytes start */
+	uint32_t pool_off; /* FL_BULK_*: where in the pool the bytes start */
 };
 
 /* One packet of a connection, in its script. */
@@ -155,10 +155,10 @@ struct pdesc {
 	uint64_t t;        /* capture time, microseconds since T0 */
 	uint32_t seq, ack; /* relative to the sender's / receiver's ISN */
 	uint32_t len, foff;
-	uint32_t ord;      /* scripting order: tie-break when sorting */
+	uint32_t ord; /* scripting order: tie-break when sorting */
 	uint16_t flight;
 	uint8_t dir, flags;
-	uint8_t mark;      /* PM_* below */
+	uint8_t mark; /* PM_* below */
 };
 
 #define PM_CLIENT_HELLO 1 /* carries the ClientHello */
@@ -175,16 +175,16 @@ struct conn {
 	uint32_t isn[2], ts0[2];
 	uint16_t ipid[2];
 	uint8_t ttl[2];
-	uint32_t rtt;      /* microseconds */
-	uint64_t clock;    /* scripting: time of the last packet placed */
-	uint32_t sent[2];  /* scripting: sequence space used by each side */
+	uint32_t rtt;     /* microseconds */
+	uint64_t clock;   /* scripting: time of the last packet placed */
+	uint32_t sent[2]; /* scripting: sequence space used by each side */
 	struct buf data;
 	struct flight *fl;
 	size_t nfl, capfl;
 	struct pdesc *pk;
 	size_t npk, cappk, next;
-	int32_t server;    /* index or -1 */
-	int32_t chain;     /* chain whose Certificate message it carries, or -1 */
+	int32_t server; /* index or -1 */
+	int32_t chain;  /* chain whose Certificate message it carries, or -1 */
 	bool bulk;
 };
 
@@ -203,7 +203,7 @@ struct gen {
 	const char *profile, *prefix, *key_dir, *dump_dir;
 	uint64_t seed;
 	double scale;
-	uint64_t slice_limit;      /* file bytes of the slice */
+	uint64_t slice_limit; /* file bytes of the slice */
 	struct rng r_pki, r_traffic, r_payload;
 	uint8_t *pool;
 	struct pki pki;
@@ -279,7 +279,8 @@ uint32_t chain_new(struct gen *g, enum chain_kind kind, uint32_t ncerts);
 void chain_set(struct chain *c, uint32_t i, struct der d, bool shared);
 void chain_seal(struct chain *c);
 struct der leaf_make(struct gen *g, const struct leafspec *l);
-void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t broken_per_kind, uint32_t net);
+void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t broken_per_kind,
+		       uint32_t net);
 void hostile_cas(struct gen *g, EVP_PKEY *key, struct der *out, X509 **leaf_issuer);
 void pki_free(struct gen *g);
 
@@ -300,8 +301,8 @@ struct conn *conn_start(struct gen *g, const struct spec *sp);
 
 /* net.c */
 void sc_ctl(struct conn *c, uint8_t dir, uint64_t delay, uint8_t flags);
-void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len, uint32_t gap,
-	     bool fin);
+void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes,
+	     uint32_t len, uint32_t gap, bool fin);
 void conn_finish_script(struct conn *c);
 void mark_byte(struct conn *c, uint32_t off, uint8_t mark);
 void pcap_open(struct gen *g);

@@ -22,10 +22,7 @@ static uint32_t rtt_draw(struct rng *r)
 }
 
 /* Serialisation time of a full frame at the flow's rate (Mbit/s). */
-static uint32_t gap_for_rate(double mbit)
-{
-	return (uint32_t)((1514.0 * 8) / mbit) + 1;
-}
+static uint32_t gap_for_rate(double mbit) { return (uint32_t)((1514.0 * 8) / mbit) + 1; }
 
 /* Ephemeral ports (Linux: 32768-60999) are used in turn, except the few that
  * Wireshark 4.0 gives a dissector of their own (IRC on 57000, ...): tshark
@@ -42,7 +39,8 @@ static uint16_t client_port_usable(uint16_t p)
 	return p;
 }
 
-static struct conn *conn_new(struct gen *g, const struct spec *sp, uint32_t server_ip, uint16_t server_port)
+static struct conn *conn_new(struct gen *g, const struct spec *sp, uint32_t server_ip,
+			     uint16_t server_port)
 {
 	struct rng *r = &g->r_traffic;
 	struct conn *c = xcalloc(1, sizeof *c);
@@ -53,7 +51,8 @@ static struct conn *conn_new(struct gen *g, const struct spec *sp, uint32_t serv
 	c->ip[0] = ip4(100, 64, 0, 0) + 1 + sp->client + sp->client / 250 * 6;
 	c->ip[1] = server_ip;
 	c->port[0] = client_port_usable(g->client_port[sp->client]);
-	g->client_port[sp->client] = client_port_usable((uint16_t)(c->port[0] >= 60999 ? 32768 : c->port[0] + 1));
+	g->client_port[sp->client] =
+		client_port_usable((uint16_t)(c->port[0] >= 60999 ? 32768 : c->port[0] + 1));
 	c->port[1] = server_port;
 	for (int d = 0; d < 2; d++) {
 		c->isn[d] = (uint32_t)rng_u64(r);
@@ -79,7 +78,8 @@ static void sc_tcp_open(struct conn *c)
 
 /* Client close: its last data with FIN; the server's FIN one RTT later,
  * then the client's ACK. */
-static void sc_tcp_close(struct conn *c, const struct buf *client_last, const struct buf *server_last)
+static void sc_tcp_close(struct conn *c, const struct buf *client_last,
+			 const struct buf *server_last)
 {
 	if (client_last && client_last->len)
 		sc_data(c, 0, 200, FL_BUF, client_last->p, (uint32_t)client_last->len, 0, true);
@@ -94,7 +94,8 @@ static void sc_tcp_close(struct conn *c, const struct buf *client_last, const st
 
 /* Server -> client application data: records of up to 2^14 bytes; bulk
  * transfers stream from the pool, short responses are written out. */
-static void sc_tls_response(struct gen *g, struct conn *c, uint64_t delay, uint64_t bytes, uint32_t gap)
+static void sc_tls_response(struct gen *g, struct conn *c, uint64_t delay, uint64_t bytes,
+			    uint32_t gap)
 {
 	struct rng *rb = &g->r_payload;
 
@@ -198,8 +199,13 @@ static void script_tls(struct gen *g, struct conn *c, const struct spec *sp, enu
 	buf_free(&sl);
 }
 
-static const char *const http_paths[] = {"/", "/index.html", "/static/app.js", "/images/logo.png",
-					 "/api/v1/status", "/downloads/update.bin", "/feed.xml"};
+static const char *const http_paths[] = {"/",
+					 "/index.html",
+					 "/static/app.js",
+					 "/images/logo.png",
+					 "/api/v1/status",
+					 "/downloads/update.bin",
+					 "/feed.xml"};
 
 static void script_http(struct gen *g, struct conn *c, const struct spec *sp)
 {
@@ -208,19 +214,22 @@ static void script_http(struct gen *g, struct conn *c, const struct spec *sp)
 	int n;
 
 	sc_tcp_open(c);
-	n = snprintf(req, sizeof req,
-		     "GET %s HTTP/1.1\r\nHost: www%u.plain.bench.test\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; "
-		     "rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
-		     "Connection: close\r\n\r\n",
-		     http_paths[rng_below(r, 7)], c->ip[1] & 0xffff);
+	n = snprintf(
+		req, sizeof req,
+		"GET %s HTTP/1.1\r\nHost: www%u.plain.bench.test\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; "
+		"rv:128.0) Gecko/20100101 Firefox/128.0\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+		"Connection: close\r\n\r\n",
+		http_paths[rng_below(r, 7)], c->ip[1] & 0xffff);
 	sc_data(c, 0, rng_range(r, 50, 400), FL_BUF, req, (uint32_t)n, 0, false);
-	n = snprintf(hdr, sizeof hdr,
-		     "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: application/octet-stream\r\n"
-		     "Content-Length: %llu\r\nConnection: close\r\n\r\n",
-		     (unsigned long long)sp->resp_bytes);
+	n = snprintf(
+		hdr, sizeof hdr,
+		"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: application/octet-stream\r\n"
+		"Content-Length: %llu\r\nConnection: close\r\n\r\n",
+		(unsigned long long)sp->resp_bytes);
 	sc_data(c, 1, c->rtt + rng_range(r, 100, 3000), FL_BUF, hdr, (uint32_t)n, 0, false);
 	if (sp->resp_bytes)
-		sc_data(c, 1, 5, FL_BULK_RAW, NULL, (uint32_t)sp->resp_bytes, gap_for_rate(rng_range(r, 20, 300)), false);
+		sc_data(c, 1, 5, FL_BULK_RAW, NULL, (uint32_t)sp->resp_bytes,
+			gap_for_rate(rng_range(r, 20, 300)), false);
 	sc_tcp_close(c, NULL, NULL);
 }
 
@@ -241,18 +250,20 @@ static void script_ssh(struct gen *g, struct conn *c, const struct spec *sp)
 	sc_data(c, 0, 500, FL_BULK_RAW, NULL, rng_range(r, 40, 1300), 0, false);
 	sc_data(c, 1, c->rtt, FL_BULK_RAW, NULL, rng_range(r, 500, 1800), 40, false);
 	for (uint32_t i = 0; i < rounds; i++) {
-		sc_data(c, 0, (uint64_t)rng_exp(r, 300000), FL_BULK_RAW, NULL, rng_range(r, 36, 200), 0, false);
+		sc_data(c, 0, (uint64_t)rng_exp(r, 300000), FL_BULK_RAW, NULL,
+			rng_range(r, 36, 200), 0, false);
 		sc_data(c, 1, c->rtt, FL_BULK_RAW, NULL, rng_range(r, 36, 1500), 40, false);
 	}
 	if (sp->resp_bytes)
-		sc_data(c, 1, c->rtt, FL_BULK_RAW, NULL, (uint32_t)sp->resp_bytes, gap_for_rate(rng_range(r, 20, 300)),
-			false);
+		sc_data(c, 1, c->rtt, FL_BULK_RAW, NULL, (uint32_t)sp->resp_bytes,
+			gap_for_rate(rng_range(r, 20, 300)), false);
 	sc_tcp_close(c, NULL, NULL);
 }
 
 static void dns_name(struct buf *b, struct rng *r)
 {
-	static const char *const words[] = {"www", "api", "cdn", "mail", "static", "img", "login", "update"};
+	static const char *const words[] = {"www",    "api", "cdn",   "mail",
+					    "static", "img", "login", "update"};
 	const char *w = words[rng_below(r, 8)];
 	char label[16];
 	int n = snprintf(label, sizeof label, "site%u", rng_below(r, 50000));
@@ -298,7 +309,8 @@ static void script_dns(struct gen *g, struct conn *c)
 		buf_u16(&a, 0x5db8);
 		buf_u16(&a, rng_below(r, 65536));
 	}
-	sc_data(c, 1, c->rtt / 2 + rng_range(r, 200, 20000), FL_BUF, a.p, (uint32_t)a.len, 0, false);
+	sc_data(c, 1, c->rtt / 2 + rng_range(r, 200, 20000), FL_BUF, a.p, (uint32_t)a.len, 0,
+		false);
 	buf_free(&q);
 	buf_free(&a);
 }
@@ -332,10 +344,16 @@ struct conn *conn_start(struct gen *g, const struct spec *sp)
 		g->tls13 += mode == M_TLS13;
 		g->resumed += mode == M_RESUMED12;
 	} else if (sp->kind == K_HTTP) {
-		c = conn_new(g, sp, ip4(10, 80, 0, 0) + 1 + (uint32_t)sp->server + (uint32_t)sp->server / 250 * 6, 80);
+		c = conn_new(g, sp,
+			     ip4(10, 80, 0, 0) + 1 + (uint32_t)sp->server +
+				     (uint32_t)sp->server / 250 * 6,
+			     80);
 		script_http(g, c, sp);
 	} else if (sp->kind == K_SSH) {
-		c = conn_new(g, sp, ip4(10, 22, 0, 0) + 1 + (uint32_t)sp->server + (uint32_t)sp->server / 250 * 6, 22);
+		c = conn_new(g, sp,
+			     ip4(10, 22, 0, 0) + 1 + (uint32_t)sp->server +
+				     (uint32_t)sp->server / 250 * 6,
+			     22);
 		script_ssh(g, c, sp);
 	} else {
 		c = conn_new(g, sp, ip4(10, 53, 0, 1) + (uint32_t)sp->server % 4, 53);

@@ -26,13 +26,15 @@ static void conn_add_pkt(struct conn *c, const struct pdesc *d)
 	c->npk++;
 }
 
-static uint16_t conn_add_flight(struct conn *c, uint8_t dir, uint8_t src, uint32_t off, uint32_t len, uint32_t pool_off)
+static uint16_t conn_add_flight(struct conn *c, uint8_t dir, uint8_t src, uint32_t off,
+				uint32_t len, uint32_t pool_off)
 {
 	if (c->nfl == c->capfl) {
 		c->capfl = c->capfl ? c->capfl * 2 : 16;
 		c->fl = xrealloc(c->fl, c->capfl * sizeof *c->fl);
 	}
-	c->fl[c->nfl] = (struct flight){.off = off, .len = len, .dir = dir, .src = src, .pool_off = pool_off};
+	c->fl[c->nfl] = (struct flight){
+		.off = off, .len = len, .dir = dir, .src = src, .pool_off = pool_off};
 	return (uint16_t)c->nfl++;
 }
 
@@ -61,8 +63,8 @@ void sc_ctl(struct conn *c, uint8_t dir, uint64_t delay, uint8_t flags)
 /* `len` bytes from `dir`, `delay` after the last packet, cut into MSS-sized
  * segments `gap` microseconds apart; the receiver ACKs every second one.
  * `fin` sets FIN on the last segment. */
-void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes, uint32_t len, uint32_t gap,
-	     bool fin)
+void sc_data(struct conn *c, uint8_t dir, uint64_t delay, uint8_t src, const void *bytes,
+	     uint32_t len, uint32_t gap, bool fin)
 {
 	uint32_t off = 0, done = 0, seg = c->udp ? len : MSS;
 	uint16_t fl;
@@ -157,7 +159,8 @@ void mark_byte(struct conn *c, uint32_t off, uint8_t mark)
 	uint16_t fl = (uint16_t)(c->nfl - 1);
 
 	for (size_t i = c->npk; i-- > 0;)
-		if (c->pk[i].flight == fl && c->pk[i].len && c->pk[i].foff <= off && off < c->pk[i].foff + c->pk[i].len) {
+		if (c->pk[i].flight == fl && c->pk[i].len && c->pk[i].foff <= off &&
+		    off < c->pk[i].foff + c->pk[i].len) {
 			c->pk[i].mark = mark;
 			return;
 		}
@@ -208,8 +211,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* Bytes of a flight at offset `off`: stored, or bulk (TLS application-data
  * records of 2^14 bytes with their headers, or raw) from the pool. */
-static void flight_bytes(const struct gen *g, const struct conn *c, const struct flight *f, uint32_t off,
-			 uint8_t *out, uint32_t n)
+static void flight_bytes(const struct gen *g, const struct conn *c, const struct flight *f,
+			 uint32_t off, uint8_t *out, uint32_t n)
 {
 	if (f->src == FL_BUF) {
 		memcpy(out, c->data.p + f->off + off, n);
@@ -223,9 +226,11 @@ static void flight_bytes(const struct gen *g, const struct conn *c, const struct
 
 			if (in_rec < 5) {
 				uint32_t rec_start = pos - in_rec;
-				uint32_t body = f->len - rec_start - 5 < BULK_REC_BODY ? f->len - rec_start - 5
-										: BULK_REC_BODY;
-				uint8_t h[5] = {0x17, 0x03, 0x03, (uint8_t)(body >> 8), (uint8_t)body};
+				uint32_t body = f->len - rec_start - 5 < BULK_REC_BODY
+							? f->len - rec_start - 5
+							: BULK_REC_BODY;
+				uint8_t h[5] = {0x17, 0x03, 0x03, (uint8_t)(body >> 8),
+						(uint8_t)body};
 
 				out[i++] = h[in_rec];
 				continue;

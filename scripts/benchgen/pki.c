@@ -21,9 +21,9 @@
 /* What a certificate needs; serials come from the PKI PRNG. */
 struct certspec {
 	const char *cn, *org;
-	X509 *issuer;          /* NULL: self-signed */
-	EVP_PKEY *issuer_key;  /* signs; the subject's own key when self-signed */
-	EVP_PKEY *key;         /* the subject's key */
+	X509 *issuer;         /* NULL: self-signed */
+	EVP_PKEY *issuer_key; /* signs; the subject's own key when self-signed */
+	EVP_PKEY *key;        /* the subject's key */
 	int64_t not_before, not_after;
 	bool ca;
 	int pathlen;           /* -1: no pathLenConstraint */
@@ -40,11 +40,20 @@ EVP_PKEY *key_generate(enum kt t)
 	EVP_PKEY *k = NULL;
 
 	switch (t) {
-	case KT_RSA2048: k = EVP_RSA_gen(2048); break;
-	case KT_RSA4096: k = EVP_RSA_gen(4096); break;
-	case KT_P256: k = EVP_EC_gen("P-256"); break;
-	case KT_P384: k = EVP_EC_gen("P-384"); break;
-	case KT_N: break;
+	case KT_RSA2048:
+		k = EVP_RSA_gen(2048);
+		break;
+	case KT_RSA4096:
+		k = EVP_RSA_gen(4096);
+		break;
+	case KT_P256:
+		k = EVP_EC_gen("P-256");
+		break;
+	case KT_P384:
+		k = EVP_EC_gen("P-384");
+		break;
+	case KT_N:
+		break;
 	}
 	if (!k)
 		die("cannot generate a %s key", kt_name[t]);
@@ -174,7 +183,8 @@ static void cert_extensions(X509 *x, const struct certspec *s)
 		cert_ext(x, &ctx, NID_crl_distribution_points, v);
 	}
 	if (s->issuer)
-		cert_ext(x, &ctx, NID_certificate_policies, s->ca ? "2.5.29.32.0" : "2.23.140.1.2.1");
+		cert_ext(x, &ctx, NID_certificate_policies,
+			 s->ca ? "2.5.29.32.0" : "2.23.140.1.2.1");
 }
 
 /* X509_set_pubkey re-encodes the key through OpenSSL 3's provider encoders
@@ -260,7 +270,8 @@ static X509 *cert_make(const struct certspec *s)
 	cert_extensions(x, s);
 	/* SHA-384 under P-384 and RSA-4096 issuers, as their CAs sign */
 	md = key_type_of(s->issuer_key) == KT_P384 || key_type_of(s->issuer_key) == KT_RSA4096
-		     ? EVP_sha384() : EVP_sha256();
+		     ? EVP_sha384()
+		     : EVP_sha256();
 	if (!X509_sign(x, s->issuer_key, md))
 		die("signing %s", s->cn);
 	return x;
@@ -294,10 +305,7 @@ const struct chain_kind_info ck_info[CK_N] = {
 	[CK_HOSTILE_FRESH] = {"hostile_fresh", "null", true},
 };
 
-static void serial_next(struct gen *g, uint8_t s[16])
-{
-	rng_fill(&g->r_pki, s, 16);
-}
+static void serial_next(struct gen *g, uint8_t s[16]) { rng_fill(&g->r_pki, s, 16); }
 
 static void ca_make(struct gen *g, struct ca *ca, struct ca *parent, EVP_PKEY *key, const char *cn,
 		    int64_t nb, int64_t na, int pathlen)
@@ -308,8 +316,7 @@ static void ca_make(struct gen *g, struct ca *ca, struct ca *parent, EVP_PKEY *k
 
 	serial_next(g, serial);
 	snprintf(ca->cn, sizeof ca->cn, "%s", cn);
-	snprintf(crl, sizeof crl, "http://crl.bench.test/%s.crl",
-		 parent ? parent->cn : cn);
+	snprintf(crl, sizeof crl, "http://crl.bench.test/%s.crl", parent ? parent->cn : cn);
 	for (char *p = crl; *p; p++)
 		if (*p == ' ')
 			*p = '-';
@@ -331,10 +338,12 @@ static void ca_make(struct gen *g, struct ca *ca, struct ca *parent, EVP_PKEY *k
 
 /* Key types of the CA levels: every type at every level, with P-384 as
  * common among intermediates as it is on the web (Let's Encrypt E5-E9). */
-static const enum kt root_kts[7] = {KT_RSA2048, KT_RSA2048, KT_RSA4096, KT_P256, KT_P256, KT_P384, KT_P384};
+static const enum kt root_kts[7] = {KT_RSA2048, KT_RSA2048, KT_RSA4096, KT_P256,
+				    KT_P256,    KT_P384,    KT_P384};
 
-static const enum kt inter1_kts[14] = {KT_P384, KT_RSA2048, KT_P256, KT_P384, KT_RSA2048, KT_RSA4096, KT_P256,
-				       KT_P384, KT_RSA2048, KT_P256, KT_P384, KT_RSA4096, KT_RSA2048, KT_P256};
+static const enum kt inter1_kts[14] = {KT_P384,    KT_RSA2048, KT_P256,    KT_P384,    KT_RSA2048,
+				       KT_RSA4096, KT_P256,    KT_P384,    KT_RSA2048, KT_P256,
+				       KT_P384,    KT_RSA4096, KT_RSA2048, KT_P256};
 
 static const enum kt inter2_kts[4] = {KT_P256, KT_RSA2048, KT_P384, KT_P256};
 
@@ -348,12 +357,14 @@ void pki_build_web(struct gen *g)
 
 	for (unsigned i = 0; i < 7; i++) {
 		snprintf(cn, sizeof cn, "Bench Root R%u %s", i + 1, kt_name[root_kts[i]]);
-		ca_make(g, &p->roots[i], NULL, key_get(g->key_dir, "root", root_kts[i], per_kt[root_kts[i]]++), cn,
+		ca_make(g, &p->roots[i], NULL,
+			key_get(g->key_dir, "root", root_kts[i], per_kt[root_kts[i]]++), cn,
 			T0_EPOCH - 3650 * DAY, T0_EPOCH + 5475 * DAY, -1);
 	}
 	memset(per_kt, 0, sizeof per_kt);
 	for (unsigned i = 0; i < 14; i++) {
-		snprintf(cn, sizeof cn, "Bench CA %c%u %s", 'A' + (int)(i / 2), i % 2 + 1, kt_name[inter1_kts[i]]);
+		snprintf(cn, sizeof cn, "Bench CA %c%u %s", 'A' + (int)(i / 2), i % 2 + 1,
+			 kt_name[inter1_kts[i]]);
 		ca_make(g, &p->inter1[i], &p->roots[i / 2],
 			key_get(g->key_dir, "inter", inter1_kts[i], per_kt[inter1_kts[i]]++), cn,
 			T0_EPOCH - 700 * DAY, T0_EPOCH + 1100 * DAY, i < 4 ? 1 : 0);
@@ -366,11 +377,13 @@ void pki_build_web(struct gen *g)
 	}
 	ca_make(g, &p->untrusted_root, NULL, key_get(g->key_dir, "untrusted", KT_RSA2048, 0),
 		"Bench Untrusted Root", T0_EPOCH - 2000 * DAY, T0_EPOCH + 2000 * DAY, -1);
-	ca_make(g, &p->untrusted_inter, &p->untrusted_root, key_get(g->key_dir, "untrusted", KT_P256, 1),
-		"Bench Untrusted CA", T0_EPOCH - 500 * DAY, T0_EPOCH + 900 * DAY, 0);
+	ca_make(g, &p->untrusted_inter, &p->untrusted_root,
+		key_get(g->key_dir, "untrusted", KT_P256, 1), "Bench Untrusted CA",
+		T0_EPOCH - 500 * DAY, T0_EPOCH + 900 * DAY, 0);
 	for (int t = 0; t < KT_N; t++)
 		for (unsigned i = 0; i < leaf_key_count[t]; i++)
-			p->leaf_keys[t][p->nleaf_keys[t]++] = key_get(g->key_dir, "leaf", (enum kt)t, i);
+			p->leaf_keys[t][p->nleaf_keys[t]++] =
+				key_get(g->key_dir, "leaf", (enum kt)t, i);
 }
 
 /* manychains: a P-256 root with four P-256 intermediates, three leaf keys. */
@@ -379,15 +392,17 @@ void pki_build_many(struct gen *g)
 	struct pki *p = &g->pki;
 	char cn[64];
 
-	ca_make(g, &p->many_root, NULL, key_get(g->key_dir, "many-root", KT_P256, 0), "Bench Many Root p256",
-		T0_EPOCH - 3650 * DAY, T0_EPOCH + 5475 * DAY, -1);
+	ca_make(g, &p->many_root, NULL, key_get(g->key_dir, "many-root", KT_P256, 0),
+		"Bench Many Root p256", T0_EPOCH - 3650 * DAY, T0_EPOCH + 5475 * DAY, -1);
 	for (unsigned i = 0; i < 4; i++) {
 		snprintf(cn, sizeof cn, "Bench Many CA %u p256", i + 1);
-		ca_make(g, &p->many_inter[i], &p->many_root, key_get(g->key_dir, "many-inter", KT_P256, i), cn,
-			T0_EPOCH - 700 * DAY, T0_EPOCH + 1100 * DAY, 0);
+		ca_make(g, &p->many_inter[i], &p->many_root,
+			key_get(g->key_dir, "many-inter", KT_P256, i), cn, T0_EPOCH - 700 * DAY,
+			T0_EPOCH + 1100 * DAY, 0);
 	}
 	for (unsigned i = 0; i < 3; i++)
-		p->leaf_keys[KT_P256][p->nleaf_keys[KT_P256]++] = key_get(g->key_dir, "leaf", KT_P256, i);
+		p->leaf_keys[KT_P256][p->nleaf_keys[KT_P256]++] =
+			key_get(g->key_dir, "leaf", KT_P256, i);
 }
 
 void roots_write(struct gen *g, const struct ca *const *roots, size_t n)
@@ -512,7 +527,8 @@ static char *san_for(const struct gen *g, uint32_t chain, bool mismatch)
 	for (uint32_t s = 0; s < g->nservers; s++) {
 		if (g->servers[s].chain != chain)
 			continue;
-		snprintf(one, sizeof one, "%sDNS:%s%s", n ? "," : "", mismatch ? "other-" : "", g->servers[s].sni);
+		snprintf(one, sizeof one, "%sDNS:%s%s", n ? "," : "", mismatch ? "other-" : "",
+			 g->servers[s].sni);
 		buf_put(&b, one, strlen(one));
 		n++;
 	}
@@ -585,14 +601,18 @@ static void chain_build_web(struct gen *g, uint32_t ci)
 static uint32_t chain_len_of(enum chain_kind k)
 {
 	switch (k) {
-	case CK_LEAF_ONLY: return 1;
+	case CK_LEAF_ONLY:
+		return 1;
 	case CK_OK_DEEP:
 	case CK_OK_ROOT:
 	case CK_WRONG_ORDER:
-	case CK_UNTRUSTED_ROOT: return 3;
+	case CK_UNTRUSTED_ROOT:
+		return 3;
 	case CK_HOSTILE_SHARED:
-	case CK_HOSTILE_FRESH: return 32;
-	default: return 2;
+	case CK_HOSTILE_FRESH:
+		return 32;
+	default:
+		return 2;
 	}
 }
 
@@ -600,7 +620,8 @@ static uint32_t chain_len_of(enum chain_kind k)
  * one before (name-based virtual hosting); one in twenty listens on 8443.
  * The broken servers get one broken chain each, at spread-out ranks; the
  * others share the healthy chains round-robin. */
-void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t broken_per_kind, uint32_t net)
+void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t broken_per_kind,
+		       uint32_t net)
 {
 	struct rng *r = &g->r_pki;
 	uint32_t nbroken = broken_per_kind * BROKEN_KINDS;
@@ -625,7 +646,8 @@ void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t 
 		s %= nservers;
 		is_broken[s] = true;
 		g->servers[s].chain = ci;
-		snprintf(g->servers[s].sni, sizeof g->servers[s].sni, "s%05u.%s.bench.test", s, ck_info[kind].name);
+		snprintf(g->servers[s].sni, sizeof g->servers[s].sni, "s%05u.%s.bench.test", s,
+			 ck_info[kind].name);
 		for (char *p = g->servers[s].sni; *p; p++)
 			if (*p == '_')
 				*p = '-';
@@ -660,8 +682,8 @@ void servers_build_web(struct gen *g, uint32_t nservers, uint32_t nok, uint32_t 
  * issuer name is its subject; no path ever reaches an anchor. */
 void hostile_cas(struct gen *g, EVP_PKEY *key, struct der *out, X509 **leaf_issuer)
 {
-	static const char *const names[4] = {"Hostile Cycle CA A", "Hostile Cycle CA B", "Hostile Cycle CA C",
-					     "Hostile Cycle CA D"};
+	static const char *const names[4] = {"Hostile Cycle CA A", "Hostile Cycle CA B",
+					     "Hostile Cycle CA C", "Hostile Cycle CA D"};
 	X509 *by_name[4] = {NULL, NULL, NULL, NULL};
 
 	/* issuer templates: one self-named certificate per name gives

@@ -71,10 +71,7 @@ void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 		r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl64(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t rng_u64(struct rng *r)
 {
@@ -91,10 +88,7 @@ uint64_t rng_u64(struct rng *r)
 	return out;
 }
 
-double rng_unit(struct rng *r)
-{
-	return (double)(rng_u64(r) >> 11) * 0x1.0p-53;
-}
+double rng_unit(struct rng *r) { return (double)(rng_u64(r) >> 11) * 0x1.0p-53; }
 
 /* Uniform in [0, n), n > 0 (Lemire's multiply-shift; the bias is < 2^-32). */
 uint32_t rng_below(struct rng *r, uint32_t n)
@@ -107,15 +101,9 @@ uint32_t rng_range(struct rng *r, uint32_t lo, uint32_t hi)
 	return lo + rng_below(r, hi - lo + 1);
 }
 
-bool rng_chance(struct rng *r, double p)
-{
-	return rng_unit(r) < p;
-}
+bool rng_chance(struct rng *r, double p) { return rng_unit(r) < p; }
 
-double rng_exp(struct rng *r, double mean)
-{
-	return -mean * log1p(-rng_unit(r));
-}
+double rng_exp(struct rng *r, double mean) { return -mean * log1p(-rng_unit(r)); }
 
 /* Log-normal with the given median; sigma is the spread of its logarithm. */
 double rng_lognormal(struct rng *r, double median, double sigma)

@@ -44,8 +44,9 @@ static void check_chain(const struct cs_chain *ch, const struct cs_slice *certs,
 			abort();
 		/* a certificate sent twice is one entry; distinct ones are not */
 		for (size_t k = 0; k < i; k++)
-			if ((ch->certs[k] == c) != (certs[k].n == certs[i].n &&
-						    memcmp(certs[k].p, certs[i].p, certs[i].n) == 0))
+			if ((ch->certs[k] == c) !=
+			    (certs[k].n == certs[i].n &&
+			     memcmp(certs[k].p, certs[i].p, certs[i].n) == 0))
 				abort();
 	}
 	(void)sink;

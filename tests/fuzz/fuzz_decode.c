@@ -18,12 +18,27 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const int linktypes[] = {
-	CS_LINKTYPE_ETHERNET, CS_LINKTYPE_LINUX_SLL, CS_LINKTYPE_LINUX_SLL2, CS_LINKTYPE_RAW,
-	CS_LINKTYPE_NULL,     CS_LINKTYPE_LOOP,      CS_LINKTYPE_IPV4,       CS_LINKTYPE_IPV6,
-	CS_DLT_RAW_ALT1,      CS_DLT_RAW_ALT2,       147 /* USER0: unsupported */,
-	CS_LINKTYPE_PPP,      CS_LINKTYPE_PPP_HDLC,  CS_LINKTYPE_PPP_ETHER,  CS_LINKTYPE_C_HDLC,
-	CS_LINKTYPE_IEEE802_11, CS_LINKTYPE_IEEE802_11_RADIOTAP, CS_LINKTYPE_PPP_PPPD,
-	CS_LINKTYPE_PPI,      CS_LINKTYPE_PPP_WITH_DIR, CS_LINKTYPE_C_HDLC_WITH_DIR,
+	CS_LINKTYPE_ETHERNET,
+	CS_LINKTYPE_LINUX_SLL,
+	CS_LINKTYPE_LINUX_SLL2,
+	CS_LINKTYPE_RAW,
+	CS_LINKTYPE_NULL,
+	CS_LINKTYPE_LOOP,
+	CS_LINKTYPE_IPV4,
+	CS_LINKTYPE_IPV6,
+	CS_DLT_RAW_ALT1,
+	CS_DLT_RAW_ALT2,
+	147 /* USER0: unsupported */,
+	CS_LINKTYPE_PPP,
+	CS_LINKTYPE_PPP_HDLC,
+	CS_LINKTYPE_PPP_ETHER,
+	CS_LINKTYPE_C_HDLC,
+	CS_LINKTYPE_IEEE802_11,
+	CS_LINKTYPE_IEEE802_11_RADIOTAP,
+	CS_LINKTYPE_PPP_PPPD,
+	CS_LINKTYPE_PPI,
+	CS_LINKTYPE_PPP_WITH_DIR,
+	CS_LINKTYPE_C_HDLC_WITH_DIR,
 	CS_LINKTYPE_NFLOG,
 };
 
@@ -48,9 +63,9 @@ static void check(enum cs_status rc, const struct cs_pkt *pkt, const struct cs_d
 	if (rc != CS_OK) {
 		if (moved != 1)
 			abort(); /* exactly one counter per skipped frame */
-		if (rc == CS_MORE && (!inside(lo, hi, pkt->frag.data) ||
-				      pkt->frag.data.n > pkt->frag.data_len ||
-				      pkt->frag.depth > CS_MAX_TUNNEL_DEPTH))
+		if (rc == CS_MORE &&
+		    (!inside(lo, hi, pkt->frag.data) || pkt->frag.data.n > pkt->frag.data_len ||
+		     pkt->frag.depth > CS_MAX_TUNNEL_DEPTH))
 			abort(); /* a fragment's data must be inside the frame */
 		return;
 	}

@@ -135,9 +135,9 @@ static void check_verdict(const struct diag_verdict *v, const struct cs_chain *c
 		const struct diag_problem *p = &v->problems[i];
 
 		if ((unsigned)p->code >= CS_P_MAX || p->code == CS_P_HOSTNAME_MISMATCH ||
-		    p->code == CS_P_KEY_USAGE_MISMATCH ||
-		    p->cert_index < -1 || p->cert_index >= (int)c->n_certs || !p->subject ||
-		    !p->name || !p->text || p->norder > CS_PROBLEM_MAX_ORDER)
+		    p->code == CS_P_KEY_USAGE_MISMATCH || p->cert_index < -1 ||
+		    p->cert_index >= (int)c->n_certs || !p->subject || !p->name || !p->text ||
+		    p->norder > CS_PROBLEM_MAX_ORDER)
 			abort();
 		error |= p->severity == CS_SEV_ERROR;
 		mask |= 1u << p->code;

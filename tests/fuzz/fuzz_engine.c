@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct judge *new_judge(void)
 {
-	static const struct trust_opts to = {.ca_files = {"pcaps/lab/pki/trust.pem"}, .n_ca_files = 1};
+	static const struct trust_opts to = {.ca_files = {"pcaps/lab/pki/trust.pem"},
+					     .n_ca_files = 1};
 	static bool tried, have;
 	struct judge_opts jo = {.trust = &to, .warn_days = -1};
 	char err[256];
@@ -101,7 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cs_source *src = NULL;
 	struct judge *j = new_judge();
 	struct engine_config cfg = {
-		.max_flows = 16, .buffer_memcap = 256u * 1024, .judge = j, .sensor = "fuzz",
+		.max_flows = 16,
+		.buffer_memcap = 256u * 1024,
+		.judge = j,
+		.sensor = "fuzz",
 	};
 	struct engine *e = engine_new(&cfg);
 	struct engine_input *in;

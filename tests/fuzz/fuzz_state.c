@@ -47,7 +47,9 @@ static struct engine *new_engine(void)
 	static const struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
 	struct judge_opts jo = {.trust = &to, .warn_days = -1};
 	struct engine_config cfg = {
-		.max_flows = 64, .buffer_memcap = 1u << 20, .sensor = "fuzz",
+		.max_flows = 64,
+		.buffer_memcap = 1u << 20,
+		.sensor = "fuzz",
 	};
 	struct engine *e;
 	char err[256];

@@ -114,8 +114,8 @@ static void check_results(const struct tls_conn *c)
 	sink += tls_seen(c) + tls_unattributed(c);
 	if (c->alert_seen)
 		sink += strlen(tls_alert_name(c->alert_desc));
-	if (c->fingerprinted && (!memchr(c->ja3, '\0', sizeof(c->ja3)) ||
-				 !memchr(c->ja4, '\0', sizeof(c->ja4))))
+	if (c->fingerprinted &&
+	    (!memchr(c->ja3, '\0', sizeof(c->ja3)) || !memchr(c->ja4, '\0', sizeof(c->ja4))))
 		abort(); /* JA3/JA4 are NUL-terminated strings */
 	(void)sink;
 }

@@ -32,10 +32,11 @@ static void test_parse_reads_back_what_str_writes(void **state)
 static void test_parse_keeps_ipv4_mapped_and_refuses_the_rest(void **state)
 {
 	static const char *const bad[] = {
-		"192.0.2.256", "192.0.2", "192.0.2.1/24", "[2001:db8::1]", "2001:db8::1/64",
-		" 192.0.2.1", "192.0.2.1 ", "example.com", "2001:db8:::1", "::ffff:192.0.2.1:1",
+		"192.0.2.256", "192.0.2",    "192.0.2.1/24", "[2001:db8::1]", "2001:db8::1/64",
+		" 192.0.2.1",  "192.0.2.1 ", "example.com",  "2001:db8:::1",  "::ffff:192.0.2.1:1",
 	};
-	static const uint8_t v4[16] = {[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1};
+	static const uint8_t v4[16] = {
+		[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1};
 	struct cs_addr a;
 	char buf[CS_ADDR_STRLEN];
 
@@ -88,8 +89,8 @@ static void test_endpoint_brackets_ipv6(void **state)
 static void test_cmp_orders_ipv4_first_then_numerically(void **state)
 {
 	static const char *const sorted[] = {
-		"0.0.0.1", "10.0.0.2", "192.0.2.1", "255.255.255.255", "::", "::1", "2001:db8::1",
-		"2001:db8::1:0", "fe80::1",
+		"0.0.0.1", "10.0.0.2",    "192.0.2.1",     "255.255.255.255", "::",
+		"::1",     "2001:db8::1", "2001:db8::1:0", "fe80::1",
 	};
 	struct cs_addr a, b;
 

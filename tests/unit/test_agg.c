@@ -28,8 +28,14 @@ static void add(struct agg *a, uint8_t server, const char *sni, uint8_t client,
 {
 	struct cs_addr s = v4(server), cl = v4(client);
 	struct agg_handshake h = {
-		.server_ip = &s, .server_port = 443, .sni = sni, .sni_len = sni ? strlen(sni) : 0,
-		.chain = c, .client_ip = &cl, .broken = broken, .ts = ts,
+		.server_ip = &s,
+		.server_port = 443,
+		.sni = sni,
+		.sni_len = sni ? strlen(sni) : 0,
+		.chain = c,
+		.client_ip = &cl,
+		.broken = broken,
+		.ts = ts,
 	};
 
 	assert_int_equal(agg_add(a, &h), CS_OK);
@@ -97,8 +103,13 @@ static void test_cap_evicts_healthy_keeps_broken(void **state)
 	for (int i = 0; i < 20000; i++) {
 		struct cs_addr ip = v4((uint8_t)(i % 5)), cl = v4(200);
 		struct agg_handshake h = {
-			.server_ip = &ip, .server_port = 443, .sni = sni, .chain = &chain_a,
-			.client_ip = &cl, .broken = i % 100 == 0, .ts = i,
+			.server_ip = &ip,
+			.server_port = 443,
+			.sni = sni,
+			.chain = &chain_a,
+			.client_ip = &cl,
+			.broken = i % 100 == 0,
+			.ts = i,
 		};
 
 		h.sni_len = (size_t)snprintf(sni, sizeof(sni), "h%d.test", i);
@@ -111,9 +122,10 @@ static void test_cap_evicts_healthy_keeps_broken(void **state)
 	assert_int_equal(broken, 64); /* 200 broken servers came; healthy ones made room */
 	assert_true(agg_stats(a)->servers_evicted > 0);
 	assert_true(agg_stats(a)->servers_cap > 0); /* once all are broken, new ones are refused */
-	for (size_t i = 0; i < n; i++) /* deletions kept every entry reachable */
-		assert_ptr_equal(agg_restore_server(a, &s[i]->ip, s[i]->port, s[i]->sni, s[i]->sni_len),
-				 s[i]);
+	for (size_t i = 0; i < n; i++)              /* deletions kept every entry reachable */
+		assert_ptr_equal(
+			agg_restore_server(a, &s[i]->ip, s[i]->port, s[i]->sni, s[i]->sni_len),
+			s[i]);
 	assert_int_equal(agg_sorted(a, &n) != NULL && n == 64, 1);
 	agg_free(a);
 }
@@ -134,7 +146,7 @@ static void test_sni_kinds(void **state)
 	h.sni = "x.test", h.sni_len = 6, h.sni_status = AGG_SNI_SENT;
 	agg_add(a, &h);
 	s = agg_sorted(a, &n);
-	assert_int_equal(n, 2); /* (ip, port, none) and (ip, port, x.test) */
+	assert_int_equal(n, 2);      /* (ip, port, none) and (ip, port, x.test) */
 	assert_false(s[0]->has_sni); /* none sorts first on a tie */
 	assert_int_equal(s[0]->sni_not_sent, 1);
 	assert_int_equal(s[0]->sni_not_captured, 1);
@@ -147,8 +159,11 @@ static void test_rejected_but_judged_ok(void **state)
 {
 	(void)state;
 	struct cs_addr ip = v4(1), cl = v4(9);
-	struct agg_handshake h = {.server_ip = &ip, .server_port = 443, .chain = &chain_a,
-				  .client_ip = &cl, .verdict = &judged};
+	struct agg_handshake h = {.server_ip = &ip,
+				  .server_port = 443,
+				  .chain = &chain_a,
+				  .client_ip = &cl,
+				  .verdict = &judged};
 	const struct agg_server *const *s;
 	struct agg *a;
 	size_t n;
@@ -189,8 +204,11 @@ static void test_key_usage_latest(void **state)
 {
 	(void)state;
 	struct cs_addr ip = v4(1), cl = v4(9);
-	struct agg_handshake h = {.server_ip = &ip, .server_port = 443, .chain = &chain_a,
-				  .client_ip = &cl, .verdict = &judged};
+	struct agg_handshake h = {.server_ip = &ip,
+				  .server_port = 443,
+				  .chain = &chain_a,
+				  .client_ip = &cl,
+				  .verdict = &judged};
 	struct agg *a = agg_new(4);
 	const struct agg_server *const *s;
 	size_t n;

@@ -28,10 +28,7 @@
 #define TMPDIR_NAME "cs-atomic"
 #include "tmpdir.h"
 
-static bool fill_text(FILE *f, void *ctx)
-{
-	return fputs(ctx, f) >= 0;
-}
+static bool fill_text(FILE *f, void *ctx) { return fputs(ctx, f) >= 0; }
 
 static bool fill_fails(FILE *f, void *ctx)
 {
@@ -128,7 +125,8 @@ static void test_symlink_at_target_is_replaced_not_followed(void **state)
 	(void)state;
 	path_of("x.pem", path, sizeof(path));
 	path_of("victim", victim, sizeof(victim));
-	assert_int_equal(atomic_write(AT_FDCWD, victim, 0644, fill_text, "precious\n", NULL, 0), CS_OK);
+	assert_int_equal(atomic_write(AT_FDCWD, victim, 0644, fill_text, "precious\n", NULL, 0),
+			 CS_OK);
 	assert_int_equal(symlink(victim, path), 0);
 	assert_int_equal(atomic_write(AT_FDCWD, path, 0644, fill_text, "pem\n", NULL, 0), CS_OK);
 	assert_string_equal(content(victim, buf, sizeof(buf)), "precious\n");
@@ -153,7 +151,8 @@ static void test_failed_fill_leaves_target_and_directory(void **state)
 	path_of("state.json", path, sizeof(path));
 	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_text, "whole\n", NULL, 0), CS_OK);
 	errno = 0;
-	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_fails, NULL, err, sizeof(err)), CS_IO);
+	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_fails, NULL, err, sizeof(err)),
+			 CS_IO);
 	assert_int_equal(errno, ENOSPC);
 	assert_string_equal(content(path, buf, sizeof(buf)), "whole\n");
 	assert_int_equal(entries(), 1);
@@ -161,8 +160,9 @@ static void test_failed_fill_leaves_target_and_directory(void **state)
 	assert_non_null(strstr(err, "/.state.json.tmp."));
 	assert_non_null(strstr(err, strerror(ENOSPC)));
 	/* a failure without an errno is still one */
-	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_fails_quietly, NULL, err, sizeof(err)),
-			 CS_IO);
+	assert_int_equal(
+		atomic_write(AT_FDCWD, path, 0600, fill_fails_quietly, NULL, err, sizeof(err)),
+		CS_IO);
 	assert_int_equal(errno, EIO);
 	assert_non_null(strstr(err, ": write failed"));
 	assert_int_equal(entries(), 1);
@@ -177,12 +177,14 @@ static void test_missing_directory_and_long_names(void **state)
 	(void)state;
 	path_of("no/such/dir/x.state", path, sizeof(path));
 	errno = 0;
-	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_text, "x", err, sizeof(err)), CS_IO);
+	assert_int_equal(atomic_write(AT_FDCWD, path, 0600, fill_text, "x", err, sizeof(err)),
+			 CS_IO);
 	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, "no/such/dir/.x.state.tmp."));
 	memset(longname, 'a', PATH_MAX + 1);
 	longname[PATH_MAX + 1] = '\0';
-	assert_int_equal(atomic_write(AT_FDCWD, longname, 0600, fill_text, "x", err, sizeof(err)), CS_IO);
+	assert_int_equal(atomic_write(AT_FDCWD, longname, 0600, fill_text, "x", err, sizeof(err)),
+			 CS_IO);
 	assert_int_equal(errno, ENAMETOOLONG);
 	free(longname);
 	assert_int_equal(entries(), 0);
@@ -197,8 +199,9 @@ static void test_relative_to_a_directory_descriptor(void **state)
 
 	(void)state;
 	assert_true(dfd >= 0);
-	assert_int_equal(atomic_write(dfd, "chainsniff-a-20240101T000000Z.txt", 0644, fill_text, "txt\n",
-				      NULL, 0), CS_OK);
+	assert_int_equal(atomic_write(dfd, "chainsniff-a-20240101T000000Z.txt", 0644, fill_text,
+				      "txt\n", NULL, 0),
+			 CS_OK);
 	close(dfd);
 	path_of("chainsniff-a-20240101T000000Z.txt", path, sizeof(path));
 	assert_string_equal(content(path, buf, sizeof(buf)), "txt\n");
@@ -209,13 +212,15 @@ static void test_relative_to_a_directory_descriptor(void **state)
 /* Files that look like other writers' temporary files are left alone. */
 static void test_other_temporary_files_untouched(void **state)
 {
-	static const char *const names[] = {".r.json.tmp.AAAAAA", ".r.json.tmp.zzzzzz", ".r.json.tmp"};
+	static const char *const names[] = {".r.json.tmp.AAAAAA", ".r.json.tmp.zzzzzz",
+					    ".r.json.tmp"};
 	char path[PATH_MAX], buf[64];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		path_of(names[i], path, sizeof(path));
-		assert_int_equal(atomic_write(AT_FDCWD, path, 0644, fill_text, "other\n", NULL, 0), CS_OK);
+		assert_int_equal(atomic_write(AT_FDCWD, path, 0644, fill_text, "other\n", NULL, 0),
+				 CS_OK);
 	}
 	path_of("r.json", path, sizeof(path));
 	assert_int_equal(atomic_write(AT_FDCWD, path, 0644, fill_text, "mine\n", NULL, 0), CS_OK);

@@ -38,9 +38,14 @@ static void test_sizes_round_up_to_power_of_two_classes(void **state)
 		size_t need;
 		uint32_t cap;
 	} t[] = {
-		{1, 2 * KIB},        {2 * KIB, 2 * KIB},   {2 * KIB + 1, 4 * KIB},
-		{4 * KIB, 4 * KIB},  {5000, 8 * KIB},      {16 * KIB + 1, 32 * KIB},
-		{300 * KIB, 512 * KIB}, {512 * KIB + 1, CS_FLOW_DIR_CAP},
+		{1, 2 * KIB},
+		{2 * KIB, 2 * KIB},
+		{2 * KIB + 1, 4 * KIB},
+		{4 * KIB, 4 * KIB},
+		{5000, 8 * KIB},
+		{16 * KIB + 1, 32 * KIB},
+		{300 * KIB, 512 * KIB},
+		{512 * KIB + 1, CS_FLOW_DIR_CAP},
 		{CS_FLOW_DIR_CAP, CS_FLOW_DIR_CAP},
 	};
 	struct cs_bufpool *bp = bufpool_new(64u * 1024 * 1024);

@@ -23,7 +23,7 @@
 #include "cs_limits.h"
 
 #define REAL_PCAPNG "pcaps/real/pcapplusplus__pcapng-example.pcapng"
-#define NS(s, frac) ((int64_t)(s) * CS_NS_PER_SEC + (frac))
+#define NS(s, frac) ((int64_t)(s)*CS_NS_PER_SEC + (frac))
 
 /* Image builder --------------------------------------------------------------- */
 
@@ -67,10 +67,7 @@ static void poke32(uint8_t *b, bool le, uint32_t v)
 		b[le ? i : 3 - i] = (uint8_t)(v >> (8 * i));
 }
 
-static void patch32(struct img *im, size_t at, uint32_t v)
-{
-	poke32(im->b + at, im->le, v);
-}
+static void patch32(struct img *im, size_t at, uint32_t v) { poke32(im->b + at, im->le, v); }
 
 static void pad4(struct img *im)
 {
@@ -101,8 +98,8 @@ static void pcap_hdr(struct img *im, bool le, bool ns, uint32_t linktype)
 	mark_end(im, false);
 }
 
-static void pcap_rec(struct img *im, uint32_t sec, uint32_t frac, const void *d,
-		     uint32_t caplen, uint32_t wirelen)
+static void pcap_rec(struct img *im, uint32_t sec, uint32_t frac, const void *d, uint32_t caplen,
+		     uint32_t wirelen)
 {
 	put32(im, sec);
 	put32(im, frac);
@@ -141,10 +138,7 @@ static void opt(struct img *im, uint16_t code, const void *v, uint16_t len)
 	pad4(im);
 }
 
-static void opt_end(struct img *im)
-{
-	put32(im, 0);
-}
+static void opt_end(struct img *im) { put32(im, 0); }
 
 static void ng_shb(struct img *im, bool le)
 {
@@ -163,8 +157,7 @@ static void ng_shb(struct img *im, bool le)
 }
 
 /* tsresol < 0: no if_tsresol option; off != 0: an if_tsoffset option. */
-static void ng_idb(struct img *im, uint16_t linktype, uint32_t snaplen, int tsresol,
-		   int64_t off)
+static void ng_idb(struct img *im, uint16_t linktype, uint32_t snaplen, int tsresol, int64_t off)
 {
 	size_t at = blk_open(im, 1);
 	uint8_t r = (uint8_t)tsresol;
@@ -185,8 +178,8 @@ static void ng_idb(struct img *im, uint16_t linktype, uint32_t snaplen, int tsre
 	blk_close(im, at, false);
 }
 
-static void ng_epb(struct img *im, uint32_t ifid, uint64_t ts, const void *d,
-		   uint32_t caplen, uint32_t wirelen)
+static void ng_epb(struct img *im, uint32_t ifid, uint64_t ts, const void *d, uint32_t caplen,
+		   uint32_t wirelen)
 {
 	size_t at = blk_open(im, 6);
 	uint32_t flags = 1;
@@ -252,8 +245,8 @@ static const uint8_t d12[] = {0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
 /* IPv4 + TCP SYN, 40 bytes, 10.0.0.1 -> 10.0.0.2. */
 static size_t ip_tcp(uint8_t *o, uint16_t sport, uint16_t dport)
 {
-	static const uint8_t ip[20] = {0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0,
-				       10, 0, 0, 1, 10, 0, 0, 2};
+	static const uint8_t ip[20] = {0x45, 0, 0,  40, 0, 1, 0,  0, 64, 6,
+				       0,    0, 10, 0,  0, 1, 10, 0, 0,  2};
 	uint8_t tcp[20] = {0};
 
 	tcp[0] = (uint8_t)(sport >> 8);
@@ -345,8 +338,7 @@ static void run_source(struct cs_source *s, const struct want *w, size_t nw, str
 	snprintf(r->fmt, sizeof r->fmt, "%s", capture_format(s));
 }
 
-static struct run run_path(const char *path, const char *filter, const struct want *w,
-			   size_t nw)
+static struct run run_path(const char *path, const char *filter, const struct want *w, size_t nw)
 {
 	struct cs_capture_opts o = {.filter = filter};
 	struct cs_source *s = NULL;
@@ -408,8 +400,8 @@ static size_t build_pcapng(struct img *im, struct want *w)
 	w[n++] = (struct want){1, NS(1700000000, 123456789), 5, 60, 1, d5};
 	ng_epb(im, 1, (UINT64_C(1700000000) << 10) | 512, d7, 7, 7);
 	w[n++] = (struct want){2, NS(1700000100, 500000000), 7, 7, 113, d7};
-	ng_other(im, 4, 12); /* NRB */
-	ng_spb(im, 3, d5, 3);  /* caplen: the original length */
+	ng_other(im, 4, 12);  /* NRB */
+	ng_spb(im, 3, d5, 3); /* caplen: the original length */
 	w[n++] = (struct want){3, NS(1700000100, 500000000), 3, 3, 1, d5};
 	ng_spb(im, 100, d12, 12); /* caplen: the snaplen */
 	w[n++] = (struct want){4, NS(1700000100, 500000000), 10, 100, 1, d12};
@@ -450,8 +442,10 @@ static void test_pcap_variants(void **state)
 	static const struct {
 		bool le, ns;
 		const char *fmt;
-	} v[] = {{true, false, "pcap"}, {false, false, "pcap"},
-		 {true, true, "pcap-ns"}, {false, true, "pcap-ns"}};
+	} v[] = {{true, false, "pcap"},
+		 {false, false, "pcap"},
+		 {true, true, "pcap-ns"},
+		 {false, true, "pcap-ns"}};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(v); i++) {
 		struct img im = {0};
@@ -532,8 +526,7 @@ static void test_pcapng_tsresol(void **state)
 
 /* Cut the image at every length: the frames wholly inside are delivered
  * intact, the end is EOF exactly at record boundaries, TRUNC elsewhere. */
-static void walk_truncations(const struct img *im, const struct want *w, size_t nw,
-			     size_t header)
+static void walk_truncations(const struct img *im, const struct want *w, size_t nw, size_t header)
 {
 	for (size_t len = 0; len <= im->n; len++) {
 		struct run r = run_image(im, len, NULL, w, nw);
@@ -615,8 +608,9 @@ static void test_pcapng_block_lengths(void **state)
 		for (unsigned i = 0; i < im.nframe; i++)
 			frames += im.fend[i] <= start;
 		for (int trailer = 0; trailer <= 1; trailer++) {
-			const uint32_t bad[] = {0, 4, 7, 8, 13, 0x7ffffffc, 0xfffffffc,
-						0xffffffff, len + 4, len - 4};
+			const uint32_t bad[] = {0,       4,          7,          8,
+						13,      0x7ffffffc, 0xfffffffc, 0xffffffff,
+						len + 4, len - 4};
 			size_t at = trailer ? end - 4 : start + 4;
 
 			for (size_t k = 0; k < CS_ARRAY_LEN(bad); k++) {
@@ -636,9 +630,10 @@ static void test_pcapng_block_lengths(void **state)
 				if (v % 4 != 0 && !trailer) {
 					char msg[128];
 
-					snprintf(msg, sizeof msg,
-						 "corrupt pcapng block at offset %zu: block length %u is not a multiple of 4",
-						 start, v);
+					snprintf(
+						msg, sizeof msg,
+						"corrupt pcapng block at offset %zu: block length %u is not a multiple of 4",
+						start, v);
 					expect_bad(&r, msg);
 				}
 				if (trailer)
@@ -764,7 +759,9 @@ static void test_corrupt_fields(void **state)
 	pcap_rec(&im, 1, 0, d5, 5, 5);
 	patch32(&im, 24 + 8, CS_MAX_CAPLEN + 1);
 	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "corrupt pcap record at offset 24: captured length 262145 exceeds the limit 262144");
+	expect_bad(
+		&r,
+		"corrupt pcap record at offset 24: captured length 262145 exceeds the limit 262144");
 	im.b[4] = 3;
 	r = run_image(&im, im.n, NULL, &w, 1);
 	expect_bad(&r, "pcap version 3.4 is not supported");
@@ -780,7 +777,8 @@ static void test_not_captures(void **state)
 		const char *msg;
 	} v[] = {
 		{"", 0, "empty file"},
-		{"\x1f\x8b\x08\x00\x00\x00", 6, "gzip-compressed capture: decompress it first, e.g. zcat FILE | chainsniff -r -"},
+		{"\x1f\x8b\x08\x00\x00\x00", 6,
+		 "gzip-compressed capture: decompress it first, e.g. zcat FILE | chainsniff -r -"},
 		{"\x1f\x8b", 2, "gzip-compressed capture"},
 		{"GET / HTTP/1.1\r\n", 16, "not a pcap or pcapng file (starts with 0x47455420)"},
 		{"\xa1\xb2", 2, "not a pcap or pcapng file (only 2 bytes)"},
@@ -877,7 +875,9 @@ static void test_filter_per_linktype(void **state)
 	/* valid for Ethernet, not for Linux SLL: the file fails there */
 	r = run_image(&im, im.n, "ether host 02:00:00:00:00:01", all, 4);
 	assert_int_equal(r.n, 2);
-	expect_bad(&r, "filter \"ether host 02:00:00:00:00:01\" does not compile for link type 113 (LINUX_SLL): ");
+	expect_bad(
+		&r,
+		"filter \"ether host 02:00:00:00:00:01\" does not compile for link type 113 (LINUX_SLL): ");
 	img_free(&im);
 }
 

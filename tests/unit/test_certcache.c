@@ -46,10 +46,7 @@ static void env_free(struct env *e)
 }
 
 /* The store's certificate for x. */
-static struct cs_cert *cert_of(struct env *e, X509 *x)
-{
-	return tp_intern(e->st, &x, 1)->certs[0];
-}
+static struct cs_cert *cert_of(struct env *e, X509 *x) { return tp_intern(e->st, &x, 1)->certs[0]; }
 
 static struct cs_cert *pem_cert(struct env *e, const char *name)
 {
@@ -102,7 +99,9 @@ static void test_identify(void **state)
 	static const struct {
 		const char *name;
 		uint32_t cost;
-	} certs[] = {{"one", COST_RSA2048}, {"int1", COST_RSA2048}, {"ec", COST_P256},
+	} certs[] = {{"one", COST_RSA2048},
+		     {"int1", COST_RSA2048},
+		     {"ec", COST_P256},
 		     {"ecroot", COST_P256}};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(certs); i++) {
@@ -395,7 +394,7 @@ static void batch_make(struct batch *b, size_t n)
 	b->ca = tp_cert(&ca);
 	for (size_t i = 0; i < n; i++) {
 		struct tp_spec s = {"batch.test", "Batch CA", b->leaf_key, b->ca_key, 100 + (long)i,
-				    false, NULL, 0, 0};
+				    false,        NULL,       0,           0};
 
 		b->leaf[i] = tp_cert(&s);
 	}

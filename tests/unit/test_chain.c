@@ -30,7 +30,7 @@
 #include "testlib.h"
 
 #define FIXTURES "tests/fixtures/chain/"
-#define LEAF_LEN 458u  /* wc -c leaf.der */
+#define LEAF_LEN 458u /* wc -c leaf.der */
 #define INTER_LEN 401u
 
 #if defined(__has_feature)
@@ -60,10 +60,7 @@ static struct fixture fx_load(const char *name)
 	return fx;
 }
 
-static struct cs_slice fx_slice(struct fixture fx)
-{
-	return (struct cs_slice){fx.p, fx.n};
-}
+static struct cs_slice fx_slice(struct fixture fx) { return (struct cs_slice){fx.p, fx.n}; }
 
 /* The hex SHA-256 that sha256sum recorded for NAME.der. */
 static void fx_sha256(const char *name, char out[2 * CS_SHA256_LEN + 1])
@@ -96,8 +93,8 @@ static void assert_sha(const uint8_t sha[CS_SHA256_LEN], const char *name)
 }
 
 /* Intern one chain made of the named fixtures into st. */
-static enum cs_status intern_names(struct cs_chain_store *st, const char *const *names,
-				   size_t n, const struct cs_chain **out, bool *added)
+static enum cs_status intern_names(struct cs_chain_store *st, const char *const *names, size_t n,
+				   const struct cs_chain **out, bool *added)
 {
 	struct fixture fx[8];
 	struct cs_slice s[8];
@@ -361,7 +358,10 @@ static void test_name_controls(void **state)
 	} cases[] = {
 		{"ca\0fe", "CN=ca\\00fe.example,O=Acme\\, Inc.\\+Co,C=FR"},
 		{"c\x1b[2J", "CN=c\\1B[2J.example,O=Acme\\, Inc.\\+Co,C=FR"},
-		{"\xe2\x80\xae" "ab", "CN=\xe2\x80\xae" "ab.example,O=Acme\\, Inc.\\+Co,C=FR"},
+		{"\xe2\x80\xae"
+		 "ab",
+		 "CN=\xe2\x80\xae"
+		 "ab.example,O=Acme\\, Inc.\\+Co,C=FR"},
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
@@ -616,7 +616,7 @@ static void test_shared_cert_stored_once(void **state)
 {
 	(void)state;
 	static const char *const a[] = {"leaf", "inter", "root"}, *const b[] = {"nocn", "inter"},
-			  *const d[] = {"inter", "inter"};
+				 *const d[] = {"inter", "inter"};
 	struct cs_chain_store *st = chain_store_new(8, CS_CHAIN_MEMCAP);
 	const struct cs_chain *c1, *c2, *c3;
 	bool added;

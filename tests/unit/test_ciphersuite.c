@@ -42,28 +42,28 @@ static void test_registry(void **state)
 	const uint32_t ds = CS_KU_DIGITAL_SIGNATURE, ke = CS_KU_KEY_ENCIPHERMENT;
 	const uint32_t ka = CS_KU_KEY_AGREEMENT;
 
-	expect(0x0001, "RSA", ke);          /* TLS_RSA_WITH_NULL_MD5 */
-	expect(0x000a, "RSA", ke);          /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
-	expect(0x002f, "RSA", ke);          /* TLS_RSA_WITH_AES_128_CBC_SHA */
-	expect(0x009c, "RSA", ke);          /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
-	expect(0xc0a1, "RSA", ke);          /* TLS_RSA_WITH_AES_256_CCM_8 */
-	expect(0x002e, "RSA_PSK", ke);      /* TLS_RSA_PSK_WITH_NULL_SHA */
-	expect(0xccae, "RSA_PSK", ke);      /* TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256 */
-	expect(0x0016, "DHE_RSA", ds);      /* TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA */
-	expect(0x009e, "DHE_RSA", ds);      /* TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 */
-	expect(0xccaa, "DHE_RSA", ds);      /* TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
-	expect(0x0032, "DHE_DSS", ds);      /* TLS_DHE_DSS_WITH_AES_128_CBC_SHA */
-	expect(0xc02f, "ECDHE_RSA", ds);    /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
-	expect(0xcca8, "ECDHE_RSA", ds);    /* TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
-	expect(0xc02b, "ECDHE_ECDSA", ds);  /* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
-	expect(0xc0ae, "ECDHE_ECDSA", ds);  /* TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 */
-	expect(0xc01e, "SRP_SHA_RSA", ds);  /* TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA */
-	expect(0xc022, "SRP_SHA_DSS", ds);  /* TLS_SRP_SHA_DSS_WITH_AES_256_CBC_SHA */
-	expect(0x0031, "DH_RSA", ka);       /* TLS_DH_RSA_WITH_AES_128_CBC_SHA */
-	expect(0x00a4, "DH_DSS", ka);       /* TLS_DH_DSS_WITH_AES_128_GCM_SHA256 */
-	expect(0xc004, "ECDH_ECDSA", ka);   /* TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA */
-	expect(0xc031, "ECDH_RSA", ka);     /* TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256 */
-	expect(0xc08d, "ECDH_RSA", ka);     /* TLS_ECDH_RSA_WITH_CAMELLIA_256_GCM_SHA384 */
+	expect(0x0001, "RSA", ke);         /* TLS_RSA_WITH_NULL_MD5 */
+	expect(0x000a, "RSA", ke);         /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+	expect(0x002f, "RSA", ke);         /* TLS_RSA_WITH_AES_128_CBC_SHA */
+	expect(0x009c, "RSA", ke);         /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
+	expect(0xc0a1, "RSA", ke);         /* TLS_RSA_WITH_AES_256_CCM_8 */
+	expect(0x002e, "RSA_PSK", ke);     /* TLS_RSA_PSK_WITH_NULL_SHA */
+	expect(0xccae, "RSA_PSK", ke);     /* TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256 */
+	expect(0x0016, "DHE_RSA", ds);     /* TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA */
+	expect(0x009e, "DHE_RSA", ds);     /* TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 */
+	expect(0xccaa, "DHE_RSA", ds);     /* TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+	expect(0x0032, "DHE_DSS", ds);     /* TLS_DHE_DSS_WITH_AES_128_CBC_SHA */
+	expect(0xc02f, "ECDHE_RSA", ds);   /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	expect(0xcca8, "ECDHE_RSA", ds);   /* TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+	expect(0xc02b, "ECDHE_ECDSA", ds); /* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
+	expect(0xc0ae, "ECDHE_ECDSA", ds); /* TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 */
+	expect(0xc01e, "SRP_SHA_RSA", ds); /* TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA */
+	expect(0xc022, "SRP_SHA_DSS", ds); /* TLS_SRP_SHA_DSS_WITH_AES_256_CBC_SHA */
+	expect(0x0031, "DH_RSA", ka);      /* TLS_DH_RSA_WITH_AES_128_CBC_SHA */
+	expect(0x00a4, "DH_DSS", ka);      /* TLS_DH_DSS_WITH_AES_128_GCM_SHA256 */
+	expect(0xc004, "ECDH_ECDSA", ka);  /* TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA */
+	expect(0xc031, "ECDH_RSA", ka);    /* TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256 */
+	expect(0xc08d, "ECDH_RSA", ka);    /* TLS_ECDH_RSA_WITH_CAMELLIA_256_GCM_SHA384 */
 	/* no requirement on the certificate's keyUsage */
 	expect_none(0x0000); /* TLS_NULL_WITH_NULL_NULL */
 	expect_none(0x0003); /* TLS_RSA_EXPORT_WITH_RC4_40_MD5 */

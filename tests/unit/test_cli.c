@@ -36,20 +36,20 @@ static void drain(FILE *f, char *buf, size_t len)
 }
 
 /* Runs fn with fds 1 and 2 going to temporary files. */
-#define CAPTURE(cap, call)                                                                  \
-	do {                                                                                \
-		FILE *o_ = tmpfile(), *e_ = tmpfile();                                      \
-		int so_ = dup(1), se_ = dup(2);                                             \
-		assert_non_null(o_);                                                        \
-		assert_non_null(e_);                                                        \
-		fflush(stdout), fflush(stderr);                                             \
-		dup2(fileno(o_), 1), dup2(fileno(e_), 2);                                   \
-		call;                                                                       \
-		fflush(stdout), fflush(stderr);                                             \
-		dup2(so_, 1), dup2(se_, 2);                                                 \
-		close(so_), close(se_);                                                     \
-		drain(o_, (cap)->out, sizeof((cap)->out));                                  \
-		drain(e_, (cap)->err, sizeof((cap)->err));                                  \
+#define CAPTURE(cap, call)                                                                         \
+	do {                                                                                       \
+		FILE *o_ = tmpfile(), *e_ = tmpfile();                                             \
+		int so_ = dup(1), se_ = dup(2);                                                    \
+		assert_non_null(o_);                                                               \
+		assert_non_null(e_);                                                               \
+		fflush(stdout), fflush(stderr);                                                    \
+		dup2(fileno(o_), 1), dup2(fileno(e_), 2);                                          \
+		call;                                                                              \
+		fflush(stdout), fflush(stderr);                                                    \
+		dup2(so_, 1), dup2(se_, 2);                                                        \
+		close(so_), close(se_);                                                            \
+		drain(o_, (cap)->out, sizeof((cap)->out));                                         \
+		drain(e_, (cap)->err, sizeof((cap)->err));                                         \
 	} while (0)
 
 /* argv from a NULL-terminated list (argv[0] first). */
@@ -117,18 +117,59 @@ static const struct cli_choice colours[] = {{"red", 7}, {"green", 9}, {NULL, 0}}
 static const struct cli_option trows[] = {
 	{.name = "flag", .short_name = 'f', .kind = CLI_FLAG, .field = T(flag), .help = "a flag"},
 	{.short_name = 'c', .kind = CLI_CLEAR, .field = T(clear), .help = "clears"},
-	{.name = "str", .arg = "S", .kind = CLI_STRING, .field = T(str), .help = "a string\nover two lines"},
-	{.short_name = 'u', .arg = "N", .kind = CLI_UINT, .field = T(u32), .size = 4, .min = 2,
-	 .max = 10, .seen = CLI_SEEN(struct topts, seen_uint), .error = "must be 2..10", .help = "n"},
-	{.name = "mib", .arg = "MIB", .kind = CLI_UINT, .field = T(mib), .size = 8, .min = 1,
-	 .max = 4096, .shift = 20, .error = "must be 1..4096 MiB", .help = "mebibytes"},
-	{.name = "colour", .arg = "C", .kind = CLI_CHOICE, .field = T(choice), .choices = colours,
-	 .error = "red or green", .help = "a choice"},
-	{.name = "every", .arg = "D", .kind = CLI_DURATION, .field = T(dur), .error = "a duration",
+	{.name = "str",
+	 .arg = "S",
+	 .kind = CLI_STRING,
+	 .field = T(str),
+	 .help = "a string\nover two lines"},
+	{.short_name = 'u',
+	 .arg = "N",
+	 .kind = CLI_UINT,
+	 .field = T(u32),
+	 .size = 4,
+	 .min = 2,
+	 .max = 10,
+	 .seen = CLI_SEEN(struct topts, seen_uint),
+	 .error = "must be 2..10",
+	 .help = "n"},
+	{.name = "mib",
+	 .arg = "MIB",
+	 .kind = CLI_UINT,
+	 .field = T(mib),
+	 .size = 8,
+	 .min = 1,
+	 .max = 4096,
+	 .shift = 20,
+	 .error = "must be 1..4096 MiB",
+	 .help = "mebibytes"},
+	{.name = "colour",
+	 .arg = "C",
+	 .kind = CLI_CHOICE,
+	 .field = T(choice),
+	 .choices = colours,
+	 .error = "red or green",
+	 .help = "a choice"},
+	{.name = "every",
+	 .arg = "D",
+	 .kind = CLI_DURATION,
+	 .field = T(dur),
+	 .error = "a duration",
 	 .help = "a duration"},
-	{.name = "when", .arg = "T", .kind = CLI_TIME, .field = T(when), .error = "a time", .help = "a time"},
-	{.short_name = 'l', .arg = "X", .kind = CLI_LIST, .field = T(list), .count = T(nlist),
-	 .cap = 2, .name_arg = true, .error = "too many", .help = "a list"},
+	{.name = "when",
+	 .arg = "T",
+	 .kind = CLI_TIME,
+	 .field = T(when),
+	 .error = "a time",
+	 .help = "a time"},
+	{.short_name = 'l',
+	 .arg = "X",
+	 .kind = CLI_LIST,
+	 .field = T(list),
+	 .count = T(nlist),
+	 .cap = 2,
+	 .name_arg = true,
+	 .error = "too many",
+	 .help = "a list"},
 	{.name = "call", .arg = "A", .kind = CLI_CALL, .call = on_call, .help = "a handler"},
 	{.name = "hidden", .kind = CLI_FLAG, .field = T(flag)}, /* no help: not in the usage */
 	{.name = "help", .short_name = 'h', .kind = CLI_HELP, .help = "this text"},
@@ -176,9 +217,10 @@ static void test_every_kind_lands_in_its_field(void **state)
 	int ops, rc;
 
 	(void)state;
-	assert_true(tparse(&cap, &t, &ops, &rc, "test", "-f", "-c", "--str", "s1", "-u", "3", "--mib=2",
-			   "--colour", "green", "--every", "15m", "--when", "@1633046400", "-l", "a",
-			   "op1", "-l", "b", "--call", "x", "--call", "y", "op2", NULL));
+	assert_true(tparse(&cap, &t, &ops, &rc, "test", "-f", "-c", "--str", "s1", "-u", "3",
+			   "--mib=2", "--colour", "green", "--every", "15m", "--when",
+			   "@1633046400", "-l", "a", "op1", "-l", "b", "--call", "x", "--call", "y",
+			   "op2", NULL));
 	assert_int_equal(rc, CS_EXIT_OK);
 	assert_string_equal(cap.err, "");
 	assert_true(t.flag);
@@ -205,8 +247,8 @@ static void test_later_wins_abbreviations_and_bounds(void **state)
 	int ops, rc;
 
 	(void)state;
-	assert_true(tparse(&cap, &t, &ops, &rc, "test", "-u", "2", "-u10", "--col", "red", "--st", "x",
-			   "--str", "y", NULL));
+	assert_true(tparse(&cap, &t, &ops, &rc, "test", "-u", "2", "-u10", "--col", "red", "--st",
+			   "x", "--str", "y", NULL));
 	assert_int_equal(t.u32, 10); /* the bounds are inclusive, the last one wins */
 	assert_int_equal(t.choice, 7);
 	assert_string_equal(t.str, "y");
@@ -233,12 +275,16 @@ static void test_refusals_are_one_line(void **state)
 		{{"--call", "bad"}, "chainsniff: bad: refused by the handler\n"},
 		{{"-x"}, "chainsniff: test: -x: unknown option (see chainsniff test --help)\n"},
 		{{"-u"}, "chainsniff: test: -u: needs an argument (see chainsniff test --help)\n"},
-		{{"--str"}, "chainsniff: test: --str: needs an argument (see chainsniff test --help)\n"},
-		{{"--flag=1"}, "chainsniff: test: --flag: takes no argument (see chainsniff test --help)\n"},
-		{{"--nope"}, "chainsniff: test: --nope: unknown option or missing argument "
-			     "(see chainsniff test --help)\n"},
-		{{"--c"}, "chainsniff: test: --c: unknown option or missing argument "
-			  "(see chainsniff test --help)\n"}, /* ambiguous: --clear? --colour, --call */
+		{{"--str"},
+		 "chainsniff: test: --str: needs an argument (see chainsniff test --help)\n"},
+		{{"--flag=1"},
+		 "chainsniff: test: --flag: takes no argument (see chainsniff test --help)\n"},
+		{{"--nope"},
+		 "chainsniff: test: --nope: unknown option or missing argument "
+		 "(see chainsniff test --help)\n"},
+		{{"--c"},
+		 "chainsniff: test: --c: unknown option or missing argument "
+		 "(see chainsniff test --help)\n"}, /* ambiguous: --clear? --colour, --call */
 	};
 	struct captured cap;
 	struct topts t;
@@ -262,22 +308,21 @@ static void test_usage_is_made_from_the_table(void **state)
 	assert_false(tparse(&cap, &t, &ops, &rc, "test", "--help", NULL));
 	assert_int_equal(rc, CS_EXIT_OK);
 	assert_string_equal(cap.err, "");
-	assert_string_equal(cap.out,
-			    "usage: chainsniff test [options] ARG...\n"
-			    "  -f, --flag          a flag\n"
-			    "  -c                  clears\n"
-			    "  --str S             a string\n"
-			    "                      over two lines\n"
-			    "  -u N                n\n"
-			    "  --mib MIB           mebibytes\n"
-			    "  --colour C          a choice\n"
-			    "  --every D           a duration\n"
-			    "  --when T            a time\n"
-			    "  -l X                a list\n"
-			    "  --call A            a handler\n"
-			    "  -h, --help          this text\n"
-			    "  --version           the version\n"
-			    "That is all.\n");
+	assert_string_equal(cap.out, "usage: chainsniff test [options] ARG...\n"
+				     "  -f, --flag          a flag\n"
+				     "  -c                  clears\n"
+				     "  --str S             a string\n"
+				     "                      over two lines\n"
+				     "  -u N                n\n"
+				     "  --mib MIB           mebibytes\n"
+				     "  --colour C          a choice\n"
+				     "  --every D           a duration\n"
+				     "  --when T            a time\n"
+				     "  -l X                a list\n"
+				     "  --call A            a handler\n"
+				     "  -h, --help          this text\n"
+				     "  --version           the version\n"
+				     "That is all.\n");
 	assert_false(tparse(&cap, &t, &ops, &rc, "test", "-f", "--version", "-x", NULL));
 	assert_int_equal(rc, CS_EXIT_OK);
 	/* the first line is chainsniff's; the libraries' follow (test_main_operations) */
@@ -352,13 +397,13 @@ static void test_main_every_option(void **state)
 	(void)state;
 	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "-r", "-", "-s", "96", "-B", "8",
 			   "-p", "--format", "csv", "--top", "0", "--all", "--details", "-o", "out",
-			   "--dump-chains", "d", "--events", "e", "--ca-file", "c1", "--ca-dir", "c2",
-			   "--add-ca", "c3", "--add-ca", "c4", "--intermediates", "im", "--at",
-			   "2021-10-01T12:00:00Z", "--warn-days", "0", "--interval", "1h", "--report-dir",
-			   "rd", "--keep", "7", "--sensor", "gw1", "--server-net", "192.0.2.0/24",
-			   "--server-net", "2001:db8::/32", "--ignore", "ig", "--fail-on", "broken",
-			   "--state", "st", "-Z", "nobody", "--max-flows", "1", "--memcap", "65536",
-			   NULL));
+			   "--dump-chains", "d", "--events", "e", "--ca-file", "c1", "--ca-dir",
+			   "c2", "--add-ca", "c3", "--add-ca", "c4", "--intermediates", "im",
+			   "--at", "2021-10-01T12:00:00Z", "--warn-days", "0", "--interval", "1h",
+			   "--report-dir", "rd", "--keep", "7", "--sensor", "gw1", "--server-net",
+			   "192.0.2.0/24", "--server-net", "2001:db8::/32", "--ignore", "ig",
+			   "--fail-on", "broken", "--state", "st", "-Z", "nobody", "--max-flows",
+			   "1", "--memcap", "65536", NULL));
 	assert_string_equal(cap.err, "");
 	assert_int_equal(o.nfiles, 2);
 	assert_string_equal(o.files[1], "-");
@@ -429,15 +474,20 @@ static void test_main_refusals(void **state)
 		{{"-s", "95"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-s", "262145"}, "chainsniff: -s: snaplen must be 96..262144\n"},
 		{{"-B", "0"}, "chainsniff: -B: buffer size must be 1..4096 MiB\n"},
-		{{"--format", "yaml"}, "chainsniff: --format: must be text, json, csv, html or state\n"},
+		{{"--format", "yaml"},
+		 "chainsniff: --format: must be text, json, csv, html or state\n"},
 		{{"--top", "-1"}, "chainsniff: --top: must be 0..1000000 (0: no limit)\n"},
-		{{"--interval", "0"}, "chainsniff: --interval: expects a duration: 90s, 15m, 1h, 1d\n"},
+		{{"--interval", "0"},
+		 "chainsniff: --interval: expects a duration: 90s, 15m, 1h, 1d\n"},
 		{{"--keep", "x"}, "chainsniff: --keep: must be 0..1000000 (0: keep all)\n"},
-		{{"--fail-on", "bad"}, "chainsniff: --fail-on: the conditions are 'broken' and 'broken-then'\n"},
+		{{"--fail-on", "bad"},
+		 "chainsniff: --fail-on: the conditions are 'broken' and 'broken-then'\n"},
 		{{"--trust-at", "yesterday"},
 		 "chainsniff: --trust-at: expects 'capture', YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n"},
-		{{"--server-net", "10.0.0.0/33"}, "chainsniff: 10.0.0.0/33: not an address or CIDR network\n"},
-		{{"--at", "2020-13-01"}, "chainsniff: --at: expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n"},
+		{{"--server-net", "10.0.0.0/33"},
+		 "chainsniff: 10.0.0.0/33: not an address or CIDR network\n"},
+		{{"--at", "2020-13-01"},
+		 "chainsniff: --at: expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n"},
 		{{"--warn-days", "3651"}, "chainsniff: --warn-days: must be 0..3650\n"},
 		{{"--max-flows", "67108865"}, "chainsniff: --max-flows: must be 1..67108864\n"},
 		{{"--memcap", "0"}, "chainsniff: --memcap: must be 1..65536 MiB\n"},
@@ -445,7 +495,8 @@ static void test_main_refusals(void **state)
 		{{"-Z"}, "chainsniff: -Z: needs an argument (see --help)\n"},
 		{{"--format"}, "chainsniff: --format: needs an argument (see --help)\n"},
 		{{"--all=1"}, "chainsniff: --all: takes no argument (see --help)\n"},
-		{{"--no-such"}, "chainsniff: --no-such: unknown option or missing argument (see --help)\n"},
+		{{"--no-such"},
+		 "chainsniff: --no-such: unknown option or missing argument (see --help)\n"},
 		{{"extra"}, "chainsniff: extra: unexpected argument (use -r FILE)\n"},
 		{{"-i", "lo"}, "chainsniff: -i: cannot be combined with -r\n"},
 		{{"--interval", "1h"}, "chainsniff: --interval: needs --report-dir\n"},
@@ -459,7 +510,8 @@ static void test_main_refusals(void **state)
 	/* a filter that does not compile: the one line is libpcap's reason */
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "-f", "tcp port", NULL));
 	assert_int_equal(rc, CS_EXIT_USAGE);
-	assert_true(!strncmp(cap.err, "chainsniff: -f: ", 16) && strchr(cap.err, '\n') == strrchr(cap.err, '\n'));
+	assert_true(!strncmp(cap.err, "chainsniff: -f: ", 16) &&
+		    strchr(cap.err, '\n') == strrchr(cap.err, '\n'));
 	/* no input: the usage, on stderr */
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "--all", NULL));
 	assert_int_equal(rc, CS_EXIT_USAGE);
@@ -521,13 +573,45 @@ static void test_main_list_caps(void **state)
 static void test_main_usage(void **state)
 {
 	static const char *const opts[] = {
-		"-r FILE", "-i IFACE", "-f FILTER", "-s SNAPLEN", "-B MIB", "-p", "--format F", "--top N",
-		"--all", "--details", "-o FILE", "--dump-chains DIR", "--events FILE", "--ca-file FILE",
-		"--ca-dir DIR", "--add-ca FILE", "--intermediates F", "--at TIME", "--warn-days N",
-		"--interval D", "--report-dir DIR", "--keep N", "--sensor NAME", "--server-net CIDR",
-		"--ignore FILE", "--fail-on COND", "--trust-at WHEN", "--root-timeline F", "--state FILE", "-Z USER", "--max-flows N",
-		"--memcap MIB", "--metrics FILE", "--stats-interval D", "--since TIME", "--until TIME",
-		"-T, --check", "-h, --help", "-V, --version",
+		"-r FILE",
+		"-i IFACE",
+		"-f FILTER",
+		"-s SNAPLEN",
+		"-B MIB",
+		"-p",
+		"--format F",
+		"--top N",
+		"--all",
+		"--details",
+		"-o FILE",
+		"--dump-chains DIR",
+		"--events FILE",
+		"--ca-file FILE",
+		"--ca-dir DIR",
+		"--add-ca FILE",
+		"--intermediates F",
+		"--at TIME",
+		"--warn-days N",
+		"--interval D",
+		"--report-dir DIR",
+		"--keep N",
+		"--sensor NAME",
+		"--server-net CIDR",
+		"--ignore FILE",
+		"--fail-on COND",
+		"--trust-at WHEN",
+		"--root-timeline F",
+		"--state FILE",
+		"-Z USER",
+		"--max-flows N",
+		"--memcap MIB",
+		"--metrics FILE",
+		"--stats-interval D",
+		"--since TIME",
+		"--until TIME",
+		"-T, --check",
+		"-h, --help",
+		"-V, --version",
 	};
 	struct captured cap;
 	struct cs_options o;
@@ -544,7 +628,8 @@ static void test_main_usage(void **state)
 			continue;
 		assert_true(line[21] == ' ' && line[22] != ' '); /* help from column 23 */
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			if (!strncmp(line + 2, opts[i], strlen(opts[i])) && line[2 + strlen(opts[i])] == ' ') {
+			if (!strncmp(line + 2, opts[i], strlen(opts[i])) &&
+			    line[2 + strlen(opts[i])] == ' ') {
 				found++;
 				break;
 			}
@@ -584,10 +669,11 @@ static void test_main_operations(void **state)
 			   "--report-dir", "d", "--stats-interval", "1m", NULL));
 	assert_int_equal(o.stats_interval, 60);
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--stats-interval", "0", NULL));
-	assert_string_equal(cap.err, "chainsniff: --stats-interval: expects a duration: 90s, 15m, 1h, 1d\n");
+	assert_string_equal(cap.err,
+			    "chainsniff: --stats-interval: expects a duration: 90s, 15m, 1h, 1d\n");
 
-	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--since", "2026-11-23T14:00:00Z",
-			   "--until", "@1795446000", NULL));
+	assert_true(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--since",
+			   "2026-11-23T14:00:00Z", "--until", "@1795446000", NULL));
 	assert_true(o.have_since && o.have_until);
 	assert_int_equal(o.since, 1795442400);
 	assert_int_equal(o.until, 1795446000);
@@ -596,7 +682,8 @@ static void test_main_operations(void **state)
 	assert_int_equal(rc, CS_EXIT_USAGE);
 	assert_string_equal(cap.err, "chainsniff: --until: must be later than --since\n");
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "-r", "a", "--since", "yesterday", NULL));
-	assert_string_equal(cap.err, "chainsniff: --since: expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n");
+	assert_string_equal(cap.err,
+			    "chainsniff: --since: expects YYYY-MM-DD[THH:MM:SS[Z]] or @EPOCH\n");
 
 	assert_false(mparse(&cap, &o, &rc, "chainsniff", "--version", NULL));
 	assert_int_equal(rc, CS_EXIT_OK);

@@ -96,7 +96,8 @@ static void test_created_then_read(void **state)
 		int n = 0;
 
 		while ((de = readdir(d)))
-			n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+			n += de->d_name[0] != '.' ||
+			     (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
 		closedir(d);
 		assert_int_equal(n, 2);
 	}
@@ -112,7 +113,8 @@ static void test_refusals(void **state)
 	} cases[] = {
 		{"open.key", "00112233445566778899aabbccddeeff\n", 0640, "chmod 600"},
 		{"world.key", "00112233445566778899aabbccddeeff\n", 0604, "open to others"},
-		{"short.key", "00112233445566778899aabbccddee\n", 0600, "not a chainsniff client key"},
+		{"short.key", "00112233445566778899aabbccddee\n", 0600,
+		 "not a chainsniff client key"},
 		{"upper.key", "00112233445566778899AABBCCDDEEFF\n", 0600, "32 lowercase hex"},
 		{"long.key", "00112233445566778899aabbccddeeff00\n", 0600, "not a chainsniff"},
 		{"trail.key", "00112233445566778899aabbccddeeff\n\n", 0600, "not a chainsniff"},

@@ -169,8 +169,8 @@ static void test_merge_sketches(void **state)
 
 	(void)state;
 	fill(&a, 0, 5000);
-	fill(&b, 2500, 5000);  /* half of it in a */
-	fill(&c, 100000, 20);  /* exact */
+	fill(&b, 2500, 5000); /* half of it in a */
+	fill(&c, 100000, 20); /* exact */
 	fill(&all, 0, 7500);
 	clientset_merge(&all, &c);
 	merged(&ab, &a, &b);
@@ -193,10 +193,8 @@ static void test_merge_sketches(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_estimate),
-		cmocka_unit_test(test_keyed_hash),
-		cmocka_unit_test(test_merge_exact),
+		cmocka_unit_test(test_exact),          cmocka_unit_test(test_estimate),
+		cmocka_unit_test(test_keyed_hash),     cmocka_unit_test(test_merge_exact),
 		cmocka_unit_test(test_merge_sketches),
 	};
 

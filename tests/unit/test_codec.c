@@ -63,8 +63,13 @@ static void test_hex_parse_lower_is_strict(void **state)
 static void test_base64_rfc4648_vectors(void **state)
 {
 	static const char *const vec[][2] = {
-		{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-		{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
+		{"foobar", "Zm9vYmFy"},
 	};
 	uint8_t out[8];
 	char buf[16];
@@ -107,9 +112,10 @@ static void test_base64_round_trip_and_strictness(void **state)
 			assert_false(b64_decode(s, strlen(s), out, len - 1, &n));
 		free(s);
 	}
-	assert_true(b64_decode("TWFu", 4, out, sizeof(out), &n) && n == 3 && !memcmp(out, "Man", 3));
+	assert_true(b64_decode("TWFu", 4, out, sizeof(out), &n) && n == 3 &&
+		    !memcmp(out, "Man", 3));
 	assert_true(b64_decode("TQ==", 4, out, sizeof(out), &n) && n == 1);
-	assert_false(b64_decode("TR==", 4, out, sizeof(out), &n));  /* pad bits set */
+	assert_false(b64_decode("TR==", 4, out, sizeof(out), &n));     /* pad bits set */
 	assert_false(b64_decode("TWE=TWE=", 8, out, sizeof(out), &n)); /* pad inside */
 	assert_false(b64_decode("T===", 4, out, sizeof(out), &n));
 	assert_false(b64_decode("TQ=a", 4, out, sizeof(out), &n));

@@ -134,10 +134,8 @@ static void test_copy_skip_rest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_integers),
-		cmocka_unit_test(test_failure_is_sticky),
-		cmocka_unit_test(test_every_truncation),
-		cmocka_unit_test(test_vec_and_sub),
+		cmocka_unit_test(test_integers),         cmocka_unit_test(test_failure_is_sticky),
+		cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_vec_and_sub),
 		cmocka_unit_test(test_copy_skip_rest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,10 +21,7 @@
 /* Frame builder: struct bytes (testlib.h) --------------------------------- */
 
 /* A 16-bit length of the bytes from `from` to the end of the frame. */
-static void put_len(struct bytes *f, size_t from)
-{
-	put_len_to_end(f, from, 0, false);
-}
+static void put_len(struct bytes *f, size_t from) { put_len_to_end(f, from, 0, false); }
 
 /* Layers ------------------------------------------------------------------- */
 
@@ -34,14 +31,11 @@ static const uint8_t out4_src[4] = {203, 0, 113, 1};
 static const uint8_t out4_dst[4] = {203, 0, 113, 2};
 static const uint8_t in6_src[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t in6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
-static const uint8_t out6_src[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff,
-				     [15] = 1};
-static const uint8_t out6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff,
-				     [15] = 2};
+static const uint8_t out6_src[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 1};
+static const uint8_t out6_dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 2};
 
 /* A TLS record header and a few bytes: the payload of every sample. */
-static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05,
-				'h',  'e',  'l',  'l',  'o'};
+static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
 
 static void eth(struct bytes *f, unsigned type)
 {
@@ -71,8 +65,8 @@ static void mpls(struct bytes *f, unsigned label, int bottom)
 	put32(f, label << 12 | (bottom ? 0x100u : 0) | 64);
 }
 
-static void ip4_full(struct bytes *f, unsigned proto, const uint8_t *src,
-		     const uint8_t *dst, size_t optlen, unsigned frag)
+static void ip4_full(struct bytes *f, unsigned proto, const uint8_t *src, const uint8_t *dst,
+		     size_t optlen, unsigned frag)
 {
 	size_t start = f->n;
 
@@ -99,8 +93,7 @@ static void ip4_outer(struct bytes *f, unsigned proto)
 	ip4_full(f, proto, out4_src, out4_dst, 0, 0);
 }
 
-static void ip6_full(struct bytes *f, unsigned next, const uint8_t *src,
-		     const uint8_t *dst)
+static void ip6_full(struct bytes *f, unsigned next, const uint8_t *src, const uint8_t *dst)
 {
 	put32(f, 0x60012345);
 	put_len(f, f->n + 36);
@@ -110,15 +103,9 @@ static void ip6_full(struct bytes *f, unsigned next, const uint8_t *src,
 	put(f, dst, 16);
 }
 
-static void ip6(struct bytes *f, unsigned next)
-{
-	ip6_full(f, next, in6_src, in6_dst);
-}
+static void ip6(struct bytes *f, unsigned next) { ip6_full(f, next, in6_src, in6_dst); }
 
-static void ip6_outer(struct bytes *f, unsigned next)
-{
-	ip6_full(f, next, out6_src, out6_dst);
-}
+static void ip6_outer(struct bytes *f, unsigned next) { ip6_full(f, next, out6_src, out6_dst); }
 
 /* Hop-by-hop, routing or destination options: (len + 1) * 8 bytes. */
 static void ext6(struct bytes *f, unsigned next, unsigned len)
@@ -225,7 +212,7 @@ static void wlan(struct bytes *f, unsigned fc0, unsigned flags)
 	put8(f, flags);
 	put16(f, 0x2c00);
 	fill(f, 0x02, 18); /* three addresses */
-	put16(f, 0x1000);      /* sequence 1, fragment 0 (little-endian) */
+	put16(f, 0x1000);  /* sequence 1, fragment 0 (little-endian) */
 	if ((flags & 3) == 3)
 		fill(f, 0x02, 6);
 	if (fc0 & 0x80) { /* QoS: TID 5 */
@@ -280,10 +267,7 @@ static void seg(struct bytes *f)
 
 /* Decoding with the contract checked ------------------------------------- */
 
-static bool is_informative(int c)
-{
-	return c == CS_DEC_TUNNELED || c == CS_DEC_PAYLOAD_TRUNCATED;
-}
+static bool is_informative(int c) { return c == CS_DEC_TUNNELED || c == CS_DEC_PAYLOAD_TRUNCATED; }
 
 /*
  * Decode the first n bytes of b from a heap copy of exactly n bytes.  On
@@ -291,8 +275,8 @@ static bool is_informative(int c)
  * reason, matching the status; a segment counts no reason, its payload lies
  * inside the capture, and the informative counters say what it is.
  */
-static enum cs_status run(int linktype, const uint8_t *b, size_t n,
-			  struct cs_pkt *p, struct cs_decode_stats *st)
+static enum cs_status run(int linktype, const uint8_t *b, size_t n, struct cs_pkt *p,
+			  struct cs_decode_stats *st)
 {
 	struct cs_decode_stats before = *st;
 	uint8_t *copy = n ? malloc(n) : NULL;
@@ -314,8 +298,7 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 	if (s != CS_OK) {
 		assert_int_equal(reasons, 1);
 		assert_true(reason >= 0);
-		assert_int_equal(st->n[CS_DEC_TUNNELED],
-				 before.n[CS_DEC_TUNNELED]);
+		assert_int_equal(st->n[CS_DEC_TUNNELED], before.n[CS_DEC_TUNNELED]);
 		assert_int_equal(st->n[CS_DEC_PAYLOAD_TRUNCATED],
 				 before.n[CS_DEC_PAYLOAD_TRUNCATED]);
 		if (s == CS_MORE) { /* a fragment: its data lies in the capture */
@@ -332,17 +315,13 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 	}
 	assert_int_equal(reasons, 0);
 	assert_non_null(p->payload.p);
-	assert_true(p->payload.p >= copy &&
-		    p->payload.n <= (size_t)(copy + n - p->payload.p));
+	assert_true(p->payload.p >= copy && p->payload.n <= (size_t)(copy + n - p->payload.p));
 	assert_true(p->payload.n <= p->payload_len);
 	assert_true(p->tunnel_depth <= CS_MAX_TUNNEL_DEPTH);
-	assert_int_equal(st->n[CS_DEC_TUNNELED] - before.n[CS_DEC_TUNNELED],
-			 p->tunnel_depth > 0);
-	assert_int_equal(st->n[CS_DEC_PAYLOAD_TRUNCATED] -
-				 before.n[CS_DEC_PAYLOAD_TRUNCATED],
+	assert_int_equal(st->n[CS_DEC_TUNNELED] - before.n[CS_DEC_TUNNELED], p->tunnel_depth > 0);
+	assert_int_equal(st->n[CS_DEC_PAYLOAD_TRUNCATED] - before.n[CS_DEC_PAYLOAD_TRUNCATED],
 			 p->payload.n < p->payload_len);
-	assert_true(p->src.family == p->dst.family &&
-		    (p->src.family == 4 || p->src.family == 6));
+	assert_true(p->src.family == p->dst.family && (p->src.family == 4 || p->src.family == 6));
 	p->payload.p = b + (p->payload.p - copy);
 	free(copy);
 	return s;
@@ -351,8 +330,8 @@ static enum cs_status run(int linktype, const uint8_t *b, size_t n,
 /* A frame skipped for `why` with `status` (the statuses cs_common.h
  * defines: a malformed header is CS_BAD, a cap CS_LIMIT, anything not
  * decoded CS_UNSUPPORTED). */
-static void expect_skip(int linktype, struct bytes *f,
-			enum cs_decode_counter why, enum cs_status status)
+static void expect_skip(int linktype, struct bytes *f, enum cs_decode_counter why,
+			enum cs_status status)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
@@ -363,8 +342,7 @@ static void expect_skip(int linktype, struct bytes *f,
 		fail_msg("expected %s", decode_counter_name(why));
 }
 
-static void expect_addr(const struct cs_addr *a, int family,
-			const uint8_t *bytes)
+static void expect_addr(const struct cs_addr *a, int family, const uint8_t *bytes)
 {
 	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
 
@@ -394,8 +372,7 @@ static void expect_seg(const struct cs_pkt *p, int family, unsigned depth)
 }
 
 /* Decode a whole frame that must give seg(); returns the stats. */
-static struct cs_decode_stats expect_ok(int linktype, struct bytes *f,
-					int family, unsigned depth)
+static struct cs_decode_stats expect_ok(int linktype, struct bytes *f, int family, unsigned depth)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
@@ -460,9 +437,9 @@ static void s_vlan9100_pppoe_ipv6(struct bytes *f)
 
 static void s_sll_ipv4(struct bytes *f)
 {
-	put16(f, 4);         /* sent by us */
-	put16(f, 1);         /* ARPHRD_ETHER */
-	put16(f, 6);         /* address length */
+	put16(f, 4); /* sent by us */
+	put16(f, 1); /* ARPHRD_ETHER */
+	put16(f, 6); /* address length */
 	fill(f, 0xaa, 8);
 	put16(f, 0x0800);
 	ip4(f, 6);
@@ -485,8 +462,8 @@ static void s_sll2_vlan_ipv6(struct bytes *f)
 {
 	put16(f, 0x8100);
 	put16(f, 0);
-	put32(f, 3);         /* interface index */
-	put16(f, 1);         /* ARPHRD_ETHER */
+	put32(f, 3); /* interface index */
+	put16(f, 1); /* ARPHRD_ETHER */
 	put8(f, 0);
 	put8(f, 6);
 	fill(f, 0xaa, 8);
@@ -899,8 +876,7 @@ static const struct sample {
 	{"eth_ipv4_options", CS_LINKTYPE_ETHERNET, s_eth_ipv4_options, 4, 0},
 	{"eth_ipv6", CS_LINKTYPE_ETHERNET, s_eth_ipv6, 6, 0},
 	{"qinq_pppoe_ipv4", CS_LINKTYPE_ETHERNET, s_qinq_pppoe_ipv4, 4, 0},
-	{"vlan9100_pppoe_ipv6", CS_LINKTYPE_ETHERNET, s_vlan9100_pppoe_ipv6, 6,
-	 0},
+	{"vlan9100_pppoe_ipv6", CS_LINKTYPE_ETHERNET, s_vlan9100_pppoe_ipv6, 6, 0},
 	{"sll_ipv4", CS_LINKTYPE_LINUX_SLL, s_sll_ipv4, 4, 0},
 	{"sll_mpls_ipv6", CS_LINKTYPE_LINUX_SLL, s_sll_mpls_ipv6, 6, 0},
 	{"sll2_vlan_ipv6", CS_LINKTYPE_LINUX_SLL2, s_sll2_vlan_ipv6, 6, 0},
@@ -965,8 +941,7 @@ static void test_samples(void **state)
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(samples); i++) {
 		build(&samples[i], &f);
-		expect_ok(samples[i].linktype, &f, samples[i].family,
-			  samples[i].depth);
+		expect_ok(samples[i].linktype, &f, samples[i].family, samples[i].depth);
 	}
 }
 
@@ -985,8 +960,7 @@ static void test_every_truncation(void **state)
 		size_t start;
 
 		build(&samples[i], &f);
-		assert_int_equal(run(samples[i].linktype, f.b, f.n, &p, &st),
-				 CS_OK);
+		assert_int_equal(run(samples[i].linktype, f.b, f.n, &p, &st), CS_OK);
 		start = (size_t)(p.payload.p - f.b);
 		for (size_t n = 0; n < f.n; n++) {
 			size_t got = n > start ? n - start : 0;
@@ -996,18 +970,16 @@ static void test_every_truncation(void **state)
 			memset(&st, 0, sizeof st);
 			if (n < start) {
 				if (run(samples[i].linktype, f.b, n, &p, &st) != CS_TRUNC)
-					fail_msg("%s cut at %zu: not a truncation",
-						 samples[i].name, n);
+					fail_msg("%s cut at %zu: not a truncation", samples[i].name,
+						 n);
 				assert_int_equal(st.n[CS_DEC_TRUNCATED], 1);
 				continue;
 			}
-			assert_int_equal(
-			    run(samples[i].linktype, f.b, n, &p, &st), CS_OK);
+			assert_int_equal(run(samples[i].linktype, f.b, n, &p, &st), CS_OK);
 			assert_int_equal(p.payload.n, got);
 			assert_int_equal(p.payload_len, sizeof hello);
 			assert_memory_equal(p.payload.p, hello, got);
-			assert_int_equal(st.n[CS_DEC_PAYLOAD_TRUNCATED],
-					 got < sizeof hello);
+			assert_int_equal(st.n[CS_DEC_PAYLOAD_TRUNCATED], got < sizeof hello);
 		}
 	}
 }
@@ -1075,8 +1047,7 @@ static void test_ipv4_fields(void **state)
 	struct bytes f = {.n = 0};
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
-	static const uint8_t mapped_src[16] = {[10] = 0xff, [11] = 0xff,
-					       192, 0, 2, 1};
+	static const uint8_t mapped_src[16] = {[10] = 0xff, [11] = 0xff, 192, 0, 2, 1};
 
 	s_eth_ipv4(&f);
 	bytes_end(&f);
@@ -1224,9 +1195,8 @@ static void frag6_frame(struct bytes *f, unsigned offset_m)
 
 /* A fragment's description: where its data is and what the defragmenter
  * needs; the data is the IP payload after the header (and its options). */
-static void expect_fragment(int linktype, struct bytes *f, int version,
-			    unsigned proto, uint32_t id, uint32_t offset,
-			    bool more, size_t data_at)
+static void expect_fragment(int linktype, struct bytes *f, int version, unsigned proto, uint32_t id,
+			    uint32_t offset, bool more, size_t data_at)
 {
 	struct cs_decode_stats st = {{0}};
 	struct cs_pkt p;
@@ -1327,7 +1297,8 @@ static enum cs_status run_datagram(const struct cs_pkt *frag, const uint8_t *b, 
 			reasons += (int)(st->n[c] - before.n[c]);
 	assert_int_equal(reasons, s == CS_OK ? 0 : 1);
 	if (s == CS_OK) {
-		assert_true(p->payload.p >= copy && p->payload.n <= (size_t)(copy + n - p->payload.p));
+		assert_true(p->payload.p >= copy &&
+			    p->payload.n <= (size_t)(copy + n - p->payload.p));
 		p->payload.p = b + (p->payload.p - copy);
 	}
 	free(copy);
@@ -1730,8 +1701,7 @@ static void test_nflog(void **state)
 static void test_not_ip(void **state)
 {
 	(void)state;
-	static const unsigned ethertypes[] = {0x0806, 0x88cc, 0x0040, 0x8863,
-					      0x88be};
+	static const unsigned ethertypes[] = {0x0806, 0x88cc, 0x0040, 0x8863, 0x88be};
 	struct bytes f;
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(ethertypes); i++) {
@@ -1970,24 +1940,36 @@ static void test_names(void **state)
 {
 	(void)state;
 	static const char *const counters[CS_DEC_COUNTER_MAX] = {
-		"not_ip",	 "not_tcp",	   "ip_fragment",
-		"truncated",	 "malformed_link", "malformed_ip",
-		"malformed_tcp", "unsupported_link", "vlan_too_deep",
-		"mpls_too_deep", "tunnel_too_deep", "ipv6_ext_too_deep",
-		"tunneled",	 "payload_truncated", "encrypted",
-		"ip_reassembled",
+		"not_ip",         "not_tcp",           "ip_fragment",     "truncated",
+		"malformed_link", "malformed_ip",      "malformed_tcp",   "unsupported_link",
+		"vlan_too_deep",  "mpls_too_deep",     "tunnel_too_deep", "ipv6_ext_too_deep",
+		"tunneled",       "payload_truncated", "encrypted",       "ip_reassembled",
 	};
 	static const struct {
 		int linktype;
 		const char *name;
 	} links[] = {
-		{0, "NULL"},	     {1, "EN10MB"},	{12, "RAW"},
-		{14, "RAW"},	     {101, "RAW"},	{108, "LOOP"},
-		{113, "LINUX_SLL"}, {228, "IPV4"},	{229, "IPV6"},
-		{276, "LINUX_SLL2"}, {9, "PPP"},	{50, "PPP_SERIAL"},
-		{51, "PPP_ETHER"},  {104, "C_HDLC"},	{105, "IEEE802_11"},
-		{127, "IEEE802_11_RADIO"}, {166, "PPP_PPPD"}, {192, "PPI"},
-		{204, "PPP_WITH_DIR"}, {205, "C_HDLC_WITH_DIR"}, {239, "NFLOG"},
+		{0, "NULL"},
+		{1, "EN10MB"},
+		{12, "RAW"},
+		{14, "RAW"},
+		{101, "RAW"},
+		{108, "LOOP"},
+		{113, "LINUX_SLL"},
+		{228, "IPV4"},
+		{229, "IPV6"},
+		{276, "LINUX_SLL2"},
+		{9, "PPP"},
+		{50, "PPP_SERIAL"},
+		{51, "PPP_ETHER"},
+		{104, "C_HDLC"},
+		{105, "IEEE802_11"},
+		{127, "IEEE802_11_RADIO"},
+		{166, "PPP_PPPD"},
+		{192, "PPI"},
+		{204, "PPP_WITH_DIR"},
+		{205, "C_HDLC_WITH_DIR"},
+		{239, "NFLOG"},
 	};
 
 	for (int c = 0; c < CS_DEC_COUNTER_MAX; c++) {
@@ -2001,11 +1983,9 @@ static void test_names(void **state)
 		struct cs_pkt p;
 
 		assert_true(decode_linktype_supported(links[i].linktype));
-		assert_string_equal(decode_linktype_name(links[i].linktype),
-				    links[i].name);
+		assert_string_equal(decode_linktype_name(links[i].linktype), links[i].name);
 		/* supported means decoded: an empty frame is a truncation */
-		assert_int_equal(run(links[i].linktype, NULL, 0, &p, &st),
-				 CS_TRUNC);
+		assert_int_equal(run(links[i].linktype, NULL, 0, &p, &st), CS_TRUNC);
 	}
 }
 

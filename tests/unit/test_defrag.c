@@ -353,9 +353,14 @@ static void test_nested(void **state)
 	free(outer.copy);
 	memset(&inner, 0, sizeof inner);
 	inner.src.family = inner.dst.family = 4;
-	inner.frag = (struct cs_frag){.version = 4, .proto = 6, .depth = 1, .id = 44,
-				      .offset = 1000, .more = false,
-				      .data = {s.p + 1000, 1000}, .data_len = 1000};
+	inner.frag = (struct cs_frag){.version = 4,
+				      .proto = 6,
+				      .depth = 1,
+				      .id = 44,
+				      .offset = 1000,
+				      .more = false,
+				      .data = {s.p + 1000, 1000},
+				      .data_len = 1000};
 	assert_null(defrag_add(df, &inner, 0, &st).p); /* copies from s first */
 	inner.frag.offset = 0;
 	inner.frag.more = true;

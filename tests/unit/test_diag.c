@@ -71,6 +71,7 @@
 
 /* ---- pinned times (seconds, UTC) ------------------------------------------ */
 
+/* clang-format off */
 #define T_CAPTURE 1795403299LL  /* 2026-11-23T03:08:19Z: diag-expiring-soon.pcap */
 #define T_SOON_NA 1795996800LL  /* 2026-11-30T00:00:00Z: soon's notAfter */
 #define T_2030 1893456000LL     /* 2030-01-01T00:00:00Z: future's notBefore */
@@ -507,6 +508,7 @@ static struct row rows[] = {
 	 {W(DUPLICATE_CERT, 2), W(DUPLICATE_CERT, 3), W(DUPLICATE_CERT, 12)}, ERRORS | B(EXTRA_CERTS),
 	 true, false},
 };
+/* clang-format on */
 
 /* The cipher suite of a row's handshake (key_usage_mismatch); 0 for the rest. */
 static const struct {
@@ -520,7 +522,7 @@ static const struct {
 	{"key_usage_fits_static_ecdh", 0xc02d},       /* ECDH_ECDSA_WITH_AES_128_GCM_SHA256 */
 	{"key_usage_mismatch_static_dh", 0x0031},     /* DH_RSA_WITH_AES_128_CBC_SHA */
 	{"key_usage_absent", 0xc02f},
-	{"key_usage_tls13", 0x1301},                  /* TLS_AES_128_GCM_SHA256 */
+	{"key_usage_tls13", 0x1301}, /* TLS_AES_128_GCM_SHA256 */
 };
 
 static uint16_t suite_of(const struct row *r)
@@ -666,15 +668,17 @@ static void set_subject(X509 *x, const char *spec)
 		assert_non_null(eq);
 		*eq = '\0';
 		assert_int_equal(X509_NAME_add_entry_by_txt(n, rdn, MBSTRING_UTF8,
-							    (const unsigned char *)eq + 1, -1, -1, 0), 1);
+							    (const unsigned char *)eq + 1, -1, -1,
+							    0),
+				 1);
 	}
 	assert_int_equal(X509_set_subject_name(x, n), 1);
 	X509_NAME_free(n);
 }
 
 static const uint8_t garbage[] = {
-	0x30, 0x82, 0x01, 0x00, 0x30, 0x81, 0xf0, 0xa0, 0x03, 0x02, 0x01, 0x02,
-	'n', 'o', 't', ' ', 'a', ' ', 'c', 'e', 'r', 't', 'i', 'f', 'i', 'c', 'a', 't', 'e',
+	0x30, 0x82, 0x01, 0x00, 0x30, 0x81, 0xf0, 0xa0, 0x03, 0x02, 0x01, 0x02, 'n', 'o', 't',
+	' ',  'a',  ' ',  'c',  'e',  'r',  't',  'i',  'f',  'i',  'c',  'a',  't', 'e',
 };
 
 /*
@@ -722,7 +726,8 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 	if ((ops = strchr(buf, '+')) != NULL)
 		*ops++ = '\0';
 	x = tp_pem(buf);
-	for (char *op = ops ? strtok_r(ops, "+", &save) : NULL; op; op = strtok_r(NULL, "+", &save)) {
+	for (char *op = ops ? strtok_r(ops, "+", &save) : NULL; op;
+	     op = strtok_r(NULL, "+", &save)) {
 		if (strcmp(op, "old") == 0) {
 			ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)T_2005);
 
@@ -765,7 +770,8 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 			assert_non_null(bc->pathlen);
 			assert_int_equal(ASN1_INTEGER_set(bc->pathlen, 0), 1);
 			assert_int_equal(X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1,
-							   X509V3_ADD_REPLACE), 1);
+							   X509V3_ADD_REPLACE),
+					 1);
 			BASIC_CONSTRAINTS_free(bc);
 		} else if (strncmp(op, "nc=", 3) == 0) {
 			char v[200];
@@ -785,7 +791,8 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		} else if (strcmp(op, "poison") == 0) {
 			add_raw_ext(x, "1.3.6.1.4.1.11129.2.4.3", true);
 		} else if (strncmp(op, "serial", 6) == 0) {
-			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), atol(op + 6)), 1);
+			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), atol(op + 6)),
+					 1);
 		} else if (strcmp(op, "sigflip") == 0) {
 			flip = true;
 		} else if (strcmp(op, "trailing") == 0) {
@@ -829,15 +836,15 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 
 /* What on_evidence announced. */
 struct ev_log {
-	size_t calls;                        /* every announcement */
-	size_t calls_for[MAX_EV_CHAINS];     /* per chain id */
+	size_t calls;                    /* every announcement */
+	size_t calls_for[MAX_EV_CHAINS]; /* per chain id */
 	bool have[MAX_EV_CHAINS];
 	struct diag_evidence_rec last[MAX_EV_CHAINS]; /* the latest per chain id */
 };
 
 struct env {
 	struct cs_trust *t;
-	struct cs_timeline *tl;   /* env_then: the root-store timeline */
+	struct cs_timeline *tl; /* env_then: the root-store timeline */
 	struct diag *d;
 	struct cs_chain_store *st;
 	struct ev_log ev;
@@ -938,18 +945,13 @@ static const struct cs_chain *chain_of(struct env *e, const char *const *names, 
 	return tp_intern_der(e->st, s, n);
 }
 
-#define CHAIN(e, ...) chain_of(e, (const char *const[]){__VA_ARGS__}, \
-			       sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define CHAIN(e, ...)                                                                              \
+	chain_of(e, (const char *const[]){__VA_ARGS__},                                            \
+		 sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
-static size_t sni_len(const char *sni)
-{
-	return sni ? strlen(sni) : 0;
-}
+static size_t sni_len(const char *sni) { return sni ? strlen(sni) : 0; }
 
-static void hex_of(const uint8_t *b, char out[65])
-{
-	hex_lower(b, 32, out);
-}
+static void hex_of(const uint8_t *b, char out[65]) { hex_lower(b, 32, out); }
 
 static uint64_t analyses(const struct env *e)
 {
@@ -1025,7 +1027,8 @@ static void dump(const char *what, const struct judged *j)
 	char ib[16];
 
 	print_message("  [%s] mask 0x%06x broken %d status %u window [%lld, %lld) checks %u "
-		      "cost %llu:\n", what, j->mask, j->broken, j->v->status, (long long)j->v->from,
+		      "cost %llu:\n",
+		      what, j->mask, j->broken, j->v->status, (long long)j->v->from,
 		      (long long)j->v->until, j->v->checks, (unsigned long long)j->v->cost);
 	for (size_t i = 0; i < j->n; i++)
 		print_message("    %s@%s %s: %s | %s\n", problem_name(j->p[i].code),
@@ -1035,8 +1038,13 @@ static void dump(const char *what, const struct judged *j)
 
 static void word(struct env *e, const struct cs_chain *c, const char *sni, struct judged *j)
 {
-	struct problem_ctx ctx = {c, sni, sni_len(sni), j->v->leaf_names, evidence_of(e, c),
-				  diag_warn_days(e->d), j->v->then};
+	struct problem_ctx ctx = {c,
+				  sni,
+				  sni_len(sni),
+				  j->v->leaf_names,
+				  evidence_of(e, c),
+				  diag_warn_days(e->d),
+				  j->v->then};
 
 	for (size_t i = 0; i < j->n; i++) {
 		problem_message(&j->p[i], &ctx, j->msg[i], sizeof j->msg[i]);
@@ -1107,8 +1115,8 @@ static void check_judged(struct env *e, const struct cs_chain *c, const struct j
 		f = cert_facts(c->certs[p->cert_index]);
 		if (f->parsed && strcmp(p->subject, f->subject) != 0) {
 			dump(what, j);
-			fail_msg("%s: %s@%d subject \"%s\", want \"%s\"", what, problem_name(p->code),
-				 p->cert_index, p->subject, f->subject);
+			fail_msg("%s: %s@%d subject \"%s\", want \"%s\"", what,
+				 problem_name(p->code), p->cert_index, p->subject, f->subject);
 		}
 	}
 	if (emask != j->mask || ebroken != j->broken) {
@@ -1117,7 +1125,8 @@ static void check_judged(struct env *e, const struct cs_chain *c, const struct j
 			 ebroken, j->mask, j->broken);
 	}
 	/* status: no budget is hit by any of these chains */
-	if (v->status != (v->broken ? DIAG_BROKEN : DIAG_OK) || v->unknown_reason != DIAG_UNK_NONE) {
+	if (v->status != (v->broken ? DIAG_BROKEN : DIAG_OK) ||
+	    v->unknown_reason != DIAG_UNK_NONE) {
 		dump(what, j);
 		fail_msg("%s: status %u reason %u", what, v->status, v->unknown_reason);
 	}
@@ -1164,10 +1173,12 @@ static struct judged *judge_hs(struct env *e, const struct cs_chain *c, const ch
 		const struct cs_cert_facts *leaf = cert_facts(c->certs[0]);
 
 		j->p[j->n++] = (struct diag_problem){.code = CS_P_HOSTNAME_MISMATCH,
-						     .severity = CS_SEV_ERROR, .cert_index = 0,
+						     .severity = CS_SEV_ERROR,
+						     .cert_index = 0,
 						     .role = CS_ROLE_LEAF,
 						     .subject = leaf->parsed ? leaf->subject : "",
-						     .name = "", .text = ""};
+						     .name = "",
+						     .text = ""};
 		j->mask |= B(HOSTNAME_MISMATCH);
 		j->broken = true;
 	}
@@ -1313,9 +1324,9 @@ static void test_table_budget_summary(void **state)
 	(void)state;
 	assert_non_null(table_max_row);
 	print_message("  table: at most %u signature checks (%s) and %llu us of estimated "
-		      "verification per chain; budget %u checks, %u us\n", table_max_checks,
-		      table_max_row, (unsigned long long)table_max_cost, CS_DIAG_MAX_CHECKS,
-		      CS_DIAG_MAX_COST_US);
+		      "verification per chain; budget %u checks, %u us\n",
+		      table_max_checks, table_max_row, (unsigned long long)table_max_cost,
+		      CS_DIAG_MAX_CHECKS, CS_DIAG_MAX_COST_US);
 	assert_true(table_max_checks > 0);
 	assert_true(table_max_checks < CS_DIAG_MAX_CHECKS / 4);
 }
@@ -1381,8 +1392,9 @@ static void test_window(void **state)
 	assert_int_equal(from, nb - CS_CLOCK_LEAF_SLACK);
 	assert_int_equal(until, nb);
 	/* more than two years before the leaf and its CA: the clock, for that day */
-	assert_int_equal(mask_at(e, one, "one.test", nb - CS_CLOCK_LEAF_SLACK - 1, &broken, &from,
-				 &until), B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
+	assert_int_equal(
+		mask_at(e, one, "one.test", nb - CS_CLOCK_LEAF_SLACK - 1, &broken, &from, &until),
+		B(NOT_YET_VALID) | B(CLOCK_IMPLAUSIBLE));
 	assert_int_equal(from, nb - CS_CLOCK_LEAF_SLACK - DAY);
 	assert_int_equal(until, nb - CS_CLOCK_LEAF_SLACK);
 	assert_int_equal(mask_at(e, one, "one.test", T_2016, &broken, &from, &until),
@@ -1425,8 +1437,10 @@ static void test_window_soon_boundaries(void **state)
 	assert_false(broken);
 	assert_int_equal(from, warn_from);
 	assert_int_equal(until, T_SOON_NA + 1); /* notAfter itself is still valid (RFC 5280) */
-	assert_int_equal(mask_at(e, c, "soon.test", T_SOON_NA, &broken, NULL, NULL), B(EXPIRING_SOON));
-	assert_int_equal(mask_at(e, c, "soon.test", warn_from, &broken, NULL, NULL), B(EXPIRING_SOON));
+	assert_int_equal(mask_at(e, c, "soon.test", T_SOON_NA, &broken, NULL, NULL),
+			 B(EXPIRING_SOON));
+	assert_int_equal(mask_at(e, c, "soon.test", warn_from, &broken, NULL, NULL),
+			 B(EXPIRING_SOON));
 	/* one second later it has expired */
 	assert_int_equal(mask_at(e, c, "soon.test", T_SOON_NA + 1, &broken, &from, &until),
 			 B(EXPIRED_LEAF));
@@ -1508,7 +1522,8 @@ static void test_window_path_choice(void **state)
 	for (size_t a = 0; a < 3; a++)
 		for (size_t b = 0; b < 3; b++)
 			if (a != b)
-				assert_false(times[b] >= j[a]->v->from && times[b] < j[a]->v->until);
+				assert_false(times[b] >= j[a]->v->from &&
+					     times[b] < j[a]->v->until);
 	for (size_t a = 0; a < 3; a++)
 		judged_free(j[a]);
 	env_free(e);
@@ -1568,11 +1583,13 @@ static void test_warn_days(void **state)
 		int64_t from, until;
 		bool broken;
 
-		assert_int_equal(mask_at(e, c, "soon.test", T_SOON_NA - 7 * DAY - 1, &broken, &from,
-					 &until), 0);
+		assert_int_equal(
+			mask_at(e, c, "soon.test", T_SOON_NA - 7 * DAY - 1, &broken, &from, &until),
+			0);
 		assert_int_equal(until, T_SOON_NA - 7 * DAY);
-		assert_int_equal(mask_at(e, c, "soon.test", T_SOON_NA - 7 * DAY, &broken, NULL, NULL),
-				 B(EXPIRING_SOON));
+		assert_int_equal(
+			mask_at(e, c, "soon.test", T_SOON_NA - 7 * DAY, &broken, NULL, NULL),
+			B(EXPIRING_SOON));
 		env_free(e);
 	}
 	/* no options: the defaults */
@@ -1611,14 +1628,11 @@ static void test_hostname(void **state)
 		const char *sni;
 		bool match;
 	} names[] = {
-		{"one.test", true},
-		{"mismatch.test", false},
-		{"www.one.test", true},
-		{"ONE.Test", true},        /* without regard to case */
-		{"a.www.one.test", false}, /* no wildcard anyway */
-		{"one.test.", false},      /* a trailing dot never matches */
-		{"test", false},
-		{"", false},
+		{"one.test", true},        {"mismatch.test", false},
+		{"www.one.test", true},    {"ONE.Test", true}, /* without regard to case */
+		{"a.www.one.test", false},                     /* no wildcard anyway */
+		{"one.test.", false},                          /* a trailing dot never matches */
+		{"test", false},           {"", false},
 	};
 	struct diag_stats s0, s1;
 	struct diag_verdict *v = diag_analyze(e->d, one, T_CAPTURE, NULL);
@@ -1628,9 +1642,13 @@ static void test_hostname(void **state)
 	diag_get_stats(e->d, &s0);
 	for (size_t i = 0; i < CS_ARRAY_LEN(names); i++) {
 		const char *sni = names[i].sni;
-		struct diag_problem p = {.code = CS_P_HOSTNAME_MISMATCH, .severity = CS_SEV_ERROR,
-					 .cert_index = 0, .role = CS_ROLE_LEAF, .subject = "",
-					 .name = "", .text = ""};
+		struct diag_problem p = {.code = CS_P_HOSTNAME_MISMATCH,
+					 .severity = CS_SEV_ERROR,
+					 .cert_index = 0,
+					 .role = CS_ROLE_LEAF,
+					 .subject = "",
+					 .name = "",
+					 .text = ""};
 		struct problem_ctx ctx = {one, sni, strlen(sni), v->leaf_names, NULL, 30, NULL};
 		char msg[1024], quoted[300];
 
@@ -1778,8 +1796,8 @@ static const struct diag_evidence_rec *expect_evidence(struct env *e, const stru
 	assert_non_null(ev);
 	if (ev->kind != kind)
 		fail_msg("evidence %s, want %s", evidence_name(ev->kind), evidence_name(kind));
-	assert_int_equal(ev->have_cert, kind == DIAG_EV_SEEN_IN_CAPTURE ||
-					kind == DIAG_EV_INTERMEDIATES_FILE);
+	assert_int_equal(ev->have_cert,
+			 kind == DIAG_EV_SEEN_IN_CAPTURE || kind == DIAG_EV_INTERMEDIATES_FILE);
 	return ev;
 }
 
@@ -1914,7 +1932,8 @@ static void test_evidence_intermediates_file(void **state)
 	assert_int_equal(diag_load_intermediates(e->d, PKI "one.der", err, sizeof err), CS_BAD);
 	assert_non_null(strstr(err, "one.der"));
 	/* extra.chain.pem is a bundle of two intermediates: int1 and ecint */
-	assert_int_equal(diag_load_intermediates(e->d, PKI "extra.chain.pem", err, sizeof err), CS_OK);
+	assert_int_equal(diag_load_intermediates(e->d, PKI "extra.chain.pem", err, sizeof err),
+			 CS_OK);
 	j = missing(e, miss, "miss.test");
 	ev = expect_evidence(e, miss, DIAG_EV_INTERMEDIATES_FILE);
 	expect_sha(ev->sha256, SHA_INT1);
@@ -2098,7 +2117,7 @@ static void test_intermediates_file_all_used(void **state)
 	for (size_t i = 0; i < n; i++) {
 		char issuer[64];
 		struct tp_spec ls = {"leaf.pool.test", issuer, lk, p.k, 900 + (long)i, false,
-				     "leaf.pool.test", 0, 0};
+				     "leaf.pool.test", 0,      0};
 		X509 *leaf;
 		const struct cs_chain *c;
 		struct diag_verdict *v;
@@ -2128,7 +2147,8 @@ static void test_intermediates_file_all_used(void **state)
 	diag_get_stats(e->d, &s);
 	if (explained != n)
 		fail_msg("%zu of %zu leaves explained by the --intermediates file (pool %llu, "
-			 "refused %llu)", explained, n, (unsigned long long)s.pool_size,
+			 "refused %llu)",
+			 explained, n, (unsigned long long)s.pool_size,
 			 (unsigned long long)s.pool_refused);
 	EVP_PKEY_free(lk);
 	pool_cas_free(&p);
@@ -2168,39 +2188,90 @@ static void test_name_constraint_records(void **state)
 		int num;
 		const char *text, *name;
 	} cases[] = {
-		{{"ncout", "ncint"}, false, 0, CS_V_NC_PERMITTED, 47, "DNS:outside.test",
+		{{"ncout", "ncint"},
+		 false,
+		 0,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "DNS:outside.test",
 		 "CN=chainsniff Lab Constrained Intermediate,O=chainsniff lab"},
-		{{"ncrootleaf"}, true, 0, CS_V_NC_PERMITTED, 47, "DNS:outside.test",
+		{{"ncrootleaf"},
+		 true,
+		 0,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "DNS:outside.test",
 		 "CN=chainsniff Constrained Root CA,O=chainsniff lab"},
-		{{"one", "int1+nc=excluded;DNS:www.one.test@root"}, false, 0, CS_V_NC_EXCLUDED, 48,
-		 "DNS:www.one.test", "CN=chainsniff Lab Intermediate 1,O=chainsniff lab"},
-		{{"one+san=DNS:one.test,IP:192.0.2.7@int1", "int1+nc=permitted;IP:10.0.0.0/255.0.0.0@root"},
-		 false, 0, CS_V_NC_PERMITTED, 47, "IP Address:192.0.2.7", NULL},
-		{{"one+san=DNS:one.test,email:admin@evil.test@int1", "int1+nc=excluded;email:evil.test@root"},
-		 false, 0, CS_V_NC_EXCLUDED, 48, "email:admin@evil.test", NULL},
-		{{"one", "int1+nc=permitted;dirName:dn_other@root"}, false, 0, CS_V_NC_PERMITTED, 47,
-		 "DirName:CN=one.test,O=chainsniff lab", NULL},
-		{{"two", "int2", "int1+nc=permitted;dirName:dn_other@root"}, false, 1, CS_V_NC_PERMITTED, 47,
-		 "DirName:CN=chainsniff Lab Intermediate 2,O=chainsniff lab", NULL},
-		{{"one+nosan+subj=O=chainsniff lab/CN=outside.test@int1", "int1+nc=permitted;DNS:one.test@root"},
-		 false, 0, CS_V_NC_PERMITTED, 47, "CN:outside.test", NULL},
-		{{"one+san=DNS:one.test,email:not-an-address@int1", "int1+nc=permitted;email:one.test@root"},
-		 false, 0, CS_V_NC_OTHER, X509_V_ERR_UNSUPPORTED_NAME_SYNTAX, "email:not-an-address", NULL},
+		{{"one", "int1+nc=excluded;DNS:www.one.test@root"},
+		 false,
+		 0,
+		 CS_V_NC_EXCLUDED,
+		 48,
+		 "DNS:www.one.test",
+		 "CN=chainsniff Lab Intermediate 1,O=chainsniff lab"},
+		{{"one+san=DNS:one.test,IP:192.0.2.7@int1",
+		  "int1+nc=permitted;IP:10.0.0.0/255.0.0.0@root"},
+		 false,
+		 0,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "IP Address:192.0.2.7",
+		 NULL},
+		{{"one+san=DNS:one.test,email:admin@evil.test@int1",
+		  "int1+nc=excluded;email:evil.test@root"},
+		 false,
+		 0,
+		 CS_V_NC_EXCLUDED,
+		 48,
+		 "email:admin@evil.test",
+		 NULL},
+		{{"one", "int1+nc=permitted;dirName:dn_other@root"},
+		 false,
+		 0,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "DirName:CN=one.test,O=chainsniff lab",
+		 NULL},
+		{{"two", "int2", "int1+nc=permitted;dirName:dn_other@root"},
+		 false,
+		 1,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "DirName:CN=chainsniff Lab Intermediate 2,O=chainsniff lab",
+		 NULL},
+		{{"one+nosan+subj=O=chainsniff lab/CN=outside.test@int1",
+		  "int1+nc=permitted;DNS:one.test@root"},
+		 false,
+		 0,
+		 CS_V_NC_PERMITTED,
+		 47,
+		 "CN:outside.test",
+		 NULL},
+		{{"one+san=DNS:one.test,email:not-an-address@int1",
+		  "int1+nc=permitted;email:one.test@root"},
+		 false,
+		 0,
+		 CS_V_NC_OTHER,
+		 X509_V_ERR_UNSUPPORTED_NAME_SYNTAX,
+		 "email:not-an-address",
+		 NULL},
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
 		size_t n = cases[i].chain[2] ? 3 : cases[i].chain[1] ? 2 : 1;
-		struct env *e = cases[i].anchor_ncroot ? env_new(ncroot, 1, -1) : env_new(trust, 1, -1);
+		struct env *e =
+			cases[i].anchor_ncroot ? env_new(ncroot, 1, -1) : env_new(trust, 1, -1);
 		const struct cs_chain *c = chain_of(e, cases[i].chain, n);
 		struct judged *j = judge(e, c, NULL, T_CAPTURE, cases[i].chain[0]);
-		const struct diag_problem *p = only(j, CS_P_NAME_CONSTRAINT_VIOLATION, cases[i].index);
+		const struct diag_problem *p =
+			only(j, CS_P_NAME_CONSTRAINT_VIOLATION, cases[i].index);
 
 		if (p->variant != cases[i].variant || p->num != cases[i].num ||
 		    strcmp(p->text, cases[i].text) != 0 ||
 		    (cases[i].name && strcmp(p->name, cases[i].name) != 0)) {
 			dump(cases[i].chain[0], j);
-			fail_msg("case %zu: variant %u num %d text \"%s\" name \"%s\"", i, p->variant,
-				 p->num, p->text, p->name);
+			fail_msg("case %zu: variant %u num %d text \"%s\" name \"%s\"", i,
+				 p->variant, p->num, p->text, p->name);
 		}
 		assert_int_equal(p->role, cases[i].index ? CS_ROLE_INTERMEDIATE : CS_ROLE_LEAF);
 		assert_true(p->severity == CS_SEV_ERROR && j->broken);
@@ -2229,7 +2300,7 @@ static void test_critical_extension_records(void **state)
 	assert_int_equal(p->variant, CS_V_CRIT_POISON);
 	assert_string_equal(p->text, "1.3.6.1.4.1.11129.2.4.3 (CT Precertificate Poison)");
 	assert_non_null(strstr(j->fix[p - j->p], "This is a precertificate: install the issued "
-						  "certificate"));
+						 "certificate"));
 	judged_free(j);
 	j = judge(e, CHAIN(e, "one", "int1+crit=1.3.6.1.4.1.55555.7@root"), "one.test", T_CAPTURE,
 		  "unknown");
@@ -2320,8 +2391,8 @@ static void test_expired_reissue(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	struct judged *j = judge(e, CHAIN(e, "one", "int1+serial77+exp2020@root", "int1"), "one.test",
-				 T_CAPTURE, "reissue");
+	struct judged *j = judge(e, CHAIN(e, "one", "int1+serial77+exp2020@root", "int1"),
+				 "one.test", T_CAPTURE, "reissue");
 	const struct diag_problem *p = only(j, CS_P_CROSS_SIGN_STALE, 1);
 
 	assert_int_equal(p->variant, CS_V_CROSS_REISSUE);
@@ -2341,8 +2412,8 @@ static void test_key_usage_per_handshake(void **state)
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
 	struct diag_verdict *kuenc = diag_analyze(e->d, CHAIN(e, "kuenc", "int1"), T_CAPTURE, NULL);
-	struct diag_verdict *kuagree = diag_analyze(e->d, CHAIN(e, "kuagree", "ecint"), T_CAPTURE,
-						    NULL);
+	struct diag_verdict *kuagree =
+		diag_analyze(e->d, CHAIN(e, "kuagree", "ecint"), T_CAPTURE, NULL);
 	struct diag_verdict *one = diag_analyze(e->d, CHAIN(e, "one", "int1"), T_CAPTURE, NULL);
 	struct diag_verdict *noku = diag_analyze(e->d, CHAIN(e, "selfsigned"), T_CAPTURE, NULL);
 	struct diag_verdict *junk = diag_analyze(e->d, CHAIN(e, "garbage"), T_CAPTURE, NULL);
@@ -2363,10 +2434,10 @@ static void test_key_usage_per_handshake(void **state)
 	assert_int_equal(p.num, CS_KU_KEY_ENCIPHERMENT);
 	assert_string_equal(p.name, "ECDHE_RSA");
 	assert_string_equal(p.text, "digitalSignature");
-	assert_false(diag_key_usage_problem(kuenc, 0x009c, &p)); /* RSA key transport */
-	assert_false(diag_key_usage_problem(kuenc, 0x1301, &p)); /* TLS 1.3 */
-	assert_false(diag_key_usage_problem(kuenc, 0, &p));      /* not known */
-	assert_true(diag_key_usage_problem(kuagree, 0xcca9, &p)); /* ECDHE_ECDSA chacha */
+	assert_false(diag_key_usage_problem(kuenc, 0x009c, &p));   /* RSA key transport */
+	assert_false(diag_key_usage_problem(kuenc, 0x1301, &p));   /* TLS 1.3 */
+	assert_false(diag_key_usage_problem(kuenc, 0, &p));        /* not known */
+	assert_true(diag_key_usage_problem(kuagree, 0xcca9, &p));  /* ECDHE_ECDSA chacha */
 	assert_false(diag_key_usage_problem(kuagree, 0xc005, &p)); /* ECDH_ECDSA */
 	assert_true(diag_key_usage_problem(kuagree, 0x009c, &p));
 	assert_string_equal(p.text, "keyEncipherment");
@@ -2411,11 +2482,13 @@ static const struct cs_chain *nc_heavy_chain(struct env *e, EVP_PKEY *k, int nsu
 	}
 	for (int i = 0; i < nsan; i++) {
 		snprintf(name, sizeof name, "x.a%d.test", i % nsub);
-		assert_true(sk_GENERAL_NAME_push(san, a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_DNS, name,
-								       0)) > 0);
+		assert_true(sk_GENERAL_NAME_push(
+				    san, a2i_GENERAL_NAME(NULL, NULL, NULL, GEN_DNS, name, 0)) > 0);
 	}
-	assert_int_equal(X509_add1_ext_i2d(xs[1], NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT), 1);
-	assert_int_equal(X509_add1_ext_i2d(xs[0], NID_subject_alt_name, san, 0, X509V3_ADD_DEFAULT), 1);
+	assert_int_equal(X509_add1_ext_i2d(xs[1], NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT),
+			 1);
+	assert_int_equal(X509_add1_ext_i2d(xs[0], NID_subject_alt_name, san, 0, X509V3_ADD_DEFAULT),
+			 1);
 	assert_true(X509_sign(xs[0], k, EVP_sha256()) > 0);
 	assert_true(X509_sign(xs[1], k, EVP_sha256()) > 0);
 	c = tp_intern(e->st, xs, 2);
@@ -2433,7 +2506,8 @@ static void test_budget_name_constraints(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	struct env *cheap = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 10000});
+	struct env *cheap =
+		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 10000});
 	EVP_PKEY *k = tp_ec_key("P-256");
 	struct diag_verdict *v;
 	struct judged *j;
@@ -2474,7 +2548,8 @@ static const struct cs_chain *hostile_chain(struct env *e, EVP_PKEY *k, size_t n
 {
 	X509 *xs[CS_MAX_CHAIN_CERTS];
 	const struct cs_chain *c;
-	struct tp_spec leaf = {"hostile.test", "Cycle CA 0", k, k, serial, false, "hostile.test", 0, 0};
+	struct tp_spec leaf = {"hostile.test", "Cycle CA 0",   k, k, serial,
+			       false,          "hostile.test", 0, 0};
 
 	assert_true(ncas + 1 <= CS_MAX_CHAIN_CERTS);
 	xs[0] = tp_cert(&leaf);
@@ -2507,8 +2582,10 @@ static void test_budget_hostile_chain(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	struct env *small = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 40});
-	struct env *cheap = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 3000});
+	struct env *small =
+		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 40});
+	struct env *cheap =
+		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 3000});
 	EVP_PKEY *k = tp_ec_key("P-384");
 	const struct cs_chain *c = hostile_chain(e, k, 16, 7000);
 	const struct cs_chain *cs = hostile_chain(small, k, 16, 7000);
@@ -2571,7 +2648,8 @@ static void test_budget_hostile_chain_full(void **state)
 	assert_true(v->checks <= CS_DIAG_MAX_CHECKS);
 	diag_get_stats(e->d, &st);
 	print_message("  hostile chain, 31 CA certificates: %u checks, %llu us budgeted, %llu real "
-		      "verifications\n", v->checks, (unsigned long long)v->cost,
+		      "verifications\n",
+		      v->checks, (unsigned long long)v->cost,
 		      (unsigned long long)st.signature_verifications);
 	free(v);
 	EVP_PKEY_free(k);
@@ -2641,13 +2719,13 @@ static void test_search_bound(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	const struct cs_chain *c = CHAIN(e, "two", "int2", "int1",
-		"int2+serial901@int1", "int2+serial902@int1", "int2+serial903@int1",
-		"int2+serial904@int1", "int2+serial905@int1", "int2+serial906@int1",
-		"int2+serial907@int1", "int2+serial908@int1",
-		"int1+serial801@root", "int1+serial802@root", "int1+serial803@root",
-		"int1+serial804@root", "int1+serial805@root", "int1+serial806@root",
-		"int1+serial807@root", "int1+serial808@root");
+	const struct cs_chain *c =
+		CHAIN(e, "two", "int2", "int1", "int2+serial901@int1", "int2+serial902@int1",
+		      "int2+serial903@int1", "int2+serial904@int1", "int2+serial905@int1",
+		      "int2+serial906@int1", "int2+serial907@int1", "int2+serial908@int1",
+		      "int1+serial801@root", "int1+serial802@root", "int1+serial803@root",
+		      "int1+serial804@root", "int1+serial805@root", "int1+serial806@root",
+		      "int1+serial807@root", "int1+serial808@root");
 	struct judged *j;
 
 	assert_int_equal(c->n_certs, 19);
@@ -2669,15 +2747,17 @@ static void test_noise(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	const struct cs_chain *c = CHAIN(e, "one", "int1", "two", "int2", "alone", "ecint", "ec",
-		"evilint", "evil", "evilroot", "expint", "underexp", "notca", "undernotca", "sha1",
-		"rsa1024", "miss", "aia", "clientonly", "selfsigned", "oldroot", "oldleaf", "ecroot",
-		"future", "soon", "dup", "extra", "order", "rootinc", "smtp", "v6", "xs");
+	const struct cs_chain *c =
+		CHAIN(e, "one", "int1", "two", "int2", "alone", "ecint", "ec", "evilint", "evil",
+		      "evilroot", "expint", "underexp", "notca", "undernotca", "sha1", "rsa1024",
+		      "miss", "aia", "clientonly", "selfsigned", "oldroot", "oldleaf", "ecroot",
+		      "future", "soon", "dup", "extra", "order", "rootinc", "smtp", "v6", "xs");
 	uint32_t most = 0;
 
 	assert_int_equal(c->n_certs, 32); /* CS_MAX_CHAIN_CERTS */
 	for (int64_t k = 0; k < 10; k++) {
-		struct diag_verdict *v = diag_analyze(e->d, c, T_CAPTURE - k * 3650 * DAY / 10, NULL);
+		struct diag_verdict *v =
+			diag_analyze(e->d, c, T_CAPTURE - k * 3650 * DAY / 10, NULL);
 
 		assert_non_null(v);
 		assert_int_not_equal(v->status, DIAG_UNKNOWN);
@@ -2729,7 +2809,8 @@ static void test_many_certificates(void **state)
 		{
 			EVP_PKEY *rk = pem_key("root");
 
-			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(xs[1]), 70000 + i), 1);
+			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(xs[1]), 70000 + i),
+					 1);
 			assert_true(X509_sign(xs[1], rk, EVP_sha256()) > 0);
 			EVP_PKEY_free(rk);
 		}
@@ -2851,10 +2932,12 @@ static const struct lab_root lab_roots[] = {
 	{"root", "Lab Root (removed, re-added, removed)",
 	 "[{\"from\":\"2025-02-01\",\"from_release\":\"NSS 9.1\",\"until\":\"2026-06-01\","
 	 "\"until_release\":\"NSS 9.2\"},{\"from\":\"2027-01-01\",\"from_release\":\"NSS 9.4\","
-	 "\"until\":\"2028-01-01\",\"until_release\":\"NSS 9.5\"}]", "null"},
+	 "\"until\":\"2028-01-01\",\"until_release\":\"NSS 9.5\"}]",
+	 "null"},
 	{"ecroot", "Lab ECDSA Root (removed)",
 	 "[{\"from\":\"1979-06-01\",\"from_release\":\"NSS 0.1\",\"until\":\"2026-03-01\","
-	 "\"until_release\":\"NSS 9.1.1\"}]", "null"},
+	 "\"until_release\":\"NSS 9.1.1\"}]",
+	 "null"},
 	{"evilroot", "Lab Evil Root (distrust-after)",
 	 "[{\"from\":\"2025-02-01\",\"from_release\":\"NSS 9.1\",\"until\":null,"
 	 "\"until_release\":null}]",
@@ -2925,8 +3008,8 @@ static struct cs_timeline *lab_timeline(void)
 		lab_root_json(&lab_roots[i], buf, sizeof buf);
 	assert_true(strlen(buf) + 3 < sizeof buf);
 	strcat(buf, "]}");
-	if (timeline_parse((const uint8_t *)buf, strlen(buf), "lab-timeline", &t, err, sizeof err) !=
-	    CS_OK)
+	if (timeline_parse((const uint8_t *)buf, strlen(buf), "lab-timeline", &t, err,
+			   sizeof err) != CS_OK)
 		fail_msg("the lab timeline: %s", err);
 	assert_int_equal(timeline_start(t), D_1979_06_01);
 	return t;
@@ -2945,17 +3028,17 @@ static struct env *env_then(const char *const *anchors, size_t nanchors, enum di
 
 struct then_row {
 	const char *name;
-	const char *anchors[4];     /* today's store */
-	const char *chain[6];       /* as sent (entry_der) */
+	const char *anchors[4]; /* today's store */
+	const char *chain[6];   /* as sent (entry_der) */
 	enum diag_trust_at mode;
-	int64_t date;               /* DIAG_TRUST_DATE */
-	int64_t when;               /* the capture's time, and the validation time */
+	int64_t date; /* DIAG_TRUST_DATE */
+	int64_t when; /* the capture's time, and the validation time */
 	struct want must[6];
 	bool broken;
-	bool ok_then;               /* ok_at_capture_time */
+	bool ok_then; /* ok_at_capture_time */
 	enum diag_store store;
-	const char *root_then;      /* the label of the root of that day, with ok_then */
-	int64_t left;               /* ... and the day it left */
+	const char *root_then; /* the label of the root of that day, with ok_then */
+	int64_t left;          /* ... and the day it left */
 };
 
 #define FLAG(label, left) true, DIAG_STORE_TODAY, label, left
@@ -2963,74 +3046,246 @@ struct then_row {
 
 static struct then_row then_rows[] = {
 	/* today's store (the default): the second look */
-	{"then_removed_root", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
-	{"then_removed_root_sent", {"ecroot"}, {"alone", "root"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
-	 {W(UNTRUSTED_ROOT, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
-	{"then_root_out_between_stays", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2026_08_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	{"then_root_re_added", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2027_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
-	{"then_root_removed_again", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_TODAY, 0, D_2028_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	{"then_ecdsa_removed", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, FLAG("Lab ECDSA Root (removed)", D_2026_03_01)},
-	{"then_ecdsa_after_removal", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, D_2026_04_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	/* still in Mozilla's store: today's lacks it by its own choice */
-	{"then_root_never_left", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	/* an error the store does not decide: no second look */
-	{"then_expired_leaf", {"ecroot"}, {"expired", "int1"}, DIAG_TRUST_TODAY, 0, D_2025_06_01,
-	 {W(EXPIRED_LEAF, 0), W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	/* forgeries that name the removed root: its key never verifies them */
-	{"then_forged_root_named_curve", {"ecroot"}, {"alone@mallory", "root+mallory@mallory"},
-	 DIAG_TRUST_TODAY, 0, D_2025_06_01, {W(UNTRUSTED_ROOT, 1)}, true,
+	{"then_removed_root",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_removed_root_sent",
+	 {"ecroot"},
+	 {"alone", "root"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(UNTRUSTED_ROOT, 1)},
+	 true,
+	 FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_root_out_between_stays",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2026_08_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
 	 NOFLAG(DIAG_STORE_TODAY)},
-	{"then_forged_intermediate", {"ecroot"}, {"one", "int1@mallory"}, DIAG_TRUST_TODAY, 0,
-	 D_2025_06_01, {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_TODAY)},
-	{"then_curveball_explicit", {"ecroot"}, {"alone@forger", "root+forger@forger"},
-	 DIAG_TRUST_TODAY, 0, D_2025_06_01, {W(MALFORMED_CERT, 1), W(UNTRUSTED_ROOT, 1)}, true,
+	{"then_root_re_added",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2027_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 FLAG("Lab Root (removed, re-added, removed)", D_2028_01_01)},
+	{"then_root_removed_again",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2028_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	{"then_ecdsa_removed",
+	 {"root"},
+	 {"ec", "ecint"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 FLAG("Lab ECDSA Root (removed)", D_2026_03_01)},
+	{"then_ecdsa_after_removal",
+	 {"root"},
+	 {"ec", "ecint"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2026_04_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	/* still in Mozilla's store: today's lacks it by its own choice */
+	{"then_root_never_left",
+	 {"trust"},
+	 {"evil", "evilint"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	/* an error the store does not decide: no second look */
+	{"then_expired_leaf",
+	 {"ecroot"},
+	 {"expired", "int1"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(EXPIRED_LEAF, 0), W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	/* forgeries that name the removed root: its key never verifies them */
+	{"then_forged_root_named_curve",
+	 {"ecroot"},
+	 {"alone@mallory", "root+mallory@mallory"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(UNTRUSTED_ROOT, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	{"then_forged_intermediate",
+	 {"ecroot"},
+	 {"one", "int1@mallory"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
+	{"then_curveball_explicit",
+	 {"ecroot"},
+	 {"alone@forger", "root+forger@forger"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 D_2025_06_01,
+	 {W(MALFORMED_CERT, 1), W(UNTRUSTED_ROOT, 1)},
+	 true,
 	 NOFLAG(DIAG_STORE_TODAY)},
 	/* no second look on an implausible clock (the store of that day would
 	 * hold ecroot) */
-	{"then_clock_implausible", {"root"}, {"ec", "ecint"}, DIAG_TRUST_TODAY, 0, T_GPS,
+	{"then_clock_implausible",
+	 {"root"},
+	 {"ec", "ecint"},
+	 DIAG_TRUST_TODAY,
+	 0,
+	 T_GPS,
 	 {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
-	  W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY)},
+	  W(CLOCK_IMPLAUSIBLE, -1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY)},
 
 	/* --trust-at capture: the store of the handshake's day */
-	{"capture_root_in_store", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0, D_2025_06_01,
-	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
-	{"capture_root_out_between_stays", {"trust"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0,
-	 D_2026_08_01, {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_DATED)},
-	{"capture_root_re_added", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_CAPTURE, 0, D_2027_06_01,
-	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
-	{"capture_before_distrust", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_CAPTURE, 0,
-	 D_2025_12_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
-	{"capture_distrusted", {"trust"}, {"evil", "evilint"}, DIAG_TRUST_CAPTURE, 0, D_2026_02_01,
-	 {W(DISTRUSTED_ROOT, -1)}, true, NOFLAG(DIAG_STORE_DATED)},
-	{"capture_distrusted_root_sent", {"trust"}, {"evil", "evilint", "evilroot"},
-	 DIAG_TRUST_CAPTURE, 0, D_2026_02_01, {W(DISTRUSTED_ROOT, 2), W(ROOT_INCLUDED, 2)}, true,
+	{"capture_root_in_store",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2025_06_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"capture_root_out_between_stays",
+	 {"trust"},
+	 {"one", "int1"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2026_08_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"capture_root_re_added",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2027_06_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"capture_before_distrust",
+	 {"trust"},
+	 {"evil", "evilint"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2025_12_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"capture_distrusted",
+	 {"trust"},
+	 {"evil", "evilint"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2026_02_01,
+	 {W(DISTRUSTED_ROOT, -1)},
+	 true,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"capture_distrusted_root_sent",
+	 {"trust"},
+	 {"evil", "evilint", "evilroot"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2026_02_01,
+	 {W(DISTRUSTED_ROOT, 2), W(ROOT_INCLUDED, 2)},
+	 true,
 	 NOFLAG(DIAG_STORE_DATED)},
 	/* a leaf issued before the distrust date is still trusted */
-	{"capture_issued_before_distrust_date", {"trust"}, {"evil+old@evilint", "evilint"},
-	 DIAG_TRUST_CAPTURE, 0, D_2026_02_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_issued_before_distrust_date",
+	 {"trust"},
+	 {"evil+old@evilint", "evilint"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2026_02_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
 	/* a root unknown to the timeline (a private CA) stays an anchor */
-	{"capture_unknown_root_kept", {"trust", "selfsigned"}, {"selfsigned"}, DIAG_TRUST_CAPTURE, 0,
-	 D_2026_08_01, {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"capture_unknown_root_kept",
+	 {"trust", "selfsigned"},
+	 {"selfsigned"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 D_2026_08_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
 	/* no store of that day: today's, said so */
-	{"capture_before_timeline", {"root"}, {"ec", "ecint"}, DIAG_TRUST_CAPTURE, 0, T_1970,
+	{"capture_before_timeline",
+	 {"root"},
+	 {"ec", "ecint"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 T_1970,
 	 {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
-	  W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
-	{"capture_clock_implausible", {"root"}, {"ec", "ecint"}, DIAG_TRUST_CAPTURE, 0,
-	 T_GPS, {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
-		 W(CLOCK_IMPLAUSIBLE, -1)}, true, NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
+	  W(CLOCK_IMPLAUSIBLE, -1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
+	{"capture_clock_implausible",
+	 {"root"},
+	 {"ec", "ecint"},
+	 DIAG_TRUST_CAPTURE,
+	 0,
+	 T_GPS,
+	 {W(MISSING_INTERMEDIATE, 1), W(NOT_YET_VALID, 0), W(NOT_YET_VALID, 1),
+	  W(CLOCK_IMPLAUSIBLE, -1)},
+	 true,
+	 NOFLAG(DIAG_STORE_TODAY_FALLBACK)},
 
 	/* --trust-at DATE: one store for every handshake */
-	{"date_root_out", {"trust"}, {"one", "int1"}, DIAG_TRUST_DATE, D_2026_08_01, D_2025_06_01,
-	 {W(MISSING_INTERMEDIATE, 1)}, true, NOFLAG(DIAG_STORE_DATED)},
-	{"date_root_in", {"ecroot"}, {"one", "int1"}, DIAG_TRUST_DATE, D_2025_06_01, D_2026_08_01,
-	 {{0}}, false, NOFLAG(DIAG_STORE_DATED)},
+	{"date_root_out",
+	 {"trust"},
+	 {"one", "int1"},
+	 DIAG_TRUST_DATE,
+	 D_2026_08_01,
+	 D_2025_06_01,
+	 {W(MISSING_INTERMEDIATE, 1)},
+	 true,
+	 NOFLAG(DIAG_STORE_DATED)},
+	{"date_root_in",
+	 {"ecroot"},
+	 {"one", "int1"},
+	 DIAG_TRUST_DATE,
+	 D_2025_06_01,
+	 D_2026_08_01,
+	 {{0}},
+	 false,
+	 NOFLAG(DIAG_STORE_DATED)},
 };
 
 /* The handshake at when, judged as the row says; checked like the table's
@@ -3065,12 +3320,13 @@ static struct judged *judge_then(struct env *e, const struct cs_chain *c, int64_
 		struct diag_verdict *again = diag_analyze_at(e->d, c, ends[k][0], ends[k][1], NULL);
 
 		assert_non_null(again);
-		if (!same_verdict(j->v, again) || again->ok_at_capture_time != j->v->ok_at_capture_time ||
+		if (!same_verdict(j->v, again) ||
+		    again->ok_at_capture_time != j->v->ok_at_capture_time ||
 		    again->store != j->v->store) {
 			dump(what, j);
 			free(again);
-			fail_msg("%s: analysed again at %lld (captured %lld), another verdict", what,
-				 (long long)ends[k][0], (long long)ends[k][1]);
+			fail_msg("%s: analysed again at %lld (captured %lld), another verdict",
+				 what, (long long)ends[k][0], (long long)ends[k][1]);
 		}
 		free(again);
 	}
@@ -3187,9 +3443,10 @@ static void test_then_dated_store(void **state)
 	assert_int_equal(trust_count(mid), 5);
 	assert_true(trust_date(mid, &when));
 	assert_int_equal(when, D_2025_06_01);
-	assert_string_equal(trust_name(mid), "Mozilla's store on 2025-06-01 (root timeline: "
-					     "lab-timeline) + 1 anchor of today's store the timeline "
-					     "does not know");
+	assert_string_equal(trust_name(mid),
+			    "Mozilla's store on 2025-06-01 (root timeline: "
+			    "lab-timeline) + 1 anchor of today's store the timeline "
+			    "does not know");
 	/* 2026-08-01: root out between its stays (both of its certificates),
 	 * ecroot gone; evilroot rebuilt, selfsigned kept */
 	assert_int_equal(trust_at_date(today, tl, D_2026_08_01, &out), CS_OK);
@@ -3233,7 +3490,8 @@ static void test_then_dated_store(void **state)
 static void test_then_distrust_record(void **state)
 {
 	const char *anchors[] = {"trust"};
-	struct env *e = env_then(anchors, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e =
+		env_then(anchors, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
 	const struct cs_chain *c = CHAIN(e, "evil", "evilint");
 	struct judged *j = judge_then(e, c, D_2026_02_01, "distrust record");
 	const struct diag_problem *p = find(j, CS_P_DISTRUSTED_ROOT, -1);
@@ -3254,7 +3512,8 @@ static void test_then_distrust_record(void **state)
 static void test_then_window(void **state)
 {
 	const char *anchors[] = {"ecroot"};
-	struct env *e = env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e =
+		env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
 	const struct cs_chain *c = CHAIN(e, "one", "int1");
 	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2026_04_01, D_2026_04_01, NULL), *w;
 	int64_t from, until;
@@ -3369,7 +3628,8 @@ static uint32_t then_table_codes(void)
 	uint32_t seen = 0;
 
 	for (size_t r = 0; r < CS_ARRAY_LEN(then_rows); r++)
-		for (size_t i = 0; i < CS_ARRAY_LEN(then_rows[r].must) && then_rows[r].must[i].set; i++)
+		for (size_t i = 0; i < CS_ARRAY_LEN(then_rows[r].must) && then_rows[r].must[i].set;
+		     i++)
 			seen |= 1u << then_rows[r].must[i].code;
 	return seen;
 }

@@ -61,14 +61,14 @@ static void client_hello(struct bytes *o)
 	put_num(o, 2, 0x0303);
 	for (int i = 0; i < 32; i++)
 		put_num(o, 1, 0x11);
-	put_num(o, 1, 0);          /* session id */
-	put_num(o, 2, 4);          /* cipher suites */
+	put_num(o, 1, 0); /* session id */
+	put_num(o, 2, 4); /* cipher suites */
 	put_num(o, 2, 0xc02f);
 	put_num(o, 2, 0x009c);
-	put_num(o, 1, 1);          /* compression */
+	put_num(o, 1, 1); /* compression */
 	put_num(o, 1, 0);
 	ext = begin_len(o, 2);
-	put_num(o, 2, 0);          /* server_name */
+	put_num(o, 2, 0); /* server_name */
 	list = begin_len(o, 2);
 	put_num(o, 2, sizeof sni + 2);
 	put_num(o, 1, 0);
@@ -175,8 +175,12 @@ static void send_at(struct conn *c, int from, uint8_t flags, uint32_t seq, uint3
 	if (n)
 		memcpy(f + 40, data, n);
 	c->t += MS;
-	fr = (struct cs_frame){.ts_ns = c->t, .caplen = (uint32_t)len, .wirelen = (uint32_t)len,
-			       .linktype = 101, .number = ++c->frames, .data = f};
+	fr = (struct cs_frame){.ts_ns = c->t,
+			       .caplen = (uint32_t)len,
+			       .wirelen = (uint32_t)len,
+			       .linktype = 101,
+			       .number = ++c->frames,
+			       .data = f};
 	engine_frame(c->e, c->in, &fr);
 }
 
@@ -243,7 +247,6 @@ static const struct engine_totals *close_conn(struct conn *c)
 static void expect_incomplete(struct conn *c, enum tls_incomplete why)
 {
 	const struct engine_totals *t = close_conn(c);
-
 
 	assert_int_equal(t->tls_handshakes, 1);
 	assert_int_equal(t->incomplete, 1);
@@ -407,7 +410,8 @@ static void test_half_close(void **state)
 static void test_gap_in_preamble_resynchronises(void **state)
 {
 	(void)state;
-	static const char connect[] = "CONNECT engine.test:443 HTTP/1.1\r\nHost: engine.test\r\n\r\n";
+	static const char connect[] =
+		"CONNECT engine.test:443 HTTP/1.1\r\nHost: engine.test\r\n\r\n";
 	struct conn c;
 	struct bytes req = {.n = 0}, ch = {.n = 0}, fl = {.n = 0};
 
@@ -454,8 +458,8 @@ static size_t servers(struct engine *e)
 }
 
 /* One OpenVPN packet (TCP length first), tls-auth with a SHA-1 HMAC. */
-static void ovpn_packet(struct bytes *o, unsigned op, uint32_t sid, unsigned nacks,
-			uint32_t replay, bool has_id, uint32_t id, const uint8_t *p, size_t n)
+static void ovpn_packet(struct bytes *o, unsigned op, uint32_t sid, unsigned nacks, uint32_t replay,
+			bool has_id, uint32_t id, const uint8_t *p, size_t n)
 {
 	size_t at = begin_len(o, 2);
 

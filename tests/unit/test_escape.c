@@ -40,7 +40,8 @@ static struct out run(void (*fn)(FILE *, const char *, size_t), const void *s, s
 /* Compare the escape of a C string literal (sizeof - 1 keeps NULs). */
 #define EXPECT(fn, in, want) expect_out(fn, in, sizeof(in) - 1, want, sizeof(want) - 1)
 
-static void expect_out(void (*fn)(FILE *, const char *, size_t), const char *in, size_t n, const char *want, size_t wn)
+static void expect_out(void (*fn)(FILE *, const char *, size_t), const char *in, size_t n,
+		       const char *want, size_t wn)
 {
 	struct out o = run(fn, in, n);
 
@@ -55,8 +56,11 @@ static void expect_out(void (*fn)(FILE *, const char *, size_t), const char *in,
  * value (overlong, surrogate, too large).  Length or 0. */
 static size_t t_utf8(const uint8_t *p, size_t n, uint32_t *cp)
 {
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
-		   : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t len = p[0] < 0x80             ? 1
+		     : (p[0] & 0xe0) == 0xc0 ? 2
+		     : (p[0] & 0xf0) == 0xe0 ? 3
+		     : (p[0] & 0xf8) == 0xf0 ? 4
+					     : 0;
 	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
 	uint32_t c;
 
@@ -151,8 +155,12 @@ static bool t_json_decode(const char *s, size_t n, uint8_t *dec, size_t *dn)
 			return false;
 		ch = (uint8_t)s[i++];
 		if (strchr("\"\\/bfnrt", ch) != NULL && ch != '\0') {
-			dec[o++] = (uint8_t)(ch == 'b' ? '\b' : ch == 'f' ? '\f' : ch == 'n' ? '\n'
-					     : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch);
+			dec[o++] = (uint8_t)(ch == 'b'   ? '\b'
+					     : ch == 'f' ? '\f'
+					     : ch == 'n' ? '\n'
+					     : ch == 'r' ? '\r'
+					     : ch == 't' ? '\t'
+							 : ch);
 			continue;
 		}
 		if (ch != 'u' || i + 4 > n - 1)
@@ -208,7 +216,8 @@ static bool t_term_decode(const char *s, size_t n, bool csv, uint8_t *dec, size_
 		} else if (i + 1 < n && s[i + 1] == '\\') {
 			dec[o++] = '\\';
 			i += 2;
-		} else if (i + 3 < n && s[i + 1] == 'x' && t_hex(s[i + 2]) >= 0 && t_hex(s[i + 3]) >= 0) {
+		} else if (i + 3 < n && s[i + 1] == 'x' && t_hex(s[i + 2]) >= 0 &&
+			   t_hex(s[i + 3]) >= 0) {
 			dec[o++] = (uint8_t)(t_hex(s[i + 2]) << 4 | t_hex(s[i + 3]));
 			i += 4;
 		} else if (i + 2 < n && s[i + 1] == 'u' && s[i + 2] == '{') {
@@ -262,7 +271,9 @@ static bool t_html_unref(const char *s, size_t n, char *dec, size_t *dn)
 			dec[o++] = s[i++];
 			continue;
 		}
-		for (k = 0; k < 5 && (n - i < strlen(refs[k]) || memcmp(s + i, refs[k], strlen(refs[k]))); k++)
+		for (k = 0;
+		     k < 5 && (n - i < strlen(refs[k]) || memcmp(s + i, refs[k], strlen(refs[k])));
+		     k++)
 			;
 		if (k == 5)
 			return false;
@@ -325,25 +336,32 @@ static void test_json_cases(void **state)
 	EXPECT(esc_json, "\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"");
 	EXPECT(esc_json, "a\0b", "\"a\\u0000b\"");
 	EXPECT(esc_json, "\x1b[2J\x7f", "\"\\u001b[2J\\u007f\"");
-	EXPECT(esc_json, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-	EXPECT(esc_json, "\xc2\x85", "\"\\u0085\"");               /* C1 NEL */
+	EXPECT(esc_json, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	       "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	EXPECT(esc_json, "\xc2\x85", "\"\\u0085\"");                        /* C1 NEL */
 	EXPECT(esc_json, "\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\""); /* JS line breaks */
-	EXPECT(esc_json, "\xe2\x80\xae", "\"\\u202e\"");           /* RLO */
-	EXPECT(esc_json, "\xf3\xa0\x80\x81", "\"\\udb40\\udc01\"");  /* U+E0001 tag */
+	EXPECT(esc_json, "\xe2\x80\xae", "\"\\u202e\"");                    /* RLO */
+	EXPECT(esc_json, "\xf3\xa0\x80\x81", "\"\\udb40\\udc01\"");         /* U+E0001 tag */
 }
 
 static void test_json_invalid_utf8(void **state)
 {
 	(void)state;
 	EXPECT(esc_json, "\xff", "\"\\u00ff\"");
-	EXPECT(esc_json, "\x80", "\"\\u0080\"");                     /* lone continuation */
-	EXPECT(esc_json, "\xc0\xaf", "\"\\u00c0\\u00af\"");           /* overlong '/' */
+	EXPECT(esc_json, "\x80", "\"\\u0080\"");                       /* lone continuation */
+	EXPECT(esc_json, "\xc0\xaf", "\"\\u00c0\\u00af\"");            /* overlong '/' */
 	EXPECT(esc_json, "\xe0\x80\xaf", "\"\\u00e0\\u0080\\u00af\""); /* overlong, 3 bytes */
 	EXPECT(esc_json, "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""); /* surrogate D800 */
 	EXPECT(esc_json, "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""); /* 110000 */
-	EXPECT(esc_json, "\xe2\x82", "\"\\u00e2\\u0082\"");           /* truncated */
-	EXPECT(esc_json, "\xe2\x82" "a", "\"\\u00e2\\u0082a\"");      /* resumes */
-	EXPECT(esc_json, "\xc3" "\xc3\xa9", "\"\\u00c3\xc3\xa9\"");   /* bad lead, good char */
+	EXPECT(esc_json, "\xe2\x82", "\"\\u00e2\\u0082\"");                       /* truncated */
+	EXPECT(esc_json,
+	       "\xe2\x82"
+	       "a",
+	       "\"\\u00e2\\u0082a\""); /* resumes */
+	EXPECT(esc_json,
+	       "\xc3"
+	       "\xc3\xa9",
+	       "\"\\u00c3\xc3\xa9\""); /* bad lead, good char */
 	/* the largest and smallest of each length stay raw */
 	EXPECT(esc_json, "\xc2\xa0\xdf\xbf\xe0\xa0\x80\xef\xbf\xbd\xf0\x90\x80\x80\xf4\x8f\xbf\xbd",
 	       "\"\xc2\xa0\xdf\xbf\xe0\xa0\x80\xef\xbf\xbd\xf0\x90\x80\x80\xf4\x8f\xbf\xbd\"");
@@ -378,8 +396,12 @@ static void test_term_cases(void **state)
 	EXPECT(esc_term, "\\\x01\\u", "\\\\\\x01\\\\u");
 	EXPECT(esc_term, "\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07");
 	EXPECT(esc_term, "a\r\nb\0c\x7f", "a\\x0d\\x0ab\\x00c\\x7f");
-	EXPECT(esc_term, "\xc2\x9b" "31m", "\\xc2\\x9b31m"); /* C1 CSI, both bytes */
-	EXPECT(esc_term, "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac");
+	EXPECT(esc_term,
+	       "\xc2\x9b"
+	       "31m",
+	       "\\xc2\\x9b31m"); /* C1 CSI, both bytes */
+	EXPECT(esc_term, "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+	       "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac");
 	EXPECT(esc_term, "\xff\xc0\x80\xed\xbf\xbf", "\\xff\\xc0\\x80\\xed\\xbf\\xbf");
 	EXPECT(esc_term, "\xe2\x80\x8b\xef\xbb\xbf\xc2\xad", "\\u{200B}\\u{FEFF}\\u{00AD}");
 	EXPECT(esc_term, "\xe2\x80\xa8", "\\u{2028}");
@@ -402,8 +424,14 @@ static void test_term_bidi(void **state)
 		expect_out(esc_term, (const char *)in, n, want, strlen(want));
 	}
 	/* "admin" reversed on screen: "\u{202E}nimda.example" is what appears */
-	EXPECT(esc_term, "\xe2\x80\xae" "nimda.example", "\\u{202E}nimda.example");
-	EXPECT(esc_csv, "\xe2\x81\xa6" "x", "\"\\u{2066}x\"");
+	EXPECT(esc_term,
+	       "\xe2\x80\xae"
+	       "nimda.example",
+	       "\\u{202E}nimda.example");
+	EXPECT(esc_csv,
+	       "\xe2\x81\xa6"
+	       "x",
+	       "\"\\u{2066}x\"");
 }
 
 /* ---- CSV ----------------------------------------------------------------- */
@@ -432,7 +460,7 @@ static void test_csv_formula(void **state)
 	EXPECT(esc_csv, "\t=1", "\"'\\x09=1\"");
 	EXPECT(esc_csv, "\r=1", "\"'\\x0d=1\"");
 	EXPECT(esc_csv, "'quoted", "\"''quoted\""); /* stays distinct from "quoted" */
-	EXPECT(esc_csv, "a=1", "\"a=1\"");           /* only the first byte counts */
+	EXPECT(esc_csv, "a=1", "\"a=1\"");          /* only the first byte counts */
 	EXPECT(esc_csv, " =1", "\" =1\"");
 }
 
@@ -445,13 +473,21 @@ static void test_html_cases(void **state)
 	EXPECT(esc_html, "www.example.com", "www.example.com");
 	EXPECT(esc_html, "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
 	EXPECT(esc_html, "\"onerror=alert(1) x='", "&quot;onerror=alert(1) x=&#39;");
-	EXPECT(esc_html, "AT&T &amp;", "AT&amp;T &amp;amp;"); /* a reference in the input stays text */
+	EXPECT(esc_html, "AT&T &amp;",
+	       "AT&amp;T &amp;amp;"); /* a reference in the input stays text */
 	EXPECT(esc_html, "O=Acme\\, Inc.", "O=Acme\\, Inc.");
 	/* shown as the terminal shows them, never obeyed */
-	EXPECT(esc_html, "\xe2\x80\xae" "gpj.exe", "\\u{202E}gpj.exe");
+	EXPECT(esc_html,
+	       "\xe2\x80\xae"
+	       "gpj.exe",
+	       "\\u{202E}gpj.exe");
 	EXPECT(esc_html, "bad\xff\xfe<", "bad\\xff\\xfe&lt;");
 	EXPECT(esc_html, "a\r\nb\0", "a\\x0d\\x0ab\\x00");
-	EXPECT(esc_html, "b\xc3\xbc" "cher", "b\xc3\xbc" "cher");
+	EXPECT(esc_html,
+	       "b\xc3\xbc"
+	       "cher",
+	       "b\xc3\xbc"
+	       "cher");
 }
 
 /* ---- properties over all inputs ------------------------------------------ */
@@ -482,8 +518,8 @@ static void test_every_pair(void **state)
 static void test_random(void **state)
 {
 	(void)state;
-	static const uint8_t alpha[] = {0x00, 0x09, 0x0a, 0x0d, 0x1b, '"', '\'', '=', '\\',
-					'x', 'u', '{', '}', 'a', 0x7f, 0x80, 0x8f, 0x90,
+	static const uint8_t alpha[] = {0x00, 0x09, 0x0a, 0x0d, 0x1b, '"',  '\'', '=',  '\\',
+					'x',  'u',  '{',  '}',  'a',  0x7f, 0x80, 0x8f, 0x90,
 					0x9f, 0xa0, 0xad, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe2,
 					0xed, 0xef, 0xf0, 0xf3, 0xf4, 0xf5, 0xff};
 	uint32_t seed = 12345;
@@ -521,18 +557,12 @@ static void test_every_code_point(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_cases),
-		cmocka_unit_test(test_json_invalid_utf8),
-		cmocka_unit_test(test_json_every_byte),
-		cmocka_unit_test(test_term_cases),
-		cmocka_unit_test(test_term_bidi),
-		cmocka_unit_test(test_csv_cases),
-		cmocka_unit_test(test_csv_formula),
-		cmocka_unit_test(test_html_cases),
-		cmocka_unit_test(test_every_byte),
-		cmocka_unit_test(test_every_pair),
-		cmocka_unit_test(test_random),
-		cmocka_unit_test(test_every_code_point),
+		cmocka_unit_test(test_json_cases),      cmocka_unit_test(test_json_invalid_utf8),
+		cmocka_unit_test(test_json_every_byte), cmocka_unit_test(test_term_cases),
+		cmocka_unit_test(test_term_bidi),       cmocka_unit_test(test_csv_cases),
+		cmocka_unit_test(test_csv_formula),     cmocka_unit_test(test_html_cases),
+		cmocka_unit_test(test_every_byte),      cmocka_unit_test(test_every_pair),
+		cmocka_unit_test(test_random),          cmocka_unit_test(test_every_code_point),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,7 +55,9 @@ static struct cs_frame make_frame(uint32_t i, uint32_t caplen, int linktype)
 	for (uint32_t k = 0; k < caplen; k++)
 		frame[k] = (uint8_t)(i * 31 + k * 7);
 	return (struct cs_frame){.ts_ns = 1700000000LL * CS_NS_PER_SEC + i * 1000 + 7,
-				 .caplen = caplen, .wirelen = caplen + i, .linktype = linktype,
+				 .caplen = caplen,
+				 .wirelen = caplen + i,
+				 .linktype = linktype,
 				 .data = frame};
 }
 
@@ -187,7 +189,7 @@ static void test_pool_caps(void **state)
 	evidence_get_stats(ev, &st);
 	assert_true(st.memcap > 0);
 	assert_int_equal(held, CS_EVIDENCE_MEMCAP / ((CS_MAX_CAPLEN + 20 + CS_EVIDENCE_CHUNK - 1) /
-						   CS_EVIDENCE_CHUNK * CS_EVIDENCE_CHUNK));
+						     CS_EVIDENCE_CHUNK * CS_EVIDENCE_CHUNK));
 	for (int c = 0; c < CONNS; c++) /* a few written (4 MiB), the rest released */
 		if (c >= 4)
 			evidence_release(ev, &bufs[c]);
@@ -222,7 +224,10 @@ static void test_filters(void **state)
 	evidence_filters(&v4, 443, "q\"\\\t.x", 6, bpf, sizeof(bpf), ts, sizeof(ts));
 	assert_string_equal(ts, "ip.addr == 192.0.2.7 && tcp.port == 443 && "
 				"tls.handshake.extensions_server_name == \"q\\\"\\\\\\x09.x\"");
-	evidence_filters(&v4, 443, "\xff" "b", 2, bpf, sizeof(bpf), ts, sizeof(ts));
+	evidence_filters(&v4, 443,
+			 "\xff"
+			 "b",
+			 2, bpf, sizeof(bpf), ts, sizeof(ts));
 	assert_string_equal(ts, "ip.addr == 192.0.2.7 && tcp.port == 443 && "
 				"tls.handshake.type == 1 && tls contains 00:00:02:ff:62");
 	/* the longest names fit whole */

@@ -183,7 +183,8 @@ static void test_many_flows_differing_only_in_ports_are_all_found(void **state)
 	for (uint16_t i = 0; i < N; i++) {
 		made[0][i] = look(ft, &c, (uint16_t)(1024 + i), &s, 443, i, 0, true);
 		made[1][i] = look(ft, &c, 443, &s, (uint16_t)(1024 + i), i, 0, true);
-		made[2][i] = look(ft, &s, (uint16_t)(1024 + i), &s, (uint16_t)(1025 + i), i, 0, true);
+		made[2][i] =
+			look(ft, &s, (uint16_t)(1024 + i), &s, (uint16_t)(1025 + i), i, 0, true);
 	}
 	assert_int_equal(flow_table_count(ft), 3 * N);
 	for (uint16_t i = 0; i < N; i++) {
@@ -505,7 +506,7 @@ struct model {
 	bool reversed[KEYS]; /* the server sent the first packet */
 	int64_t last[KEYS];
 	int list[2][KEYS], len[2]; /* index 0 is the head */
-	int gone[KEYS], ngone;      /* keys the callback reported */
+	int gone[KEYS], ngone;     /* keys the callback reported */
 };
 
 static struct model m;
@@ -639,10 +640,12 @@ static void test_random_packets_match_lru_model(void **state)
 		if (!m.present[k])
 			continue;
 		key_addrs(k, &c, &s);
-		assert_non_null(flow_lookup(ft, &c, (uint16_t)(1024 + k), &s, 443, now, &dir, &created));
+		assert_non_null(
+			flow_lookup(ft, &c, (uint16_t)(1024 + k), &s, 443, now, &dir, &created));
 		assert_false(created);
 		assert_int_equal(dir, m.reversed[k]);
-		assert_non_null(flow_lookup(ft, &s, 443, &c, (uint16_t)(1024 + k), now, &dir, &created));
+		assert_non_null(
+			flow_lookup(ft, &s, 443, &c, (uint16_t)(1024 + k), now, &dir, &created));
 		assert_false(created);
 		assert_int_equal(dir, !m.reversed[k]);
 	}

@@ -41,7 +41,7 @@ static void test_cs_hash_is_siphash13_and_depends_on_key(void **state)
 		uint64_t h = cs_hash(msg, ref[i].n, key);
 
 		assert_int_equal(h, ref[i].h);
-		assert_int_equal(cs_hash(msg, ref[i].n, key), h); /* stable */
+		assert_int_equal(cs_hash(msg, ref[i].n, key), h);      /* stable */
 		assert_int_not_equal(cs_hash(msg, ref[i].n, key2), h); /* keyed */
 	}
 	/* one flipped input bit changes the value */

@@ -76,37 +76,36 @@ static void test_cidr(void **state)
 	assert_false(cidr_parse("not-an-address/8", &c));
 }
 
-static uint32_t bit(enum cs_problem p)
-{
-	return 1u << p;
-}
+static uint32_t bit(enum cs_problem p) { return 1u << p; }
 
 static void test_rules(void **state)
 {
 	char err[256];
-	struct ignore_list *l = load(
-		"# SERVER SNI CODE\n"
-		"192.0.2.7:443   legacy.example.com  expired_leaf   # until next month\n"
-		"192.0.2.8       -                   missing_intermediate\n"
-		"[2001:db8::5]:8443 *                *\n"
-		"*               Intranet.Example    untrusted_root\n"
-		"\n   \t\n"
-		"192.0.2.7:443   legacy.example.com  root_included\n",
-		err, sizeof(err));
+	struct ignore_list *l =
+		load("# SERVER SNI CODE\n"
+		     "192.0.2.7:443   legacy.example.com  expired_leaf   # until next month\n"
+		     "192.0.2.8       -                   missing_intermediate\n"
+		     "[2001:db8::5]:8443 *                *\n"
+		     "*               Intranet.Example    untrusted_root\n"
+		     "\n   \t\n"
+		     "192.0.2.7:443   legacy.example.com  root_included\n",
+		     err, sizeof(err));
 	struct cs_addr a7 = ip("192.0.2.7"), a8 = ip("192.0.2.8"), v6 = ip("2001:db8::5");
 	struct cs_addr other = ip("198.51.100.1");
 
 	(void)state;
 	assert_non_null(l);
 	assert_int_equal(ignore_mask(l, &a7, 443, "legacy.example.com", 18),
-			 bit(CS_P_EXPIRED_LEAF) | bit(CS_P_ROOT_INCLUDED)); /* rules add up */
+			 bit(CS_P_EXPIRED_LEAF) | bit(CS_P_ROOT_INCLUDED));      /* rules add up */
 	assert_int_equal(ignore_mask(l, &a7, 444, "legacy.example.com", 18), 0); /* port */
 	assert_int_equal(ignore_mask(l, &a7, 443, "other.example.com", 17), 0);
-	assert_int_equal(ignore_mask(l, &a8, 25, NULL, 0), bit(CS_P_MISSING_INTERMEDIATE)); /* any port */
+	assert_int_equal(ignore_mask(l, &a8, 25, NULL, 0),
+			 bit(CS_P_MISSING_INTERMEDIATE));             /* any port */
 	assert_int_equal(ignore_mask(l, &a8, 25, "x.example", 9), 0); /* "-": no SNI only */
 	assert_int_equal(ignore_mask(l, &v6, 8443, "anything", 8), ~0u);
 	assert_int_equal(ignore_mask(l, &v6, 443, "anything", 8), 0);
-	assert_int_equal(ignore_mask(l, &other, 443, "intranet.example", 16), bit(CS_P_UNTRUSTED_ROOT));
+	assert_int_equal(ignore_mask(l, &other, 443, "intranet.example", 16),
+			 bit(CS_P_UNTRUSTED_ROOT));
 	assert_int_equal(ignore_mask(l, &other, 443, "intranet.example.com", 20), 0); /* exactly */
 	assert_int_equal(ignore_mask(NULL, &other, 443, NULL, 0), 0);
 	ignore_free(l);
@@ -119,7 +118,8 @@ static void test_refusals(void **state)
 		const char *text, *message;
 	} bad[] = {
 		{"192.0.2.7 example.com\n", ":1: expected SERVER SNI CODE"},
-		{"# ok\n192.0.2.7 example.com expired_leaf extra\n", ":2: expected SERVER SNI CODE"},
+		{"# ok\n192.0.2.7 example.com expired_leaf extra\n",
+		 ":2: expected SERVER SNI CODE"},
 		{"300.1.2.3 - expired_leaf\n", ":1: bad server"},
 		{"192.0.2.0/24 - expired_leaf\n", ":1: bad server"},
 		{"192.0.2.7:70000 - expired_leaf\n", ":1: bad server"},
@@ -166,8 +166,11 @@ static struct diag_verdict *verdict(const enum cs_problem *codes, const enum cs_
 	assert_non_null(v);
 	v->nproblems = n;
 	for (size_t i = 0; i < n; i++) {
-		v->problems[i] = (struct diag_problem){.code = codes[i], .severity = sev[i],
-						       .subject = "", .name = "", .text = ""};
+		v->problems[i] = (struct diag_problem){.code = codes[i],
+						       .severity = sev[i],
+						       .subject = "",
+						       .name = "",
+						       .text = ""};
 		v->mask |= 1u << codes[i];
 		v->broken |= sev[i] == CS_SEV_ERROR;
 	}
@@ -178,48 +181,71 @@ static void test_apply(void **state)
 {
 	char err[256];
 	struct ignore_list *l = load("192.0.2.7 - missing_intermediate\n192.0.2.9 - root_included\n"
-				     "192.0.2.10 * hostname_mismatch\n", err, sizeof(err));
+				     "192.0.2.10 * hostname_mismatch\n",
+				     err, sizeof(err));
 	struct cs_addr a7 = ip("192.0.2.7"), a9 = ip("192.0.2.9"), a10 = ip("192.0.2.10");
 	enum cs_problem c1[] = {CS_P_MISSING_INTERMEDIATE, CS_P_ROOT_INCLUDED};
 	enum cs_severity s1[] = {CS_SEV_ERROR, CS_SEV_WARNING};
 	enum cs_problem c2[] = {CS_P_MISSING_INTERMEDIATE, CS_P_WEAK_KEY};
 	enum cs_severity s2[] = {CS_SEV_ERROR, CS_SEV_WARNING}; /* before the cut-off */
 	enum cs_severity s3[] = {CS_SEV_ERROR, CS_SEV_ERROR};   /* after it */
-	struct diag_verdict *v1 = verdict(c1, s1, 2), *v2 = verdict(c2, s2, 2), *v3 = verdict(c2, s3, 2);
+	struct diag_verdict *v1 = verdict(c1, s1, 2), *v2 = verdict(c2, s2, 2),
+			    *v3 = verdict(c2, s3, 2);
 	struct agg_handshake h;
 
 	(void)state;
 	assert_non_null(l);
 	/* the only error ignored: no longer broken, the warning stays */
-	h = (struct agg_handshake){.server_ip = &a7, .server_port = 443, .verdict = v1,
-				   .broken = true, .problems = v1->mask};
+	h = (struct agg_handshake){.server_ip = &a7,
+				   .server_port = 443,
+				   .verdict = v1,
+				   .broken = true,
+				   .problems = v1->mask};
 	ignore_apply(l, &h);
 	assert_false(h.broken);
 	assert_int_equal(h.problems, bit(CS_P_ROOT_INCLUDED));
 	/* weak_key a warning by its verdict, though it is an error code: not broken */
-	h = (struct agg_handshake){.server_ip = &a7, .server_port = 443, .verdict = v2,
-				   .broken = true, .problems = v2->mask};
+	h = (struct agg_handshake){.server_ip = &a7,
+				   .server_port = 443,
+				   .verdict = v2,
+				   .broken = true,
+				   .problems = v2->mask};
 	ignore_apply(l, &h);
 	assert_false(h.broken);
 	/* ... and an error after its cut-off: still broken */
-	h = (struct agg_handshake){.server_ip = &a7, .server_port = 443, .verdict = v3,
-				   .broken = true, .problems = v3->mask};
+	h = (struct agg_handshake){.server_ip = &a7,
+				   .server_port = 443,
+				   .verdict = v3,
+				   .broken = true,
+				   .problems = v3->mask};
 	ignore_apply(l, &h);
 	assert_true(h.broken);
 	/* a warning ignored changes nothing about an error */
-	h = (struct agg_handshake){.server_ip = &a9, .server_port = 443, .verdict = v1,
-				   .broken = true, .problems = v1->mask};
+	h = (struct agg_handshake){.server_ip = &a9,
+				   .server_port = 443,
+				   .verdict = v1,
+				   .broken = true,
+				   .problems = v1->mask};
 	ignore_apply(l, &h);
 	assert_true(h.broken);
 	assert_int_equal(h.problems, bit(CS_P_MISSING_INTERMEDIATE));
 	/* the hostname check is per handshake, beside the verdict */
-	h = (struct agg_handshake){.server_ip = &a10, .server_port = 443, .sni = "x", .sni_len = 1,
-				   .hostname_mismatch = true, .broken = true,
+	h = (struct agg_handshake){.server_ip = &a10,
+				   .server_port = 443,
+				   .sni = "x",
+				   .sni_len = 1,
+				   .hostname_mismatch = true,
+				   .broken = true,
 				   .problems = bit(CS_P_HOSTNAME_MISMATCH)};
 	ignore_apply(l, &h);
 	assert_false(h.broken);
-	h = (struct agg_handshake){.server_ip = &a10, .server_port = 443, .sni = "x", .sni_len = 1,
-				   .hostname_mismatch = true, .verdict = v1, .broken = true,
+	h = (struct agg_handshake){.server_ip = &a10,
+				   .server_port = 443,
+				   .sni = "x",
+				   .sni_len = 1,
+				   .hostname_mismatch = true,
+				   .verdict = v1,
+				   .broken = true,
 				   .problems = v1->mask | bit(CS_P_HOSTNAME_MISMATCH)};
 	ignore_apply(l, &h);
 	assert_true(h.broken); /* the verdict's error is left */
@@ -251,10 +277,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_rules),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_cidr),     cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_refusals), cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_apply),
 	};
 

@@ -25,7 +25,7 @@
 #define T_CAPTURE 1795403299LL    /* 2026-11-23T03:08:19Z */
 #define T_2034_12_15 2049667200LL /* within 30 days of the PKI's notAfter */
 #define DAY 86400LL
-#define NOW 1000                  /* capture time of the tests, seconds */
+#define NOW 1000 /* capture time of the tests, seconds */
 #define SHA_INT1 "0d9c3b4bf4c17d0c86fb3b3075033728422fde80bd65fd8b0621d17feb1af37a"
 #define B(c) (1u << CS_P_##c)
 
@@ -56,10 +56,7 @@ static void env_fini(struct env *e)
 	chain_store_free(e->st);
 }
 
-static struct judge_opts sync_opts(void)
-{
-	return (struct judge_opts){.warn_days = -1};
-}
+static struct judge_opts sync_opts(void) { return (struct judge_opts){.warn_days = -1}; }
 
 static const struct cs_chain *pem_chain(struct env *e, const char *const *names, size_t n)
 {
@@ -75,8 +72,9 @@ static const struct cs_chain *pem_chain(struct env *e, const char *const *names,
 	return c;
 }
 
-#define CHAIN(e, ...) pem_chain(e, (const char *const[]){__VA_ARGS__}, \
-				sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define CHAIN(e, ...)                                                                              \
+	pem_chain(e, (const char *const[]){__VA_ARGS__},                                           \
+		  sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* A chain of one unparseable entry, distinct per k (cheap to analyse). */
 static const struct cs_chain *junk_chain(struct env *e, unsigned k)
@@ -117,8 +115,8 @@ static enum judge_ask ask_tok(struct env *e, const struct cs_chain *c, int64_t w
 {
 	*token = e->next_token++;
 	memset(r, 0, sizeof *r);
-	return judge_lookup(e->j, c, when, when, sni, sni ? strlen(sni) : 0, srv("192.0.2.10"), 443, now,
-			    *token, r);
+	return judge_lookup(e->j, c, when, when, sni, sni ? strlen(sni) : 0, srv("192.0.2.10"), 443,
+			    now, *token, r);
 }
 
 static enum judge_ask ask(struct env *e, const struct cs_chain *c, int64_t when, const char *sni,
@@ -324,8 +322,8 @@ static void test_sync_hostname_per_chain(void **state)
 	assert_false(r.hostname_ok);
 	/* more names than ways: each still answered right */
 	for (int round = 0; round < 2; round++) {
-		static const char *const names[] = {"a.test", "one.test", "b.test", "c.test",
-						    "www.one.test", "d.test"};
+		static const char *const names[] = {"a.test", "one.test",     "b.test",
+						    "c.test", "www.one.test", "d.test"};
 
 		for (size_t i = 0; i < CS_ARRAY_LEN(names); i++) {
 			assert_int_equal(ask(&e, one, T_CAPTURE, names[i], NOW, &r), JUDGE_READY);
@@ -531,7 +529,8 @@ static void test_sync_deferral_overflow(void **state)
 	assert_int_equal(s.deferred, CS_JUDGE_MAX_DEFERRED);
 	assert_int_equal(s.deferred_overflow, 1);
 	/* still unknown within the retry period, without a new request */
-	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r), JUDGE_READY);
+	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r),
+			 JUDGE_READY);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_DEFERRED);
 	assert_int_equal(stats(&e).deferred_overflow, 1);
 	/* the end of input: every deferred handshake answered, once */
@@ -562,21 +561,25 @@ static void test_judge_now(void **state)
 	one = CHAIN(&e, "one", "int1");
 	two = CHAIN(&e, "two", "int2", "int1");
 	miss = CHAIN(&e, "miss");
-	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
+			      &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_true(r.hostname_ok);
 	assert_int_equal(stats(&e).analyses, 1);
 	/* the bucket is empty now: still analysed */
-	assert_true(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
+			      &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
-	assert_true(judge_now(e.j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
+	assert_true(
+		judge_now(e.j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(stats(&e).deferred, 0);
 	/* known now: a cache hit */
-	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443, &r));
+	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
+			      &r));
 	assert_int_equal(stats(&e).analyses, 3);
 	assert_int_equal(poll_all(&e)->n, 0);
 	env_fini(&e);
@@ -595,7 +598,8 @@ static const struct diag_verdict *at(struct env *e, const struct cs_chain *c, in
 
 	memset(&r, 0, sizeof r);
 	assert_int_equal(judge_lookup(e->j, c, when, captured, NULL, 0, srv("192.0.2.10"), 443, NOW,
-				      e->next_token++, &r), JUDGE_READY);
+				      e->next_token++, &r),
+			 JUDGE_READY);
 	assert_true(captured >= r.v->store_from && captured < r.v->store_until);
 	return r.v;
 }
@@ -771,7 +775,8 @@ static void test_evidence(void **state)
 	assert_non_null(first);
 	assert_int_equal(first->kind, DIAG_EV_NONE);
 	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8,
-				      srv("198.51.100.9"), 443, NOW, 99, &r), JUDGE_READY);
+				      srv("198.51.100.9"), 443, NOW, 99, &r),
+			 JUDGE_READY);
 	assert_null(judge_evidence(e.j, one));
 	ev = judge_evidence(e.j, miss);
 	assert_non_null(ev);
@@ -870,7 +875,8 @@ static void test_threaded(void **state)
 	assert_int_equal(s.analyses, 3);
 	assert_int_equal(s.hostname_checks, 4);
 	/* judge_now is for before the thread */
-	assert_false(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
+	assert_false(
+		judge_now(e.j, two, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
 	env_fini(&e);
 }
 
@@ -884,8 +890,9 @@ static void test_threaded_wait(void **state)
 
 	env_init(&e, threaded_opts());
 	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	assert_int_equal(ask_tok(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW,
-				 &r, &t), JUDGE_WAIT);
+	assert_int_equal(
+		ask_tok(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r, &t),
+		JUDGE_WAIT);
 	answers.n = 0;
 	while (answers.n == 0)
 		judge_wait(e.j, on_answer, &answers);
@@ -923,8 +930,8 @@ static void test_threaded_many(void **state)
 		}
 		a = drain_all(&e);
 		if (a->n != N / ROUNDS)
-			fail_msg("round %u: %zu of %u requests answered by judge_drain", round, a->n,
-				 N / ROUNDS);
+			fail_msg("round %u: %zu of %u requests answered by judge_drain", round,
+				 a->n, N / ROUNDS);
 		for (unsigned k = lo; k < hi; k++) {
 			const struct judge_result *ar = answer_for(a, tok[k]);
 

@@ -235,14 +235,19 @@ static void test_real_captures(void **state)
 {
 	(void)state;
 	static const char *const files[] = {
-		"pcaps/lab/one-intermediate.pcap", "pcaps/lab/quirk-vlan.pcap",
-		"pcaps/lab/quirk-qinq.pcap", "pcaps/lab/ipv6.pcap", "pcaps/lab/any-sll.pcap",
-		"pcaps/lab/any-sll2.pcap", "pcaps/real/zeek__pppoe-over-qinq.pcap",
+		"pcaps/lab/one-intermediate.pcap",
+		"pcaps/lab/quirk-vlan.pcap",
+		"pcaps/lab/quirk-qinq.pcap",
+		"pcaps/lab/ipv6.pcap",
+		"pcaps/lab/any-sll.pcap",
+		"pcaps/lab/any-sll2.pcap",
+		"pcaps/real/zeek__pppoe-over-qinq.pcap",
 		"pcaps/real/zeek__tunnels__geneve-47101.pcap",
 		"pcaps/real/suricata-verify__tcp-empty-sack__tcp-opt.pcap",
 		"pcaps/real/mercury__tls_sgt.pcap",
 		"pcaps/real/ndpi__ja3_lots_of_cipher_suites_2_anon.pcap",
-		"pcaps/lab/frag-ipv4.pcap", "pcaps/lab/frag-ipv6.pcap",
+		"pcaps/lab/frag-ipv4.pcap",
+		"pcaps/lab/frag-ipv6.pcap",
 	};
 	uint64_t checked = 0;
 

@@ -73,7 +73,8 @@ static void test_append_mode_0640(void **state)
 	assert_true(logfile_close(lf));
 	slurp(p, buf, sizeof(buf));
 	assert_string_equal(buf, "one\ntwo\n");
-	assert_string_equal(logfile_path(lf = logfile_open("-", err, sizeof(err))), "standard output");
+	assert_string_equal(logfile_path(lf = logfile_open("-", err, sizeof(err))),
+			    "standard output");
 	assert_true(logfile_close(lf));
 }
 

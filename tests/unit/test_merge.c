@@ -45,7 +45,8 @@ static void report(const char *capture, const char *sensor, const char *path, bo
 {
 	struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
 	struct judge_opts jo = {.trust = &to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = sensor};
+	struct engine_config cfg = {
+		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = sensor};
 	struct engine *e;
 	char err[256];
 	FILE *f;
@@ -150,7 +151,8 @@ static void assert_same_file(const char *x, const char *y)
 
 static void test_order_and_grouping(void **state)
 {
-	char *abc = tmp("abc.json"), *cab = tmp("cab.json"), *ab = tmp("ab.json"), *ab_c = tmp("ab-c.json");
+	char *abc = tmp("abc.json"), *cab = tmp("cab.json"), *ab = tmp("ab.json"),
+	     *ab_c = tmp("ab-c.json");
 	char *cb = tmp("cb.json"), *a_cb = tmp("a-cb.json");
 
 	(void)state;
@@ -184,7 +186,8 @@ static json_t *first_problem(json_t *doc)
 		json_t *chains = json_object_get(json_array_get(servers, i), "chains");
 
 		for (size_t k = 0; k < json_array_size(chains); k++) {
-			json_t *p = json_array_get(json_object_get(json_array_get(chains, k), "problems"), 0);
+			json_t *p = json_array_get(
+				json_object_get(json_array_get(chains, k), "problems"), 0);
 
 			if (p)
 				return p;
@@ -209,7 +212,8 @@ static void test_words_from_params(void **state)
 	assert_int_equal(merge(m, edited, NULL), CS_EXIT_OK);
 	assert_int_equal(merge(orig, fx.c, NULL), CS_EXIT_OK);
 	out = load(m);
-	assert_string_equal(json_string_value(json_object_get(first_problem(out), "message")), message);
+	assert_string_equal(json_string_value(json_object_get(first_problem(out), "message")),
+			    message);
 	assert_same_file(m, orig);
 	json_decref(out);
 	json_decref(doc);
@@ -238,10 +242,15 @@ static void test_unknown_kept(void **state)
 
 		out = load(i ? m2 : m1);
 		assert_non_null(strstr(text, "\"code\": \"ocsp_must_staple_unmet\""));
-		assert_non_null(strstr(text, "\"message\": \"evil.test is outside allowed.test.\""));
+		assert_non_null(
+			strstr(text, "\"message\": \"evil.test is outside allowed.test.\""));
 		assert_non_null(strstr(text, "\"fix\": \"Ask the CA.\""));
-		assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "totals"), "frobs")), 5);
-		assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "caps"), "new_cap")), 2);
+		assert_int_equal(json_integer_value(
+					 json_object_get(json_object_get(out, "totals"), "frobs")),
+				 5);
+		assert_int_equal(json_integer_value(
+					 json_object_get(json_object_get(out, "caps"), "new_cap")),
+				 2);
 		json_decref(out);
 		free(text);
 	}
@@ -264,7 +273,8 @@ static void test_preference(void **state)
 	assert_int_equal(merge(y, warn, fx.b, NULL), CS_EXIT_OK);
 	assert_same_file(x, y);
 	out = load(x);
-	assert_string_equal(json_string_value(json_object_get(first_problem(out), "severity")), "error");
+	assert_string_equal(json_string_value(json_object_get(first_problem(out), "severity")),
+			    "error");
 	json_decref(out);
 	json_decref(doc);
 	free(sev);
@@ -276,13 +286,15 @@ static void test_mixed_trust(void **state)
 	char *other = tmp("c-other.json"), *m = tmp("mixed.json");
 
 	(void)state;
-	json_object_set_new(json_object_get(doc, "trust_store"), "sha256",
-			    json_string("0000000000000000000000000000000000000000000000000000000000000000"));
+	json_object_set_new(
+		json_object_get(doc, "trust_store"), "sha256",
+		json_string("0000000000000000000000000000000000000000000000000000000000000000"));
 	save(other, doc);
 	assert_int_equal(merge(m, fx.a, other, NULL), CS_EXIT_OK);
 	out = load(m);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(out, "trust_store"), "name")),
-			    "mixed");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(out, "trust_store"), "name")),
+		"mixed");
 	assert_true(json_is_null(json_object_get(json_object_get(out, "trust_store"), "sha256")));
 	json_decref(out);
 	json_decref(doc);
@@ -291,11 +303,13 @@ static void test_mixed_trust(void **state)
 static void test_refusals(void **state)
 {
 	json_t *doc = load(fx.b);
-	char *v2 = tmp("v2.json"), *cut = tmp("cut.json"), *old = tmp("old-window.json"), *m = tmp("r.json");
+	char *v2 = tmp("v2.json"), *cut = tmp("cut.json"), *old = tmp("old-window.json"),
+	     *m = tmp("r.json");
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(merge(m, fx.b, fx.b_state, NULL), CS_EXIT_OVERLAP); /* same sensor, same time */
+	assert_int_equal(merge(m, fx.b, fx.b_state, NULL),
+			 CS_EXIT_OVERLAP); /* same sensor, same time */
 	json_object_set_new(doc, "report_version", json_integer(2));
 	save(v2, doc);
 	assert_int_equal(merge(m, fx.a, v2, NULL), CS_EXIT_INPUT);
@@ -315,12 +329,9 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_and_grouping),
-		cmocka_unit_test(test_plain_as_state),
-		cmocka_unit_test(test_words_from_params),
-		cmocka_unit_test(test_unknown_kept),
-		cmocka_unit_test(test_preference),
-		cmocka_unit_test(test_mixed_trust),
+		cmocka_unit_test(test_order_and_grouping), cmocka_unit_test(test_plain_as_state),
+		cmocka_unit_test(test_words_from_params),  cmocka_unit_test(test_unknown_kept),
+		cmocka_unit_test(test_preference),         cmocka_unit_test(test_mixed_trust),
 		cmocka_unit_test(test_refusals),
 	};
 

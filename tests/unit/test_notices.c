@@ -27,8 +27,8 @@
 static char path[] = "/tmp/cs-notices.XXXXXX";
 
 static struct diag_verdict ok_v = {.status = DIAG_OK};
-static struct diag_verdict broken_v = {.status = DIAG_BROKEN, .broken = true,
-				       .mask = 1u << CS_P_EXPIRED_LEAF};
+static struct diag_verdict broken_v = {
+	.status = DIAG_BROKEN, .broken = true, .mask = 1u << CS_P_EXPIRED_LEAF};
 static struct diag_verdict unknown_v = {.status = DIAG_UNKNOWN};
 static struct cs_chain chains[8];
 static struct engine_input input = {.name = "test"};
@@ -52,16 +52,27 @@ static struct notices *open_notices(struct logfile **lf, int64_t window)
 }
 
 /* Handshake at second t to server ip:port with chain c and verdict v. */
-static void hs(struct notices *n, uint32_t ip, uint16_t port, int c,
-	       const struct diag_verdict *v, int64_t t)
+static void hs(struct notices *n, uint32_t ip, uint16_t port, int c, const struct diag_verdict *v,
+	       int64_t t)
 {
 	struct cs_addr server = {.family = 4}, client = {.family = 4};
 	struct engine_event ev = {
-		.ts = t * CS_NS_PER_SEC, .start_ts = t * CS_NS_PER_SEC, .sensor = "s",
-		.client_ip = &client, .server_ip = &server, .client_port = 40000,
-		.server_port = port, .ends = {&client, &server}, .end_ports = {40000, port},
-		.outcome = TLS_OUT_CHAIN, .chain = &chains[c], .input = &input, .verdict = v,
-		.reported = true, .broken = v->broken, .problems = v->mask,
+		.ts = t * CS_NS_PER_SEC,
+		.start_ts = t * CS_NS_PER_SEC,
+		.sensor = "s",
+		.client_ip = &client,
+		.server_ip = &server,
+		.client_port = 40000,
+		.server_port = port,
+		.ends = {&client, &server},
+		.end_ports = {40000, port},
+		.outcome = TLS_OUT_CHAIN,
+		.chain = &chains[c],
+		.input = &input,
+		.verdict = v,
+		.reported = true,
+		.broken = v->broken,
+		.problems = v->mask,
 	};
 
 	server.a[10] = server.a[11] = 0xff;
@@ -107,7 +118,7 @@ static void test_changes_and_windows(void **state)
 	struct notices_stats st;
 	char got[1024];
 
-	hs(n, 1, 443, 0, &ok_v, 1000);      /* first seen, ok: nothing */
+	hs(n, 1, 443, 0, &ok_v, 1000); /* first seen, ok: nothing */
 	hs(n, 1, 443, 0, &ok_v, 1001);
 	hs(n, 1, 443, 1, &broken_v, 1002);  /* broken + chain_changed */
 	hs(n, 1, 443, 0, &ok_v, 1003);      /* fixed (chain 0 is a recent one) */
@@ -137,9 +148,16 @@ static void test_unreported_ignored(void **state)
 	struct notices *n = open_notices(&lf, 100);
 	struct cs_addr server = {.family = 4}, client = {.family = 4};
 	struct engine_event ev = {
-		.ts = 5, .client_ip = &client, .server_ip = &server, .ends = {&client, &server},
-		.outcome = TLS_OUT_CHAIN, .chain = &chains[0], .input = &input,
-		.verdict = &broken_v, .reported = false, .broken = true,
+		.ts = 5,
+		.client_ip = &client,
+		.server_ip = &server,
+		.ends = {&client, &server},
+		.outcome = TLS_OUT_CHAIN,
+		.chain = &chains[0],
+		.input = &input,
+		.verdict = &broken_v,
+		.reported = false,
+		.broken = true,
 	};
 	struct notices_stats st;
 	char got[256];

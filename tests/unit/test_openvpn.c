@@ -75,8 +75,8 @@ static void client_stream(struct bytes *o, int h)
 }
 
 /* Feed s in pieces of `piece` bytes as the engine would. */
-static struct ovpn *unwrap_all(struct ovpn *o, struct cs_bufpool *bp, int dir, const struct bytes *s,
-			       size_t piece, struct ovpn_stats *st)
+static struct ovpn *unwrap_all(struct ovpn *o, struct cs_bufpool *bp, int dir,
+			       const struct bytes *s, size_t piece, struct ovpn_stats *st)
 {
 	uint8_t held[4096];
 	size_t nheld = 0;
@@ -194,7 +194,8 @@ static void test_not_openvpn(void **state)
 	ovpn_init(&o);
 	assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){tls, sizeof tls}), CS_UNSUPPORTED);
 	ovpn_init(&o);
-	assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){http, sizeof http - 1}), CS_UNSUPPORTED);
+	assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){http, sizeof http - 1}),
+			 CS_UNSUPPORTED);
 	ovpn_init(&o);
 	assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){pg, sizeof pg}), CS_UNSUPPORTED);
 	/* a reset with key id 1; a control packet first */

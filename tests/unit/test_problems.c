@@ -36,7 +36,8 @@ static void test_names(void **state)
 		assert_true(strlen(name) > 3);
 		for (const char *q = name; *q; q++)
 			if (!islower((unsigned char)*q) && *q != '_')
-				fail_msg("code %d: name \"%s\" is not lowercase_with_underscores", i, name);
+				fail_msg("code %d: name \"%s\" is not lowercase_with_underscores",
+					 i, name);
 		assert_int_equal(problem_by_name(name), p);
 		for (int k = 0; k < i; k++)
 			assert_string_not_equal(problem_name((enum cs_problem)k), name);
@@ -127,9 +128,16 @@ static void test_documented(void **state)
 static struct diag_problem filled(enum cs_problem code, uint8_t variant, enum cs_severity sev)
 {
 	struct diag_problem p = {
-		.code = code, .severity = sev, .variant = variant, .role = CS_ROLE_INTERMEDIATE,
-		.cert_index = 1, .num = 1024, .count = 2, .date = 1795996800LL /* 2026-11-30 */,
-		.norder = 2, .order = {0, 1},
+		.code = code,
+		.severity = sev,
+		.variant = variant,
+		.role = CS_ROLE_INTERMEDIATE,
+		.cert_index = 1,
+		.num = 1024,
+		.count = 2,
+		.date = 1795996800LL /* 2026-11-30 */,
+		.norder = 2,
+		.order = {0, 1},
 		.subject = "CN=Example Intermediate,O=Example",
 		.name = "CN=Example Root,O=Example",
 		.text = "http://ca.example/int.crt",
@@ -152,9 +160,11 @@ static const struct diag_root_then then_geotrust = {
 };
 
 static const struct diag_evidence_rec ev_seen = {
-	DIAG_EV_SEEN_IN_CAPTURE, true, true,
-	{0xab, 0xcd, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-	 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29},
+	DIAG_EV_SEEN_IN_CAPTURE,
+	true,
+	true,
+	{0xab, 0xcd, 0xef, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+	 14,   15,   16,   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29},
 	"198.51.100.9:443",
 };
 
@@ -203,13 +213,14 @@ static void test_every_variant_expands(void **state)
 					struct rendered r;
 
 					render(&p, &ctxs[k], &r);
-					snprintf(what, sizeof what, "%s variant %u %s ctx %zu message",
-						 problem_name(p.code), v,
-						 severity_name(p.severity), k);
+					snprintf(what, sizeof what,
+						 "%s variant %u %s ctx %zu message",
+						 problem_name(p.code), v, severity_name(p.severity),
+						 k);
 					no_placeholder(what, r.msg);
 					snprintf(what, sizeof what, "%s variant %u %s ctx %zu fix",
-						 problem_name(p.code), v,
-						 severity_name(p.severity), k);
+						 problem_name(p.code), v, severity_name(p.severity),
+						 k);
 					no_placeholder(what, r.fix);
 					rendered++;
 				}
@@ -278,11 +289,12 @@ static void test_then_wording(void **state)
 	render(&miss, &plain, &a);
 	render(&miss, &then, &b);
 	assert_true(strncmp(a.msg, b.msg, strlen(a.msg)) == 0); /* the same, then more */
-	assert_string_equal(b.msg + strlen(a.msg),
-			    " With Mozilla's store of 2015-06-16 the chain was valid: it leads, by its "
-			    "key, to the root \"GeoTrust Global CA\", which left the store on 2020-12-11 "
-			    "(NSS 3.60). Mozilla distrusted server certificates issued through it after "
-			    "2020-01-01, from 2020-05-29 (NSS 3.53).");
+	assert_string_equal(
+		b.msg + strlen(a.msg),
+		" With Mozilla's store of 2015-06-16 the chain was valid: it leads, by its "
+		"key, to the root \"GeoTrust Global CA\", which left the store on 2020-12-11 "
+		"(NSS 3.60). Mozilla distrusted server certificates issued through it after "
+		"2020-01-01, from 2020-05-29 (NSS 3.53).");
 	assert_string_equal(b.fix, "Clients of 2015-06-16 accepted this chain; clients whose store "
 				   "has dropped \"GeoTrust Global CA\" fail on it: re-issue the "
 				   "certificate from a CA whose root is in current stores.");
@@ -308,7 +320,8 @@ static void test_variants_differ(void **state)
 		uint8_t a, b;
 		bool fix; /* compare fixes (else messages) */
 	} pairs[] = {
-		{CS_P_EXPIRED_INTERMEDIATE, CS_V_EXPIRED_INTERMEDIATE, CS_V_EXPIRED_ROOT_LIKE, true},
+		{CS_P_EXPIRED_INTERMEDIATE, CS_V_EXPIRED_INTERMEDIATE, CS_V_EXPIRED_ROOT_LIKE,
+		 true},
 		{CS_P_EXPIRING_SOON, CS_V_SOON, CS_V_SOON_ANCHOR, true},
 		{CS_P_NOT_CA, CS_V_NOT_CA, CS_V_PATHLEN, false},
 		{CS_P_CROSS_SIGN_STALE, CS_V_CROSS_EXPIRED, CS_V_CROSS_UNANCHORED, false},
@@ -354,7 +367,8 @@ static void test_variants_differ(void **state)
 	}
 	/* malformed_cert names the position */
 	{
-		struct diag_problem p = filled(CS_P_MALFORMED_CERT, CS_V_EXPLICIT_CURVE, CS_SEV_ERROR);
+		struct diag_problem p =
+			filled(CS_P_MALFORMED_CERT, CS_V_EXPLICIT_CURVE, CS_SEV_ERROR);
 		struct rendered r;
 
 		p.cert_index = 7;
@@ -378,13 +392,15 @@ static void test_parameters(void **state)
 	p.role = CS_ROLE_LEAF;
 	p.date = 1740830400LL; /* 2025-03-01 12:00:00Z */
 	render(&p, &c, &r);
-	assert_string_equal(r.msg, "The leaf certificate expired on 2025-03-01 12:00:00Z, before the "
-				   "handshake.");
+	assert_string_equal(r.msg,
+			    "The leaf certificate expired on 2025-03-01 12:00:00Z, before the "
+			    "handshake.");
 	p = filled(CS_P_EXPIRING_SOON, CS_V_SOON, CS_SEV_WARNING);
 	p.role = CS_ROLE_ROOT;
 	render(&p, &c, &r);
-	assert_string_equal(r.msg, "The root certificate expires on 2026-11-30 00:00:00Z, within 21 "
-				   "days of the handshake.");
+	assert_string_equal(r.msg,
+			    "The root certificate expires on 2026-11-30 00:00:00Z, within 21 "
+			    "days of the handshake.");
 	p = filled(CS_P_HOSTNAME_MISMATCH, 0, CS_SEV_ERROR);
 	render(&p, &c, &r);
 	assert_non_null(strstr(r.msg, "(SNI \"www.example.org\")"));
@@ -408,7 +424,8 @@ static void test_parameters(void **state)
 	p.cert_index = 3;
 	render(&p, &c, &r);
 	assert_string_equal(r.msg, "Certificate #3 is sent twice.");
-	assert_string_equal(r.fix, "Remove the second copy of \"CN=Example Intermediate,O=Example\".");
+	assert_string_equal(r.fix,
+			    "Remove the second copy of \"CN=Example Intermediate,O=Example\".");
 	/* a date no calendar can print is said to be invalid, not garbage */
 	p = filled(CS_P_EXPIRED_LEAF, 0, CS_SEV_ERROR);
 	p.date = INT64_MAX;
@@ -448,10 +465,11 @@ static void test_parameters(void **state)
 	p.role = CS_ROLE_LEAF;
 	p.text = "DNS:outside.test";
 	render(&p, &c, &r);
-	assert_string_equal(r.msg, "The leaf certificate's name DNS:outside.test is outside the "
-				   "permitted subtrees of the name constraints of \"CN=Example Root,"
-				   "O=Example\": clients refuse it (OpenSSL error 47, permitted "
-				   "subtree violation).");
+	assert_string_equal(r.msg,
+			    "The leaf certificate's name DNS:outside.test is outside the "
+			    "permitted subtrees of the name constraints of \"CN=Example Root,"
+			    "O=Example\": clients refuse it (OpenSSL error 47, permitted "
+			    "subtree violation).");
 	p = filled(CS_P_NAME_CONSTRAINT_VIOLATION, CS_V_NC_OTHER, CS_SEV_ERROR);
 	p.num = 51;
 	render(&p, &c, &r);
@@ -488,7 +506,8 @@ static void test_missing_intermediate_evidence(void **state)
 	/* the certificate was seen: its SHA-256, who sent it, and that it
 	 * completes the path; the leaf was sent alone */
 	render(&p, &c, &seen);
-	assert_non_null(strstr(seen.msg, "\"CN=miss.test,O=chainsniff lab\" (the leaf, sent alone)"));
+	assert_non_null(
+		strstr(seen.msg, "\"CN=miss.test,O=chainsniff lab\" (the leaf, sent alone)"));
 	assert_non_null(strstr(seen.msg, "issued by \"CN=chainsniff Lab Intermediate 1"));
 	assert_non_null(strstr(seen.fix, hex));
 	assert_non_null(strstr(seen.fix, "sent by 198.51.100.9:443"));
@@ -549,10 +568,11 @@ static void test_wrong_order_lists_order(void **state)
 	p.order[1] = 2;
 	p.order[2] = 1;
 	render(&p, &ctx, &r);
-	assert_string_equal(r.fix, "Serve them in this order: "
-				   "1. \"CN=two.test,O=chainsniff lab\" (now #0); "
-				   "2. \"CN=chainsniff Lab Intermediate 2,O=chainsniff lab\" (now #2); "
-				   "3. \"CN=chainsniff Lab Intermediate 1,O=chainsniff lab\" (now #1)");
+	assert_string_equal(r.fix,
+			    "Serve them in this order: "
+			    "1. \"CN=two.test,O=chainsniff lab\" (now #0); "
+			    "2. \"CN=chainsniff Lab Intermediate 2,O=chainsniff lab\" (now #2); "
+			    "3. \"CN=chainsniff Lab Intermediate 1,O=chainsniff lab\" (now #1)");
 	/* an index outside the chain has no subject, and no crash */
 	p.norder = 1;
 	p.order[0] = 9;
@@ -582,11 +602,13 @@ static void test_weak_wording_by_severity(void **state)
 	p.role = CS_ROLE_LEAF;
 	p.text = "SHA-1";
 	render(&p, &c, &r);
-	assert_string_equal(r.msg, "The leaf certificate is signed with SHA-1, which clients reject.");
+	assert_string_equal(r.msg,
+			    "The leaf certificate is signed with SHA-1, which clients reject.");
 	/* the variant field does not matter: the severity does */
 	p.variant = 1;
 	render(&p, &c, &r);
-	assert_string_equal(r.msg, "The leaf certificate is signed with SHA-1, which clients reject.");
+	assert_string_equal(r.msg,
+			    "The leaf certificate is signed with SHA-1, which clients reject.");
 	p.severity = CS_SEV_WARNING;
 	p.variant = 0;
 	render(&p, &c, &r);

@@ -25,10 +25,7 @@
 /* xorshift64*: a fixed seed per test, so every run is the same run. */
 static uint64_t rng_state;
 
-static void rng_seed(uint64_t seed)
-{
-	rng_state = seed ? seed : 1;
-}
+static void rng_seed(uint64_t seed) { rng_state = seed ? seed : 1; }
 
 static uint64_t rng(void)
 {
@@ -38,10 +35,7 @@ static uint64_t rng(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
-static uint32_t rng_below(uint32_t n)
-{
-	return (uint32_t)((rng() >> 32) % n);
-}
+static uint32_t rng_below(uint32_t n) { return (uint32_t)((rng() >> 32) % n); }
 
 /* Bytes with no short period, so a misplaced byte cannot go unnoticed. */
 static void pattern(uint8_t *b, size_t n, uint64_t seed)
@@ -156,7 +150,7 @@ static void test_every_permutation_of_five_segments_reassembles(void **state)
 {
 	(void)state;
 	static const uint32_t cut[6] = {0, 7, 8, 21, 30, 50}; /* sizes 7,1,13,9,20 */
-	static const uint32_t bases[] = {1, 0xffffffe8u}; /* plain, and across 2^32 */
+	static const uint32_t bases[] = {1, 0xffffffe8u};     /* plain, and across 2^32 */
 	uint8_t stream[50];
 	unsigned perm[5], runs = 0;
 
@@ -182,8 +176,8 @@ static void test_every_permutation_of_five_segments_reassembles(void **state)
 				if (cut[s] > contig)
 					ooo++;
 				have[s] = true;
-				push(&d, bp, bases[bi] + cut[s], stream + cut[s], cut[s + 1] - cut[s],
-				     &st);
+				push(&d, bp, bases[bi] + cut[s], stream + cut[s],
+				     cut[s + 1] - cut[s], &st);
 				contig = 0;
 				for (unsigned j = 0; j < 5 && have[j]; j++)
 					contig = cut[j + 1];
@@ -285,7 +279,8 @@ static void test_every_permutation_of_identical_overlaps_is_not_differing(void *
 		for (unsigned k = 0; k < 4; k++) {
 			unsigned s = perm[k];
 
-			push(&d, bp, 42 + seg[s][0], stream + seg[s][0], seg[s][1] - seg[s][0], &st);
+			push(&d, bp, 42 + seg[s][0], stream + seg[s][0], seg[s][1] - seg[s][0],
+			     &st);
 		}
 		assert_contiguous(&d, stream, sizeof stream);
 		assert_int_equal(st.overlap_differs, 0);
@@ -563,7 +558,7 @@ static void test_data_across_wrap_pushed_before_the_base_segment(void **state)
 
 	pattern(stream, sizeof stream, 11);
 	reasm_init(&d);
-	reasm_set_base(&d, 0xfffffff6u); /* 10 bytes before the wrap */
+	reasm_set_base(&d, 0xfffffff6u);                 /* 10 bytes before the wrap */
 	push(&d, bp, 0x0000000au, stream + 20, 20, &st); /* after the wrap */
 	push(&d, bp, 0x00000000u, stream + 10, 10, &st); /* sequence 0 */
 	assert_true(reasm_has_hole(&d));
@@ -773,7 +768,7 @@ static void test_consume_in_pieces_interleaved_with_pushes(void **state)
 	/* a hand-made case: an out-of-order range shifts with the consume */
 	push(&d, bp, 0xffffff00u, stream, 100, &st);
 	push(&d, bp, 0xffffff00u + 200, stream + 200, 100, &st);
-	reasm_consume(&d, 0); /* nothing */
+	reasm_consume(&d, 0);   /* nothing */
 	reasm_consume(&d, 101); /* more than there is: nothing */
 	assert_contiguous(&d, stream, 100);
 	reasm_consume(&d, 50);
@@ -838,8 +833,8 @@ static void test_ack_beyond_a_hole_makes_a_gap(void **state)
 	reasm_set_base(&d, 500);
 	push(&d, bp, 500, stream, 100, &st);
 	push(&d, bp, 700, stream + 200, 100, &st); /* [100,200) missing */
-	assert_false(reasm_ack(&d, 550, &st)); /* behind the end */
-	assert_false(reasm_ack(&d, 600, &st)); /* exactly the contiguous end */
+	assert_false(reasm_ack(&d, 550, &st));     /* behind the end */
+	assert_false(reasm_ack(&d, 600, &st));     /* exactly the contiguous end */
 	assert_false(d.gap);
 	assert_true(reasm_ack(&d, 650, &st)); /* into the hole: the capture lost it */
 	assert_true(d.gap);
@@ -1026,7 +1021,8 @@ static void test_random_overlaps_match_first_copy_wins_model(void **state)
 
 			n = e - s;
 			for (uint32_t i = 0; i < n; i++)
-				data[i] = (uint8_t)rng_below(4); /* small alphabet: some copies agree */
+				data[i] = (uint8_t)rng_below(
+					4); /* small alphabet: some copies agree */
 			s2 = s < consumed ? (e < consumed ? e : consumed) : s;
 			retrans = s2 - s;
 			if (s2 < e) {
@@ -1052,9 +1048,11 @@ static void test_random_overlaps_match_first_copy_wins_model(void **state)
 				}
 			}
 			push(&d, bp, isn + s, data, n, &st);
-			assert_int_equal(st.retransmitted_bytes - before.retransmitted_bytes, retrans);
+			assert_int_equal(st.retransmitted_bytes - before.retransmitted_bytes,
+					 retrans);
 			assert_int_equal(st.ranges_cap - before.ranges_cap, rcap);
-			assert_int_equal(st.out_of_order_segments - before.out_of_order_segments, ooo);
+			assert_int_equal(st.out_of_order_segments - before.out_of_order_segments,
+					 ooo);
 			assert_int_equal(st.overlap_differs > before.overlap_differs, differs);
 			contig = consumed;
 			while (contig < MODEL_N && cov[contig])
@@ -1062,7 +1060,8 @@ static void test_random_overlaps_match_first_copy_wins_model(void **state)
 			assert_contiguous(&d, val + consumed, contig - consumed);
 			model_runs(cov, consumed, &runs, &touch, 0, 0);
 			assert_int_equal(d.nranges, runs);
-			assert_int_equal(reasm_has_hole(&d), runs > 1 || (runs == 1 && !cov[consumed]));
+			assert_int_equal(reasm_has_hole(&d),
+					 runs > 1 || (runs == 1 && !cov[consumed]));
 			sl = reasm_contiguous(&d);
 			if (sl.n && rng_below(3) == 0) {
 				uint32_t k = 1 + rng_below((uint32_t)sl.n);
@@ -1092,8 +1091,8 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 	(void)state;
 	static uint8_t stream[SOAK_N], out[SOAK_N];
 	static uint32_t cuts[SOAK_N + 1];
-	static const uint32_t isns[] = {0x12345678u, 0xffffffffu - SOAK_N / 2, 0xfffffffeu, 0,
-					0x7fffffffu - 1000, 0x9abcdef0u};
+	static const uint32_t isns[] = {0x12345678u, 0xffffffffu - SOAK_N / 2, 0xfffffffeu,
+					0,           0x7fffffffu - 1000,       0x9abcdef0u};
 
 	pattern(stream, sizeof stream, 23);
 	rng_seed(0x50a50a50a);
@@ -1128,18 +1127,21 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 				uint32_t k = order[i];
 				struct cs_slice s;
 
-				push(&d, bp, base + cuts[k], stream + cuts[k], cuts[k + 1] - cuts[k], &st);
+				push(&d, bp, base + cuts[k], stream + cuts[k],
+				     cuts[k + 1] - cuts[k], &st);
 				if (cuts[k + 1] > sent_hi)
 					sent_hi = cuts[k + 1];
 				if (rng_below(8) == 0) { /* a copy of any segment sent */
 					uint32_t j = rng_below(blk + i + 1);
 
 					j = j < blk ? j : order[j - blk];
-					push(&d, bp, base + cuts[j], stream + cuts[j], cuts[j + 1] - cuts[j],
-					     &st);
+					push(&d, bp, base + cuts[j], stream + cuts[j],
+					     cuts[j + 1] - cuts[j], &st);
 				}
-				if (!spanned && rng_below(6) == 0) { /* one spanning copy per window */
-					uint32_t a = sent_hi > 8000 ? sent_hi - 1 - rng_below(8000) : rng_below(sent_hi);
+				if (!spanned &&
+				    rng_below(6) == 0) { /* one spanning copy per window */
+					uint32_t a = sent_hi > 8000 ? sent_hi - 1 - rng_below(8000)
+								    : rng_below(sent_hi);
 					uint32_t len = 1 + rng_below(6000);
 					uint32_t b = a + len < sent_hi ? a + len : sent_hi;
 
@@ -1148,8 +1150,9 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 				}
 				s = reasm_contiguous(&d);
 				if (!lazy && s.n && rng_below(2) == 0) {
-					uint32_t take = rng_below(3) == 0 ? (uint32_t)s.n
-									  : rng_below((uint32_t)s.n + 1);
+					uint32_t take = rng_below(3) == 0
+								? (uint32_t)s.n
+								: rng_below((uint32_t)s.n + 1);
 
 					memcpy(out + got, s.p, take);
 					got += take;

@@ -30,10 +30,11 @@
 
 /* An SNI with every kind of trouble: controls, ANSI, bidi, invalid UTF-8. */
 static const char hostile_sni[] = "a\x1b[31m\xe2\x80\xae<script>\xff.test";
-#define LONG_SNI "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example"
+#define LONG_SNI                                                                                   \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example"
 
 struct fixture {
-	struct engine *e;      /* the chain store and the names of inputs */
+	struct engine *e; /* the chain store and the names of inputs */
 	struct agg *agg;
 	const struct cs_chain *broken_chain, *ok_chain;
 	struct engine_input inputs[2];
@@ -49,9 +50,16 @@ static void add(const struct cs_chain *c, const char *ip, uint16_t port, const c
 {
 	struct cs_addr sip, cip;
 	struct agg_handshake h = {
-		.server_ip = &sip, .server_port = port, .sni = sni, .sni_len = sni_len,
-		.sni_status = sni ? AGG_SNI_SENT : AGG_SNI_NOT_SENT, .version = 0x0303, .chain = c,
-		.client_ip = &cip, .broken = broken, .ts = ts,
+		.server_ip = &sip,
+		.server_port = port,
+		.sni = sni,
+		.sni_len = sni_len,
+		.sni_status = sni ? AGG_SNI_SENT : AGG_SNI_NOT_SENT,
+		.version = 0x0303,
+		.chain = c,
+		.client_ip = &cip,
+		.broken = broken,
+		.ts = ts,
 	};
 
 	assert_true(cs_addr_parse(ip, &sip));
@@ -72,25 +80,46 @@ static size_t problems(const struct report_view *v, const struct agg_server *s,
 	if (ac->chain == fx.broken_chain) {
 		vc->evidence = &fx.ev;
 		out[0] = (struct view_problem){
-			.p = {.code = CS_P_MISSING_INTERMEDIATE, .severity = CS_SEV_ERROR, .cert_index = 0,
-			      .role = CS_ROLE_LEAF, .subject = cert_facts(ac->chain->certs[0])->subject,
-			      .name = cert_facts(ac->chain->certs[0])->issuer, .text = ""},
-			.code = "missing_intermediate", .warn_days = 30};
-		out[1] = (struct view_problem){
-			.p = {.code = CS_P_EXPIRING_SOON, .severity = CS_SEV_WARNING, .cert_index = 0,
-			      .role = CS_ROLE_LEAF, .date = 2051222400, .subject = "", .name = "", .text = ""},
-			.code = "expiring_soon", .warn_days = 45};
-		out[2] = (struct view_problem){
-			.p = {.code = CS_P_ROOT_INCLUDED, .severity = CS_SEV_WARNING, .cert_index = -1,
-			      .subject = "", .name = "", .text = ""},
-			.earlier = true, .code = "root_included", .warn_days = 30};
+			.p = {.code = CS_P_MISSING_INTERMEDIATE,
+			      .severity = CS_SEV_ERROR,
+			      .cert_index = 0,
+			      .role = CS_ROLE_LEAF,
+			      .subject = cert_facts(ac->chain->certs[0])->subject,
+			      .name = cert_facts(ac->chain->certs[0])->issuer,
+			      .text = ""},
+			.code = "missing_intermediate",
+			.warn_days = 30};
+		out[1] = (struct view_problem){.p = {.code = CS_P_EXPIRING_SOON,
+						     .severity = CS_SEV_WARNING,
+						     .cert_index = 0,
+						     .role = CS_ROLE_LEAF,
+						     .date = 2051222400,
+						     .subject = "",
+						     .name = "",
+						     .text = ""},
+					       .code = "expiring_soon",
+					       .warn_days = 45};
+		out[2] = (struct view_problem){.p = {.code = CS_P_ROOT_INCLUDED,
+						     .severity = CS_SEV_WARNING,
+						     .cert_index = -1,
+						     .subject = "",
+						     .name = "",
+						     .text = ""},
+					       .earlier = true,
+					       .code = "root_included",
+					       .warn_days = 30};
 		return 3;
 	}
-	out[0] = (struct view_problem){
-		.p = {.code = CS_P_MAX, .severity = CS_SEV_ERROR, .cert_index = 0, .subject = "",
-		      .name = "", .text = ""},
-		.code = "ocsp_must_staple_unmet", .message = "evil.test is outside allowed.test.",
-		.fix = "Issue the certificate from a CA allowed to name it."};
+	out[0] =
+		(struct view_problem){.p = {.code = CS_P_MAX,
+					    .severity = CS_SEV_ERROR,
+					    .cert_index = 0,
+					    .subject = "",
+					    .name = "",
+					    .text = ""},
+				      .code = "ocsp_must_staple_unmet",
+				      .message = "evil.test is outside allowed.test.",
+				      .fix = "Issue the certificate from a CA allowed to name it."};
 	return 1;
 }
 
@@ -104,11 +133,19 @@ static void set(const char *group, const char *key, uint64_t v)
 
 static int setup(void **state)
 {
-	struct engine_config cfg = {.max_flows = 16, .buffer_memcap = 1 << 20, .sensor = "unit\x1b"};
+	struct engine_config cfg = {
+		.max_flows = 16, .buffer_memcap = 1 << 20, .sensor = "unit\x1b"};
 	EVP_PKEY *k = tp_ec_key("P-256");
-	struct tp_spec leaf = {.subject_cn = "evil, Inc.\x01<b>", .issuer_cn = "Missing, CA", .pub = k,
-			       .signer = k, .serial = 1, .dns = "evil.example"};
-	struct tp_spec good = {.subject_cn = "good.example", .pub = k, .signer = k, .serial = 2,
+	struct tp_spec leaf = {.subject_cn = "evil, Inc.\x01<b>",
+			       .issuer_cn = "Missing, CA",
+			       .pub = k,
+			       .signer = k,
+			       .serial = 1,
+			       .dns = "evil.example"};
+	struct tp_spec good = {.subject_cn = "good.example",
+			       .pub = k,
+			       .signer = k,
+			       .serial = 2,
 			       .dns = "good.example"};
 	X509 *x1 = tp_cert(&leaf), *x2 = tp_cert(&good);
 	struct engine_input *in;
@@ -136,25 +173,39 @@ static int setup(void **state)
 	    strlen(LONG_SNI), "10.0.0.1", true, 1790000002LL * CS_NS_PER_SEC);
 	add(fx.broken_chain, "192.0.2.8", 443, "=cmd|calc", 9, "10.0.0.3", true,
 	    1790000003LL * CS_NS_PER_SEC);
-	add(fx.ok_chain, "192.0.2.9", 443, NULL, 0, "10.0.0.4", false, 1790000004LL * CS_NS_PER_SEC);
-	fx.ev = (struct diag_evidence_rec){.kind = DIAG_EV_SEEN_IN_CAPTURE, .have_cert = true,
-					   .completes = true, .source = "198.51.100.9:443"};
+	add(fx.ok_chain, "192.0.2.9", 443, NULL, 0, "10.0.0.4", false,
+	    1790000004LL * CS_NS_PER_SEC);
+	fx.ev = (struct diag_evidence_rec){.kind = DIAG_EV_SEEN_IN_CAPTURE,
+					   .have_cert = true,
+					   .completes = true,
+					   .source = "198.51.100.9:443"};
 	memset(fx.ev.sha256, 0xab, sizeof(fx.ev.sha256));
-	fx.inputs[0] = (struct engine_input){.name = "a.pcap", .format = "pcap", .packets = 10,
-					     .filtered = 3};
-	fx.inputs[1] = (struct engine_input){.name = "b\x1b.pcap", .status = INPUT_ERROR, .nerrors = 1};
+	fx.inputs[0] = (struct engine_input){
+		.name = "a.pcap", .format = "pcap", .packets = 10, .filtered = 3};
+	fx.inputs[1] =
+		(struct engine_input){.name = "b\x1b.pcap", .status = INPUT_ERROR, .nerrors = 1};
 	snprintf(fx.inputs[1].errors[0], sizeof(fx.inputs[1].errors[0]), "No such file");
 	fx.extra[0] = (struct view_counter){"totals", "from_the_future", 7};
 	fx.extra[1] = (struct view_counter){"totals.later", "gauge", 3};
 	sv = agg_sorted(fx.agg, &n);
 	fx.v = (struct report_view){
-		.sensor = "unit\x1b", .have_time = true, .first = 1790000000LL * CS_NS_PER_SEC,
-		.last = 1790000004LL * CS_NS_PER_SEC, .have_trust = true,
+		.sensor = "unit\x1b",
+		.have_time = true,
+		.first = 1790000000LL * CS_NS_PER_SEC,
+		.last = 1790000004LL * CS_NS_PER_SEC,
+		.have_trust = true,
 		.trust = {"system: /etc/ssl/certs/ca-certificates.crt; system: /usr/local/share/"
 			  "ca-certificates (a very long list of places)",
 			  "e3c1bab095542ab7db11084f592643dacc91ac0b76ed64b49f1f6096a3c87936", 1, 0},
-		.warn_days = 30, .inputs = fx.inputs, .ninputs = 2, .extra = fx.extra, .nextra = 2,
-		.servers = sv, .nservers = n, .names = fx.e, .problems = problems,
+		.warn_days = 30,
+		.inputs = fx.inputs,
+		.ninputs = 2,
+		.extra = fx.extra,
+		.nextra = 2,
+		.servers = sv,
+		.nservers = n,
+		.names = fx.e,
+		.problems = problems,
 	};
 	set("totals", "packets", 10);
 	set("totals", "tls_handshakes", 5);
@@ -218,7 +269,8 @@ static json_t *server_with_port(json_t *doc, json_int_t port)
 	json_t *servers = json_object_get(doc, "servers");
 
 	for (size_t i = 0; i < json_array_size(servers); i++)
-		if (json_integer_value(json_object_get(json_array_get(servers, i), "server_port")) == port)
+		if (json_integer_value(
+			    json_object_get(json_array_get(servers, i), "server_port")) == port)
 			return json_array_get(servers, i);
 	fail_msg("no server on port %lld", (long long)port);
 	return NULL;
@@ -245,46 +297,65 @@ static void test_json_fields(void **state)
 	assert_memory_equal(sni, hostile_sni, n);
 	assert_null(json_object_get(server_with_port(doc, 8443), "sni_b64")); /* valid UTF-8 */
 	/* what a merge needs: client sets, per-chain last_seen, typed parameters */
-	assert_int_equal(json_array_size(json_object_get(json_object_get(s, "clients_sketch"), "exact")), 2);
-	assert_non_null(json_object_get(json_array_get(json_object_get(s, "chains"), 0), "last_seen"));
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(s, "clients_sketch"), "exact")), 2);
+	assert_non_null(
+		json_object_get(json_array_get(json_object_get(s, "chains"), 0), "last_seen"));
 	p = json_array_get(json_object_get(s, "problems"), 0);
 	assert_string_equal(json_string_value(json_object_get(p, "code")), "missing_intermediate");
-	assert_string_equal(json_string_value(json_object_get(p, "issuer_evidence")), "seen_in_capture");
+	assert_string_equal(json_string_value(json_object_get(p, "issuer_evidence")),
+			    "seen_in_capture");
 	assert_true(json_is_true(json_object_get(json_object_get(p, "evidence"), "completes")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "evidence"), "source")),
-			    "198.51.100.9:443");
-	assert_non_null(strstr(json_string_value(json_object_get(p, "fix")), "sent by 198.51.100.9:443"));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(p, "evidence"), "source")),
+		"198.51.100.9:443");
+	assert_non_null(
+		strstr(json_string_value(json_object_get(p, "fix")), "sent by 198.51.100.9:443"));
 	params = json_object_get(p, "params");
 	assert_string_equal(json_string_value(json_object_get(params, "role")), "leaf");
-	assert_non_null(strstr(json_string_value(json_object_get(params, "name")), "CN=Missing\\, CA"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(params, "name")), "CN=Missing\\, CA"));
 	assert_true(json_is_false(json_object_get(params, "earlier")));
 	p = json_array_get(json_object_get(s, "problems"), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "params"), "days")), 45);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "params"), "date")),
-			    "2035-01-01T00:00:00Z");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "params"), "days")),
+			 45);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(p, "params"), "date")),
+		"2035-01-01T00:00:00Z");
 	assert_non_null(strstr(json_string_value(json_object_get(p, "message")), "within 45 days"));
 	p = json_array_get(json_object_get(s, "problems"), 2);
 	assert_true(json_is_true(json_object_get(json_object_get(p, "params"), "earlier")));
 	assert_true(json_is_null(json_object_get(p, "cert_index")));
 	/* a code of a newer sensor: its words as read, no parameters */
-	s = json_array_get(json_object_get(doc, "servers"), json_array_size(json_object_get(doc, "servers")) - 1);
+	s = json_array_get(json_object_get(doc, "servers"),
+			   json_array_size(json_object_get(doc, "servers")) - 1);
 	p = json_array_get(json_object_get(s, "problems"), 0);
-	assert_string_equal(json_string_value(json_object_get(p, "code")), "ocsp_must_staple_unmet");
-	assert_string_equal(json_string_value(json_object_get(p, "message")), "evil.test is outside allowed.test.");
+	assert_string_equal(json_string_value(json_object_get(p, "code")),
+			    "ocsp_must_staple_unmet");
+	assert_string_equal(json_string_value(json_object_get(p, "message")),
+			    "evil.test is outside allowed.test.");
 	assert_null(json_object_get(p, "params"));
 	/* counters: the table's rows, then a newer sensor's at the end of their group */
 	totals = json_object_get(doc, "totals");
 	assert_int_equal(json_integer_value(json_object_get(totals, "packets")), 10);
 	assert_int_equal(json_integer_value(json_object_get(totals, "from_the_future")), 7);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(totals, "later"), "gauge")), 3);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "diagnosis"), "analyses")), 2);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(json_array_get(
-		json_object_get(doc, "inputs"), 1), "errors"), 0)), "No such file");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(totals, "later"), "gauge")), 3);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(doc, "diagnosis"), "analyses")),
+		2);
+	assert_string_equal(
+		json_string_value(json_array_get(
+			json_object_get(json_array_get(json_object_get(doc, "inputs"), 1),
+					"errors"),
+			0)),
+		"No such file");
 	/* the counter groups of the table, in its order, after the inputs */
 	{
-		static const char *const order[] = {"\n  \"inputs\"", "\n  \"totals\"",
-						    "\n  \"incomplete_reasons\"", "\n  \"decode\"",
-						    "\n  \"caps\"", "\n  \"anomalies\"", "\n  \"servers\""};
+		static const char *const order[] = {
+			"\n  \"inputs\"", "\n  \"totals\"", "\n  \"incomplete_reasons\"",
+			"\n  \"decode\"", "\n  \"caps\"",   "\n  \"anomalies\"",
+			"\n  \"servers\""};
 		const char *at = text;
 
 		for (size_t i = 0; i < CS_ARRAY_LEN(order); i++) {
@@ -298,11 +369,13 @@ static void test_json_fields(void **state)
 		assert_null(counter_top_group(100));
 		/* the table fits its vectors (a row past CTR_MAX would be lost) */
 		assert_true(counters_count() < CTR_MAX);
-		assert_string_equal(counter_key(counter_find("incomplete_reasons", "gap", 3)), "gap");
+		assert_string_equal(counter_key(counter_find("incomplete_reasons", "gap", 3)),
+				    "gap");
 		assert_string_equal(counter_group(counter_find("totals.starttls", "smtp", 4)),
 				    "totals.starttls");
 		assert_int_equal(counter_find("totals", "gap", 3), SIZE_MAX);
-		assert_int_equal(counter_kind(counter_find("diagnosis", "max_checks", 10)), CTR_MAX_OF);
+		assert_int_equal(counter_kind(counter_find("diagnosis", "max_checks", 10)),
+				 CTR_MAX_OF);
 		assert_true(counter_restored(counter_find("totals", "packets", 7)));
 		assert_false(counter_restored(counter_find("decode", "not_ip", 6)));
 	}
@@ -321,8 +394,14 @@ static void test_json_state_der(void **state)
 	size_t n;
 
 	(void)state;
-	cert = json_array_get(json_object_get(json_array_get(json_object_get(
-		json_array_get(json_object_get(doc, "servers"), 0), "chains"), 0), "certs"), 0);
+	cert = json_array_get(
+		json_object_get(
+			json_array_get(
+				json_object_get(json_array_get(json_object_get(doc, "servers"), 0),
+						"chains"),
+				0),
+			"certs"),
+		0);
 	der = json_string_value(json_object_get(cert, "der"));
 	assert_non_null(der);
 	assert_true(b64_decode(der, strlen(der), buf, sizeof(buf), &n));
@@ -337,11 +416,14 @@ static void assert_inert(const char *text)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
-			fail_msg("raw control byte 0x%02x at %zu", *p, (size_t)(p - (const unsigned char *)text));
+			fail_msg("raw control byte 0x%02x at %zu", *p,
+				 (size_t)(p - (const unsigned char *)text));
 		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			fail_msg("raw C1 control at %zu", (size_t)(p - (const unsigned char *)text));
+			fail_msg("raw C1 control at %zu",
+				 (size_t)(p - (const unsigned char *)text));
 		if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
-			fail_msg("raw bidi control at %zu", (size_t)(p - (const unsigned char *)text));
+			fail_msg("raw bidi control at %zu",
+				 (size_t)(p - (const unsigned char *)text));
 	}
 }
 
@@ -376,8 +458,10 @@ static void test_text_widths(void **state)
 			 * may not, with a 39-character IPv6 address */
 			if (widths[w] >= 100 || !table)
 				if (cps(line, strlen(line)) > widths[w])
-					fail_msg("width %u: %zu columns: %s", widths[w], cps(line, strlen(line)), line);
-			rows += table && line[0] == ' ' && line[1] == ' ' && line[2] >= '1' && line[2] <= '9';
+					fail_msg("width %u: %zu columns: %s", widths[w],
+						 cps(line, strlen(line)), line);
+			rows += table && line[0] == ' ' && line[1] == ' ' && line[2] >= '1' &&
+				line[2] <= '9';
 		}
 		assert_int_equal(rows, fx.v.nservers);
 		/* the long SNI is all there, across the lines of its column */
@@ -482,7 +566,8 @@ static void test_csv(void **state)
 		for (size_t i = 0; i < n; i++)
 			assert_null(strchr("=+-@", cells[i][0]) && cells[i][0] ? cells[i] : NULL);
 		formula |= !strcmp(cells[3], "'=cmd|calc");
-		dn_once |= strstr(cells[14], "CN=Missing\\, CA") != NULL && !strstr(cells[14], "\\\\,");
+		dn_once |= strstr(cells[14], "CN=Missing\\, CA") != NULL &&
+			   !strstr(cells[14], "\\\\,");
 	}
 	assert_int_equal(rows, fx.v.nservers + 1);
 	assert_true(formula);
@@ -495,9 +580,14 @@ static void test_window(void **state)
 {
 	struct report_view own = fx.v;
 	struct view_key k;
-	struct view_window w = {.kind = "interval", .start = 1790000000LL * CS_NS_PER_SEC,
-				.end = 1790003600LL * CS_NS_PER_SEC, .seq = 7, .late_handshakes = 1,
-				.became_broken = &k, .n_broken = 1, .own = &own};
+	struct view_window w = {.kind = "interval",
+				.start = 1790000000LL * CS_NS_PER_SEC,
+				.end = 1790003600LL * CS_NS_PER_SEC,
+				.seq = 7,
+				.late_handshakes = 1,
+				.became_broken = &k,
+				.n_broken = 1,
+				.own = &own};
 	struct report_view v = fx.v;
 	struct report_opts ro = {.width = 100};
 	char *buf = NULL;
@@ -519,15 +609,19 @@ static void test_window(void **state)
 	assert_int_equal(json_integer_value(json_object_get(win, "seq")), 7);
 	assert_int_equal(json_integer_value(json_object_get(win, "late_handshakes")), 1);
 	assert_int_equal(json_array_size(json_object_get(win, "servers")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(win, "totals"), "packets")), 10);
-	assert_non_null(json_object_get(json_array_get(json_object_get(win, "became_broken"), 0), "sni_b64"));
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(win, "totals"), "packets")), 10);
+	assert_non_null(json_object_get(json_array_get(json_object_get(win, "became_broken"), 0),
+					"sni_b64"));
 	json_decref(doc);
 	free(buf);
 	buf = NULL;
 	m = open_memstream(&buf, &n);
 	report_view_text(m, &v, &ro);
 	fclose(m);
-	assert_non_null(strstr(buf, "Window 2026-09-21 14:13:20 → 15:13:20 UTC (interval): 1 server became broken, 0 fixed"));
+	assert_non_null(strstr(
+		buf,
+		"Window 2026-09-21 14:13:20 → 15:13:20 UTC (interval): 1 server became broken, 0 fixed"));
 	free(buf);
 }
 
@@ -558,10 +652,12 @@ static size_t count(const char *text, const char *what)
  * as closed, and a closing tag never comes before its opening. */
 static void assert_balanced(const char *html)
 {
-	static const char *const tags[] = {"html", "head", "title", "style", "body", "header", "section",
-					   "table", "thead", "tbody", "tr", "td", "th", "article", "div",
-					   "dl", "dt", "dd", "ul", "ol", "li", "p", "span", "h1", "h2",
-					   "h3", "svg", "text", "rect", "details", "summary", "footer", "a"};
+	static const char *const tags[] = {
+		"html",  "head",    "title",   "style",  "body", "header", "section",
+		"table", "thead",   "tbody",   "tr",     "td",   "th",     "article",
+		"div",   "dl",      "dt",      "dd",     "ul",   "ol",     "li",
+		"p",     "span",    "h1",      "h2",     "h3",   "svg",    "text",
+		"rect",  "details", "summary", "footer", "a"};
 
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		char open[16], open_sp[16], close[16];
@@ -571,7 +667,8 @@ static void assert_balanced(const char *html)
 		snprintf(open_sp, sizeof(open_sp), "<%s ", tags[i]);
 		snprintf(close, sizeof(close), "</%s>", tags[i]);
 		for (const char *p = html; *p; p++) {
-			if (!strncmp(p, open, strlen(open)) || !strncmp(p, open_sp, strlen(open_sp)))
+			if (!strncmp(p, open, strlen(open)) ||
+			    !strncmp(p, open_sp, strlen(open_sp)))
 				depth++;
 			else if (!strncmp(p, close, strlen(close)) && depth-- == 0)
 				fail_msg("</%s> before its <%s>", tags[i], tags[i]);
@@ -640,8 +737,8 @@ static void test_html_trend(void **state)
 		{"a", "interval", t0 + h, t0 + 2 * h, 12, 0, 0, NULL, 0},
 		{"b", "interval", t0, t0 + h, 5, 3, 5, NULL, 0},
 	};
-	struct view_window w = {.kind = "merged", .start = t0, .end = t0 + 2 * h,
-				.fixed = &k, .n_fixed = 1};
+	struct view_window w = {
+		.kind = "merged", .start = t0, .end = t0 + 2 * h, .fixed = &k, .n_fixed = 1};
 	struct report_view v = fx.v;
 	struct report_opts ro = {.top = 20};
 	char *html, *servers, *handshakes;
@@ -658,8 +755,10 @@ static void test_html_trend(void **state)
 	assert_int_equal(count(handshakes, "<rect class=\"bar-handshakes\""), 2);
 	/* servers: 2+5 then 0, so the first bar is the whole plot and the second empty */
 	assert_non_null(strstr(servers, "text-anchor=\"end\">7</text>"));
-	assert_non_null(strstr(servers, "height=\"110.00\"><title>2026-09-21 14:13:20 UTC: 7</title>"));
-	assert_non_null(strstr(servers, "height=\"0.00\"><title>2026-09-21 15:13:20 UTC: 0</title>"));
+	assert_non_null(
+		strstr(servers, "height=\"110.00\"><title>2026-09-21 14:13:20 UTC: 7</title>"));
+	assert_non_null(
+		strstr(servers, "height=\"0.00\"><title>2026-09-21 15:13:20 UTC: 0</title>"));
 	assert_non_null(strstr(handshakes, "text-anchor=\"end\">7</text>"));
 	assert_int_equal(count(html, "<tr class=\"window\">"), 3);
 	assert_non_null(strstr(html, "the last window merged compared with the first"));

@@ -43,7 +43,8 @@ struct run {
 static void start(struct run *r, int64_t interval_s)
 {
 	struct judge_opts jo = {.trust = &r->to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit"};
+	struct engine_config cfg = {
+		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit"};
 	struct sensor_opts so = {.interval_s = interval_s, .text = &r->ro};
 	char err[256];
 
@@ -154,7 +155,8 @@ static uint64_t window_handshakes(json_t *doc)
 	uint64_t n = 0;
 
 	for (size_t i = 0; i < json_array_size(servers); i++)
-		n += (uint64_t)json_integer_value(json_object_get(json_array_get(servers, i), "tls_handshakes"));
+		n += (uint64_t)json_integer_value(
+			json_object_get(json_array_get(servers, i), "tls_handshakes"));
 	return n;
 }
 
@@ -178,10 +180,12 @@ static size_t check_windows(struct run *r, json_t **w, size_t n, bool late_ok)
 	int64_t prev_end = INT64_MIN;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *win = json_object_get(w[i], "window"), *servers = json_object_get(win, "servers");
+		json_t *win = json_object_get(w[i], "window"),
+		       *servers = json_object_get(win, "servers");
 		int64_t start = ns(win, "start"), end = ns(win, "end");
 
-		assert_int_equal(json_integer_value(json_object_get(win, "seq")), (json_int_t)i + 1);
+		assert_int_equal(json_integer_value(json_object_get(win, "seq")),
+				 (json_int_t)i + 1);
 		assert_string_equal(json_string_value(json_object_get(win, "kind")),
 				    i + 1 == n ? "final" : "interval");
 		assert_true(start >= prev_end);
@@ -191,7 +195,8 @@ static size_t check_windows(struct run *r, json_t **w, size_t n, bool late_ok)
 			json_t *sv = json_array_get(servers, k);
 
 			assert_true(ns(sv, "first_seen") >= start);
-			assert_true(ns(sv, "last_seen") < end || (i + 1 == n && ns(sv, "last_seen") <= end));
+			assert_true(ns(sv, "last_seen") < end ||
+				    (i + 1 == n && ns(sv, "last_seen") <= end));
 		}
 		total += window_handshakes(w[i]);
 	}
@@ -265,7 +270,8 @@ static void test_grace_and_late(void **state)
 	(void)state;
 	start(&r, 10);
 	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	assert_int_equal(sensor_tick(r.s, BASE + 14 * S), CS_OK); /* end 10 s + grace 5 s: not yet */
+	assert_int_equal(sensor_tick(r.s, BASE + 14 * S),
+			 CS_OK); /* end 10 s + grace 5 s: not yet */
 	assert_int_equal(sensor_reports(r.s), 0);
 	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 20 * S); /* past it: written */
 	assert_int_equal(sensor_reports(r.s), 1);
@@ -297,8 +303,9 @@ static void test_signal(void **state)
 	finish(&r);
 	n = windows(&r, w, 32);
 	assert_int_equal(n, 2);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(w[0], "window"), "kind")),
-			    "signal");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(w[0], "window"), "kind")),
+		"signal");
 	assert_int_equal(ns(json_object_get(w[0], "window"), "end"), BASE + 100 * S);
 	assert_int_equal(ns(json_object_get(w[1], "window"), "start"), BASE + 100 * S);
 	assert_int_equal(window_handshakes(w[0]) + window_handshakes(w[1]), run_handshakes(&r));
@@ -323,10 +330,8 @@ static void test_nothing_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_and_jump),
-		cmocka_unit_test(test_clock_back),
-		cmocka_unit_test(test_grace_and_late),
-		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_forward_and_jump), cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_grace_and_late),   cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_nothing_read),
 	};
 

@@ -31,28 +31,33 @@ struct dialogue {
 	struct line lines[8];
 };
 
-#define T(d, s) {d, s, NULL, 0}
-#define B(d, a) {d, NULL, a, sizeof a}
+#define T(d, s)                                                                                    \
+	{                                                                                          \
+		d, s, NULL, 0                                                                      \
+	}
+#define B(d, a)                                                                                    \
+	{                                                                                          \
+		d, NULL, a, sizeof a                                                               \
+	}
 
 static const uint8_t pg_ssl_request[] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
 static const uint8_t pg_yes[] = {'S'};
 /* LDAPMessage { messageID 1, extendedReq { requestName "1.3.6.1.4.1.1466.20037" } } */
-static const uint8_t ldap_req[] = {0x30, 0x1d, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16, '1',
-				   '.',  '3',  '.',  '6',  '.',  '1',  '.',  '4',  '.',  '1',
-				   '.',  '1',  '4',  '6',  '6',  '.',  '2',  '0',  '0',  '3',
-				   '7'};
+static const uint8_t ldap_req[] = {0x30, 0x1d, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16, '1', '.',
+				   '3',  '.',  '6',  '.',  '1',  '.',  '4',  '.',  '1',  '.', '1',
+				   '4',  '6',  '6',  '.',  '2',  '0',  '0',  '3',  '7'};
 static const uint8_t ldap_resp[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07,
 				    0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00};
 /* MariaDB's Protocol::HandshakeV10 (as scripts/starttls-server.py sends a
  * MySQL one): length 0x5b, sequence 0, protocol 10, version string ... */
 static const uint8_t mysql_greeting[] = {
-	0x5b, 0x00, 0x00, 0x00, 0x0a, '5', '.', '5', '.', '5', '-', '1', '0', '.',
-	'1', '1', '.', '6', '-', 'M', 'a', 'r', 'i', 'a', 'D', 'B', 0x00, 0x2a, 0x00,
-	0x00, 0x00, 0x55, 0x3c, 0x62, 0x27, 0x7e, 0x4a, 0x33, 0x6e, 0x00, 0xfe, 0xff,
-	0x2d, 0x02, 0x00, 0xff, 0x81, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1d,
-	0x00, 0x00, 0x00, 0x45, 0x25, 0x61, 0x4f, 0x2b, 0x3a, 0x63, 0x5e, 0x60, 0x52,
-	0x47, 0x3d, 0x00, 'm', 'y', 's', 'q', 'l', '_', 'n', 'a', 't', 'i', 'v', 'e',
-	'_', 'p', 'a', 's', 's', 'w', 'o', 'r', 'd', 0x00,
+	0x5b, 0x00, 0x00, 0x00, 0x0a, '5',  '.',  '5',  '.',  '5',  '-',  '1',  '0',  '.',
+	'1',  '1',  '.',  '6',  '-',  'M',  'a',  'r',  'i',  'a',  'D',  'B',  0x00, 0x2a,
+	0x00, 0x00, 0x00, 0x55, 0x3c, 0x62, 0x27, 0x7e, 0x4a, 0x33, 0x6e, 0x00, 0xfe, 0xff,
+	0x2d, 0x02, 0x00, 0xff, 0x81, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1d, 0x00,
+	0x00, 0x00, 0x45, 0x25, 0x61, 0x4f, 0x2b, 0x3a, 0x63, 0x5e, 0x60, 0x52, 0x47, 0x3d,
+	0x00, 'm',  'y',  's',  'q',  'l',  '_',  'n',  'a',  't',  'i',  'v',  'e',  '_',
+	'p',  'a',  's',  's',  'w',  'o',  'r',  'd',  0x00,
 };
 static const uint8_t mysql_ssl_request[] = {
 	0x20, 0x00, 0x00, 0x01, 0x05, 0xae, 0xff, 0x01, 0x00, 0x00, 0x00, 0x01,
@@ -66,19 +71,24 @@ static const uint8_t rdp_cc[] = {0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00,
 				 0x00, 0x02, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00};
 
 static const struct dialogue dialogues[] = {
-	{"smtp", TLS_STARTTLS_SMTP,
+	{"smtp",
+	 TLS_STARTTLS_SMTP,
 	 {T(SRV, "220 mail.example.com ESMTP\r\n"), T(CLI, "EHLO c.example.com\r\n"),
 	  T(SRV, "250-mail.example.com\r\n250 STARTTLS\r\n"), T(CLI, "STARTTLS\r\n"),
 	  T(SRV, "220 2.0.0 Ready to start TLS\r\n")}},
-	{"imap", TLS_STARTTLS_IMAP,
+	{"imap",
+	 TLS_STARTTLS_IMAP,
 	 {T(SRV, "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"), T(CLI, ". STARTTLS\r\n"),
 	  T(SRV, ". OK Begin TLS negotiation now\r\n")}},
-	{"pop3", TLS_STARTTLS_POP3,
+	{"pop3",
+	 TLS_STARTTLS_POP3,
 	 {T(SRV, "+OK POP3 ready\r\n"), T(CLI, "STLS\r\n"), T(SRV, "+OK Begin TLS\r\n")}},
-	{"ftp", TLS_STARTTLS_FTP,
+	{"ftp",
+	 TLS_STARTTLS_FTP,
 	 {T(SRV, "220 (vsFTPd 3.0.3)\r\n"), T(CLI, "AUTH TLS\r\n"),
 	  T(SRV, "234 Proceed with negotiation.\r\n")}},
-	{"xmpp", TLS_STARTTLS_XMPP,
+	{"xmpp",
+	 TLS_STARTTLS_XMPP,
 	 {T(CLI, "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
 		 "xmlns='jabber:client' to='x.test' version='1.0'>"),
 	  T(SRV, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' id='1' "
@@ -91,27 +101,29 @@ static const struct dialogue dialogues[] = {
 	{"ldap", TLS_STARTTLS_LDAP, {B(CLI, ldap_req), B(SRV, ldap_resp)}},
 	{"mysql", TLS_STARTTLS_MYSQL, {B(SRV, mysql_greeting), B(CLI, mysql_ssl_request)}},
 	{"rdp", TLS_STARTTLS_RDP, {B(CLI, rdp_cr), B(SRV, rdp_cc)}},
-	{"irc", TLS_STARTTLS_IRC,
+	{"irc",
+	 TLS_STARTTLS_IRC,
 	 {T(CLI, "STARTTLS\r\n"),
 	  T(SRV, ":irc.example.net 670 * :STARTTLS successful, go ahead with TLS handshake\r\n")}},
-	{"nntp", TLS_STARTTLS_NNTP,
+	{"nntp",
+	 TLS_STARTTLS_NNTP,
 	 {T(SRV, "200 news.example.com InterNetNews NNRP server ready\r\n"),
-	  T(CLI, "CAPABILITIES\r\n"), T(SRV, "101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n"),
-	  T(CLI, "STARTTLS\r\n"), T(SRV, "382 Continue with TLS negotiation\r\n")}},
-	{"sieve", TLS_STARTTLS_SIEVE,
+	  T(CLI, "CAPABILITIES\r\n"),
+	  T(SRV, "101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n"), T(CLI, "STARTTLS\r\n"),
+	  T(SRV, "382 Continue with TLS negotiation\r\n")}},
+	{"sieve",
+	 TLS_STARTTLS_SIEVE,
 	 {T(SRV, "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n\"SIEVE\" \"fileinto\"\r\n"
 		 "\"STARTTLS\"\r\n\"VERSION\" \"1.0\"\r\nOK \"ready.\"\r\n"),
 	  T(CLI, "STARTTLS\r\n"), T(SRV, "OK \"Begin TLS negotiation now.\"\r\n")}},
-	{"http_connect", TLS_STARTTLS_HTTP_CONNECT,
+	{"http_connect",
+	 TLS_STARTTLS_HTTP_CONNECT,
 	 {T(CLI, "CONNECT x.test:443 HTTP/1.1\r\nHost: x.test:443\r\n\r\n"),
 	  T(SRV, "HTTP/1.1 200 Connection established\r\n\r\n")}},
 	{"other", TLS_STARTTLS_OTHER, {T(CLI, "HELLO-V2 please\r\n"), T(SRV, "OKAY\r\n")}},
 };
 
-static size_t line_len(const struct line *l)
-{
-	return l->text ? strlen(l->text) : l->len;
-}
+static size_t line_len(const struct line *l) { return l->text ? strlen(l->text) : l->len; }
 
 static const uint8_t *line_bytes(const struct line *l)
 {
@@ -140,7 +152,8 @@ static enum tls_starttls play(const struct dialogue *d, int server)
 
 	memset(&st, 0, sizeof st);
 	for (size_t i = 0; i < 8 && (d->lines[i].text || d->lines[i].bin); i++)
-		starttls_scan(&st, d->lines[i].dir, line_bytes(&d->lines[i]), line_len(&d->lines[i]));
+		starttls_scan(&st, d->lines[i].dir, line_bytes(&d->lines[i]),
+			      line_len(&d->lines[i]));
 	return starttls_classify(&st, server);
 }
 
@@ -154,7 +167,8 @@ static void test_each_protocol(void **state)
 			enum tls_starttls got = play(d, server);
 
 			if (got != d->want)
-				fail_msg("%s (server %d): got %s", d->name, server, tls_starttls_name(got));
+				fail_msg("%s (server %d): got %s", d->name, server,
+					 tls_starttls_name(got));
 		}
 		assert_string_equal(tls_starttls_name(d->want), d->name);
 	}
@@ -183,8 +197,8 @@ static void test_every_split(void **state)
 				starttls_scan(&st, !dir, text[!dir], n[!dir]);
 				got = starttls_classify(&st, SRV);
 				if (got != d->want)
-					fail_msg("%s cut at %zu of direction %d: got %s", d->name, cut,
-						 dir, tls_starttls_name(got));
+					fail_msg("%s cut at %zu of direction %d: got %s", d->name,
+						 cut, dir, tls_starttls_name(got));
 			}
 		{
 			struct starttls st;

@@ -35,8 +35,8 @@
 #define TRUST "pcaps/lab/pki/trust.pem"
 
 static const char *const captures[] = {
-	"pcaps/lab/diag-client-rejects.pcap",   /* a rejection with JA3/JA4 */
-	"pcaps/lab/multi-server.pcap",          /* several servers, SNI and none */
+	"pcaps/lab/diag-client-rejects.pcap", /* a rejection with JA3/JA4 */
+	"pcaps/lab/multi-server.pcap",        /* several servers, SNI and none */
 	"pcaps/real/zeek__tls__missing-intermediate.pcap",
 	"pcaps/lab/resumption.pcap",
 	"pcaps/lab/smtp-starttls.pcap",
@@ -46,9 +46,9 @@ static const char *const captures[] = {
 struct fixture {
 	struct trust_opts trust;
 	char dir[64];
-	char *small;       /* state text of diag-client-rejects alone */
+	char *small; /* state text of diag-client-rejects alone */
 	size_t small_len;
-	char *full;        /* state text of every capture */
+	char *full; /* state text of every capture */
 	size_t full_len;
 };
 
@@ -60,7 +60,9 @@ static struct engine *new_engine(void)
 {
 	struct judge_opts jo = {.trust = &fx.trust, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
 	struct engine_config cfg = {
-		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit",
+		.max_flows = 1024,
+		.buffer_memcap = 64u << 20,
+		.sensor = "unit",
 	};
 	struct engine *e;
 	char err[256];
@@ -226,7 +228,8 @@ static void test_continue_after_load(void **state)
 	json_object_del(j1, "inputs");
 	assert_true(json_equal(json_object_get(j1, "servers"), json_object_get(j2, "servers")));
 	assert_true(json_equal(json_object_get(j1, "totals"), json_object_get(j2, "totals")));
-	assert_true(json_equal(json_object_get(j1, "first_seen"), json_object_get(j2, "first_seen")));
+	assert_true(
+		json_equal(json_object_get(j1, "first_seen"), json_object_get(j2, "first_seen")));
 	assert_true(json_equal(json_object_get(j1, "last_seen"), json_object_get(j2, "last_seen")));
 	json_decref(j1);
 	json_decref(j2);
@@ -254,8 +257,10 @@ static void test_apply_twice(void **state)
 	text = state_text(e, &n);
 	got = json_loads(text, JSON_ALLOW_NUL, &je);
 	assert_non_null(got);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(got, "totals"), "tls_handshakes")),
-			 2 * json_integer_value(json_object_get(json_object_get(doc, "totals"), "tls_handshakes")));
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(got, "totals"), "tls_handshakes")),
+			 2 * json_integer_value(json_object_get(json_object_get(doc, "totals"),
+								"tls_handshakes")));
 	assert_int_equal(json_array_size(json_object_get(got, "servers")),
 			 json_array_size(json_object_get(doc, "servers")));
 	for (size_t i = 0; i < json_array_size(json_object_get(doc, "servers")); i++) {
@@ -265,7 +270,8 @@ static void test_apply_twice(void **state)
 				 json_integer_value(json_object_get(s2, "tls_handshakes")));
 		assert_int_equal(json_integer_value(json_object_get(s1, "clients_total")),
 				 json_integer_value(json_object_get(s2, "clients_total")));
-		assert_true(json_equal(json_object_get(s1, "first_seen"), json_object_get(s2, "first_seen")));
+		assert_true(json_equal(json_object_get(s1, "first_seen"),
+				       json_object_get(s2, "first_seen")));
 	}
 	json_decref(doc);
 	json_decref(got);
@@ -330,7 +336,8 @@ static void test_truncated_everywhere(void **state)
 		enum cs_status st = load_into(e, fx.small, cut, err, sizeof(err));
 
 		if (st != CS_BAD)
-			fail_msg("a state file cut at %zu of %zu bytes gave %d", cut, fx.small_len, st);
+			fail_msg("a state file cut at %zu of %zu bytes gave %d", cut, fx.small_len,
+				 st);
 		assert_true(strlen(err) > 0 && !strchr(err, '\n'));
 	}
 	assert_int_equal(engine_totals(e)->packets, 0);
@@ -369,9 +376,9 @@ static void test_flipped_bytes(void **state)
 /* A corruption: a path to a value in the small state and what to put there. */
 struct corruption {
 	const char *name;
-	const char *path;      /* dot-separated, numbers index arrays */
-	const char *value;     /* JSON text, or NULL to delete the member */
-	const char *message;   /* must appear in the error */
+	const char *path;    /* dot-separated, numbers index arrays */
+	const char *value;   /* JSON text, or NULL to delete the member */
+	const char *message; /* must appear in the error */
 };
 
 static const struct corruption corruptions[] = {
@@ -393,12 +400,14 @@ static const struct corruption corruptions[] = {
 	{"broken > handshakes", "servers.0.broken_handshakes", "2", "broken_handshakes"},
 	{"time form", "servers.0.first_seen", "\"2026-11-23 03:00:40\"", "not a time"},
 	{"time Feb 30", "servers.0.last_seen", "\"2026-02-30T03:00:40.449668Z\"", "not a time"},
-	{"time order", "servers.0.first_seen", "\"2099-01-01T00:00:00.000000Z\"", "before first_seen"},
+	{"time order", "servers.0.first_seen", "\"2099-01-01T00:00:00.000000Z\"",
+	 "before first_seen"},
 	{"time overflow", "servers.0.last_seen", "\"9999-12-31T23:59:59.999999Z\"", "not a time"},
 	{"no sketch", "servers.0.clients_sketch", NULL, "older chainsniff"},
 	{"sketch hash", "servers.0.clients_sketch.exact.0", "\"10B10149D2B010F1\"", "hex"},
 	{"sketch 33 hashes", "servers.0.clients_sketch.exact", NULL, NULL}, /* below */
-	{"hll p", "servers.0.clients_total_sketch", "{\"hll_p\": 12, \"registers\": \"\"}", "hll_p"},
+	{"hll p", "servers.0.clients_total_sketch", "{\"hll_p\": 12, \"registers\": \"\"}",
+	 "hll_p"},
 	{"hll short", "servers.0.clients_total_sketch", "{\"hll_p\": 10, \"registers\": \"AAAA\"}",
 	 "registers"},
 	{"hll rank", "servers.0.clients_total_sketch", NULL, NULL}, /* below: a register of 60 */
@@ -481,7 +490,8 @@ static void test_corruptions(void **state)
 		if (!strcmp(c->name, "sni too long")) {
 			char sni[401];
 
-			memset(sni, 'a', 400); /* 255..510: cut to 255, as an SNI of escaped bytes */
+			memset(sni, 'a',
+			       400); /* 255..510: cut to 255, as an SNI of escaped bytes */
 			sni[400] = '\0';
 			v = json_string(sni);
 		} else if (!strcmp(c->name, "sketch 33 hashes")) {
@@ -558,8 +568,11 @@ static void test_added_counters_optional(void **state)
 {
 	(void)state;
 	static const char *const added[] = {
-		"incomplete_reasons.client_reset", "incomplete_reasons.server_closed",
-		"totals.starttls.xmpp", "totals.starttls.http_connect", "totals.chains_unparsed",
+		"incomplete_reasons.client_reset",
+		"incomplete_reasons.server_closed",
+		"totals.starttls.xmpp",
+		"totals.starttls.http_connect",
+		"totals.chains_unparsed",
 		"totals.openvpn",
 	};
 	json_error_t je;

@@ -74,8 +74,8 @@ static struct cs_timeline *builtin(void)
 #define GTS_R4_OLD "71cca5391f9e794b04802530b363e121da8a3043bb26662fea4dca7fc951a4bd"
 
 /* The store's window around when (the root's own when r is given). */
-static void assert_window(const struct cs_timeline *t, const struct timeline_root *r,
-			  int64_t when, int64_t want_from, int64_t want_until)
+static void assert_window(const struct cs_timeline *t, const struct timeline_root *r, int64_t when,
+			  int64_t want_from, int64_t want_until)
 {
 	int64_t from, until;
 
@@ -143,7 +143,8 @@ static void test_builtin_keys_and_names_parse(void **state)
 		assert_non_null(nm);
 		assert_ptr_equal(p, r->subject_der.p + r->subject_der.n);
 		/* the RFC 4514 text is the DER's, as OpenSSL prints it */
-		assert_true(X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0);
+		assert_true(X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >=
+			    0);
 		len = BIO_read(b, buf, sizeof(buf) - 1);
 		assert_true(len > 0);
 		buf[len] = '\0';
@@ -163,8 +164,10 @@ static void test_removed_with_distrust_after(void **state)
 	int64_t left = 0;
 
 	assert_non_null(r);
-	assert_string_equal(r->label, "VeriSign Class 3 Public Primary Certification Authority - G5");
-	assert_non_null(strstr(r->subject, "CN=VeriSign Class 3 Public Primary Certification Authority - G5"));
+	assert_string_equal(r->label,
+			    "VeriSign Class 3 Public Primary Certification Authority - G5");
+	assert_non_null(strstr(r->subject,
+			       "CN=VeriSign Class 3 Public Primary Certification Authority - G5"));
 	assert_true(timeline_in_store(r, day(2008, 6, 1)));
 	assert_true(timeline_in_store(r, day(2019, 5, 3)));
 	assert_false(timeline_in_store(r, day(2008, 5, 27)));
@@ -200,9 +203,9 @@ static void test_removed_and_readded(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->n_intervals, 2);
 	assert_true(timeline_in_store(r, day(2014, 1, 1)));
-	assert_false(timeline_in_store(r, day(2015, 4, 1)));   /* NSS 3.18 removed it */
-	assert_true(timeline_in_store(r, day(2015, 5, 1)));    /* 3.18.1 put it back */
-	assert_false(timeline_in_store(r, day(2016, 1, 1)));   /* 3.21 removed it again */
+	assert_false(timeline_in_store(r, day(2015, 4, 1))); /* NSS 3.18 removed it */
+	assert_true(timeline_in_store(r, day(2015, 5, 1)));  /* 3.18.1 put it back */
+	assert_false(timeline_in_store(r, day(2016, 1, 1))); /* 3.21 removed it again */
 	iv = timeline_interval_at(r, day(2015, 5, 1));
 	assert_ptr_equal(iv, &r->intervals[1]);
 	assert_int_equal(iv->from, day(2015, 4, 20));
@@ -325,7 +328,8 @@ static void test_store_at(void **state)
 	int64_t when = day(2019, 5, 3);
 	const struct timeline_root *r;
 	size_t pos = 0, n = 0;
-	bool saw_g5 = false, saw_r3 = false, saw_isrg = false, saw_equifax = false, saw_pca3 = false;
+	bool saw_g5 = false, saw_r3 = false, saw_isrg = false, saw_equifax = false,
+	     saw_pca3 = false;
 
 	while ((r = timeline_next_in_store(t, when, &pos))) {
 		assert_true(timeline_in_store(r, when));
@@ -489,7 +493,8 @@ static void test_small_parsed_exactly(void **state)
 	assert_ptr_equal(by_cert(t, R4_NEW), b);
 	assert_ptr_equal(by_cert(t, GTS_R4_OLD), c);
 	assert_string_equal(a->label, "GlobalSign ECC Root CA - R4");
-	assert_string_equal(a->subject, "CN=GlobalSign,O=GlobalSign,OU=GlobalSign ECC Root CA - R4");
+	assert_string_equal(a->subject,
+			    "CN=GlobalSign,O=GlobalSign,OU=GlobalSign ECC Root CA - R4");
 	assert_int_equal(a->spki.n, 91);
 	assert_int_equal(a->subject_der.n, 82);
 	assert_int_equal(a->spki.p[0], 0x30);
@@ -612,7 +617,8 @@ static void test_small_every_byte_flipped(void **state)
 			if ((uint8_t)copy[i] == subst[s])
 				continue;
 			copy[i] = (char)subst[s];
-			if (timeline_parse((const uint8_t *)copy, n, "x", &t, err, sizeof(err)) != CS_OK) {
+			if (timeline_parse((const uint8_t *)copy, n, "x", &t, err, sizeof(err)) !=
+			    CS_OK) {
 				assert_null(t);
 				continue;
 			}
@@ -624,7 +630,8 @@ static void test_small_every_byte_flipped(void **state)
 				for (size_t j = 0; j < r->n_intervals; j++) {
 					assert_true(r->intervals[j].from < r->intervals[j].until);
 					if (j)
-						assert_true(r->intervals[j - 1].until <= r->intervals[j].from);
+						assert_true(r->intervals[j - 1].until <=
+							    r->intervals[j].from);
 				}
 				assert_ptr_equal(timeline_by_cert(t, r->cert_sha256), r);
 			}
@@ -691,8 +698,8 @@ static void test_small_corruptions(void **state)
 		 "roots[2].intervals[1]: from: before the previous interval's until"},
 		{"\"until\":\"2019-06-01\"", "\"until\":null", CS_BAD,
 		 "roots[2].intervals[0]: until and until_release: one is null, not both"},
-		{"\"intervals\":[{\"from\":\"2014", "\"intervals\":[],\"x\":[{\"from\":\"2014", CS_BAD,
-		 "roots[0]: intervals: missing or not a non-empty array"},
+		{"\"intervals\":[{\"from\":\"2014", "\"intervals\":[],\"x\":[{\"from\":\"2014",
+		 CS_BAD, "roots[0]: intervals: missing or not a non-empty array"},
 		{"\"after\":\"2021-01-01T00:00:00Z\"", "\"after\":\"2021-01-01\"", CS_BAD,
 		 "roots[2].server_distrust_after: after: not a time (YYYY-MM-DDTHH:MM:SSZ)"},
 		{"\"since\":\"2021-03-01\"", "\"since\":\"1969-12-31\"", CS_BAD,
@@ -717,7 +724,8 @@ static void test_small_corruptions(void **state)
 		enum cs_status st;
 
 		err[0] = '\0';
-		st = timeline_parse((const uint8_t *)s, strlen(s), "small.json", &t, err, sizeof(err));
+		st = timeline_parse((const uint8_t *)s, strlen(s), "small.json", &t, err,
+				    sizeof(err));
 		if (st != table[i].st || strncmp(err, "small.json: ", 12) != 0 ||
 		    strncmp(err + 12, table[i].msg, strlen(table[i].msg)) != 0)
 			fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, st, err, table[i].st,
@@ -732,8 +740,9 @@ static void test_small_duplicate_root(void **state)
 {
 	(void)state;
 	char err[256];
-	char *s = edit("\"cert_sha256\":\"b085d70b964f191a73e4af0d54ae7a0e07aafdaf9b71dd0862138ab7325a24a2\"",
-		       "\"cert_sha256\":\"" R4_OLD "\"");
+	char *s = edit(
+		"\"cert_sha256\":\"b085d70b964f191a73e4af0d54ae7a0e07aafdaf9b71dd0862138ab7325a24a2\"",
+		"\"cert_sha256\":\"" R4_OLD "\"");
 
 	parse(s, strlen(s), CS_BAD, err, sizeof(err));
 	assert_string_equal(err, "small.json: roots[1]: cert_sha256: same certificate as roots[0]");

@@ -30,7 +30,6 @@
 #include "cs_tls.h"
 #include "testlib.h"
 
-
 enum { CLI = 0, SRV = 1 };
 
 enum {
@@ -63,10 +62,7 @@ static struct cs_slice record(uint8_t type, uint16_t version, struct cs_slice bo
 	return SL_JOIN(sl_num(1, type), sl_num(2, version), sl_num(2, (uint32_t)body.n), body);
 }
 
-static struct cs_slice hsrec(struct cs_slice msgs)
-{
-	return record(CT_HS, 0x0303, msgs);
-}
+static struct cs_slice hsrec(struct cs_slice msgs) { return record(CT_HS, 0x0303, msgs); }
 
 /* RFC 5246 7.4 */
 static struct cs_slice handshake(uint8_t type, struct cs_slice body)
@@ -91,25 +87,23 @@ static struct cs_slice ext_versions_ch(void)
 }
 
 /* supported_versions as the server sends it: the selected version */
-static struct cs_slice ext_version_sh(uint16_t v)
-{
-	return extension(43, sl_num(2, v));
-}
+static struct cs_slice ext_version_sh(uint16_t v) { return extension(43, sl_num(2, v)); }
 
 static struct cs_slice client_hello(const char *sni, struct cs_slice sid, struct cs_slice more_exts)
 {
 	struct cs_slice exts = SL_JOIN(sni ? ext_sni(sni) : NONE, more_exts);
 
 	return handshake(HS_CH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x11, 32), sl_vec(1, sid),
-				     sl_vec(2, SL_JOIN(sl_num(2, 0x1301), sl_num(2, 0xc02f))),
-				     sl_vec(1, sl_num(1, 0)), sl_vec(2, exts)));
+					sl_vec(2, SL_JOIN(sl_num(2, 0x1301), sl_num(2, 0xc02f))),
+					sl_vec(1, sl_num(1, 0)), sl_vec(2, exts)));
 }
 
 /* exts NONE: no extensions block at all (SSL 3.0 style) */
 static struct cs_slice server_hello(uint16_t version, struct cs_slice sid, struct cs_slice exts)
 {
-	return handshake(HS_SH, SL_JOIN(sl_num(2, version), sl_fill(0x22, 32), sl_vec(1, sid), sl_num(2, 0xc02f),
-				     sl_num(1, 0), exts.n ? sl_vec(2, exts) : NONE));
+	return handshake(HS_SH,
+			 SL_JOIN(sl_num(2, version), sl_fill(0x22, 32), sl_vec(1, sid),
+				 sl_num(2, 0xc02f), sl_num(1, 0), exts.n ? sl_vec(2, exts) : NONE));
 }
 
 static struct cs_slice certificate(const struct cs_slice *certs, size_t n)
@@ -124,23 +118,14 @@ static struct cs_slice certificate(const struct cs_slice *certs, size_t n)
 static struct cs_slice ske(void)
 {
 	return handshake(HS_SKE, SL_JOIN(sl_num(1, 3), sl_num(2, 23), sl_vec(1, sl_fill(0x44, 65)),
-				      sl_num(2, 0x0401), sl_vec(2, sl_fill(0x45, 64))));
+					 sl_num(2, 0x0401), sl_vec(2, sl_fill(0x45, 64))));
 }
 
-static struct cs_slice shd(void)
-{
-	return handshake(HS_SHD, NONE);
-}
+static struct cs_slice shd(void) { return handshake(HS_SHD, NONE); }
 
-static struct cs_slice cke(void)
-{
-	return handshake(HS_CKE, sl_vec(1, sl_fill(0x55, 65)));
-}
+static struct cs_slice cke(void) { return handshake(HS_CKE, sl_vec(1, sl_fill(0x55, 65))); }
 
-static struct cs_slice ccs(void)
-{
-	return record(CT_CCS, 0x0303, sl_num(1, 1));
-}
+static struct cs_slice ccs(void) { return record(CT_CCS, 0x0303, sl_num(1, 1)); }
 
 static struct cs_slice alert(uint8_t level, uint8_t desc)
 {
@@ -205,10 +190,7 @@ static struct h *h_new_with(size_t buf_memcap, struct cs_chain_store *shared)
 	return h;
 }
 
-static struct h *h_new(void)
-{
-	return h_new_with(CS_BUFFER_MEMCAP_DEFAULT, NULL);
-}
+static struct h *h_new(void) { return h_new_with(CS_BUFFER_MEMCAP_DEFAULT, NULL); }
 
 /* Free the harness made last (nothing else was kept since). */
 static void h_drop(struct h *h)
@@ -268,10 +250,7 @@ static void add(struct conv *cv, int dir, struct cs_slice b)
 	cv->s[cv->n++] = (struct seg){dir, b};
 }
 
-static void add_str(struct conv *cv, int dir, const char *s)
-{
-	add(cv, dir, sl_str(s));
-}
+static void add_str(struct conv *cv, int dir, const char *s) { add(cv, dir, sl_str(s)); }
 
 static struct h *run(const struct conv *cv)
 {
@@ -345,9 +324,10 @@ static bool snap_equal(const struct snap *a, const struct snap *b, const char *w
 	    a->client_hello != b->client_hello || a->server_hello != b->server_hello ||
 	    a->tls13 != b->tls13 || a->resumed != b->resumed || a->flight_done != b->flight_done ||
 	    a->done != b->done || a->malformed != b->malformed || a->too_long != b->too_long ||
-	    a->seen != b->seen || a->unattributed != b->unattributed || a->sni_sent != b->sni_sent ||
-	    a->alert_seen != b->alert_seen || a->has_chain != b->has_chain ||
-	    a->starttls != b->starttls || a->sid_len != b->sid_len || a->alert_dir != b->alert_dir ||
+	    a->seen != b->seen || a->unattributed != b->unattributed ||
+	    a->sni_sent != b->sni_sent || a->alert_seen != b->alert_seen ||
+	    a->has_chain != b->has_chain || a->starttls != b->starttls ||
+	    a->sid_len != b->sid_len || a->alert_dir != b->alert_dir ||
 	    a->alert_level != b->alert_level || a->alert_desc != b->alert_desc ||
 	    memcmp(a->sid, b->sid, sizeof a->sid) != 0 || strcmp(a->sni, b->sni) != 0 ||
 	    a->client_certs != b->client_certs ||
@@ -355,12 +335,13 @@ static bool snap_equal(const struct snap *a, const struct snap *b, const char *w
 	    a->chain_new != b->chain_new || memcmp(&a->st, &b->st, sizeof a->st) != 0) {
 		if (what)
 			print_error("%s: outcome %s/%s starttls %s/%s chain %d/%d done %d/%d "
-			    "malformed %d/%d chain_new %u/%u\n", what,
-			    tls_outcome_name(a->outcome), tls_outcome_name(b->outcome),
-			    tls_starttls_name((enum tls_starttls)a->starttls),
-			    tls_starttls_name((enum tls_starttls)b->starttls), a->has_chain,
-			    b->has_chain, a->done, b->done, a->malformed, b->malformed,
-			    a->chain_new, b->chain_new);
+				    "malformed %d/%d chain_new %u/%u\n",
+				    what, tls_outcome_name(a->outcome),
+				    tls_outcome_name(b->outcome),
+				    tls_starttls_name((enum tls_starttls)a->starttls),
+				    tls_starttls_name((enum tls_starttls)b->starttls), a->has_chain,
+				    b->has_chain, a->done, b->done, a->malformed, b->malformed,
+				    a->chain_new, b->chain_new);
 		return false;
 	}
 	return true;
@@ -389,7 +370,7 @@ static const struct cs_slice *synthetic_chain(void)
 static struct cs_slice server_flight(const struct cs_slice *certs, size_t n)
 {
 	return SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
-		    hsrec(certificate(certs, n)), hsrec(ske()), hsrec(shd()));
+		       hsrec(certificate(certs, n)), hsrec(ske()), hsrec(shd()));
 }
 
 static struct cs_slice client_finish(void)
@@ -460,7 +441,7 @@ static void test_full_tls12(void **state)
 	assert_true(h->c.ch_kept && h->c.ch.len > 0);
 	tls_fingerprint(&h->c, h->bp);
 	assert_true(h->c.fingerprinted); /* JA3/JA4 (test_fingerprint.c checks the values) */
-	assert_null(h->c.ch.p); /* the copy is given back */
+	assert_null(h->c.ch.p);          /* the copy is given back */
 	assert_int_equal(strlen(h->c.ja3), 32);
 	assert_true(strlen(h->c.ja4) > 0);
 
@@ -476,8 +457,10 @@ static void test_full_tls12(void **state)
 		assert_int_equal(ch->certs[i]->der_len, certs[i].n);
 		assert_memory_equal(ch->certs[i]->der, certs[i].p, certs[i].n);
 	}
-	assert_string_equal(cert_facts(ch->certs[0])->subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
-	assert_string_equal(cert_facts(ch->certs[2])->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
+	assert_string_equal(cert_facts(ch->certs[0])->subject,
+			    "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
+	assert_string_equal(cert_facts(ch->certs[2])->subject,
+			    "CN=Chainsniff Test Root,O=Chainsniff Test");
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 
 	h_feed(h, CLI, client_finish());
@@ -559,8 +542,9 @@ static void test_several_messages_in_one_record(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("www.example.com", NONE, NONE)));
-	h_feed(h, SRV, hsrec(SL_JOIN(server_hello(0x0303, sl_fill(0x33, 32), NONE),
-				  certificate(certs, 3), ske(), shd())));
+	h_feed(h, SRV,
+	       hsrec(SL_JOIN(server_hello(0x0303, sl_fill(0x33, 32), NONE), certificate(certs, 3),
+			     ske(), shd())));
 	assert_true(h->c.server_flight_done);
 	assert_non_null(tls_server_chain(&h->c));
 	/* the client's CKE, CCS and encrypted Finished in one segment */
@@ -614,7 +598,8 @@ static unsigned check_every_split(const struct conv *cv, const struct snap *want
 		}
 	}
 	if (bad)
-		print_error("%s: %u of %u split runs differ from the unsplit run\n", name, bad, runs);
+		print_error("%s: %u of %u split runs differ from the unsplit run\n", name, bad,
+			    runs);
 	return bad;
 }
 
@@ -670,10 +655,7 @@ static unsigned split_test(struct conv cv, const char *name, void (*check)(const
 	return check_every_split(&cc->cv, &want, name);
 }
 
-static void check_tls12(const struct h *h)
-{
-	assert_tls12_chain(h, 3);
-}
+static void check_tls12(const struct h *h) { assert_tls12_chain(h, 3); }
 
 static void test_split_every_offset(void **state)
 {
@@ -716,8 +698,10 @@ static void test_tls13_draft(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("draft.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
-						   sl_vec(2, extension(51, sl_fill(1, 36)))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH,
+			       SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
+				       sl_vec(2, extension(51, sl_fill(1, 36)))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.version, 0x7f12);
@@ -738,8 +722,10 @@ static void test_tls13_experiment_version_at_stream_start(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("exp.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7e02), sl_fill(0x22, 32), sl_num(2, 0x1301),
-						   sl_vec(2, extension(51, sl_fill(1, 36)))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH,
+			       SL_JOIN(sl_num(2, 0x7e02), sl_fill(0x22, 32), sl_num(2, 0x1301),
+				       sl_vec(2, extension(51, sl_fill(1, 36)))))));
 	h_feed(h, SRV, record(CT_APP, 0x0303, sl_fill(0x42, 64)));
 	assert_true(h->c.server_hello);
 	assert_true(h->c.tls13);
@@ -747,8 +733,9 @@ static void test_tls13_experiment_version_at_stream_start(void **state)
 }
 
 static const uint8_t hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+	0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+	0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
 /* RFC 8446 4.1.4: a HelloRetryRequest is a ServerHello with a special
@@ -760,17 +747,19 @@ static void test_hello_retry_request(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", sid, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_bytes(hrr_random, 32), sl_vec(1, sid),
-						   sl_num(2, 0x1301), sl_num(1, 0),
-						   sl_vec(2, SL_JOIN(ext_version_sh(0x0304),
-							       extension(51, sl_num(2, 23))))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_bytes(hrr_random, 32),
+					      sl_vec(1, sid), sl_num(2, 0x1301), sl_num(1, 0),
+					      sl_vec(2, SL_JOIN(ext_version_sh(0x0304),
+								extension(51, sl_num(2, 23))))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	tls_fingerprint(&h->c, h->bp);
 	char ja4[sizeof h->c.ja4];
 	memcpy(ja4, h->c.ja4, sizeof ja4);
 	h_feed(h, SRV, ccs());
-	h_feed(h, CLI, SL_JOIN(ccs(), hsrec(client_hello("second.example", sid, ext_versions_ch()))));
+	h_feed(h, CLI,
+	       SL_JOIN(ccs(), hsrec(client_hello("second.example", sid, ext_versions_ch()))));
 	tls_fingerprint(&h->c, h->bp);
 	assert_string_equal(h->c.ja4, ja4); /* the first ClientHello's */
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sid, ext_version_sh(0x0304))));
@@ -784,12 +773,16 @@ static void test_hello_retry_request(void **state)
 	/* draft-era HelloRetryRequest (type 6): ignored, the ServerHello decides */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_HRR_DRAFT, SL_JOIN(sl_num(2, 0x7f12), sl_vec(2, extension(40, sl_num(2, 23)))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_HRR_DRAFT, SL_JOIN(sl_num(2, 0x7f12),
+						     sl_vec(2, extension(40, sl_num(2, 23)))))));
 	assert_false(h->c.done);
 	assert_false(h->c.server_hello);
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
-						   sl_vec(2, extension(40, sl_fill(1, 36)))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH,
+			       SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
+				       sl_vec(2, extension(40, sl_fill(1, 36)))))));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.server, SRV);
@@ -805,8 +798,9 @@ static void test_resumption_by_session_id(void **state)
 	h_feed(h, CLI, hsrec(client_hello("resume.example", sid, NONE)));
 	assert_int_equal(h->c.sid_len, 32);
 	assert_memory_equal(h->c.sid, sid.p, 32);
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sid, NONE)), ccs(),
-			    record(CT_HS, 0x0303, sl_fill(0x12, 40))));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0303, sid, NONE)), ccs(),
+		       record(CT_HS, 0x0303, sl_fill(0x12, 40))));
 	assert_true(h->c.resumed);
 	assert_true(h->c.done);
 	assert_int_equal(h->npend[SRV], 0);
@@ -835,14 +829,17 @@ static void test_abbreviated_with_ticket(void **state)
 	for (int with_nst = 0; with_nst < 2; with_nst++) {
 		struct h *h = h_new();
 
-		h_feed(h, CLI, hsrec(client_hello("ticket.example", sl_fill(0x01, 32),
-						  extension(35, sl_fill(0xee, 128)))));
+		h_feed(h, CLI,
+		       hsrec(client_hello("ticket.example", sl_fill(0x01, 32),
+					  extension(35, sl_fill(0xee, 128)))));
 		h_feed(h, SRV, hsrec(server_hello(0x0303, NONE, extension(35, NONE))));
 		assert_false(h->c.done);
 		assert_false(h->c.resumed);
 		if (with_nst)
-			h_feed(h, SRV, hsrec(handshake(HS_NST, SL_JOIN(sl_num(2, 0), sl_num(2, 0), sl_num(2, 0),
-								  sl_vec(2, sl_fill(0xef, 96))))));
+			h_feed(h, SRV,
+			       hsrec(handshake(HS_NST,
+					       SL_JOIN(sl_num(2, 0), sl_num(2, 0), sl_num(2, 0),
+						       sl_vec(2, sl_fill(0xef, 96))))));
 		h_feed(h, SRV, SL_JOIN(ccs(), record(CT_HS, 0x0303, sl_fill(0x12, 40))));
 		assert_true(h->c.resumed);
 		assert_true(h->c.done);
@@ -857,8 +854,9 @@ static void test_no_certificate(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("anon.example", NONE, NONE)));
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)), hsrec(ske()),
-			    hsrec(shd())));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)), hsrec(ske()),
+		       hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_true(h->c.done);
 	assert_true(h->c.server_flight_done);
@@ -881,15 +879,19 @@ static void test_client_certificate_after_server_chain(void **state)
 	uint8_t sha[CS_SHA256_LEN];
 
 	h_feed(h, CLI, hsrec(client_hello("mtls.example", NONE, NONE)));
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
-			    hsrec(certificate(certs, 3)), hsrec(ske()),
-			    hsrec(handshake(HS_CR, SL_JOIN(sl_vec(1, sl_num(1, 1)), sl_vec(2, sl_num(2, 0x0401)),
-							sl_vec(2, NONE)))),
-			    hsrec(shd())));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
+		       hsrec(certificate(certs, 3)), hsrec(ske()),
+		       hsrec(handshake(HS_CR,
+				       SL_JOIN(sl_vec(1, sl_num(1, 1)),
+					       sl_vec(2, sl_num(2, 0x0401)), sl_vec(2, NONE)))),
+		       hsrec(shd())));
 	memcpy(sha, tls_server_chain(&h->c)->sha256, CS_SHA256_LEN);
-	h_feed(h, CLI, SL_JOIN(hsrec(SL_JOIN(certificate(&client_cert, 1), cke(),
-				       handshake(HS_CV, SL_JOIN(sl_num(2, 0x0401), sl_vec(2, sl_fill(0x31, 64)))))),
-			    ccs()));
+	h_feed(h, CLI,
+	       SL_JOIN(hsrec(SL_JOIN(certificate(&client_cert, 1), cke(),
+				     handshake(HS_CV, SL_JOIN(sl_num(2, 0x0401),
+							      sl_vec(2, sl_fill(0x31, 64)))))),
+		       ccs()));
 	assert_int_equal(h->c.client_certs, 1);
 	assert_true(h->c.done);
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
@@ -1016,8 +1018,9 @@ static struct conv conv_smtp(void)
 
 	add_str(&cv, SRV, "220 mail.example.com ESMTP Postfix\r\n");
 	add_str(&cv, CLI, "EHLO client.example.com\r\n");
-	add_str(&cv, SRV, "250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
-			  "250-STARTTLS\r\n250 8BITMIME\r\n");
+	add_str(&cv, SRV,
+		"250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+		"250-STARTTLS\r\n250 8BITMIME\r\n");
 	add_str(&cv, CLI, "STARTTLS\r\n");
 	add_str(&cv, SRV, "220 2.0.0 Ready to start TLS\r\n");
 	add_tls(&cv, "mail.example.com");
@@ -1063,12 +1066,12 @@ static struct conv conv_ftp(void)
 static struct conv conv_mysql(void)
 {
 	static const uint8_t greeting[] = {
-		0x4a, 0x00, 0x00, 0x00, 0x0a, '8', '.', '0', '.', '3', '3', 0x00, 0x08, 0x00,
-		0x00, 0x00, 0x3b, 0x5a, 0x13, 0x01, 0x6c, 0x6e, 0x24, 0x0c, 0x00, 0xff, 0xff,
-		0xff, 0x02, 0x00, 0xff, 0xdf, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x53, 0x2f, 0x1c, 0x5b, 0x39, 0x4a, 0x46, 0x7e, 0x3e, 0x0d,
-		0x38, 0x21, 0x00, 'c', 'a', 'c', 'h', 'i', 'n', 'g', '_', 's', 'h', 'a', '2',
-		'_', 'p', 'a', 's', 's', 'w', 'o', 'r', 'd', 0x00,
+		0x4a, 0x00, 0x00, 0x00, 0x0a, '8',  '.',  '0',  '.',  '3',  '3',  0x00, 0x08,
+		0x00, 0x00, 0x00, 0x3b, 0x5a, 0x13, 0x01, 0x6c, 0x6e, 0x24, 0x0c, 0x00, 0xff,
+		0xff, 0xff, 0x02, 0x00, 0xff, 0xdf, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x53, 0x2f, 0x1c, 0x5b, 0x39, 0x4a, 0x46, 0x7e, 0x3e,
+		0x0d, 0x38, 0x21, 0x00, 'c',  'a',  'c',  'h',  'i',  'n',  'g',  '_',  's',
+		'h',  'a',  '2',  '_',  'p',  'a',  's',  's',  'w',  'o',  'r',  'd',  0x00,
 	};
 	static const uint8_t ssl_request[] = {
 		0x20, 0x00, 0x00, 0x01, 0x05, 0xae, 0xff, 0x01, 0x00, 0x00, 0x00, 0x01,
@@ -1237,7 +1240,7 @@ static void test_hunt_incoherent_candidates(void **state)
 	(void)state;
 	/* a hello whose session id vector claims 40 bytes and holds 5 */
 	struct cs_slice bad = hsrec(handshake(HS_CH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x11, 32),
-							  sl_num(1, 40), sl_fill(0, 5))));
+							     sl_num(1, 40), sl_fill(0, 5))));
 	struct cs_slice ch = hsrec(client_hello("coherent.example", NONE, NONE));
 	struct cs_slice bads = NONE;
 	struct h *h;
@@ -1291,9 +1294,9 @@ static void test_preamble_cap_independent_of_segmentation(void **state)
 /* RFC 5246 E.2: an SSLv2-compatible ClientHello. */
 static struct cs_slice sslv2_client_hello(void)
 {
-	struct cs_slice body = SL_JOIN(sl_num(1, 1), sl_num(2, 0x0301), sl_num(2, 9), sl_num(2, 0), sl_num(2, 16),
-				    sl_num(3, 0x00002f), sl_num(3, 0x000035), sl_num(3, 0x00000a),
-				    sl_fill(0x5e, 16));
+	struct cs_slice body = SL_JOIN(sl_num(1, 1), sl_num(2, 0x0301), sl_num(2, 9), sl_num(2, 0),
+				       sl_num(2, 16), sl_num(3, 0x00002f), sl_num(3, 0x000035),
+				       sl_num(3, 0x00000a), sl_fill(0x5e, 16));
 
 	return SL_JOIN(sl_num(2, 0x8000 | (uint32_t)body.n), body);
 }
@@ -1312,8 +1315,9 @@ static void test_sslv2_client_hello(void **state)
 	tls_fingerprint(&h->c, h->bp);
 	assert_false(h->c.fingerprinted);
 	assert_int_equal(h->npend[CLI], 0);
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0301, sl_fill(0x33, 32), NONE)),
-			    hsrec(certificate(certs, 3)), hsrec(shd())));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0301, sl_fill(0x33, 32), NONE)),
+		       hsrec(certificate(certs, 3)), hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_true(h->c.done);
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
@@ -1398,7 +1402,9 @@ static void test_cipher_suite(void **state)
 	/* a TLS 1.3 draft ServerHello has none where 1.2 has it */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("suite.example", NONE, NONE)));
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301)))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH,
+			       SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301)))));
 	assert_true(h->c.tls13);
 	assert_int_equal(h->c.cipher_suite, 0);
 }
@@ -1439,7 +1445,8 @@ static void test_malformed_record_header(void **state)
 		SL_JOIN(sl_num(1, 19), sl_num(2, 0x0303), sl_num(2, 2), sl_num(2, 0)),
 		SL_JOIN(sl_num(1, 25), sl_num(2, 0x0303), sl_num(2, 2), sl_num(2, 0)),
 		SL_JOIN(sl_num(1, CT_HS), sl_num(2, 0x0200), sl_num(2, 4), shd()),
-		SL_JOIN(sl_num(1, CT_HS), sl_num(2, 0x0303), sl_num(2, CS_TLS_MAX_RECORD + 1), shd()),
+		SL_JOIN(sl_num(1, CT_HS), sl_num(2, 0x0303), sl_num(2, CS_TLS_MAX_RECORD + 1),
+			shd()),
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(bad); i++) {
@@ -1471,8 +1478,9 @@ static void test_malformed_record_header(void **state)
 	/* the largest legal record is fine */
 	struct h *h = h_new();
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
-	h_feed(h, SRV, record(CT_HS, 0x0303, SL_JOIN(handshake(HS_SKE, sl_fill(0x44, CS_TLS_MAX_RECORD - 8)),
-						  shd())));
+	h_feed(h, SRV,
+	       record(CT_HS, 0x0303,
+		      SL_JOIN(handshake(HS_SKE, sl_fill(0x44, CS_TLS_MAX_RECORD - 8)), shd())));
 	assert_int_equal(h->st.malformed, 0);
 	assert_true(h->c.server_flight_done);
 }
@@ -1484,7 +1492,9 @@ static void test_handshake_message_too_long(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too), sl_num(3, too - 3), sl_fill(0, 1000))));
+	h_feed(h, SRV,
+	       hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too), sl_num(3, too - 3),
+			     sl_fill(0, 1000))));
 	assert_true(h->c.too_long);
 	assert_int_equal(h->st.msg_too_long, 1);
 	assert_int_equal(bufpool_in_use(h->bp), 0);
@@ -1498,7 +1508,9 @@ static void test_handshake_message_too_long(void **state)
 	/* one byte less is buffered */
 	h = h_new();
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
-	h_feed(h, SRV, hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too - 1), sl_num(3, too - 4), sl_fill(0, 1000))));
+	h_feed(h, SRV,
+	       hsrec(SL_JOIN(sl_num(1, HS_CERT), sl_num(3, too - 1), sl_num(3, too - 4),
+			     sl_fill(0, 1000))));
 	assert_false(h->c.too_long);
 	assert_int_equal(h->st.msg_too_long, 0);
 	assert_true(bufpool_in_use(h->bp) > 0);
@@ -1616,10 +1628,7 @@ static void test_too_many_certificates(void **state)
 	}
 }
 
-static void store_free(void *p)
-{
-	chain_store_free(p);
-}
+static void store_free(void *p) { chain_store_free(p); }
 
 static void test_chain_store_cap(void **state)
 {
@@ -1670,7 +1679,8 @@ static void test_certificate_inner_lengths(void **state)
 			bad[fields[f] + 2] = (uint8_t)nv;
 			h_feed(h, CLI, hsrec(client_hello("len.example", NONE, NONE)));
 			h_feed(h, SRV, hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)));
-			h_feed(h, SRV, SL_JOIN(hsrec(sl_bytes(bad, m.n)), hsrec(ske()), hsrec(shd())));
+			h_feed(h, SRV,
+			       SL_JOIN(hsrec(sl_bytes(bad, m.n)), hsrec(ske()), hsrec(shd())));
 			h_feed(h, CLI, client_finish());
 			assert_null(tls_server_chain(&h->c));
 			assert_false(tls_unattributed(&h->c));
@@ -1707,8 +1717,9 @@ static void test_empty_certificate_list(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("empty.example", NONE, NONE)));
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
-			    hsrec(certificate(NULL, 0)), hsrec(shd())));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
+		       hsrec(certificate(NULL, 0)), hsrec(shd())));
 	h_feed(h, CLI, client_finish());
 	assert_null(tls_server_chain(&h->c));
 	assert_false(h->c.malformed);
@@ -1732,16 +1743,21 @@ static void test_client_hello_fields(void **state)
 
 	/* a non-host_name entry first, then the host name */
 	h = h_new();
-	h_feed(h, CLI, hsrec(client_hello(NULL, NONE,
-					  extension(0, sl_vec(2, SL_JOIN(sl_num(1, 7), sl_vec(2, sl_str("zz")),
-								   sl_num(1, 0), sl_vec(2, sl_str("b.example"))))))));
+	h_feed(h, CLI,
+	       hsrec(client_hello(
+		       NULL, NONE,
+		       extension(0, sl_vec(2, SL_JOIN(sl_num(1, 7), sl_vec(2, sl_str("zz")),
+						      sl_num(1, 0),
+						      sl_vec(2, sl_str("b.example"))))))));
 	assert_true(h->c.sni_sent);
 	assert_string_equal(h->c.sni, "b.example");
 
 	/* no SNI, no extensions at all */
 	h = h_new();
-	h_feed(h, CLI, hsrec(handshake(HS_CH, SL_JOIN(sl_num(2, 0x0300), sl_fill(0x11, 32), sl_vec(1, NONE),
-						   sl_vec(2, sl_num(2, 0x000a)), sl_vec(1, sl_num(1, 0))))));
+	h_feed(h, CLI,
+	       hsrec(handshake(HS_CH,
+			       SL_JOIN(sl_num(2, 0x0300), sl_fill(0x11, 32), sl_vec(1, NONE),
+				       sl_vec(2, sl_num(2, 0x000a)), sl_vec(1, sl_num(1, 0))))));
 	assert_true(h->c.client_hello);
 	assert_false(h->c.sni_sent);
 	assert_false(h->c.malformed);
@@ -1766,9 +1782,11 @@ static void test_odd_paths(void **state)
 	assert_true(h->c.server_hello);
 	assert_true(h->c.malformed);
 	h = h_new();
-	h_feed(h, SRV, hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x22, 32), sl_vec(1, NONE),
-						   sl_num(2, 0xc02f), sl_num(1, 0),
-						   sl_vec(2, SL_JOIN(sl_num(2, 43), sl_num(2, 9), sl_num(2, 0x0304)))))));
+	h_feed(h, SRV,
+	       hsrec(handshake(HS_SH, SL_JOIN(sl_num(2, 0x0303), sl_fill(0x22, 32), sl_vec(1, NONE),
+					      sl_num(2, 0xc02f), sl_num(1, 0),
+					      sl_vec(2, SL_JOIN(sl_num(2, 43), sl_num(2, 9),
+								sl_num(2, 0x0304)))))));
 	assert_true(h->c.malformed);
 	assert_false(h->c.done);
 	h = h_new(); /* an empty ServerHello (after a record the hunt can see) */
@@ -1779,9 +1797,10 @@ static void test_odd_paths(void **state)
 	/* heartbeat records are stepped over */
 	h = h_new();
 	h_feed(h, CLI, hsrec(client_hello("hb.example", NONE, NONE)));
-	h_feed(h, SRV, SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
-			    record(24, 0x0303, sl_fill(1, 19)), hsrec(certificate(certs, 3)),
-			    hsrec(shd())));
+	h_feed(h, SRV,
+	       SL_JOIN(hsrec(server_hello(0x0303, sl_fill(0x33, 32), NONE)),
+		       record(24, 0x0303, sl_fill(1, 19)), hsrec(certificate(certs, 3)),
+		       hsrec(shd())));
 	assert_non_null(tls_server_chain(&h->c));
 	assert_false(h->c.malformed);
 
@@ -1843,10 +1862,7 @@ static void test_every_truncation(void **state)
 
 static uint32_t rng_state = 0x2545f491u;
 
-static uint32_t rng(void)
-{
-	return tl_rand(&rng_state);
-}
+static uint32_t rng(void) { return tl_rand(&rng_state); }
 /* Random byte flips and random segmentation: no crash (run under ASan),
  * consumption never beyond what was offered, invariants hold. */
 static void test_byte_flips(void **state)
@@ -1904,8 +1920,8 @@ static void test_names(void **state)
 		uint16_t v;
 		const char *name;
 	} versions[] = {
-		{0x0002, "SSL2.0"}, {0x0300, "SSL3.0"}, {0x0301, "TLS1.0"},
-		{0x0302, "TLS1.1"}, {0x0303, "TLS1.2"}, {0x0304, "TLS1.3"},
+		{0x0002, "SSL2.0"},       {0x0300, "SSL3.0"},       {0x0301, "TLS1.0"},
+		{0x0302, "TLS1.1"},       {0x0303, "TLS1.2"},       {0x0304, "TLS1.3"},
 		{0x7f17, "TLS1.3-draft"}, {0xfb1a, "TLS1.3-draft"}, {0x0305, "unknown"},
 		{0, "unknown"},
 	};

@@ -69,7 +69,8 @@ static void test_bundle(void **state)
 	assert_true(hex_parse_lower(trust_digest(t), 64, hex, 32));
 	sha(ROOT_SHA, root);
 	sha(ECROOT_SHA, ec);
-	sha("cd846d6d764393bd2d97ae62b5a9f778a92fba76af8027273768989f8bb193d3", leaf); /* alone.pem */
+	sha("cd846d6d764393bd2d97ae62b5a9f778a92fba76af8027273768989f8bb193d3",
+	    leaf); /* alone.pem */
 	assert_true(trust_contains_der(t, root));
 	assert_true(trust_contains_der(t, ec));
 	assert_false(trust_contains_der(t, leaf));
@@ -93,7 +94,8 @@ static void test_digest_is_the_roots(void **state)
 
 	(void)state;
 	snprintf(rev, sizeof(rev), "%s/reversed.pem", dir);
-	snprintf(cmd, sizeof(cmd), "cat pcaps/lab/pki/ecroot.pem pcaps/lab/pki/root.pem > '%s'", rev);
+	snprintf(cmd, sizeof(cmd), "cat pcaps/lab/pki/ecroot.pem pcaps/lab/pki/root.pem > '%s'",
+		 rev);
 	assert_int_equal(system(cmd), 0);
 	reversed.ca_files[0] = rev;
 	snprintf(d1, sizeof(d1), "%s/plain", dir);
@@ -115,7 +117,8 @@ static void test_digest_is_the_roots(void **state)
 	snprintf(junk, sizeof(junk), "%s/alone.pem", d2);
 	copy("pcaps/lab/pki/alone.pem", junk);
 	hashed.ca_dirs[0] = d2;
-	ta = load(&a), tt = load(&twice), tr = load(&reversed), td = load(&in_dir), th = load(&hashed);
+	ta = load(&a), tt = load(&twice), tr = load(&reversed), td = load(&in_dir),
+	th = load(&hashed);
 	assert_int_equal(trust_count(tt), 2); /* a duplicate counts once */
 	assert_int_equal(trust_count(td), 2);
 	assert_int_equal(trust_count(th), 2);
@@ -130,8 +133,10 @@ static void test_digest_is_the_roots(void **state)
 static void test_add_ca(void **state)
 {
 	struct trust_opts a = {.ca_files = {BUNDLE}, .n_ca_files = 1};
-	struct trust_opts b = {.ca_files = {BUNDLE}, .n_ca_files = 1,
-			       .add_cas = {"pcaps/lab/pki/evilroot.pem"}, .n_add_cas = 1};
+	struct trust_opts b = {.ca_files = {BUNDLE},
+			       .n_ca_files = 1,
+			       .add_cas = {"pcaps/lab/pki/evilroot.pem"},
+			       .n_add_cas = 1};
 	struct cs_trust *ta = load(&a), *tb = load(&b);
 
 	(void)state;
@@ -181,8 +186,10 @@ static void test_failures(void **state)
 	static const struct {
 		const char *file, *dir, *message;
 	} bad[] = {
-		{"/nonexistent/roots.pem", NULL, "/nonexistent/roots.pem: No such file or directory"},
-		{"pcaps/lab/pki/root.key", NULL, "pcaps/lab/pki/root.key: no PEM certificates in this file"},
+		{"/nonexistent/roots.pem", NULL,
+		 "/nonexistent/roots.pem: No such file or directory"},
+		{"pcaps/lab/pki/root.key", NULL,
+		 "pcaps/lab/pki/root.key: no PEM certificates in this file"},
 		{NULL, "/nonexistent-dir", "/nonexistent-dir: No such file or directory"},
 		{NULL, "tests/unit", "tests/unit: no certificates found"},
 	};
@@ -223,12 +230,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bundle),
-		cmocka_unit_test(test_digest_is_the_roots),
-		cmocka_unit_test(test_add_ca),
-		cmocka_unit_test(test_system),
-		cmocka_unit_test(test_issuers),
-		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_bundle),  cmocka_unit_test(test_digest_is_the_roots),
+		cmocka_unit_test(test_add_ca),  cmocka_unit_test(test_system),
+		cmocka_unit_test(test_issuers), cmocka_unit_test(test_failures),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,20 +36,11 @@ void put_num(struct bytes *o, unsigned len, uint32_t v)
 	}
 }
 
-void put8(struct bytes *o, unsigned v)
-{
-	put_num(o, 1, v);
-}
+void put8(struct bytes *o, unsigned v) { put_num(o, 1, v); }
 
-void put16(struct bytes *o, unsigned v)
-{
-	put_num(o, 2, v);
-}
+void put16(struct bytes *o, unsigned v) { put_num(o, 2, v); }
 
-void put32(struct bytes *o, uint32_t v)
-{
-	put_num(o, 4, v);
-}
+void put32(struct bytes *o, uint32_t v) { put_num(o, 4, v); }
 
 void fill(struct bytes *o, unsigned v, size_t n)
 {
@@ -151,10 +142,7 @@ struct cs_slice sl_bytes(const void *p, size_t n)
 	return (struct cs_slice){b, n};
 }
 
-struct cs_slice sl_str(const char *s)
-{
-	return sl_bytes(s, strlen(s));
-}
+struct cs_slice sl_str(const char *s) { return sl_bytes(s, strlen(s)); }
 
 struct cs_slice sl_fill(uint8_t v, size_t n)
 {

@@ -36,7 +36,7 @@ struct bytes {
 	struct {
 		size_t at, from, plus;
 		bool le;
-	} fix[32];     /* put_len_to_end's lengths, written by bytes_end */
+	} fix[32]; /* put_len_to_end's lengths, written by bytes_end */
 	size_t nfix;
 };
 
@@ -70,8 +70,8 @@ struct cs_slice sl_fill(uint8_t v, size_t n);
 /* A big-endian number of 1..3 bytes. */
 struct cs_slice sl_num(unsigned bytes, uint32_t v);
 struct cs_slice sl_join(size_t k, const struct cs_slice *parts);
-#define SL_JOIN(...)                                                                 \
-	sl_join(sizeof((struct cs_slice[]){__VA_ARGS__}) / sizeof(struct cs_slice), \
+#define SL_JOIN(...)                                                                               \
+	sl_join(sizeof((struct cs_slice[]){__VA_ARGS__}) / sizeof(struct cs_slice),                \
 		(struct cs_slice[]){__VA_ARGS__})
 /* n bytes of s from off (borrowed). */
 struct cs_slice sl_sub(struct cs_slice s, size_t off, size_t n);

@@ -74,21 +74,24 @@ static inline EVP_PKEY *tp_explicit_copy(EVP_PKEY *k)
 
 struct tp_spec {
 	const char *subject_cn;
-	const char *issuer_cn;   /* NULL: self-issued */
-	EVP_PKEY *pub;           /* the certificate's key */
-	EVP_PKEY *signer;        /* the key that signs it */
+	const char *issuer_cn; /* NULL: self-issued */
+	EVP_PKEY *pub;         /* the certificate's key */
+	EVP_PKEY *signer;      /* the key that signs it */
 	long serial;
 	bool ca;
-	const char *dns;         /* a subjectAltName dNSName, or NULL */
+	const char *dns;               /* a subjectAltName dNSName, or NULL */
 	int64_t not_before, not_after; /* 0: 2025-01-01 .. 2035-01-01 */
 };
 
 static inline void tp_name(X509_NAME *n, const char *cn)
 {
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
-						    (const unsigned char *)"chainsniff unit", -1, -1, 0), 1);
+						    (const unsigned char *)"chainsniff unit", -1,
+						    -1, 0),
+			 1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-						    (const unsigned char *)cn, -1, -1, 0), 1);
+						    (const unsigned char *)cn, -1, -1, 0),
+			 1);
 }
 
 static inline void tp_ext(X509 *x, int nid, const char *value)
