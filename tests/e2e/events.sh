@@ -24,20 +24,8 @@
 #   events-mode-0640, events-appended, events-mode-kept
 #
 # usage: tests/e2e/events.sh BINARY   (needs jq, tshark, openssl, /usr/bin/python3)
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok events-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL events-$1: $2"; fail=$((fail + 1)); }
-for tool in jq tshark openssl; do
-	command -v $tool >/dev/null || { echo "events.sh: $tool is required (scripts/deps.sh)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh" events "$1"
+need jq tshark openssl
 
 CAPS=(pcaps/real/zeek__tls__missing-intermediate.pcap pcaps/real/ndpi__whois.pcapng
 	pcaps/real/arkime__arkime_synthetic.pcap pcaps/real/ndpi__gaijin_mobile_mixed.pcap

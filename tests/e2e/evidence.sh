@@ -22,20 +22,8 @@
 #
 # usage: tests/e2e/evidence.sh BINARY   (needs jq, tshark, tcpdump, capinfos,
 #        /usr/bin/python3)
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok evidence-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL evidence-$1: $2"; fail=$((fail + 1)); }
-for tool in jq tshark tcpdump capinfos; do
-	command -v $tool >/dev/null || { echo "evidence.sh: $tool is required (scripts/deps.sh)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh" evidence "$1"
+need jq tshark tcpdump capinfos
 
 # The frames tshark says belong to the broken handshakes of a classic pcap:
 # for each client port of a broken event, the connection's frames from its

@@ -19,17 +19,7 @@
 # between its first and last window; scripts/daily-summary.sh windows
 # merges a day's window files.
 #   tests/e2e/windows.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok windows-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL windows-$1: $2"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh" windows "$1"
 
 CAPS=(pcaps/lab/diag-*.pcap pcaps/lab/one-intermediate.pcap pcaps/lab/two-intermediates.pcap
 	pcaps/lab/freq-three-servers.pcap pcaps/lab/multi-server.pcap)
