@@ -106,6 +106,7 @@ struct agg_stats {
 	uint64_t servers_evicted; /* healthy servers dropped to make room */
 	uint64_t servers_cap;
 	uint64_t chains_per_server_cap;
+	uint64_t fingerprints_cap; /* a rejection's JA3/JA4 pairs past AGG_MAX_FINGERPRINTS */
 };
 
 struct agg;
@@ -151,5 +152,8 @@ struct agg_server *agg_restore_server(struct agg *a, const struct cs_addr *ip, u
 struct agg_chain *agg_restore_chain(struct agg *a, struct agg_server *s, const struct cs_chain *c);
 /* A restored entry's rejections: find or create the one for alert. */
 struct agg_rejection *agg_restore_rejection(struct agg_server *s, uint8_t alert);
+/* A JA3/JA4 pair of a rejection not listed: AGG_MAX_FINGERPRINTS were
+ * (restoring a state or merging; live traffic counts its own). */
+void agg_fingerprint_refused(struct agg *a);
 
 #endif

@@ -213,7 +213,7 @@ static struct agg_chain *find_chain(struct agg *a, struct agg_server *s,
 	return &s->chains[s->nchains++];
 }
 
-static void add_fingerprint(struct agg_rejection *r, const struct agg_handshake *h)
+static void add_fingerprint(struct agg *a, struct agg_rejection *r, const struct agg_handshake *h)
 {
 	struct agg_fingerprint *f;
 
@@ -224,15 +224,17 @@ static void add_fingerprint(struct agg_rejection *r, const struct agg_handshake 
 			r->fp[i].handshakes++;
 			return;
 		}
-	if (r->nfp == AGG_MAX_FINGERPRINTS)
+	if (r->nfp == AGG_MAX_FINGERPRINTS) {
+		a->st.fingerprints_cap++;
 		return;
+	}
 	f = &r->fp[r->nfp++];
 	snprintf(f->ja3, sizeof(f->ja3), "%s", h->ja3);
 	snprintf(f->ja4, sizeof(f->ja4), "%s", h->ja4);
 	f->handshakes = 1;
 }
 
-static void add_rejection(struct agg_server *s, const struct agg_handshake *h)
+static void add_rejection(struct agg *a, struct agg_server *s, const struct agg_handshake *h)
 {
 	struct agg_rejection *r = NULL;
 
@@ -253,7 +255,7 @@ static void add_rejection(struct agg_server *s, const struct agg_handshake *h)
 	r->handshakes++;
 	if (h->client_ip)
 		clientset_add(&r->clients, h->client_ip);
-	add_fingerprint(r, h);
+	add_fingerprint(a, r, h);
 }
 
 enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
@@ -272,7 +274,7 @@ enum cs_status agg_add(struct agg *a, const struct agg_handshake *h)
 	if (h->client_ip)
 		clientset_add(&s->clients_total, h->client_ip);
 	if (h->rejected)
-		add_rejection(s, h);
+		add_rejection(a, s, h);
 	if (h->sni_status == AGG_SNI_NOT_SENT)
 		s->sni_not_sent++;
 	else if (h->sni_status == AGG_SNI_NOT_CAPTURED)
@@ -443,6 +445,8 @@ const struct agg_server *const *agg_sorted(struct agg *a, size_t *n)
 }
 
 const struct agg_stats *agg_stats(const struct agg *a) { return &a->st; }
+
+void agg_fingerprint_refused(struct agg *a) { a->st.fingerprints_cap++; }
 
 size_t agg_distinct_chains(const struct agg *a, size_t max_id)
 {

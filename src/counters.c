@@ -172,6 +172,7 @@ static const struct ctr_row rows[] = {
 	S("caps", "servers", F_AGG, struct agg_stats, servers_cap, 0),
 	S("caps", "servers_evicted", F_AGG, struct agg_stats, servers_evicted, 0),
 	S("caps", "chains_per_server", F_AGG, struct agg_stats, chains_per_server_cap, 0),
+	S("caps", "fingerprints", F_AGG, struct agg_stats, fingerprints_cap, 0),
 	S("caps", "defrag", F_DEFRAG, struct defrag_stats, cap, 0),
 	S("caps", "signature_memo", F_DIAG, struct diag_stats, signature_memo_evicted, R_JUDGED),
 	FN("caps", "intermediates_pool", pool_dropped, CTR_SUM, R_JUDGED),

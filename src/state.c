@@ -911,8 +911,10 @@ static bool restore_fingerprints(struct ld *l, const char *where, const json_t *
 			if (!strcmp(r->fp[k].ja3, ja3) && !strcmp(r->fp[k].ja4, ja4))
 				break;
 		if (k == r->nfp) {
-			if (r->nfp == AGG_MAX_FINGERPRINTS)
-				continue; /* the same cap as live traffic */
+			if (r->nfp == AGG_MAX_FINGERPRINTS) { /* the same cap as live traffic */
+				agg_fingerprint_refused(engine_agg(l->e));
+				continue;
+			}
 			r->nfp++;
 			memcpy(r->fp[k].ja3, ja3, n3 + 1);
 			memcpy(r->fp[k].ja4, ja4, n4 + 1);

@@ -226,6 +226,42 @@ static void test_key_usage_latest(void **state)
 	agg_free(a);
 }
 
+/* A rejection lists AGG_MAX_FINGERPRINTS JA3/JA4 pairs; the ones past it
+ * are counted (caps.fingerprints), their handshakes still are. */
+static void test_fingerprints_cap(void **state)
+{
+	struct cs_addr s = v4(1), cl = v4(2);
+	struct agg_handshake h = {.server_ip = &s,
+				  .server_port = 443,
+				  .chain = &chain_a,
+				  .client_ip = &cl,
+				  .verdict = &judged,
+				  .rejected = true,
+				  .alert = 48};
+	const struct agg_server *const *sv;
+	char ja3[8], ja4[8];
+	struct agg *a = agg_new(4);
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < AGG_MAX_FINGERPRINTS + 3; i++) {
+		snprintf(ja3, sizeof(ja3), "j3-%d", i);
+		snprintf(ja4, sizeof(ja4), "j4-%d", i);
+		h.ja3 = ja3, h.ja4 = ja4, h.ts = i + 1;
+		assert_int_equal(agg_add(a, &h), CS_OK);
+	}
+	h.ja3 = "j3-0", h.ja4 = "j4-0"; /* a listed pair: counted, no cap */
+	assert_int_equal(agg_add(a, &h), CS_OK);
+	sv = agg_sorted(a, &n);
+	assert_int_equal(sv[0]->rejections[0].nfp, AGG_MAX_FINGERPRINTS);
+	assert_int_equal(sv[0]->rejections[0].handshakes, AGG_MAX_FINGERPRINTS + 4);
+	assert_int_equal(sv[0]->rejections[0].fp[0].handshakes, 2);
+	assert_int_equal(agg_stats(a)->fingerprints_cap, 3);
+	agg_fingerprint_refused(a);
+	assert_int_equal(agg_stats(a)->fingerprints_cap, 4);
+	agg_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_sni_kinds),
 		cmocka_unit_test(test_rejected_but_judged_ok),
 		cmocka_unit_test(test_key_usage_latest),
+		cmocka_unit_test(test_fingerprints_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
