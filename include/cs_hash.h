@@ -36,7 +36,22 @@ bool cs_hash_words_seed(uint64_t key[CS_HASH_WORDS_MAX + 1]);
 
 /* A random key from getrandom(2).  Should the kernel refuse, the key is a
  * fixed pattern and false is returned: hashing stays correct, it only
- * becomes predictable. */
+ * becomes predictable.  After cs_hash_seed_from(), the keys are derived
+ * from that seed instead. */
 bool cs_hash_seed(uint8_t key[CS_HASH_KEY_LEN]);
+
+/*
+ * A file run's tables keyed from its capture (a digest of its first bytes),
+ * so that lossy caches keyed by them (the signature memo's sets) forget the
+ * same entries every time and the report is the same in every run.  Called
+ * before any table is made and any thread started.  Someone who has the
+ * capture can predict the keys; what a crafted file can aim at is bounded
+ * by the analysis budgets.  A live sensor never calls it.
+ */
+void cs_hash_seed_from(const uint8_t seed[CS_HASH_KEY_LEN]);
+
+/* n random bytes from getrandom(2) (false if the kernel refused): for
+ * what must differ between processes whatever the seed (a run's id). */
+bool cs_random(void *buf, size_t n);
 
 #endif

@@ -66,10 +66,35 @@ uint64_t cs_hash(const void *data, size_t n, const uint8_t key[CS_HASH_KEY_LEN])
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-bool cs_hash_seed(uint8_t key[CS_HASH_KEY_LEN])
+static bool seeded; /* cs_hash_seed_from() was called */
+static uint8_t seed_key[CS_HASH_KEY_LEN];
+static uint64_t seed_next; /* keys derived so far */
+
+bool cs_random(void *buf, size_t n)
 {
 	/* flags 0: blocks only until the kernel's pool is first initialised */
-	if (getrandom(key, CS_HASH_KEY_LEN, 0) == (ssize_t)CS_HASH_KEY_LEN)
+	return getrandom(buf, n, 0) == (ssize_t)n;
+}
+
+void cs_hash_seed_from(const uint8_t seed[CS_HASH_KEY_LEN])
+{
+	memcpy(seed_key, seed, CS_HASH_KEY_LEN);
+	seed_next = 0;
+	seeded = true;
+}
+
+bool cs_hash_seed(uint8_t key[CS_HASH_KEY_LEN])
+{
+	if (seeded) { /* the n-th key: SipHash of (n, half) under the seed */
+		for (uint64_t half = 0; half < 2; half++) {
+			uint64_t in[2] = {seed_next, half}, v = cs_hash(in, sizeof(in), seed_key);
+
+			memcpy(key + 8 * half, &v, 8);
+		}
+		seed_next++;
+		return true;
+	}
+	if (cs_random(key, CS_HASH_KEY_LEN))
 		return true;
 	memset(key, 0x5a, CS_HASH_KEY_LEN);
 	return false;

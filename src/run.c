@@ -11,6 +11,7 @@
 #include "cs_run.h"
 #include "cs_clientkey.h"
 #include "cs_events.h"
+#include "cs_hash.h"
 #include "cs_evidence.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
@@ -665,17 +666,19 @@ static void run_free(struct run *r)
 }
 
 /*
- * Without a key file, a file run still counts clients the same way every
- * time (HyperLogLog estimates depend on the hashes): the key is derived
- * from the first 64 KiB of the first capture file, which hold client
- * addresses anyway, so it is secret from whoever does not have the
- * capture.  Live, from standard input or a FIFO, the process's random key
- * stays.
+ * A file run gives the same report every time: without a key file its
+ * clients are hashed with a key derived from the capture (HyperLogLog
+ * estimates depend on the hashes), and its tables' hash keys are derived
+ * from it too (cs_hash_seed_from: the signature memo forgets the same
+ * entries).  The material is the first 64 KiB of the first capture file,
+ * which hold client addresses anyway, so the client key is secret from
+ * whoever does not have the capture.  Live, from standard input or a FIFO,
+ * the process's random keys stay.
  */
-static bool key_from_capture(const struct cs_options *o)
+static bool capture_digest(const struct cs_options *o, const char *domain,
+			   uint8_t md[CS_SHA256_LEN])
 {
-	static const char domain[] = "chainsniff client key of a capture, v1";
-	uint8_t buf[65536], md[CS_SHA256_LEN];
+	uint8_t buf[65536];
 	struct stat st;
 	ssize_t got;
 	int fd;
@@ -689,17 +692,35 @@ static bool key_from_capture(const struct cs_options *o)
 		close(fd);
 		return false;
 	}
-	got = read(fd, buf, sizeof(buf)); /* a short read still gives a fixed key */
+	got = read(fd, buf, sizeof(buf)); /* a short read still gives a fixed digest */
 	close(fd);
 	if (got < 0)
 		return false;
-	chain_hash((const struct cs_slice[]){{(const uint8_t *)domain, sizeof(domain)},
+	chain_hash((const struct cs_slice[]){{(const uint8_t *)domain, strlen(domain) + 1},
 					     {buf, (size_t)got}},
 		   2, md);
-	clientset_set_key(md); /* the first 16 bytes */
-	explicit_bzero(md, sizeof(md));
 	explicit_bzero(buf, sizeof(buf));
 	return true;
+}
+
+static bool key_from_capture(const struct cs_options *o)
+{
+	uint8_t md[CS_SHA256_LEN];
+
+	if (!capture_digest(o, "chainsniff client key of a capture, v1", md))
+		return false;
+	clientset_set_key(md); /* the first 16 bytes */
+	explicit_bzero(md, sizeof(md));
+	return true;
+}
+
+static void seed_from_capture(const struct cs_options *o)
+{
+	uint8_t md[CS_SHA256_LEN];
+
+	if (capture_digest(o, "chainsniff table keys of a capture, v1", md))
+		cs_hash_seed_from(md);
+	explicit_bzero(md, sizeof(md));
 }
 
 /* The key client addresses are hashed with (cs_clientkey.h): --client-key,
@@ -817,9 +838,10 @@ static int setup(struct run *r, char *err, size_t errlen)
 		.trust_at = o->trust_at,
 		.trust_date = o->trust_date,
 	};
-	int rc = setup_client_key(r, err, errlen);
+	int rc;
 
-	if (rc != CS_EXIT_OK)
+	seed_from_capture(o); /* before any table is keyed */
+	if ((rc = setup_client_key(r, err, errlen)) != CS_EXIT_OK)
 		return rc;
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;

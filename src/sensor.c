@@ -69,7 +69,8 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct engine *e, char *e
 	s->e = e;
 	s->dirfd = -1;
 	s->written_until = INT64_MIN;
-	cs_hash_seed(id);
+	if (!cs_random(id, sizeof(id))) /* random even when the tables' keys are not */
+		cs_hash_seed(id);
 	hex_lower(id, sizeof(id), s->run_id);
 	if (o->dir) {
 		if (mkdir(o->dir, 0755) != 0 && errno != EEXIST) {

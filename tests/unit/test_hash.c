@@ -101,12 +101,39 @@ static void test_hash_words_spreads(void **state)
 	}
 }
 
+/* cs_hash_seed_from: the keys that follow are a function of the seed (a
+ * file run keys its tables the same way every time), each different, and
+ * cs_random stays random. */
+static void test_seed_from_is_deterministic(void **state)
+{
+	uint8_t seed[CS_HASH_KEY_LEN] = {1, 2, 3}, a[3][CS_HASH_KEY_LEN], b[3][CS_HASH_KEY_LEN];
+	uint8_t r1[16], r2[16];
+
+	(void)state;
+	cs_hash_seed_from(seed);
+	for (int i = 0; i < 3; i++)
+		assert_true(cs_hash_seed(a[i]));
+	cs_hash_seed_from(seed);
+	for (int i = 0; i < 3; i++)
+		assert_true(cs_hash_seed(b[i]));
+	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_not_equal(a[0], a[1], CS_HASH_KEY_LEN);
+	assert_memory_not_equal(a[1], a[2], CS_HASH_KEY_LEN);
+	seed[0] = 9;
+	cs_hash_seed_from(seed);
+	assert_true(cs_hash_seed(b[0]));
+	assert_memory_not_equal(a[0], b[0], CS_HASH_KEY_LEN);
+	assert_true(cs_random(r1, sizeof(r1)) && cs_random(r2, sizeof(r2)));
+	assert_memory_not_equal(r1, r2, sizeof(r1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cs_hash_is_siphash13_and_depends_on_key),
 		cmocka_unit_test(test_seed_is_random_per_call),
 		cmocka_unit_test(test_hash_words_spreads),
+		cmocka_unit_test(test_seed_from_is_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
