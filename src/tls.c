@@ -697,27 +697,35 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start, bool *wa
 
 /*
  * SSLv2-compatible ClientHello (RFC 5246 E.2): a 2-byte length with the top
- * bit set, msg_type 1, version {0,2} or {3,x}.  Skipped whole: it carries no
- * SNI, and the server's answer is an ordinary TLS record.
+ * bit set, msg_type 1, version {0,2} or {3,x}, then the lengths of the
+ * cipher specs (a multiple of 3), the session id (0 or 16) and the
+ * challenge (16 to 32), which add up to the message.  A client sends it as
+ * its first bytes, so it is looked for only there: a few bytes of that
+ * shape turn up in every few MB of other data.  Skipped whole: it carries
+ * no SNI, and the server's answer is an ordinary TLS record.
  */
 static int looks_like_sslv2_hello(const uint8_t *p, size_t n, size_t *len)
 {
 	struct cs_cursor c;
-	uint16_t hdr;
+	uint16_t hdr, specs, sid, challenge;
 	uint8_t type, major, minor;
 
 	cur_init(&c, p, n);
 	/* a probe: it peeks, and hunt() decides what to consume */
 	if (!cur_peek_u8(&c, 0, &type) || !(type & 0x80))
 		return LOOK_NO;
-	if (!cur_peek_u8(&c, 4, &minor))
+	if (!cur_peek_u16(&c, 9, &challenge))
 		return LOOK_MORE;
 	cur_peek_u16(&c, 0, &hdr);
 	cur_peek_u8(&c, 2, &type);
 	cur_peek_u8(&c, 3, &major);
+	cur_peek_u8(&c, 4, &minor);
+	cur_peek_u16(&c, 5, &specs);
+	cur_peek_u16(&c, 7, &sid);
 	*len = 2 + (size_t)(hdr & 0x7fff);
-	if (type != 1 || *len < 2 + 9 ||
-	    !((major == 0 && minor == 2) || (major == 3 && minor <= 3)))
+	if (type != 1 || !((major == 0 && minor == 2) || (major == 3 && minor <= 3)) ||
+	    specs == 0 || specs % 3 != 0 || (sid != 0 && sid != 16) || challenge < 16 ||
+	    challenge > 32 || *len != 2 + 9 + (size_t)specs + sid + challenge)
 		return LOOK_NO;
 	return LOOK_SSLV2;
 }
@@ -737,8 +745,8 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir, const
 			stop_dir(c, env, dir);
 			return n;
 		}
-		if (look == LOOK_NO && !d->saw_record)
-			look = looks_like_sslv2_hello(p + i, n - i, &v2len);
+		if (look == LOOK_NO && !d->saw_record && d->skipped == 0 && i == 0)
+			look = looks_like_sslv2_hello(p, n, &v2len);
 		if (look == LOOK_NO)
 			continue;
 		if (look == LOOK_MORE)

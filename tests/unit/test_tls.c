@@ -1327,6 +1327,30 @@ static void test_sslv2_client_hello(void **state)
 	assert_int_equal(h->st.malformed, 0);
 }
 
+/* The SSLv2 shape is taken at the start of a stream only, and only when its
+ * lengths add up: a few bytes of that shape occur in any few MB of other
+ * data (an HTTP body, an SSH stream), which made false TLS handshakes. */
+static void test_sslv2_shape_elsewhere(void **state)
+{
+	(void)state;
+	struct h *h = h_new();
+	struct cs_slice v2 = sslv2_client_hello();
+	uint8_t bad[64];
+
+	/* after a line of plaintext: hunted over, not taken */
+	h_feed(h, CLI, SL_JOIN(sl_str("GET / HTTP/1.1\r\n\r\n"), v2));
+	assert_int_equal(h->st.sslv2_client_hellos, 0);
+	assert_false(h->c.client_hello);
+	/* at the start, with a challenge length that does not add up */
+	h = h_new();
+	assert_true(v2.n <= sizeof(bad));
+	memcpy(bad, v2.p, v2.n);
+	bad[10] = 15; /* challenge 15 bytes: below 16 and off the total */
+	h_feed(h, CLI, (struct cs_slice){bad, v2.n});
+	assert_int_equal(h->st.sslv2_client_hellos, 0);
+	assert_false(h->c.client_hello);
+}
+
 /* ---- alerts ---------------------------------------------------------------------- */
 
 /* A ClientHello, then the server's whole flight with certs. */
@@ -2006,6 +2030,7 @@ int main(void)
 		T(test_hunt_incoherent_candidates),
 		T(test_preamble_cap_independent_of_segmentation),
 		T(test_sslv2_client_hello),
+		T(test_sslv2_shape_elsewhere),
 		T(test_alert_from_client_after_server_flight),
 		T(test_cipher_suite),
 		T(test_alert_as_servers_first_record),
