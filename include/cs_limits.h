@@ -265,6 +265,11 @@
  * time to refill it; a live sensor thus never spends more than its second
  * core's share on chains, however many fresh ones a peer sends. */
 #define CS_JUDGE_RATE_US 500000u
+/* A file's reader parses the certificates of a new chain for the analysis
+ * thread only while more than this many analyses wait: then the thread is
+ * the bottleneck (thousands of new chains); with a few waiting, the reader
+ * is, and parsing would only slow it down. */
+#define CS_JUDGE_PREPARSE_BEHIND 32
 #define CS_JUDGE_BURST_US 10000000u
 /* Chains waiting for budget; when full, a chain is judged unknown
  * (deferred) and asked about again after CS_JUDGE_RETRY_S of capture time. */

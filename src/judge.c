@@ -727,10 +727,11 @@ enum judge_ask judge_lookup(struct judge *j, const struct cs_chain *c, int64_t w
 		return JUDGE_READY;
 	}
 	cs_endpoint_str(server, port, q.source, sizeof(q.source));
-	/* a file's reader parses what the thread will need, while the thread
-	 * is behind (else the reader, the slower of the two, would pay for it) */
+	/* a file's reader parses what the thread will need while the thread
+	 * is well behind (else the reader, the slower of the two, would pay
+	 * for it): CS_JUDGE_PREPARSE_BEHIND */
 	if (j->threaded && j->preparse &&
-	    atomic_load_explicit(&j->outstanding, memory_order_acquire) > 0)
+	    atomic_load_explicit(&j->outstanding, memory_order_acquire) > CS_JUDGE_PREPARSE_BEHIND)
 		for (size_t i = 0; i < c->n_certs; i++)
 			cert_preparse(c->certs[i]);
 	atomic_fetch_add_explicit(&j->outstanding, 1, memory_order_acq_rel);
