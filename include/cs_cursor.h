@@ -39,6 +39,10 @@ bool cur_u32e(struct cs_cursor *c, bool le, uint32_t *v);
 bool cur_peek_u8(const struct cs_cursor *c, size_t at, uint8_t *v);
 bool cur_peek_u16(const struct cs_cursor *c, size_t at, uint16_t *v);
 bool cur_peek_u24(const struct cs_cursor *c, size_t at, uint32_t *v);
+/* The offset (from the cursor) of the first byte b at or after from, in
+ * *at; false when there is none (a scan for a marker byte, e.g. the TLS
+ * hunt's record type, without peeking byte by byte). */
+bool cur_peek_find(const struct cs_cursor *c, size_t from, uint8_t b, size_t *at);
 
 bool cur_skip(struct cs_cursor *c, size_t n);
 /* Borrow the next n bytes. */

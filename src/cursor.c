@@ -120,6 +120,17 @@ bool cur_peek_u8(const struct cs_cursor *c, size_t at, uint8_t *v)
 	return b != NULL;
 }
 
+bool cur_peek_find(const struct cs_cursor *c, size_t from, uint8_t b, size_t *at)
+{
+	size_t left = cur_left(c);
+	const uint8_t *q;
+
+	if (from >= left || !(q = memchr(c->p + c->off + from, b, left - from)))
+		return false;
+	*at = (size_t)(q - (c->p + c->off));
+	return true;
+}
+
 bool cur_peek_u16(const struct cs_cursor *c, size_t at, uint16_t *v)
 {
 	const uint8_t *b = cur_peek(c, at, 2);

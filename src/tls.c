@@ -656,8 +656,8 @@ static int looks_like_record(const uint8_t *p, size_t n, bool at_start, bool *wa
 		cur_peek_u8(&c, 2, &minor);
 		return major == 3 && minor <= 4 && reclen == 2 ? LOOK_TLS : LOOK_NO;
 	}
-	if (type != CT_HANDSHAKE)
-		return (type & 0x80) && n < 5 ? LOOK_MORE : LOOK_NO;
+	if (type != CT_HANDSHAKE) /* an SSLv2 hello's first bytes, at the start only */
+		return (type & 0x80) && n < 5 && at_start ? LOOK_MORE : LOOK_NO;
 	/* record header (5), handshake header (4), and 3 bytes of the body */
 	if (!cur_peek_u24(&c, 9, &list))
 		return LOOK_MORE;
@@ -734,18 +734,27 @@ static size_t hunt(struct tls_conn *c, const struct tls_env *env, int dir, const
 		   size_t n)
 {
 	struct tls_dir *d = &c->d[dir];
+	struct cs_cursor cur;
 	size_t i, v2len = 0;
 
+	cur_init(&cur, p, n);
 	for (i = 0; i < n; i++) {
-		bool walked = false;
-		int look = looks_like_record(p + i, n - i, d->skipped == 0 && i == 0, &walked);
+		bool walked = false, at_start = d->skipped == 0 && i == 0;
+		int look;
+
+		/* past the start only a handshake record can begin: to the next 0x16 */
+		if (!at_start && !cur_peek_find(&cur, i, CT_HANDSHAKE, &i)) {
+			i = n;
+			break;
+		}
+		look = looks_like_record(p + i, n - i, at_start, &walked);
 
 		if (look == LOOK_NO && walked && ++d->incoherent > CS_HUNT_MAX_INCOHERENT) {
 			env->st->preamble_cap++; /* CPU: whole records walked for nothing */
 			stop_dir(c, env, dir);
 			return n;
 		}
-		if (look == LOOK_NO && !d->saw_record && d->skipped == 0 && i == 0)
+		if (look == LOOK_NO && !d->saw_record && at_start)
 			look = looks_like_sslv2_hello(p, n, &v2len);
 		if (look == LOOK_NO)
 			continue;

@@ -131,12 +131,35 @@ static void test_copy_skip_rest(void **state)
 	assert_int_equal(cur_left(&c), 0);
 }
 
+/* cur_peek_find: from the cursor's position, bounded by its end, at or after
+ * from; nothing past the end, nothing before the cursor. */
+static void test_peek_find(void **state)
+{
+	static const uint8_t b[] = {0x16, 1, 2, 0x16, 3, 0x16};
+	struct cs_cursor c;
+	size_t at = 99;
+
+	(void)state;
+	cur_init(&c, b, sizeof(b) - 1); /* the last 0x16 is outside */
+	assert_true(cur_peek_find(&c, 0, 0x16, &at));
+	assert_int_equal(at, 0);
+	assert_true(cur_peek_find(&c, 1, 0x16, &at));
+	assert_int_equal(at, 3);
+	assert_false(cur_peek_find(&c, 4, 0x16, &at));
+	assert_false(cur_peek_find(&c, 5, 0x16, &at));
+	assert_false(cur_peek_find(&c, 99, 0x16, &at));
+	assert_true(cur_skip(&c, 1));
+	assert_true(cur_peek_find(&c, 0, 0x16, &at));
+	assert_int_equal(at, 2); /* relative to the cursor */
+	assert_false(cur_peek_find(&c, 0, 0x77, &at));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_integers),         cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_vec_and_sub),
-		cmocka_unit_test(test_copy_skip_rest),
+		cmocka_unit_test(test_copy_skip_rest),   cmocka_unit_test(test_peek_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
