@@ -4,7 +4,8 @@
  *
  * Tables an attacker fills from the wire (flows, the server aggregate) take
  * a key from cs_hash_seed(), random per process, so a remote peer cannot aim
- * collisions at one bucket.  Hashes that must agree across processes (the
+ * collisions at one bucket; a file run derives them from its capture
+ * instead (cs_hash_seed_from), so that its report is the same every time.  Hashes that must agree across processes (the
  * client sets saved and merged, the sensor's broken-server keys) use a
  * fixed key of their own; they only count or compare, never index a table
  * an attacker could flood.
