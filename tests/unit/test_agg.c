@@ -239,7 +239,7 @@ static void test_fingerprints_cap(void **state)
 				  .rejected = true,
 				  .alert = 48};
 	const struct agg_server *const *sv;
-	char ja3[8], ja4[8];
+	char ja3[16], ja4[16];
 	struct agg *a = agg_new(4);
 	size_t n;
 
