@@ -44,4 +44,10 @@ void jw_time(struct jw *w, const char *k, int64_t ns);
 /* A base64 string of n bytes. */
 void jw_b64(struct jw *w, const char *k, const uint8_t *p, size_t n);
 
+/* A certificate's names and validity, as reports and events show them:
+ * subject, issuer (wire text), serial, not_before, not_after; all null
+ * when it did not parse. */
+struct cs_cert_facts;
+void jw_cert_facts(struct jw *w, const struct cs_cert_facts *f);
+
 #endif

@@ -8,7 +8,6 @@
 #include "cs_codec.h"
 #include "cs_community.h"
 #include "cs_problems.h"
-#include "cs_timefmt.h"
 
 #include <string.h>
 
@@ -20,14 +19,6 @@ static void member_ip(struct jw *w, const char *k, const struct cs_addr *a)
 		jw_str(w, k, cs_addr_str(a, ip, sizeof(ip)));
 	else
 		jw_null(w, k);
-}
-
-static void member_time_s(struct jw *w, const char *k, int64_t s)
-{
-	char t[64];
-
-	fmt_time_s(s, t, sizeof(t));
-	jw_str(w, k, t);
 }
 
 /* ok / broken / unknown, null without a chain; unknown_reason beside it. */
@@ -80,19 +71,7 @@ static void member_leaf(struct jw *w, const struct engine_event *ev)
 	hex_lower(ev->chain->certs[0]->sha256, CS_SHA256_LEN, hex);
 	jw_str(w, "sha256", hex);
 	jw_bool(w, "parsed", f->parsed);
-	if (f->parsed) {
-		jw_wire(w, "subject", f->subject, strlen(f->subject));
-		jw_wire(w, "issuer", f->issuer, strlen(f->issuer));
-		jw_str(w, "serial", f->serial_hex);
-		member_time_s(w, "not_before", f->not_before);
-		member_time_s(w, "not_after", f->not_after);
-	} else {
-		jw_null(w, "subject");
-		jw_null(w, "issuer");
-		jw_null(w, "serial");
-		jw_null(w, "not_before");
-		jw_null(w, "not_after");
-	}
+	jw_cert_facts(w, f);
 	jw_open(w, "san_dns", '[');
 	for (uint32_t i = 0; i < f->n_dns; o += f->dns_len[i++])
 		jw_wire(w, NULL, f->dns + o, f->dns_len[i]);

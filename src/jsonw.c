@@ -3,6 +3,7 @@
  * caller's struct jw.  Strings are escaped by escape.c (esc_json).
  */
 #include "cs_jsonw.h"
+#include "cs_chain.h"
 #include "cs_codec.h"
 #include "cs_escape.h"
 #include "cs_timefmt.h"
@@ -96,4 +97,25 @@ void jw_b64(struct jw *w, const char *k, const uint8_t *p, size_t n)
 	fputc('"', w->f);
 	b64_write(w->f, p, n);
 	fputc('"', w->f);
+}
+
+void jw_cert_facts(struct jw *w, const struct cs_cert_facts *f)
+{
+	char t[64];
+
+	if (!f->parsed) {
+		jw_null(w, "subject");
+		jw_null(w, "issuer");
+		jw_null(w, "serial");
+		jw_null(w, "not_before");
+		jw_null(w, "not_after");
+		return;
+	}
+	jw_wire(w, "subject", f->subject, strlen(f->subject));
+	jw_wire(w, "issuer", f->issuer, strlen(f->issuer));
+	jw_str(w, "serial", f->serial_hex);
+	fmt_time_s(f->not_before, t, sizeof(t));
+	jw_str(w, "not_before", t);
+	fmt_time_s(f->not_after, t, sizeof(t));
+	jw_str(w, "not_after", t);
 }

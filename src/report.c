@@ -370,25 +370,11 @@ static void json_time_or_null(struct jw *w, const char *k, bool have, int64_t ns
 static void json_cert(struct jw *w, struct cs_cert *cert, bool state)
 {
 	const struct cs_cert_facts *ci = cert_facts(cert);
-	char hex[2 * CS_SHA256_LEN + 1], t[64];
+	char hex[2 * CS_SHA256_LEN + 1];
 
 	jw_open(w, NULL, '{');
 	hex_lower(cert->sha256, CS_SHA256_LEN, hex);
-	if (ci->parsed) {
-		jw_wire(w, "subject", ci->subject, strlen(ci->subject));
-		jw_wire(w, "issuer", ci->issuer, strlen(ci->issuer));
-		jw_str(w, "serial", ci->serial_hex);
-		fmt_time_s(ci->not_before, t, sizeof(t));
-		jw_str(w, "not_before", t);
-		fmt_time_s(ci->not_after, t, sizeof(t));
-		jw_str(w, "not_after", t);
-	} else {
-		jw_null(w, "subject");
-		jw_null(w, "issuer");
-		jw_null(w, "serial");
-		jw_null(w, "not_before");
-		jw_null(w, "not_after");
-	}
+	jw_cert_facts(w, ci);
 	jw_str(w, "sha256", hex);
 	jw_bool(w, "parsed", ci->parsed);
 	if (state && cert->der)
