@@ -57,31 +57,20 @@ enum cs_severity { CS_SEV_ERROR, CS_SEV_WARNING };
 /* Where the certificate concerned sits on the path. */
 enum cs_role { CS_ROLE_NONE, CS_ROLE_LEAF, CS_ROLE_INTERMEDIATE, CS_ROLE_ROOT };
 
-/* Variants, where a code has several wordings. */
+/* Variants, where a code has several wordings (one line per code). */
+/* clang-format off */
 enum {
-	CS_V_EXPIRED_INTERMEDIATE = 0,
-	CS_V_EXPIRED_ROOT_LIKE = 1, /* expired_* fix */
-	CS_V_SOON = 0,
-	CS_V_SOON_ANCHOR = 1, /* expiring_soon */
-	CS_V_NOT_CA = 0,
-	CS_V_PATHLEN = 1, /* not_ca */
-	CS_V_CROSS_EXPIRED = 0,
-	CS_V_CROSS_UNANCHORED = 1,
-	CS_V_CROSS_REISSUE = 2, /* cross_sign */
-	CS_V_UNPARSEABLE = 0,
-	CS_V_EXPLICIT_CURVE = 1,
-	CS_V_UNSUPPORTED_KEY = 2, /* malformed */
-	CS_V_PURPOSE_EKU = 0,
-	CS_V_PURPOSE_KU = 1, /* bad_purpose */
-	CS_V_CLOCK_BEFORE_2001 = 0,
-	CS_V_CLOCK_GPS = 1,
-	CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */
-	CS_V_NC_PERMITTED = 0,
-	CS_V_NC_EXCLUDED = 1,
-	CS_V_NC_OTHER = 2, /* name_constraint */
-	CS_V_CRIT_UNKNOWN = 0,
-	CS_V_CRIT_POISON = 1, /* unhandled_critical */
+	CS_V_EXPIRED_INTERMEDIATE = 0, CS_V_EXPIRED_ROOT_LIKE = 1,     /* expired_* fix */
+	CS_V_SOON = 0, CS_V_SOON_ANCHOR = 1,                           /* expiring_soon */
+	CS_V_NOT_CA = 0, CS_V_PATHLEN = 1,                             /* not_ca */
+	CS_V_CROSS_EXPIRED = 0, CS_V_CROSS_UNANCHORED = 1, CS_V_CROSS_REISSUE = 2, /* cross_sign */
+	CS_V_UNPARSEABLE = 0, CS_V_EXPLICIT_CURVE = 1, CS_V_UNSUPPORTED_KEY = 2, /* malformed */
+	CS_V_PURPOSE_EKU = 0, CS_V_PURPOSE_KU = 1,                     /* bad_purpose */
+	CS_V_CLOCK_BEFORE_2001 = 0, CS_V_CLOCK_GPS = 1, CS_V_CLOCK_BEFORE_LEAF = 2, /* clock */
+	CS_V_NC_PERMITTED = 0, CS_V_NC_EXCLUDED = 1, CS_V_NC_OTHER = 2, /* name_constraint */
+	CS_V_CRIT_UNKNOWN = 0, CS_V_CRIT_POISON = 1,                   /* unhandled_critical */
 };
+/* clang-format on */
 
 /* keyUsage bits as libcrypto's X509_get_key_usage() gives them (RFC 5280
  * 4.2.1.3), for bad_purpose, key_usage_mismatch and their {ku} parameter. */

@@ -75,6 +75,8 @@ struct run {
 	struct err_once report_err, state_err; /* periodic writes: said once per errno */
 	char client_key[4096];                 /* the key file's path */
 	bool client_key_pending;               /* it does not exist yet: client_key_create() */
+	bool have_capture_key; /* capture_key: a file run's client key, until setup */
+	uint8_t capture_key[CS_SHA256_LEN];
 };
 
 /* One --events line; a failed write is said once (logfile_check). */
@@ -675,12 +677,10 @@ static void run_free(struct run *r)
  * whoever does not have the capture.  Live, from standard input or a FIFO,
  * the process's random keys stay.
  */
-static bool capture_digest(const struct cs_options *o, const char *domain,
-			   uint8_t md[CS_SHA256_LEN])
+static bool capture_head(const struct cs_options *o, uint8_t *buf, size_t len, size_t *got)
 {
-	uint8_t buf[65536];
 	struct stat st;
-	ssize_t got;
+	ssize_t n;
 	int fd;
 
 	/* a regular file only (not even opened otherwise): a FIFO's bytes are
@@ -692,35 +692,35 @@ static bool capture_digest(const struct cs_options *o, const char *domain,
 		close(fd);
 		return false;
 	}
-	got = read(fd, buf, sizeof(buf)); /* a short read still gives a fixed digest */
+	n = read(fd, buf, len); /* a short read still gives fixed keys */
 	close(fd);
-	if (got < 0)
-		return false;
-	chain_hash((const struct cs_slice[]){{(const uint8_t *)domain, strlen(domain) + 1},
-					     {buf, (size_t)got}},
+	*got = n > 0 ? (size_t)n : 0;
+	return n >= 0;
+}
+
+/* SHA-256(domain, NUL included || bytes). */
+static void keyed_digest(const char *domain, const uint8_t *p, size_t n, uint8_t md[CS_SHA256_LEN])
+{
+	chain_hash((const struct cs_slice[]){{(const uint8_t *)domain, strlen(domain) + 1}, {p, n}},
 		   2, md);
+}
+
+/* Before any table is keyed: the tables' keys from the capture, and the
+ * client key (kept for setup_client_key, which uses it without a key
+ * file). */
+static void keys_from_capture(struct run *r)
+{
+	uint8_t buf[65536], md[CS_SHA256_LEN];
+	size_t got;
+
+	if (!capture_head(r->o, buf, sizeof(buf), &got))
+		return;
+	keyed_digest("chainsniff table keys of a capture, v1", buf, got, md);
+	cs_hash_seed_from(md);
+	keyed_digest("chainsniff client key of a capture, v1", buf, got, r->capture_key);
+	r->have_capture_key = true;
+	explicit_bzero(md, sizeof(md));
 	explicit_bzero(buf, sizeof(buf));
-	return true;
-}
-
-static bool key_from_capture(const struct cs_options *o)
-{
-	uint8_t md[CS_SHA256_LEN];
-
-	if (!capture_digest(o, "chainsniff client key of a capture, v1", md))
-		return false;
-	clientset_set_key(md); /* the first 16 bytes */
-	explicit_bzero(md, sizeof(md));
-	return true;
-}
-
-static void seed_from_capture(const struct cs_options *o)
-{
-	uint8_t md[CS_SHA256_LEN];
-
-	if (capture_digest(o, "chainsniff table keys of a capture, v1", md))
-		cs_hash_seed_from(md);
-	explicit_bzero(md, sizeof(md));
 }
 
 /* The key client addresses are hashed with (cs_clientkey.h): --client-key,
@@ -747,7 +747,8 @@ static int setup_client_key(struct run *r, char *err, size_t errlen)
 			fprintf(stderr,
 				"chainsniff: note: no --client-key: this report's client hashes "
 				"use a key of this run only, so merge will not combine it with others\n");
-		key_from_capture(o); /* else the random key of this process */
+		if (r->have_capture_key)                   /* else the random key of this process */
+			clientset_set_key(r->capture_key); /* the first 16 bytes */
 		return CS_EXIT_OK;
 	}
 	if (path != r->client_key)
@@ -840,8 +841,10 @@ static int setup(struct run *r, char *err, size_t errlen)
 	};
 	int rc;
 
-	seed_from_capture(o); /* before any table is keyed */
-	if ((rc = setup_client_key(r, err, errlen)) != CS_EXIT_OK)
+	keys_from_capture(r);
+	rc = setup_client_key(r, err, errlen);
+	explicit_bzero(r->capture_key, sizeof(r->capture_key)); /* used or not: gone */
+	if (rc != CS_EXIT_OK)
 		return rc;
 	if (o->ignore_path && !(r->ignore = ignore_load(o->ignore_path, err, errlen)))
 		return CS_EXIT_INPUT;

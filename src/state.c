@@ -484,7 +484,7 @@ static bool get_day(struct ld *l, const char *where, const json_t *o, const char
 		return false;
 	if (!s[0] && nullable)
 		return true;
-	if (strlen(s) != 10 || !parse_time_arg(s, secs))
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !parse_time_arg(s, secs))
 		return bad(l, where, key, "not a day like 2020-12-11");
 	*have = true;
 	return true;
