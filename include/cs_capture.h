@@ -27,6 +27,9 @@ struct cs_capture_opts {
 	bool promisc;       /* live only */
 	bool immediate;     /* live only: deliver each packet at once (libpcap
 			       * immediate mode), not in blocks */
+	unsigned fanout;       /* live only: join an AF_PACKET fanout group of this
+				* many sockets (cs_fanout.h; Ethernet only), 0: none */
+	uint16_t fanout_group; /* its id (fanout_group_id) */
 };
 
 struct cs_source;
@@ -72,7 +75,7 @@ void capture_break(struct cs_source *s);
 const char *capture_format(const struct cs_source *s);
 /* Bytes consumed so far and total size (0 when unknown, e.g. a pipe). */
 void capture_progress(const struct cs_source *s, uint64_t *done, uint64_t *total);
-/* Live sources: libpcap's drop counters; false for files. */
+/* Live sources: libpcap's drop counters (one thread per source); false for files. */
 bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped,
 		   uint64_t *if_dropped);
 /* Frames the filter rejected. */

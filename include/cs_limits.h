@@ -283,6 +283,15 @@
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
+/* --workers: packet-path threads on one interface (AF_PACKET fanout). */
+#define CS_MAX_WORKERS 64
+/* What a worker has finished and not yet handed to the main engine (its
+ * handshakes and counter deltas, about 1 KiB each): 2 MiB per worker.  A
+ * full ring makes the worker wait (counted in caps.worker_handoff), and
+ * its kernel ring buffers meanwhile. */
+#define CS_WORKER_HANDOFF 2048u
+/* A worker hands its counters over every this many frames, and when idle. */
+#define CS_WORKER_PUBLISH_FRAMES 1024u
 
 /* Trust stores the judge remembers and a report names: the current one
  * and the earlier ones a reload replaced (the first and the latest 63;

@@ -11,6 +11,7 @@
  * finds the frame there); live sources number the frames delivered.
  */
 #include "cs_capture.h"
+#include "cs_fanout.h"
 #include "cs_livefilter.h"
 
 #include <limits.h>
@@ -299,6 +300,21 @@ static enum cs_status capture_activate(struct cs_source *s, const char *iface,
 	return CS_OK;
 }
 
+/* --workers: this socket joins the interface's fanout group.  The program
+ * that spreads the packets parses Ethernet (cs_fanout.h). */
+static enum cs_status capture_join_fanout(struct cs_source *s, const struct cs_capture_opts *opts,
+					  char *err, size_t errlen)
+{
+	const char *name = pcap_datalink_val_to_name(s->live_linktype);
+
+	if (s->live_linktype != DLT_EN10MB) {
+		snprintf(err, errlen, "--workers needs an Ethernet interface (this one is %s)",
+			 name ? name : "of an unknown link type");
+		return CS_UNSUPPORTED;
+	}
+	return fanout_join(pcap_fileno(s->live), opts->fanout_group, opts->fanout, err, errlen);
+}
+
 enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen)
 {
@@ -315,6 +331,8 @@ enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts
 		st = capture_set_filter(s, opts->filter, err, errlen);
 	else if (st == CS_OK && !(opts && opts->filter))
 		capture_set_default_filter(s);
+	if (st == CS_OK && opts && opts->fanout)
+		st = capture_join_fanout(s, opts, err, errlen);
 	if (st != CS_OK) {
 		capture_close(s);
 		return st;
