@@ -68,7 +68,7 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
  * valid.  CS_BAD with libpcap's reason in err. */
 enum cs_status capture_check_filter(const char *filter, char *err, size_t errlen);
 
-/* Make a blocked capture_next() on a live source return soon (signal-safe). */
+/* Make a blocked capture_next() on a live source return soon (signal-safe, thread-safe). */
 void capture_break(struct cs_source *s);
 
 /* "pcap", "pcap-ns", "pcapng" or "live" */

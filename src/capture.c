@@ -18,6 +18,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ struct cs_source {
 	bool have_pending; /* capture_next_of: a frame read, not handed out yet */
 	struct cs_frame pending;
 	enum cs_status done; /* sticky end of a file source */
-	volatile sig_atomic_t stop;
+	atomic_int stop; /* capture_break: from a signal handler or another thread */
 };
 
 /* Filters ------------------------------------------------------------------- */
@@ -352,7 +353,7 @@ static enum cs_status capture_next_file(struct cs_source *s, struct cs_frame *f,
 
 	for (;;) {
 		st = capfile_next(s->file, f, err, errlen);
-		if (s->stop) /* capture_break(), which may have interrupted a read */
+		if (atomic_load(&s->stop)) /* capture_break(), which may have interrupted a read */
 			return CS_EOF;
 		if (st != CS_OK || !s->filter)
 			return st;
@@ -384,7 +385,7 @@ static enum cs_status capture_next_live(struct cs_source *s, struct cs_frame *f,
 	const u_char *data;
 	int rc = pcap_next_ex(s->live, &h, &data);
 
-	if (rc == 0 && capture_wait(s) && !s->stop)
+	if (rc == 0 && capture_wait(s) && !atomic_load(&s->stop))
 		rc = pcap_next_ex(s->live, &h, &data);
 	if (rc == 0)
 		return CS_MORE;
@@ -478,7 +479,7 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
 
 	*which = 0;
 	for (size_t i = 0; i < n; i++)
-		if (srcs[i]->stop)
+		if (atomic_load(&srcs[i]->stop))
 			return CS_EOF;
 	for (int round = 0; round < 2; round++) {
 		/* twice: a source found empty before another one's frame was
@@ -498,7 +499,7 @@ enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, 
 {
 	enum cs_status st;
 
-	if (s->stop)
+	if (atomic_load(&s->stop))
 		return CS_EOF;
 	if (s->live)
 		return capture_next_live(s, f, err, errlen);
@@ -514,7 +515,7 @@ enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, 
 
 void capture_break(struct cs_source *s)
 {
-	s->stop = 1;
+	atomic_store(&s->stop, 1);
 	if (s->live)
 		pcap_breakloop(s->live);
 }

@@ -109,6 +109,36 @@ fi
 sum=$(sed -n 's/.*worker [12] of 2: \([0-9]*\) packets.*/\1/p' "$err" | awk '{s += $1} END {print s}')
 [ "$sum" = "$(jq '.inputs[0].packets' "$T/clients.w2.json")" ] && ok workers-add-up ||
 	bad workers-add-up "workers $sum, input $(jq '.inputs[0].packets' "$T/clients.w2.json")"
+# the outputs the main thread writes from what the workers hand over: one
+# event per handshake, the broken handshakes' packets, the state
+out=$T/outputs
+mkdir -p "$out"
+AT=@$(tcpdump -tt -c 1 -nr "$T/clients.pcap" 2>/dev/null | cut -d. -f1)
+"$BIN" -r "$T/clients.pcap" "${TRUST[@]}" --at "$AT" --events "$out/file.ndjson" \
+	--write-broken "$out/file.pcap" --format json -o "$out/file.json" 2>/dev/null
+ip netns exec "$NS" "$BIN" -i vb --workers 2 "${TRUST[@]}" --at "$AT" --events "$out/live.ndjson" \
+	--write-broken "$out/live.pcap" --state "$out/state.json" --format json -o "$out/live.json" \
+	2>"$out/err" &
+CS=$!
+for _ in $(seq 100); do grep -q "listening on" "$out/err" 2>/dev/null && break; sleep 0.05; done
+ip netns exec "$NS" tcpreplay -q --pps=1000 -i va "$T/clients.pcap" >/dev/null 2>&1
+sleep 1
+kill -TERM "$CS"
+wait "$CS"
+rc=$?
+CS=""
+[ $rc -eq 0 ] && ok outputs-exit || bad outputs-exit "exit $rc: $(cat "$out/err")"
+n_file=$(wc -l <"$out/file.ndjson")
+n_live=$(wc -l <"$out/live.ndjson")
+[ "$n_live" = "$n_file" ] && [ "$n_live" -gt 0 ] && ok outputs-events ||
+	bad outputs-events "$n_live events live, $n_file from the file"
+b_file=$(tcpdump -nr "$out/file.pcap" 2>/dev/null | wc -l)
+b_live=$(tcpdump -nr "$out/live.pcap" 2>/dev/null | wc -l)
+[ "$b_live" = "$b_file" ] && [ "$b_live" -gt 0 ] && ok outputs-broken-packets ||
+	bad outputs-broken-packets "$b_live broken-handshake packets live, $b_file from the file"
+[ "$(jq '.totals.tls_handshakes' "$out/state.json")" = "$(jq '.totals.tls_handshakes' "$out/file.json")" ] &&
+	ok outputs-state || bad outputs-state "state: $(jq -c .totals "$out/state.json" | head -c 300)"
+
 # usage: files are read by one thread; one interface per fanout group
 "$BIN" -r pcaps/lab/nano.pcap --workers 2 >/dev/null 2>"$T/u1.err"
 [ $? -eq 2 ] && grep -q -- "--workers: applies to -i" "$T/u1.err" && ok usage-file ||
