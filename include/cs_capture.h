@@ -21,11 +21,11 @@ struct cs_frame {
 };
 
 struct cs_capture_opts {
-	const char *filter; /* BPF expression or NULL */
-	uint32_t snaplen;   /* live only */
-	int buffer_mib;     /* live only, 0 = default */
-	bool promisc;       /* live only */
-	bool immediate;     /* live only: deliver each packet at once (libpcap
+	const char *filter;    /* BPF expression or NULL */
+	uint32_t snaplen;      /* live only */
+	int buffer_mib;        /* live only, 0 = default */
+	bool promisc;          /* live only */
+	bool immediate;        /* live only: deliver each packet at once (libpcap
 			       * immediate mode), not in blocks */
 	unsigned fanout;       /* live only: join an AF_PACKET fanout group of this
 				* many sockets (cs_fanout.h; Ethernet only), 0: none */

@@ -158,8 +158,8 @@ void engine_worker_publish(struct engine *w, int64_t clock);
 size_t engine_collect(struct engine *e);
 size_t engine_workers(const struct engine *e);
 /* What worker i handed over so far: frames, TLS handshakes, kernel drops. */
-void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets,
-			  uint64_t *handshakes, uint64_t *dropped);
+void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets, uint64_t *handshakes,
+			  uint64_t *dropped);
 
 /* Read-only views for the report. */
 const struct engine_totals *engine_totals(const struct engine *e);

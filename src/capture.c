@@ -51,7 +51,7 @@ struct cs_source {
 	bool have_pending; /* capture_next_of: a frame read, not handed out yet */
 	struct cs_frame pending;
 	enum cs_status done; /* sticky end of a file source */
-	atomic_int stop; /* capture_break: from a signal handler or another thread */
+	atomic_int stop;     /* capture_break: from a signal handler or another thread */
 };
 
 /* Filters ------------------------------------------------------------------- */

@@ -595,7 +595,7 @@ struct worker_link {
 	struct engine *w;
 	bool have_clock;
 	int64_t clock;
-	uint64_t packets, handshakes, dropped; /* collected so far */
+	uint64_t packets, handshakes, dropped, clock_jumps; /* collected so far */
 };
 
 /* The producer's next free item, waiting while the ring is full. */
@@ -691,6 +691,8 @@ void engine_worker_publish(struct engine *w, int64_t clock)
 	pcounts_step(&now, &w->out->published, 1, &it->u.c);
 	w->out->published = now;
 	handoff_push(w->out);
+	if (w->have_time && clock > w->prev_ts) /* idle: the next frame steps from now */
+		w->prev_ts = clock;
 }
 
 struct engine *engine_worker_new(struct engine *e, uint32_t max_flows, size_t buffer_memcap,
@@ -734,7 +736,10 @@ static void absorb(struct engine *e, struct worker_link *l, const struct handoff
 	pcounts_step(&mine, d, -1, &mine);
 	e->t = mine.t, e->dec = mine.dec, e->dfs = mine.dfs, e->ovs = mine.ovs;
 	e->rs = mine.rs, e->ts = mine.ts;
-	e->w_clock_jumps += d->clock_jumps;
+	/* every worker sees a jump of the input's clock: the most any saw */
+	l->clock_jumps += d->clock_jumps;
+	if (l->clock_jumps > e->w_clock_jumps)
+		e->w_clock_jumps = l->clock_jumps;
 	e->w_evicted += d->evicted;
 	e->w_refusals += d->refusals;
 	e->w_waits += d->handoff_waits;
@@ -806,8 +811,8 @@ size_t engine_collect(struct engine *e)
 
 size_t engine_workers(const struct engine *e) { return e->nworkers; }
 
-void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets,
-			  uint64_t *handshakes, uint64_t *dropped)
+void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets, uint64_t *handshakes,
+			  uint64_t *dropped)
 {
 	*packets = e->workers[i].packets;
 	*handshakes = e->workers[i].handshakes;

@@ -603,8 +603,8 @@ static atomic_bool workers_stop;
 /* libpcap's counters of the worker's socket (one thread per socket). */
 static void worker_drops(struct worker *w)
 {
-	w->in->have_drops = capture_stats(w->src, &w->in->received, &w->in->dropped,
-					  &w->in->if_dropped);
+	w->in->have_drops =
+		capture_stats(w->src, &w->in->received, &w->in->dropped, &w->in->if_dropped);
 }
 
 static void *worker_main(void *arg)
