@@ -8,13 +8,7 @@
 # is whole JSON and loads.  The client key beside the state: created 0600,
 # its id in the state, never the key; other keys and pre-key states refused.
 #   tests/e2e/state.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-T=$(mktemp -d)
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
+. "$(dirname "$0")/lib.sh" state "$1"
 # the key the --state runs below use (client.key beside $T/s.state), for the
 # runs without --state that must hash clients alike (reports carry sketches)
 KEY=(--client-key "$T/client.key")
@@ -25,9 +19,6 @@ SLOW=pcaps/real/ndpi__KakaoTalk_chat.pcap # 347 packets over 52 s of capture tim
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok state-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL state-$1: $2"; fail=$((fail + 1)); }
 
 # What a restored run cannot know: this run's inputs and its per-run decoder,
 # cap and anomaly counters.  Everything else must be equal.
