@@ -25,6 +25,7 @@
 #include "cs_judge.h"
 #include "cs_sensor.h"
 #include "cs_timefmt.h"
+#include "testfeed.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 #define S (CS_NS_PER_SEC)
@@ -33,7 +34,6 @@
 struct run {
 	char dir[64];
 	struct trust_opts to;
-	struct judge *j;
 	struct engine *e;
 	struct sensor *s;
 	struct report_opts ro;
@@ -44,9 +44,6 @@ struct run {
 
 static void start(struct run *r, int64_t interval_s)
 {
-	struct judge_opts jo = {.trust = &r->to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {
-		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit"};
 	struct sensor_opts so = {.interval_s = interval_s, .text = &r->ro};
 	char err[256];
 
@@ -55,11 +52,7 @@ static void start(struct run *r, int64_t interval_s)
 	snprintf(r->dir, sizeof(r->dir), "/tmp/test_sensor.XXXXXX");
 	assert_non_null(mkdtemp(r->dir));
 	so.dir = r->dir;
-	r->j = judge_new(&jo, err, sizeof(err));
-	assert_non_null(r->j);
-	cfg.judge = r->j;
-	r->e = engine_new(&cfg);
-	assert_non_null(r->e);
+	r->e = tf_engine_new(&r->to, "unit");
 	r->s = sensor_new(&so, r->e, err, sizeof(err));
 	assert_non_null(r->s);
 }
@@ -72,8 +65,7 @@ static void stop(struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		json_decref(r->w[i]);
 	sensor_free(r->s);
-	engine_free(r->e);
-	judge_free(r->j);
+	tf_engine_free(r->e);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
 	assert_int_equal(system(cmd), 0);
 }
