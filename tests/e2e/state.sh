@@ -192,22 +192,15 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped state-live: capturing on lo needs root"
 else
-	# a port of our own: the same test may run at the same time elsewhere on this machine
-	PKI=pcaps/lab/pki PORT=$((20000 + RANDOM % 20000))
-	while ss -Htan "( sport = :$PORT )" 2>/dev/null | grep -q .; do
-		PORT=$((20000 + RANDOM % 20000))
-	done
-	openssl s_server -accept $PORT -cert "$PKI/two.pem" -key "$PKI/two.key" -naccept 2 \
-		-quiet -rev </dev/null >/dev/null 2>&1 &
-	pids+=($!)
+	PORT=$(free_ports) # a port of our own (and the next one free too)
+	lab_server $PORT two 2
 	live() { # the sensor on lo until SIGTERM; connects once, SIGUSR1, then stops
 		"$BIN" -i lo -f "tcp port $PORT" --ca-file "$PKI/root.pem" --sensor live \
 			--state "$T/live.state" --format json -o "$T/live-$1.json" 2>"$T/live.err" &
 		local cs=$!
 		pids+=("$cs")
 		sleep 1.5
-		echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" \
-			-servername two.test -tls1_2 -ign_eof >/dev/null 2>&1
+		tls_connect $PORT two.test
 		sleep 0.5
 		kill -USR1 "$cs"
 		for _ in $(seq 50); do
