@@ -785,25 +785,50 @@ static void pem_path(const struct pem_dir *d, const struct cs_chain *c, char *ou
 	snprintf(out, n, "%s/%s.pem", d->path, hex);
 }
 
+/* A chain of three fixtures dumped by chain_dump_pem into a directory of
+ * its own; path: the file it wrote. */
+struct pem_run {
+	struct cs_chain_store *st;
+	const struct cs_chain *c;
+	struct pem_dir d;
+	char path[256];
+};
+
+/* Dump the chain of names; the file, open for reading. */
+static FILE *pem_dump(struct pem_run *r, const char *const names[3])
+{
+	bool added;
+	FILE *f;
+
+	r->st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	pem_dir_make(&r->d);
+	assert_int_equal(intern_names(r->st, names, 3, &r->c, &added), CS_OK);
+	assert_int_equal(chain_dump_pem(r->c, r->d.path), CS_OK);
+	pem_path(&r->d, r->c, r->path, sizeof r->path);
+	f = fopen(r->path, "r");
+	assert_non_null(f);
+	return f;
+}
+
+/* The file, its directory and the store gone. */
+static void pem_done(struct pem_run *r)
+{
+	pem_path(&r->d, r->c, r->path, sizeof r->path);
+	unlink(r->path);
+	rmdir(r->d.path);
+	chain_store_free(r->st);
+}
+
 /* Read back with PEM_read_X509: the same DER, in sent order. */
 static void test_pem_roundtrip(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"leaf", "inter", "root"};
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_chain *c;
-	struct pem_dir d;
-	char path[256];
-	bool added;
-	FILE *f;
+	struct pem_run r;
+	FILE *f = pem_dump(&r, names);
+	char line[256];
 	X509 *x;
 
-	pem_dir_make(&d);
-	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	pem_path(&d, c, path, sizeof path);
-	f = fopen(path, "r");
-	assert_non_null(f);
 	for (size_t i = 0; i < 3; i++) {
 		unsigned char *der = NULL;
 		int n;
@@ -811,28 +836,25 @@ static void test_pem_roundtrip(void **state)
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		assert_non_null(x);
 		n = i2d_X509(x, &der);
-		assert_int_equal(n, c->certs[i]->der_len);
-		assert_memory_equal(der, c->certs[i]->der, c->certs[i]->der_len);
+		assert_int_equal(n, r.c->certs[i]->der_len);
+		assert_memory_equal(der, r.c->certs[i]->der, r.c->certs[i]->der_len);
 		OPENSSL_free(der);
 		X509_free(x);
 	}
 	assert_null(PEM_read_X509(f, NULL, NULL, NULL));
 	fclose(f);
-	assert_int_equal(pem_dir_entries(&d), 1); /* no temporary left behind */
+	assert_int_equal(pem_dir_entries(&r.d), 1); /* no temporary left behind */
 
 	/* an existing file is left alone */
-	f = fopen(path, "w");
+	f = fopen(r.path, "w");
 	fputs("kept\n", f);
 	fclose(f);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	f = fopen(path, "r");
-	assert_non_null(fgets(path, sizeof path, f));
-	assert_string_equal(path, "kept\n");
+	assert_int_equal(chain_dump_pem(r.c, r.d.path), CS_OK);
+	f = fopen(r.path, "r");
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "kept\n");
 	fclose(f);
-	pem_path(&d, c, path, sizeof path);
-	unlink(path);
-	rmdir(d.path);
-	chain_store_free(st);
+	pem_done(&r);
 }
 
 /* Unparseable entries are written as CERTIFICATE blocks of the bytes sent. */
@@ -840,19 +862,9 @@ static void test_pem_raw_entries(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"leaf", "garbage", "truncated"};
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_chain *c;
-	struct pem_dir d;
-	char path[256];
-	bool added;
-	FILE *f;
+	struct pem_run r;
+	FILE *f = pem_dump(&r, names);
 
-	pem_dir_make(&d);
-	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	pem_path(&d, c, path, sizeof path);
-	f = fopen(path, "r");
-	assert_non_null(f);
 	for (size_t i = 0; i < 3; i++) {
 		char *name = NULL, *header = NULL;
 		unsigned char *data = NULL;
@@ -861,16 +873,14 @@ static void test_pem_raw_entries(void **state)
 		assert_int_equal(PEM_read(f, &name, &header, &data, &n), 1);
 		assert_string_equal(name, "CERTIFICATE");
 		assert_string_equal(header, "");
-		assert_int_equal(n, c->certs[i]->der_len);
-		assert_memory_equal(data, c->certs[i]->der, c->certs[i]->der_len);
+		assert_int_equal(n, r.c->certs[i]->der_len);
+		assert_memory_equal(data, r.c->certs[i]->der, r.c->certs[i]->der_len);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(data);
 	}
 	fclose(f);
-	unlink(path);
-	rmdir(d.path);
-	chain_store_free(st);
+	pem_done(&r);
 }
 
 static void test_pem_errors(void **state)
