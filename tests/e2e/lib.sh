@@ -5,7 +5,8 @@
 # lab PKI), makes a temporary directory T removed at exit, and defines the
 # counters pass/fail with ok CASE and bad CASE REASON, whose lines are
 # "ok NAME-CASE" and "FAIL NAME-CASE: REASON"; need TOOL... exits 2 naming
-# the first tool missing.  For the live tests on lo: jqt, wait_for,
+# the first tool missing.  expect CASE COMMAND... and jqt CASE FILTER FILE
+# count a case each.  For the live tests on lo: wait_for,
 # free_ports, lab_server and tls_connect below (PKI is the lab PKI).
 set -u
 E2E_NAME=$1
@@ -25,6 +26,12 @@ need() {
 		command -v "$tool" >/dev/null ||
 			{ echo "$E2E_NAME.sh: $tool is required (scripts/deps.sh)" >&2; exit 2; }
 	done
+}
+# expect CASE COMMAND...: ok when the command succeeds
+expect() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
 }
 # jqt CASE FILTER FILE: ok when the jq filter prints true for FILE
 jqt() {

@@ -26,12 +26,6 @@ cleanup() {
 	if [ -n "${OPS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
-# expect NAME CONDITION-COMMAND... : ok when the command succeeds
-expect() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
-}
 quiet() { "$@" > /dev/null; }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
