@@ -231,28 +231,15 @@ static int64_t ts_make(uint64_t sec, int64_t off_s, uint64_t ns)
 	return ts_clamp(s) * CS_NS_PER_SEC + (int64_t)(ns % CS_NS_PER_SEC);
 }
 
-static const uint64_t pow10_u64[20] = {
-	1,
-	10,
-	100,
-	1000,
-	10000,
-	100000,
-	1000000,
-	10000000,
-	100000000,
-	1000000000,
-	10000000000u,
-	100000000000u,
-	1000000000000u,
-	10000000000000u,
-	100000000000000u,
-	1000000000000000u,
-	10000000000000000u,
-	100000000000000000u,
-	1000000000000000000u,
-	10000000000000000000u,
-};
+/* 10^e for e <= 19 (ng_tsresol refuses more): the largest power of ten in 64 bits. */
+static uint64_t pow10_u64(unsigned e)
+{
+	uint64_t p = 1;
+
+	while (e-- > 0)
+		p *= 10;
+	return p;
+}
 
 /* pcapng 4.2 if_tsresol: the clock counts 10^-exp or 2^-exp seconds. */
 static int64_t ng_ts(const struct ng_iface *ifc, uint64_t t)
@@ -269,9 +256,9 @@ static int64_t ng_ts(const struct ng_iface *ifc, uint64_t t)
 		}
 		ns = (frac * (uint64_t)CS_NS_PER_SEC) >> e;
 	} else {
-		sec = t / pow10_u64[e];
-		frac = t % pow10_u64[e];
-		ns = e <= 9 ? frac * pow10_u64[9 - e] : frac / pow10_u64[e - 9];
+		sec = t / pow10_u64(e);
+		frac = t % pow10_u64(e);
+		ns = e <= 9 ? frac * pow10_u64(9 - e) : frac / pow10_u64(e - 9);
 	}
 	return ts_make(sec, ifc->tsoffset_s, ns);
 }
@@ -407,6 +394,18 @@ static enum cs_status ng_skip(struct capfile *cf, struct ng_block *b, uint32_t n
 	return io_skip(cf, n);
 }
 
+/* A fixed header of n bytes at the block's current place, read into h and
+ * c set over exactly those bytes (so no read from c can fail). */
+static enum cs_status ng_head(struct capfile *cf, struct ng_block *b, uint8_t *h, uint32_t n,
+			      struct cs_cursor *c)
+{
+	enum cs_status st = ng_read(cf, b, h, n);
+
+	if (st == CS_OK)
+		cur_init(c, h, n);
+	return st;
+}
+
 /* The SHB's body opens with 0x1a2b3c4d in the section's byte order
  * (pcapng 4.1); it decides how the SHB's own length is read. */
 static enum cs_status ng_byte_order(struct capfile *cf)
@@ -489,11 +488,10 @@ static enum cs_status ng_shb(struct capfile *cf, struct ng_block *b)
 	uint8_t h[12];
 	struct cs_cursor c;
 	uint16_t major, minor;
-	enum cs_status st = ng_read(cf, b, h, sizeof h);
+	enum cs_status st = ng_head(cf, b, h, sizeof h, &c);
 
 	if (st != CS_OK)
 		return st;
-	cur_init(&c, h, sizeof h);
 	cur_u16e(&c, cf->le, &major);
 	cur_u16e(&c, cf->le, &minor);
 	if (major != 1)
@@ -526,11 +524,10 @@ static enum cs_status ng_idb_options(struct capfile *cf, struct ng_block *b, str
 		struct cs_cursor c;
 		uint16_t code, len;
 		uint64_t off;
-		enum cs_status st = ng_read(cf, b, h, sizeof h);
+		enum cs_status st = ng_head(cf, b, h, sizeof h, &c);
 
 		if (st != CS_OK)
 			return st;
-		cur_init(&c, h, sizeof h);
 		cur_u16e(&c, cf->le, &code);
 		cur_u16e(&c, cf->le, &len);
 		if (code == NG_OPT_END)
@@ -542,8 +539,7 @@ static enum cs_status ng_idb_options(struct capfile *cf, struct ng_block *b, str
 			if (st == CS_OK)
 				st = ng_tsresol(cf, ifc, v[0]);
 		} else if (code == NG_OPT_IF_TSOFFSET && len == 8) {
-			st = ng_read(cf, b, v, 8);
-			cur_init(&c, v, 8);
+			st = ng_head(cf, b, v, 8, &c);
 			if (st == CS_OK && ng_u64(&c, cf->le, &off))
 				ifc->tsoffset_s = (int64_t)off;
 		} else {
@@ -568,10 +564,9 @@ static enum cs_status ng_idb(struct capfile *cf, struct ng_block *b)
 
 	if (cf->niface == CS_MAX_PCAPNG_IFACES)
 		return corrupt(cf, "more than %u interfaces in one section", CS_MAX_PCAPNG_IFACES);
-	st = ng_read(cf, b, h, sizeof h);
+	st = ng_head(cf, b, h, sizeof h, &c);
 	if (st != CS_OK)
 		return st;
-	cur_init(&c, h, sizeof h);
 	cur_u16e(&c, cf->le, &linktype);
 	cur_skip(&c, 2);
 	cur_u32e(&c, cf->le, &snaplen);
@@ -608,41 +603,27 @@ static enum cs_status ng_packet(struct capfile *cf, struct ng_block *b, struct c
 
 /* Enhanced Packet Block (pcapng 4.3):
  *   interface id u32 | timestamp high u32 | timestamp low u32 |
- *   captured length u32 | original length u32 | data (padded) | options */
-static enum cs_status ng_epb(struct capfile *cf, struct ng_block *b, struct cs_frame *f)
+ *   captured length u32 | original length u32 | data (padded) | options
+ * Packet Block, obsolete (pcapng appendix A), the same but its first word:
+ *   interface id u16 | drops count u16 | ... */
+static enum cs_status ng_epb(struct capfile *cf, struct ng_block *b, struct cs_frame *f,
+			     bool obsolete_pb)
 {
 	uint8_t h[20];
 	struct cs_cursor c;
+	uint16_t ifid16;
 	uint32_t ifid, hi, lo, caplen, wirelen;
-	enum cs_status st = ng_read(cf, b, h, sizeof h);
+	enum cs_status st = ng_head(cf, b, h, sizeof h, &c);
 
 	if (st != CS_OK)
 		return st;
-	cur_init(&c, h, sizeof h);
-	cur_u32e(&c, cf->le, &ifid);
-	cur_u32e(&c, cf->le, &hi);
-	cur_u32e(&c, cf->le, &lo);
-	cur_u32e(&c, cf->le, &caplen);
-	cur_u32e(&c, cf->le, &wirelen);
-	return ng_packet(cf, b, f, ifid, (uint64_t)hi << 32 | lo, caplen, wirelen);
-}
-
-/* Packet Block, obsolete (pcapng appendix A):
- *   interface id u16 | drops count u16 | timestamp high u32 |
- *   timestamp low u32 | captured length u32 | original length u32 | data | options */
-static enum cs_status ng_pb(struct capfile *cf, struct ng_block *b, struct cs_frame *f)
-{
-	uint8_t h[20];
-	struct cs_cursor c;
-	uint16_t ifid;
-	uint32_t hi, lo, caplen, wirelen;
-	enum cs_status st = ng_read(cf, b, h, sizeof h);
-
-	if (st != CS_OK)
-		return st;
-	cur_init(&c, h, sizeof h);
-	cur_u16e(&c, cf->le, &ifid);
-	cur_skip(&c, 2);
+	if (obsolete_pb) {
+		cur_u16e(&c, cf->le, &ifid16);
+		cur_skip(&c, 2);
+		ifid = ifid16;
+	} else {
+		cur_u32e(&c, cf->le, &ifid);
+	}
 	cur_u32e(&c, cf->le, &hi);
 	cur_u32e(&c, cf->le, &lo);
 	cur_u32e(&c, cf->le, &caplen);
@@ -663,10 +644,9 @@ static enum cs_status ng_spb(struct capfile *cf, struct ng_block *b, struct cs_f
 
 	if (cf->niface == 0)
 		return corrupt(cf, "simple packet block before any interface description");
-	st = ng_read(cf, b, h, sizeof h);
+	st = ng_head(cf, b, h, sizeof h, &c);
 	if (st != CS_OK)
 		return st;
-	cur_init(&c, h, sizeof h);
 	cur_u32e(&c, cf->le, &wirelen);
 	caplen = wirelen < b->left ? wirelen : b->left;
 	if (ifc->snaplen != 0 && ifc->snaplen < caplen)
@@ -698,13 +678,13 @@ static enum cs_status ng_block(struct capfile *cf, const uint8_t h[8], struct cs
 		st = ng_idb(cf, &b);
 		break;
 	case NG_EPB:
-		st = ng_epb(cf, &b, f);
+		st = ng_epb(cf, &b, f, false);
 		break;
 	case NG_SPB:
 		st = ng_spb(cf, &b, f);
 		break;
 	case NG_PB:
-		st = ng_pb(cf, &b, f);
+		st = ng_epb(cf, &b, f, true);
 		break;
 	default:
 		st = CS_MORE;

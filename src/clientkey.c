@@ -97,6 +97,22 @@ static enum cs_status read_key(int fd, const char *path, uint8_t key[CS_CLIENT_K
 	return CS_OK;
 }
 
+/* The key in the file an open() just gave as fd, or why that open failed
+ * (errno is still its answer); fd is closed. */
+static enum cs_status read_opened_key(int fd, const char *path, uint8_t key[CS_CLIENT_KEY_LEN],
+				      char *err, size_t errlen)
+{
+	enum cs_status st;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CS_IO;
+	}
+	st = read_key(fd, path, key, err, errlen);
+	close(fd);
+	return st;
+}
+
 /* The new name survives a power cut once its directory is fsync'ed (a
  * file system that refuses it still has the file). */
 static void sync_dir(const char *path)
@@ -165,16 +181,7 @@ static enum cs_status create_key(const char *path, uint8_t key[CS_CLIENT_KEY_LEN
 enum cs_status clientkey_read(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], char *err,
 			      size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	enum cs_status st;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return CS_IO;
-	}
-	st = read_key(fd, path, key, err, errlen);
-	close(fd);
-	return st;
+	return read_opened_key(open(path, O_RDONLY | O_CLOEXEC), path, key, err, errlen);
 }
 
 enum cs_status clientkey_load(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], bool *created,
@@ -194,11 +201,5 @@ enum cs_status clientkey_load(const char *path, uint8_t key[CS_CLIENT_KEY_LEN], 
 			return st;
 		fd = open(path, O_RDONLY | O_CLOEXEC); /* another process created it first */
 	}
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return CS_IO;
-	}
-	st = read_key(fd, path, key, err, errlen);
-	close(fd);
-	return st;
+	return read_opened_key(fd, path, key, err, errlen);
 }

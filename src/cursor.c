@@ -45,53 +45,49 @@ static const uint8_t *cur_need(struct cs_cursor *c, size_t n)
 	return at;
 }
 
-bool cur_u8(struct cs_cursor *c, uint8_t *v)
+/* The n (2 to 4) bytes at b as a number, most significant first unless le.
+ * b is NULL after a failed read: then the output is 0 and the answer false.
+ * Every read of the packet path comes here: unrolled, gcc and clang make
+ * one load (and a bswap) of each call, where n and le are constants. */
+static bool load32(const uint8_t *b, size_t n, bool le, uint32_t *v)
 {
-	const uint8_t *b = cur_need(c, 1);
+	uint32_t x = 0;
 
+	if (b) {
+#pragma GCC unroll 4
+		for (size_t i = 0; i < n; i++)
+			x = x << 8 | b[le ? n - 1 - i : i];
+	}
+	*v = x;
+	return b != NULL;
+}
+
+static bool load16(const uint8_t *b, bool le, uint16_t *v)
+{
+	uint32_t x;
+	bool ok = load32(b, 2, le, &x);
+
+	*v = (uint16_t)x;
+	return ok;
+}
+
+static bool load8(const uint8_t *b, uint8_t *v)
+{
 	*v = b ? b[0] : 0;
 	return b != NULL;
 }
 
-bool cur_u16(struct cs_cursor *c, uint16_t *v)
-{
-	const uint8_t *b = cur_need(c, 2);
+bool cur_u8(struct cs_cursor *c, uint8_t *v) { return load8(cur_need(c, 1), v); }
 
-	*v = (uint16_t)(b ? b[0] << 8 | b[1] : 0);
-	return b != NULL;
-}
+bool cur_u16(struct cs_cursor *c, uint16_t *v) { return load16(cur_need(c, 2), false, v); }
 
-bool cur_u24(struct cs_cursor *c, uint32_t *v)
-{
-	const uint8_t *b = cur_need(c, 3);
+bool cur_u24(struct cs_cursor *c, uint32_t *v) { return load32(cur_need(c, 3), 3, false, v); }
 
-	*v = b ? (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2] : 0;
-	return b != NULL;
-}
+bool cur_u32(struct cs_cursor *c, uint32_t *v) { return load32(cur_need(c, 4), 4, false, v); }
 
-bool cur_u32(struct cs_cursor *c, uint32_t *v)
-{
-	const uint8_t *b = cur_need(c, 4);
+bool cur_u16le(struct cs_cursor *c, uint16_t *v) { return load16(cur_need(c, 2), true, v); }
 
-	*v = b ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3] : 0;
-	return b != NULL;
-}
-
-bool cur_u16le(struct cs_cursor *c, uint16_t *v)
-{
-	const uint8_t *b = cur_need(c, 2);
-
-	*v = (uint16_t)(b ? b[1] << 8 | b[0] : 0);
-	return b != NULL;
-}
-
-bool cur_u32le(struct cs_cursor *c, uint32_t *v)
-{
-	const uint8_t *b = cur_need(c, 4);
-
-	*v = b ? (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0] : 0;
-	return b != NULL;
-}
+bool cur_u32le(struct cs_cursor *c, uint32_t *v) { return load32(cur_need(c, 4), 4, true, v); }
 
 bool cur_u16e(struct cs_cursor *c, bool le, uint16_t *v)
 {
@@ -114,10 +110,7 @@ static const uint8_t *cur_peek(const struct cs_cursor *c, size_t at, size_t n)
 
 bool cur_peek_u8(const struct cs_cursor *c, size_t at, uint8_t *v)
 {
-	const uint8_t *b = cur_peek(c, at, 1);
-
-	*v = b ? b[0] : 0;
-	return b != NULL;
+	return load8(cur_peek(c, at, 1), v);
 }
 
 bool cur_peek_find(const struct cs_cursor *c, size_t from, uint8_t b, size_t *at)
@@ -133,18 +126,12 @@ bool cur_peek_find(const struct cs_cursor *c, size_t from, uint8_t b, size_t *at
 
 bool cur_peek_u16(const struct cs_cursor *c, size_t at, uint16_t *v)
 {
-	const uint8_t *b = cur_peek(c, at, 2);
-
-	*v = (uint16_t)(b ? b[0] << 8 | b[1] : 0);
-	return b != NULL;
+	return load16(cur_peek(c, at, 2), false, v);
 }
 
 bool cur_peek_u24(const struct cs_cursor *c, size_t at, uint32_t *v)
 {
-	const uint8_t *b = cur_peek(c, at, 3);
-
-	*v = b ? (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2] : 0;
-	return b != NULL;
+	return load32(cur_peek(c, at, 3), 3, false, v);
 }
 
 bool cur_skip(struct cs_cursor *c, size_t n) { return cur_need(c, n) != NULL; }

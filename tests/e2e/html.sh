@@ -32,29 +32,16 @@
 # Chromium starts 4 times (2 DOM dumps, 2 screenshots).  Needs chromium,
 # fonts-dejavu-core, python3-pil (scripts/deps.sh): never skipped.
 #   tests/e2e/html.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh" html "$1"
 export TZ=UTC
-T=$(mktemp -d "${TMPDIR:-/tmp}/chainsniff-html.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-PY=/usr/bin/python3
 CHECK=tests/e2e/htmlcheck.py
-passed=0 failed=0
-ok() { echo "ok html-$1"; passed=$((passed + 1)); }
-bad() { echo "FAIL html-$1: $2"; failed=$((failed + 1)); }
-expect() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
-}
 # check ARGS...: htmlcheck.py's "ok NAME" / "FAIL NAME" lines, counted
 check() {
 	local line
 	while IFS= read -r line; do
 		case $line in
-		"ok "*) echo "ok html-${line#ok }"; passed=$((passed + 1)) ;;
-		"FAIL "*) echo "FAIL html-${line#FAIL }"; failed=$((failed + 1)) ;;
+		"ok "*) echo "ok html-${line#ok }"; pass=$((pass + 1)) ;;
+		"FAIL "*) echo "FAIL html-${line#FAIL }"; fail=$((fail + 1)) ;;
 		*) echo "$line" ;;
 		esac
 	done < <("$PY" "$CHECK" "$@" 2>&1 || true)
@@ -138,6 +125,6 @@ PYEOF
 expect mail-mime [ $? -eq 0 ]
 [ -s "$T/mail.out" ] && sed 's/^/    /' "$T/mail.out"
 
-if [ "$failed" -gt 0 ] && [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -20; fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+if [ "$fail" -gt 0 ] && [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -20; fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

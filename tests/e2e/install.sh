@@ -6,19 +6,7 @@
 # line naming the file, and daily-summary.sh refusing captures of another
 # day.  No root needed.
 #   tests/e2e/install.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok install-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL install-$1: $2"; fail=$((fail + 1)); }
-expect() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
-}
+. "$(dirname "$0")/lib.sh" install "$1"
 case $BIN in */build/asan/*) SAN=1 ;; *) SAN= ;; esac
 
 ########## make install ##########

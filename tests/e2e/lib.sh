@@ -5,12 +5,15 @@
 # lab PKI), makes a temporary directory T removed at exit, and defines the
 # counters pass/fail with ok CASE and bad CASE REASON, whose lines are
 # "ok NAME-CASE" and "FAIL NAME-CASE: REASON"; need TOOL... exits 2 naming
-# the first tool missing.
+# the first tool missing.  expect CASE COMMAND... and jqt CASE FILTER FILE
+# count a case each.  For the live tests on lo: wait_for,
+# free_ports, lab_server and tls_connect below (PKI is the lab PKI).
 set -u
 E2E_NAME=$1
 BIN=$(realpath "$2")
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 PY=/usr/bin/python3
+PKI=pcaps/lab/pki
 TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
 	--ca-file pcaps/lab/pki/trust.pem)
 T=$(mktemp -d)
@@ -23,4 +26,44 @@ need() {
 		command -v "$tool" >/dev/null ||
 			{ echo "$E2E_NAME.sh: $tool is required (scripts/deps.sh)" >&2; exit 2; }
 	done
+}
+# expect CASE COMMAND...: ok when the command succeeds
+expect() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
+}
+# jqt CASE FILTER FILE: ok when the jq filter prints true for FILE
+jqt() {
+	if [ "$(jq -r "$2" "$3" 2>/dev/null)" = true ]; then ok "$1"; else bad "$1" "$2 on $3"; fi
+}
+# wait_for COMMAND...: until it succeeds, at most 20 s (an event, not a time)
+wait_for() {
+	for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+# free_ports: a port p with p and p + 1 free on lo, picked at run time so
+# that the same test running elsewhere on this machine cannot interfere
+free_ports() {
+	local p
+	p=$((20000 + RANDOM % 20000))
+	while ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null | grep -q .; do
+		p=$((20000 + RANDOM % 20000))
+	done
+	echo "$p"
+}
+# lab_server PORT NAME NACCEPT [chain]: openssl s_server in the background
+# (its pid added to pids) with the lab PKI's NAME.pem and NAME.key, and with
+# "chain" NAME.chain.pem too, for NACCEPT connections
+lab_server() {
+	local chain=()
+	[ "${4:-}" = chain ] && chain=(-cert_chain "$PKI/$2.chain.pem")
+	openssl s_server -accept "$1" -cert "$PKI/$2.pem" -key "$PKI/$2.key" "${chain[@]}" \
+		-naccept "$3" -quiet -rev < /dev/null > /dev/null 2>&1 &
+	pids+=($!)
+}
+# tls_connect PORT SNI: one TLS 1.2 connection to 127.0.0.1:PORT that says hello
+tls_connect() {
+	echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" \
+		-tls1_2 -ign_eof > /dev/null 2>&1
 }

@@ -15,23 +15,14 @@
 # "legacy" file with a keyed one).  Warned: different trust stores.  Every
 # sensor run shares one --client-key.
 #   tests/e2e/merge.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-T=$(mktemp -d)
+. "$(dirname "$0")/lib.sh" merge "$1"
 # the sensors whose reports are merged share one client key (--state's
 # default, client.key beside the state file, is this same file)
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem --client-key "$T/client.key")
+TRUST+=(--client-key "$T/client.key")
 A=pcaps/real/zeek__tls__missing-intermediate.pcap
 B=pcaps/lab/multi-server.pcap
 C=pcaps/real/ndpi__sites.pcapng
 D=pcaps/lab/diag-client-rejects.pcap
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok merge-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL merge-$1: $2"; fail=$((fail + 1)); }
 merge() { "$BIN" merge "$@" 2>>"$T/merge.err"; }
 
 # Inputs: two written with --format state, one a --state file.

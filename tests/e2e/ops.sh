@@ -10,18 +10,13 @@
 # time, or in a namespace this script creates and deletes.  Needs root
 # (capture, -Z nobody); otherwise it says it was skipped.
 #   tests/e2e/ops.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh" ops "$1"
 TOP=$PWD
-PKI=pcaps/lab/pki
-PY=/usr/bin/python3
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped ops: needs root (live capture, -Z nobody)"
 	echo "0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
-T=$(mktemp -d)
 chmod 0755 "$T" # -Z nobody must reach the directories below
 NS=cs12-$$
 pids=()
@@ -31,36 +26,9 @@ cleanup() {
 	if [ -n "${OPS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok ops-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL ops-$1: $2"; fail=$((fail + 1)); }
-# expect NAME CONDITION-COMMAND... : ok when the command succeeds
-expect() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name" "$*"; fi
-}
-# jqt NAME FILTER FILE: the jq filter prints true
-jqt() {
-	if [ "$(jq -r "$2" "$3" 2>/dev/null)" = true ]; then ok "$1"; else bad "$1" "$2 on $3"; fi
-}
-# wait_for COMMAND...: until it succeeds, at most 20 s (an event, not a time)
-wait_for() {
-	for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 quiet() { "$@" > /dev/null; }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
-# a free TCP port pair on lo
-free_ports() {
-	local p
-	p=$((20000 + RANDOM % 20000))
-	while ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null | grep -q .; do
-		p=$((20000 + RANDOM % 20000))
-	done
-	echo "$p"
-}
 # frames of a classic pcap with capture time in [since, until) (seconds), from the file itself
 frames_in() {
 	"$PY" - "$@" <<'PY'
@@ -253,16 +221,10 @@ GOOD=$(free_ports)
 BROKEN=$((GOOD + 1))
 # the good server sends its intermediate; the broken one only its leaf,
 # issued by that same intermediate (pcaps/lab/pki/CERTS.txt)
-openssl s_server -accept $GOOD -cert "$PKI/one.pem" -key "$PKI/one.key" \
-	-cert_chain "$PKI/one.chain.pem" -naccept 2 -quiet -rev < /dev/null > /dev/null 2>&1 &
-pids+=($!)
-openssl s_server -accept $BROKEN -cert "$PKI/miss.pem" -key "$PKI/miss.key" \
-	-naccept 2 -quiet -rev < /dev/null > /dev/null 2>&1 &
-pids+=($!)
+lab_server $GOOD one 2 chain
+lab_server $BROKEN miss 2
 listens() { ss -Htln "( sport = :$GOOD or sport = :$BROKEN )" | grep -c . | grep -qx 2; }
 wait_for listens
-connect() { echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" \
-	-tls1_2 -ign_eof > /dev/null 2>&1; }
 mkdir -p "$T/log" "$T/lrep"
 chown nobody "$T/log" "$T/lrep"
 EV=$T/log/events.ndjson
@@ -285,7 +247,7 @@ sed -e 's/^\tcreate .*/\tcopytruncate/' -e '/sharedscripts/d' -e '/^\tpostrotate
 sed -e 's/^\tcreate .*/\tnocreate/' "$T/lr-create.conf" > "$T/lr-nocreate.conf"
 rotate() { logrotate -f -s "$T/lr.state" "$T/lr-$1.conf" 2>> "$T/logrotate.err"; }
 
-connect $GOOD one.test
+tls_connect $GOOD one.test
 wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ]"
 rotate create
 wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 1 ]"
@@ -296,7 +258,7 @@ for i in $(seq 2 20); do
 	wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq $i ]"
 done
 expect sighup-20-reloads [ "$(reloads)" -eq 20 ]
-connect $BROKEN miss.test
+tls_connect $BROKEN miss.test
 wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ] 2>/dev/null"
 jqt create-old-file-has-first '.sni == "one.test"' "$EV.1"
 jqt create-new-file-has-next '.sni == "miss.test" and .status == "broken"' "$EV"
@@ -319,7 +281,7 @@ expect live-metrics quiet "$PY" tests/e2e/promcheck.py "$T/lrep/m.prom" chainsni
 rotate copytruncate
 expect copytruncate-truncated [ "$(stat -c %s "$EV")" -eq 0 ]
 jqt copytruncate-copied '.sni == "miss.test"' "$EV.1"
-connect $GOOD one.test
+tls_connect $GOOD one.test
 wait_for bash -c "[ \$(wc -l < '$EV') -eq 1 ] 2>/dev/null"
 # appended at offset 0: no hole of NULs before the line
 expect copytruncate-no-hole bash -c "[ \"\$(head -c 1 '$EV')\" = '{' ] &&
@@ -334,7 +296,7 @@ wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 21 ]"
 kill -HUP "$CS"
 wait_for bash -c "[ \$(grep -c 'trust store reloaded' '$T/live.err') -eq 22 ]"
 expect reopen-failed-said-once [ "$(count "^chainsniff: $EV: cannot reopen (still writing to the old file): Permission denied$" "$T/live.err")" -eq 1 ]
-connect $BROKEN miss.test
+tls_connect $BROKEN miss.test
 wait_for bash -c "[ \$(wc -l < '$EV.1') -eq 2 ]"
 expect reopen-failed-old-file [ "$(lines "$EV.1")" -eq 2 ]
 expect reopen-failed-no-new-file [ ! -e "$EV" ]

@@ -8,13 +8,7 @@
 # is whole JSON and loads.  The client key beside the state: created 0600,
 # its id in the state, never the key; other keys and pre-key states refused.
 #   tests/e2e/state.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-PY=/usr/bin/python3
-T=$(mktemp -d)
-TRUST=(--ca-file tests/trust/debian-ca-certificates-20230311+deb12u1.crt
-	--ca-file pcaps/lab/pki/trust.pem)
+. "$(dirname "$0")/lib.sh" state "$1"
 # the key the --state runs below use (client.key beside $T/s.state), for the
 # runs without --state that must hash clients alike (reports carry sketches)
 KEY=(--client-key "$T/client.key")
@@ -25,9 +19,6 @@ SLOW=pcaps/real/ndpi__KakaoTalk_chat.pcap # 347 packets over 52 s of capture tim
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok state-$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL state-$1: $2"; fail=$((fail + 1)); }
 
 # What a restored run cannot know: this run's inputs and its per-run decoder,
 # cap and anomaly counters.  Everything else must be equal.
@@ -201,22 +192,15 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped state-live: capturing on lo needs root"
 else
-	# a port of our own: the same test may run at the same time elsewhere on this machine
-	PKI=pcaps/lab/pki PORT=$((20000 + RANDOM % 20000))
-	while ss -Htan "( sport = :$PORT )" 2>/dev/null | grep -q .; do
-		PORT=$((20000 + RANDOM % 20000))
-	done
-	openssl s_server -accept $PORT -cert "$PKI/two.pem" -key "$PKI/two.key" -naccept 2 \
-		-quiet -rev </dev/null >/dev/null 2>&1 &
-	pids+=($!)
+	PORT=$(free_ports) # a port of our own (and the next one free too)
+	lab_server $PORT two 2
 	live() { # the sensor on lo until SIGTERM; connects once, SIGUSR1, then stops
 		"$BIN" -i lo -f "tcp port $PORT" --ca-file "$PKI/root.pem" --sensor live \
 			--state "$T/live.state" --format json -o "$T/live-$1.json" 2>"$T/live.err" &
 		local cs=$!
 		pids+=("$cs")
 		sleep 1.5
-		echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" \
-			-servername two.test -tls1_2 -ign_eof >/dev/null 2>&1
+		tls_connect $PORT two.test
 		sleep 0.5
 		kill -USR1 "$cs"
 		for _ in $(seq 50); do

@@ -28,26 +28,9 @@
 #include "cs_judge.h"
 #include "cs_report.h"
 #include "fuzz_file.h"
+#include "fuzz_judge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct judge *new_judge(void)
-{
-	static const struct trust_opts to = {.ca_files = {"pcaps/lab/pki/trust.pem"},
-					     .n_ca_files = 1};
-	static bool tried, have;
-	struct judge_opts jo = {.trust = &to, .warn_days = -1};
-	char err[256];
-
-	if (!tried) {
-		struct cs_trust *t = NULL;
-
-		tried = true;
-		have = trust_load(&to, &t, err, sizeof err) == CS_OK;
-		trust_free(t);
-	}
-	return have ? judge_new(&jo, err, sizeof err) : NULL;
-}
 
 static char *render(struct engine *e, int kind, size_t *len)
 {
@@ -100,18 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[64], err[256];
 	struct cs_source *src = NULL;
-	struct judge *j = new_judge();
 	struct engine_config cfg = {
 		.max_flows = 16,
 		.buffer_memcap = 256u * 1024,
-		.judge = j,
 		.sensor = "fuzz",
 	};
-	struct engine *e = engine_new(&cfg);
+	struct engine *e;
 	struct engine_input *in;
 	struct cs_frame f;
 	int fd = fuzz_file(data, size, path, sizeof path);
 
+	fuzz_judge(&cfg.judge);
+	e = engine_new(&cfg);
 	if (!e)
 		abort();
 	in = engine_input_begin(e, "fuzz", false);
@@ -132,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(buf);
 	}
 	engine_free(e);
-	judge_free(j);
+	judge_free(cfg.judge);
 	close(fd);
 	return 0;
 }

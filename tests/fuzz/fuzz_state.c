@@ -35,35 +35,26 @@
 #include "cs_state.h"
 #include "cs_trust.h"
 #include "fuzz_file.h"
-
-#define TRUST "pcaps/lab/pki/trust.pem"
+#include "fuzz_judge.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool trust_tried, have_trust;
-
 static struct engine *new_engine(void)
 {
-	static const struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
-	struct judge_opts jo = {.trust = &to, .warn_days = -1};
+	static const uint8_t zero_key[16];
+	static bool keyed;
 	struct engine_config cfg = {
 		.max_flows = 64,
 		.buffer_memcap = 1u << 20,
 		.sensor = "fuzz",
 	};
 	struct engine *e;
-	char err[256];
 
-	if (!trust_tried) { /* a store is there when run from the repository root */
-		static const uint8_t zero_key[16];
-		struct cs_trust *t = NULL;
-
-		trust_tried = true;
+	if (!keyed) {
 		clientset_set_key(zero_key);
-		have_trust = trust_load(&to, &t, err, sizeof err) == CS_OK;
-		trust_free(t);
+		keyed = true;
 	}
-	if (have_trust && !(cfg.judge = judge_new(&jo, err, sizeof err)))
+	if (fuzz_judge(&cfg.judge) && !cfg.judge)
 		abort();
 	if (!(e = engine_new(&cfg)))
 		abort();

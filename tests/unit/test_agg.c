@@ -41,6 +41,29 @@ static void add(struct agg *a, uint8_t server, const char *sni, uint8_t client,
 	assert_int_equal(agg_add(a, &h), CS_OK);
 }
 
+/* What the two tests of the judged chain send: server 192.0.2.1:443 with
+ * chain_a judged ok, client 192.0.2.9 (the addresses go in ip and cl). */
+static struct agg_handshake judged_handshake(struct cs_addr *ip, struct cs_addr *cl)
+{
+	*ip = v4(1), *cl = v4(9);
+	return (struct agg_handshake){
+		.server_ip = ip,
+		.server_port = 443,
+		.chain = &chain_a,
+		.client_ip = cl,
+		.verdict = &judged,
+	};
+}
+
+/* Add h, then the top-ranked server. */
+static const struct agg_server *add_then_top(struct agg *a, const struct agg_handshake *h)
+{
+	size_t n;
+
+	agg_add(a, h);
+	return agg_sorted(a, &n)[0];
+}
+
 static void test_ranking(void **state)
 {
 	(void)state;
@@ -158,15 +181,10 @@ static void test_sni_kinds(void **state)
 static void test_rejected_but_judged_ok(void **state)
 {
 	(void)state;
-	struct cs_addr ip = v4(1), cl = v4(9);
-	struct agg_handshake h = {.server_ip = &ip,
-				  .server_port = 443,
-				  .chain = &chain_a,
-				  .client_ip = &cl,
-				  .verdict = &judged};
-	const struct agg_server *const *s;
+	struct cs_addr ip, cl;
+	struct agg_handshake h = judged_handshake(&ip, &cl);
+	const struct agg_server *s;
 	struct agg *a;
-	size_t n;
 
 	for (unsigned d = 0; d < 256; d++)
 		assert_int_equal(agg_alert_about_certificate((uint8_t)d),
@@ -174,28 +192,22 @@ static void test_rejected_but_judged_ok(void **state)
 	/* handshake_failure (40) from a client: a rejection, not about the chain */
 	a = agg_new(4);
 	h.rejected = true, h.alert = 40, h.ts = 1;
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_int_equal(s[0]->nrejections, 1);
-	assert_false(agg_rejected_but_judged_ok(s[0]));
+	s = add_then_top(a, &h);
+	assert_int_equal(s->nrejections, 1);
+	assert_false(agg_rejected_but_judged_ok(s));
 	/* decrypt_error (51): about the certificate's signature */
 	h.alert = 51, h.ts = 2;
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_int_equal(s[0]->nrejections, 2);
-	assert_true(agg_rejected_but_judged_ok(s[0]));
+	s = add_then_top(a, &h);
+	assert_int_equal(s->nrejections, 2);
+	assert_true(agg_rejected_but_judged_ok(s));
 	/* a broken handshake of the server: it was judged broken after all */
 	h.rejected = false, h.broken = true, h.ts = 3;
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_false(agg_rejected_but_judged_ok(s[0]));
+	assert_false(agg_rejected_but_judged_ok(add_then_top(a, &h)));
 	agg_free(a);
 	/* no chain seen: nothing was judged */
 	a = agg_new(4);
 	h.chain = NULL, h.broken = false, h.rejected = true, h.alert = 48;
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_false(agg_rejected_but_judged_ok(s[0]));
+	assert_false(agg_rejected_but_judged_ok(add_then_top(a, &h)));
 	agg_free(a);
 }
 
@@ -203,26 +215,16 @@ static void test_rejected_but_judged_ok(void **state)
 static void test_key_usage_latest(void **state)
 {
 	(void)state;
-	struct cs_addr ip = v4(1), cl = v4(9);
-	struct agg_handshake h = {.server_ip = &ip,
-				  .server_port = 443,
-				  .chain = &chain_a,
-				  .client_ip = &cl,
-				  .verdict = &judged};
+	struct cs_addr ip, cl;
+	struct agg_handshake h = judged_handshake(&ip, &cl);
 	struct agg *a = agg_new(4);
-	const struct agg_server *const *s;
-	size_t n;
 
 	h.key_usage_suite = 0xc02f, h.ts = 5;
 	agg_add(a, &h);
 	h.key_usage_suite = 0, h.ts = 3; /* an earlier handshake, counted later */
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_int_equal(s[0]->chains[0].key_usage_suite, 0xc02f);
+	assert_int_equal(add_then_top(a, &h)->chains[0].key_usage_suite, 0xc02f);
 	h.ts = 7;
-	agg_add(a, &h);
-	s = agg_sorted(a, &n);
-	assert_int_equal(s[0]->chains[0].key_usage_suite, 0);
+	assert_int_equal(add_then_top(a, &h)->chains[0].key_usage_suite, 0);
 	agg_free(a);
 }
 

@@ -203,59 +203,48 @@ static void test_chain_hash(void **state)
 	free(inter.p);
 }
 
-static void test_leaf_fields(void **state)
+#define ROOT_DN "CN=Chainsniff Test Root,O=Chainsniff Test"
+#define INTER_DN "CN=Chainsniff Test Intermediate,O=Chainsniff Test"
+
+/* What the fixture certificates say (openssl x509 -nameopt RFC2253 and
+ * wc -c on tests/fixtures/chain/). */
+static const struct cert_want {
+	const char *name, *subject, *issuer, *serial_hex;
+	int64_t not_before, not_after;
+	size_t der_len;
+} cert_wants[] = {
+	/* RFC 2253 order is reversed; ',' and '+' escaped; the e-acute stays
+	 * UTF-8; serial 8A0B...: the DER has a 00 sign byte that the hex must
+	 * not show; 2024-03-01 12:00:00Z to 2025-03-01 12:00:00Z */
+	{"leaf", "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR", INTER_DN, "8a0b0c0d0e0f101112",
+	 1709294400, 1740830400, LEAF_LEN},
+	/* 2020-01-01Z to 2040-01-01Z, its own issuer */
+	{"root", ROOT_DN, ROOT_DN, "01", 1577836800, 2208988800, 359},
+	/* 2020-01-01Z to 2035-01-01Z */
+	{"inter", INTER_DN, ROOT_DN, "1002", 1577836800, 2051222400, INTER_LEN},
+	/* a subject without CN */
+	{"nocn", "OU=Ops,O=No CN Org", INTER_DN, "2a", 1709294400, 1740830400, 422},
+};
+
+static void test_cert_fields(void **state)
 {
 	(void)state;
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	struct cs_cert *cert = intern_one(st, "leaf")->certs[0];
-	const struct cs_cert_facts *ci = cert_facts(cert);
+	for (size_t i = 0; i < CS_ARRAY_LEN(cert_wants); i++) {
+		const struct cert_want *w = &cert_wants[i];
+		struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
+		struct cs_cert *cert = intern_one(st, w->name)->certs[0];
+		const struct cs_cert_facts *ci = cert_facts(cert);
 
-	assert_true(ci->parsed);
-	/* RFC 2253 order is reversed; ',' and '+' escaped; the e-acute stays UTF-8 */
-	assert_string_equal(ci->subject, "CN=caf\xc3\xa9.example,O=Acme\\, Inc.\\+Co,C=FR");
-	assert_string_equal(ci->issuer, "CN=Chainsniff Test Intermediate,O=Chainsniff Test");
-	/* 8A0B...: the DER has a 00 sign byte that the hex must not show */
-	assert_string_equal(ci->serial_hex, "8a0b0c0d0e0f101112");
-	assert_int_equal(ci->not_before, 1709294400); /* 2024-03-01 12:00:00Z */
-	assert_int_equal(ci->not_after, 1740830400);  /* 2025-03-01 12:00:00Z */
-	assert_int_equal(cert->der_len, LEAF_LEN);
-	assert_sha(cert->sha256, "leaf");
-	chain_store_free(st);
-}
-
-static void test_ca_fields(void **state)
-{
-	(void)state;
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	struct cs_cert *rootc = intern_one(st, "root")->certs[0];
-	struct cs_cert *interc = intern_one(st, "inter")->certs[0];
-	const struct cs_cert_facts *root = cert_facts(rootc), *inter = cert_facts(interc);
-
-	assert_string_equal(root->subject, "CN=Chainsniff Test Root,O=Chainsniff Test");
-	assert_string_equal(root->issuer, root->subject);
-	assert_string_equal(root->serial_hex, "01");
-	assert_int_equal(root->not_before, 1577836800); /* 2020-01-01Z */
-	assert_int_equal(root->not_after, 2208988800);  /* 2040-01-01Z */
-	assert_sha(rootc->sha256, "root");
-	assert_string_equal(inter->issuer, root->subject);
-	assert_string_equal(inter->serial_hex, "1002");
-	assert_int_equal(inter->not_after, 2051222400); /* 2035-01-01Z */
-	assert_sha(interc->sha256, "inter");
-	chain_store_free(st);
-}
-
-static void test_no_cn(void **state)
-{
-	(void)state;
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	struct cs_cert *cert = intern_one(st, "nocn")->certs[0];
-	const struct cs_cert_facts *ci = cert_facts(cert);
-
-	assert_true(ci->parsed);
-	assert_string_equal(ci->subject, "OU=Ops,O=No CN Org");
-	assert_string_equal(ci->serial_hex, "2a");
-	assert_sha(cert->sha256, "nocn");
-	chain_store_free(st);
+		assert_true(ci->parsed);
+		assert_string_equal(ci->subject, w->subject);
+		assert_string_equal(ci->issuer, w->issuer);
+		assert_string_equal(ci->serial_hex, w->serial_hex);
+		assert_int_equal(ci->not_before, w->not_before);
+		assert_int_equal(ci->not_after, w->not_after);
+		assert_int_equal(cert->der_len, w->der_len);
+		assert_sha(cert->sha256, w->name);
+		chain_store_free(st);
+	}
 }
 
 /* UTCTime 691231235959Z is one second before the epoch; GeneralizedTime
@@ -325,26 +314,33 @@ static void test_trailing_byte(void **state)
 	free(leaf.p);
 }
 
+/* The leaf with the 5 bytes of "caf\xc3\xa9" in its subject CN replaced
+ * by cn5, interned into st (which keeps its own copy). */
+static struct cs_cert *leaf_with_cn(struct cs_chain_store *st, const char cn5[5])
+{
+	struct fixture leaf = fx_load("leaf");
+	uint8_t *at = memmem(leaf.p, leaf.n, "caf\xc3\xa9", 5);
+	struct cs_slice s = fx_slice(leaf);
+	const struct cs_chain *c;
+	bool added;
+
+	assert_non_null(at);
+	memcpy(at, cn5, 5);
+	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
+	free(leaf.p);
+	return c->certs[0];
+}
+
 /* A UTF8String that is not UTF-8 (the e-acute replaced by ff fe): libcrypto
  * rejects it in d2i when it canonicalises the name, so the entry is kept
  * unparsed.  (The signature no longer matches; the store does not check.) */
 static void test_invalid_utf8_name(void **state)
 {
 	(void)state;
-	struct fixture leaf = fx_load("leaf");
-	uint8_t *at = memmem(leaf.p, leaf.n, "caf\xc3\xa9", 5);
-	struct cs_slice s = fx_slice(leaf);
 	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_chain *c;
-	bool added;
 
-	assert_non_null(at);
-	at[3] = 0xff;
-	at[4] = 0xfe;
-	assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
-	assert_unparsed(c->certs[0]);
+	assert_unparsed(leaf_with_cn(st, "caf\xff\xfe"));
 	chain_store_free(st);
-	free(leaf.p);
 }
 
 /* The NUL-prefix attack ("good.example\0.evil"): OpenSSL writes C0
@@ -365,20 +361,12 @@ static void test_name_controls(void **state)
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
-		struct fixture leaf = fx_load("leaf");
-		uint8_t *at = memmem(leaf.p, leaf.n, "caf\xc3\xa9", 5);
-		struct cs_slice s = fx_slice(leaf);
 		struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-		const struct cs_chain *c;
-		bool added;
+		const struct cs_cert_facts *ci = cert_facts(leaf_with_cn(st, cases[i].cn5));
 
-		assert_non_null(at);
-		memcpy(at, cases[i].cn5, 5);
-		assert_int_equal(chain_store_intern(st, &s, 1, &c, &added), CS_OK);
-		assert_true(cert_facts(c->certs[0])->parsed);
-		assert_string_equal(cert_facts(c->certs[0])->subject, cases[i].want);
+		assert_true(ci->parsed);
+		assert_string_equal(ci->subject, cases[i].want);
 		chain_store_free(st);
-		free(leaf.p);
 	}
 }
 
@@ -797,25 +785,50 @@ static void pem_path(const struct pem_dir *d, const struct cs_chain *c, char *ou
 	snprintf(out, n, "%s/%s.pem", d->path, hex);
 }
 
+/* A chain of three fixtures dumped by chain_dump_pem into a directory of
+ * its own; path: the file it wrote. */
+struct pem_run {
+	struct cs_chain_store *st;
+	const struct cs_chain *c;
+	struct pem_dir d;
+	char path[256];
+};
+
+/* Dump the chain of names; the file, open for reading. */
+static FILE *pem_dump(struct pem_run *r, const char *const names[3])
+{
+	bool added;
+	FILE *f;
+
+	r->st = chain_store_new(4, CS_CHAIN_MEMCAP);
+	pem_dir_make(&r->d);
+	assert_int_equal(intern_names(r->st, names, 3, &r->c, &added), CS_OK);
+	assert_int_equal(chain_dump_pem(r->c, r->d.path), CS_OK);
+	pem_path(&r->d, r->c, r->path, sizeof r->path);
+	f = fopen(r->path, "r");
+	assert_non_null(f);
+	return f;
+}
+
+/* The file, its directory and the store gone. */
+static void pem_done(struct pem_run *r)
+{
+	pem_path(&r->d, r->c, r->path, sizeof r->path);
+	unlink(r->path);
+	rmdir(r->d.path);
+	chain_store_free(r->st);
+}
+
 /* Read back with PEM_read_X509: the same DER, in sent order. */
 static void test_pem_roundtrip(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"leaf", "inter", "root"};
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_chain *c;
-	struct pem_dir d;
-	char path[256];
-	bool added;
-	FILE *f;
+	struct pem_run r;
+	FILE *f = pem_dump(&r, names);
+	char line[256];
 	X509 *x;
 
-	pem_dir_make(&d);
-	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	pem_path(&d, c, path, sizeof path);
-	f = fopen(path, "r");
-	assert_non_null(f);
 	for (size_t i = 0; i < 3; i++) {
 		unsigned char *der = NULL;
 		int n;
@@ -823,28 +836,25 @@ static void test_pem_roundtrip(void **state)
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		assert_non_null(x);
 		n = i2d_X509(x, &der);
-		assert_int_equal(n, c->certs[i]->der_len);
-		assert_memory_equal(der, c->certs[i]->der, c->certs[i]->der_len);
+		assert_int_equal(n, r.c->certs[i]->der_len);
+		assert_memory_equal(der, r.c->certs[i]->der, r.c->certs[i]->der_len);
 		OPENSSL_free(der);
 		X509_free(x);
 	}
 	assert_null(PEM_read_X509(f, NULL, NULL, NULL));
 	fclose(f);
-	assert_int_equal(pem_dir_entries(&d), 1); /* no temporary left behind */
+	assert_int_equal(pem_dir_entries(&r.d), 1); /* no temporary left behind */
 
 	/* an existing file is left alone */
-	f = fopen(path, "w");
+	f = fopen(r.path, "w");
 	fputs("kept\n", f);
 	fclose(f);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	f = fopen(path, "r");
-	assert_non_null(fgets(path, sizeof path, f));
-	assert_string_equal(path, "kept\n");
+	assert_int_equal(chain_dump_pem(r.c, r.d.path), CS_OK);
+	f = fopen(r.path, "r");
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_string_equal(line, "kept\n");
 	fclose(f);
-	pem_path(&d, c, path, sizeof path);
-	unlink(path);
-	rmdir(d.path);
-	chain_store_free(st);
+	pem_done(&r);
 }
 
 /* Unparseable entries are written as CERTIFICATE blocks of the bytes sent. */
@@ -852,19 +862,9 @@ static void test_pem_raw_entries(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"leaf", "garbage", "truncated"};
-	struct cs_chain_store *st = chain_store_new(4, CS_CHAIN_MEMCAP);
-	const struct cs_chain *c;
-	struct pem_dir d;
-	char path[256];
-	bool added;
-	FILE *f;
+	struct pem_run r;
+	FILE *f = pem_dump(&r, names);
 
-	pem_dir_make(&d);
-	assert_int_equal(intern_names(st, names, 3, &c, &added), CS_OK);
-	assert_int_equal(chain_dump_pem(c, d.path), CS_OK);
-	pem_path(&d, c, path, sizeof path);
-	f = fopen(path, "r");
-	assert_non_null(f);
 	for (size_t i = 0; i < 3; i++) {
 		char *name = NULL, *header = NULL;
 		unsigned char *data = NULL;
@@ -873,16 +873,14 @@ static void test_pem_raw_entries(void **state)
 		assert_int_equal(PEM_read(f, &name, &header, &data, &n), 1);
 		assert_string_equal(name, "CERTIFICATE");
 		assert_string_equal(header, "");
-		assert_int_equal(n, c->certs[i]->der_len);
-		assert_memory_equal(data, c->certs[i]->der, c->certs[i]->der_len);
+		assert_int_equal(n, r.c->certs[i]->der_len);
+		assert_memory_equal(data, r.c->certs[i]->der, r.c->certs[i]->der_len);
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_free(data);
 	}
 	fclose(f);
-	unlink(path);
-	rmdir(d.path);
-	chain_store_free(st);
+	pem_done(&r);
 }
 
 static void test_pem_errors(void **state)
@@ -912,9 +910,7 @@ int main(void)
 		cmocka_unit_test(test_intern_twice),
 		cmocka_unit_test(test_order_matters),
 		cmocka_unit_test(test_chain_hash),
-		cmocka_unit_test(test_leaf_fields),
-		cmocka_unit_test(test_ca_fields),
-		cmocka_unit_test(test_no_cn),
+		cmocka_unit_test(test_cert_fields),
 		cmocka_unit_test(test_dates_beyond_utctime),
 		cmocka_unit_test(test_unparseable_entries),
 		cmocka_unit_test(test_trailing_byte),

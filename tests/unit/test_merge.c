@@ -44,18 +44,9 @@ static struct fixture fx;
 static void report(const char *capture, const char *sensor, const char *path, bool state)
 {
 	struct trust_opts to = {.ca_files = {TRUST}, .n_ca_files = 1};
-	struct judge_opts jo = {.trust = &to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {
-		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = sensor};
-	struct engine *e;
-	char err[256];
+	struct engine *e = tf_engine_new(&to, sensor);
 	FILE *f;
 
-	cfg.judge = judge_new(&jo, err, sizeof(err));
-	if (!cfg.judge)
-		fail_msg("judge_new: %s", err);
-	e = engine_new(&cfg);
-	assert_non_null(e);
 	tf_feed(e, capture);
 	engine_finish(e);
 	f = fopen(path, "w");
@@ -65,8 +56,7 @@ static void report(const char *capture, const char *sensor, const char *path, bo
 	else
 		report_json(f, e);
 	assert_int_equal(fclose(f), 0);
-	engine_free(e);
-	judge_free(cfg.judge);
+	tf_engine_free(e);
 }
 
 static int setup(void **state)

@@ -25,6 +25,7 @@
 #include "cs_judge.h"
 #include "cs_sensor.h"
 #include "cs_timefmt.h"
+#include "testfeed.h"
 
 #define TRUST "pcaps/lab/pki/trust.pem"
 #define S (CS_NS_PER_SEC)
@@ -33,18 +34,16 @@
 struct run {
 	char dir[64];
 	struct trust_opts to;
-	struct judge *j;
 	struct engine *e;
 	struct sensor *s;
 	struct report_opts ro;
 	int64_t last;
+	json_t *w[32]; /* the window files, once finish() read them */
+	size_t n;
 };
 
 static void start(struct run *r, int64_t interval_s)
 {
-	struct judge_opts jo = {.trust = &r->to, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {
-		.max_flows = 1024, .buffer_memcap = 64u << 20, .sensor = "unit"};
 	struct sensor_opts so = {.interval_s = interval_s, .text = &r->ro};
 	char err[256];
 
@@ -53,22 +52,20 @@ static void start(struct run *r, int64_t interval_s)
 	snprintf(r->dir, sizeof(r->dir), "/tmp/test_sensor.XXXXXX");
 	assert_non_null(mkdtemp(r->dir));
 	so.dir = r->dir;
-	r->j = judge_new(&jo, err, sizeof(err));
-	assert_non_null(r->j);
-	cfg.judge = r->j;
-	r->e = engine_new(&cfg);
-	assert_non_null(r->e);
+	r->e = tf_engine_new(&r->to, "unit");
 	r->s = sensor_new(&so, r->e, err, sizeof(err));
 	assert_non_null(r->s);
 }
 
+/* The end of a test: its windows freed, the run's objects and directory gone. */
 static void stop(struct run *r)
 {
 	char cmd[128];
 
+	for (size_t i = 0; i < r->n; i++)
+		json_decref(r->w[i]);
 	sensor_free(r->s);
-	engine_free(r->e);
-	judge_free(r->j);
+	tf_engine_free(r->e);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -99,12 +96,6 @@ static void feed(struct run *r, const char *path, int64_t at)
 			r->last = f.ts_ns;
 	}
 	capture_close(src);
-}
-
-static void finish(struct run *r)
-{
-	engine_finish(r->e);
-	assert_int_equal(sensor_report(r->s, r->last, "final"), CS_OK);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -138,6 +129,14 @@ static size_t windows(struct run *r, json_t **out, size_t max)
 		free(names[i]);
 	}
 	return n;
+}
+
+/* The end of the run (the final report), then its window files read. */
+static void finish(struct run *r)
+{
+	engine_finish(r->e);
+	assert_int_equal(sensor_report(r->s, r->last, "final"), CS_OK);
+	r->n = windows(r, r->w, CS_ARRAY_LEN(r->w));
 }
 
 static int64_t ns(json_t *o, const char *k)
@@ -204,57 +203,59 @@ static size_t check_windows(struct run *r, json_t **w, size_t n, bool late_ok)
 	return n;
 }
 
-static void free_windows(json_t **w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		json_decref(w[i]);
-}
+/* Captures fed in turn, each first frame at its time. */
+struct feed_at {
+	const char *path;
+	int64_t at;
+};
 
+/* A run of interval_s windows over the captures fed in turn, to its end:
+ * `want` windows, each checked, no handshake late. */
+static void run_in_order(struct run *r, int64_t interval_s, const struct feed_at *feeds,
+			 size_t nfeeds, size_t want)
+{
+	start(r, interval_s);
+	for (size_t i = 0; i < nfeeds; i++)
+		feed(r, feeds[i].path, feeds[i].at);
+	finish(r);
+	assert_int_equal(r->n, want);
+	check_windows(r, r->w, r->n, false);
+	assert_int_equal(sensor_late(r->s), 0);
+}
 /* The clock forward, then a jump of 71 minutes. */
 static void test_forward_and_jump(void **state)
 {
+	static const struct feed_at feeds[] = {
+		{"pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S},
+		{"pcaps/lab/diag-not-ca.pcap", BASE + 4 * S},
+		{"pcaps/lab/multi-server.pcap", BASE + 12 * S},
+		{"pcaps/lab/freq-three-servers.pcap", BASE + 71 * 60 * S},
+		{"pcaps/lab/diag-wrong-order.pcap", BASE + 71 * 60 * S + 5 * S},
+	};
 	struct run r;
-	json_t *w[32];
-	size_t n;
 
 	(void)state;
-	start(&r, 10);
-	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 4 * S);
-	feed(&r, "pcaps/lab/multi-server.pcap", BASE + 12 * S);
-	feed(&r, "pcaps/lab/freq-three-servers.pcap", BASE + 71 * 60 * S);
-	feed(&r, "pcaps/lab/diag-wrong-order.pcap", BASE + 71 * 60 * S + 5 * S);
-	finish(&r);
-	n = windows(&r, w, 32);
-	assert_int_equal(n, 3); /* [0,10) [10,20) and the one after the jump */
-	check_windows(&r, w, n, false);
-	assert_int_equal(sensor_late(r.s), 0);
+	/* [0,10) [10,20) and the one after the jump */
+	run_in_order(&r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
 	/* after the jump: the last two captures' handshakes */
-	assert_true(window_handshakes(w[2]) >= 9 + 1);
-	free_windows(w, n);
+	assert_true(window_handshakes(r.w[2]) >= 9 + 1);
 	stop(&r);
 }
 
 /* A capture of an earlier time read after a later one fills its own window. */
 static void test_clock_back(void **state)
 {
+	static const struct feed_at feeds[] = {
+		{"pcaps/lab/multi-server.pcap", BASE + 3600 * S},
+		{"pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S},
+		{"pcaps/lab/diag-not-ca.pcap", BASE + 13 * S},
+	};
 	struct run r;
-	json_t *w[32];
-	size_t n;
 
 	(void)state;
-	start(&r, 10);
-	feed(&r, "pcaps/lab/multi-server.pcap", BASE + 3600 * S);
-	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 13 * S);
-	finish(&r);
-	n = windows(&r, w, 32);
-	assert_int_equal(n, 3);
-	check_windows(&r, w, n, false);
-	assert_int_equal(ns(json_object_get(w[0], "window"), "start"), BASE);
-	assert_int_equal(ns(json_object_get(w[2], "window"), "start"), BASE + 3600 * S);
-	assert_int_equal(sensor_late(r.s), 0);
-	free_windows(w, n);
+	run_in_order(&r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
+	assert_int_equal(ns(json_object_get(r.w[0], "window"), "start"), BASE);
+	assert_int_equal(ns(json_object_get(r.w[2], "window"), "start"), BASE + 3600 * S);
 	stop(&r);
 }
 
@@ -264,8 +265,6 @@ static void test_clock_back(void **state)
 static void test_grace_and_late(void **state)
 {
 	struct run r;
-	json_t *w[32];
-	size_t n;
 
 	(void)state;
 	start(&r, 10);
@@ -278,13 +277,11 @@ static void test_grace_and_late(void **state)
 	feed(&r, "pcaps/lab/diag-wrong-order.pcap", BASE + 2 * S); /* its window is written */
 	finish(&r);
 	assert_true(sensor_late(r.s) > 0);
-	n = windows(&r, w, 32);
-	assert_int_equal(n, 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(w[1], "window"),
+	assert_int_equal(r.n, 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.w[1], "window"),
 							    "late_handshakes")),
 			 (json_int_t)sensor_late(r.s));
-	check_windows(&r, w, n, true);
-	free_windows(w, n);
+	check_windows(&r, r.w, r.n, true);
 	stop(&r);
 }
 
@@ -292,8 +289,6 @@ static void test_grace_and_late(void **state)
 static void test_signal(void **state)
 {
 	struct run r;
-	json_t *w[32];
-	size_t n;
 
 	(void)state;
 	start(&r, 3600);
@@ -301,15 +296,13 @@ static void test_signal(void **state)
 	assert_int_equal(sensor_report(r.s, BASE + 100 * S, "signal"), CS_OK);
 	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 200 * S);
 	finish(&r);
-	n = windows(&r, w, 32);
-	assert_int_equal(n, 2);
+	assert_int_equal(r.n, 2);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(w[0], "window"), "kind")),
+		json_string_value(json_object_get(json_object_get(r.w[0], "window"), "kind")),
 		"signal");
-	assert_int_equal(ns(json_object_get(w[0], "window"), "end"), BASE + 100 * S);
-	assert_int_equal(ns(json_object_get(w[1], "window"), "start"), BASE + 100 * S);
-	assert_int_equal(window_handshakes(w[0]) + window_handshakes(w[1]), run_handshakes(&r));
-	free_windows(w, n);
+	assert_int_equal(ns(json_object_get(r.w[0], "window"), "end"), BASE + 100 * S);
+	assert_int_equal(ns(json_object_get(r.w[1], "window"), "start"), BASE + 100 * S);
+	assert_int_equal(window_handshakes(r.w[0]) + window_handshakes(r.w[1]), run_handshakes(&r));
 	stop(&r);
 }
 
@@ -317,13 +310,12 @@ static void test_signal(void **state)
 static void test_nothing_read(void **state)
 {
 	struct run r;
-	json_t *w[4];
 
 	(void)state;
 	start(&r, 10);
 	engine_finish(r.e);
 	assert_int_equal(sensor_report(r.s, BASE, "final"), CS_OK);
-	assert_int_equal(windows(&r, w, 4), 0);
+	assert_int_equal(windows(&r, r.w, 4), 0);
 	stop(&r);
 }
 

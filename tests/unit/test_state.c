@@ -54,34 +54,8 @@ struct fixture {
 
 static struct fixture fx;
 
-/* Each engine has its own judge (synchronous, as for files): verdicts are
- * cached by chain id, which only means something within one chain store. */
-static struct engine *new_engine(void)
-{
-	struct judge_opts jo = {.trust = &fx.trust, .warn_days = CS_DIAG_WARN_DAYS_DEFAULT};
-	struct engine_config cfg = {
-		.max_flows = 1024,
-		.buffer_memcap = 64u << 20,
-		.sensor = "unit",
-	};
-	struct engine *e;
-	char err[256];
-
-	cfg.judge = judge_new(&jo, err, sizeof(err));
-	if (!cfg.judge)
-		fail_msg("judge_new: %s", err);
-	e = engine_new(&cfg);
-	assert_non_null(e);
-	return e;
-}
-
-static void free_engine(struct engine *e)
-{
-	struct judge *j = engine_judge(e);
-
-	engine_free(e);
-	judge_free(j);
-}
+/* Each engine has its own judge (tf_engine_new). */
+static struct engine *new_engine(void) { return tf_engine_new(&fx.trust, "unit"); }
 
 static char *state_text(struct engine *e, size_t *len)
 {
@@ -116,13 +90,13 @@ static int setup(void **state)
 	tf_feed(e, captures[0]);
 	engine_finish(e);
 	fx.small = state_text(e, &fx.small_len);
-	free_engine(e);
+	tf_engine_free(e);
 	e = new_engine();
 	for (size_t i = 0; i < CS_ARRAY_LEN(captures); i++)
 		tf_feed(e, captures[i]);
 	engine_finish(e);
 	fx.full = state_text(e, &fx.full_len);
-	free_engine(e);
+	tf_engine_free(e);
 	return 0;
 }
 
@@ -197,9 +171,9 @@ static void test_round_trip(void **state)
 	json_decref(jb);
 	free(again);
 	free(third);
-	free_engine(a);
-	free_engine(b);
-	free_engine(c);
+	tf_engine_free(a);
+	tf_engine_free(b);
+	tf_engine_free(c);
 }
 
 /* Restored, then more traffic: the same counts as one engine that saw it all. */
@@ -235,9 +209,9 @@ static void test_continue_after_load(void **state)
 	json_decref(j2);
 	free(one);
 	free(two);
-	free_engine(a);
-	free_engine(b);
-	free_engine(all);
+	tf_engine_free(a);
+	tf_engine_free(b);
+	tf_engine_free(all);
 }
 
 /* Applying one document twice doubles every count; client sets do not grow. */
@@ -276,7 +250,7 @@ static void test_apply_twice(void **state)
 	json_decref(doc);
 	json_decref(got);
 	free(text);
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 static void test_missing_and_unreadable(void **state)
@@ -299,7 +273,7 @@ static void test_missing_and_unreadable(void **state)
 	snprintf(path, sizeof(path), "%s/no/such/dir/x.state", fx.dir);
 	assert_int_equal(state_save(e, path, err, sizeof(err)), CS_IO);
 	assert_non_null(strstr(err, "x.state.tmp"));
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 /* ---- hostile files ------------------------------------------------------------------- */
@@ -315,7 +289,7 @@ static enum cs_status load_into(struct engine *e, const char *p, size_t n, char 
 	write_file(path, p, n);
 	st = state_load(e ? e : own, path, err, errlen);
 	if (own)
-		free_engine(own);
+		tf_engine_free(own);
 	return st;
 }
 
@@ -342,7 +316,7 @@ static void test_truncated_everywhere(void **state)
 	}
 	assert_int_equal(engine_totals(e)->packets, 0);
 	assert_int_equal(load_into(e, fx.small, fx.small_len - 1, err, sizeof(err)), CS_OK);
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 /* Every byte flipped in turn: refused or accepted, never a crash (ASan). */
@@ -367,7 +341,7 @@ static void test_flipped_bytes(void **state)
 		ok += state_apply(e, doc, &o, err, sizeof(err)) == CS_OK;
 		json_decref(doc);
 	}
-	free_engine(e);
+	tf_engine_free(e);
 	/* some flips are harmless (a letter of a message, a digit of a counter) */
 	assert_true(ok > 0);
 	free(copy);
@@ -627,7 +601,7 @@ static void test_counter_overflow(void **state)
 	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD); /* 2^64 - 2 */
 	assert_non_null(strstr(err, "counter overflow"));
 	json_decref(doc);
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 /* HLL registers restore as registers; the count is the estimate. */
@@ -663,7 +637,7 @@ static void test_hll_sketch(void **state)
 	free(b);
 	clientset_fini(&ref);
 	json_decref(doc);
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 /* An SNI that is not UTF-8 comes back byte for byte from "sni_b64"; "sni"
@@ -689,7 +663,7 @@ static void test_sni_bytes(void **state)
 	assert_true(servers[0]->has_sni);
 	assert_int_equal(servers[0]->sni_len, sizeof(raw) - 1);
 	assert_memory_equal(servers[0]->sni, raw, sizeof(raw) - 1);
-	free_engine(e);
+	tf_engine_free(e);
 	e = new_engine();
 	json_object_set_new(sv, "sni_b64", json_string("!!!!"));
 	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
@@ -700,7 +674,7 @@ static void test_sni_bytes(void **state)
 	assert_non_null(strstr(err, "sni_b64"));
 	free(b);
 	json_decref(doc);
-	free_engine(e);
+	tf_engine_free(e);
 }
 
 int main(void)

@@ -55,6 +55,25 @@ static void copy(const char *from, const char *to)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The CA directory dir/sub (its path in out) with the lab's root.pem and
+ * ecroot.pem under the names root_as and ecroot_as, and alone.pem under
+ * junk_as: a name the store must pass over. */
+static void ca_dir(char *out, size_t len, const char *sub, const char *root_as,
+		   const char *ecroot_as, const char *junk_as)
+{
+	static const char *const from[3] = {"pcaps/lab/pki/root.pem", "pcaps/lab/pki/ecroot.pem",
+					    "pcaps/lab/pki/alone.pem"};
+	const char *const as[3] = {root_as, ecroot_as, junk_as};
+	char path[160];
+
+	snprintf(out, len, "%s/%s", dir, sub);
+	assert_int_equal(mkdir(out, 0755), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", out, as[i]);
+		copy(from[i], path);
+	}
+}
+
 static void test_bundle(void **state)
 {
 	struct trust_opts o = {.ca_files = {BUNDLE}, .n_ca_files = 1};
@@ -83,7 +102,7 @@ static void test_bundle(void **state)
 /* The same roots, however given, are the same store. */
 static void test_digest_is_the_roots(void **state)
 {
-	char rev[128], d1[128], d2[128], f1[160], f2[160], junk[160];
+	char rev[128], d1[128], d2[128];
 	struct trust_opts a = {.ca_files = {BUNDLE}, .n_ca_files = 1};
 	struct trust_opts twice = {.ca_files = {BUNDLE, BUNDLE}, .n_ca_files = 2};
 	struct trust_opts reversed = {.n_ca_files = 1};
@@ -98,24 +117,11 @@ static void test_digest_is_the_roots(void **state)
 		 rev);
 	assert_int_equal(system(cmd), 0);
 	reversed.ca_files[0] = rev;
-	snprintf(d1, sizeof(d1), "%s/plain", dir);
-	assert_int_equal(mkdir(d1, 0755), 0);
-	snprintf(f1, sizeof(f1), "%s/root.pem", d1);
-	copy("pcaps/lab/pki/root.pem", f1);
-	snprintf(f2, sizeof(f2), "%s/ecroot.crt", d1);
-	copy("pcaps/lab/pki/ecroot.pem", f2);
-	snprintf(junk, sizeof(junk), "%s/README.txt", d1); /* neither .pem nor .crt: not read */
-	copy("pcaps/lab/pki/alone.pem", junk);
+	/* README.txt is neither .pem nor .crt: not read */
+	ca_dir(d1, sizeof(d1), "plain", "root.pem", "ecroot.crt", "README.txt");
 	in_dir.ca_dirs[0] = d1;
 	/* a c_rehash directory: the hash links are read, the .pem beside them not */
-	snprintf(d2, sizeof(d2), "%s/hashed", dir);
-	assert_int_equal(mkdir(d2, 0755), 0);
-	snprintf(f1, sizeof(f1), "%s/0a1b2c3d.0", d2);
-	copy("pcaps/lab/pki/root.pem", f1);
-	snprintf(f2, sizeof(f2), "%s/0a1b2c3e.0", d2);
-	copy("pcaps/lab/pki/ecroot.pem", f2);
-	snprintf(junk, sizeof(junk), "%s/alone.pem", d2);
-	copy("pcaps/lab/pki/alone.pem", junk);
+	ca_dir(d2, sizeof(d2), "hashed", "0a1b2c3d.0", "0a1b2c3e.0", "alone.pem");
 	hashed.ca_dirs[0] = d2;
 	ta = load(&a), tt = load(&twice), tr = load(&reversed), td = load(&in_dir),
 	th = load(&hashed);
