@@ -97,6 +97,7 @@ install: $(BIN) $(MAN)
 	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man8/chainsniff.8
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0755 scripts/daily-summary.sh $(DESTDIR)$(DOCDIR)/examples/daily-summary.sh
+	install -m 0644 scripts/rsyslog-chainsniff.conf $(DESTDIR)$(DOCDIR)/examples/rsyslog-chainsniff.conf
 	sed -e 's#/usr/local/bin/chainsniff#$(BINDIR)/chainsniff#g' \
 	    -e 's#/usr/local/share/doc/chainsniff#$(DOCDIR)#g' scripts/chainsniff.service \
 		> $(DESTDIR)$(UNITDIR)/chainsniff.service
