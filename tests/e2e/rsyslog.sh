@@ -6,7 +6,8 @@
 # network module, no /dev/log: it cannot meet a system rsyslog), its active
 # omfile action compared with what chainsniff wrote.
 #
-#   rsyslog-conf-*      the file passes rsyslogd -N1 as shipped and with its
+#   rsyslog-conf-*      the file passes rsyslogd -N1 as shipped, as a drop-in
+#                       included by Debian's /etc/rsyslog.conf, and with its
 #                       omkafka and omelasticsearch blocks uncommented; the
 #                       check refuses a misspelt parameter (it can fail)
 #   rsyslog-private     rsyslogd listens on no socket
@@ -81,6 +82,13 @@ sed 's/topic="chainsniff-events"/topic="chainsniff-events" tpoic="x"/' "$T/pipel
 main_conf "$T/typo.conf" > "$T/main-typo.conf"
 check() { "$RSYSLOGD" -N1 -f "$1" > "$T/n1.out" 2>&1; }
 expect conf-valid check "$T/main.conf"
+# as installed: Debian's /etc/rsyslog.conf (imuxsock, imklog, its work
+# directory) including the file from a directory of ours
+mkdir -p "$T/rsyslog.d"
+cp "$CONF" "$T/rsyslog.d/chainsniff.conf"
+sed "s#^\$IncludeConfig /etc/rsyslog.d/\*.conf#\$IncludeConfig $T/rsyslog.d/*.conf#" /etc/rsyslog.conf > "$T/debian.conf"
+expect conf-debian-dropin-included grep -q "^\$IncludeConfig $T/rsyslog.d/" "$T/debian.conf"
+expect conf-debian-dropin check "$T/debian.conf"
 expect conf-pipeline-blocks-enabled [ "$(grep -cE '^(module\(load="om|'$'\t''action\(type="om(kafka|elasticsearch))' "$T/pipeline.conf")" -eq 4 ]
 expect conf-pipeline-valid check "$T/main-pipeline.conf"
 if check "$T/main-typo.conf"; then
