@@ -103,6 +103,7 @@ install: $(BIN) $(MAN)
 	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man8/chainsniff.8
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 0755 scripts/daily-summary.sh $(DESTDIR)$(DOCDIR)/examples/daily-summary.sh
+	install -m 0644 scripts/rsyslog-chainsniff.conf $(DESTDIR)$(DOCDIR)/examples/rsyslog-chainsniff.conf
 	sed -e 's#/usr/local/bin/chainsniff#$(BINDIR)/chainsniff#g' \
 	    -e 's#/usr/local/share/doc/chainsniff#$(DOCDIR)#g' scripts/chainsniff.service \
 		> $(DESTDIR)$(UNITDIR)/chainsniff.service
@@ -153,7 +154,7 @@ unit: $(UNITBINS)
 
 # selftest first: it proves the harness can fail (about 2 s, no binary needed)
 E2E := selftest run live livefilter state merge formats analysis events notices evidence ops \
-	install html windows workers
+	install html windows workers rsyslog
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)

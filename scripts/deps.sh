@@ -12,8 +12,14 @@ set -eu
 # chromium, fonts-dejavu-core, python3-pil: the HTML report read by a real
 # browser, its DOM and a screenshot (tests/e2e/html.sh); python3-cryptography:
 # the hostile certificates of scripts/mkhostile-pki.py; tcpreplay: captures
-# replayed into a veth for --workers (tests/e2e/workers.sh) and the bench
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography clang-format tcpreplay"
+# replayed into a veth for --workers (tests/e2e/workers.sh) and the bench;
+# rsyslog, rsyslog-kafka, rsyslog-elasticsearch: scripts/rsyslog-chainsniff.conf run
+# and checked (tests/e2e/rsyslog.sh).  Installing rsyslog starts no daemon
+# without systemd: Debian 12's package has no init script any more, and its
+# postinst starts rsyslog.service only when /run/systemd/system exists
+# (policy-rc.d or not); with systemd it starts the system logger, which the
+# test does not touch.
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography clang-format tcpreplay rsyslog rsyslog-kafka rsyslog-elasticsearch"
 case "${1:-}" in
 --bench) PKGS="$PKGS time" ;;
 "") ;;
