@@ -34,6 +34,20 @@
  * (Linux cooked capture, every tag, tunnel and port clause) is 8.5 KiB. */
 #define CS_LIVE_FILTER_TEXT 16384
 
+/* --workers: capture threads on one interface, each an AF_PACKET socket in
+ * one fanout group (fanout.c).  Each costs a ring (-B) and a flow table, so
+ * more workers than a large server has cores is a typo; the kernel allows
+ * 256 members (PACKET_FANOUT_MAX), the program's modulus needs >= 1. */
+#define CS_MAX_WORKERS 64
+/* The fanout program (fanout.c): its unrolled parse (Ethernet with 3 tags,
+ * IPv4/IPv6, GRE, IPIP, VXLAN, Geneve, GTP-U, CS_FANOUT_IP_LEVELS deep) is
+ * about 400 instructions; the kernel takes 4096 (BPF_MAXINSNS). */
+#define CS_FANOUT_PROG_MAX 1024
+/* IP headers the fanout hash looks through: the outer one and two tunnels
+ * inside it (VXLAN in an IPsec-less GRE, GTP-U in VXLAN); deeper ones hash
+ * on the pair of the third level, which is still the same both ways. */
+#define CS_FANOUT_IP_LEVELS 3
+
 /* Decode ----------------------------------------------------------------- */
 
 /* 802.1Q/802.1ad tags before giving up (QinQ is 2; more is an attack). */
