@@ -80,7 +80,7 @@ struct asm_prog {
 	size_t cap, n;
 	bool failed;
 	int labels;
-	size_t at[MAX_LABELS];                     /* a label's instruction, SIZE_MAX unplaced */
+	size_t at[MAX_LABELS]; /* a label's instruction, SIZE_MAX unplaced */
 	int jt[CS_FANOUT_PROG_MAX], jf[CS_FANOUT_PROG_MAX]; /* targets, resolved last */
 };
 
@@ -112,7 +112,10 @@ static void emit(struct asm_prog *a, uint16_t code, uint32_t k, int jt, int jf)
 	a->n++;
 }
 
-static void op(struct asm_prog *a, uint16_t code, uint32_t k) { emit(a, code, k, NO_LABEL, NO_LABEL); }
+static void op(struct asm_prog *a, uint16_t code, uint32_t k)
+{
+	emit(a, code, k, NO_LABEL, NO_LABEL);
+}
 
 /* A load of 1, 2 or 4 bytes at X + off. */
 static void ld_at(struct asm_prog *a, uint16_t size, uint32_t off)
@@ -415,8 +418,7 @@ static void gtpu(struct asm_prog *a, struct far *f, const struct level *in, int 
 
 /* GRE, RFC 2784 with RFC 2890's key and sequence (X = its header):
  * version 0 without RFC 1701 routing, then what its Protocol Type says. */
-static void gre(struct asm_prog *a, struct far *f, const struct level *in, int inner_eth,
-		int hash)
+static void gre(struct asm_prog *a, struct far *f, const struct level *in, int inner_eth, int hash)
 {
 	static const uint32_t optional[] = {GRE_C, GRE_K, GRE_S};
 	int plain = label(a);
