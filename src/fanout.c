@@ -255,26 +255,48 @@ static void check_version(struct asm_prog *a, struct far *f, uint32_t want, int 
 	place(a, ok);
 }
 
+/* M_HASH = the XOR of an address pair of 2 * words 32-bit words at X + at
+ * (the source, then the destination): the same for both directions.  X is
+ * kept (in M_OFF while the words are folded). */
+static void fold_pair(struct asm_prog *a, uint32_t at, uint32_t words)
+{
+	op(a, BPF_STX, M_OFF);
+	for (uint32_t w = 0; w < 2 * words; w++) {
+		ld_at(a, BPF_W, at + 4 * w);
+		op(a, BPF_ST, M_ADDR + w);
+	}
+	op(a, BPF_LD | BPF_MEM, M_ADDR);
+	for (uint32_t w = 1; w < 2 * words; w++) {
+		op(a, BPF_LDX | BPF_MEM, M_ADDR + w);
+		op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
+	}
+	op(a, BPF_ST, M_HASH);
+	op(a, BPF_LDX | BPF_MEM, M_OFF);
+}
+
+/* An IP header's start (entry): its version nibble, then its pair folded.
+ * The deepest level hashes that pair and goes no further: true when lv is
+ * it (the block is then closed). */
+static bool ip_pair(struct asm_prog *a, const struct level *lv, int entry, uint32_t version,
+		    uint32_t at, uint32_t words, struct far *f, int hash)
+{
+	place(a, entry);
+	check_version(a, f, version, hash);
+	fold_pair(a, at, words);
+	if (lv->transport != NO_LABEL)
+		return false;
+	jump(a, hash);
+	far_end(a, f);
+	return true;
+}
+
 /* IPv4, RFC 791: the pair's XOR, then (not a fragment) the payload. */
 static void ipv4_block(struct asm_prog *a, const struct level *lv, int hash)
 {
 	struct far f = {0};
 
-	place(a, lv->ipv4);
-	check_version(a, &f, 0x40, hash);
-	op(a, BPF_STX, M_OFF);
-	ld_at(a, BPF_W, 12); /* source */
-	op(a, BPF_ST, M_ADDR);
-	ld_at(a, BPF_W, 16); /* destination */
-	op(a, BPF_LDX | BPF_MEM, M_ADDR);
-	op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
-	op(a, BPF_ST, M_HASH);
-	op(a, BPF_LDX | BPF_MEM, M_OFF);
-	if (lv->transport == NO_LABEL) { /* the deepest level */
-		jump(a, hash);
-		far_end(a, &f);
+	if (ip_pair(a, lv, lv->ipv4, 0x40, 12, 1, &f, hash)) /* addresses at 12 and 16 */
 		return;
-	}
 	int whole = label(a);
 	ld_at(a, BPF_H, 6); /* flags, fragment offset */
 	jump_if(a, BPF_JSET, IPV4_FRAG_BITS, far(a, &f, hash), whole);
@@ -297,25 +319,8 @@ static void ipv6_block(struct asm_prog *a, const struct level *lv, int hash)
 {
 	struct far f = {0};
 
-	place(a, lv->ipv6);
-	check_version(a, &f, 0x60, hash);
-	op(a, BPF_STX, M_OFF);
-	for (uint32_t w = 0; w < 8; w++) { /* source at 8, destination at 24 */
-		ld_at(a, BPF_W, 8 + 4 * w);
-		op(a, BPF_ST, M_ADDR + w);
-	}
-	op(a, BPF_LD | BPF_MEM, M_ADDR);
-	for (uint32_t w = 1; w < 8; w++) {
-		op(a, BPF_LDX | BPF_MEM, M_ADDR + w);
-		op(a, BPF_ALU | BPF_XOR | BPF_X, 0);
-	}
-	op(a, BPF_ST, M_HASH);
-	op(a, BPF_LDX | BPF_MEM, M_OFF);
-	if (lv->transport == NO_LABEL) { /* the deepest level */
-		jump(a, hash);
-		far_end(a, &f);
+	if (ip_pair(a, lv, lv->ipv6, 0x60, 8, 4, &f, hash)) /* addresses at 8 and 24 */
 		return;
-	}
 	int ready = label(a);
 	ld_at(a, BPF_B, 6); /* next header */
 	op(a, BPF_ST, M_NEXT);
