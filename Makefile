@@ -1,5 +1,6 @@
 # chainsniff - plain Makefile.  `make`, `make check`, `make demo`, `make unit [T=name]`,
 # `make check SANITIZE=1` (ASan+UBSan in a separate object directory),
+# `make SANITIZE=thread` (ThreadSanitizer, build/tsan),
 # `make install [PREFIX=/usr/local] [DESTDIR=...]`, `make uninstall`.
 
 CC      ?= cc
@@ -11,6 +12,11 @@ ifeq ($(SANITIZE),1)
 B        := build/asan
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSAN    := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: the judge's thread and the --workers threads
+B        := build/tsan
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDSAN    := -fsanitize=thread
 else
 B        := build/release
 # link-time optimisation for the binary (about 17% less CPU on the bench's
@@ -83,7 +89,7 @@ $(B)/libchainsniff.a: $(LIBOBJS)
 
 $(BIN): $(B)/obj/main.o $(B)/libchainsniff.a
 	$(CC) $(CFLAGS) $(LTO) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-	ln -sf $(abspath $@) build/chainsniff$(if $(filter 1,$(SANITIZE)),-asan,)
+	ln -sf $(abspath $@) build/chainsniff$(if $(filter 1,$(SANITIZE)),-asan,$(if $(filter thread,$(SANITIZE)),-tsan,))
 
 $(MAN): $(BIN)
 	@echo "  MAN $@"
@@ -147,7 +153,7 @@ unit: $(UNITBINS)
 
 # selftest first: it proves the harness can fail (about 2 s, no binary needed)
 E2E := selftest run live livefilter state merge formats analysis events notices evidence ops \
-	install html windows
+	install html windows workers
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)

@@ -21,12 +21,15 @@ struct cs_frame {
 };
 
 struct cs_capture_opts {
-	const char *filter; /* BPF expression or NULL */
-	uint32_t snaplen;   /* live only */
-	int buffer_mib;     /* live only, 0 = default */
-	bool promisc;       /* live only */
-	bool immediate;     /* live only: deliver each packet at once (libpcap
+	const char *filter;    /* BPF expression or NULL */
+	uint32_t snaplen;      /* live only */
+	int buffer_mib;        /* live only, 0 = default */
+	bool promisc;          /* live only */
+	bool immediate;        /* live only: deliver each packet at once (libpcap
 			       * immediate mode), not in blocks */
+	unsigned fanout;       /* live only: join an AF_PACKET fanout group of this
+				* many sockets (cs_fanout.h; Ethernet only), 0: none */
+	uint16_t fanout_group; /* its id (fanout_group_id) */
 };
 
 struct cs_source;
@@ -65,14 +68,14 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
  * valid.  CS_BAD with libpcap's reason in err. */
 enum cs_status capture_check_filter(const char *filter, char *err, size_t errlen);
 
-/* Make a blocked capture_next() on a live source return soon (signal-safe). */
+/* Make a blocked capture_next() on a live source return soon (signal-safe, thread-safe). */
 void capture_break(struct cs_source *s);
 
 /* "pcap", "pcap-ns", "pcapng" or "live" */
 const char *capture_format(const struct cs_source *s);
 /* Bytes consumed so far and total size (0 when unknown, e.g. a pipe). */
 void capture_progress(const struct cs_source *s, uint64_t *done, uint64_t *total);
-/* Live sources: libpcap's drop counters; false for files. */
+/* Live sources: libpcap's drop counters (one thread per source); false for files. */
 bool capture_stats(struct cs_source *s, uint64_t *received, uint64_t *dropped,
 		   uint64_t *if_dropped);
 /* Frames the filter rejected. */

@@ -15,10 +15,11 @@
  * (subject, issuer, serial, validity) are parsed once, on first use, by
  * whichever thread asks first (the chain analysis, normally), and kept.
  *
- * Threads: interning and lookups belong to one thread (the engine's).
- * Chains and certificates never move or die before the store, and their
- * DER never changes, so another thread may read them; cert_facts() may be
- * called from any thread.  OpenSSL objects never leave chain.c.
+ * Threads: interning and the counts take the store's lock (--workers
+ * intern from several packet threads, the main thread reads).  Chains
+ * and certificates never move or die before the store, and their DER
+ * never changes, so any thread may read them; cert_facts() may be called
+ * from any thread.  OpenSSL objects never leave chain.c.
  * Capped by CS_MAX_CHAINS and CS_CHAIN_MEMCAP (counted by the caller).
  */
 #ifndef CS_CHAIN_H

@@ -171,6 +171,7 @@ struct cs_options {
 	/* operations: taps, metrics, input selection, checks */
 	const char *ifaces[CS_MAX_IFACES]; /* -i, in order (one engine reads them all) */
 	size_t nifaces;
+	unsigned workers;         /* --workers: packet threads on the -i interface (1: none) */
 	const char *metrics_path; /* --metrics */
 	int64_t stats_interval;   /* --stats-interval, seconds; 0: --interval's */
 	int64_t since, until;     /* --since, --until: capture time, seconds */

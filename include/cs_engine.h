@@ -134,6 +134,33 @@ void engine_poll(struct engine *e);
 /* Handshakes waiting for their verdict. */
 uint32_t engine_parked(const struct engine *e);
 
+/*
+ * --workers: packet paths on threads of their own, one engine each, that
+ * hand every finished handshake and their counters to the main engine e,
+ * which counts them in engine_collect() exactly as if it had seen every
+ * packet (e owns verdicts, aggregate, windows, events, evidence).
+ * engine_worker_new() (on e's thread, before the workers start): a worker
+ * with its own flow table and buffer pool, e's chain store (locked) and
+ * evidence pool, reading frames of e's input `input`; NULL when memory runs
+ * out or CS_MAX_WORKERS exist.  Its caller begins its one input (of the
+ * same name) with engine_input_begin(w, ...).  A worker is driven with
+ * engine_frame() and engine_finish() on its own thread, with that input,
+ * and engine_worker_publish() there every CS_WORKER_PUBLISH_FRAMES frames,
+ * when idle (clock: the wall clock) and after engine_finish(): it hands
+ * over its counters and its clock.  e frees its workers.
+ * engine_collect() (on e's thread): counts what the workers handed over,
+ * moves e's clock to the slowest worker's, and polls the judge; returns
+ * how many items it took.
+ */
+struct engine *engine_worker_new(struct engine *e, uint32_t max_flows, size_t buffer_memcap,
+				 size_t input);
+void engine_worker_publish(struct engine *w, int64_t clock);
+size_t engine_collect(struct engine *e);
+size_t engine_workers(const struct engine *e);
+/* What worker i handed over so far: frames, TLS handshakes, kernel drops. */
+void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets, uint64_t *handshakes,
+			  uint64_t *dropped);
+
 /* Read-only views for the report. */
 const struct engine_totals *engine_totals(const struct engine *e);
 const struct cs_decode_stats *engine_decode_stats(const struct engine *e);
@@ -154,6 +181,8 @@ struct cs_count {
 size_t engine_caps(struct engine *e, struct cs_count *out);
 uint64_t engine_clock_jumps(const struct engine *e);
 uint64_t engine_buffer_refusals(const struct engine *e);
+/* Times a worker found its hand-over ring full and waited (--workers). */
+uint64_t engine_handoff_waits(const struct engine *e);
 size_t engine_ninputs(const struct engine *e);
 const struct engine_input *engine_input(const struct engine *e, size_t i);
 struct agg *engine_agg(struct engine *e);

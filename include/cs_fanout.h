@@ -54,31 +54,26 @@ size_t fanout_program_frame(unsigned nworkers, struct bpf_insn *prog, size_t cap
  * program run with bpf_filter(); 0 when nworkers is out of range. */
 unsigned fanout_worker_of(const uint8_t *frame, uint32_t len, unsigned nworkers);
 
-/* A fanout group as created by its first member. */
-struct fanout_group {
-	uint16_t id;      /* per network namespace */
-	bool kernel_hash; /* the kernel refused the program: its own flow hash */
-};
-
-/* A group id unlikely to be another process's (from the process id), for
- * kernels that cannot allocate one (PACKET_FANOUT_FLAG_UNIQUEID, 4.6). */
+/* A group id unlikely to be another process's, from the process id: fanout
+ * groups are per network namespace, and a socket of another program that
+ * asked for the same id, type and flags on the same interface would share
+ * the packets.  The kernel can pick a free one (PACKET_FANOUT_FLAG_UNIQUEID,
+ * Linux 4.6) for a first member that then tells the others: not used, the
+ * callers open every socket with one id. */
 uint16_t fanout_group_id(void);
 
 /*
- * The first worker's socket (bound, e.g. pcap_fileno after pcap_activate):
- * creates the group with PACKET_FANOUT_CBPF | FLAG_DEFRAG under an id the
- * kernel picks (else fanout_group_id()) and sets the program.  Should the
- * kernel refuse the program type (before 4.3), joins PACKET_FANOUT_HASH |
- * FLAG_DEFRAG instead, sets g->kernel_hash and puts a one-line warning in
- * err (the kernel's hash uses ports: IPv6 fragments may reach another
- * worker than their flow).  CS_IO: not joined, err says why.
+ * Joins fd (a bound AF_PACKET socket: pcap_fileno after pcap_activate; its
+ * ring and filter stay) to group_id with PACKET_FANOUT_CBPF | FLAG_DEFRAG
+ * and sets the program for nworkers (every member sets it: the group does
+ * not depend on who joined first).  Should the kernel refuse the program
+ * type (EINVAL: before Linux 4.3, or a group of the kernel's hash made by
+ * an earlier member), joins PACKET_FANOUT_HASH | FLAG_DEFRAG instead and
+ * returns CS_OK with a one-line warning in err (the kernel's hash takes
+ * ports: IPv6 fragments may reach another worker than their flow; tunnels
+ * are not balanced).  Plain success leaves err as it was.  CS_IO or
+ * CS_LIMIT (nworkers out of range): not joined, err says why.
  */
-enum cs_status fanout_create(int fd, unsigned nworkers, struct fanout_group *g, char *err,
-			     size_t errlen);
-
-/* Every other worker's socket: joins g as created, and sets the program
- * again (the same one: the group does not depend on who joined first). */
-enum cs_status fanout_join(int fd, const struct fanout_group *g, unsigned nworkers, char *err,
-			   size_t errlen);
+enum cs_status fanout_join(int fd, uint16_t group_id, unsigned nworkers, char *err, size_t errlen);
 
 #endif

@@ -34,11 +34,6 @@
  * (Linux cooked capture, every tag, tunnel and port clause) is 8.5 KiB. */
 #define CS_LIVE_FILTER_TEXT 16384
 
-/* --workers: capture threads on one interface, each an AF_PACKET socket in
- * one fanout group (fanout.c).  Each costs a ring (-B) and a flow table, so
- * more workers than a large server has cores is a typo; the kernel allows
- * 256 members (PACKET_FANOUT_MAX), the program's modulus needs >= 1. */
-#define CS_MAX_WORKERS 64
 /* The fanout program (fanout.c): its unrolled parse (Ethernet with 3 tags,
  * IPv4/IPv6, GRE, IPIP, VXLAN, Geneve, GTP-U, CS_FANOUT_IP_LEVELS deep) is
  * about 400 instructions; the kernel takes 4096 (BPF_MAXINSNS). */
@@ -297,6 +292,17 @@
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
+/* --workers: packet-path threads on one interface (AF_PACKET fanout).  Each
+ * costs a ring (-B) and a flow table, so more than a large server has cores
+ * is a typo; the kernel allows 256 members (PACKET_FANOUT_MAX). */
+#define CS_MAX_WORKERS 64
+/* What a worker has finished and not yet handed to the main engine (its
+ * handshakes and counter deltas, about 1 KiB each): 2 MiB per worker.  A
+ * full ring makes the worker wait (counted in caps.worker_handoff), and
+ * its kernel ring buffers meanwhile. */
+#define CS_WORKER_HANDOFF 2048u
+/* A worker hands its counters over every this many frames, and when idle. */
+#define CS_WORKER_PUBLISH_FRAMES 1024u
 
 /* Trust stores the judge remembers and a report names: the current one
  * and the earlier ones a reload replaced (the first and the latest 63;

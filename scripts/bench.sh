@@ -8,7 +8,7 @@
 #   scripts/bench.sh [--bin BIN] [--profiles a,b] [--runs N] [--quick]
 #                    [--scale F] [--seed N] [--bench-dir DIR] [--timeout S]
 #                    [--live [--live-capture FILE [--live-roots PEM]]
-#                           [--live-buffer MIB]]
+#                           [--live-buffer MIB] [--live-workers "1 2"]]
 #                    [--check-workloads] [--generate]
 #
 # Workloads (build/bench/benchgen, from scripts/benchgen.c and
@@ -61,7 +61,9 @@
 # on the other, alternately, with the same libpcap settings (snaplen 262144,
 # promiscuous, kernel buffer --live-buffer MiB, default chainsniff's 64);
 # chainsniff judges at the workload's capture date (--at), as live packets
-# carry today's time.
+# carry today's time.  chainsniff runs once per --live-workers count in each
+# round (default "1 2": --workers 1, then --workers 2, each socket with
+# --live-buffer MiB), and says each worker's packets and handshakes.
 # Reported: replay rate, packets received, kernel drops (tcpdump's summary,
 # chainsniff's inputs[].drops) and chains seen against the ground truth (for
 # a capture of your own, --live-roots gives its trust anchors; there is no
@@ -95,6 +97,7 @@ LIVE=0
 LIVE_CAPTURE=
 LIVE_ROOTS=
 LIVE_BUF_MIB=64
+LIVE_WORKERS="1 2"
 CHECK_WORKLOADS=0
 GENERATE_ONLY=0
 SLICE_MIB=100
@@ -121,6 +124,7 @@ while [ $# -gt 0 ]; do
 	--live-capture) LIVE_CAPTURE=$2; shift ;;
 	--live-roots) LIVE_ROOTS=$2; shift ;;
 	--live-buffer) LIVE_BUF_MIB=$2; shift ;;
+	--live-workers) LIVE_WORKERS=$2; shift ;;
 	--check-workloads) CHECK_WORKLOADS=1 ;;
 	--generate) GENERATE_ONLY=1 ;;
 	-h | --help) usage ;;
@@ -369,6 +373,30 @@ tcpreplay_run() {
 	[ -n "${REPLAY[2]:-}" ] || { cat "$TMP/replay.out" >&2; die "tcpreplay sent nothing from $1"; }
 }
 
+# one round of chainsniff -i with --workers $3
+live_chainsniff() {
+	local cap=$1 r=$2 w=$3 pid out=$RES/live-chainsniff-$2-w$3.json
+	ip netns exec "$NS" "$BIN" -i csb-capture --workers "$w" -B "$LIVE_BUF_MIB" --format json \
+		${roots:+--ca-file "$roots"} "${at[@]}" -o "$out" 2> "$TMP/cs.err" &
+	pid=$!
+	PIDS=("$pid")
+	for i in $(seq 100); do grep -q "listening on" "$TMP/cs.err" && break; sleep 0.1; done
+	tcpreplay_run "$cap"
+	sleep 1
+	kill -TERM "$pid"; wait "$pid" 2> /dev/null
+	rep=$(jq -r '"\(.inputs[0].drops.received) \(.inputs[0].drops.dropped) \(.inputs[0].drops.if_dropped) \(.totals.handshakes_with_chain) \(.totals.distinct_chains) \(.totals.servers_broken)"' \
+		"$out" 2> /dev/null) || rep="? ? ? ? ? ?"
+	read -r rcv drop ifdrop chains distinct broken <<< "$rep"
+	echo "   round $r chainsniff --workers $w: replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop (interface $ifdrop); chains seen $chains${truth_chains:+ of $truth_chains}, distinct $distinct${truth_distinct:+ of $truth_distinct}; broken servers $broken"
+	sed -n 's/^chainsniff: csb-capture: \(worker .*\)/      \1/p' "$TMP/cs.err"
+	echo "   diagnosis: $(jq -c .diagnosis "$out" 2> /dev/null)  caps: $(jq -c .caps "$out" 2> /dev/null)"
+	if [ -n "$truth_chains" ] && { [ "$chains" != "$truth_chains" ] || [ "$distinct" != "$truth_distinct" ]; }; then
+		echo "   !!! chainsniff saw $chains of the $truth_chains Certificate messages sent ($distinct of $truth_distinct distinct chains)"
+	fi
+	LIVE_ROWS+=("| chainsniff -i --workers $w | ${REPLAY[0]} Mbit/s, ${REPLAY[1]} pps | ${REPLAY[2]} | $rcv | $drop | $chains${truth_chains:+ of $truth_chains} |")
+	PIDS=()
+}
+
 live_mode() {
 	local cap=$LIVE_CAPTURE roots truth_chains="" truth_distinct="" r rep pid i
 	local -a at=()
@@ -402,24 +430,9 @@ live_mode() {
 		read -r rcv drop <<< "$rep"
 		echo "   round $r tcpdump:    replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop"
 		LIVE_ROWS+=("| tcpdump -w /dev/null | ${REPLAY[0]} Mbit/s, ${REPLAY[1]} pps | ${REPLAY[2]} | $rcv | $drop | - |")
-		# chainsniff
-		ip netns exec "$NS" "$BIN" -i csb-capture -B "$LIVE_BUF_MIB" --format json ${roots:+--ca-file "$roots"} \
-			"${at[@]}" -o "$RES/live-chainsniff-$r.json" 2> "$TMP/cs.err" &
-		pid=$!
-		PIDS=("$pid")
-		sleep 2 # libpcap activated (chainsniff prints nothing when ready)
-		tcpreplay_run "$cap"
-		sleep 1
-		kill -TERM "$pid"; wait "$pid" 2> /dev/null
-		rep=$(jq -r '"\(.inputs[0].drops.received) \(.inputs[0].drops.dropped) \(.inputs[0].drops.if_dropped) \(.totals.handshakes_with_chain) \(.totals.distinct_chains) \(.totals.servers_broken)"' \
-			"$RES/live-chainsniff-$r.json" 2> /dev/null) || rep="? ? ? ? ? ?"
-		read -r rcv drop ifdrop chains distinct broken <<< "$rep"
-		echo "   round $r chainsniff: replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop (interface $ifdrop); chains seen $chains${truth_chains:+ of $truth_chains}, distinct $distinct${truth_distinct:+ of $truth_distinct}; broken servers $broken"
-		echo "   diagnosis: $(jq -c .diagnosis "$RES/live-chainsniff-$r.json" 2> /dev/null)  caps: $(jq -c .caps "$RES/live-chainsniff-$r.json" 2> /dev/null)"
-		if [ -n "$truth_chains" ] && { [ "$chains" != "$truth_chains" ] || [ "$distinct" != "$truth_distinct" ]; }; then
-			echo "   !!! chainsniff saw $chains of the $truth_chains Certificate messages sent ($distinct of $truth_distinct distinct chains)"
-		fi
-		LIVE_ROWS+=("| chainsniff -i | ${REPLAY[0]} Mbit/s, ${REPLAY[1]} pps | ${REPLAY[2]} | $rcv | $drop | $chains${truth_chains:+ of $truth_chains} |")
+		for w in $LIVE_WORKERS; do
+			live_chainsniff "$cap" "$r" "$w"
+		done
 		PIDS=()
 	done
 	ip netns del "$NS"

@@ -4,18 +4,18 @@
 # exact apt-get line and fails.
 #
 #   scripts/deps.sh          what `make` and `make check` need
-#   scripts/deps.sh --bench  that, plus the reference tools of scripts/bench.sh
-#                            (tcpreplay, GNU time);
-#                            `make check` never needs them
+#   scripts/deps.sh --bench  that, plus the reference tool of scripts/bench.sh
+#                            (GNU time); `make check` never needs it
 set -eu
 # tshark: the reference the events and evidence tests check against
 # (Community ID, Certificate frame times, reading --write-broken files)
 # chromium, fonts-dejavu-core, python3-pil: the HTML report read by a real
 # browser, its DOM and a screenshot (tests/e2e/html.sh); python3-cryptography:
-# the hostile certificates of scripts/mkhostile-pki.py
-PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography clang-format"
+# the hostile certificates of scripts/mkhostile-pki.py; tcpreplay: captures
+# replayed into a veth for --workers (tests/e2e/workers.sh) and the bench
+PKGS="build-essential pkg-config libpcap-dev libssl-dev libcmocka-dev libjansson-dev openssl ca-certificates jq tcpdump iproute2 tshark wireshark-common logrotate python3-prometheus-client groff-base chromium fonts-dejavu-core python3-pil python3-cryptography clang-format tcpreplay"
 case "${1:-}" in
---bench) PKGS="$PKGS tcpreplay time" ;;
+--bench) PKGS="$PKGS time" ;;
 "") ;;
 *) echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
 esac

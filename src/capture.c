@@ -11,12 +11,14 @@
  * finds the frame there); live sources number the frames delivered.
  */
 #include "cs_capture.h"
+#include "cs_fanout.h"
 #include "cs_livefilter.h"
 
 #include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +51,7 @@ struct cs_source {
 	bool have_pending; /* capture_next_of: a frame read, not handed out yet */
 	struct cs_frame pending;
 	enum cs_status done; /* sticky end of a file source */
-	volatile sig_atomic_t stop;
+	atomic_int stop;     /* capture_break: from a signal handler or another thread */
 };
 
 /* Filters ------------------------------------------------------------------- */
@@ -299,6 +301,21 @@ static enum cs_status capture_activate(struct cs_source *s, const char *iface,
 	return CS_OK;
 }
 
+/* --workers: this socket joins the interface's fanout group.  The program
+ * that spreads the packets parses Ethernet (cs_fanout.h). */
+static enum cs_status capture_join_fanout(struct cs_source *s, const struct cs_capture_opts *opts,
+					  char *err, size_t errlen)
+{
+	const char *name = pcap_datalink_val_to_name(s->live_linktype);
+
+	if (s->live_linktype != DLT_EN10MB) {
+		snprintf(err, errlen, "--workers needs an Ethernet interface (this one is %s)",
+			 name ? name : "of an unknown link type");
+		return CS_UNSUPPORTED;
+	}
+	return fanout_join(pcap_fileno(s->live), opts->fanout_group, opts->fanout, err, errlen);
+}
+
 enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts *opts,
 				 struct cs_source **out, char *err, size_t errlen)
 {
@@ -315,6 +332,8 @@ enum cs_status capture_open_live(const char *iface, const struct cs_capture_opts
 		st = capture_set_filter(s, opts->filter, err, errlen);
 	else if (st == CS_OK && !(opts && opts->filter))
 		capture_set_default_filter(s);
+	if (st == CS_OK && opts && opts->fanout)
+		st = capture_join_fanout(s, opts, err, errlen);
 	if (st != CS_OK) {
 		capture_close(s);
 		return st;
@@ -334,7 +353,7 @@ static enum cs_status capture_next_file(struct cs_source *s, struct cs_frame *f,
 
 	for (;;) {
 		st = capfile_next(s->file, f, err, errlen);
-		if (s->stop) /* capture_break(), which may have interrupted a read */
+		if (atomic_load(&s->stop)) /* capture_break(), which may have interrupted a read */
 			return CS_EOF;
 		if (st != CS_OK || !s->filter)
 			return st;
@@ -366,7 +385,7 @@ static enum cs_status capture_next_live(struct cs_source *s, struct cs_frame *f,
 	const u_char *data;
 	int rc = pcap_next_ex(s->live, &h, &data);
 
-	if (rc == 0 && capture_wait(s) && !s->stop)
+	if (rc == 0 && capture_wait(s) && !atomic_load(&s->stop))
 		rc = pcap_next_ex(s->live, &h, &data);
 	if (rc == 0)
 		return CS_MORE;
@@ -460,7 +479,7 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
 
 	*which = 0;
 	for (size_t i = 0; i < n; i++)
-		if (srcs[i]->stop)
+		if (atomic_load(&srcs[i]->stop))
 			return CS_EOF;
 	for (int round = 0; round < 2; round++) {
 		/* twice: a source found empty before another one's frame was
@@ -480,7 +499,7 @@ enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, 
 {
 	enum cs_status st;
 
-	if (s->stop)
+	if (atomic_load(&s->stop))
 		return CS_EOF;
 	if (s->live)
 		return capture_next_live(s, f, err, errlen);
@@ -496,7 +515,7 @@ enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, 
 
 void capture_break(struct cs_source *s)
 {
-	s->stop = 1;
+	atomic_store(&s->stop, 1);
 	if (s->live)
 		pcap_breakloop(s->live);
 }

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct cs_chain_store {
 	size_t used, memcap; /* bytes charged */
 	EVP_MD *sha256;      /* fetched once */
 	EVP_MD_CTX *md;      /* reused for every digest */
+	pthread_mutex_t *mu; /* interning and counts (--workers intern from several threads) */
 };
 
 static bool digest(EVP_MD_CTX *ctx, const EVP_MD *md, const struct cs_slice *s, size_t n,
@@ -103,6 +105,7 @@ struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
 	st->cmask = 63;
 	st->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	st->md = EVP_MD_CTX_new();
+	st->mu = malloc(sizeof(*st->mu));
 	st->mask = nslots - 1;
 	st->max_chains = max_chains;
 	st->memcap = memcap;
@@ -110,7 +113,10 @@ struct cs_chain_store *chain_store_new(size_t max_chains, size_t memcap)
 	/* Initialising the context now allocates libcrypto's digest state, so
 	 * that no intern call refused by a cap ever allocates. */
 	if (st->chains == NULL || st->slots == NULL || st->cslots == NULL || st->sha256 == NULL ||
-	    st->md == NULL || !EVP_DigestInit_ex2(st->md, st->sha256, NULL)) {
+	    st->md == NULL || st->mu == NULL || pthread_mutex_init(st->mu, NULL) != 0 ||
+	    !EVP_DigestInit_ex2(st->md, st->sha256, NULL)) {
+		free(st->mu);
+		st->mu = NULL;
 		chain_store_free(st);
 		return NULL;
 	}
@@ -146,21 +152,33 @@ void chain_store_free(struct cs_chain_store *st)
 	free(st->cslots);
 	EVP_MD_CTX_free(st->md);
 	EVP_MD_free(st->sha256);
+	if (st->mu)
+		pthread_mutex_destroy(st->mu);
+	free(st->mu);
 	free(st);
 }
 
-size_t chain_store_count(const struct cs_chain_store *st) { return st->count; }
+/* A field read under the lock: workers may be interning meanwhile. */
+#define LOCKED_READ(st, expr)                                                                      \
+	do {                                                                                       \
+		pthread_mutex_lock((st)->mu);                                                      \
+		__typeof__(expr) v_ = (expr);                                                      \
+		pthread_mutex_unlock((st)->mu);                                                    \
+		return v_;                                                                         \
+	} while (0)
+
+size_t chain_store_count(const struct cs_chain_store *st) { LOCKED_READ(st, st->count); }
 
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id)
 {
-	return id < st->count ? st->chains[id] : NULL;
+	LOCKED_READ(st, id < st->count ? st->chains[id] : (struct cs_chain *)NULL);
 }
 
-size_t chain_store_certs(const struct cs_chain_store *st) { return st->ncerts; }
+size_t chain_store_certs(const struct cs_chain_store *st) { LOCKED_READ(st, st->ncerts); }
 
-size_t chain_store_bytes(const struct cs_chain_store *st) { return st->used; }
+size_t chain_store_bytes(const struct cs_chain_store *st) { LOCKED_READ(st, st->used); }
 
-uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { return st->hint_hits; }
+uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { LOCKED_READ(st, st->hint_hits); }
 
 /* A SHA-256 is already uniform: its first bytes are a table index. */
 static size_t sha_index(const uint8_t sha[CS_SHA256_LEN], size_t mask)
@@ -350,8 +368,8 @@ static enum cs_status chain_add(struct cs_chain_store *st, const struct cs_slice
 	return CS_OK;
 }
 
-enum cs_status chain_store_intern(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
-				  const struct cs_chain **out, bool *added)
+static enum cs_status intern(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
+			     const struct cs_chain **out, bool *added)
 {
 	size_t hint = hint_index(st, certs, n), slot;
 	uint8_t sha[CS_SHA256_LEN];
@@ -437,10 +455,9 @@ static struct cs_cert *cert_intern_facts(struct cs_chain_store *st,
 	return c;
 }
 
-enum cs_status chain_store_intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
-					size_t n, const uint8_t (*cert_sha)[CS_SHA256_LEN],
-					const struct cs_cert_given *facts,
-					const struct cs_chain **out)
+static enum cs_status intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
+				   size_t n, const uint8_t (*cert_sha)[CS_SHA256_LEN],
+				   const struct cs_cert_given *facts, const struct cs_chain **out)
 {
 	size_t slot = chain_slot(st, sha),
 	       cost = sizeof(struct cs_chain) + n * sizeof(struct cs_cert *);
@@ -739,4 +756,28 @@ enum cs_status chain_dump_pem(const struct cs_chain *c, const char *dir)
 		return CS_IO;
 	}
 	return CS_OK;
+}
+
+enum cs_status chain_store_intern(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
+				  const struct cs_chain **out, bool *added)
+{
+	enum cs_status rc;
+
+	pthread_mutex_lock(st->mu);
+	rc = intern(st, certs, n, out, added);
+	pthread_mutex_unlock(st->mu);
+	return rc;
+}
+
+enum cs_status chain_store_intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
+					size_t n, const uint8_t (*cert_sha)[CS_SHA256_LEN],
+					const struct cs_cert_given *facts,
+					const struct cs_chain **out)
+{
+	enum cs_status rc;
+
+	pthread_mutex_lock(st->mu);
+	rc = intern_facts(st, sha, n, cert_sha, facts, out);
+	pthread_mutex_unlock(st->mu);
+	return rc;
 }

@@ -435,6 +435,28 @@ static bool add_server_net(void *opts, const struct cli_option *row, const char 
 	return true;
 }
 
+/* --workers N | auto (the cores but one, at least 1) */
+static bool set_workers(void *opts, const struct cli_option *row, const char *arg)
+{
+	struct cs_options *o = opts;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+	unsigned long n;
+
+	(void)row;
+	if (!strcmp(arg, "auto")) {
+		n = cores > 2 ? (unsigned long)cores - 1 : 1;
+		o->workers = n > CS_MAX_WORKERS ? CS_MAX_WORKERS : (unsigned)n;
+		return true;
+	}
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || n < 1 || n > CS_MAX_WORKERS)
+		return cli_fail("--workers", "must be 1..64 or auto");
+	o->workers = (unsigned)n;
+	return true;
+}
+
 static const struct cli_choice formats[] = {
 	{"text", CS_FORMAT_TEXT},   {"json", CS_FORMAT_JSON}, {"csv", CS_FORMAT_CSV},
 	{"state", CS_FORMAT_STATE}, {"html", CS_FORMAT_HTML}, {NULL, 0},
@@ -568,6 +590,9 @@ static const struct cli_option rows[] = {
 	{.name = "memcap", .arg = "MIB", .kind = CLI_UINT, .field = O(eng.buffer_memcap),
 	 .size = sizeof(size_t), .min = 1, .max = 65536, .shift = 20,
 	 .error = "must be 1..65536 MiB", .help = "handshake buffer budget in MiB (default 64)"},
+	{.name = "workers", .arg = "N", .kind = CLI_CALL, .call = set_workers,
+	 .help = "-i: N packet threads, each with its own socket in one AF_PACKET\n"
+		 "fanout group (Ethernet); 'auto': the cores but one (default 1)"},
 	/* operations: metrics, input selection, checks */
 	{.name = "metrics", .arg = "FILE", .kind = CLI_STRING, .field = O(metrics_path),
 	 .help = "Prometheus metrics into FILE (atomically) every stats interval\n"
@@ -678,6 +703,7 @@ static void defaults(struct cs_options *o)
 	o->eng.max_flows = CS_MAX_FLOWS_DEFAULT;
 	o->eng.buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT;
 	o->warn_days = CS_DIAG_WARN_DAYS_DEFAULT;
+	o->workers = 1;
 }
 
 /* What no single option can check: the inputs, and options that need
@@ -699,6 +725,12 @@ static int check(int argc, char **argv, int operands, struct cs_options *o)
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(o->ifaces[i], o->ifaces[k]))
 				return cli_fail(o->ifaces[i], "given twice with -i"), CS_EXIT_USAGE;
+	if (o->workers > 1 && !o->iface)
+		return cli_fail("--workers", "applies to -i: a file is read by one packet thread"),
+		       CS_EXIT_USAGE;
+	if (o->workers > 1 && o->nifaces > 1)
+		return cli_fail("--workers", "takes one -i (a fanout group is one interface's)"),
+		       CS_EXIT_USAGE;
 	if (o->interval && !o->report_dir)
 		return cli_fail("--interval", "needs --report-dir"), CS_EXIT_USAGE;
 	if (o->have_since && o->have_until && o->until <= o->since)

@@ -53,6 +53,7 @@ struct ctr_row {
 static uint64_t flows_evicted(const struct ctr_src *s) { return engine_flows_evicted(s->e); }
 static uint64_t buffer_memcap(const struct ctr_src *s) { return engine_buffer_refusals(s->e); }
 static uint64_t clock_jumps(const struct ctr_src *s) { return engine_clock_jumps(s->e); }
+static uint64_t worker_handoff(const struct ctr_src *s) { return engine_handoff_waits(s->e); }
 static uint64_t derived_zero(const struct ctr_src *s)
 {
 	(void)s;
@@ -180,6 +181,7 @@ static const struct ctr_row rows[] = {
 	FN("caps", "notice_servers", notice_servers, CTR_SUM, 0),
 	FN("caps", "evidence_memcap", evidence_memcap, CTR_SUM, 0),
 	FN("caps", "evidence_flow_cap", evidence_flow_cap, CTR_SUM, 0),
+	FN("caps", "worker_handoff", worker_handoff, CTR_SUM, 0),
 
 	S("anomalies", "overlap_differs", F_REASM, struct reasm_stats, overlap_differs, 0),
 	S("anomalies", "retransmitted_bytes", F_REASM, struct reasm_stats, retransmitted_bytes, 0),

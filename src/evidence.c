@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct evidence {
 	struct ev_out out[CS_EVIDENCE_LINKTYPES];
 	size_t nout;
 	struct evidence_stats st;
+	pthread_mutex_t *mu; /* --workers: packet threads hold, the main one writes */
 };
 
 static FILE *create(const char *path)
@@ -74,7 +76,12 @@ struct evidence *evidence_new(const char *path, char *err, size_t errlen)
 	ev->mem = malloc((size_t)ev->nchunks * CS_EVIDENCE_CHUNK); /* pages touched as used */
 	ev->next = malloc(ev->nchunks * sizeof(*ev->next));
 	ev->scratch = malloc(CS_MAX_CAPLEN);
-	if (!ev->mem || !ev->next || !ev->scratch) {
+	ev->mu = malloc(sizeof(*ev->mu));
+	if (ev->mu && pthread_mutex_init(ev->mu, NULL) != 0) {
+		free(ev->mu);
+		ev->mu = NULL;
+	}
+	if (!ev->mem || !ev->next || !ev->scratch || !ev->mu) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		evidence_free(ev);
 		return NULL;
@@ -106,10 +113,18 @@ void evidence_free(struct evidence *ev)
 	free(ev->mem);
 	free(ev->next);
 	free(ev->scratch);
+	if (ev->mu)
+		pthread_mutex_destroy(ev->mu);
+	free(ev->mu);
 	free(ev);
 }
 
-void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out) { *out = ev->st; }
+void evidence_get_stats(const struct evidence *ev, struct evidence_stats *out)
+{
+	pthread_mutex_lock(ev->mu);
+	*out = ev->st;
+	pthread_mutex_unlock(ev->mu);
+}
 
 /* ---- holding ----------------------------------------------------------------- */
 
@@ -148,7 +163,7 @@ static void put(struct evidence *ev, struct evidence_buf *b, const void *p, uint
 	}
 }
 
-void evidence_hold(struct evidence *ev, struct evidence_buf *b, const struct cs_frame *fr)
+static void hold(struct evidence *ev, struct evidence_buf *b, const struct cs_frame *fr)
 {
 	struct rec r = {fr->ts_ns, fr->caplen, fr->wirelen, fr->linktype};
 	uint32_t need = (uint32_t)sizeof(r) + fr->caplen, room = tail_room(b);
@@ -171,7 +186,7 @@ void evidence_hold(struct evidence *ev, struct evidence_buf *b, const struct cs_
 		b->packets++;
 }
 
-void evidence_release(struct evidence *ev, struct evidence_buf *b)
+static void release(struct evidence *ev, struct evidence_buf *b)
 {
 	if (b->bytes) {
 		ev->next[b->tail] = ev->free_head;
@@ -277,7 +292,7 @@ static void take(const struct evidence *ev, uint32_t *chunk, uint32_t *off, void
 	}
 }
 
-void evidence_write(struct evidence *ev, struct evidence_buf *b)
+static void write_held(struct evidence *ev, struct evidence_buf *b)
 {
 	uint32_t chunk = b->head, off = 0, done = 0;
 	bool ok = true;
@@ -309,7 +324,29 @@ void evidence_write(struct evidence *ev, struct evidence_buf *b)
 			ok = out_fail(&ev->out[i], strerror(errno ? errno : EIO));
 	ev->st.handshakes++;
 	ev->st.write_errors += !ok;
-	evidence_release(ev, b);
+	release(ev, b);
+}
+
+/* The pool is shared by the packet threads (--workers) and the main one. */
+void evidence_hold(struct evidence *ev, struct evidence_buf *b, const struct cs_frame *fr)
+{
+	pthread_mutex_lock(ev->mu);
+	hold(ev, b, fr);
+	pthread_mutex_unlock(ev->mu);
+}
+
+void evidence_release(struct evidence *ev, struct evidence_buf *b)
+{
+	pthread_mutex_lock(ev->mu);
+	release(ev, b);
+	pthread_mutex_unlock(ev->mu);
+}
+
+void evidence_write(struct evidence *ev, struct evidence_buf *b)
+{
+	pthread_mutex_lock(ev->mu);
+	write_held(ev, b);
+	pthread_mutex_unlock(ev->mu);
 }
 
 bool evidence_close(struct evidence *ev, int default_linktype)

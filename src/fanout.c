@@ -598,55 +598,29 @@ static enum cs_status set_program(int fd, unsigned nworkers, char *err, size_t e
 	size_t n = fanout_program(nworkers, prog, CS_FANOUT_PROG_MAX);
 	struct sock_fprog fprog = {.len = (unsigned short)n, .filter = (struct sock_filter *)prog};
 
-	if (n == 0) {
-		snprintf(err, errlen, "fanout program: %u workers: out of range 1..%d", nworkers,
-			 CS_MAX_WORKERS);
-		return CS_LIMIT;
-	}
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof fprog) != 0)
 		return fail(err, errlen, "fanout program (PACKET_FANOUT_DATA)", errno);
 	return CS_OK;
 }
 
-enum cs_status fanout_create(int fd, unsigned nworkers, struct fanout_group *g, char *err,
-			     size_t errlen)
+enum cs_status fanout_join(int fd, uint16_t group_id, unsigned nworkers, char *err, size_t errlen)
 {
-	const unsigned cbpf = PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG;
-	socklen_t len;
-	int val;
+	const unsigned defrag = PACKET_FANOUT_FLAG_DEFRAG;
 
-	*g = (struct fanout_group){.id = 0, .kernel_hash = false};
-	if (fanout_opt(fd, 0, cbpf | PACKET_FANOUT_FLAG_UNIQUEID) == 0) {
-		/* the id the kernel picked, read back (id | type_flags << 16) */
-		len = sizeof val;
-		if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0)
-			return fail(err, errlen, "fanout group id (PACKET_FANOUT)", errno);
-		g->id = (uint16_t)(val & 0xffff);
-		return set_program(fd, nworkers, err, errlen);
+	if (nworkers < 1 || nworkers > CS_MAX_WORKERS) {
+		snprintf(err, errlen, "fanout: %u workers: out of range 1..%d", nworkers,
+			 CS_MAX_WORKERS);
+		return CS_LIMIT;
 	}
-	if (errno != EINVAL) /* EINVAL: a kernel before 4.6, without UNIQUEID */
-		return fail(err, errlen, "fanout group (PACKET_FANOUT)", errno);
-	g->id = fanout_group_id();
-	if (fanout_opt(fd, g->id, cbpf) == 0)
+	if (fanout_opt(fd, group_id, PACKET_FANOUT_CBPF | defrag) == 0)
 		return set_program(fd, nworkers, err, errlen);
-	if (errno != EINVAL) /* EINVAL: a kernel before 4.3, without CBPF */
+	if (errno != EINVAL)
 		return fail(err, errlen, "fanout group (PACKET_FANOUT)", errno);
-	if (fanout_opt(fd, g->id, PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) != 0)
+	if (fanout_opt(fd, group_id, PACKET_FANOUT_HASH | defrag) != 0)
 		return fail(err, errlen, "fanout group (PACKET_FANOUT)", errno);
-	g->kernel_hash = true;
 	snprintf(err, errlen,
 		 "warning: the kernel refused the fanout program (PACKET_FANOUT_CBPF): workers "
 		 "share by the kernel's flow hash, tunnels are not balanced and IPv6 fragments "
 		 "may reach another worker than their flow");
 	return CS_OK;
-}
-
-enum cs_status fanout_join(int fd, const struct fanout_group *g, unsigned nworkers, char *err,
-			   size_t errlen)
-{
-	unsigned type = g->kernel_hash ? PACKET_FANOUT_HASH : PACKET_FANOUT_CBPF;
-
-	if (fanout_opt(fd, g->id, type | PACKET_FANOUT_FLAG_DEFRAG) != 0)
-		return fail(err, errlen, "fanout group (PACKET_FANOUT)", errno);
-	return g->kernel_hash ? CS_OK : set_program(fd, nworkers, err, errlen);
 }

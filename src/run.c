@@ -13,6 +13,7 @@
 #include "cs_events.h"
 #include "cs_hash.h"
 #include "cs_evidence.h"
+#include "cs_fanout.h"
 #include "cs_judge.h"
 #include "cs_logfile.h"
 #include "cs_metrics.h"
@@ -24,8 +25,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,8 @@ static void on_signal(int sig)
 			capture_break(live_sources[i]);
 	}
 }
+
+struct worker;
 
 /* Everything one run holds; run_main() owns it. */
 struct run {
@@ -77,6 +82,8 @@ struct run {
 	bool client_key_pending;               /* it does not exist yet: client_key_create() */
 	bool have_capture_key; /* capture_key: a file run's client key, until setup */
 	uint8_t capture_key[CS_SHA256_LEN];
+	struct worker *workers; /* --workers: o->workers of them, open ones nworkers */
+	size_t nworkers;
 };
 
 /* One --events line; a failed write is said once (logfile_check). */
@@ -562,21 +569,245 @@ static void listening(const struct run *r)
 	fputs("chainsniff: listening on ", stderr);
 	for (size_t i = 0; i < r->nlive; i++)
 		fprintf(stderr, "%s%s", i ? ", " : "", r->live_in[i]->name);
+	if (r->nworkers)
+		fprintf(stderr, "%s with %zu workers", r->o->iface, r->nworkers);
 	if (r->o->user)
 		fprintf(stderr, " as %s", r->o->user);
 	fputc('\n', stderr);
+}
+
+/* ---- --workers: one interface read by several packet threads ------------------- */
+
+/*
+ * Each worker has its own socket in the interface's AF_PACKET fanout group
+ * (both directions of a flow reach the same one: cs_fanout.h) and its own
+ * packet path (engine_worker_new); the main thread counts what they hand
+ * over (engine_collect) and does everything else as with one thread:
+ * signals, reloads, periodic reports, state, metrics.
+ */
+struct worker {
+	struct run *r;
+	size_t index;
+	struct engine *e;
+	struct engine_input *in; /* its own counts; the main engine sums them */
+	struct cs_source *src;
+	pthread_t thread;
+	bool running;
+	atomic_bool done;
+	enum cs_status st; /* why it stopped: CS_EOF when told to */
+	char err[256];
+};
+
+static atomic_bool workers_stop;
+
+/* libpcap's counters of the worker's socket (one thread per socket). */
+static void worker_drops(struct worker *w)
+{
+	w->in->have_drops =
+		capture_stats(w->src, &w->in->received, &w->in->dropped, &w->in->if_dropped);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct cs_options *o = w->r->o;
+	unsigned since = 0;
+	struct cs_frame f;
+
+	w->st = CS_EOF;
+	while (!atomic_load_explicit(&workers_stop, memory_order_relaxed)) {
+		enum cs_status st = capture_next(w->src, &f, w->err, sizeof(w->err));
+
+		if (st == CS_MORE) { /* idle: its clock is the wall clock */
+			worker_drops(w);
+			engine_worker_publish(w->e, wall_clock_ns());
+			since = 0;
+			continue;
+		}
+		if (st == CS_OK && unsupported(w->in, &f, w->err, sizeof(w->err)))
+			st = CS_UNSUPPORTED;
+		if (st != CS_OK) {
+			w->st = st;
+			break;
+		}
+		if (outside(o, f.ts_ns)) {
+			w->in->filtered++;
+			continue;
+		}
+		engine_frame(w->e, w->in, &f);
+		if (++since == CS_WORKER_PUBLISH_FRAMES) {
+			worker_drops(w);
+			engine_worker_publish(w->e, f.ts_ns);
+			since = 0;
+		}
+	}
+	engine_finish(w->e); /* its open connections end with the capture */
+	worker_drops(w);
+	engine_worker_publish(w->e, engine_now(w->e));
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* The sockets, opened before privileges are dropped; the flow table and
+ * the buffer budget are shared out among the workers. */
+static int open_workers(struct run *r)
+{
+	struct cs_options *o = r->o;
+	struct cs_capture_opts cap = o->cap;
+	struct engine_input *in = engine_input_begin(r->e, o->iface, true);
+	char err[256];
+
+	r->workers = calloc(o->workers, sizeof(*r->workers));
+	if (!r->workers || !in)
+		return cli_fail(o->iface, "out of memory"), CS_EXIT_INPUT;
+	in->format = "live";
+	r->live_in[0] = in;
+	cap.fanout = o->workers;
+	cap.fanout_group = fanout_group_id();
+	for (size_t i = 0; i < o->workers; i++) {
+		struct worker *w = &r->workers[i];
+
+		*w = (struct worker){.r = r, .index = i};
+		if (capture_open_live(o->iface, &cap, &w->src, err, sizeof(err)) != CS_OK) {
+			cli_fail(o->iface, err);
+			engine_input_error(in, INPUT_ERROR, "%s", err);
+			return CS_EXIT_INPUT;
+		}
+		r->nworkers++;
+		if (err[0] && i == 0) /* libpcap's or the fanout's warning */
+			cli_fail(o->iface, err);
+		w->e = engine_worker_new(r->e, (o->eng.max_flows + o->workers - 1) / o->workers,
+					 o->eng.buffer_memcap / o->workers, 0);
+		if (!w->e || !(w->in = engine_input_begin(w->e, o->iface, true)))
+			return cli_fail(o->iface, "out of memory"), CS_EXIT_INPUT;
+		w->in->format = "live";
+	}
+	return CS_EXIT_OK;
+}
+
+/* Signals are the main thread's: the workers are started with them blocked. */
+static int start_workers(struct run *r)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t i = 0; i < r->nworkers && rc == 0; i++) {
+		rc = pthread_create(&r->workers[i].thread, NULL, worker_main, &r->workers[i]);
+		r->workers[i].running = rc == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		fprintf(stderr, "chainsniff: %s: cannot start a worker thread: %s\n", r->o->iface,
+			strerror(rc));
+	return rc == 0 ? CS_EXIT_OK : CS_EXIT_INPUT;
+}
+
+static bool any_worker_done(const struct run *r)
+{
+	for (size_t i = 0; i < r->nworkers; i++)
+		if (r->workers[i].running && atomic_load(&r->workers[i].done))
+			return true;
+	return false;
+}
+
+/* Tell every worker to stop, keep counting what they hand over (a full
+ * ring would hold them up), then join them. */
+static void stop_workers(struct run *r)
+{
+	struct timespec ms = {0, 1000000};
+	bool all;
+
+	atomic_store(&workers_stop, true);
+	for (size_t i = 0; i < r->nworkers; i++)
+		capture_break(r->workers[i].src);
+	do {
+		all = true;
+		for (size_t i = 0; i < r->nworkers; i++)
+			all &= !r->workers[i].running || atomic_load(&r->workers[i].done);
+		if (!engine_collect(r->e) && !all)
+			nanosleep(&ms, NULL);
+	} while (!all);
+	for (size_t i = 0; i < r->nworkers; i++)
+		if (r->workers[i].running)
+			pthread_join(r->workers[i].thread, NULL);
+	engine_collect(r->e);
+}
+
+/* A worker that stopped on its own takes the run down: one line naming
+ * the interface and the worker, and the exit code of the error. */
+static int workers_end(struct run *r)
+{
+	struct engine_input *in = r->live_in[0];
+	int rc = CS_EXIT_OK;
+	char msg[320];
+
+	for (size_t i = 0; i < r->nworkers; i++) {
+		struct worker *w = &r->workers[i];
+
+		if (w->st == CS_EOF)
+			continue;
+		snprintf(msg, sizeof(msg), "worker %zu of %zu: %s", i + 1, r->nworkers, w->err);
+		rc = cs_exit_worse(rc, source_end(in, w->st, msg, sizeof(msg)));
+	}
+	return cs_exit_worse(rc, source_end(in, CS_EOF, msg, sizeof(msg)));
+}
+
+/* What each worker saw, as tcpdump says its counts at exit: the balance of
+ * the fanout. */
+static void workers_said(const struct run *r)
+{
+	for (size_t i = 0; i < engine_workers(r->e); i++) {
+		uint64_t packets, handshakes, dropped;
+
+		engine_worker_counts(r->e, i, &packets, &handshakes, &dropped);
+		fprintf(stderr,
+			"chainsniff: %s: worker %zu of %zu: %" PRIu64 " packets, %" PRIu64
+			" TLS handshakes, %" PRIu64 " dropped by the kernel\n",
+			r->o->iface, i + 1, engine_workers(r->e), packets, handshakes, dropped);
+	}
+}
+
+static int read_workers(struct run *r)
+{
+	struct timespec ms = {0, 1000000};
+	int rc = start_workers(r);
+
+	while (rc == CS_EXIT_OK && !stop_requested && !live_until_reached(r->o) &&
+	       !any_worker_done(r)) {
+		size_t n;
+
+		between_frames(r, wall_clock_ns());
+		n = engine_collect(r->e);
+		tick(r, engine_now(r->e) ? engine_now(r->e) : wall_clock_ns());
+		if (!n)
+			nanosleep(&ms, NULL);
+	}
+	stop_workers(r);
+	workers_said(r);
+	return cs_exit_worse(rc, workers_end(r));
+}
+
+static void close_workers(struct run *r)
+{
+	for (size_t i = 0; i < r->nworkers; i++)
+		capture_close(r->workers[i].src);
+	free(r->workers);
+	r->workers = NULL;
+	r->nworkers = 0;
 }
 
 /* Every interface must open: a tap with one port missing would see half of
  * each connection. */
 static int run_live(struct run *r)
 {
-	int rc = open_live(r);
+	int rc = r->o->workers > 1 ? open_workers(r) : open_live(r);
 
 	if (rc != CS_EXIT_OK || start_reading(r) != CS_EXIT_OK || r->o->check)
 		return rc;
 	listening(r);
-	return read_live(r);
+	return r->o->workers > 1 ? read_workers(r) : read_live(r);
 }
 
 static void install_signals(void)
@@ -656,6 +887,7 @@ static int64_t last_time(struct engine *e)
 static void run_free(struct run *r)
 {
 	close_live(r);
+	close_workers(r);
 	metrics_free(r->metrics);
 	sensor_free(r->sensor);
 	engine_free(r->e); /* may still tell the notices and events of flows it ends */

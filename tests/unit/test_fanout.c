@@ -6,7 +6,8 @@
  * surround it and whether or not the kernel took the first tag out; pairs
  * spread evenly; no prefix of a frame escapes [0, n).  The kernel form is
  * checked against the kernel's own classic-BPF checker (SO_ATTACH_FILTER on
- * a UDP socket, which needs no privilege).
+ * a UDP socket, which needs no privilege); as root, two packet sockets on
+ * lo join one group (tests/e2e/fanout.sh sends packets through one).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <sys/socket.h>
@@ -800,6 +806,64 @@ static void test_first_tag_stripped(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- joining */
+
+/* Not a packet socket, or a count out of range: not joined, one line. */
+static void test_join_errors(void **state)
+{
+	char err[256] = "";
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fanout_join(fd, 7, 0, err, sizeof err), CS_LIMIT);
+	assert_non_null(strstr(err, "0 workers"));
+	assert_int_equal(fanout_join(fd, 7, CS_MAX_WORKERS + 1, err, sizeof err), CS_LIMIT);
+	assert_int_equal(fanout_join(fd, 7, 2, err, sizeof err), CS_IO);
+	assert_non_null(strstr(err, "PACKET_FANOUT"));
+	assert_null(strchr(err, '\n'));
+	close(fd);
+}
+
+/* As root: two packet sockets on lo join one group, which the kernel
+ * reports as CBPF with DEFRAG; the program is set (a third socket's own
+ * PACKET_FANOUT_DATA before joining is refused: EINVAL, no group). */
+static void test_join_kernel(void **state)
+{
+	uint16_t group = fanout_group_id();
+	int fd[3], val = 0;
+	socklen_t len = sizeof val;
+	char err[256] = "untouched";
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	for (int i = 0; i < 3; i++) {
+		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ALL),
+					  .sll_ifindex = (int)if_nametoindex("lo")};
+
+		fd[i] = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		assert_true(fd[i] >= 0);
+		assert_int_equal(bind(fd[i], (struct sockaddr *)&sll, sizeof sll), 0);
+		if (i == 2)
+			break;
+		assert_int_equal(fanout_join(fd[i], group, 2, err, sizeof err), CS_OK);
+		assert_string_equal(err, "untouched");
+	}
+	assert_int_equal(getsockopt(fd[1], SOL_PACKET, PACKET_FANOUT, &val, &len), 0);
+	assert_int_equal(val & 0xffff, group);
+	assert_int_equal((unsigned)val >> 16, PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG);
+	struct bpf_insn prog[CS_FANOUT_PROG_MAX];
+	size_t n = fanout_program(2, prog, CS_FANOUT_PROG_MAX);
+	struct sock_fprog fp = {.len = (unsigned short)n, .filter = (struct sock_filter *)prog};
+
+	assert_int_equal(setsockopt(fd[2], SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp), -1);
+	assert_int_equal(errno, EINVAL);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
 /* ---------------------------------------------------------------- hostile */
 
 static void in_range(const uint8_t *b, size_t n, void *ctx)
@@ -853,6 +917,8 @@ int main(void)
 		cmocka_unit_test(test_capture_tags),
 		cmocka_unit_test(test_capture_tunnels),
 		cmocka_unit_test(test_first_tag_stripped),
+		cmocka_unit_test(test_join_errors),
+		cmocka_unit_test(test_join_kernel),
 		cmocka_unit_test(test_truncated_frames),
 	};
 

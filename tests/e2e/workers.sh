@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# workers.sh - --workers on a real interface.  Captures are replayed with
+# tcpreplay at a fixed rate into a veth pair in a network namespace of its
+# own and read by chainsniff with --workers 1 and --workers 2; every live
+# report must say what the same capture read from its file says (totals,
+# and per server: handshakes, broken handshakes, status, clients, chains),
+# with no packet dropped by the kernel.  The captures: sessions from nine
+# distinct clients (which the fanout must spread over both workers), QinQ
+# (the kernel strips the outer tag), 802.1Q, IPv4 fragments, GTP-U, Geneve
+# and VXLAN tunnels.  Needs root and `ip netns`; otherwise it says it was
+# skipped.
+#   tests/e2e/workers.sh BINARY
+. "$(dirname "$0")/lib.sh" workers "$1"
+if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
+	echo "skipped workers: needs root and network namespaces"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+need jq tcpreplay
+NS=csworkers$$
+CS=""
+cleanup() {
+	[ -n "$CS" ] && kill "$CS" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ip netns add "$NS" || { bad netns "ip netns add"; echo "$pass passed, $fail failed"; exit 1; }
+ip -n "$NS" link add va type veth peer name vb
+# no traffic of the namespace's own (IPv6 router solicitations, MLD)
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+for i in va vb; do ip -n "$NS" link set "$i" mtu 16000; done
+for i in lo va vb; do ip -n "$NS" link set "$i" up; done
+
+# The nine sessions of freq-three-servers.pcap, each from a client of its own.
+clients=()
+for i in $(seq 1 9); do clients+=("198.51.100.$((i * 17)):$((40000 + i))"); done
+$PY scripts/pcapedit.py clients pcaps/lab/freq-three-servers.pcap "$T/clients.pcap" "${clients[@]}" \
+	>/dev/null || bad clients-capture "pcapedit.py clients failed"
+
+# What a report says, for comparing: totals and servers, sorted.
+summary() {
+	jq -S '{totals: (.totals | {tls_handshakes, handshakes_with_chain, broken_handshakes,
+		tls13, resumed, no_certificate}),
+		servers: ([.servers[] | {server_ip, server_port, sni, handshakes, broken_handshakes,
+		status, clients, chains: [.chains[] | {sha256, handshakes, status}]}]
+		| sort_by(.server_ip, .server_port, .sni))}' "$1"
+}
+
+# live CAPTURE WORKERS OUT: the capture replayed into va, chainsniff on vb,
+# judging at the capture's time as the file run does (replayed frames are
+# stamped now).
+live() {
+	ip netns exec "$NS" "$BIN" -i vb --workers "$2" "${TRUST[@]}" --at "$AT" --format json \
+		-o "$3" 2>"$3.err" &
+	CS=$!
+	for _ in $(seq 100); do grep -q "listening on" "$3.err" 2>/dev/null && break; sleep 0.05; done
+	ip netns exec "$NS" tcpreplay -q --pps=1000 -i va "$1" >"$3.replay" 2>&1
+	sleep 1
+	kill -TERM "$CS"
+	wait "$CS"
+	echo $? >"$3.rc"
+	CS=""
+}
+
+CAPS=("$T/clients.pcap" pcaps/lab/quirk-qinq.pcap pcaps/lab/quirk-vlan.pcap
+	pcaps/lab/frag-router.pcap pcaps/lab/tunnel-gtpu.pcap
+	pcaps/real/zeek__tunnels__geneve-47101.pcap)
+[ -f pcaps/lab/tunnel-vxlan.pcap ] && CAPS+=(pcaps/lab/tunnel-vxlan.pcap)
+for cap in "${CAPS[@]}"; do
+	name=$(basename "$cap" .pcap)
+	AT=@$(tcpdump -tt -c 1 -nr "$cap" 2>/dev/null | cut -d. -f1)
+	"$BIN" -r "$cap" "${TRUST[@]}" --at "$AT" --format json -o "$T/$name.file.json" 2>/dev/null
+	summary "$T/$name.file.json" >"$T/$name.file.sum"
+	for n in 1 2; do
+		out="$T/$name.w$n.json"
+		live "$cap" "$n" "$out"
+		if [ "$(cat "$out.rc")" != 0 ]; then
+			bad "$name-w$n-exit" "exit $(cat "$out.rc"): $(cat "$out.err")"
+			continue
+		fi
+		drops=$(jq '[.inputs[].drops.dropped] | add' "$out")
+		[ "$drops" = 0 ] && ok "$name-w$n-no-drops" ||
+			bad "$name-w$n-no-drops" "kernel dropped $drops"
+		if summary "$out" | diff -u "$T/$name.file.sum" - >"$T/$name.w$n.diff"; then
+			ok "$name-w$n-equals-file"
+		else
+			bad "$name-w$n-equals-file" "$(head -20 "$T/$name.w$n.diff")"
+		fi
+	done
+	# the same frames reached the report whatever the number of workers
+	# (but for IPv4 fragments: the fanout group hands each datagram over
+	# reassembled, PACKET_FANOUT_FLAG_DEFRAG)
+	[ "$name" = frag-router ] && continue
+	p1=$(jq '.inputs[0].packets' "$T/$name.w1.json")
+	p2=$(jq '.inputs[0].packets' "$T/$name.w2.json")
+	[ "$p1" = "$p2" ] && [ "$p1" -gt 0 ] && ok "$name-same-packets" ||
+		bad "$name-same-packets" "$p1 with one worker, $p2 with two"
+done
+
+# the sessions of nine clients were spread: each worker had some, and the
+# workers' packets add up to the input's
+err="$T/clients.w2.json.err"
+if grep -q "worker 1 of 2: [1-9]" "$err" && grep -q "worker 2 of 2: [1-9]" "$err"; then
+	ok clients-spread
+else
+	bad clients-spread "$(grep worker "$err")"
+fi
+sum=$(sed -n 's/.*worker [12] of 2: \([0-9]*\) packets.*/\1/p' "$err" | awk '{s += $1} END {print s}')
+[ "$sum" = "$(jq '.inputs[0].packets' "$T/clients.w2.json")" ] && ok workers-add-up ||
+	bad workers-add-up "workers $sum, input $(jq '.inputs[0].packets' "$T/clients.w2.json")"
+# the outputs the main thread writes from what the workers hand over: one
+# event per handshake, the broken handshakes' packets, the state
+out=$T/outputs
+mkdir -p "$out"
+AT=@$(tcpdump -tt -c 1 -nr "$T/clients.pcap" 2>/dev/null | cut -d. -f1)
+"$BIN" -r "$T/clients.pcap" "${TRUST[@]}" --at "$AT" --events "$out/file.ndjson" \
+	--write-broken "$out/file.pcap" --format json -o "$out/file.json" 2>/dev/null
+ip netns exec "$NS" "$BIN" -i vb --workers 2 "${TRUST[@]}" --at "$AT" --events "$out/live.ndjson" \
+	--write-broken "$out/live.pcap" --state "$out/state.json" --format json -o "$out/live.json" \
+	2>"$out/err" &
+CS=$!
+for _ in $(seq 100); do grep -q "listening on" "$out/err" 2>/dev/null && break; sleep 0.05; done
+ip netns exec "$NS" tcpreplay -q --pps=1000 -i va "$T/clients.pcap" >/dev/null 2>&1
+sleep 1
+kill -TERM "$CS"
+wait "$CS"
+rc=$?
+CS=""
+[ $rc -eq 0 ] && ok outputs-exit || bad outputs-exit "exit $rc: $(cat "$out/err")"
+n_file=$(wc -l <"$out/file.ndjson")
+n_live=$(wc -l <"$out/live.ndjson")
+[ "$n_live" = "$n_file" ] && [ "$n_live" -gt 0 ] && ok outputs-events ||
+	bad outputs-events "$n_live events live, $n_file from the file"
+b_file=$(tcpdump -nr "$out/file.pcap" 2>/dev/null | wc -l)
+b_live=$(tcpdump -nr "$out/live.pcap" 2>/dev/null | wc -l)
+[ "$b_live" = "$b_file" ] && [ "$b_live" -gt 0 ] && ok outputs-broken-packets ||
+	bad outputs-broken-packets "$b_live broken-handshake packets live, $b_file from the file"
+[ "$(jq '.totals.tls_handshakes' "$out/state.json")" = "$(jq '.totals.tls_handshakes' "$out/file.json")" ] &&
+	ok outputs-state || bad outputs-state "state: $(jq -c .totals "$out/state.json" | head -c 300)"
+
+# usage: files are read by one thread; one interface per fanout group
+"$BIN" -r pcaps/lab/nano.pcap --workers 2 >/dev/null 2>"$T/u1.err"
+[ $? -eq 2 ] && grep -q -- "--workers: applies to -i" "$T/u1.err" && ok usage-file ||
+	bad usage-file "$(cat "$T/u1.err")"
+"$BIN" -i va -i vb --workers 2 >/dev/null 2>"$T/u2.err"
+[ $? -eq 2 ] && grep -q -- "--workers: takes one -i" "$T/u2.err" && ok usage-two-ifaces ||
+	bad usage-two-ifaces "$(cat "$T/u2.err")"
+"$BIN" -i va --workers 0 >/dev/null 2>"$T/u3.err"
+[ $? -eq 2 ] && grep -q -- "--workers: must be 1..64 or auto" "$T/u3.err" && ok usage-range ||
+	bad usage-range "$(cat "$T/u3.err")"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
