@@ -34,6 +34,15 @@
  * (Linux cooked capture, every tag, tunnel and port clause) is 8.5 KiB. */
 #define CS_LIVE_FILTER_TEXT 16384
 
+/* The fanout program (fanout.c): its unrolled parse (Ethernet with 3 tags,
+ * IPv4/IPv6, GRE, IPIP, VXLAN, Geneve, GTP-U, CS_FANOUT_IP_LEVELS deep) is
+ * about 400 instructions; the kernel takes 4096 (BPF_MAXINSNS). */
+#define CS_FANOUT_PROG_MAX 1024
+/* IP headers the fanout hash looks through: the outer one and two tunnels
+ * inside it (VXLAN in an IPsec-less GRE, GTP-U in VXLAN); deeper ones hash
+ * on the pair of the third level, which is still the same both ways. */
+#define CS_FANOUT_IP_LEVELS 3
+
 /* Decode ----------------------------------------------------------------- */
 
 /* 802.1Q/802.1ad tags before giving up (QinQ is 2; more is an attack). */
@@ -283,7 +292,9 @@
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
-/* --workers: packet-path threads on one interface (AF_PACKET fanout). */
+/* --workers: packet-path threads on one interface (AF_PACKET fanout).  Each
+ * costs a ring (-B) and a flow table, so more than a large server has cores
+ * is a typo; the kernel allows 256 members (PACKET_FANOUT_MAX). */
 #define CS_MAX_WORKERS 64
 /* What a worker has finished and not yet handed to the main engine (its
  * handshakes and counter deltas, about 1 KiB each): 2 MiB per worker.  A

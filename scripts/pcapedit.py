@@ -48,6 +48,11 @@ another header):
              writes them)
   gtpu       Ethernet, an outer IPv4 10.200.0.1 <-> 10.200.0.2, UDP 2152 and a
              GTPv1-U G-PDU header (TEID per direction) around every packet
+  vxlan      Ethernet, an outer IPv4 10.210.0.1 (the client's VTEP) <-> 10.210.0.2
+             (the server's), UDP to port 4789, a VXLAN header (VNI 4660) and the
+             whole Ethernet frame; each VTEP picks its UDP source port from a
+             hash of the inner flow as it sends it (RFC 7348 5: entropy), so the
+             two directions use different source ports
   frag4      Ethernet/IPv4 (DF cleared): the server's flight cut into segments
              of 1200 bytes, every server packet longer than 600 bytes split
              into IP fragments of 512 bytes, sent last first; the
@@ -751,6 +756,33 @@ def op_gtpu(fl, out):
     return rewrapped(fl, "GTP-U over UDP 2152 over IPv4 over Ethernet", hdr), LINK_EN10MB
 
 
+def op_vxlan(fl, out):
+    ident = [0]
+    vteps = {True: bytes([10, 210, 0, 1]), False: bytes([10, 210, 0, 2])}
+
+    def hdr(p, ip):
+        up = p.key() != fl.server
+        # the sender's view of the inner flow: its own address and port first
+        sport = 49152 + zlib.crc32(p.src + p.dst + struct.pack("!HH", p.sport, p.dport)) % 16384
+        inner = eth_hdr(fl, p) + ip
+        vx = struct.pack("!II", 0x08000000, 4660 << 8)
+        udp = struct.pack("!HHHH", sport, 4789, 8 + len(vx) + len(inner), 0)
+        ident[0] += 1
+        outer = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) + len(vx) + len(inner),
+                                      ident[0], 0x4000, 64, 17, 0, vteps[up], vteps[not up]))
+        struct.pack_into("!H", outer, 10, csum(bytes(outer)))
+        vtep_macs = bytes.fromhex("0200000000a2") + bytes.fromhex("0200000000a1")  # dst, src
+        macs = vtep_macs if up else vtep_macs[6:] + vtep_macs[:6]
+        return macs + b"\x08\x00" + bytes(outer) + udp + vx + inner
+    frames = rewrapped(fl, "VXLAN (VNI 4660) over UDP 4789 over IPv4 over Ethernet", hdr)
+    for up in (True, False):
+        p = next(q for q in fl.pkts if (q.key() != fl.server) == up)
+        print("  %s VTEP %s: UDP source port %d" % (
+            "client" if up else "server", ".".join(map(str, vteps[up])),
+            49152 + zlib.crc32(p.src + p.dst + struct.pack("!HH", p.sport, p.dport)) % 16384))
+    return frames, LINK_EN10MB
+
+
 def eth_hdr(fl, p):
     cli, srv = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
     macs = (cli + srv) if p.key() != fl.server else (srv + cli)
@@ -858,8 +890,8 @@ MULTI_OPS = {"clients": op_clients, "retime": op_retime}
 OPS = {"shuffle": op_shuffle, "retrans": op_retrans, "seg40": op_seg40, "vlan": op_vlan,
        "qinq": op_qinq, "midstream": op_midstream, "gap": op_gap, "truncate": op_truncate,
        "snaplen": op_snaplen, "seqwrap": op_seqwrap, "sigflip": op_sigflip, "ppp": op_ppp,
-       "chdlc": op_chdlc, "wlan": op_wlan, "nflog": op_nflog, "gtpu": op_gtpu, "frag4": op_frag4,
-       "frag6": op_frag6, "fakeder": op_fakeder}
+       "chdlc": op_chdlc, "wlan": op_wlan, "nflog": op_nflog, "gtpu": op_gtpu, "vxlan": op_vxlan,
+       "frag4": op_frag4, "frag6": op_frag6, "fakeder": op_fakeder}
 
 
 def main():

@@ -27,6 +27,8 @@
 #                          and a Protected frame among them               (one-intermediate)
 #   link-nflog.pcap        NFLOG group 5, little-endian TLVs              (one-intermediate)
 #   tunnel-gtpu.pcap       GTP-U over UDP 2152 over IPv4                  (one-intermediate)
+#   tunnel-vxlan.pcap      VXLAN over UDP 4789 over IPv4, a source port
+#                          per direction                                  (one-intermediate)
 #   frag-ipv4.pcap         server packets in IPv4 fragments sent last
 #                          first, one overlapping copy with other bytes   (one-intermediate)
 #   frag-ipv6.pcap         server packets in IPv6 fragments, two
@@ -88,6 +90,7 @@ cat "$LAB/quirks.log"
 	ED_ONE wlan    one-intermediate link-wlan
 	ED_ONE nflog   one-intermediate link-nflog
 	ED_ONE gtpu    one-intermediate tunnel-gtpu
+	ED_ONE vxlan   one-intermediate tunnel-vxlan
 	ED_ONE frag4   one-intermediate frag-ipv4
 	ED_ONE frag6   ipv6             frag-ipv6
 	ED_ONE fakeder one-intermediate quirk-fakeder

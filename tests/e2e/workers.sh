@@ -69,7 +69,7 @@ CAPS=("$T/clients.pcap" pcaps/lab/quirk-qinq.pcap pcaps/lab/quirk-vlan.pcap
 [ -f pcaps/lab/tunnel-vxlan.pcap ] && CAPS+=(pcaps/lab/tunnel-vxlan.pcap)
 for cap in "${CAPS[@]}"; do
 	name=$(basename "$cap" .pcap)
-	AT=@$(tcpdump -tt -c 1 -nr "$cap" 2>/dev/null | cut -d. -f1)
+	AT=@$(tcpdump -tt -c 1 -nr "$cap" 2>/dev/null | head -1 | cut -d. -f1) # VXLAN: 2 lines
 	"$BIN" -r "$cap" "${TRUST[@]}" --at "$AT" --format json -o "$T/$name.file.json" 2>/dev/null
 	summary "$T/$name.file.json" >"$T/$name.file.sum"
 	for n in 1 2; do
