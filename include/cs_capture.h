@@ -68,6 +68,11 @@ enum cs_status capture_next_of(struct cs_source *const *srcs, size_t n, size_t *
  * valid.  CS_BAD with libpcap's reason in err. */
 enum cs_status capture_check_filter(const char *filter, char *err, size_t errlen);
 
+/* Discard what a live source holds now, at most CS_CAPTURE_DRAIN_MAX
+ * frames (--workers: what each socket received before the fanout group
+ * was complete, which every socket got).  Non-blocking sources only. */
+void capture_drain(struct cs_source *s);
+
 /* Make a blocked capture_next() on a live source return soon (signal-safe, thread-safe). */
 void capture_break(struct cs_source *s);
 

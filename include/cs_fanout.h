@@ -64,8 +64,9 @@ uint16_t fanout_group_id(void);
 
 /*
  * Joins fd (a bound AF_PACKET socket: pcap_fileno after pcap_activate; its
- * ring and filter stay) to group_id with PACKET_FANOUT_CBPF | FLAG_DEFRAG
- * and sets the program for nworkers (every member sets it: the group does
+ * ring and filter stay) to group_id with PACKET_FANOUT_CBPF (no
+ * FLAG_DEFRAG: fragments reach their flow's worker by their addresses, and
+ * its defragmenter reads them as a file run does) and sets the program for nworkers (every member sets it: the group does
  * not depend on who joined first).  Should the kernel refuse the program
  * type (EINVAL: before Linux 4.3, or a group of the kernel's hash made by
  * an earlier member), joins PACKET_FANOUT_HASH | FLAG_DEFRAG instead and

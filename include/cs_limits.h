@@ -292,6 +292,9 @@
 /* Handshakes held by the engine until their verdict comes (about 450
  * bytes each). */
 #define CS_ENGINE_MAX_PARKED 16384u
+/* Frames discarded at most when a live socket is drained (capture_drain):
+ * more than its ring can hold. */
+#define CS_CAPTURE_DRAIN_MAX (1u << 22)
 /* --workers: packet-path threads on one interface (AF_PACKET fanout).  Each
  * costs a ring (-B) and a flow table, so more than a large server has cores
  * is a typo; the kernel allows 256 members (PACKET_FANOUT_MAX). */

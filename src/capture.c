@@ -513,6 +513,16 @@ enum cs_status capture_next(struct cs_source *s, struct cs_frame *f, char *err, 
 	return st;
 }
 
+void capture_drain(struct cs_source *s)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	for (unsigned n = 0; s->live && n < CS_CAPTURE_DRAIN_MAX; n++)
+		if (pcap_next_ex(s->live, &h, &data) != 1)
+			break;
+}
+
 void capture_break(struct cs_source *s)
 {
 	atomic_store(&s->stop, 1);

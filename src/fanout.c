@@ -603,6 +603,14 @@ static enum cs_status set_program(int fd, unsigned nworkers, char *err, size_t e
 	return CS_OK;
 }
 
+/*
+ * The program's group takes no FLAG_DEFRAG: the address pair already brings
+ * a datagram's fragments to its flow's worker, whose defragmenter reads them
+ * as a file run does (overlaps counted, the first copy kept), where the
+ * kernel's would drop a datagram with overlapping fragments.  The kernel's
+ * hash of the fallback takes ports, so there the kernel reassembles IPv4
+ * first.
+ */
 enum cs_status fanout_join(int fd, uint16_t group_id, unsigned nworkers, char *err, size_t errlen)
 {
 	const unsigned defrag = PACKET_FANOUT_FLAG_DEFRAG;
@@ -612,7 +620,7 @@ enum cs_status fanout_join(int fd, uint16_t group_id, unsigned nworkers, char *e
 			 CS_MAX_WORKERS);
 		return CS_LIMIT;
 	}
-	if (fanout_opt(fd, group_id, PACKET_FANOUT_CBPF | defrag) == 0)
+	if (fanout_opt(fd, group_id, PACKET_FANOUT_CBPF) == 0)
 		return set_program(fd, nworkers, err, errlen);
 	if (errno != EINVAL)
 		return fail(err, errlen, "fanout group (PACKET_FANOUT)", errno);

@@ -682,6 +682,9 @@ static int open_workers(struct run *r)
 			return cli_fail(o->iface, "out of memory"), CS_EXIT_INPUT;
 		w->in->format = "live";
 	}
+	/* until the last socket joined, each got every packet: start afresh */
+	for (size_t i = 0; i < r->nworkers; i++)
+		capture_drain(r->workers[i].src);
 	return CS_EXIT_OK;
 }
 
