@@ -503,6 +503,7 @@ static void *thread_main(void *arg)
 	struct judge *j = arg;
 	struct request q;
 
+	pthread_setname_np(pthread_self(), "cs-analysis"); /* for top -H, perf */
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
 		atomic_store(&j->sleeping, true); /* before the checks: wake() sees it */
