@@ -749,11 +749,14 @@ static int workers_end(struct run *r)
 	int rc = CS_EXIT_OK;
 	char msg[320];
 
+	const char *said = NULL;
+
 	for (size_t i = 0; i < r->nworkers; i++) {
 		struct worker *w = &r->workers[i];
 
-		if (w->st == CS_EOF)
-			continue;
+		if (w->st == CS_EOF || (said && !strcmp(said, w->err)))
+			continue; /* told to stop, or the same reason as another's */
+		said = w->err;
 		snprintf(msg, sizeof(msg), "worker %zu of %zu: %s", i + 1, r->nworkers, w->err);
 		rc = cs_exit_worse(rc, source_end(in, w->st, msg, sizeof(msg)));
 	}
@@ -799,8 +802,9 @@ static int read_workers(struct run *r)
 		tick(r, engine_now(r->e) ? engine_now(r->e) : wall_clock_ns());
 	}
 	stop_workers(r);
+	rc = cs_exit_worse(rc, workers_end(r));
 	workers_said(r);
-	return cs_exit_worse(rc, workers_end(r));
+	return rc;
 }
 
 static void close_workers(struct run *r)

@@ -54,7 +54,7 @@ live() {
 	ip netns exec "$NS" "$BIN" -i vb --workers "$2" "${TRUST[@]}" --at "$AT" --format json \
 		-o "$3" 2>"$3.err" &
 	CS=$!
-	for _ in $(seq 100); do grep -q "listening on" "$3.err" 2>/dev/null && break; sleep 0.05; done
+	wait_for grep -q "listening on" "$3.err"
 	ip netns exec "$NS" tcpreplay -q --pps=1000 -i va "$1" >"$3.replay" 2>&1
 	sleep 1
 	kill -TERM "$CS"
@@ -117,7 +117,7 @@ ip netns exec "$NS" "$BIN" -i vb --workers 2 "${TRUST[@]}" --at "$AT" --events "
 	--write-broken "$out/live.pcap" --state "$out/state.json" --format json -o "$out/live.json" \
 	2>"$out/err" &
 CS=$!
-for _ in $(seq 100); do grep -q "listening on" "$out/err" 2>/dev/null && break; sleep 0.05; done
+wait_for grep -q "listening on" "$out/err"
 ip netns exec "$NS" tcpreplay -q --pps=1000 -i va "$T/clients.pcap" >/dev/null 2>&1
 sleep 1
 kill -TERM "$CS"
@@ -135,6 +135,35 @@ b_live=$(tcpdump -nr "$out/live.pcap" 2>/dev/null | wc -l)
 	bad outputs-broken-packets "$b_live broken-handshake packets live, $b_file from the file"
 [ "$(jq '.totals.tls_handshakes' "$out/state.json")" = "$(jq '.totals.tls_handshakes' "$out/file.json")" ] &&
 	ok outputs-state || bad outputs-state "state: $(jq -c .totals "$out/state.json" | head -c 300)"
+
+# signals as with one thread: -Z, SIGUSR1 reports now, SIGHUP reloads; a
+# worker whose socket fails takes the run down, one line naming it, exit 3,
+# and the report still written
+sig=$T/signals
+mkdir -p "$sig/reports"
+chmod 755 "$T" # -Z nobody reaches its directories
+chown nobody "$sig" "$sig/reports"
+ip netns exec "$NS" "$BIN" -i vb --workers 2 -Z nobody "${TRUST[@]}" --report-dir "$sig/reports" \
+	--format json -o "$sig/final.json" 2>"$sig/err" &
+CS=$!
+wait_for grep -q "listening on" "$sig/err"
+grep -q "listening on vb with 2 workers as nobody" "$sig/err" && ok signals-listening ||
+	bad signals-listening "$(cat "$sig/err")"
+[ "$(ps -o user= -p "$CS" | tr -d ' ')" = nobody ] && ok signals-privileges-dropped ||
+	bad signals-privileges-dropped "runs as $(ps -o user= -p "$CS")"
+kill -USR1 "$CS"
+expect signals-usr1-report wait_for bash -c "ls '$sig'/reports/*.json >/dev/null 2>&1"
+kill -HUP "$CS"
+expect signals-hup-reload wait_for grep -q "trust store reloaded" "$sig/err"
+ip -n "$NS" link del va # both ends: the workers' sockets fail
+wait "$CS"
+rc=$?
+CS=""
+[ $rc -eq 3 ] && ok worker-dies-exit-3 || bad worker-dies-exit-3 "exit $rc"
+[ "$(grep -c "vb: worker [12] of 2: The interface disappeared" "$sig/err")" = 1 ] &&
+	ok worker-dies-one-line || bad worker-dies-one-line "$(cat "$sig/err")"
+jqt worker-dies-report '.inputs[0].status == "damaged" and (.inputs[0].errors[0] | test("^worker [12] of 2: "))' \
+	"$sig/final.json"
 
 # usage: files are read by one thread; one interface per fanout group
 "$BIN" -r pcaps/lab/nano.pcap --workers 2 >/dev/null 2>"$T/u1.err"
