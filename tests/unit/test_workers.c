@@ -34,9 +34,8 @@ static const char *const captures[] = {
 	"pcaps/real/ndpi__pinterest.pcap",   "pcaps/real/zeek__tunnels__geneve-47101.pcap",
 };
 
-static const struct engine_config cfg = {.max_flows = 4096,
-					 .buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT,
-					 .live = true};
+static const struct engine_config cfg = {
+	.max_flows = 4096, .buffer_memcap = CS_BUFFER_MEMCAP_DEFAULT, .live = true};
 
 /* A copy of every frame of a capture. */
 struct frames {
@@ -134,8 +133,7 @@ static struct engine *reference(const struct frames *fs)
 }
 
 /* n workers over the frames, threaded or one after the other. */
-static struct engine *with_workers(const struct frames *fs, size_t n, bool threads,
-				   unsigned every)
+static struct engine *with_workers(const struct frames *fs, size_t n, bool threads, unsigned every)
 {
 	struct engine *e = engine_new(&cfg);
 	struct worker k[4];
@@ -190,11 +188,11 @@ static void assert_same_servers(struct engine *a, struct engine *b, const char *
 
 	assert_int_equal(na, nb);
 	for (size_t i = 0; i < na; i++) {
-		if (memcmp(&sa[i]->ip, &sb[i]->ip, sizeof(sa[i]->ip)) || sa[i]->port != sb[i]->port ||
-		    sa[i]->tls_handshakes != sb[i]->tls_handshakes ||
+		if (memcmp(&sa[i]->ip, &sb[i]->ip, sizeof(sa[i]->ip)) ||
+		    sa[i]->port != sb[i]->port || sa[i]->tls_handshakes != sb[i]->tls_handshakes ||
 		    sa[i]->handshakes != sb[i]->handshakes || sa[i]->nchains != sb[i]->nchains ||
-		    sa[i]->first_seen != sb[i]->first_seen || sa[i]->last_seen != sb[i]->last_seen ||
-		    strcmp(sa[i]->sni, sb[i]->sni))
+		    sa[i]->first_seen != sb[i]->first_seen ||
+		    sa[i]->last_seen != sb[i]->last_seen || strcmp(sa[i]->sni, sb[i]->sni))
 			fail_msg("%s: server %zu differs", what, i);
 	}
 }
