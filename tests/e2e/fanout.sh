@@ -13,29 +13,10 @@
 # cc; otherwise it says it was skipped.  Not timed: a frame not seen after
 # 0.2 s counts as lost.
 #   tests/e2e/fanout.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
-	echo "skipped fanout: needs root and network namespaces"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-NS=csfanout$$
-T=$(mktemp -d)
-cleanup() {
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh" fanout "$1"
+veth_netns # MTU 16000: Geneve frames of 14 KB
 cc -std=c11 -D_GNU_SOURCE -Iinclude -o "$T/fanoutcheck" tests/e2e/fanoutcheck.c "$(dirname "$BIN")/libchainsniff.a" \
 	-lpcap || { echo "FAIL fanout-build"; echo "0 passed, 1 failed"; exit 1; }
-ip netns add "$NS" || { echo "FAIL fanout-netns: ip netns add"; echo "0 passed, 1 failed"; exit 1; }
-ip -n "$NS" link add va type veth peer name vb
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-for i in va vb; do ip -n "$NS" link set "$i" mtu 16000; done # Geneve frames of 14 KB
-for i in lo va vb; do ip -n "$NS" link set "$i" up; done
 
 # 400 frames of random pairs, every encapsulation the program parses
 /usr/bin/python3 - "$T/synth.pcap" <<'PY'

@@ -67,3 +67,24 @@ tls_connect() {
 	echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$1" -servername "$2" \
 		-tls1_2 -ign_eof > /dev/null 2>&1
 }
+# veth_netns: as root, a network namespace of the script's own ($NS) with a
+# veth pair va <-> vb up, MTU 16000 (loopback captures hold frames of a few
+# KB), and no IPv6 of its own (router solicitations and MLD reports would be
+# traffic); deleted at exit, with the process $CS if set.  Without root or
+# `ip netns`: says the script was skipped, exits 0.
+veth_netns() {
+	if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
+		echo "skipped $E2E_NAME: needs root and network namespaces"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	NS=cs$E2E_NAME$$
+	CS=""
+	trap '[ -n "$CS" ] && kill "$CS" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
+	ip netns add "$NS" || { bad netns "ip netns add"; echo "$pass passed, $fail failed"; exit 1; }
+	ip -n "$NS" link add va type veth peer name vb
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	for i in va vb; do ip -n "$NS" link set "$i" mtu 16000; done
+	for i in lo va vb; do ip -n "$NS" link set "$i" up; done
+}

@@ -8,39 +8,11 @@
 # between that the kernel must drop.  Needs root and `ip netns`; otherwise it
 # says it was skipped.
 #   tests/e2e/livefilter.sh BINARY
-set -u
-BIN=$(realpath "$1")
-cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
-	echo "skipped livefilter: needs root and network namespaces"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-NS=cslivefilter$$
-T=$(mktemp -d)
-CS=""
-cleanup() {
-	[ -n "$CS" ] && kill "$CS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-check() { # name, jq filter that must print true
-	if [ "$(jq -r "$2" "$T/out.json" 2>/dev/null)" = true ]; then
-		echo "ok livefilter-$1"; pass=$((pass + 1))
-	else
-		echo "FAIL livefilter-$1: $2"; fail=$((fail + 1))
-	fi
-}
-ip netns add "$NS" || { echo "FAIL livefilter-netns: ip netns add"; echo "0 passed, 1 failed"; exit 1; }
-ip -n "$NS" link add va type veth peer name vb
-# no IPv6 of the namespace's own (MLD reports carry a hop-by-hop header,
-# which the filter passes on to the decoder); loopback captures hold frames
-# of a few KB
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-for i in va vb; do ip -n "$NS" link set "$i" mtu 16000; done
-for i in lo va vb; do ip -n "$NS" link set "$i" up; done
+. "$(dirname "$0")/lib.sh" livefilter "$1"
+# no IPv6 of the namespace's own: MLD reports carry a hop-by-hop header,
+# which the filter passes on to the decoder
+veth_netns
+check() { jqt "$1" "$2" "$T/out.json"; } # name, jq filter that must print true
 CAPS="pcaps/lab/quirk-qinq.pcap pcaps/lab/quirk-vlan.pcap pcaps/lab/frag-router.pcap pcaps/lab/tunnel-gtpu.pcap"
 ip netns exec "$NS" "$BIN" -i vb --ca-file pcaps/lab/pki/trust.pem --format json -o "$T/out.json" \
 	2>"$T/cs.err" &

@@ -11,26 +11,8 @@
 # skipped.
 #   tests/e2e/workers.sh BINARY
 . "$(dirname "$0")/lib.sh" workers "$1"
-if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
-	echo "skipped workers: needs root and network namespaces"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
+veth_netns
 need jq tcpreplay
-NS=csworkers$$
-CS=""
-cleanup() {
-	[ -n "$CS" ] && kill "$CS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-ip netns add "$NS" || { bad netns "ip netns add"; echo "$pass passed, $fail failed"; exit 1; }
-ip -n "$NS" link add va type veth peer name vb
-# no traffic of the namespace's own (IPv6 router solicitations, MLD)
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-for i in va vb; do ip -n "$NS" link set "$i" mtu 16000; done
-for i in lo va vb; do ip -n "$NS" link set "$i" up; done
 
 # The nine sessions of freq-three-servers.pcap, each from a client of its own.
 clients=()
