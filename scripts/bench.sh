@@ -373,17 +373,22 @@ tcpreplay_run() {
 	[ -n "${REPLAY[2]:-}" ] || { cat "$TMP/replay.out" >&2; die "tcpreplay sent nothing from $1"; }
 }
 
+# replay_to PID ERRFILE SIGNAL CAPTURE: once the capturing process PID says
+# "listening on" in ERRFILE, CAPTURE is replayed, then PID stopped by SIGNAL
+replay_to() {
+	PIDS=("$1")
+	for i in $(seq 100); do grep -q "listening on" "$2" && break; sleep 0.1; done
+	tcpreplay_run "$4"
+	sleep 1
+	kill "-$3" "$1"; wait "$1" 2> /dev/null
+}
+
 # one round of chainsniff -i with --workers $3
 live_chainsniff() {
-	local cap=$1 r=$2 w=$3 pid out=$RES/live-chainsniff-$2-w$3.json
+	local cap=$1 r=$2 w=$3 out=$RES/live-chainsniff-$2-w$3.json
 	ip netns exec "$NS" "$BIN" -i csb-capture --workers "$w" -B "$LIVE_BUF_MIB" --format json \
 		${roots:+--ca-file "$roots"} "${at[@]}" -o "$out" 2> "$TMP/cs.err" &
-	pid=$!
-	PIDS=("$pid")
-	for i in $(seq 100); do grep -q "listening on" "$TMP/cs.err" && break; sleep 0.1; done
-	tcpreplay_run "$cap"
-	sleep 1
-	kill -TERM "$pid"; wait "$pid" 2> /dev/null
+	replay_to $! "$TMP/cs.err" TERM "$cap"
 	rep=$(jq -r '"\(.inputs[0].drops.received) \(.inputs[0].drops.dropped) \(.inputs[0].drops.if_dropped) \(.totals.handshakes_with_chain) \(.totals.distinct_chains) \(.totals.servers_broken)"' \
 		"$out" 2> /dev/null) || rep="? ? ? ? ? ?"
 	read -r rcv drop ifdrop chains distinct broken <<< "$rep"
@@ -398,7 +403,7 @@ live_chainsniff() {
 }
 
 live_mode() {
-	local cap=$LIVE_CAPTURE roots truth_chains="" truth_distinct="" r rep pid i
+	local cap=$LIVE_CAPTURE roots truth_chains="" truth_distinct="" r rep i
 	local -a at=()
 	if [ -z "$cap" ]; then
 		gen_profile handshake
@@ -420,12 +425,7 @@ live_mode() {
 		# tcpdump, same libpcap settings as chainsniff
 		ip netns exec "$NS" tcpdump -i csb-capture -s 262144 -B $((LIVE_BUF_MIB * 1024)) -w /dev/null tcp \
 			2> "$TMP/tcpdump.err" &
-		pid=$!
-		PIDS=("$pid")
-		for i in $(seq 100); do grep -q "listening on" "$TMP/tcpdump.err" && break; sleep 0.1; done
-		tcpreplay_run "$cap"
-		sleep 1
-		kill -INT "$pid"; wait "$pid" 2> /dev/null
+		replay_to $! "$TMP/tcpdump.err" INT "$cap"
 		rep=$(awk '/packets received by filter/ { r = $1 } /packets dropped by kernel/ { d = $1 } END { printf "%s %s", r, d }' "$TMP/tcpdump.err")
 		read -r rcv drop <<< "$rep"
 		echo "   round $r tcpdump:    replay ${REPLAY[0]} Mbit/s ${REPLAY[1]} pps, ${REPLAY[2]} sent; received $rcv, kernel drops $drop"

@@ -5,7 +5,7 @@
  * in progress -- reassembly and TLS parsing.  Handshakes are counted once,
  * in finish_handshake(), whatever ends them.
  */
-#include "cs_engine.h"
+#include "engine_int.h"
 #include "cs_defrag.h"
 #include "cs_addr.h"
 #include "cs_flow.h"
@@ -15,76 +15,14 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-struct hs;
-struct handoff;
-struct worker_link;
-
-struct engine {
-	struct flow_table *flows;
-	struct cs_bufpool *bp;
-	struct cs_chain_store *chains;
-	struct agg *agg;
-	engine_account_fn on_account; /* periodic reports: the window of each handshake */
-	void *account_ctx;
-	struct engine_totals t;
-	struct ctr_values carried; /* counted elsewhere: a restored state, merged reports */
-	struct cs_decode_stats dec;
-	struct defrag *defrag;
-	struct defrag_stats dfs;
-	struct ovpn_stats ovs;
-	struct reasm_stats rs;
-	struct tls_stats ts;
-	struct tls_env env;
-	engine_event_fn on_event;
-	void *event_ctx;
-	struct judge *judge;
-	struct notices *notices;
-	struct evidence *evidence;
-	bool live;
-	bool ordered;      /* files: count handshakes in the order they ended */
-	struct hs *parked; /* CS_ENGINE_MAX_PARKED slots, allocated on first use */
-	uint32_t park_free, nparked;
-	uint32_t *order; /* ordered: slots in the order their handshakes ended */
-	uint32_t ohead, ocount;
-	int64_t ticked_s; /* capture second last told to the judge */
-	bool have_at;
-	int64_t at;
-	const struct cs_cidr *nets;
-	size_t nnets;
-	const struct ignore_list *ignore;
-	const char *sensor;
-	int64_t now;
-	int64_t prev_ts; /* timestamp of the previous frame */
-	uint64_t clock_jumps;
-	bool jumped; /* this frame's time jumped: expire nothing */
-	struct engine_input inputs[CS_MAX_INPUTS];
-	size_t ninputs;
-	bool have_time;
-	int64_t first_ts, last_ts;
-	struct engine_input *restored; /* inputs of earlier runs (state file) */
-	char **restored_names;         /* owned copies of their names */
-	size_t nrestored;
-	bool fingerprint_all; /* every handshake's client fingerprints (events, notices) */
-	/* --workers: a worker engine hands its handshakes to the main one */
-	struct handoff *out;         /* worker: to the main engine; NULL in it */
-	uint32_t main_input;         /* worker: the main engine's input of its frames */
-	struct worker_link *workers; /* main: one per worker, owned */
-	size_t nworkers;
-	uint64_t w_clock_jumps, w_evicted, w_refusals, w_waits; /* main: the workers' */
-};
 
 static void on_flow_evict(void *ctx, struct flow *f, bool capped);
-static void workers_free(struct engine *e);
-static void hand_over(struct engine *w, struct hs *h);
 
 /* The packet path's own state: flows, buffers, fragments. */
-static bool packet_path_new(struct engine *e, uint32_t max_flows, size_t buffer_memcap)
+bool engine_packet_path_new(struct engine *e, uint32_t max_flows, size_t buffer_memcap)
 {
 	e->flows = flow_table_new(max_flows, on_flow_evict, e);
 	e->bp = bufpool_new(buffer_memcap);
@@ -101,7 +39,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 		return NULL;
 	e->chains = chain_store_new(CS_MAX_CHAINS, CS_CHAIN_MEMCAP);
 	e->agg = agg_new(CS_MAX_SERVERS);
-	if (!e->chains || !e->agg || !packet_path_new(e, cfg->max_flows, cfg->buffer_memcap)) {
+	if (!e->chains || !e->agg ||
+	    !engine_packet_path_new(e, cfg->max_flows, cfg->buffer_memcap)) {
 		engine_free(e);
 		return NULL;
 	}
@@ -126,7 +65,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	workers_free(e);
+	engine_workers_free(e);
 	if (e->flows)
 		flow_flush(e->flows);
 	flow_table_free(e->flows);
@@ -171,7 +110,7 @@ void engine_input_error(struct engine_input *in, enum input_status st, const cha
 	va_end(ap);
 }
 
-static void note_linktype(struct engine_input *in, int lt)
+void engine_note_linktype(struct engine_input *in, int lt)
 {
 	for (unsigned i = 0; i < in->nlinktypes; i++)
 		if (in->linktypes[i] == lt)
@@ -224,43 +163,6 @@ static void release_flow_buffers(struct engine *e, struct flow *f)
 		f->tls = NULL;
 	}
 }
-
-/*
- * A finished handshake, copied out of its flow, so that it can wait for the
- * verdict on its chain (judge.c) after the flow is gone.
- */
-struct hs {
-	bool have_server; /* the server side is known */
-	struct cs_addr server_ip, client_ip;
-	uint16_t server_port, client_port;
-	bool sni_sent;
-	enum agg_sni sni_status;
-	uint8_t sni_len;
-	char sni[CS_MAX_SNI + 1];
-	uint16_t version;
-	uint16_t cipher_suite; /* the ServerHello's, for key_usage_mismatch */
-	enum tls_outcome outcome;
-	enum tls_incomplete reason;
-	const struct cs_chain *chain; /* the server chain, when outcome is TLS_OUT_CHAIN */
-	uint8_t starttls;
-	bool alert, alert_from_client;
-	uint8_t alert_level, alert_desc;
-	bool fingerprinted;
-	char ja3[CS_JA3_LEN + 1], ja4[CS_JA4_LEN + 1];
-	uint32_t input;
-	uint64_t frame;
-	int64_t chain_ts;             /* when the Certificate message completed */
-	int64_t counted_ts;           /* when the handshake was over */
-	int64_t start_ts, end_ts;     /* the connection's first packet, the handshake's last */
-	struct evidence_buf evidence; /* its packets (--write-broken), until the verdict */
-	bool no_entry;                /* an unbelieved chain: in no server entry */
-	/* while it waits for its verdict (engine slots) */
-	bool held, ready, have_result;
-	struct judge_result r;
-	uint32_t next; /* free list */
-};
-
-#define PARK_NONE UINT32_MAX
 
 /* The timestamp of a handshake in the reports and the events
  * (agg_handshake.ts, engine_event.ts): when its Certificate message
@@ -506,7 +408,7 @@ static enum judge_ask ask(struct engine *e, const struct hs *h, uint32_t token,
 }
 
 /* Judge h now, or hold it until its verdict comes; count it in order. */
-static void judge_or_hold(struct engine *e, struct hs *h)
+void engine_judge_or_hold(struct engine *e, struct hs *h)
 {
 	struct judge_result r, *rp = NULL;
 	uint32_t i = PARK_NONE;
@@ -535,299 +437,6 @@ static void judge_or_hold(struct engine *e, struct hs *h)
 		}
 	}
 	account(e, h, rp);
-}
-
-/* ---- --workers: packet paths on threads of their own --------------------------- */
-
-/*
- * A worker engine runs the packet path (decode to the finished handshake)
- * on its own thread and hands what it finishes to the main engine, which
- * owns everything after it: verdicts, aggregate, windows, events.  So the
- * reports are those of one engine that saw every packet, by construction.
- * A worker and the main engine share a ring (one producer, one consumer):
- * finished handshakes and, every CS_WORKER_PUBLISH_FRAMES frames or when
- * idle, the worker's counters as deltas since it last published, with its
- * clock.  Nothing else is shared but the chain store (locked) and the
- * evidence pool (locked).
- */
-
-/* Everything a packet path counts; all uint64_t, so that deltas are taken
- * word by word. */
-struct pcounts {
-	struct engine_totals t;
-	struct cs_decode_stats dec;
-	struct defrag_stats dfs;
-	struct ovpn_stats ovs;
-	struct reasm_stats rs;
-	struct tls_stats ts;
-	uint64_t clock_jumps, evicted, refusals, handoff_waits;
-	uint64_t packets, bytes, filtered, reached_ip, received, dropped, if_dropped;
-	uint64_t skipped[CS_DEC_COUNTER_MAX];
-};
-#define PC_WORDS (sizeof(struct pcounts) / sizeof(uint64_t))
-_Static_assert(sizeof(struct pcounts) % sizeof(uint64_t) == 0, "pcounts: uint64_t only");
-
-enum item_kind { ITEM_HANDSHAKE, ITEM_COUNTS };
-
-struct handoff_item {
-	enum item_kind kind;
-	int64_t clock; /* ITEM_COUNTS: the worker's capture clock (ns) */
-	bool have_time, have_drops;
-	int64_t first_ts, last_ts;
-	int linktype; /* the input's first, -1 while none */
-	union {
-		struct hs h;
-		struct pcounts c; /* deltas */
-	} u;
-};
-
-struct handoff {
-	_Atomic size_t head, tail; /* consumer, producer */
-	struct handoff_item items[CS_WORKER_HANDOFF];
-	struct pcounts published; /* producer: the counts handed over so far */
-	uint64_t waits;           /* producer: times the ring was full */
-	atomic_bool closed;       /* nobody will read any more */
-};
-_Static_assert((CS_WORKER_HANDOFF & (CS_WORKER_HANDOFF - 1)) == 0, "a power of two");
-
-/* The main engine's view of one worker. */
-struct worker_link {
-	struct engine *w;
-	bool have_clock;
-	int64_t clock;
-	uint64_t packets, handshakes, dropped, clock_jumps; /* collected so far */
-};
-
-/* The producer's next free item, waiting while the ring is full. */
-static struct handoff_item *handoff_slot(struct handoff *ho)
-{
-	size_t t = atomic_load_explicit(&ho->tail, memory_order_relaxed);
-	struct timespec pause = {0, 100000}; /* 0.1 ms */
-	bool waited = false;
-
-	while (t - atomic_load_explicit(&ho->head, memory_order_acquire) >= CS_WORKER_HANDOFF) {
-		if (atomic_load_explicit(&ho->closed, memory_order_acquire))
-			return NULL;
-		waited = true;
-		nanosleep(&pause, NULL);
-	}
-	ho->waits += waited;
-	return &ho->items[t & (CS_WORKER_HANDOFF - 1)];
-}
-
-static void handoff_push(struct handoff *ho)
-{
-	atomic_store_explicit(&ho->tail, atomic_load_explicit(&ho->tail, memory_order_relaxed) + 1,
-			      memory_order_release);
-}
-
-static void hand_over(struct engine *w, struct hs *h)
-{
-	struct handoff_item *it = handoff_slot(w->out);
-
-	if (!it) { /* the main engine is gone (a failed start): nothing to count */
-		if (w->evidence)
-			evidence_release(w->evidence, &h->evidence);
-		return;
-	}
-	it->kind = ITEM_HANDSHAKE;
-	it->u.h = *h;
-	it->u.h.input = w->main_input;
-	handoff_push(w->out);
-}
-
-static void pcounts_of(struct engine *w, struct pcounts *c)
-{
-	const struct engine_input *in = &w->inputs[0];
-
-	c->t = w->t;
-	c->dec = w->dec;
-	c->dfs = w->dfs;
-	c->ovs = w->ovs;
-	c->rs = w->rs;
-	c->ts = w->ts;
-	c->clock_jumps = w->clock_jumps;
-	c->evicted = flow_table_evicted(w->flows);
-	c->refusals = bufpool_refusals(w->bp);
-	c->handoff_waits = w->out->waits;
-	c->packets = in->packets;
-	c->bytes = in->bytes;
-	c->filtered = in->filtered;
-	c->reached_ip = in->reached_ip;
-	c->received = in->received;
-	c->dropped = in->dropped;
-	c->if_dropped = in->if_dropped;
-	memcpy(c->skipped, in->skipped, sizeof(c->skipped));
-}
-
-/* out = a - b, or (sign -1) a + b, word by word. */
-static void pcounts_step(const struct pcounts *a, const struct pcounts *b, int sign,
-			 struct pcounts *out)
-{
-	uint64_t x[PC_WORDS], y[PC_WORDS];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	for (size_t i = 0; i < PC_WORDS; i++)
-		x[i] = sign > 0 ? x[i] - y[i] : x[i] + y[i];
-	memcpy(out, x, sizeof(x));
-}
-
-void engine_worker_publish(struct engine *w, int64_t clock)
-{
-	struct handoff_item *it;
-	struct pcounts now;
-
-	pcounts_of(w, &now);
-	if (!(it = handoff_slot(w->out)))
-		return;
-	it->kind = ITEM_COUNTS;
-	it->clock = clock;
-	it->have_time = w->have_time;
-	it->first_ts = w->first_ts;
-	it->last_ts = w->last_ts;
-	it->have_drops = w->inputs[0].have_drops;
-	it->linktype = w->inputs[0].nlinktypes ? w->inputs[0].linktypes[0] : -1;
-	pcounts_step(&now, &w->out->published, 1, &it->u.c);
-	w->out->published = now;
-	handoff_push(w->out);
-	if (w->have_time && clock > w->prev_ts) /* idle: the next frame steps from now */
-		w->prev_ts = clock;
-}
-
-struct engine *engine_worker_new(struct engine *e, uint32_t max_flows, size_t buffer_memcap,
-				 size_t input)
-{
-	struct worker_link *links;
-	struct engine *w;
-
-	if (input >= e->ninputs || e->nworkers == CS_MAX_WORKERS)
-		return NULL;
-	links = realloc(e->workers, (e->nworkers + 1) * sizeof(*links));
-	if (!links)
-		return NULL;
-	e->workers = links;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return NULL;
-	w->chains = e->chains;
-	w->out = calloc(1, sizeof(*w->out));
-	if (!w->out || !packet_path_new(w, max_flows, buffer_memcap)) {
-		engine_free(w);
-		return NULL;
-	}
-	w->evidence = e->evidence;
-	w->live = true;
-	w->fingerprint_all = e->fingerprint_all;
-	w->main_input = (uint32_t)input;
-	links[e->nworkers++] = (struct worker_link){.w = w};
-	return w;
-}
-
-/* A worker's counters and clock, into the main engine's. */
-static void absorb(struct engine *e, struct worker_link *l, const struct handoff_item *it)
-{
-	const struct pcounts *d = &it->u.c;
-	struct engine_input *in = &e->inputs[l->w->main_input];
-	struct pcounts mine = {0};
-
-	mine.t = e->t, mine.dec = e->dec, mine.dfs = e->dfs, mine.ovs = e->ovs;
-	mine.rs = e->rs, mine.ts = e->ts;
-	pcounts_step(&mine, d, -1, &mine);
-	e->t = mine.t, e->dec = mine.dec, e->dfs = mine.dfs, e->ovs = mine.ovs;
-	e->rs = mine.rs, e->ts = mine.ts;
-	/* every worker sees a jump of the input's clock: the most any saw */
-	l->clock_jumps += d->clock_jumps;
-	if (l->clock_jumps > e->w_clock_jumps)
-		e->w_clock_jumps = l->clock_jumps;
-	e->w_evicted += d->evicted;
-	e->w_refusals += d->refusals;
-	e->w_waits += d->handoff_waits;
-	in->packets += d->packets;
-	in->bytes += d->bytes;
-	in->filtered += d->filtered;
-	in->reached_ip += d->reached_ip;
-	in->received += d->received;
-	in->dropped += d->dropped;
-	in->if_dropped += d->if_dropped;
-	in->have_drops |= it->have_drops;
-	for (int i = 0; i < CS_DEC_COUNTER_MAX; i++)
-		in->skipped[i] += d->skipped[i];
-	if (it->linktype >= 0)
-		note_linktype(in, it->linktype);
-	if (it->have_time)
-		engine_restore_time(e, it->first_ts, it->last_ts);
-	l->packets += d->packets;
-	l->handshakes += d->t.tls_handshakes;
-	l->dropped += d->dropped;
-	l->clock = it->clock;
-	l->have_clock = true;
-}
-
-/* The main engine's clock: the slowest worker's, so that a window is not
- * closed while a worker still has handshakes in it to hand over. */
-static void follow_workers(struct engine *e)
-{
-	int64_t clock = INT64_MAX;
-
-	for (size_t i = 0; i < e->nworkers; i++) {
-		if (!e->workers[i].have_clock)
-			return;
-		if (e->workers[i].clock < clock)
-			clock = e->workers[i].clock;
-	}
-	if (clock == INT64_MAX || clock <= e->now)
-		return;
-	e->now = clock;
-	if (e->judge && clock / CS_NS_PER_SEC != e->ticked_s) {
-		e->ticked_s = clock / CS_NS_PER_SEC;
-		judge_tick(e->judge, e->ticked_s);
-	}
-}
-
-size_t engine_collect(struct engine *e)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < e->nworkers; i++) {
-		struct worker_link *l = &e->workers[i];
-		struct handoff *ho = l->w->out;
-		size_t h = atomic_load_explicit(&ho->head, memory_order_relaxed);
-
-		for (; h != atomic_load_explicit(&ho->tail, memory_order_acquire); h++, n++) {
-			struct handoff_item *it = &ho->items[h & (CS_WORKER_HANDOFF - 1)];
-
-			if (it->kind == ITEM_HANDSHAKE)
-				judge_or_hold(e, &it->u.h);
-			else
-				absorb(e, l, it);
-			atomic_store_explicit(&ho->head, h + 1, memory_order_release);
-		}
-	}
-	follow_workers(e);
-	engine_poll(e);
-	return n;
-}
-
-size_t engine_workers(const struct engine *e) { return e->nworkers; }
-
-void engine_worker_counts(const struct engine *e, size_t i, uint64_t *packets, uint64_t *handshakes,
-			  uint64_t *dropped)
-{
-	*packets = e->workers[i].packets;
-	*handshakes = e->workers[i].handshakes;
-	*dropped = e->workers[i].dropped;
-}
-
-static void workers_free(struct engine *e)
-{
-	for (size_t i = 0; i < e->nworkers; i++) {
-		atomic_store(&e->workers[i].w->out->closed, true);
-		engine_free(e->workers[i].w);
-	}
-	free(e->workers);
-	e->workers = NULL;
-	e->nworkers = 0;
 }
 
 /*
@@ -943,9 +552,9 @@ static void finish_handshake(struct engine *e, struct flow *f, bool evicted)
 	memset(&f->evidence, 0, sizeof(f->evidence));
 	release_flow_buffers(e, f);
 	if (e->out)
-		hand_over(e, &h);
+		engine_hand_over(e, &h);
 	else
-		judge_or_hold(e, &h);
+		engine_judge_or_hold(e, &h);
 }
 
 static void on_flow_evict(void *ctx, struct flow *f, bool capped)
@@ -1251,7 +860,7 @@ void engine_frame(struct engine *e, struct engine_input *in, const struct cs_fra
 	in->bytes += fr->wirelen;
 	e->t.packets++;
 	e->t.bytes += fr->wirelen;
-	note_linktype(in, fr->linktype);
+	engine_note_linktype(in, fr->linktype);
 	if (!e->have_time || fr->ts_ns < e->first_ts)
 		e->first_ts = fr->ts_ns;
 	if (!e->have_time || fr->ts_ns > e->last_ts)
@@ -1347,7 +956,6 @@ uint64_t engine_buffer_refusals(const struct engine *e)
 {
 	return bufpool_refusals(e->bp) + e->w_refusals;
 }
-uint64_t engine_handoff_waits(const struct engine *e) { return e->w_waits; }
 
 size_t engine_ninputs(const struct engine *e) { return e->ninputs; }
 const struct engine_input *engine_input(const struct engine *e, size_t i)

@@ -746,10 +746,9 @@ static void stop_workers(struct run *r)
 static int workers_end(struct run *r)
 {
 	struct engine_input *in = r->live_in[0];
+	const char *said = NULL;
 	int rc = CS_EXIT_OK;
 	char msg[320];
-
-	const char *said = NULL;
 
 	for (size_t i = 0; i < r->nworkers; i++) {
 		struct worker *w = &r->workers[i];
