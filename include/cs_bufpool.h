@@ -23,6 +23,11 @@ struct cs_buf {
 struct cs_bufpool;
 
 struct cs_bufpool *bufpool_new(size_t memcap);
+/* --workers: the pool also keeps within a total shared with other pools
+ * (cs_budget.h; its cap is their memcap), every byte it holds counted;
+ * refused like a full pool.  total outlives the pool. */
+struct cs_budget;
+void bufpool_share(struct cs_bufpool *bp, struct cs_budget *total);
 void bufpool_free(struct cs_bufpool *bp);
 
 /* Make b hold at least need bytes, keeping its first b->len bytes.

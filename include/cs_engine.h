@@ -142,7 +142,10 @@ uint32_t engine_parked(const struct engine *e);
  * engine_worker_new() (on e's thread, before the workers start): a worker
  * with its own flow table and buffer pool, e's chain store (locked) and
  * evidence pool, reading frames of e's input `input`; NULL when memory runs
- * out or CS_MAX_WORKERS exist.  Its caller begins its one input (of the
+ * out or CS_MAX_WORKERS exist.  max_flows and buffer_memcap are totals for
+ * all of e's workers (the first worker's are kept): a worker's table and
+ * pool draw from them (cs_budget.h), so that N workers hit the caps where
+ * one engine would.  Its caller begins its one input (of the
  * same name) with engine_input_begin(w, ...).  A worker is driven with
  * engine_frame() and engine_finish() on its own thread, with that input,
  * and engine_worker_publish() there every CS_WORKER_PUBLISH_FRAMES frames,

@@ -51,6 +51,11 @@ struct flow_table;
 typedef void (*flow_evict_fn)(void *ctx, struct flow *f, bool capped);
 
 struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, void *ctx);
+/* --workers: the table also keeps within a total shared with other tables
+ * (cs_budget.h; its cap is their max_flows), evicting its own oldest flow
+ * when the total is reached.  total outlives the table. */
+struct cs_budget;
+void flow_table_share(struct flow_table *ft, struct cs_budget *total);
 void flow_table_free(struct flow_table *ft);
 
 /* Find the flow of this segment or create it (evicting if full).

@@ -6,6 +6,7 @@
  * the system first, so a burst of large handshakes cannot starve small ones.
  */
 #include "cs_bufpool.h"
+#include "cs_budget.h"
 #include "cs_limits.h"
 
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct cs_bufpool {
 	size_t cached;
 	uint64_t refusals;
 	struct free_block *free[NCLASSES];
+	struct cs_budget *shared; /* --workers: the bytes of all pools, or NULL */
 };
 
 struct cs_bufpool *bufpool_new(size_t memcap)
@@ -47,8 +49,12 @@ static void trim_class(struct cs_bufpool *bp, unsigned cls)
 		free(f);
 		bp->held -= (size_t)1 << (MIN_SHIFT + cls);
 		bp->cached -= (size_t)1 << (MIN_SHIFT + cls);
+		if (bp->shared)
+			budget_give(bp->shared, (size_t)1 << (MIN_SHIFT + cls));
 	}
 }
+
+void bufpool_share(struct cs_bufpool *bp, struct cs_budget *total) { bp->shared = total; }
 
 void bufpool_free(struct cs_bufpool *bp)
 {
@@ -68,6 +74,15 @@ static unsigned class_for(size_t need)
 	return c;
 }
 
+/* Whether size more bytes fit this pool's budget and the shared total. */
+static bool room(const struct cs_bufpool *bp, size_t size)
+{
+	return bp->held + size <= bp->memcap &&
+	       (!bp->shared ||
+		atomic_load_explicit(&bp->shared->used, memory_order_relaxed) + size <=
+			bp->shared->cap);
+}
+
 static uint8_t *take_block(struct cs_bufpool *bp, unsigned cls)
 {
 	size_t size = (size_t)1 << (MIN_SHIFT + cls);
@@ -78,14 +93,21 @@ static uint8_t *take_block(struct cs_bufpool *bp, unsigned cls)
 		bp->cached -= size;
 		return (uint8_t *)f;
 	}
-	for (unsigned c = NCLASSES; bp->held + size > bp->memcap && c-- > 0;)
+	for (unsigned c = NCLASSES; !room(bp, size) && c-- > 0;)
 		if (c != cls)
 			trim_class(bp, c);
-	if (bp->held + size > bp->memcap)
+	if (bp->shared && !budget_take(bp->shared, size))
 		return NULL;
+	if (bp->held + size > bp->memcap) {
+		if (bp->shared)
+			budget_give(bp->shared, size);
+		return NULL;
+	}
 	f = malloc(size);
 	if (f)
 		bp->held += size;
+	else if (bp->shared)
+		budget_give(bp->shared, size);
 	return (uint8_t *)f;
 }
 

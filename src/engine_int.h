@@ -6,6 +6,7 @@
 #ifndef ENGINE_INT_H
 #define ENGINE_INT_H
 
+#include "cs_budget.h"
 #include "cs_defrag.h"
 #include "cs_engine.h"
 #include "cs_evidence.h"
@@ -103,6 +104,7 @@ struct engine {
 	struct worker_link *workers; /* main: one per worker, owned */
 	size_t nworkers;
 	uint64_t w_clock_jumps, w_evicted, w_refusals, w_waits; /* main: the workers' */
+	struct cs_budget flows_total, bytes_total; /* main: --max-flows, --memcap of all workers */
 };
 
 /* flows, buffers and the defragmenter of a packet path (e->chains set) */

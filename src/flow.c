@@ -6,6 +6,7 @@
  * replays exactly as it was captured.
  */
 #include "cs_flow.h"
+#include "cs_budget.h"
 #include "cs_hash.h"
 #include "cs_limits.h"
 
@@ -34,7 +35,8 @@ struct flow_table {
 	flow_evict_fn on_evict;
 	void *ctx;
 	struct tls_slot *tls_free;
-	uint32_t tls_out; /* tls_conn objects handed out */
+	uint32_t tls_out;         /* tls_conn objects handed out */
+	struct cs_budget *shared; /* --workers: the flows of all tables, or NULL */
 };
 
 /* ---- table ------------------------------------------------------------------ */
@@ -66,6 +68,8 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 	ft->ctx = ctx;
 	return ft;
 }
+
+void flow_table_share(struct flow_table *ft, struct cs_budget *total) { ft->shared = total; }
 
 void flow_table_free(struct flow_table *ft)
 {
@@ -161,13 +165,18 @@ static void remove_flow(struct flow_table *ft, uint32_t i, bool capped)
 	f->hnext = ft->free_head;
 	ft->free_head = i;
 	ft->count--;
+	if (ft->shared)
+		budget_give(ft->shared, 1);
 }
 
+/* With a shared total, a table over it makes room by evicting its own
+ * oldest flow, as a full table does. */
 static uint32_t take_slot(struct flow_table *ft)
 {
-	uint32_t i = ft->free_head;
+	bool over = ft->shared && !budget_take(ft->shared, 1);
+	uint32_t i = over ? NONE : ft->free_head;
 
-	if (i == NONE && ft->fresh < ft->max) {
+	if (i == NONE && !over && ft->fresh < ft->max) {
 		ft->count++;
 		return ft->fresh++;
 	}
@@ -176,10 +185,17 @@ static uint32_t take_slot(struct flow_table *ft)
 
 		if (victim == NONE)
 			victim = ft->lru[FLOW_ACTIVE].tail;
-		if (victim == NONE)
+		if (victim == NONE) {
+			if (!over && ft->shared)
+				budget_give(ft->shared, 1);
 			return NONE;
+		}
 		ft->evicted++;
 		remove_flow(ft, victim, true);
+		if (ft->shared) /* its place is taken again at once */
+			atomic_fetch_add_explicit(&ft->shared->used, 1, memory_order_relaxed);
+		if (!over && ft->shared)
+			budget_give(ft->shared, 1); /* the draw above was not needed */
 		i = ft->free_head;
 	}
 	ft->free_head = ft->flows[i].hnext;

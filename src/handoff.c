@@ -183,6 +183,12 @@ struct engine *engine_worker_new(struct engine *e, uint32_t max_flows, size_t bu
 		engine_free(w);
 		return NULL;
 	}
+	if (e->nworkers == 0) { /* totals for all workers, as one engine has them */
+		e->flows_total.cap = max_flows;
+		e->bytes_total.cap = buffer_memcap;
+	}
+	flow_table_share(w->flows, &e->flows_total);
+	bufpool_share(w->bp, &e->bytes_total);
 	w->evidence = e->evidence;
 	w->live = true;
 	w->fingerprint_all = e->fingerprint_all;

@@ -651,8 +651,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The sockets, opened before privileges are dropped; the flow table and
- * the buffer budget are shared out among the workers. */
+/* The sockets, opened before privileges are dropped; --max-flows and
+ * --memcap are totals the workers draw from. */
 static int open_workers(struct run *r)
 {
 	struct cs_options *o = r->o;
@@ -679,8 +679,7 @@ static int open_workers(struct run *r)
 		r->nworkers++;
 		if (err[0] && i == 0) /* libpcap's or the fanout's warning */
 			cli_fail(o->iface, err);
-		w->e = engine_worker_new(r->e, (o->eng.max_flows + o->workers - 1) / o->workers,
-					 o->eng.buffer_memcap / o->workers, 0);
+		w->e = engine_worker_new(r->e, o->eng.max_flows, o->eng.buffer_memcap, 0);
 		if (!w->e || !(w->in = engine_input_begin(w->e, o->iface, true)))
 			return cli_fail(o->iface, "out of memory"), CS_EXIT_INPUT;
 		w->in->format = "live";

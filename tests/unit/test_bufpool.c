@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cs_bufpool.h"
+#include "cs_budget.h"
 #include "cs_limits.h"
 
 #define KIB 1024u
@@ -192,6 +193,41 @@ static void test_budget_refusal_is_counted_and_leaves_buffer_unchanged(void **st
 	bufpool_free(bp);
 }
 
+/* --workers: two pools sharing a total of 8 KiB, each with that budget of
+ * its own.  Every byte held counts, cached ones too; a pool short of the
+ * total trims its own cache; the total comes back as pools give back. */
+static void test_shared_total_is_kept_across_pools(void **state)
+{
+	(void)state;
+	struct cs_budget total = {.cap = 8 * KIB};
+	struct cs_bufpool *a = bufpool_new(8 * KIB), *b = bufpool_new(8 * KIB);
+	struct cs_buf x = {0}, y = {0}, z = {0};
+
+	bufpool_share(a, &total);
+	bufpool_share(b, &total);
+	assert_int_equal(bufpool_reserve(a, &x, 4 * KIB), CS_OK);
+	assert_int_equal(bufpool_reserve(b, &y, 2 * KIB), CS_OK);
+	assert_int_equal(atomic_load(&total.used), 6 * KIB);
+	/* b's own budget has room for 4 KiB more, the total does not */
+	assert_int_equal(bufpool_reserve(b, &z, 4 * KIB), CS_LIMIT);
+	assert_int_equal(bufpool_refusals(b), 1);
+	assert_null(z.p);
+	/* a's block, released, is still held (cached): the total stays */
+	bufpool_release(a, &x);
+	assert_int_equal(atomic_load(&total.used), 6 * KIB);
+	assert_int_equal(bufpool_reserve(b, &z, 4 * KIB), CS_LIMIT);
+	/* a short of the total trims its own cache: its 4 KiB block goes */
+	assert_int_equal(bufpool_reserve(a, &x, 8 * KIB), CS_LIMIT);
+	assert_int_equal(atomic_load(&total.used), 2 * KIB);
+	assert_int_equal(bufpool_reserve(b, &z, 4 * KIB), CS_OK);
+	assert_int_equal(atomic_load(&total.used), 6 * KIB);
+	bufpool_release(b, &y);
+	bufpool_release(b, &z);
+	bufpool_free(b);
+	bufpool_free(a);
+	assert_int_equal(atomic_load(&total.used), 0);
+}
+
 static void test_budget_smaller_than_smallest_class_refuses_everything(void **state)
 {
 	(void)state;
@@ -304,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_short_budget_trims_cached_blocks_of_other_classes),
 		cmocka_unit_test(test_cached_block_of_wanted_class_is_reused_not_trimmed),
 		cmocka_unit_test(test_free_null_is_a_no_op),
+		cmocka_unit_test(test_shared_total_is_kept_across_pools),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cs_flow.h"
+#include "cs_budget.h"
 
 #define SEC CS_NS_PER_SEC
 #define IDLE ((int64_t)CS_FLOW_IDLE_TIMEOUT_S * SEC)
@@ -276,6 +277,45 @@ static void test_full_table_evicts_oldest_quiet_flow_before_active_ones(void **s
 	assert_int_equal(log.n, 3);
 	flow_flush(ft);
 	flow_table_free(ft);
+}
+
+/* --workers: two tables sharing a total of 4 flows.  A table over the total
+ * evicts its own oldest flow, never the other's; the total is kept, and
+ * given back as flows end. */
+static void test_shared_total_is_kept_across_tables(void **state)
+{
+	(void)state;
+	struct evlog la = {0}, lb = {0};
+	struct cs_budget total = {.cap = 4};
+	struct flow_table *a = flow_table_new(4, on_evict, &la);
+	struct flow_table *b = flow_table_new(4, on_evict, &lb);
+
+	la.ft = a, lb.ft = b;
+	flow_table_share(a, &total);
+	flow_table_share(b, &total);
+	for (uint16_t p = 1; p <= 3; p++)
+		client(a, p, p, true);
+	client(b, 10, 4, true);
+	assert_int_equal(atomic_load(&total.used), 4);
+	client(b, 11, 5, true); /* over the total: b evicts its own 10 */
+	assert_int_equal(lb.n, 1);
+	assert_int_equal(lb.port0[0], 10);
+	assert_int_equal(la.n, 0);
+	assert_int_equal(flow_table_evicted(b), 1);
+	assert_int_equal(atomic_load(&total.used), 4);
+	client(a, 4, 6, true); /* a's own table has room, the total has not */
+	assert_int_equal(la.n, 1);
+	assert_int_equal(la.port0[0], 1);
+	assert_int_equal(flow_table_count(a) + flow_table_count(b), 4);
+	flow_flush(a);
+	assert_int_equal(atomic_load(&total.used), 1);
+	client(b, 12, 7, true); /* room again: nothing evicted */
+	assert_int_equal(lb.n, 1);
+	assert_int_equal(atomic_load(&total.used), 2);
+	flow_flush(b);
+	assert_int_equal(atomic_load(&total.used), 0);
+	flow_table_free(a);
+	flow_table_free(b);
 }
 
 static void test_full_table_of_active_flows_evicts_least_recently_used(void **state)
@@ -666,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_evicts_oldest_quiet_flow_before_active_ones),
 		cmocka_unit_test(test_full_table_of_active_flows_evicts_least_recently_used),
 		cmocka_unit_test(test_evicted_slot_is_reused_clean),
+		cmocka_unit_test(test_shared_total_is_kept_across_tables),
 		cmocka_unit_test(test_idle_flows_expire_by_capture_time),
 		cmocka_unit_test(test_expire_removes_at_most_max_flows),
 		cmocka_unit_test(test_flush_calls_the_callback_for_every_flow),
