@@ -654,6 +654,7 @@ static const struct cli_man_section man_sections[] = {
 	 "$ chainsniff -i eth1 -i eth2 -B 256 --interval 1h --report-dir /var/lib/chainsniff/reports \\\n"
 	 "$     --state /var/lib/chainsniff/state.json --metrics /var/lib/chainsniff/chainsniff.prom \\\n"
 	 "$     --stats-interval 1m -Z chainsniff\n"
+	 "$ chainsniff -i eth1 --workers 4 -B 256 --report-dir /var/lib/chainsniff/reports\n"
 	 "$ chainsniff -r day.pcap --since 2026-11-23T14:00:00Z --until 2026-11-23T15:00:00Z\n"
 	 "$ chainsniff -T -i eth1 --report-dir /var/lib/chainsniff/reports -Z chainsniff\n"},
 	{"SEE ALSO",
