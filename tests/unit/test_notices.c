@@ -33,22 +33,31 @@ static struct diag_verdict unknown_v = {.status = DIAG_UNKNOWN};
 static struct cs_chain chains[8];
 static struct engine_input input = {.name = "test"};
 
-static struct notices *open_notices(struct logfile **lf, int64_t window)
+/* Every test's notices: a window of 100 s, writing to a fresh temporary
+ * file (path); made by notices_up, checked and freed by notices_down. */
+struct rig {
+	struct logfile *lf;
+	struct notices *n;
+};
+
+static int notices_up(void **state)
 {
+	static struct rig r;
 	char err[256];
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
 	close(fd);
-	*lf = logfile_open(path, err, sizeof(err));
-	assert_non_null(*lf);
-	struct notices_opts o = {.out = *lf, .window_s = window};
-	struct notices *n = notices_new(&o);
+	r.lf = logfile_open(path, err, sizeof(err));
+	assert_non_null(r.lf);
+	struct notices_opts o = {.out = r.lf, .window_s = 100};
 
-	assert_non_null(n);
+	r.n = notices_new(&o);
+	assert_non_null(r.n);
 	for (int i = 0; i < 8; i++)
 		chains[i].sha256[0] = (uint8_t)i, chains[i].id = (uint32_t)i;
-	return n;
+	*state = &r;
+	return 0;
 }
 
 /* Handshake at second t to server ip:port with chain c and verdict v. */
@@ -81,42 +90,42 @@ static void hs(struct notices *n, uint32_t ip, uint16_t port, int c, const struc
 	notices_handshake(n, &ev);
 }
 
-/* The notices written so far, as "kind:previous_status" words. */
-static void lines(char *out, size_t len)
+/* The notices written so far, as "kind:previous_status" words, are want. */
+static void expect_notices(const char *want)
 {
 	FILE *f = fopen(path, "r");
-	char line[8192];
+	char line[8192], got[1024] = "";
 
-	out[0] = '\0';
 	while (f && fgets(line, sizeof(line), f)) {
 		json_t *j = json_loads(line, 0, NULL);
 		const char *prev;
 
 		assert_non_null(j);
 		prev = json_string_value(json_object_get(j, "previous_status"));
-		snprintf(out + strlen(out), len - strlen(out), "%s%s:%s", out[0] ? " " : "",
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s:%s", got[0] ? " " : "",
 			 json_string_value(json_object_get(j, "notice")), prev ? prev : "null");
 		json_decref(j);
 	}
 	if (f)
 		fclose(f);
+	assert_string_equal(got, want);
 }
 
-static void done(struct notices *n, struct logfile *lf)
+static int notices_down(void **state)
 {
-	notices_free(n);
-	logfile_close(lf);
+	struct rig *r = *state;
+
+	notices_free(r->n);
+	logfile_close(r->lf);
 	unlink(path);
 	strcpy(path, "/tmp/cs-notices.XXXXXX");
+	return 0;
 }
 
 static void test_changes_and_windows(void **state)
 {
-	(void)state;
-	struct logfile *lf;
-	struct notices *n = open_notices(&lf, 100);
+	struct notices *n = ((struct rig *)*state)->n;
 	struct notices_stats st;
-	char got[1024];
 
 	hs(n, 1, 443, 0, &ok_v, 1000); /* first seen, ok: nothing */
 	hs(n, 1, 443, 0, &ok_v, 1001);
@@ -129,23 +138,19 @@ static void test_changes_and_windows(void **state)
 	hs(n, 1, 443, 3, &ok_v, 1107);      /* chain_changed again this window: suppressed */
 	hs(n, 1, 443, 0, &ok_v, 1108);      /* recent chain: no change */
 	hs(n, 2, 443, 0, &broken_v, 1109);  /* another server, first seen broken */
-	lines(got, sizeof(got));
-	assert_string_equal(got, "broken:ok chain_changed:ok fixed:broken broken:ok fixed:broken "
-				 "chain_changed:broken broken:null");
+	expect_notices("broken:ok chain_changed:ok fixed:broken broken:ok fixed:broken "
+		       "chain_changed:broken broken:null");
 	notices_get_stats(n, &st);
 	assert_int_equal(st.written, 7);
 	assert_int_equal(st.suppressed, 2);
 	assert_int_equal(st.servers, 2);
 	assert_int_equal(st.servers_cap, 0);
-	done(n, lf);
 }
 
 /* --server-net leaves a server out of the report: no notices for it. */
 static void test_unreported_ignored(void **state)
 {
-	(void)state;
-	struct logfile *lf;
-	struct notices *n = open_notices(&lf, 100);
+	struct notices *n = ((struct rig *)*state)->n;
 	struct cs_addr server = {.family = 4}, client = {.family = 4};
 	struct engine_event ev = {
 		.ts = 5,
@@ -160,21 +165,16 @@ static void test_unreported_ignored(void **state)
 		.broken = true,
 	};
 	struct notices_stats st;
-	char got[256];
 
 	notices_handshake(n, &ev);
-	lines(got, sizeof(got));
-	assert_string_equal(got, "");
+	expect_notices("");
 	notices_get_stats(n, &st);
 	assert_int_equal(st.servers, 0);
-	done(n, lf);
 }
 
 static void test_server_cap(void **state)
 {
-	(void)state;
-	struct logfile *lf;
-	struct notices *n = open_notices(&lf, 100);
+	struct notices *n = ((struct rig *)*state)->n;
 	struct notices_stats st;
 
 	for (uint32_t i = 0; i < CS_NOTICE_MAX_SERVERS + 10; i++)
@@ -184,15 +184,14 @@ static void test_server_cap(void **state)
 	assert_int_equal(st.servers, CS_NOTICE_MAX_SERVERS);
 	assert_int_equal(st.servers_cap, 10);
 	assert_int_equal(st.written, 0);
-	done(n, lf);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_changes_and_windows),
-		cmocka_unit_test(test_unreported_ignored),
-		cmocka_unit_test(test_server_cap),
+		cmocka_unit_test_setup_teardown(test_changes_and_windows, notices_up, notices_down),
+		cmocka_unit_test_setup_teardown(test_unreported_ignored, notices_up, notices_down),
+		cmocka_unit_test_setup_teardown(test_server_cap, notices_up, notices_down),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
