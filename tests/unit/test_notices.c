@@ -34,7 +34,7 @@ static struct cs_chain chains[8];
 static struct engine_input input = {.name = "test"};
 
 /* Every test's notices: a window of 100 s, writing to a fresh temporary
- * file (path); made by notices_up, checked and freed by notices_down. */
+ * file (path); made by notices_up, freed and removed by notices_down. */
 struct rig {
 	struct logfile *lf;
 	struct notices *n;
