@@ -48,13 +48,56 @@ static void pattern(uint8_t *b, size_t n, uint64_t seed)
 	rng_state = saved;
 }
 
-static void push(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t seq, const uint8_t *p,
-		 size_t n, struct reasm_stats *st)
+/*
+ * One direction under test: its buffer pool, its stats, and stream, bytes
+ * patterned from the test's seed to push from (pattern() makes the same
+ * first n bytes of a seed whatever the length, so a test reads as many as
+ * it needs; seed 0 for a test that pushes bytes of its own).
+ */
+struct rig {
+	struct cs_bufpool *bp;
+	struct reasm_dir d;
+	struct reasm_stats st;
+	uint8_t stream[8192];
+};
+
+/* A fresh rig with a pool of memcap bytes; the direction not anchored yet. */
+static void rig_start(struct rig *r, size_t memcap, uint64_t seed)
+{
+	r->bp = bufpool_new(memcap);
+	assert_non_null(r->bp);
+	memset(&r->st, 0, sizeof r->st);
+	reasm_init(&r->d);
+	if (seed)
+		pattern(r->stream, sizeof r->stream, seed);
+}
+
+/* A fresh rig (BIG_MEMCAP) whose direction is anchored at base, as after
+ * its SYN. */
+static void rig_start_at(struct rig *r, uint64_t seed, uint32_t base)
+{
+	rig_start(r, BIG_MEMCAP, seed);
+	reasm_set_base(&r->d, base);
+}
+
+/* The direction released and anchored again at base, in the same pool. */
+static void rig_restart_at(struct rig *r, uint32_t base)
+{
+	reasm_release(&r->d, r->bp);
+	reasm_init(&r->d);
+	reasm_set_base(&r->d, base);
+}
+
+static void push(struct rig *r, uint32_t seq, const uint8_t *p, size_t n)
 {
 	struct cs_slice s = {p, n};
 
-	reasm_push(d, bp, seq, s, st);
+	reasm_push(&r->d, r->bp, seq, s, &r->st);
 }
+
+static bool ack(struct rig *r, uint32_t seq) { return reasm_ack(&r->d, seq, &r->st); }
+
+static size_t skip_hole(struct rig *r, uint32_t seq) { return reasm_skip_hole(&r->d, seq, &r->st); }
 
 static void assert_contiguous(const struct reasm_dir *d, const uint8_t *want, size_t n)
 {
@@ -66,11 +109,11 @@ static void assert_contiguous(const struct reasm_dir *d, const uint8_t *want, si
 }
 
 /* Release the direction and check the pool got every byte back. */
-static void finish(struct reasm_dir *d, struct cs_bufpool *bp)
+static void rig_finish(struct rig *r)
 {
-	reasm_release(d, bp);
-	assert_int_equal(bufpool_in_use(bp), 0);
-	bufpool_free(bp);
+	reasm_release(&r->d, r->bp);
+	assert_int_equal(bufpool_in_use(r->bp), 0);
+	bufpool_free(r->bp);
 }
 
 static bool next_permutation(unsigned *a, unsigned n)
@@ -95,55 +138,47 @@ static void test_in_order_segments_deliver_the_stream(void **state)
 {
 	(void)state;
 	static const size_t sizes[] = {1, 99, 1460, 7, 1460, 536, 2, 4000, 13};
-	uint8_t stream[7578];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 	size_t at = 0;
 
-	pattern(stream, sizeof stream, 1);
-	reasm_init(&d);
-	assert_contiguous(&d, NULL, 0);
-	reasm_set_base(&d, 1000);
-	reasm_set_base(&d, 5000); /* the first anchor stays */
-	assert_int_equal(d.base_seq, 1000);
+	rig_start(&r, BIG_MEMCAP, 1);
+	assert_contiguous(&r.d, NULL, 0);
+	reasm_set_base(&r.d, 1000);
+	reasm_set_base(&r.d, 5000); /* the first anchor stays */
+	assert_int_equal(r.d.base_seq, 1000);
 	for (size_t i = 0; i < CS_ARRAY_LEN(sizes); i++) {
-		push(&d, bp, 1000 + (uint32_t)at, stream + at, sizes[i], &st);
+		push(&r, 1000 + (uint32_t)at, r.stream + at, sizes[i]);
 		at += sizes[i];
-		assert_contiguous(&d, stream, at);
-		assert_false(reasm_has_hole(&d));
+		assert_contiguous(&r.d, r.stream, at);
+		assert_false(reasm_has_hole(&r.d));
 	}
-	assert_int_equal(at, sizeof stream);
-	push(&d, bp, 1000 + (uint32_t)at, stream, 0, &st); /* empty: nothing */
-	assert_contiguous(&d, stream, at);
-	assert_int_equal(st.out_of_order_segments, 0);
-	assert_int_equal(st.retransmitted_bytes, 0);
-	assert_int_equal(st.overlap_differs, 0);
-	assert_false(d.limited);
-	assert_false(d.gap);
-	finish(&d, bp);
+	assert_int_equal(at, 7578);
+	push(&r, 1000 + (uint32_t)at, r.stream, 0); /* empty: nothing */
+	assert_contiguous(&r.d, r.stream, at);
+	assert_int_equal(r.st.out_of_order_segments, 0);
+	assert_int_equal(r.st.retransmitted_bytes, 0);
+	assert_int_equal(r.st.overlap_differs, 0);
+	assert_false(r.d.limited);
+	assert_false(r.d.gap);
+	rig_finish(&r);
 }
 
 static void test_first_segment_anchors_a_midstream_direction(void **state)
 {
 	(void)state;
-	uint8_t stream[300];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 2);
-	reasm_init(&d);
-	push(&d, bp, 777777, stream + 100, 100, &st); /* no SYN seen */
-	assert_true(d.have_base);
-	assert_int_equal(d.base_seq, 777777);
-	assert_contiguous(&d, stream + 100, 100);
+	rig_start(&r, BIG_MEMCAP, 2);
+	push(&r, 777777, r.stream + 100, 100); /* no SYN seen */
+	assert_true(r.d.have_base);
+	assert_int_equal(r.d.base_seq, 777777);
+	assert_contiguous(&r.d, r.stream + 100, 100);
 	/* what came before the anchor is treated as already consumed */
-	push(&d, bp, 777777 - 100, stream, 100, &st);
-	assert_int_equal(st.retransmitted_bytes, 100);
-	push(&d, bp, 777777 + 100, stream + 200, 100, &st);
-	assert_contiguous(&d, stream + 100, 200);
-	finish(&d, bp);
+	push(&r, 777777 - 100, r.stream, 100);
+	assert_int_equal(r.st.retransmitted_bytes, 100);
+	push(&r, 777777 + 100, r.stream + 200, 100);
+	assert_contiguous(&r.d, r.stream + 100, 200);
+	rig_finish(&r);
 }
 
 static void test_every_permutation_of_five_segments_reassembles(void **state)
@@ -151,22 +186,17 @@ static void test_every_permutation_of_five_segments_reassembles(void **state)
 	(void)state;
 	static const uint32_t cut[6] = {0, 7, 8, 21, 30, 50}; /* sizes 7,1,13,9,20 */
 	static const uint32_t bases[] = {1, 0xffffffe8u};     /* plain, and across 2^32 */
-	uint8_t stream[50];
 	unsigned perm[5], runs = 0;
 
-	pattern(stream, sizeof stream, 3);
 	for (size_t bi = 0; bi < CS_ARRAY_LEN(bases); bi++) {
 		for (unsigned i = 0; i < 5; i++)
 			perm[i] = i;
 		do {
-			struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-			struct reasm_dir d;
-			struct reasm_stats st = {0};
+			struct rig r;
 			bool have[5] = {false};
 			uint64_t ooo = 0;
 
-			reasm_init(&d);
-			reasm_set_base(&d, bases[bi]);
+			rig_start_at(&r, 3, bases[bi]);
 			for (unsigned k = 0; k < 5; k++) {
 				unsigned s = perm[k];
 				uint32_t contig = 0;
@@ -176,27 +206,27 @@ static void test_every_permutation_of_five_segments_reassembles(void **state)
 				if (cut[s] > contig)
 					ooo++;
 				have[s] = true;
-				push(&d, bp, bases[bi] + cut[s], stream + cut[s],
-				     cut[s + 1] - cut[s], &st);
+				push(&r, bases[bi] + cut[s], r.stream + cut[s],
+				     cut[s + 1] - cut[s]);
 				contig = 0;
 				for (unsigned j = 0; j < 5 && have[j]; j++)
 					contig = cut[j + 1];
-				assert_contiguous(&d, stream, contig);
+				assert_contiguous(&r.d, r.stream, contig);
 				{
 					bool behind = false; /* a segment past the prefix */
 
 					for (unsigned j = 0; j < 5; j++)
 						behind |= have[j] && cut[j] >= contig;
-					assert_int_equal(reasm_has_hole(&d), behind);
+					assert_int_equal(reasm_has_hole(&r.d), behind);
 				}
 			}
-			assert_contiguous(&d, stream, sizeof stream);
-			assert_false(reasm_has_hole(&d));
-			assert_int_equal(d.nranges, 1);
-			assert_int_equal(st.out_of_order_segments, ooo);
-			assert_int_equal(st.retransmitted_bytes, 0);
-			assert_int_equal(st.overlap_differs, 0);
-			finish(&d, bp);
+			assert_contiguous(&r.d, r.stream, 50);
+			assert_false(reasm_has_hole(&r.d));
+			assert_int_equal(r.d.nranges, 1);
+			assert_int_equal(r.st.out_of_order_segments, ooo);
+			assert_int_equal(r.st.retransmitted_bytes, 0);
+			assert_int_equal(r.st.overlap_differs, 0);
+			rig_finish(&r);
 			runs++;
 		} while (next_permutation(perm, 5));
 	}
@@ -223,18 +253,15 @@ static void test_every_permutation_of_differing_overlaps_keeps_first_copy(void *
 	for (unsigned i = 0; i < 5; i++)
 		perm[i] = i;
 	do {
-		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-		struct reasm_dir d;
-		struct reasm_stats st = {0};
+		struct rig r;
 		uint8_t model[30];
 		bool covered[30] = {false};
 		uint64_t retrans = 0;
 
-		reasm_init(&d);
-		reasm_set_base(&d, 0xfffffff0u); /* and across the wrap */
+		rig_start_at(&r, 0, 0xfffffff0u); /* and across the wrap */
 		for (unsigned k = 0; k < 5; k++) {
 			unsigned s = perm[k];
-			uint64_t before = st.overlap_differs;
+			uint64_t before = r.st.overlap_differs;
 			bool differs = false;
 
 			for (uint32_t b = seg[s][0]; b < seg[s][1]; b++) {
@@ -246,14 +273,14 @@ static void test_every_permutation_of_differing_overlaps_keeps_first_copy(void *
 					model[b] = src[s][b];
 				}
 			}
-			push(&d, bp, 0xfffffff0u + seg[s][0], src[s] + seg[s][0],
-			     seg[s][1] - seg[s][0], &st);
-			assert_int_equal(st.retransmitted_bytes, retrans);
-			assert_int_equal(st.overlap_differs > before, differs);
+			push(&r, 0xfffffff0u + seg[s][0], src[s] + seg[s][0],
+			     seg[s][1] - seg[s][0]);
+			assert_int_equal(r.st.retransmitted_bytes, retrans);
+			assert_int_equal(r.st.overlap_differs > before, differs);
 		}
-		assert_contiguous(&d, model, 30);
-		assert_false(reasm_has_hole(&d));
-		finish(&d, bp);
+		assert_contiguous(&r.d, model, 30);
+		assert_false(reasm_has_hole(&r.d));
+		rig_finish(&r);
 		runs++;
 	} while (next_permutation(perm, 5));
 	assert_int_equal(runs, 120);
@@ -263,30 +290,24 @@ static void test_every_permutation_of_identical_overlaps_is_not_differing(void *
 {
 	(void)state;
 	static const uint32_t seg[4][2] = {{0, 12}, {8, 20}, {3, 5}, {12, 40}};
-	uint8_t stream[40];
 	unsigned perm[4];
 
-	pattern(stream, sizeof stream, 4);
 	for (unsigned i = 0; i < 4; i++)
 		perm[i] = i;
 	do {
-		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-		struct reasm_dir d;
-		struct reasm_stats st = {0};
+		struct rig r;
 
-		reasm_init(&d);
-		reasm_set_base(&d, 42);
+		rig_start_at(&r, 4, 42);
 		for (unsigned k = 0; k < 4; k++) {
 			unsigned s = perm[k];
 
-			push(&d, bp, 42 + seg[s][0], stream + seg[s][0], seg[s][1] - seg[s][0],
-			     &st);
+			push(&r, 42 + seg[s][0], r.stream + seg[s][0], seg[s][1] - seg[s][0]);
 		}
-		assert_contiguous(&d, stream, sizeof stream);
-		assert_int_equal(st.overlap_differs, 0);
+		assert_contiguous(&r.d, r.stream, 40);
+		assert_int_equal(r.st.overlap_differs, 0);
 		/* 12+12+2+28 bytes sent for 40: 14 were copies, whatever the order */
-		assert_int_equal(st.retransmitted_bytes, 14);
-		finish(&d, bp);
+		assert_int_equal(r.st.retransmitted_bytes, 14);
+		rig_finish(&r);
 	} while (next_permutation(perm, 4));
 }
 
@@ -295,203 +316,172 @@ static void test_every_permutation_of_identical_overlaps_is_not_differing(void *
 static void test_duplicate_retransmission_counts_bytes_output_unchanged(void **state)
 {
 	(void)state;
-	uint8_t stream[3000];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 5);
-	reasm_init(&d);
-	reasm_set_base(&d, 9);
-	push(&d, bp, 9, stream, 1000, &st);
-	push(&d, bp, 1009, stream + 1000, 1000, &st);
-	push(&d, bp, 2009, stream + 2000, 1000, &st);
-	push(&d, bp, 1009, stream + 1000, 1000, &st); /* the middle one again */
-	assert_int_equal(st.retransmitted_bytes, 1000);
-	assert_int_equal(st.overlap_differs, 0);
-	assert_int_equal(st.out_of_order_segments, 0);
-	assert_contiguous(&d, stream, 3000);
-	push(&d, bp, 9, stream, 3000, &st); /* everything again, as one */
-	assert_int_equal(st.retransmitted_bytes, 4000);
-	assert_contiguous(&d, stream, 3000);
-	assert_int_equal(d.nranges, 1);
-	finish(&d, bp);
+	rig_start_at(&r, 5, 9);
+	push(&r, 9, r.stream, 1000);
+	push(&r, 1009, r.stream + 1000, 1000);
+	push(&r, 2009, r.stream + 2000, 1000);
+	push(&r, 1009, r.stream + 1000, 1000); /* the middle one again */
+	assert_int_equal(r.st.retransmitted_bytes, 1000);
+	assert_int_equal(r.st.overlap_differs, 0);
+	assert_int_equal(r.st.out_of_order_segments, 0);
+	assert_contiguous(&r.d, r.stream, 3000);
+	push(&r, 9, r.stream, 3000); /* everything again, as one */
+	assert_int_equal(r.st.retransmitted_bytes, 4000);
+	assert_contiguous(&r.d, r.stream, 3000);
+	assert_int_equal(r.d.nranges, 1);
+	rig_finish(&r);
 }
 
 static void test_differing_retransmission_keeps_first_copy(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 	const uint8_t *hello = (const uint8_t *)"hello world";
 
-	reasm_init(&d);
-	reasm_set_base(&d, 100);
-	push(&d, bp, 100, hello, 11, &st);
-	push(&d, bp, 100, (const uint8_t *)"HELLO", 5, &st);
-	assert_contiguous(&d, hello, 11);
-	assert_int_equal(st.overlap_differs, 1);
-	assert_int_equal(st.retransmitted_bytes, 5);
+	rig_start_at(&r, 0, 100);
+	push(&r, 100, hello, 11);
+	push(&r, 100, (const uint8_t *)"HELLO", 5);
+	assert_contiguous(&r.d, hello, 11);
+	assert_int_equal(r.st.overlap_differs, 1);
+	assert_int_equal(r.st.retransmitted_bytes, 5);
 	/* overlapping the tail: "rld" stays, the new "abc" is appended */
-	push(&d, bp, 108, (const uint8_t *)"XYZabc", 6, &st);
-	assert_contiguous(&d, (const uint8_t *)"hello worldabc", 14);
-	assert_int_equal(st.overlap_differs, 2);
-	assert_int_equal(st.retransmitted_bytes, 8);
+	push(&r, 108, (const uint8_t *)"XYZabc", 6);
+	assert_contiguous(&r.d, (const uint8_t *)"hello worldabc", 14);
+	assert_int_equal(r.st.overlap_differs, 2);
+	assert_int_equal(r.st.retransmitted_bytes, 8);
 	/* a differing copy of one byte in the middle */
-	push(&d, bp, 104, (const uint8_t *)"0", 1, &st);
-	assert_contiguous(&d, (const uint8_t *)"hello worldabc", 14);
-	assert_int_equal(st.overlap_differs, 3);
+	push(&r, 104, (const uint8_t *)"0", 1);
+	assert_contiguous(&r.d, (const uint8_t *)"hello worldabc", 14);
+	assert_int_equal(r.st.overlap_differs, 3);
 	/* an identical copy is a retransmission, not a differing one */
-	push(&d, bp, 101, (const uint8_t *)"ello", 4, &st);
-	assert_int_equal(st.overlap_differs, 3);
-	assert_int_equal(st.retransmitted_bytes, 13);
-	finish(&d, bp);
+	push(&r, 101, (const uint8_t *)"ello", 4);
+	assert_int_equal(r.st.overlap_differs, 3);
+	assert_int_equal(r.st.retransmitted_bytes, 13);
+	rig_finish(&r);
 }
 
 static void test_overlap_spanning_several_ranges_fills_only_the_holes(void **state)
 {
 	(void)state;
-	uint8_t stream[70], xs[60], want[65];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	uint8_t xs[60], want[65];
+	struct rig r;
 	const uint32_t base = 0xffffffd0u; /* offset 48 is sequence 0 */
 
-	pattern(stream, sizeof stream, 6);
 	memset(xs, 'X', sizeof xs);
-	reasm_init(&d);
-	reasm_set_base(&d, base);
-	push(&d, bp, base + 10, stream + 10, 10, &st); /* [10,20) */
-	push(&d, bp, base + 30, stream + 30, 10, &st); /* [30,40) */
-	push(&d, bp, base + 50, stream + 50, 10, &st); /* [50,60) */
-	assert_int_equal(d.nranges, 3);
-	assert_int_equal(st.out_of_order_segments, 3);
+	rig_start_at(&r, 6, base);
+	push(&r, base + 10, r.stream + 10, 10); /* [10,20) */
+	push(&r, base + 30, r.stream + 30, 10); /* [30,40) */
+	push(&r, base + 50, r.stream + 50, 10); /* [50,60) */
+	assert_int_equal(r.d.nranges, 3);
+	assert_int_equal(r.st.out_of_order_segments, 3);
 	/* [5,65) of different bytes: the three ranges keep theirs, the holes
 	 * [5,10) [20,30) [40,50) [60,65) take the new ones, all in one range */
-	push(&d, bp, base + 5, xs, 60, &st);
-	assert_int_equal(d.nranges, 1);
-	assert_int_equal(d.r[0].start, 5);
-	assert_int_equal(d.r[0].end, 65);
-	assert_int_equal(st.retransmitted_bytes, 30);
-	assert_true(st.overlap_differs >= 1);
-	assert_true(reasm_has_hole(&d));
-	assert_contiguous(&d, NULL, 0);
-	push(&d, bp, base, stream, 5, &st);
-	memcpy(want, stream, 65);
+	push(&r, base + 5, xs, 60);
+	assert_int_equal(r.d.nranges, 1);
+	assert_int_equal(r.d.r[0].start, 5);
+	assert_int_equal(r.d.r[0].end, 65);
+	assert_int_equal(r.st.retransmitted_bytes, 30);
+	assert_true(r.st.overlap_differs >= 1);
+	assert_true(reasm_has_hole(&r.d));
+	assert_contiguous(&r.d, NULL, 0);
+	push(&r, base, r.stream, 5);
+	memcpy(want, r.stream, 65);
 	memset(want + 5, 'X', 5);
 	memset(want + 20, 'X', 10);
 	memset(want + 40, 'X', 10);
 	memset(want + 60, 'X', 5);
-	assert_contiguous(&d, want, 65);
-	assert_false(reasm_has_hole(&d));
-	finish(&d, bp);
+	assert_contiguous(&r.d, want, 65);
+	assert_false(reasm_has_hole(&r.d));
+	rig_finish(&r);
 }
 
 static void test_identical_overlap_spanning_ranges_is_not_differing(void **state)
 {
 	(void)state;
-	uint8_t stream[80];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 7);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
+	rig_start_at(&r, 7, 0);
 	for (uint32_t off = 10; off < 80; off += 20)
-		push(&d, bp, off, stream + off, 10, &st); /* 10,30,50,70 */
-	assert_int_equal(d.nranges, 4);
-	push(&d, bp, 0, stream, 80, &st);
-	assert_contiguous(&d, stream, 80);
-	assert_int_equal(d.nranges, 1);
-	assert_int_equal(st.overlap_differs, 0);
-	assert_int_equal(st.retransmitted_bytes, 40);
-	finish(&d, bp);
+		push(&r, off, r.stream + off, 10); /* 10,30,50,70 */
+	assert_int_equal(r.d.nranges, 4);
+	push(&r, 0, r.stream, 80);
+	assert_contiguous(&r.d, r.stream, 80);
+	assert_int_equal(r.d.nranges, 1);
+	assert_int_equal(r.st.overlap_differs, 0);
+	assert_int_equal(r.st.retransmitted_bytes, 40);
+	rig_finish(&r);
 }
 
 static void test_one_byte_segments_in_any_order(void **state)
 {
 	(void)state;
-	uint8_t stream[200];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 8);
 	/* in order */
-	reasm_init(&d);
-	reasm_set_base(&d, 0x7fffff9cu); /* crosses the signed midpoint */
+	rig_start_at(&r, 8, 0x7fffff9cu); /* crosses the signed midpoint */
 	for (uint32_t i = 0; i < 200; i++) {
-		push(&d, bp, 0x7fffff9cu + i, stream + i, 1, &st);
-		assert_contiguous(&d, stream, i + 1);
+		push(&r, 0x7fffff9cu + i, r.stream + i, 1);
+		assert_contiguous(&r.d, r.stream, i + 1);
 	}
-	reasm_release(&d, bp);
 	/* backwards: one growing range, nothing delivered until byte 0 */
-	reasm_init(&d);
-	reasm_set_base(&d, 5);
+	rig_restart_at(&r, 5);
 	for (uint32_t i = 200; i-- > 1;) {
-		push(&d, bp, 5 + i, stream + i, 1, &st);
-		assert_contiguous(&d, NULL, 0);
-		assert_int_equal(d.nranges, 1);
+		push(&r, 5 + i, r.stream + i, 1);
+		assert_contiguous(&r.d, NULL, 0);
+		assert_int_equal(r.d.nranges, 1);
 	}
-	push(&d, bp, 5, stream, 1, &st);
-	assert_contiguous(&d, stream, 200);
-	reasm_release(&d, bp);
+	push(&r, 5, r.stream, 1);
+	assert_contiguous(&r.d, r.stream, 200);
 	/* even bytes first (seven holes, eight ranges), then the odd ones */
-	reasm_init(&d);
-	reasm_set_base(&d, 5);
+	rig_restart_at(&r, 5);
 	for (uint32_t i = 2; i <= 14; i += 2)
-		push(&d, bp, 5 + i, stream + i, 1, &st);
-	assert_int_equal(d.nranges, 7);
+		push(&r, 5 + i, r.stream + i, 1);
+	assert_int_equal(r.d.nranges, 7);
 	for (uint32_t i = 1; i <= 13; i += 2)
-		push(&d, bp, 5 + i, stream + i, 1, &st);
-	assert_int_equal(d.nranges, 1);
-	assert_contiguous(&d, NULL, 0);
-	push(&d, bp, 5, stream, 1, &st);
-	push(&d, bp, 5 + 15, stream + 15, 185, &st);
-	assert_contiguous(&d, stream, 200);
-	assert_int_equal(st.ranges_cap, 0);
-	assert_int_equal(st.retransmitted_bytes, 0);
-	finish(&d, bp);
+		push(&r, 5 + i, r.stream + i, 1);
+	assert_int_equal(r.d.nranges, 1);
+	assert_contiguous(&r.d, NULL, 0);
+	push(&r, 5, r.stream, 1);
+	push(&r, 5 + 15, r.stream + 15, 185);
+	assert_contiguous(&r.d, r.stream, 200);
+	assert_int_equal(r.st.ranges_cap, 0);
+	assert_int_equal(r.st.retransmitted_bytes, 0);
+	rig_finish(&r);
 }
 
 static void test_segment_before_base_is_trimmed_and_counted(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 	const uint32_t b = 3;
 	uint8_t seg[20];
 
-	pattern(stream, sizeof stream, 9);
-	reasm_init(&d);
-	reasm_set_base(&d, b);
-	/* 10 bytes from before the base (the SYN side), then stream[0..10) */
+	rig_start_at(&r, 9, b);
+	/* 10 bytes from before the base (the SYN side), then r.stream[0..10) */
 	memset(seg, 0xee, 10);
-	memcpy(seg + 10, stream, 10);
-	push(&d, bp, b - 10, seg, 20, &st); /* b - 10 wraps below zero */
-	assert_int_equal(st.retransmitted_bytes, 10);
-	assert_contiguous(&d, stream, 10);
+	memcpy(seg + 10, r.stream, 10);
+	push(&r, b - 10, seg, 20); /* b - 10 wraps below zero */
+	assert_int_equal(r.st.retransmitted_bytes, 10);
+	assert_contiguous(&r.d, r.stream, 10);
 	/* wholly before the base: counted, nothing changes */
-	push(&d, bp, b - 30, seg, 10, &st);
-	assert_int_equal(st.retransmitted_bytes, 20);
-	assert_contiguous(&d, stream, 10);
+	push(&r, b - 30, seg, 10);
+	assert_int_equal(r.st.retransmitted_bytes, 20);
+	assert_contiguous(&r.d, r.stream, 10);
 	/* ending exactly at the base */
-	push(&d, bp, b - 10, seg, 10, &st);
-	assert_int_equal(st.retransmitted_bytes, 30);
-	assert_contiguous(&d, stream, 10);
+	push(&r, b - 10, seg, 10);
+	assert_int_equal(r.st.retransmitted_bytes, 30);
+	assert_contiguous(&r.d, r.stream, 10);
 	/* after a consume, a copy of consumed and new bytes keeps only the new */
-	reasm_consume(&d, 10);
-	assert_int_equal(d.base_seq, b + 10);
-	push(&d, bp, b, stream, 15, &st);
-	assert_int_equal(st.retransmitted_bytes, 40);
-	assert_contiguous(&d, stream + 10, 5);
-	assert_int_equal(st.overlap_differs, 0);
-	assert_int_equal(st.out_of_order_segments, 0);
-	finish(&d, bp);
+	reasm_consume(&r.d, 10);
+	assert_int_equal(r.d.base_seq, b + 10);
+	push(&r, b, r.stream, 15);
+	assert_int_equal(r.st.retransmitted_bytes, 40);
+	assert_contiguous(&r.d, r.stream + 10, 5);
+	assert_int_equal(r.st.overlap_differs, 0);
+	assert_int_equal(r.st.out_of_order_segments, 0);
+	rig_finish(&r);
 }
 
 /* ---- sequence wrap ---------------------------------------------------------- */
@@ -500,23 +490,17 @@ static void test_sequence_wrap_in_and_out_of_order(void **state)
 {
 	(void)state;
 	static const uint32_t isns[] = {0xffffffffu, 0xfffffffeu, 0xfffffff0u, 0xffffff00u};
-	uint8_t stream[512];
 
-	pattern(stream, sizeof stream, 10);
 	for (size_t t = 0; t < CS_ARRAY_LEN(isns); t++) {
 		uint32_t base = isns[t] + 1; /* ISN+1 after the SYN; 0 for the first */
 		unsigned order[64];
-		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-		struct reasm_dir d;
-		struct reasm_stats st = {0};
+		struct rig r;
 
 		/* in order, 8-byte segments */
-		reasm_init(&d);
-		reasm_set_base(&d, base);
+		rig_start_at(&r, 10, base);
 		for (uint32_t off = 0; off < 512; off += 8)
-			push(&d, bp, base + off, stream + off, 8, &st);
-		assert_contiguous(&d, stream, 512);
-		reasm_release(&d, bp);
+			push(&r, base + off, r.stream + off, 8);
+		assert_contiguous(&r.d, r.stream, 512);
 		/* shuffled within windows of eight (seeded), so at most five
 		 * ranges; a consume across the wrap on the way */
 		rng_seed(0xc0ffee + t);
@@ -529,225 +513,196 @@ static void test_sequence_wrap_in_and_out_of_order(void **state)
 				order[lo + i] = order[lo + j], order[lo + j] = x;
 			}
 		}
-		reasm_init(&d);
-		reasm_set_base(&d, base);
+		rig_restart_at(&r, base);
 		for (unsigned i = 0; i < 64; i++) {
 			unsigned s = order[i];
 
-			push(&d, bp, base + s * 8, stream + s * 8, 8, &st);
+			push(&r, base + s * 8, r.stream + s * 8, 8);
 			if (i == 31) {
-				assert_contiguous(&d, stream, 256);
-				reasm_consume(&d, 200);
-				assert_int_equal(d.base_seq, base + 200);
+				assert_contiguous(&r.d, r.stream, 256);
+				reasm_consume(&r.d, 200);
+				assert_int_equal(r.d.base_seq, base + 200);
 			}
 		}
-		assert_contiguous(&d, stream + 200, 312);
-		assert_int_equal(st.ranges_cap, 0);
-		assert_int_equal(st.retransmitted_bytes, 0);
-		finish(&d, bp);
+		assert_contiguous(&r.d, r.stream + 200, 312);
+		assert_int_equal(r.st.ranges_cap, 0);
+		assert_int_equal(r.st.retransmitted_bytes, 0);
+		rig_finish(&r);
 	}
 }
 
 static void test_data_across_wrap_pushed_before_the_base_segment(void **state)
 {
 	(void)state;
-	uint8_t stream[40];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 11);
-	reasm_init(&d);
-	reasm_set_base(&d, 0xfffffff6u);                 /* 10 bytes before the wrap */
-	push(&d, bp, 0x0000000au, stream + 20, 20, &st); /* after the wrap */
-	push(&d, bp, 0x00000000u, stream + 10, 10, &st); /* sequence 0 */
-	assert_true(reasm_has_hole(&d));
-	assert_contiguous(&d, NULL, 0);
-	assert_int_equal(st.out_of_order_segments, 2);
-	push(&d, bp, 0xfffffff6u, stream, 10, &st);
-	assert_contiguous(&d, stream, 40);
-	assert_false(reasm_has_hole(&d));
+	rig_start_at(&r, 11, 0xfffffff6u);        /* 10 bytes before the wrap */
+	push(&r, 0x0000000au, r.stream + 20, 20); /* after the wrap */
+	push(&r, 0x00000000u, r.stream + 10, 10); /* sequence 0 */
+	assert_true(reasm_has_hole(&r.d));
+	assert_contiguous(&r.d, NULL, 0);
+	assert_int_equal(r.st.out_of_order_segments, 2);
+	push(&r, 0xfffffff6u, r.stream, 10);
+	assert_contiguous(&r.d, r.stream, 40);
+	assert_false(reasm_has_hole(&r.d));
 	/* the ACK for exactly the end (sequence 30) is no gap */
-	assert_false(reasm_ack(&d, 30, &st));
-	assert_true(reasm_ack(&d, 31, &st));
-	finish(&d, bp);
+	assert_false(ack(&r, 30));
+	assert_true(ack(&r, 31));
+	rig_finish(&r);
 }
 
 /* ---- caps ---------------------------------------------------------------------- */
 
 static uint8_t big[CS_FLOW_DIR_CAP + 4096];
 
-static void push_prefix(struct reasm_dir *d, struct cs_bufpool *bp, uint32_t base, size_t n,
-			struct reasm_stats *st)
+static void push_prefix(struct rig *r, uint32_t base, size_t n)
 {
 	for (size_t at = 0; at < n; at += 65536)
-		push(d, bp, base + (uint32_t)at, big + at, n - at < 65536 ? n - at : 65536, st);
+		push(r, base + (uint32_t)at, big + at, n - at < 65536 ? n - at : 65536);
 }
 
 static void test_segment_crossing_dir_cap_is_cut_and_limits_the_direction(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 	const uint32_t base = 0xfff00000u; /* the cap falls after the wrap */
 
 	pattern(big, sizeof big, 12);
-	reasm_init(&d);
-	reasm_set_base(&d, base);
-	push_prefix(&d, bp, base, CS_FLOW_DIR_CAP - 100, &st);
-	assert_int_equal(st.dir_cap, 0);
-	assert_false(d.limited);
-	push(&d, bp, base + CS_FLOW_DIR_CAP - 100, big + CS_FLOW_DIR_CAP - 100, 200, &st);
-	assert_int_equal(st.dir_cap, 1);
-	assert_contiguous(&d, big, CS_FLOW_DIR_CAP); /* up to the cap, not beyond */
-	assert_true(d.limited);
+	rig_start_at(&r, 0, base);
+	push_prefix(&r, base, CS_FLOW_DIR_CAP - 100);
+	assert_int_equal(r.st.dir_cap, 0);
+	assert_false(r.d.limited);
+	push(&r, base + CS_FLOW_DIR_CAP - 100, big + CS_FLOW_DIR_CAP - 100, 200);
+	assert_int_equal(r.st.dir_cap, 1);
+	assert_contiguous(&r.d, big, CS_FLOW_DIR_CAP); /* up to the cap, not beyond */
+	assert_true(r.d.limited);
 	/* once limited, nothing beyond the cut is ever delivered: not the next
 	 * segment, not a retransmission of the cut bytes, even after the
 	 * consumer made room */
-	reasm_consume(&d, CS_FLOW_DIR_CAP);
-	push(&d, bp, base + CS_FLOW_DIR_CAP + 100, big + CS_FLOW_DIR_CAP + 100, 100, &st);
-	push(&d, bp, base + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 100, &st);
-	assert_contiguous(&d, NULL, 0);
-	assert_false(reasm_has_hole(&d));
-	assert_true(d.limited);
-	assert_int_equal(st.memcap, 0);
-	finish(&d, bp);
+	reasm_consume(&r.d, CS_FLOW_DIR_CAP);
+	push(&r, base + CS_FLOW_DIR_CAP + 100, big + CS_FLOW_DIR_CAP + 100, 100);
+	push(&r, base + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 100);
+	assert_contiguous(&r.d, NULL, 0);
+	assert_false(reasm_has_hole(&r.d));
+	assert_true(r.d.limited);
+	assert_int_equal(r.st.memcap, 0);
+	rig_finish(&r);
 }
 
 static void test_segment_starting_at_dir_cap_limits_the_direction(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
 	pattern(big, sizeof big, 13);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	push(&d, bp, 0, big, 100, &st);
-	push(&d, bp, CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 10, &st);
-	assert_int_equal(st.dir_cap, 1);
-	assert_true(d.limited);
-	assert_contiguous(&d, big, 100);
-	assert_false(reasm_has_hole(&d));
-	assert_int_equal(bufpool_in_use(bp), 2048); /* nothing was sized by it */
+	rig_start_at(&r, 0, 0);
+	push(&r, 0, big, 100);
+	push(&r, CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 10);
+	assert_int_equal(r.st.dir_cap, 1);
+	assert_true(r.d.limited);
+	assert_contiguous(&r.d, big, 100);
+	assert_false(reasm_has_hole(&r.d));
+	assert_int_equal(bufpool_in_use(r.bp), 2048); /* nothing was sized by it */
 	/* one byte short of the cap is still buffered (in a fresh direction) */
-	reasm_release(&d, bp);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	push(&d, bp, CS_FLOW_DIR_CAP - 1, big + CS_FLOW_DIR_CAP - 1, 1, &st);
-	assert_false(d.limited);
-	assert_int_equal(st.dir_cap, 1);
-	assert_true(reasm_has_hole(&d));
-	finish(&d, bp);
+	rig_restart_at(&r, 0);
+	push(&r, CS_FLOW_DIR_CAP - 1, big + CS_FLOW_DIR_CAP - 1, 1);
+	assert_false(r.d.limited);
+	assert_int_equal(r.st.dir_cap, 1);
+	assert_true(reasm_has_hole(&r.d));
+	rig_finish(&r);
 }
 
 static void test_exactly_dir_cap_bytes_fit(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
 	pattern(big, sizeof big, 14);
-	reasm_init(&d);
-	reasm_set_base(&d, 1);
-	push_prefix(&d, bp, 1, CS_FLOW_DIR_CAP, &st);
-	assert_contiguous(&d, big, CS_FLOW_DIR_CAP);
-	assert_int_equal(st.dir_cap, 0);
-	assert_false(d.limited);
+	rig_start_at(&r, 0, 1);
+	push_prefix(&r, 1, CS_FLOW_DIR_CAP);
+	assert_contiguous(&r.d, big, CS_FLOW_DIR_CAP);
+	assert_int_equal(r.st.dir_cap, 0);
+	assert_false(r.d.limited);
 	/* the cap is on bytes held, so consuming makes room again */
-	reasm_consume(&d, 4096);
-	push(&d, bp, 1 + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 4096, &st);
-	assert_contiguous(&d, big + 4096, CS_FLOW_DIR_CAP);
-	assert_int_equal(st.dir_cap, 0);
-	finish(&d, bp);
+	reasm_consume(&r.d, 4096);
+	push(&r, 1 + CS_FLOW_DIR_CAP, big + CS_FLOW_DIR_CAP, 4096);
+	assert_contiguous(&r.d, big + 4096, CS_FLOW_DIR_CAP);
+	assert_int_equal(r.st.dir_cap, 0);
+	rig_finish(&r);
 }
 
 static void test_too_many_holes_drops_segments_without_corruption(void **state)
 {
 	(void)state;
-	uint8_t stream[200];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 15);
-	reasm_init(&d);
-	reasm_set_base(&d, 1000);
+	rig_start_at(&r, 15, 1000);
 	/* [5,10) [15,20) ... [75,80): eight ranges, the front missing */
 	for (uint32_t off = 5; off < 80; off += 10)
-		push(&d, bp, 1000 + off, stream + off, 5, &st);
-	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
+		push(&r, 1000 + off, r.stream + off, 5);
+	assert_int_equal(r.d.nranges, CS_REASM_MAX_RANGES);
 	/* a ninth island is dropped whole and counted */
-	push(&d, bp, 1085, stream + 85, 5, &st);
-	assert_int_equal(st.ranges_cap, 1);
-	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
-	assert_int_equal(d.r[7].end, 80);
+	push(&r, 1085, r.stream + 85, 5);
+	assert_int_equal(r.st.ranges_cap, 1);
+	assert_int_equal(r.d.nranges, CS_REASM_MAX_RANGES);
+	assert_int_equal(r.d.r[7].end, 80);
 	/* a segment touching a range still extends it */
-	push(&d, bp, 1080, stream + 80, 2, &st);
-	assert_int_equal(d.r[7].end, 82);
+	push(&r, 1080, r.stream + 80, 2);
+	assert_int_equal(r.d.r[7].end, 82);
 	/* and the front fills, merging: still full */
-	push(&d, bp, 1000, stream, 5, &st);
-	assert_contiguous(&d, stream, 10);
-	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
-	push(&d, bp, 1085, stream + 85, 5, &st);
-	assert_int_equal(st.ranges_cap, 2);
+	push(&r, 1000, r.stream, 5);
+	assert_contiguous(&r.d, r.stream, 10);
+	assert_int_equal(r.d.nranges, CS_REASM_MAX_RANGES);
+	push(&r, 1085, r.stream + 85, 5);
+	assert_int_equal(r.st.ranges_cap, 2);
 	/* a segment bridging two ranges frees a slot; the island then fits */
-	push(&d, bp, 1010, stream + 10, 5, &st);
-	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES - 1);
-	push(&d, bp, 1085, stream + 85, 5, &st);
-	assert_int_equal(st.ranges_cap, 2);
-	assert_int_equal(d.nranges, CS_REASM_MAX_RANGES);
-	/* fill everything; the result is the stream, byte for byte */
+	push(&r, 1010, r.stream + 10, 5);
+	assert_int_equal(r.d.nranges, CS_REASM_MAX_RANGES - 1);
+	push(&r, 1085, r.stream + 85, 5);
+	assert_int_equal(r.st.ranges_cap, 2);
+	assert_int_equal(r.d.nranges, CS_REASM_MAX_RANGES);
+	/* fill everything; the result is the r.stream, byte for byte */
 	for (uint32_t off = 20; off < 80; off += 10)
-		push(&d, bp, 1000 + off, stream + off, 5, &st);
-	push(&d, bp, 1082, stream + 82, 3, &st);
-	push(&d, bp, 1090, stream + 90, 110, &st);
-	assert_contiguous(&d, stream, 200);
-	assert_false(reasm_has_hole(&d));
-	assert_int_equal(st.ranges_cap, 2);
-	assert_int_equal(st.retransmitted_bytes, 0);
-	assert_false(d.limited);
-	finish(&d, bp);
+		push(&r, 1000 + off, r.stream + off, 5);
+	push(&r, 1082, r.stream + 82, 3);
+	push(&r, 1090, r.stream + 90, 110);
+	assert_contiguous(&r.d, r.stream, 200);
+	assert_false(reasm_has_hole(&r.d));
+	assert_int_equal(r.st.ranges_cap, 2);
+	assert_int_equal(r.st.retransmitted_bytes, 0);
+	assert_false(r.d.limited);
+	rig_finish(&r);
 }
 
 static void test_tiny_memcap_refuses_and_counts(void **state)
 {
 	(void)state;
-	uint8_t stream[5000];
-	struct cs_bufpool *bp = bufpool_new(1024); /* below the smallest block */
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 16);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	push(&d, bp, 0, stream, 10, &st);
-	assert_int_equal(st.memcap, 1);
-	assert_int_equal(bufpool_refusals(bp), 1);
-	assert_true(d.limited);
-	assert_contiguous(&d, NULL, 0);
-	push(&d, bp, 10, stream + 10, 10, &st); /* limited: not even tried */
-	assert_int_equal(st.memcap, 1);
-	finish(&d, bp);
+	rig_start(&r, 1024, 16); /* below the smallest block */
+	reasm_set_base(&r.d, 0);
+	push(&r, 0, r.stream, 10);
+	assert_int_equal(r.st.memcap, 1);
+	assert_int_equal(bufpool_refusals(r.bp), 1);
+	assert_true(r.d.limited);
+	assert_contiguous(&r.d, NULL, 0);
+	push(&r, 10, r.stream + 10, 10); /* limited: not even tried */
+	assert_int_equal(r.st.memcap, 1);
+	rig_finish(&r);
 
 	/* 6 KiB: 2 KiB then 4 KiB (both held during the copy), not 8 KiB */
-	bp = bufpool_new(6 * 1024);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	memset(&st, 0, sizeof st);
-	push(&d, bp, 0, stream, 2000, &st);
-	push(&d, bp, 2000, stream + 2000, 2000, &st);
-	assert_int_equal(st.memcap, 0);
-	push(&d, bp, 4000, stream + 4000, 1000, &st);
-	assert_int_equal(st.memcap, 1);
-	assert_true(d.limited);
-	assert_contiguous(&d, stream, 4000); /* what was held is intact */
-	reasm_consume(&d, 1000);
-	assert_contiguous(&d, stream + 1000, 3000);
-	finish(&d, bp);
+	rig_start(&r, 6 * 1024, 16);
+	reasm_set_base(&r.d, 0);
+	push(&r, 0, r.stream, 2000);
+	push(&r, 2000, r.stream + 2000, 2000);
+	assert_int_equal(r.st.memcap, 0);
+	push(&r, 4000, r.stream + 4000, 1000);
+	assert_int_equal(r.st.memcap, 1);
+	assert_true(r.d.limited);
+	assert_contiguous(&r.d, r.stream, 4000); /* what was held is intact */
+	reasm_consume(&r.d, 1000);
+	assert_contiguous(&r.d, r.stream + 1000, 3000);
+	rig_finish(&r);
 }
 
 /* ---- consume ----------------------------------------------------------------- */
@@ -755,32 +710,28 @@ static void test_tiny_memcap_refuses_and_counts(void **state)
 static void test_consume_in_pieces_interleaved_with_pushes(void **state)
 {
 	(void)state;
-	uint8_t stream[3000], out[3000];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	uint8_t out[3000];
+	struct rig r;
 	size_t got = 0;
 	struct cs_slice s;
 
-	pattern(stream, sizeof stream, 17);
-	reasm_init(&d);
-	reasm_set_base(&d, 0xffffff00u);
+	rig_start_at(&r, 17, 0xffffff00u);
 	/* a hand-made case: an out-of-order range shifts with the consume */
-	push(&d, bp, 0xffffff00u, stream, 100, &st);
-	push(&d, bp, 0xffffff00u + 200, stream + 200, 100, &st);
-	reasm_consume(&d, 0);   /* nothing */
-	reasm_consume(&d, 101); /* more than there is: nothing */
-	assert_contiguous(&d, stream, 100);
-	reasm_consume(&d, 50);
-	assert_contiguous(&d, stream + 50, 50);
-	assert_true(reasm_has_hole(&d));
-	push(&d, bp, 0xffffff00u + 100, stream + 100, 100, &st);
-	assert_contiguous(&d, stream + 50, 250);
-	reasm_consume(&d, 250);
-	assert_contiguous(&d, NULL, 0);
-	assert_false(reasm_has_hole(&d));
-	assert_int_equal(d.nranges, 0);
-	memcpy(out, stream, 300);
+	push(&r, 0xffffff00u, r.stream, 100);
+	push(&r, 0xffffff00u + 200, r.stream + 200, 100);
+	reasm_consume(&r.d, 0);   /* nothing */
+	reasm_consume(&r.d, 101); /* more than there is: nothing */
+	assert_contiguous(&r.d, r.stream, 100);
+	reasm_consume(&r.d, 50);
+	assert_contiguous(&r.d, r.stream + 50, 50);
+	assert_true(reasm_has_hole(&r.d));
+	push(&r, 0xffffff00u + 100, r.stream + 100, 100);
+	assert_contiguous(&r.d, r.stream + 50, 250);
+	reasm_consume(&r.d, 250);
+	assert_contiguous(&r.d, NULL, 0);
+	assert_false(reasm_has_hole(&r.d));
+	assert_int_equal(r.d.nranges, 0);
+	memcpy(out, r.stream, 300);
 	got = 300;
 	/* then 100-byte segments, pairs swapped, with uneven consumes between */
 	rng_seed(17);
@@ -788,34 +739,34 @@ static void test_consume_in_pieces_interleaved_with_pushes(void **state)
 		uint32_t second = k + 1; /* pushed before k (none after 29) */
 
 		if (second < 30)
-			push(&d, bp, 0xffffff00u + second * 100, stream + second * 100, 100, &st);
-		s = reasm_contiguous(&d);
+			push(&r, 0xffffff00u + second * 100, r.stream + second * 100, 100);
+		s = reasm_contiguous(&r.d);
 		if (s.n) {
 			size_t n = rng_below((uint32_t)s.n + 1);
 
 			memcpy(out + got, s.p, n);
 			got += n;
-			reasm_consume(&d, n);
+			reasm_consume(&r.d, n);
 		}
-		push(&d, bp, 0xffffff00u + k * 100, stream + k * 100, 100, &st);
-		s = reasm_contiguous(&d);
+		push(&r, 0xffffff00u + k * 100, r.stream + k * 100, 100);
+		s = reasm_contiguous(&r.d);
 		if (s.n) {
 			size_t n = rng_below((uint32_t)s.n + 1);
 
 			memcpy(out + got, s.p, n);
 			got += n;
-			reasm_consume(&d, n);
+			reasm_consume(&r.d, n);
 		}
 	}
-	s = reasm_contiguous(&d);
+	s = reasm_contiguous(&r.d);
 	memcpy(out + got, s.p, s.n);
 	got += s.n;
-	reasm_consume(&d, s.n);
-	assert_int_equal(got, sizeof stream);
-	assert_memory_equal(out, stream, sizeof stream);
-	assert_int_equal(d.base_seq, 0xffffff00u + 3000);
-	assert_int_equal(st.retransmitted_bytes, 0);
-	finish(&d, bp);
+	reasm_consume(&r.d, s.n);
+	assert_int_equal(got, 3000);
+	assert_memory_equal(out, r.stream, 3000);
+	assert_int_equal(r.d.base_seq, 0xffffff00u + 3000);
+	assert_int_equal(r.st.retransmitted_bytes, 0);
+	rig_finish(&r);
 }
 
 /* ---- ACK gap detection -------------------------------------------------------- */
@@ -823,141 +774,115 @@ static void test_consume_in_pieces_interleaved_with_pushes(void **state)
 static void test_ack_beyond_a_hole_makes_a_gap(void **state)
 {
 	(void)state;
-	uint8_t stream[300];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 18);
-	reasm_init(&d);
-	reasm_set_base(&d, 500);
-	push(&d, bp, 500, stream, 100, &st);
-	push(&d, bp, 700, stream + 200, 100, &st); /* [100,200) missing */
-	assert_false(reasm_ack(&d, 550, &st));     /* behind the end */
-	assert_false(reasm_ack(&d, 600, &st));     /* exactly the contiguous end */
-	assert_false(d.gap);
-	assert_true(reasm_ack(&d, 650, &st)); /* into the hole: the capture lost it */
-	assert_true(d.gap);
-	assert_false(reasm_ack(&d, 800, &st)); /* already a gap: not "turned" again */
+	rig_start_at(&r, 18, 500);
+	push(&r, 500, r.stream, 100);
+	push(&r, 700, r.stream + 200, 100); /* [100,200) missing */
+	assert_false(ack(&r, 550));         /* behind the end */
+	assert_false(ack(&r, 600));         /* exactly the contiguous end */
+	assert_false(r.d.gap);
+	assert_true(ack(&r, 650)); /* into the hole: the capture lost it */
+	assert_true(r.d.gap);
+	assert_false(ack(&r, 800)); /* already a gap: not "turned" again */
 	/* the bytes before the gap are still there; nothing more is taken */
-	assert_contiguous(&d, stream, 100);
-	push(&d, bp, 600, stream + 100, 100, &st);
-	assert_contiguous(&d, stream, 100);
-	finish(&d, bp);
+	assert_contiguous(&r.d, r.stream, 100);
+	push(&r, 600, r.stream + 100, 100);
+	assert_contiguous(&r.d, r.stream, 100);
+	rig_finish(&r);
 }
 
 static void test_ack_beyond_all_data_with_no_hole_is_a_gap(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 19);
-	reasm_init(&d);
-	assert_false(reasm_ack(&d, 12345, &st)); /* no base yet: nothing to judge */
-	reasm_set_base(&d, 0);
-	assert_false(reasm_ack(&d, 0, &st));
-	push(&d, bp, 0, stream, 100, &st);
-	assert_false(reasm_ack(&d, 100, &st));
-	assert_false(reasm_ack(&d, 0xfffffff0u, &st)); /* behind, across the wrap */
+	rig_start(&r, BIG_MEMCAP, 19);
+	assert_false(ack(&r, 12345)); /* no base yet: nothing to judge */
+	reasm_set_base(&r.d, 0);
+	assert_false(ack(&r, 0));
+	push(&r, 0, r.stream, 100);
+	assert_false(ack(&r, 100));
+	assert_false(ack(&r, 0xfffffff0u)); /* behind, across the wrap */
 	/* an ACK from far away (another connection, garbage) is ignored */
-	assert_false(reasm_ack(&d, 100 + 4 * CS_FLOW_DIR_CAP + 1, &st));
-	assert_false(d.gap);
+	assert_false(ack(&r, 100 + 4 * CS_FLOW_DIR_CAP + 1));
+	assert_false(r.d.gap);
 	/* the receiver got a segment we never saw after the last one */
-	assert_true(reasm_ack(&d, 101, &st));
-	assert_true(d.gap);
-	finish(&d, bp);
+	assert_true(ack(&r, 101));
+	assert_true(r.d.gap);
+	rig_finish(&r);
 }
 
 static void test_ack_covering_only_a_fin_is_not_a_gap(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 20);
-	reasm_init(&d);
-	reasm_set_base(&d, 0xffffffc0u);
-	push(&d, bp, 0xffffffc0u, stream, 100, &st); /* ends at sequence 0x24 */
-	d.fin = true;
-	d.fin_seq = 0x24;
-	assert_false(reasm_ack(&d, 0x25, &st)); /* the FIN's own number */
-	assert_false(d.gap);
-	assert_true(reasm_ack(&d, 0x26, &st)); /* one more: a byte we never saw */
-	finish(&d, bp);
+	rig_start_at(&r, 20, 0xffffffc0u);
+	push(&r, 0xffffffc0u, r.stream, 100); /* ends at sequence 0x24 */
+	r.d.fin = true;
+	r.d.fin_seq = 0x24;
+	assert_false(ack(&r, 0x25)); /* the FIN's own number */
+	assert_false(r.d.gap);
+	assert_true(ack(&r, 0x26)); /* one more: a byte we never saw */
+	rig_finish(&r);
 
 	/* a FIN sent after a hole does not excuse the hole */
-	bp = bufpool_new(BIG_MEMCAP);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	push(&d, bp, 0, stream, 50, &st);
-	push(&d, bp, 60, stream + 60, 40, &st);
-	d.fin = true;
-	d.fin_seq = 100;
-	assert_true(reasm_ack(&d, 101, &st));
-	finish(&d, bp);
+	rig_start_at(&r, 20, 0);
+	push(&r, 0, r.stream, 50);
+	push(&r, 60, r.stream + 60, 40);
+	r.d.fin = true;
+	r.d.fin_seq = 100;
+	assert_true(ack(&r, 101));
+	rig_finish(&r);
 
 	/* without a FIN, the same one-past-the-end ACK is a gap */
-	bp = bufpool_new(BIG_MEMCAP);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	push(&d, bp, 0, stream, 100, &st);
-	assert_true(reasm_ack(&d, 101, &st));
-	finish(&d, bp);
+	rig_start_at(&r, 20, 0);
+	push(&r, 0, r.stream, 100);
+	assert_true(ack(&r, 101));
+	rig_finish(&r);
 }
 
 static void test_has_hole_reports_data_waiting_behind_a_hole(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 21);
-	reasm_init(&d);
-	assert_false(reasm_has_hole(&d));
-	reasm_set_base(&d, 0);
-	assert_false(reasm_has_hole(&d));
-	push(&d, bp, 10, stream + 10, 10, &st);
-	assert_true(reasm_has_hole(&d)); /* front missing */
-	push(&d, bp, 0, stream, 10, &st);
-	assert_false(reasm_has_hole(&d));
-	push(&d, bp, 30, stream + 30, 10, &st);
-	assert_true(reasm_has_hole(&d)); /* two ranges */
-	reasm_consume(&d, 20);
-	assert_true(reasm_has_hole(&d)); /* the range after the hole remains */
-	push(&d, bp, 20, stream + 20, 10, &st);
-	assert_false(reasm_has_hole(&d));
-	assert_contiguous(&d, stream + 20, 20);
-	finish(&d, bp);
+	rig_start(&r, BIG_MEMCAP, 21);
+	assert_false(reasm_has_hole(&r.d));
+	reasm_set_base(&r.d, 0);
+	assert_false(reasm_has_hole(&r.d));
+	push(&r, 10, r.stream + 10, 10);
+	assert_true(reasm_has_hole(&r.d)); /* front missing */
+	push(&r, 0, r.stream, 10);
+	assert_false(reasm_has_hole(&r.d));
+	push(&r, 30, r.stream + 30, 10);
+	assert_true(reasm_has_hole(&r.d)); /* two ranges */
+	reasm_consume(&r.d, 20);
+	assert_true(reasm_has_hole(&r.d)); /* the range after the hole remains */
+	push(&r, 20, r.stream + 20, 10);
+	assert_false(reasm_has_hole(&r.d));
+	assert_contiguous(&r.d, r.stream + 20, 20);
+	rig_finish(&r);
 }
 
 static void test_release_returns_the_buffer_and_empties_the_direction(void **state)
 {
 	(void)state;
-	uint8_t stream[5000];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 22);
-	reasm_init(&d);
-	reasm_release(&d, bp); /* nothing held: fine */
-	reasm_set_base(&d, 0);
-	push(&d, bp, 0, stream, 3000, &st);
-	push(&d, bp, 4000, stream + 4000, 1000, &st);
-	assert_int_equal(bufpool_in_use(bp), 8192);
-	reasm_release(&d, bp);
-	assert_int_equal(bufpool_in_use(bp), 0);
-	assert_contiguous(&d, NULL, 0);
-	assert_false(reasm_has_hole(&d));
-	reasm_release(&d, bp); /* twice: fine */
-	finish(&d, bp);
+	rig_start(&r, BIG_MEMCAP, 22);
+	reasm_release(&r.d, r.bp); /* nothing held: fine */
+	reasm_set_base(&r.d, 0);
+	push(&r, 0, r.stream, 3000);
+	push(&r, 4000, r.stream + 4000, 1000);
+	assert_int_equal(bufpool_in_use(r.bp), 8192);
+	reasm_release(&r.d, r.bp);
+	assert_int_equal(bufpool_in_use(r.bp), 0);
+	assert_contiguous(&r.d, NULL, 0);
+	assert_false(reasm_has_hole(&r.d));
+	reasm_release(&r.d, r.bp); /* twice: fine */
+	rig_finish(&r);
 }
 
 /* ---- seeded random runs -------------------------------------------------------- */
@@ -1000,21 +925,18 @@ static void test_random_overlaps_match_first_copy_wins_model(void **state)
 
 	rng_seed(0x5eed0001);
 	for (unsigned round = 0; round < 200; round++) {
-		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-		struct reasm_dir d;
-		struct reasm_stats st = {0};
+		struct rig r;
 		uint8_t val[MODEL_N];
 		bool cov[MODEL_N] = {false};
 		uint32_t consumed = 0;
 		uint32_t isn = round % 3 == 0 ? 0xffffffffu - rng_below(MODEL_N) : (uint32_t)rng();
 
-		reasm_init(&d);
-		reasm_set_base(&d, isn);
+		rig_start_at(&r, 0, isn);
 		for (unsigned step = 0; step < 80; step++) {
 			uint32_t s = rng_below(MODEL_N), n = 1 + rng_below(rng_below(4) ? 24 : 120);
 			uint32_t e = s + n > MODEL_N ? MODEL_N : s + n, s2, runs, contig;
 			uint8_t data[120];
-			struct reasm_stats before = st;
+			struct reasm_stats before = r.st;
 			uint64_t retrans = 0, ooo = 0, rcap = 0;
 			bool differs = false, touch;
 			struct cs_slice sl;
@@ -1047,33 +969,33 @@ static void test_random_overlaps_match_first_copy_wins_model(void **state)
 					}
 				}
 			}
-			push(&d, bp, isn + s, data, n, &st);
-			assert_int_equal(st.retransmitted_bytes - before.retransmitted_bytes,
+			push(&r, isn + s, data, n);
+			assert_int_equal(r.st.retransmitted_bytes - before.retransmitted_bytes,
 					 retrans);
-			assert_int_equal(st.ranges_cap - before.ranges_cap, rcap);
-			assert_int_equal(st.out_of_order_segments - before.out_of_order_segments,
+			assert_int_equal(r.st.ranges_cap - before.ranges_cap, rcap);
+			assert_int_equal(r.st.out_of_order_segments - before.out_of_order_segments,
 					 ooo);
-			assert_int_equal(st.overlap_differs > before.overlap_differs, differs);
+			assert_int_equal(r.st.overlap_differs > before.overlap_differs, differs);
 			contig = consumed;
 			while (contig < MODEL_N && cov[contig])
 				contig++;
-			assert_contiguous(&d, val + consumed, contig - consumed);
+			assert_contiguous(&r.d, val + consumed, contig - consumed);
 			model_runs(cov, consumed, &runs, &touch, 0, 0);
-			assert_int_equal(d.nranges, runs);
-			assert_int_equal(reasm_has_hole(&d),
+			assert_int_equal(r.d.nranges, runs);
+			assert_int_equal(reasm_has_hole(&r.d),
 					 runs > 1 || (runs == 1 && !cov[consumed]));
-			sl = reasm_contiguous(&d);
+			sl = reasm_contiguous(&r.d);
 			if (sl.n && rng_below(3) == 0) {
 				uint32_t k = 1 + rng_below((uint32_t)sl.n);
 
-				reasm_consume(&d, k);
+				reasm_consume(&r.d, k);
 				consumed += k;
-				assert_int_equal(d.base_seq, isn + consumed);
+				assert_int_equal(r.d.base_seq, isn + consumed);
 			}
 		}
-		assert_int_equal(st.dir_cap, 0);
-		assert_int_equal(st.memcap, 0);
-		finish(&d, bp);
+		assert_int_equal(r.st.dir_cap, 0);
+		assert_int_equal(r.st.memcap, 0);
+		rig_finish(&r);
 	}
 	assert_true(capped > 0); /* the range cap was exercised too */
 }
@@ -1096,12 +1018,10 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 
 	pattern(stream, sizeof stream, 23);
 	rng_seed(0x50a50a50a);
-	for (size_t r = 0; r < CS_ARRAY_LEN(isns); r++) {
-		struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-		struct reasm_dir d;
-		struct reasm_stats st = {0};
-		uint32_t base = isns[r] + 1, nseg = 0, got = 0, sent_hi = 0;
-		bool lazy = r == 3; /* this round consumes only at the end */
+	for (size_t round = 0; round < CS_ARRAY_LEN(isns); round++) {
+		struct rig r;
+		uint32_t base = isns[round] + 1, nseg = 0, got = 0, sent_hi = 0;
+		bool lazy = round == 3; /* this round consumes only at the end */
 
 		cuts[0] = 0;
 		while (cuts[nseg] < SOAK_N) {
@@ -1110,8 +1030,7 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 			cuts[nseg + 1] = cuts[nseg] + len < SOAK_N ? cuts[nseg] + len : SOAK_N;
 			nseg++;
 		}
-		reasm_init(&d);
-		reasm_set_base(&d, base);
+		rig_start_at(&r, 0, base);
 		for (uint32_t blk = 0; blk < nseg; blk += 5) {
 			uint32_t n = nseg - blk < 5 ? nseg - blk : 5, order[5];
 			bool spanned = false;
@@ -1127,16 +1046,15 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 				uint32_t k = order[i];
 				struct cs_slice s;
 
-				push(&d, bp, base + cuts[k], stream + cuts[k],
-				     cuts[k + 1] - cuts[k], &st);
+				push(&r, base + cuts[k], stream + cuts[k], cuts[k + 1] - cuts[k]);
 				if (cuts[k + 1] > sent_hi)
 					sent_hi = cuts[k + 1];
 				if (rng_below(8) == 0) { /* a copy of any segment sent */
 					uint32_t j = rng_below(blk + i + 1);
 
 					j = j < blk ? j : order[j - blk];
-					push(&d, bp, base + cuts[j], stream + cuts[j],
-					     cuts[j + 1] - cuts[j], &st);
+					push(&r, base + cuts[j], stream + cuts[j],
+					     cuts[j + 1] - cuts[j]);
 				}
 				if (!spanned &&
 				    rng_below(6) == 0) { /* one spanning copy per window */
@@ -1145,10 +1063,10 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 					uint32_t len = 1 + rng_below(6000);
 					uint32_t b = a + len < sent_hi ? a + len : sent_hi;
 
-					push(&d, bp, base + a, stream + a, b - a, &st);
+					push(&r, base + a, stream + a, b - a);
 					spanned = true;
 				}
-				s = reasm_contiguous(&d);
+				s = reasm_contiguous(&r.d);
 				if (!lazy && s.n && rng_below(2) == 0) {
 					uint32_t take = rng_below(3) == 0
 								? (uint32_t)s.n
@@ -1156,30 +1074,30 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 
 					memcpy(out + got, s.p, take);
 					got += take;
-					reasm_consume(&d, take);
+					reasm_consume(&r.d, take);
 				}
 			}
 		}
 		{
-			struct cs_slice s = reasm_contiguous(&d);
+			struct cs_slice s = reasm_contiguous(&r.d);
 
 			assert_int_equal(got + s.n, SOAK_N);
 			memcpy(out + got, s.p, s.n);
-			reasm_consume(&d, s.n);
+			reasm_consume(&r.d, s.n);
 		}
 		assert_memory_equal(out, stream, SOAK_N);
-		assert_false(reasm_has_hole(&d));
-		assert_int_equal(d.nranges, 0);
-		assert_int_equal(d.base_seq, base + SOAK_N);
-		assert_int_equal(st.ranges_cap, 0);
-		assert_int_equal(st.dir_cap, 0);
-		assert_int_equal(st.memcap, 0);
-		assert_int_equal(st.overlap_differs, 0);
-		assert_false(d.limited);
-		assert_false(d.gap);
-		assert_true(st.retransmitted_bytes > 0);
-		assert_true(st.out_of_order_segments > 0);
-		finish(&d, bp);
+		assert_false(reasm_has_hole(&r.d));
+		assert_int_equal(r.d.nranges, 0);
+		assert_int_equal(r.d.base_seq, base + SOAK_N);
+		assert_int_equal(r.st.ranges_cap, 0);
+		assert_int_equal(r.st.dir_cap, 0);
+		assert_int_equal(r.st.memcap, 0);
+		assert_int_equal(r.st.overlap_differs, 0);
+		assert_false(r.d.limited);
+		assert_false(r.d.gap);
+		assert_true(r.st.retransmitted_bytes > 0);
+		assert_true(r.st.out_of_order_segments > 0);
+		rig_finish(&r);
 	}
 }
 
@@ -1190,94 +1108,74 @@ static void test_soak_random_segmentation_reorder_duplication_is_exact(void **st
 static void test_data_follows_a_later_synack(void **state)
 {
 	(void)state;
-	uint8_t stream[400];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 31);
-	reasm_init(&d);
-	reasm_set_base(&d, 238755596u);
-	reasm_alt_base(&d, 238755596u); /* the same SYN-ACK again: nothing */
-	reasm_alt_base(&d, 2859879430u);
-	reasm_alt_base(&d, 2829651201u);
-	assert_int_equal(d.nalt, 2);
-	push(&d, bp, 2829651201u + 200, stream + 200, 200, &st); /* out of order */
-	assert_int_equal(st.synack_switches, 1);
-	assert_int_equal(d.base_seq, 2829651201u);
-	push(&d, bp, 2829651201u, stream, 200, &st);
-	assert_contiguous(&d, stream, 400);
-	assert_int_equal(st.synack_switches, 1);
-	reasm_consume(&d, 400);
-	assert_int_equal(d.nalt, 0); /* settled: no more switching */
-	finish(&d, bp);
+	rig_start_at(&r, 31, 238755596u);
+	reasm_alt_base(&r.d, 238755596u); /* the same SYN-ACK again: nothing */
+	reasm_alt_base(&r.d, 2859879430u);
+	reasm_alt_base(&r.d, 2829651201u);
+	assert_int_equal(r.d.nalt, 2);
+	push(&r, 2829651201u + 200, r.stream + 200, 200); /* out of order */
+	assert_int_equal(r.st.synack_switches, 1);
+	assert_int_equal(r.d.base_seq, 2829651201u);
+	push(&r, 2829651201u, r.stream, 200);
+	assert_contiguous(&r.d, r.stream, 400);
+	assert_int_equal(r.st.synack_switches, 1);
+	reasm_consume(&r.d, 400);
+	assert_int_equal(r.d.nalt, 0); /* settled: no more switching */
+	rig_finish(&r);
 }
 
 /* The peer's ACK can tell first: the client acknowledges the ISN it got. */
 static void test_ack_follows_a_later_synack(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 32);
-	reasm_init(&d);
-	reasm_set_base(&d, 1000);
-	reasm_alt_base(&d, 0x80000000u);
-	assert_false(reasm_ack(&d, 0x80000000u, &st)); /* not a gap: a switch */
-	assert_false(d.gap);
-	assert_int_equal(st.synack_switches, 1);
-	assert_int_equal(d.base_seq, 0x80000000u);
-	push(&d, bp, 0x80000000u, stream, 100, &st);
-	assert_contiguous(&d, stream, 100);
-	finish(&d, bp);
+	rig_start_at(&r, 32, 1000);
+	reasm_alt_base(&r.d, 0x80000000u);
+	assert_false(ack(&r, 0x80000000u)); /* not a gap: a switch */
+	assert_false(r.d.gap);
+	assert_int_equal(r.st.synack_switches, 1);
+	assert_int_equal(r.d.base_seq, 0x80000000u);
+	push(&r, 0x80000000u, r.stream, 100);
+	assert_contiguous(&r.d, r.stream, 100);
+	rig_finish(&r);
 }
 
 /* The first SYN-ACK was the right one: later ones change nothing. */
 static void test_first_synack_kept_when_data_continues_it(void **state)
 {
 	(void)state;
-	uint8_t stream[200];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 33);
-	reasm_init(&d);
-	reasm_set_base(&d, 5000);
-	reasm_alt_base(&d, 0x40000000u);
-	push(&d, bp, 5000, stream, 100, &st);
-	assert_false(reasm_ack(&d, 5100, &st));
-	assert_int_equal(st.synack_switches, 0);
-	reasm_consume(&d, 100);
+	rig_start_at(&r, 33, 5000);
+	reasm_alt_base(&r.d, 0x40000000u);
+	push(&r, 5000, r.stream, 100);
+	assert_false(ack(&r, 5100));
+	assert_int_equal(r.st.synack_switches, 0);
+	reasm_consume(&r.d, 100);
 	/* delivered: bytes at the other ISN are now just out of the window */
-	push(&d, bp, 0x40000000u, stream + 100, 100, &st);
-	assert_int_equal(st.synack_switches, 0);
-	assert_int_equal(d.base_seq, 5100);
-	assert_true(d.limited); /* beyond the per-direction cap, as before */
-	finish(&d, bp);
+	push(&r, 0x40000000u, r.stream + 100, 100);
+	assert_int_equal(r.st.synack_switches, 0);
+	assert_int_equal(r.d.base_seq, 5100);
+	assert_true(r.d.limited); /* beyond the per-direction cap, as before */
+	rig_finish(&r);
 }
 
 /* What the wrong base judged (a cap hit, a gap) is forgotten on a switch. */
 static void test_switch_forgets_verdicts_of_the_wrong_base(void **state)
 {
 	(void)state;
-	uint8_t stream[100];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 34);
-	reasm_init(&d);
-	reasm_set_base(&d, 0);
-	reasm_alt_base(&d, 0x40000000u);
-	assert_true(reasm_ack(&d, 50, &st)); /* a gap under the first base */
-	push(&d, bp, 0x40000000u, stream, 100, &st);
-	assert_false(d.gap);
-	assert_contiguous(&d, stream, 100);
-	finish(&d, bp);
+	rig_start_at(&r, 34, 0);
+	reasm_alt_base(&r.d, 0x40000000u);
+	assert_true(ack(&r, 50)); /* a gap under the first base */
+	push(&r, 0x40000000u, r.stream, 100);
+	assert_false(r.d.gap);
+	assert_contiguous(&r.d, r.stream, 100);
+	rig_finish(&r);
 }
 
 static void test_synack_candidates_are_capped(void **state)
@@ -1301,23 +1199,18 @@ static void test_synack_candidates_are_capped(void **state)
 static void test_skip_hole_with_nothing_buffered_resumes_at_the_ack(void **state)
 {
 	(void)state;
-	uint8_t stream[300];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 35);
-	reasm_init(&d);
-	reasm_set_base(&d, 1);
-	assert_int_equal(reasm_skip_hole(&d, 96, &st), 0); /* no gap: nothing to skip */
-	assert_true(reasm_ack(&d, 96, &st));
-	assert_int_equal(reasm_skip_hole(&d, 96, &st), 95);
-	assert_false(d.gap);
-	assert_int_equal(d.base_seq, 96);
-	assert_int_equal(st.holes_skipped, 1);
-	push(&d, bp, 96, stream, 300, &st);
-	assert_contiguous(&d, stream, 300);
-	finish(&d, bp);
+	rig_start_at(&r, 35, 1);
+	assert_int_equal(skip_hole(&r, 96), 0); /* no gap: nothing to skip */
+	assert_true(ack(&r, 96));
+	assert_int_equal(skip_hole(&r, 96), 95);
+	assert_false(r.d.gap);
+	assert_int_equal(r.d.base_seq, 96);
+	assert_int_equal(r.st.holes_skipped, 1);
+	push(&r, 96, r.stream, 300);
+	assert_contiguous(&r.d, r.stream, 300);
+	rig_finish(&r);
 }
 
 /* Bytes after the hole are kept and become the front; bytes before it (a
@@ -1325,25 +1218,20 @@ static void test_skip_hole_with_nothing_buffered_resumes_at_the_ack(void **state
 static void test_skip_hole_keeps_what_follows_the_hole(void **state)
 {
 	(void)state;
-	uint8_t stream[300];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir d;
-	struct reasm_stats st = {0};
+	struct rig r;
 
-	pattern(stream, sizeof stream, 36);
-	reasm_init(&d);
-	reasm_set_base(&d, 1000);
-	push(&d, bp, 1000, stream, 40, &st);
-	push(&d, bp, 1100, stream + 100, 50, &st);
-	push(&d, bp, 1200, stream + 200, 100, &st);
-	assert_true(reasm_ack(&d, 1060, &st));
-	assert_int_equal(reasm_skip_hole(&d, 1060, &st), 100);
-	assert_int_equal(d.base_seq, 1100);
-	assert_contiguous(&d, stream + 100, 50);
-	assert_true(reasm_has_hole(&d));
-	push(&d, bp, 1150, stream + 150, 50, &st);
-	assert_contiguous(&d, stream + 100, 200);
-	finish(&d, bp);
+	rig_start_at(&r, 36, 1000);
+	push(&r, 1000, r.stream, 40);
+	push(&r, 1100, r.stream + 100, 50);
+	push(&r, 1200, r.stream + 200, 100);
+	assert_true(ack(&r, 1060));
+	assert_int_equal(skip_hole(&r, 1060), 100);
+	assert_int_equal(r.d.base_seq, 1100);
+	assert_contiguous(&r.d, r.stream + 100, 50);
+	assert_true(reasm_has_hole(&r.d));
+	push(&r, 1150, r.stream + 150, 50);
+	assert_contiguous(&r.d, r.stream + 100, 200);
+	rig_finish(&r);
 }
 
 /* ---- half-close (issue 10, item 2): a FIN ends one direction only -------- */
@@ -1351,26 +1239,20 @@ static void test_skip_hole_keeps_what_follows_the_hole(void **state)
 static void test_fin_of_one_direction_leaves_the_other_open(void **state)
 {
 	(void)state;
-	uint8_t stream[300];
-	struct cs_bufpool *bp = bufpool_new(BIG_MEMCAP);
-	struct reasm_dir client, server;
-	struct reasm_stats st = {0};
+	struct rig client, server;
 
-	pattern(stream, sizeof stream, 37);
-	reasm_init(&client);
-	reasm_init(&server);
-	reasm_set_base(&client, 1);
-	reasm_set_base(&server, 1);
-	push(&client, bp, 1, stream, 100, &st);
-	client.fin = true; /* the client closes its side after its hello */
-	client.fin_seq = 101;
-	assert_false(reasm_ack(&client, 102, &st)); /* the server acks the FIN */
-	push(&server, bp, 1, stream + 100, 100, &st);
-	push(&server, bp, 101, stream + 200, 100, &st); /* the flight goes on */
-	assert_contiguous(&server, stream + 100, 200);
-	assert_false(reasm_ack(&server, 201, &st)); /* the client's last ack */
-	reasm_release(&server, bp);
-	finish(&client, bp);
+	rig_start_at(&client, 37, 1);
+	rig_start_at(&server, 37, 1);
+	push(&client, 1, client.stream, 100);
+	client.d.fin = true; /* the client closes its side after its hello */
+	client.d.fin_seq = 101;
+	assert_false(ack(&client, 102)); /* the server acks the FIN */
+	push(&server, 1, server.stream + 100, 100);
+	push(&server, 101, server.stream + 200, 100); /* the flight goes on */
+	assert_contiguous(&server.d, server.stream + 100, 200);
+	assert_false(ack(&server, 201)); /* the client's last ack */
+	rig_finish(&server);
+	rig_finish(&client);
 }
 
 int main(void)
