@@ -106,6 +106,16 @@ static struct cs_slice server_hello(uint16_t version, struct cs_slice sid, struc
 				 sl_num(2, 0xc02f), sl_num(1, 0), exts.n ? sl_vec(2, exts) : NONE));
 }
 
+/* A TLS 1.3 draft-era ServerHello record: version, random, no session id
+ * (before draft 22, draft-ietf-tls-tls13-18 4.1.3), TLS_AES_128_GCM_SHA256
+ * and one extension of type ext (36 bytes). */
+static struct cs_slice draft_server_hello(uint16_t version, uint16_t ext)
+{
+	return hsrec(
+		handshake(HS_SH, SL_JOIN(sl_num(2, version), sl_fill(0x22, 32), sl_num(2, 0x1301),
+					 sl_vec(2, extension(ext, sl_fill(1, 36))))));
+}
+
 static struct cs_slice certificate(const struct cs_slice *certs, size_t n)
 {
 	struct cs_slice list = NONE;
@@ -249,8 +259,6 @@ static void add(struct conv *cv, int dir, struct cs_slice b)
 	assert_true(cv->n < MAX_SEGS);
 	cv->s[cv->n++] = (struct seg){dir, b};
 }
-
-static void add_str(struct conv *cv, int dir, const char *s) { add(cv, dir, sl_str(s)); }
 
 static struct h *run(const struct conv *cv)
 {
@@ -665,6 +673,16 @@ static void test_split_every_offset(void **state)
 
 /* ---- TLS 1.3, resumption ---------------------------------------------------------- */
 
+/* A finished TLS 1.3 handshake of this version, so named. */
+static void assert_tls13(const struct h *h, uint16_t version, const char *name)
+{
+	assert_true(h->c.tls13);
+	assert_true(h->c.done);
+	assert_int_equal(h->c.version, version);
+	assert_string_equal(tls_version_name(h->c.version), name);
+	assert_int_equal(tls_outcome(&h->c), TLS_OUT_TLS13);
+}
+
 static void test_tls13_supported_versions(void **state)
 {
 	(void)state;
@@ -676,12 +694,8 @@ static void test_tls13_supported_versions(void **state)
 	h_feed(h, CLI, hsrec(client_hello("tls13.example", sid, ext_versions_ch())));
 	/* middlebox compatibility mode: the server echoes the session id */
 	h_feed(h, SRV, hsrec(server_hello(0x0303, sid, ext_version_sh(0x0304))));
-	assert_true(h->c.tls13);
-	assert_true(h->c.done);
+	assert_tls13(h, 0x0304, "TLS1.3");
 	assert_false(h->c.resumed);
-	assert_int_equal(h->c.version, 0x0304);
-	assert_string_equal(tls_version_name(h->c.version), "TLS1.3");
-	assert_int_equal(tls_outcome(&h->c), TLS_OUT_TLS13);
 	assert_string_equal(tls_outcome_name(TLS_OUT_TLS13), "tls13");
 	assert_string_equal(h->c.sni, "tls13.example");
 	assert_null(tls_server_chain(&h->c));
@@ -698,15 +712,8 @@ static void test_tls13_draft(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("draft.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV,
-	       hsrec(handshake(HS_SH,
-			       SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
-				       sl_vec(2, extension(51, sl_fill(1, 36)))))));
-	assert_true(h->c.tls13);
-	assert_true(h->c.done);
-	assert_int_equal(h->c.version, 0x7f12);
-	assert_string_equal(tls_version_name(0x7f12), "TLS1.3-draft");
-	assert_int_equal(tls_outcome(&h->c), TLS_OUT_TLS13);
+	h_feed(h, SRV, draft_server_hello(0x7f12, 51));
+	assert_tls13(h, 0x7f12, "TLS1.3-draft");
 	assert_true(stats_zero(&h->st));
 }
 
@@ -722,10 +729,7 @@ static void test_tls13_experiment_version_at_stream_start(void **state)
 	struct h *h = h_new();
 
 	h_feed(h, CLI, hsrec(client_hello("exp.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV,
-	       hsrec(handshake(HS_SH,
-			       SL_JOIN(sl_num(2, 0x7e02), sl_fill(0x22, 32), sl_num(2, 0x1301),
-				       sl_vec(2, extension(51, sl_fill(1, 36)))))));
+	h_feed(h, SRV, draft_server_hello(0x7e02, 51));
 	h_feed(h, SRV, record(CT_APP, 0x0303, sl_fill(0x42, 64)));
 	assert_true(h->c.server_hello);
 	assert_true(h->c.tls13);
@@ -779,10 +783,7 @@ static void test_hello_retry_request(void **state)
 	assert_false(h->c.done);
 	assert_false(h->c.server_hello);
 	h_feed(h, CLI, hsrec(client_hello("hrr.example", NONE, ext_versions_ch())));
-	h_feed(h, SRV,
-	       hsrec(handshake(HS_SH,
-			       SL_JOIN(sl_num(2, 0x7f12), sl_fill(0x22, 32), sl_num(2, 0x1301),
-				       sl_vec(2, extension(40, sl_fill(1, 36)))))));
+	h_feed(h, SRV, draft_server_hello(0x7f12, 40));
 	assert_true(h->c.tls13);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.server, SRV);
@@ -1012,134 +1013,115 @@ static void add_tls(struct conv *cv, const char *sni)
 	add(cv, CLI, client_finish());
 }
 
-static struct conv conv_smtp(void)
-{
-	struct conv cv = {.n = 0};
-
-	add_str(&cv, SRV, "220 mail.example.com ESMTP Postfix\r\n");
-	add_str(&cv, CLI, "EHLO client.example.com\r\n");
-	add_str(&cv, SRV,
-		"250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
-		"250-STARTTLS\r\n250 8BITMIME\r\n");
-	add_str(&cv, CLI, "STARTTLS\r\n");
-	add_str(&cv, SRV, "220 2.0.0 Ready to start TLS\r\n");
-	add_tls(&cv, "mail.example.com");
-	return cv;
-}
-
-static struct conv conv_imap(void)
-{
-	struct conv cv = {.n = 0};
-
-	add_str(&cv, SRV, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n");
-	add_str(&cv, CLI, "a001 starttls\r\n");
-	add_str(&cv, SRV, "a001 OK Begin TLS negotiation now\r\n");
-	add_tls(&cv, "imap.example.com");
-	return cv;
-}
-
-static struct conv conv_pop3(void)
-{
-	struct conv cv = {.n = 0};
-
-	add_str(&cv, SRV, "+OK POP3 server ready\r\n");
-	add_str(&cv, CLI, "CAPA\r\n");
-	add_str(&cv, SRV, "+OK\r\nUSER\r\nSTLS\r\n.\r\n");
-	add_str(&cv, CLI, "STLS\r\n");
-	add_str(&cv, SRV, "+OK Begin TLS\r\n");
-	add_tls(&cv, "pop.example.com");
-	return cv;
-}
-
-static struct conv conv_ftp(void)
-{
-	struct conv cv = {.n = 0};
-
-	add_str(&cv, SRV, "220 (vsFTPd 3.0.3)\r\n");
-	add_str(&cv, CLI, "AUTH TLS\r\n");
-	add_str(&cv, SRV, "234 Proceed with negotiation.\r\n");
-	add_tls(&cv, "ftp.example.com");
-	return cv;
-}
-
 /* MySQL: binary server greeting, then the client's SSLRequest. */
-static struct conv conv_mysql(void)
+static const uint8_t mysql_greeting[] = {
+	0x4a, 0x00, 0x00, 0x00, 0x0a, '8',  '.',  '0',  '.',  '3',  '3',  0x00, 0x08,
+	0x00, 0x00, 0x00, 0x3b, 0x5a, 0x13, 0x01, 0x6c, 0x6e, 0x24, 0x0c, 0x00, 0xff,
+	0xff, 0xff, 0x02, 0x00, 0xff, 0xdf, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x53, 0x2f, 0x1c, 0x5b, 0x39, 0x4a, 0x46, 0x7e, 0x3e,
+	0x0d, 0x38, 0x21, 0x00, 'c',  'a',  'c',  'h',  'i',  'n',  'g',  '_',  's',
+	'h',  'a',  '2',  '_',  'p',  'a',  's',  's',  'w',  'o',  'r',  'd',  0x00,
+};
+static const uint8_t mysql_ssl_request[] = {
+	0x20, 0x00, 0x00, 0x01, 0x05, 0xae, 0xff, 0x01, 0x00, 0x00, 0x00, 0x01,
+	0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* One protocol's way into TLS: what each side says before the ClientHello,
+ * and what tls_starttls_name() must call it. */
+struct starttls_case {
+	const char *proto;
+	enum tls_starttls want;
+	const char *sni;
+	struct say {
+		int from;
+		const char *text;
+		size_t n; /* 0: strlen(text) */
+	} preamble[6];    /* up to the first without text */
+};
+
+static const struct starttls_case starttls_cases[] = {
+	{"smtp",
+	 TLS_STARTTLS_SMTP,
+	 "mail.example.com",
+	 {{SRV, "220 mail.example.com ESMTP Postfix\r\n", 0},
+	  {CLI, "EHLO client.example.com\r\n", 0},
+	  {SRV,
+	   "250-mail.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+	   "250-STARTTLS\r\n250 8BITMIME\r\n",
+	   0},
+	  {CLI, "STARTTLS\r\n", 0},
+	  {SRV, "220 2.0.0 Ready to start TLS\r\n", 0}}},
+	{"imap",
+	 TLS_STARTTLS_IMAP,
+	 "imap.example.com",
+	 {{SRV, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n", 0},
+	  {CLI, "a001 starttls\r\n", 0},
+	  {SRV, "a001 OK Begin TLS negotiation now\r\n", 0}}},
+	{"pop3",
+	 TLS_STARTTLS_POP3,
+	 "pop.example.com",
+	 {{SRV, "+OK POP3 server ready\r\n", 0},
+	  {CLI, "CAPA\r\n", 0},
+	  {SRV, "+OK\r\nUSER\r\nSTLS\r\n.\r\n", 0},
+	  {CLI, "STLS\r\n", 0},
+	  {SRV, "+OK Begin TLS\r\n", 0}}},
+	{"ftp",
+	 TLS_STARTTLS_FTP,
+	 "ftp.example.com",
+	 {{SRV, "220 (vsFTPd 3.0.3)\r\n", 0},
+	  {CLI, "AUTH TLS\r\n", 0},
+	  {SRV, "234 Proceed with negotiation.\r\n", 0}}},
+	{"mysql",
+	 TLS_STARTTLS_MYSQL,
+	 "db.example.com",
+	 {{SRV, (const char *)mysql_greeting, sizeof mysql_greeting},
+	  {CLI, (const char *)mysql_ssl_request, sizeof mysql_ssl_request}}},
+	/* a preamble nothing recognises (a banner-less binary login, say) */
+	{"other",
+	 TLS_STARTTLS_OTHER,
+	 "odd.example.com",
+	 {{CLI, "HELLO-V2 please\r\n", 0}, {SRV, "OKAY\r\n", 0}}},
+};
+
+/* The case's conversation: its preamble, then a TLS 1.2 handshake. */
+static struct conv starttls_conv(const struct starttls_case *c)
 {
-	static const uint8_t greeting[] = {
-		0x4a, 0x00, 0x00, 0x00, 0x0a, '8',  '.',  '0',  '.',  '3',  '3',  0x00, 0x08,
-		0x00, 0x00, 0x00, 0x3b, 0x5a, 0x13, 0x01, 0x6c, 0x6e, 0x24, 0x0c, 0x00, 0xff,
-		0xff, 0xff, 0x02, 0x00, 0xff, 0xdf, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x00, 0x53, 0x2f, 0x1c, 0x5b, 0x39, 0x4a, 0x46, 0x7e, 0x3e,
-		0x0d, 0x38, 0x21, 0x00, 'c',  'a',  'c',  'h',  'i',  'n',  'g',  '_',  's',
-		'h',  'a',  '2',  '_',  'p',  'a',  's',  's',  'w',  'o',  'r',  'd',  0x00,
-	};
-	static const uint8_t ssl_request[] = {
-		0x20, 0x00, 0x00, 0x01, 0x05, 0xae, 0xff, 0x01, 0x00, 0x00, 0x00, 0x01,
-		0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	};
 	struct conv cv = {.n = 0};
 
-	add(&cv, SRV, sl_bytes(greeting, sizeof greeting));
-	add(&cv, CLI, sl_bytes(ssl_request, sizeof ssl_request));
-	add_tls(&cv, "db.example.com");
+	for (const struct say *s = c->preamble; s->text; s++)
+		add(&cv, s->from, s->n ? sl_bytes(s->text, s->n) : sl_str(s->text));
+	add_tls(&cv, c->sni);
 	return cv;
 }
 
-static void check_starttls(struct conv cv, enum tls_starttls want)
+static const struct starttls_case *starttls_case(const char *proto)
 {
+	for (size_t i = 0; i < CS_ARRAY_LEN(starttls_cases); i++)
+		if (!strcmp(starttls_cases[i].proto, proto))
+			return &starttls_cases[i];
+	fail_msg("no STARTTLS case %s", proto);
+	return NULL;
+}
+
+/* One starttls_cases entry (cmocka's initial state: its proto) is read as
+ * a chain after a skipped preamble on both sides, and classified. */
+static void test_starttls_case(void **state)
+{
+	const struct starttls_case *c = starttls_case(*state);
+	struct conv cv = starttls_conv(c);
 	struct h *h = run(&cv);
 
 	assert_int_equal(tls_outcome(&h->c), TLS_OUT_CHAIN);
 	assert_true(h->c.done);
 	assert_int_equal(h->c.server, SRV);
 	assert_string_equal(tls_starttls_name((enum tls_starttls)h->c.starttls),
-			    tls_starttls_name(want));
+			    tls_starttls_name(c->want));
+	assert_string_equal(tls_starttls_name(c->want), c->proto);
 	assert_true(h->c.d[SRV].skipped > 0);
 	assert_true(h->c.d[CLI].skipped > 0);
 	assert_true(stats_zero(&h->st));
-}
-
-static void test_starttls_smtp(void **state)
-{
-	(void)state;
-	check_starttls(conv_smtp(), TLS_STARTTLS_SMTP);
-}
-
-static void test_starttls_imap(void **state)
-{
-	(void)state;
-	check_starttls(conv_imap(), TLS_STARTTLS_IMAP);
-}
-
-static void test_starttls_pop3(void **state)
-{
-	(void)state;
-	check_starttls(conv_pop3(), TLS_STARTTLS_POP3);
-}
-
-static void test_starttls_ftp(void **state)
-{
-	(void)state;
-	check_starttls(conv_ftp(), TLS_STARTTLS_FTP);
-}
-
-static void test_starttls_mysql(void **state)
-{
-	(void)state;
-	check_starttls(conv_mysql(), TLS_STARTTLS_MYSQL);
-}
-
-/* A preamble nothing recognises (a banner-less binary login, say). */
-static void test_starttls_other(void **state)
-{
-	(void)state;
-	struct conv cv = {.n = 0};
-
-	add_str(&cv, CLI, "HELLO-V2 please\r\n");
-	add_str(&cv, SRV, "OKAY\r\n");
-	add_tls(&cv, "odd.example.com");
-	check_starttls(cv, TLS_STARTTLS_OTHER);
 }
 
 static void test_no_preamble_is_none(void **state)
@@ -1169,12 +1151,10 @@ static void test_no_preamble_is_none(void **state)
 static void test_starttls_every_split(void **state)
 {
 	(void)state;
-	unsigned bad = split_test(conv_smtp(), "smtp", NULL);
+	unsigned bad = 0;
 
-	bad += split_test(conv_imap(), "imap", NULL);
-	bad += split_test(conv_pop3(), "pop3", NULL);
-	bad += split_test(conv_ftp(), "ftp", NULL);
-	bad += split_test(conv_mysql(), "mysql", NULL);
+	for (size_t i = 0; i < CS_ARRAY_LEN(starttls_cases); i++)
+		bad += split_test(starttls_conv(&starttls_cases[i]), starttls_cases[i].proto, NULL);
 	assert_int_equal(bad, 0);
 }
 
@@ -1893,7 +1873,7 @@ static void test_byte_flips(void **state)
 {
 	(void)state;
 	struct conv base = conv_tls12(synthetic_chain(), 3);
-	struct conv smtp = conv_smtp();
+	struct conv smtp = starttls_conv(starttls_case("smtp"));
 
 	for (int iter = 0; iter < 4000; iter++) {
 		const struct conv *src = iter % 4 == 3 ? &smtp : &base;
@@ -1932,7 +1912,7 @@ static void test_byte_flips(void **state)
 		if (iter % 64 == 63) {
 			tl_arena_free(NULL);
 			base = conv_tls12(synthetic_chain(), 3);
-			smtp = conv_smtp();
+			smtp = starttls_conv(starttls_case("smtp"));
 		}
 	}
 }
@@ -1996,6 +1976,11 @@ static void test_nothing_seen(void **state)
 }
 
 #define T(fn) cmocka_unit_test_teardown(fn, tl_arena_free)
+/* The starttls_cases entry of proto, as the test test_starttls_<proto>. */
+#define T_STARTTLS(proto)                                                                          \
+	{                                                                                          \
+		"test_starttls_" #proto, test_starttls_case, NULL, tl_arena_free, (void *)#proto   \
+	}
 
 int main(void)
 {
@@ -2017,12 +2002,12 @@ int main(void)
 		T(test_unknown_side_then_client_key_exchange),
 		T(test_lone_certificate),
 		T(test_set_server_from_syn_ack),
-		T(test_starttls_smtp),
-		T(test_starttls_imap),
-		T(test_starttls_pop3),
-		T(test_starttls_ftp),
-		T(test_starttls_mysql),
-		T(test_starttls_other),
+		T_STARTTLS(smtp),
+		T_STARTTLS(imap),
+		T_STARTTLS(pop3),
+		T_STARTTLS(ftp),
+		T_STARTTLS(mysql),
+		T_STARTTLS(other),
 		T(test_no_preamble_is_none),
 		T(test_starttls_every_split),
 		T(test_midstream),
