@@ -45,6 +45,26 @@ static void env_free(struct env *e)
 	chain_store_free(e->st);
 }
 
+/* The fixture of most tests: an env of 16 parsed certificates and a memo
+ * of 64, freed by env_teardown even when the test fails. */
+static int env_setup(void **state)
+{
+	struct env *e = malloc(sizeof(*e));
+
+	if (!e)
+		return -1;
+	*e = env_new(16, 64);
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	env_free(*state);
+	free(*state);
+	return 0;
+}
+
 /* The store's certificate for x. */
 static struct cs_cert *cert_of(struct env *e, X509 *x) { return tp_intern(e->st, &x, 1)->certs[0]; }
 
@@ -65,6 +85,22 @@ static struct cs_cert *raw_cert(struct env *e, const uint8_t *p, size_t n)
 
 	assert_int_equal(chain_store_intern(e->st, &s, 1, &c, &added), CS_OK);
 	return c->certs[0];
+}
+
+/* Whether a call of certcache_signed_by verified a signature itself, or
+ * not (the memo answered, or the issuer has no usable key). */
+enum verify { NOT_VERIFIED, VERIFIED };
+
+/* Whether sub is signed by iss; fails unless the call verified as told. */
+static bool signed_by(struct env *e, const struct cs_x509 *sub, const struct cs_x509 *iss,
+		      enum verify want, uint64_t *cost)
+{
+	bool verified = want != VERIFIED; /* the opposite: it must be written */
+	bool answer = certcache_signed_by(e->cc, sub, iss, &verified, cost);
+
+	if (verified != (want == VERIFIED))
+		fail_msg("verified is %d, expected %d", verified, want == VERIFIED);
+	return answer;
 }
 
 static void expect_hex(const uint8_t *sha, const char *hex)
@@ -167,23 +203,21 @@ static void test_identify_costs(void **state)
 /* One parsed object per certificate, whatever the number of asks. */
 static void test_get_same_object(void **state)
 {
-	(void)state;
-	struct env e = env_new(16, 64);
-	struct cs_cert *one = pem_cert(&e, "one"), *int1 = pem_cert(&e, "int1");
-	const struct cs_x509 *a = certcache_get(e.cc, one), *b;
+	struct env *e = *state;
+	struct cs_cert *one = pem_cert(e, "one"), *int1 = pem_cert(e, "int1");
+	const struct cs_x509 *a = certcache_get(e->cc, one), *b;
 
 	assert_non_null(a);
 	assert_non_null(a->x);
 	assert_memory_equal(a->sha256, one->sha256, 32);
 	assert_true(a->has_key);
-	b = certcache_get(e.cc, int1);
+	b = certcache_get(e->cc, int1);
 	assert_non_null(b);
 	assert_ptr_not_equal(a, b);
-	assert_ptr_equal(certcache_get(e.cc, one), a);
-	assert_ptr_equal(certcache_get(e.cc, int1), b);
-	assert_int_equal(certcache_stats(e.cc)->parsed, 2);
+	assert_ptr_equal(certcache_get(e->cc, one), a);
+	assert_ptr_equal(certcache_get(e->cc, int1), b);
+	assert_int_equal(certcache_stats(e->cc)->parsed, 2);
 	expect_hex(b->sha256, SHA_INT1);
-	env_free(&e);
 }
 
 /* Unparseable DER is NULL every time, and remembered: it holds a place in
@@ -227,44 +261,37 @@ static void test_get_unparseable(void **state)
  * another key does not, and that answer is remembered too. */
 static void test_signed_by_memo(void **state)
 {
-	(void)state;
-	struct env e = env_new(16, 64);
-	const struct cs_x509 *one = certcache_get(e.cc, pem_cert(&e, "one"));
-	const struct cs_x509 *int1 = certcache_get(e.cc, pem_cert(&e, "int1"));
-	const struct cs_x509 *root = certcache_get(e.cc, pem_cert(&e, "root"));
-	const struct certcache_stats *s = certcache_stats(e.cc);
+	struct env *e = *state;
+	const struct cs_x509 *one = certcache_get(e->cc, pem_cert(e, "one"));
+	const struct cs_x509 *int1 = certcache_get(e->cc, pem_cert(e, "int1"));
+	const struct cs_x509 *root = certcache_get(e->cc, pem_cert(e, "root"));
+	const struct certcache_stats *s = certcache_stats(e->cc);
 	uint64_t cost = 0;
-	bool verified;
 
 	assert_non_null(one);
 	assert_non_null(int1);
 	assert_non_null(root);
-	assert_true(certcache_signed_by(e.cc, one, int1, &verified, &cost));
-	assert_true(verified);
+	assert_true(signed_by(e, one, int1, VERIFIED, &cost));
 	assert_int_equal(cost, int1->verify_cost);
 	assert_int_equal(s->checks, 1);
 	assert_int_equal(s->verifications, 1);
 	assert_int_equal(s->verify_cost, int1->verify_cost);
-	assert_true(certcache_signed_by(e.cc, one, int1, &verified, &cost));
-	assert_false(verified);
+	assert_true(signed_by(e, one, int1, NOT_VERIFIED, &cost));
 	assert_int_equal(cost, int1->verify_cost); /* nothing added for a memo answer */
 	assert_int_equal(s->checks, 2);
 	assert_int_equal(s->verifications, 1);
 	/* root did not sign the leaf */
-	assert_false(certcache_signed_by(e.cc, one, root, &verified, &cost));
-	assert_true(verified);
-	assert_false(certcache_signed_by(e.cc, one, root, &verified, &cost));
-	assert_false(verified);
+	assert_false(signed_by(e, one, root, VERIFIED, &cost));
+	assert_false(signed_by(e, one, root, NOT_VERIFIED, &cost));
 	assert_int_equal(s->checks, 4);
 	assert_int_equal(s->verifications, 2);
 	/* root signed int1; int1 is not self-signed */
-	assert_true(certcache_signed_by(e.cc, int1, root, &verified, &cost));
-	assert_false(certcache_signed_by(e.cc, int1, int1, &verified, &cost));
-	assert_true(certcache_signed_by(e.cc, root, root, &verified, &cost));
+	assert_true(signed_by(e, int1, root, VERIFIED, &cost));
+	assert_false(signed_by(e, int1, int1, VERIFIED, &cost));
+	assert_true(signed_by(e, root, root, VERIFIED, &cost));
 	assert_int_equal(s->verifications, 5);
 	assert_int_equal(s->memo_evicted, 0);
 	assert_int_equal(cost, 5 * COST_RSA2048);
-	env_free(&e);
 }
 
 /* The memo survives trimming: it is keyed by hashes, not by objects. */
@@ -275,10 +302,9 @@ static void test_memo_survives_trim(void **state)
 	struct cs_cert *onec = pem_cert(&e, "one"), *int1c = pem_cert(&e, "int1");
 	const struct certcache_stats *s = certcache_stats(e.cc);
 	uint64_t cost = 0;
-	bool verified;
 
-	assert_true(certcache_signed_by(e.cc, certcache_get(e.cc, onec), certcache_get(e.cc, int1c),
-					&verified, &cost));
+	assert_true(signed_by(&e, certcache_get(e.cc, onec), certcache_get(e.cc, int1c), VERIFIED,
+			      &cost));
 	certcache_trim(e.cc);
 	certcache_trim(e.cc);
 	assert_int_equal(s->x509_evicted, 1);
@@ -286,8 +312,7 @@ static void test_memo_survives_trim(void **state)
 		const struct cs_x509 *one = certcache_get(e.cc, onec);
 		const struct cs_x509 *int1 = certcache_get(e.cc, int1c);
 
-		assert_true(certcache_signed_by(e.cc, one, int1, &verified, &cost));
-		assert_false(verified);
+		assert_true(signed_by(&e, one, int1, NOT_VERIFIED, &cost));
 	}
 	assert_int_equal(s->verifications, 1);
 	assert_int_equal(s->parsed, 3); /* one of the two was parsed again */
@@ -301,17 +326,15 @@ static void test_memo_survives_trim(void **state)
  */
 static void test_explicit_curve_is_another_key(void **state)
 {
-	(void)state;
 	EVP_PKEY *k = tp_ec_key("P-256"), *other = tp_ec_key("P-256");
 	EVP_PKEY *kx = tp_explicit_copy(k);
 	struct tp_spec ca = {"Unit CA", NULL, k, k, 1, true, NULL, 0, 0};
 	struct tp_spec leaf = {"leaf.test", "Unit CA", other, k, 2, false, "leaf.test", 0, 0};
 	X509 *named, *explicit, *sub, *unrelated;
-	struct env e = env_new(16, 64);
+	struct env *e = *state;
 	const struct cs_x509 *xn, *xe, *xs, *xu;
-	const struct certcache_stats *s = certcache_stats(e.cc);
+	const struct certcache_stats *s = certcache_stats(e->cc);
 	uint64_t cost = 0;
-	bool verified;
 
 	named = tp_cert(&ca);
 	ca.pub = kx;
@@ -321,10 +344,10 @@ static void test_explicit_curve_is_another_key(void **state)
 	ca.pub = ca.signer = other;
 	ca.serial = 4;
 	unrelated = tp_cert(&ca);
-	xn = certcache_get(e.cc, cert_of(&e, named));
-	xe = certcache_get(e.cc, cert_of(&e, explicit));
-	xs = certcache_get(e.cc, cert_of(&e, sub));
-	xu = certcache_get(e.cc, cert_of(&e, unrelated));
+	xn = certcache_get(e->cc, cert_of(e, named));
+	xe = certcache_get(e->cc, cert_of(e, explicit));
+	xs = certcache_get(e->cc, cert_of(e, sub));
+	xu = certcache_get(e->cc, cert_of(e, unrelated));
 	assert_non_null(xn);
 	assert_non_null(xe);
 	assert_non_null(xs);
@@ -332,19 +355,14 @@ static void test_explicit_curve_is_another_key(void **state)
 	assert_memory_not_equal(xn->spki, xe->spki, 32);
 	assert_memory_not_equal(xn->spki, xu->spki, 32);
 	assert_memory_not_equal(xs->spki, xn->spki, 32);
-	assert_true(certcache_signed_by(e.cc, xs, xn, &verified, &cost));
-	assert_true(verified);
+	assert_true(signed_by(e, xs, xn, VERIFIED, &cost));
 	/* the explicit-parameter key: checked on its own */
-	(void)certcache_signed_by(e.cc, xs, xe, &verified, &cost);
-	assert_true(verified);
-	assert_false(certcache_signed_by(e.cc, xs, xu, &verified, &cost));
-	assert_true(verified);
+	(void)signed_by(e, xs, xe, VERIFIED, &cost);
+	assert_false(signed_by(e, xs, xu, VERIFIED, &cost));
 	assert_int_equal(s->verifications, 3);
 	/* and each answer is remembered under its own key */
-	assert_true(certcache_signed_by(e.cc, xs, xn, &verified, &cost));
-	assert_false(verified);
-	assert_false(certcache_signed_by(e.cc, xs, xu, &verified, &cost));
-	assert_false(verified);
+	assert_true(signed_by(e, xs, xn, NOT_VERIFIED, &cost));
+	assert_false(signed_by(e, xs, xu, NOT_VERIFIED, &cost));
 	assert_int_equal(s->verifications, 3);
 	X509_free(named);
 	X509_free(explicit);
@@ -353,26 +371,21 @@ static void test_explicit_curve_is_another_key(void **state)
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(kx);
 	EVP_PKEY_free(other);
-	env_free(&e);
 }
 
 /* An issuer without a usable key verifies nothing, and costs nothing. */
 static void test_signed_by_without_key(void **state)
 {
-	(void)state;
-	struct env e = env_new(16, 64);
-	const struct cs_x509 *one = certcache_get(e.cc, pem_cert(&e, "one"));
-	struct cs_x509 nokey = *certcache_get(e.cc, pem_cert(&e, "int1"));
+	struct env *e = *state;
+	const struct cs_x509 *one = certcache_get(e->cc, pem_cert(e, "one"));
+	struct cs_x509 nokey = *certcache_get(e->cc, pem_cert(e, "int1"));
 	uint64_t cost = 0;
-	bool verified = true;
 
 	nokey.has_key = false;
-	assert_false(certcache_signed_by(e.cc, one, &nokey, &verified, &cost));
-	assert_false(verified);
+	assert_false(signed_by(e, one, &nokey, NOT_VERIFIED, &cost));
 	assert_int_equal(cost, 0);
-	assert_int_equal(certcache_stats(e.cc)->checks, 1);
-	assert_int_equal(certcache_stats(e.cc)->verifications, 0);
-	env_free(&e);
+	assert_int_equal(certcache_stats(e->cc)->checks, 1);
+	assert_int_equal(certcache_stats(e->cc)->verifications, 0);
 }
 
 /* Certificates made in memory: n leaves under one CA key. */
@@ -491,7 +504,6 @@ static void test_memo_eviction(void **state)
 	struct batch b;
 	const struct cs_x509 *ca, *leaf[N];
 	uint64_t cost = 0;
-	bool verified;
 
 	batch_make(&b, N);
 	ca = certcache_get(e.cc, cert_of(&e, b.ca));
@@ -499,17 +511,14 @@ static void test_memo_eviction(void **state)
 		leaf[i] = certcache_get(e.cc, cert_of(&e, b.leaf[i]));
 	for (size_t i = 0; i < N; i++) {
 		assert_non_null(leaf[i]);
-		assert_true(certcache_signed_by(e.cc, leaf[i], ca, &verified, &cost));
-		assert_true(verified);
+		assert_true(signed_by(&e, leaf[i], ca, VERIFIED, &cost));
 	}
 	assert_int_equal(s->memo_evicted, 2);
 	/* the last MEMO_WAYS are remembered, the first two were forgotten */
 	for (size_t i = 2; i < N; i++) {
-		assert_true(certcache_signed_by(e.cc, leaf[i], ca, &verified, &cost));
-		assert_false(verified);
+		assert_true(signed_by(&e, leaf[i], ca, NOT_VERIFIED, &cost));
 	}
-	assert_true(certcache_signed_by(e.cc, leaf[0], ca, &verified, &cost));
-	assert_true(verified);
+	assert_true(signed_by(&e, leaf[0], ca, VERIFIED, &cost));
 	assert_int_equal(s->verifications, N + 1);
 	assert_int_equal(s->checks, N + MEMO_WAYS + 1);
 	assert_int_equal(s->verify_cost, (N + 1) * (uint64_t)ca->verify_cost);
@@ -523,12 +532,14 @@ int main(void)
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_identify),
 		cmocka_unit_test(test_identify_costs),
-		cmocka_unit_test(test_get_same_object),
+		cmocka_unit_test_setup_teardown(test_get_same_object, env_setup, env_teardown),
 		cmocka_unit_test(test_get_unparseable),
-		cmocka_unit_test(test_signed_by_memo),
+		cmocka_unit_test_setup_teardown(test_signed_by_memo, env_setup, env_teardown),
 		cmocka_unit_test(test_memo_survives_trim),
-		cmocka_unit_test(test_explicit_curve_is_another_key),
-		cmocka_unit_test(test_signed_by_without_key),
+		cmocka_unit_test_setup_teardown(test_explicit_curve_is_another_key, env_setup,
+						env_teardown),
+		cmocka_unit_test_setup_teardown(test_signed_by_without_key, env_setup,
+						env_teardown),
 		cmocka_unit_test(test_trim_lru),
 		cmocka_unit_test(test_get_valid_until_trim),
 		cmocka_unit_test(test_memo_eviction),

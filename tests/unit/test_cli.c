@@ -52,15 +52,31 @@ static void drain(FILE *f, char *buf, size_t len)
 		drain(e_, (cap)->err, sizeof((cap)->err));                                         \
 	} while (0)
 
-/* argv from a NULL-terminated list (argv[0] first). */
-static int make_argv(char **argv, size_t cap, const char *first, va_list ap)
+/* chainsniff's table on argv, stdout and stderr captured; true to go on. */
+static bool mparse_argv(struct captured *cap, struct cs_options *o, int *rc, int argc, char **argv)
 {
-	int n = 0;
+	bool go = false;
 
-	for (const char *a = first; a && (size_t)n + 1 < cap; a = va_arg(ap, const char *))
-		argv[n++] = (char *)(uintptr_t)a;
-	argv[n] = NULL;
-	return n;
+	CAPTURE(cap, go = cli_parse_args(argc, argv, o, rc));
+	return go;
+}
+
+/* An argv from a NULL-terminated list (argv[0] first), parsed by spec into
+ * opts, or by chainsniff's table when spec is NULL; captured as above. */
+static bool vparse(struct captured *cap, const struct cli_spec *spec, void *opts, int *operands,
+		   int *rc, const char *first, va_list ap)
+{
+	char *argv[400];
+	int argc = 0;
+	bool go = false;
+
+	for (const char *a = first; a && argc + 1 < 400; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)(uintptr_t)a;
+	argv[argc] = NULL;
+	if (!spec)
+		return mparse_argv(cap, opts, rc, argc, argv);
+	CAPTURE(cap, go = cli_parse(spec, argc, argv, opts, operands, rc));
+	return go;
 }
 
 /* An argv (up to four words after the ones the parser adds) that must be
@@ -188,17 +204,14 @@ static const struct cli_spec tspec = {
 static bool tparse(struct captured *cap, struct topts *t, int *operands, int *rc, const char *first,
 		   ...)
 {
-	char *argv[64];
-	int argc;
-	bool go = false;
 	va_list ap;
+	bool go;
 
-	va_start(ap, first);
-	argc = make_argv(argv, 64, first, ap);
-	va_end(ap);
 	memset(t, 0, sizeof(*t));
 	t->clear = true;
-	CAPTURE(cap, go = cli_parse(&tspec, argc, argv, t, operands, rc));
+	va_start(ap, first);
+	go = vparse(cap, &tspec, t, operands, rc, first, ap);
+	va_end(ap);
 	return go;
 }
 
@@ -333,15 +346,12 @@ static void test_usage_is_made_from_the_table(void **state)
 
 static bool mparse(struct captured *cap, struct cs_options *o, int *rc, const char *first, ...)
 {
-	char *argv[400];
-	int argc;
-	bool go = false;
 	va_list ap;
+	bool go;
 
 	va_start(ap, first);
-	argc = make_argv(argv, 400, first, ap);
+	go = vparse(cap, NULL, o, NULL, rc, first, ap);
 	va_end(ap);
-	CAPTURE(cap, go = cli_parse_args(argc, argv, o, rc));
 	return go;
 }
 
@@ -527,7 +537,6 @@ static void test_main_list_caps(void **state)
 	struct captured cap;
 	struct cs_options o;
 	int argc = 0, rc;
-	bool go = true;
 
 	(void)state;
 	argv[argc++] = "chainsniff";
@@ -536,11 +545,9 @@ static void test_main_list_caps(void **state)
 		argv[argc++] = "-r";
 		argv[argc++] = names[i];
 	}
-	CAPTURE(&cap, go = cli_parse_args(argc - 2, argv, &o, &rc));
-	assert_true(go);
+	assert_true(mparse_argv(&cap, &o, &rc, argc - 2, argv));
 	assert_int_equal(o.nfiles, CS_MAX_INPUTS);
-	CAPTURE(&cap, go = cli_parse_args(argc, argv, &o, &rc));
-	assert_false(go);
+	assert_false(mparse_argv(&cap, &o, &rc, argc, argv));
 	assert_string_equal(cap.err, "chainsniff: -r: too many input files\n");
 
 	argc = 0;
@@ -551,10 +558,9 @@ static void test_main_list_caps(void **state)
 		argv[argc++] = "--server-net";
 		argv[argc++] = "10.0.0.1";
 	}
-	CAPTURE(&cap, go = cli_parse_args(argc - 2, argv, &o, &rc));
-	assert_true(go);
+	assert_true(mparse_argv(&cap, &o, &rc, argc - 2, argv));
 	assert_int_equal(o.eng.nnets, CS_MAX_SERVER_NETS);
-	CAPTURE(&cap, go = cli_parse_args(argc, argv, &o, &rc));
+	assert_false(mparse_argv(&cap, &o, &rc, argc, argv));
 	assert_string_equal(cap.err, "chainsniff: --server-net: too many networks\n");
 
 	argc = 3;
@@ -562,8 +568,7 @@ static void test_main_list_caps(void **state)
 		argv[argc++] = "--ca-dir";
 		argv[argc++] = names[i];
 	}
-	CAPTURE(&cap, go = cli_parse_args(argc, argv, &o, &rc));
-	assert_false(go);
+	assert_false(mparse_argv(&cap, &o, &rc, argc, argv));
 	assert_int_equal(o.trust.n_ca_dirs, CS_MAX_TRUST_SOURCES);
 	assert_string_equal(cap.err, "chainsniff: f16: too many trust sources\n");
 }

@@ -92,87 +92,88 @@ static bool passes(int linktype, const struct bytes *f)
 	return ok;
 }
 
+/* What follows the link header in a test frame: an IP header (or none),
+ * then a transport header or zeros. */
+struct frame_kind {
+	const char *name;
+	unsigned type;  /* the EtherType after the tags */
+	unsigned ip;    /* 4, 6, or 0 for none */
+	unsigned proto; /* IPv4 protocol or IPv6 next header */
+	unsigned frag;  /* the IPv4 fragment field */
+	unsigned ihl;   /* IPv4 header words */
+	enum { BODY_TCP, BODY_UDP, BODY_ZEROS } body;
+	unsigned n;  /* the destination port, or how many zeros */
+	bool passes; /* under 0 to CS_MAX_VLAN_TAGS tags */
+	bool beyond; /* also tried under one tag too many (must not pass) */
+};
+
+static const struct frame_kind kinds[] = {
+	{"IPv4 TCP", 0x0800, 4, 6, 0x4000, 5, BODY_TCP, 443, true, true},
+	{"IPv4 TCP without DF", 0x0800, 4, 6, 0, 5, BODY_TCP, 443, true, false},
+	{"IPv6 TCP", 0x86dd, 6, 6, 0, 0, BODY_TCP, 443, true, true},
+	/* what the decoder needs besides plain TCP */
+	{"first fragment of a UDP datagram", 0x0800, 4, 17, 0x2000, 5, BODY_UDP, 53, true, false},
+	{"a later IPv4 fragment", 0x0800, 4, 17, 0x0010, 5, BODY_ZEROS, 40, true, false},
+	{"IP-in-IP", 0x0800, 4, 4, 0, 5, BODY_ZEROS, 60, true, false},
+	{"6in4", 0x0800, 4, 41, 0, 5, BODY_ZEROS, 60, true, false},
+	{"GRE", 0x0800, 4, 47, 0, 5, BODY_ZEROS, 60, true, false},
+	{"VXLAN", 0x0800, 4, 17, 0, 5, BODY_UDP, 4789, true, false},
+	{"GTP-U after IPv4 options", 0x0800, 4, 17, 0, 6, BODY_UDP, 2152, true, false},
+	{"Geneve over IPv6", 0x86dd, 6, 17, 0, 0, BODY_UDP, 6081, true, false},
+	{"an IPv6 fragment header", 0x86dd, 6, 44, 0, 0, BODY_ZEROS, 48, true, false},
+	{"IPv6 hop-by-hop options", 0x86dd, 6, 0, 0, 0, BODY_ZEROS, 48, true, false},
+	{"MPLS", 0x8847, 0, 0, 0, 0, BODY_ZEROS, 60, true, false},
+	{"PPPoE session", 0x8864, 0, 0, 0, 0, BODY_ZEROS, 60, true, false},
+	{"Cisco MetaData", 0x8909, 0, 0, 0, 0, BODY_ZEROS, 60, true, false},
+	/* and what it never needs */
+	{"QUIC", 0x0800, 4, 17, 0x4000, 5, BODY_UDP, 443, false, false},
+	{"QUIC without DF", 0x0800, 4, 17, 0, 5, BODY_UDP, 443, false, false},
+	{"DNS over IPv6", 0x86dd, 6, 17, 0, 0, BODY_UDP, 53, false, false},
+	{"ICMP", 0x0800, 4, 1, 0, 5, BODY_ZEROS, 40, false, false},
+	{"ICMPv6", 0x86dd, 6, 58, 0, 0, BODY_ZEROS, 40, false, false},
+	{"ARP", 0x0806, 0, 0, 0, 0, BODY_ZEROS, 28, false, false},
+	{"LLDP", 0x88cc, 0, 0, 0, 0, BODY_ZEROS, 40, false, false},
+};
+
+/* k after tags VLAN tags on Ethernet, or alone (raw IP) when tags < 0. */
+static void frame(struct bytes *f, int tags, const struct frame_kind *k)
+{
+	if (tags >= 0)
+		eth_tags(f, (unsigned)tags, k->type);
+	else
+		memset(f, 0, sizeof *f);
+	if (k->ip == 4)
+		ip4(f, k->proto, k->frag, k->ihl);
+	else if (k->ip == 6)
+		ip6(f, k->proto);
+	if (k->body == BODY_ZEROS)
+		fill(f, 0, k->n);
+	else
+		l4(f, k->body == BODY_TCP, k->n);
+}
+
+static void expect(int linktype, int tags, const struct frame_kind *k, bool want)
+{
+	struct bytes f;
+
+	frame(&f, tags, k);
+	if (passes(linktype, &f) != want)
+		fail_msg("%s, link type %d, %d tags: %s", k->name, linktype, tags,
+			 want ? "filtered out" : "let through");
+}
+
 /* A frame of every kind at every depth of tags, Ethernet. */
 static void test_ethernet(void **state)
 {
 	(void)state;
-	struct bytes f;
-
-	for (unsigned tags = 0; tags <= CS_MAX_VLAN_TAGS + 1; tags++) {
-		bool in_cap = tags <= CS_MAX_VLAN_TAGS;
-
-		eth_tags(&f, tags, 0x0800);
-		ip4(&f, 6, 0x4000, 5);
-		l4(&f, true, 443);
-		assert_int_equal(passes(DLT_EN10MB, &f), in_cap);
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 6);
-		l4(&f, true, 443);
-		assert_int_equal(passes(DLT_EN10MB, &f), in_cap);
-		if (!in_cap)
-			continue;
-		/* what the decoder needs besides plain TCP */
-		eth_tags(&f, tags, 0x0800);
-		ip4(&f, 17, 0x2000, 5); /* first fragment of a UDP datagram */
-		l4(&f, false, 53);
-		assert_true(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x0800);
-		ip4(&f, 17, 0x0010, 5); /* a later fragment */
-		fill(&f, 0, 40);
-		assert_true(passes(DLT_EN10MB, &f));
-		for (unsigned proto = 4; proto <= 47; proto += proto == 4 ? 37 : 6) {
-			eth_tags(&f, tags, 0x0800);
-			ip4(&f, proto, 0, 5); /* IP-in-IP, 6in4, GRE */
-			fill(&f, 0, 60);
-			assert_true(passes(DLT_EN10MB, &f));
+	for (int tags = 0; tags <= CS_MAX_VLAN_TAGS + 1; tags++) {
+		for (size_t i = 0; i < CS_ARRAY_LEN(kinds); i++) {
+			if (tags <= CS_MAX_VLAN_TAGS)
+				expect(DLT_EN10MB, tags, &kinds[i], kinds[i].passes);
+			else if (kinds[i].beyond)
+				expect(DLT_EN10MB, tags, &kinds[i], false);
 		}
-		for (unsigned ihl = 5; ihl <= 6; ihl++) {
-			eth_tags(&f, tags, 0x0800);
-			ip4(&f, 17, 0, ihl);
-			l4(&f, false, ihl == 5 ? 4789 : 2152);
-			assert_true(passes(DLT_EN10MB, &f));
-		}
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 17);
-		l4(&f, false, 6081);
-		assert_true(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 44); /* a fragment header */
-		fill(&f, 0, 48);
-		assert_true(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 0); /* hop-by-hop options */
-		fill(&f, 0, 48);
-		assert_true(passes(DLT_EN10MB, &f));
-		for (unsigned type = 0x8847; type <= 0x8909; type += type == 0x8847 ? 0x1d : 0xa5) {
-			eth_tags(&f, tags, type); /* MPLS, PPPoE session, Cisco MetaData */
-			fill(&f, 0, 60);
-			assert_true(passes(DLT_EN10MB, &f));
-		}
-		/* and what it never needs */
-		eth_tags(&f, tags, 0x0800);
-		ip4(&f, 17, 0x4000, 5);
-		l4(&f, false, 443); /* QUIC */
-		assert_false(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 17);
-		l4(&f, false, 53);
-		assert_false(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x0800);
-		ip4(&f, 1, 0, 5); /* ICMP */
-		fill(&f, 0, 40);
-		assert_false(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x86dd);
-		ip6(&f, 58); /* ICMPv6 */
-		fill(&f, 0, 40);
-		assert_false(passes(DLT_EN10MB, &f));
-		eth_tags(&f, tags, 0x0806); /* ARP */
-		fill(&f, 0, 28);
-		assert_false(passes(DLT_EN10MB, &f));
 	}
-	eth_tags(&f, 0, 0x88cc); /* LLDP */
-	fill(&f, 0, 40);
-	assert_false(passes(DLT_EN10MB, &f));
 }
 
 /* Linux cooked captures ("any"): the protocol field, then the payload. */
@@ -204,18 +205,10 @@ static void test_cooked_and_raw(void **state)
 			}
 		}
 	}
-	memset(&f, 0, sizeof f);
-	ip4(&f, 6, 0, 5);
-	l4(&f, true, 443);
-	assert_true(passes(DLT_RAW, &f));
-	memset(&f, 0, sizeof f);
-	ip6(&f, 44);
-	fill(&f, 0, 48);
-	assert_true(passes(DLT_RAW, &f));
-	memset(&f, 0, sizeof f);
-	ip4(&f, 17, 0, 5);
-	l4(&f, false, 443);
-	assert_false(passes(DLT_RAW, &f));
+	/* raw IP: every kind that starts with an IP header */
+	for (size_t i = 0; i < CS_ARRAY_LEN(kinds); i++)
+		if (kinds[i].ip)
+			expect(DLT_RAW, -1, &kinds[i], kinds[i].passes);
 }
 
 static void test_no_filter_for_the_rest(void **state)

@@ -187,10 +187,22 @@ static json_t *first_problem(json_t *doc)
 	return NULL;
 }
 
+/* The first problem of the report at path has key = want. */
+static void assert_first_problem(const char *path, const char *key, const char *want)
+{
+	json_t *out = load(path);
+	const char *got = json_string_value(json_object_get(first_problem(out), key));
+
+	if (!got || strcmp(got, want))
+		fail_msg("%s: the first problem's %s is \"%s\", not \"%s\"", path, key,
+			 got ? got : "(none)", want);
+	json_decref(out);
+}
+
 /* Known codes are worded by this chainsniff's catalogue, not as read. */
 static void test_words_from_params(void **state)
 {
-	json_t *doc = load(fx.c), *p = first_problem(doc), *out;
+	json_t *doc = load(fx.c), *p = first_problem(doc);
 	char *edited = tmp("c-edited.json"), *m = tmp("m.json"), *orig = tmp("m-orig.json");
 	char *message;
 
@@ -201,11 +213,8 @@ static void test_words_from_params(void **state)
 	save(edited, doc);
 	assert_int_equal(merge(m, edited, NULL), CS_EXIT_OK);
 	assert_int_equal(merge(orig, fx.c, NULL), CS_EXIT_OK);
-	out = load(m);
-	assert_string_equal(json_string_value(json_object_get(first_problem(out), "message")),
-			    message);
+	assert_first_problem(m, "message", message);
 	assert_same_file(m, orig);
-	json_decref(out);
 	json_decref(doc);
 	free(message);
 }
@@ -250,7 +259,7 @@ static void test_unknown_kept(void **state)
 /* Two sensors' words for one problem: the error wins, whatever the order. */
 static void test_preference(void **state)
 {
-	json_t *doc = load(fx.b), *p = first_problem(doc), *out;
+	json_t *doc = load(fx.b), *p = first_problem(doc);
 	char *warn = tmp("b-warn.json"), *x = tmp("pref-x.json"), *y = tmp("pref-y.json");
 	char *sev;
 
@@ -262,10 +271,7 @@ static void test_preference(void **state)
 	assert_int_equal(merge(x, fx.b, warn, NULL), CS_EXIT_OK);
 	assert_int_equal(merge(y, warn, fx.b, NULL), CS_EXIT_OK);
 	assert_same_file(x, y);
-	out = load(x);
-	assert_string_equal(json_string_value(json_object_get(first_problem(out), "severity")),
-			    "error");
-	json_decref(out);
+	assert_first_problem(x, "severity", "error");
 	json_decref(doc);
 	free(sev);
 }

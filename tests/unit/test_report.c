@@ -67,6 +67,20 @@ static void add(const struct cs_chain *c, const char *ip, uint16_t port, const c
 	assert_int_equal(agg_add(fx.agg, &h), CS_OK);
 }
 
+/* A problem record with no names or text ("" as diag makes them). */
+static struct view_problem problem(enum cs_problem code, const char *name,
+				   enum cs_severity severity, int cert_index, int warn_days)
+{
+	return (struct view_problem){.p = {.code = code,
+					   .severity = severity,
+					   .cert_index = cert_index,
+					   .subject = "",
+					   .name = "",
+					   .text = ""},
+				     .code = name,
+				     .warn_days = warn_days};
+}
+
 /* The problems the producer of this view gives: typed records for the
  * broken chain (one naming its evidence), a newer sensor's code for the
  * good one, and a code of earlier handshakes only. */
@@ -79,47 +93,21 @@ static size_t problems(const struct report_view *v, const struct agg_server *s,
 	*vc = (struct view_chain){.leaf_names = "good.example", .evidence = NULL};
 	if (ac->chain == fx.broken_chain) {
 		vc->evidence = &fx.ev;
-		out[0] = (struct view_problem){
-			.p = {.code = CS_P_MISSING_INTERMEDIATE,
-			      .severity = CS_SEV_ERROR,
-			      .cert_index = 0,
-			      .role = CS_ROLE_LEAF,
-			      .subject = cert_facts(ac->chain->certs[0])->subject,
-			      .name = cert_facts(ac->chain->certs[0])->issuer,
-			      .text = ""},
-			.code = "missing_intermediate",
-			.warn_days = 30};
-		out[1] = (struct view_problem){.p = {.code = CS_P_EXPIRING_SOON,
-						     .severity = CS_SEV_WARNING,
-						     .cert_index = 0,
-						     .role = CS_ROLE_LEAF,
-						     .date = 2051222400,
-						     .subject = "",
-						     .name = "",
-						     .text = ""},
-					       .code = "expiring_soon",
-					       .warn_days = 45};
-		out[2] = (struct view_problem){.p = {.code = CS_P_ROOT_INCLUDED,
-						     .severity = CS_SEV_WARNING,
-						     .cert_index = -1,
-						     .subject = "",
-						     .name = "",
-						     .text = ""},
-					       .earlier = true,
-					       .code = "root_included",
-					       .warn_days = 30};
+		out[0] = problem(CS_P_MISSING_INTERMEDIATE, "missing_intermediate", CS_SEV_ERROR, 0,
+				 30);
+		out[0].p.role = CS_ROLE_LEAF;
+		out[0].p.subject = cert_facts(ac->chain->certs[0])->subject;
+		out[0].p.name = cert_facts(ac->chain->certs[0])->issuer;
+		out[1] = problem(CS_P_EXPIRING_SOON, "expiring_soon", CS_SEV_WARNING, 0, 45);
+		out[1].p.role = CS_ROLE_LEAF;
+		out[1].p.date = 2051222400;
+		out[2] = problem(CS_P_ROOT_INCLUDED, "root_included", CS_SEV_WARNING, -1, 30);
+		out[2].earlier = true;
 		return 3;
 	}
-	out[0] =
-		(struct view_problem){.p = {.code = CS_P_MAX,
-					    .severity = CS_SEV_ERROR,
-					    .cert_index = 0,
-					    .subject = "",
-					    .name = "",
-					    .text = ""},
-				      .code = "ocsp_must_staple_unmet",
-				      .message = "evil.test is outside allowed.test.",
-				      .fix = "Issue the certificate from a CA allowed to name it."};
+	out[0] = problem(CS_P_MAX, "ocsp_must_staple_unmet", CS_SEV_ERROR, 0, 0);
+	out[0].message = "evil.test is outside allowed.test.";
+	out[0].fix = "Issue the certificate from a CA allowed to name it.";
 	return 1;
 }
 
@@ -225,15 +213,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* What a writer wrote, NUL-terminated. */
-static char *render(void (*fn)(FILE *, const struct report_view *, const void *), const void *arg)
+typedef void (*writer_fn)(FILE *, const struct report_view *, const void *);
+
+/* What a writer wrote for v, NUL-terminated.  Not inlined: inlined, GCC 12
+ * takes the result for a pointer to the local buf (-Wdangling-pointer). */
+__attribute__((noinline)) static char *render(writer_fn fn, const struct report_view *v,
+					      const void *arg)
 {
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *m = open_memstream(&buf, &n);
 
 	assert_non_null(m);
-	fn(m, &fx.v, arg);
+	fn(m, v, arg);
 	assert_int_equal(fclose(m), 0);
 	return buf;
 }
@@ -252,6 +244,42 @@ static void w_csv(FILE *f, const struct report_view *v, const void *arg)
 {
 	(void)arg;
 	report_view_csv(f, v);
+}
+
+static void w_html(FILE *f, const struct report_view *v, const void *arg)
+{
+	report_view_html(f, v, arg);
+}
+
+/* Each string up to the NULL is in text (has) or is not (lacks); a failure
+ * names the string. */
+static void assert_each(bool want, const char *text, va_list ap)
+{
+	const char *wrong = NULL;
+
+	for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+		if (!wrong && (strstr(text, s) != NULL) != want)
+			wrong = s;
+	if (wrong)
+		fail_msg("%s: \"%s\"", want ? "missing" : "should not be there", wrong);
+}
+
+static void assert_has(const char *text, ...)
+{
+	va_list ap;
+
+	va_start(ap, text);
+	assert_each(true, text, ap);
+	va_end(ap);
+}
+
+static void assert_lacks(const char *text, ...)
+{
+	va_list ap;
+
+	va_start(ap, text);
+	assert_each(false, text, ap);
+	va_end(ap);
 }
 
 static json_t *parsed(const char *text)
@@ -278,7 +306,7 @@ static json_t *server_with_port(json_t *doc, json_int_t port)
 
 static void test_json_fields(void **state)
 {
-	char *text = render(w_json, NULL);
+	char *text = render(w_json, &fx.v, NULL);
 	json_t *doc = parsed(text), *s, *p, *params, *totals;
 	const char *raw;
 	uint8_t sni[64];
@@ -387,7 +415,7 @@ static void test_json_fields(void **state)
 
 static void test_json_state_der(void **state)
 {
-	char *text = render(w_json, "state");
+	char *text = render(w_json, &fx.v, "state");
 	json_t *doc = parsed(text), *cert;
 	const char *der;
 	uint8_t buf[4096];
@@ -443,7 +471,7 @@ static void test_text_widths(void **state)
 	(void)state;
 	for (size_t w = 0; w < CS_ARRAY_LEN(widths); w++) {
 		struct report_opts ro = {.all = true, .width = widths[w]};
-		char *text = render(w_text, &ro), *line, *save = NULL, *copy = strdup(text);
+		char *text = render(w_text, &fx.v, &ro), *line, *save = NULL, *copy = strdup(text);
 		bool table = false;
 		size_t rows = 0;
 
@@ -464,15 +492,15 @@ static void test_text_widths(void **state)
 				line[2] <= '9';
 		}
 		assert_int_equal(rows, fx.v.nservers);
-		/* the long SNI is all there, across the lines of its column */
-		assert_non_null(strstr(text, "aaaaaaaaaa"));
-		assert_non_null(strstr(text, "example"));
-		/* the hostile SNI, escaped */
-		assert_non_null(strstr(text, "a\\x1b[31m\\u{202E}<script>\\xff.test"));
-		assert_non_null(strstr(text, "broken 3 (4 handshakes, 3 clients)"));
-		assert_non_null(strstr(text, "10 packets (3 removed by the filter -f)"));
-		assert_non_null(strstr(text, "1 of 2 inputs failed or stopped early (above)"));
-		assert_non_null(strstr(text, "warning: b\\x1b.pcap: No such file"));
+		assert_has(text,
+			   /* the long SNI is all there, across the lines of its column */
+			   "aaaaaaaaaa", "example",
+			   /* the hostile SNI, escaped */
+			   "a\\x1b[31m\\u{202E}<script>\\xff.test",
+			   "broken 3 (4 handshakes, 3 clients)",
+			   "10 packets (3 removed by the filter -f)",
+			   "1 of 2 inputs failed or stopped early (above)",
+			   "warning: b\\x1b.pcap: No such file", NULL);
 		free(copy);
 		free(text);
 	}
@@ -481,24 +509,21 @@ static void test_text_widths(void **state)
 static void test_text_details_and_words(void **state)
 {
 	struct report_opts ro = {.details = true, .width = 100};
-	char *text = render(w_text, &ro);
+	char *text = render(w_text, &fx.v, &ro);
 
 	(void)state;
 	assert_inert(text);
-	/* a distinguished name is escaped once, and its controls shown */
-	assert_non_null(strstr(text, "CN=evil\\, Inc.\\01\\<b\\>"));
-	assert_null(strstr(text, "\\\\,"));
-	/* "1 cert", "1 handshake": singular where it is one */
-	assert_non_null(strstr(text, "1 cert  "));
-	assert_non_null(strstr(text, "1 handshake,"));
-	assert_null(strstr(text, " 1 clients"));
-	assert_null(strstr(text, " 1 handshakes"));
-	/* the code of a newer sensor, with its words */
-	assert_non_null(strstr(text, "ocsp_must_staple_unmet"));
-	assert_non_null(strstr(text, "evil.test is outside allowed.test."));
-	assert_non_null(strstr(text, "Found on earlier handshakes of this chain"));
-	/* the whole SNI in the details */
-	assert_non_null(strstr(text, "SNI " LONG_SNI));
+	assert_has(text,
+		   /* a distinguished name is escaped once, and its controls shown */
+		   "CN=evil\\, Inc.\\01\\<b\\>",
+		   /* "1 cert", "1 handshake": singular where it is one */
+		   "1 cert  ", "1 handshake,",
+		   /* the code of a newer sensor, with its words */
+		   "ocsp_must_staple_unmet", "evil.test is outside allowed.test.",
+		   "Found on earlier handshakes of this chain",
+		   /* the whole SNI in the details */
+		   "SNI " LONG_SNI, NULL);
+	assert_lacks(text, "\\\\,", " 1 clients", " 1 handshakes", NULL);
 	free(text);
 }
 
@@ -506,15 +531,12 @@ static void test_text_no_broken(void **state)
 {
 	struct report_opts ro = {.width = 100};
 	struct report_view v = fx.v;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&buf, &n);
+	char *buf;
 
 	(void)state;
 	v.nservers = 0;
-	report_view_text(m, &v, &ro);
-	fclose(m);
-	assert_non_null(strstr(buf, "No broken chain seen (--all lists every server)."));
+	buf = render(w_text, &v, &ro);
+	assert_has(buf, "No broken chain seen (--all lists every server).", NULL);
 	free(buf);
 }
 
@@ -547,7 +569,7 @@ static size_t csv_cells(const char *line, char cells[][512], size_t max)
 
 static void test_csv(void **state)
 {
-	char *text = render(w_csv, NULL), *save = NULL, *line;
+	char *text = render(w_csv, &fx.v, NULL), *save = NULL, *line;
 	char cells[16][512];
 	size_t rows = 0;
 	bool formula = false, dn_once = false;
@@ -590,9 +612,7 @@ static void test_window(void **state)
 				.own = &own};
 	struct report_view v = fx.v;
 	struct report_opts ro = {.width = 100};
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&buf, &n);
+	char *buf;
 	json_t *doc, *win;
 
 	(void)state;
@@ -601,8 +621,7 @@ static void test_window(void **state)
 	own.nservers = 1;
 	v.window = &w;
 	v.run_id = "00112233445566778899aabbccddeeff";
-	report_view_json(m, &v, false);
-	fclose(m);
+	buf = render(w_json, &v, NULL);
 	doc = parsed(buf);
 	win = json_object_get(doc, "window");
 	assert_string_equal(json_string_value(json_object_get(doc, "run_id")), v.run_id);
@@ -615,29 +634,15 @@ static void test_window(void **state)
 					"sni_b64"));
 	json_decref(doc);
 	free(buf);
-	buf = NULL;
-	m = open_memstream(&buf, &n);
-	report_view_text(m, &v, &ro);
-	fclose(m);
-	assert_non_null(strstr(
+	buf = render(w_text, &v, &ro);
+	assert_has(
 		buf,
-		"Window 2026-09-21 14:13:20 → 15:13:20 UTC (interval): 1 server became broken, 0 fixed"));
+		"Window 2026-09-21 14:13:20 → 15:13:20 UTC (interval): 1 server became broken, 0 fixed",
+		NULL);
 	free(buf);
 }
 
 /* ---- HTML ---------------------------------------------------------------------------- */
-
-static char *html_of(const struct report_view *v, const struct report_opts *ro)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&buf, &n);
-
-	assert_non_null(m);
-	report_view_html(m, v, ro);
-	assert_int_equal(fclose(m), 0);
-	return buf;
-}
 
 static size_t count(const char *text, const char *what)
 {
@@ -681,7 +686,7 @@ static void assert_balanced(const char *html)
 static void test_html_page(void **state)
 {
 	struct report_opts ro = {.top = 20};
-	char *html = html_of(&fx.v, &ro), *style, *end, b64[64], want[128];
+	char *html = render(w_html, &fx.v, &ro), *style, *end, b64[64], want[128];
 	uint8_t md[CS_SHA256_LEN];
 	const char *r1, *r2, *r3;
 
@@ -691,16 +696,15 @@ static void test_html_page(void **state)
 	assert_int_equal(strncmp(html, "<!DOCTYPE html>\n<html lang=\"en\">", 31), 0);
 	/* the wire strings as text: nothing from them opens a tag or a reference */
 	assert_int_equal(count(html, "<script"), 0);
-	assert_non_null(strstr(html, "a\\x1b[31m\\u{202E}&lt;script&gt;\\xff.test"));
-	assert_non_null(strstr(html, "CN=evil\\, Inc.\\01\\&lt;b\\&gt;"));
+	assert_has(html, "a\\x1b[31m\\u{202E}&lt;script&gt;\\xff.test",
+		   "CN=evil\\, Inc.\\01\\&lt;b\\&gt;", NULL);
 	/* the CSP allows the page's own style block, by its SHA-256, and nothing else */
 	style = strstr(html, "<style>") + 7;
 	end = strstr(style, "</style>");
 	chain_hash(&(struct cs_slice){(const uint8_t *)style, (size_t)(end - style)}, 1, md);
 	b64_encode_buf(md, sizeof(md), b64);
 	snprintf(want, sizeof(want), "style-src 'sha256-%s';", b64);
-	assert_non_null(strstr(html, want));
-	assert_non_null(strstr(html, "default-src 'none'; script-src 'none';"));
+	assert_has(html, want, "default-src 'none'; script-src 'none';", NULL);
 	assert_int_equal(count(html, " style=\""), 0);
 	/* the broken servers, ranked, each with its details */
 	assert_int_equal(count(html, "<tr class=\"server\""), 3);
@@ -708,19 +712,18 @@ static void test_html_page(void **state)
 	r2 = strstr(html, "id=\"row-2\"");
 	r3 = strstr(html, "id=\"row-3\"");
 	assert_true(r1 && r2 && r3 && r1 < r2 && r2 < r3);
-	assert_non_null(strstr(html, "<article class=\"server\" id=\"server-3\">"));
-	assert_non_null(strstr(html, "<dd id=\"servers_broken\">3</dd>"));
-	assert_non_null(strstr(html, "<dd id=\"broken_handshakes\">4</dd>"));
-	assert_null(strstr(html, "id=\"trend\"")); /* no windows merged: no chart */
+	assert_has(html, "<article class=\"server\" id=\"server-3\">",
+		   "<dd id=\"servers_broken\">3</dd>", "<dd id=\"broken_handshakes\">4</dd>", NULL);
+	assert_lacks(html, "id=\"trend\"", NULL); /* no windows merged: no chart */
 	free(html);
 
 	ro.top = 1; /* --top: one row, the rest counted */
-	html = html_of(&fx.v, &ro);
+	html = render(w_html, &fx.v, &ro);
 	assert_int_equal(count(html, "<tr class=\"server\""), 1);
 	assert_non_null(strstr(html, "2 more not listed (--top)."));
 	free(html);
 	ro.all = true, ro.top = 0; /* --all: the healthy server too */
-	html = html_of(&fx.v, &ro);
+	html = render(w_html, &fx.v, &ro);
 	assert_int_equal(count(html, "<tr class=\"server\""), (long)fx.v.nservers);
 	assert_non_null(strstr(html, "ocsp_must_staple_unmet")); /* a newer sensor's code */
 	free(html);
@@ -746,7 +749,7 @@ static void test_html_trend(void **state)
 	(void)state;
 	view_key_of(&k, fx.v.servers[1]);
 	v.windows = s, v.nwindows = 3, v.window = &w;
-	html = html_of(&v, &ro);
+	html = render(w_html, &v, &ro);
 	assert_balanced(html);
 	servers = strstr(html, "id=\"trend-servers\"");
 	handshakes = strstr(html, "id=\"trend-handshakes\"");
@@ -754,16 +757,13 @@ static void test_html_trend(void **state)
 	assert_int_equal(count(servers, "<rect class=\"bar-servers\""), 2);
 	assert_int_equal(count(handshakes, "<rect class=\"bar-handshakes\""), 2);
 	/* servers: 2+5 then 0, so the first bar is the whole plot and the second empty */
-	assert_non_null(strstr(servers, "text-anchor=\"end\">7</text>"));
-	assert_non_null(
-		strstr(servers, "height=\"110.00\"><title>2026-09-21 14:13:20 UTC: 7</title>"));
-	assert_non_null(
-		strstr(servers, "height=\"0.00\"><title>2026-09-21 15:13:20 UTC: 0</title>"));
-	assert_non_null(strstr(handshakes, "text-anchor=\"end\">7</text>"));
+	assert_has(servers, "text-anchor=\"end\">7</text>",
+		   "height=\"110.00\"><title>2026-09-21 14:13:20 UTC: 7</title>",
+		   "height=\"0.00\"><title>2026-09-21 15:13:20 UTC: 0</title>", NULL);
+	assert_has(handshakes, "text-anchor=\"end\">7</text>", NULL);
 	assert_int_equal(count(html, "<tr class=\"window\">"), 3);
-	assert_non_null(strstr(html, "the last window merged compared with the first"));
-	assert_non_null(strstr(html, "<h3>Fixed (1)</h3>"));
-	assert_non_null(strstr(html, "<p class=\"became-broken none\">none</p>"));
+	assert_has(html, "the last window merged compared with the first", "<h3>Fixed (1)</h3>",
+		   "<p class=\"became-broken none\">none</p>", NULL);
 	free(html);
 }
 

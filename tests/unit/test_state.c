@@ -458,17 +458,66 @@ static void set_at(json_t *doc, const char *path, json_t *v)
 	}
 }
 
+/* The small state as a document to edit; *server (if asked) its first and
+ * only server. */
+static json_t *small_doc(json_t **server)
+{
+	json_error_t je;
+	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je);
+
+	assert_non_null(doc);
+	if (server)
+		*server = json_array_get(json_object_get(doc, "servers"), 0);
+	return doc;
+}
+
+/* doc written as a state file and loaded into a fresh engine. */
+static enum cs_status load_doc(const json_t *doc, char *err, size_t errlen)
+{
+	char *text = json_dumps(doc, JSON_INDENT(1));
+	enum cs_status st;
+
+	assert_non_null(text);
+	st = load_text(text, strlen(text), err, errlen);
+	free(text);
+	return st;
+}
+
+/* doc applied to e, accepted; e then holds one server: that one. */
+static const struct agg_server *apply_one_server(struct engine *e, json_t *doc)
+{
+	struct state_apply_opts o = {0};
+	const struct agg_server *const *servers;
+	char err[512] = "";
+	size_t n;
+
+	if (state_apply(e, doc, &o, err, sizeof(err)) != CS_OK)
+		fail_msg("refused: %s", err);
+	servers = agg_sorted(engine_agg(e), &n);
+	assert_int_equal(n, 1);
+	return servers[0];
+}
+
+/* doc applied to e, refused with a message that names why. */
+static void apply_refused(struct engine *e, json_t *doc, const char *why)
+{
+	struct state_apply_opts o = {0};
+	char err[512] = "";
+
+	if (state_apply(e, doc, &o, err, sizeof(err)) != CS_BAD || !strstr(err, why))
+		fail_msg("not refused for \"%s\": \"%s\"", why, err);
+}
+
 static void test_corruptions(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < CS_ARRAY_LEN(corruptions); i++) {
 		const struct corruption *c = &corruptions[i];
 		json_error_t je;
-		json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *v = NULL;
+		json_t *doc = small_doc(NULL), *v = NULL;
 		char err[512] = "", *text;
 		enum cs_status st;
 
-		assert_non_null(doc);
 		if (!strcmp(c->name, "sni too long")) {
 			char sni[401];
 
@@ -526,20 +575,16 @@ static void test_corruptions(void **state)
  * does not know are no reason to refuse it (the chains are judged again). */
 static void test_newer_codes_accepted(void **state)
 {
-	json_error_t je;
-	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je);
-	char err[512] = "", *text;
+	json_t *doc = small_doc(NULL);
+	char err[512] = "";
 
 	(void)state;
-	assert_non_null(doc);
 	set_at(doc, "servers.0.chains.0.problems.0.code", json_string("ocsp_must_staple_unmet"));
 	set_at(doc, "servers.0.chains.0.problems.0.params", NULL);
 	set_at(doc, "totals.frobs", json_integer(7));
 	set_at(doc, "caps.new_cap", json_integer(1));
-	text = json_dumps(doc, JSON_INDENT(1));
-	if (load_text(text, strlen(text), err, sizeof(err)) != CS_OK)
+	if (load_doc(doc, err, sizeof(err)) != CS_OK)
 		fail_msg("a newer state file is refused: %s", err);
-	free(text);
 	json_decref(doc);
 }
 
@@ -557,29 +602,21 @@ static void test_added_counters_optional(void **state)
 		"totals.chains_unparsed",
 		"totals.openvpn",
 	};
-	json_error_t je;
-	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je);
-	char err[512] = "", *text;
+	json_t *doc = small_doc(NULL);
+	char err[512] = "";
 
-	assert_non_null(doc);
 	for (size_t i = 0; i < CS_ARRAY_LEN(added); i++)
 		set_at(doc, added[i], NULL);
-	text = json_dumps(doc, JSON_INDENT(1));
-	if (load_text(text, strlen(text), err, sizeof(err)) != CS_OK)
+	if (load_doc(doc, err, sizeof(err)) != CS_OK)
 		fail_msg("an older state file is refused: %s", err);
-	free(text);
 	set_at(doc, "totals.openvpn", json_integer(-1));
-	text = json_dumps(doc, JSON_INDENT(1));
-	assert_int_equal(load_text(text, strlen(text), err, sizeof(err)), CS_BAD);
+	assert_int_equal(load_doc(doc, err, sizeof(err)), CS_BAD);
 	assert_non_null(strstr(err, "openvpn"));
-	free(text);
 	/* counters are read by the table: any missing one is 0, and the
 	 * identities (incomplete_reasons add up to totals.incomplete) still hold */
 	set_at(doc, "totals.openvpn", NULL);
 	set_at(doc, "incomplete_reasons.gap", NULL);
-	text = json_dumps(doc, JSON_INDENT(1));
-	assert_int_equal(load_text(text, strlen(text), err, sizeof(err)), CS_OK);
-	free(text);
+	assert_int_equal(load_doc(doc, err, sizeof(err)), CS_OK);
 	json_decref(doc);
 }
 
@@ -587,19 +624,14 @@ static void test_added_counters_optional(void **state)
  * integer jansson reads back (2^63-1 at most): refused. */
 static void test_counter_overflow(void **state)
 {
-	struct state_apply_opts o = {0};
 	struct engine *e = new_engine();
-	json_error_t je;
-	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
-	char err[512];
+	json_t *sv, *doc = small_doc(&sv);
 
 	(void)state;
-	sv = json_array_get(json_object_get(doc, "servers"), 0);
 	json_object_set_new(sv, "tls_handshakes", json_integer(INT64_MAX));
 	json_object_set_new(sv, "sni_not_sent", json_integer(0));
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD); /* 2^64 - 2 */
-	assert_non_null(strstr(err, "counter overflow"));
+	apply_one_server(e, doc);
+	apply_refused(e, doc, "counter overflow"); /* 2^64 - 2 */
 	json_decref(doc);
 	tf_engine_free(e);
 }
@@ -607,15 +639,12 @@ static void test_counter_overflow(void **state)
 /* HLL registers restore as registers; the count is the estimate. */
 static void test_hll_sketch(void **state)
 {
-	struct state_apply_opts o = {0};
 	struct engine *e = new_engine();
-	json_error_t je;
-	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
+	json_t *sv, *doc = small_doc(&sv);
 	struct clientset ref;
 	struct cs_addr a = {.family = 4, .a = {[10] = 0xff, [11] = 0xff, [12] = 10}};
-	const struct agg_server *const *servers;
-	char err[512], *b;
-	size_t n;
+	const struct agg_server *got;
+	char *b;
 
 	(void)state;
 	clientset_init(&ref);
@@ -625,15 +654,12 @@ static void test_hll_sketch(void **state)
 	}
 	assert_false(clientset_exact(&ref));
 	b = b64_encode(ref.regs, CS_HLL_REGISTERS);
-	sv = json_array_get(json_object_get(doc, "servers"), 0);
 	json_object_set_new(sv, "clients_total_sketch",
 			    json_pack("{s:i, s:s}", "hll_p", CS_HLL_P, "registers", b));
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
-	servers = agg_sorted(engine_agg(e), &n);
-	assert_int_equal(n, 1);
-	assert_false(clientset_exact(&servers[0]->clients_total));
-	assert_int_equal(clientset_count(&servers[0]->clients_total), clientset_count(&ref));
-	assert_memory_equal(servers[0]->clients_total.regs, ref.regs, CS_HLL_REGISTERS);
+	got = apply_one_server(e, doc);
+	assert_false(clientset_exact(&got->clients_total));
+	assert_int_equal(clientset_count(&got->clients_total), clientset_count(&ref));
+	assert_memory_equal(got->clients_total.regs, ref.regs, CS_HLL_REGISTERS);
 	free(b);
 	clientset_fini(&ref);
 	json_decref(doc);
@@ -645,33 +671,25 @@ static void test_hll_sketch(void **state)
 static void test_sni_bytes(void **state)
 {
 	static const char raw[] = "bad\xff\xfe.test";
-	struct state_apply_opts o = {0};
 	struct engine *e = new_engine();
-	json_error_t je;
-	json_t *doc = json_loads(fx.small, JSON_ALLOW_NUL, &je), *sv;
-	const struct agg_server *const *servers;
-	char err[512], *b = b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
-	size_t n;
+	json_t *sv, *doc = small_doc(&sv);
+	const struct agg_server *got;
+	char *b = b64_encode((const uint8_t *)raw, sizeof(raw) - 1);
 
 	(void)state;
-	sv = json_array_get(json_object_get(doc, "servers"), 0);
 	json_object_set_new(sv, "sni", json_string("bad\u00ff\u00fe.test"));
 	json_object_set_new(sv, "sni_b64", json_string(b));
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_OK);
-	servers = agg_sorted(engine_agg(e), &n);
-	assert_int_equal(n, 1);
-	assert_true(servers[0]->has_sni);
-	assert_int_equal(servers[0]->sni_len, sizeof(raw) - 1);
-	assert_memory_equal(servers[0]->sni, raw, sizeof(raw) - 1);
+	got = apply_one_server(e, doc);
+	assert_true(got->has_sni);
+	assert_int_equal(got->sni_len, sizeof(raw) - 1);
+	assert_memory_equal(got->sni, raw, sizeof(raw) - 1);
 	tf_engine_free(e);
 	e = new_engine();
 	json_object_set_new(sv, "sni_b64", json_string("!!!!"));
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
-	assert_non_null(strstr(err, "sni_b64"));
+	apply_refused(e, doc, "sni_b64");
 	json_object_set_new(sv, "sni_b64", json_string(b));
 	json_object_set_new(sv, "sni", json_null());
-	assert_int_equal(state_apply(e, doc, &o, err, sizeof(err)), CS_BAD);
-	assert_non_null(strstr(err, "sni_b64"));
+	apply_refused(e, doc, "sni_b64");
 	free(b);
 	json_decref(doc);
 	tf_engine_free(e);
