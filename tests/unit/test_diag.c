@@ -535,31 +535,6 @@ static uint16_t suite_of(const struct row *r)
 
 /* ---- loading ----------------------------------------------------------------- */
 
-static void pki_path(const char *name, const char *ext, char *out, size_t len)
-{
-	if (strchr(name, '/'))
-		snprintf(out, len, "%s", name);
-	else
-		snprintf(out, len, PKI "%s%s", name, ext);
-}
-
-static EVP_PKEY *pem_key(const char *name)
-{
-	char path[256];
-	FILE *f;
-	EVP_PKEY *k;
-
-	pki_path(name, ".key", path, sizeof path);
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!k)
-		fail_msg("%s: no private key", path);
-	return k;
-}
-
 /* A fresh P-256 key whose SubjectPublicKeyInfo carries explicit curve
  * parameters instead of the named curve (the CurveBall shape). */
 static EVP_PKEY *explicit_p256(void)
@@ -807,7 +782,7 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		if (X509_sign(x, signer[0] == 'f' ? forger_key() : mallory_key(), md) <= 0)
 			fail_msg("%s: X509_sign failed", spec);
 	} else if (signer) {
-		EVP_PKEY *k = pem_key(signer);
+		EVP_PKEY *k = tp_pem_key(signer);
 
 		if (X509_sign(x, k, md) <= 0)
 			fail_msg("%s: X509_sign failed", spec);
@@ -904,7 +879,7 @@ static struct cs_trust *load_trust(const char *const *anchors, size_t nanchors)
 	memset(&o, 0, sizeof o);
 	assert_true(nanchors > 0 && nanchors <= CS_MAX_TRUST_SOURCES);
 	for (size_t i = 0; i < nanchors; i++) {
-		pki_path(anchors[i], ".pem", paths[i], sizeof paths[i]);
+		tp_path(anchors[i], ".pem", paths[i], sizeof paths[i]);
 		o.ca_files[o.n_ca_files++] = paths[i];
 	}
 	if (trust_load(&o, &t, err, sizeof err) != CS_OK)
@@ -2785,7 +2760,7 @@ static void test_many_certificates(void **state)
 	(void)state;
 	static const char *const trust[] = {"trust"};
 	struct env *e = env_new(trust, 1, -1);
-	EVP_PKEY *ik = pem_key("int1"), *lk = tp_ec_key("P-256");
+	EVP_PKEY *ik = tp_pem_key("int1"), *lk = tp_ec_key("P-256");
 	X509 *int1 = tp_pem("int1"), *alone = tp_pem("alone");
 	const struct cs_chain *c = tp_intern(e->st, &alone, 1);
 	struct diag_verdict *v = diag_analyze(e->d, c, T_CAPTURE, NULL);
@@ -2807,7 +2782,7 @@ static void test_many_certificates(void **state)
 		assert_non_null(xs[1]);
 		/* a distinct copy of int1 each time (another serial, re-signed by root) */
 		{
-			EVP_PKEY *rk = pem_key("root");
+			EVP_PKEY *rk = tp_pem_key("root");
 
 			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(xs[1]), 70000 + i),
 					 1);
