@@ -22,6 +22,7 @@
 #include "cs_addr.h"
 #include "cs_judge.h"
 #include "cs_timeline.h"
+#include "testlib.h"
 #include "testpki.h"
 
 #define T_CAPTURE 1795403299LL    /* 2026-11-23T03:08:19Z */
@@ -78,9 +79,7 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-#define ENV_TEST(f, opts)                                                                          \
-	cmocka_unit_test_prestate_setup_teardown(f, env_setup, env_teardown,                       \
-						 (void *)(uintptr_t)(&(opts)))
+#define ENV_TEST(f, opts) TL_TEST_WITH(f, env_setup, env_teardown, &(opts))
 
 /* The judges the tests run on (warn_days -1: no --warn-days given). */
 static const struct judge_opts o_sync = {.warn_days = -1};
