@@ -2936,6 +2936,30 @@ static struct cs_timeline *lab_timeline(void)
 	return t;
 }
 
+/* A test's environment judging with the lab timeline (THEN_TEST): the
+ * store of one anchor, in a --trust-at mode. */
+struct then_env {
+	const char *anchor;
+	enum diag_trust_at mode;
+};
+
+static struct env *env_then(const char *const *anchors, size_t nanchors, enum diag_trust_at mode,
+			    int64_t date, struct diag_opts o);
+
+static int then_env_setup(void **state)
+{
+	const struct then_env *p = *state;
+
+	*state = env_then(&p->anchor, 1, p->mode, 0, (struct diag_opts){.warn_days = -1});
+	return 0;
+}
+
+#define THEN_TEST(f, env) TL_TEST_WITH(f, then_env_setup, env_teardown, &(env))
+
+static const struct then_env then_trust_capture = {"trust", DIAG_TRUST_CAPTURE},
+			     then_ecroot_today = {"ecroot", DIAG_TRUST_TODAY},
+			     then_ecroot_capture = {"ecroot", DIAG_TRUST_CAPTURE};
+
 /* An environment judging with the lab timeline in a --trust-at mode. */
 static struct env *env_then(const char *const *anchors, size_t nanchors, enum diag_trust_at mode,
 			    int64_t date, struct diag_opts o)
@@ -3410,14 +3434,11 @@ static void test_then_dated_store(void **state)
  * release that set it. */
 static void test_then_distrust_record(void **state)
 {
-	const char *anchors[] = {"trust"};
-	struct env *e =
-		env_then(anchors, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "evil", "evilint");
 	struct judged *j = judge_then(e, c, D_2026_02_01, "distrust record");
 	const struct diag_problem *p = find(j, CS_P_DISTRUSTED_ROOT, -1);
 
-	(void)state;
 	assert_non_null(p);
 	assert_int_equal(p->role, CS_ROLE_ROOT);
 	assert_int_equal(p->date, 1717200000LL); /* 2024-06-01 */
@@ -3425,21 +3446,17 @@ static void test_then_distrust_record(void **state)
 	assert_non_null(strstr(p->subject, "chainsniff Evil Root CA"));
 	assert_non_null(strstr(msg_of(j, p), "after 2024-06-01 (from 2026-01-01, NSS 9.3)"));
 	judged_free(j);
-	env_free(e);
 }
 
 /* The second look's windows: the verdict holds over the timeline's span
  * around the capture, and changes across its end (the root leaves). */
 static void test_then_window(void **state)
 {
-	const char *anchors[] = {"ecroot"};
-	struct env *e =
-		env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "one", "int1");
 	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2026_04_01, D_2026_04_01, NULL), *w;
 	int64_t from, until;
 
-	(void)state;
 	assert_non_null(v);
 	timeline_window(e->tl, D_2026_04_01, &from, &until);
 	assert_int_equal(v->store_from, from);
@@ -3470,7 +3487,6 @@ static void test_then_window(void **state)
 	assert_int_equal(v->store_from, INT64_MIN);
 	assert_int_equal(v->store_until, INT64_MAX);
 	free(v);
-	env_free(e);
 }
 
 /* The second look spends the same budget: one that runs out leaves the
@@ -3523,14 +3539,13 @@ static void test_then_budget_and_stats(void **state)
 /* A new trust store (SIGHUP) drops the stores of a date made from the old one. */
 static void test_then_new_trust_store(void **state)
 {
-	const char *ec[] = {"ecroot"}, *both[] = {"trust", "selfsigned"};
-	struct env *e = env_then(ec, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	static const char *const both[] = {"trust", "selfsigned"};
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "selfsigned");
 	struct cs_trust *t2 = load_trust(both, 2);
 	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
 	struct diag_stats s;
 
-	(void)state;
 	assert_true(v->broken); /* a private root today's store does not hold */
 	free(v);
 	diag_set_trust(e->d, t2);
@@ -3541,7 +3556,6 @@ static void test_then_new_trust_store(void **state)
 	assert_int_equal(s.dated_stores_built, 2);
 	diag_set_trust(e->d, e->t);
 	trust_free(t2);
-	env_free(e);
 }
 
 static uint32_t then_table_codes(void)
@@ -3592,10 +3606,10 @@ int main(void)
 		ENV_TEST(test_many_certificates, o_lab),
 		ENV_TEST(test_pool_many_sources, o_lab),
 		cmocka_unit_test(test_then_dated_store),
-		cmocka_unit_test(test_then_distrust_record),
-		cmocka_unit_test(test_then_window),
+		THEN_TEST(test_then_distrust_record, then_trust_capture),
+		THEN_TEST(test_then_window, then_ecroot_today),
 		cmocka_unit_test(test_then_budget_and_stats),
-		cmocka_unit_test(test_then_new_trust_store),
+		THEN_TEST(test_then_new_trust_store, then_ecroot_capture),
 	};
 	struct CMUnitTest tests[CS_ARRAY_LEN(rows) + CS_ARRAY_LEN(then_rows) + CS_ARRAY_LEN(fixed)];
 	size_t n = 0;
