@@ -27,23 +27,8 @@
 #include "cs_clientset.h"
 #include "cs_codec.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/cs-clientkey.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
+#define TMPDIR_NAME "cs-clientkey"
+#include "tmpdir.h"
 
 static void path_of(char *buf, size_t len, const char *name)
 {
@@ -63,7 +48,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 static void test_created_then_read(void **state)
 {
 	(void)state;
-	char p[128], text[64] = "", hex[33];
+	char p[PATH_MAX], text[64] = "", hex[33];
 	uint8_t k1[CS_CLIENT_KEY_LEN], k2[CS_CLIENT_KEY_LEN], k3[CS_CLIENT_KEY_LEN];
 	char err[256];
 	bool created;
@@ -121,7 +106,7 @@ static void test_refusals(void **state)
 		{"empty.key", "", 0600, "not a chainsniff"},
 	};
 	uint8_t k[CS_CLIENT_KEY_LEN];
-	char p[128], err[256];
+	char p[PATH_MAX], err[256];
 	bool created;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

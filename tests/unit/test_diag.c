@@ -64,6 +64,7 @@
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
 #include "cs_trust.h"
+#include "testlib.h"
 #include "testpki.h"
 
 #define PKI "pcaps/lab/pki/"
@@ -535,31 +536,6 @@ static uint16_t suite_of(const struct row *r)
 
 /* ---- loading ----------------------------------------------------------------- */
 
-static void pki_path(const char *name, const char *ext, char *out, size_t len)
-{
-	if (strchr(name, '/'))
-		snprintf(out, len, "%s", name);
-	else
-		snprintf(out, len, PKI "%s%s", name, ext);
-}
-
-static EVP_PKEY *pem_key(const char *name)
-{
-	char path[256];
-	FILE *f;
-	EVP_PKEY *k;
-
-	pki_path(name, ".key", path, sizeof path);
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!k)
-		fail_msg("%s: no private key", path);
-	return k;
-}
-
 /* A fresh P-256 key whose SubjectPublicKeyInfo carries explicit curve
  * parameters instead of the named curve (the CurveBall shape). */
 static EVP_PKEY *explicit_p256(void)
@@ -807,7 +783,7 @@ static uint8_t *entry_der(const char *spec, size_t *len)
 		if (X509_sign(x, signer[0] == 'f' ? forger_key() : mallory_key(), md) <= 0)
 			fail_msg("%s: X509_sign failed", spec);
 	} else if (signer) {
-		EVP_PKEY *k = pem_key(signer);
+		EVP_PKEY *k = tp_pem_key(signer);
 
 		if (X509_sign(x, k, md) <= 0)
 			fail_msg("%s: X509_sign failed", spec);
@@ -904,7 +880,7 @@ static struct cs_trust *load_trust(const char *const *anchors, size_t nanchors)
 	memset(&o, 0, sizeof o);
 	assert_true(nanchors > 0 && nanchors <= CS_MAX_TRUST_SOURCES);
 	for (size_t i = 0; i < nanchors; i++) {
-		pki_path(anchors[i], ".pem", paths[i], sizeof paths[i]);
+		tp_path(anchors[i], ".pem", paths[i], sizeof paths[i]);
 		o.ca_files[o.n_ca_files++] = paths[i];
 	}
 	if (trust_load(&o, &t, err, sizeof err) != CS_OK)
@@ -934,6 +910,31 @@ static struct env *env_new(const char *const *anchors, size_t nanchors, int warn
 {
 	return env_opts(anchors, nanchors, (struct diag_opts){.warn_days = warn_days});
 }
+
+/* The lab's trust store (root and ecroot), which most tests judge with. */
+static const char *const lab_trust[] = {"trust"};
+
+/* A test's environment with the lab's trust store, for
+ * cmocka_unit_test_prestate_setup_teardown (ENV_TEST): made with the
+ * diag_opts given as the test's state, freed after the test whether it
+ * passed or not. */
+static int env_setup(void **state)
+{
+	*state = env_opts(lab_trust, 1, *(const struct diag_opts *)*state);
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	env_free(*state);
+	return 0;
+}
+
+#define ENV_TEST(f, opts) TL_TEST_WITH(f, env_setup, env_teardown, &(opts))
+
+static const struct diag_opts o_lab = {.warn_days = -1};
+/* a budget of one signature check: too small for any chain of two */
+static const struct diag_opts o_one_check = {.warn_days = -1, .max_checks = 1};
 
 static const struct cs_chain *chain_of(struct env *e, const char *const *names, size_t n)
 {
@@ -1357,9 +1358,7 @@ static uint32_t mask_at(struct env *e, const struct cs_chain *c, const char *sni
  */
 static void test_window(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 	const struct cs_chain *two = CHAIN(e, "two", "int2", "int1");
 	const int64_t nb = 1735689600LL, na = 2051222400LL; /* CERTS.txt */
@@ -1416,16 +1415,13 @@ static void test_window(void **state)
 		assert_int_equal(j->p[0].code, CS_P_CLOCK_IMPLAUSIBLE);
 		judged_free(j);
 	}
-	env_free(e);
 }
 
 /* 'soon' (notAfter 2026-11-30T00:00:00Z) judged on both sides of each of
  * its boundaries: warn threshold (notAfter - 30 days) and notAfter. */
 static void test_window_soon_boundaries(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "soon", "int1");
 	const int64_t warn_from = T_SOON_NA - 30 * DAY; /* 2026-10-31T00:00:00Z */
 	int64_t from, until;
@@ -1453,7 +1449,6 @@ static void test_window_soon_boundaries(void **state)
 	assert_false(broken);
 	assert_int_equal(until, warn_from);
 	assert_int_equal(mask_at(e, c, "soon.test", warn_from - 20 * DAY, &broken, NULL, NULL), 0);
-	env_free(e);
 }
 
 /* A weak-algorithm cut-off is a boundary of the window. */
@@ -1533,7 +1528,6 @@ static void test_window_path_choice(void **state)
 static void test_warn_days(void **state)
 {
 	(void)state;
-	static const char *const trust[] = {"trust"};
 	static const struct {
 		int days;
 		uint32_t mask;
@@ -1548,7 +1542,7 @@ static void test_warn_days(void **state)
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
-		struct env *e = env_new(trust, 1, cases[i].days);
+		struct env *e = env_new(lab_trust, 1, cases[i].days);
 		const struct cs_chain *c = CHAIN(e, "soon", "int1");
 		struct judged *j;
 
@@ -1578,7 +1572,7 @@ static void test_warn_days(void **state)
 	}
 	/* with 7 days the boundary moves to notAfter - 7 days */
 	{
-		struct env *e = env_new(trust, 1, 7);
+		struct env *e = env_new(lab_trust, 1, 7);
 		const struct cs_chain *c = CHAIN(e, "soon", "int1");
 		int64_t from, until;
 		bool broken;
@@ -1617,9 +1611,7 @@ static void test_warn_days(void **state)
 
 static void test_hostname(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 	const struct cs_chain *v6 = CHAIN(e, "v6", "int1");
 	static const char nul_sni[] = "one.test\0.evil";
@@ -1697,30 +1689,24 @@ static void test_hostname(void **state)
 	assert_true(diag_hostname_ok(e->d, v6, "v6.test", 7));
 	/* only sni_len bytes count */
 	assert_true(diag_hostname_ok(e->d, one, "one.test.evil", 8));
-	env_free(e);
 }
 
 /* An empty name (sni_len 0) matches nothing, whatever the pointer points
  * at: the length is the name's, never a C string's. */
 static void test_hostname_empty_sni(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 
 	assert_false(diag_hostname_ok(e->d, one, "", 0));
 	assert_false(diag_hostname_ok(e->d, one, "one.test", 0));
-	env_free(e);
 }
 
 /* A chain whose leaf does not parse: nothing to check a name against
  * (malformed_cert says why); an empty chain has no problems. */
 static void test_hostname_and_empty_chains(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *bad = CHAIN(e, "garbage");
 	const struct cs_chain *empty;
 	struct judged *j;
@@ -1734,16 +1720,13 @@ static void test_hostname_and_empty_chains(void **state)
 	assert_false(j->broken);
 	assert_string_equal(j->v->leaf_names, "");
 	judged_free(j);
-	env_free(e);
 }
 
 /* More problems than a verdict holds: the first CS_DIAG_MAX_PROBLEMS are
  * kept, the mask has every code. */
 static void test_problems_capped(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const char *names[CS_MAX_CHAIN_CERTS];
 	const struct cs_chain *c;
 	struct diag_verdict *v;
@@ -1760,7 +1743,6 @@ static void test_problems_capped(void **state)
 	assert_true(v->broken);
 	assert_int_equal(v->problems[0].code, CS_P_CLOCK_IMPLAUSIBLE);
 	free(v);
-	env_free(e);
 }
 
 /* ---- evidence for missing_intermediate --------------------------------------------- */
@@ -1805,9 +1787,7 @@ static const struct diag_evidence_rec *expect_evidence(struct env *e, const stru
  * first server that sent it is named, with its SHA-256. */
 static void test_evidence_seen_earlier(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *miss = CHAIN(e, "miss");
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 	const struct cs_chain *rootinc = CHAIN(e, "rootinc", "int1", "root");
@@ -1855,16 +1835,13 @@ static void test_evidence_seen_earlier(void **state)
 	assert_non_null(strstr(j->fix[0], "trusted root"));
 	assert_string_equal(j->p[0].text, "");
 	judged_free(j);
-	env_free(e);
 }
 
 /* An intermediate seen AFTER the broken chain was analysed still names it:
  * on_evidence is called for the broken chain when int1 arrives. */
 static void test_evidence_seen_later(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *miss = CHAIN(e, "miss");
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 	const struct diag_evidence_rec *ev;
@@ -1888,14 +1865,11 @@ static void test_evidence_seen_later(void **state)
 	assert_true(ev->completes);
 	/* the verdict itself is unchanged: evidence never makes it valid */
 	judged_free(missing(e, miss, "miss.test"));
-	env_free(e);
 }
 
 static void test_evidence_seen_other_server(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *two_alone = CHAIN(e, "two");
 	const struct cs_chain *two = CHAIN(e, "two", "int2", "int1");
 	const struct diag_evidence_rec *ev;
@@ -1910,14 +1884,11 @@ static void test_evidence_seen_other_server(void **state)
 	assert_non_null(strstr(j->fix[0], SHA_INT2));
 	assert_null(strstr(j->fix[0], "trusted root"));
 	judged_free(j);
-	env_free(e);
 }
 
 static void test_evidence_intermediates_file(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *miss = CHAIN(e, "miss");
 	const struct cs_chain *two = CHAIN(e, "two");
 	const struct diag_evidence_rec *ev;
@@ -1945,14 +1916,11 @@ static void test_evidence_intermediates_file(void **state)
 	j = missing(e, two, "two.test");
 	expect_evidence(e, two, DIAG_EV_NONE);
 	judged_free(j);
-	env_free(e);
 }
 
 static void test_evidence_aia(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *aia = CHAIN(e, "aia");
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
 	const struct diag_evidence_rec *ev;
@@ -1971,16 +1939,14 @@ static void test_evidence_aia(void **state)
 	assert_string_equal(j->p[0].text, "http://ca.test/int1.crt");
 	assert_non_null(strstr(j->fix[0], SHA_INT1));
 	judged_free(j);
-	env_free(e);
 }
 
 /* Another trust store: every waiting chain's evidence is announced again,
  * resolved against it ("completes" follows the store). */
 static void test_evidence_after_set_trust(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"}, *const evil[] = {"evilroot"};
-	struct env *e = env_new(trust, 1, -1);
+	static const char *const evil[] = {"evilroot"};
+	struct env *e = *state;
 	const struct cs_chain *miss = CHAIN(e, "miss");
 	const struct cs_chain *aia = CHAIN(e, "aia");
 	const struct cs_chain *one = CHAIN(e, "one", "int1");
@@ -2009,7 +1975,6 @@ static void test_evidence_after_set_trust(void **state)
 	assert_int_equal(e->ev.calls_for[miss->id], calls_miss + 2);
 	assert_true(expect_evidence(e, miss, DIAG_EV_SEEN_IN_CAPTURE)->completes);
 	trust_free(t2);
-	env_free(e);
 }
 
 /* ---- the pool of intermediates --------------------------------------------------------- */
@@ -2048,9 +2013,7 @@ static void pool_cas_free(struct pool_cas *p)
  * has its own share. */
 static void test_pool_per_source(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct pool_cas p;
 	X509 *xs[CS_MAX_CHAIN_CERTS];
 	const struct cs_chain *c, *c2;
@@ -2081,7 +2044,6 @@ static void test_pool_per_source(void **state)
 	assert_int_equal(s.pool_refused, 2 * extra);
 	X509_free(xs[0]);
 	pool_cas_free(&p);
-	env_free(e);
 }
 
 /*
@@ -2092,10 +2054,8 @@ static void test_pool_per_source(void **state)
  */
 static void test_intermediates_file_all_used(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
 	const size_t n = CS_DIAG_POOL_PER_SOURCE + 4;
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct pool_cas p;
 	char path[] = "/tmp/test_diag_intermediates.XXXXXX", err[256];
 	EVP_PKEY *lk = tp_ec_key("P-256");
@@ -2152,7 +2112,6 @@ static void test_intermediates_file_all_used(void **state)
 			 (unsigned long long)s.pool_refused);
 	EVP_PKEY_free(lk);
 	pool_cas_free(&p);
-	env_free(e);
 }
 
 /* ---- issue 17: the records of the new rules, field by field ------------------------------ */
@@ -2178,7 +2137,6 @@ static const struct diag_problem *only(struct judged *j, enum cs_problem code, i
 static void test_name_constraint_records(void **state)
 {
 	(void)state;
-	static const char *const trust[] = {"trust"};
 	static const char *const ncroot[] = {"ncroot"};
 	static const struct {
 		const char *chain[3];
@@ -2260,7 +2218,7 @@ static void test_name_constraint_records(void **state)
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
 		size_t n = cases[i].chain[2] ? 3 : cases[i].chain[1] ? 2 : 1;
 		struct env *e =
-			cases[i].anchor_ncroot ? env_new(ncroot, 1, -1) : env_new(trust, 1, -1);
+			cases[i].anchor_ncroot ? env_new(ncroot, 1, -1) : env_new(lab_trust, 1, -1);
 		const struct cs_chain *c = chain_of(e, cases[i].chain, n);
 		struct judged *j = judge(e, c, NULL, T_CAPTURE, cases[i].chain[0]);
 		const struct diag_problem *p =
@@ -2285,10 +2243,9 @@ static void test_name_constraint_records(void **state)
 static void test_critical_extension_records(void **state)
 {
 	(void)state;
-	static const char *const trust[] = {"trust"};
 	char path[] = "/tmp/cs-test-diag-XXXXXX.pem";
 	const char *anchors[1] = {path};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = env_new(lab_trust, 1, -1);
 	struct judged *j = judge(e, CHAIN(e, "poison", "int1"), "poison.test", T_CAPTURE, "poison");
 	const struct diag_problem *p = only(j, CS_P_UNHANDLED_CRITICAL_EXTENSION, 0);
 	size_t len;
@@ -2333,8 +2290,6 @@ static void test_critical_extension_records(void **state)
 /* clock_implausible: which rule, the day it names, the window of that day. */
 static void test_clock_rules(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
 	const int64_t nb = 1735689600LL; /* one's and int1's notBefore, 2025-01-01 */
 	static const struct {
 		int64_t when;
@@ -2353,7 +2308,7 @@ static void test_clock_rules(void **state)
 		{nb - CS_CLOCK_LEAF_SLACK, -1},
 		{T_CAPTURE, -1},
 	};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "one", "int1");
 	char day[CS_TIME_STRLEN], want[64];
 
@@ -2381,16 +2336,13 @@ static void test_clock_rules(void **state)
 		assert_int_equal(j->p[0].code, CS_P_CLOCK_IMPLAUSIBLE); /* reported first */
 		judged_free(j);
 	}
-	env_free(e);
 }
 
 /* An expired earlier issuance sent with the current one is worded as a
  * reissue, a cross-certificate as a cross-certificate. */
 static void test_expired_reissue(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct judged *j = judge(e, CHAIN(e, "one", "int1+serial77+exp2020@root", "int1"),
 				 "one.test", T_CAPTURE, "reissue");
 	const struct diag_problem *p = only(j, CS_P_CROSS_SIGN_STALE, 1);
@@ -2402,15 +2354,12 @@ static void test_expired_reissue(void **state)
 	p = only(j, CS_P_CROSS_SIGN_STALE, 2);
 	assert_int_equal(p->variant, CS_V_CROSS_EXPIRED);
 	judged_free(j);
-	env_free(e);
 }
 
 /* key_usage_mismatch comes from the verdict's keyUsage bits, per handshake. */
 static void test_key_usage_per_handshake(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct diag_verdict *kuenc = diag_analyze(e->d, CHAIN(e, "kuenc", "int1"), T_CAPTURE, NULL);
 	struct diag_verdict *kuagree =
 		diag_analyze(e->d, CHAIN(e, "kuagree", "ecint"), T_CAPTURE, NULL);
@@ -2453,7 +2402,6 @@ static void test_key_usage_per_handshake(void **state)
 	free(one);
 	free(noku);
 	free(junk);
-	env_free(e);
 }
 
 /* A self-signed CA whose name constraints permit nsub DNS subtrees
@@ -2503,11 +2451,9 @@ static const struct cs_chain *nc_heavy_chain(struct env *e, EVP_PKEY *k, int nsu
  * budget, and libcrypto refuses more than 2^20 (then so do clients). */
 static void test_budget_name_constraints(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct env *cheap =
-		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 10000});
+		env_opts(lab_trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 10000});
 	EVP_PKEY *k = tp_ec_key("P-256");
 	struct diag_verdict *v;
 	struct judged *j;
@@ -2533,7 +2479,6 @@ static void test_budget_name_constraints(void **state)
 	judged_free(j);
 	EVP_PKEY_free(k);
 	env_free(cheap);
-	env_free(e);
 }
 
 /* ---- budgets ---------------------------------------------------------------------------- */
@@ -2579,13 +2524,11 @@ static void expect_budget_unknown(const struct diag_verdict *v, const char *what
 
 static void test_budget_hostile_chain(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	struct env *small =
-		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 40});
+		env_opts(lab_trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 40});
 	struct env *cheap =
-		env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 3000});
+		env_opts(lab_trust, 1, (struct diag_opts){.warn_days = -1, .max_cost = 3000});
 	EVP_PKEY *k = tp_ec_key("P-384");
 	const struct cs_chain *c = hostile_chain(e, k, 16, 7000);
 	const struct cs_chain *cs = hostile_chain(small, k, 16, 7000);
@@ -2629,15 +2572,12 @@ static void test_budget_hostile_chain(void **state)
 	EVP_PKEY_free(k);
 	env_free(cheap);
 	env_free(small);
-	env_free(e);
 }
 
 /* The longest hostile chain there is (31 CA certificates): still bounded. */
 static void test_budget_hostile_chain_full(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	EVP_PKEY *k = tp_ec_key("P-384");
 	const struct cs_chain *c = hostile_chain(e, k, CS_MAX_CHAIN_CERTS - 1, 8000);
 	struct diag_verdict *v = diag_analyze(e->d, c, T_CAPTURE, "192.0.2.67:443");
@@ -2653,17 +2593,14 @@ static void test_budget_hostile_chain_full(void **state)
 		      (unsigned long long)st.signature_verifications);
 	free(v);
 	EVP_PKEY_free(k);
-	env_free(e);
 }
 
 /* An ordinary chain under a budget too small for it: unknown, never ok,
  * never a bogus bad_signature; with room, the usual verdict. */
 static void test_budget_ordinary_chain(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *tiny = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 1});
-	struct env *e = env_new(trust, 1, -1);
+	struct env *tiny = *state;
+	struct env *e = env_new(lab_trust, 1, -1);
 	const struct cs_chain *c = CHAIN(tiny, "two", "int2", "int1");
 	const struct cs_chain *c2 = CHAIN(e, "two", "int2", "int1");
 	struct diag_verdict *v = diag_analyze(tiny->d, c, T_CAPTURE, NULL), *full;
@@ -2685,16 +2622,13 @@ static void test_budget_ordinary_chain(void **state)
 	free(v);
 	free(full);
 	env_free(e);
-	env_free(tiny);
 }
 
 /* What was established before the budget ran out stays: a malformed
  * certificate and the clock are found before the search. */
 static void test_budget_keeps_established(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *tiny = env_opts(trust, 1, (struct diag_opts){.warn_days = -1, .max_checks = 1});
+	struct env *tiny = *state;
 	const struct cs_chain *c = CHAIN(tiny, "two", "int2", "garbage", "int1");
 	struct diag_verdict *v = diag_analyze(tiny->d, c, T_1970, NULL);
 
@@ -2705,7 +2639,6 @@ static void test_budget_keeps_established(void **state)
 	assert_true(v->broken);
 	assert_int_equal(v->status, DIAG_BROKEN);
 	free(v);
-	env_free(tiny);
 }
 
 /*
@@ -2716,9 +2649,7 @@ static void test_budget_keeps_established(void **state)
  */
 static void test_search_bound(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *c =
 		CHAIN(e, "two", "int2", "int1", "int2+serial901@int1", "int2+serial902@int1",
 		      "int2+serial903@int1", "int2+serial904@int1", "int2+serial905@int1",
@@ -2737,16 +2668,13 @@ static void test_search_bound(void **state)
 	assert_int_equal(j->mask & (ERRORS | B(EXTRA_CERTS) | B(DUPLICATE_CERT)), 0);
 	assert_true(j->v->checks < CS_DIAG_MAX_CHECKS);
 	judged_free(j);
-	env_free(e);
 }
 
 /* Noise appended to a valid chain: each analysis stays within the budget
  * and ok at the capture. */
 static void test_noise(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	const struct cs_chain *c =
 		CHAIN(e, "one", "int1", "two", "int2", "alone", "ecint", "ec", "evilint", "evil",
 		      "evilroot", "expint", "underexp", "notca", "undernotca", "sha1", "rsa1024",
@@ -2771,7 +2699,6 @@ static void test_noise(void **state)
 	}
 	print_message("  noise: 32 certificates, at most %u checks per analysis\n", most);
 	assert_true(most < CS_DIAG_MAX_CHECKS / 2);
-	env_free(e);
 }
 
 /*
@@ -2782,10 +2709,8 @@ static void test_noise(void **state)
  */
 static void test_many_certificates(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
-	struct env *e = env_new(trust, 1, -1);
-	EVP_PKEY *ik = pem_key("int1"), *lk = tp_ec_key("P-256");
+	struct env *e = *state;
+	EVP_PKEY *ik = tp_pem_key("int1"), *lk = tp_ec_key("P-256");
 	X509 *int1 = tp_pem("int1"), *alone = tp_pem("alone");
 	const struct cs_chain *c = tp_intern(e->st, &alone, 1);
 	struct diag_verdict *v = diag_analyze(e->d, c, T_CAPTURE, NULL);
@@ -2807,7 +2732,7 @@ static void test_many_certificates(void **state)
 		assert_non_null(xs[1]);
 		/* a distinct copy of int1 each time (another serial, re-signed by root) */
 		{
-			EVP_PKEY *rk = pem_key("root");
+			EVP_PKEY *rk = tp_pem_key("root");
 
 			assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(xs[1]), 70000 + i),
 					 1);
@@ -2827,7 +2752,6 @@ static void test_many_certificates(void **state)
 	X509_free(alone);
 	EVP_PKEY_free(ik);
 	EVP_PKEY_free(lk);
-	env_free(e);
 }
 
 /* Hang guard for test_pool_many_sources (not a timing assertion: it only
@@ -2852,10 +2776,8 @@ static void hang(int sig)
  */
 static void test_pool_many_sources(void **state)
 {
-	(void)state;
-	static const char *const trust[] = {"trust"};
 	const size_t n = 2 * CS_DIAG_POOL_MAX + 8;
-	struct env *e = env_new(trust, 1, -1);
+	struct env *e = *state;
 	EVP_PKEY *k = tp_ec_key("P-256");
 	struct cs_chain_store *st = chain_store_new(n + 1, CS_CHAIN_MEMCAP);
 	struct diag_stats s;
@@ -2891,7 +2813,6 @@ static void test_pool_many_sources(void **state)
 	assert_int_equal(s.pool_refused, 0);
 	chain_store_free(st);
 	EVP_PKEY_free(k);
-	env_free(e);
 }
 
 /* ---- the store of another day: --trust-at and ok_at_capture_time ------------------- */
@@ -3014,6 +2935,30 @@ static struct cs_timeline *lab_timeline(void)
 	assert_int_equal(timeline_start(t), D_1979_06_01);
 	return t;
 }
+
+/* A test's environment judging with the lab timeline (THEN_TEST): the
+ * store of one anchor, in a --trust-at mode. */
+struct then_env {
+	const char *anchor;
+	enum diag_trust_at mode;
+};
+
+static struct env *env_then(const char *const *anchors, size_t nanchors, enum diag_trust_at mode,
+			    int64_t date, struct diag_opts o);
+
+static int then_env_setup(void **state)
+{
+	const struct then_env *p = *state;
+
+	*state = env_then(&p->anchor, 1, p->mode, 0, (struct diag_opts){.warn_days = -1});
+	return 0;
+}
+
+#define THEN_TEST(f, env) TL_TEST_WITH(f, then_env_setup, env_teardown, &(env))
+
+static const struct then_env then_trust_capture = {"trust", DIAG_TRUST_CAPTURE},
+			     then_ecroot_today = {"ecroot", DIAG_TRUST_TODAY},
+			     then_ecroot_capture = {"ecroot", DIAG_TRUST_CAPTURE};
 
 /* An environment judging with the lab timeline in a --trust-at mode. */
 static struct env *env_then(const char *const *anchors, size_t nanchors, enum diag_trust_at mode,
@@ -3489,14 +3434,11 @@ static void test_then_dated_store(void **state)
  * release that set it. */
 static void test_then_distrust_record(void **state)
 {
-	const char *anchors[] = {"trust"};
-	struct env *e =
-		env_then(anchors, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "evil", "evilint");
 	struct judged *j = judge_then(e, c, D_2026_02_01, "distrust record");
 	const struct diag_problem *p = find(j, CS_P_DISTRUSTED_ROOT, -1);
 
-	(void)state;
 	assert_non_null(p);
 	assert_int_equal(p->role, CS_ROLE_ROOT);
 	assert_int_equal(p->date, 1717200000LL); /* 2024-06-01 */
@@ -3504,21 +3446,17 @@ static void test_then_distrust_record(void **state)
 	assert_non_null(strstr(p->subject, "chainsniff Evil Root CA"));
 	assert_non_null(strstr(msg_of(j, p), "after 2024-06-01 (from 2026-01-01, NSS 9.3)"));
 	judged_free(j);
-	env_free(e);
 }
 
 /* The second look's windows: the verdict holds over the timeline's span
  * around the capture, and changes across its end (the root leaves). */
 static void test_then_window(void **state)
 {
-	const char *anchors[] = {"ecroot"};
-	struct env *e =
-		env_then(anchors, 1, DIAG_TRUST_TODAY, 0, (struct diag_opts){.warn_days = -1});
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "one", "int1");
 	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2026_04_01, D_2026_04_01, NULL), *w;
 	int64_t from, until;
 
-	(void)state;
 	assert_non_null(v);
 	timeline_window(e->tl, D_2026_04_01, &from, &until);
 	assert_int_equal(v->store_from, from);
@@ -3549,7 +3487,6 @@ static void test_then_window(void **state)
 	assert_int_equal(v->store_from, INT64_MIN);
 	assert_int_equal(v->store_until, INT64_MAX);
 	free(v);
-	env_free(e);
 }
 
 /* The second look spends the same budget: one that runs out leaves the
@@ -3602,14 +3539,13 @@ static void test_then_budget_and_stats(void **state)
 /* A new trust store (SIGHUP) drops the stores of a date made from the old one. */
 static void test_then_new_trust_store(void **state)
 {
-	const char *ec[] = {"ecroot"}, *both[] = {"trust", "selfsigned"};
-	struct env *e = env_then(ec, 1, DIAG_TRUST_CAPTURE, 0, (struct diag_opts){.warn_days = -1});
+	static const char *const both[] = {"trust", "selfsigned"};
+	struct env *e = *state;
 	const struct cs_chain *c = CHAIN(e, "selfsigned");
 	struct cs_trust *t2 = load_trust(both, 2);
 	struct diag_verdict *v = diag_analyze_at(e->d, c, D_2025_06_01, D_2025_06_01, NULL);
 	struct diag_stats s;
 
-	(void)state;
 	assert_true(v->broken); /* a private root today's store does not hold */
 	free(v);
 	diag_set_trust(e->d, t2);
@@ -3620,7 +3556,6 @@ static void test_then_new_trust_store(void **state)
 	assert_int_equal(s.dated_stores_built, 2);
 	diag_set_trust(e->d, e->t);
 	trust_free(t2);
-	env_free(e);
 }
 
 static uint32_t then_table_codes(void)
@@ -3639,42 +3574,42 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_table_budget_summary),
 		cmocka_unit_test(test_table_covers_every_code),
-		cmocka_unit_test(test_window),
-		cmocka_unit_test(test_window_soon_boundaries),
+		ENV_TEST(test_window, o_lab),
+		ENV_TEST(test_window_soon_boundaries, o_lab),
 		cmocka_unit_test(test_window_weak_cutoff),
 		cmocka_unit_test(test_window_path_choice),
 		cmocka_unit_test(test_warn_days),
-		cmocka_unit_test(test_hostname),
-		cmocka_unit_test(test_hostname_empty_sni),
-		cmocka_unit_test(test_hostname_and_empty_chains),
-		cmocka_unit_test(test_problems_capped),
-		cmocka_unit_test(test_evidence_seen_earlier),
-		cmocka_unit_test(test_evidence_seen_later),
-		cmocka_unit_test(test_evidence_seen_other_server),
-		cmocka_unit_test(test_evidence_intermediates_file),
-		cmocka_unit_test(test_evidence_aia),
-		cmocka_unit_test(test_evidence_after_set_trust),
-		cmocka_unit_test(test_pool_per_source),
-		cmocka_unit_test(test_intermediates_file_all_used),
+		ENV_TEST(test_hostname, o_lab),
+		ENV_TEST(test_hostname_empty_sni, o_lab),
+		ENV_TEST(test_hostname_and_empty_chains, o_lab),
+		ENV_TEST(test_problems_capped, o_lab),
+		ENV_TEST(test_evidence_seen_earlier, o_lab),
+		ENV_TEST(test_evidence_seen_later, o_lab),
+		ENV_TEST(test_evidence_seen_other_server, o_lab),
+		ENV_TEST(test_evidence_intermediates_file, o_lab),
+		ENV_TEST(test_evidence_aia, o_lab),
+		ENV_TEST(test_evidence_after_set_trust, o_lab),
+		ENV_TEST(test_pool_per_source, o_lab),
+		ENV_TEST(test_intermediates_file_all_used, o_lab),
 		cmocka_unit_test(test_name_constraint_records),
 		cmocka_unit_test(test_critical_extension_records),
-		cmocka_unit_test(test_clock_rules),
-		cmocka_unit_test(test_key_usage_per_handshake),
-		cmocka_unit_test(test_expired_reissue),
-		cmocka_unit_test(test_budget_name_constraints),
-		cmocka_unit_test(test_budget_hostile_chain),
-		cmocka_unit_test(test_budget_hostile_chain_full),
-		cmocka_unit_test(test_budget_ordinary_chain),
-		cmocka_unit_test(test_budget_keeps_established),
-		cmocka_unit_test(test_search_bound),
-		cmocka_unit_test(test_noise),
-		cmocka_unit_test(test_many_certificates),
-		cmocka_unit_test(test_pool_many_sources),
+		ENV_TEST(test_clock_rules, o_lab),
+		ENV_TEST(test_key_usage_per_handshake, o_lab),
+		ENV_TEST(test_expired_reissue, o_lab),
+		ENV_TEST(test_budget_name_constraints, o_lab),
+		ENV_TEST(test_budget_hostile_chain, o_lab),
+		ENV_TEST(test_budget_hostile_chain_full, o_lab),
+		ENV_TEST(test_budget_ordinary_chain, o_one_check),
+		ENV_TEST(test_budget_keeps_established, o_one_check),
+		ENV_TEST(test_search_bound, o_lab),
+		ENV_TEST(test_noise, o_lab),
+		ENV_TEST(test_many_certificates, o_lab),
+		ENV_TEST(test_pool_many_sources, o_lab),
 		cmocka_unit_test(test_then_dated_store),
-		cmocka_unit_test(test_then_distrust_record),
-		cmocka_unit_test(test_then_window),
+		THEN_TEST(test_then_distrust_record, then_trust_capture),
+		THEN_TEST(test_then_window, then_ecroot_today),
 		cmocka_unit_test(test_then_budget_and_stats),
-		cmocka_unit_test(test_then_new_trust_store),
+		THEN_TEST(test_then_new_trust_store, then_ecroot_capture),
 	};
 	struct CMUnitTest tests[CS_ARRAY_LEN(rows) + CS_ARRAY_LEN(then_rows) + CS_ARRAY_LEN(fixed)];
 	size_t n = 0;

@@ -177,82 +177,72 @@ static struct diag_verdict *verdict(const enum cs_problem *codes, const enum cs_
 	return v;
 }
 
+/* One handshake given to ignore_apply: broken before, the problems of its
+ * verdict (none: no verdict) and, if mismatch, hostname_mismatch; what it
+ * must be after. */
+struct apply_case {
+	const char *name;
+	const char *server;
+	int verdict; /* index into the verdicts of test_apply, -1: none */
+	bool mismatch;
+	bool broken;       /* after */
+	uint32_t problems; /* after */
+};
+
+static void check_apply(const struct ignore_list *l, const struct apply_case *c,
+			const struct diag_verdict *v)
+{
+	struct cs_addr a = ip(c->server);
+	struct agg_handshake h = {.server_ip = &a,
+				  .server_port = 443,
+				  .verdict = v,
+				  .broken = true,
+				  .problems = v ? v->mask : 0};
+
+	if (c->mismatch) {
+		h.sni = "x", h.sni_len = 1, h.hostname_mismatch = true;
+		h.problems |= bit(CS_P_HOSTNAME_MISMATCH);
+	}
+	ignore_apply(l, &h);
+	if (h.broken != c->broken || h.problems != c->problems)
+		fail_msg("%s: broken %d problems %#x, wanted %d %#x", c->name, h.broken, h.problems,
+			 c->broken, c->problems);
+}
+
 static void test_apply(void **state)
 {
+	static const struct apply_case cases[] = {
+		{"the only error ignored: no longer broken, the warning stays", "192.0.2.7", 0,
+		 false, false, 1u << CS_P_ROOT_INCLUDED},
+		{"weak_key a warning by its verdict, though it is an error code: not broken",
+		 "192.0.2.7", 1, false, false, 1u << CS_P_WEAK_KEY},
+		{"... and an error after its cut-off: still broken", "192.0.2.7", 2, false, true,
+		 1u << CS_P_WEAK_KEY},
+		{"a warning ignored changes nothing about an error", "192.0.2.9", 0, false, true,
+		 1u << CS_P_MISSING_INTERMEDIATE},
+		{"the hostname check is per handshake, beside the verdict", "192.0.2.10", -1, true,
+		 false, 0},
+		{"the verdict's error is left", "192.0.2.10", 0, true, true,
+		 1u << CS_P_MISSING_INTERMEDIATE | 1u << CS_P_ROOT_INCLUDED},
+	};
 	char err[256];
 	struct ignore_list *l = load("192.0.2.7 - missing_intermediate\n192.0.2.9 - root_included\n"
 				     "192.0.2.10 * hostname_mismatch\n",
 				     err, sizeof(err));
-	struct cs_addr a7 = ip("192.0.2.7"), a9 = ip("192.0.2.9"), a10 = ip("192.0.2.10");
 	enum cs_problem c1[] = {CS_P_MISSING_INTERMEDIATE, CS_P_ROOT_INCLUDED};
 	enum cs_severity s1[] = {CS_SEV_ERROR, CS_SEV_WARNING};
 	enum cs_problem c2[] = {CS_P_MISSING_INTERMEDIATE, CS_P_WEAK_KEY};
 	enum cs_severity s2[] = {CS_SEV_ERROR, CS_SEV_WARNING}; /* before the cut-off */
 	enum cs_severity s3[] = {CS_SEV_ERROR, CS_SEV_ERROR};   /* after it */
-	struct diag_verdict *v1 = verdict(c1, s1, 2), *v2 = verdict(c2, s2, 2),
-			    *v3 = verdict(c2, s3, 2);
-	struct agg_handshake h;
+	struct diag_verdict *v[] = {verdict(c1, s1, 2), verdict(c2, s2, 2), verdict(c2, s3, 2)};
 
 	(void)state;
 	assert_non_null(l);
-	/* the only error ignored: no longer broken, the warning stays */
-	h = (struct agg_handshake){.server_ip = &a7,
-				   .server_port = 443,
-				   .verdict = v1,
-				   .broken = true,
-				   .problems = v1->mask};
-	ignore_apply(l, &h);
-	assert_false(h.broken);
-	assert_int_equal(h.problems, bit(CS_P_ROOT_INCLUDED));
-	/* weak_key a warning by its verdict, though it is an error code: not broken */
-	h = (struct agg_handshake){.server_ip = &a7,
-				   .server_port = 443,
-				   .verdict = v2,
-				   .broken = true,
-				   .problems = v2->mask};
-	ignore_apply(l, &h);
-	assert_false(h.broken);
-	/* ... and an error after its cut-off: still broken */
-	h = (struct agg_handshake){.server_ip = &a7,
-				   .server_port = 443,
-				   .verdict = v3,
-				   .broken = true,
-				   .problems = v3->mask};
-	ignore_apply(l, &h);
-	assert_true(h.broken);
-	/* a warning ignored changes nothing about an error */
-	h = (struct agg_handshake){.server_ip = &a9,
-				   .server_port = 443,
-				   .verdict = v1,
-				   .broken = true,
-				   .problems = v1->mask};
-	ignore_apply(l, &h);
-	assert_true(h.broken);
-	assert_int_equal(h.problems, bit(CS_P_MISSING_INTERMEDIATE));
-	/* the hostname check is per handshake, beside the verdict */
-	h = (struct agg_handshake){.server_ip = &a10,
-				   .server_port = 443,
-				   .sni = "x",
-				   .sni_len = 1,
-				   .hostname_mismatch = true,
-				   .broken = true,
-				   .problems = bit(CS_P_HOSTNAME_MISMATCH)};
-	ignore_apply(l, &h);
-	assert_false(h.broken);
-	h = (struct agg_handshake){.server_ip = &a10,
-				   .server_port = 443,
-				   .sni = "x",
-				   .sni_len = 1,
-				   .hostname_mismatch = true,
-				   .verdict = v1,
-				   .broken = true,
-				   .problems = v1->mask | bit(CS_P_HOSTNAME_MISMATCH)};
-	ignore_apply(l, &h);
-	assert_true(h.broken); /* the verdict's error is left */
+	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++)
+		check_apply(l, &cases[i], cases[i].verdict < 0 ? NULL : v[cases[i].verdict]);
 	ignore_free(l);
-	free(v1);
-	free(v2);
-	free(v3);
+	for (size_t i = 0; i < CS_ARRAY_LEN(v); i++)
+		free(v[i]);
 }
 
 static int setup(void **state)

@@ -17,9 +17,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
+
 #include "cs_addr.h"
 #include "cs_judge.h"
 #include "cs_timeline.h"
+#include "testlib.h"
 #include "testpki.h"
 
 #define T_CAPTURE 1795403299LL    /* 2026-11-23T03:08:19Z */
@@ -56,7 +59,30 @@ static void env_fini(struct env *e)
 	chain_store_free(e->st);
 }
 
-static struct judge_opts sync_opts(void) { return (struct judge_opts){.warn_days = -1}; }
+/* A test's environment, for cmocka_unit_test_prestate_setup_teardown
+ * (ENV_TEST): made from the judge_opts given as the test's state, freed
+ * after the test whether it passed or not. */
+static int env_setup(void **state)
+{
+	struct env *e = malloc(sizeof *e);
+
+	assert_non_null(e);
+	env_init(e, *(const struct judge_opts *)*state);
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	env_fini(*state);
+	free(*state);
+	return 0;
+}
+
+#define ENV_TEST(f, opts) TL_TEST_WITH(f, env_setup, env_teardown, &(opts))
+
+/* The judges the tests run on (warn_days -1: no --warn-days given). */
+static const struct judge_opts o_sync = {.warn_days = -1};
 
 static const struct cs_chain *pem_chain(struct env *e, const char *const *names, size_t n)
 {
@@ -97,6 +123,20 @@ static struct judge_stats stats(struct env *e)
 	return s;
 }
 
+/* The cache's counts after the step named `after`. */
+static void expect_cache_counts(struct env *e, const char *after, uint64_t analyses,
+				uint64_t cache_hits, uint64_t hostname_checks)
+{
+	struct judge_stats s = stats(e);
+
+	if (s.analyses != analyses || s.cache_hits != cache_hits ||
+	    s.hostname_checks != hostname_checks)
+		fail_msg("after %s: %" PRIu64 " analyses, %" PRIu64 " cache hits, %" PRIu64
+			 " hostname checks; wanted %" PRIu64 ", %" PRIu64 ", %" PRIu64,
+			 after, s.analyses, s.cache_hits, s.hostname_checks, analyses, cache_hits,
+			 hostname_checks);
+}
+
 /* The address of a server, for judge_lookup and judge_now. */
 static const struct cs_addr *srv(const char *ip)
 {
@@ -125,6 +165,20 @@ static enum judge_ask ask(struct env *e, const struct cs_chain *c, int64_t when,
 	uint32_t token;
 
 	return ask_tok(e, c, when, sni, now, r, &token);
+}
+
+/* The answer, at once, for chain c and sni at T_CAPTURE, NOW: hostname_ok
+ * must be ok. */
+static struct judge_result hostname_answer(struct env *e, const struct cs_chain *c, const char *sni,
+					   bool ok)
+{
+	struct judge_result r;
+
+	assert_int_equal(ask(e, c, T_CAPTURE, sni, NOW, &r), JUDGE_READY);
+	if (r.hostname_ok != ok)
+		fail_msg("SNI %.40s: hostname_ok %d, wanted %d", sni ? sni : "(none)",
+			 r.hostname_ok, ok);
+	return r;
 }
 
 /* Answers taken by judge_poll, judge_wait or judge_drain (static: there
@@ -181,7 +235,7 @@ static void test_new_errors(void **state)
 {
 	(void)state;
 	struct trust_opts to;
-	struct judge_opts o = sync_opts();
+	struct judge_opts o = o_sync;
 	char err[512] = "";
 
 	judge_free(NULL);
@@ -217,35 +271,29 @@ static void test_unknown_verdicts(void **state)
 /* The store judged against is recorded: name, digest, anchors. */
 static void test_stores(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	struct judge_store s[4];
 
-	env_init(&e, sync_opts());
-	assert_int_equal(judge_stores(e.j, s, 4), 1);
+	assert_int_equal(judge_stores(e->j, s, 4), 1);
 	assert_non_null(strstr(s[0].name, "trust.pem"));
 	assert_int_equal(strlen(s[0].sha256), 64);
 	assert_int_equal(s[0].anchors, 2);
 	assert_true(s[0].loaded_ns > 0);
-	assert_int_equal(judge_stores(e.j, s, 0), 0);
-	assert_int_equal(judge_warn_days(e.j), CS_DIAG_WARN_DAYS_DEFAULT);
-	env_fini(&e);
+	assert_int_equal(judge_stores(e->j, s, 0), 0);
+	assert_int_equal(judge_warn_days(e->j), CS_DIAG_WARN_DAYS_DEFAULT);
 }
 
 /* ---- synchronous: verdicts at once, cached --------------------------------------------- */
 
 static void test_sync_lookup_and_cache(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one;
 	struct judge_result r;
 	const struct diag_verdict *v;
-	struct judge_stats s;
 
-	env_init(&e, sync_opts());
-	one = CHAIN(&e, "one", "int1");
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	one = CHAIN(e, "one", "int1");
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_non_null(r.v);
 	v = r.v;
 	assert_int_equal(v->status, DIAG_OK);
@@ -253,232 +301,188 @@ static void test_sync_lookup_and_cache(void **state)
 	assert_false(r.broken);
 	assert_int_equal(r.mask, 0);
 	assert_true(v->from <= T_CAPTURE && T_CAPTURE < v->until);
-	s = stats(&e);
-	assert_int_equal(s.analyses, 1);
-	assert_int_equal(s.cache_hits, 0);
-	assert_int_equal(s.hostname_checks, 1);
+	expect_cache_counts(e, "the first lookup", 1, 0, 1);
 	/* a day later, the same SNI: a cache hit, the same verdict object */
-	assert_int_equal(ask(&e, one, T_CAPTURE + DAY, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE + DAY, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
-	s = stats(&e);
-	assert_int_equal(s.cache_hits, 1);
-	assert_int_equal(s.analyses, 1);
-	assert_int_equal(s.hostname_checks, 1);
+	expect_cache_counts(e, "a day later", 1, 1, 1);
 	/* another SNI: a hostname check, no analysis */
-	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
 	assert_int_equal(r.mask, B(HOSTNAME_MISMATCH));
-	s = stats(&e);
-	assert_int_equal(s.analyses, 1);
-	assert_int_equal(s.hostname_checks, 2);
+	expect_cache_counts(e, "another SNI", 1, 1, 2);
 	/* both names are now cached, and no SNI needs no check */
-	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
-	assert_false(r.hostname_ok);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "www.one.test", NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_false(r.broken);
-	s = stats(&e);
-	assert_int_equal(s.hostname_checks, 3);
-	assert_int_equal(s.analyses, 1);
-	assert_int_equal(s.cache_hits, 4);
+	hostname_answer(e, one, "mismatch.test", false);
+	hostname_answer(e, one, "www.one.test", true);
+	hostname_answer(e, one, "one.test", true);
+	assert_false(hostname_answer(e, one, NULL, true).broken);
+	expect_cache_counts(e, "both names cached", 1, 4, 3);
 	/* outside the window: a new analysis, another verdict ... */
-	assert_int_equal(ask(&e, one, T_2034_12_15, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_2034_12_15, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_not_equal(r.v, v);
 	assert_int_equal(r.mask, B(EXPIRING_SOON));
-	assert_int_equal(stats(&e).analyses, 2);
+	assert_int_equal(stats(e).analyses, 2);
 	/* ... and the first window is still cached */
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
-	assert_int_equal(stats(&e).analyses, 2);
+	assert_int_equal(stats(e).analyses, 2);
 	/* everything was answered inline: nothing to poll */
-	assert_int_equal(poll_all(&e)->n, 0);
-	env_fini(&e);
+	assert_int_equal(poll_all(e)->n, 0);
 }
 
 /* Hostname results are per (chain, name): one chain's answer for a name is
  * not another's, and many names for one chain are each answered right. */
 static void test_sync_hostname_per_chain(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one, *two;
-	struct judge_result r;
 	char sni[CS_MAX_SNI + 2];
 
-	env_init(&e, sync_opts());
-	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	assert_int_equal(ask(&e, one, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
-	assert_false(r.hostname_ok);
-	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
-	assert_false(r.hostname_ok);
+	one = CHAIN(e, "one", "int1");
+	two = CHAIN(e, "two", "int2", "int1");
+	hostname_answer(e, one, "two.test", false);
+	hostname_answer(e, two, "two.test", true);
+	hostname_answer(e, one, "two.test", false);
 	/* more names than ways: each still answered right */
 	for (int round = 0; round < 2; round++) {
 		static const char *const names[] = {"a.test", "one.test",     "b.test",
 						    "c.test", "www.one.test", "d.test"};
 
-		for (size_t i = 0; i < CS_ARRAY_LEN(names); i++) {
-			assert_int_equal(ask(&e, one, T_CAPTURE, names[i], NOW, &r), JUDGE_READY);
-			assert_int_equal(r.hostname_ok, strstr(names[i], "one.test") != NULL);
-		}
+		for (size_t i = 0; i < CS_ARRAY_LEN(names); i++)
+			hostname_answer(e, one, names[i], strstr(names[i], "one.test") != NULL);
 	}
 	/* a name longer than an SNI can be is no SNI: not checked */
 	memset(sni, 'a', sizeof sni - 1);
 	sni[sizeof sni - 1] = '\0';
-	assert_int_equal(ask(&e, one, T_CAPTURE, sni, NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_int_equal(stats(&e).analyses, 2);
-	env_fini(&e);
+	hostname_answer(e, one, sni, true);
+	assert_int_equal(stats(e).analyses, 2);
 }
+
+static const struct judge_opts o_one_check = {.warn_days = -1, .max_checks = 1};
 
 /* A chain that exhausts the analysis budget is unknown (analysis_budget),
  * counted, never ok. */
 static void test_sync_analysis_budget(void **state)
 {
-	(void)state;
-	struct env e;
-	struct judge_opts o = sync_opts();
+	struct env *e = *state;
 	const struct cs_chain *two;
 	struct judge_result r;
 	struct judge_stats s;
 
-	o.max_checks = 1;
-	env_init(&e, o);
-	two = CHAIN(&e, "two", "int2", "int1");
-	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
+	two = CHAIN(e, "two", "int2", "int1");
+	assert_int_equal(ask(e, two, T_CAPTURE, "two.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_UNKNOWN);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_BUDGET);
 	assert_false(r.v->broken);
 	assert_int_equal(r.mask & B(BAD_SIGNATURE), 0);
-	s = stats(&e);
+	s = stats(e);
 	assert_int_equal(s.budget_exhausted, 1);
 	assert_int_equal(s.diag.budget_exhausted, 1);
-	env_fini(&e);
 }
 
 /* ---- the budget per second of capture time --------------------------------------------- */
 
 /* rate and burst of 1 us: the first analysis empties the bucket. */
-static struct judge_opts tiny_budget(bool budget)
-{
-	struct judge_opts o = sync_opts();
-
-	o.budget = budget;
-	o.rate_us = 1;
-	o.burst_us = 1;
-	return o;
-}
+static const struct judge_opts o_tiny_budget = {
+	.warn_days = -1, .budget = true, .rate_us = 1, .burst_us = 1};
+static const struct judge_opts o_tiny_rate_no_budget = {
+	.warn_days = -1, .rate_us = 1, .burst_us = 1};
 
 /* Without judge_opts.budget (files) nothing waits, whatever the rate. */
 static void test_sync_no_budget_no_deferral(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	struct judge_result r;
 
-	env_init(&e, tiny_budget(false));
-	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
-	assert_int_equal(ask(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, NULL, NOW, &r),
+	assert_int_equal(ask(e, CHAIN(e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, CHAIN(e, "two", "int2", "int1"), T_CAPTURE, NULL, NOW, &r),
 			 JUDGE_READY);
-	assert_int_equal(ask(&e, CHAIN(&e, "ec", "ecint"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, CHAIN(e, "ec", "ecint"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	assert_int_equal(stats(&e).deferred, 0);
-	assert_int_equal(stats(&e).analyses, 3);
-	env_fini(&e);
+	assert_int_equal(stats(e).deferred, 0);
+	assert_int_equal(stats(e).analyses, 3);
 }
 
 static void test_sync_deferral(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one, *two, *ec;
 	struct judge_result r;
 	struct judge_stats s;
 	const struct answers *a;
 	uint32_t t2, t3, t4;
 
-	env_init(&e, tiny_budget(true));
-	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	ec = CHAIN(&e, "ec", "ecint");
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	one = CHAIN(e, "one", "int1");
+	two = CHAIN(e, "two", "int2", "int1");
+	ec = CHAIN(e, "ec", "ecint");
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_true(r.v->spent > 1);
 	/* the bucket is empty: the next new chain waits */
-	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "two.test", NOW, &r, &t2), JUDGE_WAIT);
-	s = stats(&e);
+	assert_int_equal(ask_tok(e, two, T_CAPTURE, "two.test", NOW, &r, &t2), JUDGE_WAIT);
+	s = stats(e);
 	assert_int_equal(s.deferred, 1);
 	assert_int_equal(s.analyses, 1);
 	/* another handshake of it: its own request, waiting too */
-	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "www.two.test", NOW, &r, &t3), JUDGE_WAIT);
-	assert_int_equal(stats(&e).deferred, 2);
+	assert_int_equal(ask_tok(e, two, T_CAPTURE, "www.two.test", NOW, &r, &t3), JUDGE_WAIT);
+	assert_int_equal(stats(e).deferred, 2);
 	/* a known chain is still answered */
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
-	assert_int_equal(poll_all(&e)->n, 0);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(poll_all(e)->n, 0);
 	/* the same second again, then one more: 1 us refilled is not enough */
-	judge_tick(e.j, NOW);
-	judge_tick(e.j, NOW + 1);
-	assert_int_equal(poll_all(&e)->n, 0);
-	assert_int_equal(stats(&e).analyses, 1);
+	judge_tick(e->j, NOW);
+	judge_tick(e->j, NOW + 1);
+	assert_int_equal(poll_all(e)->n, 0);
+	assert_int_equal(stats(e).analyses, 1);
 	/* much later: the bucket is full again, both handshakes answered, one
 	 * analysis for the two */
-	judge_tick(e.j, NOW + 100);
-	a = poll_all(&e);
+	judge_tick(e->j, NOW + 100);
+	a = poll_all(e);
 	assert_int_equal(a->n, 2);
 	assert_int_equal(a->token[0], t2); /* in arrival order */
 	assert_int_equal(a->token[1], t3);
 	assert_int_equal(a->r[0].v->status, DIAG_OK);
 	assert_true(a->r[0].hostname_ok);
 	assert_ptr_equal(a->r[1].v, a->r[0].v);
-	assert_int_equal(stats(&e).analyses, 2);
-	assert_int_equal(ask(&e, two, T_CAPTURE, "two.test", NOW + 100, &r), JUDGE_READY);
+	assert_int_equal(stats(e).analyses, 2);
+	assert_int_equal(ask(e, two, T_CAPTURE, "two.test", NOW + 100, &r), JUDGE_READY);
 	/* another new chain waits; the end of input judges it */
-	assert_int_equal(ask_tok(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r, &t4), JUDGE_WAIT);
-	assert_int_equal(poll_all(&e)->n, 0);
-	a = drain_all(&e);
+	assert_int_equal(ask_tok(e, ec, T_CAPTURE, "ec.test", NOW + 100, &r, &t4), JUDGE_WAIT);
+	assert_int_equal(poll_all(e)->n, 0);
+	a = drain_all(e);
 	assert_int_equal(a->n, 1);
 	assert_int_equal(a->token[0], t4);
 	assert_int_equal(a->r[0].v->status, DIAG_OK);
 	assert_true(a->r[0].hostname_ok);
-	assert_int_equal(ask(&e, ec, T_CAPTURE, "ec.test", NOW + 100, &r), JUDGE_READY);
-	assert_int_equal(poll_all(&e)->n, 0); /* answered once */
-	s = stats(&e);
+	assert_int_equal(ask(e, ec, T_CAPTURE, "ec.test", NOW + 100, &r), JUDGE_READY);
+	assert_int_equal(poll_all(e)->n, 0); /* answered once */
+	s = stats(e);
 	assert_int_equal(s.deferred, 3);
 	assert_int_equal(s.deferred_overflow, 0);
 	assert_int_equal(s.analyses, 3);
-	env_fini(&e);
 }
 
 /* Deferred chains are judged in arrival order. */
 static void test_sync_deferral_order(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	uint32_t tok[6];
 	struct judge_result r;
 	const struct answers *a;
 
-	env_init(&e, tiny_budget(true));
-	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, CHAIN(e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	for (unsigned k = 1; k < 6; k++)
-		assert_int_equal(ask_tok(&e, junk_chain(&e, k), T_CAPTURE, NULL, NOW, &r, &tok[k]),
+		assert_int_equal(ask_tok(e, junk_chain(e, k), T_CAPTURE, NULL, NOW, &r, &tok[k]),
 				 JUDGE_WAIT);
-	a = drain_all(&e);
+	a = drain_all(e);
 	assert_int_equal(a->n, 5);
 	for (unsigned k = 1; k < 6; k++) {
 		assert_int_equal(a->token[k - 1], tok[k]);
 		assert_true(a->r[k - 1].broken); /* malformed_cert */
 		assert_true(a->r[k - 1].mask & B(MALFORMED_CERT));
 	}
-	env_fini(&e);
 }
 
 /* While analyses wait for budget, a chain already judged needs none for a
@@ -486,22 +490,17 @@ static void test_sync_deferral_order(void **state)
  * defers analyses"), so the handshake is answered at once. */
 static void test_sync_hostname_not_deferred(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one;
 	struct judge_result r;
 
-	env_init(&e, tiny_budget(true));
-	one = CHAIN(&e, "one", "int1");
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
-	assert_int_equal(ask(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r),
+	one = CHAIN(e, "one", "int1");
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, CHAIN(e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r),
 			 JUDGE_WAIT);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "www.one.test", NOW, &r), JUDGE_READY);
-	assert_true(r.hostname_ok);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
-	assert_false(r.hostname_ok);
-	(void)drain_all(&e);
-	env_fini(&e);
+	hostname_answer(e, one, "www.one.test", true);
+	hostname_answer(e, one, "mismatch.test", false);
+	(void)drain_all(e);
 }
 
 /* The deferral queue is capped: past CS_JUDGE_MAX_DEFERRED a chain is
@@ -509,80 +508,74 @@ static void test_sync_hostname_not_deferred(void **state)
  * counted, then asked about again. */
 static void test_sync_deferral_overflow(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *late;
 	struct judge_result r;
 	struct judge_stats s;
 	const struct answers *a;
 
-	env_init(&e, tiny_budget(true));
-	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, CHAIN(e, "one", "int1"), T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	for (unsigned k = 0; k < CS_JUDGE_MAX_DEFERRED; k++)
-		assert_int_equal(ask(&e, junk_chain(&e, k), T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
-	late = junk_chain(&e, CS_JUDGE_MAX_DEFERRED);
-	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+		assert_int_equal(ask(e, junk_chain(e, k), T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
+	late = junk_chain(e, CS_JUDGE_MAX_DEFERRED);
+	assert_int_equal(ask(e, late, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_UNKNOWN);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_DEFERRED);
 	assert_false(r.broken);
-	s = stats(&e);
+	s = stats(e);
 	assert_int_equal(s.deferred, CS_JUDGE_MAX_DEFERRED);
 	assert_int_equal(s.deferred_overflow, 1);
 	/* still unknown within the retry period, without a new request */
-	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r),
+	assert_int_equal(ask(e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S - 1, &r),
 			 JUDGE_READY);
 	assert_int_equal(r.v->unknown_reason, DIAG_UNK_DEFERRED);
-	assert_int_equal(stats(&e).deferred_overflow, 1);
+	assert_int_equal(stats(e).deferred_overflow, 1);
 	/* the end of input: every deferred handshake answered, once */
-	a = drain_all(&e);
+	a = drain_all(e);
 	assert_int_equal(a->n, CS_JUDGE_MAX_DEFERRED);
 	for (size_t i = 0; i < a->n; i++)
 		assert_int_equal(a->token[i], 2 + i);
-	assert_int_equal(stats(&e).analyses, 1 + CS_JUDGE_MAX_DEFERRED);
+	assert_int_equal(stats(e).analyses, 1 + CS_JUDGE_MAX_DEFERRED);
 	/* after the retry period the late chain is asked about again (and,
 	 * the bucket refilled by then, judged at once) */
-	assert_int_equal(ask(&e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S + 100, &r),
+	assert_int_equal(ask(e, late, T_CAPTURE, NULL, NOW + CS_JUDGE_RETRY_S + 100, &r),
 			 JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_BROKEN);
 	assert_true(r.mask & B(MALFORMED_CERT));
-	env_fini(&e);
 }
 
 /* judge_now (restoring a state, before judge_start): the verdict of a
  * chain never judged before, analysed now whatever the budget. */
 static void test_judge_now(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one, *two, *miss;
 	struct judge_result r;
 
-	env_init(&e, tiny_budget(true));
-	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	miss = CHAIN(&e, "miss");
-	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
-			      &r));
+	one = CHAIN(e, "one", "int1");
+	two = CHAIN(e, "two", "int2", "int1");
+	miss = CHAIN(e, "miss");
+	assert_true(judge_now(e->j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"),
+			      443, &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_true(r.hostname_ok);
-	assert_int_equal(stats(&e).analyses, 1);
+	assert_int_equal(stats(e).analyses, 1);
 	/* the bucket is empty now: still analysed */
-	assert_true(judge_now(e.j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
-			      &r));
+	assert_true(judge_now(e->j, two, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"),
+			      443, &r));
 	assert_int_equal(r.v->status, DIAG_OK);
 	assert_false(r.hostname_ok);
 	assert_true(r.broken);
 	assert_true(
-		judge_now(e.j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
+		judge_now(e->j, miss, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.11"), 443, &r));
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
-	assert_int_equal(stats(&e).analyses, 3);
-	assert_int_equal(stats(&e).deferred, 0);
+	assert_int_equal(stats(e).analyses, 3);
+	assert_int_equal(stats(e).deferred, 0);
 	/* known now: a cache hit */
-	assert_true(judge_now(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"), 443,
-			      &r));
-	assert_int_equal(stats(&e).analyses, 3);
-	assert_int_equal(poll_all(&e)->n, 0);
-	env_fini(&e);
+	assert_true(judge_now(e->j, one, T_CAPTURE, T_CAPTURE, "one.test", 8, srv("192.0.2.10"),
+			      443, &r));
+	assert_int_equal(stats(e).analyses, 3);
+	assert_int_equal(poll_all(e)->n, 0);
 }
 
 /* ---- the store of the capture's day -------------------------------------------------- */
@@ -609,61 +602,56 @@ static const struct diag_verdict *at(struct env *e, const struct cs_chain *c, in
  * change (the timeline's span), and asked again across a change. */
 static void test_capture_time_keys_the_cache(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *miss, *one;
 	const struct diag_verdict *v;
 	int64_t from, until;
 
-	env_init(&e, sync_opts());
-	miss = CHAIN(&e, "miss");
-	one = CHAIN(&e, "one", "int1");
-	v = at(&e, miss, T_CAPTURE, T_2015_06_16);
+	miss = CHAIN(e, "miss");
+	one = CHAIN(e, "one", "int1");
+	v = at(e, miss, T_CAPTURE, T_2015_06_16);
 	assert_int_equal(v->store, DIAG_STORE_TODAY);
 	assert_false(v->ok_at_capture_time); /* the lab root is no Mozilla root */
-	timeline_window(judge_timeline(e.j), T_2015_06_16, &from, &until);
+	timeline_window(judge_timeline(e->j), T_2015_06_16, &from, &until);
 	assert_int_equal(v->store_from, from);
 	assert_int_equal(v->store_until, until);
-	assert_int_equal(stats(&e).analyses, 1);
-	at(&e, miss, T_CAPTURE, T_2015_06_16 + 3600); /* the same span: a hit */
-	assert_int_equal(stats(&e).analyses, 1);
-	at(&e, miss, T_CAPTURE, T_2020_12_12); /* another store: analysed again */
-	assert_int_equal(stats(&e).analyses, 2);
-	assert_int_equal(stats(&e).diag.second_looks, 2);
+	assert_int_equal(stats(e).analyses, 1);
+	at(e, miss, T_CAPTURE, T_2015_06_16 + 3600); /* the same span: a hit */
+	assert_int_equal(stats(e).analyses, 1);
+	at(e, miss, T_CAPTURE, T_2020_12_12); /* another store: analysed again */
+	assert_int_equal(stats(e).analyses, 2);
+	assert_int_equal(stats(e).diag.second_looks, 2);
 	/* a chain that is fine today needs no second look: any capture time */
-	v = at(&e, one, T_CAPTURE, T_2015_06_16);
+	v = at(e, one, T_CAPTURE, T_2015_06_16);
 	assert_int_equal(v->store_from, INT64_MIN);
-	at(&e, one, T_CAPTURE, T_2020_12_12);
-	assert_int_equal(stats(&e).analyses, 3);
-	assert_int_equal(stats(&e).diag.dated_stores_built, 2);
-	assert_int_equal(judge_trust_at(e.j, &from), DIAG_TRUST_TODAY);
-	env_fini(&e);
+	at(e, one, T_CAPTURE, T_2020_12_12);
+	assert_int_equal(stats(e).analyses, 3);
+	assert_int_equal(stats(e).diag.dated_stores_built, 2);
+	assert_int_equal(judge_trust_at(e->j, &from), DIAG_TRUST_TODAY);
 }
+
+static const struct judge_opts o_trust_at_capture = {.warn_days = -1,
+						     .trust_at = DIAG_TRUST_CAPTURE};
 
 /* --trust-at capture: the store of each handshake's day (today's
  * anchors the timeline does not know, the lab roots, stay in it); a
  * capture before the timeline starts is judged with today's store. */
 static void test_trust_at_capture(void **state)
 {
-	(void)state;
-	struct env e;
-	struct judge_opts o = sync_opts();
+	struct env *e = *state;
 	const struct cs_chain *one;
 	const struct diag_verdict *v;
 
-	o.trust_at = DIAG_TRUST_CAPTURE;
-	env_init(&e, o);
-	one = CHAIN(&e, "one", "int1");
-	v = at(&e, one, T_CAPTURE, T_CAPTURE);
+	one = CHAIN(e, "one", "int1");
+	v = at(e, one, T_CAPTURE, T_CAPTURE);
 	assert_int_equal(v->status, DIAG_OK);
 	assert_int_equal(v->store, DIAG_STORE_DATED);
 	assert_int_equal(v->store_day, T_CAPTURE - T_CAPTURE % DAY);
-	v = at(&e, one, T_CAPTURE, 86400); /* a clock at 1970 */
+	v = at(e, one, T_CAPTURE, 86400); /* a clock at 1970 */
 	assert_int_equal(v->status, DIAG_OK);
 	assert_int_equal(v->store, DIAG_STORE_TODAY_FALLBACK);
-	assert_int_equal(v->store_until, timeline_start(judge_timeline(e.j)));
-	assert_int_equal(stats(&e).analyses, 2);
-	env_fini(&e);
+	assert_int_equal(v->store_until, timeline_start(judge_timeline(e->j)));
+	assert_int_equal(stats(e).analyses, 2);
 }
 
 /* judge_new refuses a timeline file it cannot use, and a --trust-at date
@@ -692,56 +680,53 @@ static void test_timeline_refused(void **state)
 
 static void test_sync_reload(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one;
 	struct judge_result r;
 	const struct diag_verdict *v;
 	struct judge_store s[4];
 	struct judge_stats st;
 
-	env_init(&e, sync_opts());
-	one = CHAIN(&e, "one", "int1");
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	one = CHAIN(e, "one", "int1");
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	v = r.v;
-	assert_int_equal(stats(&e).analyses, 1);
-	judge_reload(e.j);
-	assert_int_equal(judge_stores(e.j, s, 4), 2);
+	assert_int_equal(stats(e).analyses, 1);
+	judge_reload(e->j);
+	assert_int_equal(judge_stores(e->j, s, 4), 2);
 	assert_string_equal(s[0].sha256, s[1].sha256); /* the same file, the same anchors */
 	assert_int_equal(s[1].anchors, 2);
-	st = stats(&e);
+	st = stats(e);
 	assert_int_equal(st.reloads, 1);
 	assert_int_equal(st.reload_failures, 0);
 	/* verdicts of the old store are not answers any more */
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_not_equal(r.v, v);
 	assert_true(r.v->epoch != v->epoch);
 	assert_int_equal(r.mask, 0);
-	assert_int_equal(stats(&e).analyses, 2);
+	assert_int_equal(stats(e).analyses, 2);
 	v = r.v;
 	/* a store that no longer loads: the current one stays, counted */
-	e.to.ca_files[0] = TP_PKI "no-such-store.pem";
-	judge_reload(e.j);
-	st = stats(&e);
+	e->to.ca_files[0] = TP_PKI "no-such-store.pem";
+	judge_reload(e->j);
+	st = stats(e);
 	assert_int_equal(st.reloads, 1);
 	assert_int_equal(st.reload_failures, 1);
-	assert_int_equal(judge_stores(e.j, s, 4), 2);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(judge_stores(e->j, s, 4), 2);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_ptr_equal(r.v, v);
-	assert_int_equal(stats(&e).analyses, 2);
+	assert_int_equal(stats(e).analyses, 2);
 	/* another store: the chain is judged against it */
-	e.to.ca_files[0] = TP_PKI "evilroot.pem";
-	judge_reload(e.j);
-	assert_int_equal(judge_stores(e.j, s, 4), 3);
+	e->to.ca_files[0] = TP_PKI "evilroot.pem";
+	judge_reload(e->j);
+	assert_int_equal(judge_stores(e->j, s, 4), 3);
 	assert_string_not_equal(s[2].sha256, s[1].sha256);
 	assert_int_equal(s[2].anchors, 1);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_true(r.mask & B(MISSING_INTERMEDIATE));
-	assert_int_equal(stats(&e).analyses, 3);
+	assert_int_equal(stats(e).analyses, 3);
 	/* judge_stores keeps the latest when asked for fewer */
-	assert_int_equal(judge_stores(e.j, s, 1), 1);
+	assert_int_equal(judge_stores(e->j, s, 1), 1);
 	assert_int_equal(s[0].anchors, 1);
-	env_fini(&e);
 }
 
 /* ---- evidence ------------------------------------------------------------------------- */
@@ -759,26 +744,24 @@ static void expect_sha(const uint8_t *sha, const char *hex)
  * immutable (a change is a new record). */
 static void test_evidence(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *miss, *one;
 	const struct diag_evidence_rec *ev, *first;
 	struct judge_result r;
 
-	env_init(&e, sync_opts());
-	miss = CHAIN(&e, "miss");
-	one = CHAIN(&e, "one", "int1");
-	assert_null(judge_evidence(e.j, miss));
-	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
+	miss = CHAIN(e, "miss");
+	one = CHAIN(e, "one", "int1");
+	assert_null(judge_evidence(e->j, miss));
+	assert_int_equal(ask(e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
-	first = judge_evidence(e.j, miss);
+	first = judge_evidence(e->j, miss);
 	assert_non_null(first);
 	assert_int_equal(first->kind, DIAG_EV_NONE);
-	assert_int_equal(judge_lookup(e.j, one, T_CAPTURE, T_CAPTURE, "one.test", 8,
+	assert_int_equal(judge_lookup(e->j, one, T_CAPTURE, T_CAPTURE, "one.test", 8,
 				      srv("198.51.100.9"), 443, NOW, 99, &r),
 			 JUDGE_READY);
-	assert_null(judge_evidence(e.j, one));
-	ev = judge_evidence(e.j, miss);
+	assert_null(judge_evidence(e->j, one));
+	ev = judge_evidence(e->j, miss);
 	assert_non_null(ev);
 	assert_ptr_not_equal(ev, first);
 	assert_int_equal(first->kind, DIAG_EV_NONE); /* the old record did not change */
@@ -788,47 +771,37 @@ static void test_evidence(void **state)
 	expect_sha(ev->sha256, SHA_INT1);
 	assert_string_equal(ev->source, "198.51.100.9:443");
 	/* the same evidence again: the same record */
-	judge_reload(e.j);
-	assert_ptr_equal(judge_evidence(e.j, miss), ev);
-	env_fini(&e);
+	judge_reload(e->j);
+	assert_ptr_equal(judge_evidence(e->j, miss), ev);
 }
+
+static const struct judge_opts o_intermediates = {.warn_days = -1,
+						  .intermediates = TP_PKI "extra.chain.pem"};
 
 /* --intermediates through the judge. */
 static void test_evidence_intermediates(void **state)
 {
-	(void)state;
-	struct env e;
-	struct judge_opts o = sync_opts();
+	struct env *e = *state;
 	const struct cs_chain *miss;
 	const struct diag_evidence_rec *ev;
 	struct judge_result r;
 
-	o.intermediates = TP_PKI "extra.chain.pem";
-	env_init(&e, o);
-	miss = CHAIN(&e, "miss");
-	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
-	ev = judge_evidence(e.j, miss);
+	miss = CHAIN(e, "miss");
+	assert_int_equal(ask(e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
+	ev = judge_evidence(e->j, miss);
 	assert_non_null(ev);
 	assert_int_equal(ev->kind, DIAG_EV_INTERMEDIATES_FILE);
 	expect_sha(ev->sha256, SHA_INT1);
 	assert_string_equal(ev->source, TP_PKI "extra.chain.pem");
-	env_fini(&e);
 }
 
 /* ---- the analysis thread ------------------------------------------------------------------ */
 
-static struct judge_opts threaded_opts(void)
-{
-	struct judge_opts o = sync_opts();
-
-	o.threaded = true;
-	return o;
-}
+static const struct judge_opts o_threaded = {.warn_days = -1, .threaded = true};
 
 static void test_threaded(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	const struct cs_chain *one, *two, *miss;
 	struct judge_result r;
 	const struct answers *a;
@@ -836,22 +809,21 @@ static void test_threaded(void **state)
 	enum judge_ask second;
 	struct judge_stats s;
 
-	env_init(&e, threaded_opts());
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	assert_true(judge_start(e.j, e.err, sizeof e.err)); /* once only */
-	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	miss = CHAIN(&e, "miss");
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
+	assert_true(judge_start(e->j, e->err, sizeof e->err)); /* once only */
+	one = CHAIN(e, "one", "int1");
+	two = CHAIN(e, "two", "int2", "int1");
+	miss = CHAIN(e, "miss");
 	/* a miss is never answered inline: the capture loop does not wait */
-	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t[0]), JUDGE_WAIT);
+	assert_int_equal(ask_tok(e, one, T_CAPTURE, "one.test", NOW, &r, &t[0]), JUDGE_WAIT);
 	/* asked again: answered at once if the thread is done already, else
 	 * a request of its own; never a second analysis */
-	second = ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t[1]);
+	second = ask_tok(e, one, T_CAPTURE, "one.test", NOW, &r, &t[1]);
 	assert_true(second == JUDGE_WAIT || second == JUDGE_READY);
-	assert_int_equal(ask_tok(&e, two, T_CAPTURE, "two.test", NOW, &r, &t[2]), JUDGE_WAIT);
-	assert_int_equal(ask_tok(&e, miss, T_CAPTURE, "miss.test", NOW, &r, &t[3]), JUDGE_WAIT);
+	assert_int_equal(ask_tok(e, two, T_CAPTURE, "two.test", NOW, &r, &t[2]), JUDGE_WAIT);
+	assert_int_equal(ask_tok(e, miss, T_CAPTURE, "miss.test", NOW, &r, &t[3]), JUDGE_WAIT);
 	/* a judged chain, a new SNI: the check is the thread's too */
-	a = drain_all(&e);
+	a = drain_all(e);
 	assert_int_equal(a->n, second == JUDGE_WAIT ? 4 : 3);
 	assert_int_equal(answer_for(a, t[0])->v->status, DIAG_OK);
 	assert_true(answer_for(a, t[0])->hostname_ok);
@@ -859,76 +831,70 @@ static void test_threaded(void **state)
 		assert_ptr_equal(answer_for(a, t[1])->v, answer_for(a, t[0])->v);
 	assert_int_equal(answer_for(a, t[2])->mask, 0);
 	assert_int_equal(answer_for(a, t[3])->mask, B(MISSING_INTERMEDIATE));
-	assert_int_equal(poll_all(&e)->n, 0);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(poll_all(e)->n, 0);
+	assert_int_equal(ask(e, one, T_CAPTURE, "one.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	assert_int_equal(ask(&e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, miss, T_CAPTURE, "miss.test", NOW, &r), JUDGE_READY);
 	assert_int_equal(r.mask, B(MISSING_INTERMEDIATE));
-	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "mismatch.test", NOW, &r, &t[4]), JUDGE_WAIT);
-	a = drain_all(&e);
+	assert_int_equal(ask_tok(e, one, T_CAPTURE, "mismatch.test", NOW, &r, &t[4]), JUDGE_WAIT);
+	a = drain_all(e);
 	assert_int_equal(a->n, 1);
 	assert_false(answer_for(a, t[4])->hostname_ok);
 	assert_true(answer_for(a, t[4])->broken);
-	assert_int_equal(ask(&e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, "mismatch.test", NOW, &r), JUDGE_READY);
 	assert_false(r.hostname_ok);
-	s = stats(&e);
+	s = stats(e);
 	assert_int_equal(s.analyses, 3);
 	assert_int_equal(s.hostname_checks, 4);
 	/* judge_now is for before the thread */
 	assert_false(
-		judge_now(e.j, two, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
-	env_fini(&e);
+		judge_now(e->j, two, T_CAPTURE, T_CAPTURE, NULL, 0, srv("192.0.2.10"), 443, &r));
 }
 
 /* judge_wait returns once an owed answer came. */
 static void test_threaded_wait(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	struct judge_result r;
 	uint32_t t;
 
-	env_init(&e, threaded_opts());
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
 	assert_int_equal(
-		ask_tok(&e, CHAIN(&e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r, &t),
+		ask_tok(e, CHAIN(e, "two", "int2", "int1"), T_CAPTURE, "two.test", NOW, &r, &t),
 		JUDGE_WAIT);
 	answers.n = 0;
 	while (answers.n == 0)
-		judge_wait(e.j, on_answer, &answers);
+		judge_wait(e->j, on_answer, &answers);
 	assert_int_equal(answers.n, 1);
 	assert_int_equal(answers.token[0], t);
 	assert_int_equal(answers.r[0].v->status, DIAG_OK);
 	/* nothing owed: judge_wait returns at once */
 	answers.n = 0;
-	judge_wait(e.j, on_answer, &answers);
+	judge_wait(e->j, on_answer, &answers);
 	assert_int_equal(answers.n, 0);
-	env_fini(&e);
 }
 
 /* Many requests through the thread: every request answered exactly once
  * by judge_drain, whatever the interleaving. */
 static void test_threaded_many(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	enum { N = 2000, ROUNDS = 4 };
 	const struct cs_chain *c[N];
 	uint32_t tok[N];
 	struct judge_result r;
 
-	env_init(&e, threaded_opts());
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
 	for (unsigned round = 0; round < ROUNDS; round++) {
 		unsigned lo = round * (N / ROUNDS), hi = lo + N / ROUNDS;
 		const struct answers *a;
 
 		for (unsigned k = lo; k < hi; k++) {
-			c[k] = junk_chain(&e, k);
-			assert_int_equal(ask_tok(&e, c[k], T_CAPTURE, NULL, NOW, &r, &tok[k]),
+			c[k] = junk_chain(e, k);
+			assert_int_equal(ask_tok(e, c[k], T_CAPTURE, NULL, NOW, &r, &tok[k]),
 					 JUDGE_WAIT);
 		}
-		a = drain_all(&e);
+		a = drain_all(e);
 		if (a->n != N / ROUNDS)
 			fail_msg("round %u: %zu of %u requests answered by judge_drain", round,
 				 a->n, N / ROUNDS);
@@ -940,81 +906,73 @@ static void test_threaded_many(void **state)
 		}
 	}
 	for (unsigned k = 0; k < N; k++) {
-		assert_int_equal(ask(&e, c[k], T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+		assert_int_equal(ask(e, c[k], T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 		assert_true(r.mask & B(MALFORMED_CERT));
 	}
-	assert_int_equal(stats(&e).analyses, N);
-	env_fini(&e);
+	assert_int_equal(stats(e).analyses, N);
 }
+
+static const struct judge_opts o_threaded_tiny_budget = {
+	.warn_days = -1, .budget = true, .rate_us = 1, .burst_us = 1, .threaded = true};
 
 /* Threaded mode with deferral (live): deferred chains are judged when
  * capture time refills the bucket, or at judge_drain. */
 static void test_threaded_deferral(void **state)
 {
-	(void)state;
-	struct env e;
-	struct judge_opts o = tiny_budget(true);
+	struct env *e = *state;
 	const struct cs_chain *one, *two;
 	struct judge_result r;
 	const struct answers *a;
 
-	o.threaded = true;
-	env_init(&e, o);
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	one = CHAIN(&e, "one", "int1");
-	two = CHAIN(&e, "two", "int2", "int1");
-	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
-	assert_int_equal(ask(&e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
-	a = drain_all(&e);
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
+	one = CHAIN(e, "one", "int1");
+	two = CHAIN(e, "two", "int2", "int1");
+	assert_int_equal(ask(e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
+	assert_int_equal(ask(e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_WAIT);
+	a = drain_all(e);
 	assert_int_equal(a->n, 2);
-	assert_int_equal(ask(&e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
-	assert_int_equal(ask(&e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, one, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
+	assert_int_equal(ask(e, two, T_CAPTURE, NULL, NOW, &r), JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	assert_int_equal(stats(&e).analyses, 2);
-	env_fini(&e);
+	assert_int_equal(stats(e).analyses, 2);
 }
+
+static const struct judge_opts o_threaded_preparse = {
+	.warn_days = -1, .threaded = true, .preparse = true};
 
 /* preparse (files): the caller parses a new chain's certificates before
  * the thread analyses it; the verdicts and facts are the same. */
 static void test_threaded_preparse(void **state)
 {
-	(void)state;
-	struct env e;
-	struct judge_opts o = threaded_opts();
+	struct env *e = *state;
 	const struct cs_chain *one, *miss;
 	struct judge_result r;
 	const struct answers *a;
 	uint32_t t1, t2;
 
-	o.preparse = true;
-	env_init(&e, o);
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	one = CHAIN(&e, "one", "int1");
-	miss = CHAIN(&e, "miss");
-	assert_int_equal(ask_tok(&e, one, T_CAPTURE, "one.test", NOW, &r, &t1), JUDGE_WAIT);
-	assert_int_equal(ask_tok(&e, miss, T_CAPTURE, "miss.test", NOW, &r, &t2), JUDGE_WAIT);
-	a = drain_all(&e);
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
+	one = CHAIN(e, "one", "int1");
+	miss = CHAIN(e, "miss");
+	assert_int_equal(ask_tok(e, one, T_CAPTURE, "one.test", NOW, &r, &t1), JUDGE_WAIT);
+	assert_int_equal(ask_tok(e, miss, T_CAPTURE, "miss.test", NOW, &r, &t2), JUDGE_WAIT);
+	a = drain_all(e);
 	assert_int_equal(a->n, 2);
 	assert_int_equal(answer_for(a, t1)->v->status, DIAG_OK);
 	assert_int_equal(answer_for(a, t2)->mask, B(MISSING_INTERMEDIATE));
 	assert_string_equal(cert_facts(one->certs[0])->subject, "CN=one.test,O=chainsniff lab");
 	assert_string_equal(cert_facts(miss->certs[0])->subject, "CN=miss.test,O=chainsniff lab");
-	env_fini(&e);
 }
 
 /* judge_start without threaded mode: nothing starts, lookups stay inline. */
 static void test_start_sync_is_noop(void **state)
 {
-	(void)state;
-	struct env e;
+	struct env *e = *state;
 	struct judge_result r;
 
-	env_init(&e, sync_opts());
-	assert_true(judge_start(e.j, e.err, sizeof e.err));
-	assert_int_equal(ask(&e, CHAIN(&e, "one", "int1"), T_CAPTURE, "one.test", NOW, &r),
+	assert_true(judge_start(e->j, e->err, sizeof e->err));
+	assert_int_equal(ask(e, CHAIN(e, "one", "int1"), T_CAPTURE, "one.test", NOW, &r),
 			 JUDGE_READY);
 	assert_int_equal(r.v->status, DIAG_OK);
-	env_fini(&e);
 }
 
 int main(void)
@@ -1022,28 +980,28 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_errors),
 		cmocka_unit_test(test_unknown_verdicts),
-		cmocka_unit_test(test_stores),
-		cmocka_unit_test(test_sync_lookup_and_cache),
-		cmocka_unit_test(test_sync_hostname_per_chain),
-		cmocka_unit_test(test_sync_analysis_budget),
-		cmocka_unit_test(test_sync_no_budget_no_deferral),
-		cmocka_unit_test(test_sync_deferral),
-		cmocka_unit_test(test_sync_deferral_order),
-		cmocka_unit_test(test_sync_hostname_not_deferred),
-		cmocka_unit_test(test_sync_deferral_overflow),
-		cmocka_unit_test(test_judge_now),
-		cmocka_unit_test(test_capture_time_keys_the_cache),
-		cmocka_unit_test(test_trust_at_capture),
+		ENV_TEST(test_stores, o_sync),
+		ENV_TEST(test_sync_lookup_and_cache, o_sync),
+		ENV_TEST(test_sync_hostname_per_chain, o_sync),
+		ENV_TEST(test_sync_analysis_budget, o_one_check),
+		ENV_TEST(test_sync_no_budget_no_deferral, o_tiny_rate_no_budget),
+		ENV_TEST(test_sync_deferral, o_tiny_budget),
+		ENV_TEST(test_sync_deferral_order, o_tiny_budget),
+		ENV_TEST(test_sync_hostname_not_deferred, o_tiny_budget),
+		ENV_TEST(test_sync_deferral_overflow, o_tiny_budget),
+		ENV_TEST(test_judge_now, o_tiny_budget),
+		ENV_TEST(test_capture_time_keys_the_cache, o_sync),
+		ENV_TEST(test_trust_at_capture, o_trust_at_capture),
 		cmocka_unit_test(test_timeline_refused),
-		cmocka_unit_test(test_sync_reload),
-		cmocka_unit_test(test_evidence),
-		cmocka_unit_test(test_evidence_intermediates),
-		cmocka_unit_test(test_threaded),
-		cmocka_unit_test(test_threaded_wait),
-		cmocka_unit_test(test_threaded_many),
-		cmocka_unit_test(test_threaded_deferral),
-		cmocka_unit_test(test_threaded_preparse),
-		cmocka_unit_test(test_start_sync_is_noop),
+		ENV_TEST(test_sync_reload, o_sync),
+		ENV_TEST(test_evidence, o_sync),
+		ENV_TEST(test_evidence_intermediates, o_intermediates),
+		ENV_TEST(test_threaded, o_threaded),
+		ENV_TEST(test_threaded_wait, o_threaded),
+		ENV_TEST(test_threaded_many, o_threaded),
+		ENV_TEST(test_threaded_deferral, o_threaded_tiny_budget),
+		ENV_TEST(test_threaded_preparse, o_threaded_preparse),
+		ENV_TEST(test_start_sync_is_noop, o_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,24 @@ static void stop(struct run *r)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Each test's run, for cmocka_unit_test_setup_teardown: the test starts
+ * it, the teardown stops it, whether the test passed or not. */
+static int run_setup(void **state)
+{
+	*state = calloc(1, sizeof(struct run));
+	return *state ? 0 : -1;
+}
+
+static int run_teardown(void **state)
+{
+	struct run *r = *state;
+
+	if (r->s)
+		stop(r);
+	free(r);
+	return 0;
+}
+
 /* Feed a capture whose first frame is at `at`, as run.c does: each frame,
  * then the sensor's clock. */
 static void feed(struct run *r, const char *path, int64_t at)
@@ -232,14 +250,12 @@ static void test_forward_and_jump(void **state)
 		{"pcaps/lab/freq-three-servers.pcap", BASE + 71 * 60 * S},
 		{"pcaps/lab/diag-wrong-order.pcap", BASE + 71 * 60 * S + 5 * S},
 	};
-	struct run r;
+	struct run *r = *state;
 
-	(void)state;
 	/* [0,10) [10,20) and the one after the jump */
-	run_in_order(&r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
+	run_in_order(r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
 	/* after the jump: the last two captures' handshakes */
-	assert_true(window_handshakes(r.w[2]) >= 9 + 1);
-	stop(&r);
+	assert_true(window_handshakes(r->w[2]) >= 9 + 1);
 }
 
 /* A capture of an earlier time read after a later one fills its own window. */
@@ -250,13 +266,11 @@ static void test_clock_back(void **state)
 		{"pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S},
 		{"pcaps/lab/diag-not-ca.pcap", BASE + 13 * S},
 	};
-	struct run r;
+	struct run *r = *state;
 
-	(void)state;
-	run_in_order(&r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
-	assert_int_equal(ns(json_object_get(r.w[0], "window"), "start"), BASE);
-	assert_int_equal(ns(json_object_get(r.w[2], "window"), "start"), BASE + 3600 * S);
-	stop(&r);
+	run_in_order(r, 10, feeds, CS_ARRAY_LEN(feeds), 3);
+	assert_int_equal(ns(json_object_get(r->w[0], "window"), "start"), BASE);
+	assert_int_equal(ns(json_object_get(r->w[2], "window"), "start"), BASE + 3600 * S);
 }
 
 /* Nothing is written before capture time is past a window's end and its
@@ -264,67 +278,64 @@ static void test_clock_back(void **state)
  * counted late, in the next window. */
 static void test_grace_and_late(void **state)
 {
-	struct run r;
+	struct run *r = *state;
 
-	(void)state;
-	start(&r, 10);
-	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	assert_int_equal(sensor_tick(r.s, BASE + 14 * S),
+	start(r, 10);
+	feed(r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
+	assert_int_equal(sensor_tick(r->s, BASE + 14 * S),
 			 CS_OK); /* end 10 s + grace 5 s: not yet */
-	assert_int_equal(sensor_reports(r.s), 0);
-	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 20 * S); /* past it: written */
-	assert_int_equal(sensor_reports(r.s), 1);
-	feed(&r, "pcaps/lab/diag-wrong-order.pcap", BASE + 2 * S); /* its window is written */
-	finish(&r);
-	assert_true(sensor_late(r.s) > 0);
-	assert_int_equal(r.n, 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.w[1], "window"),
+	assert_int_equal(sensor_reports(r->s), 0);
+	feed(r, "pcaps/lab/diag-not-ca.pcap", BASE + 20 * S); /* past it: written */
+	assert_int_equal(sensor_reports(r->s), 1);
+	feed(r, "pcaps/lab/diag-wrong-order.pcap", BASE + 2 * S); /* its window is written */
+	finish(r);
+	assert_true(sensor_late(r->s) > 0);
+	assert_int_equal(r->n, 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r->w[1], "window"),
 							    "late_handshakes")),
-			 (json_int_t)sensor_late(r.s));
-	check_windows(&r, r.w, r.n, true);
-	stop(&r);
+			 (json_int_t)sensor_late(r->s));
+	check_windows(r, r->w, r->n, true);
 }
 
 /* SIGUSR1 ends the current window now; the next one starts there. */
 static void test_signal(void **state)
 {
-	struct run r;
+	struct run *r = *state;
 
-	(void)state;
-	start(&r, 3600);
-	feed(&r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
-	assert_int_equal(sensor_report(r.s, BASE + 100 * S, "signal"), CS_OK);
-	feed(&r, "pcaps/lab/diag-not-ca.pcap", BASE + 200 * S);
-	finish(&r);
-	assert_int_equal(r.n, 2);
+	start(r, 3600);
+	feed(r, "pcaps/lab/diag-expired-leaf.pcap", BASE + 1 * S);
+	assert_int_equal(sensor_report(r->s, BASE + 100 * S, "signal"), CS_OK);
+	feed(r, "pcaps/lab/diag-not-ca.pcap", BASE + 200 * S);
+	finish(r);
+	assert_int_equal(r->n, 2);
 	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(r.w[0], "window"), "kind")),
+		json_string_value(json_object_get(json_object_get(r->w[0], "window"), "kind")),
 		"signal");
-	assert_int_equal(ns(json_object_get(r.w[0], "window"), "end"), BASE + 100 * S);
-	assert_int_equal(ns(json_object_get(r.w[1], "window"), "start"), BASE + 100 * S);
-	assert_int_equal(window_handshakes(r.w[0]) + window_handshakes(r.w[1]), run_handshakes(&r));
-	stop(&r);
+	assert_int_equal(ns(json_object_get(r->w[0], "window"), "end"), BASE + 100 * S);
+	assert_int_equal(ns(json_object_get(r->w[1], "window"), "start"), BASE + 100 * S);
+	assert_int_equal(window_handshakes(r->w[0]) + window_handshakes(r->w[1]),
+			 run_handshakes(r));
 }
 
 /* A run that read no frame writes no report. */
 static void test_nothing_read(void **state)
 {
-	struct run r;
+	struct run *r = *state;
 
-	(void)state;
-	start(&r, 10);
-	engine_finish(r.e);
-	assert_int_equal(sensor_report(r.s, BASE, "final"), CS_OK);
-	assert_int_equal(windows(&r, r.w, 4), 0);
-	stop(&r);
+	start(r, 10);
+	engine_finish(r->e);
+	assert_int_equal(sensor_report(r->s, BASE, "final"), CS_OK);
+	assert_int_equal(windows(r, r->w, 4), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_and_jump), cmocka_unit_test(test_clock_back),
-		cmocka_unit_test(test_grace_and_late),   cmocka_unit_test(test_signal),
-		cmocka_unit_test(test_nothing_read),
+		cmocka_unit_test_setup_teardown(test_forward_and_jump, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_grace_and_late, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_signal, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_read, run_setup, run_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,8 @@
 #define ROOT_SHA "ebff176dea1f142fa10450cf936474990b54a989a5fd7eda7de770eac19b45de"
 #define ECROOT_SHA "55cca26c4959231e4581abf4e9d095cf50ab1f3ab9f9c997a1e726943d003042"
 
-static char dir[64];
+#define TMPDIR_NAME "test_trust"
+#include "tmpdir.h"
 
 static struct cs_trust *load(struct trust_opts *o)
 {
@@ -49,7 +50,7 @@ static void sha(const char *hex, uint8_t out[32])
 
 static void copy(const char *from, const char *to)
 {
-	char cmd[512];
+	char cmd[2 * PATH_MAX];
 
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
 	assert_int_equal(system(cmd), 0);
@@ -64,7 +65,7 @@ static void ca_dir(char *out, size_t len, const char *sub, const char *root_as,
 	static const char *const from[3] = {"pcaps/lab/pki/root.pem", "pcaps/lab/pki/ecroot.pem",
 					    "pcaps/lab/pki/alone.pem"};
 	const char *const as[3] = {root_as, ecroot_as, junk_as};
-	char path[160];
+	char path[PATH_MAX];
 
 	snprintf(out, len, "%s/%s", dir, sub);
 	assert_int_equal(mkdir(out, 0755), 0);
@@ -102,14 +103,14 @@ static void test_bundle(void **state)
 /* The same roots, however given, are the same store. */
 static void test_digest_is_the_roots(void **state)
 {
-	char rev[128], d1[128], d2[128];
+	char rev[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX];
 	struct trust_opts a = {.ca_files = {BUNDLE}, .n_ca_files = 1};
 	struct trust_opts twice = {.ca_files = {BUNDLE, BUNDLE}, .n_ca_files = 2};
 	struct trust_opts reversed = {.n_ca_files = 1};
 	struct trust_opts in_dir = {.n_ca_dirs = 1};
 	struct trust_opts hashed = {.n_ca_dirs = 1};
 	struct cs_trust *ta, *tt, *tr, *td, *th;
-	char cmd[512];
+	char cmd[2 * PATH_MAX];
 
 	(void)state;
 	snprintf(rev, sizeof(rev), "%s/reversed.pem", dir);
@@ -215,22 +216,6 @@ static void test_failures(void **state)
 		if (!strstr(err, bad[i].message))
 			fail_msg("got \"%s\", wanted \"%s\"", err, bad[i].message);
 	}
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_trust.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)

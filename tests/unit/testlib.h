@@ -103,4 +103,11 @@ void tl_each_flip(const uint8_t *b, size_t n, tl_unit_fn fn, void *ctx);
 /* xorshift32: the next number of a reproducible sequence (*state != 0). */
 uint32_t tl_rand(uint32_t *state);
 
+/* ---- fixtures with parameters (test_judge, test_diag) ------------------------ */
+
+/* A cmocka test entry whose setup finds the test's parameters, a const
+ * object (say, the options of the environment it makes), in *state. */
+#define TL_TEST_WITH(f, setup, teardown, params)                                                   \
+	cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, (void *)(uintptr_t)(params))
+
 #endif

@@ -25,23 +25,40 @@
 #define TP_2025 1735689600LL /* 2025-01-01T00:00:00Z */
 #define TP_2035 2051222400LL /* 2035-01-01T00:00:00Z */
 
-/* pcaps/lab/pki/NAME.pem (or NAME itself when it holds a '/'). */
-static inline X509 *tp_pem(const char *name)
+/* pcaps/lab/pki/NAME followed by ext (or NAME itself when it holds a '/'). */
+static inline void tp_path(const char *name, const char *ext, char *out, size_t len)
 {
-	char path[256];
-	FILE *f;
-	X509 *x;
+	if (strchr(name, '/'))
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, TP_PKI "%s%s", name, ext);
+}
 
-	snprintf(path, sizeof path, strchr(name, '/') ? "%s" : TP_PKI "%s.pem", name);
+/* The first PEM object of tp_path(name): a private key (NAME.key) if key,
+ * else a certificate (NAME.pem). */
+static inline void *tp_pem_read(const char *name, bool key)
+{
+	char path[512];
+	FILE *f;
+	void *p;
+
+	tp_path(name, key ? ".key" : ".pem", path, sizeof path);
 	f = fopen(path, "r");
 	if (!f)
 		fail_msg("cannot open %s", path);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
+	p = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL)
+		: (void *)PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (!x)
-		fail_msg("%s: no certificate", path);
-	return x;
+	if (!p)
+		fail_msg("%s: no %s", path, key ? "private key" : "certificate");
+	return p;
 }
+
+/* pcaps/lab/pki/NAME.pem (or NAME itself when it holds a '/'). */
+static inline X509 *tp_pem(const char *name) { return tp_pem_read(name, false); }
+
+/* pcaps/lab/pki/NAME.key (or NAME itself when it holds a '/'). */
+static inline EVP_PKEY *tp_pem_key(const char *name) { return tp_pem_read(name, true); }
 
 /* A fresh EC key on a named curve ("P-256", "P-384"). */
 static inline EVP_PKEY *tp_ec_key(const char *curve)
