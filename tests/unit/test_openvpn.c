@@ -99,6 +99,37 @@ static struct ovpn *unwrap_all(struct ovpn *o, struct cs_bufpool *bp, int dir,
 	return o;
 }
 
+/* What a test of the unwrapper holds: a pool, the counters, one state. */
+struct ovfix {
+	struct cs_bufpool *bp;
+	struct ovpn_stats st;
+	struct ovpn o;
+};
+
+static void fix_open(struct ovfix *x, size_t memcap)
+{
+	x->bp = bufpool_new(memcap);
+	memset(&x->st, 0, sizeof x->st);
+	ovpn_init(&x->o);
+}
+
+/* The state released, every buffer back in the pool, the pool freed. */
+static void fix_close(struct ovfix *x)
+{
+	ovpn_release(&x->o, x->bp);
+	assert_int_equal(bufpool_in_use(x->bp), 0);
+	bufpool_free(x->bp);
+}
+
+/* The client's stream with HMAC h, fed whole; o's client direction ends
+ * in `want` (an ovpn_dstate). */
+static void feed_client_stream(struct ovfix *x, int h, struct bytes *s, enum ovpn_state want)
+{
+	client_stream(s, h);
+	unwrap_all(&x->o, x->bp, CLI, s, s->n, &x->st);
+	assert_int_equal(x->o.d[CLI].state, want);
+}
+
 static void expect_pending(const struct ovpn *o, int dir, const char *want)
 {
 	struct cs_slice p = ovpn_pending(o, dir);
@@ -114,21 +145,15 @@ static void test_every_hmac_size(void **state)
 	static const int sizes[] = {0, 16, 20, 28, 32, 48, 64};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(sizes); i++) {
-		struct cs_bufpool *bp = bufpool_new(1 << 20);
-		struct ovpn_stats st = {0};
 		struct bytes s = {.n = 0};
-		struct ovpn o;
+		struct ovfix x;
 
-		client_stream(&s, sizes[i]);
-		ovpn_init(&o);
-		unwrap_all(&o, bp, CLI, &s, s.n, &st);
-		assert_int_equal(o.hmac, sizes[i]);
-		assert_int_equal(o.d[CLI].state, OVPN_YES);
-		expect_pending(&o, CLI, "AAAABBBBBB");
-		assert_int_equal(st.malformed + st.out_of_order, 0);
-		ovpn_release(&o, bp);
-		assert_int_equal(bufpool_in_use(bp), 0);
-		bufpool_free(bp);
+		fix_open(&x, 1 << 20);
+		feed_client_stream(&x, sizes[i], &s, OVPN_YES);
+		assert_int_equal(x.o.hmac, sizes[i]);
+		expect_pending(&x.o, CLI, "AAAABBBBBB");
+		assert_int_equal(x.st.malformed + x.st.out_of_order, 0);
+		fix_close(&x);
 	}
 }
 
@@ -140,15 +165,12 @@ static void test_every_split(void **state)
 
 	client_stream(&s, 20);
 	for (size_t piece = 1; piece <= s.n; piece++) {
-		struct cs_bufpool *bp = bufpool_new(1 << 20);
-		struct ovpn_stats st = {0};
-		struct ovpn o;
+		struct ovfix x;
 
-		ovpn_init(&o);
-		unwrap_all(&o, bp, CLI, &s, piece, &st);
-		expect_pending(&o, CLI, "AAAABBBBBB");
-		ovpn_release(&o, bp);
-		bufpool_free(bp);
+		fix_open(&x, 1 << 20);
+		unwrap_all(&x.o, x.bp, CLI, &s, piece, &x.st);
+		expect_pending(&x.o, CLI, "AAAABBBBBB");
+		fix_close(&x);
 	}
 }
 
@@ -157,29 +179,26 @@ static void test_every_split(void **state)
 static void test_server_side(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(1 << 20);
-	struct ovpn_stats st = {0};
 	struct bytes c = {.n = 0}, s = {.n = 0}, other = {.n = 0};
-	struct ovpn o;
+	struct ovfix x;
 
 	packet(&s, &(struct pkt){8, 0, SID_S, 20, 1, 1, true, 0, NULL});
 	packet(&s, &(struct pkt){4, 0, SID_S, 20, 2, 1, true, 1, "server-hello"});
-	client_stream(&c, 20);
-	ovpn_init(&o);
-	unwrap_all(&o, bp, SRV, &s, s.n, &st);
-	assert_int_equal(o.hmac, 20);
-	unwrap_all(&o, bp, CLI, &c, c.n, &st);
-	expect_pending(&o, SRV, "server-hello");
-	expect_pending(&o, CLI, "AAAABBBBBB");
-	ovpn_release(&o, bp);
+	fix_open(&x, 1 << 20);
+	unwrap_all(&x.o, x.bp, SRV, &s, s.n, &x.st);
+	assert_int_equal(x.o.hmac, 20);
+	feed_client_stream(&x, 20, &c, OVPN_YES);
+	expect_pending(&x.o, SRV, "server-hello");
+	expect_pending(&x.o, CLI, "AAAABBBBBB");
+	fix_close(&x);
 
-	ovpn_init(&o); /* a client with another HMAC size than its server */
-	unwrap_all(&o, bp, SRV, &s, s.n, &st);
+	fix_open(&x, 1 << 20); /* a client with another HMAC size than its server */
+	unwrap_all(&x.o, x.bp, SRV, &s, s.n, &x.st);
 	client_stream(&other, 32);
-	assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){other.b, other.n}), CS_UNSUPPORTED);
-	assert_int_equal(o.d[CLI].state, OVPN_NO);
-	ovpn_release(&o, bp);
-	bufpool_free(bp);
+	assert_int_equal(ovpn_detect(&x.o, CLI, (struct cs_slice){other.b, other.n}),
+			 CS_UNSUPPORTED);
+	assert_int_equal(x.o.d[CLI].state, OVPN_NO);
+	fix_close(&x);
 }
 
 static void test_not_openvpn(void **state)
@@ -258,24 +277,21 @@ static void test_end_of_control_channel(void **state)
 	};
 
 	for (size_t i = 0; i < CS_ARRAY_LEN(cases); i++) {
-		struct cs_bufpool *bp = bufpool_new(1 << 20);
-		struct ovpn_stats st = {0};
 		struct bytes s = {.n = 0};
-		struct ovpn o;
+		struct ovfix x;
 		size_t used;
 
 		client_stream(&s, 20);
 		packet(&s, &cases[i].last);
 		packet(&s, &(struct pkt){4, 0, SID_C, 20, 10, 0, true, 3, "late"});
-		ovpn_init(&o);
-		assert_int_equal(ovpn_detect(&o, CLI, (struct cs_slice){s.b, s.n}), CS_OK);
-		used = ovpn_unwrap(&o, bp, CLI, (struct cs_slice){s.b, s.n}, &st);
-		if (o.d[CLI].state != OVPN_DONE || used != s.n)
+		fix_open(&x, 1 << 20);
+		assert_int_equal(ovpn_detect(&x.o, CLI, (struct cs_slice){s.b, s.n}), CS_OK);
+		used = ovpn_unwrap(&x.o, x.bp, CLI, (struct cs_slice){s.b, s.n}, &x.st);
+		if (x.o.d[CLI].state != OVPN_DONE || used != s.n)
 			fail_msg("%s: the control channel did not end", cases[i].name);
-		expect_pending(&o, CLI, "AAAABBBBBB");
-		assert_int_equal(st.malformed + st.out_of_order, cases[i].counted);
-		ovpn_release(&o, bp);
-		bufpool_free(bp);
+		expect_pending(&x.o, CLI, "AAAABBBBBB");
+		assert_int_equal(x.st.malformed + x.st.out_of_order, cases[i].counted);
+		fix_close(&x);
 	}
 }
 
@@ -283,62 +299,45 @@ static void test_end_of_control_channel(void **state)
 static void test_malformed_framing(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(1 << 20);
-	struct ovpn_stats st = {0};
 	struct bytes s = {.n = 0};
-	struct ovpn o;
+	struct ovfix x;
 
 	client_stream(&s, 0);
 	put_num(&s, 2, 0);
-	ovpn_init(&o);
-	unwrap_all(&o, bp, CLI, &s, s.n, &st);
-	assert_int_equal(o.d[CLI].state, OVPN_DONE);
-	assert_int_equal(st.malformed, 1);
-	ovpn_release(&o, bp);
+	fix_open(&x, 1 << 20);
+	unwrap_all(&x.o, x.bp, CLI, &s, s.n, &x.st);
+	assert_int_equal(x.o.d[CLI].state, OVPN_DONE);
+	assert_int_equal(x.st.malformed, 1);
+	fix_close(&x);
 
 	s.n = 0;
 	client_stream(&s, 0);
 	put_num(&s, 2, 5); /* a control opcode, and 4 bytes of its session id */
 	put_num(&s, 1, 4 << 3);
 	put_num(&s, 4, 0);
-	ovpn_init(&o);
-	unwrap_all(&o, bp, CLI, &s, s.n, &st);
-	assert_int_equal(st.malformed, 2);
-	expect_pending(&o, CLI, "AAAABBBBBB");
-	ovpn_consume(&o, CLI, 4);
-	expect_pending(&o, CLI, "BBBBBB");
-	ovpn_consume(&o, CLI, 7); /* more than there is: nothing */
-	expect_pending(&o, CLI, "BBBBBB");
-	ovpn_release(&o, bp);
-	bufpool_free(bp);
+	fix_open(&x, 1 << 20);
+	unwrap_all(&x.o, x.bp, CLI, &s, s.n, &x.st);
+	assert_int_equal(x.st.malformed, 1);
+	expect_pending(&x.o, CLI, "AAAABBBBBB");
+	ovpn_consume(&x.o, CLI, 4);
+	expect_pending(&x.o, CLI, "BBBBBB");
+	ovpn_consume(&x.o, CLI, 7); /* more than there is: nothing */
+	expect_pending(&x.o, CLI, "BBBBBB");
+	fix_close(&x);
 }
 
 /* The buffer pool refuses: the direction ends, nothing is half-written. */
 static void test_memcap(void **state)
 {
 	(void)state;
-	struct cs_bufpool *bp = bufpool_new(1024); /* less than one 2 KiB block */
-	struct ovpn_stats st = {0};
 	struct bytes s = {.n = 0};
-	struct ovpn o;
+	struct ovfix x;
 
-	client_stream(&s, 20);
-	ovpn_init(&o);
-	unwrap_all(&o, bp, CLI, &s, s.n, &st);
-	assert_int_equal(o.d[CLI].state, OVPN_DONE);
-	expect_pending(&o, CLI, "");
-	assert_true(bufpool_refusals(bp) > 0);
-	ovpn_release(&o, bp);
-	bufpool_free(bp);
-}
-
-/* xorshift32: reproducible noise. */
-static uint32_t noise(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
+	fix_open(&x, 1024); /* less than one 2 KiB block */
+	feed_client_stream(&x, 20, &s, OVPN_DONE);
+	expect_pending(&x.o, CLI, "");
+	assert_true(bufpool_refusals(x.bp) > 0);
+	fix_close(&x);
 }
 
 /* Random flips: never a crash, never more bytes delivered than the stream
@@ -346,29 +345,25 @@ static uint32_t noise(uint32_t *x)
 static void test_random_flips(void **state)
 {
 	(void)state;
-	uint32_t x = 0x6f1c2a9d;
+	uint32_t r = 0x6f1c2a9d;
 	struct bytes s = {.n = 0};
 	unsigned yes = 0, no = 0;
 
 	client_stream(&s, 20);
 	for (int round = 0; round < 20000; round++) {
-		struct cs_bufpool *bp = bufpool_new(1 << 20);
-		struct ovpn_stats st = {0};
 		struct bytes b = s;
-		struct ovpn o;
+		struct ovfix x;
 
-		for (uint32_t k = 1 + noise(&x) % 3; k > 0; k--)
-			b.b[noise(&x) % b.n] ^= (uint8_t)(1 + noise(&x) % 255);
-		ovpn_init(&o);
-		unwrap_all(&o, bp, CLI, &b, 1 + noise(&x) % 64, &st);
-		assert_true(ovpn_pending(&o, CLI).n <= b.n);
-		if (o.d[CLI].state == OVPN_NO)
+		for (uint32_t k = 1 + tl_rand(&r) % 3; k > 0; k--)
+			b.b[tl_rand(&r) % b.n] ^= (uint8_t)(1 + tl_rand(&r) % 255);
+		fix_open(&x, 1 << 20);
+		unwrap_all(&x.o, x.bp, CLI, &b, 1 + tl_rand(&r) % 64, &x.st);
+		assert_true(ovpn_pending(&x.o, CLI).n <= b.n);
+		if (x.o.d[CLI].state == OVPN_NO)
 			no++;
 		else
 			yes++;
-		ovpn_release(&o, bp);
-		assert_int_equal(bufpool_in_use(bp), 0);
-		bufpool_free(bp);
+		fix_close(&x);
 	}
 	assert_true(yes > 0 && no > 0);
 }
