@@ -384,6 +384,14 @@ static void expect_bad(const struct run *r, const char *msg)
 		fail_msg("error \"%s\" lacks \"%s\"", r->err, msg);
 }
 
+/* The first frame of a one-frame image is refused with msg. */
+static void expect_image_bad(const struct img *im, const struct want *w, const char *msg)
+{
+	struct run r = run_image(im, im->n, NULL, w, 1);
+
+	expect_bad(&r, msg);
+}
+
 /* Images ---------------------------------------------------------------------- */
 
 /* pcapng: section 1 little-endian (Ethernet with ns, Linux SLL with 2^-10 s
@@ -436,6 +444,19 @@ static size_t build_pcap(struct img *im, bool le, bool ns, struct want *w)
 
 /* Tests: well-formed files ------------------------------------------------------ */
 
+/* A whole image of format fmt reads to its end, every frame as in w; the
+ * image is freed. */
+static void expect_whole_image(struct img *im, const struct want *w, size_t nw, const char *fmt)
+{
+	struct run r = run_image(im, im->n, NULL, w, nw);
+
+	expect_eof(&r, nw);
+	assert_string_equal(r.fmt, fmt);
+	assert_int_equal(r.done, im->n);
+	assert_int_equal(r.total, im->n);
+	img_free(im);
+}
+
 static void test_pcap_variants(void **state)
 {
 	(void)state;
@@ -451,13 +472,8 @@ static void test_pcap_variants(void **state)
 		struct img im = {0};
 		struct want w[3];
 		size_t nw = build_pcap(&im, v[i].le, v[i].ns, w);
-		struct run r = run_image(&im, im.n, NULL, w, nw);
 
-		expect_eof(&r, nw);
-		assert_string_equal(r.fmt, v[i].fmt);
-		assert_int_equal(r.done, im.n);
-		assert_int_equal(r.total, im.n);
-		img_free(&im);
+		expect_whole_image(&im, w, nw, v[i].fmt);
 	}
 }
 
@@ -467,13 +483,8 @@ static void test_pcapng_sections(void **state)
 	struct img im = {0};
 	struct want w[16];
 	size_t nw = build_pcapng(&im, w);
-	struct run r = run_image(&im, im.n, NULL, w, nw);
 
-	expect_eof(&r, nw);
-	assert_string_equal(r.fmt, "pcapng");
-	assert_int_equal(r.done, im.n);
-	assert_int_equal(r.total, im.n);
-	img_free(&im);
+	expect_whole_image(&im, w, nw, "pcapng");
 }
 
 /* Blocks we skip are read in pieces: one far larger than the frame buffer. */
@@ -508,7 +519,6 @@ static void test_pcapng_tsresol(void **state)
 		{2, NS(1, 250000000), 1, 1, 1, d5},
 		{3, NS(1699999990, 0), 1, 1, 1, d5},
 	};
-	struct run r;
 
 	ng_shb(&im, false);
 	ng_idb(&im, 1, 0, 19, 0);
@@ -517,9 +527,7 @@ static void test_pcapng_tsresol(void **state)
 	ng_epb(&im, 0, 15000000000000000000u, d5, 1, 1);
 	ng_epb(&im, 1, UINT64_C(1) << 63 | UINT64_C(1) << 61, d5, 1, 1);
 	ng_epb(&im, 2, 1700000000, d5, 1, 1);
-	r = run_image(&im, im.n, NULL, w, 3);
-	expect_eof(&r, 3);
-	img_free(&im);
+	expect_whole_image(&im, w, 3, "pcapng");
 }
 
 /* Tests: truncation -------------------------------------------------------------- */
@@ -684,14 +692,12 @@ static void test_corrupt_fields(void **state)
 	struct img im = {0};
 	struct want w = {1, NS(1, 0), 5, 5, 1, d5};
 	uint8_t big[CS_MAX_PCAPNG_IFACES + 1];
-	struct run r;
 
 	/* interface id beyond the section's IDBs */
 	ng_shb(&im, true);
 	ng_idb(&im, 1, 0, 6, 0);
 	ng_epb(&im, 1, 0, d5, 5, 5);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "interface id 1 but the section has 1 interface(s)");
+	expect_image_bad(&im, &w, "interface id 1 but the section has 1 interface(s)");
 	img_free(&im);
 
 	/* caplen beyond the limit, and beyond the block */
@@ -700,71 +706,59 @@ static void test_corrupt_fields(void **state)
 	ng_epb(&im, 0, 0, d5, 5, 5);
 	im.le = false;
 	patch32(&im, im.bound[1] + 20, CS_MAX_CAPLEN + 1);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "captured length 262145 exceeds the limit 262144");
+	expect_image_bad(&im, &w, "captured length 262145 exceeds the limit 262144");
 	patch32(&im, im.bound[1] + 20, 40);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "captured length 40 overruns the block");
+	expect_image_bad(&im, &w, "captured length 40 overruns the block");
 	img_free(&im);
 
 	/* SPB before any IDB; a block below its minimum length */
 	ng_shb(&im, true);
 	ng_spb(&im, 5, d5, 5);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "simple packet block before any interface description");
+	expect_image_bad(&im, &w, "simple packet block before any interface description");
 	patch32(&im, im.bound[0] + 4, 12);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "block length 12 is below the minimum 16 for block type 0x3");
+	expect_image_bad(&im, &w, "block length 12 is below the minimum 16 for block type 0x3");
 	img_free(&im);
 
 	/* a block longer than CS_MAX_PCAPNG_BLOCK */
 	ng_shb(&im, true);
 	ng_other(&im, 4, 8);
 	patch32(&im, im.bound[0] + 4, CS_MAX_PCAPNG_BLOCK + 4);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "exceeds the limit 67108864");
+	expect_image_bad(&im, &w, "exceeds the limit 67108864");
 	img_free(&im);
 
 	/* too many interfaces in one section */
 	ng_shb(&im, true);
 	for (size_t i = 0; i < sizeof big; i++)
 		ng_idb(&im, 1, 0, -1, 0);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "more than 256 interfaces in one section");
+	expect_image_bad(&im, &w, "more than 256 interfaces in one section");
 	img_free(&im);
 
 	/* if_tsresol beyond what fits, and an option overrunning its block */
 	ng_shb(&im, true);
 	ng_idb(&im, 1, 0, 20, 0);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "if_tsresol 0x14 is out of range");
+	expect_image_bad(&im, &w, "if_tsresol 0x14 is out of range");
 	patch32(&im, im.bound[0] + 16, 0x00ff0002); /* if_name, 255 bytes */
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "option 2 of length 255 overruns the block");
+	expect_image_bad(&im, &w, "option 2 of length 255 overruns the block");
 	img_free(&im);
 
 	/* SHB: bad byte-order magic, unknown major version */
 	ng_shb(&im, true);
 	im.b[8] = 0x00;
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "corrupt pcapng block at offset 0: byte-order magic 0x00");
+	expect_image_bad(&im, &w, "corrupt pcapng block at offset 0: byte-order magic 0x00");
 	im.b[8] = 0x4d;
 	im.b[12] = 2;
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "pcapng version 2.0 is not supported");
+	expect_image_bad(&im, &w, "pcapng version 2.0 is not supported");
 	img_free(&im);
 
 	/* pcap: caplen beyond the limit; unknown version */
 	pcap_hdr(&im, true, false, 1);
 	pcap_rec(&im, 1, 0, d5, 5, 5);
 	patch32(&im, 24 + 8, CS_MAX_CAPLEN + 1);
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(
-		&r,
+	expect_image_bad(
+		&im, &w,
 		"corrupt pcap record at offset 24: captured length 262145 exceeds the limit 262144");
 	im.b[4] = 3;
-	r = run_image(&im, im.n, NULL, &w, 1);
-	expect_bad(&r, "pcap version 3.4 is not supported");
+	expect_image_bad(&im, &w, "pcap version 3.4 is not supported");
 	img_free(&im);
 }
 
