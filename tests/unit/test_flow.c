@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cs_flow.h"
 #include "cs_budget.h"
 
 #define SEC CS_NS_PER_SEC
+#define MANY_PORTS 3000 /* flows per kind in the test of many flows */
 #define IDLE ((int64_t)CS_FLOW_IDLE_TIMEOUT_S * SEC)
 
 static struct cs_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
@@ -64,6 +66,44 @@ static void on_evict(void *ctx, struct flow *f, bool capped)
 	}
 }
 
+/* A table of max_flows whose owner logs to log (zeroed first). */
+static struct flow_table *logged_table(uint32_t max_flows, struct evlog *log)
+{
+	memset(log, 0, sizeof *log);
+	log->ft = flow_table_new(max_flows, on_evict, log);
+	assert_non_null(log->ft);
+	return log->ft;
+}
+
+/* The fixture of most tests: a logged table of the size the test's entry
+ * in main() gives as its initial state (FLOW_TEST); *state becomes the log,
+ * whose ft is the table.  Teardown ends every flow and frees the table. */
+static int table_setup(void **state)
+{
+	uint32_t max_flows = (uint32_t)(uintptr_t)*state;
+	struct evlog *log = malloc(sizeof *log);
+
+	if (!log)
+		return -1;
+	logged_table(max_flows, log);
+	*state = log;
+	return 0;
+}
+
+static int table_teardown(void **state)
+{
+	struct evlog *log = *state;
+
+	flow_flush(log->ft);
+	flow_table_free(log->ft);
+	free(log);
+	return 0;
+}
+
+#define FLOW_TEST(fn, max_flows)                                                                   \
+	cmocka_unit_test_prestate_setup_teardown(fn, table_setup, table_teardown,                  \
+						 (void *)(uintptr_t)(max_flows))
+
 static struct flow *look(struct flow_table *ft, const struct cs_addr *s, uint16_t sp,
 			 const struct cs_addr *d, uint16_t dp, int64_t now, int want_dir,
 			 bool want_created)
@@ -82,14 +122,11 @@ static struct flow *look(struct flow_table *ft, const struct cs_addr *s, uint16_
 
 static void test_lookup_creates_then_finds_both_directions(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(16, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct cs_addr c = v4(192, 0, 2, 1), s = v4(198, 51, 100, 7);
 	struct flow *f;
 
-	assert_non_null(ft);
-	log.ft = ft;
 	assert_int_equal(flow_table_count(ft), 0);
 	f = look(ft, &c, 50000, &s, 443, 5 * SEC, 0, true);
 	assert_true(f->used);
@@ -116,23 +153,19 @@ static void test_lookup_creates_then_finds_both_directions(void **state)
 	/* ports swapped between the ends too */
 	assert_ptr_not_equal(look(ft, &c, 443, &s, 50000, 8 * SEC, 0, true), f);
 	assert_int_equal(flow_table_count(ft), 4);
-	assert_int_equal(log.n, 0);
+	assert_int_equal(log->n, 0);
 	assert_int_equal(flow_table_evicted(ft), 0);
-	flow_flush(ft);
-	flow_table_free(ft);
 }
 
 static void test_ipv4_and_ipv6_keys_are_told_apart(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(16, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct cs_addr a4 = v4(10, 0, 0, 1), b4 = v4(10, 0, 0, 2);
 	struct cs_addr a6 = v6(1), b6 = v6(2);
 	struct cs_addr a6low = {6, {0}}; /* ::10.0.0.1: IPv4-compatible, not mapped */
 	struct flow *f4, *f6, *fx;
 
-	log.ft = ft;
 	a6low.a[12] = 10, a6low.a[15] = 1;
 	f4 = look(ft, &a4, 1000, &b4, 443, 0, 0, true);
 	f6 = look(ft, &a6, 1000, &b6, 443, 0, 0, true);
@@ -147,19 +180,15 @@ static void test_ipv4_and_ipv6_keys_are_told_apart(void **state)
 	/* an IPv6 flow between the same hosts on other ports is another flow */
 	assert_ptr_not_equal(look(ft, &b6, 1000, &a6, 443, SEC, 0, true), f6);
 	assert_int_equal(flow_table_count(ft), 4);
-	flow_flush(ft);
-	flow_table_free(ft);
 }
 
 static void test_same_address_both_ends_keeps_directions(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(8, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct cs_addr lo = v4(127, 0, 0, 1);
 	struct flow *f;
 
-	log.ft = ft;
 	f = look(ft, &lo, 40000, &lo, 443, 0, 0, true);
 	assert_ptr_equal(look(ft, &lo, 443, &lo, 40000, 0, 1, false), f);
 	assert_ptr_equal(look(ft, &lo, 40000, &lo, 443, 0, 0, false), f);
@@ -167,20 +196,16 @@ static void test_same_address_both_ends_keeps_directions(void **state)
 	f = look(ft, &lo, 7, &lo, 7, 0, 0, true);
 	assert_ptr_equal(look(ft, &lo, 7, &lo, 7, 0, 0, false), f);
 	assert_int_equal(flow_table_count(ft), 2);
-	flow_flush(ft);
-	flow_table_free(ft);
 }
 
 static void test_many_flows_differing_only_in_ports_are_all_found(void **state)
 {
-	(void)state;
-	enum { N = 3000 };
+	enum { N = MANY_PORTS };
 	static struct flow *made[3][N];
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(3 * N, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct cs_addr c = v4(203, 0, 113, 9), s = v6(0x443);
 
-	log.ft = ft;
 	for (uint16_t i = 0; i < N; i++) {
 		made[0][i] = look(ft, &c, (uint16_t)(1024 + i), &s, 443, i, 0, true);
 		made[1][i] = look(ft, &c, 443, &s, (uint16_t)(1024 + i), i, 0, true);
@@ -202,24 +227,20 @@ static void test_many_flows_differing_only_in_ports_are_all_found(void **state)
 	}
 	assert_int_equal(flow_table_count(ft), 3 * N);
 	assert_int_equal(flow_table_evicted(ft), 0);
-	assert_int_equal(log.n, 0);
+	assert_int_equal(log->n, 0);
 	flow_flush(ft);
-	assert_int_equal(log.n, 3 * N);
+	assert_int_equal(log->n, 3 * N);
 	assert_int_equal(flow_table_count(ft), 0);
-	flow_table_free(ft);
 }
 
 static void test_zero_max_flows_has_no_slot(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(0, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct cs_addr a = v4(1, 2, 3, 4), b = v4(5, 6, 7, 8);
 	int dir;
 	bool created = true;
 
-	assert_non_null(ft);
-	log.ft = ft;
 	assert_null(flow_lookup(ft, &a, 1, &b, 2, 0, &dir, &created));
 	assert_false(created);
 	assert_null(flow_tls_get(ft));
@@ -227,8 +248,7 @@ static void test_zero_max_flows_has_no_slot(void **state)
 	assert_int_equal(flow_table_evicted(ft), 0);
 	flow_expire(ft, 1000 * SEC, 8);
 	flow_flush(ft);
-	assert_int_equal(log.n, 0);
-	flow_table_free(ft);
+	assert_int_equal(log->n, 0);
 	flow_table_free(NULL);
 }
 
@@ -243,40 +263,36 @@ static struct flow *client(struct flow_table *ft, uint16_t port, int64_t now, bo
 
 static void test_full_table_evicts_oldest_quiet_flow_before_active_ones(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(4, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 
-	log.ft = ft;
 	for (uint16_t p = 1; p <= 4; p++)
 		client(ft, p, p, true);
 	/* 1 and 2 carry handshakes; 3 (older) and 4 are quiet */
 	flow_touch(ft, client(ft, 1, 5, false), FLOW_ACTIVE);
 	flow_touch(ft, client(ft, 2, 5, false), FLOW_ACTIVE);
-	assert_int_equal(log.n, 0);
+	assert_int_equal(log->n, 0);
 
 	client(ft, 5, 6, true); /* full: the oldest quiet flow goes */
-	assert_int_equal(log.n, 1);
-	assert_int_equal(log.port0[0], 3);
-	assert_true(log.cap[0]);
+	assert_int_equal(log->n, 1);
+	assert_int_equal(log->port0[0], 3);
+	assert_true(log->cap[0]);
 	assert_int_equal(flow_table_evicted(ft), 1);
 	assert_int_equal(flow_table_count(ft), 4);
 
 	client(ft, 6, 7, true); /* then 4, and the new flows are quiet too */
 	client(ft, 7, 8, true); /* so a flood of new flows evicts itself: 5 */
-	assert_int_equal(log.n, 3);
-	assert_int_equal(log.port0[1], 4);
-	assert_int_equal(log.port0[2], 5);
-	assert_int_equal(log.capped, 3);
+	assert_int_equal(log->n, 3);
+	assert_int_equal(log->port0[1], 4);
+	assert_int_equal(log->port0[2], 5);
+	assert_int_equal(log->capped, 3);
 	assert_int_equal(flow_table_evicted(ft), 3);
 	/* the handshakes in progress survived */
 	client(ft, 1, 9, false);
 	client(ft, 2, 9, false);
 	client(ft, 6, 9, false);
 	client(ft, 7, 9, false);
-	assert_int_equal(log.n, 3);
-	flow_flush(ft);
-	flow_table_free(ft);
+	assert_int_equal(log->n, 3);
 }
 
 /* --workers: two tables sharing a total of 4 flows.  A table over the total
@@ -285,12 +301,11 @@ static void test_full_table_evicts_oldest_quiet_flow_before_active_ones(void **s
 static void test_shared_total_is_kept_across_tables(void **state)
 {
 	(void)state;
-	struct evlog la = {0}, lb = {0};
+	struct evlog la, lb;
 	struct cs_budget total = {.cap = 4};
-	struct flow_table *a = flow_table_new(4, on_evict, &la);
-	struct flow_table *b = flow_table_new(4, on_evict, &lb);
+	struct flow_table *a = logged_table(4, &la);
+	struct flow_table *b = logged_table(4, &lb);
 
-	la.ft = a, lb.ft = b;
 	flow_table_share(a, &total);
 	flow_table_share(b, &total);
 	for (uint16_t p = 1; p <= 3; p++)
@@ -320,45 +335,39 @@ static void test_shared_total_is_kept_across_tables(void **state)
 
 static void test_full_table_of_active_flows_evicts_least_recently_used(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(3, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 
-	log.ft = ft;
 	for (uint16_t p = 1; p <= 3; p++)
 		flow_touch(ft, client(ft, p, p, true), FLOW_ACTIVE);
 	flow_touch(ft, client(ft, 1, 4, false), FLOW_ACTIVE); /* 1 is fresh again */
 	flow_touch(ft, client(ft, 1, 4, false), FLOW_ACTIVE); /* already at the head */
 	client(ft, 4, 5, true);
-	assert_int_equal(log.n, 1);
-	assert_int_equal(log.port0[0], 2);
-	assert_true(log.cap[0]);
+	assert_int_equal(log->n, 1);
+	assert_int_equal(log->port0[0], 2);
+	assert_true(log->cap[0]);
 	/* quiet again (bypassed): it goes before any active flow */
 	flow_touch(ft, client(ft, 1, 6, false), FLOW_QUIET);
 	flow_touch(ft, client(ft, 4, 6, false), FLOW_ACTIVE);
 	client(ft, 5, 7, true);
-	assert_int_equal(log.n, 2);
-	assert_int_equal(log.port0[1], 1);
+	assert_int_equal(log->n, 2);
+	assert_int_equal(log->port0[1], 1);
 	client(ft, 6, 8, true); /* quiet 5 goes next, */
 	flow_touch(ft, client(ft, 6, 8, false), FLOW_ACTIVE);
 	client(ft, 7, 9, true); /* and with no quiet flow, the oldest active: 3 */
-	assert_int_equal(log.n, 4);
-	assert_int_equal(log.port0[2], 5);
-	assert_int_equal(log.port0[3], 3);
+	assert_int_equal(log->n, 4);
+	assert_int_equal(log->port0[2], 5);
+	assert_int_equal(log->port0[3], 3);
 	assert_int_equal(flow_table_evicted(ft), 4);
-	assert_int_equal(log.capped, 4);
-	flow_flush(ft);
-	flow_table_free(ft);
+	assert_int_equal(log->capped, 4);
 }
 
 static void test_evicted_slot_is_reused_clean(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(1, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct flow *f, *g;
 
-	log.ft = ft;
 	f = client(ft, 1, SEC, true);
 	f->bypass = f->closed = f->counted = true;
 	f->syn[0] = f->fin[1] = true;
@@ -371,7 +380,7 @@ static void test_evicted_slot_is_reused_clean(void **state)
 	flow_touch(ft, f, FLOW_ACTIVE);
 	g = client(ft, 2, 2 * SEC, true); /* the only slot: evicts 1 */
 	assert_ptr_equal(g, f);
-	assert_int_equal(log.n, 1);
+	assert_int_equal(log->n, 1);
 	assert_int_equal(g->port[0], 2);
 	assert_false(g->bypass || g->closed || g->counted);
 	assert_false(g->syn[0] || g->fin[1]);
@@ -384,56 +393,49 @@ static void test_evicted_slot_is_reused_clean(void **state)
 	assert_int_equal(g->list, FLOW_QUIET);
 	/* the evicted connection comes back as a new flow (evicting 2) */
 	client(ft, 1, 3 * SEC, true);
-	assert_int_equal(log.n, 2);
-	assert_int_equal(log.port0[1], 2);
+	assert_int_equal(log->n, 2);
+	assert_int_equal(log->port0[1], 2);
 	assert_int_equal(flow_table_count(ft), 1);
-	flow_flush(ft);
-	flow_table_free(ft);
 }
 
 /* ---- expiry and flush -------------------------------------------------------- */
 
 static void test_idle_flows_expire_by_capture_time(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(8, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	const int64_t t0 = 1700000000 * SEC; /* capture time, not wall-clock time */
 
-	log.ft = ft;
 	client(ft, 1, t0, true);
 	flow_touch(ft, client(ft, 2, t0 + 10 * SEC, true), FLOW_ACTIVE);
 	client(ft, 3, t0 + 100 * SEC, true);
 	flow_expire(ft, t0 + IDLE, 16); /* nothing idle for the whole timeout */
-	assert_int_equal(log.n, 0);
+	assert_int_equal(log->n, 0);
 	flow_expire(ft, t0 + IDLE + 10 * SEC, 16); /* 1 expires; 2 is exactly at it */
-	assert_int_equal(log.n, 1);
-	assert_int_equal(log.port0[0], 1);
-	assert_false(log.cap[0]);
+	assert_int_equal(log->n, 1);
+	assert_int_equal(log->port0[0], 1);
+	assert_false(log->cap[0]);
 	assert_int_equal(flow_table_count(ft), 2);
 	flow_expire(ft, t0 + IDLE + 10 * SEC + 1, 16); /* one nanosecond later: 2 */
-	assert_int_equal(log.n, 2);
-	assert_int_equal(log.port0[1], 2);
+	assert_int_equal(log->n, 2);
+	assert_int_equal(log->port0[1], 2);
 	/* a flow that saw a packet recently stays */
 	client(ft, 3, t0 + 200 * SEC, false)->last_ts = t0 + 200 * SEC;
 	flow_touch(ft, client(ft, 3, t0 + 200 * SEC, false), FLOW_QUIET);
 	flow_expire(ft, t0 + 300 * SEC, 16);
-	assert_int_equal(log.n, 2);
+	assert_int_equal(log->n, 2);
 	flow_expire(ft, t0 + 200 * SEC + IDLE + 1, 16);
-	assert_int_equal(log.n, 3);
-	assert_int_equal(log.capped, 0);
+	assert_int_equal(log->n, 3);
+	assert_int_equal(log->capped, 0);
 	assert_int_equal(flow_table_evicted(ft), 0); /* expiry is not eviction */
 	assert_int_equal(flow_table_count(ft), 0);
-	flow_table_free(ft);
 }
 
 static void test_expire_removes_at_most_max_flows(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(16, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 
-	log.ft = ft;
 	for (uint16_t p = 1; p <= 8; p++) {
 		struct flow *f = client(ft, p, p * SEC, true);
 
@@ -442,26 +444,23 @@ static void test_expire_removes_at_most_max_flows(void **state)
 	}
 	/* all eight idle, four on each list */
 	flow_expire(ft, 1000 * SEC, 0);
-	assert_int_equal(log.n, 0);
+	assert_int_equal(log->n, 0);
 	flow_expire(ft, 1000 * SEC, 3);
-	assert_int_equal(log.n, 3);
+	assert_int_equal(log->n, 3);
 	flow_expire(ft, 1000 * SEC, 1);
-	assert_int_equal(log.n, 4);
+	assert_int_equal(log->n, 4);
 	flow_expire(ft, 1000 * SEC, 100);
-	assert_int_equal(log.n, 8);
+	assert_int_equal(log->n, 8);
 	assert_int_equal(flow_table_count(ft), 0);
-	flow_table_free(ft);
 }
 
 static void test_flush_calls_the_callback_for_every_flow(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(32, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	uint32_t seen = 0;
 	struct tls_conn *tc[32];
 
-	log.ft = ft;
 	for (uint16_t p = 1; p <= 20; p++) {
 		struct flow *f = client(ft, p, p, true);
 
@@ -471,15 +470,15 @@ static void test_flush_calls_the_callback_for_every_flow(void **state)
 		}
 	}
 	flow_flush(ft);
-	assert_int_equal(log.n, 20);
-	assert_int_equal(log.capped, 0);
+	assert_int_equal(log->n, 20);
+	assert_int_equal(log->capped, 0);
 	for (unsigned i = 0; i < 20; i++)
-		seen |= 1u << log.port0[i];
+		seen |= 1u << log->port0[i];
 	assert_int_equal(seen, 0x1ffffeu); /* ports 1..20, each once */
 	assert_int_equal(flow_table_count(ft), 0);
 	assert_int_equal(flow_table_evicted(ft), 0);
 	flow_flush(ft); /* empty: nothing */
-	assert_int_equal(log.n, 20);
+	assert_int_equal(log->n, 20);
 	/* the table is usable again, and every TLS object came back */
 	client(ft, 1, 100, true);
 	for (int i = 0; i < 32; i++) {
@@ -490,20 +489,17 @@ static void test_flush_calls_the_callback_for_every_flow(void **state)
 	for (int i = 0; i < 32; i++)
 		flow_tls_put(ft, tc[i]);
 	flow_flush(ft);
-	assert_int_equal(log.n, 21);
-	flow_table_free(ft);
+	assert_int_equal(log->n, 21);
 }
 
 /* ---- TLS object pool ------------------------------------------------------------ */
 
 static void test_tls_pool_is_capped_at_max_flows_and_reuses_objects(void **state)
 {
-	(void)state;
-	struct evlog log = {0};
-	struct flow_table *ft = flow_table_new(3, on_evict, &log);
+	struct evlog *log = *state;
+	struct flow_table *ft = log->ft;
 	struct tls_conn *c[3], *again[3];
 
-	log.ft = ft;
 	for (int i = 0; i < 3; i++) {
 		c[i] = flow_tls_get(ft);
 		assert_non_null(c[i]);
@@ -527,7 +523,7 @@ static void test_tls_pool_is_capped_at_max_flows_and_reuses_objects(void **state
 	assert_null(flow_tls_get(ft));
 	for (int i = 0; i < 3; i++)
 		flow_tls_put(ft, again[i]);
-	flow_table_free(ft); /* frees the pooled objects (valgrind: no leak) */
+	/* the teardown's flow_table_free frees the pooled objects (valgrind: no leak) */
 }
 
 /* ---- random run against a model ---------------------------------------------- */
@@ -698,19 +694,19 @@ static void test_random_packets_match_lru_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup_creates_then_finds_both_directions),
-		cmocka_unit_test(test_ipv4_and_ipv6_keys_are_told_apart),
-		cmocka_unit_test(test_same_address_both_ends_keeps_directions),
-		cmocka_unit_test(test_many_flows_differing_only_in_ports_are_all_found),
-		cmocka_unit_test(test_zero_max_flows_has_no_slot),
-		cmocka_unit_test(test_full_table_evicts_oldest_quiet_flow_before_active_ones),
-		cmocka_unit_test(test_full_table_of_active_flows_evicts_least_recently_used),
-		cmocka_unit_test(test_evicted_slot_is_reused_clean),
+		FLOW_TEST(test_lookup_creates_then_finds_both_directions, 16),
+		FLOW_TEST(test_ipv4_and_ipv6_keys_are_told_apart, 16),
+		FLOW_TEST(test_same_address_both_ends_keeps_directions, 8),
+		FLOW_TEST(test_many_flows_differing_only_in_ports_are_all_found, 3 * MANY_PORTS),
+		FLOW_TEST(test_zero_max_flows_has_no_slot, 0),
+		FLOW_TEST(test_full_table_evicts_oldest_quiet_flow_before_active_ones, 4),
+		FLOW_TEST(test_full_table_of_active_flows_evicts_least_recently_used, 3),
+		FLOW_TEST(test_evicted_slot_is_reused_clean, 1),
 		cmocka_unit_test(test_shared_total_is_kept_across_tables),
-		cmocka_unit_test(test_idle_flows_expire_by_capture_time),
-		cmocka_unit_test(test_expire_removes_at_most_max_flows),
-		cmocka_unit_test(test_flush_calls_the_callback_for_every_flow),
-		cmocka_unit_test(test_tls_pool_is_capped_at_max_flows_and_reuses_objects),
+		FLOW_TEST(test_idle_flows_expire_by_capture_time, 8),
+		FLOW_TEST(test_expire_removes_at_most_max_flows, 16),
+		FLOW_TEST(test_flush_calls_the_callback_for_every_flow, 32),
+		FLOW_TEST(test_tls_pool_is_capped_at_max_flows_and_reuses_objects, 3),
 		cmocka_unit_test(test_random_packets_match_lru_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
