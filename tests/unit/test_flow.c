@@ -12,11 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "cs_flow.h"
 #include "cs_budget.h"
+#include "testlib.h"
 
 #define SEC CS_NS_PER_SEC
 #define MANY_PORTS 3000 /* flows per kind in the test of many flows */
@@ -76,33 +76,30 @@ static struct flow_table *logged_table(uint32_t max_flows, struct evlog *log)
 }
 
 /* The fixture of most tests: a logged table of the size the test's entry
- * in main() gives as its initial state (FLOW_TEST); *state becomes the log,
- * whose ft is the table.  Teardown ends every flow and frees the table. */
+ * in main() gives (FLOW_TEST); *state is the log, whose ft is the table.
+ * The teardown ends every flow and frees the table. */
 static int table_setup(void **state)
 {
-	uint32_t max_flows = (uint32_t)(uintptr_t)*state;
-	struct evlog *log = malloc(sizeof *log);
+	uint32_t max_flows;
+	struct evlog *log = tl_fixture_new(state, sizeof *log, &max_flows);
 
 	if (!log)
 		return -1;
 	logged_table(max_flows, log);
-	*state = log;
 	return 0;
 }
 
-static int table_teardown(void **state)
+static void table_end(void *fixture)
 {
-	struct evlog *log = *state;
+	struct evlog *log = fixture;
 
 	flow_flush(log->ft);
 	flow_table_free(log->ft);
-	free(log);
-	return 0;
 }
 
-#define FLOW_TEST(fn, max_flows)                                                                   \
-	cmocka_unit_test_prestate_setup_teardown(fn, table_setup, table_teardown,                  \
-						 (void *)(uintptr_t)(max_flows))
+static int table_teardown(void **state) { return tl_fixture_free(state, table_end); }
+
+#define FLOW_TEST(fn, max_flows) TL_TEST_WITH(fn, table_setup, table_teardown, max_flows)
 
 static struct flow *look(struct flow_table *ft, const struct cs_addr *s, uint16_t sp,
 			 const struct cs_addr *d, uint16_t dp, int64_t now, int want_dir,

@@ -266,3 +266,24 @@ uint32_t tl_rand(uint32_t *state)
 	*state ^= *state << 5;
 	return *state;
 }
+
+/* ---- fixtures given a number by their test's entry -------------------------- */
+
+void *tl_fixture_new(void **state, size_t size, uint32_t *param)
+{
+	void *fixture = calloc(1, size);
+
+	if (!fixture)
+		return NULL;
+	*param = (uint32_t)(uintptr_t)*state;
+	*state = fixture;
+	return fixture;
+}
+
+int tl_fixture_free(void **state, void (*fin)(void *fixture))
+{
+	fin(*state);
+	free(*state);
+	*state = NULL;
+	return 0;
+}
