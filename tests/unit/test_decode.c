@@ -679,15 +679,22 @@ static void expect_skip(const char *name, int linktype, const struct bytes *f,
 		fail_msg("%s: expected %s", name, decode_counter_name(why));
 }
 
-static void check_frame(const struct frame *fr)
+/* Build a recipe and decode it: the outcome must be want. */
+static void check_recipe(const char *name, int linktype, struct outcome want,
+			 const struct step *steps)
 {
 	struct bytes f;
 
-	build(&f, fr->steps);
-	if (fr->want.status == CS_OK)
-		expect_ok(fr->name, fr->linktype, &f, fr->want.family, fr->want.depth);
+	build(&f, steps);
+	if (want.status == CS_OK)
+		expect_ok(name, linktype, &f, want.family, want.depth);
 	else
-		expect_skip(fr->name, fr->linktype, &f, fr->want.why, fr->want.status);
+		expect_skip(name, linktype, &f, want.why, want.status);
+}
+
+static void check_frame(const struct frame *fr)
+{
+	check_recipe(fr->name, fr->linktype, fr->want, fr->steps);
 }
 
 static void check_frames(const struct frame *t, size_t n)
@@ -700,27 +707,22 @@ static void check_frames(const struct frame *t, size_t n)
 
 #define LT(x) CS_LINKTYPE_##x
 
+/* clang-format off */
 static const struct frame samples[] = {
 	{"eth_ipv4", LT(ETHERNET), OK(4, 0), {ETH(0x0800), IP4(6), SEG}},
 	/* some captures keep the 4-byte FCS: the IP length trims it */
 	{"eth_ipv4_fcs", LT(ETHERNET), OK(4, 0), {ETH(0x0800), IP4(6), SEG, FCS}},
 	{"eth_ipv4_options", LT(ETHERNET), OK(4, 0), {ETH(0x0800), IP4_OPT(6, 12, 0), SEG}},
 	{"eth_ipv6", LT(ETHERNET), OK(6, 0), {ETH(0x86dd), IP6(6), SEG}},
-	{"qinq_pppoe_ipv4",
-	 LT(ETHERNET),
-	 OK(4, 0),
+	{"qinq_pppoe_ipv4", LT(ETHERNET), OK(4, 0),
 	 {ETH(0x88a8), TAG(100, 0x8100), TAG(200, 0x8864), PPPOE(0x0021), IP4(6), SEG}},
-	{"vlan9100_pppoe_ipv6",
-	 LT(ETHERNET),
-	 OK(6, 0),
+	{"vlan9100_pppoe_ipv6", LT(ETHERNET), OK(6, 0),
 	 {ETH(0x9100), TAG(7, 0x8864), PPPOE(0x0057), IP6(6), SEG}},
 	{"sll_ipv4", LT(LINUX_SLL), OK(4, 0), {SLL(4 /* sent by us */, 0x0800), IP4(6), SEG}},
 	{"sll_mpls_ipv6", LT(LINUX_SLL), OK(6, 0), {SLL(0, 0x8848), MPLS(16, 1), IP6(6), SEG}},
 	/* protocol 0x8100, reserved, interface index 3, ARPHRD_ETHER, packet
 	 * type 0, address length 6 */
-	{"sll2_vlan_ipv6",
-	 LT(LINUX_SLL2),
-	 OK(6, 0),
+	{"sll2_vlan_ipv6", LT(LINUX_SLL2), OK(6, 0),
 	 {RAW("\x81\x00\x00\x00\x00\x00\x00\x03\x00\x01\x00\x06"), FILL(0xaa, 8), TAG(42, 0x86dd),
 	  IP6(6), SEG}},
 	/* AF_INET written by a little-endian host */
@@ -738,52 +740,32 @@ static const struct frame samples[] = {
 	{"linktype_ipv4", LT(IPV4), OK(4, 0), {IP4(6), SEG}},
 	{"linktype_ipv6", LT(IPV6), OK(6, 0), {IP6(6), SEG}},
 	/* hop-by-hop, destination options, routing, AH, an atomic fragment */
-	{"ipv6_ext",
-	 LT(ETHERNET),
-	 OK(6, 0),
+	{"ipv6_ext", LT(ETHERNET), OK(6, 0),
 	 {ETH(0x86dd), IP6(0), EXT6(60, 0), EXT6(43, 1), EXT6(51, 0), AH(44), FRAG6(60, 0),
 	  EXT6(6, 2), SEG}},
-	{"gre_key_seq_eth",
-	 LT(ETHERNET),
-	 OK(4, 1),
+	{"gre_key_seq_eth", LT(ETHERNET), OK(4, 1),
 	 {ETH(0x0800), IP4_OUTER(47), GRE(0x3000, 0x6558), ETH(0x0800), IP4(6), SEG}},
-	{"gre_csum_ipv6",
-	 LT(ETHERNET),
-	 OK(6, 1),
+	{"gre_csum_ipv6", LT(ETHERNET), OK(6, 1),
 	 {ETH(0x86dd), IP6_OUTER(47), GRE(0x8000, 0x86dd), IP6(6), SEG}},
-	{"gre_mpls",
-	 LT(RAW),
-	 OK(4, 1),
+	{"gre_mpls", LT(RAW), OK(4, 1),
 	 {IP4_OUTER(47), GRE(0, 0x8847), MPLS(1000, 1), IP4(6), SEG}},
 	{"6in4", LT(ETHERNET), OK(6, 1), {ETH(0x0800), IP4_OUTER(41), IP6(6), SEG}},
 	{"4in6", LT(ETHERNET), OK(4, 1), {ETH(0x86dd), IP6_OUTER(4), IP4(6), SEG}},
-	{"vxlan",
-	 LT(ETHERNET),
-	 OK(4, 1),
+	{"vxlan", LT(ETHERNET), OK(4, 1),
 	 {ETH(0x0800), IP4_OUTER(17), UDP(4789), VXLAN, ETH(0x8100), TAG(5, 0x0800), IP4(6), SEG}},
-	{"geneve_options",
-	 LT(ETHERNET),
-	 OK(4, 1),
+	{"geneve_options", LT(ETHERNET), OK(4, 1),
 	 {ETH(0x86dd), IP6_OUTER(17), UDP(6081), GENEVE(0x6558, 3), ETH(0x0800), IP4(6), SEG}},
-	{"geneve_ipv6",
-	 LT(IPV4),
-	 OK(6, 1),
+	{"geneve_ipv6", LT(IPV4), OK(6, 1),
 	 {IP4_OUTER(17), UDP(6081), GENEVE(0x86dd, 0), IP6(6), SEG}},
 	{"mpls2", LT(ETHERNET), OK(4, 0), {ETH(0x8847), MPLS(100, 0), MPLS(200, 1), IP4(6), SEG}},
 	/* every tunnel kind nested to the cap: IPIP, 6in4, GRE, VXLAN */
-	{"nested",
-	 LT(ETHERNET),
-	 OK(4, CS_MAX_TUNNEL_DEPTH),
+	{"nested", LT(ETHERNET), OK(4, CS_MAX_TUNNEL_DEPTH),
 	 {ETH(0x0800), IP4_OUTER(4), IP4_OUTER(41), IP6_OUTER(47), GRE(0x2000, 0x0800),
 	  IP4_OUTER(17), UDP(4789), VXLAN, ETH(0x0800), IP4(6), SEG}},
 	{"eth_cmd_ipv4", LT(ETHERNET), OK(4, 0), {ETH(0x8909), CMD(0x0800), IP4(6), SEG}},
-	{"vlan_cmd_ipv6",
-	 LT(ETHERNET),
-	 OK(6, 0),
+	{"vlan_cmd_ipv6", LT(ETHERNET), OK(6, 0),
 	 {ETH(0x8100), TAG(10, 0x8909), CMD(0x86dd), IP6(6), SEG}},
-	{"gtpu",
-	 LT(ETHERNET),
-	 OK(4, 1),
+	{"gtpu", LT(ETHERNET), OK(4, 1),
 	 {ETH(0x0800), IP4_OUTER(17), UDP(2152), GTPU(0), IP4(6), SEG}},
 	{"gtpu_ext_ipv6", LT(RAW), OK(6, 1), {IP6_OUTER(17), UDP(2152), GTPU(1), IP6(6), SEG}},
 	/* address, control, protocol */
@@ -800,37 +782,27 @@ static const struct frame samples[] = {
 	{"ppp_ether", LT(PPP_ETHER), OK(4, 0), {PPPOE(0x0021), IP4(6), SEG}},
 	{"chdlc_ipv4", LT(C_HDLC), OK(4, 0), {RAW("\x0f\x00\x08\x00"), IP4(6), SEG}},
 	{"chdlc_ipv6", LT(C_HDLC), OK(6, 0), {RAW("\x8f\x00\x86\xdd"), IP6(6), SEG}},
-	{"chdlc_with_dir_mpls",
-	 LT(C_HDLC_WITH_DIR),
-	 OK(4, 0),
+	{"chdlc_with_dir_mpls", LT(C_HDLC_WITH_DIR), OK(4, 0),
 	 {RAW("\x01\x0f\x00\x88\x47"), MPLS(9, 1), IP4(6), SEG}},
 	/* data, to DS */
 	{"wlan_data", LT(IEEE802_11), OK(4, 0), {WLAN(0x08, 0x01), SNAP(0x0800), IP4(6), SEG}},
 	/* QoS data, to and from DS: four addresses */
-	{"wlan_qos_4addr_ipv6",
-	 LT(IEEE802_11),
-	 OK(6, 0),
+	{"wlan_qos_4addr_ipv6", LT(IEEE802_11), OK(6, 0),
 	 {WLAN(0x88, 0x03), SNAP(0x86dd), IP6(6), SEG}},
 	/* QoS data from DS, +HTC */
-	{"wlan_qos_htc_vlan",
-	 LT(IEEE802_11),
-	 OK(4, 0),
+	{"wlan_qos_htc_vlan", LT(IEEE802_11), OK(4, 0),
 	 {WLAN(0x88, 0x82), SNAP(0x8100), TAG(7, 0x0800), IP4(6), SEG}},
 	/* radiotap of 25 bytes with two presence words (TSFT, Flags; then
 	 * none), 4 bytes aligning TSFT to 8, TSFT, and Flags saying the body
 	 * is padded to 4 bytes: the QoS header of 26 bytes gets 2 */
-	{"radiotap_datapad",
-	 LT(IEEE802_11_RADIOTAP),
-	 OK(4, 0),
+	{"radiotap_datapad", LT(IEEE802_11_RADIOTAP), OK(4, 0),
 	 {RAW("\x00\x00\x19\x00\x03\x00\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00"), FILL(0x11, 8),
 	  U8(0x20), WLAN(0x88, 0x01), U16(0), SNAP(0x0800), IP4(6), SEG}},
 	/* radiotap of 9 bytes, Flags only: the frame keeps its FCS, which IP's
 	 * length cuts */
-	{"radiotap_fcs",
-	 LT(IEEE802_11_RADIOTAP),
-	 OK(6, 0),
-	 {RAW("\x00\x00\x09\x00\x02\x00\x00\x00\x10"), WLAN(0x08, 0x02), SNAP(0x86dd), IP6(6), SEG,
-	  FCS}},
+	{"radiotap_fcs", LT(IEEE802_11_RADIOTAP), OK(6, 0),
+	 {RAW("\x00\x00\x09\x00\x02\x00\x00\x00\x10"), WLAN(0x08, 0x02), SNAP(0x86dd), IP6(6),
+	  SEG, FCS}},
 	{"ppi_wlan", LT(PPI), OK(4, 0), {PPI(8, 105), WLAN(0x08, 0x01), SNAP(0x0800), IP4(6), SEG}},
 	{"ppi_ether", LT(PPI), OK(4, 0), {PPI(20, 1), SAMPLE("eth_ipv4")}},
 	/* AF_INET, resource 1, the payload TLV little-endian */
@@ -838,6 +810,7 @@ static const struct frame samples[] = {
 	/* AF_INET6, the payload TLV big-endian */
 	{"nflog_be_ipv6", LT(NFLOG), OK(6, 0), {NFLOG(10, 1), NFLOG_PAYLOAD(0), IP6(6), SEG}},
 };
+/* clang-format on */
 
 static const struct frame *sample_named(const char *name)
 {
@@ -1313,58 +1286,39 @@ static void test_datagram(void **state)
 }
 
 /* Link types and shims: what each refuses, and why. */
+#define NOT_IP SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED)
+#define NOT_TCP SKIP(CS_DEC_NOT_TCP, CS_UNSUPPORTED)
+#define BAD(what) SKIP(CS_DEC_MALFORMED_##what, CS_BAD)
+
+/* clang-format off */
 static void test_ppp_hdlc_refusals(void **state)
 {
 	(void)state;
-	static const struct frame refused[] = {
-		{"lcp",
-		 LT(PPP),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {RAW("\xff\x03\xc0\x21"), FILL(0, 10)}},
+	static const struct frame frames[] = {
+		{"lcp", LT(PPP), NOT_IP, {RAW("\xff\x03\xc0\x21"), FILL(0, 10)}},
 		/* Van Jacobson compressed TCP, one-byte protocol */
-		{"vj_compressed",
-		 LT(PPP),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {U8(0x2d), FILL(0, 10)}},
+		{"vj_compressed", LT(PPP), NOT_IP, {U8(0x2d), FILL(0, 10)}},
 		/* the All-Stations address with another control */
-		{"all_stations_control_0x13",
-		 LT(PPP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {RAW("\xff\x13\x00\x21"), IP4(6), SEG}},
-		{"serial_neither_ppp_nor_cisco",
-		 LT(PPP_HDLC),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"all_stations_control_0x13", LT(PPP), BAD(LINK), {RAW("\xff\x13\x00\x21"), IP4(6), SEG}},
+		{"serial_neither_ppp_nor_cisco", LT(PPP_HDLC), BAD(LINK),
 		 {RAW("\x42\x03\x00\x21"), IP4(6), SEG}},
-		{"cisco_with_control",
-		 LT(C_HDLC),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {RAW("\x0f\x03\x08\x00"), IP4(6), SEG}},
-		{"cisco_slarp",
-		 LT(C_HDLC),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {RAW("\x8f\x00\x80\x35"), FILL(0, 18)}},
+		{"cisco_with_control", LT(C_HDLC), BAD(LINK), {RAW("\x0f\x03\x08\x00"), IP4(6), SEG}},
+		{"cisco_slarp", LT(C_HDLC), NOT_IP, {RAW("\x8f\x00\x80\x35"), FILL(0, 18)}},
 		/* pppd's direction byte is 0 or 1 */
-		{"pppd_direction_2",
-		 LT(PPP_PPPD),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {RAW("\x02\x03\x00\x21"), IP4(6), SEG}},
-		{"chdlc_direction_7",
-		 LT(C_HDLC_WITH_DIR),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {U8(0x07), SAMPLE("chdlc_ipv4")}},
+		{"pppd_direction_2", LT(PPP_PPPD), BAD(LINK), {RAW("\x02\x03\x00\x21"), IP4(6), SEG}},
+		{"chdlc_direction_7", LT(C_HDLC_WITH_DIR), BAD(LINK), {U8(0x07), SAMPLE("chdlc_ipv4")}},
 	};
 
-	check_frames(refused, CS_ARRAY_LEN(refused));
+	check_frames(frames, CS_ARRAY_LEN(frames));
 }
+/* clang-format on */
 
 static void test_cmd_counts_as_tag(void **state)
 {
 	(void)state;
 	/* CMD carrying ARP */
-	static const struct frame arp = {"cmd_arp",
-					 LT(ETHERNET),
-					 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-					 {ETH(0x8909), CMD(0x0806), FILL(0, 28)}};
+	static const struct frame arp = {
+		"cmd_arp", LT(ETHERNET), NOT_IP, {ETH(0x8909), CMD(0x0806), FILL(0, 28)}};
 
 	for (unsigned tags = CS_MAX_VLAN_TAGS - 1; tags <= CS_MAX_VLAN_TAGS; tags++) {
 		struct step s[MAX_STEPS + CS_MAX_VLAN_TAGS] = {ETH(0x8100)};
@@ -1386,38 +1340,27 @@ static void test_cmd_counts_as_tag(void **state)
 	check_frame(&arp);
 }
 
+/* clang-format off */
 static void test_gtpu_refusals(void **state)
 {
 	(void)state;
+#define GTP IP4_OUTER(17), UDP(2152)
 	static const struct frame frames[] = {
-		{"echo_request",
-		 LT(RAW),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {IP4_OUTER(17), UDP(2152), GTP_HEADER(0x32, 1, 0), U32(0)}},
+		{"echo_request", LT(RAW), NOT_IP, {GTP, GTP_HEADER(0x32, 1, 0), U32(0)}},
 		/* GTP' (protocol type 0) */
-		{"gtp_prime",
-		 LT(RAW),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {IP4_OUTER(17), UDP(2152), GTP_HEADER(0x20, 0xff, 0), IP4(6), SEG}},
+		{"gtp_prime", LT(RAW), NOT_IP, {GTP, GTP_HEADER(0x20, 0xff, 0), IP4(6), SEG}},
 		/* sequence, N-PDU, next type 0x85; an extension header of length 0 */
-		{"extension_length_0",
-		 LT(RAW),
-		 SKIP(CS_DEC_MALFORMED_IP, CS_BAD),
-		 {IP4_OUTER(17), UDP(2152), GTP_HEADER(0x34, 0xff, 0), U32(0x00000085), U8(0),
-		  FILL(0, 3), IP4(6), SEG}},
+		{"extension_length_0", LT(RAW), BAD(IP),
+		 {GTP, GTP_HEADER(0x34, 0xff, 0), U32(0x00000085), U8(0), FILL(0, 3), IP4(6), SEG}},
 		/* extension headers of one unit each, naming the next: beyond the cap */
-		{"extensions_over_the_cap",
-		 LT(RAW),
-		 SKIP(CS_DEC_MALFORMED_IP, CS_BAD),
-		 {IP4_OUTER(17), UDP(2152), GTP_HEADER(0x34, 0xff, 0), U32(0x00000085),
-		  REPEAT(CS_MAX_GTP_EXT_HEADERS + 1), U32(0x01000085), IP4(6), SEG}},
+		{"extensions_over_the_cap", LT(RAW), BAD(IP),
+		 {GTP, GTP_HEADER(0x34, 0xff, 0), U32(0x00000085), REPEAT(CS_MAX_GTP_EXT_HEADERS + 1),
+		  U32(0x01000085), IP4(6), SEG}},
 		/* S set, E clear: the next-type byte means nothing */
-		{"sequence_without_extension",
-		 LT(RAW),
-		 OK(4, 1),
-		 {IP4_OUTER(17), UDP(2152), GTP_HEADER(0x32, 0xff, 0), U32(0x000900c0), IP4(6),
-		  SEG}},
+		{"sequence_without_extension", LT(RAW), OK(4, 1),
+		 {GTP, GTP_HEADER(0x32, 0xff, 0), U32(0x000900c0), IP4(6), SEG}},
 	};
+#undef GTP
 
 	check_frames(frames, CS_ARRAY_LEN(frames));
 }
@@ -1425,66 +1368,43 @@ static void test_gtpu_refusals(void **state)
 static void test_wlan_refusals(void **state)
 {
 	(void)state;
+	/* data frames by their frame control: its first byte, its flags */
+	static const struct {
+		const char *name;
+		unsigned fc0, flags;
+		struct outcome want;
+	} fcs[] = {
+		{"beacon", 0x80, 0x00, NOT_IP},
+		{"ack_control", 0xd4, 0x00, NOT_IP},
+		{"null_data", 0x48, 0x01, NOT_IP},
+		{"qos_null", 0xc8, 0x01, NOT_IP},
+		{"protected_data", 0x08, 0x41, SKIP(CS_DEC_ENCRYPTED, CS_UNSUPPORTED)},
+		{"protected_qos_data", 0x88, 0x42, SKIP(CS_DEC_ENCRYPTED, CS_UNSUPPORTED)},
+		{"more_fragments", 0x08, 0x05, NOT_IP},
+		{"protocol_version_1", 0x09, 0x01, BAD(LINK)},
+	};
 	static const struct frame frames[] = {
-		{"beacon",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0x80, 0x00), SNAP(0x0800), IP4(6), SEG}},
-		{"ack_control",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0xd4, 0x00), SNAP(0x0800), IP4(6), SEG}},
-		{"null_data",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0x48, 0x01), SNAP(0x0800), IP4(6), SEG}},
-		{"qos_null",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0xc8, 0x01), SNAP(0x0800), IP4(6), SEG}},
-		{"protected_data",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_ENCRYPTED, CS_UNSUPPORTED),
-		 {WLAN(0x08, 0x41), SNAP(0x0800), IP4(6), SEG}},
-		{"protected_qos_data",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_ENCRYPTED, CS_UNSUPPORTED),
-		 {WLAN(0x88, 0x42), SNAP(0x0800), IP4(6), SEG}},
-		{"more_fragments",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0x08, 0x05), SNAP(0x0800), IP4(6), SEG}},
-		{"protocol_version_1",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {WLAN(0x09, 0x01), SNAP(0x0800), IP4(6), SEG}},
 		/* fragment number 1 */
-		{"later_fragment",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
+		{"later_fragment", LT(IEEE802_11), NOT_IP,
 		 {WLAN(0x08, 0x01), SNAP(0x0800), IP4(6), SEG, SET(22, 0x11)}},
 		/* the A-MSDU bit of the QoS control field */
-		{"a_msdu",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
+		{"a_msdu", LT(IEEE802_11), NOT_IP,
 		 {WLAN(0x88, 0x01), SNAP(0x0800), IP4(6), SEG, OR(24, 0x80)}},
 		/* LLC that is not SNAP (spanning tree) */
-		{"llc_not_snap",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {WLAN(0x08, 0x02), RAW("\x42\x42\x03"), FILL(0, 40)}},
+		{"llc_not_snap", LT(IEEE802_11), NOT_IP, {WLAN(0x08, 0x02), RAW("\x42\x42\x03"), FILL(0, 40)}},
 		/* SNAP with a vendor OUI (its last byte at 24 + 5) */
-		{"snap_vendor_oui",
-		 LT(IEEE802_11),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
+		{"snap_vendor_oui", LT(IEEE802_11), NOT_IP,
 		 {WLAN(0x08, 0x02), SNAP(0x0800), IP4(6), SEG, SET(29, 0x40)}},
 		/* SNAP, bridge-tunnel OUI 00:00:f8 */
-		{"snap_bridge_tunnel",
-		 LT(IEEE802_11),
-		 OK(4, 0),
+		{"snap_bridge_tunnel", LT(IEEE802_11), OK(4, 0),
 		 {WLAN(0x08, 0x02), SNAP(0x0800), IP4(6), SEG, SET(29, 0xf8)}},
 	};
 
+	for (size_t i = 0; i < CS_ARRAY_LEN(fcs); i++) {
+		const struct step s[] = {WLAN(fcs[i].fc0, fcs[i].flags), SNAP(0x0800), IP4(6), SEG, {0}};
+
+		check_recipe(fcs[i].name, LT(IEEE802_11), fcs[i].want, s);
+	}
 	check_frames(frames, CS_ARRAY_LEN(frames));
 }
 
@@ -1492,36 +1412,20 @@ static void test_radiotap_ppi_refusals(void **state)
 {
 	(void)state;
 	static const struct frame frames[] = {
-		{"bad_fcs",
-		 LT(IEEE802_11_RADIOTAP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {SAMPLE("radiotap_fcs"), SET(8, 0x50)}},
-		{"version_1",
-		 LT(IEEE802_11_RADIOTAP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {SAMPLE("radiotap_fcs"), SET(0, 1)}},
-		{"length_below_the_fixed_header",
-		 LT(IEEE802_11_RADIOTAP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"bad_fcs", LT(IEEE802_11_RADIOTAP), BAD(LINK), {SAMPLE("radiotap_fcs"), SET(8, 0x50)}},
+		{"version_1", LT(IEEE802_11_RADIOTAP), BAD(LINK), {SAMPLE("radiotap_fcs"), SET(0, 1)}},
+		{"length_below_the_fixed_header", LT(IEEE802_11_RADIOTAP), BAD(LINK),
 		 {SAMPLE("radiotap_fcs"), SET(2, 7)}},
 		/* Flags announced, header too short for it */
-		{"flags_past_the_header",
-		 LT(IEEE802_11_RADIOTAP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"flags_past_the_header", LT(IEEE802_11_RADIOTAP), BAD(LINK),
 		 {SAMPLE("radiotap_fcs"), SET(2, 8)}},
 		/* presence words (bit 31, little-endian) chained past the cap */
-		{"presence_over_the_cap",
-		 LT(IEEE802_11_RADIOTAP),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"presence_over_the_cap", LT(IEEE802_11_RADIOTAP), BAD(LINK),
 		 {U16(0), U8((8 + 4 * CS_MAX_RADIOTAP_PRESENT) & 0xff), U8(0),
 		  REPEAT(CS_MAX_RADIOTAP_PRESENT + 1), U32(0x00000080), SAMPLE("wlan_data")}},
-		{"ppi_of_another_dlt",
-		 LT(PPI),
-		 SKIP(CS_DEC_UNSUPPORTED_LINK, CS_UNSUPPORTED),
+		{"ppi_of_another_dlt", LT(PPI), SKIP(CS_DEC_UNSUPPORTED_LINK, CS_UNSUPPORTED),
 		 {PPI(8, 113), FILL(0, 40)}},
-		{"ppi_length_below_its_header",
-		 LT(PPI),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"ppi_length_below_its_header", LT(PPI), BAD(LINK),
 		 {PPI(8, 105), SAMPLE("wlan_data"), SET(2, 4)}},
 	};
 
@@ -1541,38 +1445,19 @@ static void test_nflog(void **state)
 	static const struct frame frames[] = {
 		{"tlvs_be_ipv4", LT(NFLOG), OK(4, 0), {NFLOG_TLVS(2, 0), IP4(6), SEG}},
 		{"tlvs_be_ipv6", LT(NFLOG), OK(6, 0), {NFLOG_TLVS(10, 0), IP6(6), SEG}},
-		{"tlvs_be_not_ip",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {NFLOG_TLVS(7, 0), IP4(6), SEG}},
+		{"tlvs_be_not_ip", LT(NFLOG), NOT_IP, {NFLOG_TLVS(7, 0), IP4(6), SEG}},
 		{"tlvs_le_ipv4", LT(NFLOG), OK(4, 0), {NFLOG_TLVS(2, 1), IP4(6), SEG}},
 		{"tlvs_le_ipv6", LT(NFLOG), OK(6, 0), {NFLOG_TLVS(10, 1), IP6(6), SEG}},
-		{"tlvs_le_not_ip",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {NFLOG_TLVS(7, 1), IP4(6), SEG}},
+		{"tlvs_le_not_ip", LT(NFLOG), NOT_IP, {NFLOG_TLVS(7, 1), IP4(6), SEG}},
 		/* no payload attribute (nflog-size 0) */
-		{"no_payload",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED),
-		 {NFLOG(2, 7), NFLOG_TLV(1, 4, 1), FILL(0, 4)}},
-		{"version_1",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {SAMPLE("nflog_le_ipv4"), SET(1, 1)}},
-		{"tlv_shorter_than_its_header",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
+		{"no_payload", LT(NFLOG), NOT_IP, {NFLOG(2, 7), NFLOG_TLV(1, 4, 1), FILL(0, 4)}},
+		{"version_1", LT(NFLOG), BAD(LINK), {SAMPLE("nflog_le_ipv4"), SET(1, 1)}},
+		{"tlv_shorter_than_its_header", LT(NFLOG), BAD(LINK),
 		 {NFLOG(2, 7), NFLOG_TLV(1, 0, 1), IP4(6), SEG, SET(4, 3)}},
 		/* more attributes than the kernel sends */
-		{"tlvs_over_the_cap",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_MALFORMED_LINK, CS_BAD),
-		 {NFLOG(2, 7), REPEAT(CS_MAX_NFLOG_TLVS), NFLOG_TLV(11, 0, 1), NFLOG_PAYLOAD(1),
-		  IP4(6), SEG}},
-		{"payload_shorter_than_its_ip_packet",
-		 LT(NFLOG),
-		 SKIP(CS_DEC_MALFORMED_IP, CS_BAD),
+		{"tlvs_over_the_cap", LT(NFLOG), BAD(LINK),
+		 {NFLOG(2, 7), REPEAT(CS_MAX_NFLOG_TLVS), NFLOG_TLV(11, 0, 1), NFLOG_PAYLOAD(1), IP4(6), SEG}},
+		{"payload_shorter_than_its_ip_packet", LT(NFLOG), BAD(IP),
 		 {SAMPLE("nflog_le_ipv4"), ADD(4, -10)}},
 	};
 
@@ -1582,27 +1467,18 @@ static void test_nflog(void **state)
 static void test_not_ip(void **state)
 {
 	(void)state;
-#define NOT_IP SKIP(CS_DEC_NOT_IP, CS_UNSUPPORTED)
+	/* ARP, LLDP, a length, PPPoE discovery, ERSPAN */
+	static const unsigned ethertypes[] = {0x0806, 0x88cc, 0x0040, 0x8863, 0x88be};
 	static const struct frame frames[] = {
-		{"arp", LT(ETHERNET), NOT_IP, {ETH(0x0806), FILL(0, 46)}},
-		{"lldp", LT(ETHERNET), NOT_IP, {ETH(0x88cc), FILL(0, 46)}},
-		{"ethertype_0x0040", LT(ETHERNET), NOT_IP, {ETH(0x0040), FILL(0, 46)}},
-		{"pppoe_discovery", LT(ETHERNET), NOT_IP, {ETH(0x8863), FILL(0, 46)}},
-		{"erspan", LT(ETHERNET), NOT_IP, {ETH(0x88be), FILL(0, 46)}},
 		{"ppp_lcp", LT(ETHERNET), NOT_IP, {ETH(0x8864), PPPOE(0xc021), FILL(0, 10)}},
 		/* MPLS pseudowire with a control word */
-		{"mpls_pseudowire",
-		 LT(ETHERNET),
-		 NOT_IP,
-		 {ETH(0x8847), MPLS(1, 1), U32(0), SAMPLE("eth_ipv4")}},
+		{"mpls_pseudowire", LT(ETHERNET), NOT_IP, {ETH(0x8847), MPLS(1, 1), U32(0), SAMPLE("eth_ipv4")}},
 		{"null_af_link", LT(NULL), NOT_IP, {U32(18), IP4(6), SEG}},
 		/* LOOP is network order only */
 		{"loop_little_endian", LT(LOOP), NOT_IP, {U32(0x02000000), IP4(6), SEG}},
-		/* nlmon: netlink in a cooked header (ARPHRD_NETLINK 824); the
+		/* nlmon: netlink (ARPHRD_NETLINK 824) in a cooked header; the
 		 * protocol would be NETLINK_ROUTE... anything */
-		{"nlmon",
-		 LT(LINUX_SLL),
-		 NOT_IP,
+		{"nlmon", LT(LINUX_SLL), NOT_IP,
 		 {RAW("\x00\x04\x03\x38\x00\x00"), FILL(0, 8), U16(0x0800), IP4(6), SEG}},
 		{"raw_version_5", LT(RAW), NOT_IP, {U8(0x50), FILL(0, 40)}},
 		/* GRE version 1 (PPTP) */
@@ -1611,36 +1487,44 @@ static void test_not_ip(void **state)
 		{"gre_routing", LT(RAW), NOT_IP, {IP4_OUTER(47), GRE(0x4000, 0x0800), IP4(6), SEG}},
 		{"gre_arp", LT(RAW), NOT_IP, {IP4_OUTER(47), GRE(0, 0x0806), FILL(0, 28)}},
 		/* Geneve version 1 (the version bits of its first byte, at 20 + 8) */
-		{"geneve_v1",
-		 LT(RAW),
-		 NOT_IP,
+		{"geneve_v1", LT(RAW), NOT_IP,
 		 {IP4_OUTER(17), UDP(6081), GENEVE(0x0800, 0), IP4(6), SEG, OR(28, 0x40)}},
 	};
-#undef NOT_IP
 
+	for (size_t i = 0; i < CS_ARRAY_LEN(ethertypes); i++) {
+		const struct step s[] = {ETH(ethertypes[i]), FILL(0, 46), {0}};
+		char name[32];
+
+		snprintf(name, sizeof name, "ethertype 0x%04x", ethertypes[i]);
+		check_recipe(name, LT(ETHERNET), (struct outcome)NOT_IP, s);
+	}
 	check_frames(frames, CS_ARRAY_LEN(frames));
 }
 
 static void test_not_tcp(void **state)
 {
 	(void)state;
-#define NOT_TCP SKIP(CS_DEC_NOT_TCP, CS_UNSUPPORTED)
-	static const struct frame frames[] = {
-		{"icmp", LT(RAW), NOT_TCP, {IP4(1), FILL(0, 30)}},
-		{"esp", LT(RAW), NOT_TCP, {IP4(50), FILL(0, 30)}},
-		{"icmpv6_in_ipv4", LT(RAW), NOT_TCP, {IP4(58), FILL(0, 30)}},
-		{"sctp", LT(RAW), NOT_TCP, {IP4(132), FILL(0, 30)}},
-		{"udp_53", LT(RAW), NOT_TCP, {IP6(17), UDP(53), FILL(0, 30)}},
-		{"udp_443", LT(RAW), NOT_TCP, {IP6(17), UDP(443), FILL(0, 30)}},
-		{"udp_4790", LT(RAW), NOT_TCP, {IP6(17), UDP(4790), FILL(0, 30)}},
-		{"udp_8472", LT(RAW), NOT_TCP, {IP6(17), UDP(8472), FILL(0, 30)}},
-		/* no next header after destination options */
-		{"no_next_header", LT(RAW), NOT_TCP, {IP6(60), EXT6(59, 0)}},
-	};
-#undef NOT_TCP
+	static const unsigned protocols[] = {1, 50, 58, 132};
+	static const unsigned ports[] = {53, 443, 4790, 8472};
+	/* no next header after destination options */
+	static const struct step no_next[] = {IP6(60), EXT6(59, 0), {0}};
+	char name[32];
 
-	check_frames(frames, CS_ARRAY_LEN(frames));
+	for (size_t i = 0; i < CS_ARRAY_LEN(protocols); i++) {
+		const struct step s[] = {IP4(protocols[i]), FILL(0, 30), {0}};
+
+		snprintf(name, sizeof name, "ip protocol %u", protocols[i]);
+		check_recipe(name, LT(RAW), (struct outcome)NOT_TCP, s);
+	}
+	for (size_t i = 0; i < CS_ARRAY_LEN(ports); i++) {
+		const struct step s[] = {IP6(17), UDP(ports[i]), FILL(0, 30), {0}};
+
+		snprintf(name, sizeof name, "udp port %u", ports[i]);
+		check_recipe(name, LT(RAW), (struct outcome)NOT_TCP, s);
+	}
+	check_recipe("no_next_header", LT(RAW), (struct outcome)NOT_TCP, no_next);
 }
+/* clang-format on */
 
 static void test_unsupported_link(void **state)
 {
@@ -1659,82 +1543,52 @@ static void test_unsupported_link(void **state)
 	}
 }
 
+/* clang-format off */
 static void test_malformed(void **state)
 {
 	(void)state;
-#define BAD(counter) SKIP(CS_DEC_MALFORMED_##counter, CS_BAD)
 	static const struct frame frames[] = {
 		{"ipv4_ihl_4", LT(RAW), BAD(IP), {IP4(6), SEG, SET(0, 0x44)}},
-		{"ipv4_total_20_below_ihl_8",
-		 LT(RAW),
-		 BAD(IP),
-		 {IP4_OPT(6, 12, 0), SEG, SET(2, 0), SET(3, 20)}},
+		{"ipv4_total_20_below_ihl_8", LT(RAW), BAD(IP), {IP4_OPT(6, 12, 0), SEG, SET(2, 0), SET(3, 20)}},
 		/* total length below the header */
 		{"ipv4_total_0", LT(RAW), BAD(IP), {IP4(6), SEG, SET(2, 0), SET(3, 0)}},
 		{"ipv4_total_19", LT(RAW), BAD(IP), {IP4(6), SEG, SET(2, 0), SET(3, 19)}},
 		/* the PPPoE length (at 22 + 4) one short */
-		{"ipv4_longer_than_pppoe",
-		 LT(ETHERNET),
-		 BAD(IP),
-		 {SAMPLE("qinq_pppoe_ipv4"), ADD(27, -1)}},
+		{"ipv4_longer_than_pppoe", LT(ETHERNET), BAD(IP), {SAMPLE("qinq_pppoe_ipv4"), ADD(27, -1)}},
 		{"ipv6_behind_ipv4_ethertype", LT(ETHERNET), BAD(IP), {ETH(0x0800), IP6(6), SEG}},
 		{"ipv4_as_linktype_ipv6", LT(IPV6), BAD(IP), {IP4(6), SEG}},
 		/* a jumbogram (RFC 2675): payload length 0 and the jumbo payload option */
-		{"ipv6_jumbogram",
-		 LT(RAW),
-		 BAD(IP),
+		{"ipv6_jumbogram", LT(RAW), BAD(IP),
 		 {IP6(0), RAW("\x06\x00\xc2\x04"), U32(100000), SEG, SET(4, 0), SET(5, 0)}},
 		/* the inner IPv6 payload length (at 14 + 20 + 4) one more */
-		{"inner_ipv6_longer_than_outer_ipv4",
-		 LT(ETHERNET),
-		 BAD(IP),
-		 {SAMPLE("6in4"), ADD(39, 1)}},
+		{"inner_ipv6_longer_than_outer_ipv4", LT(ETHERNET), BAD(IP), {SAMPLE("6in4"), ADD(39, 1)}},
 		/* the UDP length at 14 + 20 + 4 */
-		{"udp_length_below_its_header",
-		 LT(ETHERNET),
-		 BAD(IP),
-		 {SAMPLE("vxlan"), SET(38, 0), SET(39, 7)}},
+		{"udp_length_below_its_header", LT(ETHERNET), BAD(IP), {SAMPLE("vxlan"), SET(38, 0), SET(39, 7)}},
 		/* VXLAN: a PPPoE length (at 20 + 8 + 8 + 14 + 4) past the UDP end */
-		{"vxlan_pppoe_past_udp",
-		 LT(RAW),
-		 BAD(LINK),
-		 {IP4_OUTER(17), UDP(4789), VXLAN, ETH(0x8864), PPPOE(0x0021), IP4(6), SEG,
-		  SET(54, 0x7f)}},
+		{"vxlan_pppoe_past_udp", LT(RAW), BAD(LINK),
+		 {IP4_OUTER(17), UDP(4789), VXLAN, ETH(0x8864), PPPOE(0x0021), IP4(6), SEG, SET(54, 0x7f)}},
 		/* the IPv4 total length (at 14 + 2) leaves 10 bytes for TCP */
-		{"ipv4_total_leaves_10_for_tcp",
-		 LT(ETHERNET),
-		 BAD(TCP),
+		{"ipv4_total_leaves_10_for_tcp", LT(ETHERNET), BAD(TCP),
 		 {SAMPLE("eth_ipv4"), SET(16, 0), SET(17, 30)}},
 		/* the GRE key field past the IP end */
-		{"gre_key_past_ip_end",
-		 LT(RAW),
-		 BAD(IP),
+		{"gre_key_past_ip_end", LT(RAW), BAD(IP),
 		 {IP4_OUTER(47), GRE(0x3000, 0x0800), IP4(6), SEG, SET(3, 20 + 6)}},
 		/* inner Ethernet cut by the UDP length */
-		{"inner_ethernet_cut_by_udp",
-		 LT(ETHERNET),
-		 BAD(LINK),
+		{"inner_ethernet_cut_by_udp", LT(ETHERNET), BAD(LINK),
 		 {SAMPLE("vxlan"), SET(38, 0), SET(39, 8 + 8 + 10)}},
-		{"pppoe_version_2",
-		 LT(ETHERNET),
-		 BAD(LINK),
-		 {SAMPLE("qinq_pppoe_ipv4"), SET(22, 0x21)}},
+		{"pppoe_version_2", LT(ETHERNET), BAD(LINK), {SAMPLE("qinq_pppoe_ipv4"), SET(22, 0x21)}},
 		/* the TCP data offset at 20 + 12 */
 		{"tcp_data_offset_4", LT(RAW), BAD(TCP), {IP4(6), SEG, SET(32, 0x40)}},
-		{"tcp_data_offset_past_the_segment",
-		 LT(RAW),
-		 BAD(TCP),
+		{"tcp_data_offset_past_the_segment", LT(RAW), BAD(TCP),
 		 {IP4(6), TCP(5), FILL(0, 20), SET(32, 0xf0)}},
 		/* ... is malformed even when the capture is cut too */
-		{"tcp_data_offset_past_the_capture",
-		 LT(RAW),
-		 BAD(TCP),
+		{"tcp_data_offset_past_the_capture", LT(RAW), BAD(TCP),
 		 {IP4(6), TCP(5), FILL(0, 20), SET(32, 0xf0), CUT(10)}},
 	};
-#undef BAD
 
 	check_frames(frames, CS_ARRAY_LEN(frames));
 }
+/* clang-format on */
 
 static void test_names(void **state)
 {
