@@ -62,7 +62,7 @@ struct dfix {
 static int dfix_setup(void **state)
 {
 	uint32_t max_datagrams;
-	struct dfix *x = tl_fixture_new(state, sizeof *x, &max_datagrams);
+	struct dfix *x = tl_state_new(state, sizeof *x, &max_datagrams);
 
 	if (!x)
 		return -1;
@@ -72,7 +72,7 @@ static int dfix_setup(void **state)
 
 static void dfix_end(void *fixture) { defrag_free(((struct dfix *)fixture)->df); }
 
-static int dfix_teardown(void **state) { return tl_fixture_free(state, dfix_end); }
+static int dfix_teardown(void **state) { return tl_state_free(state, dfix_end); }
 
 #define DEFRAG_TEST(fn, max_datagrams) TL_TEST_WITH(fn, dfix_setup, dfix_teardown, max_datagrams)
 

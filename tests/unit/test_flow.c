@@ -81,7 +81,7 @@ static struct flow_table *logged_table(uint32_t max_flows, struct evlog *log)
 static int table_setup(void **state)
 {
 	uint32_t max_flows;
-	struct evlog *log = tl_fixture_new(state, sizeof *log, &max_flows);
+	struct evlog *log = tl_state_new(state, sizeof *log, &max_flows);
 
 	if (!log)
 		return -1;
@@ -97,7 +97,7 @@ static void table_end(void *fixture)
 	flow_table_free(log->ft);
 }
 
-static int table_teardown(void **state) { return tl_fixture_free(state, table_end); }
+static int table_teardown(void **state) { return tl_state_free(state, table_end); }
 
 #define FLOW_TEST(fn, max_flows) TL_TEST_WITH(fn, table_setup, table_teardown, max_flows)
 

@@ -269,7 +269,7 @@ uint32_t tl_rand(uint32_t *state)
 
 /* ---- fixtures given a number by their test's entry -------------------------- */
 
-void *tl_fixture_new(void **state, size_t size, uint32_t *param)
+void *tl_state_new(void **state, size_t size, uint32_t *param)
 {
 	void *fixture = calloc(1, size);
 
@@ -280,7 +280,7 @@ void *tl_fixture_new(void **state, size_t size, uint32_t *param)
 	return fixture;
 }
 
-int tl_fixture_free(void **state, void (*fin)(void *fixture))
+int tl_state_free(void **state, void (*fin)(void *fixture))
 {
 	fin(*state);
 	free(*state);

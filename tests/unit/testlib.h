@@ -115,8 +115,8 @@ uint32_t tl_rand(uint32_t *state);
 /* In a setup of a TL_TEST_WITH entry whose params is a whole number (a
  * table size, a cap): a zeroed fixture of size bytes, put in *state; *param
  * the entry's number.  NULL (and *state untouched) when out of memory. */
-void *tl_fixture_new(void **state, size_t size, uint32_t *param);
+void *tl_state_new(void **state, size_t size, uint32_t *param);
 /* In its teardown: fin(fixture), then the fixture freed. */
-int tl_fixture_free(void **state, void (*fin)(void *fixture));
+int tl_state_free(void **state, void (*fin)(void *fixture));
 
 #endif
