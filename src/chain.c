@@ -15,6 +15,7 @@
 #include "cs_atomicfile.h"
 #include "cs_codec.h"
 #include "cs_hash.h"
+#include "cs_vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -257,15 +258,8 @@ static bool add_cost(size_t *total, size_t more)
 /* Room for one more certificate in the id array and the table. */
 static bool certs_reserve(struct cs_chain_store *st)
 {
-	if (st->ncerts == st->certs_cap) {
-		size_t cap = st->certs_cap ? 2 * st->certs_cap : 64;
-		struct cs_cert **nc = realloc(st->certs, cap * sizeof *nc);
-
-		if (nc == NULL)
-			return false;
-		st->certs = nc;
-		st->certs_cap = cap;
-	}
+	if (vec_reserve(&st->certs, st->ncerts, &st->certs_cap, sizeof(*st->certs), 64) != CS_OK)
+		return false;
 	if (2 * (st->ncerts + 1) > st->cmask + 1) {
 		size_t size = 2 * (st->cmask + 1);
 		uint32_t *ns = calloc(size, sizeof *ns), *old = st->cslots;

@@ -12,6 +12,7 @@
 #include "cs_limits.h"
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
+#include "cs_vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,8 +34,8 @@ struct anchor {
 };
 
 struct cs_trust {
-	struct anchor *a; /* sorted by SHA-256 once loaded */
-	size_t n;
+	struct anchor *a;  /* sorted by SHA-256 once loaded */
+	size_t n, a_cap;   /* a_cap: allocated, at most cap */
 	uint32_t *by_name; /* anchor indexes sorted by name_hash */
 	size_t cap;        /* anchors it may hold */
 	bool dated;        /* trust_at_date: the store of `when` */
@@ -81,18 +82,12 @@ static unsigned long subject_hash(X509 *x)
 static enum cs_status append_anchor(struct cs_trust *t, const struct cs_x509 *id,
 				    const struct timeline_root *root, bool rebuilt)
 {
-	if (t->n == t->cap) {
-		X509_free(id->x);
-		return CS_LIMIT;
-	}
-	if (t->n % 64 == 0) {
-		struct anchor *na = realloc(t->a, (t->n + 64) * sizeof(*na));
+	enum cs_status st =
+		vec_reserve_capped(&t->a, t->n, &t->a_cap, sizeof(*t->a), 64, t->cap, NULL);
 
-		if (!na) {
-			X509_free(id->x);
-			return CS_NOMEM;
-		}
-		t->a = na;
+	if (st != CS_OK) {
+		X509_free(id->x);
+		return st;
 	}
 	t->a[t->n] = (struct anchor){*id, subject_hash(id->x), root, rebuilt};
 	t->n++;
