@@ -181,34 +181,43 @@ size_t chain_store_bytes(const struct cs_chain_store *st) { LOCKED_READ(st, st->
 
 uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { LOCKED_READ(st, st->hint_hits); }
 
-/* A SHA-256 is already uniform: its first bytes are a table index. */
-static size_t sha_index(const uint8_t sha[CS_SHA256_LEN], size_t mask)
+static const uint8_t *chain_sha(const struct cs_chain_store *st, uint32_t id)
+{
+	return st->chains[id]->sha256;
+}
+
+static const uint8_t *cert_sha(const struct cs_chain_store *st, uint32_t id)
+{
+	return st->certs[id]->sha256;
+}
+
+/*
+ * The slot of sha in an open-addressed table of ids + 1 (0 = empty, load at
+ * most 1/2), probed linearly: the slot that holds it, or the empty one where
+ * it goes.  A SHA-256 is already uniform: its first bytes are the index.
+ */
+static inline size_t sha_slot(const struct cs_chain_store *st, const uint32_t *slots, size_t mask,
+			      const uint8_t sha[CS_SHA256_LEN],
+			      const uint8_t *(*sha_of)(const struct cs_chain_store *, uint32_t))
 {
 	size_t h = 0;
 
 	for (size_t i = 0; i < sizeof h; i++)
 		h = h << 8 | sha[i];
-	return h & mask;
+	h &= mask;
+	while (slots[h] != 0 && memcmp(sha_of(st, slots[h] - 1), sha, CS_SHA256_LEN) != 0)
+		h = (h + 1) & mask;
+	return h;
 }
 
 static size_t chain_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
 {
-	size_t h = sha_index(sha, st->mask);
-
-	while (st->slots[h] != 0 &&
-	       memcmp(st->chains[st->slots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
-		h = (h + 1) & st->mask;
-	return h;
+	return sha_slot(st, st->slots, st->mask, sha, chain_sha);
 }
 
 static size_t cert_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
 {
-	size_t h = sha_index(sha, st->cmask);
-
-	while (st->cslots[h] != 0 &&
-	       memcmp(st->certs[st->cslots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
-		h = (h + 1) & st->cmask;
-	return h;
+	return sha_slot(st, st->cslots, st->cmask, sha, cert_sha);
 }
 
 /* ---- the hint: a known chain without SHA-256 ------------------------------- */

@@ -18,7 +18,10 @@ struct item {
 	struct ilist_link link;
 };
 
-static struct ilist_link *link_of(void *items, uint32_t i) { return &((struct item *)items)[i].link; }
+static struct ilist_link *link_of(void *items, uint32_t i)
+{
+	return &((struct item *)items)[i].link;
+}
 
 /* The list holds exactly want[0..n) from head to tail, and the same backwards. */
 static void check(const char *name, struct ilist *l, struct item *items, const uint32_t *want,
