@@ -72,7 +72,8 @@ struct agg_server {
 	uint64_t rejections_dropped;
 	uint64_t versions[AGG_VERSIONS];
 	int64_t first_seen, last_seen;
-	uint32_t nchains, chains_cap;
+	uint32_t nchains;
+	size_t chains_cap;
 	struct agg_chain *chains;
 };
 

@@ -18,6 +18,7 @@
 #define CS_FLOW_H
 
 #include "cs_evidence.h"
+#include "cs_ilist.h"
 #include "cs_reasm.h"
 #include "cs_tls.h"
 
@@ -27,8 +28,9 @@ struct flow {
 	/* endpoint 0 is the source of the first packet seen */
 	struct cs_addr addr[2];
 	uint16_t port[2];
-	uint32_t hnext, lru_prev, lru_next; /* indexes; UINT32_MAX = none */
-	uint8_t list;                       /* enum flow_list */
+	uint32_t hnext;        /* index; UINT32_MAX = none */
+	struct ilist_link lru; /* in the table's list `list` */
+	uint8_t list;          /* enum flow_list */
 	bool used;
 	/* transport state, owned by the engine */
 	bool bypass, closed, counted;

@@ -7,6 +7,7 @@
 #include "cs_agg.h"
 #include "cs_addr.h"
 #include "cs_hash.h"
+#include "cs_vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,19 +191,9 @@ static struct agg_chain *find_chain(struct agg *a, struct agg_server *s,
 	for (uint32_t i = 0; i < s->nchains; i++)
 		if (s->chains[i].chain == h->chain)
 			return &s->chains[i];
-	if (s->nchains == CS_MAX_CHAINS_PER_SERVER) {
-		a->st.chains_per_server_cap++;
+	if (vec_reserve_capped(&s->chains, s->nchains, &s->chains_cap, sizeof(*s->chains), 2,
+			       CS_MAX_CHAINS_PER_SERVER, &a->st.chains_per_server_cap) != CS_OK)
 		return NULL;
-	}
-	if (s->nchains == s->chains_cap) {
-		uint32_t cap = s->chains_cap ? 2 * s->chains_cap : 2;
-		struct agg_chain *n = realloc(s->chains, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		s->chains = n;
-		s->chains_cap = cap;
-	}
 	s->chains[s->nchains] = (struct agg_chain){
 		.chain = h->chain,
 		.first_input = h->input,

@@ -9,6 +9,8 @@
  */
 #include "cs_certcache.h"
 #include "cs_hash.h"
+#include "cs_ilist.h"
+#include "cs_vec.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@
 struct entry {
 	struct cs_x509 id; /* id.x NULL: the DER does not parse */
 	uint32_t cert_id;
-	uint32_t prev, next; /* LRU list, most recent first */
+	struct ilist_link lru; /* most recent first; lru.next also links the free list */
 };
 
 struct memo_way {
@@ -37,7 +39,8 @@ struct memo_way {
 struct certcache {
 	struct entry **pages;
 	uint32_t ne, npages, free_head;
-	uint32_t head, tail, live;
+	struct ilist lru;
+	uint32_t live;
 	uint32_t *by_cert; /* cert id -> entry index + 1 */
 	size_t nby_cert;
 	size_t max_x509;
@@ -60,7 +63,8 @@ struct certcache *certcache_new(size_t max_x509, size_t memo_entries)
 	cc->memo = calloc(sets * MEMO_WAYS, sizeof(*cc->memo));
 	cc->set_mask = sets - 1;
 	cc->max_x509 = max_x509 ? max_x509 : 1;
-	cc->head = cc->tail = cc->free_head = NONE;
+	cc->free_head = NONE;
+	ilist_init(&cc->lru);
 	cs_hash_seed(cc->key);
 	if (!cc->memo) {
 		certcache_free(cc);
@@ -78,7 +82,7 @@ void certcache_free(struct certcache *cc)
 {
 	if (!cc)
 		return;
-	for (uint32_t i = cc->head; i != NONE; i = E(cc, i)->next)
+	for (uint32_t i = cc->lru.head; i != NONE; i = E(cc, i)->lru.next)
 		X509_free(E(cc, i)->id.x);
 	for (uint32_t p = 0; p < cc->npages; p++)
 		free(cc->pages[p]);
@@ -137,47 +141,24 @@ bool x509_identify(X509 *x, struct cs_x509 *id)
 
 /* ---- parsed certificates ------------------------------------------------- */
 
+static inline struct ilist_link *lru_link(void *cc, uint32_t i)
+{
+	return &E((struct certcache *)cc, i)->lru;
+}
+
 static void lru_unlink(struct certcache *cc, uint32_t i)
 {
-	struct entry *e = E(cc, i);
-
-	if (e->prev != NONE)
-		E(cc, e->prev)->next = e->next;
-	else
-		cc->head = e->next;
-	if (e->next != NONE)
-		E(cc, e->next)->prev = e->prev;
-	else
-		cc->tail = e->prev;
+	ilist_unlink(&cc->lru, i, lru_link, cc);
 }
 
 static void lru_push_front(struct certcache *cc, uint32_t i)
 {
-	E(cc, i)->prev = NONE;
-	E(cc, i)->next = cc->head;
-	if (cc->head != NONE)
-		E(cc, cc->head)->prev = i;
-	cc->head = i;
-	if (cc->tail == NONE)
-		cc->tail = i;
+	ilist_push_head(&cc->lru, i, lru_link, cc);
 }
 
 static bool by_cert_reserve(struct certcache *cc, uint32_t cert_id)
 {
-	size_t n = cc->nby_cert ? cc->nby_cert : 256;
-	uint32_t *nb;
-
-	if (cert_id < cc->nby_cert)
-		return true;
-	while (n <= cert_id)
-		n *= 2;
-	nb = realloc(cc->by_cert, n * sizeof(*nb));
-	if (!nb)
-		return false;
-	memset(nb + cc->nby_cert, 0, (n - cc->nby_cert) * sizeof(*nb));
-	cc->by_cert = nb;
-	cc->nby_cert = n;
-	return true;
+	return vec_cover(&cc->by_cert, &cc->nby_cert, cert_id, sizeof(*cc->by_cert), 256) == CS_OK;
 }
 
 static uint32_t entry_alloc(struct certcache *cc)
@@ -185,7 +166,7 @@ static uint32_t entry_alloc(struct certcache *cc)
 	uint32_t i = cc->free_head;
 
 	if (i != NONE) {
-		cc->free_head = E(cc, i)->next;
+		cc->free_head = E(cc, i)->lru.next;
 		return i;
 	}
 	if ((cc->ne >> PAGE_BITS) == cc->npages) {
@@ -253,15 +234,15 @@ const struct cs_x509 *certcache_get(struct certcache *cc, struct cs_cert *c)
 
 void certcache_trim(struct certcache *cc)
 {
-	while (cc->live > cc->max_x509 && cc->tail != NONE) {
-		uint32_t i = cc->tail;
+	while (cc->live > cc->max_x509 && cc->lru.tail != NONE) {
+		uint32_t i = cc->lru.tail;
 		struct entry *e = E(cc, i);
 
 		lru_unlink(cc, i);
 		X509_free(e->id.x);
 		e->id.x = NULL;
 		cc->by_cert[e->cert_id] = 0;
-		e->next = cc->free_head;
+		e->lru.next = cc->free_head;
 		cc->free_head = i;
 		cc->live--;
 		cc->st.x509_evicted++;

@@ -15,6 +15,7 @@
 #include "cs_atomicfile.h"
 #include "cs_codec.h"
 #include "cs_hash.h"
+#include "cs_vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,34 +181,43 @@ size_t chain_store_bytes(const struct cs_chain_store *st) { LOCKED_READ(st, st->
 
 uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { LOCKED_READ(st, st->hint_hits); }
 
-/* A SHA-256 is already uniform: its first bytes are a table index. */
-static size_t sha_index(const uint8_t sha[CS_SHA256_LEN], size_t mask)
+static const uint8_t *chain_sha(const struct cs_chain_store *st, uint32_t id)
+{
+	return st->chains[id]->sha256;
+}
+
+static const uint8_t *cert_sha(const struct cs_chain_store *st, uint32_t id)
+{
+	return st->certs[id]->sha256;
+}
+
+/*
+ * The slot of sha in an open-addressed table of ids + 1 (0 = empty, load at
+ * most 1/2), probed linearly: the slot that holds it, or the empty one where
+ * it goes.  A SHA-256 is already uniform: its first bytes are the index.
+ */
+static inline size_t sha_slot(const struct cs_chain_store *st, const uint32_t *slots, size_t mask,
+			      const uint8_t sha[CS_SHA256_LEN],
+			      const uint8_t *(*sha_of)(const struct cs_chain_store *, uint32_t))
 {
 	size_t h = 0;
 
 	for (size_t i = 0; i < sizeof h; i++)
 		h = h << 8 | sha[i];
-	return h & mask;
+	h &= mask;
+	while (slots[h] != 0 && memcmp(sha_of(st, slots[h] - 1), sha, CS_SHA256_LEN) != 0)
+		h = (h + 1) & mask;
+	return h;
 }
 
 static size_t chain_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
 {
-	size_t h = sha_index(sha, st->mask);
-
-	while (st->slots[h] != 0 &&
-	       memcmp(st->chains[st->slots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
-		h = (h + 1) & st->mask;
-	return h;
+	return sha_slot(st, st->slots, st->mask, sha, chain_sha);
 }
 
 static size_t cert_slot(const struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN])
 {
-	size_t h = sha_index(sha, st->cmask);
-
-	while (st->cslots[h] != 0 &&
-	       memcmp(st->certs[st->cslots[h] - 1]->sha256, sha, CS_SHA256_LEN) != 0)
-		h = (h + 1) & st->cmask;
-	return h;
+	return sha_slot(st, st->cslots, st->cmask, sha, cert_sha);
 }
 
 /* ---- the hint: a known chain without SHA-256 ------------------------------- */
@@ -257,15 +267,8 @@ static bool add_cost(size_t *total, size_t more)
 /* Room for one more certificate in the id array and the table. */
 static bool certs_reserve(struct cs_chain_store *st)
 {
-	if (st->ncerts == st->certs_cap) {
-		size_t cap = st->certs_cap ? 2 * st->certs_cap : 64;
-		struct cs_cert **nc = realloc(st->certs, cap * sizeof *nc);
-
-		if (nc == NULL)
-			return false;
-		st->certs = nc;
-		st->certs_cap = cap;
-	}
+	if (vec_reserve(&st->certs, st->ncerts, &st->certs_cap, sizeof(*st->certs), 64) != CS_OK)
+		return false;
 	if (2 * (st->ncerts + 1) > st->cmask + 1) {
 		size_t size = 2 * (st->cmask + 1);
 		uint32_t *ns = calloc(size, sizeof *ns), *old = st->cslots;
@@ -281,6 +284,24 @@ static bool certs_reserve(struct cs_chain_store *st)
 	return true;
 }
 
+/* Store c (room reserved by certs_reserve) as the next certificate id,
+ * with its facts when known, charged its block and extra bytes. */
+static struct cs_cert *cert_publish(struct cs_chain_store *st, struct cs_cert *c,
+				    const uint8_t sha[CS_SHA256_LEN], struct cs_cert_facts *facts,
+				    size_t extra)
+{
+	size_t slot = cert_slot(st, sha); /* the table may have grown */
+
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	c->id = (uint32_t)st->ncerts;
+	atomic_init(&c->facts, facts);
+	atomic_init(&c->parsed, NULL);
+	st->certs[st->ncerts++] = c;
+	st->cslots[slot] = c->id + 1;
+	st->used += sizeof *c + extra;
+	return c;
+}
+
 /* The stored certificate with this SHA-256, or a new copy of der. */
 static struct cs_cert *cert_intern(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
 				   struct cs_slice der)
@@ -292,19 +313,11 @@ static struct cs_cert *cert_intern(struct cs_chain_store *st, const uint8_t sha[
 		return st->certs[st->cslots[slot] - 1];
 	if (!certs_reserve(st) || (c = calloc(1, sizeof *c + der.n)) == NULL)
 		return NULL;
-	slot = cert_slot(st, sha); /* the table may have grown */
-	memcpy(c->sha256, sha, CS_SHA256_LEN);
 	if (der.n)
 		memcpy(c + 1, der.p, der.n);
 	c->der = (const uint8_t *)(c + 1);
 	c->der_len = der.n;
-	c->id = (uint32_t)st->ncerts;
-	atomic_init(&c->facts, NULL);
-	atomic_init(&c->parsed, NULL);
-	st->certs[st->ncerts++] = c;
-	st->cslots[slot] = c->id + 1;
-	st->used += sizeof *c + der.n;
-	return c;
+	return cert_publish(st, c, sha, NULL, der.n);
 }
 
 /* Bytes a new chain costs: its block, and each certificate not stored yet. */
@@ -328,6 +341,30 @@ static bool chain_cost(const struct cs_chain_store *st, const struct cs_slice *c
 	return true;
 }
 
+/* A chain of n certificates, with room for their pointers after it. */
+static struct cs_chain *chain_alloc(size_t n)
+{
+	struct cs_chain *c = calloc(1, sizeof *c + n * sizeof *c->certs);
+
+	if (c != NULL)
+		c->certs = (struct cs_cert **)(c + 1);
+	return c;
+}
+
+/* Store c, its certificates interned, as the next chain id in slot of the
+ * table of chains, charged to the store. */
+static const struct cs_chain *chain_publish(struct cs_chain_store *st, struct cs_chain *c,
+					    const uint8_t sha[CS_SHA256_LEN], size_t n, size_t slot)
+{
+	memcpy(c->sha256, sha, CS_SHA256_LEN);
+	c->n_certs = n;
+	c->id = (uint32_t)st->count;
+	st->used += sizeof *c + n * sizeof *c->certs;
+	st->chains[st->count++] = c;
+	st->slots[slot] = c->id + 1;
+	return c;
+}
+
 static enum cs_status chain_add(struct cs_chain_store *st, const struct cs_slice *certs, size_t n,
 				const uint8_t sha[CS_SHA256_LEN], size_t slot,
 				const struct cs_chain **out)
@@ -348,23 +385,15 @@ static enum cs_status chain_add(struct cs_chain_store *st, const struct cs_slice
 	if (!chain_cost(st, certs, n, csha, &cost) || cost > st->memcap ||
 	    st->used > st->memcap - cost)
 		return CS_LIMIT;
-	c = calloc(1, sizeof *c + n * sizeof *c->certs);
-	if (c == NULL)
+	if ((c = chain_alloc(n)) == NULL)
 		return CS_NOMEM;
-	c->certs = (struct cs_cert **)(c + 1);
 	for (size_t i = 0; i < n; i++)
 		if ((c->certs[i] = cert_intern(st, csha[i], certs[i])) == NULL) {
 			free(c); /* certificates already stored stay, charged */
 			return CS_NOMEM;
 		}
-	memcpy(c->sha256, sha, CS_SHA256_LEN);
-	c->n_certs = n;
 	c->der_bytes = der_bytes;
-	c->id = (uint32_t)st->count;
-	st->used += sizeof *c + n * sizeof *c->certs;
-	st->chains[st->count++] = c;
-	st->slots[slot] = c->id + 1;
-	*out = c;
+	*out = chain_publish(st, c, sha, n, slot);
 	return CS_OK;
 }
 
@@ -444,15 +473,7 @@ static struct cs_cert *cert_intern_facts(struct cs_chain_store *st,
 		free(c);
 		return NULL;
 	}
-	slot = cert_slot(st, sha); /* the table may have grown */
-	memcpy(c->sha256, sha, CS_SHA256_LEN);
-	c->id = (uint32_t)st->ncerts;
-	atomic_init(&c->facts, copy);
-	atomic_init(&c->parsed, NULL);
-	st->certs[st->ncerts++] = c;
-	st->cslots[slot] = c->id + 1;
-	st->used += sizeof *c + given_size(f);
-	return c;
+	return cert_publish(st, c, sha, copy, given_size(f));
 }
 
 static enum cs_status intern_facts(struct cs_chain_store *st, const uint8_t sha[CS_SHA256_LEN],
@@ -475,21 +496,14 @@ static enum cs_status intern_facts(struct cs_chain_store *st, const uint8_t sha[
 			cost += sizeof(struct cs_cert) + given_size(&facts[i]);
 	if (cost > st->memcap || st->used > st->memcap - cost)
 		return CS_LIMIT;
-	if ((c = calloc(1, sizeof *c + n * sizeof *c->certs)) == NULL)
+	if ((c = chain_alloc(n)) == NULL)
 		return CS_NOMEM;
-	c->certs = (struct cs_cert **)(c + 1);
 	for (size_t i = 0; i < n; i++)
 		if ((c->certs[i] = cert_intern_facts(st, cert_sha[i], &facts[i])) == NULL) {
 			free(c);
 			return CS_NOMEM;
 		}
-	memcpy(c->sha256, sha, CS_SHA256_LEN);
-	c->n_certs = n;
-	c->id = (uint32_t)st->count;
-	st->used += sizeof *c + n * sizeof *c->certs;
-	st->chains[st->count++] = c;
-	st->slots[slot] = c->id + 1;
-	*out = c;
+	*out = chain_publish(st, c, sha, n, slot);
 	return CS_OK;
 }
 

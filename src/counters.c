@@ -336,39 +336,24 @@ const char *counter_top_group(size_t i)
 
 static uint64_t row_value(const struct ctr_src *s, const struct ctr_row *r, unsigned member)
 {
-	const void *base = NULL;
+	/* the struct each source reads (the judge's only when there is one) */
+	const void *const base_of[F_FN] = {
+		[F_TOTALS] = s->t,
+		[F_TLS] = s->tls,
+		[F_REASM] = s->rs,
+		[F_DECODE] = s->dec,
+		[F_AGG] = s->as,
+		[F_DEFRAG] = s->df,
+		[F_JUDGE] = s->judged ? &s->js : NULL,
+		[F_DIAG] = s->judged ? &s->js.diag : NULL,
+	};
+	const void *base;
 	size_t off = r->off + (r->key ? 0 : (r->first + member) * sizeof(uint64_t));
 	uint64_t v;
 
-	switch (r->from) {
-	case F_TOTALS:
-		base = s->t;
-		break;
-	case F_TLS:
-		base = s->tls;
-		break;
-	case F_REASM:
-		base = s->rs;
-		break;
-	case F_DECODE:
-		base = s->dec;
-		break;
-	case F_AGG:
-		base = s->as;
-		break;
-	case F_DEFRAG:
-		base = s->df;
-		break;
-	case F_JUDGE:
-		base = s->judged ? &s->js : NULL;
-		break;
-	case F_DIAG:
-		base = s->judged ? &s->js.diag : NULL;
-		break;
-	case F_FN:
+	if (r->from == F_FN)
 		return r->kind == CTR_DERIVED || !(r->flags & R_JUDGED) || s->judged ? r->fn(s) : 0;
-	}
-	if (!base)
+	if (!(base = base_of[r->from]))
 		return 0;
 	memcpy(&v, (const char *)base + off, sizeof(v));
 	return v;

@@ -14,6 +14,7 @@
 #include "cs_defrag.h"
 #include "cs_bufpool.h"
 #include "cs_hash.h"
+#include "cs_ilist.h"
 #include "cs_limits.h"
 #include "cs_reasm.h"
 
@@ -31,8 +32,9 @@ struct dgram_key {
 struct dgram {
 	struct dgram_key key;
 	int64_t first_ts;
-	uint32_t hnext, older, newer; /* hash chain; arrival order */
-	uint32_t end;                 /* payload length, once the last fragment came */
+	uint32_t hnext;        /* hash chain */
+	struct ilist_link age; /* arrival order: prev is newer, next older */
+	uint32_t end;          /* payload length, once the last fragment came */
 	bool have_end;
 	uint8_t first_proto; /* IPv6: the offset-0 fragment's next header */
 	uint8_t nranges;
@@ -44,7 +46,7 @@ struct defrag {
 	struct dgram *d;
 	uint32_t max, count, free_head, nbuckets;
 	uint32_t *buckets;
-	uint32_t oldest, newest;
+	struct ilist age; /* by arrival: head the newest, tail the oldest */
 	struct cs_bufpool *bp;
 	struct cs_buf done; /* the datagram handed out last */
 	uint8_t seed[CS_HASH_KEY_LEN];
@@ -71,7 +73,7 @@ struct defrag *defrag_new(uint32_t max_datagrams, size_t memcap)
 	for (uint32_t i = 0; i < max_datagrams; i++)
 		df->d[i].hnext = i + 1 < max_datagrams ? i + 1 : NONE;
 	df->free_head = 0;
-	df->oldest = df->newest = NONE;
+	ilist_init(&df->age);
 	cs_hash_seed(df->seed);
 	return df;
 }
@@ -98,6 +100,11 @@ static uint32_t bucket_of(const struct defrag *df, const struct dgram_key *k)
 	return (uint32_t)cs_hash(k, sizeof(*k), df->seed) & (df->nbuckets - 1);
 }
 
+static inline struct ilist_link *age_link(void *df, uint32_t i)
+{
+	return &((struct defrag *)df)->d[i].age;
+}
+
 /* Unlink datagram i from its bucket and the arrival list, free its slot. */
 static void drop(struct defrag *df, uint32_t i)
 {
@@ -107,14 +114,7 @@ static void drop(struct defrag *df, uint32_t i)
 	while (*pp != i)
 		pp = &df->d[*pp].hnext;
 	*pp = g->hnext;
-	if (g->older != NONE)
-		df->d[g->older].newer = g->newer;
-	else
-		df->oldest = g->newer;
-	if (g->newer != NONE)
-		df->d[g->newer].older = g->older;
-	else
-		df->newest = g->older;
+	ilist_unlink(&df->age, i, age_link, df);
 	bufpool_release(df->bp, &g->buf);
 	memset(g, 0, sizeof(*g));
 	g->hnext = df->free_head;
@@ -146,21 +146,13 @@ static uint32_t find_or_create(struct defrag *df, const struct dgram_key *k, int
 			return i;
 	if (df->free_head == NONE) {
 		st->cap++;
-		drop(df, df->oldest);
+		drop(df, df->age.tail);
 	}
 	i = df->free_head;
 	df->free_head = df->d[i].hnext;
-	df->d[i] = (struct dgram){.key = *k,
-				  .first_ts = now,
-				  .hnext = df->buckets[b],
-				  .older = df->newest,
-				  .newer = NONE};
+	df->d[i] = (struct dgram){.key = *k, .first_ts = now, .hnext = df->buckets[b]};
 	df->buckets[b] = i;
-	if (df->newest != NONE)
-		df->d[df->newest].newer = i;
-	else
-		df->oldest = i;
-	df->newest = i;
+	ilist_push_head(&df->age, i, age_link, df);
 	df->count++;
 	return i;
 }
@@ -301,17 +293,17 @@ void defrag_expire(struct defrag *df, int64_t now, struct defrag_stats *st)
 {
 	int64_t limit = now - (int64_t)CS_DEFRAG_TIMEOUT_S * CS_NS_PER_SEC;
 
-	while (df->oldest != NONE && df->d[df->oldest].first_ts < limit) {
+	while (df->age.tail != NONE && df->d[df->age.tail].first_ts < limit) {
 		st->incomplete++;
-		drop(df, df->oldest);
+		drop(df, df->age.tail);
 	}
 }
 
 void defrag_flush(struct defrag *df, struct defrag_stats *st)
 {
-	while (df->oldest != NONE) {
+	while (df->age.tail != NONE) {
 		st->incomplete++;
-		drop(df, df->oldest);
+		drop(df, df->age.tail);
 	}
 	bufpool_release(df->bp, &df->done);
 }

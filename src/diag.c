@@ -35,6 +35,7 @@
 #include "cs_limits.h"
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
+#include "cs_vec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,7 +104,8 @@ struct diag {
 	uint32_t pool_bucket[BUCKETS];
 	uint64_t pool_clock;
 	struct want *wants;
-	uint32_t nwants, wants_cap;
+	uint32_t nwants;
+	size_t wants_cap;
 	uint32_t want_bucket[BUCKETS];
 	uint32_t *want_of_chain; /* chain id -> want index + 1 */
 	size_t nwant_of_chain;
@@ -1756,33 +1758,14 @@ static struct want *want_for(struct diag *d, const struct cs_chain *c)
 	struct want *w;
 	uint32_t i;
 
-	if (c->id >= d->nwant_of_chain) {
-		size_t n = d->nwant_of_chain ? d->nwant_of_chain : 256;
-		uint32_t *nw;
-
-		while (n <= c->id)
-			n *= 2;
-		if (!(nw = realloc(d->want_of_chain, n * sizeof(*nw))))
-			return NULL;
-		memset(nw + d->nwant_of_chain, 0, (n - d->nwant_of_chain) * sizeof(*nw));
-		d->want_of_chain = nw;
-		d->nwant_of_chain = n;
-	}
+	if (vec_cover(&d->want_of_chain, &d->nwant_of_chain, c->id, sizeof(*d->want_of_chain),
+		      256) != CS_OK)
+		return NULL;
 	if (d->want_of_chain[c->id])
 		return &d->wants[d->want_of_chain[c->id] - 1];
-	if (d->nwants == CS_DIAG_WANTS_MAX) {
-		d->st.wants_refused++;
+	if (vec_reserve_capped(&d->wants, d->nwants, &d->wants_cap, sizeof(*d->wants), 64,
+			       CS_DIAG_WANTS_MAX, &d->st.wants_refused) != CS_OK)
 		return NULL;
-	}
-	if (d->nwants == d->wants_cap) {
-		uint32_t cap = d->wants_cap ? 2 * d->wants_cap : 64;
-		struct want *nw = realloc(d->wants, cap * sizeof(*nw));
-
-		if (!nw)
-			return NULL;
-		d->wants = nw;
-		d->wants_cap = cap;
-	}
 	i = d->nwants++;
 	w = &d->wants[i];
 	memset(w, 0, sizeof(*w));

@@ -12,6 +12,7 @@
  * element content and in a quoted attribute value alike.
  */
 #include "cs_escape.h"
+#include "cs_common.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -95,34 +96,40 @@ static void json_u(FILE *f, uint32_t cp)
 	}
 }
 
+/* A character and the text that stands for it in an output format. */
+struct char_ref {
+	char c;
+	const char *text;
+};
+
+/* RFC 8259 7: the two-character escapes JSON has. */
+static const struct char_ref json_refs[] = {
+	{'"', "\\\""}, {'\\', "\\\\"}, {'\b', "\\b"}, {'\f', "\\f"},
+	{'\n', "\\n"}, {'\r', "\\r"},  {'\t', "\\t"},
+};
+
+/* The characters HTML gives a meaning to, as character references. */
+static const struct char_ref html_refs[] = {
+	{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&#39;"},
+};
+
+/* The text standing for cp in refs[0..n), or NULL. */
+static const char *char_ref(const struct char_ref *refs, size_t n, uint32_t cp)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uint32_t)(unsigned char)refs[i].c == cp)
+			return refs[i].text;
+	return NULL;
+}
+
 static void json_char(FILE *f, uint32_t cp)
 {
-	switch (cp) {
-	case '"':
-		fputs("\\\"", f);
-		break;
-	case '\\':
-		fputs("\\\\", f);
-		break;
-	case '\b':
-		fputs("\\b", f);
-		break;
-	case '\f':
-		fputs("\\f", f);
-		break;
-	case '\n':
-		fputs("\\n", f);
-		break;
-	case '\r':
-		fputs("\\r", f);
-		break;
-	case '\t':
-		fputs("\\t", f);
-		break;
-	default:
+	const char *ref = char_ref(json_refs, CS_ARRAY_LEN(json_refs), cp);
+
+	if (ref)
+		fputs(ref, f);
+	else
 		json_u(f, cp);
-		break;
-	}
 }
 
 void esc_json(FILE *f, const char *s, size_t n)
@@ -171,31 +178,13 @@ static bool escape_follows(const uint8_t *p, size_t n)
 
 enum term_mode { TERM_PLAIN, TERM_CSV, TERM_HTML };
 
-/* A character HTML gives a meaning to, as a character reference. */
-static const char *html_ref(uint32_t cp)
-{
-	switch (cp) {
-	case '&':
-		return "&amp;";
-	case '<':
-		return "&lt;";
-	case '>':
-		return "&gt;";
-	case '"':
-		return "&quot;";
-	case '\'':
-		return "&#39;";
-	default:
-		return NULL;
-	}
-}
-
 /* esc_term's mapping; for CSV '"' is doubled as well, for HTML & < > " '
  * become references (the escapes themselves hold none of them). */
 static void term_body(FILE *f, const uint8_t *p, size_t n, enum term_mode mode)
 {
 	uint32_t cp;
 	size_t len;
+	const char *ref;
 
 	for (size_t i = 0; i < n; i += len) {
 		len = utf8_next(p + i, n - i, &cp);
@@ -209,8 +198,9 @@ static void term_body(FILE *f, const uint8_t *p, size_t n, enum term_mode mode)
 			fputs("\\\\", f); /* \\ before what reads as an escape */
 		} else if (mode == TERM_CSV && cp == '"') {
 			fputs("\"\"", f);
-		} else if (mode == TERM_HTML && html_ref(cp)) {
-			fputs(html_ref(cp), f);
+		} else if (mode == TERM_HTML &&
+			   (ref = char_ref(html_refs, CS_ARRAY_LEN(html_refs), cp))) {
+			fputs(ref, f);
 		} else {
 			fwrite(p + i, 1, len, f);
 		}

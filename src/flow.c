@@ -15,10 +15,6 @@
 
 #define NONE UINT32_MAX
 
-struct lru {
-	uint32_t head, tail;
-};
-
 struct tls_slot {
 	struct tls_slot *next;
 };
@@ -29,7 +25,7 @@ struct flow_table {
 	unsigned bucket_shift; /* 32 - log2(nbuckets): the hash's top bits index */
 	uint32_t fresh;        /* slots [fresh, max) were never used: their pages stay untouched */
 	uint32_t *buckets;
-	struct lru lru[2];
+	struct ilist lru[2]; /* by enum flow_list, most recently used first */
 	uint64_t evicted;
 	uint64_t seed[CS_HASH_WORDS_MAX + 1];
 	flow_evict_fn on_evict;
@@ -62,7 +58,8 @@ struct flow_table *flow_table_new(uint32_t max_flows, flow_evict_fn on_evict, vo
 	}
 	memset(ft->buckets, 0xff, ft->nbuckets * sizeof(*ft->buckets));
 	ft->free_head = NONE;
-	ft->lru[0].head = ft->lru[0].tail = ft->lru[1].head = ft->lru[1].tail = NONE;
+	ilist_init(&ft->lru[FLOW_QUIET]);
+	ilist_init(&ft->lru[FLOW_ACTIVE]);
 	cs_hash_words_seed(ft->seed);
 	ft->on_evict = on_evict;
 	ft->ctx = ctx;
@@ -110,34 +107,20 @@ static bool endpoint_eq(const struct flow *f, int i, const struct cs_addr *a, ui
 	return f->port[i] == p && memcmp(f->addr[i].a, a->a, 16) == 0;
 }
 
+static inline struct ilist_link *lru_link(void *ft, uint32_t i)
+{
+	return &((struct flow_table *)ft)->flows[i].lru;
+}
+
 static void lru_unlink(struct flow_table *ft, uint32_t i)
 {
-	struct flow *f = &ft->flows[i];
-	struct lru *l = &ft->lru[f->list];
-
-	if (f->lru_prev != NONE)
-		ft->flows[f->lru_prev].lru_next = f->lru_next;
-	else
-		l->head = f->lru_next;
-	if (f->lru_next != NONE)
-		ft->flows[f->lru_next].lru_prev = f->lru_prev;
-	else
-		l->tail = f->lru_prev;
+	ilist_unlink(&ft->lru[ft->flows[i].list], i, lru_link, ft);
 }
 
 static void lru_push(struct flow_table *ft, uint32_t i, enum flow_list list)
 {
-	struct flow *f = &ft->flows[i];
-	struct lru *l = &ft->lru[list];
-
-	f->list = (uint8_t)list;
-	f->lru_prev = NONE;
-	f->lru_next = l->head;
-	if (l->head != NONE)
-		ft->flows[l->head].lru_prev = i;
-	l->head = i;
-	if (l->tail == NONE)
-		l->tail = i;
+	ft->flows[i].list = (uint8_t)list;
+	ilist_push_head(&ft->lru[list], i, lru_link, ft);
 }
 
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_list list)

@@ -25,6 +25,7 @@
 #include "cs_report.h"
 #include "cs_state.h"
 #include "cs_timefmt.h"
+#include "cs_vec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -114,18 +115,10 @@ static int input_fail(const char *path, const char *fmt, ...)
 /* Room for one more element in a growing array. */
 static bool grow(struct mg *m, void **arr, size_t n, size_t *cap, size_t size)
 {
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return true;
-	c = *cap ? 2 * *cap : 16;
-	if (!(p = realloc(*arr, c * size))) {
+	if (vec_reserve(arr, n, cap, size, 16) != CS_OK) {
 		m->oom = true;
 		return false;
 	}
-	*arr = p;
-	*cap = c;
 	return true;
 }
 

@@ -12,6 +12,7 @@
 #include "cs_codec.h"
 #include "cs_hash.h"
 #include "cs_timefmt.h"
+#include "cs_vec.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -320,14 +321,8 @@ static void prune(struct sensor *s, const char *ext)
 	while ((de = readdir(d)) != NULL) {
 		if (!is_report(de->d_name, prefix, ext))
 			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*nn));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		if (!(names[n] = strdup(de->d_name)))
+		if (vec_reserve(&names, n, &cap, sizeof(*names), 64) != CS_OK ||
+		    !(names[n] = strdup(de->d_name)))
 			break;
 		n++;
 	}

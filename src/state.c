@@ -164,6 +164,21 @@ static void path_at(char *w, size_t len, const char *where, const char *what, lo
 		w[0] = '\0';
 }
 
+/* Element i of the array at where.key, which must be an object; its path
+ * is left in w.  NULL (reported) when it is not an object. */
+static json_t *array_object(struct ld *l, char *w, size_t wlen, const char *where,
+			    const json_t *arr, const char *key, size_t i)
+{
+	json_t *o = json_array_get(arr, i);
+
+	path_at(w, wlen, where, key, (long)i);
+	if (!json_is_object(o)) {
+		bad(l, w, NULL, "not an object");
+		return NULL;
+	}
+	return o;
+}
+
 static bool nomem(struct ld *l)
 {
 	snprintf(l->err, l->errlen, "out of memory");
@@ -646,11 +661,10 @@ static bool intern_facts(struct ld *l, const char *where, const json_t *certs,
 	enum cs_status st;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *ce = json_array_get(certs, i);
+		json_t *ce = array_object(l, w, sizeof(w), where, certs, "certs", i);
 
-		path_at(w, sizeof(w), where, "certs", (long)i);
-		if (!json_is_object(ce))
-			return bad(l, w, NULL, "not an object");
+		if (!ce)
+			return false;
 		if (!l->o->facts_only_ok)
 			return bad(l, w, "der",
 				   "missing: not a state file (write one with --state or "
@@ -886,16 +900,13 @@ static bool restore_fingerprints(struct ld *l, const char *where, const json_t *
 	if (!fps)
 		return false;
 	for (size_t i = 0; i < json_array_size(fps); i++) {
-		json_t *fp = json_array_get(fps, i);
+		json_t *fp = array_object(l, w, sizeof(w), where, fps, "fingerprints", i);
 		const char *ja3, *ja4;
 		size_t n3, n4;
 		uint64_t n;
 		uint32_t k;
 
-		path_at(w, sizeof(w), where, "fingerprints", (long)i);
-		if (!json_is_object(fp))
-			return bad(l, w, NULL, "not an object");
-		if (!get_str(l, w, fp, "ja3", sizeof(r->fp[0].ja3) - 1, false, &ja3, &n3) ||
+		if (!fp || !get_str(l, w, fp, "ja3", sizeof(r->fp[0].ja3) - 1, false, &ja3, &n3) ||
 		    !get_str(l, w, fp, "ja4", sizeof(r->fp[0].ja4) - 1, false, &ja4, &n4) ||
 		    !get_u64(l, w, fp, "handshakes", hs, &n))
 			return false;
@@ -935,16 +946,13 @@ static bool restore_rejections(struct ld *l, const char *where, const json_t *sv
 	if (!arr)
 		return false;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
-		json_t *rj = json_array_get(arr, i);
+		json_t *rj = array_object(l, w, sizeof(w), where, arr, "client_rejections", i);
 		struct agg_rejection *r;
 		struct clientset clients;
 		uint64_t alert, hs;
 		bool ok;
 
-		path_at(w, sizeof(w), where, "client_rejections", (long)i);
-		if (!json_is_object(rj))
-			return bad(l, w, NULL, "not an object");
-		if (!get_u64(l, w, rj, "alert_code", 255, &alert) ||
+		if (!rj || !get_u64(l, w, rj, "alert_code", 255, &alert) ||
 		    !get_u64(l, w, rj, "handshakes", tls, &hs))
 			return false;
 		clientset_init(&clients);

@@ -12,6 +12,7 @@
 #include "cs_limits.h"
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
+#include "cs_vec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,8 +34,8 @@ struct anchor {
 };
 
 struct cs_trust {
-	struct anchor *a; /* sorted by SHA-256 once loaded */
-	size_t n;
+	struct anchor *a;  /* sorted by SHA-256 once loaded */
+	size_t n, a_cap;   /* a_cap: allocated, at most cap */
 	uint32_t *by_name; /* anchor indexes sorted by name_hash */
 	size_t cap;        /* anchors it may hold */
 	bool dated;        /* trust_at_date: the store of `when` */
@@ -81,18 +82,12 @@ static unsigned long subject_hash(X509 *x)
 static enum cs_status append_anchor(struct cs_trust *t, const struct cs_x509 *id,
 				    const struct timeline_root *root, bool rebuilt)
 {
-	if (t->n == t->cap) {
-		X509_free(id->x);
-		return CS_LIMIT;
-	}
-	if (t->n % 64 == 0) {
-		struct anchor *na = realloc(t->a, (t->n + 64) * sizeof(*na));
+	enum cs_status st =
+		vec_reserve_capped(&t->a, t->n, &t->a_cap, sizeof(*t->a), 64, t->cap, NULL);
 
-		if (!na) {
-			X509_free(id->x);
-			return CS_NOMEM;
-		}
-		t->a = na;
+	if (st != CS_OK) {
+		X509_free(id->x);
+		return st;
 	}
 	t->a[t->n] = (struct anchor){*id, subject_hash(id->x), root, rebuilt};
 	t->n++;
@@ -292,12 +287,28 @@ static enum cs_status finish(struct cs_trust *t)
 	return index_names(t) ? CS_OK : CS_NOMEM;
 }
 
+/* A --ca-file or --add-ca file, which must hold a certificate, named in the
+ * store's description after what ("file: ", "add: "). */
+static enum cs_status load_named_file(struct cs_trust *t, const char *what, const char *path,
+				      char *err, size_t errlen)
+{
+	size_t n;
+	enum cs_status st = load_file(t, path, &n, err, errlen);
+
+	if (st == CS_OK && n == 0) {
+		snprintf(err, errlen, "%s: no PEM certificates in this file", path);
+		st = CS_BAD;
+	}
+	if (st == CS_OK)
+		name_append(t, what, path);
+	return st;
+}
+
 enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out, char *err,
 			  size_t errlen)
 {
 	struct cs_trust *t = calloc(1, sizeof(*t));
 	enum cs_status st = CS_OK;
-	size_t n;
 
 	*out = NULL;
 	if (!t)
@@ -305,31 +316,15 @@ enum cs_status trust_load(const struct trust_opts *o, struct cs_trust **out, cha
 	t->cap = CS_MAX_TRUST_ANCHORS;
 	if (o->n_ca_files == 0 && o->n_ca_dirs == 0)
 		st = load_system(t, err, errlen);
-	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++) {
-		st = load_file(t, o->ca_files[i], &n, err, errlen);
-		if (st == CS_OK && n == 0) {
-			snprintf(err, errlen, "%s: no PEM certificates in this file",
-				 o->ca_files[i]);
-			st = CS_BAD;
-		}
-		if (st == CS_OK)
-			name_append(t, "file: ", o->ca_files[i]);
-	}
+	for (size_t i = 0; st == CS_OK && i < o->n_ca_files; i++)
+		st = load_named_file(t, "file: ", o->ca_files[i], err, errlen);
 	for (size_t i = 0; st == CS_OK && i < o->n_ca_dirs; i++) {
 		st = load_dir(t, o->ca_dirs[i], err, errlen);
 		if (st == CS_OK)
 			name_append(t, "dir: ", o->ca_dirs[i]);
 	}
-	for (size_t i = 0; st == CS_OK && i < o->n_add_cas; i++) {
-		st = load_file(t, o->add_cas[i], &n, err, errlen);
-		if (st == CS_OK && n == 0) {
-			snprintf(err, errlen, "%s: no PEM certificates in this file",
-				 o->add_cas[i]);
-			st = CS_BAD;
-		}
-		if (st == CS_OK)
-			name_append(t, "add: ", o->add_cas[i]);
-	}
+	for (size_t i = 0; st == CS_OK && i < o->n_add_cas; i++)
+		st = load_named_file(t, "add: ", o->add_cas[i], err, errlen);
 	if (st == CS_OK)
 		st = finish(t);
 	if (st != CS_OK) {
