@@ -154,7 +154,7 @@ unit: $(UNITBINS)
 
 # selftest first: it proves the harness can fail (about 2 s, no binary needed)
 E2E := selftest run live livefilter state merge formats analysis events notices evidence ops \
-	install html windows fanout workers rsyslog
+	install html windows fanout workers rsyslog stream
 
 # every script runs; the last line adds their "N passed, N failed" lines up
 e2e: $(BIN)

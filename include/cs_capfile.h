@@ -24,11 +24,14 @@ struct capfile;
 /* Open path ("-" = standard input) and read the file header.  On failure
  * *out is NULL and err holds a one-line reason without the path:
  * CS_IO (cannot open or read), CS_BAD (not a capture, corrupt header),
- * CS_TRUNC (the file ends inside its header), CS_NOMEM. */
-enum cs_status capfile_open(const char *path, struct capfile **out, char *err, size_t errlen);
+ * CS_TRUNC (the file ends inside its header), CS_NOMEM; CS_EOF when wait
+ * (cs_capture.h; NULL: block) stopped it before the header came. */
+enum cs_status capfile_open(const char *path, cs_wait_fn wait, void *wait_ctx, struct capfile **out,
+			    char *err, size_t errlen);
 
 /* Next record.  CS_OK: *f is filled; f->data lives until the next call and
- * f->number counts every record of the file (1-based).  CS_EOF: clean end.
+ * f->number counts every record of the file (1-based).  CS_EOF: clean end,
+ * or the wait function said stop (a record it interrupted is dropped).
  * CS_TRUNC: the file ends inside a record.  CS_BAD: corrupt record.
  * CS_IO: read error.  Failures are sticky: later calls repeat them. */
 enum cs_status capfile_next(struct capfile *cf, struct cs_frame *f, char *err, size_t errlen);

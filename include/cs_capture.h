@@ -20,6 +20,14 @@ struct cs_frame {
 	const uint8_t *data;
 };
 
+/* A file read from a pipe, FIFO, socket or terminal ("-r -" behind
+ * tcpdump -w - or ssh) may stay quiet for long: while it does, the reader
+ * calls this every CS_STREAM_WAIT_MS and whenever a signal breaks its wait,
+ * so the caller can hand out what is ready and take signals.  false ends
+ * the read there (CS_EOF). */
+typedef bool (*cs_wait_fn)(void *ctx);
+#define CS_STREAM_WAIT_MS 100
+
 struct cs_capture_opts {
 	const char *filter;    /* BPF expression or NULL */
 	uint32_t snaplen;      /* live only */
@@ -30,6 +38,8 @@ struct cs_capture_opts {
 	unsigned fanout;       /* live only: join an AF_PACKET fanout group of this
 				* many sockets (cs_fanout.h; Ethernet only), 0: none */
 	uint16_t fanout_group; /* its id (fanout_group_id) */
+	cs_wait_fn wait;       /* files only: called while a stream is quiet, or NULL */
+	void *wait_ctx;
 };
 
 struct cs_source;

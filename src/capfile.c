@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,10 @@ struct ng_block {
 
 struct capfile {
 	int fd;
-	bool own_fd;           /* false for standard input */
+	bool own_fd;     /* false for standard input */
+	bool stream;     /* a pipe, FIFO, socket or terminal: may go quiet */
+	cs_wait_fn wait; /* called while it is (cs_capture.h), or NULL */
+	void *wait_ctx;
 	uint8_t *in;           /* CAPFILE_IN bytes read ahead: frames are handed */
 	size_t in_pos, in_len; /* out from here, not copied */
 	enum capfile_fmt fmt;
@@ -132,10 +136,29 @@ static void unit(struct capfile *cf, const char *what)
 
 /* Input --------------------------------------------------------------------- */
 
+/* Before a read of a stream: wait until it has bytes (or an end or an
+ * error, which read() then reports), calling cf->wait while it is quiet or
+ * a signal broke the wait.  CS_EOF when that says stop. */
+static enum cs_status io_wait(struct capfile *cf)
+{
+	struct pollfd p = {.fd = cf->fd, .events = POLLIN};
+
+	if (!cf->stream || !cf->wait)
+		return CS_OK;
+	for (;;) {
+		int n = poll(&p, 1, CS_STREAM_WAIT_MS);
+
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return CS_OK;
+		if (!cf->wait(cf->wait_ctx))
+			return why(cf, CS_EOF, "stopped");
+	}
+}
+
 /* Make n bytes (at most CAPFILE_IN) contiguous at in + in_pos, reading as
- * needed; fewer at the end of input.  false with cf->why set on a read
- * error. */
-static bool io_fill(struct capfile *cf, size_t n, size_t *have)
+ * needed; fewer at the end of input.  CS_IO with cf->why set on a read
+ * error, CS_EOF when the wait function said stop. */
+static enum cs_status io_fill(struct capfile *cf, size_t n, size_t *have)
 {
 	if (cf->in_len - cf->in_pos < n && cf->in_pos > 0) { /* move the tail to the front */
 		memmove(cf->in, cf->in + cf->in_pos, cf->in_len - cf->in_pos);
@@ -143,24 +166,28 @@ static bool io_fill(struct capfile *cf, size_t n, size_t *have)
 		cf->in_pos = 0;
 	}
 	while (cf->in_len - cf->in_pos < n) {
-		ssize_t got = read(cf->fd, cf->in + cf->in_len,
-				   CAPFILE_IN - cf->in_len < CAPFILE_READ ? CAPFILE_IN - cf->in_len
-									  : CAPFILE_READ);
+		enum cs_status st = io_wait(cf);
+		ssize_t got;
 
+		if (st != CS_OK)
+			return st;
+		got = read(cf->fd, cf->in + cf->in_len,
+			   CAPFILE_IN - cf->in_len < CAPFILE_READ ? CAPFILE_IN - cf->in_len
+								  : CAPFILE_READ);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
 			why(cf, CS_IO, "read error at offset %llu: %s",
 			    (unsigned long long)(cf->off + cf->in_len - cf->in_pos),
 			    strerror(errno));
-			return false;
+			return CS_IO;
 		}
 		if (got == 0)
 			break;
 		cf->in_len += (size_t)got;
 	}
 	*have = cf->in_len - cf->in_pos < n ? cf->in_len - cf->in_pos : n;
-	return true;
+	return CS_OK;
 }
 
 /* n bytes of input where they lie (valid until the next read).  CS_EOF
@@ -168,9 +195,10 @@ static bool io_fill(struct capfile *cf, size_t n, size_t *have)
 static enum cs_status io_view(struct capfile *cf, size_t n, bool eof_ok, const uint8_t **p)
 {
 	size_t have;
+	enum cs_status st = io_fill(cf, n, &have);
 
-	if (!io_fill(cf, n, &have))
-		return CS_IO;
+	if (st != CS_OK)
+		return st;
 	*p = cf->in + cf->in_pos;
 	cf->in_pos += have;
 	cf->off += have;
@@ -734,9 +762,10 @@ static enum cs_status capfile_sniff(struct capfile *cf)
 	struct cs_cursor c;
 	uint32_t be, le;
 	size_t got;
+	enum cs_status st = io_fill(cf, 4, &got);
 
-	if (!io_fill(cf, 4, &got))
-		return CS_IO;
+	if (st != CS_OK)
+		return st;
 	memcpy(h, cf->in, got);
 	cf->in_pos = got;
 	cf->off = got;
@@ -780,11 +809,13 @@ static enum cs_status capfile_attach(struct capfile *cf, const char *path)
 			return why(cf, CS_IO, "is a directory");
 		if (S_ISREG(sb.st_mode))
 			cf->size = (uint64_t)sb.st_size;
+		cf->stream = S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) || S_ISCHR(sb.st_mode);
 	}
 	return CS_OK;
 }
 
-enum cs_status capfile_open(const char *path, struct capfile **out, char *err, size_t errlen)
+enum cs_status capfile_open(const char *path, cs_wait_fn wait, void *wait_ctx, struct capfile **out,
+			    char *err, size_t errlen)
 {
 	struct capfile *cf = calloc(1, sizeof *cf);
 	enum cs_status st;
@@ -792,6 +823,8 @@ enum cs_status capfile_open(const char *path, struct capfile **out, char *err, s
 	*out = NULL;
 	if (cf) {
 		cf->fd = -1;
+		cf->wait = wait;
+		cf->wait_ctx = wait_ctx;
 		cf->buf = malloc(CAPFILE_BUF);
 		cf->in = malloc(CAPFILE_IN);
 	}

@@ -168,7 +168,8 @@ enum cs_status capture_open_file(const char *path, const struct cs_capture_opts 
 			return CS_NOMEM;
 		}
 	}
-	st = capfile_open(path, &s->file, err, errlen);
+	st = capfile_open(path, opts ? opts->wait : NULL, opts ? opts->wait_ctx : NULL, &s->file,
+			  err, errlen);
 	if (st != CS_OK) {
 		capture_close(s);
 		return st;

@@ -414,6 +414,21 @@ static void between_frames(struct run *r, int64_t now)
 		requested_report(r, now);
 }
 
+/* A file on a quiet pipe (-r - behind tcpdump -w - or ssh): what is
+ * between frames goes on while it waits, answers ready since the last
+ * frame are counted (--events lines go out) and a signal is taken at once.
+ * The capture clock stands still: windows move with the frames' time. */
+static bool stream_wait(void *ctx)
+{
+	struct run *r = ctx;
+
+	if (r->started && !stop_requested) {
+		engine_poll(r->e);
+		between_frames(r, engine_now(r->e));
+	}
+	return !stop_requested;
+}
+
 /* Read one file to its end; returns the exit code it deserves. */
 static int read_file(struct run *r, struct engine_input *in, struct cs_source *src)
 {
@@ -495,20 +510,26 @@ static int read_live(struct run *r)
 
 static int run_files(struct run *r)
 {
-	const struct cs_options *o = r->o;
+	struct cs_options *o = r->o;
 	int rc = CS_EXIT_OK;
 
+	o->cap.wait = stream_wait;
+	o->cap.wait_ctx = r;
 	for (size_t i = 0; i < o->nfiles && !stop_requested; i++) {
 		struct engine_input *in = engine_input_begin(r->e, o->files[i], false);
 		struct cs_source *src = NULL;
 		char err[256];
+		enum cs_status st;
 
 		r->file_index = i;
 		if (!in) {
 			cli_fail(o->files[i], "too many inputs");
 			return cs_exit_worse(rc, CS_EXIT_USAGE);
 		}
-		if (capture_open_file(o->files[i], &o->cap, &src, err, sizeof(err)) != CS_OK) {
+		st = capture_open_file(o->files[i], &o->cap, &src, err, sizeof(err));
+		if (st == CS_EOF) /* a signal before the file header came */
+			break;
+		if (st != CS_OK) {
 			cli_fail(o->files[i], err);
 			engine_input_error(in, INPUT_ERROR, "%s", err);
 			rc = cs_exit_worse(rc, CS_EXIT_INPUT);

@@ -826,6 +826,157 @@ static void test_stdin_pipe(void **state)
 	img_free(&im);
 }
 
+/* A pipe whose writer stays and goes quiet (-r - behind tcpdump -w -).
+ * The wait function counts its calls; on the first, if resume, it sends
+ * the rest of the image (from "sent" on) and closes the pipe. */
+struct quiet {
+	int wfd;
+	const struct img *im;
+	size_t sent;
+	bool resume;
+	unsigned calls, stop_after; /* 0: never says stop */
+};
+
+static bool quiet_wait(void *ctx)
+{
+	struct quiet *q = ctx;
+
+	q->calls++;
+	if (q->calls == 1 && q->resume) {
+		assert_int_equal(write(q->wfd, q->im->b + q->sent, q->im->n - q->sent),
+				 (ssize_t)(q->im->n - q->sent));
+		close(q->wfd);
+		q->wfd = -1;
+	}
+	return q->calls != q->stop_after;
+}
+
+/* Open a pipe that holds im's first "sent" bytes, with q as its wait (the
+ * file header is read inside the open, so it may wait there). */
+static enum cs_status quiet_open(struct quiet *q, const struct img *im, size_t sent,
+				 struct cs_source **s)
+{
+	struct cs_capture_opts o = {.wait = quiet_wait, .wait_ctx = q};
+	char path[64], err[256];
+	enum cs_status st;
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_true(im->n < 4096); /* fits in the pipe without a writer thread */
+	assert_int_equal(write(fds[1], im->b, sent), (ssize_t)sent);
+	q->wfd = fds[1];
+	q->im = im;
+	q->sent = sent;
+	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+	st = capture_open_file(path, &o, s, err, sizeof err);
+	close(fds[0]); /* the source opened a descriptor of its own */
+	return st;
+}
+
+/* Where a writer may go quiet: inside the file header, between records,
+ * inside a record, before the last byte. */
+static void quiet_points(const struct img *im, size_t at[4])
+{
+	at[0] = 3;
+	at[1] = im->bound[1];
+	at[2] = im->bound[1] + 5;
+	at[3] = im->n - 1;
+}
+
+/* Quiet, then the rest comes and the writer hangs up: one wait, every
+ * frame read as from a file, then the clean end. */
+static void test_quiet_pipe_waits(void **state)
+{
+	(void)state;
+	struct img im = {0};
+	struct want w[16];
+	size_t nw = build_pcapng(&im, w), at[4];
+
+	quiet_points(&im, at);
+	for (size_t i = 0; i < CS_ARRAY_LEN(at); i++) {
+		struct quiet q = {.resume = true};
+		struct cs_source *s;
+		struct cs_frame f;
+		char err[256];
+		size_t n = 0;
+		enum cs_status st;
+
+		assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_OK);
+		while ((st = capture_next(s, &f, err, sizeof err)) == CS_OK && n < nw)
+			check_frame(&f, &w[n++]);
+		assert_int_equal(st, CS_EOF);
+		assert_int_equal(n, nw);
+		assert_int_equal(q.calls, 1);
+		capture_close(s);
+	}
+	img_free(&im);
+}
+
+/* The wait says stop while the writer is still there and quiet: CS_EOF
+ * there (from the open, inside the header), sticky; every frame wholly
+ * sent before is read, none after. */
+static void test_quiet_pipe_stop(void **state)
+{
+	(void)state;
+	struct img im = {0};
+	struct want w[16];
+	size_t nw = build_pcapng(&im, w), at[4];
+
+	quiet_points(&im, at);
+	for (size_t i = 0; i < CS_ARRAY_LEN(at); i++) {
+		struct quiet q = {.stop_after = 3}; /* nothing comes: quiet twice, then stop */
+		struct cs_source *s = NULL;
+		struct cs_frame f;
+		char err[256];
+		size_t n = 0, whole = 0;
+
+		if (at[i] < im.bound[0]) { /* the first section header is read by the open */
+			assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_EOF);
+			assert_null(s);
+			assert_int_equal(q.calls, 3);
+			close(q.wfd);
+			continue;
+		}
+		assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_OK);
+		while (capture_next(s, &f, err, sizeof err) == CS_OK && n < nw)
+			check_frame(&f, &w[n++]);
+		for (unsigned b = 0; b < im.nframe; b++)
+			whole += im.fend[b] <= at[i];
+		assert_int_equal(n, whole);
+		assert_int_equal(q.calls, 3);
+		assert_int_equal(capture_next(s, &f, err, sizeof err), CS_EOF);
+		assert_int_equal(q.calls, 3); /* sticky: no more waiting */
+		close(q.wfd);
+		capture_close(s);
+	}
+	img_free(&im);
+}
+
+/* A regular file never waits. */
+static void test_regular_file_never_waits(void **state)
+{
+	(void)state;
+	struct img im = {0};
+	struct want w[16];
+	size_t nw = build_pcapng(&im, w), n = 0;
+	char *path = write_temp(im.b, im.n);
+	struct quiet q = {.im = &im};
+	struct cs_capture_opts o = {.wait = quiet_wait, .wait_ctx = &q};
+	struct cs_source *s = NULL;
+	struct cs_frame f;
+	char err[256];
+
+	assert_int_equal(capture_open_file(path, &o, &s, err, sizeof err), CS_OK);
+	while (capture_next(s, &f, err, sizeof err) == CS_OK)
+		n++;
+	assert_int_equal(n, nw);
+	assert_int_equal(q.calls, 0);
+	capture_close(s);
+	unlink(path);
+	free(path);
+	img_free(&im);
+}
+
 /* Tests: filters ---------------------------------------------------------------- */
 
 static void test_filter_per_linktype(void **state)
@@ -995,6 +1146,9 @@ int main(void)
 		cmocka_unit_test(test_corrupt_fields),
 		cmocka_unit_test(test_not_captures),
 		cmocka_unit_test(test_stdin_pipe),
+		cmocka_unit_test(test_quiet_pipe_waits),
+		cmocka_unit_test(test_quiet_pipe_stop),
+		cmocka_unit_test(test_regular_file_never_waits),
 		cmocka_unit_test(test_filter_per_linktype),
 		cmocka_unit_test(test_check_filter),
 		cmocka_unit_test(test_real_pcapng),
