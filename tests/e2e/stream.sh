@@ -43,67 +43,55 @@ ends() {
 	fi
 }
 
-# the whole capture, then silence
-feed ""
-"$BIN" -r "$T/fifo" "${TRUST[@]}" --format json -o "$T/fifo.json" --events "$T/fifo.ndjson" \
-	2> "$T/fifo.err" &
-CS=$!
-pids+=("$CS")
-if wait_for has_lines "$T/fifo.ndjson" "$want_events"; then
-	ok quiet-events
-else
-	bad quiet-events "$(lines "$T/fifo.ndjson") of $want_events events while the pipe was open"
-fi
-kill -USR1 "$CS"
-if wait_for bash -c "[ -s '$T/fifo.json' ] && jq -e '.totals.tls_handshakes > 0' '$T/fifo.json' >/dev/null 2>&1"; then
-	ok quiet-usr1-report
-else
-	bad quiet-usr1-report "no report after SIGUSR1"
-fi
-expect quiet-still-reading running "$CS"
-kill -TERM "$CS"
-ends "$CS" quiet-term-exit-0 "still running after SIGTERM, the writer still open"
-expect quiet-report-equals-file [ "$(summary "$T/fifo.json")" = "$(summary "$T/file.json")" ]
-expect quiet-events-equal-file [ "$(lines "$T/fifo.ndjson")" -eq "$want_events" ]
-expect quiet-no-stderr [ ! -s "$T/fifo.err" ]
-kill "$WRITER" 2>/dev/null
+# quiet_whole CASE INPUT: the whole capture, then silence, read as -r
+# INPUT with the FIFO behind INPUT ("-": on standard input); events, a
+# SIGUSR1 report and SIGTERM while the writer is still there
+quiet_whole() {
+	local c=$1
+	feed ""
+	"$BIN" -r "$2" "${TRUST[@]}" --format json -o "$T/$c.json" --events "$T/$c.ndjson" \
+		< "$T/fifo" 2> "$T/$c.err" &
+	CS=$!
+	pids+=("$CS")
+	if wait_for has_lines "$T/$c.ndjson" "$want_events"; then
+		ok "$c-events"
+	else
+		bad "$c-events" "$(lines "$T/$c.ndjson") of $want_events events while the pipe was open"
+	fi
+	kill -USR1 "$CS"
+	if wait_for bash -c "jq -e '.totals.tls_handshakes > 0' '$T/$c.json' >/dev/null 2>&1"; then
+		ok "$c-usr1-report"
+	else
+		bad "$c-usr1-report" "no report after SIGUSR1"
+	fi
+	expect "$c-still-reading" running "$CS"
+	kill -TERM "$CS"
+	ends "$CS" "$c-term-exit-0" "still running after SIGTERM, the writer still open"
+	expect "$c-report-equals-file" [ "$(summary "$T/$c.json")" = "$(summary "$T/file.json")" ]
+	expect "$c-events-equal-file" [ "$(lines "$T/$c.ndjson")" -eq "$want_events" ]
+	expect "$c-no-stderr" [ ! -s "$T/$c.err" ]
+	kill "$WRITER" 2>/dev/null
+}
+quiet_whole quiet "$T/fifo"
+quiet_whole stdin -
 
-# SIGTERM before the file header is whole: a report of nothing, exit 0
-feed 10
-"$BIN" -r "$T/fifo" "${TRUST[@]}" --format json -o "$T/early.json" 2> "$T/early.err" &
-CS=$!
-pids+=("$CS")
-wait_for test -e "$T/sent"
-kill -TERM "$CS"
-ends "$CS" header-term-exit-0 "still running after SIGTERM inside the file header"
-jqt header-term-report '.totals.packets == 0 and (.inputs | length) == 1' "$T/early.json"
-kill "$WRITER" 2>/dev/null
-
-# SIGTERM inside a record: what came before it is counted
-bytes=$(( $(stat -c %s "$CAP") / 2 ))
-feed "$bytes"
-"$BIN" -r "$T/fifo" "${TRUST[@]}" --format json -o "$T/half.json" 2> "$T/half.err" &
-CS=$!
-pids+=("$CS")
-wait_for test -e "$T/sent"
-kill -TERM "$CS"
-ends "$CS" record-term-exit-0 "still running after SIGTERM inside a record"
-jqt record-term-counted '.totals.packets > 0 and .inputs[0].status == "ok"' "$T/half.json"
-kill "$WRITER" 2>/dev/null
-
-# standard input: the same as a named FIFO
-{ cat "$CAP"; sleep 300; } | "$BIN" -r - "${TRUST[@]}" --format json -o "$T/stdin.json" \
-	--events "$T/stdin.ndjson" 2> "$T/stdin.err" &
-CS=$!
-pids+=("$CS")
-if wait_for has_lines "$T/stdin.ndjson" "$want_events"; then
-	ok stdin-events
-else
-	bad stdin-events "$(lines "$T/stdin.ndjson") of $want_events events while standard input was open"
-fi
-kill -TERM "$CS"
-ends "$CS" stdin-term-exit-0 "still running after SIGTERM, standard input still open"
-expect stdin-report-equals-file [ "$(summary "$T/stdin.json")" = "$(summary "$T/file.json")" ]
+# term_quiet CASE BYTES FILTER: SIGTERM while the writer, having sent the
+# capture's first BYTES, is quiet: exit 0 at once, the report as FILTER says
+term_quiet() {
+	feed "$2"
+	"$BIN" -r "$T/fifo" "${TRUST[@]}" --format json -o "$T/$1.json" 2> "$T/$1.err" &
+	CS=$!
+	pids+=("$CS")
+	wait_for test -e "$T/sent"
+	kill -TERM "$CS"
+	ends "$CS" "$1-exit-0" "still running after SIGTERM, the writer still open"
+	jqt "$1-report" "$3" "$T/$1.json"
+	kill "$WRITER" 2>/dev/null
+}
+# inside the file header: a report of nothing; inside a record: what came
+# before it is counted
+term_quiet header-term 10 '.totals.packets == 0 and (.inputs | length) == 1'
+term_quiet record-term $(( $(stat -c %s "$CAP") / 2 )) '.totals.packets > 0 and .inputs[0].status == "ok"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -873,83 +873,87 @@ static enum cs_status quiet_open(struct quiet *q, const struct img *im, size_t s
 	return st;
 }
 
-/* Where a writer may go quiet: inside the file header, between records,
- * inside a record, before the last byte. */
-static void quiet_points(const struct img *im, size_t at[4])
+/* fn at each point where a writer may go quiet: inside the file header,
+ * between records, inside a record, before the last byte. */
+static void each_quiet_point(void (*fn)(const struct img *im, const struct want *w, size_t nw,
+					size_t at))
 {
-	at[0] = 3;
-	at[1] = im->bound[1];
-	at[2] = im->bound[1] + 5;
-	at[3] = im->n - 1;
+	struct img im = {0};
+	struct want w[16];
+	size_t nw = build_pcapng(&im, w);
+	const size_t at[] = {3, im.bound[1], im.bound[1] + 5, im.n - 1};
+
+	for (size_t i = 0; i < CS_ARRAY_LEN(at); i++)
+		fn(&im, w, nw, at[i]);
+	img_free(&im);
+}
+
+/* Frames until the source stops, each checked against w: how many came;
+ * *end says why it stopped. */
+static size_t read_checked(struct cs_source *s, const struct want *w, size_t nw,
+			   enum cs_status *end)
+{
+	struct cs_frame f;
+	char err[256];
+	size_t n = 0;
+
+	while ((*end = capture_next(s, &f, err, sizeof err)) == CS_OK && n < nw)
+		check_frame(&f, &w[n++]);
+	return n;
 }
 
 /* Quiet, then the rest comes and the writer hangs up: one wait, every
  * frame read as from a file, then the clean end. */
-static void test_quiet_pipe_waits(void **state)
+static void quiet_then_rest(const struct img *im, const struct want *w, size_t nw, size_t at)
 {
-	(void)state;
-	struct img im = {0};
-	struct want w[16];
-	size_t nw = build_pcapng(&im, w), at[4];
+	struct quiet q = {.resume = true};
+	struct cs_source *s;
+	enum cs_status end;
 
-	quiet_points(&im, at);
-	for (size_t i = 0; i < CS_ARRAY_LEN(at); i++) {
-		struct quiet q = {.resume = true};
-		struct cs_source *s;
-		struct cs_frame f;
-		char err[256];
-		size_t n = 0;
-		enum cs_status st;
-
-		assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_OK);
-		while ((st = capture_next(s, &f, err, sizeof err)) == CS_OK && n < nw)
-			check_frame(&f, &w[n++]);
-		assert_int_equal(st, CS_EOF);
-		assert_int_equal(n, nw);
-		assert_int_equal(q.calls, 1);
-		capture_close(s);
-	}
-	img_free(&im);
+	assert_int_equal(quiet_open(&q, im, at, &s), CS_OK);
+	assert_int_equal(read_checked(s, w, nw, &end), nw);
+	assert_int_equal(end, CS_EOF);
+	assert_int_equal(q.calls, 1);
+	capture_close(s);
 }
 
 /* The wait says stop while the writer is still there and quiet: CS_EOF
- * there (from the open, inside the header), sticky; every frame wholly
- * sent before is read, none after. */
+ * there (from the open, inside the first section header), sticky; every
+ * frame wholly sent before is read, none after. */
+static void quiet_then_stop(const struct img *im, const struct want *w, size_t nw, size_t at)
+{
+	struct quiet q = {.stop_after = 3}; /* nothing comes: quiet twice, then stop */
+	struct cs_source *s = NULL;
+	enum cs_status end;
+	size_t whole = 0;
+
+	for (unsigned b = 0; b < im->nframe; b++)
+		whole += im->fend[b] <= at;
+	if (at < im->bound[0]) {
+		assert_int_equal(quiet_open(&q, im, at, &s), CS_EOF);
+		assert_null(s);
+	} else {
+		assert_int_equal(quiet_open(&q, im, at, &s), CS_OK);
+		assert_int_equal(read_checked(s, w, nw, &end), whole);
+		assert_int_equal(end, CS_EOF);
+		assert_int_equal(read_checked(s, w, nw, &end), 0); /* sticky, */
+		assert_int_equal(end, CS_EOF);
+	}
+	assert_int_equal(q.calls, 3); /* and no more waiting */
+	close(q.wfd);
+	capture_close(s);
+}
+
+static void test_quiet_pipe_waits(void **state)
+{
+	(void)state;
+	each_quiet_point(quiet_then_rest);
+}
+
 static void test_quiet_pipe_stop(void **state)
 {
 	(void)state;
-	struct img im = {0};
-	struct want w[16];
-	size_t nw = build_pcapng(&im, w), at[4];
-
-	quiet_points(&im, at);
-	for (size_t i = 0; i < CS_ARRAY_LEN(at); i++) {
-		struct quiet q = {.stop_after = 3}; /* nothing comes: quiet twice, then stop */
-		struct cs_source *s = NULL;
-		struct cs_frame f;
-		char err[256];
-		size_t n = 0, whole = 0;
-
-		if (at[i] < im.bound[0]) { /* the first section header is read by the open */
-			assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_EOF);
-			assert_null(s);
-			assert_int_equal(q.calls, 3);
-			close(q.wfd);
-			continue;
-		}
-		assert_int_equal(quiet_open(&q, &im, at[i], &s), CS_OK);
-		while (capture_next(s, &f, err, sizeof err) == CS_OK && n < nw)
-			check_frame(&f, &w[n++]);
-		for (unsigned b = 0; b < im.nframe; b++)
-			whole += im.fend[b] <= at[i];
-		assert_int_equal(n, whole);
-		assert_int_equal(q.calls, 3);
-		assert_int_equal(capture_next(s, &f, err, sizeof err), CS_EOF);
-		assert_int_equal(q.calls, 3); /* sticky: no more waiting */
-		close(q.wfd);
-		capture_close(s);
-	}
-	img_free(&im);
+	each_quiet_point(quiet_then_stop);
 }
 
 /* A regular file never waits. */
