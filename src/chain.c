@@ -159,27 +159,40 @@ void chain_store_free(struct cs_chain_store *st)
 	free(st);
 }
 
-/* A field read under the lock: workers may be interning meanwhile. */
-#define LOCKED_READ(st, expr)                                                                      \
-	do {                                                                                       \
-		pthread_mutex_lock((st)->mu);                                                      \
-		__typeof__(expr) v_ = (expr);                                                      \
-		pthread_mutex_unlock((st)->mu);                                                    \
-		return v_;                                                                         \
-	} while (0)
+/* The store's counts, read under the lock: workers may be interning
+ * meanwhile. */
+struct store_counts {
+	size_t chains, certs, bytes;
+	uint64_t hint_hits;
+};
 
-size_t chain_store_count(const struct cs_chain_store *st) { LOCKED_READ(st, st->count); }
+static struct store_counts counts_of(const struct cs_chain_store *st)
+{
+	struct store_counts c;
+
+	pthread_mutex_lock(st->mu);
+	c = (struct store_counts){st->count, st->ncerts, st->used, st->hint_hits};
+	pthread_mutex_unlock(st->mu);
+	return c;
+}
+
+size_t chain_store_count(const struct cs_chain_store *st) { return counts_of(st).chains; }
+
+size_t chain_store_certs(const struct cs_chain_store *st) { return counts_of(st).certs; }
+
+size_t chain_store_bytes(const struct cs_chain_store *st) { return counts_of(st).bytes; }
+
+uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { return counts_of(st).hint_hits; }
 
 const struct cs_chain *chain_store_get(const struct cs_chain_store *st, uint32_t id)
 {
-	LOCKED_READ(st, id < st->count ? st->chains[id] : (struct cs_chain *)NULL);
+	const struct cs_chain *c;
+
+	pthread_mutex_lock(st->mu);
+	c = id < st->count ? st->chains[id] : NULL;
+	pthread_mutex_unlock(st->mu);
+	return c;
 }
-
-size_t chain_store_certs(const struct cs_chain_store *st) { LOCKED_READ(st, st->ncerts); }
-
-size_t chain_store_bytes(const struct cs_chain_store *st) { LOCKED_READ(st, st->used); }
-
-uint64_t chain_store_hint_hits(const struct cs_chain_store *st) { LOCKED_READ(st, st->hint_hits); }
 
 static const uint8_t *chain_sha(const struct cs_chain_store *st, uint32_t id)
 {
