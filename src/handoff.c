@@ -12,6 +12,7 @@
 #include "engine_int.h"
 #include "cs_bufpool.h"
 #include "cs_flow.h"
+#include "cs_spsc.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ struct handoff_item {
 };
 
 struct handoff {
-	_Atomic size_t head, tail; /* consumer, producer */
+	struct spsc q; /* over items */
 	struct handoff_item items[CS_WORKER_HANDOFF];
 	struct pcounts published; /* producer: the counts handed over so far */
 	uint64_t waits;           /* producer: times the ring was full */
@@ -68,24 +69,18 @@ struct worker_link {
 /* The producer's next free item, waiting while the ring is full. */
 static struct handoff_item *handoff_slot(struct handoff *ho)
 {
-	size_t t = atomic_load_explicit(&ho->tail, memory_order_relaxed);
 	struct timespec pause = {0, 100000}; /* 0.1 ms */
 	bool waited = false;
+	size_t i;
 
-	while (t - atomic_load_explicit(&ho->head, memory_order_acquire) >= CS_WORKER_HANDOFF) {
+	while (!spsc_slot(&ho->q, &i)) {
 		if (atomic_load_explicit(&ho->closed, memory_order_acquire))
 			return NULL;
 		waited = true;
 		nanosleep(&pause, NULL);
 	}
 	ho->waits += waited;
-	return &ho->items[t & (CS_WORKER_HANDOFF - 1)];
-}
-
-static void handoff_push(struct handoff *ho)
-{
-	atomic_store_explicit(&ho->tail, atomic_load_explicit(&ho->tail, memory_order_relaxed) + 1,
-			      memory_order_release);
+	return &ho->items[i];
 }
 
 void engine_hand_over(struct engine *w, struct hs *h)
@@ -100,7 +95,7 @@ void engine_hand_over(struct engine *w, struct hs *h)
 	it->kind = ITEM_HANDSHAKE;
 	it->u.h = *h;
 	it->u.h.input = w->main_input;
-	handoff_push(w->out);
+	spsc_publish(&w->out->q);
 }
 
 static void pcounts_of(struct engine *w, struct pcounts *c)
@@ -157,7 +152,7 @@ void engine_worker_publish(struct engine *w, int64_t clock)
 	it->linktype = w->inputs[0].nlinktypes ? w->inputs[0].linktypes[0] : -1;
 	pcounts_step(&now, &w->out->published, 1, &it->u.c);
 	w->out->published = now;
-	handoff_push(w->out);
+	spsc_publish(&w->out->q);
 	if (w->have_time && clock > w->prev_ts) /* idle: the next frame steps from now */
 		w->prev_ts = clock;
 }
@@ -183,6 +178,7 @@ struct engine *engine_worker_new(struct engine *e, uint32_t max_flows, size_t bu
 		engine_free(w);
 		return NULL;
 	}
+	spsc_init(&w->out->q, CS_WORKER_HANDOFF);
 	if (e->nworkers == 0) { /* totals for all workers, as one engine has them */
 		e->flows_total.cap = max_flows;
 		e->bytes_total.cap = buffer_memcap;
@@ -265,16 +261,16 @@ size_t engine_collect(struct engine *e)
 	for (size_t i = 0; i < e->nworkers; i++) {
 		struct worker_link *l = &e->workers[i];
 		struct handoff *ho = l->w->out;
-		size_t h = atomic_load_explicit(&ho->head, memory_order_relaxed);
+		size_t slot;
 
-		for (; h != atomic_load_explicit(&ho->tail, memory_order_acquire); h++, n++) {
-			struct handoff_item *it = &ho->items[h & (CS_WORKER_HANDOFF - 1)];
+		for (; spsc_next(&ho->q, &slot); n++) {
+			struct handoff_item *it = &ho->items[slot];
 
 			if (it->kind == ITEM_HANDSHAKE)
 				engine_judge_or_hold(e, &it->u.h);
 			else
 				absorb(e, l, it);
-			atomic_store_explicit(&ho->head, h + 1, memory_order_release);
+			spsc_release(&ho->q);
 		}
 	}
 	follow_workers(e);

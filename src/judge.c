@@ -27,6 +27,7 @@
 #include "cs_judge.h"
 #include "cs_addr.h"
 #include "cs_hash.h"
+#include "cs_spsc.h"
 #include "cs_timefmt.h"
 #include "cs_timeline.h"
 
@@ -65,14 +66,12 @@ struct answer {
 
 struct req_ring {
 	struct request *buf;
-	size_t mask;
-	_Atomic size_t head, tail;
+	struct spsc q;
 };
 
 struct ans_ring {
 	struct answer *buf;
-	size_t mask;
-	_Atomic size_t head, tail;
+	struct spsc q;
 };
 
 /* An evidence record, kept until judge_free (the report may hold it). */
@@ -225,27 +224,30 @@ const struct diag_verdict *judge_unknown(enum diag_unknown why)
 
 /* ---- rings (single producer, single consumer) ------------------------------------ */
 
+/* Copy an item in (false: full) or out (false: empty). */
 #define RING_PUSH(name, ring_t, elem_t)                                                            \
 	static bool name(ring_t *r, const elem_t *e)                                               \
 	{                                                                                          \
-		size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);                   \
+		size_t i;                                                                          \
+		bool ok = spsc_slot(&r->q, &i);                                                    \
                                                                                                    \
-		if (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask)            \
-			return false;                                                              \
-		r->buf[t & r->mask] = *e;                                                          \
-		atomic_store_explicit(&r->tail, t + 1, memory_order_release);                      \
-		return true;                                                                       \
+		if (ok) {                                                                          \
+			r->buf[i] = *e;                                                            \
+			spsc_publish(&r->q);                                                       \
+		}                                                                                  \
+		return ok;                                                                         \
 	}
 #define RING_POP(name, ring_t, elem_t)                                                             \
 	static bool name(ring_t *r, elem_t *e)                                                     \
 	{                                                                                          \
-		size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);                   \
+		size_t i;                                                                          \
+		bool ok = spsc_next(&r->q, &i);                                                    \
                                                                                                    \
-		if (h == atomic_load_explicit(&r->tail, memory_order_acquire))                     \
-			return false;                                                              \
-		*e = r->buf[h & r->mask];                                                          \
-		atomic_store_explicit(&r->head, h + 1, memory_order_release);                      \
-		return true;                                                                       \
+		if (ok) {                                                                          \
+			*e = r->buf[i];                                                            \
+			spsc_release(&r->q);                                                       \
+		}                                                                                  \
+		return ok;                                                                         \
 	}
 
 RING_PUSH(req_push, struct req_ring, struct request)
@@ -260,16 +262,11 @@ static bool rings_init(struct judge *j, uint32_t max_tokens)
 	while (n < max_tokens)
 		n *= 2;
 	j->req.buf = calloc(CS_JUDGE_QUEUE, sizeof(*j->req.buf));
-	j->req.mask = CS_JUDGE_QUEUE - 1;
+	spsc_init(&j->req.q, CS_JUDGE_QUEUE);
 	j->ans.buf = calloc(n, sizeof(*j->ans.buf));
-	j->ans.mask = n - 1;
+	spsc_init(&j->ans.q, n);
 	j->deferred = calloc(CS_JUDGE_MAX_DEFERRED, sizeof(*j->deferred));
 	return j->req.buf && j->ans.buf && j->deferred;
-}
-
-static bool ring_empty(struct req_ring *r)
-{
-	return atomic_load(&r->head) == atomic_load(&r->tail);
 }
 
 /* ---- the analysis side -------------------------------------------------------------- */
@@ -507,7 +504,7 @@ static void *thread_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
 		atomic_store(&j->sleeping, true); /* before the checks: wake() sees it */
-		while (ring_empty(&j->req) && !atomic_load(&j->stop) &&
+		while (spsc_empty(&j->req.q) && !atomic_load(&j->stop) &&
 		       !atomic_load(&j->reload_wanted) && !deferred_ready(j))
 			pthread_cond_wait(&j->work, &j->mu);
 		atomic_store(&j->sleeping, false);
@@ -517,7 +514,7 @@ static void *thread_main(void *arg)
 		while (req_pop(&j->req, &q))
 			take(j, &q);
 		run_deferred(j, atomic_load(&j->draining) || atomic_load(&j->stop));
-		if (atomic_load(&j->stop) && ring_empty(&j->req))
+		if (atomic_load(&j->stop) && spsc_empty(&j->req.q))
 			break;
 	}
 	return NULL;
@@ -801,8 +798,7 @@ void judge_wait(struct judge *j, judge_answer_fn fn, void *ctx)
 	if (!j->threaded)
 		return;
 	pthread_mutex_lock(&j->mu);
-	if (atomic_load(&j->outstanding) != 0 &&
-	    atomic_load(&j->ans.head) == atomic_load(&j->ans.tail))
+	if (atomic_load(&j->outstanding) != 0 && spsc_empty(&j->ans.q))
 		pthread_cond_wait(&j->done, &j->mu);
 	pthread_mutex_unlock(&j->mu);
 	judge_poll(j, fn, ctx);
