@@ -26,6 +26,7 @@
 #include "cs_codec.h"
 #include "cs_judge.h"
 #include "cs_problems.h"
+#include "cs_readfile.h"
 #include "cs_report.h"
 #include "cs_timefmt.h"
 
@@ -63,52 +64,16 @@ static void tame(char *s)
 
 json_t *state_read_json(const char *path, bool *missing, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	char *buf;
+	size_t n;
 	json_error_t je;
 	json_t *doc = NULL;
+	enum cs_status st = read_file_capped(path, CS_STATE_MAX_BYTES, "a chainsniff state file",
+					     &buf, &n, err, errlen);
 
-	*missing = false;
-	if (!f) {
-		*missing = errno == ENOENT;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	*missing = st == CS_IO && errno == ENOENT;
+	if (st != CS_OK)
 		return NULL;
-	}
-	for (;;) {
-		if (n == cap) {
-			char *nb;
-
-			if (cap > CS_STATE_MAX_BYTES) {
-				snprintf(err, errlen,
-					 "%s: larger than %u MiB: not a chainsniff state file",
-					 path, CS_STATE_MAX_BYTES >> 20);
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			if (cap > CS_STATE_MAX_BYTES + 1)
-				cap = CS_STATE_MAX_BYTES + 1;
-			if (!(nb = realloc(buf, cap + 1))) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto out;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-		goto out;
-	}
-	if (n > CS_STATE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %u MiB: not a chainsniff state file", path,
-			 CS_STATE_MAX_BYTES >> 20);
-		goto out;
-	}
 	doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (!doc) {
 		snprintf(err, errlen, "%s: not valid JSON (line %d, column %d: %s)", path, je.line,
@@ -119,9 +84,7 @@ json_t *state_read_json(const char *path, bool *missing, char *err, size_t errle
 		json_decref(doc);
 		doc = NULL;
 	}
-out:
 	free(buf);
-	fclose(f);
 	return doc;
 }
 

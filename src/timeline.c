@@ -19,6 +19,7 @@
 #include "cs_cursor.h"
 #include "cs_limits.h"
 #include "cs_codec.h"
+#include "cs_readfile.h"
 #include "cs_timefmt.h"
 
 #include <errno.h>
@@ -631,33 +632,16 @@ enum cs_status timeline_load_builtin(struct cs_timeline **out, char *err, size_t
 enum cs_status timeline_load_file(const char *path, struct cs_timeline **out, char *err,
 				  size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	uint8_t *buf;
-	size_t n = 0, got;
-	enum cs_status st;
+	char *buf;
+	size_t n;
+	enum cs_status st = read_file_capped(path, CS_TIMELINE_MAX_BYTES, "a root-store timeline",
+					     &buf, &n, err, errlen);
 
 	*out = NULL;
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return CS_IO;
-	}
-	/* One byte past the cap tells a file at the cap from a longer one. */
-	if (!(buf = malloc(CS_TIMELINE_MAX_BYTES + 1))) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return CS_NOMEM;
-	}
-	while (n <= CS_TIMELINE_MAX_BYTES &&
-	       (got = fread(buf + n, 1, CS_TIMELINE_MAX_BYTES + 1 - n, f)) > 0)
-		n += got;
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-		st = CS_IO;
-	} else {
-		st = timeline_parse(buf, n, path, out, err, errlen);
-	}
+	if (st != CS_OK)
+		return st;
+	st = timeline_parse((const uint8_t *)buf, n, path, out, err, errlen);
 	free(buf);
-	fclose(f);
 	return st;
 }
 
