@@ -131,6 +131,14 @@ static void tcp(struct bytes *o, unsigned sport, unsigned dport)
 	put(o, "hello", 5);
 }
 
+/* The frame's end: a TCP segment of p (40000 to 443), lengths written. */
+static void segment_end(struct bytes *o, const struct pair *p)
+{
+	ip(o, p, 6, 0);
+	tcp(o, 40000, 443);
+	bytes_end(o);
+}
+
 static unsigned ethertype_of(const struct pair *p) { return p->family == 4 ? 0x0800 : 0x86dd; }
 
 /* Ethernet / IP / TCP: the frame a pair's worker is defined by. */
@@ -139,9 +147,7 @@ static unsigned plain_worker(const struct pair *p, unsigned n)
 	struct bytes o = {.n = 0};
 
 	ether(&o, NULL, 0, ethertype_of(p));
-	ip(&o, p, 6, 0);
-	tcp(&o, 40000, 443);
-	bytes_end(&o);
+	segment_end(&o, p);
 	return fanout_worker_of(o.b, (uint32_t)o.n, n);
 }
 
@@ -193,9 +199,7 @@ static void encapsulated(struct bytes *o, const struct encap *e, const struct pa
 		pppoe_header(o, e->labels ? 0x0281 : p->family == 4 ? 0x0021 : 0x0057,
 			     e->compressed, rng);
 	label_stack(o, e->labels, rng);
-	ip(o, p, 6, 0);
-	tcp(o, 40000, 443);
-	bytes_end(o);
+	segment_end(o, p);
 }
 
 static const unsigned *const TAG_SETS[] = {NULL, (const unsigned[]){0x8100},
@@ -467,9 +471,7 @@ static void tunnelled(struct bytes *o, enum tunnel t, const struct pair *outer,
 		put(o, macs, sizeof macs);
 		put16(o, ethertype_of(inner));
 	}
-	ip(o, inner, 6, 0);
-	tcp(o, 40000, 443);
-	bytes_end(o);
+	segment_end(o, inner);
 }
 
 /* Inside every tunnel, the inner pair decides, both ways: 300 inner flows
@@ -924,9 +926,7 @@ static void mpls_in_gre(struct bytes *o, const struct pair *outer, const struct 
 	put16(o, 0);
 	put16(o, 0x8847);
 	label_stack(o, labels, rng);
-	ip(o, in, 6, 0);
-	tcp(o, 40000, 443);
-	bytes_end(o);
+	segment_end(o, in);
 }
 
 /* CS_MAX_MPLS_LABELS entries are read, one more is not (the decoder skips
@@ -1005,9 +1005,7 @@ static void test_pppoe_mpls_not_ip(void **state)
 	pppoe_header(&o[7], 0x81, true, &rng);
 	label_stack(&o[7], 1, &rng);
 	for (size_t i = 0; i < CS_ARRAY_LEN(o); i++) {
-		ip(&o[i], &p, 6, 0);
-		tcp(&o[i], 40000, 443);
-		bytes_end(&o[i]);
+		segment_end(&o[i], &p);
 		if (decoded_pair(o[i].b, o[i].n, &got))
 			fail_msg("frame %zu: the decoder reads a pair", i);
 		for (unsigned n = 1; n <= 7; n++)
@@ -1035,47 +1033,6 @@ static void test_capture_pppoe(void **state)
 		off_zero |= fanout_worker_of(c.f[0].b, c.f[0].n, n) != 0;
 	unload(&c);
 	assert_true(off_zero);
-}
-
-/* A mutated frame: in range, the same worker on a second run, and when
- * the decoder reads a pair from it, that pair's worker. */
-static void agrees_with_decoder(const uint8_t *b, size_t n, void *ctx)
-{
-	unsigned workers = *(const unsigned *)ctx;
-	unsigned got = fanout_worker_of(b, (uint32_t)n, workers);
-	struct pair p;
-
-	assert_true(got < workers);
-	assert_int_equal(fanout_worker_of(b, (uint32_t)n, workers), got);
-	if (decoded_pair(b, n, &p) && got != plain_worker(&p, workers))
-		fail_msg("%zu bytes, %u workers: %u, the decoded pair's %u", n, workers, got,
-			 plain_worker(&p, workers));
-}
-
-static void test_pppoe_mpls_hostile(void **state)
-{
-	uint32_t rng = 61;
-	(void)state;
-
-	for (size_t e = 0; e < CS_ARRAY_LEN(ENCAPS); e++)
-		for (size_t t = 0; t < CS_ARRAY_LEN(TAG_SETS); t++) {
-			struct pair p = (e + t) % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng));
-			struct bytes o = {.n = 0};
-			unsigned n = 2 + (unsigned)(e + t) % 6;
-
-			encapsulated(&o, &ENCAPS[e], &p, TAG_SETS[t], t, &rng);
-			tl_each_truncation(o.b, o.n, agrees_with_decoder, &n);
-			tl_each_flip(o.b, o.n, agrees_with_decoder, &n);
-		}
-	struct capture c;
-	load(&c, "pcaps/real/zeek__pppoe-over-qinq.pcap");
-	for (size_t i = 0; i < 4; i++) {
-		unsigned n = 7;
-
-		tl_each_truncation(c.f[i].b, c.f[i].n, agrees_with_decoder, &n);
-		tl_each_flip(c.f[i].b, c.f[i].n, agrees_with_decoder, &n);
-	}
-	unload(&c);
 }
 
 /* ---------------------------------------------------------------- joining */
@@ -1138,11 +1095,37 @@ static void test_join_kernel(void **state)
 
 /* ---------------------------------------------------------------- hostile */
 
-static void in_range(const uint8_t *b, size_t n, void *ctx)
+/* A mutated frame: in range, the same worker on a second run, and when
+ * the decoder reads a pair from it, that pair's worker. */
+static void agrees_with_decoder(const uint8_t *b, size_t n, void *ctx)
 {
 	unsigned workers = *(const unsigned *)ctx;
+	unsigned got = fanout_worker_of(b, (uint32_t)n, workers);
+	struct pair p;
 
-	assert_true(fanout_worker_of(b, (uint32_t)n, workers) < workers);
+	assert_true(got < workers);
+	assert_int_equal(fanout_worker_of(b, (uint32_t)n, workers), got);
+	if (decoded_pair(b, n, &p) && got != plain_worker(&p, workers))
+		fail_msg("%zu bytes, %u workers: %u, the decoded pair's %u", n, workers, got,
+			 plain_worker(&p, workers));
+}
+
+/* Every truncation and every flipped byte of a frame. */
+static void each_mutation(const uint8_t *b, size_t n, unsigned workers)
+{
+	tl_each_truncation(b, n, agrees_with_decoder, &workers);
+	tl_each_flip(b, n, agrees_with_decoder, &workers);
+}
+
+/* ... of a capture's first four frames. */
+static void capture_mutations(const char *path)
+{
+	struct capture c;
+
+	load(&c, path);
+	for (size_t i = 0; i < 4; i++)
+		each_mutation(c.f[i].b, c.f[i].n, 7);
+	unload(&c);
 }
 
 static void test_truncated_frames(void **state)
@@ -1153,20 +1136,28 @@ static void test_truncated_frames(void **state)
 	for (int t = 0; t < T_COUNT; t++) {
 		struct pair outer = pair6(&rng), in = pair4(tl_rand(&rng), tl_rand(&rng));
 		struct bytes o = {.n = 0};
-		unsigned n = 2 + (unsigned)t % 6;
 
 		tunnelled(&o, (enum tunnel)t, &outer, &in, (const unsigned[]){0x8100}, 1);
-		tl_each_truncation(o.b, o.n, in_range, &n);
-		tl_each_flip(o.b, o.n, in_range, &n);
+		each_mutation(o.b, o.n, 2 + (unsigned)t % 6);
 	}
-	struct capture c;
-	load(&c, "pcaps/real/zeek__tunnels__geneve-47101.pcap");
-	for (size_t i = 0; i < 4; i++) {
-		unsigned n = 7;
+	capture_mutations("pcaps/real/zeek__tunnels__geneve-47101.pcap");
+}
 
-		tl_each_truncation(c.f[i].b, c.f[i].n, in_range, &n);
-	}
-	unload(&c);
+/* PPPoE and MPLS, behind 0 to 2 tags, and the real QinQ + PPPoE capture. */
+static void test_pppoe_mpls_hostile(void **state)
+{
+	uint32_t rng = 61;
+	(void)state;
+
+	for (size_t e = 0; e < CS_ARRAY_LEN(ENCAPS); e++)
+		for (size_t t = 0; t < CS_ARRAY_LEN(TAG_SETS); t++) {
+			struct pair p = (e + t) % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng));
+			struct bytes o = {.n = 0};
+
+			encapsulated(&o, &ENCAPS[e], &p, TAG_SETS[t], t, &rng);
+			each_mutation(o.b, o.n, 2 + (unsigned)(e + t) % 6);
+		}
+	capture_mutations("pcaps/real/zeek__pppoe-over-qinq.pcap");
 }
 
 int main(void)
@@ -1193,10 +1184,10 @@ int main(void)
 		cmocka_unit_test(test_mpls_label_cap),
 		cmocka_unit_test(test_pppoe_mpls_not_ip),
 		cmocka_unit_test(test_capture_pppoe),
-		cmocka_unit_test(test_pppoe_mpls_hostile),
 		cmocka_unit_test(test_join_errors),
 		cmocka_unit_test(test_join_kernel),
 		cmocka_unit_test(test_truncated_frames),
+		cmocka_unit_test(test_pppoe_mpls_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
