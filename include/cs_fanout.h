@@ -7,8 +7,9 @@
  * The program hashes the innermost IP address pair only (no ports), the
  * same both ways: both directions of a flow, and the IP fragments of its
  * datagrams (which carry no ports), reach one worker.  It looks through
- * 802.1Q/802.1ad tags, IPIP/6in4, GRE, VXLAN, Geneve and GTP-U for load
- * balance only; what it cannot parse is hashed on the last pair it read.
+ * 802.1Q/802.1ad tags, PPPoE sessions, MPLS label stacks, IPIP/6in4, GRE,
+ * VXLAN, Geneve and GTP-U for load balance only; what it cannot parse is
+ * hashed on the last pair it read (worker 0 when it read none).
  *
  * Kernel facts this rests on (net/packet/af_packet.c, Linux 6.x):
  *  - packet_rcv_fanout runs the program with skb->data at the NETWORK

@@ -35,8 +35,9 @@
 #define CS_LIVE_FILTER_TEXT 16384
 
 /* The fanout program (fanout.c): its unrolled parse (Ethernet with 3 tags,
- * IPv4/IPv6, GRE, IPIP, VXLAN, Geneve, GTP-U, CS_FANOUT_IP_LEVELS deep) is
- * about 400 instructions; the kernel takes 4096 (BPF_MAXINSNS). */
+ * PPPoE, CS_MAX_MPLS_LABELS MPLS labels, IPv4/IPv6, GRE, IPIP, VXLAN,
+ * Geneve, GTP-U, CS_FANOUT_IP_LEVELS deep) is 765 instructions; the kernel
+ * takes 4096 (BPF_MAXINSNS). */
 #define CS_FANOUT_PROG_MAX 1024
 /* IP headers the fanout hash looks through: the outer one and two tunnels
  * inside it (VXLAN in an IPsec-less GRE, GTP-U in VXLAN); deeper ones hash

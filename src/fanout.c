@@ -30,6 +30,9 @@ enum { M_HASH, M_OFF, M_NEXT, M_FLAGS, M_ADDR };
 #define ETH_8021Q 0x8100
 #define ETH_8021AD 0x88a8
 #define ETH_QINQ_OLD 0x9100
+#define ETH_PPPOE 0x8864 /* PPPoE session stage (RFC 2516) */
+#define ETH_MPLS_UC 0x8847
+#define ETH_MPLS_MC 0x8848
 #define ETH_HLEN 14
 #define ETH_TYPE_AT 12
 #define VLAN_TAG_LEN 4
@@ -40,6 +43,22 @@ enum { M_HASH, M_OFF, M_NEXT, M_FLAGS, M_ADDR };
 #define FANOUT_IPV6_EXT 2
 /* GTP-U extension headers followed (real packets carry one or two). */
 #define FANOUT_GTP_EXT 2
+
+/* PPPoE, RFC 2516 4: | VER=1 TYPE=1 | CODE=0 | SESSION_ID | LENGTH |, then
+ * the PPP protocol field (RFC 1661 2), as decode_ppp.c reads them. */
+#define PPPOE_HLEN 6
+#define PPPOE_SESSION_DATA 0x1100 /* version 1, type 1, code 0 */
+#define PPP_PROTO_MIN_LEN 2       /* LENGTH counts the protocol field */
+#define PPP_COMPRESSED 0x01       /* an odd first byte: a one-byte field */
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+#define PPP_MPLS_UC 0x0281
+#define PPP_MPLS_MC 0x0283
+/* MPLS, RFC 3032 2.1: 4-byte entries, S (bottom of stack) the low bit of
+ * an entry's third byte; CS_MAX_MPLS_LABELS of them, as the decoder. */
+#define MPLS_ENTRY 4
+#define MPLS_S_BYTE 2
+#define MPLS_S 0x01
 
 #define PROTO_IPIP 4
 #define PROTO_UDP 17
@@ -215,11 +234,89 @@ struct level {
 	int transport; /* A = an IP protocol, X = its header (not the last level) */
 };
 
-/* A = ethertype, X = what follows it: skip VLAN tags, then IPv4 or IPv6. */
+/* X = an IP header whose version nibble says which (after an MPLS stack or
+ * in GTP-U, where nothing else does): on to lv's IPv4 or IPv6, else hash. */
+static void ip_by_version(struct asm_prog *a, struct far *f, const struct level *lv, int hash)
+{
+	int v6 = label(a);
+
+	ld_at(a, BPF_B, 0);
+	op(a, BPF_ALU | BPF_AND | BPF_K, 0xf0);
+	jump_if(a, BPF_JEQ, 0x40, far(a, f, lv->ipv4), v6);
+	place(a, v6);
+	jump_if(a, BPF_JEQ, 0x60, far(a, f, lv->ipv6), far(a, f, hash));
+}
+
+/* An MPLS label stack (X = its first entry), as decode_link.c pops it: to
+ * the entry with S set, at most CS_MAX_MPLS_LABELS (a deeper stack is not
+ * decoded: hash), then IPv4 or IPv6 by the version nibble (a pseudowire
+ * control word or Ethernet over MPLS starts otherwise: hash).  One test
+ * per entry at a fixed offset from X, X moved once. */
+static void mpls(struct asm_prog *a, struct far *f, const struct level *lv, int hash)
+{
+	int bottom[CS_MAX_MPLS_LABELS], payload = label(a);
+
+	for (int i = 0; i < CS_MAX_MPLS_LABELS; i++) {
+		bottom[i] = label(a);
+		ld_at(a, BPF_B, (uint32_t)(MPLS_ENTRY * i + MPLS_S_BYTE));
+		jump_if(a, BPF_JSET, MPLS_S, bottom[i], NO_LABEL);
+	}
+	jump(a, hash);
+	for (int i = 0; i < CS_MAX_MPLS_LABELS; i++) {
+		place(a, bottom[i]); /* A = the stack's length */
+		op(a, BPF_LD | BPF_IMM, (uint32_t)(MPLS_ENTRY * (i + 1)));
+		jump(a, payload);
+	}
+	place(a, payload);
+	op(a, BPF_ALU | BPF_ADD | BPF_X, 0);
+	op(a, BPF_MISC | BPF_TAX, 0);
+	ip_by_version(a, f, lv, hash);
+}
+
+/* A PPPoE session frame (X = its header), as decode_ppp.c reads it: the
+ * session stage's version, type and code, a LENGTH that holds the
+ * protocol field, then that field in one byte (Protocol-Field-Compression:
+ * an odd first byte) or two: IPv4, IPv6 or MPLS. */
+static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int mpls_at,
+		  int hash)
+{
+	int session = label(a), sized = label(a), one = label(a), two = label(a);
+	int proto = label(a), p1 = label(a), p2 = label(a), p3 = label(a);
+
+	ld_at(a, BPF_H, 0);
+	jump_if(a, BPF_JEQ, PPPOE_SESSION_DATA, session, far(a, f, hash));
+	place(a, session);
+	ld_at(a, BPF_H, 4);
+	jump_if(a, BPF_JGE, PPP_PROTO_MIN_LEN, sized, far(a, f, hash));
+	place(a, sized);
+	ld_at(a, BPF_B, PPPOE_HLEN);
+	jump_if(a, BPF_JSET, PPP_COMPRESSED, one, two);
+	place(a, one);
+	op(a, BPF_ST, M_NEXT);
+	advance(a, PPPOE_HLEN + 1);
+	jump(a, proto);
+	place(a, two);
+	ld_at(a, BPF_H, PPPOE_HLEN);
+	op(a, BPF_ST, M_NEXT);
+	advance(a, PPPOE_HLEN + 2);
+	place(a, proto); /* a compressed 0x21 or 0x57 is the 0x0021 or 0x0057 */
+	op(a, BPF_LD | BPF_MEM, M_NEXT);
+	jump_if(a, BPF_JEQ, PPP_IPV4, far(a, f, lv->ipv4), p1);
+	place(a, p1);
+	jump_if(a, BPF_JEQ, PPP_IPV6, far(a, f, lv->ipv6), p2);
+	place(a, p2);
+	jump_if(a, BPF_JEQ, PPP_MPLS_UC, mpls_at, p3);
+	place(a, p3);
+	jump_if(a, BPF_JEQ, PPP_MPLS_MC, mpls_at, far(a, f, hash));
+}
+
+/* A = ethertype, X = what follows it: skip VLAN tags, then IPv4, IPv6, a
+ * PPPoE session or an MPLS label stack (decode_link.c's dec_ethertype). */
 static void ether_block(struct asm_prog *a, const struct level *lv, int hash)
 {
 	struct far f = {0};
-	int nettype = label(a), v6 = label(a);
+	int nettype = label(a), v6 = label(a), not_v6 = label(a), not_pppoe = label(a);
+	int not_mpls = label(a), pppoe_at = label(a), mpls_at = label(a);
 
 	place(a, lv->ether);
 	for (int i = 0; i < FANOUT_VLAN_TAGS; i++) {
@@ -239,7 +336,17 @@ static void ether_block(struct asm_prog *a, const struct level *lv, int hash)
 	place(a, nettype);
 	jump_if(a, BPF_JEQ, ETH_IPV4, far(a, &f, lv->ipv4), v6);
 	place(a, v6);
-	jump_if(a, BPF_JEQ, ETH_IPV6, far(a, &f, lv->ipv6), far(a, &f, hash));
+	jump_if(a, BPF_JEQ, ETH_IPV6, far(a, &f, lv->ipv6), not_v6);
+	place(a, not_v6);
+	jump_if(a, BPF_JEQ, ETH_PPPOE, pppoe_at, not_pppoe);
+	place(a, not_pppoe);
+	jump_if(a, BPF_JEQ, ETH_MPLS_UC, mpls_at, not_mpls);
+	place(a, not_mpls);
+	jump_if(a, BPF_JEQ, ETH_MPLS_MC, mpls_at, far(a, &f, hash));
+	place(a, pppoe_at);
+	pppoe(a, &f, lv, mpls_at, hash);
+	place(a, mpls_at);
+	mpls(a, &f, lv, hash);
 	far_end(a, &f);
 }
 
@@ -375,7 +482,7 @@ static void geneve(struct asm_prog *a, struct far *f, const struct level *in, in
  * fields and up to FANOUT_GTP_EXT extension headers, then IPv4 or IPv6. */
 static void gtpu(struct asm_prog *a, struct far *f, const struct level *in, int hash)
 {
-	int gpdu = label(a), fields = label(a), opt = label(a), ip = label(a), v6 = label(a);
+	int gpdu = label(a), fields = label(a), opt = label(a), ip = label(a);
 	int ext = label(a);
 
 	ld_at(a, BPF_B, 0);
@@ -414,11 +521,7 @@ static void gtpu(struct asm_prog *a, struct far *f, const struct level *in, int 
 	op(a, BPF_LD | BPF_MEM, M_NEXT);
 	jump_if(a, BPF_JEQ, 0, ip, far(a, f, hash));
 	place(a, ip);
-	ld_at(a, BPF_B, 0);
-	op(a, BPF_ALU | BPF_AND | BPF_K, 0xf0);
-	jump_if(a, BPF_JEQ, 0x40, far(a, f, in->ipv4), v6);
-	place(a, v6);
-	jump_if(a, BPF_JEQ, 0x60, far(a, f, in->ipv6), far(a, f, hash));
+	ip_by_version(a, f, in, hash);
 }
 
 /* GRE, RFC 2784 with RFC 2890's key and sequence (X = its header):

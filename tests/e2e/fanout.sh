@@ -9,7 +9,8 @@
 # ones (the sockets on the sending end: PACKET_OUTGOING, data at the Ethernet
 # header) are both checked.  The frames: 400 random address pairs, plain and
 # behind 0 to 3 tags, in VXLAN, GRE, Geneve, GTP-U, IPIP/6in4 over IPv6, and
-# IPv4 fragments, then the lab tunnel captures.  Needs root, `ip netns` and
+# IPv4 fragments; 400 in MPLS and PPPoE session frames behind 0 to 2 tags;
+# then the lab tunnel captures and a real QinQ + PPPoE one.  Needs root, `ip netns` and
 # cc; otherwise it says it was skipped.  Not timed: a frame not seen after
 # 0.2 s counts as lost.
 #   tests/e2e/fanout.sh BINARY
@@ -21,7 +22,7 @@ cc -std=c11 -D_GNU_SOURCE -Iinclude -o "$T/fanoutcheck" tests/e2e/fanoutcheck.c 
 	{ echo "FAIL fanout-build"; echo "0 passed, 1 failed"; exit 1; }
 
 # 400 frames of random pairs, every encapsulation the program parses
-/usr/bin/python3 - "$T/synth.pcap" <<'PY'
+/usr/bin/python3 - "$T/synth.pcap" "$T/shims.pcap" <<'PY'
 import random, struct, sys
 random.seed(13)
 def ip4(src, dst, proto, payload, frag=0x4000):
@@ -66,10 +67,52 @@ for i in range(400):
     tags = random.choice([[], [0x8100], [0x88a8, 0x8100], [0x8100, 0x8100, 0x8100]])
     frames.append(MACS + b"".join(struct.pack("!HH", t, 100) for t in tags) +
                   struct.pack("!H", oet) + body)
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for b in frames:
-        f.write(struct.pack("<IIII", 0, 0, len(b), len(b)) + b)
+def write(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for b in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(b), len(b)) + b)
+write(sys.argv[1], frames)
+
+# 400 more in the broadband and provider shims (MPLS labels up to the
+# decoder's 8 and over, PPPoE session frames with a two- or one-byte PPP
+# protocol field, PPP-carried MPLS, MPLS over GRE, and what the program
+# leaves to worker 0: a pseudowire control word, LCP, PPPoE discovery)
+def labels(n):
+    return b"".join(struct.pack("!I", random.getrandbits(20) << 12 | (0x100 if k == n - 1 else 0) | 64)
+                    for k in range(n))
+def pppoe(proto, body, compressed=False):
+    field = struct.pack("!B", proto) if compressed else struct.pack("!H", proto)
+    return struct.pack("!BBHH", 0x11, 0, random.getrandbits(16), len(field) + len(body)) + field + body
+frames = []
+for i in range(400):
+    v4 = random.random() >= 0.3
+    ip = ip4(rnd(4), rnd(4), 6, tcp()) if v4 else ip6(b"\x20\x01" + rnd(14), b"\x20\x01" + rnd(14), 6, tcp())
+    kind = i % 10
+    if kind == 0:
+        oet, body = 0x8847, labels(1) + ip
+    elif kind == 1:
+        oet, body = 0x8847, labels(random.randint(2, 8)) + ip
+    elif kind == 2:
+        oet, body = 0x8848, labels(2) + ip
+    elif kind == 3:
+        oet, body = 0x8864, pppoe(0x0021 if v4 else 0x0057, ip)
+    elif kind == 4:
+        oet, body = 0x8864, pppoe(0x21 if v4 else 0x57, ip, compressed=True)
+    elif kind == 5:
+        oet, body = 0x8864, pppoe(0x0281, labels(2) + ip)
+    elif kind == 6:  # MPLS over GRE
+        oet, body = 0x0800, ip4(o1, o2, 47, struct.pack("!HH", 0, 0x8847) + labels(3) + ip)
+    elif kind == 7:  # over the cap: 9 labels
+        oet, body = 0x8847, labels(9) + ip
+    elif kind == 8:  # a control word, then Ethernet
+        oet, body = 0x8847, labels(2) + bytes(4) + MACS + struct.pack("!H", 0x0800 if v4 else 0x86dd) + ip
+    else:  # LCP, or a discovery frame
+        oet, body = random.choice([(0x8864, pppoe(0xc021, rnd(20))), (0x8863, pppoe(0x0021, ip))])
+    tags = random.choice([[], [0x8100], [0x88a8, 0x8100]])
+    frames.append(MACS + b"".join(struct.pack("!HH", t, 100) for t in tags) +
+                  struct.pack("!H", oet) + body)
+write(sys.argv[2], frames)
 PY
 
 # check N DEV PEER CAPTURE: frames sent on PEER, the group on DEV
@@ -137,11 +180,23 @@ PY
 		echo "FAIL $name"; echo "$out" | sed 's/^/    /' | tail -8; fail=$((fail + 1))
 	fi
 }
+# the shims are parsed, not left to worker 0: the seven parsed kinds
+# (frame i, i % 10 < 7) reach every worker, the three others worker 0
+for n in 2 7; do
+	"$T/fanoutcheck" workers "$n" "$T/shims.pcap" | awk -v n="$n" '
+		{ k = (NR - 1) % 10; if (k >= 7) { if ($1 != 0) bad++ } else used[$1] = 1 }
+		END { for (w = 0; w < n; w++) if (!(w in used)) bad++; exit bad > 0 }' &&
+		ok "$n-workers-shims-spread" || bad "$n-workers-shims-spread" "$(
+			"$T/fanoutcheck" workers "$n" "$T/shims.pcap" | sort | uniq -c | tr '\n' ' ')"
+done
 # received on vb (the kernel's view without the first tag), then sent on va
 for n in 2 3 7; do check "$n" vb va "$T/synth.pcap"; done
 check 3 va va "$T/synth.pcap"
+for n in 2 7; do check "$n" vb va "$T/shims.pcap"; done
+check 7 va va "$T/shims.pcap"
 for f in pcaps/lab/tunnel-vxlan.pcap pcaps/lab/tunnel-gtpu.pcap pcaps/lab/quirk-qinq.pcap \
-	pcaps/real/zeek__tunnels__geneve-47101.pcap pcaps/lab/frag-router.pcap; do
+	pcaps/real/zeek__tunnels__geneve-47101.pcap pcaps/lab/frag-router.pcap \
+	pcaps/real/zeek__pppoe-over-qinq.pcap; do
 	check 3 vb va "$f"
 done
 echo "$pass passed, $fail failed"

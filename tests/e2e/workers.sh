@@ -5,9 +5,10 @@
 # report must say what the same capture read from its file says (totals,
 # and per server: handshakes, broken handshakes, status, clients, chains),
 # with no packet dropped by the kernel.  The captures: sessions from nine
-# distinct clients (which the fanout must spread over both workers), QinQ
-# (the kernel strips the outer tag), 802.1Q, IPv4 fragments, GTP-U, Geneve
-# and VXLAN tunnels.  Needs root and `ip netns`; otherwise it says it was
+# distinct clients (which the fanout must spread over both workers), the
+# same in PPPoE behind a tag and in MPLS (spread too), a real QinQ + PPPoE
+# capture, QinQ (the kernel strips the outer tag), 802.1Q, IPv4 fragments,
+# GTP-U, Geneve and VXLAN tunnels.  Needs root and `ip netns`; otherwise it says it was
 # skipped.
 #   tests/e2e/workers.sh BINARY
 . "$(dirname "$0")/lib.sh" workers "$1"
@@ -19,6 +20,37 @@ clients=()
 for i in $(seq 1 9); do clients+=("198.51.100.$((i * 17)):$((40000 + i))"); done
 $PY scripts/pcapedit.py clients pcaps/lab/freq-three-servers.pcap "$T/clients.pcap" "${clients[@]}" \
 	>/dev/null || bad clients-capture "pcapedit.py clients failed"
+# The same sessions as a BRAS and a provider core carry them: PPPoE session
+# frames behind an 802.1Q tag (a session per client, the PPP protocol
+# field IPv4), and MPLS with a transport and a service label.
+$PY - "$T/clients.pcap" "$T/clients-pppoe.pcap" "$T/clients-mpls.pcap" <<'PY' ||
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+if struct.unpack("<II", data[:4] + data[20:24]) != (0xa1b2c3d4, 1):
+    sys.exit("not a little-endian microsecond Ethernet pcap")
+recs, off = [], 24
+while off < len(data):
+    sec, usec, incl = struct.unpack("<III", data[off:off + 12])
+    recs.append((sec, usec, data[off + 16:off + 16 + incl]))
+    off += 16 + incl
+def write(path, shim):
+    with open(path, "wb") as f:
+        f.write(data[:24])
+        for sec, usec, fr in recs:
+            if fr[12:14] != b"\x08\x00":
+                sys.exit("a frame that is not IPv4")
+            ip = fr[14:14 + struct.unpack("!H", fr[16:18])[0]]
+            b = fr[:12] + shim(ip)
+            f.write(struct.pack("<IIII", sec, usec, len(b), len(b)) + b)
+def pppoe(ip):  # the session id: the client's (198.51.100.x) last byte
+    session = ip[15] if ip[12] == 198 else ip[19]
+    return struct.pack("!HHHBBHHH", 0x8100, 300, 0x8864, 0x11, 0, session, 2 + len(ip), 0x0021) + ip
+def mpls(ip):
+    return struct.pack("!HII", 0x8847, 16004 << 12 | 64, 1000 << 12 | 0x100 | 64) + ip
+write(sys.argv[2], pppoe)
+write(sys.argv[3], mpls)
+PY
+	bad shim-captures "rewriting clients.pcap as PPPoE and MPLS failed"
 
 # What a report says, for comparing: totals and servers, sorted.
 summary() {
@@ -45,7 +77,8 @@ live() {
 	CS=""
 }
 
-CAPS=("$T/clients.pcap" pcaps/lab/quirk-qinq.pcap pcaps/lab/quirk-vlan.pcap
+CAPS=("$T/clients.pcap" "$T/clients-pppoe.pcap" "$T/clients-mpls.pcap"
+	pcaps/real/zeek__pppoe-over-qinq.pcap pcaps/lab/quirk-qinq.pcap pcaps/lab/quirk-vlan.pcap
 	pcaps/lab/frag-router.pcap pcaps/lab/tunnel-gtpu.pcap
 	pcaps/real/zeek__tunnels__geneve-47101.pcap)
 [ -f pcaps/lab/tunnel-vxlan.pcap ] && CAPS+=(pcaps/lab/tunnel-vxlan.pcap)
@@ -77,17 +110,19 @@ for cap in "${CAPS[@]}"; do
 		bad "$name-same-packets" "$p1 with one worker, $p2 with two"
 done
 
-# the sessions of nine clients were spread: each worker had some, and the
-# workers' packets add up to the input's
-err="$T/clients.w2.json.err"
-if grep -q "worker 1 of 2: [1-9]" "$err" && grep -q "worker 2 of 2: [1-9]" "$err"; then
-	ok clients-spread
-else
-	bad clients-spread "$(grep worker "$err")"
-fi
-sum=$(sed -n 's/.*worker [12] of 2: \([0-9]*\) packets.*/\1/p' "$err" | awk '{s += $1} END {print s}')
-[ "$sum" = "$(jq '.inputs[0].packets' "$T/clients.w2.json")" ] && ok workers-add-up ||
-	bad workers-add-up "workers $sum, input $(jq '.inputs[0].packets' "$T/clients.w2.json")"
+# the sessions of nine clients were spread, plain, in PPPoE and in MPLS:
+# each worker had some, and the workers' packets add up to the input's
+for name in clients clients-pppoe clients-mpls; do
+	err="$T/$name.w2.json.err"
+	if grep -q "worker 1 of 2: [1-9]" "$err" && grep -q "worker 2 of 2: [1-9]" "$err"; then
+		ok "$name-spread"
+	else
+		bad "$name-spread" "$(grep worker "$err")"
+	fi
+	sum=$(sed -n 's/.*worker [12] of 2: \([0-9]*\) packets.*/\1/p' "$err" | awk '{s += $1} END {print s}')
+	[ "$sum" = "$(jq '.inputs[0].packets' "$T/$name.w2.json")" ] && ok "$name-workers-add-up" ||
+		bad "$name-workers-add-up" "workers $sum, input $(jq '.inputs[0].packets' "$T/$name.w2.json")"
+done
 # the outputs the main thread writes from what the workers hand over: one
 # event per handshake, the broken handshakes' packets, the state
 out=$T/outputs

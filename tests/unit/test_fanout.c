@@ -2,8 +2,10 @@
  * test_fanout.c - the --workers fanout program (fanout.c), run with
  * libpcap's bpf_filter(): every frame the decoder puts in one flow (both
  * directions, IP fragments, tunnelled packets) gets the worker of a plain
- * Ethernet/IP frame with the same address pair, whatever tags and tunnels
- * surround it and whether or not the kernel took the first tag out; pairs
+ * Ethernet/IP frame with the same address pair, whatever tags, PPPoE
+ * sessions, MPLS label stacks and tunnels surround it and whether or not
+ * the kernel took the first tag out; a truncated or mutated frame the
+ * decoder still reads goes to the pair it reads; pairs
  * spread evenly; no prefix of a frame escapes [0, n).  The kernel form is
  * checked against the kernel's own classic-BPF checker (SO_ATTACH_FILTER on
  * a UDP socket, which needs no privilege); as root, two packet sockets on
@@ -129,6 +131,14 @@ static void tcp(struct bytes *o, unsigned sport, unsigned dport)
 	put(o, "hello", 5);
 }
 
+/* The frame's end: a TCP segment of p (40000 to 443), lengths written. */
+static void segment_end(struct bytes *o, const struct pair *p)
+{
+	ip(o, p, 6, 0);
+	tcp(o, 40000, 443);
+	bytes_end(o);
+}
+
 static unsigned ethertype_of(const struct pair *p) { return p->family == 4 ? 0x0800 : 0x86dd; }
 
 /* Ethernet / IP / TCP: the frame a pair's worker is defined by. */
@@ -137,9 +147,7 @@ static unsigned plain_worker(const struct pair *p, unsigned n)
 	struct bytes o = {.n = 0};
 
 	ether(&o, NULL, 0, ethertype_of(p));
-	ip(&o, p, 6, 0);
-	tcp(&o, 40000, 443);
-	bytes_end(&o);
+	segment_end(&o, p);
 	return fanout_worker_of(o.b, (uint32_t)o.n, n);
 }
 
@@ -147,6 +155,55 @@ static unsigned worker(const struct bytes *o, unsigned n)
 {
 	return fanout_worker_of(o->b, (uint32_t)o->n, n);
 }
+
+/* The broadband and provider shims between Ethernet and IP. */
+struct encap {
+	unsigned type;   /* the ethertype after the tags: PPPoE session or MPLS */
+	bool compressed; /* PPPoE: a one-byte protocol field (RFC 1661 6.5) */
+	unsigned labels; /* MPLS entries (behind PPPoE: PPP protocol 0x0281) */
+};
+
+static const struct encap ENCAPS[] = {
+	{0x8847, false, 1}, {0x8847, false, 3}, {0x8847, false, CS_MAX_MPLS_LABELS},
+	{0x8848, false, 2}, {0x8864, false, 0}, {0x8864, true, 0},
+	{0x8864, false, 2},
+};
+
+/* Label stack entries, S on the last: random labels, TC, TTL 64. */
+static void label_stack(struct bytes *o, unsigned labels, uint32_t *rng)
+{
+	for (unsigned i = 0; i < labels; i++)
+		put32(o, (tl_rand(rng) & 0xfffff) << 12 | (tl_rand(rng) & 7) << 9 |
+				 (i + 1 == labels ? 0x100u : 0) | 64);
+}
+
+/* A PPPoE session header (LENGTH to the frame's end) and PPP protocol. */
+static void pppoe_header(struct bytes *o, unsigned ppp_proto, bool compressed, uint32_t *rng)
+{
+	put8(o, 0x11);
+	put8(o, 0);
+	put16(o, tl_rand(rng) & 0xffff);
+	put_len_to_end(o, o->n + 2, 0, false);
+	if (compressed)
+		put8(o, ppp_proto);
+	else
+		put16(o, ppp_proto);
+}
+
+/* Ethernet, tags, e's shim, then a TCP segment of p. */
+static void encapsulated(struct bytes *o, const struct encap *e, const struct pair *p,
+			 const unsigned *tags, size_t ntags, uint32_t *rng)
+{
+	ether(o, tags, ntags, e->type);
+	if (e->type == 0x8864)
+		pppoe_header(o, e->labels ? 0x0281 : p->family == 4 ? 0x0021 : 0x0057,
+			     e->compressed, rng);
+	label_stack(o, e->labels, rng);
+	segment_end(o, p);
+}
+
+static const unsigned *const TAG_SETS[] = {NULL, (const unsigned[]){0x8100},
+					   (const unsigned[]){0x88a8, 0x8100}};
 
 /* ---------------------------------------------------------------- the program */
 
@@ -250,7 +307,7 @@ static void test_both_directions(void **state)
 
 /* 10,000 pairs: each of n workers gets its share (binomial spread is well
  * inside these bounds: 1 / n +- 5 standard deviations and more). */
-static void check_spread(int family)
+static void check_spread(int family, bool shims)
 {
 	enum { PAIRS = 10000 };
 	static const struct {
@@ -262,30 +319,37 @@ static void check_spread(int family)
 
 	for (int i = 0; i < PAIRS; i++) {
 		struct pair p = family == 4 ? pair4(tl_rand(&rng), tl_rand(&rng)) : pair6(&rng);
+		struct bytes o = {.n = 0};
 
+		/* each flow in one of the PPPoE/MPLS shims, behind 0 to 2 tags */
+		if (shims)
+			encapsulated(&o, &ENCAPS[i % CS_ARRAY_LEN(ENCAPS)], &p, TAG_SETS[i % 3],
+				     (size_t)i % 3, &rng);
 		for (size_t c = 0; c < CS_ARRAY_LEN(cases); c++)
-			count[c][plain_worker(&p, cases[c].n)]++;
+			count[c][shims ? worker(&o, cases[c].n) : plain_worker(&p, cases[c].n)]++;
 	}
 	for (size_t c = 0; c < CS_ARRAY_LEN(cases); c++)
 		for (unsigned w = 0; w < cases[c].n; w++) {
 			double share = (double)count[c][w] / PAIRS;
 
 			if (share < cases[c].lo || share > cases[c].hi)
-				fail_msg("IPv%d, %u workers: worker %u has %.3f", family,
-					 cases[c].n, w, share);
+				fail_msg("IPv%d%s, %u workers: worker %u has %.3f", family,
+					 shims ? " in PPPoE/MPLS" : "", cases[c].n, w, share);
 		}
 }
 
 static void test_spread_ipv4(void **state)
 {
 	(void)state;
-	check_spread(4);
+	check_spread(4, false);
+	check_spread(4, true);
 }
 
 static void test_spread_ipv6(void **state)
 {
 	(void)state;
-	check_spread(6);
+	check_spread(6, false);
+	check_spread(6, true);
 }
 
 /* One host talking to 10,000 neighbours (10.0.x.y): the pairs differ in
@@ -407,9 +471,7 @@ static void tunnelled(struct bytes *o, enum tunnel t, const struct pair *outer,
 		put(o, macs, sizeof macs);
 		put16(o, ethertype_of(inner));
 	}
-	ip(o, inner, 6, 0);
-	tcp(o, 40000, 443);
-	bytes_end(o);
+	segment_end(o, inner);
 }
 
 /* Inside every tunnel, the inner pair decides, both ways: 300 inner flows
@@ -564,7 +626,7 @@ struct frame {
 };
 
 struct capture {
-	struct frame f[64];
+	struct frame f[128]; /* the longest capture: 86 frames */
 	size_t n;
 };
 
@@ -762,7 +824,8 @@ static void test_capture_tunnels(void **state)
  * (skb_vlan_untag moved it out): the same worker as the whole frame. */
 static void test_first_tag_stripped(void **state)
 {
-	static const char *paths[] = {"pcaps/lab/quirk-vlan.pcap", "pcaps/lab/quirk-qinq.pcap"};
+	static const char *paths[] = {"pcaps/lab/quirk-vlan.pcap", "pcaps/lab/quirk-qinq.pcap",
+				      "pcaps/real/zeek__pppoe-over-qinq.pcap"};
 	uint32_t rng = 21;
 	(void)state;
 
@@ -804,6 +867,172 @@ static void test_first_tag_stripped(void **state)
 			assert_int_equal(worker(&a, WORKERS[w]), plain_worker(&in, WORKERS[w]));
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- PPPoE, MPLS */
+
+/* The decoder's reading of a frame: true and *p its pair when it reads
+ * one (a segment or a fragment). */
+static bool decoded_pair(const uint8_t *b, size_t n, struct pair *p)
+{
+	struct cs_pkt pkt;
+	struct cs_decode_stats st = {{0}};
+	enum cs_status r = decode_packet(CS_LINKTYPE_ETHERNET, b, n, &pkt, &st);
+
+	if (r != CS_OK && r != CS_MORE)
+		return false;
+	*p = pair_of(&pkt.src, &pkt.dst);
+	return true;
+}
+
+/* Every shim behind 0 to 2 tags, IPv4 and IPv6, both ways: the pair's
+ * worker (the plain frame's), which is the pair the decoder reads. */
+static void test_pppoe_mpls_both_directions(void **state)
+{
+	uint32_t rng = 31;
+	(void)state;
+
+	for (int i = 0; i < 300; i++) {
+		struct pair p = i % 3 ? pair4(tl_rand(&rng), tl_rand(&rng)) : pair6(&rng), got;
+		struct pair r = reversed(p);
+
+		for (size_t e = 0; e < CS_ARRAY_LEN(ENCAPS); e++)
+			for (size_t t = 0; t < CS_ARRAY_LEN(TAG_SETS); t++) {
+				struct bytes a = {.n = 0}, b = {.n = 0};
+
+				encapsulated(&a, &ENCAPS[e], &p, TAG_SETS[t], t, &rng);
+				encapsulated(&b, &ENCAPS[e], &r, TAG_SETS[t], t, &rng);
+				assert_true(decoded_pair(a.b, a.n, &got));
+				assert_memory_equal(got.src, p.src, 16);
+				for (size_t w = 0; w < CS_ARRAY_LEN(WORKERS); w++) {
+					unsigned n = WORKERS[w], want = plain_worker(&p, n);
+
+					if (worker(&a, n) != want || worker(&b, n) != want)
+						fail_msg("shim %zu, %zu tags, flow %d, %u workers: "
+							 "%u / %u, the pair's %u",
+							 e, t, i, n, worker(&a, n), worker(&b, n),
+							 want);
+				}
+			}
+	}
+}
+
+/* MPLS over GRE (protocol type 0x8847): the stack is read at every level. */
+static void mpls_in_gre(struct bytes *o, const struct pair *outer, const struct pair *in,
+			unsigned labels, uint32_t *rng)
+{
+	ether(o, NULL, 0, ethertype_of(outer));
+	ip(o, outer, 47, 0);
+	put16(o, 0);
+	put16(o, 0x8847);
+	label_stack(o, labels, rng);
+	segment_end(o, in);
+}
+
+/* CS_MAX_MPLS_LABELS entries are read, one more is not (the decoder skips
+ * the frame as mpls_too_deep): worker 0 outside a tunnel, the outer pair's
+ * inside one. */
+static void test_mpls_label_cap(void **state)
+{
+	uint32_t rng = 41;
+	(void)state;
+
+	for (int i = 0; i < 100; i++) {
+		struct pair p = i % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng)), got;
+		struct pair outer = pair4(tl_rand(&rng), tl_rand(&rng));
+		struct encap at = {0x8847, false, CS_MAX_MPLS_LABELS};
+		struct encap over = {0x8847, false, CS_MAX_MPLS_LABELS + 1};
+		struct bytes a = {.n = 0}, b = {.n = 0}, g = {.n = 0}, h = {.n = 0};
+
+		encapsulated(&a, &at, &p, NULL, 0, &rng);
+		encapsulated(&b, &over, &p, TAG_SETS[1], 1, &rng);
+		mpls_in_gre(&g, &outer, &p, CS_MAX_MPLS_LABELS, &rng);
+		mpls_in_gre(&h, &outer, &p, CS_MAX_MPLS_LABELS + 1, &rng);
+		assert_true(decoded_pair(a.b, a.n, &got));
+		assert_true(decoded_pair(g.b, g.n, &got));
+		assert_false(decoded_pair(b.b, b.n, &got));
+		assert_false(decoded_pair(h.b, h.n, &got));
+		for (size_t w = 0; w < CS_ARRAY_LEN(WORKERS); w++) {
+			unsigned n = WORKERS[w];
+
+			assert_int_equal(worker(&a, n), plain_worker(&p, n));
+			assert_int_equal(worker(&g, n), plain_worker(&p, n));
+			assert_int_equal(worker(&b, n), 0);
+			assert_int_equal(worker(&h, n), plain_worker(&outer, n));
+		}
+	}
+}
+
+/* What the decoder does not read as IP goes to worker 0: a pseudowire
+ * control word (Ethernet over MPLS), PPPoE discovery, a session frame of
+ * another version or code or a LENGTH without the protocol field, LCP, a
+ * compressed field that is not IP. */
+static void test_pppoe_mpls_not_ip(void **state)
+{
+	struct pair p = pair4(0xc0000201, 0xc6336402), got;
+	uint32_t rng = 51;
+	struct bytes o[8] = {{.n = 0}};
+	(void)state;
+
+	ether(&o[0], NULL, 0, 0x8847); /* control word, then an Ethernet frame */
+	label_stack(&o[0], 2, &rng);
+	put32(&o[0], 0);
+	ether(&o[0], NULL, 0, 0x0800);
+	ether(&o[1], NULL, 0, 0x8847); /* control word, then IPv4 (RFC 4385) */
+	label_stack(&o[1], 1, &rng);
+	put32(&o[1], 0);
+	ether(&o[2], NULL, 0, 0x8863); /* discovery stage */
+	pppoe_header(&o[2], 0x0021, false, &rng);
+	ether(&o[3], NULL, 0, 0x8864); /* version 2 */
+	put8(&o[3], 0x21);
+	put8(&o[3], 0);
+	put16(&o[3], 7);
+	put_len_to_end(&o[3], o[3].n + 2, 0, false);
+	put16(&o[3], 0x0021);
+	ether(&o[4], NULL, 0, 0x8864); /* PADT's code in a session frame */
+	put8(&o[4], 0x11);
+	put8(&o[4], 0xa7);
+	put16(&o[4], 7);
+	put_len_to_end(&o[4], o[4].n + 2, 0, false);
+	put16(&o[4], 0x0021);
+	ether(&o[5], NULL, 0, 0x8864); /* LENGTH 1 */
+	put32(&o[5], 0x11000007);
+	put16(&o[5], 1);
+	put16(&o[5], 0x0021);
+	ether(&o[6], NULL, 0, 0x8864); /* LCP */
+	pppoe_header(&o[6], 0xc021, false, &rng);
+	ether(&o[7], NULL, 0, 0x8864); /* a compressed 0x81 is not 0x0281 */
+	pppoe_header(&o[7], 0x81, true, &rng);
+	label_stack(&o[7], 1, &rng);
+	for (size_t i = 0; i < CS_ARRAY_LEN(o); i++) {
+		segment_end(&o[i], &p);
+		if (decoded_pair(o[i].b, o[i].n, &got))
+			fail_msg("frame %zu: the decoder reads a pair", i);
+		for (unsigned n = 1; n <= 7; n++)
+			if (worker(&o[i], n) != 0)
+				fail_msg("frame %zu, %u workers: worker %u", i, n, worker(&o[i], n));
+	}
+}
+
+/* QinQ + PPPoE from a real BRAS link: every frame to its pair's worker,
+ * which for some worker count is not worker 0 (the unparsed one). */
+static void test_capture_pppoe(void **state)
+{
+	static const char *path = "pcaps/real/zeek__pppoe-over-qinq.pcap";
+	struct capture c;
+	struct seen s;
+	bool off_zero = false;
+	(void)state;
+
+	check_capture(path, false, &s);
+	/* 86 frames; in 6 the IP length passes the PPPoE LENGTH by 4 bytes
+	 * (frames 19, 33, 41, 47, 63, 81): malformed_ip, skipped */
+	assert_int_equal(s.decoded, 80);
+	load(&c, path);
+	for (unsigned n = 2; n <= 7; n++)
+		off_zero |= fanout_worker_of(c.f[0].b, c.f[0].n, n) != 0;
+	unload(&c);
+	assert_true(off_zero);
 }
 
 /* ---------------------------------------------------------------- joining */
@@ -866,11 +1095,37 @@ static void test_join_kernel(void **state)
 
 /* ---------------------------------------------------------------- hostile */
 
-static void in_range(const uint8_t *b, size_t n, void *ctx)
+/* A mutated frame: in range, the same worker on a second run, and when
+ * the decoder reads a pair from it, that pair's worker. */
+static void agrees_with_decoder(const uint8_t *b, size_t n, void *ctx)
 {
 	unsigned workers = *(const unsigned *)ctx;
+	unsigned got = fanout_worker_of(b, (uint32_t)n, workers);
+	struct pair p;
 
-	assert_true(fanout_worker_of(b, (uint32_t)n, workers) < workers);
+	assert_true(got < workers);
+	assert_int_equal(fanout_worker_of(b, (uint32_t)n, workers), got);
+	if (decoded_pair(b, n, &p) && got != plain_worker(&p, workers))
+		fail_msg("%zu bytes, %u workers: %u, the decoded pair's %u", n, workers, got,
+			 plain_worker(&p, workers));
+}
+
+/* Every truncation and every flipped byte of a frame. */
+static void each_mutation(const uint8_t *b, size_t n, unsigned workers)
+{
+	tl_each_truncation(b, n, agrees_with_decoder, &workers);
+	tl_each_flip(b, n, agrees_with_decoder, &workers);
+}
+
+/* ... of a capture's first four frames. */
+static void capture_mutations(const char *path)
+{
+	struct capture c;
+
+	load(&c, path);
+	for (size_t i = 0; i < 4; i++)
+		each_mutation(c.f[i].b, c.f[i].n, 7);
+	unload(&c);
 }
 
 static void test_truncated_frames(void **state)
@@ -881,20 +1136,28 @@ static void test_truncated_frames(void **state)
 	for (int t = 0; t < T_COUNT; t++) {
 		struct pair outer = pair6(&rng), in = pair4(tl_rand(&rng), tl_rand(&rng));
 		struct bytes o = {.n = 0};
-		unsigned n = 2 + (unsigned)t % 6;
 
 		tunnelled(&o, (enum tunnel)t, &outer, &in, (const unsigned[]){0x8100}, 1);
-		tl_each_truncation(o.b, o.n, in_range, &n);
-		tl_each_flip(o.b, o.n, in_range, &n);
+		each_mutation(o.b, o.n, 2 + (unsigned)t % 6);
 	}
-	struct capture c;
-	load(&c, "pcaps/real/zeek__tunnels__geneve-47101.pcap");
-	for (size_t i = 0; i < 4; i++) {
-		unsigned n = 7;
+	capture_mutations("pcaps/real/zeek__tunnels__geneve-47101.pcap");
+}
 
-		tl_each_truncation(c.f[i].b, c.f[i].n, in_range, &n);
-	}
-	unload(&c);
+/* PPPoE and MPLS, behind 0 to 2 tags, and the real QinQ + PPPoE capture. */
+static void test_pppoe_mpls_hostile(void **state)
+{
+	uint32_t rng = 61;
+	(void)state;
+
+	for (size_t e = 0; e < CS_ARRAY_LEN(ENCAPS); e++)
+		for (size_t t = 0; t < CS_ARRAY_LEN(TAG_SETS); t++) {
+			struct pair p = (e + t) % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng));
+			struct bytes o = {.n = 0};
+
+			encapsulated(&o, &ENCAPS[e], &p, TAG_SETS[t], t, &rng);
+			each_mutation(o.b, o.n, 2 + (unsigned)(e + t) % 6);
+		}
+	capture_mutations("pcaps/real/zeek__pppoe-over-qinq.pcap");
 }
 
 int main(void)
@@ -917,9 +1180,14 @@ int main(void)
 		cmocka_unit_test(test_capture_tags),
 		cmocka_unit_test(test_capture_tunnels),
 		cmocka_unit_test(test_first_tag_stripped),
+		cmocka_unit_test(test_pppoe_mpls_both_directions),
+		cmocka_unit_test(test_mpls_label_cap),
+		cmocka_unit_test(test_pppoe_mpls_not_ip),
+		cmocka_unit_test(test_capture_pppoe),
 		cmocka_unit_test(test_join_errors),
 		cmocka_unit_test(test_join_kernel),
 		cmocka_unit_test(test_truncated_frames),
+		cmocka_unit_test(test_pppoe_mpls_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
