@@ -277,8 +277,7 @@ static void mpls(struct asm_prog *a, struct far *f, const struct level *lv, int 
  * session stage's version, type and code, a LENGTH that holds the
  * protocol field, then that field in one byte (Protocol-Field-Compression:
  * an odd first byte) or two: IPv4, IPv6 or MPLS. */
-static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int mpls_at,
-		  int hash)
+static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int mpls_at, int hash)
 {
 	int session = label(a), sized = label(a), one = label(a), two = label(a);
 	int proto = label(a), p1 = label(a), p2 = label(a), p3 = label(a);

@@ -196,7 +196,10 @@ static void encapsulated(struct bytes *o, const struct encap *e, const struct pa
 {
 	ether(o, tags, ntags, e->type);
 	if (e->type == 0x8864)
-		pppoe_header(o, e->labels ? 0x0281 : p->family == 4 ? 0x0021 : 0x0057,
+		pppoe_header(o,
+			     e->labels        ? 0x0281
+			     : p->family == 4 ? 0x0021
+					      : 0x0057,
 			     e->compressed, rng);
 	label_stack(o, e->labels, rng);
 	segment_end(o, p);
@@ -1010,7 +1013,8 @@ static void test_pppoe_mpls_not_ip(void **state)
 			fail_msg("frame %zu: the decoder reads a pair", i);
 		for (unsigned n = 1; n <= 7; n++)
 			if (worker(&o[i], n) != 0)
-				fail_msg("frame %zu, %u workers: worker %u", i, n, worker(&o[i], n));
+				fail_msg("frame %zu, %u workers: worker %u", i, n,
+					 worker(&o[i], n));
 	}
 }
 
@@ -1151,7 +1155,8 @@ static void test_pppoe_mpls_hostile(void **state)
 
 	for (size_t e = 0; e < CS_ARRAY_LEN(ENCAPS); e++)
 		for (size_t t = 0; t < CS_ARRAY_LEN(TAG_SETS); t++) {
-			struct pair p = (e + t) % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng));
+			struct pair p =
+				(e + t) % 2 ? pair6(&rng) : pair4(tl_rand(&rng), tl_rand(&rng));
 			struct bytes o = {.n = 0};
 
 			encapsulated(&o, &ENCAPS[e], &p, TAG_SETS[t], t, &rng);

@@ -44,9 +44,9 @@ static void test_sizes_under_the_cap(void **state)
 		size_t n;
 
 		make_file("f", sizes[k], path, sizeof path);
-		assert_int_equal(read_file_capped(path, MIB, "a test file", &buf, &n, err,
-						  sizeof err),
-				 CS_OK);
+		assert_int_equal(
+			read_file_capped(path, MIB, "a test file", &buf, &n, err, sizeof err),
+			CS_OK);
 		assert_int_equal(n, sizes[k]);
 		for (size_t i = 0; i < n; i++)
 			if ((unsigned char)buf[i] != (i * 7 & 0xff))
@@ -72,9 +72,9 @@ static void test_over_the_cap(void **state)
 	assert_int_equal(n, 0);
 	snprintf(want, sizeof want, "%s: larger than 1 MiB: not a test file", path);
 	assert_string_equal(err, want);
-	assert_int_equal(read_file_capped("/dev/zero", 2 * MIB, "a state file", &buf, &n, err,
-					  sizeof err),
-			 CS_LIMIT);
+	assert_int_equal(
+		read_file_capped("/dev/zero", 2 * MIB, "a state file", &buf, &n, err, sizeof err),
+		CS_LIMIT);
 	assert_null(buf);
 	assert_string_equal(err, "/dev/zero: larger than 2 MiB: not a state file");
 }
