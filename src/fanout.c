@@ -238,12 +238,10 @@ struct level {
  * in GTP-U, where nothing else does): on to lv's IPv4 or IPv6, else hash. */
 static void ip_by_version(struct asm_prog *a, struct far *f, const struct level *lv, int hash)
 {
-	int v6 = label(a);
 
 	ld_at(a, BPF_B, 0);
 	op(a, BPF_ALU | BPF_AND | BPF_K, 0xf0);
-	jump_if(a, BPF_JEQ, 0x40, far(a, f, lv->ipv4), v6);
-	place(a, v6);
+	jump_if(a, BPF_JEQ, 0x40, far(a, f, lv->ipv4), NO_LABEL);
 	jump_if(a, BPF_JEQ, 0x60, far(a, f, lv->ipv6), far(a, f, hash));
 }
 
@@ -280,7 +278,7 @@ static void mpls(struct asm_prog *a, struct far *f, const struct level *lv, int 
 static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int mpls_at, int hash)
 {
 	int session = label(a), sized = label(a), one = label(a), two = label(a);
-	int proto = label(a), p1 = label(a), p2 = label(a), p3 = label(a);
+	int proto = label(a);
 
 	ld_at(a, BPF_H, 0);
 	jump_if(a, BPF_JEQ, PPPOE_SESSION_DATA, session, far(a, f, hash));
@@ -300,12 +298,9 @@ static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int
 	advance(a, PPPOE_HLEN + 2);
 	place(a, proto); /* a compressed 0x21 or 0x57 is the 0x0021 or 0x0057 */
 	op(a, BPF_LD | BPF_MEM, M_NEXT);
-	jump_if(a, BPF_JEQ, PPP_IPV4, far(a, f, lv->ipv4), p1);
-	place(a, p1);
-	jump_if(a, BPF_JEQ, PPP_IPV6, far(a, f, lv->ipv6), p2);
-	place(a, p2);
-	jump_if(a, BPF_JEQ, PPP_MPLS_UC, mpls_at, p3);
-	place(a, p3);
+	jump_if(a, BPF_JEQ, PPP_IPV4, far(a, f, lv->ipv4), NO_LABEL);
+	jump_if(a, BPF_JEQ, PPP_IPV6, far(a, f, lv->ipv6), NO_LABEL);
+	jump_if(a, BPF_JEQ, PPP_MPLS_UC, mpls_at, NO_LABEL);
 	jump_if(a, BPF_JEQ, PPP_MPLS_MC, mpls_at, far(a, f, hash));
 }
 
@@ -314,17 +309,15 @@ static void pppoe(struct asm_prog *a, struct far *f, const struct level *lv, int
 static void ether_block(struct asm_prog *a, const struct level *lv, int hash)
 {
 	struct far f = {0};
-	int nettype = label(a), v6 = label(a), not_v6 = label(a), not_pppoe = label(a);
-	int not_mpls = label(a), pppoe_at = label(a), mpls_at = label(a);
+	int nettype = label(a);
+	int pppoe_at = label(a), mpls_at = label(a);
 
 	place(a, lv->ether);
 	for (int i = 0; i < FANOUT_VLAN_TAGS; i++) {
-		int tag = label(a), c1 = label(a), c2 = label(a);
+		int tag = label(a);
 
-		jump_if(a, BPF_JEQ, ETH_8021Q, tag, c1);
-		place(a, c1);
-		jump_if(a, BPF_JEQ, ETH_8021AD, tag, c2);
-		place(a, c2);
+		jump_if(a, BPF_JEQ, ETH_8021Q, tag, NO_LABEL);
+		jump_if(a, BPF_JEQ, ETH_8021AD, tag, NO_LABEL);
 		jump_if(a, BPF_JEQ, ETH_QINQ_OLD, tag, nettype);
 		place(a, tag); /* | TCI | next type | */
 		ld_at(a, BPF_H, 2);
@@ -333,14 +326,10 @@ static void ether_block(struct asm_prog *a, const struct level *lv, int hash)
 		op(a, BPF_LD | BPF_MEM, M_NEXT);
 	}
 	place(a, nettype);
-	jump_if(a, BPF_JEQ, ETH_IPV4, far(a, &f, lv->ipv4), v6);
-	place(a, v6);
-	jump_if(a, BPF_JEQ, ETH_IPV6, far(a, &f, lv->ipv6), not_v6);
-	place(a, not_v6);
-	jump_if(a, BPF_JEQ, ETH_PPPOE, pppoe_at, not_pppoe);
-	place(a, not_pppoe);
-	jump_if(a, BPF_JEQ, ETH_MPLS_UC, mpls_at, not_mpls);
-	place(a, not_mpls);
+	jump_if(a, BPF_JEQ, ETH_IPV4, far(a, &f, lv->ipv4), NO_LABEL);
+	jump_if(a, BPF_JEQ, ETH_IPV6, far(a, &f, lv->ipv6), NO_LABEL);
+	jump_if(a, BPF_JEQ, ETH_PPPOE, pppoe_at, NO_LABEL);
+	jump_if(a, BPF_JEQ, ETH_MPLS_UC, mpls_at, NO_LABEL);
 	jump_if(a, BPF_JEQ, ETH_MPLS_MC, mpls_at, far(a, &f, hash));
 	place(a, pppoe_at);
 	pppoe(a, &f, lv, mpls_at, hash);
@@ -403,10 +392,8 @@ static void ipv4_block(struct asm_prog *a, const struct level *lv, int hash)
 
 	if (ip_pair(a, lv, lv->ipv4, 0x40, 12, 1, &f, hash)) /* addresses at 12 and 16 */
 		return;
-	int whole = label(a);
 	ld_at(a, BPF_H, 6); /* flags, fragment offset */
-	jump_if(a, BPF_JSET, IPV4_FRAG_BITS, far(a, &f, hash), whole);
-	place(a, whole);
+	jump_if(a, BPF_JSET, IPV4_FRAG_BITS, far(a, &f, hash), NO_LABEL);
 	ld_at(a, BPF_B, 9); /* protocol */
 	op(a, BPF_ST, M_NEXT);
 	ld_at(a, BPF_B, 0); /* X += IHL * 4 */
@@ -432,13 +419,11 @@ static void ipv6_block(struct asm_prog *a, const struct level *lv, int hash)
 	op(a, BPF_ST, M_NEXT);
 	advance(a, 40);
 	for (int i = 0; i < FANOUT_IPV6_EXT; i++) {
-		int ext = label(a), c1 = label(a), c2 = label(a);
+		int ext = label(a);
 
 		op(a, BPF_LD | BPF_MEM, M_NEXT);
-		jump_if(a, BPF_JEQ, NH_HOPOPTS, ext, c1);
-		place(a, c1);
-		jump_if(a, BPF_JEQ, NH_ROUTING, ext, c2);
-		place(a, c2);
+		jump_if(a, BPF_JEQ, NH_HOPOPTS, ext, NO_LABEL);
+		jump_if(a, BPF_JEQ, NH_ROUTING, ext, NO_LABEL);
 		jump_if(a, BPF_JEQ, NH_DSTOPTS, ext, ready);
 		place(a, ext); /* | next header | length in 8 bytes, less 1 | */
 		ld_at(a, BPF_B, 0);
@@ -460,11 +445,9 @@ static void ipv6_block(struct asm_prog *a, const struct level *lv, int hash)
 static void geneve(struct asm_prog *a, struct far *f, const struct level *in, int inner_eth,
 		   int hash)
 {
-	int v0 = label(a);
 
 	ld_at(a, BPF_B, 0);
-	jump_if(a, BPF_JSET, 0xc0, far(a, f, hash), v0);
-	place(a, v0);
+	jump_if(a, BPF_JSET, 0xc0, far(a, f, hash), NO_LABEL);
 	ld_at(a, BPF_H, 2);
 	op(a, BPF_ST, M_NEXT);
 	ld_at(a, BPF_B, 0);
@@ -503,11 +486,10 @@ static void gtpu(struct asm_prog *a, struct far *f, const struct level *in, int 
 	jump_if(a, BPF_JSET, GTP_E, ext, ip);
 	place(a, ext);
 	for (int i = 0; i < FANOUT_GTP_EXT; i++) {
-		int more = label(a);
 
 		op(a, BPF_LD | BPF_MEM, M_NEXT);
-		jump_if(a, BPF_JEQ, 0, ip, more);
-		place(a, more); /* | length in 4 bytes | content | next type | */
+		jump_if(a, BPF_JEQ, 0, ip, NO_LABEL);
+		/* | length in 4 bytes | content | next type | */
 		ld_at(a, BPF_B, 0);
 		op(a, BPF_ALU | BPF_LSH | BPF_K, 2);
 		op(a, BPF_ALU | BPF_SUB | BPF_K, 1);
@@ -528,11 +510,9 @@ static void gtpu(struct asm_prog *a, struct far *f, const struct level *in, int 
 static void gre(struct asm_prog *a, struct far *f, const struct level *in, int inner_eth, int hash)
 {
 	static const uint32_t optional[] = {GRE_C, GRE_K, GRE_S};
-	int plain = label(a);
 
 	ld_at(a, BPF_H, 0);
-	jump_if(a, BPF_JSET, GRE_UNPARSED, far(a, f, hash), plain);
-	place(a, plain);
+	jump_if(a, BPF_JSET, GRE_UNPARSED, far(a, f, hash), NO_LABEL);
 	op(a, BPF_ST, M_FLAGS);
 	ld_at(a, BPF_H, 2);
 	op(a, BPF_ST, M_NEXT);
@@ -555,24 +535,19 @@ static void tunnel_block(struct asm_prog *a, const struct level *lv, const struc
 			 int hash)
 {
 	struct far f = {0};
-	int c1 = label(a), c2 = label(a), c3 = label(a), udp = label(a), gre_at = label(a);
-	int u1 = label(a), u2 = label(a), vxlan = label(a), geneve_at = label(a);
+	int udp = label(a), gre_at = label(a);
+	int vxlan = label(a), geneve_at = label(a);
 	int gtpu_at = label(a), inner_eth = label(a);
 
 	place(a, lv->transport);
-	jump_if(a, BPF_JEQ, PROTO_IPIP, far(a, &f, in->ipv4), c1);
-	place(a, c1);
-	jump_if(a, BPF_JEQ, PROTO_IPV6, far(a, &f, in->ipv6), c2);
-	place(a, c2);
-	jump_if(a, BPF_JEQ, PROTO_GRE, gre_at, c3);
-	place(a, c3);
+	jump_if(a, BPF_JEQ, PROTO_IPIP, far(a, &f, in->ipv4), NO_LABEL);
+	jump_if(a, BPF_JEQ, PROTO_IPV6, far(a, &f, in->ipv6), NO_LABEL);
+	jump_if(a, BPF_JEQ, PROTO_GRE, gre_at, NO_LABEL);
 	jump_if(a, BPF_JEQ, PROTO_UDP, udp, far(a, &f, hash));
 	place(a, udp); /* tunnels by destination port, as the decoder */
 	ld_at(a, BPF_H, 2);
-	jump_if(a, BPF_JEQ, PORT_VXLAN, vxlan, u1);
-	place(a, u1);
-	jump_if(a, BPF_JEQ, PORT_GENEVE, geneve_at, u2);
-	place(a, u2);
+	jump_if(a, BPF_JEQ, PORT_VXLAN, vxlan, NO_LABEL);
+	jump_if(a, BPF_JEQ, PORT_GENEVE, geneve_at, NO_LABEL);
 	jump_if(a, BPF_JEQ, PORT_GTPU, gtpu_at, far(a, &f, hash));
 	place(a, vxlan); /* RFC 7348 5: 8 bytes, then an Ethernet frame */
 	advance(a, UDP_HLEN + VXLAN_HLEN);
